@@ -1,0 +1,58 @@
+/**
+ * The Breakwater query language: lexer, parser, checker and planner, pure
+ * (no I/O) so it runs in Node, in agents and in the browser.
+ *
+ * @example
+ * import { analyze, BUILTIN_CATALOGUE } from '../lang/index.js';
+ * const { ok, diagnostics, plan } = analyze('host | cpu_usage > 80 | count', BUILTIN_CATALOGUE);
+ */
+import type { Pipeline } from './ast.js';
+import type { Catalogue } from './catalogue.js';
+import type { CheckResult } from './checker.js';
+import { check } from './checker.js';
+import type { Diagnostic } from './diagnostics.js';
+import { DiagnosticBag } from './diagnostics.js';
+import { parse } from './parser.js';
+import type { Plan } from './plan.js';
+import { plan } from './planner.js';
+
+export interface Analysis {
+  /** True when there is no error (warnings may remain). */
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly ast: Pipeline;
+  readonly checked: CheckResult;
+  /** Present only when `ok`. */
+  readonly plan?: Plan;
+}
+
+/** Runs every stage on one statement and collects all diagnostics. Never throws on bad input. */
+export function analyze(source: string, catalogue: Catalogue): Analysis {
+  const diagnostics = new DiagnosticBag(source);
+  const ast = parse(source, diagnostics);
+  const checked = check(ast, catalogue, diagnostics);
+  const ok = !diagnostics.hasErrors;
+  const result = { ok, diagnostics: diagnostics.toArray(), ast, checked };
+  return ok ? { ...result, plan: plan(ast, checked, catalogue) } : result;
+}
+
+export type * from './ast.js';
+export type { ActionParamSpec, ActionSpec, AttributeSpec, Catalogue, CatalogueExtension, EventFieldSpec, FunctionSpec, MetricSpec, ParamSpec, ReductionSpec, ResourceSpec, ResourceTypeName } from './catalogue.js';
+export { BUILTIN_CATALOGUE, RESOURCE_TYPES, ROLLING_PARAMS, extendCatalogue, findAttribute, findMetric } from './catalogue.js';
+export type { Binding, CheckResult, Column, Scope, StageInfo, StageRole } from './checker.js';
+export { check } from './checker.js';
+export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.js';
+export { DIAGNOSTIC_CODES, DiagnosticBag } from './diagnostics.js';
+export { formatExpr, formatSeconds } from './format.js';
+export { lex } from './lexer.js';
+export { parse } from './parser.js';
+export type * from './plan.js';
+export { plan } from './planner.js';
+export type { Location, Span } from './span.js';
+export { LineMap } from './span.js';
+export { closest } from './suggest.js';
+export type { Token, TokenKind } from './tokens.js';
+export type { ValueType } from './types.js';
+export { describeType } from './types.js';
+export type { Dimension, UnitInfo } from './units.js';
+export { DIMENSION_NAMES, UNITS } from './units.js';

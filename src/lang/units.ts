@@ -1,0 +1,55 @@
+/** What a number measures. Comparisons and arithmetic check that both sides agree. */
+export type Dimension = 'seconds' | 'bytes' | 'percent' | 'bytes_per_second' | 'count' | 'none';
+
+export interface UnitInfo {
+  readonly dimension: Dimension;
+  /** Multiplier to the dimension's base unit (seconds, bytes, percent). */
+  readonly factor: number;
+  readonly description: string;
+}
+
+/**
+ * Literal suffixes. Sizes follow the SI/IEC split operators know from `df -H`
+ * and `df -h`: KB is 1000 bytes, KiB is 1024.
+ */
+export const UNITS: Readonly<Record<string, UnitInfo>> = {
+  ms: { dimension: 'seconds', factor: 0.001, description: 'milliseconds' },
+  s: { dimension: 'seconds', factor: 1, description: 'seconds' },
+  m: { dimension: 'seconds', factor: 60, description: 'minutes' },
+  h: { dimension: 'seconds', factor: 3600, description: 'hours' },
+  d: { dimension: 'seconds', factor: 86400, description: 'days' },
+  w: { dimension: 'seconds', factor: 604800, description: 'weeks' },
+  B: { dimension: 'bytes', factor: 1, description: 'bytes' },
+  KB: { dimension: 'bytes', factor: 1e3, description: 'kilobytes (1000 bytes)' },
+  MB: { dimension: 'bytes', factor: 1e6, description: 'megabytes (1000² bytes)' },
+  GB: { dimension: 'bytes', factor: 1e9, description: 'gigabytes (1000³ bytes)' },
+  TB: { dimension: 'bytes', factor: 1e12, description: 'terabytes (1000⁴ bytes)' },
+  PB: { dimension: 'bytes', factor: 1e15, description: 'petabytes (1000⁵ bytes)' },
+  KiB: { dimension: 'bytes', factor: 1024, description: 'kibibytes (1024 bytes)' },
+  MiB: { dimension: 'bytes', factor: 1024 ** 2, description: 'mebibytes (1024² bytes)' },
+  GiB: { dimension: 'bytes', factor: 1024 ** 3, description: 'gibibytes (1024³ bytes)' },
+  TiB: { dimension: 'bytes', factor: 1024 ** 4, description: 'tebibytes (1024⁴ bytes)' },
+  PiB: { dimension: 'bytes', factor: 1024 ** 5, description: 'pebibytes (1024⁵ bytes)' },
+  '%': { dimension: 'percent', factor: 1, description: 'percent (0–100)' },
+};
+
+export const UNIT_NAMES: readonly string[] = Object.keys(UNITS);
+
+/** Human names of dimensions, for messages like "bytes compared with a duration". */
+export const DIMENSION_NAMES: Readonly<Record<Dimension, string>> = {
+  seconds: 'a duration',
+  bytes: 'a size in bytes',
+  percent: 'a percentage',
+  bytes_per_second: 'a rate in bytes per second',
+  count: 'a count',
+  none: 'a plain number',
+};
+
+/**
+ * Whether values of two dimensions may be compared or added. Plain numbers
+ * mix with anything (`cpu_usage > 80`); counts are plain numbers too.
+ */
+export function compatible(a: Dimension, b: Dimension): boolean {
+  const plain = (d: Dimension) => d === 'none' || d === 'count';
+  return a === b || plain(a) || plain(b);
+}

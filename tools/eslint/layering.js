@@ -1,0 +1,237 @@
+/**
+ * Breakwater's local ESLint plugin: the `breakwater/layering` rule.
+ *
+ * Why: shared/design/ARCHITECTURE.md ("Source layout" and "Layering") splits `src/` into
+ * components with one public entry each (`src/<component>/index.ts`) and a strict direction of
+ * dependencies. The doc asks for that to be enforced by a lint rule, not only written down:
+ * a single stray import (the agent reaching into the server, the query language pulling in
+ * `node:fs`) silently breaks the things the layering exists for — `lang` and `protocol` running
+ * unchanged in the browser, the agent being bundled alone into one file, the same agent code
+ * running as a daemon, as thousands of simulated agents, or against fakes in unit tests.
+ *
+ * What it checks, for every file under `src/<component>/`: each static `import` (including
+ * `import type`), each `export … from`, each `import()` whose argument is a string literal (or a
+ * template literal without substitutions), TypeScript `import('…')` types and
+ * `import x = require('…')`.
+ *   1. Component direction. Allowed dependencies, besides the file's own component:
+ *        lang, protocol  -> nothing of ours
+ *        transport       -> protocol
+ *        agent, server   -> lang, protocol, transport (never each other)
+ *        cli, lab        -> anything except web
+ *        web             -> lang, protocol
+ *   2. Purity. `lang` and `protocol` import no Node built-in (`node:*`, `fs`, `path`,
+ *      `child_process`, …), so they run in a browser. Option `allowNodeBuiltins: true` lifts
+ *      only this check (eslint.config.js sets it for `*.test.ts`: unit tests may read golden
+ *      files with node:fs); the component rules still apply to tests.
+ *   3. Public entries only. Another component is imported through `src/<b>/index.ts`
+ *      (`../b/index.js`); `../b/foo.js` or `../b/sub/index.js` is a deep import and an error.
+ *      Imports inside the same component are unrestricted.
+ *   4. An import that resolves into `src/` but into no known component (say `src/util/x.ts`) is an
+ *      error too, so that a new folder cannot quietly sidestep the layering: add it here and to
+ *      the architecture doc first.
+ *
+ * Relative specifiers are resolved against the importing file with `path.posix` on normalised
+ * (forward-slash) paths, so the result does not depend on the working directory. The file's
+ * component is found relative to the `root` option (eslint.config.js passes its own folder);
+ * without it, from the first `src/<known component>/` in the file's path.
+ *
+ * Plain ESM JavaScript on purpose: ESLint loads it straight from eslint.config.js, with no build.
+ */
+import path from 'node:path';
+import { isBuiltin } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The components of `src/`, in layering order. */
+export const COMPONENTS = Object.freeze(['lang', 'protocol', 'transport', 'agent', 'server', 'cli', 'web', 'lab']);
+
+/** Components each component may import (its own is always allowed). */
+export const ALLOWED = Object.freeze({
+  lang: [],
+  protocol: [],
+  transport: ['protocol'],
+  agent: ['lang', 'protocol', 'transport'],
+  server: ['lang', 'protocol', 'transport'],
+  cli: ['lang', 'protocol', 'transport', 'agent', 'server', 'lab'],
+  lab: ['lang', 'protocol', 'transport', 'agent', 'server', 'cli'],
+  web: ['lang', 'protocol'],
+});
+
+/** Components that must stay free of Node built-ins (they run in a browser). */
+export const PURE = Object.freeze(['lang', 'protocol']);
+
+/** How each component's allowance is said in messages. */
+const ALLOWANCE = Object.freeze({
+  lang: 'lang may import no other component of ours',
+  protocol: 'protocol may import no other component of ours',
+  transport: 'transport may import only protocol',
+  agent: 'agent may import only lang, protocol, transport',
+  server: 'server may import only lang, protocol, transport',
+  cli: 'cli may import any component except web',
+  lab: 'lab may import any component except web',
+  web: 'web may import only lang, protocol',
+});
+
+const SEE = '(see shared/design/ARCHITECTURE.md, Layering)';
+
+/** What may follow `src/<component>/` for an import to count as going through the public entry. */
+const PUBLIC_ENTRY = new Set(['', 'index', 'index.js', 'index.ts']);
+
+/** @param {string} p */
+const toPosix = (p) => p.replace(/\\/g, '/');
+
+/**
+ * Finds the `src` folder and component of a file.
+ * @param {string} file absolute or relative posix path of the file
+ * @param {string | undefined} root posix path of the project root, if known
+ * @returns {{ srcDir: string, component: string } | null}
+ */
+function locate(file, root) {
+  if (root !== undefined) {
+    const rel = path.posix.relative(root, file);
+    const segs = rel.split('/');
+    if (segs.length >= 3 && segs[0] === 'src' && COMPONENTS.includes(segs[1] ?? '')) {
+      return { srcDir: path.posix.join(root, 'src'), component: /** @type {string} */ (segs[1]) };
+    }
+    return null;
+  }
+  const segs = file.split('/');
+  for (let i = 0; i + 2 < segs.length; i++) {
+    if (segs[i] === 'src' && COMPONENTS.includes(segs[i + 1] ?? '')) {
+      return { srcDir: segs.slice(0, i + 1).join('/') || '/', component: /** @type {string} */ (segs[i + 1]) };
+    }
+  }
+  return null;
+}
+
+/**
+ * Resolves a specifier to a posix path when it names a file (relative, absolute or file: URL).
+ * @param {string} spec
+ * @param {string} fromDir posix folder of the importing file
+ * @returns {string | null} null for bare specifiers (packages, Node built-ins, `#imports`)
+ */
+function resolvePath(spec, fromDir) {
+  const bare = spec.split(/[?#]/)[0] ?? '';
+  if (spec.startsWith('file:')) {
+    try {
+      return path.posix.normalize(toPosix(fileURLToPath(spec)));
+    } catch {
+      return null;
+    }
+  }
+  if (bare === '.' || bare === '..' || bare.startsWith('./') || bare.startsWith('../')) {
+    return path.posix.normalize(path.posix.join(fromDir, bare));
+  }
+  if (bare.startsWith('/')) return path.posix.normalize(bare);
+  return null;
+}
+
+/** @type {import('eslint').Rule.RuleModule} */
+export const layeringRule = {
+  meta: {
+    type: 'problem',
+    docs: {
+      description:
+        'Enforce the layering of src/ components, their public entries, and pure (browser-safe) lang and protocol',
+    },
+    schema: [
+      {
+        type: 'object',
+        properties: {
+          root: { type: 'string', description: 'Project root (the folder holding src/).' },
+          allowNodeBuiltins: {
+            type: 'boolean',
+            description: 'Lift only the Node built-in ban (for unit tests that read golden files).',
+          },
+        },
+        additionalProperties: false,
+      },
+    ],
+    messages: {
+      forbidden: 'src/{{from}} must not import src/{{to}}: {{allowance}} ' + SEE,
+      builtin:
+        "src/{{from}} must not import the Node built-in '{{spec}}': {{from}} must stay pure so it runs in a browser " + SEE,
+      deep: 'src/{{from}} must not deep-import {{target}}: import src/{{to}} through its public entry src/{{to}}/index.ts',
+      unknown:
+        'src/{{from}} must not import {{target}}: it is in no known component (' +
+        COMPONENTS.join(', ') +
+        '); add the component to tools/eslint/layering.js and shared/design/ARCHITECTURE.md first',
+    },
+  },
+
+  create(context) {
+    /** @type {{ root?: string, allowNodeBuiltins?: boolean }} */
+    const options = context.options[0] ?? {};
+    const cwd = toPosix(context.cwd);
+    /** @param {string} p */
+    const absolute = (p) => (path.posix.isAbsolute(p) || /^[A-Za-z]:\//.test(p) ? p : path.posix.join(cwd, p));
+    const file = path.posix.normalize(toPosix(context.filename));
+    const root = options.root === undefined ? undefined : path.posix.normalize(absolute(toPosix(options.root)));
+    const here = locate(root === undefined ? file : absolute(file), root);
+    if (here === null) return {};
+    const { srcDir, component: from } = here;
+    const fromDir = path.posix.dirname(root === undefined ? file : absolute(file));
+    const checkBuiltins = PURE.includes(from) && options.allowNodeBuiltins !== true;
+    const allowed = /** @type {Record<string, readonly string[]>} */ (ALLOWED)[from] ?? [];
+    const allowance = /** @type {Record<string, string>} */ (ALLOWANCE)[from] ?? '';
+
+    /**
+     * @param {import('estree').Node} node the node to report on (the specifier's literal)
+     * @param {string} spec
+     */
+    function check(node, spec) {
+      const target = resolvePath(spec, fromDir);
+      if (target === null) {
+        if (checkBuiltins && (spec.startsWith('node:') || isBuiltin(spec))) {
+          context.report({ node, messageId: 'builtin', data: { from, spec } });
+        }
+        return;
+      }
+      const rel = path.posix.relative(srcDir, target);
+      if (rel === '' || rel === '..' || rel.startsWith('../') || path.posix.isAbsolute(rel)) return; // outside src/
+      const [to = '', ...rest] = rel.split('/');
+      if (to === from) return;
+      if (!COMPONENTS.includes(to)) {
+        context.report({ node, messageId: 'unknown', data: { from, target: 'src/' + rel } });
+        return;
+      }
+      if (!allowed.includes(to)) {
+        context.report({ node, messageId: 'forbidden', data: { from, to, allowance } });
+        return;
+      }
+      if (!PUBLIC_ENTRY.has(rest.join('/'))) {
+        context.report({ node, messageId: 'deep', data: { from, to, target: 'src/' + rel } });
+      }
+    }
+
+    /** @param {any} source */
+    function checkSource(source) {
+      if (source == null) return;
+      if (source.type === 'Literal' && typeof source.value === 'string') {
+        check(source, source.value);
+      } else if (source.type === 'TemplateLiteral' && source.expressions.length === 0) {
+        const cooked = source.quasis[0]?.value.cooked;
+        if (typeof cooked === 'string') check(source, cooked);
+      }
+    }
+
+    return {
+      ImportDeclaration: (node) => checkSource(node.source),
+      ExportNamedDeclaration: (node) => checkSource(node.source),
+      ExportAllDeclaration: (node) => checkSource(node.source),
+      ImportExpression: (node) => checkSource(node.source),
+      // TypeScript-only syntax (typescript-eslint's AST): `import('…')` types and `import x = require('…')`.
+      /** @param {any} node */
+      TSImportType: (node) => checkSource(node.source ?? node.argument?.literal),
+      /** @param {any} node */
+      TSExternalModuleReference: (node) => checkSource(node.expression),
+    };
+  },
+};
+
+/** The plugin, registered as `breakwater` in eslint.config.js. */
+const plugin = {
+  meta: { name: 'breakwater', version: '0.1.0' },
+  rules: { layering: layeringRule },
+};
+
+export default plugin;
