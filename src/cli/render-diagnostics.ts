@@ -14,7 +14,7 @@ import type { Style } from './style.js';
  */
 export function renderDiagnostics(source: string, diagnostics: readonly Diagnostic[], style: Style): string {
   const lines = source.split('\n');
-  return diagnostics.map((d) => renderOne(lines, d, style)).join('\n');
+  return diagnostics.map((d) => `${renderOne(lines, d, style)}\n`).join('');
 }
 
 function renderOne(lines: readonly string[], d: Diagnostic, style: Style): string {

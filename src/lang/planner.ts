@@ -56,6 +56,11 @@ class Planner {
     }
     pipeline.stages.slice(1).forEach((stage, i) => this.stage(stage, i + 1));
     this.flush();
+    if (this.inventory) {
+      // Always first: it picks the agents every later phase talks to.
+      const filter = this.inventory.reduce<PlanExpr | null>((acc, e) => (acc ? { k: 'bin', op: 'and', l: acc, r: e } : e), null);
+      this.phases.unshift({ where: 'inventory', resource: 'host', filter });
+    }
     const last = this.checked.stages.at(-1);
     return {
       version: 1,
@@ -181,7 +186,6 @@ class Planner {
       return typeof d === 'string' ? parseSeconds(d) : 0;
     };
     const until = value('until');
-    if (until) this.noteEffects(until);
     this.flush();
     this.phases.push({
       where: 'rollout',
@@ -212,10 +216,7 @@ class Planner {
 
   private reopenAgent(): AgentStep[] {
     if (this.control) this.flush();
-    if (!this.agent) {
-      this.closeInventory();
-      this.agent = [];
-    }
+    this.agent ??= [];
     return this.agent;
   }
 
@@ -225,7 +226,6 @@ class Planner {
   }
 
   private controlStepWithoutFlush(step: ControlStep): void {
-    this.closeInventory();
     (this.control ??= []).push(step);
   }
 
@@ -238,13 +238,6 @@ class Planner {
     this.controlStep(step);
   }
 
-  private closeInventory(): void {
-    if (!this.inventory) return;
-    const filter = this.inventory.reduce<PlanExpr | null>((acc, e) => (acc ? { k: 'bin', op: 'and', l: acc, r: e } : e), null);
-    this.phases.push({ where: 'inventory', resource: 'host', filter });
-    this.inventory = null;
-  }
-
   private closeAgent(): void {
     if (!this.agent) return;
     this.phases.push({ where: 'agent', resource: this.agentResource, steps: this.agent });
@@ -255,7 +248,6 @@ class Planner {
   }
 
   private flush(): void {
-    this.closeInventory();
     this.closeAgent();
     if (this.control) {
       this.phases.push({ where: 'control', steps: this.control });
