@@ -46,6 +46,7 @@ export interface Identifier {
 
 export interface LabelMatcher {
   readonly span: Span;
+  readonly valueSpan: Span;
   readonly name: string;
   readonly op: '=' | '!=' | '=~' | '!~';
   readonly value: string;

@@ -42,7 +42,7 @@ export interface ResourceSpec {
   readonly example: string;
 }
 
-export type ParamType = 'number' | 'integer' | 'fraction' | 'duration' | 'string' | 'bool' | 'command' | 'range' | 'condition' | 'column' | 'sortkey';
+export type ParamType = 'number' | 'integer' | 'fraction' | 'duration' | 'string' | 'bool' | 'command' | 'range' | 'condition' | 'column' | 'numeric' | 'sortkey' | 'batch';
 
 export interface ParamSpec {
   readonly name: string;
@@ -52,6 +52,8 @@ export interface ParamSpec {
   /** For the last parameter: may repeat (`group_by(region, zone)`). */
   readonly variadic?: boolean;
   readonly default?: string | number | boolean;
+  /** For durations: whether 0s is allowed (a pause may be zero, a timeout may not). */
+  readonly allowZero?: boolean;
 }
 
 export interface FunctionSpec {
@@ -296,7 +298,7 @@ const FUNCTIONS: readonly FunctionSpec[] = [
   },
 ];
 
-const col = p('x', 'column', 'A column or metric, e.g. `cpu_usage`.');
+const col = p('x', 'numeric', 'A numeric column or metric, e.g. `cpu_usage`.');
 const REDUCTIONS: readonly ReductionSpec[] = [
   { name: 'count', kind: 'aggregate', params: [], description: 'Number of rows (per group after `group_by`).', example: 'host | group_by(region) | count' },
   { name: 'sum', kind: 'aggregate', params: [col], description: 'Sum of a numeric column over the rows (per group).', example: 'host | process | name = "nginx" | sum(mem_rss_bytes)' },
@@ -330,8 +332,8 @@ const REDUCTIONS: readonly ReductionSpec[] = [
 ];
 
 const ROLLING: readonly ParamSpec[] = [
-  p('batch', 'number', 'Resources per batch: a count (`2`) or a share of the targets (`25%`).'),
-  p('pause', 'duration', 'Wait after each batch before checking health.', { required: false, default: '0s' }),
+  p('batch', 'batch', 'Resources per batch: a count (`2`) or a share of the targets (`25%`).'),
+  p('pause', 'duration', 'Wait after each batch before checking health.', { required: false, default: '0s', allowZero: true }),
   p('until', 'condition', 'Health check that must hold on every resource of a batch before the next batch starts.', { required: false }),
   p('timeout', 'duration', 'How long a batch may take to become healthy.', { required: false, default: '5m' }),
 ];

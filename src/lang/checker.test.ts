@@ -53,7 +53,7 @@ describe('check', () => {
   it('knows what rows look like after a reduction', () => {
     expect(codes('host | group_by(region) | count | count > 3 | sort(-count)')).toEqual([]);
     expect(codes('host | count | cpu_usage > 3')).toEqual(['BW_UNKNOWN_COLUMN']);
-    expect(codes('host | count | `uptime`')).toEqual(['BW_EFFECT_IN_EVENTS']);
+    expect(codes('host | count | `uptime`')).toEqual(['BW_NOT_ON_RESOURCES']);
     expect(codes('host | group_by(region) | limit(3)')).toEqual(['BW_AFTER_GROUP_BY']);
   });
 

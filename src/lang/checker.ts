@@ -111,13 +111,16 @@ class Checker {
     if (stage.kind === 'ErrorStage') return 'error';
     const word = stage.kind === 'ColumnStage' && stage.value.kind === 'Ident' ? stage.value.name : undefined;
     const suggestion = word === undefined ? undefined : closest(word, [...RESOURCE_TYPES, 'events']);
+    const found = word !== undefined ? `\`${word}\`` : stage.kind === 'CommandStage' ? 'a command' : `\`${clip(stageText(stage))}\``;
     this.diagnostics.error(
       'BW_SOURCE_FIRST',
       stage.span,
-      `a statement starts with a resource type (${RESOURCE_TYPES.join(', ')}) or \`events\`, found ${word === undefined ? `\`${clip(stageText(stage))}\`` : `\`${word}\``}` +
-        (suggestion ? `; did you mean \`${suggestion}\`?` : ''),
+      `a statement starts with a resource type (${RESOURCE_TYPES.join(', ')}) or \`events\`, found ${found}` + (suggestion ? `; did you mean \`${suggestion}\`?` : ''),
       suggestion,
     );
+    // Check the rest as the statement surely meant, so its other mistakes show up in the same run.
+    if (suggestion === 'events') this.scope = { kind: 'events' };
+    else if (suggestion) this.scope = { kind: 'resource', resource: suggestion as ResourceTypeName };
     return 'error';
   }
 
@@ -142,7 +145,7 @@ class Checker {
       return 'error';
     },
     FilterStage: (s) => {
-      this.afterGroupBy(s.span, 'a filter');
+      if (this.afterGroupBy(s.span, 'a filter')) return 'error';
       const type = this.expr(s.condition);
       if (isRange(type)) this.rangeAsInstant(s.condition);
       return 'filter';
@@ -181,20 +184,19 @@ class Checker {
     RolloutStage: (s) => {
       this.effect(s.span, '`rolling`');
       if (++this.rollouts > 1) this.diagnostics.error('BW_ROLLING_TWICE', s.span, 'only one `rolling(...)` per statement: the first already sets the batches');
-      const rolloutName = { kind: 'Call', callee: 'rolling', calleeSpan: s.span } as const;
-      this.namedArguments('`rolling`', rolloutName.calleeSpan, s.args, ROLLING_PARAMS);
+      this.namedArguments('`rolling`', s.span, s.args, ROLLING_PARAMS);
       return 'rollout';
     },
     ErrorStage: () => 'error',
   };
 
   private checkRolloutTarget(stage: Stage, next: Stage | undefined): void {
-    if (next?.kind === 'CommandStage' || next?.kind === 'ActionStage' || next?.kind === 'ErrorStage') return;
+    if (next?.kind === 'CommandStage' || next?.kind === 'ActionStage' || next?.kind === 'ErrorStage' || next?.kind === 'RolloutStage') return;
     this.diagnostics.error('BW_ROLLING_TARGET', stage.span, `\`rolling(...)\` must be followed by the command or action it rolls out, found ${next ? `\`${clip(stageText(next))}\`` : 'the end of the statement'}`);
   }
 
   private column(value: Expr): StageRole {
-    this.afterGroupBy(value.span, 'a column');
+    if (this.afterGroupBy(value.span, 'a column')) return 'error';
     if (value.kind === 'Ident' && this.resolveName(value) === undefined) {
       const stageWord = closest(value.name, [...RESOURCE_TYPES, ...Object.keys(this.catalogue.reductions), 'events', 'rolling']);
       if (stageWord) {
@@ -209,6 +211,10 @@ class Checker {
     }
     const type = this.expr(value);
     if (type.t === 'command') return 'column';
+    if (isConstant(value)) {
+      this.diagnostics.error('BW_CONSTANT_COLUMN', value.span, `\`${clip(formatExpr(value))}\` is a constant, the same for every resource: expected a metric, attribute or tag (to filter, compare one: \`env = ${clip(formatExpr(value))}\`)`);
+      return 'error';
+    }
     this.addColumns([{ name: formatExpr(value), type }]);
     return 'column';
   }
@@ -232,6 +238,9 @@ class Checker {
         break;
       }
       case 'aggregate': {
+        if (s.reduction === 'distinct' && values.length === 0 && this.columns.filter((c) => c.name !== 'count').length === 0) {
+          this.diagnostics.error('BW_ARGUMENT_COUNT', s.span, '`distinct` needs columns to compare: name them, e.g. `distinct(kernel)`, or add columns before it');
+        }
         const name = s.reduction === 'count' ? 'count' : s.args.length && s.reduction !== 'distinct' ? `${s.reduction}(${s.args.map((a) => formatExpr(a.value)).join(', ')})` : 'count';
         const own: Column[] =
           s.reduction === 'distinct'
@@ -259,53 +268,43 @@ class Checker {
   /** Binds positional arguments of reductions and functions to their parameters and checks each. */
   private positionalArguments(callee: string, at: { start: number; end: number }, args: readonly Argument[], params: readonly ParamSpec[]) {
     const checked: { expr: Expr; type: ValueType; param: ParamSpec }[] = [];
+    const label = `\`${callee}\``;
     const variadic = params.at(-1)?.variadic === true;
     const required = params.filter((p) => p.required).length;
     const max = variadic ? Infinity : params.length;
-    for (const a of args) {
-      if (a.name !== undefined) {
-        const param = params.find((p) => p.name === a.name);
-        if (!param) {
-          this.diagnostics.error('BW_UNKNOWN_ARGUMENT', a.span, `\`${callee}\` has no argument \`${a.name}\`` + (params.length ? `: it takes ${params.map((p) => p.name).join(', ')}` : ': it takes none'));
-          this.expr(a.value);
-          continue;
-        }
-      }
-    }
     if (args.length < required || args.length > max) {
-      const expected = required === max ? `${required}` : max === Infinity ? `at least ${required}` : `${required} to ${max}`;
-      this.diagnostics.error(
-        'BW_ARGUMENT_COUNT',
-        at,
-        `\`${callee}\` takes ${expected} argument${expected === '1' ? '' : 's'} (${params.map((p) => p.name + (p.variadic ? '...' : '')).join(', ') || 'none'}), found ${args.length}` + this.countHint(callee, args),
-      );
+      this.diagnostics.error('BW_ARGUMENT_COUNT', at, `${label} takes ${arity(required, max)}${params.length ? ` (${params.map((p) => p.name + (p.variadic ? '...' : '')).join(', ')})` : ''}, found ${args.length}` + this.countHint(callee, args));
       for (const a of args) this.expr(a.value);
       return checked;
     }
     args.forEach((a, i) => {
       const param = a.name !== undefined ? params.find((p) => p.name === a.name) : (params[i] ?? (variadic ? params.at(-1) : undefined));
       if (!param) {
-        if (a.name === undefined) this.expr(a.value);
+        this.diagnostics.error('BW_UNKNOWN_ARGUMENT', a.span, `${label} has no argument \`${a.name}\`: it takes ${params.map((p) => p.name).join(', ') || 'none'}`);
+        this.expr(a.value);
         return;
       }
-      checked.push({ expr: a.value, type: this.argument(callee, param, a.value), param });
+      checked.push({ expr: a.value, type: this.argument(label, param, a.value), param });
     });
     return checked;
   }
 
   private countHint(callee: string, args: readonly Argument[]): string {
-    if (this.catalogue.functions[callee]?.kind === 'range' && this.catalogue.reductions[callee] && args.length > 0) {
-      return `; to ${callee} a metric over time, give a window: \`${callee}(${formatExpr(args[0]?.value as Expr)}[5m])\``;
+    const first = args[0]?.value;
+    if (this.catalogue.functions[callee]?.kind === 'range' && this.catalogue.reductions[callee] && args.length === 1 && first && first.kind !== 'Range') {
+      return `; to ${callee} a metric over time, give a window: \`${callee}(${formatExpr(first)}[5m])\``;
     }
     return '';
   }
 
   /** Named arguments of actions and `rolling`: all named, required ones present, each of its type. */
-  private namedArguments(what: string, at: { start: number; end: number }, args: readonly Argument[], params: readonly ParamSpec[]): void {
+  private namedArguments(label: string, at: { start: number; end: number }, args: readonly Argument[], params: readonly ParamSpec[]): void {
+    let positional = false;
     for (const a of args) {
       if (a.name === undefined) {
-        const hint = params[0] ? `, e.g. \`${params[0].name} = ${formatExpr(a.value)}\`` : '';
-        this.diagnostics.error('BW_NAMED_ARGUMENTS_ONLY', a.span, `${what} takes named arguments only${hint}`);
+        positional = true;
+        const hint = params[0] ? `, e.g. \`${params[0].name} = ${clip(formatExpr(a.value))}\`` : '';
+        this.diagnostics.error('BW_NAMED_ARGUMENTS_ONLY', a.span, `${label} takes named arguments only${hint}`);
         this.expr(a.value);
         continue;
       }
@@ -315,26 +314,29 @@ class Checker {
         this.diagnostics.error(
           'BW_UNKNOWN_ARGUMENT',
           a.span,
-          `${what} has no argument \`${a.name}\`: expected ${params.map((p) => `\`${p.name}\``).join(', ') || 'no arguments'}` + (suggestion ? `; did you mean \`${suggestion}\`?` : ''),
+          `${label} has no argument \`${a.name}\`: expected ${params.map((p) => `\`${p.name}\``).join(', ') || 'no arguments'}` + (suggestion ? `; did you mean \`${suggestion}\`?` : ''),
           suggestion,
         );
         this.expr(a.value);
         continue;
       }
-      this.argument(what, param, a.value);
+      this.argument(label, param, a.value);
     }
+    // A positional argument was most likely meant for a required one: one message is enough.
+    if (positional) return;
     for (const p of params) {
       if (p.required && !args.some((a) => a.name === p.name)) {
-        this.diagnostics.error('BW_MISSING_ARGUMENT', at, `${what} needs argument \`${p.name}\` (${p.description || p.type})`);
+        this.diagnostics.error('BW_MISSING_ARGUMENT', at, `${label} needs argument \`${p.name}\` (${PARAM_TYPE_NAMES[p.type]})`);
       }
     }
   }
 
-  /** Checks one argument against its parameter; returns the argument's type. */
-  private argument(callee: string, param: ParamSpec, e: Expr): ValueType {
+  /** Checks one argument against its parameter; returns the argument's type. `label` names the callee as it reads in messages. */
+  private argument(label: string, param: ParamSpec, e: Expr): ValueType {
+    const at = `\`${param.name}\` of ${label}`;
     if (param.type === 'command') {
       if (e.kind !== 'Command') {
-        this.diagnostics.error('BW_TYPE_MISMATCH', e.span, `\`${callee}\` expects a command in backticks, e.g. ${callee}(\`test -w /\`), found ${describeType(this.expr(e))}`);
+        this.diagnostics.error('BW_TYPE_MISMATCH', e.span, `${at} expects a command in backticks, e.g. \`test -w /\`, found ${describeType(this.expr(e))}`);
         return T.any;
       }
       if (e.text.trim() === '') this.diagnostics.error('BW_EMPTY_COMMAND', e.span, 'empty command: expected a shell command between the backticks');
@@ -347,17 +349,21 @@ class Checker {
       return t;
     }
     const type = this.expr(e);
-    const mismatch = (expected: string) => this.diagnostics.error('BW_TYPE_MISMATCH', e.span, `\`${param.name}\` of \`${callee}\` expects ${expected}, found ${describeType(type)} \`${clip(formatExpr(e))}\``);
+    const literal = literalNumber(e);
+    const mismatch = (expected: string) => this.diagnostics.error('BW_TYPE_MISMATCH', e.span, `${at} expects ${expected}, found ${describeType(type)} \`${clip(formatExpr(e))}\``);
+    const bad = (rule: string) => this.diagnostics.error('BW_BAD_VALUE', e.span, `${at} must be ${rule}, found \`${clip(formatExpr(e))}\``);
     switch (param.type) {
       case 'range':
         if (type.t === 'number' && !type.range) {
+          const text = clip(formatExpr(e));
+          const callee = label.replace(/`/g, '');
           this.diagnostics.error(
             'BW_RANGE_ON_INSTANT',
             e.span,
-            `\`${callee}\` needs a range such as \`${clip(formatExpr(e))}[5m]\`, found the instant value \`${clip(formatExpr(e))}\`` +
-              (this.catalogue.reductions[callee] ? `; to ${callee} across resources, make it a stage: \`| ${callee}(${clip(formatExpr(e))})\`` : ''),
+            `${label} needs a range such as \`${text}[5m]\`, found the instant value \`${text}\`` +
+              (this.catalogue.reductions[callee] ? `; to ${callee} across resources, make it a stage: \`| ${callee}(${text})\`` : ''),
           );
-        } else if (type.t !== 'any' && !(type.t === 'number' && type.range)) mismatch('a metric over a window, e.g. `cpu_usage[5m]`');
+        } else if (type.t !== 'any' && !isRange(type)) mismatch('a metric over a window, e.g. `cpu_usage[5m]`');
         return type;
       case 'condition':
         if (isRange(type)) this.rangeAsInstant(e);
@@ -371,33 +377,33 @@ class Checker {
         return type;
       case 'duration':
         if (!isNumber(type) || (type.t === 'number' && type.dim !== 'seconds' && type.dim !== 'none')) mismatch('a duration such as `30s`');
-        else this.positive(e, param, callee);
+        else if (literal !== undefined && (literal < 0 || (literal === 0 && !param.allowZero))) bad(param.allowZero ? 'a duration of 0s or more' : 'a duration longer than 0s');
         return type;
       case 'fraction':
         if (!isNumber(type)) mismatch('a number from 0 to 1');
-        else if (e.kind === 'Number' && (e.value < 0 || e.value > 1)) this.diagnostics.error('BW_BAD_VALUE', e.span, `\`${param.name}\` of \`${callee}\` must be from 0 to 1, found ${e.value}`);
+        else if (literal !== undefined && (literal < 0 || literal > 1)) bad('a number from 0 to 1');
         return type;
       case 'integer':
-        if (e.kind !== 'Number' || e.unit !== undefined || !Number.isInteger(e.value) || e.value < 1) {
-          this.diagnostics.error('BW_BAD_VALUE', e.span, `\`${param.name}\` of \`${callee}\` must be a whole number of at least 1, found \`${clip(formatExpr(e))}\``);
+        if (literal === undefined || !Number.isInteger(literal) || literal < 1 || (e.kind === 'Number' && e.unit !== undefined)) bad('a whole number of at least 1');
+        return type;
+      case 'batch':
+        if (e.kind === 'Number' && e.unit === '%') {
+          if (e.value <= 0 || e.value > 100) bad('a share from 1% to 100%');
+        } else if (literal === undefined || !Number.isInteger(literal) || literal < 1 || (e.kind === 'Number' && e.unit !== undefined)) {
+          bad('a whole number of at least 1, or a share such as `25%`');
         }
         return type;
       case 'number':
         if (!isNumber(type)) mismatch('a number');
-        else this.positive(e, param, callee);
+        else if (type.t === 'number' && type.dim !== 'none' && type.dim !== 'count') mismatch('a plain number');
+        return type;
+      case 'numeric':
+        if (isRange(type)) this.rangeAsInstant(e);
+        else if (!isNumber(type)) mismatch('a number, e.g. a metric such as `cpu_usage`');
         return type;
       case 'column':
         if (isRange(type)) this.rangeAsInstant(e);
-        else if (type.t === 'command') mismatch('a column or metric');
         return type;
-    }
-  }
-
-  private positive(e: Expr, param: ParamSpec, callee: string): void {
-    if (e.kind === 'Number' && e.value <= 0 && param.type !== 'duration') {
-      this.diagnostics.error('BW_BAD_VALUE', e.span, `\`${param.name}\` of \`${callee}\` must be greater than 0, found ${formatExpr(e)}`);
-    } else if (e.kind === 'Unary' && e.op === '-') {
-      this.diagnostics.error('BW_BAD_VALUE', e.span, `\`${param.name}\` of \`${callee}\` cannot be negative, found \`${formatExpr(e)}\``);
     }
   }
 
@@ -425,6 +431,12 @@ class Checker {
     Ident: (n) => this.identifier(n),
     Selector: (n) => this.selector(n),
     Range: (n) => {
+      const known = n.target.kind === 'Ident' ? this.resolveName(n.target) : undefined;
+      if (known && known.kind !== 'metric') {
+        this.bindings.set(n.target, known);
+        this.diagnostics.error('BW_RANGE_NOT_ON_METRIC', n.span, `a range window needs a metric, found the ${known.kind} \`${n.target.name}\``);
+        return T.any;
+      }
       const inner = n.target.kind === 'Selector' ? this.selector(n.target) : this.identifier(n.target, true);
       if (inner.t === 'any') return T.any;
       if (inner.t !== 'number' || this.bindings.get(n.target)?.kind !== 'metric') {
@@ -435,7 +447,7 @@ class Checker {
     },
     Command: (n) => {
       this.diagnostics.error('BW_TYPE_MISMATCH', n.span, 'a command here must be a stage of its own, or the argument of `ok(...)` or `number(...)`');
-      return T.command;
+      return T.any;
     },
     Call: (n) => this.call(n),
     Unary: (n) => {
@@ -522,7 +534,7 @@ class Checker {
         if (right.t !== 'list' && right.t !== 'any') {
           this.diagnostics.error('BW_TYPE_MISMATCH', n.right.span, `expected a list such as ["a", "b"] after \`${n.op}\`, found ${describeType(right)}`);
         } else if (right.t === 'list' && !sameKind(left, right.of)) {
-          this.mismatch(n, left, right.of, `\`${n.op}\` compares a value with list items of the same type`);
+          this.diagnostics.error('BW_TYPE_MISMATCH', n.opSpan, `cannot look for ${describeType(left)} \`${clip(formatExpr(n.left))}\` in a list of ${describeType(right.of).replace(/^an? /, '')}s: the items must be of the same type`);
         }
         return T.bool;
       case '=':
@@ -567,10 +579,11 @@ class Checker {
       }
       void mine;
     }
+    const verb = ARITHMETIC_VERBS[n.op] ?? 'compare';
     this.diagnostics.error(
       'BW_TYPE_MISMATCH',
       n.opSpan,
-      `cannot compare ${describeType(left)} \`${clip(formatExpr(n.left))}\` with ${describeType(right)} \`${clip(formatExpr(n.right))}\`: ${rule}`,
+      `cannot ${verb} ${describeType(left)} \`${clip(formatExpr(n.left))}\` ${verb === 'compare' ? 'with' : 'and'} ${describeType(right)} \`${clip(formatExpr(n.right))}\`: ${rule}`,
     );
   }
 
@@ -581,7 +594,7 @@ class Checker {
       this.diagnostics.error(
         'BW_UNIT_MISMATCH',
         n.opSpan,
-        `cannot ${isComparison(n.op) ? 'compare' : 'combine'} ${DIMENSION_NAMES[l]} \`${clip(formatExpr(n.left))}\` with ${DIMENSION_NAMES[r]} \`${clip(formatExpr(n.right))}\``,
+        `cannot ${ARITHMETIC_VERBS[n.op] ?? 'compare'} ${DIMENSION_NAMES[l]} \`${clip(formatExpr(n.left))}\` with ${DIMENSION_NAMES[r]} \`${clip(formatExpr(n.right))}\``,
       );
     }
   }
@@ -690,7 +703,7 @@ class Checker {
           suggestion,
         );
       } else if (l.op === '=~' || l.op === '!~') {
-        this.regex(l.value, l.span);
+        this.regex(l.value, l.valueSpan);
       }
     }
     return T.number(metric.dim);
@@ -728,12 +741,16 @@ class Checker {
   private effect(at: { start: number; end: number }, what: string): void {
     const scope = this.scope;
     if (scope.kind === 'events' || scope.kind === 'rows' || scope.kind === 'groups') {
-      this.diagnostics.error('BW_EFFECT_IN_EVENTS', at, `${what} runs on resources, but the rows here are ${describeScope(scope)}`);
+      const hint = scope.kind === 'events' ? '' : ': move it before the reduction';
+      this.diagnostics.error('BW_NOT_ON_RESOURCES', at, `${what} runs on resources, but the rows here are ${describeScope(scope)}${hint}`);
     }
   }
 
-  private afterGroupBy(at: { start: number; end: number }, what: string): void {
-    if (this.scope.kind === 'groups') this.diagnostics.error('BW_AFTER_GROUP_BY', at, `expected an aggregation (count, sum, avg, min, max, distinct) after group_by, found ${what}`);
+  /** Reports a stage that cannot follow group_by; true when it did. */
+  private afterGroupBy(at: { start: number; end: number }, what: string): boolean {
+    if (this.scope.kind !== 'groups') return false;
+    this.diagnostics.error('BW_AFTER_GROUP_BY', at, `expected an aggregation (count, sum, avg, min, max, distinct) after group_by, found ${what}`);
+    return true;
   }
 
   private rangeAsInstant(e: Expr): void {
@@ -819,6 +836,56 @@ function stageText(stage: Stage): string {
       return 'events';
     case 'ErrorStage':
       return '?';
+  }
+}
+
+/** How arithmetic reads in "cannot add a string to ..." messages; comparisons say "compare". */
+const ARITHMETIC_VERBS: Readonly<Record<string, string>> = { '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide' };
+
+const PARAM_TYPE_NAMES: Readonly<Record<ParamSpec['type'], string>> = {
+  number: 'a number',
+  integer: 'a whole number',
+  fraction: 'a number from 0 to 1',
+  duration: 'a duration such as `30s`',
+  string: 'a string',
+  bool: 'true/false',
+  command: 'a command in backticks',
+  range: 'a metric over a window',
+  condition: 'a condition',
+  column: 'a column',
+  numeric: 'a numeric column',
+  sortkey: 'a column',
+  batch: 'a count or a share such as `25%`',
+};
+
+function arity(required: number, max: number): string {
+  if (max === 0) return 'no arguments';
+  const n = required === max ? `${required}` : max === Infinity ? `at least ${required}` : `${required} to ${max}`;
+  return `${n} argument${n.endsWith(' 1') || n === '1' ? '' : 's'}`;
+}
+
+/** The value of a number literal, negated ones included (`-0.5`); undefined for anything else. */
+function literalNumber(e: Expr): number | undefined {
+  if (e.kind === 'Number') return e.value;
+  if (e.kind === 'Unary' && e.op === '-' && e.operand.kind === 'Number') return -e.operand.value;
+  return undefined;
+}
+
+/** Whether an expression refers to nothing about the resource: literals only. */
+function isConstant(e: Expr): boolean {
+  switch (e.kind) {
+    case 'Number':
+    case 'String':
+    case 'Bool':
+      return true;
+    case 'List':
+      return e.items.every(isConstant);
+    case 'Unary':
+      return isConstant(e.operand);
+    case 'Binary':
+      return isConstant(e.left) && isConstant(e.right);
+    default:
+      return false;
   }
 }
 

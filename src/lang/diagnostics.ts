@@ -42,9 +42,11 @@ export const DIAGNOSTIC_CODES = {
   BW_BAD_REGEX: 'a regular expression that does not compile',
   BW_ROLLING_TARGET: 'a rollout that is not followed by a command or action',
   BW_ROLLING_TWICE: 'two rollouts in one statement',
-  BW_EFFECT_IN_EVENTS: 'a command or action run on events',
+  BW_NOT_ON_RESOURCES: 'a command, action or metric where the rows are not resources (events, aggregated rows)',
   BW_ACTION_RESOURCE: 'an action run on a resource type it does not allow',
   BW_AFTER_GROUP_BY: 'a stage after group_by that is not an aggregation',
+  BW_TOO_DEEP: 'an expression nested deeper than the parser allows',
+  BW_CONSTANT_COLUMN: 'a column that is a constant, not about the resource',
   BW_EMPTY_COMMAND: 'a command with no text',
   BW_BAD_VALUE: 'a value out of its allowed range',
 } as const;
@@ -85,6 +87,11 @@ export class DiagnosticBag {
   /** Diagnostics in source order, so output reads top to bottom. */
   toArray(): readonly Diagnostic[] {
     return [...this.items].sort((a, b) => a.location.start - b.location.start || a.location.end - b.location.end);
+  }
+
+  /** Line and column (1-based) of an offset, for messages that point elsewhere. */
+  position(offset: number): { line: number; column: number } {
+    return this.lines.position(offset);
   }
 
   private add(severity: Severity, code: DiagnosticCode, at: Span, message: string, suggestion?: string): void {

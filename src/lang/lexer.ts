@@ -68,10 +68,13 @@ export function lex(source: string, diagnostics: DiagnosticBag): Token[] {
         i += op[0].length;
         push(op[1], start);
       } else {
-        const ch = String.fromCodePoint(source.codePointAt(i) ?? 0);
-        i += ch.length;
+        if (source.startsWith('&&', i)) i += 2;
+        else i += String.fromCodePoint(source.codePointAt(i) ?? 0).length;
+        const text = source.slice(start, i);
         const hint = c === '!' ? ' (use `not` to negate, `!=` or `!~` to compare)' : c === '&' ? ' (use `and`)' : '';
-        diagnostics.error('BW_UNEXPECTED_CHARACTER', { start, end: i }, `unexpected character \`${ch}\`${hint}`);
+        const what = text === '&&' ? '`&&`' : `character \`${text}\``;
+        diagnostics.error('BW_UNEXPECTED_CHARACTER', { start, end: i }, `unexpected ${what}${hint}`);
+        push('invalid', start);
       }
     }
   }
@@ -159,7 +162,7 @@ export function lex(source: string, diagnostics: DiagnosticBag): Token[] {
       diagnostics.error(
         'BW_UNKNOWN_UNIT',
         { start: numberEnd, end: i },
-        `unknown unit \`${unit}\`: expected a duration (ms, s, m, h, d, w), a size (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB) or %` +
+        `unknown unit \`${unit}\`: expected a duration (ms, s, m, h, d, w), a size (B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, PiB) or %` +
           (suggestion ? `; did you mean \`${suggestion}\`?` : ''),
         suggestion,
       );

@@ -6,6 +6,7 @@ import type { Span } from './span.js';
 import { cover } from './span.js';
 import type { Token, TokenKind } from './tokens.js';
 import { describeToken } from './tokens.js';
+import { closest } from './suggest.js';
 
 /** Deeper nesting than this is surely not written by a person; stop before the stack does. */
 const MAX_DEPTH = 64;
@@ -70,8 +71,10 @@ class Parser {
     const first = this.peek();
     if (first.kind === '|' || first.kind === 'eof') {
       const previous = this.tokens[this.pos - 1];
-      const where = previous?.kind === '|' ? 'after `|`' : 'before `|`';
-      this.fail('BW_EMPTY_STAGE', first.kind === 'eof' && previous ? previous.span : first.span, `empty stage: expected a stage ${where}, found ${describeToken(first)}`);
+      const message = previous
+        ? `empty stage: expected a stage after \`|\`, found ${describeToken(first)}`
+        : 'a statement cannot start with `|`: expected a resource type such as `host`, or `events`';
+      this.fail('BW_EMPTY_STAGE', first.kind === 'eof' && previous ? previous.span : first.span, message);
       return { kind: 'ErrorStage', span: first.span };
     }
     const expr = this.expression();
@@ -85,22 +88,18 @@ class Parser {
   }
 
   private hintAfterStage(expr: Expr, after: Token): string {
+    if (expr.kind === 'Ident' && (after.kind === 'number' || after.kind === 'string')) {
+      const known = [...Object.keys(BUILTIN_CATALOGUE.reductions), ...Object.keys(BUILTIN_CATALOGUE.functions)];
+      const name = known.includes(expr.name) ? expr.name : closest(expr.name, known);
+      return name ? ` (arguments go in parentheses: \`${name}(${after.text})\`)` : '';
+    }
     if (after.kind === 'ident' && expr.kind !== 'Error') return ' (join conditions with `and` or `or`, stages with `|`)';
     if (after.kind === ')') return ' (this `)` has no matching `(`)';
     return '';
   }
 
   private expression(): Expr {
-    if (++this.depth > MAX_DEPTH) {
-      const t = this.peek();
-      this.fail('BW_UNEXPECTED_TOKEN', t.span, `expression nested more than ${MAX_DEPTH} levels deep`);
-      while (this.peek().kind !== '|' && this.peek().kind !== 'eof') this.pos++;
-      this.depth--;
-      return { kind: 'Error', span: t.span };
-    }
-    const e = this.or();
-    this.depth--;
-    return e;
+    return this.or();
   }
 
   private or(): Expr {
@@ -190,6 +189,7 @@ class Parser {
       if (window.kind === 'number' && window.unit !== undefined && isDuration(window.unit)) {
         seconds = window.value as number;
         this.pos++;
+        if (seconds <= 0) this.fail('BW_BAD_VALUE', window.span, `a range window must be longer than 0s, found \`${window.text}\``);
       } else if (window.kind === 'number' && window.unit === undefined) {
         this.fail('BW_UNEXPECTED_TOKEN', window.span, `a range window needs a unit: expected a duration such as \`${window.text}s\` or \`${window.text}m\`, found \`${window.text}\``);
         this.pos++;
@@ -231,7 +231,7 @@ class Parser {
         break;
       }
       this.pos++;
-      labels.push({ span: cover(label.span, value.span), name: label.text, op, value: value.value as string });
+      labels.push({ span: cover(label.span, value.span), valueSpan: value.span, name: label.text, op, value: value.value as string });
       if (this.peek().kind !== ',') break;
       this.pos++;
     }
@@ -313,8 +313,14 @@ class Parser {
     return { kind: 'Call', span: cover(callee.span, close), callee: callee.text, calleeSpan: callee.span, args };
   }
 
+  /** Parses one level deeper, refusing depths no person writes before the stack overflows. */
   private nested(parse: () => Expr): Expr {
-    if (this.depth >= MAX_DEPTH) return this.expression();
+    if (this.depth >= MAX_DEPTH) {
+      const t = this.peek();
+      this.fail('BW_TOO_DEEP', t.span, `expression nested more than ${MAX_DEPTH} levels deep: split it into several stages`);
+      while (this.peek().kind !== '|' && this.peek().kind !== 'eof') this.pos++;
+      return { kind: 'Error', span: t.span };
+    }
     this.depth++;
     const e = parse();
     this.depth--;
@@ -328,13 +334,16 @@ class Parser {
       this.pos++;
       return t.span;
     }
-    this.fail('BW_UNCLOSED', t.span, `expected \`${kind}\` to close the \`${open.text}\` at offset ${open.span.start}, found ${describeToken(t)}`);
+    const at = this.diagnostics.position(open.span.start);
+    this.fail('BW_UNCLOSED', t.span, `expected \`${kind}\` to close the \`${open.text}\` at ${at.line}:${at.column}, found ${describeToken(t)}`);
     return this.tokens[this.pos - 1]?.span ?? open.span;
   }
 
   private fail(code: DiagnosticCode, at: Span, message: string): void {
     if (this.stageFailed) return;
     this.stageFailed = true;
+    // The lexer already reported the character; a second message would say the same.
+    if (this.peek().kind === 'invalid') return;
     this.diagnostics.error(code, at, message);
   }
 

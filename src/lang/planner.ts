@@ -53,6 +53,8 @@ class Planner {
       this.inventory = [];
       this.hoistable = this.catalogue.resources[source].inventory;
       this.agentResource = source;
+      // Resources only agents know (processes, containers, pods) are listed by the agents.
+      if (!this.hoistable) this.agent = [];
     }
     pipeline.stages.slice(1).forEach((stage, i) => this.stage(stage, i + 1));
     this.flush();

@@ -32,6 +32,8 @@ export type TokenKind =
   | '-'
   | '*'
   | '/'
+  /** Characters that start no token; already reported by the lexer. */
+  | 'invalid'
   | 'eof';
 
 export interface Token {
