@@ -27,7 +27,8 @@ export type Binding =
 export type Scope =
   | { readonly kind: 'resource'; readonly resource: ResourceTypeName }
   | { readonly kind: 'events' }
-  | { readonly kind: 'groups'; readonly keys: readonly string[] }
+  /** After group_by: `inner` is the scope of the grouped rows, where the aggregation's argument is read. */
+  | { readonly kind: 'groups'; readonly keys: readonly string[]; readonly inner: Scope; readonly innerColumns: readonly Column[] }
   | { readonly kind: 'rows' }
   | { readonly kind: 'unknown' };
 
@@ -226,14 +227,19 @@ class Checker {
     if (scope.kind === 'groups' && spec.kind !== 'aggregate') {
       this.diagnostics.error('BW_AFTER_GROUP_BY', s.span, `expected an aggregation (count, sum, avg, min, max, distinct) after group_by, found \`${s.reduction}\``);
     }
-    const values = this.positionalArguments(s.reduction, s.span, s.args, spec.params);
+    // An aggregation after group_by reads its argument from the grouped rows (`group_by(zone) | avg(cpu_usage)`).
     const keys = scope.kind === 'groups' ? scope.keys : [];
     const keyColumns = keys.map((k) => this.columns.find((c) => c.name === k) ?? { name: k, type: T.any });
+    if (scope.kind === 'groups' && spec.kind === 'aggregate') {
+      this.scope = scope.inner;
+      this.columns = [...scope.innerColumns];
+    }
+    const values = this.positionalArguments(s.reduction, s.span, s.args, spec.params);
     switch (spec.kind) {
       case 'group': {
         const names = values.map((v) => formatExpr(v.expr));
         const groupColumns = values.map((v) => ({ name: formatExpr(v.expr), type: v.type }));
-        this.scope = { kind: 'groups', keys: names };
+        this.scope = { kind: 'groups', keys: names, inner: scope, innerColumns: [...this.columns] };
         this.columns = [...groupColumns, { name: 'count', type: T.number('count') }];
         break;
       }
@@ -244,7 +250,10 @@ class Checker {
         const name = s.reduction === 'count' ? 'count' : s.args.length && s.reduction !== 'distinct' ? `${s.reduction}(${s.args.map((a) => formatExpr(a.value)).join(', ')})` : 'count';
         const own: Column[] =
           s.reduction === 'distinct'
-            ? [...(values.length ? values.map((v) => ({ name: formatExpr(v.expr), type: v.type })) : this.columns.filter((c) => c.name !== 'count')), { name: 'count', type: T.number('count') }]
+            ? [
+                ...(values.length ? values.map((v) => ({ name: formatExpr(v.expr), type: v.type })) : this.columns.filter((c) => c.name !== 'count' && !keys.includes(c.name))),
+                { name: 'count', type: T.number('count') },
+              ]
             : [{ name, type: s.reduction === 'count' ? T.number('count') : (values[0]?.type ?? T.any) }];
         this.scope = { kind: 'rows' };
         this.columns = [...keyColumns, ...own];
@@ -388,7 +397,7 @@ class Checker {
         return type;
       case 'batch':
         if (e.kind === 'Number' && e.unit === '%') {
-          if (e.value <= 0 || e.value > 100) bad('a share from 1% to 100%');
+          if (e.value <= 0 || e.value > 100) bad('a share greater than 0% and at most 100%');
         } else if (literal === undefined || !Number.isInteger(literal) || literal < 1 || (e.kind === 'Number' && e.unit !== undefined)) {
           bad('a whole number of at least 1, or a share such as `25%`');
         }

@@ -138,6 +138,7 @@ export function lex(source: string, diagnostics: DiagnosticBag): Token[] {
     }
     const numberEnd = i;
     const base = Number(source.slice(start, numberEnd));
+    if (!Number.isFinite(base)) diagnostics.error('BW_BAD_NUMBER', { start, end: numberEnd }, `number \`${source.slice(start, Math.min(numberEnd, start + 24))}${numberEnd - start > 24 ? '...' : ''}\` is too large`);
     let unit: string | undefined;
     if (source[i] === '%') {
       unit = '%';
@@ -169,6 +170,8 @@ export function lex(source: string, diagnostics: DiagnosticBag): Token[] {
       push('number', start, { value: base, unit });
       return;
     }
-    push('number', start, { value: base * info.factor, unit });
+    const value = base * info.factor;
+    if (Number.isFinite(base) && !Number.isFinite(value)) diagnostics.error('BW_BAD_NUMBER', { start, end: i }, `number \`${source.slice(start, i)}\` is too large`);
+    push('number', start, { value, unit });
   }
 }

@@ -10,6 +10,10 @@ import { closest } from './suggest.js';
 
 /** Deeper nesting than this is surely not written by a person; stop before the stack does. */
 const MAX_DEPTH = 64;
+/** Limits that keep every later stage (checker, planner, JSON) linear and shallow. */
+const MAX_STAGES = 256;
+const MAX_TREE_HEIGHT = 256;
+const MAX_ARGUMENTS = 256;
 
 const COMPARISONS: Partial<Record<TokenKind, BinaryOp>> = {
   '=': '=',
@@ -56,6 +60,12 @@ class Parser {
       return { kind: 'Pipeline', span: { start: 0, end: length }, stages };
     }
     for (;;) {
+      if (stages.length === MAX_STAGES) {
+        const t = this.peek();
+        this.stageFailed = false;
+        this.fail('BW_TOO_DEEP', { start: t.span.start, end: length }, `a statement has at most ${MAX_STAGES} stages: split it`);
+        break;
+      }
       stages.push(this.stage());
       const next = this.peek();
       if (next.kind === 'eof') break;
@@ -83,6 +93,11 @@ class Parser {
       this.fail('BW_UNEXPECTED_TOKEN', after.span, `expected \`|\` or the end of the statement after this stage, found ${describeToken(after)}` + this.hintAfterStage(expr, after));
       while (this.peek().kind !== '|' && this.peek().kind !== 'eof') this.pos++;
       return { kind: 'ErrorStage', span: cover(first.span, this.tokens[this.pos - 1]?.span ?? first.span) };
+    }
+    const height = treeHeight(expr);
+    if (height > MAX_TREE_HEIGHT) {
+      this.fail('BW_TOO_DEEP', expr.span, `expression more than ${MAX_TREE_HEIGHT} operations deep (${height}): split it into several stages`);
+      return { kind: 'ErrorStage', span: expr.span };
     }
     return classify(expr);
   }
@@ -306,6 +321,11 @@ class Parser {
       const value = this.nested(() => this.expression());
       const span = cover(start.span, value.span);
       args.push(name === undefined ? { span, value } : { span, name, value });
+      if (args.length > MAX_ARGUMENTS) {
+        this.fail('BW_TOO_DEEP', span, `a call takes at most ${MAX_ARGUMENTS} arguments`);
+        while (!STOPPERS.has(this.peek().kind) || this.peek().kind === ',') this.pos++;
+        break;
+      }
       if (this.peek().kind !== ',') break;
       this.pos++;
     }
@@ -363,6 +383,37 @@ const STOPPERS: ReadonlySet<TokenKind> = new Set(['|', 'eof', ')', ']', '}', ','
 
 const isDuration = (unit: string) => ['ms', 's', 'm', 'h', 'd', 'w'].includes(unit);
 
+/** Height of an expression tree, computed without recursion: chains of `and` can be thousands long. */
+function treeHeight(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  while (stack.length) {
+    const [e, h] = stack.pop() as [Expr, number];
+    if (h > max) max = h;
+    if (max > MAX_TREE_HEIGHT) return max;
+    switch (e.kind) {
+      case 'Binary':
+        stack.push([e.left, h + 1], [e.right, h + 1]);
+        break;
+      case 'Unary':
+        stack.push([e.operand, h + 1]);
+        break;
+      case 'Call':
+        for (const a of e.args) stack.push([a.value, h + 1]);
+        break;
+      case 'List':
+        for (const i of e.items) stack.push([i, h + 1]);
+        break;
+      case 'Range':
+        stack.push([e.target, h + 1]);
+        break;
+      default:
+        break;
+    }
+  }
+  return max;
+}
+
 function binary(op: BinaryOp, opSpan: Span, left: Expr, right: Expr): Expr {
   return { kind: 'Binary', span: cover(left.span, right.span), op, opSpan, left, right };
 }
@@ -387,8 +438,8 @@ function classify(e: Expr): Stage {
   if (e.kind === 'Ident') {
     if ((RESOURCE_TYPES as readonly string[]).includes(e.name)) return { kind: 'ResourceStage', span, resource: e.name };
     if (e.name === 'events') return { kind: 'EventsStage', span };
-    const reduction = BUILTIN_CATALOGUE.reductions[e.name];
-    if (reduction && !reduction.params.some((p) => p.required)) return { kind: 'ReductionStage', span, reduction: e.name, args: [] };
+    // A bare reduction word is that reduction, even when it needs arguments: `limit` alone is an argument error, not a tag.
+    if (BUILTIN_CATALOGUE.reductions[e.name]) return { kind: 'ReductionStage', span, reduction: e.name, args: [] };
     if (e.name === 'rolling') return { kind: 'RolloutStage', span, args: [] };
   }
   if (e.kind === 'Call') {

@@ -4,6 +4,7 @@ import { ROLLING_PARAMS } from './catalogue.js';
 import type { Binding, CheckResult, Column } from './checker.js';
 import { formatExpr } from './format.js';
 import type { AgentStep, ControlStep, Phase, Plan, PlanColumn, PlanExpr, PlanMetric, Role } from './plan.js';
+import { parseDuration } from './units.js';
 import type { ExprVisitor } from './visit.js';
 import { visitExpr } from './visit.js';
 
@@ -56,7 +57,7 @@ class Planner {
       // Resources only agents know (processes, containers, pods) are listed by the agents.
       if (!this.hoistable) this.agent = [];
     }
-    pipeline.stages.slice(1).forEach((stage, i) => this.stage(stage, i + 1));
+    pipeline.stages.slice(1).forEach((stage, i) => this.stage(stage, i + 1, pipeline.stages[i + 2]));
     this.flush();
     if (this.inventory) {
       // Always first: it picks the agents every later phase talks to.
@@ -82,7 +83,7 @@ class Planner {
     return 'viewer';
   }
 
-  private stage(stage: Stage, index: number): void {
+  private stage(stage: Stage, index: number, next: Stage | undefined): void {
     const info = this.checked.stages[index];
     const scope = info?.scope.kind;
     const onRows = scope === 'rows' || scope === 'groups' || scope === 'events';
@@ -120,6 +121,10 @@ class Planner {
         return;
       case 'ReductionStage':
         this.hoistable = false;
+        // The aggregation after group_by reads values of the grouped rows: have them computed before grouping.
+        if (stage.reduction === 'group_by' && next?.kind === 'ReductionStage' && scope === 'resource') {
+          for (const a of next.args) this.columnRef(a.value, true);
+        }
         return this.reduction(stage.reduction, stage.args, scope === 'resource');
       case 'RolloutStage':
         return this.rollout(stage.args);
@@ -185,7 +190,7 @@ class Planner {
       const v = value(param);
       if (v?.kind === 'Number') return v.value;
       const d = ROLLING_PARAMS.find((p) => p.name === param)?.default;
-      return typeof d === 'string' ? parseSeconds(d) : 0;
+      return typeof d === 'string' ? (parseDuration(d) ?? 0) : 0;
     };
     const until = value('until');
     this.flush();
@@ -383,16 +388,10 @@ function walk(e: Expr, fn: (e: Expr) => void): void {
 function literal(v: string | number | boolean): PlanExpr {
   if (typeof v === 'number') return { k: 'num', v };
   if (typeof v === 'boolean') return { k: 'bool', v };
-  const seconds = parseSeconds(v);
-  return Number.isNaN(seconds) ? { k: 'str', v } : { k: 'num', v: seconds };
+  const seconds = parseDuration(v);
+  return seconds === undefined ? { k: 'str', v } : { k: 'num', v: seconds };
 }
 
-function parseSeconds(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text);
-  if (!m) return NaN;
-  const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(m[1]) * factor;
-}
 
 function numberArg(a: Argument | undefined): number {
   return a?.value.kind === 'Number' ? a.value.value : 0;

@@ -47,9 +47,26 @@ export const DIMENSION_NAMES: Readonly<Record<Dimension, string>> = {
 
 /**
  * Whether values of two dimensions may be compared or added. Plain numbers
- * mix with anything (`cpu_usage > 80`); counts are plain numbers too.
+ * mix with anything (`cpu_usage > 80`); a count does not mix with a size.
  */
 export function compatible(a: Dimension, b: Dimension): boolean {
-  const plain = (d: Dimension) => d === 'none' || d === 'count';
-  return a === b || plain(a) || plain(b);
+  if (a === b || a === 'none' || b === 'none') return true;
+  // A size compared with a rate reads as "per second": `net_rx_bytes_rate > 100MB`.
+  const sizes: ReadonlySet<Dimension> = new Set(['bytes', 'bytes_per_second']);
+  return sizes.has(a) && sizes.has(b);
+}
+
+/**
+ * Parses a duration as written in the language, flags and definition files
+ * (`500ms`, `30s`, `5m`, `1.5h`, `1d`, `1w`) into seconds; undefined when it is
+ * not one. The one place durations are parsed.
+ *
+ * @example
+ * parseDuration('5m') // 300
+ */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = UNITS[m[2] as string];
+  return unit ? Number(m[1]) * unit.factor : undefined;
 }

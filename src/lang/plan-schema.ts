@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { AgentStep, PlanExpr } from './plan.js';
+
+/*
+ * Runtime validation of plan parts that cross a process boundary: an agent
+ * checks the phase it is sent before running anything, so a version skew or a
+ * corrupted message fails with a clear error instead of a crash halfway.
+ */
+
+const label = z.object({ name: z.string(), op: z.enum(['=', '!=', '=~', '!~']), value: z.string() });
+const metric = { name: z.string(), labels: z.array(label), collapse: z.enum(['max', 'min', 'sum']) };
+
+export const PlanExprSchema: z.ZodType<PlanExpr> = z.lazy(() =>
+  z.discriminatedUnion('k', [
+    z.object({ k: z.literal('num'), v: z.number() }),
+    z.object({ k: z.literal('str'), v: z.string() }),
+    z.object({ k: z.literal('bool'), v: z.boolean() }),
+    z.object({ k: z.literal('list'), items: z.array(PlanExprSchema) }),
+    z.object({ k: z.literal('metric'), ...metric }),
+    z.object({ k: z.literal('range'), metric: z.object(metric), seconds: z.number().positive() }),
+    z.object({ k: z.literal('attr'), name: z.string() }),
+    z.object({ k: z.literal('tag'), name: z.string() }),
+    z.object({ k: z.literal('col'), name: z.string() }),
+    z.object({ k: z.literal('field'), name: z.string() }),
+    z.object({ k: z.literal('cmd'), text: z.string() }),
+    z.object({ k: z.literal('call'), fn: z.string(), args: z.array(PlanExprSchema) }),
+    z.object({ k: z.literal('not'), x: PlanExprSchema }),
+    z.object({ k: z.literal('neg'), x: PlanExprSchema }),
+    z.object({ k: z.literal('bin'), op: z.string(), l: PlanExprSchema, r: PlanExprSchema }),
+  ]),
+);
+
+const resource = z.enum(['host', 'process', 'container', 'pod']);
+
+export const AgentStepSchema: z.ZodType<AgentStep> = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('traverse'), to: resource }),
+  z.object({ op: z.literal('filter'), expr: PlanExprSchema }),
+  z.object({ op: z.literal('column'), name: z.string(), expr: PlanExprSchema }),
+  z.object({ op: z.literal('command'), text: z.string() }),
+  z.object({ op: z.literal('action'), name: z.string(), args: z.record(z.string(), PlanExprSchema) }),
+]);
+
+export const AgentPhaseSchema = z.object({
+  where: z.literal('agent'),
+  resource,
+  steps: z.array(AgentStepSchema).max(256),
+});
+
+export type AgentPhase = z.infer<typeof AgentPhaseSchema>;
