@@ -260,7 +260,7 @@ class Checker {
         break;
       }
       case 'select':
-        for (const v of values) if (v.param.type === 'column' || v.param.type === 'sortkey') this.addImplicitColumn(v.expr, v.type);
+        for (const v of values) if (v.param.type === 'column' || v.param.type === 'numeric' || v.param.type === 'sortkey') this.addImplicitColumn(v.expr, v.type);
         break;
     }
     return 'reduction';

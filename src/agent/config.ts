@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { parseDuration } from '../lang/index.js';
+import { BreakwaterError } from '../protocol/index.js';
+
+/** What a person or a file may set; everything optional except the server. */
+export interface AgentOptions {
+  /** The control plane, e.g. `http://10.0.0.5:7070`. */
+  server: string;
+  /** A join token (`breakwater token create --role agent`), needed only to enroll the first time. */
+  token?: string;
+  /** Host name to register as; defaults to the machine's. */
+  name?: string;
+  tags?: Record<string, string>;
+  /** Where the agent keeps its credential; defaults to /var/lib/breakwater-agent as root, else ~/.local/state/breakwater-agent. */
+  dataDir?: string;
+  /** Durations as text (`1s`) or milliseconds. */
+  collectInterval?: string | number;
+  drainTimeout?: string | number;
+  commandTimeout?: string | number;
+  maxOutputBytes?: number;
+  maxConcurrentCommands?: number;
+  /** Report only these mounts, renamed: `{ '/srv/lab/web-1/data': '/data' }`. Others are hidden when set. */
+  mounts?: Record<string, string>;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface AgentConfig {
+  readonly server: URL;
+  readonly token: string | undefined;
+  readonly name: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly dataDir: string;
+  readonly collectIntervalMs: number;
+  readonly drainTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly maxOutputBytes: number;
+  readonly maxConcurrentCommands: number;
+  readonly mounts: Readonly<Record<string, string>> | undefined;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export const AGENT_DEFAULTS = {
+  collectInterval: '1s',
+  drainTimeout: '10s',
+  commandTimeout: '60s',
+  maxOutputBytes: 1024 * 1024,
+  maxConcurrentCommands: 16,
+  logLevel: 'info',
+} as const;
+
+const TAG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Milliseconds from `30s`-style text or a number of milliseconds; the error names the option. */
+export function durationMs(option: string, value: string | number): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value > 0) return value;
+  } else {
+    const seconds = parseDuration(value);
+    if (seconds !== undefined && seconds > 0) return seconds * 1000;
+  }
+  throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected a duration such as 500ms, 30s or 5m, found ${JSON.stringify(value)}`, { option });
+}
+
+const Schema = z.object({
+  server: z.string().refine((s) => /^https?:\/\/[^/]+/.test(s), 'expected an http:// or https:// URL of the control plane, e.g. http://127.0.0.1:7070'),
+  token: z.string().min(1).optional(),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/, 'expected a host name: letters, digits, `.`, `-`, `_`').optional(),
+  tags: z.record(z.string().regex(TAG_KEY, 'tag names are letters, digits, `_`, `.`, `-`, starting with a letter'), z.string().max(1024)).default({}),
+  dataDir: z.string().min(1).optional(),
+  maxOutputBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(AGENT_DEFAULTS.maxOutputBytes),
+  maxConcurrentCommands: z.number().int().min(1).max(1024).default(AGENT_DEFAULTS.maxConcurrentCommands),
+  mounts: z.record(z.string().startsWith('/'), z.string().startsWith('/')).optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default(AGENT_DEFAULTS.logLevel),
+});
+
+/**
+ * Options -> defaults -> validated, frozen config. Every problem is reported
+ * at once, each naming its option.
+ *
+ * @example
+ * const config = resolveAgentConfig({ server: 'http://127.0.0.1:7070', token: 'bwt_...' }, process.env);
+ */
+export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const parsed = Schema.safeParse(options);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+    throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
+  }
+  const o = parsed.data;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const home = env.HOME ?? '/tmp';
+  return Object.freeze({
+    server: new URL(o.server),
+    token: o.token,
+    name: o.name,
+    tags: Object.freeze({ ...o.tags }),
+    dataDir: o.dataDir ?? (root ? '/var/lib/breakwater-agent' : `${env.XDG_STATE_HOME ?? `${home}/.local/state`}/breakwater-agent`),
+    collectIntervalMs: durationMs('collectInterval', options.collectInterval ?? AGENT_DEFAULTS.collectInterval),
+    drainTimeoutMs: durationMs('drainTimeout', options.drainTimeout ?? AGENT_DEFAULTS.drainTimeout),
+    commandTimeoutMs: durationMs('commandTimeout', options.commandTimeout ?? AGENT_DEFAULTS.commandTimeout),
+    maxOutputBytes: o.maxOutputBytes,
+    maxConcurrentCommands: o.maxConcurrentCommands,
+    mounts: o.mounts ? Object.freeze({ ...o.mounts }) : undefined,
+    logLevel: o.logLevel,
+  });
+}

@@ -1,0 +1,56 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BreakwaterError } from '../protocol/index.js';
+
+const Stored = z.object({ server: z.string(), agentId: z.string(), name: z.string(), credential: z.string() });
+export type StoredCredential = z.infer<typeof Stored>;
+
+const FILE = 'credential.json';
+
+/** The agent's own credential from a previous enrollment, if it has one for this server. */
+export async function loadCredential(dataDir: string, server: URL): Promise<StoredCredential | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const parsed = Stored.safeParse(JSON.parse(text));
+  if (!parsed.success || parsed.data.server !== server.origin) return undefined;
+  return parsed.data;
+}
+
+/** Writes atomically (temp file + rename), readable by the agent's user only. */
+export async function saveCredential(dataDir: string, value: StoredCredential): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const tmp = join(dataDir, `${FILE}.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
+  await rename(tmp, join(dataDir, FILE));
+}
+
+/**
+ * Trades a join token for this host's own credential. The control plane keeps
+ * only its hash; the join token is not needed again.
+ */
+export async function enroll(server: URL, joinToken: string, name: string, hostId: string): Promise<StoredCredential> {
+  let res: Response;
+  try {
+    res = await fetch(new URL('/api/v1/agents/enroll', server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: joinToken, name, hostId }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${(err as Error).message}`, {}, { cause: err });
+  }
+  const body = (await res.json().catch(() => ({}))) as { agentId?: string; credential?: string; message?: string };
+  if (res.status === 401 || res.status === 403) {
+    throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `the control plane refused the join token: ${body.message ?? res.statusText}`);
+  }
+  if (!res.ok || !body.agentId || !body.credential) {
+    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `enrollment failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
+  }
+  return { server: server.origin, agentId: body.agentId, name, credential: body.credential };
+}

@@ -1,0 +1,270 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { AgentPhaseSchema } from '../lang/index.js';
+import type { QueryMessage, ResultRow, ServerMessage } from '../protocol/index.js';
+import { BreakwaterError, PROTOCOL_VERSION, ServerMessage as ServerMessageSchema, decode, describeIssues } from '../protocol/index.js';
+import type { Connection } from '../transport/index.js';
+import { ConnectRefused } from '../transport/index.js';
+import { Backoff } from './backoff.js';
+import type { CommandRunner } from './exec/types.js';
+import type { HostFacts, MetricSource, Snapshot, TimeSeriesStore } from './metrics/types.js';
+import type { ActionDefinition } from './query/executor.js';
+import { QueryDeadline, executePhase } from './query/executor.js';
+import type { AgentResource } from './query/resources.js';
+import { hostResource, processResource, processSeriesKey } from './query/resources.js';
+
+export const AGENT_VERSION = '0.1.0';
+
+/**
+ * The daemon's states. `backoff` waits before reconnecting; `draining` finishes
+ * running queries on SIGTERM and refuses new ones.
+ */
+export type AgentState = 'starting' | 'connecting' | 'connected' | 'backoff' | 'draining' | 'stopped';
+
+export interface AgentDeps {
+  readonly name: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly source: MetricSource;
+  readonly tsdb: TimeSeriesStore;
+  readonly runner: CommandRunner;
+  readonly logger: Logger;
+  /** Opens a connection to the control plane (WebSocket, or in-process for the swarm). */
+  connect(): Promise<Connection>;
+  readonly collectIntervalMs: number;
+  readonly drainTimeoutMs: number;
+  readonly limits: { readonly commandTimeoutMs: number; readonly maxOutputBytes: number };
+  action?(name: string): ActionDefinition | undefined;
+  now?(): number;
+}
+
+/** Rows go back in batches of this many, so a host with thousands of processes streams. */
+const ROW_BATCH = 500;
+
+/**
+ * One agent: collects metrics every interval into its store, keeps a
+ * connection to the control plane (reconnecting with backoff and jitter), runs
+ * the query phases it is sent, and drains on stop.
+ *
+ * @example
+ * const agent = new AgentDaemon(deps);
+ * await agent.start();
+ * process.once('SIGTERM', () => void agent.stop());
+ */
+export class AgentDaemon extends EventEmitter {
+  state: AgentState = 'starting';
+  private facts: HostFacts | undefined;
+  private snapshot: Snapshot | undefined;
+  private processes: AgentResource[] = [];
+  private connection: Connection | undefined;
+  private readonly queries = new Map<string, AbortController>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly backoff = new Backoff();
+  private collectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private collecting = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: AgentDeps) {
+    super();
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.facts = await this.deps.source.facts();
+    await this.collect();
+    this.collectTimer = setInterval(() => void this.collect(), this.deps.collectIntervalMs);
+    this.collectTimer.unref?.();
+    void this.connectLoop();
+  }
+
+  /** Graceful stop: refuse new queries, let running ones finish (up to the drain timeout), then close. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.setState('draining');
+    clearInterval(this.collectTimer);
+    clearTimeout(this.reconnectTimer);
+    const drained = Promise.all([...this.running]);
+    const timer = setTimeout(() => {
+      for (const c of this.queries.values()) c.abort();
+    }, this.deps.drainTimeoutMs);
+    await drained;
+    clearTimeout(timer);
+    clearInterval(this.heartbeatTimer);
+    this.connection?.close(1001, 'agent stopping');
+    this.setState('stopped');
+  }
+
+  private get stopping(): boolean {
+    return this.state === 'draining' || this.state === 'stopped';
+  }
+
+  private setState(state: AgentState): void {
+    if (this.state === state) return;
+    this.deps.logger.info({ from: this.state, to: state }, 'agent state');
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  // ---- metrics ----
+
+  private async collect(): Promise<void> {
+    if (this.collecting) return; // a slow pass (hung mount) must not pile up
+    this.collecting = true;
+    try {
+      const snap = await this.deps.source.collect();
+      this.deps.tsdb.append('host', snap.time, snap.host);
+      const seen = new Set<number>();
+      for (const p of snap.processes) {
+        seen.add(p.info.pid);
+        this.deps.tsdb.append(processSeriesKey(p.info.pid), snap.time, p.samples);
+      }
+      for (const p of this.processes) if (p.pid !== undefined && !seen.has(p.pid)) this.deps.tsdb.drop(processSeriesKey(p.pid));
+      this.snapshot = snap;
+      this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.deps.tags));
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'metric collection failed');
+    } finally {
+      this.collecting = false;
+    }
+  }
+
+  private resources(): { host: AgentResource; processes: readonly AgentResource[] } {
+    if (!this.facts) throw new BreakwaterError('BW_ERR_INTERNAL', 'agent not started');
+    return { host: hostResource(this.deps.name, this.facts, this.deps.tags, AGENT_VERSION), processes: this.processes };
+  }
+
+  // ---- connection ----
+
+  private async connectLoop(): Promise<void> {
+    while (!this.stopping) {
+      this.setState('connecting');
+      try {
+        const conn = await this.deps.connect();
+        if (this.stopping) {
+          conn.close(1001, 'agent stopping');
+          return;
+        }
+        await this.session(conn);
+      } catch (err) {
+        if (err instanceof ConnectRefused && (err.status === 401 || err.status === 403)) {
+          this.deps.logger.error({ status: err.status }, err.message);
+          this.emit('refused', err);
+        } else {
+          this.deps.logger.warn({ err: (err as Error).message }, 'cannot reach the control plane');
+        }
+      }
+      if (this.stopping) return;
+      const wait = this.backoff.next();
+      this.setState('backoff');
+      this.deps.logger.info({ waitMs: wait }, 'reconnecting after backoff');
+      await new Promise<void>((resolve) => {
+        this.reconnectTimer = setTimeout(resolve, wait);
+      });
+    }
+  }
+
+  /** One connected session; resolves when the connection closes. */
+  private session(conn: Connection): Promise<void> {
+    return new Promise((resolve) => {
+      this.connection = conn;
+      conn.onClose((code, reason) => {
+        clearInterval(this.heartbeatTimer);
+        this.connection = undefined;
+        // Queries of a lost session cannot report back: stop their commands.
+        for (const c of this.queries.values()) c.abort();
+        this.deps.logger.warn({ code, reason }, 'connection closed');
+        resolve();
+      });
+      conn.onMessage((frame) => this.onFrame(conn, frame));
+      const facts = this.facts as HostFacts;
+      conn.send({ type: 'hello', v: PROTOCOL_VERSION, name: this.deps.name, facts: { ...facts, hostname: facts.hostname.slice(0, 256), agentVersion: AGENT_VERSION }, tags: this.deps.tags });
+    });
+  }
+
+  private onFrame(conn: Connection, frame: string): void {
+    const decoded = decode(ServerMessageSchema, frame);
+    if (!decoded.ok) {
+      this.deps.logger.warn({ error: decoded.error }, 'bad message from the control plane');
+      conn.send({ type: 'done', query: 'unknown', error: `agent could not read the message: ${decoded.error}` });
+      return;
+    }
+    this.onMessage(conn, decoded.message);
+  }
+
+  private onMessage(conn: Connection, msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'welcome':
+        this.backoff.reset();
+        this.setState('connected');
+        clearInterval(this.heartbeatTimer);
+        this.heartbeatTimer = setInterval(() => {
+          conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: process.memoryUsage.rss() });
+        }, msg.heartbeatMs);
+        this.heartbeatTimer.unref?.();
+        return;
+      case 'query':
+        this.track(this.query(conn, msg));
+        return;
+      case 'cancel':
+        this.queries.get(msg.query)?.abort();
+        return;
+      case 'error':
+        this.deps.logger.error({ code: msg.code }, msg.message);
+        return;
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+
+  private async query(conn: Connection, msg: QueryMessage): Promise<void> {
+    if (this.state === 'draining') {
+      conn.send({ type: 'done', query: msg.id, error: 'agent is shutting down' });
+      return;
+    }
+    const phase = AgentPhaseSchema.safeParse(msg.phase);
+    if (!phase.success) {
+      conn.send({ type: 'done', query: msg.id, error: `agent cannot run this plan phase: ${describeIssues(phase.error)}` });
+      return;
+    }
+    const controller = new AbortController();
+    this.queries.set(msg.id, controller);
+    const deadline = setTimeout(() => controller.abort(new QueryDeadline(msg.timeoutMs)), msg.timeoutMs);
+    try {
+      const rows = await executePhase(
+        phase.data,
+        msg.targets,
+        {
+          resources: () => this.resources(),
+          tsdb: this.deps.tsdb,
+          source: this.deps.source,
+          runner: this.deps.runner,
+          action: (name) => this.deps.action?.(name),
+          limits: this.deps.limits,
+          now: this.now,
+        },
+        controller.signal,
+      );
+      sendRows(conn, msg.id, rows);
+      conn.send({ type: 'done', query: msg.id });
+    } catch (err) {
+      this.deps.logger.error({ err, query: msg.id }, 'query failed');
+      conn.send({ type: 'done', query: msg.id, error: `agent failed: ${(err as Error).message}` });
+    } finally {
+      clearTimeout(deadline);
+      this.queries.delete(msg.id);
+    }
+  }
+
+  /** The newest collection, for tests and status. */
+  get lastSnapshot(): Snapshot | undefined {
+    return this.snapshot;
+  }
+}
+
+function sendRows(conn: Connection, query: string, rows: readonly ResultRow[]): void {
+  for (let i = 0; i < rows.length; i += ROW_BATCH) conn.send({ type: 'rows', query, rows: rows.slice(i, i + ROW_BATCH) });
+}

@@ -1,0 +1,20 @@
+/**
+ * The agent: collects per-second metrics into a local store, runs query
+ * phases and commands for the control plane, reconnects on its own.
+ *
+ * @example
+ * const agent = await createAgent(resolveAgentConfig({ server: 'http://127.0.0.1:7070', token: process.env.BW_JOIN_TOKEN }));
+ * await agent.start();
+ * process.once('SIGTERM', () => void agent.stop());
+ */
+export type { AgentConfig, AgentOptions } from './config.js';
+export { AGENT_DEFAULTS, durationMs, resolveAgentConfig } from './config.js';
+export type { AgentDeps, AgentState } from './daemon.js';
+export { AGENT_VERSION, AgentDaemon } from './daemon.js';
+export type { CommandRunner, CommandResult, CommandSpec } from './exec/types.js';
+export { ShellRunner } from './exec/shell-runner.js';
+export type { MetricSource, Snapshot, TimeSeriesStore } from './metrics/types.js';
+export { MemoryTsdb } from './metrics/tsdb.js';
+export { SyntheticSource } from './metrics/synthetic-source.js';
+export type { ActionDefinition } from './query/executor.js';
+export { createAgent } from './run.js';

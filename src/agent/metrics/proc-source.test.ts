@@ -1,0 +1,472 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+import { BUILTIN_CATALOGUE } from '../../lang/index.js';
+import { cmdlineOf, distroOf, isRealMount, parsePasswd, ProcSource, unescapeMount, type ProcSourceOptions, type StatFsLike } from './proc-source.js';
+import type { Sample, Snapshot } from './types.js';
+
+// Two parts: the real /proc of this machine (values in sane ranges, real processes coming and
+// going), and a fixture tree under ./fixtures for exact parsing. No assertion is about timing: the
+// waits below only poll until the kernel shows what a test set up, bounded to catch hangs.
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+const hostValue = (snap: Snapshot, name: string, labels?: Record<string, string>): number | undefined =>
+  snap.host.find((s) => s.name === name && (!labels || Object.entries(labels).every(([k, v]) => s.labels?.[k] === v)))?.value;
+
+const proc = (snap: Snapshot, pid: number) => snap.processes.find((p) => p.info.pid === pid);
+
+const sampleOf = (samples: readonly Sample[], name: string): number | undefined => samples.find((s) => s.name === name)?.value;
+
+/** Collects until `pred` holds (at most `tries` passes, `everyMs` apart); the last snapshot. */
+async function collectUntil(src: ProcSource, pred: (s: Snapshot) => boolean, tries = 150, everyMs = 100): Promise<Snapshot> {
+  let snap = await src.collect();
+  for (let i = 0; i < tries && !pred(snap); i++) {
+    await sleep(everyMs);
+    snap = await src.collect();
+  }
+  return snap;
+}
+
+describe('ProcSource on the real /proc', () => {
+  const sources: ProcSource[] = [];
+  const children: ChildProcess[] = [];
+  const source = (): ProcSource => {
+    const s = new ProcSource();
+    sources.push(s);
+    return s;
+  };
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const s of sources.splice(0)) s.close();
+  });
+
+  it('reports every host metric of the catalogue, with its labels, in sane ranges', async () => {
+    const src = source();
+    const first = await src.collect();
+    // Deltas need two readings: the first pass has no cpu_usage, cpu_iowait or network rates.
+    expect(hostValue(first, 'cpu_usage')).toBeUndefined();
+    expect(hostValue(first, 'net_rx_bytes_rate')).toBeUndefined();
+    await sleep(300);
+    const snap = await src.collect();
+
+    const spec = BUILTIN_CATALOGUE.resources.host.metrics;
+    for (const s of snap.host) {
+      const m = spec.find((x) => x.name === s.name);
+      expect(m, s.name).toBeDefined();
+      expect(Object.keys(s.labels ?? {}).sort(), s.name).toEqual([...m!.labels].sort());
+      expect(Number.isFinite(s.value), s.name).toBe(true);
+      expect(s.value, s.name).toBeGreaterThanOrEqual(0);
+      if (m!.dim === 'percent') expect(s.value, s.name).toBeLessThanOrEqual(100);
+    }
+    const names = new Set(snap.host.map((s) => s.name));
+    const always = spec.map((m) => m.name).filter((n) => !n.startsWith('net_')); // this machine may have no interface but lo
+    for (const n of always) expect(names, n).toContain(n);
+
+    expect(hostValue(snap, 'mem_available_bytes')).toBeLessThanOrEqual(os.totalmem());
+    expect(hostValue(snap, 'mem_usage')).toBeGreaterThan(0);
+    expect(Math.abs(hostValue(snap, 'uptime_seconds')! - os.uptime())).toBeLessThan(5);
+    expect(hostValue(snap, 'load1')).toBeCloseTo(os.loadavg()[0]!, 0);
+    expect(hostValue(snap, 'process_count')).toBe(snap.processes.length);
+    expect(hostValue(snap, 'zombie_count')).toBe(snap.processes.filter((p) => p.info.state === 'Z').length);
+    expect(snap.processes.length).toBeGreaterThan(2);
+    expect(snap.host.some((s) => s.name === 'net_rx_bytes_rate' && s.labels?.iface === 'lo')).toBe(false);
+    for (const s of snap.host.filter((x) => x.labels?.mount !== undefined)) {
+      expect(isRealMount({ mount: s.labels!.mount!, device: s.labels!.device!, fstype: s.labels!.fstype! })).toBe(true);
+    }
+
+    const pm = BUILTIN_CATALOGUE.resources.process.metrics.map((m) => m.name);
+    for (const p of snap.processes) {
+      for (const s of p.samples) expect(pm, s.name).toContain(s.name);
+      expect(p.samples.map((s) => s.name)).toEqual(expect.arrayContaining(['mem_rss_bytes', 'thread_count', 'uptime_seconds']));
+    }
+  });
+
+  it('sees its own process with the right pid, name, user and figures', async () => {
+    const src = source();
+    await src.collect();
+    await sleep(100);
+    const snap = await src.collect();
+    const me = proc(snap, process.pid);
+    expect(me).toBeDefined();
+    const { info, samples } = me!;
+    expect(info.ppid).toBe(process.ppid);
+    expect(info.name).toBe(readFileSync(`/proc/${process.pid}/comm`, 'utf8').trimEnd());
+    expect(info.cmdline).toBe(readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').replace(/\0+$/, '').replaceAll('\0', ' '));
+    expect(info.user).toBe(os.userInfo().username);
+    expect(['R', 'S']).toContain(info.state);
+    const bornAt = Date.now() / 1000 - process.uptime();
+    expect(Math.abs(info.startTime - bornAt)).toBeLessThan(5);
+    expect(Math.abs(sampleOf(samples, 'uptime_seconds')! - process.uptime())).toBeLessThan(5);
+    const rss = sampleOf(samples, 'mem_rss_bytes')!;
+    expect(rss).toBeGreaterThan(process.memoryUsage().rss / 2);
+    expect(rss).toBeLessThan(process.memoryUsage().rss * 2);
+    expect(sampleOf(samples, 'thread_count')).toBeGreaterThanOrEqual(1);
+    const cpu = sampleOf(samples, 'cpu_usage');
+    expect(cpu).toBeGreaterThanOrEqual(0);
+    expect(cpu).toBeLessThanOrEqual(100 * os.cpus().length);
+  });
+
+  it('sees a child process with its command line and user, and forgets it once killed', async () => {
+    const src = source();
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.push(child);
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const pid = child.pid!;
+    // Polls until the child has exec'd (before that it is a copy of node).
+    const seen = await collectUntil(src, (s) => proc(s, pid)?.info.name === 'sleep');
+    const info = proc(seen, pid)!.info;
+    expect(info).toMatchObject({ pid, ppid: process.pid, name: 'sleep', cmdline: 'sleep 30', user: os.userInfo().username });
+
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const after = await src.collect();
+    expect(proc(after, pid)).toBeUndefined();
+  });
+
+  it('counts a zombie: a child its parent never reaps', async () => {
+    const src = source();
+    // sh starts `sleep 0.1` in the background, then becomes `sleep 30` by exec: the short sleep's
+    // parent is now a program that never calls wait(), so when it exits it stays a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & exec sleep 30'], { stdio: 'ignore' });
+    children.push(parent);
+    await new Promise((resolve) => parent.once('spawn', resolve));
+    const isOurZombie = (s: Snapshot): boolean => s.processes.some((p) => p.info.ppid === parent.pid && p.info.state === 'Z');
+    const snap = await collectUntil(src, isOurZombie);
+    expect(isOurZombie(snap)).toBe(true);
+    const zombie = snap.processes.find((p) => p.info.ppid === parent.pid && p.info.state === 'Z')!;
+    expect(zombie.info.name).toBe('sleep');
+    expect(hostValue(snap, 'zombie_count')).toBeGreaterThanOrEqual(1);
+    expect(hostValue(snap, 'zombie_count')).toBe(snap.processes.filter((p) => p.info.state === 'Z').length);
+  });
+
+  it('reports disk metrics for the filesystem holding the temporary directory', async () => {
+    const src = source();
+    const snap = await src.collect();
+    const tmp = os.tmpdir();
+    const mounts = snap.host.filter((s) => s.name === 'disk_usage').map((s) => s.labels!.mount!);
+    const under = (m: string): boolean => m === '/' || tmp === m || tmp.startsWith(m + '/');
+    const mount = mounts.filter(under).sort((a, b) => b.length - a.length)[0];
+    expect(mount, `a disk_usage series for a mount holding ${tmp} among ${mounts.join(', ')}`).toBeDefined();
+    const usage = hostValue(snap, 'disk_usage', { mount: mount! })!;
+    expect(usage).toBeGreaterThanOrEqual(0);
+    expect(usage).toBeLessThanOrEqual(100);
+    const st = statfsSync(tmp);
+    expect(hostValue(snap, 'disk_free_bytes', { mount: mount! })).toBeCloseTo(st.bavail * st.bsize, -9); // within ~1 GB: others write too
+  });
+
+  describe('on a tmpfs of its own', () => {
+    const isRoot = process.getuid?.() === 0;
+    const dir = mkdtempSync(join(os.tmpdir(), 'bw-tmpfs-'));
+    let mounted = false;
+    afterAll(() => {
+      if (mounted) execFileSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it.skipIf(!isRoot)('sees disk_usage rise after writing 4 MB into an 8 MB tmpfs (needs root to mount; skipped otherwise)', async (ctx) => {
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', dir], { stdio: 'pipe' });
+        mounted = true;
+      } catch (e) {
+        ctx.skip(`cannot mount a tmpfs here: ${(e as Error).message.split('\n')[0]}`);
+      }
+      const src = source();
+      const before = await src.collect();
+      const labels = { mount: dir, device: 'tmpfs', fstype: 'tmpfs' };
+      const usage0 = hostValue(before, 'disk_usage', labels);
+      const free0 = hostValue(before, 'disk_free_bytes', labels);
+      expect(usage0).toBeDefined();
+      expect(usage0).toBeLessThan(5);
+      expect(free0).toBeGreaterThan(7 * 1024 * 1024);
+
+      writeFileSync(join(dir, 'fill'), Buffer.alloc(4 * 1024 * 1024, 1));
+      const after = await src.collect();
+      expect(hostValue(after, 'disk_usage', labels)).toBeGreaterThan(45);
+      expect(hostValue(after, 'disk_usage', labels)).toBeLessThan(60);
+      expect(free0! - hostValue(after, 'disk_free_bytes', labels)!).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+      expect(hostValue(after, 'inode_usage', labels)).toBeGreaterThan(0);
+    });
+  });
+
+  it('counts open descriptors on demand, undefined for a process that does not exist', async () => {
+    const src = source();
+    const fds = await src.onDemand(process.pid, 'fd_count');
+    expect(fds).toBeGreaterThanOrEqual(3);
+    expect(await src.onDemand(4_194_305, 'fd_count')).toBeUndefined(); // above the largest pid_max
+  });
+
+  it('reads the host facts', async () => {
+    const facts = await source().facts();
+    expect(facts.hostname).toBe(os.hostname());
+    expect(facts.machineId).not.toBe('');
+    expect(facts).toMatchObject({ os: 'linux', arch: process.arch, kernel: os.release() });
+    expect(facts.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(facts.distro).not.toBe('');
+  });
+});
+
+describe('ProcSource on a fixture /proc', () => {
+  const root = mkdtempSync(join(os.tmpdir(), 'bw-procfix-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let seq = 0;
+
+  /** A fresh copy of the fixture tree (tests rewrite files in it between passes). */
+  function fixture(): { procRoot: string; write: (path: string, text: string) => void; read: (path: string) => string } {
+    const procRoot = join(root, String(++seq));
+    cpSync(join(FIXTURES, 'proc'), procRoot, { recursive: true });
+    return {
+      procRoot,
+      write: (path, text) => writeFileSync(join(procRoot, path), text),
+      read: (path) => readFileSync(join(procRoot, path), 'utf8'),
+    };
+  }
+
+  const FS: Record<string, StatFsLike> = {
+    '/': { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 100, ffree: 25 },
+    '/run': { bsize: 4096, blocks: 400, bfree: 400, bavail: 400, files: 1000, ffree: 990 },
+    '/dev/shm': { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 9 },
+    '/mnt/my disk': { bsize: 1024, blocks: 2000, bfree: 1000, bavail: 1000, files: 0, ffree: 0 },
+    '/var/lib/docker/overlay2/abc/merged': { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 100, ffree: 25 },
+  };
+
+  /** statfs from the table; `/mnt/nfs` hangs (until released), anything else is ENOENT. */
+  function fakeStatfs(): { statfs: (p: string) => Promise<StatFsLike>; calls: string[]; releaseNfs: () => void } {
+    const calls: string[] = [];
+    let release: (() => void) | undefined;
+    return {
+      calls,
+      releaseNfs: () => release?.(),
+      statfs: (p) => {
+        calls.push(p);
+        if (p === '/mnt/nfs') {
+          return new Promise((resolve) => {
+            release = () => resolve({ bsize: 4096, blocks: 10, bfree: 5, bavail: 5, files: 10, ffree: 5 });
+          });
+        }
+        const st = FS[p];
+        return st ? Promise.resolve(st) : Promise.reject(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }));
+      },
+    };
+  }
+
+  function make(procRoot: string, extra: ProcSourceOptions = {}) {
+    let mono = 10_000;
+    const fake = fakeStatfs();
+    const src = new ProcSource({
+      procRoot,
+      etcRoot: join(FIXTURES, 'etc'),
+      statfs: fake.statfs,
+      statfsTimeoutMs: 20,
+      clock: () => 1_700_005_000_000,
+      monotonic: () => mono,
+      ...extra,
+    });
+    return { src, fake, advance: (ms: number) => (mono += ms) };
+  }
+
+  it('parses host files, processes and mounts exactly', async () => {
+    const { procRoot } = fixture();
+    const { src, fake } = make(procRoot);
+    const snap = await src.collect();
+    src.close();
+
+    expect(snap.time).toBe(1_700_005_000_000);
+    expect(hostValue(snap, 'cpu_usage')).toBeUndefined();
+    expect(hostValue(snap, 'cpu_iowait')).toBeUndefined();
+    expect(hostValue(snap, 'load1')).toBeCloseTo(0.52, 10);
+    expect(hostValue(snap, 'load5')).toBeCloseTo(1.25, 10);
+    expect(hostValue(snap, 'load15')).toBeCloseTo(2, 10);
+    expect(hostValue(snap, 'mem_usage')).toBeCloseTo(75, 10);
+    expect(hostValue(snap, 'mem_available_bytes')).toBe(2_000_000 * 1024);
+    expect(hostValue(snap, 'swap_usage')).toBe(0); // no swap
+    expect(hostValue(snap, 'fd_usage')).toBeCloseTo(1, 10);
+    expect(hostValue(snap, 'uptime_seconds')).toBeCloseTo(5000.5, 10);
+    expect(hostValue(snap, 'process_count')).toBe(4);
+    expect(hostValue(snap, 'zombie_count')).toBe(1);
+
+    // Pseudo filesystems, mounts under /proc, /sys, /dev (but /dev/shm) and /run/credentials, and
+    // squashfs images are left out; the hung NFS mount is skipped for the pass.
+    const mounts = snap.host.filter((s) => s.name === 'disk_usage').map((s) => s.labels!.mount);
+    expect(mounts.sort()).toEqual(['/', '/dev/shm', '/mnt/my disk', '/run', '/var/lib/docker/overlay2/abc/merged']);
+    expect(src.skippedMounts).toEqual(['/mnt/nfs']);
+    expect(fake.calls.sort()).toEqual(['/', '/dev/shm', '/mnt/my disk', '/mnt/nfs', '/run', '/var/lib/docker/overlay2/abc/merged']);
+    const root = { mount: '/', device: '/dev/sda1', fstype: 'ext4' };
+    expect(snap.host.find((s) => s.name === 'disk_usage' && s.labels?.mount === '/')!.labels).toEqual(root);
+    expect(hostValue(snap, 'disk_usage', root)).toBeCloseTo((600 / 900) * 100, 10); // df: used / (used + avail)
+    expect(hostValue(snap, 'disk_free_bytes', root)).toBe(300 * 4096);
+    expect(hostValue(snap, 'inode_usage', root)).toBeCloseTo(75, 10);
+    expect(hostValue(snap, 'disk_usage', { mount: '/mnt/my disk' })).toBeCloseTo(50, 10);
+    expect(hostValue(snap, 'inode_usage', { mount: '/mnt/my disk' })).toBeUndefined(); // no inode counts (btrfs, vfat)
+
+    expect(snap.processes.map((p) => p.info.pid).sort((a, b) => a - b)).toEqual([1, 2, 42, 43]); // 77 and 88 vanished
+    const weird = proc(snap, 42)!;
+    expect(weird.info).toEqual({
+      pid: 42,
+      ppid: 1,
+      name: 'my )(weird) p',
+      cmdline: 'my-prog --flag a b',
+      user: 'alice',
+      state: 'S',
+      startTime: 1_700_000_123, // btime + 12345 ticks
+    });
+    expect(sampleOf(weird.samples, 'cpu_usage')).toBeUndefined();
+    expect(sampleOf(weird.samples, 'mem_rss_bytes')).toBe(2560 * 4096);
+    expect(sampleOf(weird.samples, 'thread_count')).toBe(3);
+    expect(sampleOf(weird.samples, 'uptime_seconds')).toBeCloseTo(5000.5 - 123.45, 6);
+    expect(proc(snap, 43)!.info).toMatchObject({ state: 'Z', ppid: 42, user: '1001', cmdline: '', name: 'defunct' });
+    expect(proc(snap, 2)!.info).toMatchObject({ name: 'kthreadd', user: 'root', cmdline: '' });
+    expect(proc(snap, 1)!.info).toMatchObject({ name: 'systemd', user: 'root', cmdline: '/sbin/init splash' });
+  });
+
+  it('computes cpu, network and per-process rates from deltas between passes', async () => {
+    const f = fixture();
+    const { src, fake, advance } = make(f.procRoot);
+    await src.collect();
+
+    advance(2000);
+    f.write('stat', f.read('stat').replace('cpu  1000 0 500 8000 100', 'cpu  1300 0 600 8500 200'));
+    f.write('uptime', '5002.50 9003.00\n');
+    f.write('net/dev', f.read('net/dev').replace('1000       9', '5000      19').replace('500       6', '2500      16'));
+    f.write('42/stat', f.read('42/stat').replace(' 150 50 ', ' 220 60 '));
+    // A process born after the first pass: its count then was 0, so it has a rate at once.
+    cpSync(join(f.procRoot, '1'), join(f.procRoot, '99'), { recursive: true });
+    f.write('99/stat', f.read('1/stat').replace(/^1 \(systemd\)/, '99 (worker)').replace(' 300 200 ', ' 20 10 ').replace(' 0 2 104857600', ' 0 500100 104857600'));
+    const snap = await src.collect();
+    src.close();
+
+    // /proc/stat deltas: user +300, system +100, idle +500, iowait +100 of 1000.
+    expect(hostValue(snap, 'cpu_usage')).toBeCloseTo(40, 10);
+    expect(hostValue(snap, 'cpu_iowait')).toBeCloseTo(10, 10);
+    expect(hostValue(snap, 'net_rx_bytes_rate', { iface: 'eth0' })).toBeCloseTo(2000, 10);
+    expect(hostValue(snap, 'net_tx_bytes_rate', { iface: 'eth0' })).toBeCloseTo(1000, 10);
+    expect(hostValue(snap, 'net_rx_bytes_rate', { iface: 'docker0' })).toBe(0);
+    expect(snap.host.some((s) => s.labels?.iface === 'lo')).toBe(false);
+    // 80 ticks in 2 s = 0.8 s of cpu in 2 s.
+    expect(sampleOf(proc(snap, 42)!.samples, 'cpu_usage')).toBeCloseTo(40, 10);
+    expect(sampleOf(proc(snap, 1)!.samples, 'cpu_usage')).toBe(0);
+    expect(sampleOf(proc(snap, 99)!.samples, 'cpu_usage')).toBeCloseTo(15, 10);
+    expect(proc(snap, 99)!.info.name).toBe('worker');
+    // The hung statfs of the first pass is still outstanding: not issued again.
+    expect(fake.calls.filter((p) => p === '/mnt/nfs')).toHaveLength(1);
+    expect(src.skippedMounts).toEqual(['/mnt/nfs']);
+  });
+
+  it('picks a mount up again once its hung statfs returns', async () => {
+    const { procRoot } = fixture();
+    const { src, fake } = make(procRoot);
+    await src.collect();
+    fake.releaseNfs();
+    await sleep(0);
+    const snap = await src.collect();
+    src.close();
+    expect(fake.calls.filter((p) => p === '/mnt/nfs')).toHaveLength(2);
+    // The second call hangs again (a new promise), so the mount is skipped again: no stale numbers.
+    expect(src.skippedMounts).toEqual(['/mnt/nfs']);
+    expect(hostValue(snap, 'disk_usage', { mount: '/mnt/nfs' })).toBeUndefined();
+  });
+
+  it('caches command lines, re-reads them when a process execs or after refreshSeconds; a reused pid is a new process', async () => {
+    const f = fixture();
+    const { src, advance } = make(f.procRoot, { refreshSeconds: 30 });
+    await src.collect();
+    advance(1000);
+    await src.collect(); // the second sighting re-reads cmdline and uid once (fork, then setuid)
+    advance(1000);
+    f.write('42/stat', f.read('42/stat').replace('(my )(weird) p)', '(bash)')); // exec: same pid and start, new comm
+    f.write('42/cmdline', 'bash\0-c\0x\0');
+    f.write('1/cmdline', '/sbin/init\0quiet\0'); // setproctitle-like change, comm unchanged: cached
+    f.write('43/stat', f.read('43/stat').replace('(defunct) Z 42', '(fresh) S 1').replace(' 20000 ', ' 500010 '));
+    f.write('43/cmdline', 'fresh\0');
+    f.write('43/status', f.read('43/status').replace('Uid:\t1001', 'Uid:\t0'));
+    f.write('uptime', '5001.50 9003.00\n');
+    const snap = await src.collect();
+    expect(proc(snap, 42)!.info).toMatchObject({ name: 'bash', cmdline: 'bash -c x', startTime: 1_700_000_123 });
+    expect(proc(snap, 43)!.info).toMatchObject({ name: 'fresh', cmdline: 'fresh', user: 'root', state: 'S', startTime: 1_700_005_000 });
+    expect(hostValue(snap, 'zombie_count')).toBe(0);
+    expect(proc(snap, 1)!.info.cmdline).toBe('/sbin/init splash');
+    advance(30_000);
+    const later = await src.collect();
+    src.close();
+    expect(proc(later, 1)!.info.cmdline).toBe('/sbin/init quiet');
+  });
+
+  it('estimates available memory on kernels without MemAvailable', async () => {
+    const f = fixture();
+    f.write('meminfo', f.read('meminfo').replace(/MemAvailable:.*\n/, ''));
+    const { src } = make(f.procRoot);
+    const snap = await src.collect();
+    src.close();
+    // free 500000 + buffers 100000 + cached 1000000 of 8000000 kB.
+    expect(hostValue(snap, 'mem_available_bytes')).toBe(1_600_000 * 1024);
+    expect(hostValue(snap, 'mem_usage')).toBeCloseTo(80, 10);
+  });
+
+  it('takes a custom mount filter', async () => {
+    const { procRoot } = fixture();
+    const { src, fake } = make(procRoot, { mountFilter: (m) => m.mount === '/' });
+    const snap = await src.collect();
+    src.close();
+    expect(snap.host.filter((s) => s.name === 'disk_usage').map((s) => s.labels!.mount)).toEqual(['/']);
+    expect(fake.calls).toEqual(['/']);
+  });
+
+  it('reads facts from the fixture etc and fd counts from the fixture tree', async () => {
+    const { procRoot } = fixture();
+    const { src } = make(procRoot);
+    const facts = await src.facts();
+    expect(facts).toMatchObject({ machineId: '0123456789abcdef0123456789abcdef', distro: 'ubuntu 22.04', os: 'linux' });
+    expect(await src.onDemand(42, 'fd_count')).toBe(3);
+    expect(await src.onDemand(4242, 'fd_count')).toBeUndefined();
+    src.close();
+  });
+
+  it('survives a missing procfs', async () => {
+    const src = new ProcSource({ procRoot: join(root, 'nowhere'), statfs: () => Promise.reject(new Error('no')) });
+    const snap = await src.collect();
+    expect(snap.processes).toEqual([]);
+    expect(snap.host.map((s) => s.name)).toEqual(['process_count', 'zombie_count']);
+    src.close();
+  });
+});
+
+describe('proc-source helpers', () => {
+  it('keeps real filesystems and tmpfs, drops pseudo ones and kernel trees', () => {
+    const keep = (mount: string, fstype: string, device = 'x'): boolean => isRealMount({ mount, fstype, device });
+    expect(keep('/', 'ext4')).toBe(true);
+    expect(keep('/var/lib/docker/overlay2/x/merged', 'overlay')).toBe(true);
+    expect(keep('/tmp', 'tmpfs')).toBe(true);
+    expect(keep('/dev/shm', 'tmpfs')).toBe(true);
+    expect(keep('/mnt/data', 'nfs4')).toBe(true);
+    expect(keep('/proc', 'proc')).toBe(false);
+    expect(keep('/sys/fs/cgroup/cpu', 'cgroup')).toBe(false);
+    expect(keep('/sys/fs/cgroup', 'cgroup2')).toBe(false);
+    expect(keep('/dev/pts', 'devpts')).toBe(false);
+    expect(keep('/dev/mqueue', 'mqueue')).toBe(false);
+    expect(keep('/run/credentials/x.service', 'tmpfs')).toBe(false);
+    expect(keep('/sys/fs/cgroup', 'tmpfs')).toBe(false);
+    expect(keep('/devices', 'ext4')).toBe(true); // a sibling of /dev, not under it
+    expect(keep('/snap/core/1', 'squashfs')).toBe(false);
+  });
+
+  it('decodes mount escapes, os-release, passwd and command lines', () => {
+    expect(unescapeMount('/mnt/my\\040disk\\011x\\134y')).toBe('/mnt/my disk\tx\\y');
+    expect(distroOf('ID="rhel"\nVERSION_ID="9.4"\n')).toBe('rhel 9.4');
+    expect(distroOf('ID=arch\nBUILD_ID=rolling\n')).toBe('arch');
+    expect(distroOf('')).toBe('linux');
+    expect([...parsePasswd('root:x:0:0::/:/bin/sh\n# x\nbob:x:1001:1001::/:/bin/sh\nbroken\n')]).toEqual([
+      [0, 'root'],
+      [1001, 'bob'],
+    ]);
+    const enc = new TextEncoder();
+    const buf = enc.encode('java\0-jar\0a b.jar\0\0');
+    expect(cmdlineOf(buf, buf.length)).toBe('java -jar a b.jar');
+    expect(cmdlineOf(buf, 0)).toBe('');
+  });
+});

@@ -1,0 +1,449 @@
+import type { LabelMatcher, Sample, TimeSeriesStore } from './types.js';
+
+/*
+ * MemoryTsdb: the agent's local time-series store.
+ *
+ * Each series (resource + metric + labels) has two rings:
+ *  - per second: `Uint32Array` of epoch seconds + `Float64Array` of values, slot = second % capacity.
+ *    The stored second tells a live slot from a stale one (a gap, or a lap of the ring ago), so a
+ *    missing second is simply absent from `range()`, never a wrong old value.
+ *  - per minute (roll-ups): `Uint32Array` of epoch minutes + `Float64Array` of (sum, count, min,
+ *    max), 24 h by default. The current minute is updated on every append, so roll-ups always
+ *    include the newest data.
+ * Rings start small and double (re-slotting their live points) up to their full capacity when a
+ * write would evict a point still within retention: a process that lives ten seconds costs a few
+ * hundred bytes, not an hour's worth.
+ *
+ * Retention per resource: `retentionFor(resource)` gives the history, in seconds, that a resource
+ * keeps; per-second points cover min(that, retentionSeconds), and roll-ups cover the rest up to
+ * rollupRetentionSeconds. The agent gives processes 600 s: ten minutes of per-second points and no
+ * roll-ups. Series that have received nothing for longer than their retention are swept away.
+ *
+ * Timestamps are kept at second resolution: `range()` reports each point at its whole second
+ * (`second * 1000`); two appends within one second keep the later value (a roll-up's sum is
+ * corrected, its min and max keep both).
+ */
+
+export interface MemoryTsdbOptions {
+  /** Per-second history, seconds (default 3600). */
+  readonly retentionSeconds?: number;
+  /** Roll-up history, seconds (default 86400: one-minute points for 24 h). */
+  readonly rollupRetentionSeconds?: number;
+  /** History a resource keeps, seconds; undefined for the defaults. Asked once per resource. */
+  readonly retentionFor?: (resource: string) => number | undefined;
+  /** Most series held at once; appends that would create more are refused and counted. */
+  readonly maxSeries?: number;
+  /** Wall clock for `latest()`'s maxAgeMs, ms since the epoch. */
+  readonly clock?: () => number;
+}
+
+/** A one-minute roll-up point. */
+export interface RollupPoint {
+  readonly time: number;
+  readonly avg: number;
+  readonly min: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+const EMPTY = 0;
+const FIRST_SECONDS = 64;
+const FIRST_MINUTES = 16;
+/** Rough per-series overhead beyond the typed arrays: objects, map entries, keys. */
+const SERIES_OVERHEAD = 320;
+const SWEEP_EVERY_SECONDS = 60;
+const REGEX_CACHE_MAX = 512;
+
+/**
+ * A ring of `stride` doubles per key (a second or a minute), growing from `first` to `max` slots.
+ * The key 0 marks an empty slot (1970-01-01T00:00:00 is never a real sample).
+ */
+class Ring {
+  keys: Uint32Array;
+  data: Float64Array;
+  constructor(
+    readonly stride: number,
+    first: number,
+    readonly max: number,
+  ) {
+    const cap = Math.min(first, max);
+    this.keys = new Uint32Array(cap);
+    this.data = new Float64Array(cap * stride);
+  }
+
+  get cap(): number {
+    return this.keys.length;
+  }
+
+  /** The slot holding `key`, or -1. */
+  find(key: number): number {
+    const slot = key % this.keys.length;
+    return this.keys[slot] === key ? slot : -1;
+  }
+
+  /**
+   * The slot for writing `key`, whose newest key so far is `newest`: the slot already holding it
+   * (`fresh` false), or a slot claimed for it (`fresh` true), growing the ring when the slot holds
+   * a point still within `max` keys of the newest. -1 when `key` is older than the ring keeps.
+   */
+  claim(key: number, newest: number): number {
+    const top = key > newest ? key : newest;
+    if (key <= top - this.max) return -1;
+    for (;;) {
+      const cap = this.keys.length;
+      const slot = key % cap;
+      const held = this.keys[slot]!;
+      if (held === key) {
+        this.fresh = false;
+        return slot;
+      }
+      if (held === EMPTY || held <= top - this.max) {
+        this.keys[slot] = key;
+        this.fresh = true;
+        return slot;
+      }
+      if (cap < this.max) {
+        this.grow(top);
+        continue;
+      }
+      // A newer point within retention owns the slot (only possible for out-of-order writes).
+      return -1;
+    }
+  }
+
+  /** Set by `claim`: whether the slot was newly taken. */
+  fresh = false;
+
+  private grow(top: number): void {
+    const oldKeys = this.keys;
+    const oldData = this.data;
+    const stride = this.stride;
+    const cap = Math.min(this.max, oldKeys.length * 2);
+    const keys = new Uint32Array(cap);
+    const data = new Float64Array(cap * stride);
+    for (let i = 0; i < oldKeys.length; i++) {
+      const k = oldKeys[i]!;
+      if (k === EMPTY || k <= top - this.max) continue;
+      const s = k % cap;
+      if (keys[s]! >= k) continue;
+      keys[s] = k;
+      for (let j = 0; j < stride; j++) data[s * stride + j] = oldData[i * stride + j]!;
+    }
+    this.keys = keys;
+    this.data = data;
+  }
+
+  get bytes(): number {
+    return this.keys.byteLength + this.data.byteLength;
+  }
+}
+
+class Series {
+  readonly seconds: Ring;
+  minutes: Ring | undefined;
+  lastSec = 0;
+  lastMs = -Infinity;
+  lastValue = NaN;
+  lastMinute = 0;
+
+  constructor(
+    readonly labels: Readonly<Record<string, string>>,
+    secondsCap: number,
+    readonly minutesCap: number,
+  ) {
+    this.seconds = new Ring(1, FIRST_SECONDS, secondsCap);
+  }
+
+  append(ms: number, value: number): void {
+    const sec = Math.floor(ms / 1000);
+    if (sec <= 0) return;
+    const ring = this.seconds;
+    const slot = ring.claim(sec, this.lastSec);
+    if (slot < 0) return;
+    const old = ring.fresh ? NaN : ring.data[slot]!;
+    ring.data[slot] = value;
+    if (sec >= this.lastSec) {
+      this.lastSec = sec;
+      this.lastMs = ms;
+      this.lastValue = value;
+    }
+    if (this.minutesCap > 0) this.rollup(sec, value, old);
+  }
+
+  private rollup(sec: number, value: number, replaced: number): void {
+    const minute = Math.floor(sec / 60);
+    const ring = (this.minutes ??= new Ring(4, FIRST_MINUTES, this.minutesCap));
+    const slot = ring.claim(minute, this.lastMinute);
+    if (slot < 0) return;
+    if (minute > this.lastMinute) this.lastMinute = minute;
+    const d = ring.data;
+    const o = slot * 4;
+    if (ring.fresh) {
+      d[o] = value;
+      d[o + 1] = 1;
+      d[o + 2] = value;
+      d[o + 3] = value;
+      return;
+    }
+    if (Number.isNaN(replaced)) {
+      d[o] = d[o]! + value;
+      d[o + 1] = d[o + 1]! + 1;
+    } else {
+      d[o] = d[o]! + value - replaced; // the same second written again: replace, do not add
+    }
+    if (value < d[o + 2]!) d[o + 2] = value;
+    if (value > d[o + 3]!) d[o + 3] = value;
+  }
+
+  get bytes(): number {
+    return this.seconds.bytes + (this.minutes?.bytes ?? 0) + SERIES_OVERHEAD;
+  }
+}
+
+interface ResourceData {
+  /** Per-second capacity and roll-up capacity (minutes) of its series. */
+  readonly secondsCap: number;
+  readonly minutesCap: number;
+  /** History kept, seconds. */
+  readonly keepSeconds: number;
+  /** metric -> label key -> series. */
+  readonly metrics: Map<string, Map<string, Series>>;
+}
+
+type Labels = Readonly<Record<string, string>>;
+const NO_LABELS: Labels = Object.freeze({});
+
+export class MemoryTsdb implements TimeSeriesStore {
+  private readonly retentionSeconds: number;
+  private readonly rollupSeconds: number;
+  private readonly retentionFor: ((resource: string) => number | undefined) | undefined;
+  private readonly maxSeries: number;
+  private readonly clock: () => number;
+  private readonly resources = new Map<string, ResourceData>();
+  private readonly labelKeys = new WeakMap<object, string>();
+  private readonly regexes = new Map<string, RegExp>();
+  private series = 0;
+  private lastSweep = 0;
+  /** Series creations refused because maxSeries was reached. */
+  refused = 0;
+
+  constructor(options: MemoryTsdbOptions = {}) {
+    this.retentionSeconds = Math.max(1, Math.floor(options.retentionSeconds ?? 3600));
+    this.rollupSeconds = Math.max(0, Math.floor(options.rollupRetentionSeconds ?? 86400));
+    this.retentionFor = options.retentionFor;
+    this.maxSeries = options.maxSeries ?? 20000;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Series held now. */
+  get seriesCount(): number {
+    return this.series;
+  }
+
+  get bytes(): number {
+    let total = 0;
+    for (const [name, r] of this.resources) {
+      total += name.length * 2 + 64;
+      for (const [metric, bySeries] of r.metrics) {
+        total += metric.length * 2 + 64;
+        for (const [key, s] of bySeries) total += key.length * 2 + s.bytes;
+      }
+    }
+    return total;
+  }
+
+  append(resource: string, time: number, samples: readonly Sample[]): void {
+    let r = this.resources.get(resource);
+    if (!r) {
+      r = this.newResource(resource);
+      this.resources.set(resource, r);
+    }
+    for (const sample of samples) {
+      let bySeries = r.metrics.get(sample.name);
+      if (!bySeries) {
+        bySeries = new Map();
+        r.metrics.set(sample.name, bySeries);
+      }
+      const labels = sample.labels ?? NO_LABELS;
+      const key = this.labelKey(labels);
+      let s = bySeries.get(key);
+      if (!s) {
+        if (this.series >= this.maxSeries) {
+          this.refused++;
+          continue;
+        }
+        s = new Series(key === '' ? NO_LABELS : Object.freeze({ ...labels }), r.secondsCap, r.minutesCap);
+        bySeries.set(key, s);
+        this.series++;
+      }
+      s.append(time, sample.value);
+    }
+    const sec = Math.floor(time / 1000);
+    if (sec - this.lastSweep >= SWEEP_EVERY_SECONDS) {
+      if (this.lastSweep !== 0) this.sweep(sec);
+      this.lastSweep = sec;
+    }
+  }
+
+  latest(resource: string, metric: string, matchers: readonly LabelMatcher[], maxAgeMs?: number): { labels: Labels; value: number }[] {
+    const bySeries = this.resources.get(resource)?.metrics.get(metric);
+    if (!bySeries) return [];
+    const oldest = maxAgeMs === undefined ? -Infinity : this.clock() - maxAgeMs;
+    const out: { labels: Labels; value: number }[] = [];
+    for (const s of bySeries.values()) {
+      if (s.lastMs < oldest || s.lastSec === 0) continue;
+      if (!this.matches(s.labels, matchers)) continue;
+      out.push({ labels: s.labels, value: s.lastValue });
+    }
+    return out;
+  }
+
+  /**
+   * Per-second points when `seconds` fits the series' per-second retention (or it has no roll-ups),
+   * else the one-minute roll-ups' averages, each at the minute's start.
+   */
+  range(resource: string, metric: string, matchers: readonly LabelMatcher[], seconds: number, now: number): { labels: Labels; points: { time: number; value: number }[] }[] {
+    const r = this.resources.get(resource);
+    const bySeries = r?.metrics.get(metric);
+    if (!r || !bySeries || !(seconds > 0)) return [];
+    const nowSec = Math.floor(now / 1000);
+    const from = nowSec - Math.ceil(seconds); // exclusive
+    const out: { labels: Labels; points: { time: number; value: number }[] }[] = [];
+    for (const s of bySeries.values()) {
+      if (!this.matches(s.labels, matchers)) continue;
+      const points: { time: number; value: number }[] = [];
+      if (seconds <= r.secondsCap || !s.minutes) {
+        const ring = s.seconds;
+        const start = Math.max(from + 1, nowSec - ring.max + 1, 1);
+        for (let sec = start; sec <= nowSec; sec++) {
+          const slot = ring.find(sec);
+          if (slot >= 0) points.push({ time: sec * 1000, value: ring.data[slot]! });
+        }
+      } else {
+        for (const p of this.rollupPoints(s.minutes, from, nowSec)) points.push({ time: p.time, value: p.avg });
+      }
+      if (points.length > 0) out.push({ labels: s.labels, points });
+    }
+    return out;
+  }
+
+  /** One-minute roll-ups (avg, min, max, count) of each matching series over the last `seconds`, oldest first. */
+  rollups(resource: string, metric: string, matchers: readonly LabelMatcher[], seconds: number, now: number): { labels: Labels; points: RollupPoint[] }[] {
+    const bySeries = this.resources.get(resource)?.metrics.get(metric);
+    if (!bySeries || !(seconds > 0)) return [];
+    const nowSec = Math.floor(now / 1000);
+    const from = nowSec - Math.ceil(seconds);
+    const out: { labels: Labels; points: RollupPoint[] }[] = [];
+    for (const s of bySeries.values()) {
+      if (!s.minutes || !this.matches(s.labels, matchers)) continue;
+      const points = this.rollupPoints(s.minutes, from, nowSec);
+      if (points.length > 0) out.push({ labels: s.labels, points });
+    }
+    return out;
+  }
+
+  drop(resource: string): void {
+    const r = this.resources.get(resource);
+    if (!r) return;
+    for (const bySeries of r.metrics.values()) this.series -= bySeries.size;
+    this.resources.delete(resource);
+  }
+
+  /** Resources with at least one series. */
+  resourceNames(): string[] {
+    return [...this.resources.keys()];
+  }
+
+  private rollupPoints(ring: Ring, fromSec: number, nowSec: number): RollupPoint[] {
+    const points: RollupPoint[] = [];
+    const lastMinute = Math.floor(nowSec / 60);
+    const firstMinute = Math.max(Math.floor((fromSec + 1) / 60), lastMinute - ring.max + 1, 1);
+    for (let m = firstMinute; m <= lastMinute; m++) {
+      const slot = ring.find(m);
+      if (slot < 0) continue;
+      const o = slot * 4;
+      const count = ring.data[o + 1]!;
+      points.push({ time: m * 60_000, avg: ring.data[o]! / count, count, min: ring.data[o + 2]!, max: ring.data[o + 3]! });
+    }
+    return points;
+  }
+
+  private newResource(resource: string): ResourceData {
+    const keep = Math.max(1, Math.floor(this.retentionFor?.(resource) ?? Math.max(this.retentionSeconds, this.rollupSeconds)));
+    const secondsCap = Math.min(keep, this.retentionSeconds);
+    const minutesCap = keep > secondsCap ? Math.ceil(Math.min(keep, this.rollupSeconds) / 60) : 0;
+    return { secondsCap, minutesCap, keepSeconds: keep, metrics: new Map() };
+  }
+
+  /** Removes series with nothing newer than their retention, and empty resources. */
+  private sweep(nowSec: number): void {
+    for (const [name, r] of this.resources) {
+      const oldest = nowSec - r.keepSeconds;
+      for (const [metric, bySeries] of r.metrics) {
+        for (const [key, s] of bySeries) {
+          if (s.lastSec <= oldest) {
+            bySeries.delete(key);
+            this.series--;
+          }
+        }
+        if (bySeries.size === 0) r.metrics.delete(metric);
+      }
+      if (r.metrics.size === 0) this.resources.delete(name);
+    }
+  }
+
+  /** Canonical key of a label set: names sorted, `name=value` joined by NULs ('' for none). */
+  private labelKey(labels: Labels): string {
+    const cached = this.labelKeys.get(labels);
+    if (cached !== undefined) return cached;
+    const names = Object.keys(labels);
+    let key = '';
+    if (names.length > 0) {
+      names.sort();
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!;
+        key += (i === 0 ? '' : '\0') + n + '=' + labels[n];
+      }
+    }
+    // Label objects reused across passes (a source's per-mount labels) hit the cache next time.
+    if (Object.isFrozen(labels)) this.labelKeys.set(labels, key);
+    return key;
+  }
+
+  private matches(labels: Labels, matchers: readonly LabelMatcher[]): boolean {
+    for (const m of matchers) {
+      // As in PromQL, a missing label matches as the empty string.
+      const v = labels[m.name] ?? '';
+      switch (m.op) {
+        case '=':
+          if (v !== m.value) return false;
+          break;
+        case '!=':
+          if (v === m.value) return false;
+          break;
+        case '=~':
+          if (!this.regex(m.value).test(v)) return false;
+          break;
+        case '!~':
+          if (this.regex(m.value).test(v)) return false;
+          break;
+      }
+    }
+    return true;
+  }
+
+  /** The matcher's regex, anchored at both ends as in PromQL; compiled once. Throws on bad syntax. */
+  private regex(source: string): RegExp {
+    let re = this.regexes.get(source);
+    if (!re) {
+      try {
+        re = new RegExp(`^(?:${source})$`, 's');
+      } catch (e) {
+        throw new Error(`invalid label regex ${JSON.stringify(source)}: ${(e as Error).message}`);
+      }
+      if (this.regexes.size >= REGEX_CACHE_MAX) this.regexes.clear();
+      this.regexes.set(source, re);
+    }
+    return re;
+  }
+}

@@ -1,0 +1,77 @@
+/** Attributes of a process as /proc shows them. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly ppid: number;
+  /** comm, e.g. `nginx`. */
+  readonly name: string;
+  readonly cmdline: string;
+  readonly user: string;
+  /** Kernel state letter: R, S, D, Z, T, ... */
+  readonly state: string;
+  /** Seconds since the Unix epoch. */
+  readonly startTime: number;
+}
+
+/** One numeric sample of one series: a metric name plus labels (`disk_usage{mount="/"}`). */
+export interface Sample {
+  readonly name: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+/** Everything one collection pass saw at one instant. */
+export interface Snapshot {
+  /** Milliseconds since the Unix epoch. */
+  readonly time: number;
+  /** Host metrics: cpu_usage, load1, disk_usage{mount,device,fstype}, ... */
+  readonly host: readonly Sample[];
+  /** Per process: its attributes and cpu_usage, mem_rss_bytes, thread_count, uptime_seconds. */
+  readonly processes: readonly { readonly info: ProcessInfo; readonly samples: readonly Sample[] }[];
+}
+
+/** Static facts about the host, read once at start (and on demand). */
+export interface HostFacts {
+  readonly hostname: string;
+  readonly machineId: string;
+  readonly os: string;
+  readonly distro: string;
+  readonly arch: string;
+  readonly kernel: string;
+  readonly ip: string;
+}
+
+/**
+ * Where metrics come from. The real source reads /proc and statfs; the swarm's
+ * synthetic agents generate values; tests use fakes.
+ */
+export interface MetricSource {
+  facts(): Promise<HostFacts>;
+  /** One collection pass. Called once a second; must not spawn processes. */
+  collect(): Promise<Snapshot>;
+  /** Metrics too costly to collect every second, read on demand (`fd_count` of one process). */
+  onDemand(pid: number, metric: 'fd_count'): Promise<number | undefined>;
+}
+
+/** Label matchers as plans carry them. */
+export interface LabelMatcher {
+  readonly name: string;
+  readonly op: '=' | '!=' | '=~' | '!~';
+  readonly value: string;
+}
+
+/**
+ * The agent's local time-series store: per-second samples for at least an
+ * hour, coarser roll-ups for a day, in bounded memory.
+ */
+export interface TimeSeriesStore {
+  /** Adds one snapshot's samples, keyed by resource (`host`, `process/4242`). */
+  append(resource: string, time: number, samples: readonly Sample[]): void;
+  /** The newest sample of each matching series, at most `maxAgeMs` old. */
+  latest(resource: string, metric: string, matchers: readonly LabelMatcher[], maxAgeMs?: number): { labels: Readonly<Record<string, string>>; value: number }[];
+  /** Samples of each matching series within the last `seconds` before `now`, oldest first. */
+  range(resource: string, metric: string, matchers: readonly LabelMatcher[], seconds: number, now: number): { labels: Readonly<Record<string, string>>; points: { time: number; value: number }[] }[];
+  /** Forgets a resource (a process that exited) after its history is no longer wanted. */
+  drop(resource: string): void;
+  /** Approximate bytes held, for the memory budget. */
+  readonly bytes: number;
+}

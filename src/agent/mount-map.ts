@@ -1,0 +1,33 @@
+import type { MetricSource, Sample, Snapshot } from './metrics/types.js';
+
+/**
+ * Reports only the mapped mounts, under their mapped names: the lab gives each
+ * simulated host its own small filesystem and shows it as `/data`, so queries
+ * read the same on every host. Wraps any MetricSource.
+ */
+export class MountMapSource implements MetricSource {
+  constructor(
+    private readonly inner: MetricSource,
+    private readonly mounts: Readonly<Record<string, string>>,
+  ) {}
+
+  facts() {
+    return this.inner.facts();
+  }
+
+  onDemand(pid: number, metric: 'fd_count') {
+    return this.inner.onDemand(pid, metric);
+  }
+
+  async collect(): Promise<Snapshot> {
+    const snap = await this.inner.collect();
+    return { ...snap, host: snap.host.flatMap((s) => this.map(s)) };
+  }
+
+  private map(s: Sample): Sample[] {
+    const mount = s.labels?.mount;
+    if (mount === undefined) return [s];
+    const alias = this.mounts[mount];
+    return alias === undefined ? [] : [{ ...s, labels: { ...s.labels, mount: alias } }];
+  }
+}

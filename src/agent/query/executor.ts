@@ -1,0 +1,267 @@
+import type { AgentPhase, AgentStep, EvalContext, PlanExpr, PlanMetric, Point, Value } from '../../lang/index.js';
+import { EvalError, evaluate, truthy } from '../../lang/index.js';
+import type { JsonValue, ResultRow, RowStatus } from '../../protocol/index.js';
+import type { CommandResult, CommandRunner } from '../exec/types.js';
+import type { MetricSource, TimeSeriesStore } from '../metrics/types.js';
+import { runCheck } from './checks.js';
+import type { AgentResource } from './resources.js';
+import { resourceEnv } from './resources.js';
+
+/** A defined action as the agent runs it (definitions arrive from the control plane). */
+export interface ActionDefinition {
+  readonly name: string;
+  readonly command: string;
+  readonly params: readonly { readonly name: string; readonly default?: string | number | boolean }[];
+  readonly timeoutMs: number;
+  readonly maxOutputBytes: number;
+  readonly user?: string;
+}
+
+export interface ExecutorDeps {
+  /** This agent's resources right now: its host first, then its processes. */
+  resources(): { host: AgentResource; processes: readonly AgentResource[] };
+  readonly tsdb: TimeSeriesStore;
+  readonly source: MetricSource;
+  readonly runner: CommandRunner;
+  action(name: string): ActionDefinition | undefined;
+  readonly limits: { readonly commandTimeoutMs: number; readonly maxOutputBytes: number };
+  now(): number;
+}
+
+/** The abort reason when a query's time budget runs out, so its rows say `timeout`, not `cancelled`. */
+export class QueryDeadline extends Error {
+  override readonly name = 'QueryDeadline';
+  constructor(readonly timeoutMs: number) {
+    super(`the query's time budget of ${Math.round(timeoutMs / 100) / 10}s ran out`);
+  }
+}
+
+interface WorkRow {
+  readonly res: AgentResource;
+  values: Record<string, JsonValue>;
+  status: RowStatus;
+  error?: string;
+}
+
+/** Metrics not collected every second; read when a query asks for them. */
+const ON_DEMAND: ReadonlySet<string> = new Set(['fd_count']);
+/** A newest sample older than this is no longer "the current value". */
+const LATEST_MAX_AGE_MS = 5000;
+
+/**
+ * Runs one agent phase of a plan on this agent's resources and returns its
+ * rows. Per-resource failures (a check that could not run, a command that timed
+ * out) become rows with that status; nothing is dropped silently.
+ */
+export async function executePhase(phase: AgentPhase, targets: readonly string[] | undefined, deps: ExecutorDeps, signal: AbortSignal): Promise<ResultRow[]> {
+  const { host, processes } = deps.resources();
+  const start: AgentResource[] = phase.resource === 'host' ? [host] : phase.resource === 'process' ? [...processes] : [];
+  const wanted = targets ? new Set(targets) : undefined;
+  let rows: WorkRow[] = start.filter((r) => !wanted || wanted.has(r.ref.id)).map((res) => ({ res, values: {}, status: 'ok' }));
+  const failed: WorkRow[] = [];
+
+  for (const step of phase.steps) {
+    if (signal.aborted) break;
+    rows = await runStep(step, rows, deps, signal, failed, processes);
+  }
+  const out = [...rows, ...failed];
+  if (signal.aborted) {
+    for (const r of out) if (r.status === 'ok' && Object.keys(r.values).length === 0 && phase.steps.length) markCancelled(r, signal.reason);
+  }
+  return out.map(toResultRow);
+}
+
+function markCancelled(r: WorkRow, reason: unknown): void {
+  if (reason instanceof QueryDeadline) {
+    r.status = 'timeout';
+    r.error = `${reason.message} before this resource finished`;
+  } else {
+    r.status = 'cancelled';
+    r.error = 'query cancelled before this resource finished';
+  }
+}
+
+async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, signal: AbortSignal, failed: WorkRow[], processes: readonly AgentResource[]): Promise<WorkRow[]> {
+  switch (step.op) {
+    case 'traverse':
+      return traverse(step.to, rows, processes, deps);
+    case 'filter': {
+      await prefetch(step.expr, rows, deps);
+      const verdicts = await Promise.all(rows.map((r) => safeEval(step.expr, r, deps, signal)));
+      const kept: WorkRow[] = [];
+      rows.forEach((r, i) => {
+        const v = verdicts[i] as Verdict;
+        if (!v.ok) failed.push(fail(r, v.error));
+        else if (truthy(v.value)) kept.push(r);
+      });
+      return kept;
+    }
+    case 'column': {
+      await prefetch(step.expr, rows, deps);
+      const values = await Promise.all(rows.map((r) => safeEval(step.expr, r, deps, signal)));
+      const kept: WorkRow[] = [];
+      rows.forEach((r, i) => {
+        const v = values[i] as Verdict;
+        if (!v.ok) failed.push(fail(r, v.error));
+        else {
+          r.values[step.name] = toJson(v.value);
+          kept.push(r);
+        }
+      });
+      return kept;
+    }
+    case 'command':
+      return runCommands(rows, deps, signal, failed, () => ({ command: step.text, env: {}, timeoutMs: deps.limits.commandTimeoutMs, maxOutputBytes: deps.limits.maxOutputBytes }));
+    case 'action': {
+      const def = deps.action(step.name);
+      if (!def) {
+        for (const r of rows) failed.push(fail(r, `action \`${step.name}\` is not defined on this agent (definitions not received yet?)`));
+        return [];
+      }
+      const params = new Map<WorkRow, Record<string, string>>();
+      for (const r of rows) {
+        const env: Record<string, string> = {};
+        for (const p of def.params) {
+          const expr = step.args[p.name];
+          const value = expr ? await safeEval(expr, r, deps, signal) : { ok: true as const, value: (p.default ?? null) as Value };
+          if (!value.ok) {
+            failed.push(fail(r, value.error));
+            break;
+          }
+          env[p.name] = value.value === null ? '' : String(value.value);
+        }
+        if (r.status === 'ok') params.set(r, env);
+      }
+      const runnable = rows.filter((r) => params.has(r));
+      const done = await runCommands(runnable, deps, signal, failed, (r) => ({
+        command: def.command,
+        env: params.get(r) ?? {},
+        timeoutMs: def.timeoutMs,
+        maxOutputBytes: def.maxOutputBytes,
+        ...(def.user ? { user: def.user } : {}),
+      }));
+      for (const r of done) r.values.action = step.name;
+      return done;
+    }
+  }
+}
+
+function traverse(to: string, rows: WorkRow[], processes: readonly AgentResource[], deps: ExecutorDeps): WorkRow[] {
+  const from = new Set(rows.map((r) => r.res.ref.type));
+  if (to === 'process' && from.has('host')) return processes.map((res) => ({ res, values: {}, status: 'ok' }));
+  if (to === 'host' && rows.length) return [{ res: deps.resources().host, values: {}, status: 'ok' }];
+  // Containers and pods are not discovered yet: an empty set, not an error.
+  return [];
+}
+
+async function runCommands(
+  rows: WorkRow[],
+  deps: ExecutorDeps,
+  signal: AbortSignal,
+  failed: WorkRow[],
+  spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string },
+): Promise<WorkRow[]> {
+  const results = await Promise.all(
+    rows.map((r) => {
+      const s = spec(r);
+      return deps.runner.run({ ...s, env: { ...resourceEnv(r.res), ...s.env } }, { signal });
+    }),
+  );
+  const kept: WorkRow[] = [];
+  rows.forEach((r, i) => {
+    const result = results[i] as CommandResult;
+    r.values.exit_code = result.exitCode;
+    r.values.stdout = result.stdout;
+    r.values.stderr = result.stderr;
+    r.values.duration = Math.round(result.durationMs) / 1000;
+    if (result.error) failed.push(fail(r, result.error));
+    else if (result.timedOut) failed.push(Object.assign(r, { status: 'timeout' as const, error: `command timed out after ${spec(r).timeoutMs} ms; its process group was killed` }));
+    else if (result.cancelled && signal.reason instanceof QueryDeadline) failed.push(Object.assign(r, { status: 'timeout' as const, error: `${signal.reason.message}; the command's process group was killed` }));
+    else if (result.cancelled) failed.push(Object.assign(r, { status: 'cancelled' as const, error: 'command cancelled' }));
+    else kept.push(r);
+  });
+  return kept;
+}
+
+type Verdict = { ok: true; value: Value } | { ok: false; error: string };
+
+async function safeEval(expr: PlanExpr, r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): Promise<Verdict> {
+  try {
+    return { ok: true, value: await evaluate(expr, context(r, deps, signal)) };
+  } catch (err) {
+    if (err instanceof EvalError) return { ok: false, error: err.message };
+    return { ok: false, error: `evaluation failed: ${(err as Error).message}` };
+  }
+}
+
+/** Per-row cache of on-demand metric values, filled before evaluation (evaluation itself is synchronous). */
+const onDemandValues = new WeakMap<WorkRow, Map<string, number | undefined>>();
+
+async function prefetch(expr: PlanExpr, rows: readonly WorkRow[], deps: ExecutorDeps): Promise<void> {
+  const names = new Set<string>();
+  const visit = (e: PlanExpr): void => {
+    if (e.k === 'metric' && ON_DEMAND.has(e.name)) names.add(e.name);
+    if (e.k === 'bin') {
+      visit(e.l);
+      visit(e.r);
+    } else if (e.k === 'not' || e.k === 'neg') visit(e.x);
+    else if (e.k === 'call') e.args.forEach(visit);
+    else if (e.k === 'list') e.items.forEach(visit);
+  };
+  visit(expr);
+  if (!names.size) return;
+  await Promise.all(
+    rows.map(async (r) => {
+      if (r.res.pid === undefined) return;
+      const cache = onDemandValues.get(r) ?? new Map<string, number | undefined>();
+      for (const name of names) cache.set(name, await deps.source.onDemand(r.res.pid, name as 'fd_count'));
+      onDemandValues.set(r, cache);
+    }),
+  );
+}
+
+function context(r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): EvalContext {
+  return {
+    metric: (m) => {
+      const cached = onDemandValues.get(r)?.get(m.name);
+      if (cached !== undefined) return cached;
+      return collapse(m, deps.tsdb.latest(r.res.seriesKey, m.name, m.labels, LATEST_MAX_AGE_MS).map((s) => s.value));
+    },
+    range: (m, seconds) => collapseRange(m, deps.tsdb.range(r.res.seriesKey, m.name, m.labels, seconds, deps.now())),
+    attr: (name) => r.res.attrs[name],
+    tag: (name) => r.res.tags[name],
+    col: (name) => r.values[name] as Value | undefined,
+    field: () => undefined,
+    check: (name, args) => runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal),
+  };
+}
+
+function collapse(m: PlanMetric, values: readonly number[]): number | undefined {
+  if (!values.length) return undefined;
+  if (m.collapse === 'sum') return values.reduce((a, b) => a + b, 0);
+  return m.collapse === 'min' ? Math.min(...values) : Math.max(...values);
+}
+
+function collapseRange(m: PlanMetric, series: readonly { points: readonly Point[] }[]): Point[] {
+  if (series.length === 1) return [...(series[0]?.points ?? [])];
+  const bySecond = new Map<number, number[]>();
+  for (const s of series) for (const p of s.points) (bySecond.get(p.time) ?? bySecond.set(p.time, []).get(p.time))?.push(p.value);
+  return [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([time, vs]) => ({ time, value: collapse(m, vs) ?? 0 }));
+}
+
+function fail(r: WorkRow, error: string): WorkRow {
+  r.status = 'error';
+  r.error = error;
+  return r;
+}
+
+function toJson(v: Value): JsonValue {
+  if (v !== null && typeof v === 'object' && 'series' in v) return v.series.map((p) => [p.time, p.value]);
+  if (Array.isArray(v)) return v.map(toJson);
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
+  return v as JsonValue;
+}
+
+function toResultRow(r: WorkRow): ResultRow {
+  return r.error === undefined ? { resource: r.res.ref, status: r.status, values: r.values } : { resource: r.res.ref, status: r.status, error: r.error, values: r.values };
+}

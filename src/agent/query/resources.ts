@@ -1,0 +1,49 @@
+import type { ResourceRef } from '../../protocol/index.js';
+import type { HostFacts, ProcessInfo } from '../metrics/types.js';
+
+/** A resource on this agent, with what filters and commands need to know about it. */
+export interface AgentResource {
+  readonly ref: ResourceRef;
+  readonly attrs: Readonly<Record<string, string | number>>;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Key of its series in the local time-series store. */
+  readonly seriesKey: string;
+  readonly pid?: number;
+}
+
+export function hostResource(name: string, facts: HostFacts, tags: Readonly<Record<string, string>>, agentVersion: string): AgentResource {
+  return {
+    ref: { type: 'host', id: name, name, host: name },
+    attrs: { name, id: facts.machineId, os: facts.os, distro: facts.distro, arch: facts.arch, kernel: facts.kernel, ip: facts.ip, agent_version: agentVersion, status: 'connected' },
+    tags,
+    seriesKey: 'host',
+  };
+}
+
+export function processResource(host: string, info: ProcessInfo, tags: Readonly<Record<string, string>>): AgentResource {
+  return {
+    ref: { type: 'process', id: `${host}/${info.pid}`, name: info.name, host },
+    attrs: { pid: info.pid, ppid: info.ppid, name: info.name, cmdline: info.cmdline, user: info.user, state: info.state, start_time: info.startTime, host },
+    // Processes carry their host's tags, so `env = "prod"` works after `| process`.
+    tags,
+    seriesKey: processSeriesKey(info.pid),
+    pid: info.pid,
+  };
+}
+
+export const processSeriesKey = (pid: number) => `process/${pid}`;
+
+/**
+ * What a command on the resource receives in its environment. Tags come as
+ * BW_TAG_<NAME> (upper-cased, non-alphanumerics as `_`).
+ */
+export function resourceEnv(r: AgentResource): Record<string, string> {
+  const env: Record<string, string> = { BW_HOST: r.ref.host, BW_RESOURCE_TYPE: r.ref.type, BW_RESOURCE_ID: r.ref.id };
+  if (r.ref.type === 'host') env.BW_HOST_ID = String(r.attrs.id ?? '');
+  if (r.pid !== undefined) {
+    env.BW_PID = String(r.pid);
+    env.BW_PROCESS_NAME = String(r.attrs.name ?? '');
+  }
+  for (const [k, v] of Object.entries(r.tags)) env[`BW_TAG_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = v;
+  return env;
+}

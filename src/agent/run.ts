@@ -1,0 +1,80 @@
+import pino from 'pino';
+import { BreakwaterError } from '../protocol/index.js';
+import type { Connection } from '../transport/index.js';
+import { ConnectRefused, connectWebSocket } from '../transport/index.js';
+import type { AgentConfig } from './config.js';
+import type { StoredCredential } from './credentials.js';
+import { enroll, loadCredential, saveCredential } from './credentials.js';
+import { AgentDaemon } from './daemon.js';
+import { ShellRunner } from './exec/shell-runner.js';
+import { MountMapSource } from './mount-map.js';
+import { ProcSource, isRealMount } from './metrics/proc-source.js';
+import { MemoryTsdb } from './metrics/tsdb.js';
+
+/** Processes keep ten minutes of per-second history; hosts the full hour. */
+const PROCESS_RETENTION_SECONDS = 600;
+
+/**
+ * Builds the real agent from a resolved config: /proc metrics, the shell
+ * runner, enrollment with the join token on first start, a WebSocket to the
+ * control plane. Call `start()` on the result.
+ *
+ * @example
+ * const agent = await createAgent(resolveAgentConfig({ server: 'http://127.0.0.1:7070', token }));
+ * await agent.start();
+ */
+export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
+  const logger = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  const mapped = config.mounts;
+  const proc = new ProcSource(mapped ? { mountFilter: (m) => m.mount in mapped } : { mountFilter: isRealMount });
+  const source = mapped ? new MountMapSource(proc, mapped) : proc;
+  const facts = await source.facts();
+  const name = config.name ?? facts.hostname;
+  const tsdb = new MemoryTsdb({ retentionFor: (key) => (key.startsWith('process/') ? PROCESS_RETENTION_SECONDS : undefined) });
+  const runner = new ShellRunner({ maxConcurrent: config.maxConcurrentCommands, maxQueued: config.maxConcurrentCommands * 64 });
+  const wsUrl = new URL('/api/v1/agents/connect', config.server);
+  wsUrl.protocol = config.server.protocol === 'https:' ? 'wss:' : 'ws:';
+
+  let credential: StoredCredential | undefined = await loadCredential(config.dataDir, config.server);
+  const enrollNow = async (): Promise<StoredCredential> => {
+    if (!config.token) {
+      throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
+    }
+    const fresh = await enroll(config.server, config.token, name, facts.machineId);
+    await saveCredential(config.dataDir, fresh);
+    logger.info({ agentId: fresh.agentId, name }, 'enrolled');
+    return fresh;
+  };
+
+  const connect = async (): Promise<Connection> => {
+    credential ??= await enrollNow();
+    try {
+      return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: 10_000 });
+    } catch (err) {
+      // A credential the control plane no longer knows (its store was reset): enroll again if we can.
+      if (err instanceof ConnectRefused && err.status === 401 && config.token) {
+        credential = await enrollNow();
+        return connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: 10_000 });
+      }
+      throw err;
+    }
+  };
+
+  const daemon = new AgentDaemon({
+    name,
+    tags: config.tags,
+    source,
+    tsdb,
+    runner,
+    logger,
+    connect,
+    collectIntervalMs: config.collectIntervalMs,
+    drainTimeoutMs: config.drainTimeoutMs,
+    limits: { commandTimeoutMs: config.commandTimeoutMs, maxOutputBytes: config.maxOutputBytes },
+  });
+  daemon.once('state', () => undefined);
+  daemon.on('state', (s) => {
+    if (s === 'stopped') runner.shutdown();
+  });
+  return daemon;
+}

@@ -1,0 +1,100 @@
+import type { Endpoint } from './api.js';
+import { getJson, postJson } from './api.js';
+import type { Io } from './io.js';
+import { styleFor } from './style.js';
+
+/** Prints rows as an aligned table (people) or JSON (machines). */
+export function printTable(io: Io, json: boolean, items: readonly Record<string, unknown>[], columns: readonly [string, (i: Record<string, unknown>) => string][]): void {
+  if (json) {
+    io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    return;
+  }
+  const style = styleFor(io.stdout, io.env);
+  const rows = items.map((i) => columns.map(([, f]) => f(i)));
+  const widths = columns.map(([h], c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  io.stdout.write(`${style.bold(line(columns.map(([h]) => h)))}\n`);
+  for (const r of rows) io.stdout.write(`${line(r)}\n`);
+  if (!items.length) io.stdout.write(style.dim('(none)\n'));
+}
+
+const time = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+const ago = (v: unknown) => {
+  if (typeof v !== 'number') return 'never';
+  const s = Math.max(0, Math.round((Date.now() - v) / 1000));
+  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
+const tags = (v: unknown) =>
+  Object.entries((v ?? {}) as Record<string, string>)
+    .map(([k, x]) => `${k}=${x}`)
+    .join(',');
+
+export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens'] as const;
+
+/** `breakwater get agents|runs|audit|tokens`. */
+export async function getCommand(ep: Endpoint, kind: string, options: { json?: boolean; limit?: number }, io: Io): Promise<number> {
+  const limit = options.limit ? `?limit=${options.limit}` : '';
+  switch (kind) {
+    case 'agents': {
+      const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/agents');
+      printTable(io, options.json === true, items, [
+        ['NAME', (i) => String(i.name)],
+        ['STATUS', (i) => String(i.status)],
+        ['LAST SEEN', (i) => (i.status === 'connected' ? 'now' : ago(i.lastSeenAt))],
+        ['IP', (i) => String((i.attributes as Record<string, unknown>)?.ip ?? '')],
+        ['TAGS', (i) => tags(i.tags)],
+      ]);
+      return 0;
+    }
+    case 'runs': {
+      const items = await getJson<Record<string, unknown>[]>(ep, `/api/v1/runs${limit}`);
+      printTable(io, options.json === true, items, [
+        ['ID', (i) => String(i.id)],
+        ['STARTED', (i) => time(i.startedAt)],
+        ['BY', (i) => String(i.principal)],
+        ['STATUS', (i) => String(i.status)],
+        ['TARGETS', (i) => String(i.targets)],
+        ['FAILED', (i) => String(i.failures)],
+        ['STATEMENT', (i) => String(i.statement)],
+      ]);
+      return 0;
+    }
+    case 'audit': {
+      const items = await getJson<Record<string, unknown>[]>(ep, `/api/v1/audit${limit}`);
+      printTable(io, options.json === true, items, [
+        ['TIME', (i) => time(i.time)],
+        ['PRINCIPAL', (i) => String(i.principal)],
+        ['ACTION', (i) => String(i.action)],
+        ['OUTCOME', (i) => String(i.outcome)],
+        ['TARGET', (i) => String(i.target)],
+      ]);
+      return 0;
+    }
+    case 'tokens': {
+      const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/tokens');
+      printTable(io, options.json === true, items, [
+        ['ID', (i) => String(i.id)],
+        ['NAME', (i) => String(i.name)],
+        ['ROLE', (i) => String(i.role)],
+        ['CREATED', (i) => time(i.createdAt)],
+        ['EXPIRES', (i) => (i.expiresAt ? time(i.expiresAt) : 'never')],
+        ['REVOKED', (i) => (i.revokedAt ? time(i.revokedAt) : '-')],
+      ]);
+      return 0;
+    }
+    default:
+      io.stderr.write(`breakwater get: unknown kind ${JSON.stringify(kind)}: expected one of ${GET_KINDS.join(', ')}\n`);
+      return 2;
+  }
+}
+
+/** `breakwater token create --role R --name N`: prints the secret once. */
+export async function tokenCreateCommand(ep: Endpoint, options: { role: string; name: string; expiresInSeconds?: number; json?: boolean }, io: Io): Promise<number> {
+  const created = await postJson<Record<string, unknown>>(ep, '/api/v1/tokens', { role: options.role, name: options.name, ...(options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {}) });
+  if (options.json) io.stdout.write(`${JSON.stringify(created)}\n`);
+  else {
+    io.stderr.write(`Created ${String(created.role)} token \`${String(created.name)}\`. It is shown only now; store it safely:\n`);
+    io.stdout.write(`${String(created.token)}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+import { BreakwaterError } from '../protocol/index.js';
+import type { ErrorCode } from '../protocol/index.js';
+
+/** Where the control plane is and who we are: from flags, else BREAKWATER_SERVER / BREAKWATER_TOKEN. */
+export interface Endpoint {
+  readonly server: string;
+  readonly token: string;
+}
+
+export function endpointFrom(flags: { server?: string; token?: string }, env: NodeJS.ProcessEnv): Endpoint {
+  const server = flags.server ?? env.BREAKWATER_SERVER;
+  const token = flags.token ?? env.BREAKWATER_TOKEN;
+  if (!server) throw new BreakwaterError('BW_ERR_CONFIG', 'no control plane: pass --server URL or set BREAKWATER_SERVER (e.g. http://127.0.0.1:7070)');
+  if (!/^https?:\/\//.test(server)) throw new BreakwaterError('BW_ERR_CONFIG', `--server: expected an http:// or https:// URL, found ${JSON.stringify(server)}`);
+  if (!token) throw new BreakwaterError('BW_ERR_CONFIG', 'no token: pass --token or set BREAKWATER_TOKEN (the server prints an admin token on its first start)');
+  return { server: server.replace(/\/+$/, ''), token };
+}
+
+/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. */
+export async function request(ep: Endpoint, method: string, path: string, body?: unknown): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(`${ep.server}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ep.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${ep.server}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {}, { cause: err });
+  }
+  if (!res.ok) {
+    const payload = (await res.json().catch(() => ({}))) as { code?: ErrorCode; message?: string; details?: Record<string, unknown> };
+    throw new BreakwaterError(payload.code ?? 'BW_ERR_INTERNAL', payload.message ?? `HTTP ${res.status}`, payload.details ?? {});
+  }
+  return res;
+}
+
+export async function getJson<T>(ep: Endpoint, path: string): Promise<T> {
+  return (await (await request(ep, 'GET', path)).json()) as T;
+}
+
+export async function postJson<T>(ep: Endpoint, path: string, body: unknown): Promise<T> {
+  return (await (await request(ep, 'POST', path, body)).json()) as T;
+}
+
+/** Reads an NDJSON response line by line, as the lines arrive. */
+export async function* ndjson(res: Response): AsyncGenerator<Record<string, unknown>> {
+  if (!res.body) return;
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let nl = buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (line) yield JSON.parse(line) as Record<string, unknown>;
+      nl = buffer.indexOf('\n');
+    }
+  }
+  if (buffer.trim()) yield JSON.parse(buffer) as Record<string, unknown>;
+}

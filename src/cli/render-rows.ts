@@ -1,0 +1,173 @@
+import type { PlanColumn } from '../lang/index.js';
+import type { JsonValue, ResultRow } from '../protocol/index.js';
+import type { Style } from './style.js';
+
+const MAX_NAMES = 8;
+
+/**
+ * Renders a query's rows for people: command outputs grouped ("3 hosts
+ * (web-1, web-2, web-7)"), other rows as an aligned table with numeric
+ * summaries, failures grouped by reason. Never drops a row silently.
+ */
+export function renderRows(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, ordered = false): string {
+  // Rows arrive in the order agents answer; unless a reduction ordered them, show them by name.
+  const byName = (a: ResultRow, b: ResultRow) => label(a).localeCompare(label(b), 'en', { numeric: true });
+  const ok = rows.filter((r) => r.status === 'ok');
+  if (!ordered) ok.sort(byName);
+  const failed = rows.filter((r) => r.status !== 'ok').sort(byName);
+  const out: string[] = [];
+  if (ok.some((r) => 'stdout' in r.values)) out.push(renderOutputs(ok, style));
+  else if (ok.length) out.push(renderTable(ok, columns, style));
+  if (failed.length) out.push(renderFailures(failed, style));
+  return out.filter(Boolean).join('\n');
+}
+
+/** Groups identical command results: same exit code, same stdout, same stderr. */
+function renderOutputs(rows: readonly ResultRow[], style: Style): string {
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.values.exit_code, r.values.stdout, r.values.stderr]);
+    (groups.get(key) ?? groups.set(key, []).get(key))?.push(r);
+  }
+  const sorted = [...groups.values()].sort((a, b) => b.length - a.length);
+  const parts: string[] = [];
+  for (const members of sorted) {
+    const first = members[0] as ResultRow;
+    const code = first.values.exit_code;
+    const status = code === 0 ? style.green('exit 0') : style.red(`exit ${String(code)}`);
+    parts.push(`${style.bold(`${members.length} ${noun(members)}`)} ${style.dim(`(${names(members)})`)} ${status}:`);
+    const stdout = String(first.values.stdout ?? '');
+    const stderr = String(first.values.stderr ?? '');
+    if (stdout) parts.push(indent(stdout));
+    if (stderr) parts.push(indent(stderr, style.yellow));
+    if (!stdout && !stderr) parts.push(indent(style.dim('(no output)')));
+  }
+  return parts.join('\n');
+}
+
+function renderTable(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style): string {
+  const withResource = rows.some((r) => r.resource);
+  const names = columns.length ? columns.map((c) => c.name) : [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
+  const header = [...(withResource ? [rows[0]?.resource?.type ?? 'resource'] : []), ...names];
+  const body = rows.map((r) => [...(withResource ? [label(r)] : []), ...names.map((n) => cell(r.values[n], columns.find((c) => c.name === n)))]);
+  const numeric = names.map((n) => rows.every((r) => typeof r.values[n] === 'number' || r.values[n] === null) && rows.some((r) => typeof r.values[n] === 'number'));
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
+  const offset = withResource ? 1 : 0;
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i >= offset && numeric[i - offset] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const out = [style.bold(line(header)), ...body.map(line)];
+  if (rows.length > 1) {
+    const summaries = names
+      .map((n, i) => {
+        if (!numeric[i]) return '';
+        const xs = rows.map((r) => r.values[n]).filter((v): v is number => typeof v === 'number');
+        const col = columns.find((c) => c.name === n);
+        const avg = xs.reduce((a, b) => a + b, 0) / xs.length;
+        return `${n}: min ${cell(Math.min(...xs), col)}  avg ${cell(avg, col)}  max ${cell(Math.max(...xs), col)}`;
+      })
+      .filter(Boolean);
+    if (summaries.length) out.push(style.dim(summaries.join('\n')));
+  }
+  return out.join('\n');
+}
+
+function renderFailures(rows: readonly ResultRow[], style: Style): string {
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of rows) {
+    const key = `${r.status}\u0000${r.error ?? ''}`;
+    (groups.get(key) ?? groups.set(key, []).get(key))?.push(r);
+  }
+  return [...groups.values()]
+    .map((members) => {
+      const first = members[0] as ResultRow;
+      return `${style.red(`✗ ${members.length} ${noun(members)} ${first.status}`)} ${style.dim(`(${names(members)})`)}: ${first.error ?? ''}`;
+    })
+    .join('\n');
+}
+
+function noun(rows: readonly ResultRow[]): string {
+  const type = rows[0]?.resource?.type ?? 'row';
+  const plural: Record<string, string> = { host: 'hosts', process: 'processes', container: 'containers', pod: 'pods', row: 'rows' };
+  return rows.length === 1 ? type : (plural[type] ?? `${type}s`);
+}
+
+/** How a row's resource reads: `web-1`, or `web-1/nginx:4242` for a process. */
+function label(r: ResultRow): string {
+  const res = r.resource;
+  if (!res) return '-';
+  if (res.type === 'host') return res.name;
+  return `${res.host}/${res.name}${res.type === 'process' ? `:${res.id.split('/').pop()}` : ''}`;
+}
+
+function names(rows: readonly ResultRow[]): string {
+  const all = rows.map(label);
+  return all.length > MAX_NAMES ? `${all.slice(0, MAX_NAMES).join(', ')}, +${all.length - MAX_NAMES} more` : all.join(', ');
+}
+
+function indent(text: string, colour: (s: string) => string = (s) => s): string {
+  return text
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => `    ${colour(l)}`)
+    .join('\n');
+}
+
+/** A value as a person reads it: sizes in binary units, durations, percentages to one decimal. */
+export function cell(v: JsonValue | undefined, column?: PlanColumn): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'number') {
+    switch (column?.unit) {
+      case 'bytes':
+        return bytes(v);
+      case 'bytes_per_second':
+        return `${bytes(v)}/s`;
+      case 'percent':
+        return `${round(v)}%`;
+      case 'seconds':
+        return seconds(v);
+      default:
+        return String(round(v));
+    }
+  }
+  if (Array.isArray(v)) return column?.type === 'series' ? sparkline(v.map((p) => (Array.isArray(p) ? Number(p[1]) : Number(p)))) : JSON.stringify(v);
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v).replace(/\n/g, '⏎');
+}
+
+function round(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10;
+}
+
+function bytes(v: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  let x = v;
+  while (Math.abs(x) >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${round(x)}${units[i]}`;
+}
+
+function seconds(v: number): string {
+  if (v < 1) return `${Math.round(v * 1000)}ms`;
+  if (v < 120) return `${round(v)}s`;
+  if (v < 7200) return `${round(v / 60)}m`;
+  if (v < 172800) return `${round(v / 3600)}h`;
+  return `${round(v / 86400)}d`;
+}
+
+function sparkline(xs: readonly number[]): string {
+  const ticks = '▁▂▃▄▅▆▇█';
+  const finite = xs.filter(Number.isFinite);
+  if (!finite.length) return '-';
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const step = Math.max(1, Math.floor(finite.length / 40));
+  let out = '';
+  for (let i = 0; i < finite.length; i += step) out += ticks[hi === lo ? 0 : Math.round(((finite[i] as number) - lo) / (hi - lo) * 7)];
+  return out;
+}

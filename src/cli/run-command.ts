@@ -1,0 +1,63 @@
+import type { Plan } from '../lang/index.js';
+import type { ResultRow } from '../protocol/index.js';
+import { BreakwaterError } from '../protocol/index.js';
+import type { Endpoint } from './api.js';
+import { ndjson, request } from './api.js';
+import type { Io } from './io.js';
+import { renderDiagnostics } from './render-diagnostics.js';
+import { renderRows } from './render-rows.js';
+import { styleFor } from './style.js';
+
+export interface RunOptions {
+  readonly json?: boolean;
+  readonly dryRun?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * `breakwater run '<pipeline>'`: runs across the fleet. People get grouped,
+ * aligned output; `--json` gets one JSON object per line (plan, rows, summary).
+ * Exit 1 when any target failed (error, timeout, offline, non-zero exit).
+ */
+export async function runCommand(ep: Endpoint, statement: string, options: RunOptions, io: Io): Promise<number> {
+  const style = styleFor(io.stdout, io.env);
+  let res: Response;
+  try {
+    res = await request(ep, 'POST', '/api/v1/query', { statement, ...(options.dryRun ? { dryRun: true } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+  } catch (err) {
+    if (err instanceof BreakwaterError && err.code === 'BW_ERR_INVALID_STATEMENT' && Array.isArray(err.details.diagnostics)) {
+      io.stderr.write(renderDiagnostics(statement, err.details.diagnostics as never, styleFor(io.stderr, io.env)));
+      return 1;
+    }
+    throw err;
+  }
+  const rows: ResultRow[] = [];
+  let plan: Plan | undefined;
+  let summary: Record<string, unknown> | undefined;
+  let failure: Record<string, unknown> | undefined;
+  for await (const line of ndjson(res)) {
+    if (options.json) io.stdout.write(`${JSON.stringify(line)}\n`);
+    if (line.type === 'plan') plan = line.plan as Plan;
+    else if (line.type === 'row') rows.push(line.row as ResultRow);
+    else if (line.type === 'summary') summary = line;
+    else if (line.type === 'error') failure = line;
+  }
+  if (failure) {
+    if (!options.json) io.stderr.write(`${styleFor(io.stderr, io.env).red('error')}: ${String(failure.message)} [${String(failure.code)}]\n`);
+    return 1;
+  }
+  const failed = Number(summary?.failed ?? 0);
+  if (options.json) return failed ? 1 : 0;
+  if (options.dryRun) {
+    io.stdout.write(`${style.bold('dry run')}: nothing was run. ${rows.length} target${rows.length === 1 ? '' : 's'}:\n`);
+    for (const r of rows) io.stdout.write(`  ${r.resource?.name ?? '-'}${r.status === 'ok' ? '' : style.red(` (${r.status}: ${r.error ?? ''})`)}\n`);
+    return 0;
+  }
+  const ordered = plan?.phases.some((p) => p.where === 'control' && p.steps.some((s) => s.op === 'sort' || s.op === 'top')) ?? false;
+  const text = renderRows(rows, plan?.columns ?? [], style, ordered);
+  if (text) io.stdout.write(`${text}\n`);
+  const seconds = Number(summary?.durationMs ?? 0) / 1000;
+  const okCount = rows.length - failed;
+  io.stdout.write(style.dim(`${rows.length} row${rows.length === 1 ? '' : 's'}, ${okCount} ok, ${failed} failed in ${seconds.toFixed(2)}s${summary?.runId ? ` (run ${String(summary.runId)})` : ''}\n`));
+  return failed ? 1 : 0;
+}

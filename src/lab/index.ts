@@ -1,0 +1,9 @@
+/**
+ * The local lab: a control plane and N real agent processes on this machine,
+ * for the demo, end-to-end tests and benchmarks.
+ *
+ * @example
+ * const lab = await startLab({ hosts: 5 });
+ */
+export type { Lab, LabHost, LabOptions } from './lab.js';
+export { startLab, stopChild } from './lab.js';

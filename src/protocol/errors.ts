@@ -1,0 +1,45 @@
+/**
+ * The catalogue of runtime error codes, stable across releases: the API
+ * returns them, the CLI prints them, scripts match on them.
+ */
+export const ERROR_CODES = {
+  BW_ERR_UNAUTHENTICATED: { status: 401, title: 'no valid token was given' },
+  BW_ERR_FORBIDDEN: { status: 403, title: 'the token\'s role may not do this' },
+  BW_ERR_INVALID_STATEMENT: { status: 400, title: 'the pipeline statement has errors' },
+  BW_ERR_INVALID_REQUEST: { status: 400, title: 'the request body or parameters are invalid' },
+  BW_ERR_NOT_FOUND: { status: 404, title: 'no such resource' },
+  BW_ERR_CONFLICT: { status: 409, title: 'conflicts with the current state' },
+  BW_ERR_CONFIRMATION_REQUIRED: { status: 428, title: 'the statement touches more resources than allowed without confirmation' },
+  BW_ERR_UNAVAILABLE: { status: 503, title: 'a dependency is unavailable' },
+  BW_ERR_PROTOCOL: { status: 400, title: 'a message broke the agent protocol' },
+  BW_ERR_CONFIG: { status: 400, title: 'a configuration value is invalid' },
+  BW_ERR_INTERNAL: { status: 500, title: 'an unexpected internal failure' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * An error that reaches a person or a script. Carries a stable code, the HTTP
+ * status it maps to, structured details, and the underlying cause.
+ *
+ * @example
+ * throw new BreakwaterError('BW_ERR_FORBIDDEN', 'running shell commands needs the admin role; this token is operator', { needed: 'admin' });
+ */
+export class BreakwaterError extends Error {
+  override readonly name = 'BreakwaterError';
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = ERROR_CODES[code].status;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The agent protocol and the API's shared shapes: versioned messages with
+ * their schemas, result rows, and the error catalogue. Pure: no I/O.
+ *
+ * @example
+ * const r = decode(AgentMessage, frame);
+ * if (!r.ok) conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: r.error });
+ */
+export * from './errors.js';
+export * from './messages.js';
+export * from './rows.js';

@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import type { Principal } from '../auth.js';
+import type { Role } from '../store/index.js';
+
+/**
+ * One API route as data: method, path, the least role, schemas and handler.
+ * The table drives registration, authorization and the OpenAPI description,
+ * so none of them can drift from the others.
+ */
+export interface Route<B = unknown, Q = unknown, P = unknown> {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly url: string;
+  readonly summary: string;
+  /** `public` routes need no token (health, enrollment with a join token in the body, the OpenAPI document). */
+  readonly role: Exclude<Role, 'agent'> | 'public';
+  readonly body?: z.ZodType<B>;
+  readonly query?: z.ZodType<Q>;
+  readonly params?: z.ZodType<P>;
+  /** Describes a successful answer, for the OpenAPI document. */
+  readonly response?: z.ZodType;
+  /** `application/x-ndjson` routes stream lines; the handler writes them itself. */
+  readonly produces?: 'application/json' | 'application/x-ndjson' | 'text/csv';
+  handler(ctx: { body: B; query: Q; params: P; principal: Principal | undefined; request: FastifyRequest; reply: FastifyReply }): Promise<unknown>;
+}
+
+export function route<B, Q, P>(r: Route<B, Q, P>): Route<unknown, unknown, unknown> {
+  return r as Route<unknown, unknown, unknown>;
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AgentMessage, HelloMessage, ResultRow } from '../protocol/index.js';
+import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
+import type { Connection } from '../transport/index.js';
+import type { AgentRecord, Store } from './store/index.js';
+
+/** A host as the control plane's inventory knows it. */
+export interface InventoryHost {
+  readonly name: string;
+  readonly agentId: string;
+  readonly connected: boolean;
+  readonly lastSeenAt: number | null;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly attrs: Readonly<Record<string, string | number>>;
+}
+
+interface Session {
+  readonly agent: AgentRecord;
+  readonly conn: Connection;
+  lastSeenAt: number;
+  tags: Record<string, string>;
+  attrs: Record<string, string | number>;
+  /** Queries waiting for this agent, by query id. */
+  readonly waiting: Map<string, QueryWaiter>;
+}
+
+export interface QueryWaiter {
+  onRows(rows: readonly ResultRow[]): void;
+  onDone(error?: string): void;
+  onLost(reason: string): void;
+}
+
+export interface GatewayOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly heartbeatMs: number;
+}
+
+/**
+ * Keeps the live connections to agents and the inventory built from their
+ * hellos; routes query messages to agents and their answers back to the
+ * waiting query.
+ */
+export class AgentGateway {
+  private readonly sessions = new Map<string, Session>();
+  private readonly known = new Map<string, InventoryHost>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: GatewayOptions) {
+    // An agent silent for three heartbeats is gone, even if TCP has not noticed.
+    this.sweeper = setInterval(() => this.sweep(), options.heartbeatMs);
+    this.sweeper.unref();
+  }
+
+  /** Loads the inventory of known agents from the store (all disconnected until they connect). */
+  async load(): Promise<void> {
+    for (const a of await this.options.store.listAgents()) {
+      this.known.set(a.name, toInventory(a, false, a.lastSeenAt));
+      if (a.status === 'connected') await this.options.store.updateAgentState(a.id, { status: 'disconnected' });
+    }
+  }
+
+  /** Accepts an authenticated agent connection; the session starts with its hello. */
+  accept(conn: Connection, agent: AgentRecord): void {
+    let session: Session | undefined;
+    conn.onMessage((frame) => {
+      const decoded = decode(AgentMessageSchema, frame);
+      if (!decoded.ok) {
+        this.options.logger.warn({ agent: agent.name, error: decoded.error }, 'bad message from agent');
+        conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: decoded.error });
+        return;
+      }
+      const msg = decoded.message;
+      if (!session) {
+        if (msg.type !== 'hello') {
+          conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `expected hello first, found ${msg.type}` });
+          conn.close(4400, 'protocol error');
+          return;
+        }
+        session = this.open(conn, agent, msg);
+        return;
+      }
+      this.onMessage(session, msg);
+    });
+    conn.onClose(() => {
+      if (session) this.close(session, 'agent disconnected during the query');
+    });
+  }
+
+  private open(conn: Connection, agent: AgentRecord, hello: HelloMessage): Session {
+    if (hello.v !== PROTOCOL_VERSION) {
+      conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `protocol version ${hello.v} is not supported; this control plane speaks ${PROTOCOL_VERSION}` });
+    }
+    const previous = this.sessions.get(agent.name);
+    // A reconnect can race the old socket's close: the newest connection wins.
+    if (previous) this.close(previous, 'agent reconnected');
+    const now = Date.now();
+    const facts = { ...hello.facts };
+    const session: Session = {
+      agent,
+      conn,
+      lastSeenAt: now,
+      tags: { ...hello.tags },
+      attrs: hostAttrs(agent.name, facts, 'connected'),
+      waiting: new Map(),
+    };
+    this.sessions.set(agent.name, session);
+    this.known.set(agent.name, { name: agent.name, agentId: agent.id, connected: true, lastSeenAt: now, tags: session.tags, attrs: session.attrs });
+    conn.send({ type: 'welcome', v: PROTOCOL_VERSION, agentId: agent.id, heartbeatMs: this.options.heartbeatMs });
+    void this.options.store
+      .updateAgentState(agent.id, { status: 'connected', lastSeenAt: now, tags: session.tags, facts: stringify(facts) })
+      .catch((err: unknown) => this.options.logger.error({ err }, 'could not record agent state'));
+    this.options.logger.info({ agent: agent.name, remote: conn.remote }, 'agent connected');
+    return session;
+  }
+
+  private onMessage(session: Session, msg: AgentMessage): void {
+    session.lastSeenAt = Date.now();
+    switch (msg.type) {
+      case 'hello':
+        session.tags = { ...msg.tags };
+        return;
+      case 'heartbeat':
+        return;
+      case 'rows':
+        session.waiting.get(msg.query)?.onRows(msg.rows);
+        return;
+      case 'output':
+        return;
+      case 'done': {
+        const waiter = session.waiting.get(msg.query);
+        session.waiting.delete(msg.query);
+        waiter?.onDone(msg.error);
+        return;
+      }
+    }
+  }
+
+  private close(session: Session, reason: string): void {
+    if (this.sessions.get(session.agent.name) !== session) return;
+    this.sessions.delete(session.agent.name);
+    for (const w of session.waiting.values()) w.onLost(reason);
+    session.waiting.clear();
+    session.conn.close(1000, reason);
+    const lastSeenAt = session.lastSeenAt;
+    this.known.set(session.agent.name, { name: session.agent.name, agentId: session.agent.id, connected: false, lastSeenAt, tags: session.tags, attrs: { ...session.attrs, status: 'disconnected' } });
+    void this.options.store.updateAgentState(session.agent.id, { status: 'disconnected', lastSeenAt }).catch(() => undefined);
+    this.options.logger.info({ agent: session.agent.name }, 'agent disconnected');
+  }
+
+  private sweep(): void {
+    const limit = Date.now() - 3 * this.options.heartbeatMs;
+    for (const s of this.sessions.values()) if (s.lastSeenAt < limit) this.close(s, 'agent stopped sending heartbeats');
+  }
+
+  /** Every known host, connected or not. */
+  inventory(): InventoryHost[] {
+    return [...this.known.values()];
+  }
+
+  host(name: string): InventoryHost | undefined {
+    return this.known.get(name);
+  }
+
+  connected(name: string): boolean {
+    return this.sessions.has(name);
+  }
+
+  /** Sends a query to one agent; the waiter hears its rows and its end. False when the agent is not connected. */
+  send(host: string, message: Record<string, unknown> & { id: string }, waiter: QueryWaiter): boolean {
+    const s = this.sessions.get(host);
+    if (!s) return false;
+    s.waiting.set(message.id, waiter);
+    if (!s.conn.send(message)) {
+      s.waiting.delete(message.id);
+      return false;
+    }
+    return true;
+  }
+
+  cancel(host: string, query: string): void {
+    const s = this.sessions.get(host);
+    if (!s) return;
+    s.waiting.delete(query);
+    s.conn.send({ type: 'cancel', query });
+  }
+
+  get connectedCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Registers a freshly enrolled agent so queries see it before it connects. */
+  enrolled(agent: AgentRecord): void {
+    if (!this.known.has(agent.name)) this.known.set(agent.name, toInventory(agent, false, null));
+  }
+
+  closeAll(): void {
+    clearInterval(this.sweeper);
+    for (const s of [...this.sessions.values()]) this.close(s, 'control plane stopping');
+  }
+
+  static newQueryId(): string {
+    return randomUUID();
+  }
+}
+
+function hostAttrs(name: string, facts: Record<string, string>, status: string): Record<string, string | number> {
+  return {
+    name,
+    id: facts.machineId ?? '',
+    os: facts.os ?? '',
+    distro: facts.distro ?? '',
+    arch: facts.arch ?? '',
+    kernel: facts.kernel ?? '',
+    ip: facts.ip ?? '',
+    agent_version: facts.agentVersion ?? '',
+    status,
+  };
+}
+
+function toInventory(a: AgentRecord, connected: boolean, lastSeenAt: number | null): InventoryHost {
+  return { name: a.name, agentId: a.id, connected, lastSeenAt, tags: a.tags, attrs: hostAttrs(a.name, { ...a.facts }, connected ? 'connected' : 'disconnected') };
+}
+
+function stringify(o: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,13 @@
+/**
+ * The control plane: agent gateway, query execution, store, HTTP API.
+ *
+ * @example
+ * const server = await startServer({ port: 7070, dataDir: '/var/lib/breakwater' });
+ */
+export type { Principal } from './auth.js';
+export type { ServerConfig, ServerOptions } from './config.js';
+export { SERVER_DEFAULTS, resolveServerConfig } from './config.js';
+export type { InventoryHost } from './gateway.js';
+export type { RunningServer } from './server.js';
+export { AGENT_CONNECT_PATH, SERVER_VERSION, startServer } from './server.js';
+export type { Store } from './store/index.js';

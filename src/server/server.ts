@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import Fastify from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import type { Catalogue } from '../lang/index.js';
+import { BUILTIN_CATALOGUE } from '../lang/index.js';
+import { BreakwaterError, describeIssues } from '../protocol/index.js';
+import { WebSocketGateway } from '../transport/index.js';
+import type { Route } from './api/route.js';
+import { apiRoutes } from './api/routes.js';
+import { openApiDocument } from './api/openapi.js';
+import type { Principal } from './auth.js';
+import { createToken, hashSecret, verifyToken } from './auth.js';
+import type { ServerConfig, ServerOptions } from './config.js';
+import { resolveServerConfig } from './config.js';
+import { AgentGateway } from './gateway.js';
+import type { AgentRecord, Store } from './store/index.js';
+import { openPostgresStore, openSqliteStore } from './store/index.js';
+
+export const SERVER_VERSION = '0.1.0';
+export const AGENT_CONNECT_PATH = '/api/v1/agents/connect';
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:7070 */
+  readonly url: string;
+  readonly config: ServerConfig;
+  readonly store: Store;
+  readonly gateway: AgentGateway;
+  /** The admin token created on the very first start, shown once; undefined afterwards. */
+  readonly initialAdminToken: string | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the control plane: store, agent gateway (WebSocket), HTTP API.
+ *
+ * @example
+ * const server = await startServer({ port: 0, dataDir: '/tmp/bw' });
+ * console.log(server.url, server.initialAdminToken);
+ */
+export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue } = {}): Promise<RunningServer> {
+  const config = resolveServerConfig(options);
+  const logger = deps.logger ?? pino({ level: config.logLevel, base: { component: 'server' } }, pino.destination(2));
+  let store = deps.store;
+  if (!store) {
+    if (config.store) store = openPostgresStore(config.store);
+    else {
+      await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+      store = openSqliteStore(join(resolve(config.dataDir), 'breakwater.db'));
+    }
+  }
+  await store.migrate();
+
+  let initialAdminToken: string | undefined;
+  if (!(await store.hasAdmin())) {
+    initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init')).secret;
+  }
+
+  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs });
+  await gateway.load();
+
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const routes = apiRoutes({ store, gateway, catalogue: deps.catalogue ?? (() => BUILTIN_CATALOGUE), queryTimeoutMs: config.queryTimeoutMs, version: SERVER_VERSION });
+  registerRoutes(app, routes, store);
+  app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
+
+  await app.listen({ port: config.port, host: config.host });
+  const ws = new WebSocketGateway<AgentRecord>({
+    server: app.server,
+    path: AGENT_CONNECT_PATH,
+    authenticate: async (credential) => {
+      if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
+      const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
+      if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
+      return { ok: true, principal: agent };
+    },
+    onConnection: (conn, agent) => gateway.accept(conn, agent),
+  });
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url }, 'control plane listening');
+
+  let closed = false;
+  return {
+    url,
+    config,
+    store,
+    gateway,
+    initialAdminToken,
+    async close() {
+      if (closed) return;
+      closed = true;
+      gateway.closeAll();
+      ws.close();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store): void {
+  app.setErrorHandler((err: FastifyError | BreakwaterError, _req, reply) => {
+    if (err instanceof BreakwaterError) return reply.status(err.status).send(err.toJSON());
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.status(err.statusCode).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
+    }
+    return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: {} }));
+
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      handler: async (request, reply) => {
+        let principal: Principal | undefined;
+        if (r.role !== 'public') {
+          const header = request.headers.authorization;
+          const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+          const token = await verifyToken(store, secret);
+          if (!token) {
+            throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)');
+          }
+          principal = { id: token.id, name: token.name, role: token.role };
+          const rank = { agent: 0, viewer: 1, operator: 2, admin: 3 } as const;
+          if (principal.role === 'agent' || rank[principal.role] < rank[r.role]) {
+            throw new BreakwaterError('BW_ERR_FORBIDDEN', `${r.method} ${r.url} needs the ${r.role} role; token \`${token.name}\` has ${token.role}`, { needed: r.role, held: token.role });
+          }
+        }
+        const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } } | undefined, value: unknown, where: string): T => {
+          if (!schema) return value as T;
+          const parsed = schema.safeParse(value ?? {});
+          if (!parsed.success) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `invalid ${where}: ${describeIssues(parsed.error)}`, { where });
+          return parsed.data;
+        };
+        const body = parse(r.body, request.body, 'request body');
+        const query = parse(r.query, request.query, 'query parameters');
+        const params = parse(r.params, request.params, 'path parameters');
+        const result = await r.handler({ body, query, params, principal, request, reply });
+        if (reply.sent) return reply;
+        return result;
+      },
+    });
+  }
+}

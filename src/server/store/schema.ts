@@ -1,0 +1,87 @@
+/*
+ * Row types of the store's tables, as Kysely sees them. Column names are snake_case; the
+ * mapping to the camelCase records of types.ts lives in kysely-store.ts.
+ *
+ * JSON columns are TEXT in SQLite and JSONB in PostgreSQL: they are written as JSON text (both
+ * accept it) and read back as text (SQLite) or as the value pg already parsed (PostgreSQL), hence
+ * `unknown` on select; kysely-store.ts decodes per dialect.
+ */
+import type { ColumnType, Generated } from 'kysely';
+import type { AgentRecord, AuditRecord, Role, RunResultRecord, RunStatus } from './types.js';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/** A JSON column: JSON text in, text (SQLite) or parsed value (PostgreSQL) out. */
+export type JsonColumn = ColumnType<unknown, string, string>;
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  role: Role;
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_by: string;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  host_id: string;
+  credential_hash: string;
+  tags: JsonColumn;
+  facts: JsonColumn;
+  status: AgentRecord['status'];
+  enrolled_at: number;
+  last_seen_at: number | null;
+  enrolled_with: string;
+}
+
+export interface RunsTable {
+  id: string;
+  principal: string;
+  statement: string;
+  plan: JsonColumn;
+  status: RunStatus;
+  started_at: number;
+  finished_at: number | null;
+  targets: number;
+  failures: number;
+}
+
+export interface RunResultsTable {
+  /** Insertion order (SQLite rowid / PostgreSQL identity): results are read back in it. */
+  seq: Generated<number>;
+  run_id: string;
+  resource_id: string;
+  resource_type: string;
+  host: string;
+  status: RunResultRecord['status'];
+  exit_code: number | null;
+  stdout: string | null;
+  stderr: string | null;
+  error: string | null;
+  /** `values` is an SQL keyword; the column is named result_values. */
+  result_values: JsonColumn;
+  duration_ms: number | null;
+}
+
+export interface AuditTable {
+  id: string;
+  time: number;
+  principal: string;
+  action: string;
+  target: string;
+  run_id: string | null;
+  outcome: AuditRecord['outcome'];
+  detail: JsonColumn;
+}
+
+export interface StoreDatabase {
+  tokens: TokensTable;
+  agents: AgentsTable;
+  runs: RunsTable;
+  run_results: RunResultsTable;
+  audit: AuditTable;
+}

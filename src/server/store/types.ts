@@ -1,0 +1,116 @@
+/*
+ * The control plane's persistent state, behind one interface with two back
+ * ends: SQLite (embedded default) and PostgreSQL (several replicas). Both run
+ * the same test suite. Times are milliseconds since the Unix epoch.
+ */
+
+export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
+
+export interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  /** sha256 of the secret, hex; the secret itself is never stored. */
+  readonly hash: string;
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+  /** Who created it (principal name), for the audit trail. */
+  readonly createdBy: string;
+}
+
+export interface AgentRecord {
+  readonly id: string;
+  /** Host name as reported (or `--name`); unique among agents. */
+  readonly name: string;
+  readonly hostId: string;
+  /** sha256 of the agent's own credential, issued at enrollment. */
+  readonly credentialHash: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Host facts: os, distro, arch, kernel, ip, agent_version. */
+  readonly facts: Readonly<Record<string, string>>;
+  readonly status: 'connected' | 'disconnected';
+  readonly enrolledAt: number;
+  readonly lastSeenAt: number | null;
+  /** Which join token enrolled it. */
+  readonly enrolledWith: string;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run';
+
+export interface RunRecord {
+  readonly id: string;
+  readonly principal: string;
+  readonly statement: string;
+  readonly plan: unknown;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  /** Resources the run addressed, and how many failed (error, timeout, offline). */
+  readonly targets: number;
+  readonly failures: number;
+}
+
+export interface RunResultRecord {
+  readonly runId: string;
+  readonly resourceId: string;
+  readonly resourceType: string;
+  readonly host: string;
+  readonly status: 'ok' | 'error' | 'timeout' | 'offline' | 'cancelled';
+  readonly exitCode: number | null;
+  readonly stdout: string | null;
+  readonly stderr: string | null;
+  readonly error: string | null;
+  readonly values: Readonly<Record<string, unknown>>;
+  readonly durationMs: number | null;
+}
+
+export interface AuditRecord {
+  readonly id: string;
+  readonly time: number;
+  /** Token name of the person, agent or bot that acted. */
+  readonly principal: string;
+  /** What was done: `run`, `token.create`, `token.revoke`, `agent.enroll`, ... */
+  readonly action: string;
+  /** What it was done to: a statement, a token name, an agent name. */
+  readonly target: string;
+  readonly runId: string | null;
+  readonly outcome: 'ok' | 'denied' | 'failed';
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface Page {
+  readonly limit?: number;
+  /** Only records strictly older than this time (for paging backwards). */
+  readonly before?: number;
+}
+
+export interface Store {
+  /** Creates or upgrades the schema; safe to call on every start. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createToken(token: TokenRecord): Promise<void>;
+  findTokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: string, at: number): Promise<boolean>;
+  /** Whether any admin token exists yet (the first start prints one). */
+  hasAdmin(): Promise<boolean>;
+
+  /** Inserts, or updates the agent with the same name (re-enrollment of a host). */
+  upsertAgent(agent: AgentRecord): Promise<void>;
+  findAgentByCredentialHash(hash: string): Promise<AgentRecord | undefined>;
+  getAgentByName(name: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  updateAgentState(id: string, patch: { status?: AgentRecord['status']; lastSeenAt?: number; tags?: Record<string, string>; facts?: Record<string, string> }): Promise<void>;
+
+  createRun(run: RunRecord): Promise<void>;
+  finishRun(id: string, patch: { status: RunStatus; finishedAt: number; targets: number; failures: number }): Promise<void>;
+  /** Results are written in batches as they stream in. */
+  addRunResults(results: readonly RunResultRecord[]): Promise<void>;
+  getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined>;
+  listRuns(page?: Page): Promise<RunRecord[]>;
+
+  appendAudit(entry: AuditRecord): Promise<void>;
+  listAudit(page?: Page & { principal?: string; action?: string }): Promise<AuditRecord[]>;
+}

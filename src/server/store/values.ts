@@ -1,0 +1,112 @@
+/*
+ * Checks on what is written, so that both back ends accept and reject the same values and what
+ * comes back equals what went in:
+ *  - Text: PostgreSQL cannot hold U+0000 in text or JSONB and rejects unpaired UTF-16 surrogates
+ *    in JSONB (and both drivers would silently turn them into U+FFFD in text columns). SQLite
+ *    would take or mangle them. Both are rejected everywhere, as STORE_INVALID.
+ *  - JSON: only values JSON represents exactly: null, booleans, finite numbers, strings, arrays,
+ *    plain objects. NaN/Infinity (JSON.stringify makes them null), bigint, functions, Dates,
+ *    Maps, class instances (their prototype would be lost), `undefined` inside arrays (becomes
+ *    null) and cycles are rejected. `undefined` object properties are left out, as JSON does.
+ *    JSONB does not keep object key order; values round-trip as deep-equal, not key-order-equal.
+ */
+import { StoreError } from './errors.js';
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Why a string cannot be stored, or undefined when it can. */
+function textProblem(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'contains U+0000 (NUL)';
+  if (UNPAIRED_SURROGATE.test(value)) return 'contains an unpaired UTF-16 surrogate';
+  return undefined;
+}
+
+/** Whether a string could have been stored: a lookup by a key that could not never matches (and
+ *  PostgreSQL would reject the key outright, where SQLite finds nothing). */
+export function isStorableText(value: string): boolean {
+  return textProblem(value) === undefined;
+}
+
+/** Checks a text column value (null/undefined pass: NOT NULL is the schema's job). */
+export function checkText(operation: string, field: string, value: unknown): void {
+  if (typeof value !== 'string') return;
+  const problem = textProblem(value);
+  if (problem !== undefined) throw new StoreError('STORE_INVALID', operation, `${field} ${problem}`);
+}
+
+/** Checks every string property of a flat record (the text columns of a row). */
+export function checkTexts(operation: string, record: object): void {
+  for (const [field, value] of Object.entries(record)) checkText(operation, field, value);
+}
+
+function checkJson(operation: string, path: string, value: unknown, open: Set<object>): void {
+  const bad = (why: string): never => {
+    throw new StoreError('STORE_INVALID', operation, `${path} ${why}`);
+  };
+  switch (typeof value) {
+    case 'string': {
+      const problem = textProblem(value);
+      if (problem !== undefined) bad(problem);
+      return;
+    }
+    case 'number':
+      if (!Number.isFinite(value)) bad(`is ${value}, which JSON cannot represent`);
+      return;
+    case 'boolean':
+      return;
+    case 'object': {
+      if (value === null) return;
+      if (open.has(value)) bad('is a cycle');
+      open.add(value);
+      if (Array.isArray(value)) {
+        value.forEach((item: unknown, i) => {
+          if (item === undefined) bad(`[${i}] is undefined (JSON would store null)`);
+          checkJson(operation, `${path}[${i}]`, item, open);
+        });
+      } else {
+        const proto: unknown = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          bad(`is not a plain object (${(value as object).constructor?.name ?? 'unknown class'})`);
+        }
+        for (const [key, item] of Object.entries(value)) {
+          const problem = textProblem(key);
+          if (problem !== undefined) bad(`has a key that ${problem}`);
+          if (item === undefined) continue;
+          checkJson(operation, `${path}.${key}`, item, open);
+        }
+      }
+      open.delete(value);
+      return;
+    }
+    default:
+      bad(`is a ${typeof value}, which JSON cannot represent`);
+  }
+}
+
+/** Validates a value for a JSON column and returns its JSON text. */
+export function encodeJson(operation: string, field: string, value: unknown): string {
+  if (value === undefined) throw new StoreError('STORE_INVALID', operation, `${field} is undefined`);
+  checkJson(operation, field, value, new Set());
+  return JSON.stringify(value);
+}
+
+export const DEFAULT_PAGE_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1000;
+
+/** The effective limit of a page: default 100, at most 1000. */
+export function pageLimit(operation: string, limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new StoreError('STORE_INVALID', operation, `limit must be a non-negative integer, got ${limit}`);
+  }
+  return Math.min(limit, MAX_PAGE_LIMIT);
+}
+
+/** The `before` bound of a page as an integer (times are integers: `< 1.5` is `< 2`). */
+export function pageBefore(operation: string, before: number | undefined): number | undefined {
+  if (before === undefined) return undefined;
+  if (!Number.isFinite(before)) {
+    throw new StoreError('STORE_INVALID', operation, `before must be a finite number, got ${before}`);
+  }
+  return Math.ceil(before);
+}

@@ -1,0 +1,12 @@
+/**
+ * Transports carrying agent protocol messages. Embedded mode: WebSocket.
+ *
+ * @example
+ * const conn = await connectWebSocket(url, { credential, timeoutMs: 5000 });
+ * conn.onMessage((frame) => handle(frame));
+ */
+export type { Connection } from './connection.js';
+export type { ConnectOptions } from './ws/client.js';
+export { ConnectRefused, connectWebSocket } from './ws/client.js';
+export type { GatewayOptions } from './ws/gateway.js';
+export { WebSocketGateway } from './ws/gateway.js';

@@ -1,0 +1,49 @@
+import WebSocket from 'ws';
+import { MAX_FRAME_BYTES } from '../../protocol/index.js';
+import type { Connection } from '../connection.js';
+import { wrapSocket } from './socket.js';
+
+export interface ConnectOptions {
+  /** Sent as `Authorization: Bearer <credential>`. */
+  readonly credential: string;
+  readonly timeoutMs: number;
+}
+
+/** Raised when the control plane refuses the connection (HTTP status on upgrade). */
+export class ConnectRefused extends Error {
+  override readonly name = 'ConnectRefused';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Opens a WebSocket to the control plane's agent gateway.
+ *
+ * @example
+ * const conn = await connectWebSocket('ws://127.0.0.1:7070/api/v1/agents/connect', { credential, timeoutMs: 5000 });
+ */
+export function connectWebSocket(url: string, options: ConnectOptions): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, {
+      headers: { authorization: `Bearer ${options.credential}` },
+      handshakeTimeout: options.timeoutMs,
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+    });
+    socket.once('open', () => resolve(wrapSocket(socket, url)));
+    socket.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        socket.terminate();
+        reject(new ConnectRefused(res.statusCode ?? 0, `control plane refused the connection (HTTP ${res.statusCode}): ${body.slice(0, 500)}`));
+      });
+    });
+    socket.once('error', (err) => reject(err));
+  });
+}
