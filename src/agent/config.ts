@@ -22,6 +22,12 @@ export interface AgentOptions {
   /** Report only these mounts, renamed: `{ '/srv/lab/web-1/data': '/data' }`. Others are hidden when set. */
   mounts?: Record<string, string>;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Where the host's filesystem is mounted, for file definitions: `/host` in a container. */
+  fileRoot?: string;
+  /** Extra environment for every command (site settings such as a data directory). */
+  env?: Record<string, string>;
+  /** Report only processes whose working directory is under this folder (lab hosts sharing a machine). */
+  processRoot?: string;
 }
 
 export interface AgentConfig {
@@ -37,6 +43,9 @@ export interface AgentConfig {
   readonly maxConcurrentCommands: number;
   readonly mounts: Readonly<Record<string, string>> | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly fileRoot: string | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  readonly processRoot: string | undefined;
 }
 
 export const AGENT_DEFAULTS = {
@@ -71,6 +80,9 @@ const Schema = z.object({
   maxConcurrentCommands: z.number().int().min(1).max(1024).default(AGENT_DEFAULTS.maxConcurrentCommands),
   mounts: z.record(z.string().startsWith('/'), z.string().startsWith('/')).optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default(AGENT_DEFAULTS.logLevel),
+  fileRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
+  processRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').refine((k) => !k.startsWith('BW_') && k !== 'PATH' && !k.startsWith('LD_'), 'BW_*, PATH and LD_* are set by the agent'), z.string()).default({}),
 });
 
 /**
@@ -82,8 +94,19 @@ const Schema = z.object({
  */
 export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const parsed = Schema.safeParse(options);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+  const duration = (option: 'collectInterval' | 'drainTimeout' | 'commandTimeout'): number => {
+    try {
+      return durationMs(option, options[option] ?? AGENT_DEFAULTS[option]);
+    } catch (err) {
+      problems.push((err as Error).message);
+      return 0;
+    }
+  };
+  const collectIntervalMs = duration('collectInterval');
+  const drainTimeoutMs = duration('drainTimeout');
+  const commandTimeoutMs = duration('commandTimeout');
+  if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
   }
   const o = parsed.data;
@@ -95,12 +118,15 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     name: o.name,
     tags: Object.freeze({ ...o.tags }),
     dataDir: o.dataDir ?? (root ? '/var/lib/breakwater-agent' : `${env.XDG_STATE_HOME ?? `${home}/.local/state`}/breakwater-agent`),
-    collectIntervalMs: durationMs('collectInterval', options.collectInterval ?? AGENT_DEFAULTS.collectInterval),
-    drainTimeoutMs: durationMs('drainTimeout', options.drainTimeout ?? AGENT_DEFAULTS.drainTimeout),
-    commandTimeoutMs: durationMs('commandTimeout', options.commandTimeout ?? AGENT_DEFAULTS.commandTimeout),
+    collectIntervalMs,
+    drainTimeoutMs,
+    commandTimeoutMs,
     maxOutputBytes: o.maxOutputBytes,
     maxConcurrentCommands: o.maxConcurrentCommands,
     mounts: o.mounts ? Object.freeze({ ...o.mounts }) : undefined,
     logLevel: o.logLevel,
+    fileRoot: o.fileRoot,
+    processRoot: o.processRoot,
+    env: Object.freeze({ ...o.env }),
   });
 }

@@ -16,7 +16,13 @@ export async function loadCredential(dataDir: string, server: URL): Promise<Stor
   } catch {
     return undefined;
   }
-  const parsed = Stored.safeParse(JSON.parse(text));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined; // a corrupt file (a crash mid-write before atomic saves, a disk error): enroll again
+  }
+  const parsed = Stored.safeParse(raw);
   if (!parsed.success || parsed.data.server !== server.origin) return undefined;
   return parsed.data;
 }

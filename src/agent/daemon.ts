@@ -1,14 +1,18 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { AgentPhaseSchema } from '../lang/index.js';
-import type { QueryMessage, ResultRow, ServerMessage } from '../protocol/index.js';
+import type { Definition } from '../definitions/index.js';
+import type { AgentPhase } from '../lang/index.js';
+import { AgentPhaseSchema, BUILTIN_CATALOGUE } from '../lang/index.js';
+import type { BacktestMessage, QueryMessage, ResultRow, ServerMessage } from '../protocol/index.js';
 import { BreakwaterError, PROTOCOL_VERSION, ServerMessage as ServerMessageSchema, decode, describeIssues } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
+import { RemediationEngine } from './engine/engine.js';
+import type { Outbox } from './engine/outbox.js';
 import type { CommandRunner } from './exec/types.js';
 import type { HostFacts, MetricSource, Snapshot, TimeSeriesStore } from './metrics/types.js';
-import type { ActionDefinition } from './query/executor.js';
+import type { ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
 import type { AgentResource } from './query/resources.js';
 import { hostResource, processResource, processSeriesKey } from './query/resources.js';
@@ -33,7 +37,19 @@ export interface AgentDeps {
   readonly collectIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly limits: { readonly commandTimeoutMs: number; readonly maxOutputBytes: number };
-  action?(name: string): ActionDefinition | undefined;
+  /** Where events wait until the control plane has them (a file for real agents). */
+  readonly outbox: Outbox;
+  /** True the first time this agent identity asks for `key` (a marker file for real agents). */
+  once(key: string): boolean;
+  /**
+   * Tags set at run time, e.g. by a quarantine action writing `$BW_TAG_DIR/quarantine`: each file
+   * is a tag, its content the value. Read after every collection; merged over the configured tags.
+   */
+  runtimeTags?(): Readonly<Record<string, string>>;
+  /** Environment every command gets from the agent, e.g. BW_TAG_DIR. */
+  readonly commandEnv?: Readonly<Record<string, string>>;
+  /** Where the host's filesystem is mounted, for file definitions (default `/`). */
+  readonly fileRoot?: string;
   now?(): number;
 }
 
@@ -64,10 +80,46 @@ export class AgentDaemon extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private collecting = false;
   private readonly now: () => number;
+  /** Configured tags, overlaid with run-time ones. */
+  private tags: Readonly<Record<string, string>>;
+  /** Alarms, bots, custom metrics, files and the event outbox. */
+  readonly engine: RemediationEngine;
 
   constructor(private readonly deps: AgentDeps) {
     super();
     this.now = deps.now ?? Date.now;
+    this.tags = { ...deps.tags };
+    this.engine = new RemediationEngine({
+      host: deps.name,
+      runner: deps.runner,
+      tsdb: deps.tsdb,
+      outbox: deps.outbox,
+      logger: deps.logger,
+      catalogue: BUILTIN_CATALOGUE,
+      runPhase: (phase, targets) => this.runPhase(phase, targets),
+      resources: () => this.resources(),
+      once: deps.once,
+      now: this.now,
+      ...(deps.fileRoot ? { fileRoot: deps.fileRoot } : {}),
+    });
+  }
+
+  /** Runs one agent phase on this agent now (or as of a past time, for back-tests). */
+  runPhase(phase: AgentPhase, targets?: readonly string[], asOf?: number, signal: AbortSignal = new AbortController().signal): Promise<ResultRow[]> {
+    return executePhase(phase, targets, this.executorDeps(asOf), signal);
+  }
+
+  private executorDeps(asOf?: number): ExecutorDeps {
+    return {
+      resources: () => this.resources(),
+      tsdb: this.deps.tsdb,
+      source: this.deps.source,
+      runner: this.deps.runner,
+      action: (name) => this.engine.compiled?.actions.get(name),
+      limits: this.deps.limits,
+      now: this.now,
+      ...(asOf === undefined ? {} : { asOf }),
+    };
   }
 
   async start(): Promise<void> {
@@ -91,6 +143,7 @@ export class AgentDaemon extends EventEmitter {
     await drained;
     clearTimeout(timer);
     clearInterval(this.heartbeatTimer);
+    this.engine.stop();
     this.connection?.close(1001, 'agent stopping');
     this.setState('stopped');
   }
@@ -121,7 +174,9 @@ export class AgentDaemon extends EventEmitter {
       }
       for (const p of this.processes) if (p.pid !== undefined && !seen.has(p.pid)) this.deps.tsdb.drop(processSeriesKey(p.pid));
       this.snapshot = snap;
-      this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.deps.tags));
+      this.refreshTags();
+      this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
+      await this.engine.afterCollect(snap);
     } catch (err) {
       this.deps.logger.warn({ err }, 'metric collection failed');
     } finally {
@@ -131,7 +186,7 @@ export class AgentDaemon extends EventEmitter {
 
   private resources(): { host: AgentResource; processes: readonly AgentResource[] } {
     if (!this.facts) throw new BreakwaterError('BW_ERR_INTERNAL', 'agent not started');
-    return { host: hostResource(this.deps.name, this.facts, this.deps.tags, AGENT_VERSION), processes: this.processes };
+    return { host: hostResource(this.deps.name, this.facts, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes };
   }
 
   // ---- connection ----
@@ -171,14 +226,14 @@ export class AgentDaemon extends EventEmitter {
       conn.onClose((code, reason) => {
         clearInterval(this.heartbeatTimer);
         this.connection = undefined;
+        this.engine.detach();
         // Queries of a lost session cannot report back: stop their commands.
         for (const c of this.queries.values()) c.abort();
         this.deps.logger.warn({ code, reason }, 'connection closed');
         resolve();
       });
       conn.onMessage((frame) => this.onFrame(conn, frame));
-      const facts = this.facts as HostFacts;
-      conn.send({ type: 'hello', v: PROTOCOL_VERSION, name: this.deps.name, facts: { ...facts, hostname: facts.hostname.slice(0, 256), agentVersion: AGENT_VERSION }, tags: this.deps.tags });
+      this.hello(conn);
     });
   }
 
@@ -198,10 +253,22 @@ export class AgentDaemon extends EventEmitter {
         this.backoff.reset();
         this.setState('connected');
         clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = setInterval(() => {
-          conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: process.memoryUsage.rss() });
-        }, msg.heartbeatMs);
+        this.heartbeatTimer = setInterval(() => this.heartbeat(conn), msg.heartbeatMs);
         this.heartbeatTimer.unref?.();
+        this.engine.attach(conn);
+        return;
+      case 'definitions':
+        this.engine.setDefinitions(msg.version, msg.definitions as Definition[]);
+        this.heartbeat(conn);
+        return;
+      case 'ack':
+        this.engine.onAck(msg.ids);
+        return;
+      case 'permit_answer':
+        this.engine.onPermitAnswer(msg);
+        return;
+      case 'backtest':
+        this.track(this.backtest(conn, msg));
         return;
       case 'query':
         this.track(this.query(conn, msg));
@@ -212,6 +279,34 @@ export class AgentDaemon extends EventEmitter {
       case 'error':
         this.deps.logger.error({ code: msg.code }, msg.message);
         return;
+    }
+  }
+
+  private hello(conn: Connection): void {
+    const facts = this.facts as HostFacts;
+    conn.send({ type: 'hello', v: PROTOCOL_VERSION, name: this.deps.name, facts: { ...facts, hostname: facts.hostname.slice(0, 256), agentVersion: AGENT_VERSION }, tags: this.tags });
+  }
+
+  /** Picks up run-time tags; a change is announced to the control plane with a fresh hello. */
+  private refreshTags(): void {
+    if (!this.deps.runtimeTags) return;
+    const next = { ...this.deps.tags, ...this.deps.runtimeTags() };
+    if (JSON.stringify(next) === JSON.stringify(this.tags)) return;
+    this.deps.logger.info({ tags: next }, 'tags changed');
+    this.tags = next;
+    if (this.connection) this.hello(this.connection);
+  }
+
+  private heartbeat(conn: Connection): void {
+    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: process.memoryUsage.rss(), definitionsVersion: this.engine.version });
+  }
+
+  private async backtest(conn: Connection, msg: BacktestMessage): Promise<void> {
+    try {
+      const transitions = await this.engine.backtest(msg.alarm, msg.seconds, (time) => (phase, targets) => this.runPhase(phase, targets, time));
+      conn.send({ type: 'backtest_result', id: msg.id, transitions });
+    } catch (err) {
+      conn.send({ type: 'backtest_result', id: msg.id, transitions: [], error: (err as Error).message });
     }
   }
 
@@ -234,20 +329,7 @@ export class AgentDaemon extends EventEmitter {
     this.queries.set(msg.id, controller);
     const deadline = setTimeout(() => controller.abort(new QueryDeadline(msg.timeoutMs)), msg.timeoutMs);
     try {
-      const rows = await executePhase(
-        phase.data,
-        msg.targets,
-        {
-          resources: () => this.resources(),
-          tsdb: this.deps.tsdb,
-          source: this.deps.source,
-          runner: this.deps.runner,
-          action: (name) => this.deps.action?.(name),
-          limits: this.deps.limits,
-          now: this.now,
-        },
-        controller.signal,
-      );
+      const rows = await executePhase(phase.data, msg.targets, this.executorDeps(), controller.signal);
       sendRows(conn, msg.id, rows);
       conn.send({ type: 'done', query: msg.id });
     } catch (err) {

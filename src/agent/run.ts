@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
@@ -7,7 +9,9 @@ import type { StoredCredential } from './credentials.js';
 import { enroll, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
+import { FileOutbox } from './engine/outbox.js';
 import { MountMapSource } from './mount-map.js';
+import { ProcessScopeSource } from './process-scope.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
 
@@ -27,10 +31,14 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const logger = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination(2));
   const mapped = config.mounts;
   const proc = new ProcSource(mapped ? { mountFilter: (m) => m.mount in mapped } : { mountFilter: isRealMount });
-  const source = mapped ? new MountMapSource(proc, mapped) : proc;
+  const mountScoped = mapped ? new MountMapSource(proc, mapped) : proc;
+  const source = config.processRoot ? new ProcessScopeSource(mountScoped, config.processRoot) : mountScoped;
   const facts = await source.facts();
   const name = config.name ?? facts.hostname;
   const tsdb = new MemoryTsdb({ retentionFor: (key) => (key.startsWith('process/') ? PROCESS_RETENTION_SECONDS : undefined) });
+  // Commands and actions may set host tags by writing files here (see AgentDeps.runtimeTags).
+  const tagDir = join(config.dataDir, 'tags');
+  mkdirSync(tagDir, { recursive: true, mode: 0o700 });
   const runner = new ShellRunner({ maxConcurrent: config.maxConcurrentCommands, maxQueued: config.maxConcurrentCommands * 64 });
   const wsUrl = new URL('/api/v1/agents/connect', config.server);
   wsUrl.protocol = config.server.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -71,10 +79,43 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     collectIntervalMs: config.collectIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
     limits: { commandTimeoutMs: config.commandTimeoutMs, maxOutputBytes: config.maxOutputBytes },
+    outbox: new FileOutbox(join(config.dataDir, 'outbox.jsonl')),
+    runtimeTags: () => readTagDir(tagDir),
+    commandEnv: { ...config.env, BW_TAG_DIR: tagDir },
+    ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
+    once: (key) => {
+      // A marker file per key in the data directory: "once" survives restarts of the agent.
+      const marker = join(config.dataDir, `${key}.done`);
+      if (existsSync(marker)) return false;
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      writeFileSync(marker, new Date().toISOString());
+      return true;
+    },
   });
-  daemon.once('state', () => undefined);
   daemon.on('state', (s) => {
     if (s === 'stopped') runner.shutdown();
   });
   return daemon;
+}
+
+const TAG_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** Tags from files: the file name is the tag, its first line the value; anything else is ignored. */
+function readTagDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names.slice(0, 64)) {
+    if (!TAG_NAME.test(name)) continue;
+    try {
+      out[name] = readFileSync(join(dir, name), 'utf8').split('\n')[0]?.slice(0, 1024) ?? '';
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return out;
 }

@@ -1,4 +1,10 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DefinitionDiagnostic, DefinitionFile } from '../definitions/index.js';
+import { formatDefinitionDiagnostic, parseDefinitions } from '../definitions/index.js';
+import type { Catalogue } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
+import { BreakwaterError } from '../protocol/index.js';
 import type { Io } from './io.js';
 import { readAll } from './io.js';
 import { renderDiagnostics } from './render-diagnostics.js';
@@ -6,18 +12,71 @@ import { styleFor } from './style.js';
 
 export interface CheckOptions {
   readonly json?: boolean;
+  /** A folder of definition files (or one file): checked first, and their actions and metrics join the catalogue. */
+  readonly definitions?: string;
+}
+
+const isDefinitionFile = (name: string) => /\.ya?ml$/i.test(name);
+
+/**
+ * The definition files under `dir`, recursively, in path order, named as
+ * `dir/sub/file.yaml` so diagnostics point where the person looks. Hidden
+ * folders (`.git`) are skipped. `dir` may also be one file.
+ */
+export function readDefinitionFiles(dir: string): DefinitionFile[] {
+  let stat;
+  try {
+    stat = statSync(dir);
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--definitions: cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { path: dir }, { cause: err });
+  }
+  if (stat.isFile()) return [{ path: dir, text: readFileSync(dir, 'utf8') }];
+  const files: DefinitionFile[] = [];
+  const walk = (folder: string) => {
+    const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const path = join(folder, e.name);
+      if (e.isDirectory() && !e.name.startsWith('.')) walk(path);
+      else if (e.isFile() && isDefinitionFile(e.name)) files.push({ path, text: readFileSync(path, 'utf8') });
+    }
+  };
+  walk(dir);
+  if (files.length === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--definitions: no .yaml or .yml files under ${dir}`, { path: dir });
+  return files;
 }
 
 /**
  * `breakwater check '<pipeline>'`: prints `ok`, or every diagnostic with the
- * source line and a caret. `-` reads the statement from stdin. Exit 0 when
- * valid, 1 when not.
+ * source line and a caret. `-` reads the statement from stdin. With
+ * `--definitions DIR` (`-f`), the definition files are checked first (each
+ * problem as `file:line:column field: message [code]`) and the statement is
+ * then checked with their actions and custom metrics. Exit 0 when valid, 1
+ * when not.
  */
 export async function checkCommand(statement: string, options: CheckOptions, io: Io): Promise<number> {
+  let catalogue: Catalogue = BUILTIN_CATALOGUE;
+  let definitionDiagnostics: readonly DefinitionDiagnostic[] | undefined;
+  if (options.definitions !== undefined) {
+    const parsed = parseDefinitions(readDefinitionFiles(options.definitions), BUILTIN_CATALOGUE);
+    definitionDiagnostics = parsed.diagnostics;
+    const errors = parsed.diagnostics.filter((d) => d.severity === 'error').length;
+    if (!options.json && parsed.diagnostics.length) {
+      const stream = io.stderr;
+      const style = styleFor(stream, io.env);
+      for (const d of parsed.diagnostics) stream.write(`${d.severity === 'error' ? style.red(formatDefinitionDiagnostic(d)) : style.yellow(formatDefinitionDiagnostic(d))}\n`);
+    }
+    if (errors > 0) {
+      if (options.json) io.stdout.write(`${JSON.stringify({ ok: false, definitionDiagnostics, diagnostics: [], plan: null }, null, 2)}\n`);
+      else io.stderr.write(`${errors} error${errors === 1 ? '' : 's'} in the definitions under ${options.definitions}\n`);
+      return 1;
+    }
+    catalogue = parsed.catalogue;
+  }
   const source = statement === '-' ? (await readAll(io.stdin)).replace(/\r?\n$/, '') : statement;
-  const result = analyze(source, BUILTIN_CATALOGUE);
+  const result = analyze(source, catalogue);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, plan: result.plan ?? null }, null, 2)}\n`);
+    const extra = definitionDiagnostics ? { definitionDiagnostics } : {};
+    io.stdout.write(`${JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, plan: result.plan ?? null, ...extra }, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
   if (result.diagnostics.length) {

@@ -1,6 +1,5 @@
 import { createAgent, resolveAgentConfig } from '../agent/index.js';
 import { BreakwaterError } from '../protocol/index.js';
-import { startServer } from '../server/index.js';
 import type { Io } from './io.js';
 
 /** Parses repeated `key=value` flags; the error names the flag and the bad value. */
@@ -28,6 +27,8 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 }
 
 export interface ServerFlags {
+  maxTargets?: string;
+  webhook?: string[];
   port?: string;
   host?: string;
   data?: string;
@@ -39,12 +40,17 @@ export interface ServerFlags {
 export async function serverCommand(flags: ServerFlags, io: Io): Promise<number> {
   const port = flags.port === undefined ? undefined : Number(flags.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new BreakwaterError('BW_ERR_CONFIG', `--port: expected a port number from 0 to 65535, found ${JSON.stringify(flags.port)}`);
+  // Loaded here, not at the top: every other command (above all `breakwater agent`, which runs
+  // on every host) would otherwise carry fastify, SQLite and PostgreSQL drivers in memory (~30 MB RSS).
+  const { startServer } = await import('../server/index.js');
   const server = await startServer({
     ...(port !== undefined ? { port } : {}),
     ...(flags.host ? { host: flags.host } : {}),
     ...(flags.data ? { dataDir: flags.data } : {}),
     ...(flags.store ? { store: flags.store } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel as 'info' } : {}),
+    ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
+    ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
   if (server.initialAdminToken) {
@@ -66,6 +72,9 @@ export interface AgentFlags {
   mount?: string[];
   logLevel?: string;
   collectInterval?: string;
+  env?: string[];
+  fileRoot?: string;
+  processRoot?: string;
 }
 
 /** `breakwater agent`: runs the agent daemon until SIGINT/SIGTERM, then drains. */
@@ -84,6 +93,9 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(Object.keys(mounts).length ? { mounts } : {}),
       ...(flags.logLevel ? { logLevel: flags.logLevel as 'info' } : {}),
       ...(flags.collectInterval ? { collectInterval: flags.collectInterval } : {}),
+      ...(flags.env?.length ? { env: keyValues('--env', flags.env) } : {}),
+      ...(flags.fileRoot ? { fileRoot: flags.fileRoot } : {}),
+      ...(flags.processRoot ? { processRoot: flags.processRoot } : {}),
     },
     io.env,
   );

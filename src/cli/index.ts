@@ -9,6 +9,7 @@ import { BreakwaterError } from '../protocol/index.js';
 import { GET_KINDS, getCommand, tokenCreateCommand } from './admin-commands.js';
 import { endpointFrom } from './api.js';
 import { checkCommand } from './check-command.js';
+import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, eventsCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
 import { agentCommand, serverCommand } from './daemon-commands.js';
 import { demoCommand } from './demo-command.js';
 import type { Io } from './io.js';
@@ -16,6 +17,8 @@ import { processIo } from './io.js';
 import { labCommand } from './lab-command.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
+import type { SwarmFlags } from './swarm-command.js';
+import { swarmCommand } from './swarm-command.js';
 import { styleFor } from './style.js';
 import { durationMs } from '../agent/index.js';
 
@@ -42,7 +45,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('check a pipeline statement: prints ok, or every problem with where it is (`-` reads stdin)')
     .argument('<pipeline>', "the statement, e.g. 'host | cpu_usage > 80', or - to read it from stdin")
     .option('--json', 'print { ok, diagnostics, plan } as JSON')
-    .action(async (statement: string, options: { json?: boolean }) => {
+    .option('-f, --definitions <dir>', "check the definition files (*.yaml, *.yml) under dir, then the statement with their actions and metrics")
+    .action(async (statement: string, options: { json?: boolean; definitions?: string }) => {
       code = await checkCommand(statement, options, io);
     });
 
@@ -51,9 +55,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .argument('<pipeline>', "e.g. 'host | env = \"prod\" | `uptime`'")
     .option('--json', 'print NDJSON lines (plan, rows, summary) for scripts')
     .option('--dry-run', 'list the targets without running anything')
+    .option('--yes', 'confirm a command or action that reaches more resources than the blast-radius limit')
     .option('--timeout <duration>', 'time budget for the whole query, e.g. 30s')
-    .action(async (statement: string, o: { server?: string; token?: string; json?: boolean; dryRun?: boolean; timeout?: string }) => {
-      code = await runCommand(endpointFrom(o, io.env), statement, { ...(o.json ? { json: true } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.timeout ? { timeoutMs: durationMs('--timeout', o.timeout) } : {}) }, io);
+    .action(async (statement: string, o: { server?: string; token?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
+      code = await runCommand(
+        endpointFrom(o, io.env),
+        statement,
+        { ...(o.json ? { json: true } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: durationMs('--timeout', o.timeout) } : {}) },
+        io,
+      );
     });
 
   connection(program.command('repl'))
@@ -62,15 +72,68 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = await replCommand(endpointFrom(o, io.env), io);
     });
 
+  const kinds = [...GET_KINDS, 'events', 'drift', ...Object.keys(DEFINITION_KIND_PLURALS)];
   connection(program.command('get'))
-    .description(`list ${GET_KINDS.join(', ')}`)
-    .argument('<kind>', GET_KINDS.join('|'))
+    .description(`list ${kinds.join(', ')}`)
+    .argument('<kind>', kinds.join('|'))
     .option('--json', 'print JSON')
-    .option('--limit <n>', 'at most n entries (runs, audit)')
-    .action(async (kind: string, o: { server?: string; token?: string; json?: boolean; limit?: string }) => {
+    .option('--limit <n>', 'at most n entries (runs, audit, events)')
+    .option('--type <type>', 'only events of this type')
+    .action(async (kind: string, o: { server?: string; token?: string; json?: boolean; limit?: string; type?: string }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
-      code = await getCommand(endpointFrom(o, io.env), kind, { ...(o.json ? { json: true } : {}), ...(limit ? { limit } : {}) }, io);
+      const ep = endpointFrom(o, io.env);
+      const flags = { ...(o.json ? { json: true } : {}), ...(limit ? { limit } : {}) };
+      if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
+      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}) }, io);
+      else if (kind === 'drift') code = await driftCommand(ep, flags, io);
+      else code = await getCommand(ep, kind, flags, io);
+    });
+
+  connection(program.command('apply'))
+    .description('check definition files, show the plan, and apply it as a new version')
+    .requiredOption('-f, --file <dir>', 'folder (or file) of YAML definitions')
+    .option('--yes', 'apply without asking (for scripts and CI)')
+    .option('--plan', 'show the plan only')
+    .action(async (o: { server?: string; token?: string; file: string; yes?: boolean; plan?: boolean }) => {
+      code = await applyCommand(endpointFrom(o, io.env), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
+    });
+
+  connection(program.command('export'))
+    .description('write the current definitions back to YAML files')
+    .option('-o, --out <dir>', 'folder to write into (default: print them)')
+    .action(async (o: { server?: string; token?: string; out?: string }) => {
+      code = await exportCommand(endpointFrom(o, io.env), o.out, io);
+    });
+
+  connection(program.command('drift'))
+    .description('list hosts not on the current definitions version (exit 1 when any drifts)')
+    .option('--json', 'print JSON')
+    .action(async (o: { server?: string; token?: string; json?: boolean }) => {
+      code = await driftCommand(endpointFrom(o, io.env), o.json ? { json: true } : {}, io);
+    });
+
+  for (const [name, approve] of [
+    ['approve', true],
+    ['deny', false],
+  ] as const) {
+    connection(program.command(name))
+      .description(`${name} a bot run waiting for approval`)
+      .argument('<id>', 'the approval id (breakwater get events, or the approval_requested notification)')
+      .action(async (id: string, o: { server?: string; token?: string }) => {
+        code = await decideCommand(endpointFrom(o, io.env), id, approve, io);
+      });
+  }
+
+  connection(program.command('backtest'))
+    .description("replay an alarm over the agents' stored metrics: when it would have fired and cleared")
+    .argument('<file>', 'a YAML file holding the alarm (and any custom metrics it uses)')
+    .option('--hours <n>', 'how far back (default 1; per-second history covers the last hour)', '1')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { server?: string; token?: string; hours: string; json?: boolean }) => {
+      const hours = Number(o.hours);
+      if (!(hours > 0 && hours <= 24)) throw new BreakwaterError('BW_ERR_CONFIG', `--hours: expected a number of hours from 0 to 24, found ${JSON.stringify(o.hours)}`);
+      code = await backtestCommand(endpointFrom(o, io.env), file, { hours, ...(o.json ? { json: true } : {}) }, io);
     });
 
   const token = program.command('token').description('manage API and join tokens');
@@ -92,8 +155,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--data <dir>', 'data directory', '.breakwater')
     .option('--store <url>', 'postgres://... to use PostgreSQL')
+    .option('--max-targets <n>', 'blast radius: commands and actions reaching more resources need --yes (default 10)')
+    .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more', collect)
     .option('--log-level <level>', 'debug, info, warn, error or silent')
-    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string }) => {
+    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[] }) => {
       code = await serverCommand(o, io);
     });
 
@@ -107,6 +172,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--data <dir>', 'where the agent keeps its credential')
     .option('--mount <path=alias>', 'report only these mounts, under these names; repeat for more', collect)
     .option('--collect-interval <duration>', 'metric collection interval (default 1s)')
+    .option('--env <key=value>', 'environment for every command; repeat for more', collect)
+    .option('--file-root <dir>', "where the host's filesystem is mounted, for file definitions (e.g. /host)")
+    .option('--process-root <dir>', 'report only processes working under this folder (lab hosts sharing one machine)')
     .option('--log-level <level>', 'debug, info, warn or error')
     .action(async (o: Parameters<typeof agentCommand>[0]) => {
       code = await agentCommand(o, io);
@@ -120,6 +188,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--dir <dir>', 'working directory for the lab')
     .action(async (o: { hosts: string; port?: string; dir?: string }) => {
       code = await labCommand(o, io);
+    });
+
+  program
+    .command('swarm')
+    .description('run N simulated agents in this process (synthetic metrics, built-in commands) for load tests')
+    .option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)')
+    .option('--token <token>', 'join token (default: $BREAKWATER_JOIN_TOKEN)')
+    .requiredOption('--agents <n>', 'how many simulated agents')
+    .option('--prefix <prefix>', 'agents are named <prefix>-1 … <prefix>-N', 'swarm')
+    .option('--retention <duration>', 'per-second history each agent keeps (default 5m)')
+    .option('--concurrency <n>', 'agents enrolling and connecting at once (default 50)')
+    .option('--collect-interval <duration>', 'metric collection interval (default 1s)')
+    .option('--log-level <level>', 'debug, info, warn, error or silent (default warn)')
+    .action(async (o: SwarmFlags) => {
+      code = await swarmCommand(o, io);
     });
 
   program

@@ -11,6 +11,7 @@ import { styleFor } from './style.js';
 export interface RunOptions {
   readonly json?: boolean;
   readonly dryRun?: boolean;
+  readonly yes?: boolean;
   readonly timeoutMs?: number;
 }
 
@@ -23,10 +24,17 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   const style = styleFor(io.stdout, io.env);
   let res: Response;
   try {
-    res = await request(ep, 'POST', '/api/v1/query', { statement, ...(options.dryRun ? { dryRun: true } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
+    res = await request(ep, 'POST', '/api/v1/query', { statement, ...(options.dryRun ? { dryRun: true } : {}), ...(options.yes ? { yes: true } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) });
   } catch (err) {
     if (err instanceof BreakwaterError && err.code === 'BW_ERR_INVALID_STATEMENT' && Array.isArray(err.details.diagnostics)) {
       io.stderr.write(renderDiagnostics(statement, err.details.diagnostics as never, styleFor(io.stderr, io.env)));
+      return 1;
+    }
+    if (err instanceof BreakwaterError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
+      const sample = (err.details.sample as string[] | undefined) ?? [];
+      io.stderr.write(`${styleFor(io.stderr, io.env).red('stopped')}: ${err.message}
+  targets: ${sample.join(', ')}${Number(err.details.targets) > sample.length ? ', ...' : ''}
+`);
       return 1;
     }
     throw err;
@@ -41,6 +49,8 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
     else if (line.type === 'row') rows.push(line.row as ResultRow);
     else if (line.type === 'summary') summary = line;
     else if (line.type === 'error') failure = line;
+    else if (line.type === 'progress' && !options.json) io.stderr.write(`${styleFor(io.stderr, io.env).dim(`rollout: ${String(line.message)}`)}
+`);
   }
   if (failure) {
     if (!options.json) io.stderr.write(`${styleFor(io.stderr, io.env).red('error')}: ${String(failure.message)} [${String(failure.code)}]\n`);

@@ -7,3 +7,5 @@
  */
 export type { Lab, LabHost, LabOptions } from './lab.js';
 export { startLab, stopChild } from './lab.js';
+export type { Swarm, SwarmAgent, SwarmOptions, SwarmProgress } from './swarm.js';
+export { startSwarm } from './swarm.js';

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, statfsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { BreakwaterError } from '../protocol/index.js';
 
 /** The CLI entry, so the lab's processes are exactly what an operator runs. */
 const BIN = fileURLToPath(new URL('../../bin/breakwater.js', import.meta.url));
+/** The lab's service (compiled): health endpoint, hanging workers, a leak. */
+const APP = fileURLToPath(new URL('../../dist/lab/faults/app.js', import.meta.url));
 
 export interface LabOptions {
   readonly hosts: number;
@@ -22,17 +24,26 @@ export interface LabOptions {
   /** Extra tags per host index. */
   readonly tags?: (index: number) => Record<string, string>;
   readonly collectInterval?: string;
+  /** Run the lab service (`bw-app`) on every host, restarted when it exits, like systemd would. */
+  readonly apps?: boolean;
+  /** Blast radius of the control plane (its --max-targets). */
+  readonly maxTargets?: number;
+  readonly webhooks?: readonly string[];
   /** Pass extra environment to every process (tests). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface LabHost {
   readonly name: string;
+  /** The host's own root: its agent's working directory and file root. */
   readonly dir: string;
-  /** The host's own filesystem (tmpfs as root, else a plain directory). */
+  /** The host's own filesystem (tmpfs as root, else a plain directory), `/data` to queries. */
   readonly dataDir: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Port of its lab service. */
+  readonly port: number;
   process: ChildProcess;
+  app: ChildProcess | undefined;
 }
 
 export interface Lab {
@@ -42,22 +53,42 @@ export interface Lab {
   /** The join token agents enrolled with. */
   readonly joinToken: string;
   readonly dir: string;
-  readonly hosts: readonly LabHost[];
+  readonly hosts: LabHost[];
   serverProcess: ChildProcess;
   /** Starts (again) the agent of a host, e.g. after killing it. */
   startAgent(host: LabHost): ChildProcess;
+  /** Adds a host that joins now; `readOnly` makes its /var/tmp refuse writes (a broken package). */
+  addHost(options?: { readOnly?: boolean; tags?: Record<string, string> }): Promise<LabHost>;
   /** Waits until these hosts (default all) are connected. */
   waitConnected(names?: readonly string[], timeoutMs?: number): Promise<void>;
+  /** Fills the host's /data to `percent` with one write of a runaway log; resolves when the write is done (ms epoch). */
+  fillDisk(host: LabHost, percent: number, file?: string): Promise<number>;
+  /** Turns the hung-workers fault of the host's service on or off. */
+  hangWorkers(host: LabHost, on: boolean): Promise<void>;
+  /** Restarts the host's service (the supervisor starts it again). */
+  restartApp(host: LabHost): Promise<void>;
+  /** Restarts the control plane process on the same port and data (after a kill, say). */
+  restartServer(): Promise<void>;
+  /** Calls the API with the admin token. */
+  api<T = unknown>(path: string, body?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
 const ROLES = ['web', 'web', 'db', 'cache'];
 const ZONES = ['a', 'b', 'c'];
+const APP_PORT_BASE = 18080;
+
+/**
+ * How agents are run, here and in deploy/systemd: a 1 MiB young generation keeps V8 from
+ * reserving memory an idle agent never needs (RSS flat at ~59 MB instead of growing to ~90).
+ */
+export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /**
  * Starts a control plane and N real agent processes on this machine, each
  * with its own name, tags and working directory (and, as root, its own small
- * tmpfs so disk metrics differ per host).
+ * tmpfs so disk metrics differ per host), plus optional per-host services and
+ * fault injectors for the scenarios.
  *
  * @example
  * const lab = await startLab({ hosts: 3 });
@@ -76,10 +107,11 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const env = { ...process.env, ...options.env, NO_COLOR: '1' };
   const mounted: string[] = [];
   const children = new Set<ChildProcess>();
+  let stopping = false;
 
-  const spawnLogged = (name: string, args: string[], cwd: string): ChildProcess => {
+  const spawnLogged = (name: string, args: string[], cwd: string, nodeFlags: readonly string[] = [], script = BIN): ChildProcess => {
     const log = createWriteStream(join(dir, 'logs', `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     children.add(child);
@@ -90,49 +122,89 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   // The control plane: a real process too, so tests can kill and restart it.
   const serverDir = join(dir, 'server');
   await mkdir(serverDir, { recursive: true });
-  const serverProcess = spawnLogged('server', ['server', '--port', String(options.port ?? 0), '--data', serverDir, '--log-level', 'warn'], dir);
-  const { server, token } = await readServerBanner(serverProcess);
+  const serverArgs = (port: number) => [
+    'server',
+    '--port',
+    String(port),
+    '--data',
+    serverDir,
+    '--log-level',
+    'warn',
+    ...(options.maxTargets ? ['--max-targets', String(options.maxTargets)] : []),
+    ...(options.webhooks ?? []).flatMap((w) => ['--webhook', w]),
+  ];
+  let serverProcess = spawnLogged('server', serverArgs(options.port ?? 0), dir);
+  const banner = await readServerBanner(serverProcess);
+  const server = banner.server;
+  const token = banner.token as string;
 
-  const api = async (path: string, body?: unknown) => {
+  const api = async <T>(path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${server}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (!res.ok) throw new BreakwaterError('BW_ERR_UNAVAILABLE', `lab: ${path} answered HTTP ${res.status}: ${await res.text()}`);
-    return res.json() as Promise<unknown>;
+    return res.json() as Promise<T>;
   };
-  const join_ = (await api('/api/v1/tokens', { role: 'agent', name: 'lab-join' })) as { token: string };
+  const join_ = await api<{ token: string }>('/api/v1/tokens', { role: 'agent', name: 'lab-join' });
 
   const hosts: LabHost[] = [];
-  for (let i = 0; i < options.hosts; i++) {
+  const makeHost = async (i: number, extra: { readOnly?: boolean; tags?: Record<string, string> } = {}): Promise<LabHost> => {
     const role = ROLES[i % ROLES.length] as string;
     const name = `${role}-${i + 1}`;
     const hostDir = join(dir, 'hosts', name);
     const dataDir = join(hostDir, 'data');
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(join(dataDir), { recursive: true });
+    await mkdir(join(hostDir, 'var', 'tmp'), { recursive: true });
+    await mkdir(join(hostDir, 'run'), { recursive: true });
     if (useTmpfs) {
       execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.tmpfsSize ?? '64m'}`, 'tmpfs', dataDir]);
       mounted.push(dataDir);
     }
-    const tags = { role, zone: ZONES[i % ZONES.length] as string, env: 'lab', ...options.tags?.(i) };
-    hosts.push({ name, dir: hostDir, dataDir, tags, process: undefined as unknown as ChildProcess });
-  }
+    await mkdir(join(dataDir, 'logs'), { recursive: true });
+    if (extra.readOnly) {
+      const varTmp = join(hostDir, 'var', 'tmp');
+      if (root) {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', varTmp]);
+        mounted.push(varTmp);
+      } else await chmod(varTmp, 0o555);
+    }
+    const port = APP_PORT_BASE + i;
+    const tags = { role, zone: ZONES[i % ZONES.length] as string, env: 'lab', port: String(port), ...options.tags?.(i), ...extra.tags };
+    return { name, dir: hostDir, dataDir, tags, port, process: undefined as unknown as ChildProcess, app: undefined };
+  };
+  for (let i = 0; i < options.hosts; i++) hosts.push(await makeHost(i));
 
   const startAgent = (host: LabHost): ChildProcess => {
     const args = ['agent', '--server', server, '--token', join_.token, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
+    args.push('--file-root', host.dir, '--process-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
-    host.process = spawnLogged(host.name, args, host.dir);
+    host.process = spawnLogged(host.name, args, host.dir, AGENT_NODE_FLAGS);
     return host.process;
   };
-  for (const h of hosts) startAgent(h);
+
+  /** Like systemd's Restart=always: the service comes back 200 ms after it exits. */
+  const superviseApp = (host: LabHost): void => {
+    if (stopping) return;
+    const app = spawnLogged(`${host.name}-app`, [host.dir, String(host.port)], host.dir, [], APP);
+    host.app = app;
+    app.once('exit', () => {
+      if (host.app === app) setTimeout(() => superviseApp(host), 200).unref();
+    });
+  };
+
+  for (const h of hosts) {
+    if (options.apps) superviseApp(h);
+    startAgent(h);
+  }
 
   const waitConnected = async (names: readonly string[] = hosts.map((h) => h.name), timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const agents = (await api('/api/v1/agents')) as { name: string; status: string }[];
+      const agents = await api<{ name: string; status: string }[]>('/api/v1/agents').catch(() => []);
       const up = new Set(agents.filter((a) => a.status === 'connected').map((a) => a.name));
       const missing = names.filter((n) => !up.has(n));
       if (!missing.length) return;
@@ -150,9 +222,42 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     serverProcess,
     startAgent,
     waitConnected,
+    api,
+    async addHost(extra = {}) {
+      const host = await makeHost(hosts.length, extra);
+      hosts.push(host);
+      if (options.apps) superviseApp(host);
+      startAgent(host);
+      return host;
+    },
+    async fillDisk(host, percent, file = 'runaway.log') {
+      const st = statfsSync(host.dataDir);
+      const total = st.blocks * st.bsize;
+      const used = (st.blocks - st.bfree) * st.bsize;
+      const bytes = Math.max(0, Math.ceil((percent / 100) * total - used));
+      await writeFile(join(host.dataDir, 'logs', file), Buffer.alloc(bytes, 120));
+      return Date.now();
+    },
+    async hangWorkers(host, on) {
+      if (on) await writeFile(join(host.dir, 'run', 'fault-hang'), 'the buggy shared library is installed\n');
+      else await rm(join(host.dir, 'run', 'fault-hang'), { force: true });
+    },
+    async restartApp(host) {
+      host.app?.kill('SIGTERM');
+      const old = host.app;
+      const deadline = Date.now() + 10_000;
+      while ((host.app === old || !host.app) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    },
+    async restartServer() {
+      const port = new URL(server).port;
+      await stopChild(lab.serverProcess, 5000);
+      lab.serverProcess = serverProcess = spawnLogged('server', serverArgs(Number(port)), dir);
+      await readServerBanner(serverProcess, false);
+    },
     async stop() {
+      stopping = true;
       await Promise.all([...children].map((c) => stopChild(c)));
-      for (const m of mounted) {
+      for (const m of mounted.reverse()) {
         try {
           execFileSync('umount', ['-l', m]);
         } catch {
@@ -184,14 +289,17 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
-/** Reads BREAKWATER_SERVER from the server's stdout and the first-start admin token from its stderr. */
-function readServerBanner(child: ChildProcess): Promise<{ server: string; token: string }> {
+/**
+ * Reads BREAKWATER_SERVER from the server's stdout and, on a first start, the
+ * admin token from its stderr.
+ */
+function readServerBanner(child: ChildProcess, firstStart = true): Promise<{ server: string; token: string | undefined }> {
   return new Promise((resolve, reject) => {
     let server: string | undefined;
     let token: string | undefined;
     let stderr = '';
     const done = () => {
-      if (server && token) {
+      if (server && (token || !firstStart)) {
         clearTimeout(timer);
         resolve({ server, token });
       }

@@ -55,7 +55,7 @@ export type { Token, TokenKind } from './tokens.js';
 export type { ValueType } from './types.js';
 export { describeType } from './types.js';
 export type { Dimension, UnitInfo } from './units.js';
-export { DIMENSION_NAMES, UNITS, parseDuration } from './units.js';
+export { DIMENSION_NAMES, UNITS, parseDuration, parseSize } from './units.js';
 export type { CheckName, EvalContext, Point, Value } from './evaluate.js';
 export { EvalError, evaluate, evaluateSync, quantile, rangeFunction, truthy } from './evaluate.js';
 export type { AgentPhase } from './plan-schema.js';

@@ -70,3 +70,22 @@ export function parseDuration(text: string): number | undefined {
   const unit = UNITS[m[2] as string];
   return unit ? Number(m[1]) * unit.factor : undefined;
 }
+
+/**
+ * Parses a size as written in definition files and flags (`512KB`, `1MiB`,
+ * `1.5GB`, `100B`) into whole bytes; undefined when it is not one (no unit, an
+ * unknown unit, a negative number, or a fraction of a byte). Units as in the
+ * language: KB is 1000 bytes, KiB is 1024.
+ *
+ * @example
+ * parseSize('1MiB') // 1048576
+ */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(B|KB|MB|GB|TB|PB|KiB|MiB|GiB|TiB|PiB)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = UNITS[m[2] as string];
+  if (!unit) return undefined;
+  const bytes = Number(m[1]) * unit.factor;
+  const whole = Math.round(bytes);
+  return Math.abs(bytes - whole) < 1e-6 && Number.isSafeInteger(whole) ? whole : undefined;
+}

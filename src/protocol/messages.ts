@@ -43,6 +43,76 @@ export const HeartbeatMessage = z.object({
   /** Commands running or queued on the agent. */
   active: z.number().int().nonnegative(),
   rssBytes: z.number().nonnegative(),
+  /** The definitions version the agent runs (null before it received any). */
+  definitionsVersion: z.number().int().nullable().optional(),
+});
+
+export const EventType = z.enum([
+  'alarm_fired',
+  'alarm_cleared',
+  'bot_ran',
+  'bot_skipped',
+  'escalated',
+  'approval_requested',
+  'approved',
+  'denied',
+  'agent_joined',
+  'agent_left',
+  'definitions_applied',
+  'run_started',
+  'run_finished',
+]);
+export type EventType = z.infer<typeof EventType>;
+
+/** One entry of the fleet's timeline. The creator picks `id`, so redelivery is harmless. */
+export const FleetEvent = z.object({
+  id: id,
+  time: z.number(),
+  type: EventType,
+  host: text(256).nullable(),
+  resource: text(512).nullable(),
+  alarm: text(128).nullable(),
+  bot: text(128).nullable(),
+  action: text(128).nullable(),
+  severity: text(32).nullable(),
+  runId: text(128).nullable(),
+  principal: text(256).nullable(),
+  message: text(4096),
+  value: z.number().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type FleetEvent = z.infer<typeof FleetEvent>;
+
+/** Events from the agent's durable outbox; the control plane acks them by id once stored. */
+export const EventsMessage = z.object({ type: z.literal('events'), events: z.array(FleetEvent).min(1).max(1000) });
+
+/** A bot asks for the fleet-wide circuit breaker's permission to run. */
+export const PermitRequestMessage = z.object({
+  type: z.literal('permit'),
+  id,
+  bot: text(128),
+  resource: text(512),
+});
+
+/** The agent asks for a bot run to wait for a person's approval; the control plane runs it when approved. */
+export const ApprovalRequestMessage = z.object({
+  type: z.literal('approval'),
+  id,
+  bot: text(128),
+  action: text(128),
+  resource: text(512),
+  /** The action's arguments, already filled from the trigger's context. */
+  args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  expiresSeconds: z.number().positive(),
+  context: z.record(z.string(), z.unknown()),
+});
+
+/** Per-resource transitions an alarm would have had over the agent's stored history. */
+export const BacktestResultMessage = z.object({
+  type: z.literal('backtest_result'),
+  id,
+  transitions: z.array(z.object({ time: z.number(), resource: text(512), state: z.enum(['fired', 'cleared']), value: z.number().nullable() })).max(100_000),
+  error: text(4096).optional(),
 });
 
 /** Rows of a query, streamed in batches as resources finish. */
@@ -68,7 +138,17 @@ export const DoneMessage = z.object({
   error: text(4096).optional(),
 });
 
-export const AgentMessage = z.discriminatedUnion('type', [HelloMessage, HeartbeatMessage, RowsMessage, OutputMessage, DoneMessage]);
+export const AgentMessage = z.discriminatedUnion('type', [
+  HelloMessage,
+  HeartbeatMessage,
+  RowsMessage,
+  OutputMessage,
+  DoneMessage,
+  EventsMessage,
+  PermitRequestMessage,
+  ApprovalRequestMessage,
+  BacktestResultMessage,
+]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
 // ---- control plane -> agent ----
@@ -100,9 +180,32 @@ export const QueryMessage = z.object({
 
 export const CancelMessage = z.object({ type: z.literal('cancel'), query: id });
 
+/**
+ * The definitions for this agent (actions, metrics, alarms, bots, files), sent on connect and
+ * on every apply. The agent checks them again before using them.
+ */
+export const DefinitionsMessage = z.object({ type: z.literal('definitions'), version: z.number().int().nonnegative(), definitions: z.array(z.unknown()).max(10_000) });
+
+/** Events stored: the agent drops them from its outbox. */
+export const AckMessage = z.object({ type: z.literal('ack'), ids: z.array(id).max(1000) });
+
+export const PermitAnswerMessage = z.object({ type: z.literal('permit_answer'), id, allowed: z.boolean(), reason: text(1024) });
+
+/** Replay an alarm over the agent's stored metrics of the last `seconds`. */
+export const BacktestMessage = z.object({ type: z.literal('backtest'), id, alarm: z.unknown(), seconds: z.number().int().positive().max(86_400) });
+
 export const ErrorMessage = z.object({ type: z.literal('error'), code: text(64), message: text(4096) });
 
-export const ServerMessage = z.discriminatedUnion('type', [WelcomeMessage, QueryMessage, CancelMessage, ErrorMessage]);
+export const ServerMessage = z.discriminatedUnion('type', [
+  WelcomeMessage,
+  QueryMessage,
+  CancelMessage,
+  ErrorMessage,
+  DefinitionsMessage,
+  AckMessage,
+  PermitAnswerMessage,
+  BacktestMessage,
+]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 export type HelloMessage = z.infer<typeof HelloMessage>;
@@ -114,6 +217,14 @@ export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
 export type QueryMessage = z.infer<typeof QueryMessage>;
 export type CancelMessage = z.infer<typeof CancelMessage>;
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
+export type EventsMessage = z.infer<typeof EventsMessage>;
+export type PermitRequestMessage = z.infer<typeof PermitRequestMessage>;
+export type ApprovalRequestMessage = z.infer<typeof ApprovalRequestMessage>;
+export type BacktestResultMessage = z.infer<typeof BacktestResultMessage>;
+export type DefinitionsMessage = z.infer<typeof DefinitionsMessage>;
+export type AckMessage = z.infer<typeof AckMessage>;
+export type PermitAnswerMessage = z.infer<typeof PermitAnswerMessage>;
+export type BacktestMessage = z.infer<typeof BacktestMessage>;
 
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 

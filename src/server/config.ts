@@ -14,6 +14,10 @@ export interface ServerOptions {
   heartbeat?: string | number;
   queryTimeout?: string | number;
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Blast radius: an ad-hoc command or action reaching more resources needs confirmation. Default 10. */
+  maxTargets?: number;
+  /** URLs that receive fired/cleared/escalated/approval events as JSON. */
+  webhooks?: readonly string[];
 }
 
 export interface ServerConfig {
@@ -24,9 +28,11 @@ export interface ServerConfig {
   readonly heartbeatMs: number;
   readonly queryTimeoutMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly maxTargets: number;
+  readonly webhooks: readonly string[];
 }
 
-export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info' } as const;
+export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
 
 const Schema = z.object({
   port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port),
@@ -34,11 +40,17 @@ const Schema = z.object({
   dataDir: z.string().min(1).default(SERVER_DEFAULTS.dataDir),
   store: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL (omit it for the embedded SQLite store)').optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(SERVER_DEFAULTS.logLevel),
+  maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
+  webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL')).default([]),
 });
+
+/** setTimeout's largest delay: a longer one fires at once (Node clamps it to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function ms(option: string, value: string | number): number {
   const seconds = typeof value === 'number' ? value / 1000 : parseDuration(value);
-  if (seconds === undefined || !(seconds > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected a duration such as 5s or 1m, found ${JSON.stringify(value)}`, { option });
+  if (seconds === undefined || !(seconds > 0) || !Number.isFinite(seconds)) throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected a duration such as 5s or 1m, found ${JSON.stringify(value)}`, { option });
+  if (seconds * 1000 > MAX_TIMER_MS) throw new BreakwaterError('BW_ERR_CONFIG', `${option}: ${JSON.stringify(value)} is longer than the longest supported duration (24 days)`, { option });
   return seconds * 1000;
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentMessage, HelloMessage, ResultRow } from '../protocol/index.js';
+import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage, ResultRow } from '../protocol/index.js';
 import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
@@ -21,6 +21,7 @@ interface Session {
   lastSeenAt: number;
   tags: Record<string, string>;
   attrs: Record<string, string | number>;
+  definitionsVersion: number | null;
   /** Queries waiting for this agent, by query id. */
   readonly waiting: Map<string, QueryWaiter>;
 }
@@ -31,10 +32,24 @@ export interface QueryWaiter {
   onLost(reason: string): void;
 }
 
+/** What the rest of the control plane does with agents' remediation traffic. */
+export interface GatewayHooks {
+  /** The current definitions, sent to every agent on connect. */
+  definitions(): { version: number; definitions: readonly unknown[] } | undefined;
+  /** Stores events (idempotently); resolves when they are durable, so they can be acknowledged. */
+  onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
+  onPermit(agent: string, msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }>;
+  onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
+  onBacktestResult(agent: string, msg: BacktestResultMessage): void;
+  onConnected(agent: string, first: boolean): void;
+  onDisconnected(agent: string, reason: string): void;
+}
+
 export interface GatewayOptions {
   readonly store: Store;
   readonly logger: Logger;
   readonly heartbeatMs: number;
+  readonly hooks?: GatewayHooks;
 }
 
 /**
@@ -104,10 +119,14 @@ export class AgentGateway {
       tags: { ...hello.tags },
       attrs: hostAttrs(agent.name, facts, 'connected'),
       waiting: new Map(),
+      definitionsVersion: null,
     };
     this.sessions.set(agent.name, session);
     this.known.set(agent.name, { name: agent.name, agentId: agent.id, connected: true, lastSeenAt: now, tags: session.tags, attrs: session.attrs });
     conn.send({ type: 'welcome', v: PROTOCOL_VERSION, agentId: agent.id, heartbeatMs: this.options.heartbeatMs });
+    const defs = this.options.hooks?.definitions();
+    if (defs) conn.send({ type: 'definitions', version: defs.version, definitions: defs.definitions });
+    this.options.hooks?.onConnected(agent.name, agent.lastSeenAt === null && !previous);
     void this.options.store
       .updateAgentState(agent.id, { status: 'connected', lastSeenAt: now, tags: session.tags, facts: stringify(facts) })
       .catch((err: unknown) => this.options.logger.error({ err }, 'could not record agent state'));
@@ -118,14 +137,52 @@ export class AgentGateway {
   private onMessage(session: Session, msg: AgentMessage): void {
     session.lastSeenAt = Date.now();
     switch (msg.type) {
-      case 'hello':
+      case 'hello': {
+        // Tags changed at run time (a quarantine): the inventory and the store follow.
         session.tags = { ...msg.tags };
+        const known = this.known.get(session.agent.name);
+        if (known) this.known.set(session.agent.name, { ...known, tags: session.tags });
+        void this.options.store.updateAgentState(session.agent.id, { tags: session.tags }).catch(() => undefined);
         return;
+      }
       case 'heartbeat':
+        if (msg.definitionsVersion !== undefined && msg.definitionsVersion !== null && msg.definitionsVersion !== session.definitionsVersion) {
+          session.definitionsVersion = msg.definitionsVersion;
+          void this.options.store.updateAgentState(session.agent.id, { definitionsVersion: msg.definitionsVersion }).catch(() => undefined);
+        }
         return;
-      case 'rows':
-        session.waiting.get(msg.query)?.onRows(msg.rows);
+      case 'events': {
+        const hooks = this.options.hooks;
+        if (!hooks) return;
+        const ids = msg.events.map((e) => e.id);
+        // Acknowledge only once stored: an agent resends whatever is not acknowledged.
+        hooks.onEvents(session.agent.name, msg.events).then(
+          () => session.conn.send({ type: 'ack', ids }),
+          (err: unknown) => this.options.logger.error({ err, agent: session.agent.name }, 'could not store events; the agent will resend them'),
+        );
         return;
+      }
+      case 'permit':
+        void (this.options.hooks?.onPermit(session.agent.name, msg) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then((answer) =>
+          session.conn.send({ type: 'permit_answer', id: msg.id, ...answer }),
+        );
+        return;
+      case 'approval':
+        void this.options.hooks?.onApproval(session.agent.name, msg).catch((err: unknown) => this.options.logger.error({ err }, 'could not record an approval request'));
+        return;
+      case 'backtest_result':
+        this.options.hooks?.onBacktestResult(session.agent.name, msg);
+        return;
+      case 'rows': {
+        // An agent speaks for its own host only: rows about another host are dropped, and said so.
+        const own = msg.rows.filter((r) => !r.resource || r.resource.host === session.agent.name);
+        if (own.length < msg.rows.length) {
+          this.options.logger.warn({ agent: session.agent.name, dropped: msg.rows.length - own.length }, 'agent sent rows about other hosts; dropped');
+          session.conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `${msg.rows.length - own.length} row(s) named a host other than ${session.agent.name} and were dropped` });
+        }
+        session.waiting.get(msg.query)?.onRows(own);
+        return;
+      }
       case 'output':
         return;
       case 'done': {
@@ -146,6 +203,7 @@ export class AgentGateway {
     const lastSeenAt = session.lastSeenAt;
     this.known.set(session.agent.name, { name: session.agent.name, agentId: session.agent.id, connected: false, lastSeenAt, tags: session.tags, attrs: { ...session.attrs, status: 'disconnected' } });
     void this.options.store.updateAgentState(session.agent.id, { status: 'disconnected', lastSeenAt }).catch(() => undefined);
+    this.options.hooks?.onDisconnected(session.agent.name, reason);
     this.options.logger.info({ agent: session.agent.name }, 'agent disconnected');
   }
 
@@ -184,6 +242,21 @@ export class AgentGateway {
     if (!s) return;
     s.waiting.delete(query);
     s.conn.send({ type: 'cancel', query });
+  }
+
+  /** Sends a message to every connected agent (new definitions). */
+  broadcast(message: Record<string, unknown>): void {
+    for (const s of this.sessions.values()) s.conn.send(message);
+  }
+
+  /** Sends one message to one agent; false when it is not connected. */
+  sendTo(host: string, message: Record<string, unknown>): boolean {
+    return this.sessions.get(host)?.conn.send(message) ?? false;
+  }
+
+  /** The definitions version each connected agent reported. */
+  versions(): Map<string, number | null> {
+    return new Map([...this.sessions.values()].map((s) => [s.agent.name, s.definitionsVersion]));
   }
 
   get connectedCount(): number {

@@ -5,8 +5,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../lang/index.js';
-import { BUILTIN_CATALOGUE } from '../lang/index.js';
-import { BreakwaterError, describeIssues } from '../protocol/index.js';
+import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.js';
 import { WebSocketGateway } from '../transport/index.js';
 import type { Route } from './api/route.js';
 import { apiRoutes } from './api/routes.js';
@@ -16,6 +15,9 @@ import { createToken, hashSecret, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
+import { Notifier } from './notify.js';
+import type { StatementContext } from './query/run-statement.js';
+import { Remediation } from './remediation.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { openPostgresStore, openSqliteStore } from './store/index.js';
 
@@ -58,11 +60,17 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init')).secret;
   }
 
-  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs });
+  const notifier = new Notifier(config.webhooks, logger);
+  const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store) });
+  const remediation = new Remediation(store, logger, notifier, statements);
+  await remediation.load();
+  const catalogue = deps.catalogue ?? (() => remediation.catalogue());
+  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: remediation.hooks });
+  remediation.gateway = gateway;
   await gateway.load();
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  const routes = apiRoutes({ store, gateway, catalogue: deps.catalogue ?? (() => BUILTIN_CATALOGUE), queryTimeoutMs: config.queryTimeoutMs, version: SERVER_VERSION });
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation });
   registerRoutes(app, routes, store);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
 
@@ -94,19 +102,27 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     async close() {
       if (closed) return;
       closed = true;
+      remediation.stop();
       gateway.closeAll();
       ws.close();
+      await notifier.drain();
       await app.close();
       await store.close();
     },
   };
 }
 
+/** The newest events, for `events | ...` statements. */
+function eventsFor(store: Store) {
+  return async () => (await store.listEvents({ limit: 10_000 })) as import('../protocol/index.js').FleetEvent[];
+}
+
 function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store): void {
   app.setErrorHandler((err: FastifyError | BreakwaterError, _req, reply) => {
     if (err instanceof BreakwaterError) return reply.status(err.status).send(err.toJSON());
     if (err.statusCode && err.statusCode < 500) {
-      return reply.status(err.statusCode).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
+      // Fastify's own refusals (body not JSON, too large, wrong media type): the catalogue's status for the code.
+      return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
     }
     return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
   });

@@ -15,11 +15,12 @@
  * `import x = require('…')`.
  *   1. Component direction. Allowed dependencies, besides the file's own component:
  *        lang, protocol  -> nothing of ours
+ *        definitions     -> lang, protocol (definition files parsed and checked, pure)
  *        transport       -> protocol
- *        agent, server   -> lang, protocol, transport (never each other)
+ *        agent, server   -> lang, protocol, definitions, transport (never each other)
  *        cli, lab        -> anything except web
- *        web             -> lang, protocol
- *   2. Purity. `lang` and `protocol` import no Node built-in (`node:*`, `fs`, `path`,
+ *        web             -> lang, protocol, definitions
+ *   2. Purity. `lang`, `protocol` and `definitions` import no Node built-in (`node:*`, `fs`, `path`,
  *      `child_process`, …), so they run in a browser. Option `allowNodeBuiltins: true` lifts
  *      only this check (eslint.config.js sets it for `*.test.ts`: unit tests may read golden
  *      files with node:fs); the component rules still apply to tests.
@@ -42,33 +43,35 @@ import { isBuiltin } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** The components of `src/`, in layering order. */
-export const COMPONENTS = Object.freeze(['lang', 'protocol', 'transport', 'agent', 'server', 'cli', 'web', 'lab']);
+export const COMPONENTS = Object.freeze(['lang', 'protocol', 'definitions', 'transport', 'agent', 'server', 'cli', 'web', 'lab']);
 
 /** Components each component may import (its own is always allowed). */
 export const ALLOWED = Object.freeze({
   lang: [],
   protocol: [],
+  definitions: ['lang', 'protocol'],
   transport: ['protocol'],
-  agent: ['lang', 'protocol', 'transport'],
-  server: ['lang', 'protocol', 'transport'],
-  cli: ['lang', 'protocol', 'transport', 'agent', 'server', 'lab'],
-  lab: ['lang', 'protocol', 'transport', 'agent', 'server', 'cli'],
-  web: ['lang', 'protocol'],
+  agent: ['lang', 'protocol', 'definitions', 'transport'],
+  server: ['lang', 'protocol', 'definitions', 'transport'],
+  cli: ['lang', 'protocol', 'definitions', 'transport', 'agent', 'server', 'lab'],
+  lab: ['lang', 'protocol', 'definitions', 'transport', 'agent', 'server', 'cli'],
+  web: ['lang', 'protocol', 'definitions'],
 });
 
 /** Components that must stay free of Node built-ins (they run in a browser). */
-export const PURE = Object.freeze(['lang', 'protocol']);
+export const PURE = Object.freeze(['lang', 'protocol', 'definitions']);
 
 /** How each component's allowance is said in messages. */
 const ALLOWANCE = Object.freeze({
   lang: 'lang may import no other component of ours',
   protocol: 'protocol may import no other component of ours',
+  definitions: 'definitions may import only lang, protocol',
   transport: 'transport may import only protocol',
-  agent: 'agent may import only lang, protocol, transport',
-  server: 'server may import only lang, protocol, transport',
+  agent: 'agent may import only lang, protocol, definitions, transport',
+  server: 'server may import only lang, protocol, definitions, transport',
   cli: 'cli may import any component except web',
   lab: 'lab may import any component except web',
-  web: 'web may import only lang, protocol',
+  web: 'web may import only lang, protocol, definitions',
 });
 
 const SEE = '(see shared/design/ARCHITECTURE.md, Layering)';

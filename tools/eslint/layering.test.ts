@@ -28,18 +28,18 @@ const deep = (from: string, to: string, target: string) =>
   `src/${from} must not deep-import ${target}: import src/${to} through its public entry src/${to}/index.ts`;
 const unknown = (from: string, target: string) =>
   `src/${from} must not import ${target}: it is in no known component ` +
-  '(lang, protocol, transport, agent, server, cli, web, lab); ' +
+  '(lang, protocol, definitions, transport, agent, server, cli, web, lab); ' +
   'add the component to tools/eslint/layering.js and shared/design/ARCHITECTURE.md first';
 
 const ALLOWANCE: Record<string, string> = {
   lang: 'lang may import no other component of ours',
   protocol: 'protocol may import no other component of ours',
   transport: 'transport may import only protocol',
-  agent: 'agent may import only lang, protocol, transport',
-  server: 'server may import only lang, protocol, transport',
+  agent: 'agent may import only lang, protocol, definitions, transport',
+  server: 'server may import only lang, protocol, definitions, transport',
   cli: 'cli may import any component except web',
   lab: 'lab may import any component except web',
-  web: 'web may import only lang, protocol',
+  web: 'web may import only lang, protocol, definitions',
 };
 
 // The layering of shared/design/ARCHITECTURE.md, written out independently of the rule.

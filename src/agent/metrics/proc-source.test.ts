@@ -358,6 +358,21 @@ describe('ProcSource on a fixture /proc', () => {
     expect(src.skippedMounts).toEqual(['/mnt/nfs']);
   });
 
+  it('gives no process cpu_usage for passes too close together, and keeps the older baseline', async () => {
+    const f = fixture();
+    const { src, advance } = make(f.procRoot);
+    await src.collect();
+    advance(10);
+    f.write('42/stat', f.read('42/stat').replace(' 150 50 ', ' 151 50 '));
+    const close = await src.collect();
+    expect(sampleOf(proc(close, 42)!.samples, 'cpu_usage')).toBeUndefined(); // 1 tick in 10 ms would read 100 %
+    advance(990);
+    f.write('42/stat', f.read('42/stat').replace(' 151 50 ', ' 160 50 '));
+    const later = await src.collect();
+    src.close();
+    expect(sampleOf(proc(later, 42)!.samples, 'cpu_usage')).toBeCloseTo(10, 10); // 10 ticks over the whole second
+  });
+
   it('picks a mount up again once its hung statfs returns', async () => {
     const { procRoot } = fixture();
     const { src, fake } = make(procRoot);
@@ -379,15 +394,16 @@ describe('ProcSource on a fixture /proc', () => {
     advance(1000);
     await src.collect(); // the second sighting re-reads cmdline and uid once (fork, then setuid)
     advance(1000);
-    f.write('42/stat', f.read('42/stat').replace('(my )(weird) p)', '(bash)')); // exec: same pid and start, new comm
-    f.write('42/cmdline', 'bash\0-c\0x\0');
+    // exec: same pid and start time, a new comm (of the same length, so only its bytes tell)
+    f.write('42/stat', f.read('42/stat').replace('(my )(weird) p)', '(node-exporter)'));
+    f.write('42/cmdline', 'node_exporter\0--web.listen-address=:9100\0');
     f.write('1/cmdline', '/sbin/init\0quiet\0'); // setproctitle-like change, comm unchanged: cached
     f.write('43/stat', f.read('43/stat').replace('(defunct) Z 42', '(fresh) S 1').replace(' 20000 ', ' 500010 '));
     f.write('43/cmdline', 'fresh\0');
     f.write('43/status', f.read('43/status').replace('Uid:\t1001', 'Uid:\t0'));
     f.write('uptime', '5001.50 9003.00\n');
     const snap = await src.collect();
-    expect(proc(snap, 42)!.info).toMatchObject({ name: 'bash', cmdline: 'bash -c x', startTime: 1_700_000_123 });
+    expect(proc(snap, 42)!.info).toMatchObject({ name: 'node-exporter', cmdline: 'node_exporter --web.listen-address=:9100', startTime: 1_700_000_123 });
     expect(proc(snap, 43)!.info).toMatchObject({ name: 'fresh', cmdline: 'fresh', user: 'root', state: 'S', startTime: 1_700_005_000 });
     expect(hostValue(snap, 'zombie_count')).toBe(0);
     expect(proc(snap, 1)!.info.cmdline).toBe('/sbin/init splash');

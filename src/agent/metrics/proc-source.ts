@@ -18,15 +18,20 @@ import type { HostFacts, MetricSource, ProcessInfo, Sample, Snapshot } from './t
  *    fork-then-setuid, then every `refreshSeconds` to catch setproctitle and privilege drops);
  *    uid -> user name from /etc/passwd; the parsed mount list while /proc/self/mounts is unchanged
  *    (compared byte for byte); boot time; page size (AT_PAGESZ from /proc/self/auxv).
- *  - statfs runs on libuv's thread pool, overlapped with the /proc scan, bounded by a timeout per
- *    pass. A mount whose statfs is still outstanding (a hung NFS server) is skipped, and no new
- *    statfs is issued for it until the old one returns, so a hung mount holds at most one pool
- *    thread and never delays a pass by more than the timeout.
+ *  - statfs: on local filesystems whose statfs only reads in-memory counters (ext4, xfs, tmpfs, ...)
+ *    and whose path crosses no network mount, it is called inline (a thread-pool round trip costs
+ *    ten times the call). Everything else (nfs, cifs, fuse, overlay, btrfs, ...) runs on libuv's
+ *    thread pool, overlapped with the /proc scan, bounded by `statfsTimeoutMs` per pass. A mount
+ *    whose statfs is still outstanding (a hung NFS server) is skipped, and no new statfs is issued
+ *    for it until the old one returns, so a hung mount holds at most one pool thread and never
+ *    delays a pass by more than the timeout. `skippedMounts` lists the mounts skipped last pass.
  *
  * Rates and deltas (host cpu_usage and cpu_iowait, net_*_rate, process cpu_usage) need two
  * readings: the first collect() reports none of them (absent, not 0: "no data yet" must not look
  * like "idle"). A process first seen in a later pass that started after the previous pass gets a
- * cpu_usage right away (its tick count at the previous pass was 0).
+ * cpu_usage right away (its tick count at the previous pass was 0). Passes less than 50 ms apart
+ * give no process cpu_usage (10 ms ticks would read as nonsense) and keep the older baseline.
+ * Counters that go backwards (an interface re-created) give no rate for that pass.
  *
  * Clock ticks: USER_HZ is 100 on every Linux architecture Node runs on, and `getconf CLK_TCK`
  * would mean spawning, so CLK_TCK is fixed at 100.
@@ -319,6 +324,9 @@ interface NetPrev {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** Shortest interval a process cpu_usage is computed over (ticks are 10 ms). */
+const MIN_RATE_MS = 50;
+
 /** Longest command line kept; longer ones are cut (a JVM's class path can run to megabytes). */
 const MAX_CMDLINE = 64 * 1024;
 
@@ -438,8 +446,8 @@ export class ProcSource implements MetricSource {
     this.collectCpu(host);
     this.collectLoad(host);
     this.collectMemory(host);
+    this.collectNet(host, this.monotonic(), pass);
     const processes = this.scanProcesses(pass, mono, uptime);
-    this.collectNet(host, mono, pass);
     let zombies = 0;
     for (const p of processes) if (p.info.state === 'Z') zombies++;
     this.prevMono = mono;
@@ -770,7 +778,7 @@ export class ProcSource implements MetricSource {
           starttime,
           startTime: Math.round(bootTime + starttime / CLK_TCK),
           fd: -1,
-          comm: buf.slice(open + 1, close),
+          comm: copyBytes(buf, open + 1, close),
           name: buf.toString('utf8', open + 1, close),
           cmdline: '',
           user: kthread ? this.userName(0) : '',
@@ -783,7 +791,7 @@ export class ProcSource implements MetricSource {
         };
         this.procs.set(pid, entry);
       } else if (!sameBytes(entry.comm, buf, open + 1, close)) {
-        entry.comm = buf.slice(open + 1, close);
+        entry.comm = copyBytes(buf, open + 1, close);
         entry.name = buf.toString('utf8', open + 1, close);
         commChanged = true; // exec: new program, new command line
       }
@@ -827,9 +835,12 @@ export class ProcSource implements MetricSource {
         baseTime = prevMono;
       }
       const dt = (mono - baseTime) / 1000;
-      if (dt > 0 && ticks >= base) samples.push({ name: 'cpu_usage', value: ((ticks - base) / CLK_TCK / dt) * 100 });
-      entry.ticks = ticks;
-      entry.tickTime = mono;
+      if (dt * 1000 >= MIN_RATE_MS || Number.isNaN(dt)) {
+        if (dt > 0 && ticks >= base) samples.push({ name: 'cpu_usage', value: ((ticks - base) / CLK_TCK / dt) * 100 });
+        entry.ticks = ticks;
+        entry.tickTime = mono;
+      }
+      // else: passes too close together for 10 ms ticks to mean anything; keep the older baseline.
       samples.push({ name: 'mem_rss_bytes', value: statFields[F_RSS]! * this.pageSize });
       samples.push({ name: 'thread_count', value: statFields[F_THREADS]! });
       if (uptime >= 0) samples.push({ name: 'uptime_seconds', value: Math.max(0, uptime - starttime / CLK_TCK) });
@@ -919,6 +930,13 @@ export class ProcSource implements MetricSource {
 
 const STATE_STR: Record<number, string> = {};
 for (const s of 'RSDZTtXxKWPI') STATE_STR[s.charCodeAt(0)] = s;
+
+/** A copy (Buffer#slice would be a view into the shared scratch buffer, overwritten by the next read). */
+function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(buf.subarray(start, end));
+  return out;
+}
 
 function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
   if (a.length !== end - start) return false;

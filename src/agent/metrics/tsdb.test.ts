@@ -102,6 +102,15 @@ describe('MemoryTsdb', () => {
     expect(p.count).toBe(2);
   });
 
+  it('ignores values that are not finite numbers', () => {
+    const db = new MemoryTsdb();
+    db.append('host', at(1), [{ name: 'load1', value: 2 }]);
+    db.append('host', at(2), [{ name: 'load1', value: Number.NaN }]);
+    db.append('host', at(3), [{ name: 'load1', value: Number.POSITIVE_INFINITY }]);
+    expect(values(db.range('host', 'load1', ALL, 10, at(3)))).toEqual([2]);
+    expect(db.rollups('host', 'load1', ALL, 60, at(3))[0]!.points[0]!.avg).toBe(2);
+  });
+
   it('accepts points out of order within retention, drops older ones', () => {
     const db = new MemoryTsdb({ retentionSeconds: 10 });
     db.append('host', at(20), [{ name: 'load1', value: 20 }]);

@@ -156,7 +156,7 @@ class Series {
 
   append(ms: number, value: number): void {
     const sec = Math.floor(ms / 1000);
-    if (sec <= 0) return;
+    if (sec <= 0 || !Number.isFinite(value)) return; // NaN would poison the roll-up sums
     const ring = this.seconds;
     const slot = ring.claim(sec, this.lastSec);
     if (slot < 0) return;

@@ -28,6 +28,8 @@ export async function runCheck(
       const r = await runner.run({ command, env, timeoutMs: limits.commandTimeoutMs, maxOutputBytes: limits.maxOutputBytes }, signal ? { signal } : {});
       if (r.error) throw new EvalError(`${name}(\`${command}\`) could not run: ${r.error}`);
       if (r.timedOut) throw new EvalError(`${name}(\`${command}\`) timed out after ${limits.commandTimeoutMs} ms`);
+      // Killed because the query was cancelled or ran out of time: no verdict (exit code null is not "false").
+      if (r.cancelled) throw new EvalError(`${name}(\`${command}\`) was cancelled before it finished`);
       if (name === 'ok') return r.exitCode === 0;
       const text = r.stdout.trim();
       const n = text === '' ? NaN : Number(text);

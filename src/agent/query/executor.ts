@@ -26,6 +26,8 @@ export interface ExecutorDeps {
   action(name: string): ActionDefinition | undefined;
   readonly limits: { readonly commandTimeoutMs: number; readonly maxOutputBytes: number };
   now(): number;
+  /** Evaluate metrics as they were at this time (back-tests); checks and commands are refused then. */
+  readonly asOf?: number;
 }
 
 /** The abort reason when a query's time budget runs out, so its rows say `timeout`, not `cancelled`. */
@@ -91,7 +93,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
       const kept: WorkRow[] = [];
       rows.forEach((r, i) => {
         const v = verdicts[i] as Verdict;
-        if (!v.ok) failed.push(fail(r, v.error));
+        if (!v.ok) failed.push(failedOrStopped(r, v.error, signal));
         else if (truthy(v.value)) kept.push(r);
       });
       return kept;
@@ -102,7 +104,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
       const kept: WorkRow[] = [];
       rows.forEach((r, i) => {
         const v = values[i] as Verdict;
-        if (!v.ok) failed.push(fail(r, v.error));
+        if (!v.ok) failed.push(failedOrStopped(r, v.error, signal));
         else {
           r.values[step.name] = toJson(v.value);
           kept.push(r);
@@ -225,14 +227,16 @@ function context(r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): EvalConte
     metric: (m) => {
       const cached = onDemandValues.get(r)?.get(m.name);
       if (cached !== undefined) return cached;
+      if (deps.asOf !== undefined) return collapseRange(m, deps.tsdb.range(r.res.seriesKey, m.name, m.labels, 2, deps.asOf)).at(-1)?.value;
       return collapse(m, deps.tsdb.latest(r.res.seriesKey, m.name, m.labels, LATEST_MAX_AGE_MS).map((s) => s.value));
     },
-    range: (m, seconds) => collapseRange(m, deps.tsdb.range(r.res.seriesKey, m.name, m.labels, seconds, deps.now())),
+    range: (m, seconds) => collapseRange(m, deps.tsdb.range(r.res.seriesKey, m.name, m.labels, seconds, deps.asOf ?? deps.now())),
     attr: (name) => r.res.attrs[name],
     tag: (name) => r.res.tags[name],
     col: (name) => r.values[name] as Value | undefined,
     field: () => undefined,
-    check: (name, args) => runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal),
+    check: (name, args) =>
+      deps.asOf !== undefined ? Promise.reject(new EvalError(`${name}(...) cannot be replayed from history`)) : runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal),
   };
 }
 
@@ -247,6 +251,13 @@ function collapseRange(m: PlanMetric, series: readonly { points: readonly Point[
   const bySecond = new Map<number, number[]>();
   for (const s of series) for (const p of s.points) (bySecond.get(p.time) ?? bySecond.set(p.time, []).get(p.time))?.push(p.value);
   return [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([time, vs]) => ({ time, value: collapse(m, vs) ?? 0 }));
+}
+
+/** A row whose evaluation failed: `timeout`/`cancelled` when the query was stopped (its checks were killed), else `error`. */
+function failedOrStopped(r: WorkRow, error: string, signal: AbortSignal): WorkRow {
+  if (!signal.aborted) return fail(r, error);
+  markCancelled(r, signal.reason);
+  return r;
 }
 
 function fail(r: WorkRow, error: string): WorkRow {

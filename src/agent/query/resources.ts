@@ -9,10 +9,13 @@ export interface AgentResource {
   /** Key of its series in the local time-series store. */
   readonly seriesKey: string;
   readonly pid?: number;
+  /** Environment every command on this resource gets from the agent (BW_TAG_DIR). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-export function hostResource(name: string, facts: HostFacts, tags: Readonly<Record<string, string>>, agentVersion: string): AgentResource {
+export function hostResource(name: string, facts: HostFacts, tags: Readonly<Record<string, string>>, agentVersion: string, env?: Readonly<Record<string, string>>): AgentResource {
   return {
+    ...(env ? { env } : {}),
     ref: { type: 'host', id: name, name, host: name },
     attrs: { name, id: facts.machineId, os: facts.os, distro: facts.distro, arch: facts.arch, kernel: facts.kernel, ip: facts.ip, agent_version: agentVersion, status: 'connected' },
     tags,
@@ -20,8 +23,9 @@ export function hostResource(name: string, facts: HostFacts, tags: Readonly<Reco
   };
 }
 
-export function processResource(host: string, info: ProcessInfo, tags: Readonly<Record<string, string>>): AgentResource {
+export function processResource(host: string, info: ProcessInfo, tags: Readonly<Record<string, string>>, env?: Readonly<Record<string, string>>): AgentResource {
   return {
+    ...(env ? { env } : {}),
     ref: { type: 'process', id: `${host}/${info.pid}`, name: info.name, host },
     attrs: { pid: info.pid, ppid: info.ppid, name: info.name, cmdline: info.cmdline, user: info.user, state: info.state, start_time: info.startTime, host },
     // Processes carry their host's tags, so `env = "prod"` works after `| process`.
@@ -38,7 +42,7 @@ export const processSeriesKey = (pid: number) => `process/${pid}`;
  * BW_TAG_<NAME> (upper-cased, non-alphanumerics as `_`).
  */
 export function resourceEnv(r: AgentResource): Record<string, string> {
-  const env: Record<string, string> = { BW_HOST: r.ref.host, BW_RESOURCE_TYPE: r.ref.type, BW_RESOURCE_ID: r.ref.id };
+  const env: Record<string, string> = { ...r.env, BW_HOST: r.ref.host, BW_RESOURCE_TYPE: r.ref.type, BW_RESOURCE_ID: r.ref.id };
   if (r.ref.type === 'host') env.BW_HOST_ID = String(r.attrs.id ?? '');
   if (r.pid !== undefined) {
     env.BW_PID = String(r.pid);

@@ -1,24 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Catalogue } from '../../lang/index.js';
 import { analyze } from '../../lang/index.js';
-import type { ResultRow } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
-import { ROLE_POWERS, createToken, hashSecret, hasRole, newSecret, verifyToken } from '../auth.js';
-import type { AgentGateway } from '../gateway.js';
-import { executePlan } from '../query/execute.js';
-import type { AgentRecord, Store } from '../store/index.js';
+import { ROLE_POWERS, createToken, hashSecret, newSecret, verifyToken } from '../auth.js';
+import { audit, runStatement } from '../query/run-statement.js';
+import type { StatementContext } from '../query/run-statement.js';
+import type { AgentRecord } from '../store/index.js';
+import type { AlarmDefinition } from '../../definitions/index.js';
+import { parseDefinitions } from '../../definitions/index.js';
+import type { Remediation } from '../remediation.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
 
-export interface ApiContext {
-  readonly store: Store;
-  readonly gateway: AgentGateway;
-  catalogue(): Catalogue;
-  readonly queryTimeoutMs: number;
+/** Numeric-aware name order (web-2 before web-10); one collator, not one per comparison. */
+const BY_NAME = new Intl.Collator('en', { numeric: true });
+
+export interface ApiContext extends StatementContext {
   readonly version: string;
+  readonly remediation: Remediation;
 }
+
+const Files = z
+  .array(z.object({ path: z.string().min(1).max(1024), text: z.string().max(1024 * 1024) }))
+  .min(1, 'no definition files were given')
+  .max(10_000);
 
 const Page = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -28,8 +34,6 @@ const Page = z.object({
 const Statement = z.string().min(1, 'the statement is empty').max(64 * 1024, 'the statement is longer than 64 KiB');
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/, 'expected a name of letters, digits, `.`, `_`, `-`, `@`');
 
-/** Audit a statement, by what it does: `run` for commands and actions, nothing for reads. */
-const effectful = (plan: { effects: { commands: readonly string[]; actions: readonly string[] } }) => plan.effects.commands.length > 0 || plan.effects.actions.length > 0;
 
 export function apiRoutes(ctx: ApiContext): Route[] {
   return [
@@ -75,6 +79,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
           enrolledAt: Date.now(),
           lastSeenAt: existing?.lastSeenAt ?? null,
           enrolledWith: join.name,
+          definitionsVersion: existing?.definitionsVersion ?? null,
         };
         await ctx.store.upsertAgent(agent);
         ctx.gateway.enrolled(agent);
@@ -90,7 +95,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       handler: async () =>
         ctx.gateway
           .inventory()
-          .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))
+          .sort((a, b) => BY_NAME.compare(a.name, b.name))
           .map((h) => ({ name: h.name, id: h.agentId, status: h.connected ? 'connected' : 'disconnected', lastSeenAt: h.lastSeenAt, tags: h.tags, attributes: h.attrs })),
     }),
     route({
@@ -120,6 +125,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       body: z.object({
         statement: Statement,
         dryRun: z.boolean().optional(),
+        yes: z.boolean().optional(),
         timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
       }),
       handler: async ({ body, principal, reply }) => runQuery(ctx, body, principal as Principal, reply),
@@ -151,6 +157,113 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       role: 'operator',
       query: Page.extend({ principal: z.string().optional(), action: z.string().optional() }),
       handler: async ({ query }) => ctx.store.listAudit({ ...pageOf(query), ...(query.principal ? { principal: query.principal } : {}), ...(query.action ? { action: query.action } : {}) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/definitions/plan',
+      summary: 'Check definition files and show what applying them would change (create/update/delete).',
+      role: 'operator',
+      body: z.object({ files: Files }),
+      handler: async ({ body }) => {
+        const p = ctx.remediation.plan(body.files);
+        return p.ok ? { ok: true, baseVersion: p.baseVersion, diagnostics: p.diagnostics, diff: p.diff, text: p.text } : p;
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/definitions/apply',
+      summary: 'Apply definition files as a new version, all or nothing, against the version they were planned on.',
+      role: 'admin',
+      body: z.object({ files: Files, baseVersion: z.number().int().nonnegative() }),
+      handler: async ({ body, principal }) => ctx.remediation.apply(body.files, body.baseVersion, principal as Principal),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/definitions',
+      summary: 'The current definitions and their version.',
+      role: 'viewer',
+      handler: async () => ctx.remediation.definitions(),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/definitions/versions',
+      summary: 'Every applied version: when, by whom, what changed.',
+      role: 'viewer',
+      query: Page,
+      handler: async ({ query }) => ctx.store.listDefinitionVersions(pageOf(query)),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/definitions/versions/:version',
+      summary: 'One applied version with its definitions.',
+      role: 'viewer',
+      params: z.object({ version: z.coerce.number().int().positive() }),
+      handler: async ({ params }) => {
+        const v = await ctx.store.getDefinitionVersion(params.version);
+        if (!v) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no definitions version ${params.version}`);
+        return v;
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/drift',
+      summary: 'Which definitions version each agent runs, and whether it is the current one.',
+      role: 'viewer',
+      handler: async () => ctx.remediation.drift(),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/events',
+      summary: 'The fleet\'s timeline, newest first: alarms, bot runs, approvals, agents, applies.',
+      role: 'viewer',
+      query: Page.extend({ type: z.string().optional(), alarm: z.string().optional(), bot: z.string().optional(), host: z.string().optional(), since: z.coerce.number().int().optional() }),
+      handler: async ({ query }) =>
+        ctx.store.listEvents({
+          ...pageOf(query),
+          ...(query.type ? { type: query.type } : {}),
+          ...(query.alarm ? { alarm: query.alarm } : {}),
+          ...(query.bot ? { bot: query.bot } : {}),
+          ...(query.host ? { host: query.host } : {}),
+          ...(query.since ? { since: query.since } : {}),
+        }),
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/approvals',
+      summary: 'Bot runs waiting for approval (or decided), newest first.',
+      role: 'viewer',
+      query: Page.extend({ status: z.enum(['pending', 'approved', 'denied', 'expired']).optional() }),
+      handler: async ({ query }) => ctx.store.listApprovals({ ...pageOf(query), ...(query.status ? { status: query.status } : {}) }),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/approvals/:id/approve',
+      summary: 'Approve a pending bot run: it runs now, under your name.',
+      role: 'operator',
+      params: z.object({ id: z.string().min(1) }),
+      handler: async ({ params, principal }) => ctx.remediation.decide(params.id, true, principal as Principal),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/approvals/:id/deny',
+      summary: 'Deny a pending bot run.',
+      role: 'operator',
+      params: z.object({ id: z.string().min(1) }),
+      handler: async ({ params, principal }) => ctx.remediation.decide(params.id, false, principal as Principal),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/backtest',
+      summary: 'Replay an alarm (a definition file holding one alarm) over the agents\' stored metrics.',
+      role: 'operator',
+      body: z.object({ files: Files, seconds: z.number().int().positive().max(86_400).default(3600) }),
+      handler: async ({ body }) => {
+        const parsed = parseDefinitions(body.files, ctx.remediation.catalogue());
+        if (parsed.diagnostics.length && !parsed.definitions.length) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', 'the alarm definition has problems', { diagnostics: parsed.diagnostics });
+        const alarm = parsed.definitions.find((d): d is AlarmDefinition => d.kind === 'alarm');
+        if (!alarm) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', 'the files hold no alarm to back-test');
+        return { alarm: alarm.name, seconds: body.seconds, hosts: await ctx.remediation.backtest(alarm, body.seconds) };
+      },
     }),
     route({
       method: 'GET',
@@ -192,88 +305,37 @@ function pageOf(q: { limit?: number | undefined; before?: number | undefined }) 
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };
 }
 
-async function audit(store: Store, principal: string, action: string, target: string, outcome: 'ok' | 'denied' | 'failed', detail: Record<string, unknown>, runId: string | null = null): Promise<void> {
-  await store.appendAudit({ id: randomUUID(), time: Date.now(), principal, action, target, runId, outcome, detail });
-}
 
-async function runQuery(ctx: ApiContext, body: { statement: string; dryRun?: boolean | undefined; timeoutMs?: number | undefined }, principal: Principal, reply: import('fastify').FastifyReply): Promise<void> {
-  const analysis = analyze(body.statement, ctx.catalogue());
-  if (!analysis.ok || !analysis.plan) {
-    const first = analysis.diagnostics.find((d) => d.severity === 'error');
-    throw new BreakwaterError('BW_ERR_INVALID_STATEMENT', `the statement has errors: ${first?.message ?? 'unknown'}`, { diagnostics: analysis.diagnostics });
-  }
-  const plan = analysis.plan;
-  const records = effectful(plan) || body.dryRun === true;
-  if (!hasRole(principal, plan.requires)) {
-    if (records) await audit(ctx.store, principal.name, 'run', body.statement, 'denied', { needed: plan.requires, held: principal.role });
-    const what = plan.effects.commands.length ? 'running shell commands' : plan.effects.actions.length ? `running actions (${plan.effects.actions.join(', ')})` : 'this statement';
-    throw new BreakwaterError('BW_ERR_FORBIDDEN', `${what} needs the ${plan.requires} role; token \`${principal.name}\` has ${principal.role}`, { needed: plan.requires, held: principal.role });
-  }
-
-  const runId = records ? randomUUID() : undefined;
-  const started = Date.now();
-  if (runId) {
-    await ctx.store.createRun({ id: runId, principal: principal.name, statement: body.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0 });
-  }
-
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
-  const line = (o: unknown) => raw.write(`${JSON.stringify(o)}\n`);
-  line({ type: 'plan', runId: runId ?? null, dryRun: body.dryRun === true, plan, warnings: analysis.diagnostics });
-
-  let streamed = false;
+async function runQuery(ctx: ApiContext, body: { statement: string; dryRun?: boolean | undefined; yes?: boolean | undefined; timeoutMs?: number | undefined }, principal: Principal, reply: import('fastify').FastifyReply): Promise<void> {
+  let raw: import('node:http').ServerResponse | undefined;
+  const line = (o: unknown) => raw?.write(`${JSON.stringify(o)}\n`);
   try {
-    const result = await executePlan(plan, ctx.gateway, {
-      principal: principal.name,
-      timeoutMs: body.timeoutMs ?? ctx.queryTimeoutMs,
-      ...(runId ? { runId } : {}),
+    const outcome = await runStatement(ctx, {
+      statement: body.statement,
+      principal,
       ...(body.dryRun ? { dryRun: true } : {}),
+      ...(body.yes ? { yes: true } : {}),
+      ...(body.timeoutMs ? { timeoutMs: body.timeoutMs } : {}),
+      onPlan: (plan, runId, warnings) => {
+        // From here on the answer is a stream: errors become an `error` line.
+        reply.hijack();
+        raw = reply.raw;
+        raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+        line({ type: 'plan', runId, dryRun: body.dryRun === true, plan, warnings });
+      },
       onRows: (rows) => {
-        streamed = true;
         for (const row of rows) line({ type: 'row', row });
       },
+      onProgress: (progress) => line({ type: 'progress', ...progress }),
     });
-    if (!streamed) for (const row of [...result.rows, ...result.failures]) line({ type: 'row', row });
-    const failed = result.failures.length + result.rows.filter(commandFailed).length;
-    const summary = { type: 'summary', runId: runId ?? null, rows: result.rows.length, failures: result.failures.length, failed, targets: result.targets, agentsAsked: result.agentsAsked, agentsAnswered: result.agentsAnswered, durationMs: Date.now() - started };
-    if (runId) {
-      await ctx.store.addRunResults([...result.rows, ...result.failures].map((r) => resultRecord(runId, r)));
-      await ctx.store.finishRun(runId, { status: body.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: Date.now(), targets: result.targets, failures: failed });
-      await audit(ctx.store, principal.name, body.dryRun ? 'run.dry' : 'run', body.statement, failed ? 'failed' : 'ok', { targets: result.targets, failures: failed }, runId);
-    }
-    line(summary);
+    const r = outcome.result;
+    if (!outcome.streamed) for (const row of [...r.rows, ...r.failures]) line({ type: 'row', row });
+    line({ type: 'summary', runId: outcome.runId, rows: r.rows.length, failures: r.failures.length, failed: outcome.failed, targets: r.targets, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs: outcome.durationMs });
   } catch (err) {
+    if (!raw) throw err;
     const e = err instanceof BreakwaterError ? err : new BreakwaterError('BW_ERR_INTERNAL', (err as Error).message, {}, { cause: err });
-    if (runId) {
-      await ctx.store.finishRun(runId, { status: 'failed', finishedAt: Date.now(), targets: 0, failures: 0 }).catch(() => undefined);
-      await audit(ctx.store, principal.name, 'run', body.statement, 'failed', { error: e.message }, runId).catch(() => undefined);
-    }
     line({ type: 'error', ...e.toJSON() });
   } finally {
-    raw.end();
+    raw?.end();
   }
-}
-
-/** A row whose command ran but exited non-zero counts as a failed target. */
-function commandFailed(r: ResultRow): boolean {
-  const code = r.values.exit_code;
-  return typeof code === 'number' && code !== 0;
-}
-
-function resultRecord(runId: string, r: ResultRow) {
-  const v = r.values;
-  return {
-    runId,
-    resourceId: r.resource?.id ?? '',
-    resourceType: r.resource?.type ?? 'row',
-    host: r.resource?.host ?? '',
-    status: r.status,
-    exitCode: typeof v.exit_code === 'number' ? v.exit_code : null,
-    stdout: typeof v.stdout === 'string' ? v.stdout : null,
-    stderr: typeof v.stderr === 'string' ? v.stderr : null,
-    error: r.error ?? null,
-    values: v,
-    durationMs: typeof v.duration === 'number' ? Math.round(v.duration * 1000) : null,
-  };
 }

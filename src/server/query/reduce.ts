@@ -108,6 +108,9 @@ function sortRows(rows: readonly ResultRow[], keys: readonly { column: string; d
   });
 }
 
+/** One collator for every comparison: `localeCompare` with options builds a new one each call. */
+const NUMERIC_TEXT = new Intl.Collator('en', { numeric: true });
+
 /** Missing values sort as the smallest, then numbers, then strings (numeric-aware: web-2 before web-10). */
 function compare(a: JsonValue | undefined, b: JsonValue | undefined): number {
   const rank = (v: JsonValue | undefined) => (v === null || v === undefined ? 0 : typeof v === 'number' ? 1 : 2);
@@ -115,7 +118,7 @@ function compare(a: JsonValue | undefined, b: JsonValue | undefined): number {
   const rb = rank(b);
   if (ra !== rb) return ra - rb;
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a ?? '').localeCompare(String(b ?? ''), 'en', { numeric: true });
+  return NUMERIC_TEXT.compare(String(a ?? ''), String(b ?? ''));
 }
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {

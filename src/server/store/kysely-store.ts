@@ -9,10 +9,25 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
-import type { AgentsTable, AuditTable, RunResultsTable, RunsTable, StoreDatabase, StoreDialect, TokensTable } from './schema.js';
+import type {
+  AgentsTable,
+  ApprovalsTable,
+  AuditTable,
+  DefinitionVersionsTable,
+  EventsTable,
+  RunResultsTable,
+  RunsTable,
+  StoreDatabase,
+  StoreDialect,
+  TokensTable,
+} from './schema.js';
 import type {
   AgentRecord,
+  ApprovalRecord,
+  ApprovalStatus,
   AuditRecord,
+  DefinitionVersionRecord,
+  EventRecord,
   Page,
   RunRecord,
   RunResultRecord,
@@ -20,7 +35,18 @@ import type {
   Store,
   TokenRecord,
 } from './types.js';
-import { checkTexts, encodeJson, isStorableText, pageBefore, pageLimit } from './values.js';
+import {
+  checkFiniteNumber,
+  checkInt32,
+  checkTexts,
+  checkTime,
+  encodeJson,
+  isStorableText,
+  MAX_INT32,
+  pageBefore,
+  pageLimit,
+  sinceBound,
+} from './values.js';
 
 export interface KyselyStoreOptions {
   readonly dialect: StoreDialect;
@@ -33,6 +59,20 @@ export interface KyselyStoreOptions {
 
 /** Rows per INSERT when writing results: well under both databases' bound-parameter limits. */
 const INSERT_CHUNK = 500;
+
+/** Events per INSERT: a whole protocol message (at most 1000 events) in one statement, so the
+ *  usual batch needs no transaction. 14 columns x 1000 rows = 14,000 parameters, under SQLite's
+ *  32,766 and PostgreSQL's 65,535. */
+const EVENT_CHUNK = 1000;
+
+/** The decisions decideApproval takes, checked at run time (a cast or plain JavaScript can pass anything). */
+const DECISIONS: ReadonlySet<string> = new Set<ApprovalStatus>(['approved', 'denied', 'expired']);
+
+/** Whether `version` could be a stored definitions version (a lookup by one that could not finds
+ *  nothing; PostgreSQL would reject a 1.5 or a 2^40 where SQLite finds nothing). */
+function isVersion(version: unknown): version is number {
+  return typeof version === 'number' && Number.isInteger(version) && version >= 1 && version <= MAX_INT32;
+}
 
 export class KyselyStore implements Store {
   readonly dialect: StoreDialect;
@@ -152,6 +192,7 @@ export class KyselyStore implements Store {
   upsertAgent(agent: AgentRecord): Promise<void> {
     return this.#run('upsertAgent', async (db) => {
       checkTexts('upsertAgent', agent);
+      checkInt32('upsertAgent', 'definitionsVersion', agent.definitionsVersion);
       const fields = {
         id: agent.id,
         host_id: agent.hostId,
@@ -162,6 +203,7 @@ export class KyselyStore implements Store {
         enrolled_at: agent.enrolledAt,
         last_seen_at: agent.lastSeenAt,
         enrolled_with: agent.enrolledWith,
+        definitions_version: agent.definitionsVersion,
       };
       await db
         .insertInto('agents')
@@ -197,16 +239,24 @@ export class KyselyStore implements Store {
   /** Sets only the fields present in `patch`. Throws STORE_NOT_FOUND for an unknown id. */
   updateAgentState(
     id: string,
-    patch: { status?: AgentRecord['status']; lastSeenAt?: number; tags?: Record<string, string>; facts?: Record<string, string> },
+    patch: {
+      status?: AgentRecord['status'];
+      lastSeenAt?: number;
+      tags?: Record<string, string>;
+      facts?: Record<string, string>;
+      definitionsVersion?: number;
+    },
   ): Promise<void> {
     const operation = 'updateAgentState';
     return this.#run(operation, async (db) => {
       checkTexts(operation, { status: patch.status });
+      if (patch.definitionsVersion !== undefined) checkInt32(operation, 'definitionsVersion', patch.definitionsVersion);
       const set = {
         ...(patch.status === undefined ? {} : { status: patch.status }),
         ...(patch.lastSeenAt === undefined ? {} : { last_seen_at: patch.lastSeenAt }),
         ...(patch.tags === undefined ? {} : { tags: encodeJson(operation, 'tags', patch.tags) }),
         ...(patch.facts === undefined ? {} : { facts: encodeJson(operation, 'facts', patch.facts) }),
+        ...(patch.definitionsVersion === undefined ? {} : { definitions_version: patch.definitionsVersion }),
       };
       let found: boolean;
       if (!isStorableText(id)) {
@@ -233,6 +283,7 @@ export class KyselyStore implements Store {
       enrolledAt: row.enrolled_at,
       lastSeenAt: row.last_seen_at,
       enrolledWith: row.enrolled_with,
+      definitionsVersion: row.definitions_version,
     };
   }
 
@@ -414,6 +465,353 @@ export class KyselyStore implements Store {
       detail: this.#json<Record<string, unknown>>(row.detail),
     };
   }
+
+  // ---- definitions ----------------------------------------------------------------------------
+
+  /**
+   * Stores `record` as version `expectedCurrent + 1` (1 when `expectedCurrent` is null) if the
+   * current version is still `expectedCurrent`; otherwise STORE_CONFLICT naming the current one.
+   *
+   * Atomic without a transaction: versions are only ever added, one above the current, and the
+   * version is the primary key. Of two applies planned against the same version, both may pass
+   * the check below, but only one insert of that version number can succeed; the other hits the
+   * primary key (PostgreSQL: waits for the first to commit, then fails) and becomes the conflict.
+   * A caller planning against a version that does not exist yet fails the check, so versions
+   * never have gaps.
+   */
+  saveDefinitionVersion(record: Omit<DefinitionVersionRecord, 'version'>, expectedCurrent: number | null): Promise<number> {
+    const operation = 'saveDefinitionVersion';
+    return this.#run(operation, async (db) => {
+      if (expectedCurrent !== null && !isVersion(expectedCurrent)) {
+        throw new StoreError(
+          'STORE_INVALID',
+          operation,
+          `expectedCurrent must be null or a version (an integer >= 1), got ${String(expectedCurrent)}`,
+        );
+      }
+      checkTexts(operation, record);
+      if (!Array.isArray(record.definitions)) throw new StoreError('STORE_INVALID', operation, 'definitions must be an array');
+      const summary: unknown = record.summary;
+      if (typeof summary !== 'object' || summary === null) {
+        throw new StoreError('STORE_INVALID', operation, 'summary must be an object { create, update, delete }');
+      }
+      for (const key of ['create', 'update', 'delete'] as const) checkInt32(operation, `summary.${key}`, record.summary[key]);
+      const version = (expectedCurrent ?? 0) + 1;
+      const row = {
+        version,
+        created_at: record.createdAt,
+        created_by: record.createdBy,
+        definitions: encodeJson(operation, 'definitions', record.definitions),
+        summary_create: record.summary.create,
+        summary_update: record.summary.update,
+        summary_delete: record.summary.delete,
+      };
+      const current = await currentVersion(db);
+      if (current !== expectedCurrent) throw definitionsConflict(operation, current, expectedCurrent);
+      try {
+        await db.insertInto('definition_versions').values(row).execute();
+      } catch (error) {
+        const classified = toStoreError(operation, error);
+        if (classified.code !== 'STORE_CONFLICT') throw classified;
+        throw definitionsConflict(operation, await currentVersion(db), expectedCurrent, error);
+      }
+      return version;
+    });
+  }
+
+  /** The highest version, or undefined before the first apply. */
+  currentDefinitions(): Promise<DefinitionVersionRecord | undefined> {
+    return this.#run('currentDefinitions', async (db) => {
+      const row = await db.selectFrom('definition_versions').selectAll().orderBy('version', 'desc').limit(1).executeTakeFirst();
+      return row === undefined ? undefined : this.#toDefinitionVersion(row);
+    });
+  }
+
+  getDefinitionVersion(version: number): Promise<DefinitionVersionRecord | undefined> {
+    return this.#run('getDefinitionVersion', async (db) => {
+      if (!isVersion(version)) return undefined;
+      const row = await db.selectFrom('definition_versions').selectAll().where('version', '=', version).executeTakeFirst();
+      return row === undefined ? undefined : this.#toDefinitionVersion(row);
+    });
+  }
+
+  /** Newest first (by createdAt, then version), without the definitions themselves; `before`
+   *  pages backwards by createdAt; limit 100 by default, 1000 at most. */
+  listDefinitionVersions(page: Page = {}): Promise<Omit<DefinitionVersionRecord, 'definitions'>[]> {
+    const operation = 'listDefinitionVersions';
+    return this.#run(operation, async (db) => {
+      const limit = pageLimit(operation, page.limit);
+      const before = pageBefore(operation, page.before);
+      if (limit === 0) return [];
+      let query = db
+        .selectFrom('definition_versions')
+        .select(['version', 'created_at', 'created_by', 'summary_create', 'summary_update', 'summary_delete']);
+      if (before !== undefined) query = query.where('created_at', '<', before);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('version', 'desc').limit(limit).execute();
+      return rows.map(toDefinitionVersionSummary);
+    });
+  }
+
+  #toDefinitionVersion(row: Selectable<DefinitionVersionsTable>): DefinitionVersionRecord {
+    return { ...toDefinitionVersionSummary(row), definitions: this.#json<unknown[]>(row.definitions) };
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  /**
+   * Inserts the events whose id is not stored yet, all or none, and returns those (in the order
+   * given). An id repeated within the batch counts once: its first occurrence. Of two
+   * concurrent calls delivering the same event, exactly one returns it.
+   */
+  appendEvents(events: readonly EventRecord[]): Promise<EventRecord[]> {
+    const operation = 'appendEvents';
+    return this.#run(operation, async (db) => {
+      const byId = new Map<string, EventRecord>();
+      for (const event of events) if (!byId.has(event.id)) byId.set(event.id, event);
+      const rows = [...byId.values()].map((e) => {
+        checkTexts(operation, e);
+        checkFiniteNumber(operation, 'value', e.value);
+        return {
+          id: e.id,
+          time: e.time,
+          type: e.type,
+          host: e.host,
+          resource: e.resource,
+          alarm: e.alarm,
+          bot: e.bot,
+          action: e.action,
+          severity: e.severity,
+          run_id: e.runId,
+          principal: e.principal,
+          message: e.message,
+          value: e.value,
+          details: encodeJson(operation, 'details', e.details),
+        };
+      });
+      if (rows.length === 0) return [];
+      // One order for every caller (PostgreSQL: two batches that overlap wait for each other's
+      // rows in the same order instead of deadlocking).
+      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const inserted = new Set<string>();
+      const insert = async (trx: Kysely<StoreDatabase>, chunk: typeof rows): Promise<void> => {
+        const returned = await trx
+          .insertInto('events')
+          .values(chunk)
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const { id } of returned) inserted.add(id);
+      };
+      if (rows.length <= EVENT_CHUNK) {
+        // One statement is atomic by itself, and holds SQLite's write lock for no longer than it runs.
+        await insert(db, rows);
+      } else {
+        await db.transaction().execute(async (trx) => {
+          for (let i = 0; i < rows.length; i += EVENT_CHUNK) await insert(trx, rows.slice(i, i + EVENT_CHUNK));
+        });
+      }
+      return [...byId.values()].filter((e) => inserted.has(e.id));
+    });
+  }
+
+  /** Newest first (by time, then id). `since` is inclusive, `before` exclusive; the other filters
+   *  are exact matches. Limit 100 by default, 1000 at most. */
+  listEvents(
+    filter: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number } = {},
+  ): Promise<EventRecord[]> {
+    const operation = 'listEvents';
+    return this.#run(operation, async (db) => {
+      const limit = pageLimit(operation, filter.limit);
+      const before = pageBefore(operation, filter.before);
+      const since = sinceBound(operation, filter.since);
+      if (limit === 0) return [];
+      const { type, alarm, bot, host } = filter;
+      // A filter no stored event can match (PostgreSQL would reject it rather than find nothing).
+      if ([type, alarm, bot, host].some((v) => v !== undefined && !isStorableText(v))) return [];
+      let query = db.selectFrom('events').selectAll();
+      if (type !== undefined) query = query.where('type', '=', type as EventRecord['type']);
+      if (alarm !== undefined) query = query.where('alarm', '=', alarm);
+      if (bot !== undefined) query = query.where('bot', '=', bot);
+      if (host !== undefined) query = query.where('host', '=', host);
+      if (since !== undefined) query = query.where('time', '>=', since);
+      if (before !== undefined) query = query.where('time', '<', before);
+      const rows = await query.orderBy('time', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((row) => this.#toEvent(row));
+    });
+  }
+
+  /** How many events of `type` (and of that bot and/or alarm) have time >= `since`. */
+  countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number> {
+    const operation = 'countEvents';
+    return this.#run(operation, async (db) => {
+      const since = sinceBound(operation, filter.since);
+      if (since === undefined) throw new StoreError('STORE_INVALID', operation, 'since is required');
+      const { type, bot, alarm } = filter;
+      if (typeof type !== 'string') throw new StoreError('STORE_INVALID', operation, 'type is required');
+      if ([type, bot, alarm].some((v) => v !== undefined && !isStorableText(v))) return 0;
+      let query = db
+        .selectFrom('events')
+        .where('type', '=', type as EventRecord['type'])
+        .where('time', '>=', since);
+      if (bot !== undefined) query = query.where('bot', '=', bot);
+      if (alarm !== undefined) query = query.where('alarm', '=', alarm);
+      const row = await query.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+
+  #toEvent(row: Selectable<EventsTable>): EventRecord {
+    return {
+      id: row.id,
+      time: row.time,
+      type: row.type,
+      host: row.host,
+      resource: row.resource,
+      alarm: row.alarm,
+      bot: row.bot,
+      action: row.action,
+      severity: row.severity,
+      runId: row.run_id,
+      principal: row.principal,
+      message: row.message,
+      value: row.value,
+      details: this.#json<Record<string, unknown>>(row.details),
+    };
+  }
+
+  // ---- approvals ------------------------------------------------------------------------------
+
+  /** A pending approval has no decision (decidedBy, decidedAt, runId null); a decided one has
+   *  decidedBy and decidedAt: anything else is STORE_INVALID. */
+  createApproval(approval: ApprovalRecord): Promise<void> {
+    const operation = 'createApproval';
+    return this.#run(operation, async (db) => {
+      checkTexts(operation, approval);
+      await db
+        .insertInto('approvals')
+        .values({
+          id: approval.id,
+          created_at: approval.createdAt,
+          expires_at: approval.expiresAt,
+          bot: approval.bot,
+          action: approval.action,
+          host: approval.host,
+          resource: approval.resource,
+          statement: approval.statement,
+          details: encodeJson(operation, 'details', approval.details),
+          status: approval.status,
+          decided_by: approval.decidedBy,
+          decided_at: approval.decidedAt,
+          run_id: approval.runId,
+        })
+        .execute();
+    });
+  }
+
+  getApproval(id: string): Promise<ApprovalRecord | undefined> {
+    return this.#run('getApproval', async (db) => {
+      if (!isStorableText(id)) return undefined;
+      const row = await db.selectFrom('approvals').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : this.#toApproval(row);
+    });
+  }
+
+  /** Newest first (by createdAt, then id), optionally with one status; `before` pages backwards
+   *  by createdAt. A status is listed as stored: a pending approval past its expiresAt stays
+   *  `pending` until someone decides it `expired`. */
+  listApprovals(filter: Page & { status?: ApprovalStatus } = {}): Promise<ApprovalRecord[]> {
+    const operation = 'listApprovals';
+    return this.#run(operation, async (db) => {
+      const limit = pageLimit(operation, filter.limit);
+      const before = pageBefore(operation, filter.before);
+      if (limit === 0) return [];
+      if (filter.status !== undefined && !isStorableText(filter.status)) return [];
+      let query = db.selectFrom('approvals').selectAll();
+      if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (before !== undefined) query = query.where('created_at', '<', before);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((row) => this.#toApproval(row));
+    });
+  }
+
+  /**
+   * Moves a pending approval to `decision.status` in one conditional UPDATE, so of two people
+   * deciding at once exactly one gets true. False when there is no such approval, when it is no
+   * longer pending, or (approved/denied) when `decision.at` is at or past its expiresAt: an
+   * approval that has run out cannot be approved late even if nobody has marked it expired yet.
+   * Marking it `expired` is allowed whenever it is pending.
+   */
+  decideApproval(
+    id: string,
+    decision: { status: Exclude<ApprovalStatus, 'pending'>; by: string; at: number; runId?: string },
+  ): Promise<boolean> {
+    const operation = 'decideApproval';
+    return this.#run(operation, async (db) => {
+      checkTexts(operation, decision);
+      if (!DECISIONS.has(decision.status)) {
+        throw new StoreError('STORE_INVALID', operation, `status must be approved, denied or expired, got ${String(decision.status)}`);
+      }
+      checkTime(operation, 'at', decision.at);
+      if (!isStorableText(id)) return false;
+      let query = db
+        .updateTable('approvals')
+        .set({ status: decision.status, decided_by: decision.by, decided_at: decision.at, run_id: decision.runId ?? null })
+        .where('id', '=', id)
+        .where('status', '=', 'pending');
+      if (decision.status !== 'expired') query = query.where('expires_at', '>', decision.at);
+      const result = await query.executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  #toApproval(row: Selectable<ApprovalsTable>): ApprovalRecord {
+    return {
+      id: row.id,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      bot: row.bot,
+      action: row.action,
+      host: row.host,
+      resource: row.resource,
+      statement: row.statement,
+      details: this.#json<Record<string, unknown>>(row.details),
+      status: row.status,
+      decidedBy: row.decided_by,
+      decidedAt: row.decided_at,
+      runId: row.run_id,
+    };
+  }
+}
+
+/** The current definitions version, null before the first. */
+async function currentVersion(db: Kysely<StoreDatabase>): Promise<number | null> {
+  const row = await db.selectFrom('definition_versions').select('version').orderBy('version', 'desc').limit(1).executeTakeFirst();
+  return row?.version ?? null;
+}
+
+function definitionsConflict(operation: string, current: number | null, expected: number | null, cause?: unknown): StoreError {
+  const at = current === null ? 'no definitions version yet' : `definitions are at version ${current}`;
+  const planned = expected === null ? 'no version' : `version ${expected}`;
+  return new StoreError(
+    'STORE_CONFLICT',
+    operation,
+    `${at}, but this apply was planned against ${planned} (another apply got in first?): plan again against the current version`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+type DefinitionVersionSummaryRow = Pick<
+  Selectable<DefinitionVersionsTable>,
+  'version' | 'created_at' | 'created_by' | 'summary_create' | 'summary_update' | 'summary_delete'
+>;
+
+function toDefinitionVersionSummary(row: DefinitionVersionSummaryRow): Omit<DefinitionVersionRecord, 'definitions'> {
+  return {
+    version: row.version,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    summary: { create: row.summary_create, update: row.summary_update, delete: row.summary_delete },
+  };
 }
 
 function toToken(row: Selectable<TokensTable>): TokenRecord {

@@ -9,7 +9,7 @@
  * in the CHECK constraints are written out here on purpose rather than derived from types.ts, so a
  * change to the types shows up as a new migration.
  */
-import { sql, type CreateTableBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type CreateTableBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
 import { StoreError, toStoreError } from './errors.js';
 import type { StoreDialect } from './schema.js';
@@ -24,6 +24,8 @@ function dialectTypes(dialect: StoreDialect) {
     /** ms since the epoch, durations: 64-bit integers. */
     time: dialect === 'postgres' ? 'bigint' : 'integer',
     json: dialect === 'postgres' ? 'jsonb' : 'text',
+    /** A 64-bit float (an event's measured value). */
+    float: dialect === 'postgres' ? 'double precision' : 'real',
     /** Text that is sorted or compared as a key (ids, names): byte order in both databases.
      *  SQLite's default collation is already binary; PostgreSQL's follows the database's locale
      *  (en_US would sort `Web-1` after `app-1`), so pages and ties would differ between back ends. */
@@ -159,10 +161,154 @@ function initial(dialect: StoreDialect): Migration {
   };
 }
 
+/**
+ * Applied definitions (versioned), the fleet's event timeline, approvals of bot runs, and the
+ * definitions version each agent reports.
+ */
+function definitionsEventsApprovals(dialect: StoreDialect): Migration {
+  const t = dialectTypes(dialect);
+  /** Partial indexes skip the rows whose filter column is null (most events have no bot, ...). */
+  const notNull = (column: string): RawBuilder<SqlBool> => sql<SqlBool>`${sql.ref(column)} is not null`;
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Nullable: existing agents have not reported a version yet. No range check: the value is
+      // whatever the agent reports (the protocol allows any integer).
+      await db.schema.alterTable('agents').addColumn('definitions_version', 'integer').execute();
+
+      await strict(
+        dialect,
+        db.schema
+          .createTable('definition_versions')
+          // SQLite: INTEGER PRIMARY KEY is the rowid; versions are given explicitly (never
+          // generated), so that two applies planned against the same version collide on it.
+          .addColumn('version', 'integer', (c) => c.primaryKey())
+          .addColumn('created_at', t.time, (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('definitions', t.json, (c) => c.notNull())
+          .addColumn('summary_create', 'integer', (c) => c.notNull())
+          .addColumn('summary_update', 'integer', (c) => c.notNull())
+          .addColumn('summary_delete', 'integer', (c) => c.notNull())
+          .addCheckConstraint('definition_versions_version_check', sql`version >= 1`)
+          .addCheckConstraint(
+            'definition_versions_definitions_check',
+            dialect === 'postgres' ? sql`jsonb_typeof(definitions) = 'array'` : sql`json_type(definitions) = 'array'`,
+          )
+          .addCheckConstraint(
+            'definition_versions_summary_check',
+            sql`summary_create >= 0 and summary_update >= 0 and summary_delete >= 0`,
+          ),
+      ).execute();
+      // listDefinitionVersions: newest first, paged by created_at (the primary key serves
+      // currentDefinitions and getDefinitionVersion).
+      await db.schema
+        .createIndex('definition_versions_created_at_idx')
+        .on('definition_versions')
+        .columns(['created_at desc', 'version desc'])
+        .execute();
+
+      await strict(
+        dialect,
+        db.schema
+          .createTable('events')
+          // Chosen by the event's creator: redelivery hits the primary key and is skipped.
+          .addColumn('id', t.key, (c) => c.primaryKey())
+          .addColumn('time', t.time, (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('host', 'text')
+          .addColumn('resource', 'text')
+          .addColumn('alarm', 'text')
+          .addColumn('bot', 'text')
+          .addColumn('action', 'text')
+          .addColumn('severity', 'text')
+          // No foreign key, as in audit: an event may name a run this control plane never stored.
+          .addColumn('run_id', t.key)
+          .addColumn('principal', 'text')
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('value', t.float)
+          .addColumn('details', t.json, (c) => c.notNull())
+          .addCheckConstraint(
+            'events_type_check',
+            oneOf('type', [
+              'alarm_fired',
+              'alarm_cleared',
+              'bot_ran',
+              'bot_skipped',
+              'escalated',
+              'approval_requested',
+              'approved',
+              'denied',
+              'agent_joined',
+              'agent_left',
+              'definitions_applied',
+              'run_started',
+              'run_finished',
+            ]),
+          ),
+      ).execute();
+      // listEvents: newest first, optionally for one type, host, alarm or bot.
+      await db.schema.createIndex('events_time_idx').on('events').columns(['time desc', 'id desc']).execute();
+      await db.schema.createIndex('events_type_time_idx').on('events').columns(['type', 'time desc', 'id desc']).execute();
+      for (const column of ['host', 'alarm', 'bot'] as const) {
+        await db.schema
+          .createIndex(`events_${column}_time_idx`)
+          .on('events')
+          .columns([column, 'time desc', 'id desc'])
+          .where(notNull(column))
+          .execute();
+      }
+      // countEvents (the fleet-wide circuit breaker, on every bot run): one type of one bot or
+      // one alarm since a time. A count by type alone uses events_type_time_idx.
+      for (const column of ['bot', 'alarm'] as const) {
+        await db.schema
+          .createIndex(`events_type_${column}_time_idx`)
+          .on('events')
+          .columns(['type', column, 'time'])
+          .where(notNull(column))
+          .execute();
+      }
+
+      await strict(
+        dialect,
+        db.schema
+          .createTable('approvals')
+          .addColumn('id', t.key, (c) => c.primaryKey())
+          .addColumn('created_at', t.time, (c) => c.notNull())
+          .addColumn('expires_at', t.time, (c) => c.notNull())
+          .addColumn('bot', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('resource', 'text', (c) => c.notNull())
+          .addColumn('statement', 'text', (c) => c.notNull())
+          .addColumn('details', t.json, (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', t.time)
+          // No foreign key: the run is created after the decision that allows it.
+          .addColumn('run_id', t.key)
+          .addCheckConstraint('approvals_status_check', oneOf('status', ['pending', 'approved', 'denied', 'expired']))
+          // A pending approval has no decision yet; a decided one says who decided and when.
+          .addCheckConstraint(
+            'approvals_decision_check',
+            sql`(status = 'pending' and decided_by is null and decided_at is null and run_id is null)
+              or (status <> 'pending' and decided_by is not null and decided_at is not null)`,
+          ),
+      ).execute();
+      // listApprovals: newest first, optionally with one status (the pending ones, mostly).
+      await db.schema.createIndex('approvals_created_at_idx').on('approvals').columns(['created_at desc', 'id desc']).execute();
+      await db.schema
+        .createIndex('approvals_status_created_at_idx')
+        .on('approvals')
+        .columns(['status', 'created_at desc', 'id desc'])
+        .execute();
+    },
+  };
+}
+
 /** All migrations for a dialect, by name; names sort in the order they run. */
 export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
+    '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
   };
 }
 

@@ -7,7 +7,7 @@
  * `unknown` on select; kysely-store.ts decodes per dialect.
  */
 import type { ColumnType, Generated } from 'kysely';
-import type { AgentRecord, AuditRecord, Role, RunResultRecord, RunStatus } from './types.js';
+import type { AgentRecord, ApprovalStatus, AuditRecord, EventType, Role, RunResultRecord, RunStatus } from './types.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -36,6 +36,8 @@ export interface AgentsTable {
   enrolled_at: number;
   last_seen_at: number | null;
   enrolled_with: string;
+  /** Added by 0002; null until the agent reports one. */
+  definitions_version: number | null;
 }
 
 export interface RunsTable {
@@ -78,10 +80,58 @@ export interface AuditTable {
   detail: JsonColumn;
 }
 
+export interface DefinitionVersionsTable {
+  version: number;
+  created_at: number;
+  created_by: string;
+  /** A JSON array. */
+  definitions: JsonColumn;
+  /** DefinitionVersionRecord.summary, one column per count. */
+  summary_create: number;
+  summary_update: number;
+  summary_delete: number;
+}
+
+export interface EventsTable {
+  id: string;
+  time: number;
+  type: EventType;
+  host: string | null;
+  resource: string | null;
+  alarm: string | null;
+  bot: string | null;
+  action: string | null;
+  severity: string | null;
+  run_id: string | null;
+  principal: string | null;
+  message: string;
+  value: number | null;
+  details: JsonColumn;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  created_at: number;
+  expires_at: number;
+  bot: string;
+  action: string;
+  host: string;
+  resource: string;
+  statement: string;
+  details: JsonColumn;
+  status: ApprovalStatus;
+  decided_by: string | null;
+  decided_at: number | null;
+  run_id: string | null;
+}
+
 export interface StoreDatabase {
   tokens: TokensTable;
   agents: AgentsTable;
   runs: RunsTable;
   run_results: RunResultsTable;
   audit: AuditTable;
+  definition_versions: DefinitionVersionsTable;
+  events: EventsTable;
+  approvals: ApprovalsTable;
 }

@@ -34,6 +34,8 @@ export interface AgentRecord {
   readonly lastSeenAt: number | null;
   /** Which join token enrolled it. */
   readonly enrolledWith: string;
+  /** The definitions version the agent last reported running; null before it reports one. */
+  readonly definitionsVersion: number | null;
 }
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run';
@@ -79,6 +81,70 @@ export interface AuditRecord {
   readonly detail: Readonly<Record<string, unknown>>;
 }
 
+/** One applied set of definitions. Versions count up from 1; the highest is current. */
+export interface DefinitionVersionRecord {
+  readonly version: number;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  /** The normalised definitions (JSON array). */
+  readonly definitions: readonly unknown[];
+  /** What the apply changed, for the history list. */
+  readonly summary: { readonly create: number; readonly update: number; readonly delete: number };
+}
+
+export type EventType =
+  | 'alarm_fired'
+  | 'alarm_cleared'
+  | 'bot_ran'
+  | 'bot_skipped'
+  | 'escalated'
+  | 'approval_requested'
+  | 'approved'
+  | 'denied'
+  | 'agent_joined'
+  | 'agent_left'
+  | 'definitions_applied'
+  | 'run_started'
+  | 'run_finished';
+
+/** One entry of the fleet's timeline. `id` is chosen by whoever created it, so delivery is idempotent. */
+export interface EventRecord {
+  readonly id: string;
+  readonly time: number;
+  readonly type: EventType;
+  readonly host: string | null;
+  readonly resource: string | null;
+  readonly alarm: string | null;
+  readonly bot: string | null;
+  readonly action: string | null;
+  readonly severity: string | null;
+  readonly runId: string | null;
+  readonly principal: string | null;
+  readonly message: string;
+  readonly value: number | null;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** A bot run waiting for a person. */
+export interface ApprovalRecord {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly bot: string;
+  readonly action: string;
+  readonly host: string;
+  readonly resource: string;
+  /** The statement that will run when approved. */
+  readonly statement: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly status: ApprovalStatus;
+  readonly decidedBy: string | null;
+  readonly decidedAt: number | null;
+  readonly runId: string | null;
+}
+
 export interface Page {
   readonly limit?: number;
   /** Only records strictly older than this time (for paging backwards). */
@@ -102,7 +168,10 @@ export interface Store {
   findAgentByCredentialHash(hash: string): Promise<AgentRecord | undefined>;
   getAgentByName(name: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
-  updateAgentState(id: string, patch: { status?: AgentRecord['status']; lastSeenAt?: number; tags?: Record<string, string>; facts?: Record<string, string> }): Promise<void>;
+  updateAgentState(
+    id: string,
+    patch: { status?: AgentRecord['status']; lastSeenAt?: number; tags?: Record<string, string>; facts?: Record<string, string>; definitionsVersion?: number },
+  ): Promise<void>;
 
   createRun(run: RunRecord): Promise<void>;
   finishRun(id: string, patch: { status: RunStatus; finishedAt: number; targets: number; failures: number }): Promise<void>;
@@ -113,4 +182,25 @@ export interface Store {
 
   appendAudit(entry: AuditRecord): Promise<void>;
   listAudit(page?: Page & { principal?: string; action?: string }): Promise<AuditRecord[]>;
+
+  /**
+   * Stores a new version atomically and returns its number. `expectedCurrent` is the version the
+   * caller planned against (null: none yet); if another apply got in first, STORE_CONFLICT.
+   */
+  saveDefinitionVersion(record: Omit<DefinitionVersionRecord, 'version'>, expectedCurrent: number | null): Promise<number>;
+  currentDefinitions(): Promise<DefinitionVersionRecord | undefined>;
+  getDefinitionVersion(version: number): Promise<DefinitionVersionRecord | undefined>;
+  listDefinitionVersions(page?: Page): Promise<Omit<DefinitionVersionRecord, 'definitions'>[]>;
+
+  /** Inserts the events not stored yet (by id) and returns those it inserted: redelivery is harmless. */
+  appendEvents(events: readonly EventRecord[]): Promise<EventRecord[]>;
+  /** Newest first. */
+  listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number }): Promise<EventRecord[]>;
+  countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number>;
+
+  createApproval(approval: ApprovalRecord): Promise<void>;
+  getApproval(id: string): Promise<ApprovalRecord | undefined>;
+  listApprovals(filter?: Page & { status?: ApprovalStatus }): Promise<ApprovalRecord[]>;
+  /** Moves a pending approval to its decision; false when it was no longer pending (decided or expired). */
+  decideApproval(id: string, decision: { status: Exclude<ApprovalStatus, 'pending'>; by: string; at: number; runId?: string }): Promise<boolean>;
 }

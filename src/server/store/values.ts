@@ -110,3 +110,42 @@ export function pageBefore(operation: string, before: number | undefined): numbe
   }
   return Math.ceil(before);
 }
+
+/** The `since` bound of a query (inclusive) as an integer (times are integers: `>= 1.5` is `>= 2`). */
+export function sinceBound(operation: string, since: number | undefined): number | undefined {
+  if (since === undefined) return undefined;
+  if (!Number.isFinite(since)) {
+    throw new StoreError('STORE_INVALID', operation, `since must be a finite number, got ${since}`);
+  }
+  return Math.ceil(since);
+}
+
+/** Checks a floating-point column value (null passes): SQLite would store NaN as null and
+ *  PostgreSQL would keep it, so NaN and ±Infinity are rejected everywhere, as are non-numbers
+ *  (which PostgreSQL would cast and SQLite might not). */
+export function checkFiniteNumber(operation: string, field: string, value: unknown): void {
+  if (value === null) return;
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new StoreError('STORE_INVALID', operation, `${field} must be a finite number or null, got ${String(value)}`);
+  }
+}
+
+/** Largest value of PostgreSQL's `integer` (SQLite's INTEGER is 64-bit). */
+export const MAX_INT32 = 2 ** 31 - 1;
+
+/** Checks a value for an `integer` column (null passes): an integer that PostgreSQL's 32-bit
+ *  `integer` can hold, so that SQLite does not take what PostgreSQL refuses. */
+export function checkInt32(operation: string, field: string, value: unknown): void {
+  if (value === null) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -MAX_INT32 - 1 || value > MAX_INT32) {
+    throw new StoreError('STORE_INVALID', operation, `${field} must be a 32-bit integer or null, got ${String(value)}`);
+  }
+}
+
+/** Checks a time (ms since the epoch) that a query compares with, where no column type would
+ *  reject it in SQLite: an integer, as the time columns hold. */
+export function checkTime(operation: string, field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new StoreError('STORE_INVALID', operation, `${field} must be an integer time in ms, got ${String(value)}`);
+  }
+}

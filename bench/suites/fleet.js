@@ -1,0 +1,437 @@
+// @ts-check
+/**
+ * The fleet: how long a statement takes across N agents through the real HTTP API, what a
+ * connected agent costs the control plane, and what an idle agent costs its host.
+ *
+ *  - Latency (mean, p50, p99) of `host | cpu_usage > -1 | count` (a metric filter on every agent)
+ *    and of host | `true` (a command on every agent, recorded as a run) through
+ *    POST /api/v1/query, reading the NDJSON until the summary line, over one keep-alive
+ *    connection, one query at a time: against a swarm of 10, 100 and 1,000 simulated agents, and
+ *    against labs of 10 and 50 real agent processes.
+ *    The control plane and the swarm are separate child processes (`node bin/breakwater.js server
+ *    …`, `node bin/breakwater.js swarm …`), so each process pays only for itself; a fresh control
+ *    plane per case, so earlier cases' agents are not in the inventory as offline hosts.
+ *  - Control-plane memory per connected agent: the server's RSS with 0 agents, and with 1,000
+ *    swarm agents connected and idle for 10 s.
+ *  - One real agent at idle, collecting every second: CPU (utime + stime over wall time, % of one
+ *    core) and RSS over 60 s after a 10 s warm-up.
+ *
+ * Every process the suite starts is stopped at the end, also when a case fails.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { startLab, stopChild } from '../../dist/lab/index.js';
+
+export const name = 'fleet';
+export const description = 'queries across swarms (10–1,000 simulated agents) and labs (10, 50 real agents) through the HTTP API; control-plane memory per agent; idle agent CPU and RSS';
+
+const METRIC = 'host | cpu_usage > -1 | count';
+const COMMAND = 'host | `true`';
+
+/** What the issue compares against (measured elsewhere; not re-measured here). */
+const PDSH = 'pdsh with persistent SSH ran `uptime` on 10/50/200 hosts in 58 ms / 308 ms / 1.25 s';
+const AGENTS_COMPARED = 'node_exporter 0.77% and 20 MB; netdata 1.1% and 67 MB; monit 0.4% and 7 MB';
+
+/** @typedef {import('../run.js').Measurement} Measurement */
+/** @typedef {import('node:child_process').ChildProcess} ChildProcess */
+
+/** Nearest-rank percentile of sorted samples. @param {number[]} sorted @param {number} p */
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
+/** @param {number} v */
+const round2 = (v) => Math.round(v * 100) / 100;
+/** @param {number} ms */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Clock ticks per second, for /proc/<pid>/stat. */
+function clockTicks() {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** VmRSS of a process, bytes. @param {number} pid */
+async function rssBytes(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(kb) * 1024;
+}
+
+/** utime + stime of a process, clock ticks. @param {number} pid */
+async function cpuTicks(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After `(comm)`: state is field 3, utime 14, stime 15 (1-based): here 0-based 11 and 12.
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * The processes the suite started; `stopAll` ends the ones still running.
+ */
+class Children {
+  /** @type {Set<ChildProcess>} */
+  set = new Set();
+  /** @type {Set<import('../../dist/lab/index.js').Lab>} */
+  labs = new Set();
+
+  constructor() {
+    // If the run dies without reaching its finally (an uncaught error), still end the children.
+    this.onExit = () => {
+      for (const c of this.set) c.kill('SIGTERM');
+      for (const lab of this.labs) for (const c of [lab.serverProcess, ...lab.hosts.map((h) => h.process)]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    };
+    process.once('exit', this.onExit);
+  }
+
+  /** @param {ChildProcess} child */
+  add(child) {
+    this.set.add(child);
+    child.once('exit', () => this.set.delete(child));
+    return child;
+  }
+
+  async stopAll() {
+    await Promise.allSettled([...this.set].map((c) => stopChild(c, 10_000)));
+    await Promise.allSettled([...this.labs].map((l) => l.stop()));
+    this.labs.clear();
+    process.off('exit', this.onExit);
+  }
+}
+
+/**
+ * Runs `node bin/breakwater.js …args` with stdout and stderr copied to `log`.
+ * @param {string} root @param {string[]} args @param {string} log @param {Children} children
+ */
+function breakwater(root, args, log, children) {
+  const out = createWriteStream(log, { flags: 'a' });
+  out.on('error', () => undefined); // a log that cannot be written must not end the run
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'breakwater.js'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.setEncoding('utf8');
+  child.stderr?.setEncoding('utf8');
+  child.stdout?.on('data', (d) => out.write(d));
+  child.stderr?.on('data', (d) => out.write(d));
+  child.once('exit', () => out.end());
+  return children.add(child);
+}
+
+/**
+ * Waits until `test` matches the text a child has written to stdout or stderr (as src/lab/lab.ts
+ * reads the server's banner); rejects when it exits first or after `timeoutMs`.
+ * @param {ChildProcess} child @param {'stdout' | 'stderr'} stream @param {RegExp} test @param {number} timeoutMs @param {string} what
+ * @returns {Promise<RegExpExecArray>}
+ */
+function waitFor(child, stream, test, timeoutMs, what) {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let other = '';
+    const onData = (/** @type {string} */ d) => {
+      text += d;
+      const m = test.exec(text);
+      if (m) finish(() => resolve(m));
+    };
+    const onOther = (/** @type {string} */ d) => {
+      other = (other + d).slice(-4000);
+    };
+    const onExit = (/** @type {number | null} */ code) => finish(() => reject(new Error(`${what} exited (code ${code}) before it was ready: ${(other || text).slice(-2000)}`)));
+    const timer = setTimeout(() => finish(() => reject(new Error(`${what} not ready within ${timeoutMs / 1000} s: ${(other || text).slice(-2000)}`))), timeoutMs);
+    /** @param {() => void} f */
+    const finish = (f) => {
+      clearTimeout(timer);
+      child[stream]?.off('data', onData);
+      child[stream === 'stdout' ? 'stderr' : 'stdout']?.off('data', onOther);
+      child.off('exit', onExit);
+      f();
+    };
+    child[stream]?.on('data', onData);
+    child[stream === 'stdout' ? 'stderr' : 'stdout']?.on('data', onOther);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * A control plane in a child process with a fresh data directory.
+ * @param {string} root @param {string} dir @param {Children} children
+ */
+async function startServerProcess(root, dir, children) {
+  const child = breakwater(root, ['server', '--port', '0', '--data', path.join(dir, 'data'), '--log-level', 'warn'], path.join(dir, 'server.log'), children);
+  const [server, token] = await Promise.all([
+    waitFor(child, 'stdout', /BREAKWATER_SERVER=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
+    waitFor(child, 'stderr', /BREAKWATER_TOKEN=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
+  ]);
+  const res = await fetch(`${server}/api/v1/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ role: 'agent', name: 'bench-join' }),
+  });
+  if (!res.ok) throw new Error(`creating a join token: HTTP ${res.status} ${await res.text()}`);
+  const joinToken = /** @type {{ token: string }} */ (await res.json()).token;
+  return { child, server, token, joinToken, pid: /** @type {number} */ (child.pid) };
+}
+
+/**
+ * `breakwater swarm` in a child process; resolves once it prints `ready: N agents connected`.
+ * @param {string} root @param {string} dir @param {Children} children @param {{ server: string, joinToken: string, agents: number, log: (m: string) => void }} o
+ */
+async function startSwarmProcess(root, dir, children, o) {
+  const child = breakwater(root, ['swarm', '--server', o.server, '--token', o.joinToken, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children);
+  let lastShown = 0;
+  child.stderr?.on('data', (/** @type {string} */ d) => {
+    const lines = d.split('\n').filter((l) => l.startsWith('swarm: enrolled'));
+    const line = lines[lines.length - 1];
+    if (line && Date.now() - lastShown > 2000) {
+      lastShown = Date.now();
+      o.log(`  ${line}`);
+    }
+  });
+  await waitFor(child, 'stdout', new RegExp(`ready: ${o.agents} agents connected`), 60_000 + 100 * o.agents, `the swarm of ${o.agents}`);
+  return child;
+}
+
+/**
+ * Queries through POST /api/v1/query over one keep-alive connection.
+ */
+class Client {
+  /** @param {string} server @param {string} token */
+  constructor(server, token) {
+    this.url = new URL('/api/v1/query', server);
+    this.token = token;
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  /**
+   * Runs a statement; resolves with the milliseconds until the summary line arrived, and the
+   * summary and rows. The response is read to its end before resolving, so the connection is free.
+   * @param {string} statement
+   * @returns {Promise<{ ms: number, summary: Record<string, unknown>, rows: Record<string, any>[] }>}
+   */
+  query(statement) {
+    // `yes`: the blast-radius confirmation for commands on more than a few hosts.
+    const body = JSON.stringify({ statement, yes: true });
+    return new Promise((resolve, reject) => {
+      const start = process.hrtime.bigint();
+      let ms = NaN;
+      /** @type {Record<string, unknown> | undefined} */
+      let summary;
+      /** @type {Record<string, any>[]} */
+      const rows = [];
+      const req = http.request(
+        this.url,
+        { method: 'POST', agent: this.agent, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          if (res.statusCode !== 200) {
+            let text = '';
+            res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${text}`)));
+            return;
+          }
+          let buffer = '';
+          res.setEncoding('utf8');
+          res.on('data', (/** @type {string} */ chunk) => {
+            buffer += chunk;
+            let nl = buffer.indexOf('\n');
+            while (nl >= 0) {
+              const line = buffer.slice(0, nl);
+              buffer = buffer.slice(nl + 1);
+              nl = buffer.indexOf('\n');
+              if (!line.trim()) continue;
+              const msg = JSON.parse(line);
+              if (msg.type === 'row') rows.push(msg.row);
+              else if (msg.type === 'summary') {
+                ms = Number(process.hrtime.bigint() - start) / 1e6;
+                summary = msg;
+              } else if (msg.type === 'error') reject(new Error(`query failed: ${msg.message}`));
+            }
+          });
+          res.on('end', () => (summary ? resolve({ ms, summary, rows }) : reject(new Error(`no summary line for ${statement}`))));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close() {
+    this.agent.destroy();
+  }
+}
+
+/**
+ * Times `iterations` queries (after `warmup` untimed ones), one at a time, checking each answer.
+ * @param {Client} client @param {string} statement @param {number} agents @param {{ warmup: number, iterations: number }} n
+ */
+async function latency(client, statement, agents, n) {
+  /** @param {{ summary: Record<string, unknown>, rows: Record<string, any>[] }} r */
+  const check = (r) => {
+    const ok = statement === METRIC ? r.rows.length === 1 && r.rows[0]?.values?.count === agents : r.summary.rows === agents && r.summary.failed === 0;
+    if (!ok) throw new Error(`wrong answer to ${statement} with ${agents} agents: ${JSON.stringify(r.summary)} ${JSON.stringify(r.rows.slice(0, 3))}`);
+  };
+  for (let i = 0; i < n.warmup; i++) check(await client.query(statement));
+  /** @type {number[]} */
+  const samples = [];
+  for (let i = 0; i < n.iterations; i++) {
+    const r = await client.query(statement);
+    check(r);
+    samples.push(r.ms);
+  }
+  samples.sort((a, b) => a - b);
+  return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), count: samples.length };
+}
+
+/**
+ * Measurements of both statements against `agents` agents.
+ * @param {string} label e.g. `swarm 1000` @param {Client} client @param {number} agents @param {{ warmup: number, iterations: number }} n
+ * @param {{ metricP50?: number, commandP50?: number, note: string }} goals @param {(m: string) => void} log
+ * @returns {Promise<Measurement[]>}
+ */
+async function latencyCase(label, client, agents, n, goals, log) {
+  /** @type {Measurement[]} */
+  const out = [];
+  for (const [id, statement, target] of /** @type {const} */ ([
+    ['metric', METRIC, goals.metricP50],
+    ['command', COMMAND, goals.commandP50],
+  ])) {
+    log(`${label}: ${n.warmup} + ${n.iterations} × ${statement}`);
+    const r = await latency(client, statement, agents, n);
+    log(`${label}: ${id} p50 ${round2(r.p50)} ms, p99 ${round2(r.p99)} ms`);
+    out.push(
+      { name: `${label} · ${id} · p50`, unit: 'ms', value: round2(r.p50), ...(target !== undefined ? { target: /** @type {const} */ ({ op: '<', value: target }) } : {}), note: `${statement}; ${goals.note}` },
+      { name: `${label} · ${id} · p99`, unit: 'ms', value: round2(r.p99) },
+      { name: `${label} · ${id} · mean`, unit: 'ms', value: round2(r.mean), note: `${r.count} queries after ${n.warmup} warm-up` },
+    );
+  }
+  return out;
+}
+
+/**
+ * @param {import('../run.js').Context} ctx
+ * @returns {Promise<Measurement[]>}
+ */
+export async function run(ctx) {
+  const n = ctx.quick ? { warmup: 5, iterations: 20 } : { warmup: 20, iterations: 200 };
+  const swarmSizes = ctx.quick ? [10, 100] : [10, 100, 1000];
+  const idle = ctx.quick ? { warmupMs: 3000, windowMs: 5000 } : { warmupMs: 10_000, windowMs: 60_000 };
+  const memoryIdleMs = ctx.quick ? 3000 : 10_000;
+  const ticks = clockTicks();
+  const dir = await mkdtemp(path.join(tmpdir(), 'breakwater-bench-fleet-'));
+  const children = new Children();
+  /** @type {Measurement[]} */
+  const out = [];
+  let finished = false;
+  ctx.log(`logs in ${dir}`);
+  try {
+    // ---- one real agent at idle -------------------------------------------------------------
+    {
+      ctx.log('idle agent: a lab of 1 host');
+      const lab = await startLab({ hosts: 1, dir: path.join(dir, 'lab-idle') });
+      children.labs.add(lab);
+      const host = /** @type {import('../../dist/lab/index.js').LabHost} */ (lab.hosts[0]);
+      const pid = /** @type {number} */ (host.process.pid);
+      ctx.log(`idle agent: warm-up ${idle.warmupMs / 1000} s, then ${idle.windowMs / 1000} s measured`);
+      await sleep(idle.warmupMs);
+      const cpu0 = await cpuTicks(pid);
+      const t0 = process.hrtime.bigint();
+      let rssMax = 0;
+      const rssSamples = [];
+      while (Number(process.hrtime.bigint() - t0) / 1e6 < idle.windowMs) {
+        await sleep(Math.min(5000, idle.windowMs));
+        const rss = await rssBytes(pid);
+        rssSamples.push(rss);
+        rssMax = Math.max(rssMax, rss);
+      }
+      const cpu1 = await cpuTicks(pid);
+      const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+      const cpuPercent = ((cpu1 - cpu0) / ticks / wallS) * 100;
+      const processes = (await readFile('/proc/loadavg', 'utf8')).split(' ')[3] ?? '?';
+      const rssEnd = /** @type {number} */ (rssSamples[rssSamples.length - 1]);
+      out.push(
+        { name: 'real agent idle · cpu', unit: '% of a core', value: round2(cpuPercent), target: { op: '<', value: 0.5 }, note: `utime+stime over ${Math.round(wallS)} s at 1 s collection (${cpu1 - cpu0} ticks at ${ticks}/s; the host had ${processes} scheduling entities (running/total) to scan). Compare: ${AGENTS_COMPARED}` },
+        { name: 'real agent idle · rss', unit: 'MB', value: round2(rssEnd / 1e6), target: { op: '<', value: 50 }, note: `VmRSS at the end of the window (max ${round2(rssMax / 1e6)} MB). Compare: ${AGENTS_COMPARED}` },
+      );
+      ctx.log(`idle agent: ${round2(cpuPercent)}% of a core, ${round2(rssEnd / 1e6)} MB`);
+      await lab.stop();
+      children.labs.delete(lab);
+    }
+
+    // ---- swarms ---------------------------------------------------------------------------------
+    for (const size of swarmSizes) {
+      const caseDir = path.join(dir, `swarm-${size}`);
+      await mkdir(caseDir, { recursive: true });
+      ctx.log(`swarm ${size}: starting a control plane`);
+      const server = await startServerProcess(ctx.root, caseDir, children);
+      let rss0 = 0;
+      if (size === 1000) {
+        await sleep(2000);
+        rss0 = await rssBytes(server.pid);
+      }
+      ctx.log(`swarm ${size}: starting ${size} simulated agents`);
+      const swarm = await startSwarmProcess(ctx.root, caseDir, children, { server: server.server, joinToken: server.joinToken, agents: size, log: ctx.log });
+      if (size === 1000) {
+        ctx.log(`swarm ${size}: idle ${memoryIdleMs / 1000} s for the memory measurement`);
+        await sleep(memoryIdleMs);
+        const rss1 = await rssBytes(server.pid);
+        out.push(
+          { name: 'control plane · rss with 0 agents', unit: 'MB', value: round2(rss0 / 1e6), note: 'VmRSS of the server process after start-up' },
+          { name: `control plane · rss with ${size} agents`, unit: 'MB', value: round2(rss1 / 1e6), note: `VmRSS with ${size} swarm agents connected and idle for ${memoryIdleMs / 1000} s (heartbeats every 5 s)` },
+          { name: 'control plane · memory per agent', unit: 'KB', value: round2((rss1 - rss0) / size / 1024), note: `(rss with ${size} − rss with 0) / ${size}: WebSocket, session, inventory and store caches, and not-yet-collected garbage of the enrollments` },
+        );
+        ctx.log(`swarm ${size}: control plane ${round2(rss0 / 1e6)} MB → ${round2(rss1 / 1e6)} MB`);
+      }
+      const client = new Client(server.server, server.token);
+      try {
+        out.push(
+          ...(await latencyCase(
+            `swarm ${size}`,
+            client,
+            size,
+            n,
+            { ...(size === 1000 ? { metricP50: 100 } : {}), note: `${size} simulated agents in one child process (breakwater swarm), control plane in another. Compare: ${PDSH}` },
+            ctx.log,
+          )),
+        );
+      } finally {
+        client.close();
+        await stopChild(swarm, 10_000);
+        await stopChild(server.child, 10_000);
+      }
+    }
+
+    // ---- labs of real agents ------------------------------------------------------------------
+    for (const hosts of ctx.quick ? [10] : [10, 50]) {
+      ctx.log(`lab ${hosts}: starting a control plane and ${hosts} real agent processes`);
+      /** @type {import('../../dist/lab/index.js').Lab} */
+      let lab;
+      try {
+        lab = await startLab({ hosts, dir: path.join(dir, `lab-${hosts}`) });
+      } catch (err) {
+        if (hosts === 10) throw err;
+        const why = err instanceof Error ? err.message : String(err);
+        ctx.log(`lab ${hosts}: could not start: ${why}`);
+        out.push({ name: `real ${hosts} · not measured`, unit: 'agents', value: 0, note: `the lab of ${hosts} real agents did not start on this machine: ${why}` });
+        continue;
+      }
+      children.labs.add(lab);
+      const client = new Client(lab.server, lab.token);
+      const target = hosts === 10 ? 25 : 150;
+      try {
+        out.push(...(await latencyCase(`real ${hosts}`, client, hosts, n, { metricP50: target, commandP50: target, note: `${hosts} real agent processes (breakwater lab) on this ${availableParallelism()}-core machine, each spawning /bin/sh for the command. Compare: ${PDSH}` }, ctx.log)));
+      } finally {
+        client.close();
+        await lab.stop();
+        children.labs.delete(lab);
+      }
+    }
+    finished = true;
+  } finally {
+    await children.stopAll();
+    // Logs stay for a look when something failed.
+    if (finished) await rm(dir, { recursive: true, force: true });
+    else ctx.log(`stopped every process; logs kept in ${dir}`);
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+
+import { BreakwaterError } from '../protocol/index.js';
+import type { AgentOptions } from './config.js';
+import { AGENT_DEFAULTS, durationMs, resolveAgentConfig } from './config.js';
+
+const SERVER = 'http://127.0.0.1:7070';
+const ENV = { HOME: '/home/ops' };
+
+/** The bad value, for the test's name (JSON would show NaN and Infinity as null). */
+function show(options: Record<string, unknown>): string {
+  const v = Object.values(options)[0];
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
+
+/** The BreakwaterError thrown for these options (fails the test if they are accepted). */
+function configError(options: Record<string, unknown>): BreakwaterError {
+  try {
+    resolveAgentConfig({ server: SERVER, ...options } as AgentOptions, ENV);
+  } catch (err) {
+    expect(err).toBeInstanceOf(BreakwaterError);
+    return err as BreakwaterError;
+  }
+  throw new Error(`options were accepted: ${JSON.stringify(options)}`);
+}
+
+describe('resolveAgentConfig', () => {
+  it('fills the defaults for everything but the server', () => {
+    const c = resolveAgentConfig({ server: SERVER }, ENV);
+    expect(c.server.href).toBe('http://127.0.0.1:7070/');
+    expect(c.token).toBeUndefined();
+    expect(c.name).toBeUndefined();
+    expect(c.tags).toEqual({});
+    expect(c.collectIntervalMs).toBe(1000);
+    expect(c.drainTimeoutMs).toBe(10_000);
+    expect(c.commandTimeoutMs).toBe(60_000);
+    expect(c.maxOutputBytes).toBe(AGENT_DEFAULTS.maxOutputBytes);
+    expect(c.maxConcurrentCommands).toBe(AGENT_DEFAULTS.maxConcurrentCommands);
+    expect(c.mounts).toBeUndefined();
+    expect(c.logLevel).toBe('info');
+  });
+
+  it('keeps what was given, durations as text or milliseconds', () => {
+    const c = resolveAgentConfig(
+      {
+        server: 'https://cp.example.com:8443',
+        token: 'bwt_x',
+        name: 'web-1',
+        tags: { env: 'prod', 'team.name': 'ops' },
+        dataDir: '/srv/agent',
+        collectInterval: '500ms',
+        drainTimeout: 2500,
+        commandTimeout: '2m',
+        maxOutputBytes: 4096,
+        maxConcurrentCommands: 2,
+        mounts: { '/srv/lab/data': '/data' },
+        logLevel: 'debug',
+      },
+      ENV,
+    );
+    expect(c.server.origin).toBe('https://cp.example.com:8443');
+    expect(c).toMatchObject({ token: 'bwt_x', name: 'web-1', tags: { env: 'prod', 'team.name': 'ops' }, dataDir: '/srv/agent', collectIntervalMs: 500, drainTimeoutMs: 2500, commandTimeoutMs: 120_000, maxOutputBytes: 4096, maxConcurrentCommands: 2, mounts: { '/srv/lab/data': '/data' }, logLevel: 'debug' });
+  });
+
+  it('is frozen: a running agent\'s config cannot be changed by accident', () => {
+    const c = resolveAgentConfig({ server: SERVER, tags: { env: 'prod' } }, ENV);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.tags)).toBe(true);
+  });
+
+  it('puts the credential in a per-user state directory, or /var/lib as root', () => {
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    const home = resolveAgentConfig({ server: SERVER }, { HOME: '/home/ops' }).dataDir;
+    const xdg = resolveAgentConfig({ server: SERVER }, { HOME: '/home/ops', XDG_STATE_HOME: '/state' }).dataDir;
+    if (root) {
+      expect(home).toBe('/var/lib/breakwater-agent');
+      expect(xdg).toBe('/var/lib/breakwater-agent');
+    } else {
+      expect(home).toBe('/home/ops/.local/state/breakwater-agent');
+      expect(xdg).toBe('/state/breakwater-agent');
+    }
+  });
+
+  describe('every bad option is a BW_ERR_CONFIG that names it', () => {
+    const cases: [option: string, options: Record<string, unknown>][] = [
+      ['server', { server: 'ftp://cp.example.com' }],
+      ['server', { server: '127.0.0.1:7070' }],
+      ['token', { token: '' }],
+      ['name', { name: 'web 1; rm -rf /' }],
+      ['name', { name: '-web' }],
+      ['tags', { tags: { 'bad key': 'x' } }],
+      ['tags', { tags: { env: 42 } }],
+      ['dataDir', { dataDir: '' }],
+      ['collectInterval', { collectInterval: 'soon' }],
+      ['collectInterval', { collectInterval: 0 }],
+      ['drainTimeout', { drainTimeout: '-5s' }],
+      ['drainTimeout', { drainTimeout: Number.POSITIVE_INFINITY }],
+      ['commandTimeout', { commandTimeout: '10 parsecs' }],
+      ['commandTimeout', { commandTimeout: Number.NaN }],
+      ['maxOutputBytes', { maxOutputBytes: 10 }],
+      ['maxOutputBytes', { maxOutputBytes: 1.5e3 + 0.5 }],
+      ['maxConcurrentCommands', { maxConcurrentCommands: 0 }],
+      ['maxConcurrentCommands', { maxConcurrentCommands: 5000 }],
+      ['mounts', { mounts: { 'relative/path': '/data' } }],
+      ['mounts', { mounts: { '/srv/data': 'data' } }],
+      ['logLevel', { logLevel: 'verbose' }],
+    ];
+    it.each(cases.map(([option, options]) => [option, show(options), options] as const))('%s = %s', (option, _shown, options) => {
+      const err = configError(options);
+      expect(err.code).toBe('BW_ERR_CONFIG');
+      expect(err.status).toBe(400);
+      expect(err.message).toMatch(new RegExp(`(^|[ ;:])${option}(\\.|:)`));
+    });
+  });
+
+  it('a missing server is named too', () => {
+    const err = configError({ server: undefined });
+    expect(err.code).toBe('BW_ERR_CONFIG');
+    expect(err.message).toContain('server');
+  });
+
+  it('reports every problem at once, each naming its option', () => {
+    const err = configError({ server: 'nope', logLevel: 'loud', maxConcurrentCommands: -1, commandTimeout: 'forever' });
+    for (const option of ['server', 'logLevel', 'maxConcurrentCommands', 'commandTimeout']) expect(err.message).toContain(`${option}:`);
+  });
+});
+
+describe('durationMs', () => {
+  it('reads text durations and plain milliseconds', () => {
+    expect(durationMs('x', '250ms')).toBe(250);
+    expect(durationMs('x', '1.5s')).toBe(1500);
+    expect(durationMs('x', '5m')).toBe(300_000);
+    expect(durationMs('x', 42)).toBe(42);
+  });
+
+  it('names the option and quotes the bad value', () => {
+    try {
+      durationMs('drainTimeout', 'later');
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toMatchObject({ code: 'BW_ERR_CONFIG', details: { option: 'drainTimeout' } });
+      expect((err as Error).message).toBe('drainTimeout: expected a duration such as 500ms, 30s or 5m, found "later"');
+    }
+  });
+});

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentPhase } from '../../lang/index.js';
+import type { FleetEvent, ResourceRef, ResultRow } from '../../protocol/index.js';
+import type { CompiledAlarm } from './compile.js';
+
+/** Runs an agent phase on this agent's resources (the query executor, injected). */
+export type PhaseRunner = (phase: AgentPhase, targets?: readonly string[]) => Promise<ResultRow[]>;
+
+type State = { kind: 'ok' } | { kind: 'pending'; since: number } | { kind: 'firing'; since: number; value: number | null } | { kind: 'clearing'; since: number; value: number | null };
+
+export interface AlarmTransition {
+  readonly alarm: CompiledAlarm;
+  readonly resource: ResourceRef;
+  readonly state: 'fired' | 'cleared';
+  readonly value: number | null;
+  readonly event: FleetEvent;
+}
+
+/**
+ * Evaluates alarms on the agent itself, against its own per-second store, so
+ * detection keeps working while the control plane is away. Each (alarm,
+ * resource) moves ok -> pending -> firing -> clearing -> ok, honouring the hold
+ * times; fired and cleared transitions become events carrying the value.
+ */
+export class AlarmEngine {
+  private readonly states = new Map<string, State>();
+  private readonly lastRun = new Map<string, number>();
+  private running = false;
+
+  constructor(
+    private readonly host: string,
+    private readonly run: PhaseRunner,
+    private readonly onTransition: (t: AlarmTransition) => void,
+    private readonly onProblem: (alarm: string, message: string) => void,
+  ) {}
+
+  /** Evaluates every alarm whose interval has elapsed. Overlapping ticks are skipped, not queued. */
+  async tick(alarms: readonly CompiledAlarm[], now: number): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await Promise.all(
+        alarms.map(async (a) => {
+          const last = this.lastRun.get(a.def.name) ?? 0;
+          // A little slack so a 1 s alarm on a 1 s collection tick does not skip every other tick.
+          if (now - last < a.def.intervalSeconds * 1000 - 50) return;
+          this.lastRun.set(a.def.name, now);
+          try {
+            await this.evaluate(a, now);
+          } catch (err) {
+            this.onProblem(a.def.name, (err as Error).message);
+          }
+        }),
+      );
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Drops the state of alarms that are no longer defined. */
+  retain(alarms: readonly CompiledAlarm[]): void {
+    const names = new Set(alarms.map((a) => a.def.name));
+    for (const key of [...this.states.keys()]) if (!names.has(key.split('\u0000')[0] ?? '')) this.states.delete(key);
+  }
+
+  /** Whether the alarm is firing (or clearing) on the resource now. */
+  firing(alarm: string, resourceId: string): boolean {
+    const s = this.states.get(`${alarm}\u0000${resourceId}`);
+    return s?.kind === 'firing' || s?.kind === 'clearing';
+  }
+
+  private async evaluate(a: CompiledAlarm, now: number): Promise<void> {
+    const [scopeRows, fireRows, clearRows] = await Promise.all([this.run(a.scope), this.run(a.fire), a.clear ? this.run(a.clear) : Promise.resolve(undefined)]);
+    const inScope = new Map<string, ResourceRef>();
+    for (const r of scopeRows) if (r.status === 'ok' && r.resource) inScope.set(r.resource.id, r.resource);
+    const firing = ids(fireRows);
+    const clearing = clearRows ? ids(clearRows) : undefined;
+    for (const r of fireRows) if (r.status !== 'ok' && r.error) this.onProblem(a.def.name, `${r.resource?.name ?? '?'}: ${r.error}`);
+
+    const fired: ResourceRef[] = [];
+    const cleared: ResourceRef[] = [];
+    for (const [id, resource] of inScope) {
+      const key = `${a.def.name}\u0000${id}`;
+      const state = this.states.get(key) ?? { kind: 'ok' };
+      const fires = firing.has(id);
+      const clears = clearing ? clearing.has(id) : !fires;
+      const next = step(state, fires, clears, now, a.def.fireForSeconds * 1000, a.def.clearForSeconds * 1000);
+      if (next.kind === 'firing' && state.kind !== 'firing' && state.kind !== 'clearing') fired.push(resource);
+      if (next.kind === 'ok' && (state.kind === 'firing' || state.kind === 'clearing')) cleared.push(resource);
+      if (next.kind === 'ok') this.states.delete(key);
+      else this.states.set(key, next);
+    }
+    // Resources that left the scope (a process that exited) clear without a condition.
+    for (const key of [...this.states.keys()]) {
+      const [alarm, id] = key.split('\u0000') as [string, string];
+      if (alarm === a.def.name && !inScope.has(id)) {
+        const s = this.states.get(key);
+        this.states.delete(key);
+        if (s?.kind === 'firing' || s?.kind === 'clearing') cleared.push({ type: 'process', id, name: id, host: this.host });
+      }
+    }
+    if (!fired.length && !cleared.length) return;
+    const values = a.value ? await this.values(a, [...fired, ...cleared]) : new Map<string, number | null>();
+    for (const resource of fired) this.emit(a, resource, 'fired', values.get(resource.id) ?? null, now);
+    for (const resource of cleared) this.emit(a, resource, 'cleared', values.get(resource.id) ?? null, now);
+  }
+
+  private async values(a: CompiledAlarm, resources: readonly ResourceRef[]): Promise<Map<string, number | null>> {
+    const rows = await this.run(a.value as AgentPhase, resources.map((r) => r.id));
+    const out = new Map<string, number | null>();
+    for (const r of rows) if (r.resource) out.set(r.resource.id, typeof r.values.value === 'number' ? r.values.value : null);
+    return out;
+  }
+
+  private emit(a: CompiledAlarm, resource: ResourceRef, state: 'fired' | 'cleared', value: number | null, now: number): void {
+    const shown = value === null ? '' : ` (value ${Math.round(value * 100) / 100})`;
+    const event: FleetEvent = {
+      id: randomUUID(),
+      time: now,
+      type: state === 'fired' ? 'alarm_fired' : 'alarm_cleared',
+      host: this.host,
+      resource: resource.id,
+      alarm: a.def.name,
+      bot: null,
+      action: null,
+      severity: a.def.severity,
+      runId: null,
+      principal: `agent:${this.host}`,
+      message: `alarm ${a.def.name} ${state} on ${resource.type === 'host' ? resource.name : resource.id}${shown}`,
+      value,
+      details: { condition: state === 'fired' ? a.def.fire : (a.def.clear ?? `not (${a.def.fire})`) },
+    };
+    this.onTransition({ alarm: a, resource, state, value, event });
+  }
+}
+
+function ids(rows: readonly ResultRow[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of rows) if (r.status === 'ok' && r.resource) out.add(r.resource.id);
+  return out;
+}
+
+/** One step of the alarm state machine for one resource. */
+export function step(state: State, fires: boolean, clears: boolean, now: number, fireForMs: number, clearForMs: number): State {
+  switch (state.kind) {
+    case 'ok':
+      if (!fires) return state;
+      return fireForMs <= 0 ? { kind: 'firing', since: now, value: null } : { kind: 'pending', since: now };
+    case 'pending':
+      if (!fires) return { kind: 'ok' };
+      return now - state.since >= fireForMs ? { kind: 'firing', since: now, value: null } : state;
+    case 'firing':
+      if (!clears) return state;
+      return clearForMs <= 0 ? { kind: 'ok' } : { kind: 'clearing', since: now, value: state.value };
+    case 'clearing':
+      if (!clears) return { kind: 'firing', since: state.since, value: state.value };
+      return now - state.since >= clearForMs ? { kind: 'ok' } : state;
+  }
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import type { BotDefinition } from '../../definitions/index.js';
+import type { FleetEvent } from '../../protocol/index.js';
+import type { CommandRunner } from '../exec/types.js';
+import type { AgentResource } from '../query/resources.js';
+import { resourceEnv } from '../query/resources.js';
+import type { CompiledDefinitions } from './compile.js';
+
+/** What set a bot off, with the values its argument templates may use. */
+export type Trigger =
+  | { readonly kind: 'alarm'; readonly alarm: string; readonly on: 'fired' | 'cleared'; readonly resource: AgentResource; readonly value: number | null; readonly severity: string }
+  | { readonly kind: 'process_restarted'; readonly resource: AgentResource; readonly process: string; readonly pid: number }
+  | { readonly kind: 'host_joined'; readonly resource: AgentResource };
+
+/** The control plane's answer to "may this bot run now?" (circuit breaker); undefined when it cannot be asked. */
+export type PermitAsker = (bot: string, resource: string) => Promise<{ allowed: boolean; reason: string } | undefined>;
+/** Hands a run that needs a person's approval to the control plane; false when it cannot be reached. */
+export type ApprovalAsker = (request: { bot: string; action: string; resource: string; args: Record<string, string | number | boolean>; expiresSeconds: number; context: Record<string, unknown> }) => boolean;
+
+export interface BotDeps {
+  readonly host: string;
+  readonly runner: CommandRunner;
+  readonly permit: PermitAsker;
+  readonly approval: ApprovalAsker;
+  /** Records events durably (the outbox) and passes them on. */
+  emit(event: FleetEvent): void;
+  /** Whether the alarm still fires on the resource (for verification). */
+  firing(alarm: string, resourceId: string): boolean;
+  now(): number;
+}
+
+const OUTPUT_IN_EVENT = 4096;
+
+/**
+ * Runs bots on the agent: when a trigger matches, applies the per-resource
+ * cooldown, asks the fleet-wide circuit breaker (or follows the bot's offline
+ * policy), hands approval-gated runs to the control plane, runs the action
+ * with its arguments as environment variables, and verifies that the alarm
+ * cleared in time, escalating when it did not.
+ */
+export class BotEngine {
+  private readonly lastRun = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly deps: BotDeps) {}
+
+  async handle(trigger: Trigger, defs: CompiledDefinitions): Promise<void> {
+    const bots = defs.bots.filter((b) => matches(b, trigger));
+    await Promise.all(bots.map((b) => this.run(b, trigger, defs)));
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private async run(bot: BotDefinition, trigger: Trigger, defs: CompiledDefinitions): Promise<void> {
+    const resource = trigger.resource;
+    const action = defs.actions.get(bot.action);
+    const base = { bot: bot.name, action: bot.action, resource: resource.ref.id, alarm: trigger.kind === 'alarm' ? trigger.alarm : null, value: trigger.kind === 'alarm' ? trigger.value : null };
+    const skip = (reason: string) => this.event('bot_skipped', base, `bot ${bot.name} did not run on ${label(resource)}: ${reason}`, { reason });
+    if (!action) return skip(`action ${bot.action} is not defined`);
+
+    const key = `${bot.name}\u0000${resource.ref.id}`;
+    const now = this.deps.now();
+    const last = this.lastRun.get(key);
+    if (last !== undefined && now - last < bot.cooldownSeconds * 1000) {
+      return skip(`cooldown: it ran ${Math.round((now - last) / 1000)}s ago, cooldown is ${bot.cooldownSeconds}s`);
+    }
+    const args = fillArgs(bot.args, context(trigger, this.deps.host));
+    if (bot.approval) {
+      const asked = this.deps.approval({ bot: bot.name, action: bot.action, resource: resource.ref.id, args, expiresSeconds: bot.approval.expiresSeconds, context: context(trigger, this.deps.host) });
+      this.lastRun.set(key, now);
+      if (!asked) skip('it needs approval, and the control plane cannot be reached to ask for it');
+      return;
+    }
+    const permit = await this.deps.permit(bot.name, resource.ref.id);
+    if (permit && !permit.allowed) return skip(`circuit breaker: ${permit.reason}`);
+    if (!permit && bot.offline === 'skip') return skip('the control plane cannot be reached to check the circuit breaker, and the bot\'s offline policy is skip');
+    this.lastRun.set(key, this.deps.now());
+
+    const env: Record<string, string> = { ...resourceEnv(resource) };
+    for (const p of action.params) {
+      const v = args[p.name] ?? p.default;
+      if (v !== undefined) env[p.name] = String(v);
+    }
+    const runId = randomUUID();
+    const result = await this.deps.runner.run({ command: action.command, env, timeoutMs: action.timeoutMs, maxOutputBytes: action.maxOutputBytes, ...(action.user ? { user: action.user } : {}) });
+    const ok = !result.error && !result.timedOut && result.exitCode === 0;
+    const outcome = result.error ? `could not run: ${result.error}` : result.timedOut ? `timed out after ${action.timeoutMs / 1000}s` : `exit ${result.exitCode}`;
+    this.event(
+      'bot_ran',
+      { ...base, runId },
+      `bot ${bot.name} ran ${bot.action} on ${label(resource)}: ${outcome}${permit ? '' : ' (control plane unreachable; ran under the offline policy)'}`,
+      {
+        ok,
+        args,
+        exitCode: result.exitCode,
+        stdout: result.stdout.slice(0, OUTPUT_IN_EVENT),
+        stderr: result.stderr.slice(0, OUTPUT_IN_EVENT),
+        durationMs: Math.round(result.durationMs),
+        timedOut: result.timedOut,
+        offline: !permit,
+        trigger: trigger.kind === 'alarm' ? `alarm ${trigger.alarm} ${trigger.on}` : trigger.kind,
+      },
+    );
+    if (bot.verify && trigger.kind === 'alarm' && trigger.on === 'fired') this.verify(bot, trigger, bot.verify.withinSeconds);
+  }
+
+  private verify(bot: BotDefinition, trigger: Extract<Trigger, { kind: 'alarm' }>, withinSeconds: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.deps.firing(trigger.alarm, trigger.resource.ref.id)) return;
+      this.event(
+        'escalated',
+        { bot: bot.name, action: bot.action, resource: trigger.resource.ref.id, alarm: trigger.alarm, value: trigger.value },
+        `bot ${bot.name} ran ${bot.action} on ${label(trigger.resource)}, but alarm ${trigger.alarm} did not clear within ${withinSeconds}s`,
+        { withinSeconds },
+      );
+    }, withinSeconds * 1000);
+    timer.unref?.();
+    this.timers.add(timer);
+  }
+
+  private event(type: FleetEvent['type'], f: { bot: string; action: string; resource: string; alarm: string | null; value: number | null; runId?: string }, message: string, details: Record<string, unknown>): void {
+    this.deps.emit({
+      id: randomUUID(),
+      time: this.deps.now(),
+      type,
+      host: this.deps.host,
+      resource: f.resource,
+      alarm: f.alarm,
+      bot: f.bot,
+      action: f.action,
+      severity: null,
+      runId: f.runId ?? null,
+      principal: `bot:${f.bot}`,
+      message,
+      value: f.value,
+      details,
+    });
+  }
+}
+
+function matches(bot: BotDefinition, t: Trigger): boolean {
+  const trigger = bot.trigger;
+  if ('alarm' in trigger) return t.kind === 'alarm' && t.alarm === trigger.alarm && t.on === trigger.on;
+  if ('event' in trigger) {
+    if (trigger.event === 'host_joined') return t.kind === 'host_joined';
+    return t.kind === 'process_restarted' && t.process === trigger.process;
+  }
+  return false;
+}
+
+function label(r: AgentResource): string {
+  return r.ref.type === 'host' ? r.ref.name : `${r.ref.host}/${r.ref.name}:${r.pid ?? ''}`;
+}
+
+/** The values `${...}` templates in bot arguments may use. */
+export function context(t: Trigger, host: string): Record<string, unknown> {
+  const base: Record<string, unknown> = { host, resource: t.resource.ref.id };
+  if (t.kind === 'alarm') Object.assign(base, { 'alarm.name': t.alarm, 'alarm.value': t.value ?? '', 'alarm.severity': t.severity });
+  if (t.kind === 'process_restarted') Object.assign(base, { 'process.pid': t.pid, 'process.name': t.process });
+  if (t.resource.pid !== undefined) Object.assign(base, { 'process.pid': t.resource.pid, 'process.name': t.resource.attrs.name });
+  return base;
+}
+
+/** Fills `${name}` placeholders from the trigger's context; unknown names are left as written. */
+export function fillArgs(args: Readonly<Record<string, string | number | boolean>>, ctx: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(args)) {
+    out[k] = typeof v === 'string' ? v.replace(/\$\{([a-z_.]+)\}/g, (m, name: string) => (name in ctx ? String(ctx[name]) : m)) : v;
+  }
+  return out;
+}

@@ -1,0 +1,251 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Definition } from '../../definitions/index.js';
+import type { Catalogue } from '../../lang/index.js';
+import type { FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
+import type { Connection } from '../../transport/index.js';
+import type { CommandRunner } from '../exec/types.js';
+import type { Snapshot, TimeSeriesStore } from '../metrics/types.js';
+import type { AgentResource } from '../query/resources.js';
+import { resourceEnv } from '../query/resources.js';
+import type { PhaseRunner } from './alarms.js';
+import { AlarmEngine } from './alarms.js';
+import { BotEngine } from './bots.js';
+import type { CompiledDefinitions } from './compile.js';
+import { compileDefinitions, localPhase } from './compile.js';
+import { CustomMetrics } from './custom-metrics.js';
+import { ensureFile } from './files.js';
+import type { Outbox } from './outbox.js';
+import { analyze } from '../../lang/index.js';
+
+export interface EngineDeps {
+  readonly host: string;
+  readonly runner: CommandRunner;
+  readonly tsdb: TimeSeriesStore;
+  readonly outbox: Outbox;
+  readonly logger: Logger;
+  readonly catalogue: Catalogue;
+  readonly runPhase: PhaseRunner;
+  resources(): { host: AgentResource; processes: readonly AgentResource[] };
+  /** True the first time this agent (its identity, across restarts) asks for `key`. */
+  once(key: string): boolean;
+  /** Where the host's filesystem is, for file definitions (default `/`). */
+  readonly fileRoot?: string;
+  now(): number;
+}
+
+const PERMIT_TIMEOUT_MS = 2000;
+const FILE_CHECK_MS = 10_000;
+const EVENT_BATCH = 500;
+
+/**
+ * The agent's remediation side: the definitions it was sent, compiled; alarms
+ * evaluated after every collection; bots; custom metrics; files kept in place;
+ * and the outbox that carries every event to the control plane, surviving
+ * outages.
+ */
+export class RemediationEngine {
+  private defs: CompiledDefinitions | undefined;
+  private connection: Connection | undefined;
+  private readonly alarms: AlarmEngine;
+  private readonly bots: BotEngine;
+  private readonly metrics: CustomMetrics;
+  private readonly permits = new Map<string, (answer: { allowed: boolean; reason: string }) => void>();
+  private seenNames = new Map<string, Set<number>>();
+  private lastFileCheck = 0;
+  private inFlight = new Set<string>();
+
+  constructor(private readonly deps: EngineDeps) {
+    this.alarms = new AlarmEngine(
+      deps.host,
+      deps.runPhase,
+      (t) => {
+        this.emit(t.event);
+        const resource = this.resolve(t.resource.id);
+        if (resource && this.defs) {
+          void this.bots.handle({ kind: 'alarm', alarm: t.alarm.def.name, on: t.state, resource, value: t.value, severity: t.alarm.def.severity }, this.defs);
+        }
+      },
+      (alarm, message) => deps.logger.warn({ alarm }, message),
+    );
+    this.bots = new BotEngine({
+      host: deps.host,
+      runner: deps.runner,
+      emit: (e) => this.emit(e),
+      firing: (alarm, resource) => this.alarms.firing(alarm, resource),
+      permit: (bot, resource) => this.askPermit(bot, resource),
+      approval: (request) => this.connection?.send({ type: 'approval', id: randomUUID(), ...request }) ?? false,
+      now: deps.now,
+    });
+    this.metrics = new CustomMetrics(
+      deps.runner,
+      deps.tsdb,
+      (metric, message) => deps.logger.warn({ metric }, `custom metric: ${message}`),
+      () => resourceEnv(deps.resources().host),
+    );
+  }
+
+  get version(): number | null {
+    return this.defs?.version ?? null;
+  }
+
+  get compiled(): CompiledDefinitions | undefined {
+    return this.defs;
+  }
+
+  setDefinitions(version: number, definitions: readonly Definition[]): void {
+    const compiled = compileDefinitions(version, definitions, this.deps.catalogue);
+    for (const p of compiled.problems) this.deps.logger.error({ version }, `definition not usable on this agent: ${p}`);
+    this.defs = compiled;
+    this.alarms.retain(compiled.alarms);
+    this.lastFileCheck = 0;
+    void this.checkFiles();
+    if (this.deps.once('host_joined')) void this.bots.handle({ kind: 'host_joined', resource: this.deps.resources().host }, compiled);
+  }
+
+  /** After each metric collection: restarts, custom metrics, alarms, files. */
+  async afterCollect(snapshot: Snapshot): Promise<void> {
+    const defs = this.defs;
+    const now = this.deps.now();
+    this.detectRestarts(snapshot, defs);
+    if (!defs) return;
+    this.metrics.tick(defs.metrics, now);
+    if (now - this.lastFileCheck >= FILE_CHECK_MS) void this.checkFiles();
+    await this.alarms.tick(defs.alarms, now);
+  }
+
+  attach(conn: Connection): void {
+    this.connection = conn;
+    this.flush();
+  }
+
+  detach(): void {
+    this.connection = undefined;
+    this.inFlight.clear();
+    for (const [id, answer] of this.permits) {
+      this.permits.delete(id);
+      answer({ allowed: false, reason: 'connection lost' });
+    }
+  }
+
+  onAck(ids: readonly string[]): void {
+    this.deps.outbox.ack(ids);
+    for (const id of ids) this.inFlight.delete(id);
+    this.flush();
+  }
+
+  onPermitAnswer(msg: PermitAnswerMessage): void {
+    this.permits.get(msg.id)?.({ allowed: msg.allowed, reason: msg.reason });
+    this.permits.delete(msg.id);
+  }
+
+  /** Whether an alarm fires on a resource now (for tests and status). */
+  firing(alarm: string, resourceId: string): boolean {
+    return this.alarms.firing(alarm, resourceId);
+  }
+
+  stop(): void {
+    this.bots.stop();
+  }
+
+  /** Replays an alarm over the stored history: when it would have fired and cleared. */
+  async backtest(definition: unknown, seconds: number, runAt: (time: number) => PhaseRunner): Promise<{ time: number; resource: string; state: 'fired' | 'cleared'; value: number | null }[]> {
+    const defs = compileDefinitions(0, [definition as Definition, ...(this.defs ? [...this.defs.actionDefs.values()] : [])], this.deps.catalogue);
+    const alarm = defs.alarms[0];
+    if (!alarm) throw new Error(defs.problems[0] ?? 'not an alarm definition');
+    const transitions: { time: number; resource: string; state: 'fired' | 'cleared'; value: number | null }[] = [];
+    const end = Math.floor(this.deps.now() / 1000) * 1000;
+    const stepMs = Math.max(1000, alarm.def.intervalSeconds * 1000);
+    let engine: AlarmEngine | undefined;
+    let clock = end - seconds * 1000;
+    const runner: PhaseRunner = (phase, targets) => runAt(clock)(phase, targets);
+    engine = new AlarmEngine(this.deps.host, runner, (t) => transitions.push({ time: clock, resource: t.resource.id, state: t.state, value: t.value }), () => undefined);
+    for (; clock <= end; clock += stepMs) await engine.tick([alarm], clock);
+    engine = undefined;
+    return transitions;
+  }
+
+  // ---- internals ----
+
+  private emit(event: FleetEvent): void {
+    this.deps.outbox.append([event]);
+    this.deps.logger.info({ event: event.type, alarm: event.alarm, bot: event.bot }, event.message);
+    this.flush();
+  }
+
+  /** Sends what the outbox holds and is not in flight; acks remove it. */
+  private flush(): void {
+    const conn = this.connection;
+    if (!conn) return;
+    const batch = this.deps.outbox.pending(EVENT_BATCH + this.inFlight.size).filter((e) => !this.inFlight.has(e.id)).slice(0, EVENT_BATCH);
+    if (!batch.length) return;
+    if (conn.send({ type: 'events', events: batch })) for (const e of batch) this.inFlight.add(e.id);
+  }
+
+  private askPermit(bot: string, resource: string): Promise<{ allowed: boolean; reason: string } | undefined> {
+    const conn = this.connection;
+    if (!conn) return Promise.resolve(undefined);
+    const id = randomUUID();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.permits.delete(id);
+        resolve(undefined);
+      }, PERMIT_TIMEOUT_MS);
+      this.permits.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer.reason === 'connection lost' ? undefined : answer);
+      });
+      if (!conn.send({ type: 'permit', id, bot, resource })) {
+        clearTimeout(timer);
+        this.permits.delete(id);
+        resolve(undefined);
+      }
+    });
+  }
+
+  private resolve(resourceId: string): AgentResource | undefined {
+    const { host, processes } = this.deps.resources();
+    return host.ref.id === resourceId ? host : processes.find((p) => p.ref.id === resourceId);
+  }
+
+  /** A process of a watched name that appears with a new pid after one was seen before is a restart. */
+  private detectRestarts(snapshot: Snapshot, defs: CompiledDefinitions | undefined): void {
+    const watched = new Set<string>();
+    for (const b of defs?.bots ?? []) if ('event' in b.trigger && b.trigger.event === 'process_restarted') watched.add(b.trigger.process);
+    const now = new Map<string, Set<number>>();
+    for (const p of snapshot.processes) {
+      if (!watched.has(p.info.name)) continue;
+      (now.get(p.info.name) ?? now.set(p.info.name, new Set()).get(p.info.name))?.add(p.info.pid);
+    }
+    for (const [name, pids] of now) {
+      const before = this.seenNames.get(name);
+      if (!before || !defs) continue;
+      for (const pid of pids) {
+        if (before.has(pid)) continue;
+        const resource = this.resolve(`${this.deps.host}/${pid}`);
+        if (resource) void this.bots.handle({ kind: 'process_restarted', resource, process: name, pid }, defs);
+      }
+    }
+    // Remember every pid seen per name, so a name seen once counts as "seen before" forever.
+    for (const name of watched) {
+      const all = this.seenNames.get(name) ?? new Set<number>();
+      for (const pid of now.get(name) ?? []) all.add(pid);
+      this.seenNames.set(name, all);
+    }
+  }
+
+  private async checkFiles(): Promise<void> {
+    const defs = this.defs;
+    if (!defs) return;
+    this.lastFileCheck = this.deps.now();
+    for (const f of defs.files) {
+      const analysis = analyze(f.query, defs.catalogue);
+      if (!analysis.plan) continue;
+      const rows = await this.deps.runPhase(localPhase(analysis.plan));
+      if (!rows.some((r) => r.status === 'ok' && r.resource?.type === 'host')) continue;
+      const outcome = await ensureFile(f, this.deps.fileRoot);
+      if (outcome.error) this.deps.logger.error({ file: f.name, path: f.path }, `could not put file in place: ${outcome.error}`);
+      else if (outcome.changed) this.deps.logger.info({ file: f.name, path: f.path }, 'file put in place');
+    }
+  }
+}

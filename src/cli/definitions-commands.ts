@@ -1,0 +1,181 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Definition, DefinitionDiagnostic } from '../definitions/index.js';
+import { toYaml } from '../definitions/index.js';
+import { BreakwaterError } from '../protocol/index.js';
+import { printTable } from './admin-commands.js';
+import type { Endpoint } from './api.js';
+import { getJson, postJson } from './api.js';
+import { readDefinitionFiles } from './definition-files.js';
+import type { Io } from './io.js';
+import { styleFor } from './style.js';
+
+/** `file:line:column field: message [code]`, one per line, the way compilers list problems. */
+export function renderDefinitionDiagnostics(diagnostics: readonly DefinitionDiagnostic[], io: Io): string {
+  const style = styleFor(io.stderr, io.env);
+  return diagnostics
+    .map((d) => `${style.bold(`${d.file}:${d.line}:${d.column}`)} ${d.field ? `${style.cyan(d.field)}: ` : ''}${d.message} ${style.dim(`[${d.code}]`)}${d.suggestion ? `\n    help: ${d.suggestion}` : ''}`)
+    .join('\n');
+}
+
+interface PlanAnswer {
+  ok: boolean;
+  baseVersion: number;
+  diagnostics: DefinitionDiagnostic[];
+  diff?: { create: unknown[]; update: unknown[]; delete: unknown[] };
+  text?: string;
+}
+
+/**
+ * `breakwater apply -f DIR`: checks every file, shows the plan (create, change,
+ * delete, with the changed fields), and applies it as one new version after
+ * confirmation (`--yes` for scripts). Nothing is half-applied.
+ */
+export async function applyCommand(ep: Endpoint, dir: string, options: { yes?: boolean; planOnly?: boolean }, io: Io): Promise<number> {
+  const files = await readDefinitionFiles(dir);
+  const plan = await postJson<PlanAnswer>(ep, '/api/v1/definitions/plan', { files });
+  if (!plan.ok) {
+    io.stderr.write(`${renderDefinitionDiagnostics(plan.diagnostics, io)}\n${plan.diagnostics.length} problem(s) in ${dir}; nothing was applied.\n`);
+    return 1;
+  }
+  if (plan.diagnostics.length) io.stderr.write(`${renderDefinitionDiagnostics(plan.diagnostics, io)}\n`);
+  io.stdout.write(`${plan.text ?? ''}\n`);
+  const changes = (plan.diff?.create.length ?? 0) + (plan.diff?.update.length ?? 0) + (plan.diff?.delete.length ?? 0);
+  if (!changes) {
+    io.stdout.write(`No changes: the fleet already runs these definitions (version ${plan.baseVersion}).\n`);
+    return 0;
+  }
+  if (options.planOnly) return 0;
+  if (!options.yes) {
+    const tty = (io.stdin as NodeJS.ReadStream).isTTY === true;
+    if (!tty) throw new BreakwaterError('BW_ERR_CONFIRMATION_REQUIRED', 'refusing to apply without confirmation on a non-interactive input: pass --yes');
+    const rl = createInterface({ input: io.stdin, output: io.stdout });
+    const answer = await rl.question(`Apply this as version ${plan.baseVersion + 1}? Only "yes" applies: `);
+    rl.close();
+    if (answer.trim() !== 'yes') {
+      io.stdout.write('Not applied.\n');
+      return 1;
+    }
+  }
+  const applied = await postJson<{ version: number; changed: boolean }>(ep, '/api/v1/definitions/apply', { files, baseVersion: plan.baseVersion });
+  io.stdout.write(`${styleFor(io.stdout, io.env).green(`Applied version ${applied.version}.`)} Agents receive it now; \`breakwater drift\` shows any host not on it.\n`);
+  return 0;
+}
+
+export const DEFINITION_KIND_PLURALS: Readonly<Record<string, Definition['kind']>> = {
+  actions: 'action',
+  metrics: 'metric',
+  alarms: 'alarm',
+  bots: 'bot',
+  schedules: 'schedule',
+  files: 'file',
+};
+
+/** `breakwater get alarms` (and the other kinds): the current definitions of one kind. */
+export async function getDefinitionsCommand(ep: Endpoint, plural: string, options: { json?: boolean }, io: Io): Promise<number> {
+  const kind = DEFINITION_KIND_PLURALS[plural];
+  const current = await getJson<{ version: number; definitions: Definition[] }>(ep, '/api/v1/definitions');
+  const items = current.definitions.filter((d) => d.kind === kind) as unknown as Record<string, unknown>[];
+  const summary = (d: Record<string, unknown>): string => {
+    switch (kind) {
+      case 'action':
+        return String(d.command).split('\n')[0] ?? '';
+      case 'alarm':
+        return `${String(d.query)} | ${String(d.fire)}`;
+      case 'bot': {
+        const t = d.trigger as Record<string, string>;
+        return `${t.alarm ? `alarm ${t.alarm} ${t.on}` : t.event ? `${t.event}${t.process ? ` ${t.process}` : ''}` : `external ${t.external}`} -> ${String(d.action)}`;
+      }
+      case 'schedule':
+        return `${d.cron ? String(d.cron) : `every ${String(d.everySeconds)}s`}: ${String(d.run)}`;
+      case 'file':
+        return `${String(d.path)} on ${String(d.query)}`;
+      default:
+        return String(d.description ?? '');
+    }
+  };
+  printTable(io, options.json === true, items, [
+    ['NAME', (d) => String(d.name)],
+    ['WHAT', summary],
+  ]);
+  if (!options.json) io.stdout.write(styleFor(io.stdout, io.env).dim(`definitions version ${current.version}\n`));
+  return 0;
+}
+
+/** `breakwater export [-o DIR]`: the current definitions back to files. */
+export async function exportCommand(ep: Endpoint, out: string | undefined, io: Io): Promise<number> {
+  const current = await getJson<{ version: number; definitions: Definition[] }>(ep, '/api/v1/definitions');
+  const files = toYaml(current.definitions);
+  if (!out) {
+    for (const f of files) io.stdout.write(`# ${f.path}\n${f.text}---\n`);
+    return 0;
+  }
+  for (const f of files) {
+    const target = join(out, f.path);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, f.text);
+  }
+  io.stderr.write(`wrote ${files.length} files of definitions version ${current.version} to ${out}\n`);
+  return 0;
+}
+
+/** `breakwater drift`: hosts not on the current definitions version. Exit 1 when any drifts. */
+export async function driftCommand(ep: Endpoint, options: { json?: boolean }, io: Io): Promise<number> {
+  const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null }[]>(ep, '/api/v1/drift');
+  const style = styleFor(io.stdout, io.env);
+  printTable(io, options.json === true, rows as unknown as Record<string, unknown>[], [
+    ['HOST', (r) => String(r.name)],
+    ['STATUS', (r) => (r.connected ? 'connected' : 'disconnected')],
+    ['VERSION', (r) => (r.version === null ? '-' : String(r.version))],
+    ['DRIFT', (r) => (r.drift === null ? 'unknown (offline)' : r.drift ? style.red('yes') : 'no')],
+  ]);
+  const drifting = rows.filter((r) => r.drift).length;
+  if (!options.json) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting\n`));
+  return drifting ? 1 : 0;
+}
+
+/** `breakwater get events`. */
+export async function eventsCommand(ep: Endpoint, options: { json?: boolean; limit?: number; type?: string }, io: Io): Promise<number> {
+  const q = new URLSearchParams();
+  if (options.limit) q.set('limit', String(options.limit));
+  if (options.type) q.set('type', options.type);
+  const events = await getJson<Record<string, unknown>[]>(ep, `/api/v1/events${q.size ? `?${q}` : ''}`);
+  printTable(io, options.json === true, events, [
+    ['TIME', (e) => new Date(Number(e.time)).toISOString().replace('T', ' ').replace('Z', '')],
+    ['TYPE', (e) => String(e.type)],
+    ['HOST', (e) => String(e.host ?? '-')],
+    ['MESSAGE', (e) => String(e.message)],
+  ]);
+  return 0;
+}
+
+/** `breakwater approve ID` / `breakwater deny ID`. */
+export async function decideCommand(ep: Endpoint, id: string, approve: boolean, io: Io): Promise<number> {
+  const r = await postJson<{ status: string; runId: string | null; failed?: number }>(ep, `/api/v1/approvals/${encodeURIComponent(id)}/${approve ? 'approve' : 'deny'}`, {});
+  io.stdout.write(r.status === 'approved' ? `approved; it ran as run ${r.runId ?? '-'}${r.failed ? ` (${r.failed} failed)` : ''}\n` : 'denied\n');
+  return r.failed ? 1 : 0;
+}
+
+/** `breakwater backtest alarm.yaml [--hours N]`: when the alarm would have fired and cleared, per host. */
+export async function backtestCommand(ep: Endpoint, file: string, options: { hours?: number; json?: boolean }, io: Io): Promise<number> {
+  const files = await readDefinitionFiles(file);
+  const seconds = Math.round((options.hours ?? 1) * 3600);
+  const r = await postJson<{ alarm: string; hosts: { host: string; answered: boolean; error: string | null; transitions: { time: number; resource: string; state: string; value: number | null }[] }[] }>(ep, '/api/v1/backtest', { files, seconds });
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return 0;
+  }
+  const style = styleFor(io.stdout, io.env);
+  let fired = 0;
+  for (const h of r.hosts) {
+    const head = h.error ? style.red(`${h.host}: ${h.error}`) : `${style.bold(h.host)}: ${h.transitions.length ? `${h.transitions.filter((t) => t.state === 'fired').length} time(s) fired` : 'never fired'}`;
+    io.stdout.write(`${head}\n`);
+    for (const t of h.transitions) {
+      if (t.state === 'fired') fired++;
+      io.stdout.write(`  ${new Date(t.time).toISOString()}  ${t.state === 'fired' ? style.red('fired  ') : style.green('cleared')}  ${t.resource}${t.value === null ? '' : `  value ${Math.round(t.value * 100) / 100}`}\n`);
+    }
+  }
+  io.stdout.write(style.dim(`alarm ${r.alarm} over the last ${seconds}s: fired ${fired} time(s) on ${r.hosts.length} host(s)\n`));
+  return 0;
+}

@@ -1,0 +1,25 @@
+/**
+ * Definitions as code: actions, metrics, alarms, bots, schedules and files
+ * written as YAML files, parsed and checked against the query language, diffed
+ * into a plan, and exported back to YAML. Pure (no I/O): the CLI, the control
+ * plane, the agent and the web UI share it. The file format is documented in
+ * docs/definitions.md.
+ *
+ * @example
+ * import { BUILTIN_CATALOGUE } from '../lang/index.js';
+ * import { parseDefinitions, diffDefinitions, renderPlan } from '../definitions/index.js';
+ * const { definitions, diagnostics } = parseDefinitions(files, BUILTIN_CATALOGUE);
+ * if (!diagnostics.some((d) => d.severity === 'error')) console.log(renderPlan(diffDefinitions(current, definitions)));
+ */
+export * from './types.js';
+export type { DefinitionFile, ParseResult } from './parse.js';
+export { parseDefinitions } from './parse.js';
+export type { DefinitionDiff, DefinitionUpdate, FieldChange, PlanStyle } from './diff.js';
+export { diffDefinitions, formatPlanValue, renderPlan } from './diff.js';
+export { formatDuration, formatSize, toDocument, toYaml } from './export.js';
+export type { DefinitionDiagnosticCode } from './diagnostics.js';
+export { DEFINITION_DIAGNOSTIC_CODES, formatDefinitionDiagnostic } from './diagnostics.js';
+export { DEFAULTS, KIND_FIELDS } from './rules.js';
+export { sha256Hex } from './sha256.js';
+export type { TemplatePart } from './templates.js';
+export { TEMPLATE_VARIABLES, expandTemplate, parseTemplate } from './templates.js';

@@ -1,0 +1,144 @@
+import type { Dimension, ResourceTypeName } from '../lang/index.js';
+
+/*
+ * Definitions as code: actions, metrics, alarms, bots, schedules and files,
+ * written as YAML files in a folder, applied as one versioned set. These are
+ * the checked, normalised forms every component uses (durations in seconds,
+ * sizes in bytes, queries as statement text that has passed the checker).
+ */
+
+export type DefinitionKind = 'action' | 'metric' | 'alarm' | 'bot' | 'schedule' | 'file';
+
+export const DEFINITION_KINDS: readonly DefinitionKind[] = ['action', 'metric', 'alarm', 'bot', 'schedule', 'file'];
+
+interface Base {
+  readonly name: string;
+  readonly description: string;
+  /** Where it was defined: `dir/file.yaml` and the line of its `kind:`. */
+  readonly origin?: { readonly file: string; readonly line: number };
+}
+
+export interface ActionParam {
+  readonly name: string;
+  readonly type: 'string' | 'number' | 'duration' | 'bool';
+  readonly required: boolean;
+  readonly default?: string | number | boolean;
+  readonly description?: string;
+}
+
+/** A named, parameterised shell command. Parameters reach it as environment variables. */
+export interface ActionDefinition extends Base {
+  readonly kind: 'action';
+  readonly command: string;
+  readonly params: readonly ActionParam[];
+  readonly timeoutSeconds: number;
+  /** Run as this user; default: the agent's user. */
+  readonly user?: string;
+  /** Per stream, bytes. */
+  readonly outputLimitBytes: number;
+  readonly resources: readonly ResourceTypeName[];
+  /** Resources it may run on, as a statement (`host | env = "prod"`); default: any of `resources`. */
+  readonly allowed?: string;
+}
+
+/** A custom metric, sampled on its host by a command or scraped from a Prometheus text endpoint. */
+export interface MetricDefinition extends Base {
+  readonly kind: 'metric';
+  readonly resource: 'host';
+  readonly unit: Dimension;
+  readonly labels: readonly string[];
+  /** How it is sampled: a command printing the value, or a Prometheus text endpoint and the metric to read there. */
+  readonly sampler: { readonly command: string } | { readonly scrape: string; readonly metric: string };
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+}
+
+/** A condition on per-second metrics, evaluated by each agent on its own resources. */
+export interface AlarmDefinition extends Base {
+  readonly kind: 'alarm';
+  /** Which resources: a statement of a source and filters, e.g. `host | role = "web"`. */
+  readonly query: string;
+  /** The fire condition, a filter over the query's resources, e.g. `disk_usage{mount="/data"} > 90`. */
+  readonly fire: string;
+  /** How long the fire condition must hold before firing. */
+  readonly fireForSeconds: number;
+  /** The clear condition; default: the fire condition no longer holds. */
+  readonly clear?: string;
+  readonly clearForSeconds: number;
+  readonly severity: 'info' | 'warning' | 'critical';
+  readonly intervalSeconds: number;
+  /** A runbook to open from the alarm. */
+  readonly runbook?: string;
+}
+
+export type BotTrigger =
+  | { readonly alarm: string; readonly on: 'fired' | 'cleared' }
+  | { readonly event: 'process_restarted'; readonly process: string }
+  | { readonly event: 'host_joined' }
+  | { readonly external: string };
+
+/** A trigger -> action, with the limits that keep it safe. */
+export interface BotDefinition extends Base {
+  readonly kind: 'bot';
+  readonly trigger: BotTrigger;
+  readonly action: string;
+  /** Action arguments; strings may use `${host}`, `${alarm.name}`, `${alarm.value}`, `${process.pid}`, ... */
+  readonly args: Readonly<Record<string, string | number | boolean>>;
+  /** Per resource: no second run within this time. */
+  readonly cooldownSeconds: number;
+  /** Fleet-wide: at most `max` runs per `windowSeconds`, counted by the control plane. */
+  readonly circuitBreaker: { readonly max: number; readonly windowSeconds: number };
+  /** When the control plane cannot be asked: `run` within the local limits, or `skip`. */
+  readonly offline: 'run' | 'skip';
+  /** When set, a run waits for approval, at most this long. */
+  readonly approval?: { readonly expiresSeconds: number };
+  /** When set, the alarm must clear within this long after the run, else an `escalated` event. */
+  readonly verify?: { readonly withinSeconds: number };
+  readonly enabled: boolean;
+}
+
+export interface ScheduleDefinition extends Base {
+  readonly kind: 'schedule';
+  /** A five-field cron expression, or null when `everySeconds` is set. */
+  readonly cron: string | null;
+  readonly everySeconds: number | null;
+  /** The pipeline it runs. */
+  readonly run: string;
+  readonly enabled: boolean;
+}
+
+/** Content placed on hosts at a path, kept there. */
+export interface FileDefinition extends Base {
+  readonly kind: 'file';
+  readonly path: string;
+  readonly mode: number;
+  readonly content: string;
+  /** sha256 of the content, hex. */
+  readonly sha256: string;
+  /** Which hosts, as a statement: `host | role = "api"`. */
+  readonly query: string;
+}
+
+export type Definition = ActionDefinition | MetricDefinition | AlarmDefinition | BotDefinition | ScheduleDefinition | FileDefinition;
+
+/** One problem in a definition file: which file, where, which field, and what was expected. */
+export interface DefinitionDiagnostic {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Dotted path of the field, e.g. `params.dir.type`; empty for the document itself. */
+  readonly field: string;
+  /** A stable `BWD_*` code from DEFINITION_DIAGNOSTIC_CODES (diagnostics.ts). */
+  readonly code: string;
+  /** Errors make the whole set unusable; warnings are worth reading but do not stop an apply. */
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+  /** A replacement that would fix it, when one is obvious (a misspelt name). */
+  readonly suggestion?: string;
+}
+
+/** A whole applied set, as stored and sent to agents. */
+export interface DefinitionSet {
+  readonly version: number;
+  readonly definitions: readonly Definition[];
+}

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Catalogue, Diagnostic, Plan } from '../../lang/index.js';
+import { analyze } from '../../lang/index.js';
+import type { FleetEvent, ResultRow } from '../../protocol/index.js';
+import { BreakwaterError } from '../../protocol/index.js';
+import type { Principal } from '../auth.js';
+import { hasRole } from '../auth.js';
+import type { AgentGateway } from '../gateway.js';
+import type { RunResultRecord, Store } from '../store/index.js';
+import type { ExecuteResult, Progress } from './execute.js';
+import { executePlan } from './execute.js';
+
+export interface StatementContext {
+  readonly store: Store;
+  readonly gateway: AgentGateway;
+  catalogue(): Catalogue;
+  readonly queryTimeoutMs: number;
+  /** A command or action reaching more resources than this needs `yes`. */
+  readonly maxTargets: number;
+  /** Recent events, for `events | ...` statements. */
+  readonly events?: () => Promise<readonly FleetEvent[]>;
+}
+
+export interface RunRequest {
+  readonly statement: string;
+  readonly principal: Principal;
+  readonly dryRun?: boolean;
+  /** Confirms a run that reaches more resources than the blast-radius limit. */
+  readonly yes?: boolean;
+  readonly timeoutMs?: number;
+  onPlan?(plan: Plan, runId: string | null, warnings: readonly Diagnostic[]): void;
+  onRows?(rows: readonly ResultRow[]): void;
+  onProgress?(progress: Progress): void;
+}
+
+export interface RunOutcome {
+  readonly plan: Plan;
+  readonly runId: string | null;
+  readonly result: ExecuteResult;
+  /** Targets whose command or action failed: error, timeout, offline, or a non-zero exit. */
+  readonly failed: number;
+  readonly durationMs: number;
+  /** Whether rows were streamed through onRows (else the caller shows result rows). */
+  readonly streamed: boolean;
+}
+
+const effectful = (plan: Plan) => plan.effects.commands.length > 0 || plan.effects.actions.length > 0;
+
+/**
+ * Runs a statement for a principal, as the API, schedules and approvals do:
+ * check, authorize, guard the blast radius, execute, and record the run and
+ * its audit entry. Every refusal is audited too.
+ */
+export async function runStatement(ctx: StatementContext, req: RunRequest): Promise<RunOutcome> {
+  const analysis = analyze(req.statement, ctx.catalogue());
+  if (!analysis.ok || !analysis.plan) {
+    const first = analysis.diagnostics.find((d) => d.severity === 'error');
+    throw new BreakwaterError('BW_ERR_INVALID_STATEMENT', `the statement has errors: ${first?.message ?? 'unknown'}`, { diagnostics: analysis.diagnostics });
+  }
+  const plan = analysis.plan;
+  const records = effectful(plan) || req.dryRun === true;
+  const who = req.principal;
+  if (!hasRole(who, plan.requires)) {
+    if (records) await audit(ctx.store, who.name, 'run', req.statement, 'denied', { needed: plan.requires, held: who.role });
+    const what = plan.effects.commands.length ? 'running shell commands' : plan.effects.actions.length ? `running actions (${plan.effects.actions.join(', ')})` : 'this statement';
+    throw new BreakwaterError('BW_ERR_FORBIDDEN', `${what} needs the ${plan.requires} role; token \`${who.name}\` has ${who.role}`, { needed: plan.requires, held: who.role });
+  }
+  const timeoutMs = req.timeoutMs ?? ctx.queryTimeoutMs;
+
+  if (effectful(plan) && !req.dryRun && !req.yes) {
+    // The typo that hits every server: count who would be touched before touching anyone.
+    const probe = await executePlan(plan, ctx.gateway, { principal: who.name, timeoutMs, dryRun: true });
+    const targets = probe.rows.length + probe.failures.length;
+    if (targets > ctx.maxTargets) {
+      const names = [...probe.rows, ...probe.failures].map((r) => r.resource?.name ?? '?');
+      await audit(ctx.store, who.name, 'run', req.statement, 'denied', { reason: 'confirmation required', targets, limit: ctx.maxTargets });
+      throw new BreakwaterError(
+        'BW_ERR_CONFIRMATION_REQUIRED',
+        `this would run on ${targets} resources, more than the ${ctx.maxTargets} allowed without confirmation; nothing ran. Check the targets with --dry-run, then confirm with --yes`,
+        { targets, limit: ctx.maxTargets, sample: names.slice(0, 20) },
+      );
+    }
+  }
+
+  const runId = records ? randomUUID() : null;
+  const started = Date.now();
+  if (runId) {
+    await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0 });
+  }
+  req.onPlan?.(plan, runId, analysis.diagnostics);
+  let streamed = false;
+  try {
+    const result = await executePlan(plan, ctx.gateway, {
+      principal: who.name,
+      ...(ctx.events ? { events: ctx.events } : {}),
+      timeoutMs,
+      ...(runId ? { runId } : {}),
+      ...(req.dryRun ? { dryRun: true } : {}),
+      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+      onRows: (rows) => {
+        streamed = true;
+        req.onRows?.(rows);
+      },
+    });
+    const failed = result.failures.length + result.rows.filter(commandFailed).length;
+    if (runId) {
+      await ctx.store.addRunResults([...result.rows, ...result.failures].map((r) => resultRecord(runId, r)));
+      await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: Date.now(), targets: result.targets, failures: failed });
+      await audit(ctx.store, who.name, req.dryRun ? 'run.dry' : 'run', req.statement, failed ? 'failed' : 'ok', { targets: result.targets, failures: failed }, runId);
+    }
+    return { plan, runId, result, failed, durationMs: Date.now() - started, streamed };
+  } catch (err) {
+    if (runId) {
+      await ctx.store.finishRun(runId, { status: 'failed', finishedAt: Date.now(), targets: 0, failures: 0 }).catch(() => undefined);
+      await audit(ctx.store, who.name, 'run', req.statement, 'failed', { error: (err as Error).message }, runId).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+export async function audit(store: Store, principal: string, action: string, target: string, outcome: 'ok' | 'denied' | 'failed', detail: Record<string, unknown>, runId: string | null = null): Promise<void> {
+  await store.appendAudit({ id: randomUUID(), time: Date.now(), principal, action, target, runId, outcome, detail });
+}
+
+/** A row whose command ran but exited non-zero counts as a failed target. */
+export function commandFailed(r: ResultRow): boolean {
+  const code = r.values.exit_code;
+  return typeof code === 'number' && code !== 0;
+}
+
+/** NUL cannot be stored (PostgreSQL text); it shows as U+FFFD. */
+const clean = (s: string) => s.replace(/\u0000/g, '\uFFFD');
+
+export function resultRecord(runId: string, r: ResultRow): RunResultRecord {
+  const v = r.values;
+  return {
+    runId,
+    resourceId: r.resource?.id ?? '',
+    resourceType: r.resource?.type ?? 'row',
+    host: r.resource?.host ?? '',
+    status: r.status,
+    exitCode: typeof v.exit_code === 'number' ? v.exit_code : null,
+    stdout: typeof v.stdout === 'string' ? clean(v.stdout) : null,
+    stderr: typeof v.stderr === 'string' ? clean(v.stderr) : null,
+    error: r.error ? clean(r.error) : null,
+    values: JSON.parse(clean(JSON.stringify(v))) as Record<string, unknown>,
+    durationMs: typeof v.duration === 'number' ? Math.round(v.duration * 1000) : null,
+  };
+}
