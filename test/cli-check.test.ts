@@ -135,10 +135,10 @@ describe('breakwater check --definitions (real process)', () => {
   it('exits 2 when the folder is missing or holds no definition files', async () => {
     const missing = await runCli(['check', '-f', join(root, 'nope'), 'host']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('--definitions: cannot read');
+    expect(missing.stderr).toContain('-f: cannot read');
     const empty = folder('empty', { 'README.md': '# nothing here' });
     const none = await runCli(['check', '-f', empty, 'host']);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('--definitions: no .yaml or .yml files under');
+    expect(none.stderr).toContain('-f: no .yaml or .yml files under');
   });
 });

@@ -11,7 +11,7 @@ import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
 import type { Outbox } from './engine/outbox.js';
 import type { CommandRunner } from './exec/types.js';
-import type { HostFacts, MetricSource, Snapshot, TimeSeriesStore } from './metrics/types.js';
+import type { HostFacts, MetricSource, Sample, Snapshot, TimeSeriesStore } from './metrics/types.js';
 import type { ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
 import type { AgentResource } from './query/resources.js';
@@ -101,6 +101,8 @@ export class AgentDaemon extends EventEmitter {
       once: deps.once,
       now: this.now,
       ...(deps.fileRoot ? { fileRoot: deps.fileRoot } : {}),
+      collectIntervalMs: deps.collectIntervalMs,
+      ...(deps.source.collectFast ? { collectFast: () => (deps.source.collectFast as () => Promise<Sample[]>)() } : {}),
     });
   }
 

@@ -19,6 +19,10 @@ export class MountMapSource implements MetricSource {
     return this.inner.onDemand(pid, metric);
   }
 
+  async collectFast(): Promise<Sample[]> {
+    return ((await this.inner.collectFast?.()) ?? []).flatMap((s) => this.map(s));
+  }
+
   async collect(): Promise<Snapshot> {
     const snap = await this.inner.collect();
     return { ...snap, host: snap.host.flatMap((s) => this.map(s)) };

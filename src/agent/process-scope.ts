@@ -23,6 +23,10 @@ export class ProcessScopeSource implements MetricSource {
     return this.inner.onDemand(pid, metric);
   }
 
+  collectFast() {
+    return this.inner.collectFast?.() ?? Promise.resolve([]);
+  }
+
   async collect(): Promise<Snapshot> {
     const snap = await this.inner.collect();
     const seen = new Set<string>();

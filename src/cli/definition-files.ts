@@ -1,34 +1,34 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DefinitionFile } from '../definitions/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 
-const MAX_FILES = 10_000;
+const isDefinitionFile = (name: string) => /\.ya?ml$/i.test(name);
 
 /**
- * Reads every `*.yaml` / `*.yml` under a folder (or one file), in a stable
- * order, with paths as diagnostics should show them (relative to the cwd).
+ * The definition files under `dir`, recursively, in path order, named as
+ * `dir/sub/file.yaml` so diagnostics point where the person looks. Hidden
+ * folders (`.git`) are skipped. `dir` may also be one file.
  */
-export async function readDefinitionFiles(path: string): Promise<{ path: string; text: string }[]> {
-  let info;
+export function readDefinitionFiles(dir: string): DefinitionFile[] {
+  let stat;
   try {
-    info = await stat(path);
-  } catch {
-    throw new BreakwaterError('BW_ERR_CONFIG', `-f: no such file or folder: ${path}`);
+    stat = statSync(dir);
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `-f: cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { path: dir }, { cause: err });
   }
-  const files: string[] = [];
-  if (info.isFile()) files.push(path);
-  else {
-    const walk = async (dir: string): Promise<void> => {
-      for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-        if (entry.name.startsWith('.')) continue;
-        const full = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if (/\.ya?ml$/.test(entry.name)) files.push(full);
-        if (files.length > MAX_FILES) throw new BreakwaterError('BW_ERR_CONFIG', `-f: more than ${MAX_FILES} definition files under ${path}`);
-      }
-    };
-    await walk(path);
-  }
-  if (!files.length) throw new BreakwaterError('BW_ERR_CONFIG', `-f: no .yaml or .yml files under ${path}`);
-  return Promise.all(files.map(async (f) => ({ path: relative(process.cwd(), f) || f, text: await readFile(f, 'utf8') })));
+  if (stat.isFile()) return [{ path: dir, text: readFileSync(dir, 'utf8') }];
+  const files: DefinitionFile[] = [];
+  const walk = (folder: string) => {
+    const entries = readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const path = join(folder, e.name);
+      if (e.isDirectory() && !e.name.startsWith('.')) walk(path);
+      else if (e.isFile() && isDefinitionFile(e.name)) files.push({ path, text: readFileSync(path, 'utf8') });
+    }
+  };
+  walk(dir);
+  if (files.length === 0) throw new BreakwaterError('BW_ERR_CONFIG', `-f: no .yaml or .yml files under ${dir}`, { path: dir });
+  return files;
 }
+

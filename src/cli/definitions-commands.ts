@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Definition, DefinitionDiagnostic } from '../definitions/index.js';
-import { toYaml } from '../definitions/index.js';
+import { formatDefinitionDiagnostic, toYaml } from '../definitions/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import { printTable } from './admin-commands.js';
 import type { Endpoint } from './api.js';
@@ -14,9 +14,7 @@ import { styleFor } from './style.js';
 /** `file:line:column field: message [code]`, one per line, the way compilers list problems. */
 export function renderDefinitionDiagnostics(diagnostics: readonly DefinitionDiagnostic[], io: Io): string {
   const style = styleFor(io.stderr, io.env);
-  return diagnostics
-    .map((d) => `${style.bold(`${d.file}:${d.line}:${d.column}`)} ${d.field ? `${style.cyan(d.field)}: ` : ''}${d.message} ${style.dim(`[${d.code}]`)}${d.suggestion ? `\n    help: ${d.suggestion}` : ''}`)
-    .join('\n');
+  return diagnostics.map((d) => (d.severity === 'error' ? style.red(formatDefinitionDiagnostic(d)) : style.yellow(formatDefinitionDiagnostic(d)))).join('\n');
 }
 
 interface PlanAnswer {
@@ -33,7 +31,7 @@ interface PlanAnswer {
  * confirmation (`--yes` for scripts). Nothing is half-applied.
  */
 export async function applyCommand(ep: Endpoint, dir: string, options: { yes?: boolean; planOnly?: boolean }, io: Io): Promise<number> {
-  const files = await readDefinitionFiles(dir);
+  const files = readDefinitionFiles(dir);
   const plan = await postJson<PlanAnswer>(ep, '/api/v1/definitions/plan', { files });
   if (!plan.ok) {
     io.stderr.write(`${renderDefinitionDiagnostics(plan.diagnostics, io)}\n${plan.diagnostics.length} problem(s) in ${dir}; nothing was applied.\n`);
@@ -159,7 +157,7 @@ export async function decideCommand(ep: Endpoint, id: string, approve: boolean, 
 
 /** `breakwater backtest alarm.yaml [--hours N]`: when the alarm would have fired and cleared, per host. */
 export async function backtestCommand(ep: Endpoint, file: string, options: { hours?: number; json?: boolean }, io: Io): Promise<number> {
-  const files = await readDefinitionFiles(file);
+  const files = readDefinitionFiles(file);
   const seconds = Math.round((options.hours ?? 1) * 3600);
   const r = await postJson<{ alarm: string; hosts: { host: string; answered: boolean; error: string | null; transitions: { time: number; resource: string; state: string; value: number | null }[] }[] }>(ep, '/api/v1/backtest', { files, seconds });
   if (options.json) {

@@ -1,14 +1,12 @@
+import { runDemo } from '../lab/index.js';
+import { untilSignal } from './daemon-commands.js';
 import type { Io } from './io.js';
 
-/** Placeholder until the lab exists: says so plainly instead of pretending. */
-export function demoCommand(io: Io): number {
-  io.stderr.write(
-    [
-      'breakwater demo: not available yet.',
-      'The local demo (control plane + agents + web UI) arrives with the agents and the control plane.',
-      "Meanwhile the query language works: npx breakwater check 'host | cpu_usage > 80 | count'",
-      '',
-    ].join('\n'),
-  );
-  return 1;
+/** `breakwater demo`: the lab, the pack, two faults narrated live; runs until Ctrl-C. */
+export async function demoCommand(io: Io): Promise<number> {
+  const demo = await runDemo({ say: (line) => io.stdout.write(`${line}\n`) });
+  await untilSignal();
+  io.stderr.write('stopping the demo lab...\n');
+  await demo.stop();
+  return 0;
 }

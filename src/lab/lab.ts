@@ -26,6 +26,16 @@ export interface LabOptions {
   readonly collectInterval?: string;
   /** Run the lab service (`bw-app`) on every host, restarted when it exits, like systemd would. */
   readonly apps?: boolean;
+  /**
+   * Port of the first host's lab service; host i gets base + i (default 18080). Labs that run at
+   * the same time on one machine (test files in parallel) need bases far enough apart.
+   */
+  readonly appPortBase?: number;
+  /**
+   * Each host sees only the processes working under its folder (default), since lab hosts share
+   * one machine. False: every agent sees every process, as on a real host (for benchmarks).
+   */
+  readonly isolateProcesses?: boolean;
   /** Blast radius of the control plane (its --max-targets). */
   readonly maxTargets?: number;
   readonly webhooks?: readonly string[];
@@ -170,7 +180,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         mounted.push(varTmp);
       } else await chmod(varTmp, 0o555);
     }
-    const port = APP_PORT_BASE + i;
+    const port = (options.appPortBase ?? APP_PORT_BASE) + i;
     const tags = { role, zone: ZONES[i % ZONES.length] as string, env: 'lab', port: String(port), ...options.tags?.(i), ...extra.tags };
     return { name, dir: hostDir, dataDir, tags, port, process: undefined as unknown as ChildProcess, app: undefined };
   };
@@ -180,7 +190,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     const args = ['agent', '--server', server, '--token', join_.token, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
-    args.push('--file-root', host.dir, '--process-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
+    args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
+    if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
     host.process = spawnLogged(host.name, args, host.dir, AGENT_NODE_FLAGS);
     return host.process;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AlarmDefinition, BotDefinition, Definition, DefinitionDiagnostic, ScheduleDefinition } from '../definitions/index.js';
+import type { AlarmDefinition, BotDefinition, Definition, ScheduleDefinition } from '../definitions/index.js';
 import { diffDefinitions, parseDefinitions, renderPlan } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, extendCatalogue } from '../lang/index.js';
@@ -76,7 +76,7 @@ export class Remediation {
   /** Checks files and compares them with the current version: what `apply` would do. */
   plan(files: readonly { path: string; text: string }[]) {
     const parsed = parseDefinitions(files, BUILTIN_CATALOGUE);
-    const errors = parsed.diagnostics.filter((d) => (d as DefinitionDiagnostic & { severity?: string }).severity !== 'warning');
+    const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
     const base = this.definitions();
     if (errors.length) return { ok: false as const, baseVersion: base.version, diagnostics: parsed.diagnostics };
     const diff = diffDefinitions(base.definitions, parsed.definitions);

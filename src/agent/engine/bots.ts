@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BotDefinition } from '../../definitions/index.js';
+import { expandTemplate } from '../../definitions/index.js';
 import type { FleetEvent } from '../../protocol/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { AgentResource } from '../query/resources.js';
@@ -157,19 +158,17 @@ function label(r: AgentResource): string {
 }
 
 /** The values `${...}` templates in bot arguments may use. */
-export function context(t: Trigger, host: string): Record<string, unknown> {
-  const base: Record<string, unknown> = { host, resource: t.resource.ref.id };
+export function context(t: Trigger, host: string): Record<string, string | number | boolean | undefined> {
+  const base: Record<string, string | number | boolean | undefined> = { host, resource: t.resource.ref.id };
   if (t.kind === 'alarm') Object.assign(base, { 'alarm.name': t.alarm, 'alarm.value': t.value ?? '', 'alarm.severity': t.severity });
   if (t.kind === 'process_restarted') Object.assign(base, { 'process.pid': t.pid, 'process.name': t.process });
   if (t.resource.pid !== undefined) Object.assign(base, { 'process.pid': t.resource.pid, 'process.name': t.resource.attrs.name });
   return base;
 }
 
-/** Fills `${name}` placeholders from the trigger's context; unknown names are left as written. */
-export function fillArgs(args: Readonly<Record<string, string | number | boolean>>, ctx: Record<string, unknown>): Record<string, string | number | boolean> {
+/** Fills `${name}` placeholders from the trigger's context, as the definitions define templates. */
+export function fillArgs(args: Readonly<Record<string, string | number | boolean>>, ctx: Readonly<Record<string, string | number | boolean | undefined>>): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(args)) {
-    out[k] = typeof v === 'string' ? v.replace(/\$\{([a-z_.]+)\}/g, (m, name: string) => (name in ctx ? String(ctx[name]) : m)) : v;
-  }
+  for (const [k, v] of Object.entries(args)) out[k] = typeof v === 'string' ? expandTemplate(v, ctx) : v;
   return out;
 }

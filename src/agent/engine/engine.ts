@@ -5,7 +5,7 @@ import type { Catalogue } from '../../lang/index.js';
 import type { FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
 import type { Connection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
-import type { Snapshot, TimeSeriesStore } from '../metrics/types.js';
+import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
 import type { AgentResource } from '../query/resources.js';
 import { resourceEnv } from '../query/resources.js';
 import type { PhaseRunner } from './alarms.js';
@@ -32,6 +32,10 @@ export interface EngineDeps {
   /** Where the host's filesystem is, for file definitions (default `/`). */
   readonly fileRoot?: string;
   now(): number;
+  /** The metric collection interval; alarms faster than it sample cheap host metrics themselves. */
+  readonly collectIntervalMs: number;
+  /** Cheap host metrics (disk, memory, load), when the source can sample them on their own. */
+  collectFast?(): Promise<Sample[]>;
 }
 
 const PERMIT_TIMEOUT_MS = 2000;
@@ -54,6 +58,7 @@ export class RemediationEngine {
   private seenNames = new Map<string, Set<number>>();
   private lastFileCheck = 0;
   private inFlight = new Set<string>();
+  private fastTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: EngineDeps) {
     this.alarms = new AlarmEngine(
@@ -98,6 +103,7 @@ export class RemediationEngine {
     for (const p of compiled.problems) this.deps.logger.error({ version }, `definition not usable on this agent: ${p}`);
     this.defs = compiled;
     this.alarms.retain(compiled.alarms);
+    this.scheduleFastAlarms(compiled);
     this.lastFileCheck = 0;
     void this.checkFiles();
     if (this.deps.once('host_joined')) void this.bots.handle({ kind: 'host_joined', resource: this.deps.resources().host }, compiled);
@@ -146,6 +152,30 @@ export class RemediationEngine {
 
   stop(): void {
     this.bots.stop();
+    clearInterval(this.fastTimer);
+  }
+
+  /**
+   * Alarms with an interval shorter than the collection (250 ms, say) get their
+   * own timer, which samples the cheap host metrics first, so they see a fault
+   * sooner than the next once-a-second collection would show it.
+   */
+  private scheduleFastAlarms(defs: CompiledDefinitions): void {
+    clearInterval(this.fastTimer);
+    this.fastTimer = undefined;
+    const fast = defs.alarms.filter((a) => a.def.intervalSeconds * 1000 < this.deps.collectIntervalMs);
+    const sample = this.deps.collectFast;
+    if (!fast.length || !sample) return;
+    const every = Math.max(50, Math.min(...fast.map((a) => a.def.intervalSeconds * 1000)));
+    this.fastTimer = setInterval(() => {
+      void sample()
+        .then((samples) => {
+          this.deps.tsdb.append('host', this.deps.now(), samples);
+          return this.alarms.tick(fast, this.deps.now());
+        })
+        .catch((err: unknown) => this.deps.logger.warn({ err: (err as Error).message }, 'fast alarm sampling failed'));
+    }, every);
+    this.fastTimer.unref?.();
   }
 
   /** Replays an alarm over the stored history: when it would have fired and cleared. */

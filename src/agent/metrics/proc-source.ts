@@ -433,6 +433,23 @@ export class ProcSource implements MetricSource {
     }
   }
 
+  /**
+   * The cheap host metrics only (disks, memory, load, file handles): no
+   * process scan and no CPU deltas, so alarms can sample them faster than the
+   * once-a-second collection without disturbing it.
+   */
+  async collectFast(): Promise<Sample[]> {
+    this.refreshMounts();
+    const mounts = this.mounts;
+    const disks = this.statMounts(mounts);
+    const host: Sample[] = [];
+    this.collectLoad(host);
+    this.collectMemory(host);
+    this.collectFileNr(host);
+    this.diskSamples(mounts, await disks, host);
+    return host;
+  }
+
   async collect(): Promise<Snapshot> {
     const time = this.clock();
     this.refreshMounts();
@@ -453,7 +470,16 @@ export class ProcSource implements MetricSource {
     this.prevMono = mono;
     this.prevUptime = uptime;
 
-    const fsStats = await disks;
+    this.diskSamples(mounts, await disks, host);
+
+    host.push({ name: 'process_count', value: processes.length });
+    host.push({ name: 'zombie_count', value: zombies });
+    this.collectFileNr(host);
+    if (uptime >= 0) host.push({ name: 'uptime_seconds', value: uptime });
+    return { time, host, processes };
+  }
+
+  private diskSamples(mounts: readonly MountState[], fsStats: readonly (StatFsLike | undefined)[], host: Sample[]): void {
     const skipped: string[] = [];
     for (let i = 0; i < mounts.length; i++) {
       const m = mounts[i]!;
@@ -470,12 +496,6 @@ export class ProcSource implements MetricSource {
       if (st.files > 0) host.push({ name: 'inode_usage', labels: m.labels, value: ((st.files - st.ffree) / st.files) * 100 });
     }
     this.skippedMounts = skipped;
-
-    host.push({ name: 'process_count', value: processes.length });
-    host.push({ name: 'zombie_count', value: zombies });
-    this.collectFileNr(host);
-    if (uptime >= 0) host.push({ name: 'uptime_seconds', value: uptime });
-    return { time, host, processes };
   }
 
   // -------------------------------------------------------------------------------------------

@@ -50,6 +50,8 @@ export interface MetricSource {
   collect(): Promise<Snapshot>;
   /** Metrics too costly to collect every second, read on demand (`fd_count` of one process). */
   onDemand(pid: number, metric: 'fd_count'): Promise<number | undefined>;
+  /** Cheap host metrics only (disk, memory, load), for alarms faster than the collection. */
+  collectFast?(): Promise<Sample[]>;
 }
 
 /** Label matchers as plans carry them. */
