@@ -124,6 +124,16 @@ describe('fleet queries through the CLI', () => {
   }, 60_000);
 });
 
+describe('the REPL', () => {
+  it('runs one pipeline per line, with the same grouped output, until exit', async () => {
+    const r = await runCli(['repl'], { env: { ...env(), HOME: lab.dir }, input: 'host | role = "web" | `echo from-repl`\nhost | count\nexit\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('2 hosts (web-1, web-2) exit 0:\n    from-repl\n');
+    expect(r.stdout).toMatch(/count\n\s*4\n/);
+    expect(readFileSync(join(lab.dir, '.breakwater_history'), 'utf8')).toBe('host | role = "web" | `echo from-repl`\nhost | count\n');
+  });
+});
+
 describe('authentication and roles', () => {
   it('refuses a bad API token with a clear error', async () => {
     const r = await runCli(['run', 'host | count'], { env: { ...env(), BREAKWATER_TOKEN: 'bwt_not-a-real-token' } });

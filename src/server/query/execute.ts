@@ -119,7 +119,29 @@ export async function executePlan(plan: Plan, gateway: AgentGateway, options: Ex
   return { rows, failures, targets, agentsAsked, agentsAnswered };
 }
 
-const isEffect = (s: AgentStep) => s.op === 'command' || s.op === 'action' || (s.op !== 'traverse' && JSON.stringify(s).includes('"k":"cmd"'));
+/** A step that runs something on the host: a command, an action, or a check command inside an expression. */
+function isEffect(s: AgentStep): boolean {
+  if (s.op === 'command' || s.op === 'action') return true;
+  return s.op !== 'traverse' && runsCommand(s.expr);
+}
+
+function runsCommand(e: PlanExpr): boolean {
+  switch (e.k) {
+    case 'cmd':
+      return true;
+    case 'call':
+      return e.args.some(runsCommand);
+    case 'list':
+      return e.items.some(runsCommand);
+    case 'not':
+    case 'neg':
+      return runsCommand(e.x);
+    case 'bin':
+      return runsCommand(e.l) || runsCommand(e.r);
+    default:
+      return false;
+  }
+}
 
 /** A dry run stops before the first step that would run something: what is left lists the targets. */
 function dryRunPhases(phases: readonly Phase[]): Phase[] {
