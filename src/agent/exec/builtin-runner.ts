@@ -11,6 +11,7 @@
  * substitution) is answered as a shell answers a missing program: exit code 127, with a stderr line
  * saying that the swarm's runner does not run real commands.
  */
+import { commandResult, truncationMarker } from './result.js';
 import type { CommandResult, CommandRunner, CommandSpec, OutputListener } from './types.js';
 
 export interface BuiltinRunnerOptions {
@@ -44,7 +45,7 @@ export class BuiltinRunner implements CommandRunner {
 
   async run(spec: CommandSpec, options: { signal?: AbortSignal; onOutput?: OutputListener } = {}): Promise<CommandResult> {
     const { signal, onOutput } = options;
-    if (signal?.aborted) return result({ cancelled: true });
+    if (signal?.aborted) return commandResult({ cancelled: true });
     this.#active++;
     const started = performance.now();
     try {
@@ -53,7 +54,7 @@ export class BuiltinRunner implements CommandRunner {
       const stderr = cap(outcome.stderr ?? '', spec.maxOutputBytes);
       if (stdout.text) onOutput?.('stdout', stdout.text);
       if (stderr.text) onOutput?.('stderr', stderr.text);
-      return result({
+      return commandResult({
         ...outcome,
         stdout: stdout.text,
         stderr: stderr.text,
@@ -225,20 +226,6 @@ function cap(text: string, maxBytes: number): { text: string; truncated: boolean
   const bytes = Buffer.from(text, 'utf8');
   if (bytes.length <= maxBytes) return { text, truncated: false };
   const kept = new TextDecoder('utf-8').decode(bytes.subarray(0, maxBytes), { stream: true });
-  return { text: `${kept}\n[breakwater: output truncated after ${maxBytes} bytes; ${bytes.length - maxBytes} bytes dropped]`, truncated: true };
+  return { text: `${kept}${truncationMarker(maxBytes, bytes.length - maxBytes)}`, truncated: true };
 }
 
-function result(r: Partial<CommandResult>): CommandResult {
-  return {
-    exitCode: null,
-    signal: null,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    durationMs: 0,
-    timedOut: false,
-    cancelled: false,
-    ...r,
-  };
-}

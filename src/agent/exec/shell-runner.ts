@@ -27,6 +27,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
+import { commandResult, truncationMarker } from './result.js';
 import type { CommandResult, CommandRunner, CommandSpec, OutputListener } from './types.js';
 
 export interface ShellRunnerOptions {
@@ -379,7 +380,7 @@ class OutputCollector {
   /** Flushes the decoder (or adds the truncation marker) and returns everything kept. */
   finish(): string {
     if (this.truncated) {
-      this.#add(`\n[breakwater: output truncated after ${this.#cap} bytes; ${this.#dropped} bytes dropped]`);
+      this.#add(truncationMarker(this.#cap, this.#dropped));
     } else {
       this.#add(this.#decoder.decode());
     }
@@ -671,26 +672,13 @@ export function procStat(pid: number): string[] | undefined {
 }
 
 function errorResult(error: string): CommandResult {
-  return { ...emptyResult(), error };
+  return { ...commandResult(), error };
 }
 
 function cancelledResult(): CommandResult {
-  return { ...emptyResult(), cancelled: true };
+  return { ...commandResult(), cancelled: true };
 }
 
-function emptyResult(): CommandResult {
-  return {
-    exitCode: null,
-    signal: null,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    durationMs: 0,
-    timedOut: false,
-    cancelled: false,
-  };
-}
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
