@@ -75,11 +75,19 @@ export class AlarmEngine {
     for (const r of scopeRows) if (r.status === 'ok' && r.resource) inScope.set(r.resource.id, r.resource);
     const firing = ids(fireRows);
     const clearing = clearRows ? ids(clearRows) : undefined;
-    for (const r of fireRows) if (r.status !== 'ok' && r.error) this.onProblem(a.def.name, `${r.resource?.name ?? '?'}: ${r.error}`);
+    // A resource whose fire condition could not be evaluated (a check that timed out) keeps its state:
+    // unknown is neither "fires" nor "no longer fires".
+    const unknown = new Set<string>();
+    for (const r of fireRows) {
+      if (r.status === 'ok') continue;
+      if (r.resource) unknown.add(r.resource.id);
+      if (r.error) this.onProblem(a.def.name, `${r.resource?.name ?? '?'}: ${r.error}`);
+    }
 
     const fired: ResourceRef[] = [];
     const cleared: ResourceRef[] = [];
     for (const [id, resource] of inScope) {
+      if (unknown.has(id)) continue;
       const key = `${a.def.name}\u0000${id}`;
       const state = this.states.get(key) ?? { kind: 'ok' };
       const fires = firing.has(id);

@@ -75,9 +75,23 @@ export class BotEngine {
       if (!asked) skip('it needs approval, and the control plane cannot be reached to ask for it');
       return;
     }
+    // Hold the cooldown while the circuit breaker is asked, so a second trigger meanwhile does not run
+    // the action again; a run that is then not allowed gives it back.
+    this.lastRun.set(key, now);
+    const release = () => {
+      if (this.lastRun.get(key) !== now) return;
+      if (last === undefined) this.lastRun.delete(key);
+      else this.lastRun.set(key, last);
+    };
     const permit = await this.deps.permit(bot.name, resource.ref.id);
-    if (permit && !permit.allowed) return skip(`circuit breaker: ${permit.reason}`);
-    if (!permit && bot.offline === 'skip') return skip('the control plane cannot be reached to check the circuit breaker, and the bot\'s offline policy is skip');
+    if (permit && !permit.allowed) {
+      release();
+      return skip(`circuit breaker: ${permit.reason}`);
+    }
+    if (!permit && bot.offline === 'skip') {
+      release();
+      return skip('the control plane cannot be reached to check the circuit breaker, and the bot\'s offline policy is skip');
+    }
     this.lastRun.set(key, this.deps.now());
 
     const env: Record<string, string> = { ...resourceEnv(resource) };

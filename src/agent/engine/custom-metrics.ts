@@ -30,7 +30,7 @@ export class CustomMetrics {
       this.busy.add(def.name);
       runs.push(
         this.sample(def)
-          .then((samples) => this.tsdb.append('host', Date.now(), samples))
+          .then((samples) => this.tsdb.append('host', now, samples))
           .catch((err: unknown) => this.onProblem(def.name, (err as Error).message))
           .finally(() => this.busy.delete(def.name)),
       );

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { FileDefinition } from '../../definitions/index.js';
 
@@ -29,9 +29,15 @@ export async function ensureFile(def: FileDefinition, root = ''): Promise<FileOu
     }
     await mkdir(dirname(def.path), { recursive: true });
     const tmp = `${def.path}.breakwater-${process.pid}.tmp`;
-    await writeFile(tmp, def.content, { mode: def.mode });
-    await chmod(tmp, def.mode);
-    await rename(tmp, def.path);
+    try {
+      await writeFile(tmp, def.content, { mode: def.mode });
+      await chmod(tmp, def.mode);
+      await rename(tmp, def.path);
+    } catch (err) {
+      // Leave nothing half-done beside the file (a stray file in /etc/logrotate.d would be read).
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     return { path: def.path, changed: true };
   } catch (err) {
     return { path: def.path, changed: false, error: (err as Error).message };

@@ -59,16 +59,23 @@ export class FileOutbox extends MemoryOutbox {
   constructor(private readonly path: string) {
     super();
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    this.load();
+    const torn = this.load();
     this.fd = openSync(path, 'a', 0o600);
+    // End a torn last line, so the next append starts a line of its own rather than being glued to
+    // the torn one (and lost with it on the next load).
+    if (torn) {
+      writeSync(this.fd, '\n');
+      fsyncSync(this.fd);
+    }
   }
 
-  private load(): void {
+  /** Loads the log; true when its last line is torn (no newline at the end). */
+  private load(): boolean {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
     } catch {
-      return;
+      return false;
     }
     for (const line of text.split('\n')) {
       if (line.startsWith('+')) {
@@ -82,6 +89,7 @@ export class FileOutbox extends MemoryOutbox {
         for (const id of line.slice(1).split(',')) this.queue.delete(id);
       }
     }
+    return text.length > 0 && !text.endsWith('\n');
   }
 
   override append(events: readonly FleetEvent[]): void {
