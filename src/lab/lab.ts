@@ -279,7 +279,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     },
   };
   try {
-    await waitConnected();
+    // Each agent process needs about a second of CPU to start: a lab of 50 on a 2-core machine
+    // takes longer than the 30 s default.
+    await waitConnected(undefined, 30_000 + 1000 * options.hosts);
   } catch (err) {
     await lab.stop();
     throw err;

@@ -136,10 +136,10 @@ export class Remediation {
   /** Stores events and reacts to the ones not seen before. Safe to call twice with the same events. */
   async storeEvents(events: readonly FleetEvent[]): Promise<FleetEvent[]> {
     const fresh = await this.store.appendEvents(events.map((e) => e as EventRecord));
-    for (const e of fresh) {
-      this.notifier.notify(e as FleetEvent);
-      if (e.type === 'bot_ran') await this.recordBotRun(e as FleetEvent);
-    }
+    for (const e of fresh) this.notifier.notify(e as FleetEvent);
+    // Every delivery, not only the first: if a crash came between storing the event and its run
+    // record, the redelivery writes the record (an existing one is left as it is).
+    for (const e of events) if (e.type === 'bot_ran') await this.recordBotRun(e);
     return fresh as FleetEvent[];
   }
 
@@ -165,7 +165,7 @@ export class Remediation {
   /** A bot's run becomes a run record and an audit entry like any other execution. */
   private async recordBotRun(e: FleetEvent): Promise<void> {
     const d = e.details as { ok?: boolean; args?: Record<string, unknown>; exitCode?: number | null; stdout?: string; stderr?: string; durationMs?: number; timedOut?: boolean };
-    const runId = e.runId ?? randomUUID();
+    const runId = e.runId ?? e.id;
     const args = Object.entries(d.args ?? {})
       .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
       .join(', ');
@@ -211,20 +211,31 @@ export class Remediation {
     },
   };
 
-  /** The fleet-wide circuit breaker: at most `max` runs of a bot per window, across every agent. */
-  private permit(msg: PermitRequestMessage): { allowed: boolean; reason: string } {
+  /**
+   * The fleet-wide circuit breaker: at most `max` runs of a bot per window, across every agent.
+   * Grants given here count at once (agents ask at the same moment, before any run is stored);
+   * the stored bot_ran events count too, so the window survives a restart of the control plane
+   * and includes runs made offline.
+   */
+  private async permit(msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }> {
     const bot = this.definitions().definitions.find((d): d is BotDefinition => d.kind === 'bot' && d.name === msg.bot);
     if (!bot) return { allowed: false, reason: `bot ${msg.bot} is not in the current definitions (version ${this.definitions().version})` };
-    const now = Date.now();
     const windowMs = bot.circuitBreaker.windowSeconds * 1000;
+    const stored = await this.store.countEvents({ type: 'bot_ran', bot: bot.name, since: Date.now() - windowMs }).catch((err: unknown) => {
+      this.logger.warn({ bot: bot.name, err: (err as Error).message }, 'circuit breaker: could not count stored runs; counting this process\'s grants only');
+      return 0;
+    });
+    // From here on synchronous, so that asks answered at the same moment see each other's grants.
+    const now = Date.now();
     const recent = (this.grants.get(bot.name) ?? []).filter((t) => now - t < windowMs);
-    if (recent.length >= bot.circuitBreaker.max) {
+    const runs = Math.max(recent.length, stored);
+    if (runs >= bot.circuitBreaker.max) {
       this.grants.set(bot.name, recent);
-      return { allowed: false, reason: `tripped: ${recent.length} runs across the fleet in the last ${bot.circuitBreaker.windowSeconds}s (limit ${bot.circuitBreaker.max})` };
+      return { allowed: false, reason: `tripped: ${runs} runs across the fleet in the last ${bot.circuitBreaker.windowSeconds}s (limit ${bot.circuitBreaker.max})` };
     }
     recent.push(now);
     this.grants.set(bot.name, recent);
-    return { allowed: true, reason: `run ${recent.length} of ${bot.circuitBreaker.max} in the window` };
+    return { allowed: true, reason: `run ${runs + 1} of ${bot.circuitBreaker.max} in the window` };
   }
 
   // ---- approvals ----

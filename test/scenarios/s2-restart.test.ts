@@ -45,7 +45,7 @@ describe('S2: rolling restart of the lab service', () => {
     expect(r.code).toBe(0);
     const lines = jsonLines(r.stdout);
     const rows = lines.filter((l) => l.type === 'row').map((l) => l.row as ResultRow);
-    expect(rows.map((x) => x.resource?.name).sort(BY_NAME)).toEqual(lab.hosts.map((h) => h.name).sort(BY_NAME));
+    expect(rows.map((x) => x.resource?.name ?? '?').sort(BY_NAME)).toEqual(lab.hosts.map((h) => h.name).sort(BY_NAME));
     for (const row of rows) expect(row).toMatchObject({ status: 'ok', values: { exit_code: 0 } });
 
     // Batches of 2 in host-name order, each announced, health-checked and done before the next.
@@ -63,6 +63,8 @@ describe('S2: rolling restart of the lab service', () => {
       'healthy 2',
       'batch_done 2',
       'batch_started 3',
+      'waiting_for_health 3',
+      'healthy 3',
       'batch_done 3',
     ]);
 
@@ -107,7 +109,11 @@ describe('S2: rolling restart of the lab service', () => {
     const lines = jsonLines(r.stdout);
     const rows = lines.filter((l) => l.type === 'row').map((l) => l.row as ResultRow);
     const byName = new Map(rows.map((x) => [x.resource?.name, x]));
-    for (const n of rolled) expect(byName.get(n)).toMatchObject({ status: 'ok', values: { exit_code: 0 } });
+    // The batch that ran but never became healthy is reported as such; the ones before it are fine.
+    for (const n of rolled) {
+      if (n === bad.name) expect(byName.get(n)).toMatchObject({ status: 'error', error: 'ran, but did not become healthy within 3s', values: { exit_code: 0 } });
+      else expect(byName.get(n)).toMatchObject({ status: 'ok', values: { exit_code: 0 } });
+    }
     for (const n of untouched) {
       expect(byName.get(n)?.status).toBe('cancelled');
       expect(byName.get(n)?.error).toContain('rollout halted');
@@ -116,7 +122,7 @@ describe('S2: rolling restart of the lab service', () => {
     const halted = lines.find((l) => l.type === 'progress' && l.stage === 'halted');
     expect(halted).toMatchObject({ batch: haltAt + 1, resources: batches[haltAt] });
     expect(String(halted?.message)).toMatch(new RegExp(`did not become healthy within 3s: ${bad.name}`));
-    expect(lines.find((l) => l.type === 'summary')).toMatchObject({ failed: untouched.length });
+    expect(lines.find((l) => l.type === 'summary')).toMatchObject({ failed: untouched.length + 1 });
 
     // The rest were never touched: same service process, no outage.
     await sleep(500);
@@ -125,11 +131,18 @@ describe('S2: rolling restart of the lab service', () => {
     const outages = await watcher.outagesSince(since);
     expect(outages.map((o) => o.host).sort(BY_NAME)).toEqual(rolled);
 
-    // People see why too.
-    const human = await cli(lab, ['run', '--yes', rollout('2s').replace('host | role = "web"', `host | name = "${bad.name}" or name = "${untouched[0]}"`)], { timeoutMs: 60_000 });
+    // People see why too: the same halt, one host at a time, without --json.
+    const pair = [bad.name, untouched[0] as string].sort(BY_NAME);
+    expect(pair[0]).toBe(bad.name);
+    const human = await cli(
+      lab,
+      ['run', '--yes', `host | name = "${bad.name}" or name = "${pair[1]}" | rolling(batch = 1, pause = 1s, until = ok(\`curl -fsS "http://127.0.0.1:$BW_TAG_PORT/health"\`), timeout = 2s) | restart_app()`],
+      { timeoutMs: 60_000 },
+    );
     expect(human.code).toBe(1);
-    expect(human.stderr).toContain('rollout: batch 1 did not become healthy within 2s');
-    expect(human.stdout).toMatch(new RegExp(`${untouched[0]}.*cancelled.*rollout halted`));
+    expect(human.stderr).toContain(`rollout: batch 1 did not become healthy within 2s: ${bad.name}`);
+    expect(human.stdout).toContain(`1 host cancelled (${pair[1]}): not run: the rollout halted (batch 1 did not become healthy within 2s: ${bad.name})`);
+    expect(pidOf(hostNamed(pair[1] as string))).toBe(before.get(pair[1] as string));
   }, 120_000);
 });
 

@@ -279,13 +279,19 @@ async function rollout(
     const bad = result.rows.filter((r) => r.status !== 'ok' || (typeof r.values.exit_code === 'number' && r.values.exit_code !== 0));
     let halt: string | undefined;
     if (bad.length) halt = `batch ${b + 1} failed on ${bad.map((r) => r.resource?.name).join(', ')}`;
-    else if (b < batches.length - 1) {
-      if (phase.pauseSeconds > 0) await sleep(phase.pauseSeconds * 1000, options.signal);
+    else {
+      const last = b === batches.length - 1;
+      if (phase.pauseSeconds > 0 && !last) await sleep(phase.pauseSeconds * 1000, options.signal);
+      // The last batch is checked too: a rollout that ends unhealthy has not succeeded.
       if (phase.until) {
         progress('waiting_for_health', b, batch, `waiting up to ${phase.timeoutSeconds}s for the health check on batch ${b + 1}`);
         const sick = await waitHealthy(phase.until, batch, gateway, options, phase.timeoutSeconds * 1000);
-        if (sick.length) halt = `batch ${b + 1} did not become healthy within ${phase.timeoutSeconds}s: ${sick.join(', ')}`;
-        else progress('healthy', b, batch, `batch ${b + 1} is healthy`);
+        if (sick.length) {
+          halt = `batch ${b + 1} did not become healthy within ${phase.timeoutSeconds}s: ${sick.join(', ')}`;
+          for (const r of out) {
+            if (r.status === 'ok' && sick.includes(r.resource?.host ?? '')) Object.assign(r, { status: 'error' as const, error: `ran, but did not become healthy within ${phase.timeoutSeconds}s` });
+          }
+        } else progress('healthy', b, batch, `batch ${b + 1} is healthy`);
       }
     }
     progress(halt ? 'halted' : 'batch_done', b, batch, halt ?? `batch ${b + 1}/${batches.length} done`);
@@ -301,12 +307,15 @@ async function rollout(
 async function waitHealthy(until: PlanExpr, batch: readonly ResultRow[], gateway: AgentGateway, options: ExecuteOptions, timeoutMs: number): Promise<string[]> {
   const hosts = [...new Set(batch.map((r) => r.resource?.host ?? ''))];
   const deadline = Date.now() + timeoutMs;
-  let sick = hosts;
+  // A host that passed once since its restart is healthy: only the others are asked again.
+  const healthy = new Set<string>();
   for (;;) {
-    const rows = hosts.map((h): ResultRow => ({ resource: { type: 'host', id: h, name: h, host: h }, status: 'ok', values: {} }));
-    const check = await fanOut({ where: 'agent', resource: 'host', steps: [{ op: 'filter', expr: until }] }, rows, false, gateway, options, Math.min(deadline, Date.now() + 10_000), undefined);
-    const healthy = new Set(check.rows.filter((r) => r.status === 'ok').map((r) => r.resource?.host));
-    sick = hosts.filter((h) => !healthy.has(h));
+    const pending = hosts.filter((h) => !healthy.has(h));
+    const rows = pending.map((h): ResultRow => ({ resource: { type: 'host', id: h, name: h, host: h }, status: 'ok', values: {} }));
+    // Each poll gets at least a second, so the last one is not cut short by the deadline.
+    const check = await fanOut({ where: 'agent', resource: 'host', steps: [{ op: 'filter', expr: until }] }, rows, false, gateway, options, Math.max(Date.now() + 1000, Math.min(deadline, Date.now() + 10_000)), undefined);
+    for (const r of check.rows) if (r.status === 'ok' && r.resource) healthy.add(r.resource.host);
+    const sick = hosts.filter((h) => !healthy.has(h));
     if (!sick.length || Date.now() >= deadline) return sick;
     await sleep(1000, options.signal);
   }

@@ -1,0 +1,102 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab, LabHost } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
+import type { FleetEventRow } from './scenario-helpers.js';
+import { PACK, applyDefinitions, events, query, waitFor, waitNoDrift } from './scenario-helpers.js';
+
+/*
+ * S5 read-only fs: every host coming into service used to be checked by hand
+ * after a bad package. A check alarm runs on every host (and every host that
+ * joins); a bot quarantines a broken one with a tag, and a webhook is told.
+ */
+
+let lab: Lab;
+let receiver: Server;
+const received: { path: string; body: { event: FleetEventRow } }[] = [];
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: JSON.parse(body) as { event: FleetEventRow } });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as { port: number };
+  lab = await startLab({ hosts: 2, webhooks: [`http://127.0.0.1:${port}/hooks/breakwater`] });
+  await applyDefinitions(lab, join(PACK, 's5-read-only.yaml'));
+  await waitNoDrift(lab, 1);
+}, 60_000);
+
+afterAll(async () => {
+  await lab?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+interface AgentRow {
+  readonly name: string;
+  readonly status: string;
+  readonly tags: Record<string, string>;
+}
+
+describe('S5: a host joins with a read-only /var/tmp', () => {
+  let broken: LabHost;
+  let joinedAt: number;
+
+  it('quarantines the broken host soon after it joins, and only it', async () => {
+    joinedAt = Date.now();
+    broken = await lab.addHost({ readOnly: true });
+    await lab.waitConnected([broken.name]);
+
+    const agent = await waitFor(
+      `${broken.name} to be tagged quarantine`,
+      async () => (await lab.api<AgentRow[]>('/api/v1/agents')).find((a) => a.name === broken.name && a.tags.quarantine),
+      15_000,
+      100,
+    );
+    // "before it is counted healthy": within seconds of joining, generously on a shared machine.
+    expect(Date.now() - joinedAt).toBeLessThan(15_000);
+    expect(agent.tags.quarantine).toContain('read-only');
+    expect(agent.tags.quarantine).toContain(broken.name);
+
+    const rows = await query(lab, 'host | quarantine != ""');
+    expect(rows.map((r) => r.resource?.name)).toEqual([broken.name]);
+    // The writable hosts are not quarantined.
+    const agents = await lab.api<AgentRow[]>('/api/v1/agents');
+    for (const a of agents.filter((x) => x.name !== broken.name)) expect(a.tags.quarantine, a.name).toBeUndefined();
+
+    // The join-time check ran the quarantine action on the new host, and only there.
+    const joined = await events(lab, { type: 'bot_ran', bot: 'check-joining-host', since: joinedAt });
+    expect(joined.map((e) => e.host)).toEqual([broken.name]);
+    expect(String(joined[0]?.details.stdout)).toContain('quarantined: read-only /var/tmp when');
+  }, 60_000);
+
+  it('fires fs-read-only for it (and not for writable hosts) and notifies the webhook', async () => {
+    const fired = await waitFor(
+      `alarm fs-read-only to fire on ${broken.name}`,
+      async () => (await events(lab, { type: 'alarm_fired', alarm: 'fs-read-only', since: joinedAt }))[0],
+      15_000,
+    );
+    expect(fired).toMatchObject({ host: broken.name, severity: 'critical' });
+    const notified = await waitFor(
+      'the webhook to receive the alarm_fired notification',
+      () => received.find((r) => r.body.event.type === 'alarm_fired' && r.body.event.alarm === 'fs-read-only'),
+      15_000,
+    );
+    expect(notified.path).toBe('/hooks/breakwater');
+    expect(notified.body.event).toMatchObject({ id: fired.id, type: 'alarm_fired', alarm: 'fs-read-only', host: broken.name, severity: 'critical', resource: broken.name });
+    expect(notified.body.event.message).toContain(`alarm fs-read-only fired on ${broken.name}`);
+
+    // Writable hosts never fired, and the webhook heard of no other host.
+    const all = await events(lab, { alarm: 'fs-read-only' });
+    expect(new Set(all.map((e) => e.host))).toEqual(new Set([broken.name]));
+    expect(new Set(received.map((r) => r.body.event.host))).toEqual(new Set([broken.name]));
+    // It stays quarantined (the alarm's own bot quarantines it again, or finds it done).
+    expect((await query(lab, 'host | quarantine != ""')).map((r) => r.resource?.name)).toEqual([broken.name]);
+  }, 60_000);
+});
