@@ -272,6 +272,9 @@ export class AgentDaemon extends EventEmitter {
       case 'backtest':
         this.track(this.backtest(conn, msg));
         return;
+      case 'alert':
+        this.engine.onExternalAlert(msg.name, msg.context);
+        return;
       case 'query':
         this.track(this.query(conn, msg));
         return;

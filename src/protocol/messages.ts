@@ -191,6 +191,13 @@ export const AckMessage = z.object({ type: z.literal('ack'), ids: z.array(id).ma
 
 export const PermitAnswerMessage = z.object({ type: z.literal('permit_answer'), id, allowed: z.boolean(), reason: text(1024) });
 
+/** An alert from outside (a monitoring system's webhook) for bots with an `external` trigger on this host. */
+export const ExternalAlertMessage = z.object({
+  type: z.literal('alert'),
+  name: text(128),
+  context: z.record(text(128), z.union([z.string().max(4096), z.number(), z.boolean()])),
+});
+
 /** Replay an alarm over the agent's stored metrics of the last `seconds`. */
 export const BacktestMessage = z.object({ type: z.literal('backtest'), id, alarm: z.unknown(), seconds: z.number().int().positive().max(86_400) });
 
@@ -205,6 +212,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   AckMessage,
   PermitAnswerMessage,
   BacktestMessage,
+  ExternalAlertMessage,
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
@@ -225,6 +233,7 @@ export type DefinitionsMessage = z.infer<typeof DefinitionsMessage>;
 export type AckMessage = z.infer<typeof AckMessage>;
 export type PermitAnswerMessage = z.infer<typeof PermitAnswerMessage>;
 export type BacktestMessage = z.infer<typeof BacktestMessage>;
+export type ExternalAlertMessage = z.infer<typeof ExternalAlertMessage>;
 
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 

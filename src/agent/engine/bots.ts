@@ -11,7 +11,8 @@ import type { CompiledDefinitions } from './compile.js';
 export type Trigger =
   | { readonly kind: 'alarm'; readonly alarm: string; readonly on: 'fired' | 'cleared'; readonly resource: AgentResource; readonly value: number | null; readonly severity: string }
   | { readonly kind: 'process_restarted'; readonly resource: AgentResource; readonly process: string; readonly pid: number }
-  | { readonly kind: 'host_joined'; readonly resource: AgentResource };
+  | { readonly kind: 'host_joined'; readonly resource: AgentResource }
+  | { readonly kind: 'external'; readonly name: string; readonly resource: AgentResource; readonly context: Readonly<Record<string, string | number | boolean>> };
 
 /** The control plane's answer to "may this bot run now?" (circuit breaker); undefined when it cannot be asked. */
 export type PermitAsker = (bot: string, resource: string) => Promise<{ allowed: boolean; reason: string } | undefined>;
@@ -164,7 +165,7 @@ function matches(bot: BotDefinition, t: Trigger): boolean {
     if (trigger.event === 'host_joined') return t.kind === 'host_joined';
     return t.kind === 'process_restarted' && t.process === trigger.process;
   }
-  return false;
+  return t.kind === 'external' && t.name === trigger.external;
 }
 
 function label(r: AgentResource): string {
@@ -176,6 +177,7 @@ export function context(t: Trigger, host: string): Record<string, string | numbe
   const base: Record<string, string | number | boolean | undefined> = { host, resource: t.resource.ref.id };
   if (t.kind === 'alarm') Object.assign(base, { 'alarm.name': t.alarm, 'alarm.value': t.value ?? '', 'alarm.severity': t.severity });
   if (t.kind === 'process_restarted') Object.assign(base, { 'process.pid': t.pid, 'process.name': t.process });
+  if (t.kind === 'external') for (const [k, v] of Object.entries(t.context)) base[`event.${k}`] = v;
   if (t.resource.pid !== undefined) Object.assign(base, { 'process.pid': t.resource.pid, 'process.name': t.resource.attrs.name });
   return base;
 }

@@ -145,6 +145,12 @@ export class RemediationEngine {
     this.permits.delete(msg.id);
   }
 
+  /** An external alert for this host: bots with a matching `external` trigger run. */
+  onExternalAlert(name: string, context: Readonly<Record<string, string | number | boolean>>): void {
+    if (!this.defs) return;
+    void this.bots.handle({ kind: 'external', name, resource: this.deps.resources().host, context }, this.defs);
+  }
+
   /** Whether an alarm fires on a resource now (for tests and status). */
   firing(alarm: string, resourceId: string): boolean {
     return this.alarms.firing(alarm, resourceId);

@@ -253,6 +253,24 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     }),
     route({
       method: 'POST',
+      url: '/api/v1/alerts',
+      summary: 'An alert from outside (a monitoring webhook): bots with an `external` trigger of that name run on the hosts it names.',
+      role: 'operator',
+      body: z.object({
+        alert: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'expected an alert name of letters, digits, `_`, `.`, `:`, `-`'),
+        hosts: z.array(Name).min(1, 'name at least one host').max(10_000),
+        context: z.record(z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'context keys are lower-case names'), z.union([z.string().max(4096), z.number(), z.boolean()])).default({}),
+      }),
+      handler: async ({ body, principal }) => {
+        const delivered: string[] = [];
+        const offline: string[] = [];
+        for (const h of body.hosts) (ctx.gateway.sendTo(h, { type: 'alert', name: body.alert, context: body.context }) ? delivered : offline).push(h);
+        await audit(ctx.store, (principal as Principal).name, 'alert', body.alert, offline.length ? 'failed' : 'ok', { delivered, offline });
+        return { alert: body.alert, delivered, offline };
+      },
+    }),
+    route({
+      method: 'POST',
       url: '/api/v1/backtest',
       summary: 'Replay an alarm (a definition file holding one alarm) over the agents\' stored metrics.',
       role: 'operator',
