@@ -33,7 +33,11 @@ export async function run(ctx) {
       ['1s', { median: 0.5, max: 1.2 }],
       ['250ms', { median: 0.3, max: 1.2 }],
     ])) {
-      const text = pack.replace(/^interval: 1s$/m, `interval: ${interval}`);
+      // Back-to-back faults: no cooldown, and a circuit breaker that does not trip within the bench.
+      const text = pack
+        .replace(/^interval: 1s$/m, `interval: ${interval}`)
+        .replace(/^cooldown: .*$/m, 'cooldown: 0s')
+        .replace(/^ {2}max: \d+$/m, '  max: 1000');
       const applied = /** @type {{ version: number }} */ (await lab.api('/api/v1/definitions/apply', { files: [{ path: 'packs/lab/s1-disk.yaml', text }], baseVersion: version }));
       version = applied.version;
       await sleep(2500);
