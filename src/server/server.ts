@@ -15,6 +15,7 @@ import { createToken, hashSecret, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
+import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import { Remediation } from './remediation.js';
@@ -73,6 +74,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation });
   registerRoutes(app, routes, store);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
+  registerWebAssets(app);
 
   await app.listen({ port: config.port, host: config.host });
   const ws = new WebSocketGateway<AgentRecord>({

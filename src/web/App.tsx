@@ -1,0 +1,127 @@
+/** The shell: sign-in with a user token, navigation, and the pages. */
+import { useCallback, useEffect, useState } from 'react';
+import type { FormEvent } from 'react';
+import type { Catalogue } from '../lang/index.js';
+import type { Whoami } from './api.js';
+import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { ConsolePage } from './Console.js';
+import { FleetPage } from './Fleet.js';
+
+const PAGES = [
+  { path: '/fleet', title: 'Fleet' },
+  { path: '/console', title: 'Console' },
+] as const;
+
+function currentPath(): string {
+  const p = window.location.pathname;
+  return PAGES.some((x) => x.path === p) ? p : '/fleet';
+}
+
+function Login(props: { onToken: (token: string) => Promise<void>; error: string | undefined }) {
+  const [token, setToken] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      await props.onToken(token.trim());
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="login">
+      <form onSubmit={(e) => void submit(e)} className="login-box">
+        <h1>Breakwater</h1>
+        <p className="dim">Sign in with a user token (`breakwater token create --role viewer --name you`).</p>
+        <label>
+          Token
+          <input type="password" name="token" autoFocus autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} placeholder="bwt_…" data-testid="token" />
+        </label>
+        {props.error && (
+          <p className="error-box" role="alert">
+            {props.error}
+          </p>
+        )}
+        <button className="primary" type="submit" disabled={!token.trim() || busy} data-testid="login">
+          Sign in
+        </button>
+      </form>
+    </div>
+  );
+}
+
+export function App() {
+  const [me, setMe] = useState<Whoami | undefined>();
+  const [cat, setCat] = useState<Catalogue | undefined>();
+  const [loginError, setLoginError] = useState<string | undefined>();
+  const [checking, setChecking] = useState(Boolean(savedToken()));
+  const [path, setPath] = useState(currentPath);
+
+  const signIn = useCallback(async (token: string) => {
+    try {
+      const who = await whoami(token);
+      if ((who.role as string) === 'agent') throw new ApiError('BW_ERR_FORBIDDEN', 'this is an agent join token; sign in with a user token', 403);
+      saveToken(token);
+      setMe(who);
+      setLoginError(undefined);
+      setCat(await fetchCatalogue());
+    } catch (err) {
+      saveToken(null);
+      setMe(undefined);
+      setLoginError(err instanceof ApiError ? err.message : `cannot reach the control plane: ${(err as Error).message}`);
+    } finally {
+      setChecking(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    const t = savedToken();
+    if (t) void signIn(t);
+    const onPop = () => setPath(currentPath());
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, [signIn]);
+
+  const go = (p: string) => {
+    window.history.pushState(null, '', p);
+    setPath(p);
+  };
+
+  if (checking) return <div className="login dim">Signing in…</div>;
+  if (!me) return <Login onToken={signIn} error={loginError} />;
+  return (
+    <div className="app">
+      <nav className="topbar">
+        <span className="brand">Breakwater</span>
+        {PAGES.map((p) => (
+          <a
+            key={p.path}
+            href={p.path}
+            className={p.path === path ? 'active' : undefined}
+            onClick={(e) => {
+              e.preventDefault();
+              go(p.path);
+            }}
+          >
+            {p.title}
+          </a>
+        ))}
+        <span className="spacer" />
+        <span className="who" data-testid="whoami">
+          {me.name} · {me.role}
+        </span>
+        <button
+          className="link"
+          onClick={() => {
+            saveToken(null);
+            setMe(undefined);
+          }}
+        >
+          Sign out
+        </button>
+      </nav>
+      <main>{path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : <FleetPage catalogue={cat} />}</main>
+    </div>
+  );
+}

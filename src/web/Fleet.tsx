@@ -1,0 +1,249 @@
+/**
+ * Fleet: every agent with its connection state, tags and key metrics (CPU, memory, fullest disk)
+ * as live values and sparklines, refreshed every 2 s with one pipeline over the public query API.
+ * The filter box takes a pipeline (`role = "web"` or `host | zone = "a" | cpu_usage > 50`).
+ * Clicking a host shows its processes and a chart of any host metric over the last hour.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Catalogue, Dimension } from '../lang/index.js';
+import { analyze } from '../lang/index.js';
+import type { ResultRow } from '../protocol/index.js';
+import type { Agent } from './api.js';
+import { agents as fetchAgents, query } from './api.js';
+import { Chart } from './Chart.js';
+import { Editor } from './Editor.js';
+import { BY_NAME, ago, cell, seriesPoints } from './format.js';
+import { Results } from './Results.js';
+import { Sparkline } from './Sparkline.js';
+import type { Column } from './VirtualTable.js';
+import { VirtualTable } from './VirtualTable.js';
+
+const REFRESH_MS = 2000;
+const KEEP = 60;
+const METRICS = '| cpu_usage | mem_usage | disk_usage';
+const PERCENT = { name: '', type: 'number', unit: 'percent' } as const;
+
+/** The statement the filter box stands for: a pipeline starting at `host`. */
+export function filterStatement(filter: string): string {
+  const f = filter.trim();
+  if (!f) return 'host';
+  return /^host\b/.test(f) ? f : `host | ${f}`;
+}
+
+interface HostRow {
+  readonly agent: Agent;
+  readonly cpu?: number;
+  readonly mem?: number;
+  readonly disk?: number;
+  readonly error?: string;
+}
+
+function num(r: ResultRow | undefined, k: string): number | undefined {
+  const v = r?.values[k];
+  return typeof v === 'number' ? v : undefined;
+}
+
+export function FleetPage(props: { catalogue: Catalogue | undefined }) {
+  const [filter, setFilter] = useState(() => sessionStorage.getItem('breakwater.fleet.filter') ?? '');
+  const [applied, setApplied] = useState(filter);
+  const [list, setList] = useState<Agent[]>([]);
+  const [metrics, setMetrics] = useState<Map<string, ResultRow>>(new Map());
+  const [matched, setMatched] = useState<Set<string> | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [selected, setSelected] = useState<string | undefined>();
+  const history = useRef(new Map<string, { cpu: number[]; mem: number[]; disk: number[] }>());
+  const [, setTick] = useState(0);
+
+  const statement = filterStatement(filter);
+  const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue) : undefined), [statement, props.catalogue]);
+  const shift = statement.length - filter.trim().length;
+  const diagnostics = filter.trim() ? (analysis?.diagnostics ?? []).map((d) => ({ ...d, location: { ...d.location, start: Math.max(0, d.location.start - shift), end: Math.max(0, d.location.end - shift), column: Math.max(1, d.location.column - shift) } })) : [];
+
+  useEffect(() => {
+    sessionStorage.setItem('breakwater.fleet.filter', applied);
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const controller = new AbortController();
+    const refresh = async () => {
+      try {
+        const [all, answer] = await Promise.all([fetchAgents(), query(`${filterStatement(applied)} ${METRICS}`, controller.signal)]);
+        if (stopped) return;
+        const byName = new Map<string, ResultRow>();
+        for (const r of [...answer.rows, ...answer.failures]) if (r.resource) byName.set(r.resource.name, r);
+        for (const r of answer.rows) {
+          const name = r.resource?.name;
+          if (!name) continue;
+          let h = history.current.get(name);
+          if (!h) history.current.set(name, (h = { cpu: [], mem: [], disk: [] }));
+          for (const [k, col] of [['cpu', 'cpu_usage'], ['mem', 'mem_usage'], ['disk', 'disk_usage']] as const) {
+            const v = num(r, col);
+            if (v !== undefined) h[k].push(v);
+            if (h[k].length > KEEP) h[k].shift();
+          }
+        }
+        setList(all);
+        setMetrics(byName);
+        setMatched(applied.trim() ? new Set(byName.keys()) : undefined);
+        setError(undefined);
+        setTick((t) => t + 1);
+      } catch (err) {
+        if (!stopped) setError((err as Error).message);
+      } finally {
+        if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS);
+      }
+    };
+    void refresh();
+    return () => {
+      stopped = true;
+      controller.abort();
+      if (timer) clearTimeout(timer);
+    };
+  }, [applied]);
+
+  const rows: HostRow[] = list
+    .filter((a) => !matched || matched.has(a.name))
+    .sort((a, b) => BY_NAME.compare(a.name, b.name))
+    .map((agent) => {
+      const r = metrics.get(agent.name);
+      const cpu = num(r, 'cpu_usage');
+      const mem = num(r, 'mem_usage');
+      const disk = num(r, 'disk_usage');
+      return { agent, ...(cpu !== undefined ? { cpu } : {}), ...(mem !== undefined ? { mem } : {}), ...(disk !== undefined ? { disk } : {}), ...(r && r.status !== 'ok' ? { error: `${r.status}${r.error ? `: ${r.error}` : ''}` } : {}) };
+    });
+  const connected = list.filter((a) => a.status === 'connected').length;
+
+  const metricCell = (v: number | undefined, series: number[] | undefined) => (
+    <span className="metric">
+      <span className="metric-value">{v === undefined ? '-' : cell(v, PERCENT)}</span>
+      <Sparkline values={series ?? []} max={100} width={72} height={18} />
+    </span>
+  );
+  const columns: Column<HostRow>[] = [
+    { key: 'name', header: 'host', width: 'minmax(9rem, 1.2fr)', render: (r) => <strong>{r.agent.name}</strong> },
+    {
+      key: 'status',
+      header: 'status',
+      width: '8.5rem',
+      render: (r) => (
+        <span className={`status status-${r.agent.status}`} title={r.error ?? `last seen ${ago(r.agent.lastSeenAt)}`}>
+          ● {r.agent.status === 'connected' ? (r.error ? 'no answer' : 'connected') : 'offline'}
+        </span>
+      ),
+    },
+    {
+      key: 'tags',
+      header: 'tags',
+      width: 'minmax(10rem, 2fr)',
+      render: (r) => (
+        <span className="tags">
+          {Object.entries(r.agent.tags).map(([k, v]) => (
+            <span key={k} className="tag">
+              {k}={v}
+            </span>
+          ))}
+        </span>
+      ),
+    },
+    { key: 'cpu', header: 'CPU', width: '10rem', render: (r) => metricCell(r.cpu, history.current.get(r.agent.name)?.cpu) },
+    { key: 'mem', header: 'memory', width: '10rem', render: (r) => metricCell(r.mem, history.current.get(r.agent.name)?.mem) },
+    { key: 'disk', header: 'fullest disk', width: '10rem', render: (r) => metricCell(r.disk, history.current.get(r.agent.name)?.disk) },
+  ];
+
+  return (
+    <div className="page fleet">
+      <h1>
+        Fleet <span className="dim small">{connected} of {list.length} hosts connected</span>
+      </h1>
+      <form
+        className="filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!analysis || analysis.ok) setApplied(filter);
+        }}
+      >
+        <Editor value={filter} onChange={setFilter} onRun={() => (!analysis || analysis.ok) && setApplied(filter)} diagnostics={diagnostics} catalogue={props.catalogue} rows={1} ariaLabel="filter" placeholder='filter with a pipeline: role = "web" | cpu_usage > 50   (Ctrl-Enter applies)' />
+        <button type="submit" disabled={Boolean(analysis && !analysis.ok)}>
+          Filter
+        </button>
+        {applied && (
+          <button
+            type="button"
+            onClick={() => {
+              setFilter('');
+              setApplied('');
+            }}
+          >
+            Clear
+          </button>
+        )}
+      </form>
+      {error && (
+        <div className="error-box" role="alert">
+          {error}
+        </div>
+      )}
+      <div className={selected ? 'fleet-split' : undefined}>
+        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} onRowClick={(r) => setSelected(r.agent.name === selected ? undefined : r.agent.name)} selected={selected} maxVisible={24} testId="fleet-table" />
+        {selected && <HostDetail host={selected} catalogue={props.catalogue} onClose={() => setSelected(undefined)} />}
+      </div>
+    </div>
+  );
+}
+
+function HostDetail(props: { host: string; catalogue: Catalogue | undefined; onClose: () => void }) {
+  const hostMetrics = props.catalogue?.resources.host.metrics ?? [];
+  const [metric, setMetric] = useState('cpu_usage');
+  const [series, setSeries] = useState<{ xs: number[]; ys: (number | null)[] } | undefined>();
+  const [procs, setProcs] = useState<{ rows: ResultRow[]; columns: import('../lang/index.js').PlanColumn[] } | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const sel = `host | name = ${JSON.stringify(props.host)}`;
+
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = async () => {
+      try {
+        const [chart, p] = await Promise.all([query(`${sel} | ${metric}[1h]`, controller.signal), query(`${sel} | process | cpu_usage | mem_rss_bytes | top(100, cpu_usage)`, controller.signal)]);
+        const [xs, ys] = seriesPoints(chart.rows[0]?.values[`${metric}[1h]`]);
+        setSeries({ xs, ys });
+        setProcs({ rows: [...p.rows, ...p.failures], columns: [...(p.plan?.columns ?? [])] });
+        setError(undefined);
+      } catch (err) {
+        if ((err as Error).name !== 'AbortError') setError((err as Error).message);
+      }
+      timer = setTimeout(() => void load(), 5000);
+    };
+    void load();
+    return () => {
+      controller.abort();
+      if (timer) clearTimeout(timer);
+    };
+  }, [sel, metric]);
+
+  const unit: Dimension | undefined = hostMetrics.find((m) => m.name === metric)?.dim;
+  return (
+    <section className="host-detail" data-testid="host-detail">
+      <header>
+        <h2>{props.host}</h2>
+        <button className="link" onClick={props.onClose} aria-label="close">
+          ✕
+        </button>
+      </header>
+      {error && <div className="error-box">{error}</div>}
+      <label className="metric-pick">
+        metric{' '}
+        <select value={metric} onChange={(e) => setMetric(e.target.value)}>
+          {hostMetrics.map((m) => (
+            <option key={m.name} value={m.name}>
+              {m.name}
+            </option>
+          ))}
+        </select>{' '}
+        <span className="dim">last hour, 1 s resolution</span>
+      </label>
+      {series && series.xs.length > 1 ? <Chart title={metric} xs={series.xs} ys={series.ys} unit={unit} /> : <p className="dim">{series ? 'No samples yet.' : 'Loading…'}</p>}
+      <h3>Processes</h3>
+      {procs ? <Results rows={procs.rows} columns={procs.columns} ordered /> : <p className="dim">Loading…</p>}
+    </section>
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * The web UI's client of the public HTTP API (the same endpoints the CLI uses; no private ones).
+ * The user's token is kept in sessionStorage: it is gone when the tab closes.
+ */
+import type { Catalogue, Plan } from '../lang/index.js';
+import type { ResultRow } from '../protocol/index.js';
+
+const TOKEN_KEY = 'breakwater.token';
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface Whoami {
+  readonly name: string;
+  readonly role: Role;
+  readonly may: string;
+}
+
+export interface Agent {
+  readonly name: string;
+  readonly id: string;
+  readonly status: 'connected' | 'disconnected';
+  readonly lastSeenAt: number | null;
+  readonly tags: Record<string, string>;
+  readonly attributes: Record<string, unknown>;
+}
+
+/** An error answer of the API: `{code, message, details}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function savedToken(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+export function saveToken(token: string | null): void {
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+async function request(path: string, init: RequestInit = {}, token = savedToken()): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  if (init.body) headers.set('content-type', 'application/json');
+  const res = await fetch(path, { ...init, headers });
+  if (!res.ok) {
+    let body: { code?: string; message?: string; details?: Record<string, unknown> } = {};
+    try {
+      body = (await res.json()) as typeof body;
+    } catch {
+      // not JSON: keep the status text
+    }
+    throw new ApiError(body.code ?? `HTTP_${res.status}`, body.message ?? res.statusText, res.status, body.details ?? {});
+  }
+  return res;
+}
+
+export async function getJson<T>(path: string, token?: string): Promise<T> {
+  const res = await request(path, {}, token ?? savedToken());
+  return (await res.json()) as T;
+}
+
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const res = await request(path, { method: 'POST', body: JSON.stringify(body) });
+  return (await res.json()) as T;
+}
+
+export const whoami = (token?: string) => getJson<Whoami>('/api/v1/whoami', token);
+export const agents = () => getJson<Agent[]>('/api/v1/agents');
+export const catalogue = () => getJson<Catalogue>('/api/v1/catalogue');
+
+/** One NDJSON line of POST /api/v1/query. */
+export type QueryLine =
+  | { type: 'plan'; runId: string; dryRun: boolean; plan: Plan; warnings?: unknown[] }
+  | { type: 'row'; row: ResultRow }
+  | { type: 'progress'; [k: string]: unknown }
+  | { type: 'summary'; runId: string; rows: number; failures: number; failed: boolean; targets: number; agentsAsked: number; agentsAnswered: number; durationMs: number }
+  | { type: 'error'; code: string; message: string; details?: Record<string, unknown> };
+
+export interface QueryRequest {
+  readonly statement: string;
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+}
+
+/**
+ * Runs a statement and calls `onLine` for each NDJSON line as it arrives (fetch + ReadableStream).
+ * Refusals before the stream starts (permissions, blast radius, bad statement) throw ApiError.
+ */
+export async function streamQuery(body: QueryRequest, onLine: (line: QueryLine) => void, signal?: AbortSignal): Promise<void> {
+  const res = await request('/api/v1/query', { method: 'POST', body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  if (!res.body) throw new ApiError('BW_ERR_INTERNAL', 'the answer has no body', res.status);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffer += value;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, nl).trim();
+      buffer = buffer.slice(nl + 1);
+      if (text) onLine(JSON.parse(text) as QueryLine);
+    }
+    if (done) break;
+  }
+  if (buffer.trim()) onLine(JSON.parse(buffer) as QueryLine);
+}
+
+/** Runs a statement to the end and returns its rows (for the Fleet page's periodic queries). */
+export async function query(statement: string, signal?: AbortSignal): Promise<{ rows: ResultRow[]; failures: ResultRow[]; plan?: Plan }> {
+  const rows: ResultRow[] = [];
+  const failures: ResultRow[] = [];
+  let plan: Plan | undefined;
+  let error: QueryLine | undefined;
+  await streamQuery(
+    { statement },
+    (line) => {
+      if (line.type === 'row') (line.row.status === 'ok' ? rows : failures).push(line.row);
+      else if (line.type === 'plan') plan = line.plan;
+      else if (line.type === 'error') error = line;
+    },
+    signal,
+  );
+  if (error && error.type === 'error') throw new ApiError(error.code, error.message, 200, error.details ?? {});
+  return plan ? { rows, failures, plan } : { rows, failures };
+}

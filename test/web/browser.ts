@@ -1,0 +1,54 @@
+/**
+ * Browser tests drive Debian's Chromium (/usr/bin/chromium, installed by .ci/run with apt) through
+ * playwright-core; no browser is ever downloaded. Without Chromium the suites skip loudly, unless
+ * BREAKWATER_REQUIRE_SERVICES=1 (CI), where they fail.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
+export const WEB_BUILT = fileExists(new URL('../../dist/web/index.html', import.meta.url));
+
+function fileExists(url: URL): boolean {
+  return existsSync(url);
+}
+
+/** Why the browser suites cannot run here, or undefined when they can. Throws on CI (BREAKWATER_REQUIRE_SERVICES=1). */
+export function browserUnavailable(suite: string): string | undefined {
+  const reason = !existsSync(CHROMIUM)
+    ? `${CHROMIUM} is missing (install it: apt-get install -y chromium)`
+    : !WEB_BUILT
+      ? 'dist/web is not built (run `npm run build`)'
+      : undefined;
+  if (!reason) return undefined;
+  if (process.env.BREAKWATER_REQUIRE_SERVICES === '1') throw new Error(`${suite}: ${reason}; BREAKWATER_REQUIRE_SERVICES=1 makes this a failure`);
+  console.warn(`\n⚠  SKIPPING ${suite}: ${reason}.\n`);
+  return reason;
+}
+
+export interface Browser {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A headless Chromium with a fresh profile (user data dir), removed on close. */
+export async function launchBrowser(): Promise<Browser> {
+  const profile = await mkdtemp(join(tmpdir(), 'bw-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1440, height: 900 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => undefined);
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}

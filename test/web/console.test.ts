@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Lab } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
+import type { Browser } from './browser.js';
+import { browserUnavailable, launchBrowser } from './browser.js';
+
+/*
+ * The web UI in a real browser against a real lab (control plane + 3 agent processes), through
+ * the same public API as the CLI: sign in, run pipelines from the Console, see grouped results,
+ * diagnostics underlined as you type, roles, the blast-radius dialog, and the Fleet page.
+ */
+
+const skip = browserUnavailable('web UI browser tests (test/web)');
+
+describe.skipIf(skip)('web UI', () => {
+  let lab: Lab;
+  let browser: Browser;
+  let viewerToken: string;
+
+  beforeAll(async () => {
+    // maxTargets 2: a command on all 3 hosts needs confirmation (the blast-radius dialog).
+    [lab, browser] = await Promise.all([startLab({ hosts: 3, maxTargets: 2, appPortBase: 28180 }), launchBrowser()]);
+    const res = await fetch(`${lab.server}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'viewer', name: 'web-viewer' }),
+    });
+    viewerToken = ((await res.json()) as { token: string }).token;
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.stop();
+  }, 30_000);
+
+  async function signIn(token: string, path = '/console'): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${lab.server}${path}`);
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('login').click();
+    await page.getByTestId('whoami').waitFor();
+    return page;
+  }
+
+  it('serves the app at / without a token, hashed assets with long cache headers, index.html for client routes', async () => {
+    const root = await fetch(`${lab.server}/`);
+    expect(root.status).toBe(200);
+    expect(root.headers.get('content-type')).toContain('text/html');
+    const html = await root.text();
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeTruthy();
+    const js = await fetch(`${lab.server}${asset}`);
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await fetch(`${lab.server}/console`)).headers.get('content-type')).toContain('text/html');
+    const api = await fetch(`${lab.server}/api/v1/nothing`);
+    expect(api.status).toBe(404);
+    expect(((await api.json()) as { code: string }).code).toBe('BW_ERR_NOT_FOUND');
+  });
+
+  it('signs in, runs a command from the console with Ctrl-Enter, confirms the blast radius and shows grouped output', async () => {
+    const page = await signIn(lab.token);
+    expect(await page.getByTestId('whoami').textContent()).toContain('admin');
+    const editor = page.getByLabel('pipeline');
+    await editor.fill('host | `echo hi`');
+    await editor.press('Control+Enter');
+    // 3 hosts > --max-targets 2: nothing runs until confirmed.
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain('3 resources');
+    await page.getByTestId('confirm-run').click();
+    // Rows stream in as agents answer; the summary line comes last.
+    await page.getByTestId('run-summary').waitFor();
+    const group = page.getByTestId('output-group');
+    await group.first().waitFor();
+    expect(await group.count()).toBe(1);
+    const text = await group.textContent();
+    expect(text).toContain('3 hosts');
+    expect(text).toContain('exit 0');
+    expect(text).toContain('hi');
+    await group.getByRole('button').click();
+    expect(await group.getByTestId('group-hosts').locator('li').allTextContents()).toEqual(lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare));
+    // The run is in the history.
+    expect(await page.getByTestId('history').textContent()).toContain('echo hi');
+    await page.close();
+  }, 60_000);
+
+  it('shows metric rows as a table with numeric summaries', async () => {
+    const page = await signIn(lab.token);
+    await page.getByLabel('pipeline').fill('host | cpu_usage | mem_usage');
+    await page.getByTestId('run').click();
+    await page.getByTestId('run-summary').waitFor();
+    const table = page.getByTestId('result-table');
+    await table.waitFor();
+    expect(await table.getAttribute('data-rows')).toBe('3');
+    expect(await page.getByTestId('summaries').textContent()).toMatch(/mem_usage\s*min .*% · avg .*% · max .*%/);
+    await page.close();
+  }, 60_000);
+
+  it('underlines a typo with its diagnostic while typing and does not run it', async () => {
+    const page = await signIn(lab.token);
+    await page.getByLabel('pipeline').fill('host | cpu_usge > 1');
+    const underline = page.locator('.editor-overlay .diag-error');
+    await underline.first().waitFor();
+    expect(await underline.first().textContent()).toBe('cpu_usge');
+    const diagnostics = await page.getByTestId('diagnostics').textContent();
+    expect(diagnostics).toContain('cpu_usge');
+    expect(diagnostics).toContain('cpu_usage');
+    expect(await page.getByTestId('run').isDisabled()).toBe(true);
+    await page.close();
+  }, 60_000);
+
+  it('a viewer sees the run button disabled for a command, with the reason', async () => {
+    const page = await signIn(viewerToken);
+    expect(await page.getByTestId('whoami').textContent()).toContain('viewer');
+    await page.getByLabel('pipeline').fill('host | `echo hi`');
+    await page.getByTestId('run-blocked').waitFor();
+    expect(await page.getByTestId('run').isDisabled()).toBe(true);
+    expect(await page.getByTestId('run-blocked').textContent()).toContain('needs the admin role');
+    await page.close();
+  }, 60_000);
+
+  it('lists the fleet with connection state and live metrics, filtered by a pipeline', async () => {
+    const page = await signIn(lab.token, '/fleet');
+    const table = page.getByTestId('fleet-table');
+    await expect.poll(() => table.locator('.status-connected').count(), { timeout: 15_000 }).toBe(3);
+    await expect.poll(async () => (await table.locator('.metric-value').allTextContents()).filter((t) => t.endsWith('%')).length, { timeout: 15_000 }).toBe(9);
+    const first = lab.hosts[0]?.name ?? '';
+    await page.getByLabel('filter').fill(`name = "${first}"`);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => table.getAttribute('data-rows'), { timeout: 15_000 }).toBe('1');
+    expect(await table.textContent()).toContain(first);
+    await page.locator('.vtable-row', { hasText: first }).click();
+    await page.getByTestId('host-detail').waitFor();
+    await page.getByTestId('chart').waitFor();
+    await page.close();
+  }, 60_000);
+});
