@@ -226,12 +226,16 @@ export class AgentGateway {
   }
 
   /** Sends a query to one agent; the waiter hears its rows and its end. False when the agent is not connected. */
-  send(host: string, message: Record<string, unknown> & { id: string }, waiter: QueryWaiter): boolean {
+  /**
+   * Sends a query to one agent; the waiter hears its rows and its end. False when the agent is
+   * not connected. `frame` is the encoded message: a fan-out encodes it once for every agent.
+   */
+  send(host: string, id: string, frame: string, waiter: QueryWaiter): boolean {
     const s = this.sessions.get(host);
     if (!s) return false;
-    s.waiting.set(message.id, waiter);
-    if (!s.conn.send(message)) {
-      s.waiting.delete(message.id);
+    s.waiting.set(id, waiter);
+    if (!s.conn.sendFrame(frame)) {
+      s.waiting.delete(id);
       return false;
     }
     return true;

@@ -5,6 +5,8 @@
 export interface Connection {
   /** JSON-encodes and sends; false when the connection is closed. */
   send(message: unknown): boolean;
+  /** Sends an already encoded frame (one encoding shared by many connections); false when closed. */
+  sendFrame(frame: string): boolean;
   close(code?: number, reason?: string): void;
   onMessage(handler: (frame: string) => void): void;
   onClose(handler: (code: number, reason: string) => void): void;

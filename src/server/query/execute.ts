@@ -191,6 +191,17 @@ async function fanOut(
   let answered = 0;
   const asks: Promise<void>[] = [];
   const timeoutMs = Math.max(1, deadline - Date.now());
+  const id = crypto.randomUUID();
+  const queryMessage = (targets: readonly string[] | undefined) => ({
+    type: 'query',
+    id,
+    principal: options.principal,
+    phase,
+    timeoutMs: Math.max(1, timeoutMs - 250),
+    ...(options.runId ? { runId: options.runId } : {}),
+    ...(targets ? { targets } : {}),
+  });
+  let sharedFrame: string | undefined;
   for (const [host, hostRows] of byHost) {
     const failAll = (status: ResultRow['status'], error: string) => emit(hostRows.map((r) => ({ resource: r.resource, status, error, values: r.values })));
     if (!gateway.connected(host)) {
@@ -198,16 +209,9 @@ async function fanOut(
       failAll('offline', `agent offline${seen ? ` (last seen ${new Date(seen).toISOString()})` : ' (never connected)'}`);
       continue;
     }
-    const id = crypto.randomUUID();
-    const message = {
-      type: 'query',
-      id,
-      principal: options.principal,
-      phase,
-      timeoutMs: Math.max(1, timeoutMs - 250),
-      ...(options.runId ? { runId: options.runId } : {}),
-      ...(fromInventory ? {} : { targets: hostRows.map((r) => r.resource?.id ?? '') }),
-    };
+    // One query id for the whole fan-out (waiters are per agent), so agents asked the same
+    // thing share one encoded frame: at a thousand agents, encoding is a real cost.
+    const frame = fromInventory ? (sharedFrame ??= JSON.stringify(queryMessage(undefined))) : JSON.stringify(queryMessage(hostRows.map((r) => r.resource?.id ?? '')));
     asks.push(
       new Promise<void>((resolve) => {
         let settled = false;
@@ -222,7 +226,7 @@ async function fanOut(
           failAll('timeout', `agent did not answer within ${Math.round(timeoutMs / 100) / 10}s`);
           settle();
         }, timeoutMs);
-        const sent = gateway.send(host, message, {
+        const sent = gateway.send(host, id, frame, {
           onRows: (rows) => {
             if (!settled) emit(rows);
           },

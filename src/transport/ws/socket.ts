@@ -6,8 +6,11 @@ export function wrapSocket(socket: WebSocket, remote: string): Connection {
   return {
     remote,
     send(message: unknown): boolean {
+      return this.sendFrame(JSON.stringify(message));
+    },
+    sendFrame(frame: string): boolean {
       if (socket.readyState !== socket.OPEN) return false;
-      socket.send(JSON.stringify(message));
+      socket.send(frame);
       return true;
     },
     close(code = 1000, reason = '') {
