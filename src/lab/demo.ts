@@ -107,7 +107,7 @@ export async function runDemo(out: DemoOutput, options: { hosts?: number } = {})
   }
   await new Promise((r) => setTimeout(r, 1500));
   out.say('');
-  out.say('The lab keeps running. In another shell:');
+  out.say(`The lab keeps running. The web UI: ${lab.server}/ (sign in with the token below). In another shell:`);
   out.say(`  export BREAKWATER_SERVER=${lab.server}`);
   out.say(`  export BREAKWATER_TOKEN=${lab.token}`);
   out.say(`  npx breakwater get events            # the timeline above`);
