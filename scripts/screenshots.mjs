@@ -2,7 +2,7 @@
 // Screenshots of every page of the web UI, taken against a real lab (control plane + 4 agents):
 // writes docs/screenshots/<page>.png. Needs `npm run build` first and Debian's /usr/bin/chromium
 // (apt-get install -y chromium). Usage: `npm run screenshots` (builds, then runs this script).
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,23 @@ import { startLab } from '../dist/lab/index.js';
 
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
+const PACK = fileURLToPath(new URL('../packs/lab/', import.meta.url));
+// For the Alarms & events page: a bot that waits for approval, on an alarm triggered by a file.
+const APPROVAL = `kind: action
+name: mark_approved
+command: echo "$BW_HOST" > "$HOST_ROOT/run/approved-ran"
+---
+kind: alarm
+name: needs-approval
+query: host
+fire: ok(\`test -e "$HOST_ROOT/run/ask"\`)
+---
+kind: bot
+name: ask-first
+trigger: { alarm: needs-approval }
+action: mark_approved
+approval: { expires: 10m }
+`;
 
 await mkdir(OUT, { recursive: true });
 const lab = await startLab({ hosts: 4, appPortBase: 28280 });
@@ -57,6 +74,58 @@ try {
   await editor.fill('host | cpu_usge > 80 | `uptime`');
   await page.locator('.diag-error').first().waitFor();
   await shot('console-diagnostic');
+
+  // Alarms & events: the S1 pack and the approval bot applied; /data fills on web-1 (the alarm
+  // fires, the bot cleans, it clears) and a run on web-2 waits for approval.
+  const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
+  files.push({ path: 'approval.yaml', text: APPROVAL });
+  const { version } = await lab.api('/api/v1/definitions');
+  await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
+  await page.getByRole('link', { name: 'Alarms & events' }).click();
+  await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+  await page.waitForTimeout(3000); // the agents take the new definitions
+  await lab.fillDisk(lab.hosts[0], 95);
+  await writeFile(join(lab.hosts[1].dir, 'run', 'ask'), 'please\n');
+  await page.locator('[data-testid="event"][data-type="alarm_cleared"]').first().waitFor({ timeout: 60_000 });
+  await page.locator('[data-testid="approval"]').first().waitFor({ timeout: 30_000 });
+  await shot('events');
+
+  // Audit: who ran what, where, when.
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.locator('[data-testid="audit-row"]').first().waitFor();
+  await shot('audit');
+
+  // Runbooks: a runbook with a parameter, opened from a link with ?host=, run.
+  const runbookApi = async (method, path, body) => {
+    const res = await fetch(`${lab.server}${path}`, { method, headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const runbook = await runbookApi('POST', '/api/v1/runbooks', {
+    name: 'disk-full',
+    description: 'When /data fills up on a host',
+    params: ['host'],
+    cells: [
+      { kind: 'markdown', text: '# Disk full on a host\n\nFirst see how full the host is, then its root filesystem.' },
+      { kind: 'pipeline', text: 'host | name = $host | disk_usage | mem_usage' },
+      { kind: 'markdown', text: '## The root filesystem\n\nIf `/` is full too, logs are the usual suspect.' },
+      { kind: 'pipeline', text: 'host | name = $host | `df -h / | tail -1`' },
+    ],
+  });
+  await page.goto(`${lab.server}/runbooks?id=${runbook.id}&host=web-1`);
+  await page.getByTestId('run-all').click();
+  await page.getByTestId('cell-summary').nth(1).waitFor();
+  await shot('runbooks');
+
+  // Definitions: the lab pack (applied above for Alarms & events) by kind, one copied as YAML, a diff.
+  await page.getByRole('link', { name: 'Definitions' }).click();
+  await page.getByTestId('version').first().waitFor();
+  await page.getByTestId('diff-from').selectOption('0');
+  await page.getByTestId('show-diff').click();
+  await page.locator('[data-testid="definition"][data-kind="alarm"]').first().getByTestId('copy-yaml').click();
+  await page.getByTestId('definition-yaml').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('definitions');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

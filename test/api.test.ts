@@ -21,7 +21,7 @@ const RANK: Record<Role, number> = { agent: 0, viewer: 1, operator: 2, admin: 3 
 
 /** The route table as data (method, url, role): the handlers are not called, so the context is a stub. */
 const STUB_CONTEXT = { queryTimeoutMs: 1000, version: 'test' } as unknown as Parameters<typeof apiRoutes>[0];
-const TABLE = apiRoutes(STUB_CONTEXT).map(({ method, url, role, body }) => ({ method, url, role, hasBody: body !== undefined }));
+const TABLE = apiRoutes(STUB_CONTEXT).map(({ method, url, role, body, tokenInQuery }) => ({ method, url, role, hasBody: body !== undefined, tokenInQuery: tokenInQuery === true }));
 
 const dirs: string[] = [];
 const servers: RunningServer[] = [];
@@ -55,6 +55,11 @@ async function call(s: RunningServer, method: string, path: string, options: { t
   else if (options.body !== undefined) body = JSON.stringify(options.body);
   if (body !== undefined) headers['content-type'] ??= 'application/json';
   const res = await fetch(`${s.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(20_000) });
+  // An event stream never ends: the status and headers are the answer.
+  if (res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, type: res.headers.get('content-type') ?? '', text: '', json: undefined };
+  }
   const text = await res.text();
   let json: unknown;
   try {
@@ -380,7 +385,7 @@ describe('the OpenAPI document', () => {
     for (const r of TABLE) {
       const op = doc.paths[r.url.replace(/:(\w+)/g, '{$1}')][r.method.toLowerCase()];
       if (r.role === 'public') expect(op.security).toBeUndefined();
-      else expect(op.security).toEqual([{ bearer: [] }]);
+      else expect(op.security).toEqual(r.tokenInQuery ? [{ bearer: [] }, { queryToken: [] }] : [{ bearer: [] }]);
     }
   });
 

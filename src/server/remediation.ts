@@ -11,6 +11,7 @@ import type { AgentGateway, GatewayHooks } from './gateway.js';
 import type { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import { audit, runStatement } from './query/run-statement.js';
+import { EventBus } from './event-bus.js';
 import { Scheduler } from './scheduler.js';
 import type { ApprovalRecord, EventRecord, Store } from './store/index.js';
 import { isStoreError } from './store/index.js';
@@ -31,6 +32,8 @@ export class Remediation {
   private readonly backtests = new Map<string, (agent: string, msg: BacktestResultMessage) => void>();
   private readonly sweeper: NodeJS.Timeout;
   private gatewayRef: AgentGateway | undefined;
+  /** Each event the first time it is stored, for live subscribers (GET /api/v1/events/stream). */
+  readonly bus = new EventBus();
 
   constructor(
     private readonly store: Store,
@@ -69,6 +72,7 @@ export class Remediation {
   stop(): void {
     this.scheduler.stop();
     clearInterval(this.sweeper);
+    this.bus.close();
   }
 
   // ---- definitions ----
@@ -137,6 +141,7 @@ export class Remediation {
   async storeEvents(events: readonly FleetEvent[]): Promise<FleetEvent[]> {
     const fresh = await this.store.appendEvents(events.map((e) => e as EventRecord));
     for (const e of fresh) this.notifier.notify(e as FleetEvent);
+    this.bus.publish(fresh as FleetEvent[]);
     // Every delivery, not only the first: if a crash came between storing the event and its run
     // record, the redelivery writes the record (an existing one is left as it is).
     for (const e of events) if (e.type === 'bot_ran') await this.recordBotRun(e);

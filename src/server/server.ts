@@ -138,7 +138,8 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
         let principal: Principal | undefined;
         if (r.role !== 'public') {
           const header = request.headers.authorization;
-          const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+          const fromQuery = r.tokenInQuery ? (request.query as { token?: unknown } | undefined)?.token : undefined;
+          const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' && fromQuery ? fromQuery : undefined;
           const token = await verifyToken(store, secret);
           if (!token) {
             throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)');

@@ -4,12 +4,20 @@ import type { FormEvent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { AuditPage } from './Audit.js';
 import { ConsolePage } from './Console.js';
+import { DefinitionsPage } from './Definitions.js';
+import { EventsPage } from './Events.js';
 import { FleetPage } from './Fleet.js';
+import { RunbooksPage } from './Runbooks.js';
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
   { path: '/console', title: 'Console' },
+  { path: '/events', title: 'Alarms & events' },
+  { path: '/audit', title: 'Audit' },
+  { path: '/runbooks', title: 'Runbooks' },
+  { path: '/definitions', title: 'Definitions' },
 ] as const;
 
 function currentPath(): string {
@@ -121,7 +129,7 @@ export function App() {
           Sign out
         </button>
       </nav>
-      <main>{path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : <FleetPage catalogue={cat} />}</main>
+      <main>{path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <FleetPage catalogue={cat} />}</main>
     </div>
   );
 }

@@ -3,7 +3,7 @@
  * The user's token is kept in sessionStorage: it is gone when the tab closes.
  */
 import type { Catalogue, Plan } from '../lang/index.js';
-import type { ResultRow } from '../protocol/index.js';
+import type { FleetEvent, ResultRow } from '../protocol/index.js';
 
 const TOKEN_KEY = 'breakwater.token';
 
@@ -130,4 +130,84 @@ export async function query(statement: string, signal?: AbortSignal): Promise<{ 
   );
   if (error && error.type === 'error') throw new ApiError(error.code, error.message, 200, error.details ?? {});
   return plan ? { rows, failures, plan } : { rows, failures };
+}
+
+// ---- events, approvals, audit (the Alarms & events and Audit pages) ----
+
+export type { FleetEvent };
+
+export interface EventFilter {
+  readonly type?: string;
+  readonly host?: string;
+  readonly alarm?: string;
+  readonly limit?: number;
+}
+
+function queryString(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** GET /api/v1/events: newest first. */
+export const events = (f: EventFilter = {}) => getJson<FleetEvent[]>(`/api/v1/events${queryString({ type: f.type, host: f.host, alarm: f.alarm, limit: f.limit })}`);
+
+/**
+ * Live events (GET /api/v1/events/stream, server-sent events). EventSource cannot send an
+ * Authorization header, so the token goes in the URL; this route alone accepts it there.
+ */
+export function eventStream(onEvent: (e: FleetEvent) => void, onState: (live: boolean) => void): () => void {
+  const token = savedToken() ?? '';
+  const source = new EventSource(`/api/v1/events/stream?token=${encodeURIComponent(token)}`);
+  source.onopen = () => onState(true);
+  source.onerror = () => onState(false);
+  source.onmessage = (m: MessageEvent<string>) => {
+    try {
+      onEvent(JSON.parse(m.data) as FleetEvent);
+    } catch {
+      // not an event: ignore
+    }
+  };
+  return () => source.close();
+}
+
+export interface Approval {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly bot: string;
+  readonly action: string;
+  readonly host: string;
+  readonly resource: string;
+  readonly statement: string;
+  readonly status: 'pending' | 'approved' | 'denied' | 'expired';
+  readonly decidedBy: string | null;
+  readonly decidedAt: number | null;
+  readonly runId: string | null;
+}
+
+export const pendingApprovals = () => getJson<Approval[]>('/api/v1/approvals?status=pending');
+export const decideApproval = (id: string, approve: boolean) => postJson<{ status: string; runId: string | null }>(`/api/v1/approvals/${encodeURIComponent(id)}/${approve ? 'approve' : 'deny'}`, {});
+
+export interface AuditEntry {
+  readonly id: string;
+  readonly time: number;
+  readonly principal: string;
+  readonly action: string;
+  readonly target: string;
+  readonly runId: string | null;
+  readonly outcome: 'ok' | 'denied' | 'failed';
+  readonly detail: Record<string, unknown>;
+}
+
+/** GET /api/v1/audit (operator role): newest first. */
+export const auditLog = (f: { principal?: string; action?: string; limit?: number } = {}) => getJson<AuditEntry[]>(`/api/v1/audit${queryString({ principal: f.principal, action: f.action, limit: f.limit })}`);
+
+// ---- runbooks (the Runbooks page) ----
+
+/** A request with a JSON body (or none) answered with JSON: PUT, DELETE, POST. */
+export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const res = await request(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return (await res.json()) as T;
 }

@@ -20,7 +20,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
       },
     };
     if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { unrepresentable: 'any' }) } } };
-    if (r.role !== 'public') op.security = [{ bearer: [] }];
+    if (r.role !== 'public') op.security = r.tokenInQuery ? [{ bearer: [] }, { queryToken: [] }] : [{ bearer: [] }];
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
@@ -28,7 +28,10 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
     info: { title: 'Breakwater control plane API', version },
     paths,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `breakwater token create` (bwt_...)' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token from `breakwater token create` (bwt_...)' },
+        queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The same token as `?token=`, on GET /api/v1/events/stream only (EventSource cannot send headers)' },
+      },
       schemas: {
         Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } },
       },

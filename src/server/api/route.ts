@@ -9,7 +9,7 @@ import type { Role } from '../store/index.js';
  * so none of them can drift from the others.
  */
 export interface Route<B = unknown, Q = unknown, P = unknown> {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   readonly url: string;
   readonly summary: string;
   /** `public` routes need no token (health, enrollment with a join token in the body, the OpenAPI document). */
@@ -20,7 +20,13 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   /** Describes a successful answer, for the OpenAPI document. */
   readonly response?: z.ZodType;
   /** `application/x-ndjson` routes stream lines; the handler writes them itself. */
-  readonly produces?: 'application/json' | 'application/x-ndjson' | 'text/csv';
+  readonly produces?: 'application/json' | 'application/x-ndjson' | 'text/csv' | 'text/event-stream' | 'application/yaml';
+  /**
+   * Also accept the token as `?token=` (besides `Authorization: Bearer`). Only for the event stream:
+   * browsers' EventSource cannot send headers. A token in a URL can end up in proxy logs and browser
+   * history, so no other route takes it there.
+   */
+  readonly tokenInQuery?: boolean;
   handler(ctx: { body: B; query: Q; params: P; principal: Principal | undefined; request: FastifyRequest; reply: FastifyReply }): Promise<unknown>;
 }
 

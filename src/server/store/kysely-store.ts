@@ -15,6 +15,8 @@ import type {
   AuditTable,
   DefinitionVersionsTable,
   EventsTable,
+  RunbookRunsTable,
+  RunbooksTable,
   RunResultsTable,
   RunsTable,
   StoreDatabase,
@@ -30,6 +32,8 @@ import type {
   EventRecord,
   Page,
   RunRecord,
+  RunbookRecord,
+  RunbookRunRecord,
   RunResultRecord,
   RunStatus,
   Store,
@@ -779,6 +783,130 @@ export class KyselyStore implements Store {
       decidedBy: row.decided_by,
       decidedAt: row.decided_at,
       runId: row.run_id,
+    };
+  }
+
+  // ---- runbooks -------------------------------------------------------------------------------
+
+  createRunbook(runbook: RunbookRecord): Promise<void> {
+    const operation = 'createRunbook';
+    return this.#run(operation, async (db) => {
+      checkTexts(operation, runbook);
+      checkTime(operation, 'updatedAt', runbook.updatedAt);
+      await db.insertInto('runbooks').values(this.#runbookRow(operation, runbook)).execute();
+    });
+  }
+
+  updateRunbook(runbook: RunbookRecord): Promise<void> {
+    const operation = 'updateRunbook';
+    return this.#run(operation, async (db) => {
+      checkTexts(operation, runbook);
+      checkTime(operation, 'updatedAt', runbook.updatedAt);
+      const { id: _id, ...row } = this.#runbookRow(operation, runbook);
+      const result = isStorableText(runbook.id) ? await db.updateTable('runbooks').set(row).where('id', '=', runbook.id).executeTakeFirst() : undefined;
+      if (!result || result.numUpdatedRows === 0n) throw new StoreError('STORE_NOT_FOUND', operation, `no runbook with id ${runbook.id}`);
+    });
+  }
+
+  getRunbook(id: string): Promise<RunbookRecord | undefined> {
+    return this.#run('getRunbook', async (db) => {
+      if (!isStorableText(id)) return undefined;
+      const row = await db.selectFrom('runbooks').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : this.#toRunbook(row);
+    });
+  }
+
+  listRunbooks(): Promise<RunbookRecord[]> {
+    return this.#run('listRunbooks', async (db) => {
+      const rows = await db.selectFrom('runbooks').selectAll().orderBy('name').execute();
+      return rows.map((row) => this.#toRunbook(row));
+    });
+  }
+
+  deleteRunbook(id: string): Promise<boolean> {
+    return this.#run('deleteRunbook', async (db) => {
+      if (!isStorableText(id)) return false;
+      return db.transaction().execute(async (trx) => {
+        // Explicitly, not only by the foreign key's cascade: the same on every back end and pragma.
+        await trx.deleteFrom('runbook_runs').where('runbook_id', '=', id).execute();
+        const result = await trx.deleteFrom('runbooks').where('id', '=', id).executeTakeFirst();
+        return result.numDeletedRows > 0n;
+      });
+    });
+  }
+
+  saveRunbookRun(run: RunbookRunRecord): Promise<void> {
+    const operation = 'saveRunbookRun';
+    return this.#run(operation, async (db) => {
+      checkTexts(operation, run);
+      checkTime(operation, 'createdAt', run.createdAt);
+      await db
+        .insertInto('runbook_runs')
+        .values({
+          id: run.id,
+          runbook_id: run.runbookId,
+          created_at: run.createdAt,
+          created_by: run.createdBy,
+          params: encodeJson(operation, 'params', run.params),
+          outputs: encodeJson(operation, 'outputs', run.outputs),
+        })
+        .execute();
+    });
+  }
+
+  listRunbookRuns(runbookId: string, page: Page = {}): Promise<RunbookRunRecord[]> {
+    const operation = 'listRunbookRuns';
+    return this.#run(operation, async (db) => {
+      const limit = pageLimit(operation, page.limit);
+      const before = pageBefore(operation, page.before);
+      if (limit === 0 || !isStorableText(runbookId)) return [];
+      let query = db.selectFrom('runbook_runs').selectAll().where('runbook_id', '=', runbookId);
+      if (before !== undefined) query = query.where('created_at', '<', before);
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((row) => this.#toRunbookRun(row));
+    });
+  }
+
+  getRunbookRun(id: string): Promise<RunbookRunRecord | undefined> {
+    return this.#run('getRunbookRun', async (db) => {
+      if (!isStorableText(id)) return undefined;
+      const row = await db.selectFrom('runbook_runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : this.#toRunbookRun(row);
+    });
+  }
+
+  #runbookRow(operation: string, r: RunbookRecord) {
+    return {
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      params: encodeJson(operation, 'params', r.params),
+      cells: encodeJson(operation, 'cells', r.cells),
+      updated_at: r.updatedAt,
+      updated_by: r.updatedBy,
+    };
+  }
+
+  #toRunbook(row: Selectable<RunbooksTable>): RunbookRecord {
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      params: this.#json<string[]>(row.params),
+      cells: this.#json<RunbookRecord['cells']>(row.cells),
+      updatedAt: row.updated_at,
+      updatedBy: row.updated_by,
+    };
+  }
+
+  #toRunbookRun(row: Selectable<RunbookRunsTable>): RunbookRunRecord {
+    return {
+      id: row.id,
+      runbookId: row.runbook_id,
+      createdAt: row.created_at,
+      createdBy: row.created_by,
+      params: this.#json<Record<string, string>>(row.params),
+      outputs: this.#json<RunbookRunRecord['outputs']>(row.outputs),
     };
   }
 }

@@ -304,11 +304,48 @@ function definitionsEventsApprovals(dialect: StoreDialect): Migration {
   };
 }
 
+function runbooks(dialect: StoreDialect): Migration {
+  const t = dialectTypes(dialect);
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await strict(
+        dialect,
+        db.schema
+          .createTable('runbooks')
+          .addColumn('id', t.key, (c) => c.primaryKey())
+          .addColumn('name', t.key, (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('params', t.json, (c) => c.notNull())
+          .addColumn('cells', t.json, (c) => c.notNull())
+          .addColumn('updated_at', t.time, (c) => c.notNull())
+          .addColumn('updated_by', 'text', (c) => c.notNull())
+          // listRunbooks is by name; the unique constraint's index serves it.
+          .addUniqueConstraint('runbooks_name_key', ['name']),
+      ).execute();
+
+      await strict(
+        dialect,
+        db.schema
+          .createTable('runbook_runs')
+          .addColumn('id', t.key, (c) => c.primaryKey())
+          .addColumn('runbook_id', t.key, (c) => c.notNull().references('runbooks.id').onDelete('cascade'))
+          .addColumn('created_at', t.time, (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('params', t.json, (c) => c.notNull())
+          .addColumn('outputs', t.json, (c) => c.notNull()),
+      ).execute();
+      // listRunbookRuns: one runbook's runs, newest first (also serves the foreign key's lookups).
+      await db.schema.createIndex('runbook_runs_runbook_created_at_idx').on('runbook_runs').columns(['runbook_id', 'created_at desc', 'id desc']).execute();
+    },
+  };
+}
+
 /** All migrations for a dialect, by name; names sort in the order they run. */
 export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
+    '0003_runbooks': runbooks(dialect),
   };
 }
 

@@ -125,6 +125,29 @@ export interface ApprovalsTable {
   run_id: string | null;
 }
 
+/** Added by 0003. */
+export interface RunbooksTable {
+  id: string;
+  name: string;
+  description: string;
+  /** JSON array of parameter names. */
+  params: JsonColumn;
+  /** JSON array of {kind, text}. */
+  cells: JsonColumn;
+  updated_at: number;
+  updated_by: string;
+}
+
+/** Added by 0003. */
+export interface RunbookRunsTable {
+  id: string;
+  runbook_id: string;
+  created_at: number;
+  created_by: string;
+  params: JsonColumn;
+  outputs: JsonColumn;
+}
+
 export interface StoreDatabase {
   tokens: TokensTable;
   agents: AgentsTable;
@@ -134,4 +157,6 @@ export interface StoreDatabase {
   definition_versions: DefinitionVersionsTable;
   events: EventsTable;
   approvals: ApprovalsTable;
+  runbooks: RunbooksTable;
+  runbook_runs: RunbookRunsTable;
 }

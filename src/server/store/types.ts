@@ -145,6 +145,37 @@ export interface ApprovalRecord {
   readonly runId: string | null;
 }
 
+/** A runbook: markdown and pipeline cells with parameters (`$host`), edited in the web UI. */
+export interface RunbookRecord {
+  readonly id: string;
+  /** Unique among runbooks. */
+  readonly name: string;
+  readonly description: string;
+  readonly params: readonly string[];
+  readonly cells: readonly { readonly kind: 'markdown' | 'pipeline'; readonly text: string }[];
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** The outputs of one pipeline cell in a saved run. */
+export interface RunbookCellOutput {
+  readonly cell: number;
+  readonly statement: string;
+  readonly rows: readonly unknown[];
+  readonly summary: unknown;
+  readonly error: string | null;
+}
+
+/** A saved run of a runbook: the parameter values and each run cell's outputs. */
+export interface RunbookRunRecord {
+  readonly id: string;
+  readonly runbookId: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly outputs: readonly RunbookCellOutput[];
+}
+
 export interface Page {
   readonly limit?: number;
   /** Only records strictly older than this time (for paging backwards). */
@@ -203,4 +234,19 @@ export interface Store {
   listApprovals(filter?: Page & { status?: ApprovalStatus }): Promise<ApprovalRecord[]>;
   /** Moves a pending approval to its decision; false when it was no longer pending (decided or expired). */
   decideApproval(id: string, decision: { status: Exclude<ApprovalStatus, 'pending'>; by: string; at: number; runId?: string }): Promise<boolean>;
+
+  /** STORE_CONFLICT when the id or the name is taken. */
+  createRunbook(runbook: RunbookRecord): Promise<void>;
+  /** Replaces the runbook with this id; STORE_NOT_FOUND when there is none, STORE_CONFLICT when the name is another's. */
+  updateRunbook(runbook: RunbookRecord): Promise<void>;
+  getRunbook(id: string): Promise<RunbookRecord | undefined>;
+  /** By name. */
+  listRunbooks(): Promise<RunbookRecord[]>;
+  /** Deletes the runbook and its saved runs; false when there was none. */
+  deleteRunbook(id: string): Promise<boolean>;
+  /** STORE_INVALID when the runbook does not exist. */
+  saveRunbookRun(run: RunbookRunRecord): Promise<void>;
+  /** Newest first; `before` pages backwards by createdAt. */
+  listRunbookRuns(runbookId: string, page?: Page): Promise<RunbookRunRecord[]>;
+  getRunbookRun(id: string): Promise<RunbookRunRecord | undefined>;
 }

@@ -1,0 +1,114 @@
+/**
+ * Audit: who ran what, where, when, and the outcome (GET /api/v1/audit, operator role), filtered
+ * by principal and action. "Export CSV" writes what is shown as a CSV file, in the browser.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type { FormEvent } from 'react';
+import type { AuditEntry } from './api.js';
+import { ApiError, auditLog } from './api.js';
+import { download, toCsv } from './csv.js';
+
+const LIMIT = 1000;
+
+/** Where it happened: the hosts an alert went to, a bot's host, the agent enrolled, or how many resources a run addressed. */
+export function whereOf(a: AuditEntry): string {
+  const d = a.detail;
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const hosts = [...list(d.delivered), ...list(d.offline), ...list(d.hosts)];
+  if (hosts.length) return hosts.join(' ');
+  if (typeof d.host === 'string') return d.host;
+  if (a.action === 'agent.enroll') return a.target;
+  if (typeof d.targets === 'number') return `${d.targets} ${d.targets === 1 ? 'resource' : 'resources'}`;
+  return '';
+}
+
+export function auditCsv(rows: readonly AuditEntry[]): string {
+  return toCsv(
+    ['time', 'principal', 'action', 'target', 'where', 'outcome', 'run_id', 'detail'],
+    rows.map((a) => [new Date(a.time).toISOString(), a.principal, a.action, a.target, whereOf(a), a.outcome, a.runId ?? '', a.detail]),
+  );
+}
+
+export function AuditPage() {
+  const [principal, setPrincipal] = useState('');
+  const [action, setAction] = useState('');
+  const [rows, setRows] = useState<AuditEntry[]>([]);
+  const [error, setError] = useState<string | undefined>();
+  const [loading, setLoading] = useState(false);
+
+  const load = useCallback(async (f: { principal: string; action: string }) => {
+    setLoading(true);
+    try {
+      setRows(await auditLog({ principal: f.principal.trim(), action: f.action.trim(), limit: LIMIT }));
+      setError(undefined);
+    } catch (err) {
+      setRows([]);
+      setError(err instanceof ApiError ? err.message : String(err));
+    } finally {
+      setLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    void load({ principal: '', action: '' });
+  }, [load]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void load({ principal, action });
+  };
+
+  return (
+    <div className="audit-page">
+      <header className="page-head">
+        <h1>Audit</h1>
+      </header>
+      <form className="toolbar" onSubmit={submit}>
+        <input aria-label="principal" placeholder="principal (token name)" value={principal} onChange={(e) => setPrincipal(e.target.value)} data-testid="filter-principal" />
+        <input aria-label="action" placeholder="action (run, token.create, …)" value={action} onChange={(e) => setAction(e.target.value)} data-testid="filter-action" />
+        <button type="submit" disabled={loading}>
+          Filter
+        </button>
+        <button type="button" disabled={rows.length === 0} onClick={() => download(`breakwater-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.csv`, auditCsv(rows))} data-testid="export-csv">
+          Export CSV
+        </button>
+        <span className="hint">{loading ? 'loading…' : `${rows.length} entries, newest first`}</span>
+      </form>
+      {error && (
+        <p className="error-box" role="alert">
+          {error}
+        </p>
+      )}
+      <table className="table" data-testid="audit-table" data-rows={rows.length}>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Who</th>
+            <th>Action</th>
+            <th>What</th>
+            <th>Where</th>
+            <th>Outcome</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((a) => (
+            <tr key={a.id} data-testid="audit-row" data-action={a.action} data-outcome={a.outcome}>
+              <td className="nowrap" title={new Date(a.time).toISOString()}>{new Date(a.time).toLocaleString([], { hour12: false })}</td>
+              <td>{a.principal}</td>
+              <td>
+                <code>{a.action}</code>
+              </td>
+              <td>
+                <code className="wrap">{a.target}</code>
+              </td>
+              <td>{whereOf(a)}</td>
+              <td>
+                <span className={`badge ${a.outcome === 'ok' ? 'ok' : 'bad'}`}>{a.outcome}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

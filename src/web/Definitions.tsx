@@ -1,0 +1,205 @@
+/**
+ * Definitions, read-only: what the control plane runs now, grouped by kind, with each
+ * definition's fields as written in files; the applied versions; the difference between two
+ * versions (src/definitions' diffDefinitions and renderPlan, as `breakwater plan` prints it); and
+ * any definition as YAML to copy into a GitOps folder (toYaml).
+ */
+import { useEffect, useMemo, useState } from 'react';
+import type { Definition, DefinitionKind } from '../definitions/index.js';
+import { DEFINITION_KINDS, diffDefinitions, formatPlanValue, renderPlan, toDocument, toYaml } from '../definitions/index.js';
+import { ApiError, getJson } from './api.js';
+import './runbooks.css';
+
+interface Current {
+  readonly version: number;
+  readonly definitions: readonly Definition[];
+}
+
+interface VersionSummary {
+  readonly version: number;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly summary: { readonly create: number; readonly update: number; readonly delete: number };
+}
+
+const message = (err: unknown) => (err instanceof ApiError ? `${err.code}: ${err.message}` : (err as Error).message);
+
+function DefinitionCard(props: { def: Definition; all: readonly Definition[] }) {
+  const [yaml, setYaml] = useState<string | undefined>();
+  const [copied, setCopied] = useState<string | undefined>();
+  const d = props.def;
+  const doc = useMemo(() => {
+    const actions = new Map(props.all.filter((x) => x.kind === 'action').map((a) => [a.name, a]));
+    return toDocument(d, (name) => actions.get(name) as Extract<Definition, { kind: 'action' }> | undefined);
+  }, [d, props.all]);
+  const copy = async () => {
+    // toYaml of the whole set, so a bot's action arguments get their units; this definition's file.
+    const file = toYaml(props.all).find((f) => f.path === `${d.kind}s/${d.name}.yaml`);
+    const text = file?.text ?? '';
+    setYaml(text);
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied('Copied to the clipboard.');
+    } catch {
+      setCopied('The clipboard is not available here: select the text below and copy it.');
+    }
+  };
+  return (
+    <article className="definition" data-testid="definition" data-kind={d.kind} data-name={d.name}>
+      <header>
+        <strong>{d.name}</strong> <span className="badge ok">{d.kind}</span>
+        <span className="spacer" />
+        <button className="link" data-testid="copy-yaml" onClick={() => void copy()}>
+          Copy as YAML
+        </button>
+      </header>
+      {d.description && <p className="dim">{d.description}</p>}
+      <dl className="fields">
+        {Object.entries(doc)
+          .filter(([k]) => !['kind', 'name', 'description'].includes(k))
+          .map(([k, v]) => (
+            <div key={k}>
+              <dt>{k}</dt>
+              <dd>
+                <code>{typeof v === 'string' ? v : formatPlanValue(v)}</code>
+              </dd>
+            </div>
+          ))}
+      </dl>
+      {d.origin && (
+        <p className="dim small">
+          from {d.origin.file}:{d.origin.line}
+        </p>
+      )}
+      {yaml !== undefined && (
+        <div className="exported">
+          <p className="dim small" data-testid="copy-status">
+            {copied}
+          </p>
+          <textarea readOnly data-testid="definition-yaml" aria-label={`${d.kind} ${d.name} as YAML`} rows={Math.min(20, yaml.split('\n').length + 1)} value={yaml} />
+        </div>
+      )}
+    </article>
+  );
+}
+
+export function DefinitionsPage() {
+  const [current, setCurrent] = useState<Current | undefined>();
+  const [versions, setVersions] = useState<VersionSummary[]>([]);
+  const [from, setFrom] = useState<number | undefined>();
+  const [to, setTo] = useState<number | undefined>();
+  const [diff, setDiff] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    void (async () => {
+      try {
+        const [c, v] = await Promise.all([getJson<Current>('/api/v1/definitions'), getJson<VersionSummary[]>('/api/v1/definitions/versions')]);
+        setCurrent(c);
+        setVersions(v);
+        if (v.length >= 2) {
+          setFrom(v[1]?.version);
+          setTo(v[0]?.version);
+        } else if (v.length === 1) {
+          setFrom(0);
+          setTo(v[0]?.version);
+        }
+      } catch (err) {
+        setError(message(err));
+      }
+    })();
+  }, []);
+
+  const showDiff = async () => {
+    if (to === undefined || from === undefined) return;
+    try {
+      const load = async (v: number) => (v === 0 ? [] : (await getJson<{ definitions: Definition[] }>(`/api/v1/definitions/versions/${v}`)).definitions);
+      const [a, b] = await Promise.all([load(from), load(to)]);
+      const d = diffDefinitions(a, b);
+      const text = renderPlan(d);
+      setDiff(text.trim() ? text : `No differences between version ${from} and version ${to}.`);
+      setError(undefined);
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+
+  const byKind = new Map<DefinitionKind, Definition[]>();
+  for (const d of current?.definitions ?? []) (byKind.get(d.kind) ?? byKind.set(d.kind, []).get(d.kind))?.push(d);
+
+  return (
+    <div className="page definitions">
+      <section className="definitions-main">
+        <h1>
+          Definitions {current && <span className="dim small" data-testid="current-version">version {current.version}</span>}
+        </h1>
+        {error && (
+          <div className="error-box" role="alert">
+            {error}
+          </div>
+        )}
+        {current && current.definitions.length === 0 && <p className="dim">No definitions applied yet (`breakwater apply -f folder/`).</p>}
+        {DEFINITION_KINDS.filter((k) => byKind.has(k)).map((k) => (
+          <section key={k} className="definition-kind" data-testid={`kind-${k}`}>
+            <h2>
+              {k}s <span className="dim small">{byKind.get(k)?.length}</span>
+            </h2>
+            <div className="definition-grid">
+              {(byKind.get(k) ?? []).map((d) => (
+                <DefinitionCard key={d.name} def={d} all={current?.definitions ?? []} />
+              ))}
+            </div>
+          </section>
+        ))}
+      </section>
+      <aside className="history" data-testid="versions">
+        <h2>Versions</h2>
+        {versions.length === 0 && <p className="dim">None applied yet.</p>}
+        <ul>
+          {versions.map((v) => (
+            <li key={v.version} data-testid="version">
+              <strong>version {v.version}</strong>
+              <span className="dim">
+                {new Date(v.createdAt).toLocaleString()} · {v.createdBy} · +{v.summary.create} ~{v.summary.update} −{v.summary.delete}
+              </span>
+            </li>
+          ))}
+        </ul>
+        {versions.length > 0 && (
+          <div className="diff-form">
+            <h3>Compare</h3>
+            <label>
+              from{' '}
+              <select data-testid="diff-from" value={from ?? ''} onChange={(e) => setFrom(Number(e.target.value))}>
+                <option value={0}>nothing (0)</option>
+                {versions.map((v) => (
+                  <option key={v.version} value={v.version}>
+                    {v.version}
+                  </option>
+                ))}
+              </select>
+            </label>{' '}
+            <label>
+              to{' '}
+              <select data-testid="diff-to" value={to ?? ''} onChange={(e) => setTo(Number(e.target.value))}>
+                {versions.map((v) => (
+                  <option key={v.version} value={v.version}>
+                    {v.version}
+                  </option>
+                ))}
+              </select>
+            </label>{' '}
+            <button data-testid="show-diff" onClick={() => void showDiff()}>
+              Show diff
+            </button>
+            {diff !== undefined && (
+              <pre className="output diff" data-testid="diff">
+                {diff}
+              </pre>
+            )}
+          </div>
+        )}
+      </aside>
+    </div>
+  );
+}

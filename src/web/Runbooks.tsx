@@ -1,0 +1,526 @@
+/**
+ * Runbooks: notebooks of markdown and pipeline cells kept by the control plane. Parameters
+ * (`$host`) are filled in above the cells (or from the URL, `/runbooks?id=…&host=web-1`, so an
+ * alarm can link here) and put into each pipeline as a quoted string before it runs. Cells run
+ * through POST /api/v1/query like the Console, with the Console's editor and result views; a run's
+ * outputs can be saved and reopened read-only.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { ReactNode } from 'react';
+import type { Catalogue, PlanColumn } from '../lang/index.js';
+import { analyze } from '../lang/index.js';
+import type { ResultRow } from '../protocol/index.js';
+import type { RunbookCell } from '../definitions/index.js';
+import { RUNBOOK_PARAM, substituteParams } from '../definitions/index.js';
+import type { QueryLine, Whoami } from './api.js';
+import { ApiError, getJson, savedToken, sendJson, streamQuery } from './api.js';
+import { runBlocked } from './Console.js';
+import { Editor } from './Editor.js';
+import { Results } from './Results.js';
+import './runbooks.css';
+
+interface Runbook {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly params: readonly string[];
+  readonly cells: readonly RunbookCell[];
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+type Summary = Extract<QueryLine, { type: 'summary' }>;
+
+/** What a run of one pipeline cell gave; `summary` also carries the plan's columns, so a saved run renders like a live one. */
+interface CellOutput {
+  readonly cell: number;
+  readonly statement: string;
+  readonly rows: readonly ResultRow[];
+  readonly summary: (Partial<Summary> & { columns?: readonly PlanColumn[]; ordered?: boolean }) | null;
+  readonly error: string | null;
+}
+
+interface SavedRun {
+  readonly id: string;
+  readonly runbookId: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly outputs: readonly CellOutput[];
+}
+
+interface Draft {
+  readonly id: string | null;
+  readonly name: string;
+  readonly description: string;
+  readonly params: string;
+  readonly cells: readonly RunbookCell[];
+}
+
+const EMPTY: Draft = { id: null, name: '', description: '', params: 'host', cells: [{ kind: 'markdown', text: '# What this is for\n\nSteps, in order.' }] };
+
+const toDraft = (rb: Runbook): Draft => ({ id: rb.id, name: rb.name, description: rb.description, params: rb.params.join(', '), cells: rb.cells });
+const paramList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+const message = (err: unknown) => (err instanceof ApiError ? `${err.code}: ${err.message}` : (err as Error).message);
+
+/** `$name` as a string literal of the same length (`"hos"` for `$host`), so diagnostics point at the text as written. */
+function forChecking(text: string, params: readonly string[]): string {
+  const r = substituteParams(text, params, Object.fromEntries(params.map((p) => [p, 'x'.repeat(p.length - 1)])));
+  return r.ok ? r.statement : text;
+}
+
+// ---- markdown, simply: headings, paragraphs, lists, fenced code, `inline code` ----
+
+function inline(text: string): ReactNode[] {
+  return text.split(/(`[^`]+`)/).map((part, i) => (part.startsWith('`') && part.endsWith('`') && part.length > 1 ? <code key={i}>{part.slice(1, -1)}</code> : part));
+}
+
+export function Markdown(props: { text: string }) {
+  const blocks: ReactNode[] = [];
+  const lines = props.text.split('\n');
+  let para: string[] = [];
+  let list: string[] = [];
+  const flush = () => {
+    if (para.length) blocks.push(<p key={blocks.length}>{inline(para.join(' '))}</p>);
+    if (list.length) blocks.push(<ul key={blocks.length}>{list.map((l, i) => <li key={i}>{inline(l)}</li>)}</ul>);
+    para = [];
+    list = [];
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.startsWith('```')) {
+      flush();
+      const code: string[] = [];
+      for (i++; i < lines.length && !(lines[i] ?? '').startsWith('```'); i++) code.push(lines[i] ?? '');
+      blocks.push(
+        <pre key={blocks.length} className="output">
+          <code>{code.join('\n')}</code>
+        </pre>,
+      );
+      continue;
+    }
+    const h = /^(#{1,3})\s+(.*)$/.exec(line);
+    if (h) {
+      flush();
+      const level = h[1]?.length ?? 1;
+      const content = inline(h[2] ?? '');
+      blocks.push(level === 1 ? <h2 key={blocks.length}>{content}</h2> : level === 2 ? <h3 key={blocks.length}>{content}</h3> : <h4 key={blocks.length}>{content}</h4>);
+    } else if (/^\s*[-*]\s+/.test(line)) {
+      if (para.length) flush();
+      list.push(line.replace(/^\s*[-*]\s+/, ''));
+    } else if (!line.trim()) flush();
+    else {
+      if (list.length) flush();
+      para.push(line.trim());
+    }
+  }
+  flush();
+  return <div className="markdown">{blocks}</div>;
+}
+
+function OutputView(props: { output: CellOutput }) {
+  const o = props.output;
+  const s = o.summary;
+  return (
+    <div className="cell-output" data-testid="cell-output">
+      {o.error && (
+        <div className="error-box" role="alert" data-testid="cell-error">
+          {o.error}
+        </div>
+      )}
+      {s && s.rows !== undefined && (
+        <div className="run-summary" data-testid="cell-summary">
+          {s.rows} rows · {s.failures ?? 0} failures{s.agentsAsked !== undefined ? ` · ${s.agentsAnswered ?? 0}/${s.agentsAsked} agents answered` : ''}
+          {s.durationMs !== undefined ? ` · ${s.durationMs} ms` : ''}
+        </div>
+      )}
+      {(o.rows.length > 0 || (s && s.rows !== undefined)) && <Results rows={o.rows} columns={s?.columns ?? []} ordered={s?.ordered ?? false} />}
+    </div>
+  );
+}
+
+export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalogue | undefined }) {
+  const search = useMemo(() => new URLSearchParams(window.location.search), []);
+  const [list, setList] = useState<Runbook[]>([]);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [values, setValues] = useState<Record<string, string>>(() => {
+    const v: Record<string, string> = {};
+    for (const [k, val] of search) if (k !== 'id' && RUNBOOK_PARAM.test(k)) v[k] = val;
+    return v;
+  });
+  const [outputs, setOutputs] = useState<Record<number, CellOutput>>({});
+  const [running, setRunning] = useState<number | null>(null);
+  const [runs, setRuns] = useState<SavedRun[]>([]);
+  const [viewing, setViewing] = useState<SavedRun | null>(null);
+  const [error, setError] = useState<string | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
+  const [exported, setExported] = useState<string | undefined>();
+  const abort = useRef<AbortController | null>(null);
+
+  const refresh = useCallback(async () => {
+    try {
+      setList(await getJson<Runbook[]>('/api/v1/runbooks'));
+    } catch (err) {
+      setError(message(err));
+    }
+  }, []);
+
+  const open = useCallback(async (id: string) => {
+    try {
+      const rb = await getJson<Runbook>(`/api/v1/runbooks/${encodeURIComponent(id)}`);
+      setDraft(toDraft(rb));
+      setOutputs({});
+      setViewing(null);
+      setExported(undefined);
+      setError(undefined);
+      setNotice(undefined);
+      setRuns(await getJson<SavedRun[]>(`/api/v1/runbooks/${encodeURIComponent(id)}/runs`));
+      const q = new URLSearchParams(window.location.search);
+      q.set('id', id);
+      window.history.replaceState(null, '', `${window.location.pathname}?${q.toString()}`);
+    } catch (err) {
+      setError(message(err));
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    const id = search.get('id');
+    if (id) void open(id);
+  }, [refresh, open, search]);
+
+  const params = draft ? paramList(draft.params) : [];
+  const badParams = params.filter((p) => !RUNBOOK_PARAM.test(p));
+  const missing = params.filter((p) => !(values[p] ?? '').trim());
+  const edit = (patch: Partial<Draft>) => setDraft((d) => (d ? { ...d, ...patch } : d));
+  const editCell = (i: number, patch: Partial<RunbookCell>) => edit({ cells: (draft?.cells ?? []).map((c, j) => (j === i ? { ...c, ...patch } : c)) });
+
+  const save = async () => {
+    if (!draft) return;
+    const body = { name: draft.name.trim(), description: draft.description, params, cells: draft.cells };
+    try {
+      const rb = draft.id ? await sendJson<Runbook>('PUT', `/api/v1/runbooks/${encodeURIComponent(draft.id)}`, body) : await sendJson<Runbook>('POST', '/api/v1/runbooks', body);
+      setDraft(toDraft(rb));
+      setError(undefined);
+      setNotice(`Saved ${rb.name}.`);
+      if (!draft.id) {
+        const q = new URLSearchParams(window.location.search);
+        q.set('id', rb.id);
+        window.history.replaceState(null, '', `${window.location.pathname}?${q.toString()}`);
+      }
+      await refresh();
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+
+  const remove = async () => {
+    if (!draft?.id || !window.confirm(`Delete the runbook ${draft.name} and its saved runs?`)) return;
+    try {
+      await sendJson('DELETE', `/api/v1/runbooks/${encodeURIComponent(draft.id)}`);
+      setDraft(null);
+      setRuns([]);
+      window.history.replaceState(null, '', window.location.pathname);
+      await refresh();
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+
+  /** Runs one pipeline cell; resolves to its output (also shown at once). */
+  const runCell = async (i: number, yes = false): Promise<CellOutput | undefined> => {
+    const cell = draft?.cells[i];
+    if (!draft || !cell || cell.kind !== 'pipeline') return undefined;
+    const sub = substituteParams(cell.text, params, Object.fromEntries(params.map((p) => [p, (values[p] ?? '').trim()])));
+    const put = (o: CellOutput) => {
+      setOutputs((all) => ({ ...all, [i]: o }));
+      return o;
+    };
+    if (!sub.ok) return put({ cell: i, statement: cell.text, rows: [], summary: null, error: sub.error });
+    const statement = sub.statement;
+    const rows: ResultRow[] = [];
+    let columns: readonly PlanColumn[] = [];
+    let ordered = false;
+    let summary: CellOutput['summary'] = null;
+    let error: string | null = null;
+    const controller = new AbortController();
+    abort.current = controller;
+    setRunning(i);
+    put({ cell: i, statement, rows: [], summary: null, error: null });
+    try {
+      await streamQuery(
+        { statement, ...(yes ? { yes: true } : {}) },
+        (line) => {
+          if (line.type === 'plan') {
+            columns = line.plan.columns;
+            ordered = line.plan.phases.some((p) => p.where === 'control');
+          } else if (line.type === 'row') rows.push(line.row);
+          else if (line.type === 'summary') summary = { ...line, columns, ordered };
+          else if (line.type === 'error') error = `${line.code}: ${line.message}`;
+        },
+        controller.signal,
+      );
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
+        const d = err.details as { targets?: number };
+        if (window.confirm(`${err.message}\n\nRun on ${d.targets ?? 'all'} resources?`)) {
+          setRunning(null);
+          return runCell(i, true);
+        }
+      }
+      error = message(err);
+    } finally {
+      setRunning(null);
+    }
+    return put({ cell: i, statement, rows, summary: summary ?? (columns.length ? { columns, ordered } : null), error });
+  };
+
+  const runAll = async () => {
+    if (!draft) return;
+    for (let i = 0; i < draft.cells.length; i++) {
+      if (draft.cells[i]?.kind !== 'pipeline') continue;
+      const o = await runCell(i);
+      if (o?.error) break;
+    }
+  };
+
+  const saveRun = async () => {
+    if (!draft?.id) return;
+    const outs = Object.values(outputs).sort((a, b) => a.cell - b.cell);
+    try {
+      const run = await sendJson<SavedRun>('POST', `/api/v1/runbooks/${encodeURIComponent(draft.id)}/runs`, {
+        params: Object.fromEntries(params.map((p) => [p, (values[p] ?? '').trim()])),
+        outputs: outs.map((o) => ({ cell: o.cell, statement: o.statement, rows: o.rows, summary: o.summary, error: o.error })),
+      });
+      setRuns((r) => [run, ...r]);
+      setNotice(`Saved the run of ${new Date(run.createdAt).toLocaleString()}.`);
+      setError(undefined);
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+
+  const openRun = async (id: string) => {
+    if (!draft?.id) return;
+    try {
+      setViewing(await getJson<SavedRun>(`/api/v1/runbooks/${encodeURIComponent(draft.id)}/runs/${encodeURIComponent(id)}`));
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+
+  const exportYaml = async () => {
+    if (!draft?.id) return;
+    try {
+      const res = await fetch(`/api/v1/runbooks/${encodeURIComponent(draft.id)}/export`, { headers: { authorization: `Bearer ${savedToken() ?? ''}` } });
+      if (!res.ok) throw new Error(`export failed: HTTP ${res.status}`);
+      setExported(await res.text());
+    } catch (err) {
+      setError(message(err));
+    }
+  };
+
+  const mayWrite = props.me ? props.me.role !== 'viewer' : false;
+  const shown: Record<number, CellOutput> = viewing ? Object.fromEntries(viewing.outputs.map((o) => [o.cell, o])) : outputs;
+
+  return (
+    <div className="page runbooks">
+      <aside className="runbook-list" data-testid="runbook-list">
+        <h1>Runbooks</h1>
+        <button className="primary" data-testid="new-runbook" disabled={!mayWrite} title={mayWrite ? undefined : 'writing runbooks needs the operator role'} onClick={() => (setDraft(EMPTY), setOutputs({}), setRuns([]), setViewing(null), setNotice(undefined))}>
+          New runbook
+        </button>
+        <ul>
+          {list.map((rb) => (
+            <li key={rb.id} className={draft?.id === rb.id ? 'active' : undefined}>
+              <button className="link" onClick={() => void open(rb.id)}>
+                {rb.name}
+              </button>
+              {rb.description && <span className="dim small">{rb.description}</span>}
+            </li>
+          ))}
+        </ul>
+        {list.length === 0 && <p className="dim">No runbooks yet.</p>}
+      </aside>
+      <section className="runbook-main">
+        {error && (
+          <div className="error-box" role="alert" data-testid="runbook-error">
+            {error}
+          </div>
+        )}
+        {notice && !error && (
+          <p className="dim" data-testid="runbook-notice">
+            {notice}
+          </p>
+        )}
+        {!draft && <p className="dim">Open a runbook, or start a new one.</p>}
+        {draft && (
+          <>
+            {viewing ? (
+              <div className="saved-run-banner" data-testid="saved-run-view">
+                Saved run of {new Date(viewing.createdAt).toLocaleString()} by {viewing.createdBy}
+                {Object.keys(viewing.params).length > 0 && ` · ${Object.entries(viewing.params).map(([k, v]) => `${k} = ${v}`).join(', ')}`} (read-only)
+                <button onClick={() => setViewing(null)} data-testid="close-saved-run">
+                  Back to the runbook
+                </button>
+              </div>
+            ) : (
+              <div className="runbook-head">
+                <label>
+                  Name
+                  <input data-testid="runbook-name" value={draft.name} onChange={(e) => edit({ name: e.target.value })} placeholder="disk-full" readOnly={!mayWrite} />
+                </label>
+                <label className="grow">
+                  Description
+                  <input data-testid="runbook-description" value={draft.description} onChange={(e) => edit({ description: e.target.value })} readOnly={!mayWrite} />
+                </label>
+                <label>
+                  Parameters
+                  <input data-testid="runbook-params" value={draft.params} onChange={(e) => edit({ params: e.target.value })} placeholder="host, service" readOnly={!mayWrite} />
+                </label>
+                <div className="toolbar">
+                  <button className="primary" data-testid="save-runbook" disabled={!mayWrite || !draft.name.trim() || badParams.length > 0} onClick={() => void save()}>
+                    Save
+                  </button>
+                  {draft.id && (
+                    <button data-testid="export-runbook" onClick={() => void exportYaml()}>
+                      Export YAML
+                    </button>
+                  )}
+                  {draft.id && mayWrite && (
+                    <button className="danger" onClick={() => void remove()}>
+                      Delete
+                    </button>
+                  )}
+                </div>
+                {exported !== undefined && (
+                  <div className="exported">
+                    <textarea readOnly data-testid="runbook-yaml" aria-label="runbook as YAML" rows={Math.min(20, exported.split('\n').length + 1)} value={exported} />
+                    <button className="link" onClick={() => setExported(undefined)}>
+                      close
+                    </button>
+                  </div>
+                )}
+                {badParams.length > 0 && <p className="bad-text">Parameter names are letters, digits and `_`: {badParams.join(', ')}</p>}
+              </div>
+            )}
+            {params.length > 0 && (
+              <div className="runbook-params" data-testid="param-inputs">
+                {params.map((p) => (
+                  <label key={p}>
+                    <code>${p}</code>
+                    <input data-testid={`param-${p}`} aria-label={`parameter ${p}`} value={viewing ? (viewing.params[p] ?? '') : (values[p] ?? '')} readOnly={Boolean(viewing)} onChange={(e) => setValues((v) => ({ ...v, [p]: e.target.value }))} />
+                  </label>
+                ))}
+              </div>
+            )}
+            {!viewing && (
+              <div className="toolbar">
+                <button className="primary" data-testid="run-all" disabled={running !== null || missing.length > 0} title={missing.length ? `fill in ${missing.map((m) => `$${m}`).join(', ')}` : undefined} onClick={() => void runAll()}>
+                  Run all
+                </button>
+                <button data-testid="save-run" disabled={!draft.id || !mayWrite || running !== null || Object.keys(outputs).length === 0} title={draft.id ? undefined : 'save the runbook first'} onClick={() => void saveRun()}>
+                  Save run
+                </button>
+                {running !== null && <button onClick={() => abort.current?.abort()}>Cancel</button>}
+                {missing.length > 0 && <span className="hint">Fill in {missing.map((m) => `$${m}`).join(', ')} to run.</span>}
+              </div>
+            )}
+            <ol className="cells">
+              {draft.cells.map((cell, i) => (
+                <li key={i} className={`cell cell-${cell.kind}`} data-testid="cell">
+                  {cell.kind === 'markdown' ? (
+                    <>
+                      <Markdown text={cell.text} />
+                      {!viewing && mayWrite && <textarea className="markdown-input" data-testid="markdown-input" aria-label={`markdown cell ${i + 1}`} rows={Math.min(10, cell.text.split('\n').length + 1)} value={cell.text} onChange={(e) => editCell(i, { text: e.target.value })} />}
+                    </>
+                  ) : viewing ? (
+                    <pre className="output statement">{shown[i]?.statement ?? cell.text}</pre>
+                  ) : (
+                    <PipelineCell
+                      text={cell.text}
+                      index={i}
+                      params={params}
+                      me={props.me}
+                      catalogue={props.catalogue}
+                      onChange={(text) => editCell(i, { text })}
+                      onRun={() => void runCell(i)}
+                      disabled={running !== null || missing.length > 0}
+                    />
+                  )}
+                  {!viewing && mayWrite && (
+                    <div className="cell-tools">
+                      <button className="link" disabled={i === 0} onClick={() => edit({ cells: draft.cells.map((c, j) => (j === i - 1 ? (draft.cells[i] as RunbookCell) : j === i ? (draft.cells[i - 1] as RunbookCell) : c)) })}>
+                        ↑
+                      </button>
+                      <button className="link" onClick={() => edit({ cells: draft.cells.filter((_, j) => j !== i) })}>
+                        remove
+                      </button>
+                    </div>
+                  )}
+                  {cell.kind === 'pipeline' && shown[i] && <OutputView output={shown[i]} />}
+                </li>
+              ))}
+            </ol>
+            {!viewing && mayWrite && (
+              <div className="toolbar">
+                <button data-testid="add-markdown" onClick={() => edit({ cells: [...draft.cells, { kind: 'markdown', text: '' }] })}>
+                  + Markdown
+                </button>
+                <button data-testid="add-pipeline" onClick={() => edit({ cells: [...draft.cells, { kind: 'pipeline', text: '' }] })}>
+                  + Pipeline
+                </button>
+              </div>
+            )}
+          </>
+        )}
+      </section>
+      {draft?.id && (
+        <aside className="history" data-testid="saved-runs">
+          <h2>Saved runs</h2>
+          {runs.length === 0 && <p className="dim">Runs you save appear here.</p>}
+          <ul>
+            {runs.map((r) => (
+              <li key={r.id}>
+                <button className="link" data-testid="saved-run" onClick={() => void openRun(r.id)}>
+                  {new Date(r.createdAt).toLocaleString()}
+                </button>
+                <span className="dim">
+                  {r.createdBy}
+                  {Object.keys(r.params).length > 0 && ` · ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}`}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </aside>
+      )}
+    </div>
+  );
+}
+
+function PipelineCell(props: {
+  text: string;
+  index: number;
+  params: readonly string[];
+  me: Whoami | undefined;
+  catalogue: Catalogue | undefined;
+  onChange: (text: string) => void;
+  onRun: () => void;
+  disabled: boolean;
+}) {
+  const checked = useMemo(() => (props.catalogue ? analyze(forChecking(props.text, props.params), props.catalogue) : undefined), [props.text, props.params, props.catalogue]);
+  const diagnostics = props.text.trim() ? (checked?.diagnostics ?? []) : [];
+  const blocked = runBlocked(props.me, checked?.plan);
+  const invalid = Boolean(checked && !checked.ok);
+  return (
+    <div className="pipeline-cell">
+      <Editor value={props.text} onChange={props.onChange} onRun={() => !blocked && !invalid && !props.disabled && props.onRun()} diagnostics={diagnostics} catalogue={props.catalogue} rows={2} ariaLabel={`pipeline cell ${props.index + 1}`} placeholder="host | name = $host | `uptime`" />
+      <div className="toolbar">
+        <button data-testid="run-cell" disabled={props.disabled || Boolean(blocked) || invalid || !props.text.trim()} title={blocked ?? (invalid ? 'fix the statement first' : 'Ctrl-Enter')} onClick={props.onRun}>
+          Run cell
+        </button>
+        {blocked && props.me && <span className="blocked">{blocked}</span>}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Lab, LabHost } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
+import { PACK, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
+import type { RunRow } from '../scenarios/scenario-helpers.js';
+import type { Browser } from './browser.js';
+import { browserUnavailable, launchBrowser } from './browser.js';
+
+/*
+ * The Alarms & events and Audit pages in a real browser against a real lab (apps on, the S1 pack
+ * applied, plus a bot that waits for approval): alarms fire and clear live over the event stream,
+ * a pending run is approved with a click and runs, and the audit log exports as CSV.
+ */
+
+const skip = browserUnavailable('web UI events/audit browser tests (test/web)');
+
+/** A bot that asks before it runs, on an alarm the test triggers by creating a file. */
+const APPROVAL_DEFINITIONS = `kind: action
+name: mark_approved
+command: echo "$BW_HOST" > "$HOST_ROOT/run/approved-ran"
+timeout: 10s
+---
+kind: alarm
+name: needs-approval
+query: host
+fire: ok(\`test -e "$HOST_ROOT/run/ask"\`)
+---
+kind: bot
+name: ask-first
+trigger: { alarm: needs-approval }
+action: mark_approved
+approval: { expires: 10m }
+cooldown: 0s
+`;
+
+describe.skipIf(skip)('web UI: alarms & events, audit', () => {
+  let lab: Lab;
+  let browser: Browser;
+  let viewerToken: string;
+  const host = (name: string): LabHost => {
+    const h = lab.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no lab host ${name}`);
+    return h;
+  };
+
+  beforeAll(async () => {
+    [lab, browser] = await Promise.all([startLab({ hosts: 4, apps: true, appPortBase: 28380 }), launchBrowser()]); // web-1, web-2, db-3, cache-4
+    const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
+    files.push({ path: 'approval.yaml', text: APPROVAL_DEFINITIONS });
+    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
+    await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
+    await waitNoDrift(lab, version + 1);
+    viewerToken = (await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'events-viewer' })).token;
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.stop();
+  }, 30_000);
+
+  async function signIn(token: string, path: string): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${lab.server}${path}`);
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('login').click();
+    await page.getByTestId('whoami').waitFor();
+    return page;
+  }
+
+  // Scripts run in the page (strings: this test's TypeScript has no DOM types).
+  /** Marks the document: if the page reloads, the mark is gone. */
+  const markNoReload = (page: Page) => page.evaluate('window.bwMark = 42');
+  const stillNoReload = async (page: Page) => expect(await page.evaluate('window.bwMark')).toBe(42);
+
+  it('shows data-disk-full fire and clear on a web host live: the timeline and the alarm state (firing -> ok), no reload', async () => {
+    const page = await signIn(lab.token, '/events');
+    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    await markNoReload(page);
+    // Record every state the alarm row shows, however briefly (the bot cleans /data within seconds).
+    await page.evaluate(`{
+      const seen = (window.bwStates = []);
+      setInterval(() => {
+        const s = document.querySelector('[data-testid="alarm-row"][data-alarm="data-disk-full"][data-host="web-1"]')?.getAttribute('data-state');
+        if (s && seen.at(-1) !== s) seen.push(s);
+      }, 25);
+    }`);
+
+    await lab.fillDisk(host('web-1'), 95);
+    const timeline = page.getByTestId('timeline');
+    await timeline.locator('[data-testid="event"][data-type="alarm_fired"][data-alarm="data-disk-full"][data-host="web-1"]').waitFor();
+    await timeline.locator('[data-testid="event"][data-type="bot_ran"][data-bot="clean-data-logs"][data-host="web-1"]').waitFor({ timeout: 30_000 });
+    await timeline.locator('[data-testid="event"][data-type="alarm_cleared"][data-alarm="data-disk-full"][data-host="web-1"]').waitFor({ timeout: 30_000 });
+    const row = page.locator('[data-testid="alarm-row"][data-alarm="data-disk-full"][data-host="web-1"]');
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 10_000 }).toBe('ok');
+    expect(await page.evaluate('window.bwStates')).toEqual(['firing', 'ok']);
+    // Newest first: the clear is above the fire.
+    const types = await timeline.locator('[data-testid="event"][data-alarm="data-disk-full"][data-host="web-1"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')));
+    expect(types.indexOf('alarm_cleared')).toBeLessThan(types.indexOf('alarm_fired'));
+
+    // Filters narrow the timeline (and live events keep to them).
+    await page.getByTestId('filter-type').selectOption('alarm_cleared');
+    await expect.poll(async () => new Set(await timeline.locator('[data-testid="event"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')))), { timeout: 10_000 }).toEqual(new Set(['alarm_cleared']));
+    await stillNoReload(page);
+    await page.close();
+  }, 90_000);
+
+  it('lists a run waiting for approval (no buttons for a viewer); Approve runs it and shows the approved event', async () => {
+    const web2 = host('web-2');
+    const ask = join(web2.dir, 'run', 'ask');
+    const ran = join(web2.dir, 'run', 'approved-ran');
+    const page = await signIn(lab.token, '/events');
+    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    await markNoReload(page);
+    await writeFile(ask, 'please\n');
+    try {
+      const pending = page.locator('[data-testid="approval"][data-bot="ask-first"]');
+      await pending.waitFor({ timeout: 30_000 });
+      expect(await pending.textContent()).toContain('web-2');
+      expect(await page.getByTestId('timeline').locator('[data-testid="event"][data-type="approval_requested"][data-bot="ask-first"]').count()).toBeGreaterThan(0);
+
+      // A viewer sees the pending run but cannot decide it.
+      const viewer = await signIn(viewerToken, '/events');
+      await viewer.locator('[data-testid="approval"][data-bot="ask-first"]').waitFor();
+      expect(await viewer.getByTestId('approve').count()).toBe(0);
+      expect(await viewer.getByTestId('deny').count()).toBe(0);
+      await viewer.close();
+
+      expect(existsSync(ran)).toBe(false);
+      await pending.getByTestId('approve').click();
+      await page.getByTestId('timeline').locator('[data-testid="event"][data-type="approved"][data-bot="ask-first"][data-host="web-2"]').waitFor();
+      await pending.waitFor({ state: 'detached' });
+      // The bot's action ran: its effect on disk and a run record under the approver's name.
+      await waitFor('the approved action to write its marker', () => existsSync(ran), 20_000);
+      expect((await readFile(ran, 'utf8')).trim()).toBe('web-2');
+      const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=50');
+      expect(runs.find((r) => r.statement.includes('mark_approved'))).toMatchObject({ principal: 'admin (approving bot:ask-first)', status: 'succeeded', targets: 1 });
+      await stillNoReload(page);
+    } finally {
+      await rm(ask, { force: true });
+      await page.close();
+    }
+  }, 90_000);
+
+  it('the Audit page lists runs, filters by action, and exports a CSV with a header row', async () => {
+    const page = await signIn(lab.token, '/audit');
+    const table = page.getByTestId('audit-table');
+    await table.locator('[data-testid="audit-row"][data-action="run"]').first().waitFor();
+    expect(await table.textContent()).toContain('admin (approving bot:ask-first)');
+    await page.getByTestId('filter-action').fill('run');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(async () => new Set(await table.locator('[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')))), { timeout: 10_000 }).toEqual(new Set(['run']));
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    expect(download.suggestedFilename()).toMatch(/^breakwater-audit-.*\.csv$/);
+    const path = await download.path();
+    const csv = await readFile(path, 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('time,principal,action,target,where,outcome,run_id,detail');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(csv).toContain('admin (approving bot:ask-first),run,');
+    // The statement has quotes: the field is quoted with the quotes doubled.
+    expect(csv).toMatch(/"host \| name = ""web-2"" \| mark_approved\(\)"/);
+    await page.close();
+  }, 60_000);
+});

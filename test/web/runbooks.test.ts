@@ -1,0 +1,125 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Lab } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
+import type { Browser } from './browser.js';
+import { browserUnavailable, launchBrowser } from './browser.js';
+
+/*
+ * The Runbooks and Definitions pages in a real browser against a real lab (control plane + 3
+ * agents): write a runbook with a parameter, run it, save the run and reopen it after a reload;
+ * then the applied lab pack on the Definitions page.
+ */
+
+const skip = browserUnavailable('runbooks and definitions browser tests (test/web)');
+const LAB_PACK = fileURLToPath(new URL('../../packs/lab', import.meta.url));
+
+describe.skipIf(skip)('web UI: runbooks and definitions', () => {
+  let lab: Lab;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [lab, browser] = await Promise.all([startLab({ hosts: 3, appPortBase: 28480 }), launchBrowser()]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.stop();
+  }, 30_000);
+
+  async function signIn(path: string): Promise<Page> {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${lab.server}${path}`);
+    await page.getByTestId('token').fill(lab.token);
+    await page.getByTestId('login').click();
+    await page.getByTestId('whoami').waitFor();
+    return page;
+  }
+
+  it('creates a two-cell runbook, runs it for host=web-1, saves the run and reopens it after a reload', async () => {
+    const page = await signIn('/runbooks');
+    await page.getByTestId('new-runbook').click();
+    await page.getByTestId('runbook-name').fill('check-host');
+    await page.getByTestId('runbook-params').fill('host');
+    await page.getByLabel('markdown cell 1').fill('# Check a host\n\nRun `echo ok` on it.');
+    await page.getByTestId('add-pipeline').click();
+    await page.getByLabel('pipeline cell 2').fill('host | name = $host | `echo ok`');
+    await page.getByTestId('save-runbook').click();
+    await expect.poll(() => page.getByTestId('runbook-notice').textContent()).toContain('Saved check-host');
+    expect(await page.locator('.markdown h2').textContent()).toBe('Check a host');
+    await expect.poll(() => page.getByTestId('runbook-list').textContent()).toContain('check-host');
+
+    await page.getByTestId('param-host').fill('web-1');
+    await page.getByTestId('run-all').click();
+    await page.getByTestId('cell-summary').waitFor();
+    const group = page.getByTestId('output-group');
+    await group.first().waitFor();
+    expect(await group.count()).toBe(1);
+    const text = await group.textContent();
+    expect(text).toContain('1 host');
+    expect(text).toContain('web-1');
+    expect(text).toContain('exit 0');
+    expect(text).toContain('ok');
+
+    await page.getByTestId('save-run').click();
+    await expect.poll(() => page.getByTestId('saved-run').count()).toBe(1);
+
+    await page.reload();
+    await page.getByTestId('saved-run').first().click();
+    await page.getByTestId('saved-run-view').waitFor();
+    expect(await page.getByTestId('saved-run-view').textContent()).toContain('host = web-1');
+    const saved = page.getByTestId('output-group');
+    await saved.first().waitFor();
+    expect(await saved.textContent()).toContain('ok');
+    expect(await saved.textContent()).toContain('1 host');
+    expect(await page.locator('.cell-pipeline pre.statement').textContent()).toBe('host | name = "web-1" | `echo ok`');
+    // Read-only: no editors, no run buttons.
+    expect(await page.getByTestId('run-all').count()).toBe(0);
+    expect(await page.getByLabel('pipeline cell 2').count()).toBe(0);
+    await page.close();
+
+    // ?host=… fills the parameter (an alarm can link to a runbook for its host).
+    const id = new URL(page.url()).searchParams.get('id');
+    expect(id).toBeTruthy();
+    const linked = await signIn(`/runbooks?id=${id}&host=web-2`);
+    await expect.poll(() => linked.getByTestId('param-host').inputValue()).toBe('web-2');
+    await linked.close();
+  }, 90_000);
+
+  it('shows the applied definitions grouped by kind, the versions, a diff, and a definition as YAML', async () => {
+    const files = readdirSync(LAB_PACK)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => ({ path: join('packs/lab', f), text: readFileSync(join(LAB_PACK, f), 'utf8') }));
+    const applied = await fetch(`${lab.server}/api/v1/definitions/apply`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ files, baseVersion: 0 }),
+    });
+    expect(applied.status).toBe(200);
+
+    const page = await signIn('/definitions');
+    await page.getByTestId('version').first().waitFor();
+    expect(await page.getByTestId('version').first().textContent()).toContain('version 1');
+    const alarm = page.locator('[data-testid="definition"][data-kind="alarm"]').first();
+    await alarm.waitFor();
+    const name = await alarm.getAttribute('data-name');
+    expect(await page.getByTestId('kind-alarm').textContent()).toContain(name ?? '');
+
+    await alarm.getByTestId('copy-yaml').click();
+    const yaml = alarm.getByTestId('definition-yaml');
+    await yaml.waitFor();
+    const text = await yaml.inputValue();
+    expect(text).toContain('kind: alarm');
+    expect(text).toContain(`name: ${name}`);
+
+    await page.getByTestId('diff-from').selectOption('0');
+    await page.getByTestId('show-diff').click();
+    expect(await page.getByTestId('diff').textContent()).toContain(`+ alarm ${name}`);
+    await page.close();
+  }, 90_000);
+});
