@@ -20,7 +20,7 @@ export const description = 'S1: fault (disk past 90 %) to fixed (runaway log del
  * @returns {Promise<import('../run.js').Measurement[]>}
  */
 export async function run(ctx) {
-  const runs = ctx.quick ? 3 : 12;
+  const runs = ctx.quick ? 3 : 20;
   const pack = readFileSync(join(ctx.root, 'packs', 'lab', 's1-disk.yaml'), 'utf8');
   /** @type {import('../run.js').Measurement[]} */
   const out = [];
