@@ -1,5 +1,6 @@
 import type { PlanColumn } from '../lang/index.js';
 import type { JsonValue, ResultRow } from '../protocol/index.js';
+import { BY_NAME, formatNumber, groupFailures, groupOutputs, label, noun } from '../protocol/index.js';
 import type { Style } from './style.js';
 
 const MAX_NAMES = 8;
@@ -11,7 +12,7 @@ const MAX_NAMES = 8;
  */
 export function renderRows(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, ordered = false): string {
   // Rows arrive in the order agents answer; unless a reduction ordered them, show them by name.
-  const byName = (a: ResultRow, b: ResultRow) => label(a).localeCompare(label(b), 'en', { numeric: true });
+  const byName = (a: ResultRow, b: ResultRow) => BY_NAME.compare(label(a), label(b));
   const ok = rows.filter((r) => r.status === 'ok');
   if (!ordered) ok.sort(byName);
   const failed = rows.filter((r) => r.status !== 'ok').sort(byName);
@@ -22,25 +23,15 @@ export function renderRows(rows: readonly ResultRow[], columns: readonly PlanCol
   return out.filter(Boolean).join('\n');
 }
 
-/** Groups identical command results: same exit code, same stdout, same stderr. */
+/** Identical command results (exit code, stdout, stderr) as one group each, largest first. */
 function renderOutputs(rows: readonly ResultRow[], style: Style): string {
-  const groups = new Map<string, ResultRow[]>();
-  for (const r of rows) {
-    const key = JSON.stringify([r.values.exit_code, r.values.stdout, r.values.stderr]);
-    (groups.get(key) ?? groups.set(key, []).get(key))?.push(r);
-  }
-  const sorted = [...groups.values()].sort((a, b) => b.length - a.length);
   const parts: string[] = [];
-  for (const members of sorted) {
-    const first = members[0] as ResultRow;
-    const code = first.values.exit_code;
-    const status = code === 0 ? style.green('exit 0') : style.red(`exit ${String(code)}`);
-    parts.push(`${style.bold(`${members.length} ${noun(members)}`)} ${style.dim(`(${names(members)})`)} ${status}:`);
-    const stdout = String(first.values.stdout ?? '');
-    const stderr = String(first.values.stderr ?? '');
-    if (stdout) parts.push(indent(stdout));
-    if (stderr) parts.push(indent(stderr, style.yellow));
-    if (!stdout && !stderr) parts.push(indent(style.dim('(no output)')));
+  for (const g of groupOutputs(rows)) {
+    const status = g.exitCode === 0 ? style.green('exit 0') : style.red(`exit ${String(g.exitCode)}`);
+    parts.push(`${style.bold(`${g.rows.length} ${noun(g.rows[0]?.resource?.type, g.rows.length)}`)} ${style.dim(`(${names(g.rows)})`)} ${status}:`);
+    if (g.stdout) parts.push(indent(g.stdout));
+    if (g.stderr) parts.push(indent(g.stderr, style.yellow));
+    if (!g.stdout && !g.stderr) parts.push(indent(style.dim('(no output)')));
   }
   return parts.join('\n');
 }
@@ -75,31 +66,9 @@ function renderTable(rows: readonly ResultRow[], columns: readonly PlanColumn[],
 }
 
 function renderFailures(rows: readonly ResultRow[], style: Style): string {
-  const groups = new Map<string, ResultRow[]>();
-  for (const r of rows) {
-    const key = `${r.status}\u0000${r.error ?? ''}`;
-    (groups.get(key) ?? groups.set(key, []).get(key))?.push(r);
-  }
-  return [...groups.values()]
-    .map((members) => {
-      const first = members[0] as ResultRow;
-      return `${style.red(`✗ ${members.length} ${noun(members)} ${first.status}`)} ${style.dim(`(${names(members)})`)}: ${first.error ?? ''}`;
-    })
+  return groupFailures(rows)
+    .map((g) => `${style.red(`✗ ${g.rows.length} ${noun(g.rows[0]?.resource?.type, g.rows.length)} ${g.status}`)} ${style.dim(`(${names(g.rows)})`)}: ${g.error}`)
     .join('\n');
-}
-
-function noun(rows: readonly ResultRow[]): string {
-  const type = rows[0]?.resource?.type ?? 'row';
-  const plural: Record<string, string> = { host: 'hosts', process: 'processes', container: 'containers', pod: 'pods', row: 'rows' };
-  return rows.length === 1 ? type : (plural[type] ?? `${type}s`);
-}
-
-/** How a row's resource reads: `web-1`, or `web-1/nginx:4242` for a process. */
-function label(r: ResultRow): string {
-  const res = r.resource;
-  if (!res) return '-';
-  if (res.type === 'host') return res.name;
-  return `${res.host}/${res.name}${res.type === 'process' ? `:${res.id.split('/').pop()}` : ''}`;
 }
 
 function names(rows: readonly ResultRow[]): string {
@@ -118,46 +87,10 @@ function indent(text: string, colour: (s: string) => string = (s) => s): string 
 /** A value as a person reads it: sizes in binary units, durations, percentages to one decimal. */
 export function cell(v: JsonValue | undefined, column?: PlanColumn): string {
   if (v === null || v === undefined) return '-';
-  if (typeof v === 'number') {
-    switch (column?.unit) {
-      case 'bytes':
-        return bytes(v);
-      case 'bytes_per_second':
-        return `${bytes(v)}/s`;
-      case 'percent':
-        return `${round(v)}%`;
-      case 'seconds':
-        return seconds(v);
-      default:
-        return String(round(v));
-    }
-  }
+  if (typeof v === 'number') return formatNumber(v, column?.unit);
   if (Array.isArray(v)) return column?.type === 'series' ? sparkline(v.map((p) => (Array.isArray(p) ? Number(p[1]) : Number(p)))) : JSON.stringify(v);
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v).replace(/\n/g, '⏎');
-}
-
-function round(v: number): number {
-  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10;
-}
-
-function bytes(v: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let i = 0;
-  let x = v;
-  while (Math.abs(x) >= 1024 && i < units.length - 1) {
-    x /= 1024;
-    i++;
-  }
-  return `${round(x)}${units[i]}`;
-}
-
-function seconds(v: number): string {
-  if (v < 1) return `${Math.round(v * 1000)}ms`;
-  if (v < 120) return `${round(v)}s`;
-  if (v < 7200) return `${round(v / 60)}m`;
-  if (v < 172800) return `${round(v / 3600)}h`;
-  return `${round(v / 86400)}d`;
 }
 
 function sparkline(xs: readonly number[]): string {

@@ -1,0 +1,116 @@
+import type { JsonValue, ResultRow } from './rows.js';
+
+/*
+ * How result rows read for people, shared by the CLI and the web UI so both
+ * group, name and format the same way.
+ */
+
+/** Name order as people expect it: web-2 before web-10. One collator, reused (sorting 1,000 rows). */
+export const BY_NAME = new Intl.Collator('en', { numeric: true });
+
+/** How a row's resource reads: `web-1`, or `web-1/nginx:4242` for a process. */
+export function label(r: ResultRow): string {
+  const res = r.resource;
+  if (!res) return '-';
+  if (res.type === 'host') return res.name;
+  return `${res.host}/${res.name}${res.type === 'process' ? `:${res.id.split('/').pop() ?? ''}` : ''}`;
+}
+
+const PLURALS: Readonly<Record<string, string>> = { host: 'hosts', process: 'processes', container: 'containers', pod: 'pods', row: 'rows' };
+
+/** `host` / `hosts`, `process` / `processes`. */
+export function noun(type: string | undefined, n: number): string {
+  const t = type ?? 'row';
+  return n === 1 ? t : (PLURALS[t] ?? `${t}s`);
+}
+
+export interface OutputGroup {
+  readonly key: string;
+  readonly exitCode: JsonValue | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly rows: readonly ResultRow[];
+}
+
+/** Groups identical command results (same exit code, stdout and stderr), largest group first. */
+export function groupOutputs(rows: readonly ResultRow[]): OutputGroup[] {
+  return [...groupBy(rows, (r) => JSON.stringify([r.values.exit_code, r.values.stdout, r.values.stderr]))]
+    .map(([key, members]) => {
+      const first = members[0] as ResultRow;
+      return { key, exitCode: first.values.exit_code, stdout: String(first.values.stdout ?? ''), stderr: String(first.values.stderr ?? ''), rows: members };
+    })
+    .sort((a, b) => b.rows.length - a.rows.length || BY_NAME.compare(label(a.rows[0] as ResultRow), label(b.rows[0] as ResultRow)));
+}
+
+export interface FailureGroup {
+  readonly key: string;
+  readonly status: string;
+  readonly error: string;
+  readonly rows: readonly ResultRow[];
+}
+
+/** Failed rows grouped by status and error message, largest group first. */
+export function groupFailures(rows: readonly ResultRow[]): FailureGroup[] {
+  return [...groupBy(rows, (r) => `${r.status}\u0000${r.error ?? ''}`)]
+    .map(([key, members]) => ({ key, status: members[0]?.status ?? 'error', error: members[0]?.error ?? '', rows: members }))
+    .sort((a, b) => b.rows.length - a.rows.length);
+}
+
+/** Groups in first-seen order, members sorted by name. */
+function groupBy(rows: readonly ResultRow[], key: (r: ResultRow) => string): Map<string, ResultRow[]> {
+  const groups = new Map<string, ResultRow[]>();
+  for (const r of rows) {
+    const k = key(r);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(r);
+  }
+  for (const g of groups.values()) g.sort((a, b) => BY_NAME.compare(label(a), label(b)));
+  return groups;
+}
+
+/**
+ * A number as a person reads it, by its unit: sizes in binary units, rates, percentages,
+ * durations; one decimal below 100.
+ *
+ * @example
+ * formatNumber(3221225472, 'bytes') // '3GiB'
+ */
+export function formatNumber(v: number, unit: string | undefined): string {
+  switch (unit) {
+    case 'bytes':
+      return bytes(v);
+    case 'bytes_per_second':
+      return `${bytes(v)}/s`;
+    case 'percent':
+      return `${round(v)}%`;
+    case 'seconds':
+      return seconds(v);
+    default:
+      return String(round(v));
+  }
+}
+
+export function round(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 10) / 10;
+}
+
+function bytes(v: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  let x = v;
+  while (Math.abs(x) >= 1024 && i < units.length - 1) {
+    x /= 1024;
+    i++;
+  }
+  return `${round(x)}${units[i]}`;
+}
+
+/** `850ms`, `42s`, `3.5m`, `2h`, `3d`. */
+export function seconds(v: number): string {
+  if (v < 1) return `${Math.round(v * 1000)}ms`;
+  if (v < 120) return `${round(v)}s`;
+  if (v < 7200) return `${round(v / 60)}m`;
+  if (v < 172_800) return `${round(v / 3600)}h`;
+  return `${round(v / 86_400)}d`;
+}
