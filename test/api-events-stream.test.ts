@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../src/server/index.js';
 import { startServer } from '../src/server/index.js';
+import { openEventStream } from './helpers.js';
 
 /*
  * GET /api/v1/events/stream on a real control plane: server-sent events of each newly stored event,
@@ -30,69 +31,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface SseMessage {
-  readonly id: string | undefined;
-  readonly data: string;
-}
-
-/** An open stream: its messages (parsed), its comments, and a way to wait for one. */
-async function open(path: string, headers: Record<string, string> = {}) {
-  const abort = new AbortController();
-  const res = await fetch(`${s.url}${path}`, { headers, signal: abort.signal });
-  const messages: SseMessage[] = [];
-  const comments: string[] = [];
-  let buffer = '';
-  const waiters: (() => void)[] = [];
-  const reading = (async () => {
-    if (!res.body) return;
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let id: string | undefined;
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) comments.push(line.slice(1).trim());
-            else if (line.startsWith('id: ')) id = line.slice(4);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length) messages.push({ id, data: data.join('\n') });
-          for (const w of waiters.splice(0)) w();
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  const waitFor = async <T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
-  };
-  return {
-    res,
-    messages,
-    comments,
-    waitFor,
-    async close() {
-      abort.abort();
-      await reading;
-    },
-  };
-}
+/** An open stream on the test's control plane. */
+const open = (path: string, headers: Record<string, string> = {}) => openEventStream(`${s.url}${path}`, headers);
 
 async function apply(text: string): Promise<void> {
   const current = (await (await fetch(`${s.url}/api/v1/definitions`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { version: number };

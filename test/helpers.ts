@@ -31,3 +31,77 @@ export function runCli(args: readonly string[], options: { input?: string; env?:
     child.stdin.end(options.input ?? '');
   });
 }
+
+export interface SseMessage {
+  readonly id: string | undefined;
+  readonly data: string;
+}
+
+/**
+ * An open server-sent-events stream (GET with fetch): its messages and comments as they arrive,
+ * whether the server ended it, and a way to wait for one.
+ */
+export async function openEventStream(url: string, headers: Record<string, string> = {}) {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  const messages: SseMessage[] = [];
+  const comments: string[] = [];
+  let buffer = '';
+  let ended = false;
+  const waiters: (() => void)[] = [];
+  const reading = (async () => {
+    if (!res.body) return;
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let id: string | undefined;
+          const data: string[] = [];
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) comments.push(line.slice(1).trim());
+            else if (line.startsWith('id: ')) id = line.slice(4);
+            else if (line.startsWith('data: ')) data.push(line.slice(6));
+          }
+          if (data.length) messages.push({ id, data: data.join('\n') });
+          for (const w of waiters.splice(0)) w();
+        }
+      }
+      ended = true;
+    } catch {
+      // aborted
+    }
+    for (const w of waiters.splice(0)) w();
+  })();
+  const waitFor = async <T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = probe();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+  return {
+    res,
+    messages,
+    comments,
+    /** True once the server ended the stream. */
+    get ended() {
+      return ended;
+    },
+    waitFor,
+    async close() {
+      abort.abort();
+      await reading;
+    },
+  };
+}

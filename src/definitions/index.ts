@@ -23,5 +23,5 @@ export { DEFAULTS, KIND_FIELDS } from './rules.js';
 export { sha256Hex } from './sha256.js';
 export type { TemplatePart } from './templates.js';
 export { TEMPLATE_VARIABLES, expandTemplate, parseTemplate } from './templates.js';
-export type { RunbookCell, RunbookCellKind, RunbookContent, SubstituteResult } from './runbooks.js';
-export { RUNBOOK_PARAM, paramValueProblem, quoteString, runbookFromYaml, runbookToYaml, substituteParams } from './runbooks.js';
+export type { ParamRef, RunbookCell, RunbookCellKind, RunbookContent, SubstituteResult } from './runbooks.js';
+export { RUNBOOK_PARAM, paramRefs, paramValueProblem, quoteString, runbookFromYaml, runbookToYaml, substituteParams } from './runbooks.js';

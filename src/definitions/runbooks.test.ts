@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { DiagnosticBag, lex } from '../lang/index.js';
-import { quoteString, runbookFromYaml, runbookToYaml, substituteParams } from './runbooks.js';
+import { paramRefs, quoteString, runbookFromYaml, runbookToYaml, substituteParams } from './runbooks.js';
 
 describe('runbook parameters', () => {
   it('replaces $name by a string literal outside strings and commands', () => {
     const r = substituteParams('host | name = $host | `echo $host $BW_HOST` | "$host"', ['host'], { host: 'web-1' });
     expect(r).toEqual({ ok: true, statement: 'host | name = "web-1" | `echo $host $BW_HOST` | "$host"' });
+  });
+
+  it('finds every $name outside strings and commands, with its place, declared or not', () => {
+    const text = 'host | name = $host | svc = $service_2 | "$a" | \'$b\' | `echo $c` | $ | $1';
+    expect(paramRefs(text)).toEqual([
+      { name: 'host', start: 14, end: 19 },
+      { name: 'service_2', start: 28, end: 38 },
+    ]);
+    // An unclosed string ends at the line break; what follows is a pipeline again.
+    expect(paramRefs('"open\n$host').map((r) => r.name)).toEqual(['host']);
   });
 
   it('a value can never break out of the string literal', () => {

@@ -46,6 +46,39 @@ export function quoteString(value: string): string {
 
 export type SubstituteResult = { readonly ok: true; readonly statement: string } | { readonly ok: false; readonly error: string };
 
+/** A `$name` written in a pipeline cell: the name and where it is (`start` at the `$`, `end` after the name). */
+export interface ParamRef {
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Every `$name` of a pipeline cell that is a parameter reference: outside "strings", 'strings'
+ * and `commands` (there `$name` is text, or the shell's variable), in source order. Declared or not.
+ */
+export function paramRefs(text: string): ParamRef[] {
+  const refs: ParamRef[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const ch = text[i] as string;
+    if (ch === '"' || ch === "'" || ch === '`') {
+      i++;
+      while (i < text.length && text[i] !== ch && !(ch !== '`' && text[i] === '\n')) i += text[i] === '\\' && i + 1 < text.length ? 2 : 1;
+      if (i < text.length && text[i] === ch) i++;
+      continue;
+    }
+    const m = ch === '$' ? /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1)) : null;
+    if (m) {
+      refs.push({ name: m[0], start: i, end: i + 1 + m[0].length });
+      i += 1 + m[0].length;
+      continue;
+    }
+    i++;
+  }
+  return refs;
+}
+
 /**
  * Replaces `$name` (a declared parameter) by its value as a string literal. `$name` inside
  * "strings", 'strings' and `commands` is left as written; so is `$name` of an undeclared name.
@@ -53,33 +86,17 @@ export type SubstituteResult = { readonly ok: true; readonly statement: string }
 export function substituteParams(text: string, declared: readonly string[], values: Readonly<Record<string, string>>): SubstituteResult {
   const known = new Set(declared);
   let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const ch = text[i] as string;
-    if (ch === '"' || ch === "'" || ch === '`') {
-      const start = i;
-      i++;
-      while (i < text.length && text[i] !== ch && !(ch !== '`' && text[i] === '\n')) i += text[i] === '\\' && i + 1 < text.length ? 2 : 1;
-      if (i < text.length && text[i] === ch) i++;
-      out += text.slice(start, i);
-      continue;
-    }
-    if (ch === '$') {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1));
-      if (m && known.has(m[0])) {
-        const value = values[m[0]];
-        if (value === undefined) return { ok: false, error: `parameter $${m[0]} has no value` };
-        const problem = paramValueProblem(value);
-        if (problem) return { ok: false, error: `parameter $${m[0]}: ${problem}` };
-        out += quoteString(value);
-        i += 1 + m[0].length;
-        continue;
-      }
-    }
-    out += ch;
-    i++;
+  let at = 0;
+  for (const ref of paramRefs(text)) {
+    if (!known.has(ref.name)) continue;
+    const value = values[ref.name];
+    if (value === undefined) return { ok: false, error: `parameter $${ref.name} has no value` };
+    const problem = paramValueProblem(value);
+    if (problem) return { ok: false, error: `parameter $${ref.name}: ${problem}` };
+    out += text.slice(at, ref.start) + quoteString(value);
+    at = ref.end;
   }
-  return { ok: true, statement: out };
+  return { ok: true, statement: out + text.slice(at) };
 }
 
 /** A runbook as a YAML file (`kind: runbook`), as `breakwater` definitions are written. */

@@ -8,6 +8,7 @@ import type { Catalogue } from '../lang/index.js';
 import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.js';
 import { WebSocketGateway } from '../transport/index.js';
 import type { Route } from './api/route.js';
+import { LiveQueries } from './api/live-query.js';
 import { apiRoutes } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
 import type { Principal } from './auth.js';
@@ -71,7 +72,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   await gateway.load();
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation });
+  const live = new LiveQueries(statements());
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live });
   registerRoutes(app, routes, store);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
@@ -105,6 +107,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       if (closed) return;
       closed = true;
       remediation.stop();
+      live.close();
       gateway.closeAll();
       ws.close();
       await notifier.drain();

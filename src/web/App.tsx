@@ -1,15 +1,23 @@
 /** The shell: sign-in with a user token, navigation, and the pages. */
-import { useCallback, useEffect, useState } from 'react';
-import type { FormEvent } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
-import { AuditPage } from './Audit.js';
-import { ConsolePage } from './Console.js';
-import { DefinitionsPage } from './Definitions.js';
-import { EventsPage } from './Events.js';
-import { FleetPage } from './Fleet.js';
-import { RunbooksPage } from './Runbooks.js';
+
+/** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
+function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
+  return lazy(async () => ({ default: await load() }));
+}
+
+// Signing in needs none of the pages, and each page brings its own libraries (the editor and
+// src/lang, uPlot for Fleet's chart, src/definitions), so the first load is the shell alone.
+const AuditPage = lazyPage(() => import('./Audit.js').then((m) => m.AuditPage));
+const ConsolePage = lazyPage(() => import('./Console.js').then((m) => m.ConsolePage));
+const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.DefinitionsPage));
+const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
+const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
+const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
@@ -129,7 +137,9 @@ export function App() {
           Sign out
         </button>
       </nav>
-      <main>{path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <FleetPage catalogue={cat} />}</main>
+      <main>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <FleetPage catalogue={cat} />}</Suspense>
+      </main>
     </div>
   );
 }

@@ -2,12 +2,18 @@
  * The pipeline editor: a textarea over a highlighted copy of its text. Tokens come from src/lang's
  * lexer and diagnostics from analyze() against the fleet's catalogue, both in the browser, on
  * every keystroke; diagnostics are underlined where they point and listed below. Completion offers
- * the catalogue's names for the word at the cursor (Tab or Enter accepts, Esc closes).
+ * the catalogue's names for the word at the cursor (Tab or Enter accepts, Esc closes). In a
+ * runbook's cells (`params` given), `$name` is a parameter and is shown as one.
  */
 import { useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
+import type { ParamRef } from '../definitions/index.js';
+import { paramRefs } from '../definitions/index.js';
 import type { Catalogue, Diagnostic, Token } from '../lang/index.js';
 import { DiagnosticBag, lex } from '../lang/index.js';
+
+/** The language's diagnostics, or a page's own about the text (a runbook's unknown `$name`), with a code of its own. */
+export type EditorDiagnostic = Omit<Diagnostic, 'code'> & { readonly code: string };
 
 export interface Completion {
   readonly name: string;
@@ -48,11 +54,12 @@ const TOKEN_CLASS: Partial<Record<Token['kind'], string>> = {
   invalid: 'tok-invalid',
 };
 
-/** The source cut at every token and diagnostic boundary, each piece with its classes. */
-function highlight(source: string, tokens: readonly Token[], diagnostics: readonly Diagnostic[], known: ReadonlySet<string>): ReactNode[] {
+/** The source cut at every token, parameter and diagnostic boundary, each piece with its classes. */
+function highlight(source: string, tokens: readonly Token[], diagnostics: readonly EditorDiagnostic[], known: ReadonlySet<string>, params: readonly (ParamRef & { declared: boolean })[]): ReactNode[] {
   const marks = diagnostics.map((d) => ({ d, start: d.location.start, end: Math.max(d.location.end, d.location.start + 1) }));
   const bounds = new Set<number>([0, source.length]);
   for (const t of tokens) bounds.add(t.span.start).add(t.span.end);
+  for (const p of params) bounds.add(p.start).add(p.end);
   for (const m of marks) bounds.add(m.start).add(Math.min(m.end, source.length + 1));
   const cuts = [...bounds].filter((b) => b <= source.length + 1).sort((a, b) => a - b);
   const out: ReactNode[] = [];
@@ -63,6 +70,9 @@ function highlight(source: string, tokens: readonly Token[], diagnostics: readon
     const tok = tokens.find((t) => t.kind !== 'eof' && t.span.start <= start && t.span.end >= end);
     let cls = tok ? (TOKEN_CLASS[tok.kind] ?? 'tok-punct') : '';
     if (tok?.kind === 'ident' && known.has(tok.text)) cls += ' tok-known';
+    // The lexer reads `$host` as an invalid `$` and a name; in a runbook it is one parameter.
+    const param = params.find((p) => p.start <= start && p.end >= end);
+    if (param) cls = param.declared ? 'tok-param' : 'tok-param-unknown';
     const hit = marks.filter((m) => m.start <= start && m.end >= end);
     if (hit.length) {
       const worst = hit.some((m) => m.d.severity === 'error') ? 'error' : 'warning';
@@ -88,8 +98,10 @@ export function Editor(props: {
   readonly value: string;
   readonly onChange: (value: string) => void;
   readonly onRun: () => void;
-  readonly diagnostics: readonly Diagnostic[];
+  readonly diagnostics: readonly EditorDiagnostic[];
   readonly catalogue: Catalogue | undefined;
+  /** The runbook's declared parameters, when editing a runbook cell: `$name` is then a parameter. */
+  readonly params?: readonly string[];
   readonly placeholder?: string;
   readonly rows?: number;
   readonly ariaLabel?: string;
@@ -101,6 +113,10 @@ export function Editor(props: {
   const names = useMemo(() => (props.catalogue ? completions(props.catalogue) : []), [props.catalogue]);
   const known = useMemo(() => new Set(names.map((n) => n.name)), [names]);
   const tokens = useMemo(() => lex(props.value, new DiagnosticBag(props.value)), [props.value]);
+  const refs = useMemo(() => {
+    const declared = new Set(props.params);
+    return props.params ? paramRefs(props.value).map((r) => ({ ...r, declared: declared.has(r.name) })) : [];
+  }, [props.value, props.params]);
   const { start, word } = wordAt(props.value, cursor);
   const inString = tokens.some((t) => (t.kind === 'string' || t.kind === 'command') && t.span.start < cursor && t.span.end > cursor);
   const options = menu.open && word.length > 0 && !inString ? names.filter((n) => n.name.startsWith(word) && n.name !== word).slice(0, 12) : [];
@@ -152,7 +168,7 @@ export function Editor(props: {
     <div className="editor">
       <div className="editor-box">
         <pre className="editor-overlay" ref={overlay} aria-hidden="true">
-          {highlight(props.value, tokens, props.diagnostics, known)}
+          {highlight(props.value, tokens, props.diagnostics, known, refs)}
           {'\n'}
         </pre>
         <textarea

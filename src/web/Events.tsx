@@ -2,13 +2,18 @@
  * Alarms & events: the current state of each alarm per host (from the latest alarm_fired /
  * alarm_cleared event), the fleet's timeline filtered by type, host and alarm, and the bot runs
  * waiting for approval. Live: new events arrive over GET /api/v1/events/stream (server-sent
- * events) and update all three without a reload.
+ * events) and update all three without a reload. An alarm whose definition has a `runbook` gets an
+ * "Open runbook" link on its state rows and on its fired and escalated events.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AlarmDefinition, Definition } from '../definitions/index.js';
 import type { EventType } from '../protocol/index.js';
 import type { Approval, FleetEvent, Whoami } from './api.js';
-import { ApiError, decideApproval, eventStream, events as fetchEvents, pendingApprovals } from './api.js';
+import { ApiError, decideApproval, eventStream, events as fetchEvents, getJson, pendingApprovals } from './api.js';
 import { BY_NAME, ago } from './format.js';
+import { navigateOnClick } from './navigate.js';
+import type { AlarmSite } from './runbook-link.js';
+import { alarmContext, runbookTarget } from './runbook-link.js';
 
 const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_left', 'definitions_applied', 'run_started', 'run_finished'];
 const KEEP = 500;
@@ -50,12 +55,35 @@ function matches(e: FleetEvent, f: Filter): boolean {
 
 const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
 
+/** The current alarm definitions that name a runbook, by alarm name. */
+async function alarmsWithRunbooks(): Promise<Map<string, AlarmDefinition>> {
+  const { definitions } = await getJson<{ definitions: Definition[] }>('/api/v1/definitions');
+  return new Map(definitions.filter((d): d is AlarmDefinition => d.kind === 'alarm' && Boolean(d.runbook)).map((d) => [d.name, d]));
+}
+
+/** "Open runbook" for an alarm that has one: a URL in a new tab, a runbook of the control plane here, its parameters filled from `site`. */
+function RunbookLink(props: { def: AlarmDefinition | undefined; site: AlarmSite }) {
+  const { def, site } = props;
+  if (!def?.runbook) return null;
+  const target = runbookTarget(def.runbook, alarmContext(site, def));
+  return target.external ? (
+    <a href={target.href} target="_blank" rel="noopener noreferrer" data-testid="open-runbook" title={def.runbook}>
+      Open runbook ↗
+    </a>
+  ) : (
+    <a href={target.href} onClick={navigateOnClick} data-testid="open-runbook" title={`the runbook ${def.runbook}`}>
+      Open runbook
+    </a>
+  );
+}
+
 export function EventsPage(props: { me: Whoami }) {
   const [filter, setFilter] = useState<Filter>({ type: '', host: '', alarm: '' });
   const [applied, setApplied] = useState<Filter>(filter);
   const [timeline, setTimeline] = useState<FleetEvent[]>([]);
   const [alarms, setAlarms] = useState<Map<string, AlarmState>>(new Map());
   const [approvals, setApprovals] = useState<Approval[]>([]);
+  const [runbooks, setRunbooks] = useState<Map<string, AlarmDefinition>>(new Map());
   const [live, setLive] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
@@ -66,6 +94,14 @@ export function EventsPage(props: { me: Whoami }) {
   const loadApprovals = useCallback(async () => {
     try {
       setApprovals(await pendingApprovals());
+    } catch (err) {
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  }, []);
+
+  const loadRunbooks = useCallback(async () => {
+    try {
+      setRunbooks(await alarmsWithRunbooks());
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
     }
@@ -99,6 +135,7 @@ export function EventsPage(props: { me: Whoami }) {
         if (matches(e, appliedRef.current)) setTimeline((t) => merge([e], t));
         if (e.type === 'alarm_fired' || e.type === 'alarm_cleared') setAlarms((s) => foldAlarms(s, [e]));
         if (e.type === 'approval_requested' || e.type === 'approved' || e.type === 'denied') void loadApprovals();
+        if (e.type === 'definitions_applied') void loadRunbooks();
       },
       (up) => {
         setLive(up);
@@ -106,6 +143,7 @@ export function EventsPage(props: { me: Whoami }) {
         if (up && opened) {
           void loadAlarms();
           void loadApprovals();
+          void loadRunbooks();
           fetchEvents({ ...appliedRef.current, limit: KEEP })
             .then((list) => setTimeline((t) => merge(list, t)))
             .catch(() => undefined);
@@ -115,8 +153,9 @@ export function EventsPage(props: { me: Whoami }) {
     );
     void loadAlarms().catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
     void loadApprovals();
+    void loadRunbooks();
     return stop;
-  }, [loadAlarms, loadApprovals]);
+  }, [loadAlarms, loadApprovals, loadRunbooks]);
 
   // Text filters apply after a short pause in typing; the type at once.
   useEffect(() => {
@@ -171,6 +210,7 @@ export function EventsPage(props: { me: Whoami }) {
                 <th>Severity</th>
                 <th className="num">Value</th>
                 <th>Since</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -185,6 +225,9 @@ export function EventsPage(props: { me: Whoami }) {
                   <td>{s.severity ?? ''}</td>
                   <td className="num">{s.value === null ? '' : Math.round(s.value * 10) / 10}</td>
                   <td title={new Date(s.since).toISOString()}>{ago(s.since)}</td>
+                  <td>
+                    <RunbookLink def={runbooks.get(s.alarm)} site={s} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -276,7 +319,9 @@ export function EventsPage(props: { me: Whoami }) {
                 <td>
                   <code>{e.alarm ?? e.bot ?? ''}</code>
                 </td>
-                <td className="message">{e.message}</td>
+                <td className="message">
+                  {e.message} {e.alarm && (e.type === 'alarm_fired' || e.type === 'escalated') && <RunbookLink def={runbooks.get(e.alarm)} site={{ ...e, alarm: e.alarm }} />}
+                </td>
               </tr>
             ))}
           </tbody>

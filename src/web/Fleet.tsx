@@ -1,27 +1,40 @@
 /**
  * Fleet: every agent with its connection state, tags and key metrics (CPU, memory, fullest disk)
- * as live values and sparklines, refreshed every 2 s with one pipeline over the public query API.
- * The filter box takes a pipeline (`role = "web"` or `host | zone = "a" | cpu_usage > 50`).
- * Clicking a host shows its processes and a chart of any host metric over the last hour.
+ * as live values and sparklines. The control plane keeps one pipeline live and pushes each answer
+ * (GET /api/v1/query/live, server-sent events every 2 s); the sparklines start with the last two
+ * minutes from one range query, so they are drawn at once. The filter box takes a pipeline
+ * (`role = "web"` or `host | zone = "a" | cpu_usage > 50`). Clicking a host shows its processes
+ * and a chart of any host metric over the last hour.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Catalogue, Dimension } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
-import type { Agent } from './api.js';
-import { agents as fetchAgents, query } from './api.js';
-import { Chart } from './Chart.js';
+import type { Agent, LiveMessage, LiveState } from './api.js';
+import { agents as fetchAgents, liveQuery, query } from './api.js';
 import { Editor } from './Editor.js';
 import { BY_NAME, ago, cell, seriesPoints } from './format.js';
+import { SparkHistory } from './history.js';
 import { Results } from './Results.js';
 import { Sparkline } from './Sparkline.js';
 import type { Column } from './VirtualTable.js';
 import { VirtualTable } from './VirtualTable.js';
 
-const REFRESH_MS = 2000;
+// uPlot is loaded with the first chart, not with the page.
+const Chart = lazy(() => import('./Chart.js').then((m) => ({ default: m.Chart })));
+
+const EVERY = '2s';
+const STEP_MS = 2000;
+/** Sparkline points: two minutes of 2-second steps. */
 const KEEP = 60;
-const METRICS = '| cpu_usage | mem_usage | disk_usage';
+const WINDOW = '2m';
+const METRICS = [
+  ['cpu', 'cpu_usage'],
+  ['mem', 'mem_usage'],
+  ['disk', 'disk_usage'],
+] as const;
 const PERCENT = { name: '', type: 'number', unit: 'percent' } as const;
+const COUNT = new Intl.NumberFormat('en');
 
 /** The statement the filter box stands for: a pipeline starting at `host`. */
 export function filterStatement(filter: string): string {
@@ -43,6 +56,20 @@ function num(r: ResultRow | undefined, k: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+const seriesKey = (host: string, metric: string) => `${host}\u0000${metric}`;
+
+/**
+ * Whether an answer disagrees with the agent list (a host it does not know, or one that connected
+ * or went away since): the list is fetched again then, rather than every few seconds.
+ */
+function listDisagrees(known: ReadonlyMap<string, Agent>, rows: readonly ResultRow[]): boolean {
+  return rows.some((r) => {
+    if (r.resource?.type !== 'host') return false;
+    const agent = known.get(r.resource.name);
+    return !agent || (r.status === 'offline') !== (agent.status === 'disconnected');
+  });
+}
+
 export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const [filter, setFilter] = useState(() => sessionStorage.getItem('breakwater.fleet.filter') ?? '');
   const [applied, setApplied] = useState(filter);
@@ -50,8 +77,11 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const [metrics, setMetrics] = useState<Map<string, ResultRow>>(new Map());
   const [matched, setMatched] = useState<Set<string> | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [live, setLive] = useState<LiveState | undefined>();
   const [selected, setSelected] = useState<string | undefined>();
-  const history = useRef(new Map<string, { cpu: number[]; mem: number[]; disk: number[] }>());
+  const history = useRef(new SparkHistory(KEEP, STEP_MS));
+  const known = useRef<ReadonlyMap<string, Agent>>(new Map());
+  const fetchingAgents = useRef(false);
   const [, setTick] = useState(0);
 
   const statement = filterStatement(filter);
@@ -59,46 +89,69 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const shift = statement.length - filter.trim().length;
   const diagnostics = filter.trim() ? (analysis?.diagnostics ?? []).map((d) => ({ ...d, location: { ...d.location, start: Math.max(0, d.location.start - shift), end: Math.max(0, d.location.end - shift), column: Math.max(1, d.location.column - shift) } })) : [];
 
+  const refreshAgents = useCallback(async () => {
+    if (fetchingAgents.current) return; // the next answer asks again if it still disagrees
+    fetchingAgents.current = true;
+    try {
+      const all = await fetchAgents();
+      known.current = new Map(all.map((a) => [a.name, a]));
+      setList(all);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      fetchingAgents.current = false;
+    }
+  }, []);
+
   useEffect(() => {
     sessionStorage.setItem('breakwater.fleet.filter', applied);
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hosts = filterStatement(applied);
+    const spark = history.current;
+    spark.clear();
+    setLive(undefined);
+    void refreshAgents();
     const controller = new AbortController();
-    const refresh = async () => {
-      try {
-        const [all, answer] = await Promise.all([fetchAgents(), query(`${filterStatement(applied)} ${METRICS}`, controller.signal)]);
-        if (stopped) return;
-        const byName = new Map<string, ResultRow>();
-        for (const r of [...answer.rows, ...answer.failures]) if (r.resource) byName.set(r.resource.name, r);
+    const ranges = METRICS.map(([, m]) => `${m}[${WINDOW}]`);
+    query(`${hosts} | ${ranges.join(' | ')}`, controller.signal)
+      .then((answer) => {
         for (const r of answer.rows) {
-          const name = r.resource?.name;
-          if (!name) continue;
-          let h = history.current.get(name);
-          if (!h) history.current.set(name, (h = { cpu: [], mem: [], disk: [] }));
-          for (const [k, col] of [['cpu', 'cpu_usage'], ['mem', 'mem_usage'], ['disk', 'disk_usage']] as const) {
-            const v = num(r, col);
-            if (v !== undefined) h[k].push(v);
-            if (h[k].length > KEEP) h[k].shift();
+          for (const [i, [k]] of METRICS.entries()) {
+            const [xs, ys] = seriesPoints(r.values[ranges[i] as string]);
+            const samples = xs.flatMap((x, j) => {
+              const y = ys[j];
+              return typeof y === 'number' ? [[x * 1000, y] as const] : [];
+            });
+            if (r.resource) spark.prefill(seriesKey(r.resource.name, k), samples);
           }
         }
-        setList(all);
-        setMetrics(byName);
-        setMatched(applied.trim() ? new Set(byName.keys()) : undefined);
-        setError(undefined);
         setTick((t) => t + 1);
-      } catch (err) {
-        if (!stopped) setError((err as Error).message);
-      } finally {
-        if (!stopped) timer = setTimeout(() => void refresh(), REFRESH_MS);
+      })
+      // Without the history, sparklines fill from live values as they arrive.
+      .catch(() => undefined);
+    const onMessage = (m: LiveMessage) => {
+      if (m.type === 'error') return setError(m.message);
+      const byName = new Map<string, ResultRow>();
+      for (const r of [...m.rows, ...m.failures]) if (r.resource) byName.set(r.resource.name, r);
+      for (const r of m.rows) {
+        for (const [k, column] of METRICS) {
+          const v = num(r, column);
+          if (r.resource && v !== undefined) spark.push(seriesKey(r.resource.name, k), m.time, v);
+        }
       }
+      setMetrics(byName);
+      setMatched(applied.trim() ? new Set(byName.keys()) : undefined);
+      setError(undefined);
+      if (listDisagrees(known.current, [...m.rows, ...m.failures])) void refreshAgents();
     };
-    void refresh();
+    const stop = liveQuery(`${hosts} | ${METRICS.map(([, m]) => m).join(' | ')}`, EVERY, onMessage, (state) => {
+      setLive(state);
+      if (state.error) setError(state.error);
+    });
     return () => {
-      stopped = true;
       controller.abort();
-      if (timer) clearTimeout(timer);
+      stop();
     };
-  }, [applied]);
+  }, [applied, refreshAgents]);
 
   const rows: HostRow[] = list
     .filter((a) => !matched || matched.has(a.name))
@@ -112,10 +165,10 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
     });
   const connected = list.filter((a) => a.status === 'connected').length;
 
-  const metricCell = (v: number | undefined, series: number[] | undefined) => (
+  const metricCell = (r: HostRow, k: (typeof METRICS)[number][0]) => (
     <span className="metric">
-      <span className="metric-value">{v === undefined ? '-' : cell(v, PERCENT)}</span>
-      <Sparkline values={series ?? []} max={100} width={72} height={18} />
+      <span className="metric-value">{r[k] === undefined ? '-' : cell(r[k], PERCENT)}</span>
+      <Sparkline values={history.current.values(seriesKey(r.agent.name, k))} max={100} width={72} height={18} />
     </span>
   );
   const columns: Column<HostRow>[] = [
@@ -125,7 +178,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       header: 'status',
       width: '8.5rem',
       render: (r) => (
-        <span className={`status status-${r.agent.status}`} title={r.error ?? `last seen ${ago(r.agent.lastSeenAt)}`}>
+        <span className={`status status-${r.agent.status}`} title={r.error ?? (r.agent.status === 'connected' ? 'connected' : `last seen ${ago(r.agent.lastSeenAt)}`)}>
           ● {r.agent.status === 'connected' ? (r.error ? 'no answer' : 'connected') : 'offline'}
         </span>
       ),
@@ -144,15 +197,21 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
         </span>
       ),
     },
-    { key: 'cpu', header: 'CPU', width: '10rem', render: (r) => metricCell(r.cpu, history.current.get(r.agent.name)?.cpu) },
-    { key: 'mem', header: 'memory', width: '10rem', render: (r) => metricCell(r.mem, history.current.get(r.agent.name)?.mem) },
-    { key: 'disk', header: 'fullest disk', width: '10rem', render: (r) => metricCell(r.disk, history.current.get(r.agent.name)?.disk) },
+    { key: 'cpu', header: 'CPU', width: '10rem', render: (r) => metricCell(r, 'cpu') },
+    { key: 'mem', header: 'memory', width: '10rem', render: (r) => metricCell(r, 'mem') },
+    { key: 'disk', header: 'fullest disk', width: '10rem', render: (r) => metricCell(r, 'disk') },
   ];
 
   return (
     <div className="page fleet">
       <h1>
-        Fleet <span className="dim small">{connected} of {list.length} hosts connected</span>
+        Fleet{' '}
+        <span className="dim small" data-testid="fleet-count">
+          {COUNT.format(connected)} of {COUNT.format(list.length)} hosts connected
+        </span>{' '}
+        <span className={`small ${live?.live ? 'status-connected' : 'status-disconnected'}`} data-testid="live" data-live={live?.live ? 'yes' : 'no'}>
+          {live?.live ? '● live' : live ? '○ reconnecting…' : '○ connecting…'}
+        </span>
       </h1>
       <form
         className="filter"
@@ -241,7 +300,13 @@ function HostDetail(props: { host: string; catalogue: Catalogue | undefined; onC
         </select>{' '}
         <span className="dim">last hour, 1 s resolution</span>
       </label>
-      {series && series.xs.length > 1 ? <Chart title={metric} xs={series.xs} ys={series.ys} unit={unit} /> : <p className="dim">{series ? 'No samples yet.' : 'Loading…'}</p>}
+      {series && series.xs.length > 1 ? (
+        <Suspense fallback={<p className="dim">Loading…</p>}>
+          <Chart title={metric} xs={series.xs} ys={series.ys} unit={unit} />
+        </Suspense>
+      ) : (
+        <p className="dim">{series ? 'No samples yet.' : 'Loading…'}</p>
+      )}
       <h3>Processes</h3>
       {procs ? <Results rows={procs.rows} columns={procs.columns} ordered /> : <p className="dim">Loading…</p>}
     </section>

@@ -1,14 +1,14 @@
 /**
  * Runbooks: notebooks of markdown and pipeline cells kept by the control plane. Parameters
- * (`$host`) are filled in above the cells (or from the URL, `/runbooks?id=…&host=web-1`, so an
- * alarm can link here) and put into each pipeline as a quoted string before it runs. Cells run
- * through POST /api/v1/query like the Console, with the Console's editor and result views; a run's
- * outputs can be saved and reopened read-only.
+ * (`$host`) are filled in above the cells (or from the URL, `/runbooks?id=…&host=web-1`, or by
+ * name, `/runbooks?runbook=disk-full&host=web-1`, as an alarm links here) and put into each
+ * pipeline as a quoted string before it runs. Cells run through POST /api/v1/query like the
+ * Console, with the Console's editor and result views; a run's outputs can be saved and reopened
+ * read-only. A runbook's YAML file (as Export YAML gives it) can be imported.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Catalogue, PlanColumn } from '../lang/index.js';
-import { analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import type { RunbookCell } from '../definitions/index.js';
 import { RUNBOOK_PARAM, substituteParams } from '../definitions/index.js';
@@ -17,6 +17,8 @@ import { ApiError, getJson, savedToken, sendJson, streamQuery } from './api.js';
 import { runBlocked } from './Console.js';
 import { Editor } from './Editor.js';
 import { Results } from './Results.js';
+import { checkCell } from './runbook-check.js';
+import { RUNBOOK_URL_KEYS } from './runbook-link.js';
 import './runbooks.css';
 
 interface Runbook {
@@ -63,11 +65,8 @@ const toDraft = (rb: Runbook): Draft => ({ id: rb.id, name: rb.name, description
 const paramList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 const message = (err: unknown) => (err instanceof ApiError ? `${err.code}: ${err.message}` : (err as Error).message);
 
-/** `$name` as a string literal of the same length (`"hos"` for `$host`), so diagnostics point at the text as written. */
-function forChecking(text: string, params: readonly string[]): string {
-  const r = substituteParams(text, params, Object.fromEntries(params.map((p) => [p, 'x'.repeat(p.length - 1)])));
-  return r.ok ? r.statement : text;
-}
+/** The server's limit on an imported file. */
+const IMPORT_LIMIT = 1024 * 1024;
 
 // ---- markdown, simply: headings, paragraphs, lists, fenced code, `inline code` ----
 
@@ -145,7 +144,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   const [draft, setDraft] = useState<Draft | null>(null);
   const [values, setValues] = useState<Record<string, string>>(() => {
     const v: Record<string, string> = {};
-    for (const [k, val] of search) if (k !== 'id' && RUNBOOK_PARAM.test(k)) v[k] = val;
+    for (const [k, val] of search) if (!RUNBOOK_URL_KEYS.has(k) && RUNBOOK_PARAM.test(k)) v[k] = val;
     return v;
   });
   const [outputs, setOutputs] = useState<Record<number, CellOutput>>({});
@@ -156,12 +155,16 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   const [notice, setNotice] = useState<string | undefined>();
   const [exported, setExported] = useState<string | undefined>();
   const abort = useRef<AbortController | null>(null);
+  const importInput = useRef<HTMLInputElement>(null);
 
-  const refresh = useCallback(async () => {
+  const refresh = useCallback(async (): Promise<Runbook[] | undefined> => {
     try {
-      setList(await getJson<Runbook[]>('/api/v1/runbooks'));
+      const all = await getJson<Runbook[]>('/api/v1/runbooks');
+      setList(all);
+      return all;
     } catch (err) {
       setError(message(err));
+      return undefined;
     }
   }, []);
 
@@ -175,8 +178,10 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
       setError(undefined);
       setNotice(undefined);
       setRuns(await getJson<SavedRun[]>(`/api/v1/runbooks/${encodeURIComponent(id)}/runs`));
-      const q = new URLSearchParams(window.location.search);
-      q.set('id', id);
+      // The URL names this runbook by id with the values given for its parameters, to share or reload.
+      const given = new URLSearchParams(window.location.search);
+      const q = new URLSearchParams({ id });
+      for (const p of rb.params) if (given.has(p)) q.set(p, given.get(p) ?? '');
       window.history.replaceState(null, '', `${window.location.pathname}?${q.toString()}`);
     } catch (err) {
       setError(message(err));
@@ -184,9 +189,14 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   }, []);
 
   useEffect(() => {
-    void refresh();
-    const id = search.get('id');
-    if (id) void open(id);
+    void refresh().then((all) => {
+      const id = search.get('id');
+      const name = search.get('runbook');
+      const named = name === null ? undefined : all?.find((rb) => rb.name === name);
+      if (id) void open(id);
+      else if (named) void open(named.id);
+      else if (name !== null && all) setError(`There is no runbook named “${name}” on this control plane. An alarm's \`runbook\` field may name one that was never created or was renamed: create it with that name, or import its YAML file.`);
+    });
   }, [refresh, open, search]);
 
   const params = draft ? paramList(draft.params) : [];
@@ -309,6 +319,19 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     }
   };
 
+  const importYaml = async (file: File) => {
+    try {
+      if (!/\.ya?ml$/i.test(file.name)) throw new Error(`${file.name} is not a runbook file: choose a .yaml or .yml file, as Export YAML writes it`);
+      if (file.size > IMPORT_LIMIT) throw new Error(`${file.name} is larger than 1 MiB, the limit for a runbook file`);
+      const rb = await sendJson<Runbook>('POST', '/api/v1/runbooks/import', { text: await file.text() });
+      await refresh();
+      await open(rb.id);
+      setNotice(`Imported ${rb.name} from ${file.name}.`);
+    } catch (err) {
+      setError(`Cannot import ${file.name}: ${message(err)}`);
+    }
+  };
+
   const exportYaml = async () => {
     if (!draft?.id) return;
     try {
@@ -329,7 +352,25 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
         <h1>Runbooks</h1>
         <button className="primary" data-testid="new-runbook" disabled={!mayWrite} title={mayWrite ? undefined : 'writing runbooks needs the operator role'} onClick={() => (setDraft(EMPTY), setOutputs({}), setRuns([]), setViewing(null), setNotice(undefined))}>
           New runbook
+        </button>{' '}
+        <button data-testid="import-runbook" disabled={!mayWrite} title={mayWrite ? 'a .yaml or .yml runbook file, as Export YAML writes it' : 'importing runbooks needs the operator role'} onClick={() => importInput.current?.click()}>
+          Import YAML…
         </button>
+        <input
+          ref={importInput}
+          type="file"
+          accept=".yaml,.yml"
+          hidden
+          disabled={!mayWrite}
+          data-testid="import-file"
+          aria-label="runbook file to import"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            // Cleared, so choosing the same file again (after fixing it) imports again.
+            e.target.value = '';
+            if (file) void importYaml(file);
+          }}
+        />
         <ul>
           {list.map((rb) => (
             <li key={rb.id} className={draft?.id === rb.id ? 'active' : undefined}>
@@ -508,13 +549,13 @@ function PipelineCell(props: {
   onRun: () => void;
   disabled: boolean;
 }) {
-  const checked = useMemo(() => (props.catalogue ? analyze(forChecking(props.text, props.params), props.catalogue) : undefined), [props.text, props.params, props.catalogue]);
+  const checked = useMemo(() => (props.catalogue ? checkCell(props.text, props.params, props.catalogue) : undefined), [props.text, props.params, props.catalogue]);
   const diagnostics = props.text.trim() ? (checked?.diagnostics ?? []) : [];
-  const blocked = runBlocked(props.me, checked?.plan);
-  const invalid = Boolean(checked && !checked.ok);
+  const blocked = runBlocked(props.me, checked?.analysis.plan);
+  const invalid = Boolean(checked?.diagnostics.some((d) => d.severity === 'error'));
   return (
     <div className="pipeline-cell">
-      <Editor value={props.text} onChange={props.onChange} onRun={() => !blocked && !invalid && !props.disabled && props.onRun()} diagnostics={diagnostics} catalogue={props.catalogue} rows={2} ariaLabel={`pipeline cell ${props.index + 1}`} placeholder="host | name = $host | `uptime`" />
+      <Editor value={props.text} onChange={props.onChange} onRun={() => !blocked && !invalid && !props.disabled && props.onRun()} diagnostics={diagnostics} catalogue={props.catalogue} params={props.params} rows={2} ariaLabel={`pipeline cell ${props.index + 1}`} placeholder="host | name = $host | `uptime`" />
       <div className="toolbar">
         <button data-testid="run-cell" disabled={props.disabled || Boolean(blocked) || invalid || !props.text.trim()} title={blocked ?? (invalid ? 'fix the statement first' : 'Ctrl-Enter')} onClick={props.onRun}>
           Run cell

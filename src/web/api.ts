@@ -132,6 +132,61 @@ export async function query(statement: string, signal?: AbortSignal): Promise<{ 
   return plan ? { rows, failures, plan } : { rows, failures };
 }
 
+/** One message of GET /api/v1/query/live: an answer, or why this evaluation failed (the next one tries again). */
+export type LiveMessage =
+  | { type: 'result'; time: number; rows: ResultRow[]; failures: ResultRow[]; agentsAsked: number; agentsAnswered: number; durationMs: number }
+  | { type: 'error'; code: string; message: string; details?: Record<string, unknown> };
+
+/** Whether answers are arriving; `error` says why not when the control plane refused the stream. */
+export interface LiveState {
+  readonly live: boolean;
+  readonly error?: string;
+}
+
+/** After a refusal, how long before asking again (the control plane may be back, a tab closed). */
+const LIVE_RETRY_MS = 5000;
+
+/**
+ * A read-only statement the control plane re-runs `every` (e.g. `2s`) and pushes as server-sent
+ * events (GET /api/v1/query/live; the token in the URL as for eventStream). After a network error
+ * the browser reconnects by itself; a refusal (a revoked token, too many live queries) closes the
+ * source without saying why, so the same URL is asked once with fetch to learn it, then retried.
+ */
+export function liveQuery(statement: string, every: string, onMessage: (m: LiveMessage) => void, onState: (s: LiveState) => void): () => void {
+  const path = `/api/v1/query/live${queryString({ q: statement, every })}`;
+  let source: EventSource | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const probe = new AbortController();
+  const refusal = async (): Promise<string> => {
+    try {
+      const res = await request(path, { signal: probe.signal });
+      await res.body?.cancel();
+      return 'the live query was interrupted';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const connect = () => {
+    source = new EventSource(`${path}&token=${encodeURIComponent(savedToken() ?? '')}`);
+    source.onopen = () => onState({ live: true });
+    source.onmessage = (m: MessageEvent<string>) => onMessage(JSON.parse(m.data) as LiveMessage);
+    source.onerror = () => {
+      if (source?.readyState !== EventSource.CLOSED) return onState({ live: false });
+      void refusal().then((error) => {
+        if (probe.signal.aborted) return;
+        onState({ live: false, error });
+        retry = setTimeout(connect, LIVE_RETRY_MS);
+      });
+    };
+  };
+  connect();
+  return () => {
+    probe.abort();
+    clearTimeout(retry);
+    source?.close();
+  };
+}
+
 // ---- events, approvals, audit (the Alarms & events and Audit pages) ----
 
 export type { FleetEvent };

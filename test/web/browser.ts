@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
@@ -51,4 +51,15 @@ export async function launchBrowser(): Promise<Browser> {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens `path` of the web UI in a new tab and signs in with the token. */
+export async function signIn(browser: Browser, server: string, token: string, path: string, timeoutMs = 15_000): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(timeoutMs);
+  await page.goto(`${server}${path}`);
+  await page.getByTestId('token').fill(token);
+  await page.getByTestId('login').click();
+  await page.getByTestId('whoami').waitFor();
+  return page;
 }

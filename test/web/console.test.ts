@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import type { Lab } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
 
 /*
  * The web UI in a real browser against a real lab (control plane + 3 agent processes), through
@@ -34,15 +34,7 @@ describe.skipIf(skip)('web UI', () => {
     await lab?.stop();
   }, 30_000);
 
-  async function signIn(token: string, path = '/console'): Promise<Page> {
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${lab.server}${path}`);
-    await page.getByTestId('token').fill(token);
-    await page.getByTestId('login').click();
-    await page.getByTestId('whoami').waitFor();
-    return page;
-  }
+  const signIn = (token: string, path = '/console'): Promise<Page> => signInAt(browser, lab.server, token, path);
 
   it('serves the app at / without a token, hashed assets with long cache headers, index.html for client routes', async () => {
     const root = await fetch(`${lab.server}/`);
@@ -135,6 +127,25 @@ describe.skipIf(skip)('web UI', () => {
     await page.locator('.vtable-row', { hasText: first }).click();
     await page.getByTestId('host-detail').waitFor();
     await page.getByTestId('chart').waitFor();
+    await page.close();
+  }, 60_000);
+
+  it('Fleet says reconnecting while the control plane restarts, then is live again without a reload', async () => {
+    const page = await signIn(lab.token, '/fleet');
+    const indicator = page.getByTestId('live');
+    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    // Record every state the indicator shows, however briefly.
+    await page.evaluate(`{
+      window.bwLive = [];
+      const el = document.querySelector('[data-testid="live"]');
+      new MutationObserver(() => window.bwLive.push(el.getAttribute('data-live'))).observe(el, { attributes: true });
+    }`);
+    await lab.restartServer();
+    await expect.poll(() => page.evaluate('window.bwLive'), { timeout: 30_000 }).toEqual(['no', 'yes']);
+    expect(await indicator.textContent()).toBe('● live');
+    // Answers flow again: the hosts come back as connected with values.
+    const table = page.getByTestId('fleet-table');
+    await expect.poll(() => table.locator('.status-connected').count(), { timeout: 30_000 }).toBe(3);
     await page.close();
   }, 60_000);
 });

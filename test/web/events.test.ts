@@ -12,8 +12,9 @@ import { browserUnavailable, launchBrowser } from './browser.js';
 
 /*
  * The Alarms & events and Audit pages in a real browser against a real lab (apps on, the S1 pack
- * applied, plus a bot that waits for approval): alarms fire and clear live over the event stream,
- * a pending run is approved with a click and runs, and the audit log exports as CSV.
+ * applied, plus a bot that waits for approval and alarms with runbooks): alarms fire and clear live
+ * over the event stream, a firing alarm opens its runbook for its host, a pending run is approved
+ * with a click and runs, and the audit log exports as CSV.
  */
 
 const skip = browserUnavailable('web UI events/audit browser tests (test/web)');
@@ -37,6 +38,20 @@ approval: { expires: 10m }
 cooldown: 0s
 `;
 
+/** Two alarms the test fires by creating a file: one names a runbook of the control plane, one a URL. */
+const RUNBOOK_DEFINITIONS = `kind: alarm
+name: needs-a-look
+query: host
+fire: ok(\`test -e "$HOST_ROOT/run/look"\`)
+runbook: inspect-host
+---
+kind: alarm
+name: needs-a-look-wiki
+query: host
+fire: ok(\`test -e "$HOST_ROOT/run/look"\`)
+runbook: https://wiki.example.com/needs-a-look
+`;
+
 describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   let lab: Lab;
   let browser: Browser;
@@ -50,7 +65,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   beforeAll(async () => {
     [lab, browser] = await Promise.all([startLab({ hosts: 4, apps: true, appPortBase: 28380 }), launchBrowser()]); // web-1, web-2, db-3, cache-4
     const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
-    files.push({ path: 'approval.yaml', text: APPROVAL_DEFINITIONS });
+    files.push({ path: 'approval.yaml', text: APPROVAL_DEFINITIONS }, { path: 'runbook.yaml', text: RUNBOOK_DEFINITIONS });
     const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
     await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
     await waitNoDrift(lab, version + 1);
@@ -107,6 +122,43 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
     await expect.poll(async () => new Set(await timeline.locator('[data-testid="event"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')))), { timeout: 10_000 }).toEqual(new Set(['alarm_cleared']));
     await stillNoReload(page);
     await page.close();
+  }, 90_000);
+
+  it('"Open runbook" on a firing alarm opens its runbook for the firing host without a reload; a URL runbook opens in a new tab', async () => {
+    await lab.api('/api/v1/runbooks', { name: 'inspect-host', params: ['host', 'alarm'], cells: [{ kind: 'pipeline', text: 'host | name = $host | `echo looked`' }] });
+    const look = join(host('db-3').dir, 'run', 'look');
+    const page = await signIn(lab.token, '/events');
+    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    await markNoReload(page);
+    await writeFile(look, 'please\n');
+    try {
+      const row = page.locator('[data-testid="alarm-row"][data-alarm="needs-a-look"][data-host="db-3"][data-state="firing"]');
+      await row.waitFor({ timeout: 30_000 });
+      // The fired event in the timeline links to the runbook too; alarms without one have no link.
+      await page.getByTestId('timeline').locator('[data-testid="event"][data-type="alarm_fired"][data-alarm="needs-a-look"][data-host="db-3"]').getByTestId('open-runbook').waitFor();
+      expect(await page.locator('[data-testid="alarm-row"]:not([data-alarm^="needs-a-look"]) [data-testid="open-runbook"]').count()).toBe(0);
+      const wiki = page.locator('[data-testid="alarm-row"][data-alarm="needs-a-look-wiki"][data-host="db-3"]').getByTestId('open-runbook');
+      await wiki.waitFor();
+      expect(await wiki.getAttribute('href')).toBe('https://wiki.example.com/needs-a-look');
+      expect(await wiki.getAttribute('target')).toBe('_blank');
+
+      await row.getByTestId('open-runbook').click();
+      await expect.poll(() => page.getByTestId('runbook-name').inputValue()).toBe('inspect-host');
+      expect(new URL(page.url()).pathname).toBe('/runbooks');
+      expect(await page.getByTestId('param-host').inputValue()).toBe('db-3');
+      expect(await page.getByTestId('param-alarm').inputValue()).toBe('needs-a-look');
+      await stillNoReload(page);
+      // It runs on the host the alarm fired on.
+      await page.getByTestId('run-all').click();
+      const group = page.getByTestId('output-group');
+      await group.first().waitFor();
+      expect(await group.textContent()).toContain('db-3');
+      expect(await group.textContent()).toContain('looked');
+      await stillNoReload(page);
+    } finally {
+      await rm(look, { force: true });
+      await page.close();
+    }
   }, 90_000);
 
   it('lists a run waiting for approval (no buttons for a viewer); Approve runs it and shows the approved event', async () => {

@@ -11,7 +11,8 @@ import { browserUnavailable, launchBrowser } from './browser.js';
 /*
  * The Runbooks and Definitions pages in a real browser against a real lab (control plane + 3
  * agents): write a runbook with a parameter, run it, save the run and reopen it after a reload;
- * then the applied lab pack on the Definitions page.
+ * import a runbook file (and a bad one), with its parameters shown as such in the editor; then the
+ * applied lab pack on the Definitions page.
  */
 
 const skip = browserUnavailable('runbooks and definitions browser tests (test/web)');
@@ -30,11 +31,11 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     await lab?.stop();
   }, 30_000);
 
-  async function signIn(path: string): Promise<Page> {
+  async function signIn(path: string, token = lab.token): Promise<Page> {
     const page = await browser.context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${lab.server}${path}`);
-    await page.getByTestId('token').fill(lab.token);
+    await page.getByTestId('token').fill(token);
     await page.getByTestId('login').click();
     await page.getByTestId('whoami').waitFor();
     return page;
@@ -88,6 +89,44 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     const linked = await signIn(`/runbooks?id=${id}&host=web-2`);
     await expect.poll(() => linked.getByTestId('param-host').inputValue()).toBe('web-2');
     await linked.close();
+  }, 90_000);
+
+  it('imports a runbook file with the Import button and opens it; its $host is a parameter in the editor; a bad file shows why', async () => {
+    // A link to a runbook that does not exist says so.
+    const page = await signIn('/runbooks?runbook=no-such-runbook&host=web-1');
+    await expect.poll(() => page.getByTestId('runbook-error').textContent()).toContain('There is no runbook named “no-such-runbook”');
+
+    const importFile = async (name: string, text: string) => {
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByTestId('import-runbook').click()]);
+      await chooser.setFiles({ name, mimeType: 'application/yaml', buffer: Buffer.from(text) });
+    };
+    await importFile('imported-check.runbook.yaml', 'kind: runbook\nname: imported-check\nparams: [host]\ncells:\n  - markdown: "# Imported"\n  - pipeline: host | name = $host | `echo imported`\n');
+    await expect.poll(() => page.getByTestId('runbook-name').inputValue()).toBe('imported-check');
+    expect(await page.getByTestId('runbook-notice').textContent()).toContain('Imported imported-check');
+    expect(await page.locator('.markdown h2').textContent()).toBe('Imported');
+    expect(await page.getByTestId('runbook-list').textContent()).toContain('imported-check');
+    expect(new URL(page.url()).searchParams.get('id')).toBeTruthy();
+    // The URL's host value was kept for the runbook's $host.
+    expect(await page.getByTestId('param-host').inputValue()).toBe('web-1');
+
+    // $host is a declared parameter: shown as one, not as an error.
+    const cell = page.getByTestId('cell').nth(1);
+    expect((await cell.locator('.editor-overlay .tok-param').allTextContents()).join('')).toBe('$host');
+    expect(await cell.getByTestId('diagnostics').count()).toBe(0);
+    await page.getByLabel('pipeline cell 2').fill('host | name = $hots | `echo imported`');
+    await expect.poll(() => cell.getByTestId('diagnostics').textContent()).toContain('unknown parameter $hots; declared: host');
+    expect(await cell.getByTestId('run-cell').isDisabled()).toBe(true);
+
+    await importFile('alarm.yaml', 'kind: alarm\nname: x\n');
+    await expect.poll(() => page.getByTestId('runbook-error').textContent()).toContain('invalid runbook file: expected `kind: runbook`, found `kind: alarm`');
+    await page.close();
+
+    // A viewer cannot import.
+    const { token } = await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'runbooks-viewer' });
+    const viewer = await signIn('/runbooks', token);
+    await viewer.getByTestId('runbook-list').getByText('imported-check').waitFor();
+    expect(await viewer.getByTestId('import-runbook').isDisabled()).toBe(true);
+    await viewer.close();
   }, 90_000);
 
   it('shows the applied definitions grouped by kind, the versions, a diff, and a definition as YAML', async () => {

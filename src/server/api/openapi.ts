@@ -30,7 +30,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'A token from `breakwater token create` (bwt_...)' },
-        queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The same token as `?token=`, on GET /api/v1/events/stream only (EventSource cannot send headers)' },
+        queryToken: { type: 'apiKey', in: 'query', name: 'token', description: 'The same token as `?token=`, on the server-sent event streams only (GET /api/v1/events/stream, GET /api/v1/query/live: EventSource cannot send headers)' },
       },
       schemas: {
         Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } },

@@ -22,9 +22,9 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   /** `application/x-ndjson` routes stream lines; the handler writes them itself. */
   readonly produces?: 'application/json' | 'application/x-ndjson' | 'text/csv' | 'text/event-stream' | 'application/yaml';
   /**
-   * Also accept the token as `?token=` (besides `Authorization: Bearer`). Only for the event stream:
-   * browsers' EventSource cannot send headers. A token in a URL can end up in proxy logs and browser
-   * history, so no other route takes it there.
+   * Also accept the token as `?token=` (besides `Authorization: Bearer`). Only for the server-sent
+   * event streams (events, live queries): browsers' EventSource cannot send headers. A token in a URL
+   * can end up in proxy logs and browser history, so no other route takes it there.
    */
   readonly tokenInQuery?: boolean;
   handler(ctx: { body: B; query: Q; params: P; principal: Principal | undefined; request: FastifyRequest; reply: FastifyReply }): Promise<unknown>;

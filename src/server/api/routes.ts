@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { analyze } from '../../lang/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { analyze, parseDuration } from '../../lang/index.js';
+import { BY_NAME, BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { ROLE_POWERS, createToken, hashSecret, newSecret, verifyToken } from '../auth.js';
 import { audit, runStatement } from '../query/run-statement.js';
@@ -11,15 +11,16 @@ import { isStoreError } from '../store/index.js';
 import type { AlarmDefinition } from '../../definitions/index.js';
 import { RUNBOOK_PARAM, paramValueProblem, parseDefinitions, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
 import type { Remediation } from '../remediation.js';
+import type { LiveQueries } from './live-query.js';
+import { LIVE_EVERY_SECONDS, LIVE_STREAMS_PER_TOKEN } from './live-query.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
-
-/** Numeric-aware name order (web-2 before web-10); one collator, not one per comparison. */
-const BY_NAME = new Intl.Collator('en', { numeric: true });
+import { openSse } from './sse.js';
 
 export interface ApiContext extends StatementContext {
   readonly version: string;
   readonly remediation: Remediation;
+  readonly live: LiveQueries;
 }
 
 const Files = z
@@ -33,6 +34,17 @@ const Page = z.object({
 });
 
 const Statement = z.string().min(1, 'the statement is empty').max(64 * 1024, 'the statement is longer than 64 KiB');
+/** An interval such as `2s` or `1m`, from LIVE_EVERY_SECONDS.min to .max. */
+const LiveEvery = z
+  .string()
+  .default('2s')
+  .superRefine((text, c) => {
+    const seconds = parseDuration(text);
+    const { min, max } = LIVE_EVERY_SECONDS;
+    if (seconds === undefined) c.addIssue({ code: 'custom', message: `expected a duration such as 2s or 1m, found ${JSON.stringify(text)}` });
+    else if (seconds < min || seconds > max) c.addIssue({ code: 'custom', message: `expected an interval from ${min}s to ${max}s, found ${text}` });
+  });
+
 const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/, 'expected a name of letters, digits, `.`, `_`, `-`, `@`');
 
 const ParamName = z.string().regex(RUNBOOK_PARAM, 'expected a parameter name of letters, digits and `_` (not starting with a digit)');
@@ -337,6 +349,17 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     }),
     route({
       method: 'GET',
+      url: '/api/v1/query/live',
+      summary:
+        `Server-sent events: a read-only statement (\`q\`, no commands or actions) re-run on the control plane \`every\` ${LIVE_EVERY_SECONDS.min}s to ${LIVE_EVERY_SECONDS.max}s (default 2s); each answer is \`data: {"type":"result","time","rows","failures","agentsAsked","agentsAnswered","durationMs"}\` (or \`{"type":"error","code","message"}\`, tried again next time), a heartbeat comment every 15 s. At most ${LIVE_STREAMS_PER_TOKEN} open per token. The token may also be given as \`?token=\` here, because EventSource cannot send headers.`,
+      role: 'viewer',
+      produces: 'text/event-stream',
+      tokenInQuery: true,
+      query: z.object({ q: Statement, every: LiveEvery, token: z.string().optional() }),
+      handler: async ({ query, principal, request, reply }) => ctx.live.start({ statement: query.q, everyMs: (parseDuration(query.every) as number) * 1000, principal: principal as Principal }, request, reply),
+    }),
+    route({
+      method: 'GET',
       url: '/api/v1/runs',
       summary: 'Runs of commands and actions, newest first.',
       role: 'viewer',
@@ -527,6 +550,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       params: z.object({ id: z.string().min(1) }),
       handler: async ({ params, principal }) => {
         if (!(await ctx.store.revokeToken(params.id, Date.now()))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no active token with id ${params.id}`);
+        ctx.live.revoke(params.id);
         await audit(ctx.store, (principal as Principal).name, 'token.revoke', params.id, 'ok', {});
         return { revoked: params.id };
       },
@@ -539,31 +563,11 @@ function pageOf(q: { limit?: number | undefined; before?: number | undefined }) 
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };
 }
 
-const HEARTBEAT_MS = 15_000;
-
-/** GET /api/v1/events/stream: hijacks the reply and writes each fresh event until the client goes. */
-async function streamEvents(ctx: ApiContext, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): Promise<void> {
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-  // A first comment flushes the headers, so the client's `open` fires now, not at the first event.
-  raw.write(': connected\n\n');
-  let done = false;
-  const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), HEARTBEAT_MS);
-  heartbeat.unref();
-  const finish = () => {
-    if (done) return;
-    done = true;
-    clearInterval(heartbeat);
-    unsubscribe();
-    if (!raw.writableEnded) raw.end();
-  };
-  const unsubscribe = ctx.remediation.bus.subscribe((e) => {
-    if (!done) raw.write(`id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
-  }, finish);
-  request.raw.on('close', finish);
-  raw.on('close', finish);
-  raw.on('error', finish);
+/** GET /api/v1/events/stream: each fresh event until the client goes (or the server closes). */
+function streamEvents(ctx: ApiContext, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
+  const sse = openSse(request, reply);
+  const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(e), e.id), () => sse.end());
+  sse.onClose(unsubscribe);
 }
 
 async function runQuery(ctx: ApiContext, body: { statement: string; dryRun?: boolean | undefined; yes?: boolean | undefined; timeoutMs?: number | undefined }, principal: Principal, reply: import('fastify').FastifyReply): Promise<void> {

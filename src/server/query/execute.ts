@@ -1,7 +1,7 @@
 import type { AgentStep, Phase, PlanExpr, Plan } from '../../lang/index.js';
 import { evaluateSync, truthy } from '../../lang/index.js';
 import type { FleetEvent, JsonValue, ResultRow } from '../../protocol/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { BY_NAME, BreakwaterError } from '../../protocol/index.js';
 import type { AgentGateway, InventoryHost } from '../gateway.js';
 import type { RowContext } from './reduce.js';
 import { reduceRows } from './reduce.js';
@@ -10,7 +10,6 @@ import { reduceRows } from './reduce.js';
  * Host names in numeric-aware order (web-2 before web-10). One collator for every sort:
  * `localeCompare` with options builds a new one per comparison, ~50 ms to sort 1,000 hosts.
  */
-const BY_NAME = new Intl.Collator('en', { numeric: true });
 
 export interface ExecuteOptions {
   readonly principal: string;

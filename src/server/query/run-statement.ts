@@ -28,6 +28,13 @@ export interface RunRequest {
   /** Confirms a run that reaches more resources than the blast-radius limit. */
   readonly yes?: boolean;
   readonly timeoutMs?: number;
+  /**
+   * Refuse statements with effects (shell commands, actions), whatever the role: names what only
+   * reads, for the refusal (`a live query`).
+   */
+  readonly readOnly?: string;
+  /** Stops the query between phases (the client went away). */
+  readonly signal?: AbortSignal;
   onPlan?(plan: Plan, runId: string | null, warnings: readonly Diagnostic[]): void;
   onRows?(rows: readonly ResultRow[]): void;
   onProgress?(progress: Progress): void;
@@ -47,24 +54,41 @@ export interface RunOutcome {
 const effectful = (plan: Plan) => plan.effects.commands.length > 0 || plan.effects.actions.length > 0;
 
 /**
- * Runs a statement for a principal, as the API, schedules and approvals do:
- * check, authorize, guard the blast radius, execute, and record the run and
- * its audit entry. Every refusal is audited too.
+ * Checks a statement and whether the principal may run it (and, for `readOnly`, that it has no
+ * effects); returns its plan and warnings. A refused statement that would have been a recorded
+ * run is audited as denied.
  */
-export async function runStatement(ctx: StatementContext, req: RunRequest): Promise<RunOutcome> {
+export async function authorizeStatement(ctx: StatementContext, req: Pick<RunRequest, 'statement' | 'principal' | 'dryRun' | 'readOnly'>): Promise<{ plan: Plan; warnings: readonly Diagnostic[] }> {
   const analysis = analyze(req.statement, ctx.catalogue());
   if (!analysis.ok || !analysis.plan) {
     const first = analysis.diagnostics.find((d) => d.severity === 'error');
     throw new BreakwaterError('BW_ERR_INVALID_STATEMENT', `the statement has errors: ${first?.message ?? 'unknown'}`, { diagnostics: analysis.diagnostics });
   }
   const plan = analysis.plan;
-  const records = effectful(plan) || req.dryRun === true;
+  if (req.readOnly && effectful(plan)) {
+    // Nothing would run for any role, so this is a bad request rather than a denied run: not audited.
+    const { commands, actions } = plan.effects;
+    const what = commands.length ? `shell commands (${commands.map((c) => `\`${c}\``).join(', ')})` : `actions (${actions.join(', ')})`;
+    throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `${req.readOnly} only reads, and this statement runs ${what}; run it once with POST /api/v1/query (\`breakwater run\`) instead`, { commands, actions });
+  }
   const who = req.principal;
   if (!hasRole(who, plan.requires)) {
-    if (records) await audit(ctx.store, who.name, 'run', req.statement, 'denied', { needed: plan.requires, held: who.role });
+    if (effectful(plan) || req.dryRun === true) await audit(ctx.store, who.name, 'run', req.statement, 'denied', { needed: plan.requires, held: who.role });
     const what = plan.effects.commands.length ? 'running shell commands' : plan.effects.actions.length ? `running actions (${plan.effects.actions.join(', ')})` : 'this statement';
     throw new BreakwaterError('BW_ERR_FORBIDDEN', `${what} needs the ${plan.requires} role; token \`${who.name}\` has ${who.role}`, { needed: plan.requires, held: who.role });
   }
+  return { plan, warnings: analysis.diagnostics };
+}
+
+/**
+ * Runs a statement for a principal, as the API, live queries, schedules and approvals do:
+ * check, authorize, guard the blast radius, execute, and record the run and
+ * its audit entry. Every refusal is audited too.
+ */
+export async function runStatement(ctx: StatementContext, req: RunRequest): Promise<RunOutcome> {
+  const { plan, warnings } = await authorizeStatement(ctx, req);
+  const records = effectful(plan) || req.dryRun === true;
+  const who = req.principal;
   const timeoutMs = req.timeoutMs ?? ctx.queryTimeoutMs;
 
   if (effectful(plan) && !req.dryRun && !req.yes) {
@@ -87,7 +111,7 @@ export async function runStatement(ctx: StatementContext, req: RunRequest): Prom
   if (runId) {
     await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0 });
   }
-  req.onPlan?.(plan, runId, analysis.diagnostics);
+  req.onPlan?.(plan, runId, warnings);
   let streamed = false;
   try {
     const result = await executePlan(plan, ctx.gateway, {
@@ -97,6 +121,7 @@ export async function runStatement(ctx: StatementContext, req: RunRequest): Prom
       ...(runId ? { runId } : {}),
       ...(req.dryRun ? { dryRun: true } : {}),
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
+      ...(req.signal ? { signal: req.signal } : {}),
       onRows: (rows) => {
         streamed = true;
         req.onRows?.(rows);

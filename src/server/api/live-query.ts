@@ -1,0 +1,101 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { BreakwaterError } from '../../protocol/index.js';
+import type { Principal } from '../auth.js';
+import type { StatementContext } from '../query/run-statement.js';
+import { authorizeStatement, runStatement } from '../query/run-statement.js';
+import type { SseStream } from './sse.js';
+import { openSse } from './sse.js';
+
+/** The interval a live query may ask for, seconds: often enough for a dashboard, rare enough to bound the load. */
+export const LIVE_EVERY_SECONDS = { min: 1, max: 60 } as const;
+/** Live queries one token may hold open at once (a few browser tabs), so one client cannot keep the fleet busy. */
+export const LIVE_STREAMS_PER_TOKEN = 5;
+/**
+ * Each evaluation's time budget is the interval, but at least this: one hung agent then shows as a
+ * `timeout` row while the others keep updating, instead of holding every host's update for the
+ * whole query timeout.
+ */
+const MIN_EVALUATION_MS = 5000;
+const WHAT = 'a live query';
+
+export interface LiveRequest {
+  readonly statement: string;
+  readonly everyMs: number;
+  readonly principal: Principal;
+}
+
+/**
+ * GET /api/v1/query/live: a read-only statement re-run at an interval on the control plane, each
+ * answer pushed as a server-sent event, through the same path as POST /api/v1/query
+ * (`runStatement`), until the client goes, its token is revoked, or the server closes.
+ */
+export class LiveQueries {
+  /** Open streams per token id. */
+  private readonly open = new Map<string, Set<SseStream>>();
+
+  constructor(private readonly ctx: StatementContext) {}
+
+  /** Refusals (statement, effects, role, too many streams) throw before the stream starts, so they answer as JSON errors. */
+  async start(req: LiveRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    await authorizeStatement(this.ctx, { statement: req.statement, principal: req.principal, readOnly: WHAT });
+    const mine = this.open.get(req.principal.id) ?? new Set<SseStream>();
+    if (mine.size >= LIVE_STREAMS_PER_TOKEN) {
+      throw new BreakwaterError('BW_ERR_TOO_MANY_REQUESTS', `token \`${req.principal.name}\` has ${mine.size} live queries open, the most allowed; close one (another tab?) and try again`, { open: mine.size, limit: LIVE_STREAMS_PER_TOKEN });
+    }
+    const sse = openSse(request, reply);
+    mine.add(sse);
+    this.open.set(req.principal.id, mine);
+    const stop = new AbortController();
+    sse.onClose(() => {
+      stop.abort();
+      mine.delete(sse);
+      if (!mine.size) this.open.delete(req.principal.id);
+    });
+    void this.run(req, sse, stop.signal);
+  }
+
+  /** Ends the live queries of a revoked token: it was checked when they started. */
+  revoke(tokenId: string): void {
+    for (const sse of [...(this.open.get(tokenId) ?? [])]) sse.end();
+  }
+
+  /** Ends every live query (server shutdown), so the HTTP server can close. */
+  close(): void {
+    for (const id of [...this.open.keys()]) this.revoke(id);
+  }
+
+  private async run(req: LiveRequest, sse: SseStream, signal: AbortSignal): Promise<void> {
+    const timeoutMs = Math.min(this.ctx.queryTimeoutMs, Math.max(req.everyMs, MIN_EVALUATION_MS));
+    while (!sse.closed) {
+      const started = Date.now();
+      let message: Record<string, unknown>;
+      try {
+        // Evaluated afresh each time: definitions may change what the statement means (or make it invalid).
+        const { result: r, durationMs } = await runStatement(this.ctx, { statement: req.statement, principal: req.principal, readOnly: WHAT, timeoutMs, signal });
+        message = { type: 'result', time: Date.now(), rows: r.rows, failures: r.failures, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs };
+      } catch (err) {
+        // Shown to the client; the next evaluation tries again (an agent or definition may be back by then).
+        const e = err instanceof BreakwaterError ? err : new BreakwaterError('BW_ERR_INTERNAL', (err as Error).message, {}, { cause: err });
+        message = { type: 'error', ...e.toJSON() };
+      }
+      if (sse.closed) return;
+      sse.send(JSON.stringify(message));
+      await sse.drained();
+      await delay(started + req.everyMs - Date.now(), signal);
+    }
+  }
+}
+
+/** Waits `ms` (nothing when negative: the evaluation took longer than the interval), or until aborted. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
