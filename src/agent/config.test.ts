@@ -113,6 +113,12 @@ describe('resolveAgentConfig', () => {
     });
   });
 
+  it('a bad tag or env name says what names may be', () => {
+    const err = configError({ tags: { 'bad key': 'x' }, env: { BW_AGENT: '1' } });
+    expect(err.message).toContain('tags.bad key: tag names are letters');
+    expect(err.message).toContain('env.BW_AGENT: BW_*, PATH and LD_* are set by the agent');
+  });
+
   it('a missing server is named too', () => {
     const err = configError({ server: undefined });
     expect(err.code).toBe('BW_ERR_CONFIG');

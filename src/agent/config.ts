@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 
@@ -70,19 +70,31 @@ export function durationMs(option: string, value: string | number): number {
   throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected a duration such as 500ms, 30s or 5m, found ${JSON.stringify(value)}`, { option });
 }
 
+const absolutePath = z.string().check(z.startsWith('/', 'expected an absolute path'));
+
+// zod/mini (see src/protocol/messages.ts): the same rules and messages as classic zod's methods.
 const Schema = z.object({
-  server: z.string().refine((s) => /^https?:\/\/[^/]+/.test(s), 'expected an http:// or https:// URL of the control plane, e.g. http://127.0.0.1:7070'),
-  token: z.string().min(1).optional(),
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/, 'expected a host name: letters, digits, `.`, `-`, `_`').optional(),
-  tags: z.record(z.string().regex(TAG_KEY, 'tag names are letters, digits, `_`, `.`, `-`, starting with a letter'), z.string().max(1024)).default({}),
-  dataDir: z.string().min(1).optional(),
-  maxOutputBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(AGENT_DEFAULTS.maxOutputBytes),
-  maxConcurrentCommands: z.number().int().min(1).max(1024).default(AGENT_DEFAULTS.maxConcurrentCommands),
-  mounts: z.record(z.string().startsWith('/'), z.string().startsWith('/')).optional(),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default(AGENT_DEFAULTS.logLevel),
-  fileRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
-  processRoot: z.string().startsWith('/', 'expected an absolute path').optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').refine((k) => !k.startsWith('BW_') && k !== 'PATH' && !k.startsWith('LD_'), 'BW_*, PATH and LD_* are set by the agent'), z.string()).default({}),
+  server: z.string().check(z.refine((s) => /^https?:\/\/[^/]+/.test(s), 'expected an http:// or https:// URL of the control plane, e.g. http://127.0.0.1:7070')),
+  token: z.optional(z.string().check(z.minLength(1))),
+  name: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/, 'expected a host name: letters, digits, `.`, `-`, `_`'))),
+  tags: z._default(z.record(z.string().check(z.regex(TAG_KEY, 'tag names are letters, digits, `_`, `.`, `-`, starting with a letter')), z.string().check(z.maxLength(1024))), {}),
+  dataDir: z.optional(z.string().check(z.minLength(1))),
+  maxOutputBytes: z._default(z.int().check(z.minimum(1024), z.maximum(256 * 1024 * 1024)), AGENT_DEFAULTS.maxOutputBytes),
+  maxConcurrentCommands: z._default(z.int().check(z.minimum(1), z.maximum(1024)), AGENT_DEFAULTS.maxConcurrentCommands),
+  mounts: z.optional(z.record(z.string().check(z.startsWith('/')), z.string().check(z.startsWith('/')))),
+  logLevel: z._default(z.enum(['debug', 'info', 'warn', 'error']), AGENT_DEFAULTS.logLevel),
+  fileRoot: z.optional(absolutePath),
+  processRoot: z.optional(absolutePath),
+  env: z._default(
+    z.record(
+      z.string().check(
+        z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+        z.refine((k) => !k.startsWith('BW_') && k !== 'PATH' && !k.startsWith('LD_'), 'BW_*, PATH and LD_* are set by the agent'),
+      ),
+      z.string(),
+    ),
+    {},
+  ),
 });
 
 /**
@@ -94,7 +106,8 @@ const Schema = z.object({
  */
 export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const parsed = Schema.safeParse(options);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+  // A bad record key (a tag name, an env name) carries its reason in a nested issue.
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message}`);
   const duration = (option: 'collectInterval' | 'drainTimeout' | 'commandTimeout'): number => {
     try {
       return durationMs(option, options[option] ?? AGENT_DEFAULTS[option]);

@@ -1,7 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { BreakwaterError } from '../protocol/index.js';
+import type { HttpResponse } from './http-request.js';
+import { request } from './http-request.js';
 
 const Stored = z.object({ server: z.string(), agentId: z.string(), name: z.string(), credential: z.string() });
 export type StoredCredential = z.infer<typeof Stored>;
@@ -40,23 +42,32 @@ export async function saveCredential(dataDir: string, value: StoredCredential): 
  * only its hash; the join token is not needed again.
  */
 export async function enroll(server: URL, joinToken: string, name: string, hostId: string): Promise<StoredCredential> {
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(new URL('/api/v1/agents/enroll', server), {
+    res = await request(new URL('/api/v1/agents/enroll', server), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ token: joinToken, name, hostId }),
-      signal: AbortSignal.timeout(10_000),
+      timeoutMs: 10_000,
     });
   } catch (err) {
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${(err as Error).message}`, {}, { cause: err });
   }
-  const body = (await res.json().catch(() => ({}))) as { agentId?: string; credential?: string; message?: string };
+  const body = parseObject(res.body) as { agentId?: string; credential?: string; message?: string };
   if (res.status === 401 || res.status === 403) {
     throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `the control plane refused the join token: ${body.message ?? res.statusText}`);
   }
-  if (!res.ok || !body.agentId || !body.credential) {
+  if (res.status < 200 || res.status > 299 || !body.agentId || !body.credential) {
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', `enrollment failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
   }
   return { server: server.origin, agentId: body.agentId, name, credential: body.credential };
+}
+
+function parseObject(text: string): object {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null ? v : {};
+  } catch {
+    return {};
+  }
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from 'pino';
+import type { AgentLogger } from './log.js';
 import type { Definition } from '../definitions/index.js';
 import type { AgentPhase } from '../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE } from '../lang/index.js';
@@ -31,7 +31,7 @@ export interface AgentDeps {
   readonly source: MetricSource;
   readonly tsdb: TimeSeriesStore;
   readonly runner: CommandRunner;
-  readonly logger: Logger;
+  readonly logger: AgentLogger;
   /** Opens a connection to the control plane (WebSocket, or in-process for the swarm). */
   connect(): Promise<Connection>;
   readonly collectIntervalMs: number;

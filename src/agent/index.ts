@@ -10,6 +10,8 @@
 export type { AgentConfig, AgentOptions } from './config.js';
 export { AGENT_DEFAULTS, durationMs, resolveAgentConfig } from './config.js';
 export type { AgentDeps, AgentState } from './daemon.js';
+export type { AgentLogger, LogLevel } from './log.js';
+export { jsonLogger } from './log.js';
 export { AGENT_VERSION, AgentDaemon } from './daemon.js';
 export type { CommandRunner, CommandResult, CommandSpec } from './exec/types.js';
 export { ShellRunner } from './exec/shell-runner.js';
@@ -21,8 +23,10 @@ export type { MetricSource, Snapshot, TimeSeriesStore } from './metrics/types.js
 export type { MemoryTsdbOptions } from './metrics/tsdb.js';
 export { MemoryTsdb } from './metrics/tsdb.js';
 export { SyntheticSource } from './metrics/synthetic-source.js';
+export { ProcSource } from './metrics/proc-source.js';
+export { processSeriesKey } from './query/resources.js';
 export type { ActionDefinition } from './query/executor.js';
-export { createAgent } from './run.js';
+export { agentHistory, createAgent } from './run.js';
 export type { Outbox } from './engine/outbox.js';
 export { FileOutbox, MemoryOutbox } from './engine/outbox.js';
 export { RemediationEngine } from './engine/engine.js';

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket } from '../transport/index.js';
@@ -10,6 +9,7 @@ import { enroll, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
+import { jsonLogger } from './log.js';
 import { MountMapSource } from './mount-map.js';
 import { ProcessScopeSource } from './process-scope.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
@@ -17,6 +17,17 @@ import { MemoryTsdb } from './metrics/tsdb.js';
 
 /** Processes keep ten minutes of per-second history; hosts the full hour. */
 const PROCESS_RETENTION_SECONDS = 600;
+
+/**
+ * The store a real agent keeps its metric history in (also what `npm run bench` fills to measure
+ * an agent's memory after a full hour).
+ *
+ * @example
+ * const tsdb = agentHistory();
+ */
+export function agentHistory(): MemoryTsdb {
+  return new MemoryTsdb({ retentionFor: (key) => (key.startsWith('process/') ? PROCESS_RETENTION_SECONDS : undefined) });
+}
 
 /**
  * Builds the real agent from a resolved config: /proc metrics, the shell
@@ -28,14 +39,14 @@ const PROCESS_RETENTION_SECONDS = 600;
  * await agent.start();
  */
 export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
-  const logger = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination(2));
+  const logger = jsonLogger({ level: config.logLevel, component: 'agent' });
   const mapped = config.mounts;
   const proc = new ProcSource(mapped ? { mountFilter: (m) => m.mount in mapped } : { mountFilter: isRealMount });
   const mountScoped = mapped ? new MountMapSource(proc, mapped) : proc;
   const source = config.processRoot ? new ProcessScopeSource(mountScoped, config.processRoot) : mountScoped;
   const facts = await source.facts();
   const name = config.name ?? facts.hostname;
-  const tsdb = new MemoryTsdb({ retentionFor: (key) => (key.startsWith('process/') ? PROCESS_RETENTION_SECONDS : undefined) });
+  const tsdb = agentHistory();
   // Commands and actions may set host tags by writing files here (see AgentDeps.runtimeTags).
   const tagDir = join(config.dataDir, 'tags');
   mkdirSync(tagDir, { recursive: true, mode: 0o700 });

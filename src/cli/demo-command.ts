@@ -1,5 +1,5 @@
 import { runDemo } from '../lab/index.js';
-import { untilSignal } from './daemon-commands.js';
+import { untilSignal } from './daemon-support.js';
 import type { Io } from './io.js';
 
 /** `breakwater demo`: the lab, the pack, two faults narrated live; runs until Ctrl-C. */

@@ -10,16 +10,18 @@ import { GET_KINDS, getCommand, tokenCreateCommand } from './admin-commands.js';
 import { endpointFrom } from './api.js';
 import { checkCommand } from './check-command.js';
 import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, eventsCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
-import { agentCommand, serverCommand } from './daemon-commands.js';
+import { agentUsage } from './agent-command.js';
+import { agentMain } from './agent-main.js';
 import { demoCommand } from './demo-command.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { labCommand } from './lab-command.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
+import { styleFor } from './style.js';
+import { serverCommand } from './server-command.js';
 import type { SwarmFlags } from './swarm-command.js';
 import { swarmCommand } from './swarm-command.js';
-import { styleFor } from './style.js';
 import { durationMs } from '../agent/index.js';
 
 export const VERSION = '0.1.0';
@@ -30,6 +32,7 @@ const connection = (cmd: Command) =>
 
 /** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  if (argv[0] === 'agent') return agentMain(argv.slice(1), io, 'breakwater agent');
   let code = 0;
   const program = new Command('breakwater')
     .description('Debug and repair fleets of Linux hosts.')
@@ -162,23 +165,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = await serverCommand(o, io);
     });
 
+  // Listed here for `breakwater --help`; the command line after `agent` is the agent's own
+  // (agentMain, the same as the `breakwater-agent` binary), handled before commander below.
   program
     .command('agent')
-    .description('run the agent on this host')
-    .option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)')
-    .option('--token <token>', 'join token for the first start (default: $BREAKWATER_JOIN_TOKEN)')
-    .option('--name <name>', 'host name to register as (default: the machine\'s)')
-    .option('--tag <key=value>', 'a tag; repeat for more', collect)
-    .option('--data <dir>', 'where the agent keeps its credential')
-    .option('--mount <path=alias>', 'report only these mounts, under these names; repeat for more', collect)
-    .option('--collect-interval <duration>', 'metric collection interval (default 1s)')
-    .option('--env <key=value>', 'environment for every command; repeat for more', collect)
-    .option('--file-root <dir>', "where the host's filesystem is mounted, for file definitions (e.g. /host)")
-    .option('--process-root <dir>', 'report only processes working under this folder (lab hosts sharing one machine)')
-    .option('--log-level <level>', 'debug, info, warn or error')
-    .action(async (o: Parameters<typeof agentCommand>[0]) => {
-      code = await agentCommand(o, io);
-    });
+    .description('run the agent on this host (the same as the breakwater-agent binary, which loads less)')
+    .helpOption(false)
+    .addHelpText('after', `\n${agentUsage()}`);
 
   program
     .command('lab')

@@ -1,6 +1,6 @@
 import { startLab } from '../lab/index.js';
 import { BreakwaterError } from '../protocol/index.js';
-import { untilSignal } from './daemon-commands.js';
+import { untilSignal } from './daemon-support.js';
 import type { Io } from './io.js';
 
 /** `breakwater lab --hosts N`: prints the connection lines once ready, stops everything on Ctrl-C. */

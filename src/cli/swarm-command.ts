@@ -2,7 +2,7 @@ import { durationMs } from '../agent/index.js';
 import type { SwarmProgress } from '../lab/index.js';
 import { startSwarm } from '../lab/index.js';
 import { BreakwaterError } from '../protocol/index.js';
-import { untilSignal } from './daemon-commands.js';
+import { untilSignal } from './daemon-support.js';
 import type { Io } from './io.js';
 
 export interface SwarmFlags {

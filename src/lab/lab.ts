@@ -3,12 +3,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, statfsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BreakwaterError } from '../protocol/index.js';
 
 /** The CLI entry, so the lab's processes are exactly what an operator runs. */
 const BIN = fileURLToPath(new URL('../../bin/breakwater.js', import.meta.url));
+const AGENT_BIN = fileURLToPath(new URL('../../bin/breakwater-agent.js', import.meta.url));
 /** The lab's service (compiled): health endpoint, hanging workers, a leak. */
 const APP = fileURLToPath(new URL('../../dist/lab/faults/app.js', import.meta.url));
 
@@ -89,13 +90,6 @@ const ZONES = ['a', 'b', 'c'];
 const APP_PORT_BASE = 18080;
 
 /**
- * How agents are run, here and in deploy/systemd: a 1 MiB young generation and one GC thread
- * keep an idle agent's memory flat (~68 MB RSS, of which ~41 MB is Node itself). V8's lite mode
- * would save ~10 MB more but disables WebAssembly, which Node's fetch needs.
- */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--single-threaded-gc'];
-
-/**
  * Starts a control plane and N real agent processes on this machine, each
  * with its own name, tags and working directory (and, as root, its own small
  * tmpfs so disk metrics differ per host), plus optional per-host services and
@@ -115,14 +109,17 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   await mkdir(join(dir, 'logs'), { recursive: true });
   const root = process.getuid?.() === 0;
   const useTmpfs = options.tmpfs ?? root;
-  const env = { ...process.env, ...options.env, NO_COLOR: '1' };
+  // The agent executable finds node on PATH (`#!/usr/bin/env node`): the one running this lab first.
+  const env = { ...process.env, ...options.env, NO_COLOR: '1', PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
   const mounted: string[] = [];
   const children = new Set<ChildProcess>();
   let stopping = false;
 
-  const spawnLogged = (name: string, args: string[], cwd: string, nodeFlags: readonly string[] = [], script = BIN): ChildProcess => {
+  /** Starts `command` (program first) with its output in logs/<name>.log. */
+  const spawnLogged = (name: string, command: readonly string[], cwd: string): ChildProcess => {
     const log = createWriteStream(join(dir, 'logs', `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [...nodeFlags, script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [program, ...args] = command as [string, ...string[]];
+    const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     children.add(child);
@@ -144,7 +141,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     ...(options.maxTargets ? ['--max-targets', String(options.maxTargets)] : []),
     ...(options.webhooks ?? []).flatMap((w) => ['--webhook', w]),
   ];
-  let serverProcess = spawnLogged('server', serverArgs(options.port ?? 0), dir);
+  let serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(options.port ?? 0)], dir);
   const banner = await readServerBanner(serverProcess);
   const server = banner.server;
   const token = banner.token as string;
@@ -188,20 +185,22 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   for (let i = 0; i < options.hosts; i++) hosts.push(await makeHost(i));
 
   const startAgent = (host: LabHost): ChildProcess => {
-    const args = ['agent', '--server', server, '--token', join_.token, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
+    const args = ['--server', server, '--token', join_.token, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
-    host.process = spawnLogged(host.name, args, host.dir, AGENT_NODE_FLAGS);
+    // As on a real host: the breakwater-agent executable, whose first line carries the node flags
+    // and environment that keep an agent small.
+    host.process = spawnLogged(host.name, [AGENT_BIN, ...args], host.dir);
     return host.process;
   };
 
   /** Like systemd's Restart=always: the service comes back 200 ms after it exits. */
   const superviseApp = (host: LabHost): void => {
     if (stopping) return;
-    const app = spawnLogged(`${host.name}-app`, [host.dir, String(host.port)], host.dir, [], APP);
+    const app = spawnLogged(`${host.name}-app`, [process.execPath, APP, host.dir, String(host.port)], host.dir);
     host.app = app;
     app.once('exit', () => {
       if (host.app === app) setTimeout(() => superviseApp(host), 200).unref();
@@ -263,7 +262,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     async restartServer() {
       const port = new URL(server).port;
       await stopChild(lab.serverProcess, 5000);
-      lab.serverProcess = serverProcess = spawnLogged('server', serverArgs(Number(port)), dir);
+      lab.serverProcess = serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(Number(port))], dir);
       await readServerBanner(serverProcess, false);
     },
     async stop() {

@@ -1,7 +1,5 @@
-import pino from 'pino';
-import type { Logger } from 'pino';
-import type { AgentState, StoredCredential } from '../agent/index.js';
-import { MemoryOutbox, AgentDaemon, BuiltinRunner, MemoryTsdb, SyntheticSource, enroll } from '../agent/index.js';
+import type { AgentLogger, AgentState, StoredCredential } from '../agent/index.js';
+import { MemoryOutbox, AgentDaemon, BuiltinRunner, MemoryTsdb, SyntheticSource, enroll, jsonLogger } from '../agent/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket } from '../transport/index.js';
@@ -45,7 +43,7 @@ export interface SwarmOptions {
   readonly startTimeoutMs?: number;
   /** Log level of the agents' shared logger (default warn); or pass a logger. */
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  readonly logger?: Logger;
+  readonly logger?: AgentLogger;
   /** Aborting it during start-up stops the agents started so far and rejects. */
   readonly signal?: AbortSignal;
   /** Called as agents enroll and connect (the CLI prints it, throttled). */
@@ -104,7 +102,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   const server = new URL(options.server);
   const wsUrl = new URL('/api/v1/agents/connect', server);
   wsUrl.protocol = server.protocol === 'https:' ? 'wss:' : 'ws:';
-  const logger = options.logger ?? pino({ level: options.logLevel ?? 'warn', base: { component: 'swarm' } }, pino.destination(2));
+  const logger = options.logger ?? jsonLogger({ level: options.logLevel ?? 'warn', component: 'swarm' });
 
   const agents: SwarmAgent[] = [];
   let enrolled = 0;

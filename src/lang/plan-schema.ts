@@ -1,23 +1,26 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import type { AgentStep, PlanExpr } from './plan.js';
 
 /*
  * Runtime validation of plan parts that cross a process boundary: an agent
  * checks the phase it is sent before running anything, so a version skew or a
  * corrupted message fails with a clear error instead of a crash halfway.
+ *
+ * `zod/mini`, as in protocol (see src/protocol/messages.ts, which also loads the English messages
+ * the agent reports these schemas' issues with).
  */
 
 const label = z.object({ name: z.string(), op: z.enum(['=', '!=', '=~', '!~']), value: z.string() });
 const metric = { name: z.string(), labels: z.array(label), collapse: z.enum(['max', 'min', 'sum']) };
 
-export const PlanExprSchema: z.ZodType<PlanExpr> = z.lazy(() =>
+export const PlanExprSchema: z.ZodMiniType<PlanExpr> = z.lazy(() =>
   z.discriminatedUnion('k', [
     z.object({ k: z.literal('num'), v: z.number() }),
     z.object({ k: z.literal('str'), v: z.string() }),
     z.object({ k: z.literal('bool'), v: z.boolean() }),
     z.object({ k: z.literal('list'), items: z.array(PlanExprSchema) }),
     z.object({ k: z.literal('metric'), ...metric }),
-    z.object({ k: z.literal('range'), metric: z.object(metric), seconds: z.number().positive() }),
+    z.object({ k: z.literal('range'), metric: z.object(metric), seconds: z.number().check(z.positive()) }),
     z.object({ k: z.literal('attr'), name: z.string() }),
     z.object({ k: z.literal('tag'), name: z.string() }),
     z.object({ k: z.literal('col'), name: z.string() }),
@@ -32,7 +35,7 @@ export const PlanExprSchema: z.ZodType<PlanExpr> = z.lazy(() =>
 
 const resource = z.enum(['host', 'process', 'container', 'pod']);
 
-export const AgentStepSchema: z.ZodType<AgentStep> = z.discriminatedUnion('op', [
+export const AgentStepSchema: z.ZodMiniType<AgentStep> = z.discriminatedUnion('op', [
   z.object({ op: z.literal('traverse'), to: resource }),
   z.object({ op: z.literal('filter'), expr: PlanExprSchema }),
   z.object({ op: z.literal('column'), name: z.string(), expr: PlanExprSchema }),
@@ -43,7 +46,7 @@ export const AgentStepSchema: z.ZodType<AgentStep> = z.discriminatedUnion('op', 
 export const AgentPhaseSchema = z.object({
   where: z.literal('agent'),
   resource,
-  steps: z.array(AgentStepSchema).max(256),
+  steps: z.array(AgentStepSchema).check(z.maxLength(256)),
 });
 
 export type AgentPhase = z.infer<typeof AgentPhaseSchema>;

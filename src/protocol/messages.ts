@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { ResourceRef, ResultRow } from './rows.js';
 
 /**
@@ -8,11 +9,23 @@ import { ResourceRef, ResultRow } from './rows.js';
  */
 export const PROTOCOL_VERSION = 1;
 
+/*
+ * The schemas use `zod/mini`, zod's functional API, so that the agent's bundle carries only the
+ * zod code they use (classic zod's schema classes bring every method along). zod/mini loads no
+ * locale: without one, every issue's message is just "Invalid input". Loading English only (not
+ * `zod/locales`, all of them) gives the same messages classic zod gives ("Invalid input: expected
+ * string, received number", "Too big: expected string to have <=128 characters", …), which
+ * `describeIssues` and the agent's config errors show. This sets zod's global config, so it also
+ * covers the plan schema in lang and the agent's own schemas: every process that turns zod issues
+ * into messages imports this module. Classic zod, where loaded (the server), sets the same locale.
+ */
+z.config(en());
+
 /** Largest frame either side accepts; bigger ones are refused with a clear error. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-const id = z.string().min(1).max(128);
-const text = (max: number) => z.string().max(max);
+const id = z.string().check(z.minLength(1), z.maxLength(128));
+const text = (max: number) => z.string().check(z.maxLength(max));
 const labels = z.record(text(128), text(1024));
 
 export const HostFactsMessage = z.object({
@@ -31,8 +44,8 @@ export type HostFactsMessage = z.infer<typeof HostFactsMessage>;
 
 export const HelloMessage = z.object({
   type: z.literal('hello'),
-  v: z.number().int(),
-  name: text(256).min(1),
+  v: z.int(),
+  name: z.string().check(z.maxLength(256), z.minLength(1)),
   facts: HostFactsMessage,
   tags: labels,
 });
@@ -41,10 +54,10 @@ export const HeartbeatMessage = z.object({
   type: z.literal('heartbeat'),
   time: z.number(),
   /** Commands running or queued on the agent. */
-  active: z.number().int().nonnegative(),
-  rssBytes: z.number().nonnegative(),
+  active: z.int().check(z.nonnegative()),
+  rssBytes: z.number().check(z.nonnegative()),
   /** The definitions version the agent runs (null before it received any). */
-  definitionsVersion: z.number().int().nullable().optional(),
+  definitionsVersion: z.optional(z.nullable(z.int())),
 });
 
 export const EventType = z.enum([
@@ -69,22 +82,22 @@ export const FleetEvent = z.object({
   id: id,
   time: z.number(),
   type: EventType,
-  host: text(256).nullable(),
-  resource: text(512).nullable(),
-  alarm: text(128).nullable(),
-  bot: text(128).nullable(),
-  action: text(128).nullable(),
-  severity: text(32).nullable(),
-  runId: text(128).nullable(),
-  principal: text(256).nullable(),
+  host: z.nullable(text(256)),
+  resource: z.nullable(text(512)),
+  alarm: z.nullable(text(128)),
+  bot: z.nullable(text(128)),
+  action: z.nullable(text(128)),
+  severity: z.nullable(text(32)),
+  runId: z.nullable(text(128)),
+  principal: z.nullable(text(256)),
   message: text(4096),
-  value: z.number().nullable(),
+  value: z.nullable(z.number()),
   details: z.record(z.string(), z.unknown()),
 });
 export type FleetEvent = z.infer<typeof FleetEvent>;
 
 /** Events from the agent's durable outbox; the control plane acks them by id once stored. */
-export const EventsMessage = z.object({ type: z.literal('events'), events: z.array(FleetEvent).min(1).max(1000) });
+export const EventsMessage = z.object({ type: z.literal('events'), events: z.array(FleetEvent).check(z.minLength(1), z.maxLength(1000)) });
 
 /** A bot asks for the fleet-wide circuit breaker's permission to run. */
 export const PermitRequestMessage = z.object({
@@ -103,7 +116,7 @@ export const ApprovalRequestMessage = z.object({
   resource: text(512),
   /** The action's arguments, already filled from the trigger's context. */
   args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-  expiresSeconds: z.number().positive(),
+  expiresSeconds: z.number().check(z.positive()),
   context: z.record(z.string(), z.unknown()),
 });
 
@@ -111,15 +124,15 @@ export const ApprovalRequestMessage = z.object({
 export const BacktestResultMessage = z.object({
   type: z.literal('backtest_result'),
   id,
-  transitions: z.array(z.object({ time: z.number(), resource: text(512), state: z.enum(['fired', 'cleared']), value: z.number().nullable() })).max(100_000),
-  error: text(4096).optional(),
+  transitions: z.array(z.object({ time: z.number(), resource: text(512), state: z.enum(['fired', 'cleared']), value: z.nullable(z.number()) })).check(z.maxLength(100_000)),
+  error: z.optional(text(4096)),
 });
 
 /** Rows of a query, streamed in batches as resources finish. */
 export const RowsMessage = z.object({
   type: z.literal('rows'),
   query: id,
-  rows: z.array(ResultRow).max(100_000),
+  rows: z.array(ResultRow).check(z.maxLength(100_000)),
 });
 
 /** A chunk of a running command's output, for live display. */
@@ -135,7 +148,7 @@ export const OutputMessage = z.object({
 export const DoneMessage = z.object({
   type: z.literal('done'),
   query: id,
-  error: text(4096).optional(),
+  error: z.optional(text(4096)),
 });
 
 export const AgentMessage = z.discriminatedUnion('type', [
@@ -155,9 +168,9 @@ export type AgentMessage = z.infer<typeof AgentMessage>;
 
 export const WelcomeMessage = z.object({
   type: z.literal('welcome'),
-  v: z.number().int(),
+  v: z.int(),
   agentId: id,
-  heartbeatMs: z.number().int().positive(),
+  heartbeatMs: z.int().check(z.positive()),
 });
 
 /**
@@ -168,14 +181,14 @@ export const WelcomeMessage = z.object({
 export const QueryMessage = z.object({
   type: z.literal('query'),
   id,
-  runId: id.optional(),
+  runId: z.optional(id),
   principal: text(256),
   phase: z.unknown(),
-  targets: z.array(text(512)).max(1_000_000).optional(),
+  targets: z.optional(z.array(text(512)).check(z.maxLength(1_000_000))),
   /** Milliseconds the agent has; it answers with what it has before then. */
-  timeoutMs: z.number().int().positive(),
+  timeoutMs: z.int().check(z.positive()),
   /** Send `output` chunks while commands run. */
-  stream: z.boolean().optional(),
+  stream: z.optional(z.boolean()),
 });
 
 export const CancelMessage = z.object({ type: z.literal('cancel'), query: id });
@@ -184,10 +197,10 @@ export const CancelMessage = z.object({ type: z.literal('cancel'), query: id });
  * The definitions for this agent (actions, metrics, alarms, bots, files), sent on connect and
  * on every apply. The agent checks them again before using them.
  */
-export const DefinitionsMessage = z.object({ type: z.literal('definitions'), version: z.number().int().nonnegative(), definitions: z.array(z.unknown()).max(10_000) });
+export const DefinitionsMessage = z.object({ type: z.literal('definitions'), version: z.int().check(z.nonnegative()), definitions: z.array(z.unknown()).check(z.maxLength(10_000)) });
 
 /** Events stored: the agent drops them from its outbox. */
-export const AckMessage = z.object({ type: z.literal('ack'), ids: z.array(id).max(1000) });
+export const AckMessage = z.object({ type: z.literal('ack'), ids: z.array(id).check(z.maxLength(1000)) });
 
 export const PermitAnswerMessage = z.object({ type: z.literal('permit_answer'), id, allowed: z.boolean(), reason: text(1024) });
 
@@ -195,11 +208,11 @@ export const PermitAnswerMessage = z.object({ type: z.literal('permit_answer'), 
 export const ExternalAlertMessage = z.object({
   type: z.literal('alert'),
   name: text(128),
-  context: z.record(text(128), z.union([z.string().max(4096), z.number(), z.boolean()])),
+  context: z.record(text(128), z.union([z.string().check(z.maxLength(4096)), z.number(), z.boolean()])),
 });
 
 /** Replay an alarm over the agent's stored metrics of the last `seconds`. */
-export const BacktestMessage = z.object({ type: z.literal('backtest'), id, alarm: z.unknown(), seconds: z.number().int().positive().max(86_400) });
+export const BacktestMessage = z.object({ type: z.literal('backtest'), id, alarm: z.unknown(), seconds: z.int().check(z.positive(), z.maximum(86_400)) });
 
 export const ErrorMessage = z.object({ type: z.literal('error'), code: text(64), message: text(4096) });
 
@@ -238,7 +251,7 @@ export type ExternalAlertMessage = z.infer<typeof ExternalAlertMessage>;
 export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string };
 
 /** Parses and validates one frame; the error says which field was wrong and how. */
-export function decode<T>(schema: z.ZodType<T>, frame: string): Decoded<T> {
+export function decode<T>(schema: z.core.$ZodType<T>, frame: string): Decoded<T> {
   if (frame.length > MAX_FRAME_BYTES) return { ok: false, error: `frame of ${frame.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit` };
   let raw: unknown;
   try {
@@ -246,13 +259,13 @@ export function decode<T>(schema: z.ZodType<T>, frame: string): Decoded<T> {
   } catch (err) {
     return { ok: false, error: `frame is not JSON: ${(err as Error).message}` };
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = z.safeParse(schema, raw);
   if (parsed.success) return { ok: true, message: parsed.data };
   return { ok: false, error: describeIssues(parsed.error) };
 }
 
 /** "rows.0.status: expected one of ok|error|..., found 'fine'" — zod issues as one readable line. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`)

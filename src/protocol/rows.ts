@@ -1,16 +1,16 @@
-import { z } from 'zod';
+import { z } from 'zod/mini';
 
 /** A resource as rows name it: enough to show it and to address it again. */
 export const ResourceRef = z.object({
   type: z.enum(['host', 'process', 'container', 'pod']),
   /** Unique within the fleet: `web-1` for a host, `web-1/4242` for a process. */
-  id: z.string().min(1).max(512),
-  name: z.string().max(512),
-  host: z.string().max(256),
+  id: z.string().check(z.minLength(1), z.maxLength(512)),
+  name: z.string().check(z.maxLength(512)),
+  host: z.string().check(z.maxLength(256)),
 });
 export type ResourceRef = z.infer<typeof ResourceRef>;
 
-export const JsonValue: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), z.record(z.string(), JsonValue)]));
+export const JsonValue: z.ZodMiniType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), z.record(z.string(), JsonValue)]));
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
 /**
@@ -22,9 +22,9 @@ export const RowStatus = z.enum(['ok', 'error', 'timeout', 'offline', 'cancelled
 export type RowStatus = z.infer<typeof RowStatus>;
 
 export const ResultRow = z.object({
-  resource: ResourceRef.optional(),
+  resource: z.optional(ResourceRef),
   status: RowStatus,
-  error: z.string().max(4096).optional(),
+  error: z.optional(z.string().check(z.maxLength(4096))),
   values: z.record(z.string(), JsonValue),
 });
 export type ResultRow = z.infer<typeof ResultRow>;

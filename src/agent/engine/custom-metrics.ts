@@ -1,6 +1,7 @@
 import type { MetricDefinition } from '../../definitions/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, TimeSeriesStore } from '../metrics/types.js';
+import { request } from '../http-request.js';
 
 const MAX_OUTPUT = 256 * 1024;
 
@@ -46,9 +47,9 @@ export class CustomMetrics {
       if (r.exitCode !== 0) throw new Error(`command exited ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`);
       return parseCommandOutput(def, r.stdout);
     }
-    const res = await fetch(def.sampler.scrape, { signal: AbortSignal.timeout(def.timeoutSeconds * 1000) });
-    if (!res.ok) throw new Error(`scrape of ${def.sampler.scrape} answered HTTP ${res.status}`);
-    return parsePrometheusText(await res.text(), def.sampler.metric, def.name, def.labels);
+    const res = await request(def.sampler.scrape, { timeoutMs: def.timeoutSeconds * 1000 });
+    if (res.status < 200 || res.status > 299) throw new Error(`scrape of ${def.sampler.scrape} answered HTTP ${res.status}`);
+    return parsePrometheusText(res.body, def.sampler.metric, def.name, def.labels);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { AgentLogger } from '../log.js';
 import type { Definition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
 import type { FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
@@ -23,7 +23,7 @@ export interface EngineDeps {
   readonly runner: CommandRunner;
   readonly tsdb: TimeSeriesStore;
   readonly outbox: Outbox;
-  readonly logger: Logger;
+  readonly logger: AgentLogger;
   readonly catalogue: Catalogue;
   readonly runPhase: PhaseRunner;
   resources(): { host: AgentResource; processes: readonly AgentResource[] };

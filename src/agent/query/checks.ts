@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import type { CheckName, Value } from '../../lang/index.js';
 import { EvalError } from '../../lang/index.js';
 import type { CommandRunner } from '../exec/types.js';
+import { InvalidUrlError, request } from '../http-request.js';
 
 export interface CheckLimits {
   readonly commandTimeoutMs: number;
@@ -40,11 +41,10 @@ export async function runCheck(
       const url = String(args[0] ?? '');
       const timeoutMs = Number(args[1] ?? 2) * 1000;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-        await res.body?.cancel();
+        const res = await request(url, { timeoutMs, readBody: false });
         return res.status >= 200 && res.status < 300;
       } catch (err) {
-        if (err instanceof TypeError && /Invalid URL|Failed to parse URL/i.test(String(err.cause ?? err.message))) throw new EvalError(`http_ok: ${JSON.stringify(url)} is not a valid URL`);
+        if (err instanceof InvalidUrlError) throw new EvalError(`http_ok: ${err.message}`);
         return false;
       }
     }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { agentUsage, parseAgentFlags } from './agent-command.js';
+
+describe('parseAgentFlags', () => {
+  it('reads single and repeated flags into camelCase fields', () => {
+    expect(parseAgentFlags(['--server', 'http://cp:7070', '--tag', 'role=web', '--tag', 'zone=a', '--collect-interval', '250ms', '--log-level=warn'])).toEqual({
+      server: 'http://cp:7070',
+      tag: ['role=web', 'zone=a'],
+      collectInterval: '250ms',
+      logLevel: 'warn',
+    });
+  });
+
+  it('asks for help with -h or --help', () => {
+    expect(parseAgentFlags(['-h'])).toBe('help');
+    expect(parseAgentFlags(['--server', 'x', '--help'])).toBe('help');
+  });
+
+  it('names an unknown flag and lists the known ones', () => {
+    expect(() => parseAgentFlags(['--sever', 'http://cp'])).toThrow(/Unknown option '--sever' \(flags: --server, --token, .*--log-level\)/);
+  });
+
+  it('names a flag without its value', () => {
+    expect(() => parseAgentFlags(['--name'])).toThrow(/--name <value>' argument missing/);
+  });
+
+  it('refuses a single-valued flag given twice', () => {
+    expect(() => parseAgentFlags(['--server', 'a', '--server', 'b'])).toThrow('--server was given more than once');
+  });
+
+  it('refuses positional arguments', () => {
+    expect(() => parseAgentFlags(['agent'])).toThrow(/Unexpected argument 'agent'/);
+  });
+
+  it('lists every flag in the help, aligned', () => {
+    const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--log-level']);
+    expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
+  });
+});

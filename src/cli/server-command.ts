@@ -1,0 +1,41 @@
+import { BreakwaterError } from '../protocol/index.js';
+import { untilSignal } from './daemon-support.js';
+import type { Io } from './io.js';
+
+export interface ServerFlags {
+  maxTargets?: string;
+  webhook?: string[];
+  port?: string;
+  host?: string;
+  data?: string;
+  store?: string;
+  logLevel?: string;
+}
+
+/** `breakwater server`: runs the control plane until SIGINT/SIGTERM. */
+export async function serverCommand(flags: ServerFlags, io: Io): Promise<number> {
+  const port = flags.port === undefined ? undefined : Number(flags.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new BreakwaterError('BW_ERR_CONFIG', `--port: expected a port number from 0 to 65535, found ${JSON.stringify(flags.port)}`);
+  // Loaded here, not at the top: every other command (above all `breakwater agent`, which runs
+  // on every host) would otherwise carry fastify, SQLite and PostgreSQL drivers in memory (~30 MB RSS).
+  const { startServer } = await import('../server/index.js');
+  const server = await startServer({
+    ...(port !== undefined ? { port } : {}),
+    ...(flags.host ? { host: flags.host } : {}),
+    ...(flags.data ? { dataDir: flags.data } : {}),
+    ...(flags.store ? { store: flags.store } : {}),
+    ...(flags.logLevel ? { logLevel: flags.logLevel as 'info' } : {}),
+    ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
+    ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
+  });
+  io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
+  if (server.initialAdminToken) {
+    io.stderr.write(`\nFirst start: an admin token was created. It is shown only now; store it safely:\n\n  BREAKWATER_TOKEN=${server.initialAdminToken}\n\n`);
+  }
+  io.stdout.write(`BREAKWATER_SERVER=${server.url}\n`);
+  const signal = await untilSignal();
+  io.stderr.write(`${signal}: stopping\n`);
+  await server.close();
+  return 0;
+}
+

@@ -1,0 +1,25 @@
+// Bundles the agent (dist/cli/agent-main.js and what it imports) into one file,
+// dist/breakwater-agent.js, for bin/breakwater-agent.js: one module to load instead of ~90, and
+// only the code the agent runs. Why: docs/design-decisions.md, "The agent's memory".
+import { rolldown } from 'rolldown';
+
+const PURE_PACKAGES = /\/node_modules\/yaml\//; // no side effects on import; reached only through the definitions barrel
+
+const bundle = await rolldown({
+  input: 'dist/cli/agent-main.js',
+  platform: 'node',
+  treeshake: { moduleSideEffects: (id) => !PURE_PACKAGES.test(id) },
+  // ws's optional native speed-ups: absent, ws uses its JavaScript fallbacks.
+  external: ['bufferutil', 'utf-8-validate'],
+});
+const { output } = await bundle.write({
+  file: 'dist/breakwater-agent.js',
+  format: 'esm',
+  minify: true,
+  sourcemap: true,
+  banner: '// Breakwater agent, bundled from dist/cli/agent-main.js by tools/build-agent.mjs (source map beside it).',
+});
+await bundle.close();
+const chunk = output.find((o) => o.type === 'chunk');
+const packages = new Set(Object.keys(chunk?.modules ?? {}).flatMap((id) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(id)?.[1] ?? []));
+if (process.env.BW_BUILD_VERBOSE) console.log(`dist/breakwater-agent.js: ${Math.round((chunk?.code.length ?? 0) / 1024)} kB; packages: ${[...packages].sort().join(', ')}`);
