@@ -4,11 +4,13 @@ import type { LabelMatcher, Sample, TimeSeriesStore } from './types.js';
  * MemoryTsdb: the agent's local time-series store.
  *
  * Each series (resource + metric + labels) has two rings:
- *  - per second: `Uint32Array` of epoch seconds + `Float64Array` of values, slot = second % capacity.
+ *  - per second: `Uint32Array` of epoch seconds + `Float32Array` of values, slot = second % capacity.
  *    The stored second tells a live slot from a stale one (a gap, or a lap of the ring ago), so a
  *    missing second is simply absent from `range()`, never a wrong old value.
- *  - per minute (roll-ups): `Uint32Array` of epoch minutes + `Float64Array` of (sum, count, min,
- *    max), 24 h by default. The current minute is updated on every append, so roll-ups always
+ * Values keep 7 significant digits (32-bit floats, as netdata stores them): a third less memory
+ * per point than doubles, on every host of the fleet; the latest value of a series stays exact.
+ *  - per minute (roll-ups): `Uint32Array` of epoch minutes + `Float32Array` of (sum, count, min,
+ *    max), 24 h by default (a sum of 60 values loses ~1e-7 of itself to rounding). The current minute is updated on every append, so roll-ups always
  *    include the newest data.
  * Rings start small and double (re-slotting their live points) up to their full capacity when a
  * write would evict a point still within retention: a process that lives ten seconds costs a few
@@ -55,12 +57,12 @@ const SWEEP_EVERY_SECONDS = 60;
 const REGEX_CACHE_MAX = 512;
 
 /**
- * A ring of `stride` doubles per key (a second or a minute), growing from `first` to `max` slots.
+ * A ring of `stride` numbers per key (a second or a minute), growing from `first` to `max` slots.
  * The key 0 marks an empty slot (1970-01-01T00:00:00 is never a real sample).
  */
 class Ring {
   keys: Uint32Array;
-  data: Float64Array;
+  data: Float32Array;
   constructor(
     readonly stride: number,
     first: number,
@@ -68,7 +70,7 @@ class Ring {
   ) {
     const cap = Math.min(first, max);
     this.keys = new Uint32Array(cap);
-    this.data = new Float64Array(cap * stride);
+    this.data = new Float32Array(cap * stride);
   }
 
   get cap(): number {
@@ -120,7 +122,7 @@ class Ring {
     const stride = this.stride;
     const cap = Math.min(this.max, oldKeys.length * 2);
     const keys = new Uint32Array(cap);
-    const data = new Float64Array(cap * stride);
+    const data = new Float32Array(cap * stride);
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!;
       if (k === EMPTY || k <= top - this.max) continue;
