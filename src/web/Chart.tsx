@@ -7,11 +7,16 @@ import { cell } from './format.js';
 
 export function Chart(props: { title: string; xs: readonly number[]; ys: readonly (number | null)[]; unit: Dimension | undefined; height?: number }) {
   const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | undefined>(undefined);
+  const data = (): uPlot.AlignedData => [props.xs as number[], props.ys as (number | null)[]];
+
+  // The plot is made again only when what it shows changes; new points (a live chart gets one a
+  // second) go in with setData.
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const format = (v: number | null) => (v === null ? '-' : cell(v, { name: props.title, type: 'number', ...(props.unit ? { unit: props.unit } : {}) }));
-    const plot = new uPlot(
+    const p = new uPlot(
       {
         width: Math.max(300, el.clientWidth),
         height: props.height ?? 220,
@@ -20,15 +25,22 @@ export function Chart(props: { title: string; xs: readonly number[]; ys: readonl
         scales: { x: { time: true } },
         legend: { show: true },
       },
-      [props.xs as number[], props.ys as (number | null)[]],
+      data(),
       el,
     );
-    const onResize = () => plot.setSize({ width: Math.max(300, el.clientWidth), height: props.height ?? 220 });
+    plot.current = p;
+    const onResize = () => p.setSize({ width: Math.max(300, el.clientWidth), height: props.height ?? 220 });
     window.addEventListener('resize', onResize);
     return () => {
       window.removeEventListener('resize', onResize);
-      plot.destroy();
+      p.destroy();
+      plot.current = undefined;
     };
-  }, [props.xs, props.ys, props.title, props.unit, props.height]);
-  return <div className="chart" ref={box} data-testid="chart" />;
+  }, [props.title, props.unit, props.height]);
+
+  useEffect(() => {
+    plot.current?.setData(data());
+  }, [props.xs, props.ys]);
+
+  return <div className="chart" ref={box} data-testid="chart" data-points={props.xs.length} />;
 }

@@ -249,35 +249,66 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   );
 }
 
+/** An hour at one point a second: what the chart keeps. */
+const CHART_POINTS = 3600;
+
+/**
+ * A host's chart and processes: the metric's last hour once, then each second's value appended
+ * from a live query; the process table from another live query.
+ */
 function HostDetail(props: { host: string; catalogue: Catalogue | undefined; onClose: () => void }) {
   const hostMetrics = props.catalogue?.resources.host.metrics ?? [];
   const [metric, setMetric] = useState('cpu_usage');
   const [series, setSeries] = useState<{ xs: number[]; ys: (number | null)[] } | undefined>();
-  const [procs, setProcs] = useState<{ rows: ResultRow[]; columns: import('../lang/index.js').PlanColumn[] } | undefined>();
+  const [procs, setProcs] = useState<ResultRow[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const sel = `host | name = ${JSON.stringify(props.host)}`;
+  const procStatement = `${sel} | process | cpu_usage | mem_rss_bytes | top(100, cpu_usage)`;
+  const procColumns = useMemo(() => (props.catalogue ? [...(analyze(procStatement, props.catalogue).plan?.columns ?? [])] : []), [procStatement, props.catalogue]);
 
   useEffect(() => {
     const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const load = async () => {
-      try {
-        const [chart, p] = await Promise.all([query(`${sel} | ${metric}[1h]`, controller.signal), query(`${sel} | process | cpu_usage | mem_rss_bytes | top(100, cpu_usage)`, controller.signal)]);
+    const points = { xs: [] as number[], ys: [] as (number | null)[] };
+    const show = () => setSeries({ xs: [...points.xs], ys: [...points.ys] });
+    setSeries(undefined);
+    const onState = (state: LiveState) => setError(state.error);
+    query(`${sel} | ${metric}[1h]`, controller.signal)
+      .then((chart) => {
         const [xs, ys] = seriesPoints(chart.rows[0]?.values[`${metric}[1h]`]);
-        setSeries({ xs, ys });
-        setProcs({ rows: [...p.rows, ...p.failures], columns: [...(p.plan?.columns ?? [])] });
-        setError(undefined);
-      } catch (err) {
+        // Live values that arrived while the hour was loading go after it.
+        const after = points.xs.findIndex((x) => x > (xs.at(-1) ?? -Infinity));
+        points.xs = [...xs, ...(after < 0 ? [] : points.xs.slice(after))];
+        points.ys = [...ys, ...(after < 0 ? [] : points.ys.slice(after))];
+        show();
+      })
+      .catch((err: unknown) => {
         if ((err as Error).name !== 'AbortError') setError((err as Error).message);
-      }
-      timer = setTimeout(() => void load(), 5000);
-    };
-    void load();
+      });
+    const stopChart = liveQuery(
+      `${sel} | ${metric}`,
+      '1s',
+      (m) => {
+        if (m.type === 'error') return setError(m.message);
+        const v = m.rows[0]?.values[metric];
+        const x = Math.floor(m.time / 1000);
+        if (typeof v !== 'number' || x <= (points.xs.at(-1) ?? -Infinity)) return;
+        points.xs.push(x);
+        points.ys.push(v);
+        if (points.xs.length > CHART_POINTS) {
+          points.xs.shift();
+          points.ys.shift();
+        }
+        show();
+      },
+      onState,
+    );
+    const stopProcs = liveQuery(procStatement, '2s', (m) => (m.type === 'error' ? setError(m.message) : setProcs([...m.rows, ...m.failures])), onState);
     return () => {
       controller.abort();
-      if (timer) clearTimeout(timer);
+      stopChart();
+      stopProcs();
     };
-  }, [sel, metric]);
+  }, [sel, metric, procStatement]);
 
   const unit: Dimension | undefined = hostMetrics.find((m) => m.name === metric)?.dim;
   return (
@@ -298,7 +329,7 @@ function HostDetail(props: { host: string; catalogue: Catalogue | undefined; onC
             </option>
           ))}
         </select>{' '}
-        <span className="dim">last hour, 1 s resolution</span>
+        <span className="dim">last hour, 1 s resolution, live</span>
       </label>
       {series && series.xs.length > 1 ? (
         <Suspense fallback={<p className="dim">Loading…</p>}>
@@ -308,7 +339,7 @@ function HostDetail(props: { host: string; catalogue: Catalogue | undefined; onC
         <p className="dim">{series ? 'No samples yet.' : 'Loading…'}</p>
       )}
       <h3>Processes</h3>
-      {procs ? <Results rows={procs.rows} columns={procs.columns} ordered /> : <p className="dim">Loading…</p>}
+      {procs ? <Results rows={procs} columns={procColumns} ordered /> : <p className="dim">Loading…</p>}
     </section>
   );
 }

@@ -125,8 +125,17 @@ describe.skipIf(skip)('web UI', () => {
     await expect.poll(() => table.getAttribute('data-rows'), { timeout: 15_000 }).toBe('1');
     expect(await table.textContent()).toContain(first);
     await page.locator('.vtable-row', { hasText: first }).click();
-    await page.getByTestId('host-detail').waitFor();
-    await page.getByTestId('chart').waitFor();
+    const detail = page.getByTestId('host-detail');
+    await detail.waitFor();
+    // The chart has the last hour, then grows by a point a second from the live query.
+    const chart = detail.getByTestId('chart');
+    await chart.waitFor();
+    const points = async () => Number(await chart.getAttribute('data-points'));
+    const before = await points();
+    await expect.poll(points, { timeout: 15_000 }).toBeGreaterThan(before + 1);
+    // The host's processes (its agent at least), live too.
+    await expect.poll(() => detail.getByTestId('result-table').locator('.vtable-row').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await detail.getByTestId('result-table').textContent()).toContain('node');
     await page.close();
   }, 60_000);
 

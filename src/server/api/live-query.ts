@@ -8,8 +8,11 @@ import { openSse } from './sse.js';
 
 /** The interval a live query may ask for, seconds: often enough for a dashboard, rare enough to bound the load. */
 export const LIVE_EVERY_SECONDS = { min: 1, max: 60 } as const;
-/** Live queries one token may hold open at once (a few browser tabs), so one client cannot keep the fleet busy. */
-export const LIVE_STREAMS_PER_TOKEN = 5;
+/**
+ * Live queries one token may hold open at once, so one client cannot keep the fleet busy: a few
+ * browser tabs (Fleet holds one, three with a host's detail open).
+ */
+export const LIVE_STREAMS_PER_TOKEN = 12;
 /**
  * Each evaluation's time budget is the interval, but at least this: one hung agent then shows as a
  * `timeout` row while the others keep updating, instead of holding every host's update for the
