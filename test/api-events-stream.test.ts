@@ -87,6 +87,20 @@ describe('GET /api/v1/events/stream', () => {
     expect((await fetch(`${s.url}/api/v1/events/stream?token=${join.token}`)).status).toBe(403);
   });
 
+  it('ends when its token is revoked, and the token opens no new one', async () => {
+    const t = (await (await fetch(`${s.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'viewer', name: 'sse-revoked' }) })).json()) as { id: string; token: string };
+    const watching = await open(`/api/v1/events/stream?token=${encodeURIComponent(t.token)}`);
+    const other = await open(`/api/v1/events/stream?token=${encodeURIComponent(viewer)}`);
+    await watching.waitFor('connected', () => (watching.comments.includes('connected') ? true : undefined));
+    const res = await fetch(`${s.url}/api/v1/tokens/${t.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    await watching.waitFor('the end of the stream', () => (watching.ended ? true : undefined));
+    expect((await fetch(`${s.url}/api/v1/events/stream?token=${encodeURIComponent(t.token)}`)).status).toBe(401);
+    // Another token's stream goes on.
+    expect(other.ended).toBe(false);
+    await other.close();
+  });
+
   it('accepts ?token= on the stream only: other routes still need the header', async () => {
     const res = await fetch(`${s.url}/api/v1/events?token=${encodeURIComponent(viewer)}`);
     expect(res.status).toBe(401);

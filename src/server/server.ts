@@ -9,6 +9,7 @@ import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.
 import { WebSocketGateway } from '../transport/index.js';
 import type { Route } from './api/route.js';
 import { LiveQueries } from './api/live-query.js';
+import { TokenStreams } from './api/sse.js';
 import { apiRoutes } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
 import type { Principal } from './auth.js';
@@ -72,8 +73,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   await gateway.load();
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  const live = new LiveQueries(statements());
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live });
+  const streams = new TokenStreams();
+  const live = new LiveQueries(statements(), streams);
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });
   registerRoutes(app, routes, store);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
@@ -107,7 +109,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       if (closed) return;
       closed = true;
       remediation.stop();
-      live.close();
+      streams.close();
       gateway.closeAll();
       ws.close();
       await notifier.drain();

@@ -3,7 +3,7 @@ import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { StatementContext } from '../query/run-statement.js';
 import { authorizeStatement, runStatement } from '../query/run-statement.js';
-import type { SseStream } from './sse.js';
+import type { SseStream, TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
 
 /** The interval a live query may ask for, seconds: often enough for a dashboard, rare enough to bound the load. */
@@ -33,38 +33,23 @@ export interface LiveRequest {
  * (`runStatement`), until the client goes, its token is revoked, or the server closes.
  */
 export class LiveQueries {
-  /** Open streams per token id. */
-  private readonly open = new Map<string, Set<SseStream>>();
-
-  constructor(private readonly ctx: StatementContext) {}
+  constructor(
+    private readonly ctx: StatementContext,
+    private readonly streams: TokenStreams,
+  ) {}
 
   /** Refusals (statement, effects, role, too many streams) throw before the stream starts, so they answer as JSON errors. */
   async start(req: LiveRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await authorizeStatement(this.ctx, { statement: req.statement, principal: req.principal, readOnly: WHAT });
-    const mine = this.open.get(req.principal.id) ?? new Set<SseStream>();
-    if (mine.size >= LIVE_STREAMS_PER_TOKEN) {
-      throw new BreakwaterError('BW_ERR_TOO_MANY_REQUESTS', `token \`${req.principal.name}\` has ${mine.size} live queries open, the most allowed; close one (another tab?) and try again`, { open: mine.size, limit: LIVE_STREAMS_PER_TOKEN });
+    const open = this.streams.count(req.principal.id, 'live');
+    if (open >= LIVE_STREAMS_PER_TOKEN) {
+      throw new BreakwaterError('BW_ERR_TOO_MANY_REQUESTS', `token \`${req.principal.name}\` has ${open} live queries open, the most allowed; close one (another tab?) and try again`, { open, limit: LIVE_STREAMS_PER_TOKEN });
     }
     const sse = openSse(request, reply);
-    mine.add(sse);
-    this.open.set(req.principal.id, mine);
+    this.streams.add(req.principal.id, 'live', sse);
     const stop = new AbortController();
-    sse.onClose(() => {
-      stop.abort();
-      mine.delete(sse);
-      if (!mine.size) this.open.delete(req.principal.id);
-    });
+    sse.onClose(() => stop.abort());
     void this.run(req, sse, stop.signal);
-  }
-
-  /** Ends the live queries of a revoked token: it was checked when they started. */
-  revoke(tokenId: string): void {
-    for (const sse of [...(this.open.get(tokenId) ?? [])]) sse.end();
-  }
-
-  /** Ends every live query (server shutdown), so the HTTP server can close. */
-  close(): void {
-    for (const id of [...this.open.keys()]) this.revoke(id);
   }
 
   private async run(req: LiveRequest, sse: SseStream, signal: AbortSignal): Promise<void> {

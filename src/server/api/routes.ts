@@ -15,12 +15,15 @@ import type { LiveQueries } from './live-query.js';
 import { LIVE_EVERY_SECONDS, LIVE_STREAMS_PER_TOKEN } from './live-query.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
+import type { TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
 
 export interface ApiContext extends StatementContext {
   readonly version: string;
   readonly remediation: Remediation;
   readonly live: LiveQueries;
+  /** Every open event stream and live query, per token: a revoked token's end at once. */
+  readonly streams: TokenStreams;
 }
 
 const Files = z
@@ -458,12 +461,12 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     route({
       method: 'GET',
       url: '/api/v1/events/stream',
-      summary: 'Server-sent events: each newly stored event as `data: <json>` (`id:` the event id), a heartbeat comment every 15 s. The token may also be given as `?token=` here, because EventSource cannot send headers.',
+      summary: 'Server-sent events: each newly stored event as `data: <json>` (`id:` the event id), a heartbeat comment every 15 s, until the client goes or its token is revoked. The token may also be given as `?token=` here, because EventSource cannot send headers.',
       role: 'viewer',
       produces: 'text/event-stream',
       tokenInQuery: true,
       query: z.object({ token: z.string().optional() }),
-      handler: async ({ request, reply }) => streamEvents(ctx, request, reply),
+      handler: async ({ request, reply, principal }) => streamEvents(ctx, principal as Principal, request, reply),
     }),
     route({
       method: 'GET',
@@ -550,7 +553,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       params: z.object({ id: z.string().min(1) }),
       handler: async ({ params, principal }) => {
         if (!(await ctx.store.revokeToken(params.id, Date.now()))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no active token with id ${params.id}`);
-        ctx.live.revoke(params.id);
+        ctx.streams.revoke(params.id);
         await audit(ctx.store, (principal as Principal).name, 'token.revoke', params.id, 'ok', {});
         return { revoked: params.id };
       },
@@ -563,9 +566,10 @@ function pageOf(q: { limit?: number | undefined; before?: number | undefined }) 
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };
 }
 
-/** GET /api/v1/events/stream: each fresh event until the client goes (or the server closes). */
-function streamEvents(ctx: ApiContext, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
+/** GET /api/v1/events/stream: each fresh event until the client goes, its token is revoked, or the server closes. */
+function streamEvents(ctx: ApiContext, principal: Principal, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
   const sse = openSse(request, reply);
+  ctx.streams.add(principal.id, 'events', sse);
   const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(e), e.id), () => sse.end());
   sse.onClose(unsubscribe);
 }

@@ -63,3 +63,38 @@ export function openSse(request: FastifyRequest, reply: FastifyReply): SseStream
     end: finish,
   };
 }
+
+/** What a stream is for: live queries are capped per token, event streams are not. */
+export type StreamKind = 'live' | 'events';
+
+/**
+ * The server-sent-event streams open per token: a revoked token's streams end at once (each was
+ * authenticated only when it opened), and every stream ends when the server closes.
+ */
+export class TokenStreams {
+  private readonly byToken = new Map<string, Map<SseStream, StreamKind>>();
+
+  add(tokenId: string, kind: StreamKind, sse: SseStream): void {
+    const mine = this.byToken.get(tokenId) ?? new Map<SseStream, StreamKind>();
+    mine.set(sse, kind);
+    this.byToken.set(tokenId, mine);
+    sse.onClose(() => {
+      mine.delete(sse);
+      if (!mine.size && this.byToken.get(tokenId) === mine) this.byToken.delete(tokenId);
+    });
+  }
+
+  count(tokenId: string, kind: StreamKind): number {
+    let n = 0;
+    for (const k of this.byToken.get(tokenId)?.values() ?? []) if (k === kind) n++;
+    return n;
+  }
+
+  revoke(tokenId: string): void {
+    for (const sse of [...(this.byToken.get(tokenId)?.keys() ?? [])]) sse.end();
+  }
+
+  close(): void {
+    for (const id of [...this.byToken.keys()]) this.revoke(id);
+  }
+}
