@@ -2,7 +2,7 @@
  * A table that renders only the rows in view (fixed row height), so 1,000 hosts or 10,000 result
  * rows scroll smoothly. Columns are CSS grid tracks.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
 
 export interface Column<T> {
@@ -24,6 +24,8 @@ export function VirtualTable<T>(props: {
   readonly onRowClick?: (row: T) => void;
   readonly selected?: string | undefined;
   readonly testId?: string;
+  /** Told which rows are drawn (`first` to `last`, exclusive) whenever that changes. */
+  readonly onRowsShown?: (first: number, last: number) => void;
 }) {
   const rowHeight = props.rowHeight ?? 30;
   const maxVisible = props.maxVisible ?? 20;
@@ -33,6 +35,8 @@ export function VirtualTable<T>(props: {
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - 5);
   const last = Math.min(props.rows.length, Math.ceil((scrollTop + height) / rowHeight) + 5);
   const visible = props.rows.slice(first, last);
+  const { onRowsShown, rows } = props;
+  useEffect(() => onRowsShown?.(first, last), [onRowsShown, rows, first, last]);
   return (
     <div className="vtable" role="table" data-testid={props.testId} data-rows={props.rows.length}>
       <div className="vtable-head" role="row" style={{ gridTemplateColumns: template }}>

@@ -55,6 +55,13 @@ describe.skipIf(skip)('web UI with 1,000 hosts', () => {
     await new Promise((r) => setTimeout(r, swarmStarted + 10_000 - Date.now()));
     const opened = Date.now();
     const page = await open('/fleet');
+    // The sparklines' history is asked for the rows in view only, not for 1,000 hosts.
+    const historyAsked: string[][] = [];
+    page.on('request', (req) => {
+      const statement = req.url().endsWith('/api/v1/query') ? ((req.postDataJSON() as { statement?: string } | null)?.statement ?? '') : '';
+      const names = /^host \| name in (\[.*?\]) \| cpu_usage\[2m\]/.exec(statement)?.[1];
+      if (names) historyAsked.push(JSON.parse(names) as string[]);
+    });
     const table = page.getByTestId('fleet-table');
     await expect.poll(() => page.getByTestId('fleet-count').textContent(), { timeout: 30_000 }).toBe('1,000 of 1,000 hosts connected');
     await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
@@ -74,11 +81,26 @@ describe.skipIf(skip)('web UI with 1,000 hosts', () => {
       }, { timeout: 20_000 })
       .toBeGreaterThan(0);
 
-    // Scrolling reaches the last host.
+    expect(historyAsked.flat()).toContain('sim-1');
+    expect(historyAsked.flat().length).toBeLessThan(50);
+
+    // Scrolling reaches the last host, whose sparkline then gets its history too.
     await table.locator('.vtable-body').hover();
     await page.mouse.wheel(0, HOSTS * 40);
-    await table.locator('.vtable-row', { hasText: `sim-${HOSTS}` }).waitFor();
+    const last = table.locator('.vtable-row', { hasText: `sim-${HOSTS}` });
+    await last.waitFor();
     expect(await table.locator('.vtable-row').count()).toBeLessThan(50);
+    await expect.poll(() => historyAsked.flat().includes(`sim-${HOSTS}`), { timeout: 10_000 }).toBe(true);
+    const lastSpark = last.locator('polyline').first();
+    await expect
+      .poll(async () => {
+        const points = (await lastSpark.count()) ? ((await lastSpark.getAttribute('points')) ?? '').split(' ').length : 0;
+        return points - (2 + Math.floor((Date.now() - opened) / 2000));
+      }, { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    // Each host's history is asked once, however the table scrolled.
+    expect(new Set(historyAsked.flat()).size).toBe(historyAsked.flat().length);
+    expect(historyAsked.flat().length).toBeLessThan(120);
     await page.close();
   }, 90_000);
 
