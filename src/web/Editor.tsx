@@ -1,43 +1,24 @@
 /**
  * The pipeline editor: a textarea over a highlighted copy of its text. Tokens come from src/lang's
  * lexer and diagnostics from analyze() against the fleet's catalogue, both in the browser, on
- * every keystroke; diagnostics are underlined where they point and listed below. Completion offers
- * the catalogue's names for the word at the cursor (Tab or Enter accepts, Esc closes). In a
+ * every keystroke; diagnostics are underlined where they point and listed below. Completion
+ * (completion.ts) offers what fits where the cursor is, from the catalogue and the fleet's tags:
+ * stages after `|`, a metric's labels in `{}`, an action's parameters, a tag's values in quotes.
+ * It opens as you type (Ctrl-Space opens it anywhere); Tab or Enter accepts, Esc closes. In a
  * runbook's cells (`params` given), `$name` is a parameter and is shown as one.
  */
 import { useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { ParamRef } from '../definitions/index.js';
 import { paramRefs } from '../definitions/index.js';
-import type { Catalogue, Diagnostic, Token } from '../lang/index.js';
+import type { Catalogue, Diagnostic, ResourceTypeName, Token } from '../lang/index.js';
 import { DiagnosticBag, lex } from '../lang/index.js';
+import type { Candidate } from './completion.js';
+import { complete, knownNames } from './completion.js';
+import { useFleetValues } from './fleet-values.js';
 
 /** The language's diagnostics, or a page's own about the text (a runbook's unknown `$name`), with a code of its own. */
 export type EditorDiagnostic = Omit<Diagnostic, 'code'> & { readonly code: string };
-
-export interface Completion {
-  readonly name: string;
-  readonly kind: string;
-  readonly detail: string;
-}
-
-/** Every name the catalogue knows, once each, with what it is. */
-export function completions(cat: Catalogue): Completion[] {
-  const out = new Map<string, Completion>();
-  const add = (name: string, kind: string, detail: string) => {
-    if (!out.has(name)) out.set(name, { name, kind, detail });
-  };
-  for (const r of Object.values(cat.resources)) add(r.name, 'resource', r.description);
-  for (const r of Object.values(cat.resources)) {
-    for (const m of r.metrics) add(m.name, 'metric', `${r.name}: ${m.description}`);
-    for (const a of r.attributes) add(a.name, 'attribute', `${r.name}: ${a.description}`);
-  }
-  for (const f of Object.values(cat.functions)) add(f.name, 'function', f.description);
-  for (const f of Object.values(cat.reductions)) add(f.name, 'reduction', f.description);
-  for (const a of Object.values(cat.actions)) add(a.name, 'action', a.description);
-  for (const f of cat.eventFields) add(f.name, 'event field', f.description);
-  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
-}
 
 const TOKEN_CLASS: Partial<Record<Token['kind'], string>> = {
   ident: 'tok-ident',
@@ -87,12 +68,8 @@ function highlight(source: string, tokens: readonly Token[], diagnostics: readon
   return out;
 }
 
-/** The identifier being typed at `pos`: its start and text. */
-function wordAt(source: string, pos: number): { start: number; word: string } {
-  let start = pos;
-  while (start > 0 && /[A-Za-z0-9_]/.test(source[start - 1] ?? '')) start--;
-  return { start, word: source.slice(start, pos) };
-}
+/** The completion list's state; `explicit` when Ctrl-Space opened it, so it shows before anything is typed. */
+const CLOSED = { open: false, index: 0, explicit: false };
 
 export function Editor(props: {
   readonly value: string;
@@ -102,6 +79,8 @@ export function Editor(props: {
   readonly catalogue: Catalogue | undefined;
   /** The runbook's declared parameters, when editing a runbook cell: `$name` is then a parameter. */
   readonly params?: readonly string[];
+  /** The rows the text continues from when it names none (the Fleet filter is a pipeline on hosts). */
+  readonly source?: ResourceTypeName;
   readonly placeholder?: string;
   readonly rows?: number;
   readonly ariaLabel?: string;
@@ -109,23 +88,23 @@ export function Editor(props: {
   const area = useRef<HTMLTextAreaElement>(null);
   const overlay = useRef<HTMLPreElement>(null);
   const [cursor, setCursor] = useState(0);
-  const [menu, setMenu] = useState<{ open: boolean; index: number }>({ open: false, index: 0 });
-  const names = useMemo(() => (props.catalogue ? completions(props.catalogue) : []), [props.catalogue]);
-  const known = useMemo(() => new Set(names.map((n) => n.name)), [names]);
+  const [menu, setMenu] = useState(CLOSED);
+  const fleet = useFleetValues();
+  const known = useMemo(() => (props.catalogue ? knownNames(props.catalogue) : new Set<string>()), [props.catalogue]);
   const tokens = useMemo(() => lex(props.value, new DiagnosticBag(props.value)), [props.value]);
   const refs = useMemo(() => {
     const declared = new Set(props.params);
     return props.params ? paramRefs(props.value).map((r) => ({ ...r, declared: declared.has(r.name) })) : [];
   }, [props.value, props.params]);
-  const { start, word } = wordAt(props.value, cursor);
-  const inString = tokens.some((t) => (t.kind === 'string' || t.kind === 'command') && t.span.start < cursor && t.span.end > cursor);
-  const options = menu.open && word.length > 0 && !inString ? names.filter((n) => n.name.startsWith(word) && n.name !== word).slice(0, 12) : [];
+  const completion = useMemo(() => (menu.open && props.catalogue ? complete(props.value, cursor, props.catalogue, fleet, { source: props.source }) : undefined), [menu.open, props.value, cursor, props.catalogue, fleet, props.source]);
+  const options = completion && (completion.typed || completion.eager || menu.explicit) ? completion.candidates.slice(0, 12) : [];
 
-  const accept = (c: Completion) => {
-    const next = props.value.slice(0, start) + c.name + props.value.slice(cursor);
+  const accept = (c: Candidate) => {
+    if (!completion) return;
+    const next = props.value.slice(0, completion.from) + c.insert + props.value.slice(completion.to);
     props.onChange(next);
-    const pos = start + c.name.length;
-    setMenu({ open: false, index: 0 });
+    const pos = completion.from + c.insert.length;
+    setMenu(CLOSED);
     requestAnimationFrame(() => {
       area.current?.setSelectionRange(pos, pos);
       setCursor(pos);
@@ -135,7 +114,7 @@ export function Editor(props: {
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
-      setMenu({ open: false, index: 0 });
+      setMenu(CLOSED);
       props.onRun();
       return;
     }
@@ -143,7 +122,7 @@ export function Editor(props: {
       if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
         e.preventDefault();
         const d = e.key === 'ArrowDown' ? 1 : -1;
-        setMenu({ open: true, index: (menu.index + d + options.length) % options.length });
+        setMenu({ ...menu, index: (menu.index + d + options.length) % options.length });
         return;
       }
       if (e.key === 'Tab' || e.key === 'Enter') {
@@ -154,13 +133,13 @@ export function Editor(props: {
       }
       if (e.key === 'Escape') {
         e.preventDefault();
-        setMenu({ open: false, index: 0 });
+        setMenu(CLOSED);
         return;
       }
     }
     if (e.key === ' ' && e.ctrlKey) {
       e.preventDefault();
-      setMenu({ open: true, index: 0 });
+      setMenu({ open: true, index: 0, explicit: true });
     }
   };
 
@@ -184,10 +163,10 @@ export function Editor(props: {
           onChange={(e) => {
             props.onChange(e.target.value);
             setCursor(e.target.selectionStart);
-            setMenu({ open: true, index: 0 });
+            setMenu({ open: true, index: 0, explicit: false });
           }}
           onSelect={(e) => setCursor(e.currentTarget.selectionStart)}
-          onBlur={() => setTimeout(() => setMenu({ open: false, index: 0 }), 150)}
+          onBlur={() => setTimeout(() => setMenu(CLOSED), 150)}
           onKeyDown={onKeyDown}
           onScroll={(e) => {
             if (overlay.current) {
@@ -200,7 +179,7 @@ export function Editor(props: {
           <ul className="completions" role="listbox">
             {options.map((c, i) => (
               <li
-                key={c.name}
+                key={c.label}
                 role="option"
                 aria-selected={i === menu.index}
                 className={i === menu.index ? 'active' : undefined}
@@ -209,7 +188,7 @@ export function Editor(props: {
                   accept(c);
                 }}
               >
-                <span className="c-name">{c.name}</span> <span className="c-kind">{c.kind}</span>
+                <span className="c-name">{c.label}</span> <span className="c-kind">{c.kind}</span>
                 <span className="c-detail">{c.detail}</span>
               </li>
             ))}

@@ -206,7 +206,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
           if (!analysis || analysis.ok) setApplied(filter);
         }}
       >
-        <Editor value={filter} onChange={setFilter} onRun={() => (!analysis || analysis.ok) && setApplied(filter)} diagnostics={diagnostics} catalogue={props.catalogue} rows={1} ariaLabel="filter" placeholder='filter with a pipeline: role = "web" | cpu_usage > 50   (Ctrl-Enter applies)' />
+        <Editor value={filter} onChange={setFilter} onRun={() => (!analysis || analysis.ok) && setApplied(filter)} diagnostics={diagnostics} catalogue={props.catalogue} source="host" rows={1} ariaLabel="filter" placeholder='filter with a pipeline: role = "web" | cpu_usage > 50   (Ctrl-Enter applies)' />
         <button type="submit" disabled={Boolean(analysis && !analysis.ok)}>
           Filter
         </button>

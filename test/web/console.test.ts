@@ -104,6 +104,25 @@ describe.skipIf(skip)('web UI', () => {
     await page.close();
   }, 60_000);
 
+  it("completes a tag's values seen in the fleet inside quotes, and a metric's labels inside a selector", async () => {
+    const page = await signIn(lab.token);
+    const editor = page.getByLabel('pipeline');
+    const offered = () => page.locator('.completions .c-name').allTextContents();
+    // The values come from the agents list, asked for once the page is open.
+    const roles = [...new Set(lab.hosts.map((h) => h.tags.role ?? ''))].sort();
+    await editor.fill('host | role = "');
+    await expect.poll(offered, { timeout: 15_000 }).toEqual(roles);
+    await editor.press('Tab');
+    expect(await editor.inputValue()).toBe(`host | role = "${roles[0]}"`);
+    await editor.fill('host | disk_usage{');
+    await expect.poll(offered).toEqual(['mount', 'device', 'fstype']);
+    await editor.pressSequentially('mo');
+    await expect.poll(offered).toEqual(['mount']);
+    await editor.press('Tab');
+    expect(await editor.inputValue()).toBe('host | disk_usage{mount');
+    await page.close();
+  }, 60_000);
+
   it('a viewer sees the run button disabled for a command, with the reason', async () => {
     const page = await signIn(viewerToken);
     expect(await page.getByTestId('whoami').textContent()).toContain('viewer');
