@@ -12,6 +12,7 @@ import { startLab } from '../dist/lab/index.js';
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
 const PACK = fileURLToPath(new URL('../packs/lab/', import.meta.url));
+const RUNBOOKS = fileURLToPath(new URL('../packs/lab-runbooks/', import.meta.url));
 // For the Alarms & events page: a bot that waits for approval, on an alarm triggered by a file.
 const APPROVAL = `kind: action
 name: mark_approved
@@ -81,6 +82,7 @@ try {
   files.push({ path: 'approval.yaml', text: APPROVAL });
   const { version } = await lab.api('/api/v1/definitions');
   await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
+  await lab.api('/api/v1/runbooks/import', { text: await readFile(join(RUNBOOKS, 'disk-full.yaml'), 'utf8') });
   await page.getByRole('link', { name: 'Alarms & events' }).click();
   await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
   await page.waitForTimeout(3000); // the agents take the new definitions
@@ -95,26 +97,11 @@ try {
   await page.locator('[data-testid="audit-row"]').first().waitFor();
   await shot('audit');
 
-  // Runbooks: a runbook with a parameter, opened from a link with ?host=, run.
-  const runbookApi = async (method, path, body) => {
-    const res = await fetch(`${lab.server}${path}`, { method, headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
-  const runbook = await runbookApi('POST', '/api/v1/runbooks', {
-    name: 'disk-full',
-    description: 'When /data fills up on a host',
-    params: ['host'],
-    cells: [
-      { kind: 'markdown', text: '# Disk full on a host\n\nFirst see how full the host is, then its root filesystem.' },
-      { kind: 'pipeline', text: 'host | name = $host | disk_usage | mem_usage' },
-      { kind: 'markdown', text: '## The root filesystem\n\nIf `/` is full too, logs are the usual suspect.' },
-      { kind: 'pipeline', text: 'host | name = $host | `df -h / | tail -1`' },
-    ],
-  });
-  await page.goto(`${lab.server}/runbooks?id=${runbook.id}&host=web-1`);
+  // Runbooks: the lab pack's disk-full runbook, opened from the alarm's link (host and mount filled), run.
+  await page.getByRole('link', { name: 'Alarms & events' }).click();
+  await page.locator(`[data-testid="alarm-row"][data-alarm="data-disk-full"][data-host="${lab.hosts[0].name}"]`).getByTestId('open-runbook').click();
   await page.getByTestId('run-all').click();
-  await page.getByTestId('cell-summary').nth(1).waitFor();
+  await page.getByTestId('cell-summary').nth(2).waitFor();
   await shot('runbooks');
 
   // Definitions: the lab pack (applied above for Alarms & events) by kind, one copied as YAML, a diff.

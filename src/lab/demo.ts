@@ -7,6 +7,8 @@ import { startLab } from './lab.js';
 
 /** The lab pack: the scenarios' definitions, written for lab hosts. */
 export const LAB_PACK = fileURLToPath(new URL('../../packs/lab', import.meta.url));
+/** Runbooks the lab pack's alarms link to (`runbook: <name>`). */
+export const LAB_RUNBOOKS = fileURLToPath(new URL('../../packs/lab-runbooks', import.meta.url));
 
 export interface DemoOutput {
   /** Narration for people. */
@@ -77,6 +79,9 @@ export async function runDemo(out: DemoOutput, options: { hosts?: number } = {})
     .map((f) => ({ path: join('packs/lab', f), text: readFileSync(join(LAB_PACK, f), 'utf8') }));
   const applied = await lab.api<{ version: number }>('/api/v1/definitions/apply', { files, baseVersion: 0 });
   out.say(`Applied the lab pack (${files.length} files) as definitions version ${applied.version}: every agent now evaluates its alarms locally, every second.`);
+  const runbooks = readdirSync(LAB_RUNBOOKS).filter((f) => f.endsWith('.yaml'));
+  for (const f of runbooks) await lab.api('/api/v1/runbooks/import', { text: readFileSync(join(LAB_RUNBOOKS, f), 'utf8') });
+  out.say(`Imported ${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'} (packs/lab-runbooks): in the web UI, an alarm that links to one opens it with its host filled in.`);
   await new Promise((r) => setTimeout(r, 2000));
 
   const [web1, web2, db] = [lab.hosts[0], lab.hosts[1], lab.hosts[2]];
