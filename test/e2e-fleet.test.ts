@@ -80,7 +80,6 @@ describe('fleet queries through the CLI', () => {
 
   it('kills the whole process group of a command that times out, and leaves no orphan', async () => {
     const pidFile = join(lab.dir, 'orphan.pid');
-    const started = Date.now();
     const timed = await runCli(['run', '--json', '--timeout', '2s', `host | name = "web-2" | \`sleep 300 & echo $! > ${pidFile}; sleep 302\``], { env: env() });
     const row = timed.stdout
       .split('\n')
@@ -89,7 +88,6 @@ describe('fleet queries through the CLI', () => {
       .find((l) => l.type === 'row').row as ResultRow;
     expect(row.status).toBe('timeout');
     expect(row.error).toMatch(/time budget of 1\.\ds ran out; the command's process group was killed/);
-    expect(Date.now() - started).toBeLessThan(20_000);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(pid).toBeGreaterThan(1);
     expect(isAlive(pid)).toBe(false);

@@ -80,15 +80,12 @@ describe('S3: a destructive command across the fleet', () => {
   });
 
   it('runs everywhere once confirmed, with the answers grouped', async () => {
-    const started = Date.now();
     const r = await cli(lab, ['run', '--yes', TYPO]);
-    const seconds = (Date.now() - started) / 1000;
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`5 hosts (${allNames().join(', ')}) exit 0:\n    (no output)\n`);
     expect(r.stdout).toMatch(/5 rows, 5 ok, 0 failed in \d+\.\d\ds \(run [0-9a-f-]{36}\)/);
-    // "about a second" on a quiet machine; generously here (the CLI process starts too).
-    expect(seconds).toBeLessThan(15);
+    // "About a second" is a benchmark target (`npm run bench -- fleet`), not asserted here.
     for (const h of lab.hosts) expect(existsSync(cacheDir(h)), `${h.name}'s cache`).toBe(false);
 
     const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=100');

@@ -59,8 +59,6 @@ describe('S5: a host joins with a read-only /var/tmp', () => {
       15_000,
       100,
     );
-    // "before it is counted healthy": within seconds of joining, generously on a shared machine.
-    expect(Date.now() - joinedAt).toBeLessThan(15_000);
     expect(agent.tags.quarantine).toContain('read-only');
     expect(agent.tags.quarantine).toContain(broken.name);
 

@@ -44,13 +44,11 @@ describe('S6: one versioned set of definitions, on every host', () => {
   it('puts the pack\'s file on a host that joins late, within seconds, and only on web hosts', async () => {
     const content = packContent(await readFile(join(PACK, 's6-files.yaml'), 'utf8'));
     expect(content).toContain('/data/logs/*.log');
-    const joinedAt = Date.now();
     late = await lab.addHost(); // the fifth host: web-5
     expect(late.tags.role).toBe('web');
     await lab.waitConnected([late.name]);
 
     await waitFor(`${logrotate(late)} on the late host`, () => existsSync(logrotate(late)) && readFileSync(logrotate(late), 'utf8') === content, 15_000, 100);
-    expect(Date.now() - joinedAt).toBeLessThan(20_000);
     expect(statSync(logrotate(late)).mode & 0o7777).toBe(0o644);
 
     for (const h of lab.hosts) {
