@@ -13,22 +13,8 @@ const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
 const PACK = fileURLToPath(new URL('../packs/lab/', import.meta.url));
 const RUNBOOKS = fileURLToPath(new URL('../packs/lab-runbooks/', import.meta.url));
-// For the Alarms & events page: a bot that waits for approval, on an alarm triggered by a file.
-const APPROVAL = `kind: action
-name: mark_approved
-command: echo "$BW_HOST" > "$HOST_ROOT/run/approved-ran"
----
-kind: alarm
-name: needs-approval
-query: host
-fire: ok(\`test -e "$HOST_ROOT/run/ask"\`)
----
-kind: bot
-name: ask-first
-trigger: { alarm: needs-approval }
-action: mark_approved
-approval: { expires: 10m }
-`;
+// For the Alarms & events page: a bot that waits for approval, on an alarm triggered by a file (run/ask).
+const APPROVAL = fileURLToPath(new URL('../test/fixtures/approval-bot.yaml', import.meta.url));
 
 await mkdir(OUT, { recursive: true });
 const lab = await startLab({ hosts: 4, appPortBase: 28280 });
@@ -79,7 +65,7 @@ try {
   // Alarms & events: the S1 pack and the approval bot applied; /data fills on web-1 (the alarm
   // fires, the bot cleans, it clears) and a run on web-2 waits for approval.
   const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
-  files.push({ path: 'approval.yaml', text: APPROVAL });
+  files.push({ path: 'approval.yaml', text: await readFile(APPROVAL, 'utf8') });
   const { version } = await lab.api('/api/v1/definitions');
   await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
   await lab.api('/api/v1/runbooks/import', { text: await readFile(join(RUNBOOKS, 'disk-full.yaml'), 'utf8') });

@@ -102,6 +102,11 @@ describe('runbooks API', () => {
     await bad({ ...RUNBOOK, params: ['host', 'host'] }, 'params', 'unique');
     await bad({ name: 'x' }, 'cells');
     await bad({ ...RUNBOOK, extra: 1 }, 'extra');
+    // Text no database here can hold: refused as the caller's mistake, naming the field, and nothing is stored.
+    await bad({ ...RUNBOOK, name: 'nul-text', description: 'a\u0000b' }, 'description', 'U+0000');
+    await bad({ ...RUNBOOK, name: 'lone-surrogate', cells: [{ kind: 'markdown', text: 'x \ud800' }] }, 'cells', 'surrogate');
+    const list = await call('GET', '/api/v1/runbooks', { token: tokens.viewer });
+    expect(list.json.map((r: { name: string }) => r.name)).not.toContain('nul-text');
   });
 
   it('saves runs with their outputs, lists them newest first and gets one; refuses parameter values with line breaks', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { BreakwaterError } from '../protocol/index.js';
 import type { AgentOptions } from './config.js';
+import { MAX_TIMER_MS } from '../protocol/index.js';
 import { AGENT_DEFAULTS, durationMs, resolveAgentConfig } from './config.js';
 
 const SERVER = 'http://127.0.0.1:7070';
@@ -93,6 +94,9 @@ describe('resolveAgentConfig', () => {
       ['dataDir', { dataDir: '' }],
       ['collectInterval', { collectInterval: 'soon' }],
       ['collectInterval', { collectInterval: 0 }],
+      // Beyond 2^31-1 ms Node's setInterval fires every millisecond.
+      ['collectInterval', { collectInterval: '30d' }],
+      ['drainTimeout', { drainTimeout: 2 ** 31 }],
       ['drainTimeout', { drainTimeout: '-5s' }],
       ['drainTimeout', { drainTimeout: Number.POSITIVE_INFINITY }],
       ['commandTimeout', { commandTimeout: '10 parsecs' }],
@@ -137,6 +141,12 @@ describe('durationMs', () => {
     expect(durationMs('x', '1.5s')).toBe(1500);
     expect(durationMs('x', '5m')).toBe(300_000);
     expect(durationMs('x', 42)).toBe(42);
+  });
+
+  it('refuses a duration longer than the given maximum, saying what the maximum is', () => {
+    expect(durationMs('x', '24d', MAX_TIMER_MS)).toBe(24 * 86_400_000);
+    expect(durationMs('x', '30d')).toBe(30 * 86_400_000);
+    expect(() => durationMs('collectInterval', '30d', MAX_TIMER_MS)).toThrow('collectInterval: expected at most 24d, found "30d"');
   });
 
   it('names the option and quotes the bad value', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
-import { BreakwaterError } from '../protocol/index.js';
+import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
 
 /** What a person or a file may set; everything optional except the server. */
 export interface AgentOptions {
@@ -59,14 +59,18 @@ export const AGENT_DEFAULTS = {
 
 const TAG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-/** Milliseconds from `30s`-style text or a number of milliseconds; the error names the option. */
-export function durationMs(option: string, value: string | number): number {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value) && value > 0) return value;
-  } else {
-    const seconds = parseDuration(value);
-    if (seconds !== undefined && seconds > 0) return seconds * 1000;
+/** The longest delay Node's timers honour; beyond it they fire after 1 ms (a collection every millisecond). */
+
+/**
+ * Milliseconds from `30s`-style text or a number of milliseconds; the error names the option.
+ * `max` (ms) bounds durations that become timers: pass {@link MAX_TIMER_MS}.
+ */
+export function durationMs(option: string, value: string | number, max = Infinity): number {
+  const ms = typeof value === 'number' ? value : (parseDuration(value) ?? NaN) * 1000;
+  if (Number.isFinite(ms) && ms > max) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected at most ${Math.floor(max / 86_400_000)}d, found ${JSON.stringify(value)}`, { option });
   }
+  if (Number.isFinite(ms) && ms > 0) return ms;
   throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected a duration such as 500ms, 30s or 5m, found ${JSON.stringify(value)}`, { option });
 }
 
@@ -106,11 +110,10 @@ const Schema = z.object({
  */
 export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const parsed = Schema.safeParse(options);
-  // A bad record key (a tag name, an env name) carries its reason in a nested issue.
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => describeIssue(i, 'options'));
   const duration = (option: 'collectInterval' | 'drainTimeout' | 'commandTimeout'): number => {
     try {
-      return durationMs(option, options[option] ?? AGENT_DEFAULTS[option]);
+      return durationMs(option, options[option] ?? AGENT_DEFAULTS[option], MAX_TIMER_MS);
     } catch (err) {
       problems.push((err as Error).message);
       return 0;

@@ -4,7 +4,7 @@ import type { Definition } from '../definitions/index.js';
 import type { AgentPhase } from '../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE } from '../lang/index.js';
 import type { BacktestMessage, QueryMessage, ResultRow, ServerMessage } from '../protocol/index.js';
-import { BreakwaterError, PROTOCOL_VERSION, ServerMessage as ServerMessageSchema, decode, describeIssues } from '../protocol/index.js';
+import { BreakwaterError, PROTOCOL_VERSION, ServerMessage as ServerMessageSchema, check, decode } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
@@ -325,16 +325,16 @@ export class AgentDaemon extends EventEmitter {
       conn.send({ type: 'done', query: msg.id, error: 'agent is shutting down' });
       return;
     }
-    const phase = AgentPhaseSchema.safeParse(msg.phase);
-    if (!phase.success) {
-      conn.send({ type: 'done', query: msg.id, error: `agent cannot run this plan phase: ${describeIssues(phase.error)}` });
+    const phase = check(AgentPhaseSchema, msg.phase);
+    if (!phase.ok) {
+      conn.send({ type: 'done', query: msg.id, error: `agent cannot run this plan phase: ${phase.error}` });
       return;
     }
     const controller = new AbortController();
     this.queries.set(msg.id, controller);
     const deadline = setTimeout(() => controller.abort(new QueryDeadline(msg.timeoutMs)), msg.timeoutMs);
     try {
-      const rows = await executePhase(phase.data, msg.targets, this.executorDeps(), controller.signal);
+      const rows = await executePhase(phase.message, msg.targets, this.executorDeps(), controller.signal);
       sendRows(conn, msg.id, rows);
       conn.send({ type: 'done', query: msg.id });
     } catch (err) {

@@ -28,10 +28,20 @@ export class MountMapSource implements MetricSource {
     return { ...snap, host: snap.host.flatMap((s) => this.map(s)) };
   }
 
+  /** Renamed label sets by the source's (frozen, reused every pass) ones; frozen, so the store caches their keys too. */
+  private readonly renamed = new WeakMap<object, Readonly<Record<string, string>>>();
+
   private map(s: Sample): Sample[] {
-    const mount = s.labels?.mount;
-    if (mount === undefined) return [s];
+    const labels = s.labels;
+    const mount = labels?.mount;
+    if (labels === undefined || mount === undefined) return [s];
     const alias = this.mounts[mount];
-    return alias === undefined ? [] : [{ ...s, labels: { ...s.labels, mount: alias } }];
+    if (alias === undefined) return [];
+    let mapped = this.renamed.get(labels);
+    if (!mapped) {
+      mapped = Object.freeze({ ...labels, mount: alias });
+      if (Object.isFrozen(labels)) this.renamed.set(labels, mapped);
+    }
+    return [{ ...s, labels: mapped }];
   }
 }

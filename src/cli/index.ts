@@ -148,6 +148,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; role: string; name: string; expires?: string; json?: boolean }) => {
       const expiresInSeconds = o.expires ? Math.round(durationMs('--expires', o.expires) / 1000) : undefined;
+      // Rounded to 0, a sub-second lifetime would be sent as none at all: a token that never expires.
+      if (expiresInSeconds === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--expires: expected at least 1s, found ${JSON.stringify(o.expires)}`);
       code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...(expiresInSeconds ? { expiresInSeconds } : {}), ...(o.json ? { json: true } : {}) }, io);
     });
 

@@ -1,4 +1,5 @@
 import { durationMs } from '../agent/index.js';
+import { MAX_TIMER_MS } from '../protocol/index.js';
 import type { SwarmProgress } from '../lab/index.js';
 import { startSwarm } from '../lab/index.js';
 import { BreakwaterError } from '../protocol/index.js';
@@ -33,7 +34,7 @@ export async function swarmCommand(flags: SwarmFlags, io: Io): Promise<number> {
   const agents = wholeNumber('--agents', flags.agents, 1, 100_000);
   const concurrency = flags.concurrency === undefined ? undefined : wholeNumber('--concurrency', flags.concurrency, 1, 1000);
   const retentionSeconds = flags.retention === undefined ? undefined : Math.max(1, Math.round(durationMs('--retention', flags.retention) / 1000));
-  const collectIntervalMs = flags.collectInterval === undefined ? undefined : durationMs('--collect-interval', flags.collectInterval);
+  const collectIntervalMs = flags.collectInterval === undefined ? undefined : durationMs('--collect-interval', flags.collectInterval, MAX_TIMER_MS);
   const logLevel = flags.logLevel ?? 'warn';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new BreakwaterError('BW_ERR_CONFIG', `--log-level: expected debug, info, warn, error or silent, found ${JSON.stringify(logLevel)}`);
 

@@ -338,6 +338,12 @@ export class Fields {
 }
 
 /** Reads a duration node into seconds, or says why it is not one. */
+/**
+ * The longest duration a definition may give: agents and the control plane wait with timers, and a
+ * Node.js timer longer than 2^31-1 ms (~24.8 days) fires at once instead.
+ */
+export const MAX_DURATION_SECONDS = 24 * 86_400;
+
 export function readDuration(n: YNode, min: 'zero' | 'positive', fail: (message: string) => void): number | undefined {
   if (isScalar(n) && typeof n.value === 'string') {
     const text = n.value.trim();
@@ -348,6 +354,10 @@ export function readDuration(n: YNode, min: 'zero' | 'positive', fail: (message:
     }
     if (min === 'positive' && seconds <= 0) {
       fail(`expected a duration longer than 0s, found ${describe(n)}`);
+      return undefined;
+    }
+    if (seconds > MAX_DURATION_SECONDS) {
+      fail(`expected a duration of at most 24d, found ${describe(n)}`);
       return undefined;
     }
     return seconds;

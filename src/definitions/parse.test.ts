@@ -533,8 +533,15 @@ describe('parseDefinitions: every mistake is a diagnostic with file, line, field
     expectOne('kind: action\nname: x\ncommand: "true"\ntimeout: 30\n', { line: 4, field: 'timeout', code: 'BWD_BAD_DURATION', message: expect.stringContaining('found the number 30 with no unit; write e.g. 30s') });
   });
 
+  it('a duration too long to be a number (JSON would send it as null)', () => {
+    const nines = '9'.repeat(400);
+    expectOne(`kind: action\nname: x\ncommand: "true"\ntimeout: ${nines}s\n`, { line: 4, column: 10, field: 'timeout', code: 'BWD_BAD_DURATION', message: `expected a duration such as 30s, 5m or 1h (units ms, s, m, h, d, w), found the string "${'9'.repeat(39)}…"` });
+  });
+
   it('a zero timeout', () => {
     expectOne('kind: action\nname: x\ncommand: "true"\ntimeout: 0s\n', { line: 4, field: 'timeout', code: 'BWD_BAD_DURATION', message: 'expected a duration longer than 0s, found the string "0s"' });
+    // Timers cannot wait longer than ~24.8 days: a longer one would fire at once.
+    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\nverify: { within: 30d }\n', { line: 6, field: 'verify.within', code: 'BWD_BAD_DURATION', message: 'expected a duration of at most 24d, found the string "30d"' });
   });
 
   it('a size that is not one', () => {

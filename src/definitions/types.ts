@@ -1,4 +1,4 @@
-import type { Dimension, ResourceTypeName } from '../lang/index.js';
+import type { ActionParamSpec, Dimension, ResourceTypeName } from '../lang/index.js';
 
 /*
  * Definitions as code: actions, metrics, alarms, bots, schedules and files,
@@ -18,13 +18,8 @@ interface Base {
   readonly origin?: { readonly file: string; readonly line: number };
 }
 
-export interface ActionParam {
-  readonly name: string;
-  readonly type: 'string' | 'number' | 'duration' | 'bool';
-  readonly required: boolean;
-  readonly default?: string | number | boolean;
-  readonly description?: string;
-}
+/** An action's parameter: the catalogue's shape, as statements call it. */
+export type ActionParam = ActionParamSpec;
 
 /** A named, parameterised shell command. Parameters reach it as environment variables. */
 export interface ActionDefinition extends Base {

@@ -1,4 +1,5 @@
 import { z } from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type { AgentStep, PlanExpr } from './plan.js';
 
 /*
@@ -6,9 +7,11 @@ import type { AgentStep, PlanExpr } from './plan.js';
  * checks the phase it is sent before running anything, so a version skew or a
  * corrupted message fails with a clear error instead of a crash halfway.
  *
- * `zod/mini`, as in protocol (see src/protocol/messages.ts, which also loads the English messages
- * the agent reports these schemas' issues with).
+ * `zod/mini`, as in protocol. zod/mini loads no locale (every issue would read "Invalid input"),
+ * so this loads English, as src/protocol/messages.ts does: the schemas' messages must not depend
+ * on protocol having been imported first (lang may not import it).
  */
+z.config(en());
 
 const label = z.object({ name: z.string(), op: z.enum(['=', '!=', '=~', '!~']), value: z.string() });
 const metric = { name: z.string(), labels: z.array(label), collapse: z.enum(['max', 'min', 'sum']) };

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseSize } from './index.js';
 
+describe('parseDuration', () => {
+  it('rejects a duration too long to be a number', () => {
+    expect(parseDuration(`${'9'.repeat(400)}s`)).toBeUndefined();
+    expect(parseDuration(`1.${'9'.repeat(400)}w`)).toBeCloseTo(2 * 604_800);
+  });
+});
+
 describe('parseSize', () => {
   it('reads SI and IEC sizes into whole bytes', () => {
     expect(parseSize('100B')).toBe(100);

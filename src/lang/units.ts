@@ -59,7 +59,8 @@ export function compatible(a: Dimension, b: Dimension): boolean {
 /**
  * Parses a duration as written in the language, flags and definition files
  * (`500ms`, `30s`, `5m`, `1.5h`, `1d`, `1w`) into seconds; undefined when it is
- * not one. The one place durations are parsed.
+ * not one, or too long to be a number (JSON would carry it as null). The one
+ * place durations are parsed.
  *
  * @example
  * parseDuration('5m') // 300
@@ -68,7 +69,8 @@ export function parseDuration(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(text.trim());
   if (!m) return undefined;
   const unit = UNITS[m[2] as string];
-  return unit ? Number(m[1]) * unit.factor : undefined;
+  const seconds = unit ? Number(m[1]) * unit.factor : NaN;
+  return Number.isFinite(seconds) ? seconds : undefined;
 }
 
 /**

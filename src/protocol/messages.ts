@@ -16,10 +16,17 @@ export const PROTOCOL_VERSION = 1;
  * `zod/locales`, all of them) gives the same messages classic zod gives ("Invalid input: expected
  * string, received number", "Too big: expected string to have <=128 characters", …), which
  * `describeIssues` and the agent's config errors show. This sets zod's global config, so it also
- * covers the plan schema in lang and the agent's own schemas: every process that turns zod issues
- * into messages imports this module. Classic zod, where loaded (the server), sets the same locale.
+ * covers the agent's own schemas: every process that turns zod issues into messages imports this
+ * module (lang's plan schema loads the same locale itself, as lang may not import protocol).
+ * Classic zod, where loaded (the server), sets the same locale.
  */
 z.config(en());
+
+/**
+ * The longest wait a Node.js timer can hold (2^31-1 ms, ~24.8 days): a longer one fires at once.
+ * Every duration that becomes a timer, on either side, is bounded by it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Largest frame either side accepts; bigger ones are refused with a clear error. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -60,6 +67,7 @@ export const HeartbeatMessage = z.object({
   definitionsVersion: z.optional(z.nullable(z.int())),
 });
 
+/** Also lang's catalogue `eventTypes` (protocol may not import it): src/definitions/shared-lists.test.ts keeps them equal. */
 export const EventType = z.enum([
   'alarm_fired',
   'alarm_cleared',
@@ -108,14 +116,23 @@ export const PermitRequestMessage = z.object({
 });
 
 /** The agent asks for a bot run to wait for a person's approval; the control plane runs it when approved. */
+/*
+ * The control plane writes an approval into a statement it runs under the approver's name, so its
+ * names must be names (as definitions spell them, src/definitions/rules.ts) and its resource a
+ * host or a host's process: text that could end the call and start another stage is refused.
+ */
+const actionName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected an action or parameter name: lowercase letters, digits and `_`, starting with a letter'));
+const botName = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a bot name: lowercase letters, digits, `_` and `-`, starting with a letter'));
+
 export const ApprovalRequestMessage = z.object({
   type: z.literal('approval'),
   id,
-  bot: text(128),
-  action: text(128),
-  resource: text(512),
+  bot: botName,
+  action: actionName,
+  /** `<host>` or `<host>/<pid>`. */
+  resource: z.string().check(z.regex(/^[^/\s]{1,256}(\/\d{1,10})?$/, 'expected a host or <host>/<pid>')),
   /** The action's arguments, already filled from the trigger's context. */
-  args: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+  args: z.record(actionName, z.union([z.string(), z.number(), z.boolean()])),
   expiresSeconds: z.number().check(z.positive()),
   context: z.record(z.string(), z.unknown()),
 });
@@ -170,7 +187,7 @@ export const WelcomeMessage = z.object({
   type: z.literal('welcome'),
   v: z.int(),
   agentId: id,
-  heartbeatMs: z.int().check(z.positive()),
+  heartbeatMs: z.int().check(z.positive(), z.maximum(MAX_TIMER_MS)),
 });
 
 /**
@@ -186,7 +203,7 @@ export const QueryMessage = z.object({
   phase: z.unknown(),
   targets: z.optional(z.array(text(512)).check(z.maxLength(1_000_000))),
   /** Milliseconds the agent has; it answers with what it has before then. */
-  timeoutMs: z.int().check(z.positive()),
+  timeoutMs: z.int().check(z.positive(), z.maximum(MAX_TIMER_MS)),
   /** Send `output` chunks while commands run. */
   stream: z.optional(z.boolean()),
 });
@@ -252,22 +269,43 @@ export type Decoded<T> = { ok: true; message: T } | { ok: false; error: string }
 
 /** Parses and validates one frame; the error says which field was wrong and how. */
 export function decode<T>(schema: z.core.$ZodType<T>, frame: string): Decoded<T> {
-  if (frame.length > MAX_FRAME_BYTES) return { ok: false, error: `frame of ${frame.length} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit` };
+  if (frame.length > MAX_FRAME_BYTES) return { ok: false, error: `frame of ${frame.length} characters exceeds the ${MAX_FRAME_BYTES}-byte limit` };
   let raw: unknown;
   try {
     raw = JSON.parse(frame);
   } catch (err) {
     return { ok: false, error: `frame is not JSON: ${(err as Error).message}` };
   }
-  const parsed = z.safeParse(schema, raw);
-  if (parsed.success) return { ok: true, message: parsed.data };
-  return { ok: false, error: describeIssues(parsed.error) };
+  return check(schema, raw);
+}
+
+/**
+ * Validates a value already parsed (a decoded message's nested part, such as a query's plan
+ * phase); the error says which field was wrong and how.
+ */
+export function check<T>(schema: z.core.$ZodType<T>, raw: unknown): Decoded<T> {
+  try {
+    const parsed = z.safeParse(schema, raw);
+    return parsed.success ? { ok: true, message: parsed.data } : { ok: false, error: describeIssues(parsed.error) };
+  } catch (err) {
+    // zod checks nested values (rows' JsonValue, the plan schema) recursively: a value nesting
+    // arrays or objects some thousands deep overflows the stack. Refuse it; never crash the reader.
+    if (err instanceof RangeError) return { ok: false, error: `nests arrays or objects too deeply to check (${err.message}); expected at most a few hundred levels` };
+    throw err;
+  }
 }
 
 /** "rows.0.status: expected one of ok|error|..., found 'fine'" — zod issues as one readable line. */
 export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(message)'}: ${i.message}`)
+    .map((i) => describeIssue(i))
     .join('; ');
+}
+
+/** One zod issue as `path: message`; `root` names an issue about the whole value. */
+export function describeIssue(issue: z.core.$ZodIssue, root = '(message)'): string {
+  // A bad record key carries its reason in a nested issue.
+  const message = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return `${issue.path.length ? issue.path.join('.') : root}: ${message}`;
 }

@@ -45,7 +45,7 @@ export async function verifyToken(store: Store, secret: string | undefined, now 
 
 /** Throws a 403 naming the role needed and the role held. */
 export function requireRole(principal: Principal, needed: Role, what: string): void {
-  if (RANK[principal.role] >= RANK[needed] && principal.role !== 'agent') return;
+  if (hasRole(principal, needed)) return;
   throw new BreakwaterError('BW_ERR_FORBIDDEN', `${what} needs the ${needed} role; token \`${principal.name}\` has ${principal.role}`, { needed, held: principal.role });
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
-import { BreakwaterError } from '../protocol/index.js';
+import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -44,9 +44,6 @@ const Schema = z.object({
   webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL')).default([]),
 });
 
-/** setTimeout's largest delay: a longer one fires at once (Node clamps it to 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 function ms(option: string, value: string | number): number {
   const seconds = typeof value === 'number' ? value / 1000 : parseDuration(value);
   if (seconds === undefined || !(seconds > 0) || !Number.isFinite(seconds)) throw new BreakwaterError('BW_ERR_CONFIG', `${option}: expected a duration such as 5s or 1m, found ${JSON.stringify(value)}`, { option });
@@ -58,7 +55,7 @@ function ms(option: string, value: string | number): number {
 export function resolveServerConfig(options: ServerOptions): ServerConfig {
   const parsed = Schema.safeParse(options);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => describeIssue(i, 'options'));
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid server configuration: ${problems.join('; ')}`, { problems });
   }
   return Object.freeze({

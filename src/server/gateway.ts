@@ -163,8 +163,10 @@ export class AgentGateway {
         return;
       }
       case 'permit':
-        void (this.options.hooks?.onPermit(session.agent.name, msg) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then((answer) =>
-          session.conn.send({ type: 'permit_answer', id: msg.id, ...answer }),
+        // Unanswered on failure: the agent's `offline` policy decides, as when the control plane is away.
+        void (this.options.hooks?.onPermit(session.agent.name, msg) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then(
+          (answer) => session.conn.send({ type: 'permit_answer', id: msg.id, ...answer }),
+          (err: unknown) => this.options.logger.error({ err, agent: session.agent.name, bot: msg.bot }, 'could not answer a permit request'),
         );
         return;
       case 'approval':
@@ -225,7 +227,6 @@ export class AgentGateway {
     return this.sessions.has(name);
   }
 
-  /** Sends a query to one agent; the waiter hears its rows and its end. False when the agent is not connected. */
   /**
    * Sends a query to one agent; the waiter hears its rows and its end. False when the agent is
    * not connected. `frame` is the encoded message: a fan-out encodes it once for every agent.

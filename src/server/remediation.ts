@@ -255,7 +255,7 @@ export class Remediation {
     const approval: ApprovalRecord = {
       id: msg.id,
       createdAt: now,
-      expiresAt: now + msg.expiresSeconds * 1000,
+      expiresAt: now + Math.round(msg.expiresSeconds * 1000),
       bot: msg.bot,
       action: msg.action,
       host: agent,

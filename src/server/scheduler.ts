@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from '../protocol/index.js';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { ScheduleDefinition } from '../definitions/index.js';
@@ -26,9 +27,7 @@ export class Scheduler {
         const job = new Cron(s.cron, { protect: true }, fire);
         this.jobs.push({ stop: () => job.stop() });
       } else if (s.everySeconds) {
-        const timer = setInterval(fire, s.everySeconds * 1000);
-        timer.unref();
-        this.jobs.push({ stop: () => clearInterval(timer) });
+        this.jobs.push(every(s.everySeconds * 1000, fire));
       }
     }
   }
@@ -52,4 +51,27 @@ export class Scheduler {
       this.running.delete(s.name);
     }
   }
+}
+
+/** Calls `fn` every `ms`: past the longest timer (`every: 30d`), in steps of at most that. */
+function every(ms: number, fn: () => void): { stop(): void } {
+  if (ms <= MAX_TIMER_MS) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+  let timer: NodeJS.Timeout;
+  let due = Date.now() + ms;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      if (Date.now() >= due) {
+        due += ms;
+        fn();
+      }
+      arm();
+    }, Math.min(Math.max(due - Date.now(), 1), MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  return { stop: () => clearTimeout(timer) };
 }

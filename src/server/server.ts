@@ -13,7 +13,7 @@ import { TokenStreams } from './api/sse.js';
 import { apiRoutes } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
 import type { Principal } from './auth.js';
-import { createToken, hashSecret, verifyToken } from './auth.js';
+import { createToken, hashSecret, requireRole, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
@@ -22,7 +22,7 @@ import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import { Remediation } from './remediation.js';
 import type { AgentRecord, Store } from './store/index.js';
-import { openPostgresStore, openSqliteStore } from './store/index.js';
+import { MAX_PAGE_LIMIT, isStoreError, openPostgresStore, openSqliteStore } from './store/index.js';
 
 export const SERVER_VERSION = '0.1.0';
 export const AGENT_CONNECT_PATH = '/api/v1/agents/connect';
@@ -119,14 +119,16 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   };
 }
 
-/** The newest events, for `events | ...` statements. */
+/** The newest events, for `events | ...` statements: one page, the most the store returns at once (MAX_PAGE_LIMIT). */
 function eventsFor(store: Store) {
-  return async () => (await store.listEvents({ limit: 10_000 })) as import('../protocol/index.js').FleetEvent[];
+  return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as import('../protocol/index.js').FleetEvent[];
 }
 
 function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store): void {
   app.setErrorHandler((err: FastifyError | BreakwaterError, _req, reply) => {
     if (err instanceof BreakwaterError) return reply.status(err.status).send(err.toJSON());
+    // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
+    if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
     if (err.statusCode && err.statusCode < 500) {
       // Fastify's own refusals (body not JSON, too large, wrong media type): the catalogue's status for the code.
       return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
@@ -150,10 +152,7 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
             throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)');
           }
           principal = { id: token.id, name: token.name, role: token.role };
-          const rank = { agent: 0, viewer: 1, operator: 2, admin: 3 } as const;
-          if (principal.role === 'agent' || rank[principal.role] < rank[r.role]) {
-            throw new BreakwaterError('BW_ERR_FORBIDDEN', `${r.method} ${r.url} needs the ${r.role} role; token \`${token.name}\` has ${token.role}`, { needed: r.role, held: token.role });
-          }
+          requireRole(principal, r.role, `${r.method} ${r.url}`);
         }
         const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } } | undefined, value: unknown, where: string): T => {
           if (!schema) return value as T;

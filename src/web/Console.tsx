@@ -8,7 +8,7 @@ import type { Catalogue, Plan } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import type { QueryLine, Role, Whoami } from './api.js';
-import { ApiError, streamQuery } from './api.js';
+import { ApiError, errorMessage, streamQuery } from './api.js';
 import { Editor } from './Editor.js';
 import { Results } from './Results.js';
 
@@ -119,7 +119,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
         const d = err.details as { targets?: number; limit?: number; sample?: string[] };
         setConfirm({ statement: text, message: err.message, targets: d.targets ?? 0, limit: d.limit ?? 0, sample: d.sample ?? [] });
       } else if ((err as Error).name !== 'AbortError') {
-        setError(err instanceof ApiError ? `${err.code}: ${err.message}` : (err as Error).message);
+        setError(errorMessage(err));
       }
     } finally {
       setRunning(false);

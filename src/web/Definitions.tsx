@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { Definition, DefinitionKind } from '../definitions/index.js';
 import { DEFINITION_KINDS, diffDefinitions, formatPlanValue, renderPlan, toDocument, toYaml } from '../definitions/index.js';
-import { ApiError, getJson } from './api.js';
+import { errorMessage as message, getJson } from './api.js';
 import './runbooks.css';
 
 interface Current {
@@ -21,8 +21,6 @@ interface VersionSummary {
   readonly createdBy: string;
   readonly summary: { readonly create: number; readonly update: number; readonly delete: number };
 }
-
-const message = (err: unknown) => (err instanceof ApiError ? `${err.code}: ${err.message}` : (err as Error).message);
 
 function DefinitionCard(props: { def: Definition; all: readonly Definition[] }) {
   const [yaml, setYaml] = useState<string | undefined>();

@@ -53,6 +53,9 @@ function matches(e: FleetEvent, f: Filter): boolean {
   return (!f.type || e.type === f.type) && (!f.host || e.host === f.host) && (!f.alarm || e.alarm === f.alarm);
 }
 
+/** An error as this page shows it: the API's message without its code. */
+const errorText = (err: unknown) => (err instanceof ApiError ? err.message : String(err));
+
 const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false });
 
 /** The current alarm definitions that name a runbook, by alarm name. */
@@ -95,7 +98,7 @@ export function EventsPage(props: { me: Whoami }) {
     try {
       setApprovals(await pendingApprovals());
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(errorText(err));
     }
   }, []);
 
@@ -103,13 +106,17 @@ export function EventsPage(props: { me: Whoami }) {
     try {
       setRunbooks(await alarmsWithRunbooks());
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(errorText(err));
     }
   }, []);
 
   const loadAlarms = useCallback(async () => {
-    const [fired, cleared] = await Promise.all([fetchEvents({ type: 'alarm_fired', limit: 1000 }), fetchEvents({ type: 'alarm_cleared', limit: 1000 })]);
-    setAlarms((s) => foldAlarms(s, [...fired, ...cleared]));
+    try {
+      const [fired, cleared] = await Promise.all([fetchEvents({ type: 'alarm_fired', limit: 1000 }), fetchEvents({ type: 'alarm_cleared', limit: 1000 })]);
+      setAlarms((s) => foldAlarms(s, [...fired, ...cleared]));
+    } catch (err) {
+      setError(errorText(err));
+    }
   }, []);
 
   // The timeline for the applied filter (filtered by the API), then kept live.
@@ -122,7 +129,7 @@ export function EventsPage(props: { me: Whoami }) {
         setTimeline((current) => merge(list, current.filter((e) => matches(e, applied))));
         setError(undefined);
       })
-      .catch((err: unknown) => !stopped && setError(err instanceof ApiError ? err.message : String(err)));
+      .catch((err: unknown) => !stopped && setError(errorText(err)));
     return () => {
       stopped = true;
     };
@@ -151,7 +158,7 @@ export function EventsPage(props: { me: Whoami }) {
         if (up) opened = true;
       },
     );
-    void loadAlarms().catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+    void loadAlarms();
     void loadApprovals();
     void loadRunbooks();
     return stop;
@@ -169,7 +176,7 @@ export function EventsPage(props: { me: Whoami }) {
       await decideApproval(a.id, approve);
       setError(undefined);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(errorText(err));
     } finally {
       setBusy(undefined);
       void loadApprovals();

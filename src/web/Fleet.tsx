@@ -115,8 +115,9 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
     void refreshAgents();
     const onMessage = (m: LiveMessage) => {
       if (m.type === 'error') return setError(m.message);
+      const all = [...m.rows, ...m.failures];
       const byName = new Map<string, ResultRow>();
-      for (const r of [...m.rows, ...m.failures]) if (r.resource) byName.set(r.resource.name, r);
+      for (const r of all) if (r.resource) byName.set(r.resource.name, r);
       for (const r of m.rows) {
         for (const [k, column] of METRICS) {
           const v = num(r, column);
@@ -126,7 +127,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       setMetrics(byName);
       setMatched(applied.trim() ? new Set(byName.keys()) : undefined);
       setError(undefined);
-      if (listDisagrees(known.current, [...m.rows, ...m.failures])) void refreshAgents();
+      if (listDisagrees(known.current, all)) void refreshAgents();
     };
     const stop = liveQuery(`${hosts} | ${METRICS.map(([, m]) => m).join(' | ')}`, EVERY, onMessage, (state) => {
       setLive(state);

@@ -13,7 +13,7 @@ import type { ResultRow } from '../protocol/index.js';
 import type { RunbookCell } from '../definitions/index.js';
 import { RUNBOOK_PARAM, substituteParams } from '../definitions/index.js';
 import type { QueryLine, Whoami } from './api.js';
-import { ApiError, getJson, savedToken, sendJson, streamQuery } from './api.js';
+import { ApiError, errorMessage as message, getJson, savedToken, sendJson, streamQuery } from './api.js';
 import { runBlocked } from './Console.js';
 import { Editor } from './Editor.js';
 import { Results } from './Results.js';
@@ -63,7 +63,6 @@ const EMPTY: Draft = { id: null, name: '', description: '', params: 'host', cell
 
 const toDraft = (rb: Runbook): Draft => ({ id: rb.id, name: rb.name, description: rb.description, params: rb.params.join(', '), cells: rb.cells });
 const paramList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
-const message = (err: unknown) => (err instanceof ApiError ? `${err.code}: ${err.message}` : (err as Error).message);
 
 /** The server's limit on an imported file. */
 const IMPORT_LIMIT = 1024 * 1024;

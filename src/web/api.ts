@@ -36,6 +36,12 @@ export class ApiError extends Error {
   }
 }
 
+/** What went wrong, for an error box: an API error's code and message, or another error's message. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function savedToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
@@ -143,6 +149,15 @@ export interface LiveState {
   readonly error?: string;
 }
 
+/** One server-sent message of a live query; one that is not JSON becomes an error message rather than an exception. */
+export function parseLive(data: string): LiveMessage {
+  try {
+    return JSON.parse(data) as LiveMessage;
+  } catch {
+    return { type: 'error', code: 'BW_ERR_INTERNAL', message: `the live query sent a message that is not JSON: ${data.slice(0, 80)}` };
+  }
+}
+
 /** After a refusal, how long before asking again (the control plane may be back, a tab closed). */
 const LIVE_RETRY_MS = 5000;
 
@@ -169,7 +184,7 @@ export function liveQuery(statement: string, every: string, onMessage: (m: LiveM
   const connect = () => {
     source = new EventSource(`${path}&token=${encodeURIComponent(savedToken() ?? '')}`);
     source.onopen = () => onState({ live: true });
-    source.onmessage = (m: MessageEvent<string>) => onMessage(JSON.parse(m.data) as LiveMessage);
+    source.onmessage = (m: MessageEvent<string>) => onMessage(parseLive(m.data));
     source.onerror = () => {
       if (source?.readyState !== EventSource.CLOSED) return onState({ live: false });
       void refusal().then((error) => {

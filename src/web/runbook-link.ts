@@ -38,7 +38,9 @@ export function runbookTarget(runbook: string, context: Readonly<Record<string, 
  * mount). The event wins over the definition.
  */
 export function alarmContext(site: AlarmSite, def: Pick<AlarmDefinition, 'query' | 'fire'>): Record<string, string> {
-  const { type, facts } = definitionFacts(def);
+  let known = factsOf.get(def);
+  if (!known) factsOf.set(def, (known = definitionFacts(def)));
+  const { type, facts } = known;
   const ctx: Record<string, string> = { ...facts, alarm: site.alarm };
   if (site.severity) ctx.severity = site.severity;
   if (site.value !== null) ctx.value = String(Math.round(site.value * 100) / 100);
@@ -51,6 +53,12 @@ export function alarmContext(site: AlarmSite, def: Pick<AlarmDefinition, 'query'
   if (site.host) ctx.host = site.host;
   return ctx;
 }
+
+/**
+ * Per definition object, what its text states: the Alarms & events page asks on every render for
+ * each alarm row and each fired event in its timeline, and parsing is the costly part.
+ */
+const factsOf = new WeakMap<object, ReturnType<typeof definitionFacts>>();
 
 /** The type of the resources the alarm fires on (its query's last resource stage), and the facts its text states. */
 function definitionFacts(def: Pick<AlarmDefinition, 'query' | 'fire'>): { type: string | undefined; facts: Record<string, string> } {

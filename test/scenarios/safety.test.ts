@@ -13,6 +13,9 @@ import { applyDefinitions, cli, events, sleep, tempDefinitions, waitFor, waitNoD
  * runs, and approval-gated bots wait for a person (or expire and do nothing).
  */
 
+/** ask-first: a bot that waits for approval when run/ask exists; its action writes run/approved-ran. */
+const APPROVAL_DEFINITIONS = readFileSync(new URL('../fixtures/approval-bot.yaml', import.meta.url), 'utf8');
+
 const SAFETY_DEFINITIONS = `# Test definitions: each fault is a file the test creates in a host's run/ folder.
 kind: alarm
 name: trip-wire
@@ -39,19 +42,6 @@ params:
   marker: string
 command: echo "$BW_HOST" > "$HOST_ROOT/run/$marker"
 timeout: 10s
----
-kind: alarm
-name: needs-approval
-query: host
-fire: ok(\`test -e "$HOST_ROOT/run/ask"\`)
----
-kind: bot
-name: ask-first
-trigger: { alarm: needs-approval }
-action: mark
-args: { marker: approved-ran }
-approval: { expires: 10m }
-cooldown: 0s
 ---
 kind: alarm
 name: needs-quick-approval
@@ -109,7 +99,7 @@ interface Approval {
 
 beforeAll(async () => {
   lab = await startLab({ hosts: 4 });
-  const defs = await tempDefinitions({ 'safety.yaml': SAFETY_DEFINITIONS });
+  const defs = await tempDefinitions({ 'safety.yaml': SAFETY_DEFINITIONS, 'approval.yaml': APPROVAL_DEFINITIONS });
   cleanups.push(defs.cleanup);
   await applyDefinitions(lab, defs.dir);
   await waitNoDrift(lab, 1);
@@ -212,7 +202,7 @@ describe('approvals', () => {
       async () => (await events(lab, { type: 'approval_requested', bot: 'ask-first', since: started }))[0],
       20_000,
     );
-    expect(requested).toMatchObject({ host: 'web-1', action: 'mark', principal: 'bot:ask-first' });
+    expect(requested).toMatchObject({ host: 'web-1', action: 'mark_approved', principal: 'bot:ask-first' });
     const id = String(requested.details.approval);
     expect(requested.message).toContain(`breakwater approve ${id}`);
     const pending = await lab.api<Approval[]>('/api/v1/approvals?status=pending');

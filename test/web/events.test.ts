@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { startLab } from '../../src/lab/index.js';
 import { PACK, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
 import type { RunRow } from '../scenarios/scenario-helpers.js';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
 
 /*
  * The Alarms & events and Audit pages in a real browser against a real lab (apps on, the S1 pack
@@ -19,24 +19,8 @@ import { browserUnavailable, launchBrowser } from './browser.js';
 
 const skip = browserUnavailable('web UI events/audit browser tests (test/web)');
 
-/** A bot that asks before it runs, on an alarm the test triggers by creating a file. */
-const APPROVAL_DEFINITIONS = `kind: action
-name: mark_approved
-command: echo "$BW_HOST" > "$HOST_ROOT/run/approved-ran"
-timeout: 10s
----
-kind: alarm
-name: needs-approval
-query: host
-fire: ok(\`test -e "$HOST_ROOT/run/ask"\`)
----
-kind: bot
-name: ask-first
-trigger: { alarm: needs-approval }
-action: mark_approved
-approval: { expires: 10m }
-cooldown: 0s
-`;
+/** A bot that asks before it runs, on an alarm the test triggers by creating run/ask (shared with the safety scenario and the screenshots). */
+const APPROVAL_DEFINITIONS = readFileSync(new URL('../fixtures/approval-bot.yaml', import.meta.url), 'utf8');
 
 /** Two alarms the test fires by creating a file: one names a runbook of the control plane, one a URL. */
 const RUNBOOK_DEFINITIONS = `kind: alarm
@@ -77,15 +61,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
     await lab?.stop();
   }, 30_000);
 
-  async function signIn(token: string, path: string): Promise<Page> {
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.goto(`${lab.server}${path}`);
-    await page.getByTestId('token').fill(token);
-    await page.getByTestId('login').click();
-    await page.getByTestId('whoami').waitFor();
-    return page;
-  }
+  const signIn = (token: string, path: string): Promise<Page> => signInAt(browser, lab.server, token, path, 20_000);
 
   // Scripts run in the page (strings: this test's TypeScript has no DOM types).
   /** Marks the document: if the page reloads, the mark is gone. */

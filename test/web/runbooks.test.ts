@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import type { Lab } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
 
 /*
  * The Runbooks and Definitions pages in a real browser against a real lab (control plane + 3
@@ -31,15 +31,7 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     await lab?.stop();
   }, 30_000);
 
-  async function signIn(path: string, token = lab.token): Promise<Page> {
-    const page = await browser.context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(`${lab.server}${path}`);
-    await page.getByTestId('token').fill(token);
-    await page.getByTestId('login').click();
-    await page.getByTestId('whoami').waitFor();
-    return page;
-  }
+  const signIn = (path: string, token = lab.token): Promise<Page> => signInAt(browser, lab.server, token, path);
 
   it('creates a two-cell runbook, runs it for host=web-1, saves the run and reopens it after a reload', async () => {
     const page = await signIn('/runbooks');

@@ -41,6 +41,8 @@ export interface EngineDeps {
 const PERMIT_TIMEOUT_MS = 2000;
 const FILE_CHECK_MS = 10_000;
 const EVENT_BATCH = 500;
+/** Pids remembered per watched process name for restart detection (the newest seen). */
+const MAX_PIDS_PER_NAME = 1024;
 
 /**
  * The agent's remediation side: the definitions it was sent, compiled; alarms
@@ -192,12 +194,10 @@ export class RemediationEngine {
     const transitions: { time: number; resource: string; state: 'fired' | 'cleared'; value: number | null }[] = [];
     const end = Math.floor(this.deps.now() / 1000) * 1000;
     const stepMs = Math.max(1000, alarm.def.intervalSeconds * 1000);
-    let engine: AlarmEngine | undefined;
     let clock = end - seconds * 1000;
     const runner: PhaseRunner = (phase, targets) => runAt(clock)(phase, targets);
-    engine = new AlarmEngine(this.deps.host, runner, (t) => transitions.push({ time: clock, resource: t.resource.id, state: t.state, value: t.value }), () => undefined);
+    const engine = new AlarmEngine(this.deps.host, runner, (t) => transitions.push({ time: clock, resource: t.resource.id, state: t.state, value: t.value }), () => undefined);
     for (; clock <= end; clock += stepMs) await engine.tick([alarm], clock);
-    engine = undefined;
     return transitions;
   }
 
@@ -262,12 +262,23 @@ export class RemediationEngine {
         if (resource) void this.bots.handle({ kind: 'process_restarted', resource, process: name, pid }, defs);
       }
     }
-    // Remember every pid seen per name, so a name seen once counts as "seen before" forever.
+    // Remember the pids seen per watched name, so a name seen once counts as "seen before" from then
+    // on. Pids seen now move to the end, and only the newest MAX_PIDS_PER_NAME are kept: a service
+    // that restarts every minute for months must not grow the set without bound.
+    const seen = new Map<string, Set<number>>();
     for (const name of watched) {
       const all = this.seenNames.get(name) ?? new Set<number>();
-      for (const pid of now.get(name) ?? []) all.add(pid);
-      this.seenNames.set(name, all);
+      for (const pid of now.get(name) ?? []) {
+        all.delete(pid);
+        all.add(pid);
+      }
+      for (const pid of all) {
+        if (all.size <= MAX_PIDS_PER_NAME) break;
+        all.delete(pid);
+      }
+      seen.set(name, all);
     }
+    this.seenNames = seen;
   }
 
   private async checkFiles(): Promise<void> {

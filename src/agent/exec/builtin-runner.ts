@@ -11,6 +11,7 @@
  * substitution) is answered as a shell answers a missing program: exit code 127, with a stderr line
  * saying that the swarm's runner does not run real commands.
  */
+import { MAX_TIMER_MS } from '../../protocol/index.js';
 import { commandResult, truncationMarker } from './result.js';
 import type { CommandResult, CommandRunner, CommandSpec, OutputListener } from './types.js';
 
@@ -26,8 +27,6 @@ export interface BuiltinRunnerOptions {
 /** The commands BuiltinRunner knows, for its error message. */
 export const BUILTIN_COMMANDS: readonly string[] = Object.freeze(['true', 'false', 'echo', 'uptime', 'hostname', 'sleep']);
 
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Characters that make a command line more than one simple command. */
 const SHELL_SYNTAX = /[|;&<>`()]|\$\(/;
 

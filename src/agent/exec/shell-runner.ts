@@ -22,6 +22,7 @@
  *   the timeout starts when the command starts, not when it is queued (abort the signal to bound
  *   the queue wait). Results that never started have `durationMs: 0`.
  */
+import { MAX_TIMER_MS } from '../../protocol/index.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -75,8 +76,6 @@ export const RESERVED_ENV_NAMES: readonly string[] = Object.freeze([
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** setTimeout's largest delay; longer timeouts mean "no timeout". */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** How often the group is checked while it is being killed. */
 const KILL_POLL_MS = 50;
 /** After SIGKILL, how long to wait for the group to vanish and the pipes to close. */
@@ -490,6 +489,7 @@ class Execution {
     });
 
     const timeout = this.#spec.timeoutMs;
+    // A timeout longer than a timer can hold means "no timeout".
     if (timeout <= MAX_TIMER_MS) {
       this.#later(timeout, () => {
         if (this.#killing) return;

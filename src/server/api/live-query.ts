@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { StatementContext } from '../query/run-statement.js';
+import { delay } from '../query/execute.js';
 import { authorizeStatement, runStatement } from '../query/run-statement.js';
 import type { SseStream, TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
@@ -72,18 +73,4 @@ export class LiveQueries {
       await delay(started + req.everyMs - Date.now(), signal);
     }
   }
-}
-
-/** Waits `ms` (nothing when negative: the evaluation took longer than the interval), or until aborted. */
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
 }

@@ -153,8 +153,22 @@ export function commandFailed(r: ResultRow): boolean {
   return typeof code === 'number' && code !== 0;
 }
 
-/** NUL cannot be stored (PostgreSQL text); it shows as U+FFFD. */
-const clean = (s: string) => s.replace(/\u0000/g, '\uFFFD');
+/** What the store refuses in text (store/values.ts: NUL, which PostgreSQL cannot hold, and unpaired
+ *  UTF-16 surrogates): agents' output may carry either, so it shows as U+FFFD instead. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const clean = (s: string) => s.replace(UNSTORABLE, '\uFFFD');
+
+/**
+ * A row's values as the store takes them: through JSON (as the agent sent them: NaN becomes null),
+ * with `clean` on every string and key (the JSON text escapes NUL, so cleaning the text misses it).
+ */
+function cleanValues(v: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(v), (_key, x: unknown) => {
+    if (typeof x === 'string') return clean(x);
+    if (x === null || typeof x !== 'object' || Array.isArray(x) || !Object.keys(x).some((k) => clean(k) !== k)) return x;
+    return Object.fromEntries(Object.entries(x).map(([k, y]) => [clean(k), y]));
+  }) as Record<string, unknown>;
+}
 
 export function resultRecord(runId: string, r: ResultRow): RunResultRecord {
   const v = r.values;
@@ -168,7 +182,7 @@ export function resultRecord(runId: string, r: ResultRow): RunResultRecord {
     stdout: typeof v.stdout === 'string' ? clean(v.stdout) : null,
     stderr: typeof v.stderr === 'string' ? clean(v.stderr) : null,
     error: r.error ? clean(r.error) : null,
-    values: JSON.parse(clean(JSON.stringify(v))) as Record<string, unknown>,
+    values: cleanValues(v),
     durationMs: typeof v.duration === 'number' ? Math.round(v.duration * 1000) : null,
   };
 }

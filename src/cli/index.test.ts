@@ -1,0 +1,24 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from './index.js';
+
+function memoryIo() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  // No server is reachable at this address: a command that got past its flags would fail with 1, not 2.
+  const io = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1', BREAKWATER_SERVER: 'http://127.0.0.1:9', BREAKWATER_TOKEN: 'bwt_x' } };
+  return { io, out: () => out, err: () => err };
+}
+
+describe('breakwater token create --expires', () => {
+  it('refuses a lifetime under a second instead of creating a token that never expires', async () => {
+    const m = memoryIo();
+    expect(await main(['token', 'create', '--role', 'agent', '--expires', '400ms'], m.io)).toBe(2);
+    expect(m.err()).toContain('--expires: expected at least 1s, found "400ms"');
+    expect(m.out()).toBe('');
+  });
+});
