@@ -331,6 +331,8 @@ describe('AlarmEngine: firing and clearing', () => {
     ]);
     expect(events()[1]).toMatchObject({ host: HOST, value: null, severity: 'warning' });
     expect(transitions[1]?.state).toBe('cleared');
+    // Cleared as the resource it fired on (bots triggered on `cleared` run on it).
+    expect(transitions[1]?.resource).toEqual(proc(42));
     expect(engine.firing('worker-cpu', `${HOST}/42`)).toBe(false);
 
     // Back in scope: its pending time starts again from zero.
@@ -340,6 +342,13 @@ describe('AlarmEngine: firing and clearing', () => {
     expect(events()).toHaveLength(2);
     await engine.tick(alarms, at(5));
     expect(events().map((e) => [e.type, e.alarm])).toContainEqual(['alarm_fired', 'data-disk-full']);
+
+    // The host leaves the disk alarm's scope while it fires: cleared as the host, not as a process.
+    disk.scope = [];
+    await engine.tick(alarms, at(6));
+    const last = transitions.at(-1);
+    expect([last?.state, last?.alarm.def.name, last?.resource]).toEqual(['cleared', 'data-disk-full', hostRef]);
+    expect(last?.event.message).toBe(`alarm data-disk-full cleared on ${hostRef.name}`);
   });
 });
 

@@ -23,7 +23,8 @@ export interface AlarmTransition {
  * times; fired and cleared transitions become events carrying the value.
  */
 export class AlarmEngine {
-  private readonly states = new Map<string, State>();
+  /** Per alarm and resource: its state, and the resource as last seen (to clear it once it left the scope). */
+  private readonly states = new Map<string, { readonly state: State; readonly resource: ResourceRef }>();
   private readonly lastRun = new Map<string, number>();
   private running = false;
 
@@ -65,7 +66,7 @@ export class AlarmEngine {
 
   /** Whether the alarm is firing (or clearing) on the resource now. */
   firing(alarm: string, resourceId: string): boolean {
-    const s = this.states.get(`${alarm}\u0000${resourceId}`);
+    const s = this.states.get(`${alarm}\u0000${resourceId}`)?.state;
     return s?.kind === 'firing' || s?.kind === 'clearing';
   }
 
@@ -89,14 +90,14 @@ export class AlarmEngine {
     for (const [id, resource] of inScope) {
       if (unknown.has(id)) continue;
       const key = `${a.def.name}\u0000${id}`;
-      const state = this.states.get(key) ?? { kind: 'ok' };
+      const state = this.states.get(key)?.state ?? { kind: 'ok' };
       const fires = firing.has(id);
       const clears = clearing ? clearing.has(id) : !fires;
       const next = step(state, fires, clears, now, a.def.fireForSeconds * 1000, a.def.clearForSeconds * 1000);
       if (next.kind === 'firing' && state.kind !== 'firing' && state.kind !== 'clearing') fired.push(resource);
       if (next.kind === 'ok' && (state.kind === 'firing' || state.kind === 'clearing')) cleared.push(resource);
       if (next.kind === 'ok') this.states.delete(key);
-      else this.states.set(key, next);
+      else this.states.set(key, { state: next, resource });
     }
     // Resources that left the scope (a process that exited) clear without a condition.
     for (const key of [...this.states.keys()]) {
@@ -104,7 +105,7 @@ export class AlarmEngine {
       if (alarm === a.def.name && !inScope.has(id)) {
         const s = this.states.get(key);
         this.states.delete(key);
-        if (s?.kind === 'firing' || s?.kind === 'clearing') cleared.push({ type: 'process', id, name: id, host: this.host });
+        if (s && (s.state.kind === 'firing' || s.state.kind === 'clearing')) cleared.push(s.resource);
       }
     }
     if (!fired.length && !cleared.length) return;
