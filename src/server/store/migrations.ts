@@ -9,8 +9,7 @@
  * in the CHECK constraints are written out here on purpose rather than derived from types.ts, so a
  * change to the types shows up as a new migration.
  */
-import { sql, type CreateTableBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
-import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
 import type { StoreDialect } from './schema.js';
 
