@@ -82,6 +82,7 @@ export const EventType = z.enum([
   'definitions_applied',
   'run_started',
   'run_finished',
+  'file_failed',
 ]);
 export type EventType = z.infer<typeof EventType>;
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentLogger } from '../log.js';
-import type { Definition } from '../../definitions/index.js';
+import type { Definition, FileDefinition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
 import type { FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
 import type { Connection } from '../../transport/index.js';
@@ -14,6 +14,8 @@ import { BotEngine } from './bots.js';
 import type { CompiledDefinitions } from './compile.js';
 import { compileDefinitions, localPhase } from './compile.js';
 import { CustomMetrics } from './custom-metrics.js';
+import { FileReports } from './file-reports.js';
+import type { FileOutcome } from './files.js';
 import { ensureFile } from './files.js';
 import type { Outbox } from './outbox.js';
 import { analyze } from '../../lang/index.js';
@@ -56,6 +58,7 @@ export class RemediationEngine {
   private readonly alarms: AlarmEngine;
   private readonly bots: BotEngine;
   private readonly metrics: CustomMetrics;
+  private readonly files: FileReports;
   private readonly permits = new Map<string, (answer: { allowed: boolean; reason: string }) => void>();
   private seenNames = new Map<string, Set<number>>();
   private lastFileCheck = 0;
@@ -90,6 +93,7 @@ export class RemediationEngine {
       (metric, message) => deps.logger.warn({ metric }, `custom metric: ${message}`),
       () => resourceEnv(deps.resources().host),
     );
+    this.files = new FileReports({ ...deps, emit: (e) => this.emit(e), hostResource: () => deps.resources().host.ref.id });
   }
 
   get version(): number | null {
@@ -285,14 +289,14 @@ export class RemediationEngine {
     const defs = this.defs;
     if (!defs) return;
     this.lastFileCheck = this.deps.now();
+    const outcomes: { def: FileDefinition; outcome: FileOutcome }[] = [];
     for (const f of defs.files) {
       const analysis = analyze(f.query, defs.catalogue);
       if (!analysis.plan) continue;
       const rows = await this.deps.runPhase(localPhase(analysis.plan));
       if (!rows.some((r) => r.status === 'ok' && r.resource?.type === 'host')) continue;
-      const outcome = await ensureFile(f, this.deps.fileRoot);
-      if (outcome.error) this.deps.logger.error({ file: f.name, path: f.path }, `could not put file in place: ${outcome.error}`);
-      else if (outcome.changed) this.deps.logger.info({ file: f.name, path: f.path }, 'file put in place');
+      outcomes.push({ def: f, outcome: await ensureFile(f, this.deps.fileRoot) });
     }
+    this.files.report(outcomes);
   }
 }

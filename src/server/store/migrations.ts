@@ -11,6 +11,7 @@
  */
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
+import { eventTypesMigration } from './event-types.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -345,6 +346,23 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0001_initial': initial(dialect),
     '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
     '0003_runbooks': runbooks(dialect),
+    // An agent reports a file definition it could not put in place (a symlink refused, ...).
+    '0004_event_file_failed': eventTypesMigration(dialect, [
+      'alarm_fired',
+      'alarm_cleared',
+      'bot_ran',
+      'bot_skipped',
+      'escalated',
+      'approval_requested',
+      'approved',
+      'denied',
+      'agent_joined',
+      'agent_left',
+      'definitions_applied',
+      'run_started',
+      'run_finished',
+      'file_failed',
+    ]),
   };
 }
 

@@ -177,7 +177,7 @@ function approval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
 }
 
 /** Every migration, in order: what a migrated database has recorded. */
-const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks'];
+const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed'];
 
 /** The tables as migration 0001 left them (agents had no definitions_version yet). */
 interface Database0001 {
@@ -321,6 +321,33 @@ function storeSuite(harness: () => Harness): void {
       expect(await store.getApproval(a.id)).toEqual(a);
       await store.migrate();
       expect(await target.migrationsRecorded()).toEqual(MIGRATIONS);
+    });
+
+    it('0004 lets the events table take file_failed and keeps the events stored before it', async () => {
+      const target = await harness().fresh();
+      const raw = await target.raw();
+      const old = event({ type: 'bot_ran', bot: 'cleaner', details: { note: TRICKY } });
+      try {
+        const migrator = new Migrator({
+          db: raw.db,
+          provider: { getMigrations: () => Promise.resolve(migrations(raw.dialect)) },
+          ...(raw.migrationTableSchema === undefined ? {} : { migrationTableSchema: raw.migrationTableSchema }),
+        });
+        expect((await migrator.migrateTo('0003_runbooks')).error).toBeUndefined();
+        const early = openOn(target);
+        await expectStoreError(early.appendEvents([event({ type: 'file_failed' })]), 'STORE_INVALID');
+        expect(await early.appendEvents([old])).toEqual([old]);
+        await early.close();
+      } finally {
+        await raw.db.destroy();
+      }
+      const store = openOn(target);
+      await store.migrate();
+      expect(await store.listEvents({ bot: 'cleaner' })).toEqual([old]);
+      const failed = event({ type: 'file_failed', alarm: null, details: { path: '/etc/app.conf' } });
+      expect(await store.appendEvents([failed])).toEqual([failed]);
+      expect(await store.listEvents({ type: 'file_failed' })).toEqual([failed]);
+      await expectStoreError(store.appendEvents([event({ type: 'exploded' as EventType })]), 'STORE_INVALID');
     });
 
     it('a closed store refuses work with STORE_CLOSED; close() twice is fine', async () => {

@@ -105,7 +105,8 @@ export type EventType =
   | 'agent_left'
   | 'definitions_applied'
   | 'run_started'
-  | 'run_finished';
+  | 'run_finished'
+  | 'file_failed';
 
 /** One entry of the fleet's timeline. `id` is chosen by whoever created it, so delivery is idempotent. */
 export interface EventRecord {
