@@ -1,6 +1,18 @@
-/** CSV as RFC 4180 wants it: fields with a comma, quote, CR or LF are quoted, quotes doubled; CRLF line ends. */
+/*
+ * Audit cells hold what principals and agents typed (commands, host names, messages). A spreadsheet
+ * opening the file runs a cell that starts with `=`, `+`, `-` or `@` (or a tab or CR before them)
+ * as a formula, so such text is prefixed with a single quote (OWASP, CSV injection). Numbers are
+ * written as they are: -1 is a number, not a formula.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * CSV as RFC 4180 wants it: fields with a comma, quote, CR or LF are quoted, quotes doubled; CRLF
+ * line ends. Text that a spreadsheet would read as a formula starts with `'`.
+ */
 export function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  const text = v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  const s = typeof v === 'string' && FORMULA_START.test(text) ? `'${text}` : text;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
