@@ -37,4 +37,21 @@ describe('jsonLogger', () => {
     log.error({}, 'nobody hears this');
     expect(lines).toEqual([]);
   });
+
+  it('never writes a token, a credential, an Authorization value or URL userinfo, in fields or in the message', () => {
+    const { lines, log } = capture('debug');
+    const token = 'bwt_c2VjcmV0LXRva2VuLXZhbHVlLTEyMzQ1Njc4OQ';
+    log.error(
+      { server: 'https://agent:s3cret@bw.example', headers: { authorization: 'Bearer abc' }, err: new Error(`refused ${token}`), token: 'plain' },
+      `enroll at https://bw.example/api/v1/agents/enroll?token=${token} failed`,
+    );
+    expect(lines[0]).not.toMatch(/c2VjcmV0|s3cret|Bearer abc|"plain"/);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      server: 'https://[redacted]@bw.example',
+      headers: { authorization: '[redacted]' },
+      err: { message: 'refused bwt_[redacted]' },
+      token: '[redacted]',
+      msg: 'enroll at https://bw.example/api/v1/agents/enroll?token=[redacted] failed',
+    });
+  });
 });

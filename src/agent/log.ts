@@ -5,6 +5,7 @@
  * and every kilobyte of code it loads is resident on every host of the fleet.
  */
 import { writeSync } from 'node:fs';
+import { isSecretKey, redactText } from '../protocol/index.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -50,10 +51,15 @@ function writeToStderr(line: string): void {
   }
 }
 
-/** Errors become { type, message, stack, code }; cycles and BigInts do not throw. */
+/**
+ * Errors become { type, message, stack, code }; cycles and BigInts do not throw. Secrets never
+ * reach the line: every string (the message too) goes through redactText, and secret fields
+ * (`authorization`, `token`, ...) are replaced whole.
+ */
 function safeStringify(value: object): string {
   const seen = new WeakSet<object>();
-  return JSON.stringify(value, (_key, v: unknown) => {
+  return JSON.stringify(value, (key, v: unknown) => {
+    if (typeof v === 'string') return isSecretKey(key) ? '[redacted]' : redactText(v);
     if (typeof v === 'bigint') return v.toString();
     if (v instanceof Error) return { type: v.name, message: v.message, ...('code' in v ? { code: v.code } : {}), stack: v.stack };
     if (typeof v === 'object' && v !== null) {

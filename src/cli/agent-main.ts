@@ -7,7 +7,7 @@
  * @example
  * process.exitCode = await agentMain(['--server', 'https://bw.example.com', '--token', joinToken]);
  */
-import { BreakwaterError } from '../protocol/index.js';
+import { BreakwaterError, redactText } from '../protocol/index.js';
 import { agentCommand, agentUsage, parseAgentFlags } from './agent-command.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
@@ -25,7 +25,8 @@ export async function agentMain(argv: readonly string[], io: Io = processIo, com
   } catch (err) {
     if (!(err instanceof BreakwaterError)) throw err;
     const style = styleFor(io.stderr, io.env);
-    io.stderr.write(`${style.red('error')}: ${err.message} ${style.dim(`[${err.code}]`)}\n`);
+    // On a host this line goes to the journal: what the control plane answered may quote a secret.
+    io.stderr.write(`${style.red('error')}: ${redactText(err.message)} ${style.dim(`[${err.code}]`)}\n`);
     return err.code === 'BW_ERR_CONFIG' ? 2 : 1;
   }
 }

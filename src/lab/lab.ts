@@ -115,11 +115,11 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const children = new Set<ChildProcess>();
   let stopping = false;
 
-  /** Starts `command` (program first) with its output in logs/<name>.log. */
-  const spawnLogged = (name: string, command: readonly string[], cwd: string): ChildProcess => {
+  /** Starts `command` (program first) with its output in logs/<name>.log; `secrets` go in its environment. */
+  const spawnLogged = (name: string, command: readonly string[], cwd: string, secrets: NodeJS.ProcessEnv = {}): ChildProcess => {
     const log = createWriteStream(join(dir, 'logs', `${name}.log`), { flags: 'a' });
     const [program, ...args] = command as [string, ...string[]];
-    const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, { cwd, env: { ...env, ...secrets }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     children.add(child);
@@ -185,7 +185,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   for (let i = 0; i < options.hosts; i++) hosts.push(await makeHost(i));
 
   const startAgent = (host: LabHost): ChildProcess => {
-    const args = ['--server', server, '--token', join_.token, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
+    const args = ['--server', server, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
@@ -193,7 +193,9 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.
-    host.process = spawnLogged(host.name, [AGENT_BIN, ...args], host.dir);
+    // The join token through the environment: every local user can read a command line (ps),
+    // only the process's own user can read its environment.
+    host.process = spawnLogged(host.name, [AGENT_BIN, ...args], host.dir, { BREAKWATER_JOIN_TOKEN: join_.token });
     return host.process;
   };
 

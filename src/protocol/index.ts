@@ -10,3 +10,4 @@ export * from './errors.js';
 export * from './messages.js';
 export * from './rows.js';
 export * from './present.js';
+export * from './redact.js';

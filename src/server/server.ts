@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import pino from 'pino';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../lang/index.js';
 import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.js';
@@ -17,6 +16,8 @@ import { createToken, hashSecret, requireRole, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
+import { registerRequestLog, serverLogger } from './log.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
@@ -47,7 +48,7 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue } = {}): Promise<RunningServer> {
   const config = resolveServerConfig(options);
-  const logger = deps.logger ?? pino({ level: config.logLevel, base: { component: 'server' } }, pino.destination(2));
+  const logger = deps.logger ?? serverLogger(config.logLevel);
   let store = deps.store;
   if (!store) {
     if (config.store) store = openPostgresStore(config.store);
@@ -73,6 +74,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   await gateway.load();
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  registerSecurityHeaders(app);
+  registerRequestLog(app, logger);
   const streams = new TokenStreams();
   const live = new LiveQueries(statements(), streams);
   const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
  * are served (no path from a request touches the file system); any other GET outside `/api/`
  * gets index.html, so client routes (`/fleet`, `/console`) load the app. Hashed assets are
  * cached for a year, index.html is revalidated every time. No token is needed: the app asks for
- * one and calls the API with it.
+ * one and calls the API with it. Security headers (CSP, nosniff, ...) come from security-headers.ts.
  */
 export function registerWebAssets(app: FastifyInstance, dir = defaultWebDir()): void {
   const files = new Map<string, { body: Buffer; type: string; immutable: boolean }>();
@@ -34,7 +34,6 @@ export function registerWebAssets(app: FastifyInstance, dir = defaultWebDir()): 
     }
     return reply
       .header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      .header('x-content-type-options', 'nosniff')
       .type(file.type)
       .send(file.body);
   });

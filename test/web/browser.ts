@@ -32,6 +32,8 @@ export function browserUnavailable(suite: string): string | undefined {
 
 export interface Browser {
   readonly context: BrowserContext;
+  /** What Chromium reported as blocked by the Content-Security-Policy, on any page so far. */
+  readonly cspViolations: string[];
   close(): Promise<void>;
 }
 
@@ -44,8 +46,14 @@ export async function launchBrowser(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1440, height: 900 },
   });
+  // Chromium reports a blocked script, style, image or connection as a console error.
+  const cspViolations: string[] = [];
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   return {
     context,
+    cspViolations,
     async close() {
       await context.close().catch(() => undefined);
       await rm(profile, { recursive: true, force: true });

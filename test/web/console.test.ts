@@ -176,4 +176,22 @@ describe.skipIf(skip)('web UI', () => {
     await expect.poll(() => table.locator('.status-connected').count(), { timeout: 30_000 }).toBe(3);
     await page.close();
   }, 60_000);
+
+  // Last: the pages above (Console, Fleet with its chart, live queries) ran under the same CSP.
+  it('runs under its Content-Security-Policy: nothing the app loads or does is blocked', async () => {
+    const csp = (await fetch(`${lab.server}/`)).headers.get('content-security-policy');
+    expect(csp).toContain("frame-ancestors 'none'");
+    const page = await signIn(lab.token, '/events');
+    await page.getByTestId('live').waitFor();
+    for (const [path, ready] of [['/audit', 'audit-table'], ['/definitions', 'whoami'], ['/runbooks', 'whoami']] as const) {
+      await page.goto(`${lab.server}${path}`);
+      await page.getByTestId(ready).waitFor();
+    }
+    expect(browser.cspViolations).toEqual([]);
+    // The watch works: an inline script (what an injection would add) is blocked and seen.
+    await page.evaluate(`{ const s = document.createElement('script'); s.textContent = 'window.bwInline = 1'; document.body.append(s); }`);
+    await expect.poll(() => browser.cspViolations.length, { timeout: 5000 }).toBe(1);
+    expect(await page.evaluate('window.bwInline')).toBeUndefined();
+    await page.close();
+  }, 60_000);
 });
