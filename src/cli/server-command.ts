@@ -27,6 +27,7 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.logLevel ? { logLevel: flags.logLevel as 'info' } : {}),
     ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
     ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
+    ...(io.env.BREAKWATER_WEBHOOK_AUTHORIZATION ? { webhookAuthorization: io.env.BREAKWATER_WEBHOOK_AUTHORIZATION } : {}),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
   if (server.initialAdminToken) {

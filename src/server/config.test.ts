@@ -88,4 +88,19 @@ describe('resolveServerConfig', () => {
     expect(err.message).toBe('heartbeat: expected a duration such as 5s or 1m, found "often"');
     expect(err.details).toEqual({ option: 'heartbeat' });
   });
+
+  it('refuses a webhook URL with a user name or password, says how to authenticate instead, and does not repeat the password', () => {
+    for (const url of ['https://user:s3cret@hooks.example/notify', 'https://s3cret@hooks.example/notify', 'https://:s3cret@hooks.example/']) {
+      const err = configError({ webhooks: ['https://ok.example/hook', url] });
+      expect(err.code).toBe('BW_ERR_CONFIG');
+      expect(err.message).toContain('webhooks.1: a webhook URL must not carry a user name or password');
+      expect(err.message).toContain('$BREAKWATER_WEBHOOK_AUTHORIZATION');
+      expect(JSON.stringify({ message: err.message, details: err.details })).not.toContain('s3cret');
+    }
+  });
+
+  it('takes the webhooks\' Authorization header on one line', () => {
+    expect(resolveServerConfig({ webhookAuthorization: 'Bearer abc' }).webhookAuthorization).toBe('Bearer abc');
+    expect(configError({ webhookAuthorization: 'Bearer abc\r\nX-Evil: 1' }).message).toContain('webhookAuthorization:');
+  });
 });

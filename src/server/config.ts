@@ -18,6 +18,8 @@ export interface ServerOptions {
   maxTargets?: number;
   /** URLs that receive fired/cleared/escalated/approval events as JSON. */
   webhooks?: readonly string[];
+  /** The Authorization header sent to the webhooks (`breakwater server` takes it from $BREAKWATER_WEBHOOK_AUTHORIZATION). */
+  webhookAuthorization?: string;
 }
 
 export interface ServerConfig {
@@ -30,9 +32,26 @@ export interface ServerConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
+  readonly webhookAuthorization: string | undefined;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
+
+/*
+ * A password in a webhook URL would be in the command line (ps), the unit file and every log line
+ * that names the webhook; the header comes from the environment instead. The message does not
+ * repeat the URL.
+ */
+const WEBHOOK_USERINFO = 'a webhook URL must not carry a user name or password: put the Authorization header value in $BREAKWATER_WEBHOOK_AUTHORIZATION instead (e.g. "Basic <base64 of user:password>" or "Bearer <token>")';
+
+function withoutUserinfo(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username === '' && u.password === '';
+  } catch {
+    return false;
+  }
+}
 
 const Schema = z.object({
   port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port),
@@ -41,7 +60,8 @@ const Schema = z.object({
   store: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL (omit it for the embedded SQLite store)').optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(SERVER_DEFAULTS.logLevel),
   maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
-  webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL')).default([]),
+  webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL').refine(withoutUserinfo, WEBHOOK_USERINFO)).default([]),
+  webhookAuthorization: z.string().min(1).regex(/^[^\r\n]*$/, 'expected one line (an Authorization header value)').optional(),
 });
 
 function ms(option: string, value: string | number): number {
@@ -61,6 +81,7 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
   return Object.freeze({
     ...parsed.data,
     store: parsed.data.store,
+    webhookAuthorization: parsed.data.webhookAuthorization,
     heartbeatMs: ms('heartbeat', options.heartbeat ?? SERVER_DEFAULTS.heartbeat),
     queryTimeoutMs: ms('queryTimeout', options.queryTimeout ?? SERVER_DEFAULTS.queryTimeout),
   });

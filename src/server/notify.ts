@@ -18,6 +18,8 @@ export class Notifier {
   constructor(
     private readonly urls: readonly string[],
     private readonly logger: Logger,
+    /** Sent as the Authorization header to every webhook (credentials never go in the URL). */
+    private readonly authorization?: string,
   ) {}
 
   notify(event: FleetEvent): void {
@@ -38,7 +40,7 @@ export class Notifier {
       try {
         const res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'breakwater-notifier' },
+          headers: { 'content-type': 'application/json', 'user-agent': 'breakwater-notifier', ...(this.authorization ? { authorization: this.authorization } : {}) },
           body: JSON.stringify({ event }),
           signal: AbortSignal.timeout(TIMEOUT_MS),
         });

@@ -64,7 +64,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init')).secret;
   }
 
-  const notifier = new Notifier(config.webhooks, logger);
+  const notifier = new Notifier(config.webhooks, logger, config.webhookAuthorization);
   const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store) });
   const remediation = new Remediation(store, logger, notifier, statements);
   await remediation.load();
