@@ -17,7 +17,7 @@ interface FlagSpec {
  */
 const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'server', value: '<url>', help: 'control plane URL (default: $BREAKWATER_SERVER)' },
-  { flag: 'token', value: '<token>', help: 'join token for the first start (default: $BREAKWATER_JOIN_TOKEN)' },
+  { flag: 'token', value: '<token>', help: 'join token for the first start (default: $BREAKWATER_JOIN_TOKEN; prefer it: every local user can read a command line)' },
   { flag: 'name', value: '<name>', help: "host name to register as (default: the machine's)" },
   { flag: 'tag', value: '<key=value>', help: 'a tag; repeat for more', repeat: true },
   { flag: 'data', value: '<dir>', help: 'where the agent keeps its credential' },

@@ -161,7 +161,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--data <dir>', 'data directory', '.breakwater')
     .option('--store <url>', 'postgres://... to use PostgreSQL')
     .option('--max-targets <n>', 'blast radius: commands and actions reaching more resources need --yes (default 10)')
-    .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more', collect)
+    .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more (no user:password in the URL: set $BREAKWATER_WEBHOOK_AUTHORIZATION)', collect)
     .option('--log-level <level>', 'debug, info, warn, error or silent')
     .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[] }) => {
       code = await serverCommand(o, io);
