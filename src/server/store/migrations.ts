@@ -161,6 +161,23 @@ function initial(dialect: StoreDialect): Migration {
   };
 }
 
+/** The event types migration 0002 allowed (later migrations add to them). */
+const EVENT_TYPES_0002 = [
+  'alarm_fired',
+  'alarm_cleared',
+  'bot_ran',
+  'bot_skipped',
+  'escalated',
+  'approval_requested',
+  'approved',
+  'denied',
+  'agent_joined',
+  'agent_left',
+  'definitions_applied',
+  'run_started',
+  'run_finished',
+] as const;
+
 /**
  * Applied definitions (versioned), the fleet's event timeline, approvals of bot runs, and the
  * definitions version each agent reports.
@@ -228,21 +245,7 @@ function definitionsEventsApprovals(dialect: StoreDialect): Migration {
           .addColumn('details', t.json, (c) => c.notNull())
           .addCheckConstraint(
             'events_type_check',
-            oneOf('type', [
-              'alarm_fired',
-              'alarm_cleared',
-              'bot_ran',
-              'bot_skipped',
-              'escalated',
-              'approval_requested',
-              'approved',
-              'denied',
-              'agent_joined',
-              'agent_left',
-              'definitions_applied',
-              'run_started',
-              'run_finished',
-            ]),
+            oneOf('type', EVENT_TYPES_0002),
           ),
       ).execute();
       // listEvents: newest first, optionally for one type, host, alarm or bot.
@@ -347,22 +350,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
     '0003_runbooks': runbooks(dialect),
     // An agent reports a file definition it could not put in place (a symlink refused, ...).
-    '0004_event_file_failed': eventTypesMigration(dialect, [
-      'alarm_fired',
-      'alarm_cleared',
-      'bot_ran',
-      'bot_skipped',
-      'escalated',
-      'approval_requested',
-      'approved',
-      'denied',
-      'agent_joined',
-      'agent_left',
-      'definitions_applied',
-      'run_started',
-      'run_finished',
-      'file_failed',
-    ]),
+    '0004_event_file_failed': eventTypesMigration(dialect, [...EVENT_TYPES_0002, 'file_failed']),
   };
 }
 
