@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, type FileHandle, open, rename, unlink } from 'node:fs/promises';
+import { constants, type FileHandle, lstat, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileDefinition } from '../../definitions/index.js';
 import { inDir, openDirBelow, UnsafePathError } from './safe-dir.js';
@@ -12,8 +12,9 @@ export interface FileOutcome {
   readonly refused?: boolean;
 }
 
-// O_NONBLOCK: a FIFO planted at the path must not hang the agent on open.
-const READ_EXISTING = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// O_NONBLOCK: a FIFO swapped in at the path must not hang the agent on open; O_NOCTTY: nor a
+// terminal become the agent's.
+const READ_EXISTING = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 const CREATE_TEMP = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
@@ -62,20 +63,27 @@ export async function ensureFile(def: FileDefinition, root = ''): Promise<FileOu
  * so a link planted to a file elsewhere never has its mode changed.
  */
 async function inspect(dir: FileHandle, name: string, path: string, def: FileDefinition): Promise<'same' | 'replace' | FileHandle> {
+  const link = () => new UnsafePathError(`${path} is a symbolic link: refused to write through it`);
+  const special = () => new UnsafePathError(`${path} is not a regular file: refused to replace it`);
+  // Look before opening: root opening a device or a FIFO can have effects of its own. What is
+  // opened is checked again on its descriptor, in case it was swapped meanwhile.
   let file: FileHandle;
   try {
+    const before = await lstat(inDir(dir, name));
+    if (before.isSymbolicLink()) throw link();
+    if (!before.isFile() && !before.isDirectory()) throw special();
     file = await open(inDir(dir, name), READ_EXISTING);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'replace';
-    if (code === 'ELOOP') throw new UnsafePathError(`${path} is a symbolic link: refused to write through it`);
+    if (code === 'ELOOP') throw link();
     throw err;
   }
   let keep = false;
   try {
     const stat = await file.stat();
     if (stat.isDirectory()) throw new Error(`${path} is a directory`);
-    if (!stat.isFile()) throw new UnsafePathError(`${path} is not a regular file: refused to replace it`);
+    if (!stat.isFile()) throw special();
     const same = stat.size === Buffer.byteLength(def.content) && stat.nlink === 1 && sha256(await file.readFile()) === def.sha256;
     if (!same) return 'replace';
     if ((stat.mode & 0o7777) === def.mode) return 'same';
