@@ -25,6 +25,8 @@ describe('redactText', () => {
   it('replaces Authorization values written out', () => {
     expect(redactText('authorization: Bearer abc.def-ghi')).toBe('authorization: Bearer [redacted]');
     expect(redactText('Basic dXNlcjpwYXNz==')).toBe('Basic [redacted]');
+    expect(redactText('Basic YWRtaW46aHVudGVyMg')).toBe('Basic [redacted]');
+    expect(redactText('Basic checks failed; Token expired')).toBe('Basic checks failed; Token expired');
   });
 });
 

@@ -13,8 +13,10 @@ const TEXT_PATTERNS: readonly (readonly [RegExp, string])[] = [
   [/([?&;](?:token|access_token|auth|secret|password|passwd|key|api_key|apikey)=)[^&#\s"'<>]*/gi, `$1${REDACTED}`],
   // URL userinfo: https://user:pass@host.
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/?#@\s"'<>]+@/gi, `$1${REDACTED}@`],
-  // An Authorization header's value written out.
-  [/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/-]+=*/g, `$1 ${REDACTED}`],
+  // An Authorization header's value written out. `Basic` only before something that looks like
+  // base64 (a digit, `+`, `/` or `=` in it), so that prose ("Basic checks failed") stays readable.
+  [/\bBearer\s+[A-Za-z0-9._~+/-]+=*/g, `Bearer ${REDACTED}`],
+  [/\bBasic\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{8,}=*/g, `Basic ${REDACTED}`],
 ];
 
 /** Field names whose whole value is a secret (an Authorization header, a password). */
