@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, link, lstat, mkdir, open, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -126,5 +127,105 @@ describe('ensureFile', () => {
     expect(outcome.changed).toBe(false);
     expect(outcome.error).toEqual(expect.any(String));
     expect(await readdir(join(root, 'etc/app'))).toEqual(['app.conf']);
+  });
+});
+
+/*
+ * A local user who can write the directory of a file definition plants links and files there; the
+ * agent (root on a real host) must never write, chmod or create anything outside its file root
+ * because of them. `outside` stands for /etc/shadow: it must keep its content and mode.
+ */
+describe('ensureFile with planted links', () => {
+  let host: string;
+  let outside: string;
+  let target: string;
+  beforeEach(async () => {
+    host = join(root, 'host');
+    outside = join(root, 'secret');
+    target = join(host, 'etc/app/app.conf');
+    await mkdir(join(host, 'etc/app'), { recursive: true });
+    await writeFile(outside, 'root:secret\n');
+    await chmod(outside, 0o600);
+  });
+
+  async function expectOutsideUntouched(content = 'root:secret\n'): Promise<void> {
+    expect(await readFile(outside, 'utf8')).toBe(content);
+    expect(await modeOf(outside)).toBe(0o600);
+  }
+
+  it('refuses a symlink at the path that points outside the root, naming the path', async () => {
+    await symlink(outside, target);
+    const outcome = await ensureFile(fileDef('workers = 8\n', '0666'), host);
+    expect(outcome).toEqual({ path: target, changed: false, refused: true, error: `${target} is a symbolic link: refused to write through it` });
+    await expectOutsideUntouched();
+    expect(await readlink(target)).toBe(outside);
+  });
+
+  it('refuses a symlink to a 0600 file whose content already matches (the chmod-only path)', async () => {
+    await writeFile(outside, 'workers = 8\n');
+    await symlink(outside, target);
+    const outcome = await ensureFile(fileDef('workers = 8\n', '0666'), host);
+    expect(outcome.refused).toBe(true);
+    expect(outcome.error).toContain(target);
+    await expectOutsideUntouched('workers = 8\n');
+  });
+
+  it('refuses a dangling symlink and creates nothing at its destination', async () => {
+    const dest = join(root, 'created-by-root');
+    await symlink(dest, target);
+    const outcome = await ensureFile(fileDef('workers = 8\n'), host);
+    expect(outcome.refused).toBe(true);
+    await expect(lstat(dest)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('refuses a symlinked parent directory inside the root, naming it', async () => {
+    const elsewhere = join(root, 'elsewhere');
+    await mkdir(elsewhere);
+    rmSync(join(host, 'etc/app'), { recursive: true });
+    await symlink(elsewhere, join(host, 'etc/app'));
+    const outcome = await ensureFile(fileDef('workers = 8\n'), host);
+    expect(outcome).toMatchObject({ path: target, changed: false, refused: true });
+    expect(outcome.error).toBe(`${join(host, 'etc/app')} is a symbolic link: refused to write through it`);
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it('ignores a link planted at the old predictable temporary name and leaves no temporary file', async () => {
+    const predictable = `${target}.breakwater-${process.pid}.tmp`;
+    await symlink(outside, predictable);
+    const outcome = await ensureFile(fileDef('workers = 8\n'), host);
+    expect(outcome).toEqual({ path: target, changed: true });
+    expect(await readFile(target, 'utf8')).toBe('workers = 8\n');
+    await expectOutsideUntouched();
+    expect((await readdir(join(host, 'etc/app'))).sort()).toEqual(['app.conf', 'app.conf.breakwater-' + process.pid + '.tmp']);
+  });
+
+  it('replaces a hard link to a file elsewhere instead of changing that file', async () => {
+    await writeFile(outside, 'workers = 8\n');
+    await link(outside, target);
+    const outcome = await ensureFile(fileDef('workers = 8\n', '0644'), host);
+    expect(outcome).toEqual({ path: target, changed: true });
+    await expectOutsideUntouched('workers = 8\n');
+    expect((await stat(target)).ino).not.toBe((await stat(outside)).ino);
+    expect(await modeOf(target)).toBe(0o644);
+  });
+
+  it('refuses a FIFO at the path without hanging on it', async () => {
+    execFileSync('mkfifo', [target]);
+    const outcome = await ensureFile(fileDef('workers = 8\n'), host);
+    expect(outcome).toMatchObject({ refused: true, error: `${target} is not a regular file: refused to replace it` });
+    expect((await lstat(target)).isFIFO()).toBe(true);
+  });
+
+  it("gives the file the agent's own owner and group, even in a set-group-id directory of another group", async () => {
+    const uid = process.getuid!();
+    const gid = process.getgid!();
+    // Only root may hand a directory to another group; as another user, the owner is still asserted.
+    const otherGid = uid === 0 ? gid + 4242 : gid;
+    await chown(join(host, 'etc/app'), uid, otherGid);
+    await chmod(join(host, 'etc/app'), 0o2777);
+    const outcome = await ensureFile(fileDef('workers = 8\n', '0640'), host);
+    expect(outcome).toEqual({ path: target, changed: true });
+    const s = await stat(target);
+    expect([s.uid, s.gid, s.mode & 0o7777]).toEqual([uid, gid, 0o640]);
   });
 });
