@@ -448,7 +448,8 @@ describe('queries', () => {
     const runId = out[0]?.runId as string;
     expect(runId).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.at(-1)).toMatchObject({ type: 'summary', runId });
-    const run = await call(s, 'GET', `/api/v1/runs/${runId}`, { token: tokens.viewer });
+    // Output is for operators, admins and whoever ran it (test/security/permissions-api.test.ts has the refusal).
+    const run = await call(s, 'GET', `/api/v1/runs/${runId}`, { token: tokens.operator });
     expect(run.status).toBe(200);
     expect(run.json).toMatchObject({ run: { id: runId, principal: 'admin', statement: 'host | name = "nobody" | `uptime`', status: 'succeeded', targets: 0 }, results: [] });
     expect((await call(s, 'GET', '/api/v1/runs/no-such-run', { token: tokens.viewer })).json.code).toBe('BW_ERR_NOT_FOUND');

@@ -10,6 +10,8 @@ export interface ServerFlags {
   data?: string;
   store?: string;
   logLevel?: string;
+  probeAllow?: string[];
+  runOutputVisibility?: string;
 }
 
 /** `breakwater server`: runs the control plane until SIGINT/SIGTERM. */
@@ -27,6 +29,8 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.logLevel ? { logLevel: flags.logLevel as 'info' } : {}),
     ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
     ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
+    ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
+    ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
   if (server.initialAdminToken) {

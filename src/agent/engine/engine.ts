@@ -80,6 +80,7 @@ export class RemediationEngine {
       runner: deps.runner,
       emit: (e) => this.emit(e),
       firing: (alarm, resource) => this.alarms.firing(alarm, resource),
+      inScope: async (action, resourceId) => !action.scope || (await deps.runPhase(action.scope.phase)).some((r) => r.status === 'ok' && r.resource?.id === resourceId),
       permit: (bot, resource) => this.askPermit(bot, resource),
       approval: (request) => this.connection?.send({ type: 'approval', id: randomUUID(), ...request }) ?? false,
       now: deps.now,

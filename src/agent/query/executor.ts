@@ -15,6 +15,19 @@ export interface ActionDefinition {
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly user?: string;
+  /** Where it may run (its `allowed` statement), as a phase on this agent, with the statement's text. */
+  readonly scope?: { readonly statement: string; readonly phase: AgentPhase };
+}
+
+/** Why an action may not run on a resource its scope does not select. */
+export function outOfScope(action: string, statement: string, resource: string): string {
+  return `action \`${action}\` may run only on \`${statement}\` (its \`allowed\` rule), which does not select ${resource}; it did not run there`;
+}
+
+/** The ids of this agent's resources an action's scope selects. */
+export async function scopeIds(scope: AgentPhase, deps: ExecutorDeps, signal: AbortSignal): Promise<Set<string>> {
+  const rows = await executePhase(scope, undefined, deps, signal);
+  return new Set(rows.filter((r) => r.status === 'ok' && r.resource).map((r) => r.resource?.id as string));
 }
 
 export interface ExecutorDeps {
@@ -120,8 +133,14 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         for (const r of rows) failed.push(fail(r, `action \`${step.name}\` is not defined on this agent (definitions not received yet?)`));
         return [];
       }
-      const params = new Map<WorkRow, Record<string, string>>();
+      const allowed: WorkRow[] = [];
+      const inside = def.scope ? await scopeIds(def.scope.phase, deps, signal) : undefined;
       for (const r of rows) {
+        if (!inside || inside.has(r.res.ref.id)) allowed.push(r);
+        else failed.push(fail(r, outOfScope(def.name, def.scope?.statement ?? '', r.res.ref.id)));
+      }
+      const params = new Map<WorkRow, Record<string, string>>();
+      for (const r of allowed) {
         const env: Record<string, string> = {};
         for (const p of def.params) {
           const expr = step.args[p.name];
@@ -134,7 +153,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         }
         if (r.status === 'ok') params.set(r, env);
       }
-      const runnable = rows.filter((r) => params.has(r));
+      const runnable = allowed.filter((r) => params.has(r));
       const done = await runCommands(runnable, deps, signal, failed, (r) => ({
         command: def.command,
         env: params.get(r) ?? {},
