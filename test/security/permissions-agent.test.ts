@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { applyDefinitions, cli, events, query, tempDefinitions, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
+import { cli, events, labWithDefinitions, query, waitFor } from '../scenarios/scenario-helpers.js';
 
 /*
  * An action's `allowed` rule on real agents (a lab of two agent processes on loopback, built
@@ -31,18 +30,15 @@ cooldown: 0s
 `;
 
 let lab: Lab;
-let defs: { dir: string; cleanup: () => Promise<void> };
+let dir: string;
+let stop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  lab = await startLab({ hosts: 2, tags: () => ({ role: 'web' }) });
-  defs = await tempDefinitions({ 'mark.yaml': DEFS });
-  await applyDefinitions(lab, defs.dir);
-  await waitNoDrift(lab);
+  ({ lab, dir, stop } = await labWithDefinitions({ hosts: 2, tags: () => ({ role: 'web' }) }, { 'mark.yaml': DEFS }));
 }, 90_000);
 
 afterAll(async () => {
-  await lab?.stop();
-  await defs?.cleanup();
+  await stop?.();
 });
 
 const host = (name: string) => lab.hosts.find((h) => h.name === name) as Lab['hosts'][number];
@@ -70,7 +66,7 @@ describe('the agent keeps an action where its `allowed` statement says', () => {
 describe('`breakwater apply` as a role that may not apply', () => {
   it('a viewer is told at once that apply needs admin (not that planning needs operator), and the refusal is audited', async () => {
     const viewer = await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'val' });
-    const r = await cli(lab, ['apply', '-f', defs.dir, '--yes'], { token: viewer.token });
+    const r = await cli(lab, ['apply', '-f', dir, '--yes'], { token: viewer.token });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('apply needs the admin role; token `val` has viewer');
     expect(r.stderr).not.toContain('operator');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/index.js';
 import { startServer } from '../../src/server/index.js';
+import { callApi } from '../helpers.js';
 
 /*
  * Each role as a hostile caller of a real control plane on loopback (SQLite in a temporary
@@ -17,20 +18,7 @@ const servers: RunningServer[] = [];
 let s: RunningServer;
 const tokens = {} as Record<Role | 'dba', string>;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function call(server: RunningServer, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; json: any; text: string }> {
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(20_000) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text };
-}
+const call = (server: RunningServer, method: string, path: string, token: string | undefined, body?: unknown) => callApi(server.url, method, path, { token, body });
 
 async function start(options: Parameters<typeof startServer>[0] = {}): Promise<{ server: RunningServer; admin: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bw-perms-'));
