@@ -121,7 +121,7 @@ function setup(s: Setup = {}) {
     },
     emit: (e) => events.push(e),
     firing: (alarm, resource) => firing.has(`${alarm} ${resource}`),
-    inScope: async (action, resource) => s.inScope?.(action.name, resource) ?? true,
+    inScope: async (action, resource) => s.inScope?.(action.name, resource.ref.id) ?? true,
     now: () => clock.now,
   });
   const of = (type: FleetEvent['type']) => events.filter((e) => e.type === type);

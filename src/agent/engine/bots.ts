@@ -29,7 +29,7 @@ export interface BotDeps {
   /** Records events durably (the outbox) and passes them on. */
   emit(event: FleetEvent): void;
   /** Whether an action's `allowed` statement selects the resource (true when it has none). */
-  inScope(action: ActionDefinition, resourceId: string): Promise<boolean>;
+  inScope(action: ActionDefinition, resource: AgentResource): Promise<boolean>;
   /** Whether the alarm still fires on the resource (for verification). */
   firing(alarm: string, resourceId: string): boolean;
   now(): number;
@@ -69,7 +69,7 @@ export class BotEngine {
     // The action's rule, checked again here: the agent runs bots on its own, and only for itself.
     const refusal = actionRefusal(defs.actionDefs.get(bot.action) ?? { name: bot.action }, { name: botPrincipal(bot.name, this.deps.host) });
     if (refusal) return skip(refusal);
-    if (action.scope && !(await this.deps.inScope(action, resource.ref.id))) return skip(outOfScope(action.name, action.scope.statement, resource.ref.id));
+    if (action.scope && !(await this.deps.inScope(action, resource))) return skip(outOfScope(action.name, action.scope.statement, resource.ref.id));
 
     const key = `${bot.name}\u0000${resource.ref.id}`;
     const now = this.deps.now();

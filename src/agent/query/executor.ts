@@ -24,10 +24,13 @@ export function outOfScope(action: string, statement: string, resource: string):
   return `action \`${action}\` may run only on \`${statement}\` (its \`allowed\` rule), which does not select ${resource}; it did not run there`;
 }
 
-/** The ids of this agent's resources an action's scope selects. */
-export async function scopeIds(scope: AgentPhase, deps: ExecutorDeps, signal: AbortSignal): Promise<Set<string>> {
-  const rows = await executePhase(scope, undefined, deps, signal);
-  return new Set(rows.filter((r) => r.status === 'ok' && r.resource).map((r) => r.resource?.id as string));
+/**
+ * Whether the rows of an action's scope (its `allowed` statement run on this agent) select a
+ * resource: one they name, or one on a host they name (a process of a selected host).
+ */
+export function selectedBy(scopeRows: readonly ResultRow[]): (ref: { readonly id: string; readonly host: string }) => boolean {
+  const ids = new Set(scopeRows.filter((r) => r.status === 'ok' && r.resource).map((r) => r.resource?.id as string));
+  return (ref) => ids.has(ref.id) || ids.has(ref.host);
 }
 
 export interface ExecutorDeps {
@@ -134,9 +137,9 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         return [];
       }
       const allowed: WorkRow[] = [];
-      const inside = def.scope ? await scopeIds(def.scope.phase, deps, signal) : undefined;
+      const inside = def.scope ? selectedBy(await executePhase(def.scope.phase, undefined, deps, signal)) : undefined;
       for (const r of rows) {
-        if (!inside || inside.has(r.res.ref.id)) allowed.push(r);
+        if (!inside || inside(r.res.ref)) allowed.push(r);
         else failed.push(fail(r, outOfScope(def.name, def.scope?.statement ?? '', r.res.ref.id)));
       }
       const params = new Map<WorkRow, Record<string, string>>();
