@@ -15,7 +15,7 @@ import type { LiveQueries } from './live-query.js';
 import { LIVE_EVERY_SECONDS, LIVE_STREAMS_PER_TOKEN } from './live-query.js';
 import type { Route } from './route.js';
 import type { RunsContext } from './runs-routes.js';
-import { runsRoutes } from './runs-routes.js';
+import { eventFor, runsRoutes } from './runs-routes.js';
 import { route } from './route.js';
 import type { TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
@@ -435,15 +435,17 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       summary: 'The fleet\'s timeline, newest first: alarms, bot runs, approvals, agents, applies.',
       role: 'viewer',
       query: Page.extend({ type: z.string().optional(), alarm: z.string().optional(), bot: z.string().optional(), host: z.string().optional(), since: z.coerce.number().int().optional() }),
-      handler: async ({ query }) =>
-        ctx.store.listEvents({
+      handler: async ({ query, principal }) => {
+        const events = await ctx.store.listEvents({
           ...pageOf(query),
           ...(query.type ? { type: query.type } : {}),
           ...(query.alarm ? { alarm: query.alarm } : {}),
           ...(query.bot ? { bot: query.bot } : {}),
           ...(query.host ? { host: query.host } : {}),
           ...(query.since ? { since: query.since } : {}),
-        }),
+        });
+        return events.map((e) => eventFor(ctx, principal as Principal, e));
+      },
     }),
     route({
       method: 'GET',
@@ -557,7 +559,7 @@ function pageOf(q: { limit?: number | undefined; before?: number | undefined }) 
 function streamEvents(ctx: ApiContext, principal: Principal, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
   const sse = openSse(request, reply);
   ctx.streams.add(principal.id, 'events', sse);
-  const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(e), e.id), () => sse.end());
+  const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(eventFor(ctx, principal, e)), e.id), () => sse.end());
   sse.onClose(unsubscribe);
 }
 

@@ -28,12 +28,23 @@ export function readsOutput(ctx: RunsContext, who: Principal, principal: string)
   return ctx.runOutputVisibility === 'all' || hasRole(who, 'operator') || principal === who.name;
 }
 
+/** A record without the `stdout` and `stderr` its agent reported. */
+function dropOutput(details: Record<string, unknown>): Record<string, unknown> {
+  const { stdout: _stdout, stderr: _stderr, ...rest } = details;
+  return rest;
+}
+
 /** A bot run keeps the output its agent reported in `plan.trigger`: the list leaves it out for those who may not read it. */
 function withoutOutput(run: RunRecord): RunRecord & { outputHidden: true } {
   const plan = run.plan as { trigger?: Record<string, unknown> } | null;
   if (!plan || typeof plan !== 'object' || !plan.trigger || typeof plan.trigger !== 'object') return { ...run, outputHidden: true };
-  const { stdout: _stdout, stderr: _stderr, ...trigger } = plan.trigger;
-  return { ...run, plan: { ...plan, trigger }, outputHidden: true };
+  return { ...run, plan: { ...plan, trigger: dropOutput(plan.trigger) }, outputHidden: true };
+}
+
+/** An event as `who` may read it: a bot's `bot_ran` carries its run's output, left out like the run's (`outputHidden`). */
+export function eventFor<E extends { type: string; principal: string | null; details: Record<string, unknown> }>(ctx: RunsContext, who: Principal, event: E): E {
+  if (!('stdout' in event.details || 'stderr' in event.details) || readsOutput(ctx, who, event.principal ?? '')) return event;
+  return { ...event, details: { ...dropOutput(event.details), outputHidden: true } };
 }
 
 export function runsRoutes(ctx: RunsContext): Route[] {
