@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/index.js';
 import { startServer } from '../../src/server/index.js';
+import { REFUSAL_AUDIT_BUDGET } from '../../src/server/api/refusals.js';
+import { apiRoutes } from '../../src/server/api/routes.js';
 import { callApi } from '../helpers.js';
 
 /*
@@ -179,6 +181,20 @@ describe('refused calls are audited, and name the role the whole operation needs
       ['olga', 'POST /api/v1/definitions/plan', 'admin', 'operator'],
       ['vic', 'POST /api/v1/definitions/plan', 'admin', 'viewer'],
     ]);
+  });
+
+  it('every route a viewer may not call refuses it, naming the role needed, and each refusal is audited', async () => {
+    const table = apiRoutes({ queryTimeoutMs: 1000, version: 'test' } as unknown as Parameters<typeof apiRoutes>[0]).filter((r) => r.role === 'operator' || r.role === 'admin');
+    // Within one token's audit budget a minute, so every refusal is written.
+    expect(table.length).toBeLessThanOrEqual(REFUSAL_AUDIT_BUDGET.token);
+    const sweeper = await token(s, tokens.admin, 'viewer', 'sweeper');
+    for (const r of table) {
+      const answer = await call(s, r.method, r.url.replace(/:(\w+)/g, 'no-such-$1'), sweeper, r.body ? {} : undefined);
+      expect(answer.status, `${r.method} ${r.url}`).toBe(403);
+      expect(answer.json.message).toBe(`${r.method} ${r.url} needs the ${r.role} role; token \`sweeper\` has viewer`);
+    }
+    const audited = (await auditOf(s, tokens.admin, '&principal=sweeper')).filter((a) => a.outcome === 'denied').map((a) => a.target);
+    expect(new Set(audited)).toEqual(new Set(table.map((r) => `${r.method} ${r.url}`)));
   });
 
   it('a forbidden call on any route is audited with the role it needed (a viewer listing tokens)', async () => {
