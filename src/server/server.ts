@@ -139,11 +139,13 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
     auditedErrors.add(err);
     return err;
   };
+  // An audit the store could not take must not turn the refusal into a 500.
+  const quietly = (written: Promise<void>) => written.catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not audit a refused call'));
   app.setErrorHandler(async (err: FastifyError | BreakwaterError, req, reply) => {
     if (err instanceof BreakwaterError) {
       // A handler's own refusal of a credential (enrollment with a bad join token): audited like the guard's.
       if (err.code === 'BW_ERR_UNAUTHENTICATED' && !auditedErrors.has(err)) {
-        await refusals.unauthenticated(req.ip, `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`, err.message).catch(() => undefined);
+        await quietly(refusals.unauthenticated(req.ip, `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`, err.message));
       }
       return reply.status(err.status).send(err.toJSON());
     }
@@ -170,13 +172,13 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
           const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' && fromQuery ? fromQuery : undefined;
           const token = await verifyToken(store, secret);
           if (!token) {
-            await refusals.unauthenticated(request.ip, target, secret ? 'unknown token' : 'no token').catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not audit a refused call'));
+            await quietly(refusals.unauthenticated(request.ip, target, secret ? 'unknown token' : 'no token'));
             throw audited(new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)'));
           }
           principal = { id: token.id, name: token.name, role: token.role };
           const need = r.escalate?.(request.query) ?? { role: r.role, what: target, audit: r.audit ?? 'request' };
           if (!hasRole(principal, need.role)) {
-            await refusals.forbidden(token, need.audit, target, { needed: need.role, held: principal.role }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not audit a refused call'));
+            await quietly(refusals.forbidden(token, need.audit, target, { needed: need.role, held: principal.role }));
             requireRole(principal, need.role, need.what);
           }
         }

@@ -148,7 +148,7 @@ describe('run output: operators, admins and whoever ran it', () => {
   });
 
   it('a bot\'s output in its bot_ran event is left out for a viewer, kept for an operator', async () => {
-    const event = { id: 'e0e0e0e0-0000-4000-8000-000000000001', time: Date.now(), type: 'bot_ran', host: 'web-1', resource: 'web-1', alarm: null, bot: 'dump', action: 'dump_config', severity: null, runId: null, principal: 'bot:dump', message: 'bot dump ran dump_config on web-1: exit 0', value: null, details: { ok: true, stdout: 'password=hunter2', stderr: '', exitCode: 0 } };
+    const event = { id: 'e0e0e0e0-0000-4000-8000-000000000001', time: Date.now(), type: 'bot_ran' as const, host: 'web-1', resource: 'web-1', alarm: null, bot: 'dump', action: 'dump_config', severity: null, runId: null, principal: 'bot:dump', message: 'bot dump ran dump_config on web-1: exit 0', value: null, details: { ok: true, stdout: 'password=hunter2', stderr: '', exitCode: 0 } };
     await s.store.appendEvents([event]);
     const viewer = (await call(s, 'GET', '/api/v1/events?type=bot_ran', tokens.viewer)).json.find((e: { id: string }) => e.id === event.id);
     expect(viewer.details).toEqual({ ok: true, exitCode: 0, outputHidden: true });
