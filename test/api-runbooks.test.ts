@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../src/server/index.js';
 import { startServer } from '../src/server/index.js';
+import { callApi } from './helpers.js';
 
 /*
  * The runbooks API of a real control plane on loopback (SQLite in a temporary directory): create,
@@ -16,21 +17,7 @@ let s: RunningServer;
 let dataDir: string;
 const tokens: Record<'viewer' | 'operator' | 'admin', string> = { viewer: '', operator: '', admin: '' };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function call(method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; type: string; text: string; json: any }> {
-  const headers: Record<string, string> = {};
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${s.url}${path}`, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}), signal: AbortSignal.timeout(20_000) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text, json };
-}
+const call = (method: string, path: string, options: { token?: string; body?: unknown } = {}) => callApi(s.url, method, path, options);
 
 const RUNBOOK = {
   name: 'disk-full',

@@ -10,6 +10,8 @@ import type { RunningServer } from '../src/server/index.js';
 import { startServer } from '../src/server/index.js';
 import { apiRoutes } from '../src/server/api/routes.js';
 import { createToken } from '../src/server/auth.js';
+import type { ApiAnswer } from './helpers.js';
+import { callApi } from './helpers.js';
 
 /*
  * The HTTP API of a real control plane on loopback (SQLite in a temporary directory), driven with
@@ -39,36 +41,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-interface Answer {
-  readonly status: number;
-  readonly type: string;
-  readonly text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly json: any;
-}
-
-async function call(s: RunningServer, method: string, path: string, options: { token?: string | undefined; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (options.raw !== undefined) body = options.raw;
-  else if (options.body !== undefined) body = JSON.stringify(options.body);
-  if (body !== undefined) headers['content-type'] ??= 'application/json';
-  const res = await fetch(`${s.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(20_000) });
-  // An event stream never ends: the status and headers are the answer.
-  if (res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
-    await res.body?.cancel();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', text: '', json: undefined };
-  }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', text, json };
-}
+const call = (server: RunningServer, method: string, path: string, options: Parameters<typeof callApi>[3] = {}): Promise<ApiAnswer> => callApi(server.url, method, path, options);
 
 /** A concrete path for a route (`:id` filled in). */
 const pathOf = (url: string) => url.replace(/:(\w+)/g, 'no-such-$1');
@@ -448,7 +421,8 @@ describe('queries', () => {
     const runId = out[0]?.runId as string;
     expect(runId).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.at(-1)).toMatchObject({ type: 'summary', runId });
-    const run = await call(s, 'GET', `/api/v1/runs/${runId}`, { token: tokens.viewer });
+    // Output is for operators, admins and whoever ran it (test/security/permissions-api.test.ts has the refusal).
+    const run = await call(s, 'GET', `/api/v1/runs/${runId}`, { token: tokens.operator });
     expect(run.status).toBe(200);
     expect(run.json).toMatchObject({ run: { id: runId, principal: 'admin', statement: 'host | name = "nobody" | `uptime`', status: 'succeeded', targets: 0 }, results: [] });
     expect((await call(s, 'GET', '/api/v1/runs/no-such-run', { token: tokens.viewer })).json.code).toBe('BW_ERR_NOT_FOUND');

@@ -105,3 +105,36 @@ export async function openEventStream(url: string, headers: Record<string, strin
     },
   };
 }
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly type: string;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly json: any;
+}
+
+/**
+ * Calls the HTTP API at `base` as a script would (fetch): a JSON body (or `raw` text), a bearer
+ * token. The answer's text and, when it is JSON, its value; an event stream never ends, so for one
+ * the status and headers are the answer.
+ */
+export async function callApi(base: string, method: string, path: string, options: { token?: string | undefined; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const body = options.raw ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(20_000) });
+  if (res.ok && res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, type: res.headers.get('content-type') ?? '', text: '', json: undefined };
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, type: res.headers.get('content-type') ?? '', text, json };
+}

@@ -32,7 +32,9 @@ interface PlanAnswer {
  */
 export async function applyCommand(ep: Endpoint, dir: string, options: { yes?: boolean; planOnly?: boolean }, io: Io): Promise<number> {
   const files = readDefinitionFiles(dir);
-  const plan = await postJson<PlanAnswer>(ep, '/api/v1/definitions/plan', { files });
+  // Planning to apply asks for the role apply needs up front: a viewer is told `apply needs the
+  // admin role` at once, not that planning needs operator, and then again as an operator.
+  const plan = await postJson<PlanAnswer>(ep, `/api/v1/definitions/plan${options.planOnly ? '' : '?intent=apply'}`, { files });
   if (!plan.ok) {
     io.stderr.write(`${renderDefinitionDiagnostics(plan.diagnostics, io)}\n${plan.diagnostics.length} problem(s) in ${dir}; nothing was applied.\n`);
     return 1;

@@ -162,8 +162,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--store <url>', 'postgres://... to use PostgreSQL')
     .option('--max-targets <n>', 'blast radius: commands and actions reaching more resources need --yes (default 10)')
     .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more (no user:password in the URL: set $BREAKWATER_WEBHOOK_AUTHORIZATION)', collect)
+    .option('--probe-allow <cidr|host:port>', 'targets a viewer\'s http_ok/tcp_ok may probe (operators probe any); repeat for more', collect)
+    .option('--run-output-visibility <who>', 'who reads run output: operator (operators, admins and whoever ran it; default) or all')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
-    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[] }) => {
+    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[]; probeAllow?: string[]; runOutputVisibility?: string }) => {
       code = await serverCommand(o, io);
     });
 

@@ -10,6 +10,8 @@ export interface ServerFlags {
   data?: string;
   store?: string;
   logLevel?: string;
+  probeAllow?: string[];
+  runOutputVisibility?: string;
 }
 
 /** `breakwater server`: runs the control plane until SIGINT/SIGTERM. */
@@ -28,6 +30,8 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
     ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
     ...(io.env.BREAKWATER_WEBHOOK_AUTHORIZATION ? { webhookAuthorization: io.env.BREAKWATER_WEBHOOK_AUTHORIZATION } : {}),
+    ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
+    ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
   if (server.initialAdminToken) {

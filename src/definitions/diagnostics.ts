@@ -34,6 +34,7 @@ export const DEFINITION_DIAGNOSTIC_CODES = {
   BWD_BAD_CRON: 'a cron expression that is not five valid fields, or never runs',
   BWD_BAD_PATH: 'a file path that is not absolute and normalised',
   BWD_BAD_MODE: 'a file mode that is not an octal string such as "0644"',
+  BWD_NOT_PERMITTED: 'a bot or schedule that calls an action whose `allowed` rule does not name it',
 } as const;
 
 export type DefinitionDiagnosticCode = keyof typeof DEFINITION_DIAGNOSTIC_CODES;

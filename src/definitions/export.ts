@@ -49,7 +49,8 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       if (def.user !== undefined) doc.user = def.user;
       doc.output_limit = formatSize(def.outputLimitBytes);
       doc.resources = [...def.resources];
-      if (def.allowed !== undefined) doc.allowed = def.allowed;
+      if (def.runBy) doc.allowed = { ...(def.allowed !== undefined ? { where: def.allowed } : {}), roles: [...def.runBy.roles], principals: [...def.runBy.principals] };
+      else if (def.allowed !== undefined) doc.allowed = def.allowed;
       break;
     case 'metric':
       doc.resource = def.resource;

@@ -20,6 +20,8 @@ export { formatDuration, formatSize, toDocument, toYaml } from './export.js';
 export type { DefinitionDiagnosticCode } from './diagnostics.js';
 export { DEFINITION_DIAGNOSTIC_CODES, formatDefinitionDiagnostic } from './diagnostics.js';
 export { DEFAULTS, KIND_FIELDS } from './rules.js';
+export type { ActionCaller } from './permissions.js';
+export { ACTION_ROLES, actionRefusal, botPrincipal, describeRunBy } from './permissions.js';
 export { sha256Hex } from './sha256.js';
 export type { TemplatePart } from './templates.js';
 export { TEMPLATE_VARIABLES, expandTemplate, parseTemplate } from './templates.js';

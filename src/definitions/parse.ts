@@ -26,6 +26,7 @@ import {
   reservedNames,
   withArticle,
 } from './rules.js';
+import { actionRefusal, botRefusal, readAllowed } from './permissions.js';
 import { sha256Hex } from './sha256.js';
 import { TEMPLATE_VARIABLES, parseTemplate } from './templates.js';
 import type {
@@ -267,7 +268,7 @@ class SetChecker {
     }
     const outputLimitBytes = f.size('output_limit', DEFAULTS.outputLimitBytes);
     const resources = this.resources(f);
-    const allowedStatement = f.scalar('allowed', 'a statement selecting the resources it may run on, e.g. `host | env = "prod"`', false, { nonEmpty: true });
+    const { where: allowedStatement, runBy } = readAllowed(f);
     const def: ActionDefinition = {
       kind: 'action',
       ...this.basics(r),
@@ -278,6 +279,7 @@ class SetChecker {
       outputLimitBytes,
       resources,
       ...(allowedStatement ? { allowed: allowedStatement.value.trim() } : {}),
+      ...(runBy ? { runBy } : {}),
     };
     return { def, allowedStatement };
   }
@@ -366,8 +368,8 @@ class SetChecker {
   }
 
   private actionAllowed(r: Raw, statement: { value: string; node: Scalar.Parsed }, def: ActionDefinition): void {
-    const s = this.statement(r.doc, 'allowed', statement);
-    this.selection(r.doc, 'allowed', s, def.resources, 'an action\'s `allowed` statement');
+    const s = this.statement(r.doc, statement.node === r.fields.node('allowed') ? 'allowed' : 'allowed.where', statement);
+    this.selection(r.doc, statement.node === r.fields.node('allowed') ? 'allowed' : 'allowed.where', s, def.resources, 'an action\'s `allowed` statement');
   }
 
   // ---------------------------------------------------------------- metric
@@ -583,7 +585,14 @@ class SetChecker {
     const cron = hasCron ? this.cron(f) : null;
     const everySeconds = hasEvery && !hasCron ? (f.duration('every', undefined, 'positive') ?? null) : null;
     const run = f.scalar('run', 'the pipeline to run, e.g. `host | role = "api" | restart_service(name = "api")`', true, { nonEmpty: true });
-    if (run) this.statement(r.doc, 'run', run);
+    if (run) {
+      const plan = this.statement(r.doc, 'run', run).analysis.plan;
+      for (const name of new Set(plan?.effects.actions ?? [])) {
+        const action = this.actions.get(name);
+        const refusal = action && r.name !== undefined ? actionRefusal(action, { name: `schedule:${r.name}` }) : undefined;
+        if (refusal) f.bad('run', 'BWD_NOT_PERMITTED', `${refusal}: add \`schedule:${r.name}\` to its \`allowed.principals\``);
+      }
+    }
     return { kind: 'schedule', ...this.basics(r), cron, everySeconds, run: run?.value.trim() ?? '', enabled: f.bool('enabled', true) };
   }
 
@@ -630,6 +639,8 @@ class SetChecker {
           `unknown action \`${actionName}\`: ` + (suggestion ? `did you mean \`${suggestion}\`?` : known.length ? `the set defines ${known.map((k) => `\`${k}\``).join(', ')}` : 'the set defines no actions'),
           { suggestion },
         );
+      } else if (r.name !== undefined && botRefusal(action, r.name)) {
+        f.bad('action', 'BWD_NOT_PERMITTED', botRefusal(action, r.name) as string);
       } else if (info?.resource && !action.resources.includes(info.resource)) {
         f.bad('action', 'BWD_ACTION_RESOURCE', `action \`${action.name}\` runs on ${action.resources.join(', ')}, but the bot's trigger (${info.describe}) gives a ${info.resource}: add \`${info.resource}\` to the action's \`resources\`, or trigger on a ${action.resources.join(' or ')}`);
       }

@@ -34,6 +34,18 @@ export interface ActionDefinition extends Base {
   readonly resources: readonly ResourceTypeName[];
   /** Resources it may run on, as a statement (`host | env = "prod"`); default: any of `resources`. */
   readonly allowed?: string;
+  /** Who may run it (`allowed: { roles, principals }`); default: anyone whose role runs actions, and any bot or schedule. */
+  readonly runBy?: ActionRunBy;
+}
+
+/** The roles an action's rule may name: viewers never run actions. */
+export type ActionRole = 'operator' | 'admin';
+
+/** Who may run an action: people by role (that role or above) or by token name, automation by principal. */
+export interface ActionRunBy {
+  readonly roles: readonly ActionRole[];
+  /** Token names, `bot:<bot>` (on any host) or `bot:<bot>@<host>`, `schedule:<schedule>`. */
+  readonly principals: readonly string[];
 }
 
 /** A custom metric, sampled on its host by a command or scraped from a Prometheus text endpoint. */

@@ -33,12 +33,15 @@ describe('resolveServerConfig', () => {
       logLevel: 'info',
       maxTargets: 10,
       webhooks: [],
+      probeAllow: [],
+      runOutputVisibility: 'operator',
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
-    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'] });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'] });
+    const given = { probeAllow: ['10.0.0.0/8', 'localhost:8080', '[::1]:9000'], runOutputVisibility: 'all' as const };
+    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], ...given });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], ...given });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
   });
 
@@ -49,6 +52,10 @@ describe('resolveServerConfig', () => {
   describe('every bad option is a BW_ERR_CONFIG that names it', () => {
     const cases: [option: string, options: Record<string, unknown>][] = [
       ['maxTargets', { maxTargets: 0 }],
+      ['probeAllow.0', { probeAllow: ['example.com'] }],
+      ['probeAllow.0', { probeAllow: ['10.0.0.0/33'] }],
+      ['probeAllow.0', { probeAllow: ['300.1.1.1/8'] }],
+      ['runOutputVisibility', { runOutputVisibility: 'viewer' }],
       ['webhooks.0', { webhooks: ['ftp://x'] }],
       ['port', { port: -1 }],
       ['port', { port: 70_000 }],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import { probeAllowProblem } from './query/probes.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -20,6 +21,10 @@ export interface ServerOptions {
   webhooks?: readonly string[];
   /** The Authorization header sent to the webhooks (`breakwater server` takes it from $BREAKWATER_WEBHOOK_AUTHORIZATION). */
   webhookAuthorization?: string;
+  /** Targets a viewer's `http_ok`/`tcp_ok` may probe: CIDR ranges (`10.0.0.0/8`) or `host:port`. Default none. */
+  probeAllow?: readonly string[];
+  /** Who reads the output of runs: `operator` (operators, admins and the principal who ran it; the default) or `all` (viewers too). */
+  runOutputVisibility?: 'operator' | 'all';
 }
 
 export interface ServerConfig {
@@ -33,6 +38,8 @@ export interface ServerConfig {
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
   readonly webhookAuthorization: string | undefined;
+  readonly probeAllow: readonly string[];
+  readonly runOutputVisibility: 'operator' | 'all';
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
@@ -62,6 +69,15 @@ const Schema = z.object({
   maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
   webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL').refine(withoutUserinfo, WEBHOOK_USERINFO)).default([]),
   webhookAuthorization: z.string().min(1).regex(/^[^\r\n]*$/, 'expected one line (an Authorization header value)').optional(),
+  probeAllow: z
+    .array(
+      z.string().superRefine((entry, c) => {
+        const problem = probeAllowProblem(entry);
+        if (problem) c.addIssue({ code: 'custom', message: problem });
+      }),
+    )
+    .default([]),
+  runOutputVisibility: z.enum(['operator', 'all']).default('operator'),
 });
 
 function ms(option: string, value: string | number): number {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AlarmDefinition, BotDefinition, Definition, ScheduleDefinition } from '../definitions/index.js';
-import { diffDefinitions, parseDefinitions, renderPlan } from '../definitions/index.js';
+import { botPrincipal, diffDefinitions, parseDefinitions, renderPlan } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, extendCatalogue } from '../lang/index.js';
 import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent, PermitRequestMessage } from '../protocol/index.js';
@@ -10,7 +10,7 @@ import type { Principal } from './auth.js';
 import type { AgentGateway, GatewayHooks } from './gateway.js';
 import type { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
-import { audit, runStatement } from './query/run-statement.js';
+import { audit, authorizeStatement, runStatement } from './query/run-statement.js';
 import { EventBus } from './event-bus.js';
 import { Scheduler } from './scheduler.js';
 import type { ApprovalRecord, EventRecord, Store } from './store/index.js';
@@ -294,10 +294,14 @@ export class Remediation {
       await this.record({ type: 'denied', host: approval.host, resource: approval.resource, bot: approval.bot, action: approval.action, principal: who.name, message: `${who.name} denied bot ${approval.bot}'s run of ${approval.action} on ${approval.resource}`, details: { approval: id } });
       return { status: 'denied' as const, runId: null };
     }
+    // Both must be allowed to run the action: the person who approves it and the bot that asked
+    // (the rules may have changed since it asked). A refusal leaves the approval pending.
+    const run = { statement: approval.statement, principal: { id: who.id, name: `${who.name} (approving bot:${approval.bot})`, role: who.role === 'admin' ? ('admin' as const) : ('operator' as const) }, callers: [{ name: who.name, role: who.role === 'agent' ? ('viewer' as const) : who.role }, { name: botPrincipal(approval.bot, approval.host) }] };
+    await authorizeStatement(this.statements(), run);
     const runId = randomUUID();
     if (!(await this.store.decideApproval(id, { status: 'approved', by: who.name, at: Date.now(), runId }))) throw new BreakwaterError('BW_ERR_CONFLICT', `approval ${id} was decided meanwhile`);
     await this.record({ type: 'approved', host: approval.host, resource: approval.resource, bot: approval.bot, action: approval.action, principal: who.name, runId, message: `${who.name} approved bot ${approval.bot}'s run of ${approval.action} on ${approval.resource}`, details: { approval: id } });
-    const outcome = await runStatement(this.statements(), { statement: approval.statement, principal: { id: who.id, name: `${who.name} (approving bot:${approval.bot})`, role: who.role === 'admin' ? 'admin' : 'operator' }, yes: true });
+    const outcome = await runStatement(this.statements(), { ...run, yes: true });
     return { status: 'approved' as const, runId: outcome.runId, failed: outcome.failed };
   }
 
@@ -318,7 +322,8 @@ export class Remediation {
   // ---- schedules ----
 
   private async runSchedule(s: ScheduleDefinition): Promise<void> {
-    const outcome = await runStatement(this.statements(), { statement: s.run, principal: { id: `schedule:${s.name}`, name: `schedule:${s.name}`, role: 'admin' }, yes: true });
+    const principal = `schedule:${s.name}`;
+    const outcome = await runStatement(this.statements(), { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true });
     this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed }, 'schedule ran');
   }
 

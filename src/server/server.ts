@@ -3,16 +3,18 @@ import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { ActionDefinition } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
 import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.js';
 import { WebSocketGateway } from '../transport/index.js';
 import type { Route } from './api/route.js';
 import { LiveQueries } from './api/live-query.js';
+import { RefusalAudit } from './api/refusals.js';
 import { TokenStreams } from './api/sse.js';
 import { apiRoutes } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
 import type { Principal } from './auth.js';
-import { createToken, hashSecret, requireRole, verifyToken } from './auth.js';
+import { createToken, hasRole, hashSecret, requireRole, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
@@ -21,6 +23,8 @@ import { registerSecurityHeaders } from './security-headers.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
+import type { Policy } from './query/authorize.js';
+import { probeAllowList } from './query/probes.js';
 import { Remediation } from './remediation.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { MAX_PAGE_LIMIT, isStoreError, openPostgresStore, openSqliteStore } from './store/index.js';
@@ -65,7 +69,11 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   }
 
   const notifier = new Notifier(config.webhooks, logger, config.webhookAuthorization);
-  const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store) });
+  const policy: Policy = {
+    probeAllow: probeAllowList(config.probeAllow),
+    action: (name) => remediation.definitions().definitions.find((d): d is ActionDefinition => d.kind === 'action' && d.name === name),
+  };
+  const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store), policy });
   const remediation = new Remediation(store, logger, notifier, statements);
   await remediation.load();
   const catalogue = deps.catalogue ?? (() => remediation.catalogue());
@@ -78,8 +86,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   registerRequestLog(app, logger);
   const streams = new TokenStreams();
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });
-  registerRoutes(app, routes, store);
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility });
+  registerRoutes(app, routes, store, logger);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
 
@@ -127,9 +135,23 @@ function eventsFor(store: Store) {
   return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as import('../protocol/index.js').FleetEvent[];
 }
 
-function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store): void {
-  app.setErrorHandler((err: FastifyError | BreakwaterError, _req, reply) => {
-    if (err instanceof BreakwaterError) return reply.status(err.status).send(err.toJSON());
+function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store, logger: Logger): void {
+  const refusals = new RefusalAudit(store);
+  const auditedErrors = new WeakSet<BreakwaterError>();
+  const audited = (err: BreakwaterError) => {
+    auditedErrors.add(err);
+    return err;
+  };
+  // An audit the store could not take must not turn the refusal into a 500.
+  const quietly = (written: Promise<void>) => written.catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not audit a refused call'));
+  app.setErrorHandler(async (err: FastifyError | BreakwaterError, req, reply) => {
+    if (err instanceof BreakwaterError) {
+      // A handler's own refusal of a credential (enrollment with a bad join token): audited like the guard's.
+      if (err.code === 'BW_ERR_UNAUTHENTICATED' && !auditedErrors.has(err)) {
+        await quietly(refusals.unauthenticated(req.ip, `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`, err.message));
+      }
+      return reply.status(err.status).send(err.toJSON());
+    }
     // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
     if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
     if (err.statusCode && err.statusCode < 500) {
@@ -146,16 +168,22 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
       url: r.url,
       handler: async (request, reply) => {
         let principal: Principal | undefined;
+        const target = `${r.method} ${r.url}`;
         if (r.role !== 'public') {
           const header = request.headers.authorization;
           const fromQuery = r.tokenInQuery ? (request.query as { token?: unknown } | undefined)?.token : undefined;
           const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' && fromQuery ? fromQuery : undefined;
           const token = await verifyToken(store, secret);
           if (!token) {
-            throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)');
+            await quietly(refusals.unauthenticated(request.ip, target, secret ? 'unknown token' : 'no token'));
+            throw audited(new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)'));
           }
           principal = { id: token.id, name: token.name, role: token.role };
-          requireRole(principal, r.role, `${r.method} ${r.url}`);
+          const need = r.escalate?.(request.query) ?? { role: r.role, what: target, audit: r.audit ?? 'request' };
+          if (!hasRole(principal, need.role)) {
+            await quietly(refusals.forbidden(token, need.audit, target, { needed: need.role, held: principal.role }));
+            requireRole(principal, need.role, need.what);
+          }
         }
         const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } } | undefined, value: unknown, where: string): T => {
           if (!schema) return value as T;

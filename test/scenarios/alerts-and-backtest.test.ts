@@ -2,8 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { PACK, applyDefinitions, cli, events, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
+import { PACK, cli, events, labWithDefinitions, waitFor } from './scenario-helpers.js';
 
 /*
  * External alerts trigger bots on the hosts they name; back-tests replay an
@@ -30,18 +29,14 @@ cooldown: 0s
 `;
 
 let lab: Lab;
-let defs: { dir: string; cleanup: () => Promise<void> };
+let stop: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  lab = await startLab({ hosts: 2, tags: () => ({ role: 'web' }) });
-  defs = await tempDefinitions({ 'external.yaml': EXTERNAL }, PACK);
-  await applyDefinitions(lab, defs.dir);
-  await waitNoDrift(lab);
+  ({ lab, stop } = await labWithDefinitions({ hosts: 2, tags: () => ({ role: 'web' }) }, { 'external.yaml': EXTERNAL }, PACK));
 }, 90_000);
 
 afterAll(async () => {
-  await lab?.stop();
-  await defs?.cleanup();
+  await stop?.();
 });
 
 describe('external alerts', () => {

@@ -6,7 +6,8 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lab } from '../../src/lab/index.js';
+import type { Lab, LabOptions } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
 import type { ResultRow } from '../../src/protocol/index.js';
 import type { CliResult } from '../helpers.js';
 import { ROOT, runCli } from '../helpers.js';
@@ -154,3 +155,24 @@ export async function tempDefinitions(files: Record<string, string>, copyOf?: st
 
 /** Numeric-aware name order, as the control plane sorts hosts (web-2 before web-10). */
 export const BY_NAME = new Intl.Collator('en', { numeric: true }).compare;
+
+/**
+ * A lab with a folder of definition files applied (`files`, over a copy of `copyOf` if given) and
+ * running on every agent; `stop` ends the lab and removes the folder.
+ */
+export async function labWithDefinitions(options: LabOptions, files: Record<string, string>, copyOf?: string): Promise<{ lab: Lab; dir: string; stop: () => Promise<void> }> {
+  const lab = await startLab(options);
+  const defs = await tempDefinitions(files, copyOf);
+  const stop = async () => {
+    await lab.stop();
+    await defs.cleanup();
+  };
+  try {
+    await applyDefinitions(lab, defs.dir);
+    await waitNoDrift(lab);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { lab, dir: defs.dir, stop };
+}

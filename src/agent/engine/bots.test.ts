@@ -97,6 +97,8 @@ interface Setup {
   /** The circuit breaker's answer; undefined: the control plane cannot be asked. */
   permit?: (bot: string, resource: string) => Permit | Promise<Permit>;
   approval?: boolean;
+  /** Whether an action's `allowed` statement selects a resource; default: yes. */
+  inScope?: (action: string, resource: string) => boolean;
 }
 
 function setup(s: Setup = {}) {
@@ -119,6 +121,7 @@ function setup(s: Setup = {}) {
     },
     emit: (e) => events.push(e),
     firing: (alarm, resource) => firing.has(`${alarm} ${resource}`),
+    inScope: async (action, resource) => s.inScope?.(action.name, resource.ref.id) ?? true,
     now: () => clock.now,
   });
   const of = (type: FleetEvent['type']) => events.filter((e) => e.type === type);
@@ -463,5 +466,38 @@ describe('context and fillArgs', () => {
   it('fills string templates and leaves numbers, booleans and $VARIABLES alone', () => {
     const ctx = context({ kind: 'process_restarted', resource: app(7), process: 'bw-app', pid: 7 }, HOST);
     expect(fillArgs({ where: '/proc/${process.pid}/${host}', keep: '$HOME and $${literal}', n: 3, yes: true }, ctx)).toEqual({ where: '/proc/7/web-1', keep: '$HOME and ${literal}', n: 3, yes: true });
+  });
+});
+
+describe('BotEngine: an action\'s `allowed` rule, checked on the agent', () => {
+  /** The set as parsed, with the action's rule changed afterwards: the control plane would refuse it at apply time, the agent must too. */
+  function withRule(allowed: string): CompiledDefinitions {
+    const text = [BASE.replace('resources: [host]\n', `resources: [host]\nallowed: ${allowed}\n`), CLEAN_ON_FULL].join('\n---\n');
+    const { definitions, diagnostics } = parseDefinitions([{ path: 'test/bots.yaml', text }], BUILTIN_CATALOGUE);
+    if (diagnostics.some((d) => d.severity === 'error')) throw new Error(diagnostics.map((d) => d.message).join('; '));
+    return compileDefinitions(1, definitions, BUILTIN_CATALOGUE);
+  }
+
+  it('runs when the rule names the bot on this host', async () => {
+    const t = setup();
+    await t.engine.handle(fired(host), withRule('{ roles: [admin], principals: ["bot:clean-on-full@web-1"] }'));
+    expect(t.runner.specs).toHaveLength(1);
+  });
+
+  it('refuses a bot its action does not name here (bot:<bot>@<host>), before asking for a permit or running anything', async () => {
+    const t = setup();
+    await t.engine.handle(fired(host), withRule('{ principals: ["bot:clean-on-full@db-1"] }'));
+    expect(t.runner.specs).toEqual([]);
+    expect(t.permits).toEqual([]);
+    expect(t.of('bot_skipped').map((e) => e.details.reason)).toEqual(['action `clean_logs` may be run only by `bot:clean-on-full@db-1` (its `allowed` rule); `bot:clean-on-full@web-1` is not named in its principals']);
+  });
+
+  it('refuses to run on a resource the action\'s `allowed` statement does not select', async () => {
+    const asked: string[] = [];
+    const t = setup({ inScope: (action, resource) => (asked.push(`${action} ${resource}`), false) });
+    await t.engine.handle(fired(host), withRule('host | role = "db"'));
+    expect(asked).toEqual(['clean_logs web-1']);
+    expect(t.runner.specs).toEqual([]);
+    expect(t.of('bot_skipped')[0]?.message).toBe('bot clean-on-full did not run on web-1: action `clean_logs` may run only on `host | role = "db"` (its `allowed` rule), which does not select web-1; it did not run there');
   });
 });

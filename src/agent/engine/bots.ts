@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { BotDefinition } from '../../definitions/index.js';
-import { expandTemplate } from '../../definitions/index.js';
+import { actionRefusal, botPrincipal, expandTemplate } from '../../definitions/index.js';
 import type { FleetEvent } from '../../protocol/index.js';
 import type { CommandRunner } from '../exec/types.js';
+import type { ActionDefinition } from '../query/executor.js';
+import { outOfScope } from '../query/executor.js';
 import type { AgentResource } from '../query/resources.js';
 import { resourceEnv } from '../query/resources.js';
 import type { CompiledDefinitions } from './compile.js';
@@ -26,6 +28,8 @@ export interface BotDeps {
   readonly approval: ApprovalAsker;
   /** Records events durably (the outbox) and passes them on. */
   emit(event: FleetEvent): void;
+  /** Whether an action's `allowed` statement selects the resource (true when it has none). */
+  inScope(action: ActionDefinition, resource: AgentResource): Promise<boolean>;
   /** Whether the alarm still fires on the resource (for verification). */
   firing(alarm: string, resourceId: string): boolean;
   now(): number;
@@ -62,6 +66,10 @@ export class BotEngine {
     const base = { bot: bot.name, action: bot.action, resource: resource.ref.id, alarm: trigger.kind === 'alarm' ? trigger.alarm : null, value: trigger.kind === 'alarm' ? trigger.value : null };
     const skip = (reason: string) => this.event('bot_skipped', base, `bot ${bot.name} did not run on ${label(resource)}: ${reason}`, { reason });
     if (!action) return skip(`action ${bot.action} is not defined`);
+    // The action's rule, checked again here: the agent runs bots on its own, and only for itself.
+    const refusal = actionRefusal(defs.actionDefs.get(bot.action) ?? { name: bot.action }, { name: botPrincipal(bot.name, this.deps.host) });
+    if (refusal) return skip(refusal);
+    if (action.scope && !(await this.deps.inScope(action, resource))) return skip(outOfScope(action.name, action.scope.statement, resource.ref.id));
 
     const key = `${bot.name}\u0000${resource.ref.id}`;
     const now = this.deps.now();

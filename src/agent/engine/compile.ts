@@ -51,12 +51,20 @@ export function compileDefinitions(version: number, definitions: readonly Defini
       problems.push(`alarm ${def.name}: ${(err as Error).message}`);
     }
   }
-  const actions = new Map<string, ActionDefinition>(
-    actionDefs.map((a) => [
-      a.name,
-      { name: a.name, command: a.command, params: a.params, timeoutMs: a.timeoutSeconds * 1000, maxOutputBytes: a.outputLimitBytes, ...(a.user ? { user: a.user } : {}) },
-    ]),
-  );
+  const actions = new Map<string, ActionDefinition>();
+  for (const a of actionDefs) {
+    let scope: ActionDefinition['scope'];
+    if (a.allowed !== undefined) {
+      try {
+        scope = { statement: a.allowed, phase: localPhase(planOf(a.allowed, catalogue)) };
+      } catch (err) {
+        // Where it may run cannot be told here, so it runs nowhere rather than everywhere.
+        problems.push(`action ${a.name}: allowed ${(err as Error).message}; it will not run on this agent`);
+        continue;
+      }
+    }
+    actions.set(a.name, { name: a.name, command: a.command, params: a.params, timeoutMs: a.timeoutSeconds * 1000, maxOutputBytes: a.outputLimitBytes, ...(a.user ? { user: a.user } : {}), ...(scope ? { scope } : {}) });
+  }
   return {
     version,
     catalogue,

@@ -6,6 +6,7 @@ import type { FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
 import type { Connection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
+import { selectedBy } from '../query/executor.js';
 import type { AgentResource } from '../query/resources.js';
 import { resourceEnv } from '../query/resources.js';
 import type { PhaseRunner } from './alarms.js';
@@ -83,6 +84,7 @@ export class RemediationEngine {
       runner: deps.runner,
       emit: (e) => this.emit(e),
       firing: (alarm, resource) => this.alarms.firing(alarm, resource),
+      inScope: async (action, resource) => !action.scope || selectedBy(await deps.runPhase(action.scope.phase))(resource.ref),
       permit: (bot, resource) => this.askPermit(bot, resource),
       approval: (request) => this.connection?.send({ type: 'approval', id: randomUUID(), ...request }) ?? false,
       now: deps.now,

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import type { AgentPhase } from '../../lang/index.js';
+import type { AgentPhase, Plan } from '../../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze } from '../../lang/index.js';
 import type { ResultRow } from '../../protocol/index.js';
 import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
+import { localPhase } from '../engine/compile.js';
 import { MemoryTsdb } from '../metrics/tsdb.js';
 import type { HostFacts, MetricSource, Sample, Snapshot } from '../metrics/types.js';
 import type { ActionDefinition, ExecutorDeps } from './executor.js';
@@ -394,6 +395,22 @@ describe('executePhase: actions', () => {
       expect(r.status).toBe('error');
       expect(r.error).toContain('action `restart_service` is not defined on this agent');
     }
+    expect(runner.specs).toEqual([]);
+  });
+
+  it('runs only on what its `allowed` statement selects (a process of a selected host counts); elsewhere an error row saying why', async () => {
+    // As the agent compiles an action's `allowed` statement: the whole plan as one local phase.
+    const scopeOf = (allowed: string) => ({ statement: allowed, phase: localPhase(analyze(allowed, BUILTIN_CATALOGUE).plan as Plan) });
+    const renice = (allowed: string): ActionDefinition => ({ ...CLEAN, name: 'renice', scope: scopeOf(allowed) });
+    const processPhase: AgentPhase = { where: 'agent', resource: 'process', steps: [{ op: 'action', name: 'renice', args: {} }] };
+    const byName = await run(processPhase, { actions: { renice: renice('process | name = "nginx"') } });
+    expect(byName.filter((r) => r.status === 'ok').map((r) => r.resource?.id)).toEqual(['web-1/42', 'web-1/43']);
+    expect(byName.find((r) => r.resource?.id === 'web-1/1')?.error).toBe('action `renice` may run only on `process | name = "nginx"` (its `allowed` rule), which does not select web-1/1; it did not run there');
+    const onHost = await run(processPhase, { actions: { renice: renice('host | env = "prod"') } });
+    expect(onHost.every((r) => r.status === 'ok')).toBe(true);
+    const runner = new FakeRunner();
+    const elsewhere = await run(phase, { runner, actions: { clean_logs: { ...CLEAN, scope: scopeOf('host | env = "dev"') } } });
+    expect(elsewhere).toEqual([expect.objectContaining({ status: 'error', error: expect.stringContaining('which does not select web-1') })]);
     expect(runner.specs).toEqual([]);
   });
 });

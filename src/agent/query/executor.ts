@@ -15,6 +15,22 @@ export interface ActionDefinition {
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly user?: string;
+  /** Where it may run (its `allowed` statement), as a phase on this agent, with the statement's text. */
+  readonly scope?: { readonly statement: string; readonly phase: AgentPhase };
+}
+
+/** Why an action may not run on a resource its scope does not select. */
+export function outOfScope(action: string, statement: string, resource: string): string {
+  return `action \`${action}\` may run only on \`${statement}\` (its \`allowed\` rule), which does not select ${resource}; it did not run there`;
+}
+
+/**
+ * Whether the rows of an action's scope (its `allowed` statement run on this agent) select a
+ * resource: one they name, or one on a host they name (a process of a selected host).
+ */
+export function selectedBy(scopeRows: readonly ResultRow[]): (ref: { readonly id: string; readonly host: string }) => boolean {
+  const ids = new Set(scopeRows.filter((r) => r.status === 'ok' && r.resource).map((r) => r.resource?.id as string));
+  return (ref) => ids.has(ref.id) || ids.has(ref.host);
 }
 
 export interface ExecutorDeps {
@@ -120,8 +136,14 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         for (const r of rows) failed.push(fail(r, `action \`${step.name}\` is not defined on this agent (definitions not received yet?)`));
         return [];
       }
-      const params = new Map<WorkRow, Record<string, string>>();
+      const allowed: WorkRow[] = [];
+      const inside = def.scope ? selectedBy(await executePhase(def.scope.phase, undefined, deps, signal)) : undefined;
       for (const r of rows) {
+        if (!inside || inside(r.res.ref)) allowed.push(r);
+        else failed.push(fail(r, outOfScope(def.name, def.scope?.statement ?? '', r.res.ref.id)));
+      }
+      const params = new Map<WorkRow, Record<string, string>>();
+      for (const r of allowed) {
         const env: Record<string, string> = {};
         for (const p of def.params) {
           const expr = step.args[p.name];
@@ -134,7 +156,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         }
         if (r.status === 'ok') params.set(r, env);
       }
-      const runnable = rows.filter((r) => params.has(r));
+      const runnable = allowed.filter((r) => params.has(r));
       const done = await runCommands(runnable, deps, signal, failed, (r) => ({
         command: def.command,
         env: params.get(r) ?? {},

@@ -27,6 +27,13 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
    * can end up in proxy logs and browser history, so no other route takes it there.
    */
   readonly tokenInQuery?: boolean;
+  /** The audit action of a refused call (`definitions.apply`); default `request`. */
+  readonly audit?: string;
+  /**
+   * A stronger check asked for in the query, made before the handler runs: the role the whole
+   * operation needs, named for the refusal (plan with `?intent=apply` needs what apply needs).
+   */
+  escalate?(query: unknown): { readonly role: Exclude<Role, 'agent'>; readonly what: string; readonly audit: string } | undefined;
   handler(ctx: { body: B; query: Q; params: P; principal: Principal | undefined; request: FastifyRequest; reply: FastifyReply }): Promise<unknown>;
 }
 

@@ -14,11 +14,13 @@ import type { Remediation } from '../remediation.js';
 import type { LiveQueries } from './live-query.js';
 import { LIVE_EVERY_SECONDS, LIVE_STREAMS_PER_TOKEN } from './live-query.js';
 import type { Route } from './route.js';
+import type { RunsContext } from './runs-routes.js';
+import { eventFor, runsRoutes } from './runs-routes.js';
 import { route } from './route.js';
 import type { TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
 
-export interface ApiContext extends StatementContext {
+export interface ApiContext extends StatementContext, RunsContext {
   readonly version: string;
   readonly remediation: Remediation;
   readonly live: LiveQueries;
@@ -361,26 +363,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       query: z.object({ q: Statement, every: LiveEvery, token: z.string().optional() }),
       handler: async ({ query, principal, request, reply }) => ctx.live.start({ statement: query.q, everyMs: (parseDuration(query.every) as number) * 1000, principal: principal as Principal }, request, reply),
     }),
-    route({
-      method: 'GET',
-      url: '/api/v1/runs',
-      summary: 'Runs of commands and actions, newest first.',
-      role: 'viewer',
-      query: Page,
-      handler: async ({ query }) => ctx.store.listRuns(pageOf(query)),
-    }),
-    route({
-      method: 'GET',
-      url: '/api/v1/runs/:id',
-      summary: 'One run with its per-resource results.',
-      role: 'viewer',
-      params: z.object({ id: z.string().min(1) }),
-      handler: async ({ params }) => {
-        const run = await ctx.store.getRun(params.id);
-        if (!run) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no run with id ${params.id}`);
-        return run;
-      },
-    }),
+    ...runsRoutes(ctx),
     route({
       method: 'GET',
       url: '/api/v1/audit',
@@ -392,9 +375,12 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     route({
       method: 'POST',
       url: '/api/v1/definitions/plan',
-      summary: 'Check definition files and show what applying them would change (create/update/delete).',
+      summary: 'Check definition files and show what applying them would change (create/update/delete). With `?intent=apply` (what `breakwater apply` sends), the caller must hold the role apply needs (admin), so the first refusal names it.',
       role: 'operator',
+      audit: 'definitions.plan',
+      escalate: (q) => ((q as { intent?: unknown } | undefined)?.intent === 'apply' ? { role: 'admin', what: 'apply', audit: 'definitions.apply' } : undefined),
       body: z.object({ files: Files }),
+      query: z.object({ intent: z.enum(['plan', 'apply']).optional() }),
       handler: async ({ body }) => {
         const p = ctx.remediation.plan(body.files);
         return p.ok ? { ok: true, baseVersion: p.baseVersion, diagnostics: p.diagnostics, diff: p.diff, text: p.text } : p;
@@ -405,6 +391,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       url: '/api/v1/definitions/apply',
       summary: 'Apply definition files as a new version, all or nothing, against the version they were planned on.',
       role: 'admin',
+      audit: 'definitions.apply',
       body: z.object({ files: Files, baseVersion: z.number().int().nonnegative() }),
       handler: async ({ body, principal }) => ctx.remediation.apply(body.files, body.baseVersion, principal as Principal),
     }),
@@ -448,15 +435,17 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       summary: 'The fleet\'s timeline, newest first: alarms, bot runs, approvals, agents, applies.',
       role: 'viewer',
       query: Page.extend({ type: z.string().optional(), alarm: z.string().optional(), bot: z.string().optional(), host: z.string().optional(), since: z.coerce.number().int().optional() }),
-      handler: async ({ query }) =>
-        ctx.store.listEvents({
+      handler: async ({ query, principal }) => {
+        const events = await ctx.store.listEvents({
           ...pageOf(query),
           ...(query.type ? { type: query.type } : {}),
           ...(query.alarm ? { alarm: query.alarm } : {}),
           ...(query.bot ? { bot: query.bot } : {}),
           ...(query.host ? { host: query.host } : {}),
           ...(query.since ? { since: query.since } : {}),
-        }),
+        });
+        return events.map((e) => eventFor(ctx, principal as Principal, e));
+      },
     }),
     route({
       method: 'GET',
@@ -570,7 +559,7 @@ function pageOf(q: { limit?: number | undefined; before?: number | undefined }) 
 function streamEvents(ctx: ApiContext, principal: Principal, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
   const sse = openSse(request, reply);
   ctx.streams.add(principal.id, 'events', sse);
-  const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(e), e.id), () => sse.end());
+  const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(eventFor(ctx, principal, e)), e.id), () => sse.end());
   sse.onClose(unsubscribe);
 }
 

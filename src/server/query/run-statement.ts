@@ -7,6 +7,8 @@ import type { Principal } from '../auth.js';
 import { hasRole } from '../auth.js';
 import type { AgentGateway } from '../gateway.js';
 import type { RunResultRecord, Store } from '../store/index.js';
+import type { Policy, PolicyRequest } from './authorize.js';
+import { authorizePolicy } from './authorize.js';
 import type { ExecuteResult, Progress } from './execute.js';
 import { executePlan } from './execute.js';
 
@@ -19,6 +21,8 @@ export interface StatementContext {
   readonly maxTargets: number;
   /** Recent events, for `events | ...` statements. */
   readonly events?: () => Promise<readonly FleetEvent[]>;
+  /** Action rules and the probe allow-list (authorize.ts). */
+  readonly policy: Policy;
 }
 
 export interface RunRequest {
@@ -33,6 +37,8 @@ export interface RunRequest {
    * reads, for the refusal (`a live query`).
    */
   readonly readOnly?: string;
+  /** Who must each be allowed to run the statement's actions (default: the principal); see authorize.ts. */
+  readonly callers?: PolicyRequest['callers'];
   /** Stops the query between phases (the client went away). */
   readonly signal?: AbortSignal;
   onPlan?(plan: Plan, runId: string | null, warnings: readonly Diagnostic[]): void;
@@ -58,7 +64,7 @@ const effectful = (plan: Plan) => plan.effects.commands.length > 0 || plan.effec
  * effects); returns its plan and warnings. A refused statement that would have been a recorded
  * run is audited as denied.
  */
-export async function authorizeStatement(ctx: StatementContext, req: Pick<RunRequest, 'statement' | 'principal' | 'dryRun' | 'readOnly'>): Promise<{ plan: Plan; warnings: readonly Diagnostic[] }> {
+export async function authorizeStatement(ctx: StatementContext, req: Pick<RunRequest, 'statement' | 'principal' | 'dryRun' | 'readOnly' | 'callers'>): Promise<{ plan: Plan; warnings: readonly Diagnostic[] }> {
   const analysis = analyze(req.statement, ctx.catalogue());
   if (!analysis.ok || !analysis.plan) {
     const first = analysis.diagnostics.find((d) => d.severity === 'error');
@@ -77,6 +83,7 @@ export async function authorizeStatement(ctx: StatementContext, req: Pick<RunReq
     const what = plan.effects.commands.length ? 'running shell commands' : plan.effects.actions.length ? `running actions (${plan.effects.actions.join(', ')})` : 'this statement';
     throw new BreakwaterError('BW_ERR_FORBIDDEN', `${what} needs the ${plan.requires} role; token \`${who.name}\` has ${who.role}`, { needed: plan.requires, held: who.role });
   }
+  await authorizePolicy(ctx.store, ctx.policy, plan, req);
   return { plan, warnings: analysis.diagnostics };
 }
 

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { BreakwaterError } from '../../protocol/index.js';
+import type { Principal } from '../auth.js';
+import { hasRole } from '../auth.js';
+import { audit } from '../query/run-statement.js';
+import type { RunRecord, Store } from '../store/index.js';
+import type { Route } from './route.js';
+import { route } from './route.js';
+
+/*
+ * Runs and their output. A command's output can hold anything the host had (a config file, a
+ * key, a customer's row), so it is readable by operators and admins and by the principal who ran
+ * it, not by every viewer, unless the server says otherwise (--run-output-visibility all).
+ */
+
+export interface RunsContext {
+  readonly store: Store;
+  readonly runOutputVisibility: 'operator' | 'all';
+}
+
+const Page = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  before: z.coerce.number().int().optional(),
+});
+
+/** Whether `who` may read the output of a run by `principal`. */
+export function readsOutput(ctx: RunsContext, who: Principal, principal: string): boolean {
+  return ctx.runOutputVisibility === 'all' || hasRole(who, 'operator') || principal === who.name;
+}
+
+/** A record without the `stdout` and `stderr` its agent reported. */
+function dropOutput(details: Record<string, unknown>): Record<string, unknown> {
+  const { stdout: _stdout, stderr: _stderr, ...rest } = details;
+  return rest;
+}
+
+/** A bot run keeps the output its agent reported in `plan.trigger`: the list leaves it out for those who may not read it. */
+function withoutOutput(run: RunRecord): RunRecord & { outputHidden: true } {
+  const plan = run.plan as { trigger?: Record<string, unknown> } | null;
+  if (!plan || typeof plan !== 'object' || !plan.trigger || typeof plan.trigger !== 'object') return { ...run, outputHidden: true };
+  return { ...run, plan: { ...plan, trigger: dropOutput(plan.trigger) }, outputHidden: true };
+}
+
+/** An event as `who` may read it: a bot's `bot_ran` carries its run's output, left out like the run's (`outputHidden`). */
+export function eventFor<E extends { type: string; principal: string | null; details: Record<string, unknown> }>(ctx: RunsContext, who: Principal, event: E): E {
+  if (!('stdout' in event.details || 'stderr' in event.details) || readsOutput(ctx, who, event.principal ?? '')) return event;
+  return { ...event, details: { ...dropOutput(event.details), outputHidden: true } };
+}
+
+export function runsRoutes(ctx: RunsContext): Route[] {
+  return [
+    route({
+      method: 'GET',
+      url: '/api/v1/runs',
+      summary: 'Runs of commands and actions, newest first. Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
+      role: 'viewer',
+      query: Page,
+      handler: async ({ query, principal }) => {
+        const who = principal as Principal;
+        const runs = await ctx.store.listRuns({ ...(query.limit ? { limit: query.limit } : {}), ...(query.before ? { before: query.before } : {}) });
+        return runs.map((r) => (readsOutput(ctx, who, r.principal) ? r : withoutOutput(r)));
+      },
+    }),
+    route({
+      method: 'GET',
+      url: '/api/v1/runs/:id',
+      summary: 'One run with its per-resource results and output: for operators, admins and the principal who ran it (or everyone, with --run-output-visibility all).',
+      role: 'viewer',
+      params: z.object({ id: z.string().min(1) }),
+      handler: async ({ params, principal }) => {
+        const who = principal as Principal;
+        const found = await ctx.store.getRun(params.id);
+        if (!found) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no run with id ${params.id}`);
+        if (!readsOutput(ctx, who, found.run.principal)) {
+          await audit(ctx.store, who.name, 'run.read', params.id, 'denied', { needed: 'operator', held: who.role, ranBy: found.run.principal });
+          throw new BreakwaterError(
+            'BW_ERR_FORBIDDEN',
+            `the output of run ${params.id} is readable by operators, admins and the principal who ran it (\`${found.run.principal}\`): reading it needs the operator role; token \`${who.name}\` has ${who.role} (the server's --run-output-visibility is operator)`,
+            { needed: 'operator', held: who.role },
+          );
+        }
+        return found;
+      },
+    }),
+  ];
+}
