@@ -50,6 +50,7 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       doc.output_limit = formatSize(def.outputLimitBytes);
       doc.resources = [...def.resources];
       if (def.allowed !== undefined) doc.allowed = def.allowed;
+      if (def.secrets?.length) doc.secrets = [...def.secrets];
       break;
     case 'metric':
       doc.resource = def.resource;
@@ -99,6 +100,11 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       doc.mode = formatMode(def.mode);
       doc.content = def.content;
       doc.query = def.query;
+      break;
+    case 'secret':
+      // Never a value: a definition has none (it lives encrypted in the control plane's store).
+      doc.hosts = def.hosts;
+      if (def.from) doc.from = { ...def.from };
       break;
   }
   return doc;

@@ -21,6 +21,8 @@ export type { DefinitionDiagnosticCode } from './diagnostics.js';
 export { DEFINITION_DIAGNOSTIC_CODES, formatDefinitionDiagnostic } from './diagnostics.js';
 export { DEFAULTS, KIND_FIELDS } from './rules.js';
 export { sha256Hex } from './sha256.js';
+export { secretEnvName } from './secrets.js';
+export { redactSecrets } from './redact.js';
 export type { TemplatePart } from './templates.js';
 export { TEMPLATE_VARIABLES, expandTemplate, parseTemplate } from './templates.js';
 export type { ParamRef, RunbookCell, RunbookCellKind, RunbookContent, SubstituteResult } from './runbooks.js';

@@ -21,6 +21,7 @@ import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import { Remediation } from './remediation.js';
+import { SecretVault } from './secrets/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { MAX_PAGE_LIMIT, isStoreError, openPostgresStore, openSqliteStore } from './store/index.js';
 
@@ -65,7 +66,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
 
   const notifier = new Notifier(config.webhooks, logger);
   const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store) });
-  const remediation = new Remediation(store, logger, notifier, statements);
+  const secrets = await SecretVault.open(store, config.dataDir, process.env, logger);
+  const remediation = new Remediation(store, logger, notifier, statements, secrets);
   await remediation.load();
   const catalogue = deps.catalogue ?? (() => remediation.catalogue());
   const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: remediation.hooks });

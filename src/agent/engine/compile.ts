@@ -54,7 +54,7 @@ export function compileDefinitions(version: number, definitions: readonly Defini
   const actions = new Map<string, ActionDefinition>(
     actionDefs.map((a) => [
       a.name,
-      { name: a.name, command: a.command, params: a.params, timeoutMs: a.timeoutSeconds * 1000, maxOutputBytes: a.outputLimitBytes, ...(a.user ? { user: a.user } : {}) },
+      { name: a.name, command: a.command, params: a.params, timeoutMs: a.timeoutSeconds * 1000, maxOutputBytes: a.outputLimitBytes, ...(a.user ? { user: a.user } : {}), ...(a.secrets?.length ? { secrets: a.secrets } : {}) },
     ]),
   );
   return {

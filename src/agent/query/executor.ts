@@ -15,6 +15,8 @@ export interface ActionDefinition {
   readonly timeoutMs: number;
   readonly maxOutputBytes: number;
   readonly user?: string;
+  /** Secrets it receives as environment variables. */
+  readonly secrets?: readonly string[];
 }
 
 export interface ExecutorDeps {
@@ -141,6 +143,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         timeoutMs: def.timeoutMs,
         maxOutputBytes: def.maxOutputBytes,
         ...(def.user ? { user: def.user } : {}),
+        ...(def.secrets ? { secrets: def.secrets } : {}),
       }));
       for (const r of done) r.values.action = step.name;
       return done;
@@ -161,7 +164,7 @@ async function runCommands(
   deps: ExecutorDeps,
   signal: AbortSignal,
   failed: WorkRow[],
-  spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string },
+  spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string; secrets?: readonly string[] },
 ): Promise<WorkRow[]> {
   const results = await Promise.all(
     rows.map((r) => {

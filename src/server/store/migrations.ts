@@ -11,6 +11,7 @@
  */
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
+import { secretsMigration } from './migration-0006-secrets.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -18,7 +19,7 @@ function oneOf(column: string, values: readonly string[]): RawBuilder<unknown> {
   return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
 }
 
-function dialectTypes(dialect: StoreDialect) {
+export function dialectTypes(dialect: StoreDialect) {
   return {
     /** ms since the epoch, durations: 64-bit integers. */
     time: dialect === 'postgres' ? 'bigint' : 'integer',
@@ -33,7 +34,7 @@ function dialectTypes(dialect: StoreDialect) {
 }
 
 /** Ends a CREATE TABLE: STRICT in SQLite (type checks like PostgreSQL's), nothing in PostgreSQL. */
-function strict<TB extends string, C extends string>(
+export function strict<TB extends string, C extends string>(
   dialect: StoreDialect,
   builder: CreateTableBuilder<TB, C>,
 ): CreateTableBuilder<TB, C> {
@@ -345,6 +346,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0001_initial': initial(dialect),
     '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
     '0003_runbooks': runbooks(dialect),
+    '0006_secrets': secretsMigration(dialect),
   };
 }
 
