@@ -81,7 +81,15 @@ async function agent(name: string, tags: Record<string, string>) {
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { received, hello, definitions };
+  /** Answers every query it is sent with one row whose stdout is `stdout` (a careless or hostile agent). */
+  const answerWith = (stdout: string) =>
+    conn.onMessage((frame) => {
+      const msg = JSON.parse(frame) as Message & { id?: string };
+      if (msg.type !== 'query' || !msg.id) return;
+      conn.send({ type: 'rows', query: msg.id, rows: [{ resource: { type: 'host', id: name, name, host: name }, status: 'ok', values: { stdout, exit_code: 0 } }] });
+      conn.send({ type: 'done', query: msg.id });
+    });
+  return { received, hello, definitions, answerWith };
 }
 
 async function cli(args: string[], token: string, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -140,6 +148,26 @@ describe('host-scoped definitions reach only the hosts they select', () => {
     expect(after?.secrets).toEqual({});
     expect(after?.definitions.map((d) => d.name)).toEqual(['show_secret']);
     expect((await entering.definitions(2))[1]?.secrets).toEqual({ 'db-password': VALUE });
+  });
+});
+
+describe('the control plane redacts what agents send', () => {
+  it('replaces a secret value in an agent\'s rows with [secret:NAME] in the answer and the stored run, even if the agent did not', async () => {
+    const leaky = await agent('db-leaky', { role: 'db' });
+    await leaky.definitions(1);
+    leaky.answerWith(`password=${VALUE}\n`);
+    const res = await fetch(`${server.url}/api/v1/query`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ statement: 'host | name = "db-leaky" | `cat /etc/db/db.conf`' }),
+    });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect(text).toContain('password=[secret:db-password]');
+    expect(text).not.toContain(VALUE);
+    const runs = await api<{ id: string; statement: string }[]>('/api/v1/runs?limit=1');
+    const run = await api<{ results: { stdout: string | null }[] }>(`/api/v1/runs/${runs.body[0]?.id ?? ''}`);
+    expect(run.body.results.map((r) => r.stdout)).toEqual(['password=[secret:db-password]\n']);
   });
 });
 
