@@ -32,14 +32,14 @@ const SecretName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a secre
 
 /** `breakwater secret set|list|rotate-key` over HTTP: admin only, audited, never a value in an answer or the audit. */
 export function secretRoutes(ctx: { readonly store: Store; readonly remediation: Remediation }): Route[] {
-  const vault = ctx.remediation.secrets;
+  const vault = () => ctx.remediation.secrets;
   return [
     route({
       method: 'GET',
       url: '/api/v1/secrets',
       summary: 'The secrets of the applied definitions: name, hosts, where the value comes from, whether it is set (never the value).',
       role: 'admin',
-      handler: async () => vault.list(),
+      handler: async () => vault().list(),
     }),
     route({
       method: 'PUT',
@@ -51,14 +51,16 @@ export function secretRoutes(ctx: { readonly store: Store; readonly remediation:
       handler: async ({ params, body, principal }) => {
         const who = (principal as Principal).name;
         try {
-          await vault.set(params.name, body.value, who);
+          await vault().set(params.name, body.value, who);
         } catch (err) {
           await audit(ctx.store, who, 'secret.set', params.name, 'failed', { error: err instanceof BreakwaterError ? err.code : 'BW_ERR_INTERNAL' });
           throw err;
         }
         await audit(ctx.store, who, 'secret.set', params.name, 'ok', {});
         ctx.remediation.pushDefinitions();
-        return vault.list().find((s) => s.name === params.name);
+        return vault()
+          .list()
+          .find((s) => s.name === params.name);
       },
     }),
     route({
@@ -69,7 +71,7 @@ export function secretRoutes(ctx: { readonly store: Store; readonly remediation:
       handler: async ({ principal }) => {
         const who = (principal as Principal).name;
         try {
-          const reencrypted = await vault.rotateKey();
+          const reencrypted = await vault().rotateKey();
           await audit(ctx.store, who, 'secret.rotate_key', 'secret key', 'ok', { reencrypted });
           return { reencrypted };
         } catch (err) {
