@@ -76,7 +76,7 @@ describe('DefinitionDelivery', () => {
     expect(decode(web.frame)).toMatchObject({ type: 'definitions', version: 7 });
   });
 
-  it('gives equal sets equal keys and one encoding; a changed value or tag changes the key', async () => {
+  it('gives equal sets equal keys and one encoding; a changed value changes the key of the hosts in its scope only, a changed tag that of the host', async () => {
     const { vault, delivery } = await setUp();
     const d = delivery();
     const a = d.forHost(host('db-1', { role: 'db' }));
@@ -84,9 +84,12 @@ describe('DefinitionDelivery', () => {
     expect(b.key).toBe(a.key);
     expect(b.frame).toBe(a.frame);
     expect(decode(a.frame).secrets).toEqual({});
+    const web = d.forHost(host('web-1', { role: 'web' }));
     await vault.set('db-password', 'pw-0123456789', 'alice');
     const c = d.forHost(host('db-1', { role: 'db' }));
     expect(c.key).not.toBe(a.key);
+    // Out of the secret's scope, nothing changed: no new message for web hosts.
+    expect(d.forHost(host('web-1', { role: 'web' })).key).toBe(web.key);
     expect(decode(c.frame).secrets).toEqual({ 'db-password': 'pw-0123456789' });
     expect(d.forHost(host('db-1', { role: 'quarantined' })).key).not.toBe(c.key);
   });

@@ -29,7 +29,6 @@ const MAX_CACHED_FRAMES = 256;
 export class DefinitionDelivery {
   private readonly scopes = new Map<Definition, Scope>();
   private readonly frames = new Map<string, string>();
-  private generation = -1;
 
   constructor(
     private readonly version: number,
@@ -53,16 +52,15 @@ export class DefinitionDelivery {
       if (scope !== undefined && !selects(scope, host)) return;
       if (d.kind === 'secret') {
         if (this.vault.isSet(d.name)) secrets.push(d.name);
+        parts.push(`${i}@${this.vault.revision(d.name)}`);
       } else definitions.push(d);
-      if (scope !== undefined) parts.push(String(i));
+      if (d.kind === 'file') parts.push(String(i));
     });
-    if (this.generation !== this.vault.generation || this.frames.size >= MAX_CACHED_FRAMES) {
-      this.frames.clear();
-      this.generation = this.vault.generation;
-    }
-    const key = `${this.version}/${this.generation}/${parts.join(',')}`;
+    const key = `${this.version}/${parts.join(',')}`;
     let frame = this.frames.get(key);
     if (frame === undefined) {
+      // Old values' frames are dropped wholesale now and then rather than tracked one by one.
+      if (this.frames.size >= MAX_CACHED_FRAMES) this.frames.clear();
       frame = JSON.stringify({ type: 'definitions', version: this.version, definitions, secrets: this.vault.valuesOf(secrets) });
       this.frames.set(key, frame);
     }

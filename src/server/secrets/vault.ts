@@ -35,8 +35,9 @@ export class SecretVault {
   private readonly values = new Map<string, string>();
   private readonly problems = new Map<string, string>();
   private rows = new Map<string, SecretRecord>();
-  /** Changes whenever a value does: agents' definition sets are cached by it. */
-  generation = 0;
+  /** Bumped whenever a value changes, and recorded per secret: an agent's set is re-sent only when one of its values changed. */
+  private generation = 0;
+  private readonly changedAt = new Map<string, number>();
 
   private constructor(
     private readonly store: Store,
@@ -68,6 +69,7 @@ export class SecretVault {
     }
     if (this.keyring.hasPrevious && ![...this.rows.values()].some((r) => r.keyId !== this.keyring.keys()[0]?.id)) await this.keyring.finishRotation();
     this.generation++;
+    for (const def of defs) this.changedAt.set(def.name, this.generation);
   }
 
   /** Decrypts a stored value; one still under the previous key (an interrupted rotation) is re-encrypted with the current one. */
@@ -95,7 +97,7 @@ export class SecretVault {
     await this.write(name, value, by, Date.now());
     this.values.set(name, value);
     this.problems.delete(name);
-    this.generation++;
+    this.changedAt.set(name, ++this.generation);
   }
 
   /**
@@ -136,6 +138,11 @@ export class SecretVault {
 
   isSet(name: string): boolean {
     return this.values.has(name);
+  }
+
+  /** Which change last touched this secret's value (equal revisions, equal values). */
+  revision(name: string): number {
+    return this.changedAt.get(name) ?? 0;
   }
 
   /** `[secret:NAME]` for every value in `text`: the control plane's second line of defence for what it stores and shows. */
