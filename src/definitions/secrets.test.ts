@@ -34,6 +34,9 @@ describe('the secret kind', () => {
     expect(problems('kind: secret\nname: s\nhosts: host\nfrom: { env: A, file: /b }\n')).toEqual([expect.stringContaining('`from` is one of `env` or `file`')]);
     expect(problems('kind: secret\nname: s\nhosts: host\nfrom: { file: relative }\n')).toEqual([expect.stringContaining('[BWD_BAD_PATH]')]);
     expect(problems('kind: secret\nname: s\nhosts: host\nfrom: { env: "1X" }\n')).toEqual([expect.stringContaining('environment variable name')]);
+    expect(problems('kind: secret\nname: s\nhosts: host\nfrom: { env: BREAKWATER_SECRET_KEY }\n')).toEqual([
+      "a.yaml:4:14 from.env: `BREAKWATER_SECRET_KEY` is the control plane's own setting (BREAKWATER_*, its secret key among them) and cannot be read as a secret; use another variable [BWD_BAD_VALUE]",
+    ]);
     expect(problems(`${SECRET}---\n${ACTION.replace('[db-password]', '[db-pasword]')}`)).toEqual(['a.yaml:8:11 secrets: unknown secret `db-pasword`: did you mean `db-password`? [BWD_UNKNOWN_SECRET]']);
     expect(problems(ACTION)).toEqual(['a.yaml:4:11 secrets: unknown secret `db-password`: the set defines no secrets [BWD_UNKNOWN_SECRET]']);
     expect(problems('kind: secret\nname: s\nhosts: host\nvalue: hunter2\n')).toEqual([expect.stringContaining('unknown field `value`')]);

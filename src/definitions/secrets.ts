@@ -53,6 +53,11 @@ function readFrom(f: Fields): Pick<SecretDefinition, 'from'> {
       m.bad('env', 'BWD_BAD_VALUE', `expected an environment variable name (letters, digits, \`_\`, not starting with a digit), found ${JSON.stringify(env)}`);
       return {};
     }
+    if (env.startsWith('BREAKWATER_')) {
+      // BREAKWATER_SECRET_KEY above all: a definition must not be able to ship the key that protects every value.
+      m.bad('env', 'BWD_BAD_VALUE', `\`${env}\` is the control plane's own setting (BREAKWATER_*, its secret key among them) and cannot be read as a secret; use another variable`);
+      return {};
+    }
     return { from: { env } };
   }
   const file = m.string('file', 'an absolute path on the control plane', true, { nonEmpty: true });

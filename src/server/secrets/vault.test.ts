@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -129,13 +129,15 @@ describe('SecretVault', () => {
 
   it('reads `from` sources, refuses to set those and undefined secrets, and bad values', async () => {
     const { dir, store } = await fresh();
-    writeFileSync(join(dir, 'token'), `${VALUE}\n`);
+    const etc = mkdtempSync(join(tmpdir(), 'bw-vault-etc-'));
+    dirs.push(etc);
+    writeFileSync(join(etc, 'token'), `${VALUE}\n`);
     const vault = await SecretVault.open(store, dir, { DB_PW: 'from-env-value' }, silent);
-    await vault.load([def('e', { env: 'DB_PW' }), def('f', { file: join(dir, 'token') }), def('m', { env: 'MISSING' }), def('s')]);
+    await vault.load([def('e', { env: 'DB_PW' }), def('f', { file: join(etc, 'token') }), def('m', { env: 'MISSING' }), def('s')]);
     expect(vault.valuesOf(['e', 'f', 'm'])).toEqual({ e: 'from-env-value', f: VALUE });
     expect(vault.list().map((s) => [s.name, s.source, s.value])).toEqual([
       ['e', 'env DB_PW', '(set)'],
-      ['f', `file ${join(dir, 'token')}`, '(set)'],
+      ['f', `file ${join(etc, 'token')}`, '(set)'],
       ['m', 'env MISSING', '(not set)'],
       ['s', 'store', '(not set)'],
     ]);
@@ -143,5 +145,21 @@ describe('SecretVault', () => {
     await expect(vault.set('nope', 'x', 'alice')).rejects.toThrow(/no secret nope in the applied definitions/);
     await expect(vault.set('s', 'a\u0000b', 'alice')).rejects.toThrow(/NUL/);
     await expect(vault.set('s', 'x'.repeat(64 * 1024 + 1), 'alice')).rejects.toThrow(/longer than 64 KiB/);
+  });
+
+  it('never reads the key file (or anything of the data directory) as a `from: {file}` secret, even through a link', async () => {
+    const { dir, store } = await fresh();
+    const vault = await SecretVault.open(store, dir, {}, silent);
+    await vault.load([def('s')]);
+    await vault.set('s', VALUE, 'alice');
+    const outside = mkdtempSync(join(tmpdir(), 'bw-vault-link-'));
+    dirs.push(outside);
+    symlinkSync(join(dir, 'secret.key'), join(outside, 'innocent'));
+    await vault.load([def('k', { file: join(dir, 'secret.key') }), def('l', { file: join(outside, 'innocent') })]);
+    expect(vault.valuesOf(['k', 'l'])).toEqual({});
+    expect(vault.list().map((s) => [s.name, s.value, s.problem])).toEqual([
+      ['k', '(unreadable)', `file ${join(dir, 'secret.key')} is in the control plane's data directory (its store and secret key), which cannot be read as a secret`],
+      ['l', '(unreadable)', `file ${join(outside, 'innocent')} is in the control plane's data directory (its store and secret key), which cannot be read as a secret`],
+    ]);
   });
 });

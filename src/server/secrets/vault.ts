@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { SecretDefinition } from '../../definitions/index.js';
 import { redactSecrets } from '../../definitions/index.js';
@@ -44,11 +45,12 @@ export class SecretVault {
     private readonly keyring: Keyring,
     private readonly logger: Logger,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly dataDir: string,
   ) {}
 
   /** `env` gives the key (BREAKWATER_SECRET_KEY) and the variables `from: {env}` reads. */
   static async open(store: Store, dataDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<SecretVault> {
-    return new SecretVault(store, await Keyring.load(dataDir, env), logger, env);
+    return new SecretVault(store, await Keyring.load(dataDir, env), logger, env, dataDir);
   }
 
   /** Reads every value the definitions name; one that cannot be read is logged (without value) and counts as unset. */
@@ -59,7 +61,7 @@ export class SecretVault {
     this.rows = new Map((await this.store.listSecrets()).map((r) => [r.name, r]));
     for (const def of defs) {
       try {
-        const value = def.from ? await readSource(def, this.env) : await this.decryptRow(def.name);
+        const value = def.from ? await readSource(def, this.env, this.dataDir) : await this.decryptRow(def.name);
         if (value !== undefined) this.values.set(def.name, value);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
@@ -168,15 +170,25 @@ function describeSource(def: SecretDefinition): string {
 }
 
 /** A `from` value: the variable or the file's content (one trailing newline dropped, as `echo` adds one). */
-async function readSource(def: SecretDefinition, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+async function readSource(def: SecretDefinition, env: NodeJS.ProcessEnv, dataDir: string): Promise<string | undefined> {
   const from = def.from;
   if (!from) return undefined;
+  if ('file' in from) await refuseDataDir(from.file, dataDir);
   const raw = 'env' in from ? env[from.env] : await readFile(from.file, 'utf8');
   const value = raw?.replace(/\r?\n$/, '');
   if (value === undefined || value === '') return undefined;
   const problem = valueProblem(value);
   if (problem) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `${describeSource(def)}: ${problem}`);
   return value;
+}
+
+/** The data directory holds the store and the secret key: no definition may ship a file from there (by any path, links included). */
+async function refuseDataDir(file: string, dataDir: string): Promise<void> {
+  const real = async (p: string) => realpath(p).catch(() => resolve(p));
+  const [target, dir] = await Promise.all([real(file), real(dataDir)]);
+  if (target === dir || target.startsWith(dir + sep)) {
+    throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `file ${file} is in the control plane's data directory (its store and secret key), which cannot be read as a secret`);
+  }
 }
 
 function valueProblem(value: string): string | undefined {
