@@ -9,6 +9,7 @@ import type { Connection } from '../transport/index.js';
 import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
+import { SecretRunner } from './engine/secret-runner.js';
 import type { Outbox } from './engine/outbox.js';
 import type { CommandRunner } from './exec/types.js';
 import type { HostFacts, MetricSource, Sample, Snapshot, TimeSeriesStore } from './metrics/types.js';
@@ -84,14 +85,17 @@ export class AgentDaemon extends EventEmitter {
   private tags: Readonly<Record<string, string>>;
   /** Alarms, bots, custom metrics, files and the event outbox. */
   readonly engine: RemediationEngine;
+  /** Every command runs through it: secrets in, their values out of the output. */
+  private readonly runner: SecretRunner;
 
   constructor(private readonly deps: AgentDeps) {
     super();
     this.now = deps.now ?? Date.now;
     this.tags = { ...deps.tags };
+    this.runner = new SecretRunner(deps.runner);
     this.engine = new RemediationEngine({
       host: deps.name,
-      runner: deps.runner,
+      runner: this.runner,
       tsdb: deps.tsdb,
       outbox: deps.outbox,
       logger: deps.logger,
@@ -116,7 +120,7 @@ export class AgentDaemon extends EventEmitter {
       resources: () => this.resources(),
       tsdb: this.deps.tsdb,
       source: this.deps.source,
-      runner: this.deps.runner,
+      runner: this.runner,
       action: (name) => this.engine.compiled?.actions.get(name),
       limits: this.deps.limits,
       now: this.now,
@@ -260,6 +264,7 @@ export class AgentDaemon extends EventEmitter {
         this.engine.attach(conn);
         return;
       case 'definitions':
+        this.runner.setSecrets(msg.secrets ?? {});
         this.engine.setDefinitions(msg.version, msg.definitions as Definition[]);
         this.heartbeat(conn);
         return;

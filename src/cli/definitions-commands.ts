@@ -70,6 +70,7 @@ export const DEFINITION_KIND_PLURALS: Readonly<Record<string, Definition['kind']
   bots: 'bot',
   schedules: 'schedule',
   files: 'file',
+  secrets: 'secret',
 };
 
 /** `breakwater get alarms` (and the other kinds): the current definitions of one kind. */
@@ -91,6 +92,8 @@ export async function getDefinitionsCommand(ep: Endpoint, plural: string, option
         return `${d.cron ? String(d.cron) : `every ${String(d.everySeconds)}s`}: ${String(d.run)}`;
       case 'file':
         return `${String(d.path)} on ${String(d.query)}`;
+      case 'secret':
+        return `${String(d.value)} on ${String(d.hosts)}`;
       default:
         return String(d.description ?? '');
     }
@@ -106,6 +109,9 @@ export async function getDefinitionsCommand(ep: Endpoint, plural: string, option
 /** `breakwater export [-o DIR]`: the current definitions back to files. */
 export async function exportCommand(ep: Endpoint, out: string | undefined, io: Io): Promise<number> {
   const current = await getJson<{ version: number; definitions: Definition[] }>(ep, '/api/v1/definitions');
+  // The API shows file content to admins only: an export without it would not apply back.
+  const hidden = current.definitions.filter((d) => (d as { contentHidden?: boolean }).contentHidden === true).map((d) => d.name);
+  if (hidden.length) throw new BreakwaterError('BW_ERR_FORBIDDEN', `the content of file ${hidden.join(', ')} is shown to admins only: export with an admin token`, { files: hidden });
   const files = toYaml(current.definitions);
   if (!out) {
     for (const f of files) io.stdout.write(`# ${f.path}\n${f.text}---\n`);

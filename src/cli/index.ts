@@ -18,6 +18,7 @@ import { processIo } from './io.js';
 import { labCommand } from './lab-command.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
+import { addSecretCommands } from './secret-commands.js';
 import { styleFor } from './style.js';
 import { serverCommand } from './server-command.js';
 import type { SwarmFlags } from './swarm-command.js';
@@ -152,6 +153,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       if (expiresInSeconds === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--expires: expected at least 1s, found ${JSON.stringify(o.expires)}`);
       code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...(expiresInSeconds ? { expiresInSeconds } : {}), ...(o.json ? { json: true } : {}) }, io);
     });
+
+  addSecretCommands(program, connection, io, (c) => {
+    code = c;
+  });
 
   program
     .command('server')

@@ -51,6 +51,7 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       doc.resources = [...def.resources];
       if (def.runBy) doc.allowed = { ...(def.allowed !== undefined ? { where: def.allowed } : {}), roles: [...def.runBy.roles], principals: [...def.runBy.principals] };
       else if (def.allowed !== undefined) doc.allowed = def.allowed;
+      if (def.secrets?.length) doc.secrets = [...def.secrets];
       break;
     case 'metric':
       doc.resource = def.resource;
@@ -100,6 +101,11 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       doc.mode = formatMode(def.mode);
       doc.content = def.content;
       doc.query = def.query;
+      break;
+    case 'secret':
+      // Never a value: a definition has none (it lives encrypted in the control plane's store).
+      doc.hosts = def.hosts;
+      if (def.from) doc.from = { ...def.from };
       break;
   }
   return doc;

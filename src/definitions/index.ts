@@ -23,6 +23,8 @@ export { DEFAULTS, KIND_FIELDS } from './rules.js';
 export type { ActionCaller } from './permissions.js';
 export { ACTION_ROLES, actionRefusal, botPrincipal, describeRunBy } from './permissions.js';
 export { sha256Hex } from './sha256.js';
+export { secretEnvName } from './secrets.js';
+export { redactSecrets } from './redact.js';
 export type { TemplatePart } from './templates.js';
 export { TEMPLATE_VARIABLES, expandTemplate, parseTemplate } from './templates.js';
 export type { ParamRef, RunbookCell, RunbookCellKind, RunbookContent, SubstituteResult } from './runbooks.js';

@@ -453,7 +453,7 @@ describe('parseDefinitions: every mistake is a diagnostic with file, line, field
   });
 
   it('a misspelt kind, with a suggestion', () => {
-    expectOne('kind: alram\nname: x\n', { line: 1, column: 7, field: 'kind', code: 'BWD_UNKNOWN_KIND', suggestion: 'alarm', message: expect.stringContaining('unknown kind "alram": expected one of `action`, `metric`, `alarm`, `bot`, `schedule`, `file`; did you mean `alarm`?') });
+    expectOne('kind: alram\nname: x\n', { line: 1, column: 7, field: 'kind', code: 'BWD_UNKNOWN_KIND', suggestion: 'alarm', message: expect.stringContaining('unknown kind "alram": expected one of `action`, `metric`, `alarm`, `bot`, `schedule`, `file`, `secret`; did you mean `alarm`?') });
   });
 
   it('a missing kind', () => {

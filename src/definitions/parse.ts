@@ -27,6 +27,7 @@ import {
   withArticle,
 } from './rules.js';
 import { actionRefusal, botRefusal, readAllowed } from './permissions.js';
+import { checkSecretRefs, readActionSecrets, readSecret } from './secrets.js';
 import { sha256Hex } from './sha256.js';
 import { TEMPLATE_VARIABLES, parseTemplate } from './templates.js';
 import type {
@@ -218,12 +219,16 @@ class SetChecker {
 
   run(raws: readonly Raw[]): Definition[] {
     const results = new Map<Raw, Definition>();
+    const secretRefs = new Map<Raw, { value: string; node: Scalar.Parsed }[]>();
     const allowed = new Map<Raw, { value: string; node: Scalar.Parsed }>();
     const metrics: MetricDefinition[] = [];
     for (const r of raws) {
       this.common(r);
       if (r.kind === 'action') {
-        const { def, allowedStatement } = this.action(r);
+        const refs = readActionSecrets(r.fields);
+        const { def: plain, allowedStatement } = this.action(r);
+        const def = refs.length ? { ...plain, secrets: refs.map((s) => s.value) } : plain;
+        secretRefs.set(r, refs);
         results.set(r, def);
         if (allowedStatement) allowed.set(r, allowedStatement);
         if (r.name !== undefined) this.actions.set(r.name, def);
@@ -242,6 +247,9 @@ class SetChecker {
     for (const r of raws) if (r.kind === 'file') results.set(r, this.file(r));
     for (const r of raws) if (r.kind === 'schedule') results.set(r, this.schedule(r));
     for (const r of raws) if (r.kind === 'bot') results.set(r, this.bot(r));
+    for (const r of raws) if (r.kind === 'secret') results.set(r, readSecret(r.fields, this.basics(r), (q) => this.hostSelection(r.doc, 'hosts', q, 'a secret\'s `hosts`')));
+    const secrets = raws.filter((r) => r.kind === 'secret' && r.name !== undefined).map((r) => r.name as string);
+    for (const [r, refs] of secretRefs) checkSecretRefs(r.fields, refs, secrets);
     return raws.map((r) => results.get(r)).filter((d): d is Definition => d !== undefined);
   }
 
@@ -478,6 +486,12 @@ class SetChecker {
     return ok && first?.kind === 'ResourceStage' ? (first.resource as ResourceTypeName) : undefined;
   }
 
+  /** A statement selecting hosts (a `host` source and filters): its analysis, or undefined when it has a problem (reported). */
+  private hostSelection(doc: Doc, field: string, q: { value: string; node: Scalar.Parsed }, what: string): Analysis | undefined {
+    const s = this.statement(doc, field, q);
+    return this.selection(doc, field, s, ['host'], what) && !s.failed ? s.analysis : undefined;
+  }
+
   /** A condition checked as one more stage after `prefix` (a query and `\n| `). */
   private condition(doc: Doc, field: string, s: { value: string; node: Scalar.Parsed }, prefix: string, prefixStages: number): void {
     const checked = this.statement(doc, field, s, prefix);
@@ -555,7 +569,7 @@ class SetChecker {
     } else if (f.has('path')) f.bad('path', 'BWD_BAD_PATH', 'expected an absolute path, found an empty string');
     const content = f.string('content', 'the file\'s content (text; use a `|` block for several lines)', true) ?? '';
     const q = f.scalar('query', 'a statement selecting hosts, e.g. `host | role = "api"`', true, { nonEmpty: true });
-    if (q) this.selection(r.doc, 'query', this.statement(r.doc, 'query', q), ['host'], 'a file\'s query');
+    if (q) this.hostSelection(r.doc, 'query', q, 'a file\'s query');
     return { kind: 'file', ...this.basics(r), path, mode: this.mode(f), content, sha256: sha256Hex(content), query: q?.value.trim() ?? '' };
   }
 

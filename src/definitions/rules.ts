@@ -12,12 +12,13 @@ export const COMMON_FIELDS = ['kind', 'name', 'description'] as const;
 
 /** The fields of each kind, besides kind, name and description, in the order export writes them. */
 export const KIND_FIELDS: Readonly<Record<DefinitionKind, readonly string[]>> = {
-  action: ['command', 'params', 'timeout', 'user', 'output_limit', 'resources', 'allowed'],
+  action: ['command', 'params', 'timeout', 'user', 'output_limit', 'resources', 'allowed', 'secrets'],
   metric: ['resource', 'unit', 'labels', 'command', 'scrape', 'interval', 'timeout'],
   alarm: ['query', 'fire', 'fire_for', 'clear', 'clear_for', 'severity', 'interval', 'runbook'],
   bot: ['trigger', 'action', 'args', 'cooldown', 'circuit_breaker', 'offline', 'approval', 'verify', 'enabled'],
   schedule: ['cron', 'every', 'run', 'enabled'],
   file: ['path', 'mode', 'content', 'query'],
+  secret: ['hosts', 'from'],
 };
 
 export const PARAM_FIELDS = ['type', 'required', 'default', 'description'] as const;

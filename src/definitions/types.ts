@@ -7,9 +7,9 @@ import type { ActionParamSpec, Dimension, ResourceTypeName } from '../lang/index
  * sizes in bytes, queries as statement text that has passed the checker).
  */
 
-export type DefinitionKind = 'action' | 'metric' | 'alarm' | 'bot' | 'schedule' | 'file';
+export type DefinitionKind = 'action' | 'metric' | 'alarm' | 'bot' | 'schedule' | 'file' | 'secret';
 
-export const DEFINITION_KINDS: readonly DefinitionKind[] = ['action', 'metric', 'alarm', 'bot', 'schedule', 'file'];
+export const DEFINITION_KINDS: readonly DefinitionKind[] = ['action', 'metric', 'alarm', 'bot', 'schedule', 'file', 'secret'];
 
 interface Base {
   readonly name: string;
@@ -34,6 +34,8 @@ export interface ActionDefinition extends Base {
   readonly resources: readonly ResourceTypeName[];
   /** Resources it may run on, as a statement (`host | env = "prod"`); default: any of `resources`. */
   readonly allowed?: string;
+  /** Secrets it receives as environment variables (`BW_SECRET_<NAME>`, see secretEnvName). */
+  readonly secrets?: readonly string[];
   /** Who may run it (`allowed: { roles, principals }`); default: anyone whose role runs actions, and any bot or schedule. */
   readonly runBy?: ActionRunBy;
 }
@@ -126,7 +128,20 @@ export interface FileDefinition extends Base {
   readonly query: string;
 }
 
-export type Definition = ActionDefinition | MetricDefinition | AlarmDefinition | BotDefinition | ScheduleDefinition | FileDefinition;
+/**
+ * A named secret: where it applies and where its value comes from. The value itself is never part
+ * of a definition (not in git, not in a stored version, not in an export): it is set with
+ * `breakwater secret set` or read on the control plane from `from`.
+ */
+export interface SecretDefinition extends Base {
+  readonly kind: 'secret';
+  /** Which hosts receive the value, as a statement on tags and attributes: `host | role = "db"`. */
+  readonly hosts: string;
+  /** Read on the control plane at apply and start; absent: set with `breakwater secret set`. */
+  readonly from?: { readonly env: string } | { readonly file: string };
+}
+
+export type Definition = ActionDefinition | MetricDefinition | AlarmDefinition | BotDefinition | ScheduleDefinition | FileDefinition | SecretDefinition;
 
 /** One problem in a definition file: which file, where, which field, and what was expected. */
 export interface DefinitionDiagnostic {

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   BW_ERR_UNAVAILABLE: { status: 503, title: 'a dependency is unavailable' },
   BW_ERR_PROTOCOL: { status: 400, title: 'a message broke the agent protocol' },
   BW_ERR_CONFIG: { status: 400, title: 'a configuration value is invalid' },
+  BW_ERR_SECRET_KEY: { status: 503, title: 'the secret key is missing, malformed or not the key the stored secrets were encrypted with' },
   BW_ERR_INTERNAL: { status: 500, title: 'an unexpected internal failure' },
 } as const;
 

@@ -215,7 +215,13 @@ export const CancelMessage = z.object({ type: z.literal('cancel'), query: id });
  * The definitions for this agent (actions, metrics, alarms, bots, files), sent on connect and
  * on every apply. The agent checks them again before using them.
  */
-export const DefinitionsMessage = z.object({ type: z.literal('definitions'), version: z.int().check(z.nonnegative()), definitions: z.array(z.unknown()).check(z.maxLength(10_000)) });
+export const DefinitionsMessage = z.object({
+  type: z.literal('definitions'),
+  version: z.int().check(z.nonnegative()),
+  definitions: z.array(z.unknown()).check(z.maxLength(10_000)),
+  /** The values of the secrets whose hosts query selects this host, by name; kept in memory only. */
+  secrets: z.optional(z.record(text(64), text(64 * 1024))),
+});
 
 /** Events stored: the agent drops them from its outbox. */
 export const AckMessage = z.object({ type: z.literal('ack'), ids: z.array(id).check(z.maxLength(1000)) });

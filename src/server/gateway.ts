@@ -22,6 +22,8 @@ interface Session {
   tags: Record<string, string>;
   attrs: Record<string, string | number>;
   definitionsVersion: number | null;
+  /** What this agent was last sent (DefinitionDelivery's key): a push sends only when it changes. */
+  definitionsKey: string | null;
   /** Queries waiting for this agent, by query id. */
   readonly waiting: Map<string, QueryWaiter>;
 }
@@ -34,13 +36,15 @@ export interface QueryWaiter {
 
 /** What the rest of the control plane does with agents' remediation traffic. */
 export interface GatewayHooks {
-  /** The current definitions, sent to every agent on connect. */
-  definitions(): { version: number; definitions: readonly unknown[] } | undefined;
+  /** The current definitions for one host (what its queries select), encoded; sent on connect and on every change. */
+  definitions(host: InventoryHost): { key: string; frame: string } | undefined;
   /** Stores events (idempotently); resolves when they are durable, so they can be acknowledged. */
   onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
   onPermit(agent: string, msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }>;
   onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
   onBacktestResult(agent: string, msg: BacktestResultMessage): void;
+  /** Secret values replaced with `[secret:NAME]` in what agents send: a second line of defence behind the agent's own. */
+  redact<T>(value: T): T;
   onConnected(agent: string, first: boolean): void;
   onDisconnected(agent: string, reason: string): void;
 }
@@ -120,12 +124,12 @@ export class AgentGateway {
       attrs: hostAttrs(agent.name, facts, 'connected'),
       waiting: new Map(),
       definitionsVersion: null,
+      definitionsKey: null,
     };
     this.sessions.set(agent.name, session);
     this.known.set(agent.name, { name: agent.name, agentId: agent.id, connected: true, lastSeenAt: now, tags: session.tags, attrs: session.attrs });
     conn.send({ type: 'welcome', v: PROTOCOL_VERSION, agentId: agent.id, heartbeatMs: this.options.heartbeatMs });
-    const defs = this.options.hooks?.definitions();
-    if (defs) conn.send({ type: 'definitions', version: defs.version, definitions: defs.definitions });
+    this.pushTo(session);
     this.options.hooks?.onConnected(agent.name, agent.lastSeenAt === null && !previous);
     void this.options.store
       .updateAgentState(agent.id, { status: 'connected', lastSeenAt: now, tags: session.tags, facts: stringify(facts) })
@@ -143,6 +147,8 @@ export class AgentGateway {
         const known = this.known.get(session.agent.name);
         if (known) this.known.set(session.agent.name, { ...known, tags: session.tags });
         void this.options.store.updateAgentState(session.agent.id, { tags: session.tags }).catch(() => undefined);
+        // Files and secrets follow the host's tags: in scope now, or taken back.
+        this.pushTo(session);
         return;
       }
       case 'heartbeat':
@@ -182,7 +188,7 @@ export class AgentGateway {
           this.options.logger.warn({ agent: session.agent.name, dropped: msg.rows.length - own.length }, 'agent sent rows about other hosts; dropped');
           session.conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `${msg.rows.length - own.length} row(s) named a host other than ${session.agent.name} and were dropped` });
         }
-        session.waiting.get(msg.query)?.onRows(own);
+        session.waiting.get(msg.query)?.onRows(this.options.hooks?.redact(own) ?? own);
         return;
       }
       case 'output':
@@ -249,9 +255,16 @@ export class AgentGateway {
     s.conn.send({ type: 'cancel', query });
   }
 
-  /** Sends a message to every connected agent (new definitions). */
-  broadcast(message: Record<string, unknown>): void {
-    for (const s of this.sessions.values()) s.conn.send(message);
+  /** Sends each connected agent its definitions where they changed (a new version, a secret's value, its tags). */
+  pushDefinitions(): void {
+    for (const s of this.sessions.values()) this.pushTo(s);
+  }
+
+  private pushTo(session: Session): void {
+    const host = this.known.get(session.agent.name);
+    const defs = host ? this.options.hooks?.definitions(host) : undefined;
+    if (!defs || defs.key === session.definitionsKey) return;
+    if (session.conn.sendFrame(defs.frame)) session.definitionsKey = defs.key;
   }
 
   /** Sends one message to one agent; false when it is not connected. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AlarmDefinition, BotDefinition, Definition, ScheduleDefinition } from '../definitions/index.js';
+import type { AlarmDefinition, BotDefinition, Definition, ScheduleDefinition, SecretDefinition } from '../definitions/index.js';
 import { botPrincipal, diffDefinitions, parseDefinitions, renderPlan } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, extendCatalogue } from '../lang/index.js';
@@ -13,6 +13,8 @@ import type { StatementContext } from './query/run-statement.js';
 import { audit, authorizeStatement, runStatement } from './query/run-statement.js';
 import { EventBus } from './event-bus.js';
 import { Scheduler } from './scheduler.js';
+import type { SecretVault } from './secrets/index.js';
+import { DefinitionDelivery } from './secrets/index.js';
 import type { ApprovalRecord, EventRecord, Store } from './store/index.js';
 import { isStoreError } from './store/index.js';
 
@@ -27,6 +29,7 @@ const APPROVAL_SWEEP_MS = 2000;
 export class Remediation {
   private current: { version: number; definitions: readonly Definition[] } | undefined;
   private cat: Catalogue = BUILTIN_CATALOGUE;
+  private delivery: DefinitionDelivery | undefined;
   private readonly grants = new Map<string, number[]>();
   private readonly scheduler: Scheduler;
   private readonly backtests = new Map<string, (agent: string, msg: BacktestResultMessage) => void>();
@@ -40,6 +43,8 @@ export class Remediation {
     private readonly logger: Logger,
     private readonly notifier: Notifier,
     private readonly statements: () => StatementContext,
+    /** The secrets' values, for delivery to agents and redaction. */
+    readonly secrets: SecretVault,
   ) {
     this.scheduler = new Scheduler((s) => this.runSchedule(s), logger);
     this.sweeper = setInterval(() => void this.expireApprovals(), APPROVAL_SWEEP_MS);
@@ -57,7 +62,7 @@ export class Remediation {
 
   async load(): Promise<void> {
     const stored = await this.store.currentDefinitions();
-    if (stored) this.install(stored.version, stored.definitions as Definition[]);
+    if (stored) await this.install(stored.version, stored.definitions as Definition[]);
   }
 
   /** The language catalogue with the fleet's custom metrics and actions. */
@@ -109,20 +114,27 @@ export class Remediation {
       if (isStoreError(err, 'STORE_CONFLICT')) throw new BreakwaterError('BW_ERR_CONFLICT', `someone applied a newer version while you planned against version ${baseVersion}: plan again`, {}, { cause: err });
       throw err;
     }
-    this.install(version, planned.definitions);
-    this.gw.broadcast({ type: 'definitions', version, definitions: planned.definitions });
+    await this.install(version, planned.definitions);
+    this.pushDefinitions();
     await audit(this.store, who.name, 'definitions.apply', `version ${version}`, 'ok', { create: diff.create.length, update: diff.update.length, delete: diff.delete.length });
     await this.record({ type: 'definitions_applied', principal: who.name, message: `definitions version ${version} applied by ${who.name}: ${diff.create.length} created, ${diff.update.length} changed, ${diff.delete.length} deleted`, details: { version } });
     return { version, changed: true, text: planned.text };
   }
 
-  private install(version: number, definitions: readonly Definition[]): void {
+  /** Sends every connected agent its definitions where they changed (after an apply or a secret's new value). */
+  pushDefinitions(): void {
+    this.gw.pushDefinitions();
+  }
+
+  private async install(version: number, definitions: readonly Definition[]): Promise<void> {
     this.current = { version, definitions };
     this.cat = extendCatalogue(BUILTIN_CATALOGUE, {
       metrics: definitions.flatMap((d) => (d.kind === 'metric' ? [{ name: d.name, resource: d.resource, dim: d.unit, labels: d.labels, description: d.description }] : [])),
       actions: definitions.flatMap((d) => (d.kind === 'action' ? [{ name: d.name, description: d.description, resources: d.resources, params: d.params }] : [])),
     });
     this.scheduler.set(definitions.filter((d): d is ScheduleDefinition => d.kind === 'schedule'));
+    await this.secrets.load(definitions.filter((d): d is SecretDefinition => d.kind === 'secret'));
+    this.delivery = new DefinitionDelivery(version, definitions, this.cat, this.secrets);
   }
 
   /** Agents and the definitions version each runs: `drift` is true where it is not the current one. */
@@ -201,10 +213,11 @@ export class Remediation {
   // ---- gateway hooks ----
 
   readonly hooks: GatewayHooks = {
-    definitions: () => (this.current ? { version: this.current.version, definitions: this.current.definitions } : undefined),
+    definitions: (host) => this.delivery?.forHost(host),
     onEvents: async (_agent, events) => {
-      await this.storeEvents(events);
+      await this.storeEvents(this.secrets.redactValue(events));
     },
+    redact: (value) => this.secrets.redactValue(value),
     onPermit: async (_agent, msg) => this.permit(msg),
     onApproval: async (agent, msg) => this.requestApproval(agent, msg),
     onBacktestResult: (agent, msg) => this.backtests.get(msg.id)?.(agent, msg),

@@ -26,6 +26,7 @@ import type { StatementContext } from './query/run-statement.js';
 import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
 import { Remediation } from './remediation.js';
+import { SecretVault } from './secrets/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { MAX_PAGE_LIMIT, isStoreError, openPostgresStore, openSqliteStore } from './store/index.js';
 
@@ -74,7 +75,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     action: (name) => remediation.definitions().definitions.find((d): d is ActionDefinition => d.kind === 'action' && d.name === name),
   };
   const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store), policy });
-  const remediation = new Remediation(store, logger, notifier, statements);
+  const secrets = await SecretVault.open(store, config.dataDir, process.env, logger);
+  const remediation = new Remediation(store, logger, notifier, statements, secrets);
   await remediation.load();
   const catalogue = deps.catalogue ?? (() => remediation.catalogue());
   const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: remediation.hooks });

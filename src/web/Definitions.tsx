@@ -28,7 +28,10 @@ function DefinitionCard(props: { def: Definition; all: readonly Definition[] }) 
   const d = props.def;
   const doc = useMemo(() => {
     const actions = new Map(props.all.filter((x) => x.kind === 'action').map((a) => [a.name, a]));
-    return toDocument(d, (name) => actions.get(name) as Extract<Definition, { kind: 'action' }> | undefined);
+    const fields = toDocument(d, (name) => actions.get(name) as Extract<Definition, { kind: 'action' }> | undefined);
+    // A secret has no value in its definition; the API says whether the control plane holds one: (set), (not set), (unreadable).
+    const held = (d as { value?: unknown }).value;
+    return d.kind === 'secret' && typeof held === 'string' ? { ...fields, value: held } : fields;
   }, [d, props.all]);
   const copy = async () => {
     // toYaml of the whole set, so a bot's action arguments get their units; this definition's file.

@@ -109,7 +109,7 @@ export class BotEngine {
       if (v !== undefined) env[p.name] = String(v);
     }
     const runId = randomUUID();
-    const result = await this.deps.runner.run({ command: action.command, env, timeoutMs: action.timeoutMs, maxOutputBytes: action.maxOutputBytes, ...(action.user ? { user: action.user } : {}) });
+    const result = await this.deps.runner.run({ command: action.command, env, timeoutMs: action.timeoutMs, maxOutputBytes: action.maxOutputBytes, ...(action.user ? { user: action.user } : {}), ...(action.secrets ? { secrets: action.secrets } : {}) });
     const ok = !result.error && !result.timedOut && result.exitCode === 0;
     const outcome = result.error ? `could not run: ${result.error}` : result.timedOut ? `timed out after ${action.timeoutMs / 1000}s` : `exit ${result.exitCode}`;
     this.event(

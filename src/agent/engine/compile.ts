@@ -63,7 +63,7 @@ export function compileDefinitions(version: number, definitions: readonly Defini
         continue;
       }
     }
-    actions.set(a.name, { name: a.name, command: a.command, params: a.params, timeoutMs: a.timeoutSeconds * 1000, maxOutputBytes: a.outputLimitBytes, ...(a.user ? { user: a.user } : {}), ...(scope ? { scope } : {}) });
+    actions.set(a.name, { name: a.name, command: a.command, params: a.params, timeoutMs: a.timeoutSeconds * 1000, maxOutputBytes: a.outputLimitBytes, ...(a.user ? { user: a.user } : {}), ...(a.secrets?.length ? { secrets: a.secrets } : {}), ...(scope ? { scope } : {}) });
   }
   return {
     version,

@@ -11,6 +11,8 @@ export interface CommandSpec {
   readonly cwd?: string;
   /** Run as this user (name or uid); only possible when the agent runs as root. */
   readonly user?: string;
+  /** Secrets the command receives as `BW_SECRET_<NAME>` (an action's `secrets`; src/agent/engine/secret-runner.ts). */
+  readonly secrets?: readonly string[];
 }
 
 export interface CommandResult {

@@ -17,6 +17,8 @@ export interface ActionDefinition {
   readonly user?: string;
   /** Where it may run (its `allowed` statement), as a phase on this agent, with the statement's text. */
   readonly scope?: { readonly statement: string; readonly phase: AgentPhase };
+  /** Secrets it receives as environment variables. */
+  readonly secrets?: readonly string[];
 }
 
 /** Why an action may not run on a resource its scope does not select. */
@@ -163,6 +165,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         timeoutMs: def.timeoutMs,
         maxOutputBytes: def.maxOutputBytes,
         ...(def.user ? { user: def.user } : {}),
+        ...(def.secrets ? { secrets: def.secrets } : {}),
       }));
       for (const r of done) r.values.action = step.name;
       return done;
@@ -183,7 +186,7 @@ async function runCommands(
   deps: ExecutorDeps,
   signal: AbortSignal,
   failed: WorkRow[],
-  spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string },
+  spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string; secrets?: readonly string[] },
 ): Promise<WorkRow[]> {
   const results = await Promise.all(
     rows.map((r) => {

@@ -8,7 +8,7 @@ import { audit, runStatement } from '../query/run-statement.js';
 import type { StatementContext } from '../query/run-statement.js';
 import type { AgentRecord, RunbookRecord } from '../store/index.js';
 import { isStoreError } from '../store/index.js';
-import type { AlarmDefinition } from '../../definitions/index.js';
+import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import { RUNBOOK_PARAM, paramValueProblem, parseDefinitions, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
 import type { Remediation } from '../remediation.js';
 import type { LiveQueries } from './live-query.js';
@@ -17,6 +17,7 @@ import type { Route } from './route.js';
 import type { RunsContext } from './runs-routes.js';
 import { eventFor, runsRoutes } from './runs-routes.js';
 import { route } from './route.js';
+import { definitionsView, secretRoutes } from './secret-routes.js';
 import type { TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
 
@@ -398,9 +399,12 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     route({
       method: 'GET',
       url: '/api/v1/definitions',
-      summary: 'The current definitions and their version.',
+      summary: 'The current definitions and their version (file content for admins only; secrets without values).',
       role: 'viewer',
-      handler: async () => ctx.remediation.definitions(),
+      handler: async ({ principal }) => {
+        const current = ctx.remediation.definitions();
+        return { version: current.version, definitions: definitionsView(current.definitions, principal, ctx.remediation.secrets) };
+      },
     }),
     route({
       method: 'GET',
@@ -413,13 +417,13 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     route({
       method: 'GET',
       url: '/api/v1/definitions/versions/:version',
-      summary: 'One applied version with its definitions.',
+      summary: 'One applied version with its definitions (file content for admins only; secrets without values).',
       role: 'viewer',
       params: z.object({ version: z.coerce.number().int().positive() }),
-      handler: async ({ params }) => {
+      handler: async ({ params, principal }) => {
         const v = await ctx.store.getDefinitionVersion(params.version);
         if (!v) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no definitions version ${params.version}`);
-        return v;
+        return { ...v, definitions: definitionsView(v.definitions as Definition[], principal, ctx.remediation.secrets) };
       },
     }),
     route({
@@ -548,6 +552,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       },
     }),
     ...runbookRoutes(ctx),
+    ...secretRoutes(ctx),
   ];
 }
 

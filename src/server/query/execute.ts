@@ -370,7 +370,8 @@ function fieldContext(r: ResultRow) {
   };
 }
 
-function hostContext(h: InventoryHost) {
+/** What a filter on hosts sees of an inventory host: its tags and attributes (metrics and checks live on agents). */
+export function hostContext(h: InventoryHost) {
   return {
     metric: () => undefined,
     range: () => [],

@@ -9,6 +9,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
+import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
 import type {
   AgentsTable,
   ApprovalsTable,
@@ -37,6 +38,7 @@ import type {
   RunResultRecord,
   RunStatus,
   Store,
+  SecretRecord,
   TokenRecord,
 } from './types.js';
 import {
@@ -105,6 +107,20 @@ export class KyselyStore implements Store {
     if (this.dialect === 'postgres') return value as T;
     if (typeof value !== 'string') throw new Error(`expected JSON text from SQLite, got ${typeof value}`);
     return JSON.parse(value) as T;
+  }
+
+  // ---- secrets (secret-rows.ts) ----------------------------------------------------------------
+
+  putSecret(secret: SecretRecord): Promise<void> {
+    return this.#run('putSecret', (db) => putSecret(db, secret));
+  }
+
+  listSecrets(): Promise<SecretRecord[]> {
+    return this.#run('listSecrets', (db) => listSecrets(db));
+  }
+
+  deleteSecret(name: string): Promise<boolean> {
+    return this.#run('deleteSecret', (db) => deleteSecret(db, name));
   }
 
   // ---- schema ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
 import { eventTypesMigration } from './event-types.js';
+import { secretsMigration } from './migration-0006-secrets.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -19,7 +20,7 @@ function oneOf(column: string, values: readonly string[]): RawBuilder<unknown> {
   return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
 }
 
-function dialectTypes(dialect: StoreDialect) {
+export function dialectTypes(dialect: StoreDialect) {
   return {
     /** ms since the epoch, durations: 64-bit integers. */
     time: dialect === 'postgres' ? 'bigint' : 'integer',
@@ -34,7 +35,7 @@ function dialectTypes(dialect: StoreDialect) {
 }
 
 /** Ends a CREATE TABLE: STRICT in SQLite (type checks like PostgreSQL's), nothing in PostgreSQL. */
-function strict<TB extends string, C extends string>(
+export function strict<TB extends string, C extends string>(
   dialect: StoreDialect,
   builder: CreateTableBuilder<TB, C>,
 ): CreateTableBuilder<TB, C> {
@@ -351,6 +352,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0003_runbooks': runbooks(dialect),
     // An agent reports a file definition it could not put in place (a symlink refused, ...).
     '0004_event_file_failed': eventTypesMigration(dialect, [...EVENT_TYPES_0002, 'file_failed']),
+    '0006_secrets': secretsMigration(dialect),
   };
 }
 

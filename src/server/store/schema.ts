@@ -159,4 +159,16 @@ export interface StoreDatabase {
   approvals: ApprovalsTable;
   runbooks: RunbooksTable;
   runbook_runs: RunbookRunsTable;
+  secrets: SecretsTable;
+}
+
+/** Added by 0006: secret values, encrypted (src/server/secrets/crypto.ts); never the plain value. */
+export interface SecretsTable {
+  name: string;
+  /** base64 of nonce, ciphertext and tag (AES-256-GCM, the name as associated data). */
+  ciphertext: string;
+  /** Which key encrypted it (the first 16 hex digits of its sha256), for a clear error with the wrong key. */
+  key_id: string;
+  updated_at: number;
+  updated_by: string;
 }

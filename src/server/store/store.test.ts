@@ -32,6 +32,7 @@ import {
   type RunRecord,
   type RunResultRecord,
   type RunStatus,
+  type SecretRecord,
   type Store,
   type StoreDatabase,
   type StoreDialect,
@@ -177,7 +178,7 @@ function approval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
 }
 
 /** Every migration, in order: what a migrated database has recorded. */
-const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed'];
+const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed', '0006_secrets'];
 
 /** The tables as migration 0001 left them (agents had no definitions_version yet). */
 interface Database0001 {
@@ -1205,6 +1206,33 @@ function storeSuite(harness: () => Harness): void {
     });
   });
 
+  describe('secrets', () => {
+    const secret = (overrides: Partial<SecretRecord> = {}): SecretRecord => ({ name: uid('secret'), ciphertext: 'bm9uY2U=', keyId: '0123456789abcdef', updatedAt: T0, updatedBy: 'alice', ...overrides });
+
+    it('puts (create, then replace by name), lists by name, deletes', async () => {
+      const store = await freshStore();
+      const b = secret({ name: 'b-db-password' });
+      const a = secret({ name: 'a-api-key', updatedBy: TRICKY });
+      await store.putSecret(b);
+      await store.putSecret(a);
+      expect(await store.listSecrets()).toEqual([a, b]);
+      const b2 = { ...b, ciphertext: 'b3RoZXI=', keyId: 'fedcba9876543210', updatedAt: T0 + 1, updatedBy: 'bob' };
+      await store.putSecret(b2);
+      expect(await store.listSecrets()).toEqual([a, b2]);
+      expect(await store.deleteSecret(a.name)).toBe(true);
+      expect(await store.deleteSecret(a.name)).toBe(false);
+      expect(await store.deleteSecret('\u0000')).toBe(false);
+      expect(await store.listSecrets()).toEqual([b2]);
+    });
+
+    it('refuses text the databases cannot hold and a time that is not one', async () => {
+      const store = await freshStore();
+      await expectStoreError(store.putSecret(secret({ name: 'bad\u0000name' })), 'STORE_INVALID');
+      await expectStoreError(store.putSecret(secret({ updatedAt: 1.5 })), 'STORE_INVALID');
+      expect(await store.listSecrets()).toEqual([]);
+    });
+  });
+
   describe('values both databases must treat alike', () => {
     it('rejects NUL and unpaired surrogates in text, and values JSON cannot represent', async () => {
       const store = await freshStore();
@@ -1546,6 +1574,7 @@ describe.skipIf(skipPostgres)('Store on PostgreSQL', () => {
           'runbook_runs',
           'runbooks',
           'runs',
+          'secrets',
           'tokens',
         ]);
         const types = await admin!.query<{ data_type: string }>(

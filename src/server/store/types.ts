@@ -250,4 +250,21 @@ export interface Store {
   /** Newest first; `before` pages backwards by createdAt. */
   listRunbookRuns(runbookId: string, page?: Page): Promise<RunbookRunRecord[]>;
   getRunbookRun(id: string): Promise<RunbookRunRecord | undefined>;
+
+  /** Creates or replaces a secret's encrypted value (src/server/store/secret-rows.ts). */
+  putSecret(secret: SecretRecord): Promise<void>;
+  /** By name. */
+  listSecrets(): Promise<SecretRecord[]>;
+  /** False when there was none. */
+  deleteSecret(name: string): Promise<boolean>;
+}
+
+/** A secret's value as stored: encrypted (src/server/secrets/crypto.ts), never plain. */
+export interface SecretRecord {
+  readonly name: string;
+  /** base64 of nonce, ciphertext and tag. */
+  readonly ciphertext: string;
+  readonly keyId: string;
+  readonly updatedAt: number;
+  readonly updatedBy: string;
 }
