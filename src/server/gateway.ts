@@ -273,6 +273,20 @@ export class AgentGateway {
     if (!this.known.has(agent.name)) this.known.set(agent.name, toInventory(agent, false, null));
   }
 
+  /** Ends an agent's session at once (its credential was revoked, or it was deleted); queries
+   *  waiting on it hear `reason`. False when it was not connected. */
+  disconnect(name: string, reason: string): boolean {
+    const session = this.sessions.get(name);
+    if (!session) return false;
+    this.close(session, reason);
+    return true;
+  }
+
+  /** Drops a deleted agent from the inventory. */
+  forget(name: string): void {
+    this.known.delete(name);
+  }
+
   closeAll(): void {
     clearInterval(this.sweeper);
     for (const s of [...this.sessions.values()]) this.close(s, 'control plane stopping');
