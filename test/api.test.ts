@@ -290,7 +290,7 @@ describe('tokens', () => {
 
     const revoked = await call(s, 'DELETE', `/api/v1/tokens/${created.json.id as string}`, { token: admin });
     expect(revoked.status).toBe(200);
-    expect(revoked.json).toEqual({ revoked: created.json.id });
+    expect(revoked.json).toEqual({ revoked: created.json.id, agentsKept: 0 });
 
     const after = await call(s, 'GET', '/api/v1/whoami', { token: secret });
     expect(after.status).toBe(401);
@@ -348,7 +348,7 @@ describe('enrollment', () => {
 
     const unknown = await enroll('bwt_nope', 'refused-unknown');
     expect(unknown.status).toBe(401);
-    expect(unknown.json.message).toBe('the join token is unknown, expired or revoked');
+    expect(unknown.json.message).toBe('the join token is unknown; ask an admin for a new one (breakwater token create --role agent)');
 
     const names = ((await call(s, 'GET', '/api/v1/agents', { token: admin })).json as { name: string }[]).map((a) => a.name);
     expect(names.filter((n) => n.startsWith('refused-'))).toEqual([]);
