@@ -60,6 +60,8 @@ export interface GatewayOptions {
 export class AgentGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly known = new Map<string, InventoryHost>();
+  /** Every accepted connection per agent, hello or not yet: disconnect() ends them all. */
+  private readonly links = new Map<string, Set<Connection>>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: GatewayOptions) {
@@ -79,6 +81,8 @@ export class AgentGateway {
   /** Accepts an authenticated agent connection; the session starts with its hello. */
   accept(conn: Connection, agent: AgentRecord): void {
     let session: Session | undefined;
+    const links = this.links.get(agent.name) ?? new Set<Connection>();
+    this.links.set(agent.name, links.add(conn));
     conn.onMessage((frame) => {
       const decoded = decode(AgentMessageSchema, frame);
       if (!decoded.ok) {
@@ -99,6 +103,8 @@ export class AgentGateway {
       this.onMessage(session, msg);
     });
     conn.onClose(() => {
+      links.delete(conn);
+      if (links.size === 0 && this.links.get(agent.name) === links) this.links.delete(agent.name);
       if (session) this.close(session, 'agent disconnected during the query');
     });
   }
@@ -274,12 +280,15 @@ export class AgentGateway {
   }
 
   /** Ends an agent's session at once (its credential was revoked, or it was deleted); queries
-   *  waiting on it hear `reason`. False when it was not connected. */
+   *  waiting on it hear `reason` (a WebSocket close reason: keep it short). False when it was not
+   *  connected. */
   disconnect(name: string, reason: string): boolean {
     const session = this.sessions.get(name);
-    if (!session) return false;
-    this.close(session, reason);
-    return true;
+    if (session) this.close(session, reason);
+    // A connection authenticated just before the revocation, whose hello has not come yet.
+    const links = [...(this.links.get(name) ?? [])];
+    for (const conn of links) conn.close(4401, reason);
+    return session !== undefined || links.length > 0;
   }
 
   /** Drops a deleted agent from the inventory. */

@@ -205,6 +205,22 @@ describe('revoking and deleting agents', () => {
     await connected(await credentialOf(await enroll(join.token, 'db-1', 'machine-d')), 'db-1');
   });
 
+  it('revoke also ends a connection authenticated just before it, whose hello has not come yet', async () => {
+    const join = await joinToken('race-join');
+    const credential = await credentialOf(await enroll(join.token, 'db-3', 'machine-h'));
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}${AGENT_CONNECT_PATH}`, { headers: { authorization: `Bearer ${credential}` } });
+    sockets.push(ws);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const revoked = await api('POST', '/api/v1/agents/db-3/revoke');
+    expect(revoked.body.disconnected).toBe(true);
+    const open = new Promise<string>((resolve) => setTimeout(() => resolve('still open'), HANG_MS).unref());
+    expect(await Promise.race([closed, open])).toBe(4401);
+  });
+
   it('delete removes the agent from the inventory and disconnects it at once', async () => {
     const join = await joinToken('delete-join');
     const credential = await credentialOf(await enroll(join.token, 'db-2', 'machine-e'));

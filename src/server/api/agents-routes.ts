@@ -55,7 +55,7 @@ export function agentRoutes(ctx: ApiContext): Route[] {
         if (agent.revokedAt !== null || !(await ctx.store.revokeAgent(agent.name, at))) {
           throw new BreakwaterError('BW_ERR_CONFLICT', `the credential of agent \`${agent.name}\` is already revoked`, { name: agent.name });
         }
-        const disconnected = ctx.gateway.disconnect(agent.name, `its credential was revoked by ${who.name}`);
+        const disconnected = ctx.gateway.disconnect(agent.name, 'its credential was revoked');
         await audit(ctx.store, who.name, 'agent.revoke', agent.name, 'ok', { agentId: agent.id, disconnected });
         return { name: agent.name, revokedAt: at, disconnected };
       },
@@ -70,7 +70,7 @@ export function agentRoutes(ctx: ApiContext): Route[] {
         const who = principal as Principal;
         const agent = await agentOr404(ctx, params.name);
         if (!(await ctx.store.deleteAgent(agent.name))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no agent named \`${agent.name}\``, { name: agent.name });
-        const disconnected = ctx.gateway.disconnect(agent.name, `it was deleted by ${who.name}`);
+        const disconnected = ctx.gateway.disconnect(agent.name, 'it was deleted');
         ctx.gateway.forget(agent.name);
         await audit(ctx.store, who.name, 'agent.delete', agent.name, 'ok', { agentId: agent.id, hostId: agent.hostId, disconnected });
         return { deleted: agent.name, disconnected };
