@@ -404,6 +404,10 @@ describe('the OpenAPI document', () => {
 
   it('describes path parameters and the NDJSON answer of queries', () => {
     expect(doc.paths['/api/v1/tokens/{id}'].delete.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+    for (const op of [doc.paths['/api/v1/agents/{name}/revoke'].post, doc.paths['/api/v1/agents/{name}'].delete]) {
+      expect(op['x-breakwater-role']).toBe('admin');
+      expect(op.parameters).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true })]);
+    }
     expect(Object.keys(doc.paths['/api/v1/query'].post.responses['200'].content)).toEqual(['application/x-ndjson']);
   });
 });
