@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { RunningServer } from '../../src/server/index.js';
 import { startServer } from '../../src/server/index.js';
-import { runCli } from '../helpers.js';
+import { runCli, waitUntil } from '../helpers.js';
 
 /*
  * The operator's side of item 3 with real processes: a real agent (bin/breakwater-agent.js, as on a
@@ -42,13 +42,11 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Polls a state until it holds; the bound only turns a hang into a failure. */
+/** Waits for a state, with the agent's log in the failure. */
 async function until(what: string, probe: () => boolean): Promise<void> {
-  const deadline = Date.now() + HANG_MS;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; agent log:\n${agentLog}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(what, probe, HANG_MS).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; agent log:\n${agentLog}`);
+  });
 }
 
 describe('ending an agent from the command line (real agent process)', () => {

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION } from '../../src/protocol/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { AGENT_CONNECT_PATH, startServer } from '../../src/server/index.js';
 import { hashSecret, newSecret } from '../../src/server/auth.js';
+import { waitUntil } from '../helpers.js';
 
 /*
  * Enrollment and identity, tried as an attacker holding a join token would: on loopback, against
@@ -115,7 +116,7 @@ describe('enrollment: a name belongs to the host that enrolled it', () => {
 
     web1.ws.close();
     await web1.closed;
-    await until('web-1 to be disconnected', async () => ((await agentsList()).find((a) => a.name === 'web-1')?.status === 'disconnected' ? true : undefined));
+    await waitUntil('web-1 to be disconnected', () => !server.gateway.connected('web-1'), HANG_MS);
     const takeover = await enroll(join.token, 'web-1', 'machine-b');
     expect(takeover.status, JSON.stringify(takeover.body)).toBe(409);
     expect(takeover.body.code).toBe('BW_ERR_HOST_MISMATCH');
@@ -249,13 +250,3 @@ describe('revoking and deleting agents', () => {
     await connected(credential, 'app-1'); // the credential outlives the token that issued it
   });
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + HANG_MS;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -49,14 +49,7 @@ export function agentRoutes(ctx: ApiContext): Route[] {
       role: 'admin',
       params: AgentName,
       handler: async ({ params, principal }) => {
-        const who = principal as Principal;
-        const agent = await agentOr404(ctx, params.name);
-        const at = Date.now();
-        if (agent.revokedAt !== null || !(await ctx.store.revokeAgent(agent.name, at))) {
-          throw new BreakwaterError('BW_ERR_CONFLICT', `the credential of agent \`${agent.name}\` is already revoked`, { name: agent.name });
-        }
-        const disconnected = ctx.gateway.disconnect(agent.name, 'its credential was revoked');
-        await audit(ctx.store, who.name, 'agent.revoke', agent.name, 'ok', { agentId: agent.id, disconnected });
+        const { agent, at, disconnected } = await endAgent(ctx, params.name, principal as Principal, 'revoke');
         return { name: agent.name, revokedAt: at, disconnected };
       },
     }),
@@ -67,16 +60,25 @@ export function agentRoutes(ctx: ApiContext): Route[] {
       role: 'admin',
       params: AgentName,
       handler: async ({ params, principal }) => {
-        const who = principal as Principal;
-        const agent = await agentOr404(ctx, params.name);
-        if (!(await ctx.store.deleteAgent(agent.name))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no agent named \`${agent.name}\``, { name: agent.name });
-        const disconnected = ctx.gateway.disconnect(agent.name, 'it was deleted');
-        ctx.gateway.forget(agent.name);
-        await audit(ctx.store, who.name, 'agent.delete', agent.name, 'ok', { agentId: agent.id, hostId: agent.hostId, disconnected });
+        const { agent, disconnected } = await endAgent(ctx, params.name, principal as Principal, 'delete');
         return { deleted: agent.name, disconnected };
       },
     }),
   ];
+}
+
+/** Revoke or delete: the store first (so a reconnect is refused), then the connection, then the audit entry. */
+async function endAgent(ctx: ApiContext, name: string, who: Principal, how: 'revoke' | 'delete'): Promise<{ agent: AgentRecord; at: number; disconnected: boolean }> {
+  const agent = await agentOr404(ctx, name);
+  const at = Date.now();
+  if (how === 'revoke' && (agent.revokedAt !== null || !(await ctx.store.revokeAgent(agent.name, at)))) {
+    throw new BreakwaterError('BW_ERR_CONFLICT', `the credential of agent \`${agent.name}\` is already revoked`, { name: agent.name });
+  }
+  if (how === 'delete' && !(await ctx.store.deleteAgent(agent.name))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no agent named \`${agent.name}\``, { name: agent.name });
+  const disconnected = ctx.gateway.disconnect(agent.name, how === 'revoke' ? 'its credential was revoked' : 'it was deleted');
+  if (how === 'delete') ctx.gateway.forget(agent.name);
+  await audit(ctx.store, who.name, `agent.${how}`, agent.name, 'ok', { agentId: agent.id, hostId: agent.hostId, disconnected });
+  return { agent, at, disconnected };
 }
 
 async function agentOr404(ctx: ApiContext, name: string): Promise<AgentRecord> {
