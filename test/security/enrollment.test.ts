@@ -139,6 +139,11 @@ describe('enrollment: a name belongs to the host that enrolled it', () => {
     const old = await connect(first, 'web-2');
     expect(old.ok ? 'connected' : old.status).toBe(401);
     await connected(second, 'web-2');
+    // Connected, it has not lost its credential: even its own host id cannot replace it now.
+    const whileConnected = await enroll(join.token, 'web-2', 'machine-c');
+    expect(whileConnected.status).toBe(409);
+    expect(whileConnected.body.code).toBe('BW_ERR_CONFLICT');
+    expect(whileConnected.body.message).toContain('is connected with its credential right now');
   });
 });
 
