@@ -245,6 +245,7 @@ describe('revoking and deleting agents', () => {
     const join = await joinToken('retired-join');
     const credential = await credentialOf(await enroll(join.token, 'app-1', 'machine-f'));
     const link = await connected(credential, 'app-1');
+    expect((await api('GET', '/api/v1/agents')).body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'app-1', enrolledWith: 'retired-join', enrolledWithId: join.id })]));
     const revoked = await api('DELETE', `/api/v1/tokens/${join.id}`);
     expect(revoked.body).toEqual({ revoked: join.id, agentsKept: 1 });
     const refused = await enroll(join.token, 'app-2', 'machine-g');

@@ -32,14 +32,18 @@ export function agentRoutes(ctx: ApiContext): Route[] {
     route({
       method: 'GET',
       url: '/api/v1/agents',
-      summary: 'Every known agent with its connection state, tags, host facts, and when its credential was revoked (null while valid).',
+      summary: 'Every known agent with its connection state, tags, host facts, the join token that enrolled it (`enrolledWith`, `enrolledWithId`), and when its credential was revoked (`revokedAt`, null while valid).',
       role: 'viewer',
       handler: async () => {
         const stored = new Map((await ctx.store.listAgents()).map((a) => [a.name, a]));
         return ctx.gateway
           .inventory()
           .sort((a, b) => BY_NAME.compare(a.name, b.name))
-          .map((h) => ({ name: h.name, id: h.agentId, status: h.connected ? 'connected' : 'disconnected', lastSeenAt: h.lastSeenAt, tags: h.tags, attributes: h.attrs, revokedAt: stored.get(h.name)?.revokedAt ?? null }));
+          .map((h) => {
+            const record = stored.get(h.name);
+            const origin = { enrolledWith: record?.enrolledWith ?? null, enrolledWithId: record?.enrolledWithId ?? null, revokedAt: record?.revokedAt ?? null };
+            return { name: h.name, id: h.agentId, status: h.connected ? 'connected' : 'disconnected', lastSeenAt: h.lastSeenAt, tags: h.tags, attributes: h.attrs, ...origin };
+          });
       },
     }),
     route({
