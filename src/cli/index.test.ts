@@ -28,3 +28,17 @@ describe('breakwater token create --expires', () => {
     expect(m.err()).toContain(`--uses: expected a whole number of at least 1, found "${uses}"`);
   });
 });
+
+describe('breakwater agent revoke|delete', () => {
+  it.each(['revoke', 'delete'])('%s is the CLI\'s (not the agent daemon\'s), with its own help', async (sub) => {
+    const m = memoryIo();
+    expect(await main(['agent', sub, '--help'], m.io)).toBe(0);
+    expect(m.out()).toContain(`Usage: breakwater agent ${sub} [options] <name>`);
+  });
+
+  it('needs the agent\'s name', async () => {
+    const m = memoryIo();
+    expect(await main(['agent', 'revoke'], m.io)).toBe(2);
+    expect(m.err()).toContain("missing required argument 'name'");
+  });
+});

@@ -179,13 +179,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('run the agent on this host (the same as the breakwater-agent binary, which loads less); or `agent revoke|delete NAME`')
     .helpOption(false)
     .addHelpText('after', `\n${agentUsage()}`);
-  connection(agent.command('revoke'))
+  // The parent's help is the daemon's (agentMain); these subcommands have their own.
+  connection(agent.command('revoke').helpOption('-h, --help', 'display help for command'))
     .description("end an agent's credential and disconnect it at once; the host stays in the inventory and may enroll again with a join token")
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
       code = await agentRevokeCommand(endpointFrom(o, io.env), name, io);
     });
-  connection(agent.command('delete'))
+  connection(agent.command('delete').helpOption('-h, --help', 'display help for command'))
     .description('remove an agent and its credential from the inventory, disconnecting it at once; its name is free again')
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
