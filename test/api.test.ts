@@ -198,6 +198,7 @@ describe('payload validation', () => {
     await invalid('/api/v1/query', { statement: 'host', dryRun: 'yes' }, 'dryRun');
     await invalid('/api/v1/query', { statement: 'host', timeoutMs: 5 }, 'timeoutMs');
     await invalid('/api/v1/tokens', { role: 'viewer', name: 'x', expiresInSeconds: -1 }, 'expiresInSeconds');
+    await invalid('/api/v1/tokens', { role: 'agent', name: 'x', expiresInSeconds: 9e15 }, 'expiresInSeconds');
   });
 
   it('an unknown role names the field and the roles there are', async () => {

@@ -9,11 +9,14 @@ import { route } from './route.js';
 import type { ApiContext } from './routes.js';
 import { Name } from './schemas.js';
 
+/** A lifetime longer than this is a mistake (ms past it stop being exact integers): say `null` for never. */
+const MAX_LIFETIME_SECONDS = 100 * 365 * 86_400;
+
 const CreateBody = z.object({
   role: z.enum(['agent', 'viewer', 'operator', 'admin']),
   name: Name,
   /** null: never expires. Omitted: join tokens expire after a day, other tokens never. */
-  expiresInSeconds: z.number().int().positive().nullable().optional(),
+  expiresInSeconds: z.number().int().positive().max(MAX_LIFETIME_SECONDS, 'expected at most 100 years (null: never expires)').nullable().optional(),
   uses: z.number().int().min(1).max(1_000_000).optional(),
 });
 
