@@ -62,6 +62,9 @@ export class AgentGateway {
   private readonly known = new Map<string, InventoryHost>();
   /** Every accepted connection per agent, hello or not yet: disconnect() ends them all. */
   private readonly links = new Map<string, Set<Connection>>();
+  /** When disconnect() ended each agent: a credential issued before then is dead, even if it was
+   *  checked just before (a connection still being upgraded). One entry per ended agent. */
+  private readonly ended = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: GatewayOptions) {
@@ -80,6 +83,10 @@ export class AgentGateway {
 
   /** Accepts an authenticated agent connection; the session starts with its hello. */
   accept(conn: Connection, agent: AgentRecord): void {
+    if (agent.enrolledAt <= (this.ended.get(agent.name) ?? -Infinity)) {
+      conn.close(4401, 'the agent credential was revoked');
+      return;
+    }
     let session: Session | undefined;
     const links = this.links.get(agent.name) ?? new Set<Connection>();
     this.links.set(agent.name, links.add(conn));
@@ -283,6 +290,7 @@ export class AgentGateway {
    *  waiting on it hear `reason` (a WebSocket close reason: keep it short). False when it was not
    *  connected. */
   disconnect(name: string, reason: string): boolean {
+    this.ended.set(name, Date.now());
     const session = this.sessions.get(name);
     if (session) this.close(session, reason);
     // A connection authenticated just before the revocation, whose hello has not come yet.
