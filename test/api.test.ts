@@ -171,6 +171,7 @@ describe('payload validation', () => {
     await invalid('/api/v1/query', { statement: 'host', dryRun: 'yes' }, 'dryRun');
     await invalid('/api/v1/query', { statement: 'host', timeoutMs: 5 }, 'timeoutMs');
     await invalid('/api/v1/tokens', { role: 'viewer', name: 'x', expiresInSeconds: -1 }, 'expiresInSeconds');
+    await invalid('/api/v1/tokens', { role: 'agent', name: 'x', expiresInSeconds: 9e15 }, 'expiresInSeconds');
   });
 
   it('an unknown role names the field and the roles there are', async () => {
@@ -263,7 +264,7 @@ describe('tokens', () => {
 
     const revoked = await call(s, 'DELETE', `/api/v1/tokens/${created.json.id as string}`, { token: admin });
     expect(revoked.status).toBe(200);
-    expect(revoked.json).toEqual({ revoked: created.json.id });
+    expect(revoked.json).toEqual({ revoked: created.json.id, agentsKept: 0 });
 
     const after = await call(s, 'GET', '/api/v1/whoami', { token: secret });
     expect(after.status).toBe(401);
@@ -321,7 +322,7 @@ describe('enrollment', () => {
 
     const unknown = await enroll('bwt_nope', 'refused-unknown');
     expect(unknown.status).toBe(401);
-    expect(unknown.json.message).toBe('the join token is unknown, expired or revoked');
+    expect(unknown.json.message).toBe('the join token is unknown; ask an admin for a new one (breakwater token create --role agent)');
 
     const names = ((await call(s, 'GET', '/api/v1/agents', { token: admin })).json as { name: string }[]).map((a) => a.name);
     expect(names.filter((n) => n.startsWith('refused-'))).toEqual([]);
@@ -377,6 +378,10 @@ describe('the OpenAPI document', () => {
 
   it('describes path parameters and the NDJSON answer of queries', () => {
     expect(doc.paths['/api/v1/tokens/{id}'].delete.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+    for (const op of [doc.paths['/api/v1/agents/{name}/revoke'].post, doc.paths['/api/v1/agents/{name}'].delete]) {
+      expect(op['x-breakwater-role']).toBe('admin');
+      expect(op.parameters).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true })]);
+    }
     expect(Object.keys(doc.paths['/api/v1/query'].post.responses['200'].content)).toEqual(['application/x-ndjson']);
   });
 });

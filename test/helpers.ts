@@ -138,3 +138,15 @@ export async function callApi(base: string, method: string, path: string, option
   }
   return { status: res.status, type: res.headers.get('content-type') ?? '', text, json };
 }
+
+/**
+ * Waits until `probe` holds, checking every 50 ms; `timeoutMs` only turns a hang into a failure
+ * (a liveness bound, not a speed target).
+ */
+export async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

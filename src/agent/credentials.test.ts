@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import type { StoredCredential } from './credentials.js';
-import { loadCredential, saveCredential } from './credentials.js';
+import { hostIdentity, loadCredential, saveCredential } from './credentials.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bw-cred-'));
 let seq = 0;
@@ -74,5 +74,26 @@ describe('agent credentials', () => {
     await mkdir(d, { recursive: true });
     writeFileSync(join(d, 'credential.json'), text, { mode: 0o600 });
     await expect(loadCredential(d, SERVER)).resolves.toBeUndefined();
+  });
+});
+
+describe('the host id an agent enrolls with', () => {
+  it('is the machine id when the system has one', async () => {
+    const d = dir();
+    await mkdir(d, { recursive: true });
+    const machineId = join(d, 'machine-id');
+    writeFileSync(machineId, '0123456789abcdef0123456789abcdef\n');
+    expect(await hostIdentity(d, [join(d, 'absent'), machineId])).toBe('0123456789abcdef0123456789abcdef');
+  });
+
+  it('without one (or an empty one), a random id kept beside the credential: the same on the next start, 0600', async () => {
+    const d = dir();
+    await mkdir(d, { recursive: true });
+    writeFileSync(join(d, 'empty-machine-id'), '\n');
+    const first = await hostIdentity(d, [join(d, 'empty-machine-id'), join(d, 'absent')]);
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(await hostIdentity(d, [join(d, 'absent')])).toBe(first);
+    expect(statSync(join(d, 'host-id')).mode & 0o777).toBe(0o600);
+    expect(await hostIdentity(dir(), [join(d, 'absent')])).not.toBe(first); // another host, another id
   });
 });

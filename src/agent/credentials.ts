@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod/mini';
-import { BreakwaterError } from '../protocol/index.js';
+import { BreakwaterError, ERROR_CODES } from '../protocol/index.js';
+import type { ErrorCode } from '../protocol/index.js';
 import type { HttpResponse } from './http-request.js';
 import { request } from './http-request.js';
 
@@ -31,10 +33,33 @@ export async function loadCredential(dataDir: string, server: URL): Promise<Stor
 
 /** Writes atomically (temp file + rename), readable by the agent's user only. */
 export async function saveCredential(dataDir: string, value: StoredCredential): Promise<void> {
+  await writePrivate(dataDir, FILE, JSON.stringify(value));
+}
+
+async function writePrivate(dataDir: string, file: string, text: string): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const tmp = join(dataDir, `${FILE}.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(value), { mode: 0o600 });
-  await rename(tmp, join(dataDir, FILE));
+  const tmp = join(dataDir, `${file}.${process.pid}.tmp`);
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, join(dataDir, file));
+}
+
+const HOST_ID_FILE = 'host-id';
+const HOST_ID = /^[A-Za-z0-9_-]{16,256}$/;
+
+/**
+ * The id this host enrolls with: the machine id (/etc/machine-id, else /var/lib/dbus/machine-id)
+ * when the system has one, else a random id kept in the data directory beside the credential, so
+ * that the host enrolls again as itself after losing its credential. The control plane keeps an
+ * agent's name to the host id that enrolled it.
+ */
+export async function hostIdentity(dataDir: string, machineIdFiles: readonly string[] = ['/etc/machine-id', '/var/lib/dbus/machine-id']): Promise<string> {
+  for (const file of [...machineIdFiles, join(dataDir, HOST_ID_FILE)]) {
+    const id = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (HOST_ID.test(id)) return id;
+  }
+  const id = randomBytes(16).toString('hex');
+  await writePrivate(dataDir, HOST_ID_FILE, `${id}\n`);
+  return id;
 }
 
 /**
@@ -53,12 +78,14 @@ export async function enroll(server: URL, joinToken: string, name: string, hostI
   } catch (err) {
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${(err as Error).message}`, {}, { cause: err });
   }
-  const body = parseObject(res.body) as { agentId?: string; credential?: string; message?: string };
+  const body = parseObject(res.body) as { agentId?: string; credential?: string; code?: string; message?: string };
   if (res.status === 401 || res.status === 403) {
     throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `the control plane refused the join token: ${body.message ?? res.statusText}`);
   }
   if (res.status < 200 || res.status > 299 || !body.agentId || !body.credential) {
-    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `enrollment failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
+    // The control plane's own code (a name enrolled from another host: BW_ERR_HOST_MISMATCH) says what to do.
+    const code: ErrorCode = body.code !== undefined && body.code in ERROR_CODES ? (body.code as ErrorCode) : 'BW_ERR_UNAVAILABLE';
+    throw new BreakwaterError(code, `enrollment as \`${name}\` failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
   }
   return { server: server.origin, agentId: body.agentId, name, credential: body.credential };
 }

@@ -211,6 +211,9 @@ export class AgentDaemon extends EventEmitter {
         if (err instanceof ConnectRefused && (err.status === 401 || err.status === 403)) {
           this.deps.logger.error({ status: err.status }, err.message);
           this.emit('refused', err);
+        } else if (err instanceof BreakwaterError) {
+          // Enrollment refused (a used-up join token, a name enrolled from another host): say why.
+          this.deps.logger.error({ code: err.code }, err.message);
         } else {
           this.deps.logger.warn({ err: (err as Error).message }, 'cannot reach the control plane');
         }

@@ -5,7 +5,7 @@ import type { Connection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
-import { enroll, loadCredential, saveCredential } from './credentials.js';
+import { enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
@@ -59,7 +59,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
     }
-    const fresh = await enroll(config.server, config.token, name, facts.machineId);
+    const fresh = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir));
     await saveCredential(config.dataDir, fresh);
     logger.info({ agentId: fresh.agentId, name }, 'enrolled');
     return fresh;

@@ -39,7 +39,7 @@ export async function getCommand(ep: Endpoint, kind: string, options: { json?: b
       const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/agents');
       printTable(io, options.json === true, items, [
         ['NAME', (i) => String(i.name)],
-        ['STATUS', (i) => String(i.status)],
+        ['STATUS', (i) => (i.revokedAt ? 'revoked' : String(i.status))],
         ['LAST SEEN', (i) => (i.status === 'connected' ? 'now' : ago(i.lastSeenAt))],
         ['IP', (i) => String((i.attributes as Record<string, unknown>)?.ip ?? '')],
         ['TAGS', (i) => tags(i.tags)],
@@ -78,6 +78,7 @@ export async function getCommand(ep: Endpoint, kind: string, options: { json?: b
         ['ROLE', (i) => String(i.role)],
         ['CREATED', (i) => time(i.createdAt)],
         ['EXPIRES', (i) => (i.expiresAt ? time(i.expiresAt) : 'never')],
+        ['USES', (i) => (i.role !== 'agent' ? '-' : `${String(i.uses)}/${i.maxUses === null ? 'any' : String(i.maxUses)}`)],
         ['REVOKED', (i) => (i.revokedAt ? time(i.revokedAt) : '-')],
       ]);
       return 0;
@@ -88,12 +89,18 @@ export async function getCommand(ep: Endpoint, kind: string, options: { json?: b
   }
 }
 
-/** `breakwater token create --role R --name N`: prints the secret once. */
-export async function tokenCreateCommand(ep: Endpoint, options: { role: string; name: string; expiresInSeconds?: number; json?: boolean }, io: Io): Promise<number> {
-  const created = await postJson<Record<string, unknown>>(ep, '/api/v1/tokens', { role: options.role, name: options.name, ...(options.expiresInSeconds ? { expiresInSeconds: options.expiresInSeconds } : {}) });
+/** `breakwater token create --role R --name N [--expires D|never] [--uses N]`: prints the secret once. */
+export async function tokenCreateCommand(ep: Endpoint, options: { role: string; name: string; expiresInSeconds?: number | null; uses?: number; json?: boolean }, io: Io): Promise<number> {
+  const created = await postJson<Record<string, unknown>>(ep, '/api/v1/tokens', {
+    role: options.role,
+    name: options.name,
+    ...(options.expiresInSeconds === undefined ? {} : { expiresInSeconds: options.expiresInSeconds }),
+    ...(options.uses === undefined ? {} : { uses: options.uses }),
+  });
   if (options.json) io.stdout.write(`${JSON.stringify(created)}\n`);
   else {
-    io.stderr.write(`Created ${String(created.role)} token \`${String(created.name)}\`. It is shown only now; store it safely:\n`);
+    const limits = `expires ${created.expiresAt ? time(created.expiresAt) : 'never'}${created.maxUses ? `, enrolls at most ${String(created.maxUses)} agent(s)` : ''}`;
+    io.stderr.write(`Created ${String(created.role)} token \`${String(created.name)}\` (${limits}). It is shown only now; store it safely:\n`);
     io.stdout.write(`${String(created.token)}\n`);
   }
   return 0;

@@ -7,6 +7,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import { GET_KINDS, getCommand, tokenCreateCommand } from './admin-commands.js';
+import { AGENT_ADMIN_COMMANDS, agentDeleteCommand, agentRevokeCommand, tokenRevokeCommand } from './agent-admin-commands.js';
 import { endpointFrom } from './api.js';
 import { checkCommand } from './check-command.js';
 import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, eventsCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
@@ -33,7 +34,7 @@ const connection = (cmd: Command) =>
 
 /** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  if (argv[0] === 'agent') return agentMain(argv.slice(1), io, 'breakwater agent');
+  if (argv[0] === 'agent' && !AGENT_ADMIN_COMMANDS.includes(argv[1] ?? '')) return agentMain(argv.slice(1), io, 'breakwater agent');
   let code = 0;
   const program = new Command('breakwater')
     .description('Debug and repair fleets of Linux hosts.')
@@ -145,13 +146,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('create a token; the secret is printed once')
     .addOption(new Option('--role <role>', 'what it may do').choices(['agent', 'viewer', 'operator', 'admin']).makeOptionMandatory())
     .option('--name <name>', 'a name for the audit log', `token-${Date.now().toString(36)}`)
-    .option('--expires <duration>', 'lifetime, e.g. 30d (default: never)')
+    .option('--expires <duration>', 'lifetime, e.g. 30d, or never (default: 24h for join tokens, never for the others)')
+    .option('--uses <n>', 'join tokens: how many agents it may enroll (default: any number until it expires)')
     .option('--json', 'print JSON')
-    .action(async (o: { server?: string; token?: string; role: string; name: string; expires?: string; json?: boolean }) => {
-      const expiresInSeconds = o.expires ? Math.round(durationMs('--expires', o.expires) / 1000) : undefined;
-      // Rounded to 0, a sub-second lifetime would be sent as none at all: a token that never expires.
-      if (expiresInSeconds === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--expires: expected at least 1s, found ${JSON.stringify(o.expires)}`);
-      code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...(expiresInSeconds ? { expiresInSeconds } : {}), ...(o.json ? { json: true } : {}) }, io);
+    .action(async (o: { server?: string; token?: string; role: string; name: string; expires?: string; uses?: string; json?: boolean }) => {
+      code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...tokenLimits(o), ...(o.json ? { json: true } : {}) }, io);
+    });
+  connection(token.command('revoke'))
+    .description('revoke a token by name or id; agents a join token enrolled keep their own credentials')
+    .argument('<token>', 'the token\'s name (when one active token has it) or id')
+    .action(async (which: string, o: { server?: string; token?: string }) => {
+      code = await tokenRevokeCommand(endpointFrom(o, io.env), which, io);
     });
 
   addSecretCommands(program, connection, io, (c) => {
@@ -176,11 +181,24 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 
   // Listed here for `breakwater --help`; the command line after `agent` is the agent's own
   // (agentMain, the same as the `breakwater-agent` binary), handled before commander below.
-  program
+  const agent = program
     .command('agent')
-    .description('run the agent on this host (the same as the breakwater-agent binary, which loads less)')
+    .description('run the agent on this host (the same as the breakwater-agent binary, which loads less); or `agent revoke|delete NAME`')
     .helpOption(false)
     .addHelpText('after', `\n${agentUsage()}`);
+  // The parent's help is the daemon's (agentMain); these subcommands have their own.
+  connection(agent.command('revoke').helpOption('-h, --help', 'display help for command'))
+    .description("end an agent's credential and disconnect it at once; the host stays in the inventory and may enroll again with a join token")
+    .argument('<name>', 'the agent')
+    .action(async (name: string, o: { server?: string; token?: string }) => {
+      code = await agentRevokeCommand(endpointFrom(o, io.env), name, io);
+    });
+  connection(agent.command('delete').helpOption('-h, --help', 'display help for command'))
+    .description('remove an agent and its credential from the inventory, disconnecting it at once; its name is free again')
+    .argument('<name>', 'the agent')
+    .action(async (name: string, o: { server?: string; token?: string }) => {
+      code = await agentDeleteCommand(endpointFrom(o, io.env), name, io);
+    });
 
   program
     .command('lab')
@@ -226,4 +244,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     throw err;
   }
   return code;
+}
+
+/** `--expires D|never` and `--uses N` of `token create`, as the API's fields (omitted: the server's defaults). */
+function tokenLimits(o: { expires?: string; uses?: string }): { expiresInSeconds?: number | null; uses?: number } {
+  let expiresInSeconds: number | null | undefined;
+  if (o.expires === 'never') expiresInSeconds = null;
+  else if (o.expires !== undefined) {
+    expiresInSeconds = Math.round(durationMs('--expires', o.expires) / 1000);
+    // Rounded to 0, a sub-second lifetime would be sent as none at all: a token that never expires.
+    if (expiresInSeconds === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--expires: expected at least 1s or never, found ${JSON.stringify(o.expires)}`);
+  }
+  let uses: number | undefined;
+  if (o.uses !== undefined) {
+    uses = Number(o.uses);
+    if (!/^\d+$/.test(o.uses) || uses < 1) throw new BreakwaterError('BW_ERR_CONFIG', `--uses: expected a whole number of at least 1, found ${JSON.stringify(o.uses)}`);
+  }
+  return { ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }), ...(uses === undefined ? {} : { uses }) };
 }

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   BW_ERR_INVALID_REQUEST: { status: 400, title: 'the request body or parameters are invalid' },
   BW_ERR_NOT_FOUND: { status: 404, title: 'no such resource' },
   BW_ERR_CONFLICT: { status: 409, title: 'conflicts with the current state' },
+  BW_ERR_HOST_MISMATCH: { status: 409, title: 'an agent of that name is enrolled from another host; an admin must delete it first' },
   BW_ERR_CONFIRMATION_REQUIRED: { status: 428, title: 'the statement touches more resources than allowed without confirmation' },
   BW_ERR_TOO_MANY_REQUESTS: { status: 429, title: 'the token holds as many open streams as allowed' },
   BW_ERR_UNAVAILABLE: { status: 503, title: 'a dependency is unavailable' },

@@ -27,10 +27,11 @@ export function newSecret(prefix: 'bwt' | 'bwa'): string {
   return `${prefix}_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Creates a token, stores only its hash, and returns the secret to show once. */
-export async function createToken(store: Store, role: Role, name: string, createdBy: string, expiresAt: number | null = null): Promise<{ record: TokenRecord; secret: string }> {
+/** Creates a token, stores only its hash, and returns the secret to show once. `maxUses` limits a
+ *  join token's enrollments (null: no limit). */
+export async function createToken(store: Store, role: Role, name: string, createdBy: string, expiresAt: number | null = null, maxUses: number | null = null): Promise<{ record: TokenRecord; secret: string }> {
   const secret = newSecret('bwt');
-  const record: TokenRecord = { id: randomUUID(), name, role, hash: hashSecret(secret), createdAt: Date.now(), expiresAt, revokedAt: null, createdBy };
+  const record: TokenRecord = { id: randomUUID(), name, role, hash: hashSecret(secret), createdAt: Date.now(), expiresAt, revokedAt: null, createdBy, maxUses, uses: 0 };
   await store.createToken(record);
   return { record, secret };
 }

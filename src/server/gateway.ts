@@ -64,6 +64,11 @@ export interface GatewayOptions {
 export class AgentGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly known = new Map<string, InventoryHost>();
+  /** Every accepted connection per agent, hello or not yet: disconnect() ends them all. */
+  private readonly links = new Map<string, Set<Connection>>();
+  /** When disconnect() ended each agent: a credential issued before then is dead, even if it was
+   *  checked just before (a connection still being upgraded). One entry per ended agent. */
+  private readonly ended = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: GatewayOptions) {
@@ -82,7 +87,13 @@ export class AgentGateway {
 
   /** Accepts an authenticated agent connection; the session starts with its hello. */
   accept(conn: Connection, agent: AgentRecord): void {
+    if (agent.enrolledAt <= (this.ended.get(agent.name) ?? -Infinity)) {
+      conn.close(4401, 'the agent credential was revoked');
+      return;
+    }
     let session: Session | undefined;
+    const links = this.links.get(agent.name) ?? new Set<Connection>();
+    this.links.set(agent.name, links.add(conn));
     conn.onMessage((frame) => {
       const decoded = decode(AgentMessageSchema, frame);
       if (!decoded.ok) {
@@ -103,6 +114,8 @@ export class AgentGateway {
       this.onMessage(session, msg);
     });
     conn.onClose(() => {
+      links.delete(conn);
+      if (links.size === 0 && this.links.get(agent.name) === links) this.links.delete(agent.name);
       if (session) this.close(session, 'agent disconnected during the query');
     });
   }
@@ -284,6 +297,24 @@ export class AgentGateway {
   /** Registers a freshly enrolled agent so queries see it before it connects. */
   enrolled(agent: AgentRecord): void {
     if (!this.known.has(agent.name)) this.known.set(agent.name, toInventory(agent, false, null));
+  }
+
+  /** Ends an agent's session at once (its credential was revoked, or it was deleted); queries
+   *  waiting on it hear `reason` (a WebSocket close reason: keep it short). False when it was not
+   *  connected. */
+  disconnect(name: string, reason: string): boolean {
+    this.ended.set(name, Date.now());
+    const session = this.sessions.get(name);
+    if (session) this.close(session, reason);
+    // A connection authenticated just before the revocation, whose hello has not come yet.
+    const links = [...(this.links.get(name) ?? [])];
+    for (const conn of links) conn.close(4401, reason);
+    return session !== undefined || links.length > 0;
+  }
+
+  /** Drops a deleted agent from the inventory. */
+  forget(name: string): void {
+    this.known.delete(name);
   }
 
   closeAll(): void {

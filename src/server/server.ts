@@ -101,6 +101,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
+      if (agent.revokedAt !== null) return { ok: false, status: 401, message: `the credential of agent \`${agent.name}\` was revoked at ${new Date(agent.revokedAt).toISOString()}: enroll again with a join token` };
       return { ok: true, principal: agent };
     },
     onConnection: (conn, agent) => gateway.accept(conn, agent),

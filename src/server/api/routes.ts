@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { analyze, parseDuration } from '../../lang/index.js';
-import { BY_NAME, BreakwaterError } from '../../protocol/index.js';
+import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
-import { ROLE_POWERS, createToken, hashSecret, newSecret, verifyToken } from '../auth.js';
+import { ROLE_POWERS } from '../auth.js';
 import { audit, runStatement } from '../query/run-statement.js';
 import type { StatementContext } from '../query/run-statement.js';
-import type { AgentRecord, RunbookRecord } from '../store/index.js';
+import type { RunbookRecord } from '../store/index.js';
 import { isStoreError } from '../store/index.js';
 import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import { RUNBOOK_PARAM, paramValueProblem, parseDefinitions, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
@@ -18,6 +18,9 @@ import type { RunsContext } from './runs-routes.js';
 import { eventFor, runsRoutes } from './runs-routes.js';
 import { route } from './route.js';
 import { definitionsView, secretRoutes } from './secret-routes.js';
+import { agentRoutes } from './agents-routes.js';
+import { Name } from './schemas.js';
+import { tokenRoutes } from './tokens-routes.js';
 import type { TokenStreams } from './sse.js';
 import { openSse } from './sse.js';
 
@@ -50,8 +53,6 @@ const LiveEvery = z
     if (seconds === undefined) c.addIssue({ code: 'custom', message: `expected a duration such as 2s or 1m, found ${JSON.stringify(text)}` });
     else if (seconds < min || seconds > max) c.addIssue({ code: 'custom', message: `expected an interval from ${min}s to ${max}s, found ${text}` });
   });
-
-const Name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$/, 'expected a name of letters, digits, `.`, `_`, `-`, `@`');
 
 const ParamName = z.string().regex(RUNBOOK_PARAM, 'expected a parameter name of letters, digits and `_` (not starting with a digit)');
 const ParamValue = z
@@ -274,53 +275,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       role: 'viewer',
       handler: async ({ principal }) => ({ name: principal?.name, role: principal?.role, may: principal && principal.role !== 'agent' ? ROLE_POWERS[principal.role] : '' }),
     }),
-    route({
-      method: 'POST',
-      url: '/api/v1/agents/enroll',
-      summary: 'Trade a join token (role agent) for an agent\'s own credential.',
-      role: 'public',
-      body: z.object({ token: z.string().min(1), name: Name, hostId: z.string().min(1).max(256) }),
-      response: z.object({ agentId: z.string(), credential: z.string() }),
-      handler: async ({ body }) => {
-        const join = await verifyToken(ctx.store, body.token);
-        if (!join || join.role !== 'agent') {
-          throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', join ? `token \`${join.name}\` has role ${join.role}; enrollment needs a join token with role agent` : 'the join token is unknown, expired or revoked');
-        }
-        const existing = await ctx.store.getAgentByName(body.name);
-        if (existing && existing.hostId !== body.hostId && existing.status === 'connected') {
-          throw new BreakwaterError('BW_ERR_CONFLICT', `a different host (id ${existing.hostId}) is connected as \`${body.name}\`; choose another --name`, { name: body.name });
-        }
-        const credential = newSecret('bwa');
-        const agent: AgentRecord = {
-          id: existing?.id ?? randomUUID(),
-          name: body.name,
-          hostId: body.hostId,
-          credentialHash: hashSecret(credential),
-          tags: existing?.tags ?? {},
-          facts: existing?.facts ?? {},
-          status: 'disconnected',
-          enrolledAt: Date.now(),
-          lastSeenAt: existing?.lastSeenAt ?? null,
-          enrolledWith: join.name,
-          definitionsVersion: existing?.definitionsVersion ?? null,
-        };
-        await ctx.store.upsertAgent(agent);
-        ctx.gateway.enrolled(agent);
-        await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing) });
-        return { agentId: agent.id, credential };
-      },
-    }),
-    route({
-      method: 'GET',
-      url: '/api/v1/agents',
-      summary: 'Every known agent with its connection state, tags and host facts.',
-      role: 'viewer',
-      handler: async () =>
-        ctx.gateway
-          .inventory()
-          .sort((a, b) => BY_NAME.compare(a.name, b.name))
-          .map((h) => ({ name: h.name, id: h.agentId, status: h.connected ? 'connected' : 'disconnected', lastSeenAt: h.lastSeenAt, tags: h.tags, attributes: h.attrs })),
-    }),
+    ...agentRoutes(ctx),
     route({
       method: 'GET',
       url: '/api/v1/catalogue',
@@ -517,40 +472,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
         return { alarm: alarm.name, seconds: body.seconds, hosts: await ctx.remediation.backtest(alarm, body.seconds) };
       },
     }),
-    route({
-      method: 'GET',
-      url: '/api/v1/tokens',
-      summary: 'Tokens (names, roles, dates; never secrets).',
-      role: 'admin',
-      handler: async () => (await ctx.store.listTokens()).map(({ hash: _hash, ...rest }) => rest),
-    }),
-    route({
-      method: 'POST',
-      url: '/api/v1/tokens',
-      summary: 'Create a token; the secret is in this answer only.',
-      role: 'admin',
-      body: z.object({ role: z.enum(['agent', 'viewer', 'operator', 'admin']), name: Name, expiresInSeconds: z.number().int().positive().optional() }),
-      handler: async ({ body, principal }) => {
-        const who = principal as Principal;
-        const expires = body.expiresInSeconds ? Date.now() + body.expiresInSeconds * 1000 : null;
-        const { record, secret } = await createToken(ctx.store, body.role, body.name, who.name, expires);
-        await audit(ctx.store, who.name, 'token.create', body.name, 'ok', { role: body.role });
-        return { id: record.id, name: record.name, role: record.role, expiresAt: record.expiresAt, token: secret };
-      },
-    }),
-    route({
-      method: 'DELETE',
-      url: '/api/v1/tokens/:id',
-      summary: 'Revoke a token.',
-      role: 'admin',
-      params: z.object({ id: z.string().min(1) }),
-      handler: async ({ params, principal }) => {
-        if (!(await ctx.store.revokeToken(params.id, Date.now()))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no active token with id ${params.id}`);
-        ctx.streams.revoke(params.id);
-        await audit(ctx.store, (principal as Principal).name, 'token.revoke', params.id, 'ok', {});
-        return { revoked: params.id };
-      },
-    }),
+    ...tokenRoutes(ctx),
     ...runbookRoutes(ctx),
     ...secretRoutes(ctx),
   ];

@@ -10,6 +10,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
+import { agentColumns, deleteAgent, enrollAgent, revokeAgent, useToken } from './enrollment-queries.js';
 import type {
   AgentsTable,
   ApprovalsTable,
@@ -30,6 +31,7 @@ import type {
   ApprovalStatus,
   AuditRecord,
   DefinitionVersionRecord,
+  EnrollOutcome,
   EventRecord,
   Page,
   RunRecord,
@@ -144,6 +146,8 @@ export class KyselyStore implements Store {
   createToken(token: TokenRecord): Promise<void> {
     return this.#run('createToken', async (db) => {
       checkTexts('createToken', token);
+      checkInt32('createToken', 'maxUses', token.maxUses);
+      checkInt32('createToken', 'uses', token.uses);
       await db
         .insertInto('tokens')
         .values({
@@ -155,6 +159,8 @@ export class KyselyStore implements Store {
           expires_at: token.expiresAt,
           revoked_at: token.revokedAt,
           created_by: token.createdBy,
+          max_uses: token.maxUses,
+          uses: token.uses,
         })
         .execute();
     });
@@ -211,26 +217,29 @@ export class KyselyStore implements Store {
    *  afterwards getAgentByName(agent.name) equals `agent`. */
   upsertAgent(agent: AgentRecord): Promise<void> {
     return this.#run('upsertAgent', async (db) => {
-      checkTexts('upsertAgent', agent);
-      checkInt32('upsertAgent', 'definitionsVersion', agent.definitionsVersion);
-      const fields = {
-        id: agent.id,
-        host_id: agent.hostId,
-        credential_hash: agent.credentialHash,
-        tags: encodeJson('upsertAgent', 'tags', agent.tags),
-        facts: encodeJson('upsertAgent', 'facts', agent.facts),
-        status: agent.status,
-        enrolled_at: agent.enrolledAt,
-        last_seen_at: agent.lastSeenAt,
-        enrolled_with: agent.enrolledWith,
-        definitions_version: agent.definitionsVersion,
-      };
+      const fields = agentColumns('upsertAgent', agent);
       await db
         .insertInto('agents')
         .values({ name: agent.name, ...fields })
         .onConflict((oc) => oc.column('name').doUpdateSet(fields))
         .execute();
     });
+  }
+
+  useToken(id: string, at: number): Promise<boolean> {
+    return this.#run('useToken', (db) => useToken(db, id, at));
+  }
+
+  enrollAgent(agent: AgentRecord, at: number): Promise<EnrollOutcome> {
+    return this.#run('enrollAgent', (db) => enrollAgent(db, agent, at));
+  }
+
+  revokeAgent(name: string, at: number): Promise<boolean> {
+    return this.#run('revokeAgent', (db) => revokeAgent(db, name, at));
+  }
+
+  deleteAgent(name: string): Promise<boolean> {
+    return this.#run('deleteAgent', (db) => deleteAgent(db, name));
   }
 
   findAgentByCredentialHash(hash: string): Promise<AgentRecord | undefined> {
@@ -304,6 +313,8 @@ export class KyselyStore implements Store {
       lastSeenAt: row.last_seen_at,
       enrolledWith: row.enrolled_with,
       definitionsVersion: row.definitions_version,
+      enrolledWithId: row.enrolled_with_id,
+      revokedAt: row.revoked_at,
     };
   }
 
@@ -968,5 +979,7 @@ function toToken(row: Selectable<TokensTable>): TokenRecord {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     createdBy: row.created_by,
+    maxUses: row.max_uses,
+    uses: row.uses,
   };
 }

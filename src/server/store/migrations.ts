@@ -13,6 +13,7 @@ import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, ty
 import { StoreError, toStoreError } from './errors.js';
 import { eventTypesMigration } from './event-types.js';
 import { secretsMigration } from './migration-0006-secrets.js';
+import { enrollment } from './migration-0005-enrollment.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -352,6 +353,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0003_runbooks': runbooks(dialect),
     // An agent reports a file definition it could not put in place (a symlink refused, ...).
     '0004_event_file_failed': eventTypesMigration(dialect, [...EVENT_TYPES_0002, 'file_failed']),
+    '0005_enrollment': enrollment(dialect),
     '0006_secrets': secretsMigration(dialect),
   };
 }

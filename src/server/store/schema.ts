@@ -23,6 +23,10 @@ export interface TokensTable {
   expires_at: number | null;
   revoked_at: number | null;
   created_by: string;
+  /** Added by 0005: null is unlimited. */
+  max_uses: number | null;
+  /** Added by 0005: enrollments counted against max_uses. */
+  uses: Generated<number>;
 }
 
 export interface AgentsTable {
@@ -38,6 +42,10 @@ export interface AgentsTable {
   enrolled_with: string;
   /** Added by 0002; null until the agent reports one. */
   definitions_version: number | null;
+  /** Added by 0005: the id of the join token that issued the credential (null before 0005). */
+  enrolled_with_id: string | null;
+  /** Added by 0005: when an admin revoked the credential; null while it is valid. */
+  revoked_at: number | null;
 }
 
 export interface RunsTable {

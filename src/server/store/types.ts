@@ -17,6 +17,10 @@ export interface TokenRecord {
   readonly revokedAt: number | null;
   /** Who created it (principal name), for the audit trail. */
   readonly createdBy: string;
+  /** How many enrollments a join token allows; null: no limit. */
+  readonly maxUses: number | null;
+  /** Enrollments made with it so far. */
+  readonly uses: number;
 }
 
 export interface AgentRecord {
@@ -32,11 +36,19 @@ export interface AgentRecord {
   readonly status: 'connected' | 'disconnected';
   readonly enrolledAt: number;
   readonly lastSeenAt: number | null;
-  /** Which join token enrolled it. */
+  /** Which join token enrolled it (its name). */
   readonly enrolledWith: string;
+  /** The id of that join token; null for agents enrolled before it was recorded. Revoking the
+   *  token does not revoke this credential. */
+  readonly enrolledWithId: string | null;
+  /** When an admin revoked the credential; null while it is valid. */
+  readonly revokedAt: number | null;
   /** The definitions version the agent last reported running; null before it reports one. */
   readonly definitionsVersion: number | null;
 }
+
+/** What Store.enrollAgent did: enrolled, or refused without writing anything. */
+export type EnrollOutcome = 'enrolled' | 'token_refused' | 'host_mismatch';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run';
 
@@ -194,9 +206,25 @@ export interface Store {
   revokeToken(id: string, at: number): Promise<boolean>;
   /** Whether any admin token exists yet (the first start prints one). */
   hasAdmin(): Promise<boolean>;
+  /** Counts one use of a token that is unrevoked, unexpired at `at` and under its maxUses;
+   *  false (nothing counted) otherwise. Atomic: concurrent uses of a one-use token count once. */
+  useToken(id: string, at: number): Promise<boolean>;
 
   /** Inserts, or updates the agent with the same name (re-enrollment of a host). */
   upsertAgent(agent: AgentRecord): Promise<void>;
+  /**
+   * Enrollment, atomically: counts one use of the join token `agent.enrolledWithId` (as useToken)
+   * and inserts the agent, or replaces the agent of the same name if it has the same hostId (a
+   * host that lost its credential). Refused, it writes nothing: `token_refused` (the token is
+   * revoked, expired or used up), `host_mismatch` (the name is enrolled from another host id).
+   */
+  enrollAgent(agent: AgentRecord, at: number): Promise<EnrollOutcome>;
+  /** Marks the agent's credential revoked (the host stays known); false when there is no such
+   *  agent or it was revoked already. */
+  revokeAgent(name: string, at: number): Promise<boolean>;
+  /** Removes the agent and its credential; false when there was none. */
+  deleteAgent(name: string): Promise<boolean>;
+  /** Revoked agents too (revokedAt set): the caller says why it refuses them. */
   findAgentByCredentialHash(hash: string): Promise<AgentRecord | undefined>;
   getAgentByName(name: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;

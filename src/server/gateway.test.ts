@@ -1,0 +1,54 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '../transport/index.js';
+import { AgentGateway } from './gateway.js';
+import type { AgentRecord, Store } from './store/index.js';
+
+/** A connection that records how it was closed. */
+function fakeConnection(): Connection & { closedWith: number | undefined } {
+  const conn = {
+    closedWith: undefined as number | undefined,
+    send: () => true,
+    sendFrame: () => true,
+    close(code?: number) {
+      conn.closedWith = code;
+    },
+    onMessage: () => undefined,
+    onClose: () => undefined,
+    bufferedBytes: 0,
+    remote: '127.0.0.1:1',
+  };
+  return conn;
+}
+
+const agent = (enrolledAt: number): AgentRecord => ({
+  id: 'a1',
+  name: 'web-1',
+  hostId: 'h1',
+  credentialHash: 'x',
+  tags: {},
+  facts: {},
+  status: 'disconnected',
+  enrolledAt,
+  lastSeenAt: null,
+  enrolledWith: 'join',
+  enrolledWithId: 'j1',
+  revokedAt: null,
+  definitionsVersion: null,
+});
+
+describe('AgentGateway.disconnect', () => {
+  it('a connection authenticated before the agent was ended, accepted after, is closed at once; a newer credential is not', () => {
+    const gateway = new AgentGateway({ store: {} as Store, logger: pino({ level: 'silent' }), heartbeatMs: 60_000 });
+    const before = Date.now() - 1;
+    gateway.disconnect('web-1', 'its credential was revoked');
+    const stale = fakeConnection();
+    gateway.accept(stale, agent(before));
+    expect(stale.closedWith).toBe(4401);
+
+    const fresh = fakeConnection();
+    gateway.accept(fresh, agent(Date.now() + 1));
+    expect(fresh.closedWith).toBeUndefined();
+    gateway.closeAll();
+  });
+});
