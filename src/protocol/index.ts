@@ -9,4 +9,5 @@
 export * from './errors.js';
 export * from './messages.js';
 export * from './rows.js';
+export * from './tags.js';
 export * from './present.js';
