@@ -369,6 +369,7 @@ const EVENT_TYPES: readonly string[] = [
   'definitions_applied',
   'run_started',
   'run_finished',
+  'permit_refused',
 ];
 
 const byName = <V extends { name: string }>(items: readonly V[]): Readonly<Record<string, V>> =>

@@ -20,6 +20,7 @@ import { AgentGateway } from './gateway.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
+import { interruptStaleRuns } from './query/run-statement.js';
 import { Remediation } from './remediation.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { MAX_PAGE_LIMIT, isStoreError, openPostgresStore, openSqliteStore } from './store/index.js';
@@ -57,6 +58,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     }
   }
   await store.migrate();
+  const interrupted = await interruptStaleRuns(store);
+  if (interrupted.length) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
 
   let initialAdminToken: string | undefined;
   if (!(await store.hasAdmin())) {

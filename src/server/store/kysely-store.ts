@@ -329,6 +329,13 @@ export class KyselyStore implements Store {
     });
   }
 
+  interruptRuns(at: number): Promise<RunRecord[]> {
+    return this.#run('interruptRuns', async (db) => {
+      const rows = await db.updateTable('runs').set({ status: 'interrupted', finished_at: at }).where('status', '=', 'running').returningAll().execute();
+      return rows.map((row) => this.#toRun(row));
+    });
+  }
+
   /** Writes the batch in one transaction: all of it or none of it. A result for a run that does
    *  not exist is STORE_INVALID. */
   addRunResults(results: readonly RunResultRecord[]): Promise<void> {

@@ -11,6 +11,7 @@
  */
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
+import { interruptedRuns } from './migration-0004-interrupted-runs.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -345,6 +346,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0001_initial': initial(dialect),
     '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
     '0003_runbooks': runbooks(dialect),
+    '0004_interrupted_runs': interruptedRuns(dialect),
   };
 }
 

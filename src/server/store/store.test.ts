@@ -177,7 +177,7 @@ function approval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
 }
 
 /** Every migration, in order: what a migrated database has recorded. */
-const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks'];
+const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_interrupted_runs'];
 
 /** The tables as migration 0001 left them (agents had no definitions_version yet). */
 interface Database0001 {

@@ -38,7 +38,8 @@ export interface AgentRecord {
   readonly definitionsVersion: number | null;
 }
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run';
+/** `interrupted`: the control plane stopped (a crash) while the run was `running`; set at its next start. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
 
 export interface RunRecord {
   readonly id: string;
@@ -105,7 +106,8 @@ export type EventType =
   | 'agent_left'
   | 'definitions_applied'
   | 'run_started'
-  | 'run_finished';
+  | 'run_finished'
+  | 'permit_refused';
 
 /** One entry of the fleet's timeline. `id` is chosen by whoever created it, so delivery is idempotent. */
 export interface EventRecord {
@@ -206,6 +208,8 @@ export interface Store {
 
   createRun(run: RunRecord): Promise<void>;
   finishRun(id: string, patch: { status: RunStatus; finishedAt: number; targets: number; failures: number }): Promise<void>;
+  /** Marks every run still `running` as `interrupted` (finished at `at`) and returns them: at start, after a crash. */
+  interruptRuns(at: number): Promise<RunRecord[]>;
   /** Results are written in batches as they stream in. */
   addRunResults(results: readonly RunResultRecord[]): Promise<void>;
   getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined>;
