@@ -163,7 +163,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--max-targets <n>', 'blast radius: commands and actions reaching more resources need --yes (default 10)')
     .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more', collect)
     .option('--log-level <level>', 'debug, info, warn, error or silent')
-    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[] }) => {
+    .option('--agent-quota <kind=n>', 'what one agent may send per minute: events=600, rows=600000, permits=60 (the defaults); repeat for more', collect)
+    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[]; agentQuota?: string[] }) => {
       code = await serverCommand(o, io);
     });
 

@@ -10,6 +10,7 @@ export interface ServerFlags {
   data?: string;
   store?: string;
   logLevel?: string;
+  agentQuota?: string[];
 }
 
 /** `breakwater server`: runs the control plane until SIGINT/SIGTERM. */
@@ -27,6 +28,7 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.logLevel ? { logLevel: flags.logLevel as 'info' } : {}),
     ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
     ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
+    ...(flags.agentQuota?.length ? { agentQuotas: agentQuotas(flags.agentQuota) } : {}),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
   if (server.initialAdminToken) {
@@ -39,3 +41,18 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
   return 0;
 }
 
+
+const QUOTA_KINDS = ['events', 'rows', 'permits'] as const;
+
+/** `--agent-quota events=600` (repeatable) as server options; the server checks the numbers. */
+function agentQuotas(flags: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const flag of flags) {
+    const [kind, value] = flag.split('=', 2);
+    if (!QUOTA_KINDS.includes(kind as (typeof QUOTA_KINDS)[number]) || value === undefined || !/^\d+$/.test(value)) {
+      throw new BreakwaterError('BW_ERR_CONFIG', `--agent-quota: expected ${QUOTA_KINDS.map((k) => `${k}=N`).join(', ')} (per agent per minute), found ${JSON.stringify(flag)}`);
+    }
+    out[`${kind}PerMinute`] = Number(value);
+  }
+  return out;
+}

@@ -33,12 +33,13 @@ describe('resolveServerConfig', () => {
       logLevel: 'info',
       maxTargets: 10,
       webhooks: [],
+      agentQuotas: { eventsPerMinute: 600, rowsPerMinute: 600_000, permitsPerMinute: 60 },
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
-    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'] });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'] });
+    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 } });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 } });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
   });
 
@@ -69,6 +70,9 @@ describe('resolveServerConfig', () => {
       ['queryTimeout', { queryTimeout: Number.POSITIVE_INFINITY }],
       ['queryTimeout', { queryTimeout: 30 * 86_400_000 }],
       ['logLevel', { logLevel: 'trace' }],
+      ['agentQuotas.eventsPerMinute', { agentQuotas: { eventsPerMinute: 0 } }],
+      ['agentQuotas.permitsPerMinute', { agentQuotas: { permitsPerMinute: 1.5 } }],
+      ['agentQuotas', { agentQuotas: { bytesPerMinute: 10 } }],
     ];
     it.each(cases.map(([option, options]) => [option, show(options), options] as const))('%s = %s', (option, _shown, options) => {
       const err = configError(options);

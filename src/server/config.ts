@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import type { AgentQuotaLimits } from './agent-quota.js';
+import { AGENT_QUOTA_DEFAULTS } from './agent-quota.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -18,6 +20,8 @@ export interface ServerOptions {
   maxTargets?: number;
   /** URLs that receive fired/cleared/escalated/approval events as JSON. */
   webhooks?: readonly string[];
+  /** What one agent may send per minute; each left out keeps its default (AGENT_QUOTA_DEFAULTS). */
+  agentQuotas?: Partial<AgentQuotaLimits>;
 }
 
 export interface ServerConfig {
@@ -30,9 +34,12 @@ export interface ServerConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
+  readonly agentQuotas: AgentQuotaLimits;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
+
+const perMinute = z.number().int().min(1).max(100_000_000);
 
 const Schema = z.object({
   port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port),
@@ -42,6 +49,12 @@ const Schema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(SERVER_DEFAULTS.logLevel),
   maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
   webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL')).default([]),
+  agentQuotas: z
+    .object({ eventsPerMinute: perMinute, rowsPerMinute: perMinute, permitsPerMinute: perMinute })
+    .strict()
+    .partial()
+    .default({})
+    .transform((q) => ({ ...AGENT_QUOTA_DEFAULTS, ...q })),
 });
 
 function ms(option: string, value: string | number): number {

@@ -4,6 +4,8 @@ import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, Fleet
 import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
+import { AgentIntake, ownsResource } from './agent-intake.js';
+import { AgentQuotas } from './agent-quota.js';
 
 /** A host as the control plane's inventory knows it. */
 export interface InventoryHost {
@@ -36,7 +38,10 @@ export interface QueryWaiter {
 export interface GatewayHooks {
   /** The current definitions, sent to every agent on connect. */
   definitions(): { version: number; definitions: readonly unknown[] } | undefined;
-  /** Stores events (idempotently); resolves when they are durable, so they can be acknowledged. */
+  /**
+   * Stores events (idempotently); resolves when they are durable, so they can be acknowledged.
+   * Only events the agent may report reach it (agent-intake.ts), with the principal set.
+   */
   onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
   onPermit(agent: string, msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }>;
   onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
@@ -50,6 +55,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly heartbeatMs: number;
   readonly hooks?: GatewayHooks;
+  /** Per-agent quotas for events, rows and permit requests (default AGENT_QUOTA_DEFAULTS). */
+  readonly quotas?: AgentQuotas;
 }
 
 /**
@@ -61,8 +68,10 @@ export class AgentGateway {
   private readonly sessions = new Map<string, Session>();
   private readonly known = new Map<string, InventoryHost>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly intake: AgentIntake;
 
   constructor(private readonly options: GatewayOptions) {
+    this.intake = new AgentIntake(options.logger, options.quotas ?? new AgentQuotas());
     // An agent silent for three heartbeats is gone, even if TCP has not noticed.
     this.sweeper = setInterval(() => this.sweep(), options.heartbeatMs);
     this.sweeper.unref();
@@ -84,6 +93,10 @@ export class AgentGateway {
       if (!decoded.ok) {
         this.options.logger.warn({ agent: agent.name, error: decoded.error }, 'bad message from agent');
         conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: decoded.error });
+        // An answer to a query that does not pass validation fails that host's part of the query,
+        // saying why, instead of vanishing while the query waits for (or counts) the agent.
+        const query = session && queryOf(frame);
+        if (session && query) this.failQuery(session, query, `the agent's answer was refused: ${decoded.error}`);
         return;
       }
       const msg = decoded.message;
@@ -151,38 +164,44 @@ export class AgentGateway {
           void this.options.store.updateAgentState(session.agent.id, { definitionsVersion: msg.definitionsVersion }).catch(() => undefined);
         }
         return;
-      case 'events': {
-        const hooks = this.options.hooks;
-        if (!hooks) return;
-        const ids = msg.events.map((e) => e.id);
-        // Acknowledge only once stored: an agent resends whatever is not acknowledged.
-        hooks.onEvents(session.agent.name, msg.events).then(
-          () => session.conn.send({ type: 'ack', ids }),
-          (err: unknown) => this.options.logger.error({ err, agent: session.agent.name }, 'could not store events; the agent will resend them'),
-        );
+      case 'events':
+        if (this.options.hooks) this.intake.events(session.agent.name, session.conn, msg.events, this.options.hooks);
         return;
-      }
-      case 'permit':
+      case 'permit': {
+        const answer = (allowed: boolean, reason: string) => void session.conn.send({ type: 'permit_answer', id: msg.id, allowed, reason });
+        if (!ownsResource(session.agent.name, msg.resource)) return answer(false, `resource ${msg.resource} is not on host ${session.agent.name}`);
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'permits', 1)) return answer(false, `permit quota exceeded: at most ${this.intake.limit('permits')} requests a minute per agent`);
         // Unanswered on failure: the agent's `offline` policy decides, as when the control plane is away.
         void (this.options.hooks?.onPermit(session.agent.name, msg) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then(
-          (answer) => session.conn.send({ type: 'permit_answer', id: msg.id, ...answer }),
+          (a) => answer(a.allowed, a.reason),
           (err: unknown) => this.options.logger.error({ err, agent: session.agent.name, bot: msg.bot }, 'could not answer a permit request'),
         );
         return;
+      }
       case 'approval':
+        if (!ownsResource(session.agent.name, msg.resource)) {
+          session.conn.send({ type: 'error', code: 'BW_ERR_FORBIDDEN', message: `approval ${msg.id} refused: resource ${msg.resource} is not on host ${session.agent.name}` });
+          return;
+        }
         void this.options.hooks?.onApproval(session.agent.name, msg).catch((err: unknown) => this.options.logger.error({ err }, 'could not record an approval request'));
         return;
       case 'backtest_result':
         this.options.hooks?.onBacktestResult(session.agent.name, msg);
         return;
       case 'rows': {
-        // An agent speaks for its own host only: rows about another host are dropped, and said so.
-        const own = msg.rows.filter((r) => !r.resource || r.resource.host === session.agent.name);
-        if (own.length < msg.rows.length) {
-          this.options.logger.warn({ agent: session.agent.name, dropped: msg.rows.length - own.length }, 'agent sent rows about other hosts; dropped');
-          session.conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `${msg.rows.length - own.length} row(s) named a host other than ${session.agent.name} and were dropped` });
+        if (!session.waiting.has(msg.query)) return;
+        // An agent speaks for its own host only: rows about another host fail its answer, saying so.
+        const foreign = msg.rows.filter((r) => r.resource && r.resource.host !== session.agent.name).length;
+        if (foreign) {
+          this.options.logger.warn({ agent: session.agent.name, rows: foreign }, 'agent sent rows about other hosts; its answer was refused');
+          this.failQuery(session, msg.query, `the agent's answer was refused: ${foreign} row(s) named a host other than ${session.agent.name}`);
+          return;
         }
-        session.waiting.get(msg.query)?.onRows(own);
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'rows', msg.rows.length)) {
+          this.failQuery(session, msg.query, `the agent's answer was refused: rows quota exceeded (at most ${this.intake.limit('rows')} rows a minute per agent)`);
+          return;
+        }
+        session.waiting.get(msg.query)?.onRows(msg.rows);
         return;
       }
       case 'output':
@@ -194,6 +213,15 @@ export class AgentGateway {
         return;
       }
     }
+  }
+
+  /** Ends the agent's part of a waiting query with an error: its rows become failure rows saying why. */
+  private failQuery(session: Session, query: string, reason: string): void {
+    const waiter = session.waiting.get(query);
+    if (!waiter) return;
+    session.waiting.delete(query);
+    session.conn.send({ type: 'cancel', query });
+    waiter.onDone(reason);
   }
 
   private close(session: Session, reason: string): void {
@@ -280,6 +308,18 @@ export class AgentGateway {
 
   static newQueryId(): string {
     return randomUUID();
+  }
+}
+
+/** The query a frame that failed validation answers, if it names one (a `rows`, `output` or `done`). */
+function queryOf(frame: string): string | undefined {
+  try {
+    const raw = JSON.parse(frame) as unknown;
+    if (raw === null || typeof raw !== 'object') return undefined;
+    const { type, query } = raw as { type?: unknown; query?: unknown };
+    return (type === 'rows' || type === 'output' || type === 'done') && typeof query === 'string' ? query : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -671,6 +671,25 @@ export class KyselyStore implements Store {
     });
   }
 
+  countEventsByHost(filter: { type: string; bot: string; since: number }): Promise<Map<string, number>> {
+    const operation = 'countEventsByHost';
+    return this.#run(operation, async (db) => {
+      const since = sinceBound(operation, filter.since);
+      if (since === undefined) throw new StoreError('STORE_INVALID', operation, 'since is required');
+      if (![filter.type, filter.bot].every(isStorableText)) return new Map();
+      const rows = await db
+        .selectFrom('events')
+        .where('type', '=', filter.type as EventRecord['type'])
+        .where('bot', '=', filter.bot)
+        .where('time', '>=', since)
+        .where('host', 'is not', null)
+        .groupBy('host')
+        .select((eb) => ['host', eb.fn.countAll<number | string | bigint>().as('n')])
+        .execute();
+      return new Map(rows.map((r) => [r.host as string, Number(r.n)]));
+    });
+  }
+
   #toEvent(row: Selectable<EventsTable>): EventRecord {
     return {
       id: row.id,

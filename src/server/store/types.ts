@@ -232,6 +232,8 @@ export interface Store {
   /** Newest first. */
   listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number }): Promise<EventRecord[]>;
   countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number>;
+  /** countEvents per host (events without a host are left out): the circuit breaker's per-host shares. */
+  countEventsByHost(filter: { type: string; bot: string; since: number }): Promise<Map<string, number>>;
 
   createApproval(approval: ApprovalRecord): Promise<void>;
   getApproval(id: string): Promise<ApprovalRecord | undefined>;
