@@ -39,6 +39,11 @@ describe('screenAgentEvents', () => {
   it('agents produce only alarm and bot events', () => {
     expect([...AGENT_EVENT_TYPES].sort()).toEqual(['alarm_cleared', 'alarm_fired', 'bot_ran', 'bot_skipped', 'escalated']);
   });
+
+  it('takes the control plane\'s time for an event from the far future, and keeps past ones (sent after an outage)', () => {
+    const { accepted } = screenAgentEvents('web-1', [e({ id: '1', time: 10_000_000 }), e({ id: '2', time: 1_030_000 }), e({ id: '3', time: 5 })], 1_000_000);
+    expect(accepted.map((x) => x.time)).toEqual([1_000_000, 1_030_000, 5]);
+  });
 });
 
 describe('ownsResource', () => {

@@ -24,6 +24,9 @@ export function botPrincipal(bot: string, host: string): string {
   return `bot:${bot}@${host}`;
 }
 
+/** How far ahead of the control plane's clock an agent's event time may be (clock skew). */
+const MAX_CLOCK_AHEAD_MS = 60_000;
+
 export interface RefusedEvent {
   readonly id: string;
   readonly reason: string;
@@ -33,13 +36,17 @@ export interface RefusedEvent {
  * Splits an agent's events into those it may report, with the principal set by the control plane
  * (`agent:<host>` for alarms, `bot:<bot>@<host>` for bots), and those refused, each with why.
  */
-export function screenAgentEvents(agent: string, events: readonly FleetEvent[]): { accepted: FleetEvent[]; refused: RefusedEvent[] } {
+export function screenAgentEvents(agent: string, events: readonly FleetEvent[], now = Date.now()): { accepted: FleetEvent[]; refused: RefusedEvent[] } {
   const accepted: FleetEvent[] = [];
   const refused: RefusedEvent[] = [];
   for (const e of events) {
     const reason = refusal(agent, e);
     if (reason) refused.push({ id: e.id, reason });
-    else accepted.push({ ...e, principal: e.type.startsWith('alarm_') ? `agent:${agent}` : botPrincipal(e.bot as string, agent) });
+    else {
+      const principal = e.type.startsWith('alarm_') ? `agent:${agent}` : botPrincipal(e.bot as string, agent);
+      // A time far ahead would sort first in every listing and hold a circuit-breaker window open: the control plane's now instead.
+      accepted.push({ ...e, principal, time: e.time > now + MAX_CLOCK_AHEAD_MS ? now : e.time });
+    }
   }
   return { accepted, refused };
 }

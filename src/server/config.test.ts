@@ -34,12 +34,13 @@ describe('resolveServerConfig', () => {
       maxTargets: 10,
       webhooks: [],
       agentQuotas: { eventsPerMinute: 600, rowsPerMinute: 600_000, permitsPerMinute: 60 },
+      maxEventsPerHost: 100_000,
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
-    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 } });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 } });
+    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 }, maxEventsPerHost: 5000 });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000 });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
   });
 
@@ -73,6 +74,7 @@ describe('resolveServerConfig', () => {
       ['agentQuotas.eventsPerMinute', { agentQuotas: { eventsPerMinute: 0 } }],
       ['agentQuotas.permitsPerMinute', { agentQuotas: { permitsPerMinute: 1.5 } }],
       ['agentQuotas', { agentQuotas: { bytesPerMinute: 10 } }],
+      ['maxEventsPerHost', { maxEventsPerHost: 10 }],
     ];
     it.each(cases.map(([option, options]) => [option, show(options), options] as const))('%s = %s', (option, _shown, options) => {
       const err = configError(options);

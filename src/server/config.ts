@@ -22,6 +22,8 @@ export interface ServerOptions {
   webhooks?: readonly string[];
   /** What one agent may send per minute; each left out keeps its default (AGENT_QUOTA_DEFAULTS). */
   agentQuotas?: Partial<AgentQuotaLimits>;
+  /** Events kept per host; older ones are deleted as new ones arrive. Default 100,000. */
+  maxEventsPerHost?: number;
 }
 
 export interface ServerConfig {
@@ -35,9 +37,10 @@ export interface ServerConfig {
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
   readonly agentQuotas: AgentQuotaLimits;
+  readonly maxEventsPerHost: number;
 }
 
-export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
+export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
 
 const perMinute = z.number().int().min(1).max(100_000_000);
 
@@ -55,6 +58,7 @@ const Schema = z.object({
     .partial()
     .default({})
     .transform((q) => ({ ...AGENT_QUOTA_DEFAULTS, ...q })),
+  maxEventsPerHost: z.number().int().min(1000).max(1_000_000_000).default(SERVER_DEFAULTS.maxEventsPerHost),
 });
 
 function ms(option: string, value: string | number): number {

@@ -18,6 +18,7 @@ import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
 import { AgentQuotas } from './agent-quota.js';
+import { withEventRetention } from './event-retention.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
@@ -72,7 +73,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const remediation = new Remediation(store, logger, notifier, statements);
   await remediation.load();
   const catalogue = deps.catalogue ?? (() => remediation.catalogue());
-  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: remediation.hooks, quotas: new AgentQuotas(config.agentQuotas) });
+  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(remediation.hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas) });
   remediation.gateway = gateway;
   await gateway.load();
 

@@ -671,6 +671,19 @@ export class KyselyStore implements Store {
     });
   }
 
+  trimHostEvents(host: string, keep: number): Promise<number> {
+    const operation = 'trimHostEvents';
+    return this.#run(operation, async (db) => {
+      if (!Number.isSafeInteger(keep) || keep < 1) throw new StoreError('STORE_INVALID', operation, `keep must be a whole number of at least 1, found ${keep}`);
+      if (!isStorableText(host)) return 0;
+      // The time of the oldest event kept (events_host_time_idx); nothing to do when there are fewer.
+      const edge = await db.selectFrom('events').select('time').where('host', '=', host).orderBy('time', 'desc').orderBy('id', 'desc').offset(keep - 1).limit(1).executeTakeFirst();
+      if (edge === undefined) return 0;
+      const result = await db.deleteFrom('events').where('host', '=', host).where('time', '<', edge.time).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
   countEventsByHost(filter: { type: string; bot: string; since: number }): Promise<Map<string, number>> {
     const operation = 'countEventsByHost';
     return this.#run(operation, async (db) => {

@@ -232,6 +232,8 @@ export interface Store {
   /** Newest first. */
   listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number }): Promise<EventRecord[]>;
   countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number>;
+  /** Deletes the host's events older than its newest `keep` (ties with the oldest kept stay); returns how many. */
+  trimHostEvents(host: string, keep: number): Promise<number>;
   /** countEvents per host (events without a host are left out): the circuit breaker's per-host shares. */
   countEventsByHost(filter: { type: string; bot: string; since: number }): Promise<Map<string, number>>;
 
