@@ -11,24 +11,8 @@
  * old pair dropped child first, when nothing references them any more.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { EVENT_TYPES_0002, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
-
-const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run'];
-const EVENT_TYPES = [
-  'alarm_fired',
-  'alarm_cleared',
-  'bot_ran',
-  'bot_skipped',
-  'escalated',
-  'approval_requested',
-  'approved',
-  'denied',
-  'agent_joined',
-  'agent_left',
-  'definitions_applied',
-  'run_started',
-  'run_finished',
-];
 
 /** A CHECK constraint whose list of values grows by one. */
 interface Widening {
@@ -40,8 +24,8 @@ interface Widening {
 }
 
 const WIDENINGS: readonly Widening[] = [
-  { table: 'runs', constraint: 'runs_status_check', column: 'status', values: RUN_STATUSES, added: 'interrupted' },
-  { table: 'events', constraint: 'events_type_check', column: 'type', values: EVENT_TYPES, added: 'permit_refused' },
+  { table: 'runs', constraint: 'runs_status_check', column: 'status', values: RUN_STATUSES_0001, added: 'interrupted' },
+  { table: 'events', constraint: 'events_type_check', column: 'type', values: EVENT_TYPES_0002, added: 'permit_refused' },
 ];
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');

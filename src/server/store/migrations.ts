@@ -6,12 +6,13 @@
  * PostgreSQL does (a 1.5 in an integer column, text in a time column) instead of storing it.
  *
  * Migrations are history: never edit one that has shipped; add the next number. The allowed values
- * in the CHECK constraints are written out here on purpose rather than derived from types.ts, so a
+ * in the CHECK constraints are written out (here and in migration-values.ts) on purpose rather than derived from types.ts, so a
  * change to the types shows up as a new migration.
  */
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
 import { interruptedRuns } from './migration-0004-interrupted-runs.js';
+import { EVENT_TYPES_0002, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -96,7 +97,7 @@ function initial(dialect: StoreDialect): Migration {
           .addColumn('failures', 'integer', (c) => c.notNull())
           .addCheckConstraint(
             'runs_status_check',
-            oneOf('status', ['running', 'succeeded', 'failed', 'cancelled', 'dry_run']),
+            oneOf('status', RUN_STATUSES_0001),
           )
           .addCheckConstraint('runs_counts_check', sql`targets >= 0 and failures >= 0`),
       ).execute();
@@ -228,21 +229,7 @@ function definitionsEventsApprovals(dialect: StoreDialect): Migration {
           .addColumn('details', t.json, (c) => c.notNull())
           .addCheckConstraint(
             'events_type_check',
-            oneOf('type', [
-              'alarm_fired',
-              'alarm_cleared',
-              'bot_ran',
-              'bot_skipped',
-              'escalated',
-              'approval_requested',
-              'approved',
-              'denied',
-              'agent_joined',
-              'agent_left',
-              'definitions_applied',
-              'run_started',
-              'run_finished',
-            ]),
+            oneOf('type', EVENT_TYPES_0002),
           ),
       ).execute();
       // listEvents: newest first, optionally for one type, host, alarm or bot.
