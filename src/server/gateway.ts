@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage, ResultRow } from '../protocol/index.js';
-import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
+import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { AgentIntake, ownsResource } from './agent-intake.js';
@@ -183,6 +183,8 @@ export class AgentGateway {
           session.conn.send({ type: 'error', code: 'BW_ERR_FORBIDDEN', message: `approval ${msg.id} refused: resource ${msg.resource} is not on host ${session.agent.name}` });
           return;
         }
+        // Each request is stored, with an approval_requested event: it spends the agent's event quota.
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'events', 1)) return;
         void this.options.hooks?.onApproval(session.agent.name, msg).catch((err: unknown) => this.options.logger.error({ err }, 'could not record an approval request'));
         return;
       case 'backtest_result':
@@ -338,7 +340,9 @@ function hostAttrs(name: string, facts: Record<string, string>, status: string):
 }
 
 function toInventory(a: AgentRecord, connected: boolean, lastSeenAt: number | null): InventoryHost {
-  return { name: a.name, agentId: a.id, connected, lastSeenAt, tags: a.tags, attrs: hostAttrs(a.name, { ...a.facts }, connected ? 'connected' : 'disconnected') };
+  // Stored before hellos were checked (an older control plane): tags that break the rule stay out.
+  const tags = Object.fromEntries(Object.entries(a.tags).filter(([k, v]) => TAG_KEY.test(k) && v.length <= MAX_TAG_VALUE));
+  return { name: a.name, agentId: a.id, connected, lastSeenAt, tags, attrs: hostAttrs(a.name, { ...a.facts }, connected ? 'connected' : 'disconnected') };
 }
 
 function stringify(o: Record<string, unknown>): Record<string, string> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { FleetEvent, ResultRow } from '../../src/protocol/index.js';
 import type { RunningServer } from '../../src/server/index.js';
+import { startServer } from '../../src/server/index.js';
 import type { Message } from '../raw-agent.js';
 import { RawAgent, cleanup, enroll, server, until } from '../raw-agent.js';
 
@@ -143,6 +144,18 @@ describe('a hostile agent', () => {
     expect(agents.find((a) => a.name === 'tagger-1')?.tags).toEqual({ role: 'web' });
   });
 
+  it('cannot fill the store with approval requests: they spend its event quota', async () => {
+    const agent = await connected(s, join, 'pester-1');
+    for (let i = 0; i < 250; i++) agent.send({ type: 'approval', id: `pester-${i}`, bot: 'ask-first', action: 'mark_approved', resource: 'pester-1', args: {}, expiresSeconds: 600, context: {} });
+    expect(await agent.next('error')).toMatchObject({ code: 'BW_ERR_QUOTA', message: expect.stringMatching(/^1 events over the quota of 200 a minute/) });
+    const stored = await until('the approvals taken to be stored', async () => {
+      const list = (await api<{ host: string }[]>(s, admin, '/api/v1/approvals?limit=1000')).filter((a) => a.host === 'pester-1');
+      const events = await api<FleetEvent[]>(s, admin, '/api/v1/events?type=approval_requested&host=pester-1&limit=1000');
+      return list.length >= 200 && events.length === list.length ? list : undefined;
+    });
+    expect(stored.length).toBeLessThan(210);
+  });
+
   it('an answer that fails validation is a failure row for its host saying why, not a silent gap', async () => {
     const agent = await connected(s, join, 'garbler-1', { role: 'garbler' });
     const lines = await queryWith(s, admin, 'host | role = "garbler" | load1', agent, (q) => {
@@ -168,7 +181,25 @@ describe('a hostile agent', () => {
     const agent = await connected(s, join, 'asker-1');
     agent.send({ type: 'approval', id: 'ap-1', bot: 'ask-first', action: 'mark_approved', resource: 'victim-1', args: {}, expiresSeconds: 600, context: {} });
     expect(await agent.next('error')).toMatchObject({ code: 'BW_ERR_FORBIDDEN', message: 'approval ap-1 refused: resource victim-1 is not on host asker-1' });
-    expect(await api<unknown[]>(s, admin, '/api/v1/approvals')).toEqual([]);
+    expect((await api<{ host: string }[]>(s, admin, '/api/v1/approvals')).filter((a) => a.host === 'asker-1' || a.host === 'victim-1')).toEqual([]);
+  });
+});
+
+describe('tags stored before hellos were checked', () => {
+  it('stay out of the inventory after an upgrade', async () => {
+    const { server: first, admin, join } = await server();
+    const dataDir = first.config.dataDir;
+    await enroll(first, join, 'old-1');
+    const agent = await first.store.getAgentByName('old-1');
+    await first.store.updateAgentState(agent?.id ?? '', { tags: { role: 'web', 'x`touch /tmp/pwned`': 'y' } });
+    await first.close();
+    const again = await startServer({ port: 0, dataDir, logLevel: 'silent' });
+    try {
+      const agents = await api<{ name: string; tags: Record<string, string> }[]>(again, admin, '/api/v1/agents');
+      expect(agents.find((a) => a.name === 'old-1')?.tags).toEqual({ role: 'web' });
+    } finally {
+      await again.close();
+    }
   });
 });
 
