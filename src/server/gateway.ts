@@ -151,6 +151,8 @@ export class AgentGateway {
     session.lastSeenAt = Date.now();
     switch (msg.type) {
       case 'hello': {
+        // Each is a write to the store: it spends one of the agent's events.
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'events', 1)) return;
         // Tags changed at run time (a quarantine): the inventory and the store follow.
         session.tags = { ...msg.tags };
         const known = this.known.get(session.agent.name);

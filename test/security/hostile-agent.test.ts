@@ -52,7 +52,7 @@ describe('a hostile agent', () => {
   let admin: string;
   let join: string;
   beforeAll(async () => {
-    ({ server: s, admin, join } = await server(undefined, { agentQuotas: { eventsPerMinute: 200 } }));
+    ({ server: s, admin, join } = await server(undefined, { agentQuotas: { eventsPerMinute: 200, rowsPerMinute: 1000 } }));
   });
 
   it('cannot report events about another host, of types only people or the control plane produce, or as a user', async () => {
@@ -165,6 +165,21 @@ describe('a hostile agent', () => {
     const rows = lines.filter((l) => l.type === 'row').map((l) => l.row as ResultRow);
     expect(rows).toEqual([expect.objectContaining({ status: 'error', resource: expect.objectContaining({ host: 'garbler-1' }), error: expect.stringMatching(/^the agent's answer was refused: rows\.0\.error: Too big/) })]);
     expect(lines.at(-1)).toMatchObject({ type: 'summary', failures: 1, agentsAnswered: 0 });
+  });
+
+  it('rows beyond its quota fail its answer, and re-hellos spend its event quota', async () => {
+    const agent = await connected(s, join, 'chatty-1', { role: 'chatty' });
+    const row = (i: number): ResultRow => ({ resource: { type: 'process', id: `chatty-1/${i}`, name: 'x', host: 'chatty-1' }, status: 'ok', values: {} });
+    const lines = await queryWith(s, admin, 'host | role = "chatty" | load1', agent, (q) => {
+      agent.send({ type: 'rows', query: q.id, rows: Array.from({ length: 1001 }, (_, i) => row(i)) });
+      agent.send({ type: 'done', query: q.id });
+    });
+    const rows = lines.filter((l) => l.type === 'row').map((l) => l.row as ResultRow);
+    expect(rows).toEqual([expect.objectContaining({ status: 'error', error: "the agent's answer was refused: rows quota exceeded (at most 1000 rows a minute per agent)" })]);
+    expect(await agent.next('error')).toMatchObject({ code: 'BW_ERR_QUOTA' });
+
+    for (let i = 0; i < 250; i++) agent.hello('chatty-1', { role: 'chatty', n: String(i) });
+    expect(await agent.next('error')).toMatchObject({ code: 'BW_ERR_QUOTA', message: expect.stringMatching(/^1 events over the quota of 200 a minute/) });
   });
 
   it('rows it sends about another host fail its own answer', async () => {
