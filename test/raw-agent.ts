@@ -30,10 +30,10 @@ export async function cleanup(): Promise<void> {
 }
 
 /** A control plane on a free loopback port with a fresh data directory, its admin token and a join token. */
-export async function server(heartbeat?: string, options: ServerOptions = {}): Promise<{ server: RunningServer; admin: string; join: string }> {
+export async function server(heartbeat?: string, options: ServerOptions = {}, deps: Parameters<typeof startServer>[1] = {}): Promise<{ server: RunningServer; admin: string; join: string }> {
   const dataDir = mkdtempSync(joinPath(tmpdir(), 'bw-gw-'));
   dirs.push(dataDir);
-  const s = await startServer({ port: 0, dataDir, logLevel: 'silent', ...options, ...(heartbeat ? { heartbeat } : {}) });
+  const s = await startServer({ port: 0, dataDir, logLevel: 'silent', ...options, ...(heartbeat ? { heartbeat } : {}) }, deps);
   servers.push(s);
   const admin = s.initialAdminToken as string;
   const res = await fetch(`${s.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', name: 'join' }) });

@@ -111,7 +111,8 @@ export class AgentIntake {
     this.warnOnce(agent, kind, { agent, quota: kind, perMinute: this.limit(kind) }, `agent over its ${kind} quota: ${message}`);
   }
 
-  private warnOnce(agent: string, kind: string, fields: Record<string, unknown>, message: string): void {
+  /** Logs a warning about an agent at most once a minute per kind: a flood of bad frames is not a flood of log lines. */
+  warnOnce(agent: string, kind: string, fields: Record<string, unknown>, message: string): void {
     const key = `${agent} ${kind}`;
     const now = Date.now();
     if (now - (this.warned.get(key) ?? -Infinity) < 60_000) return;

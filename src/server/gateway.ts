@@ -91,7 +91,7 @@ export class AgentGateway {
     conn.onMessage((frame) => {
       const decoded = decode(AgentMessageSchema, frame);
       if (!decoded.ok) {
-        this.options.logger.warn({ agent: agent.name, error: decoded.error }, 'bad message from agent');
+        this.intake.warnOnce(agent.name, 'protocol', { agent: agent.name, error: decoded.error }, 'bad message from agent');
         conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: decoded.error });
         // An answer to a query that does not pass validation fails that host's part of the query,
         // saying why, instead of vanishing while the query waits for (or counts) the agent.

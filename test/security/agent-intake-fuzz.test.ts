@@ -63,7 +63,7 @@ describe('fuzzed agent intake', () => {
       } else if (kind < 0.75) agent.send({ type: 'permit', id: `p-${i}`, bot: pick(['b', 'nope']), resource: pick(resources.filter(Boolean)) });
       else if (kind < 0.85) agent.send({ type: 'approval', id: `a-${i}`, bot: 'b', action: 'act', resource: pick(['web-2', AGENT, `${AGENT}/9`, 'web-2/9']), args: {}, expiresSeconds: 60, context: {} });
       else if (kind < 0.95) agent.send({ type: 'rows', query: `q-${i}`, rows: [{ resource: { type: 'host', id: pick(hosts) || 'x', name: 'x', host: pick(hosts) }, status: 'ok', values: {} }] });
-      else agent.hello(AGENT, pick([{ role: 'web' }, { 'bad key': 'x' }, { ['k'.repeat(65)]: 'x' }, { env: 'v'.repeat(1025) }]));
+      else agent.hello(AGENT, pick<Record<string, string>>([{ role: 'web' }, { 'bad key': 'x' }, { ['k'.repeat(65)]: 'x' }, { env: 'v'.repeat(1025) }]));
     }
     // Every events message is acked (stored or refused): then all of them have been handled.
     let acked = 0;

@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { FleetEvent, ResultRow } from '../../src/protocol/index.js';
@@ -197,6 +198,18 @@ describe('a hostile agent', () => {
     agent.send({ type: 'approval', id: 'ap-1', bot: 'ask-first', action: 'mark_approved', resource: 'victim-1', args: {}, expiresSeconds: 600, context: {} });
     expect(await agent.next('error')).toMatchObject({ code: 'BW_ERR_FORBIDDEN', message: 'approval ap-1 refused: resource victim-1 is not on host asker-1' });
     expect((await api<{ host: string }[]>(s, admin, '/api/v1/approvals')).filter((a) => a.host === 'asker-1' || a.host === 'victim-1')).toEqual([]);
+  });
+});
+
+describe('the log under a flood of bad frames', () => {
+  it('says so once a minute per agent, not once per frame', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const { server: s, join } = await server(undefined, {}, { logger });
+    const agent = await connected(s, join, 'noisy-1');
+    for (let i = 0; i < 200; i++) agent.send(`not json ${i}`);
+    for (let i = 0; i < 200; i++) expect(await agent.next('error')).toMatchObject({ code: 'BW_ERR_PROTOCOL' });
+    expect(lines.filter((l) => l.includes('bad message from agent'))).toHaveLength(1);
   });
 });
 
