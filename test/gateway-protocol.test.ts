@@ -1,133 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join as joinPath } from 'node:path';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 
 import type { ResultRow } from '../src/protocol/index.js';
 import { PROTOCOL_VERSION } from '../src/protocol/index.js';
 import type { RunningServer } from '../src/server/index.js';
-import { AGENT_CONNECT_PATH, startServer } from '../src/server/index.js';
+import { RawAgent, agentStatus, cleanup, enroll, server, until } from './raw-agent.js';
 
 /*
  * The agent protocol as the control plane sees it, from raw WebSocket clients: agents are enrolled
  * through the HTTP API, then speak (or mis-speak) the protocol frame by frame.
  */
 
-/** Generous: only to turn a hang into a failure. */
-const HANG_MS = 15_000;
-
-const dirs: string[] = [];
-const servers: RunningServer[] = [];
-const sockets: WebSocket[] = [];
-
-afterAll(async () => {
-  for (const ws of sockets) ws.terminate();
-  for (const s of servers) await s.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function server(heartbeat?: string): Promise<{ server: RunningServer; admin: string; join: string }> {
-  const dataDir = mkdtempSync(joinPath(tmpdir(), 'bw-gw-'));
-  dirs.push(dataDir);
-  const s = await startServer({ port: 0, dataDir, logLevel: 'silent', ...(heartbeat ? { heartbeat } : {}) });
-  servers.push(s);
-  const admin = s.initialAdminToken as string;
-  const res = await fetch(`${s.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', name: 'join' }) });
-  const join = ((await res.json()) as { token: string }).token;
-  return { server: s, admin, join };
-}
-
-async function enroll(s: RunningServer, join: string, name: string): Promise<string> {
-  const res = await fetch(`${s.url}/api/v1/agents/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: join, name, hostId: `id-${name}` }) });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { credential: string }).credential;
-}
-
-type Message = Record<string, unknown> & { type: string };
-
-/** A raw agent connection: every message it receives is queued for `next()`. */
-class RawAgent {
-  readonly received: Message[] = [];
-  private waiters: (() => void)[] = [];
-  closed: { code: number; reason: string } | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.received.push(JSON.parse(data.toString()) as Message);
-      this.wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.wake();
-    });
-  }
-
-  static open(s: RunningServer, credential: string): Promise<RawAgent> {
-    const ws = new WebSocket(`${s.url.replace(/^http/, 'ws')}${AGENT_CONNECT_PATH}`, { headers: { authorization: `Bearer ${credential}` } });
-    sockets.push(ws);
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new RawAgent(ws)));
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`refused: HTTP ${res.statusCode}`)));
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  hello(name: string, tags: Record<string, string> = {}): void {
-    this.send({ type: 'hello', v: PROTOCOL_VERSION, name, facts: { hostname: name, machineId: `id-${name}`, os: 'linux', distro: 'debian 12', arch: 'x86_64', kernel: '6.1.0', ip: '10.0.0.9', agentVersion: '0.1.0' }, tags });
-  }
-
-  /** The next message (of `type`, when given), skipping none: fails on a hang. */
-  async next(type?: string): Promise<Message> {
-    const deadline = Date.now() + HANG_MS;
-    for (;;) {
-      const i = this.received.findIndex((m) => !type || m.type === type);
-      if (i >= 0) return this.received.splice(i, 1)[0] as Message;
-      if (this.closed) throw new Error(`connection closed (${this.closed.code} ${this.closed.reason}) while waiting for ${type ?? 'a message'}; got ${JSON.stringify(this.received)}`);
-      if (Date.now() > deadline) throw new Error(`no ${type ?? 'message'} within ${HANG_MS} ms; got ${JSON.stringify(this.received)}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-  }
-
-  async closedWith(): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + HANG_MS;
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error('the server did not close the connection');
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-    return this.closed;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + HANG_MS;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function agentStatus(s: RunningServer, admin: string, name: string): Promise<{ status: string; lastSeenAt: number | null } | undefined> {
-  const res = await fetch(`${s.url}/api/v1/agents`, { headers: { authorization: `Bearer ${admin}` } });
-  return ((await res.json()) as { name: string; status: string; lastSeenAt: number | null }[]).find((a) => a.name === name);
-}
+afterAll(cleanup);
 
 describe('protocol errors', () => {
   let s: RunningServer;

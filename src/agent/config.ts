@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
-import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import { BreakwaterError, MAX_TIMER_MS, TagMap, describeIssue } from '../protocol/index.js';
 
 /** What a person or a file may set; everything optional except the server. */
 export interface AgentOptions {
@@ -57,8 +57,6 @@ export const AGENT_DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-const TAG_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-
 /** The longest delay Node's timers honour; beyond it they fire after 1 ms (a collection every millisecond). */
 
 /**
@@ -81,7 +79,7 @@ const Schema = z.object({
   server: z.string().check(z.refine((s) => /^https?:\/\/[^/]+/.test(s), 'expected an http:// or https:// URL of the control plane, e.g. http://127.0.0.1:7070')),
   token: z.optional(z.string().check(z.minLength(1))),
   name: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/, 'expected a host name: letters, digits, `.`, `-`, `_`'))),
-  tags: z._default(z.record(z.string().check(z.regex(TAG_KEY, 'tag names are letters, digits, `_`, `.`, `-`, starting with a letter')), z.string().check(z.maxLength(1024))), {}),
+  tags: z._default(TagMap, {}),
   dataDir: z.optional(z.string().check(z.minLength(1))),
   maxOutputBytes: z._default(z.int().check(z.minimum(1024), z.maximum(256 * 1024 * 1024)), AGENT_DEFAULTS.maxOutputBytes),
   maxConcurrentCommands: z._default(z.int().check(z.minimum(1), z.maximum(1024)), AGENT_DEFAULTS.maxConcurrentCommands),

@@ -272,7 +272,7 @@ export class AgentDaemon extends EventEmitter {
         this.heartbeat(conn);
         return;
       case 'ack':
-        this.engine.onAck(msg.ids);
+        this.engine.onAck(msg);
         return;
       case 'permit_answer':
         this.engine.onPermitAnswer(msg);

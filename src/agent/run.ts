@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BreakwaterError } from '../protocol/index.js';
+import { BreakwaterError, MAX_TAG_VALUE, TAG_KEY } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
@@ -109,8 +109,6 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   return daemon;
 }
 
-const TAG_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
-
 /** Tags from files: the file name is the tag, its first line the value; anything else is ignored. */
 function readTagDir(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -121,9 +119,9 @@ function readTagDir(dir: string): Record<string, string> {
     return out;
   }
   for (const name of names.slice(0, 64)) {
-    if (!TAG_NAME.test(name)) continue;
+    if (!TAG_KEY.test(name)) continue;
     try {
-      out[name] = readFileSync(join(dir, name), 'utf8').split('\n')[0]?.slice(0, 1024) ?? '';
+      out[name] = readFileSync(join(dir, name), 'utf8').split('\n')[0]?.slice(0, MAX_TAG_VALUE) ?? '';
     } catch {
       // removed meanwhile
     }

@@ -175,7 +175,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--probe-allow <cidr|host:port>', 'targets a viewer\'s http_ok/tcp_ok may probe (operators probe any); repeat for more', collect)
     .option('--run-output-visibility <who>', 'who reads run output: operator (operators, admins and whoever ran it; default) or all')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
-    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[]; probeAllow?: string[]; runOutputVisibility?: string }) => {
+    .option('--agent-quota <kind=n>', 'what one agent may send per minute: events=600, rows=600000, permits=60 (the defaults); repeat for more', collect)
+    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[]; probeAllow?: string[]; runOutputVisibility?: string; agentQuota?: string[] }) => {
       code = await serverCommand(o, io);
     });
 

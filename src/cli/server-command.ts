@@ -12,6 +12,7 @@ export interface ServerFlags {
   logLevel?: string;
   probeAllow?: string[];
   runOutputVisibility?: string;
+  agentQuota?: string[];
 }
 
 /** `breakwater server`: runs the control plane until SIGINT/SIGTERM. */
@@ -32,6 +33,7 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(io.env.BREAKWATER_WEBHOOK_AUTHORIZATION ? { webhookAuthorization: io.env.BREAKWATER_WEBHOOK_AUTHORIZATION } : {}),
     ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
     ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
+    ...(flags.agentQuota?.length ? { agentQuotas: agentQuotas(flags.agentQuota) } : {}),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
   if (server.initialAdminToken) {
@@ -44,3 +46,18 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
   return 0;
 }
 
+
+const QUOTA_KINDS = ['events', 'rows', 'permits'] as const;
+
+/** `--agent-quota events=600` (repeatable) as server options; the server checks the numbers. */
+function agentQuotas(flags: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const flag of flags) {
+    const [kind, value] = flag.split('=', 2);
+    if (!QUOTA_KINDS.includes(kind as (typeof QUOTA_KINDS)[number]) || value === undefined || !/^\d+$/.test(value)) {
+      throw new BreakwaterError('BW_ERR_CONFIG', `--agent-quota: expected ${QUOTA_KINDS.map((k) => `${k}=N`).join(', ')} (per agent per minute), found ${JSON.stringify(flag)}`);
+    }
+    out[`${kind}PerMinute`] = Number(value);
+  }
+  return out;
+}

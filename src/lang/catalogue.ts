@@ -370,6 +370,7 @@ const EVENT_TYPES: readonly string[] = [
   'run_started',
   'run_finished',
   'file_failed',
+  'permit_refused',
 ];
 
 const byName = <V extends { name: string }>(items: readonly V[]): Readonly<Record<string, V>> =>

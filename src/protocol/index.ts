@@ -9,5 +9,6 @@
 export * from './errors.js';
 export * from './messages.js';
 export * from './rows.js';
+export * from './tags.js';
 export * from './present.js';
 export * from './redact.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { ResourceRef, ResultRow } from './rows.js';
+import { TagMap } from './tags.js';
 
 /**
  * Messages between agents and the control plane, as JSON text frames. Every
@@ -33,7 +34,6 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 const id = z.string().check(z.minLength(1), z.maxLength(128));
 const text = (max: number) => z.string().check(z.maxLength(max));
-const labels = z.record(text(128), text(1024));
 
 export const HostFactsMessage = z.object({
   hostname: text(256),
@@ -54,7 +54,8 @@ export const HelloMessage = z.object({
   v: z.int(),
   name: z.string().check(z.maxLength(256), z.minLength(1)),
   facts: HostFactsMessage,
-  tags: labels,
+  /** Checked by the same rule as the agent's own configuration (tags.ts). */
+  tags: TagMap,
 });
 
 export const HeartbeatMessage = z.object({
@@ -83,6 +84,7 @@ export const EventType = z.enum([
   'run_started',
   'run_finished',
   'file_failed',
+  'permit_refused',
 ]);
 export type EventType = z.infer<typeof EventType>;
 
@@ -223,8 +225,18 @@ export const DefinitionsMessage = z.object({
   secrets: z.optional(z.record(text(64), text(64 * 1024))),
 });
 
-/** Events stored: the agent drops them from its outbox. */
-export const AckMessage = z.object({ type: z.literal('ack'), ids: z.array(id).check(z.maxLength(1000)) });
+/**
+ * Events the control plane is done with: the agent drops `ids` from its outbox. `ids` includes the
+ * `refused` ones (events an agent may not report: stored never, resent never), each with why.
+ * `retry` names events not taken now (the agent's event quota): the agent sends them again after
+ * `afterMs`, so nothing it recorded is lost to a burst.
+ */
+export const AckMessage = z.object({
+  type: z.literal('ack'),
+  ids: z.array(id).check(z.maxLength(1000)),
+  refused: z.optional(z.array(z.object({ id, reason: text(1024) })).check(z.maxLength(1000))),
+  retry: z.optional(z.object({ ids: z.array(id).check(z.maxLength(1000)), afterMs: z.int().check(z.positive(), z.maximum(MAX_TIMER_MS)) })),
+});
 
 export const PermitAnswerMessage = z.object({ type: z.literal('permit_answer'), id, allowed: z.boolean(), reason: text(1024) });
 

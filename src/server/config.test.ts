@@ -35,13 +35,15 @@ describe('resolveServerConfig', () => {
       webhooks: [],
       probeAllow: [],
       runOutputVisibility: 'operator',
+      agentQuotas: { eventsPerMinute: 600, rowsPerMinute: 600_000, permitsPerMinute: 60 },
+      maxEventsPerHost: 100_000,
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
     const given = { probeAllow: ['10.0.0.0/8', 'localhost:8080', '[::1]:9000'], runOutputVisibility: 'all' as const };
-    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], ...given });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], ...given });
+    const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 }, maxEventsPerHost: 5000, ...given });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000, ...given });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
   });
 
@@ -76,6 +78,10 @@ describe('resolveServerConfig', () => {
       ['queryTimeout', { queryTimeout: Number.POSITIVE_INFINITY }],
       ['queryTimeout', { queryTimeout: 30 * 86_400_000 }],
       ['logLevel', { logLevel: 'trace' }],
+      ['agentQuotas.eventsPerMinute', { agentQuotas: { eventsPerMinute: 0 } }],
+      ['agentQuotas.permitsPerMinute', { agentQuotas: { permitsPerMinute: 1.5 } }],
+      ['agentQuotas', { agentQuotas: { bytesPerMinute: 10 } }],
+      ['maxEventsPerHost', { maxEventsPerHost: 10 }],
     ];
     it.each(cases.map(([option, options]) => [option, show(options), options] as const))('%s = %s', (option, _shown, options) => {
       const err = configError(options);

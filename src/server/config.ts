@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
 import { probeAllowProblem } from './query/probes.js';
+import type { AgentQuotaLimits } from './agent-quota.js';
+import { AGENT_QUOTA_DEFAULTS } from './agent-quota.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -25,6 +27,10 @@ export interface ServerOptions {
   probeAllow?: readonly string[];
   /** Who reads the output of runs: `operator` (operators, admins and the principal who ran it; the default) or `all` (viewers too). */
   runOutputVisibility?: 'operator' | 'all';
+  /** What one agent may send per minute; each left out keeps its default (AGENT_QUOTA_DEFAULTS). */
+  agentQuotas?: Partial<AgentQuotaLimits>;
+  /** Events kept per host; older ones are deleted as new ones arrive. Default 100,000. */
+  maxEventsPerHost?: number;
 }
 
 export interface ServerConfig {
@@ -40,9 +46,13 @@ export interface ServerConfig {
   readonly webhookAuthorization: string | undefined;
   readonly probeAllow: readonly string[];
   readonly runOutputVisibility: 'operator' | 'all';
+  readonly agentQuotas: AgentQuotaLimits;
+  readonly maxEventsPerHost: number;
 }
 
-export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
+export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
+
+const perMinute = z.number().int().min(1).max(100_000_000);
 
 /*
  * A password in a webhook URL would be in the command line (ps), the unit file and every log line
@@ -78,6 +88,13 @@ const Schema = z.object({
     )
     .default([]),
   runOutputVisibility: z.enum(['operator', 'all']).default('operator'),
+  agentQuotas: z
+    .object({ eventsPerMinute: perMinute, rowsPerMinute: perMinute, permitsPerMinute: perMinute })
+    .strict()
+    .partial()
+    .default({})
+    .transform((q) => ({ ...AGENT_QUOTA_DEFAULTS, ...q })),
+  maxEventsPerHost: z.number().int().min(1000).max(1_000_000_000).default(SERVER_DEFAULTS.maxEventsPerHost),
 });
 
 function ms(option: string, value: string | number): number {

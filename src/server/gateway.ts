@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage, ResultRow } from '../protocol/index.js';
-import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
+import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
+import { AgentIntake, ownsResource } from './agent-intake.js';
+import { AgentQuotas } from './agent-quota.js';
 
 /** A host as the control plane's inventory knows it. */
 export interface InventoryHost {
@@ -38,7 +40,10 @@ export interface QueryWaiter {
 export interface GatewayHooks {
   /** The current definitions for one host (what its queries select), encoded; sent on connect and on every change. */
   definitions(host: InventoryHost): { key: string; frame: string } | undefined;
-  /** Stores events (idempotently); resolves when they are durable, so they can be acknowledged. */
+  /**
+   * Stores events (idempotently); resolves when they are durable, so they can be acknowledged.
+   * Only events the agent may report reach it (agent-intake.ts), with the principal set.
+   */
   onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
   onPermit(agent: string, msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }>;
   onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
@@ -54,6 +59,8 @@ export interface GatewayOptions {
   readonly logger: Logger;
   readonly heartbeatMs: number;
   readonly hooks?: GatewayHooks;
+  /** Per-agent quotas for events, rows and permit requests (default AGENT_QUOTA_DEFAULTS). */
+  readonly quotas?: AgentQuotas;
 }
 
 /**
@@ -70,8 +77,10 @@ export class AgentGateway {
    *  checked just before (a connection still being upgraded). One entry per ended agent. */
   private readonly ended = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly intake: AgentIntake;
 
   constructor(private readonly options: GatewayOptions) {
+    this.intake = new AgentIntake(options.logger, options.quotas ?? new AgentQuotas());
     // An agent silent for three heartbeats is gone, even if TCP has not noticed.
     this.sweeper = setInterval(() => this.sweep(), options.heartbeatMs);
     this.sweeper.unref();
@@ -97,8 +106,12 @@ export class AgentGateway {
     conn.onMessage((frame) => {
       const decoded = decode(AgentMessageSchema, frame);
       if (!decoded.ok) {
-        this.options.logger.warn({ agent: agent.name, error: decoded.error }, 'bad message from agent');
+        this.intake.warnOnce(agent.name, 'protocol', { agent: agent.name, error: decoded.error }, 'bad message from agent');
         conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: decoded.error });
+        // An answer to a query that does not pass validation fails that host's part of the query,
+        // saying why, instead of vanishing while the query waits for (or counts) the agent.
+        const query = session && queryOf(frame);
+        if (session && query) this.failQuery(session, query, `the agent's answer was refused: ${decoded.error}`);
         return;
       }
       const msg = decoded.message;
@@ -155,6 +168,8 @@ export class AgentGateway {
     session.lastSeenAt = Date.now();
     switch (msg.type) {
       case 'hello': {
+        // Each is a write to the store: it spends one of the agent's events.
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'events', 1)) return;
         // Tags changed at run time (a quarantine): the inventory and the store follow.
         session.tags = { ...msg.tags };
         const known = this.known.get(session.agent.name);
@@ -170,38 +185,46 @@ export class AgentGateway {
           void this.options.store.updateAgentState(session.agent.id, { definitionsVersion: msg.definitionsVersion }).catch(() => undefined);
         }
         return;
-      case 'events': {
-        const hooks = this.options.hooks;
-        if (!hooks) return;
-        const ids = msg.events.map((e) => e.id);
-        // Acknowledge only once stored: an agent resends whatever is not acknowledged.
-        hooks.onEvents(session.agent.name, msg.events).then(
-          () => session.conn.send({ type: 'ack', ids }),
-          (err: unknown) => this.options.logger.error({ err, agent: session.agent.name }, 'could not store events; the agent will resend them'),
-        );
+      case 'events':
+        if (this.options.hooks) this.intake.events(session.agent.name, session.conn, msg.events, this.options.hooks);
         return;
-      }
-      case 'permit':
+      case 'permit': {
+        const answer = (allowed: boolean, reason: string) => void session.conn.send({ type: 'permit_answer', id: msg.id, allowed, reason });
+        if (!ownsResource(session.agent.name, msg.resource)) return answer(false, `resource ${msg.resource} is not on host ${session.agent.name}`);
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'permits', 1)) return answer(false, `permit quota exceeded: at most ${this.intake.limit('permits')} requests a minute per agent`);
         // Unanswered on failure: the agent's `offline` policy decides, as when the control plane is away.
         void (this.options.hooks?.onPermit(session.agent.name, msg) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then(
-          (answer) => session.conn.send({ type: 'permit_answer', id: msg.id, ...answer }),
+          (a) => answer(a.allowed, a.reason),
           (err: unknown) => this.options.logger.error({ err, agent: session.agent.name, bot: msg.bot }, 'could not answer a permit request'),
         );
         return;
+      }
       case 'approval':
+        if (!ownsResource(session.agent.name, msg.resource)) {
+          session.conn.send({ type: 'error', code: 'BW_ERR_FORBIDDEN', message: `approval ${msg.id} refused: resource ${msg.resource} is not on host ${session.agent.name}` });
+          return;
+        }
+        // Each request is stored, with an approval_requested event: it spends the agent's event quota.
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'events', 1)) return;
         void this.options.hooks?.onApproval(session.agent.name, msg).catch((err: unknown) => this.options.logger.error({ err }, 'could not record an approval request'));
         return;
       case 'backtest_result':
         this.options.hooks?.onBacktestResult(session.agent.name, msg);
         return;
       case 'rows': {
-        // An agent speaks for its own host only: rows about another host are dropped, and said so.
-        const own = msg.rows.filter((r) => !r.resource || r.resource.host === session.agent.name);
-        if (own.length < msg.rows.length) {
-          this.options.logger.warn({ agent: session.agent.name, dropped: msg.rows.length - own.length }, 'agent sent rows about other hosts; dropped');
-          session.conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `${msg.rows.length - own.length} row(s) named a host other than ${session.agent.name} and were dropped` });
+        if (!session.waiting.has(msg.query)) return;
+        // An agent speaks for its own host only: rows about another host fail its answer, saying so.
+        const foreign = msg.rows.filter((r) => r.resource && r.resource.host !== session.agent.name).length;
+        if (foreign) {
+          this.options.logger.warn({ agent: session.agent.name, rows: foreign }, 'agent sent rows about other hosts; its answer was refused');
+          this.failQuery(session, msg.query, `the agent's answer was refused: ${foreign} row(s) named a host other than ${session.agent.name}`);
+          return;
         }
-        session.waiting.get(msg.query)?.onRows(this.options.hooks?.redact(own) ?? own);
+        if (!this.intake.withinQuota(session.agent.name, session.conn, 'rows', msg.rows.length)) {
+          this.failQuery(session, msg.query, `the agent's answer was refused: rows quota exceeded (at most ${this.intake.limit('rows')} rows a minute per agent)`);
+          return;
+        }
+        session.waiting.get(msg.query)?.onRows(this.options.hooks?.redact(msg.rows) ?? msg.rows);
         return;
       }
       case 'output':
@@ -213,6 +236,15 @@ export class AgentGateway {
         return;
       }
     }
+  }
+
+  /** Ends the agent's part of a waiting query with an error: its rows become failure rows saying why. */
+  private failQuery(session: Session, query: string, reason: string): void {
+    const waiter = session.waiting.get(query);
+    if (!waiter) return;
+    session.waiting.delete(query);
+    session.conn.send({ type: 'cancel', query });
+    waiter.onDone(reason);
   }
 
   private close(session: Session, reason: string): void {
@@ -327,6 +359,18 @@ export class AgentGateway {
   }
 }
 
+/** The query a frame that failed validation answers, if it names one (a `rows`, `output` or `done`). */
+function queryOf(frame: string): string | undefined {
+  try {
+    const raw = JSON.parse(frame) as unknown;
+    if (raw === null || typeof raw !== 'object') return undefined;
+    const { type, query } = raw as { type?: unknown; query?: unknown };
+    return (type === 'rows' || type === 'output' || type === 'done') && typeof query === 'string' ? query : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function hostAttrs(name: string, facts: Record<string, string>, status: string): Record<string, string | number> {
   return {
     name,
@@ -342,7 +386,9 @@ function hostAttrs(name: string, facts: Record<string, string>, status: string):
 }
 
 function toInventory(a: AgentRecord, connected: boolean, lastSeenAt: number | null): InventoryHost {
-  return { name: a.name, agentId: a.id, connected, lastSeenAt, tags: a.tags, attrs: hostAttrs(a.name, { ...a.facts }, connected ? 'connected' : 'disconnected') };
+  // Stored before hellos were checked (an older control plane): tags that break the rule stay out.
+  const tags = Object.fromEntries(Object.entries(a.tags).filter(([k, v]) => TAG_KEY.test(k) && v.length <= MAX_TAG_VALUE));
+  return { name: a.name, agentId: a.id, connected, lastSeenAt, tags, attrs: hostAttrs(a.name, { ...a.facts }, connected ? 'connected' : 'disconnected') };
 }
 
 function stringify(o: Record<string, unknown>): Record<string, string> {

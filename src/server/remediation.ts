@@ -4,13 +4,14 @@ import type { AlarmDefinition, BotDefinition, Definition, ScheduleDefinition, Se
 import { botPrincipal, diffDefinitions, parseDefinitions, renderPlan } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, extendCatalogue } from '../lang/index.js';
-import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent, PermitRequestMessage } from '../protocol/index.js';
+import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent } from '../protocol/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Principal } from './auth.js';
 import type { AgentGateway, GatewayHooks } from './gateway.js';
 import type { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import { audit, authorizeStatement, runStatement } from './query/run-statement.js';
+import { CircuitBreaker } from './circuit-breaker.js';
 import { EventBus } from './event-bus.js';
 import { Scheduler } from './scheduler.js';
 import type { SecretVault } from './secrets/index.js';
@@ -30,7 +31,7 @@ export class Remediation {
   private current: { version: number; definitions: readonly Definition[] } | undefined;
   private cat: Catalogue = BUILTIN_CATALOGUE;
   private delivery: DefinitionDelivery | undefined;
-  private readonly grants = new Map<string, number[]>();
+  private readonly breaker: CircuitBreaker;
   private readonly scheduler: Scheduler;
   private readonly backtests = new Map<string, (agent: string, msg: BacktestResultMessage) => void>();
   private readonly sweeper: NodeJS.Timeout;
@@ -47,6 +48,7 @@ export class Remediation {
     readonly secrets: SecretVault,
   ) {
     this.scheduler = new Scheduler((s) => this.runSchedule(s), logger);
+    this.breaker = new CircuitBreaker(store, logger, (e) => this.record(e));
     this.sweeper = setInterval(() => void this.expireApprovals(), APPROVAL_SWEEP_MS);
     this.sweeper.unref();
   }
@@ -187,8 +189,10 @@ export class Remediation {
       .map(([k, v]) => `${k} = ${JSON.stringify(v)}`)
       .join(', ');
     const statement = `bot ${e.bot}: ${e.action}(${args}) on ${e.resource}`;
+    // The intake set the principal (agent-intake.ts); it is the bot on that host, never a name the agent chose.
+    const principal = e.principal ?? botPrincipal(e.bot ?? '?', e.host ?? '?');
     try {
-      await this.store.createRun({ id: runId, principal: e.principal ?? `bot:${e.bot}`, statement, plan: { bot: e.bot, trigger: d }, status: d.ok ? 'succeeded' : 'failed', startedAt: e.time - (d.durationMs ?? 0), finishedAt: e.time, targets: 1, failures: d.ok ? 0 : 1 });
+      await this.store.createRun({ id: runId, principal, statement, plan: { bot: e.bot, trigger: d }, status: d.ok ? 'succeeded' : 'failed', startedAt: e.time - (d.durationMs ?? 0), finishedAt: e.time, targets: 1, failures: d.ok ? 0 : 1 });
       await this.store.addRunResults([
         {
           runId,
@@ -204,7 +208,7 @@ export class Remediation {
           durationMs: d.durationMs ?? null,
         },
       ]);
-      await audit(this.store, e.principal ?? `bot:${e.bot}`, 'run', statement, d.ok ? 'ok' : 'failed', { event: e.id, host: e.host }, runId);
+      await audit(this.store, principal, 'run', statement, d.ok ? 'ok' : 'failed', { event: e.id, host: e.host }, runId);
     } catch (err) {
       if (!isStoreError(err, 'STORE_CONFLICT')) throw err;
     }
@@ -218,7 +222,11 @@ export class Remediation {
       await this.storeEvents(this.secrets.redactValue(events));
     },
     redact: (value) => this.secrets.redactValue(value),
-    onPermit: async (_agent, msg) => this.permit(msg),
+    onPermit: async (agent, msg) => {
+      const bot = this.definitions().definitions.find((d): d is BotDefinition => d.kind === 'bot' && d.name === msg.bot);
+      if (!bot) return { allowed: false, reason: `bot ${msg.bot} is not in the current definitions (version ${this.definitions().version})` };
+      return this.breaker.permit(agent, bot, this.gw.inventory().length);
+    },
     onApproval: async (agent, msg) => this.requestApproval(agent, msg),
     onBacktestResult: (agent, msg) => this.backtests.get(msg.id)?.(agent, msg),
     onConnected: (agent) => {
@@ -228,33 +236,6 @@ export class Remediation {
       void this.record({ type: 'agent_left', host: agent, principal: `agent:${agent}`, message: `agent ${agent} disconnected: ${reason}` }).catch(() => undefined);
     },
   };
-
-  /**
-   * The fleet-wide circuit breaker: at most `max` runs of a bot per window, across every agent.
-   * Grants given here count at once (agents ask at the same moment, before any run is stored);
-   * the stored bot_ran events count too, so the window survives a restart of the control plane
-   * and includes runs made offline.
-   */
-  private async permit(msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }> {
-    const bot = this.definitions().definitions.find((d): d is BotDefinition => d.kind === 'bot' && d.name === msg.bot);
-    if (!bot) return { allowed: false, reason: `bot ${msg.bot} is not in the current definitions (version ${this.definitions().version})` };
-    const windowMs = bot.circuitBreaker.windowSeconds * 1000;
-    const stored = await this.store.countEvents({ type: 'bot_ran', bot: bot.name, since: Date.now() - windowMs }).catch((err: unknown) => {
-      this.logger.warn({ bot: bot.name, err: (err as Error).message }, 'circuit breaker: could not count stored runs; counting this process\'s grants only');
-      return 0;
-    });
-    // From here on synchronous, so that asks answered at the same moment see each other's grants.
-    const now = Date.now();
-    const recent = (this.grants.get(bot.name) ?? []).filter((t) => now - t < windowMs);
-    const runs = Math.max(recent.length, stored);
-    if (runs >= bot.circuitBreaker.max) {
-      this.grants.set(bot.name, recent);
-      return { allowed: false, reason: `tripped: ${runs} runs across the fleet in the last ${bot.circuitBreaker.windowSeconds}s (limit ${bot.circuitBreaker.max})` };
-    }
-    recent.push(now);
-    this.grants.set(bot.name, recent);
-    return { allowed: true, reason: `run ${runs + 1} of ${bot.circuitBreaker.max} in the window` };
-  }
 
   // ---- approvals ----
 
@@ -287,7 +268,7 @@ export class Remediation {
       resource: msg.resource,
       bot: msg.bot,
       action: msg.action,
-      principal: `bot:${msg.bot}`,
+      principal: botPrincipal(msg.bot, agent),
       message: `bot ${msg.bot} wants to run ${msg.action} on ${msg.resource}: approve with \`breakwater approve ${msg.id}\` within ${msg.expiresSeconds}s`,
       details: { approval: msg.id, statement },
     });

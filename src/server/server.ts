@@ -25,6 +25,9 @@ import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
+import { AgentQuotas } from './agent-quota.js';
+import { withEventRetention } from './event-retention.js';
+import { interruptStaleRuns } from './query/run-statement.js';
 import { Remediation } from './remediation.js';
 import { SecretVault } from './secrets/index.js';
 import type { AgentRecord, Store } from './store/index.js';
@@ -63,6 +66,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     }
   }
   await store.migrate();
+  const interrupted = await interruptStaleRuns(store);
+  if (interrupted.length) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
 
   let initialAdminToken: string | undefined;
   if (!(await store.hasAdmin())) {
@@ -79,7 +84,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const remediation = new Remediation(store, logger, notifier, statements, secrets);
   await remediation.load();
   const catalogue = deps.catalogue ?? (() => remediation.catalogue());
-  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: remediation.hooks });
+  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(remediation.hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas) });
   remediation.gateway = gateway;
   await gateway.load();
 

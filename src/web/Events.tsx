@@ -15,7 +15,7 @@ import { navigateOnClick } from './navigate.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
 
-const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_left', 'definitions_applied', 'run_started', 'run_finished', 'file_failed'];
+const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_left', 'definitions_applied', 'run_started', 'run_finished', 'file_failed', 'permit_refused'];
 const KEEP = 500;
 
 interface Filter {

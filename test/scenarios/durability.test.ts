@@ -80,7 +80,7 @@ describe('durability: the control plane is killed while alarms fire', () => {
     }
 
     // Each bot run is one run record, not one per delivery.
-    const runs = (await lab.api<RunRow[]>('/api/v1/runs?limit=1000')).filter((r) => r.principal === 'bot:clean-data-logs' && r.startedAt >= since - 60_000);
+    const runs = (await lab.api<RunRow[]>('/api/v1/runs?limit=1000')).filter((r) => r.principal.startsWith('bot:clean-data-logs@') && r.startedAt >= since - 60_000);
     const ranIds = got.filter((e) => e.type === 'bot_ran').map((e) => e.runId);
     expect(runs.map((r) => r.id).sort()).toEqual([...ranIds].sort());
   }, 150_000);

@@ -57,29 +57,31 @@ describe('S1: a runaway log fills /data on web hosts', () => {
       expect(ran.time).toBeLessThanOrEqual(cleared.time);
       expect(fired).toMatchObject({ alarm: 'data-disk-full', host: h.name });
       expect(fired.value).toBeGreaterThan(90);
-      expect(ran).toMatchObject({ bot: 'clean-data-logs', action: 'clean_logs', principal: 'bot:clean-data-logs', alarm: 'data-disk-full' });
+      // The bot on that host: the control plane names it, not the agent (test/security/hostile-agent.test.ts).
+      const bot = `bot:clean-data-logs@${h.name}`;
+      expect(ran).toMatchObject({ bot: 'clean-data-logs', action: 'clean_logs', principal: bot, alarm: 'data-disk-full' });
       expect(ran.details).toMatchObject({ ok: true, exitCode: 0, args: { dir: 'data/logs' } });
       expect(cleared.value).toBeLessThan(80);
 
       // The bot's run is a run record like any other, and is audited.
       expect(ran.runId).toBeTruthy();
       const run = await lab.api<RunDetail>(`/api/v1/runs/${String(ran.runId)}`);
-      expect(run.run).toMatchObject({ principal: 'bot:clean-data-logs', status: 'succeeded', targets: 1, failures: 0 });
+      expect(run.run).toMatchObject({ principal: bot, status: 'succeeded', targets: 1, failures: 0 });
       expect(run.run.statement).toContain(`on ${h.name}`);
       expect(run.results).toHaveLength(1);
       expect(run.results[0]).toMatchObject({ host: h.name, exitCode: 0 });
       expect(run.results[0]?.stdout).toContain('runaway.log');
       const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=100');
-      expect(runs).toContainEqual(expect.objectContaining({ id: ran.runId, principal: 'bot:clean-data-logs' }));
-      const audit = await lab.api<AuditRow[]>(`/api/v1/audit?principal=${encodeURIComponent('bot:clean-data-logs')}&limit=100`);
-      expect(audit).toContainEqual(expect.objectContaining({ principal: 'bot:clean-data-logs', action: 'run', runId: ran.runId, outcome: 'ok' }));
+      expect(runs).toContainEqual(expect.objectContaining({ id: ran.runId, principal: bot }));
+      const audit = await lab.api<AuditRow[]>(`/api/v1/audit?principal=${encodeURIComponent(bot)}&limit=100`);
+      expect(audit).toContainEqual(expect.objectContaining({ principal: bot, action: 'run', runId: ran.runId, outcome: 'ok' }));
     }
 
     // The db host's disk is full too, but nothing of S1 touches it: its log is still there.
     expect(existsSync(runaway(db))).toBe(true);
     const dbEvents = (await events(lab, { host: db.name, since: started })).filter((e) => e.alarm === 'data-disk-full' || e.bot === 'clean-data-logs');
     expect(dbEvents).toEqual([]);
-    const dbRuns = (await lab.api<RunRow[]>('/api/v1/runs?limit=100')).filter((r) => r.principal === 'bot:clean-data-logs' && r.statement.includes(db.name));
+    const dbRuns = (await lab.api<RunRow[]>('/api/v1/runs?limit=100')).filter((r) => r.principal.startsWith('bot:clean-data-logs@') && r.statement.includes(db.name));
     expect(dbRuns).toEqual([]);
   }, 60_000);
 });

@@ -60,7 +60,7 @@ describe('S4: workers hang after a bad library; the patch lives in memory only',
       async () => (await events(lab, { type: 'bot_ran', bot: 'patch-hung-workers', host: sick.name, since: started }))[0],
       15_000,
     );
-    expect(patched).toMatchObject({ action: 'apply_patch', principal: 'bot:patch-hung-workers', details: expect.objectContaining({ ok: true }) });
+    expect(patched).toMatchObject({ action: 'apply_patch', principal: `bot:patch-hung-workers@${sick.name}`, details: expect.objectContaining({ ok: true }) });
     await waitFor(`busy_workers back to 0 on ${sick.name}`, async () => (await busyWorkers(sick)) === 0, 15_000);
     expect(await appState(sick)).toMatchObject({ busy: 0, patched: true });
     await waitFor(`alarm app-workers-hung to clear on ${sick.name}`, async () => (await events(lab, { type: 'alarm_cleared', alarm: 'app-workers-hung', host: sick.name, since: started }))[0], 15_000);
@@ -77,7 +77,7 @@ describe('S4: workers hang after a bad library; the patch lives in memory only',
         async () => (await events(lab, { type: 'bot_ran', bot: 'reapply-patch-on-restart', host: sick.name, since: at })).find((e) => e.resource === `${sick.name}/${pid}`),
         15_000,
       );
-      expect(reapplied).toMatchObject({ action: 'apply_patch', principal: 'bot:reapply-patch-on-restart', details: expect.objectContaining({ ok: true, trigger: 'process_restarted' }) });
+      expect(reapplied).toMatchObject({ action: 'apply_patch', principal: `bot:reapply-patch-on-restart@${sick.name}`, details: expect.objectContaining({ ok: true, trigger: 'process_restarted' }) });
       // Within seconds the new process has the patch and no hung worker.
       await waitFor(`the patch back in restart ${i + 1}'s service`, async () => {
         const s = await appState(sick);

@@ -202,7 +202,7 @@ describe('approvals', () => {
       async () => (await events(lab, { type: 'approval_requested', bot: 'ask-first', since: started }))[0],
       20_000,
     );
-    expect(requested).toMatchObject({ host: 'web-1', action: 'mark_approved', principal: 'bot:ask-first' });
+    expect(requested).toMatchObject({ host: 'web-1', action: 'mark_approved', principal: 'bot:ask-first@web-1' });
     const id = String(requested.details.approval);
     expect(requested.message).toContain(`breakwater approve ${id}`);
     const pending = await lab.api<Approval[]>('/api/v1/approvals?status=pending');

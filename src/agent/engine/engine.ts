@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentLogger } from '../log.js';
 import type { Definition, FileDefinition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
-import type { FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
+import type { AckMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
 import type { Connection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
@@ -142,9 +142,20 @@ export class RemediationEngine {
     }
   }
 
-  onAck(ids: readonly string[]): void {
-    this.deps.outbox.ack(ids);
-    for (const id of ids) this.inFlight.delete(id);
+  /**
+   * The control plane is done with `ids` (stored, or refused: `refused` says why); `retry` names
+   * events it did not take now (over this agent's quota): they are sent again after `afterMs`.
+   */
+  onAck(msg: Pick<AckMessage, 'ids' | 'refused' | 'retry'>): void {
+    this.deps.outbox.ack(msg.ids);
+    for (const id of msg.ids) this.inFlight.delete(id);
+    for (const r of msg.refused ?? []) this.deps.logger.warn({ event: r.id }, `the control plane refused an event: ${r.reason}`);
+    if (msg.retry) {
+      for (const id of msg.retry.ids) this.inFlight.delete(id);
+      const timer = setTimeout(() => this.flush(), msg.retry.afterMs);
+      timer.unref?.();
+      return;
+    }
     this.flush();
   }
 

@@ -6,7 +6,7 @@ import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { hasRole } from '../auth.js';
 import type { AgentGateway } from '../gateway.js';
-import type { RunResultRecord, Store } from '../store/index.js';
+import type { RunRecord, RunResultRecord, Store } from '../store/index.js';
 import type { Policy, PolicyRequest } from './authorize.js';
 import { authorizePolicy } from './authorize.js';
 import type { ExecuteResult, Progress } from './execute.js';
@@ -116,7 +116,10 @@ export async function runStatement(ctx: StatementContext, req: RunRequest): Prom
   const runId = records ? randomUUID() : null;
   const started = Date.now();
   if (runId) {
+    // Both before anything is sent: a control plane killed mid-run still shows who started what
+    // (the run is marked interrupted at the next start, interruptStaleRuns).
     await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0 });
+    await audit(ctx.store, who.name, 'run.start', req.statement, 'ok', req.dryRun ? { dryRun: true } : {}, runId);
   }
   req.onPlan?.(plan, runId, warnings);
   let streamed = false;
@@ -148,6 +151,18 @@ export async function runStatement(ctx: StatementContext, req: RunRequest): Prom
     }
     throw err;
   }
+}
+
+/**
+ * Marks the runs a previous process left `running` (it was killed mid-run) as `interrupted`, each
+ * with an audit entry: at start, before any new run begins. With several replicas on one
+ * PostgreSQL store this would also mark the runs another live replica is running; its
+ * finishRun later sets their real status.
+ */
+export async function interruptStaleRuns(store: Store): Promise<RunRecord[]> {
+  const runs = await store.interruptRuns(Date.now());
+  for (const r of runs) await audit(store, 'breakwater', 'run.interrupted', r.statement, 'failed', { startedBy: r.principal, startedAt: r.startedAt, reason: 'the control plane stopped while the run was running' }, r.id);
+  return runs;
 }
 
 export async function audit(store: Store, principal: string, action: string, target: string, outcome: 'ok' | 'denied' | 'failed', detail: Record<string, unknown>, runId: string | null = null): Promise<void> {

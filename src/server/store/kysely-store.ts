@@ -356,6 +356,13 @@ export class KyselyStore implements Store {
     });
   }
 
+  interruptRuns(at: number): Promise<RunRecord[]> {
+    return this.#run('interruptRuns', async (db) => {
+      const rows = await db.updateTable('runs').set({ status: 'interrupted', finished_at: at }).where('status', '=', 'running').returningAll().execute();
+      return rows.map((row) => this.#toRun(row));
+    });
+  }
+
   /** Writes the batch in one transaction: all of it or none of it. A result for a run that does
    *  not exist is STORE_INVALID. */
   addRunResults(results: readonly RunResultRecord[]): Promise<void> {
@@ -688,6 +695,38 @@ export class KyselyStore implements Store {
       if (alarm !== undefined) query = query.where('alarm', '=', alarm);
       const row = await query.select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);
+    });
+  }
+
+  trimHostEvents(host: string, keep: number): Promise<number> {
+    const operation = 'trimHostEvents';
+    return this.#run(operation, async (db) => {
+      if (!Number.isSafeInteger(keep) || keep < 1) throw new StoreError('STORE_INVALID', operation, `keep must be a whole number of at least 1, found ${keep}`);
+      if (!isStorableText(host)) return 0;
+      // The time of the oldest event kept (events_host_time_idx); nothing to do when there are fewer.
+      const edge = await db.selectFrom('events').select('time').where('host', '=', host).orderBy('time', 'desc').orderBy('id', 'desc').offset(keep - 1).limit(1).executeTakeFirst();
+      if (edge === undefined) return 0;
+      const result = await db.deleteFrom('events').where('host', '=', host).where('time', '<', edge.time).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  countEventsByHost(filter: { type: string; bot: string; since: number }): Promise<Map<string, number>> {
+    const operation = 'countEventsByHost';
+    return this.#run(operation, async (db) => {
+      const since = sinceBound(operation, filter.since);
+      if (since === undefined) throw new StoreError('STORE_INVALID', operation, 'since is required');
+      if (![filter.type, filter.bot].every(isStorableText)) return new Map();
+      const rows = await db
+        .selectFrom('events')
+        .where('type', '=', filter.type as EventRecord['type'])
+        .where('bot', '=', filter.bot)
+        .where('time', '>=', since)
+        .where('host', 'is not', null)
+        .groupBy('host')
+        .select((eb) => ['host', eb.fn.countAll<number | string | bigint>().as('n')])
+        .execute();
+      return new Map(rows.map((r) => [r.host as string, Number(r.n)]));
     });
   }
 

@@ -6,7 +6,7 @@
  * PostgreSQL does (a 1.5 in an integer column, text in a time column) instead of storing it.
  *
  * Migrations are history: never edit one that has shipped; add the next number. The allowed values
- * in the CHECK constraints are written out here on purpose rather than derived from types.ts, so a
+ * in the CHECK constraints are written out (here and in migration-values.ts) on purpose rather than derived from types.ts, so a
  * change to the types shows up as a new migration.
  */
 import { Migrator, sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, type RawBuilder, type SqlBool } from 'kysely';
@@ -14,6 +14,8 @@ import { StoreError, toStoreError } from './errors.js';
 import { eventTypesMigration } from './event-types.js';
 import { secretsMigration } from './migration-0006-secrets.js';
 import { enrollment } from './migration-0005-enrollment.js';
+import { interruptedRuns } from './migration-0007-interrupted-runs.js';
+import { EVENT_TYPES_0002, EVENT_TYPES_0004, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -98,7 +100,7 @@ function initial(dialect: StoreDialect): Migration {
           .addColumn('failures', 'integer', (c) => c.notNull())
           .addCheckConstraint(
             'runs_status_check',
-            oneOf('status', ['running', 'succeeded', 'failed', 'cancelled', 'dry_run']),
+            oneOf('status', RUN_STATUSES_0001),
           )
           .addCheckConstraint('runs_counts_check', sql`targets >= 0 and failures >= 0`),
       ).execute();
@@ -162,23 +164,6 @@ function initial(dialect: StoreDialect): Migration {
     },
   };
 }
-
-/** The event types migration 0002 allowed (later migrations add to them). */
-const EVENT_TYPES_0002 = [
-  'alarm_fired',
-  'alarm_cleared',
-  'bot_ran',
-  'bot_skipped',
-  'escalated',
-  'approval_requested',
-  'approved',
-  'denied',
-  'agent_joined',
-  'agent_left',
-  'definitions_applied',
-  'run_started',
-  'run_finished',
-] as const;
 
 /**
  * Applied definitions (versioned), the fleet's event timeline, approvals of bot runs, and the
@@ -352,9 +337,11 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0002_definitions_events_approvals': definitionsEventsApprovals(dialect),
     '0003_runbooks': runbooks(dialect),
     // An agent reports a file definition it could not put in place (a symlink refused, ...).
-    '0004_event_file_failed': eventTypesMigration(dialect, [...EVENT_TYPES_0002, 'file_failed']),
+    '0004_event_file_failed': eventTypesMigration(dialect, EVENT_TYPES_0004),
     '0005_enrollment': enrollment(dialect),
     '0006_secrets': secretsMigration(dialect),
+    // A run left `running` by a crash becomes `interrupted`; refused permits become `permit_refused` events.
+    '0007_interrupted_runs': interruptedRuns(dialect),
   };
 }
 

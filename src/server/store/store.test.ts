@@ -182,7 +182,7 @@ function approval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
 }
 
 /** Every migration, in order: what a migrated database has recorded. */
-const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed', '0005_enrollment', '0006_secrets'];
+const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed', '0005_enrollment', '0006_secrets', '0007_interrupted_runs'];
 
 /** The tables as migration 0001 left them (agents had no definitions_version yet). */
 interface Database0001 {
@@ -1042,6 +1042,18 @@ function storeSuite(harness: () => Harness): void {
       const store = await freshStore();
       await store.appendEvents(['b', 'C', 'c', 'a'].map((id) => event({ id, time: T0 })));
       expect((await store.listEvents()).map((e) => e.id)).toEqual(['c', 'b', 'a', 'C']);
+    });
+
+    it('interrupted runs, permit_refused events, per-host counts and trimming (migration 0007 and what uses it)', async () => {
+      const store = await freshStore();
+      await store.createRun(run({ id: 'r-running', status: 'running', finishedAt: null }));
+      await store.createRun(run({ id: 'r-done', status: 'succeeded' }));
+      expect((await store.interruptRuns(T0)).map((r) => [r.id, r.status, r.finishedAt])).toEqual([['r-running', 'interrupted', T0]]);
+      const es = [0, 1, 2].map((i) => event({ type: 'bot_ran', bot: 'b', host: 'web-1', time: T0 + i }));
+      await store.appendEvents([...es, event({ type: 'bot_ran', bot: 'b', host: 'web-2', time: T0 }), event({ type: 'permit_refused', bot: 'b', host: 'web-1', time: T0 })]);
+      expect(await store.countEventsByHost({ type: 'bot_ran', bot: 'b', since: T0 })).toEqual(new Map([['web-1', 3], ['web-2', 1]]));
+      expect(await store.trimHostEvents('web-1', 2)).toBe(2);
+      expect((await store.listEvents({ host: 'web-1' })).map((e) => e.time)).toEqual([T0 + 2, T0 + 1]);
     });
 
     it('countEvents counts one type (of one bot or alarm) since a time, inclusive', async () => {

@@ -50,7 +50,8 @@ export interface AgentRecord {
 /** What Store.enrollAgent did: enrolled, or refused without writing anything. */
 export type EnrollOutcome = 'enrolled' | 'token_refused' | 'host_mismatch';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run';
+/** `interrupted`: the control plane stopped (a crash) while the run was `running`; set at its next start. */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
 
 export interface RunRecord {
   readonly id: string;
@@ -118,7 +119,8 @@ export type EventType =
   | 'definitions_applied'
   | 'run_started'
   | 'run_finished'
-  | 'file_failed';
+  | 'file_failed'
+  | 'permit_refused';
 
 /** One entry of the fleet's timeline. `id` is chosen by whoever created it, so delivery is idempotent. */
 export interface EventRecord {
@@ -235,6 +237,8 @@ export interface Store {
 
   createRun(run: RunRecord): Promise<void>;
   finishRun(id: string, patch: { status: RunStatus; finishedAt: number; targets: number; failures: number }): Promise<void>;
+  /** Marks every run still `running` as `interrupted` (finished at `at`) and returns them: at start, after a crash. */
+  interruptRuns(at: number): Promise<RunRecord[]>;
   /** Results are written in batches as they stream in. */
   addRunResults(results: readonly RunResultRecord[]): Promise<void>;
   getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined>;
@@ -257,6 +261,10 @@ export interface Store {
   /** Newest first. */
   listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number }): Promise<EventRecord[]>;
   countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number>;
+  /** Deletes the host's events older than its newest `keep` (ties with the oldest kept stay); returns how many. */
+  trimHostEvents(host: string, keep: number): Promise<number>;
+  /** countEvents per host (events without a host are left out): the circuit breaker's per-host shares. */
+  countEventsByHost(filter: { type: string; bot: string; since: number }): Promise<Map<string, number>>;
 
   createApproval(approval: ApprovalRecord): Promise<void>;
   getApproval(id: string): Promise<ApprovalRecord | undefined>;
