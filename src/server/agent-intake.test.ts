@@ -11,6 +11,7 @@ describe('screenAgentEvents', () => {
       e({ id: '2', type: 'alarm_cleared', resource: 'web-1/42', principal: 'agent:web-1' }),
       e({ id: '3', type: 'bot_ran', bot: 'clean', principal: 'bot:clean' }),
       e({ id: '4', type: 'escalated', bot: 'clean', resource: null }),
+      e({ id: '5', type: 'file_failed', alarm: null, resource: null }),
     ]);
     expect(refused).toEqual([]);
     expect(accepted.map((x) => [x.id, x.principal])).toEqual([
@@ -18,6 +19,7 @@ describe('screenAgentEvents', () => {
       ['2', 'agent:web-1'],
       ['3', 'bot:clean@web-1'],
       ['4', 'bot:clean@web-1'],
+      ['5', 'agent:web-1'],
     ]);
   });
 
@@ -37,7 +39,7 @@ describe('screenAgentEvents', () => {
   });
 
   it('agents produce only alarm and bot events', () => {
-    expect([...AGENT_EVENT_TYPES].sort()).toEqual(['alarm_cleared', 'alarm_fired', 'bot_ran', 'bot_skipped', 'escalated']);
+    expect([...AGENT_EVENT_TYPES].sort()).toEqual(['alarm_cleared', 'alarm_fired', 'bot_ran', 'bot_skipped', 'escalated', 'file_failed']);
   });
 
   it('takes the control plane\'s time for an event from the far future, and keeps past ones (sent after an outage)', () => {

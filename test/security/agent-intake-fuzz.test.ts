@@ -75,7 +75,7 @@ describe('fuzzed agent intake', () => {
     expect(stored.length).toBeGreaterThan(0);
     for (const e of stored) {
       expect(e.host).toBe(AGENT);
-      expect(['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated']).toContain(e.type);
+      expect(['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'file_failed']).toContain(e.type);
       expect(e.resource === null || e.resource === AGENT || e.resource.startsWith(`${AGENT}/`)).toBe(true);
       expect(e.principal).toBe(e.type.startsWith('alarm_') ? `agent:${AGENT}` : `bot:${e.bot}@${AGENT}`);
       expect(e.time).toBeLessThanOrEqual(Date.now());
