@@ -91,6 +91,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       return { ok: true, principal: agent };
     },
     onConnection: (conn, agent) => gateway.accept(conn, agent),
+    onSocketError: (err, remote) => logger.warn({ remote, err: err.message }, 'agent socket failed; that connection is closed'),
   });
 
   const address = app.server.address();

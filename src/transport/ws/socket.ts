@@ -1,8 +1,20 @@
 import type WebSocket from 'ws';
 import type { Connection } from '../connection.js';
 
-/** Adapts a `ws` socket to the transport-neutral Connection. */
-export function wrapSocket(socket: WebSocket, remote: string): Connection {
+/** Told when a connection failed (a malformed frame, a reset): the connection is already closing. */
+export type SocketErrorHandler = (err: Error, remote: string) => void;
+
+/**
+ * Adapts a `ws` socket to the transport-neutral Connection. A socket error (the peer broke the
+ * protocol or reset the connection) ends this connection only: `ws` closes the socket itself, the
+ * close handlers see the error's message as the reason, and `onError` is told (for a log line).
+ */
+export function wrapSocket(socket: WebSocket, remote: string, onError?: SocketErrorHandler): Connection {
+  let failure: Error | undefined;
+  socket.on('error', (err) => {
+    failure ??= err;
+    onError?.(err, remote);
+  });
   return {
     remote,
     send(message: unknown): boolean {
@@ -20,7 +32,7 @@ export function wrapSocket(socket: WebSocket, remote: string): Connection {
       socket.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString()));
     },
     onClose(handler) {
-      socket.once('close', (code, reason) => handler(code, reason.toString()));
+      socket.once('close', (code, reason) => handler(code, reason.length ? reason.toString() : (failure?.message ?? '')));
     },
     get bufferedBytes() {
       return socket.bufferedAmount;
