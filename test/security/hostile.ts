@@ -180,3 +180,75 @@ export function closePayload(code: number, reason = ''): Buffer {
   b.write(reason, 2);
   return b;
 }
+
+/** A seeded pseudo-random generator (mulberry32): the same seed gives the same inputs, so a failure can be replayed. */
+export function seeded(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  return {
+    /** An integer in [0, n). */
+    int,
+    chance: (p: number) => next() < p,
+    pick: <T>(items: readonly T[]): T => items[int(items.length)] as T,
+    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => int(256))),
+  };
+}
+
+export type Random = ReturnType<typeof seeded>;
+
+/** Flips, inserts, deletes or overwrites a few bytes of `input`, or cuts it short. */
+export function mutate(random: Random, input: Buffer): Buffer {
+  const out = [...input];
+  for (let n = 1 + random.int(4); n > 0; n--) {
+    const at = random.int(out.length + 1);
+    switch (random.int(5)) {
+      case 0:
+        if (out.length) out[at % out.length] = (out[at % out.length] as number) ^ (1 << random.int(8));
+        break;
+      case 1:
+        out.splice(at, 0, ...random.bytes(1 + random.int(8)));
+        break;
+      case 2:
+        out.splice(at, 1 + random.int(8));
+        break;
+      case 3:
+        if (out.length) out[at % out.length] = random.int(256);
+        break;
+      default:
+        out.length = Math.min(out.length, at);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * Runs `count` hostile exchanges, `parallel` at a time; after every `checkEvery` the server must
+ * still answer GET /healthz and be running. Each exchange bounds its own time.
+ */
+export async function hammer(server: ChildServer, count: number, parallel: number, checkEvery: number, exchange: (i: number) => Promise<void>): Promise<void> {
+  for (let start = 0; start < count; start += checkEvery) {
+    let next = start;
+    const end = Math.min(count, start + checkEvery);
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < end) await exchange(next++);
+      }),
+    );
+    if (server.exited || !(await healthy(server))) throw new Error(`after input ${end} of ${count} the server is down: ${JSON.stringify(server.exited)}`);
+  }
+}
+
+/** Ends a socket the way a hostile client might: politely, abruptly (RST), or by leaving it half-open until `closed` gives up. */
+export async function hangUp(random: Random, socket: Socket, waitMs: number): Promise<void> {
+  const how = random.int(3);
+  if (how === 0) socket.resetAndDestroy();
+  else if (how === 1) socket.end();
+  if (!(await closed(socket, waitMs))) socket.destroy();
+}
