@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BreakwaterError } from '../protocol/index.js';
 import type { ServerOptions } from './config.js';
 import { SERVER_DEFAULTS, resolveServerConfig } from './config.js';
+import { HTTP_LIMITS } from './connection-limits.js';
 
 /** The bad value, for the test's name (JSON would show NaN and Infinity as null). */
 function show(options: Record<string, unknown>): string {
@@ -33,13 +34,15 @@ describe('resolveServerConfig', () => {
       logLevel: 'info',
       maxTargets: 10,
       webhooks: [],
+      httpLimits: HTTP_LIMITS,
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
     const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'] });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'] });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], httpLimits: HTTP_LIMITS });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
+    expect(resolveServerConfig({ httpLimits: { headersTimeoutMs: 2000 } }).httpLimits).toEqual({ ...HTTP_LIMITS, headersTimeoutMs: 2000 });
   });
 
   it('is frozen', () => {
@@ -49,6 +52,7 @@ describe('resolveServerConfig', () => {
   describe('every bad option is a BW_ERR_CONFIG that names it', () => {
     const cases: [option: string, options: Record<string, unknown>][] = [
       ['maxTargets', { maxTargets: 0 }],
+      ['httpLimits.maxUnauthenticatedPerAddress', { httpLimits: { maxUnauthenticatedPerAddress: 0 } }],
       ['webhooks.0', { webhooks: ['ftp://x'] }],
       ['port', { port: -1 }],
       ['port', { port: 70_000 }],

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import type { HttpLimits } from './connection-limits.js';
+import { HTTP_LIMITS } from './connection-limits.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -18,6 +20,8 @@ export interface ServerOptions {
   maxTargets?: number;
   /** URLs that receive fired/cleared/escalated/approval events as JSON. */
   webhooks?: readonly string[];
+  /** Timeouts and caps of the HTTP port (docs/security.md); each defaults to HTTP_LIMITS. */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export interface ServerConfig {
@@ -30,6 +34,7 @@ export interface ServerConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
+  readonly httpLimits: HttpLimits;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
@@ -42,6 +47,17 @@ const Schema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(SERVER_DEFAULTS.logLevel),
   maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
   webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL')).default([]),
+  httpLimits: z
+    .object({
+      headersTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS),
+      requestTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS),
+      keepAliveTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS),
+      bodyLimitBytes: z.number().int().min(1024),
+      maxUnauthenticatedPerAddress: z.number().int().min(1),
+    })
+    .partial()
+    .default({})
+    .transform((given) => ({ ...HTTP_LIMITS, ...given })),
 });
 
 function ms(option: string, value: string | number): number {

@@ -9,13 +9,14 @@ import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.
 import { WebSocketGateway } from '../transport/index.js';
 import type { Route } from './api/route.js';
 import { LiveQueries } from './api/live-query.js';
-import { TokenStreams } from './api/sse.js';
+import { TokenStreams } from './api/token-streams.js';
 import { apiRoutes } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
 import type { Principal } from './auth.js';
 import { createToken, hashSecret, requireRole, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
+import { ConnectionLimits, fastifyLimitOptions } from './connection-limits.js';
 import { AgentGateway } from './gateway.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
@@ -72,11 +73,12 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   remediation.gateway = gateway;
   await gateway.load();
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
-  const streams = new TokenStreams();
+  const app = Fastify({ logger: false, ...fastifyLimitOptions(config.httpLimits) });
+  const connections = new ConnectionLimits(app.server, config.httpLimits.maxUnauthenticatedPerAddress, logger);
+  const streams = new TokenStreams(logger);
   const live = new LiveQueries(statements(), streams);
   const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });
-  registerRoutes(app, routes, store);
+  registerRoutes(app, routes, store, connections);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
 
@@ -84,10 +86,11 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const ws = new WebSocketGateway<AgentRecord>({
     server: app.server,
     path: AGENT_CONNECT_PATH,
-    authenticate: async (credential) => {
+    authenticate: async (credential, request) => {
       if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
+      connections.authenticated(request.socket);
       return { ok: true, principal: agent };
     },
     onConnection: (conn, agent) => gateway.accept(conn, agent),
@@ -125,11 +128,14 @@ function eventsFor(store: Store) {
   return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as import('../protocol/index.js').FleetEvent[];
 }
 
-function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store): void {
+function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store, connections: ConnectionLimits): void {
   app.setErrorHandler((err: FastifyError | BreakwaterError, _req, reply) => {
     if (err instanceof BreakwaterError) return reply.status(err.status).send(err.toJSON());
     // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
     if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
+    if (err.statusCode === 413) {
+      return reply.status(413).send({ code: 'BW_ERR_PAYLOAD_TOO_LARGE', message: `the request body is larger than ${app.initialConfig.bodyLimit} bytes, the most accepted`, details: { limit: app.initialConfig.bodyLimit } });
+    }
     if (err.statusCode && err.statusCode < 500) {
       // Fastify's own refusals (body not JSON, too large, wrong media type): the catalogue's status for the code.
       return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
@@ -152,7 +158,8 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
           if (!token) {
             throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)');
           }
-          principal = { id: token.id, name: token.name, role: token.role };
+          principal = { id: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt };
+          connections.authenticated(request.raw.socket);
           requireRole(principal, r.role, `${r.method} ${r.url}`);
         }
         const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } } | undefined, value: unknown, where: string): T => {
