@@ -23,6 +23,8 @@ export interface ChildServer {
   readonly pid: number;
   /** Set once the process exited: the code or signal, and the end of its stderr (the crash). */
   readonly exited: { code: number | null; signal: string | null; stderr: string } | undefined;
+  /** The end of what the server wrote to stderr (its log lines) so far. */
+  stderr(): string;
   /** Resident memory of the server process, bytes (Linux /proc). */
   rssBytes(): number;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startChildServer(): Promise<ChildServer> {
     get exited() {
       return exited;
     },
+    stderr: () => stderr,
     rssBytes: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) * 1024,
     async stop() {
       if (!exited) {
