@@ -53,6 +53,7 @@ describe('resolveServerConfig', () => {
     const cases: [option: string, options: Record<string, unknown>][] = [
       ['maxTargets', { maxTargets: 0 }],
       ['httpLimits.maxUnauthenticatedPerAddress', { httpLimits: { maxUnauthenticatedPerAddress: 0 } }],
+      ['httpLimits.headersTimeoutMs', { httpLimits: { headersTimeoutMs: 60_000 } }],
       ['webhooks.0', { webhooks: ['ftp://x'] }],
       ['port', { port: -1 }],
       ['port', { port: 70_000 }],

@@ -57,7 +57,9 @@ const Schema = z.object({
     })
     .partial()
     .default({})
-    .transform((given) => ({ ...HTTP_LIMITS, ...given })),
+    .transform((given) => ({ ...HTTP_LIMITS, ...given }))
+    // node:http refuses to start otherwise; said here with the option's name.
+    .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not be longer than requestTimeoutMs', path: ['headersTimeoutMs'] }),
 });
 
 function ms(option: string, value: string | number): number {

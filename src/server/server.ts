@@ -133,11 +133,11 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
     if (err instanceof BreakwaterError) return reply.status(err.status).send(err.toJSON());
     // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
     if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
-    if (err.statusCode === 413) {
-      return reply.status(413).send({ code: 'BW_ERR_PAYLOAD_TOO_LARGE', message: `the request body is larger than ${app.initialConfig.bodyLimit} bytes, the most accepted`, details: { limit: app.initialConfig.bodyLimit } });
+    if (err.statusCode === ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status) {
+      return reply.status(ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status).send({ code: 'BW_ERR_PAYLOAD_TOO_LARGE', message: `the request body is larger than ${app.initialConfig.bodyLimit} bytes, the most accepted`, details: { limit: app.initialConfig.bodyLimit } });
     }
     if (err.statusCode && err.statusCode < 500) {
-      // Fastify's own refusals (body not JSON, too large, wrong media type): the catalogue's status for the code.
+      // Fastify's other refusals (body not JSON, wrong media type): the catalogue's status for the code.
       return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
     }
     return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
