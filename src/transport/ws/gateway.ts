@@ -27,12 +27,17 @@ export class WebSocketGateway<P> {
   private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(private readonly options: GatewayOptions<P>) {
-    this.onUpgrade = (req, socket, head) => void this.upgrade(req, socket, head);
+    this.onUpgrade = (req, socket, head) =>
+      // A failure past the checks (a throwing onConnection) ends this connection, not the process.
+      void this.upgrade(req, socket, head).catch((err: unknown) => {
+        socket.destroy();
+        options.onSocketError?.(err instanceof Error ? err : new Error(String(err)), remoteOf(req));
+      });
     options.server.on('upgrade', this.onUpgrade);
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const remote = remoteOf(req);
     // Node hands an upgraded socket over without an 'error' listener: a client that resets while
     // it is refused or authenticated would otherwise crash the process (write ECONNRESET).
     const onError = (err: Error) => {
@@ -73,4 +78,8 @@ export class WebSocketGateway<P> {
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
   }
+}
+
+function remoteOf(req: IncomingMessage): string {
+  return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }
