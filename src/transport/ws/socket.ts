@@ -6,8 +6,8 @@ export type SocketErrorHandler = (err: Error, remote: string) => void;
 
 /**
  * Adapts a `ws` socket to the transport-neutral Connection. A socket error (the peer broke the
- * protocol or reset the connection) ends this connection only: `ws` closes the socket itself, the
- * close handlers see the error's message as the reason, and `onError` is told (for a log line).
+ * protocol or reset the connection) or a message handler that throws ends this connection only:
+ * the close handlers see the error's message as the reason, and `onError` is told (for a log line).
  */
 export function wrapSocket(socket: WebSocket, remote: string, onError?: SocketErrorHandler): Connection {
   let failure: Error | undefined;
@@ -29,7 +29,15 @@ export function wrapSocket(socket: WebSocket, remote: string, onError?: SocketEr
       if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
     },
     onMessage(handler) {
-      socket.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString()));
+      socket.on('message', (data, isBinary) => {
+        try {
+          handler(isBinary ? '' : data.toString());
+        } catch (err) {
+          // A message the handler could not cope with ends this connection (1011), not the process.
+          onError?.(err instanceof Error ? err : new Error(String(err)), remote);
+          socket.close(1011, 'internal error');
+        }
+      });
     },
     onClose(handler) {
       socket.once('close', (code, reason) => handler(code, reason.length ? reason.toString() : (failure?.message ?? '')));
