@@ -25,32 +25,43 @@ export const HTTP_LIMITS: HttpLimits = {
 };
 
 /**
- * The fastify (and node:http) options that enforce the limits. The timeouts are checked every
- * second rather than node's 30 s, so a slow client is cut off close to its deadline.
+ * Node checks its header and request timeouts this often (its default, 30 s, would let a slow
+ * client live up to 30 s past its deadline). Set when the server is created: with `https`,
+ * fastify passes its `https` options to node instead of `http`, so add it there too.
  */
+const TIMEOUT_CHECK_MS = 1000;
+
+/** The fastify options that enforce the limits; the header and request timeouts are set by ConnectionLimits. */
 export function fastifyLimitOptions(limits: HttpLimits) {
   return {
     bodyLimit: limits.bodyLimitBytes,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+    http: { connectionsCheckingInterval: TIMEOUT_CHECK_MS },
   };
 }
 
 /**
- * Caps the connections each remote address holds open before authenticating (a token or an
- * agent credential accepted on them), so one client cannot exhaust sockets or memory with idle or
- * dripping connections. Authenticated connections are not counted.
+ * Applies the header and request timeouts, and caps the connections each remote address holds open
+ * before authenticating (a token or an agent credential accepted on them), so one client cannot
+ * exhaust sockets or memory with idle or dripping connections. Authenticated connections are not
+ * counted.
  */
 export class ConnectionLimits {
   private readonly pending = new Map<string, Set<Socket>>();
   private readonly warned = new Set<string>();
 
+  private readonly maxPerAddress: number;
+
   constructor(
     server: Server,
-    private readonly maxPerAddress: number,
+    limits: HttpLimits,
     private readonly logger: Pick<Logger, 'warn'>,
   ) {
+    this.maxPerAddress = limits.maxUnauthenticatedPerAddress;
+    // Set on the server, not through creation options, so they hold for node:https servers too.
+    server.headersTimeout = limits.headersTimeoutMs;
+    server.requestTimeout = limits.requestTimeoutMs;
     // With TLS the HTTP layer sees the TLS socket, which is what `authenticated` is given.
     server.on('setSecureContext' in server ? 'secureConnection' : 'connection', (socket: Socket) => this.admit(socket));
   }

@@ -74,7 +74,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   await gateway.load();
 
   const app = Fastify({ logger: false, ...fastifyLimitOptions(config.httpLimits) });
-  const connections = new ConnectionLimits(app.server, config.httpLimits.maxUnauthenticatedPerAddress, logger);
+  const connections = new ConnectionLimits(app.server, config.httpLimits, logger);
   const streams = new TokenStreams(logger);
   const live = new LiveQueries(statements(), streams);
   const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });
