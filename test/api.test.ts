@@ -189,11 +189,11 @@ describe('payload validation', () => {
     expect(r.json.code).toBe('BW_ERR_INVALID_REQUEST');
   });
 
-  it('a 2 MB body is refused as an invalid request, and the server keeps answering', async () => {
+  it('a 2 MB body is refused as too large (413), and the server keeps answering', async () => {
     const r = await call(s, 'POST', '/api/v1/check', { token: admin, body: { statement: `host | name = "${'x'.repeat(2 * 1024 * 1024)}"` } });
-    expect(r.status).toBe(400);
-    expect(r.json.code).toBe('BW_ERR_INVALID_REQUEST');
-    expect(r.json.message).toMatch(/large|limit/i);
+    expect(r.status).toBe(413);
+    expect(r.json.code).toBe('BW_ERR_PAYLOAD_TOO_LARGE');
+    expect(r.json.message).toBe('the request body is larger than 1048576 bytes, the most accepted');
     expect((await call(s, 'GET', '/healthz')).status).toBe(200);
   });
 

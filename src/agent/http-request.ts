@@ -58,7 +58,7 @@ export function request(url: URL | string, options: HttpRequest): Promise<HttpRe
       settle({ err: new Error(`no answer from ${target.origin} within ${options.timeoutMs} ms`) });
       req.destroy();
     }, options.timeoutMs);
-    req.once('error', (err) => settle({ err }));
+    req.on('error', (err) => settle({ err }));
     req.once('response', (res: IncomingMessage) => {
       const head = { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '' };
       if (options.readBody === false) {
@@ -77,7 +77,7 @@ export function request(url: URL | string, options: HttpRequest): Promise<HttpRe
         }
         chunks.push(chunk);
       });
-      res.once('error', (err) => settle({ err }));
+      res.on('error', (err) => settle({ err }));
       res.once('end', () => settle({ res: { ...head, body: Buffer.concat(chunks).toString('utf8') } }));
     });
     req.end(options.body);

@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   BW_ERR_CONFIRMATION_REQUIRED: { status: 428, title: 'the statement touches more resources than allowed without confirmation' },
   BW_ERR_TOO_MANY_REQUESTS: { status: 429, title: 'the token holds as many open streams as allowed' },
   BW_ERR_QUOTA: { status: 429, title: 'an agent sent more than its quota allows' },
+  BW_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'the request body is larger than allowed' },
+  BW_ERR_SLOW_READER: { status: 503, title: 'the client read a stream too slowly and was disconnected' },
   BW_ERR_UNAVAILABLE: { status: 503, title: 'a dependency is unavailable' },
   BW_ERR_PROTOCOL: { status: 400, title: 'a message broke the agent protocol' },
   BW_ERR_CONFIG: { status: 400, title: 'a configuration value is invalid' },

@@ -7,6 +7,8 @@ export interface Principal {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
+  /** When the token expires (ms since the epoch), if it does: streams it opened end then. */
+  readonly expiresAt?: number | null;
 }
 
 const RANK: Readonly<Record<Role, number>> = { agent: 0, viewer: 1, operator: 2, admin: 3 };

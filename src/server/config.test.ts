@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BreakwaterError } from '../protocol/index.js';
 import type { ServerOptions } from './config.js';
 import { SERVER_DEFAULTS, resolveServerConfig } from './config.js';
+import { HTTP_LIMITS } from './connection-limits.js';
 
 /** The bad value, for the test's name (JSON would show NaN and Infinity as null). */
 function show(options: Record<string, unknown>): string {
@@ -37,14 +38,16 @@ describe('resolveServerConfig', () => {
       runOutputVisibility: 'operator',
       agentQuotas: { eventsPerMinute: 600, rowsPerMinute: 600_000, permitsPerMinute: 60 },
       maxEventsPerHost: 100_000,
+      httpLimits: HTTP_LIMITS,
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
     const given = { probeAllow: ['10.0.0.0/8', 'localhost:8080', '[::1]:9000'], runOutputVisibility: 'all' as const };
     const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 }, maxEventsPerHost: 5000, ...given });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000, ...given });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000, httpLimits: HTTP_LIMITS, ...given });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
+    expect(resolveServerConfig({ httpLimits: { headersTimeoutMs: 2000 } }).httpLimits).toEqual({ ...HTTP_LIMITS, headersTimeoutMs: 2000 });
   });
 
   it('is frozen', () => {
@@ -58,6 +61,8 @@ describe('resolveServerConfig', () => {
       ['probeAllow.0', { probeAllow: ['10.0.0.0/33'] }],
       ['probeAllow.0', { probeAllow: ['300.1.1.1/8'] }],
       ['runOutputVisibility', { runOutputVisibility: 'viewer' }],
+      ['httpLimits.maxUnauthenticatedPerAddress', { httpLimits: { maxUnauthenticatedPerAddress: 0 } }],
+      ['httpLimits.headersTimeoutMs', { httpLimits: { headersTimeoutMs: 60_000 } }],
       ['webhooks.0', { webhooks: ['ftp://x'] }],
       ['port', { port: -1 }],
       ['port', { port: 70_000 }],

@@ -4,6 +4,8 @@ import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.
 import { probeAllowProblem } from './query/probes.js';
 import type { AgentQuotaLimits } from './agent-quota.js';
 import { AGENT_QUOTA_DEFAULTS } from './agent-quota.js';
+import type { HttpLimits } from './connection-limits.js';
+import { HTTP_LIMITS } from './connection-limits.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -31,6 +33,8 @@ export interface ServerOptions {
   agentQuotas?: Partial<AgentQuotaLimits>;
   /** Events kept per host; older ones are deleted as new ones arrive. Default 100,000. */
   maxEventsPerHost?: number;
+  /** Timeouts and caps of the HTTP port (docs/security.md); each defaults to HTTP_LIMITS. */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export interface ServerConfig {
@@ -48,6 +52,7 @@ export interface ServerConfig {
   readonly runOutputVisibility: 'operator' | 'all';
   readonly agentQuotas: AgentQuotaLimits;
   readonly maxEventsPerHost: number;
+  readonly httpLimits: HttpLimits;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
@@ -95,6 +100,19 @@ const Schema = z.object({
     .default({})
     .transform((q) => ({ ...AGENT_QUOTA_DEFAULTS, ...q })),
   maxEventsPerHost: z.number().int().min(1000).max(1_000_000_000).default(SERVER_DEFAULTS.maxEventsPerHost),
+  httpLimits: z
+    .object({
+      headersTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS),
+      requestTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS),
+      keepAliveTimeoutMs: z.number().int().min(1).max(MAX_TIMER_MS),
+      bodyLimitBytes: z.number().int().min(1024),
+      maxUnauthenticatedPerAddress: z.number().int().min(1),
+    })
+    .partial()
+    .default({})
+    .transform((given) => ({ ...HTTP_LIMITS, ...given }))
+    // node:http refuses to start otherwise; said here with the option's name.
+    .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not be longer than requestTimeoutMs', path: ['headersTimeoutMs'] }),
 });
 
 function ms(option: string, value: string | number): number {

@@ -6,6 +6,8 @@
  */
 export type { Principal } from './auth.js';
 export type { ServerConfig, ServerOptions } from './config.js';
+export type { HttpLimits } from './connection-limits.js';
+export { HTTP_LIMITS } from './connection-limits.js';
 export { SERVER_DEFAULTS, resolveServerConfig } from './config.js';
 export type { InventoryHost } from './gateway.js';
 export type { RunningServer } from './server.js';

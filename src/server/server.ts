@@ -10,13 +10,14 @@ import { WebSocketGateway } from '../transport/index.js';
 import type { Route } from './api/route.js';
 import { LiveQueries } from './api/live-query.js';
 import { RefusalAudit } from './api/refusals.js';
-import { TokenStreams } from './api/sse.js';
+import { TokenStreams } from './api/token-streams.js';
 import { apiRoutes } from './api/routes.js';
 import { openApiDocument } from './api/openapi.js';
 import type { Principal } from './auth.js';
 import { createToken, hasRole, hashSecret, requireRole, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
+import { ConnectionLimits, fastifyLimitOptions } from './connection-limits.js';
 import { AgentGateway } from './gateway.js';
 import { registerRequestLog, serverLogger } from './log.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -88,13 +89,14 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   remediation.gateway = gateway;
   await gateway.load();
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, ...fastifyLimitOptions(config.httpLimits) });
   registerSecurityHeaders(app);
   registerRequestLog(app, logger);
-  const streams = new TokenStreams();
+  const connections = new ConnectionLimits(app.server, config.httpLimits, logger);
+  const streams = new TokenStreams(logger);
   const live = new LiveQueries(statements(), streams);
   const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility });
-  registerRoutes(app, routes, store, logger);
+  registerRoutes(app, routes, store, logger, connections);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
 
@@ -102,14 +104,16 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const ws = new WebSocketGateway<AgentRecord>({
     server: app.server,
     path: AGENT_CONNECT_PATH,
-    authenticate: async (credential) => {
+    authenticate: async (credential, request) => {
       if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
       if (agent.revokedAt !== null) return { ok: false, status: 401, message: `the credential of agent \`${agent.name}\` was revoked at ${new Date(agent.revokedAt).toISOString()}: enroll again with a join token` };
+      connections.authenticated(request.socket);
       return { ok: true, principal: agent };
     },
     onConnection: (conn, agent) => gateway.accept(conn, agent),
+    onSocketError: (err, remote) => logger.warn({ remote, err: err.message }, 'agent socket failed; that connection is closed'),
   });
 
   const address = app.server.address();
@@ -143,7 +147,7 @@ function eventsFor(store: Store) {
   return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as import('../protocol/index.js').FleetEvent[];
 }
 
-function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store, logger: Logger): void {
+function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store, logger: Logger, connections: ConnectionLimits): void {
   const refusals = new RefusalAudit(store);
   const auditedErrors = new WeakSet<BreakwaterError>();
   const audited = (err: BreakwaterError) => {
@@ -162,8 +166,11 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
     }
     // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
     if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
+    if (err.statusCode === ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status) {
+      return reply.status(ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status).send({ code: 'BW_ERR_PAYLOAD_TOO_LARGE', message: `the request body is larger than ${app.initialConfig.bodyLimit} bytes, the most accepted`, details: { limit: app.initialConfig.bodyLimit } });
+    }
     if (err.statusCode && err.statusCode < 500) {
-      // Fastify's own refusals (body not JSON, too large, wrong media type): the catalogue's status for the code.
+      // Fastify's other refusals (body not JSON, wrong media type): the catalogue's status for the code.
       return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
     }
     return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
@@ -186,7 +193,8 @@ function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: S
             await quietly(refusals.unauthenticated(request.ip, target, secret ? 'unknown token' : 'no token'));
             throw audited(new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)'));
           }
-          principal = { id: token.id, name: token.name, role: token.role };
+          principal = { id: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt };
+          connections.authenticated(request.raw.socket);
           const need = r.escalate?.(request.query) ?? { role: r.role, what: target, audit: r.audit ?? 'request' };
           if (!hasRole(principal, need.role)) {
             await quietly(refusals.forbidden(token, need.audit, target, { needed: need.role, held: principal.role }));

@@ -4,16 +4,11 @@ import type { Principal } from '../auth.js';
 import type { StatementContext } from '../query/run-statement.js';
 import { delay } from '../query/execute.js';
 import { authorizeStatement, runStatement } from '../query/run-statement.js';
-import type { SseStream, TokenStreams } from './sse.js';
-import { openSse } from './sse.js';
+import type { SseStream } from './sse.js';
+import type { TokenStreams } from './token-streams.js';
 
 /** The interval a live query may ask for, seconds: often enough for a dashboard, rare enough to bound the load. */
 export const LIVE_EVERY_SECONDS = { min: 1, max: 60 } as const;
-/**
- * Live queries one token may hold open at once, so one client cannot keep the fleet busy: a few
- * browser tabs (Fleet holds one, three with a host's detail open).
- */
-export const LIVE_STREAMS_PER_TOKEN = 12;
 /**
  * Each evaluation's time budget is the interval, but at least this: one hung agent then shows as a
  * `timeout` row while the others keep updating, instead of holding every host's update for the
@@ -42,12 +37,7 @@ export class LiveQueries {
   /** Refusals (statement, effects, role, too many streams) throw before the stream starts, so they answer as JSON errors. */
   async start(req: LiveRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     await authorizeStatement(this.ctx, { statement: req.statement, principal: req.principal, readOnly: WHAT });
-    const open = this.streams.count(req.principal.id, 'live');
-    if (open >= LIVE_STREAMS_PER_TOKEN) {
-      throw new BreakwaterError('BW_ERR_TOO_MANY_REQUESTS', `token \`${req.principal.name}\` has ${open} live queries open, the most allowed; close one (another tab?) and try again`, { open, limit: LIVE_STREAMS_PER_TOKEN });
-    }
-    const sse = openSse(request, reply);
-    this.streams.add(req.principal.id, 'live', sse);
+    const sse = this.streams.open(req.principal, 'live', request, reply);
     const stop = new AbortController();
     sse.onClose(() => stop.abort());
     void this.run(req, sse, stop.signal);

@@ -12,7 +12,8 @@ import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import { RUNBOOK_PARAM, paramValueProblem, parseDefinitions, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
 import type { Remediation } from '../remediation.js';
 import type { LiveQueries } from './live-query.js';
-import { LIVE_EVERY_SECONDS, LIVE_STREAMS_PER_TOKEN } from './live-query.js';
+import { LIVE_EVERY_SECONDS } from './live-query.js';
+import { streamEvents } from './event-stream.js';
 import type { Route } from './route.js';
 import type { RunsContext } from './runs-routes.js';
 import { eventFor, runsRoutes } from './runs-routes.js';
@@ -21,8 +22,9 @@ import { definitionsView, secretRoutes } from './secret-routes.js';
 import { agentRoutes } from './agents-routes.js';
 import { Name } from './schemas.js';
 import { tokenRoutes } from './tokens-routes.js';
-import type { TokenStreams } from './sse.js';
-import { openSse } from './sse.js';
+import { SSE_MAX_BUFFERED_BYTES } from './sse.js';
+import type { TokenStreams } from './token-streams.js';
+import { STREAMS_PER_TOKEN } from './token-streams.js';
 
 export interface ApiContext extends StatementContext, RunsContext {
   readonly version: string;
@@ -312,7 +314,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       method: 'GET',
       url: '/api/v1/query/live',
       summary:
-        `Server-sent events: a read-only statement (\`q\`, no commands or actions) re-run on the control plane \`every\` ${LIVE_EVERY_SECONDS.min}s to ${LIVE_EVERY_SECONDS.max}s (default 2s); each answer is \`data: {"type":"result","time","rows","failures","agentsAsked","agentsAnswered","durationMs"}\` (or \`{"type":"error","code","message"}\`, tried again next time), a heartbeat comment every 15 s. At most ${LIVE_STREAMS_PER_TOKEN} open per token. The token may also be given as \`?token=\` here, because EventSource cannot send headers.`,
+        `Server-sent events: a read-only statement (\`q\`, no commands or actions) re-run on the control plane \`every\` ${LIVE_EVERY_SECONDS.min}s to ${LIVE_EVERY_SECONDS.max}s (default 2s); each answer is \`data: {"type":"result","time","rows","failures","agentsAsked","agentsAnswered","durationMs"}\` (or \`{"type":"error","code","message"}\`, tried again next time), a heartbeat comment every 15 s. At most ${STREAMS_PER_TOKEN.live} open per token; a client ${SSE_MAX_BUFFERED_BYTES} bytes behind is disconnected. The token may also be given as \`?token=\` here, because EventSource cannot send headers.`,
       role: 'viewer',
       produces: 'text/event-stream',
       tokenInQuery: true,
@@ -409,7 +411,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     route({
       method: 'GET',
       url: '/api/v1/events/stream',
-      summary: 'Server-sent events: each newly stored event as `data: <json>` (`id:` the event id), a heartbeat comment every 15 s, until the client goes or its token is revoked. The token may also be given as `?token=` here, because EventSource cannot send headers.',
+      summary: `Server-sent events: each newly stored event as \`data: <json>\` (\`id:\` the event id), a heartbeat comment every 15 s, until the client goes or its token expires or is revoked (a last \`event: error\` says which). At most ${STREAMS_PER_TOKEN.events} open per token; a client ${SSE_MAX_BUFFERED_BYTES} bytes behind is disconnected. The token may also be given as \`?token=\` here, because EventSource cannot send headers.`,
       role: 'viewer',
       produces: 'text/event-stream',
       tokenInQuery: true,
@@ -480,14 +482,6 @@ export function apiRoutes(ctx: ApiContext): Route[] {
 
 function pageOf(q: { limit?: number | undefined; before?: number | undefined }) {
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };
-}
-
-/** GET /api/v1/events/stream: each fresh event until the client goes, its token is revoked, or the server closes. */
-function streamEvents(ctx: ApiContext, principal: Principal, request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply): void {
-  const sse = openSse(request, reply);
-  ctx.streams.add(principal.id, 'events', sse);
-  const unsubscribe = ctx.remediation.bus.subscribe((e) => sse.send(JSON.stringify(eventFor(ctx, principal, e)), e.id), () => sse.end());
-  sse.onClose(unsubscribe);
 }
 
 async function runQuery(ctx: ApiContext, body: { statement: string; dryRun?: boolean | undefined; yes?: boolean | undefined; timeoutMs?: number | undefined }, principal: Principal, reply: import('fastify').FastifyReply): Promise<void> {

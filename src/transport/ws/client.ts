@@ -3,6 +3,9 @@ import { MAX_FRAME_BYTES } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 import { wrapSocket } from './socket.js';
 
+/** How much of a refusal's body the error quotes. */
+const REFUSAL_TEXT_CHARS = 500;
+
 export interface ConnectOptions {
   /** Sent as `Authorization: Bearer <credential>`. */
   readonly credential: string;
@@ -34,16 +37,22 @@ export function connectWebSocket(url: string, options: ConnectOptions): Promise<
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
     });
+    // Before 'open' an error rejects; after it, wrapSocket's listener takes errors (the promise is settled).
+    socket.on('error', (err) => reject(err));
     socket.once('open', () => resolve(wrapSocket(socket, url)));
     socket.once('unexpected-response', (_req, res) => {
+      // Only the start of the refusal is kept: whatever the server sends, memory stays bounded.
       let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => {
+      const refused = () => {
         socket.terminate();
-        reject(new ConnectRefused(res.statusCode ?? 0, `control plane refused the connection (HTTP ${res.statusCode}): ${body.slice(0, 500)}`));
+        reject(new ConnectRefused(res.statusCode ?? 0, `control plane refused the connection (HTTP ${res.statusCode}): ${body.slice(0, REFUSAL_TEXT_CHARS)}`));
+      };
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        if (body.length < REFUSAL_TEXT_CHARS) body += d;
       });
+      res.on('end', refused);
+      res.on('error', refused);
     });
-    socket.once('error', (err) => reject(err));
   });
 }

@@ -3,6 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
+import { refuseUpgrade } from './refuse.js';
+import type { SocketErrorHandler } from './socket.js';
 import { wrapSocket } from './socket.js';
 
 export interface GatewayOptions<P> {
@@ -11,6 +13,8 @@ export interface GatewayOptions<P> {
   /** Returns who is connecting, or a refusal (status and message) before the upgrade. */
   authenticate(credential: string | undefined, request: IncomingMessage): Promise<{ ok: true; principal: P } | { ok: false; status: number; message: string }>;
   onConnection(connection: Connection, principal: P): void;
+  /** Told of every socket error, before or after the upgrade; that connection alone ends. For a log line. */
+  onSocketError?: SocketErrorHandler;
 }
 
 /**
@@ -23,14 +27,27 @@ export class WebSocketGateway<P> {
   private readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
   constructor(private readonly options: GatewayOptions<P>) {
-    this.onUpgrade = (req, socket, head) => void this.upgrade(req, socket, head);
+    this.onUpgrade = (req, socket, head) =>
+      // A failure past the checks (a throwing onConnection) ends this connection, not the process.
+      void this.upgrade(req, socket, head).catch((err: unknown) => {
+        socket.destroy();
+        options.onSocketError?.(err instanceof Error ? err : new Error(String(err)), remoteOf(req));
+      });
     options.server.on('upgrade', this.onUpgrade);
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const remote = remoteOf(req);
+    // Node hands an upgraded socket over without an 'error' listener: a client that resets while
+    // it is refused or authenticated would otherwise crash the process (write ECONNRESET).
+    const onError = (err: Error) => {
+      socket.destroy();
+      this.options.onSocketError?.(err, remote);
+    };
+    socket.on('error', onError);
     const path = (req.url ?? '').split('?')[0];
     if (path !== this.options.path) {
-      refuse(socket, 404, `no WebSocket endpoint at ${path}`);
+      refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}`);
       return;
     }
     const header = req.headers.authorization;
@@ -39,17 +56,19 @@ export class WebSocketGateway<P> {
     try {
       verdict = await this.options.authenticate(credential, req);
     } catch (err) {
-      refuse(socket, 503, `could not check the credential: ${(err as Error).message}`);
+      refuseUpgrade(socket, 503, `could not check the credential: ${(err as Error).message}`);
       return;
     }
     if (!verdict.ok) {
-      refuse(socket, verdict.status, verdict.message);
+      refuseUpgrade(socket, verdict.status, verdict.message);
       return;
     }
+    if (socket.destroyed) return; // gone while its credential was checked
     const principal = verdict.principal;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-      this.options.onConnection(wrapSocket(ws, remote), principal);
+      // From here on the WebSocket owns the socket's errors (wrapSocket).
+      socket.off('error', onError);
+      this.options.onConnection(wrapSocket(ws, remote, this.options.onSocketError), principal);
     });
   }
 
@@ -61,7 +80,6 @@ export class WebSocketGateway<P> {
   }
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ code: status === 401 ? 'BW_ERR_UNAUTHENTICATED' : status === 403 ? 'BW_ERR_FORBIDDEN' : 'BW_ERR_UNAVAILABLE', message });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+function remoteOf(req: IncomingMessage): string {
+  return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }

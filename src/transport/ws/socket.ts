@@ -1,8 +1,20 @@
 import type WebSocket from 'ws';
 import type { Connection } from '../connection.js';
 
-/** Adapts a `ws` socket to the transport-neutral Connection. */
-export function wrapSocket(socket: WebSocket, remote: string): Connection {
+/** Told when a connection failed (a malformed frame, a reset): the connection is already closing. */
+export type SocketErrorHandler = (err: Error, remote: string) => void;
+
+/**
+ * Adapts a `ws` socket to the transport-neutral Connection. A socket error (the peer broke the
+ * protocol or reset the connection) or a message handler that throws ends this connection only:
+ * the close handlers see the error's message as the reason, and `onError` is told (for a log line).
+ */
+export function wrapSocket(socket: WebSocket, remote: string, onError?: SocketErrorHandler): Connection {
+  let failure: Error | undefined;
+  socket.on('error', (err) => {
+    failure ??= err;
+    onError?.(err, remote);
+  });
   return {
     remote,
     send(message: unknown): boolean {
@@ -17,10 +29,18 @@ export function wrapSocket(socket: WebSocket, remote: string): Connection {
       if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close(code, reason);
     },
     onMessage(handler) {
-      socket.on('message', (data, isBinary) => handler(isBinary ? '' : data.toString()));
+      socket.on('message', (data, isBinary) => {
+        try {
+          handler(isBinary ? '' : data.toString());
+        } catch (err) {
+          // A message the handler could not cope with ends this connection (1011), not the process.
+          onError?.(err instanceof Error ? err : new Error(String(err)), remote);
+          socket.close(1011, 'internal error');
+        }
+      });
     },
     onClose(handler) {
-      socket.once('close', (code, reason) => handler(code, reason.toString()));
+      socket.once('close', (code, reason) => handler(code, reason.length ? reason.toString() : (failure?.message ?? '')));
     },
     get bufferedBytes() {
       return socket.bufferedAmount;
