@@ -77,7 +77,7 @@ describe('fuzzed agent intake', () => {
       expect(e.host).toBe(AGENT);
       expect(['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'file_failed']).toContain(e.type);
       expect(e.resource === null || e.resource === AGENT || e.resource.startsWith(`${AGENT}/`)).toBe(true);
-      expect(e.principal).toBe(e.type.startsWith('alarm_') ? `agent:${AGENT}` : `bot:${e.bot}@${AGENT}`);
+      expect(e.principal).toBe(e.type.startsWith('alarm_') || e.type === 'file_failed' ? `agent:${AGENT}` : `bot:${e.bot}@${AGENT}`);
       expect(e.time).toBeLessThanOrEqual(Date.now());
     }
     const runs = (await s.store.listRuns({ limit: 1000 })).filter((run) => run.id.startsWith('f-'));
