@@ -1,10 +1,11 @@
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import { normalizeFingerprint, requireEncrypted } from '../transport/index.js';
 
 /** What a person or a file may set; everything optional except the server. */
 export interface AgentOptions {
-  /** The control plane, e.g. `http://10.0.0.5:7070`. */
+  /** The control plane, e.g. `https://10.0.0.5:7070`. */
   server: string;
   /** A join token (`breakwater token create --role agent`), needed only to enroll the first time. */
   token?: string;
@@ -28,6 +29,12 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Report only processes whose working directory is under this folder (lab hosts sharing a machine). */
   processRoot?: string;
+  /** PEM file of the CA that signed the control plane's certificate (its generated `tls/ca.pem`). */
+  ca?: string;
+  /** Or: the SHA-256 fingerprint of that CA, as the control plane printed it. */
+  caFingerprint?: string;
+  /** Allow plain http:// to a host that is not loopback (a TLS-terminating proxy, a private link). */
+  insecure?: boolean;
 }
 
 export interface AgentConfig {
@@ -46,6 +53,10 @@ export interface AgentConfig {
   readonly fileRoot: string | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly processRoot: string | undefined;
+  readonly ca: string | undefined;
+  /** Normalised: 64 upper-case hex digits. */
+  readonly caFingerprint: string | undefined;
+  readonly insecure: boolean;
 }
 
 export const AGENT_DEFAULTS = {
@@ -89,6 +100,9 @@ const Schema = z.object({
   logLevel: z._default(z.enum(['debug', 'info', 'warn', 'error']), AGENT_DEFAULTS.logLevel),
   fileRoot: z.optional(absolutePath),
   processRoot: z.optional(absolutePath),
+  ca: z.optional(z.string().check(z.minLength(1))),
+  caFingerprint: z.optional(z.string()),
+  insecure: z._default(z.boolean(), false),
   env: z._default(
     z.record(
       z.string().check(
@@ -122,6 +136,17 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
   const collectIntervalMs = duration('collectInterval');
   const drainTimeoutMs = duration('drainTimeout');
   const commandTimeoutMs = duration('commandTimeout');
+  const check = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  const caFingerprint = options.caFingerprint === undefined ? undefined : check(() => normalizeFingerprint(options.caFingerprint as string));
+  if (options.ca && options.caFingerprint) problems.push('--ca and --ca-fingerprint: give one of them');
+  if (parsed.success) check(() => requireEncrypted(new URL(parsed.data.server), parsed.data.insecure));
   if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
   }
@@ -144,5 +169,8 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     fileRoot: o.fileRoot,
     processRoot: o.processRoot,
     env: Object.freeze({ ...o.env }),
+    ca: o.ca,
+    caFingerprint,
+    insecure: o.insecure,
   });
 }

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod/mini';
 import { BreakwaterError } from '../protocol/index.js';
+import { explainTlsError } from '../transport/index.js';
 import type { HttpResponse } from './http-request.js';
 import { request } from './http-request.js';
 
@@ -9,6 +10,9 @@ const Stored = z.object({ server: z.string(), agentId: z.string(), name: z.strin
 export type StoredCredential = z.infer<typeof Stored>;
 
 const FILE = 'credential.json';
+
+/** How an agent is told which CA to trust, for TLS error messages. */
+export const AGENT_TRUST_HINT = "pass --ca <the control plane's tls/ca.pem> or --ca-fingerprint <its SHA-256>";
 
 /** The agent's own credential from a previous enrollment, if it has one for this server. */
 export async function loadCredential(dataDir: string, server: URL): Promise<StoredCredential | undefined> {
@@ -41,17 +45,19 @@ export async function saveCredential(dataDir: string, value: StoredCredential): 
  * Trades a join token for this host's own credential. The control plane keeps
  * only its hash; the join token is not needed again.
  */
-export async function enroll(server: URL, joinToken: string, name: string, hostId: string): Promise<StoredCredential> {
+export async function enroll(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined } = {}): Promise<StoredCredential> {
   let res: HttpResponse;
   try {
     res = await request(new URL('/api/v1/agents/enroll', server), {
+      ca: tls.ca,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ token: joinToken, name, hostId }),
       timeoutMs: 10_000,
     });
   } catch (err) {
-    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${(err as Error).message}`, {}, { cause: err });
+    const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT, server);
+    throw new BreakwaterError(tlsProblem && server.protocol === 'https:' ? 'BW_ERR_UNAUTHENTICATED' : 'BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${tlsProblem ?? (err as Error).message}`, {}, { cause: err });
   }
   const body = parseObject(res.body) as { agentId?: string; credential?: string; message?: string };
   if (res.status === 401 || res.status === 403) {

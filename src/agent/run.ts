@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
-import { ConnectRefused, connectWebSocket } from '../transport/index.js';
+import { ConnectRefused, connectWebSocket, explainTlsError, trustedCa } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
-import { enroll, loadCredential, saveCredential } from './credentials.js';
+import { AGENT_TRUST_HINT, enroll, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
@@ -55,11 +55,20 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   wsUrl.protocol = config.server.protocol === 'https:' ? 'wss:' : 'ws:';
 
   let credential: StoredCredential | undefined = await loadCredential(config.dataDir, config.server);
+  // The CA to trust, read (or fetched by its pinned fingerprint) once, before any secret is sent.
+  let ca: Promise<string | undefined> | undefined;
+  const trust = (): Promise<string | undefined> => {
+    ca ??= trustedCa({ caFile: config.ca, caFingerprint: config.caFingerprint }, config.server).catch((err: unknown) => {
+      ca = undefined; // a control plane not up yet: try again on the next connection
+      throw err;
+    });
+    return ca;
+  };
   const enrollNow = async (): Promise<StoredCredential> => {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
     }
-    const fresh = await enroll(config.server, config.token, name, facts.machineId);
+    const fresh = await enroll(config.server, config.token, name, facts.machineId, { ca: await trust() });
     await saveCredential(config.dataDir, fresh);
     logger.info({ agentId: fresh.agentId, name }, 'enrolled');
     return fresh;
@@ -67,14 +76,17 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
 
   const connect = async (): Promise<Connection> => {
     credential ??= await enrollNow();
+    const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust() };
     try {
-      return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: 10_000 });
+      return await connectWebSocket(wsUrl.href, options);
     } catch (err) {
       // A credential the control plane no longer knows (its store was reset): enroll again if we can.
       if (err instanceof ConnectRefused && err.status === 401 && config.token) {
         credential = await enrollNow();
-        return connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: 10_000 });
+        return connectWebSocket(wsUrl.href, { ...options, credential: credential.credential });
       }
+      const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT);
+      if (tlsProblem) throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `cannot connect to ${wsUrl.origin}: ${tlsProblem}`, {}, { cause: err });
       throw err;
     }
   };

@@ -19,6 +19,7 @@ import { labCommand } from './lab-command.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
 import { styleFor } from './style.js';
+import type { ServerFlags } from './server-command.js';
 import { serverCommand } from './server-command.js';
 import type { SwarmFlags } from './swarm-command.js';
 import { swarmCommand } from './swarm-command.js';
@@ -28,7 +29,10 @@ export const VERSION = '0.1.0';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const connection = (cmd: Command) =>
-  cmd.option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)').option('--token <token>', 'API token (default: $BREAKWATER_TOKEN)');
+  cmd
+    .option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)')
+    .option('--token <token>', 'API token (default: $BREAKWATER_TOKEN)')
+    .option('--ca <file>', "trust the control plane's CA from this PEM file, e.g. <data>/tls/ca.pem (default: $BREAKWATER_CA, or a pinned $BREAKWATER_CA_FINGERPRINT)");
 
 /** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -163,7 +167,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--max-targets <n>', 'blast radius: commands and actions reaching more resources need --yes (default 10)')
     .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more', collect)
     .option('--log-level <level>', 'debug, info, warn, error or silent')
-    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[] }) => {
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, with its chain); default: a generated one in <data>/tls')
+    .option('--tls-key <file>', "the certificate's private key (PEM)")
+    .option('--tls-san <name>', 'another DNS name or IP address for the generated certificate; repeat for more', collect)
+    .option('--no-tls', 'plain HTTP, for a TLS-terminating proxy in front (tokens and commands travel unencrypted otherwise)')
+    .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);
     });
 

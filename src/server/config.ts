@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import type { ServerTlsOptions } from './tls/index.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -18,6 +19,11 @@ export interface ServerOptions {
   maxTargets?: number;
   /** URLs that receive fired/cleared/escalated/approval events as JSON. */
   webhooks?: readonly string[];
+  /**
+   * HTTPS and WSS: `{}` generates a private CA and server certificate in dataDir/tls; `cert`/`key`
+   * are files of your own. Absent: plain HTTP (tests; the CLI's `--no-tls`, behind a TLS proxy).
+   */
+  tls?: ServerTlsOptions;
 }
 
 export interface ServerConfig {
@@ -30,6 +36,7 @@ export interface ServerConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
+  readonly tls: ServerTlsOptions | undefined;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10 } as const;
@@ -42,6 +49,7 @@ const Schema = z.object({
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default(SERVER_DEFAULTS.logLevel),
   maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
   webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL')).default([]),
+  tls: z.object({ cert: z.string().min(1).optional(), key: z.string().min(1).optional(), sans: z.array(z.string().min(1)).optional() }).strict().optional(),
 });
 
 function ms(option: string, value: string | number): number {
@@ -61,6 +69,7 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
   return Object.freeze({
     ...parsed.data,
     store: parsed.data.store,
+    tls: parsed.data.tls,
     heartbeatMs: ms('heartbeat', options.heartbeat ?? SERVER_DEFAULTS.heartbeat),
     queryTimeoutMs: ms('queryTimeout', options.queryTimeout ?? SERVER_DEFAULTS.queryTimeout),
   });

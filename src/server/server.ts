@@ -17,6 +17,8 @@ import { createToken, hashSecret, requireRole, verifyToken } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { AgentGateway } from './gateway.js';
+import type { ServerTls } from './tls/index.js';
+import { serverTls } from './tls/index.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
@@ -28,8 +30,10 @@ export const SERVER_VERSION = '0.1.0';
 export const AGENT_CONNECT_PATH = '/api/v1/agents/connect';
 
 export interface RunningServer {
-  /** Base URL, e.g. http://127.0.0.1:7070 */
+  /** Base URL, e.g. https://127.0.0.1:7070 (http:// without TLS) */
   readonly url: string;
+  /** What TLS the server speaks (its CA file and fingerprint); undefined for plain HTTP. */
+  readonly tls: Omit<ServerTls, 'https'> | undefined;
   readonly config: ServerConfig;
   readonly store: Store;
   readonly gateway: AgentGateway;
@@ -47,6 +51,8 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue } = {}): Promise<RunningServer> {
   const config = resolveServerConfig(options);
+  // Before the store: a certificate problem is a configuration error, reported before anything is opened.
+  const tls = config.tls ? await serverTls(config.tls, config) : undefined;
   const logger = deps.logger ?? pino({ level: config.logLevel, base: { component: 'server' } }, pino.destination(2));
   let store = deps.store;
   if (!store) {
@@ -72,7 +78,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   remediation.gateway = gateway;
   await gateway.load();
 
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
+  const app = (tls ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: tls.https }) : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
   const streams = new TokenStreams();
   const live = new LiveQueries(statements(), streams);
   const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });
@@ -95,12 +102,13 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url }, 'control plane listening');
+  const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, tls: tls ? { fingerprint: tls.fingerprint, certificate: tls.action } : false }, 'control plane listening');
 
   let closed = false;
   return {
     url,
+    tls: tls ? { fingerprint: tls.fingerprint, caFile: tls.caFile, action: tls.action } : undefined,
     config,
     store,
     gateway,

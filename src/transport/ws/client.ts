@@ -7,6 +7,8 @@ export interface ConnectOptions {
   /** Sent as `Authorization: Bearer <credential>`. */
   readonly credential: string;
   readonly timeoutMs: number;
+  /** PEM of the CA(s) to trust for wss:// instead of the system's (the control plane's own CA). */
+  readonly ca?: string | undefined;
 }
 
 /** Raised when the control plane refuses the connection (HTTP status on upgrade). */
@@ -33,6 +35,7 @@ export function connectWebSocket(url: string, options: ConnectOptions): Promise<
       handshakeTimeout: options.timeoutMs,
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
+      ...(options.ca ? { ca: options.ca } : {}),
     });
     socket.once('open', () => resolve(wrapSocket(socket, url)));
     socket.once('unexpected-response', (_req, res) => {
