@@ -198,6 +198,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('run N simulated agents in this process (synthetic metrics, built-in commands) for load tests')
     .option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)')
     .option('--token <token>', 'join token (default: $BREAKWATER_JOIN_TOKEN)')
+    .option('--ca <file>', "the control plane's CA, PEM (default: $BREAKWATER_CA)")
     .requiredOption('--agents <n>', 'how many simulated agents')
     .option('--prefix <prefix>', 'agents are named <prefix>-1 … <prefix>-N', 'swarm')
     .option('--retention <duration>', 'per-second history each agent keeps (default 5m)')

@@ -104,6 +104,30 @@ export async function trustedCa(trust: ClientTrust, url: URL): Promise<string | 
   return undefined;
 }
 
+/**
+ * Base64 SHA-256 of the public key (SPKI) of the certificate an https:// server presents, read
+ * without trusting it: the form Chromium's --ignore-certificate-errors-spki-list and HPKP-style
+ * pins take (the browser tests trust the lab's server key alone this way).
+ */
+export function serverKeySpki(url: string | URL, timeoutMs = 10_000): Promise<string> {
+  const target = typeof url === 'string' ? new URL(url) : url;
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port: Number(target.port || 443), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+    const timer = setTimeout(() => socket.destroy(new Error(`no TLS answer from ${target.host} within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const der = new X509Certificate(socket.getPeerCertificate().raw).publicKey.export({ type: 'spki', format: 'der' });
+      socket.destroy();
+      resolve(createHash('sha256').update(der).digest('base64'));
+    });
+  });
+}
+
 const UNTRUSTED = new Set(['SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE']);
 
 /**

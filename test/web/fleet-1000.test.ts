@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ import type { Swarm } from '../../src/lab/index.js';
 import { startSwarm } from '../../src/lab/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { startServer } from '../../src/server/index.js';
+import { fetchTrusting } from '../../src/transport/index.js';
 import type { Browser } from './browser.js';
 import { browserUnavailable, launchBrowser, signIn } from './browser.js';
 
@@ -32,13 +33,15 @@ describe.skipIf(skip)('web UI with 1,000 hosts', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'bw-web-1000-'));
-    server = await startServer({ port: 0, dataDir, logLevel: 'silent' });
+    // TLS as in production: the generated CA, trusted by the swarm (its PEM) and the browser (the server key).
+    server = await startServer({ port: 0, dataDir, logLevel: 'silent', tls: {} });
     admin = server.initialAdminToken as string;
-    const res = await fetch(`${server.url}/api/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', name: 'swarm-join' }) });
+    const ca = readFileSync(server.tls?.caFile as string, 'utf8');
+    const res = await fetchTrusting(`${server.url}/api/v1/tokens`, { ca, method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', name: 'swarm-join' }) });
     const joinToken = ((await res.json()) as { token: string }).token;
     // Roles cycle web, web, db, cache: 500 web, 250 db, 250 cache.
     swarmStarted = Date.now();
-    [swarm, browser] = await Promise.all([startSwarm({ server: server.url, joinToken, agents: HOSTS, prefix: 'sim', logLevel: 'silent' }), launchBrowser()]);
+    [swarm, browser] = await Promise.all([startSwarm({ server: server.url, ca, joinToken, agents: HOSTS, prefix: 'sim', logLevel: 'silent' }), launchBrowser({ trust: server.url })]);
   }, 120_000);
 
   afterAll(async () => {
