@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/breakwater.js', import.meta.url));
+/** The agent executable, as on a real host (runs dist/breakwater-agent.js: build first). */
+export const AGENT_BIN = fileURLToPath(new URL('../bin/breakwater-agent.js', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;
