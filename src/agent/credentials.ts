@@ -45,28 +45,28 @@ export async function saveCredential(dataDir: string, value: StoredCredential): 
  * Trades a join token for this host's own credential. The control plane keeps
  * only its hash; the join token is not needed again.
  */
-export async function enroll(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined } = {}): Promise<StoredCredential> {
+export async function enroll(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined; publicKey?: string } = {}): Promise<StoredCredential & { clientCertificate?: string }> {
   let res: HttpResponse;
   try {
     res = await request(new URL('/api/v1/agents/enroll', server), {
       ca: tls.ca,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: joinToken, name, hostId }),
+      body: JSON.stringify({ token: joinToken, name, hostId, ...(tls.publicKey ? { publicKey: tls.publicKey } : {}) }),
       timeoutMs: 10_000,
     });
   } catch (err) {
     const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT, server);
     throw new BreakwaterError(tlsProblem && server.protocol === 'https:' ? 'BW_ERR_UNAUTHENTICATED' : 'BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${tlsProblem ?? (err as Error).message}`, {}, { cause: err });
   }
-  const body = parseObject(res.body) as { agentId?: string; credential?: string; message?: string };
+  const body = parseObject(res.body) as { agentId?: string; credential?: string; clientCertificate?: unknown; message?: string };
   if (res.status === 401 || res.status === 403) {
     throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `the control plane refused the join token: ${body.message ?? res.statusText}`);
   }
   if (res.status < 200 || res.status > 299 || !body.agentId || !body.credential) {
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', `enrollment failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
   }
-  return { server: server.origin, agentId: body.agentId, name, credential: body.credential };
+  return { server: server.origin, agentId: body.agentId, name, credential: body.credential, ...(typeof body.clientCertificate === 'string' ? { clientCertificate: body.clientCertificate } : {}) };
 }
 
 function parseObject(text: string): object {

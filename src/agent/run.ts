@@ -5,6 +5,7 @@ import type { Connection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket, explainTlsError, trustedCa } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
+import { loadClientCertificate, newClientKeyPair, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
@@ -68,22 +69,25 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
     }
-    const fresh = await enroll(config.server, config.token, name, facts.machineId, { ca: await trust() });
+    // A key pair for mutual TLS: a control plane that requires client certificates signs its public half.
+    const pair = newClientKeyPair();
+    const { clientCertificate, ...fresh } = await enroll(config.server, config.token, name, facts.machineId, { ca: await trust(), publicKey: pair.publicKey });
+    await saveClientCertificate(config.dataDir, pair.key, clientCertificate);
     await saveCredential(config.dataDir, fresh);
-    logger.info({ agentId: fresh.agentId, name }, 'enrolled');
+    logger.info({ agentId: fresh.agentId, name, clientCertificate: Boolean(clientCertificate) }, 'enrolled');
     return fresh;
   };
 
   const connect = async (): Promise<Connection> => {
     credential ??= await enrollNow();
-    const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust() };
+    const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await loadClientCertificate(config.dataDir)) };
     try {
       return await connectWebSocket(wsUrl.href, options);
     } catch (err) {
       // A credential the control plane no longer knows (its store was reset): enroll again if we can.
       if (err instanceof ConnectRefused && err.status === 401 && config.token) {
         credential = await enrollNow();
-        return connectWebSocket(wsUrl.href, { ...options, credential: credential.credential });
+        return connectWebSocket(wsUrl.href, { ...options, ...(await loadClientCertificate(config.dataDir)), credential: credential.credential });
       }
       const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT);
       if (tlsProblem) throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `cannot connect to ${wsUrl.origin}: ${tlsProblem}`, {}, { cause: err });

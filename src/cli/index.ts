@@ -170,6 +170,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, with its chain); default: a generated one in <data>/tls')
     .option('--tls-key <file>', "the certificate's private key (PEM)")
     .option('--tls-san <name>', 'another DNS name or IP address for the generated certificate; repeat for more', collect)
+    .option('--client-ca <file>', "mutual TLS: agents' WebSockets must present a client certificate signed by this CA (with <data>/tls/ca.pem, enrollment issues them)")
     .option('--no-tls', 'plain HTTP, for a TLS-terminating proxy in front (tokens and commands travel unencrypted otherwise)')
     .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);

@@ -82,7 +82,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const app = (tls ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https: tls.https }) : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as unknown as FastifyInstance;
   const streams = new TokenStreams();
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams });
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, issueClientCertificate: tls?.clientAuth?.issue });
   registerRoutes(app, routes, store);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
@@ -91,10 +91,12 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const ws = new WebSocketGateway<AgentRecord>({
     server: app.server,
     path: AGENT_CONNECT_PATH,
-    authenticate: async (credential) => {
+    authenticate: async (credential, request) => {
       if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
+      const refused = tls?.clientAuth?.check(request.socket, agent.name);
+      if (refused) return { ok: false, status: 401, message: refused };
       return { ok: true, principal: agent };
     },
     onConnection: (conn, agent) => gateway.accept(conn, agent),
@@ -108,7 +110,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   let closed = false;
   return {
     url,
-    tls: tls ? { fingerprint: tls.fingerprint, caFile: tls.caFile, action: tls.action } : undefined,
+    tls: tls ? { fingerprint: tls.fingerprint, caFile: tls.caFile, action: tls.action, clientAuth: tls.clientAuth } : undefined,
     config,
     store,
     gateway,

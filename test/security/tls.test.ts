@@ -272,3 +272,52 @@ describe('breakwater server', () => {
     expect(half.stderr).toContain('--tls-cert and --tls-key go together');
   }, 60_000);
 });
+
+describe('mutual TLS (--client-ca)', () => {
+  it('issues an enrolling agent a client certificate for its own key, and lets no WebSocket in without it', async () => {
+    const dir = tmp('bw-mtls-');
+    const mtls = await startServer({ port: 0, dataDir: dir, logLevel: 'silent', tls: { clientCa: join(dir, 'tls', 'ca.pem') } });
+    try {
+      const caPem = readFileSync(join(dir, 'tls', 'ca.pem'), 'utf8');
+      const call = async <T>(path: string, body?: unknown): Promise<T> =>
+        (await (
+          await fetchTrusting(`${mtls.url}${path}`, { ca: caPem, method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${mtls.initialAdminToken}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) })
+        ).json()) as T;
+      const join_ = (await call<{ token: string }>('/api/v1/tokens', { role: 'agent', name: 'mtls-join' })).token;
+      const agentDir = join(tmp('bw-mtls-agent-'), 'agent');
+      const a = spawnWatched(AGENT_BIN, ['--server', mtls.url, '--token', join_, '--name', 'mtls-1', '--data', agentDir, '--ca', join(dir, 'tls', 'ca.pem')]);
+      await a.until(/"to":"connected"/);
+      expect((await call<{ name: string; status: string }[]>('/api/v1/agents')).find((x) => x.name === 'mtls-1')?.status).toBe('connected');
+
+      const cert = new X509Certificate(readFileSync(join(agentDir, 'client.pem')));
+      expect(cert.subject).toContain('CN=mtls-1');
+      expect(cert.checkIssued(new X509Certificate(caPem))).toBe(true);
+      for (const f of ['client.pem', 'client-key.pem']) expect(statSync(join(agentDir, f)).mode & 0o777).toBe(0o600);
+      await stop(a.child);
+
+      // The agent's own credential, over verified TLS, but without the certificate: refused before the upgrade.
+      const credential = (JSON.parse(readFileSync(join(agentDir, 'credential.json'), 'utf8')) as { credential: string }).credential;
+      const { default: WebSocket } = await import('ws');
+      const attempt = (extra: { cert?: Buffer; key?: Buffer }) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const ws = new WebSocket(`${mtls.url.replace('https', 'wss')}/api/v1/agents/connect`, { headers: { authorization: `Bearer ${credential}` }, ca: caPem, ...extra });
+          ws.on('unexpected-response', (_req, res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          ws.on('open', () => {
+            ws.terminate();
+            resolve({ status: 101, body: '' });
+          });
+          ws.on('error', reject);
+        });
+      const without = await attempt({});
+      expect(without.status).toBe(401);
+      expect(without.body).toContain('no client certificate: this control plane requires one signed by its --client-ca');
+      expect((await attempt({ cert: readFileSync(join(agentDir, 'client.pem')), key: readFileSync(join(agentDir, 'client-key.pem')) })).status).toBe(101);
+    } finally {
+      await mtls.close();
+    }
+  }, 60_000);
+});

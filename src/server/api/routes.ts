@@ -24,6 +24,8 @@ export interface ApiContext extends StatementContext {
   readonly live: LiveQueries;
   /** Every open event stream and live query, per token: a revoked token's end at once. */
   readonly streams: TokenStreams;
+  /** Mutual TLS with the control plane's own CA: signs an enrolling agent's client certificate. */
+  readonly issueClientCertificate?: ((name: string, publicKeyPem: string) => string) | undefined;
 }
 
 const Files = z
@@ -276,8 +278,8 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       url: '/api/v1/agents/enroll',
       summary: 'Trade a join token (role agent) for an agent\'s own credential.',
       role: 'public',
-      body: z.object({ token: z.string().min(1), name: Name, hostId: z.string().min(1).max(256) }),
-      response: z.object({ agentId: z.string(), credential: z.string() }),
+      body: z.object({ token: z.string().min(1), name: Name, hostId: z.string().min(1).max(256), publicKey: z.string().max(4096).optional() }),
+      response: z.object({ agentId: z.string(), credential: z.string(), clientCertificate: z.string().optional() }),
       handler: async ({ body }) => {
         const join = await verifyToken(ctx.store, body.token);
         if (!join || join.role !== 'agent') {
@@ -287,6 +289,8 @@ export function apiRoutes(ctx: ApiContext): Route[] {
         if (existing && existing.hostId !== body.hostId && existing.status === 'connected') {
           throw new BreakwaterError('BW_ERR_CONFLICT', `a different host (id ${existing.hostId}) is connected as \`${body.name}\`; choose another --name`, { name: body.name });
         }
+        // Under mutual TLS with our own CA, the agent's key pair gets its certificate (before anything is stored).
+        const clientCertificate = body.publicKey && ctx.issueClientCertificate ? ctx.issueClientCertificate(body.name, body.publicKey) : undefined;
         const credential = newSecret('bwa');
         const agent: AgentRecord = {
           id: existing?.id ?? randomUUID(),
@@ -304,7 +308,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
         await ctx.store.upsertAgent(agent);
         ctx.gateway.enrolled(agent);
         await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing) });
-        return { agentId: agent.id, credential };
+        return { agentId: agent.id, credential, ...(clientCertificate ? { clientCertificate } : {}) };
       },
     }),
     route({

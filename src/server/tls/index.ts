@@ -13,9 +13,13 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { BreakwaterError } from '../../protocol/index.js';
 import { ensureGeneratedTls } from './generated.js';
+import type { KeyAndCert } from './issue.js';
+import type { ClientAuth } from './mutual.js';
+import { clientAuth } from './mutual.js';
 
 export { TLS_DIR } from './generated.js';
 export type { KeyAndCert } from './issue.js';
+export type { ClientAuth } from './mutual.js';
 export { createCa, issueCertificate } from './issue.js';
 
 /** TLS settings of a control plane; absent means plain HTTP. */
@@ -25,11 +29,15 @@ export interface ServerTlsOptions {
   readonly key?: string;
   /** Extra names for the generated certificate (`--tls-san`). */
   readonly sans?: readonly string[];
+  /** Mutual TLS: PEM file of the CA that signs agents' client certificates (`--client-ca`). */
+  readonly clientCa?: string;
 }
 
 export interface ServerTls {
   /** For node:https / fastify's `https` option. */
-  readonly https: { readonly key: string; readonly cert: string };
+  readonly https: { readonly key: string; readonly cert: string } & Partial<ClientAuth['https']>;
+  /** With `clientCa`: what the agent gateway checks, and enrollment's certificate issuer. */
+  readonly clientAuth: ClientAuth | undefined;
   /** SHA-256 fingerprint (AA:BB:…) of the top certificate served: the generated CA, or the last of the operator's chain. */
   readonly fingerprint: string;
   /** The generated CA's file, to hand to agents and the CLI; undefined with certificates of the operator's own. */
@@ -63,6 +71,10 @@ async function readPem(option: string, path: string): Promise<string> {
   }
 }
 
+async function mutualFor(options: ServerTlsOptions, ownCa: KeyAndCert | undefined): Promise<ClientAuth | undefined> {
+  return options.clientCa ? clientAuth(await readPem('--client-ca', options.clientCa), ownCa) : undefined;
+}
+
 /** Loads the operator's certificate and key, or makes/reuses the generated ones in `<dataDir>/tls`. */
 export async function serverTls(options: ServerTlsOptions, where: { dataDir: string; host: string }): Promise<ServerTls> {
   if (Boolean(options.cert) !== Boolean(options.key)) {
@@ -80,12 +92,16 @@ export async function serverTls(options: ServerTlsOptions, where: { dataDir: str
     } catch (err) {
       throw new BreakwaterError('BW_ERR_CONFIG', `--tls-cert/--tls-key: ${(err as Error).message}`, { option: 'tlsKey' });
     }
-    return { https: { key, cert }, fingerprint, caFile: undefined, action: 'files' };
+    const mutual = await mutualFor(options, undefined);
+    return { https: { key, cert, ...mutual?.https }, clientAuth: mutual, fingerprint, caFile: undefined, action: 'files' };
   }
   const made = await ensureGeneratedTls(where.dataDir, certificateNames(where.host, options.sans));
+  // Read after generating: `--client-ca <data>/tls/ca.pem` works on the very first start.
+  const mutual = await mutualFor(options, made.ca);
   return {
     // The chain (server certificate, then the CA), so a client pinning the CA's fingerprint sees it.
-    https: { key: made.server.key, cert: `${made.server.cert.trim()}\n${made.ca.cert.trim()}\n` },
+    https: { key: made.server.key, cert: `${made.server.cert.trim()}\n${made.ca.cert.trim()}\n`, ...mutual?.https },
+    clientAuth: mutual,
     fingerprint: new X509Certificate(made.ca.cert).fingerprint256,
     caFile: made.caFile,
     action: made.action,

@@ -9,6 +9,9 @@ export interface ConnectOptions {
   readonly timeoutMs: number;
   /** PEM of the CA(s) to trust for wss:// instead of the system's (the control plane's own CA). */
   readonly ca?: string | undefined;
+  /** Mutual TLS: the agent's client certificate and its private key (PEM). */
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 /** Raised when the control plane refuses the connection (HTTP status on upgrade). */
@@ -36,6 +39,7 @@ export function connectWebSocket(url: string, options: ConnectOptions): Promise<
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
     });
     socket.once('open', () => resolve(wrapSocket(socket, url)));
     socket.once('unexpected-response', (_req, res) => {
