@@ -65,6 +65,8 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     });
     return ca;
   };
+  // A CA file that cannot be read is a configuration error: say so at start, not on every reconnection.
+  if (config.ca) await trust();
   const enrollNow = async (): Promise<StoredCredential> => {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
