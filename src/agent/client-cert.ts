@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BreakwaterError } from '../protocol/index.js';
 
 const CERT = 'client.pem';
 const KEY = 'client-key.pem';
@@ -38,6 +39,18 @@ export async function saveClientCertificate(dataDir: string, key: string, cert: 
   }
   await writePrivate(join(dataDir, KEY), key);
   await writePrivate(join(dataDir, CERT), cert);
+}
+
+/** A certificate and key of the operator's own (`--client-cert`/`--client-key`); unreadable files are a configuration error. */
+export async function readProvidedCertificate(certFile: string, keyFile: string): Promise<{ cert: string; key: string }> {
+  const read = async (flag: string, path: string) => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      throw new BreakwaterError('BW_ERR_CONFIG', `${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { option: flag.slice(2) });
+    }
+  };
+  return { cert: await read('--client-cert', certFile), key: await read('--client-key', keyFile) };
 }
 
 /** The stored certificate and key, when the agent was issued one. */

@@ -35,6 +35,9 @@ export interface AgentOptions {
   caFingerprint?: string;
   /** Allow plain http:// to a host that is not loopback (a TLS-terminating proxy, a private link). */
   insecure?: boolean;
+  /** Mutual TLS with a client certificate provisioned by you (PEM files); otherwise one issued at enrollment, if any. */
+  clientCert?: string;
+  clientKey?: string;
 }
 
 export interface AgentConfig {
@@ -57,6 +60,8 @@ export interface AgentConfig {
   /** Normalised: 64 upper-case hex digits. */
   readonly caFingerprint: string | undefined;
   readonly insecure: boolean;
+  readonly clientCert: string | undefined;
+  readonly clientKey: string | undefined;
 }
 
 export const AGENT_DEFAULTS = {
@@ -103,6 +108,8 @@ const Schema = z.object({
   ca: z.optional(z.string().check(z.minLength(1))),
   caFingerprint: z.optional(z.string()),
   insecure: z._default(z.boolean(), false),
+  clientCert: z.optional(absolutePath),
+  clientKey: z.optional(absolutePath),
   env: z._default(
     z.record(
       z.string().check(
@@ -146,6 +153,7 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
   };
   const caFingerprint = options.caFingerprint === undefined ? undefined : check(() => normalizeFingerprint(options.caFingerprint as string));
   if (options.ca && options.caFingerprint) problems.push('--ca and --ca-fingerprint: give one of them');
+  if (Boolean(options.clientCert) !== Boolean(options.clientKey)) problems.push('--client-cert and --client-key go together');
   if (parsed.success) check(() => requireEncrypted(new URL(parsed.data.server), parsed.data.insecure));
   if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
@@ -172,5 +180,7 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     ca: o.ca,
     caFingerprint,
     insecure: o.insecure,
+    clientCert: o.clientCert,
+    clientKey: o.clientKey,
   });
 }

@@ -5,7 +5,7 @@ import type { Connection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket, explainTlsError, trustedCa } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
-import { loadClientCertificate, newClientKeyPair, saveClientCertificate } from './client-cert.js';
+import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
@@ -67,29 +67,32 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   };
   // A CA file that cannot be read is a configuration error: say so at start, not on every reconnection.
   if (config.ca) await trust();
+  const provided = config.clientCert && config.clientKey ? await readProvidedCertificate(config.clientCert, config.clientKey) : undefined;
+  const clientCertificate = async () => provided ?? (await loadClientCertificate(config.dataDir));
   const enrollNow = async (): Promise<StoredCredential> => {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
     }
-    // A key pair for mutual TLS: a control plane that requires client certificates signs its public half.
-    const pair = newClientKeyPair();
-    const { clientCertificate, ...fresh } = await enroll(config.server, config.token, name, facts.machineId, { ca: await trust(), publicKey: pair.publicKey });
-    await saveClientCertificate(config.dataDir, pair.key, clientCertificate);
+    // A key pair for mutual TLS (unless the operator provided a certificate): a control plane that
+    // requires client certificates signs its public half.
+    const pair = provided ? undefined : newClientKeyPair();
+    const { clientCertificate: issued, ...fresh } = await enroll(config.server, config.token, name, facts.machineId, { ca: await trust(), ...(pair ? { publicKey: pair.publicKey } : {}) });
+    if (pair) await saveClientCertificate(config.dataDir, pair.key, issued);
     await saveCredential(config.dataDir, fresh);
-    logger.info({ agentId: fresh.agentId, name, clientCertificate: Boolean(clientCertificate) }, 'enrolled');
+    logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none' }, 'enrolled');
     return fresh;
   };
 
   const connect = async (): Promise<Connection> => {
     credential ??= await enrollNow();
-    const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await loadClientCertificate(config.dataDir)) };
+    const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await clientCertificate()) };
     try {
       return await connectWebSocket(wsUrl.href, options);
     } catch (err) {
       // A credential the control plane no longer knows (its store was reset): enroll again if we can.
       if (err instanceof ConnectRefused && err.status === 401 && config.token) {
         credential = await enrollNow();
-        return connectWebSocket(wsUrl.href, { ...options, ...(await loadClientCertificate(config.dataDir)), credential: credential.credential });
+        return connectWebSocket(wsUrl.href, { ...options, ...(await clientCertificate()), credential: credential.credential });
       }
       const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT);
       if (tlsProblem) throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `cannot connect to ${wsUrl.origin}: ${tlsProblem}`, {}, { cause: err });

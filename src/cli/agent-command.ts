@@ -30,6 +30,8 @@ const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'process-root', value: '<dir>', help: 'report only processes working under this folder (lab hosts sharing one machine)' },
   { flag: 'ca', value: '<file>', help: "trust the control plane's CA from this PEM file (its <data>/tls/ca.pem; default: $BREAKWATER_CA)" },
   { flag: 'ca-fingerprint', value: '<sha256>', help: "or trust the CA whose SHA-256 fingerprint the control plane printed (default: $BREAKWATER_CA_FINGERPRINT)" },
+  { flag: 'client-cert', value: '<file>', help: 'mutual TLS: a client certificate of your own (PEM; default: the one issued at enrollment, if any)' },
+  { flag: 'client-key', value: '<file>', help: "that certificate's private key (PEM)" },
   { flag: 'insecure', value: '', help: 'allow plain http:// to a control plane that is not on loopback (behind a TLS proxy)', boolean: true },
   { flag: 'log-level', value: '<level>', help: 'debug, info, warn or error' },
 ];
@@ -84,6 +86,8 @@ export interface AgentFlags {
   ca?: string;
   caFingerprint?: string;
   insecure?: boolean;
+  clientCert?: string;
+  clientKey?: string;
 }
 
 /** `breakwater agent`: runs the agent daemon until SIGINT/SIGTERM, then drains. */
@@ -110,6 +114,8 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(ca ? { ca } : {}),
       ...(caFingerprint ? { caFingerprint } : {}),
       ...(flags.insecure ? { insecure: true } : {}),
+      ...(flags.clientCert ? { clientCert: flags.clientCert } : {}),
+      ...(flags.clientKey ? { clientKey: flags.clientKey } : {}),
     },
     io.env,
   );

@@ -320,4 +320,28 @@ describe('mutual TLS (--client-ca)', () => {
       await mtls.close();
     }
   }, 60_000);
+
+  it('with a client CA of your own: an agent with a certificate you issued (--client-cert/--client-key) connects, one without is refused and told why', async () => {
+    const dir = tmp('bw-mtls-own-');
+    const ownCa = createCa('Example Corp agents CA');
+    writeFileSync(join(dir, 'agents-ca.pem'), ownCa.cert);
+    const mtls = await startServer({ port: 0, dataDir: join(dir, 'data'), logLevel: 'silent', tls: { clientCa: join(dir, 'agents-ca.pem') } });
+    try {
+      expect(mtls.tls?.clientAuth?.issue).toBeUndefined(); // not its own CA: it cannot sign
+      const serverCa = mtls.tls?.caFile as string;
+      const res = await fetchTrusting(`${mtls.url}/api/v1/tokens`, { ca: readFileSync(serverCa, 'utf8'), method: 'POST', headers: { authorization: `Bearer ${mtls.initialAdminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'agent', name: 'own-join' }) });
+      const join_ = ((await res.json()) as { token: string }).token;
+      const leaf = issueCertificate(ownCa, { commonName: 'own-1', usage: 'client' });
+      writeFileSync(join(dir, 'own-1.pem'), leaf.cert);
+      writeFileSync(join(dir, 'own-1-key.pem'), leaf.key, { mode: 0o600 });
+
+      const withCert = spawnWatched(AGENT_BIN, ['--server', mtls.url, '--token', join_, '--name', 'own-1', '--data', join(dir, 'a1'), '--ca', serverCa, '--client-cert', join(dir, 'own-1.pem'), '--client-key', join(dir, 'own-1-key.pem')]);
+      await withCert.until(/"to":"connected"/);
+      const without = spawnWatched(AGENT_BIN, ['--server', mtls.url, '--token', join_, '--name', 'own-2', '--data', join(dir, 'a2'), '--ca', serverCa]);
+      await without.until(/no client certificate: this control plane requires one signed by its --client-ca \(enroll again to be issued one, or configure the agent with one\)/);
+      await Promise.all([stop(withCert.child), stop(without.child)]);
+    } finally {
+      await mtls.close();
+    }
+  }, 60_000);
 });
