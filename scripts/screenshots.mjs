@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startLab } from '../dist/lab/index.js';
+import { serverKeySpki } from '../dist/transport/index.js';
 
 const OUT = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
@@ -22,7 +23,8 @@ const profile = await mkdtemp(join(tmpdir(), 'bw-shots-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: CHROMIUM,
   headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  // The lab serves TLS with a CA of its own: trust its server key alone.
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${await serverKeySpki(lab.server)}`],
   viewport: { width: 1440, height: 900 },
 });
 try {

@@ -38,14 +38,14 @@ interface Result {
 
 /** A refused request: its status and JSON error. */
 async function refused(url: string): Promise<{ status: number; code: string; message: string }> {
-  const res = await fetch(url);
+  const res = await lab.fetch(url);
   const body = (await res.json()) as { code: string; message: string };
   return { status: res.status, code: body.code, message: body.message };
 }
 
 describe('GET /api/v1/query/live', () => {
   it('pushes the answer of a metric pipeline again and again, to a viewer with ?token=', async () => {
-    const stream = await openEventStream(live('host | cpu_usage | mem_usage', '1s', viewer.token));
+    const stream = await openEventStream(live('host | cpu_usage | mem_usage', '1s', viewer.token), {}, lab.fetch);
     expect(stream.res.status).toBe(200);
     expect(stream.res.headers.get('content-type')).toContain('text/event-stream');
     const results = () => stream.messages.map((m) => JSON.parse(m.data) as Result);
@@ -103,23 +103,23 @@ describe('GET /api/v1/query/live', () => {
 
   it('holds at most 12 streams per token; a closed one frees its place', async () => {
     const { token } = await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'live-many' });
-    const streams = await Promise.all(Array.from({ length: 12 }, () => openEventStream(live('host', '60s', token))));
+    const streams = await Promise.all(Array.from({ length: 12 }, () => openEventStream(live('host', '60s', token), {}, lab.fetch)));
     expect(streams.map((s) => s.res.status)).toEqual(Array(12).fill(200));
     const extra = await refused(live('host', '60s', token));
     expect(extra).toMatchObject({ status: 429, code: 'BW_ERR_TOO_MANY_REQUESTS' });
     expect(extra.message).toContain('has 12 live queries open, the most allowed');
     // Another token is not affected.
-    const other = await openEventStream(live('host', '60s', viewer.token));
+    const other = await openEventStream(live('host', '60s', viewer.token), {}, lab.fetch);
     expect(other.res.status).toBe(200);
     await other.close();
     // The server stops a stream's work when its client goes: then a new one fits (once it noticed).
     await streams.pop()?.close();
     const deadline = Date.now() + 10_000;
-    let again = await openEventStream(live('host', '60s', token));
+    let again = await openEventStream(live('host', '60s', token), {}, lab.fetch);
     while (again.res.status === 429 && Date.now() < deadline) {
       await again.close();
       await new Promise((r) => setTimeout(r, 100));
-      again = await openEventStream(live('host', '60s', token));
+      again = await openEventStream(live('host', '60s', token), {}, lab.fetch);
     }
     expect(again.res.status).toBe(200);
     for (const s of [...streams, again]) await s.close();
@@ -127,9 +127,9 @@ describe('GET /api/v1/query/live', () => {
 
   it('ends the streams of a token when it is revoked', async () => {
     const t = await lab.api<{ id: string; token: string }>('/api/v1/tokens', { role: 'viewer', name: 'live-revoked' });
-    const stream = await openEventStream(live('host', '1s', t.token));
+    const stream = await openEventStream(live('host', '1s', t.token), {}, lab.fetch);
     await stream.waitFor('an answer', () => stream.messages[0]);
-    const res = await fetch(`${lab.server}/api/v1/tokens/${t.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${lab.token}` } });
+    const res = await lab.fetch(`/api/v1/tokens/${t.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${lab.token}` } });
     expect(res.status).toBe(200);
     await stream.waitFor('the end of the stream', () => (stream.ended ? true : undefined));
     expect((await refused(live('host', '1s', t.token))).status).toBe(401);

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../src/protocol/index.js';
+import { fetchTrusting } from '../src/transport/index.js';
 import { BIN } from './helpers.js';
 
 /*
@@ -46,8 +48,11 @@ describe('breakwater demo', () => {
     // What it prints is enough to use the fleet it leaves running.
     const server = /export BREAKWATER_SERVER=(\S+)/.exec(out)?.[1] ?? '';
     const token = /export BREAKWATER_TOKEN=(\S+)/.exec(out)?.[1] ?? '';
+    // Encrypted by default: the lab's control plane serves TLS with a CA it made, and says where it is.
+    expect(server).toMatch(/^https:\/\//);
+    const ca = readFileSync(/export BREAKWATER_CA=(\S+)/.exec(out)?.[1] ?? '', 'utf8');
     const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${server}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetchTrusting(`${server}${path}`, { headers: { authorization: `Bearer ${token}` }, ca });
       expect(res.status).toBe(200);
       return (await res.json()) as T;
     };
@@ -67,6 +72,6 @@ describe('breakwater demo', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
     // The control plane went with it.
-    await expect(fetch(`${server}/healthz`)).rejects.toThrow();
+    await expect(fetchTrusting(`${server}/healthz`, { ca })).rejects.toThrow();
   }, 180_000);
 });

@@ -22,7 +22,7 @@ afterAll(async () => {
   await lab?.stop();
 });
 
-const env = () => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_TOKEN: lab.token });
+const env = () => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: lab.token });
 
 async function query(statement: string, extra: Record<string, unknown> = {}): Promise<{ rows: ResultRow[]; summary: Record<string, unknown>; lines: Record<string, unknown>[] }> {
   const r = await runCli(['run', '--json', statement], { env: { ...env(), ...(extra.env as object) } });
@@ -141,13 +141,13 @@ describe('authentication and roles', () => {
   });
 
   it('refuses agents without a valid join token or credential', async () => {
-    const enroll = await fetch(`${lab.server}/api/v1/agents/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: lab.token, name: 'intruder', hostId: 'x' }) });
+    const enroll = await lab.fetch('/api/v1/agents/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: lab.token, name: 'intruder', hostId: 'x' }) });
     expect(enroll.status).toBe(401);
     expect(await enroll.json()).toMatchObject({ code: 'BW_ERR_UNAUTHENTICATED', message: 'token `admin` has role admin; enrollment needs a join token with role agent' });
 
     const { default: WebSocket } = await import('ws');
     const status = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${lab.server.replace('http', 'ws')}/api/v1/agents/connect`, { headers: { authorization: 'Bearer bwa_forged' } });
+      const ws = new WebSocket(`${lab.server.replace('http', 'ws')}/api/v1/agents/connect`, { headers: { authorization: 'Bearer bwa_forged' }, ca: readFileSync(lab.ca) });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => resolve(101));
     });
@@ -168,7 +168,7 @@ describe('authentication and roles', () => {
 
   it('records every command run with its principal and per-host results', async () => {
     const { summary } = await query('host | role = "web" | `echo audited`');
-    const run = await fetch(`${lab.server}/api/v1/runs/${String(summary.runId)}`, { headers: { authorization: `Bearer ${lab.token}` } });
+    const run = await lab.fetch(`/api/v1/runs/${String(summary.runId)}`, { headers: { authorization: `Bearer ${lab.token}` } });
     const body = (await run.json()) as { run: { principal: string; status: string; targets: number }; results: { host: string; stdout: string; exitCode: number }[] };
     expect(body.run).toMatchObject({ principal: 'admin', status: 'succeeded', targets: 2 });
     expect(body.results.map((r) => [r.host, r.stdout, r.exitCode]).sort()).toEqual([

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/breakwater.js', import.meta.url));
+/** The agent executable, as on a real host (runs dist/breakwater-agent.js: build first). */
+export const AGENT_BIN = fileURLToPath(new URL('../bin/breakwater-agent.js', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;
@@ -32,18 +34,21 @@ export function runCli(args: readonly string[], options: { input?: string; env?:
   });
 }
 
+/** `fetch`, or one that trusts a CA of its own (`lab.fetch`). */
+export type Fetcher = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>;
+
 export interface SseMessage {
   readonly id: string | undefined;
   readonly data: string;
 }
 
 /**
- * An open server-sent-events stream (GET with fetch): its messages and comments as they arrive,
+ * An open server-sent-events stream (GET with `fetcher`, default fetch): its messages and comments as they arrive,
  * whether the server ended it, and a way to wait for one.
  */
-export async function openEventStream(url: string, headers: Record<string, string> = {}) {
+export async function openEventStream(url: string, headers: Record<string, string> = {}, fetcher: Fetcher = fetch) {
   const abort = new AbortController();
-  const res = await fetch(url, { headers, signal: abort.signal });
+  const res = await fetcher(url, { headers, signal: abort.signal });
   const messages: SseMessage[] = [];
   const comments: string[] = [];
   let buffer = '';

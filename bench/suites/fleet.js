@@ -22,9 +22,11 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLab, stopChild } from '../../dist/lab/index.js';
+import { fetchTrusting } from '../../dist/transport/index.js';
 
 export const name = 'fleet';
 export const description = 'queries across swarms (10–1,000 simulated agents) and labs (10, 50 real agents) through the HTTP API; control-plane memory per agent; idle agent CPU and RSS';
@@ -221,26 +223,29 @@ function waitFor(child, stream, test, timeoutMs, what) {
  */
 async function startServerProcess(root, dir, children) {
   const child = breakwater(root, ['server', '--port', '0', '--data', path.join(dir, 'data'), '--log-level', 'warn'], path.join(dir, 'server.log'), children);
-  const [server, token] = await Promise.all([
+  const [server, caFile, token] = await Promise.all([
     waitFor(child, 'stdout', /BREAKWATER_SERVER=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
+    waitFor(child, 'stdout', /BREAKWATER_CA=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
     waitFor(child, 'stderr', /BREAKWATER_TOKEN=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
   ]);
-  const res = await fetch(`${server}/api/v1/tokens`, {
+  const ca = await readFile(caFile, 'utf8');
+  const res = await fetchTrusting(`${server}/api/v1/tokens`, {
+    ca,
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ role: 'agent', name: 'bench-join' }),
   });
   if (!res.ok) throw new Error(`creating a join token: HTTP ${res.status} ${await res.text()}`);
   const joinToken = /** @type {{ token: string }} */ (await res.json()).token;
-  return { child, server, token, joinToken, pid: /** @type {number} */ (child.pid) };
+  return { child, server, caFile, ca, token, joinToken, pid: /** @type {number} */ (child.pid) };
 }
 
 /**
  * `breakwater swarm` in a child process; resolves once it prints `ready: N agents connected`.
- * @param {string} root @param {string} dir @param {Children} children @param {{ server: string, joinToken: string, agents: number, log: (m: string) => void }} o
+ * @param {string} root @param {string} dir @param {Children} children @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void }} o
  */
 async function startSwarmProcess(root, dir, children, o) {
-  const child = breakwater(root, ['swarm', '--server', o.server, '--token', o.joinToken, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children);
+  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--token', o.joinToken, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children);
   let lastShown = 0;
   child.stderr?.on('data', (/** @type {string} */ d) => {
     const lines = d.split('\n').filter((l) => l.startsWith('swarm: enrolled'));
@@ -258,11 +263,12 @@ async function startSwarmProcess(root, dir, children, o) {
  * Queries through POST /api/v1/query over one keep-alive connection.
  */
 class Client {
-  /** @param {string} server @param {string} token */
-  constructor(server, token) {
+  /** @param {string} server @param {string} token @param {string} ca the control plane's CA (PEM): it serves TLS, as in production */
+  constructor(server, token, ca) {
     this.url = new URL('/api/v1/query', server);
     this.token = token;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.tls = this.url.protocol === 'https:';
+    this.agent = this.tls ? new https.Agent({ keepAlive: true, maxSockets: 1, ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
   }
 
   /**
@@ -281,7 +287,7 @@ class Client {
       let summary;
       /** @type {Record<string, any>[]} */
       const rows = [];
-      const req = http.request(
+      const req = (this.tls ? https : http).request(
         this.url,
         { method: 'POST', agent: this.agent, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
         (res) => {
@@ -443,7 +449,7 @@ export async function run(ctx) {
         rss0 = await rssBytes(server.pid);
       }
       ctx.log(`swarm ${size}: starting ${size} simulated agents`);
-      const swarm = await startSwarmProcess(ctx.root, caseDir, children, { server: server.server, joinToken: server.joinToken, agents: size, log: ctx.log });
+      const swarm = await startSwarmProcess(ctx.root, caseDir, children, { server: server.server, caFile: server.caFile, joinToken: server.joinToken, agents: size, log: ctx.log });
       if (size === 1000) {
         ctx.log(`swarm ${size}: idle ${memoryIdleMs / 1000} s for the memory measurement`);
         await sleep(memoryIdleMs);
@@ -455,7 +461,7 @@ export async function run(ctx) {
         );
         ctx.log(`swarm ${size}: control plane ${round2(rss0 / 1e6)} MB → ${round2(rss1 / 1e6)} MB`);
       }
-      const client = new Client(server.server, server.token);
+      const client = new Client(server.server, server.token, server.ca);
       try {
         out.push(
           ...(await latencyCase(
@@ -490,7 +496,7 @@ export async function run(ctx) {
       }
       children.labs.add(lab);
       await sleep(LAB_SETTLE_MS); // the agents' start-up (loading, first collections) is over
-      const client = new Client(lab.server, lab.token);
+      const client = new Client(lab.server, lab.token, await readFile(lab.ca, 'utf8'));
       const target = hosts === 10 ? 25 : 150;
       try {
         out.push(...(await latencyCase(`real ${hosts}`, client, hosts, n, { metricP50: target, commandP50: target, note: `${hosts} real agent processes (breakwater lab) on this ${availableParallelism()}-core machine, each spawning /bin/sh for the command. Compare: ${PDSH}` }, ctx.log)));

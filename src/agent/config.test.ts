@@ -26,6 +26,26 @@ function configError(options: Record<string, unknown>): BreakwaterError {
 }
 
 describe('resolveAgentConfig', () => {
+  it('refuses plain http:// to a host that is not loopback unless --insecure, naming the flag', () => {
+    for (const server of ['http://10.0.0.5:7070', 'http://bw.example.com', 'http://[fe80::1]:7070']) {
+      const err = configError({ server });
+      expect(err.code).toBe('BW_ERR_CONFIG');
+      expect(err.message).toMatch(/refusing plain http:\/\/ to .*pass --insecure/);
+    }
+    for (const server of ['http://127.0.0.1:7070', 'http://127.8.9.1', 'http://localhost:7070', 'http://[::1]:7070', 'https://10.0.0.5:7070']) {
+      expect(resolveAgentConfig({ server }, ENV).insecure).toBe(false);
+    }
+    expect(resolveAgentConfig({ server: 'http://10.0.0.5:7070', insecure: true }, ENV).insecure).toBe(true);
+  });
+
+  it('takes a CA file or a fingerprint (normalised), not both', () => {
+    const fp = 'ab:'.repeat(31) + 'ab';
+    expect(resolveAgentConfig({ server: SERVER, caFingerprint: fp }, ENV).caFingerprint).toBe('AB'.repeat(32));
+    expect(resolveAgentConfig({ server: SERVER, ca: '/etc/bw/ca.pem' }, ENV).ca).toBe('/etc/bw/ca.pem');
+    expect(configError({ caFingerprint: 'abc' }).message).toContain('--ca-fingerprint: expected a SHA-256 fingerprint');
+    expect(configError({ ca: '/x.pem', caFingerprint: fp }).message).toContain('--ca and --ca-fingerprint: give one of them');
+  });
+
   it('fills the defaults for everything but the server', () => {
     const c = resolveAgentConfig({ server: SERVER }, ENV);
     expect(c.server.href).toBe('http://127.0.0.1:7070/');

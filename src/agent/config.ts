@@ -1,10 +1,11 @@
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, TagMap, describeIssue } from '../protocol/index.js';
+import { normalizeFingerprint, requireEncrypted } from '../transport/index.js';
 
 /** What a person or a file may set; everything optional except the server. */
 export interface AgentOptions {
-  /** The control plane, e.g. `http://10.0.0.5:7070`. */
+  /** The control plane, e.g. `https://10.0.0.5:7070`. */
   server: string;
   /** A join token (`breakwater token create --role agent`), needed only to enroll the first time. */
   token?: string;
@@ -28,6 +29,15 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Report only processes whose working directory is under this folder (lab hosts sharing a machine). */
   processRoot?: string;
+  /** PEM file of the CA that signed the control plane's certificate (its generated `tls/ca.pem`). */
+  ca?: string;
+  /** Or: the SHA-256 fingerprint of that CA, as the control plane printed it. */
+  caFingerprint?: string;
+  /** Allow plain http:// to a host that is not loopback (a TLS-terminating proxy, a private link). */
+  insecure?: boolean;
+  /** Mutual TLS with a client certificate provisioned by you (PEM files); otherwise one issued at enrollment, if any. */
+  clientCert?: string;
+  clientKey?: string;
 }
 
 export interface AgentConfig {
@@ -46,6 +56,12 @@ export interface AgentConfig {
   readonly fileRoot: string | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly processRoot: string | undefined;
+  readonly ca: string | undefined;
+  /** Normalised: 64 upper-case hex digits. */
+  readonly caFingerprint: string | undefined;
+  readonly insecure: boolean;
+  readonly clientCert: string | undefined;
+  readonly clientKey: string | undefined;
 }
 
 export const AGENT_DEFAULTS = {
@@ -87,6 +103,11 @@ const Schema = z.object({
   logLevel: z._default(z.enum(['debug', 'info', 'warn', 'error']), AGENT_DEFAULTS.logLevel),
   fileRoot: z.optional(absolutePath),
   processRoot: z.optional(absolutePath),
+  ca: z.optional(z.string().check(z.minLength(1))),
+  caFingerprint: z.optional(z.string()),
+  insecure: z._default(z.boolean(), false),
+  clientCert: z.optional(absolutePath),
+  clientKey: z.optional(absolutePath),
   env: z._default(
     z.record(
       z.string().check(
@@ -120,6 +141,18 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
   const collectIntervalMs = duration('collectInterval');
   const drainTimeoutMs = duration('drainTimeout');
   const commandTimeoutMs = duration('commandTimeout');
+  const check = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (err) {
+      problems.push((err as Error).message);
+      return undefined;
+    }
+  };
+  const caFingerprint = options.caFingerprint === undefined ? undefined : check(() => normalizeFingerprint(options.caFingerprint as string));
+  if (options.ca && options.caFingerprint) problems.push('--ca and --ca-fingerprint: give one of them');
+  if (Boolean(options.clientCert) !== Boolean(options.clientKey)) problems.push('--client-cert and --client-key go together');
+  if (parsed.success) check(() => requireEncrypted(new URL(parsed.data.server), parsed.data.insecure));
   if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
   }
@@ -142,5 +175,10 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     fileRoot: o.fileRoot,
     processRoot: o.processRoot,
     env: Object.freeze({ ...o.env }),
+    ca: o.ca,
+    caFingerprint,
+    insecure: o.insecure,
+    clientCert: o.clientCert,
+    clientKey: o.clientKey,
   });
 }

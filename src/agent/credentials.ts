@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod/mini';
 import { BreakwaterError, ERROR_CODES } from '../protocol/index.js';
 import type { ErrorCode } from '../protocol/index.js';
+import { explainTlsError } from '../transport/index.js';
 import type { HttpResponse } from './http-request.js';
 import { request } from './http-request.js';
 
@@ -11,6 +12,9 @@ const Stored = z.object({ server: z.string(), agentId: z.string(), name: z.strin
 export type StoredCredential = z.infer<typeof Stored>;
 
 const FILE = 'credential.json';
+
+/** How an agent is told which CA to trust, for TLS error messages. */
+export const AGENT_TRUST_HINT = "pass --ca <the control plane's tls/ca.pem> or --ca-fingerprint <its SHA-256>";
 
 /** The agent's own credential from a previous enrollment, if it has one for this server. */
 export async function loadCredential(dataDir: string, server: URL): Promise<StoredCredential | undefined> {
@@ -66,19 +70,21 @@ export async function hostIdentity(dataDir: string, machineIdFiles: readonly str
  * Trades a join token for this host's own credential. The control plane keeps
  * only its hash; the join token is not needed again.
  */
-export async function enroll(server: URL, joinToken: string, name: string, hostId: string): Promise<StoredCredential> {
+export async function enroll(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined; publicKey?: string } = {}): Promise<StoredCredential & { clientCertificate?: string }> {
   let res: HttpResponse;
   try {
     res = await request(new URL('/api/v1/agents/enroll', server), {
+      ca: tls.ca,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: joinToken, name, hostId }),
+      body: JSON.stringify({ token: joinToken, name, hostId, ...(tls.publicKey ? { publicKey: tls.publicKey } : {}) }),
       timeoutMs: 10_000,
     });
   } catch (err) {
-    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${(err as Error).message}`, {}, { cause: err });
+    const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT, server);
+    throw new BreakwaterError(tlsProblem && server.protocol === 'https:' ? 'BW_ERR_UNAUTHENTICATED' : 'BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${server.origin} to enroll: ${tlsProblem ?? (err as Error).message}`, {}, { cause: err });
   }
-  const body = parseObject(res.body) as { agentId?: string; credential?: string; code?: string; message?: string };
+  const body = parseObject(res.body) as { agentId?: string; credential?: string; clientCertificate?: unknown; code?: string; message?: string };
   if (res.status === 401 || res.status === 403) {
     throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `the control plane refused the join token: ${body.message ?? res.statusText}`);
   }
@@ -87,7 +93,7 @@ export async function enroll(server: URL, joinToken: string, name: string, hostI
     const code: ErrorCode = body.code !== undefined && body.code in ERROR_CODES ? (body.code as ErrorCode) : 'BW_ERR_UNAVAILABLE';
     throw new BreakwaterError(code, `enrollment as \`${name}\` failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
   }
-  return { server: server.origin, agentId: body.agentId, name, credential: body.credential };
+  return { server: server.origin, agentId: body.agentId, name, credential: body.credential, ...(typeof body.clientCertificate === 'string' ? { clientCertificate: body.clientCertificate } : {}) };
 }
 
 function parseObject(text: string): object {

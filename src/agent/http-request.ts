@@ -17,6 +17,8 @@ export interface HttpRequest {
   readonly maxBodyBytes?: number;
   /** Read the body (default) or only the status. */
   readonly readBody?: boolean;
+  /** https: PEM of the CA(s) to trust instead of the system's (the control plane's own CA). */
+  readonly ca?: string | undefined;
 }
 
 export interface HttpResponse {
@@ -53,7 +55,7 @@ export function request(url: URL | string, options: HttpRequest): Promise<HttpRe
       if ('err' in outcome) reject(outcome.err);
       else resolve(outcome.res);
     };
-    const req = send(target, { method: options.method ?? 'GET', headers: { ...options.headers, ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}) } });
+    const req = send(target, { ...(options.ca ? { ca: options.ca } : {}), method: options.method ?? 'GET', headers: { ...options.headers, ...(options.body !== undefined ? { 'content-length': String(Buffer.byteLength(options.body)) } : {}) } });
     const timer = setTimeout(() => {
       settle({ err: new Error(`no answer from ${target.origin} within ${options.timeoutMs} ms`) });
       req.destroy();

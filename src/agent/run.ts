@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import { BreakwaterError, MAX_TAG_VALUE, TAG_KEY } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
-import { ConnectRefused, connectWebSocket } from '../transport/index.js';
+import { ConnectRefused, connectWebSocket, explainTlsError, trustedCa } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
-import { enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
+import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
+import { AGENT_TRUST_HINT, enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
@@ -55,26 +56,46 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   wsUrl.protocol = config.server.protocol === 'https:' ? 'wss:' : 'ws:';
 
   let credential: StoredCredential | undefined = await loadCredential(config.dataDir, config.server);
+  // The CA to trust, read (or fetched by its pinned fingerprint) once, before any secret is sent.
+  let ca: Promise<string | undefined> | undefined;
+  const trust = (): Promise<string | undefined> => {
+    ca ??= trustedCa({ caFile: config.ca, caFingerprint: config.caFingerprint }, config.server).catch((err: unknown) => {
+      ca = undefined; // a control plane not up yet: try again on the next connection
+      throw err;
+    });
+    return ca;
+  };
+  // A CA file that cannot be read is a configuration error: say so at start, not on every reconnection.
+  if (config.ca) await trust();
+  const provided = config.clientCert && config.clientKey ? await readProvidedCertificate(config.clientCert, config.clientKey) : undefined;
+  const clientCertificate = async () => provided ?? (await loadClientCertificate(config.dataDir));
   const enrollNow = async (): Promise<StoredCredential> => {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
     }
-    const fresh = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir));
+    // A key pair for mutual TLS (unless the operator provided a certificate): a control plane that
+    // requires client certificates signs its public half.
+    const pair = provided ? undefined : newClientKeyPair();
+    const { clientCertificate: issued, ...fresh } = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir), { ca: await trust(), ...(pair ? { publicKey: pair.publicKey } : {}) });
+    if (pair) await saveClientCertificate(config.dataDir, pair.key, issued);
     await saveCredential(config.dataDir, fresh);
-    logger.info({ agentId: fresh.agentId, name }, 'enrolled');
+    logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none' }, 'enrolled');
     return fresh;
   };
 
   const connect = async (): Promise<Connection> => {
     credential ??= await enrollNow();
+    const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await clientCertificate()) };
     try {
-      return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: 10_000 });
+      return await connectWebSocket(wsUrl.href, options);
     } catch (err) {
       // A credential the control plane no longer knows (its store was reset): enroll again if we can.
       if (err instanceof ConnectRefused && err.status === 401 && config.token) {
         credential = await enrollNow();
-        return connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: 10_000 });
+        return connectWebSocket(wsUrl.href, { ...options, ...(await clientCertificate()), credential: credential.credential });
       }
+      const tlsProblem = explainTlsError(err, AGENT_TRUST_HINT);
+      if (tlsProblem) throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `cannot connect to ${wsUrl.origin}: ${tlsProblem}`, {}, { cause: err });
       throw err;
     }
   };

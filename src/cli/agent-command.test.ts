@@ -28,13 +28,18 @@ describe('parseAgentFlags', () => {
     expect(() => parseAgentFlags(['--server', 'a', '--server', 'b'])).toThrow('--server was given more than once');
   });
 
+  it('reads --insecure as a switch and the CA flags as values', () => {
+    expect(parseAgentFlags(['--server', 'http://cp:7070', '--insecure', '--ca', '/etc/bw/ca.pem'])).toEqual({ server: 'http://cp:7070', insecure: true, ca: '/etc/bw/ca.pem' });
+    expect(parseAgentFlags(['--ca-fingerprint', 'AB:CD'])).toEqual({ caFingerprint: 'AB:CD' });
+  });
+
   it('refuses positional arguments', () => {
     expect(() => parseAgentFlags(['agent'])).toThrow(/Unexpected argument 'agent'/);
   });
 
   it('lists every flag in the help, aligned', () => {
     const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
-    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--log-level']);
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--log-level']);
     expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
   });
 });

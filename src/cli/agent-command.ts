@@ -9,6 +9,8 @@ interface FlagSpec {
   readonly value: string;
   readonly help: string;
   readonly repeat?: true;
+  /** A switch: takes no value. */
+  readonly boolean?: true;
 }
 
 /**
@@ -26,6 +28,11 @@ const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'env', value: '<key=value>', help: 'environment for every command; repeat for more', repeat: true },
   { flag: 'file-root', value: '<dir>', help: "where the host's filesystem is mounted, for file definitions (e.g. /host)" },
   { flag: 'process-root', value: '<dir>', help: 'report only processes working under this folder (lab hosts sharing one machine)' },
+  { flag: 'ca', value: '<file>', help: "trust the control plane's CA from this PEM file (its <data>/tls/ca.pem; default: $BREAKWATER_CA)" },
+  { flag: 'ca-fingerprint', value: '<sha256>', help: "or trust the CA whose SHA-256 fingerprint the control plane printed (default: $BREAKWATER_CA_FINGERPRINT)" },
+  { flag: 'client-cert', value: '<file>', help: 'mutual TLS: a client certificate of your own (PEM; default: the one issued at enrollment, if any)' },
+  { flag: 'client-key', value: '<file>', help: "that certificate's private key (PEM)" },
+  { flag: 'insecure', value: '', help: 'allow plain http:// to a control plane that is not on loopback (behind a TLS proxy)', boolean: true },
   { flag: 'log-level', value: '<level>', help: 'debug, info, warn or error' },
 ];
 
@@ -45,7 +52,7 @@ export function agentUsage(): string {
  */
 export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const f of AGENT_FLAGS) options[f.flag] = { type: 'string', ...(f.repeat ? { multiple: true } : {}) };
+  for (const f of AGENT_FLAGS) options[f.flag] = { type: f.boolean ? 'boolean' : 'string', ...(f.repeat ? { multiple: true } : {}) };
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   let given: string[];
   try {
@@ -76,6 +83,11 @@ export interface AgentFlags {
   env?: string[];
   fileRoot?: string;
   processRoot?: string;
+  ca?: string;
+  caFingerprint?: string;
+  insecure?: boolean;
+  clientCert?: string;
+  clientKey?: string;
 }
 
 /** `breakwater agent`: runs the agent daemon until SIGINT/SIGTERM, then drains. */
@@ -84,6 +96,8 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
   if (!server) throw new BreakwaterError('BW_ERR_CONFIG', 'no control plane: pass --server URL or set BREAKWATER_SERVER');
   const token = flags.token ?? io.env.BREAKWATER_JOIN_TOKEN;
   const mounts = keyValues('--mount', flags.mount);
+  const ca = flags.ca ?? (flags.caFingerprint ? undefined : io.env.BREAKWATER_CA);
+  const caFingerprint = flags.caFingerprint ?? (flags.ca ? undefined : io.env.BREAKWATER_CA_FINGERPRINT);
   const config = resolveAgentConfig(
     {
       server,
@@ -97,6 +111,11 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.env?.length ? { env: keyValues('--env', flags.env) } : {}),
       ...(flags.fileRoot ? { fileRoot: flags.fileRoot } : {}),
       ...(flags.processRoot ? { processRoot: flags.processRoot } : {}),
+      ...(ca ? { ca } : {}),
+      ...(caFingerprint ? { caFingerprint } : {}),
+      ...(flags.insecure ? { insecure: true } : {}),
+      ...(flags.clientCert ? { clientCert: flags.clientCert } : {}),
+      ...(flags.clientKey ? { clientKey: flags.clientKey } : {}),
     },
     io.env,
   );

@@ -1,32 +1,50 @@
 import { BreakwaterError } from '../protocol/index.js';
 import type { ErrorCode } from '../protocol/index.js';
+import type { ClientTrust } from '../transport/index.js';
+import { explainTlsError, fetchTrusting, trustedCa } from '../transport/index.js';
 
-/** Where the control plane is and who we are: from flags, else BREAKWATER_SERVER / BREAKWATER_TOKEN. */
+/** Where the control plane is, who we are, and which CA vouches for it: from flags, else the environment. */
 export interface Endpoint {
   readonly server: string;
   readonly token: string;
+  /** Unset: the system's CAs (a control plane with a publicly signed certificate). */
+  readonly trust?: ClientTrust;
 }
 
-export function endpointFrom(flags: { server?: string; token?: string }, env: NodeJS.ProcessEnv): Endpoint {
+/** What to tell someone whose CLI does not trust the control plane's certificate. */
+export const CLI_TRUST_HINT = 'pass --ca <data>/tls/ca.pem or set BREAKWATER_CA (or BREAKWATER_CA_FINGERPRINT to the SHA-256 the server printed)';
+
+export function endpointFrom(flags: { server?: string; token?: string; ca?: string }, env: NodeJS.ProcessEnv): Endpoint {
   const server = flags.server ?? env.BREAKWATER_SERVER;
   const token = flags.token ?? env.BREAKWATER_TOKEN;
-  if (!server) throw new BreakwaterError('BW_ERR_CONFIG', 'no control plane: pass --server URL or set BREAKWATER_SERVER (e.g. http://127.0.0.1:7070)');
+  if (!server) throw new BreakwaterError('BW_ERR_CONFIG', 'no control plane: pass --server URL or set BREAKWATER_SERVER (e.g. https://127.0.0.1:7070)');
   if (!/^https?:\/\//.test(server)) throw new BreakwaterError('BW_ERR_CONFIG', `--server: expected an http:// or https:// URL, found ${JSON.stringify(server)}`);
   if (!token) throw new BreakwaterError('BW_ERR_CONFIG', 'no token: pass --token or set BREAKWATER_TOKEN (the server prints an admin token on its first start)');
-  return { server: server.replace(/\/+$/, ''), token };
+  const caFile = flags.ca ?? env.BREAKWATER_CA;
+  const caFingerprint = flags.ca ? undefined : env.BREAKWATER_CA_FINGERPRINT;
+  return { server: server.replace(/\/+$/, ''), token, ...(caFile || caFingerprint ? { trust: { caFile, caFingerprint } } : {}) };
 }
+
+/** The CA of each endpoint, read or fetched once per process (a REPL sends many requests). */
+const trusted = new WeakMap<Endpoint, Promise<string | undefined>>();
 
 /** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. */
 export async function request(ep: Endpoint, method: string, path: string, body?: unknown): Promise<Response> {
+  const url = new URL(`${ep.server}${path}`);
   let res: Response;
   try {
-    res = await fetch(`${ep.server}${path}`, {
+    let ca = trusted.get(ep);
+    if (!ca) trusted.set(ep, (ca = trustedCa(ep.trust ?? {}, url)));
+    res = await fetchTrusting(url, {
       method,
       headers: { authorization: `Bearer ${ep.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ca: await ca,
     });
   } catch (err) {
-    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${ep.server}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, {}, { cause: err });
+    if (err instanceof BreakwaterError) throw err;
+    const tlsProblem = explainTlsError(err, CLI_TRUST_HINT, url);
+    throw new BreakwaterError(tlsProblem && url.protocol === 'https:' ? 'BW_ERR_UNAUTHENTICATED' : 'BW_ERR_UNAVAILABLE', `cannot reach the control plane at ${ep.server}: ${tlsProblem ?? (err as Error).message}`, {}, { cause: err });
   }
   if (!res.ok) {
     const payload = (await res.json().catch(() => ({}))) as { code?: ErrorCode; message?: string; details?: Record<string, unknown> };

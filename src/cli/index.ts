@@ -21,6 +21,7 @@ import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
 import { addSecretCommands } from './secret-commands.js';
 import { styleFor } from './style.js';
+import type { ServerFlags } from './server-command.js';
 import { serverCommand } from './server-command.js';
 import type { SwarmFlags } from './swarm-command.js';
 import { swarmCommand } from './swarm-command.js';
@@ -30,7 +31,10 @@ export const VERSION = '0.1.0';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const connection = (cmd: Command) =>
-  cmd.option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)').option('--token <token>', 'API token (default: $BREAKWATER_TOKEN)');
+  cmd
+    .option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)')
+    .option('--token <token>', 'API token (default: $BREAKWATER_TOKEN)')
+    .option('--ca <file>', "trust the control plane's CA from this PEM file, e.g. <data>/tls/ca.pem (default: $BREAKWATER_CA, or a pinned $BREAKWATER_CA_FINGERPRINT)");
 
 /** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -176,7 +180,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--run-output-visibility <who>', 'who reads run output: operator (operators, admins and whoever ran it; default) or all')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
     .option('--agent-quota <kind=n>', 'what one agent may send per minute: events=600, rows=600000, permits=60 (the defaults); repeat for more', collect)
-    .action(async (o: { port?: string; host?: string; data?: string; store?: string; logLevel?: string; maxTargets?: string; webhook?: string[]; probeAllow?: string[]; runOutputVisibility?: string; agentQuota?: string[] }) => {
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, with its chain); default: a generated one in <data>/tls')
+    .option('--tls-key <file>', "the certificate's private key (PEM)")
+    .option('--tls-san <name>', 'another DNS name or IP address for the generated certificate; repeat for more', collect)
+    .option('--client-ca <file>', "mutual TLS: agents' WebSockets must present a client certificate signed by this CA (with <data>/tls/ca.pem, enrollment issues them)")
+    .option('--no-tls', 'plain HTTP, for a TLS-terminating proxy in front (tokens and commands travel unencrypted otherwise)')
+    .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);
     });
 
@@ -216,6 +225,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('run N simulated agents in this process (synthetic metrics, built-in commands) for load tests')
     .option('--server <url>', 'control plane URL (default: $BREAKWATER_SERVER)')
     .option('--token <token>', 'join token (default: $BREAKWATER_JOIN_TOKEN)')
+    .option('--ca <file>', "the control plane's CA, PEM (default: $BREAKWATER_CA)")
     .requiredOption('--agents <n>', 'how many simulated agents')
     .option('--prefix <prefix>', 'agents are named <prefix>-1 … <prefix>-N', 'swarm')
     .option('--retention <duration>', 'per-second history each agent keeps (default 5m)')

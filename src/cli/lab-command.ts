@@ -12,7 +12,7 @@ export async function labCommand(flags: { hosts: string; port?: string; dir?: st
   io.stderr.write(`starting a lab of ${hosts} host${hosts === 1 ? '' : 's'}...\n`);
   const lab = await startLab({ hosts, ...(port !== undefined ? { port } : {}), ...(flags.dir ? { dir: flags.dir } : {}) });
   io.stderr.write(`lab ready: ${lab.hosts.map((h) => h.name).join(', ')} (logs in ${lab.dir}/logs). Ctrl-C stops everything.\n`);
-  io.stdout.write(`BREAKWATER_SERVER=${lab.server}\nBREAKWATER_TOKEN=${lab.token}\n`);
+  io.stdout.write(`BREAKWATER_SERVER=${lab.server}\nBREAKWATER_CA=${lab.ca}\nBREAKWATER_TOKEN=${lab.token}\n`);
   await untilSignal();
   io.stderr.write('stopping the lab...\n');
   await lab.stop();

@@ -13,12 +13,22 @@ export interface ServerFlags {
   probeAllow?: string[];
   runOutputVisibility?: string;
   agentQuota?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSan?: string[];
+  clientCa?: string;
+  /** False with `--no-tls`. */
+  tls?: boolean;
 }
 
-/** `breakwater server`: runs the control plane until SIGINT/SIGTERM. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+/** `breakwater server`: runs the control plane until SIGINT/SIGTERM. TLS unless `--no-tls`. */
 export async function serverCommand(flags: ServerFlags, io: Io): Promise<number> {
   const port = flags.port === undefined ? undefined : Number(flags.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new BreakwaterError('BW_ERR_CONFIG', `--port: expected a port number from 0 to 65535, found ${JSON.stringify(flags.port)}`);
+  const plain = flags.tls === false;
+  if (plain && (flags.tlsCert || flags.tlsKey || flags.tlsSan?.length || flags.clientCa)) throw new BreakwaterError('BW_ERR_CONFIG', '--no-tls cannot be combined with --tls-cert, --tls-key, --tls-san or --client-ca');
   // Loaded here, not at the top: every other command (above all `breakwater agent`, which runs
   // on every host) would otherwise carry fastify, SQLite and PostgreSQL drivers in memory (~30 MB RSS).
   const { startServer } = await import('../server/index.js');
@@ -34,12 +44,23 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
     ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
     ...(flags.agentQuota?.length ? { agentQuotas: agentQuotas(flags.agentQuota) } : {}),
+    ...(plain ? {} : { tls: { ...(flags.tlsCert ? { cert: flags.tlsCert } : {}), ...(flags.tlsKey ? { key: flags.tlsKey } : {}), ...(flags.tlsSan?.length ? { sans: flags.tlsSan } : {}), ...(flags.clientCa ? { clientCa: flags.clientCa } : {}) } }),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
+  if (plain && !LOOPBACK.test(server.config.host)) {
+    io.stderr.write(`\nwarning: --no-tls on ${server.config.host}: tokens, agent credentials and the commands sent to agents travel unencrypted. Use it only behind a TLS-terminating proxy.\n`);
+  }
+  if (server.tls) {
+    const made = { created: 'generated a private CA and a server certificate', renewed: 'renewed the server certificate', reused: 'using the generated certificate', files: 'using the certificate of --tls-cert' }[server.tls.action];
+    io.stderr.write(`TLS: ${made}${server.tls.caFile ? ` (CA: ${server.tls.caFile})` : ''}\n  SHA-256 fingerprint of the ${server.tls.caFile ? 'CA' : 'top certificate of the chain'}: ${server.tls.fingerprint}\n`);
+    if (server.tls.caFile) io.stderr.write(`  agents: --ca ${server.tls.caFile} (or --ca-fingerprint ${server.tls.fingerprint.replaceAll(':', '')})\n`);
+    if (server.tls.clientAuth) io.stderr.write(`  mutual TLS: agents must present a client certificate signed by ${flags.clientCa}${server.tls.clientAuth.issue ? ' (issued at enrollment)' : ''}\n`);
+  }
   if (server.initialAdminToken) {
     io.stderr.write(`\nFirst start: an admin token was created. It is shown only now; store it safely:\n\n  BREAKWATER_TOKEN=${server.initialAdminToken}\n\n`);
   }
   io.stdout.write(`BREAKWATER_SERVER=${server.url}\n`);
+  if (server.tls?.caFile) io.stdout.write(`BREAKWATER_CA=${server.tls.caFile}\n`);
   const signal = await untilSignal();
   io.stderr.write(`${signal}: stopping\n`);
   await server.close();

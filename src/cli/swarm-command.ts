@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { durationMs } from '../agent/index.js';
 import { MAX_TIMER_MS } from '../protocol/index.js';
 import type { SwarmProgress } from '../lab/index.js';
@@ -9,6 +10,7 @@ import type { Io } from './io.js';
 export interface SwarmFlags {
   server?: string;
   token?: string;
+  ca?: string;
   agents: string;
   prefix?: string;
   retention?: string;
@@ -32,6 +34,13 @@ export async function swarmCommand(flags: SwarmFlags, io: Io): Promise<number> {
   const token = flags.token ?? io.env.BREAKWATER_JOIN_TOKEN;
   if (!token) throw new BreakwaterError('BW_ERR_CONFIG', 'no join token: pass --token or set BREAKWATER_JOIN_TOKEN (breakwater token create --role agent)');
   const agents = wholeNumber('--agents', flags.agents, 1, 100_000);
+  const caFile = flags.ca ?? io.env.BREAKWATER_CA;
+  let ca: string | undefined;
+  try {
+    ca = caFile ? readFileSync(caFile, 'utf8') : undefined;
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--ca: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const concurrency = flags.concurrency === undefined ? undefined : wholeNumber('--concurrency', flags.concurrency, 1, 1000);
   const retentionSeconds = flags.retention === undefined ? undefined : Math.max(1, Math.round(durationMs('--retention', flags.retention) / 1000));
   const collectIntervalMs = flags.collectInterval === undefined ? undefined : durationMs('--collect-interval', flags.collectInterval, MAX_TIMER_MS);
@@ -55,6 +64,7 @@ export async function swarmCommand(flags: SwarmFlags, io: Io): Promise<number> {
     server,
     joinToken: token,
     agents,
+    ...(ca ? { ca } : {}),
     ...(flags.prefix !== undefined ? { prefix: flags.prefix } : {}),
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(retentionSeconds !== undefined ? { retentionSeconds } : {}),

@@ -112,8 +112,9 @@ export async function runDemo(out: DemoOutput, options: { hosts?: number } = {})
   }
   await new Promise((r) => setTimeout(r, 1500));
   out.say('');
-  out.say(`The lab keeps running. The web UI: ${lab.server}/ (sign in with the token below). In another shell:`);
+  out.say(`The lab keeps running. The web UI: ${lab.server}/ (sign in with the token below; the browser will not know the lab's private CA, ${lab.ca}: accept it or import it). In another shell:`);
   out.say(`  export BREAKWATER_SERVER=${lab.server}`);
+  out.say(`  export BREAKWATER_CA=${lab.ca}`);
   out.say(`  export BREAKWATER_TOKEN=${lab.token}`);
   out.say(`  npx breakwater get events            # the timeline above`);
   out.say(`  npx breakwater run 'host | disk_usage{mount="/data"} | busy_workers'`);

@@ -1,11 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, statfsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BreakwaterError } from '../protocol/index.js';
+import type { FetchInit } from '../transport/index.js';
+import { fetchTrusting } from '../transport/index.js';
 
 /** The CLI entry, so the lab's processes are exactly what an operator runs. */
 const BIN = fileURLToPath(new URL('../../bin/breakwater.js', import.meta.url));
@@ -58,7 +60,10 @@ export interface LabHost {
 }
 
 export interface Lab {
+  /** `https://127.0.0.1:<port>`: the lab's control plane serves TLS with the CA it generated. */
   readonly server: string;
+  /** That CA's PEM file (`<dir>/server/tls/ca.pem`): what agents get as --ca, and BREAKWATER_CA for the CLI. */
+  readonly ca: string;
   /** An admin token. */
   readonly token: string;
   /** The join token agents enrolled with. */
@@ -82,6 +87,8 @@ export interface Lab {
   restartServer(): Promise<void>;
   /** Calls the API with the admin token. */
   api<T = unknown>(path: string, body?: unknown): Promise<T>;
+  /** `fetch` that trusts the lab's CA; `path` is a URL or a path on the control plane. */
+  fetch(path: string, init?: Omit<FetchInit, 'ca'>): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -145,9 +152,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const banner = await readServerBanner(serverProcess);
   const server = banner.server;
   const token = banner.token as string;
+  const ca = banner.ca;
+  const caPem = await readFile(ca, 'utf8');
+  const labFetch = (path: string, init: Omit<FetchInit, 'ca'> = {}) => fetchTrusting(/^https?:/.test(path) ? path : `${server}${path}`, { ...init, ca: caPem });
 
   const api = async <T>(path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${server}${path}`, {
+    const res = await labFetch(path, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -185,7 +195,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   for (let i = 0; i < options.hosts; i++) hosts.push(await makeHost(i));
 
   const startAgent = (host: LabHost): ChildProcess => {
-    const args = ['--server', server, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
+    const args = ['--server', server, '--ca', ca, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
@@ -228,6 +238,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 
   const lab: Lab = {
     server,
+    ca,
     token,
     joinToken: join_.token,
     dir,
@@ -236,6 +247,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     startAgent,
     waitConnected,
     api,
+    fetch: labFetch,
     async addHost(extra = {}) {
       const host = await makeHost(hosts.length, extra);
       hosts.push(host);
@@ -305,23 +317,27 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 }
 
 /**
- * Reads BREAKWATER_SERVER from the server's stdout and, on a first start, the
+ * Reads BREAKWATER_SERVER and BREAKWATER_CA from the server's stdout and, on a first start, the
  * admin token from its stderr.
  */
-function readServerBanner(child: ChildProcess, firstStart = true): Promise<{ server: string; token: string | undefined }> {
+function readServerBanner(child: ChildProcess, firstStart = true): Promise<{ server: string; ca: string; token: string | undefined }> {
   return new Promise((resolve, reject) => {
     let server: string | undefined;
+    let ca: string | undefined;
+    let stdout = '';
     let token: string | undefined;
     let stderr = '';
     const done = () => {
-      if (server && (token || !firstStart)) {
+      if (server && ca && (token || !firstStart)) {
         clearTimeout(timer);
-        resolve({ server, token });
+        resolve({ server, ca, token });
       }
     };
     const timer = setTimeout(() => reject(new BreakwaterError('BW_ERR_UNAVAILABLE', `lab: the control plane did not start within 20s: ${stderr.slice(-2000)}`)), 20_000);
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      server ??= /BREAKWATER_SERVER=(\S+)/.exec(d)?.[1];
+      stdout += d;
+      server ??= /BREAKWATER_SERVER=(\S+)/.exec(stdout)?.[1];
+      ca ??= /BREAKWATER_CA=(\S+)/.exec(stdout)?.[1];
       done();
     });
     child.stderr?.setEncoding('utf8').on('data', (d: string) => {

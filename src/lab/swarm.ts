@@ -28,6 +28,8 @@ export interface SwarmOptions {
   readonly server: string;
   /** A join token (role agent). */
   readonly joinToken: string;
+  /** PEM of the CA that signed the control plane's certificate (https://), e.g. its generated tls/ca.pem. */
+  readonly ca?: string;
   readonly agents: number;
   /** Agents are named `${prefix}-1` … `${prefix}-N` (default `swarm`). */
   readonly prefix?: string;
@@ -102,6 +104,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   const server = new URL(options.server);
   const wsUrl = new URL('/api/v1/agents/connect', server);
   wsUrl.protocol = server.protocol === 'https:' ? 'wss:' : 'ws:';
+  const tls = { ca: options.ca };
   const logger = options.logger ?? jsonLogger({ level: options.logLevel ?? 'warn', component: 'swarm' });
 
   const agents: SwarmAgent[] = [];
@@ -124,18 +127,18 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
         return [at('load1'), at('load5'), at('load15')];
       },
     });
-    let credential: StoredCredential = await enrollWithRetry(server, options.joinToken, name, facts.machineId);
+    let credential: StoredCredential = await enrollWithRetry(server, options.joinToken, name, facts.machineId, tls);
     if (stopping) throw new BreakwaterError('BW_ERR_UNAVAILABLE', 'swarm stopping');
     enrolled++;
     progress();
     const connect = async (): Promise<Connection> => {
       try {
-        return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: CONNECT_TIMEOUT_MS });
+        return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: CONNECT_TIMEOUT_MS, ca: options.ca });
       } catch (err) {
         // The control plane forgot this credential (its store was reset): enroll again.
         if (err instanceof ConnectRefused && err.status === 401) {
-          credential = await enroll(server, options.joinToken, name, facts.machineId);
-          return connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: CONNECT_TIMEOUT_MS });
+          credential = await enroll(server, options.joinToken, name, facts.machineId, tls);
+          return connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: CONNECT_TIMEOUT_MS, ca: options.ca });
         }
         throw err;
       }
@@ -223,10 +226,10 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   };
 }
 
-async function enrollWithRetry(server: URL, joinToken: string, name: string, hostId: string): Promise<StoredCredential> {
+async function enrollWithRetry(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined }): Promise<StoredCredential> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await enroll(server, joinToken, name, hostId);
+      return await enroll(server, joinToken, name, hostId, tls);
     } catch (err) {
       // A refused join token will not get better by asking again.
       if (attempt >= ENROLL_ATTEMPTS || (err instanceof BreakwaterError && err.code === 'BW_ERR_UNAUTHENTICATED')) throw err;

@@ -6,6 +6,7 @@ import type { AgentQuotaLimits } from './agent-quota.js';
 import { AGENT_QUOTA_DEFAULTS } from './agent-quota.js';
 import type { HttpLimits } from './connection-limits.js';
 import { HTTP_LIMITS } from './connection-limits.js';
+import type { ServerTlsOptions } from './tls/index.js';
 
 export interface ServerOptions {
   /** Default 7070; 0 picks a free port (tests, the lab). */
@@ -35,6 +36,11 @@ export interface ServerOptions {
   maxEventsPerHost?: number;
   /** Timeouts and caps of the HTTP port (docs/security.md); each defaults to HTTP_LIMITS. */
   httpLimits?: Partial<HttpLimits>;
+  /**
+   * HTTPS and WSS: `{}` generates a private CA and server certificate in dataDir/tls; `cert`/`key`
+   * are files of your own. Absent: plain HTTP (tests; the CLI's `--no-tls`, behind a TLS proxy).
+   */
+  tls?: ServerTlsOptions;
 }
 
 export interface ServerConfig {
@@ -53,6 +59,7 @@ export interface ServerConfig {
   readonly agentQuotas: AgentQuotaLimits;
   readonly maxEventsPerHost: number;
   readonly httpLimits: HttpLimits;
+  readonly tls: ServerTlsOptions | undefined;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
@@ -113,6 +120,7 @@ const Schema = z.object({
     .transform((given) => ({ ...HTTP_LIMITS, ...given }))
     // node:http refuses to start otherwise; said here with the option's name.
     .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not be longer than requestTimeoutMs', path: ['headersTimeoutMs'] }),
+  tls: z.object({ cert: z.string().min(1).optional(), key: z.string().min(1).optional(), sans: z.array(z.string().min(1)).optional(), clientCa: z.string().min(1).optional() }).strict().optional(),
 });
 
 function ms(option: string, value: string | number): number {
@@ -133,6 +141,7 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
     ...parsed.data,
     store: parsed.data.store,
     webhookAuthorization: parsed.data.webhookAuthorization,
+    tls: parsed.data.tls,
     heartbeatMs: ms('heartbeat', options.heartbeat ?? SERVER_DEFAULTS.heartbeat),
     queryTimeoutMs: ms('queryTimeout', options.queryTimeout ?? SERVER_DEFAULTS.queryTimeout),
   });

@@ -21,6 +21,8 @@ import { ConnectionLimits, fastifyLimitOptions } from './connection-limits.js';
 import { AgentGateway } from './gateway.js';
 import { registerRequestLog, serverLogger } from './log.js';
 import { registerSecurityHeaders } from './security-headers.js';
+import type { ServerTls } from './tls/index.js';
+import { serverTls } from './tls/index.js';
 import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
@@ -38,8 +40,10 @@ export const SERVER_VERSION = '0.1.0';
 export const AGENT_CONNECT_PATH = '/api/v1/agents/connect';
 
 export interface RunningServer {
-  /** Base URL, e.g. http://127.0.0.1:7070 */
+  /** Base URL, e.g. https://127.0.0.1:7070 (http:// without TLS) */
   readonly url: string;
+  /** What TLS the server speaks (its CA file and fingerprint); undefined for plain HTTP. */
+  readonly tls: Omit<ServerTls, 'https'> | undefined;
   readonly config: ServerConfig;
   readonly store: Store;
   readonly gateway: AgentGateway;
@@ -57,6 +61,8 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue } = {}): Promise<RunningServer> {
   const config = resolveServerConfig(options);
+  // Before the store: a certificate problem is a configuration error, reported before anything is opened.
+  const tls = config.tls ? await serverTls(config.tls, config) : undefined;
   const logger = deps.logger ?? serverLogger(config.logLevel);
   let store = deps.store;
   if (!store) {
@@ -89,13 +95,16 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   remediation.gateway = gateway;
   await gateway.load();
 
-  const app = Fastify({ logger: false, ...fastifyLimitOptions(config.httpLimits) });
+  // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
+  const appOptions = { logger: false, ...fastifyLimitOptions(config.httpLimits) };
+  // fastify hands node its `https` options instead of `http`: the timeout checks go with them.
+  const app = (tls ? Fastify({ ...appOptions, https: { ...tls.https, ...appOptions.http } }) : Fastify(appOptions)) as unknown as FastifyInstance;
   registerSecurityHeaders(app);
   registerRequestLog(app, logger);
   const connections = new ConnectionLimits(app.server, config.httpLimits, logger);
   const streams = new TokenStreams(logger);
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility });
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue });
   registerRoutes(app, routes, store, logger, connections);
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
   registerWebAssets(app);
@@ -109,6 +118,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
       if (agent.revokedAt !== null) return { ok: false, status: 401, message: `the credential of agent \`${agent.name}\` was revoked at ${new Date(agent.revokedAt).toISOString()}: enroll again with a join token` };
+      const refused = tls?.clientAuth?.check(request.socket, agent.name);
+      if (refused) return { ok: false, status: 401, message: refused };
       connections.authenticated(request.socket);
       return { ok: true, principal: agent };
     },
@@ -118,12 +129,13 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url }, 'control plane listening');
+  const url = `${tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, tls: tls ? { fingerprint: tls.fingerprint, certificate: tls.action } : false }, 'control plane listening');
 
   let closed = false;
   return {
     url,
+    tls: tls ? { fingerprint: tls.fingerprint, caFile: tls.caFile, action: tls.action, clientAuth: tls.clientAuth } : undefined,
     config,
     store,
     gateway,

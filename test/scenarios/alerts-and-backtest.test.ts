@@ -56,7 +56,7 @@ describe('external alerts', () => {
   it('says which named hosts were offline, and refuses a bad payload with the field named', async () => {
     const answer = await lab.api<{ delivered: string[]; offline: string[] }>('/api/v1/alerts', { alert: 'pager-disk', hosts: ['no-such-host'] });
     expect(answer.offline).toEqual(['no-such-host']);
-    const res = await fetch(`${lab.server}/api/v1/alerts`, { method: 'POST', headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ alert: 'x', hosts: [] }) });
+    const res = await lab.fetch('/api/v1/alerts', { method: 'POST', headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ alert: 'x', hosts: [] }) });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toContain('hosts: name at least one host');
   });

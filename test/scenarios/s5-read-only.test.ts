@@ -29,8 +29,16 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const { port } = receiver.address() as { port: number };
   lab = await startLab({ hosts: 2, webhooks: [`http://127.0.0.1:${port}/hooks/breakwater`] });
+  const applied = Date.now();
   await applyDefinitions(lab, join(PACK, 's5-read-only.yaml'));
   await waitNoDrift(lab, 1);
+  // The first hosts' own join-time check runs as their definitions arrive, a moment after the drift
+  // report: wait for it, so that the checks counted below are the new host's alone.
+  const initial = lab.hosts.map((h) => h.name).sort();
+  await waitFor('the join-time check of the first hosts', async () => {
+    const ran = (await events(lab, { type: 'bot_ran', bot: 'check-joining-host', since: applied })).map((e) => e.host as string).sort();
+    return ran.join() === initial.join() ? ran : undefined;
+  }, 15_000, 100);
 }, 60_000);
 
 afterAll(async () => {

@@ -88,7 +88,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export const cliEnv = (lab: Lab, token = lab.token) => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_TOKEN: token });
+export const cliEnv = (lab: Lab, token = lab.token) => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: token });
 
 /** Runs the real CLI against the lab (admin token unless another is given). */
 export function cli(lab: Lab, args: readonly string[], options: { token?: string; timeoutMs?: number } = {}): Promise<CliResult> {
@@ -105,7 +105,7 @@ export function jsonLines(stdout: string): Record<string, unknown>[] {
 
 /** Runs a statement through POST /api/v1/query (the admin token) and returns its rows. */
 export async function query(lab: Lab, statement: string, token = lab.token): Promise<ResultRow[]> {
-  const res = await fetch(`${lab.server}/api/v1/query`, {
+  const res = await lab.fetch('/api/v1/query', {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ statement }),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { serverKeySpki } from '../../src/transport/index.js';
 
 export const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
 export const WEB_BUILT = fileExists(new URL('../../dist/web/index.html', import.meta.url));
@@ -37,13 +38,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A headless Chromium with a fresh profile (user data dir), removed on close. */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * A headless Chromium with a fresh profile (user data dir), removed on close. With `trust` (an
+ * https:// URL), it trusts that server's certificate key alone (the lab's generated CA is unknown
+ * to it), rather than ignoring every certificate error.
+ */
+export async function launchBrowser(options: { trust?: string } = {}): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'bw-chromium-'));
+  const spki = options.trust ? [`--ignore-certificate-errors-spki-list=${await serverKeySpki(options.trust)}`] : [];
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...spki],
     viewport: { width: 1440, height: 900 },
   });
   // Chromium reports a blocked script, style, image or connection as a console error.

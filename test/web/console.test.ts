@@ -20,8 +20,9 @@ describe.skipIf(skip)('web UI', () => {
 
   beforeAll(async () => {
     // maxTargets 2: a command on all 3 hosts needs confirmation (the blast-radius dialog).
-    [lab, browser] = await Promise.all([startLab({ hosts: 3, maxTargets: 2, appPortBase: 28180 }), launchBrowser()]);
-    const res = await fetch(`${lab.server}/api/v1/tokens`, {
+    lab = await startLab({ hosts: 3, maxTargets: 2, appPortBase: 28180 });
+    browser = await launchBrowser({ trust: lab.server });
+    const res = await lab.fetch(`/api/v1/tokens`, {
       method: 'POST',
       headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ role: 'viewer', name: 'web-viewer' }),
@@ -37,17 +38,17 @@ describe.skipIf(skip)('web UI', () => {
   const signIn = (token: string, path = '/console'): Promise<Page> => signInAt(browser, lab.server, token, path);
 
   it('serves the app at / without a token, hashed assets with long cache headers, index.html for client routes', async () => {
-    const root = await fetch(`${lab.server}/`);
+    const root = await lab.fetch('/');
     expect(root.status).toBe(200);
     expect(root.headers.get('content-type')).toContain('text/html');
     const html = await root.text();
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(asset).toBeTruthy();
-    const js = await fetch(`${lab.server}${asset}`);
+    const js = await lab.fetch(`${asset}`);
     expect(js.headers.get('content-type')).toContain('text/javascript');
     expect(js.headers.get('cache-control')).toContain('immutable');
-    expect((await fetch(`${lab.server}/console`)).headers.get('content-type')).toContain('text/html');
-    const api = await fetch(`${lab.server}/api/v1/nothing`);
+    expect((await lab.fetch('/console')).headers.get('content-type')).toContain('text/html');
+    const api = await lab.fetch('/api/v1/nothing');
     expect(api.status).toBe(404);
     expect(((await api.json()) as { code: string }).code).toBe('BW_ERR_NOT_FOUND');
   });

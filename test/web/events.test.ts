@@ -47,7 +47,8 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   };
 
   beforeAll(async () => {
-    [lab, browser] = await Promise.all([startLab({ hosts: 4, apps: true, appPortBase: 28380 }), launchBrowser()]); // web-1, web-2, db-3, cache-4
+    lab = await startLab({ hosts: 4, apps: true, appPortBase: 28380 }); // web-1, web-2, db-3, cache-4
+    browser = await launchBrowser({ trust: lab.server });
     const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
     files.push({ path: 'approval.yaml', text: APPROVAL_DEFINITIONS }, { path: 'runbook.yaml', text: RUNBOOK_DEFINITIONS });
     const { version } = await lab.api<{ version: number }>('/api/v1/definitions');

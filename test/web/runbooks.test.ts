@@ -23,7 +23,8 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [lab, browser] = await Promise.all([startLab({ hosts: 3, appPortBase: 28480 }), launchBrowser()]);
+    lab = await startLab({ hosts: 3, appPortBase: 28480 });
+    browser = await launchBrowser({ trust: lab.server });
   }, 90_000);
 
   afterAll(async () => {
@@ -126,7 +127,7 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
       .filter((f) => f.endsWith('.yaml'))
       .sort()
       .map((f) => ({ path: join('packs/lab', f), text: readFileSync(join(LAB_PACK, f), 'utf8') }));
-    const applied = await fetch(`${lab.server}/api/v1/definitions/apply`, {
+    const applied = await lab.fetch('/api/v1/definitions/apply', {
       method: 'POST',
       headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ files, baseVersion: 0 }),

@@ -11,7 +11,7 @@ import { route } from './route.js';
 import type { ApiContext } from './routes.js';
 import { Name } from './schemas.js';
 
-const EnrollBody = z.object({ token: z.string().min(1).max(1024), name: Name, hostId: z.string().min(1).max(256) });
+const EnrollBody = z.object({ token: z.string().min(1).max(1024), name: Name, hostId: z.string().min(1).max(256), publicKey: z.string().max(4096).optional() });
 type EnrollBody = z.infer<typeof EnrollBody>;
 
 const AgentName = z.object({ name: Name });
@@ -26,7 +26,7 @@ export function agentRoutes(ctx: ApiContext): Route[] {
         'Trade a join token (role agent) for an agent\'s own credential. A name already enrolled from another host id is refused (BW_ERR_HOST_MISMATCH) until an admin deletes that agent; the same host id enrolling again (a host that lost its credential) gets a new credential.',
       role: 'public',
       body: EnrollBody,
-      response: z.object({ agentId: z.string(), credential: z.string() }),
+      response: z.object({ agentId: z.string(), credential: z.string(), clientCertificate: z.string().optional() }),
       handler: async ({ body }) => enroll(ctx, body),
     }),
     route({
@@ -95,7 +95,7 @@ async function agentOr404(ctx: ApiContext, name: string): Promise<AgentRecord> {
  * POST /api/v1/agents/enroll. A name belongs to the host id that enrolled it first (Salt's key
  * mismatch): another host id is refused and audited, never given the name's credential.
  */
-async function enroll(ctx: ApiContext, body: EnrollBody): Promise<{ agentId: string; credential: string }> {
+async function enroll(ctx: ApiContext, body: EnrollBody): Promise<{ agentId: string; credential: string; clientCertificate?: string }> {
   const now = Date.now();
   const join = await joinTokenFor(ctx.store, body.token, now);
   const existing = await ctx.store.getAgentByName(body.name);
@@ -105,6 +105,8 @@ async function enroll(ctx: ApiContext, body: EnrollBody): Promise<{ agentId: str
     await audit(ctx.store, join.name, 'agent.enroll', body.name, 'denied', { hostId: body.hostId, reason: 'connected' });
     throw new BreakwaterError('BW_ERR_CONFLICT', `agent \`${body.name}\` is connected with its credential right now; a host enrolls again only once it has lost it (an admin can end it: breakwater agent revoke ${body.name})`, { name: body.name });
   }
+  // Under mutual TLS with our own CA, the agent's key pair gets its certificate (before anything is stored).
+  const clientCertificate = body.publicKey && ctx.issueClientCertificate ? ctx.issueClientCertificate(body.name, body.publicKey) : undefined;
   const credential = newSecret('bwa');
   const agent: AgentRecord = {
     id: existing?.id ?? randomUUID(),
@@ -130,7 +132,7 @@ async function enroll(ctx: ApiContext, body: EnrollBody): Promise<{ agentId: str
   }
   ctx.gateway.enrolled(agent);
   await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing), joinTokenId: join.id });
-  return { agentId: agent.id, credential };
+  return { agentId: agent.id, credential, ...(clientCertificate ? { clientCertificate } : {}) };
 }
 
 async function refuseHostMismatch(ctx: ApiContext, join: TokenRecord, body: EnrollBody): Promise<never> {

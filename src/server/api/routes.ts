@@ -32,6 +32,8 @@ export interface ApiContext extends StatementContext, RunsContext {
   readonly live: LiveQueries;
   /** Every open event stream and live query, per token: a revoked token's end at once. */
   readonly streams: TokenStreams;
+  /** Mutual TLS with the control plane's own CA: signs an enrolling agent's client certificate. */
+  readonly issueClientCertificate?: ((name: string, publicKeyPem: string) => string) | undefined;
 }
 
 const Files = z

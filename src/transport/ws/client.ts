@@ -10,6 +10,11 @@ export interface ConnectOptions {
   /** Sent as `Authorization: Bearer <credential>`. */
   readonly credential: string;
   readonly timeoutMs: number;
+  /** PEM of the CA(s) to trust for wss:// instead of the system's (the control plane's own CA). */
+  readonly ca?: string | undefined;
+  /** Mutual TLS: the agent's client certificate and its private key (PEM). */
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
 }
 
 /** Raised when the control plane refuses the connection (HTTP status on upgrade). */
@@ -36,6 +41,8 @@ export function connectWebSocket(url: string, options: ConnectOptions): Promise<
       handshakeTimeout: options.timeoutMs,
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
     });
     // Before 'open' an error rejects; after it, wrapSocket's listener takes errors (the promise is settled).
     socket.on('error', (err) => reject(err));
