@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('a run interrupted by a crash of the control plane', () => {
   it('is recorded at dispatch, with its audit entry, and marked interrupted at the next start', async () => {
     const statement = 'host | `sleep 30`';
-    const answer = fetch(`${lab.server}/api/v1/query`, {
+    const answer = lab.fetch('/api/v1/query', {
       method: 'POST',
       headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ statement }),

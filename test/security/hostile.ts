@@ -30,10 +30,14 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-/** Starts `breakwater server` (the built dist/) on a free loopback port with a fresh data directory. */
+/**
+ * Starts `breakwater server` (the built dist/) on a free loopback port with a fresh data directory.
+ * Plain HTTP (`--no-tls`, as behind a TLS-terminating proxy): these tests write raw bytes at the
+ * HTTP and WebSocket parsers, which are the same behind TLS; TLS itself is tested in tls.test.ts.
+ */
 export async function startChildServer(): Promise<ChildServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bw-hostile-'));
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'server', '--port', '0', '--data', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'server', '--no-tls', '--port', '0', '--data', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let stdout = '';
   let stderr = '';
   let exited: ChildServer['exited'];

@@ -78,7 +78,7 @@ afterAll(() => {
 
 describe('secrets in logs', () => {
   it('the control plane logs requests with ?token= and Authorization without the token', async () => {
-    const server = start(process.execPath, [BIN, 'server', '--port', '0', '--host', '127.0.0.1', '--data', tempDir(), '--log-level', 'debug']);
+    const server = start(process.execPath, [BIN, 'server', '--no-tls', '--port', '0', '--host', '127.0.0.1', '--data', tempDir(), '--log-level', 'debug']);
     const banner = await server.waitFor(/BREAKWATER_TOKEN=\S+[\s\S]*BREAKWATER_SERVER=\S+|BREAKWATER_SERVER=\S+[\s\S]*BREAKWATER_TOKEN=\S+/);
     const url = /BREAKWATER_SERVER=(\S+)/.exec(banner)?.[1] ?? '';
     const admin = /BREAKWATER_TOKEN=(\S+)/.exec(banner)?.[1] ?? '';

@@ -180,7 +180,7 @@ describe.skipIf(skip)('web UI', () => {
 
   // Last: the pages above (Console, Fleet with its chart, live queries) ran under the same CSP.
   it('runs under its Content-Security-Policy: nothing the app loads or does is blocked', async () => {
-    const csp = (await fetch(`${lab.server}/`)).headers.get('content-security-policy');
+    const csp = (await lab.fetch('/')).headers.get('content-security-policy');
     expect(csp).toContain("frame-ancestors 'none'");
     const page = await signIn(lab.token, '/events');
     await page.getByTestId('live').waitFor();
