@@ -129,6 +129,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     const child = spawn(program, args, { cwd, env: { ...env, ...secrets }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    // A log that cannot be written, or a program that cannot be started, must not end the lab:
+    // the failure goes to the lab's own stderr, and the child shows as exited.
+    log.on('error', (err) => process.stderr.write(`lab: cannot write logs/${name}.log: ${err.message}\n`));
+    child.on('error', (err) => process.stderr.write(`lab: ${name}: ${err.message}\n`));
     children.add(child);
     child.once('exit', () => children.delete(child));
     return child;
