@@ -286,6 +286,8 @@ export class Remediation {
     if (!approve) {
       if (!(await this.store.decideApproval(id, { status: 'denied', by: who.name, at: Date.now() }))) throw new BreakwaterError('BW_ERR_CONFLICT', `approval ${id} was decided meanwhile`);
       await this.record({ type: 'denied', host: approval.host, resource: approval.resource, bot: approval.bot, action: approval.action, principal: who.name, message: `${who.name} denied bot ${approval.bot}'s run of ${approval.action} on ${approval.resource}`, details: { approval: id } });
+      // An approval leaves a `run` entry under the approver's name; a denial is a decision too.
+      await audit(this.store, who.name, 'approval.deny', approval.resource, 'ok', { approval: id, bot: approval.bot, action: approval.action, host: approval.host });
       return { status: 'denied' as const, runId: null };
     }
     // Both must be allowed to run the action: the person who approves it and the bot that asked

@@ -177,6 +177,39 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
     }
   }, 90_000);
 
+  it('Deny on a waiting run: it never runs, the timeline shows who denied it, and the Audit page lists the denial', async () => {
+    const cache4 = host('cache-4');
+    const ask = join(cache4.dir, 'run', 'ask');
+    const page = await signIn(lab.token, '/events');
+    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    await writeFile(ask, 'please\n');
+    try {
+      const approval = await waitFor('an approval request from cache-4', async () => (await lab.api<{ id: string; host: string; status: string }[]>('/api/v1/approvals')).find((a) => a.host === 'cache-4' && a.status === 'pending'), 30_000);
+      const pending = page.locator(`[data-testid="approval"][data-id="${approval.id}"]`);
+      await pending.waitFor();
+      await pending.getByTestId('deny').click();
+      const denied = page.getByTestId('timeline').locator('[data-testid="event"][data-type="denied"][data-bot="ask-first"][data-host="cache-4"]');
+      await denied.waitFor();
+      expect(await denied.textContent()).toContain('admin denied bot ask-first');
+      await pending.waitFor({ state: 'detached' });
+      expect((await lab.api<{ id: string; status: string; decidedBy: string | null }[]>('/api/v1/approvals')).find((a) => a.id === approval.id)).toMatchObject({ status: 'denied', decidedBy: 'admin' });
+      // Nothing ran on cache-4: no run record and no marker.
+      expect((await lab.api<RunRow[]>('/api/v1/runs?limit=100')).filter((r) => r.statement.includes('"cache-4"'))).toEqual([]);
+      expect(existsSync(join(cache4.dir, 'run', 'approved-ran'))).toBe(false);
+
+      const audit = await signIn(lab.token, '/audit');
+      await audit.getByTestId('filter-action').fill('approval.deny');
+      await audit.getByRole('button', { name: 'Filter' }).click();
+      const row = audit.getByTestId('audit-table').locator('[data-testid="audit-row"][data-action="approval.deny"]');
+      await row.first().waitFor();
+      expect(await row.first().textContent()).toContain('admin');
+      await audit.close();
+    } finally {
+      await rm(ask, { force: true });
+      await page.close();
+    }
+  }, 90_000);
+
   it('the Audit page lists runs, filters by action, and exports a CSV with a header row', async () => {
     const page = await signIn(lab.token, '/audit');
     const table = page.getByTestId('audit-table');
