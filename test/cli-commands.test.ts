@@ -59,7 +59,22 @@ describe('breakwater get', () => {
       ['web-2', 'connected'],
     ]);
     expect(agents.find((a) => a.name === 'web-2')?.tags.role).toBe('web');
-  });
+
+    // A host whose agent stopped is listed as disconnected, with when it was last seen.
+    const db3 = host('db-3');
+    const exited = new Promise((resolve) => db3.process.once('exit', resolve));
+    db3.process.kill('SIGTERM');
+    await exited;
+    try {
+      await waitUntil('db-3 to be disconnected', async () => (await lab.api<{ name: string; status: string }[]>('/api/v1/agents')).some((a) => a.name === 'db-3' && a.status !== 'connected'));
+      const down = await cli(['get', 'agents']);
+      expect(down.stdout).toMatch(/^db-3\s+disconnected\s+\d+[smh] ago\s/m);
+      expect(down.stdout).toMatch(/^web-1\s+connected\s+now\s/m);
+    } finally {
+      lab.startAgent(db3);
+      await lab.waitConnected(['db-3']);
+    }
+  }, 60_000);
 
   it('get alarms and get bots list the applied definitions with what they do', async () => {
     const alarms = await cli(['get', 'alarms']);
