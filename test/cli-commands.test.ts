@@ -81,6 +81,8 @@ describe('breakwater get', () => {
     expect(alarms.code, alarms.stderr).toBe(0);
     expect(alarms.stdout).toMatch(/^needs-approval\s+host \| ok\(`test -e "\$HOST_ROOT\/run\/ask"`\)$/m);
     expect(alarms.stdout).toContain('definitions version 1');
+    const alarmsJson = JSON.parse((await cli(['get', 'alarms', '--json'])).stdout) as { name: string; query: string }[];
+    expect(alarmsJson.map((a) => [a.name, a.query])).toEqual([['needs-approval', 'host']]);
 
     const bots = await cli(['get', 'bots']);
     expect(bots.code, bots.stderr).toBe(0);
