@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { AuditRow, RunRow } from './scenarios/scenario-helpers.js';
+import { query } from './scenarios/scenario-helpers.js';
 import { PG_URL, describeWithPostgres } from './helpers.js';
 
 /*
@@ -45,14 +46,9 @@ await describeWithPostgres('a server on PostgreSQL, end to end', 'test/server-po
     const agents = await admin.query<{ name: string }>(`select name from "${schema}".agents`);
     expect(agents.rows.map((r) => r.name)).toEqual(['web-1']);
 
-    const res = await lab.fetch('/api/v1/query', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ statement }),
-    });
-    const lines = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; runId?: string; row?: { values: Record<string, unknown> } });
-    expect(lines.find((l) => l.type === 'row')?.row?.values).toMatchObject({ stdout: 'on-postgres\n', exit_code: 0 });
-    const runId = lines.find((l) => l.type === 'summary')?.runId;
+    const rows = await query(lab, statement);
+    expect(rows.map((r) => r.values)).toEqual([expect.objectContaining({ stdout: 'on-postgres\n', exit_code: 0 })]);
+    const runId = (await lab.api<RunRow[]>('/api/v1/runs')).find((r) => r.statement === statement)?.id;
     expect(runId).toEqual(expect.any(String));
 
     await lab.restartServer();

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../protocol/index.js';
@@ -16,21 +16,23 @@ const event = (id: string): FleetEvent => ({
   severity: 'critical', runId: null, principal: null, message: 'disk full', value: 95, details: {},
 });
 
-type Hook = (n: number, req: IncomingMessage, res: ServerResponse) => void;
+/** The status a webhook answers its `n`-th post (from 1) with; undefined: it never answers. */
+type Answer = (n: number) => number | undefined;
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
 
-/** A webhook whose `n`-th post (from 1) is answered by `answer`; it records each post's event id. */
-async function webhook(answer: Hook) {
+/** A webhook that answers as `answer` says; it records each post's event id. */
+async function webhook(answer: Answer) {
   const posts: string[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => {
       posts.push((JSON.parse(body) as { event: FleetEvent }).event.id);
-      answer(posts.length, req, res);
+      const status = answer(posts.length);
+      if (status !== undefined) res.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -46,7 +48,7 @@ async function webhook(answer: Hook) {
   return handle;
 }
 
-/** A notifier whose log lines and requested backoff delays are recorded. */
+/** A notifier whose log lines and requested backoff delays are recorded; `deliver` notifies and waits. */
 function notifier(urls: string[], timeoutMs?: number) {
   const logs: { level: number; msg: string; attempt?: number; status?: number; url?: string }[] = [];
   const sleeps: number[] = [];
@@ -61,18 +63,18 @@ function notifier(urls: string[], timeoutMs?: number) {
       return Promise.resolve();
     },
   });
-  return { n, logs, sleeps };
+  const deliver = async (...events: FleetEvent[]) => {
+    for (const e of events) n.notify(e);
+    await n.drain();
+  };
+  return { deliver, logs, sleeps };
 }
 
 describe('Notifier retries', () => {
   it('retries a webhook that fails the first two posts, backing off 1 s then 2 s, and stops at the first success', async () => {
-    const hook = await webhook((n, _req, res) => {
-      res.statusCode = n <= 2 ? 503 : 204;
-      res.end();
-    });
-    const { n, logs, sleeps } = notifier([hook.url]);
-    n.notify(event('e-1'));
-    await n.drain();
+    const hook = await webhook((n) => (n <= 2 ? 503 : 204));
+    const { deliver, logs, sleeps } = notifier([hook.url]);
+    await deliver(event('e-1'));
     expect(hook.posts).toEqual(['e-1', 'e-1', 'e-1']);
     expect(sleeps).toEqual([1000, 2000]);
     expect(logs.map((l) => [l.msg, l.attempt, l.status])).toEqual([
@@ -82,13 +84,9 @@ describe('Notifier retries', () => {
   });
 
   it('gives up after three attempts on a webhook that always fails, and says so in the log', async () => {
-    const hook = await webhook((_n, _req, res) => {
-      res.statusCode = 500;
-      res.end();
-    });
-    const { n, logs, sleeps } = notifier([hook.url]);
-    n.notify(event('e-2'));
-    await n.drain();
+    const hook = await webhook(() => 500);
+    const { deliver, logs, sleeps } = notifier([hook.url]);
+    await deliver(event('e-2'));
     expect(hook.posts).toEqual(['e-2', 'e-2', 'e-2']);
     expect(sleeps).toEqual([1000, 2000]);
     expect(logs.map((l) => l.msg)).toEqual([
@@ -99,17 +97,15 @@ describe('Notifier retries', () => {
     ]);
     expect(logs.at(-1)?.level).toBe(50);
     // A second event is delivered afresh: giving up on one does not blacklist the webhook.
-    n.notify(event('e-3'));
-    await n.drain();
+    await deliver(event('e-3'));
     expect(hook.posts.filter((p) => p === 'e-3')).toHaveLength(3);
   });
 
   it('abandons an attempt that hangs past the timeout and tries again, then gives up', async () => {
     // Never answers: each attempt ends by the notifier's timeout, not by the webhook.
     const hook = await webhook(() => undefined);
-    const { n, logs, sleeps } = notifier([hook.url], 100);
-    n.notify(event('e-4'));
-    await n.drain();
+    const { deliver, logs, sleeps } = notifier([hook.url], 100);
+    await deliver(event('e-4'));
     expect(hook.posts).toEqual(['e-4', 'e-4', 'e-4']);
     expect(sleeps).toEqual([1000, 2000]);
     expect(logs.map((l) => [l.msg, l.attempt])).toEqual([
@@ -121,15 +117,10 @@ describe('Notifier retries', () => {
   });
 
   it('delivers to a healthy webhook while another keeps failing, and ignores event types nobody is told about', async () => {
-    const bad = await webhook((_n, _req, res) => {
-      res.statusCode = 502;
-      res.end();
-    });
-    const good = await webhook((_n, _req, res) => res.end());
-    const { n } = notifier([bad.url, good.url]);
-    n.notify({ ...event('e-5'), type: 'bot_ran' });
-    n.notify(event('e-6'));
-    await n.drain();
+    const bad = await webhook(() => 502);
+    const good = await webhook(() => 200);
+    const { deliver } = notifier([bad.url, good.url]);
+    await deliver({ ...event('e-5'), type: 'bot_ran' }, event('e-6'));
     expect(good.posts).toEqual(['e-6']);
     expect(bad.posts).toEqual(['e-6', 'e-6', 'e-6']);
   });
