@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { describe, it } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../bin/breakwater.js', import.meta.url));
@@ -154,4 +156,48 @@ export async function waitUntil(what: string, probe: () => boolean | Promise<boo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** PostgreSQL for tests: BREAKWATER_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test. */
+export const PG_URL = process.env.BREAKWATER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** undefined when PostgreSQL answers at `url`, else why not. */
+export async function probePostgres(url: string = PG_URL): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error && error.message !== '' ? error.message : String(error);
+    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A describe block that needs PostgreSQL at PG_URL (`file` names the test file in the warning).
+ * Unreachable: skipped with a loud warning saying why, or, with BREAKWATER_REQUIRE_SERVICES=1 (CI),
+ * one failing test that says why instead of a wall of connection errors.
+ */
+export async function describeWithPostgres(name: string, file: string, body: () => void): Promise<void> {
+  const unreachable = await probePostgres(PG_URL);
+  const skip = unreachable !== undefined && process.env.BREAKWATER_REQUIRE_SERVICES !== '1';
+  if (skip) {
+    console.warn(
+      `\n*** SKIPPED: "${name}" (${file}): PostgreSQL at ${PG_URL.replace(/\/\/[^@/]*@/, '//…@')} ` +
+        `is unreachable (${unreachable}). Start it (see .ci/run) or set BREAKWATER_REQUIRE_SERVICES=1 to make this a failure. ***\n`,
+    );
+  }
+  describe.skipIf(skip)(name, () => {
+    if (unreachable !== undefined) {
+      it('PostgreSQL is reachable (required by BREAKWATER_REQUIRE_SERVICES=1)', () => {
+        throw new Error(`BREAKWATER_REQUIRE_SERVICES=1 but PostgreSQL at ${PG_URL} is unreachable: ${unreachable}`);
+      });
+      return;
+    }
+    body();
+  });
 }

@@ -42,6 +42,8 @@ export interface LabOptions {
   /** Blast radius of the control plane (its --max-targets). */
   readonly maxTargets?: number;
   readonly webhooks?: readonly string[];
+  /** The control plane's --store (`postgres://...`); default: SQLite in its data directory. */
+  readonly store?: string;
   /** Pass extra environment to every process (tests). */
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -151,6 +153,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     'warn',
     ...(options.maxTargets ? ['--max-targets', String(options.maxTargets)] : []),
     ...(options.webhooks ?? []).flatMap((w) => ['--webhook', w]),
+    ...(options.store ? ['--store', options.store] : []),
   ];
   let serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(options.port ?? 0)], dir);
   const banner = await readServerBanner(serverProcess);

@@ -7,6 +7,16 @@ export const NOTIFIED: ReadonlySet<FleetEvent['type']> = new Set(['alarm_fired',
 const ATTEMPTS = 3;
 const TIMEOUT_MS = 5000;
 
+/** How long a delivery waits: per attempt, and between attempts (tests shorten both). */
+export interface NotifierTiming {
+  /** Per attempt, before it counts as failed (default 5 s). */
+  readonly timeoutMs?: number;
+  /** Waits between attempts: 1 s, then 2 s (default: a real timer). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Posts events as JSON to webhooks (`{ "event": {...} }`), with retries and
  * backoff. Never blocks or fails the caller: a dead webhook is logged, and the
@@ -20,6 +30,7 @@ export class Notifier {
     private readonly logger: Logger,
     /** Sent as the Authorization header to every webhook (credentials never go in the URL). */
     private readonly authorization?: string,
+    private readonly timing: NotifierTiming = {},
   ) {}
 
   notify(event: FleetEvent): void {
@@ -42,7 +53,7 @@ export class Notifier {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'user-agent': 'breakwater-notifier', ...(this.authorization ? { authorization: this.authorization } : {}) },
           body: JSON.stringify({ event }),
-          signal: AbortSignal.timeout(TIMEOUT_MS),
+          signal: AbortSignal.timeout(this.timing.timeoutMs ?? TIMEOUT_MS),
         });
         await res.body?.cancel();
         if (res.ok) return;
@@ -50,7 +61,7 @@ export class Notifier {
       } catch (err) {
         this.logger.warn({ url, attempt, err: (err as Error).message }, 'webhook unreachable');
       }
-      if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      if (attempt < ATTEMPTS) await (this.timing.sleep ?? realSleep)(500 * 2 ** attempt);
     }
     this.logger.error({ url, event: event.id }, `gave up notifying after ${ATTEMPTS} attempts`);
   }

@@ -45,3 +45,71 @@ describe('Scheduler', () => {
     scheduler.stop();
   });
 });
+
+const MINUTE = 60_000;
+
+function cron(name: string, expression: string, enabled = true): ScheduleDefinition {
+  return { kind: 'schedule', name, description: '', cron: expression, everySeconds: null, run: 'host | count()', enabled } as unknown as ScheduleDefinition;
+}
+
+/** A scheduler that records (schedule, ISO time) for each run; `hold` keeps a run going until released. */
+function recording(hold?: Promise<void>) {
+  const runs: [string, string][] = [];
+  const scheduler = new Scheduler(async (s) => {
+    runs.push([s.name, new Date().toISOString()]);
+    await hold;
+  }, pino({ enabled: false }));
+  return { runs, scheduler };
+}
+
+describe('Scheduler with cron expressions', () => {
+  // On vitest's fake clock, which fakes Date and the timers croner waits with: an hour of ticks
+  // takes no time and the run times are exact.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs a cron schedule at the times its expression names, and only then', async () => {
+    // Local times: croner reads cron expressions in the process's time zone, as the server does.
+    const at = (h: number, m: number) => new Date(2026, 2, 2, h, m).toISOString();
+    vi.useFakeTimers({ now: new Date(2026, 2, 2, 2, 58, 30) });
+    const { runs, scheduler } = recording();
+    scheduler.set([cron('every-20-min', '*/20 * * * *'), cron('nightly', '0 3 * * *')]);
+    await vi.advanceTimersByTimeAsync(65 * MINUTE);
+    scheduler.stop();
+    expect(runs.sort((x, y) => x[1].localeCompare(y[1]) || x[0].localeCompare(y[0]))).toEqual([
+      ['every-20-min', at(3, 0)],
+      ['nightly', at(3, 0)],
+      ['every-20-min', at(3, 20)],
+      ['every-20-min', at(3, 40)],
+      ['every-20-min', at(4, 0)],
+    ]);
+  });
+
+  it('does not run a disabled schedule, nor any after stop() or after set() replaced it', async () => {
+    vi.useFakeTimers({ now: new Date(2026, 2, 2, 0, 0, 30) });
+    const { runs, scheduler } = recording();
+    scheduler.set([cron('off', '* * * * *', false), cron('old', '* * * * *')]);
+    await vi.advanceTimersByTimeAsync(MINUTE);
+    expect(runs.map((r) => r[0])).toEqual(['old']);
+    scheduler.set([cron('new', '* * * * *')]);
+    await vi.advanceTimersByTimeAsync(2 * MINUTE);
+    expect(runs.map((r) => r[0])).toEqual(['old', 'new', 'new']);
+    scheduler.stop();
+    await vi.advanceTimersByTimeAsync(5 * MINUTE);
+    expect(runs).toHaveLength(3);
+  });
+
+  it('skips the ticks that come while the previous run is still going, then runs again', async () => {
+    vi.useFakeTimers({ now: new Date(2026, 2, 2, 0, 0, 30) });
+    let release!: () => void;
+    const { runs, scheduler } = recording(new Promise<void>((r) => (release = r)));
+    scheduler.set([cron('slow', '* * * * *')]);
+    await vi.advanceTimersByTimeAsync(3 * MINUTE);
+    expect(runs).toHaveLength(1);
+    release();
+    await vi.advanceTimersByTimeAsync(MINUTE);
+    expect(runs).toHaveLength(2);
+    scheduler.stop();
+  });
+});

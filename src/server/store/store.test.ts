@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PG_URL, describeWithPostgres } from '../../../test/helpers.js';
 import {
   migrations,
   openPostgresStore,
@@ -1556,44 +1557,7 @@ describe('Store on SQLite', () => {
 
 // ---- PostgreSQL ---------------------------------------------------------------------------------
 
-const PG_URL = process.env.BREAKWATER_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REQUIRE_SERVICES = process.env.BREAKWATER_REQUIRE_SERVICES === '1';
-
-/** undefined when PostgreSQL answers, else why not. */
-async function probePostgres(url: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error && error.message !== '' ? error.message : String(error);
-    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const pgUnreachable = await probePostgres(PG_URL);
-const skipPostgres = pgUnreachable !== undefined && !REQUIRE_SERVICES;
-if (skipPostgres) {
-  console.warn(
-    `\n*** SKIPPED: "Store on PostgreSQL" (src/server/store/store.test.ts): PostgreSQL at ${PG_URL.replace(/\/\/[^@/]*@/, '//…@')} ` +
-      `is unreachable (${pgUnreachable}). Start it (see .ci/run) or set BREAKWATER_REQUIRE_SERVICES=1 to make this a failure. ***\n`,
-  );
-}
-
-describe.skipIf(skipPostgres)('Store on PostgreSQL', () => {
-  if (pgUnreachable !== undefined) {
-    // Required (BREAKWATER_REQUIRE_SERVICES=1) but down: one failing test that says why, counted
-    // as a failure by every reporter, instead of a wall of connection errors.
-    it('PostgreSQL is reachable (required by BREAKWATER_REQUIRE_SERVICES=1)', () => {
-      throw new Error(`BREAKWATER_REQUIRE_SERVICES=1 but PostgreSQL at ${PG_URL} is unreachable: ${pgUnreachable}`);
-    });
-    return;
-  }
-
+await describeWithPostgres('Store on PostgreSQL', 'src/server/store/store.test.ts', () => {
   const prefix = `bw_store_test_${randomBytes(4).toString('hex')}`;
   let n = 0;
   let admin: pg.Client | undefined;
