@@ -78,6 +78,8 @@ export interface Lab {
   addHost(options?: { readOnly?: boolean; tags?: Record<string, string> }): Promise<LabHost>;
   /** Waits until these hosts (default all) are connected. */
   waitConnected(names?: readonly string[], timeoutMs?: number): Promise<void>;
+  /** Whether `fillDisk` can run: each host's /data is a tmpfs the lab mounted (as root). */
+  readonly fillsDisks: boolean;
   /**
    * Fills the host's /data to `percent` with one write of a runaway log; resolves when the write is done (ms epoch).
    * Rejects with `BW_ERR_LAB_REAL_DISK` unless /data is a tmpfs the lab mounted (root only): never fills a real disk.
@@ -251,6 +253,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     joinToken: join_.token,
     dir,
     hosts,
+    fillsDisks: useTmpfs,
     serverProcess,
     startAgent,
     waitConnected,
