@@ -116,10 +116,12 @@ const runFile = (h: LabHost, name: string) => join(h.dir, 'run', name);
  * it made before the barrier (a bot retrying, say) has arrived by then.
  */
 async function barrier(hosts: readonly LabHost[]): Promise<void> {
-  const since = Date.now();
+  // New events are told apart by id, not by time: an evaluation that started just before the file
+  // was written can see it and stamp its event a moment earlier than a timestamp taken here.
+  const earlier = new Set((await events(lab, { alarm: 'barrier' })).map((e) => e.id));
   await Promise.all(hosts.map((h) => writeFile(runFile(h, 'barrier'), 'now\n')));
   const onEvery = (type: string) => async () => {
-    const seen = new Set((await events(lab, { type, alarm: 'barrier', since })).map((e) => e.host));
+    const seen = new Set((await events(lab, { type, alarm: 'barrier' })).filter((e) => !earlier.has(e.id)).map((e) => e.host));
     return hosts.every((h) => seen.has(h.name));
   };
   await waitFor('the barrier alarm to fire on every host', onEvery('alarm_fired'), 20_000);
