@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { ResultRow } from '../src/protocol/index.js';
-import { runCli } from './helpers.js';
+import { runCli, waitUntil } from './helpers.js';
 
 /*
  * The running system end to end: a control plane and real agent processes on
@@ -105,8 +105,10 @@ describe('fleet queries through the CLI', () => {
   it('reports an agent killed mid-query as offline, and the query still completes', async () => {
     const victim = lab.hosts.find((h) => h.name === 'db-3');
     if (!victim) throw new Error('no db-3');
-    const running = query('host | `sleep 3; echo done`');
-    await new Promise((r) => setTimeout(r, 800));
+    const started = join(victim.dir, 'run', 'slow-query-started');
+    const running = query('host | `touch "$HOST_ROOT/run/slow-query-started"; sleep 3; echo done`');
+    // Kill once db-3 is running the command (not after a guessed delay): the kill then lands mid-query.
+    await waitUntil('db-3 to start the slow command', () => existsSync(started));
     victim.process.kill('SIGKILL');
     const { rows, summary } = await running;
     const byName = Object.fromEntries(rows.map((r) => [r.resource?.name, r]));

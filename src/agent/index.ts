@@ -27,6 +27,6 @@ export { ProcSource } from './metrics/proc-source.js';
 export { processSeriesKey } from './query/resources.js';
 export type { ActionDefinition } from './query/executor.js';
 export { agentHistory, createAgent } from './run.js';
-export type { Outbox } from './engine/outbox.js';
-export { FileOutbox, MemoryOutbox } from './engine/outbox.js';
+export type { Outbox, OutboxLog } from './engine/outbox.js';
+export { FileOutbox, MemoryOutbox, readOutboxLog } from './engine/outbox.js';
 export { RemediationEngine } from './engine/engine.js';

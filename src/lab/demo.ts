@@ -37,9 +37,9 @@ const ICONS: Partial<Record<FleetEvent['type'], string>> = {
  * narrated live from the fleet's timeline with the time from fault to fix.
  * The lab keeps running for the operator to explore until stopped.
  */
-export async function runDemo(out: DemoOutput, options: { hosts?: number } = {}): Promise<Demo> {
+export async function runDemo(out: DemoOutput, options: { hosts?: number; tmpfs?: boolean } = {}): Promise<Demo> {
   out.say('Starting a lab: a control plane and 4 hosts (real agent processes, each with its own /data and service)...');
-  const lab = await startLab({ hosts: options.hosts ?? 4, apps: true });
+  const lab = await startLab({ hosts: options.hosts ?? 4, apps: true, ...(options.tmpfs === undefined ? {} : { tmpfs: options.tmpfs }) });
   const started = Date.now();
   let seen = started - 60_000;
   const shown = new Set<string>();
@@ -85,7 +85,10 @@ export async function runDemo(out: DemoOutput, options: { hosts?: number } = {})
   await new Promise((r) => setTimeout(r, 2000));
 
   const [web1, web2, db] = [lab.hosts[0], lab.hosts[1], lab.hosts[2]];
-  if (web1 && web2) {
+  if (web1 && web2 && !lab.fillsDisks) {
+    out.say('');
+    out.say('S1 (a runaway log fills /data) is skipped: without root the lab has no tmpfs of its own, and filling /data would fill this machine\'s real disk. Run the demo as root to see it.');
+  } else if (web1 && web2) {
     out.say('');
     out.say('S1: an application starts writing runaway logs into /data on web-1 and web-2 (the band-aid used to be a cron job)...');
     const fired = next((e) => e.type === 'alarm_cleared' && e.host === web2.name);

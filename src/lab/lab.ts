@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BreakwaterError } from '../protocol/index.js';
+import { refuseRealDiskFill } from './disk-guard.js';
 import type { FetchInit } from '../transport/index.js';
 import { fetchTrusting } from '../transport/index.js';
 
@@ -79,7 +80,12 @@ export interface Lab {
   addHost(options?: { readOnly?: boolean; tags?: Record<string, string> }): Promise<LabHost>;
   /** Waits until these hosts (default all) are connected. */
   waitConnected(names?: readonly string[], timeoutMs?: number): Promise<void>;
-  /** Fills the host's /data to `percent` with one write of a runaway log; resolves when the write is done (ms epoch). */
+  /** Whether `fillDisk` can run: each host's /data is a tmpfs the lab mounted (as root). */
+  readonly fillsDisks: boolean;
+  /**
+   * Fills the host's /data to `percent` with one write of a runaway log; resolves when the write is done (ms epoch).
+   * Rejects with `BW_ERR_LAB_REAL_DISK` unless /data is a tmpfs the lab mounted (root only): never fills a real disk.
+   */
   fillDisk(host: LabHost, percent: number, file?: string): Promise<number>;
   /** Turns the hung-workers fault of the host's service on or off. */
   hangWorkers(host: LabHost, on: boolean): Promise<void>;
@@ -250,6 +256,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     joinToken: join_.token,
     dir,
     hosts,
+    fillsDisks: useTmpfs,
     serverProcess,
     startAgent,
     waitConnected,
@@ -264,6 +271,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     },
     async fillDisk(host, percent, file = 'runaway.log') {
       const st = statfsSync(host.dataDir);
+      refuseRealDiskFill({ host: host.name, dataDir: host.dataDir, mountedByLab: mounted.includes(host.dataDir), fsType: st.type });
       const total = st.blocks * st.bsize;
       const used = (st.blocks - st.bfree) * st.bsize;
       const bytes = Math.max(0, Math.ceil((percent / 100) * total - used));

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   BW_ERR_PROTOCOL: { status: 400, title: 'a message broke the agent protocol' },
   BW_ERR_CONFIG: { status: 400, title: 'a configuration value is invalid' },
   BW_ERR_SECRET_KEY: { status: 503, title: 'the secret key is missing, malformed or not the key the stored secrets were encrypted with' },
+  BW_ERR_LAB_REAL_DISK: { status: 409, title: 'the lab would fill a real filesystem: a host\'s /data is not a tmpfs the lab mounted' },
   BW_ERR_INTERNAL: { status: 500, title: 'an unexpected internal failure' },
 } as const;
 

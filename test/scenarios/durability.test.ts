@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { FleetEventRow, RunRow } from './scenario-helpers.js';
-import { PACK, applyDefinitions, events, sleep, waitFor, waitNoDrift } from './scenario-helpers.js';
+import { PACK, applyDefinitions, events, outbox, waitFor, waitNoDrift } from './scenario-helpers.js';
 
 /*
  * The control plane dies (SIGKILL: no goodbye, no flush) while alarms fire on
@@ -50,15 +50,22 @@ describe('durability: the control plane is killed while alarms fire', () => {
     // While it is away, the other web hosts fill up; their agents clean up on their own.
     await Promise.all(rest.map((h) => lab.fillDisk(h, 95)));
     for (const h of web) await waitFor(`${h.name}'s runaway log to be cleaned while the control plane is down`, () => !existsSync(runaway(h)), 15_000, 100);
-    await sleep(2500); // long enough for the alarms to clear too, still offline
+    // The alarms clear too, still offline: each agent has recorded its alarm_cleared in its outbox.
+    await waitFor(
+      'every web host to record data-disk-full cleared while the control plane is down',
+      async () => (await Promise.all(web.map(outbox))).every((o) => o.appended.some((e) => e.type === 'alarm_cleared' && e.alarm === 'data-disk-full' && e.time >= since)),
+      15_000,
+      100,
+    );
+    expect(lab.serverProcess.exitCode !== null || lab.serverProcess.signalCode !== null).toBe(true);
 
     await lab.restartServer();
     await lab.waitConnected(undefined, 60_000);
 
     const expected = web.length * TYPES.length;
     await waitFor(`all ${expected} events to arrive`, async () => (await s1Events(since)).length >= expected, 60_000, 250);
-    // Give redeliveries a chance to show up as duplicates, if there were any.
-    await sleep(3000);
+    // Nothing is left to redeliver (every event acknowledged), so no duplicate can still show up.
+    await waitFor('every web host\'s outbox to be acknowledged', async () => (await Promise.all(web.map(outbox))).every((o) => o.pending.length === 0), 30_000, 100);
     const got = await s1Events(since);
 
     // Exactly once: by id, and by (type, host).

@@ -53,13 +53,18 @@ interface AgentRow {
 }
 
 describe('S5: a host joins with a read-only /var/tmp', () => {
-  let broken: LabHost;
-  let joinedAt: number;
+  /** The broken host, joined once by whichever test needs it first (each test sets up its own state). */
+  let joining: Promise<{ broken: LabHost; joinedAt: number }> | undefined;
+  const brokenHost = () =>
+    (joining ??= (async () => {
+      const joinedAt = Date.now();
+      const broken = await lab.addHost({ readOnly: true });
+      await lab.waitConnected([broken.name]);
+      return { broken, joinedAt };
+    })());
 
   it('quarantines the broken host soon after it joins, and only it', async () => {
-    joinedAt = Date.now();
-    broken = await lab.addHost({ readOnly: true });
-    await lab.waitConnected([broken.name]);
+    const { broken, joinedAt } = await brokenHost();
 
     const agent = await waitFor(
       `${broken.name} to be tagged quarantine`,
@@ -83,6 +88,7 @@ describe('S5: a host joins with a read-only /var/tmp', () => {
   }, 60_000);
 
   it('fires fs-read-only for it (and not for writable hosts) and notifies the webhook', async () => {
+    const { broken, joinedAt } = await brokenHost();
     const fired = await waitFor(
       `alarm fs-read-only to fire on ${broken.name}`,
       async () => (await events(lab, { type: 'alarm_fired', alarm: 'fs-read-only', since: joinedAt }))[0],

@@ -39,14 +39,20 @@ afterAll(async () => {
 });
 
 describe('S6: one versioned set of definitions, on every host', () => {
-  let late: LabHost;
+  /** The late host, joined once by whichever test needs it first (each test sets up its own state). */
+  let joining: Promise<LabHost> | undefined;
+  const lateHost = () =>
+    (joining ??= (async () => {
+      const late = await lab.addHost(); // the fifth host: web-5
+      await lab.waitConnected([late.name]);
+      return late;
+    })());
 
   it('puts the pack\'s file on a host that joins late, within seconds, and only on web hosts', async () => {
     const content = packContent(await readFile(join(PACK, 's6-files.yaml'), 'utf8'));
     expect(content).toContain('/data/logs/*.log');
-    late = await lab.addHost(); // the fifth host: web-5
+    const late = await lateHost();
     expect(late.tags.role).toBe('web');
-    await lab.waitConnected([late.name]);
 
     await waitFor(`${logrotate(late)} on the late host`, () => existsSync(logrotate(late)) && readFileSync(logrotate(late), 'utf8') === content, 15_000, 100);
     expect(statSync(logrotate(late)).mode & 0o7777).toBe(0o644);
@@ -62,7 +68,9 @@ describe('S6: one versioned set of definitions, on every host', () => {
   });
 
   it('reports zero drift, the late host included', async () => {
+    const late = await lateHost();
     const rows = await waitNoDrift(lab, 1);
+    expect(rows.map((r) => r.name)).toContain(late.name);
     expect(rows.map((r) => r.name).sort()).toEqual(lab.hosts.map((h) => h.name).sort());
     const r = await cli(lab, ['drift']);
     expect(r.code).toBe(0);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { RunDetail } from './scenario-helpers.js';
-import { applyDefinitions, cli, events, sleep, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
+import { applyDefinitions, cli, events, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
 
 /*
  * The limits that keep remediation safe: definitions are checked before
@@ -35,6 +35,27 @@ trigger: { alarm: trip-wire, on: fired }
 action: note_run
 cooldown: 0s
 circuit_breaker: { max: 2, window: 10m }
+---
+kind: alarm
+name: trip-wire-2
+query: host
+fire: ok(\`test -e "$HOST_ROOT/run/trip2"\`)
+interval: 1s
+---
+kind: bot
+name: limited-restart
+trigger: { alarm: trip-wire-2, on: fired }
+action: mark
+args: { marker: restart-ran }
+cooldown: 0s
+circuit_breaker: { max: 1, window: 10m }
+---
+kind: alarm
+name: barrier
+description: Fired on purpose by the test, to prove the agents' alarm loops went on (see barrier()).
+query: host
+fire: ok(\`test -e "$HOST_ROOT/run/barrier"\`)
+interval: 1s
 ---
 kind: action
 name: mark
@@ -87,6 +108,26 @@ const hostNamed = (name: string): LabHost => {
   return h;
 };
 const runFile = (h: LabHost, name: string) => join(h.dir, 'run', name);
+
+/**
+ * Proves the hosts' agents went on evaluating alarms and delivering events in order, instead of
+ * sleeping and hoping: fires the barrier alarm on `hosts` and waits until it has fired and cleared
+ * on each (two evaluations or more). An agent's events arrive in the order it made them, so an event
+ * it made before the barrier (a bot retrying, say) has arrived by then.
+ */
+async function barrier(hosts: readonly LabHost[]): Promise<void> {
+  // New events are told apart by id, not by time: an evaluation that started just before the file
+  // was written can see it and stamp its event a moment earlier than a timestamp taken here.
+  const earlier = new Set((await events(lab, { alarm: 'barrier' })).map((e) => e.id));
+  await Promise.all(hosts.map((h) => writeFile(runFile(h, 'barrier'), 'now\n')));
+  const onEvery = (type: string) => async () => {
+    const seen = new Set((await events(lab, { type, alarm: 'barrier' })).filter((e) => !earlier.has(e.id)).map((e) => e.host));
+    return hosts.every((h) => seen.has(h.name));
+  };
+  await waitFor('the barrier alarm to fire on every host', onEvery('alarm_fired'), 20_000);
+  await Promise.all(hosts.map((h) => rm(runFile(h, 'barrier'), { force: true })));
+  await waitFor('the barrier alarm to clear on every host', onEvery('alarm_cleared'), 20_000);
+}
 
 interface Approval {
   readonly id: string;
@@ -147,7 +188,7 @@ describe('the circuit breaker', () => {
       20_000,
     );
     // Nothing more comes later: the alarm stays fired, the bot does not retry on its own.
-    await sleep(2500);
+    await barrier(lab.hosts);
     const final = (await events(lab, { bot: 'limited', since: started })).filter((e) => e.type === 'bot_ran' || e.type === 'bot_skipped');
     expect(final.length).toBe(outcomes.length);
 
@@ -168,26 +209,29 @@ describe('the circuit breaker', () => {
   }, 60_000);
 
   it('still counts the runs of the window after the control plane restarts', async () => {
-    // The alarm clears everywhere first, so that it can fire again.
-    const cleared = Date.now();
-    await waitFor('trip-wire to clear on every host', async () => new Set((await events(lab, { type: 'alarm_cleared', alarm: 'trip-wire', since: cleared - 30_000 })).map((e) => e.host)).size === lab.hosts.length, 20_000);
+    // Its own bot (limited-restart, max 1 in 10m), used up on one host before the restart.
+    const [first, ...rest] = lab.hosts as [LabHost, ...LabHost[]];
+    const before = Date.now();
+    await writeFile(runFile(first, 'trip2'), 'tripped\n');
+    await waitFor(`limited-restart to run on ${first.name}`, async () => (await events(lab, { type: 'bot_ran', bot: 'limited-restart', since: before }))[0], 20_000);
     await lab.restartServer();
     await lab.waitConnected(undefined, 60_000);
 
     const started = Date.now();
-    await Promise.all(lab.hosts.map((h) => writeFile(runFile(h, 'trip'), 'tripped again\n')));
+    await Promise.all(rest.map((h) => writeFile(runFile(h, 'trip2'), 'tripped after the restart\n')));
     const outcomes = await waitFor(
-      'every host\'s bot outcome after the restart',
+      'every other host\'s bot outcome after the restart',
       async () => {
-        const es = (await events(lab, { bot: 'limited', since: started })).filter((e) => e.type === 'bot_ran' || e.type === 'bot_skipped');
-        return es.length >= lab.hosts.length ? es : undefined;
+        const es = (await events(lab, { bot: 'limited-restart', since: started })).filter((e) => e.type === 'bot_ran' || e.type === 'bot_skipped');
+        return es.length >= rest.length ? es : undefined;
       },
       20_000,
     );
-    // The window (10m) still holds the 2 runs from before the restart: nothing more may run.
+    // The window (10m) still holds the run from before the restart: nothing more may run.
     expect(outcomes.filter((e) => e.type === 'bot_ran').map((e) => e.host)).toEqual([]);
     for (const e of outcomes) expect(String(e.details.reason)).toMatch(/^circuit breaker: tripped/);
-    await Promise.all(lab.hosts.map((h) => rm(runFile(h, 'trip'), { force: true })));
+    expect(rest.filter((h) => existsSync(runFile(h, 'restart-ran'))).map((h) => h.name)).toEqual([]);
+    await Promise.all(lab.hosts.map((h) => rm(runFile(h, 'trip2'), { force: true })));
   }, 90_000);
 });
 
@@ -208,7 +252,7 @@ describe('approvals', () => {
     const pending = await lab.api<Approval[]>('/api/v1/approvals?status=pending');
     expect(pending).toContainEqual(expect.objectContaining({ id, bot: 'ask-first', host: 'web-1', status: 'pending' }));
     // Nothing runs before someone says yes.
-    await sleep(1500);
+    await barrier([web1]);
     expect(existsSync(runFile(web1, 'approved-ran'))).toBe(false);
     expect(await events(lab, { type: 'bot_ran', bot: 'ask-first' })).toEqual([]);
 
@@ -261,7 +305,7 @@ describe('approvals', () => {
     const late = await cli(lab, ['approve', id]);
     expect(late.code).toBe(1);
     expect(late.stderr).toContain(`approval ${id} is already expired`);
-    await sleep(1000);
+    await barrier(lab.hosts);
     for (const h of lab.hosts) expect(existsSync(runFile(h, 'quick-ran')), h.name).toBe(false);
     expect(await events(lab, { type: 'bot_ran', bot: 'ask-quick' })).toEqual([]);
     expect(await events(lab, { type: 'approved', bot: 'ask-quick' })).toEqual([]);

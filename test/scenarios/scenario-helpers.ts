@@ -3,10 +3,12 @@
  * deadline, the CLI and API against a lab, events, temporary definitions.
  * Timings are never asserted tightly: the machine is small and shared.
  */
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Lab, LabOptions } from '../../src/lab/index.js';
+import type { OutboxLog } from '../../src/agent/index.js';
+import { readOutboxLog } from '../../src/agent/index.js';
+import type { Lab, LabHost, LabOptions } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { ResultRow } from '../../src/protocol/index.js';
 import type { CliResult } from '../helpers.js';
@@ -175,4 +177,17 @@ export async function labWithDefinitions(options: LabOptions, files: Record<stri
     throw err;
   }
   return { lab, dir: defs.dir, stop };
+}
+
+/**
+ * A lab host's agent outbox, read from its log on disk: what the agent recorded (even while the
+ * control plane is down) and what it has not yet had acknowledged (what it would still redeliver).
+ */
+export async function outbox(host: LabHost): Promise<OutboxLog> {
+  try {
+    return readOutboxLog(await readFile(join(host.dir, 'agent', 'outbox.jsonl'), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { appended: [], pending: [] };
+    throw err;
+  }
 }

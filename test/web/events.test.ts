@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Lab, LabHost } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
-import { PACK, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
+import { PACK, events, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
 import type { RunRow } from '../scenarios/scenario-helpers.js';
 import type { Browser } from './browser.js';
 import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
@@ -69,6 +69,29 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   const markNoReload = (page: Page) => page.evaluate('window.bwMark = 42');
   const stillNoReload = async (page: Page) => expect(await page.evaluate('window.bwMark')).toBe(42);
 
+  // Each test sets up its own state: these make what an earlier test would have left, when it did not.
+  /** data-disk-full has fired and cleared on web-1 at least once (the first test does so live). */
+  const ensureDiskAlarmCycle = async () => {
+    const cleared = () => events(lab, { type: 'alarm_cleared', alarm: 'data-disk-full', host: 'web-1' });
+    if ((await cleared()).length) return;
+    await lab.fillDisk(host('web-1'), 95);
+    await waitFor('data-disk-full to fire and clear on web-1', async () => (await cleared()).length > 0, 30_000);
+  };
+  /** A run of ask-first on web-2 approved by admin (the approval test approves one in the UI). */
+  const ensureApprovedRun = async () => {
+    const approvedRun = async () => (await lab.api<RunRow[]>('/api/v1/runs?limit=50')).find((r) => r.principal === 'admin (approving bot:ask-first)');
+    if (await approvedRun()) return;
+    const ask = join(host('web-2').dir, 'run', 'ask');
+    await writeFile(ask, 'please\n');
+    try {
+      const pending = await waitFor('ask-first to ask for approval', async () => (await lab.api<{ id: string; bot: string }[]>('/api/v1/approvals?status=pending')).find((a) => a.bot === 'ask-first'), 30_000);
+      await lab.api(`/api/v1/approvals/${pending.id}/approve`, {});
+      await waitFor('the approved run', approvedRun, 20_000);
+    } finally {
+      await rm(ask, { force: true });
+    }
+  };
+
   it('shows data-disk-full fire and clear on a web host live: the timeline and the alarm state (firing -> ok), no reload', async () => {
     const page = await signIn(lab.token, '/events');
     await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
@@ -102,6 +125,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   }, 90_000);
 
   it('"Open runbook" on a firing alarm opens its runbook for the firing host without a reload; a URL runbook opens in a new tab', async () => {
+    await ensureDiskAlarmCycle();
     await lab.api('/api/v1/runbooks', { name: 'inspect-host', params: ['host', 'alarm'], cells: [{ kind: 'pipeline', text: 'host | name = $host | `echo looked`' }] });
     const look = join(host('db-3').dir, 'run', 'look');
     const page = await signIn(lab.token, '/events');
@@ -211,6 +235,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   }, 90_000);
 
   it('the Audit page lists runs, filters by action, and exports a CSV with a header row', async () => {
+    await ensureApprovedRun();
     const page = await signIn(lab.token, '/audit');
     const table = page.getByTestId('audit-table');
     await table.locator('[data-testid="audit-row"][data-action="run"]').first().waitFor();

@@ -43,6 +43,37 @@ export class MemoryOutbox implements Outbox {
   }
 }
 
+/** What an outbox log holds: every event appended since it was last compacted, and those not yet acknowledged. */
+export interface OutboxLog {
+  readonly appended: readonly FleetEvent[];
+  readonly pending: readonly FleetEvent[];
+}
+
+/**
+ * Reads a `FileOutbox` log (`+` lines add an event, `-` lines acknowledge ids), oldest first.
+ * A line torn by a crash mid-write is skipped: the event was never acknowledged as written.
+ */
+export function readOutboxLog(text: string): OutboxLog {
+  const appended: FleetEvent[] = [];
+  const pending = new Map<string, FleetEvent>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('+')) {
+      try {
+        const parsed = FleetEventSchema.safeParse(JSON.parse(line.slice(1)));
+        if (parsed.success) {
+          appended.push(parsed.data);
+          pending.set(parsed.data.id, parsed.data);
+        }
+      } catch {
+        // a torn line: skipped, as said above
+      }
+    } else if (line.startsWith('-')) {
+      for (const id of line.slice(1).split(',')) pending.delete(id);
+    }
+  }
+  return { appended, pending: [...pending.values()] };
+}
+
 /** Rewrite the log once this many acknowledged entries have piled up in it. */
 const COMPACT_AFTER = 500;
 
@@ -77,18 +108,7 @@ export class FileOutbox extends MemoryOutbox {
     } catch {
       return false;
     }
-    for (const line of text.split('\n')) {
-      if (line.startsWith('+')) {
-        try {
-          const parsed = FleetEventSchema.safeParse(JSON.parse(line.slice(1)));
-          if (parsed.success) this.queue.set(parsed.data.id, parsed.data);
-        } catch {
-          // a line torn by a crash mid-write: the event was never acknowledged as written
-        }
-      } else if (line.startsWith('-')) {
-        for (const id of line.slice(1).split(',')) this.queue.delete(id);
-      }
-    }
+    for (const e of readOutboxLog(text).pending) this.queue.set(e.id, e);
     return text.length > 0 && !text.endsWith('\n');
   }
 
