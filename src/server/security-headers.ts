@@ -30,11 +30,13 @@ const HEADERS: Readonly<Record<string, string>> = {
 
 /**
  * Adds the security headers to every HTTP answer, the web UI's and the API's alike (an API answer
- * opened in a tab is a page too). Call before routes are registered.
+ * opened in a tab is a page too). Set on the raw response when the request arrives, so answers that
+ * take over the socket (server-sent events, the NDJSON query stream) carry them as well: node merges
+ * them into whatever writeHead sends, and a header a route sets itself still wins. Call before routes
+ * are registered.
  */
 export function registerSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (_request, reply, payload) => {
-    for (const [name, value] of Object.entries(HEADERS)) if (!reply.hasHeader(name)) reply.header(name, value);
-    return payload;
+  app.addHook('onRequest', async (_request, reply) => {
+    for (const [name, value] of Object.entries(HEADERS)) reply.raw.setHeader(name, value);
   });
 }

@@ -33,9 +33,16 @@ describe('security headers', () => {
     ['GET', '/api/v1/agents'],
     ['GET', '/api/v1/nothing'],
     ['POST', '/api/v1/query'],
-  ])('%s %s', async (method, path) => {
-    const res = await fetch(`${server.url}${path}`, { method });
-    await res.arrayBuffer();
+    // Streams take over the socket (writeHead on the raw response): they must carry the headers too.
+    ['GET', '/api/v1/events/stream', 'admin'],
+    ['POST', '/api/v1/query', 'admin', { statement: 'host | count' }],
+  ])('%s %s %s', async (method, path, as?: string, body?: unknown) => {
+    const headers: Record<string, string> = as ? { authorization: `Bearer ${server.initialAdminToken}` } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${server.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    if (as) expect(res.status).toBe(200);
+    if (res.headers.get('content-type')?.startsWith('text/event-stream')) await res.body?.cancel();
+    else await res.arrayBuffer();
     const csp = res.headers.get('content-security-policy') ?? '';
     const directives = new Map(csp.split(';').map((d) => { const [name = '', ...values] = d.trim().split(/\s+/); return [name, values.join(' ')] as const; }));
     expect(Object.fromEntries(directives)).toMatchObject({
