@@ -171,10 +171,10 @@ class Children {
  * Runs `node bin/breakwater.js …args` with stdout and stderr copied to `log`.
  * @param {string} root @param {string[]} args @param {string} log @param {Children} children
  */
-function breakwater(root, args, log, children) {
+function breakwater(root, args, log, children, env = {}) {
   const out = createWriteStream(log, { flags: 'a' });
   out.on('error', () => undefined); // a log that cannot be written must not end the run
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'breakwater.js'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'breakwater.js'), ...args], { cwd: root, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (d) => out.write(d));
@@ -245,7 +245,7 @@ async function startServerProcess(root, dir, children) {
  * @param {string} root @param {string} dir @param {Children} children @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void }} o
  */
 async function startSwarmProcess(root, dir, children, o) {
-  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--token', o.joinToken, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children);
+  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children, { BREAKWATER_JOIN_TOKEN: o.joinToken }); // not in argv, which ps shows
   let lastShown = 0;
   child.stderr?.on('data', (/** @type {string} */ d) => {
     const lines = d.split('\n').filter((l) => l.startsWith('swarm: enrolled'));

@@ -40,6 +40,17 @@ const ICONS: Partial<Record<FleetEvent['type'], string>> = {
 export async function runDemo(out: DemoOutput, options: { hosts?: number; tmpfs?: boolean } = {}): Promise<Demo> {
   out.say('Starting a lab: a control plane and 4 hosts (real agent processes, each with its own /data and service)...');
   const lab = await startLab({ hosts: options.hosts ?? 4, apps: true, ...(options.tmpfs === undefined ? {} : { tmpfs: options.tmpfs }) });
+  try {
+    return await narrate(lab, out);
+  } catch (err) {
+    // A failure half-way must not leave the lab's control plane, agents and services running.
+    await lab.stop();
+    throw err;
+  }
+}
+
+/** Applies the lab pack, injects the faults and narrates the fleet's events; the lab keeps running. */
+async function narrate(lab: Lab, out: DemoOutput): Promise<Demo> {
   const started = Date.now();
   let seen = started - 60_000;
   const shown = new Set<string>();
