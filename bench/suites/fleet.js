@@ -179,6 +179,7 @@ function breakwater(root, args, log, children, env = {}) {
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (d) => out.write(d));
   child.stderr?.on('data', (d) => out.write(d));
+  child.on('error', (err) => out.write(`could not start: ${err.message}\n`)); // a child that cannot start must not end the run
   child.once('exit', () => out.end());
   return children.add(child);
 }
