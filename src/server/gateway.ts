@@ -1,21 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage, ResultRow } from '../protocol/index.js';
+import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage } from '../protocol/index.js';
 import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { AgentIntake, ownsResource } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
+import type { Fleet, InventoryHost, QueryWaiter } from './fleet/index.js';
 
-/** A host as the control plane's inventory knows it. */
-export interface InventoryHost {
-  readonly name: string;
-  readonly agentId: string;
-  readonly connected: boolean;
-  readonly lastSeenAt: number | null;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly attrs: Readonly<Record<string, string | number>>;
-}
+export type { InventoryHost, QueryWaiter } from './fleet/index.js';
 
 interface Session {
   readonly agent: AgentRecord;
@@ -28,12 +21,6 @@ interface Session {
   definitionsKey: string | null;
   /** Queries waiting for this agent, by query id. */
   readonly waiting: Map<string, QueryWaiter>;
-}
-
-export interface QueryWaiter {
-  onRows(rows: readonly ResultRow[]): void;
-  onDone(error?: string): void;
-  onLost(reason: string): void;
 }
 
 /** What the rest of the control plane does with agents' remediation traffic. */
@@ -68,7 +55,7 @@ export interface GatewayOptions {
  * hellos; routes query messages to agents and their answers back to the
  * waiting query.
  */
-export class AgentGateway {
+export class AgentGateway implements Fleet {
   private readonly sessions = new Map<string, Session>();
   private readonly known = new Map<string, InventoryHost>();
   /** Every accepted connection per agent, hello or not yet: disconnect() ends them all. */

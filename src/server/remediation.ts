@@ -7,7 +7,8 @@ import { BUILTIN_CATALOGUE, extendCatalogue } from '../lang/index.js';
 import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent } from '../protocol/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Principal } from './auth.js';
-import type { AgentGateway, GatewayHooks } from './gateway.js';
+import type { GatewayHooks } from './gateway.js';
+import type { Fleet } from './fleet/index.js';
 import type { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import { audit, authorizeStatement, runStatement } from './query/run-statement.js';
@@ -35,7 +36,7 @@ export class Remediation {
   private readonly scheduler: Scheduler;
   private readonly backtests = new Map<string, (agent: string, msg: BacktestResultMessage) => void>();
   private readonly sweeper: NodeJS.Timeout;
-  private gatewayRef: AgentGateway | undefined;
+  private gatewayRef: Fleet | undefined;
   /** Each event the first time it is stored, for live subscribers (GET /api/v1/events/stream). */
   readonly bus = new EventBus();
 
@@ -53,11 +54,11 @@ export class Remediation {
     this.sweeper.unref();
   }
 
-  set gateway(g: AgentGateway) {
+  set gateway(g: Fleet) {
     this.gatewayRef = g;
   }
 
-  private get gw(): AgentGateway {
+  private get gw(): Fleet {
     if (!this.gatewayRef) throw new BreakwaterError('BW_ERR_INTERNAL', 'remediation used before the gateway was attached');
     return this.gatewayRef;
   }

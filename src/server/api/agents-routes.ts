@@ -38,6 +38,7 @@ export function agentRoutes(ctx: ApiContext): Route[] {
         const stored = new Map((await ctx.store.listAgents()).map((a) => [a.name, a]));
         return ctx.gateway
           .inventory()
+          .slice()
           .sort((a, b) => BY_NAME.compare(a.name, b.name))
           .map((h) => {
             const record = stored.get(h.name);

@@ -2,7 +2,7 @@ import type { AgentStep, Phase, PlanExpr, Plan } from '../../lang/index.js';
 import { evaluateSync, truthy } from '../../lang/index.js';
 import type { FleetEvent, JsonValue, ResultRow } from '../../protocol/index.js';
 import { BY_NAME, BreakwaterError } from '../../protocol/index.js';
-import type { AgentGateway, InventoryHost } from '../gateway.js';
+import type { Fleet, InventoryHost } from '../fleet/index.js';
 import type { RowContext } from './reduce.js';
 import { reduceRows } from './reduce.js';
 
@@ -47,7 +47,7 @@ export interface ExecuteResult {
  * only the agents whose hosts are still in the rows, control phases on the
  * merged rows. Offline or slow agents show up as rows with that status.
  */
-export async function executePlan(plan: Plan, gateway: AgentGateway, options: ExecuteOptions): Promise<ExecuteResult> {
+export async function executePlan(plan: Plan, gateway: Fleet, options: ExecuteOptions): Promise<ExecuteResult> {
   const phases = options.dryRun ? dryRunPhases(plan.phases) : plan.phases;
   const deadline = Date.now() + options.timeoutMs;
   let rows: ResultRow[] = [];
@@ -167,7 +167,7 @@ async function fanOut(
   phase: Extract<Phase, { where: 'agent' }>,
   input: readonly ResultRow[],
   fromInventory: boolean,
-  gateway: AgentGateway,
+  gateway: Fleet,
   options: ExecuteOptions,
   deadline: number,
   onRows: ((rows: readonly ResultRow[]) => void) | undefined,
@@ -257,7 +257,7 @@ async function rollout(
   phase: Extract<Phase, { where: 'rollout' }>,
   next: Extract<Phase, { where: 'agent' }>,
   input: readonly ResultRow[],
-  gateway: AgentGateway,
+  gateway: Fleet,
   options: ExecuteOptions,
 ): Promise<FanOutResult> {
   const size = 'count' in phase.batch ? phase.batch.count : Math.max(1, Math.ceil((input.length * phase.batch.percent) / 100));
@@ -302,7 +302,7 @@ async function rollout(
 }
 
 /** Hosts of the batch for which the health check does not hold yet, polled once a second until the deadline. */
-async function waitHealthy(until: PlanExpr, batch: readonly ResultRow[], gateway: AgentGateway, options: ExecuteOptions, timeoutMs: number): Promise<string[]> {
+async function waitHealthy(until: PlanExpr, batch: readonly ResultRow[], gateway: Fleet, options: ExecuteOptions, timeoutMs: number): Promise<string[]> {
   const hosts = [...new Set(batch.map((r) => r.resource?.host ?? ''))];
   const deadline = Date.now() + timeoutMs;
   // A host that passed once since its restart is healthy: only the others are asked again.
@@ -383,7 +383,7 @@ export function hostContext(h: InventoryHost) {
   };
 }
 
-function rowContext(gateway: AgentGateway): RowContext {
+function rowContext(gateway: Fleet): RowContext {
   return (row) => {
     const host = row.resource?.type === 'host' && row.resource.host ? gateway.host(row.resource.host) : undefined;
     return {

@@ -5,7 +5,7 @@ import type { FleetEvent, ResultRow } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { hasRole } from '../auth.js';
-import type { AgentGateway } from '../gateway.js';
+import type { Fleet } from '../fleet/index.js';
 import type { RunRecord, RunResultRecord, Store } from '../store/index.js';
 import type { Policy, PolicyRequest } from './authorize.js';
 import { authorizePolicy } from './authorize.js';
@@ -14,7 +14,7 @@ import { executePlan } from './execute.js';
 
 export interface StatementContext {
   readonly store: Store;
-  readonly gateway: AgentGateway;
+  readonly gateway: Fleet;
   catalogue(): Catalogue;
   readonly queryTimeoutMs: number;
   /** A command or action reaching more resources than this needs `yes`. */

@@ -1,0 +1,55 @@
+import type { ResultRow } from '../../protocol/index.js';
+import type { AgentRecord } from '../store/index.js';
+
+/** A host as the control plane's inventory knows it. */
+export interface InventoryHost {
+  readonly name: string;
+  readonly agentId: string;
+  readonly connected: boolean;
+  readonly lastSeenAt: number | null;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly attrs: Readonly<Record<string, string | number>>;
+}
+
+/** Hears one agent's answer to one query phase. */
+export interface QueryWaiter {
+  onRows(rows: readonly ResultRow[]): void;
+  onDone(error?: string): void;
+  onLost(reason: string): void;
+}
+
+/**
+ * The agents as the rest of the control plane reaches them: who is known, who is connected,
+ * sending a query phase and cancelling it, and the few other messages the control plane sends.
+ * The WebSocket gateway implements it in one process; the scaled mode implements it over NATS.
+ * Query execution, remediation and the API see only this port, never a transport.
+ *
+ * @example
+ * const up = fleet.inventory().filter((h) => fleet.connected(h.name));
+ */
+export interface Fleet {
+  /** Every known host, connected or not. */
+  inventory(): readonly InventoryHost[];
+  host(name: string): InventoryHost | undefined;
+  connected(name: string): boolean;
+  readonly connectedCount: number;
+  /**
+   * Sends a query phase to one agent; the waiter hears its rows and its end. False when the agent
+   * is not connected. `frame` is the encoded query message: a fan-out encodes it once for every agent.
+   */
+  send(host: string, id: string, frame: string, waiter: QueryWaiter): boolean;
+  /** Stops waiting for one agent's answer and tells the agent to stop. */
+  cancel(host: string, query: string): void;
+  /** Sends one control message (back-test, alert) to one agent; false when it is not connected. */
+  sendTo(host: string, message: Record<string, unknown>): boolean;
+  /** Sends each connected agent its definitions where they changed. */
+  pushDefinitions(): void;
+  /** The definitions version each connected agent reported. */
+  versions(): ReadonlyMap<string, number | null>;
+  /** Registers a freshly enrolled agent so queries see it before it connects. */
+  enrolled(agent: AgentRecord): void;
+  /** Ends an agent's session at once; false when it was not connected. */
+  disconnect(name: string, reason: string): boolean;
+  /** Drops a deleted agent from the inventory. */
+  forget(name: string): void;
+}
