@@ -1,29 +1,21 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ActionDefinition } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
-import { BreakwaterError, ERROR_CODES, describeIssues } from '../protocol/index.js';
 import { WebSocketGateway } from '../transport/index.js';
-import type { Route } from './api/route.js';
 import { LiveQueries } from './api/live-query.js';
-import { RefusalAudit } from './api/refusals.js';
 import { TokenStreams } from './api/token-streams.js';
 import { apiRoutes } from './api/routes.js';
-import { openApiDocument } from './api/openapi.js';
-import type { Principal } from './auth.js';
-import { createToken, hasRole, hashSecret, requireRole, verifyToken } from './auth.js';
+import { buildApp } from './api/app.js';
+import { createToken, hashSecret } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
-import { ConnectionLimits, fastifyLimitOptions } from './connection-limits.js';
 import { AgentGateway } from './gateway.js';
-import { registerRequestLog, serverLogger } from './log.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { serverLogger } from './log.js';
+import { systemClock } from './fleet/index.js';
 import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
-import { registerWebAssets } from './web-assets.js';
 import { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
 import type { Policy } from './query/authorize.js';
@@ -34,7 +26,7 @@ import { interruptStaleRuns } from './query/run-statement.js';
 import { Remediation } from './remediation.js';
 import { SecretVault } from './secrets/index.js';
 import type { AgentRecord, Store } from './store/index.js';
-import { MAX_PAGE_LIMIT, isStoreError, openPostgresStore, openSqliteStore } from './store/index.js';
+import { MAX_PAGE_LIMIT, openPostgresStore, openSqliteStore } from './store/index.js';
 
 export const SERVER_VERSION = '0.1.0';
 export const AGENT_CONNECT_PATH = '/api/v1/agents/connect';
@@ -96,18 +88,10 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   await gateway.load();
 
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
-  const appOptions = { logger: false, ...fastifyLimitOptions(config.httpLimits) };
-  // fastify hands node its `https` options instead of `http`: the timeout checks go with them.
-  const app = (tls ? Fastify({ ...appOptions, https: { ...tls.https, ...appOptions.http } }) : Fastify(appOptions)) as unknown as FastifyInstance;
-  registerSecurityHeaders(app);
-  registerRequestLog(app, logger);
-  const connections = new ConnectionLimits(app.server, config.httpLimits, logger);
   const streams = new TokenStreams(logger);
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue });
-  registerRoutes(app, routes, store, logger, connections);
-  app.get('/api/v1/openapi.json', async () => openApiDocument(routes, SERVER_VERSION));
-  registerWebAssets(app);
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, clock: systemClock });
+  const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https });
 
   await app.listen({ port: config.port, host: config.host });
   const ws = new WebSocketGateway<AgentRecord>({
@@ -157,75 +141,4 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
 /** The newest events, for `events | ...` statements: one page, the most the store returns at once (MAX_PAGE_LIMIT). */
 function eventsFor(store: Store) {
   return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as import('../protocol/index.js').FleetEvent[];
-}
-
-function registerRoutes(app: FastifyInstance, routes: readonly Route[], store: Store, logger: Logger, connections: ConnectionLimits): void {
-  const refusals = new RefusalAudit(store);
-  const auditedErrors = new WeakSet<BreakwaterError>();
-  const audited = (err: BreakwaterError) => {
-    auditedErrors.add(err);
-    return err;
-  };
-  // An audit the store could not take must not turn the refusal into a 500.
-  const quietly = (written: Promise<void>) => written.catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'could not audit a refused call'));
-  app.setErrorHandler(async (err: FastifyError | BreakwaterError, req, reply) => {
-    if (err instanceof BreakwaterError) {
-      // A handler's own refusal of a credential (enrollment with a bad join token): audited like the guard's.
-      if (err.code === 'BW_ERR_UNAUTHENTICATED' && !auditedErrors.has(err)) {
-        await quietly(refusals.unauthenticated(req.ip, `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`, err.message));
-      }
-      return reply.status(err.status).send(err.toJSON());
-    }
-    // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
-    if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
-    if (err.statusCode === ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status) {
-      return reply.status(ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status).send({ code: 'BW_ERR_PAYLOAD_TOO_LARGE', message: `the request body is larger than ${app.initialConfig.bodyLimit} bytes, the most accepted`, details: { limit: app.initialConfig.bodyLimit } });
-    }
-    if (err.statusCode && err.statusCode < 500) {
-      // Fastify's other refusals (body not JSON, wrong media type): the catalogue's status for the code.
-      return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: {} });
-    }
-    return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
-  });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: {} }));
-
-  for (const r of routes) {
-    app.route({
-      method: r.method,
-      url: r.url,
-      handler: async (request, reply) => {
-        let principal: Principal | undefined;
-        const target = `${r.method} ${r.url}`;
-        if (r.role !== 'public') {
-          const header = request.headers.authorization;
-          const fromQuery = r.tokenInQuery ? (request.query as { token?: unknown } | undefined)?.token : undefined;
-          const secret = header?.startsWith('Bearer ') ? header.slice(7).trim() : typeof fromQuery === 'string' && fromQuery ? fromQuery : undefined;
-          const token = await verifyToken(store, secret);
-          if (!token) {
-            await quietly(refusals.unauthenticated(request.ip, target, secret ? 'unknown token' : 'no token'));
-            throw audited(new BreakwaterError('BW_ERR_UNAUTHENTICATED', secret ? 'the token is unknown, expired or revoked' : 'no token: send Authorization: Bearer <token> (see `breakwater token create`)'));
-          }
-          principal = { id: token.id, name: token.name, role: token.role, expiresAt: token.expiresAt };
-          connections.authenticated(request.raw.socket);
-          const need = r.escalate?.(request.query) ?? { role: r.role, what: target, audit: r.audit ?? 'request' };
-          if (!hasRole(principal, need.role)) {
-            await quietly(refusals.forbidden(token, need.audit, target, { needed: need.role, held: principal.role }));
-            requireRole(principal, need.role, need.what);
-          }
-        }
-        const parse = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } } | undefined, value: unknown, where: string): T => {
-          if (!schema) return value as T;
-          const parsed = schema.safeParse(value ?? {});
-          if (!parsed.success) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `invalid ${where}: ${describeIssues(parsed.error)}`, { where });
-          return parsed.data;
-        };
-        const body = parse(r.body, request.body, 'request body');
-        const query = parse(r.query, request.query, 'query parameters');
-        const params = parse(r.params, request.params, 'path parameters');
-        const result = await r.handler({ body, query, params, principal, request, reply });
-        if (reply.sent) return reply;
-        return result;
-      },
-    });
-  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server/index.js';
 import { startServer } from '../../src/server/index.js';
-import { REFUSAL_AUDIT_BUDGET } from '../../src/server/api/refusals.js';
+import { REFUSAL_AUDIT_BUDGET } from '../../src/server/audit/index.js';
 import { apiRoutes } from '../../src/server/api/routes.js';
 import { callApi } from '../helpers.js';
 

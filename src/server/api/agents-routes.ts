@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { BY_NAME, BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
+import { audit } from '../audit/index.js';
 import { hashSecret, newSecret } from '../auth.js';
+import type { Clock, Fleet } from '../fleet/index.js';
 import { joinTokenFor, joinTokenRefusal } from '../join-tokens.js';
-import { audit } from '../query/run-statement.js';
-import type { AgentRecord, TokenRecord } from '../store/index.js';
+import type { AgentRecord, Store, TokenRecord } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
-import type { ApiContext } from './routes.js';
 import { Name } from './schemas.js';
 
 const EnrollBody = z.object({ token: z.string().min(1).max(1024), name: Name, hostId: z.string().min(1).max(256), publicKey: z.string().max(4096).optional() });
@@ -16,8 +16,22 @@ type EnrollBody = z.infer<typeof EnrollBody>;
 
 const AgentName = z.object({ name: Name });
 
-/** Enrollment, the agent inventory, and ending an agent's credential (revoke) or the agent (delete). */
-export function agentRoutes(ctx: ApiContext): Route[] {
+/** Agents are enrolled and ended in the store and the fleet; their times come from the clock. */
+export interface AgentsContext {
+  readonly store: Store;
+  readonly gateway: Pick<Fleet, 'inventory' | 'connected' | 'enrolled' | 'disconnect' | 'forget'>;
+  /** Mutual TLS with the control plane's own CA: signs an enrolling agent's client certificate. */
+  readonly issueClientCertificate?: ((name: string, publicKeyPem: string) => string) | undefined;
+  readonly clock: Clock;
+}
+
+/**
+ * Enrollment, the agent inventory, and ending an agent's credential (revoke) or the agent (delete).
+ *
+ * @example
+ * const routes = agentRoutes({ store, gateway: fleet, clock: systemClock });
+ */
+export function agentRoutes(ctx: AgentsContext): Route[] {
   return [
     route({
       method: 'POST',
@@ -73,20 +87,20 @@ export function agentRoutes(ctx: ApiContext): Route[] {
 }
 
 /** Revoke or delete: the store first (so a reconnect is refused), then the connection, then the audit entry. */
-async function endAgent(ctx: ApiContext, name: string, who: Principal, how: 'revoke' | 'delete'): Promise<{ agent: AgentRecord; at: number; disconnected: boolean }> {
+async function endAgent(ctx: AgentsContext, name: string, who: Principal, how: 'revoke' | 'delete'): Promise<{ agent: AgentRecord; at: number; disconnected: boolean }> {
   const agent = await agentOr404(ctx, name);
-  const at = Date.now();
+  const at = ctx.clock.now();
   if (how === 'revoke' && (agent.revokedAt !== null || !(await ctx.store.revokeAgent(agent.name, at)))) {
     throw new BreakwaterError('BW_ERR_CONFLICT', `the credential of agent \`${agent.name}\` is already revoked`, { name: agent.name });
   }
   if (how === 'delete' && !(await ctx.store.deleteAgent(agent.name))) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no agent named \`${agent.name}\``, { name: agent.name });
   const disconnected = ctx.gateway.disconnect(agent.name, how === 'revoke' ? 'its credential was revoked' : 'it was deleted');
   if (how === 'delete') ctx.gateway.forget(agent.name);
-  await audit(ctx.store, who.name, `agent.${how}`, agent.name, 'ok', { agentId: agent.id, hostId: agent.hostId, disconnected });
+  await audit(ctx.store, who.name, `agent.${how}`, agent.name, 'ok', { agentId: agent.id, hostId: agent.hostId, disconnected }, null, ctx.clock);
   return { agent, at, disconnected };
 }
 
-async function agentOr404(ctx: ApiContext, name: string): Promise<AgentRecord> {
+async function agentOr404(ctx: AgentsContext, name: string): Promise<AgentRecord> {
   const agent = await ctx.store.getAgentByName(name);
   if (!agent) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no agent named \`${name}\` (see breakwater get agents)`, { name });
   return agent;
@@ -96,14 +110,14 @@ async function agentOr404(ctx: ApiContext, name: string): Promise<AgentRecord> {
  * POST /api/v1/agents/enroll. A name belongs to the host id that enrolled it first (Salt's key
  * mismatch): another host id is refused and audited, never given the name's credential.
  */
-async function enroll(ctx: ApiContext, body: EnrollBody): Promise<{ agentId: string; credential: string; clientCertificate?: string }> {
-  const now = Date.now();
+async function enroll(ctx: AgentsContext, body: EnrollBody): Promise<{ agentId: string; credential: string; clientCertificate?: string }> {
+  const now = ctx.clock.now();
   const join = await joinTokenFor(ctx.store, body.token, now);
   const existing = await ctx.store.getAgentByName(body.name);
   if (existing && existing.hostId !== body.hostId) return refuseHostMismatch(ctx, join, body);
   // The same host id is a host that lost its credential; while its session is alive it has not.
   if (existing && existing.revokedAt === null && ctx.gateway.connected(body.name)) {
-    await audit(ctx.store, join.name, 'agent.enroll', body.name, 'denied', { hostId: body.hostId, reason: 'connected' });
+    await audit(ctx.store, join.name, 'agent.enroll', body.name, 'denied', { hostId: body.hostId, reason: 'connected' }, null, ctx.clock);
     throw new BreakwaterError('BW_ERR_CONFLICT', `agent \`${body.name}\` is connected with its credential right now; a host enrolls again only once it has lost it (an admin can end it: breakwater agent revoke ${body.name})`, { name: body.name });
   }
   // Under mutual TLS with our own CA, the agent's key pair gets its certificate (before anything is stored).
@@ -129,15 +143,15 @@ async function enroll(ctx: ApiContext, body: EnrollBody): Promise<{ agentId: str
   if (outcome === 'token_refused') {
     // Another enrollment took the token's last use (or it was revoked) since it was checked above.
     const again = await ctx.store.findTokenByHash(join.hash);
-    throw (again && joinTokenRefusal(again, Date.now())) ?? new BreakwaterError('BW_ERR_UNAUTHENTICATED', `join token \`${join.name}\` can no longer enroll agents`, { reason: 'refused', token: join.name });
+    throw (again && joinTokenRefusal(again, ctx.clock.now())) ?? new BreakwaterError('BW_ERR_UNAUTHENTICATED', `join token \`${join.name}\` can no longer enroll agents`, { reason: 'refused', token: join.name });
   }
   ctx.gateway.enrolled(agent);
-  await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing), joinTokenId: join.id });
+  await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing), joinTokenId: join.id }, null, ctx.clock);
   return { agentId: agent.id, credential, ...(clientCertificate ? { clientCertificate } : {}) };
 }
 
-async function refuseHostMismatch(ctx: ApiContext, join: TokenRecord, body: EnrollBody): Promise<never> {
-  await audit(ctx.store, join.name, 'agent.enroll', body.name, 'denied', { hostId: body.hostId, reason: 'host_mismatch' });
+async function refuseHostMismatch(ctx: AgentsContext, join: TokenRecord, body: EnrollBody): Promise<never> {
+  await audit(ctx.store, join.name, 'agent.enroll', body.name, 'denied', { hostId: body.hostId, reason: 'host_mismatch' }, null, ctx.clock);
   // The enrolled host's id is not echoed: it would tell a token holder what to claim.
   throw new BreakwaterError(
     'BW_ERR_HOST_MISMATCH',

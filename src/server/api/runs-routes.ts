@@ -1,11 +1,11 @@
-import { z } from 'zod';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
+import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
-import { audit } from '../query/run-statement.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
+import { IdParam, Page, pageOf } from './schemas.js';
 
 /*
  * Runs and their output. A command's output can hold anything the host had (a config file, a
@@ -17,11 +17,6 @@ export interface RunsContext {
   readonly store: Store;
   readonly runOutputVisibility: 'operator' | 'all';
 }
-
-const Page = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-  before: z.coerce.number().int().optional(),
-});
 
 /** Whether `who` may read the output of a run by `principal`. */
 export function readsOutput(ctx: RunsContext, who: Principal, principal: string): boolean {
@@ -55,18 +50,14 @@ export function runsRoutes(ctx: RunsContext): Route[] {
       summary: 'Runs of commands and actions, newest first. Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
       role: 'viewer',
       query: Page,
-      handler: async ({ query, principal }) => {
-        const who = principal as Principal;
-        const runs = await ctx.store.listRuns({ ...(query.limit ? { limit: query.limit } : {}), ...(query.before ? { before: query.before } : {}) });
-        return runs.map((r) => (readsOutput(ctx, who, r.principal) ? r : withoutOutput(r)));
-      },
+      handler: async ({ query, principal }) => (await ctx.store.listRuns(pageOf(query))).map((r) => (readsOutput(ctx, principal as Principal, r.principal) ? r : withoutOutput(r))),
     }),
     route({
       method: 'GET',
       url: '/api/v1/runs/:id',
       summary: 'One run with its per-resource results and output: for operators, admins and the principal who ran it (or everyone, with --run-output-visibility all).',
       role: 'viewer',
-      params: z.object({ id: z.string().min(1) }),
+      params: IdParam,
       handler: async ({ params, principal }) => {
         const who = principal as Principal;
         const found = await ctx.store.getRun(params.id);

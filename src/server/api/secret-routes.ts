@@ -2,8 +2,9 @@ import { z } from 'zod';
 import type { Definition } from '../../definitions/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
+import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
-import { audit } from '../query/run-statement.js';
+import type { Clock } from '../fleet/index.js';
 import type { Remediation } from '../remediation.js';
 import type { SecretVault } from '../secrets/index.js';
 import { MAX_SECRET_BYTES } from '../secrets/index.js';
@@ -31,7 +32,7 @@ export function definitionsView(definitions: readonly Definition[], principal: P
 const SecretName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a secret name: a lowercase letter, then up to 62 lowercase letters, digits, `_` or `-`');
 
 /** `breakwater secret set|list|rotate-key` over HTTP: admin only, audited, never a value in an answer or the audit. */
-export function secretRoutes(ctx: { readonly store: Store; readonly remediation: Remediation }): Route[] {
+export function secretRoutes(ctx: { readonly store: Store; readonly remediation: Pick<Remediation, 'secrets' | 'pushDefinitions'>; readonly clock: Clock }): Route[] {
   const vault = () => ctx.remediation.secrets;
   return [
     route({
@@ -53,10 +54,10 @@ export function secretRoutes(ctx: { readonly store: Store; readonly remediation:
         try {
           await vault().set(params.name, body.value, who);
         } catch (err) {
-          await audit(ctx.store, who, 'secret.set', params.name, 'failed', { error: err instanceof BreakwaterError ? err.code : 'BW_ERR_INTERNAL' });
+          await audit(ctx.store, who, 'secret.set', params.name, 'failed', { error: err instanceof BreakwaterError ? err.code : 'BW_ERR_INTERNAL' }, null, ctx.clock);
           throw err;
         }
-        await audit(ctx.store, who, 'secret.set', params.name, 'ok', {});
+        await audit(ctx.store, who, 'secret.set', params.name, 'ok', {}, null, ctx.clock);
         ctx.remediation.pushDefinitions();
         return vault()
           .list()
@@ -72,10 +73,10 @@ export function secretRoutes(ctx: { readonly store: Store; readonly remediation:
         const who = (principal as Principal).name;
         try {
           const reencrypted = await vault().rotateKey();
-          await audit(ctx.store, who, 'secret.rotate_key', 'secret key', 'ok', { reencrypted });
+          await audit(ctx.store, who, 'secret.rotate_key', 'secret key', 'ok', { reencrypted }, null, ctx.clock);
           return { reencrypted };
         } catch (err) {
-          await audit(ctx.store, who, 'secret.rotate_key', 'secret key', 'failed', { error: err instanceof BreakwaterError ? err.code : 'BW_ERR_INTERNAL' });
+          await audit(ctx.store, who, 'secret.rotate_key', 'secret key', 'failed', { error: err instanceof BreakwaterError ? err.code : 'BW_ERR_INTERNAL' }, null, ctx.clock);
           throw err;
         }
       },

@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { BreakwaterError, MAX_TIMER_MS } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
+import type { Clock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
 import type { SseStream } from './sse.js';
 import { openSse } from './sse.js';
 
@@ -24,7 +26,10 @@ const NAMES: Readonly<Record<StreamKind, string>> = { live: 'live queries', even
 export class TokenStreams {
   private readonly byToken = new Map<string, Map<SseStream, StreamKind>>();
 
-  constructor(private readonly logger: Pick<Logger, 'warn' | 'info'>) {}
+  constructor(
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * Opens a stream for the principal's token. Throws BW_ERR_TOO_MANY_REQUESTS (429) before the
@@ -40,7 +45,7 @@ export class TokenStreams {
     const mine = this.byToken.get(principal.id) ?? new Map<SseStream, StreamKind>();
     mine.set(sse, kind);
     this.byToken.set(principal.id, mine);
-    const expiry = principal.expiresAt ? endAt(principal.expiresAt, () => sse.end({ code: 'BW_ERR_UNAUTHENTICATED', message: `token \`${principal.name}\` expired` })) : undefined;
+    const expiry = principal.expiresAt ? endAt(principal.expiresAt, this.clock, () => sse.end({ code: 'BW_ERR_UNAUTHENTICATED', message: `token \`${principal.name}\` expired` })) : undefined;
     sse.onClose(() => {
       expiry?.cancel();
       mine.delete(sse);
@@ -68,10 +73,10 @@ export class TokenStreams {
 }
 
 /** Runs `fn` at a wall-clock time, however far away (timers are limited to ~24.8 days, so a far one re-arms). */
-function endAt(at: number, fn: () => void): { cancel(): void } {
+function endAt(at: number, clock: Clock, fn: () => void): { cancel(): void } {
   let timer: NodeJS.Timeout;
   const arm = () => {
-    const wait = at - Date.now();
+    const wait = at - clock.now();
     if (wait <= 0) return fn();
     timer = setTimeout(arm, Math.min(wait, MAX_TIMER_MS));
     timer.unref();

@@ -4,9 +4,9 @@ import type { Plan } from '../../lang/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { hasRole } from '../auth.js';
+import { audit } from '../audit/index.js';
 import type { Store } from '../store/index.js';
 import type { ProbeAllowList } from './probes.js';
-import { audit } from './run-statement.js';
 import { probeAllowed, probeCalls } from './probes.js';
 
 /*

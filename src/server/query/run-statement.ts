@@ -4,6 +4,7 @@ import { analyze } from '../../lang/index.js';
 import type { FleetEvent, ResultRow } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
+import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
 import type { Fleet } from '../fleet/index.js';
 import type { RunRecord, RunResultRecord, Store } from '../store/index.js';
@@ -163,10 +164,6 @@ export async function interruptStaleRuns(store: Store): Promise<RunRecord[]> {
   const runs = await store.interruptRuns(Date.now());
   for (const r of runs) await audit(store, 'breakwater', 'run.interrupted', r.statement, 'failed', { startedBy: r.principal, startedAt: r.startedAt, reason: 'the control plane stopped while the run was running' }, r.id);
   return runs;
-}
-
-export async function audit(store: Store, principal: string, action: string, target: string, outcome: 'ok' | 'denied' | 'failed', detail: Record<string, unknown>, runId: string | null = null): Promise<void> {
-  await store.appendAudit({ id: randomUUID(), time: Date.now(), principal, action, target, runId, outcome, detail });
 }
 
 /** A row whose command ran but exited non-zero counts as a failed target. */

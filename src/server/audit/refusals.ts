@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { Store } from '../store/index.js';
+import type { Clock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
+import type { AuditStore } from './audit.js';
+import { audit } from './audit.js';
 
 /*
  * Audit entries for refused calls: with no or an unknown token (principal `anonymous`), and with a
@@ -25,8 +27,8 @@ export class RefusalAudit {
   private readonly windows = new Map<string, Window>();
 
   constructor(
-    private readonly store: Store,
-    private readonly now: () => number = Date.now,
+    private readonly store: AuditStore,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** A call with no token, or one that is unknown, expired or revoked. */
@@ -40,7 +42,7 @@ export class RefusalAudit {
   }
 
   private async write(key: string, budget: number, principal: string, action: string, target: string, detail: Record<string, unknown>): Promise<void> {
-    const now = this.now();
+    const now = this.clock.now();
     const w = this.window(key, now);
     if (w.written >= budget) {
       w.suppressed++;
@@ -49,7 +51,8 @@ export class RefusalAudit {
     w.written++;
     const suppressed = w.suppressed;
     w.suppressed = 0;
-    await this.store.appendAudit({ id: randomUUID(), time: now, principal, action, target, runId: null, outcome: 'denied', detail: { ...detail, ...(suppressed ? { suppressed } : {}) } });
+    // The window's time, not a second reading: the entry is dated when the refusal was counted.
+    await audit(this.store, principal, action, target, 'denied', { ...detail, ...(suppressed ? { suppressed } : {}) }, null, { now: () => now });
   }
 
   private window(key: string, now: number): Window {

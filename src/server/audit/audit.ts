@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
+import type { AuditRecord, Store } from '../store/index.js';
+
+/** The one store method audit writing needs: a fake in a test, the real store in the server. */
+export type AuditStore = Pick<Store, 'appendAudit'>;
+
+/**
+ * Appends one entry to the audit log: who did what to which target, and how it ended. Every writer
+ * of audit entries (statements, remediation, the API's routes) goes through here, so an entry has
+ * one shape and one source of time.
+ *
+ * @example
+ * await audit(store, 'alice', 'token.create', 'ci', 'ok', { role: 'viewer' }, null, clock);
+ */
+export async function audit(
+  store: AuditStore,
+  principal: string,
+  action: string,
+  target: string,
+  outcome: AuditRecord['outcome'],
+  detail: Record<string, unknown>,
+  runId: string | null = null,
+  clock: Clock = systemClock,
+): Promise<void> {
+  await store.appendAudit({ id: randomUUID(), time: clock.now(), principal, action, target, runId, outcome, detail });
+}
