@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import { buildApp } from '../src/server/api/app.js';
 import type { Route } from '../src/server/api/route.js';
 import { createToken } from '../src/server/auth.js';
@@ -40,6 +41,16 @@ export interface InjectedApp {
   close(): Promise<void>;
 }
 
+const open = new Set<InjectedApp>();
+
+/** Closes, after each test of the calling file, every app the test made. */
+export function closeAppsAfterEach(): void {
+  afterEach(async () => {
+    for (const app of open) await app.close();
+    open.clear();
+  });
+}
+
 /** A clock the test moves by hand. */
 export function manualClock(start = 1_760_000_000_000): Clock & { set(ms: number): void } {
   let now = start;
@@ -69,7 +80,7 @@ export async function injectApp(routes: (store: Store) => Route[], options: { cl
     ...(options.clock ? { clock: options.clock } : {}),
   });
   await app.ready();
-  return {
+  const injected: InjectedApp = {
     app,
     store,
     tokens,
@@ -94,6 +105,8 @@ export async function injectApp(routes: (store: Store) => Route[], options: { cl
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  open.add(injected);
+  return injected;
 }
 
 /** What a fake fleet was told, for assertions. */

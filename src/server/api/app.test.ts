@@ -1,7 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { InjectedApp } from '../../../test/inject-app.js';
-import { injectApp, manualClock } from '../../../test/inject-app.js';
+import { closeAppsAfterEach, injectApp, manualClock } from '../../../test/inject-app.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import { createToken } from '../auth.js';
 import { CONTENT_SECURITY_POLICY } from '../security-headers.js';
@@ -19,22 +18,18 @@ const probes: Route[] = [
   route({ method: 'GET', url: '/api/v1/probe/crash', summary: 'A bug.', role: 'public', handler: async () => Promise.reject(new Error('boom')) }),
 ];
 
-let t: InjectedApp | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+closeAppsAfterEach();
 
 describe('buildApp: the token guard', () => {
   it('answers public routes without a token, and is not listening on any port', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     expect(t.app.server.listening).toBe(false);
     const r = await t.call('GET', '/api/v1/probe/open');
     expect(r).toMatchObject({ status: 200, json: { open: true } });
   });
 
   it('refuses a call without a token or with an unknown one (401), audited as anonymous once per address a minute', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     const none = await t.call('GET', '/api/v1/probe/who');
     expect(none.status).toBe(401);
     expect(none.json).toEqual({ code: 'BW_ERR_UNAUTHENTICATED', message: 'no token: send Authorization: Bearer <token> (see `breakwater token create`)', details: {} });
@@ -47,7 +42,7 @@ describe('buildApp: the token guard', () => {
 
   it('refuses a token past its expiry by the injected clock', async () => {
     const clock = manualClock(1_000_000);
-    t = await injectApp(() => probes, { clock });
+    const t = await injectApp(() => probes, { clock });
     const { secret } = await createToken(t.store, 'viewer', 'short-lived', 'test', 1_060_000);
     expect((await t.call('GET', '/api/v1/probe/who', { secret })).json).toEqual({ name: 'short-lived' });
     clock.set(1_060_000);
@@ -55,7 +50,7 @@ describe('buildApp: the token guard', () => {
   });
 
   it('refuses a role too low (403) naming the role needed, and audits it under the route\'s action', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     const r = await t.call('POST', '/api/v1/probe/admin', 'operator');
     expect(r.status).toBe(403);
     expect(r.json).toEqual({ code: 'BW_ERR_FORBIDDEN', message: 'POST /api/v1/probe/admin needs the admin role; token `operator` has operator', details: { needed: 'admin', held: 'operator' } });
@@ -64,13 +59,13 @@ describe('buildApp: the token guard', () => {
   });
 
   it('takes the token as ?token= only on routes that allow it', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     expect((await t.call('GET', `/api/v1/probe/stream?token=${t.tokens.viewer}`)).json).toEqual({ name: 'viewer' });
     expect((await t.call('GET', `/api/v1/probe/who?token=${t.tokens.viewer}`)).status).toBe(401);
   });
 
   it('refuses a body its schema rejects (400), naming the part and the field', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     const r = await t.call('POST', '/api/v1/probe/body', 'viewer', { name: 'ab' });
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('BW_ERR_INVALID_REQUEST');
@@ -81,14 +76,14 @@ describe('buildApp: the token guard', () => {
 
 describe('buildApp: errors and the rest', () => {
   it('audits a handler\'s own refusal of a credential once, as anonymous', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     const r = await t.call('GET', '/api/v1/probe/refuse');
     expect(r).toMatchObject({ status: 401, json: { code: 'BW_ERR_UNAUTHENTICATED', message: 'join token `x` is used up' } });
     expect((await t.audit()).map((e) => [e.principal, e.target, e.detail.reason])).toEqual([['anonymous', 'GET /api/v1/probe/refuse', 'join token `x` is used up']]);
   });
 
   it('answers a bug as BW_ERR_INTERNAL (500), a body that is not JSON as 400, too large a body as 413', async () => {
-    t = await injectApp(() => probes, { limits: { bodyLimitBytes: 64 } });
+    const t = await injectApp(() => probes, { limits: { bodyLimitBytes: 64 } });
     expect(await t.call('GET', '/api/v1/probe/crash')).toMatchObject({ status: 500, json: { code: 'BW_ERR_INTERNAL', message: 'boom' } });
     expect(await t.call('POST', '/api/v1/probe/body', 'viewer', '{"name": ')).toMatchObject({ status: 400, json: { code: 'BW_ERR_INVALID_REQUEST' } });
     const big = await t.call('POST', '/api/v1/probe/body', 'viewer', { name: 'x'.repeat(100) });
@@ -97,7 +92,7 @@ describe('buildApp: errors and the rest', () => {
   });
 
   it('answers an unknown API path as BW_ERR_NOT_FOUND (404) naming it, with the security headers', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     const r = await t.call('DELETE', '/api/v1/nothing?x=1');
     expect(r.status).toBe(404);
     expect(r.json).toEqual({ code: 'BW_ERR_NOT_FOUND', message: 'no route DELETE /api/v1/nothing', details: {} });
@@ -106,7 +101,7 @@ describe('buildApp: errors and the rest', () => {
   });
 
   it('describes its routes at /api/v1/openapi.json, without a token', async () => {
-    t = await injectApp(() => probes);
+    const t = await injectApp(() => probes);
     const r = await t.call('GET', '/api/v1/openapi.json');
     expect(r.status).toBe(200);
     expect(r.json.info).toEqual({ title: 'Breakwater control plane API', version: 'test' });

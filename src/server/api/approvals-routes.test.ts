@@ -1,16 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { InjectedApp } from '../../../test/inject-app.js';
-import { injectApp } from '../../../test/inject-app.js';
+import { describe, expect, it } from 'vitest';
+import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
 import type { Principal } from '../auth.js';
 import type { ApprovalRecord } from '../store/index.js';
 import type { ApprovalsContext } from './approvals-routes.js';
 import { approvalsRoutes } from './approvals-routes.js';
 
-let t: InjectedApp | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+closeAppsAfterEach();
 
 const approval = (id: string, createdAt: number, status: ApprovalRecord['status'] = 'pending'): ApprovalRecord => ({
   id,
@@ -42,7 +37,7 @@ function deciding() {
 
 describe('approvals routes', () => {
   it('lists approvals newest first, filtered by status', async () => {
-    t = await injectApp((store) => approvalsRoutes({ store, remediation: deciding().remediation }));
+    const t = await injectApp((store) => approvalsRoutes({ store, remediation: deciding().remediation }));
     await t.store.createApproval(approval('a1', 1000));
     await t.store.createApproval(approval('a2', 2000, 'denied'));
     await t.store.createApproval(approval('a3', 3000));
@@ -55,7 +50,7 @@ describe('approvals routes', () => {
 
   it('approves and denies under the caller\'s name, answering with remediation\'s decision', async () => {
     const { remediation, decisions } = deciding();
-    t = await injectApp((store) => approvalsRoutes({ store, remediation }));
+    const t = await injectApp((store) => approvalsRoutes({ store, remediation }));
     expect(await t.call('POST', '/api/v1/approvals/a1/approve', 'operator')).toMatchObject({ status: 200, json: { status: 'approved', runId: 'run-1', failed: 0 } });
     expect(await t.call('POST', '/api/v1/approvals/a2/deny', 'admin')).toMatchObject({ status: 200, json: { status: 'denied', runId: null } });
     expect(decisions).toEqual([
@@ -66,7 +61,7 @@ describe('approvals routes', () => {
 
   it('refuses a viewer\'s approval or denial (403) before anything is decided, and audits both', async () => {
     const { remediation, decisions } = deciding();
-    t = await injectApp((store) => approvalsRoutes({ store, remediation }));
+    const t = await injectApp((store) => approvalsRoutes({ store, remediation }));
     for (const verb of ['approve', 'deny']) {
       const r = await t.call('POST', `/api/v1/approvals/a1/${verb}`, 'viewer');
       expect(r.status).toBe(403);

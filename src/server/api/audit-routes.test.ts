@@ -1,18 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { InjectedApp } from '../../../test/inject-app.js';
-import { injectApp } from '../../../test/inject-app.js';
+import { describe, expect, it } from 'vitest';
+import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
 import { audit } from '../audit/index.js';
 import { auditRoutes } from './audit-routes.js';
 
-let t: InjectedApp | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+closeAppsAfterEach();
 
 describe('GET /api/v1/audit', () => {
   it('is refused to a viewer (403), and that refusal is in the log an operator reads', async () => {
-    t = await injectApp((store) => auditRoutes({ store }));
+    const t = await injectApp((store) => auditRoutes({ store }));
     const refused = await t.call('GET', '/api/v1/audit', 'viewer');
     expect(refused.status).toBe(403);
     expect(refused.json.message).toBe('GET /api/v1/audit needs the operator role; token `viewer` has viewer');
@@ -22,7 +17,7 @@ describe('GET /api/v1/audit', () => {
   });
 
   it('filters by principal and action, newest first, a page at a time', async () => {
-    t = await injectApp((store) => auditRoutes({ store }));
+    const t = await injectApp((store) => auditRoutes({ store }));
     const at = (ms: number) => ({ now: () => ms });
     await audit(t.store, 'alice', 'token.create', 'ci', 'ok', {}, null, at(1000));
     await audit(t.store, 'bob', 'token.create', 'cd', 'ok', {}, null, at(2000));
@@ -35,7 +30,7 @@ describe('GET /api/v1/audit', () => {
   });
 
   it('refuses a page size out of range, naming the query parameter', async () => {
-    t = await injectApp((store) => auditRoutes({ store }));
+    const t = await injectApp((store) => auditRoutes({ store }));
     const r = await t.call('GET', '/api/v1/audit?limit=0', 'operator');
     expect(r.status).toBe(400);
     expect(r.json.code).toBe('BW_ERR_INVALID_REQUEST');

@@ -1,18 +1,13 @@
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { InjectedApp } from '../../../test/inject-app.js';
-import { injectApp } from '../../../test/inject-app.js';
+import { describe, expect, it } from 'vitest';
+import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
 import type { FleetEvent } from '../../protocol/index.js';
 import { EventBus } from '../event-bus.js';
 import type { EventRecord } from '../store/index.js';
 import { eventsRoutes } from './events-routes.js';
 import { TokenStreams } from './token-streams.js';
 
-let t: InjectedApp | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+closeAppsAfterEach();
 
 const event = (id: string, time: number, over: Partial<EventRecord> = {}): EventRecord => ({
   id,
@@ -44,7 +39,7 @@ function app() {
 describe('GET /api/v1/events', () => {
   it('lists events newest first, filtered by type and host, with a bot\'s output hidden from a viewer', async () => {
     const { ready } = app();
-    t = await ready;
+    const t = await ready;
     await t.store.appendEvents([event('e1', 1000), botRan('e2', 2000), event('e3', 3000, { host: 'db-1' })]);
     const viewer = await t.call('GET', '/api/v1/events', 'viewer');
     expect(viewer.json.map((e: EventRecord) => e.id)).toEqual(['e3', 'e2', 'e1']);
@@ -56,7 +51,7 @@ describe('GET /api/v1/events', () => {
 
   it('refuses a caller without a token (401) and a bad `since` (400) naming it', async () => {
     const { ready } = app();
-    t = await ready;
+    const t = await ready;
     expect((await t.call('GET', '/api/v1/events')).status).toBe(401);
     const bad = await t.call('GET', '/api/v1/events?since=yesterday', 'viewer');
     expect(bad.status).toBe(400);
@@ -67,7 +62,7 @@ describe('GET /api/v1/events', () => {
 describe('GET /api/v1/events/stream', () => {
   it('streams each new event (token in the query), output hidden from a viewer, until the bus closes', async () => {
     const { bus, ready } = app();
-    t = await ready;
+    const t = await ready;
     const answer = t.app.inject({ method: 'GET', url: `/api/v1/events/stream?token=${t.tokens.viewer}` });
     await expect.poll(() => bus.size).toBe(1);
     bus.publish([event('e1', 1000), botRan('e2', 2000)] as unknown as FleetEvent[]);
