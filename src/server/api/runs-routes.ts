@@ -2,6 +2,7 @@ import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
+import type { Clock } from '../fleet/index.js';
 import type { RunRecord, Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
@@ -42,7 +43,14 @@ export function eventFor<E extends { type: string; principal: string | null; det
   return { ...event, details: { ...dropOutput(event.details), outputHidden: true } };
 }
 
-export function runsRoutes(ctx: RunsContext): Route[] {
+/**
+ * GET /api/v1/runs and /api/v1/runs/:id, output shown as RunsContext's visibility says; a refused
+ * read is audited, dated by the clock.
+ *
+ * @example
+ * const routes = runsRoutes({ store, runOutputVisibility: 'operator', clock: systemClock });
+ */
+export function runsRoutes(ctx: RunsContext & { readonly clock: Clock }): Route[] {
   return [
     route({
       method: 'GET',
@@ -63,7 +71,7 @@ export function runsRoutes(ctx: RunsContext): Route[] {
         const found = await ctx.store.getRun(params.id);
         if (!found) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no run with id ${params.id}`);
         if (!readsOutput(ctx, who, found.run.principal)) {
-          await audit(ctx.store, who.name, 'run.read', params.id, 'denied', { needed: 'operator', held: who.role, ranBy: found.run.principal });
+          await audit(ctx.store, who.name, 'run.read', params.id, 'denied', { needed: 'operator', held: who.role, ranBy: found.run.principal }, null, ctx.clock);
           throw new BreakwaterError(
             'BW_ERR_FORBIDDEN',
             `the output of run ${params.id} is readable by operators, admins and the principal who ran it (\`${found.run.principal}\`): reading it needs the operator role; token \`${who.name}\` has ${who.role} (the server's --run-output-visibility is operator)`,
