@@ -35,7 +35,7 @@ export interface AppOptions {
 }
 
 export interface BuiltApp {
-  /** Ready, not listening: `app.inject` for tests, `app.listen` for the server. */
+  /** Built, not listening: `app.inject` for tests, `app.listen` for the server. */
   readonly app: FastifyInstance;
   /** The connection caps of app.server; an agent's WebSocket credential counts as authenticating too. */
   readonly connections: ConnectionLimits;

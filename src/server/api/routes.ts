@@ -55,7 +55,7 @@ const LiveEvery = z
  * The API's route table: every resource group's routes, in the order the OpenAPI document lists them.
  *
  * @example
- * const app = buildApp({ routes: apiRoutes(ctx), store, logger, version: SERVER_VERSION });
+ * const { app } = buildApp({ routes: apiRoutes(ctx), store, logger, limits: HTTP_LIMITS, version: SERVER_VERSION });
  */
 export function apiRoutes(ctx: ApiContext): Route[] {
   return [
