@@ -64,7 +64,7 @@ describe('GET /api/v1/events/stream', () => {
     const { bus, ready } = app();
     const t = await ready;
     const answer = t.app.inject({ method: 'GET', url: `/api/v1/events/stream?token=${t.tokens.viewer}` });
-    await expect.poll(() => bus.size).toBe(1);
+    await expect.poll(() => bus.size, { timeout: 10_000 }).toBe(1);
     bus.publish([event('e1', 1000), botRan('e2', 2000)] as unknown as FleetEvent[]);
     bus.close();
     const res = await answer;
