@@ -10,7 +10,7 @@ import type { RunbookRecord } from '../store/index.js';
 import { isStoreError } from '../store/index.js';
 import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import { RUNBOOK_PARAM, paramValueProblem, parseDefinitions, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
-import type { Remediation } from '../remediation.js';
+import type { Remediation } from '../remediation/index.js';
 import type { LiveQueries } from './live-query.js';
 import { LIVE_EVERY_SECONDS } from './live-query.js';
 import { streamEvents } from './event-stream.js';

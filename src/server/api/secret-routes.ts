@@ -4,7 +4,7 @@ import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { hasRole } from '../auth.js';
 import { audit } from '../query/run-statement.js';
-import type { Remediation } from '../remediation.js';
+import type { Remediation } from '../remediation/index.js';
 import type { SecretVault } from '../secrets/index.js';
 import { MAX_SECRET_BYTES } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
