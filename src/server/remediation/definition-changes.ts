@@ -23,7 +23,7 @@ export interface DefinitionChangesParts {
   readonly current: CurrentDefinitions;
   /** Replaced with each version's schedules. */
   readonly schedules: { set(schedules: readonly ScheduleDefinition[]): void };
-  readonly fleet: Fleet;
+  readonly fleet: Pick<Fleet, 'pushDefinitions' | 'versions' | 'inventory'>;
   readonly intake: Pick<EventIntake, 'record'>;
   readonly clock?: Clock;
 }
