@@ -1,41 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BUILTIN_CATALOGUE } from '../../lang/index.js';
 import type { ApprovalRequestMessage } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
-import type { Fleet } from '../fleet/index.js';
-import { probeAllowList } from '../query/probes.js';
 import type { Store } from '../store/index.js';
-import { openSqliteStore } from '../store/index.js';
 import { ApprovalDecisions } from './approval-decisions.js';
 import { APPROVAL_SWEEP_MS, Approvals } from './approvals.js';
 import { EventIntake } from './event-intake.js';
+import { statementsOn, tempStore, unreachableFleet } from '../../../test/remediation-fakes.js';
 
 const T0 = 1_700_000_000_000;
-
-/** A fleet of no hosts: denials and expiries never reach it. */
-const noHosts: Fleet = {
-  inventory: () => [],
-  host: () => undefined,
-  connected: () => false,
-  connectedCount: 0,
-  send: () => false,
-  cancel: () => undefined,
-  sendTo: () => false,
-  pushDefinitions: () => undefined,
-  versions: () => new Map(),
-  enrolled: () => undefined,
-  disconnect: () => false,
-  forget: () => undefined,
-};
 
 const ASK: ApprovalRequestMessage = { type: 'approval', id: 'ap-1', bot: 'reaper', action: 'kill_process', resource: 'web-1/4242', args: { signal: 'TERM' }, expiresSeconds: 300, context: { alarm: 'hung_worker' } };
 const ALICE: Principal = { id: 'tok-alice', name: 'alice', role: 'operator' };
 
-let dir: string;
+let dispose: () => Promise<void>;
 let store: Store;
 let now: number;
 let approvals: Approvals;
@@ -43,21 +21,17 @@ let decisions: ApprovalDecisions;
 
 beforeEach(async () => {
   vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-  dir = await mkdtemp(join(tmpdir(), 'bw-approvals-'));
-  store = openSqliteStore(join(dir, 'breakwater.db'));
-  await store.migrate();
+  ({ store, dispose } = await tempStore());
   now = T0;
   const clock = { now: () => now };
   const intake = new EventIntake(store, { notify: () => undefined }, clock);
   approvals = new Approvals({ store, intake, logger: pino({ level: 'silent' }), clock });
-  const statements = { store, gateway: noHosts, catalogue: () => BUILTIN_CATALOGUE, queryTimeoutMs: 1000, maxTargets: 10, policy: { probeAllow: probeAllowList([]), action: () => undefined } };
-  decisions = new ApprovalDecisions({ store, approvals, intake, statements, clock });
+  decisions = new ApprovalDecisions({ store, approvals, intake, statements: statementsOn(store, unreachableFleet()), clock });
 });
 afterEach(async () => {
   approvals.stop();
   vi.useRealTimers();
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await dispose();
 });
 
 describe('Approvals', () => {

@@ -3,10 +3,10 @@ import type { AlarmDefinition } from '../../definitions/index.js';
 import type { BacktestResultMessage } from '../../protocol/index.js';
 import type { InventoryHost } from '../fleet/index.js';
 import { BACKTEST_TIMEOUT_MS, BacktestReplies, Backtests } from './backtests.js';
+import { inventoryHost } from '../../../test/remediation-fakes.js';
 
 const ALARM = { kind: 'alarm', name: 'disk_full' } as AlarmDefinition;
 
-const host = (name: string, connected: boolean): InventoryHost => ({ name, agentId: `id-${name}`, connected, lastSeenAt: null, tags: {}, attrs: {} });
 
 /** A fleet whose agents answer a back-test at once, if `answers` has one for them. */
 function fleet(hosts: readonly InventoryHost[], replies: BacktestReplies, answers: Record<string, Omit<BacktestResultMessage, 'type' | 'id'>>) {
@@ -35,7 +35,7 @@ describe('Backtests', () => {
 
   it('asks every connected agent and gathers their answers, without waiting once all answered', async () => {
     const replies = new BacktestReplies();
-    const agents = fleet([host('web-1', true), host('web-2', true), host('db-1', false)], replies, { 'web-1': fired, 'web-2': { error: 'no stored metrics', transitions: [] } });
+    const agents = fleet([inventoryHost('web-1', true), inventoryHost('web-2', true), inventoryHost('db-1', false)], replies, { 'web-1': fired, 'web-2': { error: 'no stored metrics', transitions: [] } });
 
     const result = await new Backtests(agents, replies).run(ALARM, 3600);
 
@@ -49,7 +49,7 @@ describe('Backtests', () => {
 
   it('reports an agent that does not answer in time as "no answer in time"', async () => {
     const replies = new BacktestReplies();
-    const agents = fleet([host('web-1', true), host('web-2', true)], replies, { 'web-1': fired });
+    const agents = fleet([inventoryHost('web-1', true), inventoryHost('web-2', true)], replies, { 'web-1': fired });
 
     const running = new Backtests(agents, replies).run(ALARM, 3600);
     await vi.advanceTimersByTimeAsync(BACKTEST_TIMEOUT_MS);
@@ -62,7 +62,7 @@ describe('Backtests', () => {
 
   it('drops an answer that comes after the back-test ended', async () => {
     const replies = new BacktestReplies();
-    const agents = fleet([host('web-1', true)], replies, {});
+    const agents = fleet([inventoryHost('web-1', true)], replies, {});
     const running = new Backtests(agents, replies).run(ALARM, 60, 1000);
     await vi.advanceTimersByTimeAsync(1000);
     const id = agents.asked[0]?.message.id as string;
@@ -74,6 +74,6 @@ describe('Backtests', () => {
 
   it('with no agent connected, answers at once with no hosts', async () => {
     const replies = new BacktestReplies();
-    expect(await new Backtests(fleet([host('web-1', false)], replies, {}), replies).run(ALARM, 60)).toEqual([]);
+    expect(await new Backtests(fleet([inventoryHost('web-1', false)], replies, {}), replies).run(ALARM, 60)).toEqual([]);
   });
 });

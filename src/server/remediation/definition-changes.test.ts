@@ -1,25 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScheduleDefinition } from '../../definitions/index.js';
 import type { Principal } from '../auth.js';
-import type { InventoryHost } from '../fleet/index.js';
 import { SecretVault } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
-import { openSqliteStore } from '../store/index.js';
 import { CurrentDefinitions } from './current-definitions.js';
 import { DefinitionChanges } from './definition-changes.js';
 import { EventIntake } from './event-intake.js';
+import { inventoryHost, tempStore } from '../../../test/remediation-fakes.js';
 
 const ADMIN: Principal = { id: 'tok-admin', name: 'admin', role: 'admin' };
 const PING = { path: 'ping.yaml', text: 'kind: action\nname: db_ping\ncommand: echo ping\n' };
 const NIGHTLY = { path: 'nightly.yaml', text: 'kind: schedule\nname: nightly\nevery: 1d\nrun: host | count()\n' };
 
-const host = (name: string, connected: boolean): InventoryHost => ({ name, agentId: `id-${name}`, connected, lastSeenAt: null, tags: {}, attrs: {} });
 
 let dir: string;
+let dispose: () => Promise<void>;
 let store: Store;
 let pushes: number;
 let scheduled: (readonly ScheduleDefinition[])[];
@@ -27,22 +23,19 @@ let current: CurrentDefinitions;
 let changes: DefinitionChanges;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bw-definitions-'));
-  store = openSqliteStore(join(dir, 'breakwater.db'));
-  await store.migrate();
+  ({ store, dir, dispose } = await tempStore());
   pushes = 0;
   scheduled = [];
   current = new CurrentDefinitions(await SecretVault.open(store, dir, {}, pino({ level: 'silent' })));
   const fleet = {
-    inventory: () => [host('web-1', true), host('web-2', true), host('db-1', false)],
+    inventory: () => [inventoryHost('web-1', true), inventoryHost('web-2', true), inventoryHost('db-1', false)],
     versions: () => new Map([['web-1', 1], ['web-2', null]]),
     pushDefinitions: () => void pushes++,
   };
   changes = new DefinitionChanges({ store, current, schedules: { set: (s) => void scheduled.push(s) }, fleet, intake: new EventIntake(store, { notify: () => undefined }), clock: { now: () => 1_700_000_000_000 } });
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await dispose();
 });
 
 describe('DefinitionChanges', () => {

@@ -1,27 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../protocol/index.js';
 import type { Store } from '../store/index.js';
-import { openSqliteStore } from '../store/index.js';
 import { EventIntake } from './event-intake.js';
+import { tempStore } from '../../../test/remediation-fakes.js';
 
-let dir: string;
+let dispose: () => Promise<void>;
 let store: Store;
 let notified: FleetEvent[];
 let intake: EventIntake;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'bw-intake-'));
-  store = openSqliteStore(join(dir, 'breakwater.db'));
-  await store.migrate();
+  ({ store, dispose } = await tempStore());
   notified = [];
   intake = new EventIntake(store, { notify: (e) => notified.push(e) }, { now: () => 1_700_000_000_000 });
 });
 afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await dispose();
 });
 
 const event = (id: string, patch: Partial<FleetEvent> = {}): FleetEvent => ({
