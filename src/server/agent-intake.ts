@@ -3,6 +3,8 @@ import { botPrincipal } from '../definitions/index.js';
 import type { EventType, FleetEvent } from '../protocol/index.js';
 import type { Connection } from '../transport/index.js';
 import type { AgentQuotas, QuotaKind } from './agent-quota.js';
+import type { Clock } from './fleet/index.js';
+import { systemClock } from './fleet/index.js';
 import type { GatewayHooks } from './gateway.js';
 
 /*
@@ -35,7 +37,7 @@ export interface RefusedEvent {
  * Splits an agent's events into those it may report, with the principal set by the control plane
  * (`agent:<host>` for alarms and files, `bot:<bot>@<host>` for bots), and those refused, each with why.
  */
-export function screenAgentEvents(agent: string, events: readonly FleetEvent[], now = Date.now()): { accepted: FleetEvent[]; refused: RefusedEvent[] } {
+export function screenAgentEvents(agent: string, events: readonly FleetEvent[], now = systemClock.now()): { accepted: FleetEvent[]; refused: RefusedEvent[] } {
   const accepted: FleetEvent[] = [];
   const refused: RefusedEvent[] = [];
   for (const e of events) {
@@ -72,6 +74,7 @@ export class AgentIntake {
   constructor(
     private readonly logger: Logger,
     private readonly quotas: AgentQuotas,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   limit(kind: QuotaKind): number {
@@ -87,7 +90,7 @@ export class AgentIntake {
     const { granted, retryAfterMs } = this.quotas.take(agent, 'events', events.length);
     const later = events.slice(granted).map((e) => e.id);
     if (later.length) this.overQuota(agent, conn, 'events', `${later.length} event(s) over the quota of ${this.limit('events')} a minute; resend after ${retryAfterMs} ms`);
-    const { accepted, refused } = screenAgentEvents(agent, events.slice(0, granted));
+    const { accepted, refused } = screenAgentEvents(agent, events.slice(0, granted), this.clock.now());
     if (refused.length) this.warnOnce(agent, 'forged', { agent, refused: refused.length, reason: refused[0]?.reason }, 'agent reported events it may not report; refused');
     const retry = later.length ? { retry: { ids: later, afterMs: retryAfterMs } } : {};
     // Acknowledge only once stored: an agent resends whatever is not acknowledged.
@@ -113,7 +116,7 @@ export class AgentIntake {
   /** Logs a warning about an agent at most once a minute per kind: a flood of bad frames is not a flood of log lines. */
   warnOnce(agent: string, kind: string, fields: Record<string, unknown>, message: string): void {
     const key = `${agent} ${kind}`;
-    const now = Date.now();
+    const now = this.clock.now();
     if (now - (this.warned.get(key) ?? -Infinity) < 60_000) return;
     this.warned.set(key, now);
     this.logger.warn(fields, message);

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { BreakwaterError } from '../protocol/index.js';
+import type { Clock } from './fleet/index.js';
+import { systemClock } from './fleet/index.js';
 import type { Role, Store, TokenRecord } from './store/index.js';
 
 /** Who is calling: a token's name and role. */
@@ -30,16 +32,16 @@ export function newSecret(prefix: 'bwt' | 'bwa'): string {
 }
 
 /** Creates a token, stores only its hash, and returns the secret to show once. `maxUses` limits a
- *  join token's enrollments (null: no limit). */
-export async function createToken(store: Store, role: Role, name: string, createdBy: string, expiresAt: number | null = null, maxUses: number | null = null): Promise<{ record: TokenRecord; secret: string }> {
+ *  join token's enrollments (null: no limit); `clock` dates it. */
+export async function createToken(store: Store, role: Role, name: string, createdBy: string, expiresAt: number | null = null, maxUses: number | null = null, clock: Clock = systemClock): Promise<{ record: TokenRecord; secret: string }> {
   const secret = newSecret('bwt');
-  const record: TokenRecord = { id: randomUUID(), name, role, hash: hashSecret(secret), createdAt: Date.now(), expiresAt, revokedAt: null, createdBy, maxUses, uses: 0 };
+  const record: TokenRecord = { id: randomUUID(), name, role, hash: hashSecret(secret), createdAt: clock.now(), expiresAt, revokedAt: null, createdBy, maxUses, uses: 0 };
   await store.createToken(record);
   return { record, secret };
 }
 
 /** The valid, unexpired, unrevoked token for a secret, or undefined. */
-export async function verifyToken(store: Store, secret: string | undefined, now = Date.now()): Promise<TokenRecord | undefined> {
+export async function verifyToken(store: Store, secret: string | undefined, now = systemClock.now()): Promise<TokenRecord | undefined> {
   if (!secret || !secret.startsWith('bwt_')) return undefined;
   const record = await store.findTokenByHash(hashSecret(secret));
   if (!record || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) return undefined;

@@ -42,4 +42,20 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 5; i++) answers.push((await breaker.permit('solo-1', BOT, 1)).allowed);
     expect(answers).toEqual([true, true, true, true, false]);
   });
+
+  it('grants again once the window has passed on its clock, and refusals are recorded once a minute', async () => {
+    let now = 1_700_000_000_000;
+    const clocked = new CircuitBreaker(store, pino({ level: 'silent' }), (e) => {
+      recorded.push(e);
+      return Promise.resolve();
+    }, { now: () => now });
+    for (let i = 0; i < 2; i++) expect((await clocked.permit('web-1', BOT, 2)).allowed).toBe(true);
+    expect(await clocked.permit('web-1', BOT, 2)).toMatchObject({ allowed: false, reason: expect.stringMatching(/^host share used: web-1 ran clean 2 time\(s\)/) });
+    now += 30_000;
+    expect((await clocked.permit('web-1', BOT, 2)).allowed).toBe(false);
+    expect(recorded).toHaveLength(1);
+
+    now += 600_000;
+    expect(await clocked.permit('web-1', BOT, 2)).toEqual({ allowed: true, reason: 'run 1 of 4 in the window' });
+  });
 });

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { BotDefinition } from '../definitions/index.js';
 import type { FleetEvent } from '../protocol/index.js';
+import type { Clock } from './fleet/index.js';
+import { systemClock } from './fleet/index.js';
 import type { Store } from './store/index.js';
 
 /**
@@ -33,18 +35,19 @@ export class CircuitBreaker {
     private readonly store: Store,
     private readonly logger: Logger,
     private readonly record: (event: Partial<FleetEvent> & Pick<FleetEvent, 'type' | 'message'>) => Promise<void>,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Whether `host` may run `bot` now; `hosts` is the fleet's size (the inventory's). */
   async permit(host: string, bot: BotDefinition, hosts: number): Promise<Answer> {
     const { max, windowSeconds } = bot.circuitBreaker;
     const windowMs = windowSeconds * 1000;
-    const stored = await this.store.countEventsByHost({ type: 'bot_ran', bot: bot.name, since: Date.now() - windowMs }).catch((err: unknown) => {
+    const stored = await this.store.countEventsByHost({ type: 'bot_ran', bot: bot.name, since: this.clock.now() - windowMs }).catch((err: unknown) => {
       this.logger.warn({ bot: bot.name, err: (err as Error).message }, 'circuit breaker: could not count stored runs; counting this process\'s grants only');
       return new Map<string, number>();
     });
     // From here on synchronous, so that asks answered at the same moment see each other's grants.
-    const now = Date.now();
+    const now = this.clock.now();
     const recent = (this.grants.get(bot.name) ?? []).filter((g) => now - g.at < windowMs);
     this.grants.set(bot.name, recent);
     const granted = new Map<string, number>();

@@ -1,7 +1,7 @@
 import type { FleetEvent } from '../protocol/index.js';
 
 /**
- * In-process pub/sub of freshly stored events: `Remediation.storeEvents` publishes each event the
+ * In-process pub/sub of freshly stored events: `EventIntake.storeEvents` (remediation/event-intake.ts) publishes each event the
  * first time it is stored, and `GET /api/v1/events/stream` (server-sent events) subscribes. A slow
  * or failing subscriber never holds up storing: delivery is a synchronous call that must not throw.
  */

@@ -32,7 +32,8 @@ export interface GatewayHooks {
    * Only events the agent may report reach it (agent-intake.ts), with the principal set.
    */
   onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
-  onPermit(agent: string, msg: PermitRequestMessage): Promise<{ allowed: boolean; reason: string }>;
+  /** `fleetSize` is the inventory's size, connected or not: the circuit breaker's share of one host depends on it. */
+  onPermit(agent: string, msg: PermitRequestMessage, fleetSize: number): Promise<{ allowed: boolean; reason: string }>;
   onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
   onBacktestResult(agent: string, msg: BacktestResultMessage): void;
   /** Secret values replaced with `[secret:NAME]` in what agents send: a second line of defence behind the agent's own. */
@@ -180,7 +181,7 @@ export class AgentGateway implements Fleet {
         if (!ownsResource(session.agent.name, msg.resource)) return answer(false, `resource ${msg.resource} is not on host ${session.agent.name}`);
         if (!this.intake.withinQuota(session.agent.name, session.conn, 'permits', 1)) return answer(false, `permit quota exceeded: at most ${this.intake.limit('permits')} requests a minute per agent`);
         // Unanswered on failure: the agent's `offline` policy decides, as when the control plane is away.
-        void (this.options.hooks?.onPermit(session.agent.name, msg) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then(
+        void (this.options.hooks?.onPermit(session.agent.name, msg, this.known.size) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then(
           (a) => answer(a.allowed, a.reason),
           (err: unknown) => this.options.logger.error({ err, agent: session.agent.name, bot: msg.bot }, 'could not answer a permit request'),
         );

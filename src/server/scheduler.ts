@@ -2,6 +2,8 @@ import { MAX_TIMER_MS } from '../protocol/index.js';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { ScheduleDefinition } from '../definitions/index.js';
+import type { Clock } from './fleet/index.js';
+import { systemClock } from './fleet/index.js';
 
 /**
  * Runs schedules: a cron expression or `every`, each firing its pipeline. A
@@ -15,6 +17,7 @@ export class Scheduler {
   constructor(
     private readonly run: (schedule: ScheduleDefinition) => Promise<void>,
     private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Replaces every job with the given schedules. */
@@ -27,7 +30,7 @@ export class Scheduler {
         const job = new Cron(s.cron, { protect: true }, fire);
         this.jobs.push({ stop: () => job.stop() });
       } else if (s.everySeconds) {
-        this.jobs.push(every(s.everySeconds * 1000, fire));
+        this.jobs.push(every(s.everySeconds * 1000, fire, this.clock));
       }
     }
   }
@@ -54,22 +57,22 @@ export class Scheduler {
 }
 
 /** Calls `fn` every `ms`: past the longest timer (`every: 30d`), in steps of at most that. */
-function every(ms: number, fn: () => void): { stop(): void } {
+function every(ms: number, fn: () => void, clock: Clock): { stop(): void } {
   if (ms <= MAX_TIMER_MS) {
     const timer = setInterval(fn, ms);
     timer.unref();
     return { stop: () => clearInterval(timer) };
   }
   let timer: NodeJS.Timeout;
-  let due = Date.now() + ms;
+  let due = clock.now() + ms;
   const arm = (): void => {
     timer = setTimeout(() => {
-      if (Date.now() >= due) {
+      if (clock.now() >= due) {
         due += ms;
         fn();
       }
       arm();
-    }, Math.min(Math.max(due - Date.now(), 1), MAX_TIMER_MS));
+    }, Math.min(Math.max(due - clock.now(), 1), MAX_TIMER_MS));
     timer.unref();
   };
   arm();

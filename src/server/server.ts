@@ -1,32 +1,25 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { ActionDefinition } from '../definitions/index.js';
 import type { Catalogue } from '../lang/index.js';
 import { WebSocketGateway } from '../transport/index.js';
+import { buildApp } from './api/app.js';
 import { LiveQueries } from './api/live-query.js';
 import { TokenStreams } from './api/token-streams.js';
 import { apiRoutes } from './api/routes.js';
-import { buildApp } from './api/app.js';
 import { createToken, hashSecret } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
-import { AgentGateway } from './gateway.js';
 import { serverLogger } from './log.js';
-import { systemClock } from './fleet/index.js';
 import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
-import { Notifier } from './notify.js';
-import type { StatementContext } from './query/run-statement.js';
-import type { Policy } from './query/authorize.js';
-import { probeAllowList } from './query/probes.js';
-import { AgentQuotas } from './agent-quota.js';
-import { withEventRetention } from './event-retention.js';
 import { interruptStaleRuns } from './query/run-statement.js';
-import { Remediation } from './remediation.js';
-import { SecretVault } from './secrets/index.js';
+import type { AgentGateway } from './gateway.js';
 import type { AgentRecord, Store } from './store/index.js';
-import { MAX_PAGE_LIMIT, openPostgresStore, openSqliteStore } from './store/index.js';
+import { openPostgresStore, openSqliteStore } from './store/index.js';
+import type { Clock } from './fleet/index.js';
+import { systemClock } from './fleet/index.js';
+import { wireControlPlane } from './wire.js';
 
 export const SERVER_VERSION = '0.1.0';
 export const AGENT_CONNECT_PATH = '/api/v1/agents/connect';
@@ -45,14 +38,16 @@ export interface RunningServer {
 }
 
 /**
- * Starts the control plane: store, agent gateway (WebSocket), HTTP API.
+ * Starts the control plane: store, agent gateway (WebSocket), HTTP API. The parts between the
+ * store and the HTTP API are built by wireControlPlane (wire.ts), in order.
  *
  * @example
  * const server = await startServer({ port: 0, dataDir: '/tmp/bw' });
  * console.log(server.url, server.initialAdminToken);
  */
-export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue } = {}): Promise<RunningServer> {
+export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue; clock?: Clock } = {}): Promise<RunningServer> {
   const config = resolveServerConfig(options);
+  const clock = deps.clock ?? systemClock;
   // Before the store: a certificate problem is a configuration error, reported before anything is opened.
   const tls = config.tls ? await serverTls(config.tls, config) : undefined;
   const logger = deps.logger ?? serverLogger(config.logLevel);
@@ -70,28 +65,16 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
 
   let initialAdminToken: string | undefined;
   if (!(await store.hasAdmin())) {
-    initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init')).secret;
+    initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init', null, null, clock)).secret;
   }
 
-  const notifier = new Notifier(config.webhooks, logger, config.webhookAuthorization);
-  const policy: Policy = {
-    probeAllow: probeAllowList(config.probeAllow),
-    action: (name) => remediation.definitions().definitions.find((d): d is ActionDefinition => d.kind === 'action' && d.name === name),
-  };
-  const statements = (): StatementContext => ({ store: store as Store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store as Store), policy });
-  const secrets = await SecretVault.open(store, config.dataDir, process.env, logger);
-  const remediation = new Remediation(store, logger, notifier, statements, secrets);
-  await remediation.load();
-  const catalogue = deps.catalogue ?? (() => remediation.catalogue());
-  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(remediation.hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas) });
-  remediation.gateway = gateway;
-  await gateway.load();
+  const { gateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue });
 
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
-  const streams = new TokenStreams(logger);
+  const streams = new TokenStreams(logger, clock);
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, clock: systemClock });
-  const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https });
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, clock });
+  const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https, clock });
 
   await app.listen({ port: config.port, host: config.host });
   const ws = new WebSocketGateway<AgentRecord>({
@@ -127,7 +110,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     async close() {
       if (closed) return;
       closed = true;
-      remediation.stop();
+      stop();
       streams.close();
       gateway.closeAll();
       ws.close();
@@ -136,9 +119,4 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       await store.close();
     },
   };
-}
-
-/** The newest events, for `events | ...` statements: one page, the most the store returns at once (MAX_PAGE_LIMIT). */
-function eventsFor(store: Store) {
-  return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as import('../protocol/index.js').FleetEvent[];
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Principal } from '../auth.js';
-import type { Remediation } from '../remediation.js';
+import type { Remediation } from '../remediation/index.js';
 import type { Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';

@@ -3,7 +3,7 @@ import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import { parseDefinitions } from '../../definitions/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
-import type { Remediation } from '../remediation.js';
+import type { Remediation } from '../remediation/index.js';
 import type { Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';

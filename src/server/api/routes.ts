@@ -5,7 +5,7 @@ import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
 import { runStatement } from '../query/run-statement.js';
 import type { StatementContext } from '../query/run-statement.js';
-import type { Remediation } from '../remediation.js';
+import type { Remediation } from '../remediation/index.js';
 import { agentRoutes } from './agents-routes.js';
 import { alertsRoutes } from './alerts-routes.js';
 import { approvalsRoutes } from './approvals-routes.js';

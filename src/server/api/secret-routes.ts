@@ -5,7 +5,7 @@ import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
-import type { Remediation } from '../remediation.js';
+import type { Remediation } from '../remediation/index.js';
 import type { SecretVault } from '../secrets/index.js';
 import { MAX_SECRET_BYTES } from '../secrets/index.js';
 import type { Store } from '../store/index.js';

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { SecretDefinition } from '../../definitions/index.js';
 import { redactSecrets } from '../../definitions/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
+import type { Clock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
 import type { SecretRecord, Store } from '../store/index.js';
 import { decryptSecret, encryptSecret } from './crypto.js';
 import { Keyring } from './keyring.js';
@@ -46,11 +48,12 @@ export class SecretVault {
     private readonly logger: Logger,
     private readonly env: NodeJS.ProcessEnv,
     private readonly dataDir: string,
+    private readonly clock: Clock,
   ) {}
 
-  /** `env` gives the key (BREAKWATER_SECRET_KEY) and the variables `from: {env}` reads. */
-  static async open(store: Store, dataDir: string, env: NodeJS.ProcessEnv, logger: Logger): Promise<SecretVault> {
-    return new SecretVault(store, await Keyring.load(dataDir, env), logger, env, dataDir);
+  /** `env` gives the key (BREAKWATER_SECRET_KEY) and the variables `from: {env}` reads; `clock` dates the values set. */
+  static async open(store: Store, dataDir: string, env: NodeJS.ProcessEnv, logger: Logger, clock: Clock = systemClock): Promise<SecretVault> {
+    return new SecretVault(store, await Keyring.load(dataDir, env), logger, env, dataDir, clock);
   }
 
   /** Reads every value the definitions name; one that cannot be read is logged (without value) and counts as unset. */
@@ -96,7 +99,7 @@ export class SecretVault {
     if (def.from) throw new BreakwaterError('BW_ERR_CONFLICT', `secret ${name} is read from ${describeSource(def)} on the control plane; change it there, or remove \`from\` to set it here`, { secret: name });
     const problem = valueProblem(value);
     if (problem) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `secret ${name}: ${problem}`, { secret: name });
-    await this.write(name, value, by, Date.now());
+    await this.write(name, value, by, this.clock.now());
     this.values.set(name, value);
     this.problems.delete(name);
     this.changedAt.set(name, ++this.generation);

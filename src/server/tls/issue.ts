@@ -8,6 +8,8 @@ import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 import type { pki } from 'node-forge';
+import type { Clock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
 
 export interface KeyAndCert {
   /** PKCS#8 PEM. */
@@ -26,14 +28,14 @@ function newKey(): { key: string; publicPem: string } {
   return { key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
-function skeleton(publicPem: string, days: number, commonName: string): pki.Certificate {
+function skeleton(publicPem: string, days: number, commonName: string, clock: Clock): pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicPem);
   // 127 random bits, positive: serials must be unique and unpredictable (RFC 5280, CA/B BR 7.1).
   const serial = randomBytes(16);
   serial[0] = (serial[0] as number) & 0x7f;
   cert.serialNumber = serial.toString('hex');
-  const now = Date.now();
+  const now = clock.now();
   // An hour of slack for clocks a little behind the control plane's.
   cert.validity.notBefore = new Date(now - 3600_000);
   cert.validity.notAfter = new Date(now + days * DAY_MS);
@@ -44,10 +46,10 @@ function skeleton(publicPem: string, days: number, commonName: string): pki.Cert
   return cert;
 }
 
-/** A new private CA (self-signed, may sign end-entity certificates only). */
-export function createCa(commonName = 'Breakwater private CA'): KeyAndCert {
+/** A new private CA (self-signed, may sign end-entity certificates only), valid from `clock`'s now. */
+export function createCa(commonName = 'Breakwater private CA', clock: Clock = systemClock): KeyAndCert {
   const { key, publicPem } = newKey();
-  const cert = skeleton(publicPem, CA_LIFETIME_DAYS, commonName);
+  const cert = skeleton(publicPem, CA_LIFETIME_DAYS, commonName, clock);
   cert.setIssuer(cert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
@@ -71,9 +73,9 @@ export interface LeafRequest {
  * A certificate signed by `ca`. Returns the new private key too unless the request brought its
  * own public key (then `key` is empty).
  */
-export function issueCertificate(ca: KeyAndCert, request: LeafRequest): KeyAndCert {
+export function issueCertificate(ca: KeyAndCert, request: LeafRequest, clock: Clock = systemClock): KeyAndCert {
   const made = request.publicKey ? undefined : newKey();
-  const cert = skeleton(request.publicKey ?? (made as { publicPem: string }).publicPem, LEAF_LIFETIME_DAYS, request.commonName);
+  const cert = skeleton(request.publicKey ?? (made as { publicPem: string }).publicPem, LEAF_LIFETIME_DAYS, request.commonName, clock);
   const caCert = forge.pki.certificateFromPem(ca.cert);
   cert.setIssuer(caCert.subject.attributes);
   const altNames = (request.sans ?? []).map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name }));
@@ -91,9 +93,9 @@ export function issueCertificate(ca: KeyAndCert, request: LeafRequest): KeyAndCe
 
 /**
  * Whether `certPem` was signed by `caPem`, is valid for at least `marginDays` more days and, when
- * `sans` is given, names exactly those (no more, no fewer).
+ * `sans` is given, names exactly those (no more, no fewer). `clock` says when now is.
  */
-export function stillGood(certPem: string, caPem: string, marginDays: number, sans?: readonly string[]): boolean {
+export function stillGood(certPem: string, caPem: string, marginDays: number, sans?: readonly string[], clock: Clock = systemClock): boolean {
   let cert: X509Certificate;
   let ca: X509Certificate;
   try {
@@ -103,7 +105,7 @@ export function stillGood(certPem: string, caPem: string, marginDays: number, sa
     return false;
   }
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return false;
-  if (Date.parse(cert.validTo) - Date.now() < marginDays * DAY_MS) return false;
+  if (Date.parse(cert.validTo) - clock.now() < marginDays * DAY_MS) return false;
   if (!sans) return true;
   const present = (cert.subjectAltName ?? '').split(', ').filter(Boolean);
   return present.length === sans.length && sans.every((name) => (isIP(name) ? cert.checkIP(name) : cert.checkHost(name, { wildcards: false })) !== undefined);

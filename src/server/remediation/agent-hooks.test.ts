@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { BotDefinition } from '../../definitions/index.js';
+import type { ApprovalRequestMessage, FleetEvent, PermitRequestMessage } from '../../protocol/index.js';
+import type { AgentHookParts } from './agent-hooks.js';
+import { agentHooks } from './agent-hooks.js';
+import { BacktestReplies } from './backtests.js';
+import type { NewEvent } from './event-intake.js';
+
+const CLEANER = { kind: 'bot', name: 'cleaner', circuitBreaker: { max: 4, windowSeconds: 600 } } as BotDefinition;
+const PERMIT: PermitRequestMessage = { type: 'permit', id: 'p-1', bot: 'cleaner', resource: 'web-1' };
+
+/** The hooks over recording fakes of each part. */
+function hooksWith(bots: readonly BotDefinition[]) {
+  const stored: FleetEvent[][] = [];
+  const recorded: NewEvent[] = [];
+  const permits: { host: string; bot: string; hosts: number }[] = [];
+  const requested: string[] = [];
+  const parts: AgentHookParts = {
+    current: { definitions: () => ({ version: 7, definitions: bots }), bot: (name) => bots.find((b) => b.name === name), forHost: () => undefined },
+    intake: { storeEvents: async (events) => (stored.push([...events]), []), record: async (e) => void recorded.push(e) },
+    secrets: { redactValue: <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('hunter2', '[secret:db]')) as T },
+    breaker: { permit: async (host, bot, hosts) => (permits.push({ host, bot: bot.name, hosts }), { allowed: true, reason: 'run 1 of 4 in the window' }) },
+    approvals: { request: async (agent, msg) => void requested.push(`${agent} ${msg.id}`) },
+    backtests: new BacktestReplies(),
+  };
+  return { hooks: agentHooks(parts), stored, recorded, permits, requested };
+}
+
+describe('agentHooks', () => {
+  it('asks the circuit breaker for a bot in the current definitions, with the fleet size the gateway gives', async () => {
+    const { hooks, permits } = hooksWith([CLEANER]);
+
+    expect(await hooks.onPermit('web-1', PERMIT, 3)).toEqual({ allowed: true, reason: 'run 1 of 4 in the window' });
+    expect(permits).toEqual([{ host: 'web-1', bot: 'cleaner', hosts: 3 }]);
+  });
+
+  it('refuses a permit for a bot the current definitions do not have, naming the version', async () => {
+    const { hooks, permits } = hooksWith([]);
+
+    expect(await hooks.onPermit('web-1', PERMIT, 3)).toEqual({ allowed: false, reason: 'bot cleaner is not in the current definitions (version 7)' });
+    expect(permits).toEqual([]);
+  });
+
+  it('stores agents\' events with secret values redacted', async () => {
+    const { hooks, stored } = hooksWith([]);
+    const event = { id: 'e-1', type: 'bot_ran', message: 'ran with password hunter2' } as FleetEvent;
+
+    await hooks.onEvents('web-1', [event]);
+
+    expect(stored).toEqual([[{ ...event, message: 'ran with password [secret:db]' }]]);
+  });
+
+  it('records agents joining and leaving, and hands approval requests on', async () => {
+    const { hooks, recorded, requested } = hooksWith([]);
+
+    hooks.onConnected('web-1', true);
+    hooks.onDisconnected('web-1', 'heartbeat missed');
+    await hooks.onApproval('web-1', { id: 'ap-1' } as ApprovalRequestMessage);
+
+    expect(recorded).toEqual([
+      { type: 'agent_joined', host: 'web-1', principal: 'agent:web-1', message: 'agent web-1 connected' },
+      { type: 'agent_left', host: 'web-1', principal: 'agent:web-1', message: 'agent web-1 disconnected: heartbeat missed' },
+    ]);
+    expect(requested).toEqual(['web-1 ap-1']);
+  });
+});

@@ -1,0 +1,49 @@
+import type { GatewayHooks } from '../gateway.js';
+import type { CircuitBreaker } from '../circuit-breaker.js';
+import type { SecretVault } from '../secrets/index.js';
+import type { Approvals } from './approvals.js';
+import type { BacktestReplies } from './backtests.js';
+import type { CurrentDefinitions } from './current-definitions.js';
+import type { EventIntake } from './event-intake.js';
+
+/** The remediation parts the agents' traffic reaches. None needs the fleet: they are built before the gateway. */
+export interface AgentHookParts {
+  readonly current: Pick<CurrentDefinitions, 'definitions' | 'bot' | 'forHost'>;
+  readonly intake: Pick<EventIntake, 'storeEvents' | 'record'>;
+  readonly secrets: Pick<SecretVault, 'redactValue'>;
+  readonly breaker: Pick<CircuitBreaker, 'permit'>;
+  readonly approvals: Pick<Approvals, 'request'>;
+  readonly backtests: Pick<BacktestReplies, 'hear'>;
+}
+
+/**
+ * What the gateway does with what agents send and with their comings and goings: events stored
+ * (secrets redacted), permits asked of the circuit breaker, approvals requested, back-test answers
+ * handed on, `agent_joined` and `agent_left` recorded.
+ *
+ * @example
+ * const gateway = new AgentGateway({ store, logger, heartbeatMs, hooks: agentHooks({ current, intake, secrets, breaker, approvals, backtests }) });
+ */
+export function agentHooks(parts: AgentHookParts): GatewayHooks {
+  const { current, intake, secrets, breaker, approvals, backtests } = parts;
+  return {
+    definitions: (host) => current.forHost(host),
+    onEvents: async (_agent, events) => {
+      await intake.storeEvents(secrets.redactValue(events));
+    },
+    redact: (value) => secrets.redactValue(value),
+    onPermit: async (agent, msg, fleetSize) => {
+      const bot = current.bot(msg.bot);
+      if (!bot) return { allowed: false, reason: `bot ${msg.bot} is not in the current definitions (version ${current.definitions().version})` };
+      return breaker.permit(agent, bot, fleetSize);
+    },
+    onApproval: async (agent, msg) => approvals.request(agent, msg),
+    onBacktestResult: (agent, msg) => backtests.hear(agent, msg),
+    onConnected: (agent) => {
+      void intake.record({ type: 'agent_joined', host: agent, principal: `agent:${agent}`, message: `agent ${agent} connected` }).catch(() => undefined);
+    },
+    onDisconnected: (agent, reason) => {
+      void intake.record({ type: 'agent_left', host: agent, principal: `agent:${agent}`, message: `agent ${agent} disconnected: ${reason}` }).catch(() => undefined);
+    },
+  };
+}

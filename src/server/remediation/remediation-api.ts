@@ -1,0 +1,60 @@
+import type { Catalogue } from '../../lang/index.js';
+import type { EventBus } from '../event-bus.js';
+import type { SecretVault } from '../secrets/index.js';
+import type { ApprovalDecisions } from './approval-decisions.js';
+import type { Backtests } from './backtests.js';
+import type { CurrentDefinitions, DefinitionsVersion } from './current-definitions.js';
+import type { DefinitionChanges } from './definition-changes.js';
+import type { EventIntake } from './event-intake.js';
+
+/**
+ * Remediation as the HTTP API uses it: the definitions (read, plan, apply, push, drift), approval
+ * decisions, back-tests, the live event bus and the secrets.
+ *
+ * @example
+ * const planned = ctx.remediation.plan(files);
+ * const { version } = await ctx.remediation.apply(files, planned.baseVersion, principal);
+ */
+export interface Remediation {
+  /** Each event the first time it is stored, for live subscribers (GET /api/v1/events/stream). */
+  readonly bus: EventBus;
+  /** The secrets' values, for delivery to agents and redaction. */
+  readonly secrets: SecretVault;
+  definitions(): DefinitionsVersion;
+  /** The language catalogue with the fleet's custom metrics and actions. */
+  catalogue(): Catalogue;
+  plan: DefinitionChanges['plan'];
+  apply: DefinitionChanges['apply'];
+  /** Sends every connected agent its definitions where they changed (after an apply or a secret's new value). */
+  pushDefinitions(): void;
+  drift: DefinitionChanges['drift'];
+  decide: ApprovalDecisions['decide'];
+  backtest: Backtests['run'];
+}
+
+/** The parts behind {@link Remediation}, each built by the server's wiring. */
+export interface RemediationParts {
+  readonly intake: EventIntake;
+  readonly secrets: SecretVault;
+  readonly current: CurrentDefinitions;
+  readonly changes: DefinitionChanges;
+  readonly decisions: ApprovalDecisions;
+  readonly backtests: Backtests;
+}
+
+/** The API's view of the remediation parts. */
+export function remediationApi(parts: RemediationParts): Remediation {
+  const { intake, secrets, current, changes, decisions, backtests } = parts;
+  return {
+    bus: intake.bus,
+    secrets,
+    definitions: () => current.definitions(),
+    catalogue: () => current.catalogue(),
+    plan: (files) => changes.plan(files),
+    apply: (files, baseVersion, who) => changes.apply(files, baseVersion, who),
+    pushDefinitions: () => changes.push(),
+    drift: () => changes.drift(),
+    decide: (id, approve, who) => decisions.decide(id, approve, who),
+    backtest: (alarm, seconds, timeoutMs) => backtests.run(alarm, seconds, timeoutMs),
+  };
+}

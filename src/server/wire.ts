@@ -1,0 +1,103 @@
+import type { Logger } from 'pino';
+import type { Catalogue } from '../lang/index.js';
+import type { FleetEvent } from '../protocol/index.js';
+import { AgentQuotas } from './agent-quota.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import type { ServerConfig } from './config.js';
+import { withEventRetention } from './event-retention.js';
+import type { Clock } from './fleet/index.js';
+import { AgentGateway } from './gateway.js';
+import { Notifier } from './notify.js';
+import type { Policy } from './query/authorize.js';
+import { probeAllowList } from './query/probes.js';
+import type { StatementContext } from './query/run-statement.js';
+import type { Remediation } from './remediation/index.js';
+import { ApprovalDecisions, Approvals, BacktestReplies, Backtests, CurrentDefinitions, DefinitionChanges, EventIntake, Schedules, agentHooks, remediationApi } from './remediation/index.js';
+import { SecretVault } from './secrets/index.js';
+import type { Store } from './store/index.js';
+import { MAX_PAGE_LIMIT } from './store/index.js';
+
+/** What the wiring is given: the opened store and the server's settings. */
+export interface WiringDeps {
+  readonly config: ServerConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Replaces the catalogue the definitions extend (tests). */
+  readonly catalogue?: (() => Catalogue) | undefined;
+}
+
+/** The wired control plane, before it listens. */
+export interface ControlPlane {
+  readonly gateway: AgentGateway;
+  readonly remediation: Remediation;
+  readonly notifier: Notifier;
+  /** A context for running statements against the fleet (a fresh object each call). */
+  statements(): StatementContext;
+  /** Stops the timers (schedules, approval sweep) and ends the live event streams. */
+  stop(): void;
+}
+
+/*
+ * The order, and why it has no late binding. The gateway calls hooks with what agents send (events,
+ * permits, approval requests, back-test answers), so the parts behind those hooks come first, and
+ * none of them needs the fleet: the gateway passes the fleet's size with a permit request, the
+ * back-test answers wait in a mailbox of their own (BacktestReplies), the definitions in force
+ * (CurrentDefinitions) are only read. Then the gateway, with its hooks. Then what sends to the
+ * fleet or runs statements on it, each given the gateway (or a statement context holding it) in
+ * its constructor: schedules, definition changes (apply pushes, drift asks versions), approval
+ * decisions (an approval runs its statement), back-tests (they ask the agents). Only then are the
+ * stored definitions loaded: loading sets the schedules, which run statements on the fleet.
+ */
+
+/**
+ * Builds the control plane's parts in order, each given what it needs in its constructor.
+ *
+ * @example
+ * const plane = await wireControlPlane({ config, store, logger, clock: systemClock });
+ * const routes = apiRoutes({ ...plane.statements(), remediation: plane.remediation, ... });
+ */
+export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> {
+  const { config, store, logger, clock } = deps;
+
+  // What agents' traffic reaches.
+  const notifier = new Notifier(config.webhooks, logger, config.webhookAuthorization);
+  const secrets = await SecretVault.open(store, config.dataDir, process.env, logger, clock);
+  const intake = new EventIntake(store, notifier, clock);
+  const current = new CurrentDefinitions(secrets);
+  const breaker = new CircuitBreaker(store, logger, (e) => intake.record(e), clock);
+  const approvals = new Approvals({ store, intake, logger, clock });
+  const replies = new BacktestReplies();
+  const hooks = agentHooks({ current, intake, secrets, breaker, approvals, backtests: replies });
+
+  // The fleet.
+  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas) });
+
+  // What sends to the fleet or runs statements on it.
+  const catalogue = deps.catalogue ?? (() => current.catalogue());
+  const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
+  const statements = (): StatementContext => ({ store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy });
+  const schedules = new Schedules(statements(), logger, clock);
+  const changes = new DefinitionChanges({ store, current, schedules, fleet: gateway, intake, clock });
+  const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });
+  const backtests = new Backtests(gateway, replies);
+
+  await changes.load();
+  await gateway.load();
+  return {
+    gateway,
+    remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests }),
+    notifier,
+    statements,
+    stop() {
+      schedules.stop();
+      approvals.stop();
+      intake.bus.close();
+    },
+  };
+}
+
+/** The newest events, for `events | ...` statements: one page, the most the store returns at once (MAX_PAGE_LIMIT). */
+function eventsFor(store: Store) {
+  return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as FleetEvent[];
+}
