@@ -3,8 +3,11 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { CollectorContext } from './collectors/collector.js';
+import { onTestFinished } from 'vitest';
+
+import type { CollectorContext, HostCollector } from './collectors/collector.js';
 import { Reader } from './proc-read.js';
+import type { Sample } from './types.js';
 
 /*
  * Test support for the collectors and ProcSource (used by *.test.ts only, never bundled): the
@@ -23,23 +26,24 @@ export interface FixtureTree {
   /** A collector context reading the copy, with a monotonic clock that only {@link advance} moves. */
   readonly ctx: CollectorContext;
   advance(ms: number): void;
-  /** Deletes the copy. */
+  /** Deletes the copy now (it is deleted anyway when the test finishes). */
   remove(): void;
 }
 
 /**
- * A private copy of the fixture /proc.
+ * A private copy of the fixture /proc for the running test, deleted when it finishes.
  * @example
  * const tree = fixtureTree();
  * tree.write('loadavg', '1.00 2.00 3.00 1/1 1\n');
- * new LoadCollector(tree.ctx).collect(host, 1);
- * tree.remove();
+ * expect(collectPass(new LoadCollector(tree.ctx), 1)[0]).toEqual({ name: 'load1', value: 1 });
  */
 export function fixtureTree(): FixtureTree {
   const dir = mkdtempSync(join(os.tmpdir(), 'bw-procfix-'));
   const procRoot = join(dir, 'proc');
   cpSync(join(FIXTURES, 'proc'), procRoot, { recursive: true });
   let mono = 10_000;
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  onTestFinished(remove);
   return {
     procRoot,
     write: (path, text) => writeFileSync(join(procRoot, path), text),
@@ -48,6 +52,13 @@ export function fixtureTree(): FixtureTree {
     advance: (ms) => {
       mono += ms;
     },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove,
   };
+}
+
+/** The samples one pass of `collector` pushes. */
+export function collectPass(collector: HostCollector, pass: number): Sample[] {
+  const host: Sample[] = [];
+  collector.collect(host, pass);
+  return host;
 }

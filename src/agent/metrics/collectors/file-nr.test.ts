@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { fixtureTree } from '../fixture-tree.js';
+import { collectPass, fixtureTree } from '../fixture-tree.js';
 import type { Sample } from '../types.js';
 import { FileNrCollector } from './file-nr.js';
 
@@ -8,9 +8,7 @@ describe('FileNrCollector', () => {
   const fdUsage = (fileNr: string): Sample[] => {
     const tree = fixtureTree();
     tree.write('sys/fs/file-nr', fileNr);
-    const host: Sample[] = [];
-    new FileNrCollector(tree.ctx).collect(host, 1);
-    tree.remove();
+    const host = collectPass(new FileNrCollector(tree.ctx), 1);
     return host;
   };
 

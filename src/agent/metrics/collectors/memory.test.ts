@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { fixtureTree } from '../fixture-tree.js';
+import { collectPass, fixtureTree } from '../fixture-tree.js';
 import type { Sample } from '../types.js';
 import { MemoryCollector } from './memory.js';
 
@@ -10,9 +10,7 @@ describe('MemoryCollector', () => {
   const collect = (edit?: (meminfo: string) => string): Sample[] => {
     const tree = fixtureTree();
     if (edit) tree.write('meminfo', edit(tree.read('meminfo')));
-    const host: Sample[] = [];
-    new MemoryCollector(tree.ctx).collect(host, 1);
-    tree.remove();
+    const host = collectPass(new MemoryCollector(tree.ctx), 1);
     return host;
   };
 

@@ -1,26 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { fixtureTree, type FixtureTree } from '../fixture-tree.js';
+import { collectPass, fixtureTree } from '../fixture-tree.js';
 import type { Sample } from '../types.js';
 import { NetCollector } from './net.js';
 
 const rate = (host: readonly Sample[], name: string, iface: string): number | undefined => host.find((s) => s.name === name && s.labels?.iface === iface)?.value;
 
 describe('NetCollector', () => {
-  let tree: FixtureTree;
-  afterEach(() => tree.remove());
-
   it('reports bytes per second per interface from the second pass on, loopback left out', () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const net = new NetCollector(tree.ctx);
-    const first: Sample[] = [];
-    net.collect(first, 1);
-    expect(first).toEqual([]);
+    expect(collectPass(net, 1)).toEqual([]);
 
     tree.advance(2000);
     tree.write('net/dev', tree.read('net/dev').replace('1000       9', '5000      19').replace('500       6', '2500      16'));
-    const host: Sample[] = [];
-    net.collect(host, 2);
+    const host = collectPass(net, 2);
     expect(rate(host, 'net_rx_bytes_rate', 'eth0')).toBeCloseTo(2000, 10);
     expect(rate(host, 'net_tx_bytes_rate', 'eth0')).toBeCloseTo(1000, 10);
     expect(rate(host, 'net_rx_bytes_rate', 'docker0')).toBe(0);
@@ -28,23 +22,21 @@ describe('NetCollector', () => {
   });
 
   it('gives no rate for a counter that went backwards, then rates from the new count', () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const net = new NetCollector(tree.ctx);
     net.collect([], 1);
     tree.advance(1000);
     tree.write('net/dev', tree.read('net/dev').replace('1000       9', '  10       9'));
-    const reset: Sample[] = [];
-    net.collect(reset, 2);
+    const reset = collectPass(net, 2);
     expect(rate(reset, 'net_rx_bytes_rate', 'eth0')).toBeUndefined();
     tree.advance(1000);
     tree.write('net/dev', tree.read('net/dev').replace('  10       9', ' 110       9'));
-    const after: Sample[] = [];
-    net.collect(after, 3);
+    const after = collectPass(net, 3);
     expect(rate(after, 'net_rx_bytes_rate', 'eth0')).toBe(100);
   });
 
   it('forgets an interface that disappeared: back again, its first reading gives no rate', () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const net = new NetCollector(tree.ctx);
     const full = tree.read('net/dev');
     net.collect([], 1);
@@ -53,8 +45,7 @@ describe('NetCollector', () => {
     net.collect([], 2);
     tree.write('net/dev', full);
     tree.advance(1000);
-    const back: Sample[] = [];
-    net.collect(back, 3);
+    const back = collectPass(net, 3);
     expect(rate(back, 'net_rx_bytes_rate', 'eth0')).toBeUndefined();
     expect(rate(back, 'net_rx_bytes_rate', 'docker0')).toBe(0);
   });

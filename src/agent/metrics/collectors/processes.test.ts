@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { FIXTURES, fixtureTree, type FixtureTree } from '../fixture-tree.js';
 import { cmdlineOf, ProcessCollector } from './processes.js';
@@ -14,9 +14,6 @@ describe('processes', () => {
 });
 
 describe('ProcessCollector', () => {
-  let tree: FixtureTree;
-  afterEach(() => tree.remove());
-
   const collector = (t: FixtureTree, maxOpenFiles = 4096): ProcessCollector =>
     new ProcessCollector({
       procRoot: t.procRoot,
@@ -28,7 +25,7 @@ describe('ProcessCollector', () => {
     });
 
   it('reads each process of the tree, its start time counted from the boot time it is given', () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const seen = collector(tree).collect(1, 10_000, 5000.5, 1_700_000_000);
     expect(seen.map((p) => p.info.pid).sort((a, b) => a - b)).toEqual([1, 2, 42, 43]);
     const weird = seen.find((p) => p.info.pid === 42)!;
@@ -37,13 +34,13 @@ describe('ProcessCollector', () => {
   });
 
   it('without a boot time, counts start times from the wall clock minus the uptime', () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const seen = collector(tree).collect(1, 10_000, 5000.5, undefined);
     expect(seen.find((p) => p.info.pid === 42)!.info.startTime).toBe(Math.round(1_700_005_000 - 5000.5 + 123.45));
   });
 
   it('gives the same figures whether it holds descriptors open or not', () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const held = collector(tree);
     const unheld = collector(tree, 0);
     for (let pass = 1; pass <= 2; pass++) {
@@ -57,7 +54,7 @@ describe('ProcessCollector', () => {
   });
 
   it('counts the open descriptors of a process, undefined for one that does not exist', async () => {
-    tree = fixtureTree();
+    const tree = fixtureTree();
     const processes = collector(tree);
     expect(await processes.fdCount(42)).toBe(3);
     expect(await processes.fdCount(4242)).toBeUndefined();
