@@ -42,9 +42,6 @@ export interface MemoryTsdbOptions {
   readonly clock?: () => number;
 }
 
-const SWEEP_EVERY_SECONDS = 60;
-const REGEX_CACHE_MAX = 512;
-
 interface ResourceData {
   /** Per-second capacity and roll-up capacity (minutes) of its series. */
   readonly secondsCap: number;
@@ -57,6 +54,10 @@ interface ResourceData {
 
 type Labels = Readonly<Record<string, string>>;
 const NO_LABELS: Labels = Object.freeze({});
+/** How often series silent for longer than their retention are swept away. */
+const SWEEP_EVERY_SECONDS = 60;
+/** Label regexes kept compiled; the cache starts over beyond it. */
+const REGEX_CACHE_MAX = 512;
 
 export class MemoryTsdb implements TimeSeriesStore {
   private readonly retentionSeconds: number;
