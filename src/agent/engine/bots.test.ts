@@ -416,12 +416,18 @@ args: { dir: /data }
 verify: { within: 30s }
 `;
 
-  it('escalates when the alarm still fires after the verify time', async () => {
+  /** With fake timers: the verified bot has run on the host while disk-full (95) fires there. */
+  async function ranWhileFiring(): Promise<ReturnType<typeof setup>> {
     vi.useFakeTimers();
     const defs = compile(VERIFIED);
     const t = setup();
     t.firing.add(`disk-full ${HOST}`);
     await t.engine.handle(fired(host, 95), defs);
+    return t;
+  }
+
+  it('escalates when the alarm still fires after the verify time', async () => {
+    const t = await ranWhileFiring();
     expect(t.of('bot_ran')).toHaveLength(1);
 
     vi.advanceTimersByTime(29_999);
@@ -434,22 +440,14 @@ verify: { within: 30s }
   });
 
   it('does not escalate when the alarm cleared in time', async () => {
-    vi.useFakeTimers();
-    const defs = compile(VERIFIED);
-    const t = setup();
-    t.firing.add(`disk-full ${HOST}`);
-    await t.engine.handle(fired(host), defs);
+    const t = await ranWhileFiring();
     t.firing.clear();
     vi.advanceTimersByTime(60_000);
     expect(t.of('escalated')).toEqual([]);
   });
 
   it('stop() cancels pending verifications', async () => {
-    vi.useFakeTimers();
-    const defs = compile(VERIFIED);
-    const t = setup();
-    t.firing.add(`disk-full ${HOST}`);
-    await t.engine.handle(fired(host), defs);
+    const t = await ranWhileFiring();
     t.engine.stop();
     vi.advanceTimersByTime(60_000);
     expect(t.of('escalated')).toEqual([]);
