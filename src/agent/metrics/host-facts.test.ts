@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { FIXTURES } from './fixture-tree.js';
+import { FIXTURES } from '../../../test/proc-fixture.js';
 import { distroOf, readHostFacts } from './host-facts.js';
 
 describe('host facts', () => {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { BUILTIN_CATALOGUE } from '../../lang/index.js';
-import { FIXTURES } from './fixture-tree.js';
+import { FIXTURES } from '../../../test/proc-fixture.js';
 import { isRealMount, ProcSource, type ProcSourceOptions, type StatFsLike } from './proc-source.js';
 import type { Sample, Snapshot } from './types.js';
 

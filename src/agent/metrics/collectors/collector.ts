@@ -7,10 +7,11 @@ import type { Sample } from '../types.js';
  * To add a metric: write `collectors/<name>.ts` with a class extending {@link FileCollector} (or
  * implementing {@link HostCollector} when it reads more than one file), whose samples use names
  * and labels of the host metrics in lang's BUILTIN_CATALOGUE (add the metric there first); give it
- * a `<name>.test.ts` beside it that reads the fixture tree in `../fixtures/`, adding the files it
- * needs there; then list it in ProcSource (`../proc-source.ts`), in the per-second list and, when
- * it needs no earlier reading (no rate), in the fast list too. It runs every second on every
- * host: parse bytes with the `../proc-read.js` helpers, not regexes or string splitting.
+ * a `<name>.test.ts` beside it that reads the fixture tree in `../fixtures/` (adding the files it
+ * needs there) through test/proc-fixture.ts; then list it in ProcSource (`../proc-source.ts`), in
+ * the per-second list and, when it needs no earlier reading (no rate), in the fast list too. It
+ * runs every second on every host: parse bytes with the `../proc-read.js` helpers, not regexes
+ * or string splitting.
  *
  * @example
  * class Entropy extends FileCollector {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { collectPass, fixtureTree } from '../fixture-tree.js';
+import { collectPass, fixtureTree } from '../../../../test/proc-fixture.js';
 import type { Sample } from '../types.js';
 import { FileNrCollector } from './file-nr.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { fixtureTree } from '../fixture-tree.js';
+import { fixtureTree } from '../../../../test/proc-fixture.js';
 import { isRealMount, MountTable, unescapeMount } from './mounts.js';
 
 describe('mounts', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { FIXTURES, fixtureTree, type FixtureTree } from '../fixture-tree.js';
+import { FIXTURES, fixtureTree, type FixtureTree } from '../../../../test/proc-fixture.js';
 import { cmdlineOf, ProcessCollector } from './processes.js';
 import { UserNames } from './users.js';
 

@@ -5,18 +5,20 @@ import { fileURLToPath } from 'node:url';
 
 import { onTestFinished } from 'vitest';
 
-import type { CollectorContext, HostCollector } from './collectors/collector.js';
-import { Reader } from './proc-read.js';
-import type { Sample } from './types.js';
+import type { CollectorContext, HostCollector } from '../src/agent/metrics/collectors/collector.js';
+import { Reader } from '../src/agent/metrics/proc-read.js';
+import type { Sample } from '../src/agent/metrics/types.js';
 
 /*
- * Test support for the collectors and ProcSource (used by *.test.ts only, never bundled): the
- * fixture tree in ./fixtures is a small fake /proc and /etc whose values the tests assert exactly.
+ * Test support for the agent's metric collectors and ProcSource (src/agent/metrics/**.test.ts):
+ * the fixture tree in src/agent/metrics/fixtures is a small fake /proc and /etc whose values the
+ * tests assert exactly. Here, not beside them, so that the build (which compiles every non-test
+ * file of src/) does not ship it.
  * Each test works on a private copy, which it rewrites between passes to make counters move.
  */
 
 /** The fixture tree: `proc/` (a fake procfs) and `etc/` (passwd, machine-id, os-release). */
-export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL('../src/agent/metrics/fixtures/', import.meta.url));
 
 export interface FixtureTree {
   readonly procRoot: string;
