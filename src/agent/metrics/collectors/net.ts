@@ -17,14 +17,21 @@ interface NetPrev {
 export class NetCollector extends FileCollector {
   readonly #monotonic: () => number;
   readonly #prev = new Map<string, NetPrev>();
+  /** When this pass began reading, monotonic ms: the time its counters are taken at. */
+  #now = 0;
 
   constructor(ctx: CollectorContext) {
     super(ctx, 'net/dev');
     this.#monotonic = ctx.monotonic;
   }
 
+  override collect(host: Sample[], pass: number): void {
+    this.#now = this.#monotonic();
+    super.collect(host, pass);
+  }
+
   protected parse(buf: Buffer, n: number, host: Sample[], pass: number): void {
-    const mono = this.#monotonic();
+    const mono = this.#now;
     // Two header lines, then "  eth0: rx_bytes packets errs drop fifo frame compressed multicast tx_bytes ...".
     let p = buf.indexOf(10);
     if (p >= 0) p = buf.indexOf(10, p + 1);
