@@ -16,13 +16,14 @@ function show(options: Record<string, unknown>): string {
 
 /** The BreakwaterError thrown for these options (fails the test if they are accepted). */
 function configError(options: Record<string, unknown>): BreakwaterError {
+  let thrown: unknown = 'nothing: the options were accepted';
   try {
     resolveAgentConfig({ server: SERVER, ...options } as AgentOptions, ENV);
   } catch (err) {
-    expect(err).toBeInstanceOf(BreakwaterError);
-    return err as BreakwaterError;
+    thrown = err;
   }
-  throw new Error(`options were accepted: ${JSON.stringify(options)}`);
+  expect(thrown, JSON.stringify(options)).toBeInstanceOf(BreakwaterError);
+  return thrown as BreakwaterError;
 }
 
 describe('resolveAgentConfig', () => {

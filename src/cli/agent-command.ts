@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createAgent, resolveAgentConfig } from '../agent/index.js';
+import { createAgent, resolveAgentConfig, type AgentOptions } from '../agent/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import { keyValues, untilSignal } from './daemon-support.js';
 import type { Io } from './io.js';
@@ -71,24 +71,15 @@ export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
   return flags as AgentFlags;
 }
 
-export interface AgentFlags {
-  server?: string;
-  token?: string;
-  name?: string;
+/** The flags by their camel-cased names: the agent's options where a flag sets one as it is, text and lists of text for the others. */
+export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey'>> & {
   tag?: string[];
   data?: string;
   mount?: string[];
   logLevel?: string;
   collectInterval?: string;
   env?: string[];
-  fileRoot?: string;
-  processRoot?: string;
-  ca?: string;
-  caFingerprint?: string;
-  insecure?: boolean;
-  clientCert?: string;
-  clientKey?: string;
-}
+};
 
 /** `breakwater agent`: runs the agent daemon until SIGINT/SIGTERM, then drains. */
 export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {

@@ -72,6 +72,18 @@ args:
 cooldown: 60s
 `;
 
+/** A bot that runs clean_logs when disk-full fires; `more` adds YAML lines of its own. */
+function cleanBot(name: string, more = '', args = '{ dir: /data }'): string {
+  return `
+kind: bot
+name: ${name}
+trigger: { alarm: disk-full, on: fired }
+action: clean_logs
+args: ${args}
+${more}
+`;
+}
+
 function compile(...bots: string[]): CompiledDefinitions {
   const { definitions, diagnostics } = parseDefinitions([{ path: 'test/bots.yaml', text: [BASE, ...bots].join('\n---\n') }], BUILTIN_CATALOGUE);
   const errors = diagnostics.filter((d) => d.severity === 'error');
@@ -228,13 +240,7 @@ describe('BotEngine: a run', () => {
   });
 
   it('uses a parameter\'s default when the bot gives no argument for it', async () => {
-    const defs = compile(`
-kind: bot
-name: plain
-trigger: { alarm: disk-full, on: fired }
-action: clean_logs
-args: { dir: /data }
-`);
+    const defs = compile(cleanBot('plain'));
     const t = setup();
     await t.engine.handle(fired(host), defs);
     expect(t.runner.specs[0]?.env).toMatchObject({ dir: '/data', note: 'none given' });
@@ -360,14 +366,7 @@ cooldown: 60s
   });
 
   it('skips under offline policy "skip" when the control plane cannot be asked, with the reason', async () => {
-    const defs = compile(`
-kind: bot
-name: careful
-trigger: { alarm: disk-full, on: fired }
-action: clean_logs
-args: { dir: /data }
-offline: skip
-`);
+    const defs = compile(cleanBot('careful', 'offline: skip'));
     const t = setup({ permit: () => undefined });
     await t.engine.handle(fired(host), defs);
     expect(t.runner.specs).toEqual([]);
@@ -375,14 +374,7 @@ offline: skip
   });
 
   describe('approval', () => {
-    const GATED = `
-kind: bot
-name: gated
-trigger: { alarm: disk-full, on: fired }
-action: clean_logs
-args: { dir: "/data/\${host}" }
-approval: { expires: 30m }
-`;
+    const GATED = cleanBot('gated', 'approval: { expires: 30m }', '{ dir: "/data/${host}" }');
 
     it('hands the run to the approval asker with its filled arguments, and does not run it', async () => {
       const defs = compile(GATED);
@@ -407,21 +399,20 @@ approval: { expires: 30m }
 });
 
 describe('BotEngine: verify', () => {
-  const VERIFIED = `
-kind: bot
-name: clean-verified
-trigger: { alarm: disk-full, on: fired }
-action: clean_logs
-args: { dir: /data }
-verify: { within: 30s }
-`;
+  const VERIFIED = cleanBot('clean-verified', 'verify: { within: 30s }');
 
-  it('escalates when the alarm still fires after the verify time', async () => {
+  /** With fake timers: the verified bot has run on the host while disk-full (95) fires there. */
+  async function ranWhileFiring(): Promise<ReturnType<typeof setup>> {
     vi.useFakeTimers();
     const defs = compile(VERIFIED);
     const t = setup();
     t.firing.add(`disk-full ${HOST}`);
     await t.engine.handle(fired(host, 95), defs);
+    return t;
+  }
+
+  it('escalates when the alarm still fires after the verify time', async () => {
+    const t = await ranWhileFiring();
     expect(t.of('bot_ran')).toHaveLength(1);
 
     vi.advanceTimersByTime(29_999);
@@ -434,22 +425,14 @@ verify: { within: 30s }
   });
 
   it('does not escalate when the alarm cleared in time', async () => {
-    vi.useFakeTimers();
-    const defs = compile(VERIFIED);
-    const t = setup();
-    t.firing.add(`disk-full ${HOST}`);
-    await t.engine.handle(fired(host), defs);
+    const t = await ranWhileFiring();
     t.firing.clear();
     vi.advanceTimersByTime(60_000);
     expect(t.of('escalated')).toEqual([]);
   });
 
   it('stop() cancels pending verifications', async () => {
-    vi.useFakeTimers();
-    const defs = compile(VERIFIED);
-    const t = setup();
-    t.firing.add(`disk-full ${HOST}`);
-    await t.engine.handle(fired(host), defs);
+    const t = await ranWhileFiring();
     t.engine.stop();
     vi.advanceTimersByTime(60_000);
     expect(t.of('escalated')).toEqual([]);

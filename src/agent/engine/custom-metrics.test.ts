@@ -25,14 +25,18 @@ function metrics(yaml: string): MetricDefinition[] {
   return definitions.filter((d): d is MetricDefinition => d.kind === 'metric');
 }
 
-const [POOLS] = metrics(`
+/** A labelled metric, read every 10 s. */
+const POOL_SIZE_YAML = `
 kind: metric
 name: pool_size
 unit: count
 labels: [pool]
 command: app-ctl pools
 interval: 10s
-`) as [MetricDefinition];
+timeout: 5s
+`;
+
+const [POOLS] = metrics(POOL_SIZE_YAML) as [MetricDefinition];
 
 describe('parseCommandOutput', () => {
   it('reads a single number', () => {
@@ -118,15 +122,7 @@ unit: count
 command: cat /run/app.busy
 interval: 1s
 timeout: 1s
----
-kind: metric
-name: pool_size
-unit: count
-labels: [pool]
-command: app-ctl pools
-interval: 10s
-timeout: 5s
-`);
+---${POOL_SIZE_YAML}`);
 
   function setup(reply: (spec: CommandSpec) => Reply) {
     const runner = new FakeRunner(reply);

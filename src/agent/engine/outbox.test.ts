@@ -67,6 +67,16 @@ function stop(o: FileOutbox): void {
   opened = opened.filter((x) => x !== o);
 }
 
+/** An outbox log holding events 0 and 1, then the first 40 bytes of event 2: a crash in the middle of a write. */
+function tornLog(): string {
+  const path = join(dir, 'outbox.log');
+  const a = openAt(path);
+  a.append(range(0, 2));
+  stop(a);
+  appendFileSync(path, `+${JSON.stringify(event(2)).slice(0, 40)}`);
+  return path;
+}
+
 describe.each([
   ['MemoryOutbox', (): Outbox => new MemoryOutbox()],
   ['FileOutbox', (): Outbox => openAt(join(dir, 'outbox.log'))],
@@ -140,22 +150,14 @@ describe('FileOutbox: durability across restarts', () => {
   });
 
   it('skips a torn last line (a crash in the middle of a write) on load', () => {
-    const path = join(dir, 'outbox.log');
-    const a = openAt(path);
-    a.append(range(0, 2));
-    stop(a);
-    appendFileSync(path, `+${JSON.stringify(event(2)).slice(0, 40)}`);
+    const path = tornLog();
 
     const b = openAt(path);
     expect(ids(b.pending(10))).toEqual(['ev-00000', 'ev-00001']);
   });
 
   it('keeps events appended after a torn last line across the next restart', () => {
-    const path = join(dir, 'outbox.log');
-    const a = openAt(path);
-    a.append(range(0, 2));
-    stop(a);
-    appendFileSync(path, `+${JSON.stringify(event(2)).slice(0, 40)}`);
+    const path = tornLog();
 
     const b = openAt(path);
     b.append([event(3)]);

@@ -61,4 +61,10 @@ describe('splitWords', () => {
     expect(splitWords('"unterminated', {})).toBeUndefined();
     expect(splitWords('echo ${X', { X: 'x' })).toBeUndefined();
   });
+
+  it('keeps a bare $ as it is, quoted or not, and refuses ${ without a name and }', () => {
+    expect(splitWords('echo $ "a $ b" $5 x$', { X: 'x' })).toEqual(['echo', '$', 'a $ b', '$5', 'x$']);
+    expect(splitWords('echo "${X"', { X: 'x' })).toBeUndefined();
+    expect(splitWords('echo ${}', {})).toBeUndefined();
+  });
 });

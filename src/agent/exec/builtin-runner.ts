@@ -144,14 +144,18 @@ export function splitWords(line: string, env: Readonly<Record<string, string>>):
   let word = '';
   let inWord = false;
   let i = 0;
-  const variable = (): string | undefined => {
-    // At a `$`: returns the expansion and advances past the name, or undefined for a bare `$`.
+  const expand = (): string | undefined => {
+    // At a `$`: returns the expansion and advances past the name; a bare `$` stands for itself;
+    // undefined for a `${` without a name and `}`.
     const braced = line[i + 1] === '{';
     const start = braced ? i + 2 : i + 1;
     const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(line.slice(start));
-    if (!m) return undefined;
-    const end = start + m[0].length;
-    if (braced && line[end] !== '}') return undefined;
+    const end = m ? start + m[0].length : -1;
+    if (!m || (braced && line[end] !== '}')) {
+      if (braced) return undefined;
+      i++;
+      return '$';
+    }
     i = braced ? end + 1 : end;
     return env[m[0]] ?? '';
   };
@@ -182,12 +186,9 @@ export function splitWords(line: string, env: Readonly<Record<string, string>>):
           word += line[i + 1];
           i += 2;
         } else if (d === '$') {
-          const v = variable();
-          if (v === undefined) {
-            if (line[i + 1] === '{') return undefined;
-            word += '$';
-            i++;
-          } else word += v;
+          const v = expand();
+          if (v === undefined) return undefined;
+          word += v;
         } else {
           word += d;
           i++;
@@ -198,17 +199,11 @@ export function splitWords(line: string, env: Readonly<Record<string, string>>):
       inWord = true;
       i += 2;
     } else if (c === '$') {
-      const v = variable();
-      if (v === undefined) {
-        if (line[i + 1] === '{') return undefined;
-        word += '$';
-        inWord = true;
-        i++;
-      } else {
-        word += v;
-        // An unquoted expansion to nothing adds no word by itself.
-        inWord ||= v !== '';
-      }
+      const v = expand();
+      if (v === undefined) return undefined;
+      word += v;
+      // An unquoted expansion to nothing adds no word by itself.
+      inWord ||= v !== '';
     } else {
       word += c;
       inWord = true;

@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import { procStat, ShellRunner, type ShellRunnerOptions } from './shell-runner.js';
+import { procStat } from './process-group.js';
+import { ShellRunner, type ShellRunnerOptions } from './shell-runner.js';
 import type { CommandResult, CommandSpec } from './types.js';
 
 // Real processes throughout. Timing bounds are generous on purpose (shared 2-core machine): they

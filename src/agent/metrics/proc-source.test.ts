@@ -3,19 +3,18 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } 
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { BUILTIN_CATALOGUE } from '../../lang/index.js';
-import { cmdlineOf, distroOf, isRealMount, parsePasswd, ProcSource, unescapeMount, type ProcSourceOptions, type StatFsLike } from './proc-source.js';
+import { FIXTURES } from '../../../test/proc-fixture.js';
+import { isRealMount, ProcSource, type ProcSourceOptions, type StatFsLike } from './proc-source.js';
 import type { Sample, Snapshot } from './types.js';
 
 // Two parts: the real /proc of this machine (values in sane ranges, real processes coming and
-// going), and a fixture tree under ./fixtures for exact parsing. No assertion is about timing: the
-// waits below only poll until the kernel shows what a test set up, bounded to catch hangs.
-
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+// going), and a fixture tree under ./fixtures for exact parsing of a whole pass (each collector's
+// own cases are in collectors/*.test.ts). No assertion is about timing: the waits below only poll
+// until the kernel shows what a test set up, bounded to catch hangs.
 
 const hostValue = (snap: Snapshot, name: string, labels?: Record<string, string>): number | undefined =>
   snap.host.find((s) => s.name === name && (!labels || Object.entries(labels).every(([k, v]) => s.labels?.[k] === v)))?.value;
@@ -413,17 +412,6 @@ describe('ProcSource on a fixture /proc', () => {
     expect(proc(later, 1)!.info.cmdline).toBe('/sbin/init quiet');
   });
 
-  it('estimates available memory on kernels without MemAvailable', async () => {
-    const f = fixture();
-    f.write('meminfo', f.read('meminfo').replace(/MemAvailable:.*\n/, ''));
-    const { src } = make(f.procRoot);
-    const snap = await src.collect();
-    src.close();
-    // free 500000 + buffers 100000 + cached 1000000 of 8000000 kB.
-    expect(hostValue(snap, 'mem_available_bytes')).toBe(1_600_000 * 1024);
-    expect(hostValue(snap, 'mem_usage')).toBeCloseTo(80, 10);
-  });
-
   it('takes a custom mount filter', async () => {
     const { procRoot } = fixture();
     const { src, fake } = make(procRoot, { mountFilter: (m) => m.mount === '/' });
@@ -449,40 +437,5 @@ describe('ProcSource on a fixture /proc', () => {
     expect(snap.processes).toEqual([]);
     expect(snap.host.map((s) => s.name)).toEqual(['process_count', 'zombie_count']);
     src.close();
-  });
-});
-
-describe('proc-source helpers', () => {
-  it('keeps real filesystems and tmpfs, drops pseudo ones and kernel trees', () => {
-    const keep = (mount: string, fstype: string, device = 'x'): boolean => isRealMount({ mount, fstype, device });
-    expect(keep('/', 'ext4')).toBe(true);
-    expect(keep('/var/lib/docker/overlay2/x/merged', 'overlay')).toBe(true);
-    expect(keep('/tmp', 'tmpfs')).toBe(true);
-    expect(keep('/dev/shm', 'tmpfs')).toBe(true);
-    expect(keep('/mnt/data', 'nfs4')).toBe(true);
-    expect(keep('/proc', 'proc')).toBe(false);
-    expect(keep('/sys/fs/cgroup/cpu', 'cgroup')).toBe(false);
-    expect(keep('/sys/fs/cgroup', 'cgroup2')).toBe(false);
-    expect(keep('/dev/pts', 'devpts')).toBe(false);
-    expect(keep('/dev/mqueue', 'mqueue')).toBe(false);
-    expect(keep('/run/credentials/x.service', 'tmpfs')).toBe(false);
-    expect(keep('/sys/fs/cgroup', 'tmpfs')).toBe(false);
-    expect(keep('/devices', 'ext4')).toBe(true); // a sibling of /dev, not under it
-    expect(keep('/snap/core/1', 'squashfs')).toBe(false);
-  });
-
-  it('decodes mount escapes, os-release, passwd and command lines', () => {
-    expect(unescapeMount('/mnt/my\\040disk\\011x\\134y')).toBe('/mnt/my disk\tx\\y');
-    expect(distroOf('ID="rhel"\nVERSION_ID="9.4"\n')).toBe('rhel 9.4');
-    expect(distroOf('ID=arch\nBUILD_ID=rolling\n')).toBe('arch');
-    expect(distroOf('')).toBe('linux');
-    expect([...parsePasswd('root:x:0:0::/:/bin/sh\n# x\nbob:x:1001:1001::/:/bin/sh\nbroken\n')]).toEqual([
-      [0, 'root'],
-      [1001, 'bob'],
-    ]);
-    const enc = new TextEncoder();
-    const buf = enc.encode('java\0-jar\0a b.jar\0\0');
-    expect(cmdlineOf(buf, buf.length)).toBe('java -jar a b.jar');
-    expect(cmdlineOf(buf, 0)).toBe('');
   });
 });

@@ -416,13 +416,18 @@ describe('executePhase: actions', () => {
 });
 
 describe('executePhase: the query\'s time budget', () => {
-  it('a command still running when the deadline aborts the query becomes a timeout row', async () => {
+  /** Runs `statement` with commands that never end; its deadline (`budgetMs`) passes once `running` of them started. */
+  async function runPastDeadline(statement: string, running: number, budgetMs: number): Promise<ResultRow[]> {
     const runner = new FakeRunner(() => 'hang');
     const controller = new AbortController();
-    const pending = run('process | name = "nginx" | `sleep 1000`', { runner }, undefined, controller.signal);
-    await runner.started(2);
-    controller.abort(new QueryDeadline(1500));
-    const rows = await pending;
+    const pending = run(statement, { runner }, undefined, controller.signal);
+    await runner.started(running);
+    controller.abort(new QueryDeadline(budgetMs));
+    return pending;
+  }
+
+  it('a command still running when the deadline aborts the query becomes a timeout row', async () => {
+    const rows = await runPastDeadline('process | name = "nginx" | `sleep 1000`', 2, 1500);
     expect(rows).toHaveLength(2);
     for (const r of rows) {
       expect(r.status).toBe('timeout');
@@ -440,12 +445,7 @@ describe('executePhase: the query\'s time budget', () => {
   });
 
   it('a check still running at the deadline is a timeout row, not a silently dropped resource', async () => {
-    const runner = new FakeRunner(() => 'hang');
-    const controller = new AbortController();
-    const pending = run('host | ok(`sleep 1000`)', { runner }, undefined, controller.signal);
-    await runner.started(1);
-    controller.abort(new QueryDeadline(1000));
-    const rows = await pending;
+    const rows = await runPastDeadline('host | ok(`sleep 1000`)', 1, 1000);
     expect(rows).toEqual([expect.objectContaining({ resource: expect.objectContaining({ id: HOST }), status: 'timeout', error: 'the query\'s time budget of 1s ran out before this resource finished' })]);
   });
 

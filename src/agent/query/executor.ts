@@ -105,31 +105,13 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
   switch (step.op) {
     case 'traverse':
       return traverse(step.to, rows, processes, deps);
-    case 'filter': {
-      await prefetch(step.expr, rows, deps);
-      const verdicts = await Promise.all(rows.map((r) => safeEval(step.expr, r, deps, signal)));
-      const kept: WorkRow[] = [];
-      rows.forEach((r, i) => {
-        const v = verdicts[i] as Verdict;
-        if (!v.ok) failed.push(failedOrStopped(r, v.error, signal));
-        else if (truthy(v.value)) kept.push(r);
+    case 'filter':
+      return (await evaluateRows(step.expr, rows, deps, signal, failed)).filter((e) => truthy(e.value)).map((e) => e.row);
+    case 'column':
+      return (await evaluateRows(step.expr, rows, deps, signal, failed)).map(({ row, value }) => {
+        row.values[step.name] = toJson(value);
+        return row;
       });
-      return kept;
-    }
-    case 'column': {
-      await prefetch(step.expr, rows, deps);
-      const values = await Promise.all(rows.map((r) => safeEval(step.expr, r, deps, signal)));
-      const kept: WorkRow[] = [];
-      rows.forEach((r, i) => {
-        const v = values[i] as Verdict;
-        if (!v.ok) failed.push(failedOrStopped(r, v.error, signal));
-        else {
-          r.values[step.name] = toJson(v.value);
-          kept.push(r);
-        }
-      });
-      return kept;
-    }
     case 'command':
       return runCommands(rows, deps, signal, failed, () => ({ command: step.text, env: {}, timeoutMs: deps.limits.commandTimeoutMs, maxOutputBytes: deps.limits.maxOutputBytes }));
     case 'action': {
@@ -211,6 +193,19 @@ async function runCommands(
 }
 
 type Verdict = { ok: true; value: Value } | { ok: false; error: string };
+
+/** `expr` evaluated on each row, in order; the rows it fails on go to `failed` instead. */
+async function evaluateRows(expr: PlanExpr, rows: WorkRow[], deps: ExecutorDeps, signal: AbortSignal, failed: WorkRow[]): Promise<{ row: WorkRow; value: Value }[]> {
+  await prefetch(expr, rows, deps);
+  const verdicts = await Promise.all(rows.map((r) => safeEval(expr, r, deps, signal)));
+  const evaluated: { row: WorkRow; value: Value }[] = [];
+  rows.forEach((row, i) => {
+    const v = verdicts[i] as Verdict;
+    if (!v.ok) failed.push(failedOrStopped(row, v.error, signal));
+    else evaluated.push({ row, value: v.value });
+  });
+  return evaluated;
+}
 
 async function safeEval(expr: PlanExpr, r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): Promise<Verdict> {
   try {

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+
+import { fixtureTree } from '../../../../test/proc-fixture.js';
+import { isRealMount, MountTable, unescapeMount } from './mounts.js';
+
+describe('mounts', () => {
+  // "mount fstype": kept, and left out.
+  const real = ['/ ext4', '/var/lib/docker/overlay2/x/merged overlay', '/tmp tmpfs', '/dev/shm tmpfs', '/mnt/data nfs4', '/devices ext4' /* a sibling of /dev, not under it */];
+  const pseudo = ['/proc proc', '/sys/fs/cgroup/cpu cgroup', '/sys/fs/cgroup cgroup2', '/dev/pts devpts', '/dev/mqueue mqueue'];
+  const kernelTrees = ['/run/credentials/x.service tmpfs', '/sys/fs/cgroup tmpfs', '/snap/core/1 squashfs'];
+  it.each([...real.map((m) => [m, true] as const), ...[...pseudo, ...kernelTrees].map((m) => [m, false] as const)])(
+    'keeps real filesystems and tmpfs, drops pseudo ones and kernel trees: %s kept is %s',
+    (line, kept) => {
+      const [mount = '', fstype = ''] = line.split(' ');
+      expect(isRealMount({ mount, fstype, device: 'x' })).toBe(kept);
+    },
+  );
+
+  it('decodes mount escapes', () => {
+    expect(unescapeMount('/mnt/my\\040disk\\011x\\134y')).toBe('/mnt/my disk\tx\\y');
+  });
+});
+
+describe('MountTable', () => {
+  it('lists the real mounts of /proc/self/mounts with their labels; local ones are asked inline', () => {
+    const tree = fixtureTree();
+    const mounts = new MountTable(tree.procRoot, tree.ctx.reader, isRealMount, true).refresh();
+    expect(mounts.map((m) => m.entry.mount)).toEqual(['/', '/run', '/dev/shm', '/mnt/my disk', '/var/lib/docker/overlay2/abc/merged', '/mnt/nfs']);
+    expect(mounts[0]).toEqual({ entry: { device: '/dev/sda1', mount: '/', fstype: 'ext4' }, sync: true, labels: { mount: '/', device: '/dev/sda1', fstype: 'ext4' } });
+    expect(mounts.filter((m) => m.sync).map((m) => m.entry.mount)).toEqual(['/', '/run', '/dev/shm', '/mnt/my disk']);
+  });
+
+  it('never asks inline with an injected statfs, and lets a later mount on the same point hide the earlier', () => {
+    const tree = fixtureTree();
+    const table = new MountTable(tree.procRoot, tree.ctx.reader, (m) => m.mount === '/', false);
+    expect(table.refresh().map((m) => m.sync)).toEqual([false]);
+    tree.write('self/mounts', `${tree.read('self/mounts')}/dev/sdc1 / xfs rw 0 0\n`);
+    expect(table.refresh().map((m) => m.entry)).toEqual([{ device: '/dev/sdc1', mount: '/', fstype: 'xfs' }]);
+    table.close(); // a held descriptor would still read the deleted file
+    tree.remove();
+    expect(table.refresh()).toEqual([]);
+  });
+});

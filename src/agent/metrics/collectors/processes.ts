@@ -1,0 +1,398 @@
+import fs from 'node:fs';
+
+import { cursor, intAfter, readInt, seek, type Reader } from '../proc-read.js';
+import type { ProcessInfo, Sample } from '../types.js';
+import type { UserNames } from './users.js';
+
+/*
+ * The process scan: every /proc/<pid>/stat once a pass, with each process's attributes and its
+ * cpu_usage, mem_rss_bytes, thread_count and uptime_seconds.
+ *
+ * Each process's stat file is opened once and re-read with pread at offset 0. A held descriptor
+ * answers ESRCH once its process is gone, so a reused pid can never be mistaken for the old
+ * process. Held descriptors are capped (`maxOpenFiles`, and a quarter of the soft RLIMIT_NOFILE);
+ * processes beyond the cap are read with open/read/close.
+ *
+ * Cached per pid + start time + comm: the command line and the real uid (read from
+ * /proc/<pid>/status at first sight, once more at the next pass to catch a fork-then-setuid, then
+ * every `refreshSeconds` to catch setproctitle and privilege drops).
+ *
+ * cpu_usage needs two readings. A process first seen in a later pass that started after the
+ * previous pass gets a cpu_usage right away (its tick count at the previous pass was 0). Passes
+ * less than 50 ms apart give no cpu_usage (10 ms ticks would read as nonsense) and keep the
+ * older baseline.
+ *
+ * Clock ticks: USER_HZ is 100 on every Linux architecture Node runs on, and `getconf CLK_TCK`
+ * would mean spawning, so CLK_TCK is fixed at 100.
+ */
+
+/** USER_HZ: the unit of utime, stime and starttime in /proc/<pid>/stat. */
+const CLK_TCK = 100;
+
+const KEY_UID = Buffer.from('\nUid:');
+const KEY_MAX_OPEN = Buffer.from('\nMax open files');
+const PF_KTHREAD = 0x00200000;
+
+/** Stat fields we use, by their 1-based number in proc(5). */
+const F_PPID = 4;
+const F_FLAGS = 9;
+const F_UTIME = 14;
+const F_STIME = 15;
+const F_THREADS = 20;
+const F_STARTTIME = 22;
+const F_RSS = 24;
+const statFields = new Float64Array(F_RSS + 1);
+
+/** Shortest interval a process cpu_usage is computed over (ticks are 10 ms). */
+const MIN_RATE_MS = 50;
+
+/** Longest command line kept; longer ones are cut (a JVM's class path can run to megabytes). */
+const MAX_CMDLINE = 64 * 1024;
+
+const STATE_STR: Record<number, string> = {};
+for (const s of 'RSDZTtXxKWPI') STATE_STR[s.charCodeAt(0)] = s;
+
+/** What a pass remembers about one process. */
+interface ProcEntry {
+  readonly pid: number;
+  readonly starttime: number;
+  /** Epoch seconds (boot time + starttime). */
+  readonly startTime: number;
+  /** Held /proc/<pid>/stat descriptor, or -1. */
+  fd: number;
+  comm: Uint8Array;
+  name: string;
+  cmdline: string;
+  user: string;
+  kthread: boolean;
+  ticks: number;
+  /** Monotonic ms of `ticks`; NaN before the first reading. */
+  tickTime: number;
+  /** Pass that last saw it. */
+  seen: number;
+  /** Monotonic ms after which cmdline and uid are read again. */
+  refreshAt: number;
+  info: ProcessInfo | undefined;
+}
+
+/** One process as a pass saw it. */
+export interface ProcessReading {
+  info: ProcessInfo;
+  samples: Sample[];
+}
+
+export interface ProcessCollectorOptions {
+  readonly procRoot: string;
+  readonly reader: Reader;
+  readonly users: UserNames;
+  /** Wall clock, ms since the epoch: the boot time until /proc/stat gave one. */
+  readonly clock: () => number;
+  /** Upper bound on /proc/<pid>/stat descriptors kept open between passes. */
+  readonly maxOpenFiles: number;
+  /** How often a process's cmdline and uid are re-read. */
+  readonly refreshSeconds: number;
+}
+
+/**
+ * Reads every process of /proc each pass.
+ * @example const seen = processes.collect(pass, performance.now(), uptimeSeconds, cpu.bootTime);
+ */
+export class ProcessCollector {
+  readonly #o: ProcessCollectorOptions;
+  readonly #maxHeld: number;
+  readonly #pageSize: number;
+  readonly #procs = new Map<number, ProcEntry>();
+  #held = 0;
+  /** Previous pass: monotonic ms and host uptime (s); NaN before the first. */
+  #prevMono = NaN;
+  #prevUptime = NaN;
+
+  constructor(options: ProcessCollectorOptions) {
+    this.#o = options;
+    this.#pageSize = readPageSize(options.reader, options.procRoot);
+    this.#maxHeld = Math.min(options.maxOpenFiles, Math.floor(readFdLimit(options.reader, options.procRoot) / 4));
+  }
+
+  /**
+   * The processes alive now. `mono` is the pass's monotonic ms, `uptime` the host's (s, -1 when
+   * unknown), `bootTime` epoch seconds from /proc/stat when known.
+   */
+  collect(pass: number, mono: number, uptime: number, bootTime: number | undefined): ProcessReading[] {
+    const out = this.#scan(pass, mono, uptime, bootTime ?? (uptime >= 0 ? Math.round(this.#o.clock() / 1000 - uptime) : 0));
+    this.#prevMono = mono;
+    this.#prevUptime = uptime;
+    return out;
+  }
+
+  /** Open descriptors of `pid`, or undefined when it does not exist. */
+  async fdCount(pid: number): Promise<number | undefined> {
+    try {
+      return (await fs.promises.readdir(`${this.#o.procRoot}/${pid}/fd`)).length;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Closes every descriptor held between passes. */
+  close(): void {
+    for (const e of this.#procs.values()) this.#release(e);
+    this.#procs.clear();
+  }
+
+  #scan(pass: number, mono: number, uptime: number, bootTime: number): ProcessReading[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.#o.procRoot);
+    } catch {
+      return [];
+    }
+    const out: ProcessReading[] = [];
+    for (const name of names) {
+      const pid = pidOf(name);
+      if (pid < 0) continue;
+      const n = this.#readStat(pid, name);
+      if (n <= 0) continue;
+      const reading = this.#parse(pid, n, pass, mono, uptime, bootTime);
+      if (reading) out.push(reading);
+    }
+    if (this.#procs.size > out.length) {
+      for (const e of this.#procs.values()) if (e.seen !== pass) this.#forget(e);
+    }
+    return out;
+  }
+
+  /** Reads /proc/<pid>/stat into the scratch buffer (through a held descriptor when there is one); its length, or -1. */
+  #readStat(pid: number, name: string): number {
+    const r = this.#o.reader;
+    this.#opened = -1;
+    const entry = this.#procs.get(pid);
+    if (entry && entry.fd >= 0) {
+      let n = -1;
+      try {
+        n = r.readOnce(entry.fd);
+      } catch {
+        n = -1;
+      }
+      if (n > 0) return n;
+      // The process we held is gone; the pid may already belong to a new one.
+      this.#forget(entry);
+    }
+    let fd = -1;
+    let n = -1;
+    try {
+      fd = fs.openSync(`${this.#o.procRoot}/${name}/stat`, fs.constants.O_RDONLY);
+      n = r.readOnce(fd);
+    } catch {
+      n = -1;
+    }
+    if (n <= 0) {
+      if (fd >= 0) fs.closeSync(fd);
+      const stale = this.#procs.get(pid);
+      if (stale) this.#forget(stale);
+      return -1; // vanished mid-scan
+    }
+    this.#opened = fd;
+    return n;
+  }
+
+  /**
+   * The descriptor #readStat opened for this process this time (-1: none), for #parse to hold or
+   * close. A field, not a returned pair: the scan allocates nothing per process it already knows.
+   */
+  #opened = -1;
+
+  #parse(pid: number, n: number, pass: number, mono: number, uptime: number, bootTime: number): ProcessReading | undefined {
+    const buf = this.#o.reader.buf;
+    const fd = this.#opened;
+    this.#opened = -1;
+    const open = buf.indexOf(40); // '('
+    const close = buf.lastIndexOf(41, n - 1); // ')': comm may itself contain ')' and spaces
+    if (open < 0 || close < open || close + 2 >= n) {
+      if (fd >= 0) fs.closeSync(fd);
+      return undefined;
+    }
+    const state = buf[close + 2]!;
+    seek(close + 4);
+    for (let f = F_PPID; f <= F_RSS; f++) {
+      statFields[f] = readInt(buf, n);
+      seek(cursor() + 1);
+    }
+    const starttime = statFields[F_STARTTIME]!;
+
+    let entry = this.#procs.get(pid);
+    if (entry && entry.starttime !== starttime) {
+      this.#forget(entry);
+      entry = undefined;
+    }
+    let commChanged = false;
+    if (!entry) {
+      const kthread = (statFields[F_FLAGS]! & PF_KTHREAD) !== 0;
+      entry = {
+        pid,
+        starttime,
+        startTime: Math.round(bootTime + starttime / CLK_TCK),
+        fd: -1,
+        comm: copyBytes(buf, open + 1, close),
+        name: buf.toString('utf8', open + 1, close),
+        cmdline: '',
+        user: kthread ? this.#o.users.name(0) : '',
+        kthread,
+        ticks: 0,
+        tickTime: NaN,
+        seen: 0,
+        refreshAt: -Infinity,
+        info: undefined,
+      };
+      this.#procs.set(pid, entry);
+    } else if (!sameBytes(entry.comm, buf, open + 1, close)) {
+      entry.comm = copyBytes(buf, open + 1, close);
+      entry.name = buf.toString('utf8', open + 1, close);
+      commChanged = true; // exec: new program, new command line
+    }
+    if (fd >= 0) {
+      if (this.#held < this.#maxHeld) {
+        entry.fd = fd;
+        this.#held++;
+      } else {
+        fs.closeSync(fd);
+      }
+    }
+    entry.seen = pass;
+
+    if (!entry.kthread && (commChanged || mono >= entry.refreshAt)) {
+      // Fills the scratch buffer: everything needed from stat was copied out above.
+      const first = entry.refreshAt === -Infinity;
+      if (!this.#readSlow(entry)) {
+        this.#forget(entry);
+        return undefined;
+      }
+      entry.refreshAt = first ? mono : mono + this.#o.refreshSeconds * 1000;
+    }
+
+    const ppid = statFields[F_PPID]!;
+    const stateStr = STATE_STR[state] ?? String.fromCharCode(state);
+    let info = entry.info;
+    if (!info || info.ppid !== ppid || info.state !== stateStr || info.name !== entry.name || info.cmdline !== entry.cmdline || info.user !== entry.user) {
+      info = { pid, ppid, name: entry.name, cmdline: entry.cmdline, user: entry.user, state: stateStr, startTime: entry.startTime };
+      entry.info = info;
+    }
+    return { info, samples: this.#samples(entry, starttime, mono, uptime) };
+  }
+
+  #samples(entry: ProcEntry, starttime: number, mono: number, uptime: number): Sample[] {
+    const ticks = statFields[F_UTIME]! + statFields[F_STIME]!;
+    const samples: Sample[] = [];
+    let base = NaN;
+    let baseTime = NaN;
+    if (!Number.isNaN(entry.tickTime)) {
+      base = entry.ticks;
+      baseTime = entry.tickTime;
+    } else if (!Number.isNaN(this.#prevMono) && starttime / CLK_TCK > this.#prevUptime) {
+      base = 0; // started after the previous pass, when its count was 0
+      baseTime = this.#prevMono;
+    }
+    const dt = (mono - baseTime) / 1000;
+    if (dt * 1000 >= MIN_RATE_MS || Number.isNaN(dt)) {
+      if (dt > 0 && ticks >= base) samples.push({ name: 'cpu_usage', value: ((ticks - base) / CLK_TCK / dt) * 100 });
+      entry.ticks = ticks;
+      entry.tickTime = mono;
+    }
+    // else: passes too close together for 10 ms ticks to mean anything; keep the older baseline.
+    samples.push({ name: 'mem_rss_bytes', value: statFields[F_RSS]! * this.#pageSize });
+    samples.push({ name: 'thread_count', value: statFields[F_THREADS]! });
+    if (uptime >= 0) samples.push({ name: 'uptime_seconds', value: Math.max(0, uptime - starttime / CLK_TCK) });
+    return samples;
+  }
+
+  /** Re-reads cmdline and the real uid; false when the process is gone. */
+  #readSlow(entry: ProcEntry): boolean {
+    const r = this.#o.reader;
+    const base = `${this.#o.procRoot}/${entry.pid}/`;
+    const n = r.readPath(base + 'status', 64 * 1024);
+    if (n <= 0) return false;
+    const uid = intAfter(r.buf, n, KEY_UID);
+    entry.user = uid >= 0 ? this.#o.users.name(uid) : '';
+    const c = r.readPath(base + 'cmdline', MAX_CMDLINE);
+    if (c < 0) return false;
+    entry.cmdline = cmdlineOf(r.buf, c);
+    return true;
+  }
+
+  #forget(e: ProcEntry): void {
+    this.#release(e);
+    this.#procs.delete(e.pid);
+  }
+
+  #release(e: ProcEntry): void {
+    if (e.fd >= 0) {
+      try {
+        fs.closeSync(e.fd);
+      } catch {
+        // ignore
+      }
+      e.fd = -1;
+      this.#held--;
+    }
+  }
+}
+
+/** The pid a /proc entry's name is, or -1 (not all digits: `self`, `net`, ...). */
+function pidOf(name: string): number {
+  let pid = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    pid = pid * 10 + (c - 48);
+  }
+  return name.length > 0 ? pid : -1;
+}
+
+/** A copy (Buffer#slice would be a view into the shared scratch buffer, overwritten by the next read). */
+function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(buf.subarray(start, end));
+  return out;
+}
+
+function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
+  return true;
+}
+
+/**
+ * NUL-separated arguments joined by spaces; trailing NULs dropped.
+ * @example cmdlineOf(new TextEncoder().encode('sleep\0' + '30\0'), 9); // 'sleep 30'
+ */
+export function cmdlineOf(buf: Uint8Array, n: number): string {
+  let end = n;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  if (end === 0) return '';
+  const copy = Buffer.from(buf.subarray(0, end));
+  for (let i = 0; i < end; i++) if (copy[i] === 0) copy[i] = 32;
+  return copy.toString('utf8');
+}
+
+/** AT_PAGESZ from /proc/self/auxv (4096 when unreadable). */
+function readPageSize(r: Reader, procRoot: string): number {
+  const n = r.readPath(`${procRoot}/self/auxv`);
+  const buf = r.buf;
+  const word = process.arch === 'ia32' || process.arch === 'arm' ? 4 : 8;
+  for (let i = 0; i + 2 * word <= n; i += 2 * word) {
+    const type = word === 8 ? Number(buf.readBigUInt64LE(i)) : buf.readUInt32LE(i);
+    if (type === 0) break;
+    if (type === 6) {
+      const v = word === 8 ? Number(buf.readBigUInt64LE(i + word)) : buf.readUInt32LE(i + word);
+      if (v >= 1024 && (v & (v - 1)) === 0) return v;
+    }
+  }
+  return 4096;
+}
+
+/** Soft RLIMIT_NOFILE from /proc/self/limits (1024 when unreadable). */
+function readFdLimit(r: Reader, procRoot: string): number {
+  const n = r.readPath(`${procRoot}/self/limits`);
+  if (n <= 0) return 1024;
+  const v = intAfter(r.buf, n, KEY_MAX_OPEN);
+  return v > 0 ? v : 1024; // "unlimited" cannot be: the kernel caps it at nr_open
+}

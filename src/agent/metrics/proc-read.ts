@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+
+/*
+ * Reading /proc cheaply, shared by the collectors: one growable scratch buffer per source, files
+ * held open and re-read with pread at offset 0 (the kernel regenerates seq_file text on each
+ * read, so one descriptor serves every pass), and byte-level parsers with no regexes and no
+ * string splitting.
+ *
+ * The parsers share a module-level cursor (`seek`, `cursor`), so they return one number and no
+ * tuple: no allocation in the hot path.
+ */
+
+let pos = 0;
+
+/** Moves the cursor to `p`. */
+export function seek(p: number): void {
+  pos = p;
+}
+
+/** Where the last parser stopped. */
+export function cursor(): number {
+  return pos;
+}
+
+export function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 48 && c <= 57;
+}
+
+/** Skips spaces and tabs from `p`; leaves the cursor on the first other byte. */
+export function skipBlank(buf: Uint8Array, p: number, end: number): void {
+  while (p < end && (buf[p] === 32 || buf[p] === 9)) p++;
+  pos = p;
+}
+
+/** Reads an (optionally signed) decimal integer at the cursor; leaves the cursor after it. */
+export function readInt(buf: Uint8Array, end: number): number {
+  let p = pos;
+  let neg = false;
+  if (buf[p] === 45) {
+    neg = true;
+    p++;
+  }
+  let v = 0;
+  while (p < end) {
+    const c = buf[p]!;
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+    p++;
+  }
+  pos = p;
+  return neg ? -v : v;
+}
+
+/** Reads a decimal such as `0.75` or `1008.85` at the cursor; leaves the cursor after it. */
+export function readDecimal(buf: Uint8Array, end: number): number {
+  let v = readInt(buf, end);
+  if (buf[pos] === 46) {
+    let p = pos + 1;
+    let scale = 0.1;
+    while (p < end && isDigit(buf[p])) {
+      v += (buf[p]! - 48) * scale;
+      scale /= 10;
+      p++;
+    }
+    pos = p;
+  }
+  return v;
+}
+
+/** Three blank-separated numbers from the start of a file (loadavg, file-nr), read with `read`. */
+export const columns = new Float64Array(3);
+
+/**
+ * Fills {@link columns} with the first three numbers of `buf`.
+ * @example readColumns(r.buf, n, readDecimal); // "0.52 1.25 2.00 ..." -> columns = [0.52, 1.25, 2]
+ */
+export function readColumns(buf: Uint8Array, end: number, read: (buf: Uint8Array, end: number) => number): void {
+  pos = 0;
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) skipBlank(buf, pos, end);
+    columns[i] = read(buf, end);
+  }
+}
+
+/** The integer after `key` (which includes its separator, e.g. `\nUid:`), or -1 when absent. */
+export function intAfter(buf: Buffer, end: number, key: Buffer, from = 0): number {
+  const at = buf.indexOf(key, from);
+  if (at < 0 || at + key.length >= end) return -1;
+  skipBlank(buf, at + key.length, end);
+  if (!isDigit(buf[pos])) return -1;
+  return readInt(buf, end);
+}
+
+export function clampPct(v: number): number {
+  return v < 0 ? 0 : v > 100 ? 100 : v;
+}
+
+/** One growable scratch buffer shared by all reads of a source. */
+export class Reader {
+  buf = Buffer.allocUnsafe(16 * 1024);
+
+  /** pread from offset 0 until EOF (or `max` bytes); throws on I/O errors. */
+  readFd(fd: number, max = 4 * 1024 * 1024): number {
+    let total = 0;
+    for (;;) {
+      const limit = Math.min(this.buf.length, max);
+      if (total >= limit) {
+        if (limit >= max) return total;
+        const bigger = Buffer.allocUnsafe(Math.min(max, this.buf.length * 2));
+        this.buf.copy(bigger, 0, 0, total);
+        this.buf = bigger;
+        continue;
+      }
+      const n = fs.readSync(fd, this.buf, total, limit - total, total);
+      if (n === 0) return total;
+      total += n;
+    }
+  }
+
+  /** One pread from offset 0: for small files (/proc/<pid>/stat) that fit the buffer. Throws. */
+  readOnce(fd: number): number {
+    return fs.readSync(fd, this.buf, 0, this.buf.length, 0);
+  }
+
+  /** Opens, reads and closes `path`; the byte count, or -1 when it cannot be read. */
+  readPath(path: string, max?: number): number {
+    let fd = -1;
+    try {
+      fd = fs.openSync(path, fs.constants.O_RDONLY);
+      return this.readFd(fd, max);
+    } catch {
+      return -1;
+    } finally {
+      if (fd >= 0) fs.closeSync(fd);
+    }
+  }
+
+  /** The file as text, or undefined when it cannot be read. */
+  readText(path: string): string | undefined {
+    const n = this.readPath(path);
+    return n < 0 ? undefined : this.buf.toString('utf8', 0, n);
+  }
+}
+
+/**
+ * A /proc file kept open and re-read from offset 0 every pass.
+ * @example const f = new HeldFile('/proc/loadavg'); const n = f.read(reader); // text in reader.buf[0, n)
+ */
+export class HeldFile {
+  private fd = -1;
+  constructor(readonly path: string) {}
+
+  /** Reads the whole file into `r.buf`; the byte count, or -1 when it cannot be read. */
+  read(r: Reader): number {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (this.fd < 0) {
+        try {
+          this.fd = fs.openSync(this.path, fs.constants.O_RDONLY);
+        } catch {
+          return -1;
+        }
+      }
+      try {
+        return r.readFd(this.fd);
+      } catch {
+        this.close();
+      }
+    }
+    return -1;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already gone
+      }
+      this.fd = -1;
+    }
+  }
+}
