@@ -9,7 +9,7 @@ import { T, describeType } from './types.js';
 import type { Dimension } from './units.js';
 import { DIMENSION_NAMES, compatible } from './units.js';
 import type { ExprVisitor, StageVisitor } from './visit.js';
-import { visitExpr, visitStage } from './visit.js';
+import { exprTree, visitExpr, visitStage } from './visit.js';
 
 /** What a name in the statement refers to, decided by the checker. */
 export type Binding =
@@ -880,22 +880,12 @@ function literalNumber(e: Expr): number | undefined {
   return undefined;
 }
 
+/** Kinds that say nothing about a resource: literals, and lists and operators over them. */
+const CONSTANT_KINDS: ReadonlySet<Expr['kind']> = new Set(['Number', 'String', 'Bool', 'List', 'Unary', 'Binary']);
+
 /** Whether an expression refers to nothing about the resource: literals only. */
 function isConstant(e: Expr): boolean {
-  switch (e.kind) {
-    case 'Number':
-    case 'String':
-    case 'Bool':
-      return true;
-    case 'List':
-      return e.items.every(isConstant);
-    case 'Unary':
-      return isConstant(e.operand);
-    case 'Binary':
-      return isConstant(e.left) && isConstant(e.right);
-    default:
-      return false;
-  }
+  return exprTree.every(e, (n) => CONSTANT_KINDS.has(n.kind));
 }
 
 const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 37)}...` : s);

@@ -7,6 +7,7 @@ import { cover } from './span.js';
 import type { Token, TokenKind } from './tokens.js';
 import { describeToken } from './tokens.js';
 import { closest } from './suggest.js';
+import { exprTree } from './visit.js';
 
 /** Deeper nesting than this is surely not written by a person; stop before the stack does. */
 const MAX_DEPTH = 64;
@@ -391,25 +392,7 @@ function treeHeight(root: Expr): number {
     const [e, h] = stack.pop() as [Expr, number];
     if (h > max) max = h;
     if (max > MAX_TREE_HEIGHT) return max;
-    switch (e.kind) {
-      case 'Binary':
-        stack.push([e.left, h + 1], [e.right, h + 1]);
-        break;
-      case 'Unary':
-        stack.push([e.operand, h + 1]);
-        break;
-      case 'Call':
-        for (const a of e.args) stack.push([a.value, h + 1]);
-        break;
-      case 'List':
-        for (const i of e.items) stack.push([i, h + 1]);
-        break;
-      case 'Range':
-        stack.push([e.target, h + 1]);
-        break;
-      default:
-        break;
-    }
+    for (const child of exprTree.children(e)) stack.push([child, h + 1]);
   }
   return max;
 }
