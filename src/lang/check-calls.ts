@@ -141,6 +141,16 @@ export class CallChecker {
     const mismatch = (expected: string) => this.cx.diagnostics.error('BW_TYPE_MISMATCH', e.span, `${at} expects ${expected}, found ${describeType(type)} \`${clip(formatExpr(e))}\``);
     const bad = (rule: string) => this.cx.diagnostics.error('BW_BAD_VALUE', e.span, `${at} must be ${rule}, found \`${clip(formatExpr(e))}\``);
     switch (param.type) {
+      case 'condition':
+      case 'bool':
+      case 'string':
+      case 'numeric':
+      case 'column': {
+        const rule = TYPE_RULES[param.type];
+        if (rule.oneValue && isRange(type)) this.cx.rangeAsInstant(e);
+        else if (!rule.accepts(type)) mismatch(rule.expected);
+        return type;
+      }
       case 'range':
         if (type.t === 'number' && !type.range) {
           const text = clip(formatExpr(e));
@@ -152,16 +162,6 @@ export class CallChecker {
               (this.cx.catalogue.reductions[callee] ? `; to ${callee} across resources, make it a stage: \`| ${callee}(${text})\`` : ''),
           );
         } else if (type.t !== 'any' && !isRange(type)) mismatch('a metric over a window, e.g. `cpu_usage[5m]`');
-        return type;
-      case 'condition':
-        if (isRange(type)) this.cx.rangeAsInstant(e);
-        else if (!isBool(type)) mismatch('a condition (true/false), e.g. `cpu_usage > 40`');
-        return type;
-      case 'bool':
-        if (!isBool(type)) mismatch('true/false');
-        return type;
-      case 'string':
-        if (!isString(type)) mismatch('a string');
         return type;
       case 'duration':
         if (!isNumber(type) || (type.t === 'number' && type.dim !== 'seconds' && type.dim !== 'none')) mismatch('a duration such as `30s`');
@@ -185,16 +185,23 @@ export class CallChecker {
         if (!isNumber(type)) mismatch('a number');
         else if (type.t === 'number' && type.dim !== 'none' && type.dim !== 'count') mismatch('a plain number');
         return type;
-      case 'numeric':
-        if (isRange(type)) this.cx.rangeAsInstant(e);
-        else if (!isNumber(type)) mismatch('a number, e.g. a metric such as `cpu_usage`');
-        return type;
-      case 'column':
-        if (isRange(type)) this.cx.rangeAsInstant(e);
-        return type;
     }
   }
 }
+
+/**
+ * Parameters checked by their argument's type alone: whether it must be one
+ * value rather than a range of samples, which types it takes, and how the
+ * message names what was expected.
+ */
+const TYPE_RULES: Readonly<Record<'condition' | 'bool' | 'string' | 'numeric' | 'column', { oneValue: boolean; accepts: (t: ValueType) => boolean; expected: string }>> = {
+  condition: { oneValue: true, accepts: isBool, expected: 'a condition (true/false), e.g. `cpu_usage > 40`' },
+  bool: { oneValue: false, accepts: isBool, expected: 'true/false' },
+  string: { oneValue: false, accepts: isString, expected: 'a string' },
+  numeric: { oneValue: true, accepts: isNumber, expected: 'a number, e.g. a metric such as `cpu_usage`' },
+  // Any single value makes a column.
+  column: { oneValue: true, accepts: () => true, expected: 'a column' },
+};
 
 /** An action's parameter as the argument checks read it. */
 export function actionParam(p: ActionParamSpec): ParamSpec {
