@@ -72,3 +72,4 @@ export { AgentPhaseSchema, PlanExprSchema } from './plan-schema.js';
  */
 export type { ExprVisitor, PlanExprKind, PlanExprVisitor, StageVisitor, TreeWalker } from './visit.js';
 export { exprTree, planExprTree, visitExpr, visitPlanExpr, visitStage } from './visit.js';
+export { EXAMPLE_ACTIONS, LANGUAGE_EXAMPLES } from './examples.js';
