@@ -19,6 +19,7 @@ export class CallChecker {
     private readonly expr: (e: Expr) => ValueType,
   ) {}
 
+  /** The type a function call returns, after checking the function exists here and its arguments. */
   call(n: Call): ValueType {
     const spec = this.cx.catalogue.functions[n.callee];
     if (!spec) {

@@ -94,6 +94,7 @@ export class CheckContext {
     return undefined;
   }
 
+  /** Binds a bare name and returns its type; an unknown name reads as a tag on resources and is reported elsewhere. */
   identifier(n: Identifier, mustBeMetric = false): ValueType {
     const scope = this.scope;
     const found = this.resolveName(n);
@@ -133,6 +134,7 @@ export class CheckContext {
     return T.string;
   }
 
+  /** Binds a metric with label matchers, checking each label and pattern. */
   selector(n: Selector): ValueType {
     const scope = this.scope;
     if (scope.kind !== 'resource') {
@@ -161,6 +163,7 @@ export class CheckContext {
     return T.number(metric.dim);
   }
 
+  /** Reports a name that is no metric here, suggesting the closest one or the resource that has it. */
   unknownMetric(n: Identifier | Selector, why?: string): void {
     if (n.kind === 'Ident') this.misspelt.delete(n);
     const scope = this.scope;
@@ -183,12 +186,14 @@ export class CheckContext {
     );
   }
 
+  /** The metric and attribute names of a resource type, for suggestions. */
   knownNames(resource: ResourceTypeName): string[] {
     const spec = this.catalogue.resources[resource];
     return [...spec.metrics.map((x) => x.name), ...spec.attributes.map((x) => x.name)];
   }
 
 
+  /** Reports a command or action where the rows are no longer resources. */
   effect(at: { start: number; end: number }, what: string): void {
     const scope = this.scope;
     if (scope.kind === 'events' || scope.kind === 'rows' || scope.kind === 'groups') {
@@ -204,11 +209,13 @@ export class CheckContext {
     return true;
   }
 
+  /** Reports a range of samples where one value is needed. */
   rangeAsInstant(e: Expr): void {
     const text = clip(formatExpr(e));
     this.diagnostics.error('BW_RANGE_AS_INSTANT', e.span, `\`${text}\` is a range of samples, but one value is needed here: reduce it first, e.g. \`avg(${text})\``);
   }
 
+  /** Adds output columns, replacing any of the same name. */
   addColumns(cols: readonly Column[]): void {
     for (const c of cols) {
       const i = this.columns.findIndex((x) => x.name === c.name);

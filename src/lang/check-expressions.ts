@@ -20,6 +20,7 @@ export class ExpressionChecker {
     this.calls = new CallChecker(cx, (e) => this.expr(e));
   }
 
+  /** The type of an expression; reports what is wrong inside it and records the names it binds. */
   expr(e: Expr): ValueType {
     return visitExpr(this.typers, e);
   }
@@ -146,15 +147,14 @@ export class ExpressionChecker {
 
   /** A comparison of two mismatched sides; names an unknown metric when a tag was compared with a number. */
   private mismatch(n: Binary, left: ValueType, right: ValueType, rule: string): void {
-    for (const [side, mine, other] of [
-      [n.left, left, right],
-      [n.right, right, left],
+    for (const [side, other] of [
+      [n.left, right],
+      [n.right, left],
     ] as const) {
       if (side.kind === 'Ident' && this.cx.bindings.get(side)?.kind === 'tag' && other.t === 'number') {
         this.cx.unknownMetric(side, 'tags are strings and cannot be compared with a number');
         return;
       }
-      void mine;
     }
     const verb = ARITHMETIC_VERBS[n.op] ?? 'compare';
     this.cx.diagnostics.error(

@@ -1,6 +1,6 @@
 import type { Expr, Stage } from './ast.js';
-import { RESOURCE_TYPES, ROLLING_PARAMS } from './catalogue.js';
 import type { ResourceTypeName } from './catalogue.js';
+import { RESOURCE_TYPES, ROLLING_PARAMS } from './catalogue.js';
 import { actionParam } from './check-calls.js';
 import type { CheckContext, Column } from './check-context.js';
 import { clip, describeScope, isRange } from './check-context.js';
@@ -12,8 +12,10 @@ import { T } from './types.js';
 import type { StageVisitor } from './visit.js';
 import { exprTree, visitStage } from './visit.js';
 
+/** What a stage does in the pipeline, as the planner and the editor read it. */
 export type StageRole = 'source' | 'traverse' | 'filter' | 'column' | 'command' | 'action' | 'reduction' | 'rollout' | 'error';
 
+/** The columns a command or an action adds to every row. */
 const COMMAND_COLUMNS: readonly Column[] = [
   { name: 'exit_code', type: T.number() },
   { name: 'stdout', type: T.string },
@@ -127,6 +129,7 @@ export class StageChecker {
     ErrorStage: () => 'error',
   };
 
+  /** Reports a `rolling(...)` not followed by the command or action it rolls out. */
   checkRolloutTarget(stage: Stage, next: Stage | undefined): void {
     if (next?.kind === 'CommandStage' || next?.kind === 'ActionStage' || next?.kind === 'ErrorStage' || next?.kind === 'RolloutStage') return;
     this.cx.diagnostics.error('BW_ROLLING_TARGET', stage.span, `\`rolling(...)\` must be followed by the command or action it rolls out, found ${next ? `\`${clip(stageText(next))}\`` : 'the end of the statement'}`);
