@@ -5,7 +5,7 @@
  * statement. Measures a typical ~200-character pipeline and every example of LANGUAGE.md, each
  * call timed on its own, after a warm-up; then single-thread throughput.
  */
-import { BUILTIN_CATALOGUE, analyze, extendCatalogue } from '../../dist/lang/index.js';
+import { BUILTIN_CATALOGUE, LANGUAGE_EXAMPLES, analyze, extendCatalogue } from '../../dist/lang/index.js';
 
 export const name = 'lang';
 export const description = 'analyze() (lex + parse + check + plan) of one statement, against dist/';
@@ -14,25 +14,6 @@ export const description = 'analyze() (lex + parse + check + plan) of one statem
 const TYPICAL =
   'host | env = "prod" and region in ["eu-west-1", "eu-central-1"] and name =~ "^web-[0-9]+" | ' +
   'disk_usage{mount="/var"} > 90 and avg(cpu_usage[5m]) > 50 | `du -xsh /var/log/* 2>/dev/null | sort -h | tail -3`';
-
-/** The examples of LANGUAGE.md ("Examples (each must work)"), verbatim. */
-const EXAMPLES = [
-  'host',
-  'host | count',
-  'host | group_by(region) | count',
-  'host | env = "prod" and name =~ "^web-" | cpu_usage',
-  'host | avg(cpu_usage[5m]) > 80 | top(5, cpu_usage)',
-  'host | disk_usage{mount="/"} > 90 | `du -xsh /var/log/* 2>/dev/null | sort -h | tail -3`',
-  'host | not ok(`touch /var/tmp/.bw-rw-check`)                  # read-only filesystem',
-  'host | process | name = "java" | mem_rss_bytes > 2GB | `jcmd $BW_PID GC.heap_info`',
-  'host | zombie_count > 0 | count',
-  'host | `cat /etc/os-release | grep VERSION_ID`                   # grouped output',
-  'host | count_true(cpu_usage > 40, 60s) >= 48',
-  'host | app = "api" | sample(1) | restart_service(name = "api")',
-  'host | app = "api" | rolling(batch = 2, pause = 30s, until = http_ok("http://localhost:8080/health")) | restart_service(name = "api")',
-  'pod | namespace = "prod" | app = "checkout" | container | `cat /proc/loadavg`',
-  'events | type = "alarm_fired" | alarm = "disk_full" | count',
-];
 
 /** The examples assume this action is defined, as `breakwater check` learns from definitions. */
 const CATALOGUE = extendCatalogue(BUILTIN_CATALOGUE, {
@@ -96,7 +77,7 @@ const us = (ns) => Math.round(ns / 10) / 100;
 export async function run(ctx) {
   const statements = [
     { id: 'typical', text: TYPICAL },
-    ...EXAMPLES.map((text, i) => ({ id: `example ${String(i + 1).padStart(2, '0')}`, text })),
+    ...LANGUAGE_EXAMPLES.map((text, i) => ({ id: `example ${String(i + 1).padStart(2, '0')}`, text })),
   ];
   for (const s of statements) {
     const result = analyze(s.text, CATALOGUE);
@@ -132,7 +113,7 @@ export async function run(ctx) {
   ctx.log(`throughput: ${seconds} s per loop`);
   out.push(
     { name: 'typical · throughput', unit: 'statements/s', value: Math.round(throughput([TYPICAL], seconds)), note: `one thread, analyze() in a loop for ${seconds} s` },
-    { name: 'examples · throughput', unit: 'statements/s', value: Math.round(throughput(EXAMPLES, seconds)), note: `one thread, the ${EXAMPLES.length} examples in turn for ${seconds} s` },
+    { name: 'examples · throughput', unit: 'statements/s', value: Math.round(throughput(LANGUAGE_EXAMPLES, seconds)), note: `one thread, the ${LANGUAGE_EXAMPLES.length} examples in turn for ${seconds} s` },
   );
   if (sink < 0) ctx.log(String(sink));
   return out;

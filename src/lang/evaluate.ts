@@ -1,4 +1,5 @@
 import type { PlanExpr, PlanMetric } from './plan.js';
+import { planExprTree } from './visit.js';
 
 /*
  * Evaluates plan expressions. Pure: everything it needs from the world comes
@@ -48,7 +49,7 @@ const CHECKS: ReadonlySet<string> = new Set<CheckName>(['ok', 'number', 'http_ok
 export async function evaluate(expr: PlanExpr, ctx: EvalContext): Promise<Value> {
   const checks = new Map<PlanExpr, Value>();
   const pending: Promise<void>[] = [];
-  walk(expr, (e) => {
+  planExprTree.walk(expr, (e) => {
     if (e.k === 'call' && CHECKS.has(e.fn)) {
       const args = e.args.map((a) => evaluateSync(a, ctx, checks));
       pending.push(
@@ -207,7 +208,7 @@ export function quantile(q: number, xs: readonly number[]): number | null {
 /** Seconds of the window in which the condition held: the condition is evaluated at every sampled second. */
 function countTrue(cond: PlanExpr, seconds: number, ctx: EvalContext): number {
   const metrics: PlanMetric[] = [];
-  walk(cond, (e) => {
+  planExprTree.walk(cond, (e) => {
     if (e.k === 'metric') metrics.push(e);
   });
   const byMetric = new Map<PlanMetric, Map<number, number>>();
@@ -248,22 +249,4 @@ function sum(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += x;
   return s;
-}
-
-function walk(e: PlanExpr, fn: (e: PlanExpr) => void): void {
-  fn(e);
-  switch (e.k) {
-    case 'list':
-      return e.items.forEach((i) => walk(i, fn));
-    case 'call':
-      return e.args.forEach((a) => walk(a, fn));
-    case 'not':
-    case 'neg':
-      return walk(e.x, fn);
-    case 'bin':
-      walk(e.l, fn);
-      return walk(e.r, fn);
-    default:
-      return;
-  }
 }

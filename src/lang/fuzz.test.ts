@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Analysis, Catalogue } from './index.js';
-import { BUILTIN_CATALOGUE, DIAGNOSTIC_CODES, RESOURCE_TYPES, analyze, extendCatalogue } from './index.js';
+import { BUILTIN_CATALOGUE, DIAGNOSTIC_CODES, LANGUAGE_EXAMPLES, RESOURCE_TYPES, analyze, extendCatalogue } from './index.js';
 
 const CATALOGUE: Catalogue = extendCatalogue(BUILTIN_CATALOGUE, {
   actions: [
@@ -37,24 +37,6 @@ const CATALOGUE: Catalogue = extendCatalogue(BUILTIN_CATALOGUE, {
   ],
 });
 
-/** The examples of LANGUAGE.md ("Examples (each must work)"), verbatim. */
-const EXAMPLES: readonly string[] = [
-  'host',
-  'host | count',
-  'host | group_by(region) | count',
-  'host | env = "prod" and name =~ "^web-" | cpu_usage',
-  'host | avg(cpu_usage[5m]) > 80 | top(5, cpu_usage)',
-  'host | disk_usage{mount="/"} > 90 | `du -xsh /var/log/* 2>/dev/null | sort -h | tail -3`',
-  'host | not ok(`touch /var/tmp/.bw-rw-check`)                  # read-only filesystem',
-  'host | process | name = "java" | mem_rss_bytes > 2GB | `jcmd $BW_PID GC.heap_info`',
-  'host | zombie_count > 0 | count',
-  'host | `cat /etc/os-release | grep VERSION_ID`                   # grouped output',
-  'host | count_true(cpu_usage > 40, 60s) >= 48',
-  'host | app = "api" | sample(1) | restart_service(name = "api")',
-  'host | app = "api" | rolling(batch = 2, pause = 30s, until = http_ok("http://localhost:8080/health")) | restart_service(name = "api")',
-  'pod | namespace = "prod" | app = "checkout" | container | `cat /proc/loadavg`',
-  'events | type = "alarm_fired" | alarm = "disk_full" | count',
-];
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20251125);
 /**
@@ -490,7 +472,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
 );
 const mutatedExample = fc
-  .tuple(pick(EXAMPLES), fc.array(mutation, { minLength: 1, maxLength: 4 }))
+  .tuple(pick(LANGUAGE_EXAMPLES), fc.array(mutation, { minLength: 1, maxLength: 4 }))
   .map(([example, ms]) => ms.reduce((s, m) => m(s), example));
 
 // ---------------------------------------------------------------------------------------------
@@ -617,7 +599,7 @@ function property(group: string, seedOffset: number, arb: fc.Arbitrary<string>, 
 describe('analyze never throws, hangs or breaks its contract', () => {
   it('on the LANGUAGE.md examples, which are all ok', () => {
     inGroup('examples', () => {
-      for (const example of EXAMPLES) {
+      for (const example of LANGUAGE_EXAMPLES) {
         const result = checkInput(example, { determinism: true });
         expect(result?.diagnostics ?? [], example).toEqual([]);
         expect(result?.ok, example).toBe(true);
@@ -635,7 +617,7 @@ describe('analyze never throws, hangs or breaks its contract', () => {
 
   it('(c) on every truncation, every suffix and every single-character deletion of the examples', { timeout: TEST_TIMEOUT_MS }, () => {
     inGroup('cuts', () => {
-      for (const example of EXAMPLES) {
+      for (const example of LANGUAGE_EXAMPLES) {
         for (let i = 0; i <= example.length; i++) {
           checkInput(example.slice(0, i));
           checkInput(example.slice(i));

@@ -27,32 +27,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Analysis, Catalogue, Diagnostic } from './index.js';
-import { BUILTIN_CATALOGUE, analyze, extendCatalogue } from './index.js';
+import { BUILTIN_CATALOGUE, EXAMPLE_ACTIONS, analyze, extendCatalogue } from './index.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/', import.meta.url));
 const UPDATE = process.env.UPDATE_BASELINES === '1' || process.env.UPDATE_BASELINES === 'true';
 const SOURCE_EXT = '.bw';
 const BASELINE_EXT = '.baseline.txt';
 
-const CATALOGUE: Catalogue = extendCatalogue(BUILTIN_CATALOGUE, {
-  actions: [
-    {
-      name: 'restart_service',
-      description: 'Restarts a systemd service.',
-      resources: ['host'],
-      params: [{ name: 'name', type: 'string', required: true, description: 'the service name' }],
-    },
-    {
-      name: 'clean_logs',
-      description: 'Deletes old log files under a directory.',
-      resources: ['host'],
-      params: [
-        { name: 'dir', type: 'string', required: true, description: 'the directory to clean' },
-        { name: 'days', type: 'number', required: false, default: 7, description: 'delete files older than this many days' },
-      ],
-    },
-  ],
-});
+const CATALOGUE: Catalogue = extendCatalogue(BUILTIN_CATALOGUE, { actions: EXAMPLE_ACTIONS });
 
 type Verdict = 'valid' | 'invalid';
 

@@ -60,3 +60,16 @@ export type { CheckName, EvalContext, Point, Value } from './evaluate.js';
 export { EvalError, evaluate, evaluateSync, quantile, rangeFunction, truthy } from './evaluate.js';
 export type { AgentPhase } from './plan-schema.js';
 export { AgentPhaseSchema, PlanExprSchema } from './plan-schema.js';
+/**
+ * Walkers over the two expression trees: the syntax tree's `Expr` (tagged by
+ * `kind`) and the plan's `PlanExpr` (tagged by `k`, what agents run). Each
+ * tree's children are listed in one exhaustive table, so a new node kind is a
+ * compile error until it says where its sub-expressions are.
+ *
+ * @example
+ * import { planExprTree } from '../lang/index.js';
+ * const runsCommand = planExprTree.some(step.expr, (e) => e.k === 'cmd');
+ */
+export type { ExprVisitor, PlanExprKind, PlanExprVisitor, StageVisitor, TreeWalker } from './visit.js';
+export { exprTree, planExprTree, visitExpr, visitPlanExpr, visitStage } from './visit.js';
+export { EXAMPLE_ACTIONS, LANGUAGE_EXAMPLES } from './examples.js';

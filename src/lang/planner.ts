@@ -6,7 +6,7 @@ import { formatExpr } from './format.js';
 import type { AgentStep, ControlStep, Phase, Plan, PlanColumn, PlanExpr, PlanMetric, Role } from './plan.js';
 import { parseDuration } from './units.js';
 import type { ExprVisitor } from './visit.js';
-import { visitExpr } from './visit.js';
+import { exprTree, planExprTree, visitExpr } from './visit.js';
 
 /**
  * Splits a checked pipeline by where each part runs: host tag and attribute
@@ -270,7 +270,7 @@ class Planner {
   }
 
   private noteEffects(e: Expr): void {
-    walk(e, (node) => {
+    exprTree.walk(e, (node) => {
       if (node.kind === 'Call' && (node.callee === 'ok' || node.callee === 'number')) {
         const cmd = node.args[0]?.value;
         if (cmd?.kind === 'Command') this.commands.push(cmd.text);
@@ -345,44 +345,12 @@ function conjuncts(e: Expr): Expr[] {
   return e.kind === 'Binary' && e.op === 'and' ? [...conjuncts(e.left), ...conjuncts(e.right)] : [e];
 }
 
+/** Plan kinds the control plane can read from its inventory: literals, host attributes and tags, and operators over them. */
+const INVENTORY_KINDS: ReadonlySet<PlanExpr['k']> = new Set(['num', 'str', 'bool', 'attr', 'tag', 'list', 'not', 'neg', 'bin']);
+
 /** Whether the control plane can answer it from inventory: literals, host tags and attributes only. */
 function isInventoryExpr(e: PlanExpr): boolean {
-  switch (e.k) {
-    case 'num':
-    case 'str':
-    case 'bool':
-    case 'attr':
-    case 'tag':
-      return true;
-    case 'list':
-      return e.items.every(isInventoryExpr);
-    case 'not':
-    case 'neg':
-      return isInventoryExpr(e.x);
-    case 'bin':
-      return isInventoryExpr(e.l) && isInventoryExpr(e.r);
-    default:
-      return false;
-  }
-}
-
-function walk(e: Expr, fn: (e: Expr) => void): void {
-  fn(e);
-  switch (e.kind) {
-    case 'List':
-      return e.items.forEach((i) => walk(i, fn));
-    case 'Range':
-      return walk(e.target, fn);
-    case 'Call':
-      return e.args.forEach((a) => walk(a.value, fn));
-    case 'Unary':
-      return walk(e.operand, fn);
-    case 'Binary':
-      walk(e.left, fn);
-      return walk(e.right, fn);
-    default:
-      return;
-  }
+  return planExprTree.every(e, (n) => INVENTORY_KINDS.has(n.k));
 }
 
 function literal(v: string | number | boolean): PlanExpr {

@@ -8,6 +8,32 @@ export interface UnitInfo {
   readonly description: string;
 }
 
+/** Size prefixes by power: K is the first power, of 1000 (KB) or 1024 (KiB). */
+const SIZE_PREFIXES = [
+  { letter: 'K', si: 'kilo', iec: 'kibi' },
+  { letter: 'M', si: 'mega', iec: 'mebi' },
+  { letter: 'G', si: 'giga', iec: 'gibi' },
+  { letter: 'T', si: 'tera', iec: 'tebi' },
+  { letter: 'P', si: 'peta', iec: 'pebi' },
+] as const;
+
+const SUPERSCRIPTS = ['', '', '²', '³', '⁴', '⁵'];
+
+/** KB … PB (powers of 1000), then KiB … PiB (powers of 1024), described as `megabytes (1000² bytes)`. */
+function sizeUnits(): Record<string, UnitInfo> {
+  const units: Record<string, UnitInfo> = {};
+  for (const [base, suffix, name] of [
+    [1000, 'B', 'si'],
+    [1024, 'iB', 'iec'],
+  ] as const) {
+    SIZE_PREFIXES.forEach((prefix, i) => {
+      const power = i + 1;
+      units[prefix.letter + suffix] = { dimension: 'bytes', factor: base ** power, description: `${prefix[name]}bytes (${base}${SUPERSCRIPTS[power]} bytes)` };
+    });
+  }
+  return units;
+}
+
 /**
  * Literal suffixes. Sizes follow the SI/IEC split operators know from `df -H`
  * and `df -h`: KB is 1000 bytes, KiB is 1024.
@@ -20,16 +46,7 @@ export const UNITS: Readonly<Record<string, UnitInfo>> = {
   d: { dimension: 'seconds', factor: 86400, description: 'days' },
   w: { dimension: 'seconds', factor: 604800, description: 'weeks' },
   B: { dimension: 'bytes', factor: 1, description: 'bytes' },
-  KB: { dimension: 'bytes', factor: 1e3, description: 'kilobytes (1000 bytes)' },
-  MB: { dimension: 'bytes', factor: 1e6, description: 'megabytes (1000² bytes)' },
-  GB: { dimension: 'bytes', factor: 1e9, description: 'gigabytes (1000³ bytes)' },
-  TB: { dimension: 'bytes', factor: 1e12, description: 'terabytes (1000⁴ bytes)' },
-  PB: { dimension: 'bytes', factor: 1e15, description: 'petabytes (1000⁵ bytes)' },
-  KiB: { dimension: 'bytes', factor: 1024, description: 'kibibytes (1024 bytes)' },
-  MiB: { dimension: 'bytes', factor: 1024 ** 2, description: 'mebibytes (1024² bytes)' },
-  GiB: { dimension: 'bytes', factor: 1024 ** 3, description: 'gibibytes (1024³ bytes)' },
-  TiB: { dimension: 'bytes', factor: 1024 ** 4, description: 'tebibytes (1024⁴ bytes)' },
-  PiB: { dimension: 'bytes', factor: 1024 ** 5, description: 'pebibytes (1024⁵ bytes)' },
+  ...sizeUnits(),
   '%': { dimension: 'percent', factor: 1, description: 'percent (0–100)' },
 };
 

@@ -44,6 +44,12 @@ describe('alarm -> runbook link', () => {
     expect(ctx.mount).toBe('/data');
   });
 
+  it('an equality inside a list item is not a fact; one inside a call argument or a range is', () => {
+    const ctx = alarmContext(site, { query: 'host | zone in [role = "web"]', fire: 'count_true(disk_usage{mount="/data"} > 90, 60s) >= 48 and avg(net_rx_bytes_rate{iface="eth0"}[5m]) > 1MB' });
+    expect(ctx.role).toBeUndefined();
+    expect(ctx).toMatchObject({ mount: '/data', iface: 'eth0' });
+  });
+
   it('the event wins over the definition', () => {
     expect(alarmContext(site, { query: 'host | host = "elsewhere" and alarm = "x"', fire: 'cpu_usage > 1' })).toMatchObject({ host: 'web-1', alarm: 'data-disk-full' });
   });

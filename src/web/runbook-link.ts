@@ -6,7 +6,7 @@
  */
 import type { AlarmDefinition } from '../definitions/index.js';
 import type { Expr } from '../lang/index.js';
-import { DiagnosticBag, parse } from '../lang/index.js';
+import { DiagnosticBag, exprTree, parse } from '../lang/index.js';
 
 /** Query-string keys of the Runbooks page that select the runbook: never parameter values. */
 export const RUNBOOK_URL_KEYS: ReadonlySet<string> = new Set(['id', 'runbook']);
@@ -67,37 +67,29 @@ function definitionFacts(def: Pick<AlarmDefinition, 'query' | 'fire'>): { type: 
   const facts: Record<string, string> = {};
   let resource: string | undefined;
   const walk = (e: Expr, definite: boolean): void => {
-    switch (e.kind) {
-      case 'Binary': {
-        const pair = e.op === '=' && definite ? equality(e.left, e.right) : undefined;
-        if (pair) {
-          facts[pair[0]] = pair[1];
-          if (pair[0] === 'name' && resource === 'process') facts.process = facts.service = pair[1];
-        }
-        // Only what every firing resource has is a fact: not the sides of an `or`.
-        walk(e.left, definite && e.op !== 'or');
-        walk(e.right, definite && e.op !== 'or');
-        return;
-      }
-      case 'Selector':
-        if (definite) for (const l of e.labels) if (l.op === '=') facts[l.name] = l.value;
-        return;
-      case 'Range':
-        return walk(e.target, definite);
-      case 'Call':
-        for (const a of e.args) walk(a.value, definite);
-        return;
-      case 'Unary':
-        return walk(e.operand, definite && e.op !== 'not');
-      default:
-        return;
+    const pair = e.kind === 'Binary' && e.op === '=' && definite ? equality(e.left, e.right) : undefined;
+    if (pair) {
+      facts[pair[0]] = pair[1];
+      if (pair[0] === 'name' && resource === 'process') facts.process = facts.service = pair[1];
     }
+    if (e.kind === 'Selector' && definite) for (const l of e.labels) if (l.op === '=') facts[l.name] = l.value;
+    for (const child of exprTree.children(e)) walk(child, definite && holdsForEvery(e));
   };
   for (const stage of ast.stages) {
     if (stage.kind === 'ResourceStage') resource = stage.resource;
     else if (stage.kind === 'FilterStage') walk(stage.condition, true);
   }
   return { type: resource, facts };
+}
+
+/**
+ * Whether what holds inside `e` holds for every resource `e` is true for: not the sides of an `or`,
+ * nor what is negated by `not`, nor the items of a list.
+ */
+function holdsForEvery(e: Expr): boolean {
+  if (e.kind === 'Binary') return e.op !== 'or';
+  if (e.kind === 'Unary') return e.op !== 'not';
+  return e.kind !== 'List';
 }
 
 /** `attr = "value"` (either way round) as [attr, value]. */
