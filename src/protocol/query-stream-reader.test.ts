@@ -94,3 +94,11 @@ describe('readQueryStream', () => {
     expect(() => [...reader.end()]).toThrow(/line 1 of the query answer is not JSON/);
   });
 });
+
+describe('readQueryStream keeps lines as sent', () => {
+  it('keeps the key order and fields a newer server may add, once the line is valid', async () => {
+    const text = '{"values":{"b":1,"a":2},"status":"ok","extra":true}';
+    const [line] = await readAll([`{"row":${text},"type":"row","since":"v2"}\n`]);
+    expect(JSON.stringify(line)).toBe(`{"row":${text},"type":"row","since":"v2"}`);
+  });
+});

@@ -85,10 +85,13 @@ export class QueryStreamReader<P> {
     }
     const line = check(QueryLineShape, raw);
     if (!line.ok) throw this.#fail(this.#line, `line ${this.#line} of the query answer is not a valid ${String(type)} line: ${line.error}`);
-    if (line.message.type !== 'plan') return line.message;
-    const plan = check(this.planSchema, line.message.plan);
-    if (!plan.ok) throw this.#fail(this.#line, `line ${this.#line} of the query answer carries a plan this reader cannot read: ${plan.error}`);
-    return { ...line.message, plan: plan.message };
+    if (line.message.type === 'plan') {
+      const plan = check(this.planSchema, line.message.plan);
+      if (!plan.ok) throw this.#fail(this.#line, `line ${this.#line} of the query answer carries a plan this reader cannot read: ${plan.error}`);
+    }
+    // The line as sent, not zod's copy: the schemas transform nothing, and the copy would reorder
+    // keys and drop any field a newer server adds, which `breakwater run --json` passes on as is.
+    return raw as QueryLine<P>;
   }
 
   #fail(line: number, message: string, cause?: unknown): BreakwaterError {
