@@ -13,5 +13,5 @@ export * from './rows.js';
 export * from './tags.js';
 export * from './present.js';
 export * from './redact.js';
-export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, QueryLineType, RowLine, SummaryLine } from './query-stream.js';
+export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine } from './query-stream.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';

@@ -85,4 +85,3 @@ export const QueryLineShape = z.discriminatedUnion('type', [PlanLineShape, RowLi
 
 /** The line types, in the order they come. */
 export const QUERY_LINE_TYPES = ['plan', 'row', 'progress', 'summary', 'error'] as const satisfies readonly QueryLine['type'][];
-export type QueryLineType = (typeof QUERY_LINE_TYPES)[number];
