@@ -5,7 +5,7 @@ import type { AgentPhase } from '../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE } from '../lang/index.js';
 import type { BacktestMessage, QueryMessage, ResultRow, ServerMessage } from '../protocol/index.js';
 import { BreakwaterError, PROTOCOL_VERSION, ServerMessage as ServerMessageSchema, check, decode } from '../protocol/index.js';
-import type { Connection } from '../transport/index.js';
+import type { AgentConnection } from '../transport/index.js';
 import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
@@ -34,7 +34,7 @@ export interface AgentDeps {
   readonly runner: CommandRunner;
   readonly logger: AgentLogger;
   /** Opens a connection to the control plane (WebSocket, or in-process for the swarm). */
-  connect(): Promise<Connection>;
+  connect(): Promise<AgentConnection>;
   readonly collectIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly limits: { readonly commandTimeoutMs: number; readonly maxOutputBytes: number };
@@ -72,7 +72,7 @@ export class AgentDaemon extends EventEmitter {
   private facts: HostFacts | undefined;
   private snapshot: Snapshot | undefined;
   private processes: AgentResource[] = [];
-  private connection: Connection | undefined;
+  private connection: AgentConnection | undefined;
   private readonly queries = new Map<string, AbortController>();
   private readonly running = new Set<Promise<void>>();
   private readonly backoff = new Backoff();
@@ -229,7 +229,7 @@ export class AgentDaemon extends EventEmitter {
   }
 
   /** One connected session; resolves when the connection closes. */
-  private session(conn: Connection): Promise<void> {
+  private session(conn: AgentConnection): Promise<void> {
     return new Promise((resolve) => {
       this.connection = conn;
       conn.onClose((code, reason) => {
@@ -246,7 +246,7 @@ export class AgentDaemon extends EventEmitter {
     });
   }
 
-  private onFrame(conn: Connection, frame: string): void {
+  private onFrame(conn: AgentConnection, frame: string): void {
     const decoded = decode(ServerMessageSchema, frame);
     if (!decoded.ok) {
       this.deps.logger.warn({ error: decoded.error }, 'bad message from the control plane');
@@ -256,7 +256,7 @@ export class AgentDaemon extends EventEmitter {
     this.onMessage(conn, decoded.message);
   }
 
-  private onMessage(conn: Connection, msg: ServerMessage): void {
+  private onMessage(conn: AgentConnection, msg: ServerMessage): void {
     switch (msg.type) {
       case 'welcome':
         this.backoff.reset();
@@ -295,7 +295,7 @@ export class AgentDaemon extends EventEmitter {
     }
   }
 
-  private hello(conn: Connection): void {
+  private hello(conn: AgentConnection): void {
     const facts = this.facts as HostFacts;
     conn.send({ type: 'hello', v: PROTOCOL_VERSION, name: this.deps.name, facts: { ...facts, hostname: facts.hostname.slice(0, 256), agentVersion: AGENT_VERSION }, tags: this.tags });
   }
@@ -310,11 +310,11 @@ export class AgentDaemon extends EventEmitter {
     if (this.connection) this.hello(this.connection);
   }
 
-  private heartbeat(conn: Connection): void {
+  private heartbeat(conn: AgentConnection): void {
     conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: process.memoryUsage.rss(), definitionsVersion: this.engine.version });
   }
 
-  private async backtest(conn: Connection, msg: BacktestMessage): Promise<void> {
+  private async backtest(conn: AgentConnection, msg: BacktestMessage): Promise<void> {
     try {
       const transitions = await this.engine.backtest(msg.alarm, msg.seconds, (time) => (phase, targets) => this.runPhase(phase, targets, time));
       conn.send({ type: 'backtest_result', id: msg.id, transitions });
@@ -328,7 +328,7 @@ export class AgentDaemon extends EventEmitter {
     void p.finally(() => this.running.delete(p));
   }
 
-  private async query(conn: Connection, msg: QueryMessage): Promise<void> {
+  private async query(conn: AgentConnection, msg: QueryMessage): Promise<void> {
     if (this.state === 'draining') {
       conn.send({ type: 'done', query: msg.id, error: 'agent is shutting down' });
       return;
@@ -360,6 +360,6 @@ export class AgentDaemon extends EventEmitter {
   }
 }
 
-function sendRows(conn: Connection, query: string, rows: readonly ResultRow[]): void {
+function sendRows(conn: AgentConnection, query: string, rows: readonly ResultRow[]): void {
   for (let i = 0; i < rows.length; i += ROW_BATCH) conn.send({ type: 'rows', query, rows: rows.slice(i, i + ROW_BATCH) });
 }

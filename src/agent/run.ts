@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BreakwaterError, MAX_TAG_VALUE, TAG_KEY } from '../protocol/index.js';
-import type { Connection } from '../transport/index.js';
+import type { AgentConnection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket, explainTlsError, trustedCa } from '../transport/index.js';
 import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
@@ -83,7 +83,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     return fresh;
   };
 
-  const connect = async (): Promise<Connection> => {
+  const connect = async (): Promise<AgentConnection> => {
     credential ??= await enrollNow();
     const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await clientCertificate()) };
     try {

@@ -1,5 +1,7 @@
-import { BreakwaterError } from '../protocol/index.js';
-import type { ErrorCode } from '../protocol/index.js';
+import type { Plan } from '../lang/index.js';
+import { PlanSchema } from '../lang/index.js';
+import { BreakwaterError, readQueryStream } from '../protocol/index.js';
+import type { ErrorCode, QueryLine } from '../protocol/index.js';
 import type { ClientTrust } from '../transport/index.js';
 import { explainTlsError, fetchTrusting, trustedCa } from '../transport/index.js';
 
@@ -61,20 +63,22 @@ export async function postJson<T>(ep: Endpoint, path: string, body: unknown): Pr
   return (await (await request(ep, 'POST', path, body)).json()) as T;
 }
 
-/** Reads an NDJSON response line by line, as the lines arrive. */
-export async function* ndjson(res: Response): AsyncGenerator<Record<string, unknown>> {
-  if (!res.body) return;
+/**
+ * Reads the answer of POST /api/v1/query line by line, as the lines arrive, each checked against
+ * the protocol's line types and the plan against lang's plan schema.
+ *
+ * @example
+ * for await (const line of queryLines(await request(ep, 'POST', '/api/v1/query', { statement }))) if (line.type === 'row') rows.push(line.row);
+ */
+export function queryLines(res: Response): AsyncGenerator<QueryLine<Plan>> {
+  return readQueryStream(decodedText(res.body), PlanSchema);
+}
+
+/** A response body as text chunks (UTF-8; a character split between chunks is kept whole). */
+async function* decodedText(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
+  if (!body) return;
   const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of res.body) {
-    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-    let nl = buffer.indexOf('\n');
-    while (nl >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line) yield JSON.parse(line) as Record<string, unknown>;
-      nl = buffer.indexOf('\n');
-    }
-  }
-  if (buffer.trim()) yield JSON.parse(buffer) as Record<string, unknown>;
+  for await (const chunk of body) yield decoder.decode(chunk, { stream: true });
+  const rest = decoder.decode();
+  if (rest) yield rest;
 }

@@ -1,8 +1,8 @@
 import type { Plan } from '../lang/index.js';
-import type { ResultRow } from '../protocol/index.js';
+import type { ErrorLine, ResultRow, SummaryLine } from '../protocol/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
-import { ndjson, request } from './api.js';
+import { queryLines, request } from './api.js';
 import type { Io } from './io.js';
 import { renderDiagnostics } from './render-diagnostics.js';
 import { renderRows } from './render-rows.js';
@@ -41,33 +41,32 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   }
   const rows: ResultRow[] = [];
   let plan: Plan | undefined;
-  let summary: Record<string, unknown> | undefined;
-  let failure: Record<string, unknown> | undefined;
-  for await (const line of ndjson(res)) {
+  let summary: SummaryLine | undefined;
+  let failure: ErrorLine | undefined;
+  for await (const line of queryLines(res)) {
     if (options.json) io.stdout.write(`${JSON.stringify(line)}\n`);
-    if (line.type === 'plan') plan = line.plan as Plan;
-    else if (line.type === 'row') rows.push(line.row as ResultRow);
+    if (line.type === 'plan') plan = line.plan;
+    else if (line.type === 'row') rows.push(line.row);
     else if (line.type === 'summary') summary = line;
     else if (line.type === 'error') failure = line;
-    else if (line.type === 'progress' && !options.json) io.stderr.write(`${styleFor(io.stderr, io.env).dim(`rollout: ${String(line.message)}`)}
+    else if (line.type === 'progress' && !options.json) io.stderr.write(`${styleFor(io.stderr, io.env).dim(`rollout: ${line.message}`)}
 `);
   }
   if (failure) {
-    if (!options.json) io.stderr.write(`${styleFor(io.stderr, io.env).red('error')}: ${String(failure.message)} [${String(failure.code)}]\n`);
+    if (!options.json) io.stderr.write(`${styleFor(io.stderr, io.env).red('error')}: ${failure.message} [${failure.code}]\n`);
     return 1;
   }
-  const failed = Number(summary?.failed ?? 0);
+  const failed = summary?.failed ?? 0;
   if (options.json) return failed ? 1 : 0;
   if (options.dryRun) {
     io.stdout.write(`${style.bold('dry run')}: nothing was run. ${rows.length} target${rows.length === 1 ? '' : 's'}:\n`);
     for (const r of rows) io.stdout.write(`  ${r.resource?.name ?? '-'}${r.status === 'ok' ? '' : style.red(` (${r.status}: ${r.error ?? ''})`)}\n`);
     return 0;
   }
-  const ordered = plan?.phases.some((p) => p.where === 'control' && p.steps.some((s) => s.op === 'sort' || s.op === 'top')) ?? false;
-  const text = renderRows(rows, plan?.columns ?? [], style, ordered);
+  const text = renderRows(rows, plan?.columns ?? [], style, plan?.ordered ?? false);
   if (text) io.stdout.write(`${text}\n`);
-  const seconds = Number(summary?.durationMs ?? 0) / 1000;
+  const seconds = (summary?.durationMs ?? 0) / 1000;
   const okCount = rows.length - failed;
-  io.stdout.write(style.dim(`${rows.length} row${rows.length === 1 ? '' : 's'}, ${okCount} ok, ${failed} failed in ${seconds.toFixed(2)}s${summary?.runId ? ` (run ${String(summary.runId)})` : ''}\n`));
+  io.stdout.write(style.dim(`${rows.length} row${rows.length === 1 ? '' : 's'}, ${okCount} ok, ${failed} failed in ${seconds.toFixed(2)}s${summary?.runId ? ` (run ${summary.runId})` : ''}\n`));
   return failed ? 1 : 0;
 }

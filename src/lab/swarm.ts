@@ -1,7 +1,7 @@
 import type { AgentLogger, AgentState, StoredCredential } from '../agent/index.js';
 import { MemoryOutbox, AgentDaemon, BuiltinRunner, MemoryTsdb, SyntheticSource, enroll, jsonLogger } from '../agent/index.js';
 import { BreakwaterError } from '../protocol/index.js';
-import type { Connection } from '../transport/index.js';
+import type { AgentConnection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket } from '../transport/index.js';
 
 /*
@@ -131,7 +131,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
     if (stopping) throw new BreakwaterError('BW_ERR_UNAVAILABLE', 'swarm stopping');
     enrolled++;
     progress();
-    const connect = async (): Promise<Connection> => {
+    const connect = async (): Promise<AgentConnection> => {
       try {
         return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: CONNECT_TIMEOUT_MS, ca: options.ca });
       } catch (err) {

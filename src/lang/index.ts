@@ -59,7 +59,7 @@ export { DIMENSION_NAMES, UNITS, parseDuration, parseSize } from './units.js';
 export type { CheckName, EvalContext, Point, Value } from './evaluate.js';
 export { EvalError, evaluate, evaluateSync, quantile, rangeFunction, truthy } from './evaluate.js';
 export type { AgentPhase } from './plan-schema.js';
-export { AgentPhaseSchema, PlanExprSchema } from './plan-schema.js';
+export { AgentPhaseSchema, PlanExprSchema, PlanSchema } from './plan-schema.js';
 /**
  * Walkers over the two expression trees: the syntax tree's `Expr` (tagged by
  * `kind`) and the plan's `PlanExpr` (tagged by `k`, what agents run). Each

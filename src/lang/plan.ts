@@ -94,6 +94,12 @@ export interface Plan {
   readonly phases: readonly Phase[];
   /** Output columns besides the resource identity. */
   readonly columns: readonly PlanColumn[];
+  /**
+   * Whether the rows' order is part of the answer: a sort or top decided it and nothing after
+   * (a sample, asking agents again) undid it. Clients keep such rows as they come; others they
+   * show by resource name, as agents answer in no particular order.
+   */
+  readonly ordered: boolean;
   /** What running the statement would do, for permissions and blast-radius checks. */
   readonly effects: {
     readonly commands: readonly string[];

@@ -74,4 +74,22 @@ describe('plan', () => {
     const p = planOf('host | process | name = "java" | mem_rss_bytes > 2GB | `jcmd $BW_PID GC.heap_info`');
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);
   });
+
+  // Agents answer in no particular order: only a sort or top orders rows, until a sample or another agent phase.
+  it.each([
+    ['host | sort(-cpu_usage)', true],
+    ['host | top(3, mem_usage)', true],
+    ['host | sort(-cpu_usage) | limit(2)', true],
+    ['host | cpu_usage > 10 | sort(-cpu_usage) | limit(3)', true],
+    ['process | sort(-mem_rss_bytes) | limit(5)', true],
+    ['host | cpu_usage | mem_usage', false],
+    ['host | limit(3)', false],
+    ['host | sample(2)', false],
+    ['host | sort(-cpu_usage) | sample(2)', false],
+    ['host | sort(-cpu_usage) | limit(2) | `uptime`', false],
+    ['host | env = "prod" | group_by(region) | count', false],
+    ['events | type = "alarm_fired" | limit(5)', false],
+  ])('says whether the rows of %s are ordered (%s)', (src, ordered) => {
+    expect(planOf(src).ordered).toBe(ordered);
+  });
 });

@@ -4,6 +4,7 @@ import { ROLLING_PARAMS } from './catalogue.js';
 import type { Binding, CheckResult, Column } from './checker.js';
 import { formatExpr } from './format.js';
 import type { AgentStep, ControlStep, Phase, Plan, PlanColumn, PlanExpr, PlanMetric, Role } from './plan.js';
+import { isOrdered } from './plan-order.js';
 import { parseDuration } from './units.js';
 import type { ExprVisitor } from './visit.js';
 import { exprTree, planExprTree, visitExpr } from './visit.js';
@@ -70,6 +71,7 @@ class Planner {
       source,
       phases: this.phases,
       columns: (last?.columns ?? []).map(planColumn),
+      ordered: isOrdered(this.phases),
       effects: { commands: this.commands, actions: this.actions, checks: this.checks },
       requires: this.requires(),
       metrics: [...this.metrics].sort(),

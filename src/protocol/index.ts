@@ -1,6 +1,7 @@
 /**
  * The agent protocol and the API's shared shapes: versioned messages with
- * their schemas, result rows, and the error catalogue. Pure: no I/O.
+ * their schemas, result rows, the query answer's lines and their reader, and
+ * the error catalogue. Pure: no I/O.
  *
  * @example
  * const r = decode(AgentMessage, frame);
@@ -12,3 +13,5 @@ export * from './rows.js';
 export * from './tags.js';
 export * from './present.js';
 export * from './redact.js';
+export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine } from './query-stream.js';
+export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';

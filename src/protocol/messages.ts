@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { ResourceRef, ResultRow } from './rows.js';
+import { ResultRow } from './rows.js';
 import { TagMap } from './tags.js';
 
 /**
@@ -155,15 +155,6 @@ export const RowsMessage = z.object({
   rows: z.array(ResultRow).check(z.maxLength(100_000)),
 });
 
-/** A chunk of a running command's output, for live display. */
-export const OutputMessage = z.object({
-  type: z.literal('output'),
-  query: id,
-  resource: ResourceRef,
-  stream: z.enum(['stdout', 'stderr']),
-  data: text(1024 * 1024),
-});
-
 /** The agent finished its part of a query (or refused it: `error`). */
 export const DoneMessage = z.object({
   type: z.literal('done'),
@@ -175,7 +166,6 @@ export const AgentMessage = z.discriminatedUnion('type', [
   HelloMessage,
   HeartbeatMessage,
   RowsMessage,
-  OutputMessage,
   DoneMessage,
   EventsMessage,
   PermitRequestMessage,
@@ -207,8 +197,6 @@ export const QueryMessage = z.object({
   targets: z.optional(z.array(text(512)).check(z.maxLength(1_000_000))),
   /** Milliseconds the agent has; it answers with what it has before then. */
   timeoutMs: z.int().check(z.positive(), z.maximum(MAX_TIMER_MS)),
-  /** Send `output` chunks while commands run. */
-  stream: z.optional(z.boolean()),
 });
 
 export const CancelMessage = z.object({ type: z.literal('cancel'), query: id });
@@ -268,7 +256,6 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 export type HelloMessage = z.infer<typeof HelloMessage>;
 export type HeartbeatMessage = z.infer<typeof HeartbeatMessage>;
 export type RowsMessage = z.infer<typeof RowsMessage>;
-export type OutputMessage = z.infer<typeof OutputMessage>;
 export type DoneMessage = z.infer<typeof DoneMessage>;
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
 export type QueryMessage = z.infer<typeof QueryMessage>;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { botPrincipal } from '../definitions/index.js';
 import type { EventType, FleetEvent } from '../protocol/index.js';
-import type { Connection } from '../transport/index.js';
+import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentQuotas, QuotaKind } from './agent-quota.js';
 import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
@@ -86,7 +86,7 @@ export class AgentIntake {
    * are acknowledged as refused (so its outbox does not resend them forever); those over the quota
    * are named in `retry`, for the agent to send again later.
    */
-  events(agent: string, conn: Connection, events: readonly FleetEvent[], hooks: Pick<GatewayHooks, 'onEvents'>): void {
+  events(agent: string, conn: ControlPlaneConnection, events: readonly FleetEvent[], hooks: Pick<GatewayHooks, 'onEvents'>): void {
     const { granted, retryAfterMs } = this.quotas.take(agent, 'events', events.length);
     const later = events.slice(granted).map((e) => e.id);
     if (later.length) this.overQuota(agent, conn, 'events', `${later.length} event(s) over the quota of ${this.limit('events')} a minute; resend after ${retryAfterMs} ms`);
@@ -101,14 +101,14 @@ export class AgentIntake {
   }
 
   /** Takes `n` of the agent's quota of `kind`; when it is not all there, says so (to the agent, and to the log once a minute). */
-  withinQuota(agent: string, conn: Connection, kind: QuotaKind, n: number): boolean {
+  withinQuota(agent: string, conn: ControlPlaneConnection, kind: QuotaKind, n: number): boolean {
     const { granted, retryAfterMs } = this.quotas.take(agent, kind, n);
     if (granted === n) return true;
     this.overQuota(agent, conn, kind, `${n} ${kind} over the quota of ${this.limit(kind)} a minute; try again in ${retryAfterMs} ms`);
     return false;
   }
 
-  private overQuota(agent: string, conn: Connection, kind: QuotaKind, message: string): void {
+  private overQuota(agent: string, conn: ControlPlaneConnection, kind: QuotaKind, message: string): void {
     conn.send({ type: 'error', code: 'BW_ERR_QUOTA', message });
     this.warnOnce(agent, kind, { agent, quota: kind, perMinute: this.limit(kind) }, `agent over its ${kind} quota: ${message}`);
   }

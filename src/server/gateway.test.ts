@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Connection } from '../transport/index.js';
+import type { ControlPlaneConnection } from '../transport/index.js';
 import { AgentGateway } from './gateway.js';
 import type { AgentRecord, Store } from './store/index.js';
 
 /** A connection that records how it was closed. */
-function fakeConnection(): Connection & { closedWith: number | undefined } {
+function fakeConnection(): ControlPlaneConnection & { closedWith: number | undefined } {
   const conn = {
     closedWith: undefined as number | undefined,
     send: () => true,

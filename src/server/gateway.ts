@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage } from '../protocol/index.js';
+import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage, ServerMessage } from '../protocol/index.js';
 import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
-import type { Connection } from '../transport/index.js';
+import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { AgentIntake, ownsResource } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
@@ -12,7 +11,7 @@ export type { InventoryHost, QueryWaiter } from './fleet/index.js';
 
 interface Session {
   readonly agent: AgentRecord;
-  readonly conn: Connection;
+  readonly conn: ControlPlaneConnection;
   lastSeenAt: number;
   tags: Record<string, string>;
   attrs: Record<string, string | number>;
@@ -60,7 +59,7 @@ export class AgentGateway implements Fleet {
   private readonly sessions = new Map<string, Session>();
   private readonly known = new Map<string, InventoryHost>();
   /** Every accepted connection per agent, hello or not yet: disconnect() ends them all. */
-  private readonly links = new Map<string, Set<Connection>>();
+  private readonly links = new Map<string, Set<ControlPlaneConnection>>();
   /** When disconnect() ended each agent: a credential issued before then is dead, even if it was
    *  checked just before (a connection still being upgraded). One entry per ended agent. */
   private readonly ended = new Map<string, number>();
@@ -83,13 +82,13 @@ export class AgentGateway implements Fleet {
   }
 
   /** Accepts an authenticated agent connection; the session starts with its hello. */
-  accept(conn: Connection, agent: AgentRecord): void {
+  accept(conn: ControlPlaneConnection, agent: AgentRecord): void {
     if (agent.enrolledAt <= (this.ended.get(agent.name) ?? -Infinity)) {
       conn.close(4401, 'the agent credential was revoked');
       return;
     }
     let session: Session | undefined;
-    const links = this.links.get(agent.name) ?? new Set<Connection>();
+    const links = this.links.get(agent.name) ?? new Set<ControlPlaneConnection>();
     this.links.set(agent.name, links.add(conn));
     conn.onMessage((frame) => {
       const decoded = decode(AgentMessageSchema, frame);
@@ -121,7 +120,7 @@ export class AgentGateway implements Fleet {
     });
   }
 
-  private open(conn: Connection, agent: AgentRecord, hello: HelloMessage): Session {
+  private open(conn: ControlPlaneConnection, agent: AgentRecord, hello: HelloMessage): Session {
     if (hello.v !== PROTOCOL_VERSION) {
       conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `protocol version ${hello.v} is not supported; this control plane speaks ${PROTOCOL_VERSION}` });
     }
@@ -215,8 +214,6 @@ export class AgentGateway implements Fleet {
         session.waiting.get(msg.query)?.onRows(this.options.hooks?.redact(msg.rows) ?? msg.rows);
         return;
       }
-      case 'output':
-        return;
       case 'done': {
         const waiter = session.waiting.get(msg.query);
         session.waiting.delete(msg.query);
@@ -301,7 +298,7 @@ export class AgentGateway implements Fleet {
   }
 
   /** Sends one message to one agent; false when it is not connected. */
-  sendTo(host: string, message: Record<string, unknown>): boolean {
+  sendTo(host: string, message: ServerMessage): boolean {
     return this.sessions.get(host)?.conn.send(message) ?? false;
   }
 
@@ -341,19 +338,15 @@ export class AgentGateway implements Fleet {
     clearInterval(this.sweeper);
     for (const s of [...this.sessions.values()]) this.close(s, 'control plane stopping');
   }
-
-  static newQueryId(): string {
-    return randomUUID();
-  }
 }
 
-/** The query a frame that failed validation answers, if it names one (a `rows`, `output` or `done`). */
+/** The query a frame that failed validation answers, if it names one (a `rows` or `done`). */
 function queryOf(frame: string): string | undefined {
   try {
     const raw = JSON.parse(frame) as unknown;
     if (raw === null || typeof raw !== 'object') return undefined;
     const { type, query } = raw as { type?: unknown; query?: unknown };
-    return (type === 'rows' || type === 'output' || type === 'done') && typeof query === 'string' ? query : undefined;
+    return (type === 'rows' || type === 'done') && typeof query === 'string' ? query : undefined;
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  * const conn = await connectWebSocket(url, { credential, timeoutMs: 5000 });
  * conn.onMessage((frame) => handle(frame));
  */
-export type { Connection } from './connection.js';
+export type { AgentConnection, Connection, ControlPlaneConnection } from './connection.js';
 export type { ConnectOptions } from './ws/client.js';
 export { ConnectRefused, connectWebSocket } from './ws/client.js';
 export type { GatewayOptions } from './ws/gateway.js';

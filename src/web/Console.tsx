@@ -6,8 +6,8 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Catalogue, Plan } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
-import type { ResultRow } from '../protocol/index.js';
-import type { QueryLine, Role, Whoami } from './api.js';
+import type { ResultRow, SummaryLine } from '../protocol/index.js';
+import type { Role, Whoami } from './api.js';
 import { ApiError, errorMessage, streamQuery } from './api.js';
 import { Editor } from './Editor.js';
 import { Results } from './Results.js';
@@ -21,7 +21,8 @@ interface HistoryEntry {
   readonly at: number;
   readonly rows: number;
   readonly failures: number;
-  readonly failed: boolean;
+  /** Targets whose command or action failed (the summary line's count). */
+  readonly failed: number;
   readonly runId: string | null;
 }
 
@@ -56,7 +57,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
   const [statement, setStatement] = useState(() => sessionStorage.getItem(STATEMENT_KEY) ?? 'host | cpu_usage | mem_usage | disk_usage');
   const [rows, setRows] = useState<ResultRow[]>([]);
   const [plan, setPlan] = useState<Plan | undefined>();
-  const [summary, setSummary] = useState<Extract<QueryLine, { type: 'summary' }> | undefined>();
+  const [summary, setSummary] = useState<SummaryLine | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [running, setRunning] = useState(false);
   const [confirm, setConfirm] = useState<Confirm | undefined>();
@@ -86,7 +87,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
       pending = false;
       setRows([...got]);
     };
-    let last: Extract<QueryLine, { type: 'summary' }> | undefined;
+    let last: SummaryLine | undefined;
     try {
       await streamQuery(
         { statement: text, ...(yes ? { yes: true } : {}) },
@@ -126,7 +127,6 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
     }
   };
 
-  const ordered = Boolean(plan?.phases.some((p) => p.where === 'control'));
   return (
     <div className="page console">
       <div className="console-main">
@@ -158,7 +158,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
             {summary.rows} rows · {summary.failures} failures · {summary.agentsAnswered}/{summary.agentsAsked} agents answered · {summary.durationMs} ms
           </div>
         )}
-        {(rows.length > 0 || summary) && <Results rows={rows} columns={plan?.columns ?? []} ordered={ordered} />}
+        {(rows.length > 0 || summary) && <Results rows={rows} columns={plan?.columns ?? []} ordered={plan?.ordered ?? false} />}
       </div>
       <aside className="history" data-testid="history">
         <h2>Your runs</h2>

@@ -9,10 +9,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import type { Catalogue, PlanColumn } from '../lang/index.js';
-import type { ResultRow } from '../protocol/index.js';
+import type { ResultRow, SummaryLine } from '../protocol/index.js';
 import type { RunbookCell } from '../definitions/index.js';
 import { RUNBOOK_PARAM, substituteParams } from '../definitions/index.js';
-import type { QueryLine, Whoami } from './api.js';
+import type { Whoami } from './api.js';
 import { ApiError, errorMessage as message, getJson, savedToken, sendJson, streamQuery } from './api.js';
 import { runBlocked } from './Console.js';
 import { Editor } from './Editor.js';
@@ -31,14 +31,12 @@ interface Runbook {
   readonly updatedBy: string;
 }
 
-type Summary = Extract<QueryLine, { type: 'summary' }>;
-
 /** What a run of one pipeline cell gave; `summary` also carries the plan's columns, so a saved run renders like a live one. */
 interface CellOutput {
   readonly cell: number;
   readonly statement: string;
   readonly rows: readonly ResultRow[];
-  readonly summary: (Partial<Summary> & { columns?: readonly PlanColumn[]; ordered?: boolean }) | null;
+  readonly summary: (Partial<SummaryLine> & { columns?: readonly PlanColumn[]; ordered?: boolean }) | null;
   readonly error: string | null;
 }
 
@@ -262,7 +260,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
         (line) => {
           if (line.type === 'plan') {
             columns = line.plan.columns;
-            ordered = line.plan.phases.some((p) => p.where === 'control');
+            ordered = line.plan.ordered;
           } else if (line.type === 'row') rows.push(line.row);
           else if (line.type === 'summary') summary = { ...line, columns, ordered };
           else if (line.type === 'error') error = `${line.code}: ${line.message}`;

@@ -3,7 +3,9 @@
  * The user's token is kept in sessionStorage: it is gone when the tab closes.
  */
 import type { Catalogue, Plan } from '../lang/index.js';
-import type { FleetEvent, ResultRow } from '../protocol/index.js';
+import { PlanSchema } from '../lang/index.js';
+import type { ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow } from '../protocol/index.js';
+import { readQueryStream } from '../protocol/index.js';
 
 const TOKEN_KEY = 'breakwater.token';
 
@@ -82,13 +84,8 @@ export const whoami = (token?: string) => getJson<Whoami>('/api/v1/whoami', toke
 export const agents = () => getJson<Agent[]>('/api/v1/agents');
 export const catalogue = () => getJson<Catalogue>('/api/v1/catalogue');
 
-/** One NDJSON line of POST /api/v1/query. */
-export type QueryLine =
-  | { type: 'plan'; runId: string; dryRun: boolean; plan: Plan; warnings?: unknown[] }
-  | { type: 'row'; row: ResultRow }
-  | { type: 'progress'; [k: string]: unknown }
-  | { type: 'summary'; runId: string; rows: number; failures: number; failed: boolean; targets: number; agentsAsked: number; agentsAnswered: number; durationMs: number }
-  | { type: 'error'; code: string; message: string; details?: Record<string, unknown> };
+/** One NDJSON line of POST /api/v1/query, its plan checked against the language's plan schema. */
+export type QueryLine = ProtocolQueryLine<Plan>;
 
 export interface QueryRequest {
   readonly statement: string;
@@ -103,20 +100,17 @@ export interface QueryRequest {
 export async function streamQuery(body: QueryRequest, onLine: (line: QueryLine) => void, signal?: AbortSignal): Promise<void> {
   const res = await request('/api/v1/query', { method: 'POST', body: JSON.stringify(body), ...(signal ? { signal } : {}) });
   if (!res.body) throw new ApiError('BW_ERR_INTERNAL', 'the answer has no body', res.status);
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
+  for await (const line of readQueryStream(textChunks(res.body), PlanSchema)) onLine(line);
+}
+
+/** A response body as text chunks, through a reader: not every browser's streams are async-iterable. */
+async function* textChunks(body: ReadableStream<BufferSource>): AsyncGenerator<string> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   for (;;) {
     const { value, done } = await reader.read();
-    if (value) buffer += value;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (text) onLine(JSON.parse(text) as QueryLine);
-    }
-    if (done) break;
+    if (done) return;
+    yield value;
   }
-  if (buffer.trim()) onLine(JSON.parse(buffer) as QueryLine);
 }
 
 /** Runs a statement to the end and returns its rows (for the Fleet page's periodic queries). */
@@ -124,7 +118,7 @@ export async function query(statement: string, signal?: AbortSignal): Promise<{ 
   const rows: ResultRow[] = [];
   const failures: ResultRow[] = [];
   let plan: Plan | undefined;
-  let error: QueryLine | undefined;
+  let error: ErrorLine | undefined;
   await streamQuery(
     { statement },
     (line) => {
@@ -134,7 +128,7 @@ export async function query(statement: string, signal?: AbortSignal): Promise<{ 
     },
     signal,
   );
-  if (error && error.type === 'error') throw new ApiError(error.code, error.message, 200, error.details ?? {});
+  if (error) throw new ApiError(error.code, error.message, 200, error.details);
   return plan ? { rows, failures, plan } : { rows, failures };
 }
 

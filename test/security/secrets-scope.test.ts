@@ -8,7 +8,7 @@ import { main } from '../../src/cli/index.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { AGENT_CONNECT_PATH, startServer } from '../../src/server/index.js';
-import type { Connection } from '../../src/transport/index.js';
+import type { AgentConnection } from '../../src/transport/index.js';
 import { connectWebSocket } from '../../src/transport/index.js';
 
 /*
@@ -45,7 +45,7 @@ let dir: string;
 let server: RunningServer;
 let admin: string;
 let viewer: string;
-const conns: Connection[] = [];
+const conns: AgentConnection[] = [];
 
 async function api<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: T; text: string }> {
   const res = await fetch(`${server.url}${path}`, {

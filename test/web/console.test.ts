@@ -92,6 +92,21 @@ describe.skipIf(skip)('web UI', () => {
     await page.close();
   }, 60_000);
 
+  it('keeps rows in the order a sort decided (plan.ordered), and shows other rows by name', async () => {
+    const page = await signIn(lab.token);
+    const byName = lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare);
+    const shown = () => page.getByTestId('result-table').locator('.vtable-row [role="cell"]:first-child').allTextContents();
+    const run = async (statement: string) => {
+      await page.getByLabel('pipeline').fill(statement);
+      await page.getByTestId('run').click();
+    };
+    await run('host | sort(-name)');
+    await expect.poll(shown, { timeout: 15_000 }).toEqual([...byName].reverse());
+    await run('host | sort(-name) | sample(3)');
+    await expect.poll(shown, { timeout: 15_000 }).toEqual(byName);
+    await page.close();
+  }, 60_000);
+
   it('underlines a typo with its diagnostic while typing and does not run it', async () => {
     const page = await signIn(lab.token);
     await page.getByLabel('pipeline').fill('host | cpu_usge > 1');

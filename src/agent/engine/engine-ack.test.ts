@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FleetEvent } from '../../protocol/index.js';
-import type { Connection } from '../../transport/index.js';
+import type { AgentConnection } from '../../transport/index.js';
 import type { EngineDeps } from './engine.js';
 import { RemediationEngine } from './engine.js';
 import { MemoryOutbox } from './outbox.js';
@@ -8,7 +8,7 @@ import { MemoryOutbox } from './outbox.js';
 const event = (id: string): FleetEvent => ({ id, time: 1, type: 'alarm_fired', host: 'web-1', resource: 'web-1', alarm: 'a', bot: null, action: null, severity: null, runId: null, principal: null, message: 'm', value: null, details: {} });
 
 /** A connection that keeps what the engine sends. */
-function connection(): Connection & { sent: { type: string; events?: FleetEvent[] }[] } {
+function connection(): AgentConnection & { sent: { type: string; events?: FleetEvent[] }[] } {
   const sent: { type: string; events?: FleetEvent[] }[] = [];
   return { sent, send: (m) => sent.push(m as never) > 0, sendFrame: () => true, close: () => undefined, onMessage: () => undefined, onClose: () => undefined, bufferedBytes: 0, remote: 'test' };
 }

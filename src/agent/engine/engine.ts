@@ -3,7 +3,7 @@ import type { AgentLogger } from '../log.js';
 import type { Definition, FileDefinition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
 import type { AckMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
-import type { Connection } from '../../transport/index.js';
+import type { AgentConnection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
 import { selectedBy } from '../query/executor.js';
@@ -55,7 +55,7 @@ const MAX_PIDS_PER_NAME = 1024;
  */
 export class RemediationEngine {
   private defs: CompiledDefinitions | undefined;
-  private connection: Connection | undefined;
+  private connection: AgentConnection | undefined;
   private readonly alarms: AlarmEngine;
   private readonly bots: BotEngine;
   private readonly metrics: CustomMetrics;
@@ -128,7 +128,7 @@ export class RemediationEngine {
     await this.alarms.tick(defs.alarms, now);
   }
 
-  attach(conn: Connection): void {
+  attach(conn: AgentConnection): void {
     this.connection = conn;
     this.flush();
   }

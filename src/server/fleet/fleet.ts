@@ -1,4 +1,4 @@
-import type { ResultRow } from '../../protocol/index.js';
+import type { ResultRow, ServerMessage } from '../../protocol/index.js';
 import type { AgentRecord } from '../store/index.js';
 
 /** A host as the control plane's inventory knows it. */
@@ -41,7 +41,7 @@ export interface Fleet {
   /** Stops waiting for one agent's answer and tells the agent to stop. */
   cancel(host: string, query: string): void;
   /** Sends one control message (back-test, alert) to one agent; false when it is not connected. */
-  sendTo(host: string, message: Record<string, unknown>): boolean;
+  sendTo(host: string, message: ServerMessage): boolean;
   /** Sends each connected agent its definitions where they changed. */
   pushDefinitions(): void;
   /** The definitions version each connected agent reported. */

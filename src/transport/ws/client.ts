@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../../protocol/index.js';
-import type { Connection } from '../connection.js';
+import type { AgentConnection } from '../connection.js';
 import { wrapSocket } from './socket.js';
 
 /** How much of a refusal's body the error quotes. */
@@ -34,7 +34,7 @@ export class ConnectRefused extends Error {
  * @example
  * const conn = await connectWebSocket('ws://127.0.0.1:7070/api/v1/agents/connect', { credential, timeoutMs: 5000 });
  */
-export function connectWebSocket(url: string, options: ConnectOptions): Promise<Connection> {
+export function connectWebSocket(url: string, options: ConnectOptions): Promise<AgentConnection> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${options.credential}` },

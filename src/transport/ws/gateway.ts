@@ -2,7 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { MAX_FRAME_BYTES } from '../../protocol/index.js';
-import type { Connection } from '../connection.js';
+import type { ControlPlaneConnection } from '../connection.js';
 import { refuseUpgrade } from './refuse.js';
 import type { SocketErrorHandler } from './socket.js';
 import { wrapSocket } from './socket.js';
@@ -12,7 +12,7 @@ export interface GatewayOptions<P> {
   readonly path: string;
   /** Returns who is connecting, or a refusal (status and message) before the upgrade. */
   authenticate(credential: string | undefined, request: IncomingMessage): Promise<{ ok: true; principal: P } | { ok: false; status: number; message: string }>;
-  onConnection(connection: Connection, principal: P): void;
+  onConnection(connection: ControlPlaneConnection, principal: P): void;
   /** Told of every socket error, before or after the upgrade; that connection alone ends. For a log line. */
   onSocketError?: SocketErrorHandler;
 }

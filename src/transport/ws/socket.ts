@@ -1,4 +1,5 @@
 import type WebSocket from 'ws';
+import type { AgentMessage, ServerMessage } from '../../protocol/index.js';
 import type { Connection } from '../connection.js';
 
 /** Told when a connection failed (a malformed frame, a reset): the connection is already closing. */
@@ -9,7 +10,7 @@ export type SocketErrorHandler = (err: Error, remote: string) => void;
  * protocol or reset the connection) or a message handler that throws ends this connection only:
  * the close handlers see the error's message as the reason, and `onError` is told (for a log line).
  */
-export function wrapSocket(socket: WebSocket, remote: string, onError?: SocketErrorHandler): Connection {
+export function wrapSocket<Out extends AgentMessage | ServerMessage>(socket: WebSocket, remote: string, onError?: SocketErrorHandler): Connection<Out> {
   let failure: Error | undefined;
   socket.on('error', (err) => {
     failure ??= err;
@@ -17,7 +18,7 @@ export function wrapSocket(socket: WebSocket, remote: string, onError?: SocketEr
   });
   return {
     remote,
-    send(message: unknown): boolean {
+    send(message: Out): boolean {
       return this.sendFrame(JSON.stringify(message));
     },
     sendFrame(frame: string): boolean {

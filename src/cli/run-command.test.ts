@@ -1,0 +1,88 @@
+import { createServer } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Plan } from '../lang/index.js';
+import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
+import type { QueryLine, ResultRow } from '../protocol/index.js';
+import { BreakwaterError } from '../protocol/index.js';
+import { queryLines } from './api.js';
+import { runCommand } from './run-command.js';
+
+const host = (name: string, cpu: number): ResultRow => ({ resource: { type: 'host', id: name, name, host: name }, status: 'ok', values: { cpu_usage: cpu } });
+const planOf = (statement: string) => analyze(statement, BUILTIN_CATALOGUE).plan as Plan;
+const answer = (plan: Plan, rows: readonly ResultRow[]): QueryLine<Plan>[] => [
+  { type: 'plan', runId: null, dryRun: false, plan, warnings: [] },
+  ...rows.map((row) => ({ type: 'row' as const, row })),
+  { type: 'summary', runId: null, rows: rows.length, failures: 0, failed: 0, targets: 0, agentsAsked: rows.length, agentsAnswered: rows.length, durationMs: 12 },
+];
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
+
+/** A control plane that answers POST /api/v1/query with `body`, written in the given pieces. */
+async function controlPlane(pieces: readonly (string | Buffer)[]): Promise<string> {
+  server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+    for (const p of pieces) res.write(p);
+    res.end();
+  });
+  await new Promise<void>((ready) => server?.listen(0, '127.0.0.1', ready));
+  return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+}
+
+async function run(statement: string, lines: readonly QueryLine<Plan>[]): Promise<{ code: number; out: string }> {
+  const url = await controlPlane([lines.map((l) => `${JSON.stringify(l)}\n`).join('')]);
+  const stdout = new PassThrough();
+  let out = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const io = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: { NO_COLOR: '1' } };
+  const code = await runCommand({ server: url, token: 'bwt_x' }, statement, {}, io);
+  return { code, out };
+}
+
+const hostsIn = (out: string) => out.split('\n').map((l) => /^(web-\d+)\s/.exec(l)?.[1]).filter(Boolean);
+
+describe('breakwater run: row order', () => {
+  const rows = [host('web-10', 5), host('web-2', 90), host('web-1', 40)];
+
+  it('keeps the rows exactly as they come when the plan says they are ordered', async () => {
+    const statement = 'host | sort(-cpu_usage)';
+    expect(planOf(statement).ordered).toBe(true);
+    const sorted = [host('web-2', 90), host('web-1', 40), host('web-10', 5)];
+    const r = await run(statement, answer(planOf(statement), sorted));
+    expect(r.code).toBe(0);
+    expect(hostsIn(r.out)).toEqual(['web-2', 'web-1', 'web-10']);
+  });
+
+  it('shows unordered rows by name, web-2 before web-10, whatever order agents answered in', async () => {
+    const statement = 'host | limit(3)';
+    expect(planOf(statement).ordered).toBe(false);
+    const r = await run(statement, answer(planOf(statement), rows));
+    expect(hostsIn(r.out)).toEqual(['web-1', 'web-2', 'web-10']);
+  });
+});
+
+describe('queryLines', () => {
+  it('reads lines whose bytes arrive split anywhere, a multi-byte character included', async () => {
+    const lines = answer(planOf('host | cpu_usage'), [{ ...host('wéb-1', 1), values: { note: '✓ é' } }]);
+    const bytes = Buffer.from(lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    const at = bytes.indexOf(Buffer.from('✓')) + 1;
+    const url = await controlPlane([bytes.subarray(0, at), bytes.subarray(at)]);
+    const read: QueryLine<Plan>[] = [];
+    for await (const line of queryLines(await fetch(url))) read.push(line);
+    expect(read).toEqual(lines);
+  });
+
+  it('refuses a plan line whose plan it cannot read, naming the line', async () => {
+    const url = await controlPlane(['{"type":"plan","runId":null,"dryRun":false,"plan":{"version":2},"warnings":[]}\n']);
+    const err = await (async () => {
+      for await (const line of queryLines(await fetch(url))) void line;
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BreakwaterError);
+    expect((err as BreakwaterError).message).toMatch(/^line 1 of the query answer carries a plan this reader cannot read: version: /);
+  });
+});

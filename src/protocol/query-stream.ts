@@ -1,0 +1,87 @@
+import { z } from 'zod/mini';
+import { ResultRow } from './rows.js';
+
+/*
+ * The answer of POST /api/v1/query: NDJSON, one JSON object a line, in this order: one `plan`
+ * line, then `row` and `progress` lines as agents answer, then one `summary` line, or an `error`
+ * line wherever the query failed once it had started.
+ *
+ * The plan line carries the query language's plan. protocol may not import lang (the layering
+ * rule), so the plan is typed here as a parameter `P` and checked by the schema the reader is
+ * given (lang's `PlanSchema`), the way an agent checks a query's phase with lang's schema.
+ */
+
+/** A diagnostic as the plan line carries its warnings: lang's `Diagnostic`, by shape. */
+export const QueryDiagnostic = z.object({
+  code: z.string(),
+  severity: z.enum(['error', 'warning']),
+  message: z.string(),
+  location: z.object({ start: z.number(), end: z.number(), line: z.number(), column: z.number(), endLine: z.number(), endColumn: z.number() }),
+  suggestion: z.optional(z.string()),
+});
+export type QueryDiagnostic = z.infer<typeof QueryDiagnostic>;
+
+/** The first line: what will run. `runId` is null for a statement that is not recorded as a run. */
+const PlanLineShape = z.object({
+  type: z.literal('plan'),
+  runId: z.nullable(z.string()),
+  dryRun: z.boolean(),
+  plan: z.unknown(),
+  warnings: z.array(QueryDiagnostic),
+});
+export type PlanLine<P> = Omit<z.infer<typeof PlanLineShape>, 'plan'> & { readonly plan: P };
+
+/** One result row, as soon as its agent answered. */
+export const RowLine = z.object({ type: z.literal('row'), row: ResultRow });
+export type RowLine = z.infer<typeof RowLine>;
+
+/** One step of a rollout (`rolling(...)`), as it happens. */
+export const ProgressLine = z.object({
+  type: z.literal('progress'),
+  stage: z.enum(['batch_started', 'batch_done', 'waiting_for_health', 'healthy', 'halted']),
+  /** 1-based. */
+  batch: z.int(),
+  batches: z.int(),
+  /** Names of the batch's resources. */
+  resources: z.array(z.string()),
+  message: z.string(),
+});
+export type ProgressLine = z.infer<typeof ProgressLine>;
+
+/** The last line of a query that ran to its end. `failed` counts targets whose command or action failed. */
+export const SummaryLine = z.object({
+  type: z.literal('summary'),
+  runId: z.nullable(z.string()),
+  rows: z.int(),
+  failures: z.int(),
+  failed: z.int(),
+  targets: z.int(),
+  agentsAsked: z.int(),
+  agentsAnswered: z.int(),
+  durationMs: z.number(),
+});
+export type SummaryLine = z.infer<typeof SummaryLine>;
+
+/** The last line of a query that failed after it started: a BreakwaterError as JSON. */
+export const ErrorLine = z.object({
+  type: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type ErrorLine = z.infer<typeof ErrorLine>;
+
+/**
+ * One line of the query answer; `P` is the plan's type (lang's `Plan` where the reader is given
+ * lang's `PlanSchema`).
+ *
+ * @example
+ * for await (const line of readQueryStream(chunks, PlanSchema)) if (line.type === 'row') show(line.row);
+ */
+export type QueryLine<P = unknown> = PlanLine<P> | RowLine | ProgressLine | SummaryLine | ErrorLine;
+
+/** Every line, its plan unchecked: the reader checks it with the plan schema it is given. */
+export const QueryLineShape = z.discriminatedUnion('type', [PlanLineShape, RowLine, ProgressLine, SummaryLine, ErrorLine]);
+
+/** The line types, in the order they come. */
+export const QUERY_LINE_TYPES = ['plan', 'row', 'progress', 'summary', 'error'] as const satisfies readonly QueryLine['type'][];
