@@ -11,7 +11,7 @@ import type { GatewayHooks } from './gateway.js';
 import type { Fleet } from './fleet/index.js';
 import type { Notifier } from './notify.js';
 import type { StatementContext } from './query/run-statement.js';
-import { audit, authorizeStatement, runStatement } from './query/run-statement.js';
+import { audit, authorizeStatement, outcomeOf, runStatement } from './query/run-statement.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import { EventBus } from './event-bus.js';
 import { Scheduler } from './scheduler.js';
@@ -298,7 +298,7 @@ export class Remediation {
     const runId = randomUUID();
     if (!(await this.store.decideApproval(id, { status: 'approved', by: who.name, at: Date.now(), runId }))) throw new BreakwaterError('BW_ERR_CONFLICT', `approval ${id} was decided meanwhile`);
     await this.record({ type: 'approved', host: approval.host, resource: approval.resource, bot: approval.bot, action: approval.action, principal: who.name, runId, message: `${who.name} approved bot ${approval.bot}'s run of ${approval.action} on ${approval.resource}`, details: { approval: id } });
-    const outcome = await runStatement(this.statements(), { ...run, yes: true });
+    const outcome = await outcomeOf(runStatement(this.statements(), { ...run, yes: true }));
     return { status: 'approved' as const, runId: outcome.runId, failed: outcome.failed };
   }
 
@@ -320,7 +320,7 @@ export class Remediation {
 
   private async runSchedule(s: ScheduleDefinition): Promise<void> {
     const principal = `schedule:${s.name}`;
-    const outcome = await runStatement(this.statements(), { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true });
+    const outcome = await outcomeOf(runStatement(this.statements(), { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true }));
     this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed }, 'schedule ran');
   }
 

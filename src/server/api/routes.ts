@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { analyze, parseDuration } from '../../lang/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { ROLE_POWERS } from '../auth.js';
-import { audit, runStatement } from '../query/run-statement.js';
+import { audit } from '../query/run-statement.js';
 import type { StatementContext } from '../query/run-statement.js';
 import type { RunbookRecord } from '../store/index.js';
 import { isStoreError } from '../store/index.js';
@@ -12,7 +11,6 @@ import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import { RUNBOOK_PARAM, paramValueProblem, parseDefinitions, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
 import type { Remediation } from '../remediation.js';
 import type { LiveQueries } from './live-query.js';
-import { LIVE_EVERY_SECONDS } from './live-query.js';
 import { streamEvents } from './event-stream.js';
 import type { Route } from './route.js';
 import type { RunsContext } from './runs-routes.js';
@@ -20,7 +18,8 @@ import { eventFor, runsRoutes } from './runs-routes.js';
 import { route } from './route.js';
 import { definitionsView, secretRoutes } from './secret-routes.js';
 import { agentRoutes } from './agents-routes.js';
-import { Name } from './schemas.js';
+import { Name, Statement } from './schemas.js';
+import { queryRoutes } from './query-routes.js';
 import { tokenRoutes } from './tokens-routes.js';
 import { SSE_MAX_BUFFERED_BYTES } from './sse.js';
 import type { TokenStreams } from './token-streams.js';
@@ -45,18 +44,6 @@ const Page = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   before: z.coerce.number().int().optional(),
 });
-
-const Statement = z.string().min(1, 'the statement is empty').max(64 * 1024, 'the statement is longer than 64 KiB');
-/** An interval such as `2s` or `1m`, from LIVE_EVERY_SECONDS.min to .max. */
-const LiveEvery = z
-  .string()
-  .default('2s')
-  .superRefine((text, c) => {
-    const seconds = parseDuration(text);
-    const { min, max } = LIVE_EVERY_SECONDS;
-    if (seconds === undefined) c.addIssue({ code: 'custom', message: `expected a duration such as 2s or 1m, found ${JSON.stringify(text)}` });
-    else if (seconds < min || seconds > max) c.addIssue({ code: 'custom', message: `expected an interval from ${min}s to ${max}s, found ${text}` });
-  });
 
 const ParamName = z.string().regex(RUNBOOK_PARAM, 'expected a parameter name of letters, digits and `_` (not starting with a digit)');
 const ParamValue = z
@@ -287,42 +274,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
       role: 'viewer',
       handler: async () => ctx.catalogue(),
     }),
-    route({
-      method: 'POST',
-      url: '/api/v1/check',
-      summary: 'Check a statement: diagnostics, and the plan when it is valid.',
-      role: 'viewer',
-      body: z.object({ statement: Statement }),
-      handler: async ({ body }) => {
-        const r = analyze(body.statement, ctx.catalogue());
-        return { ok: r.ok, diagnostics: r.diagnostics, plan: r.plan ?? null };
-      },
-    }),
-    route({
-      method: 'POST',
-      url: '/api/v1/query',
-      summary: 'Run a statement across the fleet. Streams NDJSON lines: plan, row..., summary.',
-      role: 'viewer',
-      produces: 'application/x-ndjson',
-      body: z.object({
-        statement: Statement,
-        dryRun: z.boolean().optional(),
-        yes: z.boolean().optional(),
-        timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
-      }),
-      handler: async ({ body, principal, reply }) => runQuery(ctx, body, principal as Principal, reply),
-    }),
-    route({
-      method: 'GET',
-      url: '/api/v1/query/live',
-      summary:
-        `Server-sent events: a read-only statement (\`q\`, no commands or actions) re-run on the control plane \`every\` ${LIVE_EVERY_SECONDS.min}s to ${LIVE_EVERY_SECONDS.max}s (default 2s); each answer is \`data: {"type":"result","time","rows","failures","agentsAsked","agentsAnswered","durationMs"}\` (or \`{"type":"error","code","message"}\`, tried again next time), a heartbeat comment every 15 s. At most ${STREAMS_PER_TOKEN.live} open per token; a client ${SSE_MAX_BUFFERED_BYTES} bytes behind is disconnected. The token may also be given as \`?token=\` here, because EventSource cannot send headers.`,
-      role: 'viewer',
-      produces: 'text/event-stream',
-      tokenInQuery: true,
-      query: z.object({ q: Statement, every: LiveEvery, token: z.string().optional() }),
-      handler: async ({ query, principal, request, reply }) => ctx.live.start({ statement: query.q, everyMs: (parseDuration(query.every) as number) * 1000, principal: principal as Principal }, request, reply),
-    }),
+    ...queryRoutes(ctx),
     ...runsRoutes(ctx),
     route({
       method: 'GET',
@@ -484,50 +436,4 @@ export function apiRoutes(ctx: ApiContext): Route[] {
 
 function pageOf(q: { limit?: number | undefined; before?: number | undefined }) {
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };
-}
-
-async function runQuery(ctx: ApiContext, body: { statement: string; dryRun?: boolean | undefined; yes?: boolean | undefined; timeoutMs?: number | undefined }, principal: Principal, reply: import('fastify').FastifyReply): Promise<void> {
-  let raw: import('node:http').ServerResponse | undefined;
-  // Lines written in one turn of the event loop (the rows of every agent that answered in it) leave
-  // in one write: one chunk and one system call, not one per row (1,000 hosts, 1,000 writes).
-  let pending: string[] = [];
-  const flush = () => {
-    if (pending.length > 0 && raw) raw.write(pending.join(''));
-    pending = [];
-  };
-  const line = (o: unknown) => {
-    if (!raw) return;
-    if (pending.length === 0) setImmediate(flush);
-    pending.push(`${JSON.stringify(o)}\n`);
-  };
-  try {
-    const outcome = await runStatement(ctx, {
-      statement: body.statement,
-      principal,
-      ...(body.dryRun ? { dryRun: true } : {}),
-      ...(body.yes ? { yes: true } : {}),
-      ...(body.timeoutMs ? { timeoutMs: body.timeoutMs } : {}),
-      onPlan: (plan, runId, warnings) => {
-        // From here on the answer is a stream: errors become an `error` line.
-        reply.hijack();
-        raw = reply.raw;
-        raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
-        line({ type: 'plan', runId, dryRun: body.dryRun === true, plan, warnings });
-      },
-      onRows: (rows) => {
-        for (const row of rows) line({ type: 'row', row });
-      },
-      onProgress: (progress) => line({ type: 'progress', ...progress }),
-    });
-    const r = outcome.result;
-    if (!outcome.streamed) for (const row of [...r.rows, ...r.failures]) line({ type: 'row', row });
-    line({ type: 'summary', runId: outcome.runId, rows: r.rows.length, failures: r.failures.length, failed: outcome.failed, targets: r.targets, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs: outcome.durationMs });
-  } catch (err) {
-    if (!raw) throw err;
-    const e = err instanceof BreakwaterError ? err : new BreakwaterError('BW_ERR_INTERNAL', (err as Error).message, {}, { cause: err });
-    line({ type: 'error', ...e.toJSON() });
-  } finally {
-    flush();
-    raw?.end();
-  }
 }
