@@ -18,7 +18,9 @@ export class LineQueue<T> implements AsyncIterable<T> {
   private closed: { error?: unknown } | undefined;
   private wake: (() => void) | undefined;
 
+  /** Queues a line; after `end` or `fail` the iteration is over, and it is dropped. */
   readonly push = (item: T): void => {
+    if (this.closed) return;
     this.items.push(item);
     this.wake?.();
   };
