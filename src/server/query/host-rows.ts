@@ -25,24 +25,14 @@ export function eventRows(phase: Extract<Phase, { where: 'events' }>, events: re
   return events.map(eventRow(now)).filter((r) => !filter || truthy(evaluateSync(filter, fieldContext(r))));
 }
 
-/** Events as rows: fields as values, plus `age` in seconds. */
+/** The event fields a statement sees, in the order rows show them (`runId` as `run`). */
+const EVENT_FIELDS = ['type', 'host', 'resource', 'alarm', 'bot', 'action', 'severity', 'runId', 'principal', 'message', 'value'] as const;
+
+/** Events as rows: `time` in seconds, `age` in seconds before `now`, then the fields. */
 function eventRow(now: number) {
   return (e: FleetEvent): ResultRow => {
-    const values: Record<string, JsonValue> = {
-      time: e.time / 1000,
-      age: Math.max(0, (now - e.time) / 1000),
-      type: e.type,
-      host: e.host,
-      resource: e.resource,
-      alarm: e.alarm,
-      bot: e.bot,
-      action: e.action,
-      severity: e.severity,
-      run: e.runId,
-      principal: e.principal,
-      message: e.message,
-      value: e.value,
-    };
+    const values: Record<string, JsonValue> = { time: e.time / 1000, age: Math.max(0, (now - e.time) / 1000) };
+    for (const field of EVENT_FIELDS) values[field === 'runId' ? 'run' : field] = e[field];
     return { status: 'ok', values };
   };
 }

@@ -20,14 +20,13 @@ import { outcomeOf, runStatement } from './run-statement.js';
 const OPS: Principal = { id: 't1', name: 'ops', role: 'admin' };
 const VIEWER: Principal = { id: 't2', name: 'eve', role: 'viewer' };
 
+/** The store of the running test, fresh for each. */
 let store: Store;
-beforeEach(async () => {
+beforeEach(() => {
   store = openSqliteStore(':memory:');
-  await store.migrate();
+  return store.migrate();
 });
-afterEach(async () => {
-  await store.close();
-});
+afterEach(() => store.close());
 
 function context(hosts: readonly FakeHost[], maxTargets = 10) {
   const clock = new FakeClock();
