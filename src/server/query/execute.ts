@@ -56,8 +56,9 @@ export type ExecuteLine =
  * The rows lines carry every row to show, once: those of the last agent phase as they arrive
  * when nothing on the control plane comes after it, else (or when it never ran) the result's
  * rows, then its failures, just before the result. Rollout progress comes as it happens. A
- * refusal or a cancellation is thrown by the iteration. Iterate to the end: agents are asked as
- * the lines are pulled.
+ * refusal or a cancellation is thrown by the iteration. The execution starts at the first pull
+ * and then runs to its end at its own pace (agents cannot be slowed down): lines wait in a
+ * LineQueue until they are pulled.
  *
  * @example
  * for await (const line of executePlan(plan, fleet, { principal: 'ops', timeoutMs: 30_000 })) {
