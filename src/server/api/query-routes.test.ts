@@ -1,14 +1,10 @@
 import type { FastifyReply } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { BUILTIN_CATALOGUE } from '../../lang/index.js';
 import type { Principal } from '../auth.js';
-import { FakeClock } from '../fleet/fake-clock.test-support.js';
 import type { FakeHost } from '../fleet/fake-fleet.test-support.js';
-import { FakeFleet, hostRow } from '../fleet/fake-fleet.test-support.js';
-import { probeAllowList } from '../query/probes.js';
-import type { Store } from '../store/index.js';
-import { openSqliteStore } from '../store/index.js';
+import { hostRow } from '../fleet/fake-fleet.test-support.js';
+import { ADMIN, VIEWER, fakeStatementContext, memoryStorePerTest } from '../query/statements.test-support.js';
 import type { LiveQueries } from './live-query.js';
 import { queryRoutes } from './query-routes.js';
 
@@ -17,15 +13,7 @@ import { queryRoutes } from './query-routes.js';
  * agents behind a fake Fleet, a real in-memory store, and a reply that records what is written.
  */
 
-const ADMIN: Principal = { id: 't1', name: 'ops', role: 'admin' };
-const VIEWER: Principal = { id: 't2', name: 'eve', role: 'viewer' };
-
-let store: Store;
-beforeEach(() => {
-  store = openSqliteStore(':memory:');
-  return store.migrate();
-});
-afterEach(() => store.close());
+const store = memoryStorePerTest();
 
 /** A reply that records the status, the chunks written and whether it was taken over and ended. */
 function recordingReply() {
@@ -48,9 +36,8 @@ function recordingReply() {
 }
 
 function postQuery(hosts: readonly FakeHost[]) {
-  const clock = new FakeClock();
-  const fleet = new FakeFleet(clock, hosts);
-  const routes = queryRoutes({ store, gateway: fleet, catalogue: () => BUILTIN_CATALOGUE, queryTimeoutMs: 30_000, maxTargets: 10, policy: { probeAllow: probeAllowList([]), action: () => undefined }, clock, live: {} as LiveQueries });
+  const { ctx } = fakeStatementContext(store(), hosts);
+  const routes = queryRoutes({ ...ctx, live: {} as LiveQueries });
   const query = routes.find((r) => r.url === '/api/v1/query' && r.method === 'POST');
   return async (body: Record<string, unknown>, principal: Principal, out = recordingReply()) => {
     await query?.handler({ body, query: {}, params: {}, principal, request: {} as never, reply: out.reply });
