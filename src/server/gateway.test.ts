@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { ControlPlaneConnection } from '../transport/index.js';
+import { FakeClock } from './fleet/fake-clock.test-support.js';
 import { AgentGateway } from './gateway.js';
 import type { AgentRecord, Store } from './store/index.js';
 
@@ -49,6 +50,19 @@ describe('AgentGateway.disconnect', () => {
     const fresh = fakeConnection();
     gateway.accept(fresh, agent(Date.now() + 1));
     expect(fresh.closedWith).toBeUndefined();
+    gateway.closeAll();
+  });
+
+  it('ends an agent at the time of its clock: a credential issued at that same moment is dead, one a millisecond later is not', () => {
+    const clock = new FakeClock();
+    const gateway = new AgentGateway({ store: {} as Store, logger: pino({ level: 'silent' }), heartbeatMs: 60_000, clock });
+    gateway.disconnect('web-1', 'its credential was revoked');
+    const same = fakeConnection();
+    gateway.accept(same, agent(clock.now()));
+    expect(same.closedWith).toBe(4401);
+    const later = fakeConnection();
+    gateway.accept(later, agent(clock.now() + 1));
+    expect(later.closedWith).toBeUndefined();
     gateway.closeAll();
   });
 });

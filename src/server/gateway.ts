@@ -5,7 +5,8 @@ import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { AgentIntake, ownsResource } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
-import type { Fleet, InventoryHost, QueryWaiter } from './fleet/index.js';
+import type { Clock, Fleet, InventoryHost, QueryWaiter } from './fleet/index.js';
+import { systemClock } from './fleet/index.js';
 
 export type { InventoryHost, QueryWaiter } from './fleet/index.js';
 
@@ -48,6 +49,8 @@ export interface GatewayOptions {
   readonly hooks?: GatewayHooks;
   /** Per-agent quotas for events, rows and permit requests (default AGENT_QUOTA_DEFAULTS). */
   readonly quotas?: AgentQuotas;
+  /** When agents were last seen and ended (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -65,8 +68,10 @@ export class AgentGateway implements Fleet {
   private readonly ended = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly intake: AgentIntake;
+  private readonly clock: Clock;
 
   constructor(private readonly options: GatewayOptions) {
+    this.clock = options.clock ?? systemClock;
     this.intake = new AgentIntake(options.logger, options.quotas ?? new AgentQuotas());
     // An agent silent for three heartbeats is gone, even if TCP has not noticed.
     this.sweeper = setInterval(() => this.sweep(), options.heartbeatMs);
@@ -127,7 +132,7 @@ export class AgentGateway implements Fleet {
     const previous = this.sessions.get(agent.name);
     // A reconnect can race the old socket's close: the newest connection wins.
     if (previous) this.close(previous, 'agent reconnected');
-    const now = Date.now();
+    const now = this.clock.now();
     const facts = { ...hello.facts };
     const session: Session = {
       agent,
@@ -152,7 +157,7 @@ export class AgentGateway implements Fleet {
   }
 
   private onMessage(session: Session, msg: AgentMessage): void {
-    session.lastSeenAt = Date.now();
+    session.lastSeenAt = this.clock.now();
     switch (msg.type) {
       case 'hello': {
         // Each is a write to the store: it spends one of the agent's events.
@@ -246,7 +251,7 @@ export class AgentGateway implements Fleet {
   }
 
   private sweep(): void {
-    const limit = Date.now() - 3 * this.options.heartbeatMs;
+    const limit = this.clock.now() - 3 * this.options.heartbeatMs;
     for (const s of this.sessions.values()) if (s.lastSeenAt < limit) this.close(s, 'agent stopped sending heartbeats');
   }
 
@@ -320,7 +325,7 @@ export class AgentGateway implements Fleet {
    *  waiting on it hear `reason` (a WebSocket close reason: keep it short). False when it was not
    *  connected. */
   disconnect(name: string, reason: string): boolean {
-    this.ended.set(name, Date.now());
+    this.ended.set(name, this.clock.now());
     const session = this.sessions.get(name);
     if (session) this.close(session, reason);
     // A connection authenticated just before the revocation, whose hello has not come yet.

@@ -17,7 +17,7 @@ import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { openPostgresStore, openSqliteStore } from './store/index.js';
-import type { Clock } from './fleet/index.js';
+import type { TimerClock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 import { wireControlPlane } from './wire.js';
 
@@ -45,7 +45,7 @@ export interface RunningServer {
  * const server = await startServer({ port: 0, dataDir: '/tmp/bw' });
  * console.log(server.url, server.initialAdminToken);
  */
-export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue; clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(options: ServerOptions, deps: { logger?: Logger; store?: Store; catalogue?: () => Catalogue; clock?: TimerClock } = {}): Promise<RunningServer> {
   const config = resolveServerConfig(options);
   const clock = deps.clock ?? systemClock;
   // Before the store: a certificate problem is a configuration error, reported before anything is opened.

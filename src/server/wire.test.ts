@@ -1,3 +1,4 @@
+import { FakeClock } from './fleet/fake-clock.test-support.js';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from './auth.js';
@@ -17,7 +18,7 @@ const planes: ControlPlane[] = [];
 
 /** Wires a control plane over the test's store, as startServer does. */
 async function wire(): Promise<ControlPlane> {
-  const plane = await wireControlPlane({ config: resolveServerConfig({ dataDir: dir, port: 0 }), store, logger: pino({ level: 'silent' }), clock: { now: () => 1_700_000_000_000 } });
+  const plane = await wireControlPlane({ config: resolveServerConfig({ dataDir: dir, port: 0 }), store, logger: pino({ level: 'silent' }), clock: new FakeClock(1_700_000_000_000) });
   planes.push(plane);
   return plane;
 }

@@ -5,7 +5,7 @@ import { AgentQuotas } from './agent-quota.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { ServerConfig } from './config.js';
 import { withEventRetention } from './event-retention.js';
-import type { Clock } from './fleet/index.js';
+import type { TimerClock } from './fleet/index.js';
 import { AgentGateway } from './gateway.js';
 import { Notifier } from './notify.js';
 import type { Policy } from './query/authorize.js';
@@ -22,7 +22,7 @@ export interface WiringDeps {
   readonly config: ServerConfig;
   readonly store: Store;
   readonly logger: Logger;
-  readonly clock: Clock;
+  readonly clock: TimerClock;
   /** Replaces the catalogue the definitions extend (tests). */
   readonly catalogue?: (() => Catalogue) | undefined;
 }
@@ -71,12 +71,12 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const hooks = agentHooks({ current, intake, secrets, breaker, approvals, backtests: replies });
 
   // The fleet.
-  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas) });
+  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas), clock });
 
   // What sends to the fleet or runs statements on it.
   const catalogue = deps.catalogue ?? (() => current.catalogue());
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
-  const statements = (): StatementContext => ({ store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy });
+  const statements = (): StatementContext => ({ store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock });
   const schedules = new Schedules(statements(), logger, clock);
   const changes = new DefinitionChanges({ store, current, schedules, fleet: gateway, intake, clock });
   const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
+import { sleep, systemClock } from '../fleet/index.js';
 import type { StatementContext } from '../query/run-statement.js';
-import { delay } from '../query/execute.js';
-import { authorizeStatement, runStatement } from '../query/run-statement.js';
+import { authorizeStatement, outcomeOf, runStatement } from '../query/run-statement.js';
 import type { SseStream } from './sse.js';
 import type { TokenStreams } from './token-streams.js';
 
@@ -45,13 +45,14 @@ export class LiveQueries {
 
   private async run(req: LiveRequest, sse: SseStream, signal: AbortSignal): Promise<void> {
     const timeoutMs = Math.min(this.ctx.queryTimeoutMs, Math.max(req.everyMs, MIN_EVALUATION_MS));
+    const clock = this.ctx.clock ?? systemClock;
     while (!sse.closed) {
-      const started = Date.now();
+      const started = clock.now();
       let message: Record<string, unknown>;
       try {
         // Evaluated afresh each time: definitions may change what the statement means (or make it invalid).
-        const { result: r, durationMs } = await runStatement(this.ctx, { statement: req.statement, principal: req.principal, readOnly: WHAT, timeoutMs, signal });
-        message = { type: 'result', time: Date.now(), rows: r.rows, failures: r.failures, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs };
+        const { result: r, durationMs } = await outcomeOf(runStatement(this.ctx, { statement: req.statement, principal: req.principal, readOnly: WHAT, timeoutMs, signal }));
+        message = { type: 'result', time: clock.now(), rows: r.rows, failures: r.failures, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs };
       } catch (err) {
         // Shown to the client; the next evaluation tries again (an agent or definition may be back by then).
         const e = err instanceof BreakwaterError ? err : new BreakwaterError('BW_ERR_INTERNAL', (err as Error).message, {}, { cause: err });
@@ -60,7 +61,7 @@ export class LiveQueries {
       if (sse.closed) return;
       sse.send(JSON.stringify(message));
       await sse.drained();
-      await delay(started + req.everyMs - Date.now(), signal);
+      await sleep(clock, started + req.everyMs - clock.now(), signal);
     }
   }
 }

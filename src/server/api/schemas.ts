@@ -17,5 +17,5 @@ export function pageOf(q: { limit?: number | undefined; before?: number | undefi
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };
 }
 
-/** A statement of the query language, as the query routes and a runbook run's outputs take it. */
+/** A statement in the query language, as the query, check and runbook routes take it. */
 export const Statement = z.string().min(1, 'the statement is empty').max(64 * 1024, 'the statement is longer than 64 KiB');

@@ -2,5 +2,5 @@
  * The control plane's ports to the world outside one process: the fleet of agents and the clock.
  */
 export type { Fleet, InventoryHost, QueryWaiter } from './fleet.js';
-export type { Clock } from './clock.js';
-export { systemClock } from './clock.js';
+export type { Clock, TimerClock } from './clock.js';
+export { sleep, systemClock } from './clock.js';

@@ -6,12 +6,13 @@ import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
-import type { Fleet } from '../fleet/index.js';
+import type { Clock, Fleet, TimerClock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
 import type { RunRecord, RunResultRecord, Store } from '../store/index.js';
 import type { Policy, PolicyRequest } from './authorize.js';
 import { authorizePolicy } from './authorize.js';
-import type { ExecuteResult, Progress } from './execute.js';
-import { executePlan } from './execute.js';
+import type { ExecuteLine, ExecuteResult } from './execute.js';
+import { executePlan, resultOf } from './execute.js';
 
 export interface StatementContext {
   readonly store: Store;
@@ -24,6 +25,8 @@ export interface StatementContext {
   readonly events?: () => Promise<readonly FleetEvent[]>;
   /** Action rules and the probe allow-list (authorize.ts). */
   readonly policy: Policy;
+  /** Run times and the query's deadlines (default: the system clock). */
+  readonly clock?: TimerClock;
 }
 
 export interface RunRequest {
@@ -42,9 +45,6 @@ export interface RunRequest {
   readonly callers?: PolicyRequest['callers'];
   /** Stops the query between phases (the client went away). */
   readonly signal?: AbortSignal;
-  onPlan?(plan: Plan, runId: string | null, warnings: readonly Diagnostic[]): void;
-  onRows?(rows: readonly ResultRow[]): void;
-  onProgress?(progress: Progress): void;
 }
 
 export interface RunOutcome {
@@ -54,9 +54,17 @@ export interface RunOutcome {
   /** Targets whose command or action failed: error, timeout, offline, or a non-zero exit. */
   readonly failed: number;
   readonly durationMs: number;
-  /** Whether rows were streamed through onRows (else the caller shows result rows). */
-  readonly streamed: boolean;
 }
+
+/**
+ * What running a statement says, in order: its `plan` (once it is authorized, and recorded when
+ * it is a run), then `rows` and rollout `progress` as the execution goes (see executePlan), and
+ * last the `outcome`, once the run is recorded.
+ */
+export type StatementLine =
+  | { readonly type: 'plan'; readonly plan: Plan; readonly runId: string | null; readonly warnings: readonly Diagnostic[] }
+  | Exclude<ExecuteLine, { type: 'result' }>
+  | { readonly type: 'outcome'; readonly outcome: RunOutcome };
 
 const effectful = (plan: Plan) => plan.effects.commands.length > 0 || plan.effects.actions.length > 0;
 
@@ -91,17 +99,26 @@ export async function authorizeStatement(ctx: StatementContext, req: Pick<RunReq
 /**
  * Runs a statement for a principal, as the API, live queries, schedules and approvals do:
  * check, authorize, guard the blast radius, execute, and record the run and
- * its audit entry. Every refusal is audited too.
+ * its audit entry. Every refusal is audited too. A refusal is thrown before the `plan` line;
+ * a failure after it is thrown too, once the run is recorded as failed.
+ *
+ * @example
+ * for await (const line of runStatement(ctx, { statement, principal })) {
+ *   if (line.type === 'rows') show(line.rows);
+ * }
+ * // or, when only the outcome matters:
+ * const { runId, failed } = await outcomeOf(runStatement(ctx, { statement, principal, yes: true }));
  */
-export async function runStatement(ctx: StatementContext, req: RunRequest): Promise<RunOutcome> {
+export async function* runStatement(ctx: StatementContext, req: RunRequest): AsyncGenerator<StatementLine, void, undefined> {
   const { plan, warnings } = await authorizeStatement(ctx, req);
   const records = effectful(plan) || req.dryRun === true;
   const who = req.principal;
   const timeoutMs = req.timeoutMs ?? ctx.queryTimeoutMs;
+  const clock = ctx.clock ?? systemClock;
 
   if (effectful(plan) && !req.dryRun && !req.yes) {
     // The typo that hits every server: count who would be touched before touching anyone.
-    const probe = await executePlan(plan, ctx.gateway, { principal: who.name, timeoutMs, dryRun: true });
+    const probe = await resultOf(executePlan(plan, ctx.gateway, { principal: who.name, timeoutMs, dryRun: true, clock }));
     const targets = probe.rows.length + probe.failures.length;
     if (targets > ctx.maxTargets) {
       const names = [...probe.rows, ...probe.failures].map((r) => r.resource?.name ?? '?');
@@ -115,43 +132,52 @@ export async function runStatement(ctx: StatementContext, req: RunRequest): Prom
   }
 
   const runId = records ? randomUUID() : null;
-  const started = Date.now();
+  const started = clock.now();
   if (runId) {
     // Both before anything is sent: a control plane killed mid-run still shows who started what
     // (the run is marked interrupted at the next start, interruptStaleRuns).
     await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0 });
     await audit(ctx.store, who.name, 'run.start', req.statement, 'ok', req.dryRun ? { dryRun: true } : {}, runId);
   }
-  req.onPlan?.(plan, runId, warnings);
-  let streamed = false;
+  yield { type: 'plan', plan, runId, warnings };
   try {
-    const result = await executePlan(plan, ctx.gateway, {
+    let result: ExecuteResult | undefined;
+    const lines = executePlan(plan, ctx.gateway, {
       principal: who.name,
       ...(ctx.events ? { events: ctx.events } : {}),
       timeoutMs,
+      clock,
       ...(runId ? { runId } : {}),
       ...(req.dryRun ? { dryRun: true } : {}),
-      ...(req.onProgress ? { onProgress: req.onProgress } : {}),
       ...(req.signal ? { signal: req.signal } : {}),
-      onRows: (rows) => {
-        streamed = true;
-        req.onRows?.(rows);
-      },
     });
+    for await (const line of lines) {
+      if (line.type === 'result') result = line.result;
+      else yield line;
+    }
+    if (!result) throw new BreakwaterError('BW_ERR_INTERNAL', 'the execution ended without a result');
     const failed = result.failures.length + result.rows.filter(commandFailed).length;
     if (runId) {
       await ctx.store.addRunResults([...result.rows, ...result.failures].map((r) => resultRecord(runId, r)));
-      await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: Date.now(), targets: result.targets, failures: failed });
+      await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: clock.now(), targets: result.targets, failures: failed });
       await audit(ctx.store, who.name, req.dryRun ? 'run.dry' : 'run', req.statement, failed ? 'failed' : 'ok', { targets: result.targets, failures: failed }, runId);
     }
-    return { plan, runId, result, failed, durationMs: Date.now() - started, streamed };
+    yield { type: 'outcome', outcome: { plan, runId, result, failed, durationMs: clock.now() - started } };
   } catch (err) {
     if (runId) {
-      await ctx.store.finishRun(runId, { status: 'failed', finishedAt: Date.now(), targets: 0, failures: 0 }).catch(() => undefined);
+      await ctx.store.finishRun(runId, { status: 'failed', finishedAt: clock.now(), targets: 0, failures: 0 }).catch(() => undefined);
       await audit(ctx.store, who.name, 'run', req.statement, 'failed', { error: (err as Error).message }, runId).catch(() => undefined);
     }
     throw err;
   }
+}
+
+/** Drains a statement's lines for its outcome: for callers that show no rows (schedules, approvals, live queries). */
+export async function outcomeOf(lines: AsyncIterable<StatementLine>): Promise<RunOutcome> {
+  let outcome: RunOutcome | undefined;
+  for await (const line of lines) if (line.type === 'outcome') outcome = line.outcome;
+  if (!outcome) throw new BreakwaterError('BW_ERR_INTERNAL', 'the statement ended without an outcome');
+  return outcome;
 }
 
 /**
@@ -160,8 +186,8 @@ export async function runStatement(ctx: StatementContext, req: RunRequest): Prom
  * PostgreSQL store this would also mark the runs another live replica is running; its
  * finishRun later sets their real status.
  */
-export async function interruptStaleRuns(store: Store): Promise<RunRecord[]> {
-  const runs = await store.interruptRuns(Date.now());
+export async function interruptStaleRuns(store: Store, clock: Clock = systemClock): Promise<RunRecord[]> {
+  const runs = await store.interruptRuns(clock.now());
   for (const r of runs) await audit(store, 'breakwater', 'run.interrupted', r.statement, 'failed', { startedBy: r.principal, startedAt: r.startedAt, reason: 'the control plane stopped while the run was running' }, r.id);
   return runs;
 }

@@ -6,7 +6,7 @@ import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
 import type { RunRequest, StatementContext } from '../query/run-statement.js';
 import { audit } from '../audit/index.js';
-import { authorizeStatement, runStatement } from '../query/run-statement.js';
+import { authorizeStatement, outcomeOf, runStatement } from '../query/run-statement.js';
 import type { Store } from '../store/index.js';
 import type { Approvals } from './approvals.js';
 import type { EventIntake } from './event-intake.js';
@@ -64,6 +64,6 @@ export class ApprovalDecisions {
 
   /** The one place an approval runs its statement. */
   private run(request: RunRequest) {
-    return runStatement(this.parts.statements, request);
+    return outcomeOf(runStatement(this.parts.statements, request));
   }
 }

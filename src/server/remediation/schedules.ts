@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ScheduleDefinition } from '../../definitions/index.js';
 import type { Clock } from '../fleet/index.js';
 import type { StatementContext } from '../query/run-statement.js';
-import { runStatement } from '../query/run-statement.js';
+import { outcomeOf, runStatement } from '../query/run-statement.js';
 import { Scheduler } from '../scheduler.js';
 
 /**
@@ -36,7 +36,7 @@ export class Schedules {
   /** The one place a schedule runs its statement. */
   private async run(s: ScheduleDefinition): Promise<void> {
     const principal = `schedule:${s.name}`;
-    const outcome = await runStatement(this.statements, { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true });
+    const outcome = await outcomeOf(runStatement(this.statements, { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true }));
     this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed }, 'schedule ran');
   }
 }

@@ -2,7 +2,7 @@ import type { Definition } from '../../definitions/index.js';
 import type { Catalogue, PlanExpr } from '../../lang/index.js';
 import { analyze, evaluateSync, truthy } from '../../lang/index.js';
 import type { InventoryHost } from '../gateway.js';
-import { hostContext } from '../query/execute.js';
+import { hostContext } from '../query/host-rows.js';
 import type { SecretVault } from './vault.js';
 
 /** One agent's definitions message, encoded, and what it is made of (equal keys, equal frames). */

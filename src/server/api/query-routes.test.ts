@@ -1,0 +1,85 @@
+import type { FastifyReply } from 'fastify';
+import { describe, expect, it } from 'vitest';
+
+import type { Principal } from '../auth.js';
+import type { FakeHost } from '../fleet/fake-fleet.test-support.js';
+import { hostRow } from '../fleet/fake-fleet.test-support.js';
+import { ADMIN, VIEWER, fakeStatementContext, memoryStorePerTest } from '../query/statements.test-support.js';
+import type { LiveQueries } from './live-query.js';
+import { queryRoutes } from './query-routes.js';
+
+/*
+ * POST /api/v1/query's NDJSON as a client reads it: plan, rows, summary (or an error line), with
+ * agents behind a fake Fleet, a real in-memory store, and a reply that records what is written.
+ */
+
+const store = memoryStorePerTest();
+
+/** A reply that records the status, the chunks written and whether it was taken over and ended. */
+function recordingReply() {
+  const seen = { hijacked: false, status: 0, chunks: [] as string[], ended: false };
+  const reply = {
+    hijack: () => void (seen.hijacked = true),
+    raw: {
+      writeHead: (status: number) => void (seen.status = status),
+      write: (chunk: string) => void seen.chunks.push(chunk),
+      end: () => void (seen.ended = true),
+    },
+  };
+  const lines = () =>
+    seen.chunks
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { reply: reply as unknown as FastifyReply, seen, lines };
+}
+
+function postQuery(hosts: readonly FakeHost[]) {
+  const { ctx } = fakeStatementContext(store(), hosts);
+  const routes = queryRoutes({ ...ctx, live: {} as LiveQueries });
+  const query = routes.find((r) => r.url === '/api/v1/query' && r.method === 'POST');
+  return async (body: Record<string, unknown>, principal: Principal, out = recordingReply()) => {
+    await query?.handler({ body, query: {}, params: {}, principal, request: {} as never, reply: out.reply });
+    return out;
+  };
+}
+
+describe('POST /api/v1/query', () => {
+  it('streams the plan, each row once (failures included), then the summary, and ends', async () => {
+    const post = postQuery([{ name: 'db-1', offline: true }, { name: 'web-1', answer: () => ({ rows: [hostRow('web-1', { stdout: 'hi', exit_code: 0 })] }) }]);
+    const out = await post({ statement: 'host | `echo hi`', yes: true }, ADMIN);
+    expect(out.seen).toMatchObject({ hijacked: true, status: 200, ended: true });
+    const lines = out.lines();
+    expect(lines.map((l) => l.type)).toEqual(['plan', 'row', 'row', 'summary']);
+    expect(lines[0]).toMatchObject({ dryRun: false, warnings: [] });
+    expect(lines.slice(1, 3).map((l) => (l.row as { status: string }).status)).toEqual(['offline', 'ok']);
+    expect(lines[3]).toMatchObject({ runId: lines[0]?.runId, rows: 1, failures: 1, failed: 1, targets: 2, agentsAsked: 1, agentsAnswered: 1 });
+    // Lines of one turn leave together.
+    expect(out.seen.chunks.length).toBeLessThan(lines.length);
+  });
+
+  it('shows a control phase\'s answer once it is computed, then the failures', async () => {
+    const post = postQuery([{ name: 'db-1', offline: true }, { name: 'web-1', answer: () => ({ rows: [hostRow('web-1', { cpu_usage: 90 })] }) }]);
+    const lines = (await post({ statement: 'host | cpu_usage > 50 | count' }, VIEWER)).lines();
+    expect(lines.map((l) => l.type)).toEqual(['plan', 'row', 'row', 'summary']);
+    expect(lines[1]?.row).toMatchObject({ status: 'ok', values: { count: 1 } });
+    expect(lines[2]?.row).toMatchObject({ status: 'offline', resource: { name: 'db-1' } });
+    expect(lines[3]).toMatchObject({ runId: null, rows: 1, failures: 1 });
+  });
+
+  it('answers a refusal before the plan as an error of the request, writing nothing', async () => {
+    const post = postQuery([{ name: 'web-1' }]);
+    const out = recordingReply();
+    await expect(post({ statement: 'host | `echo hi`' }, VIEWER, out)).rejects.toMatchObject({ code: 'BW_ERR_FORBIDDEN' });
+    expect(out.seen).toEqual({ hijacked: false, status: 0, chunks: [], ended: false });
+  });
+
+  it('ends the stream with an error line when the statement fails after its plan', async () => {
+    const post = postQuery([{ name: 'web-1' }]);
+    const out = await post({ statement: 'events' }, VIEWER);
+    expect(out.lines().map((l) => l.type)).toEqual(['plan', 'error']);
+    expect(out.lines()[1]).toMatchObject({ code: 'BW_ERR_UNAVAILABLE' });
+    expect(out.seen.ended).toBe(true);
+  });
+});

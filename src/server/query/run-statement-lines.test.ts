@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+
+import type { FakeHost } from '../fleet/fake-fleet.test-support.js';
+import { hostRow } from '../fleet/fake-fleet.test-support.js';
+import type { RunRequest, StatementLine } from './run-statement.js';
+import { outcomeOf, runStatement } from './run-statement.js';
+import { ADMIN, VIEWER, fakeStatementContext, memoryStorePerTest } from './statements.test-support.js';
+
+/*
+ * runStatement as its callers see it: the lines (plan, rows, outcome) in order, and what it leaves
+ * in the store (the run record, the audit entries), with agents behind a fake Fleet and a real
+ * in-memory store.
+ */
+
+const store = memoryStorePerTest();
+const context = (hosts: readonly FakeHost[], maxTargets?: number) => fakeStatementContext(store(), hosts, maxTargets);
+
+const echo = (host: string) => ({ name: host, answer: () => ({ rows: [hostRow(host, { stdout: 'hi', exit_code: 0 })] }) });
+const actions = async () => (await store().listAudit()).map((a) => `${a.action}:${a.outcome}`).reverse();
+
+async function collect(lines: AsyncIterable<StatementLine>): Promise<StatementLine[]> {
+  const out: StatementLine[] = [];
+  for await (const line of lines) out.push(line);
+  return out;
+}
+
+describe('runStatement', () => {
+  it('says the plan once the run is recorded and before any agent is asked, then the rows, then the outcome', async () => {
+    const { ctx, fleet } = context([echo('web-1'), { name: 'web-2', offline: true }]);
+    const lines = runStatement(ctx, { statement: 'host | `echo hi`', principal: ADMIN, yes: true });
+    const first = await lines.next();
+    const plan = first.value as Extract<StatementLine, { type: 'plan' }>;
+    expect(plan.type).toBe('plan');
+    expect(fleet.sent).toEqual([]);
+    expect((await store().getRun(plan.runId ?? ''))?.run.status).toBe('running');
+    expect(await actions()).toEqual(['run.start:ok']);
+
+    const rest = await collect({ [Symbol.asyncIterator]: () => lines });
+    expect(rest.map((l) => l.type)).toEqual(['rows', 'rows', 'outcome']);
+    const outcome = rest.at(-1) as Extract<StatementLine, { type: 'outcome' }>;
+    expect(outcome.outcome).toMatchObject({ runId: plan.runId, failed: 1, result: { targets: 2, agentsAsked: 1, agentsAnswered: 1 } });
+    const stored = await store().getRun(plan.runId ?? '');
+    expect(stored?.run).toMatchObject({ status: 'failed', targets: 2, failures: 1 });
+    expect(stored?.results.map((r) => `${r.host}:${r.status}`).sort()).toEqual(['web-1:ok', 'web-2:offline']);
+    expect(await actions()).toEqual(['run.start:ok', 'run:failed']);
+  });
+
+  it('records nothing for a statement that only reads', async () => {
+    const { ctx } = context([{ name: 'web-1' }]);
+    const lines = await collect(runStatement(ctx, { statement: 'host', principal: VIEWER }));
+    expect(lines.map((l) => l.type)).toEqual(['plan', 'rows', 'outcome']);
+    expect(lines[0]).toMatchObject({ runId: null });
+    expect(await store().listRuns()).toEqual([]);
+    expect(await actions()).toEqual([]);
+  });
+
+  it('refuses before the plan line: a role too weak, or more targets than allowed without `yes` (nothing sent, audited)', async () => {
+    const { ctx, fleet } = context([echo('web-1'), echo('web-2')], 1);
+    await expect(collect(runStatement(ctx, { statement: 'host | `echo hi`', principal: VIEWER }))).rejects.toMatchObject({ code: 'BW_ERR_FORBIDDEN' });
+    await expect(collect(runStatement(ctx, { statement: 'host | `echo hi`', principal: ADMIN }))).rejects.toMatchObject({ code: 'BW_ERR_CONFIRMATION_REQUIRED', details: { targets: 2, limit: 1 } });
+    expect(fleet.sent).toEqual([]);
+    expect(await store().listRuns()).toEqual([]);
+    expect(await actions()).toEqual(['run:denied', 'run:denied']);
+  });
+
+  it('a failure after the plan is thrown, and the run is recorded as failed with its reason', async () => {
+    const { ctx } = context([echo('web-1')]);
+    const stop = new AbortController();
+    const req: RunRequest = { statement: 'host | `echo hi`', principal: ADMIN, yes: true, signal: stop.signal };
+    const seen: string[] = [];
+    const run = (async () => {
+      for await (const line of runStatement(ctx, req)) {
+        seen.push(line.type);
+        stop.abort();
+      }
+    })();
+    await expect(run).rejects.toMatchObject({ code: 'BW_ERR_CONFLICT', message: 'query cancelled' });
+    expect(seen).toEqual(['plan']);
+    const [runRecord] = await store().listRuns();
+    expect(runRecord).toMatchObject({ status: 'failed', targets: 0, failures: 0 });
+    const audit = await store().listAudit({ action: 'run' });
+    expect(audit[0]).toMatchObject({ outcome: 'failed', detail: { error: 'query cancelled' } });
+  });
+
+  it('outcomeOf gives callers that show no rows the outcome alone, times on the context clock', async () => {
+    const { ctx, clock } = context([echo('web-1')]);
+    const outcome = await outcomeOf(runStatement(ctx, { statement: 'host | `echo hi`', principal: ADMIN, yes: true }));
+    expect(outcome).toMatchObject({ failed: 0, durationMs: 0, result: { rows: [{ values: { stdout: 'hi' } }] } });
+    expect((await store().listRuns())[0]).toMatchObject({ status: 'succeeded', startedAt: clock.now(), finishedAt: clock.now() });
+  });
+});
