@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { describe, it } from 'vitest';
@@ -34,6 +35,24 @@ export function runCli(args: readonly string[], options: { input?: string; env?:
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * In-memory stdout and stderr for running the CLI's `main` in-process, and what was written to each so far.
+ *
+ * @example
+ * const { stdout, stderr, out } = memoryOutput();
+ * await main(['--help'], { stdout, stderr, stdin: new PassThrough(), env: {} });
+ * expect(out()).toContain('Usage');
+ */
+export function memoryOutput() {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  return { stdout, stderr, out: () => out, err: () => err };
 }
 
 /** `fetch`, or one that trusts a CA of its own (`lab.fetch`). */

@@ -3,8 +3,11 @@ import { getJson, postJson } from './api.js';
 import type { Io } from './io.js';
 import { styleFor } from './style.js';
 
+/** A column of a table: its header and how a cell is written from an item. */
+export type Column = readonly [string, (i: Record<string, unknown>) => string];
+
 /** Prints rows as an aligned table (people) or JSON (machines). */
-export function printTable(io: Io, json: boolean, items: readonly Record<string, unknown>[], columns: readonly [string, (i: Record<string, unknown>) => string][]): void {
+export function printTable(io: Io, json: boolean, items: readonly Record<string, unknown>[], columns: readonly Column[]): void {
   if (json) {
     io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
     return;
@@ -24,6 +27,8 @@ const ago = (v: unknown) => {
   const s = Math.max(0, Math.round((Date.now() - v) / 1000));
   return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
 };
+/** A column showing one field of the item as text. */
+const text = (header: string, field: string): Column => [header, (i) => String(i[field])];
 const tags = (v: unknown) =>
   Object.entries((v ?? {}) as Record<string, string>)
     .map(([k, x]) => `${k}=${x}`)
@@ -31,62 +36,69 @@ const tags = (v: unknown) =>
 
 export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens'] as const;
 
+/** What `breakwater get <kind>` lists: where from, whether `--limit` applies, and the columns people see. */
+const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; readonly limited: boolean; readonly columns: readonly Column[] }> = {
+  agents: {
+    path: '/api/v1/agents',
+    limited: false,
+    columns: [
+      text('NAME', 'name'),
+      ['STATUS', (i) => (i.revokedAt ? 'revoked' : String(i.status))],
+      ['LAST SEEN', (i) => (i.status === 'connected' ? 'now' : ago(i.lastSeenAt))],
+      ['IP', (i) => String((i.attributes as Record<string, unknown>)?.ip ?? '')],
+      ['TAGS', (i) => tags(i.tags)],
+    ],
+  },
+  runs: {
+    path: '/api/v1/runs',
+    limited: true,
+    columns: [
+      text('ID', 'id'),
+      ['STARTED', (i) => time(i.startedAt)],
+      text('BY', 'principal'),
+      text('STATUS', 'status'),
+      text('TARGETS', 'targets'),
+      text('FAILED', 'failures'),
+      text('STATEMENT', 'statement'),
+    ],
+  },
+  audit: {
+    path: '/api/v1/audit',
+    limited: true,
+    columns: [
+      ['TIME', (i) => time(i.time)],
+      text('PRINCIPAL', 'principal'),
+      text('ACTION', 'action'),
+      text('OUTCOME', 'outcome'),
+      text('TARGET', 'target'),
+    ],
+  },
+  tokens: {
+    path: '/api/v1/tokens',
+    limited: false,
+    columns: [
+      text('ID', 'id'),
+      text('NAME', 'name'),
+      text('ROLE', 'role'),
+      ['CREATED', (i) => time(i.createdAt)],
+      ['EXPIRES', (i) => (i.expiresAt ? time(i.expiresAt) : 'never')],
+      ['USES', (i) => (i.role !== 'agent' ? '-' : `${String(i.uses)}/${i.maxUses === null ? 'any' : String(i.maxUses)}`)],
+      ['REVOKED', (i) => (i.revokedAt ? time(i.revokedAt) : '-')],
+    ],
+  },
+};
+
 /** `breakwater get agents|runs|audit|tokens`. */
 export async function getCommand(ep: Endpoint, kind: string, options: { json?: boolean; limit?: number }, io: Io): Promise<number> {
-  const limit = options.limit ? `?limit=${options.limit}` : '';
-  switch (kind) {
-    case 'agents': {
-      const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/agents');
-      printTable(io, options.json === true, items, [
-        ['NAME', (i) => String(i.name)],
-        ['STATUS', (i) => (i.revokedAt ? 'revoked' : String(i.status))],
-        ['LAST SEEN', (i) => (i.status === 'connected' ? 'now' : ago(i.lastSeenAt))],
-        ['IP', (i) => String((i.attributes as Record<string, unknown>)?.ip ?? '')],
-        ['TAGS', (i) => tags(i.tags)],
-      ]);
-      return 0;
-    }
-    case 'runs': {
-      const items = await getJson<Record<string, unknown>[]>(ep, `/api/v1/runs${limit}`);
-      printTable(io, options.json === true, items, [
-        ['ID', (i) => String(i.id)],
-        ['STARTED', (i) => time(i.startedAt)],
-        ['BY', (i) => String(i.principal)],
-        ['STATUS', (i) => String(i.status)],
-        ['TARGETS', (i) => String(i.targets)],
-        ['FAILED', (i) => String(i.failures)],
-        ['STATEMENT', (i) => String(i.statement)],
-      ]);
-      return 0;
-    }
-    case 'audit': {
-      const items = await getJson<Record<string, unknown>[]>(ep, `/api/v1/audit${limit}`);
-      printTable(io, options.json === true, items, [
-        ['TIME', (i) => time(i.time)],
-        ['PRINCIPAL', (i) => String(i.principal)],
-        ['ACTION', (i) => String(i.action)],
-        ['OUTCOME', (i) => String(i.outcome)],
-        ['TARGET', (i) => String(i.target)],
-      ]);
-      return 0;
-    }
-    case 'tokens': {
-      const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/tokens');
-      printTable(io, options.json === true, items, [
-        ['ID', (i) => String(i.id)],
-        ['NAME', (i) => String(i.name)],
-        ['ROLE', (i) => String(i.role)],
-        ['CREATED', (i) => time(i.createdAt)],
-        ['EXPIRES', (i) => (i.expiresAt ? time(i.expiresAt) : 'never')],
-        ['USES', (i) => (i.role !== 'agent' ? '-' : `${String(i.uses)}/${i.maxUses === null ? 'any' : String(i.maxUses)}`)],
-        ['REVOKED', (i) => (i.revokedAt ? time(i.revokedAt) : '-')],
-      ]);
-      return 0;
-    }
-    default:
-      io.stderr.write(`breakwater get: unknown kind ${JSON.stringify(kind)}: expected one of ${GET_KINDS.join(', ')}\n`);
-      return 2;
+  const listing = (GET_KINDS as readonly string[]).includes(kind) ? LISTINGS[kind as (typeof GET_KINDS)[number]] : undefined;
+  if (!listing) {
+    io.stderr.write(`breakwater get: unknown kind ${JSON.stringify(kind)}: expected one of ${GET_KINDS.join(', ')}\n`);
+    return 2;
   }
+  const limit = listing.limited && options.limit ? `?limit=${options.limit}` : '';
+  const items = await getJson<Record<string, unknown>[]>(ep, `${listing.path}${limit}`);
+  printTable(io, options.json === true, items, listing.columns);
+  return 0;
 }
 
 /** `breakwater token create --role R --name N [--expires D|never] [--uses N]`: prints the secret once. */

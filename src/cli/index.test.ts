@@ -1,17 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { memoryOutput } from '../../test/helpers.js';
 import { main } from './index.js';
 
 function memoryIo() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const { stdout, stderr, out, err } = memoryOutput();
   // No server is reachable at this address: a command that got past its flags would fail with 1, not 2.
   const io = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1', BREAKWATER_SERVER: 'http://127.0.0.1:9', BREAKWATER_TOKEN: 'bwt_x' } };
-  return { io, out: () => out, err: () => err };
+  return { io, out, err };
 }
 
 describe('breakwater token create --expires', () => {

@@ -424,113 +424,82 @@ describe('parseDefinitions: valid definitions of every kind', () => {
   });
 });
 
+/** Mistakes in one document, each giving exactly one diagnostic: what it is, the text, the diagnostic. */
+const ONE_MISTAKE: readonly (readonly [string, string, Expected])[] = [
+  ['a YAML syntax error, with its position', 'kind: alarm\nname: x\nquery: host\nfire: [cpu_usage > 90\n', { line: 5, field: '', code: 'BWD_YAML', message: expect.stringContaining('invalid YAML: Flow sequence') }],
+  ['a value starting with a backtick, which YAML needs quoted', 'kind: alarm\nname: x\nquery: host\nfire: not ok(`true`)\nfire_for: 1s\nseverity: info\nclear: `true`\n', { line: 7, column: 8, field: '', code: 'BWD_YAML', message: 'invalid YAML: Plain value cannot start with reserved character ` (BAD_SCALAR_START); put the value in quotes' }],
+  ['a field given twice in one document', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire: cpu_usage > 80\n', { line: 5, column: 1, field: '', code: 'BWD_YAML', message: 'invalid YAML: Map keys must be unique (DUPLICATE_KEY); each field may appear once per definition' }],
+  ['a document that is not a mapping', '- kind: alarm\n- name: x\n', { line: 1, column: 1, field: '', code: 'BWD_NOT_A_MAPPING', message: 'expected a definition (a mapping with `kind`, `name` and its fields), found a list' }],
+  ['a misspelt kind, with a suggestion', 'kind: alram\nname: x\n', { line: 1, column: 7, field: 'kind', code: 'BWD_UNKNOWN_KIND', suggestion: 'alarm', message: expect.stringContaining('unknown kind "alram": expected one of `action`, `metric`, `alarm`, `bot`, `schedule`, `file`, `secret`; did you mean `alarm`?') }],
+  ['a missing kind', 'name: x\nquery: host\n', { line: 1, column: 1, field: 'kind', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('missing field `kind`') }],
+  ['a missing name', 'kind: file\npath: /etc/motd\ncontent: hi\nquery: host\n', { line: 1, field: 'name', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('missing field `name`: expected a name') }],
+  ['a misspelt field, with a suggestion', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire_fr: 30s\n', { line: 5, column: 1, field: 'fire_fr', code: 'BWD_UNKNOWN_FIELD', suggestion: 'fire_for', message: 'unknown field `fire_fr` in an alarm; did you mean `fire_for`?' }],
+  ['a camelCase field name, with its snake_case form suggested', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncircuitBreaker: { max: 1, window: 1m }\n', { line: 6, column: 1, field: 'circuitBreaker', code: 'BWD_UNKNOWN_FIELD', suggestion: 'circuit_breaker', message: 'unknown field `circuitBreaker` in a bot; did you mean `circuit_breaker`?' }],
+  ['a field of another kind', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\nseverity: critical\n', { line: 6, field: 'severity', code: 'BWD_UNKNOWN_FIELD', message: 'unknown field `severity` in a bot: `severity` is a field of alarm' }],
+  ['an action name that breaks the naming rule, with a fixed name suggested', 'kind: action\nname: Clean-Up\ncommand: "true"\n', { line: 2, column: 7, field: 'name', code: 'BWD_BAD_NAME', suggestion: 'clean_up', message: expect.stringContaining('found "Clean-Up"; did you mean `clean_up`?') }],
+  ['an alarm name that starts with a digit', 'kind: alarm\nname: 9-disk\nquery: host\nfire: disk_usage > 90\n', { line: 2, field: 'name', code: 'BWD_BAD_NAME', message: expect.stringContaining('expected an alarm name: a lowercase letter, then up to 62 lowercase letters, digits, `_` or `-`; found "9-disk"') }],
+  ['an action named like a built-in reduction', 'kind: action\nname: top\ncommand: top -bn1\n', { line: 2, field: 'name', code: 'BWD_RESERVED_NAME', message: 'an action cannot be named `top`: that is a built-in reduction, so statements could not tell them apart' }],
+  ['a metric named like a built-in metric', 'kind: metric\nname: cpu_usage\ncommand: echo 1\n', { line: 2, field: 'name', code: 'BWD_RESERVED_NAME', message: expect.stringContaining('that is a built-in metric of host') }],
+  ['the same name defined in two files, naming both places', '# again\nkind: alarm\nname: disk_full\nquery: host\nfire: disk_usage > 95\n', { line: 3, column: 7, field: 'name', code: 'BWD_DUPLICATE', message: 'alarm `disk_full` is defined twice: at base.yaml:17 and at bad.yaml:3; names are unique per kind' }],
+  ['a duration with an unknown unit', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire_for: 5min\n', { line: 5, column: 11, field: 'fire_for', code: 'BWD_BAD_DURATION', message: 'expected a duration such as 30s, 5m or 1h (units ms, s, m, h, d, w), found the string "5min"' }],
+  ['a negative duration', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncooldown: -5m\n', { line: 6, column: 11, field: 'cooldown', code: 'BWD_BAD_DURATION', message: 'expected a duration of 0s or more (durations cannot be negative), found the string "-5m"' }],
+  ['a duration with no unit', 'kind: action\nname: x\ncommand: "true"\ntimeout: 30\n', { line: 4, field: 'timeout', code: 'BWD_BAD_DURATION', message: expect.stringContaining('found the number 30 with no unit; write e.g. 30s') }],
+  ['a size that is not one', 'kind: action\nname: x\ncommand: "true"\noutput_limit: 1 megabyte\n', { line: 4, column: 15, field: 'output_limit', code: 'BWD_BAD_SIZE', message: expect.stringContaining('expected a size such as 512KB or 1MiB') }],
+  ['a size with no unit', 'kind: action\nname: x\ncommand: "true"\noutput_limit: 1048576\n', { line: 4, column: 15, field: 'output_limit', code: 'BWD_BAD_SIZE', message: expect.stringContaining('found the number 1048576; add a unit, e.g. 1048576B or 1048576KiB') }],
+  ['a parameter named like a reserved environment variable', 'kind: action\nname: x\ncommand: "true"\nparams:\n  PATH: string\n', { line: 5, column: 3, field: 'params.PATH', code: 'BWD_BAD_PARAM', message: '`PATH` is a reserved environment variable (the shell or the agent sets it)' }],
+  ['a parameter with a loader prefix', 'kind: action\nname: x\ncommand: "true"\nparams:\n  LD_PRELOAD: string\n', { line: 5, column: 3, field: 'params.LD_PRELOAD', code: 'BWD_BAD_PARAM', message: 'names starting with `LD_` are reserved environment variables (the loader, the shell or the agent sets them)' }],
+  ['a parameter name that is no environment variable name', 'kind: action\nname: x\ncommand: "true"\nparams:\n  log-dir: string\n', { line: 5, column: 3, field: 'params.log-dir', code: 'BWD_BAD_PARAM', message: 'expected an environment variable name (a letter or `_`, then letters, digits or `_`, at most 63), found `log-dir`' }],
+  ['a parameter type that does not exist', 'kind: action\nname: x\ncommand: "true"\nparams:\n  dir: strng\n', { line: 5, column: 8, field: 'params.dir', code: 'BWD_BAD_VALUE', suggestion: 'string', message: 'expected one of `string`, `number`, `duration`, `bool`, found the string "strng"; did you mean `string`?' }],
+  ['a default that does not match the parameter type', 'kind: action\nname: x\ncommand: "true"\nparams:\n  days:\n    type: number\n    default: seven\n', { line: 7, column: 14, field: 'params.days.default', code: 'BWD_BAD_DEFAULT', message: 'the default of a number parameter: expected a number, found the string "seven"' }],
+  ['a required parameter with a default', 'kind: action\nname: x\ncommand: "true"\nparams:\n  days: { type: number, default: 7, required: true }\n', { line: 5, column: 37, field: 'params.days.required', code: 'BWD_CONFLICT', message: 'a parameter with a `default` is not required: remove `required: true` or the default' }],
+  ['an empty command', 'kind: action\nname: x\ncommand: ""\n', { line: 3, column: 10, field: 'command', code: 'BWD_BAD_VALUE', message: 'expected a shell command, found an empty string' }],
+  ['a misspelt resource type', 'kind: action\nname: x\ncommand: "true"\nresources: [host, procss]\n', { line: 4, column: 19, field: 'resources', code: 'BWD_BAD_VALUE', suggestion: 'process', message: 'expected a resource type (host, process, container, pod), found "procss"; did you mean `process`?' }],
+  ['an action whose allowed statement is on a resource type it does not run on', 'kind: action\nname: x\ncommand: "true"\nallowed: process | name = "api"\n', { line: 4, column: 10, field: 'allowed', code: 'BWD_QUERY_SHAPE', message: "an action's `allowed` statement starts with `host`, found `process`" }],
+  ['a metric sampled by a command and a scrape at once', 'kind: metric\nname: x\ncommand: echo 1\nscrape: { url: "http://localhost:9100/metrics", metric: x }\n', { line: 4, column: 1, field: 'scrape', code: 'BWD_CONFLICT', message: 'a metric is sampled by `command` or by `scrape`, not both' }],
+  ['a metric unit written as a unit suffix', 'kind: metric\nname: x\ncommand: echo 1\nunit: "%"\n', { line: 4, column: 7, field: 'unit', code: 'BWD_BAD_VALUE', suggestion: 'percent', message: 'expected one of `seconds`, `bytes`, `percent`, `bytes_per_second`, `count`, `none`, found the string "%"; did you mean `percent`?' }],
+  ['a metric timeout longer than its interval', 'kind: metric\nname: x\ncommand: echo 1\ninterval: 5s\ntimeout: 10s\n', { line: 5, field: 'timeout', code: 'BWD_BAD_DURATION', message: expect.stringContaining('no longer than the interval (5s)') }],
+  ['an alarm query with a command in it', 'kind: alarm\nname: x\nquery: host | role = "web" | `df -h /data`\nfire: disk_usage > 90\n', { line: 3, column: 30, field: 'query', code: 'BWD_QUERY_SHAPE', message: 'an alarm query is a source and filters only; found a command `df -h /data`; conditions on metrics and checks belong in `fire`' }],
+  ['an alarm query on events', 'kind: alarm\nname: x\nquery: events | type = "agent_joined"\nfire: cpu_usage > 90\n', { line: 3, column: 8, field: 'query', code: 'BWD_QUERY_SHAPE', message: 'an alarm query starts with `host` or `process`, found `events`' }],
+  ['an alarm query that does not analyse, at the column of the error', 'kind: alarm\nname: x\nquery: "host | rol = \\"web\\" and cpu_usage > \\"x\\""\nfire: cpu_usage > 90\n', { line: 3, field: 'query', code: 'BWD_BAD_QUERY', message: expect.stringContaining('(BW_TYPE_MISMATCH)') }],
+  ['a fire condition with an unknown metric, at its line and column in a block', 'kind: alarm\nname: x\nquery: host\nfire: |\n  cpu_usage > 80\n  and disk_usge{mount="/"} > 90\n', { line: 6, column: 7, field: 'fire', code: 'BWD_BAD_QUERY', suggestion: 'disk_usage', message: 'unknown metric `disk_usge` for host; did you mean `disk_usage`? (BW_UNKNOWN_METRIC)' }],
+  ['a fire condition using a metric of another resource type than the query', 'kind: alarm\nname: x\nquery: process | name = "api"\nfire: "disk_usage > 90"\n', { line: 4, column: 8, field: 'fire', code: 'BWD_BAD_QUERY', message: expect.stringContaining('(BW_UNKNOWN_METRIC)') }],
+  ['a fire condition of two stages', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90 | count\n', { line: 4, column: 24, field: 'fire', code: 'BWD_QUERY_SHAPE', message: expect.stringContaining('expected one condition') }],
+  ['a fire condition that is a value, not a condition', 'kind: alarm\nname: x\nquery: host\nfire: avg(cpu_usage[5m])\n', { line: 4, column: 7, field: 'fire', code: 'BWD_QUERY_SHAPE', message: expect.stringContaining('found a column (a value, not a condition) `avg(cpu_usage[5m])`; compare it with a value') }],
+  ['a fire condition that is a command, with the ok(...) hint', "kind: alarm\nname: x\nquery: host\nfire: '`test -w /`'\n", { line: 4, column: 8, field: 'fire', code: 'BWD_QUERY_SHAPE', message: expect.stringContaining('to test a command, write `ok(`...`)`') }],
+  ['a clear condition with a language error', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nclear: cpu_usage < "80"\n', { line: 5, field: 'clear', code: 'BWD_BAD_QUERY', message: expect.stringContaining('BW_TYPE_MISMATCH') }],
+  ['a misspelt severity', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nseverity: critcal\n', { line: 5, column: 11, field: 'severity', code: 'BWD_BAD_VALUE', suggestion: 'critical', message: 'expected one of `info`, `warning`, `critical`, found the string "critcal"; did you mean `critical`?' }],
+  ['a bot on an alarm that does not exist, with a suggestion', 'kind: bot\nname: x\ntrigger:\n  alarm: disk_ful\naction: clean_logs\nargs: { dir: /d }\n', { line: 4, column: 10, field: 'trigger.alarm', code: 'BWD_UNKNOWN_ALARM', suggestion: 'disk_full', message: 'unknown alarm `disk_ful`: did you mean `disk_full`?' }],
+  ['a bot running an action that does not exist', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_log\n', { line: 4, column: 9, field: 'action', code: 'BWD_UNKNOWN_ACTION', suggestion: 'clean_logs', message: 'unknown action `clean_log`: did you mean `clean_logs`?' }],
+  ['a bot argument the action does not take', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs:\n  dir: /d\n  dri: /e\n', { line: 7, column: 3, field: 'args.dri', code: 'BWD_UNKNOWN_ARG', suggestion: 'dir', message: 'action `clean_logs` has no parameter `dri`: did you mean `dir`?' }],
+  ['a bot missing a required argument', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs:\n  minutes: 5\n', { line: 5, field: 'args', code: 'BWD_MISSING_ARG', message: 'action `clean_logs` needs `dir` (a string); add it under `args`' }],
+  ['a bot argument of the wrong type', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d, window: 300 }\n', { line: 5, column: 26, field: 'args.window', code: 'BWD_BAD_ARG', message: expect.stringContaining('`window` is a duration parameter: expected a duration') }],
+  ['a misspelt template variable, at its column', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${alarm.nme}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', suggestion: '${alarm.name}', message: 'unknown template variable `${alarm.nme}`; did you mean `${alarm.name}`?' }],
+  ['a template variable the trigger does not give', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/proc/${process.pid}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${process.pid}` needs a trigger that gives a process') }],
+  ['a template with no closing brace', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${host" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('a `${` with no closing `}`') }],
+  ['a trigger with both an alarm and an event', 'kind: bot\nname: x\ntrigger: { alarm: disk_full, event: host_joined }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 30, field: 'trigger.event', code: 'BWD_CONFLICT', message: 'a trigger is one of `alarm`, `event` or `external`, found both `alarm` and `event`' }],
+  ['a misspelt trigger event', 'kind: bot\nname: x\ntrigger: { event: host_join }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 19, field: 'trigger.event', code: 'BWD_BAD_VALUE', suggestion: 'host_joined', message: 'expected one of `process_restarted`, `host_joined`, found the string "host_join"; did you mean `host_joined`?' }],
+  ['verify on a trigger that is not an alarm firing', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: /d }\nverify: { within: 1m }\n', { line: 6, column: 1, field: 'verify', code: 'BWD_CONFLICT', message: expect.stringContaining('needs a trigger `{ alarm: ..., on: fired }`') }],
+  ['an action that cannot run on the resource the trigger gives', 'kind: bot\nname: x\ntrigger: { alarm: api_cpu }\naction: clean_logs\nargs: { dir: /d }\n', { line: 4, column: 9, field: 'action', code: 'BWD_ACTION_RESOURCE', message: expect.stringContaining("action `clean_logs` runs on host, but the bot's trigger (alarm `api_cpu` on process) gives a process") }],
+  ['a circuit breaker of zero runs', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncircuit_breaker:\n  max: 0\n  window: 10m\n', { line: 7, column: 8, field: 'circuit_breaker.max', code: 'BWD_BAD_VALUE', message: 'expected a whole number of at least 1, found the number 0' }],
+  ['a boolean written as yes', 'kind: schedule\nname: x\nevery: 5m\nrun: host | count\nenabled: yes\n', { line: 5, field: 'enabled', code: 'BWD_BAD_TYPE', message: 'expected true or false, found the string "yes" (YAML 1.2 reads only true and false as booleans)' }],
+  ['a cron expression with a value out of range', 'kind: schedule\nname: x\ncron: "61 3 * * *"\nrun: host | count\n', { line: 3, column: 7, field: 'cron', code: 'BWD_BAD_CRON', message: expect.stringContaining('Invalid value for minute: 61') }],
+  ['a cron expression with a seconds field', 'kind: schedule\nname: x\ncron: "0 0 3 * * *"\nrun: host | count\n', { line: 3, column: 7, field: 'cron', code: 'BWD_BAD_CRON', message: 'expected five fields (minute hour day-of-month month day-of-week), found 6 in "0 0 3 * * *" (a seconds field is not supported)' }],
+  ['a cron expression that never runs', 'kind: schedule\nname: x\ncron: "0 3 31 2 *"\nrun: host | count\n', { line: 3, column: 7, field: 'cron', code: 'BWD_BAD_CRON', message: '"0 3 31 2 *" never runs (no date matches it)' }],
+  ['a schedule with both cron and every', 'kind: schedule\nname: x\ncron: "0 3 * * *"\nevery: 1h\nrun: host | count\n', { line: 4, column: 1, field: 'every', code: 'BWD_CONFLICT', message: 'a schedule runs on `cron` or `every`, not both' }],
+  ['a schedule with neither cron nor every', 'kind: schedule\nname: x\nrun: host | count\n', { line: 1, field: 'cron', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('expected `cron`') }],
+  ['a schedule whose pipeline calls a misspelt action', 'kind: schedule\nname: x\nevery: 1h\nrun: |\n  host | role = "api"\n  | restart_servce(name = "api")\n', { line: 6, column: 5, field: 'run', code: 'BWD_BAD_QUERY', suggestion: 'restart_service', message: expect.stringContaining('did you mean `restart_service`?') }],
+  ['a file with a relative path', 'kind: file\nname: x\npath: etc/motd\ncontent: hi\nquery: host\n', { line: 3, column: 7, field: 'path', code: 'BWD_BAD_PATH', message: 'expected an absolute path (starting with /); found "etc/motd"' }],
+  ['a file path with ..', 'kind: file\nname: x\npath: /etc/../root/x\ncontent: hi\nquery: host\n', { line: 3, column: 7, field: 'path', code: 'BWD_BAD_PATH', message: 'expected a normalised path (no . or .. segments); found "/etc/../root/x"' }],
+  ['a file mode that is not octal', 'kind: file\nname: x\npath: /etc/motd\nmode: "0999"\ncontent: hi\nquery: host\n', { line: 4, column: 7, field: 'mode', code: 'BWD_BAD_MODE', message: 'expected an octal mode such as "0644" or "0755", found the string "0999"' }],
+  ['a file query on processes', 'kind: file\nname: x\npath: /etc/motd\ncontent: hi\nquery: process | name = "api"\n', { line: 5, column: 8, field: 'query', code: 'BWD_QUERY_SHAPE', message: "a file's query starts with `host`, found `process`" }],
+  ['a file with no content', 'kind: file\nname: x\npath: /etc/motd\ncontent:\nquery: host\n', { line: 4, column: 1, field: 'content', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('`content` has no value') }],
+  ['a nested field that is not a mapping', 'kind: bot\nname: x\ntrigger: disk_full\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 10, field: 'trigger', code: 'BWD_NOT_A_MAPPING', message: expect.stringContaining('expected what starts the bot: `{ alarm: <name>, on: fired }`, `{ event: process_restarted, process: <name> }`, `{ event: host_joined }` or `{ external: <name> }`, found the string "disk_full"') }],
+  ['a string field given a number, with a hint to quote it', 'kind: bot\nname: x\ntrigger: { external: 404 }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, field: 'trigger.external', code: 'BWD_BAD_TYPE', message: 'expected the name of the external alert, found the number 404; put it in quotes to make it a string' }],
+];
+
 describe('parseDefinitions: every mistake is a diagnostic with file, line, field, code and message', () => {
-  it('a YAML syntax error, with its position', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: [cpu_usage > 90\n', {
-      line: 5,
-      field: '',
-      code: 'BWD_YAML',
-      message: expect.stringContaining('invalid YAML: Flow sequence'),
-    });
-  });
-
-  it('a value starting with a backtick, which YAML needs quoted', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: not ok(`true`)\nfire_for: 1s\nseverity: info\nclear: `true`\n', {
-      line: 7,
-      column: 8,
-      field: '',
-      code: 'BWD_YAML',
-      message: 'invalid YAML: Plain value cannot start with reserved character ` (BAD_SCALAR_START); put the value in quotes',
-    });
-  });
-
-  it('a field given twice in one document', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire: cpu_usage > 80\n', { line: 5, column: 1, field: '', code: 'BWD_YAML', message: 'invalid YAML: Map keys must be unique (DUPLICATE_KEY); each field may appear once per definition' });
-  });
-
-  it('a document that is not a mapping', () => {
-    expectOne('- kind: alarm\n- name: x\n', { line: 1, column: 1, field: '', code: 'BWD_NOT_A_MAPPING', message: 'expected a definition (a mapping with `kind`, `name` and its fields), found a list' });
-  });
-
-  it('a misspelt kind, with a suggestion', () => {
-    expectOne('kind: alram\nname: x\n', { line: 1, column: 7, field: 'kind', code: 'BWD_UNKNOWN_KIND', suggestion: 'alarm', message: expect.stringContaining('unknown kind "alram": expected one of `action`, `metric`, `alarm`, `bot`, `schedule`, `file`, `secret`; did you mean `alarm`?') });
-  });
-
-  it('a missing kind', () => {
-    expectOne('name: x\nquery: host\n', { line: 1, column: 1, field: 'kind', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('missing field `kind`') });
-  });
-
-  it('a missing name', () => {
-    expectOne('kind: file\npath: /etc/motd\ncontent: hi\nquery: host\n', { line: 1, field: 'name', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('missing field `name`: expected a name') });
-  });
-
-  it('a misspelt field, with a suggestion', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire_fr: 30s\n', {
-      line: 5,
-      column: 1,
-      field: 'fire_fr',
-      code: 'BWD_UNKNOWN_FIELD',
-      suggestion: 'fire_for',
-      message: 'unknown field `fire_fr` in an alarm; did you mean `fire_for`?',
-    });
-  });
-
-  it('a camelCase field name, with its snake_case form suggested', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncircuitBreaker: { max: 1, window: 1m }\n', {
-      line: 6,
-      column: 1,
-      field: 'circuitBreaker',
-      code: 'BWD_UNKNOWN_FIELD',
-      suggestion: 'circuit_breaker',
-      message: 'unknown field `circuitBreaker` in a bot; did you mean `circuit_breaker`?',
-    });
-  });
-
-  it('a field of another kind', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\nseverity: critical\n', {
-      line: 6,
-      field: 'severity',
-      code: 'BWD_UNKNOWN_FIELD',
-      message: 'unknown field `severity` in a bot: `severity` is a field of alarm',
-    });
-  });
-
-  it('an action name that breaks the naming rule, with a fixed name suggested', () => {
-    expectOne('kind: action\nname: Clean-Up\ncommand: "true"\n', { line: 2, column: 7, field: 'name', code: 'BWD_BAD_NAME', suggestion: 'clean_up', message: expect.stringContaining('found "Clean-Up"; did you mean `clean_up`?') });
-  });
-
-  it('an alarm name that starts with a digit', () => {
-    expectOne('kind: alarm\nname: 9-disk\nquery: host\nfire: disk_usage > 90\n', { line: 2, field: 'name', code: 'BWD_BAD_NAME', message: expect.stringContaining('expected an alarm name: a lowercase letter, then up to 62 lowercase letters, digits, `_` or `-`; found "9-disk"') });
-  });
-
-  it('an action named like a built-in reduction', () => {
-    expectOne('kind: action\nname: top\ncommand: top -bn1\n', { line: 2, field: 'name', code: 'BWD_RESERVED_NAME', message: 'an action cannot be named `top`: that is a built-in reduction, so statements could not tell them apart' });
-  });
-
-  it('a metric named like a built-in metric', () => {
-    expectOne('kind: metric\nname: cpu_usage\ncommand: echo 1\n', { line: 2, field: 'name', code: 'BWD_RESERVED_NAME', message: expect.stringContaining('that is a built-in metric of host') });
-  });
-
-  it('the same name defined in two files, naming both places', () => {
-    expectOne('# again\nkind: alarm\nname: disk_full\nquery: host\nfire: disk_usage > 95\n', {
-      line: 3,
-      column: 7,
-      field: 'name',
-      code: 'BWD_DUPLICATE',
-      message: 'alarm `disk_full` is defined twice: at base.yaml:17 and at bad.yaml:3; names are unique per kind',
-    });
-  });
-
-  it('a duration with an unknown unit', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire_for: 5min\n', { line: 5, column: 11, field: 'fire_for', code: 'BWD_BAD_DURATION', message: 'expected a duration such as 30s, 5m or 1h (units ms, s, m, h, d, w), found the string "5min"' });
-  });
-
-  it('a negative duration', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncooldown: -5m\n', { line: 6, column: 11, field: 'cooldown', code: 'BWD_BAD_DURATION', message: 'expected a duration of 0s or more (durations cannot be negative), found the string "-5m"' });
-  });
-
-  it('a duration with no unit', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\ntimeout: 30\n', { line: 4, field: 'timeout', code: 'BWD_BAD_DURATION', message: expect.stringContaining('found the number 30 with no unit; write e.g. 30s') });
+  it.each(ONE_MISTAKE)('%s', (_what, text, expected) => {
+    expectOne(text, expected);
   });
 
   it('a duration too long to be a number (JSON would send it as null)', () => {
@@ -542,237 +511,6 @@ describe('parseDefinitions: every mistake is a diagnostic with file, line, field
     expectOne('kind: action\nname: x\ncommand: "true"\ntimeout: 0s\n', { line: 4, field: 'timeout', code: 'BWD_BAD_DURATION', message: 'expected a duration longer than 0s, found the string "0s"' });
     // Timers cannot wait longer than ~24.8 days: a longer one would fire at once.
     expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\nverify: { within: 30d }\n', { line: 6, field: 'verify.within', code: 'BWD_BAD_DURATION', message: 'expected a duration of at most 24d, found the string "30d"' });
-  });
-
-  it('a size that is not one', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\noutput_limit: 1 megabyte\n', { line: 4, column: 15, field: 'output_limit', code: 'BWD_BAD_SIZE', message: expect.stringContaining('expected a size such as 512KB or 1MiB') });
-  });
-
-  it('a size with no unit', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\noutput_limit: 1048576\n', { line: 4, column: 15, field: 'output_limit', code: 'BWD_BAD_SIZE', message: expect.stringContaining('found the number 1048576; add a unit, e.g. 1048576B or 1048576KiB') });
-  });
-
-  it('a parameter named like a reserved environment variable', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nparams:\n  PATH: string\n', { line: 5, column: 3, field: 'params.PATH', code: 'BWD_BAD_PARAM', message: '`PATH` is a reserved environment variable (the shell or the agent sets it)' });
-  });
-
-  it('a parameter with a loader prefix', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nparams:\n  LD_PRELOAD: string\n', { line: 5, column: 3, field: 'params.LD_PRELOAD', code: 'BWD_BAD_PARAM', message: 'names starting with `LD_` are reserved environment variables (the loader, the shell or the agent sets them)' });
-  });
-
-  it('a parameter name that is no environment variable name', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nparams:\n  log-dir: string\n', { line: 5, column: 3, field: 'params.log-dir', code: 'BWD_BAD_PARAM', message: 'expected an environment variable name (a letter or `_`, then letters, digits or `_`, at most 63), found `log-dir`' });
-  });
-
-  it('a parameter type that does not exist', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nparams:\n  dir: strng\n', { line: 5, column: 8, field: 'params.dir', code: 'BWD_BAD_VALUE', suggestion: 'string', message: 'expected one of `string`, `number`, `duration`, `bool`, found the string "strng"; did you mean `string`?' });
-  });
-
-  it('a default that does not match the parameter type', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nparams:\n  days:\n    type: number\n    default: seven\n', { line: 7, column: 14, field: 'params.days.default', code: 'BWD_BAD_DEFAULT', message: 'the default of a number parameter: expected a number, found the string "seven"' });
-  });
-
-  it('a required parameter with a default', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nparams:\n  days: { type: number, default: 7, required: true }\n', { line: 5, column: 37, field: 'params.days.required', code: 'BWD_CONFLICT', message: 'a parameter with a `default` is not required: remove `required: true` or the default' });
-  });
-
-  it('an empty command', () => {
-    expectOne('kind: action\nname: x\ncommand: ""\n', { line: 3, column: 10, field: 'command', code: 'BWD_BAD_VALUE', message: 'expected a shell command, found an empty string' });
-  });
-
-  it('a misspelt resource type', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nresources: [host, procss]\n', { line: 4, column: 19, field: 'resources', code: 'BWD_BAD_VALUE', suggestion: 'process', message: 'expected a resource type (host, process, container, pod), found "procss"; did you mean `process`?' });
-  });
-
-  it('an action whose allowed statement is on a resource type it does not run on', () => {
-    expectOne('kind: action\nname: x\ncommand: "true"\nallowed: process | name = "api"\n', { line: 4, column: 10, field: 'allowed', code: 'BWD_QUERY_SHAPE', message: "an action's `allowed` statement starts with `host`, found `process`" });
-  });
-
-  it('a metric sampled by a command and a scrape at once', () => {
-    expectOne('kind: metric\nname: x\ncommand: echo 1\nscrape: { url: "http://localhost:9100/metrics", metric: x }\n', { line: 4, column: 1, field: 'scrape', code: 'BWD_CONFLICT', message: 'a metric is sampled by `command` or by `scrape`, not both' });
-  });
-
-  it('a metric unit written as a unit suffix', () => {
-    expectOne('kind: metric\nname: x\ncommand: echo 1\nunit: "%"\n', { line: 4, column: 7, field: 'unit', code: 'BWD_BAD_VALUE', suggestion: 'percent', message: 'expected one of `seconds`, `bytes`, `percent`, `bytes_per_second`, `count`, `none`, found the string "%"; did you mean `percent`?' });
-  });
-
-  it('a metric timeout longer than its interval', () => {
-    expectOne('kind: metric\nname: x\ncommand: echo 1\ninterval: 5s\ntimeout: 10s\n', { line: 5, field: 'timeout', code: 'BWD_BAD_DURATION', message: expect.stringContaining('no longer than the interval (5s)') });
-  });
-
-  it('an alarm query with a command in it', () => {
-    expectOne('kind: alarm\nname: x\nquery: host | role = "web" | `df -h /data`\nfire: disk_usage > 90\n', {
-      line: 3,
-      column: 30,
-      field: 'query',
-      code: 'BWD_QUERY_SHAPE',
-      message: 'an alarm query is a source and filters only; found a command `df -h /data`; conditions on metrics and checks belong in `fire`',
-    });
-  });
-
-  it('an alarm query on events', () => {
-    expectOne('kind: alarm\nname: x\nquery: events | type = "agent_joined"\nfire: cpu_usage > 90\n', { line: 3, column: 8, field: 'query', code: 'BWD_QUERY_SHAPE', message: 'an alarm query starts with `host` or `process`, found `events`' });
-  });
-
-  it('an alarm query that does not analyse, at the column of the error', () => {
-    expectOne('kind: alarm\nname: x\nquery: "host | rol = \\"web\\" and cpu_usage > \\"x\\""\nfire: cpu_usage > 90\n', { line: 3, field: 'query', code: 'BWD_BAD_QUERY', message: expect.stringContaining('(BW_TYPE_MISMATCH)') });
-  });
-
-  it('a fire condition with an unknown metric, at its line and column in a block', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: |\n  cpu_usage > 80\n  and disk_usge{mount="/"} > 90\n', {
-      line: 6,
-      column: 7,
-      field: 'fire',
-      code: 'BWD_BAD_QUERY',
-      suggestion: 'disk_usage',
-      message: 'unknown metric `disk_usge` for host; did you mean `disk_usage`? (BW_UNKNOWN_METRIC)',
-    });
-  });
-
-  it('a fire condition using a metric of another resource type than the query', () => {
-    expectOne('kind: alarm\nname: x\nquery: process | name = "api"\nfire: "disk_usage > 90"\n', { line: 4, column: 8, field: 'fire', code: 'BWD_BAD_QUERY', message: expect.stringContaining('(BW_UNKNOWN_METRIC)') });
-  });
-
-  it('a fire condition of two stages', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90 | count\n', { line: 4, column: 24, field: 'fire', code: 'BWD_QUERY_SHAPE', message: expect.stringContaining('expected one condition') });
-  });
-
-  it('a fire condition that is a value, not a condition', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: avg(cpu_usage[5m])\n', { line: 4, column: 7, field: 'fire', code: 'BWD_QUERY_SHAPE', message: expect.stringContaining('found a column (a value, not a condition) `avg(cpu_usage[5m])`; compare it with a value') });
-  });
-
-  it('a fire condition that is a command, with the ok(...) hint', () => {
-    expectOne("kind: alarm\nname: x\nquery: host\nfire: '`test -w /`'\n", { line: 4, column: 8, field: 'fire', code: 'BWD_QUERY_SHAPE', message: expect.stringContaining('to test a command, write `ok(`...`)`') });
-  });
-
-  it('a clear condition with a language error', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nclear: cpu_usage < "80"\n', { line: 5, field: 'clear', code: 'BWD_BAD_QUERY', message: expect.stringContaining('BW_TYPE_MISMATCH') });
-  });
-
-  it('a misspelt severity', () => {
-    expectOne('kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nseverity: critcal\n', { line: 5, column: 11, field: 'severity', code: 'BWD_BAD_VALUE', suggestion: 'critical', message: 'expected one of `info`, `warning`, `critical`, found the string "critcal"; did you mean `critical`?' });
-  });
-
-  it('a bot on an alarm that does not exist, with a suggestion', () => {
-    expectOne('kind: bot\nname: x\ntrigger:\n  alarm: disk_ful\naction: clean_logs\nargs: { dir: /d }\n', { line: 4, column: 10, field: 'trigger.alarm', code: 'BWD_UNKNOWN_ALARM', suggestion: 'disk_full', message: 'unknown alarm `disk_ful`: did you mean `disk_full`?' });
-  });
-
-  it('a bot running an action that does not exist', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_log\n', { line: 4, column: 9, field: 'action', code: 'BWD_UNKNOWN_ACTION', suggestion: 'clean_logs', message: 'unknown action `clean_log`: did you mean `clean_logs`?' });
-  });
-
-  it('a bot argument the action does not take', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs:\n  dir: /d\n  dri: /e\n', { line: 7, column: 3, field: 'args.dri', code: 'BWD_UNKNOWN_ARG', suggestion: 'dir', message: 'action `clean_logs` has no parameter `dri`: did you mean `dir`?' });
-  });
-
-  it('a bot missing a required argument', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs:\n  minutes: 5\n', { line: 5, field: 'args', code: 'BWD_MISSING_ARG', message: 'action `clean_logs` needs `dir` (a string); add it under `args`' });
-  });
-
-  it('a bot argument of the wrong type', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d, window: 300 }\n', { line: 5, column: 26, field: 'args.window', code: 'BWD_BAD_ARG', message: expect.stringContaining('`window` is a duration parameter: expected a duration') });
-  });
-
-  it('a misspelt template variable, at its column', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${alarm.nme}" }\n', {
-      line: 5,
-      column: 21,
-      field: 'args.dir',
-      code: 'BWD_BAD_TEMPLATE',
-      suggestion: '${alarm.name}',
-      message: 'unknown template variable `${alarm.nme}`; did you mean `${alarm.name}`?',
-    });
-  });
-
-  it('a template variable the trigger does not give', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/proc/${process.pid}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${process.pid}` needs a trigger that gives a process') });
-  });
-
-  it('a template with no closing brace', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${host" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('a `${` with no closing `}`') });
-  });
-
-  it('a trigger with both an alarm and an event', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full, event: host_joined }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 30, field: 'trigger.event', code: 'BWD_CONFLICT', message: 'a trigger is one of `alarm`, `event` or `external`, found both `alarm` and `event`' });
-  });
-
-  it('a misspelt trigger event', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { event: host_join }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 19, field: 'trigger.event', code: 'BWD_BAD_VALUE', suggestion: 'host_joined', message: 'expected one of `process_restarted`, `host_joined`, found the string "host_join"; did you mean `host_joined`?' });
-  });
-
-  it('verify on a trigger that is not an alarm firing', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: /d }\nverify: { within: 1m }\n', { line: 6, column: 1, field: 'verify', code: 'BWD_CONFLICT', message: expect.stringContaining('needs a trigger `{ alarm: ..., on: fired }`') });
-  });
-
-  it('an action that cannot run on the resource the trigger gives', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: api_cpu }\naction: clean_logs\nargs: { dir: /d }\n', { line: 4, column: 9, field: 'action', code: 'BWD_ACTION_RESOURCE', message: expect.stringContaining("action `clean_logs` runs on host, but the bot's trigger (alarm `api_cpu` on process) gives a process") });
-  });
-
-  it('a circuit breaker of zero runs', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncircuit_breaker:\n  max: 0\n  window: 10m\n', { line: 7, column: 8, field: 'circuit_breaker.max', code: 'BWD_BAD_VALUE', message: 'expected a whole number of at least 1, found the number 0' });
-  });
-
-  it('a boolean written as yes', () => {
-    expectOne('kind: schedule\nname: x\nevery: 5m\nrun: host | count\nenabled: yes\n', { line: 5, field: 'enabled', code: 'BWD_BAD_TYPE', message: 'expected true or false, found the string "yes" (YAML 1.2 reads only true and false as booleans)' });
-  });
-
-  it('a cron expression with a value out of range', () => {
-    expectOne('kind: schedule\nname: x\ncron: "61 3 * * *"\nrun: host | count\n', { line: 3, column: 7, field: 'cron', code: 'BWD_BAD_CRON', message: expect.stringContaining('Invalid value for minute: 61') });
-  });
-
-  it('a cron expression with a seconds field', () => {
-    expectOne('kind: schedule\nname: x\ncron: "0 0 3 * * *"\nrun: host | count\n', { line: 3, column: 7, field: 'cron', code: 'BWD_BAD_CRON', message: 'expected five fields (minute hour day-of-month month day-of-week), found 6 in "0 0 3 * * *" (a seconds field is not supported)' });
-  });
-
-  it('a cron expression that never runs', () => {
-    expectOne('kind: schedule\nname: x\ncron: "0 3 31 2 *"\nrun: host | count\n', { line: 3, column: 7, field: 'cron', code: 'BWD_BAD_CRON', message: '"0 3 31 2 *" never runs (no date matches it)' });
-  });
-
-  it('a schedule with both cron and every', () => {
-    expectOne('kind: schedule\nname: x\ncron: "0 3 * * *"\nevery: 1h\nrun: host | count\n', { line: 4, column: 1, field: 'every', code: 'BWD_CONFLICT', message: 'a schedule runs on `cron` or `every`, not both' });
-  });
-
-  it('a schedule with neither cron nor every', () => {
-    expectOne('kind: schedule\nname: x\nrun: host | count\n', { line: 1, field: 'cron', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('expected `cron`') });
-  });
-
-  it('a schedule whose pipeline calls a misspelt action', () => {
-    expectOne('kind: schedule\nname: x\nevery: 1h\nrun: |\n  host | role = "api"\n  | restart_servce(name = "api")\n', {
-      line: 6,
-      column: 5,
-      field: 'run',
-      code: 'BWD_BAD_QUERY',
-      suggestion: 'restart_service',
-      message: expect.stringContaining('did you mean `restart_service`?'),
-    });
-  });
-
-  it('a file with a relative path', () => {
-    expectOne('kind: file\nname: x\npath: etc/motd\ncontent: hi\nquery: host\n', { line: 3, column: 7, field: 'path', code: 'BWD_BAD_PATH', message: 'expected an absolute path (starting with /); found "etc/motd"' });
-  });
-
-  it('a file path with ..', () => {
-    expectOne('kind: file\nname: x\npath: /etc/../root/x\ncontent: hi\nquery: host\n', { line: 3, column: 7, field: 'path', code: 'BWD_BAD_PATH', message: 'expected a normalised path (no . or .. segments); found "/etc/../root/x"' });
-  });
-
-  it('a file mode that is not octal', () => {
-    expectOne('kind: file\nname: x\npath: /etc/motd\nmode: "0999"\ncontent: hi\nquery: host\n', { line: 4, column: 7, field: 'mode', code: 'BWD_BAD_MODE', message: 'expected an octal mode such as "0644" or "0755", found the string "0999"' });
-  });
-
-  it('a file query on processes', () => {
-    expectOne('kind: file\nname: x\npath: /etc/motd\ncontent: hi\nquery: process | name = "api"\n', { line: 5, column: 8, field: 'query', code: 'BWD_QUERY_SHAPE', message: "a file's query starts with `host`, found `process`" });
-  });
-
-  it('a file with no content', () => {
-    expectOne('kind: file\nname: x\npath: /etc/motd\ncontent:\nquery: host\n', { line: 4, column: 1, field: 'content', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('`content` has no value') });
-  });
-
-  it('a nested field that is not a mapping', () => {
-    expectOne('kind: bot\nname: x\ntrigger: disk_full\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 10, field: 'trigger', code: 'BWD_NOT_A_MAPPING', message: expect.stringContaining('expected what starts the bot: `{ alarm: <name>, on: fired }`, `{ event: process_restarted, process: <name> }`, `{ event: host_joined }` or `{ external: <name> }`, found the string "disk_full"') });
-  });
-
-  it('a string field given a number, with a hint to quote it', () => {
-    expectOne('kind: bot\nname: x\ntrigger: { external: 404 }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, field: 'trigger.external', code: 'BWD_BAD_TYPE', message: 'expected the name of the external alert, found the number 404; put it in quotes to make it a string' });
   });
 });
 

@@ -7,6 +7,7 @@ import type { FormEvent } from 'react';
 import type { AuditEntry } from './api.js';
 import { ApiError, auditLog } from './api.js';
 import { download, toCsv } from './csv.js';
+import { TableHead } from './TableHead.js';
 
 const LIMIT = 1000;
 
@@ -80,16 +81,7 @@ export function AuditPage() {
         </p>
       )}
       <table className="table" data-testid="audit-table" data-rows={rows.length}>
-        <thead>
-          <tr>
-            <th>When</th>
-            <th>Who</th>
-            <th>Action</th>
-            <th>What</th>
-            <th>Where</th>
-            <th>Outcome</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When', 'Who', 'Action', 'What', 'Where', 'Outcome']} />
         <tbody>
           {rows.map((a) => (
             <tr key={a.id} data-testid="audit-row" data-action={a.action} data-outcome={a.outcome}>

@@ -84,6 +84,20 @@ function DefinitionCard(props: { def: Definition; all: readonly Definition[] }) 
   );
 }
 
+/** A choice among the applied versions, in the order listed; `nothing` offers version 0 (the empty set) first. */
+function VersionSelect(props: { testId: string; versions: readonly VersionSummary[]; value: number | undefined; onChange: (version: number) => void; nothing?: boolean }) {
+  return (
+    <select data-testid={props.testId} value={props.value ?? ''} onChange={(e) => props.onChange(Number(e.target.value))}>
+      {props.nothing && <option value={0}>nothing (0)</option>}
+      {props.versions.map((v) => (
+        <option key={v.version} value={v.version}>
+          {v.version}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 export function DefinitionsPage() {
   const [current, setCurrent] = useState<Current | undefined>();
   const [versions, setVersions] = useState<VersionSummary[]>([]);
@@ -171,24 +185,11 @@ export function DefinitionsPage() {
             <h3>Compare</h3>
             <label>
               from{' '}
-              <select data-testid="diff-from" value={from ?? ''} onChange={(e) => setFrom(Number(e.target.value))}>
-                <option value={0}>nothing (0)</option>
-                {versions.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    {v.version}
-                  </option>
-                ))}
-              </select>
+              <VersionSelect testId="diff-from" versions={versions} value={from} onChange={setFrom} nothing />
             </label>{' '}
             <label>
               to{' '}
-              <select data-testid="diff-to" value={to ?? ''} onChange={(e) => setTo(Number(e.target.value))}>
-                {versions.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    {v.version}
-                  </option>
-                ))}
-              </select>
+              <VersionSelect testId="diff-to" versions={versions} value={to} onChange={setTo} />
             </label>{' '}
             <button data-testid="show-diff" onClick={() => void showDiff()}>
               Show diff

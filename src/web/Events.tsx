@@ -12,6 +12,7 @@ import type { Approval, FleetEvent, Whoami } from './api.js';
 import { ApiError, decideApproval, eventStream, events as fetchEvents, getJson, pendingApprovals } from './api.js';
 import { BY_NAME, ago } from './format.js';
 import { navigateOnClick } from './navigate.js';
+import { TableHead } from './TableHead.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
 
@@ -208,18 +209,7 @@ export function EventsPage(props: { me: Whoami }) {
           <p className="dim">No alarm has fired yet.</p>
         ) : (
           <table className="table" data-testid="alarm-state">
-            <thead>
-              <tr>
-                <th>Host</th>
-                <th>Alarm</th>
-                <th>Resource</th>
-                <th>State</th>
-                <th>Severity</th>
-                <th className="num">Value</th>
-                <th>Since</th>
-                <th />
-              </tr>
-            </thead>
+            <TableHead columns={['Host', 'Alarm', 'Resource', 'State', 'Severity', { label: 'Value', num: true }, 'Since', '']} />
             <tbody>
               {states.map((s) => (
                 <tr key={`${s.alarm}/${s.resource}`} data-testid="alarm-row" data-alarm={s.alarm} data-host={s.host} data-state={s.firing ? 'firing' : 'ok'}>
@@ -250,16 +240,7 @@ export function EventsPage(props: { me: Whoami }) {
           <p className="dim">Nothing waits for approval.</p>
         ) : (
           <table className="table" data-testid="approvals">
-            <thead>
-              <tr>
-                <th>Bot</th>
-                <th>Action</th>
-                <th>Host</th>
-                <th>Statement</th>
-                <th>Expires</th>
-                {canDecide && <th />}
-              </tr>
-            </thead>
+            <TableHead columns={['Bot', 'Action', 'Host', 'Statement', 'Expires', ...(canDecide ? [''] : [])]} />
             <tbody>
               {approvals.map((a) => (
                 <tr key={a.id} data-testid="approval" data-id={a.id} data-bot={a.bot}>
@@ -306,15 +287,7 @@ export function EventsPage(props: { me: Whoami }) {
           <span className="hint">{timeline.length} events, newest first</span>
         </div>
         <table className="table" data-testid="timeline">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Type</th>
-              <th>Host</th>
-              <th>Alarm / bot</th>
-              <th>Message</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Time', 'Type', 'Host', 'Alarm / bot', 'Message']} />
           <tbody>
             {timeline.map((e) => (
               <tr key={e.id} data-testid="event" data-type={e.type} data-host={e.host ?? ''} data-alarm={e.alarm ?? ''} data-bot={e.bot ?? ''}>

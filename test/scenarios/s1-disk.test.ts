@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import type { AuditRow, RunDetail, RunRow } from './scenario-helpers.js';
-import { PACK, applyDefinitions, events, waitFor, waitNoDrift } from './scenario-helpers.js';
+import { PACK, events, labForFile, waitFor } from './scenario-helpers.js';
 
 /*
  * S1 disk: the cron job that deleted runaway logs, replaced by the pack's
@@ -12,22 +11,13 @@ import { PACK, applyDefinitions, events, waitFor, waitNoDrift } from './scenario
  */
 
 let lab: Lab;
+labForFile({ hosts: 4 }, PACK, (l) => (lab = l)); // web-1, web-2, db-3, cache-4
 const host = (name: string): LabHost => {
   const h = lab.hosts.find((x) => x.name === name);
   if (!h) throw new Error(`no lab host ${name}`);
   return h;
 };
 const runaway = (h: LabHost) => join(h.dataDir, 'logs', 'runaway.log');
-
-beforeAll(async () => {
-  lab = await startLab({ hosts: 4 }); // web-1, web-2, db-3, cache-4
-  await applyDefinitions(lab, PACK);
-  await waitNoDrift(lab, 1);
-}, 60_000);
-
-afterAll(async () => {
-  await lab?.stop();
-});
 
 describe('S1: a runaway log fills /data on web hosts', () => {
   it('cleans both web hosts filling at the same time, records everything in order, and leaves the db host alone', async () => {

@@ -2,11 +2,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import type { DriftRow } from './scenario-helpers.js';
-import { PACK, applyDefinitions, cli, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
+import { PACK, applyDefinitions, cli, labForFile, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
 
 /*
  * S6 drift: scripts on some boxes and not on others, new installs without
@@ -15,7 +14,7 @@ import { PACK, applyDefinitions, cli, tempDefinitions, waitFor, waitNoDrift } fr
  */
 
 let lab: Lab;
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups = labForFile({ hosts: 4 }, PACK, (l) => (lab = l)); // web-1, web-2, db-3, cache-4
 const logrotate = (h: LabHost) => join(h.dir, 'etc', 'logrotate.d', 'app');
 
 /** The content the pack's file definition app-logrotate puts in place, read from the pack itself. */
@@ -26,17 +25,6 @@ function packContent(text: string): string {
   if (typeof file?.content !== 'string') throw new Error('the pack has no file app-logrotate');
   return file.content;
 }
-
-beforeAll(async () => {
-  lab = await startLab({ hosts: 4 }); // web-1, web-2, db-3, cache-4
-  await applyDefinitions(lab, PACK);
-  await waitNoDrift(lab, 1);
-}, 60_000);
-
-afterAll(async () => {
-  await lab?.stop();
-  for (const c of cleanups) await c();
-});
 
 describe('S6: one versioned set of definitions, on every host', () => {
   /** The late host, joined once by whichever test needs it first (each test sets up its own state). */

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import type { RunDetail } from './scenario-helpers.js';
-import { applyDefinitions, cli, events, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
+import type { FleetEventRow, RunDetail } from './scenario-helpers.js';
+import { cli, events, labForFile, tempDefinitions, waitFor, waitNoDrift } from './scenario-helpers.js';
 
 /*
  * The limits that keep remediation safe: definitions are checked before
@@ -101,7 +100,7 @@ run: host | count
 `;
 
 let lab: Lab;
-const cleanups: (() => Promise<void>)[] = [];
+const cleanups = labForFile({ hosts: 4 }, { 'safety.yaml': SAFETY_DEFINITIONS, 'approval.yaml': APPROVAL_DEFINITIONS }, (l) => (lab = l));
 const hostNamed = (name: string): LabHost => {
   const h = lab.hosts.find((x) => x.name === name);
   if (!h) throw new Error(`no lab host ${name}`);
@@ -137,19 +136,6 @@ interface Approval {
   readonly decidedBy: string | null;
   readonly runId: string | null;
 }
-
-beforeAll(async () => {
-  lab = await startLab({ hosts: 4 });
-  const defs = await tempDefinitions({ 'safety.yaml': SAFETY_DEFINITIONS, 'approval.yaml': APPROVAL_DEFINITIONS });
-  cleanups.push(defs.cleanup);
-  await applyDefinitions(lab, defs.dir);
-  await waitNoDrift(lab, 1);
-}, 60_000);
-
-afterAll(async () => {
-  await lab?.stop();
-  for (const c of cleanups) await c();
-});
 
 describe('bad definitions are refused whole', () => {
   it('exits 1 with file:line diagnostics and leaves the running version alone', async () => {
@@ -235,17 +221,21 @@ describe('the circuit breaker', () => {
   }, 90_000);
 });
 
+/** Writes the run/ file `fault` that makes `bot` ask for approval on `host`, and waits for its approval_requested event. */
+async function askApproval(host: LabHost, fault: string, text: string, bot: string): Promise<FleetEventRow> {
+  const started = Date.now();
+  await writeFile(runFile(host, fault), text);
+  return waitFor(
+    `approval_requested for ${bot}`,
+    async () => (await events(lab, { type: 'approval_requested', bot, since: started }))[0],
+    20_000,
+  );
+}
+
 describe('approvals', () => {
   it('waits for a person, then runs the action under their name', async () => {
     const web1 = hostNamed('web-1');
-    const started = Date.now();
-    await writeFile(runFile(web1, 'ask'), 'please\n');
-
-    const requested = await waitFor(
-      'approval_requested for ask-first',
-      async () => (await events(lab, { type: 'approval_requested', bot: 'ask-first', since: started }))[0],
-      20_000,
-    );
+    const requested = await askApproval(web1, 'ask', 'please\n', 'ask-first');
     expect(requested).toMatchObject({ host: 'web-1', action: 'mark_approved', principal: 'bot:ask-first@web-1' });
     const id = String(requested.details.approval);
     expect(requested.message).toContain(`breakwater approve ${id}`);
@@ -280,14 +270,7 @@ describe('approvals', () => {
 
   it('expires an approval nobody answers: status expired, a denied event, and nothing runs', async () => {
     const web2 = hostNamed('web-2');
-    const started = Date.now();
-    await writeFile(runFile(web2, 'ask-quick'), 'please, quickly\n');
-
-    const requested = await waitFor(
-      'approval_requested for ask-quick',
-      async () => (await events(lab, { type: 'approval_requested', bot: 'ask-quick', since: started }))[0],
-      20_000,
-    );
+    const requested = await askApproval(web2, 'ask-quick', 'please, quickly\n', 'ask-quick');
     const id = String(requested.details.approval);
     expect(requested.host).toBe('web-2');
 

@@ -6,6 +6,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { OutboxLog } from '../../src/agent/index.js';
 import { readOutboxLog } from '../../src/agent/index.js';
 import type { Lab, LabHost, LabOptions } from '../../src/lab/index.js';
@@ -153,6 +154,34 @@ export async function tempDefinitions(files: Record<string, string>, copyOf?: st
   if (copyOf) await cp(copyOf, dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The lab of one test file: before all its tests, starts a lab of `options`, hands it to `started`,
+ * applies `definitions` (a folder, or file texts written to a temporary folder) as version 1 and
+ * waits until every agent runs it; after all its tests, stops the lab, then runs the returned
+ * cleanups (the test file may push its own).
+ *
+ * @example
+ * let lab: Lab;
+ * const cleanups = labForFile({ hosts: 4 }, PACK, (l) => (lab = l));
+ */
+export function labForFile(options: LabOptions, definitions: string | Record<string, string>, started: (lab: Lab) => void, timeoutMs = 60_000): (() => Promise<void>)[] {
+  const cleanups: (() => Promise<void>)[] = [];
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await startLab(options);
+    started(lab);
+    const defs = typeof definitions === 'string' ? { dir: definitions } : await tempDefinitions(definitions);
+    if ('cleanup' in defs) cleanups.push(defs.cleanup);
+    await applyDefinitions(lab, defs.dir);
+    await waitNoDrift(lab, 1);
+  }, timeoutMs);
+  afterAll(async () => {
+    await lab?.stop();
+    for (const c of cleanups) await c();
+  });
+  return cleanups;
 }
 
 /** Numeric-aware name order, as the control plane sorts hosts (web-2 before web-10). */

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChildServer, Random } from './hostile.js';
-import { hammer, hangUp, healthy, mutate, rawSocket, seeded, startChildServer } from './hostile.js';
+import { childServerForFile, hammer, hangUp, healthy, mutate, rawSocket, seeded } from './hostile.js';
 
 /*
  * Fuzzes the HTTP port of a real `breakwater server` (a child process, so a crash is an exit):
@@ -14,14 +14,7 @@ const SEED = 0x4771_fe;
 const EXCHANGE_MS = 200;
 
 let server: ChildServer;
-
-beforeAll(async () => {
-  server = await startChildServer();
-});
-
-afterAll(async () => {
-  await server.stop();
-});
+childServerForFile((s) => (server = s));
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'CONNECT', 'TRACE', 'PRI', 'G\0T', 'get', ''];
 const PATHS = ['/', '/healthz', '/api/v1/query', '/api/v1/query/live?q=host&every=1s', '/api/v1/events/stream', '/api/v1/agents/enroll', '/api/v1/agents/connect', '/api/v1/tokens', '/api/v1/audit?limit=-1', '/assets/../../etc/passwd', '*', 'http://evil/', '/%00%ff', `/${'a'.repeat(9000)}`];

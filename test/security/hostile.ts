@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { BIN, ROOT } from '../helpers.js';
 
 /*
@@ -28,6 +29,25 @@ export interface ChildServer {
   /** Resident memory of the server process, bytes (Linux /proc). */
   rssBytes(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * The child server of one test file: started before all its tests and handed to `started`,
+ * stopped after them.
+ *
+ * @example
+ * let server: ChildServer;
+ * childServerForFile((s) => (server = s));
+ */
+export function childServerForFile(started: (server: ChildServer) => void): void {
+  let server: ChildServer | undefined;
+  beforeAll(async () => {
+    server = await startChildServer();
+    started(server);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
 }
 
 /**

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import type { ResultRow } from '../../src/protocol/index.js';
 import { runCli } from '../helpers.js';
 import type { RunDetail, RunRow } from '../scenarios/scenario-helpers.js';
-import { applyDefinitions, cli, cliEnv, events, query, tempDefinitions, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
+import { cli, cliEnv, events, labForFile, query, waitFor } from '../scenarios/scenario-helpers.js';
 
 /*
  * Secrets end to end, with the real control plane and four real agent
@@ -39,7 +38,15 @@ query: host | role = "db"
 
 let lab: Lab;
 let db: LabHost;
-const cleanups: (() => Promise<void>)[] = [];
+labForFile(
+  { hosts: 4 },
+  { 'secrets.yaml': DEFS },
+  (l) => {
+    lab = l;
+    db = l.hosts.find((h) => h.tags.role === 'db') as LabHost;
+  },
+  90_000,
+);
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {
@@ -55,20 +62,6 @@ async function showSecret(): Promise<Map<string, ResultRow>> {
   const rows = await query(lab, 'host | show_secret()');
   return new Map(rows.map((r) => [r.resource?.host ?? '?', r]));
 }
-
-beforeAll(async () => {
-  lab = await startLab({ hosts: 4 });
-  db = lab.hosts.find((h) => h.tags.role === 'db') as LabHost;
-  const defs = await tempDefinitions({ 'secrets.yaml': DEFS });
-  cleanups.push(defs.cleanup);
-  await applyDefinitions(lab, defs.dir);
-  await waitNoDrift(lab, 1);
-}, 90_000);
-
-afterAll(async () => {
-  await lab?.stop();
-  for (const c of cleanups) await c();
-});
 
 describe('a secret, end to end', () => {
   it('is set from standard input, reaches the action on the db host only, and comes back redacted', async () => {

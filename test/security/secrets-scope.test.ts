@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
@@ -10,6 +10,7 @@ import type { RunningServer } from '../../src/server/index.js';
 import { AGENT_CONNECT_PATH, startServer } from '../../src/server/index.js';
 import type { AgentConnection } from '../../src/transport/index.js';
 import { connectWebSocket } from '../../src/transport/index.js';
+import { memoryOutput } from '../helpers.js';
 
 /*
  * Host-scoped definitions and secrets as the control plane hands them out, seen
@@ -93,14 +94,9 @@ async function agent(name: string, tags: Record<string, string>) {
 }
 
 async function cli(args: string[], token: string, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const { stdout, stderr, out, err } = memoryOutput();
   const code = await main(args, { stdout, stderr, stdin: Readable.from([input]), env: { BREAKWATER_SERVER: server.url, BREAKWATER_TOKEN: token, NO_COLOR: '1' } });
-  return { code, stdout: out, stderr: err };
+  return { code, stdout: out(), stderr: err() };
 }
 
 beforeAll(async () => {

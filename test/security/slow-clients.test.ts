@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import type { ChildServer } from './hostile.js';
-import { HANG_MS, healthy, rawSocket, startChildServer } from './hostile.js';
+import { HANG_MS, childServerForFile, healthy, rawSocket } from './hostile.js';
 
 /*
  * The measured defect: 1,000 connections with no credential dripping a byte of their request
@@ -15,14 +15,7 @@ const PER_ADDRESS_CAP = 64;
 const DRIP_EVERY_MS = 2000;
 
 let server: ChildServer;
-
-beforeAll(async () => {
-  server = await startChildServer();
-});
-
-afterAll(async () => {
-  await server.stop();
-});
+childServerForFile((s) => (server = s));
 
 async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { expect } from 'vitest';
 import { serverKeySpki } from '../../src/transport/index.js';
 
 export const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
@@ -65,6 +66,22 @@ export async function launchBrowser(options: { trust?: string } = {}): Promise<B
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits for the output of a run on `page`, expects it to be exactly one group (identical outputs
+ * grouped) mentioning each of `texts` (hosts, exit status, output), and returns the group.
+ *
+ * @example
+ * const group = await expectOneOutputGroup(page, ['3 hosts', 'exit 0', 'hi']);
+ */
+export async function expectOneOutputGroup(page: Page, texts: readonly string[]): Promise<Locator> {
+  const group = page.getByTestId('output-group');
+  await group.first().waitFor();
+  expect(await group.count()).toBe(1);
+  const text = await group.textContent();
+  for (const t of texts) expect(text).toContain(t);
+  return group;
 }
 
 /** Opens `path` of the web UI in a new tab and signs in with the token. */

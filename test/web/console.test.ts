@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import type { Lab } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as signInAt } from './browser.js';
 
 /*
  * The web UI in a real browser against a real lab (control plane + 3 agent processes), through
@@ -66,13 +66,7 @@ describe.skipIf(skip)('web UI', () => {
     await page.getByTestId('confirm-run').click();
     // Rows stream in as agents answer; the summary line comes last.
     await page.getByTestId('run-summary').waitFor();
-    const group = page.getByTestId('output-group');
-    await group.first().waitFor();
-    expect(await group.count()).toBe(1);
-    const text = await group.textContent();
-    expect(text).toContain('3 hosts');
-    expect(text).toContain('exit 0');
-    expect(text).toContain('hi');
+    const group = await expectOneOutputGroup(page, ['3 hosts', 'exit 0', 'hi']);
     await group.getByRole('button').click();
     expect(await group.getByTestId('group-hosts').locator('li').allTextContents()).toEqual(lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare));
     // The run is in the history.

@@ -64,6 +64,23 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
 
   const signIn = (token: string, path: string): Promise<Page> => signInAt(browser, lab.server, token, path, 20_000);
 
+  /** The Alarms & events page signed in as admin, once its event stream is live. */
+  const liveEvents = async (): Promise<Page> => {
+    const page = await signIn(lab.token, '/events');
+    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    return page;
+  };
+  /** Creates the run/ file `file` an alarm watches, runs `body`, then removes the file and closes `page` (if given), whatever happened. */
+  const withFault = async (file: string, body: () => Promise<void>, page?: Page): Promise<void> => {
+    await writeFile(file, 'please\n');
+    try {
+      await body();
+    } finally {
+      await rm(file, { force: true });
+      await page?.close();
+    }
+  };
+
   // Scripts run in the page (strings: this test's TypeScript has no DOM types).
   /** Marks the document: if the page reloads, the mark is gone. */
   const markNoReload = (page: Page) => page.evaluate('window.bwMark = 42');
@@ -82,19 +99,15 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
     const approvedRun = async () => (await lab.api<RunRow[]>('/api/v1/runs?limit=50')).find((r) => r.principal === 'admin (approving bot:ask-first)');
     if (await approvedRun()) return;
     const ask = join(host('web-2').dir, 'run', 'ask');
-    await writeFile(ask, 'please\n');
-    try {
+    await withFault(ask, async () => {
       const pending = await waitFor('ask-first to ask for approval', async () => (await lab.api<{ id: string; bot: string }[]>('/api/v1/approvals?status=pending')).find((a) => a.bot === 'ask-first'), 30_000);
       await lab.api(`/api/v1/approvals/${pending.id}/approve`, {});
       await waitFor('the approved run', approvedRun, 20_000);
-    } finally {
-      await rm(ask, { force: true });
-    }
+    });
   };
 
   it('shows data-disk-full fire and clear on a web host live: the timeline and the alarm state (firing -> ok), no reload', async () => {
-    const page = await signIn(lab.token, '/events');
-    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    const page = await liveEvents();
     await markNoReload(page);
     // Record every state the alarm row shows, however briefly (the bot cleans /data within seconds).
     await page.evaluate(`{
@@ -128,11 +141,9 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
     await ensureDiskAlarmCycle();
     await lab.api('/api/v1/runbooks', { name: 'inspect-host', params: ['host', 'alarm'], cells: [{ kind: 'pipeline', text: 'host | name = $host | `echo looked`' }] });
     const look = join(host('db-3').dir, 'run', 'look');
-    const page = await signIn(lab.token, '/events');
-    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    const page = await liveEvents();
     await markNoReload(page);
-    await writeFile(look, 'please\n');
-    try {
+    await withFault(look, async () => {
       const row = page.locator('[data-testid="alarm-row"][data-alarm="needs-a-look"][data-host="db-3"][data-state="firing"]');
       await row.waitFor({ timeout: 30_000 });
       // The fired event in the timeline links to the runbook too; alarms without one have no link
@@ -158,21 +169,16 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       expect(await group.textContent()).toContain('db-3');
       expect(await group.textContent()).toContain('looked');
       await stillNoReload(page);
-    } finally {
-      await rm(look, { force: true });
-      await page.close();
-    }
+    }, page);
   }, 90_000);
 
   it('lists a run waiting for approval (no buttons for a viewer); Approve runs it and shows the approved event', async () => {
     const web2 = host('web-2');
     const ask = join(web2.dir, 'run', 'ask');
     const ran = join(web2.dir, 'run', 'approved-ran');
-    const page = await signIn(lab.token, '/events');
-    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
+    const page = await liveEvents();
     await markNoReload(page);
-    await writeFile(ask, 'please\n');
-    try {
+    await withFault(ask, async () => {
       const pending = page.locator('[data-testid="approval"][data-bot="ask-first"]');
       await pending.waitFor({ timeout: 30_000 });
       expect(await pending.textContent()).toContain('web-2');
@@ -195,19 +201,14 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=50');
       expect(runs.find((r) => r.statement.includes('mark_approved'))).toMatchObject({ principal: 'admin (approving bot:ask-first)', status: 'succeeded', targets: 1 });
       await stillNoReload(page);
-    } finally {
-      await rm(ask, { force: true });
-      await page.close();
-    }
+    }, page);
   }, 90_000);
 
   it('Deny on a waiting run: it never runs, the timeline shows who denied it, and the Audit page lists the denial', async () => {
     const cache4 = host('cache-4');
     const ask = join(cache4.dir, 'run', 'ask');
-    const page = await signIn(lab.token, '/events');
-    await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
-    await writeFile(ask, 'please\n');
-    try {
+    const page = await liveEvents();
+    await withFault(ask, async () => {
       const approval = await waitFor('an approval request from cache-4', async () => (await lab.api<{ id: string; host: string; status: string }[]>('/api/v1/approvals')).find((a) => a.host === 'cache-4' && a.status === 'pending'), 30_000);
       const pending = page.locator(`[data-testid="approval"][data-id="${approval.id}"]`);
       await pending.waitFor();
@@ -228,10 +229,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       await row.first().waitFor();
       expect(await row.first().textContent()).toContain('admin');
       await audit.close();
-    } finally {
-      await rm(ask, { force: true });
-      await page.close();
-    }
+    }, page);
   }, 90_000);
 
   it('the Audit page lists runs, filters by action, and exports a CSV with a header row', async () => {

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import type { Lab } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as signInAt } from './browser.js';
 
 /*
  * The Runbooks and Definitions pages in a real browser against a real lab (control plane + 3
@@ -50,14 +50,7 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     await page.getByTestId('param-host').fill('web-1');
     await page.getByTestId('run-all').click();
     await page.getByTestId('cell-summary').waitFor();
-    const group = page.getByTestId('output-group');
-    await group.first().waitFor();
-    expect(await group.count()).toBe(1);
-    const text = await group.textContent();
-    expect(text).toContain('1 host');
-    expect(text).toContain('web-1');
-    expect(text).toContain('exit 0');
-    expect(text).toContain('ok');
+    await expectOneOutputGroup(page, ['1 host', 'web-1', 'exit 0', 'ok']);
 
     await page.getByTestId('save-run').click();
     await expect.poll(() => page.getByTestId('saved-run').count()).toBe(1);

@@ -4,6 +4,7 @@ import type { ESLint, Rule } from 'eslint';
 export declare const COMPONENTS: readonly string[];
 export declare const ALLOWED: Readonly<Record<string, readonly string[]>>;
 export declare const PURE: readonly string[];
+export declare const SUB_FOLDERS: Readonly<Record<string, { readonly entry: boolean; readonly never: readonly string[]; readonly instead: string }>>;
 export declare const layeringRule: Rule.RuleModule;
 
 declare const plugin: ESLint.Plugin & {

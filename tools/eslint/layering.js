@@ -26,10 +26,17 @@
  *      files with node:fs); the component rules still apply to tests.
  *   3. Public entries only. Another component is imported through `src/<b>/index.ts`
  *      (`../b/index.js`); `../b/foo.js` or `../b/sub/index.js` is a deep import and an error.
- *      Imports inside the same component are unrestricted.
+ *      Imports inside the same component are free, except for the sub-folders of rule 5.
  *   4. An import that resolves into `src/` but into no known component (say `src/util/x.ts`) is an
  *      error too, so that a new folder cannot quietly sidestep the layering: add it here and to
  *      the architecture doc first.
+ *   5. Sub-folders, inside a component (SUB_FOLDERS, one line per sub-folder). A sub-folder with a
+ *      public entry (`server/store`, `server/fleet`, …) is imported through its `index.ts` from the
+ *      rest of its component too (`../store/kysely-store.js` from `src/server/api` is an error),
+ *      so its files can be cut and moved freely; and a sub-folder may be barred from importing some
+ *      of its siblings where the arrow runs one way (`server/store` imports none of `api`, `query`,
+ *      `remediation`, `fleet`; `agent/metrics` and `agent/exec` import neither `engine` nor
+ *      `query`). Each message says what to import or do instead.
  *
  * Relative specifiers are resolved against the importing file with `path.posix` on normalised
  * (forward-slash) paths, so the result does not depend on the working directory. The file's
@@ -61,18 +68,38 @@ export const ALLOWED = Object.freeze({
 /** Components that must stay free of Node built-ins (they run in a browser). */
 export const PURE = Object.freeze(['lang', 'protocol', 'definitions']);
 
-/** How each component's allowance is said in messages. */
-const ALLOWANCE = Object.freeze({
-  lang: 'lang may import no other component of ours',
-  protocol: 'protocol may import no other component of ours',
-  definitions: 'definitions may import only lang, protocol',
-  transport: 'transport may import only protocol',
-  agent: 'agent may import only lang, protocol, definitions, transport',
-  server: 'server may import only lang, protocol, definitions, transport',
-  cli: 'cli may import any component except web',
-  lab: 'lab may import any component except web',
-  web: 'web may import only lang, protocol, definitions',
+/**
+ * Sub-folders of a component that have a direction of their own, one line each, keyed
+ * `<component>/<sub-folder>`:
+ *   entry  the sub-folder has a public `index.ts`: from outside the sub-folder (the rest of its
+ *          component) it is imported only through it, so its files can move freely;
+ *   never  the sibling sub-folders it must not import (the arrow runs the other way);
+ *   instead  what to do instead, said in the message.
+ * A sub-folder that is not listed is unrestricted inside its component.
+ */
+export const SUB_FOLDERS = Object.freeze({
+  'server/store': { entry: true, never: ['api', 'query', 'remediation', 'fleet', 'audit'], instead: 'the store is the bottom of the server: take what it needs as a parameter, or move the type into store' },
+  'server/secrets': { entry: true, never: ['api'], instead: 'routes call secrets, not the other way: move what both need into secrets' },
+  'server/tls': { entry: true, never: ['api', 'query', 'remediation', 'fleet', 'store', 'secrets', 'audit'], instead: 'tls only makes certificates: pass in what it needs' },
+  'server/fleet': { entry: true, never: ['api', 'query', 'remediation'], instead: 'the fleet is a port below execution and routes: move what it needs into fleet, or pass it in' },
+  'server/remediation': { entry: true, never: ['api'], instead: 'routes call remediation, not the other way: move what both need into remediation' },
+  'server/audit': { entry: true, never: ['api'], instead: 'routes call audit, not the other way: move what both need into audit' },
+  'server/query': { entry: false, never: ['api'], instead: 'routes call query execution, not the other way: move what both need into query' },
+  'agent/metrics': { entry: false, never: ['engine', 'query'], instead: 'collectors sit below the engine and the executor: move what both need into metrics/types.ts' },
+  'agent/exec': { entry: false, never: ['engine', 'query', 'metrics'], instead: 'runners sit below the engine and the executor: move what both need into exec/types.ts' },
 });
+
+/**
+ * How a component's allowance is said in messages, from ALLOWED.
+ * @param {string} component
+ */
+function allowanceOf(component) {
+  const allowed = /** @type {Record<string, readonly string[]>} */ (ALLOWED)[component] ?? [];
+  if (allowed.length === 0) return `${component} may import no other component of ours`;
+  const others = COMPONENTS.filter((c) => c !== component && !allowed.includes(c));
+  if (others.length === 1) return `${component} may import any component except ${others[0]}`;
+  return `${component} may import only ${allowed.join(', ')}`;
+}
 
 const SEE = '(see shared/design/ARCHITECTURE.md, Layering)';
 
@@ -128,6 +155,20 @@ function resolvePath(spec, fromDir) {
   return null;
 }
 
+/** @type {Readonly<Record<string, { entry: boolean, never: readonly string[], instead: string }>>} */
+const SUB_FOLDERS_OF = SUB_FOLDERS;
+
+/**
+ * The sub-folder a path inside `src/` is in, or '' for a file right in its component. A folder
+ * import (`./store`) counts as the sub-folder when SUB_FOLDERS lists it.
+ * @param {string[]} segs the path's segments from its component on: `['server', 'store', 'x.ts']`
+ */
+function subFolderOf(segs) {
+  if (segs.length >= 3) return segs[1] ?? '';
+  const only = segs[1] ?? '';
+  return segs.length === 2 && `${segs[0]}/${only}` in SUB_FOLDERS_OF ? only : '';
+}
+
 /** @type {import('eslint').Rule.RuleModule} */
 export const layeringRule = {
   meta: {
@@ -154,6 +195,7 @@ export const layeringRule = {
       builtin:
         "src/{{from}} must not import the Node built-in '{{spec}}': {{from}} must stay pure so it runs in a browser " + SEE,
       deep: 'src/{{from}} must not deep-import {{target}}: import src/{{to}} through its public entry src/{{to}}/index.ts',
+      subForbidden: 'src/{{from}} must not import src/{{to}} (it imports none of {{never}}): {{instead}} ' + SEE,
       unknown:
         'src/{{from}} must not import {{target}}: it is in no known component (' +
         COMPONENTS.join(', ') +
@@ -175,7 +217,8 @@ export const layeringRule = {
     const fromDir = path.posix.dirname(root === undefined ? file : absolute(file));
     const checkBuiltins = PURE.includes(from) && options.allowNodeBuiltins !== true;
     const allowed = /** @type {Record<string, readonly string[]>} */ (ALLOWED)[from] ?? [];
-    const allowance = /** @type {Record<string, string>} */ (ALLOWANCE)[from] ?? '';
+    const allowance = allowanceOf(from);
+    const fromSub = subFolderOf(path.posix.relative(srcDir, root === undefined ? file : absolute(file)).split('/'));
 
     /**
      * @param {import('estree').Node} node the node to report on (the specifier's literal)
@@ -192,7 +235,10 @@ export const layeringRule = {
       const rel = path.posix.relative(srcDir, target);
       if (rel === '' || rel === '..' || rel.startsWith('../') || path.posix.isAbsolute(rel)) return; // outside src/
       const [to = '', ...rest] = rel.split('/');
-      if (to === from) return;
+      if (to === from) {
+        checkInside(node, rest);
+        return;
+      }
       if (!COMPONENTS.includes(to)) {
         context.report({ node, messageId: 'unknown', data: { from, target: 'src/' + rel } });
         return;
@@ -203,6 +249,26 @@ export const layeringRule = {
       }
       if (!PUBLIC_ENTRY.has(rest.join('/'))) {
         context.report({ node, messageId: 'deep', data: { from, to, target: 'src/' + rel } });
+      }
+    }
+
+    /**
+     * An import inside the file's own component: the directions and public entries of SUB_FOLDERS.
+     * @param {import('estree').Node} node
+     * @param {string[]} rest the target's path inside the component
+     */
+    function checkInside(node, rest) {
+      const toSub = subFolderOf([from, ...rest]);
+      if (toSub === '' || toSub === fromSub) return;
+      const here = fromSub === '' ? from : `${from}/${fromSub}`;
+      const mine = SUB_FOLDERS_OF[`${from}/${fromSub}`];
+      if (mine?.never.includes(toSub)) {
+        const data = { from: here, to: `${from}/${toSub}`, never: mine.never.join(', '), instead: mine.instead };
+        context.report({ node, messageId: 'subForbidden', data });
+        return;
+      }
+      if (SUB_FOLDERS_OF[`${from}/${toSub}`]?.entry && !PUBLIC_ENTRY.has(rest.slice(1).join('/'))) {
+        context.report({ node, messageId: 'deep', data: { from: here, to: `${from}/${toSub}`, target: `src/${from}/${rest.join('/')}` } });
       }
     }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ESLint, RuleTester } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
-import plugin, { layeringRule } from './layering.js';
+import plugin, { COMPONENTS as COMPONENTS_OF_RULE, SUB_FOLDERS, layeringRule } from './layering.js';
 
 RuleTester.describe = describe;
 RuleTester.it = it;
@@ -18,6 +18,8 @@ const ruleTester = new RuleTester({
 const ROOT = '/repo';
 const opts = [{ root: ROOT }];
 const file = (rel: string) => `${ROOT}/${rel}`;
+/** A test case: `code` written in the file `rel` of the repository, with the usual options. */
+const testCase = (name: string, rel: string, code: string) => ({ name, filename: file(rel), options: opts, code });
 
 const SEE = '(see shared/design/ARCHITECTURE.md, Layering)';
 const forbidden = (from: string, to: string, allowance: string) =>
@@ -89,62 +91,37 @@ describe('breakwater/layering', () => {
   describe('import forms', () => {
     ruleTester.run('layering', layeringRule, {
       valid: [
-        { name: 'import type from an allowed component', filename: file('src/agent/a.ts'), options: opts,
-          code: "import type { Plan } from '../lang/index.js';\nexport type P = Plan;" },
-        { name: 'export * from an allowed component', filename: file('src/server/index.ts'), options: opts,
-          code: "export * from '../protocol/index.js';" },
-        { name: 'export { } from an allowed component', filename: file('src/transport/index.ts'), options: opts,
-          code: "export { Message } from '../protocol/index.js';" },
-        { name: 'dynamic import of an allowed component', filename: file('src/cli/run.ts'), options: opts,
-          code: "export const load = () => import('../server/index.js');" },
-        { name: 'dynamic import, template literal, allowed', filename: file('src/cli/run.ts'), options: opts,
-          code: 'export const load = () => import(`../lab/index.js`);' },
-        { name: 'dynamic import with a computed specifier is not checked', filename: file('src/agent/a.ts'), options: opts,
-          code: "const name = '../server/index.js';\nexport const load = () => import(name);" },
-        { name: 'dynamic import with a substituted template is not checked', filename: file('src/agent/a.ts'), options: opts,
-          code: "const c = 'server';\nexport const load = () => import(`../${c}/index.js`);" },
-        { name: 'exports without a source', filename: file('src/lang/index.ts'), options: opts,
-          code: 'const a = 1;\nexport { a as b };\nexport const c = a;' },
-        { name: 'directory import of a public entry', filename: file('src/web/app.ts'), options: opts,
-          code: "import { parse } from '../lang';\nexport default parse;" },
-        { name: 'public entry by its .ts name', filename: file('src/web/app.ts'), options: opts,
-          code: "import { parse } from '../lang/index.ts';\nexport default parse;" },
-        { name: 'packages are not components', filename: file('src/protocol/schema.ts'), options: opts,
-          code: "import { z } from 'zod';\nexport const s = z.string();" },
-        { name: 'subpath imports (#…) are not checked', filename: file('src/agent/a.ts'), options: opts,
-          code: "import x from '#server/thing';\nexport default x;" },
+        testCase('import type from an allowed component', 'src/agent/a.ts', "import type { Plan } from '../lang/index.js';\nexport type P = Plan;"),
+        testCase('export * from an allowed component', 'src/server/index.ts', "export * from '../protocol/index.js';"),
+        testCase('export { } from an allowed component', 'src/transport/index.ts', "export { Message } from '../protocol/index.js';"),
+        testCase('dynamic import of an allowed component', 'src/cli/run.ts', "export const load = () => import('../server/index.js');"),
+        testCase('dynamic import, template literal, allowed', 'src/cli/run.ts', 'export const load = () => import(`../lab/index.js`);'),
+        testCase('dynamic import with a computed specifier is not checked', 'src/agent/a.ts', "const name = '../server/index.js';\nexport const load = () => import(name);"),
+        testCase('dynamic import with a substituted template is not checked', 'src/agent/a.ts', "const c = 'server';\nexport const load = () => import(`../${c}/index.js`);"),
+        testCase('exports without a source', 'src/lang/index.ts', 'const a = 1;\nexport { a as b };\nexport const c = a;'),
+        testCase('directory import of a public entry', 'src/web/app.ts', "import { parse } from '../lang';\nexport default parse;"),
+        testCase('public entry by its .ts name', 'src/web/app.ts', "import { parse } from '../lang/index.ts';\nexport default parse;"),
+        testCase('packages are not components', 'src/protocol/schema.ts', "import { z } from 'zod';\nexport const s = z.string();"),
+        testCase('subpath imports (#…) are not checked', 'src/agent/a.ts', "import x from '#server/thing';\nexport default x;"),
       ],
       invalid: [
-        { name: 'import type is still an import', filename: file('src/agent/a.ts'), options: opts,
-          code: "import type { Api } from '../server/index.js';\nexport type A = Api;",
-          errors: [{ message: forbidden('agent', 'server', ALLOWANCE.agent!) }] },
-        { name: 'side-effect import', filename: file('src/server/a.ts'), options: opts,
-          code: "import '../agent/index.js';",
-          errors: [{ message: forbidden('server', 'agent', ALLOWANCE.server!) }] },
-        { name: 'export * from', filename: file('src/server/index.ts'), options: opts,
-          code: "export * from '../agent/index.js';",
-          errors: [{ message: forbidden('server', 'agent', ALLOWANCE.server!) }] },
-        { name: 'export * as ns from', filename: file('src/protocol/index.ts'), options: opts,
-          code: "export * as lang from '../lang/index.js';",
-          errors: [{ message: forbidden('protocol', 'lang', ALLOWANCE.protocol!) }] },
-        { name: 'export { } from', filename: file('src/web/index.ts'), options: opts,
-          code: "export { Bus } from '../transport/index.js';",
-          errors: [{ message: forbidden('web', 'transport', ALLOWANCE.web!) }] },
-        { name: 'export type { } from', filename: file('src/lang/index.ts'), options: opts,
-          code: "export type { Message } from '../protocol/index.js';",
-          errors: [{ message: forbidden('lang', 'protocol', ALLOWANCE.lang!) }] },
-        { name: 'dynamic import()', filename: file('src/agent/a.ts'), options: opts,
-          code: "export const load = () => import('../server/index.js');",
-          errors: [{ message: forbidden('agent', 'server', ALLOWANCE.agent!), line: 1, column: 34 }] },
-        { name: 'dynamic import() of a template literal', filename: file('src/cli/a.ts'), options: opts,
-          code: 'export const load = () => import(`../web/index.js`);',
-          errors: [{ message: forbidden('cli', 'web', ALLOWANCE.cli!) }] },
-        { name: "TypeScript import('…') type", filename: file('src/agent/a.ts'), options: opts,
-          code: "export type S = import('../server/index.js').Server;",
-          errors: [{ message: forbidden('agent', 'server', ALLOWANCE.agent!) }] },
-        { name: "import x = require('…')", filename: file('src/transport/a.ts'), options: opts,
-          code: "import agent = require('../agent/index.js');\nexport const a = agent;",
-          errors: [{ message: forbidden('transport', 'agent', ALLOWANCE.transport!) }] },
+        // [what, importing file, code, component imported, column of the report]
+        ...([
+          ['import type is still an import', 'src/agent/a.ts', "import type { Api } from '../server/index.js';\nexport type A = Api;", 'server'],
+          ['side-effect import', 'src/server/a.ts', "import '../agent/index.js';", 'agent'],
+          ['export * from', 'src/server/index.ts', "export * from '../agent/index.js';", 'agent'],
+          ['export * as ns from', 'src/protocol/index.ts', "export * as lang from '../lang/index.js';", 'lang'],
+          ['export { } from', 'src/web/index.ts', "export { Bus } from '../transport/index.js';", 'transport'],
+          ['export type { } from', 'src/lang/index.ts', "export type { Message } from '../protocol/index.js';", 'protocol'],
+          ['dynamic import()', 'src/agent/a.ts', "export const load = () => import('../server/index.js');", 'server', 34],
+          ['dynamic import() of a template literal', 'src/cli/a.ts', 'export const load = () => import(`../web/index.js`);', 'web'],
+          ["TypeScript import('…') type", 'src/agent/a.ts', "export type S = import('../server/index.js').Server;", 'server'],
+          ["import x = require('…')", 'src/transport/a.ts', "import agent = require('../agent/index.js');\nexport const a = agent;", 'agent'],
+        ] as const).map(([name, rel, code, to, column]: readonly [string, string, string, string, number?]) => {
+          const from = rel.split('/')[1]!;
+          const at = column === undefined ? {} : { line: 1, column };
+          return { name, filename: file(rel), options: opts, code, errors: [{ message: forbidden(from, to, ALLOWANCE[from]!), ...at }] };
+        }),
         { name: 'every offending import is reported', filename: file('src/agent/a.ts'), options: opts,
           code: [
             "import { s } from '../server/index.js';",
@@ -163,41 +140,95 @@ describe('breakwater/layering', () => {
   describe('public entries (no deep imports)', () => {
     ruleTester.run('layering', layeringRule, {
       valid: [
-        { name: 'deep import inside the same component', filename: file('src/agent/alarms/eval.ts'), options: opts,
-          code: "import { Tsdb } from '../tsdb/store.js';\nimport { run } from '../exec/sub/run.js';\nexport default [Tsdb, run];" },
-        { name: 'same component through its own folder name', filename: file('src/agent/alarms/eval.ts'), options: opts,
-          code: "import { Tsdb } from '../../agent/tsdb/store.js';\nexport default Tsdb;" },
-        { name: 'public entry from a nested file', filename: file('src/transport/ws/client.ts'), options: opts,
-          code: "import { Message } from '../../protocol/index.js';\nexport type M = Message;" },
-        { name: 'deep import inside lang', filename: file('src/lang/parser/expr.ts'), options: opts,
-          code: "export { lex } from '../lexer/lex.js';" },
+        testCase('deep import inside the same component', 'src/agent/alarms/eval.ts', "import { Tsdb } from '../tsdb/store.js';\nimport { run } from '../exec/sub/run.js';\nexport default [Tsdb, run];"),
+        testCase('same component through its own folder name', 'src/agent/alarms/eval.ts', "import { Tsdb } from '../../agent/tsdb/store.js';\nexport default Tsdb;"),
+        testCase('public entry from a nested file', 'src/transport/ws/client.ts', "import { Message } from '../../protocol/index.js';\nexport type M = Message;"),
+        testCase('deep import inside lang', 'src/lang/parser/expr.ts', "export { lex } from '../lexer/lex.js';"),
       ],
       invalid: [
-        { name: 'a file of another component', filename: file('src/agent/a.ts'), options: opts,
-          code: "import { WsBus } from '../transport/ws/client.js';\nexport default WsBus;",
+        { ...testCase('a file of another component', 'src/agent/a.ts', "import { WsBus } from '../transport/ws/client.js';\nexport default WsBus;"),
           errors: [{ message: deep('agent', 'transport', 'src/transport/ws/client.js'), line: 1, column: 23 }] },
-        { name: "a sub-folder's index of another component", filename: file('src/agent/a.ts'), options: opts,
-          code: "import { WsBus } from '../transport/ws/index.js';\nexport default WsBus;",
+        { ...testCase("a sub-folder's index of another component", 'src/agent/a.ts', "import { WsBus } from '../transport/ws/index.js';\nexport default WsBus;"),
           errors: [{ message: deep('agent', 'transport', 'src/transport/ws/index.js') }] },
-        { name: 'deep import from a nested file', filename: file('src/server/store/pg.ts'), options: opts,
-          code: "import { Message } from '../../protocol/messages.js';\nexport type M = Message;",
+        { ...testCase('deep import from a nested file', 'src/server/store/pg.ts', "import { Message } from '../../protocol/messages.js';\nexport type M = Message;"),
           errors: [{ message: deep('server', 'protocol', 'src/protocol/messages.js') }] },
-        { name: 'deep export from', filename: file('src/cli/commands/query.ts'), options: opts,
-          code: "export { plan } from '../../lang/planner/plan.js';",
+        { ...testCase('deep export from', 'src/cli/commands/query.ts', "export { plan } from '../../lang/planner/plan.js';"),
           errors: [{ message: deep('cli', 'lang', 'src/lang/planner/plan.js') }] },
-        { name: 'deep dynamic import', filename: file('src/lab/fleet.ts'), options: opts,
-          code: "export const load = () => import('../agent/daemon.js');",
+        { ...testCase('deep dynamic import', 'src/lab/fleet.ts', "export const load = () => import('../agent/daemon.js');"),
           errors: [{ message: deep('lab', 'agent', 'src/agent/daemon.js') }] },
-        { name: 'a forbidden deep import reports the layering only', filename: file('src/agent/a.ts'), options: opts,
-          code: "import { db } from '../server/store/sqlite.js';\nexport default db;",
+        { ...testCase('a forbidden deep import reports the layering only', 'src/agent/a.ts', "import { db } from '../server/store/sqlite.js';\nexport default db;"),
           errors: [{ message: forbidden('agent', 'server', ALLOWANCE.agent!) }] },
-        { name: 'an import into src/ outside any component', filename: file('src/agent/a.ts'), options: opts,
-          code: "import { u } from '../util/x.js';\nexport default u;",
+        { ...testCase('an import into src/ outside any component', 'src/agent/a.ts', "import { u } from '../util/x.js';\nexport default u;"),
           errors: [{ message: unknown('agent', 'src/util/x.js') }] },
-        { name: 'an import of a file directly in src/', filename: file('src/server/a.ts'), options: opts,
-          code: "import { u } from '../shared.js';\nexport default u;",
+        { ...testCase('an import of a file directly in src/', 'src/server/a.ts', "import { u } from '../shared.js';\nexport default u;"),
           errors: [{ message: unknown('server', 'src/shared.js') }] },
       ],
+    });
+  });
+
+  describe('sub-folders (SUB_FOLDERS)', () => {
+    const inside = (rel: string, code: string) => testCase(`${rel}: ${code.split('\n')[0]}`, rel, code);
+    const subForbidden = (from: string, to: string, never: string, instead: string) =>
+      `src/${from} must not import src/${to} (it imports none of ${never}): ${instead} ${SEE}`;
+    const STORE_NEVER = 'api, query, remediation, fleet, audit';
+    const STORE_INSTEAD = 'the store is the bottom of the server: take what it needs as a parameter, or move the type into store';
+    ruleTester.run('layering', layeringRule, {
+      valid: [
+        inside('src/server/api/agents-routes.ts', "import { Store } from '../store/index.js';\nexport type S = Store;"),
+        inside('src/server/server.ts', "import { Store } from './store/index.js';\nexport type S = Store;"),
+        inside('src/server/server.ts', "import { Store } from './store';\nexport type S = Store;"),
+        inside('src/server/store/kysely-store.ts', "import { toRow } from './values.js';\nimport { q } from './sub/q.js';\nexport default [toRow, q];"),
+        inside('src/server/query/execute.ts', "import { Fleet } from '../fleet/index.js';\nimport { auth } from '../auth.js';\nexport default [Fleet, auth];"),
+        inside('src/server/api/routes.ts', "import { run } from '../query/run-statement.js';\nexport default run;"),
+        inside('src/server/secrets/delivery.ts', "import { gw } from '../gateway.js';\nexport default gw;"),
+        inside('src/agent/engine/engine.ts', "import { Tsdb } from '../metrics/tsdb.js';\nimport { run } from '../exec/shell-runner.js';\nimport { execute } from '../query/executor.js';\nexport default [Tsdb, run, execute];"),
+        inside('src/agent/query/executor.ts', "import { Tsdb } from '../metrics/tsdb.js';\nimport { compile } from '../engine/compile.js';\nexport default [Tsdb, compile];"),
+        inside('src/agent/metrics/proc-source.ts', "import { log } from '../log.js';\nexport default log;"),
+      ],
+      invalid: [
+        { ...inside('src/server/api/agents-routes.ts', "import { KyselyStore } from '../store/kysely-store.js';\nexport default KyselyStore;"),
+          errors: [{ message: deep('server/api', 'server/store', 'src/server/store/kysely-store.js'), line: 1, column: 29 }] },
+        { ...inside('src/server/server.ts', "import { issue } from './tls/issue.js';\nexport default issue;"),
+          errors: [{ message: deep('server', 'server/tls', 'src/server/tls/issue.js') }] },
+        { ...inside('src/server/query/execute.ts', "import type { Clock } from '../fleet/clock.js';\nexport type C = Clock;"),
+          errors: [{ message: deep('server/query', 'server/fleet', 'src/server/fleet/clock.js') }] },
+        { ...inside('src/server/api/a.ts', "export { vault } from '../secrets/vault.js';"),
+          errors: [{ message: deep('server/api', 'server/secrets', 'src/server/secrets/vault.js') }] },
+        { ...inside('src/server/api/a.ts', "export const load = () => import('../remediation/approvals.js');"),
+          errors: [{ message: deep('server/api', 'server/remediation', 'src/server/remediation/approvals.js') }] },
+        { ...inside('src/server/store/kysely-store.ts', "import { route } from '../api/route.js';\nexport default route;"),
+          errors: [{ message: subForbidden('server/store', 'server/api', STORE_NEVER, STORE_INSTEAD) }] },
+        { ...inside('src/server/store/a.ts', "import type { Fleet } from '../fleet/index.js';\nexport type F = Fleet;"),
+          errors: [{ message: subForbidden('server/store', 'server/fleet', STORE_NEVER, STORE_INSTEAD) }] },
+        { ...inside('src/server/store/a.ts', "import { run } from '../query/execute.js';\nexport default run;"),
+          errors: [{ message: subForbidden('server/store', 'server/query', STORE_NEVER, STORE_INSTEAD) }] },
+        { ...inside('src/server/store/a.ts', "import { r } from '../remediation/index.js';\nexport default r;"),
+          errors: [{ message: subForbidden('server/store', 'server/remediation', STORE_NEVER, STORE_INSTEAD) }] },
+        { ...inside('src/server/query/execute.ts', "import { routes } from '../api/routes.js';\nexport default routes;"),
+          errors: [{ message: subForbidden('server/query', 'server/api', 'api', 'routes call query execution, not the other way: move what both need into query') }] },
+        { ...inside('src/server/fleet/fleet.ts', "import { run } from '../query/execute.js';\nimport { r } from '../api/route.js';\nexport default [run, r];"),
+          errors: [
+            { message: subForbidden('server/fleet', 'server/query', 'api, query, remediation', 'the fleet is a port below execution and routes: move what it needs into fleet, or pass it in'), line: 1 },
+            { message: subForbidden('server/fleet', 'server/api', 'api, query, remediation', 'the fleet is a port below execution and routes: move what it needs into fleet, or pass it in'), line: 2 },
+          ] },
+        { ...inside('src/agent/metrics/proc-source.ts', "import { Engine } from '../engine/engine.js';\nexport default Engine;"),
+          errors: [{ message: subForbidden('agent/metrics', 'agent/engine', 'engine, query', 'collectors sit below the engine and the executor: move what both need into metrics/types.ts') }] },
+        { ...inside('src/agent/exec/shell-runner.ts', "import type { Row } from '../query/resources.js';\nexport type R = Row;"),
+          errors: [{ message: subForbidden('agent/exec', 'agent/query', 'engine, query, metrics', 'runners sit below the engine and the executor: move what both need into exec/types.ts') }] },
+        { ...inside('src/server/store/a.ts', "import { KyselyStore } from '../../server/api/x.js';\nexport default KyselyStore;"),
+          errors: [{ message: subForbidden('server/store', 'server/api', STORE_NEVER, STORE_INSTEAD) }] },
+      ],
+    });
+
+    it('has one line per sub-folder, each naming only siblings, with a hint', () => {
+      for (const [key, spec] of Object.entries(SUB_FOLDERS)) {
+        const [component, sub] = key.split('/');
+        expect(COMPONENTS_OF_RULE).toContain(component);
+        expect(spec.never).not.toContain(sub);
+        expect(spec.instead.length).toBeGreaterThan(20);
+      }
+      expect(SUB_FOLDERS['server/store']?.entry).toBe(true);
+      expect(SUB_FOLDERS['server/fleet']?.never).toEqual(expect.arrayContaining(['api', 'query']));
     });
   });
 
@@ -215,8 +246,7 @@ describe('breakwater/layering', () => {
         { name: 'a protocol unit test with allowNodeBuiltins', filename: file('src/protocol/codec.test.ts'),
           options: [{ root: ROOT, allowNodeBuiltins: true }],
           code: "import fs from 'fs/promises';\nexport default fs;" },
-        { name: 'packages that only look like built-ins are not built-ins', filename: file('src/lang/a.ts'), options: opts,
-          code: "import x from 'fs-extra';\nimport y from 'path-browserify';\nexport default [x, y];" },
+        testCase('packages that only look like built-ins are not built-ins', 'src/lang/a.ts', "import x from 'fs-extra';\nimport y from 'path-browserify';\nexport default [x, y];"),
       ],
       invalid: [
         ...['lang', 'protocol'].flatMap((c) =>
@@ -226,17 +256,13 @@ describe('breakwater/layering', () => {
             errors: [{ message: builtin(c, spec), line: 1, column: 20 }],
           })),
         ),
-        { name: 'dynamic import of a built-in', filename: file('src/lang/a.ts'), options: opts,
-          code: "export const load = () => import('node:child_process');",
+        { ...testCase('dynamic import of a built-in', 'src/lang/a.ts', "export const load = () => import('node:child_process');"),
           errors: [{ message: builtin('lang', 'node:child_process') }] },
-        { name: 'export from a built-in', filename: file('src/protocol/a.ts'), options: opts,
-          code: "export { createHash } from 'node:crypto';",
+        { ...testCase('export from a built-in', 'src/protocol/a.ts', "export { createHash } from 'node:crypto';"),
           errors: [{ message: builtin('protocol', 'node:crypto') }] },
-        { name: 'any node: specifier counts', filename: file('src/lang/a.ts'), options: opts,
-          code: "import x from 'node:not-yet-a-module';\nexport default x;",
+        { ...testCase('any node: specifier counts', 'src/lang/a.ts', "import x from 'node:not-yet-a-module';\nexport default x;"),
           errors: [{ message: builtin('lang', 'node:not-yet-a-module') }] },
-        { name: 'a test without allowNodeBuiltins is checked', filename: file('src/lang/parser.test.ts'), options: opts,
-          code: "import fs from 'node:fs';\nexport default fs;",
+        { ...testCase('a test without allowNodeBuiltins is checked', 'src/lang/parser.test.ts', "import fs from 'node:fs';\nexport default fs;"),
           errors: [{ message: builtin('lang', 'node:fs') }] },
         { name: 'allowNodeBuiltins does not lift the component rules', filename: file('src/lang/parser.test.ts'),
           options: [{ root: ROOT, allowNodeBuiltins: true }],
@@ -249,16 +275,11 @@ describe('breakwater/layering', () => {
   describe('locating the file', () => {
     ruleTester.run('layering', layeringRule, {
       valid: [
-        { name: 'files outside src/ are not checked', filename: file('test/e2e/fleet.test.ts'), options: opts,
-          code: "import { s } from '../../src/server/store/pg.js';\nimport fs from 'node:fs';\nexport default [s, fs];" },
-        { name: 'bench files are not checked', filename: file('bench/query.ts'), options: opts,
-          code: "import { plan } from '../src/lang/planner/plan.js';\nexport default plan;" },
-        { name: 'a file directly in src/ is in no component', filename: file('src/index.ts'), options: opts,
-          code: "export * from './server/store/pg.js';" },
-        { name: 'a file in an unknown folder is not checked', filename: file('src/util/x.ts'), options: opts,
-          code: "export * from '../server/store/pg.js';" },
-        { name: 'imports leaving src/ are not component imports', filename: file('src/lang/catalogue.ts'), options: opts,
-          code: "import pkg from '../../package.json' with { type: 'json' };\nexport default pkg;" },
+        testCase('files outside src/ are not checked', 'test/e2e/fleet.test.ts', "import { s } from '../../src/server/store/pg.js';\nimport fs from 'node:fs';\nexport default [s, fs];"),
+        testCase('bench files are not checked', 'bench/query.ts', "import { plan } from '../src/lang/planner/plan.js';\nexport default plan;"),
+        testCase('a file directly in src/ is in no component', 'src/index.ts', "export * from './server/store/pg.js';"),
+        testCase('a file in an unknown folder is not checked', 'src/util/x.ts', "export * from '../server/store/pg.js';"),
+        testCase('imports leaving src/ are not component imports', 'src/lang/catalogue.ts', "import pkg from '../../package.json' with { type: 'json' };\nexport default pkg;"),
         { name: 'with root, src/<component> must be right under it', filename: '/repo/vendor/src/agent/a.ts', options: opts,
           code: "export * from '../server/index.js';" },
         { name: 'with root, a src/web/src/lang folder belongs to web', filename: '/repo/src/web/src/lang/a.ts', options: opts,
