@@ -37,6 +37,9 @@
  *      of its siblings where the arrow runs one way (`server/store` imports none of `api`, `query`,
  *      `remediation`, `fleet`; `agent/metrics` and `agent/exec` import neither `engine` nor
  *      `query`). Each message says what to import or do instead.
+ *   6. Test support. A `*.test-support.ts` module (fakes, shared set-up; left out of the build) is
+ *      imported only by tests and other test-support modules, which may import it directly even
+ *      inside a sub-folder with a public entry: fakes are not part of the public entry.
  *
  * Relative specifiers are resolved against the importing file with `path.posix` on normalised
  * (forward-slash) paths, so the result does not depend on the working directory. The file's
@@ -80,7 +83,7 @@ export const PURE = Object.freeze(['lang', 'protocol', 'definitions']);
 export const SUB_FOLDERS = Object.freeze({
   'server/store': { entry: true, never: ['api', 'query', 'remediation', 'fleet', 'audit'], instead: 'the store is the bottom of the server: take what it needs as a parameter, or move the type into store' },
   'server/secrets': { entry: true, never: ['api'], instead: 'routes call secrets, not the other way: move what both need into secrets' },
-  'server/tls': { entry: true, never: ['api', 'query', 'remediation', 'fleet', 'store', 'secrets', 'audit'], instead: 'tls only makes certificates: pass in what it needs' },
+  'server/tls': { entry: true, never: ['api', 'query', 'remediation', 'store', 'secrets', 'audit'], instead: 'tls only makes certificates (the time comes from fleet\'s Clock): pass in what it needs' },
   'server/fleet': { entry: true, never: ['api', 'query', 'remediation'], instead: 'the fleet is a port below execution and routes: move what it needs into fleet, or pass it in' },
   'server/remediation': { entry: true, never: ['api'], instead: 'routes call remediation, not the other way: move what both need into remediation' },
   'server/audit': { entry: true, never: ['api'], instead: 'routes call audit, not the other way: move what both need into audit' },
@@ -195,6 +198,7 @@ export const layeringRule = {
       builtin:
         "src/{{from}} must not import the Node built-in '{{spec}}': {{from}} must stay pure so it runs in a browser " + SEE,
       deep: 'src/{{from}} must not deep-import {{target}}: import src/{{to}} through its public entry src/{{to}}/index.ts',
+      testSupport: 'src/{{from}} must not import {{target}}: a `*.test-support` module is for tests only (it is left out of the build)',
       subForbidden: 'src/{{from}} must not import src/{{to}} (it imports none of {{never}}): {{instead}} ' + SEE,
       unknown:
         'src/{{from}} must not import {{target}}: it is in no known component (' +
@@ -218,6 +222,9 @@ export const layeringRule = {
     const checkBuiltins = PURE.includes(from) && options.allowNodeBuiltins !== true;
     const allowed = /** @type {Record<string, readonly string[]>} */ (ALLOWED)[from] ?? [];
     const allowance = allowanceOf(from);
+    // Tests (and the test-support modules they share) may reach a sub-folder's `*.test-support`
+    // fakes directly: fakes stay out of the public entry, which production code imports.
+    const fromTest = /\.test(-support)?\.tsx?$/.test(file);
     const fromSub = subFolderOf(path.posix.relative(srcDir, root === undefined ? file : absolute(file)).split('/'));
 
     /**
@@ -235,7 +242,13 @@ export const layeringRule = {
       const rel = path.posix.relative(srcDir, target);
       if (rel === '' || rel === '..' || rel.startsWith('../') || path.posix.isAbsolute(rel)) return; // outside src/
       const [to = '', ...rest] = rel.split('/');
+      const testSupport = /\.test-support(\.[jt]sx?)?$/.test(rel);
+      if (testSupport && !fromTest) {
+        context.report({ node, messageId: 'testSupport', data: { from, target: 'src/' + rel } });
+        return;
+      }
       if (to === from) {
+        if (testSupport) return;
         checkInside(node, rest);
         return;
       }

@@ -166,6 +166,23 @@ describe('breakwater/layering', () => {
     });
   });
 
+  describe('test support (*.test-support.ts)', () => {
+    const testSupport = (from: string, target: string) =>
+      `src/${from} must not import ${target}: a \`*.test-support\` module is for tests only (it is left out of the build)`;
+    ruleTester.run('layering', layeringRule, {
+      valid: [
+        testCase('a test reaches a fake inside a sub-folder with a public entry', 'src/server/query/execute.test.ts', "import { FakeFleet } from '../fleet/fake-fleet.test-support.js';\nexport default FakeFleet;"),
+        testCase('test support builds on other test support', 'src/server/query/statements.test-support.ts', "import { FakeClock } from '../fleet/fake-clock.test-support.js';\nexport default FakeClock;"),
+      ],
+      invalid: [
+        { ...testCase('production code imports a fake', 'src/server/query/execute.ts', "import { FakeFleet } from '../fleet/fake-fleet.test-support.js';\nexport default FakeFleet;"),
+          errors: [{ message: testSupport('server', 'src/server/fleet/fake-fleet.test-support.js') }] },
+        { ...testCase("another component's production code imports a fake", 'src/agent/a.ts', "import { FakeFleet } from '../server/fleet/fake-fleet.test-support.js';\nexport default FakeFleet;"),
+          errors: [{ message: testSupport('agent', 'src/server/fleet/fake-fleet.test-support.js') }] },
+      ],
+    });
+  });
+
   describe('sub-folders (SUB_FOLDERS)', () => {
     const inside = (rel: string, code: string) => testCase(`${rel}: ${code.split('\n')[0]}`, rel, code);
     const subForbidden = (from: string, to: string, never: string, instead: string) =>
