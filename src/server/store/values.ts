@@ -149,3 +149,15 @@ export function checkTime(operation: string, field: string, value: unknown): voi
     throw new StoreError('STORE_INVALID', operation, `${field} must be an integer time in ms, got ${String(value)}`);
   }
 }
+
+/** Decodes a JSON column as read: SQLite gives the text, pg has already parsed the JSONB. */
+export type JsonReader = <T>(value: unknown) => T;
+
+/** The JsonReader of a back end. */
+export function jsonReader(dialect: 'sqlite' | 'postgres'): JsonReader {
+  if (dialect === 'postgres') return <T>(value: unknown) => value as T;
+  return <T>(value: unknown): T => {
+    if (typeof value !== 'string') throw new Error(`expected JSON text from SQLite, got ${typeof value}`);
+    return JSON.parse(value) as T;
+  };
+}
