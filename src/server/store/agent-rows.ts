@@ -7,7 +7,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { AgentsTable, StoreDatabase } from './schema.js';
 import type { AgentRecord, Store } from './types.js';
-import { checkInt32, checkTexts, encodeJson, isStorableText, type JsonReader } from './values.js';
+import { checkInt32, checkTexts, encodeJson, isStorableText, type JsonReader, recordOf } from './values.js';
 
 /** What updateAgentState may change. */
 export type AgentStatePatch = Parameters<Store['updateAgentState']>[1];
@@ -85,19 +85,5 @@ export async function updateAgentState(db: Kysely<StoreDatabase>, id: string, pa
 }
 
 function toAgent(json: JsonReader, row: Selectable<AgentsTable>): AgentRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    hostId: row.host_id,
-    credentialHash: row.credential_hash,
-    tags: json<Record<string, string>>(row.tags),
-    facts: json<Record<string, string>>(row.facts),
-    status: row.status,
-    enrolledAt: row.enrolled_at,
-    lastSeenAt: row.last_seen_at,
-    enrolledWith: row.enrolled_with,
-    definitionsVersion: row.definitions_version,
-    enrolledWithId: row.enrolled_with_id,
-    revokedAt: row.revoked_at,
-  };
+  return recordOf<AgentRecord>(json, row, ['tags', 'facts']);
 }

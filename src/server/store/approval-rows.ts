@@ -6,7 +6,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { ApprovalsTable, StoreDatabase } from './schema.js';
 import type { ApprovalRecord, ApprovalStatus, Page } from './types.js';
-import { checkTexts, checkTime, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader } from './values.js';
+import { checkTexts, checkTime, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader, recordOf } from './values.js';
 
 /** The decisions decideApproval takes, checked at run time (a cast or plain JavaScript can pass anything). */
 const DECISIONS: ReadonlySet<string> = new Set<ApprovalStatus>(['approved', 'denied', 'expired']);
@@ -91,19 +91,5 @@ export async function decideApproval(db: Kysely<StoreDatabase>, id: string, deci
 }
 
 function toApproval(json: JsonReader, row: Selectable<ApprovalsTable>): ApprovalRecord {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    bot: row.bot,
-    action: row.action,
-    host: row.host,
-    resource: row.resource,
-    statement: row.statement,
-    details: json<Record<string, unknown>>(row.details),
-    status: row.status,
-    decidedBy: row.decided_by,
-    decidedAt: row.decided_at,
-    runId: row.run_id,
-  };
+  return recordOf<ApprovalRecord>(json, row, ['details']);
 }

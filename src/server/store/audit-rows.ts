@@ -5,7 +5,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { AuditTable, StoreDatabase } from './schema.js';
 import type { AuditRecord, Page } from './types.js';
-import { checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader } from './values.js';
+import { checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader, recordOf } from './values.js';
 
 export async function appendAudit(db: Kysely<StoreDatabase>, entry: AuditRecord): Promise<void> {
   checkTexts('appendAudit', entry);
@@ -45,14 +45,5 @@ export async function listAudit(
 }
 
 function toAudit(json: JsonReader, row: Selectable<AuditTable>): AuditRecord {
-  return {
-    id: row.id,
-    time: row.time,
-    principal: row.principal,
-    action: row.action,
-    target: row.target,
-    runId: row.run_id,
-    outcome: row.outcome,
-    detail: json<Record<string, unknown>>(row.detail),
-  };
+  return recordOf<AuditRecord>(json, row, ['detail']);
 }

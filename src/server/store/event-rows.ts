@@ -7,7 +7,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { EventsTable, StoreDatabase } from './schema.js';
 import type { EventRecord, Page } from './types.js';
-import { checkFiniteNumber, checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, sinceBound, type JsonReader } from './values.js';
+import { checkFiniteNumber, checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, sinceBound, type JsonReader, recordOf } from './values.js';
 
 /** Events per INSERT: a whole protocol message (at most 1000 events) in one statement, so the
  *  usual batch needs no transaction. 14 columns x 1000 rows = 14,000 parameters, under SQLite's
@@ -148,20 +148,5 @@ export async function countEventsByHost(
 }
 
 function toEvent(json: JsonReader, row: Selectable<EventsTable>): EventRecord {
-  return {
-    id: row.id,
-    time: row.time,
-    type: row.type,
-    host: row.host,
-    resource: row.resource,
-    alarm: row.alarm,
-    bot: row.bot,
-    action: row.action,
-    severity: row.severity,
-    runId: row.run_id,
-    principal: row.principal,
-    message: row.message,
-    value: row.value,
-    details: json<Record<string, unknown>>(row.details),
-  };
+  return recordOf<EventRecord>(json, row, ['details']);
 }

@@ -7,7 +7,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { RunResultsTable, RunsTable, StoreDatabase } from './schema.js';
 import type { Page, RunRecord, RunResultRecord, Store } from './types.js';
-import { checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader } from './values.js';
+import { checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader, recordOf } from './values.js';
 
 /** Rows per INSERT when writing results: well under both databases' bound-parameter limits. */
 const INSERT_CHUNK = 500;
@@ -105,17 +105,7 @@ export async function listRuns(db: Kysely<StoreDatabase>, json: JsonReader, page
 }
 
 function toRun(json: JsonReader, row: Selectable<RunsTable>): RunRecord {
-  return {
-    id: row.id,
-    principal: row.principal,
-    statement: row.statement,
-    plan: json<unknown>(row.plan),
-    status: row.status,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    targets: row.targets,
-    failures: row.failures,
-  };
+  return recordOf<RunRecord>(json, row, ['plan']);
 }
 
 function toRunResult(json: JsonReader, row: Selectable<RunResultsTable>): RunResultRecord {

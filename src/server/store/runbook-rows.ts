@@ -6,16 +6,21 @@ import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { RunbookRunsTable, RunbooksTable, StoreDatabase } from './schema.js';
 import type { Page, RunbookRecord, RunbookRunRecord } from './types.js';
-import { checkTexts, checkTime, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader } from './values.js';
+import { checkTexts, checkTime, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader, recordOf } from './values.js';
 
 /** STORE_CONFLICT when the id or the name is taken. */
 export async function createRunbook(db: Kysely<StoreDatabase>, runbook: RunbookRecord): Promise<void> {
-  await db.insertInto('runbooks').values(runbookRow('createRunbook', runbook)).execute();
+  const operation = 'createRunbook';
+  checkTexts(operation, runbook);
+  checkTime(operation, 'updatedAt', runbook.updatedAt);
+  await db.insertInto('runbooks').values(runbookRow(operation, runbook)).execute();
 }
 
 /** STORE_NOT_FOUND when there is no runbook with this id, STORE_CONFLICT when the name is another's. */
 export async function updateRunbook(db: Kysely<StoreDatabase>, runbook: RunbookRecord): Promise<void> {
   const operation = 'updateRunbook';
+  checkTexts(operation, runbook);
+  checkTime(operation, 'updatedAt', runbook.updatedAt);
   const { id: _id, ...row } = runbookRow(operation, runbook);
   const result = isStorableText(runbook.id) ? await db.updateTable('runbooks').set(row).where('id', '=', runbook.id).executeTakeFirst() : undefined;
   if (!result || result.numUpdatedRows === 0n) throw new StoreError('STORE_NOT_FOUND', operation, `no runbook with id ${runbook.id}`);
@@ -79,10 +84,8 @@ export async function getRunbookRun(db: Kysely<StoreDatabase>, json: JsonReader,
   return row === undefined ? undefined : toRunbookRun(json, row);
 }
 
-/** The runbook's columns, checked: its texts, its time and its JSON. */
+/** The runbook's columns (its JSON checked and encoded). */
 function runbookRow(operation: string, r: RunbookRecord) {
-  checkTexts(operation, r);
-  checkTime(operation, 'updatedAt', r.updatedAt);
   return {
     id: r.id,
     name: r.name,
@@ -95,24 +98,9 @@ function runbookRow(operation: string, r: RunbookRecord) {
 }
 
 function toRunbook(json: JsonReader, row: Selectable<RunbooksTable>): RunbookRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    params: json<string[]>(row.params),
-    cells: json<RunbookRecord['cells']>(row.cells),
-    updatedAt: row.updated_at,
-    updatedBy: row.updated_by,
-  };
+  return recordOf<RunbookRecord>(json, row, ['params', 'cells']);
 }
 
 function toRunbookRun(json: JsonReader, row: Selectable<RunbookRunsTable>): RunbookRunRecord {
-  return {
-    id: row.id,
-    runbookId: row.runbook_id,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    params: json<Record<string, string>>(row.params),
-    outputs: json<RunbookRunRecord['outputs']>(row.outputs),
-  };
+  return recordOf<RunbookRunRecord>(json, row, ['params', 'outputs']);
 }

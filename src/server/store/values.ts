@@ -161,3 +161,21 @@ export function jsonReader(dialect: 'sqlite' | 'postgres'): JsonReader {
     return JSON.parse(value) as T;
   };
 }
+
+/**
+ * A row as its record: each column under its name in camelCase, in the row's order (the order the
+ * API's JSON shows the fields in), the columns in `jsonColumns` decoded by `json`. For the tables
+ * whose record has exactly the row's columns; the store suite's round trips (every record written
+ * and read back equal, on both back ends) check each such mapping.
+ *
+ * @example
+ *   const agent = recordOf<AgentRecord>(json, row, ['tags', 'facts']); // { id, name, hostId, tags: {...}, ... }
+ */
+export function recordOf<R extends object>(json: JsonReader, row: object, jsonColumns: readonly string[]): R {
+  const record: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    const field = column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    record[field] = jsonColumns.includes(column) ? json(value) : value;
+  }
+  return record as R;
+}
