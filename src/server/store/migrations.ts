@@ -358,7 +358,7 @@ export interface RunMigrationsOptions {
 
 /**
  * Brings the schema up to date with Kysely's Migrator. The caller provides the cross-process
- * exclusion (kysely-store.ts: an advisory lock in PostgreSQL, BEGIN IMMEDIATE in SQLite).
+ * exclusion (postgres.ts: an advisory lock; sqlite.ts: BEGIN IMMEDIATE).
  */
 export async function runMigrations<DB>(
   db: Kysely<DB>,
