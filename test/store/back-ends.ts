@@ -1,8 +1,8 @@
 /*
  * The store's one suite, run on both back ends: each feature's test file
  * (src/server/store/*.test.ts) hands its tests to describeStore, which runs them against SQLite
- * (a temporary file per test) and PostgreSQL (a schema per test, all under one random prefix per
- * file, dropped in afterAll).
+ * (a temporary file per test) and PostgreSQL (a schema per test, in a database per test file,
+ * dropped in afterAll).
  *
  * PostgreSQL: BREAKWATER_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test.
  * With BREAKWATER_REQUIRE_SERVICES=1 an unreachable server fails the suite; otherwise the suite is
@@ -129,29 +129,40 @@ export function sqliteBackEnd(): { harness: () => Harness; dir: () => string; fi
   return { harness, dir: () => dir, file };
 }
 
-/** PostgreSQL schemas under one random prefix of this describe block (dropped in afterAll), and
- *  an admin connection to look at them. */
-export function postgresBackEnd(): { harness: () => Harness; schema: () => string; admin: () => pg.Client } {
+/**
+ * PostgreSQL schemas in a database of this describe block's own (created in beforeAll, dropped in
+ * afterAll), and an admin connection to look at them. A database, not only schemas in the shared
+ * one: Kysely's migrator looks at the tables of every schema of its database, and fails when
+ * another test file drops its schemas at that moment.
+ */
+export function postgresBackEnd(): { harness: () => Harness; url: () => string; schema: () => string; admin: () => pg.Client } {
   const prefix = `bw_store_test_${randomBytes(4).toString('hex')}`;
+  const own = new URL(PG_URL);
+  own.pathname = `/${prefix}`;
+  const url = own.toString();
   let n = 0;
   let client: pg.Client | undefined;
 
+  /** Runs `statement` on the database PG_URL names: a database is made and dropped from another. */
+  const onShared = async (statement: string): Promise<void> => {
+    const shared = new pg.Client({ connectionString: PG_URL });
+    await shared.connect();
+    try {
+      await shared.query(statement);
+    } finally {
+      await shared.end();
+    }
+  };
+
   beforeAll(async () => {
-    client = new pg.Client({ connectionString: PG_URL });
+    await onShared(`create database "${prefix}"`);
+    client = new pg.Client({ connectionString: url });
     await client.connect();
   });
 
   afterAll(async () => {
-    if (client === undefined) return;
-    try {
-      const { rows } = await client.query<{ nspname: string }>(
-        `select nspname from pg_namespace where nspname like $1`,
-        [`${prefix}\\_%`],
-      );
-      for (const { nspname } of rows) await client.query(`drop schema if exists "${nspname}" cascade`);
-    } finally {
-      await client.end();
-    }
+    await client?.end();
+    await onShared(`drop database if exists "${prefix}" with (force)`);
   });
 
   const schema = (): string => `${prefix}_${++n}`;
@@ -164,10 +175,10 @@ export function postgresBackEnd(): { harness: () => Harness; schema: () => strin
     fresh: () => {
       const name = schema();
       return Promise.resolve({
-        open: () => openPostgresStore(PG_URL, { schema: name, maxConnections: 4 }),
+        open: () => openPostgresStore(url, { schema: name, maxConnections: 4 }),
         raw: async () => {
           await admin().query(`create schema if not exists "${name}"`);
-          const pool = new pg.Pool({ connectionString: PG_URL, max: 1, options: `-c search_path=${name}` });
+          const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${name}` });
           return { db: new Kysely<Database0001>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' as const, migrationTableSchema: name };
         },
         migrationsRecorded: async () => {
@@ -177,5 +188,5 @@ export function postgresBackEnd(): { harness: () => Harness; schema: () => strin
       });
     },
   });
-  return { harness, schema, admin };
+  return { harness, url: () => url, schema, admin };
 }

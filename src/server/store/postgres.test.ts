@@ -5,18 +5,18 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { PG_URL, describeWithPostgres } from '../../../test/helpers.js';
+import { describeWithPostgres } from '../../../test/helpers.js';
 import { postgresBackEnd } from '../../../test/store/back-ends.js';
 import { INDEXED_QUERIES, expectStoreError, manyEvents, run } from '../../../test/store/fixtures.js';
 import { StoreError, openPostgresStore } from './index.js';
 
 await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.test.ts', () => {
-  const { schema: newSchema, admin } = postgresBackEnd();
+  const { url, schema: newSchema, admin } = postgresBackEnd();
 
   describe('PostgreSQL specifics', () => {
     it('creates the schema, keeps the store inside it, returns BIGINT as number and JSONB parsed', async () => {
       const schema = newSchema();
-      const store = openPostgresStore(PG_URL, { schema });
+      const store = openPostgresStore(url(), { schema });
       try {
         await store.migrate();
         const r = run({ startedAt: 2 ** 50 });
@@ -55,14 +55,14 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
 
     it('the hot queries on events and approvals use their indexes', async () => {
       const schema = newSchema();
-      const store = openPostgresStore(PG_URL, { schema });
+      const store = openPostgresStore(url(), { schema });
       try {
         await store.migrate();
         await store.appendEvents(manyEvents());
       } finally {
         await store.close();
       }
-      const client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
+      const client = new pg.Client({ connectionString: url(), options: `-c search_path=${schema}` });
       await client.connect();
       try {
         // As autovacuum would have by now (statistics, and the visibility map for index-only scans).
@@ -84,7 +84,7 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
     });
 
     it('rejects a schema name that would need quoting', () => {
-      expect(() => openPostgresStore(PG_URL, { schema: 'Bad-Name; drop' })).toThrow(StoreError);
+      expect(() => openPostgresStore(url(), { schema: 'Bad-Name; drop' })).toThrow(StoreError);
     });
   });
 });
