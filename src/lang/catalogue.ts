@@ -354,7 +354,7 @@ const EVENT_FIELDS: readonly EventFieldSpec[] = [
   { name: 'value', type: 'number', description: 'The value that caused it (the metric at fire time).' },
 ];
 
-/** Also protocol's `EventType` (lang may not import it): src/definitions/shared-lists.test.ts keeps them equal. */
+/** Restates protocol's `EventType`, the one list (lang may not import it): src/definitions/shared-lists.test.ts keeps them equal. */
 const EVENT_TYPES: readonly string[] = [
   'alarm_fired',
   'alarm_cleared',

@@ -68,7 +68,9 @@ export const HeartbeatMessage = z.object({
   definitionsVersion: z.optional(z.nullable(z.int())),
 });
 
-/** Also lang's catalogue `eventTypes` (protocol may not import it): src/definitions/shared-lists.test.ts keeps them equal. */
+/** The event types: the one list (docs/design-decisions.md, "One list of event types"). lang's catalogue
+ *  restates it (src/definitions/shared-lists.test.ts keeps them equal); src/server/store/event-types.test.ts
+ *  checks the events table against it. */
 export const EventType = z.enum([
   'alarm_fired',
   'alarm_cleared',

@@ -1,32 +1,14 @@
 /*
  * The store's enrollment queries (join-token uses, host identity, revoking and deleting agents),
- * beside kysely-store.ts, which delegates to them. Each is one statement or one transaction, so
- * that what enrollment checks and what it writes cannot be split by a concurrent request.
+ * beside agent-rows.ts and token-rows.ts; kysely-store.ts delegates to them. Each is one statement
+ * or one transaction, so that what enrollment checks and what it writes cannot be split by a
+ * concurrent request.
  */
 import type { Kysely } from 'kysely';
 import type { StoreDatabase } from './schema.js';
 import type { AgentRecord, EnrollOutcome } from './types.js';
-import { checkInt32, checkTexts, checkTime, encodeJson, isStorableText } from './values.js';
-
-/** Every column of an agent but its name (the key upserts conflict on). */
-export function agentColumns(operation: string, agent: AgentRecord) {
-  checkTexts(operation, agent);
-  checkInt32(operation, 'definitionsVersion', agent.definitionsVersion);
-  return {
-    id: agent.id,
-    host_id: agent.hostId,
-    credential_hash: agent.credentialHash,
-    tags: encodeJson(operation, 'tags', agent.tags),
-    facts: encodeJson(operation, 'facts', agent.facts),
-    status: agent.status,
-    enrolled_at: agent.enrolledAt,
-    last_seen_at: agent.lastSeenAt,
-    enrolled_with: agent.enrolledWith,
-    definitions_version: agent.definitionsVersion,
-    enrolled_with_id: agent.enrolledWithId,
-    revoked_at: agent.revokedAt,
-  };
-}
+import { agentColumns } from './agent-rows.js';
+import { checkTime, isStorableText } from './values.js';
 
 /** Counts one use of a token if it is unrevoked, unexpired at `at` and under its limit: one
  *  conditional UPDATE, so concurrent uses of a one-use token count once. */

@@ -1,6 +1,8 @@
 /*
- * The control plane's persistent state: one Store implementation over Kysely (kysely-store.ts)
- * with two back ends, SQLite (embedded default) and PostgreSQL (several replicas).
+ * The control plane's persistent state: one Store implementation over Kysely (kysely-store.ts,
+ * composing one file of queries per table group: *-rows.ts, enrollment-queries.ts) with two back
+ * ends, SQLite (embedded default) and PostgreSQL (several replicas). Its tests, one file per
+ * feature beside the queries, each run on both back ends (test/store/back-ends.ts).
  */
 export type * from './types.js';
 export { KyselyStore, type KyselyStoreOptions } from './kysely-store.js';

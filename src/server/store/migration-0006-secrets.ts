@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import { dialectTypes, strict } from './migrations.js';
+import { createTable, dialectTypes } from './migrations.js';
 import type { StoreDialect } from './schema.js';
 
 /** 0006: secret values, encrypted at rest (the plain value is never stored; docs/security.md "## Secrets"). */
@@ -7,16 +7,13 @@ export function secretsMigration(dialect: StoreDialect): Migration {
   const t = dialectTypes(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await strict(
-        dialect,
-        db.schema
-          .createTable('secrets')
-          .addColumn('name', t.key, (c) => c.primaryKey())
-          .addColumn('ciphertext', 'text', (c) => c.notNull())
-          .addColumn('key_id', 'text', (c) => c.notNull())
-          .addColumn('updated_at', t.time, (c) => c.notNull())
-          .addColumn('updated_by', 'text', (c) => c.notNull()),
-      ).execute();
+      await createTable(db, dialect, 'secrets')
+        .addColumn('name', t.key, (c) => c.primaryKey())
+        .addColumn('ciphertext', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('updated_at', t.time, (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        .execute();
     },
   };
 }

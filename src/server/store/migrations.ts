@@ -37,11 +37,9 @@ export function dialectTypes(dialect: StoreDialect) {
   } as const;
 }
 
-/** Ends a CREATE TABLE: STRICT in SQLite (type checks like PostgreSQL's), nothing in PostgreSQL. */
-export function strict<TB extends string, C extends string>(
-  dialect: StoreDialect,
-  builder: CreateTableBuilder<TB, C>,
-): CreateTableBuilder<TB, C> {
+/** CREATE TABLE `name`, STRICT in SQLite (type checks like PostgreSQL's); plain in PostgreSQL. */
+export function createTable(db: Kysely<unknown>, dialect: StoreDialect, name: string): CreateTableBuilder<string, never> {
+  const builder = db.schema.createTable(name);
   return dialect === 'sqlite' ? builder.modifyEnd(sql`strict`) : builder;
 }
 
@@ -49,106 +47,91 @@ function initial(dialect: StoreDialect): Migration {
   const t = dialectTypes(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await strict(
-        dialect,
-        db.schema
-          .createTable('tokens')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('name', t.key, (c) => c.notNull())
-          .addColumn('role', 'text', (c) => c.notNull())
-          .addColumn('hash', 'text', (c) => c.notNull())
-          .addColumn('created_at', t.time, (c) => c.notNull())
-          .addColumn('expires_at', t.time)
-          .addColumn('revoked_at', t.time)
-          .addColumn('created_by', 'text', (c) => c.notNull())
-          .addUniqueConstraint('tokens_hash_key', ['hash'])
-          .addCheckConstraint('tokens_role_check', oneOf('role', ['agent', 'viewer', 'operator', 'admin'])),
-      ).execute();
+      await createTable(db, dialect, 'tokens')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', t.time, (c) => c.notNull())
+        .addColumn('expires_at', t.time)
+        .addColumn('revoked_at', t.time)
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addUniqueConstraint('tokens_hash_key', ['hash'])
+        .addCheckConstraint('tokens_role_check', oneOf('role', ['agent', 'viewer', 'operator', 'admin']))
+        .execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('agents')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('name', t.key, (c) => c.notNull())
-          .addColumn('host_id', 'text', (c) => c.notNull())
-          .addColumn('credential_hash', 'text', (c) => c.notNull())
-          .addColumn('tags', t.json, (c) => c.notNull())
-          .addColumn('facts', t.json, (c) => c.notNull())
-          .addColumn('status', 'text', (c) => c.notNull())
-          .addColumn('enrolled_at', t.time, (c) => c.notNull())
-          .addColumn('last_seen_at', t.time)
-          .addColumn('enrolled_with', 'text', (c) => c.notNull())
-          // upsertAgent is keyed by name (ON CONFLICT (name)); agents authenticate by credential hash.
-          .addUniqueConstraint('agents_name_key', ['name'])
-          .addUniqueConstraint('agents_credential_hash_key', ['credential_hash'])
-          .addCheckConstraint('agents_status_check', oneOf('status', ['connected', 'disconnected'])),
-      ).execute();
+      await createTable(db, dialect, 'agents')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('host_id', 'text', (c) => c.notNull())
+        .addColumn('credential_hash', 'text', (c) => c.notNull())
+        .addColumn('tags', t.json, (c) => c.notNull())
+        .addColumn('facts', t.json, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('enrolled_at', t.time, (c) => c.notNull())
+        .addColumn('last_seen_at', t.time)
+        .addColumn('enrolled_with', 'text', (c) => c.notNull())
+        // upsertAgent is keyed by name (ON CONFLICT (name)); agents authenticate by credential hash.
+        .addUniqueConstraint('agents_name_key', ['name'])
+        .addUniqueConstraint('agents_credential_hash_key', ['credential_hash'])
+        .addCheckConstraint('agents_status_check', oneOf('status', ['connected', 'disconnected']))
+        .execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('runs')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('principal', 'text', (c) => c.notNull())
-          .addColumn('statement', 'text', (c) => c.notNull())
-          .addColumn('plan', t.json, (c) => c.notNull())
-          .addColumn('status', 'text', (c) => c.notNull())
-          .addColumn('started_at', t.time, (c) => c.notNull())
-          .addColumn('finished_at', t.time)
-          .addColumn('targets', 'integer', (c) => c.notNull())
-          .addColumn('failures', 'integer', (c) => c.notNull())
-          .addCheckConstraint(
-            'runs_status_check',
-            oneOf('status', RUN_STATUSES_0001),
-          )
-          .addCheckConstraint('runs_counts_check', sql`targets >= 0 and failures >= 0`),
-      ).execute();
+      await createTable(db, dialect, 'runs')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addColumn('statement', 'text', (c) => c.notNull())
+        .addColumn('plan', t.json, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('started_at', t.time, (c) => c.notNull())
+        .addColumn('finished_at', t.time)
+        .addColumn('targets', 'integer', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addCheckConstraint(
+          'runs_status_check',
+          oneOf('status', RUN_STATUSES_0001),
+        )
+        .addCheckConstraint('runs_counts_check', sql`targets >= 0 and failures >= 0`)
+        .execute();
       // listRuns: newest first, paged by started_at; id breaks ties so pages are stable.
       await db.schema.createIndex('runs_started_at_idx').on('runs').columns(['started_at desc', 'id desc']).execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('run_results')
-          .addColumn('seq', dialect === 'postgres' ? 'bigint' : 'integer', (c) =>
-            // SQLite: INTEGER PRIMARY KEY is the rowid, ascending with each insert.
-            dialect === 'postgres' ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey(),
-          )
-          .addColumn('run_id', t.key, (c) => c.notNull().references('runs.id').onDelete('cascade'))
-          .addColumn('resource_id', 'text', (c) => c.notNull())
-          .addColumn('resource_type', 'text', (c) => c.notNull())
-          .addColumn('host', 'text', (c) => c.notNull())
-          .addColumn('status', 'text', (c) => c.notNull())
-          .addColumn('exit_code', 'integer')
-          .addColumn('stdout', 'text')
-          .addColumn('stderr', 'text')
-          .addColumn('error', 'text')
-          .addColumn('result_values', t.json, (c) => c.notNull())
-          .addColumn('duration_ms', t.time)
-          .addCheckConstraint(
-            'run_results_status_check',
-            oneOf('status', ['ok', 'error', 'timeout', 'offline', 'cancelled']),
-          ),
-      ).execute();
+      await createTable(db, dialect, 'run_results')
+        .addColumn('seq', dialect === 'postgres' ? 'bigint' : 'integer', (c) =>
+          // SQLite: INTEGER PRIMARY KEY is the rowid, ascending with each insert.
+          dialect === 'postgres' ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey(),
+        )
+        .addColumn('run_id', t.key, (c) => c.notNull().references('runs.id').onDelete('cascade'))
+        .addColumn('resource_id', 'text', (c) => c.notNull())
+        .addColumn('resource_type', 'text', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('exit_code', 'integer')
+        .addColumn('stdout', 'text')
+        .addColumn('stderr', 'text')
+        .addColumn('error', 'text')
+        .addColumn('result_values', t.json, (c) => c.notNull())
+        .addColumn('duration_ms', t.time)
+        .addCheckConstraint(
+          'run_results_status_check',
+          oneOf('status', ['ok', 'error', 'timeout', 'offline', 'cancelled']),
+        )
+        .execute();
       // getRun: a run's results in insertion order (also serves the foreign key's lookups).
       await db.schema.createIndex('run_results_run_id_idx').on('run_results').columns(['run_id', 'seq']).execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('audit')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('time', t.time, (c) => c.notNull())
-          .addColumn('principal', 'text', (c) => c.notNull())
-          .addColumn('action', 'text', (c) => c.notNull())
-          .addColumn('target', 'text', (c) => c.notNull())
-          // No foreign key: the trail must take every entry (a denied run never gets a run row).
-          .addColumn('run_id', t.key)
-          .addColumn('outcome', 'text', (c) => c.notNull())
-          .addColumn('detail', t.json, (c) => c.notNull())
-          .addCheckConstraint('audit_outcome_check', oneOf('outcome', ['ok', 'denied', 'failed'])),
-      ).execute();
+      await createTable(db, dialect, 'audit')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('time', t.time, (c) => c.notNull())
+        .addColumn('principal', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        // No foreign key: the trail must take every entry (a denied run never gets a run row).
+        .addColumn('run_id', t.key)
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', t.json, (c) => c.notNull())
+        .addCheckConstraint('audit_outcome_check', oneOf('outcome', ['ok', 'denied', 'failed']))
+        .execute();
       // listAudit: newest first, optionally for one principal or one action.
       await db.schema.createIndex('audit_time_idx').on('audit').columns(['time desc', 'id desc']).execute();
       await db.schema
@@ -179,29 +162,26 @@ function definitionsEventsApprovals(dialect: StoreDialect): Migration {
       // whatever the agent reports (the protocol allows any integer).
       await db.schema.alterTable('agents').addColumn('definitions_version', 'integer').execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('definition_versions')
-          // SQLite: INTEGER PRIMARY KEY is the rowid; versions are given explicitly (never
-          // generated), so that two applies planned against the same version collide on it.
-          .addColumn('version', 'integer', (c) => c.primaryKey())
-          .addColumn('created_at', t.time, (c) => c.notNull())
-          .addColumn('created_by', 'text', (c) => c.notNull())
-          .addColumn('definitions', t.json, (c) => c.notNull())
-          .addColumn('summary_create', 'integer', (c) => c.notNull())
-          .addColumn('summary_update', 'integer', (c) => c.notNull())
-          .addColumn('summary_delete', 'integer', (c) => c.notNull())
-          .addCheckConstraint('definition_versions_version_check', sql`version >= 1`)
-          .addCheckConstraint(
-            'definition_versions_definitions_check',
-            dialect === 'postgres' ? sql`jsonb_typeof(definitions) = 'array'` : sql`json_type(definitions) = 'array'`,
-          )
-          .addCheckConstraint(
-            'definition_versions_summary_check',
-            sql`summary_create >= 0 and summary_update >= 0 and summary_delete >= 0`,
-          ),
-      ).execute();
+      await createTable(db, dialect, 'definition_versions')
+        // SQLite: INTEGER PRIMARY KEY is the rowid; versions are given explicitly (never
+        // generated), so that two applies planned against the same version collide on it.
+        .addColumn('version', 'integer', (c) => c.primaryKey())
+        .addColumn('created_at', t.time, (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('definitions', t.json, (c) => c.notNull())
+        .addColumn('summary_create', 'integer', (c) => c.notNull())
+        .addColumn('summary_update', 'integer', (c) => c.notNull())
+        .addColumn('summary_delete', 'integer', (c) => c.notNull())
+        .addCheckConstraint('definition_versions_version_check', sql`version >= 1`)
+        .addCheckConstraint(
+          'definition_versions_definitions_check',
+          dialect === 'postgres' ? sql`jsonb_typeof(definitions) = 'array'` : sql`json_type(definitions) = 'array'`,
+        )
+        .addCheckConstraint(
+          'definition_versions_summary_check',
+          sql`summary_create >= 0 and summary_update >= 0 and summary_delete >= 0`,
+        )
+        .execute();
       // listDefinitionVersions: newest first, paged by created_at (the primary key serves
       // currentDefinitions and getDefinitionVersion).
       await db.schema
@@ -210,31 +190,28 @@ function definitionsEventsApprovals(dialect: StoreDialect): Migration {
         .columns(['created_at desc', 'version desc'])
         .execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('events')
-          // Chosen by the event's creator: redelivery hits the primary key and is skipped.
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('time', t.time, (c) => c.notNull())
-          .addColumn('type', 'text', (c) => c.notNull())
-          .addColumn('host', 'text')
-          .addColumn('resource', 'text')
-          .addColumn('alarm', 'text')
-          .addColumn('bot', 'text')
-          .addColumn('action', 'text')
-          .addColumn('severity', 'text')
-          // No foreign key, as in audit: an event may name a run this control plane never stored.
-          .addColumn('run_id', t.key)
-          .addColumn('principal', 'text')
-          .addColumn('message', 'text', (c) => c.notNull())
-          .addColumn('value', t.float)
-          .addColumn('details', t.json, (c) => c.notNull())
-          .addCheckConstraint(
-            'events_type_check',
-            oneOf('type', EVENT_TYPES_0002),
-          ),
-      ).execute();
+      await createTable(db, dialect, 'events')
+        // Chosen by the event's creator: redelivery hits the primary key and is skipped.
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('time', t.time, (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('host', 'text')
+        .addColumn('resource', 'text')
+        .addColumn('alarm', 'text')
+        .addColumn('bot', 'text')
+        .addColumn('action', 'text')
+        .addColumn('severity', 'text')
+        // No foreign key, as in audit: an event may name a run this control plane never stored.
+        .addColumn('run_id', t.key)
+        .addColumn('principal', 'text')
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('value', t.float)
+        .addColumn('details', t.json, (c) => c.notNull())
+        .addCheckConstraint(
+          'events_type_check',
+          oneOf('type', EVENT_TYPES_0002),
+        )
+        .execute();
       // listEvents: newest first, optionally for one type, host, alarm or bot.
       await db.schema.createIndex('events_time_idx').on('events').columns(['time desc', 'id desc']).execute();
       await db.schema.createIndex('events_type_time_idx').on('events').columns(['type', 'time desc', 'id desc']).execute();
@@ -257,32 +234,31 @@ function definitionsEventsApprovals(dialect: StoreDialect): Migration {
           .execute();
       }
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('approvals')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('created_at', t.time, (c) => c.notNull())
-          .addColumn('expires_at', t.time, (c) => c.notNull())
-          .addColumn('bot', 'text', (c) => c.notNull())
-          .addColumn('action', 'text', (c) => c.notNull())
-          .addColumn('host', 'text', (c) => c.notNull())
-          .addColumn('resource', 'text', (c) => c.notNull())
-          .addColumn('statement', 'text', (c) => c.notNull())
-          .addColumn('details', t.json, (c) => c.notNull())
-          .addColumn('status', 'text', (c) => c.notNull())
-          .addColumn('decided_by', 'text')
-          .addColumn('decided_at', t.time)
-          // No foreign key: the run is created after the decision that allows it.
-          .addColumn('run_id', t.key)
-          .addCheckConstraint('approvals_status_check', oneOf('status', ['pending', 'approved', 'denied', 'expired']))
-          // A pending approval has no decision yet; a decided one says who decided and when.
-          .addCheckConstraint(
-            'approvals_decision_check',
-            sql`(status = 'pending' and decided_by is null and decided_at is null and run_id is null)
+      await createTable(db, dialect, 'approvals')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('created_at', t.time, (c) => c.notNull())
+        .addColumn('expires_at', t.time, (c) => c.notNull())
+        .addColumn('bot', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('statement', 'text', (c) => c.notNull())
+        .addColumn('details', t.json, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', t.time)
+        // No foreign key: the run is created after the decision that allows it.
+        .addColumn('run_id', t.key)
+        .addCheckConstraint('approvals_status_check', oneOf('status', ['pending', 'approved', 'denied', 'expired']))
+        // A pending approval has no decision yet; a decided one says who decided and when.
+        .addCheckConstraint(
+          'approvals_decision_check',
+          // The text, line break and indentation included, is what SQLite stores as the schema:
+          // keep it as released.
+          sql`(status = 'pending' and decided_by is null and decided_at is null and run_id is null)
               or (status <> 'pending' and decided_by is not null and decided_at is not null)`,
-          ),
-      ).execute();
+        )
+        .execute();
       // listApprovals: newest first, optionally with one status (the pending ones, mostly).
       await db.schema.createIndex('approvals_created_at_idx').on('approvals').columns(['created_at desc', 'id desc']).execute();
       await db.schema
@@ -298,32 +274,26 @@ function runbooks(dialect: StoreDialect): Migration {
   const t = dialectTypes(dialect);
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await strict(
-        dialect,
-        db.schema
-          .createTable('runbooks')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('name', t.key, (c) => c.notNull())
-          .addColumn('description', 'text', (c) => c.notNull())
-          .addColumn('params', t.json, (c) => c.notNull())
-          .addColumn('cells', t.json, (c) => c.notNull())
-          .addColumn('updated_at', t.time, (c) => c.notNull())
-          .addColumn('updated_by', 'text', (c) => c.notNull())
-          // listRunbooks is by name; the unique constraint's index serves it.
-          .addUniqueConstraint('runbooks_name_key', ['name']),
-      ).execute();
+      await createTable(db, dialect, 'runbooks')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('name', t.key, (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('params', t.json, (c) => c.notNull())
+        .addColumn('cells', t.json, (c) => c.notNull())
+        .addColumn('updated_at', t.time, (c) => c.notNull())
+        .addColumn('updated_by', 'text', (c) => c.notNull())
+        // listRunbooks is by name; the unique constraint's index serves it.
+        .addUniqueConstraint('runbooks_name_key', ['name'])
+        .execute();
 
-      await strict(
-        dialect,
-        db.schema
-          .createTable('runbook_runs')
-          .addColumn('id', t.key, (c) => c.primaryKey())
-          .addColumn('runbook_id', t.key, (c) => c.notNull().references('runbooks.id').onDelete('cascade'))
-          .addColumn('created_at', t.time, (c) => c.notNull())
-          .addColumn('created_by', 'text', (c) => c.notNull())
-          .addColumn('params', t.json, (c) => c.notNull())
-          .addColumn('outputs', t.json, (c) => c.notNull()),
-      ).execute();
+      await createTable(db, dialect, 'runbook_runs')
+        .addColumn('id', t.key, (c) => c.primaryKey())
+        .addColumn('runbook_id', t.key, (c) => c.notNull().references('runbooks.id').onDelete('cascade'))
+        .addColumn('created_at', t.time, (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('params', t.json, (c) => c.notNull())
+        .addColumn('outputs', t.json, (c) => c.notNull())
+        .execute();
       // listRunbookRuns: one runbook's runs, newest first (also serves the foreign key's lookups).
       await db.schema.createIndex('runbook_runs_runbook_created_at_idx').on('runbook_runs').columns(['runbook_id', 'created_at desc', 'id desc']).execute();
     },
@@ -358,7 +328,7 @@ export interface RunMigrationsOptions {
 
 /**
  * Brings the schema up to date with Kysely's Migrator. The caller provides the cross-process
- * exclusion (kysely-store.ts: an advisory lock in PostgreSQL, BEGIN IMMEDIATE in SQLite).
+ * exclusion (postgres.ts: an advisory lock; sqlite.ts: BEGIN IMMEDIATE).
  */
 export async function runMigrations<DB>(
   db: Kysely<DB>,

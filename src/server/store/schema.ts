@@ -1,10 +1,10 @@
 /*
  * Row types of the store's tables, as Kysely sees them. Column names are snake_case; the
- * mapping to the camelCase records of types.ts lives in kysely-store.ts.
+ * mapping to the camelCase records of types.ts lives beside each table group's queries (*-rows.ts).
  *
  * JSON columns are TEXT in SQLite and JSONB in PostgreSQL: they are written as JSON text (both
  * accept it) and read back as text (SQLite) or as the value pg already parsed (PostgreSQL), hence
- * `unknown` on select; kysely-store.ts decodes per dialect.
+ * `unknown` on select; values.ts's jsonReader decodes per dialect.
  */
 import type { ColumnType, Generated } from 'kysely';
 import type { AgentRecord, ApprovalStatus, AuditRecord, EventType, Role, RunResultRecord, RunStatus } from './types.js';

@@ -3,6 +3,7 @@
  * ends: SQLite (embedded default) and PostgreSQL (several replicas). Both run
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
+import type { EventType } from '../../protocol/index.js';
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
@@ -105,22 +106,9 @@ export interface DefinitionVersionRecord {
   readonly summary: { readonly create: number; readonly update: number; readonly delete: number };
 }
 
-export type EventType =
-  | 'alarm_fired'
-  | 'alarm_cleared'
-  | 'bot_ran'
-  | 'bot_skipped'
-  | 'escalated'
-  | 'approval_requested'
-  | 'approved'
-  | 'denied'
-  | 'agent_joined'
-  | 'agent_left'
-  | 'definitions_applied'
-  | 'run_started'
-  | 'run_finished'
-  | 'file_failed'
-  | 'permit_refused';
+/** The event types are protocol's (src/protocol/messages.ts): the one list, which the events
+ *  table's CHECK constraint is tested against (event-types.test.ts). */
+export type { EventType };
 
 /** One entry of the fleet's timeline. `id` is chosen by whoever created it, so delivery is idempotent. */
 export interface EventRecord {

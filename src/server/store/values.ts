@@ -149,3 +149,33 @@ export function checkTime(operation: string, field: string, value: unknown): voi
     throw new StoreError('STORE_INVALID', operation, `${field} must be an integer time in ms, got ${String(value)}`);
   }
 }
+
+/** Decodes a JSON column as read: SQLite gives the text, pg has already parsed the JSONB. */
+export type JsonReader = <T>(value: unknown) => T;
+
+/** The JsonReader of a back end. */
+export function jsonReader(dialect: 'sqlite' | 'postgres'): JsonReader {
+  if (dialect === 'postgres') return <T>(value: unknown) => value as T;
+  return <T>(value: unknown): T => {
+    if (typeof value !== 'string') throw new Error(`expected JSON text from SQLite, got ${typeof value}`);
+    return JSON.parse(value) as T;
+  };
+}
+
+/**
+ * A row as its record: each column under its name in camelCase, in the row's order (the order the
+ * API's JSON shows the fields in), the columns in `jsonColumns` decoded by `json`. For the tables
+ * whose record has exactly the row's columns; the store suite's round trips (every record written
+ * and read back equal, on both back ends) check each such mapping.
+ *
+ * @example
+ *   const agent = recordOf<AgentRecord>(json, row, ['tags', 'facts']); // { id, name, hostId, tags: {...}, ... }
+ */
+export function recordOf<R extends object>(json: JsonReader, row: object, jsonColumns: readonly string[]): R {
+  const record: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    const field = column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+    record[field] = jsonColumns.includes(column) ? json(value) : value;
+  }
+  return record as R;
+}

@@ -1,0 +1,89 @@
+/*
+ * The agents table: one row per enrolled host, keyed by name. Enrolling, revoking and deleting
+ * are enrollment's (enrollment-queries.ts). KyselyStore calls these inside its #run, which
+ * classifies errors and refuses after close.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import { StoreError } from './errors.js';
+import type { AgentsTable, StoreDatabase } from './schema.js';
+import type { AgentRecord, Store } from './types.js';
+import { checkInt32, checkTexts, encodeJson, isStorableText, type JsonReader, recordOf } from './values.js';
+
+/** What updateAgentState may change. */
+export type AgentStatePatch = Parameters<Store['updateAgentState']>[1];
+
+/** Every column of an agent but its name (the key upserts conflict on). */
+export function agentColumns(operation: string, agent: AgentRecord) {
+  checkTexts(operation, agent);
+  checkInt32(operation, 'definitionsVersion', agent.definitionsVersion);
+  return {
+    id: agent.id,
+    host_id: agent.hostId,
+    credential_hash: agent.credentialHash,
+    tags: encodeJson(operation, 'tags', agent.tags),
+    facts: encodeJson(operation, 'facts', agent.facts),
+    status: agent.status,
+    enrolled_at: agent.enrolledAt,
+    last_seen_at: agent.lastSeenAt,
+    enrolled_with: agent.enrolledWith,
+    definitions_version: agent.definitionsVersion,
+    enrolled_with_id: agent.enrolledWithId,
+    revoked_at: agent.revokedAt,
+  };
+}
+
+/** Inserts, or replaces every field (id included) of the agent with the same name, so that
+ *  afterwards getAgentByName(agent.name) equals `agent`. */
+export async function upsertAgent(db: Kysely<StoreDatabase>, agent: AgentRecord): Promise<void> {
+  const fields = agentColumns('upsertAgent', agent);
+  await db
+    .insertInto('agents')
+    .values({ name: agent.name, ...fields })
+    .onConflict((oc) => oc.column('name').doUpdateSet(fields))
+    .execute();
+}
+
+/** The agent whose credential hash or name (`by`) is `key`; undefined when there is none. */
+export async function findAgent(
+  db: Kysely<StoreDatabase>,
+  json: JsonReader,
+  by: 'credential_hash' | 'name',
+  key: string,
+): Promise<AgentRecord | undefined> {
+  if (!isStorableText(key)) return undefined;
+  const row = await db.selectFrom('agents').selectAll().where(by, '=', key).executeTakeFirst();
+  return row === undefined ? undefined : toAgent(json, row);
+}
+
+export async function listAgents(db: Kysely<StoreDatabase>, json: JsonReader): Promise<AgentRecord[]> {
+  const rows = await db.selectFrom('agents').selectAll().orderBy('name').execute();
+  return rows.map((row) => toAgent(json, row));
+}
+
+/** Sets only the fields present in `patch`. Throws STORE_NOT_FOUND for an unknown id. */
+export async function updateAgentState(db: Kysely<StoreDatabase>, id: string, patch: AgentStatePatch): Promise<void> {
+  const operation = 'updateAgentState';
+  checkTexts(operation, { status: patch.status });
+  if (patch.definitionsVersion !== undefined) checkInt32(operation, 'definitionsVersion', patch.definitionsVersion);
+  const set = {
+    ...(patch.status === undefined ? {} : { status: patch.status }),
+    ...(patch.lastSeenAt === undefined ? {} : { last_seen_at: patch.lastSeenAt }),
+    ...(patch.tags === undefined ? {} : { tags: encodeJson(operation, 'tags', patch.tags) }),
+    ...(patch.facts === undefined ? {} : { facts: encodeJson(operation, 'facts', patch.facts) }),
+    ...(patch.definitionsVersion === undefined ? {} : { definitions_version: patch.definitionsVersion }),
+  };
+  let found: boolean;
+  if (!isStorableText(id)) {
+    found = false;
+  } else if (Object.keys(set).length === 0) {
+    found = (await db.selectFrom('agents').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  } else {
+    const result = await db.updateTable('agents').set(set).where('id', '=', id).executeTakeFirst();
+    found = result.numUpdatedRows > 0n;
+  }
+  if (!found) throw new StoreError('STORE_NOT_FOUND', operation, `no agent with id ${JSON.stringify(id)}`);
+}
+
+function toAgent(json: JsonReader, row: Selectable<AgentsTable>): AgentRecord {
+  return recordOf<AgentRecord>(json, row, ['tags', 'facts']);
+}

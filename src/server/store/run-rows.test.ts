@@ -1,0 +1,130 @@
+/*
+ * Runs and their results (run-rows.ts).
+ * One suite on both back ends: test/store/back-ends.ts.
+ */
+import { expect, it } from 'vitest';
+import { describeStore } from '../../../test/store/back-ends.js';
+import { T0, run, result, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
+import { type RunRecord, type RunResultRecord, type RunStatus } from './index.js';
+
+await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }) => {
+  it('creates a run, adds results in batches, finishes it; getRun keeps insertion order', async () => {
+    const store = await freshStore();
+    const r = run({ plan: { steps: [{ kind: 'filter', expr: { op: '>', left: 'cpu', right: 90 } }], note: TRICKY } });
+    const other = run();
+    await store.createRun(r);
+    await store.createRun(other);
+    expect(await store.getRun(r.id)).toEqual({ run: r, results: [] });
+    expect(await store.getRun('no-such-run')).toBeUndefined();
+
+    const batch1 = ['c-host', 'a-host', 'b-host'].map((host) => result(r.id, { host }));
+    const batch2 = [
+      result(r.id, {
+        host: 'z-host',
+        status: 'error',
+        exitCode: 127,
+        stdout: null,
+        stderr: 'command not found: 🙃\n',
+        error: 'exit status 127',
+        durationMs: null,
+        values: { nested: { list: [1, 'two', null, true, { x: -0.5 }], big: 1e21, tiny: 5e-324, max: Number.MAX_SAFE_INTEGER }, text: TRICKY },
+      }),
+      result(r.id, { host: 'y-host', status: 'timeout', exitCode: null, stdout: null, stderr: null, values: {} }),
+    ];
+    await store.addRunResults(batch1);
+    await store.addRunResults([result(other.id)]); // interleaved with another run's
+    await store.addRunResults(batch2);
+    await store.addRunResults([]);
+
+    const finish = { status: 'failed' as RunStatus, finishedAt: T0 + 2500, targets: 5, failures: 2 };
+    await store.finishRun(r.id, finish);
+    const got = await store.getRun(r.id);
+    expect(got).toEqual({ run: { ...r, ...finish }, results: [...batch1, ...batch2] });
+    expect((await store.getRun(other.id))?.results).toHaveLength(1);
+  });
+
+  it('writes a large batch whole and in order', async () => {
+    const store = await freshStore();
+    const r = run();
+    await store.createRun(r);
+    const batch = Array.from({ length: 1234 }, (_, i) => result(r.id, { host: `host-${1234 - i}`, values: { i } }));
+    await store.addRunResults(batch);
+    const got = await store.getRun(r.id);
+    expect(got?.results).toEqual(batch);
+  });
+
+  it('addRunResults is atomic: a bad row rejects the whole batch', async () => {
+    const store = await freshStore();
+    const r = run();
+    await store.createRun(r);
+    const bad = [result(r.id), result(r.id), result(r.id, { status: 'exploded' as RunResultRecord['status'] })];
+    await expectStoreError(store.addRunResults(bad), 'STORE_INVALID');
+    expect((await store.getRun(r.id))?.results).toEqual([]);
+    // A result for a run that does not exist (foreign key).
+    await expectStoreError(store.addRunResults([result(r.id), result('no-such-run')]), 'STORE_INVALID');
+    expect((await store.getRun(r.id))?.results).toEqual([]);
+  });
+
+  it('rejects a duplicate run id, an unknown status, and finishing an unknown run', async () => {
+    const store = await freshStore();
+    const r = run();
+    await store.createRun(r);
+    await expectStoreError(store.createRun(run({ id: r.id })), 'STORE_CONFLICT');
+    await expectStoreError(store.createRun(run({ status: 'paused' as RunStatus })), 'STORE_INVALID');
+    await expectStoreError(store.createRun(run({ targets: -1 })), 'STORE_INVALID');
+    await expectStoreError(
+      store.finishRun('no-such-run', { status: 'succeeded', finishedAt: T0, targets: 0, failures: 0 }),
+      'STORE_NOT_FOUND',
+    );
+    await expectStoreError(
+      store.finishRun(r.id, { status: 'done' as RunStatus, finishedAt: T0, targets: 0, failures: 0 }),
+      'STORE_INVALID',
+    );
+    expect(await store.listRuns()).toEqual([r]);
+  });
+
+  it('listRuns: newest first, pages backwards with `before`', async () => {
+    const store = await freshStore();
+    const runs = [3, 1, 4, 0, 6, 2, 5].map((i) => run({ id: `run-${i}`, startedAt: T0 + i * 1000 }));
+    for (const r of runs) await store.createRun(r);
+    const newestFirst = [...runs].sort((a, b) => b.startedAt - a.startedAt);
+    expect(await store.listRuns()).toEqual(newestFirst);
+
+    const pages: RunRecord[][] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await store.listRuns({ limit: 3, ...(before === undefined ? {} : { before }) });
+      if (page.length === 0) break;
+      pages.push(page);
+      before = page[page.length - 1]!.startedAt;
+    }
+    expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
+    expect(pages.flat()).toEqual(newestFirst);
+    expect(await store.listRuns({ before: T0 + 2000 })).toEqual(newestFirst.slice(-2)); // strictly older
+    expect(await store.listRuns({ limit: 0 })).toEqual([]);
+    await expectStoreError(store.listRuns({ limit: -1 }), 'STORE_INVALID');
+    await expectStoreError(store.listRuns({ limit: 2.5 }), 'STORE_INVALID');
+  });
+
+  it('listRuns: same start time is ordered by id, newest (largest) first', async () => {
+    const store = await freshStore();
+    for (const id of ['b', 'C', 'c', 'a']) await store.createRun(run({ id, startedAt: T0 }));
+    expect((await store.listRuns()).map((r) => r.id)).toEqual(['c', 'b', 'a', 'C']); // byte order
+  });
+
+  it('listRuns: 100 by default, 1000 at most', async () => {
+    const store = await freshStore();
+    const n = 1005;
+    const ids = Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < n; i += 4) {
+      await Promise.all(
+        ids.slice(i, i + 4).map((j) => store.createRun(run({ id: `r${String(j).padStart(5, '0')}`, startedAt: T0 + j, plan: null }))),
+      );
+    }
+    const page = await store.listRuns();
+    expect(page).toHaveLength(100);
+    expect(page[0]!.startedAt).toBe(T0 + n - 1);
+    expect(await store.listRuns({ limit: 5000 })).toHaveLength(1000);
+    expect(await store.listRuns({ limit: 1000, before: T0 + 10 })).toHaveLength(10);
+  }, 60_000);
+});
