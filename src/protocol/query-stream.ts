@@ -29,7 +29,7 @@ const PlanLineShape = z.object({
   plan: z.unknown(),
   warnings: z.array(QueryDiagnostic),
 });
-export type PlanLine<P> = Omit<z.infer<typeof PlanLineShape>, 'plan'> & { readonly plan: P };
+export type PlanLine<P> = Omit<z.infer<typeof PlanLineShape>, 'plan' | 'warnings'> & { readonly plan: P; readonly warnings: readonly QueryDiagnostic[] };
 
 /** One result row, as soon as its agent answered. */
 export const RowLine = z.object({ type: z.literal('row'), row: ResultRow });

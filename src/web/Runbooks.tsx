@@ -7,133 +7,17 @@
  * read-only. A runbook's YAML file (as Export YAML gives it) can be imported.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { ReactNode } from 'react';
-import type { Catalogue, PlanColumn } from '../lang/index.js';
-import type { ResultRow, SummaryLine } from '../protocol/index.js';
+import type { Catalogue } from '../lang/index.js';
 import type { RunbookCell } from '../definitions/index.js';
 import { RUNBOOK_PARAM, substituteParams } from '../definitions/index.js';
 import type { Whoami } from './api.js';
-import { ApiError, errorMessage as message, getJson, savedToken, sendJson, streamQuery } from './api.js';
-import { runBlocked } from './Console.js';
-import { Editor } from './Editor.js';
-import { Results } from './Results.js';
-import { checkCell } from './runbook-check.js';
+import { ApiError, errorMessage as message, getJson, savedToken, sendJson } from './api.js';
+import { Markdown } from './Markdown.js';
+import { OutputView, PipelineCell } from './RunbookCells.js';
+import type { CellOutput, Draft, Runbook, SavedRun } from './runbook-model.js';
+import { EMPTY, IMPORT_LIMIT, paramList, streamCell, toDraft } from './runbook-model.js';
 import { RUNBOOK_URL_KEYS } from './runbook-link.js';
 import './runbooks.css';
-
-interface Runbook {
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly params: readonly string[];
-  readonly cells: readonly RunbookCell[];
-  readonly updatedAt: number;
-  readonly updatedBy: string;
-}
-
-/** What a run of one pipeline cell gave; `summary` also carries the plan's columns, so a saved run renders like a live one. */
-interface CellOutput {
-  readonly cell: number;
-  readonly statement: string;
-  readonly rows: readonly ResultRow[];
-  readonly summary: (Partial<SummaryLine> & { columns?: readonly PlanColumn[]; ordered?: boolean }) | null;
-  readonly error: string | null;
-}
-
-interface SavedRun {
-  readonly id: string;
-  readonly runbookId: string;
-  readonly createdAt: number;
-  readonly createdBy: string;
-  readonly params: Readonly<Record<string, string>>;
-  readonly outputs: readonly CellOutput[];
-}
-
-interface Draft {
-  readonly id: string | null;
-  readonly name: string;
-  readonly description: string;
-  readonly params: string;
-  readonly cells: readonly RunbookCell[];
-}
-
-const EMPTY: Draft = { id: null, name: '', description: '', params: 'host', cells: [{ kind: 'markdown', text: '# What this is for\n\nSteps, in order.' }] };
-
-const toDraft = (rb: Runbook): Draft => ({ id: rb.id, name: rb.name, description: rb.description, params: rb.params.join(', '), cells: rb.cells });
-const paramList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
-
-/** The server's limit on an imported file. */
-const IMPORT_LIMIT = 1024 * 1024;
-
-// ---- markdown, simply: headings, paragraphs, lists, fenced code, `inline code` ----
-
-function inline(text: string): ReactNode[] {
-  return text.split(/(`[^`]+`)/).map((part, i) => (part.startsWith('`') && part.endsWith('`') && part.length > 1 ? <code key={i}>{part.slice(1, -1)}</code> : part));
-}
-
-export function Markdown(props: { text: string }) {
-  const blocks: ReactNode[] = [];
-  const lines = props.text.split('\n');
-  let para: string[] = [];
-  let list: string[] = [];
-  const flush = () => {
-    if (para.length) blocks.push(<p key={blocks.length}>{inline(para.join(' '))}</p>);
-    if (list.length) blocks.push(<ul key={blocks.length}>{list.map((l, i) => <li key={i}>{inline(l)}</li>)}</ul>);
-    para = [];
-    list = [];
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.startsWith('```')) {
-      flush();
-      const code: string[] = [];
-      for (i++; i < lines.length && !(lines[i] ?? '').startsWith('```'); i++) code.push(lines[i] ?? '');
-      blocks.push(
-        <pre key={blocks.length} className="output">
-          <code>{code.join('\n')}</code>
-        </pre>,
-      );
-      continue;
-    }
-    const h = /^(#{1,3})\s+(.*)$/.exec(line);
-    if (h) {
-      flush();
-      const level = h[1]?.length ?? 1;
-      const content = inline(h[2] ?? '');
-      blocks.push(level === 1 ? <h2 key={blocks.length}>{content}</h2> : level === 2 ? <h3 key={blocks.length}>{content}</h3> : <h4 key={blocks.length}>{content}</h4>);
-    } else if (/^\s*[-*]\s+/.test(line)) {
-      if (para.length) flush();
-      list.push(line.replace(/^\s*[-*]\s+/, ''));
-    } else if (!line.trim()) flush();
-    else {
-      if (list.length) flush();
-      para.push(line.trim());
-    }
-  }
-  flush();
-  return <div className="markdown">{blocks}</div>;
-}
-
-function OutputView(props: { output: CellOutput }) {
-  const o = props.output;
-  const s = o.summary;
-  return (
-    <div className="cell-output" data-testid="cell-output">
-      {o.error && (
-        <div className="error-box" role="alert" data-testid="cell-error">
-          {o.error}
-        </div>
-      )}
-      {s && s.rows !== undefined && (
-        <div className="run-summary" data-testid="cell-summary">
-          {s.rows} rows · {s.failures ?? 0} failures{s.agentsAsked !== undefined ? ` · ${s.agentsAnswered ?? 0}/${s.agentsAsked} agents answered` : ''}
-          {s.durationMs !== undefined ? ` · ${s.durationMs} ms` : ''}
-        </div>
-      )}
-      {(o.rows.length > 0 || (s && s.rows !== undefined)) && <Results rows={o.rows} columns={s?.columns ?? []} ordered={s?.ordered ?? false} />}
-    </div>
-  );
-}
 
 export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalogue | undefined }) {
   const search = useMemo(() => new URLSearchParams(window.location.search), []);
@@ -245,28 +129,12 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     };
     if (!sub.ok) return put({ cell: i, statement: cell.text, rows: [], summary: null, error: sub.error });
     const statement = sub.statement;
-    const rows: ResultRow[] = [];
-    let columns: readonly PlanColumn[] = [];
-    let ordered = false;
-    let summary: CellOutput['summary'] = null;
-    let error: string | null = null;
     const controller = new AbortController();
     abort.current = controller;
     setRunning(i);
     put({ cell: i, statement, rows: [], summary: null, error: null });
     try {
-      await streamQuery(
-        { statement, ...(yes ? { yes: true } : {}) },
-        (line) => {
-          if (line.type === 'plan') {
-            columns = line.plan.columns;
-            ordered = line.plan.ordered;
-          } else if (line.type === 'row') rows.push(line.row);
-          else if (line.type === 'summary') summary = { ...line, columns, ordered };
-          else if (line.type === 'error') error = `${line.code}: ${line.message}`;
-        },
-        controller.signal,
-      );
+      return put({ cell: i, statement, ...(await streamCell(statement, yes, controller.signal)) });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
         const d = err.details as { targets?: number };
@@ -275,11 +143,10 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
           return runCell(i, true);
         }
       }
-      error = message(err);
+      return put({ cell: i, statement, rows: [], summary: null, error: message(err) });
     } finally {
       setRunning(null);
     }
-    return put({ cell: i, statement, rows, summary: summary ?? (columns.length ? { columns, ordered } : null), error });
   };
 
   const runAll = async () => {
@@ -532,33 +399,6 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
           </ul>
         </aside>
       )}
-    </div>
-  );
-}
-
-function PipelineCell(props: {
-  text: string;
-  index: number;
-  params: readonly string[];
-  me: Whoami | undefined;
-  catalogue: Catalogue | undefined;
-  onChange: (text: string) => void;
-  onRun: () => void;
-  disabled: boolean;
-}) {
-  const checked = useMemo(() => (props.catalogue ? checkCell(props.text, props.params, props.catalogue) : undefined), [props.text, props.params, props.catalogue]);
-  const diagnostics = props.text.trim() ? (checked?.diagnostics ?? []) : [];
-  const blocked = runBlocked(props.me, checked?.analysis.plan);
-  const invalid = Boolean(checked?.diagnostics.some((d) => d.severity === 'error'));
-  return (
-    <div className="pipeline-cell">
-      <Editor value={props.text} onChange={props.onChange} onRun={() => !blocked && !invalid && !props.disabled && props.onRun()} diagnostics={diagnostics} catalogue={props.catalogue} params={props.params} rows={2} ariaLabel={`pipeline cell ${props.index + 1}`} placeholder="host | name = $host | `uptime`" />
-      <div className="toolbar">
-        <button data-testid="run-cell" disabled={props.disabled || Boolean(blocked) || invalid || !props.text.trim()} title={blocked ?? (invalid ? 'fix the statement first' : 'Ctrl-Enter')} onClick={props.onRun}>
-          Run cell
-        </button>
-        {blocked && props.me && <span className="blocked">{blocked}</span>}
-      </div>
     </div>
   );
 }

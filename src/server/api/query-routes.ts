@@ -1,7 +1,9 @@
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
+import type { Plan } from '../../lang/index.js';
 import { analyze, parseDuration } from '../../lang/index.js';
+import type { QueryLine } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { StatementContext } from '../query/run-statement.js';
@@ -89,7 +91,7 @@ function batchedLines(raw: ServerResponse) {
     if (pending.length > 0) raw.write(pending.join(''));
     pending = [];
   };
-  const line = (o: unknown) => {
+  const line = (o: QueryLine<Plan>) => {
     if (pending.length === 0) setImmediate(flush);
     pending.push(`${JSON.stringify(o)}\n`);
   };

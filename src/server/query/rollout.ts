@@ -1,17 +1,11 @@
 import type { Phase, PlanExpr } from '../../lang/index.js';
-import type { ResultRow } from '../../protocol/index.js';
+import type { ProgressLine, ResultRow } from '../../protocol/index.js';
 import { sleep } from '../fleet/index.js';
 import type { FanOutContext, FanOutResult } from './fan-out.js';
 import { fanOut } from './fan-out.js';
 
-/** One step of a rollout, as it happens. */
-export interface Progress {
-  readonly stage: 'batch_started' | 'batch_done' | 'waiting_for_health' | 'healthy' | 'halted';
-  readonly batch: number;
-  readonly batches: number;
-  readonly resources: readonly string[];
-  readonly message: string;
-}
+/** One step of a rollout, as it happens: the protocol's progress line without its type. */
+export type Progress = Omit<ProgressLine, 'type'>;
 
 export interface RolloutRequest {
   readonly phase: Extract<Phase, { where: 'rollout' }>;

@@ -1,0 +1,84 @@
+/** Runbooks as the page holds them: records from the API, the draft being edited, a cell's output. */
+import type { PlanColumn } from '../lang/index.js';
+import type { ResultRow, SummaryLine } from '../protocol/index.js';
+import type { RunbookCell } from '../definitions/index.js';
+import { ApiError, errorMessage, streamQuery } from './api.js';
+
+export interface Runbook {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly params: readonly string[];
+  readonly cells: readonly RunbookCell[];
+  readonly updatedAt: number;
+  readonly updatedBy: string;
+}
+
+/** What a run of one pipeline cell gave; `summary` also carries the plan's columns, so a saved run renders like a live one. */
+export interface CellOutput {
+  readonly cell: number;
+  readonly statement: string;
+  readonly rows: readonly ResultRow[];
+  readonly summary: (Partial<SummaryLine> & { columns?: readonly PlanColumn[]; ordered?: boolean }) | null;
+  readonly error: string | null;
+}
+
+export interface SavedRun {
+  readonly id: string;
+  readonly runbookId: string;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly outputs: readonly CellOutput[];
+}
+
+export interface Draft {
+  readonly id: string | null;
+  readonly name: string;
+  readonly description: string;
+  readonly params: string;
+  readonly cells: readonly RunbookCell[];
+}
+
+export const EMPTY: Draft = { id: null, name: '', description: '', params: 'host', cells: [{ kind: 'markdown', text: '# What this is for\n\nSteps, in order.' }] };
+
+export const toDraft = (rb: Runbook): Draft => ({ id: rb.id, name: rb.name, description: rb.description, params: rb.params.join(', '), cells: rb.cells });
+export const paramList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
+
+/** The server's limit on an imported file. */
+export const IMPORT_LIMIT = 1024 * 1024;
+
+/**
+ * Runs one pipeline's statement through POST /api/v1/query and gathers its answer: the rows, the
+ * plan's columns and order, the summary, or the error (an error line, or what failed on the way,
+ * with the rows that came before it). Only a refusal that asks for confirmation (too many
+ * targets) is thrown, so the page can ask and run again with `yes`.
+ *
+ * @example
+ * const out = await streamCell('host | `uptime`', false, controller.signal);
+ */
+export async function streamCell(statement: string, yes: boolean, signal: AbortSignal): Promise<Pick<CellOutput, 'rows' | 'summary' | 'error'>> {
+  const rows: ResultRow[] = [];
+  let columns: readonly PlanColumn[] = [];
+  let ordered = false;
+  let summary: CellOutput['summary'] = null;
+  let error: string | null = null;
+  try {
+    await streamQuery(
+      { statement, ...(yes ? { yes: true } : {}) },
+      (line) => {
+        if (line.type === 'plan') {
+          columns = line.plan.columns;
+          ordered = line.plan.ordered;
+        } else if (line.type === 'row') rows.push(line.row);
+        else if (line.type === 'summary') summary = { ...line, columns, ordered };
+        else if (line.type === 'error') error = `${line.code}: ${line.message}`;
+      },
+      signal,
+    );
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') throw err;
+    error = errorMessage(err);
+  }
+  return { rows, summary: summary ?? (columns.length ? { columns, ordered } : null), error };
+}
