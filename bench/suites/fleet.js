@@ -18,15 +18,13 @@
  *
  * Every process the suite starts is stopped at the end, also when a case fails.
  */
-import { spawn, execFileSync } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
-import https from 'node:https';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLab, stopChild } from '../../dist/lab/index.js';
-import { fetchTrusting } from '../../dist/transport/index.js';
+import { Children, clockTicks, cpuTimes, rssBytes, startServerProcess, startSwarmProcess, statusBytes } from '../support/processes.js';
+import { Client } from '../support/query-client.js';
 
 export const name = 'fleet';
 export const description = 'queries across swarms (10–1,000 simulated agents) and labs (10, 50 real agents) through the HTTP API; control-plane memory per agent; idle agent CPU and RSS';
@@ -49,32 +47,6 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0,
 const round2 = (v) => Math.round(v * 100) / 100;
 /** @param {number} ms */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Clock ticks per second, for /proc/<pid>/stat. */
-function clockTicks() {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-/** VmRSS of a process, bytes. @param {number} pid */
-async function rssBytes(pid) {
-  return statusBytes(pid, 'VmRSS');
-}
-
-/**
- * A memory line of /proc/<pid>/status, bytes: VmRSS (all resident pages), RssAnon (the private
- * ones: heap, stacks), RssFile (mapped files, mostly the node binary, shared between processes).
- * @param {number} pid @param {'VmRSS' | 'RssAnon' | 'RssFile'} field
- */
-async function statusBytes(pid, field) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
-  return Number(kb) * 1024;
-}
 
 /**
  * RSS of a Node.js process that does nothing (`node -e 'setTimeout(…)'`): the floor under any
@@ -124,209 +96,6 @@ async function historyAtFullRetention(ctx) {
       note: `the agent's metric store after a day on this machine: ${snap.host.length} host series (1 h at 1 s + 24 h of 1-minute roll-ups) and ${snap.processes.length} processes (${processSeries} series, 10 min at 1 s); on top of the idle RSS above, measured on a lab host that sees only its own processes`,
     },
   ];
-}
-
-/** utime and stime of a process (all its threads), clock ticks. @param {number} pid */
-async function cpuTimes(pid) {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After `(comm)`: state is field 3, utime 14, stime 15 (1-based): here 0-based 11 and 12.
-  return { user: Number(fields[11]), system: Number(fields[12]) };
-}
-
-/**
- * The processes the suite started; `stopAll` ends the ones still running.
- */
-class Children {
-  /** @type {Set<ChildProcess>} */
-  set = new Set();
-  /** @type {Set<import('../../dist/lab/index.js').Lab>} */
-  labs = new Set();
-
-  constructor() {
-    // If the run dies without reaching its finally (an uncaught error), still end the children.
-    this.onExit = () => {
-      for (const c of this.set) c.kill('SIGTERM');
-      for (const lab of this.labs) for (const c of [lab.serverProcess, ...lab.hosts.map((h) => h.process)]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-    };
-    process.once('exit', this.onExit);
-  }
-
-  /** @param {ChildProcess} child */
-  add(child) {
-    this.set.add(child);
-    child.once('exit', () => this.set.delete(child));
-    return child;
-  }
-
-  async stopAll() {
-    await Promise.allSettled([...this.set].map((c) => stopChild(c, 10_000)));
-    await Promise.allSettled([...this.labs].map((l) => l.stop()));
-    this.labs.clear();
-    process.off('exit', this.onExit);
-  }
-}
-
-/**
- * Runs `node bin/breakwater.js …args` with stdout and stderr copied to `log`.
- * @param {string} root @param {string[]} args @param {string} log @param {Children} children
- */
-function breakwater(root, args, log, children, env = {}) {
-  const out = createWriteStream(log, { flags: 'a' });
-  out.on('error', () => undefined); // a log that cannot be written must not end the run
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'breakwater.js'), ...args], { cwd: root, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (d) => out.write(d));
-  child.stderr?.on('data', (d) => out.write(d));
-  child.on('error', (err) => out.write(`could not start: ${err.message}\n`)); // a child that cannot start must not end the run
-  child.once('exit', () => out.end());
-  return children.add(child);
-}
-
-/**
- * Waits until `test` matches the text a child has written to stdout or stderr (as src/lab/lab.ts
- * reads the server's banner); rejects when it exits first or after `timeoutMs`.
- * @param {ChildProcess} child @param {'stdout' | 'stderr'} stream @param {RegExp} test @param {number} timeoutMs @param {string} what
- * @returns {Promise<RegExpExecArray>}
- */
-function waitFor(child, stream, test, timeoutMs, what) {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    let other = '';
-    const onData = (/** @type {string} */ d) => {
-      text += d;
-      const m = test.exec(text);
-      if (m) finish(() => resolve(m));
-    };
-    const onOther = (/** @type {string} */ d) => {
-      other = (other + d).slice(-4000);
-    };
-    const onExit = (/** @type {number | null} */ code) => finish(() => reject(new Error(`${what} exited (code ${code}) before it was ready: ${(other || text).slice(-2000)}`)));
-    const timer = setTimeout(() => finish(() => reject(new Error(`${what} not ready within ${timeoutMs / 1000} s: ${(other || text).slice(-2000)}`))), timeoutMs);
-    /** @param {() => void} f */
-    const finish = (f) => {
-      clearTimeout(timer);
-      child[stream]?.off('data', onData);
-      child[stream === 'stdout' ? 'stderr' : 'stdout']?.off('data', onOther);
-      child.off('exit', onExit);
-      f();
-    };
-    child[stream]?.on('data', onData);
-    child[stream === 'stdout' ? 'stderr' : 'stdout']?.on('data', onOther);
-    child.once('exit', onExit);
-  });
-}
-
-/**
- * A control plane in a child process with a fresh data directory.
- * @param {string} root @param {string} dir @param {Children} children
- */
-async function startServerProcess(root, dir, children) {
-  const child = breakwater(root, ['server', '--port', '0', '--data', path.join(dir, 'data'), '--log-level', 'warn'], path.join(dir, 'server.log'), children);
-  const [server, caFile, token] = await Promise.all([
-    waitFor(child, 'stdout', /BREAKWATER_SERVER=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
-    waitFor(child, 'stdout', /BREAKWATER_CA=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
-    waitFor(child, 'stderr', /BREAKWATER_TOKEN=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
-  ]);
-  const ca = await readFile(caFile, 'utf8');
-  const res = await fetchTrusting(`${server}/api/v1/tokens`, {
-    ca,
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ role: 'agent', name: 'bench-join' }),
-  });
-  if (!res.ok) throw new Error(`creating a join token: HTTP ${res.status} ${await res.text()}`);
-  const joinToken = /** @type {{ token: string }} */ (await res.json()).token;
-  return { child, server, caFile, ca, token, joinToken, pid: /** @type {number} */ (child.pid) };
-}
-
-/**
- * `breakwater swarm` in a child process; resolves once it prints `ready: N agents connected`.
- * @param {string} root @param {string} dir @param {Children} children @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void }} o
- */
-async function startSwarmProcess(root, dir, children, o) {
-  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children, { BREAKWATER_JOIN_TOKEN: o.joinToken }); // not in argv, which ps shows
-  let lastShown = 0;
-  child.stderr?.on('data', (/** @type {string} */ d) => {
-    const lines = d.split('\n').filter((l) => l.startsWith('swarm: enrolled'));
-    const line = lines[lines.length - 1];
-    if (line && Date.now() - lastShown > 2000) {
-      lastShown = Date.now();
-      o.log(`  ${line}`);
-    }
-  });
-  await waitFor(child, 'stdout', new RegExp(`ready: ${o.agents} agents connected`), 60_000 + 100 * o.agents, `the swarm of ${o.agents}`);
-  return child;
-}
-
-/**
- * Queries through POST /api/v1/query over one keep-alive connection.
- */
-class Client {
-  /** @param {string} server @param {string} token @param {string} ca the control plane's CA (PEM): it serves TLS, as in production */
-  constructor(server, token, ca) {
-    this.url = new URL('/api/v1/query', server);
-    this.token = token;
-    this.tls = this.url.protocol === 'https:';
-    this.agent = this.tls ? new https.Agent({ keepAlive: true, maxSockets: 1, ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-  }
-
-  /**
-   * Runs a statement; resolves with the milliseconds until the summary line arrived, and the
-   * summary and rows. The response is read to its end before resolving, so the connection is free.
-   * @param {string} statement
-   * @returns {Promise<{ ms: number, summary: Record<string, unknown>, rows: Record<string, any>[] }>}
-   */
-  query(statement) {
-    // `yes`: the blast-radius confirmation for commands on more than a few hosts.
-    const body = JSON.stringify({ statement, yes: true });
-    return new Promise((resolve, reject) => {
-      const start = process.hrtime.bigint();
-      let ms = NaN;
-      /** @type {Record<string, unknown> | undefined} */
-      let summary;
-      /** @type {Record<string, any>[]} */
-      const rows = [];
-      const req = (this.tls ? https : http).request(
-        this.url,
-        { method: 'POST', agent: this.agent, headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          if (res.statusCode !== 200) {
-            let text = '';
-            res.setEncoding('utf8').on('data', (d) => (text += d)).on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${text}`)));
-            return;
-          }
-          let buffer = '';
-          res.setEncoding('utf8');
-          res.on('data', (/** @type {string} */ chunk) => {
-            buffer += chunk;
-            let nl = buffer.indexOf('\n');
-            while (nl >= 0) {
-              const line = buffer.slice(0, nl);
-              buffer = buffer.slice(nl + 1);
-              nl = buffer.indexOf('\n');
-              if (!line.trim()) continue;
-              const msg = JSON.parse(line);
-              if (msg.type === 'row') rows.push(msg.row);
-              else if (msg.type === 'summary') {
-                ms = Number(process.hrtime.bigint() - start) / 1e6;
-                summary = msg;
-              } else if (msg.type === 'error') reject(new Error(`query failed: ${msg.message}`));
-            }
-          });
-          res.on('end', () => (summary ? resolve({ ms, summary, rows }) : reject(new Error(`no summary line for ${statement}`))));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  close() {
-    this.agent.destroy();
-  }
 }
 
 /**
