@@ -15,3 +15,4 @@ export * from './present.js';
 export * from './redact.js';
 export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine } from './query-stream.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
+export * from './nats-subjects.js';
