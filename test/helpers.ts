@@ -202,18 +202,33 @@ export async function probePostgres(url: string = PG_URL): Promise<string | unde
  * one failing test that says why instead of a wall of connection errors.
  */
 export async function describeWithPostgres(name: string, file: string, body: () => void): Promise<void> {
-  const unreachable = await probePostgres(PG_URL);
+  await describeWithService({ service: 'PostgreSQL', url: PG_URL, unreachable: await probePostgres(PG_URL) }, name, file, body);
+}
+
+/** A service a test needs, where it is, and undefined when it answers there, else why not. */
+export interface NeededService {
+  readonly service: string;
+  readonly url: string;
+  readonly unreachable: string | undefined;
+}
+
+/**
+ * A describe block that needs `needed` (see describeWithPostgres): skipped with a loud warning when
+ * it is unreachable, or one failing test saying why with BREAKWATER_REQUIRE_SERVICES=1.
+ */
+export function describeWithService(needed: NeededService, name: string, file: string, body: () => void): void {
+  const { service, url, unreachable } = needed;
   const skip = unreachable !== undefined && process.env.BREAKWATER_REQUIRE_SERVICES !== '1';
   if (skip) {
     console.warn(
-      `\n*** SKIPPED: "${name}" (${file}): PostgreSQL at ${PG_URL.replace(/\/\/[^@/]*@/, '//…@')} ` +
+      `\n*** SKIPPED: "${name}" (${file}): ${service} at ${url.replace(/\/\/[^@/]*@/, '//…@')} ` +
         `is unreachable (${unreachable}). Start it (see .ci/run) or set BREAKWATER_REQUIRE_SERVICES=1 to make this a failure. ***\n`,
     );
   }
   describe.skipIf(skip)(name, () => {
     if (unreachable !== undefined) {
-      it('PostgreSQL is reachable (required by BREAKWATER_REQUIRE_SERVICES=1)', () => {
-        throw new Error(`BREAKWATER_REQUIRE_SERVICES=1 but PostgreSQL at ${PG_URL} is unreachable: ${unreachable}`);
+      it(`${service} is reachable (required by BREAKWATER_REQUIRE_SERVICES=1)`, () => {
+        throw new Error(`BREAKWATER_REQUIRE_SERVICES=1 but ${service} at ${url} is unreachable: ${unreachable}`);
       });
       return;
     }

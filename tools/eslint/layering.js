@@ -86,6 +86,7 @@ export const SUB_FOLDERS = Object.freeze({
   'server/tls': { entry: true, never: ['api', 'query', 'remediation', 'store', 'secrets', 'audit'], instead: 'tls only makes certificates (the time comes from fleet\'s Clock): pass in what it needs' },
   'server/fleet': { entry: true, never: ['api', 'query', 'remediation'], instead: 'the fleet is a port below execution and routes: move what it needs into fleet, or pass it in' },
   'server/remediation': { entry: true, never: ['api'], instead: 'routes call remediation, not the other way: move what both need into remediation' },
+  'server/nats': { entry: true, never: ['api', 'query'], instead: 'the NATS side of the control plane sits below routes and query execution: pass in what it needs' },
   'server/audit': { entry: true, never: ['api'], instead: 'routes call audit, not the other way: move what both need into audit' },
   'server/query': { entry: false, never: ['api'], instead: 'routes call query execution, not the other way: move what both need into query' },
   'agent/metrics': { entry: false, never: ['engine', 'query'], instead: 'collectors sit below the engine and the executor: move what both need into metrics/types.ts' },

@@ -1,0 +1,115 @@
+import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { NatsSubjects } from '../../protocol/index.js';
+import type { AgentIntake } from '../agent-intake.js';
+import type { Clock } from '../fleet/index.js';
+import { systemClock } from '../fleet/index.js';
+import type { GatewayHooks } from '../gateway.js';
+import { decodeEventMessage } from './event-message.js';
+import { EVENTS_DURABLE } from './events-stream.js';
+
+export interface EventConsumerParts {
+  readonly js: JetStreamClient;
+  readonly subjects: NatsSubjects;
+  /** Stores an agent's screened events (the gateway hooks' `onEvents`: `EventIntake.storeEvents`, idempotent by id). */
+  readonly storeEvents: GatewayHooks['onEvents'];
+  /** Refusals are logged at most once a minute per agent and kind, as the WebSocket intake does. */
+  readonly intake: Pick<AgentIntake, 'warnOnce'>;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  /** How long an event the store could not take waits before it is delivered again (default 2 s). */
+  readonly retryDelayMs?: number;
+  /** Messages pulled ahead of the one being stored (default 100). */
+  readonly prefetch?: number;
+}
+
+/** What one consumer did with the messages it was handed, since it started. */
+export interface EventConsumerCounts {
+  /** Stored, then acked. */
+  stored: number;
+  /** Not an event (subject, size, JSON, schema): terminated. */
+  malformed: number;
+  /** An event the agent may not report (another host's, a forged type or principal): terminated. */
+  refused: number;
+  /** The store failed: nak'd, delivered again after the delay. */
+  retried: number;
+}
+
+/**
+ * One replica's reader of the events stream, on the durable consumer every replica shares: each
+ * event is screened, stored and only then acked, so a replica that dies in between leaves it to be
+ * redelivered (to any replica) and stored again, which the store's id makes a no-op. Call
+ * `ensureEventsStream` and `ensureEventsConsumer` first.
+ *
+ * @example
+ * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
+ * await consumer.start();
+ * // … at shutdown
+ * await consumer.stop();
+ */
+export class EventConsumer {
+  readonly counts: EventConsumerCounts = { stored: 0, malformed: 0, refused: 0, retried: 0 };
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly clock: Clock;
+
+  constructor(private readonly parts: EventConsumerParts) {
+    this.clock = parts.clock ?? systemClock;
+  }
+
+  /** Starts pulling; resolves once the consumer is bound (rejects when the stream or durable is missing). */
+  async start(): Promise<void> {
+    if (this.loop) throw new Error('event consumer already started');
+    const consumer = await this.parts.js.consumers.get(this.parts.subjects.eventsStream, EVENTS_DURABLE);
+    const messages = await consumer.consume({ max_messages: this.parts.prefetch ?? 100 });
+    this.messages = messages;
+    this.loop = this.run(messages);
+  }
+
+  /** Stops pulling after the event being stored (if any) is stored and acked; unacked prefetched ones go to other replicas. */
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.loop;
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    try {
+      // One at a time: an event is acked only after it is stored, and a store failure backs off instead of hammering the database.
+      for await (const m of messages) await this.handle(m);
+    } catch (err) {
+      this.parts.logger.error({ err }, 'events stream consumer stopped');
+    }
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    const decoded = decodeEventMessage(this.parts.subjects, m.subject, m.data, this.clock.now());
+    if (!decoded.ok) {
+      this.counts[decoded.kind]++;
+      this.parts.intake.warnOnce(decoded.agent ?? '(no agent)', `nats-${decoded.kind}`, { agent: decoded.agent, seq: m.seq, reason: decoded.reason }, `events stream message ${decoded.kind}; terminated`);
+      // Terminated, not nak'd: it will not be better on the next delivery. No reason with it: a
+      // NATS server before 2.10 ignores "+TERM <reason>" and would deliver the message again forever.
+      settle(() => m.term());
+      return;
+    }
+    try {
+      await this.parts.storeEvents(decoded.agent, [decoded.event]);
+    } catch (err) {
+      this.counts.retried++;
+      this.parts.logger.error({ err, agent: decoded.agent, event: decoded.event.id }, 'could not store an event from the events stream; it will be delivered again');
+      settle(() => m.nak(this.parts.retryDelayMs ?? 2_000));
+      return;
+    }
+    // An ack lost here (connection gone) means a redelivery, which stores nothing new.
+    if (settle(() => m.ack())) this.counts.stored++;
+  }
+}
+
+/** Runs an ack/nak/term; false when the connection is already closed (the server redelivers). */
+function settle(reply: () => void): boolean {
+  try {
+    reply();
+    return true;
+  } catch {
+    return false;
+  }
+}
