@@ -25,7 +25,7 @@ export interface EventConsumerParts {
 
 /** What one consumer did with the messages it was handed, since it started. */
 export interface EventConsumerCounts {
-  /** Stored, then acked. */
+  /** Stored, then acked (an ack sent on a connection that is gone is lost: the event comes again, and is stored again as a no-op). */
   stored: number;
   /** Not an event (subject, size, JSON, schema): terminated. */
   malformed: number;
