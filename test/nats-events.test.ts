@@ -114,4 +114,24 @@ await describeWithNats('events over JetStream, exactly once in the store', 'test
     expect([stream.config.subjects, stream.config.storage, stream.config.retention, stream.config.duplicate_window]).toEqual([[bed.subjects.allEvents], 'file', 'workqueue', 60_000_000_000]);
     expect([durable.config.ack_policy, durable.config.ack_wait, durable.config.durable_name]).toEqual(['explicit', 7_000_000_000, EVENTS_DURABLE]);
   });
+  it('a replica stopping finishes and acks the event it is storing, and hands the ones it pulled to another replica', async () => {
+    await bed.setUp({ ackWaitMs: 30_000 });
+    let release = (): void => undefined;
+    const storing = new Promise<void>((r) => (release = r));
+    const a = await bed.replica('a', { afterStore: () => storing });
+    await bed.publisher('web-1').publish(fired('e-1'));
+    await bed.publisher('web-1').publish(fired('e-2'));
+    await waitUntil('replica a storing e-1', () => bed.storeCalls.length === 1);
+
+    const stopped = a.stop();
+    release();
+    await stopped;
+    // Far sooner than the 30 s ack wait: e-2 was handed back, e-1 acked.
+    const b = await bed.replica('b');
+    await waitUntil('replica b stored e-2', () => b.counts.stored === 1);
+
+    expect(bed.storeCalls).toEqual([{ replica: 'a', ids: ['e-1'] }, { replica: 'b', ids: ['e-2'] }]);
+    expect(a.counts.stored).toBe(1);
+    expect(await bed.storedIds()).toEqual(['e-1', 'e-2']);
+  });
 });

@@ -51,6 +51,7 @@ export class EventConsumer {
   readonly counts: EventConsumerCounts = { stored: 0, malformed: 0, refused: 0, retried: 0 };
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  private stopping = false;
   private readonly clock: Clock;
 
   constructor(private readonly parts: EventConsumerParts) {
@@ -66,8 +67,9 @@ export class EventConsumer {
     this.loop = this.run(messages);
   }
 
-  /** Stops pulling after the event being stored (if any) is stored and acked; unacked prefetched ones go to other replicas. */
+  /** Stops pulling after the event being stored (if any) is stored and acked; pulled ones not yet handled go back at once, to other replicas. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.messages?.close();
     await this.loop;
   }
@@ -82,6 +84,11 @@ export class EventConsumer {
   }
 
   private async handle(m: JsMsg): Promise<void> {
+    if (this.stopping) {
+      // Handed back now rather than after the ack wait.
+      settle(() => m.nak());
+      return;
+    }
     const decoded = decodeEventMessage(this.parts.subjects, m.subject, m.data, this.clock.now());
     if (!decoded.ok) {
       this.counts[decoded.kind]++;
