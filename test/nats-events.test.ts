@@ -121,7 +121,9 @@ await describeWithNats('events over JetStream, exactly once in the store', 'test
     const a = await bed.replica('a', { afterStore: () => storing });
     await bed.publisher('web-1').publish(fired('e-1'));
     await bed.publisher('web-1').publish(fired('e-2'));
-    await waitUntil('replica a storing e-1', () => bed.storeCalls.length === 1);
+    // Both pulled by a (an event still on its way to a stopped replica waits out the ack wait instead).
+    const pulled = async () => (await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE)).num_ack_pending === 2;
+    await waitUntil('replica a storing e-1, with e-2 pulled', async () => bed.storeCalls.length === 1 && (await pulled()));
 
     const stopped = a.stop();
     release();

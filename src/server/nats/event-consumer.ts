@@ -67,7 +67,10 @@ export class EventConsumer {
     this.loop = this.run(messages);
   }
 
-  /** Stops pulling after the event being stored (if any) is stored and acked; pulled ones not yet handled go back at once, to other replicas. */
+  /**
+   * Stops pulling after the event being stored (if any) is stored and acked; pulled ones not yet
+   * handled go back at once, to other replicas (one still on its way here waits out the ack wait).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.messages?.close();
