@@ -136,4 +136,10 @@ await describeWithNats('events over JetStream, exactly once in the store', 'test
     expect(a.counts.stored).toBe(1);
     expect(await bed.storedIds()).toEqual(['e-1', 'e-2']);
   });
+  it('a consumer does not start without the stream and durable, nor twice', async () => {
+    await expect(bed.replica('early')).rejects.toThrow(/not found/i);
+    await bed.setUp({ ackWaitMs: 1_000 });
+    const a = await bed.replica('a');
+    await expect(a.start()).rejects.toThrow('event consumer already started');
+  });
 });
