@@ -103,6 +103,7 @@ await describeWithNats('events over JetStream, exactly once in the store', 'test
 
     expect(a.counts).toEqual({ stored: 1, malformed: 0, refused: 0, retried: 2 });
     expect(await bed.storedIds()).toEqual(['e-1']);
+    expect(bed.warnings).toEqual(['web-1 could not store events from the events stream; they will be delivered again']);
   });
 
   it('every replica may ensure the stream and the durable at start-up, at once and again with new timing', async () => {

@@ -105,7 +105,8 @@ export class EventConsumer {
       await this.parts.storeEvents(decoded.agent, [decoded.event]);
     } catch (err) {
       this.counts.retried++;
-      this.parts.logger.error({ err, agent: decoded.agent, event: decoded.event.id }, 'could not store an event from the events stream; it will be delivered again');
+      // Once a minute, not once per event and retry: a database outage with a full stream would be hundreds of lines a second.
+      this.parts.intake.warnOnce('(store)', 'nats-store-failed', { err, agent: decoded.agent, event: decoded.event.id, retried: this.counts.retried }, 'could not store events from the events stream; they will be delivered again');
       settle(() => m.nak(this.parts.retryDelayMs ?? 2_000));
       return;
     }
