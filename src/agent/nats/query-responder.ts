@@ -63,14 +63,17 @@ export function startQueryResponder(options: QueryResponderOptions): QueryRespon
   const work = new Set<Promise<void>>();
   let stopping = false;
 
-  const reply = (to: string, frame: string) => {
+  /** False when NATS refused the message (connection closed, over max_payload). */
+  const reply = (to: string, frame: string): boolean => {
     try {
       nc.publish(to, frame);
+      return true;
     } catch (err) {
       logger.warn({ err, to }, 'could not publish a query answer to NATS');
+      return false;
     }
   };
-  const done = (to: string, query: string, error?: string) => reply(to, JSON.stringify({ type: 'done', query, ...(error === undefined ? {} : { error }) } satisfies DoneMessage));
+  const done = (to: string, query: string, error?: string): void => void reply(to, JSON.stringify({ type: 'done', query, ...(error === undefined ? {} : { error }) } satisfies DoneMessage));
 
   const answer = async (to: string, msg: QueryMessage): Promise<void> => {
     const phase = check(AgentPhaseSchema, msg.phase);
@@ -80,8 +83,10 @@ export function startQueryResponder(options: QueryResponderOptions): QueryRespon
     const deadline = setTimeout(() => controller.abort(new QueryDeadline(msg.timeoutMs)), msg.timeoutMs);
     try {
       const rows = await options.runPhase(phase.message, msg.targets, controller.signal);
-      for (const frame of rowFrames(msg.id, rows, nc.info?.max_payload ?? 1024 * 1024)) reply(to, frame);
-      done(to, msg.id);
+      const frames = rowFrames(msg.id, rows, nc.info?.max_payload ?? 1024 * 1024);
+      const lost = frames.filter((frame) => !reply(to, frame)).length;
+      // Rows that did not go out must not look like a complete answer: the host's part fails, saying so.
+      done(to, msg.id, lost ? `agent could not send ${lost} of ${frames.length} rows messages over NATS` : undefined);
     } catch (err) {
       logger.error({ err, query: msg.id }, 'query failed');
       done(to, msg.id, `agent failed: ${(err as Error).message}`);
