@@ -154,6 +154,25 @@ await describeWithNats('query responder: an agent answering queries over NATS', 
     expect(await first).toEqual([{ type: 'done', query: 'q8' }]);
   });
 
+  it('fails its answer with a done error when NATS refuses a rows message, rather than answer short', async () => {
+    await responder.stop();
+    // The agent's connection, except that every rows message is refused as a closed connection would.
+    const refusing = new Proxy(agentConn(), {
+      get(target, prop) {
+        if (prop === 'publish')
+          return (subject: string, data: string) => {
+            if (data.startsWith('{"type":"rows"')) throw new Error('connection closed');
+            target.publish(subject, data);
+          };
+        const value: unknown = Reflect.get(target, prop);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    responder = startQueryResponder({ nc: refusing, subjects, name: 'web-1', logger: quiet, runPhase: (...args) => runner(...args) });
+    await agentConn().flush();
+    expect(await ask(queryMessage('q12'))).toEqual([{ type: 'done', query: 'q12', error: 'agent could not send 1 of 1 rows messages over NATS' }]);
+  });
+
   it('stop aborts running queries, answers them, and leaves nobody subscribed', async () => {
     runner = (_phase, _targets, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve([row(3)])));
     const answer = ask(queryMessage('q10'));
