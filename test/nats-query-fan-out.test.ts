@@ -11,7 +11,7 @@ import { hostResource, processResource } from '../src/agent/query/resources.js';
 import type { NatsSubjects, ResultRow } from '../src/protocol/index.js';
 import { FakeClock } from '../src/server/fleet/fake-clock.test-support.js';
 import type { InventoryHost } from '../src/server/fleet/index.js';
-import { NO_RESPONDER, NatsFleet } from '../src/server/fleet/index.js';
+import { NO_RESPONDER, NatsFleet, listedInventory } from '../src/server/fleet/index.js';
 import { executePlan } from '../src/server/query/execute.js';
 import { consume, planOf } from '../src/server/query/query-lines.test-support.js';
 import { waitUntil } from './helpers.js';
@@ -63,7 +63,7 @@ await describeWithNats('queries over NATS: executePlan through a NatsFleet', 'te
     await nc.flush();
   };
   const run = (statement: string, hosts: readonly string[]) => {
-    fleet = new NatsFleet({ nc: conn(0), subjects, inventory: () => hosts.map(host) });
+    fleet = new NatsFleet({ nc: conn(0), subjects, inventory: listedInventory(hosts.map(host)) });
     return consume(executePlan(planOf(statement), fleet, { principal: 'ops', timeoutMs: TIMEOUT, clock }));
   };
 

@@ -4,5 +4,5 @@
 export type { Fleet, InventoryHost, QueryFleet, QueryWaiter } from './fleet.js';
 export type { Clock, TimerClock } from './clock.js';
 export { sleep, systemClock } from './clock.js';
-export type { DroppedReplies, NatsFleetOptions } from './nats-fleet.js';
-export { NO_RESPONDER, NatsFleet } from './nats-fleet.js';
+export type { DroppedReplies, Inventory, NatsFleetOptions } from './nats-fleet.js';
+export { NO_RESPONDER, NatsFleet, listedInventory } from './nats-fleet.js';

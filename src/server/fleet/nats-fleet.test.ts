@@ -4,7 +4,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithNats, testSubjects } from '../../../test/nats-helpers.js';
 import type { NatsSubjects, ResultRow } from '../../protocol/index.js';
 import type { InventoryHost, QueryWaiter } from './fleet.js';
-import { NO_RESPONDER, NatsFleet } from './nats-fleet.js';
+import { NO_RESPONDER, NatsFleet, listedInventory } from './nats-fleet.js';
 
 /*
  * NatsFleet against a real NATS server, with a raw "agent" on a second connection that answers
@@ -49,13 +49,11 @@ const encode = (message: object) => JSON.stringify(message);
 await describeWithNats('NatsFleet: queries over NATS', 'src/server/fleet/nats-fleet.test.ts', 2, (connections) => {
   let subjects: NatsSubjects;
   let fleet: NatsFleet;
-  let inventory: InventoryHost[];
   const agentConn = () => connections()[1] as NatsConnection;
 
   beforeEach(() => {
     subjects = testSubjects();
-    inventory = [host('web-1'), host('web-2'), host('down-1', false)];
-    fleet = new NatsFleet({ nc: connections()[0] as NatsConnection, subjects, inventory: () => inventory });
+    fleet = new NatsFleet({ nc: connections()[0] as NatsConnection, subjects, inventory: listedInventory([host('web-1'), host('web-2'), host('down-1', false)]) });
   });
   afterEach(async () => {
     await fleet.close();

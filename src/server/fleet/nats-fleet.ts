@@ -20,10 +20,25 @@ export interface NatsFleetOptions {
   readonly subjects: NatsSubjects;
   /**
    * The known hosts and whether each is connected. Presence over NATS (heartbeats every replica
-   * sees) is a later increment of issue 11; until then the caller supplies it.
+   * sees) is a later increment of issue 11; until then the caller supplies it (`listedInventory`).
+   * `host` is asked once per host of every fan-out, so it must not scan the list.
    */
-  readonly inventory: () => readonly InventoryHost[];
+  readonly inventory: Inventory;
   readonly logger?: Pick<Logger, 'warn'>;
+}
+
+/** Who is known and connected, as the query fan-out asks it. */
+export type Inventory = Pick<QueryFleet, 'inventory' | 'host'>;
+
+/**
+ * A fixed inventory from a list, indexed by name (tests, and callers with their own presence).
+ *
+ * @example
+ * new NatsFleet({ nc, subjects, inventory: listedInventory([{ name: 'web-1', agentId: 'a1', connected: true, lastSeenAt: null, tags: {}, attrs: {} }]) });
+ */
+export function listedInventory(hosts: readonly InventoryHost[]): Inventory {
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  return { inventory: () => hosts, host: (name) => byName.get(name) };
 }
 
 interface Pending {
@@ -47,7 +62,7 @@ export const NO_RESPONDER = 'agent offline: no responder on NATS';
  * entries, not 10,000 subscriptions; entries go on done, lost, cancel or close.
  *
  * @example
- * const fleet = new NatsFleet({ nc, subjects: natsSubjects('bw'), inventory: () => hosts });
+ * const fleet = new NatsFleet({ nc, subjects: natsSubjects('bw'), inventory: listedInventory(hosts) });
  * for await (const line of executePlan(planOf('host | process'), fleet, { principal: 'ops', timeoutMs: 30_000 })) show(line);
  * await fleet.close();
  */
@@ -66,11 +81,11 @@ export class NatsFleet implements QueryFleet {
   }
 
   inventory(): readonly InventoryHost[] {
-    return this.options.inventory();
+    return this.options.inventory.inventory();
   }
 
   host(name: string): InventoryHost | undefined {
-    return this.options.inventory().find((h) => h.name === name);
+    return this.options.inventory.host(name);
   }
 
   connected(name: string): boolean {
