@@ -105,6 +105,7 @@ await describeWithNats('NatsFleet: queries over NATS', 'src/server/fleet/nats-fl
     const r = recorder();
     fleet.send('web-1', 'q1', query('q1'), r.waiter);
     await r.ended;
+    await agentConn().flush();
     await connections()[0]?.flush();
     expect(r.rows.map((x) => x.values.n)).toEqual([7]);
     expect(r.heard).toEqual(['done']);
@@ -141,6 +142,9 @@ await describeWithNats('NatsFleet: queries over NATS', 'src/server/fleet/nats-fl
     fleet.cancel('web-1', 'q1');
     expect(fleet.waiting).toBe(0);
     answer?.respond(encode({ type: 'done', query: 'q1' }));
+    // A flush returns once the server has handled what went before it: the fleet's cancel reaches
+    // the agent before the agent's PONG, and the agent's late done the fleet before the fleet's.
+    await connections()[0]?.flush();
     await agentConn().flush();
     await connections()[0]?.flush();
     expect(r.heard).toEqual([]);
