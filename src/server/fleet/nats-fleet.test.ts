@@ -2,6 +2,7 @@ import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
 import { describeWithNats, testSubjects } from '../../../test/nats-helpers.js';
+import { AgentQuotas } from '../agent-quota.js';
 import type { NatsSubjects, ResultRow } from '../../protocol/index.js';
 import type { InventoryHost, QueryWaiter } from './fleet.js';
 import { NO_RESPONDER, NatsFleet, listedInventory } from './nats-fleet.js';
@@ -121,6 +122,24 @@ await describeWithNats('NatsFleet: queries over NATS', 'src/server/fleet/nats-fl
     await r.ended;
     expect(r.rows).toEqual([]);
     expect(r.heard).toEqual(["done: the agent's answer was refused: 1 row(s) named a host other than web-1"]);
+    await connections()[0]?.flush();
+    await agentConn().flush();
+    expect(agent.control).toEqual([encode({ type: 'cancel', query: 'q1' })]);
+    agent.stop();
+  });
+
+  it('refuses the answer of an agent over its rows quota, so a flood cannot fill memory', async () => {
+    const flood = Array.from({ length: 5 }, () => encode({ type: 'rows', query: 'q1', rows: [row('web-1', 1), row('web-1', 2), row('web-1', 3)] }));
+    const agent = rawAgent(agentConn(), subjects, 'web-1', () => [...flood, encode({ type: 'done', query: 'q1' })]);
+    await agentConn().flush();
+    await fleet.close();
+    const now = 1_700_000_000_000;
+    fleet = new NatsFleet({ nc: connections()[0] as NatsConnection, subjects, inventory: listedInventory([host('web-1')]), quotas: new AgentQuotas({ eventsPerMinute: 1, rowsPerMinute: 7, permitsPerMinute: 1 }, () => now) });
+    const r = recorder();
+    fleet.send('web-1', 'q1', query('q1'), r.waiter);
+    await r.ended;
+    expect(r.rows).toHaveLength(6);
+    expect(r.heard).toEqual(["done: the agent's answer was refused: rows quota exceeded (at most 7 rows a minute per agent)"]);
     await connections()[0]?.flush();
     await agentConn().flush();
     expect(agent.control).toEqual([encode({ type: 'cancel', query: 'q1' })]);

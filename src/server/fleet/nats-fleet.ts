@@ -2,6 +2,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { createInbox } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { CancelMessage, NatsSubjects } from '../../protocol/index.js';
+import type { AgentQuotas } from '../agent-quota.js';
 import { AgentMessage, decode } from '../../protocol/index.js';
 import type { InventoryHost, QueryFleet, QueryWaiter } from './fleet.js';
 
@@ -25,6 +26,11 @@ export interface NatsFleetOptions {
    */
   readonly inventory: Inventory;
   readonly logger?: Pick<Logger, 'warn'>;
+  /**
+   * Per-agent rows quota, as over WebSocket (src/server/agent-quota.ts): an agent over it has its
+   * answer refused, so a flooding agent cannot fill this replica's memory within a query's timeout.
+   */
+  readonly quotas?: AgentQuotas;
 }
 
 /** Who is known and connected, as the query fan-out asks it. */
@@ -158,12 +164,16 @@ export class NatsFleet implements QueryFleet {
     }
     // An agent speaks for its own host only (as over WebSocket, src/server/gateway.ts).
     const foreign = answer.rows.filter((r) => r.resource && r.resource.host !== entry.host).length;
-    if (foreign) {
-      this.cancel(entry.host, entry.id);
-      entry.waiter.onDone(`the agent's answer was refused: ${foreign} row(s) named a host other than ${entry.host}`);
-      return;
-    }
+    if (foreign) return this.refuse(entry, `${foreign} row(s) named a host other than ${entry.host}`);
+    const quota = this.options.quotas;
+    if (quota && quota.take(entry.host, 'rows', answer.rows.length).granted < answer.rows.length) return this.refuse(entry, `rows quota exceeded (at most ${quota.limit('rows')} rows a minute per agent)`);
     entry.waiter.onRows(answer.rows);
+  }
+
+  /** Ends the agent's part with an error its rows will say, and tells the agent to stop. */
+  private refuse(entry: Pending, why: string): void {
+    this.cancel(entry.host, entry.id);
+    entry.waiter.onDone(`the agent's answer was refused: ${why}`);
   }
 
   private drop(reason: keyof DroppedReplies, entry: Pending, detail: string): void {
