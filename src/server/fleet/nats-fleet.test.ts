@@ -114,36 +114,33 @@ await describeWithNats('NatsFleet: queries over NATS', 'src/server/fleet/nats-fl
     agent.stop();
   });
 
-  it('refuses an answer with rows about another host: the waiter hears why, the agent is cancelled', async () => {
-    const agent = rawAgent(agentConn(), subjects, 'web-1', () => [encode({ type: 'rows', query: 'q1', rows: [row('web-1', 1), row('web-2', 2)] }), encode({ type: 'done', query: 'q1' })]);
+  /** Asks web-1, which answers `frames`; the answer must be refused and the agent told to stop. */
+  const refused = async (frames: readonly string[]) => {
+    const agent = rawAgent(agentConn(), subjects, 'web-1', () => [...frames, encode({ type: 'done', query: 'q1' })]);
     await agentConn().flush();
     const r = recorder();
     fleet.send('web-1', 'q1', query('q1'), r.waiter);
     await r.ended;
-    expect(r.rows).toEqual([]);
-    expect(r.heard).toEqual(["done: the agent's answer was refused: 1 row(s) named a host other than web-1"]);
     await connections()[0]?.flush();
     await agentConn().flush();
     expect(agent.control).toEqual([encode({ type: 'cancel', query: 'q1' })]);
     agent.stop();
+    return r;
+  };
+
+  it('refuses an answer with rows about another host: the waiter hears why, the agent is cancelled', async () => {
+    const r = await refused([encode({ type: 'rows', query: 'q1', rows: [row('web-1', 1), row('web-2', 2)] })]);
+    expect(r.rows).toEqual([]);
+    expect(r.heard).toEqual(["done: the agent's answer was refused: 1 row(s) named a host other than web-1"]);
   });
 
   it('refuses the answer of an agent over its rows quota, so a flood cannot fill memory', async () => {
-    const flood = Array.from({ length: 5 }, () => encode({ type: 'rows', query: 'q1', rows: [row('web-1', 1), row('web-1', 2), row('web-1', 3)] }));
-    const agent = rawAgent(agentConn(), subjects, 'web-1', () => [...flood, encode({ type: 'done', query: 'q1' })]);
-    await agentConn().flush();
     await fleet.close();
     const now = 1_700_000_000_000;
     fleet = new NatsFleet({ nc: connections()[0] as NatsConnection, subjects, inventory: listedInventory([host('web-1')]), quotas: new AgentQuotas({ eventsPerMinute: 1, rowsPerMinute: 7, permitsPerMinute: 1 }, () => now) });
-    const r = recorder();
-    fleet.send('web-1', 'q1', query('q1'), r.waiter);
-    await r.ended;
+    const r = await refused(Array.from({ length: 5 }, () => encode({ type: 'rows', query: 'q1', rows: [row('web-1', 1), row('web-1', 2), row('web-1', 3)] })));
     expect(r.rows).toHaveLength(6);
     expect(r.heard).toEqual(["done: the agent's answer was refused: rows quota exceeded (at most 7 rows a minute per agent)"]);
-    await connections()[0]?.flush();
-    await agentConn().flush();
-    expect(agent.control).toEqual([encode({ type: 'cancel', query: 'q1' })]);
-    agent.stop();
   });
 
   it('cancel tells the agent to stop and stops listening: a late answer is counted, not heard', async () => {
