@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
-import { describeWithNats, testSubjects } from '../../../test/nats-helpers.js';
+import { connectNats, describeWithNats, testSubjects } from '../../../test/nats-helpers.js';
 import { AgentQuotas } from '../agent-quota.js';
 import type { NatsSubjects, ResultRow } from '../../protocol/index.js';
 import type { InventoryHost, QueryWaiter } from './fleet.js';
@@ -185,6 +185,21 @@ await describeWithNats('NatsFleet: queries over NATS', 'src/server/fleet/nats-fl
     await r.ended;
     expect(r.heard).toEqual(['lost: replica stopping']);
     expect(fleet.waiting).toBe(0);
+    agent.stop();
+  });
+
+  it('a closed NATS connection ends every waiting query at once, and sends nothing more', async () => {
+    const agent = rawAgent(agentConn(), subjects, 'web-1', () => []);
+    await agentConn().flush();
+    const own = await connectNats('nats-fleet.test closing');
+    const closing = new NatsFleet({ nc: own, subjects, inventory: listedInventory([host('web-1')]) });
+    const r = recorder();
+    expect(closing.send('web-1', 'q1', query('q1'), r.waiter)).toBe(true);
+    await own.close();
+    await r.ended;
+    expect(r.heard).toEqual(['lost: lost the connection to NATS']);
+    expect(closing.send('web-1', 'q2', query('q2'), recorder().waiter)).toBe(false);
+    expect(closing.waiting).toBe(0);
     agent.stop();
   });
 });

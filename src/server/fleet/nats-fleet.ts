@@ -84,6 +84,8 @@ export class NatsFleet implements QueryFleet {
 
   constructor(private readonly options: NatsFleetOptions) {
     this.subscription = options.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? this.fail(err.message) : this.receive(msg)) });
+    // Answers cannot reach a closed connection: say so now rather than let each become a timeout.
+    void options.nc.closed().then((err) => this.fail(`lost the connection to NATS${err ? `: ${err.message}` : ''}`));
   }
 
   inventory(): readonly InventoryHost[] {
