@@ -138,7 +138,7 @@ await describeWithNats('query responder: an agent answering queries over NATS', 
     expect(reason).toBeInstanceOf(QueryDeadline);
   });
 
-  it('says why when the runner fails, and refuses queries over its limit of running ones', async () => {
+  it('says why when the runner fails, and refuses queries over its limit of running ones or under a running one`s id', async () => {
     runner = () => Promise.reject(new Error('disk on fire'));
     expect(await ask(queryMessage('q7'))).toEqual([{ type: 'done', query: 'q7', error: 'agent failed: disk on fire' }]);
 
@@ -150,6 +150,7 @@ await describeWithNats('query responder: an agent answering queries over NATS', 
     await plane().flush();
     await agentConn().flush();
     expect(await ask(queryMessage('q9'))).toEqual([{ type: 'done', query: 'q9', error: 'agent is busy: 1 queries already running' }]);
+    expect(await ask(queryMessage('q8'))).toEqual([{ type: 'done', query: 'q8', error: 'agent is already running a query with this id' }]);
     release();
     expect(await first).toEqual([{ type: 'done', query: 'q8' }]);
   });

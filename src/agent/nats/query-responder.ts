@@ -108,6 +108,8 @@ export function startQueryResponder(options: QueryResponderOptions): QueryRespon
       return done(msg.reply, queryIdOf(msg.data), `agent could not read the query: ${decoded.error}`);
     }
     if (stopping) return done(msg.reply, decoded.message.id, 'agent is shutting down');
+    // Its cancel and its deadline are found by id: a second query under a running one's id would orphan the first.
+    if (queries.has(decoded.message.id)) return done(msg.reply, decoded.message.id, 'agent is already running a query with this id');
     if (queries.size >= maxRunning) return done(msg.reply, decoded.message.id, `agent is busy: ${maxRunning} queries already running`);
     const p = answer(msg.reply, decoded.message);
     work.add(p);
