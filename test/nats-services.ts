@@ -3,6 +3,9 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import { JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
+import type { NatsSubjects } from '../src/protocol/index.js';
+import { natsSubjects } from '../src/protocol/index.js';
 import { describeWithService } from './helpers.js';
 
 /** NATS with JetStream for tests: BREAKWATER_TEST_NATS_URL, default nats://127.0.0.1:4222. */
@@ -30,6 +33,30 @@ export async function probeNats(): Promise<string | undefined> {
 /** A describe block that needs NATS with JetStream (see describeWithPostgres for what happens when it is down). */
 export async function describeWithNats(name: string, file: string, body: () => void): Promise<void> {
   describeWithService({ service: 'NATS with JetStream', url: NATS_URL, unreachable: await probeNats() }, name, file, body);
+}
+
+/**
+ * describeWithNats with `count` connections opened for the block (`connections()`), closed after it.
+ *
+ * @example
+ * await describeWithNatsConnections('queries', 'test/nats-query.test.ts', 2, (conns) => { it('…', () => conns()[0]) });
+ */
+export async function describeWithNatsConnections(name: string, file: string, count: number, body: (connections: () => readonly NatsConnection[]) => void): Promise<void> {
+  await describeWithNats(name, file, () => {
+    let open: NatsConnection[] = [];
+    beforeAll(async () => {
+      open = await Promise.all(Array.from({ length: count }, (_, i) => connectNats(`${file}#${i}`)));
+    });
+    afterAll(async () => {
+      await Promise.all(open.map((nc) => nc.close()));
+    });
+    body(() => open);
+  });
+}
+
+/** Subjects under a prefix of this test's own, so parallel test files never hear each other. */
+export function testSubjects(): NatsSubjects {
+  return natsSubjects(testPrefix());
 }
 
 /** A subject prefix no other test uses (so its stream name is its own too). */

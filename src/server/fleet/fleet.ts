@@ -19,6 +19,28 @@ export interface QueryWaiter {
 }
 
 /**
+ * What query execution needs of the agents: who is known and connected, send a query phase and
+ * cancel it. `executePlan` takes only this, so a transport can serve queries before it serves the
+ * rest of the Fleet (the NATS query fan-out, src/server/fleet/nats-fleet.ts).
+ *
+ * @example
+ * const up = fleet.inventory().filter((h) => fleet.connected(h.name));
+ */
+export interface QueryFleet {
+  /** Every known host, connected or not. */
+  inventory(): readonly InventoryHost[];
+  host(name: string): InventoryHost | undefined;
+  connected(name: string): boolean;
+  /**
+   * Sends a query phase to one agent; the waiter hears its rows and its end. False when the agent
+   * is not connected. `frame` is the encoded query message: a fan-out encodes it once for every agent.
+   */
+  send(host: string, id: string, frame: string, waiter: QueryWaiter): boolean;
+  /** Stops waiting for one agent's answer and tells the agent to stop. */
+  cancel(host: string, query: string): void;
+}
+
+/**
  * The agents as the rest of the control plane reaches them: who is known, who is connected,
  * sending a query phase and cancelling it, and the few other messages the control plane sends.
  * The WebSocket gateway implements it in one process; the scaled mode implements it over NATS.
@@ -27,19 +49,8 @@ export interface QueryWaiter {
  * @example
  * const up = fleet.inventory().filter((h) => fleet.connected(h.name));
  */
-export interface Fleet {
-  /** Every known host, connected or not. */
-  inventory(): readonly InventoryHost[];
-  host(name: string): InventoryHost | undefined;
-  connected(name: string): boolean;
+export interface Fleet extends QueryFleet {
   readonly connectedCount: number;
-  /**
-   * Sends a query phase to one agent; the waiter hears its rows and its end. False when the agent
-   * is not connected. `frame` is the encoded query message: a fan-out encodes it once for every agent.
-   */
-  send(host: string, id: string, frame: string, waiter: QueryWaiter): boolean;
-  /** Stops waiting for one agent's answer and tells the agent to stop. */
-  cancel(host: string, query: string): void;
   /** Sends one control message (back-test, alert) to one agent; false when it is not connected. */
   sendTo(host: string, message: ServerMessage): boolean;
   /** Sends each connected agent its definitions where they changed. */

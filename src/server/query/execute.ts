@@ -1,7 +1,7 @@
 import type { Phase, Plan } from '../../lang/index.js';
 import type { FleetEvent, ResultRow } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
-import type { Fleet, TimerClock } from '../fleet/index.js';
+import type { QueryFleet, TimerClock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
 import { dryRunPhases, isEffect } from './effects.js';
 import type { FanOutContext } from './fan-out.js';
@@ -66,7 +66,7 @@ export type ExecuteLine =
  *   else if (line.type === 'result') summarise(line.result);
  * }
  */
-export async function* executePlan(plan: Plan, fleet: Fleet, options: ExecuteOptions): AsyncGenerator<ExecuteLine, void, undefined> {
+export async function* executePlan(plan: Plan, fleet: QueryFleet, options: ExecuteOptions): AsyncGenerator<ExecuteLine, void, undefined> {
   const queue = new LineQueue<ExecuteLine>();
   run(plan, fleet, options, queue.push).then(queue.end, queue.fail);
   yield* queue;
@@ -80,7 +80,7 @@ export async function resultOf(lines: AsyncIterable<ExecuteLine>): Promise<Execu
   return result;
 }
 
-async function run(plan: Plan, fleet: Fleet, options: ExecuteOptions, say: (line: ExecuteLine) => void): Promise<void> {
+async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: (line: ExecuteLine) => void): Promise<void> {
   const clock = options.clock ?? systemClock;
   const ctx: FanOutContext = { fleet, clock, principal: options.principal, runId: options.runId };
   const phases = options.dryRun ? dryRunPhases(plan.phases) : plan.phases;

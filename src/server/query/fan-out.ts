@@ -1,10 +1,10 @@
 import type { Phase } from '../../lang/index.js';
 import type { ResultRow } from '../../protocol/index.js';
-import type { Fleet, TimerClock } from '../fleet/index.js';
+import type { QueryFleet, TimerClock } from '../fleet/index.js';
 
 /** Who asks and how the agents are reached: the same for every phase of one execution. */
 export interface FanOutContext {
-  readonly fleet: Fleet;
+  readonly fleet: QueryFleet;
   readonly clock: TimerClock;
   readonly principal: string;
   readonly runId?: string | undefined;

@@ -2,7 +2,7 @@ import type { Phase } from '../../lang/index.js';
 import { evaluateSync, truthy } from '../../lang/index.js';
 import type { FleetEvent, JsonValue, ResultRow } from '../../protocol/index.js';
 import { BY_NAME } from '../../protocol/index.js';
-import type { Fleet, InventoryHost } from '../fleet/index.js';
+import type { InventoryHost, QueryFleet } from '../fleet/index.js';
 import type { RowContext } from './reduce.js';
 
 /*
@@ -11,7 +11,7 @@ import type { RowContext } from './reduce.js';
  */
 
 /** The inventory phase: every known host the filter keeps, by name, as `ok` rows. */
-export function inventoryRows(phase: Extract<Phase, { where: 'inventory' }>, fleet: Fleet): ResultRow[] {
+export function inventoryRows(phase: Extract<Phase, { where: 'inventory' }>, fleet: QueryFleet): ResultRow[] {
   return fleet
     .inventory()
     .filter((h) => !phase.filter || truthy(evaluateSync(phase.filter, hostContext(h))))
@@ -68,7 +68,7 @@ export function hostContext(h: InventoryHost) {
 }
 
 /** What a control phase sees of a row: its fields, and its host's tags and attributes. */
-export function rowContext(fleet: Fleet): RowContext {
+export function rowContext(fleet: QueryFleet): RowContext {
   return (row) => {
     const host = row.resource?.type === 'host' && row.resource.host ? fleet.host(row.resource.host) : undefined;
     return {
