@@ -113,3 +113,55 @@ describe('Scheduler with cron expressions', () => {
     scheduler.stop();
   });
 });
+
+describe('Scheduler claiming its ticks (several replicas)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A scheduler whose claims are recorded and answered by `answer`; runs are counted. */
+  function claiming(answer: (n: number) => Promise<boolean>) {
+    const claims: [string, string][] = [];
+    let runs = 0;
+    const scheduler = new Scheduler(
+      async () => {
+        runs++;
+      },
+      pino({ enabled: false }),
+      undefined,
+      (key, tick) => {
+        claims.push([key, new Date(tick).toISOString()]);
+        return answer(claims.length);
+      },
+    );
+    return { claims, scheduler, runs: () => runs };
+  }
+
+  it('claims the tick the expression names (not when its timer woke) and the `every` period\'s slot since the epoch', async () => {
+    const at = (h: number, m: number, s = 0) => new Date(2026, 2, 2, h, m, s).toISOString();
+    // 7 s past the minute: an `every: 60s` timer wakes at :07 each minute, and claims the minute.
+    vi.useFakeTimers({ now: new Date(2026, 2, 2, 2, 59, 7) });
+    const { claims, scheduler, runs } = claiming(() => Promise.resolve(true));
+    scheduler.set([cron('every-20-min', '*/20 * * * *'), { ...schedule(60), name: 'minutely' }]);
+    await vi.advanceTimersByTimeAsync(2 * MINUTE);
+    scheduler.stop();
+    expect(claims).toEqual([
+      ['every-20-min cron */20 * * * *', at(3, 0)],
+      ['minutely every 60s', at(3, 0)],
+      ['minutely every 60s', at(3, 1)],
+    ]);
+    expect(runs()).toBe(3);
+  });
+
+  it('runs only the ticks it claimed; a claim that fails skips that tick and the next one is claimed again', async () => {
+    vi.useFakeTimers({ now: new Date(2026, 2, 2, 0, 0, 30) });
+    // Won, lost, failed (the store is down), won.
+    const answers = [true, false, 'fail', true];
+    const { claims, scheduler, runs } = claiming((n) => (answers[n - 1] === 'fail' ? Promise.reject(new Error('store unreachable')) : Promise.resolve(answers[n - 1] === true)));
+    scheduler.set([cron('minutely', '* * * * *')]);
+    await vi.advanceTimersByTimeAsync(4 * MINUTE);
+    scheduler.stop();
+    expect(claims).toHaveLength(4);
+    expect(runs()).toBe(2);
+  });
+});

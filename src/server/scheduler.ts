@@ -6,9 +6,22 @@ import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 
 /**
+ * Whether this process runs a tick of a schedule: `key` names the schedule and its timing, `tick`
+ * is the tick's nominal time (ms), the same in every replica. Several replicas share one store:
+ * exactly one of them gets true (Store.claimTick); the default, one process, runs every tick.
+ */
+export type TickClaim = (key: string, tick: number) => Promise<boolean>;
+
+const EVERY_TICK: TickClaim = () => Promise.resolve(true);
+
+/**
  * Runs schedules: a cron expression or `every`, each firing its pipeline. A
  * schedule whose previous run is still going skips that tick (and logs it)
- * rather than piling runs up.
+ * rather than piling runs up; so does a replica that did not claim the tick.
+ *
+ * @example
+ * const scheduler = new Scheduler((s) => runIt(s), logger, systemClock, (key, tick) => store.claimTick(key, tick, replicaId));
+ * scheduler.set(schedules);
  */
 export class Scheduler {
   private jobs: { stop(): void }[] = [];
@@ -18,6 +31,7 @@ export class Scheduler {
     private readonly run: (schedule: ScheduleDefinition) => Promise<void>,
     private readonly logger: Logger,
     private readonly clock: Clock = systemClock,
+    private readonly claim: TickClaim = EVERY_TICK,
   ) {}
 
   /** Replaces every job with the given schedules. */
@@ -25,12 +39,18 @@ export class Scheduler {
     this.stop();
     for (const s of schedules) {
       if (!s.enabled) continue;
-      const fire = () => void this.fire(s);
       if (s.cron) {
-        const job = new Cron(s.cron, { protect: true }, fire);
+        // The tick is the time the expression names, not when this process's timer woke: the
+        // replicas' timers wake a little apart, and must claim the same tick. croner reads Date,
+        // so the reference does too.
+        const job = new Cron(s.cron, { protect: true }, () => void this.fire(s, `${s.name} cron ${s.cron}`, job.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Date.now()));
         this.jobs.push({ stop: () => job.stop() });
       } else if (s.everySeconds) {
-        this.jobs.push(every(s.everySeconds * 1000, fire, this.clock));
+        // Replicas start at different moments, so their timers differ by a fraction of the
+        // period: the tick is the period's slot since the epoch, the same wherever the timer
+        // woke inside it.
+        const ms = s.everySeconds * 1000;
+        this.jobs.push(every(ms, () => void this.fire(s, `${s.name} every ${s.everySeconds}s`, Math.floor(this.clock.now() / ms) * ms), this.clock));
       }
     }
   }
@@ -40,13 +60,18 @@ export class Scheduler {
     this.jobs = [];
   }
 
-  private async fire(s: ScheduleDefinition): Promise<void> {
+  /** `key` names the schedule with its timing: a schedule redefined with another timing has ticks of its own. */
+  private async fire(s: ScheduleDefinition, key: string, tick: number): Promise<void> {
     if (this.running.has(s.name)) {
       this.logger.warn({ schedule: s.name }, 'previous run still going: this tick is skipped');
       return;
     }
     this.running.add(s.name);
     try {
+      if (!(await this.claim(key, tick))) {
+        this.logger.debug({ schedule: s.name, tick: new Date(tick).toISOString() }, 'tick claimed by another replica: skipped here');
+        return;
+      }
       await this.run(s);
     } catch (err) {
       this.logger.error({ schedule: s.name, err: (err as Error).message }, 'schedule run failed');

@@ -45,6 +45,9 @@ export interface RunRequest {
   readonly callers?: PolicyRequest['callers'];
   /** Stops the query between phases (the client went away). */
   readonly signal?: AbortSignal;
+  /** The id to record the run under, when the caller named it before the run (an approval stores
+   *  it with the decision, so that it leads to this run); default: a new one. */
+  readonly runId?: string;
 }
 
 export interface RunOutcome {
@@ -131,7 +134,7 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
     }
   }
 
-  const runId = records ? randomUUID() : null;
+  const runId = records ? (req.runId ?? randomUUID()) : null;
   const started = clock.now();
   if (runId) {
     // Both before anything is sent: a control plane killed mid-run still shows who started what

@@ -58,7 +58,7 @@ export class ApprovalDecisions {
     const runId = randomUUID();
     if (!(await store.decideApproval(id, { status: 'approved', by: who.name, at: this.clock.now(), runId }))) throw new BreakwaterError('BW_ERR_CONFLICT', `approval ${id} was decided meanwhile`);
     await intake.record({ type: 'approved', host: approval.host, resource: approval.resource, bot: approval.bot, action: approval.action, principal: who.name, runId, message: `${who.name} approved bot ${approval.bot}'s run of ${approval.action} on ${approval.resource}`, details: { approval: id } });
-    const outcome = await this.run({ ...run, yes: true });
+    const outcome = await this.run({ ...run, yes: true, runId });
     return { status: 'approved' as const, runId: outcome.runId, failed: outcome.failed };
   }
 

@@ -29,6 +29,7 @@ import {
   updateRunbook,
 } from './runbook-rows.js';
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
+import { claimTick } from './tick-claim-rows.js';
 import { createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
 import type {
@@ -307,5 +308,11 @@ export class KyselyStore implements Store {
 
   deleteSecret(name: string): Promise<boolean> {
     return this.#run('deleteSecret', (db) => deleteSecret(db, name));
+  }
+
+  // ---- once across replicas (tick-claim-rows.ts) ----------------------------------------------
+
+  claimTick(name: string, tick: number, holder: string): Promise<boolean> {
+    return this.#run('claimTick', (db) => claimTick(db, name, tick, holder));
   }
 }

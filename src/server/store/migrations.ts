@@ -15,6 +15,7 @@ import { eventTypesMigration } from './event-types.js';
 import { secretsMigration } from './migration-0006-secrets.js';
 import { enrollment } from './migration-0005-enrollment.js';
 import { interruptedRuns } from './migration-0007-interrupted-runs.js';
+import { tickClaimsMigration } from './migration-0008-tick-claims.js';
 import { EVENT_TYPES_0002, EVENT_TYPES_0004, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
@@ -312,6 +313,8 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0006_secrets': secretsMigration(dialect),
     // A run left `running` by a crash becomes `interrupted`; refused permits become `permit_refused` events.
     '0007_interrupted_runs': interruptedRuns(dialect),
+    // Several replicas: a schedule's tick runs on the one replica that claimed it.
+    '0008_tick_claims': tickClaimsMigration(dialect),
   };
 }
 

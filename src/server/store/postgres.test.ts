@@ -41,6 +41,7 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
           'runbooks',
           'runs',
           'secrets',
+          'tick_claims',
           'tokens',
         ]);
         const types = await admin().query<{ data_type: string }>(

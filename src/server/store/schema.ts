@@ -168,6 +168,7 @@ export interface StoreDatabase {
   runbooks: RunbooksTable;
   runbook_runs: RunbookRunsTable;
   secrets: SecretsTable;
+  tick_claims: TickClaimsTable;
 }
 
 /** Added by 0006: secret values, encrypted (src/server/secrets/crypto.ts); never the plain value. */
@@ -179,4 +180,14 @@ export interface SecretsTable {
   key_id: string;
   updated_at: number;
   updated_by: string;
+}
+
+/** Added by 0008: which replica claimed a schedule's tick (tick-claim-rows.ts). */
+export interface TickClaimsTable {
+  /** What is scheduled (a schedule's name and timing). */
+  name: string;
+  /** The tick's nominal time, ms since the epoch: the same on every replica. */
+  tick: number;
+  /** The replica that claimed it, for an operator asking who ran what. */
+  holder: string;
 }

@@ -281,6 +281,13 @@ export interface Store {
   listSecrets(): Promise<SecretRecord[]>;
   /** False when there was none. */
   deleteSecret(name: string): Promise<boolean>;
+
+  /**
+   * Claims the tick at `tick` (ms, the same on every replica) of `name` for `holder`: true for
+   * exactly one caller across every process on this store, false for the others (they skip the
+   * tick). Claims are pruned an hour after their tick (tick-claim-rows.ts).
+   */
+  claimTick(name: string, tick: number, holder: string): Promise<boolean>;
 }
 
 /** A secret's value as stored: encrypted (src/server/secrets/crypto.ts), never plain. */
