@@ -6,6 +6,7 @@ import type { AgentQuotas, QuotaKind } from './agent-quota.js';
 import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 import type { GatewayHooks } from './gateway.js';
+import { WarnLimiter } from './warn-limiter.js';
 
 /*
  * What an agent may say about the fleet. An agent runs on one host with that host's credential: it
@@ -69,13 +70,15 @@ function refusal(agent: string, e: FleetEvent): string | undefined {
  */
 export class AgentIntake {
   /** When each agent's refusals of a kind were last logged: one line a minute, not one per frame. */
-  private readonly warned = new Map<string, number>();
+  private readonly warnings: WarnLimiter;
 
   constructor(
     private readonly logger: Logger,
     private readonly quotas: AgentQuotas,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.warnings = new WarnLimiter(logger, clock);
+  }
 
   limit(kind: QuotaKind): number {
     return this.quotas.limit(kind);
@@ -115,10 +118,7 @@ export class AgentIntake {
 
   /** Logs a warning about an agent at most once a minute per kind: a flood of bad frames is not a flood of log lines. */
   warnOnce(agent: string, kind: string, fields: Record<string, unknown>, message: string): void {
-    const key = `${agent} ${kind}`;
-    const now = this.clock.now();
-    if (now - (this.warned.get(key) ?? -Infinity) < 60_000) return;
-    this.warned.set(key, now);
-    this.logger.warn(fields, message);
+    this.warnings.once(`${agent} ${kind}`, fields, message);
   }
+
 }

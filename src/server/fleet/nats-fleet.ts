@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { CancelMessage, NatsSubjects } from '../../protocol/index.js';
 import type { AgentQuotas } from '../agent-quota.js';
 import { AgentMessage, decode } from '../../protocol/index.js';
+import { WarnLimiter } from '../warn-limiter.js';
 import type { InventoryHost, QueryFleet, QueryWaiter } from './fleet.js';
 
 /** Why a message on the reply inbox was dropped, with how many of each. */
@@ -81,8 +82,11 @@ export class NatsFleet implements QueryFleet {
   /** `host \n id` → reply token, for cancel. */
   private readonly tokens = new Map<string, string>();
   private next = 0;
+  /** One line a minute per agent and kind of drop: a flooding agent is counted, not logged per message. */
+  private readonly warnings: WarnLimiter | undefined;
 
   constructor(private readonly options: NatsFleetOptions) {
+    this.warnings = options.logger ? new WarnLimiter(options.logger) : undefined;
     this.subscription = options.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? this.fail(err.message) : this.receive(msg)) });
     // Answers cannot reach a closed connection: say so now rather than let each become a timeout.
     void options.nc.closed().then((err) => this.fail(`lost the connection to NATS${err ? `: ${err.message}` : ''}`));
@@ -180,7 +184,7 @@ export class NatsFleet implements QueryFleet {
 
   private drop(reason: keyof DroppedReplies, entry: Pending, detail: string): void {
     this.dropped[reason]++;
-    this.options.logger?.warn({ host: entry.host, query: entry.id, reason: detail }, `dropped a ${reason} reply from NATS`);
+    this.warnings?.once(`${entry.host} ${reason}`, { host: entry.host, query: entry.id, reason: detail, dropped: this.dropped[reason] }, `dropped a ${reason} reply from NATS`);
   }
 
   /** Forgets a query; returns it if it was still waiting. */
