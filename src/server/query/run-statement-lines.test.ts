@@ -88,4 +88,15 @@ describe('runStatement', () => {
     expect(outcome).toMatchObject({ failed: 0, durationMs: 0, result: { rows: [{ values: { stdout: 'hi' } }] } });
     expect((await store().listRuns())[0]).toMatchObject({ status: 'succeeded', startedAt: clock.now(), finishedAt: clock.now() });
   });
+
+  it('closes the run as interrupted, and audits it, when the caller stops reading before the end', async () => {
+    const { ctx } = context([echo('web-1'), echo('web-2')]);
+    let runId: string | null = null;
+    for await (const line of runStatement(ctx, { statement: 'host | `echo hi`', principal: ADMIN, yes: true })) {
+      if (line.type === 'plan') runId = line.runId;
+      if (line.type === 'rows') break;
+    }
+    expect((await store().getRun(runId ?? ''))?.run.status).toBe('interrupted');
+    expect(await actions()).toEqual(['run.start:ok', 'run:failed']);
+  });
 });

@@ -143,6 +143,10 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
     await audit(ctx.store, who.name, 'run.start', req.statement, 'ok', req.dryRun ? { dryRun: true } : {}, runId);
   }
   yield { type: 'plan', plan, runId, warnings };
+  // A caller that stops reading (its client went away; `break` out of the lines) ends this
+  // generator at a yield, where no catch runs: the run is then closed as interrupted, not left
+  // `running` until the next start.
+  let settled = !runId;
   try {
     let result: ExecuteResult | undefined;
     const lines = executePlan(plan, ctx.gateway, {
@@ -165,13 +169,20 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
       await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: clock.now(), targets: result.targets, failures: failed });
       await audit(ctx.store, who.name, req.dryRun ? 'run.dry' : 'run', req.statement, failed ? 'failed' : 'ok', { targets: result.targets, failures: failed }, runId);
     }
+    settled = true;
     yield { type: 'outcome', outcome: { plan, runId, result, failed, durationMs: clock.now() - started } };
   } catch (err) {
+    settled = true;
     if (runId) {
       await ctx.store.finishRun(runId, { status: 'failed', finishedAt: clock.now(), targets: 0, failures: 0 }).catch(() => undefined);
       await audit(ctx.store, who.name, 'run', req.statement, 'failed', { error: (err as Error).message }, runId).catch(() => undefined);
     }
     throw err;
+  } finally {
+    if (!settled && runId) {
+      await ctx.store.finishRun(runId, { status: 'interrupted', finishedAt: clock.now(), targets: 0, failures: 0 }).catch(() => undefined);
+      await audit(ctx.store, who.name, 'run', req.statement, 'failed', { error: 'the caller stopped reading before the run ended' }, runId).catch(() => undefined);
+    }
   }
 }
 
