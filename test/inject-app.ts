@@ -9,7 +9,9 @@ import type { Route } from '../src/server/api/route.js';
 import { createToken } from '../src/server/auth.js';
 import type { HttpLimits } from '../src/server/index.js';
 import { HTTP_LIMITS } from '../src/server/index.js';
-import type { Clock, Fleet, InventoryHost } from '../src/server/fleet/index.js';
+import type { Clock } from '../src/server/fleet/index.js';
+import { FakeClock } from '../src/server/fleet/fake-clock.test-support.js';
+import { FakeFleet } from '../src/server/fleet/fake-fleet.test-support.js';
 import type { AuditRecord, Store } from '../src/server/store/index.js';
 import { openSqliteStore } from '../src/server/store/index.js';
 
@@ -109,36 +111,10 @@ export async function injectApp(routes: (store: Store) => Route[], options: { cl
   return injected;
 }
 
-/** What a fake fleet was told, for assertions. */
-export interface FleetLog {
-  readonly sent: { host: string; message: Record<string, unknown> }[];
-  readonly disconnected: string[];
-  readonly forgotten: string[];
-}
-
 /**
- * A fleet of hosts held in memory: connected ones take control messages; queries are not part of
- * the routes these tests drive, so sending a query phase answers that the agent is not connected.
+ * A fleet of hosts held in memory (the shared FakeFleet): connected ones take control messages
+ * (`log.sent`); queries are not part of the routes these tests drive, so a query phase is refused.
  */
-export function fakeFleet(hosts: readonly { name: string; connected: boolean }[] = []): Fleet & { log: FleetLog } {
-  const log: FleetLog = { sent: [], disconnected: [], forgotten: [] };
-  const inventory = (): InventoryHost[] => hosts.map((h, i) => ({ name: h.name, agentId: `agent-${i}`, connected: h.connected, lastSeenAt: null, tags: {}, attrs: {} }));
-  const connected = (name: string) => hosts.some((h) => h.name === name && h.connected);
-  return {
-    log,
-    inventory,
-    host: (name) => inventory().find((h) => h.name === name),
-    connected,
-    get connectedCount() {
-      return hosts.filter((h) => h.connected).length;
-    },
-    send: () => false,
-    cancel: () => undefined,
-    sendTo: (host, message) => connected(host) && log.sent.push({ host, message }) > 0,
-    pushDefinitions: () => undefined,
-    versions: () => new Map(),
-    enrolled: () => undefined,
-    disconnect: (name) => connected(name) && log.disconnected.push(name) > 0,
-    forget: (name) => void log.forgotten.push(name),
-  };
+export function fakeFleet(hosts: readonly { name: string; connected: boolean }[] = []): FakeFleet {
+  return new FakeFleet(new FakeClock(), hosts.map((h) => ({ name: h.name, offline: !h.connected, refuses: true })));
 }

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_CATALOGUE } from '../src/lang/index.js';
 import type { Fleet, InventoryHost } from '../src/server/fleet/index.js';
+import { FakeClock } from '../src/server/fleet/fake-clock.test-support.js';
+import { FakeFleet } from '../src/server/fleet/fake-fleet.test-support.js';
 import { probeAllowList } from '../src/server/query/probes.js';
 import type { StatementContext } from '../src/server/query/run-statement.js';
 import type { Store } from '../src/server/store/index.js';
@@ -19,20 +21,7 @@ export function inventoryHost(name: string, connected: boolean): InventoryHost {
  * only to hand to statements that must not reach an agent.
  */
 export function unreachableFleet(hosts: readonly InventoryHost[] = []): Fleet {
-  return {
-    inventory: () => hosts,
-    host: (name) => hosts.find((h) => h.name === name),
-    connected: () => false,
-    connectedCount: 0,
-    send: () => false,
-    cancel: () => undefined,
-    sendTo: () => false,
-    pushDefinitions: () => undefined,
-    versions: () => new Map(),
-    enrolled: () => undefined,
-    disconnect: () => false,
-    forget: () => undefined,
-  };
+  return new FakeFleet(new FakeClock(), hosts.map((h) => ({ name: h.name, offline: true, refuses: true, lastSeenAt: h.lastSeenAt, tags: { ...h.tags }, attrs: { ...h.attrs } })));
 }
 
 /** A context for running statements on `fleet`: the built-in catalogue, no defined actions, no probes allowed. */

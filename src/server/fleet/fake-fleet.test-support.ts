@@ -47,6 +47,8 @@ export interface FakeHost {
 export class FakeFleet implements Fleet {
   readonly sent: SentQuery[] = [];
   readonly cancelled: { host: string; id: string }[] = [];
+  /** What the fleet was told besides queries: control messages a connected host took, disconnects, forgets. */
+  readonly log: { readonly sent: { host: string; message: Record<string, unknown> }[]; readonly disconnected: string[]; readonly forgotten: string[] } = { sent: [], disconnected: [], forgotten: [] };
   private readonly hosts = new Map<string, FakeHost>();
 
   constructor(
@@ -98,8 +100,10 @@ export class FakeFleet implements Fleet {
     this.cancelled.push({ host, id: query });
   }
 
-  sendTo(host: string): boolean {
-    return this.connected(host);
+  sendTo(host: string, message: Parameters<Fleet['sendTo']>[1]): boolean {
+    if (!this.connected(host)) return false;
+    this.log.sent.push({ host, message: { ...message } });
+    return true;
   }
 
   pushDefinitions(): void {}
@@ -108,15 +112,19 @@ export class FakeFleet implements Fleet {
     return new Map();
   }
 
+  /** As the gateway: a newly enrolled agent is known (not connected) until it connects; a known one stays as it is. */
   enrolled(agent: AgentRecord): void {
-    this.hosts.set(agent.name, { name: agent.name, offline: true });
+    if (!this.hosts.has(agent.name)) this.hosts.set(agent.name, { name: agent.name, offline: true });
   }
 
   disconnect(name: string): boolean {
-    return this.connected(name);
+    if (!this.connected(name)) return false;
+    this.log.disconnected.push(name);
+    return true;
   }
 
   forget(name: string): void {
+    this.log.forgotten.push(name);
     this.hosts.delete(name);
   }
 }
