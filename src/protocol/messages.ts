@@ -68,6 +68,29 @@ export const HeartbeatMessage = z.object({
   definitionsVersion: z.optional(z.nullable(z.int())),
 });
 
+/**
+ * An agent's presence in the scaled mode: what a hello and a heartbeat say over WebSocket, in one
+ * message the agent puts in the presence KV bucket (nats-subjects.ts) at start, on every heartbeat
+ * and when its tags change. Every replica watches the bucket: an agent whose newest presence is
+ * older than three of its heartbeats is disconnected, the same on every replica. `session` is new
+ * each time the agent connects: agent_joined/agent_left events are keyed by it, so every replica
+ * that sees the change records the same event, stored once.
+ */
+export const PresenceMessage = z.object({
+  type: z.literal('presence'),
+  v: z.int(),
+  name: z.string().check(z.maxLength(256), z.minLength(1)),
+  session: id,
+  facts: HostFactsMessage,
+  tags: TagMap,
+  time: z.number(),
+  heartbeatMs: z.int().check(z.positive(), z.maximum(MAX_TIMER_MS)),
+  active: z.int().check(z.nonnegative()),
+  rssBytes: z.number().check(z.nonnegative()),
+  definitionsVersion: z.nullable(z.int()),
+});
+export type PresenceMessage = z.infer<typeof PresenceMessage>;
+
 /** The event types: the one list (docs/design-decisions.md, "One list of event types"). lang's catalogue
  *  restates it (src/definitions/shared-lists.test.ts keeps them equal); src/server/store/event-types.test.ts
  *  checks the events table against it. */

@@ -11,6 +11,16 @@ describe('natsSubjects', () => {
     expect(natsSubjects('t.lab7').eventsStream).toBe('T_LAB7_EVENTS');
   });
 
+  it('gives each agent its own presence key, request subjects and inbox prefix', () => {
+    const s = natsSubjects('t.lab7');
+    expect(s.presenceBucket).toBe('T_LAB7_PRESENCE');
+    expect(s.presenceSubject('web-1.prod')).toBe('$KV.T_LAB7_PRESENCE.web-1~prod');
+    expect(s.agentRequest('web-1.prod', 'permit')).toBe('t.lab7.cp.web-1~prod.permit');
+    expect(s.allAgentRequests).toBe('t.lab7.cp.*.*');
+    expect(s.agentInboxPrefix('web-1.prod')).toBe('_INBOX_T_LAB7_web-1~prod');
+    expect(s.agentInboxPrefix('web-1.prod')).not.toBe(s.agentInboxPrefix('web-1'));
+  });
+
   it('maps names to tokens one-to-one', () => {
     for (const name of ['a', 'a.b', 'a_b', 'a-b.c.d', 'x@y.z']) expect(agentFromToken(agentToken(name))).toBe(name);
   });

@@ -5,7 +5,7 @@ import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentQuotas, QuotaKind } from './agent-quota.js';
 import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
-import type { GatewayHooks } from './gateway.js';
+import type { AgentHooks } from './fleet/index.js';
 import { WarnLimiter } from './warn-limiter.js';
 
 /*
@@ -89,7 +89,7 @@ export class AgentIntake {
    * are acknowledged as refused (so its outbox does not resend them forever); those over the quota
    * are named in `retry`, for the agent to send again later.
    */
-  events(agent: string, conn: ControlPlaneConnection, events: readonly FleetEvent[], hooks: Pick<GatewayHooks, 'onEvents'>): void {
+  events(agent: string, conn: ControlPlaneConnection, events: readonly FleetEvent[], hooks: Pick<AgentHooks, 'onEvents'>): void {
     const { granted, retryAfterMs } = this.quotas.take(agent, 'events', events.length);
     const later = events.slice(granted).map((e) => e.id);
     if (later.length) this.overQuota(agent, conn, 'events', `${later.length} event(s) over the quota of ${this.limit('events')} a minute; resend after ${retryAfterMs} ms`);

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../protocol/index.js';
 import { withEventRetention } from './event-retention.js';
-import type { GatewayHooks } from './gateway.js';
+import type { AgentHooks } from './fleet/index.js';
 import type { Store } from './store/index.js';
 import { openSqliteStore } from './store/index.js';
 
@@ -20,7 +20,7 @@ const batch = (host: string, from: number): FleetEvent[] =>
 
 describe('withEventRetention', () => {
   it('keeps the newest events of a host up to its cap, and leaves other hosts alone', async () => {
-    const hooks = withEventRetention({ onEvents: async (_agent, events) => void (await store.appendEvents(events)) } as GatewayHooks, store, pino({ level: 'silent' }), 1500);
+    const hooks = withEventRetention({ onEvents: async (_agent, events) => void (await store.appendEvents(events)) } as AgentHooks, store, pino({ level: 'silent' }), 1500);
     await hooks.onEvents('other-1', batch('other-1', 0));
     for (let b = 0; b < 3; b++) await hooks.onEvents('flood-1', batch('flood-1', b * 1000));
     const kept = await store.listEvents({ host: 'flood-1', limit: 1000 });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { GatewayHooks } from './gateway.js';
+import type { AgentHooks } from './fleet/index.js';
 import type { Store } from './store/index.js';
 
 /** Trim a host's events once this many more were stored for it: a delete per batch would cost more than it saves. */
@@ -10,7 +10,7 @@ const TRIM_EVERY = 1000;
  * agent reports, its host's oldest events beyond `maxPerHost` are deleted. With the per-agent event
  * quota this bounds what one agent can make the store hold, whatever it sends for however long.
  */
-export function withEventRetention(hooks: GatewayHooks, store: Store, logger: Logger, maxPerHost: number): GatewayHooks {
+export function withEventRetention(hooks: AgentHooks, store: Store, logger: Logger, maxPerHost: number): AgentHooks {
   const sinceTrim = new Map<string, number>();
   return {
     ...hooks,

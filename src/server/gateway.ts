@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { AgentMessage, ApprovalRequestMessage, BacktestResultMessage, FleetEvent, HelloMessage, PermitRequestMessage, ServerMessage } from '../protocol/index.js';
+import type { AgentMessage, HelloMessage, ServerMessage } from '../protocol/index.js';
 import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { AgentIntake, ownsResource } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
-import type { Clock, Fleet, InventoryHost, QueryWaiter } from './fleet/index.js';
+import type { AgentHooks, Clock, FleetTransport, InventoryHost, QueryWaiter } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 
 export type { InventoryHost, QueryWaiter } from './fleet/index.js';
@@ -23,30 +23,11 @@ interface Session {
   readonly waiting: Map<string, QueryWaiter>;
 }
 
-/** What the rest of the control plane does with agents' remediation traffic. */
-export interface GatewayHooks {
-  /** The current definitions for one host (what its queries select), encoded; sent on connect and on every change. */
-  definitions(host: InventoryHost): { key: string; frame: string } | undefined;
-  /**
-   * Stores events (idempotently); resolves when they are durable, so they can be acknowledged.
-   * Only events the agent may report reach it (agent-intake.ts), with the principal set.
-   */
-  onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
-  /** `fleetSize` is the inventory's size, connected or not: the circuit breaker's share of one host depends on it. */
-  onPermit(agent: string, msg: PermitRequestMessage, fleetSize: number): Promise<{ allowed: boolean; reason: string }>;
-  onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
-  onBacktestResult(agent: string, msg: BacktestResultMessage): void;
-  /** Secret values replaced with `[secret:NAME]` in what agents send: a second line of defence behind the agent's own. */
-  redact<T>(value: T): T;
-  onConnected(agent: string, first: boolean): void;
-  onDisconnected(agent: string, reason: string): void;
-}
-
 export interface GatewayOptions {
   readonly store: Store;
   readonly logger: Logger;
   readonly heartbeatMs: number;
-  readonly hooks?: GatewayHooks;
+  readonly hooks?: AgentHooks;
   /** Per-agent quotas for events, rows and permit requests (default AGENT_QUOTA_DEFAULTS). */
   readonly quotas?: AgentQuotas;
   /** When agents were last seen and ended (default: the system clock). */
@@ -58,7 +39,7 @@ export interface GatewayOptions {
  * hellos; routes query messages to agents and their answers back to the
  * waiting query.
  */
-export class AgentGateway implements Fleet {
+export class AgentGateway implements FleetTransport {
   private readonly sessions = new Map<string, Session>();
   private readonly known = new Map<string, InventoryHost>();
   /** Every accepted connection per agent, hello or not yet: disconnect() ends them all. */

@@ -68,7 +68,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init', null, null, clock)).secret;
   }
 
-  const { gateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue });
+  const { gateway: wsGateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue });
+  const gateway = wsGateway as AgentGateway;
 
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);

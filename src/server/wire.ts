@@ -5,7 +5,7 @@ import { AgentQuotas } from './agent-quota.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { ServerConfig } from './config.js';
 import { withEventRetention } from './event-retention.js';
-import type { TimerClock } from './fleet/index.js';
+import type { AgentHooks, FleetTransport, TimerClock } from './fleet/index.js';
 import { AgentGateway } from './gateway.js';
 import { Notifier } from './notify.js';
 import type { Policy } from './query/authorize.js';
@@ -25,11 +25,18 @@ export interface WiringDeps {
   readonly clock: TimerClock;
   /** Replaces the catalogue the definitions extend (tests). */
   readonly catalogue?: (() => Catalogue) | undefined;
+  /**
+   * Builds the fleet's transport once the hooks it calls exist: NATS in the scaled mode. Default:
+   * the WebSocket gateway (`ControlPlane.gateway`), to which the server hands agents' connections.
+   */
+  readonly fleet?: ((hooks: AgentHooks) => FleetTransport) | undefined;
 }
 
 /** The wired control plane, before it listens. */
 export interface ControlPlane {
-  readonly gateway: AgentGateway;
+  readonly fleet: FleetTransport;
+  /** The WebSocket gateway when the fleet is reached over WebSocket (not in the scaled mode). */
+  readonly gateway: AgentGateway | undefined;
   readonly remediation: Remediation;
   readonly notifier: Notifier;
   /** A context for running statements against the fleet (a fresh object each call). */
@@ -71,20 +78,23 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const hooks = agentHooks({ current, intake, secrets, breaker, approvals, backtests: replies });
 
   // The fleet.
-  const gateway = new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: withEventRetention(hooks, store, logger, config.maxEventsPerHost), quotas: new AgentQuotas(config.agentQuotas), clock });
+  const retained = withEventRetention(hooks, store, logger, config.maxEventsPerHost);
+  const gateway = deps.fleet ? undefined : new AgentGateway({ store, logger, heartbeatMs: config.heartbeatMs, hooks: retained, quotas: new AgentQuotas(config.agentQuotas), clock });
+  const fleet = deps.fleet ? deps.fleet(retained) : (gateway as AgentGateway);
 
   // What sends to the fleet or runs statements on it.
   const catalogue = deps.catalogue ?? (() => current.catalogue());
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
-  const statements = (): StatementContext => ({ store, gateway, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock });
+  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock });
   const schedules = new Schedules(statements(), logger, clock);
-  const changes = new DefinitionChanges({ store, current, schedules, fleet: gateway, intake, clock });
+  const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock });
   const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });
-  const backtests = new Backtests(gateway, replies);
+  const backtests = new Backtests(fleet, replies);
 
   await changes.load();
-  await gateway.load();
+  await fleet.load();
   return {
+    fleet,
     gateway,
     remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests }),
     notifier,

@@ -1,4 +1,4 @@
-import type { ResultRow, ServerMessage } from '../../protocol/index.js';
+import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent, PermitRequestMessage, ResultRow, ServerMessage } from '../../protocol/index.js';
 import type { AgentRecord } from '../store/index.js';
 
 /** A host as the control plane's inventory knows it. */
@@ -63,4 +63,41 @@ export interface Fleet extends QueryFleet {
   disconnect(name: string, reason: string): boolean;
   /** Drops a deleted agent from the inventory. */
   forget(name: string): void;
+}
+
+/**
+ * What the rest of the control plane does with agents' remediation traffic, whatever carries it
+ * (the WebSocket gateway, or NATS in the scaled mode): the fleet's transport calls these.
+ */
+export interface AgentHooks {
+  /** The current definitions for one host (what its queries select), encoded; sent on connect and on every change. */
+  definitions(host: InventoryHost): { key: string; frame: string } | undefined;
+  /**
+   * Stores events (idempotently); resolves when they are durable, so they can be acknowledged.
+   * Only events the agent may report reach it (agent-intake.ts), with the principal set.
+   */
+  onEvents(agent: string, events: readonly FleetEvent[]): Promise<void>;
+  /** `fleetSize` is the inventory's size, connected or not: the circuit breaker's share of one host depends on it. */
+  onPermit(agent: string, msg: PermitRequestMessage, fleetSize: number): Promise<{ allowed: boolean; reason: string }>;
+  onApproval(agent: string, msg: ApprovalRequestMessage): Promise<void>;
+  onBacktestResult(agent: string, msg: BacktestResultMessage): void;
+  /** Secret values replaced with `[secret:NAME]` in what agents send: a second line of defence behind the agent's own. */
+  redact<T>(value: T): T;
+  onConnected(agent: string, first: boolean): void;
+  onDisconnected(agent: string, reason: string): void;
+}
+
+/**
+ * A fleet transport as the control plane starts and stops it: the WebSocket gateway, or NATS in
+ * the scaled mode.
+ *
+ * @example
+ * const fleet: FleetTransport = new AgentGateway({ store, logger, heartbeatMs, hooks });
+ * await fleet.load();
+ */
+export interface FleetTransport extends Fleet {
+  /** Loads the known agents from the store (disconnected until they are heard from). */
+  load(): Promise<void>;
+  /** Ends every session; queries still waiting hear `onLost`. */
+  closeAll(): void | Promise<void>;
 }

@@ -4,7 +4,7 @@ import type { NatsSubjects } from '../../protocol/index.js';
 import type { AgentIntake } from '../agent-intake.js';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
-import type { GatewayHooks } from '../gateway.js';
+import type { AgentHooks } from '../fleet/index.js';
 import { decodeEventMessage } from './event-message.js';
 import { EVENTS_DURABLE } from './events-stream.js';
 
@@ -12,7 +12,7 @@ export interface EventConsumerParts {
   readonly js: JetStreamClient;
   readonly subjects: NatsSubjects;
   /** Stores an agent's screened events (the gateway hooks' `onEvents`: `EventIntake.storeEvents`, idempotent by id). */
-  readonly storeEvents: GatewayHooks['onEvents'];
+  readonly storeEvents: AgentHooks['onEvents'];
   /** Refusals are logged at most once a minute per agent and kind, as the WebSocket intake does. */
   readonly intake: Pick<AgentIntake, 'warnOnce'>;
   readonly logger: Logger;

@@ -1,4 +1,4 @@
-import type { GatewayHooks } from '../gateway.js';
+import type { AgentHooks } from '../fleet/index.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
 import type { SecretVault } from '../secrets/index.js';
 import type { Approvals } from './approvals.js';
@@ -24,7 +24,7 @@ export interface AgentHookParts {
  * @example
  * const gateway = new AgentGateway({ store, logger, heartbeatMs, hooks: agentHooks({ current, intake, secrets, breaker, approvals, backtests }) });
  */
-export function agentHooks(parts: AgentHookParts): GatewayHooks {
+export function agentHooks(parts: AgentHookParts): AgentHooks {
   const { current, intake, secrets, breaker, approvals, backtests } = parts;
   return {
     definitions: (host) => current.forHost(host),
