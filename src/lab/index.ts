@@ -7,7 +7,7 @@
  */
 export type { Lab, LabHost, LabOptions } from './lab.js';
 export { startLab, stopChild } from './lab.js';
-export type { Swarm, SwarmAgent, SwarmOptions, SwarmProgress } from './swarm.js';
+export type { Swarm, SwarmAgent, SwarmBus, SwarmOptions, SwarmProgress } from './swarm.js';
 export { startSwarm } from './swarm.js';
 export type { Demo, DemoOutput } from './demo.js';
 export { LAB_PACK, runDemo } from './demo.js';
