@@ -26,8 +26,10 @@ import { NATS_URL, deleteStream, describeWithNatsConnections, testSubjects } fro
 const ALWAYS = parseDefinitions([{ path: 'always.yaml', text: 'kind: alarm\nname: always_up\nquery: host\nfire: uptime_seconds >= 0\n' }], BUILTIN_CATALOGUE);
 const HOST_PHASE = analyze('host | cpu_usage >= 0', BUILTIN_CATALOGUE).plan?.phases.find((p) => p.where === 'agent');
 
-/** A TCP proxy to NATS whose connections the test can cut (NATS then reconnects through it). */
-async function natsProxy(): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+const LOAD_ALARM = parseDefinitions([{ path: 'load.yaml', text: 'kind: alarm\nname: load_high\nquery: host\nfire: load1 > 100\n' }], BUILTIN_CATALOGUE);
+
+/** A TCP proxy to NATS whose connections the test can cut (NATS then reconnects through it) or refuse for a while. */
+async function natsProxy(): Promise<{ url: string; cut(): void; pause(): Promise<void>; resume(): Promise<void>; close(): Promise<void> }> {
   const target = new URL(NATS_URL);
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -47,7 +49,9 @@ async function natsProxy(): Promise<{ url: string; cut(): void; close(): Promise
   const cut = () => {
     for (const s of sockets) s.destroy();
   };
-  return { url: `nats://127.0.0.1:${address.port}`, cut, close: () => (cut(), new Promise((resolve) => server.close(() => resolve()))) };
+  const close = () => (cut(), new Promise<void>((resolve) => server.close(() => resolve())));
+  const resume = () => new Promise<void>((resolve) => server.listen(address.port, '127.0.0.1', resolve));
+  return { url: `nats://127.0.0.1:${address.port}`, cut, pause: close, resume, close: () => (server.listening ? close() : Promise.resolve()) };
 }
 
 await describeWithNatsConnections('a real agent daemon over NATS', 'test/nats-agent.test.ts', 1, (connections) => {
@@ -79,8 +83,9 @@ await describeWithNatsConnections('a real agent daemon over NATS', 'test/nats-ag
     await plane().flush();
   };
 
+  let source: SyntheticSource;
   const startAgent = async () => {
-    const source = new SyntheticSource({ hostname: 'web-1', seed: 'web-1' });
+    source = new SyntheticSource({ hostname: 'web-1', seed: 'web-1' });
     outbox = new MemoryOutbox();
     daemon = new AgentDaemon({
       name: 'web-1',
@@ -184,4 +189,21 @@ await describeWithNatsConnections('a real agent daemon over NATS', 'test/nats-ag
     plane().publish(subjects.agentQuery('web-1'), JSON.stringify({ type: 'query', id: 'q-2', principal: 'ops', phase: HOST_PHASE, timeoutMs: 5000 }), { reply: inbox });
     await waitUntil('done', () => heard.some((m) => m.type === 'done'));
   });
+
+  it('an event recorded while NATS is away stays in the outbox, and reaches the stream once NATS is back', async () => {
+    definitions = LOAD_ALARM.definitions;
+    await serve();
+    await startAgent();
+    await waitUntil('definitions applied', () => daemon.state === 'connected' && daemon.engine.version === 7);
+    await proxy.pause();
+    source.override('load1', 500);
+    await waitUntil('the alarm fired while NATS is away', () => daemon.engine.firing('load_high', 'web-1'));
+    expect(outbox.size).toBe(1);
+    expect((await jsm.streams.info(subjects.eventsStream)).state.messages).toBe(0);
+    await proxy.resume();
+    await waitUntil('the event stored and gone from the outbox', () => outbox.size === 0, 30_000);
+    const info = await jsm.streams.info(subjects.eventsStream);
+    expect(info.state.messages).toBe(1);
+    expect((await jsm.streams.getMessage(subjects.eventsStream, { seq: info.state.first_seq }))?.json<FleetEvent>()).toMatchObject({ type: 'alarm_fired', alarm: 'load_high' });
+  }, 60_000);
 });
