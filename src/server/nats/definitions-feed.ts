@@ -16,6 +16,8 @@ export interface DefinitionsFeedParts {
 /** What one feed did since it started. */
 export interface DefinitionsFeedCounts {
   announced: number;
+  /** Other replicas' announcements heard. */
+  heard: number;
   /** Reloads started (announcements arriving during one are folded into the next). */
   reloads: number;
   echoes: number;
@@ -38,7 +40,7 @@ export interface DefinitionsFeedCounts {
  */
 export class DefinitionsFeed {
   readonly replica: string;
-  readonly counts: DefinitionsFeedCounts = { announced: 0, reloads: 0, echoes: 0, malformed: 0, failed: 0 };
+  readonly counts: DefinitionsFeedCounts = { announced: 0, heard: 0, reloads: 0, echoes: 0, malformed: 0, failed: 0 };
   private subscription: Subscription | undefined;
   private reload: (() => Promise<void>) | undefined;
   private running: Promise<void> | undefined;
@@ -95,6 +97,7 @@ export class DefinitionsFeed {
       this.counts.echoes++;
       return;
     }
+    this.counts.heard++;
     this.schedule();
   }
 
