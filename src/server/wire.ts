@@ -48,7 +48,7 @@ export interface ControlPlane {
   readonly notifier: Notifier;
   /** A context for running statements against the fleet (a fresh object each call). */
   statements(): StatementContext;
-  /** Stops the timers (schedules, approval sweep) and ends the live event streams. */
+  /** Stops the timers (schedules, approval sweep), ends the live event streams and leaves the other replicas' feeds. */
   stop(): void;
 }
 
