@@ -3,7 +3,7 @@ import type { BotDefinition } from '../definitions/index.js';
 import type { FleetEvent } from '../protocol/index.js';
 import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
-import type { Store } from './store/index.js';
+import type { PermitWindow, Store } from './store/index.js';
 
 /**
  * The share of a bot's fleet-wide budget one host may use when the fleet has more than one host:
@@ -19,16 +19,21 @@ type Answer = { allowed: boolean; reason: string };
 
 /**
  * The fleet-wide circuit breaker: at most `max` runs of a bot per window across the fleet, of which
- * one host may use at most its share. A host's runs in the window are the larger of the permits the
- * control plane granted it (they count at once: agents ask at the same moment, before any run is
- * stored) and the `bot_ran` events it stored (so the window survives a restart of the control
- * plane and includes runs made offline). Each host counts up to its share only, so asking again
- * and again (or reporting runs that never happened) spends no more of the fleet's budget than one
- * host may use. A host asking beyond its share is refused, and the refusal is an event.
+ * one host may use at most its share. A host's runs in the window are the larger of the permits
+ * granted it (they count at once: agents ask at the same moment, before any run is stored) and the
+ * `bot_ran` events it stored (so the window includes runs made offline). Each host counts up to its
+ * share only, so asking again and again (or reporting runs that never happened) spends no more of
+ * the fleet's budget than one host may use. A host asking beyond its share is refused, and the
+ * refusal is an event.
+ *
+ * The grants live in the store, counted and recorded in one transaction (`Store.grantPermit`), so
+ * several control-plane replicas on one store share one window, and a restart forgets nothing.
+ *
+ * @example
+ * const breaker = new CircuitBreaker(store, logger, (e) => intake.record(e));
+ * const { allowed, reason } = await breaker.permit('web-1', bot, fleetSize);
  */
 export class CircuitBreaker {
-  /** Permits granted, per bot: when, and to which host. */
-  private readonly grants = new Map<string, { at: number; host: string }[]>();
   private readonly refusalEvents = new Map<string, number>();
 
   constructor(
@@ -38,33 +43,23 @@ export class CircuitBreaker {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Whether `host` may run `bot` now; `hosts` is the fleet's size (the inventory's). */
+  /**
+   * Whether `host` may run `bot` now; `hosts` is the fleet's size (the inventory's). When the store
+   * cannot be reached the answer is no: without the window, granting could exceed the limit.
+   */
   async permit(host: string, bot: BotDefinition, hosts: number): Promise<Answer> {
     const { max, windowSeconds } = bot.circuitBreaker;
-    const windowMs = windowSeconds * 1000;
-    const stored = await this.store.countEventsByHost({ type: 'bot_ran', bot: bot.name, since: this.clock.now() - windowMs }).catch((err: unknown) => {
-      this.logger.warn({ bot: bot.name, err: (err as Error).message }, 'circuit breaker: could not count stored runs; counting this process\'s grants only');
-      return new Map<string, number>();
-    });
-    // From here on synchronous, so that asks answered at the same moment see each other's grants.
     const now = this.clock.now();
-    const recent = (this.grants.get(bot.name) ?? []).filter((g) => now - g.at < windowMs);
-    this.grants.set(bot.name, recent);
-    const granted = new Map<string, number>();
-    for (const g of recent) granted.set(g.host, (granted.get(g.host) ?? 0) + 1);
     const share = hosts > 1 ? Math.max(1, Math.ceil(max * HOST_SHARE)) : max;
-    const runsOf = (h: string) => Math.max(granted.get(h) ?? 0, stored.get(h) ?? 0);
-    let runs = 0;
-    for (const h of new Set([...granted.keys(), ...stored.keys()])) runs += Math.min(share, runsOf(h));
-    if (runs >= max) return { allowed: false, reason: `tripped: ${runs} runs across the fleet in the last ${windowSeconds}s (limit ${max})` };
-    const mine = runsOf(host);
-    if (mine >= share) {
-      const reason = `host share used: ${host} ran ${bot.name} ${mine} time(s) in the last ${windowSeconds}s; one host may use ${share} of the fleet's ${max}`;
-      this.refused(host, bot.name, reason, now);
-      return { allowed: false, reason };
+    let answer: Answer & { grant: boolean; refusedShare: boolean };
+    try {
+      answer = await this.store.grantPermit({ bot: bot.name, host, at: now, since: now - windowSeconds * 1000 }, (window) => decide(host, bot, share, window));
+    } catch (err) {
+      this.logger.warn({ bot: bot.name, host, err: (err as Error).message }, 'circuit breaker: could not count the window in the store; refusing');
+      return { allowed: false, reason: `the control plane could not count ${bot.name}'s runs in the window (${(err as Error).message}); try again later` };
     }
-    recent.push({ at: now, host });
-    return { allowed: true, reason: `run ${runs + 1} of ${max} in the window` };
+    if (answer.refusedShare) this.refused(host, bot.name, answer.reason, now);
+    return { allowed: answer.allowed, reason: answer.reason };
   }
 
   private refused(host: string, bot: string, reason: string, now: number): void {
@@ -75,4 +70,20 @@ export class CircuitBreaker {
       this.logger.warn({ err: (err as Error).message, host, bot }, 'could not record a refused permit'),
     );
   }
+}
+
+/** The breaker's rule on one bot's window: pure, so the store can run it inside its transaction. */
+function decide(host: string, bot: BotDefinition, share: number, window: PermitWindow): Answer & { grant: boolean; refusedShare: boolean } {
+  const { max, windowSeconds } = bot.circuitBreaker;
+  const { granted, ran } = window;
+  const runsOf = (h: string) => Math.max(granted.get(h) ?? 0, ran.get(h) ?? 0);
+  let runs = 0;
+  for (const h of new Set([...granted.keys(), ...ran.keys()])) runs += Math.min(share, runsOf(h));
+  if (runs >= max) return { allowed: false, grant: false, refusedShare: false, reason: `tripped: ${runs} runs across the fleet in the last ${windowSeconds}s (limit ${max})` };
+  const mine = runsOf(host);
+  if (mine >= share) {
+    const reason = `host share used: ${host} ran ${bot.name} ${mine} time(s) in the last ${windowSeconds}s; one host may use ${share} of the fleet's ${max}`;
+    return { allowed: false, grant: false, refusedShare: true, reason };
+  }
+  return { allowed: true, grant: true, refusedShare: false, reason: `run ${runs + 1} of ${max} in the window` };
 }

@@ -1,12 +1,14 @@
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../lang/index.js';
-import type { FleetEvent } from '../protocol/index.js';
+import type { FleetEvent, NatsSubjects } from '../protocol/index.js';
 import { AgentQuotas } from './agent-quota.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import type { ServerConfig } from './config.js';
 import { withEventRetention } from './event-retention.js';
 import type { AgentHooks, FleetTransport, TimerClock } from './fleet/index.js';
 import { AgentGateway } from './gateway.js';
+import { DefinitionsFeed, ReplicaFeed } from './nats/index.js';
 import { Notifier } from './notify.js';
 import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
@@ -30,6 +32,11 @@ export interface WiringDeps {
    * the WebSocket gateway (`ControlPlane.gateway`), to which the server hands agents' connections.
    */
   readonly fleet?: ((hooks: AgentHooks) => FleetTransport) | undefined;
+  /**
+   * The other control-plane replicas (scaled mode): live events and applied definitions are shared
+   * with them over NATS (server/nats ReplicaFeed, DefinitionsFeed).
+   */
+  readonly replicas?: { readonly nc: NatsConnection; readonly subjects: NatsSubjects } | undefined;
 }
 
 /** The wired control plane, before it listens. */
@@ -41,7 +48,7 @@ export interface ControlPlane {
   readonly notifier: Notifier;
   /** A context for running statements against the fleet (a fresh object each call). */
   statements(): StatementContext;
-  /** Stops the timers (schedules, approval sweep) and ends the live event streams. */
+  /** Stops the timers (schedules, approval sweep), ends the live event streams and leaves the other replicas' feeds. */
   stop(): void;
 }
 
@@ -76,6 +83,8 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const approvals = new Approvals({ store, intake, logger, clock });
   const replies = new BacktestReplies();
   const hooks = agentHooks({ current, intake, secrets, breaker, approvals, backtests: replies });
+  const events = deps.replicas && new ReplicaFeed({ ...deps.replicas, bus: intake.bus, logger });
+  const definitions = deps.replicas && new DefinitionsFeed({ ...deps.replicas, logger });
 
   // The fleet.
   const retained = withEventRetention(hooks, store, logger, config.maxEventsPerHost);
@@ -87,10 +96,13 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
   const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock });
   const schedules = new Schedules(statements(), logger, clock);
-  const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock });
+  const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock, announce: definitions && ((version) => definitions.announce(version)) });
   const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });
   const backtests = new Backtests(fleet, replies);
 
+  // Listening before loading: an apply elsewhere in between is then reloaded, not missed.
+  events?.start();
+  definitions?.start(() => changes.reload());
   await changes.load();
   await fleet.load();
   return {
@@ -103,6 +115,8 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
       schedules.stop();
       approvals.stop();
       intake.bus.close();
+      void events?.stop();
+      void definitions?.stop();
     },
   };
 }

@@ -8,6 +8,8 @@
  * await ensureEventsConsumer(jsm, subjects);
  * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
  * await consumer.start();
+ *
+ * And what keeps replicas consistent: live events (ReplicaFeed) and definitions (DefinitionsFeed).
  */
 export type { EventConsumerCounts, EventConsumerParts } from './event-consumer.js';
 export { EventConsumer } from './event-consumer.js';
@@ -15,3 +17,7 @@ export type { DecodedEvent } from './event-message.js';
 export { decodeEventMessage } from './event-message.js';
 export type { EventsConsumerOptions, EventsStreamOptions } from './events-stream.js';
 export { ensureEventsConsumer, ensureEventsStream, EVENTS_DURABLE, MAX_EVENT_MESSAGE_BYTES } from './events-stream.js';
+export type { DefinitionsFeedCounts, DefinitionsFeedParts } from './definitions-feed.js';
+export { DefinitionsFeed } from './definitions-feed.js';
+export type { ReplicaFeedCounts, ReplicaFeedParts } from './replica-feed.js';
+export { ReplicaFeed } from './replica-feed.js';

@@ -84,6 +84,53 @@ describe('DefinitionChanges', () => {
     expect(sets).toEqual([['nightly']]);
   });
 
+  it('reload: puts a newer stored version (another replica\'s apply) in force without pushing or announcing it; the same version again is a no-op', async () => {
+    const announced: number[] = [];
+    const other = new DefinitionChanges({ store, current, schedules: { set: (s) => void scheduled.push(s) }, fleet: { inventory: () => [], versions: () => new Map(), pushDefinitions: () => void pushes++ }, intake: new EventIntake(store, { notify: () => undefined }), announce: (v) => void announced.push(v) });
+    await other.apply([PING], 0, ADMIN);
+    expect(announced).toEqual([1]);
+    // Another replica stores version 2 (written straight to the store here).
+    await store.saveDefinitionVersion({ createdAt: 1, createdBy: 'alice', definitions: (await store.currentDefinitions())!.definitions.concat(changes.plan([NIGHTLY]).definitions ?? []), summary: { create: 1, update: 0, delete: 0 } }, 1);
+    pushes = 0;
+    scheduled = [];
+    await other.reload();
+    expect(current.definitions().version).toBe(2);
+    expect(scheduled.map((s) => s.map((d) => d.name))).toEqual([['nightly']]);
+    await other.reload();
+    expect(scheduled).toHaveLength(1);
+    expect([pushes, announced]).toEqual([0, [1]]);
+  });
+
+  it('an apply finishing after a reload of a newer version leaves the newer one in force', async () => {
+    await changes.apply([PING], 0, ADMIN);
+    // This replica's apply of version 2 is slow to hear back from the store; meanwhile another
+    // replica applies version 3 on top of it, and this one reloads it.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowSave = async (...args: Parameters<Store['saveDefinitionVersion']>) => {
+      const version = await store.saveDefinitionVersion(...args);
+      await gate;
+      return version;
+    };
+    const slow = new Proxy(store, {
+      get: (target, key) => {
+        if (key === 'saveDefinitionVersion') return slowSave;
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const replica = new DefinitionChanges({ store: slow, current, schedules: { set: (s) => void scheduled.push(s) }, fleet: { inventory: () => [], versions: () => new Map(), pushDefinitions: () => undefined }, intake: new EventIntake(store, { notify: () => undefined }) });
+    const applying = replica.apply([PING, NIGHTLY], 1, ADMIN);
+    await expect.poll(async () => (await store.currentDefinitions())?.version).toBe(2);
+    await store.saveDefinitionVersion({ createdAt: 2, createdBy: 'alice', definitions: [], summary: { create: 0, update: 0, delete: 2 } }, 2);
+    await replica.reload();
+    expect(current.definitions()).toEqual({ version: 3, definitions: [] });
+    release();
+    expect((await applying).version).toBe(2);
+    expect(current.definitions()).toEqual({ version: 3, definitions: [] });
+    expect(scheduled.at(-1)).toEqual([]);
+  });
+
   it('drift: connected agents on another version drift, disconnected ones are unknown', async () => {
     await changes.apply([PING], 0, ADMIN);
 

@@ -26,6 +26,8 @@ export interface DefinitionChangesParts {
   readonly fleet: Pick<Fleet, 'pushDefinitions' | 'versions' | 'inventory'>;
   readonly intake: Pick<EventIntake, 'record'>;
   readonly clock?: Clock;
+  /** Tells the other control-plane replicas that this one applied `version` (scaled mode: DefinitionsFeed.announce). */
+  readonly announce?: ((version: number) => void) | undefined;
 }
 
 /**
@@ -39,6 +41,8 @@ export interface DefinitionChangesParts {
  */
 export class DefinitionChanges {
   private readonly clock: Clock;
+  /** The installs, one after another (see install). */
+  private installing: Promise<void> = Promise.resolve();
 
   constructor(private readonly parts: DefinitionChangesParts) {
     this.clock = parts.clock ?? systemClock;
@@ -48,6 +52,15 @@ export class DefinitionChanges {
   async load(): Promise<void> {
     const stored = await this.parts.store.currentDefinitions();
     if (stored) await this.install(stored.version, stored.definitions as Definition[]);
+  }
+
+  /**
+   * Puts the stored current version in force if it is newer than the one in force here: another
+   * replica applied it, and pushed it to the agents (so this one does not).
+   */
+  async reload(): Promise<void> {
+    const stored = await this.parts.store.currentDefinitions();
+    if (stored && stored.version > this.parts.current.definitions().version) await this.install(stored.version, stored.definitions as Definition[]);
   }
 
   /** Checks files and compares them with the current version: what `apply` would do. */
@@ -85,6 +98,7 @@ export class DefinitionChanges {
     }
     await this.install(version, planned.definitions);
     this.push();
+    this.parts.announce?.(version);
     await audit(store, who.name, 'definitions.apply', `version ${version}`, 'ok', { create: diff.create.length, update: diff.update.length, delete: diff.delete.length });
     await intake.record({ type: 'definitions_applied', principal: who.name, message: `definitions version ${version} applied by ${who.name}: ${diff.create.length} created, ${diff.update.length} changed, ${diff.delete.length} deleted`, details: { version } });
     return { version, changed: true, text: planned.text };
@@ -106,9 +120,19 @@ export class DefinitionChanges {
     });
   }
 
-  private async install(version: number, definitions: readonly Definition[]): Promise<void> {
-    // Before anything is awaited, as when one object did both: the schedules change with the version.
-    this.parts.schedules.set(definitions.filter((d): d is ScheduleDefinition => d.kind === 'schedule'));
-    await this.parts.current.install(version, definitions);
+  /**
+   * Installs one version at a time, and never an older over a newer: with several replicas a
+   * reload (another replica's apply) and this replica's own apply can finish in either order, and
+   * two installs interleaved at CurrentDefinitions' await would mix two versions' parts.
+   */
+  private install(version: number, definitions: readonly Definition[]): Promise<void> {
+    const done = this.installing.then(async () => {
+      if (version <= this.parts.current.definitions().version) return;
+      // Before anything is awaited, as when one object did both: the schedules change with the version.
+      this.parts.schedules.set(definitions.filter((d): d is ScheduleDefinition => d.kind === 'schedule'));
+      await this.parts.current.install(version, definitions);
+    });
+    this.installing = done.catch(() => undefined);
+    return done;
   }
 }

@@ -29,6 +29,7 @@ import {
   updateRunbook,
 } from './runbook-rows.js';
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
+import { grantPermit } from './permit-rows.js';
 import { claimTick } from './tick-claim-rows.js';
 import { createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
@@ -41,6 +42,8 @@ import type {
   EnrollOutcome,
   EventRecord,
   Page,
+  PermitRequest,
+  PermitWindow,
   RunRecord,
   RunbookRecord,
   RunbookRunRecord,
@@ -314,5 +317,11 @@ export class KyselyStore implements Store {
 
   claimTick(name: string, tick: number, holder: string): Promise<boolean> {
     return this.#run('claimTick', (db) => claimTick(db, name, tick, holder));
+  }
+
+  // ---- the circuit breaker's window (permit-rows.ts) ------------------------------------------
+
+  grantPermit<T extends { readonly grant: boolean }>(request: PermitRequest, decide: (window: PermitWindow) => T): Promise<T> {
+    return this.#run('grantPermit', (db) => grantPermit(db, this.dialect, request, decide));
   }
 }

@@ -36,6 +36,7 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
           'events',
           'kysely_migration',
           'kysely_migration_lock',
+          'permit_grants',
           'run_results',
           'runbook_runs',
           'runbooks',

@@ -169,6 +169,7 @@ export interface StoreDatabase {
   runbook_runs: RunbookRunsTable;
   secrets: SecretsTable;
   tick_claims: TickClaimsTable;
+  permit_grants: PermitGrantsTable;
 }
 
 /** Added by 0006: secret values, encrypted (src/server/secrets/crypto.ts); never the plain value. */
@@ -190,4 +191,13 @@ export interface TickClaimsTable {
   tick: number;
   /** The replica that claimed it, for an operator asking who ran what. */
   holder: string;
+}
+
+/** Added by 0009: the circuit breaker's grants, one row per permit granted (permit-rows.ts). */
+export interface PermitGrantsTable {
+  bot: string;
+  /** The host the permit was granted to. */
+  host: string;
+  /** When, ms since the epoch. */
+  at: number;
 }

@@ -288,6 +288,31 @@ export interface Store {
    * tick). Claims are pruned an hour after their tick (tick-claim-rows.ts).
    */
   claimTick(name: string, tick: number, holder: string): Promise<boolean>;
+
+  /**
+   * The circuit breaker's one atomic step, across every process on this store: counts `bot`'s
+   * window since `request.since` (grants and stored `bot_ran` events, per host), asks `decide`,
+   * and records a grant to `request.host` at `request.at` when the answer's `grant` is true; no
+   * other grantPermit of the same bot runs in between. Grants older than the window are pruned
+   * (permit-rows.ts). `decide` must be synchronous and must not throw.
+   */
+  grantPermit<T extends { readonly grant: boolean }>(request: PermitRequest, decide: (window: PermitWindow) => T): Promise<T>;
+}
+
+/** Which permit grantPermit is asked for. */
+export interface PermitRequest {
+  readonly bot: string;
+  readonly host: string;
+  /** Now, ms: the grant's time. */
+  readonly at: number;
+  /** The window's start, ms: older grants and runs do not count. */
+  readonly since: number;
+}
+
+/** A bot's window, per host: the grants recorded and the `bot_ran` events stored. */
+export interface PermitWindow {
+  readonly granted: ReadonlyMap<string, number>;
+  readonly ran: ReadonlyMap<string, number>;
 }
 
 /** A secret's value as stored: encrypted (src/server/secrets/crypto.ts), never plain. */
