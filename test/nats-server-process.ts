@@ -29,7 +29,7 @@ export async function startNatsServer(config: string, files: Readonly<Record<str
   // The JetStream block after the config: it sets the store directory even where an include enabled JetStream.
   const main = `listen: "127.0.0.1:-1"\n${config}\njetstream { store_dir: ${JSON.stringify(join(dir, 'js'))} }\n`;
   await writeFile(join(dir, 'server.conf'), main);
-  const child = spawn(NATS_SERVER_BIN, ['-c', join(dir, 'server.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(NATS_SERVER_BIN, ['-c', join(dir, 'server.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const port = await listeningPort(child);
     return { url: `nats://127.0.0.1:${port}`, dir, stop: () => stop(child, dir) };
@@ -43,12 +43,15 @@ export async function startNatsServer(config: string, files: Readonly<Record<str
 function listeningPort(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let log = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      log = (log + chunk).slice(-20_000);
-      const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
-      if (m) resolve(Number(m[1]));
-    });
+    // Configuration errors go to stdout, the log to stderr.
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        log = (log + chunk).slice(-20_000);
+        const m = /Listening for client connections on [^\s]*:(\d+)/.exec(log);
+        if (m) resolve(Number(m[1]));
+      });
+    }
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`nats-server exited (${code}) before listening:\n${log}`)));
   });

@@ -32,7 +32,8 @@ export async function natsSetupCommand(flags: NatsSetupFlags, io: Io): Promise<n
     [
       '',
       'Next:',
-      `  1. nats-server: add \`include ${at(ACCOUNTS_INCLUDE)}\` to its configuration (a \`jetstream { store_dir: ... }\` block after it sets the store), with TLS for agents on other hosts; restart it.`,
+      `  1. nats-server: copy ${at(ACCOUNTS_INCLUDE)} into the directory of its configuration (nats-server reads includes relative to it) and add`,
+      `     \`include ${ACCOUNTS_INCLUDE}\` to that configuration (a \`jetstream { store_dir: ... }\` block after it sets the store), with TLS for agents on other hosts; restart it.`,
       `  2. every control-plane replica: breakwater server --bus nats://<nats-host>:4222 --nats-creds ${at(REPLICA_CREDS)} --nats-account-seed ${at(SIGNING_KEY_FILE)}`,
       `     (or BREAKWATER_NATS_ACCOUNT_SEED_FILE=${at(SIGNING_KEY_FILE)}); the bus prefix must be ${prefix}.`,
       '  3. agents enroll as before (--token); each receives its own NATS credentials in <data>/nats.creds, valid for its own subjects only.',
