@@ -128,5 +128,10 @@ describe('nats-setup files', () => {
     expect((again as BreakwaterError).code).toBe('BW_ERR_CONFLICT');
     expect(await readFile(join(dir, 'account-signing-key.json'), 'utf8')).toBe(before);
     expect((await readdir(dir)).sort()).toEqual(['account-signing-key.json', 'nats-accounts.conf', 'offline', 'replica.creds']);
+    // Only the last file there: still refused before anything is written.
+    const late = await tempDir();
+    await writeFile(join(late, 'replica.creds'), 'mine');
+    expect(((await writeNatsSetup(late, files).catch((e: unknown) => e)) as BreakwaterError).code).toBe('BW_ERR_CONFLICT');
+    expect(await readdir(late)).toEqual(['replica.creds']);
   });
 });

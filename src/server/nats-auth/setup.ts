@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyPair } from '@nats-io/nkeys';
 import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
@@ -79,6 +79,11 @@ export async function natsAccountSetup(prefix: string): Promise<NatsSetupFile[]>
  * await writeNatsSetup('/etc/breakwater/nats', await natsAccountSetup('bw'));
  */
 export async function writeNatsSetup(dir: string, files: readonly NatsSetupFile[]): Promise<void> {
+  // All checked before any is written, so a refusal leaves no half set beside an old one.
+  for (const file of files) {
+    const path = join(dir, file.name);
+    if (await exists(path)) throw conflict(path);
+  }
   for (const file of files) {
     const path = join(dir, file.name);
     await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
@@ -86,10 +91,21 @@ export async function writeNatsSetup(dir: string, files: readonly NatsSetupFile[
       await writeFile(path, file.text, { mode: file.secret ? 0o600 : 0o644, flag: 'wx' });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new BreakwaterError('BW_ERR_CONFLICT', `${path} exists: nats-setup makes a new operator and accounts, which would end every credential issued under the old ones; choose another --out directory`, { path });
+      if (code === 'EEXIST') throw conflict(path);
       throw new BreakwaterError('BW_ERR_CONFIG', `cannot write ${path}: ${code ?? (err as Error).message}`, { path });
     }
   }
+}
+
+function conflict(path: string): BreakwaterError {
+  return new BreakwaterError('BW_ERR_CONFLICT', `${path} exists: nats-setup makes a new operator and accounts, which would end every credential issued under the old ones; choose another --out directory`, { path });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function seedOf(key: KeyPair): string {
