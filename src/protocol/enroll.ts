@@ -6,6 +6,10 @@ export const NATS_USER_PUBLIC_KEY = /^U[A-Z2-7]{55}$/;
 /** A NATS JWT's shape: three base64url parts. */
 const NATS_JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
+function natsJwt() {
+  return z.string().check(z.maxLength(MAX_NATS_JWT_CHARS), z.regex(NATS_JWT, 'expected a JWT (three base64url parts)'));
+}
+
 /** A user JWT with the longest allow-lists an agent gets is under 2 KB; this bounds what an agent stores. */
 export const MAX_NATS_JWT_CHARS = 16_384;
 
@@ -39,7 +43,7 @@ export const EnrollResponse = z.object({
   agentId: z.string().check(z.minLength(1), z.maxLength(128)),
   credential: z.string().check(z.minLength(1), z.maxLength(1024)),
   clientCertificate: z.optional(z.string().check(z.maxLength(65_536))),
-  natsJwt: z.optional(z.string().check(z.maxLength(MAX_NATS_JWT_CHARS), z.regex(NATS_JWT, 'expected a JWT (three base64url parts)'))),
+  natsJwt: z.optional(natsJwt()),
 });
 export type EnrollResponse = z.infer<typeof EnrollResponse>;
 
@@ -68,3 +72,19 @@ export function natsCredsFile(jwt: string, seed: string): string {
     '',
   ].join('\n');
 }
+
+/**
+ * POST /api/v1/agents/nats-credential, with the agent's own credential as the bearer token: a
+ * fresh user JWT before the current one expires, for a key pair the agent made anew.
+ *
+ * @example
+ * NatsCredentialRequest.parse({ natsPublicKey: 'UD…' });
+ */
+export const NatsCredentialRequest = z.object({
+  natsPublicKey: z.string().check(z.regex(NATS_USER_PUBLIC_KEY, 'expected a NATS user public key (U followed by 55 base32 characters)')),
+});
+export type NatsCredentialRequest = z.infer<typeof NatsCredentialRequest>;
+
+/** The renewal's answer: the new JWT (no secret). */
+export const NatsCredentialResponse = z.object({ natsJwt: natsJwt() });
+export type NatsCredentialResponse = z.infer<typeof NatsCredentialResponse>;

@@ -75,4 +75,42 @@ describe('agents routes: enrollment with NATS credentials', () => {
       { seed: 20261205, numRuns: 60 },
     );
   });
+
+  describe('renewal (POST /api/v1/agents/nats-credential)', () => {
+    const renew = (t: Awaited<ReturnType<typeof app>>['t'], credential: string, natsPublicKey: string) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/agents/nats-credential', headers: { authorization: `Bearer ${credential}` }, payload: { natsPublicKey } });
+
+    it('gives the agent named by its own credential a JWT for its new key; audited under the agent', async () => {
+      const { t, join } = await app();
+      const enrolled = await t.call('POST', '/api/v1/agents/enroll', undefined, { token: join, name: 'web-1', hostId: 'h-1', natsPublicKey: createUser().getPublicKey() });
+      const fresh = createUser().getPublicKey();
+      const r = await renew(t, enrolled.json.credential, fresh);
+      expect(r.statusCode).toBe(200);
+      const claims = decodeUserJwt(r.json<{ natsJwt: string }>().natsJwt);
+      expect([claims.sub, claims.name]).toEqual([fresh, 'web-1']);
+      expect((await t.audit()).map((e) => [e.principal, e.action, e.target, e.outcome]).sort()).toEqual([
+        ['rack-7', 'agent.enroll', 'web-1', 'ok'],
+        ['web-1', 'agent.nats-credential', 'web-1', 'ok'],
+      ]);
+    });
+
+    it('refuses an unknown or revoked credential (401, audited), a bad key (400), and answers 404 where no NATS credentials are issued', async () => {
+      const { t, join } = await app();
+      const enrolled = await t.call('POST', '/api/v1/agents/enroll', undefined, { token: join, name: 'web-1', hostId: 'h-1' });
+      const key = createUser().getPublicKey();
+      expect((await renew(t, 'bwa_not-one-of-ours', key)).statusCode).toBe(401);
+      expect((await renew(t, enrolled.json.credential, 'UNOTAKEY')).statusCode).toBe(400);
+      await t.store.revokeAgent('web-1', T + 1);
+      const revoked = await renew(t, enrolled.json.credential, key);
+      expect([revoked.statusCode, revoked.json<{ code: string }>().code]).toEqual([401, 'BW_ERR_UNAUTHENTICATED']);
+      // Sorted: the guard's entry is dated by the real clock, ours by the test's.
+      expect((await t.audit()).filter((e) => e.outcome === 'denied').map((e) => [e.principal, e.action, e.target]).sort()).toEqual([
+        ['anonymous', 'request', 'POST /api/v1/agents/nats-credential'],
+        ['web-1', 'agent.nats-credential', 'web-1'],
+      ]);
+      const none = await app(false);
+      const other = await none.t.call('POST', '/api/v1/agents/enroll', undefined, { token: none.join, name: 'web-2', hostId: 'h-2' });
+      expect((await renew(none.t, other.json.credential, key)).statusCode).toBe(404);
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BY_NAME, BreakwaterError, EnrollRequest } from '../../protocol/index.js';
+import { BY_NAME, BreakwaterError, EnrollRequest, NatsCredentialRequest } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hashSecret, newSecret } from '../auth.js';
@@ -19,6 +19,7 @@ const EnrollBody = EnrollRequest as unknown as z.ZodType<EnrollRequest>;
 type EnrollBody = EnrollRequest;
 
 const AgentName = z.object({ name: Name });
+const RenewBody = NatsCredentialRequest as unknown as z.ZodType<NatsCredentialRequest>;
 
 /** Agents are enrolled and ended in the store and the fleet; their times come from the clock. */
 export interface AgentsContext {
@@ -48,6 +49,16 @@ export function agentRoutes(ctx: AgentsContext): Route[] {
       body: EnrollBody,
       response: z.object({ agentId: z.string(), credential: z.string(), clientCertificate: z.string().optional(), natsJwt: z.string().optional().describe('a NATS user JWT for natsPublicKey, allowing the agent its own subjects only (scaled mode, --nats-account-seed)') }),
       handler: async ({ body }) => enroll(ctx, body),
+    }),
+    route({
+      method: 'POST',
+      url: '/api/v1/agents/nats-credential',
+      summary:
+        "Scaled mode (--nats-account-seed): an agent's fresh NATS user JWT for a new public nkey, before its current one expires. Authenticated by the agent's own credential (`Authorization: Bearer bwa_…`); a revoked agent is refused.",
+      role: 'public',
+      body: RenewBody,
+      response: z.object({ natsJwt: z.string() }),
+      handler: async ({ body, request }) => renewNatsCredential(ctx, body, request.headers.authorization),
     }),
     route({
       method: 'GET',
@@ -156,6 +167,22 @@ async function enroll(ctx: AgentsContext, body: EnrollBody): Promise<{ agentId: 
   ctx.gateway.enrolled(agent);
   await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing), joinTokenId: join.id, ...(natsJwt ? { natsCredential: 'issued' } : {}) }, null, ctx.clock);
   return { agentId: agent.id, credential, ...(clientCertificate ? { clientCertificate } : {}), ...(natsJwt ? { natsJwt } : {}) };
+}
+
+/** POST /api/v1/agents/nats-credential: the agent's credential, not a token, says who asks; only for itself. */
+async function renewNatsCredential(ctx: AgentsContext, body: NatsCredentialRequest, authorization: string | undefined): Promise<{ natsJwt: string }> {
+  if (!ctx.issueNatsCredential) throw new BreakwaterError('BW_ERR_NOT_FOUND', 'this control plane issues no NATS credentials (start it with --nats-account-seed)');
+  const secret = authorization?.startsWith('Bearer ') ? authorization.slice(7).trim() : '';
+  const agent = secret.startsWith('bwa_') ? await ctx.store.findAgentByCredentialHash(hashSecret(secret)) : undefined;
+  // An unknown credential is audited by the app's error handler, as every refused call; a revoked
+  // agent's attempt is worth its own entry under its name.
+  if (agent && agent.revokedAt !== null) await audit(ctx.store, agent.name, 'agent.nats-credential', agent.name, 'denied', { reason: 'revoked' }, null, ctx.clock);
+  if (!agent || agent.revokedAt !== null) {
+    throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', agent ? `the credential of agent \`${agent.name}\` was revoked: enroll again with a join token` : 'no valid agent credential: send the agent\'s own credential as `Authorization: Bearer bwa_…`');
+  }
+  const natsJwt = await ctx.issueNatsCredential(agent.name, body.natsPublicKey);
+  await audit(ctx.store, agent.name, 'agent.nats-credential', agent.name, 'ok', { agentId: agent.id }, null, ctx.clock);
+  return { natsJwt };
 }
 
 async function refuseHostMismatch(ctx: AgentsContext, join: TokenRecord, body: EnrollBody): Promise<never> {
