@@ -10,7 +10,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, credsAuthenticator, errors } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAgent, resolveAgentConfig } from '../src/agent/index.js';
+import { createAgent, natsCredsRenewAt, renewNatsCreds, resolveAgentConfig } from '../src/agent/index.js';
 import { natsSubjects } from '../src/protocol/index.js';
 import type { RunningServer } from '../src/server/index.js';
 import { SIGNING_KEY_FILE, natsAccountSetup, startServer, writeNatsSetup } from '../src/server/index.js';
@@ -67,5 +67,15 @@ describe('an enrolled agent\'s NATS credentials', () => {
     expect(ack.stream).toBe(subjects.eventsStream);
     const refused = await nc.subscribe(subjects.agentQuery('web-2.prod')).closed;
     expect(refused).toBeInstanceOf(errors.PermissionViolationError);
+
+    // Renewal with the agent's own credential: a new key, a new JWT, the same permissions.
+    const { credential } = JSON.parse(await readFile(join(dataDir, 'credential.json'), 'utf8')) as { credential: string };
+    await renewNatsCreds(new URL(server.url), credential, dataDir, undefined);
+    const renewed = await readFile(credsPath);
+    expect(renewed.toString()).not.toContain(seed);
+    const again = await connect({ servers: nats.url, authenticator: credsAuthenticator(renewed), inboxPrefix: subjects.agentInboxPrefix('web-1.prod'), reconnect: false });
+    connections.push(again);
+    expect((await jetstream(again).publish(subjects.agentEvents('web-1.prod'), '{"id":"e-2"}', { msgID: 'e-2' })).seq).toBe(ack.seq + 1);
+    expect(await natsCredsRenewAt(dataDir)).toBeGreaterThan(Date.now());
   });
 });

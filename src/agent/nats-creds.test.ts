@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { fromPublic, fromSeed } from '@nats-io/nkeys';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BreakwaterError } from '../protocol/index.js';
 import { enroll } from './credentials.js';
-import { NATS_CREDS_FILE, newNatsUserKey, saveNatsCreds } from './nats-creds.js';
+import { NATS_CREDS_FILE, natsCredsRenewAt, newNatsUserKey, renewNatsCreds, saveNatsCreds } from './nats-creds.js';
 
 const root = await mkdtemp(join(tmpdir(), 'bw-nats-creds-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -16,18 +16,20 @@ const dir = () => join(root, `d${++seq}`);
 const JWT = 'eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJVIn0.c2ln';
 
 /** A control plane that answers every enrollment with `answer`, recording what it was sent. */
-async function fakeControlPlane(answer: unknown): Promise<{ url: URL; sent: unknown[]; close(): void }> {
+async function fakeControlPlane(answer: unknown, status = 200): Promise<{ url: URL; sent: unknown[]; headers: string[]; close(): void }> {
   const sent: unknown[] = [];
+  const headers: string[] = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       sent.push(JSON.parse(body));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+      headers.push(req.headers.authorization ?? '');
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), sent, close: () => server.close() };
+  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), sent, headers, close: () => server.close() };
 }
 
 describe('the agent\'s NATS credentials', () => {
@@ -80,6 +82,55 @@ describe('the agent\'s NATS credentials', () => {
       } finally {
         cp.close();
       }
+    }
+  });
+
+  /** A creds file whose JWT has these claims (the signature is not the agent's business). */
+  async function credsWith(claims: object): Promise<string> {
+    const d = dir();
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    await saveNatsCreds(d, `${part({ typ: 'JWT', alg: 'ed25519-nkey' })}.${part(claims)}.c2ln`, newNatsUserKey().seed);
+    return d;
+  }
+
+  it('is due for renewal two thirds into the JWT\'s life; never without creds or an expiry', async () => {
+    expect(await natsCredsRenewAt(await credsWith({ iat: 1_000, exp: 4_000 }))).toBe(3_000_000);
+    expect(await natsCredsRenewAt(await credsWith({ iat: 1_000 }))).toBeUndefined();
+    expect(await natsCredsRenewAt(await credsWith({ iat: 5_000, exp: 4_000 }))).toBeUndefined();
+    expect(await natsCredsRenewAt(dir())).toBeUndefined();
+    const garbled = dir();
+    await mkdir(garbled, { recursive: true });
+    await writeFile(join(garbled, NATS_CREDS_FILE), '-----BEGIN NATS USER JWT-----\nnot.base64!.x\n');
+    expect(await natsCredsRenewAt(garbled)).toBeUndefined();
+  });
+
+  it('renews with the agent\'s credential and a new key, replacing the creds only with a well-formed answer', async () => {
+    const d = await credsWith({ iat: 1, exp: 2 });
+    const before = await readFile(join(d, NATS_CREDS_FILE), 'utf8');
+    const bad = await fakeControlPlane({ natsJwt: 'nope' });
+    try {
+      expect(((await renewNatsCreds(bad.url, 'bwa_mine', d, undefined).catch((e: unknown) => e)) as BreakwaterError).code).toBe('BW_ERR_PROTOCOL');
+      expect(await readFile(join(d, NATS_CREDS_FILE), 'utf8')).toBe(before);
+    } finally {
+      bad.close();
+    }
+    const refused = await fakeControlPlane({ code: 'BW_ERR_UNAUTHENTICATED', message: 'revoked' }, 401);
+    try {
+      expect(((await renewNatsCreds(refused.url, 'bwa_mine', d, undefined).catch((e: unknown) => e)) as BreakwaterError).code).toBe('BW_ERR_UNAUTHENTICATED');
+    } finally {
+      refused.close();
+    }
+    const cp = await fakeControlPlane({ natsJwt: JWT });
+    try {
+      await renewNatsCreds(cp.url, 'bwa_mine', d, undefined);
+      expect(cp.headers).toEqual(['Bearer bwa_mine']);
+      const sentKey = (cp.sent[0] as { natsPublicKey: string }).natsPublicKey;
+      const text = await readFile(join(d, NATS_CREDS_FILE), 'utf8');
+      expect(text.split('\n')[1]).toBe(JWT);
+      const seed = /^SU[A-Z2-7]+$/m.exec(text)?.[0] ?? '';
+      expect(fromSeed(new TextEncoder().encode(seed)).getPublicKey()).toBe(sentKey);
+    } finally {
+      cp.close();
     }
   });
 });

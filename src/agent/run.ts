@@ -8,7 +8,7 @@ import type { StoredCredential } from './credentials.js';
 import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
-import { newNatsUserKey, saveNatsCreds } from './nats-creds.js';
+import { natsCredsRenewAt, newNatsUserKey, renewNatsCreds, saveNatsCreds } from './nats-creds.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
 import { jsonLogger } from './log.js';
@@ -16,6 +16,9 @@ import { MountMapSource } from './mount-map.js';
 import { ProcessScopeSource } from './process-scope.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
+
+/** How often the agent checks whether its NATS credentials are due for renewal. */
+const NATS_RENEW_CHECK_MS = 3600_000;
 
 /** Processes keep ten minutes of per-second history; hosts the full hour. */
 const PROCESS_RETENTION_SECONDS = 600;
@@ -132,8 +135,24 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
       return true;
     },
   });
+  // NATS credentials (scaled mode) are renewed with the agent's own credential before they expire.
+  const renewNats = async () => {
+    const at = await natsCredsRenewAt(config.dataDir);
+    if (at === undefined || Date.now() < at || !credential) return;
+    try {
+      await renewNatsCreds(config.server, credential.credential, config.dataDir, await trust());
+      logger.info({ name }, 'NATS credentials renewed');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, `NATS credentials not renewed; trying again in ${NATS_RENEW_CHECK_MS / 60_000} min`);
+    }
+  };
+  const renewal = setInterval(() => void renewNats(), NATS_RENEW_CHECK_MS);
+  renewal.unref();
+  void renewNats();
   daemon.on('state', (s) => {
-    if (s === 'stopped') runner.shutdown();
+    if (s !== 'stopped') return;
+    runner.shutdown();
+    clearInterval(renewal);
   });
   return daemon;
 }
