@@ -55,6 +55,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const allowance = responseAllowance(config.queryTimeoutMs, config.agentQuotas.rowsPerMinute);
   const natsIssuer = config.natsAccountSeed ? await AgentNatsIssuer.fromFile(config.natsAccountSeed, { allowance, clock }) : undefined;
   const logger = deps.logger ?? serverLogger(config.logLevel);
+  if (natsIssuer) logger.info({ prefix: natsIssuer.prefix, file: config.natsAccountSeed }, 'enrollment issues NATS credentials for this subject prefix');
   let store = deps.store;
   if (!store) {
     if (config.store) store = openPostgresStore(config.store);

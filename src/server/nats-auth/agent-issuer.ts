@@ -69,7 +69,7 @@ export class AgentNatsIssuer {
     }
   }
 
-  /** The subject prefix the issued permissions are written for. */
+  /** The subject prefix the issued permissions are written for: the bus must use the same one (the server logs it at start). */
   get prefix(): string {
     return this.key.prefix;
   }
