@@ -19,6 +19,7 @@ export type { BuiltinRunnerOptions } from './exec/builtin-runner.js';
 export { BUILTIN_COMMANDS, BuiltinRunner } from './exec/builtin-runner.js';
 export type { StoredCredential } from './credentials.js';
 export { enroll } from './credentials.js';
+export { NATS_CREDS_FILE, natsCredsRenewAt, renewNatsCreds } from './nats-creds.js';
 export type { MetricSource, Snapshot, TimeSeriesStore } from './metrics/types.js';
 export type { MemoryTsdbOptions } from './metrics/tsdb.js';
 export { MemoryTsdb } from './metrics/tsdb.js';

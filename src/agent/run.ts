@@ -8,6 +8,7 @@ import type { StoredCredential } from './credentials.js';
 import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
+import { natsCredsRenewAt, newNatsUserKey, renewNatsCreds, saveNatsCreds } from './nats-creds.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
 import { jsonLogger } from './log.js';
@@ -15,6 +16,9 @@ import { MountMapSource } from './mount-map.js';
 import { ProcessScopeSource } from './process-scope.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
+
+/** How often the agent checks whether its NATS credentials are due for renewal. */
+const NATS_RENEW_CHECK_MS = 3600_000;
 
 /** Processes keep ten minutes of per-second history; hosts the full hour. */
 const PROCESS_RETENTION_SECONDS = 600;
@@ -76,10 +80,17 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     // A key pair for mutual TLS (unless the operator provided a certificate): a control plane that
     // requires client certificates signs its public half.
     const pair = provided ? undefined : newClientKeyPair();
-    const { clientCertificate: issued, ...fresh } = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir), { ca: await trust(), ...(pair ? { publicKey: pair.publicKey } : {}) });
+    // And a NATS user key: a control plane that signs NATS credentials (scaled mode) returns its JWT.
+    const natsKey = newNatsUserKey();
+    const { clientCertificate: issued, natsJwt, ...fresh } = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir), {
+      ca: await trust(),
+      natsPublicKey: natsKey.publicKey,
+      ...(pair ? { publicKey: pair.publicKey } : {}),
+    });
     if (pair) await saveClientCertificate(config.dataDir, pair.key, issued);
+    await saveNatsCreds(config.dataDir, natsJwt, natsKey.seed);
     await saveCredential(config.dataDir, fresh);
-    logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none' }, 'enrolled');
+    logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none', natsCredentials: natsJwt ? 'issued' : 'none' }, 'enrolled');
     return fresh;
   };
 
@@ -131,8 +142,24 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
       return true;
     },
   });
+  // NATS credentials (scaled mode) are renewed with the agent's own credential before they expire.
+  const renewNats = async () => {
+    const at = await natsCredsRenewAt(config.dataDir);
+    if (at === undefined || Date.now() < at || !credential) return;
+    try {
+      await renewNatsCreds(config.server, credential.credential, config.dataDir, await trust());
+      logger.info({ name }, 'NATS credentials renewed');
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, `NATS credentials not renewed; trying again in ${NATS_RENEW_CHECK_MS / 60_000} min`);
+    }
+  };
+  const renewal = setInterval(() => void renewNats(), NATS_RENEW_CHECK_MS);
+  renewal.unref();
+  void renewNats();
   daemon.on('state', (s) => {
-    if (s === 'stopped') runner.shutdown();
+    if (s !== 'stopped') return;
+    runner.shutdown();
+    clearInterval(renewal);
   });
   return daemon;
 }

@@ -23,6 +23,8 @@ import { addSecretCommands } from './secret-commands.js';
 import { styleFor } from './style.js';
 import type { ServerFlags } from './server-command.js';
 import { serverCommand } from './server-command.js';
+import type { NatsSetupFlags } from './nats-setup-command.js';
+import { natsSetupCommand } from './nats-setup-command.js';
 import type { SwarmFlags } from './swarm-command.js';
 import { swarmCommand } from './swarm-command.js';
 import { durationMs } from '../agent/index.js';
@@ -185,8 +187,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--tls-san <name>', 'another DNS name or IP address for the generated certificate; repeat for more', collect)
     .option('--client-ca <file>', "mutual TLS: agents' WebSockets must present a client certificate signed by this CA (with <data>/tls/ca.pem, enrollment issues them)")
     .option('--no-tls', 'plain HTTP, for a TLS-terminating proxy in front (tokens and commands travel unencrypted otherwise)')
+    .option('--nats-account-seed <file>', "scaled mode: the NATS account signing key (account-signing-key.json of nats-setup); enrollment then issues each agent its NATS credentials (default: $BREAKWATER_NATS_ACCOUNT_SEED_FILE)")
     .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);
+    });
+
+  program
+    .command('nats-setup')
+    .description('scaled mode: make a NATS operator and accounts (JWT/nkey) and write the nats-server include, the replicas\' creds and the signing key for agents\' credentials')
+    .requiredOption('--out <dir>', 'a new directory to write them into (existing files are never replaced)')
+    .option('--prefix <prefix>', 'the fleet\'s NATS subject prefix', 'bw')
+    .action(async (o: NatsSetupFlags) => {
+      code = await natsSetupCommand(o, io);
     });
 
   // Listed here for `breakwater --help`; the command line after `agent` is the agent's own

@@ -41,6 +41,11 @@ export interface ServerOptions {
    * are files of your own. Absent: plain HTTP (tests; the CLI's `--no-tls`, behind a TLS proxy).
    */
   tls?: ServerTlsOptions;
+  /**
+   * The scaled mode's NATS account signing key (the account-signing-key.json `breakwater nats-setup`
+   * wrote): enrollment then signs each agent's NATS user JWT for the public nkey it sends.
+   */
+  natsAccountSeed?: string;
 }
 
 export interface ServerConfig {
@@ -60,6 +65,7 @@ export interface ServerConfig {
   readonly maxEventsPerHost: number;
   readonly httpLimits: HttpLimits;
   readonly tls: ServerTlsOptions | undefined;
+  readonly natsAccountSeed: string | undefined;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
@@ -121,6 +127,7 @@ const Schema = z.object({
     // node:http refuses to start otherwise; said here with the option's name.
     .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not be longer than requestTimeoutMs', path: ['headersTimeoutMs'] }),
   tls: z.object({ cert: z.string().min(1).optional(), key: z.string().min(1).optional(), sans: z.array(z.string().min(1)).optional(), clientCa: z.string().min(1).optional() }).strict().optional(),
+  natsAccountSeed: z.string().min(1).optional(),
 });
 
 function ms(option: string, value: string | number): number {
@@ -142,6 +149,7 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
     store: parsed.data.store,
     webhookAuthorization: parsed.data.webhookAuthorization,
     tls: parsed.data.tls,
+    natsAccountSeed: parsed.data.natsAccountSeed,
     heartbeatMs: ms('heartbeat', options.heartbeat ?? SERVER_DEFAULTS.heartbeat),
     queryTimeoutMs: ms('queryTimeout', options.queryTimeout ?? SERVER_DEFAULTS.queryTimeout),
   });
