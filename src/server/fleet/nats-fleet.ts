@@ -156,6 +156,7 @@ export class NatsFleet implements FleetTransport {
    */
   disconnect(name: string, reason: string): boolean {
     const was = this.presence.refuse(name, reason);
+    this.end(name, reason);
     this.publish(this.options.subjects.agentControl(name), JSON.stringify({ type: 'error', code: 'BW_ERR_UNAUTHENTICATED', message: reason } satisfies ServerMessage));
     return was;
   }
@@ -222,9 +223,14 @@ export class NatsFleet implements FleetTransport {
 
   /** The presence says the agent left (or was disconnected here): its waiting queries are lost now, not at their timeout. */
   private lost(host: string, reason: string, session: string | undefined): void {
+    this.end(host, reason);
+    this.options.hooks?.onDisconnected(host, reason, session);
+  }
+
+  /** Forgets what this replica sent the agent and what waits on it. */
+  private end(host: string, reason: string): void {
     this.sent.delete(host);
     for (const [token, entry] of [...this.pending]) if (entry.host === host) this.settle(token)?.waiter.onLost(reason);
-    this.options.hooks?.onDisconnected(host, reason, session);
   }
 
   /** Stops listening; every query still waiting hears `onLost`. */
