@@ -241,7 +241,7 @@ export class NatsPresence implements Presence {
 
   private ignore(name: string, kind: keyof IgnoredPresence, reason: string): void {
     this.ignored[kind]++;
-    this.warnings.once(`${name} ${kind}`, { agent: name, reason, ignored: this.ignored[kind] }, `ignored a ${kind} presence entry`);
+    this.warnings.once(`${name} ${kind}`, { agent: name, reason, ignored: this.ignored[kind] }, `ignored a presence entry (${kind})`);
   }
 
   /** Compares the agent's presence with the clock: connects, disconnects, or records what changed. */
