@@ -5,16 +5,18 @@ import { PROTOCOL_VERSION } from '../../protocol/index.js';
 import { AgentIntake } from '../agent-intake.js';
 import { AgentQuotas } from '../agent-quota.js';
 import type { AgentHooks } from '../fleet/index.js';
-import type { AgentRecord } from '../store/index.js';
+import type { AgentRecord, Store } from '../store/index.js';
 import { WarnLimiter } from '../warn-limiter.js';
 import { errorReply, readAgentRequest } from './agent-request-message.js';
-import type { KnownAgents } from './known-agents.js';
+import { KnownAgents } from './known-agents.js';
 
 export interface AgentRequestsOptions {
   readonly nc: NatsConnection;
   readonly subjects: NatsSubjects;
-  /** Who is enrolled and not revoked (shared with the events consumer: one cache per replica). */
-  readonly known: KnownAgents;
+  /** Where agents and approvals are looked up. */
+  readonly store: Pick<Store, 'getAgentByName' | 'getApproval'>;
+  /** Who is enrolled and not revoked (default: a cache of its own on `store`; pass one to share it with the events consumer). */
+  readonly known?: KnownAgents;
   /** The circuit breaker and approvals (the gateway's hooks: `onPermit`, `onApproval`). */
   readonly hooks: Pick<AgentHooks, 'onPermit' | 'onApproval'>;
   readonly logger: Logger;
@@ -56,7 +58,7 @@ export interface AgentRequestCounts {
  * `offline` policy then decides). Bounded: at most `maxInFlight` requests at once.
  *
  * @example
- * const requests = new AgentRequests({ nc, subjects, known: new KnownAgents({ store }), hooks, logger, heartbeatMs: 10_000,
+ * const requests = new AgentRequests({ nc, subjects, store, hooks, logger, heartbeatMs: 10_000,
  *   fleetSize: () => fleet.inventory().length, onHello: (agent, hello) => fleet.welcomed(agent, hello) });
  * requests.start();
  * // … at shutdown
@@ -68,8 +70,10 @@ export class AgentRequests {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly intake: AgentIntake;
   private readonly warnings: WarnLimiter;
+  private readonly known: KnownAgents;
 
   constructor(private readonly options: AgentRequestsOptions) {
+    this.known = options.known ?? new KnownAgents({ store: options.store });
     this.intake = new AgentIntake(options.logger, options.quotas ?? new AgentQuotas());
     this.warnings = new WarnLimiter(options.logger);
   }
@@ -125,7 +129,7 @@ export class AgentRequests {
     }
     let agent: AgentRecord;
     try {
-      const found = await this.options.known.lookup(request.agent);
+      const found = await this.known.lookup(request.agent);
       if (!found.ok) {
         this.counts.refused++;
         this.warnings.once(`${request.agent.slice(0, 256)} unauthenticated`, { agent: request.agent, reason: found.reason }, 'request from an agent that is not enrolled, or revoked, refused');
@@ -171,9 +175,19 @@ export class AgentRequests {
       this.counts.answered++;
       return { type: 'ack', ids: [msg.id] };
     } catch (err) {
+      // Asked again after an answer that was lost: it is recorded already (its id is taken), so it is acked.
+      if (await this.recorded(agent, msg.id)) {
+        this.counts.answered++;
+        return { type: 'ack', ids: [msg.id] };
+      }
       this.failed('approval', { err, agent: agent.name, bot: msg.bot }, 'could not record an approval request');
       return errorReply('BW_ERR_UNAVAILABLE', `approval ${msg.id} could not be recorded; ask again`);
     }
+  }
+
+  private async recorded(agent: AgentRecord, id: string): Promise<boolean> {
+    const approval = await this.options.store.getApproval(id).catch(() => undefined);
+    return approval?.host === agent.name;
   }
 
   private hello(agent: AgentRecord, hello: HelloMessage): ServerMessage {
