@@ -111,7 +111,7 @@ export function agentRequestsBed() {
     welcomed: [] as { agent: string; hello: HelloMessage }[],
     permits: [] as { agent: string; bot: string; fleetSize: number }[],
 
-    replica(nc: NatsConnection, options: ReplicaOptions = {}): AgentRequests {
+    async replica(nc: NatsConnection, options: ReplicaOptions = {}): Promise<AgentRequests> {
       const approvals = new Approvals({ store: bed.store, intake: new EventIntake(bed.store, { notify: () => undefined }), logger: pino({ level: 'silent' }) });
       stops.push(() => approvals.stop());
       const requests = new AgentRequests({
@@ -135,7 +135,7 @@ export function agentRequestsBed() {
           nc.publish(bed.subjects.agentControl(agent.name), JSON.stringify({ type: 'cancel', query: 'definitions-stand-in' }));
         },
       });
-      requests.start();
+      await requests.start();
       started.push(requests);
       return requests;
     },

@@ -17,7 +17,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   const agent = () => new RawAgent(agentConn(), bed.subjects);
 
   it('a hello is welcomed with the agent id and heartbeat, then handed on; the definitions it sends come after the welcome', async () => {
-    const replica = bed.replica(server());
+    const replica = await bed.replica(server());
     const a = agent();
     const heard: string[] = [];
     agentConn().subscribe(bed.subjects.agentControl('web-1.prod'), { callback: (_e, m) => void heard.push(m.json<{ type: string }>().type) });
@@ -32,7 +32,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('a hello of another protocol version is refused, saying which one this control plane speaks, and not handed on', async () => {
-    bed.replica(server());
+    await bed.replica(server());
     expect(await agent().ask('web-1.prod', 'hello', hello({ v: PROTOCOL_VERSION + 1 }))).toEqual({
       type: 'error', code: 'BW_ERR_PROTOCOL', message: `protocol version ${PROTOCOL_VERSION + 1} is not supported; this control plane speaks ${PROTOCOL_VERSION}`,
     });
@@ -40,7 +40,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('an unknown or revoked agent is told to enroll again, whatever it asks', async () => {
-    const replica = bed.replica(server());
+    const replica = await bed.replica(server());
     const a = agent();
     const answers = [
       await a.ask('nobody-1', 'hello', hello({ name: 'nobody-1' })),
@@ -56,7 +56,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('a permit is asked of the circuit breaker with the fleet size, and its answer returned', async () => {
-    bed.replica(server());
+    await bed.replica(server());
     const a = agent();
     expect(await a.ask('web-1.prod', 'permit', permit('p-1'))).toEqual({ type: 'permit_answer', id: 'p-1', allowed: true, reason: 'run 1 of 4 in the window' });
     expect(await a.ask('web-1.prod', 'permit', permit('p-2', { bot: 'limited', resource: 'web-1.prod/4242' }))).toEqual({ type: 'permit_answer', id: 'p-2', allowed: false, reason: 'host share used' });
@@ -64,7 +64,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('a permit for another host\'s resource, or beyond the permits quota, is refused before the breaker hears it', async () => {
-    bed.replica(server(), { quotas: { permitsPerMinute: 2 } });
+    await bed.replica(server(), { quotas: { permitsPerMinute: 2 } });
     const a = agent();
     expect(await a.ask('web-1.prod', 'permit', permit('x-1', { resource: 'db-1' }))).toEqual({ type: 'permit_answer', id: 'x-1', allowed: false, reason: 'resource db-1 is not on host web-1.prod' });
     const answers = [];
@@ -75,7 +75,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('a permit the breaker fails to answer gets no answer (the agent\'s offline policy decides), and the replica goes on', async () => {
-    const replica = bed.replica(server());
+    const replica = await bed.replica(server());
     const a = agent();
     const token = a.publish(bed.subjects.agentRequest('web-1.prod', 'permit'), JSON.stringify(permit('p-1', { bot: 'broken' })));
     await waitUntil('the broken permit handled', () => replica.counts.failed === 1 && replica.handling === 0);
@@ -85,7 +85,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('an approval is recorded and acked; asked again after a lost answer it is acked again and recorded once', async () => {
-    bed.replica(server());
+    await bed.replica(server());
     const a = agent();
     expect(await a.ask('web-1.prod', 'approval', approval('ap-1'))).toEqual({ type: 'ack', ids: ['ap-1'] });
     expect(await a.ask('web-1.prod', 'approval', approval('ap-1'))).toEqual({ type: 'ack', ids: ['ap-1'] });
@@ -94,17 +94,18 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
     expect((await bed.store.listEvents({ type: 'approval_requested' })).length).toBe(1);
   });
 
-  it('an approval of another host\'s resource is forbidden, one over the events quota refused, one the store fails says to ask again', async () => {
-    bed.replica(server(), { quotas: { eventsPerMinute: 1 } });
+  it('an approval of another host\'s resource is forbidden, one the store cannot hold refused, one the store fails says to ask again, one over the events quota refused', async () => {
+    await bed.replica(server(), { quotas: { eventsPerMinute: 2 } });
     const a = agent();
     expect(await a.ask('web-1.prod', 'approval', approval('ap-1', { resource: 'db-1/77' }))).toEqual({ type: 'error', code: 'BW_ERR_FORBIDDEN', message: 'approval ap-1 refused: resource db-1/77 is not on host web-1.prod' });
     expect(await a.ask('web-1.prod', 'approval', approval('ap-2', { bot: 'unlucky' }))).toEqual({ type: 'error', code: 'BW_ERR_UNAVAILABLE', message: 'approval ap-2 could not be recorded; ask again' });
-    expect(await a.ask('web-1.prod', 'approval', approval('ap-3'))).toMatchObject({ type: 'error', code: 'BW_ERR_QUOTA', message: expect.stringMatching(/^1 events over the quota of 1 a minute/) });
+    expect(await a.ask('web-1.prod', 'approval', approval('ap-\u0000'))).toEqual({ type: 'error', code: 'BW_ERR_INVALID_REQUEST', message: expect.stringContaining('contains U+0000 (NUL)') });
+    expect(await a.ask('web-1.prod', 'approval', approval('ap-3'))).toMatchObject({ type: 'error', code: 'BW_ERR_QUOTA', message: expect.stringMatching(/^1 events over the quota of 2 a minute/) });
     expect(await bed.store.listApprovals({})).toEqual([]);
   });
 
   it('what is not a request is answered with an error saying why; one with nowhere to answer is counted and dropped', async () => {
-    const replica = bed.replica(server());
+    const replica = await bed.replica(server());
     const a = agent();
     const cases: [string, string, string | Uint8Array, RegExp][] = [
       ['web-1.prod', 'hello', JSON.stringify(permit('p-1')), /^the body of a hello request is not a hello message: type: /],
@@ -128,7 +129,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   it('beyond its requests in flight a replica answers BW_ERR_BUSY at once, and answers the others when they are done', async () => {
     let release = (): void => undefined;
     const held = new Promise<void>((r) => (release = r));
-    const replica = bed.replica(server(), { maxInFlight: 2, onPermit: async () => held.then(() => ({ allowed: true, reason: 'late but fine' })) });
+    const replica = await bed.replica(server(), { maxInFlight: 2, onPermit: async () => held.then(() => ({ allowed: true, reason: 'late but fine' })) });
     const a = agent();
     const tokens = ['p-1', 'p-2'].map((id) => a.publish(bed.subjects.agentRequest('web-1.prod', 'permit'), JSON.stringify(permit(id))));
     await waitUntil('two permits in flight', () => replica.handling === 2);
@@ -141,7 +142,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   });
 
   it('two replicas in the queue group: each request is answered once, by one of them', async () => {
-    const replicas = [bed.replica(server()), bed.replica(connections()[1] as NatsConnection)];
+    const replicas = [await bed.replica(server()), await bed.replica(connections()[1] as NatsConnection)];
     const a = agent();
     await Promise.all([server().flush(), (connections()[1] as NatsConnection).flush()]);
     const tokens = Array.from({ length: 40 }, (_, i) => a.publish(bed.subjects.agentRequest(i % 2 ? 'db-1' : 'web-1.prod', 'permit'), JSON.stringify(permit(`p-${i}`, { resource: i % 2 ? 'db-1' : 'web-1.prod' }))));
@@ -155,7 +156,7 @@ await describeWithNatsConnections('AgentRequests: agents ask the replicas over N
   it('a stopped replica finishes what it is handling and takes no more', async () => {
     let release = (): void => undefined;
     const held = new Promise<void>((r) => (release = r));
-    const replica = bed.replica(server(), { onPermit: async () => held.then(() => ({ allowed: true, reason: 'ok' })) });
+    const replica = await bed.replica(server(), { onPermit: async () => held.then(() => ({ allowed: true, reason: 'ok' })) });
     const a = agent();
     const first = a.publish(bed.subjects.agentRequest('web-1.prod', 'permit'), JSON.stringify(permit('p-1')));
     await waitUntil('the permit in flight', () => replica.handling === 1);

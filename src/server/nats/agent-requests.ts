@@ -6,6 +6,7 @@ import { AgentIntake } from '../agent-intake.js';
 import { AgentQuotas } from '../agent-quota.js';
 import type { AgentHooks } from '../fleet/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
+import { isStoreError } from '../store/index.js';
 import { WarnLimiter } from '../warn-limiter.js';
 import { errorReply, readAgentRequest } from './agent-request-message.js';
 import { KnownAgents } from './known-agents.js';
@@ -60,7 +61,7 @@ export interface AgentRequestCounts {
  * @example
  * const requests = new AgentRequests({ nc, subjects, store, hooks, logger, heartbeatMs: 10_000,
  *   fleetSize: () => fleet.inventory().length, onHello: (agent, hello) => fleet.welcomed(agent, hello) });
- * requests.start();
+ * await requests.start();
  * // … at shutdown
  * await requests.stop();
  */
@@ -78,11 +79,13 @@ export class AgentRequests {
     this.warnings = new WarnLimiter(options.logger);
   }
 
-  /** Subscribes in the replicas' queue group. */
-  start(): void {
+  /** Subscribes in the replicas' queue group; resolves once the NATS server has the subscription. */
+  async start(): Promise<void> {
     if (this.subscription) throw new Error('agent requests already started');
     const { nc, subjects } = this.options;
     this.subscription = nc.subscribe(subjects.allAgentRequests, { queue: subjects.replicaQueue, callback: (err, msg) => (err ? this.subscriptionFailed(err) : this.take(msg)) });
+    // Until the server has it, agents' requests find no responder.
+    await nc.flush();
   }
 
   /** Stops taking requests (others go to the other replicas) and waits for those being handled. */
@@ -179,6 +182,11 @@ export class AgentRequests {
       if (await this.recorded(agent, msg.id)) {
         this.counts.answered++;
         return { type: 'ack', ids: [msg.id] };
+      }
+      // Asking again would not help: the store refuses what it holds.
+      if (isStoreError(err, 'STORE_INVALID')) {
+        this.counts.refused++;
+        return errorReply('BW_ERR_INVALID_REQUEST', `approval ${msg.id} refused: ${err.message}`);
       }
       this.failed('approval', { err, agent: agent.name, bot: msg.bot }, 'could not record an approval request');
       return errorReply('BW_ERR_UNAVAILABLE', `approval ${msg.id} could not be recorded; ask again`);

@@ -10,7 +10,7 @@
  * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
  * await consumer.start();
  * const requests = new AgentRequests({ nc, subjects, known, hooks, logger, heartbeatMs, fleetSize, onHello });
- * requests.start();
+ * await requests.start();
  */
 export type { EventConsumerCounts, EventConsumerParts } from './event-consumer.js';
 export { EventConsumer } from './event-consumer.js';
