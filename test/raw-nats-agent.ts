@@ -5,16 +5,18 @@ import { connectNats } from './nats-services.js';
 
 /**
  * A test-only agent on NATS, as test/raw-agent.ts is on WebSocket: it puts its presence in the KV
- * bucket every heartbeat and answers every query phase with one row about itself and `done`; it
- * does nothing else (no hello: the presence and its query subject are what these tests look at).
+ * bucket every heartbeat, answers every query phase with one row about itself and `done`, keeps
+ * what comes on its control subject, and says hello when asked to; it does nothing else.
  *
  * @example
  * const agent = await rawNatsAgent(subjects, 'nats-1', 500);
  * // … GET /api/v1/agents shows nats-1 connected
  * await agent.stop();
  */
-export async function rawNatsAgent(subjects: NatsSubjects, name: string, heartbeatMs: number): Promise<{ readonly queries: number; stop(): Promise<void> }> {
+export async function rawNatsAgent(subjects: NatsSubjects, name: string, heartbeatMs: number): Promise<{ readonly queries: number; readonly control: readonly string[]; hello(): Promise<string>; stop(): Promise<void> }> {
   const nc: NatsConnection = await connectNats(`raw nats agent ${name}`);
+  const control: string[] = [];
+  nc.subscribe(subjects.agentControl(name), { callback: (_err, msg) => void control.push(msg.string()) });
   const session = randomUUID();
   let queries = 0;
   const presence = (): PresenceMessage => ({
@@ -47,6 +49,12 @@ export async function rawNatsAgent(subjects: NatsSubjects, name: string, heartbe
   return {
     get queries() {
       return queries;
+    },
+    control,
+    /** Asks a replica for a session (the answer's text: a `welcome` or an `error`). */
+    async hello() {
+      const hello = { type: 'hello', v: 1, name, facts: presence().facts, tags: presence().tags };
+      return (await nc.request(subjects.agentRequest(name, 'hello'), JSON.stringify(hello), { timeout: 10_000 })).string();
     },
     async stop() {
       clearInterval(timer);

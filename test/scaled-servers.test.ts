@@ -16,8 +16,9 @@ import { rawNatsAgent } from './raw-nats-agent.js';
 /*
  * Issue 11, scaled mode: two real `breakwater server --bus` processes on one PostgreSQL database
  * (created and dropped here) and the machine's NATS, under a subject prefix of this test's own,
- * with a raw NATS agent enrolled through the API. Both replicas see it from the presence bucket,
- * either answers a query with its rows, both see it leave, and its joining is stored once.
+ * with a raw NATS agent enrolled through the API. Both replicas see it from the presence bucket, one
+ * welcomes its hello and sends its definitions, either answers a query with its rows, both see it
+ * leave, and its joining is stored once.
  */
 
 const HEARTBEAT_MS = 500;
@@ -101,7 +102,7 @@ describeWithService(needed, 'scaled mode: two server processes with --bus on Pos
   const statusOn = async (r: Replica, name: string) => (await agentsOn(r)).find((a) => a.name === name)?.status;
   const both = () => replicas as [Replica, Replica];
 
-  it('an agent on NATS is connected on both replicas, answers queries through either, leaves on both, and joined once', async () => {
+  it('an agent on NATS is connected on both replicas, is welcomed, answers queries through either, leaves on both, and joined once', async () => {
     const [a, b] = both();
     const join = (await callApi(a.url, 'POST', '/api/v1/tokens', { token, body: { role: 'agent', name: 'join' } })).json as { token: string };
     const enrolled = await callApi(b.url, 'POST', '/api/v1/agents/enroll', { body: { token: join.token, name: 'nats-1', hostId: 'host-nats-1' } });
@@ -110,6 +111,12 @@ describeWithService(needed, 'scaled mode: two server processes with --bus on Pos
     const agent = await rawNatsAgent(subjects, 'nats-1', HEARTBEAT_MS);
     await waitUntil('nats-1 connected on both replicas', async () => (await statusOn(a, 'nats-1')) === 'connected' && (await statusOn(b, 'nats-1')) === 'connected');
     expect((await agentsOn(a)).find((x) => x.name === 'nats-1')?.tags).toEqual({ via: 'nats' });
+    // A replica answers its hello; definitions applied through a replica reach the connected agent
+    // (the applying replica pushes them; the welcoming one sends what it holds after a welcome).
+    const applied = await callApi(b.url, 'POST', '/api/v1/definitions/apply', { token, body: { baseVersion: 0, files: [{ path: 'say.yaml', text: 'kind: action\nname: say_hi\ncommand: echo hi\n' }] } });
+    expect(applied.status).toBe(200);
+    expect(JSON.parse(await agent.hello())).toMatchObject({ type: 'welcome', v: 1, heartbeatMs: expect.any(Number) });
+    await waitUntil('definitions received', () => agent.control.some((m) => (JSON.parse(m) as { type: string }).type === 'definitions'));
 
     for (const r of [a, b]) {
       const answer = await callApi(r.url, 'POST', '/api/v1/query', { token, body: { statement: 'host | `uptime`' } });
