@@ -243,8 +243,11 @@ export class NatsPresence implements Presence {
     this.warnings.once(`${name} ${kind}`, { agent: name, reason, ignored: this.ignored[kind] }, `ignored a presence entry (${kind})`);
   }
 
-  /** Compares the agent's presence with the clock: connects, disconnects, or records what changed. */
-  private judge(t: Tracked): void {
+  /**
+   * Compares the agent's presence with the clock: connects, disconnects, or (on a new entry, not
+   * on the sweep, which sees nothing new) records what changed.
+   */
+  private judge(t: Tracked, sweeping = false): void {
     const now = this.options.clock.now();
     const latest = t.latest;
     const fresh = latest !== undefined && now - latest.at <= 3 * latest.message.heartbeatMs && this.usable(t.record);
@@ -252,7 +255,7 @@ export class NatsPresence implements Presence {
       if (t.session !== latest.message.session) {
         if (t.session !== undefined) this.leave(t, 'agent reconnected');
         this.join(t, latest);
-      } else this.record(t, latest);
+      } else if (!sweeping) this.record(t, latest);
       return;
     }
     if (t.session !== undefined) return this.leave(t, latest ? 'agent stopped sending heartbeats' : 'agent left');
@@ -306,7 +309,7 @@ export class NatsPresence implements Presence {
   private scheduleSweep(): void {
     if (this.closed) return;
     this.cancelSweep = this.options.clock.setTimeout(() => {
-      for (const t of this.known.values()) this.judge(t);
+      for (const t of this.known.values()) this.judge(t, true);
       this.scheduleSweep();
     }, SWEEP_MS);
   }
