@@ -115,6 +115,27 @@ await describeWithNatsConnections('NatsFleet: the Fleet port over NATS', 'src/se
     agent.stop();
   });
 
+  it('survives hostile back-test replies (bounded fuzz): each is heard, dropped or counted, nothing throws', async () => {
+    let seed = 11;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const hostile = [
+      (id: string) => encode({ ...result(id), transitions: 'x' }),
+      (id: string) => encode({ ...result(id), id: 'y'.repeat(rand(300)) }),
+      (id: string) => encode({ type: 'backtest_result', id, transitions: Array.from({ length: rand(5) }, () => ({ time: rand(9), resource: 'r', state: rand(2) ? 'fired' : 'odd', value: null })) }),
+      () => '{'.repeat(rand(4000)),
+      () => new Uint8Array(Array.from({ length: rand(64) }, () => rand(256))),
+      (id: string) => encode(result(id)),
+    ];
+    const agent = rawAgent(agentConn(), subjects, 'web-1', (_msg, id) => [(hostile[rand(hostile.length)] as (id: string) => string | Uint8Array)(id)]);
+    await agentConn().flush();
+    for (let i = 0; i < 200; i++) fleet.sendTo('web-1', { type: 'backtest', id: `f${i}`, alarm: {}, seconds: 60 });
+    await roundTrip();
+    const { malformed, foreign, late } = fleet.dropped;
+    expect(rec.heard.backtests.length + malformed + foreign + late).toBe(200);
+    expect(late).toBe(0);
+    agent.stop();
+  });
+
   it('pushes definitions only where they changed since this replica sent them; welcomed() always sends and takes the hello`s tags', async () => {
     const one = rawAgent(agentConn(), subjects, 'web-1');
     const two = rawAgent(agentConn(), subjects, 'web-2');
