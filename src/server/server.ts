@@ -81,8 +81,19 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       throw err;
     });
   }
-  const { fleet, gateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)) });
-  await bus?.start();
+  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)) }).catch(async (err: unknown) => {
+    // An open NATS connection would keep a process that failed to start alive.
+    await bus?.close();
+    throw err;
+  });
+  const { fleet, gateway, remediation, notifier, statements, stop } = plane;
+  await bus?.start().catch(async (err: unknown) => {
+    stop();
+    await fleet.closeAll();
+    await bus?.close();
+    await store.close();
+    throw err;
+  });
 
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
