@@ -139,6 +139,20 @@ describeWithService(needed, 'scaled mode: two server processes with --bus on Pos
     expect(await events('agent_left')).toBe(1);
   }, 60_000);
 
+  it('a replica that cannot reach NATS says so and exits, instead of hanging', async () => {
+    const store = new URL(PG_URL);
+    store.pathname = `/${database}`;
+    const dir = mkdtempSync(join(tmpdir(), 'bw-scaled-'));
+    dirs.push(dir);
+    const failed = await startReplica(['--store', store.toString(), '--bus', 'nats://127.0.0.1:1', '--nats-prefix', prefix], dir).then(
+      () => undefined,
+      (err: unknown) => (err as Error).message,
+    );
+    expect(failed).toContain('exited with code 1');
+    expect(failed).toContain('could not connect to NATS at nats://127.0.0.1:1');
+    expect(failed).toContain('BW_ERR_UNAVAILABLE');
+  });
+
   it('refuses an agent`s WebSocket in the scaled mode, saying to use --bus', async () => {
     const [a] = both();
     const refused = await connectWebSocket(`${a.url.replace('http', 'ws')}/api/v1/agents/connect`, { credential: 'bwa_x', timeoutMs: 5_000 }).then(
