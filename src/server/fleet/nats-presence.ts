@@ -182,6 +182,8 @@ export class NatsPresence implements Presence {
   }
 
   private receive(entry: KvEntry): void {
+    // An agent's key is one subject token (presenceSubject): a key of several names nobody's.
+    if (entry.key.includes('.')) return this.ignore(entry.key.slice(0, 256), 'malformed', 'the key is not one subject token');
     const name = agentFromToken(entry.key);
     const t = this.known.get(name);
     if (entry.operation !== 'PUT') {
