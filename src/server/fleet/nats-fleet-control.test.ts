@@ -181,6 +181,19 @@ await describeWithNatsConnections('NatsFleet: the Fleet port over NATS', 'src/se
     silent.unsubscribe();
   });
 
+  it('enrolled, forget, versions and the connected count come from the presence', () => {
+    fleet.enrolled(record('new-1'));
+    fleet.enrolled(record('web-1'));
+    expect(fleet.host('new-1')).toMatchObject({ connected: false, agentId: 'a-new-1' });
+    expect(fleet.host('web-1')?.tags).toEqual({ tier: 'web' });
+    expect(fleet.connectedCount).toBe(2);
+    expect([...fleet.versions().keys()].sort()).toEqual(['web-1', 'web-2']);
+    fleet.forget('new-1');
+    fleet.forget('web-2');
+    expect(fleet.inventory().map((h) => h.name)).toEqual(['web-1', 'down-1']);
+    expect(fleet.connectedCount).toBe(1);
+  });
+
   it('redacts secret values in the rows agents send', async () => {
     const agent = rawAgent(agentConn(), subjects, 'web-1');
     await agentConn().flush();
