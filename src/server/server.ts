@@ -1,3 +1,4 @@
+import { BreakwaterError } from '../protocol/index.js';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -16,9 +17,11 @@ import { serverTls } from './tls/index.js';
 import { AgentNatsIssuer, responseAllowance } from './nats-auth/index.js';
 import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
+import type { Bus } from './scaled.js';
+import { openBus } from './scaled.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { openPostgresStore, openSqliteStore } from './store/index.js';
-import type { TimerClock } from './fleet/index.js';
+import type { FleetTransport, TimerClock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 import { wireControlPlane } from './wire.js';
 
@@ -32,7 +35,10 @@ export interface RunningServer {
   readonly tls: Omit<ServerTls, 'https'> | undefined;
   readonly config: ServerConfig;
   readonly store: Store;
-  readonly gateway: AgentGateway;
+  /** The agents, whatever carries them: the WebSocket gateway, or NATS in the scaled mode (`--bus`). */
+  readonly fleet: FleetTransport;
+  /** The embedded mode's WebSocket gateway; undefined in the scaled mode. */
+  readonly gateway: AgentGateway | undefined;
   /** The admin token created on the very first start, shown once; undefined afterwards. */
   readonly initialAdminToken: string | undefined;
   close(): Promise<void>;
@@ -55,6 +61,10 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const allowance = responseAllowance(config.queryTimeoutMs, config.agentQuotas.rowsPerMinute);
   const natsIssuer = config.natsAccountSeed ? await AgentNatsIssuer.fromFile(config.natsAccountSeed, { allowance, clock }) : undefined;
   const logger = deps.logger ?? serverLogger(config.logLevel);
+  // Credentials for one prefix confine agents to subjects no replica of another prefix listens on: every agent would be refused.
+  if (natsIssuer && config.bus && natsIssuer.prefix !== config.natsPrefix) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--nats-account-seed ${config.natsAccountSeed} issues credentials for the subject prefix "${natsIssuer.prefix}" but --nats-prefix is "${config.natsPrefix}": use the same prefix`, { option: 'natsPrefix' });
+  }
   if (natsIssuer) logger.info({ prefix: natsIssuer.prefix, file: config.natsAccountSeed }, 'enrollment issues NATS credentials for this subject prefix');
   let store = deps.store;
   if (!store) {
@@ -73,8 +83,27 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init', null, null, clock)).secret;
   }
 
-  const { gateway: wsGateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue });
-  const gateway = wsGateway as AgentGateway;
+  // The scaled mode: the fleet over NATS, and the events stream stored once wiring made the hooks.
+  let bus: Bus | undefined;
+  if (config.bus) {
+    bus = await openBus({ ...config, bus: config.bus }, { store, logger, clock }).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
+  }
+  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
+    // An open NATS connection would keep a process that failed to start alive.
+    await bus?.close();
+    throw err;
+  });
+  const { fleet, gateway, remediation, notifier, statements, stop } = plane;
+  await bus?.start().catch(async (err: unknown) => {
+    stop();
+    await fleet.closeAll();
+    await bus?.close();
+    await store.close();
+    throw err;
+  });
 
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
@@ -87,6 +116,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     server: app.server,
     path: AGENT_CONNECT_PATH,
     authenticate: async (credential, request) => {
+      if (!gateway) return { ok: false, status: 404, message: `this control plane runs in the scaled mode: agents connect over NATS, not WebSocket (start the agent with --bus ${config.bus ?? 'nats://…'})` };
       if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
@@ -96,7 +126,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       connections.authenticated(request.socket);
       return { ok: true, principal: agent };
     },
-    onConnection: (conn, agent) => gateway.accept(conn, agent),
+    onConnection: (conn, agent) => gateway?.accept(conn, agent),
     onSocketError: (err, remote) => logger.warn({ remote, err: err.message }, 'agent socket failed; that connection is closed'),
   });
 
@@ -111,6 +141,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     tls: tls ? { fingerprint: tls.fingerprint, caFile: tls.caFile, action: tls.action, clientAuth: tls.clientAuth } : undefined,
     config,
     store,
+    fleet,
     gateway,
     initialAdminToken,
     async close() {
@@ -118,8 +149,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       closed = true;
       stop();
       streams.close();
-      gateway.closeAll();
+      await fleet.closeAll();
       ws.close();
+      await bus?.close();
       await notifier.drain();
       await app.close();
       await store.close();

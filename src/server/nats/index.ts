@@ -1,6 +1,7 @@
 /**
  * The control plane's side of NATS JetStream in the scaled mode (issue 11): the events stream, the
- * durable consumer every replica shares, and the reader that stores each agent event exactly once.
+ * durable consumer every replica shares, and the reader that stores each agent event exactly once;
+ * the service that answers agents' hello, permit and approval requests in the replicas' queue group.
  *
  * @example
  * const jsm = await jetstreamManager(nc);
@@ -10,6 +11,8 @@
  * await consumer.start();
  *
  * And what keeps replicas consistent: live events (ReplicaFeed) and definitions (DefinitionsFeed).
+ * const requests = new AgentRequests({ nc, subjects, known, hooks, logger, heartbeatMs, fleetSize, onHello });
+ * await requests.start();
  */
 export type { EventConsumerCounts, EventConsumerParts } from './event-consumer.js';
 export { EventConsumer } from './event-consumer.js';
@@ -21,3 +24,9 @@ export type { DefinitionsFeedCounts, DefinitionsFeedParts } from './definitions-
 export { DefinitionsFeed } from './definitions-feed.js';
 export type { ReplicaFeedCounts, ReplicaFeedParts } from './replica-feed.js';
 export { ReplicaFeed } from './replica-feed.js';
+export type { AgentRequestCounts, AgentRequestsOptions } from './agent-requests.js';
+export { AgentRequests } from './agent-requests.js';
+export type { AgentRequest, UnreadableRequest } from './agent-request-message.js';
+export { readAgentRequest } from './agent-request-message.js';
+export type { AgentLookup, KnownAgentsOptions } from './known-agents.js';
+export { KnownAgents } from './known-agents.js';
