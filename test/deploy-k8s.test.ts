@@ -167,7 +167,7 @@ describe('deploy/k8s', () => {
       mkdirSync(join(dir, 'config'));
       mkdirSync(join(dir, 'accounts'));
       writeFileSync(join(dir, 'config', 'nats.conf'), config.replace('/data/jetstream', join(dir, 'jetstream')));
-      writeFileSync(join(dir, 'accounts', 'accounts.conf'), 'jetstream: enabled\n');
+      writeFileSync(join(dir, 'accounts', 'nats-accounts.conf'), 'jetstream: enabled\n');
       const natsServer = process.env.BREAKWATER_TEST_NATS_SERVER ?? 'nats-server';
       const { stdout, stderr } = await promisify(execFile)(natsServer, ['-c', join(dir, 'config', 'nats.conf'), '-t'], {
         env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin`, POD_NAME: 'nats-0' },
