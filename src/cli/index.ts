@@ -16,6 +16,7 @@ import { agentMain } from './agent-main.js';
 import { demoCommand } from './demo-command.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
+import type { LabFlags } from './lab-command.js';
 import { labCommand } from './lab-command.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
@@ -216,7 +217,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--hosts <n>', 'how many hosts', '3')
     .option('--port <port>', 'control plane port (default: a free one)')
     .option('--dir <dir>', 'working directory for the lab')
-    .action(async (o: { hosts: string; port?: string; dir?: string }) => {
+    .option('--scaled', 'the scaled mode: control-plane replicas on this machine\'s PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222), in a database and subject prefix of the lab\'s own')
+    .option('--replicas <n>', 'with --scaled: how many control planes (default 2)')
+    .action(async (o: LabFlags) => {
       code = await labCommand(o, io);
     });
 
