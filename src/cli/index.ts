@@ -186,6 +186,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--tls-san <name>', 'another DNS name or IP address for the generated certificate; repeat for more', collect)
     .option('--client-ca <file>', "mutual TLS: agents' WebSockets must present a client certificate signed by this CA (with <data>/tls/ca.pem, enrollment issues them)")
     .option('--no-tls', 'plain HTTP, for a TLS-terminating proxy in front (tokens and commands travel unencrypted otherwise)')
+    .option('--bus <url>', 'scaled mode: nats://HOST:PORT (or tls://) of NATS with JetStream; needs --store postgres://…')
+    .option('--nats-creds <file>', 'NATS credentials file (JWT and nkey seed) for --bus')
+    .option('--nats-prefix <prefix>', 'subject prefix of this fleet on NATS (default bw)')
+    .option('--nats-ca <file>', "CA file for the NATS server's certificate (turns TLS on)")
     .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);
     });

@@ -19,6 +19,10 @@ export interface ServerFlags {
   clientCa?: string;
   /** False with `--no-tls`. */
   tls?: boolean;
+  bus?: string;
+  natsCreds?: string;
+  natsPrefix?: string;
+  natsCa?: string;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
@@ -44,9 +48,14 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
     ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
     ...(flags.agentQuota?.length ? { agentQuotas: agentQuotas(flags.agentQuota) } : {}),
+    ...(flags.bus ? { bus: flags.bus } : {}),
+    ...(flags.natsCreds ? { natsCreds: flags.natsCreds } : {}),
+    ...(flags.natsPrefix ? { natsPrefix: flags.natsPrefix } : {}),
+    ...(flags.natsCa ? { natsCa: flags.natsCa } : {}),
     ...(plain ? {} : { tls: { ...(flags.tlsCert ? { cert: flags.tlsCert } : {}), ...(flags.tlsKey ? { key: flags.tlsKey } : {}), ...(flags.tlsSan?.length ? { sans: flags.tlsSan } : {}), ...(flags.clientCa ? { clientCa: flags.clientCa } : {}) } }),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
+  if (server.config.bus) io.stderr.write(`scaled mode: agents over NATS at ${server.config.bus} (subject prefix ${server.config.natsPrefix}), store ${redactedUrl(server.config.store)}\n`);
   if (plain && !LOOPBACK.test(server.config.host)) {
     io.stderr.write(`\nwarning: --no-tls on ${server.config.host}: tokens, agent credentials and the commands sent to agents travel unencrypted. Use it only behind a TLS-terminating proxy.\n`);
   }
@@ -81,4 +90,16 @@ function agentQuotas(flags: readonly string[]): Record<string, number> {
     out[`${kind}PerMinute`] = Number(value);
   }
   return out;
+}
+
+/** A store URL without its password, for the console. */
+function redactedUrl(url: string | undefined): string {
+  if (!url) return '(none)';
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }

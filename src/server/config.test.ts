@@ -39,13 +39,14 @@ describe('resolveServerConfig', () => {
       agentQuotas: { eventsPerMinute: 600, rowsPerMinute: 600_000, permitsPerMinute: 60 },
       maxEventsPerHost: 100_000,
       httpLimits: HTTP_LIMITS,
+      natsPrefix: 'bw',
     });
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
     const given = { probeAllow: ['10.0.0.0/8', 'localhost:8080', '[::1]:9000'], runOutputVisibility: 'all' as const };
     const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 }, maxEventsPerHost: 5000, ...given });
-    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000, httpLimits: HTTP_LIMITS, ...given });
+    expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000, httpLimits: HTTP_LIMITS, natsPrefix: 'bw', ...given });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
     expect(resolveServerConfig({ httpLimits: { headersTimeoutMs: 2000 } }).httpLimits).toEqual({ ...HTTP_LIMITS, headersTimeoutMs: 2000 });
   });
@@ -120,5 +121,17 @@ describe('resolveServerConfig', () => {
   it('takes the webhooks\' Authorization header on one line', () => {
     expect(resolveServerConfig({ webhookAuthorization: 'Bearer abc' }).webhookAuthorization).toBe('Bearer abc');
     expect(configError({ webhookAuthorization: 'Bearer abc\r\nX-Evil: 1' }).message).toContain('webhookAuthorization:');
+  });
+
+  it('the scaled mode: a NATS URL, creds, a CA and a prefix, on PostgreSQL only', () => {
+    const c = resolveServerConfig({ store: 'postgres://db/bw', bus: 'tls://nats.example:4222', natsCreds: '/etc/bw/server.creds', natsPrefix: 'fleet.eu', natsCa: '/etc/bw/nats-ca.pem' });
+    expect(c).toMatchObject({ bus: 'tls://nats.example:4222', natsCreds: '/etc/bw/server.creds', natsPrefix: 'fleet.eu', natsCa: '/etc/bw/nats-ca.pem' });
+    const sqlite = configError({ bus: 'nats://127.0.0.1:4222' });
+    expect(sqlite.code).toBe('BW_ERR_CONFIG');
+    expect(sqlite.message).toContain('needs --store postgres://');
+    expect(sqlite.message).toContain('SQLite store belongs to one process');
+    expect(configError({ store: 'postgres://db/bw', bus: 'http://nats:4222' }).message).toContain('bus: expected one nats:// or tls:// URL');
+    expect(configError({ store: 'postgres://db/bw', bus: 'nats://n:4222', natsPrefix: 'bad prefix' }).message).toContain('natsPrefix:');
+    expect(configError({ natsCreds: '/x.creds' }).message).toContain('give --bus');
   });
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../lang/index.js';
-import { BreakwaterError, MAX_TIMER_MS, describeIssue } from '../protocol/index.js';
+import { BreakwaterError, MAX_TIMER_MS, NATS_PREFIX, describeIssue } from '../protocol/index.js';
 import { probeAllowProblem } from './query/probes.js';
 import type { AgentQuotaLimits } from './agent-quota.js';
 import { AGENT_QUOTA_DEFAULTS } from './agent-quota.js';
@@ -41,6 +41,14 @@ export interface ServerOptions {
    * are files of your own. Absent: plain HTTP (tests; the CLI's `--no-tls`, behind a TLS proxy).
    */
   tls?: ServerTlsOptions;
+  /** Scaled mode: `nats://HOST:PORT` (or `tls://`) of NATS with JetStream; needs a postgres:// store. */
+  bus?: string;
+  /** A NATS credentials file (JWT and nkey seed) for the bus. */
+  natsCreds?: string;
+  /** The bus's subject prefix (default `bw`): one NATS account can hold several fleets. */
+  natsPrefix?: string;
+  /** A CA file the NATS server's certificate is checked against (turns TLS on). */
+  natsCa?: string;
 }
 
 export interface ServerConfig {
@@ -60,6 +68,10 @@ export interface ServerConfig {
   readonly maxEventsPerHost: number;
   readonly httpLimits: HttpLimits;
   readonly tls: ServerTlsOptions | undefined;
+  readonly bus: string | undefined;
+  readonly natsCreds: string | undefined;
+  readonly natsPrefix: string;
+  readonly natsCa: string | undefined;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
@@ -121,7 +133,17 @@ const Schema = z.object({
     // node:http refuses to start otherwise; said here with the option's name.
     .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { message: 'headersTimeoutMs must not be longer than requestTimeoutMs', path: ['headersTimeoutMs'] }),
   tls: z.object({ cert: z.string().min(1).optional(), key: z.string().min(1).optional(), sans: z.array(z.string().min(1)).optional(), clientCa: z.string().min(1).optional() }).strict().optional(),
+  bus: z.string().regex(/^(nats|tls):\/\/[^\s,]+$/, 'expected one nats:// or tls:// URL').optional(),
+  natsCreds: z.string().min(1).optional(),
+  natsPrefix: z.string().regex(NATS_PREFIX, 'expected tokens of letters, digits, _ and -, separated by dots').default('bw'),
+  natsCa: z.string().min(1).optional(),
 });
+
+/*
+ * Replicas share their state through the store: a SQLite file belongs to one process, so several
+ * control planes on one bus would each keep a fleet, schedules and approvals of their own.
+ */
+const BUS_NEEDS_POSTGRES = 'bus: the scaled mode (--bus) needs --store postgres://…: every replica shares one PostgreSQL store, and the embedded SQLite store belongs to one process';
 
 function ms(option: string, value: string | number): number {
   const seconds = typeof value === 'number' ? value / 1000 : parseDuration(value);
@@ -137,8 +159,15 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
     const problems = parsed.error.issues.map((i) => describeIssue(i, 'options'));
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid server configuration: ${problems.join('; ')}`, { problems });
   }
+  if (parsed.data.bus !== undefined && parsed.data.store === undefined) throw new BreakwaterError('BW_ERR_CONFIG', `invalid server configuration: ${BUS_NEEDS_POSTGRES}`, { option: 'bus' });
+  if (parsed.data.bus === undefined && (options.natsCreds !== undefined || options.natsCa !== undefined || options.natsPrefix !== undefined)) {
+    throw new BreakwaterError('BW_ERR_CONFIG', 'invalid server configuration: natsCreds, natsCa and natsPrefix configure the bus: give --bus nats://… too', { option: 'bus' });
+  }
   return Object.freeze({
     ...parsed.data,
+    bus: parsed.data.bus,
+    natsCreds: parsed.data.natsCreds,
+    natsCa: parsed.data.natsCa,
     store: parsed.data.store,
     webhookAuthorization: parsed.data.webhookAuthorization,
     tls: parsed.data.tls,

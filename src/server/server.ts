@@ -15,9 +15,11 @@ import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
 import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
+import type { Bus } from './scaled.js';
+import { openBus } from './scaled.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { openPostgresStore, openSqliteStore } from './store/index.js';
-import type { TimerClock } from './fleet/index.js';
+import type { FleetTransport, TimerClock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 import { wireControlPlane } from './wire.js';
 
@@ -31,7 +33,10 @@ export interface RunningServer {
   readonly tls: Omit<ServerTls, 'https'> | undefined;
   readonly config: ServerConfig;
   readonly store: Store;
-  readonly gateway: AgentGateway;
+  /** The agents, whatever carries them: the WebSocket gateway, or NATS in the scaled mode (`--bus`). */
+  readonly fleet: FleetTransport;
+  /** The embedded mode's WebSocket gateway; undefined in the scaled mode. */
+  readonly gateway: AgentGateway | undefined;
   /** The admin token created on the very first start, shown once; undefined afterwards. */
   readonly initialAdminToken: string | undefined;
   close(): Promise<void>;
@@ -68,8 +73,16 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init', null, null, clock)).secret;
   }
 
-  const { gateway: wsGateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue });
-  const gateway = wsGateway as AgentGateway;
+  // The scaled mode: the fleet over NATS, and the events stream stored once wiring made the hooks.
+  let bus: Bus | undefined;
+  if (config.bus) {
+    bus = await openBus({ ...config, bus: config.bus }, { store, logger, clock }).catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
+  }
+  const { fleet, gateway, remediation, notifier, statements, stop } = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)) });
+  await bus?.start();
 
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
@@ -82,6 +95,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     server: app.server,
     path: AGENT_CONNECT_PATH,
     authenticate: async (credential, request) => {
+      if (!gateway) return { ok: false, status: 404, message: `this control plane runs in the scaled mode: agents connect over NATS, not WebSocket (start the agent with --bus ${config.bus ?? 'nats://…'})` };
       if (!credential) return { ok: false, status: 401, message: 'no agent credential: enroll with a join token first' };
       const agent = credential.startsWith('bwa_') ? await store.findAgentByCredentialHash(hashSecret(credential)) : undefined;
       if (!agent) return { ok: false, status: 401, message: 'unknown agent credential: enroll again with a join token' };
@@ -91,7 +105,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       connections.authenticated(request.socket);
       return { ok: true, principal: agent };
     },
-    onConnection: (conn, agent) => gateway.accept(conn, agent),
+    onConnection: (conn, agent) => gateway?.accept(conn, agent),
     onSocketError: (err, remote) => logger.warn({ remote, err: err.message }, 'agent socket failed; that connection is closed'),
   });
 
@@ -106,6 +120,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     tls: tls ? { fingerprint: tls.fingerprint, caFile: tls.caFile, action: tls.action, clientAuth: tls.clientAuth } : undefined,
     config,
     store,
+    fleet,
     gateway,
     initialAdminToken,
     async close() {
@@ -113,8 +128,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       closed = true;
       stop();
       streams.close();
-      gateway.closeAll();
+      await fleet.closeAll();
       ws.close();
+      await bus?.close();
       await notifier.drain();
       await app.close();
       await store.close();

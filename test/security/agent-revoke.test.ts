@@ -63,22 +63,22 @@ describe('ending an agent from the command line (real agent process)', () => {
     });
     agent.stdout?.setEncoding('utf8').on('data', (d: string) => (agentLog += d));
     agent.stderr?.setEncoding('utf8').on('data', (d: string) => (agentLog += d));
-    await until('the agent to connect', () => server.gateway.connected('e2e-1'));
+    await until('the agent to connect', () => server.fleet.connected('e2e-1'));
 
     const tokenRevoked = await runCli(['token', 'revoke', 'e2e-join'], { env });
     expect(tokenRevoked.code, tokenRevoked.stderr).toBe(0);
     expect(tokenRevoked.stdout).toContain('The 1 agent(s) it enrolled keep their own credentials');
-    expect(server.gateway.connected('e2e-1')).toBe(true);
+    expect(server.fleet.connected('e2e-1')).toBe(true);
 
     const revoked = await runCli(['agent', 'revoke', 'e2e-1'], { env });
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toContain('Revoked the credential of agent `e2e-1` and disconnected it');
-    expect(server.gateway.connected('e2e-1')).toBe(false); // at once: before the call returned
+    expect(server.fleet.connected('e2e-1')).toBe(false); // at once: before the call returned
 
     // The agent tries again: its credential is refused as revoked, and its join token is revoked too.
     await until('the agent to be told its join token was revoked', () => agentLog.includes('join token `e2e-join` was revoked'));
     expect(agentLog).toContain('was revoked at');
-    expect(server.gateway.connected('e2e-1')).toBe(false);
+    expect(server.fleet.connected('e2e-1')).toBe(false);
     expect(agentLog).not.toContain(join.token);
     const listed = await runCli(['get', 'agents'], { env });
     expect(listed.stdout).toMatch(/e2e-1\s+revoked/);

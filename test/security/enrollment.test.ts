@@ -116,7 +116,7 @@ describe('enrollment: a name belongs to the host that enrolled it', () => {
 
     web1.ws.close();
     await web1.closed;
-    await waitUntil('web-1 to be disconnected', () => !server.gateway.connected('web-1'), HANG_MS);
+    await waitUntil('web-1 to be disconnected', () => !server.fleet.connected('web-1'), HANG_MS);
     const takeover = await enroll(join.token, 'web-1', 'machine-b');
     expect(takeover.status, JSON.stringify(takeover.body)).toBe(409);
     expect(takeover.body.code).toBe('BW_ERR_HOST_MISMATCH');

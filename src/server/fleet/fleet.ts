@@ -83,8 +83,12 @@ export interface AgentHooks {
   onBacktestResult(agent: string, msg: BacktestResultMessage): void;
   /** Secret values replaced with `[secret:NAME]` in what agents send: a second line of defence behind the agent's own. */
   redact<T>(value: T): T;
-  onConnected(agent: string, first: boolean): void;
-  onDisconnected(agent: string, reason: string): void;
+  /**
+   * `session` names the agent's session where several replicas see the same transition (presence
+   * over NATS): the agent_joined/agent_left events are keyed by it, so they are stored once.
+   */
+  onConnected(agent: string, first: boolean, session?: string): void;
+  onDisconnected(agent: string, reason: string, session?: string): void;
 }
 
 /**

@@ -5,7 +5,8 @@ import { connectNats, describeWithNatsConnections, testSubjects } from '../../..
 import { AgentQuotas } from '../agent-quota.js';
 import type { NatsSubjects, ResultRow } from '../../protocol/index.js';
 import type { InventoryHost, QueryWaiter } from './fleet.js';
-import { NO_RESPONDER, NatsFleet, listedInventory } from './nats-fleet.js';
+import { NO_RESPONDER, NatsFleet } from './nats-fleet.js';
+import { listedInventory } from './presence.js';
 
 /*
  * NatsFleet against a real NATS server, with a raw "agent" on a second connection that answers

@@ -1,11 +1,13 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { createInbox } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { CancelMessage, NatsSubjects } from '../../protocol/index.js';
+import type { CancelMessage, HelloMessage, NatsSubjects, ServerMessage } from '../../protocol/index.js';
 import type { AgentQuotas } from '../agent-quota.js';
 import { AgentMessage, decode } from '../../protocol/index.js';
+import type { AgentRecord } from '../store/index.js';
 import { WarnLimiter } from '../warn-limiter.js';
-import type { InventoryHost, QueryFleet, QueryWaiter } from './fleet.js';
+import type { AgentHooks, FleetTransport, InventoryHost, QueryWaiter } from './fleet.js';
+import type { Presence, PresenceEvents } from './presence.js';
 
 /** Why a message on the reply inbox was dropped, with how many of each. */
 export interface DroppedReplies {
@@ -21,31 +23,19 @@ export interface NatsFleetOptions {
   readonly nc: NatsConnection;
   readonly subjects: NatsSubjects;
   /**
-   * The known hosts and whether each is connected. Presence over NATS (heartbeats every replica
-   * sees) is a later increment of issue 11; until then the caller supplies it (`listedInventory`).
-   * `host` is asked once per host of every fan-out, so it must not scan the list.
+   * The known hosts and whether each is connected: the presence over NATS (NatsPresence), made
+   * with the events this fleet passes it, or a fixed one (`listedInventory`). `host` is asked once
+   * per host of every fan-out, so it must not scan the list.
    */
-  readonly inventory: Inventory;
+  readonly inventory: Presence | ((events: PresenceEvents) => Presence);
+  /** What agents' answers reach (back-test results, joins and leaves, definitions, redaction); none in query-only tests. */
+  readonly hooks?: AgentHooks;
   readonly logger?: Pick<Logger, 'warn'>;
   /**
    * Per-agent rows quota, as over WebSocket (src/server/agent-quota.ts): an agent over it has its
    * answer refused, so a flooding agent cannot fill this replica's memory within a query's timeout.
    */
   readonly quotas?: AgentQuotas;
-}
-
-/** Who is known and connected, as the query fan-out asks it. */
-export type Inventory = Pick<QueryFleet, 'inventory' | 'host'>;
-
-/**
- * A fixed inventory from a list, indexed by name (tests, and callers with their own presence).
- *
- * @example
- * new NatsFleet({ nc, subjects, inventory: listedInventory([{ name: 'web-1', agentId: 'a1', connected: true, lastSeenAt: null, tags: {}, attrs: {} }]) });
- */
-export function listedInventory(hosts: readonly InventoryHost[]): Inventory {
-  const byName = new Map(hosts.map((h) => [h.name, h]));
-  return { inventory: () => hosts, host: (name) => byName.get(name) };
 }
 
 interface Pending {
@@ -57,51 +47,137 @@ interface Pending {
 /** What a waiter hears when NATS says nobody subscribes to the agent's query subject. */
 export const NO_RESPONDER = 'agent offline: no responder on NATS';
 
+/** Back-tests awaiting their result at most; beyond, the oldest is forgotten (its asker times out). */
+export const MAX_BACKTESTS = 1_000;
+/** Back-test reply tokens start with it; query tokens are base 36, which never holds `-`. */
+const BACKTEST = 'bt-';
+
 /**
- * The query part of the Fleet port over NATS (issue 11, "Queries"): each query phase is published
- * to the agent's query subject with a reply subject under this replica's own inbox, one token per
- * (host, query); the agent streams `rows` then `done` there. NATS's "no responders" status (the
- * agent is not subscribed) becomes an offline answer via the waiter, never a missing one; the
- * fan-out's own timer turns silence into `timeout` rows and calls `cancel`. A message on the inbox
- * that is not a valid answer to the query its token names is dropped and counted (`dropped`).
+ * The Fleet port over NATS (issue 11), standing on a presence every replica sees alike.
  *
- * One wildcard subscription serves every query, so a fan-out to 10,000 agents costs 10,000 map
- * entries, not 10,000 subscriptions; entries go on done, lost, cancel or close.
+ * Queries: each query phase is published to the agent's query subject with a reply subject under
+ * this replica's own inbox, one token per (host, query); the agent streams `rows` then `done`
+ * there. NATS's "no responders" status (the agent is not subscribed) becomes an offline answer via
+ * the waiter, never a missing one; the fan-out's own timer turns silence into `timeout` rows and
+ * calls `cancel`. A message on the inbox that is not a valid answer to the query its token names is
+ * dropped and counted (`dropped`). One wildcard subscription serves every query, so a fan-out to
+ * 10,000 agents costs 10,000 map entries, not 10,000 subscriptions.
+ *
+ * Control: definitions, alerts, cancels and `error`s go to the agent's control subject; a
+ * `backtest` carries a reply subject under the same inbox, and its `backtest_result` reaches
+ * hooks.onBacktestResult. The rules of the WebSocket gateway hold: an agent speaks for its own
+ * host, within its quotas, its rows redacted, and once disconnected it is refused until it enrolls
+ * again.
  *
  * @example
- * const fleet = new NatsFleet({ nc, subjects: natsSubjects('bw'), inventory: listedInventory(hosts) });
+ * const fleet = new NatsFleet({ nc, subjects, hooks, inventory: (events) => new NatsPresence({ kv, store, clock, logger, events }) });
+ * await fleet.load();
  * for await (const line of executePlan(planOf('host | process'), fleet, { principal: 'ops', timeoutMs: 30_000 })) show(line);
- * await fleet.close();
+ * await fleet.closeAll();
  */
-export class NatsFleet implements QueryFleet {
+export class NatsFleet implements FleetTransport {
   readonly dropped: DroppedReplies = { malformed: 0, foreign: 0, late: 0 };
   private readonly inbox = createInbox();
   private readonly subscription: Subscription;
+  private readonly presence: Presence;
   /** Reply token → the query waiting on it. */
   private readonly pending = new Map<string, Pending>();
   /** `host \n id` → reply token, for cancel. */
   private readonly tokens = new Map<string, string>();
+  /** Reply token → the back-test waiting on it (at most MAX_BACKTESTS). */
+  private readonly backtests = new Map<string, { readonly host: string; readonly id: string }>();
+  /** The definitions key each agent was last sent from this replica: a push sends only where it changed. */
+  private readonly sent = new Map<string, string>();
   private next = 0;
   /** One line a minute per agent and kind of drop: a flooding agent is counted, not logged per message. */
   private readonly warnings: WarnLimiter | undefined;
 
   constructor(private readonly options: NatsFleetOptions) {
     this.warnings = options.logger ? new WarnLimiter(options.logger) : undefined;
+    const { inventory } = options;
+    this.presence = typeof inventory === 'function' ? inventory({ onConnected: (...a) => options.hooks?.onConnected(...a), onDisconnected: (host, reason, session) => this.lost(host, reason, session) }) : inventory;
     this.subscription = options.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => (err ? this.fail(err.message) : this.receive(msg)) });
     // Answers cannot reach a closed connection: say so now rather than let each become a timeout.
     void options.nc.closed().then((err) => this.fail(`lost the connection to NATS${err ? `: ${err.message}` : ''}`));
   }
 
+  load(): Promise<void> {
+    return this.presence.load();
+  }
+
   inventory(): readonly InventoryHost[] {
-    return this.options.inventory.inventory();
+    return this.presence.inventory();
   }
 
   host(name: string): InventoryHost | undefined {
-    return this.options.inventory.host(name);
+    return this.presence.host(name);
   }
 
   connected(name: string): boolean {
     return this.host(name)?.connected === true;
+  }
+
+  get connectedCount(): number {
+    return this.presence.connectedCount;
+  }
+
+  versions(): ReadonlyMap<string, number | null> {
+    return this.presence.versions();
+  }
+
+  enrolled(agent: AgentRecord): void {
+    this.presence.enrolled(agent);
+  }
+
+  forget(name: string): void {
+    this.presence.forget(name);
+    this.sent.delete(name);
+  }
+
+  /**
+   * After the agent-requests service answered an agent's hello with `welcome`: its tags count at
+   * once, and it is sent its definitions (always: a new session has none yet).
+   */
+  welcomed(agent: AgentRecord, hello: HelloMessage): void {
+    this.presence.enrolled(agent);
+    this.presence.retag(agent.name, hello.tags);
+    const host = this.presence.host(agent.name);
+    if (host) this.pushTo(host, true);
+  }
+
+  /** Sends each connected agent its definitions where they differ from what this replica last sent it. */
+  pushDefinitions(): void {
+    for (const host of this.presence.inventory()) if (host.connected) this.pushTo(host, false);
+  }
+
+  /**
+   * Ends the agent's session on every count this replica keeps, refuses its presence and answers
+   * until it enrolls again, and tells it so on its control subject (it stops). True when it was connected.
+   */
+  disconnect(name: string, reason: string): boolean {
+    const was = this.presence.refuse(name, reason);
+    this.end(name, reason);
+    this.publish(this.options.subjects.agentControl(name), JSON.stringify({ type: 'error', code: 'BW_ERR_UNAUTHENTICATED', message: reason } satisfies ServerMessage));
+    return was;
+  }
+
+  /** Sends one control message; a `backtest`'s result comes back to hooks.onBacktestResult. False when the agent is not connected. */
+  sendTo(host: string, message: ServerMessage): boolean {
+    if (!this.connected(host)) return false;
+    let reply: string | undefined;
+    if (message.type === 'backtest') {
+      const token = `${BACKTEST}${(this.next++).toString(36)}`;
+      if (this.backtests.size >= MAX_BACKTESTS) this.backtests.delete(this.backtests.keys().next().value as string);
+      this.backtests.set(token, { host, id: message.id });
+      reply = `${this.inbox}.${token}`;
+    }
+    return this.publish(this.options.subjects.agentControl(host), JSON.stringify(message), reply);
+  }
+
+  /** Ends every session this replica counts and stops listening. */
+  async closeAll(): Promise<void> {
+    await this.presence.close();
+    await this.close();
   }
 
   /** Queries waiting for an answer (for tests and metrics: it returns to 0 when all are settled). */
@@ -114,26 +190,47 @@ export class NatsFleet implements QueryFleet {
     const token = (this.next++).toString(36);
     this.pending.set(token, { host, id, waiter });
     this.tokens.set(key(host, id), token);
-    try {
-      this.options.nc.publish(this.options.subjects.agentQuery(host), frame, { reply: `${this.inbox}.${token}` });
-    } catch (err) {
-      // Closed or draining connection, or a frame over NATS's max_payload: nothing was sent.
-      this.settle(token);
-      this.options.logger?.warn({ err, host, query: id }, 'could not publish a query to NATS');
-      return false;
-    }
-    return true;
+    if (this.publish(this.options.subjects.agentQuery(host), frame, `${this.inbox}.${token}`)) return true;
+    this.settle(token);
+    return false;
   }
 
   cancel(host: string, query: string): void {
     const token = this.tokens.get(key(host, query));
     if (token !== undefined) this.settle(token);
     const message: CancelMessage = { type: 'cancel', query };
+    // Unsent when the connection is gone: the agent's own deadline stops it.
+    this.publish(this.options.subjects.agentControl(host), JSON.stringify(message));
+  }
+
+  /** Publishes, or says false: a closed connection, or a message over NATS's max_payload. */
+  private publish(subject: string, frame: string, reply?: string): boolean {
     try {
-      this.options.nc.publish(this.options.subjects.agentControl(host), JSON.stringify(message));
-    } catch {
-      // The connection is gone: the agent's own deadline stops it.
+      this.options.nc.publish(subject, frame, reply === undefined ? undefined : { reply });
+      return true;
+    } catch (err) {
+      // Closed or draining connection, or a frame over NATS's max_payload: nothing was sent.
+      this.options.logger?.warn({ err: (err as Error).message, subject }, 'could not publish to NATS');
+      return false;
     }
+  }
+
+  private pushTo(host: InventoryHost, always: boolean): void {
+    const defs = this.options.hooks?.definitions(host);
+    if (!defs || (!always && this.sent.get(host.name) === defs.key)) return;
+    if (this.publish(this.options.subjects.agentControl(host.name), defs.frame)) this.sent.set(host.name, defs.key);
+  }
+
+  /** The presence says the agent left (or was disconnected here): its waiting queries are lost now, not at their timeout. */
+  private lost(host: string, reason: string, session: string | undefined): void {
+    this.end(host, reason);
+    this.options.hooks?.onDisconnected(host, reason, session);
+  }
+
+  /** Forgets what this replica sent the agent and what waits on it. */
+  private end(host: string, reason: string): void {
+    this.sent.delete(host);
+    for (const [token, entry] of [...this.pending]) if (entry.host === host) this.settle(token)?.waiter.onLost(reason);
   }
 
   /** Stops listening; every query still waiting hears `onLost`. */
@@ -145,6 +242,7 @@ export class NatsFleet implements QueryFleet {
 
   private receive(msg: Msg): void {
     const token = msg.subject.slice(this.inbox.length + 1);
+    if (token.startsWith(BACKTEST)) return this.backtestResult(token, msg);
     const entry = this.pending.get(token);
     if (!entry) {
       this.dropped.late++;
@@ -173,7 +271,22 @@ export class NatsFleet implements QueryFleet {
     if (foreign) return this.refuse(entry, `${foreign} row(s) named a host other than ${entry.host}`);
     const quota = this.options.quotas;
     if (quota && quota.take(entry.host, 'rows', answer.rows.length).granted < answer.rows.length) return this.refuse(entry, `rows quota exceeded (at most ${quota.limit('rows')} rows a minute per agent)`);
-    entry.waiter.onRows(answer.rows);
+    entry.waiter.onRows(this.options.hooks?.redact(answer.rows) ?? answer.rows);
+  }
+
+  private backtestResult(token: string, msg: Msg): void {
+    const entry = this.backtests.get(token);
+    if (!entry) {
+      this.dropped.late++;
+      return;
+    }
+    this.backtests.delete(token);
+    // No responder: the back-test's own timeout says the agent did not answer.
+    if (msg.headers?.code === 503) return;
+    const decoded = msg.headers?.hasError ? { ok: false as const, error: `NATS status ${msg.headers.code}` } : decode(AgentMessage, text(msg.data));
+    if (!decoded.ok || decoded.message.type !== 'backtest_result') return this.drop('malformed', entry, decoded.ok ? `a ${decoded.message.type} message where a backtest_result belongs` : decoded.error);
+    if (decoded.message.id !== entry.id) return this.drop('foreign', entry, `answer names back-test ${decoded.message.id}`);
+    this.options.hooks?.onBacktestResult(entry.host, decoded.message);
   }
 
   /** Ends the agent's part with an error its rows will say, and tells the agent to stop. */
@@ -182,9 +295,9 @@ export class NatsFleet implements QueryFleet {
     entry.waiter.onDone(`the agent's answer was refused: ${why}`);
   }
 
-  private drop(reason: keyof DroppedReplies, entry: Pending, detail: string): void {
+  private drop(reason: keyof DroppedReplies, entry: { readonly host: string; readonly id: string }, detail: string): void {
     this.dropped[reason]++;
-    this.warnings?.once(`${entry.host} ${reason}`, { host: entry.host, query: entry.id, reason: detail, dropped: this.dropped[reason] }, `dropped a ${reason} reply from NATS`);
+    this.warnings?.once(`${entry.host} ${reason}`, { host: entry.host, id: entry.id, reason: detail, dropped: this.dropped[reason] }, `dropped a ${reason} reply from NATS`);
   }
 
   /** Forgets a query; returns it if it was still waiting. */

@@ -63,4 +63,20 @@ describe('agentHooks', () => {
     ]);
     expect(requested).toEqual(['web-1 ap-1']);
   });
+
+  it('keys a session\'s joined and left by agent and session, so every replica records the same ids', () => {
+    const a = hooksWith([]);
+    const b = hooksWith([]);
+
+    for (const { hooks } of [a, b]) {
+      hooks.onConnected('web-1', false, 's-1');
+      hooks.onDisconnected('web-1', 'agent left', 's-1');
+      hooks.onConnected('web-2', false, 's-1');
+    }
+
+    const ids = (r: typeof a.recorded) => r.map((e) => (e as { id?: string }).id);
+    expect(ids(a.recorded)).toEqual(ids(b.recorded));
+    expect(new Set(ids(a.recorded)).size).toBe(3);
+    expect(ids(a.recorded).every((id) => id !== undefined && id.length <= 128)).toBe(true);
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AgentHooks } from '../fleet/index.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
 import type { SecretVault } from '../secrets/index.js';
@@ -39,11 +40,19 @@ export function agentHooks(parts: AgentHookParts): AgentHooks {
     },
     onApproval: async (agent, msg) => approvals.request(agent, msg),
     onBacktestResult: (agent, msg) => backtests.hear(agent, msg),
-    onConnected: (agent) => {
-      void intake.record({ type: 'agent_joined', host: agent, principal: `agent:${agent}`, message: `agent ${agent} connected` }).catch(() => undefined);
+    onConnected: (agent, _first, session) => {
+      void intake.record({ ...sessionEventId('agent_joined', agent, session), type: 'agent_joined', host: agent, principal: `agent:${agent}`, message: `agent ${agent} connected` }).catch(() => undefined);
     },
-    onDisconnected: (agent, reason) => {
-      void intake.record({ type: 'agent_left', host: agent, principal: `agent:${agent}`, message: `agent ${agent} disconnected: ${reason}` }).catch(() => undefined);
+    onDisconnected: (agent, reason, session) => {
+      void intake.record({ ...sessionEventId('agent_left', agent, session), type: 'agent_left', host: agent, principal: `agent:${agent}`, message: `agent ${agent} disconnected: ${reason}` }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The id of a session's agent_joined or agent_left: every replica that sees the transition records
+ * the same id, so the store keeps one. Without a session (one process sees it), a fresh id.
+ */
+export function sessionEventId(type: 'agent_joined' | 'agent_left', agent: string, session: string | undefined): { id?: string } {
+  return session === undefined ? {} : { id: `${type}:${createHash('sha256').update(`${agent}\n${session}`).digest('hex')}` };
 }

@@ -1,0 +1,180 @@
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+
+import { deleteStream, describeWithNatsConnections, testSubjects } from '../../../test/nats-services.js';
+import { sqliteBackEnd } from '../../../test/store/back-ends.js';
+import { waitUntil } from '../../../test/helpers.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsSubjects, PresenceMessage } from '../../protocol/index.js';
+import type { AgentRecord, Store } from '../store/index.js';
+import { FakeClock } from './fake-clock.test-support.js';
+import { NatsPresence, ensurePresenceBucket } from './nats-presence.js';
+
+/*
+ * Presence over a real NATS KV bucket and a real (SQLite) store; time is a fake clock started at
+ * the real time, so an entry's NATS timestamp is "now" until the test moves the clock.
+ */
+
+const HEARTBEAT = 5_000;
+const facts = { hostname: 'h', machineId: 'm', os: 'linux', distro: 'debian 12', arch: 'x64', kernel: '6.1', ip: '10.0.0.1', agentVersion: '0.1.0' };
+const agent = (name: string, change: Partial<AgentRecord> = {}): AgentRecord => ({ id: `a-${name}`, name, hostId: `h-${name}`, credentialHash: `c-${name}`, tags: {}, facts: {}, status: 'disconnected', enrolledAt: 1_000, lastSeenAt: null, enrolledWith: 't', enrolledWithId: null, revokedAt: null, definitionsVersion: null, ...change });
+const presenceOf = (name: string, change: Partial<PresenceMessage> = {}): PresenceMessage => ({ type: 'presence', v: 1, name, session: `s-${name}`, facts: { ...facts, hostname: name }, tags: { tier: 'web' }, time: 0, heartbeatMs: HEARTBEAT, active: 0, rssBytes: 1, definitionsVersion: 3, ...change });
+
+/** A logger that keeps its warnings. */
+function warnings() {
+  const lines: string[] = [];
+  return { lines, logger: { warn: (...a: unknown[]) => void lines.push(String(a[1])), error: (...a: unknown[]) => void lines.push(`error: ${String(a[1])}`) } };
+}
+
+/** The store, counting the agent-state writes. */
+function counted(store: Store) {
+  const writes: { id: string; patch: object }[] = [];
+  const wrapped = new Proxy(store, {
+    get(target, p) {
+      if (p === 'updateAgentState') return (id: string, patch: object) => (writes.push({ id, patch }), target.updateAgentState(id, patch));
+      const v = Reflect.get(target, p) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { store: wrapped, writes };
+}
+
+const sqlite = sqliteBackEnd();
+
+await describeWithNatsConnections('NatsPresence: the inventory from the presence KV bucket', 'src/server/fleet/nats-presence.test.ts', 2, (connections) => {
+  let subjects: NatsSubjects;
+  let kv: KV;
+  let store: Store;
+  let clock: FakeClock;
+  const running: NatsPresence[] = [];
+  const agentConn = () => connections()[1] as NatsConnection;
+
+  /** A replica's presence, loaded, recording what it says. */
+  const replica = async (s: Store = store) => {
+    const heard: string[] = [];
+    const log = warnings();
+    const presence = new NatsPresence({ kv, store: s, clock, logger: log.logger, events: { onConnected: (a, first, session) => void heard.push(`joined ${a} ${session}${first ? ' first' : ''}`), onDisconnected: (a, reason, session) => void heard.push(`left ${a} ${session ?? '-'}: ${reason}`) } });
+    running.push(presence);
+    await presence.load();
+    return { presence, heard, warnings: log.lines };
+  };
+  /** Puts an entry as an agent does (a publish to its key's subject), stored once the stream acks. */
+  const put = async (name: string, body: string | object) => {
+    await agentConn().request(subjects.presenceSubject(name), typeof body === 'string' ? body : JSON.stringify(body));
+  };
+
+  beforeEach(async () => {
+    subjects = testSubjects();
+    kv = await ensurePresenceBucket(connections()[0] as NatsConnection, subjects);
+    store = (await sqlite.harness().fresh()).open();
+    await store.migrate();
+    for (const a of [agent('web-1'), agent('web-2'), agent('gone-1', { revokedAt: 5 })]) await store.upsertAgent(a);
+    clock = new FakeClock(Date.now());
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((p) => p.close()));
+    await store.close();
+    await deleteStream(await jetstreamManager(connections()[0] as NatsConnection), `KV_${subjects.presenceBucket}`);
+  });
+
+  it('connects an enrolled agent on its entry, with its tags and facts, and records it in the store', async () => {
+    const { presence, heard } = await replica();
+    await put('web-1', presenceOf('web-1'));
+    await waitUntil('web-1 connected', () => presence.host('web-1')?.connected === true);
+    expect(heard).toEqual(['joined web-1 s-web-1 first']);
+    expect(presence.host('web-1')).toMatchObject({ tags: { tier: 'web' }, attrs: { os: 'linux', status: 'connected', kernel: '6.1' } });
+    expect(presence.connectedCount).toBe(1);
+    expect(presence.versions()).toEqual(new Map([['web-1', 3]]));
+    await waitUntil('stored connected', async () => (await store.getAgentByName('web-1'))?.status === 'connected');
+    expect(await store.getAgentByName('web-1')).toMatchObject({ tags: { tier: 'web' }, facts: { os: 'linux' }, definitionsVersion: 3 });
+  });
+
+  it('disconnects an agent silent for three of its heartbeats, on every replica alike, keyed by its session', async () => {
+    const a = await replica();
+    const b = await replica();
+    await put('web-1', presenceOf('web-1'));
+    await waitUntil('both see web-1', () => a.presence.host('web-1')?.connected === true && b.presence.host('web-1')?.connected === true);
+    await clock.advance(3 * HEARTBEAT - 1_000);
+    expect(a.presence.host('web-1')?.connected).toBe(true);
+    await clock.advance(3_000);
+    expect(a.presence.host('web-1')?.connected).toBe(false);
+    expect(a.heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: agent stopped sending heartbeats']);
+    expect(b.heard).toEqual(a.heard);
+    await waitUntil('stored disconnected', async () => (await store.getAgentByName('web-1'))?.status === 'disconnected');
+  });
+
+  it('a new session is a leave and a join; a deleted key is a leave at once', async () => {
+    const { presence, heard } = await replica();
+    await put('web-1', presenceOf('web-1'));
+    await waitUntil('connected', () => presence.host('web-1')?.connected === true);
+    await put('web-1', presenceOf('web-1', { session: 's-2' }));
+    await waitUntil('second session', () => heard.length === 3);
+    await kv.delete('web-1');
+    await waitUntil('left', () => heard.length === 4);
+    expect(heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: agent reconnected', 'joined web-1 s-2', 'left web-1 s-2: agent left']);
+  });
+
+  it('ignores entries that do not decode, name another agent, or belong to no enrolled agent; warns once a minute per agent', async () => {
+    const { presence, heard, warnings: warned } = await replica();
+    await put('web-1', 'not json {');
+    await put('web-1', '{"type":"presence"}');
+    await put('web-2', presenceOf('web-1'));
+    await put('nobody', presenceOf('nobody'));
+    await put('gone-1', presenceOf('gone-1'));
+    await waitUntil('all counted', () => presence.ignored.malformed + presence.ignored.impostor + presence.ignored.unknown === 5);
+    expect(presence.ignored).toEqual({ malformed: 2, impostor: 1, unknown: 2 });
+    expect(warned).toEqual(['ignored a presence entry (malformed)', 'ignored a presence entry (impostor)', 'ignored a presence entry (unknown)', 'ignored a presence entry (unknown)']);
+    expect(heard).toEqual([]);
+    expect(presence.inventory().map((h) => h.name).sort()).toEqual(['gone-1', 'web-1', 'web-2']);
+  });
+
+  it('counts an agent enrolled through another replica once the store vouches for it', async () => {
+    const { presence, heard } = await replica();
+    await store.upsertAgent(agent('new-1'));
+    await put('new-1', presenceOf('new-1'));
+    await waitUntil('new-1 connected', () => presence.host('new-1')?.connected === true);
+    expect(heard).toEqual(['joined new-1 s-new-1 first']);
+  });
+
+  it('refuse() ends the session and ignores the agent until it enrolls again', async () => {
+    const { presence, heard } = await replica();
+    await put('web-1', presenceOf('web-1'));
+    await waitUntil('connected', () => presence.host('web-1')?.connected === true);
+    expect(presence.refuse('web-1', 'credential revoked')).toBe(true);
+    expect(presence.refuse('web-1', 'credential revoked')).toBe(false);
+    await put('web-1', presenceOf('web-1', { session: 's-2' }));
+    await waitUntil('ignored', () => presence.ignored.unknown === 1);
+    expect(presence.host('web-1')?.connected === true).toBe(false);
+
+    await clock.advance(1);
+    presence.enrolled(agent('web-1', { enrolledAt: clock.now() }));
+    await put('web-1', presenceOf('web-1', { session: 's-3' }));
+    await waitUntil('connected again', () => presence.host('web-1')?.connected === true);
+    expect(heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: credential revoked', 'joined web-1 s-3 first']);
+  });
+
+  it('writes the agents table only on change, and lastSeenAt at most every few seconds', async () => {
+    const { store: s, writes } = counted(store);
+    const { presence } = await replica(s);
+    await put('web-1', presenceOf('web-1'));
+    await waitUntil('connected', () => presence.host('web-1')?.connected === true);
+    for (let i = 0; i < 5; i++) await put('web-1', presenceOf('web-1'));
+    await put('web-1', presenceOf('web-1', { tags: { tier: 'db' } }));
+    await waitUntil('retagged', () => presence.host('web-1')?.tags.tier === 'db');
+    await clock.advance(1_000);
+    expect(writes.map((w) => Object.keys(w.patch).sort().join(','))).toEqual(['definitionsVersion,facts,lastSeenAt,status,tags', 'tags']);
+  });
+
+  it('survives hostile entries on random keys (bounded fuzz): nothing throws, memory holds the enrolled agents', async () => {
+    const { presence } = await replica();
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const bodies = [() => 'x'.repeat(rand(100)), () => JSON.stringify(presenceOf(`web-${rand(3)}`, { heartbeatMs: rand(3) - 1 })), () => JSON.stringify({ ...presenceOf('web-1'), facts: rand(2) ? null : 'x' }), () => '['.repeat(rand(5000)), () => JSON.stringify(presenceOf(`r${rand(1000)}`))];
+    for (let i = 0; i < 300; i++) await put(rand(4) === 0 ? 'web-1' : `r${rand(1000)}`, (bodies[rand(bodies.length)] as () => string)());
+    await put('web-2', presenceOf('web-2'));
+    await waitUntil('the last entry counted', () => presence.host('web-2')?.connected === true);
+    expect(presence.inventory().map((h) => h.name).sort()).toEqual(['gone-1', 'web-1', 'web-2']);
+    expect(presence.ignored.malformed + presence.ignored.impostor + presence.ignored.unknown).toBeGreaterThan(0);
+  });
+});
