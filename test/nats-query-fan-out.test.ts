@@ -1,10 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 
-import type { PhaseRunner, QueryResponder } from '../src/agent/nats/query-responder.js';
-import { startQueryResponder } from '../src/agent/nats/query-responder.js';
 import { rowFrames } from '../src/agent/nats/row-batches.js';
-import type { AgentLogger } from '../src/agent/index.js';
 import { BuiltinRunner, MemoryTsdb, SyntheticSource } from '../src/agent/index.js';
 import { executePhase } from '../src/agent/query/executor.js';
 import { hostResource, processResource } from '../src/agent/query/resources.js';
@@ -15,16 +12,17 @@ import { NO_RESPONDER, NatsFleet, listedInventory } from '../src/server/fleet/in
 import { executePlan } from '../src/server/query/execute.js';
 import { consume, planOf } from '../src/server/query/query-lines.test-support.js';
 import { waitUntil } from './helpers.js';
+import type { PhaseRunner, QueryAnswerer } from './nats-agent-answers.js';
+import { answerQueries } from './nats-agent-answers.js';
 import { describeWithNatsConnections, testSubjects } from './nats-services.js';
 
 /*
  * Issue 11, "Queries": executePlan over a NatsFleet on a real NATS server, with agents answering
- * through the real query responder — two of them running the real agent executor over their own
+ * through their real NATS connections (src/agent/nats/nats-connection.ts) — two of them running the real agent executor over their own
  * processes, one silent, one missing, one noisy, one with rows far larger than a NATS message.
  * The fan-out's timeout runs on a fake clock; everything else is real.
  */
 
-const quiet: AgentLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const TIMEOUT = 30_000;
 const host = (name: string): InventoryHost => ({ name, agentId: `a-${name}`, connected: true, lastSeenAt: null, tags: {}, attrs: {} });
 
@@ -55,11 +53,11 @@ await describeWithNatsConnections('queries over NATS: executePlan through a Nats
   let subjects: NatsSubjects;
   let fleet: NatsFleet;
   let clock: FakeClock;
-  const responders: QueryResponder[] = [];
+  const responders: QueryAnswerer[] = [];
   const conn = (i: number) => connections()[i] as NatsConnection;
   const respond = async (name: string, runPhase: PhaseRunner) => {
     const nc = conn(1 + (responders.length % 2));
-    responders.push(startQueryResponder({ nc, subjects, name, runPhase, logger: quiet }));
+    responders.push(answerQueries({ nc, subjects, name }, () => runPhase));
     await nc.flush();
   };
   const run = (statement: string, hosts: readonly string[]) => {

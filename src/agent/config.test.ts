@@ -27,6 +27,20 @@ function configError(options: Record<string, unknown>): BreakwaterError {
 }
 
 describe('resolveAgentConfig', () => {
+  it('scaled mode: --bus with its NATS options (prefix bw by default); those options alone, or a bad URL or prefix, are refused', () => {
+    expect(resolveAgentConfig({ server: SERVER }, ENV).bus).toBeUndefined();
+    expect(resolveAgentConfig({ server: SERVER, bus: 'nats://10.0.0.5:4222' }, ENV).bus).toEqual({ servers: ['nats://10.0.0.5:4222'], creds: undefined, prefix: 'bw', ca: undefined });
+    expect(resolveAgentConfig({ server: SERVER, bus: 'tls://a:4222, tls://b:4222', natsCreds: '/etc/bw/agent.creds', natsPrefix: 'prod.eu', natsCa: '/etc/bw/ca.pem' }, ENV).bus).toEqual({
+      servers: ['tls://a:4222', 'tls://b:4222'],
+      creds: '/etc/bw/agent.creds',
+      prefix: 'prod.eu',
+      ca: '/etc/bw/ca.pem',
+    });
+    expect(configError({ natsCreds: '/x', natsPrefix: 'p' }).message).toMatch(/--nats-creds: only with --bus; --nats-prefix: only with --bus/);
+    expect(configError({ bus: 'http://10.0.0.5:4222' }).message).toMatch(/bus: expected nats:\/\/HOST:PORT/);
+    expect(configError({ bus: 'nats://a:4222', natsPrefix: 'b w' }).message).toMatch(/natsPrefix: expected tokens of letters/);
+  });
+
   it('refuses plain http:// to a host that is not loopback unless --insecure, naming the flag', () => {
     for (const server of ['http://10.0.0.5:7070', 'http://bw.example.com', 'http://[fe80::1]:7070']) {
       const err = configError({ server });

@@ -1,6 +1,6 @@
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
-import { BreakwaterError, MAX_TIMER_MS, TagMap, describeIssue } from '../protocol/index.js';
+import { BreakwaterError, MAX_TIMER_MS, NATS_PREFIX, TagMap, describeIssue } from '../protocol/index.js';
 import { normalizeFingerprint, requireEncrypted } from '../transport/index.js';
 
 /** What a person or a file may set; everything optional except the server. */
@@ -38,6 +38,24 @@ export interface AgentOptions {
   /** Mutual TLS with a client certificate provisioned by you (PEM files); otherwise one issued at enrollment, if any. */
   clientCert?: string;
   clientKey?: string;
+  /** Scaled mode: the NATS server(s) to speak over instead of the WebSocket, e.g. `nats://10.0.0.5:4222`. */
+  bus?: string;
+  /** NATS credentials file (default: `<dataDir>/nats.creds` when it exists, else none). Only with `bus`. */
+  natsCreds?: string;
+  /** NATS subject prefix of the fleet (default `bw`). Only with `bus`. */
+  natsPrefix?: string;
+  /** PEM file of the CA that signed the NATS server's certificate. Only with `bus`. */
+  natsCa?: string;
+}
+
+/** How the agent reaches NATS in the scaled mode. */
+export interface AgentBusConfig {
+  /** NATS URLs (several with commas in the option). */
+  readonly servers: readonly string[];
+  /** Undefined: `<dataDir>/nats.creds` when it exists, else none. */
+  readonly creds: string | undefined;
+  readonly prefix: string;
+  readonly ca: string | undefined;
 }
 
 export interface AgentConfig {
@@ -62,6 +80,8 @@ export interface AgentConfig {
   readonly insecure: boolean;
   readonly clientCert: string | undefined;
   readonly clientKey: string | undefined;
+  /** Set: the agent talks to the control plane over NATS (it still enrolls over HTTPS with `server`). */
+  readonly bus: AgentBusConfig | undefined;
 }
 
 export const AGENT_DEFAULTS = {
@@ -108,6 +128,10 @@ const Schema = z.object({
   insecure: z._default(z.boolean(), false),
   clientCert: z.optional(absolutePath),
   clientKey: z.optional(absolutePath),
+  bus: z.optional(z.string().check(z.refine((s) => s.split(',').every((u) => /^(nats|tls):\/\/[^/\s]+\/?$/.test(u.trim())), 'expected nats://HOST:PORT (or tls://), several separated by commas'))),
+  natsCreds: z.optional(z.string().check(z.minLength(1))),
+  natsPrefix: z.optional(z.string().check(z.regex(NATS_PREFIX, 'expected tokens of letters, digits, `_` and `-`, separated by dots'))),
+  natsCa: z.optional(z.string().check(z.minLength(1))),
   env: z._default(
     z.record(
       z.string().check(
@@ -152,6 +176,8 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
   const caFingerprint = options.caFingerprint === undefined ? undefined : check(() => normalizeFingerprint(options.caFingerprint as string));
   if (options.ca && options.caFingerprint) problems.push('--ca and --ca-fingerprint: give one of them');
   if (Boolean(options.clientCert) !== Boolean(options.clientKey)) problems.push('--client-cert and --client-key go together');
+  const natsFlags = { natsCreds: '--nats-creds', natsPrefix: '--nats-prefix', natsCa: '--nats-ca' } as const;
+  for (const [option, flag] of Object.entries(natsFlags)) if (options[option as keyof typeof natsFlags] !== undefined && !options.bus) problems.push(`${flag}: only with --bus`);
   if (parsed.success) check(() => requireEncrypted(new URL(parsed.data.server), parsed.data.insecure));
   if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
@@ -180,5 +206,6 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     insecure: o.insecure,
     clientCert: o.clientCert,
     clientKey: o.clientKey,
+    bus: o.bus ? Object.freeze({ servers: Object.freeze(o.bus.split(',').map((u) => u.trim())), creds: o.natsCreds, prefix: o.natsPrefix ?? 'bw', ca: o.natsCa }) : undefined,
   });
 }

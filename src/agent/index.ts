@@ -30,3 +30,5 @@ export { agentHistory, createAgent } from './run.js';
 export type { Outbox, OutboxLog } from './engine/outbox.js';
 export { FileOutbox, MemoryOutbox, readOutboxLog } from './engine/outbox.js';
 export { RemediationEngine } from './engine/engine.js';
+export type { ConnectNatsAgentOptions, NatsAgentConnection, NatsAgentIgnored, NatsAgentOptions } from './nats/nats-connection.js';
+export { connectNatsAgent, openNatsAgentConnection } from './nats/nats-connection.js';

@@ -33,13 +33,23 @@ describe('parseAgentFlags', () => {
     expect(parseAgentFlags(['--ca-fingerprint', 'AB:CD'])).toEqual({ caFingerprint: 'AB:CD' });
   });
 
+  it('reads the scaled mode`s NATS flags', () => {
+    expect(parseAgentFlags(['--server', 'https://cp:7070', '--bus', 'nats://cp:4222', '--nats-creds', '/etc/bw/agent.creds', '--nats-prefix', 'prod', '--nats-ca', '/etc/bw/nats-ca.pem'])).toEqual({
+      server: 'https://cp:7070',
+      bus: 'nats://cp:4222',
+      natsCreds: '/etc/bw/agent.creds',
+      natsPrefix: 'prod',
+      natsCa: '/etc/bw/nats-ca.pem',
+    });
+  });
+
   it('refuses positional arguments', () => {
     expect(() => parseAgentFlags(['agent'])).toThrow(/Unexpected argument 'agent'/);
   });
 
   it('lists every flag in the help, aligned', () => {
     const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
-    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--log-level']);
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
     expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
   });
 });

@@ -33,6 +33,10 @@ const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'client-cert', value: '<file>', help: 'mutual TLS: a client certificate of your own (PEM; default: the one issued at enrollment, if any)' },
   { flag: 'client-key', value: '<file>', help: "that certificate's private key (PEM)" },
   { flag: 'insecure', value: '', help: 'allow plain http:// to a control plane that is not on loopback (behind a TLS proxy)', boolean: true },
+  { flag: 'bus', value: '<nats-url>', help: 'scaled mode: talk to the control plane over NATS (nats://HOST:PORT; enrollment still uses --server)' },
+  { flag: 'nats-creds', value: '<file>', help: 'NATS credentials file (default: <data>/nats.creds when enrollment left one, else none)' },
+  { flag: 'nats-prefix', value: '<prefix>', help: 'NATS subject prefix of the fleet (default bw)' },
+  { flag: 'nats-ca', value: '<file>', help: "trust the NATS server's CA from this PEM file" },
   { flag: 'log-level', value: '<level>', help: 'debug, info, warn or error' },
 ];
 
@@ -72,7 +76,7 @@ export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
 }
 
 /** The flags by their camel-cased names: the agent's options where a flag sets one as it is, text and lists of text for the others. */
-export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey'>> & {
+export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
   tag?: string[];
   data?: string;
   mount?: string[];
@@ -107,6 +111,10 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.insecure ? { insecure: true } : {}),
       ...(flags.clientCert ? { clientCert: flags.clientCert } : {}),
       ...(flags.clientKey ? { clientKey: flags.clientKey } : {}),
+      ...(flags.bus ? { bus: flags.bus } : {}),
+      ...(flags.natsCreds ? { natsCreds: flags.natsCreds } : {}),
+      ...(flags.natsPrefix ? { natsPrefix: flags.natsPrefix } : {}),
+      ...(flags.natsCa ? { natsCa: flags.natsCa } : {}),
     },
     io.env,
   );

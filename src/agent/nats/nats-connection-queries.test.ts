@@ -6,18 +6,17 @@ import { describeWithNatsConnections, testSubjects } from '../../../test/nats-se
 import type { AgentPhase } from '../../lang/index.js';
 import { BUILTIN_CATALOGUE, analyze } from '../../lang/index.js';
 import type { AgentMessage, NatsSubjects, ResultRow } from '../../protocol/index.js';
-import type { AgentLogger } from '../log.js';
+import type { PhaseRunner, QueryAnswerer } from '../../../test/nats-agent-answers.js';
+import { answerQueries } from '../../../test/nats-agent-answers.js';
 import { QueryDeadline } from '../query/executor.js';
-import type { PhaseRunner, QueryResponder } from './query-responder.js';
-import { startQueryResponder } from './query-responder.js';
 
 /*
- * The agent's query responder on a real NATS server, with an injected phase runner; the test
- * plays the control plane on a second connection: it publishes query messages (good, broken,
- * hostile) with a reply inbox and reads what comes back there.
+ * Queries over the agent's NATS connection (nats-connection.ts) on a real NATS server, answered
+ * by a scripted phase runner (test/nats-agent-answers.ts: the daemon's query handling in
+ * miniature); the test plays the control plane on a second connection: it publishes query
+ * messages (good, broken, hostile) with a reply inbox and reads what comes back there.
  */
 
-const quiet: AgentLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 const PHASE = (() => {
   const plan = analyze('host | process | name = "nginx"', BUILTIN_CATALOGUE).plan;
   const phase = plan?.phases.find((p) => p.where === 'agent');
@@ -27,16 +26,16 @@ const PHASE = (() => {
 const row = (pid: number): ResultRow => ({ resource: { type: 'process', id: `web-1/${pid}`, name: 'nginx', host: 'web-1' }, status: 'ok', values: { pid } });
 const queryMessage = (id: string, extra: object = {}) => JSON.stringify({ type: 'query', id, principal: 'ops', phase: PHASE, timeoutMs: 5000, ...extra });
 
-await describeWithNatsConnections('query responder: an agent answering queries over NATS', 'src/agent/nats/query-responder.test.ts', 2, (connections) => {
+await describeWithNatsConnections('agent NATS connection: queries', 'src/agent/nats/nats-connection-queries.test.ts', 2, (connections) => {
   let subjects: NatsSubjects;
-  let responder: QueryResponder;
+  let responder: QueryAnswerer;
   const calls: { phase: AgentPhase; targets: readonly string[] | undefined; signal: AbortSignal }[] = [];
   let runner: PhaseRunner;
   const agentConn = () => connections()[0] as NatsConnection;
   const plane = () => connections()[1] as NatsConnection;
 
   const start = async (maxRunning?: number) => {
-    responder = startQueryResponder({ nc: agentConn(), subjects, name: 'web-1', logger: quiet, runPhase: (...args) => runner(...args), ...(maxRunning ? { maxRunning } : {}) });
+    responder = answerQueries({ nc: agentConn(), subjects, name: 'web-1', ...(maxRunning ? { maxQueries: maxRunning } : {}) }, () => runner);
     await agentConn().flush();
   };
 
@@ -96,7 +95,7 @@ await describeWithNatsConnections('query responder: an agent answering queries o
     expect(await ask('{ not json')).toEqual([{ type: 'done', query: 'unknown', error: expect.stringMatching(/^agent could not read the query: frame is not JSON/) }]);
     expect(await ask(new Uint8Array([0xff, 0x00, 0xfe]))).toMatchObject([{ type: 'done', query: 'unknown' }]);
     expect(await ask(queryMessage('q3', { phase: { where: 'agent', steps: [{ op: 'rm -rf /' }] } }))).toMatchObject([{ type: 'done', query: 'q3', error: expect.stringMatching(/^agent cannot run this plan phase: /) }]);
-    expect(responder.ignored).toEqual({ noReply: 0, malformed: 3, badControl: 0 });
+    expect(responder.conn.ignored).toEqual({ noReply: 0, malformed: 3, badReply: 0 });
     expect(calls).toEqual([]);
   });
 
@@ -104,7 +103,7 @@ await describeWithNatsConnections('query responder: an agent answering queries o
     plane().publish(subjects.agentQuery('web-1'), queryMessage('q4'));
     await plane().flush();
     await agentConn().flush();
-    expect(responder.ignored.noReply).toBe(1);
+    expect(responder.conn.ignored.noReply).toBe(1);
     expect(calls).toEqual([]);
   });
 
@@ -122,7 +121,7 @@ await describeWithNatsConnections('query responder: an agent answering queries o
       { type: 'rows', query: 'q5', rows: [{ ...row(9), status: 'cancelled' }] },
       { type: 'done', query: 'q5' },
     ]);
-    expect(responder.ignored.badControl).toBe(1);
+    expect(responder.conn.ignored.malformed).toBe(1);
   });
 
   it('aborts a query at its time budget with QueryDeadline, so its rows say timeout', async () => {
@@ -169,7 +168,7 @@ await describeWithNatsConnections('query responder: an agent answering queries o
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
     });
-    responder = startQueryResponder({ nc: refusing, subjects, name: 'web-1', logger: quiet, runPhase: (...args) => runner(...args) });
+    responder = answerQueries({ nc: refusing, subjects, name: 'web-1' }, () => runner);
     await agentConn().flush();
     expect(await ask(queryMessage('q12'))).toEqual([{ type: 'done', query: 'q12', error: 'agent could not send 1 of 1 rows messages over NATS' }]);
   });
