@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod/mini';
-import { BreakwaterError, ERROR_CODES } from '../protocol/index.js';
+import { BreakwaterError, ERROR_CODES, EnrollResponse, describeIssues } from '../protocol/index.js';
 import type { ErrorCode } from '../protocol/index.js';
 import { explainTlsError } from '../transport/index.js';
 import type { HttpResponse } from './http-request.js';
@@ -68,16 +68,25 @@ export async function hostIdentity(dataDir: string, machineIdFiles: readonly str
 
 /**
  * Trades a join token for this host's own credential. The control plane keeps
- * only its hash; the join token is not needed again.
+ * only its hash; the join token is not needed again. The public halves of the
+ * host's own key pairs get a client certificate (`publicKey`, under mutual TLS)
+ * and a NATS user JWT (`natsPublicKey`, in the scaled mode) when the control
+ * plane issues them.
  */
-export async function enroll(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined; publicKey?: string } = {}): Promise<StoredCredential & { clientCertificate?: string }> {
+export async function enroll(
+  server: URL,
+  joinToken: string,
+  name: string,
+  hostId: string,
+  tls: { ca?: string | undefined; publicKey?: string; natsPublicKey?: string } = {},
+): Promise<StoredCredential & { clientCertificate?: string; natsJwt?: string }> {
   let res: HttpResponse;
   try {
     res = await request(new URL('/api/v1/agents/enroll', server), {
       ca: tls.ca,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: joinToken, name, hostId, ...(tls.publicKey ? { publicKey: tls.publicKey } : {}) }),
+      body: JSON.stringify({ token: joinToken, name, hostId, ...(tls.publicKey ? { publicKey: tls.publicKey } : {}), ...(tls.natsPublicKey ? { natsPublicKey: tls.natsPublicKey } : {}) }),
       timeoutMs: 10_000,
     });
   } catch (err) {
@@ -93,7 +102,10 @@ export async function enroll(server: URL, joinToken: string, name: string, hostI
     const code: ErrorCode = body.code !== undefined && body.code in ERROR_CODES ? (body.code as ErrorCode) : 'BW_ERR_UNAVAILABLE';
     throw new BreakwaterError(code, `enrollment as \`${name}\` failed (HTTP ${res.status}): ${body.message ?? res.statusText}`);
   }
-  return { server: server.origin, agentId: body.agentId, name, credential: body.credential, ...(typeof body.clientCertificate === 'string' ? { clientCertificate: body.clientCertificate } : {}) };
+  const answer = EnrollResponse.safeParse(body);
+  if (!answer.success) throw new BreakwaterError('BW_ERR_PROTOCOL', `the control plane's enrollment answer is malformed: ${describeIssues(answer.error)}`);
+  const { clientCertificate, natsJwt } = answer.data;
+  return { server: server.origin, agentId: answer.data.agentId, name, credential: answer.data.credential, ...(clientCertificate ? { clientCertificate } : {}), ...(natsJwt ? { natsJwt } : {}) };
 }
 
 function parseObject(text: string): object {

@@ -11,6 +11,7 @@ import type { StoredCredential } from './credentials.js';
 import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
 import { AgentDaemon } from './daemon.js';
+import { newNatsUserKey, saveNatsCreds } from './nats-creds.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
 import { jsonLogger } from './log.js';
@@ -83,10 +84,17 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     // A key pair for mutual TLS (unless the operator provided a certificate): a control plane that
     // requires client certificates signs its public half.
     const pair = provided ? undefined : newClientKeyPair();
-    const { clientCertificate: issued, ...fresh } = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir), { ca: await trust(), ...(pair ? { publicKey: pair.publicKey } : {}) });
+    // And a NATS user key: a control plane that signs NATS credentials (scaled mode) returns its JWT.
+    const natsKey = newNatsUserKey();
+    const { clientCertificate: issued, natsJwt, ...fresh } = await enroll(config.server, config.token, name, await hostIdentity(config.dataDir), {
+      ca: await trust(),
+      natsPublicKey: natsKey.publicKey,
+      ...(pair ? { publicKey: pair.publicKey } : {}),
+    });
     if (pair) await saveClientCertificate(config.dataDir, pair.key, issued);
+    await saveNatsCreds(config.dataDir, natsJwt, natsKey.seed);
     await saveCredential(config.dataDir, fresh);
-    logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none' }, 'enrolled');
+    logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none', natsCredentials: natsJwt ? 'issued' : 'none' }, 'enrolled');
     return fresh;
   };
 

@@ -24,6 +24,8 @@ import { addSecretCommands } from './secret-commands.js';
 import { styleFor } from './style.js';
 import type { ServerFlags } from './server-command.js';
 import { serverCommand } from './server-command.js';
+import type { NatsSetupFlags } from './nats-setup-command.js';
+import { natsSetupCommand } from './nats-setup-command.js';
 import type { SwarmFlags } from './swarm-command.js';
 import { swarmCommand } from './swarm-command.js';
 import { durationMs } from '../agent/index.js';
@@ -190,8 +192,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--nats-creds <file>', 'NATS credentials file (JWT and nkey seed) for --bus')
     .option('--nats-prefix <prefix>', 'subject prefix of this fleet on NATS (default bw)')
     .option('--nats-ca <file>', "CA file for the NATS server's certificate (turns TLS on)")
+    .option('--nats-account-seed <file>', "scaled mode: the NATS account signing key (account-signing-key.json of nats-setup); enrollment then issues each agent its NATS credentials (default: $BREAKWATER_NATS_ACCOUNT_SEED_FILE)")
     .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);
+    });
+
+  program
+    .command('nats-setup')
+    .description('scaled mode: make a NATS operator and accounts (JWT/nkey) and write the nats-server include, the replicas\' creds and the signing key for agents\' credentials')
+    .requiredOption('--out <dir>', 'a new directory to write them into (existing files are never replaced)')
+    .option('--prefix <prefix>', 'the fleet\'s NATS subject prefix', 'bw')
+    .action(async (o: NatsSetupFlags) => {
+      code = await natsSetupCommand(o, io);
     });
 
   // Listed here for `breakwater --help`; the command line after `agent` is the agent's own

@@ -23,6 +23,7 @@ export interface ServerFlags {
   natsCreds?: string;
   natsPrefix?: string;
   natsCa?: string;
+  natsAccountSeed?: string;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
@@ -52,6 +53,7 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.natsCreds ? { natsCreds: flags.natsCreds } : {}),
     ...(flags.natsPrefix ? { natsPrefix: flags.natsPrefix } : {}),
     ...(flags.natsCa ? { natsCa: flags.natsCa } : {}),
+    ...natsAccountSeed(flags, io),
     ...(plain ? {} : { tls: { ...(flags.tlsCert ? { cert: flags.tlsCert } : {}), ...(flags.tlsKey ? { key: flags.tlsKey } : {}), ...(flags.tlsSan?.length ? { sans: flags.tlsSan } : {}), ...(flags.clientCa ? { clientCa: flags.clientCa } : {}) } }),
   });
   io.stderr.write(`breakwater control plane listening on ${server.url}\n`);
@@ -65,6 +67,7 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     if (server.tls.caFile) io.stderr.write(`  agents: --ca ${server.tls.caFile} (or --ca-fingerprint ${server.tls.fingerprint.replaceAll(':', '')})\n`);
     if (server.tls.clientAuth) io.stderr.write(`  mutual TLS: agents must present a client certificate signed by ${flags.clientCa}${server.tls.clientAuth.issue ? ' (issued at enrollment)' : ''}\n`);
   }
+  if (server.config.natsAccountSeed) io.stderr.write(`NATS: enrollment issues each agent its NATS credentials, signed with ${server.config.natsAccountSeed}\n`);
   if (server.initialAdminToken) {
     io.stderr.write(`\nFirst start: an admin token was created. It is shown only now; store it safely:\n\n  BREAKWATER_TOKEN=${server.initialAdminToken}\n\n`);
   }
@@ -76,6 +79,11 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
   return 0;
 }
 
+/** `--nats-account-seed`, else $BREAKWATER_NATS_ACCOUNT_SEED_FILE: a file name, never the seed itself (it would show in ps). */
+function natsAccountSeed(flags: ServerFlags, io: Io): { natsAccountSeed?: string } {
+  const file = flags.natsAccountSeed ?? io.env.BREAKWATER_NATS_ACCOUNT_SEED_FILE;
+  return file ? { natsAccountSeed: file } : {};
+}
 
 const QUOTA_KINDS = ['events', 'rows', 'permits'] as const;
 

@@ -16,3 +16,4 @@ export * from './redact.js';
 export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine } from './query-stream.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
 export * from './nats-subjects.js';
+export { EnrollRequest, EnrollResponse, MAX_NATS_JWT_CHARS, NATS_USER_PUBLIC_KEY, natsCredsFile } from './enroll.js';

@@ -49,6 +49,11 @@ export interface ServerOptions {
   natsPrefix?: string;
   /** A CA file the NATS server's certificate is checked against (turns TLS on). */
   natsCa?: string;
+  /**
+   * The scaled mode's NATS account signing key (the account-signing-key.json `breakwater nats-setup`
+   * wrote): enrollment then signs each agent's NATS user JWT for the public nkey it sends.
+   */
+  natsAccountSeed?: string;
 }
 
 export interface ServerConfig {
@@ -72,6 +77,7 @@ export interface ServerConfig {
   readonly natsCreds: string | undefined;
   readonly natsPrefix: string;
   readonly natsCa: string | undefined;
+  readonly natsAccountSeed: string | undefined;
 }
 
 export const SERVER_DEFAULTS = { port: 7070, host: '127.0.0.1', dataDir: '.breakwater', heartbeat: '5s', queryTimeout: '65s', logLevel: 'info', maxTargets: 10, maxEventsPerHost: 100_000 } as const;
@@ -137,6 +143,7 @@ const Schema = z.object({
   natsCreds: z.string().min(1).optional(),
   natsPrefix: z.string().regex(NATS_PREFIX, 'expected tokens of letters, digits, _ and -, separated by dots').default('bw'),
   natsCa: z.string().min(1).optional(),
+  natsAccountSeed: z.string().min(1).optional(),
 });
 
 /*
@@ -171,6 +178,7 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
     store: parsed.data.store,
     webhookAuthorization: parsed.data.webhookAuthorization,
     tls: parsed.data.tls,
+    natsAccountSeed: parsed.data.natsAccountSeed,
     heartbeatMs: ms('heartbeat', options.heartbeat ?? SERVER_DEFAULTS.heartbeat),
     queryTimeoutMs: ms('queryTimeout', options.queryTimeout ?? SERVER_DEFAULTS.queryTimeout),
   });

@@ -13,3 +13,4 @@ export type { InventoryHost } from './gateway.js';
 export type { RunningServer } from './server.js';
 export { AGENT_CONNECT_PATH, SERVER_VERSION, startServer } from './server.js';
 export type { Store } from './store/index.js';
+export { ACCOUNTS_INCLUDE, REPLICA_CREDS, SIGNING_KEY_FILE, natsAccountSetup, writeNatsSetup } from './nats-auth/index.js';

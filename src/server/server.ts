@@ -13,6 +13,7 @@ import { resolveServerConfig } from './config.js';
 import { serverLogger } from './log.js';
 import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
+import { AgentNatsIssuer, responseAllowance } from './nats-auth/index.js';
 import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
 import type { Bus } from './scaled.js';
@@ -55,6 +56,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const clock = deps.clock ?? systemClock;
   // Before the store: a certificate problem is a configuration error, reported before anything is opened.
   const tls = config.tls ? await serverTls(config.tls, config) : undefined;
+  // Likewise the NATS signing key; the agents' reply permission must outlast the longest query.
+  const allowance = responseAllowance(config.queryTimeoutMs, config.agentQuotas.rowsPerMinute);
+  const natsIssuer = config.natsAccountSeed ? await AgentNatsIssuer.fromFile(config.natsAccountSeed, { allowance, clock }) : undefined;
   const logger = deps.logger ?? serverLogger(config.logLevel);
   let store = deps.store;
   if (!store) {
@@ -87,7 +91,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, clock });
+  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock });
   const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https, clock });
 
   await app.listen({ port: config.port, host: config.host });

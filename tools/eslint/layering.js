@@ -88,6 +88,7 @@ export const SUB_FOLDERS = Object.freeze({
   'server/remediation': { entry: true, never: ['api'], instead: 'routes call remediation, not the other way: move what both need into remediation' },
   'server/nats': { entry: true, never: ['api', 'query'], instead: 'the NATS side of the control plane sits below routes and query execution: pass in what it needs' },
   'server/audit': { entry: true, never: ['api'], instead: 'routes call audit, not the other way: move what both need into audit' },
+  'server/nats-auth': { entry: true, never: ['api', 'query', 'remediation', 'store'], instead: 'NATS credentials are minted below routes and the store: pass in what they need' },
   'server/query': { entry: false, never: ['api'], instead: 'routes call query execution, not the other way: move what both need into query' },
   'agent/metrics': { entry: false, never: ['engine', 'query'], instead: 'collectors sit below the engine and the executor: move what both need into metrics/types.ts' },
   'agent/exec': { entry: false, never: ['engine', 'query', 'metrics'], instead: 'runners sit below the engine and the executor: move what both need into exec/types.ts' },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BY_NAME, BreakwaterError } from '../../protocol/index.js';
+import { BY_NAME, BreakwaterError, EnrollRequest } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hashSecret, newSecret } from '../auth.js';
@@ -11,8 +11,12 @@ import type { Route } from './route.js';
 import { route } from './route.js';
 import { Name } from './schemas.js';
 
-const EnrollBody = z.object({ token: z.string().min(1).max(1024), name: Name, hostId: z.string().min(1).max(256), publicKey: z.string().max(4096).optional() });
-type EnrollBody = z.infer<typeof EnrollBody>;
+/*
+ * The contract is the protocol's (the agent reads the same file); it is a zod/mini schema, which
+ * the guard parses like a classic one (safeParse, issues) but the Route type names classic zod's.
+ */
+const EnrollBody = EnrollRequest as unknown as z.ZodType<EnrollRequest>;
+type EnrollBody = EnrollRequest;
 
 const AgentName = z.object({ name: Name });
 
@@ -22,6 +26,8 @@ export interface AgentsContext {
   readonly gateway: Pick<Fleet, 'inventory' | 'connected' | 'enrolled' | 'disconnect' | 'forget'>;
   /** Mutual TLS with the control plane's own CA: signs an enrolling agent's client certificate. */
   readonly issueClientCertificate?: ((name: string, publicKeyPem: string) => string) | undefined;
+  /** The scaled mode with `--nats-account-seed`: signs an enrolling agent's NATS user JWT for its public nkey. */
+  readonly issueNatsCredential?: ((name: string, natsPublicKey: string) => Promise<string>) | undefined;
   readonly clock: Clock;
 }
 
@@ -40,7 +46,7 @@ export function agentRoutes(ctx: AgentsContext): Route[] {
         'Trade a join token (role agent) for an agent\'s own credential. A name already enrolled from another host id is refused (BW_ERR_HOST_MISMATCH) until an admin deletes that agent; the same host id enrolling again (a host that lost its credential) gets a new credential.',
       role: 'public',
       body: EnrollBody,
-      response: z.object({ agentId: z.string(), credential: z.string(), clientCertificate: z.string().optional() }),
+      response: z.object({ agentId: z.string(), credential: z.string(), clientCertificate: z.string().optional(), natsJwt: z.string().optional().describe('a NATS user JWT for natsPublicKey, allowing the agent its own subjects only (scaled mode, --nats-account-seed)') }),
       handler: async ({ body }) => enroll(ctx, body),
     }),
     route({
@@ -110,7 +116,7 @@ async function agentOr404(ctx: AgentsContext, name: string): Promise<AgentRecord
  * POST /api/v1/agents/enroll. A name belongs to the host id that enrolled it first (Salt's key
  * mismatch): another host id is refused and audited, never given the name's credential.
  */
-async function enroll(ctx: AgentsContext, body: EnrollBody): Promise<{ agentId: string; credential: string; clientCertificate?: string }> {
+async function enroll(ctx: AgentsContext, body: EnrollBody): Promise<{ agentId: string; credential: string; clientCertificate?: string; natsJwt?: string }> {
   const now = ctx.clock.now();
   const join = await joinTokenFor(ctx.store, body.token, now);
   const existing = await ctx.store.getAgentByName(body.name);
@@ -122,6 +128,8 @@ async function enroll(ctx: AgentsContext, body: EnrollBody): Promise<{ agentId: 
   }
   // Under mutual TLS with our own CA, the agent's key pair gets its certificate (before anything is stored).
   const clientCertificate = body.publicKey && ctx.issueClientCertificate ? ctx.issueClientCertificate(body.name, body.publicKey) : undefined;
+  // Likewise its NATS nkey gets its user JWT (a key with a bad checksum is refused here, before anything is stored).
+  const natsJwt = body.natsPublicKey && ctx.issueNatsCredential ? await ctx.issueNatsCredential(body.name, body.natsPublicKey) : undefined;
   const credential = newSecret('bwa');
   const agent: AgentRecord = {
     id: existing?.id ?? randomUUID(),
@@ -146,8 +154,8 @@ async function enroll(ctx: AgentsContext, body: EnrollBody): Promise<{ agentId: 
     throw (again && joinTokenRefusal(again, ctx.clock.now())) ?? new BreakwaterError('BW_ERR_UNAUTHENTICATED', `join token \`${join.name}\` can no longer enroll agents`, { reason: 'refused', token: join.name });
   }
   ctx.gateway.enrolled(agent);
-  await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing), joinTokenId: join.id }, null, ctx.clock);
-  return { agentId: agent.id, credential, ...(clientCertificate ? { clientCertificate } : {}) };
+  await audit(ctx.store, join.name, 'agent.enroll', body.name, 'ok', { hostId: body.hostId, reenrolled: Boolean(existing), joinTokenId: join.id, ...(natsJwt ? { natsCredential: 'issued' } : {}) }, null, ctx.clock);
+  return { agentId: agent.id, credential, ...(clientCertificate ? { clientCertificate } : {}), ...(natsJwt ? { natsJwt } : {}) };
 }
 
 async function refuseHostMismatch(ctx: AgentsContext, join: TokenRecord, body: EnrollBody): Promise<never> {

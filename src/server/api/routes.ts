@@ -27,6 +27,8 @@ export interface ApiContext extends StatementContext, RunsContext {
   readonly streams: TokenStreams;
   /** Mutual TLS with the control plane's own CA: signs an enrolling agent's client certificate. */
   readonly issueClientCertificate?: ((name: string, publicKeyPem: string) => string) | undefined;
+  /** The scaled mode with `--nats-account-seed`: signs an enrolling agent's NATS user JWT. */
+  readonly issueNatsCredential?: ((name: string, natsPublicKey: string) => Promise<string>) | undefined;
   /** The time of records the routes write (runbooks, tokens, agents, audit entries). */
   readonly clock: TimerClock;
 }
