@@ -3,7 +3,12 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseAgentFlags } from '../src/cli/agent-command.js';
+import { main } from '../src/cli/index.js';
+import { ACCOUNTS_INCLUDE, REPLICA_CREDS, SIGNING_KEY_FILE, natsAccountSetup } from '../src/server/nats-auth/index.js';
+import { memoryOutput } from './helpers.js';
 import type { Manifest } from './k8s-manifests.js';
 import { containers, modelFor, podLabels, podSpec, readManifests, referencedObjects, selects } from './k8s-manifests.js';
 
@@ -156,18 +161,42 @@ describe('deploy/k8s', () => {
     }
   });
 
+  it('passes the control plane and the agent only flags their commands know', async () => {
+    const [server] = containers([find('Deployment', 'breakwater-server')]);
+    const [command, ...args] = server!.container.args as string[];
+    expect(server!.container.command).toEqual(['breakwater']);
+    expect(command).toBe('server');
+    const { stdout, stderr, out } = memoryOutput();
+    expect(await main(['server', '--help'], { stdout, stderr, stdin: new PassThrough(), env: {} })).toBe(0);
+    for (const arg of args) {
+      const flag = arg.split('=')[0]!;
+      expect(out(), `breakwater server ${flag}`).toMatch(new RegExp(`\\s${flag}[\\s,]`));
+    }
+    for (const flag of ['--store', '--bus', '--nats-creds', '--nats-account-seed', '--nats-prefix']) expect(args.some((a) => a.startsWith(`${flag}=`)), flag).toBe(true);
+    // The files `breakwater nats-setup` writes, by the names it gives them.
+    expect(args).toContain(`--nats-creds=/etc/breakwater/nats/${REPLICA_CREDS}`);
+    expect(args).toContain(`--nats-account-seed=/etc/breakwater/nats/${SIGNING_KEY_FILE}`);
+    const [agent] = containers([find('DaemonSet', 'breakwater-agent')]);
+    expect(agent!.container.command).toEqual(['breakwater-agent']);
+    // Kubernetes expands $(VAR) from the container's environment; any value stands for it here.
+    const agentArgs = (agent!.container.args as string[]).map((a) => a.replaceAll(/\$\([A-Z_]+\)/g, 'node-1'));
+    expect(parseAgentFlags(agentArgs)).toMatchObject({ bus: expect.stringMatching(/^nats:\/\//), natsPrefix: 'bw' });
+  });
+
   describe('the NATS configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bw-k8s-nats-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    it('is accepted by a real nats-server, with the accounts include where the StatefulSet mounts it', async () => {
+    it('is accepted by a real nats-server, with the accounts include of `breakwater nats-setup` where the StatefulSet mounts it', async () => {
       const config = (find('ConfigMap', 'nats-config').body.data as Record<string, string>)['nats.conf']!;
-      // The pod mounts the ConfigMap at /etc/nats/config and the accounts Secret at /etc/nats/accounts;
-      // the same layout here, with a stand-in for what `breakwater nats-setup` writes.
+      expect(config).toContain(`include ../accounts/${ACCOUNTS_INCLUDE}`);
+      // The pod mounts the ConfigMap at /etc/nats/config and the accounts ConfigMap at
+      // /etc/nats/accounts; the same layout here, with a fresh set-up's include.
       mkdirSync(join(dir, 'config'));
       mkdirSync(join(dir, 'accounts'));
       writeFileSync(join(dir, 'config', 'nats.conf'), config.replace('/data/jetstream', join(dir, 'jetstream')));
-      writeFileSync(join(dir, 'accounts', 'nats-accounts.conf'), 'jetstream: enabled\n');
+      const include = (await natsAccountSetup('bw')).find((f) => f.name === ACCOUNTS_INCLUDE)!;
+      writeFileSync(join(dir, 'accounts', ACCOUNTS_INCLUDE), include.text);
       const natsServer = process.env.BREAKWATER_TEST_NATS_SERVER ?? 'nats-server';
       const { stdout, stderr } = await promisify(execFile)(natsServer, ['-c', join(dir, 'config', 'nats.conf'), '-t'], {
         env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin`, POD_NAME: 'nats-0' },
