@@ -9,9 +9,10 @@ import { natsSubjects } from '../src/protocol/index.js';
 import { AgentIntake } from '../src/server/agent-intake.js';
 import { AgentQuotas } from '../src/server/agent-quota.js';
 import type { EventConsumerParts } from '../src/server/nats/index.js';
-import { ensureEventsConsumer, ensureEventsStream, EventConsumer } from '../src/server/nats/index.js';
+import { ensureEventsConsumer, ensureEventsStream, EventConsumer, EVENTS_DURABLE, KnownAgents } from '../src/server/nats/index.js';
 import { EventIntake } from '../src/server/remediation/index.js';
 import type { Store } from '../src/server/store/index.js';
+import { agentRecord } from './agent-requests-bed.js';
 import { connectNats, deleteStream, testPrefix } from './nats-services.js';
 
 /*
@@ -31,7 +32,12 @@ export interface ReplicaOptions {
   readonly afterStore?: (conn: NatsConnection) => Promise<void>;
   /** Store calls that fail before the store works. */
   readonly failFirst?: number;
+  /** The replica's per-agent quotas (default AGENT_QUOTA_DEFAULTS). */
+  readonly quotas?: AgentQuotas;
 }
+
+/** The agents enrolled in every test's store (the events of others are refused); `gone-1` was revoked. */
+export const ENROLLED = ['web-1', 'web-2', 'db-1', 'db-2'];
 
 /** An alarm_fired event of `host` (its principal left for the control plane to set). */
 export const fired = (id: string, host = 'web-1', patch: Partial<FleetEvent> = {}): FleetEvent => ({
@@ -58,7 +64,11 @@ export function natsEventsBed(freshDatabase: () => Promise<EventsDatabase>) {
     consumers: [] as EventConsumer[],
     stores: [] as Store[],
 
+    /** The durable's ack wait, for replicas that re-create it. */
+    ackWaitMs: 30_000,
+
     async setUp(options: { ackWaitMs: number; duplicateWindowMs?: number }): Promise<void> {
+      bed.ackWaitMs = options.ackWaitMs;
       await ensureEventsStream(bed.jsm, bed.subjects, options.duplicateWindowMs ? { duplicateWindowMs: options.duplicateWindowMs } : {});
       await ensureEventsConsumer(bed.jsm, bed.subjects, { ackWaitMs: options.ackWaitMs });
     },
@@ -79,9 +89,13 @@ export function natsEventsBed(freshDatabase: () => Promise<EventsDatabase>) {
       };
       const log = pino({ level: 'warn' }, { write: (line: string) => void bed.warnings.push(`${JSON.parse(line).agent} ${JSON.parse(line).msg}`) });
       const consumer = new EventConsumer({
-        js: jetstream(conn), subjects: bed.subjects, storeEvents, logger: pino({ level: 'silent' }), retryDelayMs: 200, prefetch: 10,
+        js: jetstream(conn), subjects: bed.subjects, storeEvents, logger: pino({ level: 'silent' }), retryDelayMs: 200, quotaDelayMs: 200, prefetch: 10,
         // The WebSocket intake's logging of refusals (once a minute per agent and kind).
         intake: new AgentIntake(log, new AgentQuotas()),
+        known: new KnownAgents({ store }),
+        ...(options.quotas ? { quotas: options.quotas } : {}),
+        consumer: { ackWaitMs: bed.ackWaitMs },
+        restartDelayMs: { first: 50, max: 500 },
       });
       await consumer.start();
       bed.consumers.push(consumer);
@@ -91,6 +105,11 @@ export function natsEventsBed(freshDatabase: () => Promise<EventsDatabase>) {
     publisher: (host: string) => new EventPublisher(jetstream(nc), bed.subjects, host),
     /** Publishes on the agent's subject without JetStream's publish (no ack, no message id): raw bytes. */
     publishRaw: (host: string, data: string) => nc.publish(bed.subjects.agentEvents(host), data),
+    /** What the durable still holds: pending, handed out and not acked, delivered more than once. */
+    leftover: async () => {
+      const info = await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE);
+      return [info.num_pending, info.num_ack_pending, info.num_redelivered];
+    },
     storedIds: async () => (await bed.store.listEvents({ limit: 10_000 })).map((e) => e.id).sort(),
   };
 
@@ -101,6 +120,8 @@ export function natsEventsBed(freshDatabase: () => Promise<EventsDatabase>) {
     database = await freshDatabase();
     bed.store = database.open();
     await bed.store.migrate();
+    for (const name of ENROLLED) await bed.store.upsertAgent(agentRecord(name));
+    await bed.store.upsertAgent(agentRecord('gone-1', { revokedAt: Date.UTC(2026, 0, 2) }));
     bed.storeCalls = [];
     bed.warnings = [];
   });

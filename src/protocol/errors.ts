@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   BW_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'the request body is larger than allowed' },
   BW_ERR_SLOW_READER: { status: 503, title: 'the client read a stream too slowly and was disconnected' },
   BW_ERR_UNAVAILABLE: { status: 503, title: 'a dependency is unavailable' },
+  BW_ERR_BUSY: { status: 503, title: 'the control plane is handling as many agent requests as it allows; ask again shortly' },
   BW_ERR_PROTOCOL: { status: 400, title: 'a message broke the agent protocol' },
   BW_ERR_CONFIG: { status: 400, title: 'a configuration value is invalid' },
   BW_ERR_SECRET_KEY: { status: 503, title: 'the secret key is missing, malformed or not the key the stored secrets were encrypted with' },

@@ -152,6 +152,9 @@ export const PermitRequestMessage = z.object({
 const actionName = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected an action or parameter name: lowercase letters, digits and `_`, starting with a letter'));
 const botName = z.string().check(z.regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a bot name: lowercase letters, digits, `_` and `-`, starting with a letter'));
 
+/** The longest an approval may wait for a person, in seconds (ten years). */
+export const MAX_APPROVAL_EXPIRY_SECONDS = 10 * 366 * 86_400;
+
 export const ApprovalRequestMessage = z.object({
   type: z.literal('approval'),
   id,
@@ -161,7 +164,8 @@ export const ApprovalRequestMessage = z.object({
   resource: z.string().check(z.regex(/^[^/\s]{1,256}(\/\d{1,10})?$/, 'expected a host or <host>/<pid>')),
   /** The action's arguments, already filled from the trigger's context. */
   args: z.record(actionName, z.union([z.string(), z.number(), z.boolean()])),
-  expiresSeconds: z.number().check(z.positive()),
+  /** At most ten years: the expiry must stay a time the store can hold. */
+  expiresSeconds: z.number().check(z.positive(), z.maximum(MAX_APPROVAL_EXPIRY_SECONDS)),
   context: z.record(z.string(), z.unknown()),
 });
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { botPrincipal } from '../definitions/index.js';
-import type { EventType, FleetEvent } from '../protocol/index.js';
+import type { ApprovalRequestMessage, EventType, FleetEvent, PermitRequestMessage } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentQuotas, QuotaKind } from './agent-quota.js';
 import type { Clock } from './fleet/index.js';
@@ -28,6 +28,12 @@ export function ownsResource(host: string, resource: string): boolean {
 
 /** How far ahead of the control plane's clock an agent's event time may be (clock skew). */
 const MAX_CLOCK_AHEAD_MS = 60_000;
+
+/** Why an agent's permit or approval request was refused before the hooks heard it. */
+export interface RequestRefusal {
+  readonly code: 'BW_ERR_FORBIDDEN' | 'BW_ERR_QUOTA';
+  readonly message: string;
+}
 
 export interface RefusedEvent {
   readonly id: string;
@@ -105,14 +111,42 @@ export class AgentIntake {
 
   /** Takes `n` of the agent's quota of `kind`; when it is not all there, says so (to the agent, and to the log once a minute). */
   withinQuota(agent: string, conn: ControlPlaneConnection, kind: QuotaKind, n: number): boolean {
+    const refusal = this.quotaRefusal(agent, kind, n);
+    if (refusal !== undefined) conn.send({ type: 'error', code: 'BW_ERR_QUOTA', message: refusal });
+    return refusal === undefined;
+  }
+
+  /**
+   * The checks an agent's permit or approval request passes before the hooks hear it, on every
+   * transport (WebSocket, NATS): the resource is on its own host, then its quota ('permits' for a
+   * permit; 'events' for an approval, which is stored with an event). Spends one of that quota;
+   * undefined when the request may go on. A permit's refusal is its answer's reason.
+   */
+  screenRequest(agent: string, msg: PermitRequestMessage | ApprovalRequestMessage): RequestRefusal | undefined {
+    if (!ownsResource(agent, msg.resource)) {
+      const what = msg.type === 'approval' ? `approval ${msg.id} refused: ` : '';
+      return { code: 'BW_ERR_FORBIDDEN', message: `${what}resource ${msg.resource} is not on host ${agent}` };
+    }
+    const refusal = this.quotaRefusal(agent, msg.type === 'permit' ? 'permits' : 'events', 1);
+    if (refusal === undefined) return undefined;
+    return { code: 'BW_ERR_QUOTA', message: msg.type === 'permit' ? `permit quota exceeded: ${refusal}` : refusal };
+  }
+
+  /** Takes `n` of the agent's quota of `kind`; why not when it is not all there (logged once a minute). */
+  private quotaRefusal(agent: string, kind: QuotaKind, n: number): string | undefined {
     const { granted, retryAfterMs } = this.quotas.take(agent, kind, n);
-    if (granted === n) return true;
-    this.overQuota(agent, conn, kind, `${n} ${kind} over the quota of ${this.limit(kind)} a minute; try again in ${retryAfterMs} ms`);
-    return false;
+    if (granted === n) return undefined;
+    const message = `${n} ${kind} over the quota of ${this.limit(kind)} a minute; try again in ${retryAfterMs} ms`;
+    this.warnQuota(agent, kind, message);
+    return message;
   }
 
   private overQuota(agent: string, conn: ControlPlaneConnection, kind: QuotaKind, message: string): void {
     conn.send({ type: 'error', code: 'BW_ERR_QUOTA', message });
+    this.warnQuota(agent, kind, message);
+  }
+
+  private warnQuota(agent: string, kind: QuotaKind, message: string): void {
     this.warnOnce(agent, kind, { agent, quota: kind, perMinute: this.limit(kind) }, `agent over its ${kind} quota: ${message}`);
   }
 

@@ -3,7 +3,7 @@ import type { AgentMessage, HelloMessage, ServerMessage } from '../protocol/inde
 import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
-import { AgentIntake, ownsResource } from './agent-intake.js';
+import { AgentIntake } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
 import type { AgentHooks, Clock, FleetTransport, InventoryHost, QueryWaiter } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
@@ -163,8 +163,11 @@ export class AgentGateway implements FleetTransport {
         return;
       case 'permit': {
         const answer = (allowed: boolean, reason: string) => void session.conn.send({ type: 'permit_answer', id: msg.id, allowed, reason });
-        if (!ownsResource(session.agent.name, msg.resource)) return answer(false, `resource ${msg.resource} is not on host ${session.agent.name}`);
-        if (!this.intake.withinQuota(session.agent.name, session.conn, 'permits', 1)) return answer(false, `permit quota exceeded: at most ${this.intake.limit('permits')} requests a minute per agent`);
+        const refused = this.intake.screenRequest(session.agent.name, msg);
+        if (refused) {
+          if (refused.code === 'BW_ERR_QUOTA') session.conn.send({ type: 'error', ...refused });
+          return answer(false, refused.message);
+        }
         // Unanswered on failure: the agent's `offline` policy decides, as when the control plane is away.
         void (this.options.hooks?.onPermit(session.agent.name, msg, this.known.size) ?? Promise.resolve({ allowed: true, reason: 'no circuit breaker' })).then(
           (a) => answer(a.allowed, a.reason),
@@ -172,15 +175,16 @@ export class AgentGateway implements FleetTransport {
         );
         return;
       }
-      case 'approval':
-        if (!ownsResource(session.agent.name, msg.resource)) {
-          session.conn.send({ type: 'error', code: 'BW_ERR_FORBIDDEN', message: `approval ${msg.id} refused: resource ${msg.resource} is not on host ${session.agent.name}` });
+      case 'approval': {
+        // Each request is stored, with an approval_requested event: it spends the agent's event quota.
+        const refused = this.intake.screenRequest(session.agent.name, msg);
+        if (refused) {
+          session.conn.send({ type: 'error', ...refused });
           return;
         }
-        // Each request is stored, with an approval_requested event: it spends the agent's event quota.
-        if (!this.intake.withinQuota(session.agent.name, session.conn, 'events', 1)) return;
         void this.options.hooks?.onApproval(session.agent.name, msg).catch((err: unknown) => this.options.logger.error({ err }, 'could not record an approval request'));
         return;
+      }
       case 'backtest_result':
         this.options.hooks?.onBacktestResult(session.agent.name, msg);
         return;

@@ -11,18 +11,18 @@ import { AgentQuotas } from './agent-quota.js';
 import type { ServerConfig } from './config.js';
 import type { AgentHooks, FleetTransport, TimerClock } from './fleet/index.js';
 import { NatsFleet, NatsPresence, ensurePresenceBucket } from './fleet/index.js';
-import { EventConsumer, ensureEventsConsumer, ensureEventsStream } from './nats/index.js';
+import { AgentRequests, EventConsumer, KnownAgents, ensureEventsConsumer, ensureEventsStream } from './nats/index.js';
 import type { Store } from './store/index.js';
 
-/** What the scaled mode adds to a control plane: the NATS connection, the fleet over it and the events consumer. */
+/** What the scaled mode adds to a control plane: the NATS connection, the fleet over it, the events consumer and the agents' requests service. */
 export interface Bus {
   readonly nc: NatsConnection;
   readonly subjects: NatsSubjects;
   /** wireControlPlane's `fleet` factory: the NatsFleet over the presence bucket, given the hooks. */
   fleet(hooks: AgentHooks): FleetTransport;
-  /** Starts storing the events stream through the hooks the fleet was given (after wiring). */
+  /** Starts storing the events stream and answering agents' requests through the hooks the fleet was given (after wiring). */
   start(): Promise<void>;
-  /** Stops the consumer, then closes the connection (the fleet is closed by its owner first). */
+  /** Stops the requests service and the consumer, then closes the connection (the fleet is closed by its owner first). */
   close(): Promise<void>;
 }
 
@@ -54,20 +54,28 @@ export async function openBus(config: ServerConfig & { bus: string }, parts: { s
   const kv = await ensurePresenceBucket(nc, subjects);
   const quotas = new AgentQuotas(config.agentQuotas);
   let consumer: EventConsumer | undefined;
-  let given: AgentHooks | undefined;
+  let requests: AgentRequests | undefined;
+  let wired: { hooks: AgentHooks; fleet: NatsFleet } | undefined;
   return {
     nc,
     subjects,
     fleet(hooks) {
-      given = hooks;
-      return new NatsFleet({ nc, subjects, hooks, logger, quotas, inventory: (events) => new NatsPresence({ kv, store, clock, logger, events }) });
+      const fleet = new NatsFleet({ nc, subjects, hooks, logger, quotas, inventory: (events) => new NatsPresence({ kv, store, clock, logger, events }) });
+      wired = { hooks, fleet };
+      return fleet;
     },
     async start() {
-      if (!given) throw new Error('the bus fleet was not wired: call fleet(hooks) first');
-      consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: given.onEvents, intake: new AgentIntake(logger, quotas, clock), logger, clock });
+      if (!wired) throw new Error('the bus fleet was not wired: call fleet(hooks) first');
+      const { hooks, fleet } = wired;
+      // One cache of who is enrolled for both: an agent's events and requests are refused alike.
+      const known = new KnownAgents({ store, clock });
+      consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, known, quotas, intake: new AgentIntake(logger, quotas, clock), logger, clock });
       await consumer.start();
+      requests = new AgentRequests({ nc, subjects, store, known, hooks, logger, quotas, heartbeatMs: config.heartbeatMs, fleetSize: () => fleet.inventory().length, onHello: (agent, hello) => fleet.welcomed(agent, hello) });
+      await requests.start();
     },
     async close() {
+      await requests?.stop();
       await consumer?.stop();
       await nc.drain().catch(() => nc.close());
     },

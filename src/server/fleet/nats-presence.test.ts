@@ -154,6 +154,18 @@ await describeWithNatsConnections('NatsPresence: the inventory from the presence
     expect(heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: credential revoked', 'joined web-1 s-3 first']);
   });
 
+  it('asks the store again about a new session: a credential revoked through another replica ends it here', async () => {
+    const { presence, heard } = await replica();
+    await put('web-1', presenceOf('web-1'));
+    await waitUntil('connected', () => presence.host('web-1')?.connected === true);
+    await store.revokeAgent('web-1', clock.now());
+    await clock.advance(11_000);
+    await put('web-1', presenceOf('web-1', { session: 's-2' }));
+    await waitUntil('refused', () => presence.ignored.unknown === 1);
+    expect(presence.host('web-1')?.connected).toBe(false);
+    expect(heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: the agent credential was revoked']);
+  });
+
   it('writes the agents table only on change, and lastSeenAt at most every few seconds', async () => {
     const { store: s, writes } = counted(store);
     const { presence } = await replica(s);

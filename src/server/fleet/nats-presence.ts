@@ -60,6 +60,8 @@ const MAX_LOOKUPS = 10_000;
 
 interface Tracked {
   record: AgentRecord;
+  /** When the record was read from the store (or given by enrolment here). */
+  readAt: number;
   /** The newest presence and when NATS stored it (server time). */
   latest?: { message: PresenceMessage; at: number };
   /** The session this replica counts as connected, if any. */
@@ -157,9 +159,10 @@ export class NatsPresence implements Presence {
   }
 
   private track(record: AgentRecord, previous?: Tracked): Tracked {
+    const readAt = this.options.clock.now();
     const t: Tracked = previous
-      ? { ...previous, record }
-      : { record, storedConnected: record.status === 'connected', tags: record.tags, written: { lastSeenAt: record.lastSeenAt ?? 0, tags: JSON.stringify(record.tags), facts: JSON.stringify(record.facts), definitionsVersion: record.definitionsVersion } };
+      ? { ...previous, record, readAt }
+      : { record, readAt, storedConnected: record.status === 'connected', tags: record.tags, written: { lastSeenAt: record.lastSeenAt ?? 0, tags: JSON.stringify(record.tags), facts: JSON.stringify(record.facts), definitionsVersion: record.definitionsVersion } };
     this.known.set(record.name, t);
     return t;
   }
@@ -191,15 +194,11 @@ export class NatsPresence implements Presence {
     if (!decoded.ok) return this.ignore(name, 'malformed', decoded.error);
     if (decoded.message.name !== name) return this.ignore(name, 'impostor', `the entry names agent ${JSON.stringify(decoded.message.name.slice(0, 256))}`);
     const latest = { message: decoded.message, at: entry.created.getTime() };
-    if (t && this.usable(t.record)) {
-      // A new session is vouched for again: a credential revoked on another replica ends here too.
-      if (t.session !== undefined && latest.message.session !== t.session) return void this.vouch(name, latest, t);
-      t.latest = latest;
-      t.tags = latest.message.tags;
-      this.judge(t);
-      return;
-    }
-    this.vouch(name, latest, t);
+    // A new session is vouched for by the store unless the record was just read: a credential
+    // revoked through another replica is refused here too.
+    const vouched = t && this.usable(t.record) && (latest.message.session === t.session || this.options.clock.now() - t.readAt < LOOKUP_AGAIN_MS);
+    if (t && vouched) this.apply(t, latest);
+    else this.vouch(name, latest, t);
   }
 
   /** Asks the store whether `name` is an enrolled, unrevoked agent, then counts its presence (or ignores it). */

@@ -2,11 +2,14 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstrea
 import type { Logger } from 'pino';
 import type { NatsSubjects } from '../../protocol/index.js';
 import type { AgentIntake } from '../agent-intake.js';
+import { AgentQuotas } from '../agent-quota.js';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
 import type { AgentHooks } from '../fleet/index.js';
 import { decodeEventMessage } from './event-message.js';
-import { EVENTS_DURABLE } from './events-stream.js';
+import type { EventsConsumerOptions } from './events-stream.js';
+import { ensureEventsConsumer, EVENTS_DURABLE } from './events-stream.js';
+import type { KnownAgents } from './known-agents.js';
 
 export interface EventConsumerParts {
   readonly js: JetStreamClient;
@@ -15,12 +18,22 @@ export interface EventConsumerParts {
   readonly storeEvents: AgentHooks['onEvents'];
   /** Refusals are logged at most once a minute per agent and kind, as the WebSocket intake does. */
   readonly intake: Pick<AgentIntake, 'warnOnce'>;
+  /** Who is enrolled and not revoked: events of anyone else are terminated (share the replica's one with AgentRequests). */
+  readonly known: Pick<KnownAgents, 'lookup'>;
+  /** Per-agent quotas (default AGENT_QUOTA_DEFAULTS): events over an agent's 'events' quota wait in the stream. */
+  readonly quotas?: AgentQuotas;
   readonly logger: Logger;
   readonly clock?: Clock;
   /** How long an event the store could not take waits before it is delivered again (default 2 s). */
   readonly retryDelayMs?: number;
+  /** How long an event over its agent's quota waits before it is delivered again (default 5 s). */
+  readonly quotaDelayMs?: number;
   /** Messages pulled ahead of the one being stored (default 100). */
   readonly prefetch?: number;
+  /** The durable's timing, for when the consumer re-creates it (it was deleted, or the stream was). */
+  readonly consumer?: EventsConsumerOptions;
+  /** The first and the longest pause between attempts to restart a failed consume loop (default 500 ms and 15 s). */
+  readonly restartDelayMs?: { readonly first: number; readonly max: number };
 }
 
 /** What one consumer did with the messages it was handed, since it started. */
@@ -33,6 +46,12 @@ export interface EventConsumerCounts {
   refused: number;
   /** The store failed: nak'd, delivered again after the delay. */
   retried: number;
+  /** From an agent that is not enrolled, or whose credential was revoked: terminated. */
+  unknown: number;
+  /** Over its agent's events quota: nak'd, delivered again after the quota delay. */
+  deferred: number;
+  /** The consume loop failed (its consumer or stream deleted) and was started again. */
+  restarts: number;
 }
 
 /**
@@ -48,23 +67,27 @@ export interface EventConsumerCounts {
  * await consumer.stop();
  */
 export class EventConsumer {
-  readonly counts: EventConsumerCounts = { stored: 0, malformed: 0, refused: 0, retried: 0 };
+  readonly counts: EventConsumerCounts = { stored: 0, malformed: 0, refused: 0, retried: 0, unknown: 0, deferred: 0, restarts: 0 };
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Ends the pause between restarts at once (stop). */
+  private wake: (() => void) | undefined;
   private readonly clock: Clock;
+  private readonly quotas: AgentQuotas;
 
   constructor(private readonly parts: EventConsumerParts) {
     this.clock = parts.clock ?? systemClock;
+    this.quotas = parts.quotas ?? new AgentQuotas();
   }
 
-  /** Starts pulling; resolves once the consumer is bound (rejects when the stream or durable is missing). */
+  /**
+   * Starts pulling; resolves once the consumer is bound (rejects when the stream or durable is
+   * missing). Once started, a consume loop that fails restarts by itself (see `restartDelayMs`).
+   */
   async start(): Promise<void> {
     if (this.loop) throw new Error('event consumer already started');
-    const consumer = await this.parts.js.consumers.get(this.parts.subjects.eventsStream, EVENTS_DURABLE);
-    const messages = await consumer.consume({ max_messages: this.parts.prefetch ?? 100 });
-    this.messages = messages;
-    this.loop = this.run(messages);
+    this.loop = this.run(await this.open());
   }
 
   /**
@@ -73,16 +96,58 @@ export class EventConsumer {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wake?.();
     await this.messages?.close();
     await this.loop;
   }
 
-  private async run(messages: ConsumerMessages): Promise<void> {
+  private async open(): Promise<ConsumerMessages> {
+    const consumer = await this.parts.js.consumers.get(this.parts.subjects.eventsStream, EVENTS_DURABLE);
+    // Abort when the durable or the stream is gone rather than wait for someone to re-create them: run() does.
+    const messages = await consumer.consume({ max_messages: this.parts.prefetch ?? 100, abort_on_missing_resource: true });
+    this.messages = messages;
+    return messages;
+  }
+
+  private async run(first: ConsumerMessages): Promise<void> {
+    let messages: ConsumerMessages | undefined = first;
+    let attempt = 0;
+    while (!this.stopping) {
+      if (messages) {
+        try {
+          // One at a time: an event is acked only after it is stored, and a store failure backs off instead of hammering the database.
+          for await (const m of messages) await this.handle(m);
+        } catch (err) {
+          if (!this.stopping) this.parts.intake.warnOnce('(consumer)', 'nats-consumer-failed', { err: err instanceof Error ? err.message : String(err) }, 'events stream consumer failed; restarting it');
+        }
+        if (this.stopping) return;
+      }
+      messages = await this.restart(attempt++);
+      if (messages) attempt = 0;
+    }
+  }
+
+  /** After a pause growing with each failed attempt, re-creates the durable (with the stream there) and consumes again. */
+  private async restart(attempt: number): Promise<ConsumerMessages | undefined> {
+    const { first, max } = this.parts.restartDelayMs ?? { first: 500, max: 15_000 };
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.min(max, first * 2 ** Math.min(attempt, 20)));
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    if (this.stopping) return undefined;
     try {
-      // One at a time: an event is acked only after it is stored, and a store failure backs off instead of hammering the database.
-      for await (const m of messages) await this.handle(m);
+      await ensureEventsConsumer(await this.parts.js.jetstreamManager(), this.parts.subjects, this.parts.consumer);
+      const messages = await this.open();
+      this.counts.restarts++;
+      this.parts.logger.info({ restarts: this.counts.restarts }, 'events stream consumer restarted');
+      return messages;
     } catch (err) {
-      this.parts.logger.error({ err }, 'events stream consumer stopped');
+      // The stream is not back yet (or NATS is away): the next attempt waits longer.
+      this.parts.intake.warnOnce('(consumer)', 'nats-consumer-restart', { err: err instanceof Error ? err.message : String(err), attempt }, 'could not restart the events stream consumer yet; trying again');
+      return undefined;
     }
   }
 
@@ -102,6 +167,20 @@ export class EventConsumer {
       return;
     }
     try {
+      const found = await this.parts.known.lookup(decoded.agent);
+      if (!found.ok) {
+        this.counts.unknown++;
+        this.parts.intake.warnOnce(decoded.agent.slice(0, 256), 'nats-unknown', { agent: decoded.agent.slice(0, 256), seq: m.seq, reason: found.reason }, 'events from an agent that is not enrolled, or revoked; terminated');
+        settle(() => m.term());
+        return;
+      }
+      if (this.quotas.take(decoded.agent, 'events', 1).granted === 0) {
+        this.counts.deferred++;
+        this.parts.intake.warnOnce(decoded.agent, 'nats-quota', { agent: decoded.agent, perMinute: this.quotas.limit('events') }, 'agent over its events quota; its events wait in the stream');
+        // Back in the stream, as the WebSocket path asks the agent to resend later: nothing is lost.
+        settle(() => m.nak(this.parts.quotaDelayMs ?? 5_000));
+        return;
+      }
       await this.parts.storeEvents(decoded.agent, [decoded.event]);
     } catch (err) {
       this.counts.retried++;

@@ -1,6 +1,7 @@
 /**
  * The control plane's side of NATS JetStream in the scaled mode (issue 11): the events stream, the
- * durable consumer every replica shares, and the reader that stores each agent event exactly once.
+ * durable consumer every replica shares, and the reader that stores each agent event exactly once;
+ * the service that answers agents' hello, permit and approval requests in the replicas' queue group.
  *
  * @example
  * const jsm = await jetstreamManager(nc);
@@ -8,6 +9,8 @@
  * await ensureEventsConsumer(jsm, subjects);
  * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
  * await consumer.start();
+ * const requests = new AgentRequests({ nc, subjects, known, hooks, logger, heartbeatMs, fleetSize, onHello });
+ * await requests.start();
  */
 export type { EventConsumerCounts, EventConsumerParts } from './event-consumer.js';
 export { EventConsumer } from './event-consumer.js';
@@ -15,3 +18,9 @@ export type { DecodedEvent } from './event-message.js';
 export { decodeEventMessage } from './event-message.js';
 export type { EventsConsumerOptions, EventsStreamOptions } from './events-stream.js';
 export { ensureEventsConsumer, ensureEventsStream, EVENTS_DURABLE, MAX_EVENT_MESSAGE_BYTES } from './events-stream.js';
+export type { AgentRequestCounts, AgentRequestsOptions } from './agent-requests.js';
+export { AgentRequests } from './agent-requests.js';
+export type { AgentRequest, UnreadableRequest } from './agent-request-message.js';
+export { readAgentRequest } from './agent-request-message.js';
+export type { AgentLookup, KnownAgentsOptions } from './known-agents.js';
+export { KnownAgents } from './known-agents.js';
