@@ -11,15 +11,25 @@ const bundle = await rolldown({
   treeshake: { moduleSideEffects: (id) => !PURE_PACKAGES.test(id) },
   // ws's optional native speed-ups: absent, ws uses its JavaScript fallbacks.
   external: ['bufferutil', 'utf-8-validate'],
+  // What codeSplitting.includeDependenciesRecursively = false (below) needs; the entry keeps its exports.
+  preserveEntrySignatures: 'allow-extension',
 });
+// The NATS transport (`--bus`, the scaled mode) is imported dynamically by the agent: it becomes a
+// chunk of its own beside the bundle, loaded only by agents that speak NATS.
 const { output } = await bundle.write({
-  file: 'dist/breakwater-agent.js',
+  dir: 'dist',
+  entryFileNames: 'breakwater-agent.js',
+  chunkFileNames: 'breakwater-agent-[name].js',
+  // Left alone, the bundler may merge code the agent always runs (zod, the protocol) into the NATS
+  // chunk, which the bundle then imports statically: the NATS client and what only it uses get a group.
+  codeSplitting: { includeDependenciesRecursively: false, groups: [{ name: 'nats', test: /node_modules[\\/](@nats-io|tweetnacl)[\\/]|[\\/]agent[\\/]nats[\\/]/ }] },
   format: 'esm',
   minify: true,
   sourcemap: true,
   banner: '// Breakwater agent, bundled from dist/cli/agent-main.js by tools/build-agent.mjs (source map beside it).',
 });
 await bundle.close();
-const chunk = output.find((o) => o.type === 'chunk');
-const packages = new Set(Object.keys(chunk?.modules ?? {}).flatMap((id) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(id)?.[1] ?? []));
-if (process.env.BW_BUILD_VERBOSE) console.log(`dist/breakwater-agent.js: ${Math.round((chunk?.code.length ?? 0) / 1024)} kB; packages: ${[...packages].sort().join(', ')}`);
+for (const chunk of output.filter((o) => o.type === 'chunk')) {
+  const packages = new Set(Object.keys(chunk.modules).flatMap((id) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(id)?.[1] ?? []));
+  if (process.env.BW_BUILD_VERBOSE) console.log(`dist/${chunk.fileName}: ${Math.round(chunk.code.length / 1024)} kB; packages: ${[...packages].sort().join(', ')}`);
+}

@@ -1,12 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BreakwaterError, MAX_TAG_VALUE, TAG_KEY, natsSubjects } from '../protocol/index.js';
+import { BreakwaterError, MAX_TAG_VALUE, TAG_KEY } from '../protocol/index.js';
 import type { AgentConnection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket, explainTlsError, trustedCa } from '../transport/index.js';
-import { readFile } from 'node:fs/promises';
-import type { ConnectionOptions } from '@nats-io/transport-node';
-import { credsAuthenticator } from '@nats-io/transport-node';
-import type { AgentBusConfig, AgentConfig } from './config.js';
+import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
 import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
@@ -16,13 +13,9 @@ import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
 import { jsonLogger } from './log.js';
 import { MountMapSource } from './mount-map.js';
-import { connectNatsAgent } from './nats/nats-connection.js';
 import { ProcessScopeSource } from './process-scope.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
-
-/** Where enrollment leaves NATS credentials the control plane issued (scaled mode), in the data directory. */
-export const NATS_CREDS_FILE = 'nats.creds';
 
 /** Processes keep ten minutes of per-second history; hosts the full hour. */
 const PROCESS_RETENTION_SECONDS = 600;
@@ -101,8 +94,12 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const bus = config.bus;
   const connect = async (): Promise<AgentConnection> => {
     credential ??= await enrollNow();
-    // Scaled mode: enrolled over HTTPS (above), the agent speaks over NATS from here on.
-    if (bus) return connectNatsAgent({ servers: bus.servers, subjects: natsSubjects(bus.prefix), name, logger, connection: await natsConnectionOptions(bus, config.dataDir) });
+    if (bus) {
+      // Scaled mode: enrolled over HTTPS (above), the agent speaks over NATS from here on. Loaded only
+      // then: the NATS client nearly doubles the agent's bundle, which every WebSocket agent would carry.
+      const { connectAgentBus } = await import('./nats/agent-bus.js');
+      return connectAgentBus(bus, { dataDir: config.dataDir, name, logger });
+    }
     const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await clientCertificate()) };
     try {
       return await connectWebSocket(wsUrl.href, options);
@@ -146,25 +143,6 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     if (s === 'stopped') runner.shutdown();
   });
   return daemon;
-}
-
-/**
- * NATS authentication and TLS: the credentials file given, else the one enrollment left in the
- * data directory (when the control plane issues NATS credentials), else none (an open NATS).
- * Read on every connection, so credentials renewed on disk are used at the next one.
- */
-async function natsConnectionOptions(bus: AgentBusConfig, dataDir: string): Promise<Pick<ConnectionOptions, 'authenticator' | 'tls'>> {
-  const issued = join(dataDir, NATS_CREDS_FILE);
-  const creds = bus.creds ?? (existsSync(issued) ? issued : undefined);
-  let authenticator: ConnectionOptions['authenticator'];
-  if (creds) {
-    try {
-      authenticator = credsAuthenticator(new Uint8Array(await readFile(creds)));
-    } catch (err) {
-      throw new BreakwaterError('BW_ERR_CONFIG', `cannot read the NATS credentials file ${creds}: ${(err as Error).message}`, { path: creds }, { cause: err });
-    }
-  }
-  return { ...(authenticator ? { authenticator } : {}), ...(bus.ca ? { tls: { caFile: bus.ca } } : {}) };
 }
 
 /** Tags from files: the file name is the tag, its first line the value; anything else is ignored. */

@@ -251,6 +251,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--concurrency <n>', 'agents enrolling and connecting at once (default 50)')
     .option('--collect-interval <duration>', 'metric collection interval (default 1s)')
     .option('--log-level <level>', 'debug, info, warn, error or silent (default warn)')
+    .option('--bus <nats-url>', 'scaled mode: the agents share one NATS connection instead of a WebSocket each (they still enroll with --server)')
+    .option('--nats-prefix <prefix>', 'NATS subject prefix of the fleet (default bw)')
+    .option('--nats-creds <file>', 'NATS credentials file, for a NATS that requires one')
     .action(async (o: SwarmFlags) => {
       code = await swarmCommand(o, io);
     });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { durationMs } from '../agent/index.js';
-import { MAX_TIMER_MS } from '../protocol/index.js';
+import { MAX_TIMER_MS, NATS_PREFIX } from '../protocol/index.js';
 import type { SwarmProgress } from '../lab/index.js';
 import { startSwarm } from '../lab/index.js';
 import { BreakwaterError } from '../protocol/index.js';
@@ -17,6 +17,9 @@ export interface SwarmFlags {
   concurrency?: string;
   collectInterval?: string;
   logLevel?: string;
+  bus?: string;
+  natsPrefix?: string;
+  natsCreds?: string;
 }
 
 /** Progress lines at most this often (and always the last one). */
@@ -41,13 +44,21 @@ export async function swarmCommand(flags: SwarmFlags, io: Io): Promise<number> {
   } catch (err) {
     throw new BreakwaterError('BW_ERR_CONFIG', `--ca: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  if ((flags.natsPrefix !== undefined || flags.natsCreds !== undefined) && !flags.bus) throw new BreakwaterError('BW_ERR_CONFIG', '--nats-prefix and --nats-creds: only with --bus');
+  if (flags.natsPrefix !== undefined && !NATS_PREFIX.test(flags.natsPrefix)) throw new BreakwaterError('BW_ERR_CONFIG', `--nats-prefix: expected tokens of letters, digits, _ and -, separated by dots, found ${JSON.stringify(flags.natsPrefix)}`);
+  let creds: Uint8Array | undefined;
+  try {
+    creds = flags.natsCreds ? new Uint8Array(readFileSync(flags.natsCreds)) : undefined;
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--nats-creds: cannot read ${flags.natsCreds}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const concurrency = flags.concurrency === undefined ? undefined : wholeNumber('--concurrency', flags.concurrency, 1, 1000);
   const retentionSeconds = flags.retention === undefined ? undefined : Math.max(1, Math.round(durationMs('--retention', flags.retention) / 1000));
   const collectIntervalMs = flags.collectInterval === undefined ? undefined : durationMs('--collect-interval', flags.collectInterval, MAX_TIMER_MS);
   const logLevel = flags.logLevel ?? 'warn';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) throw new BreakwaterError('BW_ERR_CONFIG', `--log-level: expected debug, info, warn, error or silent, found ${JSON.stringify(logLevel)}`);
 
-  io.stderr.write(`swarm: starting ${agents} simulated agent${agents === 1 ? '' : 's'} against ${server}\n`);
+  io.stderr.write(`swarm: starting ${agents} simulated agent${agents === 1 ? '' : 's'} against ${server}${flags.bus ? ` over NATS at ${flags.bus}` : ''}\n`);
   let last = 0;
   const started = Date.now();
   const report = (p: SwarmProgress) => {
@@ -71,6 +82,7 @@ export async function swarmCommand(flags: SwarmFlags, io: Io): Promise<number> {
     ...(collectIntervalMs !== undefined ? { collectIntervalMs } : {}),
     logLevel: logLevel as 'warn',
     onProgress: report,
+    ...(flags.bus ? { bus: { servers: flags.bus, ...(flags.natsPrefix ? { prefix: flags.natsPrefix } : {}), ...(creds ? { creds } : {}) } } : {}),
   });
   io.stdout.write(`ready: ${swarm.connected} agents connected\n`);
   const signal = await stopSignal;

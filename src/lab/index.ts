@@ -10,7 +10,7 @@ export { startLab } from './lab.js';
 export { stopChild } from './processes.js';
 export type { ScaledBacking } from './scaled.js';
 export { createScaledBacking } from './scaled.js';
-export type { Swarm, SwarmAgent, SwarmOptions, SwarmProgress } from './swarm.js';
+export type { Swarm, SwarmAgent, SwarmBus, SwarmOptions, SwarmProgress } from './swarm.js';
 export { startSwarm } from './swarm.js';
 export type { Demo, DemoOutput } from './demo.js';
 export { LAB_PACK, runDemo } from './demo.js';

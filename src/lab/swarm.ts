@@ -1,6 +1,8 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connect as connectNats, credsAuthenticator } from '@nats-io/transport-node';
 import type { AgentLogger, AgentState, StoredCredential } from '../agent/index.js';
-import { MemoryOutbox, AgentDaemon, BuiltinRunner, MemoryTsdb, SyntheticSource, enroll, jsonLogger } from '../agent/index.js';
-import { BreakwaterError } from '../protocol/index.js';
+import { MemoryOutbox, AgentDaemon, BuiltinRunner, MemoryTsdb, SyntheticSource, enroll, jsonLogger, openNatsAgentConnection } from '../agent/index.js';
+import { BreakwaterError, natsSubjects } from '../protocol/index.js';
 import type { AgentConnection } from '../transport/index.js';
 import { ConnectRefused, connectWebSocket } from '../transport/index.js';
 
@@ -21,6 +23,12 @@ import { ConnectRefused, connectWebSocket } from '../transport/index.js';
  * agents, heartbeats included, uses about 5 % of one core, half of it garbage collection on V8's
  * helper threads. Node keeps timers of equal duration in one list behind one OS timer, so a shared
  * tick would save nothing measurable; the daemon keeps its own timer.
+ *
+ * Over NATS (`bus`, the scaled mode), the agents still enroll over HTTP, then share one NATS
+ * connection, as Choria-style simulators do: each simulated agent keeps its own subjects (query,
+ * control, presence, requests, events), so the control plane sees N agents, while the swarm holds
+ * one socket instead of N. Agent permissions by inbox prefix (agentInboxPrefix) do not apply to a
+ * shared connection: the swarm needs an open NATS (or one user allowed every agent's subjects).
  */
 
 export interface SwarmOptions {
@@ -50,6 +58,18 @@ export interface SwarmOptions {
   readonly signal?: AbortSignal;
   /** Called as agents enroll and connect (the CLI prints it, throttled). */
   readonly onProgress?: (progress: SwarmProgress) => void;
+  /** Speak over NATS (the scaled mode) instead of one WebSocket per agent. */
+  readonly bus?: SwarmBus;
+}
+
+/** The NATS the swarm's agents share one connection to. */
+export interface SwarmBus {
+  /** `nats://HOST:PORT`, several separated by commas. */
+  readonly servers: string;
+  /** Subject prefix of the fleet (default `bw`). */
+  readonly prefix?: string;
+  /** Contents of a NATS credentials file, for a NATS that requires one. */
+  readonly creds?: Uint8Array;
 }
 
 export interface SwarmProgress {
@@ -107,6 +127,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   const tls = { ca: options.ca };
   const logger = options.logger ?? jsonLogger({ level: options.logLevel ?? 'warn', component: 'swarm' });
 
+  const bus = options.bus ? await openBus(options.bus, prefix) : undefined;
   const agents: SwarmAgent[] = [];
   let enrolled = 0;
   let connected = 0;
@@ -132,6 +153,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
     enrolled++;
     progress();
     const connect = async (): Promise<AgentConnection> => {
+      if (bus) return openNatsAgentConnection({ nc: bus.nc, subjects: bus.subjects, name, logger });
       try {
         return await connectWebSocket(wsUrl.href, { credential: credential.credential, timeoutMs: CONNECT_TIMEOUT_MS, ca: options.ca });
       } catch (err) {
@@ -184,6 +206,7 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
   const stop = async () => {
     stopping = true;
     await Promise.all(agents.map((a) => a.daemon.stop()));
+    if (bus && !bus.nc.isClosed()) await bus.nc.drain();
   };
 
   // A pool of `concurrency` workers, each enrolling and connecting one agent at a time.
@@ -224,6 +247,23 @@ export async function startSwarm(options: SwarmOptions): Promise<Swarm> {
     },
     stop,
   };
+}
+
+/** The swarm's one NATS connection, reconnecting forever as an agent's does. */
+async function openBus(bus: SwarmBus, prefix: string): Promise<{ nc: NatsConnection; subjects: ReturnType<typeof natsSubjects> }> {
+  const subjects = natsSubjects(bus.prefix ?? 'bw');
+  let nc: NatsConnection;
+  try {
+    nc = await connectNats({
+      servers: bus.servers.split(',').map((s) => s.trim()),
+      name: `breakwater swarm ${prefix}`,
+      maxReconnectAttempts: -1,
+      ...(bus.creds ? { authenticator: credsAuthenticator(bus.creds) } : {}),
+    });
+  } catch (err) {
+    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `swarm: cannot connect to NATS at ${bus.servers}: ${(err as Error).message}`, {}, { cause: err });
+  }
+  return { nc, subjects };
 }
 
 async function enrollWithRetry(server: URL, joinToken: string, name: string, hostId: string, tls: { ca?: string | undefined }): Promise<StoredCredential> {
