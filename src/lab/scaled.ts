@@ -5,8 +5,8 @@ import pg from 'pg';
 import { BreakwaterError, natsSubjects } from '../protocol/index.js';
 
 /** The machine's PostgreSQL and NATS, as `.ci/run` provides them. */
-export const LAB_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-export const LAB_NATS_URL = 'nats://127.0.0.1:4222';
+const LAB_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const LAB_NATS_URL = 'nats://127.0.0.1:4222';
 
 /** Where a scaled lab keeps its state: its own database and its own NATS subject prefix. */
 export interface ScaledBacking {
