@@ -16,6 +16,7 @@ import { agentMain } from './agent-main.js';
 import { demoCommand } from './demo-command.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
+import type { LabFlags } from './lab-command.js';
 import { labCommand } from './lab-command.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
@@ -187,11 +188,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--tls-san <name>', 'another DNS name or IP address for the generated certificate; repeat for more', collect)
     .option('--client-ca <file>', "mutual TLS: agents' WebSockets must present a client certificate signed by this CA (with <data>/tls/ca.pem, enrollment issues them)")
     .option('--no-tls', 'plain HTTP, for a TLS-terminating proxy in front (tokens and commands travel unencrypted otherwise)')
-    .option('--nats-account-seed <file>', "scaled mode: the NATS account signing key (account-signing-key.json of nats-setup); enrollment then issues each agent its NATS credentials (default: $BREAKWATER_NATS_ACCOUNT_SEED_FILE)")
     .option('--bus <url>', 'scaled mode: nats://HOST:PORT (or tls://) of NATS with JetStream; needs --store postgres://…')
     .option('--nats-creds <file>', 'NATS credentials file (JWT and nkey seed) for --bus')
     .option('--nats-prefix <prefix>', 'subject prefix of this fleet on NATS (default bw)')
     .option('--nats-ca <file>', "CA file for the NATS server's certificate (turns TLS on)")
+    .option('--nats-account-seed <file>', "scaled mode: the NATS account signing key (account-signing-key.json of nats-setup); enrollment then issues each agent its NATS credentials (default: $BREAKWATER_NATS_ACCOUNT_SEED_FILE)")
     .action(async (o: ServerFlags) => {
       code = await serverCommand(o, io);
     });
@@ -232,7 +233,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--hosts <n>', 'how many hosts', '3')
     .option('--port <port>', 'control plane port (default: a free one)')
     .option('--dir <dir>', 'working directory for the lab')
-    .action(async (o: { hosts: string; port?: string; dir?: string }) => {
+    .option('--scaled', 'the scaled mode: control-plane replicas on this machine\'s PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222), in a database and subject prefix of the lab\'s own')
+    .option('--replicas <n>', 'with --scaled: how many control planes (default 2)')
+    .action(async (o: LabFlags) => {
       code = await labCommand(o, io);
     });
 

@@ -5,8 +5,11 @@
  * @example
  * const lab = await startLab({ hosts: 5 });
  */
-export type { Lab, LabHost, LabOptions } from './lab.js';
-export { startLab, stopChild } from './lab.js';
+export type { Lab, LabHost, LabOptions, LabReplica } from './lab.js';
+export { startLab } from './lab.js';
+export { stopChild } from './processes.js';
+export type { ScaledBacking } from './scaled.js';
+export { createScaledBacking } from './scaled.js';
 export type { Swarm, SwarmAgent, SwarmBus, SwarmOptions, SwarmProgress } from './swarm.js';
 export { startSwarm } from './swarm.js';
 export type { Demo, DemoOutput } from './demo.js';

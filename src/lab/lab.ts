@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, statfsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,9 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BreakwaterError } from '../protocol/index.js';
 import { refuseRealDiskFill } from './disk-guard.js';
+import { readServerBanner, stopChild } from './processes.js';
+import type { ScaledBacking } from './scaled.js';
+import { createScaledBacking } from './scaled.js';
 import type { FetchInit } from '../transport/index.js';
 import { fetchTrusting } from '../transport/index.js';
 
@@ -47,6 +51,19 @@ export interface LabOptions {
   readonly store?: string;
   /** Pass extra environment to every process (tests). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The scaled mode: `replicas` control planes (1 to 9) on a PostgreSQL database and a NATS subject
+   * prefix of the lab's own (made at start, dropped on stop), agents on NATS. `postgres` is a URL
+   * of a user who may create databases (default the machine's, 127.0.0.1:5432), `nats` the NATS
+   * with JetStream (default 127.0.0.1:4222).
+   */
+  readonly scaled?: { readonly replicas: number; readonly postgres?: string; readonly nats?: string };
+}
+
+/** One control-plane process of the lab (the only one, unless the lab is scaled). */
+export interface LabReplica {
+  readonly server: string;
+  process: ChildProcess;
 }
 
 export interface LabHost {
@@ -74,6 +91,10 @@ export interface Lab {
   readonly dir: string;
   readonly hosts: LabHost[];
   serverProcess: ChildProcess;
+  /** Every control plane, the first being `server` and `serverProcess`. */
+  readonly replicas: LabReplica[];
+  /** The scaled lab's database and subject prefix; undefined in the embedded mode. */
+  readonly scaled: Omit<ScaledBacking, 'drop'> | undefined;
   /** Starts (again) the agent of a host, e.g. after killing it. */
   startAgent(host: LabHost): ChildProcess;
   /** Adds a host that joins now; `readOnly` makes its /var/tmp refuse writes (a broken package). */
@@ -119,6 +140,12 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   if (!Number.isInteger(options.hosts) || options.hosts < 1 || options.hosts > 500) {
     throw new BreakwaterError('BW_ERR_CONFIG', `--hosts: expected a whole number from 1 to 500, found ${options.hosts}`);
   }
+  const replicaCount = options.scaled?.replicas ?? 1;
+  if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > 9) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--replicas: expected a whole number from 1 to 9, found ${replicaCount}`);
+  }
+  if (options.scaled && options.store) throw new BreakwaterError('BW_ERR_CONFIG', 'a scaled lab makes its own database: give it no store');
+  const backing = options.scaled ? await createScaledBacking(options.scaled) : undefined;
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'breakwater-lab-')));
   await mkdir(join(dir, 'logs'), { recursive: true });
@@ -126,6 +153,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const useTmpfs = options.tmpfs ?? root;
   // The agent executable finds node on PATH (`#!/usr/bin/env node`): the one running this lab first.
   const env = { ...process.env, ...options.env, NO_COLOR: '1', PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+  // Replicas must read each other's secret values: one key for all, as in production.
+  const replicaSecrets: NodeJS.ProcessEnv = backing ? { BREAKWATER_SECRET_KEY: randomBytes(32).toString('base64') } : {};
   const mounted: string[] = [];
   const children = new Set<ChildProcess>();
   let stopping = false;
@@ -160,9 +189,23 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     ...(options.maxTargets ? ['--max-targets', String(options.maxTargets)] : []),
     ...(options.webhooks ?? []).flatMap((w) => ['--webhook', w]),
     ...(options.store ? ['--store', options.store] : []),
+    ...(backing ? ['--store', backing.store, '--bus', backing.bus, '--nats-prefix', backing.prefix] : []),
   ];
-  let serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(options.port ?? 0)], dir);
-  const banner = await readServerBanner(serverProcess);
+  // Replicas share the data directory, one after the other: the first makes the TLS CA and
+  // certificate, the others reuse them, so clients and agents trust one CA for every replica.
+  let serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(options.port ?? 0)], dir, replicaSecrets);
+  // A replica that does not start ends the lab: no process, database or stream is left behind.
+  const abandon = async (err: unknown): Promise<never> => {
+    await Promise.all([...children].map((c) => stopChild(c)));
+    await backing?.drop();
+    throw err;
+  };
+  const banner = await readServerBanner(serverProcess).catch(abandon);
+  const replicas: LabReplica[] = [{ server: banner.server, process: serverProcess }];
+  for (let i = 1; i < replicaCount; i++) {
+    const child = spawnLogged(`server-${i + 1}`, [process.execPath, BIN, ...serverArgs(0)], dir, replicaSecrets);
+    replicas.push({ server: (await readServerBanner(child, false).catch(abandon)).server, process: child });
+  }
   const server = banner.server;
   const token = banner.token as string;
   const ca = banner.ca;
@@ -208,7 +251,11 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   for (let i = 0; i < options.hosts; i++) hosts.push(await makeHost(i));
 
   const startAgent = (host: LabHost): ChildProcess => {
-    const args = ['--server', server, '--ca', ca, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
+    // Scaled: each agent enrolls through one replica (spread over them, as behind a load balancer),
+    // then speaks NATS only.
+    const enrollAt = replicas[hosts.indexOf(host) % replicas.length]!.server;
+    const args = ['--server', enrollAt, '--ca', ca, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
+    if (backing) args.push('--bus', backing.bus, '--nats-prefix', backing.prefix);
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
@@ -258,6 +305,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     hosts,
     fillsDisks: useTmpfs,
     serverProcess,
+    replicas,
+    scaled: backing && { store: backing.store, database: backing.database, bus: backing.bus, prefix: backing.prefix },
     startAgent,
     waitConnected,
     api,
@@ -291,7 +340,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     async restartServer() {
       const port = new URL(server).port;
       await stopChild(lab.serverProcess, 5000);
-      lab.serverProcess = serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(Number(port))], dir);
+      lab.serverProcess = serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(Number(port))], dir, replicaSecrets);
+      replicas[0]!.process = serverProcess;
       await readServerBanner(serverProcess, false);
     },
     async stop() {
@@ -305,6 +355,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
         }
       }
       if (ownDir) await rm(dir, { recursive: true, force: true });
+      await backing?.drop();
     },
   };
   try {
@@ -316,53 +367,4 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     throw err;
   }
   return lab;
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within a few seconds. */
-export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-/**
- * Reads BREAKWATER_SERVER and BREAKWATER_CA from the server's stdout and, on a first start, the
- * admin token from its stderr.
- */
-function readServerBanner(child: ChildProcess, firstStart = true): Promise<{ server: string; ca: string; token: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    let server: string | undefined;
-    let ca: string | undefined;
-    let stdout = '';
-    let token: string | undefined;
-    let stderr = '';
-    const done = () => {
-      if (server && ca && (token || !firstStart)) {
-        clearTimeout(timer);
-        resolve({ server, ca, token });
-      }
-    };
-    const timer = setTimeout(() => reject(new BreakwaterError('BW_ERR_UNAVAILABLE', `lab: the control plane did not start within 20s: ${stderr.slice(-2000)}`)), 20_000);
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      server ??= /BREAKWATER_SERVER=(\S+)/.exec(stdout)?.[1];
-      ca ??= /BREAKWATER_CA=(\S+)/.exec(stdout)?.[1];
-      done();
-    });
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      token ??= /BREAKWATER_TOKEN=(\S+)/.exec(stderr)?.[1];
-      done();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new BreakwaterError('BW_ERR_UNAVAILABLE', `lab: the control plane exited with code ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
 }
