@@ -110,6 +110,8 @@ export function natsEventsBed(freshDatabase: () => Promise<EventsDatabase>) {
       const info = await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE);
       return [info.num_pending, info.num_ack_pending, info.num_redelivered];
     },
+    /** Whether a replica's pull waits at the durable: deleting it now reaches that replica at once (409), not after missed heartbeats. */
+    pulling: async () => (await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE)).num_waiting > 0,
     storedIds: async () => (await bed.store.listEvents({ limit: 10_000 })).map((e) => e.id).sort(),
   };
 

@@ -59,6 +59,7 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
     await bed.publisher('web-1').publish(fired('before'));
     await waitUntil('the first event stored', () => a.counts.stored === 1);
 
+    await waitUntil('replica a pulling', bed.pulling);
     await bed.jsm.consumers.delete(bed.subjects.eventsStream, EVENTS_DURABLE);
     await waitUntil('the consumer restarted', () => a.counts.restarts === 1);
     await bed.publisher('web-1').publish(fired('after'));
@@ -73,6 +74,7 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
   it('a consumer whose stream is deleted waits for it to come back (NATS restarted without its data), then re-creates the durable and goes on', async () => {
     await bed.setUp({ ackWaitMs: 4_000 });
     const a = await bed.replica('a');
+    await waitUntil('replica a pulling', bed.pulling);
     await deleteStream(bed.jsm, bed.subjects.eventsStream);
     await waitUntil('a restart attempted and failed', () => bed.warnings.some((w) => w.includes('could not restart the events stream consumer yet')));
 
@@ -81,5 +83,19 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
     await bed.publisher('web-1').publish(fired('after'));
     await waitUntil('the event stored', () => a.counts.stored === 1);
     expect(await bed.storedIds()).toEqual(['after']);
+  });
+
+  it('a consumer stopped while it waits for its stream stops at once, and restarts nothing', async () => {
+    await bed.setUp({ ackWaitMs: 4_000 });
+    const a = await bed.replica('a');
+    await waitUntil('replica a pulling', bed.pulling);
+    await deleteStream(bed.jsm, bed.subjects.eventsStream);
+    await waitUntil('a restart attempted and failed', () => bed.warnings.some((w) => w.includes('could not restart the events stream consumer yet')));
+
+    await a.stop();
+    await ensureEventsStream(bed.jsm, bed.subjects);
+    expect(a.counts.restarts).toBe(0);
+    // Nobody re-created the durable: the stopped replica did not come back.
+    await expect(bed.leftover()).rejects.toThrow(/consumer not found/);
   });
 });

@@ -7,9 +7,10 @@
  * const jsm = await jetstreamManager(nc);
  * await ensureEventsStream(jsm, subjects);
  * await ensureEventsConsumer(jsm, subjects);
- * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
+ * const known = new KnownAgents({ store });
+ * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, known, logger });
  * await consumer.start();
- * const requests = new AgentRequests({ nc, subjects, known, hooks, logger, heartbeatMs, fleetSize, onHello });
+ * const requests = new AgentRequests({ nc, subjects, store, known, hooks, logger, heartbeatMs, fleetSize, onHello });
  * await requests.start();
  */
 export type { EventConsumerCounts, EventConsumerParts } from './event-consumer.js';
