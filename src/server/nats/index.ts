@@ -25,3 +25,5 @@ export type { AgentRequest, UnreadableRequest } from './agent-request-message.js
 export { readAgentRequest } from './agent-request-message.js';
 export type { AgentLookup, KnownAgentsOptions } from './known-agents.js';
 export { KnownAgents } from './known-agents.js';
+export type { AgentServices, AgentServicesOptions } from './agent-services.js';
+export { startAgentServices } from './agent-services.js';
