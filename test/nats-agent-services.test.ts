@@ -54,7 +54,7 @@ await describeWithNatsConnections('startAgentServices: a replica serving agents 
     const welcomed: HelloMessage[] = [];
     services = await startAgentServices({
       nc: server(), subjects, store, logger: pino({ level: 'silent' }), heartbeatMs: 5_000, fleetSize: () => 1,
-      hooks: { onEvents: (_agent, events) => intake.storeEvents(events), onPermit: async () => ({ allowed: true, reason: 'fine' }), onApproval: (agent, msg) => approvals.request(agent, msg) },
+      hooks: { onEvents: async (_agent, events) => void (await intake.storeEvents(events)), onPermit: async () => ({ allowed: true, reason: 'fine' }), onApproval: (agent, msg) => approvals.request(agent, msg) },
       onHello: (_agent, h) => void welcomed.push(h),
       events: { ackWaitMs: 5_000 },
     });

@@ -71,12 +71,18 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
     expect((await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE)).config.ack_wait).toBe(4_000_000_000);
   });
 
-  it('a consumer whose stream is deleted waits for it to come back (NATS restarted without its data), then re-creates the durable and goes on', async () => {
+  /** A replica whose stream was deleted while it pulled, once it has tried to restart and failed. */
+  const replicaWithoutStream = async () => {
     await bed.setUp({ ackWaitMs: 4_000 });
     const a = await bed.replica('a');
     await waitUntil('replica a pulling', bed.pulling);
     await deleteStream(bed.jsm, bed.subjects.eventsStream);
     await waitUntil('a restart attempted and failed', () => bed.warnings.some((w) => w.includes('could not restart the events stream consumer yet')));
+    return a;
+  };
+
+  it('a consumer whose stream is deleted waits for it to come back (NATS restarted without its data), then re-creates the durable and goes on', async () => {
+    const a = await replicaWithoutStream();
 
     await ensureEventsStream(bed.jsm, bed.subjects);
     await waitUntil('the consumer restarted', () => a.counts.restarts === 1);
@@ -86,11 +92,7 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
   });
 
   it('a consumer stopped while it waits for its stream stops at once, and restarts nothing', async () => {
-    await bed.setUp({ ackWaitMs: 4_000 });
-    const a = await bed.replica('a');
-    await waitUntil('replica a pulling', bed.pulling);
-    await deleteStream(bed.jsm, bed.subjects.eventsStream);
-    await waitUntil('a restart attempted and failed', () => bed.warnings.some((w) => w.includes('could not restart the events stream consumer yet')));
+    const a = await replicaWithoutStream();
 
     await a.stop();
     await ensureEventsStream(bed.jsm, bed.subjects);
