@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
-import { openSqliteStore } from '../src/server/store/index.js';
 import { waitUntil } from './helpers.js';
 import { connectNats, describeWithNats } from './nats-services.js';
-import { ENROLLED, fired, natsEventsBed } from './nats-events-bed.js';
+import { ENROLLED, fired, natsEventsBed, sqliteEventsDatabase } from './nats-events-bed.js';
 
 /*
  * Hostile agents at the events stream: 300 messages from a fixed seed on random agents' events
@@ -28,10 +24,7 @@ const message = fc.record({
 });
 
 await describeWithNats('events stream fuzz', 'test/nats-events-fuzz.test.ts', () => {
-  const bed = natsEventsBed(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bw-nats-events-'));
-    return { open: () => openSqliteStore(join(dir, 'breakwater.db')), dispose: () => rm(dir, { recursive: true, force: true }) };
-  });
+  const bed = natsEventsBed(sqliteEventsDatabase);
 
   it('every message is handled once, only enrolled agents\' own events are stored, and the consumer goes on', async () => {
     await bed.setUp({ ackWaitMs: 30_000 });

@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AgentQuotas } from '../src/server/agent-quota.js';
 import { ensureEventsStream, EVENTS_DURABLE } from '../src/server/nats/index.js';
-import { openSqliteStore } from '../src/server/store/index.js';
 import { waitUntil } from './helpers.js';
-import { fired, natsEventsBed } from './nats-events-bed.js';
+import { fired, natsEventsBed, sqliteEventsDatabase } from './nats-events-bed.js';
 import { deleteStream, describeWithNats } from './nats-services.js';
 
 /*
@@ -17,10 +13,7 @@ import { deleteStream, describeWithNats } from './nats-services.js';
  */
 
 await describeWithNats('events over JetStream: agents, quotas and a failing consumer', 'test/nats-events-hardening.test.ts', () => {
-  const bed = natsEventsBed(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bw-nats-events-'));
-    return { open: () => openSqliteStore(join(dir, 'breakwater.db')), dispose: () => rm(dir, { recursive: true, force: true }) };
-  });
+  const bed = natsEventsBed(sqliteEventsDatabase);
 
   it('events of an agent that is not enrolled, or revoked, are terminated, counted and logged once; an enrolled agent\'s are stored', async () => {
     await bed.setUp({ ackWaitMs: 1_000 });
