@@ -99,9 +99,18 @@ export interface ReplicaOptions {
   readonly onPermit?: AgentRequestsOptions['hooks']['onPermit'];
 }
 
+/** A fresh empty store for one test, and how to dispose of it after. */
+export type FreshStore = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
+
+/** A SQLite store in a temporary folder of its own. */
+export const freshSqliteStore: FreshStore = async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'bw-agent-requests-'));
+  return { store: openSqliteStore(join(dir, 'breakwater.db')), dispose: () => rm(dir, { recursive: true, force: true }) };
+};
+
 /** Registers beforeEach/afterEach; `replica(nc)` starts a replica on a connection. */
-export function agentRequestsBed() {
-  let dir: string;
+export function agentRequestsBed(fresh: FreshStore = freshSqliteStore) {
+  let dispose: () => Promise<void>;
   const started: AgentRequests[] = [];
   const stops: (() => void)[] = [];
   const bed = {
@@ -143,8 +152,7 @@ export function agentRequestsBed() {
 
   beforeEach(async () => {
     bed.subjects = testSubjects();
-    dir = await mkdtemp(join(tmpdir(), 'bw-agent-requests-'));
-    bed.store = openSqliteStore(join(dir, 'breakwater.db'));
+    ({ store: bed.store, dispose } = await fresh());
     await bed.store.migrate();
     await bed.store.upsertAgent(agentRecord('web-1.prod'));
     await bed.store.upsertAgent(agentRecord('db-1'));
@@ -156,7 +164,7 @@ export function agentRequestsBed() {
     for (const r of started.splice(0)) await r.stop();
     for (const stop of stops.splice(0)) stop();
     await bed.store.close();
-    await rm(dir, { recursive: true, force: true });
+    await dispose();
   });
   return bed;
 }

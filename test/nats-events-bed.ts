@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -12,6 +15,7 @@ import type { EventConsumerParts } from '../src/server/nats/index.js';
 import { ensureEventsConsumer, ensureEventsStream, EventConsumer, EVENTS_DURABLE, KnownAgents } from '../src/server/nats/index.js';
 import { EventIntake } from '../src/server/remediation/index.js';
 import type { Store } from '../src/server/store/index.js';
+import { openSqliteStore } from '../src/server/store/index.js';
 import { agentRecord } from './agent-requests-bed.js';
 import { connectNats, deleteStream, testPrefix } from './nats-services.js';
 
@@ -38,6 +42,12 @@ export interface ReplicaOptions {
 
 /** The agents enrolled in every test's store (the events of others are refused); `gone-1` was revoked. */
 export const ENROLLED = ['web-1', 'web-2', 'db-1', 'db-2'];
+
+/** A SQLite database in a temporary folder of its own. */
+export async function sqliteEventsDatabase(): Promise<EventsDatabase> {
+  const dir = await mkdtemp(join(tmpdir(), 'bw-nats-events-'));
+  return { open: () => openSqliteStore(join(dir, 'breakwater.db')), dispose: () => rm(dir, { recursive: true, force: true }) };
+}
 
 /** An alarm_fired event of `host` (its principal left for the control plane to set). */
 export const fired = (id: string, host = 'web-1', patch: Partial<FleetEvent> = {}): FleetEvent => ({
@@ -110,6 +120,8 @@ export function natsEventsBed(freshDatabase: () => Promise<EventsDatabase>) {
       const info = await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE);
       return [info.num_pending, info.num_ack_pending, info.num_redelivered];
     },
+    /** Whether a replica's pull waits at the durable: deleting it now reaches that replica at once (409), not after missed heartbeats. */
+    pulling: async () => (await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE)).num_waiting > 0,
     storedIds: async () => (await bed.store.listEvents({ limit: 10_000 })).map((e) => e.id).sort(),
   };
 

@@ -1,12 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { AgentQuotas } from '../src/server/agent-quota.js';
 import { ensureEventsStream, EVENTS_DURABLE } from '../src/server/nats/index.js';
-import { openSqliteStore } from '../src/server/store/index.js';
 import { waitUntil } from './helpers.js';
-import { fired, natsEventsBed } from './nats-events-bed.js';
+import { fired, natsEventsBed, sqliteEventsDatabase } from './nats-events-bed.js';
 import { deleteStream, describeWithNats } from './nats-services.js';
 
 /*
@@ -17,10 +13,7 @@ import { deleteStream, describeWithNats } from './nats-services.js';
  */
 
 await describeWithNats('events over JetStream: agents, quotas and a failing consumer', 'test/nats-events-hardening.test.ts', () => {
-  const bed = natsEventsBed(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bw-nats-events-'));
-    return { open: () => openSqliteStore(join(dir, 'breakwater.db')), dispose: () => rm(dir, { recursive: true, force: true }) };
-  });
+  const bed = natsEventsBed(sqliteEventsDatabase);
 
   it('events of an agent that is not enrolled, or revoked, are terminated, counted and logged once; an enrolled agent\'s are stored', async () => {
     await bed.setUp({ ackWaitMs: 1_000 });
@@ -59,6 +52,7 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
     await bed.publisher('web-1').publish(fired('before'));
     await waitUntil('the first event stored', () => a.counts.stored === 1);
 
+    await waitUntil('replica a pulling', bed.pulling);
     await bed.jsm.consumers.delete(bed.subjects.eventsStream, EVENTS_DURABLE);
     await waitUntil('the consumer restarted', () => a.counts.restarts === 1);
     await bed.publisher('web-1').publish(fired('after'));
@@ -70,16 +64,33 @@ await describeWithNats('events over JetStream: agents, quotas and a failing cons
     expect((await bed.jsm.consumers.info(bed.subjects.eventsStream, EVENTS_DURABLE)).config.ack_wait).toBe(4_000_000_000);
   });
 
-  it('a consumer whose stream is deleted waits for it to come back (NATS restarted without its data), then re-creates the durable and goes on', async () => {
+  /** A replica whose stream was deleted while it pulled, once it has tried to restart and failed. */
+  const replicaWithoutStream = async () => {
     await bed.setUp({ ackWaitMs: 4_000 });
     const a = await bed.replica('a');
+    await waitUntil('replica a pulling', bed.pulling);
     await deleteStream(bed.jsm, bed.subjects.eventsStream);
     await waitUntil('a restart attempted and failed', () => bed.warnings.some((w) => w.includes('could not restart the events stream consumer yet')));
+    return a;
+  };
+
+  it('a consumer whose stream is deleted waits for it to come back (NATS restarted without its data), then re-creates the durable and goes on', async () => {
+    const a = await replicaWithoutStream();
 
     await ensureEventsStream(bed.jsm, bed.subjects);
     await waitUntil('the consumer restarted', () => a.counts.restarts === 1);
     await bed.publisher('web-1').publish(fired('after'));
     await waitUntil('the event stored', () => a.counts.stored === 1);
     expect(await bed.storedIds()).toEqual(['after']);
+  });
+
+  it('a consumer stopped while it waits for its stream stops at once, and restarts nothing', async () => {
+    const a = await replicaWithoutStream();
+
+    await a.stop();
+    await ensureEventsStream(bed.jsm, bed.subjects);
+    expect(a.counts.restarts).toBe(0);
+    // Nobody re-created the durable: the stopped replica did not come back.
+    await expect(bed.leftover()).rejects.toThrow(/consumer not found/);
   });
 });

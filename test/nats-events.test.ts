@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { EVENTS_DURABLE } from '../src/server/nats/index.js';
-import { openSqliteStore } from '../src/server/store/index.js';
 import { waitUntil } from './helpers.js';
-import { fired, natsEventsBed } from './nats-events-bed.js';
+import { fired, natsEventsBed, sqliteEventsDatabase } from './nats-events-bed.js';
 import { describeWithNats } from './nats-services.js';
 
 /*
@@ -16,10 +12,7 @@ import { describeWithNats } from './nats-services.js';
  */
 
 await describeWithNats('events over JetStream, exactly once in the store', 'test/nats-events.test.ts', () => {
-  const bed = natsEventsBed(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'bw-nats-events-'));
-    return { open: () => openSqliteStore(join(dir, 'breakwater.db')), dispose: () => rm(dir, { recursive: true, force: true }) };
-  });
+  const bed = natsEventsBed(sqliteEventsDatabase);
 
   it('an event published twice with the same id is stored once: the stream drops the resend, and the store one after the duplicate window', async () => {
     await bed.setUp({ ackWaitMs: 5_000, duplicateWindowMs: 500 });

@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { NatsSubjects } from '../protocol/index.js';
 import { BreakwaterError, natsSubjects } from '../protocol/index.js';
-import { AgentIntake } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
 import type { ServerConfig } from './config.js';
 import type { AgentHooks, FleetTransport, TimerClock } from './fleet/index.js';
 import { NatsFleet, NatsPresence, ensurePresenceBucket } from './fleet/index.js';
-import { AgentRequests, EventConsumer, KnownAgents, ensureEventsConsumer, ensureEventsStream } from './nats/index.js';
+import type { AgentServices } from './nats/index.js';
+import { startAgentServices } from './nats/index.js';
 import type { Store } from './store/index.js';
 
 /** What the scaled mode adds to a control plane: the NATS connection, the fleet over it, the events consumer and the agents' requests service. */
@@ -48,13 +47,9 @@ export async function openBus(config: ServerConfig & { bus: string }, parts: { s
   });
   void watchStatus(nc, logger);
   const subjects = natsSubjects(config.natsPrefix);
-  const jsm = await jetstreamManager(nc);
-  await ensureEventsStream(jsm, subjects);
-  await ensureEventsConsumer(jsm, subjects);
   const kv = await ensurePresenceBucket(nc, subjects);
   const quotas = new AgentQuotas(config.agentQuotas);
-  let consumer: EventConsumer | undefined;
-  let requests: AgentRequests | undefined;
+  let services: AgentServices | undefined;
   let wired: { hooks: AgentHooks; fleet: NatsFleet } | undefined;
   return {
     nc,
@@ -67,16 +62,11 @@ export async function openBus(config: ServerConfig & { bus: string }, parts: { s
     async start() {
       if (!wired) throw new Error('the bus fleet was not wired: call fleet(hooks) first');
       const { hooks, fleet } = wired;
-      // One cache of who is enrolled for both: an agent's events and requests are refused alike.
-      const known = new KnownAgents({ store, clock });
-      consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, known, quotas, intake: new AgentIntake(logger, quotas, clock), logger, clock });
-      await consumer.start();
-      requests = new AgentRequests({ nc, subjects, store, known, hooks, logger, quotas, heartbeatMs: config.heartbeatMs, fleetSize: () => fleet.inventory().length, onHello: (agent, hello) => fleet.welcomed(agent, hello) });
-      await requests.start();
+      // The events stream and its durable are ensured here: one cache of who is enrolled screens events and requests alike.
+      services = await startAgentServices({ nc, subjects, store, hooks, logger, quotas, clock, heartbeatMs: config.heartbeatMs, fleetSize: () => fleet.inventory().length, onHello: (agent, hello) => fleet.welcomed(agent, hello) });
     },
     async close() {
-      await requests?.stop();
-      await consumer?.stop();
+      await services?.stop();
       await nc.drain().catch(() => nc.close());
     },
   };

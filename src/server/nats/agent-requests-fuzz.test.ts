@@ -1,9 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import fc from 'fast-check';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { FreshStore } from '../../../test/agent-requests-bed.js';
 import { agentRequestsBed, approval, hello, parseReply, permit, RawAgent } from '../../../test/agent-requests-bed.js';
-import { waitUntil } from '../../../test/helpers.js';
-import { describeWithNatsConnections } from '../../../test/nats-services.js';
+import { describeWithService, PG_URL, probePostgres, waitUntil } from '../../../test/helpers.js';
+import { connectNats, describeWithNatsConnections, NATS_URL, probeNats } from '../../../test/nats-services.js';
+import { postgresBackEnd } from '../../../test/store/back-ends.js';
 
 /*
  * Hostile agents at the replicas' request service: random subjects under the request wildcard,
@@ -38,8 +40,9 @@ const request = fc.oneof(
   fc.record({ agent: fc.constantFrom('web-1~prod', 'db-1'), message: valid, reply }).map(({ message, ...r }) => ({ ...r, kind: message.type, body: JSON.stringify(message) })),
 );
 
-await describeWithNatsConnections('AgentRequests fuzz', 'src/server/nats/agent-requests-fuzz.test.ts', 2, (connections) => {
-  const bed = agentRequestsBed();
+/** The fuzz on one back end: the store's answers to hostile names differ (PostgreSQL refuses what SQLite only fails to find). */
+function fuzz(connections: () => readonly NatsConnection[], fresh?: FreshStore): void {
+  const bed = agentRequestsBed(fresh);
 
   it('every request with a reply subject gets one valid ServerMessage answer, whatever it is, and the service keeps serving', async () => {
     const server = connections()[0] as NatsConnection;
@@ -69,4 +72,20 @@ await describeWithNatsConnections('AgentRequests fuzz', 'src/server/nats/agent-r
     expect([answered > 0, refused > 0, malformed > 0]).toEqual([true, true, true]);
     expect(await agent.ask('web-1.prod', 'hello', hello())).toMatchObject({ type: 'welcome' });
   });
+}
+
+await describeWithNatsConnections('AgentRequests fuzz on SQLite', 'src/server/nats/agent-requests-fuzz.test.ts', 2, (connections) => fuzz(connections));
+
+const needed = { service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable: (await probePostgres()) ?? (await probeNats()) };
+describeWithService(needed, 'AgentRequests fuzz on PostgreSQL', 'src/server/nats/agent-requests-fuzz.test.ts', () => {
+  const { harness } = postgresBackEnd();
+  let open: NatsConnection[] = [];
+  beforeAll(async () => {
+    open = await Promise.all([connectNats('fuzz-pg-0'), connectNats('fuzz-pg-1')]);
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((nc) => nc.close()));
+  });
+  // The schema goes with the describe block's database (dropped in afterAll).
+  fuzz(() => open, async () => ({ store: (await harness().fresh()).open(), dispose: () => Promise.resolve() }));
 });

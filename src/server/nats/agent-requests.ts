@@ -126,7 +126,7 @@ export class AgentRequests {
     const request = readAgentRequest(this.options.subjects, msg.subject, msg.data);
     if (!('kind' in request)) {
       this.counts.malformed++;
-      this.warnings.once(`${request.agent?.slice(0, 256) ?? '(no agent)'} request`, { agent: request.agent, reason: request.reason }, 'malformed agent request answered with an error');
+      this.warnings.once(`${request.agent?.slice(0, 256) ?? '(no agent)'} request`, { agent: request.agent?.slice(0, 256), reason: request.reason }, 'malformed agent request answered with an error');
       this.respond(msg, errorReply('BW_ERR_PROTOCOL', request.reason));
       return;
     }
@@ -135,13 +135,13 @@ export class AgentRequests {
       const found = await this.known.lookup(request.agent);
       if (!found.ok) {
         this.counts.refused++;
-        this.warnings.once(`${request.agent.slice(0, 256)} unauthenticated`, { agent: request.agent, reason: found.reason }, 'request from an agent that is not enrolled, or revoked, refused');
+        this.warnings.once(`${request.agent.slice(0, 256)} unauthenticated`, { agent: request.agent.slice(0, 256), reason: found.reason }, 'request from an agent that is not enrolled, or revoked, refused');
         this.respond(msg, errorReply('BW_ERR_UNAUTHENTICATED', found.reason));
         return;
       }
       agent = found.agent;
     } catch (err) {
-      this.failed('store', { err, agent: request.agent }, 'could not look up an agent in the store');
+      this.failed('store', { err, agent: request.agent.slice(0, 256) }, 'could not look up an agent in the store');
       this.respond(msg, errorReply('BW_ERR_UNAVAILABLE', 'the control plane could not reach its store; ask again'));
       return;
     }

@@ -61,7 +61,7 @@ export interface EventConsumerCounts {
  * `ensureEventsStream` and `ensureEventsConsumer` first.
  *
  * @example
- * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
+ * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, known: new KnownAgents({ store }), logger });
  * await consumer.start();
  * // … at shutdown
  * await consumer.stop();
@@ -114,13 +114,15 @@ export class EventConsumer {
     let attempt = 0;
     while (!this.stopping) {
       if (messages) {
+        let why = 'the consume loop ended';
         try {
           // One at a time: an event is acked only after it is stored, and a store failure backs off instead of hammering the database.
           for await (const m of messages) await this.handle(m);
         } catch (err) {
-          if (!this.stopping) this.parts.intake.warnOnce('(consumer)', 'nats-consumer-failed', { err: err instanceof Error ? err.message : String(err) }, 'events stream consumer failed; restarting it');
+          why = err instanceof Error ? err.message : String(err);
         }
         if (this.stopping) return;
+        this.parts.intake.warnOnce('(consumer)', 'nats-consumer-failed', { err: why }, 'events stream consumer failed; restarting it');
       }
       messages = await this.restart(attempt++);
       if (messages) attempt = 0;
@@ -141,6 +143,11 @@ export class EventConsumer {
     try {
       await ensureEventsConsumer(await this.parts.js.jetstreamManager(), this.parts.subjects, this.parts.consumer);
       const messages = await this.open();
+      if (this.stopping) {
+        // stop() closed the loop that failed, not this one.
+        await messages.close();
+        return undefined;
+      }
       this.counts.restarts++;
       this.parts.logger.info({ restarts: this.counts.restarts }, 'events stream consumer restarted');
       return messages;

@@ -1,17 +1,17 @@
 /**
  * The control plane's side of NATS JetStream in the scaled mode (issue 11): the events stream, the
  * durable consumer every replica shares, and the reader that stores each agent event exactly once;
- * the service that answers agents' hello, permit and approval requests in the replicas' queue group.
+ * the service that answers agents' hello, permit and approval requests in the replicas' queue group;
+ * and what keeps replicas consistent: live events (ReplicaFeed) and definitions (DefinitionsFeed).
  *
  * @example
  * const jsm = await jetstreamManager(nc);
  * await ensureEventsStream(jsm, subjects);
  * await ensureEventsConsumer(jsm, subjects);
- * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, logger });
+ * const known = new KnownAgents({ store });
+ * const consumer = new EventConsumer({ js: jetstream(nc), subjects, storeEvents: hooks.onEvents, intake, known, logger });
  * await consumer.start();
- *
- * And what keeps replicas consistent: live events (ReplicaFeed) and definitions (DefinitionsFeed).
- * const requests = new AgentRequests({ nc, subjects, known, hooks, logger, heartbeatMs, fleetSize, onHello });
+ * const requests = new AgentRequests({ nc, subjects, store, known, hooks, logger, heartbeatMs, fleetSize, onHello });
  * await requests.start();
  */
 export type { EventConsumerCounts, EventConsumerParts } from './event-consumer.js';
@@ -30,3 +30,5 @@ export type { AgentRequest, UnreadableRequest } from './agent-request-message.js
 export { readAgentRequest } from './agent-request-message.js';
 export type { AgentLookup, KnownAgentsOptions } from './known-agents.js';
 export { KnownAgents } from './known-agents.js';
+export type { AgentServices, AgentServicesOptions } from './agent-services.js';
+export { startAgentServices } from './agent-services.js';
