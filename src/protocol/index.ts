@@ -16,4 +16,5 @@ export * from './redact.js';
 export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine } from './query-stream.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
 export * from './nats-subjects.js';
+export { payloadText } from './payload.js';
 export { EnrollRequest, EnrollResponse, MAX_NATS_JWT_CHARS, NATS_USER_PUBLIC_KEY, NatsCredentialRequest, NatsCredentialResponse, natsCredsFile } from './enroll.js';

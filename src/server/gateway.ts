@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { AgentMessage, HelloMessage, ServerMessage } from '../protocol/index.js';
-import { AgentMessage as AgentMessageSchema, MAX_TAG_VALUE, PROTOCOL_VERSION, TAG_KEY, decode } from '../protocol/index.js';
+import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
 import { AgentIntake } from './agent-intake.js';
 import { AgentQuotas } from './agent-quota.js';
 import type { AgentHooks, Clock, FleetTransport, InventoryHost, QueryWaiter } from './fleet/index.js';
-import { systemClock } from './fleet/index.js';
+import { hostAttrs, inventoryHost, systemClock } from './fleet/index.js';
 
 export type { InventoryHost, QueryWaiter } from './fleet/index.js';
 
@@ -62,7 +62,7 @@ export class AgentGateway implements FleetTransport {
   /** Loads the inventory of known agents from the store (all disconnected until they connect). */
   async load(): Promise<void> {
     for (const a of await this.options.store.listAgents()) {
-      this.known.set(a.name, toInventory(a, false, a.lastSeenAt));
+      this.known.set(a.name, inventoryHost(a, false, a.lastSeenAt));
       if (a.status === 'connected') await this.options.store.updateAgentState(a.id, { status: 'disconnected' });
     }
   }
@@ -303,7 +303,7 @@ export class AgentGateway implements FleetTransport {
 
   /** Registers a freshly enrolled agent so queries see it before it connects. */
   enrolled(agent: AgentRecord): void {
-    if (!this.known.has(agent.name)) this.known.set(agent.name, toInventory(agent, false, null));
+    if (!this.known.has(agent.name)) this.known.set(agent.name, inventoryHost(agent, false, null));
   }
 
   /** Ends an agent's session at once (its credential was revoked, or it was deleted); queries
@@ -340,26 +340,6 @@ function queryOf(frame: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function hostAttrs(name: string, facts: Record<string, string>, status: string): Record<string, string | number> {
-  return {
-    name,
-    id: facts.machineId ?? '',
-    os: facts.os ?? '',
-    distro: facts.distro ?? '',
-    arch: facts.arch ?? '',
-    kernel: facts.kernel ?? '',
-    ip: facts.ip ?? '',
-    agent_version: facts.agentVersion ?? '',
-    status,
-  };
-}
-
-function toInventory(a: AgentRecord, connected: boolean, lastSeenAt: number | null): InventoryHost {
-  // Stored before hellos were checked (an older control plane): tags that break the rule stay out.
-  const tags = Object.fromEntries(Object.entries(a.tags).filter(([k, v]) => TAG_KEY.test(k) && v.length <= MAX_TAG_VALUE));
-  return { name: a.name, agentId: a.id, connected, lastSeenAt, tags, attrs: hostAttrs(a.name, { ...a.facts }, connected ? 'connected' : 'disconnected') };
 }
 
 function stringify(o: Record<string, unknown>): Record<string, string> {

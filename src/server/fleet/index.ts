@@ -7,6 +7,6 @@ export { sleep, systemClock } from './clock.js';
 export type { DroppedReplies, NatsFleetOptions } from './nats-fleet.js';
 export { MAX_BACKTESTS, NO_RESPONDER, NatsFleet } from './nats-fleet.js';
 export type { Inventory, Presence, PresenceEvents } from './presence.js';
-export { listedInventory } from './presence.js';
+export { hostAttrs, inventoryHost, listedInventory } from './presence.js';
 export type { IgnoredPresence, NatsPresenceOptions } from './nats-presence.js';
 export { MAX_PRESENCE_BYTES, NatsPresence, PRESENCE_MAX_AGE_MS, ensurePresenceBucket } from './nats-presence.js';

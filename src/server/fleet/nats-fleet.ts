@@ -3,7 +3,7 @@ import { createInbox } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { CancelMessage, HelloMessage, NatsSubjects, ServerMessage } from '../../protocol/index.js';
 import type { AgentQuotas } from '../agent-quota.js';
-import { AgentMessage, decode } from '../../protocol/index.js';
+import { AgentMessage, decode, payloadText } from '../../protocol/index.js';
 import type { AgentRecord } from '../store/index.js';
 import { WarnLimiter } from '../warn-limiter.js';
 import type { AgentHooks, FleetTransport, InventoryHost, QueryWaiter } from './fleet.js';
@@ -252,7 +252,7 @@ export class NatsFleet implements FleetTransport {
       this.settle(token)?.waiter.onLost(NO_RESPONDER);
       return;
     }
-    const decoded = msg.headers?.hasError ? { ok: false as const, error: `NATS status ${msg.headers.code} ${msg.headers.description}` } : decode(AgentMessage, text(msg.data));
+    const decoded = msg.headers?.hasError ? { ok: false as const, error: `NATS status ${msg.headers.code} ${msg.headers.description}` } : decode(AgentMessage, payloadText(msg.data));
     if (!decoded.ok || (decoded.message.type !== 'rows' && decoded.message.type !== 'done')) {
       this.drop('malformed', entry, decoded.ok ? `a ${decoded.message.type} message where rows or done belong` : decoded.error);
       return;
@@ -283,7 +283,7 @@ export class NatsFleet implements FleetTransport {
     this.backtests.delete(token);
     // No responder: the back-test's own timeout says the agent did not answer.
     if (msg.headers?.code === 503) return;
-    const decoded = msg.headers?.hasError ? { ok: false as const, error: `NATS status ${msg.headers.code}` } : decode(AgentMessage, text(msg.data));
+    const decoded = msg.headers?.hasError ? { ok: false as const, error: `NATS status ${msg.headers.code}` } : decode(AgentMessage, payloadText(msg.data));
     if (!decoded.ok || decoded.message.type !== 'backtest_result') return this.drop('malformed', entry, decoded.ok ? `a ${decoded.message.type} message where a backtest_result belongs` : decoded.error);
     if (decoded.message.id !== entry.id) return this.drop('foreign', entry, `answer names back-test ${decoded.message.id}`);
     this.options.hooks?.onBacktestResult(entry.host, decoded.message);
@@ -316,15 +316,4 @@ export class NatsFleet implements FleetTransport {
 
 function key(host: string, id: string): string {
   return `${host}\n${id}`;
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** The payload as text; bytes that are not UTF-8 become text decode() refuses as not JSON. */
-function text(data: Uint8Array): string {
-  try {
-    return decoder.decode(data);
-  } catch {
-    return '\u0000 not UTF-8';
-  }
 }

@@ -4,7 +4,7 @@ import { StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { NatsSubjects } from '../../protocol/index.js';
-import { PresenceMessage, agentFromToken, decode } from '../../protocol/index.js';
+import { agentFromToken, decode, payloadText, PresenceMessage } from '../../protocol/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
 import { WarnLimiter } from '../warn-limiter.js';
 import type { TimerClock } from './clock.js';
@@ -192,7 +192,7 @@ export class NatsPresence implements Presence {
       if (t) this.judge(t);
       return;
     }
-    const decoded = entry.length > MAX_PRESENCE_BYTES ? { ok: false as const, error: `larger than ${MAX_PRESENCE_BYTES} bytes` } : decode(PresenceMessage, text(entry.value));
+    const decoded = entry.length > MAX_PRESENCE_BYTES ? { ok: false as const, error: `larger than ${MAX_PRESENCE_BYTES} bytes` } : decode(PresenceMessage, payloadText(entry.value));
     if (!decoded.ok) return this.ignore(name, 'malformed', decoded.error);
     if (decoded.message.name !== name) return this.ignore(name, 'impostor', `the entry names agent ${JSON.stringify(decoded.message.name.slice(0, 256))}`);
     const latest = { message: decoded.message, at: entry.created.getTime() };
@@ -314,16 +314,5 @@ export class NatsPresence implements Presence {
       for (const t of this.known.values()) this.judge(t, true);
       this.scheduleSweep();
     }, SWEEP_MS);
-  }
-}
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** The payload as text; bytes that are not UTF-8 become text decode() refuses as not JSON. */
-function text(data: Uint8Array): string {
-  try {
-    return decoder.decode(data);
-  } catch {
-    return '\u0000 not UTF-8';
   }
 }
