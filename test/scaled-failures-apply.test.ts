@@ -6,7 +6,7 @@ import { applyThrough, replicaApi, sigkill, sql, startScaledLab, waitFor } from 
 
 /*
  * Failure of the scaled mode: a replica is SIGKILLed right after a large definitions set is
- * POSTed to it. What an operator checks: every stored version is whole (the new one complete, or
+ * POSTed to it, and another one as soon as its large set is committed. What an operator checks: every stored version is whole (the new one complete, or
  * not there), the survivor serves the store's current version, and applying through the survivor
  * works afterwards. Needs `npm run build`.
  */
@@ -28,42 +28,54 @@ describeWithService(needed, 'scaled mode: a replica killed during an apply', 'te
   };
 
   beforeAll(async () => {
-    lab = await startScaledLab({ hosts: 1, replicas: 2 });
+    lab = await startScaledLab({ hosts: 1, replicas: 3 });
   }, 120_000);
 
   afterAll(async () => {
     await lab?.stop();
   }, 60_000);
 
-  it('keeps every stored version whole, and the survivor serves the store\'s version', async () => {
-    const [doomed, survivor] = started().replicas as [Lab['replicas'][0], Lab['replicas'][0]];
-    const first = await applyThrough(started(), survivor, actions(1, 'small'));
-    await waitFor('the other replica to have the first version', async () => (await replicaApi<{ version: number }>(started(), doomed, '/api/v1/definitions')).version === first.version);
-
-    const files = Object.entries(actions(LARGE, 'large')).map(([path, text]) => ({ path, text }));
+  /** POSTs a large set to `replica` and SIGKILLs it once `killWhen` says so; the caller's outcome. */
+  const applyAndKill = async (replica: Lab['replicas'][0], tag: string, killWhen: () => Promise<unknown>) => {
+    const base = (await sql<{ v: number | null }>(started(), 'select max(version)::int as v from definition_versions'))[0]?.v ?? 0;
+    const files = Object.entries(actions(LARGE, tag)).map(([path, text]) => ({ path, text }));
     const posted = started()
-      .fetch(`${doomed.server}/api/v1/definitions/apply`, {
+      .fetch(`${replica.server}/api/v1/definitions/apply`, {
         method: 'POST',
         headers: { authorization: `Bearer ${started().token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ files, baseVersion: first.version }),
+        body: JSON.stringify({ files, baseVersion: base }),
       })
       .then((res) => `HTTP ${res.status}`, (err: unknown) => (err as Error).message);
-    // Killed once the request is on its way, while the replica parses, stores and installs it.
-    await new Promise((r) => setTimeout(r, 50));
-    await sigkill(doomed.process);
-    const outcome = await posted;
+    await killWhen();
+    await sigkill(replica.process);
+    return posted;
+  };
+  /** Every stored version with its number of definitions, oldest first. */
+  const versions = () => sql<{ version: number; n: number }>(started(), 'select version, jsonb_array_length(definitions)::int as n from definition_versions order by version');
 
-    const versions = await sql<{ version: number; n: number }>(started(), 'select version, jsonb_array_length(definitions)::int as n from definition_versions order by version');
-    // Whole: the first version with its one action, and the large one complete or absent.
-    expect(versions[0]).toEqual({ version: first.version, n: 1 });
-    expect(versions.slice(1)).toEqual(versions.length > 1 ? [{ version: first.version + 1, n: LARGE }] : []);
-    const stored = versions.at(-1)!.version;
-    console.info(`apply killed: the caller saw ${outcome}; the store holds version ${stored}`);
-    await waitFor(`the survivor to serve version ${stored}`, async () => (await replicaApi<{ version: number }>(started(), survivor, '/api/v1/definitions')).version === stored);
+  it('keeps every stored version whole, and the survivor serves the store\'s version', async () => {
+    const [early, late, survivor] = started().replicas as [Lab['replicas'][0], Lab['replicas'][0], Lab['replicas'][0]];
+    const first = await applyThrough(started(), survivor, actions(1, 'small'));
+    await waitFor('the other replicas to have the first version', async () => {
+      for (const r of [early, late]) if ((await replicaApi<{ version: number }>(started(), r, '/api/v1/definitions')).version !== first.version) return false;
+      return true;
+    });
+
+    // Killed once the request is on its way, while the replica parses, stores and installs it.
+    const earlyOutcome = await applyAndKill(early, 'early', () => new Promise((r) => setTimeout(r, 50)));
+    // Killed as soon as its version is committed: before it has installed it, told the others, or answered.
+    const lateOutcome = await applyAndKill(late, 'late', () => waitFor('the late version to be stored', async () => (await versions()).some((v) => v.n === LARGE)));
+
+    const stored = await versions();
+    // Whole: the first version with its one action, every later one complete.
+    expect(stored[0]).toEqual({ version: first.version, n: 1 });
+    expect(stored.slice(1).every((v) => v.n === LARGE), JSON.stringify(stored)).toBe(true);
+    const current = stored.at(-1)!.version;
+    console.info(`apply killed early: the caller saw ${earlyOutcome}; killed once committed: ${lateOutcome}; the store holds versions ${stored.map((v) => v.version).join(', ')}`);
+    await waitFor(`the survivor to serve version ${current}`, async () => (await replicaApi<{ version: number }>(started(), survivor, '/api/v1/definitions')).version === current);
 
     const next = await applyThrough(started(), survivor, actions(2, 'after'));
-    expect(next.version).toBe(stored + 1);
-    const [last] = await sql<{ n: number }>(started(), 'select jsonb_array_length(definitions)::int as n from definition_versions where version = $1', [next.version]);
-    expect(last).toEqual({ n: 2 });
+    expect(next.version).toBe(current + 1);
+    expect((await versions()).at(-1)).toEqual({ version: next.version, n: 2 });
   }, 120_000);
 });

@@ -5,9 +5,12 @@
  * the lab's database: what an operator would look at after a failure.
  */
 import type { ChildProcess } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { Lab, LabOptions, LabReplica } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
+import { outbox } from './scenarios/scenario-helpers.js';
 
 export type { Lab, LabReplica };
 
@@ -80,4 +83,77 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * An alarm that fires while `$HOST_ROOT/flag` exists on a host, and a bot that runs an action at
+ * each firing: events the test causes at will, on every host, with or without a control plane.
+ */
+export const FLAG_DEFINITIONS = {
+  'flag.yaml': `kind: action
+name: note_flag
+command: echo "flag seen on $BW_HOST"
+resources: [host]
+---
+kind: alarm
+name: flag-up
+query: host
+fire: ok(\`test -f "$HOST_ROOT/flag"\`)
+interval: 1s
+---
+kind: bot
+name: answer-flag
+trigger: { alarm: flag-up, on: fired }
+action: note_flag
+cooldown: 0s
+circuit_breaker: { max: 1000, window: 1h }
+`,
+};
+/** The event types FLAG_DEFINITIONS makes. */
+export const FLAG_EVENTS = ['alarm_fired', 'alarm_cleared', 'bot_ran'];
+
+/** Applies FLAG_DEFINITIONS through `replica` and waits until every agent runs them. */
+export async function applyFlags(lab: Lab, replica: LabReplica): Promise<void> {
+  const { version } = await applyThrough(lab, replica, FLAG_DEFINITIONS);
+  await waitFor('every agent to run the flag definitions', async () => {
+    const drift = await replicaApi<{ name: string; version: number | null }[]>(lab, replica, '/api/v1/drift');
+    return drift.length === lab.hosts.length && drift.every((d) => d.version === version);
+  });
+}
+
+/**
+ * Raises (or lowers) the flag on every host and waits until each host's agent has recorded the
+ * `round`th firing (clearing) in its outbox: recorded, whether or not anything stored it yet.
+ */
+export async function flags(lab: Lab, up: boolean, round: number): Promise<void> {
+  const want = up ? 'alarm_fired' : 'alarm_cleared';
+  for (const host of lab.hosts) {
+    if (up) await writeFile(join(host.dir, 'flag'), 'up\n');
+    else await rm(join(host.dir, 'flag'), { force: true });
+  }
+  for (const host of lab.hosts) {
+    await waitFor(`${want} #${round} in ${host.name}'s outbox`, async () => (await outbox(host)).appended.filter((e) => e.type === want).length >= round);
+  }
+}
+
+/**
+ * Every flag event the agents recorded (id to "type host"), once each host has recorded `bots`
+ * bot runs: what must end up stored, once.
+ */
+export async function recordedFlagEvents(lab: Lab, bots: number): Promise<Map<string, string>> {
+  const recorded = new Map<string, string>();
+  for (const host of lab.hosts) {
+    await waitFor(`${host.name}'s bot runs to finish`, async () => (await outbox(host)).appended.filter((e) => e.type === 'bot_ran').length >= bots);
+    for (const e of (await outbox(host)).appended) if (FLAG_EVENTS.includes(e.type)) recorded.set(e.id, `${e.type} ${host.name}`);
+  }
+  return recorded;
+}
+
+/** Waits until the store holds at least as many flag events as `recorded`, then returns them (id to "type host"). */
+export async function storedFlagEvents(lab: Lab, recorded: ReadonlyMap<string, string>, timeoutMs = 90_000): Promise<{ byId: Map<string, string>; rows: number }> {
+  const rows = await waitFor('the replicas to store every recorded event', async () => {
+    const r = await sql<{ id: string; type: string; host: string }>(lab, 'select id, type, host from events where type = any($1)', [FLAG_EVENTS]);
+    return r.length >= recorded.size && r;
+  }, timeoutMs);
+  return { byId: new Map(rows.map((r) => [r.id, `${r.type} ${r.host}`])), rows: rows.length };
 }

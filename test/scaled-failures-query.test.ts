@@ -42,6 +42,11 @@ describeWithService(needed, 'scaled mode: a replica killed mid-query', 'test/sca
     // The CLI says what went wrong, in one line an operator can act on, not a stack trace.
     expect(ended.stderr).toMatch(/^error: the connection to the control plane was lost before its answer was complete \(aborted, ECONNRESET\).* \[BW_ERR_UNAVAILABLE\]\n$/);
 
+    // Nothing marks the dead replica's run interrupted until a replica liveness sweep does (W3's
+    // part, not landed here): reported, not asserted.
+    const [dead] = await sql<{ status: string }>(started(), 'select status from runs where statement = $1 order by started_at limit 1', [statement]);
+    console.info(`the dead replica's run is ${dead?.status} after its replica died`);
+
     const again = await runCli(['run', '--json', statement], { env: cliEnv(survivor.server), timeoutMs: 60_000 });
     expect(again.code, again.stderr).toBe(0);
     const rows = again.stdout
