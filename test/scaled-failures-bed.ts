@@ -109,8 +109,10 @@ cooldown: 0s
 circuit_breaker: { max: 1000, window: 1h }
 `,
 };
+/** What ends a bot's turn at a firing: it ran, or was held back (e.g. no circuit-breaker answer while the store is down). */
+const BOT_OUTCOMES = ['bot_ran', 'bot_skipped', 'permit_refused'];
 /** The event types FLAG_DEFINITIONS makes. */
-export const FLAG_EVENTS = ['alarm_fired', 'alarm_cleared', 'bot_ran'];
+export const FLAG_EVENTS = ['alarm_fired', 'alarm_cleared', ...BOT_OUTCOMES];
 
 /** Applies FLAG_DEFINITIONS through `replica` and waits until every agent runs them. */
 export async function applyFlags(lab: Lab, replica: LabReplica): Promise<void> {
@@ -138,12 +140,12 @@ export async function flags(lab: Lab, up: boolean, round: number): Promise<void>
 
 /**
  * Every flag event the agents recorded (id to "type host"), once each host has recorded `bots`
- * bot runs: what must end up stored, once.
+ * bot outcomes: what must end up stored, once.
  */
 export async function recordedFlagEvents(lab: Lab, bots: number): Promise<Map<string, string>> {
   const recorded = new Map<string, string>();
   for (const host of lab.hosts) {
-    await waitFor(`${host.name}'s bot runs to finish`, async () => (await outbox(host)).appended.filter((e) => e.type === 'bot_ran').length >= bots);
+    await waitFor(`${host.name}'s bots to run or be held back`, async () => (await outbox(host)).appended.filter((e) => BOT_OUTCOMES.includes(e.type)).length >= bots, 60_000);
     for (const e of (await outbox(host)).appended) if (FLAG_EVENTS.includes(e.type)) recorded.set(e.id, `${e.type} ${host.name}`);
   }
   return recorded;

@@ -61,6 +61,7 @@ await describeWithNats('scaled mode: PostgreSQL restarts', 'test/scaled-failures
       expect(answer.code, answer.stderr).toBe(0);
       expect(answer.stdout.split('\n').filter((line) => line.includes('"type":"row"') && line.includes('"status":"ok"'))).toHaveLength(2);
     }
-    console.info(`PostgreSQL restart: every event of the outage stored ${storedAfterMs} ms after it was back; queries answered through both replicas ${Date.now() - restartedAt} ms after`);
+    const outcomes = [...recorded.values()].filter((v) => !v.startsWith('alarm_')).map((v) => v.split(' ')[0]);
+    console.info(`PostgreSQL restart: bot outcomes ${JSON.stringify(outcomes)}; every event of the outage stored ${storedAfterMs} ms after it was back; queries answered through both replicas ${Date.now() - restartedAt} ms after`);
   }, 180_000);
 });
