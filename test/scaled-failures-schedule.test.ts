@@ -61,7 +61,6 @@ describeWithService(needed, 'scaled mode: a replica killed while a schedule is d
     await waitFor('the latest claimed tick to have its run', async () => (await runs()).some((r) => Number(r.started_at) >= Number(after.at(-1)!.tick)));
     const all = await claims();
     const ran = await runs();
-    expect(new Set(all.map((c) => c.tick)).size).toBe(all.length);
     // Once each: a tick run twice would make more runs than claims. At most the one tick the dead
     // replica claimed as it died may have no run.
     expect(ran.length).toBeLessThanOrEqual(all.length);
