@@ -74,11 +74,20 @@ export function queryLines(res: Response): AsyncGenerator<QueryLine<Plan>> {
   return readQueryStream(decodedText(res.body), PlanSchema);
 }
 
-/** A response body as text chunks (UTF-8; a character split between chunks is kept whole). */
+/**
+ * A response body as text chunks (UTF-8; a character split between chunks is kept whole). A
+ * connection lost mid-answer (the control plane killed, a proxy cut) is BW_ERR_UNAVAILABLE: the
+ * CLI reports it in one line instead of crashing with Node's bare `aborted`.
+ */
 async function* decodedText(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
   if (!body) return;
   const decoder = new TextDecoder();
-  for await (const chunk of body) yield decoder.decode(chunk, { stream: true });
+  try {
+    for await (const chunk of body) yield decoder.decode(chunk, { stream: true });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    throw new BreakwaterError('BW_ERR_UNAVAILABLE', `the connection to the control plane was lost before its answer was complete (${(err as Error).message}${typeof code === 'string' ? `, ${code}` : ''}); what ran is in \`breakwater get runs\``, {}, { cause: err });
+  }
   const rest = decoder.decode();
   if (rest) yield rest;
 }

@@ -86,3 +86,24 @@ describe('queryLines', () => {
     expect((err as BreakwaterError).message).toMatch(/^line 1 of the query answer carries a plan this reader cannot read: version: /);
   });
 });
+
+describe('breakwater run: the control plane dies mid-answer', () => {
+  it('ends with one line saying the connection was lost, not a crash', async () => {
+    const plan = planOf('host | cpu_usage');
+    // The plan line, then the socket destroyed with the answer unfinished: what a SIGKILLed replica does.
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+      res.write(`${JSON.stringify(answer(plan, [])[0])}\n`, () => req.socket.destroy());
+    });
+    await new Promise<void>((ready) => server?.listen(0, '127.0.0.1', ready));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: { NO_COLOR: '1' } };
+    const err = await runCommand({ server: url, token: 'bwt_x' }, 'host | cpu_usage', { json: true }, io).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BreakwaterError);
+    expect((err as BreakwaterError).code).toBe('BW_ERR_UNAVAILABLE');
+    expect((err as BreakwaterError).message).toMatch(/^the connection to the control plane was lost before its answer was complete \(aborted, ECONNRESET\)/);
+  });
+});

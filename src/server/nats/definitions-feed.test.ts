@@ -45,6 +45,20 @@ await describeWithNatsConnections('DefinitionsFeed: definitions reloaded on ever
     expect(aReloads()).toBe(0);
   });
 
+  it('reloads without an announcement every catchUpMs (an announcement lost with its replica), and not after stop', async () => {
+    const subjects = testSubjects();
+    let reloads = 0;
+    const feed = new DefinitionsFeed({ nc: connections()[0]!, subjects, logger: quiet, replica: 'lonely', catchUpMs: 20 });
+    feed.start(() => Promise.resolve(void reloads++));
+    await waitUntil('two catch-up reloads', () => reloads >= 2);
+    expect(feed.counts).toMatchObject({ heard: 0, failed: 0 });
+    expect(feed.counts.catchUps).toBeGreaterThanOrEqual(2);
+    await feed.stop();
+    const stopped = reloads;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reloads).toBe(stopped);
+  });
+
   it('a reload that fails is counted, and the next announcement tries again', async () => {
     let calls = 0;
     const { a, b } = await pair(() => (++calls === 1 ? Promise.reject(new Error('store unreachable')) : Promise.resolve()));

@@ -11,6 +11,12 @@ export interface DefinitionsFeedParts {
   readonly logger: Logger;
   /** This replica's id in its messages (default: a random UUID), so its own echo is dropped. */
   readonly replica?: string;
+  /**
+   * How often to reload anyway (default 30 s): an announcement that never came (its replica
+   * killed between storing a version and announcing it, NATS down at that moment) is caught up
+   * within this time instead of at the next apply.
+   */
+  readonly catchUpMs?: number;
 }
 
 /** What one feed did since it started. */
@@ -24,6 +30,8 @@ export interface DefinitionsFeedCounts {
   malformed: number;
   /** Reloads that failed (the store unreachable): the next announcement tries again. */
   failed: number;
+  /** Reloads started by the catch-up timer, not by an announcement. */
+  catchUps: number;
 }
 
 /**
@@ -40,8 +48,9 @@ export interface DefinitionsFeedCounts {
  */
 export class DefinitionsFeed {
   readonly replica: string;
-  readonly counts: DefinitionsFeedCounts = { announced: 0, heard: 0, reloads: 0, echoes: 0, malformed: 0, failed: 0 };
+  readonly counts: DefinitionsFeedCounts = { announced: 0, heard: 0, reloads: 0, echoes: 0, malformed: 0, failed: 0, catchUps: 0 };
   private subscription: Subscription | undefined;
+  private catchUp: NodeJS.Timeout | undefined;
   private reload: (() => Promise<void>) | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -61,6 +70,11 @@ export class DefinitionsFeed {
     this.reload = reload;
     const { nc, subjects } = this.parts;
     this.subscription = nc.subscribe(subjects.replicaDefinitions, { callback: (err, msg) => (err ? this.warnFailed(err) : this.receive(msg.data)) });
+    this.catchUp = setInterval(() => {
+      this.counts.catchUps++;
+      this.schedule();
+    }, this.parts.catchUpMs ?? 30_000);
+    this.catchUp.unref();
   }
 
   /** Tells the other replicas that this one applied `version`. Never throws: a replica that misses it reloads at the next one (or its restart). */
@@ -79,6 +93,7 @@ export class DefinitionsFeed {
     const sub = this.subscription;
     this.subscription = undefined;
     this.again = false;
+    clearInterval(this.catchUp);
     if (sub && !sub.isClosed() && !this.parts.nc.isClosed()) {
       sub.unsubscribe();
       await this.parts.nc.flush().catch(() => undefined);

@@ -59,6 +59,9 @@ export class DefinitionChanges {
    * replica applied it, and pushed it to the agents (so this one does not).
    */
   async reload(): Promise<void> {
+    // Versions count up by one, so a newer one exists only if the next does: the feed's catch-up
+    // calls this every 30 s, and usually reads nothing (not the whole current set).
+    if (!(await this.parts.store.getDefinitionVersion(this.parts.current.definitions().version + 1))) return;
     const stored = await this.parts.store.currentDefinitions();
     if (stored && stored.version > this.parts.current.definitions().version) await this.install(stored.version, stored.definitions as Definition[]);
   }
