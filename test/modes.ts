@@ -20,9 +20,9 @@ export interface LabMode {
 /** Replicas of a scaled lab: two, the fewest that show state shared across control planes. */
 const SCALED_REPLICAS = 2;
 
-export const EMBEDDED: LabMode = { name: 'embedded', lab: (options) => options };
+const EMBEDDED: LabMode = { name: 'embedded', lab: (options) => options };
 
-export const SCALED: LabMode = {
+const SCALED: LabMode = {
   name: 'scaled',
   lab: (options) => ({ ...options, scaled: { replicas: SCALED_REPLICAS, postgres: PG_URL, nats: NATS_URL } }),
 };
@@ -30,7 +30,7 @@ export const SCALED: LabMode = {
 /**
  * One describe block per mode, named `<name> [embedded]` and `<name> [scaled]`; the scaled one
  * needs PostgreSQL and NATS with JetStream (skipped loudly without them, or failing under
- * BREAKWATER_REQUIRE_SERVICES=1, as CI sets). `modes` narrows a suite to some modes.
+ * BREAKWATER_REQUIRE_SERVICES=1, as CI sets).
  * Blocks run one after the other, so the two labs of a file never run at the same time.
  *
  * @example
@@ -38,12 +38,8 @@ export const SCALED: LabMode = {
  *   beforeAll(async () => { lab = await startLab(mode.lab({ hosts: 4 })); });
  * });
  */
-export async function describeInModes(name: string, file: string, body: (mode: LabMode) => void, modes: readonly LabMode[] = [EMBEDDED, SCALED]): Promise<void> {
-  const scaledUnreachable = modes.includes(SCALED) ? ((await probePostgres()) ?? (await probeNats())) : undefined;
-  for (const mode of modes) {
-    const title = `${name} [${mode.name}]`;
-    if (mode === SCALED) {
-      describeWithService({ service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable: scaledUnreachable }, title, file, () => body(mode));
-    } else describe(title, () => body(mode));
-  }
+export async function describeInModes(name: string, file: string, body: (mode: LabMode) => void): Promise<void> {
+  describe(`${name} [embedded]`, () => body(EMBEDDED));
+  const unreachable = (await probePostgres()) ?? (await probeNats());
+  describeWithService({ service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable }, `${name} [scaled]`, file, () => body(SCALED));
 }
