@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import { waitUntil } from './helpers.js';
+import { describeInModes } from './modes.js';
 import { query } from './scenarios/scenario-helpers.js';
 
 /*
@@ -12,15 +13,15 @@ import { query } from './scenarios/scenario-helpers.js';
  * leaving the operator with a half-done repair and an `offline` row.
  */
 
-describe('an agent stopped by SIGTERM mid-command', () => {
+await describeInModes('an agent stopped by SIGTERM mid-command', 'test/agent-sigterm.test.ts', (mode) => {
   it('finishes the running command, the query carries its output, then the agent exits 0', async () => {
-    const lab = await startLab({ hosts: 1 });
+    const lab = await startLab(mode.lab({ hosts: 1 }));
     try {
       await stopMidCommand(lab);
     } finally {
       await lab.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 /** Sends SIGTERM to the lab's agent while a query's command runs on it, and checks the outcome. */

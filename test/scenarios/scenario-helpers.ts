@@ -166,7 +166,7 @@ export async function tempDefinitions(files: Record<string, string>, copyOf?: st
  * let lab: Lab;
  * const cleanups = labForFile({ hosts: 4 }, PACK, (l) => (lab = l));
  */
-export function labForFile(options: LabOptions, definitions: string | Record<string, string>, started: (lab: Lab) => void, timeoutMs = 60_000): (() => Promise<void>)[] {
+export function labForFile(options: LabOptions, definitions: string | Record<string, string>, started: (lab: Lab) => void, timeoutMs = 120_000): (() => Promise<void>)[] {
   const cleanups: (() => Promise<void>)[] = [];
   let lab: Lab | undefined;
   beforeAll(async () => {
