@@ -7,8 +7,8 @@
  *  - Scaled: two `breakwater server --store postgres://… --bus nats://127.0.0.1:4222 --nats-prefix
  *    <its own>` replicas on a database the suite creates and drops (createScaledBacking, as `lab
  *    --scaled`); first one `breakwater swarm --bus` of 1,000 agents (the side-by-side figures),
- *    then three more of 3,000 each, one after the other, enrolling through alternate replicas, up
- *    to 10,000.
+ *    then more of up to 3,000 each, one after the other, enrolling through alternate replicas, up
+ *    to 10,000 (or BENCH_SCALE_AGENTS).
  *  - At each size: `host | cpu_usage > -1 | count` and host | `true` (a recorded run) through
  *    POST /api/v1/query, alternating between the replicas (p50, p99, mean); each replica's RSS
  *    with 0 agents and with all connected and idle (memory per agent); the RSS of this machine's
@@ -88,13 +88,32 @@ async function replicaMemory(label, replicas, rss0, agents, idleMs, target) {
 }
 
 /**
+ * The agents of the largest case: 10,000, or BENCH_SCALE_AGENTS (1,001 to 100,000) where that
+ * does not fit in the machine's memory or the time at hand.
+ * @param {string | undefined} text
+ */
+function totalAgents(text) {
+  if (text === undefined || text === '') return 10_000;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1001 || n > 100_000) throw new Error(`BENCH_SCALE_AGENTS: expected a whole number from 1001 to 100000, found ${JSON.stringify(text)}`);
+  return n;
+}
+
+/** `total` agents in swarms of at most `most`. @param {number} total @param {number} most */
+function swarmSizes(total, most) {
+  const sizes = [];
+  for (let left = total; left > 0; left -= most) sizes.push(Math.min(left, most));
+  return sizes;
+}
+
+/**
  * @param {import('../run.js').Context} ctx
  * @returns {Promise<Measurement[]>}
  */
 export async function run(ctx) {
   const small = ctx.quick ? 100 : 1000;
-  const more = ctx.quick ? [100, 100] : [3000, 3000, 3000];
-  const big = small + more.reduce((a, b) => a + b, 0);
+  const big = ctx.quick ? 300 : totalAgents(process.env.BENCH_SCALE_AGENTS);
+  const more = swarmSizes(big - small, ctx.quick ? 100 : 3000);
   const nSmall = ctx.quick ? { warmup: 3, iterations: 10 } : { warmup: 10, iterations: 60 };
   // Few at 10,000 (seconds each): the p99 of 20 is their maximum.
   const nBig = ctx.quick ? { warmup: 2, iterations: 5 } : { warmup: 2, iterations: 20 };
