@@ -24,15 +24,14 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLab, stopChild } from '../../dist/lab/index.js';
 import { Children, clockTicks, cpuTimes, rssBytes, startServerProcess, startSwarmProcess, statusBytes } from '../support/processes.js';
+import { latencyCase, round2, sleep } from '../support/latency.js';
 import { Client } from '../support/query-client.js';
 
 export const name = 'fleet';
 export const description = 'queries across swarms (10–1,000 simulated agents) and labs (10, 50 real agents) through the HTTP API; control-plane memory per agent; idle agent CPU and RSS';
 
-const METRIC = 'host | cpu_usage > -1 | count';
 /** After a lab is up, before measuring. */
 const LAB_SETTLE_MS = 5000;
-const COMMAND = 'host | `true`';
 
 /** What the issue compares against (measured elsewhere; not re-measured here). */
 const PDSH = 'pdsh with persistent SSH ran `uptime` on 10/50/200 hosts in 58 ms / 308 ms / 1.25 s';
@@ -40,13 +39,6 @@ const AGENTS_COMPARED = 'node_exporter 0.77% and 20 MB; netdata 1.1% and 67 MB; 
 
 /** @typedef {import('../run.js').Measurement} Measurement */
 /** @typedef {import('node:child_process').ChildProcess} ChildProcess */
-
-/** Nearest-rank percentile of sorted samples. @param {number[]} sorted @param {number} p */
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
-/** @param {number} v */
-const round2 = (v) => Math.round(v * 100) / 100;
-/** @param {number} ms */
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * RSS of a Node.js process that does nothing (`node -e 'setTimeout(…)'`): the floor under any
@@ -96,53 +88,6 @@ async function historyAtFullRetention(ctx) {
       note: `the agent's metric store after a day on this machine: ${snap.host.length} host series (1 h at 1 s + 24 h of 1-minute roll-ups) and ${snap.processes.length} processes (${processSeries} series, 10 min at 1 s); on top of the idle RSS above, measured on a lab host that sees only its own processes`,
     },
   ];
-}
-
-/**
- * Times `iterations` queries (after `warmup` untimed ones), one at a time, checking each answer.
- * @param {Client} client @param {string} statement @param {number} agents @param {{ warmup: number, iterations: number }} n
- */
-async function latency(client, statement, agents, n) {
-  /** @param {{ summary: Record<string, unknown>, rows: Record<string, any>[] }} r */
-  const check = (r) => {
-    const ok = statement === METRIC ? r.rows.length === 1 && r.rows[0]?.values?.count === agents : r.summary.rows === agents && r.summary.failed === 0;
-    if (!ok) throw new Error(`wrong answer to ${statement} with ${agents} agents: ${JSON.stringify(r.summary)} ${JSON.stringify(r.rows.slice(0, 3))}`);
-  };
-  for (let i = 0; i < n.warmup; i++) check(await client.query(statement));
-  /** @type {number[]} */
-  const samples = [];
-  for (let i = 0; i < n.iterations; i++) {
-    const r = await client.query(statement);
-    check(r);
-    samples.push(r.ms);
-  }
-  samples.sort((a, b) => a - b);
-  return { mean: samples.reduce((a, b) => a + b, 0) / samples.length, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), count: samples.length };
-}
-
-/**
- * Measurements of both statements against `agents` agents.
- * @param {string} label e.g. `swarm 1000` @param {Client} client @param {number} agents @param {{ warmup: number, iterations: number }} n
- * @param {{ metricP50?: number, commandP50?: number, note: string }} goals @param {(m: string) => void} log
- * @returns {Promise<Measurement[]>}
- */
-async function latencyCase(label, client, agents, n, goals, log) {
-  /** @type {Measurement[]} */
-  const out = [];
-  for (const [id, statement, target] of /** @type {const} */ ([
-    ['metric', METRIC, goals.metricP50],
-    ['command', COMMAND, goals.commandP50],
-  ])) {
-    log(`${label}: ${n.warmup} + ${n.iterations} × ${statement}`);
-    const r = await latency(client, statement, agents, n);
-    log(`${label}: ${id} p50 ${round2(r.p50)} ms, p99 ${round2(r.p99)} ms`);
-    out.push(
-      { name: `${label} · ${id} · p50`, unit: 'ms', value: round2(r.p50), ...(target !== undefined ? { target: /** @type {const} */ ({ op: '<', value: target }) } : {}), note: `${statement}; ${goals.note}` },
-      { name: `${label} · ${id} · p99`, unit: 'ms', value: round2(r.p99) },
-      { name: `${label} · ${id} · mean`, unit: 'ms', value: round2(r.mean), note: `${r.count} queries after ${n.warmup} warm-up` },
-    );
-  }
-  return out;
 }
 
 /**
@@ -236,7 +181,7 @@ export async function run(ctx) {
         out.push(
           ...(await latencyCase(
             `swarm ${size}`,
-            client,
+            [client],
             size,
             n,
             { ...(size === 1000 ? { metricP50: 100 } : {}), note: `${size} simulated agents in one child process (breakwater swarm), control plane in another. Compare: ${PDSH}` },
@@ -269,7 +214,7 @@ export async function run(ctx) {
       const client = new Client(lab.server, lab.token, await readFile(lab.ca, 'utf8'));
       const target = hosts === 10 ? 25 : 150;
       try {
-        out.push(...(await latencyCase(`real ${hosts}`, client, hosts, n, { metricP50: target, commandP50: target, note: `${hosts} real agent processes (breakwater lab) on this ${availableParallelism()}-core machine, each spawning /bin/sh for the command. Compare: ${PDSH}` }, ctx.log)));
+        out.push(...(await latencyCase(`real ${hosts}`, [client], hosts, n, { metricP50: target, commandP50: target, note: `${hosts} real agent processes (breakwater lab) on this ${availableParallelism()}-core machine, each spawning /bin/sh for the command. Compare: ${PDSH}` }, ctx.log)));
       } finally {
         client.close();
         await lab.stop();

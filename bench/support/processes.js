@@ -6,7 +6,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stopChild } from '../../dist/lab/index.js';
 import { fetchTrusting } from '../../dist/transport/index.js';
@@ -132,17 +132,28 @@ export function waitFor(child, stream, test, timeoutMs, what) {
 }
 
 /**
- * A control plane in a child process with a fresh data directory.
+ * A control plane in a child process. Alone (the default), with a fresh data directory: it waits
+ * for the admin token the first start prints and makes a join token. As a further replica of a
+ * scaled control plane (`replicaOf` the first one's tokens), it shares the first one's data
+ * directory (its TLS CA and certificate) and store, and prints no token.
  * @param {string} root @param {string} dir @param {Children} children
+ * @param {{ args?: string[], env?: Record<string, string>, log?: string, replicaOf?: { token: string, joinToken: string } }} [o]
+ *   args: extra arguments (e.g. `--store postgres://… --bus nats://… --nats-prefix p`); env: e.g. BREAKWATER_SECRET_KEY; log: the log's file name in `dir`
  */
-export async function startServerProcess(root, dir, children) {
-  const child = breakwater(root, ['server', '--port', '0', '--data', path.join(dir, 'data'), '--log-level', 'warn'], path.join(dir, 'server.log'), children);
+export async function startServerProcess(root, dir, children, o = {}) {
+  const child = breakwater(root, ['server', '--port', '0', '--data', path.join(dir, 'data'), '--log-level', 'warn', ...(o.args ?? [])], path.join(dir, o.log ?? 'server.log'), children, o.env);
   const [server, caFile, token] = await Promise.all([
-    waitFor(child, 'stdout', /BREAKWATER_SERVER=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
-    waitFor(child, 'stdout', /BREAKWATER_CA=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
-    waitFor(child, 'stderr', /BREAKWATER_TOKEN=(\S+)/, 20_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
+    waitFor(child, 'stdout', /BREAKWATER_SERVER=(\S+)/, 30_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
+    waitFor(child, 'stdout', /BREAKWATER_CA=(\S+)/, 30_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
+    o.replicaOf ? o.replicaOf.token : waitFor(child, 'stderr', /BREAKWATER_TOKEN=(\S+)/, 30_000, 'the control plane').then((m) => /** @type {string} */ (m[1])),
   ]);
   const ca = await readFile(caFile, 'utf8');
+  const joinToken = o.replicaOf ? o.replicaOf.joinToken : await createJoinToken(server, token, ca);
+  return { child, server, caFile, ca, token, joinToken, pid: /** @type {number} */ (child.pid) };
+}
+
+/** A join token (role agent) through the API. @param {string} server @param {string} token @param {string} ca */
+async function createJoinToken(server, token, ca) {
   const res = await fetchTrusting(`${server}/api/v1/tokens`, {
     ca,
     method: 'POST',
@@ -150,25 +161,52 @@ export async function startServerProcess(root, dir, children) {
     body: JSON.stringify({ role: 'agent', name: 'bench-join' }),
   });
   if (!res.ok) throw new Error(`creating a join token: HTTP ${res.status} ${await res.text()}`);
-  const joinToken = /** @type {{ token: string }} */ (await res.json()).token;
-  return { child, server, caFile, ca, token, joinToken, pid: /** @type {number} */ (child.pid) };
+  return /** @type {{ token: string }} */ (await res.json()).token;
 }
 
 /**
  * `breakwater swarm` in a child process; resolves once it prints `ready: N agents connected`.
- * @param {string} root @param {string} dir @param {Children} children @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void }} o
+ * Agents are named `<name>-1` … (default name `swarm<N>`); with `bus` they speak over NATS (the
+ * scaled mode) under `natsPrefix`, still enrolling through `server`. `timeoutMs` defaults to 60 s
+ * plus 100 ms per agent.
+ * @param {string} root @param {string} dir @param {Children} children
+ * @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void, name?: string, bus?: string, natsPrefix?: string, timeoutMs?: number }} o
  */
 export async function startSwarmProcess(root, dir, children, o) {
-  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--agents', String(o.agents), '--prefix', `swarm${o.agents}`], path.join(dir, `swarm-${o.agents}.log`), children, { BREAKWATER_JOIN_TOKEN: o.joinToken }); // not in argv, which ps shows
+  const name = o.name ?? `swarm${o.agents}`;
+  const bus = o.bus ? ['--bus', o.bus, ...(o.natsPrefix ? ['--nats-prefix', o.natsPrefix] : [])] : [];
+  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--agents', String(o.agents), '--prefix', name, ...bus], path.join(dir, `${name}.log`), children, { BREAKWATER_JOIN_TOKEN: o.joinToken }); // not in argv, which ps shows
   let lastShown = 0;
   child.stderr?.on('data', (/** @type {string} */ d) => {
     const lines = d.split('\n').filter((l) => l.startsWith('swarm: enrolled'));
     const line = lines[lines.length - 1];
     if (line && Date.now() - lastShown > 2000) {
       lastShown = Date.now();
-      o.log(`  ${line}`);
+      o.log(`  ${name}: ${line}`);
     }
   });
-  await waitFor(child, 'stdout', new RegExp(`ready: ${o.agents} agents connected`), 60_000 + 100 * o.agents, `the swarm of ${o.agents}`);
+  await waitFor(child, 'stdout', new RegExp(`ready: ${o.agents} agents connected`), o.timeoutMs ?? 60_000 + 100 * o.agents, `the swarm of ${o.agents}`);
   return child;
+}
+
+/**
+ * The pid of the nats-server listening on `port` (this machine's, a separate process the suite
+ * did not start), found by name in /proc; its command line names the port, or none for the
+ * default 4222. Undefined when there is none.
+ * @param {number} port
+ */
+export async function natsServerPid(port) {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if ((await readFile(`/proc/${entry}/comm`, 'utf8')).trim() !== 'nats-server') continue;
+      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      const flag = args.findIndex((a) => a === '-p' || a === '--port' || a === '-port');
+      const listens = flag < 0 ? port === 4222 : Number(args[flag + 1]) === port;
+      if (listens) return Number(entry);
+    } catch {
+      // The process ended while we read it.
+    }
+  }
+  return undefined;
 }
