@@ -1,3 +1,4 @@
+import type { BreakwaterError } from '../protocol/index.js';
 import pino from 'pino';
 import { beforeEach, expect, it } from 'vitest';
 import { describeStore } from '../../test/store/back-ends.js';
@@ -76,10 +77,14 @@ await describeStore('circuit breaker', 'src/server/circuit-breaker.test.ts', ({ 
   });
 });
 
-it('refuses, saying why, when the store cannot count the window', async () => {
+it('gives no answer when the store cannot count the window, so the agent\'s offline policy decides; the store\'s error stays in the log', async () => {
   const store = openSqliteStore(':memory:');
   await store.migrate();
   await store.close();
   const breaker = new CircuitBreaker(store, pino({ level: 'silent' }), () => Promise.resolve());
-  expect(await breaker.permit('web-1', BOT, 2)).toMatchObject({ allowed: false, reason: expect.stringMatching(/^the control plane could not count clean's runs in the window \(.*closed/) });
+  const failure = await breaker.permit('web-1', BOT, 2).then(
+    () => undefined,
+    (err: unknown) => err as BreakwaterError,
+  );
+  expect(failure).toMatchObject({ code: 'BW_ERR_UNAVAILABLE', message: "the circuit breaker cannot count clean's runs in the window: the store is unreachable" });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BotDefinition } from '../definitions/index.js';
 import type { FleetEvent } from '../protocol/index.js';
+import { BreakwaterError } from '../protocol/index.js';
 import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
 import type { PermitWindow, Store } from './store/index.js';
@@ -45,7 +46,10 @@ export class CircuitBreaker {
 
   /**
    * Whether `host` may run `bot` now; `hosts` is the fleet's size (the inventory's). When the store
-   * cannot be reached the answer is no: without the window, granting could exceed the limit.
+   * cannot be reached there is no answer (it throws BW_ERR_UNAVAILABLE): without the window a grant
+   * could exceed the limit and a refusal would overrule the bot's own `offline` policy, which is
+   * what the bot's author chose for a control plane that cannot decide. The transports then leave
+   * the agent's permit request unanswered, as when the control plane is away.
    */
   async permit(host: string, bot: BotDefinition, hosts: number): Promise<Answer> {
     const { max, windowSeconds } = bot.circuitBreaker;
@@ -55,8 +59,8 @@ export class CircuitBreaker {
     try {
       answer = await this.store.grantPermit({ bot: bot.name, host, at: now, since: now - windowSeconds * 1000 }, (window) => decide(host, bot, share, window));
     } catch (err) {
-      this.logger.warn({ bot: bot.name, host, err: (err as Error).message }, 'circuit breaker: could not count the window in the store; refusing');
-      return { allowed: false, reason: `the control plane could not count ${bot.name}'s runs in the window (${(err as Error).message}); try again later` };
+      this.logger.warn({ bot: bot.name, host, err: (err as Error).message }, 'circuit breaker: could not count the window in the store; the agent\'s offline policy decides');
+      throw new BreakwaterError('BW_ERR_UNAVAILABLE', `the circuit breaker cannot count ${bot.name}'s runs in the window: the store is unreachable`, {}, { cause: err });
     }
     if (answer.refusedShare) this.refused(host, bot.name, answer.reason, now);
     return { allowed: answer.allowed, reason: answer.reason };
