@@ -8,13 +8,14 @@ import { buildApp } from './api/app.js';
 import { LiveQueries } from './api/live-query.js';
 import { TokenStreams } from './api/token-streams.js';
 import { apiRoutes } from './api/routes.js';
-import { createToken, hashSecret } from './auth.js';
+import { createFirstAdminToken, hashSecret } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { serverLogger } from './log.js';
 import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
 import { AgentNatsIssuer, responseAllowance } from './nats-auth/index.js';
+import { readiness } from './readiness.js';
 import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
 import type { Bus } from './scaled.js';
@@ -78,10 +79,8 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   const interrupted = await interruptStaleRuns(store);
   if (interrupted.length) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
 
-  let initialAdminToken: string | undefined;
-  if (!(await store.hasAdmin())) {
-    initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init', null, null, clock)).secret;
-  }
+  // Atomic across replicas starting together on an empty store: exactly one shows the first admin token.
+  const initialAdminToken = await createFirstAdminToken(store, clock);
 
   // The scaled mode: the fleet over NATS, and the events stream stored once wiring made the hooks.
   let bus: Bus | undefined;
@@ -108,7 +107,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock });
+  // Under the probe's 2 s timeout (deploy/k8s): a hung PostgreSQL or NATS reads as not ready, not as no answer.
+  const ready = readiness({ store: () => store.ping(), ...(bus ? { nats: () => (bus as Bus).nc.flush() } : {}) }, { timeoutMs: 1500, clock });
+  const routes = apiRoutes({ ...statements(), readiness: ready, version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock });
   const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https, clock });
 
   await app.listen({ port: config.port, host: config.host });

@@ -9,7 +9,7 @@
  * StoreError (errors.ts). The queries check their input first where the two databases would
  * otherwise disagree (values.ts).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
 import { findAgent, listAgents, updateAgentState, upsertAgent, type AgentStatePatch } from './agent-rows.js';
 import { createApproval, decideApproval, getApproval, listApprovals, type ApprovalDecision } from './approval-rows.js';
@@ -31,7 +31,7 @@ import {
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
 import { grantPermit } from './permit-rows.js';
 import { claimTick } from './tick-claim-rows.js';
-import { createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
+import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
 import type {
   AgentRecord,
@@ -101,6 +101,10 @@ export class KyselyStore implements Store {
     return this.#run('migrate', (db) => this.#migrate(db));
   }
 
+  async ping(): Promise<void> {
+    await this.#run('ping', (db) => sql`select 1`.execute(db));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -131,6 +135,10 @@ export class KyselyStore implements Store {
 
   hasAdmin(): Promise<boolean> {
     return this.#run('hasAdmin', (db) => hasAdmin(db));
+  }
+
+  createFirstAdmin(token: TokenRecord): Promise<boolean> {
+    return this.#run('createFirstAdmin', (db) => createFirstAdmin(db, this.dialect, token));
   }
 
   // ---- agents and enrollment (agent-rows.ts, enrollment-queries.ts) ---------------------------

@@ -196,6 +196,11 @@ export interface Store {
   revokeToken(id: string, at: number): Promise<boolean>;
   /** Whether any admin token exists yet (the first start prints one). */
   hasAdmin(): Promise<boolean>;
+  /** Stores `token` only if no admin token exists yet, atomically across processes sharing the
+   *  database: of replicas starting together on an empty store, exactly one gets true. */
+  createFirstAdmin(token: TokenRecord): Promise<boolean>;
+  /** A cheap round trip to the database (readiness); throws STORE_UNAVAILABLE when it cannot be reached. */
+  ping(): Promise<void>;
   /** Counts one use of a token that is unrevoked, unexpired at `at` and under its maxUses;
    *  false (nothing counted) otherwise. Atomic: concurrent uses of a one-use token count once. */
   useToken(id: string, at: number): Promise<boolean>;
