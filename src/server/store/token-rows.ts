@@ -73,15 +73,31 @@ const FIRST_ADMIN_LOCK_CLASS = 0x4277_0002;
  * Stores `token` (an admin token) only if no admin token exists: true when it was stored. Replicas
  * starting together on an empty store each ask; exactly one stores it. PostgreSQL: a transaction
  * lock keyed by the schema makes the check and the insert one step across processes (under READ
- * COMMITTED two plain check-then-inserts would both see no admin). SQLite: the transaction's write
- * lock does (and the embedded mode is one process anyway).
+ * COMMITTED two plain check-then-inserts would both see no admin). SQLite: BEGIN IMMEDIATE takes
+ * the write lock before the check, so another process waits and then sees the admin.
  */
 export async function createFirstAdmin(db: Kysely<StoreDatabase>, dialect: StoreDialect, token: TokenRecord): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(FIRST_ADMIN_LOCK_CLASS)}, hashtext(current_schema()))`.execute(trx);
-    if (await hasAdmin(trx)) return false;
-    await createToken(trx, token);
+  const checkThenCreate = async (conn: Kysely<StoreDatabase>) => {
+    if (await hasAdmin(conn)) return false;
+    await createToken(conn, token);
     return true;
+  };
+  if (dialect === 'postgres') {
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(FIRST_ADMIN_LOCK_CLASS)}, hashtext(current_schema()))`.execute(trx);
+      return checkThenCreate(trx);
+    });
+  }
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const created = await checkThenCreate(conn);
+      await sql`commit`.execute(conn);
+      return created;
+    } catch (error) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw error;
+    }
   });
 }
 
