@@ -31,6 +31,7 @@ import {
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
 import { grantPermit } from './permit-rows.js';
 import { claimTick } from './tick-claim-rows.js';
+import { heartbeatReplica, interruptOrphanedRuns } from './replica-rows.js';
 import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
 import type {
@@ -325,6 +326,16 @@ export class KyselyStore implements Store {
 
   claimTick(name: string, tick: number, holder: string): Promise<boolean> {
     return this.#run('claimTick', (db) => claimTick(db, name, tick, holder));
+  }
+
+  // ---- replica liveness (replica-rows.ts) -----------------------------------------------------
+
+  heartbeatReplica(id: string, at: number): Promise<void> {
+    return this.#run('heartbeatReplica', (db) => heartbeatReplica(db, id, at));
+  }
+
+  interruptOrphanedRuns(staleBefore: number, at: number): Promise<RunRecord[]> {
+    return this.#run('interruptOrphanedRuns', (db) => interruptOrphanedRuns(db, this.#json, staleBefore, at));
   }
 
   // ---- the circuit breaker's window (permit-rows.ts) ------------------------------------------

@@ -65,6 +65,8 @@ export interface RunRecord {
   /** Resources the run addressed, and how many failed (error, timeout, offline). */
   readonly targets: number;
   readonly failures: number;
+  /** The control-plane replica executing the run (the scaled mode); absent when none does. */
+  readonly replicaId?: string;
 }
 
 export interface RunResultRecord {
@@ -293,6 +295,15 @@ export interface Store {
    * tick). Claims are pruned an hour after their tick (tick-claim-rows.ts).
    */
   claimTick(name: string, tick: number, holder: string): Promise<boolean>;
+
+  /** Records that replica `id` is alive at `at` (replica liveness, replica-rows.ts). */
+  heartbeatReplica(id: string, at: number): Promise<void>;
+  /**
+   * Marks `interrupted` the running runs no live replica executes (their replica's last heartbeat
+   * is before `staleBefore`, or they name none) and returns them; each run is returned to exactly
+   * one caller across every process on this store. Stale replicas are forgotten.
+   */
+  interruptOrphanedRuns(staleBefore: number, at: number): Promise<RunRecord[]>;
 
   /**
    * The circuit breaker's one atomic step, across every process on this store: counts `bot`'s
