@@ -16,6 +16,7 @@ import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
 import { AgentNatsIssuer, responseAllowance } from './nats-auth/index.js';
 import { readiness } from './readiness.js';
+import { ReplicaLiveness } from './replica-liveness.js';
 import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
 import type { Bus } from './scaled.js';
@@ -76,8 +77,14 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     }
   }
   await store.migrate();
-  const interrupted = await interruptStaleRuns(store);
-  if (interrupted.length) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
+  // PostgreSQL may be shared by several replicas: each interrupts only the runs of replicas that
+  // stopped heartbeating. The embedded mode's one process interrupts whatever was left running.
+  const liveness = config.store ? new ReplicaLiveness({ store, logger, clock }) : undefined;
+  const interrupted = liveness ? await liveness.start().catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  }) : await interruptStaleRuns(store);
+  if (interrupted.length && !liveness) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
 
   // Atomic across replicas starting together on an empty store: exactly one shows the first admin token.
   const initialAdminToken = await createFirstAdminToken(store, clock);
@@ -86,13 +93,15 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   let bus: Bus | undefined;
   if (config.bus) {
     bus = await openBus({ ...config, bus: config.bus }, { store, logger, clock }).catch(async (err: unknown) => {
+      await liveness?.stop();
       await store.close();
       throw err;
     });
   }
-  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
-    // An open NATS connection would keep a process that failed to start alive.
+  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, replicaId: liveness?.id, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
+    // An open NATS connection (or the heartbeat timer) would keep a process that failed to start alive.
     await bus?.close();
+    await liveness?.stop();
     throw err;
   });
   const { fleet, gateway, remediation, notifier, statements, stop } = plane;
@@ -100,6 +109,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     stop();
     await fleet.closeAll();
     await bus?.close();
+    await liveness?.stop();
     await store.close();
     throw err;
   });
@@ -155,6 +165,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       await bus?.close();
       await notifier.drain();
       await app.close();
+      await liveness?.stop();
       await store.close();
     },
   };
