@@ -11,7 +11,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
-import { findAgent, listAgents, updateAgentState, upsertAgent, type AgentStatePatch } from './agent-rows.js';
+import { findAgent, listAgents, touchAgents, updateAgentState, upsertAgent, type AgentStatePatch } from './agent-rows.js';
 import { createApproval, decideApproval, getApproval, listApprovals, type ApprovalDecision } from './approval-rows.js';
 import { appendAudit, listAudit } from './audit-rows.js';
 import { currentDefinitions, getDefinitionVersion, listDefinitionVersions, saveDefinitionVersion } from './definition-rows.js';
@@ -174,6 +174,10 @@ export class KyselyStore implements Store {
 
   listAgents(): Promise<AgentRecord[]> {
     return this.#run('listAgents', (db) => listAgents(db, this.#json));
+  }
+
+  touchAgents(seen: readonly { readonly id: string; readonly at: number }[]): Promise<void> {
+    return this.#run('touchAgents', (db) => touchAgents(db, seen));
   }
 
   updateAgentState(id: string, patch: AgentStatePatch): Promise<void> {

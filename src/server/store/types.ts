@@ -225,6 +225,9 @@ export interface Store {
   findAgentByCredentialHash(hash: string): Promise<AgentRecord | undefined>;
   getAgentByName(name: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
+  /** Many agents' lastSeenAt at once (presence's periodic writes): one statement per thousand agents;
+   *  unknown ids are skipped and a time only moves forward. */
+  touchAgents(seen: readonly { readonly id: string; readonly at: number }[]): Promise<void>;
   updateAgentState(
     id: string,
     patch: { status?: AgentRecord['status']; lastSeenAt?: number; tags?: Record<string, string>; facts?: Record<string, string>; definitionsVersion?: number },
