@@ -117,7 +117,7 @@ describe('deploy/k8s', () => {
   it('checks the control plane\'s health for readiness and liveness, as a non-root user on a read-only root filesystem', () => {
     const [server] = containers([find('Deployment', 'breakwater-server')]);
     const c = server!.container as Record<string, { httpGet?: { path: string }; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean }>;
-    expect(c.readinessProbe?.httpGet?.path).toBe('/healthz');
+    expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
     expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
     expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
     expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);

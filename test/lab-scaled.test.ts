@@ -44,6 +44,14 @@ describeWithService(needed, 'breakwater lab --scaled', 'test/lab-scaled.test.ts'
     }
   });
 
+  it('has each replica ready: its store and its NATS connection answer (/readyz)', async () => {
+    for (const replica of started().replicas) {
+      const res = await started().fetch(`${replica.server}/readyz`, {});
+      expect(res.status, replica.server).toBe(200);
+      expect(await res.json()).toEqual({ ready: true, checks: { store: 'ok', nats: 'ok' } });
+    }
+  });
+
   it('has the agents on NATS: each put its presence under the lab\'s prefix', async () => {
     const nc = await connectNats('lab-scaled-test');
     try {

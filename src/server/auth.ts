@@ -40,6 +40,21 @@ export async function createToken(store: Store, role: Role, name: string, create
   return { record, secret };
 }
 
+/**
+ * The first admin token, if there is no admin yet: its secret, to show once; undefined when an
+ * admin exists (or another replica starting at the same time created it first).
+ *
+ * @example
+ * const secret = await createFirstAdminToken(store);
+ * if (secret) console.log(`admin token: ${secret}`);
+ */
+export async function createFirstAdminToken(store: Store, clock: Clock = systemClock): Promise<string | undefined> {
+  if (await store.hasAdmin()) return undefined;
+  const secret = newSecret('bwt');
+  const record: TokenRecord = { id: randomUUID(), name: 'admin', role: 'admin', hash: hashSecret(secret), createdAt: clock.now(), expiresAt: null, revokedAt: null, createdBy: 'breakwater-init', maxUses: null, uses: 0 };
+  return (await store.createFirstAdmin(record)) ? secret : undefined;
+}
+
 /** The valid, unexpired, unrevoked token for a secret, or undefined. */
 export async function verifyToken(store: Store, secret: string | undefined, now = systemClock.now()): Promise<TokenRecord | undefined> {
   if (!secret || !secret.startsWith('bwt_')) return undefined;

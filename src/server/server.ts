@@ -8,13 +8,15 @@ import { buildApp } from './api/app.js';
 import { LiveQueries } from './api/live-query.js';
 import { TokenStreams } from './api/token-streams.js';
 import { apiRoutes } from './api/routes.js';
-import { createToken, hashSecret } from './auth.js';
+import { createFirstAdminToken, hashSecret } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { serverLogger } from './log.js';
 import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
 import { AgentNatsIssuer, responseAllowance } from './nats-auth/index.js';
+import { readiness } from './readiness.js';
+import { ReplicaLiveness } from './replica-liveness.js';
 import { interruptStaleRuns } from './query/run-statement.js';
 import type { AgentGateway } from './gateway.js';
 import type { Bus } from './scaled.js';
@@ -75,25 +77,31 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     }
   }
   await store.migrate();
-  const interrupted = await interruptStaleRuns(store);
-  if (interrupted.length) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
+  // PostgreSQL may be shared by several replicas: each interrupts only the runs of replicas that
+  // stopped heartbeating. The embedded mode's one process interrupts whatever was left running.
+  const liveness = config.store ? new ReplicaLiveness({ store, logger, clock }) : undefined;
+  const interrupted = liveness ? await liveness.start().catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  }) : await interruptStaleRuns(store);
+  if (interrupted.length && !liveness) logger.warn({ runs: interrupted.map((r) => r.id) }, `${interrupted.length} run(s) were still running when the control plane stopped; marked interrupted`);
 
-  let initialAdminToken: string | undefined;
-  if (!(await store.hasAdmin())) {
-    initialAdminToken = (await createToken(store, 'admin', 'admin', 'breakwater-init', null, null, clock)).secret;
-  }
+  // Atomic across replicas starting together on an empty store: exactly one shows the first admin token.
+  const initialAdminToken = await createFirstAdminToken(store, clock);
 
   // The scaled mode: the fleet over NATS, and the events stream stored once wiring made the hooks.
   let bus: Bus | undefined;
   if (config.bus) {
     bus = await openBus({ ...config, bus: config.bus }, { store, logger, clock }).catch(async (err: unknown) => {
+      await liveness?.stop();
       await store.close();
       throw err;
     });
   }
-  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
-    // An open NATS connection would keep a process that failed to start alive.
+  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, replicaId: liveness?.id, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
+    // An open NATS connection (or the heartbeat timer) would keep a process that failed to start alive.
     await bus?.close();
+    await liveness?.stop();
     throw err;
   });
   const { fleet, gateway, remediation, notifier, statements, stop } = plane;
@@ -101,6 +109,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     stop();
     await fleet.closeAll();
     await bus?.close();
+    await liveness?.stop();
     await store.close();
     throw err;
   });
@@ -108,7 +117,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
   const live = new LiveQueries(statements(), streams);
-  const routes = apiRoutes({ ...statements(), version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock });
+  // Under the probe's 2 s timeout (deploy/k8s): a hung PostgreSQL or NATS reads as not ready, not as no answer.
+  const ready = readiness({ store: () => store.ping(), ...(bus ? { nats: () => (bus as Bus).nc.flush() } : {}) }, { timeoutMs: 1500, clock });
+  const routes = apiRoutes({ ...statements(), readiness: ready, version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock });
   const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https, clock });
 
   await app.listen({ port: config.port, host: config.host });
@@ -154,6 +165,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       await bus?.close();
       await notifier.drain();
       await app.close();
+      await liveness?.stop();
       await store.close();
     },
   };

@@ -37,6 +37,8 @@ export interface WiringDeps {
    * with them over NATS (server/nats ReplicaFeed, DefinitionsFeed).
    */
   readonly replicas?: { readonly nc: NatsConnection; readonly subjects: NatsSubjects } | undefined;
+  /** This replica's id (ReplicaLiveness) with a shared store: recorded with each run it executes. */
+  readonly replicaId?: string | undefined;
 }
 
 /** The wired control plane, before it listens. */
@@ -94,7 +96,7 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   // What sends to the fleet or runs statements on it.
   const catalogue = deps.catalogue ?? (() => current.catalogue());
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
-  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock });
+  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock, replicaId: deps.replicaId });
   const schedules = new Schedules(statements(), logger, clock);
   const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock, announce: definitions && ((version) => definitions.announce(version)) });
   const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });

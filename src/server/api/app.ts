@@ -78,6 +78,9 @@ function registerErrorHandlers(app: FastifyInstance, refusals: RefusalLog): void
     }
     // Text the store cannot hold (NUL, an unpaired surrogate) came from the request: the caller's mistake, named by field.
     if (isStoreError(err, 'STORE_INVALID')) return reply.status(ERROR_CODES.BW_ERR_INVALID_REQUEST.status).send({ code: 'BW_ERR_INVALID_REQUEST', message: err.message, details: { operation: err.operation } });
+    // The database is down or unreachable (refused, shut down, connection lost, pool timeout): the
+    // caller should try again, maybe on another replica; 500 would say the call itself is at fault.
+    if (isStoreError(err, 'STORE_UNAVAILABLE')) return reply.status(ERROR_CODES.BW_ERR_UNAVAILABLE.status).send({ code: 'BW_ERR_UNAVAILABLE', message: `the control plane cannot reach its store; try again shortly (${err.message})`, details: { operation: err.operation } });
     if (err.statusCode === ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status) {
       return reply.status(ERROR_CODES.BW_ERR_PAYLOAD_TOO_LARGE.status).send({ code: 'BW_ERR_PAYLOAD_TOO_LARGE', message: `the request body is larger than ${app.initialConfig.bodyLimit} bytes, the most accepted`, details: { limit: app.initialConfig.bodyLimit } });
     }

@@ -10,6 +10,7 @@ import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
+import type { ReadinessReport } from '../readiness.js';
 import type { Route } from './route.js';
 import { runbooksRoutes } from './runbooks-routes.js';
 import type { RunsContext } from './runs-routes.js';
@@ -29,6 +30,8 @@ export interface ApiContext extends StatementContext, RunsContext {
   readonly issueClientCertificate?: ((name: string, publicKeyPem: string) => string) | undefined;
   /** The scaled mode with `--nats-account-seed`: signs an enrolling agent's NATS user JWT. */
   readonly issueNatsCredential?: ((name: string, natsPublicKey: string) => Promise<string>) | undefined;
+  /** Whether this replica can serve calls now (GET /readyz). */
+  readiness(): Promise<ReadinessReport>;
   /** The time of records the routes write (runbooks, tokens, agents, audit entries). */
   readonly clock: TimerClock;
 }

@@ -30,14 +30,16 @@ function warnings() {
 /** The store, counting the agent-state writes. */
 function counted(store: Store) {
   const writes: { id: string; patch: object }[] = [];
+  const touches: { id: string; at: number }[][] = [];
   const wrapped = new Proxy(store, {
     get(target, p) {
       if (p === 'updateAgentState') return (id: string, patch: object) => (writes.push({ id, patch }), target.updateAgentState(id, patch));
+      if (p === 'touchAgents') return (seen: { id: string; at: number }[]) => (touches.push(seen), target.touchAgents(seen));
       const v = Reflect.get(target, p) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
-  return { store: wrapped, writes };
+  return { store: wrapped, writes, touches };
 }
 
 const sqlite = sqliteBackEnd();
@@ -51,10 +53,10 @@ await describeWithNatsConnections('NatsPresence: the inventory from the presence
   const agentConn = () => connections()[1] as NatsConnection;
 
   /** A replica's presence, loaded, recording what it says. */
-  const replica = async (s: Store = store) => {
+  const replica = async (s: Store = store, lastSeenWriteMs?: number) => {
     const heard: string[] = [];
     const log = warnings();
-    const presence = new NatsPresence({ kv, store: s, clock, logger: log.logger, events: { onConnected: (a, first, session) => void heard.push(`joined ${a} ${session}${first ? ' first' : ''}`), onDisconnected: (a, reason, session) => void heard.push(`left ${a} ${session ?? '-'}: ${reason}`) } });
+    const presence = new NatsPresence({ kv, store: s, clock, logger: log.logger, events: { onConnected: (a, first, session) => void heard.push(`joined ${a} ${session}${first ? ' first' : ''}`), onDisconnected: (a, reason, session) => void heard.push(`left ${a} ${session ?? '-'}: ${reason}`) }, ...(lastSeenWriteMs === undefined ? {} : { lastSeenWriteMs }) });
     running.push(presence);
     await presence.load();
     return { presence, heard, warnings: log.lines };
@@ -179,6 +181,24 @@ await describeWithNatsConnections('NatsPresence: the inventory from the presence
     await waitUntil('retagged', () => presence.host('web-1')?.tags.tier === 'db');
     await clock.advance(1_000);
     expect(writes.map((w) => Object.keys(w.patch).sort().join(','))).toEqual(['definitionsVersion,facts,lastSeenAt,status,tags', 'tags']);
+  });
+
+  it('batches the lastSeenAt writes of one sweep into one touchAgents call, not one write per agent', async () => {
+    const { store: s, writes, touches } = counted(store);
+    const { presence } = await replica(s, 1);
+    for (const name of ['web-1', 'web-2']) await put(name, presenceOf(name));
+    await waitUntil('connected', () => presence.host('web-1')?.connected === true && presence.host('web-2')?.connected === true);
+    // NATS stamps entries in real time: wait until both have a newer one, past lastSeenWriteMs.
+    const joinedAt = Math.max(...['web-1', 'web-2'].map((n) => presence.host(n)?.lastSeenAt ?? 0));
+    await waitUntil('a later millisecond', () => Date.now() > joinedAt + 1);
+    for (const name of ['web-1', 'web-2']) await put(name, presenceOf(name));
+    await waitUntil('both seen again', () => ['web-1', 'web-2'].every((n) => (presence.host(n)?.lastSeenAt ?? 0) > joinedAt));
+    expect(touches).toEqual([]);
+    await clock.advance(1_000);
+    expect(writes.map((w) => Object.keys(w.patch).sort().join(','))).toEqual(['definitionsVersion,facts,lastSeenAt,status,tags', 'definitionsVersion,facts,lastSeenAt,status,tags']);
+    expect(touches).toHaveLength(1);
+    expect(touches[0]!.map((t) => t.id).sort()).toEqual(['a-web-1', 'a-web-2']);
+    await waitUntil('stored', async () => (await store.listAgents()).filter((a) => a.name.startsWith('web-')).every((a) => (a.lastSeenAt ?? 0) > joinedAt));
   });
 
   it('survives hostile entries on random keys (bounded fuzz): nothing throws, memory holds the enrolled agents', async () => {

@@ -45,7 +45,8 @@ export interface NatsPresenceOptions {
   readonly clock: TimerClock;
   readonly logger: Pick<Logger, 'warn' | 'error'>;
   readonly events: PresenceEvents;
-  /** The agents table's lastSeenAt is written at most this often per agent (default 5 s). */
+  /** The agents table's lastSeenAt is written at most this often per agent while it stays
+   *  connected (default a minute; connect and disconnect write it at once). */
   readonly lastSeenWriteMs?: number;
 }
 
@@ -57,6 +58,8 @@ const LOOKUP_AGAIN_MS = 10_000;
 const STORED_GRACE_MS = 60_000;
 /** Store look-ups remembered at most (their names come from the bucket, before anything vouched for them). */
 const MAX_LOOKUPS = 10_000;
+/** See NatsPresenceOptions.lastSeenWriteMs: at 100,000 agents, some 1,700 rows a second per replica, in a few statements a sweep. */
+const LAST_SEEN_WRITE_MS = 60_000;
 
 interface Tracked {
   record: AgentRecord;
@@ -93,6 +96,8 @@ export class NatsPresence implements Presence {
   /** Names the store was asked about, and when (a refused name is not asked again for a while). */
   private readonly lookups = new Map<string, number>();
   private readonly warnings: WarnLimiter;
+  /** lastSeenAt due per agent id, written together at the next sweep (one statement, not one per agent). */
+  private readonly seen = new Map<string, number>();
   private watcher: Awaited<ReturnType<KV['watch']>> | undefined;
   private cancelSweep: (() => void) | undefined;
   private startedAt = 0;
@@ -275,6 +280,7 @@ export class NatsPresence implements Presence {
     t.storedConnected = true;
     const first = t.record.lastSeenAt === null;
     t.record = { ...t.record, lastSeenAt: latest.at };
+    this.seen.delete(t.record.id);
     t.written = { lastSeenAt: latest.at, tags: JSON.stringify(t.tags), facts: JSON.stringify(message.facts), definitionsVersion: message.definitionsVersion ?? t.written.definitionsVersion };
     this.write(t, { status: 'connected', lastSeenAt: latest.at, tags: { ...t.tags }, facts: { ...message.facts }, ...(message.definitionsVersion !== null ? { definitionsVersion: message.definitionsVersion } : {}) });
     this.options.events.onConnected(t.record.name, first, message.session);
@@ -285,6 +291,7 @@ export class NatsPresence implements Presence {
     t.session = undefined;
     t.storedConnected = false;
     const lastSeenAt = t.latest?.at ?? t.written.lastSeenAt;
+    this.seen.delete(t.record.id);
     this.write(t, { status: 'disconnected', lastSeenAt });
     this.options.events.onDisconnected(t.record.name, reason, session);
   }
@@ -298,10 +305,21 @@ export class NatsPresence implements Presence {
     if (tags !== t.written.tags) patch.tags = { ...t.tags };
     if (facts !== t.written.facts) patch.facts = { ...message.facts };
     if (message.definitionsVersion !== null && message.definitionsVersion !== t.written.definitionsVersion) patch.definitionsVersion = message.definitionsVersion;
-    if (latest.at - t.written.lastSeenAt >= (this.options.lastSeenWriteMs ?? 5_000)) patch.lastSeenAt = latest.at;
-    if (Object.keys(patch).length === 0) return;
-    t.written = { lastSeenAt: patch.lastSeenAt ?? t.written.lastSeenAt, tags, facts, definitionsVersion: patch.definitionsVersion ?? t.written.definitionsVersion };
-    this.write(t, patch);
+    const seenDue = latest.at - t.written.lastSeenAt >= (this.options.lastSeenWriteMs ?? LAST_SEEN_WRITE_MS);
+    const changed = Object.keys(patch).length > 0;
+    if (!changed && !seenDue) return;
+    t.written = { lastSeenAt: seenDue ? latest.at : t.written.lastSeenAt, tags, facts, definitionsVersion: patch.definitionsVersion ?? t.written.definitionsVersion };
+    // Only the time is due (the usual case): batched with the other agents' at the next sweep.
+    if (!changed) return void this.seen.set(t.record.id, latest.at);
+    this.seen.delete(t.record.id);
+    this.write(t, seenDue ? { ...patch, lastSeenAt: latest.at } : patch);
+  }
+
+  private flushSeen(): void {
+    if (this.seen.size === 0) return;
+    const seen = [...this.seen].map(([id, at]) => ({ id, at }));
+    this.seen.clear();
+    void this.options.store.touchAgents(seen).catch((err: unknown) => this.options.logger.error({ err, agents: seen.length }, 'could not record when agents were last seen'));
   }
 
   private write(t: Tracked, patch: Parameters<Store['updateAgentState']>[1]): void {
@@ -312,6 +330,7 @@ export class NatsPresence implements Presence {
     if (this.closed) return;
     this.cancelSweep = this.options.clock.setTimeout(() => {
       for (const t of this.known.values()) this.judge(t, true);
+      this.flushSeen();
       this.scheduleSweep();
     }, SWEEP_MS);
   }

@@ -27,6 +27,9 @@ export interface StatementContext {
   readonly policy: Policy;
   /** Run times and the query's deadlines (default: the system clock). */
   readonly clock?: TimerClock;
+  /** The replica executing the runs (with a shared store, replica-liveness.ts): recorded with each run,
+   *  so that another replica interrupts it only once this one stops heartbeating. */
+  readonly replicaId?: string | undefined;
 }
 
 export interface RunRequest {
@@ -138,8 +141,9 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
   const started = clock.now();
   if (runId) {
     // Both before anything is sent: a control plane killed mid-run still shows who started what
-    // (the run is marked interrupted at the next start, interruptStaleRuns).
-    await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0 });
+    // (the run is marked interrupted at the next start, interruptStaleRuns, or with a shared store
+    // by another replica once this one stops heartbeating, ReplicaLiveness).
+    await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0, ...(ctx.replicaId ? { replicaId: ctx.replicaId } : {}) });
     await audit(ctx.store, who.name, 'run.start', req.statement, 'ok', req.dryRun ? { dryRun: true } : {}, runId);
   }
   yield { type: 'plan', plan, runId, warnings };
@@ -196,14 +200,19 @@ export async function outcomeOf(lines: AsyncIterable<StatementLine>): Promise<Ru
 
 /**
  * Marks the runs a previous process left `running` (it was killed mid-run) as `interrupted`, each
- * with an audit entry: at start, before any new run begins. With several replicas on one
- * PostgreSQL store this would also mark the runs another live replica is running; its
- * finishRun later sets their real status.
+ * with an audit entry: at start, before any new run begins. For the embedded mode, whose one
+ * process is the only one running runs; with a shared store, ReplicaLiveness interrupts only the
+ * runs of replicas that stopped heartbeating.
  */
 export async function interruptStaleRuns(store: Store, clock: Clock = systemClock): Promise<RunRecord[]> {
   const runs = await store.interruptRuns(clock.now());
-  for (const r of runs) await audit(store, 'breakwater', 'run.interrupted', r.statement, 'failed', { startedBy: r.principal, startedAt: r.startedAt, reason: 'the control plane stopped while the run was running' }, r.id);
+  await auditInterrupted(store, runs, 'the control plane stopped while the run was running');
   return runs;
+}
+
+/** One `run.interrupted` audit entry per run, saying why. */
+export async function auditInterrupted(store: Store, runs: readonly RunRecord[], reason: string): Promise<void> {
+  for (const r of runs) await audit(store, 'breakwater', 'run.interrupted', r.statement, 'failed', { startedBy: r.principal, startedAt: r.startedAt, reason, ...(r.replicaId ? { replica: r.replicaId } : {}) }, r.id);
 }
 
 /** A row whose command ran but exited non-zero counts as a failed target. */

@@ -108,4 +108,20 @@ await describeStore('agents', 'src/server/store/agent-rows.test.ts', ({ freshSto
     await expectStoreError(store.upsertAgent(agent({ status: 'lost' as AgentRecord['status'] })), 'STORE_INVALID');
     expect(await store.listAgents()).toEqual([a]);
   });
+
+  it('touchAgents writes many agents\' lastSeenAt in one call: forward only, unknown ids skipped', async () => {
+    const store = await freshStore();
+    const agents = Array.from({ length: 1203 }, (_, i) => agent({ lastSeenAt: i === 0 ? null : T0 }));
+    for (const a of agents) await store.upsertAgent(a);
+    const seen = agents.map((a, i) => ({ id: a.id, at: i === 1 ? T0 - 5 : T0 + i }));
+    await store.touchAgents([...seen, { id: 'no-such-agent', at: T0 }, { id: TRICKY, at: T0 }, { id: 'nul\u0000', at: T0 }]);
+    const after = new Map((await store.listAgents()).map((a) => [a.id, a.lastSeenAt]));
+    expect(after.get(agents[0]!.id)).toBe(T0); // null before
+    expect(after.get(agents[1]!.id)).toBe(T0); // older than stored: kept
+    expect(after.get(agents[1202]!.id)).toBe(T0 + 1202); // in the second chunk
+    expect(agents.filter((a, i) => after.get(a.id) !== (i < 2 ? T0 : T0 + i))).toEqual([]);
+    await store.touchAgents([]);
+    await expectStoreError(store.touchAgents([{ id: agents[0]!.id, at: 1.5 }]), 'STORE_INVALID');
+  });
 });
+

@@ -3,11 +3,11 @@
  * are enrollment's (enrollment-queries.ts). KyselyStore calls these inside its #run, which
  * classifies errors and refuses after close.
  */
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { AgentsTable, StoreDatabase } from './schema.js';
 import type { AgentRecord, Store } from './types.js';
-import { checkInt32, checkTexts, encodeJson, isStorableText, type JsonReader, recordOf } from './values.js';
+import { checkInt32, checkTexts, checkTime, encodeJson, isStorableText, type JsonReader, recordOf } from './values.js';
 
 /** What updateAgentState may change. */
 export type AgentStatePatch = Parameters<Store['updateAgentState']>[1];
@@ -82,6 +82,29 @@ export async function updateAgentState(db: Kysely<StoreDatabase>, id: string, pa
     found = result.numUpdatedRows > 0n;
   }
   if (!found) throw new StoreError('STORE_NOT_FOUND', operation, `no agent with id ${JSON.stringify(id)}`);
+}
+
+/** Agents per touchAgents statement: three bound values each, far under both databases' limits. */
+const TOUCH_CHUNK = 1000;
+
+/**
+ * Writes many agents' lastSeenAt in one UPDATE per TOUCH_CHUNK agents (a CASE on the id), instead
+ * of one statement per agent: presence's periodic writes at fleet scale. An id that names no agent
+ * is skipped (it was deleted meanwhile); a time only moves forward.
+ */
+export async function touchAgents(db: Kysely<StoreDatabase>, seen: readonly { readonly id: string; readonly at: number }[]): Promise<void> {
+  const operation = 'touchAgents';
+  const rows = seen.filter((s) => isStorableText(s.id));
+  for (const s of rows) checkTime(operation, 'at', s.at);
+  for (let i = 0; i < rows.length; i += TOUCH_CHUNK) {
+    const chunk = rows.slice(i, i + TOUCH_CHUNK);
+    const at = sql<number>`case ${sql.join(chunk.map((s) => sql`when id = ${s.id} then cast(${s.at} as bigint)`), sql` `)} end`;
+    await db
+      .updateTable('agents')
+      .set({ last_seen_at: sql`case when last_seen_at is null or last_seen_at < ${at} then ${at} else last_seen_at end` })
+      .where('id', 'in', chunk.map((s) => s.id))
+      .execute();
+  }
 }
 
 function toAgent(json: JsonReader, row: Selectable<AgentsTable>): AgentRecord {

@@ -9,9 +9,9 @@
  * StoreError (errors.ts). The queries check their input first where the two databases would
  * otherwise disagree (values.ts).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { StoreError, toStoreError } from './errors.js';
-import { findAgent, listAgents, updateAgentState, upsertAgent, type AgentStatePatch } from './agent-rows.js';
+import { findAgent, listAgents, touchAgents, updateAgentState, upsertAgent, type AgentStatePatch } from './agent-rows.js';
 import { createApproval, decideApproval, getApproval, listApprovals, type ApprovalDecision } from './approval-rows.js';
 import { appendAudit, listAudit } from './audit-rows.js';
 import { currentDefinitions, getDefinitionVersion, listDefinitionVersions, saveDefinitionVersion } from './definition-rows.js';
@@ -31,7 +31,8 @@ import {
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
 import { grantPermit } from './permit-rows.js';
 import { claimTick } from './tick-claim-rows.js';
-import { createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
+import { heartbeatReplica, interruptOrphanedRuns } from './replica-rows.js';
+import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
 import type {
   AgentRecord,
@@ -101,6 +102,10 @@ export class KyselyStore implements Store {
     return this.#run('migrate', (db) => this.#migrate(db));
   }
 
+  async ping(): Promise<void> {
+    await this.#run('ping', (db) => sql`select 1`.execute(db));
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -131,6 +136,10 @@ export class KyselyStore implements Store {
 
   hasAdmin(): Promise<boolean> {
     return this.#run('hasAdmin', (db) => hasAdmin(db));
+  }
+
+  createFirstAdmin(token: TokenRecord): Promise<boolean> {
+    return this.#run('createFirstAdmin', (db) => createFirstAdmin(db, this.dialect, token));
   }
 
   // ---- agents and enrollment (agent-rows.ts, enrollment-queries.ts) ---------------------------
@@ -165,6 +174,10 @@ export class KyselyStore implements Store {
 
   listAgents(): Promise<AgentRecord[]> {
     return this.#run('listAgents', (db) => listAgents(db, this.#json));
+  }
+
+  touchAgents(seen: readonly { readonly id: string; readonly at: number }[]): Promise<void> {
+    return this.#run('touchAgents', (db) => touchAgents(db, seen));
   }
 
   updateAgentState(id: string, patch: AgentStatePatch): Promise<void> {
@@ -317,6 +330,16 @@ export class KyselyStore implements Store {
 
   claimTick(name: string, tick: number, holder: string): Promise<boolean> {
     return this.#run('claimTick', (db) => claimTick(db, name, tick, holder));
+  }
+
+  // ---- replica liveness (replica-rows.ts) -----------------------------------------------------
+
+  heartbeatReplica(id: string, at: number): Promise<void> {
+    return this.#run('heartbeatReplica', (db) => heartbeatReplica(db, id, at));
+  }
+
+  interruptOrphanedRuns(staleBefore: number, at: number): Promise<RunRecord[]> {
+    return this.#run('interruptOrphanedRuns', (db) => interruptOrphanedRuns(db, this.#json, staleBefore, at));
   }
 
   // ---- the circuit breaker's window (permit-rows.ts) ------------------------------------------

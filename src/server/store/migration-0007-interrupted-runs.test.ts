@@ -49,7 +49,8 @@ describe('migration 0007 (interrupted runs, refused permits) on SQLite', () => {
     await store.close();
 
     const check = new Database(file);
-    expect(check.prepare(`select name from sqlite_master where type = 'index' and sql is not null and tbl_name in ${REBUILT} order by name`).all()).toEqual(indexesBefore);
+    // runs_running_idx is 0010's, made after this one rebuilt the tables.
+    expect(check.prepare(`select name from sqlite_master where type = 'index' and sql is not null and tbl_name in ${REBUILT} and name != 'runs_running_idx' order by name`).all()).toEqual(indexesBefore);
     expect(check.prepare(`select count(*) as n from sqlite_master where name like '%before_0007%'`).get()).toEqual({ n: 0 });
     expect(check.pragma('foreign_key_check')).toEqual([]);
     check.close();

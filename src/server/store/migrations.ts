@@ -17,6 +17,7 @@ import { enrollment } from './migration-0005-enrollment.js';
 import { interruptedRuns } from './migration-0007-interrupted-runs.js';
 import { tickClaimsMigration } from './migration-0008-tick-claims.js';
 import { permitGrantsMigration } from './migration-0009-permit-grants.js';
+import { replicasMigration } from './migration-0010-replicas.js';
 import { EVENT_TYPES_0002, EVENT_TYPES_0004, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
@@ -318,6 +319,8 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0008_tick_claims': tickClaimsMigration(dialect),
     // Several replicas: the circuit breaker's grants are counted in one transaction in the store.
     '0009_permit_grants': permitGrantsMigration(dialect),
+    // Several replicas: a starting replica interrupts only the runs of replicas that stopped heartbeating.
+    '0010_replicas': replicasMigration(dialect),
   };
 }
 

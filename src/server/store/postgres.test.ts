@@ -37,6 +37,7 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
           'kysely_migration',
           'kysely_migration_lock',
           'permit_grants',
+          'replicas',
           'run_results',
           'runbook_runs',
           'runbooks',

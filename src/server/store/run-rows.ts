@@ -29,6 +29,7 @@ export async function createRun(db: Kysely<StoreDatabase>, run: RunRecord): Prom
       finished_at: run.finishedAt,
       targets: run.targets,
       failures: run.failures,
+      replica_id: run.replicaId ?? null,
     })
     .execute();
 }
@@ -104,8 +105,12 @@ export async function listRuns(db: Kysely<StoreDatabase>, json: JsonReader, page
   return rows.map((row) => toRun(json, row));
 }
 
-function toRun(json: JsonReader, row: Selectable<RunsTable>): RunRecord {
-  return recordOf<RunRecord>(json, row, ['plan']);
+/** A run row as a RunRecord; `replicaId` only when the row names one, so records of runs no
+ *  replica executes (bot runs, the embedded mode) read as they did before 0010. */
+export function toRun(json: JsonReader, row: Selectable<RunsTable>): RunRecord {
+  const { replica_id: replicaId, ...rest } = row;
+  const run = recordOf<RunRecord>(json, rest, ['plan']);
+  return replicaId === null ? run : { ...run, replicaId };
 }
 
 function toRunResult(json: JsonReader, row: Selectable<RunResultsTable>): RunResultRecord {

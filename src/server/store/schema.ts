@@ -58,6 +58,8 @@ export interface RunsTable {
   finished_at: number | null;
   targets: number;
   failures: number;
+  /** Added by 0010: the replica executing the run; null before 0010 and for runs recorded finished. */
+  replica_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface RunResultsTable {
@@ -170,6 +172,14 @@ export interface StoreDatabase {
   secrets: SecretsTable;
   tick_claims: TickClaimsTable;
   permit_grants: PermitGrantsTable;
+  replicas: ReplicasTable;
+}
+
+/** Added by 0010: each control-plane replica's last heartbeat (replica-rows.ts). */
+export interface ReplicasTable {
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
 }
 
 /** Added by 0006: secret values, encrypted (src/server/secrets/crypto.ts); never the plain value. */

@@ -7,7 +7,7 @@ import { describeStore } from '../../../test/store/back-ends.js';
 import { T0, token, expectStoreError } from '../../../test/store/fixtures.js';
 import { type Role } from './index.js';
 
-await describeStore('tokens', 'src/server/store/token-rows.test.ts', ({ freshStore }) => {
+await describeStore('tokens', 'src/server/store/token-rows.test.ts', ({ freshStore, harness, openOn }) => {
   it('creates, finds by hash, lists, revokes', async () => {
     const store = await freshStore();
     const a = token({ name: 'first', createdAt: T0, expiresAt: T0 + 86_400_000 });
@@ -51,5 +51,29 @@ await describeStore('tokens', 'src/server/store/token-rows.test.ts', ({ freshSto
     await expectStoreError(store.createToken(token({ createdAt: 1.5 })), 'STORE_INVALID');
     await expectStoreError(store.createToken(token({ createdAt: 'yesterday' as unknown as number })), 'STORE_INVALID');
     expect(await store.listTokens()).toEqual([t]);
+  });
+
+  it('createFirstAdmin: of stores racing on one empty database, exactly one creates the admin', async () => {
+    const target = await harness().fresh();
+    const first = openOn(target);
+    await first.migrate();
+    // PostgreSQL: one store (its own connection pool) per replica. SQLite: one store per file per
+    // process (sqlite.ts), so the race is concurrent calls on that store.
+    const postgres = (first as { dialect?: string }).dialect === 'postgres';
+    const racers = Array.from({ length: 6 }, () => (postgres ? openOn(target) : first));
+    const candidates = racers.map(() => token({ role: 'admin' }));
+    const created = await Promise.all(racers.map((store, i) => store.createFirstAdmin(candidates[i]!)));
+    expect(created.filter(Boolean)).toHaveLength(1);
+    const admins = (await first.listTokens()).filter((t) => t.role === 'admin');
+    expect(admins).toEqual([candidates[created.indexOf(true)]]);
+    expect(await first.createFirstAdmin(token({ role: 'admin' }))).toBe(false);
+  });
+
+  it('createFirstAdmin: a revoked admin does not count, so a new first admin can be created', async () => {
+    const store = await freshStore();
+    const old = token({ role: 'admin' });
+    expect(await store.createFirstAdmin(old)).toBe(true);
+    await store.revokeToken(old.id, T0 + 1);
+    expect(await store.createFirstAdmin(token({ role: 'admin' }))).toBe(true);
   });
 });

@@ -3,8 +3,8 @@
  * uses is enrollment's (enrollment-queries.ts). KyselyStore calls these inside its #run, which
  * classifies errors and refuses after close.
  */
-import type { Kysely, Selectable } from 'kysely';
-import type { StoreDatabase, TokensTable } from './schema.js';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { StoreDatabase, StoreDialect, TokensTable } from './schema.js';
 import type { TokenRecord } from './types.js';
 import { checkInt32, checkTexts, isStorableText } from './values.js';
 
@@ -64,6 +64,41 @@ export async function hasAdmin(db: Kysely<StoreDatabase>): Promise<boolean> {
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** First key of the two-key transaction lock around createFirstAdmin ("Bw" + 2; 1 is migrations'). */
+const FIRST_ADMIN_LOCK_CLASS = 0x4277_0002;
+
+/**
+ * Stores `token` (an admin token) only if no admin token exists: true when it was stored. Replicas
+ * starting together on an empty store each ask; exactly one stores it. PostgreSQL: a transaction
+ * lock keyed by the schema makes the check and the insert one step across processes (under READ
+ * COMMITTED two plain check-then-inserts would both see no admin). SQLite: BEGIN IMMEDIATE takes
+ * the write lock before the check, so another process waits and then sees the admin.
+ */
+export async function createFirstAdmin(db: Kysely<StoreDatabase>, dialect: StoreDialect, token: TokenRecord): Promise<boolean> {
+  const checkThenCreate = async (conn: Kysely<StoreDatabase>) => {
+    if (await hasAdmin(conn)) return false;
+    await createToken(conn, token);
+    return true;
+  };
+  if (dialect === 'postgres') {
+    return db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(FIRST_ADMIN_LOCK_CLASS)}, hashtext(current_schema()))`.execute(trx);
+      return checkThenCreate(trx);
+    });
+  }
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const created = await checkThenCreate(conn);
+      await sql`commit`.execute(conn);
+      return created;
+    } catch (error) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw error;
+    }
+  });
 }
 
 function toToken(row: Selectable<TokensTable>): TokenRecord {

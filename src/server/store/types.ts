@@ -65,6 +65,8 @@ export interface RunRecord {
   /** Resources the run addressed, and how many failed (error, timeout, offline). */
   readonly targets: number;
   readonly failures: number;
+  /** The control-plane replica executing the run (the scaled mode); absent when none does. */
+  readonly replicaId?: string;
 }
 
 export interface RunResultRecord {
@@ -196,6 +198,11 @@ export interface Store {
   revokeToken(id: string, at: number): Promise<boolean>;
   /** Whether any admin token exists yet (the first start prints one). */
   hasAdmin(): Promise<boolean>;
+  /** Stores `token` only if no admin token exists yet, atomically across processes sharing the
+   *  database: of replicas starting together on an empty store, exactly one gets true. */
+  createFirstAdmin(token: TokenRecord): Promise<boolean>;
+  /** A cheap round trip to the database (readiness); throws STORE_UNAVAILABLE when it cannot be reached. */
+  ping(): Promise<void>;
   /** Counts one use of a token that is unrevoked, unexpired at `at` and under its maxUses;
    *  false (nothing counted) otherwise. Atomic: concurrent uses of a one-use token count once. */
   useToken(id: string, at: number): Promise<boolean>;
@@ -218,6 +225,9 @@ export interface Store {
   findAgentByCredentialHash(hash: string): Promise<AgentRecord | undefined>;
   getAgentByName(name: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
+  /** Many agents' lastSeenAt at once (presence's periodic writes): one statement per thousand agents;
+   *  unknown ids are skipped and a time only moves forward. */
+  touchAgents(seen: readonly { readonly id: string; readonly at: number }[]): Promise<void>;
   updateAgentState(
     id: string,
     patch: { status?: AgentRecord['status']; lastSeenAt?: number; tags?: Record<string, string>; facts?: Record<string, string>; definitionsVersion?: number },
@@ -288,6 +298,15 @@ export interface Store {
    * tick). Claims are pruned an hour after their tick (tick-claim-rows.ts).
    */
   claimTick(name: string, tick: number, holder: string): Promise<boolean>;
+
+  /** Records that replica `id` is alive at `at` (replica liveness, replica-rows.ts). */
+  heartbeatReplica(id: string, at: number): Promise<void>;
+  /**
+   * Marks `interrupted` the running runs no live replica executes (their replica's last heartbeat
+   * is before `staleBefore`, or they name none) and returns them; each run is returned to exactly
+   * one caller across every process on this store. Stale replicas are forgotten.
+   */
+  interruptOrphanedRuns(staleBefore: number, at: number): Promise<RunRecord[]>;
 
   /**
    * The circuit breaker's one atomic step, across every process on this store: counts `bot`'s
