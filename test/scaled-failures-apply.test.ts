@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PG_URL, describeWithService, probePostgres } from './helpers.js';
 import { NATS_URL, probeNats } from './nats-services.js';
 import type { Lab } from './scaled-failures-bed.js';
-import { applyThrough, replicaApi, sigkill, sql, startScaledLab, waitFor } from './scaled-failures-bed.js';
+import { applyThrough, replicaApi, sigkill, sql, scaledLabForTests, waitFor } from './scaled-failures-bed.js';
 
 /*
  * Failure of the scaled mode: a replica is SIGKILLed right after a large definitions set is
@@ -21,19 +21,7 @@ const LARGE = 400;
 const needed = { service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable: (await probePostgres()) ?? (await probeNats()) };
 
 describeWithService(needed, 'scaled mode: a replica killed during an apply', 'test/scaled-failures-apply.test.ts', () => {
-  let lab: Lab | undefined;
-  const started = () => {
-    if (!lab) throw new Error('the lab did not start');
-    return lab;
-  };
-
-  beforeAll(async () => {
-    lab = await startScaledLab({ hosts: 1, replicas: 3 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.stop();
-  }, 60_000);
+  const started = scaledLabForTests({ hosts: 1, replicas: 3 });
 
   /** POSTs a large set to `replica` and SIGKILLs it once `killWhen` says so; the caller's outcome. */
   const applyAndKill = async (replica: Lab['replicas'][0], tag: string, killWhen: () => Promise<unknown>) => {

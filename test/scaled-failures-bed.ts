@@ -8,13 +8,33 @@ import type { ChildProcess } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Lab, LabOptions, LabReplica } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
-import { outbox } from './scenarios/scenario-helpers.js';
+import { runCli } from './helpers.js';
+import { outbox, waitFor as waitUntil } from './scenarios/scenario-helpers.js';
 
 export type { Lab, LabReplica };
 
 /** Starts a scaled lab of `hosts` agents and `replicas` control planes; `nats`/`postgres` override the machine's. */
+/**
+ * A scaled lab for the tests of one describe block: started before them, stopped after. The
+ * getter it returns throws when the lab did not start.
+ */
+export function scaledLabForTests(options: Parameters<typeof startScaledLab>[0]): () => Lab {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await startScaledLab(options);
+  }, 120_000);
+  afterAll(async () => {
+    await lab?.stop();
+  }, 60_000);
+  return () => {
+    if (!lab) throw new Error('the lab did not start');
+    return lab;
+  };
+}
+
 export function startScaledLab(options: { hosts: number; replicas: number; nats?: string; postgres?: string; env?: NodeJS.ProcessEnv }): Promise<Lab> {
   const lab: LabOptions = {
     hosts: options.hosts,
@@ -64,25 +84,9 @@ export async function applyThrough(lab: Lab, replica: LabReplica, files: Record<
   });
 }
 
-/**
- * Polls `probe` until it returns something other than undefined/false/null, or fails after
- * `timeoutMs` naming `what` and the last value or error seen. Never a timed assertion: the
- * deadline only keeps a broken system from hanging the test.
- */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== null && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** scenario-helpers' waitFor with a longer default: replicas of a scaled lab take longer to settle. */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  return waitUntil(what, probe, timeoutMs, 250);
 }
 
 /**
@@ -158,4 +162,45 @@ export async function storedFlagEvents(lab: Lab, recorded: ReadonlyMap<string, s
     return r.length >= recorded.size && r;
   }, timeoutMs);
   return { byId: new Map(rows.map((r) => [r.id, `${r.type} ${r.host}`])), rows: rows.length };
+}
+
+/** What an operator sees come back after an outage: when every event was stored, when every replica answered. */
+export interface Recovery {
+  readonly storedAfterMs: number;
+  readonly answeredAfterMs: number;
+}
+
+/**
+ * A service of the scaled mode (NATS, PostgreSQL) stops while alarms fire and bots run on two
+ * hosts, then starts again. Asserts what an operator checks: every event the agents recorded is
+ * stored exactly once, and every replica lists both agents and answers a command on both.
+ */
+export async function outageWhileAlarmsFire(lab: Lab, service: { stop(): Promise<void>; start(): Promise<void> }): Promise<Recovery> {
+  await applyFlags(lab, lab.replicas[0]!);
+  await flags(lab, true, 1);
+  await service.stop();
+  // Recorded during the outage: kept in the agents' outboxes (NATS down) or in the stream (store down).
+  await flags(lab, false, 1);
+  await flags(lab, true, 2);
+  await flags(lab, false, 2);
+  const restartedAt = Date.now();
+  await service.start();
+
+  const recorded = await recordedFlagEvents(lab, 2);
+  expect(recorded.size).toBe(2 * 3 * 2);
+  const stored = await storedFlagEvents(lab, recorded);
+  const storedAfterMs = Date.now() - restartedAt;
+  expect(stored.byId).toEqual(recorded);
+  expect(stored.rows).toBe(recorded.size);
+
+  for (const replica of lab.replicas) {
+    await waitFor(`${replica.server} to list both agents connected`, async () => {
+      const agents = await replicaApi<{ name: string; status: string }[]>(lab, replica, '/api/v1/agents');
+      return agents.filter((a) => a.status === 'connected').length === 2;
+    });
+    const answer = await runCli(['run', '--json', 'host | `echo back`'], { env: { BREAKWATER_SERVER: replica.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: lab.token }, timeoutMs: 60_000 });
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(answer.stdout.split('\n').filter((line) => line.includes('"type":"row"') && line.includes('"status":"ok"'))).toHaveLength(2);
+  }
+  return { storedAfterMs, answeredAfterMs: Date.now() - restartedAt };
 }

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PG_URL, describeWithService, probePostgres } from './helpers.js';
 import { NATS_URL, probeNats } from './nats-services.js';
 import type { Lab } from './scaled-failures-bed.js';
-import { FLAG_EVENTS, applyFlags, flags, recordedFlagEvents, sigkill, sql, startScaledLab, storedFlagEvents, waitFor } from './scaled-failures-bed.js';
+import { FLAG_EVENTS, applyFlags, flags, recordedFlagEvents, sigkill, sql, scaledLabForTests, storedFlagEvents, waitFor } from './scaled-failures-bed.js';
 
 /*
  * Failure of the scaled mode: a replica is SIGKILLed while alarms fire and clear on three hosts
@@ -17,18 +17,7 @@ const ROUNDS = 3;
 const needed = { service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable: (await probePostgres()) ?? (await probeNats()) };
 
 describeWithService(needed, 'scaled mode: a replica killed while alarms fire and bots run', 'test/scaled-failures-events.test.ts', () => {
-  let lab: Lab | undefined;
-  const started = () => {
-    if (!lab) throw new Error('the lab did not start');
-    return lab;
-  };
-  beforeAll(async () => {
-    lab = await startScaledLab({ hosts: 3, replicas: 2 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.stop();
-  }, 60_000);
+  const started = scaledLabForTests({ hosts: 3, replicas: 2 });
 
   it('stores every alarm_fired, alarm_cleared and bot_ran event once', async () => {
     const [doomed, survivor] = started().replicas as [Lab['replicas'][0], Lab['replicas'][0]];

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PG_URL, describeWithService, probePostgres, runCli } from './helpers.js';
 import { NATS_URL, probeNats } from './nats-services.js';
 import type { Lab } from './scaled-failures-bed.js';
-import { sigkill, sql, startScaledLab, waitFor } from './scaled-failures-bed.js';
+import { sigkill, sql, scaledLabForTests, waitFor } from './scaled-failures-bed.js';
 
 /*
  * Failure of the scaled mode: a replica is SIGKILLed while a query it started runs on every host.
@@ -14,20 +14,8 @@ import { sigkill, sql, startScaledLab, waitFor } from './scaled-failures-bed.js'
 const needed = { service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable: (await probePostgres()) ?? (await probeNats()) };
 
 describeWithService(needed, 'scaled mode: a replica killed mid-query', 'test/scaled-failures-query.test.ts', () => {
-  let lab: Lab | undefined;
-  const started = () => {
-    if (!lab) throw new Error('the lab did not start');
-    return lab;
-  };
+  const started = scaledLabForTests({ hosts: 3, replicas: 2 });
   const cliEnv = (server: string) => ({ BREAKWATER_SERVER: server, BREAKWATER_CA: started().ca, BREAKWATER_TOKEN: started().token });
-
-  beforeAll(async () => {
-    lab = await startScaledLab({ hosts: 3, replicas: 2 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.stop();
-  }, 60_000);
 
   it('ends the dead replica\'s CLI with a clear error, and the survivor answers for every host', async () => {
     const [doomed, survivor] = started().replicas as [Lab['replicas'][0], Lab['replicas'][0]];

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PG_URL, describeWithService, probePostgres } from './helpers.js';
 import { NATS_URL, probeNats } from './nats-services.js';
-import type { Lab } from './scaled-failures-bed.js';
-import { applyThrough, sigkill, sql, startScaledLab, waitFor } from './scaled-failures-bed.js';
+import { applyThrough, sigkill, sql, scaledLabForTests, waitFor } from './scaled-failures-bed.js';
 
 /*
  * Failure of the scaled mode: the replica that runs a schedule's ticks is SIGKILLed. Each tick is
@@ -23,21 +22,9 @@ run: host | \`echo tick\`
 const needed = { service: 'PostgreSQL and NATS with JetStream', url: `${PG_URL} and ${NATS_URL}`, unreachable: (await probePostgres()) ?? (await probeNats()) };
 
 describeWithService(needed, 'scaled mode: a replica killed while a schedule is due', 'test/scaled-failures-schedule.test.ts', () => {
-  let lab: Lab | undefined;
-  const started = () => {
-    if (!lab) throw new Error('the lab did not start');
-    return lab;
-  };
+  const started = scaledLabForTests({ hosts: 2, replicas: 2 });
   const claims = () => sql<{ tick: string; holder: string }>(started(), 'select tick, holder from tick_claims where name like $1 order by tick', [`${SCHEDULE}%`]);
   const runs = () => sql<{ id: string; status: string; started_at: string }>(started(), 'select id, status, started_at from runs where principal = $1', [`schedule:${SCHEDULE}`]);
-
-  beforeAll(async () => {
-    lab = await startScaledLab({ hosts: 2, replicas: 2 });
-  }, 120_000);
-
-  afterAll(async () => {
-    await lab?.stop();
-  }, 60_000);
 
   it('runs each tick once, and the ticks go on on the survivor', async () => {
     await applyThrough(started(), started().replicas[0]!, DEFINITIONS);
