@@ -55,7 +55,7 @@ export async function openBus(config: ServerConfig & { bus: string }, parts: { s
     nc,
     subjects,
     fleet(hooks) {
-      const fleet = new NatsFleet({ nc, subjects, hooks, logger, quotas, inventory: (events) => new NatsPresence({ kv, store, clock, logger, events }) });
+      const fleet = new NatsFleet({ nc, subjects, hooks, logger, quotas, inventory: (events) => new NatsPresence({ kv, store, clock, logger, events, maxHeartbeatMs: config.heartbeatMs }) });
       wired = { hooks, fleet };
       return fleet;
     },

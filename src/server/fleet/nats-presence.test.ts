@@ -53,10 +53,10 @@ await describeWithNatsConnections('NatsPresence: the inventory from the presence
   const agentConn = () => connections()[1] as NatsConnection;
 
   /** A replica's presence, loaded, recording what it says. */
-  const replica = async (s: Store = store, lastSeenWriteMs?: number) => {
+  const replica = async (s: Store = store, lastSeenWriteMs?: number, maxHeartbeatMs?: number) => {
     const heard: string[] = [];
     const log = warnings();
-    const presence = new NatsPresence({ kv, store: s, clock, logger: log.logger, events: { onConnected: (a, first, session) => void heard.push(`joined ${a} ${session}${first ? ' first' : ''}`), onDisconnected: (a, reason, session) => void heard.push(`left ${a} ${session ?? '-'}: ${reason}`) }, ...(lastSeenWriteMs === undefined ? {} : { lastSeenWriteMs }) });
+    const presence = new NatsPresence({ kv, store: s, clock, logger: log.logger, events: { onConnected: (a, first, session) => void heard.push(`joined ${a} ${session}${first ? ' first' : ''}`), onDisconnected: (a, reason, session) => void heard.push(`left ${a} ${session ?? '-'}: ${reason}`) }, ...(lastSeenWriteMs === undefined ? {} : { lastSeenWriteMs }), ...(maxHeartbeatMs === undefined ? {} : { maxHeartbeatMs }) });
     running.push(presence);
     await presence.load();
     return { presence, heard, warnings: log.lines };
@@ -104,6 +104,15 @@ await describeWithNatsConnections('NatsPresence: the inventory from the presence
     expect(a.heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: agent stopped sending heartbeats']);
     expect(b.heard).toEqual(a.heard);
     await waitUntil('stored disconnected', async () => (await store.getAgentByName('web-1'))?.status === 'disconnected');
+  });
+
+  it('judges an agent that claims a heartbeat of weeks by the replicas\' own heartbeat: it does not stay connected after it stops', async () => {
+    const a = await replica(store, undefined, HEARTBEAT);
+    await put('web-1', presenceOf('web-1', { heartbeatMs: 2 ** 31 - 1 }));
+    await waitUntil('web-1 connected', () => a.presence.host('web-1')?.connected === true);
+    await clock.advance(3 * HEARTBEAT + 2_000);
+    expect(a.presence.host('web-1')?.connected).toBe(false);
+    expect(a.heard).toEqual(['joined web-1 s-web-1 first', 'left web-1 s-web-1: agent stopped sending heartbeats']);
   });
 
   it('a new session is a leave and a join; a deleted key is a leave at once', async () => {

@@ -48,6 +48,12 @@ export interface NatsPresenceOptions {
   /** The agents table's lastSeenAt is written at most this often per agent while it stays
    *  connected (default a minute; connect and disconnect write it at once). */
   readonly lastSeenWriteMs?: number;
+  /**
+   * The heartbeat interval the replicas tell agents in their welcome (the server's heartbeat). An
+   * agent's presence is judged by the shorter of its own claim and this: an agent that claims a
+   * heartbeat of weeks must not stay "connected" for weeks after it stopped (default: its claim).
+   */
+  readonly maxHeartbeatMs?: number;
 }
 
 /** How often presence is judged against the clock. */
@@ -257,7 +263,7 @@ export class NatsPresence implements Presence {
   private judge(t: Tracked, sweeping = false): void {
     const now = this.options.clock.now();
     const latest = t.latest;
-    const fresh = latest !== undefined && now - latest.at <= 3 * latest.message.heartbeatMs && this.usable(t.record);
+    const fresh = latest !== undefined && now - latest.at <= 3 * Math.min(latest.message.heartbeatMs, this.options.maxHeartbeatMs ?? Infinity) && this.usable(t.record);
     if (fresh) {
       if (t.session !== latest.message.session) {
         if (t.session !== undefined) this.leave(t, 'agent reconnected');
