@@ -235,3 +235,20 @@ export function describeWithService(needed: NeededService, name: string, file: s
     body();
   });
 }
+
+/**
+ * Runs one statement on the database PG_URL names, on a connection of its own: a test's database
+ * is made and dropped from another one.
+ *
+ * @example
+ * await onSharedDatabase(`create database "${name}"`);
+ */
+export async function onSharedDatabase(statement: string): Promise<void> {
+  const shared = new pg.Client({ connectionString: PG_URL });
+  await shared.connect();
+  try {
+    await shared.query(statement);
+  } finally {
+    await shared.end();
+  }
+}

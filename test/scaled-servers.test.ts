@@ -5,11 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { natsSubjects } from '../src/protocol/index.js';
 import { ConnectRefused, connectWebSocket } from '../src/transport/index.js';
-import { BIN, PG_URL, callApi, describeWithService, probePostgres, waitUntil } from './helpers.js';
+import { BIN, PG_URL, callApi, describeWithService, onSharedDatabase, probePostgres, waitUntil } from './helpers.js';
 import { NATS_URL, connectNats, deleteStream, probeNats, testPrefix } from './nats-services.js';
 import { rawNatsAgent } from './raw-nats-agent.js';
 
@@ -64,15 +63,7 @@ describeWithService(needed, 'scaled mode: two server processes with --bus on Pos
   const replicas: Replica[] = [];
   let token: string;
 
-  const onShared = async (statement: string) => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  const onShared = onSharedDatabase;
 
   beforeAll(async () => {
     await onShared(`create database "${database}"`);

@@ -17,7 +17,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { openPostgresStore, openSqliteStore, type Store, type StoreDialect } from '../../src/server/store/index.js';
-import { PG_URL, describeWithPostgres } from '../helpers.js';
+import { PG_URL, describeWithPostgres, onSharedDatabase } from '../helpers.js';
 import type { Database0001 } from './fixtures.js';
 
 /** One empty database (a SQLite file, a PostgreSQL schema) that stores can be opened on. */
@@ -143,16 +143,7 @@ export function postgresBackEnd(): { harness: () => Harness; url: () => string; 
   let n = 0;
   let client: pg.Client | undefined;
 
-  /** Runs `statement` on the database PG_URL names: a database is made and dropped from another. */
-  const onShared = async (statement: string): Promise<void> => {
-    const shared = new pg.Client({ connectionString: PG_URL });
-    await shared.connect();
-    try {
-      await shared.query(statement);
-    } finally {
-      await shared.end();
-    }
-  };
+  const onShared = onSharedDatabase;
 
   beforeAll(async () => {
     await onShared(`create database "${prefix}"`);
