@@ -87,7 +87,7 @@ export class Children {
 export function breakwater(root, args, log, children, env = {}) {
   const out = createWriteStream(log, { flags: 'a' });
   out.on('error', () => undefined); // a log that cannot be written must not end the run
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'breakwater.js'), ...args], { cwd: root, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), path.join(root, 'bin', 'breakwater.js'), ...args], { cwd: root, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.setEncoding('utf8');
   child.stderr?.setEncoding('utf8');
   child.stdout?.on('data', (d) => out.write(d));
@@ -168,14 +168,14 @@ async function createJoinToken(server, token, ca) {
  * `breakwater swarm` in a child process; resolves once it prints `ready: N agents connected`.
  * Agents are named `<name>-1` … (default name `swarm<N>`); with `bus` they speak over NATS (the
  * scaled mode) under `natsPrefix`, still enrolling through `server`. `timeoutMs` defaults to 60 s
- * plus 100 ms per agent.
+ * plus 100 ms per agent; `collectInterval` (e.g. `10s`) how often each simulated agent collects.
  * @param {string} root @param {string} dir @param {Children} children
- * @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void, name?: string, bus?: string, natsPrefix?: string, timeoutMs?: number }} o
+ * @param {{ server: string, caFile: string, joinToken: string, agents: number, log: (m: string) => void, name?: string, bus?: string, natsPrefix?: string, timeoutMs?: number, collectInterval?: string }} o
  */
 export async function startSwarmProcess(root, dir, children, o) {
   const name = o.name ?? `swarm${o.agents}`;
   const bus = o.bus ? ['--bus', o.bus, ...(o.natsPrefix ? ['--nats-prefix', o.natsPrefix] : [])] : [];
-  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--agents', String(o.agents), '--prefix', name, ...bus], path.join(dir, `${name}.log`), children, { BREAKWATER_JOIN_TOKEN: o.joinToken }); // not in argv, which ps shows
+  const child = breakwater(root, ['swarm', '--server', o.server, '--ca', o.caFile, '--agents', String(o.agents), '--prefix', name, ...bus, ...(o.collectInterval ? ['--collect-interval', o.collectInterval] : [])], path.join(dir, `${name}.log`), children, { BREAKWATER_JOIN_TOKEN: o.joinToken }); // not in argv, which ps shows
   let lastShown = 0;
   child.stderr?.on('data', (/** @type {string} */ d) => {
     const lines = d.split('\n').filter((l) => l.startsWith('swarm: enrolled'));

@@ -124,6 +124,7 @@ export class AgentDaemon extends EventEmitter {
       action: (name) => this.engine.compiled?.actions.get(name),
       limits: this.deps.limits,
       now: this.now,
+      collectIntervalMs: this.deps.collectIntervalMs,
       ...(asOf === undefined ? {} : { asOf }),
     };
   }
@@ -311,7 +312,7 @@ export class AgentDaemon extends EventEmitter {
   }
 
   private heartbeat(conn: AgentConnection): void {
-    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: process.memoryUsage.rss(), definitionsVersion: this.engine.version });
+    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: residentBytes(), definitionsVersion: this.engine.version });
   }
 
   private async backtest(conn: AgentConnection, msg: BacktestMessage): Promise<void> {
@@ -362,4 +363,12 @@ export class AgentDaemon extends EventEmitter {
 
 function sendRows(conn: AgentConnection, query: string, rows: readonly ResultRow[]): void {
   for (let i = 0; i < rows.length; i += ROW_BATCH) conn.send({ type: 'rows', query, rows: rows.slice(i, i + ROW_BATCH) });
+}
+
+/** The process's RSS read at most once a second: a swarm runs thousands of daemons in one process, each reading it at every heartbeat. */
+let rssRead = { at: -Infinity, bytes: 0 };
+function residentBytes(): number {
+  const now = performance.now();
+  if (now - rssRead.at >= 1000) rssRead = { at: now, bytes: process.memoryUsage.rss() };
+  return rssRead.bytes;
 }

@@ -184,6 +184,15 @@ describe('executePhase: filters and columns', () => {
     expect(await run('host | load1 > 1', { tsdb })).toEqual([]);
   });
 
+  it('an agent collecting every 10 s keeps its last sample current for 25 s, not 5', async () => {
+    const tsdb = new MemoryTsdb({ clock: () => NOW });
+    tsdb.append('host', NOW - 9_000, [{ name: 'load1', value: 9 }]);
+    const phase = phaseOf('host | load1 > 1');
+    const at = (collectIntervalMs: number) => executePhase(phase, undefined, { ...deps({ tsdb }), collectIntervalMs }, new AbortController().signal);
+    expect(ids(await at(10_000))).toEqual(['web-1']);
+    expect(await at(1000)).toEqual([]);
+  });
+
   it('reads on-demand metrics (fd_count) from the source, only for what is asked', async () => {
     const source = new FakeSource({ 42: 5000, 43: 10, 77: 200 });
     expect(ids(await run('process | fd_count > 100', { source }))).toEqual(['web-1/42', 'web-1/77']);

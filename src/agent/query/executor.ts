@@ -46,6 +46,8 @@ export interface ExecutorDeps {
   now(): number;
   /** Evaluate metrics as they were at this time (back-tests); checks and commands are refused then. */
   readonly asOf?: number;
+  /** How often the agent collects, ms (default 1 s): a sample is current for a few of its intervals. */
+  readonly collectIntervalMs?: number;
 }
 
 /** The abort reason when a query's time budget runs out, so its rows say `timeout`, not `cancelled`. */
@@ -65,8 +67,14 @@ interface WorkRow {
 
 /** Metrics not collected every second; read when a query asks for them. */
 const ON_DEMAND: ReadonlySet<string> = new Set(['fd_count']);
-/** A newest sample older than this is no longer "the current value". */
-const LATEST_MAX_AGE_MS = 5000;
+/**
+ * A newest sample older than this is no longer "the current value": 5 s, or two and a half
+ * collection intervals for an agent collecting less often (at 10 s, a value is current for 25 s,
+ * not gone half of the time).
+ */
+export function latestMaxAgeMs(collectIntervalMs = 1000): number {
+  return Math.max(5000, collectIntervalMs * 2.5);
+}
 
 /**
  * Runs one agent phase of a plan on this agent's resources and returns its
@@ -248,7 +256,7 @@ function context(r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): EvalConte
       const cached = onDemandValues.get(r)?.get(m.name);
       if (cached !== undefined) return cached;
       if (deps.asOf !== undefined) return collapseRange(m, deps.tsdb.range(r.res.seriesKey, m.name, m.labels, 2, deps.asOf)).at(-1)?.value;
-      return collapse(m, deps.tsdb.latest(r.res.seriesKey, m.name, m.labels, LATEST_MAX_AGE_MS).map((s) => s.value));
+      return collapse(m, deps.tsdb.latest(r.res.seriesKey, m.name, m.labels, latestMaxAgeMs(deps.collectIntervalMs)).map((s) => s.value));
     },
     range: (m, seconds) => collapseRange(m, deps.tsdb.range(r.res.seriesKey, m.name, m.labels, seconds, deps.asOf ?? deps.now())),
     attr: (name) => r.res.attrs[name],
