@@ -219,14 +219,18 @@ export async function run(ctx) {
     );
     ctx.log(`scaled ${big}: all connected; idle ${idleMs / 1000} s`);
     const swarmPids = swarms.map((c) => /** @type {number} */ (c.pid));
+    const natsTicks = async () => (natsPid === undefined ? 0 : Object.values(await cpuTimes(natsPid)).reduce((a, b) => a + b, 0));
+    const nats0 = await natsTicks();
     const cpu0 = await cpuShares(replicas.map((r) => r.pid), swarmPids);
     const idleT0 = process.hrtime.bigint();
     await sleep(idleMs);
     const cpu1 = await cpuShares(replicas.map((r) => r.pid), swarmPids);
+    const nats1 = await natsTicks();
     const idleSeconds = Number(process.hrtime.bigint() - idleT0) / 1e9;
     const ticks = clockTicks();
     out.push(
       ...replicas.map((_, i) => ({ name: `scaled ${big} · replica ${i + 1} · cpu while idle`, unit: '% of a core', value: round2(((/** @type {number} */ (cpu1.replicas[i]) - /** @type {number} */ (cpu0.replicas[i])) / ticks / idleSeconds) * 100), note: `${big} agents connected, no queries: presence heartbeats (every 5 s each) and what the replica keeps up to date` })),
+      ...(natsPid === undefined ? [] : [{ name: `scaled ${big} · nats-server · cpu while idle`, unit: '% of a core', value: round2(((nats1 - nats0) / ticks / idleSeconds) * 100), note: 'heartbeats into the presence bucket and out to each replica\'s watch; other users of the server move it' }]),
       { name: `scaled ${big} · swarms · cpu while idle`, unit: '% of a core', value: round2(((cpu1.swarms - cpu0.swarms) / ticks / idleSeconds) * 100), note: `the ${1 + more.length} swarm processes simulating ${big} agents that collect every ${COLLECT} and heartbeat every 5 s: CPU real agents spend on their own hosts, here taken from the control plane's two cores` },
     );
     out.push(...(await replicaMemory(`scaled ${big}`, replicas, rss0, big, idleMs, 25)));
