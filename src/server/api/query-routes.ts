@@ -116,6 +116,8 @@ async function runQuery(ctx: StatementContext, body: z.infer<typeof QueryBody>, 
         reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
         out = batchedLines(reply.raw);
         out.line({ type: 'plan', runId: l.runId, dryRun: body.dryRun === true, plan: l.plan, warnings: l.warnings });
+      } else if (l.type === 'targets') {
+        out?.line(l);
       } else if (l.type === 'rows') {
         for (const row of l.rows) out?.line({ type: 'row', row });
       } else if (l.type === 'progress') {
