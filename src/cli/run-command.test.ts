@@ -98,7 +98,7 @@ describe('breakwater run: the control plane dies mid-answer', () => {
     await new Promise<void>((ready) => server?.listen(0, '127.0.0.1', ready));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: { NO_COLOR: '1' } };
-    const err = await runCommand({ server: url, token: 'bwt_x' }, 'host | cpu_usage', { json: true }, io).then(
+    const err = await runCommand({ server: url, token: 'bwt_x' }, 'host | cpu_usage', { format: 'json' }, io).then(
       () => undefined,
       (e: unknown) => e,
     );
