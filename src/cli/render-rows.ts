@@ -39,7 +39,8 @@ function renderOutputs(rows: readonly ResultRow[], style: Style, separate: boole
 
 function renderTable(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, wide: boolean): string {
   const withResource = rows.some((r) => r.resource);
-  const withId = withResource && wide;
+  // A host's id is its name: the column is worth its width only for processes, containers, pods.
+  const withId = wide && rows.some((r) => r.resource && r.resource.id !== r.resource.name);
   const names = columns.length ? columns.map((c) => c.name) : [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
   const header = [...(withResource ? [rows[0]?.resource?.type ?? 'resource'] : []), ...(withId ? ['id'] : []), ...names];
   const body = rows.map((r) => [...(withResource ? [label(r)] : []), ...(withId ? [r.resource?.id ?? '-'] : []), ...names.map((n) => cell(r.values[n], columns.find((c) => c.name === n)))]);

@@ -54,7 +54,8 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   let failure: ErrorLine | undefined;
   let showHosts = false;
   const progress = people ? new RunProgress(io.stderr.isTTY === true ? io.stderr : undefined, errStyle) : undefined;
-  const width = io.stdout.isTTY === true ? (io.stdout as { columns?: number }).columns : undefined;
+  // A terminal's width (a pseudo-terminal may say 0: unknown); lines for a pipe are never cut.
+  const width = (io.stdout.isTTY === true && (io.stdout as { columns?: number }).columns) || undefined;
   try {
     for await (const line of queryLines(res)) {
       if (format === 'json') io.stdout.write(`${JSON.stringify(line)}\n`);

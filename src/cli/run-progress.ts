@@ -98,7 +98,7 @@ export class RunProgress {
     // No timer: no terminal, or the run ended.
     if (!this.status || !this.#timer) return;
     // Never wider than the terminal: a wrapped line could not be erased in place.
-    const width = this.status.columns ?? 80;
+    const width = this.status.columns || 80;
     const text = this.line();
     this.status.write(`${ERASE_LINE}${visibleLength(text) < width ? text : text.replace(/\u001b\[[0-9;]*m/g, '').slice(0, width - 1)}`);
     this.#drawn = true;
