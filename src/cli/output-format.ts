@@ -35,12 +35,33 @@ export const forPeople = (format: OutputFormat): boolean => format === 'table' |
 
 /**
  * Values as YAML documents, the `yaml` library loaded only when asked for (most commands never
- * need it, and the CLI's start-up time is what an operator waits for).
+ * need it, and the CLI's start-up time is what an operator waits for). YAML 1.2, with any string
+ * a YAML 1.1 reader (PyYAML, older tools) would read as something else quoted too: `"yes"`,
+ * `"on"`, `"1:20"`, `"1_000"` stay strings everywhere.
  *
  * @example
- * io.stdout.write(await yamlDocuments([{ name: 'web-1' }])); // "---\nname: web-1\n"
+ * io.stdout.write(await yamlDocuments([{ name: 'web-1', enabled: 'yes' }])); // '---\nname: web-1\nenabled: "yes"\n'
  */
 export async function yamlDocuments(values: readonly unknown[]): Promise<string> {
-  const { stringify } = await import('yaml');
-  return values.map((v) => `---\n${stringify(v, { lineWidth: 0 })}`).join('');
+  const { Document, Scalar, parse, visit } = await import('yaml');
+  /** Read as itself, alone on a line, by both versions of YAML. */
+  const plainEverywhere = (s: string) => {
+    try {
+      return parse(s, { version: '1.1', logLevel: 'silent' }) === s && parse(s, { logLevel: 'silent' }) === s;
+    } catch {
+      return false;
+    }
+  };
+  return values
+    .map((v) => {
+      const doc = new Document(v);
+      visit(doc, {
+        Scalar(_, node) {
+          // Booleans, numbers, dates and nulls are short one-liners: longer text is never one of them.
+          if (typeof node.value === 'string' && node.value.length < 64 && !node.value.includes('\n') && !plainEverywhere(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+        },
+      });
+      return `---\n${doc.toString({ lineWidth: 0 })}`;
+    })
+    .join('');
 }

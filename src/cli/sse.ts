@@ -25,6 +25,7 @@ export async function* serverSentEvents(chunks: AsyncIterable<string>, maxChars 
   let size = 0;
   let id: string | undefined;
   let event = 'message';
+  const message = (lines: readonly string[]): SseMessage => ({ event, ...(id === undefined ? {} : { id }), data: lines.join('\n') });
   for await (const chunk of chunks) {
     buffer += chunk;
     for (;;) {
@@ -34,7 +35,7 @@ export async function* serverSentEvents(chunks: AsyncIterable<string>, maxChars 
       const line = buffer.slice(0, end);
       buffer = buffer.slice(end + (buffer.startsWith('\r\n', end) ? 2 : 1));
       if (line === '') {
-        if (data) yield { event, ...(id === undefined ? {} : { id }), data: data.join('\n') };
+        if (data) yield message(data);
         data = undefined;
         size = 0;
         event = 'message';
@@ -51,4 +52,6 @@ export async function* serverSentEvents(chunks: AsyncIterable<string>, maxChars 
     }
     if (size + buffer.length > maxChars) throw new BreakwaterError('BW_ERR_PROTOCOL', `an event of the control plane's stream is longer than ${maxChars} characters; the stream was left`);
   }
+  // The text ended on a CR: no LF can follow, so it ended a blank line, and with it the event.
+  if (buffer === '\r' && data) yield message(data);
 }
