@@ -61,7 +61,7 @@ export function queryRoutes(ctx: QueryRoutesContext): Route[] {
     route({
       method: 'POST',
       url: '/api/v1/query',
-      summary: 'Run a statement across the fleet. Streams NDJSON lines: plan, row..., summary.',
+      summary: 'Run a statement across the fleet. Streams NDJSON lines: plan, targets (how many hosts the rows come from), row... and rollout progress as hosts answer, then summary (or error).',
       role: 'viewer',
       produces: 'application/x-ndjson',
       body: QueryBody,
