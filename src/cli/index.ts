@@ -66,7 +66,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   connection(program.command('run'))
-    .description('run a pipeline across the fleet; identical outputs are grouped')
+    .description('run a pipeline across the fleet: each host shown as it finishes, then identical outputs grouped')
     .argument('<pipeline>', "e.g. 'host | env = \"prod\" | `uptime`'")
     .addOption(outputOption())
     .option('--json', 'the same as -o json: NDJSON lines (plan, targets, rows, summary) as they come, for scripts')

@@ -13,7 +13,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
  * program.command('get').addOption(outputOption()).option('--json', 'the same as -o json');
  */
 export function outputOption(): Option {
-  return new Option('-o, --output <format>', 'table (default), wide (more columns), json, yaml, or name (kind/name, one a line)').choices(OUTPUT_FORMATS);
+  return new Option('-o, --output <format>', 'how to print: table (the default), wide (more columns), json, yaml, name (kind/name, one a line)').choices(OUTPUT_FORMATS);
 }
 
 /**
