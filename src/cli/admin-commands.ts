@@ -1,25 +1,9 @@
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
 import type { Io } from './io.js';
-import { styleFor } from './style.js';
-
-/** A column of a table: its header and how a cell is written from an item. */
-export type Column = readonly [string, (i: Record<string, unknown>) => string];
-
-/** Prints rows as an aligned table (people) or JSON (machines). */
-export function printTable(io: Io, json: boolean, items: readonly Record<string, unknown>[], columns: readonly Column[]): void {
-  if (json) {
-    io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
-    return;
-  }
-  const style = styleFor(io.stdout, io.env);
-  const rows = items.map((i) => columns.map(([, f]) => f(i)));
-  const widths = columns.map(([h], c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  io.stdout.write(`${style.bold(line(columns.map(([h]) => h)))}\n`);
-  for (const r of rows) io.stdout.write(`${line(r)}\n`);
-  if (!items.length) io.stdout.write(style.dim('(none)\n'));
-}
+import type { Column, Listing } from './listing.js';
+import { printListing } from './listing.js';
+import type { OutputFormat } from './output-format.js';
 
 const time = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 const ago = (v: unknown) => {
@@ -35,9 +19,13 @@ const tags = (v: unknown) =>
     .join(',');
 
 export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens'] as const;
+export type GetKind = (typeof GET_KINDS)[number];
 
-/** What `breakwater get <kind>` lists: where from, whether `--limit` applies, and the columns people see. */
-const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; readonly limited: boolean; readonly columns: readonly Column[] }> = {
+/** A column of fields `key=value,...` (tags, attributes). */
+const pairs = (header: string, field: string): Column => [header, (i) => tags(i[field])];
+
+/** What `breakwater get <kind>` lists: where from, whether `--limit` applies, and how it is shown. */
+export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readonly limited: boolean }> = {
   agents: {
     path: '/api/v1/agents',
     limited: false,
@@ -48,6 +36,8 @@ const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; read
       ['IP', (i) => String((i.attributes as Record<string, unknown>)?.ip ?? '')],
       ['TAGS', (i) => tags(i.tags)],
     ],
+    wide: [text('ID', 'id'), ['ENROLLED WITH', (i) => String(i.enrolledWith ?? '-')], pairs('ATTRIBUTES', 'attributes')],
+    name: (i) => `agent/${String(i.name)}`,
   },
   runs: {
     path: '/api/v1/runs',
@@ -61,6 +51,8 @@ const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; read
       text('FAILED', 'failures'),
       text('STATEMENT', 'statement'),
     ],
+    wide: [['FINISHED', (i) => time(i.finishedAt)], ['REPLICA', (i) => String(i.replicaId ?? '-')]],
+    name: (i) => `run/${String(i.id)}`,
   },
   audit: {
     path: '/api/v1/audit',
@@ -72,6 +64,8 @@ const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; read
       text('OUTCOME', 'outcome'),
       text('TARGET', 'target'),
     ],
+    wide: [['RUN', (i) => String(i.runId ?? '-')], ['DETAIL', (i) => JSON.stringify(i.detail ?? {})]],
+    name: (i) => `audit/${String(i.id)}`,
   },
   tokens: {
     path: '/api/v1/tokens',
@@ -85,19 +79,21 @@ const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; read
       ['USES', (i) => (i.role !== 'agent' ? '-' : `${String(i.uses)}/${i.maxUses === null ? 'any' : String(i.maxUses)}`)],
       ['REVOKED', (i) => (i.revokedAt ? time(i.revokedAt) : '-')],
     ],
+    wide: [['CREATED BY', (i) => String(i.createdBy ?? '-')]],
+    name: (i) => `token/${String(i.name)}`,
   },
 };
 
 /** `breakwater get agents|runs|audit|tokens`. */
-export async function getCommand(ep: Endpoint, kind: string, options: { json?: boolean; limit?: number }, io: Io): Promise<number> {
-  const listing = (GET_KINDS as readonly string[]).includes(kind) ? LISTINGS[kind as (typeof GET_KINDS)[number]] : undefined;
+export async function getCommand(ep: Endpoint, kind: string, options: { format: OutputFormat; limit?: number }, io: Io): Promise<number> {
+  const listing = (GET_KINDS as readonly string[]).includes(kind) ? LISTINGS[kind as GetKind] : undefined;
   if (!listing) {
     io.stderr.write(`breakwater get: unknown kind ${JSON.stringify(kind)}: expected one of ${GET_KINDS.join(', ')}\n`);
     return 2;
   }
   const limit = listing.limited && options.limit ? `?limit=${options.limit}` : '';
   const items = await getJson<Record<string, unknown>[]>(ep, `${listing.path}${limit}`);
-  printTable(io, options.json === true, items, listing.columns);
+  await printListing(io, options.format, items, listing);
   return 0;
 }
 

@@ -30,8 +30,8 @@ export function endpointFrom(flags: { server?: string; token?: string; ca?: stri
 /** The CA of each endpoint, read or fetched once per process (a REPL sends many requests). */
 const trusted = new WeakMap<Endpoint, Promise<string | undefined>>();
 
-/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. */
-export async function request(ep: Endpoint, method: string, path: string, body?: unknown): Promise<Response> {
+/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. `signal` ends a stream being read. */
+export async function request(ep: Endpoint, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
   const url = new URL(`${ep.server}${path}`);
   let res: Response;
   try {
@@ -42,6 +42,7 @@ export async function request(ep: Endpoint, method: string, path: string, body?:
       headers: { authorization: `Bearer ${ep.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ca: await ca,
+      ...(signal ? { signal } : {}),
     });
   } catch (err) {
     if (err instanceof BreakwaterError) throw err;
@@ -71,7 +72,7 @@ export async function postJson<T>(ep: Endpoint, path: string, body: unknown): Pr
  * for await (const line of queryLines(await request(ep, 'POST', '/api/v1/query', { statement }))) if (line.type === 'row') rows.push(line.row);
  */
 export function queryLines(res: Response): AsyncGenerator<QueryLine<Plan>> {
-  return readQueryStream(decodedText(res.body), PlanSchema);
+  return readQueryStream(responseText(res.body), PlanSchema);
 }
 
 /**
@@ -79,7 +80,7 @@ export function queryLines(res: Response): AsyncGenerator<QueryLine<Plan>> {
  * connection lost mid-answer (the control plane killed, a proxy cut) is BW_ERR_UNAVAILABLE: the
  * CLI reports it in one line instead of crashing with Node's bare `aborted`.
  */
-async function* decodedText(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
+export async function* responseText(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
   if (!body) return;
   const decoder = new TextDecoder();
   try {

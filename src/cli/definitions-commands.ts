@@ -4,11 +4,13 @@ import { createInterface } from 'node:readline/promises';
 import type { Definition, DefinitionDiagnostic } from '../definitions/index.js';
 import { formatDefinitionDiagnostic, toYaml } from '../definitions/index.js';
 import { BreakwaterError } from '../protocol/index.js';
-import { printTable } from './admin-commands.js';
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
 import { readDefinitionFiles } from './definition-files.js';
 import type { Io } from './io.js';
+import { printListing } from './listing.js';
+import type { OutputFormat } from './output-format.js';
+import { forPeople } from './output-format.js';
 import { styleFor } from './style.js';
 
 /** `file:line:column field: message [code]`, one per line, the way compilers list problems. */
@@ -74,7 +76,7 @@ export const DEFINITION_KIND_PLURALS: Readonly<Record<string, Definition['kind']
 };
 
 /** `breakwater get alarms` (and the other kinds): the current definitions of one kind. */
-export async function getDefinitionsCommand(ep: Endpoint, plural: string, options: { json?: boolean }, io: Io): Promise<number> {
+export async function getDefinitionsCommand(ep: Endpoint, plural: string, options: { format: OutputFormat }, io: Io): Promise<number> {
   const kind = DEFINITION_KIND_PLURALS[plural];
   const current = await getJson<{ version: number; definitions: Definition[] }>(ep, '/api/v1/definitions');
   const items = current.definitions.filter((d) => d.kind === kind) as unknown as Record<string, unknown>[];
@@ -98,11 +100,15 @@ export async function getDefinitionsCommand(ep: Endpoint, plural: string, option
         return String(d.description ?? '');
     }
   };
-  printTable(io, options.json === true, items, [
-    ['NAME', (d) => String(d.name)],
-    ['WHAT', summary],
-  ]);
-  if (!options.json) io.stdout.write(styleFor(io.stdout, io.env).dim(`definitions version ${current.version}\n`));
+  await printListing(io, options.format, items, {
+    columns: [
+      ['NAME', (d) => String(d.name)],
+      ['WHAT', summary],
+    ],
+    wide: [['DESCRIPTION', (d) => String(d.description ?? '-')]],
+    name: (d) => `${String(kind)}/${String(d.name)}`,
+  });
+  if (forPeople(options.format)) io.stdout.write(styleFor(io.stdout, io.env).dim(`definitions version ${current.version}\n`));
   return 0;
 }
 
@@ -127,33 +133,22 @@ export async function exportCommand(ep: Endpoint, out: string | undefined, io: I
 }
 
 /** `breakwater drift`: hosts not on the current definitions version. Exit 1 when any drifts. */
-export async function driftCommand(ep: Endpoint, options: { json?: boolean }, io: Io): Promise<number> {
+export async function driftCommand(ep: Endpoint, options: { format: OutputFormat }, io: Io): Promise<number> {
   const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null }[]>(ep, '/api/v1/drift');
   const style = styleFor(io.stdout, io.env);
-  printTable(io, options.json === true, rows as unknown as Record<string, unknown>[], [
-    ['HOST', (r) => String(r.name)],
-    ['STATUS', (r) => (r.connected ? 'connected' : 'disconnected')],
-    ['VERSION', (r) => (r.version === null ? '-' : String(r.version))],
-    ['DRIFT', (r) => (r.drift === null ? 'unknown (offline)' : r.drift ? style.red('yes') : 'no')],
-  ]);
+  await printListing(io, options.format, rows as unknown as Record<string, unknown>[], {
+    columns: [
+      ['HOST', (r) => String(r.name)],
+      ['STATUS', (r) => (r.connected ? 'connected' : 'disconnected')],
+      ['VERSION', (r) => (r.version === null ? '-' : String(r.version))],
+      ['DRIFT', (r) => (r.drift === null ? 'unknown (offline)' : r.drift ? style.red('yes') : 'no')],
+    ],
+    wide: [['CURRENT', (r) => String(r.current)]],
+    name: (r) => `host/${String(r.name)}`,
+  });
   const drifting = rows.filter((r) => r.drift).length;
-  if (!options.json) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting\n`));
+  if (forPeople(options.format)) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting\n`));
   return drifting ? 1 : 0;
-}
-
-/** `breakwater get events`. */
-export async function eventsCommand(ep: Endpoint, options: { json?: boolean; limit?: number; type?: string }, io: Io): Promise<number> {
-  const q = new URLSearchParams();
-  if (options.limit) q.set('limit', String(options.limit));
-  if (options.type) q.set('type', options.type);
-  const events = await getJson<Record<string, unknown>[]>(ep, `/api/v1/events${q.size ? `?${q}` : ''}`);
-  printTable(io, options.json === true, events, [
-    ['TIME', (e) => new Date(Number(e.time)).toISOString().replace('T', ' ').replace('Z', '')],
-    ['TYPE', (e) => String(e.type)],
-    ['HOST', (e) => String(e.host ?? '-')],
-    ['MESSAGE', (e) => String(e.message)],
-  ]);
-  return 0;
 }
 
 /** `breakwater approve ID` / `breakwater deny ID`. */

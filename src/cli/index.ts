@@ -6,11 +6,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
-import { GET_KINDS, getCommand, tokenCreateCommand } from './admin-commands.js';
+import { GET_KINDS, LISTINGS, getCommand, tokenCreateCommand } from './admin-commands.js';
 import { AGENT_ADMIN_COMMANDS, agentDeleteCommand, agentRevokeCommand, tokenRevokeCommand } from './agent-admin-commands.js';
 import { endpointFrom } from './api.js';
 import { checkCommand } from './check-command.js';
-import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, eventsCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
+import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
+import { eventsCommand } from './events-command.js';
 import { agentUsage } from './agent-command.js';
 import { agentMain } from './agent-main.js';
 import { demoCommand } from './demo-command.js';
@@ -18,6 +19,7 @@ import type { Io } from './io.js';
 import { processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
 import { labCommand } from './lab-command.js';
+import { outputFormatOf, outputOption } from './output-format.js';
 import { replCommand } from './repl-command.js';
 import { runCommand } from './run-command.js';
 import { addSecretCommands } from './secret-commands.js';
@@ -28,6 +30,7 @@ import type { NatsSetupFlags } from './nats-setup-command.js';
 import { natsSetupCommand } from './nats-setup-command.js';
 import type { SwarmFlags } from './swarm-command.js';
 import { swarmCommand } from './swarm-command.js';
+import { watchAgents } from './watch.js';
 import { durationMs } from '../agent/index.js';
 
 export const VERSION = '0.1.0';
@@ -63,17 +66,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   connection(program.command('run'))
-    .description('run a pipeline across the fleet; identical outputs are grouped')
+    .description('run a pipeline across the fleet: each host shown as it finishes, then identical outputs grouped')
     .argument('<pipeline>', "e.g. 'host | env = \"prod\" | `uptime`'")
-    .option('--json', 'print NDJSON lines (plan, rows, summary) for scripts')
+    .addOption(outputOption())
+    .option('--json', 'the same as -o json: NDJSON lines (plan, targets, rows, summary) as they come, for scripts')
     .option('--dry-run', 'list the targets without running anything')
     .option('--yes', 'confirm a command or action that reaches more resources than the blast-radius limit')
     .option('--timeout <duration>', 'time budget for the whole query, e.g. 30s')
-    .action(async (statement: string, o: { server?: string; token?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
+    .action(async (statement: string, o: { server?: string; token?: string; output?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
       code = await runCommand(
         endpointFrom(o, io.env),
         statement,
-        { ...(o.json ? { json: true } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: durationMs('--timeout', o.timeout) } : {}) },
+        { format: outputFormatOf(o), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: durationMs('--timeout', o.timeout) } : {}) },
         io,
       );
     });
@@ -88,17 +92,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   connection(program.command('get'))
     .description(`list ${kinds.join(', ')}`)
     .argument('<kind>', kinds.join('|'))
-    .option('--json', 'print JSON')
+    .addOption(outputOption())
+    .option('--json', 'the same as -o json')
     .option('--limit <n>', 'at most n entries (runs, audit, events)')
     .option('--type <type>', 'only events of this type')
-    .action(async (kind: string, o: { server?: string; token?: string; json?: boolean; limit?: string; type?: string }) => {
+    .option('-w, --watch', 'events, agents: keep printing each new event or agent change until Ctrl-C')
+    .action(async (kind: string, o: { server?: string; token?: string; output?: string; json?: boolean; limit?: string; type?: string; watch?: boolean }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
+      if (o.watch && kind !== 'events' && kind !== 'agents') throw new BreakwaterError('BW_ERR_CONFIG', `--watch: only get events and get agents can be watched, not ${JSON.stringify(kind)}`);
       const ep = endpointFrom(o, io.env);
-      const flags = { ...(o.json ? { json: true } : {}), ...(limit ? { limit } : {}) };
+      const flags = { format: outputFormatOf(o), ...(limit ? { limit } : {}) };
       if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
-      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}) }, io);
+      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.watch ? { watch: true } : {}) }, io);
       else if (kind === 'drift') code = await driftCommand(ep, flags, io);
+      else if (kind === 'agents' && o.watch) code = await watchAgents(ep, flags.format, LISTINGS.agents, io);
       else code = await getCommand(ep, kind, flags, io);
     });
 
@@ -122,7 +130,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('list hosts not on the current definitions version (exit 1 when any drifts)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; json?: boolean }) => {
-      code = await driftCommand(endpointFrom(o, io.env), o.json ? { json: true } : {}, io);
+      code = await driftCommand(endpointFrom(o, io.env), { format: o.json ? 'json' : 'table' }, io);
     });
 
   for (const [name, approve] of [

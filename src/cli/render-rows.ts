@@ -9,24 +9,25 @@ const MAX_NAMES = 8;
  * Renders a query's rows for people: command outputs grouped ("3 hosts
  * (web-1, web-2, web-7)"), other rows as an aligned table with numeric
  * summaries, failures grouped by reason. Never drops a row silently.
+ * `wide` (`-o wide`): each host's output on its own, and tables with the resource's id.
  */
-export function renderRows(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, ordered = false): string {
+export function renderRows(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, ordered = false, wide = false): string {
   // Rows arrive in the order agents answer; unless a reduction ordered them, show them by name.
   const byName = (a: ResultRow, b: ResultRow) => BY_NAME.compare(label(a), label(b));
   const ok = rows.filter((r) => r.status === 'ok');
   if (!ordered) ok.sort(byName);
   const failed = rows.filter((r) => r.status !== 'ok').sort(byName);
   const out: string[] = [];
-  if (ok.some((r) => 'stdout' in r.values)) out.push(renderOutputs(ok, style));
-  else if (ok.length) out.push(renderTable(ok, columns, style));
+  if (ok.some((r) => 'stdout' in r.values)) out.push(renderOutputs(ok, style, wide));
+  else if (ok.length) out.push(renderTable(ok, columns, style, wide));
   if (failed.length) out.push(renderFailures(failed, style));
   return out.filter(Boolean).join('\n');
 }
 
-/** Identical command results (exit code, stdout, stderr) as one group each, largest first. */
-function renderOutputs(rows: readonly ResultRow[], style: Style): string {
+/** Identical command results (exit code, stdout, stderr) as one group each, largest first; `separate`: one per host. */
+function renderOutputs(rows: readonly ResultRow[], style: Style, separate: boolean): string {
   const parts: string[] = [];
-  for (const g of groupOutputs(rows)) {
+  for (const g of separate ? rows.flatMap((r) => groupOutputs([r])) : groupOutputs(rows)) {
     const status = g.exitCode === 0 ? style.green('exit 0') : style.red(`exit ${String(g.exitCode)}`);
     parts.push(`${style.bold(`${g.rows.length} ${noun(g.rows[0]?.resource?.type, g.rows.length)}`)} ${style.dim(`(${names(g.rows)})`)} ${status}:`);
     if (g.stdout) parts.push(indent(g.stdout));
@@ -36,14 +37,16 @@ function renderOutputs(rows: readonly ResultRow[], style: Style): string {
   return parts.join('\n');
 }
 
-function renderTable(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style): string {
+function renderTable(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, wide: boolean): string {
   const withResource = rows.some((r) => r.resource);
+  // A host's id is its name: the column is worth its width only for processes, containers, pods.
+  const withId = wide && rows.some((r) => r.resource && r.resource.id !== r.resource.name);
   const names = columns.length ? columns.map((c) => c.name) : [...new Set(rows.flatMap((r) => Object.keys(r.values)))];
-  const header = [...(withResource ? [rows[0]?.resource?.type ?? 'resource'] : []), ...names];
-  const body = rows.map((r) => [...(withResource ? [label(r)] : []), ...names.map((n) => cell(r.values[n], columns.find((c) => c.name === n)))]);
+  const header = [...(withResource ? [rows[0]?.resource?.type ?? 'resource'] : []), ...(withId ? ['id'] : []), ...names];
+  const body = rows.map((r) => [...(withResource ? [label(r)] : []), ...(withId ? [r.resource?.id ?? '-'] : []), ...names.map((n) => cell(r.values[n], columns.find((c) => c.name === n)))]);
   const numeric = names.map((n) => rows.every((r) => typeof r.values[n] === 'number' || r.values[n] === null) && rows.some((r) => typeof r.values[n] === 'number'));
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
-  const offset = withResource ? 1 : 0;
+  const offset = (withResource ? 1 : 0) + (withId ? 1 : 0);
   const line = (cells: readonly string[]) =>
     cells
       .map((c, i) => (i >= offset && numeric[i - offset] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))

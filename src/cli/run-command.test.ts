@@ -98,12 +98,49 @@ describe('breakwater run: the control plane dies mid-answer', () => {
     await new Promise<void>((ready) => server?.listen(0, '127.0.0.1', ready));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough(), env: { NO_COLOR: '1' } };
-    const err = await runCommand({ server: url, token: 'bwt_x' }, 'host | cpu_usage', { json: true }, io).then(
+    const err = await runCommand({ server: url, token: 'bwt_x' }, 'host | cpu_usage', { format: 'json' }, io).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(BreakwaterError);
     expect((err as BreakwaterError).code).toBe('BW_ERR_UNAVAILABLE');
     expect((err as BreakwaterError).message).toMatch(/^the connection to the control plane was lost before its answer was complete \(aborted, ECONNRESET\)/);
+  });
+});
+
+describe('breakwater run: progress', () => {
+  const uptime = (name: string, exit: number): ResultRow => ({ resource: { type: 'host', id: name, name, host: name }, status: 'ok', values: { exit_code: exit, stdout: 'up\n', stderr: '', duration: 0.01 } });
+
+  /** Runs against a control plane answering `lines`, stdout a pipe and stderr a terminal. */
+  async function runOnTerminal(statement: string, lines: readonly QueryLine<Plan>[]) {
+    const url = await controlPlane([lines.map((l) => `${JSON.stringify(l)}\n`).join('')]);
+    let out = '';
+    let err = '';
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
+    stdout.on('data', (c: Buffer) => (out += c.toString()));
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await runCommand({ server: url, token: 'bwt_x' }, statement, {}, { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' } });
+    return { code, out, err };
+  }
+
+  it('a command: each host on stdout as it comes, the status line on the terminal (stderr), erased at the end', async () => {
+    const statement = 'host | `uptime`';
+    const [plan, ...rest] = answer(planOf(statement), [uptime('web-2', 0), uptime('web-1', 3)]);
+    const r = await runOnTerminal(statement, [plan as QueryLine<Plan>, { type: 'targets', hosts: 3 }, ...rest]);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').slice(0, 2)).toEqual(['✓ web-2         exit 0  up', '✗ web-1         exit 3  up']);
+    expect(r.out).not.toContain('\u001b');
+    expect(r.err).toContain('\r\u001b[2K1/3 done · 1 ok · 0 failed · 2 pending · ');
+    expect(r.err).toContain('\r\u001b[2K2/3 done · 1 ok · 1 failed · 1 pending · ');
+    expect(r.err.endsWith('\r\u001b[2K')).toBe(true);
+  });
+
+  it('a table: no line per host (the table needs every row to align), the status line still', async () => {
+    const statement = 'host | cpu_usage';
+    const [plan, ...rest] = answer(planOf(statement), [host('web-1', 5)]);
+    const r = await runOnTerminal(statement, [plan as QueryLine<Plan>, { type: 'targets', hosts: 1 }, ...rest]);
+    expect(r.out.split('\n')[0]).toMatch(/^host\s+cpu_usage$/);
+    expect(r.err).toContain('1/1 done · 1 ok · 0 failed · 0 pending');
   });
 });

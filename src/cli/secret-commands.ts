@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
-import { printTable } from './admin-commands.js';
 import type { Endpoint } from './api.js';
 import { endpointFrom, getJson, postJson, request } from './api.js';
 import type { Io } from './io.js';
+import { printListing } from './listing.js';
 import { readAll } from './io.js';
 
 type Connection = (cmd: Command) => Command;
@@ -55,12 +55,15 @@ async function secretSetCommand(ep: Endpoint, name: string, fromFile: string | u
 
 async function secretListCommand(ep: Endpoint, json: boolean, io: Io): Promise<number> {
   const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/secrets');
-  printTable(io, json, items, [
-    ['NAME', (i) => String(i.name)],
-    ['HOSTS', (i) => String(i.hosts)],
-    ['SOURCE', (i) => String(i.source)],
-    ['VALUE', (i) => `${String(i.value)}${i.problem ? `: ${String(i.problem)}` : ''}`],
-    ['UPDATED', (i) => (typeof i.updatedAt === 'number' ? `${new Date(i.updatedAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')} by ${String(i.updatedBy)}` : '-')],
-  ]);
+  await printListing(io, json ? 'json' : 'table', items, {
+    columns: [
+      ['NAME', (i) => String(i.name)],
+      ['HOSTS', (i) => String(i.hosts)],
+      ['SOURCE', (i) => String(i.source)],
+      ['VALUE', (i) => `${String(i.value)}${i.problem ? `: ${String(i.problem)}` : ''}`],
+      ['UPDATED', (i) => (typeof i.updatedAt === 'number' ? `${new Date(i.updatedAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z')} by ${String(i.updatedBy)}` : '-')],
+    ],
+    name: (i) => `secret/${String(i.name)}`,
+  });
   return 0;
 }

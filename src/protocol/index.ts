@@ -13,7 +13,7 @@ export * from './rows.js';
 export * from './tags.js';
 export * from './present.js';
 export * from './redact.js';
-export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine } from './query-stream.js';
+export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine, TargetsLine } from './query-stream.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
 export * from './nats-subjects.js';
 export { payloadText } from './payload.js';

@@ -22,6 +22,7 @@ const FakePlan = z.object({ ordered: z.boolean(), columns: z.array(z.string()) }
 
 const VALID = [
   '{"type":"plan","runId":null,"dryRun":true,"plan":{"ordered":false,"columns":["x"]},"warnings":[]}',
+  '{"type":"targets","hosts":1}',
   '{"type":"row","row":{"resource":{"type":"host","id":"a","name":"a","host":"a"},"status":"ok","values":{"x":[1,{"y":null}]}}}',
   '{"type":"progress","stage":"halted","batch":1,"batches":1,"resources":["a"],"message":"batch 1 failed on a"}',
   '{"type":"summary","runId":"r","rows":1,"failures":0,"failed":0,"targets":1,"agentsAsked":1,"agentsAnswered":1,"durationMs":3}',

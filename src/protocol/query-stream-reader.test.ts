@@ -10,6 +10,7 @@ type FakePlan = z.infer<typeof FakePlan>;
 const location = { start: 0, end: 4, line: 1, column: 1, endLine: 1, endColumn: 5 };
 const LINES: QueryLine<FakePlan>[] = [
   { type: 'plan', runId: 'r1', dryRun: false, plan: { ordered: true, columns: ['cpu_usage'] }, warnings: [{ code: 'BW_MAYBE_MISSPELT', severity: 'warning', message: 'did you mean', location }] },
+  { type: 'targets', hosts: 2 },
   { type: 'row', row: { resource: { type: 'host', id: 'web-2', name: 'web-2', host: 'web-2' }, status: 'ok', values: { cpu_usage: 12.5, note: 'é ✓ 😀' } } },
   { type: 'progress', stage: 'batch_started', batch: 1, batches: 2, resources: ['web-2'], message: 'batch 1/2: web-2' },
   { type: 'row', row: { resource: { type: 'host', id: 'web-10', name: 'web-10', host: 'web-10' }, status: 'timeout', error: 'did not answer in 5s', values: {} } },
@@ -51,7 +52,7 @@ describe('readQueryStream', () => {
     const seen: string[] = [];
     const err = await (async () => {
       try {
-        for await (const line of readQueryStream([`${JSON.stringify(LINES[1])}\n\n{"type":"row"`, ',oops}\n'], FakePlan)) seen.push(line.type);
+        for await (const line of readQueryStream([`${JSON.stringify(LINES[2])}\n\n{"type":"row"`, ',oops}\n'], FakePlan)) seen.push(line.type);
       } catch (e) {
         return e as BreakwaterError;
       }
@@ -64,8 +65,8 @@ describe('readQueryStream', () => {
 
   it('refuses an unknown line type, saying which types there are', async () => {
     const err = await failure(['{"type":"output","data":"x"}\n']);
-    expect(err.message).toBe('line 1 of the query answer has type "output"; expected one of plan, row, progress, summary, error');
-    expect((await failure(['[1,2]\n'])).message).toBe('line 1 of the query answer has type none; expected one of plan, row, progress, summary, error');
+    expect(err.message).toBe('line 1 of the query answer has type "output"; expected one of plan, targets, row, progress, summary, error');
+    expect((await failure(['[1,2]\n'])).message).toBe('line 1 of the query answer has type none; expected one of plan, targets, row, progress, summary, error');
   });
 
   it('names the field of a malformed line', async () => {

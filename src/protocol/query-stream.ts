@@ -3,8 +3,9 @@ import { ResultRow } from './rows.js';
 
 /*
  * The answer of POST /api/v1/query: NDJSON, one JSON object a line, in this order: one `plan`
- * line, then `row` and `progress` lines as agents answer, then one `summary` line, or an `error`
- * line wherever the query failed once it had started.
+ * line, then `targets` (once, when the rows to come are asked of the hosts), `row` and `progress`
+ * lines as agents answer, then one `summary` line, or an `error` line wherever the query failed
+ * once it had started.
  *
  * The plan line carries the query language's plan. protocol may not import lang (the layering
  * rule), so the plan is typed here as a parameter `P` and checked by the schema the reader is
@@ -34,6 +35,13 @@ export type PlanLine<P> = Omit<z.infer<typeof PlanLineShape>, 'plan' | 'warnings
 /** One result row, as soon as its agent answered. */
 export const RowLine = z.object({ type: z.literal('row'), row: ResultRow });
 export type RowLine = z.infer<typeof RowLine>;
+
+/**
+ * How many hosts the rows to come are asked of, said once as they are asked (before the first
+ * row streamed as it arrives): what lets a client show how many hosts are still pending.
+ */
+export const TargetsLine = z.object({ type: z.literal('targets'), hosts: z.int() });
+export type TargetsLine = z.infer<typeof TargetsLine>;
 
 /** One step of a rollout (`rolling(...)`), as it happens. */
 export const ProgressLine = z.object({
@@ -78,10 +86,10 @@ export type ErrorLine = z.infer<typeof ErrorLine>;
  * @example
  * for await (const line of readQueryStream(chunks, PlanSchema)) if (line.type === 'row') show(line.row);
  */
-export type QueryLine<P = unknown> = PlanLine<P> | RowLine | ProgressLine | SummaryLine | ErrorLine;
+export type QueryLine<P = unknown> = PlanLine<P> | TargetsLine | RowLine | ProgressLine | SummaryLine | ErrorLine;
 
 /** Every line, its plan unchecked: the reader checks it with the plan schema it is given. */
-export const QueryLineShape = z.discriminatedUnion('type', [PlanLineShape, RowLine, ProgressLine, SummaryLine, ErrorLine]);
+export const QueryLineShape = z.discriminatedUnion('type', [PlanLineShape, TargetsLine, RowLine, ProgressLine, SummaryLine, ErrorLine]);
 
 /** The line types, in the order they come. */
-export const QUERY_LINE_TYPES = ['plan', 'row', 'progress', 'summary', 'error'] as const satisfies readonly QueryLine['type'][];
+export const QUERY_LINE_TYPES = ['plan', 'targets', 'row', 'progress', 'summary', 'error'] as const satisfies readonly QueryLine['type'][];

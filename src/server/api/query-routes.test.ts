@@ -51,10 +51,12 @@ describe('POST /api/v1/query', () => {
     const out = await post({ statement: 'host | `echo hi`', yes: true }, ADMIN);
     expect(out.seen).toMatchObject({ hijacked: true, status: 200, ended: true });
     const lines = out.lines();
-    expect(lines.map((l) => l.type)).toEqual(['plan', 'row', 'row', 'summary']);
+    expect(lines.map((l) => l.type)).toEqual(['plan', 'targets', 'row', 'row', 'summary']);
     expect(lines[0]).toMatchObject({ dryRun: false, warnings: [] });
-    expect(lines.slice(1, 3).map((l) => (l.row as { status: string }).status)).toEqual(['offline', 'ok']);
-    expect(lines[3]).toMatchObject({ runId: lines[0]?.runId, rows: 1, failures: 1, failed: 1, targets: 2, agentsAsked: 1, agentsAnswered: 1 });
+    // Both hosts are asked (the offline one answers for itself with its row): 2 pending until then.
+    expect(lines[1]).toEqual({ type: 'targets', hosts: 2 });
+    expect(lines.slice(2, 4).map((l) => (l.row as { status: string }).status)).toEqual(['offline', 'ok']);
+    expect(lines[4]).toMatchObject({ runId: lines[0]?.runId, rows: 1, failures: 1, failed: 1, targets: 2, agentsAsked: 1, agentsAnswered: 1 });
     // Lines of one turn leave together.
     expect(out.seen.chunks.length).toBeLessThan(lines.length);
   });

@@ -61,7 +61,7 @@ export function queryRoutes(ctx: QueryRoutesContext): Route[] {
     route({
       method: 'POST',
       url: '/api/v1/query',
-      summary: 'Run a statement across the fleet. Streams NDJSON lines: plan, row..., summary.',
+      summary: 'Run a statement across the fleet. Streams NDJSON lines: plan, targets (how many hosts the rows come from), row... and rollout progress as hosts answer, then summary (or error).',
       role: 'viewer',
       produces: 'application/x-ndjson',
       body: QueryBody,
@@ -116,6 +116,8 @@ async function runQuery(ctx: StatementContext, body: z.infer<typeof QueryBody>, 
         reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
         out = batchedLines(reply.raw);
         out.line({ type: 'plan', runId: l.runId, dryRun: body.dryRun === true, plan: l.plan, warnings: l.warnings });
+      } else if (l.type === 'targets') {
+        out?.line(l);
       } else if (l.type === 'rows') {
         for (const row of l.rows) out?.line({ type: 'row', row });
       } else if (l.type === 'progress') {

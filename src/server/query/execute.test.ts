@@ -76,7 +76,9 @@ describe('executePlan: the fan-out', () => {
     expect(names(q.rows())).toEqual(['web-2:ok', 'web-1:ok']);
     expect(names(q.result()?.rows ?? [])).toEqual(['web-2:ok', 'web-1:ok']);
     // Shown once: the result's rows are not sent again after they streamed.
-    expect(q.seen.map((l) => l.type)).toEqual(['rows', 'rows', 'result']);
+    expect(q.seen.map((l) => l.type)).toEqual(['targets', 'rows', 'rows', 'result']);
+    // Said first: how many hosts the rows to come are from, so a client can count those pending.
+    expect(q.seen[0]).toEqual({ type: 'targets', hosts: 2 });
   });
 
   it('never loses a host: offline, gone before the send, failed or disconnected agents give rows saying so', async () => {

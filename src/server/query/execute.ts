@@ -44,6 +44,7 @@ export interface ExecuteResult {
  * the `result`.
  */
 export type ExecuteLine =
+  | { readonly type: 'targets'; readonly hosts: number }
   | { readonly type: 'rows'; readonly rows: readonly ResultRow[] }
   | { readonly type: 'progress'; readonly progress: Progress }
   | { readonly type: 'result'; readonly result: ExecuteResult };
@@ -97,6 +98,18 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
   /** Agent phases a rollout already ran. */
   const skip = new Set<number>();
 
+  /**
+   * Rows are shown as they arrive only when they are the answer (the last agent phase, nothing on
+   * the control plane reshaping them after); the `targets` line says first how many hosts they come from.
+   */
+  const liveRows = (index: number, asked: readonly ResultRow[]) => {
+    if (index !== lastAgentPhase || phases.slice(index + 1).some((p) => p.where === 'control')) return undefined;
+    say({ type: 'targets', hosts: new Set(asked.map((r) => r.resource?.host)).size });
+    return (arrived: readonly ResultRow[]) => {
+      streamed = true;
+      say({ type: 'rows', rows: arrived });
+    };
+  };
   for (const [index, phase] of phases.entries()) {
     if (options.signal?.aborted) throw new BreakwaterError('BW_ERR_CONFLICT', 'query cancelled');
     switch (phase.where) {
@@ -113,7 +126,8 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
         const next = phases[index + 1];
         if (next?.where !== 'agent') throw new BreakwaterError('BW_ERR_INVALID_STATEMENT', 'rolling(...) must be followed by the command or action it rolls out');
         targets = rows.length;
-        const rolled = await rollout(ctx, { phase, next, rows, timeoutMs: options.timeoutMs, signal: options.signal, onProgress: (progress) => say({ type: 'progress', progress }) });
+        const onRows = liveRows(index + 1, rows);
+        const rolled = await rollout(ctx, { phase, next, rows, timeoutMs: options.timeoutMs, signal: options.signal, onProgress: (progress) => say({ type: 'progress', progress }), onRows });
         agentsAsked += rolled.asked;
         agentsAnswered += rolled.answered;
         rows = rolled.rows.filter((r) => r.status === 'ok');
@@ -124,14 +138,7 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
       case 'agent': {
         if (skip.has(index)) break;
         if (index === effectful && !skip.size) targets = rows.length;
-        // Rows are shown as they arrive only when they are the answer: nothing on the control plane reshapes them after.
-        const live = index === lastAgentPhase && !phases.slice(index + 1).some((p) => p.where === 'control');
-        const onRows = live
-          ? (arrived: readonly ResultRow[]) => {
-              streamed = true;
-              say({ type: 'rows', rows: arrived });
-            }
-          : undefined;
+        const onRows = liveRows(index, rows);
         const result = await fanOut(ctx, { phase, rows, wholeHosts: previous === 'inventory', deadline, onRows });
         agentsAsked += result.asked;
         agentsAnswered += result.answered;

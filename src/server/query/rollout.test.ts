@@ -58,8 +58,11 @@ describe('rollouts', () => {
       'batch_done 3/3 h5',
     ]);
     expect(q.result()).toMatchObject({ targets: 5, agentsAsked: 5, agentsAnswered: 5, failures: [] });
-    // Progress comes as it happens, the rows once at the end (the rollout's rows are not streamed).
-    expect(q.seen.map((l) => l.type).slice(-2)).toEqual(['rows', 'result']);
+    // Progress comes as it happens, and each batch's rows as soon as the batch is done: a client
+    // shows hosts of batch 1 while batch 2 runs, counting 5 hosts in all from the first line.
+    expect(q.seen.map((l) => (l.type === 'progress' ? l.progress.stage : l.type))).toEqual(['targets', 'batch_started', 'rows', 'batch_done', 'batch_started', 'rows', 'batch_done', 'batch_started', 'rows', 'batch_done', 'result']);
+    expect(q.seen[0]).toEqual({ type: 'targets', hosts: 5 });
+    expect(q.rows().map((r) => r.resource?.name)).toEqual(HOSTS);
   });
 
   it('sizes percentage batches from the targets, at least one host', async () => {
@@ -139,5 +142,7 @@ describe('rollouts', () => {
       ['h2', 'error', 'ran, but did not become healthy within 10s'],
       ['h3', 'cancelled', `not run: the rollout halted (${why})`],
     ]);
+    // Shown as the batch ended: h2 already as failed (not first ok, then failed), h3 once halted.
+    expect(q.rows().map((row) => `${row.resource?.name ?? '?'}:${row.status}`)).toEqual(['h1:ok', 'h2:error', 'h3:cancelled']);
   });
 });

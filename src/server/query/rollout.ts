@@ -16,6 +16,8 @@ export interface RolloutRequest {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal | undefined;
   readonly onProgress: (progress: Progress) => void;
+  /** Each batch's rows once the batch is done (health checked), then those a halt left unrun. */
+  readonly onRows?: ((rows: readonly ResultRow[]) => void) | undefined;
 }
 
 /** How often a health check is asked again, and the longest one poll may take. */
@@ -65,9 +67,12 @@ export async function rollout(ctx: FanOutContext, req: RolloutRequest): Promise<
         } else progress('healthy', b, batch, `batch ${b + 1} is healthy`);
       }
     }
+    req.onRows?.(result.rows);
     progress(halt ? 'halted' : 'batch_done', b, batch, halt ?? `batch ${b + 1}/${batches.length} done`);
     if (halt) {
-      for (const rest of batches.slice(b + 1).flat()) out.push({ ...(rest.resource ? { resource: rest.resource } : {}), status: 'cancelled', error: `not run: the rollout halted (${halt})`, values: {} });
+      const unrun = batches.slice(b + 1).flat().map((rest): ResultRow => ({ ...(rest.resource ? { resource: rest.resource } : {}), status: 'cancelled', error: `not run: the rollout halted (${halt})`, values: {} }));
+      out.push(...unrun);
+      if (unrun.length) req.onRows?.(unrun);
       break;
     }
   }

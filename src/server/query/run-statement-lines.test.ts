@@ -36,7 +36,7 @@ describe('runStatement', () => {
     expect(await actions()).toEqual(['run.start:ok']);
 
     const rest = await collect({ [Symbol.asyncIterator]: () => lines });
-    expect(rest.map((l) => l.type)).toEqual(['rows', 'rows', 'outcome']);
+    expect(rest.map((l) => l.type)).toEqual(['targets', 'rows', 'rows', 'outcome']);
     const outcome = rest.at(-1) as Extract<StatementLine, { type: 'outcome' }>;
     expect(outcome.outcome).toMatchObject({ runId: plan.runId, failed: 1, result: { targets: 2, agentsAsked: 1, agentsAnswered: 1 } });
     const stored = await store().getRun(plan.runId ?? '');

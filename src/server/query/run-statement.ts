@@ -64,7 +64,7 @@ export interface RunOutcome {
 
 /**
  * What running a statement says, in order: its `plan` (once it is authorized, and recorded when
- * it is a run), then `rows` and rollout `progress` as the execution goes (see executePlan), and
+ * it is a run), then `targets`, `rows` and rollout `progress` as the execution goes (see executePlan), and
  * last the `outcome`, once the run is recorded.
  */
 export type StatementLine =
