@@ -1,0 +1,159 @@
+import type { Expr, Identifier, Pipeline } from './ast.js';
+import type { CheckResult } from './checker.js';
+import type { DiagnosticBag, NearValue } from './diagnostics.js';
+import { editDistance } from './suggest.js';
+
+/*
+ * Typos caught before anything runs: a filter on a host tag or attribute value that no host has
+ * while a near one exists (`role = "wbe"` in a fleet of `web` hosts) selects nothing, or, negated
+ * (`role != "wbe"`), everything. Checked against what the fleet's hosts report, so it runs where
+ * the fleet is known: the control plane, and the web Console with the agents list.
+ */
+
+/** What the fleet's hosts report, by name: each tag's (or host attribute's) values and how many hosts have each. */
+export interface FleetInventory {
+  readonly tags: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly attributes: ReadonlyMap<string, ReadonlyMap<string, number>>;
+}
+
+/** One host as the summary reads it: its tags and attributes (non-string values are left out). */
+export interface InventoryHostValues {
+  readonly tags: Readonly<Record<string, unknown>>;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Counts the hosts having each tag and attribute value, for `analyze`'s fleet check.
+ *
+ * @example
+ * const fleet = summarizeFleet(hosts.map((h) => ({ tags: h.tags, attributes: h.attrs })));
+ * analyze('host | role = "wbe" | `uptime`', BUILTIN_CATALOGUE, () => fleet);
+ */
+export function summarizeFleet(hosts: Iterable<InventoryHostValues>): FleetInventory {
+  const tags = new Map<string, Map<string, number>>();
+  const attributes = new Map<string, Map<string, number>>();
+  const count = (into: Map<string, Map<string, number>>, record: Readonly<Record<string, unknown>>) => {
+    for (const [key, value] of Object.entries(record)) {
+      if (typeof value !== 'string' || value === '') continue;
+      let values = into.get(key);
+      if (!values) into.set(key, (values = new Map()));
+      values.set(value, (values.get(value) ?? 0) + 1);
+    }
+  };
+  for (const h of hosts) {
+    count(tags, h.tags);
+    count(attributes, h.attributes);
+  }
+  return { tags, attributes };
+}
+
+/** At most this many suggestions per warning, the nearest first. */
+export const MAX_SUGGESTIONS = 3;
+/** Values longer than this are compared for case only: a typo suggestion for a long blob is noise, and costly. */
+const MAX_NEAR_LENGTH = 128;
+/** At most this many warnings per statement: each scans the fleet's values once. */
+const MAX_WARNINGS = 16;
+
+/** Edits allowed for a value of this length: a one-character value is near any other, so only its case counts. */
+function allowedEdits(length: number): number {
+  return length <= 1 ? 0 : length <= 4 ? 1 : 2;
+}
+
+/**
+ * The values near `found` (a case-only difference, or at most 1 or 2 edits), nearest and most
+ * common first, with how many hosts have each.
+ *
+ * @example
+ * nearValues('wbe', new Map([['web', 12], ['db', 3]])); // [{ value: 'web', hosts: 12 }]
+ */
+export function nearValues(found: string, values: ReadonlyMap<string, number>): NearValue[] {
+  const max = allowedEdits(found.length);
+  const lower = found.toLowerCase();
+  const near: { value: string; hosts: number; distance: number }[] = [];
+  for (const [value, hosts] of values) {
+    if (value === found || Math.abs(value.length - found.length) > max) continue;
+    const distance = value.toLowerCase() === lower ? 0 : found.length > MAX_NEAR_LENGTH || max === 0 ? max + 1 : editDistance(found, value, max);
+    if (distance <= max) near.push({ value, hosts, distance });
+  }
+  near.sort((a, b) => a.distance - b.distance || b.hosts - a.hosts || (a.value < b.value ? -1 : 1));
+  return near.slice(0, MAX_SUGGESTIONS).map(({ value, hosts }) => ({ value, hosts }));
+}
+
+const hostsText = (n: number) => `${n} host${n === 1 ? '' : 's'}`;
+const quote = (s: string) => JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}...` : s);
+const didYouMean = (near: readonly NearValue[], show: (v: string) => string) => `did you mean ${near.map((n) => `${show(n.value)} (${hostsText(n.hosts)})`).join(' or ')}?`;
+
+type Comparison = { readonly name: Identifier; readonly values: readonly { value: string; span: Expr['span'] }[]; readonly keeps: boolean };
+
+/** A comparison of a name with string literals: `role = "web"`, `"web" = role`, `role in ["a", "b"]`; negated when it keeps what does not match. */
+function comparison(e: Expr, positive: boolean): Comparison | undefined {
+  if (e.kind !== 'Binary') return undefined;
+  const strings = (x: Expr) => (x.kind === 'String' ? [{ value: x.value, span: x.span }] : []);
+  if (e.op === '=' || e.op === '!=') {
+    const [name, literal] = e.left.kind === 'Ident' ? [e.left, e.right] : e.right.kind === 'Ident' ? [e.right, e.left] : [];
+    if (!name || literal?.kind !== 'String') return undefined;
+    return { name, values: strings(literal), keeps: positive === (e.op === '=') };
+  }
+  if ((e.op === 'in' || e.op === 'not in') && e.left.kind === 'Ident' && e.right.kind === 'List') {
+    return { name: e.left, values: e.right.items.flatMap(strings), keeps: positive === (e.op === 'in') };
+  }
+  return undefined;
+}
+
+/** The comparisons in a filter's condition, each knowing whether `not`s around it flip it. */
+function comparisons(condition: Expr): Comparison[] {
+  const found: Comparison[] = [];
+  const stack: { e: Expr; positive: boolean }[] = [{ e: condition, positive: true }];
+  while (stack.length) {
+    const { e, positive } = stack.pop() as { e: Expr; positive: boolean };
+    const c = comparison(e, positive);
+    if (c) found.push(c);
+    else if (e.kind === 'Unary' && e.op === 'not') stack.push({ e: e.operand, positive: !positive });
+    else if (e.kind === 'Binary' && (e.op === 'and' || e.op === 'or')) stack.push({ e: e.right, positive }, { e: e.left, positive });
+  }
+  return found;
+}
+
+/**
+ * Warns about filters on tag keys and tag or host attribute values that no host has while a near
+ * one exists: `BW_NO_MATCH` where the filter keeps no host because of it (`role = "wbe"`, `rol =
+ * "web"`), `BW_MATCHES_ALL` where a negated one keeps every host (`role != "wbe"`). Each names the
+ * near values with their host counts. `fleet` is asked for only when a filter needs it.
+ */
+export function checkAgainstFleet(pipeline: Pipeline, checked: CheckResult, fleet: () => FleetInventory, diagnostics: DiagnosticBag): void {
+  let inventory: FleetInventory | undefined;
+  let warned = 0;
+  const warn = (keeps: boolean, at: Expr['span'], message: string, found: string, near: readonly NearValue[], show: (v: string) => string) => {
+    warned++;
+    const code = keeps ? 'BW_NO_MATCH' : 'BW_MATCHES_ALL';
+    diagnostics.warning(code, at, `${message}; ${didYouMean(near, show)}`, (near[0] as NearValue).value, { found, near });
+  };
+  pipeline.stages.forEach((stage, index) => {
+    if (stage.kind !== 'FilterStage' || checked.stages[index]?.scope.kind !== 'resource') return;
+    for (const c of comparisons(stage.condition)) {
+      if (warned >= MAX_WARNINGS) return;
+      const binding = checked.bindings.get(c.name);
+      const isTag = binding?.kind === 'tag';
+      if (!isTag && !(binding?.kind === 'attribute' && binding.resource === 'host')) continue;
+      inventory ??= fleet();
+      const byKey = isTag ? inventory.tags : inventory.attributes;
+      const values = byKey.get(c.name.name);
+      if (!values) {
+        // A tag key no host has: every value reads as "", so only a near key is worth a word.
+        if (!isTag) continue;
+        const keys = new Map([...inventory.tags].map(([k, vs]) => [k, [...vs.values()].reduce((a, b) => a + b, 0)]));
+        const near = nearValues(c.name.name, keys);
+        const effect = c.keeps ? '' : `, so \`${c.name.name}\` is "" on every host and this filter keeps them all`;
+        if (near.length) warn(c.keeps, c.name.span, `no host has a tag \`${c.name.name}\`${effect}`, c.name.name, near, (k) => `\`${k}\``);
+        continue;
+      }
+      for (const v of c.values) {
+        if (warned >= MAX_WARNINGS) return;
+        if (v.value === '' || values.has(v.value)) continue;
+        const near = nearValues(v.value, values);
+        const effect = c.keeps ? '' : ', so this filter keeps every host';
+        if (near.length) warn(c.keeps, v.span, `no host has ${c.name.name} = ${quote(v.value)}${effect}`, v.value, near, quote);
+      }
+    }
+  });
+}
