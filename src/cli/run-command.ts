@@ -1,4 +1,4 @@
-import type { Plan } from '../lang/index.js';
+import type { Diagnostic, Plan } from '../lang/index.js';
 import type { ErrorLine, ResultRow, SummaryLine } from '../protocol/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
@@ -18,7 +18,9 @@ export interface RunOptions {
 /**
  * `breakwater run '<pipeline>'`: runs across the fleet. People get grouped,
  * aligned output; `--json` gets one JSON object per line (plan, rows, summary).
- * Exit 1 when any target failed (error, timeout, offline, non-zero exit).
+ * Exit 1 when any target failed (error, timeout, offline, non-zero exit). Warnings (a filter on a
+ * value no host has, near one that some have) are printed first, on stderr; a command or action
+ * that reaches no one because of one runs nothing and exits 1, its dry run too.
  */
 export async function runCommand(ep: Endpoint, statement: string, options: RunOptions, io: Io): Promise<number> {
   const style = styleFor(io.stdout, io.env);
@@ -28,6 +30,12 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   } catch (err) {
     if (err instanceof BreakwaterError && err.code === 'BW_ERR_INVALID_STATEMENT' && Array.isArray(err.details.diagnostics)) {
       io.stderr.write(renderDiagnostics(statement, err.details.diagnostics as never, styleFor(io.stderr, io.env)));
+      return 1;
+    }
+    if (err instanceof BreakwaterError && err.code === 'BW_ERR_NO_TARGETS') {
+      const warnings = Array.isArray(err.details.diagnostics) ? (err.details.diagnostics as Diagnostic[]) : [];
+      if (!options.json) io.stderr.write(renderDiagnostics(statement, warnings, styleFor(io.stderr, io.env)));
+      io.stderr.write(`${styleFor(io.stderr, io.env).red('stopped')}: ${err.message} [${err.code}]\n`);
       return 1;
     }
     if (err instanceof BreakwaterError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
@@ -43,10 +51,15 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   let plan: Plan | undefined;
   let summary: SummaryLine | undefined;
   let failure: ErrorLine | undefined;
+  let typo = false;
   for await (const line of queryLines(res)) {
     if (options.json) io.stdout.write(`${JSON.stringify(line)}\n`);
-    if (line.type === 'plan') plan = line.plan;
-    else if (line.type === 'row') rows.push(line.row);
+    if (line.type === 'plan') {
+      plan = line.plan;
+      // Before anything else: a typo in a filter explains the rows (or their absence) that follow.
+      if (!options.json && line.warnings.length) io.stderr.write(renderDiagnostics(statement, line.warnings as Diagnostic[], styleFor(io.stderr, io.env)));
+      typo = line.warnings.some((w) => w.code === 'BW_NO_MATCH');
+    } else if (line.type === 'row') rows.push(line.row);
     else if (line.type === 'summary') summary = line;
     else if (line.type === 'error') failure = line;
     else if (line.type === 'progress' && !options.json) io.stderr.write(`${styleFor(io.stderr, io.env).dim(`rollout: ${line.message}`)}
@@ -57,11 +70,14 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
     return 1;
   }
   const failed = summary?.failed ?? 0;
-  if (options.json) return failed ? 1 : 0;
+  // The run itself would be refused (BW_ERR_NO_TARGETS): its dry run says so by its exit code too.
+  const wouldRefuse = options.dryRun === true && typo && rows.length === 0 && plan !== undefined && plan.effects.commands.length + plan.effects.actions.length > 0;
+  if (options.json) return failed || wouldRefuse ? 1 : 0;
   if (options.dryRun) {
     io.stdout.write(`${style.bold('dry run')}: nothing was run. ${rows.length} target${rows.length === 1 ? '' : 's'}:\n`);
     for (const r of rows) io.stdout.write(`  ${r.resource?.name ?? '-'}${r.status === 'ok' ? '' : style.red(` (${r.status}: ${r.error ?? ''})`)}\n`);
-    return 0;
+    if (wouldRefuse) io.stderr.write(`${styleFor(io.stderr, io.env).red('stopped')}: a filter names a value no host has, so this would run on no resource; the run would be refused\n`);
+    return wouldRefuse ? 1 : 0;
   }
   const text = renderRows(rows, plan?.columns ?? [], style, plan?.ordered ?? false);
   if (text) io.stdout.write(`${text}\n`);
