@@ -81,6 +81,10 @@ describe('the fleet check', () => {
     analyze('host | role = "wbr" | env = "prd" | process | name = "nginx"', BUILTIN_CATALOGUE, counted);
     expect(asked).toBe(1);
     expect(warnings('host | count | role = "x"')).toEqual([]);
+    // Processes carry their host's tags; containers and pods their own labels, which the inventory does not know.
+    expect(warnings('host | process | role = "wbe"').map((w) => w.code)).toEqual(['BW_NO_MATCH']);
+    expect(warnings('pod | role = "wbe"')).toEqual([]);
+    expect(warnings('host | container | role = "wbe"')).toEqual([]);
   });
 
   it('summarizes only non-empty string values, whatever the keys are called', () => {

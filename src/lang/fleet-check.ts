@@ -54,6 +54,9 @@ const MAX_NEAR_LENGTH = 128;
 /** At most this many warnings per statement: each scans the fleet's values once. */
 const MAX_WARNINGS = 16;
 
+/** Resource types whose tags are their host's (containers and pods carry their own labels as tags). */
+const HOST_TAGGED: ReadonlySet<string> = new Set(['host', 'process']);
+
 /** Edits allowed for a value of this length: a one-character value is near any other, so only its case counts. */
 function allowedEdits(length: number): number {
   return length <= 1 ? 0 : length <= 4 ? 1 : 2;
@@ -129,7 +132,8 @@ export function checkAgainstFleet(pipeline: Pipeline, checked: CheckResult, flee
     diagnostics.warning(code, at, `${message}; ${didYouMean(near, show)}`, (near[0] as NearValue).value, { found, near });
   };
   pipeline.stages.forEach((stage, index) => {
-    if (stage.kind !== 'FilterStage' || checked.stages[index]?.scope.kind !== 'resource') return;
+    const scope = checked.stages[index]?.scope;
+    if (stage.kind !== 'FilterStage' || scope?.kind !== 'resource' || !HOST_TAGGED.has(scope.resource)) return;
     for (const c of comparisons(stage.condition)) {
       if (warned >= MAX_WARNINGS) return;
       const binding = checked.bindings.get(c.name);
