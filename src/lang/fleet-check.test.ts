@@ -88,9 +88,13 @@ describe('the fleet check', () => {
   });
 
   it('summarizes only non-empty string values, whatever the keys are called', () => {
-    const s = summarizeFleet([{ tags: { __proto__: 'x', constructor: 'y', n: 1 as unknown as string, e: '' }, attributes: {} }]);
-    expect([...s.tags.keys()].sort()).toEqual(['constructor']);
-    expect(fleet().tags.get('role')?.get('web')).toBe(12);
+    const s = summarizeFleet([{ tags: JSON.parse('{"__proto__": "x", "constructor": "y", "n": 1, "e": ""}') as Record<string, unknown>, attributes: {} }]);
+    expect([...s.tagKeys().keys()].sort()).toEqual(['__proto__', 'constructor']);
+    expect(s.values('tag', '__proto__')).toEqual(new Map([['x', 1]]));
+    expect(s.values('tag', 'toString')).toBeUndefined();
+    expect(s.values('tag', 'n')).toBeUndefined();
+    expect(fleet().values('tag', 'role')?.get('web')).toBe(12);
+    expect(fleet().values('attribute', 'status')).toEqual(new Map([['connected', 16]]));
   });
 });
 
@@ -124,7 +128,7 @@ describe('the fleet check on hostile input', () => {
     const long = 'w'.repeat(50_000);
     const values = new Map<string, number>(Array.from({ length: 10_000 }, (_, i) => [`${long.slice(0, 100 + (i % 60))}${i}`, i]));
     values.set(long, 1);
-    const huge: FleetInventory = { tags: new Map([['role', values], ['rol', values]]), attributes: new Map([['name', values]]) };
+    const huge: FleetInventory = { values: (_kind, key) => (key === 'env' ? undefined : values), tagKeys: () => values };
     const value = fc.oneof(word, fc.constant(long.slice(0, 127)), fc.constant(`${long}x`), fc.string({ maxLength: 200 }));
     const statement = fc.tuple(fc.constantFrom('role', 'rloe', 'name', 'env'), fc.constantFrom('=', '!=', 'in', 'not in'), fc.array(value, { minLength: 1, maxLength: 40 })).map(([k, op, vs]) => {
       const lit = (v: string) => JSON.stringify(v);
