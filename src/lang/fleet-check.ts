@@ -64,7 +64,7 @@ export function summarizeFleet(hosts: Iterable<InventoryHostValues>): FleetInven
 }
 
 /** At most this many suggestions per warning, the nearest first. */
-export const MAX_SUGGESTIONS = 3;
+const MAX_SUGGESTIONS = 3;
 /** Values longer than this are compared for case only: a typo suggestion for a long blob is noise, and costly. */
 const MAX_NEAR_LENGTH = 128;
 /** At most this many warnings per statement: each scans the fleet's values once. */
