@@ -1,7 +1,9 @@
 import type { DefinitionDiagnostic } from '../definitions/index.js';
 import { formatDefinitionDiagnostic, parseDefinitions } from '../definitions/index.js';
-import type { Catalogue } from '../lang/index.js';
+import type { Catalogue, Diagnostic, Plan } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
+import { BreakwaterError } from '../protocol/index.js';
+import type { Endpoint } from './api.js';
 import type { Io } from './io.js';
 import { readAll } from './io.js';
 import { readDefinitionFiles } from './definition-files.js';
@@ -12,6 +14,24 @@ export interface CheckOptions {
   readonly json?: boolean;
   /** A folder of definition files (or one file): checked first, and their actions and metrics join the catalogue. */
   readonly definitions?: string;
+  /**
+   * A control plane to check on (`--server`): its catalogue (the applied definitions) and its
+   * fleet, so filters on values no host has, near ones some have, are warned about. Without it the
+   * check is offline.
+   */
+  readonly endpoint?: Endpoint;
+}
+
+interface Checked {
+  readonly ok: boolean;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly plan?: Plan | null;
+}
+
+/** POST /api/v1/check; the HTTP client is loaded only here, so the offline check stays quick to start. */
+async function checkOnServer(ep: Endpoint, statement: string): Promise<Checked> {
+  const { postJson } = await import('./api.js');
+  return postJson<Checked>(ep, '/api/v1/check', { statement });
 }
 
 /**
@@ -20,9 +40,11 @@ export interface CheckOptions {
  * `--definitions DIR` (`-f`), the definition files are checked first (each
  * problem as `file:line:column field: message [code]`) and the statement is
  * then checked with their actions and custom metrics. Exit 0 when valid, 1
- * when not.
+ * when not. With `--server` the control plane checks it instead, against its definitions and its
+ * fleet (warnings such as `no host has role = "wbe"; did you mean "web" (12 hosts)?`).
  */
 export async function checkCommand(statement: string, options: CheckOptions, io: Io): Promise<number> {
+  if (options.endpoint && options.definitions !== undefined) throw new BreakwaterError('BW_ERR_CONFIG', '--definitions and --server: pass one (with --server the statement is checked with the definitions the control plane has)');
   let catalogue: Catalogue = BUILTIN_CATALOGUE;
   let definitionDiagnostics: readonly DefinitionDiagnostic[] | undefined;
   if (options.definitions !== undefined) {
@@ -42,7 +64,7 @@ export async function checkCommand(statement: string, options: CheckOptions, io:
     catalogue = parsed.catalogue;
   }
   const source = statement === '-' ? (await readAll(io.stdin)).replace(/\r?\n$/, '') : statement;
-  const result = analyze(source, catalogue);
+  const result: Checked = options.endpoint ? await checkOnServer(options.endpoint, source) : analyze(source, catalogue);
   if (options.json) {
     const extra = definitionDiagnostics ? { definitionDiagnostics } : {};
     io.stdout.write(`${JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, plan: result.plan ?? null, ...extra }, null, 2)}\n`);

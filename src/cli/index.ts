@@ -61,8 +61,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .argument('<pipeline>', "the statement, e.g. 'host | cpu_usage > 80', or - to read it from stdin")
     .option('--json', 'print { ok, diagnostics, plan } as JSON')
     .option('-f, --definitions <dir>', "check the definition files (*.yaml, *.yml) under dir, then the statement with their actions and metrics")
-    .action(async (statement: string, options: { json?: boolean; definitions?: string }) => {
-      code = await checkCommand(statement, options, io);
+    .option('--server <url>', "check on this control plane, against its definitions and its fleet (warns about filter values no host has); default: offline")
+    .option('--token <token>', 'API token, with --server (default: $BREAKWATER_TOKEN)')
+    .option('--ca <file>', "with --server: trust the control plane's CA from this PEM file (default: $BREAKWATER_CA)")
+    .action(async (statement: string, o: { json?: boolean; definitions?: string; server?: string; token?: string; ca?: string }) => {
+      code = await checkCommand(statement, { ...(o.json ? { json: true } : {}), ...(o.definitions === undefined ? {} : { definitions: o.definitions }), ...(o.server ? { endpoint: endpointFrom(o, io.env) } : {}) }, io);
     });
 
   connection(program.command('run'))

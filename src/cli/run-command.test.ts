@@ -3,10 +3,11 @@ import type { AddressInfo, Server } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan } from '../lang/index.js';
-import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
+import { BUILTIN_CATALOGUE, analyze, summarizeFleet } from '../lang/index.js';
 import type { QueryLine, ResultRow } from '../protocol/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import { queryLines } from './api.js';
+import type { RunOptions } from './run-command.js';
 import { runCommand } from './run-command.js';
 
 const host = (name: string, cpu: number): ResultRow => ({ resource: { type: 'host', id: name, name, host: name }, status: 'ok', values: { cpu_usage: cpu } });
@@ -142,5 +143,37 @@ describe('breakwater run: progress', () => {
     const r = await runOnTerminal(statement, [plan as QueryLine<Plan>, { type: 'targets', hosts: 1 }, ...rest]);
     expect(r.out.split('\n')[0]).toMatch(/^host\s+cpu_usage$/);
     expect(r.err).toContain('1/1 done · 1 ok · 0 failed · 0 pending');
+  });
+});
+
+describe('breakwater run: warnings from the plan line', () => {
+  const statement = 'host | role = "wbe" | cpu_usage';
+  const warning = analyze(statement, BUILTIN_CATALOGUE, () => summarizeFleet([{ tags: { role: 'web' }, attributes: {} }])).diagnostics;
+
+  async function runWith(options: RunOptions, env: NodeJS.ProcessEnv) {
+    const lines = answer(planOf(statement), []);
+    const url = await controlPlane([[{ ...lines[0], warnings: warning }, ...lines.slice(1)].map((l) => `${JSON.stringify(l)}\n`).join('')]);
+    let out = '';
+    let err = '';
+    const stdout = new PassThrough().on('data', (c: Buffer) => (out += c.toString()));
+    const stderr = new PassThrough().on('data', (c: Buffer) => (err += c.toString()));
+    const code = await runCommand({ server: url, token: 'bwt_x' }, statement, options, { stdout, stderr, stdin: new PassThrough(), env });
+    return { code, out, err };
+  }
+
+  it('prints them on stderr before the answer, yellow where colour is on; a read with no rows still exits 0', async () => {
+    expect(warning.map((w) => w.code)).toEqual(['BW_NO_MATCH']);
+    const plain = await runWith({}, { NO_COLOR: '1' });
+    expect(plain.code).toBe(0);
+    expect(plain.err.split('\n')[0]).toBe('warning[BW_NO_MATCH]: no host has role = "wbe"; did you mean "web" (1 host)?');
+    expect(plain.out).toMatch(/^0 rows/);
+    const coloured = await runWith({}, { FORCE_COLOR: '1' });
+    expect(coloured.err.startsWith('\u001b[1m\u001b[33mwarning[BW_NO_MATCH]')).toBe(true);
+  });
+
+  it('leaves them in the plan line for --json, printing nothing else', async () => {
+    const r = await runWith({ format: 'json' }, { NO_COLOR: '1' });
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out.split('\n')[0] ?? '')).toMatchObject({ type: 'plan', warnings: [{ code: 'BW_NO_MATCH', found: 'wbe', near: [{ value: 'web', hosts: 1 }] }] });
   });
 });

@@ -1,4 +1,4 @@
-import type { Plan } from '../lang/index.js';
+import type { Diagnostic, Plan } from '../lang/index.js';
 import type { ErrorLine, ResultRow, SummaryLine } from '../protocol/index.js';
 import { BY_NAME, BreakwaterError, label } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
@@ -24,7 +24,9 @@ export interface RunOptions {
  * command or action as it arrives, a live status line on a terminal, then the outputs grouped
  * and aligned; `-o json` gets the answer's lines as they come (NDJSON), `-o yaml` the same lines
  * as YAML documents, `-o name` the `kind/name` of each resource that answered.
- * Exit 1 when any target failed (error, timeout, offline, non-zero exit).
+ * Exit 1 when any target failed (error, timeout, offline, non-zero exit). Warnings (a filter on a
+ * value no host has, near one that some have) are printed first, on stderr; a command or action
+ * that reaches no one because of one runs nothing and exits 1, its dry run too.
  */
 export async function runCommand(ep: Endpoint, statement: string, options: RunOptions, io: Io): Promise<number> {
   const format = options.format ?? 'table';
@@ -36,6 +38,12 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   } catch (err) {
     if (err instanceof BreakwaterError && err.code === 'BW_ERR_INVALID_STATEMENT' && Array.isArray(err.details.diagnostics)) {
       io.stderr.write(renderDiagnostics(statement, err.details.diagnostics as never, errStyle));
+      return 1;
+    }
+    if (err instanceof BreakwaterError && err.code === 'BW_ERR_NO_TARGETS') {
+      const warnings = Array.isArray(err.details.diagnostics) ? (err.details.diagnostics as Diagnostic[]) : [];
+      if (format === 'table' || format === 'wide') io.stderr.write(renderDiagnostics(statement, warnings, errStyle));
+      io.stderr.write(`${errStyle.red('stopped')}: ${err.message} [${err.code}]\n`);
       return 1;
     }
     if (err instanceof BreakwaterError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
@@ -53,6 +61,7 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   let summary: SummaryLine | undefined;
   let failure: ErrorLine | undefined;
   let showHosts = false;
+  let typo = false;
   const progress = people ? new RunProgress(io.stderr.isTTY === true ? io.stderr : undefined, errStyle) : undefined;
   // A terminal's width (a pseudo-terminal may say 0: unknown); lines for a pipe are never cut.
   const width = (io.stdout.isTTY === true && (io.stdout as { columns?: number }).columns) || undefined;
@@ -62,6 +71,9 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
       else if (format === 'yaml') io.stdout.write(await yamlDocuments([line]));
       if (line.type === 'plan') {
         plan = line.plan;
+        // Before anything else: a typo in a filter explains the rows (or their absence) that follow.
+        if (people && line.warnings.length) io.stderr.write(renderDiagnostics(statement, line.warnings as Diagnostic[], errStyle));
+        typo = line.warnings.some((w) => w.code === 'BW_NO_MATCH');
         // A command's or action's hosts are shown one by one as they finish; a table waits for all its rows to align them.
         showHosts = people && !options.dryRun && (plan.effects.commands.length > 0 || plan.effects.actions.length > 0);
       } else if (line.type === 'targets') progress?.targets(line.hosts);
@@ -83,12 +95,15 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
     return 1;
   }
   const failed = summary?.failed ?? 0;
-  if (format === 'json' || format === 'yaml') return failed ? 1 : 0;
+  // The run itself would be refused (BW_ERR_NO_TARGETS): its dry run says so by its exit code too.
+  const wouldRefuse = options.dryRun === true && typo && rows.length === 0 && plan !== undefined && plan.effects.commands.length + plan.effects.actions.length > 0;
+  if (format === 'json' || format === 'yaml') return failed || wouldRefuse ? 1 : 0;
   if (format === 'name') return printNames(rows, plan?.ordered ?? false, io) || (failed ? 1 : 0);
   if (options.dryRun) {
     io.stdout.write(`${style.bold('dry run')}: nothing was run. ${rows.length} target${rows.length === 1 ? '' : 's'}:\n`);
     for (const r of rows) io.stdout.write(`  ${r.resource?.name ?? '-'}${r.status === 'ok' ? '' : style.red(` (${r.status}: ${r.error ?? ''})`)}\n`);
-    return 0;
+    if (wouldRefuse) io.stderr.write(`${errStyle.red('stopped')}: a filter names a value no host has, so this would run on no resource; the run would be refused\n`);
+    return wouldRefuse ? 1 : 0;
   }
   // With each host already shown, the grouped outputs follow under a rule of their own.
   if (showHosts && rows.length) io.stdout.write(`${style.dim('─'.repeat(Math.min(width ?? 40, 40)))}\n`);

@@ -49,6 +49,8 @@ export const DIAGNOSTIC_CODES = {
   BW_CONSTANT_COLUMN: 'a column that is a constant, not about the resource',
   BW_EMPTY_COMMAND: 'a command with no text',
   BW_BAD_VALUE: 'a value out of its allowed range',
+  BW_NO_MATCH: 'a filter that keeps no host: no host has the tag key or value, and a near one exists (a typo?)',
+  BW_MATCHES_ALL: 'a negated filter that keeps every host: no host has the value, and a near one exists (a typo?)',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
@@ -61,7 +63,20 @@ export interface Diagnostic {
   readonly location: Location;
   /** A replacement that would fix it, when one is obvious (a misspelt name). */
   readonly suggestion?: string;
+  /** For a value or key the fleet lacks (BW_NO_MATCH, BW_MATCHES_ALL): what was written… */
+  readonly found?: string;
+  /** …and the near ones the fleet has, nearest first, with how many hosts have each. */
+  readonly near?: readonly NearValue[];
 }
+
+/** A tag or attribute value (or tag key) that hosts have, and how many. */
+export interface NearValue {
+  readonly value: string;
+  readonly hosts: number;
+}
+
+/** What a fleet check adds to its diagnostics. */
+type FleetDetail = Pick<Diagnostic, 'found' | 'near'>;
 
 /** Collects diagnostics for one source; stages never throw on bad input. */
 export class DiagnosticBag {
@@ -76,8 +91,8 @@ export class DiagnosticBag {
     this.add('error', code, at, message, suggestion);
   }
 
-  warning(code: DiagnosticCode, at: Span, message: string, suggestion?: string): void {
-    this.add('warning', code, at, message, suggestion);
+  warning(code: DiagnosticCode, at: Span, message: string, suggestion?: string, detail?: FleetDetail): void {
+    this.add('warning', code, at, message, suggestion, detail);
   }
 
   get hasErrors(): boolean {
@@ -94,8 +109,8 @@ export class DiagnosticBag {
     return this.lines.position(offset);
   }
 
-  private add(severity: Severity, code: DiagnosticCode, at: Span, message: string, suggestion?: string): void {
+  private add(severity: Severity, code: DiagnosticCode, at: Span, message: string, suggestion?: string, detail?: FleetDetail): void {
     const location = this.lines.locate(at);
-    this.items.push(suggestion === undefined ? { code, severity, message, location } : { code, severity, message, location, suggestion });
+    this.items.push({ code, severity, message, location, ...(suggestion === undefined ? {} : { suggestion }), ...detail });
   }
 }

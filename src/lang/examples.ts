@@ -1,4 +1,6 @@
 import type { ActionSpec } from './catalogue.js';
+import type { FleetInventory } from './fleet-check.js';
+import { summarizeFleet } from './fleet-check.js';
 
 /*
  * The statements the language guide promises work, shared by the tests that
@@ -53,3 +55,17 @@ export const EXAMPLE_ACTIONS: readonly ActionSpec[] = [
     ],
   },
 ];
+
+/**
+ * The hosts of `breakwater lab --hosts 12` (roles web, web, db, cache in turn; zones a, b, c): the
+ * fleet the guide's examples of fleet warnings (BW_NO_MATCH) are checked against.
+ *
+ * @example
+ * analyze('host | role = "wbe"', BUILTIN_CATALOGUE, () => EXAMPLE_FLEET); // warns: did you mean "web" (6 hosts)?
+ */
+export const EXAMPLE_FLEET: FleetInventory = summarizeFleet(
+  Array.from({ length: 12 }, (_, i) => {
+    const role = ['web', 'web', 'db', 'cache'][i % 4] as string;
+    return { tags: { role, zone: ['a', 'b', 'c'][i % 3] as string, env: 'lab' }, attributes: { name: `${role}-${i + 1}`, os: 'linux', status: 'connected' } };
+  }),
+);

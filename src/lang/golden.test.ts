@@ -15,6 +15,10 @@
  * valid case must analyse with no error, an invalid one must have at least one error. The verdict
  * is asserted before anything is compared or written, so a baseline can never enshrine a wrong one.
  *
+ * `golden/fleet/*.bw` are valid statements analysed against a fleet, the hosts of `breakwater lab
+ * --hosts 12` (EXAMPLE_FLEET): their baselines show the fleet warnings (BW_NO_MATCH, BW_MATCHES_ALL)
+ * with the near values and host counts each names.
+ *
  * To accept the current output (after an intended change to the language or its messages), run
  *
  *     UPDATE_BASELINES=1 npx vitest run src/lang/golden.test.ts
@@ -27,7 +31,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Analysis, Catalogue, Diagnostic } from './index.js';
-import { BUILTIN_CATALOGUE, EXAMPLE_ACTIONS, analyze, extendCatalogue } from './index.js';
+import { BUILTIN_CATALOGUE, EXAMPLE_ACTIONS, EXAMPLE_FLEET, analyze, extendCatalogue } from './index.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/', import.meta.url));
 const UPDATE = process.env.UPDATE_BASELINES === '1' || process.env.UPDATE_BASELINES === 'true';
@@ -36,7 +40,8 @@ const BASELINE_EXT = '.baseline.txt';
 
 const CATALOGUE: Catalogue = extendCatalogue(BUILTIN_CATALOGUE, { actions: EXAMPLE_ACTIONS });
 
-type Verdict = 'valid' | 'invalid';
+/** `fleet`: valid statements, analysed against EXAMPLE_FLEET. */
+type Verdict = 'valid' | 'invalid' | 'fleet';
 
 /** Reads a case: the file's text without one trailing newline, CRLF read as LF (checkouts may convert). */
 function readStatement(file: string): string {
@@ -73,7 +78,8 @@ function underline(source: string, diagnostics: readonly Diagnostic[]): string[]
 function describeDiagnostic(d: Diagnostic): string[] {
   const l = d.location;
   const head = `${d.severity} ${d.code} ${l.line}:${l.column}-${l.endLine}:${l.endColumn} ${d.message}`;
-  return d.suggestion === undefined ? [head] : [head, `  suggestion: ${d.suggestion}`];
+  const near = d.near === undefined ? [] : [`  found: ${JSON.stringify(d.found)}, near: ${d.near.map((n) => `${JSON.stringify(n.value)} (${n.hosts})`).join(', ')}`];
+  return [head, ...(d.suggestion === undefined ? [] : [`  suggestion: ${d.suggestion}`]), ...near];
 }
 
 /** The readable result of one statement: what the baseline holds. */
@@ -108,7 +114,7 @@ function orphans(verdict: Verdict): string[] {
 
 const relative = (file: string) => path.relative(process.cwd(), file);
 
-for (const verdict of ['valid', 'invalid'] as const) {
+for (const verdict of ['valid', 'invalid', 'fleet'] as const) {
   describe(`golden/${verdict}`, () => {
     const cases = listCases(verdict);
 
@@ -124,12 +130,12 @@ for (const verdict of ['valid', 'invalid'] as const) {
 
     it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
       const source = readStatement(c.file);
-      const result = analyze(source, CATALOGUE);
+      const result = verdict === 'fleet' ? analyze(source, CATALOGUE, () => EXAMPLE_FLEET) : analyze(source, CATALOGUE);
       const actual = render(source, result);
       const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
 
       // The verdict first: a wrong one must fail even with UPDATE_BASELINES, never become a baseline.
-      if (verdict === 'valid') {
+      if (verdict !== 'invalid') {
         expect(result.ok && errors === 0, `${relative(c.file)} is in valid/ but has errors:\n${actual}`).toBe(true);
         expect(result.plan, `${relative(c.file)} analysed ok but produced no plan`).toBeDefined();
       } else {

@@ -12,6 +12,8 @@ import type { CheckResult } from './checker.js';
 import { check } from './checker.js';
 import type { Diagnostic } from './diagnostics.js';
 import { DiagnosticBag } from './diagnostics.js';
+import type { FleetInventory } from './fleet-check.js';
+import { checkAgainstFleet } from './fleet-check.js';
 import { parse } from './parser.js';
 import type { Plan } from './plan.js';
 import { plan } from './planner.js';
@@ -26,11 +28,16 @@ export interface Analysis {
   readonly plan?: Plan;
 }
 
-/** Runs every stage on one statement and collects all diagnostics. Never throws on bad input. */
-export function analyze(source: string, catalogue: Catalogue): Analysis {
+/**
+ * Runs every stage on one statement and collects all diagnostics. Never throws on bad input.
+ * Given the fleet (asked for only when a filter needs it), filters on tag or host attribute values
+ * no host has while a near one exists are warned about (fleet-check.ts): typos caught before anything runs.
+ */
+export function analyze(source: string, catalogue: Catalogue, fleet?: () => FleetInventory): Analysis {
   const diagnostics = new DiagnosticBag(source);
   const ast = parse(source, diagnostics);
   const checked = check(ast, catalogue, diagnostics);
+  if (fleet && !diagnostics.hasErrors) checkAgainstFleet(ast, checked, fleet, diagnostics);
   const ok = !diagnostics.hasErrors;
   const result = { ok, diagnostics: diagnostics.toArray(), ast, checked };
   return ok ? { ...result, plan: plan(ast, checked, catalogue) } : result;
@@ -41,8 +48,10 @@ export type { ActionParamSpec, ActionSpec, AttributeSpec, Catalogue, CatalogueEx
 export { BUILTIN_CATALOGUE, RESOURCE_TYPES, ROLLING_PARAMS, extendCatalogue, findAttribute, findMetric } from './catalogue.js';
 export type { Binding, CheckResult, Column, Scope, StageInfo, StageRole } from './checker.js';
 export { check } from './checker.js';
-export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics.js';
+export type { Diagnostic, DiagnosticCode, NearValue, Severity } from './diagnostics.js';
 export { DIAGNOSTIC_CODES, DiagnosticBag } from './diagnostics.js';
+export type { FleetInventory, InventoryHostValues } from './fleet-check.js';
+export { nearValues, summarizeFleet } from './fleet-check.js';
 export { formatExpr, formatSeconds } from './format.js';
 export { lex } from './lexer.js';
 export { parse } from './parser.js';
@@ -72,4 +81,4 @@ export { AgentPhaseSchema, PlanExprSchema, PlanSchema } from './plan-schema.js';
  */
 export type { ExprVisitor, PlanExprKind, PlanExprVisitor, StageVisitor, TreeWalker } from './visit.js';
 export { exprTree, planExprTree, visitExpr, visitPlanExpr, visitStage } from './visit.js';
-export { EXAMPLE_ACTIONS, LANGUAGE_EXAMPLES } from './examples.js';
+export { EXAMPLE_ACTIONS, EXAMPLE_FLEET, LANGUAGE_EXAMPLES } from './examples.js';

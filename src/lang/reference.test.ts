@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Catalogue, DiagnosticCode, ResourceTypeName } from './index.js';
-import { BUILTIN_CATALOGUE, DIAGNOSTIC_CODES, EXAMPLE_ACTIONS, RESOURCE_TYPES, ROLLING_PARAMS, UNITS, analyze, extendCatalogue } from './index.js';
+import { BUILTIN_CATALOGUE, DIAGNOSTIC_CODES, EXAMPLE_ACTIONS, EXAMPLE_FLEET, RESOURCE_TYPES, ROLLING_PARAMS, UNITS, analyze, extendCatalogue } from './index.js';
 
 const DOC = 'docs/language.md';
 const source = readFileSync(new URL('../../docs/language.md', import.meta.url), 'utf8').replace(/\r\n/g, '\n');
@@ -299,7 +299,7 @@ describe(`${DOC}: examples say what the implementation does`, () => {
       const own = examplesIn(s);
       if (own.length === 0) wrong.push(`${DOC}:${s.line}: \`${code}\` has no example`);
       for (const e of own) {
-        const codes = analyze(e.statement, CATALOGUE).diagnostics.map((d) => d.code);
+        const codes = analyze(e.statement, CATALOGUE, () => EXAMPLE_FLEET).diagnostics.map((d) => d.code);
         if (!codes.includes(code as DiagnosticCode)) wrong.push(`${DOC}:${e.line}: expected ${code}, found ${codes.join(', ') || 'no diagnostic'}: ${e.statement}`);
       }
     }

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   BW_ERR_CONFLICT: { status: 409, title: 'conflicts with the current state' },
   BW_ERR_HOST_MISMATCH: { status: 409, title: 'an agent of that name is enrolled from another host; an admin must delete it first' },
   BW_ERR_CONFIRMATION_REQUIRED: { status: 428, title: 'the statement touches more resources than allowed without confirmation' },
+  BW_ERR_NO_TARGETS: { status: 422, title: 'the command or action would reach no resource because a filter names a value no host has (a typo?); nothing ran' },
   BW_ERR_TOO_MANY_REQUESTS: { status: 429, title: 'the token holds as many open streams as allowed' },
   BW_ERR_QUOTA: { status: 429, title: 'an agent sent more than its quota allows' },
   BW_ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'the request body is larger than allowed' },

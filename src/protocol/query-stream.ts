@@ -19,6 +19,9 @@ export const QueryDiagnostic = z.object({
   message: z.string(),
   location: z.object({ start: z.number(), end: z.number(), line: z.number(), column: z.number(), endLine: z.number(), endColumn: z.number() }),
   suggestion: z.optional(z.string()),
+  /** A fleet warning's value (or tag key) that no host has, and the near ones hosts have (BW_NO_MATCH). */
+  found: z.optional(z.string()),
+  near: z.optional(z.readonly(z.array(z.object({ value: z.string(), hosts: z.number() })))),
 });
 export type QueryDiagnostic = z.infer<typeof QueryDiagnostic>;
 

@@ -1,5 +1,6 @@
 /**
- * The Console: write a pipeline (highlighted, completed, checked as you type), run it with
+ * The Console: write a pipeline (highlighted, completed, checked as you type, filters also against
+ * the fleet's tag and attribute values: `no host has role = "wbe"; did you mean "web" (12 hosts)?`), run it with
  * Ctrl-Enter or the Run button, and read the answer grouped across hosts. Runs that exceed the
  * blast radius ask for confirmation and run again with `yes`. Your runs are kept in this browser.
  */
@@ -10,6 +11,7 @@ import type { ResultRow, SummaryLine } from '../protocol/index.js';
 import type { Role, Whoami } from './api.js';
 import { ApiError, errorMessage, streamQuery } from './api.js';
 import { Editor } from './Editor.js';
+import { useFleetInventory } from './fleet-values.js';
 import { Results } from './Results.js';
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -65,7 +67,9 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
   const abort = useRef<AbortController | null>(null);
 
   useEffect(() => sessionStorage.setItem(STATEMENT_KEY, statement), [statement]);
-  const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue) : undefined), [statement, props.catalogue]);
+  // With the fleet's values, a filter on one no host has (near one some have) is warned about as you type.
+  const fleet = useFleetInventory();
+  const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue, fleet && (() => fleet)) : undefined), [statement, props.catalogue, fleet]);
   const diagnostics = statement.trim() ? (analysis?.diagnostics ?? []) : [];
   const blocked = runBlocked(props.me, analysis?.plan);
   const invalid = analysis && !analysis.ok;

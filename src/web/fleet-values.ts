@@ -1,25 +1,37 @@
 /**
- * The fleet's tag keys and values (and host attributes) that the pipeline editor completes, from
- * the agents list (GET /api/v1/agents). Every editor of the session shares one copy, asked for
- * once and again when it is older than REFRESH_MS: tags change rarely, and with 1,000 hosts the
- * list is a few hundred kB, too much to ask for on every keystroke or page.
+ * What the fleet's hosts report, from the agents list (GET /api/v1/agents): the tag keys and values
+ * (and host attributes) that the pipeline editor completes, and their host counts, against which
+ * the Console warns about filter values no host has as you type (src/lang's fleet check). Every
+ * editor of the session shares one copy, asked for once and again when it is older than
+ * REFRESH_MS: tags change rarely, and with 1,000 hosts the list is a few hundred kB, too much to
+ * ask for on every keystroke or page.
  */
 import { useEffect, useState } from 'react';
+import type { FleetInventory } from '../lang/index.js';
+import { summarizeFleet } from '../lang/index.js';
 import { agents } from './api.js';
 import type { FleetValues } from './completion.js';
 import { NO_FLEET, fleetValues } from './completion.js';
 
 const REFRESH_MS = 2 * 60_000;
 
-let cached: { readonly at: number; readonly values: FleetValues } | undefined;
-let pending: Promise<FleetValues> | undefined;
+interface Fleet {
+  readonly values: FleetValues;
+  /** Undefined until the list came: without it, nothing is known to be missing. */
+  readonly inventory: FleetInventory | undefined;
+}
+
+const NOTHING_YET: Fleet = { values: NO_FLEET, inventory: undefined };
+
+let cached: (Fleet & { readonly at: number }) | undefined;
+let pending: Promise<Fleet> | undefined;
 
 /** One request at a time, however many editors ask. */
-function load(): Promise<FleetValues> {
+function load(): Promise<Fleet> {
   pending ??= agents()
     .then((list) => {
-      cached = { at: Date.now(), values: fleetValues(list) };
-      return cached.values;
+      cached = { at: Date.now(), values: fleetValues(list), inventory: summarizeFleet(list) };
+      return cached;
     })
     .finally(() => {
       pending = undefined;
@@ -27,15 +39,15 @@ function load(): Promise<FleetValues> {
   return pending;
 }
 
-export function useFleetValues(): FleetValues {
-  const [values, setValues] = useState(cached?.values ?? NO_FLEET);
+function useFleet(): Fleet {
+  const [fleet, setFleet] = useState<Fleet>(cached ?? NOTHING_YET);
   useEffect(() => {
     let mounted = true;
     const refresh = () => {
-      if (cached && Date.now() - cached.at < REFRESH_MS) return setValues(cached.values);
+      if (cached && Date.now() - cached.at < REFRESH_MS) return setFleet(cached);
       // Without the list, completion still has the catalogue; the next refresh asks again.
       load().then(
-        (v) => mounted && setValues(v),
+        (f) => mounted && setFleet(f),
         () => undefined,
       );
     };
@@ -46,5 +58,21 @@ export function useFleetValues(): FleetValues {
       clearInterval(timer);
     };
   }, []);
-  return values;
+  return fleet;
+}
+
+/** The fleet's tag and attribute values, for completion. */
+export function useFleetValues(): FleetValues {
+  return useFleet().values;
+}
+
+/**
+ * The fleet's values with their host counts, for `analyze`'s fleet check; undefined until known.
+ *
+ * @example
+ * const fleet = useFleetInventory();
+ * analyze(statement, catalogue, fleet && (() => fleet));
+ */
+export function useFleetInventory(): FleetInventory | undefined {
+  return useFleet().inventory;
 }

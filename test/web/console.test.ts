@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Lab } from '../../src/lab/index.js';
@@ -111,6 +114,30 @@ describe.skipIf(skip)('web UI', () => {
     expect(diagnostics).toContain('cpu_usge');
     expect(diagnostics).toContain('cpu_usage');
     expect(await page.getByTestId('run').isDisabled()).toBe(true);
+    await page.close();
+  }, 60_000);
+
+  it('warns as you type about a filter value no host has, naming the near one, and runs nothing on it', async () => {
+    const page = await signIn(lab.token);
+    const marker = join(lab.hosts[0]?.dir ?? tmpdir(), 'console-typo-ran');
+    const webHosts = lab.hosts.filter((h) => h.tags.role === 'web').length;
+    // Typed, not filled: the warning is there while the statement is written.
+    await page.getByLabel('pipeline').fill('');
+    await page.getByLabel('pipeline').pressSequentially(`host | role = "wbe" | \`touch ${marker}\``);
+    const underline = page.locator('.editor-overlay .diag-warning');
+    await underline.first().waitFor();
+    expect(await underline.first().textContent()).toBe('"wbe"');
+    await expect.poll(() => page.getByTestId('diagnostics').textContent(), { timeout: 15_000 }).toContain(`BW_NO_MATCH no host has role = "wbe"; did you mean "web" (${webHosts} hosts)?`);
+    // A warning does not stop the Run button; the control plane refuses, and nothing runs.
+    await page.getByTestId('run').click();
+    await page.getByTestId('query-error').waitFor();
+    expect(await page.getByTestId('query-error').textContent()).toContain('Nothing ran');
+    expect(existsSync(marker)).toBe(false);
+    const runs = (await (await lab.fetch('/api/v1/runs', { headers: { authorization: `Bearer ${lab.token}` } })).json()) as { statement: string }[];
+    expect(runs.filter((r) => r.statement.includes('"wbe"'))).toEqual([]);
+    // Fixed, the warning goes away.
+    await page.getByLabel('pipeline').fill('host | role = "web" | count');
+    await expect.poll(() => page.getByTestId('diagnostics').count()).toBe(0);
     await page.close();
   }, 60_000);
 

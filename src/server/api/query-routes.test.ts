@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import type { Principal } from '../auth.js';
@@ -83,5 +84,34 @@ describe('POST /api/v1/query', () => {
     expect(out.lines().map((l) => l.type)).toEqual(['plan', 'error']);
     expect(out.lines()[1]).toMatchObject({ code: 'BW_ERR_UNAVAILABLE' });
     expect(out.seen.ended).toBe(true);
+  });
+});
+
+describe('POST /api/v1/check against the fleet', () => {
+  const hosts: FakeHost[] = [
+    { name: 'web-1', tags: { role: 'web' }, attrs: { name: 'web-1' } },
+    { name: 'web-2', tags: { role: 'web' }, attrs: { name: 'web-2' } },
+  ];
+  const check = async (statement: string) => {
+    const { ctx } = fakeStatementContext(store(), hosts);
+    const route = queryRoutes({ ...ctx, live: {} as LiveQueries }).find((r) => r.url === '/api/v1/check');
+    return (await route?.handler({ body: { statement }, query: {}, params: {}, principal: VIEWER, request: {} as never, reply: {} as never })) as { ok: boolean; diagnostics: { code: string; message: string }[] };
+  };
+
+  it('warns about a value no host has, naming the near one and its hosts', async () => {
+    expect(await check('host | role = "wbe" | count')).toMatchObject({ ok: true, diagnostics: [{ code: 'BW_NO_MATCH', message: 'no host has role = "wbe"; did you mean "web" (2 hosts)?' }] });
+    expect((await check('host | role = "web" | count')).diagnostics).toEqual([]);
+  });
+
+  it('answers any value in a filter with at most a few warnings, never a failure', async () => {
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('web', 'WEB', 'wbe', 'we', 'w', ''), fc.string({ unit: 'binary', maxLength: 300 }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('role', 'name', 'rloe', 'zone'), fc.constantFrom('=', '!=', 'in', 'not in'), fc.array(value, { minLength: 1, maxLength: 5 }), async (key, op, values) => {
+        const list = values.map((v) => JSON.stringify(v));
+        const r = await check(op.endsWith('in') ? `host | ${key} ${op} [${list.join(', ')}]` : `host | ${key} ${op} ${list[0]}`);
+        expect(r.diagnostics.filter((d) => d.code === 'BW_NO_MATCH' || d.code === 'BW_MATCHES_ALL').length).toBeLessThanOrEqual(values.length);
+      }),
+      { seed: 12, numRuns: 200 },
+    );
   });
 });

@@ -7,6 +7,7 @@ import type { QueryLine } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { StatementContext } from '../query/run-statement.js';
+import { fleetValues } from '../query/host-rows.js';
 import { runStatement } from '../query/run-statement.js';
 import type { LiveQueries } from './live-query.js';
 import { LIVE_EVERY_SECONDS } from './live-query.js';
@@ -50,11 +51,11 @@ export function queryRoutes(ctx: QueryRoutesContext): Route[] {
     route({
       method: 'POST',
       url: '/api/v1/check',
-      summary: 'Check a statement: diagnostics, and the plan when it is valid.',
+      summary: 'Check a statement: diagnostics, and the plan when it is valid. Filters on tag or host attribute values no host has while a near one exists are warned about (BW_NO_MATCH, BW_MATCHES_ALL).',
       role: 'viewer',
       body: z.object({ statement: Statement }),
       handler: async ({ body }) => {
-        const r = analyze(body.statement, ctx.catalogue());
+        const r = analyze(body.statement, ctx.catalogue(), () => fleetValues(ctx.gateway));
         return { ok: r.ok, diagnostics: r.diagnostics, plan: r.plan ?? null };
       },
     }),

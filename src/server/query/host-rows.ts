@@ -1,5 +1,5 @@
-import type { Phase } from '../../lang/index.js';
-import { evaluateSync, truthy } from '../../lang/index.js';
+import type { FleetInventory, Phase } from '../../lang/index.js';
+import { evaluateSync, summarizeFleet, truthy } from '../../lang/index.js';
 import type { FleetEvent, JsonValue, ResultRow } from '../../protocol/index.js';
 import { BY_NAME } from '../../protocol/index.js';
 import type { InventoryHost, QueryFleet } from '../fleet/index.js';
@@ -17,6 +17,14 @@ export function inventoryRows(phase: Extract<Phase, { where: 'inventory' }>, fle
     .filter((h) => !phase.filter || truthy(evaluateSync(phase.filter, hostContext(h))))
     .sort((a, b) => BY_NAME.compare(a.name, b.name))
     .map((h) => ({ resource: { type: 'host', id: h.name, name: h.name, host: h.name }, status: 'ok', values: {} }));
+}
+
+/**
+ * The inventory's tag and attribute values with their host counts, for the language's fleet check
+ * (typos in filters): `analyze(statement, catalogue, () => fleetValues(fleet))`.
+ */
+export function fleetValues(fleet: QueryFleet): FleetInventory {
+  return summarizeFleet(fleet.inventory().map((h) => ({ tags: h.tags, attributes: h.attrs })));
 }
 
 /** The events phase: recent events (newest first) as rows the filter keeps; `age` counts from `now`. */

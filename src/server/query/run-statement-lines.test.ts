@@ -100,4 +100,25 @@ describe('runStatement', () => {
     // Both entries carry the same (fake) time, so their listed order is not theirs to keep.
     expect((await actions()).sort()).toEqual(['run.start:ok', 'run:failed']);
   });
+
+  it('refuses a command that reaches no one because a filter names a value no host has, even with `yes`, and warns on reads', async () => {
+    const web = (name: string) => ({ ...echo(name), tags: { role: 'web' } });
+    const { ctx, fleet } = context([web('web-1'), web('web-2')]);
+    const refused = collect(runStatement(ctx, { statement: 'host | role = "wbe" | `echo hi`', principal: ADMIN, yes: true }));
+    await expect(refused).rejects.toMatchObject({ code: 'BW_ERR_NO_TARGETS', message: 'this would run on no resource: no host has role = "wbe"; did you mean "web" (2 hosts)? Nothing ran.', details: { diagnostics: [{ code: 'BW_NO_MATCH', near: [{ value: 'web', hosts: 2 }] }] } });
+    expect(fleet.sent).toEqual([]);
+    expect(await store().listRuns()).toEqual([]);
+    expect((await store().listAudit())[0]).toMatchObject({ action: 'run', outcome: 'denied', detail: { reason: 'no targets', found: ['wbe'] } });
+
+    // A read that finds nothing because of it answers, with the warning; so does a dry run, which runs nothing.
+    const read = await collect(runStatement(ctx, { statement: 'host | role = "wbe"', principal: VIEWER }));
+    expect(read[0]).toMatchObject({ type: 'plan', warnings: [{ code: 'BW_NO_MATCH', found: 'wbe' }] });
+    const dry = await collect(runStatement(ctx, { statement: 'host | role = "wbe" | `echo hi`', principal: ADMIN, dryRun: true }));
+    expect(dry.at(-1)).toMatchObject({ type: 'outcome', outcome: { result: { targets: 0 } } });
+    expect(dry[0]).toMatchObject({ type: 'plan', warnings: [{ code: 'BW_NO_MATCH' }] });
+
+    // A near value elsewhere still reaching someone runs, with the warning.
+    const some = await collect(runStatement(ctx, { statement: 'host | role in ["web", "wbe"] | `echo hi`', principal: ADMIN, yes: true }));
+    expect(some.at(-1)).toMatchObject({ type: 'outcome', outcome: { result: { targets: 2 } } });
+  });
 });

@@ -13,6 +13,7 @@ import type { Policy, PolicyRequest } from './authorize.js';
 import { authorizePolicy } from './authorize.js';
 import type { ExecuteLine, ExecuteResult } from './execute.js';
 import { executePlan, resultOf } from './execute.js';
+import { fleetValues } from './host-rows.js';
 
 export interface StatementContext {
   readonly store: Store;
@@ -80,7 +81,8 @@ const effectful = (plan: Plan) => plan.effects.commands.length > 0 || plan.effec
  * run is audited as denied.
  */
 export async function authorizeStatement(ctx: StatementContext, req: Pick<RunRequest, 'statement' | 'principal' | 'dryRun' | 'readOnly' | 'callers'>): Promise<{ plan: Plan; warnings: readonly Diagnostic[] }> {
-  const analysis = analyze(req.statement, ctx.catalogue());
+  // Live queries (readOnly) re-run every second or so and show no warnings: no fleet check for them.
+  const analysis = analyze(req.statement, ctx.catalogue(), req.readOnly ? undefined : () => fleetValues(ctx.gateway));
   if (!analysis.ok || !analysis.plan) {
     const first = analysis.diagnostics.find((d) => d.severity === 'error');
     throw new BreakwaterError('BW_ERR_INVALID_STATEMENT', `the statement has errors: ${first?.message ?? 'unknown'}`, { diagnostics: analysis.diagnostics });
@@ -122,11 +124,19 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
   const timeoutMs = req.timeoutMs ?? ctx.queryTimeoutMs;
   const clock = ctx.clock ?? systemClock;
 
-  if (effectful(plan) && !req.dryRun && !req.yes) {
+  // A filter on a value no host has, near one some have: the typo that selects nothing (or, with
+  // a near value elsewhere in the statement, less than meant). Such a run is refused when it reaches no one.
+  const typos = warnings.filter((w) => w.code === 'BW_NO_MATCH');
+  if (effectful(plan) && !req.dryRun && (!req.yes || typos.length)) {
     // The typo that hits every server: count who would be touched before touching anyone.
     const probe = await resultOf(executePlan(plan, ctx.gateway, { principal: who.name, timeoutMs, dryRun: true, clock }));
     const targets = probe.rows.length + probe.failures.length;
-    if (targets > ctx.maxTargets) {
+    if (targets === 0 && typos.length) {
+      await audit(ctx.store, who.name, 'run', req.statement, 'denied', { reason: 'no targets', found: typos.map((w) => w.found) });
+      const first = typos[0] as Diagnostic;
+      throw new BreakwaterError('BW_ERR_NO_TARGETS', `this would run on no resource: ${first.message} Nothing ran.`, { targets: 0, diagnostics: warnings });
+    }
+    if (targets > ctx.maxTargets && !req.yes) {
       const names = [...probe.rows, ...probe.failures].map((r) => r.resource?.name ?? '?');
       await audit(ctx.store, who.name, 'run', req.statement, 'denied', { reason: 'confirmation required', targets, limit: ctx.maxTargets });
       throw new BreakwaterError(
