@@ -51,6 +51,8 @@ export { plan } from './planner.js';
 export type { Location, Span } from './span.js';
 export { LineMap } from './span.js';
 export { closest } from './suggest.js';
+export type { AgentValues, Candidate, CompleteOptions, Completion, FleetValues } from './complete.js';
+export { NO_FLEET, complete, fleetValues, knownNames } from './complete.js';
 export type { Token, TokenKind } from './tokens.js';
 export type { ValueType } from './types.js';
 export { describeType } from './types.js';

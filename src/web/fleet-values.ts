@@ -5,9 +5,10 @@
  * list is a few hundred kB, too much to ask for on every keystroke or page.
  */
 import { useEffect, useState } from 'react';
+import type { FleetValues } from '../lang/index.js';
+import { NO_FLEET, fleetValues } from '../lang/index.js';
 import { agents } from './api.js';
-import type { FleetValues } from './completion.js';
-import { NO_FLEET, fleetValues } from './completion.js';
+import { BY_NAME } from './format.js';
 
 const REFRESH_MS = 2 * 60_000;
 
@@ -18,7 +19,7 @@ let pending: Promise<FleetValues> | undefined;
 function load(): Promise<FleetValues> {
   pending ??= agents()
     .then((list) => {
-      cached = { at: Date.now(), values: fleetValues(list) };
+      cached = { at: Date.now(), values: fleetValues(list, BY_NAME.compare) };
       return cached.values;
     })
     .finally(() => {
