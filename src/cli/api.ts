@@ -30,8 +30,8 @@ export function endpointFrom(flags: { server?: string; token?: string; ca?: stri
 /** The CA of each endpoint, read or fetched once per process (a REPL sends many requests). */
 const trusted = new WeakMap<Endpoint, Promise<string | undefined>>();
 
-/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. */
-export async function request(ep: Endpoint, method: string, path: string, body?: unknown): Promise<Response> {
+/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. `signal` gives up early (shell completion waits briefly). */
+export async function request(ep: Endpoint, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
   const url = new URL(`${ep.server}${path}`);
   let res: Response;
   try {
@@ -42,6 +42,7 @@ export async function request(ep: Endpoint, method: string, path: string, body?:
       headers: { authorization: `Bearer ${ep.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       ca: await ca,
+      ...(signal ? { signal } : {}),
     });
   } catch (err) {
     if (err instanceof BreakwaterError) throw err;
@@ -55,8 +56,8 @@ export async function request(ep: Endpoint, method: string, path: string, body?:
   return res;
 }
 
-export async function getJson<T>(ep: Endpoint, path: string): Promise<T> {
-  return (await (await request(ep, 'GET', path)).json()) as T;
+export async function getJson<T>(ep: Endpoint, path: string, signal?: AbortSignal): Promise<T> {
+  return (await (await request(ep, 'GET', path, undefined, signal)).json()) as T;
 }
 
 export async function postJson<T>(ep: Endpoint, path: string, body: unknown): Promise<T> {

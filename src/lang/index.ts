@@ -50,7 +50,7 @@ export type * from './plan.js';
 export { plan } from './planner.js';
 export type { Location, Span } from './span.js';
 export { LineMap } from './span.js';
-export { closest } from './suggest.js';
+export { closest, editDistance } from './suggest.js';
 export type { AgentValues, Candidate, CompleteOptions, Completion, FleetValues } from './complete.js';
 export { NO_FLEET, complete, fleetValues, knownNames } from './complete.js';
 export type { Token, TokenKind } from './tokens.js';
