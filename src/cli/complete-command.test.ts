@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -56,5 +58,20 @@ describe('breakwater __complete', () => {
       }),
       { seed: 12, numRuns: 150 },
     );
+  });
+
+  it("a control plane answering nonsense: the built-in catalogue, and the agents' tags that make sense", async () => {
+    const server = createServer((req, res) => {
+      const body = req.url === '/api/v1/catalogue' ? '{"resources": 5}' : '[{"tags": {"role": "web"}, "attributes": null}, 7, {"tags": "x"}, {"tags": {"role": ["db"]}, "attributes": {}}]';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = { BREAKWATER_SERVER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, BREAKWATER_TOKEN: 'bwt_x' };
+      expect((await completeWords(['run', 'host | role = "'], env)).values).toEqual(['host | role = "web"']);
+      expect((await completeWords(['run', 'host | gro'], env)).values).toEqual(['host | group_by']);
+    } finally {
+      server.close();
+    }
   });
 });

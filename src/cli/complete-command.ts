@@ -132,7 +132,13 @@ function uniqueNames(entries: readonly { name: string; kind: string }[]): Candid
 async function pipelineCandidates(current: string, connection: ParsedLine['connection'], env: NodeJS.ProcessEnv, quoting: Quoting): Promise<Answer> {
   const word = shellWord(current);
   const { catalogue, fleet } = await fromControlPlane(connection, env);
-  const found = complete(word.text, word.text.length, catalogue, fleet);
+  let found;
+  try {
+    found = complete(word.text, word.text.length, catalogue, fleet);
+  } catch {
+    // A catalogue the server sent in a shape this CLI does not know (another version, a proxy's page).
+    found = complete(word.text, word.text.length, BUILTIN_CATALOGUE, fleet);
+  }
   if (!found) return { candidates: [], directive: NO_SPACE };
   const head = word.text.slice(0, found.from);
   const candidates = found.candidates.flatMap((c) => {
