@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryOutput } from '../../test/helpers.js';
 import { BUILTIN_CATALOGUE } from '../lang/index.js';
@@ -85,5 +86,17 @@ describe('breakwater explain', () => {
       expect(e.description.join('').length, e.name).toBeGreaterThan(5);
       expect(e.examples.some((x) => x.includes(e.name)), e.name).toBe(true);
     }
+  });
+
+  it('any name at all: a page (exit 0) or the near names (exit 2), never a stack trace', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 30 }), fc.string({ minLength: 200, maxLength: 2000 }), fc.constantFrom('constructor', '__proto__', 'toString', '', '-', 'cpu_usage')), async (name) => {
+        const r = await explain('--', name);
+        expect([0, 2]).toContain(r.code);
+        if (r.code === 2) expect(r.err).toMatch(/^error: nothing in the catalogue is called .* \[BW_ERR_CONFIG\]\n$/s);
+        expect(r.err).not.toContain('    at ');
+      }),
+      { seed: 12, numRuns: 100 },
+    );
   });
 });
