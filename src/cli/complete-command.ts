@@ -93,11 +93,17 @@ interface ParsedLine {
   readonly connection: { server?: string; token?: string; ca?: string };
 }
 
+const CONNECTION_FLAGS = ['server', 'token', 'ca'] as const;
+
 /** Walks the finished words the way commander would: sub-commands, options (and their values), positionals. */
 function parseLine(program: Command, words: readonly string[]): ParsedLine {
   let command = program;
   const positionals: string[] = [];
-  const connection: Record<string, string> = {};
+  const connection: { -readonly [K in (typeof CONNECTION_FLAGS)[number]]?: string } = {};
+  const remember = (option: Option, value: string) => {
+    const key = CONNECTION_FLAGS.find((k) => k === option.attributeName());
+    if (key) connection[key] = value;
+  };
   let afterDashes = false;
   for (let i = 0; i < words.length; i++) {
     const word = words[i] ?? '';
@@ -105,22 +111,18 @@ function parseLine(program: Command, words: readonly string[]): ParsedLine {
     else if (word.startsWith('-') && word !== '-' && !afterDashes) {
       const [flag = '', inline] = word.split(/=(.*)/s, 2);
       const option = command.options.find((o) => o.long === flag || o.short === flag);
-      if (!option || !(option.required || option.optional) || inline !== undefined) {
-        if (option && inline !== undefined) connection[option.attributeName()] = inline;
-        continue;
-      }
-      if (i === words.length - 1) return { command, positionals, pendingOption: option, afterDashes, connection };
-      connection[option.attributeName()] = words[++i] ?? '';
+      if (!option || !(option.required || option.optional)) continue;
+      if (inline !== undefined) remember(option, inline);
+      else if (i === words.length - 1) return { command, positionals, pendingOption: option, afterDashes, connection };
+      else remember(option, words[++i] ?? '');
     } else {
       const sub = positionals.length === 0 ? command.commands.find((c) => c.name() === word || c.aliases().includes(word)) : undefined;
       if (sub) command = sub;
       else positionals.push(word);
     }
   }
-  return { command, positionals, afterDashes, connection: { ...pick(connection, 'server'), ...pick(connection, 'token'), ...pick(connection, 'ca') } };
+  return { command, positionals, afterDashes, connection };
 }
-
-const pick = (record: Readonly<Record<string, string>>, key: string): Record<string, string> => (record[key] !== undefined ? { [key]: record[key] } : {});
 
 function uniqueNames(entries: readonly { name: string; kind: string }[]): Candidate[] {
   const seen = new Map<string, string[]>();
