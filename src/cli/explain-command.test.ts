@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryOutput } from '../../test/helpers.js';
-import { BUILTIN_CATALOGUE } from '../lang/index.js';
+import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
 import type { ExplainEntry } from './explain-entries.js';
 import { explainEntries } from './explain-entries.js';
 import { main } from './index.js';
@@ -31,6 +31,7 @@ describe('breakwater explain', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ {2}Synopsis +top\(n, x\)$/m);
     expect(r.out).toMatch(/^ {4}n +integer, required +How many rows to keep\.$/m);
+    expect(r.out).toMatch(/^ {4}x +numeric, required +A numeric column/m);
     expect(r.out).toMatch(/^ {2}Related +sort, limit, sample$/m);
     expect((await explain('rolling')).out).toMatch(/^ {4}pause +duration, default 0s/m);
   });
@@ -85,6 +86,7 @@ describe('breakwater explain', () => {
       expect(r.out, e.name).toMatch(new RegExp(`^${e.name} {2}${e.kind}$`, 'm'));
       expect(e.description.join('').length, e.name).toBeGreaterThan(5);
       expect(e.examples.some((x) => x.includes(e.name)), e.name).toBe(true);
+      for (const x of e.examples) expect(analyze(x, BUILTIN_CATALOGUE).diagnostics.filter((d) => d.severity === 'error'), `${e.name}: ${x}`).toEqual([]);
     }
   });
 

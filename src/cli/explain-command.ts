@@ -33,24 +33,30 @@ export async function explainCommand(name: string | undefined, flags: { json?: b
 
 const PLURAL: Readonly<Record<string, string>> = { resource: 'Resource types', stage: 'Stages', metric: 'Metrics', attribute: 'Attributes', function: 'Functions', 'event field': 'Event fields' };
 
-/** Every name, one group per kind, wrapped to 100 columns under its heading. */
+/** Every name, one group per kind, wrapped under its heading. */
 function index(entries: readonly ExplainEntry[], style: Style): string {
   const lines: string[] = [];
   for (const kind of ENTRY_KINDS) {
     const names = [...new Set(entries.filter((e) => e.kind === kind).map((e) => e.name))];
-    lines.push(style.bold(PLURAL[kind] ?? kind));
-    let line = ' ';
-    for (const n of names) {
-      if (line.length + n.length + 1 > 100) {
-        lines.push(line);
-        line = ' ';
-      }
-      line += ` ${n}`;
-    }
-    lines.push(line, '');
+    lines.push(style.bold(PLURAL[kind] ?? kind), ...wrap(names, ' ', 2), '');
   }
   lines.push(style.dim('breakwater explain <name> for one of them'));
   return `${lines.join('\n')}\n`;
+}
+
+const WIDTH = 100;
+
+/** `words` joined by `separator` into lines of at most WIDTH columns, each indented by `indent`. */
+function wrap(words: readonly string[], separator: string, indent: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && indent + line.length + separator.length + w.length > WIDTH) {
+      lines.push(`${' '.repeat(indent)}${line}${separator.trimEnd()}`);
+      line = w;
+    } else line = line ? `${line}${separator}${w}` : w;
+  }
+  return [...lines, `${' '.repeat(indent)}${line}`];
 }
 
 /** One entry: name and kind, what it is, then labelled facts aligned in one column. */
@@ -62,14 +68,16 @@ function page(e: ExplainEntry, style: Style): string {
   if (e.related.length) rows.push(['Related', e.related.join(', ')]);
   const width = Math.max(9, ...rows.map(([label]) => label.length));
   const out = [`${style.bold(e.name)}  ${style.dim(e.kind)}`, ...e.description.map((d) => `  ${d}`), ''];
-  for (const [label, value] of rows) out.push(`  ${style.bold(label.padEnd(width))}  ${value}`);
+  for (const [label, value] of rows) {
+    const [first = '', ...rest] = wrap(value.split(', '), ', ', width + 4);
+    out.push(`  ${style.bold(label.padEnd(width))}  ${first.trimStart()}`, ...rest);
+  }
   if (e.arguments.length) {
-    const argWidth = Math.max(...e.arguments.map((a) => a.name.length));
+    const needs = e.arguments.map((a) => `${a.type}, ${a.required ? 'required' : a.default !== undefined ? `default ${String(a.default)}` : 'optional'}`);
+    const nameWidth = Math.max(...e.arguments.map((a) => a.name.length));
+    const needWidth = Math.max(...needs.map((n) => n.length));
     out.push(`  ${style.bold('Arguments')}`);
-    for (const a of e.arguments) {
-      const need = a.required ? 'required' : a.default !== undefined ? `default ${String(a.default)}` : 'optional';
-      out.push(`    ${a.name.padEnd(argWidth)}  ${style.dim(`${a.type}, ${need}`)}  ${a.description}`);
-    }
+    e.arguments.forEach((a, i) => out.push(`    ${a.name.padEnd(nameWidth)}  ${style.dim((needs[i] ?? '').padEnd(needWidth))}  ${a.description}`.trimEnd()));
   }
   if (e.examples.length) out.push(`  ${style.bold('Example' + (e.examples.length > 1 ? 's' : ''))}`, ...e.examples.map((x) => `    ${style.cyan(x)}`));
   return `${out.join('\n')}\n`;

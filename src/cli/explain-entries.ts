@@ -7,7 +7,7 @@
  * @example
  * const cpu = explainEntries(BUILTIN_CATALOGUE).filter((e) => e.name === 'cpu_usage');
  */
-import type { Catalogue, Dimension, FunctionSpec, ParamSpec, ResourceSpec } from '../lang/index.js';
+import type { Catalogue, Dimension, EventFieldSpec, FunctionSpec, ParamSpec, ResourceSpec } from '../lang/index.js';
 import { DIMENSION_NAMES, RESOURCE_TYPES, ROLLING_PARAMS, UNITS, editDistance } from '../lang/index.js';
 
 export const ENTRY_KINDS = ['resource', 'stage', 'metric', 'attribute', 'function', 'event field'] as const;
@@ -45,7 +45,7 @@ export function explainEntries(cat: Catalogue): ExplainEntry[] {
     ...perResource(resources, 'metric', (r) => r.metrics),
     ...perResource(resources, 'attribute', (r) => r.attributes),
     ...Object.values(cat.functions).map((f) => functionEntry(f, cat)),
-    ...cat.eventFields.map((f) => entry({ name: f.name, kind: 'event field', description: [f.description], examples: [`events | ${f.name}`], related: ['events'], ...(f.dim ? { unit: unitOf(f.dim) } : {}) })),
+    ...cat.eventFields.map((f) => entry({ name: f.name, kind: 'event field', description: [f.description], examples: [eventFieldExample(f, cat)], related: ['events'], ...(f.dim ? { unit: unitOf(f.dim) } : {}) })),
   ];
   return entries.sort((a, b) => ENTRY_KINDS.indexOf(a.kind) - ENTRY_KINDS.indexOf(b.kind) || a.name.localeCompare(b.name));
 }
@@ -63,6 +63,12 @@ export function nearNames(name: string, entries: readonly ExplainEntry[], most =
     if (d <= max && d < (scored.get(e.name) ?? Infinity)) scored.set(e.name, d);
   }
   return [...scored].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0])).slice(0, most).map(([n]) => n);
+}
+
+function eventFieldExample(f: EventFieldSpec, cat: Catalogue): string {
+  if (f.type === 'number') return `events | ${f.name} > 0`;
+  if (f.name === 'type') return `events | type = "${cat.eventTypes[0] ?? 'alarm_fired'}"`;
+  return `events | group_by(${f.name}) | count`;
 }
 
 const entry = (e: Partial<ExplainEntry> & Pick<ExplainEntry, 'name' | 'kind' | 'description'>): ExplainEntry => ({ synopsis: e.name, facts: [], arguments: [], examples: [], related: [], ...e });
