@@ -165,7 +165,7 @@ function perResource(resources: readonly ResourceSpec[], kind: 'metric' | 'attri
       description: on.length === 1 ? [first?.description ?? ''] : on.map((o) => `on ${o.resource.name}: ${o.item.description}`),
       facts: [{ label: 'On', value: on.map((o) => o.resource.name).join(', ') }, ...(kind === 'attribute' ? [{ label: 'Type', value: first?.type ?? 'string' }] : [])],
       ...(dims.size ? { unit: [...dims].map(unitOf).join('; ') } : {}),
-      examples: kind === 'metric' ? on.map((o) => o.item.example ?? '').filter(Boolean) : on.map((o) => `${o.resource.name} | ${name}`).slice(0, 2),
+      examples: kind === 'metric' ? on.map((o) => o.item.example ?? '').filter(Boolean) : on.map((o) => `${o.resource.name} | distinct(${name})`).slice(0, 2),
       related: [...new Set(siblings)].slice(0, 6),
     });
   });
