@@ -11,8 +11,8 @@ import { BIN, runCli } from './helpers.js';
  * The completion scripts as a shell runs them: `breakwater completion bash` sourced by a real
  * bash, its function called with COMP_WORDS/COMP_CWORD set as bash sets them at a Tab, COMPREPLY
  * read back; the fleet's tag values come from a real lab (TLS, real agent processes). fish is
- * asked the same way (`complete -C`); zsh's script is syntax-checked (`zsh -n`): driving zsh's
- * completion widget needs a terminal. Needs `npm run build`.
+ * asked through `complete -C`, zsh at a real prompt in a pseudo-terminal (zsh/zpty). Needs
+ * `npm run build`.
  */
 
 /** Whether `shell` can be run here; a test that needs a missing shell says so in its name and in the log. */
@@ -62,8 +62,13 @@ function runShell(shell: string, args: readonly string[], script: string, env: N
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // Only so that a shell waiting for output that never comes ends the test instead of hanging it.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -110,12 +115,32 @@ describe('bash: source <(breakwater completion bash)', () => {
 });
 
 describe('zsh and fish', () => {
-  it.skipIf(!HAS_ZSH)(`zsh: the script is valid zsh${HAS_ZSH ? '' : ' (SKIPPED: zsh is not installed)'}`, async () => {
+  it.skipIf(!HAS_ZSH)(`zsh: completes a sub-command and a tag value at a real zsh prompt${HAS_ZSH ? '' : ' (SKIPPED: zsh is not installed)'}`, async () => {
     const file = join(work, '_breakwater');
     await writeFile(file, (await runCli(['completion', 'zsh'])).stdout);
-    const r = await runShell('zsh', [], `zsh -n ${file} && source ${file} && whence -w _breakwater`, shellEnv(true));
-    expect(r.stderr).toBe('');
-    expect(r.stdout.trim()).toBe('_breakwater: function');
+    expect((await runShell('zsh', [file], 'zsh -n $1', shellEnv(true))).stderr).toBe('');
+    // An interactive zsh in a pseudo-terminal (zsh/zpty): the line typed, Tab, and zpty -r waits
+    // until the completed text appears. The typed text never contains what is awaited.
+    const tab = (line: string, awaited: string) =>
+      runShell(
+        'zsh',
+        [file, line, awaited],
+        [
+          'zmodload zsh/zpty',
+          "zpty -b z 'zsh -f -i'",
+          'zpty -w z "autoload -Uz compinit && compinit -u && source $1 && print SOURCE\'\'D"',
+          "zpty -r z out '*SOURCED*'",
+          'zpty -w -n z "$2"$\'\\t\'',
+          'zpty -r z out "*$3*"',
+          'zpty -d z',
+          'print -r -- COMPLETED',
+        ].join('\n'),
+        shellEnv(true),
+      );
+    const sub = await tab('breakwater expl', 'explain');
+    expect(sub.stdout).toContain('COMPLETED');
+    const value = await tab('breakwater run \'host | team = "st', 'storage"');
+    expect(value.stdout).toContain('COMPLETED');
   });
 
   it.skipIf(!HAS_FISH)(`fish: completes sub-commands and tag values${HAS_FISH ? '' : ' (SKIPPED: fish is not installed)'}`, async () => {
