@@ -60,9 +60,9 @@ describe('breakwater __complete', () => {
     );
   });
 
-  it("a control plane answering nonsense: the built-in catalogue, and the agents' tags that make sense", async () => {
+  it("a control plane answering nonsense: the built-in catalogue, and the agents' tags that make sense (none with a line break)", async () => {
     const server = createServer((req, res) => {
-      const body = req.url === '/api/v1/catalogue' ? '{"resources": 5}' : '[{"tags": {"role": "web"}, "attributes": null}, 7, {"tags": "x"}, {"tags": {"role": ["db"]}, "attributes": {}}]';
+      const body = req.url === '/api/v1/catalogue' ? '{"resources": 5}' : '[{"tags": {"role": "web"}, "attributes": null}, 7, {"tags": "x"}, {"tags": {"role": ["db"]}, "attributes": {}}, {"tags": {"role": "w\\nx", "zone": "a\\tb"}, "attributes": {}}]';
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -70,6 +70,7 @@ describe('breakwater __complete', () => {
       const env = { BREAKWATER_SERVER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, BREAKWATER_TOKEN: 'bwt_x' };
       expect((await completeWords(['run', 'host | role = "'], env)).values).toEqual(['host | role = "web"']);
       expect((await completeWords(['run', 'host | gro'], env)).values).toEqual(['host | group_by']);
+      expect((await completeWords(['run', 'host | zone = "'], env)).values).toEqual([]);
     } finally {
       server.close();
     }

@@ -50,8 +50,10 @@ export async function completeCommand(program: Command, words: readonly string[]
   } catch {
     answer = { candidates: [], directive: 0 };
   }
-  const line = (c: Candidate) => (c.description ? `${c.value}\t${c.description.replace(/\s+/g, ' ')}` : c.value);
-  io.stdout.write([...answer.candidates.map(line), `:${answer.directive}`].join('\n') + '\n');
+  const line = (c: Candidate) => (c.description ? `${c.value}\t${c.description.replace(/[\s\p{Cc}]+/gu, ' ')}` : c.value);
+  // A tag value may hold any character; one with a line break or a control character cannot be a line here, nor typed at a prompt.
+  const printable = answer.candidates.filter((c) => !/\p{Cc}/u.test(c.value));
+  io.stdout.write([...printable.map(line), `:${answer.directive}`].join('\n') + '\n');
   return 0;
 }
 
