@@ -72,10 +72,14 @@ function runShell(shell: string, args: readonly string[], script: string, env: N
   });
 }
 
-/** COMPREPLY after a Tab at the end of `words` (the command line, split as bash splits it; the last is the word being completed). */
-async function bashTab(words: readonly string[], connected = true): Promise<string[]> {
-  const script = 'source <(breakwater completion bash) && COMP_WORDS=("$@") && COMP_CWORD=$(( $# - 1 )) && _breakwater_complete && printf "%s\\n" "${COMPREPLY[@]}"';
-  const r = await runShell('bash', words, script, shellEnv(connected));
+/**
+ * COMPREPLY after a Tab at the end of `words` (the command line, split as bash splits it; the last
+ * is the word being completed); with `line`, COMP_LINE and COMP_POINT are set too, as at a prompt.
+ */
+async function bashTab(words: readonly string[], connected = true, line?: string): Promise<string[]> {
+  const point = line === undefined ? '' : 'COMP_LINE="$LINE" && COMP_POINT=${#LINE} && ';
+  const script = `source <(breakwater completion bash) && COMP_WORDS=("$@") && COMP_CWORD=$(( $# - 1 )) && ${point}_breakwater_complete && printf "%s\\n" "\${COMPREPLY[@]}"`;
+  const r = await runShell('bash', words, script, { ...shellEnv(connected), ...(line === undefined ? {} : { LINE: line }) });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return r.stdout.split('\n').filter(Boolean);
@@ -106,6 +110,13 @@ describe('bash: source <(breakwater completion bash)', () => {
     expect(await bashTab(words, false)).toEqual(['host | team = "payments"']);
     expect(await bashTab(['breakwater', 'run', '\'host | team = "pay'], false)).toEqual([]);
     expect(await bashTab(['breakwater', 'run', "'host | so"], false)).toEqual(['host | sort']);
+  });
+
+  it('--server=URL (which bash splits at = and :) and quoted flag values, read from COMP_LINE', async () => {
+    const line = `breakwater run --server=${lab.server} --token '${lab.token}' --ca="${lab.ca}" 'host | team = "pay`;
+    // COMP_WORDS as bash breaks them: at spaces, and at = and : outside quotes.
+    const words = line.match(/'[^']*'?|"[^"]*"?|[=:]|[^\s=:'"]+/g) ?? [];
+    expect(await bashTab(words, false, line)).toEqual(['host | team = "payments"']);
   });
 
   it('a flag that takes a file completes file names', async () => {

@@ -4,6 +4,8 @@
  * `breakwater`, the last one being the word under the cursor (empty after a space). It prints the
  * candidates, one a line (`candidate<TAB>description`), then a directive line `:N`, N the sum of
  * NO_SPACE (1: the word is not finished, add no space) and FILES (2: complete file names instead).
+ * bash's script also sends the line up to the cursor in BREAKWATER_COMPLETE_LINE, read in place
+ * of the words (its COMP_WORDS are also split at `=` and `:`, and keep the quotes of each word).
  *
  * Sub-commands and flags come from the commander program itself; a pipeline argument is completed
  * by lang's `complete` (what the web Console offers), with the fleet's tags and catalogue from the
@@ -22,7 +24,7 @@ import { BY_NAME } from '../protocol/index.js';
 import { endpointFrom, getJson } from './api.js';
 import { explainEntries } from './explain-entries.js';
 import type { Io } from './io.js';
-import { shellWord } from './shell-words.js';
+import { shellWord, splitLine } from './shell-words.js';
 import type { Quoting } from './shell-words.js';
 
 export const NO_SPACE = 1;
@@ -46,7 +48,7 @@ export async function completeCommand(program: Command, words: readonly string[]
   const quoting: Quoting = io.env.BREAKWATER_COMPLETE_SHELL === 'bash' ? 'bash' : 'plain';
   let answer: Answer;
   try {
-    answer = await candidatesFor(program, words, io.env, quoting);
+    answer = await candidatesFor(program, wordsOf(words, io.env.BREAKWATER_COMPLETE_LINE), io.env, quoting);
   } catch {
     answer = { candidates: [], directive: 0 };
   }
@@ -55,6 +57,13 @@ export async function completeCommand(program: Command, words: readonly string[]
   const printable = answer.candidates.filter((c) => !/\p{Cc}/u.test(c.value));
   io.stdout.write([...printable.map(line), `:${answer.directive}`].join('\n') + '\n');
   return 0;
+}
+
+/** The words after `breakwater`: from the line up to the cursor when the script sent it (bash), else as given. */
+function wordsOf(given: readonly string[], line: string | undefined): readonly string[] {
+  if (line === undefined) return given;
+  const split = splitLine(line);
+  return [...split.words.slice(1), split.current];
 }
 
 async function candidatesFor(program: Command, words: readonly string[], env: NodeJS.ProcessEnv, quoting: Quoting): Promise<Answer> {

@@ -22,8 +22,10 @@ const BASH = script`# breakwater completion for bash (4 or later): source <(brea
 _breakwater_complete() {
   local cur="$\{COMP_WORDS[COMP_CWORD]}"
   local -a args=("$\{COMP_WORDS[@]:1:COMP_CWORD-1}" "$cur")
-  local -a lines
-  mapfile -t lines < <(BREAKWATER_COMPLETE_SHELL=bash "$\{COMP_WORDS[0]}" __complete "$\{args[@]}" 2>/dev/null)
+  local -a vars=(BREAKWATER_COMPLETE_SHELL=bash) lines
+  # The line itself too: COMP_WORDS breaks --server=https://h:7070 into five words.
+  [[ -n "$\{COMP_LINE-}" ]] && vars+=("BREAKWATER_COMPLETE_LINE=$\{COMP_LINE:0:COMP_POINT}")
+  mapfile -t lines < <(env "$\{vars[@]}" "$\{COMP_WORDS[0]}" __complete "$\{args[@]}" 2>/dev/null)
   COMPREPLY=()
   local n=$\{#lines[@]}
   (( n > 0 )) || return 0

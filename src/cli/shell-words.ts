@@ -31,3 +31,35 @@ export function shellWord(raw: string): ShellWord {
     },
   };
 }
+
+/**
+ * A command line up to the cursor split as the shell splits it: the finished words without their
+ * quoting, and the word under the cursor as typed (`''` after a space). bash's own COMP_WORDS also
+ * breaks at `=` and `:` (`--server=https://h:7070` is five words there), so its script sends the
+ * line itself.
+ *
+ * @example
+ * splitLine(`breakwater run --ca "/my ca.pem" 'host | ro`); // { words: ['breakwater', 'run', '--ca', '/my ca.pem'], current: "'host | ro" }
+ */
+export function splitLine(line: string): { words: string[]; current: string } {
+  const words: string[] = [];
+  let text = '';
+  let raw = '';
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i] ?? '';
+    if (quote === undefined && /\s/.test(ch)) {
+      if (raw) words.push(text);
+      text = raw = '';
+      continue;
+    }
+    raw += ch;
+    if (ch === quote) quote = undefined;
+    else if (quote === undefined && (ch === "'" || ch === '"')) quote = ch;
+    else if (ch === '\\' && quote !== "'" && i + 1 < line.length && (quote === undefined || /[\\"$`]/.test(line[i + 1] ?? ''))) {
+      raw += line[++i];
+      text += line[i];
+    } else text += ch;
+  }
+  return { words, current: raw };
+}
