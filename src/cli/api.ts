@@ -30,7 +30,7 @@ export function endpointFrom(flags: { server?: string; token?: string; ca?: stri
 /** The CA of each endpoint, read or fetched once per process (a REPL sends many requests). */
 const trusted = new WeakMap<Endpoint, Promise<string | undefined>>();
 
-/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. `signal` ends a stream being read. */
+/** Calls the API; a non-2xx answer becomes a BreakwaterError with the server's code and message. `signal` gives up early: a stream being read, or shell completion waiting briefly. */
 export async function request(ep: Endpoint, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
   const url = new URL(`${ep.server}${path}`);
   let res: Response;
@@ -56,8 +56,8 @@ export async function request(ep: Endpoint, method: string, path: string, body?:
   return res;
 }
 
-export async function getJson<T>(ep: Endpoint, path: string): Promise<T> {
-  return (await (await request(ep, 'GET', path)).json()) as T;
+export async function getJson<T>(ep: Endpoint, path: string, signal?: AbortSignal): Promise<T> {
+  return (await (await request(ep, 'GET', path, undefined, signal)).json()) as T;
 }
 
 export async function postJson<T>(ep: Endpoint, path: string, body: unknown): Promise<T> {

@@ -4,7 +4,7 @@
  * @example
  * process.exitCode = await main(['check', 'host | cpu_usage > 80']);
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import { GET_KINDS, LISTINGS, getCommand, tokenCreateCommand } from './admin-commands.js';
 import { AGENT_ADMIN_COMMANDS, agentDeleteCommand, agentRevokeCommand, tokenRevokeCommand } from './agent-admin-commands.js';
@@ -270,6 +270,23 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   program
+    .command('explain')
+    .description('explain a stage, metric, attribute, function or resource type of the language; no name: list them all')
+    .argument('[entry]', 'a name from the catalogue, e.g. disk_usage, top, rate, host')
+    .option('--json', 'print the entries as JSON')
+    .action(async (name: string | undefined, o: { json?: boolean }) => {
+      code = await (await import('./explain-command.js')).explainCommand(name, o, io);
+    });
+
+  program
+    .command('completion')
+    .description('print the shell completion script: source <(breakwater completion bash), or zsh, or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      code = (await import('./completion-command.js')).completionCommand(shell, io);
+    });
+
+  program
     .command('demo')
     .description('the local demo: a lab of 4 hosts, the lab pack applied, two faults fixed live; runs until Ctrl-C')
     .action(async () => {
@@ -277,6 +294,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     });
 
   try {
+    // What the completion scripts call at each Tab: candidates from the program above.
+    if (argv[0] === '__complete') return await (await import('./complete-command.js')).completeCommand(program, argv.slice(1), io);
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

@@ -2,7 +2,7 @@
  * The pipeline editor: a textarea over a highlighted copy of its text. Tokens come from src/lang's
  * lexer and diagnostics from analyze() against the fleet's catalogue, both in the browser, on
  * every keystroke; diagnostics are underlined where they point and listed below. Completion
- * (completion.ts) offers what fits where the cursor is, from the catalogue and the fleet's tags:
+ * (complete.ts of src/lang) offers what fits where the cursor is, from the catalogue and the fleet's tags:
  * stages after `|`, a metric's labels in `{}`, an action's parameters, a tag's values in quotes.
  * It opens as you type (Ctrl-Space opens it anywhere); Tab or Enter accepts, Esc closes. In a
  * runbook's cells (`params` given), `$name` is a parameter and is shown as one.
@@ -11,10 +11,8 @@ import { useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { ParamRef } from '../definitions/index.js';
 import { paramRefs } from '../definitions/index.js';
-import type { Catalogue, Diagnostic, ResourceTypeName, Token } from '../lang/index.js';
-import { DiagnosticBag, lex } from '../lang/index.js';
-import type { Candidate } from './completion.js';
-import { complete, knownNames } from './completion.js';
+import type { Candidate, Catalogue, Diagnostic, ResourceTypeName, Token } from '../lang/index.js';
+import { DiagnosticBag, complete, knownNames, lex } from '../lang/index.js';
 import { useFleetValues } from './fleet-values.js';
 
 /** The language's diagnostics, or a page's own about the text (a runbook's unknown `$name`), with a code of its own. */

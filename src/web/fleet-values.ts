@@ -7,11 +7,10 @@
  * ask for on every keystroke or page.
  */
 import { useEffect, useState } from 'react';
-import type { FleetInventory } from '../lang/index.js';
-import { summarizeFleet } from '../lang/index.js';
+import type { FleetInventory, FleetValues } from '../lang/index.js';
+import { NO_FLEET, fleetValues, summarizeFleet } from '../lang/index.js';
 import { agents } from './api.js';
-import type { FleetValues } from './completion.js';
-import { NO_FLEET, fleetValues } from './completion.js';
+import { BY_NAME } from './format.js';
 
 const REFRESH_MS = 2 * 60_000;
 
@@ -30,7 +29,7 @@ let pending: Promise<Fleet> | undefined;
 function load(): Promise<Fleet> {
   pending ??= agents()
     .then((list) => {
-      cached = { at: Date.now(), values: fleetValues(list), inventory: summarizeFleet(list) };
+      cached = { at: Date.now(), values: fleetValues(list, BY_NAME.compare), inventory: summarizeFleet(list) };
       return cached;
     })
     .finally(() => {

@@ -1,8 +1,9 @@
 /**
- * Completion for the pipeline editor: from the text and the cursor, what is being typed there and
- * the candidates for it, from the catalogue and what the fleet's agents report. Pure (the Editor
- * shows the list), and read from src/lang's tokens rather than the parse tree, since the text is
- * unfinished while it is typed. Where it completes:
+ * Completion of a statement being typed: from the text and the cursor, what is being typed there
+ * and the candidates for it, from the catalogue and what the fleet's agents report. Pure, so the
+ * web Console's editor and the shell completion of the CLI (`breakwater __complete`) offer the
+ * same; read from the tokens rather than the parse tree, since the text is unfinished while it is
+ * typed. Where it completes:
  *
  * - a stage after `|`: resource types to traverse to, reductions, actions, `rolling`, then the
  *   type's metrics, attributes, the fleet's tag keys and functions; the first stage: a source;
@@ -14,10 +15,11 @@
  *   host attribute such as `name`; an event's `type`), inserted inside the quotes;
  * - nowhere inside a command in backticks, a comment or a number.
  */
-import type { ActionParamSpec, Catalogue, ParamSpec, ResourceTypeName, Token } from '../lang/index.js';
-import { DiagnosticBag, RESOURCE_TYPES, ROLLING_PARAMS, lex } from '../lang/index.js';
-import type { Agent } from './api.js';
-import { BY_NAME } from './format.js';
+import type { ActionParamSpec, Catalogue, ParamSpec, ResourceTypeName } from './catalogue.js';
+import { RESOURCE_TYPES, ROLLING_PARAMS } from './catalogue.js';
+import { DiagnosticBag } from './diagnostics.js';
+import { lex } from './lexer.js';
+import type { Token } from './tokens.js';
 
 export interface Candidate {
   /** What the list shows. */
@@ -47,7 +49,20 @@ export interface FleetValues {
 
 export const NO_FLEET: FleetValues = { tags: {}, hostAttributes: {} };
 
-export function fleetValues(agents: readonly Pick<Agent, 'tags' | 'attributes'>[]): FleetValues {
+/** What one entry of the agents list (GET /api/v1/agents) says about its host. */
+export interface AgentValues {
+  readonly tags: Readonly<Record<string, unknown>>;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The fleet's values from the agents list, each key's values sorted by `compare` (the callers pass
+ * protocol's BY_NAME.compare, web-2 before web-10, which this pure module may not import).
+ *
+ * @example
+ * const fleet = fleetValues(await getJson(ep, '/api/v1/agents'), BY_NAME.compare);
+ */
+export function fleetValues(agents: readonly AgentValues[], compare: (a: string, b: string) => number): FleetValues {
   const collect = (records: readonly Record<string, unknown>[]) => {
     const seen = new Map<string, Set<string>>();
     for (const r of records) {
@@ -57,7 +72,7 @@ export function fleetValues(agents: readonly Pick<Agent, 'tags' | 'attributes'>[
         seen.get(k)?.add(v);
       }
     }
-    return Object.fromEntries([...seen].map(([k, vs]) => [k, [...vs].sort(BY_NAME.compare)]));
+    return Object.fromEntries([...seen].map(([k, vs]) => [k, [...vs].sort(compare)]));
   };
   return { tags: collect(agents.map((a) => a.tags)), hostAttributes: collect(agents.map((a) => a.attributes)) };
 }
@@ -74,7 +89,12 @@ export interface CompleteOptions {
   readonly source?: ResourceTypeName;
 }
 
-/** What to offer at `cursor` in `source`, or undefined where nothing is completed. */
+/**
+ * What to offer at `cursor` in `source`, or undefined where nothing is completed.
+ *
+ * @example
+ * complete('host | role = "w', 16, BUILTIN_CATALOGUE, fleet)?.candidates; // [{ label: 'web', insert: 'web"', … }]
+ */
 export function complete(source: string, cursor: number, cat: Catalogue, fleet: FleetValues = NO_FLEET, options: CompleteOptions = {}): Completion | undefined {
   const bag = new DiagnosticBag(source);
   const tokens = lex(source, bag).filter((t) => t.kind !== 'eof');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_CATALOGUE, extendCatalogue } from '../lang/index.js';
-import type { CompleteOptions } from './completion.js';
-import { complete, fleetValues } from './completion.js';
+import { BUILTIN_CATALOGUE, extendCatalogue } from './catalogue.js';
+import type { CompleteOptions } from './complete.js';
+import { complete, fleetValues } from './complete.js';
 
 // The two actions docs/language.md's examples assume.
 const CAT = extendCatalogue(BUILTIN_CATALOGUE, {
@@ -12,7 +12,7 @@ const CAT = extendCatalogue(BUILTIN_CATALOGUE, {
 });
 
 const host = (name: string, role: string, zone: string) => ({ tags: { role, zone, env: 'lab' }, attributes: { name, os: 'linux', kernel: '', status: 'connected' } });
-const FLEET = fleetValues([host('web-1', 'web', 'a'), host('web-2', 'web', 'b'), host('db-3', 'db', 'c'), host('cache-4', 'cache', 'a'), { tags: { team: 'say "hi"', os: 'plan9' }, attributes: {} }]);
+const FLEET = fleetValues([host('web-1', 'web', 'a'), host('web-2', 'web', 'b'), host('db-3', 'db', 'c'), host('cache-4', 'cache', 'a'), { tags: { team: 'say "hi"', os: 'plan9' }, attributes: {} }], (a, b) => a.localeCompare(b, 'en', { numeric: true }));
 
 /** `‸` marks the cursor. */
 function at(text: string, options: CompleteOptions = {}) {
