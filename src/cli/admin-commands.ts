@@ -1,5 +1,6 @@
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
+import { GET_KINDS } from './command-names.js';
 import type { Io } from './io.js';
 import { styleFor } from './style.js';
 
@@ -33,8 +34,6 @@ const tags = (v: unknown) =>
   Object.entries((v ?? {}) as Record<string, string>)
     .map(([k, x]) => `${k}=${x}`)
     .join(',');
-
-export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens'] as const;
 
 /** What `breakwater get <kind>` lists: where from, whether `--limit` applies, and the columns people see. */
 const LISTINGS: Record<(typeof GET_KINDS)[number], { readonly path: string; readonly limited: boolean; readonly columns: readonly Column[] }> = {

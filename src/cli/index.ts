@@ -4,31 +4,22 @@
  * @example
  * process.exitCode = await main(['check', 'host | cpu_usage > 80']);
  */
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
-import { GET_KINDS, getCommand, tokenCreateCommand } from './admin-commands.js';
-import { AGENT_ADMIN_COMMANDS, agentDeleteCommand, agentRevokeCommand, tokenRevokeCommand } from './agent-admin-commands.js';
-import { endpointFrom } from './api.js';
-import { checkCommand } from './check-command.js';
-import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, eventsCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
-import { agentUsage } from './agent-command.js';
-import { agentMain } from './agent-main.js';
-import { demoCommand } from './demo-command.js';
+import { agentUsage } from './agent-flags.js';
+import { AGENT_ADMIN_COMMANDS, DEFINITION_KIND_PLURALS, GET_KINDS } from './command-names.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
-import { labCommand } from './lab-command.js';
-import { replCommand } from './repl-command.js';
-import { runCommand } from './run-command.js';
-import { addSecretCommands } from './secret-commands.js';
-import { styleFor } from './style.js';
-import type { ServerFlags } from './server-command.js';
-import { serverCommand } from './server-command.js';
 import type { NatsSetupFlags } from './nats-setup-command.js';
-import { natsSetupCommand } from './nats-setup-command.js';
+import { addSecretCommands } from './secret-commands.js';
+import type { ServerFlags } from './server-command.js';
+import { styleFor } from './style.js';
 import type { SwarmFlags } from './swarm-command.js';
-import { swarmCommand } from './swarm-command.js';
-import { durationMs } from '../agent/index.js';
+
+// Each command's module is imported when that command runs, not here: `check` and `--version`
+// then load neither the server nor the API client, the agent, the lab, the definitions or their
+// packages (docs/design-decisions.md, "The CLI's start-up"). Only names and types are static.
 
 export const VERSION = '0.1.0';
 
@@ -41,7 +32,13 @@ const connection = (cmd: Command) =>
 
 /** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  if (argv[0] === 'agent' && !AGENT_ADMIN_COMMANDS.includes(argv[1] ?? '')) return agentMain(argv.slice(1), io, 'breakwater agent');
+  if (argv[0] === 'agent' && !AGENT_ADMIN_COMMANDS.includes(argv[1] ?? '')) return (await import('./agent-main.js')).agentMain(argv.slice(1), io, 'breakwater agent');
+  // Commander is not even built for this: scripts and shell prompts ask for the version often.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { Command, CommanderError, Option } = await import('commander');
   let code = 0;
   const program = new Command('breakwater')
     .description('Debug and repair fleets of Linux hosts.')
@@ -59,6 +56,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'print { ok, diagnostics, plan } as JSON')
     .option('-f, --definitions <dir>', "check the definition files (*.yaml, *.yml) under dir, then the statement with their actions and metrics")
     .action(async (statement: string, options: { json?: boolean; definitions?: string }) => {
+      const { checkCommand } = await import('./check-command.js');
       code = await checkCommand(statement, options, io);
     });
 
@@ -70,10 +68,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--yes', 'confirm a command or action that reaches more resources than the blast-radius limit')
     .option('--timeout <duration>', 'time budget for the whole query, e.g. 30s')
     .action(async (statement: string, o: { server?: string; token?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
+      const [{ runCommand }, { endpointFrom }] = await Promise.all([import('./run-command.js'), import('./api.js')]);
       code = await runCommand(
         endpointFrom(o, io.env),
         statement,
-        { ...(o.json ? { json: true } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: durationMs('--timeout', o.timeout) } : {}) },
+        { ...(o.json ? { json: true } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: await flagDurationMs('--timeout', o.timeout) } : {}) },
         io,
       );
     });
@@ -81,6 +80,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   connection(program.command('repl'))
     .description('interactive pipelines, with history and completion from the catalogue')
     .action(async (o: { server?: string; token?: string }) => {
+      const [{ replCommand }, { endpointFrom }] = await Promise.all([import('./repl-command.js'), import('./api.js')]);
       code = await replCommand(endpointFrom(o, io.env), io);
     });
 
@@ -94,6 +94,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (kind: string, o: { server?: string; token?: string; json?: boolean; limit?: string; type?: string }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
+      const [{ getCommand }, { driftCommand, eventsCommand, getDefinitionsCommand }, { endpointFrom }] = await Promise.all([import('./admin-commands.js'), import('./definitions-commands.js'), import('./api.js')]);
       const ep = endpointFrom(o, io.env);
       const flags = { ...(o.json ? { json: true } : {}), ...(limit ? { limit } : {}) };
       if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
@@ -108,6 +109,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--yes', 'apply without asking (for scripts and CI)')
     .option('--plan', 'show the plan only')
     .action(async (o: { server?: string; token?: string; file: string; yes?: boolean; plan?: boolean }) => {
+      const [{ applyCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
       code = await applyCommand(endpointFrom(o, io.env), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
     });
 
@@ -115,6 +117,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('write the current definitions back to YAML files')
     .option('-o, --out <dir>', 'folder to write into (default: print them)')
     .action(async (o: { server?: string; token?: string; out?: string }) => {
+      const [{ exportCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
       code = await exportCommand(endpointFrom(o, io.env), o.out, io);
     });
 
@@ -122,6 +125,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description('list hosts not on the current definitions version (exit 1 when any drifts)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; json?: boolean }) => {
+      const [{ driftCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
       code = await driftCommand(endpointFrom(o, io.env), o.json ? { json: true } : {}, io);
     });
 
@@ -133,6 +137,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       .description(`${name} a bot run waiting for approval`)
       .argument('<id>', 'the approval id (breakwater get events, or the approval_requested notification)')
       .action(async (id: string, o: { server?: string; token?: string }) => {
+        const [{ decideCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
         code = await decideCommand(endpointFrom(o, io.env), id, approve, io);
       });
   }
@@ -145,6 +150,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (file: string, o: { server?: string; token?: string; hours: string; json?: boolean }) => {
       const hours = Number(o.hours);
       if (!(hours > 0 && hours <= 24)) throw new BreakwaterError('BW_ERR_CONFIG', `--hours: expected a number of hours from 0 to 24, found ${JSON.stringify(o.hours)}`);
+      const [{ backtestCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
       code = await backtestCommand(endpointFrom(o, io.env), file, { hours, ...(o.json ? { json: true } : {}) }, io);
     });
 
@@ -157,12 +163,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--uses <n>', 'join tokens: how many agents it may enroll (default: any number until it expires)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; role: string; name: string; expires?: string; uses?: string; json?: boolean }) => {
-      code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...tokenLimits(o), ...(o.json ? { json: true } : {}) }, io);
+      const [{ tokenCreateCommand }, { endpointFrom }] = await Promise.all([import('./admin-commands.js'), import('./api.js')]);
+      code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...(await tokenLimits(o)), ...(o.json ? { json: true } : {}) }, io);
     });
   connection(token.command('revoke'))
     .description('revoke a token by name or id; agents a join token enrolled keep their own credentials')
     .argument('<token>', 'the token\'s name (when one active token has it) or id')
     .action(async (which: string, o: { server?: string; token?: string }) => {
+      const [{ tokenRevokeCommand }, { endpointFrom }] = await Promise.all([import('./agent-admin-commands.js'), import('./api.js')]);
       code = await tokenRevokeCommand(endpointFrom(o, io.env), which, io);
     });
 
@@ -194,7 +202,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--nats-ca <file>', "CA file for the NATS server's certificate (turns TLS on)")
     .option('--nats-account-seed <file>', "scaled mode: the NATS account signing key (account-signing-key.json of nats-setup); enrollment then issues each agent its NATS credentials (default: $BREAKWATER_NATS_ACCOUNT_SEED_FILE)")
     .action(async (o: ServerFlags) => {
-      code = await serverCommand(o, io);
+      code = await (await import('./server-command.js')).serverCommand(o, io);
     });
 
   program
@@ -203,7 +211,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .requiredOption('--out <dir>', 'a new directory to write them into (existing files are never replaced)')
     .option('--prefix <prefix>', 'the fleet\'s NATS subject prefix', 'bw')
     .action(async (o: NatsSetupFlags) => {
-      code = await natsSetupCommand(o, io);
+      code = await (await import('./nats-setup-command.js')).natsSetupCommand(o, io);
     });
 
   // Listed here for `breakwater --help`; the command line after `agent` is the agent's own
@@ -218,12 +226,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("end an agent's credential and disconnect it at once; the host stays in the inventory and may enroll again with a join token")
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
+      const [{ agentRevokeCommand }, { endpointFrom }] = await Promise.all([import('./agent-admin-commands.js'), import('./api.js')]);
       code = await agentRevokeCommand(endpointFrom(o, io.env), name, io);
     });
   connection(agent.command('delete').helpOption('-h, --help', 'display help for command'))
     .description('remove an agent and its credential from the inventory, disconnecting it at once; its name is free again')
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
+      const [{ agentDeleteCommand }, { endpointFrom }] = await Promise.all([import('./agent-admin-commands.js'), import('./api.js')]);
       code = await agentDeleteCommand(endpointFrom(o, io.env), name, io);
     });
 
@@ -236,7 +246,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--scaled', 'the scaled mode: control-plane replicas on this machine\'s PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222), in a database and subject prefix of the lab\'s own')
     .option('--replicas <n>', 'with --scaled: how many control planes (default 2)')
     .action(async (o: LabFlags) => {
-      code = await labCommand(o, io);
+      code = await (await import('./lab-command.js')).labCommand(o, io);
     });
 
   program
@@ -255,14 +265,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--nats-prefix <prefix>', 'NATS subject prefix of the fleet (default bw)')
     .option('--nats-creds <file>', 'NATS credentials file, for a NATS that requires one')
     .action(async (o: SwarmFlags) => {
-      code = await swarmCommand(o, io);
+      code = await (await import('./swarm-command.js')).swarmCommand(o, io);
     });
 
   program
     .command('demo')
     .description('the local demo: a lab of 4 hosts, the lab pack applied, two faults fixed live; runs until Ctrl-C')
     .action(async () => {
-      code = await demoCommand(io);
+      code = await (await import('./demo-command.js')).demoCommand(io);
     });
 
   try {
@@ -279,12 +289,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   return code;
 }
 
+/** A duration flag (`30s`, `5m`) in ms; the parser is the agent's, loaded only when such a flag is given. */
+async function flagDurationMs(option: string, value: string): Promise<number> {
+  return (await import('../agent/index.js')).durationMs(option, value);
+}
+
 /** `--expires D|never` and `--uses N` of `token create`, as the API's fields (omitted: the server's defaults). */
-function tokenLimits(o: { expires?: string; uses?: string }): { expiresInSeconds?: number | null; uses?: number } {
+async function tokenLimits(o: { expires?: string; uses?: string }): Promise<{ expiresInSeconds?: number | null; uses?: number }> {
   let expiresInSeconds: number | null | undefined;
   if (o.expires === 'never') expiresInSeconds = null;
   else if (o.expires !== undefined) {
-    expiresInSeconds = Math.round(durationMs('--expires', o.expires) / 1000);
+    expiresInSeconds = Math.round((await flagDurationMs('--expires', o.expires)) / 1000);
     // Rounded to 0, a sub-second lifetime would be sent as none at all: a token that never expires.
     if (expiresInSeconds === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--expires: expected at least 1s or never, found ${JSON.stringify(o.expires)}`);
   }
