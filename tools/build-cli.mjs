@@ -37,7 +37,7 @@ const bundle = await rolldown({
   // The pure components (no I/O, nothing done on import that another module relies on): a module of
   // theirs none of whose exports a chunk uses is left out of it, so that the command line's own
   // chunk, which needs only BreakwaterError of the protocol, does not carry its schemas.
-  treeshake: { moduleSideEffects: (id) => !/[\\/]dist[\\/](protocol|lang|definitions)[\\/]|[\\/]node_modules[\\/]yaml[\\/]/.test(id) },
+  treeshake: { moduleSideEffects: (id) => !/[\\/]dist[\\/](protocol|lang|definitions|transport)[\\/]|[\\/]node_modules[\\/]yaml[\\/]/.test(id) },
   preserveEntrySignatures: 'allow-extension',
 });
 const { output } = await bundle.write({
