@@ -6,5 +6,5 @@
 import { enableCompileCache } from '../dist/cli/compile-cache.js';
 
 enableCompileCache(process.env);
-const { main } = await import('../dist/cli/breakwater.js');
-process.exitCode = await main(process.argv.slice(2));
+const { cli } = await import('../dist/cli/breakwater.js');
+process.exitCode = await cli(process.argv.slice(2));

@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import { agentUsage } from './agent-flags.js';
 import { AGENT_ADMIN_COMMANDS, DEFINITION_KIND_PLURALS, GET_KINDS } from './command-names.js';
+import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
-import { processIo } from './io.js';
+import { endQuietlyWhenReaderLeaves, processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
 import type { NatsSetupFlags } from './nats-setup-command.js';
 import { addSecretCommands } from './secret-commands.js';
@@ -30,7 +31,18 @@ const connection = (cmd: Command) =>
     .option('--token <token>', 'API token (default: $BREAKWATER_TOKEN)')
     .option('--ca <file>', "trust the control plane's CA from this PEM file, e.g. <data>/tls/ca.pem (default: $BREAKWATER_CA, or a pinned $BREAKWATER_CA_FINGERPRINT)");
 
-/** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
+/**
+ * `breakwater` as a process (bin/breakwater.js): a reader that closes the pipe early ends it quietly.
+ *
+ * @example
+ * process.exitCode = await cli(process.argv.slice(2));
+ */
+export async function cli(argv: readonly string[]): Promise<number> {
+  endQuietlyWhenReaderLeaves([process.stdout, process.stderr], () => process.exit(EXIT.ok));
+  return main(argv, processIo);
+}
+
+/** Exit codes: EXIT in exit-codes.ts (0 success, 1 the work failed, 2 the command line was wrong). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   if (argv[0] === 'agent' && !AGENT_ADMIN_COMMANDS.includes(argv[1] ?? '')) return (await import('./agent-main.js')).agentMain(argv.slice(1), io, 'breakwater agent');
   // Commander is not even built for this: scripts and shell prompts ask for the version often.
@@ -278,11 +290,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof BreakwaterError) {
       const style = styleFor(io.stderr, io.env);
       io.stderr.write(`${style.red('error')}: ${err.message} ${style.dim(`[${err.code}]`)}\n`);
-      return err.code === 'BW_ERR_CONFIG' ? 2 : 1;
+      return err.code === 'BW_ERR_CONFIG' ? EXIT.usage : EXIT.failed;
     }
     throw err;
   }
