@@ -7,6 +7,7 @@
 // The bundle sits in dist/cli/, beside the modules it was made from, so that the paths the code
 // finds relative to its own file (dist/web/ for the server, bin/ and packs/ for the lab) are the
 // same bundled or not.
+import { readdir, rm } from 'node:fs/promises';
 import { rolldown } from 'rolldown';
 
 // Packages bundled: small, pure JavaScript, loaded by most commands. The others (fastify, pino,
@@ -40,6 +41,9 @@ const bundle = await rolldown({
   treeshake: { moduleSideEffects: (id) => !/[\\/]dist[\\/](protocol|lang|definitions|transport)[\\/]|[\\/]node_modules[\\/]yaml[\\/]/.test(id) },
   preserveEntrySignatures: 'allow-extension',
 });
+// Chunks are named after their first module, which a change of the sources may change: the last
+// build's go first, so that dist/ (and the npm package) holds only what this one uses.
+for (const file of await readdir('dist/cli')) if (file.startsWith('breakwater')) await rm(`dist/cli/${file}`);
 const { output } = await bundle.write({
   dir: 'dist/cli',
   entryFileNames: 'breakwater.js',
