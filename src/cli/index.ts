@@ -51,6 +51,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return 0;
   }
   const { Command, CommanderError, Option } = await import('commander');
+  /** The control plane from a command's connection flags; the API client loads with the first command that needs one. */
+  const endpoint = async (o: { server?: string; token?: string; ca?: string }) => (await import('./api.js')).endpointFrom(o, io.env);
   let code = 0;
   const program = new Command('breakwater')
     .description('Debug and repair fleets of Linux hosts.')
@@ -80,9 +82,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--yes', 'confirm a command or action that reaches more resources than the blast-radius limit')
     .option('--timeout <duration>', 'time budget for the whole query, e.g. 30s')
     .action(async (statement: string, o: { server?: string; token?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
-      const [{ runCommand }, { endpointFrom }] = await Promise.all([import('./run-command.js'), import('./api.js')]);
+      const { runCommand } = await import('./run-command.js');
       code = await runCommand(
-        endpointFrom(o, io.env),
+        await endpoint(o),
         statement,
         { ...(o.json ? { json: true } : {}), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: await flagDurationMs('--timeout', o.timeout) } : {}) },
         io,
@@ -92,8 +94,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   connection(program.command('repl'))
     .description('interactive pipelines, with history and completion from the catalogue')
     .action(async (o: { server?: string; token?: string }) => {
-      const [{ replCommand }, { endpointFrom }] = await Promise.all([import('./repl-command.js'), import('./api.js')]);
-      code = await replCommand(endpointFrom(o, io.env), io);
+      const { replCommand } = await import('./repl-command.js');
+      code = await replCommand(await endpoint(o), io);
     });
 
   const kinds = [...GET_KINDS, 'events', 'drift', ...Object.keys(DEFINITION_KIND_PLURALS)];
@@ -106,8 +108,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (kind: string, o: { server?: string; token?: string; json?: boolean; limit?: string; type?: string }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
-      const [{ getCommand }, { driftCommand, eventsCommand, getDefinitionsCommand }, { endpointFrom }] = await Promise.all([import('./admin-commands.js'), import('./definitions-commands.js'), import('./api.js')]);
-      const ep = endpointFrom(o, io.env);
+      const [{ getCommand }, { driftCommand, eventsCommand, getDefinitionsCommand }] = await Promise.all([import('./admin-commands.js'), import('./definitions-commands.js')]);
+      const ep = await endpoint(o);
       const flags = { ...(o.json ? { json: true } : {}), ...(limit ? { limit } : {}) };
       if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
       else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}) }, io);
@@ -121,24 +123,24 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--yes', 'apply without asking (for scripts and CI)')
     .option('--plan', 'show the plan only')
     .action(async (o: { server?: string; token?: string; file: string; yes?: boolean; plan?: boolean }) => {
-      const [{ applyCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
-      code = await applyCommand(endpointFrom(o, io.env), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
+      const { applyCommand } = await import('./definitions-commands.js');
+      code = await applyCommand(await endpoint(o), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
     });
 
   connection(program.command('export'))
     .description('write the current definitions back to YAML files')
     .option('-o, --out <dir>', 'folder to write into (default: print them)')
     .action(async (o: { server?: string; token?: string; out?: string }) => {
-      const [{ exportCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
-      code = await exportCommand(endpointFrom(o, io.env), o.out, io);
+      const { exportCommand } = await import('./definitions-commands.js');
+      code = await exportCommand(await endpoint(o), o.out, io);
     });
 
   connection(program.command('drift'))
     .description('list hosts not on the current definitions version (exit 1 when any drifts)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; json?: boolean }) => {
-      const [{ driftCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
-      code = await driftCommand(endpointFrom(o, io.env), o.json ? { json: true } : {}, io);
+      const { driftCommand } = await import('./definitions-commands.js');
+      code = await driftCommand(await endpoint(o), o.json ? { json: true } : {}, io);
     });
 
   for (const [name, approve] of [
@@ -149,8 +151,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       .description(`${name} a bot run waiting for approval`)
       .argument('<id>', 'the approval id (breakwater get events, or the approval_requested notification)')
       .action(async (id: string, o: { server?: string; token?: string }) => {
-        const [{ decideCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
-        code = await decideCommand(endpointFrom(o, io.env), id, approve, io);
+        const { decideCommand } = await import('./definitions-commands.js');
+        code = await decideCommand(await endpoint(o), id, approve, io);
       });
   }
 
@@ -162,8 +164,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (file: string, o: { server?: string; token?: string; hours: string; json?: boolean }) => {
       const hours = Number(o.hours);
       if (!(hours > 0 && hours <= 24)) throw new BreakwaterError('BW_ERR_CONFIG', `--hours: expected a number of hours from 0 to 24, found ${JSON.stringify(o.hours)}`);
-      const [{ backtestCommand }, { endpointFrom }] = await Promise.all([import('./definitions-commands.js'), import('./api.js')]);
-      code = await backtestCommand(endpointFrom(o, io.env), file, { hours, ...(o.json ? { json: true } : {}) }, io);
+      const { backtestCommand } = await import('./definitions-commands.js');
+      code = await backtestCommand(await endpoint(o), file, { hours, ...(o.json ? { json: true } : {}) }, io);
     });
 
   const token = program.command('token').description('manage API and join tokens');
@@ -175,15 +177,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--uses <n>', 'join tokens: how many agents it may enroll (default: any number until it expires)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; role: string; name: string; expires?: string; uses?: string; json?: boolean }) => {
-      const [{ tokenCreateCommand }, { endpointFrom }] = await Promise.all([import('./admin-commands.js'), import('./api.js')]);
-      code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...(await tokenLimits(o)), ...(o.json ? { json: true } : {}) }, io);
+      const { tokenCreateCommand } = await import('./admin-commands.js');
+      code = await tokenCreateCommand(await endpoint(o), { role: o.role, name: o.name, ...(await tokenLimits(o)), ...(o.json ? { json: true } : {}) }, io);
     });
   connection(token.command('revoke'))
     .description('revoke a token by name or id; agents a join token enrolled keep their own credentials')
     .argument('<token>', 'the token\'s name (when one active token has it) or id')
     .action(async (which: string, o: { server?: string; token?: string }) => {
-      const [{ tokenRevokeCommand }, { endpointFrom }] = await Promise.all([import('./agent-admin-commands.js'), import('./api.js')]);
-      code = await tokenRevokeCommand(endpointFrom(o, io.env), which, io);
+      const { tokenRevokeCommand } = await import('./agent-admin-commands.js');
+      code = await tokenRevokeCommand(await endpoint(o), which, io);
     });
 
   addSecretCommands(program, connection, io, (c) => {
@@ -238,15 +240,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("end an agent's credential and disconnect it at once; the host stays in the inventory and may enroll again with a join token")
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
-      const [{ agentRevokeCommand }, { endpointFrom }] = await Promise.all([import('./agent-admin-commands.js'), import('./api.js')]);
-      code = await agentRevokeCommand(endpointFrom(o, io.env), name, io);
+      const { agentRevokeCommand } = await import('./agent-admin-commands.js');
+      code = await agentRevokeCommand(await endpoint(o), name, io);
     });
   connection(agent.command('delete').helpOption('-h, --help', 'display help for command'))
     .description('remove an agent and its credential from the inventory, disconnecting it at once; its name is free again')
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
-      const [{ agentDeleteCommand }, { endpointFrom }] = await Promise.all([import('./agent-admin-commands.js'), import('./api.js')]);
-      code = await agentDeleteCommand(endpointFrom(o, io.env), name, io);
+      const { agentDeleteCommand } = await import('./agent-admin-commands.js');
+      code = await agentDeleteCommand(await endpoint(o), name, io);
     });
 
   program
