@@ -123,8 +123,16 @@ async function runCase(ctx, bin, hosts, dir) {
     const first = await timeProcess(args, env);
     // Exit 0 says no host failed; the summary line says every host answered.
     if (!new RegExp(`\\b${hosts} ok\\b`).test(first.stdout)) throw new Error(`breakwater run on ${hosts} hosts: expected ${hosts} ok, found: ${first.stdout.slice(-500)}`);
-    if (missing) ctx.log(`run ${hosts}: no pdsh baseline: ${missing}`);
-    else ssh = await startSshFleet(hosts, ctx.log);
+    /** Why there is no baseline in this run, if there is none. */
+    let noBaseline = missing;
+    if (!missing) {
+      try {
+        ssh = await startSshFleet(hosts, ctx.log);
+      } catch (err) {
+        noBaseline = `the SSH hosts did not start: ${err instanceof Error ? err.message : String(err)}`;
+      }
+    }
+    if (noBaseline) ctx.log(`run ${hosts}: no pdsh baseline: ${noBaseline}`);
     /** @type {number[]} */
     const bw = [];
     /** @type {number[]} */
@@ -139,7 +147,7 @@ async function runCase(ctx, bin, hosts, dir) {
     /** @type {Measurement[]} */
     const out = [{ name: `run ${hosts} · breakwater`, unit: 'ms', value: round2(b), note: `\`breakwater run '${RUN}' --yes\` as a whole process against a lab of ${where}` }];
     if (!ssh) {
-      out.push({ name: `run ${hosts} · pdsh not measured`, unit: 'hosts', value: 0, note: missing });
+      out.push({ name: `run ${hosts} · pdsh not measured`, unit: 'hosts', value: 0, note: noBaseline });
       return out;
     }
     const p = median(pdsh);

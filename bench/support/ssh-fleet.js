@@ -104,8 +104,9 @@ export async function startSshFleet(hosts, log) {
         '',
       ].join('\n'),
     );
-    // sshd's privilege separation needs this folder; systemd's unit makes it, a container may not have it.
-    await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+    // sshd's privilege separation needs this folder; systemd's unit makes it, a container may not
+    // have it. Not ours to make without root: sshd then says what it lacks.
+    await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch(() => undefined);
     sshd = spawn(SSHD, ['-D', '-e', '-f', path.join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let sshdErr = '';
     sshd.stderr?.on('data', (d) => (sshdErr = (sshdErr + d).slice(-2000)));
