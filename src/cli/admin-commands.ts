@@ -1,5 +1,6 @@
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
+import { GET_KINDS } from './command-names.js';
 import type { Io } from './io.js';
 import type { Column, Listing } from './listing.js';
 import { printListing } from './listing.js';
@@ -18,7 +19,6 @@ const tags = (v: unknown) =>
     .map(([k, x]) => `${k}=${x}`)
     .join(',');
 
-export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens'] as const;
 export type GetKind = (typeof GET_KINDS)[number];
 
 /** A column of fields `key=value,...` (tags, attributes). */

@@ -8,9 +8,6 @@ import type { Endpoint } from './api.js';
 import { getJson, request } from './api.js';
 import type { Io } from './io.js';
 
-/** The `breakwater agent` subcommands handled by the CLI rather than by the agent daemon. */
-export const AGENT_ADMIN_COMMANDS: readonly string[] = ['revoke', 'delete'];
-
 const path = (name: string) => `/api/v1/agents/${encodeURIComponent(name)}`;
 
 /** `breakwater agent revoke NAME`: ends the credential and the connection; the host stays known. */

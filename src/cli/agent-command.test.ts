@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { agentUsage, parseAgentFlags } from './agent-command.js';
+import { parseAgentFlags } from './agent-command.js';
+import { agentUsage } from './agent-flags.js';
 
 describe('parseAgentFlags', () => {
   it('reads single and repeated flags into camelCase fields', () => {

@@ -8,7 +8,8 @@
  * process.exitCode = await agentMain(['--server', 'https://bw.example.com', '--token', joinToken]);
  */
 import { BreakwaterError, redactText } from '../protocol/index.js';
-import { agentCommand, agentUsage, parseAgentFlags } from './agent-command.js';
+import { agentCommand, parseAgentFlags } from './agent-command.js';
+import { agentUsage } from './agent-flags.js';
 import type { Io } from './io.js';
 import { processIo } from './io.js';
 import { styleFor } from './style.js';

@@ -1,12 +1,10 @@
 import type { DefinitionDiagnostic } from '../definitions/index.js';
-import { formatDefinitionDiagnostic, parseDefinitions } from '../definitions/index.js';
 import type { Catalogue, Diagnostic, Plan } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import type { Io } from './io.js';
 import { readAll } from './io.js';
-import { readDefinitionFiles } from './definition-files.js';
 import { renderDiagnostics } from './render-diagnostics.js';
 import { styleFor } from './style.js';
 
@@ -48,6 +46,8 @@ export async function checkCommand(statement: string, options: CheckOptions, io:
   let catalogue: Catalogue = BUILTIN_CATALOGUE;
   let definitionDiagnostics: readonly DefinitionDiagnostic[] | undefined;
   if (options.definitions !== undefined) {
+    // Loaded only with -f: a statement alone needs neither the definitions nor the YAML parser.
+    const [{ formatDefinitionDiagnostic, parseDefinitions }, { readDefinitionFiles }] = await Promise.all([import('../definitions/index.js'), import('./definition-files.js')]);
     const parsed = parseDefinitions(readDefinitionFiles(options.definitions), BUILTIN_CATALOGUE);
     definitionDiagnostics = parsed.diagnostics;
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error').length;

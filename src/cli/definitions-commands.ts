@@ -6,6 +6,7 @@ import { formatDefinitionDiagnostic, toYaml } from '../definitions/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
+import { DEFINITION_KIND_PLURALS } from './command-names.js';
 import { readDefinitionFiles } from './definition-files.js';
 import type { Io } from './io.js';
 import { printListing } from './listing.js';
@@ -64,16 +65,6 @@ export async function applyCommand(ep: Endpoint, dir: string, options: { yes?: b
   io.stdout.write(`${styleFor(io.stdout, io.env).green(`Applied version ${applied.version}.`)} Agents receive it now; \`breakwater drift\` shows any host not on it.\n`);
   return 0;
 }
-
-export const DEFINITION_KIND_PLURALS: Readonly<Record<string, Definition['kind']>> = {
-  actions: 'action',
-  metrics: 'metric',
-  alarms: 'alarm',
-  bots: 'bot',
-  schedules: 'schedule',
-  files: 'file',
-  secrets: 'secret',
-};
 
 /** `breakwater get alarms` (and the other kinds): the current definitions of one kind. */
 export async function getDefinitionsCommand(ep: Endpoint, plural: string, options: { format: OutputFormat }, io: Io): Promise<number> {

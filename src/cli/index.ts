@@ -4,34 +4,23 @@
  * @example
  * process.exitCode = await main(['check', 'host | cpu_usage > 80']);
  */
-import { Argument, Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
-import { GET_KINDS, LISTINGS, getCommand, tokenCreateCommand } from './admin-commands.js';
-import { AGENT_ADMIN_COMMANDS, agentDeleteCommand, agentRevokeCommand, tokenRevokeCommand } from './agent-admin-commands.js';
-import { endpointFrom } from './api.js';
-import { checkCommand } from './check-command.js';
-import { DEFINITION_KIND_PLURALS, applyCommand, backtestCommand, decideCommand, driftCommand, exportCommand, getDefinitionsCommand } from './definitions-commands.js';
-import { eventsCommand } from './events-command.js';
-import { agentUsage } from './agent-command.js';
-import { agentMain } from './agent-main.js';
-import { demoCommand } from './demo-command.js';
+import { agentUsage } from './agent-flags.js';
+import { AGENT_ADMIN_COMMANDS, DEFINITION_KIND_PLURALS, GET_KINDS } from './command-names.js';
+import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
-import { processIo } from './io.js';
+import { endQuietlyWhenReaderLeaves, processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
-import { labCommand } from './lab-command.js';
-import { outputFormatOf, outputOption } from './output-format.js';
-import { replCommand } from './repl-command.js';
-import { runCommand } from './run-command.js';
-import { addSecretCommands } from './secret-commands.js';
-import { styleFor } from './style.js';
-import type { ServerFlags } from './server-command.js';
-import { serverCommand } from './server-command.js';
 import type { NatsSetupFlags } from './nats-setup-command.js';
-import { natsSetupCommand } from './nats-setup-command.js';
+import { addSecretCommands } from './secret-commands.js';
+import type { ServerFlags } from './server-command.js';
+import { styleFor } from './style.js';
 import type { SwarmFlags } from './swarm-command.js';
-import { swarmCommand } from './swarm-command.js';
-import { watchAgents } from './watch.js';
-import { durationMs } from '../agent/index.js';
+
+// Each command's module is imported when that command runs, not here: `check` and `--version`
+// then load neither the server nor the API client, the agent, the lab, the definitions or their
+// packages (docs/design-decisions.md, "The CLI's start-up"). Only names and types are static.
 
 export const VERSION = '0.1.0';
 
@@ -42,9 +31,28 @@ const connection = (cmd: Command) =>
     .option('--token <token>', 'API token (default: $BREAKWATER_TOKEN)')
     .option('--ca <file>', "trust the control plane's CA from this PEM file, e.g. <data>/tls/ca.pem (default: $BREAKWATER_CA, or a pinned $BREAKWATER_CA_FINGERPRINT)");
 
-/** Exit codes: 0 success, 1 the statement or run failed, 2 the command line itself was wrong. */
+/**
+ * `breakwater` as a process (bin/breakwater.js): a reader that closes the pipe early ends it quietly.
+ *
+ * @example
+ * process.exitCode = await cli(process.argv.slice(2));
+ */
+export async function cli(argv: readonly string[]): Promise<number> {
+  endQuietlyWhenReaderLeaves([process.stdout, process.stderr], () => process.exit(EXIT.ok));
+  return main(argv, processIo);
+}
+
+/** Exit codes: EXIT in exit-codes.ts (0 success, 1 the work failed, 2 the command line was wrong). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  if (argv[0] === 'agent' && !AGENT_ADMIN_COMMANDS.includes(argv[1] ?? '')) return agentMain(argv.slice(1), io, 'breakwater agent');
+  if (argv[0] === 'agent' && !AGENT_ADMIN_COMMANDS.includes(argv[1] ?? '')) return (await import('./agent-main.js')).agentMain(argv.slice(1), io, 'breakwater agent');
+  // Commander is not even built for this: scripts and shell prompts ask for the version often.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const [{ Argument, Command, CommanderError, Option }, { outputFormatOf, outputOption }] = await Promise.all([import('commander'), import('./output-format.js')]);
+  /** The control plane from a command's connection flags; the API client loads with the first command that needs one. */
+  const endpoint = async (o: { server?: string; token?: string; ca?: string }) => (await import('./api.js')).endpointFrom(o, io.env);
   let code = 0;
   const program = new Command('breakwater')
     .description('Debug and repair fleets of Linux hosts.')
@@ -65,7 +73,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--token <token>', 'API token, with --server (default: $BREAKWATER_TOKEN)')
     .option('--ca <file>', "with --server: trust the control plane's CA from this PEM file (default: $BREAKWATER_CA)")
     .action(async (statement: string, o: { json?: boolean; definitions?: string; server?: string; token?: string; ca?: string }) => {
-      code = await checkCommand(statement, { ...(o.json ? { json: true } : {}), ...(o.definitions === undefined ? {} : { definitions: o.definitions }), ...(o.server ? { endpoint: endpointFrom(o, io.env) } : {}) }, io);
+      const { checkCommand } = await import('./check-command.js');
+      code = await checkCommand(statement, { ...(o.json ? { json: true } : {}), ...(o.definitions === undefined ? {} : { definitions: o.definitions }), ...(o.server ? { endpoint: await endpoint(o) } : {}) }, io);
     });
 
   connection(program.command('run'))
@@ -77,10 +86,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--yes', 'confirm a command or action that reaches more resources than the blast-radius limit')
     .option('--timeout <duration>', 'time budget for the whole query, e.g. 30s')
     .action(async (statement: string, o: { server?: string; token?: string; output?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {
+      const { runCommand } = await import('./run-command.js');
       code = await runCommand(
-        endpointFrom(o, io.env),
+        await endpoint(o),
         statement,
-        { format: outputFormatOf(o), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: durationMs('--timeout', o.timeout) } : {}) },
+        { format: outputFormatOf(o), ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}), ...(o.timeout ? { timeoutMs: await flagDurationMs('--timeout', o.timeout) } : {}) },
         io,
       );
     });
@@ -88,7 +98,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   connection(program.command('repl'))
     .description('interactive pipelines, with history and completion from the catalogue')
     .action(async (o: { server?: string; token?: string }) => {
-      code = await replCommand(endpointFrom(o, io.env), io);
+      const { replCommand } = await import('./repl-command.js');
+      code = await replCommand(await endpoint(o), io);
     });
 
   const kinds = [...GET_KINDS, 'events', 'drift', ...Object.keys(DEFINITION_KIND_PLURALS)];
@@ -104,12 +115,13 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
       if (o.watch && kind !== 'events' && kind !== 'agents') throw new BreakwaterError('BW_ERR_CONFIG', `--watch: only get events and get agents can be watched, not ${JSON.stringify(kind)}`);
-      const ep = endpointFrom(o, io.env);
+      const [{ LISTINGS, getCommand }, { driftCommand, getDefinitionsCommand }, { eventsCommand }] = await Promise.all([import('./admin-commands.js'), import('./definitions-commands.js'), import('./events-command.js')]);
+      const ep = await endpoint(o);
       const flags = { format: outputFormatOf(o), ...(limit ? { limit } : {}) };
       if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
       else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.watch ? { watch: true } : {}) }, io);
       else if (kind === 'drift') code = await driftCommand(ep, flags, io);
-      else if (kind === 'agents' && o.watch) code = await watchAgents(ep, flags.format, LISTINGS.agents, io);
+      else if (kind === 'agents' && o.watch) code = await (await import('./watch.js')).watchAgents(ep, flags.format, LISTINGS.agents, io);
       else code = await getCommand(ep, kind, flags, io);
     });
 
@@ -119,21 +131,24 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--yes', 'apply without asking (for scripts and CI)')
     .option('--plan', 'show the plan only')
     .action(async (o: { server?: string; token?: string; file: string; yes?: boolean; plan?: boolean }) => {
-      code = await applyCommand(endpointFrom(o, io.env), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
+      const { applyCommand } = await import('./definitions-commands.js');
+      code = await applyCommand(await endpoint(o), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
     });
 
   connection(program.command('export'))
     .description('write the current definitions back to YAML files')
     .option('-o, --out <dir>', 'folder to write into (default: print them)')
     .action(async (o: { server?: string; token?: string; out?: string }) => {
-      code = await exportCommand(endpointFrom(o, io.env), o.out, io);
+      const { exportCommand } = await import('./definitions-commands.js');
+      code = await exportCommand(await endpoint(o), o.out, io);
     });
 
   connection(program.command('drift'))
     .description('list hosts not on the current definitions version (exit 1 when any drifts)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; json?: boolean }) => {
-      code = await driftCommand(endpointFrom(o, io.env), { format: o.json ? 'json' : 'table' }, io);
+      const { driftCommand } = await import('./definitions-commands.js');
+      code = await driftCommand(await endpoint(o), { format: o.json ? 'json' : 'table' }, io);
     });
 
   for (const [name, approve] of [
@@ -144,7 +159,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       .description(`${name} a bot run waiting for approval`)
       .argument('<id>', 'the approval id (breakwater get events, or the approval_requested notification)')
       .action(async (id: string, o: { server?: string; token?: string }) => {
-        code = await decideCommand(endpointFrom(o, io.env), id, approve, io);
+        const { decideCommand } = await import('./definitions-commands.js');
+        code = await decideCommand(await endpoint(o), id, approve, io);
       });
   }
 
@@ -156,7 +172,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .action(async (file: string, o: { server?: string; token?: string; hours: string; json?: boolean }) => {
       const hours = Number(o.hours);
       if (!(hours > 0 && hours <= 24)) throw new BreakwaterError('BW_ERR_CONFIG', `--hours: expected a number of hours from 0 to 24, found ${JSON.stringify(o.hours)}`);
-      code = await backtestCommand(endpointFrom(o, io.env), file, { hours, ...(o.json ? { json: true } : {}) }, io);
+      const { backtestCommand } = await import('./definitions-commands.js');
+      code = await backtestCommand(await endpoint(o), file, { hours, ...(o.json ? { json: true } : {}) }, io);
     });
 
   const token = program.command('token').description('manage API and join tokens');
@@ -168,13 +185,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--uses <n>', 'join tokens: how many agents it may enroll (default: any number until it expires)')
     .option('--json', 'print JSON')
     .action(async (o: { server?: string; token?: string; role: string; name: string; expires?: string; uses?: string; json?: boolean }) => {
-      code = await tokenCreateCommand(endpointFrom(o, io.env), { role: o.role, name: o.name, ...tokenLimits(o), ...(o.json ? { json: true } : {}) }, io);
+      const { tokenCreateCommand } = await import('./admin-commands.js');
+      code = await tokenCreateCommand(await endpoint(o), { role: o.role, name: o.name, ...(await tokenLimits(o)), ...(o.json ? { json: true } : {}) }, io);
     });
   connection(token.command('revoke'))
     .description('revoke a token by name or id; agents a join token enrolled keep their own credentials')
     .argument('<token>', 'the token\'s name (when one active token has it) or id')
     .action(async (which: string, o: { server?: string; token?: string }) => {
-      code = await tokenRevokeCommand(endpointFrom(o, io.env), which, io);
+      const { tokenRevokeCommand } = await import('./agent-admin-commands.js');
+      code = await tokenRevokeCommand(await endpoint(o), which, io);
     });
 
   addSecretCommands(program, connection, io, (c) => {
@@ -205,7 +224,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--nats-ca <file>', "CA file for the NATS server's certificate (turns TLS on)")
     .option('--nats-account-seed <file>', "scaled mode: the NATS account signing key (account-signing-key.json of nats-setup); enrollment then issues each agent its NATS credentials (default: $BREAKWATER_NATS_ACCOUNT_SEED_FILE)")
     .action(async (o: ServerFlags) => {
-      code = await serverCommand(o, io);
+      code = await (await import('./server-command.js')).serverCommand(o, io);
     });
 
   program
@@ -214,7 +233,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .requiredOption('--out <dir>', 'a new directory to write them into (existing files are never replaced)')
     .option('--prefix <prefix>', 'the fleet\'s NATS subject prefix', 'bw')
     .action(async (o: NatsSetupFlags) => {
-      code = await natsSetupCommand(o, io);
+      code = await (await import('./nats-setup-command.js')).natsSetupCommand(o, io);
     });
 
   // Listed here for `breakwater --help`; the command line after `agent` is the agent's own
@@ -229,13 +248,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .description("end an agent's credential and disconnect it at once; the host stays in the inventory and may enroll again with a join token")
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
-      code = await agentRevokeCommand(endpointFrom(o, io.env), name, io);
+      const { agentRevokeCommand } = await import('./agent-admin-commands.js');
+      code = await agentRevokeCommand(await endpoint(o), name, io);
     });
   connection(agent.command('delete').helpOption('-h, --help', 'display help for command'))
     .description('remove an agent and its credential from the inventory, disconnecting it at once; its name is free again')
     .argument('<name>', 'the agent')
     .action(async (name: string, o: { server?: string; token?: string }) => {
-      code = await agentDeleteCommand(endpointFrom(o, io.env), name, io);
+      const { agentDeleteCommand } = await import('./agent-admin-commands.js');
+      code = await agentDeleteCommand(await endpoint(o), name, io);
     });
 
   program
@@ -247,7 +268,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--scaled', 'the scaled mode: control-plane replicas on this machine\'s PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222), in a database and subject prefix of the lab\'s own')
     .option('--replicas <n>', 'with --scaled: how many control planes (default 2)')
     .action(async (o: LabFlags) => {
-      code = await labCommand(o, io);
+      code = await (await import('./lab-command.js')).labCommand(o, io);
     });
 
   program
@@ -266,7 +287,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--nats-prefix <prefix>', 'NATS subject prefix of the fleet (default bw)')
     .option('--nats-creds <file>', 'NATS credentials file, for a NATS that requires one')
     .action(async (o: SwarmFlags) => {
-      code = await swarmCommand(o, io);
+      code = await (await import('./swarm-command.js')).swarmCommand(o, io);
     });
 
   program
@@ -290,7 +311,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .command('demo')
     .description('the local demo: a lab of 4 hosts, the lab pack applied, two faults fixed live; runs until Ctrl-C')
     .action(async () => {
-      code = await demoCommand(io);
+      code = await (await import('./demo-command.js')).demoCommand(io);
     });
 
   try {
@@ -298,23 +319,28 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     if (argv[0] === '__complete') return await (await import('./complete-command.js')).completeCommand(program, argv.slice(1), io);
     await program.parseAsync([...argv], { from: 'user' });
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof BreakwaterError) {
       const style = styleFor(io.stderr, io.env);
       io.stderr.write(`${style.red('error')}: ${err.message} ${style.dim(`[${err.code}]`)}\n`);
-      return err.code === 'BW_ERR_CONFIG' ? 2 : 1;
+      return err.code === 'BW_ERR_CONFIG' ? EXIT.usage : EXIT.failed;
     }
     throw err;
   }
   return code;
 }
 
+/** A duration flag (`30s`, `5m`) in ms; the parser is the agent's, loaded only when such a flag is given. */
+async function flagDurationMs(option: string, value: string): Promise<number> {
+  return (await import('../agent/index.js')).durationMs(option, value);
+}
+
 /** `--expires D|never` and `--uses N` of `token create`, as the API's fields (omitted: the server's defaults). */
-function tokenLimits(o: { expires?: string; uses?: string }): { expiresInSeconds?: number | null; uses?: number } {
+async function tokenLimits(o: { expires?: string; uses?: string }): Promise<{ expiresInSeconds?: number | null; uses?: number }> {
   let expiresInSeconds: number | null | undefined;
   if (o.expires === 'never') expiresInSeconds = null;
   else if (o.expires !== undefined) {
-    expiresInSeconds = Math.round(durationMs('--expires', o.expires) / 1000);
+    expiresInSeconds = Math.round((await flagDurationMs('--expires', o.expires)) / 1000);
     // Rounded to 0, a sub-second lifetime would be sent as none at all: a token that never expires.
     if (expiresInSeconds === 0) throw new BreakwaterError('BW_ERR_CONFIG', `--expires: expected at least 1s or never, found ${JSON.stringify(o.expires)}`);
   }

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
-import { endpointFrom, getJson, postJson, request } from './api.js';
 import type { Io } from './io.js';
-import { printListing } from './listing.js';
 import { readAll } from './io.js';
 
 type Connection = (cmd: Command) => Command;
@@ -16,7 +14,8 @@ interface ConnectionFlags {
 /**
  * `breakwater secret set NAME` (the value from standard input or --from-file,
  * never from the command line, where `ps` and shell history would show it),
- * `secret list` (never values) and `secret rotate-key`.
+ * `secret list` (never values) and `secret rotate-key`. The API client is loaded when one of them
+ * runs, not when the command line is built (see index.ts).
  */
 export function addSecretCommands(program: Command, connection: Connection, io: Io, done: (code: number) => void): void {
   const secret = program.command('secret').description('set and list secrets (values are stored encrypted and sent only to the hosts a secret selects)');
@@ -25,17 +24,20 @@ export function addSecretCommands(program: Command, connection: Connection, io: 
     .argument('<name>', 'the secret, as defined (`kind: secret`)')
     .option('--from-file <path>', 'read the value from this file instead of standard input')
     .action(async (name: string, o: ConnectionFlags & { fromFile?: string }) => {
+      const { endpointFrom } = await import('./api.js');
       done(await secretSetCommand(endpointFrom(o, io.env), name, o.fromFile, io));
     });
   connection(secret.command('list'))
     .description('the secrets: name, hosts, where the value comes from, set or not, last update (never values)')
     .option('--json', 'print JSON')
     .action(async (o: ConnectionFlags & { json?: boolean }) => {
+      const { endpointFrom } = await import('./api.js');
       done(await secretListCommand(endpointFrom(o, io.env), o.json === true, io));
     });
   connection(secret.command('rotate-key'))
     .description('re-encrypt every stored value with a new key (secret.key in the control plane\'s data directory)')
     .action(async (o: ConnectionFlags) => {
+      const { endpointFrom, postJson } = await import('./api.js');
       const { reencrypted } = await postJson<{ reencrypted: number }>(endpointFrom(o, io.env), '/api/v1/secrets/rotate-key', {});
       io.stderr.write(`Rotated the secret key: ${reencrypted} value(s) re-encrypted.\n`);
       done(0);
@@ -47,6 +49,7 @@ async function secretSetCommand(ep: Endpoint, name: string, fromFile: string | u
   const raw = fromFile ? await readFile(fromFile, 'utf8') : await readAll(io.stdin);
   const value = raw.replace(/\r?\n$/, '');
   if (value === '') throw new BreakwaterError('BW_ERR_CONFIG', `no value for secret ${name}: ${fromFile ? `${fromFile} is empty` : 'standard input was empty'}`);
+  const { request } = await import('./api.js');
   const res = await request(ep, 'PUT', `/api/v1/secrets/${encodeURIComponent(name)}`, { value });
   await res.body?.cancel();
   io.stderr.write(`Set secret ${name}; the agents it selects receive it now.\n`);
@@ -54,6 +57,7 @@ async function secretSetCommand(ep: Endpoint, name: string, fromFile: string | u
 }
 
 async function secretListCommand(ep: Endpoint, json: boolean, io: Io): Promise<number> {
+  const [{ getJson }, { printListing }] = await Promise.all([import('./api.js'), import('./listing.js')]);
   const items = await getJson<Record<string, unknown>[]>(ep, '/api/v1/secrets');
   await printListing(io, json ? 'json' : 'table', items, {
     columns: [

@@ -1,4 +1,4 @@
-/** ANSI styling, on only when the stream is a terminal and NO_COLOR is unset (no-color.org). */
+/** ANSI styling for people; plain text for pipes, files and whoever set NO_COLOR (see styleFor). */
 export interface Style {
   red(s: string): string;
   yellow(s: string): string;
@@ -21,7 +21,16 @@ const COLOURED: Style = {
 
 const PLAIN: Style = { red: (s) => s, yellow: (s) => s, green: (s) => s, cyan: (s) => s, bold: (s) => s, dim: (s) => s };
 
+/**
+ * Colour for a stream: never when NO_COLOR is set to anything but the empty string (no-color.org:
+ * it wins over FORCE_COLOR too, since it is the reader's own wish); always with FORCE_COLOR (not
+ * `0`); otherwise on a terminal that is not TERM=dumb.
+ *
+ * @example
+ * styleFor(process.stderr, { NO_COLOR: '1', FORCE_COLOR: '1' }).red('error') // 'error', no escape codes
+ */
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
-  const forced = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0';
-  return forced || (stream.isTTY === true && env.NO_COLOR === undefined) ? COLOURED : PLAIN;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return PLAIN;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return COLOURED;
+  return stream.isTTY === true && env.TERM !== 'dumb' ? COLOURED : PLAIN;
 }
