@@ -55,7 +55,7 @@ export interface LabOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Serve plain HTTP (the control plane's --no-tls): `server` is http://, and there is no CA. */
   readonly noTls?: boolean;
-  /** Told after each look at the control plane while the agents start (a few times a second). */
+  /** Told after each look at the control plane while the agents start (twice a second). */
   readonly onProgress?: (progress: LabProgress) => void;
   /**
    * The scaled mode: `replicas` control planes (1 to 9) on a PostgreSQL database and a NATS subject

@@ -22,7 +22,7 @@ export interface StaggeredStart {
   /** Where the agents' logs are, for the error that names the ones missing. */
   readonly logs: string;
   readonly onProgress?: ((progress: LabProgress) => void) | undefined;
-  /** How often the control plane is asked (default 250 ms). */
+  /** How often the control plane is asked (default 500 ms: the answer lists every agent). */
   readonly pollMs?: number;
 }
 
@@ -37,9 +37,12 @@ export function startConcurrency(): number {
   return Math.max(4, 4 * availableParallelism());
 }
 
-/** A lab's start-up timeout: a minute, and two seconds per host (a 2-core machine shared with other work starts about one a second). */
+/**
+ * A lab's start-up timeout: a minute, and four seconds per host. A quiet 2-core machine starts about
+ * two agents a second; shared with other work (a load average near 100), one in three seconds.
+ */
 export function startTimeoutMs(hosts: number): number {
-  return 60_000 + 2_000 * hosts;
+  return 60_000 + 4_000 * hosts;
 }
 
 /**
@@ -78,7 +81,7 @@ export async function startStaggered(s: StaggeredStart): Promise<void> {
         `lab: ${connected} of ${total} agents connected after ${Math.round(s.timeoutMs / 1000)} s; missing ${listSome(missing)}${notStarted ? ` (${notStarted} not started yet)` : ''} (logs in ${s.logs})`,
       );
     }
-    await new Promise((r) => setTimeout(r, s.pollMs ?? 250));
+    await new Promise((r) => setTimeout(r, s.pollMs ?? 500));
   }
 }
 
