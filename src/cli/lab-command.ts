@@ -111,6 +111,8 @@ export async function labCommand(flags: LabFlags, io: Io): Promise<number> {
   const started = Date.now();
   const progress = progressPrinter(io.stderr, io.env);
   const lab = await startLab({ ...options, onProgress: progress.update }).finally(() => progress.done());
+  // Listening before the ready lines: a script that reads them and signals at once must stop the lab, not kill it.
+  const stopAsked = untilSignal();
   const seconds = Math.round((Date.now() - started) / 1000);
   io.stderr.write(`lab ready in ${seconds} s: ${lab.hosts.length} host${lab.hosts.length === 1 ? '' : 's'} (${someNames(lab.hosts.map((h) => h.name))}), logs in ${lab.dir}/logs. Ctrl-C stops everything.\n`);
   if (lab.scaled) {
@@ -119,7 +121,7 @@ export async function labCommand(flags: LabFlags, io: Io): Promise<number> {
   }
   if (!lab.ca) io.stderr.write('TLS off (--no-tls): tokens and commands travel unencrypted, on this machine only\n');
   io.stdout.write(`BREAKWATER_SERVER=${lab.server}\n${lab.ca ? `BREAKWATER_CA=${lab.ca}\n` : ''}BREAKWATER_TOKEN=${lab.token}\n`);
-  await untilSignal();
+  await stopAsked;
   io.stderr.write('stopping the lab...\n');
   await lab.stop();
   return 0;
