@@ -106,7 +106,7 @@ describe('bash: source <(breakwater completion bash)', () => {
   });
 
   it('--server on the line is used too; with no control plane, stages still complete and tag values are silently absent', async () => {
-    const words = ['breakwater', 'run', '--server', lab.server, '--token', lab.token, '--ca', lab.ca, '\'host | team = "pay'];
+    const words = ['breakwater', 'run', '--server', lab.server, '--token', lab.token, '--ca', lab.ca!, '\'host | team = "pay'];
     expect(await bashTab(words, false)).toEqual(['host | team = "payments"']);
     expect(await bashTab(['breakwater', 'run', '\'host | team = "pay'], false)).toEqual([]);
     expect(await bashTab(['breakwater', 'run', "'host | so"], false)).toEqual(['host | sort']);

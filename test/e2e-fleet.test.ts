@@ -152,7 +152,7 @@ await describeInModes('end to end', 'test/e2e-fleet.test.ts', (mode) => {
 
       const { default: WebSocket } = await import('ws');
       const status = await new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${lab.server.replace('http', 'ws')}/api/v1/agents/connect`, { headers: { authorization: 'Bearer bwa_forged' }, ca: readFileSync(lab.ca) });
+        const ws = new WebSocket(`${lab.server.replace('http', 'ws')}/api/v1/agents/connect`, { headers: { authorization: 'Bearer bwa_forged' }, ca: readFileSync(lab.ca!) });
         ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         ws.on('open', () => resolve(101));
       });

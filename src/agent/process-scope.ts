@@ -1,18 +1,89 @@
 import { readlinkSync } from 'node:fs';
-import type { MetricSource, Snapshot } from './metrics/types.js';
+import type { MetricSource, ProcessInfo, Snapshot } from './metrics/types.js';
+
+interface Judged {
+  inside: boolean;
+  /** The collect pass that last listed the pid: a pid no pass lists any more is forgotten. */
+  pass: number;
+  /** Of the process judged (undefined until a snapshot showed it): another one means a reused pid. */
+  startTime: number | undefined;
+}
 
 /**
- * Reports only processes whose working directory is under `root`: several
- * lab hosts share one machine, and each should see its own processes (its
- * agent, its service, their commands). Wraps any MetricSource.
+ * Which processes a lab host sees: those whose working directory is under `root` (several lab hosts
+ * share one machine, and each should see its own processes: its agent, its service, their
+ * commands). Each pid is judged once, by its working directory when first seen.
+ *
+ * The process scan asks {@link includes} before it reads a process, so an agent skips the rest of
+ * the machine's processes for one lookup each: with every agent reading every process, a lab of
+ * 200 spent about two cores on it (docs/design-decisions.md, "A lab of 200 agents").
+ *
+ * @example
+ * const scope = new ProcessScope('/tmp/lab/hosts/web-1');
+ * const proc = new ProcSource({ processFilter: (pid) => scope.includes(pid) });
+ * const source = new ProcessScopeSource(proc, scope);
  */
-export class ProcessScopeSource implements MetricSource {
-  private readonly cache = new Map<string, boolean>();
+export class ProcessScope {
+  readonly #judged = new Map<number, Judged>();
+  #pass = 0;
 
   constructor(
-    private readonly inner: MetricSource,
     private readonly root: string,
     private readonly procRoot = '/proc',
+  ) {}
+
+  /** Whether the process `pid` belongs to this host. */
+  includes(pid: number): boolean {
+    let judged = this.#judged.get(pid);
+    if (!judged) {
+      judged = { inside: this.#under(pid), pass: this.#pass, startTime: undefined };
+      this.#judged.set(pid, judged);
+    }
+    judged.pass = this.#pass;
+    return judged.inside;
+  }
+
+  /** Starts a collect pass: what {@link endPass} forgets is what this pass did not list. */
+  beginPass(): void {
+    this.#pass++;
+  }
+
+  /**
+   * The processes of a pass's snapshot that belong to this host. A pid whose process changed since
+   * it was judged (another start time: the pid was reused) is judged again. Forgets the pids this
+   * pass did not list.
+   */
+  endPass(processes: readonly { info: ProcessInfo }[]): boolean[] {
+    const inside = processes.map(({ info }) => {
+      const judged = this.#judged.get(info.pid);
+      if (!judged) return this.includes(info.pid);
+      judged.pass = this.#pass;
+      if (judged.startTime !== undefined && judged.startTime !== info.startTime) judged.inside = this.#under(info.pid);
+      judged.startTime = info.startTime;
+      return judged.inside;
+    });
+    for (const [pid, judged] of this.#judged) if (judged.pass !== this.#pass) this.#judged.delete(pid);
+    return inside;
+  }
+
+  #under(pid: number): boolean {
+    try {
+      const cwd = readlinkSync(`${this.procRoot}/${pid}/cwd`);
+      return cwd === this.root || cwd.startsWith(`${this.root}/`);
+    } catch {
+      return false;
+    }
+  }
+}
+
+/**
+ * A MetricSource that reports only the processes of a {@link ProcessScope}. Wraps any MetricSource;
+ * give the scope to the ProcSource underneath too (`processFilter`), so it does not read the others.
+ */
+export class ProcessScopeSource implements MetricSource {
+  constructor(
+    private readonly inner: MetricSource,
+    private readonly scope: ProcessScope,
   ) {}
 
   facts() {
@@ -28,29 +99,9 @@ export class ProcessScopeSource implements MetricSource {
   }
 
   async collect(): Promise<Snapshot> {
+    this.scope.beginPass();
     const snap = await this.inner.collect();
-    const seen = new Set<string>();
-    const processes = snap.processes.filter((p) => {
-      // pid + start time: a reused pid is another process.
-      const key = `${p.info.pid}:${p.info.startTime}`;
-      seen.add(key);
-      let inside = this.cache.get(key);
-      if (inside === undefined) {
-        inside = this.under(p.info.pid);
-        this.cache.set(key, inside);
-      }
-      return inside;
-    });
-    for (const key of this.cache.keys()) if (!seen.has(key)) this.cache.delete(key);
-    return { ...snap, processes };
-  }
-
-  private under(pid: number): boolean {
-    try {
-      const cwd = readlinkSync(`${this.procRoot}/${pid}/cwd`);
-      return cwd === this.root || cwd.startsWith(`${this.root}/`);
-    } catch {
-      return false;
-    }
+    const inside = this.scope.endPass(snap.processes);
+    return { ...snap, processes: snap.processes.filter((_, i) => inside[i]) };
   }
 }

@@ -13,7 +13,7 @@ import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
 import { jsonLogger } from './log.js';
 import { MountMapSource } from './mount-map.js';
-import { ProcessScopeSource } from './process-scope.js';
+import { ProcessScope, ProcessScopeSource } from './process-scope.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
 
@@ -46,9 +46,13 @@ export function agentHistory(): MemoryTsdb {
 export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const logger = jsonLogger({ level: config.logLevel, component: 'agent' });
   const mapped = config.mounts;
-  const proc = new ProcSource(mapped ? { mountFilter: (m) => m.mount in mapped } : { mountFilter: isRealMount });
+  const scope = config.processRoot ? new ProcessScope(config.processRoot) : undefined;
+  const proc = new ProcSource({
+    mountFilter: mapped ? (m) => m.mount in mapped : isRealMount,
+    ...(scope ? { processFilter: (pid: number) => scope.includes(pid) } : {}),
+  });
   const mountScoped = mapped ? new MountMapSource(proc, mapped) : proc;
-  const source = config.processRoot ? new ProcessScopeSource(mountScoped, config.processRoot) : mountScoped;
+  const source = scope ? new ProcessScopeSource(mountScoped, scope) : mountScoped;
   const facts = await source.facts();
   const name = config.name ?? facts.hostname;
   const tsdb = agentHistory();

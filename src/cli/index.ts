@@ -262,7 +262,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   program
     .command('lab')
     .description('start a local lab: a control plane and N real agent processes on this machine')
-    .option('--hosts <n>', 'how many hosts', '3')
+    .option('--hosts <n>', 'how many hosts, each a real agent process (default 3)')
+    .option('--agents <n>', 'the same as --hosts')
+    .option('--services', "run the lab's demo service on each host (what the demo's faults act on); default none")
+    .option('--max-targets <n>', "the control plane's blast radius: commands and actions reaching more resources need --yes (default 10)")
+    .option('--no-tls', 'the control plane serves plain HTTP (http:// URL, no CA); agents and the CLI use it as is')
     .option('--port <port>', 'control plane port (default: a free one)')
     .option('--dir <dir>', 'working directory for the lab')
     .option('--scaled', 'the scaled mode: control-plane replicas on this machine\'s PostgreSQL (127.0.0.1:5432) and NATS (127.0.0.1:4222), in a database and subject prefix of the lab\'s own')

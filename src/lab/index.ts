@@ -7,6 +7,7 @@
  */
 export type { Lab, LabHost, LabOptions, LabReplica } from './lab.js';
 export { startLab } from './lab.js';
+export type { LabProgress } from './staggered-start.js';
 export { stopChild } from './processes.js';
 export type { ScaledBacking } from './scaled.js';
 export { createScaledBacking } from './scaled.js';

@@ -11,6 +11,8 @@ import { refuseRealDiskFill } from './disk-guard.js';
 import { readServerBanner, stopChild } from './processes.js';
 import type { ScaledBacking } from './scaled.js';
 import { createScaledBacking } from './scaled.js';
+import type { LabProgress } from './staggered-start.js';
+import { startConcurrency, startStaggered, startTimeoutMs } from './staggered-start.js';
 import type { FetchInit } from '../transport/index.js';
 import { fetchTrusting } from '../transport/index.js';
 
@@ -32,7 +34,7 @@ export interface LabOptions {
   /** Extra tags per host index. */
   readonly tags?: (index: number) => Record<string, string>;
   readonly collectInterval?: string;
-  /** Run the lab service (`bw-app`) on every host, restarted when it exits, like systemd would. */
+  /** Run the lab service (`bw-app`) on every host, restarted when it exits, like systemd would (`lab --services`; the demo's faults need it). Default: none. */
   readonly apps?: boolean;
   /**
    * Port of the first host's lab service; host i gets base + i (default 18080). Labs that run at
@@ -51,6 +53,10 @@ export interface LabOptions {
   readonly store?: string;
   /** Pass extra environment to every process (tests). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Serve plain HTTP (the control plane's --no-tls): `server` is http://, and there is no CA. */
+  readonly noTls?: boolean;
+  /** Told after each look at the control plane while the agents start (twice a second). */
+  readonly onProgress?: (progress: LabProgress) => void;
   /**
    * The scaled mode: `replicas` control planes (1 to 9) on a PostgreSQL database and a NATS subject
    * prefix of the lab's own (made at start, dropped on stop), agents on NATS. `postgres` is a URL
@@ -80,10 +86,10 @@ export interface LabHost {
 }
 
 export interface Lab {
-  /** `https://127.0.0.1:<port>`: the lab's control plane serves TLS with the CA it generated. */
+  /** `https://127.0.0.1:<port>`: the lab's control plane serves TLS with the CA it generated (`http://` with `noTls`). */
   readonly server: string;
-  /** That CA's PEM file (`<dir>/server/tls/ca.pem`): what agents get as --ca, and BREAKWATER_CA for the CLI. */
-  readonly ca: string;
+  /** That CA's PEM file (`<dir>/server/tls/ca.pem`): what agents get as --ca, and BREAKWATER_CA for the CLI. None with `noTls`. */
+  readonly ca: string | undefined;
   /** An admin token. */
   readonly token: string;
   /** The join token agents enrolled with. */
@@ -141,6 +147,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     throw new BreakwaterError('BW_ERR_CONFIG', `--hosts: expected a whole number from 1 to 500, found ${options.hosts}`);
   }
   const replicaCount = options.scaled?.replicas ?? 1;
+  const tls = !options.noTls;
   if (!Number.isInteger(replicaCount) || replicaCount < 1 || replicaCount > 9) {
     throw new BreakwaterError('BW_ERR_CONFIG', `--replicas: expected a whole number from 1 to 9, found ${replicaCount}`);
   }
@@ -187,6 +194,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     '--log-level',
     'warn',
     ...(options.maxTargets ? ['--max-targets', String(options.maxTargets)] : []),
+    ...(options.noTls ? ['--no-tls'] : []),
     ...(options.webhooks ?? []).flatMap((w) => ['--webhook', w]),
     ...(options.store ? ['--store', options.store] : []),
     ...(backing ? ['--store', backing.store, '--bus', backing.bus, '--nats-prefix', backing.prefix] : []),
@@ -200,16 +208,16 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     await backing?.drop();
     throw err;
   };
-  const banner = await readServerBanner(serverProcess).catch(abandon);
+  const banner = await readServerBanner(serverProcess, { tls }).catch(abandon);
   const replicas: LabReplica[] = [{ server: banner.server, process: serverProcess }];
   for (let i = 1; i < replicaCount; i++) {
     const child = spawnLogged(`server-${i + 1}`, [process.execPath, BIN, ...serverArgs(0)], dir, replicaSecrets);
-    replicas.push({ server: (await readServerBanner(child, false).catch(abandon)).server, process: child });
+    replicas.push({ server: (await readServerBanner(child, { firstStart: false, tls }).catch(abandon)).server, process: child });
   }
   const server = banner.server;
   const token = banner.token as string;
   const ca = banner.ca;
-  const caPem = await readFile(ca, 'utf8');
+  const caPem = ca === undefined ? undefined : await readFile(ca, 'utf8');
   const labFetch = (path: string, init: Omit<FetchInit, 'ca'> = {}) => fetchTrusting(/^https?:/.test(path) ? path : `${server}${path}`, { ...init, ca: caPem });
 
   const api = async <T>(path: string, body?: unknown): Promise<T> => {
@@ -254,7 +262,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     // Scaled: each agent enrolls through one replica (spread over them, as behind a load balancer),
     // then speaks NATS only.
     const enrollAt = replicas[hosts.indexOf(host) % replicas.length]!.server;
-    const args = ['--server', enrollAt, '--ca', ca, '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
+    const args = ['--server', enrollAt, ...(ca === undefined ? [] : ['--ca', ca]), '--name', host.name, '--data', join(host.dir, 'agent'), '--log-level', 'warn'];
     if (backing) args.push('--bus', backing.bus, '--nats-prefix', backing.prefix);
     for (const [k, v] of Object.entries(host.tags)) args.push('--tag', `${k}=${v}`);
     if (useTmpfs) args.push('--mount', `${host.dataDir}=/data`);
@@ -279,16 +287,21 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     });
   };
 
-  for (const h of hosts) {
-    if (options.apps) superviseApp(h);
-    startAgent(h);
-  }
+  const startHost = (host: LabHost): void => {
+    if (options.apps) superviseApp(host);
+    startAgent(host);
+  };
+
+  /** The agents connected now (none while the control plane does not answer). */
+  const connectedNames = async (): Promise<ReadonlySet<string>> => {
+    const agents = await api<{ name: string; status: string }[]>('/api/v1/agents').catch(() => []);
+    return new Set(agents.filter((a) => a.status === 'connected').map((a) => a.name));
+  };
 
   const waitConnected = async (names: readonly string[] = hosts.map((h) => h.name), timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const agents = await api<{ name: string; status: string }[]>('/api/v1/agents').catch(() => []);
-      const up = new Set(agents.filter((a) => a.status === 'connected').map((a) => a.name));
+      const up = await connectedNames();
       const missing = names.filter((n) => !up.has(n));
       if (!missing.length) return;
       if (Date.now() > deadline) throw new BreakwaterError('BW_ERR_UNAVAILABLE', `lab: agents not connected after ${timeoutMs / 1000}s: ${missing.join(', ')} (logs in ${join(dir, 'logs')})`);
@@ -314,8 +327,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     async addHost(extra = {}) {
       const host = await makeHost(hosts.length, extra);
       hosts.push(host);
-      if (options.apps) superviseApp(host);
-      startAgent(host);
+      startHost(host);
       return host;
     },
     async fillDisk(host, percent, file = 'runaway.log') {
@@ -342,7 +354,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       await stopChild(lab.serverProcess, 5000);
       lab.serverProcess = serverProcess = spawnLogged('server', [process.execPath, BIN, ...serverArgs(Number(port))], dir, replicaSecrets);
       replicas[0]!.process = serverProcess;
-      await readServerBanner(serverProcess, false);
+      await readServerBanner(serverProcess, { firstStart: false, tls });
     },
     async stop() {
       stopping = true;
@@ -359,9 +371,17 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     },
   };
   try {
-    // Each agent process needs about a second of CPU to start: a lab of 50 on a 2-core machine
-    // takes longer than the 30 s default.
-    await waitConnected(undefined, 30_000 + 1000 * options.hosts);
+    // A few at a time: all at once, a lab of 200 overran the machine and the control plane's cap
+    // on unauthenticated connections, and the agents backed off for up to 30 s each.
+    await startStaggered({
+      hosts,
+      start: (i) => startHost(hosts[i]!),
+      connected: connectedNames,
+      concurrency: startConcurrency(),
+      timeoutMs: startTimeoutMs(options.hosts),
+      logs: join(dir, 'logs'),
+      onProgress: options.onProgress,
+    });
   } catch (err) {
     await lab.stop();
     throw err;

@@ -15,10 +15,10 @@ export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 }
 
 /**
- * Reads BREAKWATER_SERVER and BREAKWATER_CA from the server's stdout and, on a first start, the
- * admin token from its stderr.
+ * Reads BREAKWATER_SERVER and (unless it serves plain HTTP: `tls` false) BREAKWATER_CA from the
+ * server's stdout and, on a first start, the admin token from its stderr.
  */
-export function readServerBanner(child: ChildProcess, firstStart = true): Promise<{ server: string; ca: string; token: string | undefined }> {
+export function readServerBanner(child: ChildProcess, { firstStart = true, tls = true } = {}): Promise<{ server: string; ca: string | undefined; token: string | undefined }> {
   return new Promise((resolve, reject) => {
     let server: string | undefined;
     let ca: string | undefined;
@@ -26,7 +26,7 @@ export function readServerBanner(child: ChildProcess, firstStart = true): Promis
     let token: string | undefined;
     let stderr = '';
     const done = () => {
-      if (server && ca && (token || !firstStart)) {
+      if (server && (ca || !tls) && (token || !firstStart)) {
         clearTimeout(timer);
         resolve({ server, ca, token });
       }

@@ -365,6 +365,7 @@ const EVENT_TYPES: readonly string[] = [
   'approved',
   'denied',
   'agent_joined',
+  'agent_reconnected',
   'agent_left',
   'definitions_applied',
   'run_started',

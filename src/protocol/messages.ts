@@ -104,6 +104,7 @@ export const EventType = z.enum([
   'approved',
   'denied',
   'agent_joined',
+  'agent_reconnected',
   'agent_left',
   'definitions_applied',
   'run_started',

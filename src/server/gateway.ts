@@ -111,6 +111,9 @@ export class AgentGateway implements FleetTransport {
       conn.send({ type: 'error', code: 'BW_ERR_PROTOCOL', message: `protocol version ${hello.v} is not supported; this control plane speaks ${PROTOCOL_VERSION}` });
     }
     const previous = this.sessions.get(agent.name);
+    // The host's first connection ever (agent_joined; later ones are agent_reconnected): the record
+    // was read before this process stored the last connection's lastSeenAt, so the inventory asks too.
+    const first = agent.lastSeenAt === null && !previous && (this.known.get(agent.name)?.lastSeenAt ?? null) === null;
     // A reconnect can race the old socket's close: the newest connection wins.
     if (previous) this.close(previous, 'agent reconnected');
     const now = this.clock.now();
@@ -129,7 +132,7 @@ export class AgentGateway implements FleetTransport {
     this.known.set(agent.name, { name: agent.name, agentId: agent.id, connected: true, lastSeenAt: now, tags: session.tags, attrs: session.attrs });
     conn.send({ type: 'welcome', v: PROTOCOL_VERSION, agentId: agent.id, heartbeatMs: this.options.heartbeatMs });
     this.pushTo(session);
-    this.options.hooks?.onConnected(agent.name, agent.lastSeenAt === null && !previous);
+    this.options.hooks?.onConnected(agent.name, first);
     void this.options.store
       .updateAgentState(agent.id, { status: 'connected', lastSeenAt: now, tags: session.tags, facts: stringify(facts) })
       .catch((err: unknown) => this.options.logger.error({ err }, 'could not record agent state'));

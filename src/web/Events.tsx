@@ -16,7 +16,7 @@ import { TableHead } from './TableHead.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
 
-const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_left', 'definitions_applied', 'run_started', 'run_finished', 'file_failed', 'permit_refused'];
+const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_reconnected', 'agent_left', 'definitions_applied', 'run_started', 'run_finished', 'file_failed', 'permit_refused'];
 const KEEP = 500;
 
 interface Filter {
@@ -313,7 +313,7 @@ export function EventsPage(props: { me: Whoami }) {
 
 function badgeOf(type: string): string {
   if (type === 'alarm_fired' || type === 'escalated' || type === 'denied' || type === 'agent_left') return 'bad';
-  if (type === 'alarm_cleared' || type === 'approved' || type === 'bot_ran' || type === 'agent_joined') return 'ok';
+  if (type === 'alarm_cleared' || type === 'approved' || type === 'bot_ran' || type === 'agent_joined' || type === 'agent_reconnected') return 'ok';
   return 'neutral';
 }
 

@@ -52,6 +52,8 @@ export interface ProcSourceOptions {
   readonly maxOpenFiles?: number;
   /** How often a process's cmdline and uid are re-read (they rarely change). */
   readonly refreshSeconds?: number;
+  /** Only processes this accepts are read (a lab host's own: ProcessScope); default every one. */
+  readonly processFilter?: (pid: number) => boolean;
 }
 
 /**
@@ -102,6 +104,7 @@ export class ProcSource implements MetricSource {
       clock: this.clock,
       maxOpenFiles: options.maxOpenFiles ?? 4096,
       refreshSeconds: options.refreshSeconds ?? 30,
+      ...(options.processFilter ? { filter: options.processFilter } : {}),
     });
   }
 

@@ -85,7 +85,8 @@ export interface AgentHooks {
   redact<T>(value: T): T;
   /**
    * `session` names the agent's session where several replicas see the same transition (presence
-   * over NATS): the agent_joined/agent_left events are keyed by it, so they are stored once.
+   * over NATS): the agent_joined (or agent_reconnected)/agent_left events are keyed by it, so they
+   * are stored once. `first`: the host's first connection ever (agent_joined), else agent_reconnected.
    */
   onConnected(agent: string, first: boolean, session?: string): void;
   onDisconnected(agent: string, reason: string, session?: string): void;

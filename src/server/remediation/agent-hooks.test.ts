@@ -50,16 +50,18 @@ describe('agentHooks', () => {
     expect(stored).toEqual([[{ ...event, message: 'ran with password [secret:db]' }]]);
   });
 
-  it('records agents joining and leaving, and hands approval requests on', async () => {
+  it('records agents joining, leaving and reconnecting, and hands approval requests on', async () => {
     const { hooks, recorded, requested } = hooksWith([]);
 
     hooks.onConnected('web-1', true);
     hooks.onDisconnected('web-1', 'heartbeat missed');
+    hooks.onConnected('web-1', false);
     await hooks.onApproval('web-1', { id: 'ap-1' } as ApprovalRequestMessage);
 
     expect(recorded).toEqual([
       { type: 'agent_joined', host: 'web-1', principal: 'agent:web-1', message: 'agent web-1 connected' },
       { type: 'agent_left', host: 'web-1', principal: 'agent:web-1', message: 'agent web-1 disconnected: heartbeat missed' },
+      { type: 'agent_reconnected', host: 'web-1', principal: 'agent:web-1', message: 'agent web-1 reconnected' },
     ]);
     expect(requested).toEqual(['web-1 ap-1']);
   });
@@ -78,5 +80,17 @@ describe('agentHooks', () => {
     expect(ids(a.recorded)).toEqual(ids(b.recorded));
     expect(new Set(ids(a.recorded)).size).toBe(3);
     expect(ids(a.recorded).every((id) => id !== undefined && id.length <= 128)).toBe(true);
+  });
+
+  it('gives a session\'s connect one id whether a replica takes it for the first or a reconnect, so the store keeps one', () => {
+    const a = hooksWith([]);
+    const b = hooksWith([]);
+
+    a.hooks.onConnected('web-1', true, 's-1');
+    b.hooks.onConnected('web-1', false, 's-1');
+
+    expect(a.recorded.map((e) => e.type)).toEqual(['agent_joined']);
+    expect(b.recorded.map((e) => e.type)).toEqual(['agent_reconnected']);
+    expect((a.recorded[0] as { id?: string }).id).toBe((b.recorded[0] as { id?: string }).id);
   });
 });

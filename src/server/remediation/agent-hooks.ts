@@ -20,7 +20,8 @@ export interface AgentHookParts {
 /**
  * What the gateway does with what agents send and with their comings and goings: events stored
  * (secrets redacted), permits asked of the circuit breaker, approvals requested, back-test answers
- * handed on, `agent_joined` and `agent_left` recorded.
+ * handed on, `agent_joined` (a host's first connection ever), `agent_reconnected` (any later one)
+ * and `agent_left` recorded.
  *
  * @example
  * const gateway = new AgentGateway({ store, logger, heartbeatMs, hooks: agentHooks({ current, intake, secrets, breaker, approvals, backtests }) });
@@ -40,8 +41,9 @@ export function agentHooks(parts: AgentHookParts): AgentHooks {
     },
     onApproval: async (agent, msg) => approvals.request(agent, msg),
     onBacktestResult: (agent, msg) => backtests.hear(agent, msg),
-    onConnected: (agent, _first, session) => {
-      void intake.record({ ...sessionEventId('agent_joined', agent, session), type: 'agent_joined', host: agent, principal: `agent:${agent}`, message: `agent ${agent} connected` }).catch(() => undefined);
+    onConnected: (agent, first, session) => {
+      const [type, message] = first ? (['agent_joined', `agent ${agent} connected`] as const) : (['agent_reconnected', `agent ${agent} reconnected`] as const);
+      void intake.record({ ...sessionEventId('agent_joined', agent, session), type, host: agent, principal: `agent:${agent}`, message }).catch(() => undefined);
     },
     onDisconnected: (agent, reason, session) => {
       void intake.record({ ...sessionEventId('agent_left', agent, session), type: 'agent_left', host: agent, principal: `agent:${agent}`, message: `agent ${agent} disconnected: ${reason}` }).catch(() => undefined);
@@ -50,8 +52,10 @@ export function agentHooks(parts: AgentHookParts): AgentHooks {
 }
 
 /**
- * The id of a session's agent_joined or agent_left: every replica that sees the transition records
- * the same id, so the store keeps one. Without a session (one process sees it), a fresh id.
+ * The id of a session's connect (`agent_joined`, also for an agent_reconnected) or `agent_left`:
+ * every replica that sees the transition records the same id, so the store keeps one, even when
+ * two replicas disagree on whether the connect was the host's first. Without a session (one
+ * process sees it), a fresh id.
  */
 export function sessionEventId(type: 'agent_joined' | 'agent_left', agent: string, session: string | undefined): { id?: string } {
   return session === undefined ? {} : { id: `${type}:${createHash('sha256').update(`${agent}\n${session}`).digest('hex')}` };

@@ -13,3 +13,6 @@ export const EVENT_TYPES_0002: readonly string[] = ['alarm_fired', 'alarm_cleare
 
 /** events.type, as 0004_event_file_failed allowed it. */
 export const EVENT_TYPES_0004: readonly string[] = [...EVENT_TYPES_0002, 'file_failed'];
+
+/** events.type, as 0011_event_agent_reconnected allowed it (0007 had added permit_refused). */
+export const EVENT_TYPES_0011: readonly string[] = [...EVENT_TYPES_0004, 'permit_refused', 'agent_reconnected'];

@@ -18,7 +18,7 @@ import { interruptedRuns } from './migration-0007-interrupted-runs.js';
 import { tickClaimsMigration } from './migration-0008-tick-claims.js';
 import { permitGrantsMigration } from './migration-0009-permit-grants.js';
 import { replicasMigration } from './migration-0010-replicas.js';
-import { EVENT_TYPES_0002, EVENT_TYPES_0004, RUN_STATUSES_0001 } from './migration-values.js';
+import { EVENT_TYPES_0002, EVENT_TYPES_0004, EVENT_TYPES_0011, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
 /** `column in ('a', 'b')` with literal values (DDL takes no parameters). */
@@ -321,6 +321,8 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0009_permit_grants': permitGrantsMigration(dialect),
     // Several replicas: a starting replica interrupts only the runs of replicas that stopped heartbeating.
     '0010_replicas': replicasMigration(dialect),
+    // A host's agent connecting again is `agent_reconnected`; `agent_joined` is its first connection.
+    '0011_event_agent_reconnected': eventTypesMigration(dialect, EVENT_TYPES_0011),
   };
 }
 

@@ -91,6 +91,8 @@ export interface ProcessCollectorOptions {
   readonly maxOpenFiles: number;
   /** How often a process's cmdline and uid are re-read. */
   readonly refreshSeconds: number;
+  /** Only processes this accepts are read; asked before anything of the process is. */
+  readonly filter?: (pid: number) => boolean;
 }
 
 /**
@@ -147,9 +149,10 @@ export class ProcessCollector {
       return [];
     }
     const out: ProcessReading[] = [];
+    const filter = this.#o.filter;
     for (const name of names) {
       const pid = pidOf(name);
-      if (pid < 0) continue;
+      if (pid < 0 || (filter !== undefined && !filter(pid))) continue;
       const n = this.#readStat(pid, name);
       if (n <= 0) continue;
       const reading = this.#parse(pid, n, pass, mono, uptime, bootTime);
