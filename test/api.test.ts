@@ -387,7 +387,7 @@ describe('the OpenAPI document', () => {
 });
 
 describe('queries', () => {
-  it('with no agents: an NDJSON stream with the plan and a summary of 0 rows', async () => {
+  it('with no agents: an NDJSON stream with the plan, 0 hosts asked and a summary of 0 rows', async () => {
     const empty = await server();
     const r = await call(empty, 'POST', '/api/v1/query', { token: empty.initialAdminToken, body: { statement: 'host | cpu_usage > 50' } });
     expect(r.status).toBe(200);
@@ -396,7 +396,8 @@ describe('queries', () => {
     expect(out[0]).toMatchObject({ type: 'plan', runId: null, dryRun: false, plan: { version: 1, source: 'host' } });
     expect(out.filter((l) => l.type === 'row')).toEqual([]);
     expect(out.at(-1)).toMatchObject({ type: 'summary', rows: 0, failures: 0, failed: 0, targets: 0, agentsAsked: 0, agentsAnswered: 0 });
-    expect(out).toHaveLength(2);
+    expect(out.map((l) => l.type)).toEqual(['plan', 'targets', 'summary']);
+    expect(out[1]).toEqual({ type: 'targets', hosts: 0 });
   });
 
   it('hosts enrolled but never connected are offline rows (never connected)', async () => {
