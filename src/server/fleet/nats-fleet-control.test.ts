@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 
 import { describeWithNatsConnections, testSubjects } from '../../../test/nats-services.js';
 import type { BacktestResultMessage, HelloMessage, NatsSubjects, ResultRow } from '../../protocol/index.js';
@@ -58,9 +58,14 @@ await describeWithNatsConnections('NatsFleet: the Fleet port over NATS', 'src/se
   let fleet: NatsFleet;
   let rec: ReturnType<typeof recordingHooks>;
   const agentConn = () => connections()[1] as NatsConnection;
-  /** Lets what each side published reach the other. */
+  /**
+   * Lets what each side published reach the other. The agent's side flushes twice: its callbacks
+   * publish their replies while its first flush is pending, behind that flush's PING, so only the
+   * second one is answered after the server has them.
+   */
   const roundTrip = async () => {
     await connections()[0]?.flush();
+    await agentConn().flush();
     await agentConn().flush();
     await connections()[0]?.flush();
   };
@@ -129,11 +134,10 @@ await describeWithNatsConnections('NatsFleet: the Fleet port over NATS', 'src/se
     const agent = rawAgent(agentConn(), subjects, 'web-1', (_msg, id) => [(hostile[rand(hostile.length)] as (id: string) => string | Uint8Array)(id)]);
     await agentConn().flush();
     for (let i = 0; i < 200; i++) fleet.sendTo('web-1', { type: 'backtest', id: `f${i}`, alarm: {}, seconds: 60 });
-    // Waited for, not one roundTrip: the agent's flush can reach the server before the replies its
-    // callbacks publish while that flush is pending, so 200 replies may still be on their way.
-    const accounted = () => rec.heard.backtests.length + fleet.dropped.malformed + fleet.dropped.foreign + fleet.dropped.late;
-    await vi.waitFor(() => expect(accounted()).toBe(200), { timeout: 10_000 });
-    expect(fleet.dropped.late).toBe(0);
+    await roundTrip();
+    const { malformed, foreign, late } = fleet.dropped;
+    expect(rec.heard.backtests.length + malformed + foreign + late).toBe(200);
+    expect(late).toBe(0);
     agent.stop();
   });
 
