@@ -49,7 +49,9 @@ await describeInModes('end to end', 'test/e2e-fleet.test.ts', (mode) => {
     });
 
     it('traverses from hosts to their processes', async () => {
-      const { rows } = await query('host | name = "web-1" | process | pid = 1 or name = "node" | mem_rss_bytes > 1MB | mem_rss_bytes');
+      // The agents themselves, by command line: their name (comm) is `node` on Node 20 but
+      // `MainThread` on Node 24, which names its main thread so.
+      const { rows } = await query('host | name = "web-1" | process | pid = 1 or cmdline =~ "breakwater-agent" | mem_rss_bytes > 1MB | mem_rss_bytes');
       expect(rows.length).toBeGreaterThan(0);
       for (const r of rows) {
         expect(r.resource).toMatchObject({ type: 'process', host: 'web-1' });

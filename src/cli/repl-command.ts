@@ -45,7 +45,14 @@ export async function replCommand(ep: Endpoint, io: Io): Promise<number> {
   const style = styleFor(io.stdout, io.env);
   io.stdout.write(style.dim(`connected to ${ep.server}; one pipeline per line, Tab completes, Ctrl-D quits\n`));
   rl.setPrompt('bw> ');
-  rl.prompt();
+  // Input that ends (Ctrl-D, or a piped script) closes the interface while a line still runs, and
+  // Node 24 throws on a prompt after that (Node 20 ignored it).
+  let closed = false;
+  rl.once('close', () => (closed = true));
+  const prompt = () => {
+    if (!closed) rl.prompt();
+  };
+  prompt();
   for await (const line of rl) {
     const statement = line.trim();
     if (statement === 'exit' || statement === 'quit') break;
@@ -57,7 +64,7 @@ export async function replCommand(ep: Endpoint, io: Io): Promise<number> {
         io.stderr.write(`${err instanceof BreakwaterError ? err.message : String(err)}\n`);
       }
     }
-    rl.prompt();
+    prompt();
   }
   rl.close();
   return 0;

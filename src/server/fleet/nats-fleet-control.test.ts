@@ -58,9 +58,14 @@ await describeWithNatsConnections('NatsFleet: the Fleet port over NATS', 'src/se
   let fleet: NatsFleet;
   let rec: ReturnType<typeof recordingHooks>;
   const agentConn = () => connections()[1] as NatsConnection;
-  /** Lets what each side published reach the other. */
+  /**
+   * Lets what each side published reach the other. The agent's side flushes twice: its callbacks
+   * publish their replies while its first flush is pending, behind that flush's PING, so only the
+   * second one is answered after the server has them.
+   */
   const roundTrip = async () => {
     await connections()[0]?.flush();
+    await agentConn().flush();
     await agentConn().flush();
     await connections()[0]?.flush();
   };

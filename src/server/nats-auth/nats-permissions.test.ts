@@ -100,6 +100,8 @@ describe('agent identity on NATS (a nats-server of its own, operator mode)', () 
   it('A sends each kind of request to the replicas\' queue group and gets the answer on its own inbox', async () => {
     const a = await agent(A);
     const served = replica.subscribe(subjects.allAgentRequests, { queue: subjects.replicaQueue, callback: (_err, msg) => void msg.respond(te.encode(`answer to ${msg.subject}`)) });
+    // The server must have the subscription before A asks, or A gets "no responders".
+    await replica.flush();
     try {
       for (const kind of ['hello', 'permit', 'approval'] as const) {
         expect((await a.request(subjects.agentRequest(A, kind), te.encode('{}'))).string()).toBe(`answer to bw.cp.web-1~prod.${kind}`);

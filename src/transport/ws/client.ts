@@ -44,22 +44,30 @@ export function connectWebSocket(url: string, options: ConnectOptions): Promise<
       ...(options.ca ? { ca: options.ca } : {}),
       ...(options.cert && options.key ? { cert: options.cert, key: options.key } : {}),
     });
+    // Set once the control plane answered with a refusal: from then on the attempt ends as that
+    // refusal, whichever of the response or the request reports a cut-off body first (Node 24
+    // reports a reset on the request, Node 20 on the response).
+    let refusal: (() => void) | undefined;
     // Before 'open' an error rejects; after it, wrapSocket's listener takes errors (the promise is settled).
-    socket.on('error', (err) => reject(err));
+    socket.on('error', (err) => (refusal ? refusal() : reject(err)));
     socket.once('open', () => resolve(wrapSocket(socket, url)));
     socket.once('unexpected-response', (_req, res) => {
       // Only the start of the refusal is kept: whatever the server sends, memory stays bounded.
       let body = '';
-      const refused = () => {
+      let ended = false;
+      const refuse = () => {
+        if (ended) return;
+        ended = true;
         socket.terminate();
         reject(new ConnectRefused(res.statusCode ?? 0, `control plane refused the connection (HTTP ${res.statusCode}): ${body.slice(0, REFUSAL_TEXT_CHARS)}`));
       };
+      refusal = refuse;
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         if (body.length < REFUSAL_TEXT_CHARS) body += d;
       });
-      res.on('end', refused);
-      res.on('error', refused);
+      res.on('end', refuse);
+      res.on('error', refuse);
     });
   });
 }
