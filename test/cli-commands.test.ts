@@ -6,6 +6,7 @@ import type { Lab, LabHost } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import { ROOT, runCli, waitUntil } from './helpers.js';
 import type { DriftRow } from './scenarios/scenario-helpers.js';
+import { cliEnv, labHost } from './scenarios/scenario-helpers.js';
 
 /*
  * The listing and definitions commands of the real `breakwater` CLI against a real lab (TLS, real
@@ -18,13 +19,9 @@ const FIXTURE = join(ROOT, 'test', 'fixtures', 'approval-bot.yaml');
 let lab: Lab;
 let work: string;
 
-const env = () => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: lab.token });
+const env = () => cliEnv(lab);
 const cli = (args: readonly string[]) => runCli(args, { env: env() });
-const host = (name: string): LabHost => {
-  const h = lab.hosts.find((x) => x.name === name);
-  if (!h) throw new Error(`no lab host ${name}`);
-  return h;
-};
+const host = (name: string): LabHost => labHost(lab, name);
 const driftRows = () => lab.api<DriftRow[]>('/api/v1/drift');
 /** Waits until every host is connected and on `version`. */
 const waitOnVersion = (version: number) => waitUntil(`every host on definitions version ${version}`, async () => (await driftRows()).every((r) => r.connected && r.version === version));

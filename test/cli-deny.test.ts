@@ -6,6 +6,7 @@ import type { Lab, LabHost } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import { ROOT, runCli, waitUntil } from './helpers.js';
 import type { AuditRow, FleetEventRow, RunRow } from './scenarios/scenario-helpers.js';
+import { cliEnv, labHost } from './scenarios/scenario-helpers.js';
 
 /*
  * Denying a bot run that waits for approval, with the real CLI (`breakwater deny ID`) and the HTTP
@@ -24,12 +25,8 @@ interface ApprovalRow {
 
 let lab: Lab;
 
-const env = () => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: lab.token });
-const host = (name: string): LabHost => {
-  const h = lab.hosts.find((x) => x.name === name);
-  if (!h) throw new Error(`no lab host ${name}`);
-  return h;
-};
+const env = () => cliEnv(lab);
+const host = (name: string): LabHost => labHost(lab, name);
 const approvals = () => lab.api<ApprovalRow[]>('/api/v1/approvals');
 
 beforeAll(async () => {

@@ -8,6 +8,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import type { Lab, LabHost } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import { BIN, ROOT, runCli, waitUntil } from './helpers.js';
+import { cliEnv, labHost } from './scenarios/scenario-helpers.js';
 
 /*
  * What an operator sees while long work runs, and the kubectl habits, with the real `breakwater`
@@ -21,13 +22,9 @@ import { BIN, ROOT, runCli, waitUntil } from './helpers.js';
 let lab: Lab;
 let work: string;
 
-const env = () => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: lab.token });
+const env = () => cliEnv(lab);
 const cli = (args: readonly string[]) => runCli(args, { env: env() });
-const host = (name: string): LabHost => {
-  const h = lab.hosts.find((x) => x.name === name);
-  if (!h) throw new Error(`no lab host ${name}`);
-  return h;
-};
+const host = (name: string): LabHost => labHost(lab, name);
 
 /** The CLI as a child process whose output is read as it comes. */
 function start(args: readonly string[]) {

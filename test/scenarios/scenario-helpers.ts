@@ -91,6 +91,13 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The lab's host of this name; a name the lab does not have fails the test, saying which. */
+export function labHost(lab: Lab, name: string): LabHost {
+  const h = lab.hosts.find((x) => x.name === name);
+  if (!h) throw new Error(`no lab host ${name}`);
+  return h;
+}
+
 export const cliEnv = (lab: Lab, token = lab.token) => ({ BREAKWATER_SERVER: lab.server, BREAKWATER_CA: lab.ca, BREAKWATER_TOKEN: token });
 
 /** Runs the real CLI against the lab (admin token unless another is given). */
