@@ -1,5 +1,5 @@
 import type { ProgressLine, ResultRow } from '../protocol/index.js';
-import { label } from '../protocol/index.js';
+import { label, rowFailed } from '../protocol/index.js';
 import type { Io } from './io.js';
 import type { Style } from './style.js';
 
@@ -9,9 +9,6 @@ type Stream = Io['stderr'] & { columns?: number };
 const REDRAW_MS = 200;
 /** Erases the terminal's current line and returns to its start. */
 const ERASE_LINE = '\r\u001b[2K';
-
-/** A row's command or action failed, or it never ran (error, timeout, offline, cancelled). */
-export const rowFailed = (r: ResultRow): boolean => r.status !== 'ok' || (typeof r.values.exit_code === 'number' && r.values.exit_code !== 0);
 
 /**
  * What `breakwater run` says while it runs: per host done, ok, failed and pending (once the

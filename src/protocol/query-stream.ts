@@ -59,7 +59,12 @@ export const ProgressLine = z.object({
 });
 export type ProgressLine = z.infer<typeof ProgressLine>;
 
-/** The last line of a query that ran to its end. `failed` counts targets whose command or action failed. */
+/**
+ * The last line of a query that ran to its end. `failed` is the count to show as failures: rows
+ * that are failed targets (`rowFailed`: a non-zero exit, or never ran), as the run record, the
+ * audit entry and the CLI count them. `failures` counts only the rows that never ran (error,
+ * timeout, offline, cancelled), a part of `failed`.
+ */
 export const SummaryLine = z.object({
   type: z.literal('summary'),
   runId: z.nullable(z.string()),

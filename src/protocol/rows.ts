@@ -28,3 +28,16 @@ export const ResultRow = z.object({
   values: z.record(z.string(), JsonValue),
 });
 export type ResultRow = z.infer<typeof ResultRow>;
+
+/**
+ * Whether a row is a failed target: its command or action exited non-zero, or it never ran
+ * (error, timeout, offline, cancelled). The one definition the summary's `failed`, the run
+ * record, the audit entry, the CLI and the web UI count by.
+ *
+ * @example
+ * const failed = rows.filter(rowFailed).length;
+ */
+export function rowFailed(r: ResultRow): boolean {
+  const code = r.values.exit_code;
+  return r.status !== 'ok' || (typeof code === 'number' && code !== 0);
+}

@@ -22,8 +22,7 @@ interface HistoryEntry {
   readonly statement: string;
   readonly at: number;
   readonly rows: number;
-  readonly failures: number;
-  /** Targets whose command or action failed (the summary line's count). */
+  /** Failed targets (the summary line's `failed`: a non-zero exit, or never ran). */
   readonly failed: number;
   readonly runId: string | null;
 }
@@ -112,7 +111,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
       );
       flush();
       if (last) {
-        const entry: HistoryEntry = { statement: text, at: Date.now(), rows: last.rows, failures: last.failures, failed: last.failed, runId: last.runId };
+        const entry: HistoryEntry = { statement: text, at: Date.now(), rows: last.rows, failed: last.failed, runId: last.runId };
         setHistory((h) => {
           const next = [entry, ...h.filter((x) => x.statement !== text)].slice(0, 50);
           localStorage.setItem(HISTORY_KEY, JSON.stringify(next));
@@ -159,7 +158,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
         )}
         {summary && (
           <div className="run-summary" data-testid="run-summary">
-            {summary.rows} rows · {summary.failures} failures · {summary.agentsAnswered}/{summary.agentsAsked} agents answered · {summary.durationMs} ms
+            {summary.rows} rows · {summary.failed} failed · {summary.agentsAnswered}/{summary.agentsAsked} agents answered · {summary.durationMs} ms
           </div>
         )}
         {(rows.length > 0 || summary) && <Results rows={rows} columns={plan?.columns ?? []} ordered={plan?.ordered ?? false} />}
@@ -173,8 +172,8 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
               <button className="link" onClick={() => setStatement(h.statement)} title="put it in the editor">
                 <code>{h.statement}</code>
               </button>
-              <span className={h.failed || h.failures ? 'dim bad-text' : 'dim'}>
-                {new Date(h.at).toLocaleTimeString()} · {h.rows} rows{h.failures ? ` · ${h.failures} failed` : ''}
+              <span className={h.failed ? 'dim bad-text' : 'dim'}>
+                {new Date(h.at).toLocaleTimeString()} · {h.rows} rows{h.failed ? ` · ${h.failed} failed` : ''}
               </span>
             </li>
           ))}

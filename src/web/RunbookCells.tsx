@@ -21,7 +21,7 @@ export function OutputView(props: { output: CellOutput }) {
       )}
       {s && s.rows !== undefined && (
         <div className="run-summary" data-testid="cell-summary">
-          {s.rows} rows · {s.failures ?? 0} failures{s.agentsAsked !== undefined ? ` · ${s.agentsAnswered ?? 0}/${s.agentsAsked} agents answered` : ''}
+          {s.rows} rows · {s.failed ?? 0} failed{s.agentsAsked !== undefined ? ` · ${s.agentsAnswered ?? 0}/${s.agentsAsked} agents answered` : ''}
           {s.durationMs !== undefined ? ` · ${s.durationMs} ms` : ''}
         </div>
       )}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalogue, Diagnostic, Plan } from '../../lang/index.js';
 import { analyze } from '../../lang/index.js';
 import type { FleetEvent, ResultRow } from '../../protocol/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { BreakwaterError, rowFailed } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
@@ -177,7 +177,7 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
       else yield line;
     }
     if (!result) throw new BreakwaterError('BW_ERR_INTERNAL', 'the execution ended without a result');
-    const failed = result.failures.length + result.rows.filter(commandFailed).length;
+    const failed = [...result.rows, ...result.failures].filter(rowFailed).length;
     if (runId) {
       await ctx.store.addRunResults([...result.rows, ...result.failures].map((r) => resultRecord(runId, r)));
       await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: clock.now(), targets: result.targets, failures: failed });
@@ -223,12 +223,6 @@ export async function interruptStaleRuns(store: Store, clock: Clock = systemCloc
 /** One `run.interrupted` audit entry per run, saying why. */
 export async function auditInterrupted(store: Store, runs: readonly RunRecord[], reason: string): Promise<void> {
   for (const r of runs) await audit(store, 'breakwater', 'run.interrupted', r.statement, 'failed', { startedBy: r.principal, startedAt: r.startedAt, reason, ...(r.replicaId ? { replica: r.replicaId } : {}) }, r.id);
-}
-
-/** A row whose command ran but exited non-zero counts as a failed target. */
-export function commandFailed(r: ResultRow): boolean {
-  const code = r.values.exit_code;
-  return typeof code === 'number' && code !== 0;
 }
 
 /** What the store refuses in text (store/values.ts: NUL, which PostgreSQL cannot hold, and unpaired
