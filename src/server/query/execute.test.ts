@@ -25,6 +25,7 @@ function setup(hosts: readonly FakeHost[]) {
 }
 
 const uptime = (host: string, afterMs?: number) => ({ rows: [hostRow(host, { stdout: `${host} up`, exit_code: 0 })], ...(afterMs === undefined ? {} : { afterMs }) });
+const processRow = (host: string, pid: number, values: ResultRow['values'] = {}): ResultRow => ({ resource: { type: 'process', id: `${host}/${pid}`, name: 'worker', host }, status: 'ok', values });
 const names = (rows: readonly ResultRow[]) => rows.map((r) => `${r.resource?.name}:${r.status}`);
 
 describe('executePlan: the inventory', () => {
@@ -60,6 +61,30 @@ describe('executePlan: the fan-out', () => {
     expect(fleet.sent[0]?.targets).toBeUndefined();
     expect(names(q.rows())).toEqual(['web-1:ok', 'web-2:ok']);
     expect(q.result()).toMatchObject({ targets: 2, agentsAsked: 2, agentsAnswered: 2 });
+  });
+
+  it('counts as targets the resources a command ran on: processes, not the hosts they are on', async () => {
+    // Three processes per host: the command ran on two (their exit codes) and failed on the third
+    // before it could start (an error row, a failed target all the same).
+    const workers = (host: string) => ({
+      rows: [processRow(host, 10, { exit_code: 0 }), processRow(host, 11, { exit_code: 1 }), { ...processRow(host, 12), status: 'error' as const, error: 'cannot read its environment' }],
+    });
+    const { run } = setup([
+      { name: 'web-1', answer: () => workers('web-1') },
+      { name: 'web-2', answer: () => workers('web-2') },
+      { name: 'db-1', offline: true },
+    ]);
+    const q = run('process | name = "worker" | `kill -HUP $PID`');
+    await q.done;
+    // 2 × 3 process rows, and the offline host (it may have run it): 7, not the 3 hosts asked.
+    expect(q.result()).toMatchObject({ targets: 7, agentsAsked: 2, agentsAnswered: 2 });
+
+    // Without the error row: exactly the process rows.
+    const quiet = setup(['web-1', 'web-2', 'web-3', 'web-4'].map((name) => ({ name, answer: () => ({ rows: [10, 11].map((pid) => processRow(name, pid, { exit_code: 0 })) }) })));
+    const all = quiet.run('process | name = "worker" | `true`');
+    await all.done;
+    expect(all.rows()).toHaveLength(8);
+    expect(all.result()?.targets).toBe(8);
   });
 
   it('shows rows as each agent answers, before the slowest has', async () => {

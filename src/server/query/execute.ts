@@ -32,7 +32,10 @@ export interface ExecuteResult {
   /** Rows of the result; rows whose resource failed (error, timeout, offline) are in `failures`. */
   readonly rows: readonly ResultRow[];
   readonly failures: readonly ResultRow[];
-  /** Resources the effectful phase addressed (for run records and blast radius). */
+  /**
+   * Resources the command or action ran on (for run records and the audit): the processes of
+   * `process | … | \`cmd\``, not their hosts; a resource that gave no answer counts (it may have run it).
+   */
   readonly targets: number;
   /** Agents asked in all, and how many answered in time. */
   readonly agentsAsked: number;
@@ -125,11 +128,11 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
       case 'rollout': {
         const next = phases[index + 1];
         if (next?.where !== 'agent') throw new BreakwaterError('BW_ERR_INVALID_STATEMENT', 'rolling(...) must be followed by the command or action it rolls out');
-        targets = rows.length;
         const onRows = liveRows(index + 1, rows);
         const rolled = await rollout(ctx, { phase, next, rows, timeoutMs: options.timeoutMs, signal: options.signal, onProgress: (progress) => say({ type: 'progress', progress }), onRows });
         agentsAsked += rolled.asked;
         agentsAnswered += rolled.answered;
+        targets = reached(rolled.rows);
         rows = rolled.rows.filter((r) => r.status === 'ok');
         failures.push(...rolled.rows.filter((r) => r.status !== 'ok'));
         skip.add(index + 1);
@@ -137,11 +140,11 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
       }
       case 'agent': {
         if (skip.has(index)) break;
-        if (index === effectful && !skip.size) targets = rows.length;
         const onRows = liveRows(index, rows);
         const result = await fanOut(ctx, { phase, rows, wholeHosts: previous === 'inventory', deadline, onRows });
         agentsAsked += result.asked;
         agentsAnswered += result.answered;
+        if (index === effectful && !skip.size) targets = reached(result.rows);
         rows = result.rows.filter((r) => r.status === 'ok');
         failures.push(...result.rows.filter((r) => r.status !== 'ok'));
         break;
@@ -155,6 +158,17 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
   if (effectful < 0) targets = rows.length;
   if (!streamed && rows.length + failures.length > 0) say({ type: 'rows', rows: [...rows, ...failures] });
   say({ type: 'result', result: { rows, failures, targets, agentsAsked, agentsAnswered } });
+}
+
+/**
+ * The resources an effect reached, counted from the rows of its phase: those it ran on carry its
+ * exit code; those that never answered (offline, timeout, error) may have run it. Not the rows the
+ * phase started from: `process | name = "x" | \`cmd\`` starts from hosts and runs on processes.
+ */
+function reached(rows: readonly ResultRow[]): number {
+  const resources = new Set<string | ResultRow>();
+  for (const r of rows) if (r.status !== 'ok' || r.values.exit_code !== undefined) resources.add(r.resource?.id ?? r);
+  return resources.size;
 }
 
 function lastIndexOf<T>(items: readonly T[], pred: (t: T) => boolean): number {

@@ -45,6 +45,18 @@ describe('runStatement', () => {
     expect((await actions()).sort()).toEqual(['run.start:ok', 'run:failed']); // same millisecond possible: order by time is not theirs to keep
   });
 
+  it('records a command on processes as the processes it ran on, and each non-zero exit as a failure', async () => {
+    const workers = (host: string) => ({
+      name: host,
+      answer: () => ({ rows: [10, 11].map((pid) => ({ resource: { type: 'process' as const, id: `${host}/${pid}`, name: 'worker', host }, status: 'ok' as const, values: { exit_code: pid === 11 ? 3 : 0 } })) }),
+    });
+    const { ctx } = context(['web-1', 'web-2', 'web-3', 'web-4'].map(workers));
+    const outcome = await outcomeOf(runStatement(ctx, { statement: 'process | name = "worker" | `exit 3`', principal: ADMIN, yes: true }));
+    expect(outcome).toMatchObject({ failed: 4, result: { targets: 8 } });
+    expect((await store().listRuns())[0]).toMatchObject({ status: 'failed', targets: 8, failures: 4 });
+    expect((await store().listAudit({ action: 'run' }))[0]).toMatchObject({ outcome: 'failed', detail: { targets: 8, failures: 4 } });
+  });
+
   it('records nothing for a statement that only reads', async () => {
     const { ctx } = context([{ name: 'web-1' }]);
     const lines = await collect(runStatement(ctx, { statement: 'host', principal: VIEWER }));
