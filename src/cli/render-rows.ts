@@ -1,14 +1,14 @@
 import type { PlanColumn } from '../lang/index.js';
 import type { JsonValue, ResultRow } from '../protocol/index.js';
-import { BY_NAME, formatNumber, groupFailures, groupOutputs, label, noun } from '../protocol/index.js';
+import { BY_NAME, formatNumber, groupFailures, groupOutputs, isMeasure, label, noun } from '../protocol/index.js';
 import type { Style } from './style.js';
 
 const MAX_NAMES = 8;
 
 /**
  * Renders a query's rows for people: command outputs grouped ("3 hosts
- * (web-1, web-2, web-7)"), other rows as an aligned table with numeric
- * summaries, failures grouped by reason. Never drops a row silently.
+ * (web-1, web-2, web-7)"), other rows as an aligned table with min/avg/max
+ * of the measures (not of times or ids), failures grouped by reason. Never drops a row silently.
  * `wide` (`-o wide`): each host's output on its own, and tables with the resource's id.
  */
 export function renderRows(rows: readonly ResultRow[], columns: readonly PlanColumn[], style: Style, ordered = false, wide = false): string {
@@ -56,9 +56,9 @@ function renderTable(rows: readonly ResultRow[], columns: readonly PlanColumn[],
   if (rows.length > 1) {
     const summaries = names
       .map((n, i) => {
-        if (!numeric[i]) return '';
-        const xs = rows.map((r) => r.values[n]).filter((v): v is number => typeof v === 'number');
         const col = columns.find((c) => c.name === n);
+        if (!numeric[i] || (col && !isMeasure(col))) return '';
+        const xs = rows.map((r) => r.values[n]).filter((v): v is number => typeof v === 'number');
         const avg = xs.reduce((a, b) => a + b, 0) / xs.length;
         return `${n}: min ${cell(Math.min(...xs), col)}  avg ${cell(avg, col)}  max ${cell(Math.max(...xs), col)}`;
       })

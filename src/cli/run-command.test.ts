@@ -177,3 +177,33 @@ describe('breakwater run: warnings from the plan line', () => {
     expect(JSON.parse(r.out.split('\n')[0] ?? '')).toMatchObject({ type: 'plan', warnings: [{ code: 'BW_NO_MATCH', found: 'wbe', near: [{ value: 'web', hosts: 1 }] }] });
   });
 });
+
+describe('breakwater run: times from events', () => {
+  const now = 1_765_000_000;
+  const event = (ago: number, message: string): ResultRow => ({
+    status: 'ok',
+    values: { time: now - ago, age: ago, type: 'bot_ran', host: 'web-1', resource: 'host/web-1', alarm: null, bot: 'clean-data-logs', action: 'clean_logs', severity: null, run: 'r-1', principal: 'bot:clean-data-logs', message, value: null },
+  });
+  const events = [event(200, 'deleted 3 files'), event(7200, 'deleted 9 files')];
+
+  it('prints when each event happened in ISO 8601 UTC, its age with a unit, and no min/avg/max of times', async () => {
+    const statement = 'events | type = "bot_ran" | host = "web-1" | top(5, time) | bot | message';
+    const r = await run(statement, answer(planOf(statement), events));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('2025-12-06T05:43:20Z');
+    expect(r.out).toContain('deleted 3 files');
+    expect(r.out).not.toMatch(/\d+d\b/);
+    expect(r.out).not.toMatch(/min .* avg .* max/);
+  });
+
+  it('shows every field of an event with its unit when the statement picks none', async () => {
+    const statement = 'events | type = "bot_ran"';
+    const r = await run(statement, answer(planOf(statement), events));
+    const header = r.out.split('\n')[0] ?? '';
+    expect(header).toMatch(/^type\s+time\s+age\s+host/);
+    expect(r.out).toMatch(/bot_ran\s+2025-12-06T05:43:20Z\s+3\.3m\s+web-1/);
+    expect(r.out).toMatch(/bot_ran\s+2025-12-06T03:46:40Z\s+2h\s+web-1/);
+    expect(r.out).not.toMatch(/^time: min/m);
+    expect(r.out).toMatch(/^age: min 3\.3m {2}avg 61.7m {2}max 2h$/m);
+  });
+});

@@ -9,10 +9,15 @@ import type { Dimension } from './units.js';
 
 export type ResourceTypeName = 'host' | 'process' | 'container' | 'pod';
 
+/** Numbers that are not measures: shown as dates or as they are, and left out of min/avg/max. */
+export type ShownAs = 'timestamp' | 'identifier';
+
 export interface AttributeSpec {
   readonly name: string;
   readonly type: 'string' | 'number';
   readonly dim?: Dimension;
+  /** How answers show it: a point in time (seconds since the Unix epoch) as a date; an identifier as is, never summarised. */
+  readonly shownAs?: ShownAs;
   readonly description: string;
 }
 
@@ -95,6 +100,8 @@ export interface EventFieldSpec {
   readonly name: string;
   readonly type: 'string' | 'number';
   readonly dim?: Dimension;
+  /** How answers show it: a point in time (seconds since the Unix epoch) as a date; an identifier as is, never summarised. */
+  readonly shownAs?: ShownAs;
   readonly description: string;
 }
 
@@ -168,13 +175,13 @@ const PROCESS: ResourceSpec = {
   env: ['BW_HOST', 'BW_PID', 'BW_PROCESS_NAME', 'BW_RESOURCE_TYPE'],
   example: 'host | process | name = "java" | mem_rss_bytes',
   attributes: [
-    attr('pid', 'number', 'Process id.'),
-    attr('ppid', 'number', 'Parent process id.'),
+    { ...attr('pid', 'number', 'Process id.'), shownAs: 'identifier' },
+    { ...attr('ppid', 'number', 'Parent process id.'), shownAs: 'identifier' },
     attr('name', 'string', 'Command name (comm), e.g. `nginx`.'),
     attr('cmdline', 'string', 'Full command line, arguments joined by spaces.'),
     attr('user', 'string', 'Name of the process\'s real user.'),
     attr('state', 'string', 'Kernel state letter: R running, S sleeping, D disk wait, Z zombie, T stopped.'),
-    attr('start_time', 'number', 'Start time, seconds since the Unix epoch.', 'seconds'),
+    { ...attr('start_time', 'number', 'Start time, seconds since the Unix epoch.', 'seconds'), shownAs: 'timestamp' },
     attr('host', 'string', 'Name of the host it runs on.'),
   ],
   metrics: [
@@ -340,7 +347,7 @@ const ROLLING: readonly ParamSpec[] = [
 
 const EVENT_FIELDS: readonly EventFieldSpec[] = [
   { name: 'type', type: 'string', description: 'What happened: one of the event types.' },
-  { name: 'time', type: 'number', dim: 'seconds', description: 'When, seconds since the Unix epoch.' },
+  { name: 'time', type: 'number', dim: 'seconds', shownAs: 'timestamp', description: 'When, seconds since the Unix epoch.' },
   { name: 'age', type: 'number', dim: 'seconds', description: 'How long ago, in seconds (`age < 1h`).' },
   { name: 'host', type: 'string', description: 'Host the event concerns.' },
   { name: 'resource', type: 'string', description: 'Resource the event concerns, e.g. `host/web-1` or `process/web-1/4242`.' },

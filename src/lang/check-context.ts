@@ -230,9 +230,8 @@ function bindingType(b: Binding, columns: readonly Column[]): ValueType {
     case 'metric':
       return T.number(b.spec.dim);
     case 'attribute':
-      return b.spec.type === 'number' ? T.number(b.spec.dim ?? 'none') : T.string;
     case 'field':
-      return b.spec.type === 'number' ? T.number(b.spec.dim ?? 'none') : T.string;
+      return b.spec.type === 'number' ? { ...T.number(b.spec.dim ?? 'none'), ...(b.spec.shownAs ? { shownAs: b.spec.shownAs } : {}) } : T.string;
     case 'column':
       return columns.find((c) => c.name === b.name)?.type ?? T.any;
     case 'tag':

@@ -44,7 +44,7 @@ export function analyze(source: string, catalogue: Catalogue, fleet?: () => Flee
 }
 
 export type * from './ast.js';
-export type { ActionParamSpec, ActionSpec, AttributeSpec, Catalogue, CatalogueExtension, EventFieldSpec, FunctionSpec, MetricSpec, ParamSpec, ReductionSpec, ResourceSpec, ResourceTypeName } from './catalogue.js';
+export type { ActionParamSpec, ActionSpec, AttributeSpec, Catalogue, CatalogueExtension, EventFieldSpec, FunctionSpec, MetricSpec, ParamSpec, ReductionSpec, ResourceSpec, ResourceTypeName, ShownAs } from './catalogue.js';
 export { BUILTIN_CATALOGUE, RESOURCE_TYPES, ROLLING_PARAMS, extendCatalogue, findAttribute, findMetric } from './catalogue.js';
 export type { Binding, CheckResult, Column, Scope, StageInfo, StageRole } from './checker.js';
 export { check } from './checker.js';

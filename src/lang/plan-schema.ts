@@ -86,7 +86,7 @@ const PhaseSchema: z.ZodMiniType<Phase> = z.discriminatedUnion('where', [
 const PlanColumnSchema: z.ZodMiniType<PlanColumn> = z.object({
   name: z.string(),
   type: z.enum(['number', 'string', 'bool', 'series', 'list', 'any']),
-  unit: z.optional(z.enum(['seconds', 'bytes', 'percent', 'bytes_per_second', 'count', 'none'])),
+  unit: z.optional(z.enum(['seconds', 'bytes', 'percent', 'bytes_per_second', 'count', 'none', 'timestamp', 'identifier'])),
 });
 
 /**

@@ -1,4 +1,4 @@
-import type { ResourceTypeName } from './catalogue.js';
+import type { ResourceTypeName, ShownAs } from './catalogue.js';
 import type { Dimension } from './units.js';
 
 /*
@@ -83,7 +83,8 @@ export type Phase =
 export interface PlanColumn {
   readonly name: string;
   readonly type: 'number' | 'string' | 'bool' | 'series' | 'list' | 'any';
-  readonly unit?: Dimension;
+  /** How to read a number: its dimension, `timestamp` for a point in time (seconds since the Unix epoch), or `identifier` (a pid). */
+  readonly unit?: Dimension | ShownAs;
 }
 
 export type Role = 'viewer' | 'operator' | 'admin';

@@ -70,6 +70,22 @@ describe('plan', () => {
     expect(where(p)).toEqual(['events', 'control']);
   });
 
+  it('tells answers how to show times and ids: an event time as a timestamp, age as a duration, a pid as an identifier', () => {
+    expect(planOf('events | type = "bot_ran" | top(5, time)').columns).toEqual([{ name: 'time', type: 'number', unit: 'timestamp' }]);
+    expect(planOf('events | age').columns).toEqual([{ name: 'age', type: 'number', unit: 'seconds' }]);
+    expect(planOf('host | process | pid').columns).toEqual([{ name: 'pid', type: 'number', unit: 'identifier' }]);
+    expect(planOf('host | process | start_time').columns).toEqual([{ name: 'start_time', type: 'number', unit: 'timestamp' }]);
+  });
+
+  it('lists every event field with its unit when a statement on events picks no column', () => {
+    const columns = planOf('events | type = "bot_ran" | limit(5)').columns;
+    expect(columns.map((c) => c.name)).toEqual(BUILTIN_CATALOGUE.eventFields.map((f) => f.name));
+    expect(columns.find((c) => c.name === 'time')?.unit).toBe('timestamp');
+    expect(columns.find((c) => c.name === 'age')?.unit).toBe('seconds');
+    expect(columns.find((c) => c.name === 'message')?.type).toBe('string');
+    expect(planOf('events | group_by(type) | count').columns.map((c) => c.name)).toEqual(['type', 'count']);
+  });
+
   it('is plain JSON', () => {
     const p = planOf('host | process | name = "java" | mem_rss_bytes > 2GB | `jcmd $BW_PID GC.heap_info`');
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);

@@ -1,5 +1,5 @@
 import type { Argument, Expr, Pipeline, Stage } from './ast.js';
-import type { Catalogue, ParamSpec, ResourceTypeName } from './catalogue.js';
+import type { Catalogue, EventFieldSpec, ParamSpec, ResourceTypeName } from './catalogue.js';
 import { ROLLING_PARAMS } from './catalogue.js';
 import type { Binding, CheckResult, Column } from './checker.js';
 import { formatExpr } from './format.js';
@@ -65,12 +65,13 @@ class Planner {
       const filter = this.inventory.reduce<PlanExpr | null>((acc, e) => (acc ? { k: 'bin', op: 'and', l: acc, r: e } : e), null);
       this.phases.unshift({ where: 'inventory', resource: 'host', filter });
     }
-    const last = this.checked.stages.at(-1);
+    const columns = (this.checked.stages.at(-1)?.columns ?? []).map(planColumn);
     return {
       version: 1,
       source,
       phases: this.phases,
-      columns: (last?.columns ?? []).map(planColumn),
+      // Event rows carry every field: without a column stage, say what each is, so `time` reads as a date.
+      columns: source === 'events' && !columns.length ? this.catalogue.eventFields.map(eventColumn) : columns,
       ordered: isOrdered(this.phases),
       effects: { commands: this.commands, actions: this.actions, checks: this.checks },
       requires: this.requires(),
@@ -367,11 +368,16 @@ function numberArg(a: Argument | undefined): number {
   return a?.value.kind === 'Number' ? a.value.value : 0;
 }
 
+function eventColumn(f: EventFieldSpec): PlanColumn {
+  if (f.type === 'string') return { name: f.name, type: 'string' };
+  return { name: f.name, type: 'number', unit: f.shownAs ?? f.dim ?? 'none' };
+}
+
 function planColumn(c: Column): PlanColumn {
   const t = c.type;
   switch (t.t) {
     case 'number':
-      return t.range ? { name: c.name, type: 'series', unit: t.dim } : { name: c.name, type: 'number', unit: t.dim };
+      return t.range ? { name: c.name, type: 'series', unit: t.dim } : { name: c.name, type: 'number', unit: t.shownAs ?? t.dim };
     case 'bool':
       return { name: c.name, type: t.range ? 'series' : 'bool' };
     case 'string':

@@ -1,12 +1,14 @@
+import type { ShownAs } from './catalogue.js';
 import type { Dimension } from './units.js';
 
 /**
  * Value types the checker assigns. Numbers carry their dimension so that
  * `mem_rss_bytes > 5m` is caught; `range` marks a window of samples, which
- * only range functions accept.
+ * only range functions accept; `shownAs` marks a number that is no measure (an
+ * event's `time`, a pid), so answers show it as a date or as it is.
  */
 export type ValueType =
-  | { readonly t: 'number'; readonly dim: Dimension; readonly range?: boolean }
+  | { readonly t: 'number'; readonly dim: Dimension; readonly range?: boolean; readonly shownAs?: ShownAs }
   | { readonly t: 'string' }
   | { readonly t: 'bool'; readonly range?: boolean }
   | { readonly t: 'list'; readonly of: ValueType }

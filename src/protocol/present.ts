@@ -84,12 +84,15 @@ function groupBy(rows: readonly ResultRow[], key: (r: ResultRow) => string): Map
 
 /**
  * A number as a person reads it, by its unit: sizes in binary units, rates, percentages,
- * durations; one decimal below 100.
+ * durations, one decimal below 100; a timestamp (seconds since the Unix epoch) as ISO 8601 UTC;
+ * an identifier (a pid) as it is. NaN and infinities read `-`: nothing was measured.
  *
  * @example
  * formatNumber(3221225472, 'bytes') // '3GiB'
+ * formatNumber(1700000000, 'timestamp') // '2023-11-14T22:13:20Z'
  */
 export function formatNumber(v: number, unit: string | undefined): string {
+  if (!Number.isFinite(v)) return '-';
   switch (unit) {
     case 'bytes':
       return bytes(v);
@@ -99,9 +102,37 @@ export function formatNumber(v: number, unit: string | undefined): string {
       return `${round(v)}%`;
     case 'seconds':
       return seconds(v);
+    case 'timestamp':
+      return isoTime(v);
+    case 'identifier':
+      return String(v);
     default:
       return String(round(v));
   }
+}
+
+/**
+ * Whether a column's min/avg/max says something: numbers that measure, not points in time or
+ * identifiers (the average of two event times or two pids means nothing).
+ *
+ * @example
+ * isMeasure({ type: 'number', unit: 'percent' }) // true
+ * isMeasure({ type: 'number', unit: 'timestamp' }) // false
+ */
+export function isMeasure(column: { readonly type: string; readonly unit?: string }): boolean {
+  return column.type === 'number' && column.unit !== 'timestamp' && column.unit !== 'identifier';
+}
+
+/**
+ * Seconds since the Unix epoch as ISO 8601 UTC to the second, as the CLI prints times (it reads
+ * the same on every operator's machine and sorts as text); past what a date can hold, the number.
+ *
+ * @example
+ * isoTime(1700000000) // '2023-11-14T22:13:20Z'
+ */
+export function isoTime(epochSeconds: number): string {
+  const d = new Date(Math.round(epochSeconds) * 1000);
+  return Number.isNaN(d.getTime()) ? String(round(epochSeconds)) : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function round(v: number): number {
@@ -119,8 +150,10 @@ function bytes(v: number): string {
   return `${round(x)}${units[i]}`;
 }
 
-/** `850ms`, `42s`, `3.5m`, `2h`, `3d`. */
+/** `850ms`, `42s`, `3.5m`, `2h`, `3d`; `-5s` before zero, `-` for NaN and infinities. */
 export function seconds(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  if (v < 0) return `-${seconds(-v)}`;
   if (v < 1) return `${Math.round(v * 1000)}ms`;
   if (v < 120) return `${round(v)}s`;
   if (v < 7200) return `${round(v / 60)}m`;

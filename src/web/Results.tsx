@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { PlanColumn } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import type { FailureGroup, OutputGroup } from './format.js';
-import { BY_NAME, cell, groupFailures, groupOutputs, label, noun } from './format.js';
+import { BY_NAME, cell, groupFailures, groupOutputs, isMeasure, isoTime, label, localTime, noun } from './format.js';
 import { Sparkline } from './Sparkline.js';
 import type { Column } from './VirtualTable.js';
 import { VirtualTable } from './VirtualTable.js';
@@ -65,10 +65,20 @@ function FailureGroupView(props: { group: FailureGroup }) {
   );
 }
 
+/** A point in time in the browser's zone; hovering shows it in UTC, as the CLI prints it. */
+function TimeCell(props: { epochSeconds: number }) {
+  const iso = isoTime(props.epochSeconds);
+  return (
+    <time dateTime={iso} title={iso}>
+      {localTime(props.epochSeconds)}
+    </time>
+  );
+}
+
 function Summaries(props: { rows: readonly ResultRow[]; columns: readonly PlanColumn[] }) {
   if (props.rows.length < 2) return null;
   const items = props.columns
-    .filter((c) => c.type === 'number')
+    .filter(isMeasure)
     .map((c) => {
       const xs = props.rows.map((r) => r.values[c.name]).filter((v): v is number => typeof v === 'number');
       if (!xs.length) return null;
@@ -93,7 +103,11 @@ function RowTable(props: { rows: readonly ResultRow[]; columns: readonly PlanCol
       header: c.name,
       width: c.type === 'series' ? 'minmax(8rem, 1fr)' : 'minmax(6rem, 1fr)',
       numeric: c.type === 'number',
-      render: (r: ResultRow) => (c.type === 'series' ? <Sparkline values={r.values[c.name]} /> : cell(r.values[c.name], c)),
+      render: (r: ResultRow) => {
+        const v = r.values[c.name];
+        if (c.type === 'series') return <Sparkline values={v} />;
+        return c.unit === 'timestamp' && typeof v === 'number' ? <TimeCell epochSeconds={v} /> : cell(v, c);
+      },
     })),
   ];
   return <VirtualTable rows={props.rows} columns={columns} rowKey={(r) => r.resource?.id ?? JSON.stringify(r.values)} testId="result-table" maxVisible={20} />;
