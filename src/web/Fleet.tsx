@@ -15,6 +15,7 @@ import type { ResultRow } from '../protocol/index.js';
 import type { Agent, LiveMessage, LiveState } from './api.js';
 import { agents as fetchAgents, liveQuery, query, unreachable } from './api.js';
 import { Editor } from './Editor.js';
+import { FLEET_METRICS, filterStatement, fleetStatement } from './fleet-statement.js';
 import { BY_NAME, ago, cell, seriesPoints } from './format.js';
 import { SparkHistory } from './history.js';
 import { HostDetail } from './HostDetail.js';
@@ -29,21 +30,16 @@ const STEP_MS = 2000;
 /** Sparkline points: two minutes of 2-second steps. */
 const KEEP = 60;
 const WINDOW = '2m';
+const [CPU, MEM, DISK] = FLEET_METRICS;
 const METRICS = [
-  ['cpu', 'cpu_usage'],
-  ['mem', 'mem_usage'],
-  ['disk', 'disk_usage'],
+  ['cpu', CPU],
+  ['mem', MEM],
+  ['disk', DISK],
 ] as const;
 const PERCENT = { name: '', type: 'number', unit: 'percent' } as const;
 const COUNT = new Intl.NumberFormat('en');
 const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
-/** The statement the filter box stands for: a pipeline starting at `host`. */
-export function filterStatement(filter: string): string {
-  const f = filter.trim();
-  if (!f) return 'host';
-  return /^host\b/.test(f) ? f : `host | ${f}`;
-}
 
 interface HostRow {
   readonly agent: Agent;
@@ -98,7 +94,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const statement = filterStatement(filter);
   const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue) : undefined), [statement, props.catalogue]);
   const shift = statement.length - filter.trim().length;
-  const appliedOrders = useMemo(() => Boolean(props.catalogue && analyze(filterStatement(applied), props.catalogue).plan?.ordered), [applied, props.catalogue]);
+  const asked = useMemo(() => fleetStatement(applied, props.catalogue), [applied, props.catalogue]);
   const diagnostics = filter.trim() ? (analysis?.diagnostics ?? []).map((d) => ({ ...d, location: { ...d.location, start: Math.max(0, d.location.start - shift), end: Math.max(0, d.location.end - shift), column: Math.max(1, d.location.column - shift) } })) : [];
 
   const refreshAgents = useCallback(async () => {
@@ -119,12 +115,11 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
 
   useEffect(() => {
     sessionStorage.setItem('breakwater.fleet.filter', applied);
-    const hosts = filterStatement(applied);
     const spark = history.current;
     spark.clear();
     setLive(undefined);
     // A filter that orders the rows itself takes over from a clicked header.
-    if (appliedOrders) setSortBy(undefined);
+    if (asked.ordered) setSortBy(undefined);
     void refreshAgents();
     const onMessage = (m: LiveMessage) => {
       if (m.type === 'error') return setError(m.message);
@@ -145,7 +140,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       setLastKnown(m.time);
       if (listDisagrees(known.current, all)) void refreshAgents();
     };
-    const stop = liveQuery(`${hosts} | ${METRICS.map(([, m]) => m).join(' | ')}`, EVERY, onMessage, (state) => {
+    const stop = liveQuery(asked.statement, EVERY, onMessage, (state) => {
       setLive(state);
       // The browser retries the stream by itself; asking for the agents says whether the control plane is there.
       if (!state.live) void refreshAgents();
@@ -156,9 +151,9 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       stop();
       prefetch.current.reset();
     };
-  }, [applied, appliedOrders, refreshAgents]);
+  }, [applied, asked, refreshAgents]);
 
-  const inOrder = (a: Agent, b: Agent) => (appliedOrders ? (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity) : 0) || BY_NAME.compare(a.name, b.name);
+  const inOrder = (a: Agent, b: Agent) => (asked.ordered ? (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity) : 0) || BY_NAME.compare(a.name, b.name);
   const unsorted: HostRow[] = list
     .filter((a) => !matched || matched.has(a.name))
     .sort(inOrder)
