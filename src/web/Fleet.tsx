@@ -220,7 +220,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       <h1>
         Fleet{' '}
         <span className="dim small" data-testid="fleet-count">
-          {COUNT.format(connected)} of {COUNT.format(list.length)} hosts connected
+          {COUNT.format(connected)} of {COUNT.format(list.length)} hosts connected{stale ? ` as of ${lastKnownAt}` : ''}
         </span>{' '}
         <span className={`small ${live?.live ? 'status-connected' : 'status-disconnected'}`} data-testid="live" data-live={live?.live ? 'yes' : 'no'}>
           {live?.live ? '● live' : live ? '○ reconnecting…' : '○ connecting…'}

@@ -146,14 +146,16 @@ export interface LiveState {
 }
 
 /**
- * Whether a failed request never got an HTTP answer: fetch rejects with a bare TypeError ("Failed to
- * fetch") then, which says nothing to an operator; an ApiError or an abort is something else.
+ * Whether a failed request never reached a working control plane: fetch rejects with a bare
+ * TypeError ("Failed to fetch"), which says nothing to an operator, or a gateway or a stopping
+ * server answers 502/503/504 without the API's error body. An API error or an abort is not that.
  *
  * @example
  * catch (err) { if (unreachable(err)) showRetrying(); else showError(err); }
  */
 export function unreachable(err: unknown): boolean {
-  return !(err instanceof ApiError) && (err as Error | undefined)?.name !== 'AbortError';
+  if (err instanceof ApiError) return err.code.startsWith('HTTP_') && [502, 503, 504].includes(err.status);
+  return (err as Error | undefined)?.name !== 'AbortError';
 }
 
 /** One server-sent message of a live query; one that is not JSON becomes an error message rather than an exception. */

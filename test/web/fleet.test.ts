@@ -114,6 +114,8 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
     const offline = page.getByTestId('fleet-offline');
     await expect.poll(() => offline.textContent(), { timeout: 20_000 }).toMatch(new RegExp(`^Cannot reach the control plane at ${lab.server} — retrying\\. The rows below are the last known state, from \\d\\d:\\d\\d:\\d\\d\\.$`));
     expect(await page.getByText('Failed to fetch').count()).toBe(0);
+    expect(await page.locator('.error-box').count()).toBe(0);
+    expect(await page.getByTestId('fleet-count').textContent()).toMatch(/^4 of 4 hosts connected as of \d\d:\d\d:\d\d$/);
     expect(await rows.getAttribute('data-stale')).toBe('yes');
     const statuses = await page.getByTestId('fleet-table').locator('.status').allTextContents();
     expect(statuses).toHaveLength(4);
@@ -123,6 +125,7 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
     await lab.waitConnected();
     await expect.poll(() => offline.count(), { timeout: 60_000 }).toBe(0);
     await expect.poll(() => rows.getAttribute('data-stale'), { timeout: 30_000 }).toBe('no');
+    await expect.poll(() => page.getByTestId('fleet-count').textContent(), { timeout: 30_000 }).toBe('4 of 4 hosts connected');
     await expect.poll(() => hostOrder(page), { timeout: 30_000 }).toEqual(['web-1', 'web-2']);
     await expect.poll(() => page.getByTestId('fleet-table').locator('.status').allTextContents(), { timeout: 30_000 }).toEqual(['● connected', '● connected']);
     await page.close();
