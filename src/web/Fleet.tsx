@@ -40,7 +40,6 @@ const PERCENT = { name: '', type: 'number', unit: 'percent' } as const;
 const COUNT = new Intl.NumberFormat('en');
 const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
-
 interface HostRow {
   readonly agent: Agent;
   readonly cpu?: number;
