@@ -28,9 +28,37 @@ const PAGES = [
   { path: '/definitions', title: 'Definitions' },
 ] as const;
 
+/** The path shown: `/` is Fleet; any other path is kept as typed, and one that is no page says so. */
 function currentPath(): string {
   const p = window.location.pathname;
-  return PAGES.some((x) => x.path === p) ? p : '/fleet';
+  return p === '/' ? '/fleet' : p;
+}
+
+/** An unknown path (`/runs`): said plainly, under the URL as typed, with the pages there are. */
+function NotFound(props: { path: string; go: (path: string) => void }) {
+  return (
+    <div className="page" data-testid="not-found">
+      <h1>Page not found</h1>
+      <p>
+        There is no page at <code>{props.path}</code>. The pages are:
+      </p>
+      <ul>
+        {PAGES.map((p) => (
+          <li key={p.path}>
+            <a
+              href={p.path}
+              onClick={(e) => {
+                e.preventDefault();
+                props.go(p.path);
+              }}
+            >
+              {p.title}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
 }
 
 function Login(props: { onToken: (token: string) => Promise<void>; error: string | undefined }) {
@@ -138,7 +166,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <FleetPage catalogue={cat} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

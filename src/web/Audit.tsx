@@ -30,11 +30,29 @@ export function auditCsv(rows: readonly AuditEntry[]): string {
   );
 }
 
+/**
+ * What a refusal means for the person reading the page: a role too low to read the audit log is
+ * said in words (the API's `BW_ERR_FORBIDDEN` details name both roles), anything else as the API said it.
+ *
+ * @example
+ * refusalText(new ApiError('BW_ERR_FORBIDDEN', '…', 403, { needed: 'operator', held: 'viewer' }))
+ * // 'Your role (viewer) cannot see the audit log; ask an admin for a token with the operator role.'
+ */
+export function refusalText(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'BW_ERR_FORBIDDEN') {
+    const held = typeof err.details.held === 'string' ? err.details.held : 'your token';
+    const needed = typeof err.details.needed === 'string' ? err.details.needed : 'a higher';
+    return `Your role (${held}) cannot see the audit log; ask an admin for a token with the ${needed} role.`;
+  }
+  return err instanceof ApiError ? err.message : String(err);
+}
+
 export function AuditPage() {
   const [principal, setPrincipal] = useState('');
   const [action, setAction] = useState('');
   const [rows, setRows] = useState<AuditEntry[]>([]);
   const [error, setError] = useState<string | undefined>();
+  const [forbidden, setForbidden] = useState(false);
   const [loading, setLoading] = useState(false);
 
   const load = useCallback(async (f: { principal: string; action: string }) => {
@@ -44,7 +62,8 @@ export function AuditPage() {
       setError(undefined);
     } catch (err) {
       setRows([]);
-      setError(err instanceof ApiError ? err.message : String(err));
+      setForbidden(err instanceof ApiError && err.code === 'BW_ERR_FORBIDDEN');
+      setError(refusalText(err));
     } finally {
       setLoading(false);
     }
@@ -59,6 +78,17 @@ export function AuditPage() {
     void load({ principal, action });
   };
 
+  if (forbidden)
+    return (
+      <div className="audit-page">
+        <header className="page-head">
+          <h1>Audit</h1>
+        </header>
+        <p className="warn-box" role="alert" data-testid="audit-forbidden">
+          {error}
+        </p>
+      </div>
+    );
   return (
     <div className="audit-page">
       <header className="page-head">

@@ -3,45 +3,42 @@
  * as live values and sparklines. The control plane keeps one pipeline live and pushes each answer
  * (GET /api/v1/query/live, server-sent events every 2 s); the sparklines start with the last two
  * minutes from one range query, so they are drawn at once. The filter box takes a pipeline
- * (`role = "web"` or `host | zone = "a" | cpu_usage > 50`). Clicking a host shows its processes
- * and a chart of any host metric over the last hour.
+ * (`role = "web"` or `host | zone = "a" | cpu_usage > 50`); one that orders (`sort(-cpu_usage)`,
+ * `top(5, disk_usage)`) orders the table, until a column header is clicked. Clicking a host shows
+ * its processes and a chart of any host metric over the last hour. While the control plane cannot
+ * be reached, the rows stay as last known, dimmed and marked with the time of the last answer.
  */
-import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Catalogue, Dimension } from '../lang/index.js';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Catalogue } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import type { Agent, LiveMessage, LiveState } from './api.js';
-import { agents as fetchAgents, liveQuery, query } from './api.js';
+import { agents as fetchAgents, liveQuery, query, unreachable } from './api.js';
 import { Editor } from './Editor.js';
+import { FLEET_METRICS, filterStatement, fleetStatement } from './fleet-statement.js';
 import { BY_NAME, ago, cell, seriesPoints } from './format.js';
 import { SparkHistory } from './history.js';
-import { Results } from './Results.js';
+import { HostDetail } from './HostDetail.js';
 import { Sparkline } from './Sparkline.js';
+import type { SortOrder } from './table-sort.js';
+import { nextSort, sortRows } from './table-sort.js';
 import type { Column } from './VirtualTable.js';
 import { VirtualTable } from './VirtualTable.js';
-
-// uPlot is loaded with the first chart, not with the page.
-const Chart = lazy(() => import('./Chart.js').then((m) => ({ default: m.Chart })));
 
 const EVERY = '2s';
 const STEP_MS = 2000;
 /** Sparkline points: two minutes of 2-second steps. */
 const KEEP = 60;
 const WINDOW = '2m';
+const [CPU, MEM, DISK] = FLEET_METRICS;
 const METRICS = [
-  ['cpu', 'cpu_usage'],
-  ['mem', 'mem_usage'],
-  ['disk', 'disk_usage'],
+  ['cpu', CPU],
+  ['mem', MEM],
+  ['disk', DISK],
 ] as const;
 const PERCENT = { name: '', type: 'number', unit: 'percent' } as const;
 const COUNT = new Intl.NumberFormat('en');
-
-/** The statement the filter box stands for: a pipeline starting at `host`. */
-export function filterStatement(filter: string): string {
-  const f = filter.trim();
-  if (!f) return 'host';
-  return /^host\b/.test(f) ? f : `host | ${f}`;
-}
+const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 
 interface HostRow {
   readonly agent: Agent;
@@ -79,6 +76,12 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const [error, setError] = useState<string | undefined>();
   const [live, setLive] = useState<LiveState | undefined>();
   const [selected, setSelected] = useState<string | undefined>();
+  const [sortBy, setSortBy] = useState<SortOrder | undefined>();
+  /** Where each host came in the last answer: the table's order when the filter orders. */
+  const [rank, setRank] = useState<ReadonlyMap<string, number>>(new Map());
+  const [offline, setOffline] = useState(false);
+  /** When the last answer was evaluated (ms epoch): what the rows show while the control plane is away. */
+  const [lastKnown, setLastKnown] = useState<number | undefined>();
   const history = useRef(new SparkHistory(KEEP, STEP_MS));
   const known = useRef<ReadonlyMap<string, Agent>>(new Map());
   const fetchingAgents = useRef(false);
@@ -90,6 +93,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const statement = filterStatement(filter);
   const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue) : undefined), [statement, props.catalogue]);
   const shift = statement.length - filter.trim().length;
+  const asked = useMemo(() => fleetStatement(applied, props.catalogue), [applied, props.catalogue]);
   const diagnostics = filter.trim() ? (analysis?.diagnostics ?? []).map((d) => ({ ...d, location: { ...d.location, start: Math.max(0, d.location.start - shift), end: Math.max(0, d.location.end - shift), column: Math.max(1, d.location.column - shift) } })) : [];
 
   const refreshAgents = useCallback(async () => {
@@ -99,8 +103,10 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       const all = await fetchAgents();
       known.current = new Map(all.map((a) => [a.name, a]));
       setList(all);
+      setOffline(false);
     } catch (err) {
-      setError((err as Error).message);
+      if (unreachable(err)) setOffline(true);
+      else setError((err as Error).message);
     } finally {
       fetchingAgents.current = false;
     }
@@ -108,10 +114,11 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
 
   useEffect(() => {
     sessionStorage.setItem('breakwater.fleet.filter', applied);
-    const hosts = filterStatement(applied);
     const spark = history.current;
     spark.clear();
     setLive(undefined);
+    // A filter that orders the rows itself takes over from a clicked header.
+    if (asked.ordered) setSortBy(undefined);
     void refreshAgents();
     const onMessage = (m: LiveMessage) => {
       if (m.type === 'error') return setError(m.message);
@@ -125,23 +132,30 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
         }
       }
       setMetrics(byName);
+      setRank(new Map(all.flatMap((r, i) => (r.resource ? [[r.resource.name, i] as const] : []))));
       setMatched(applied.trim() ? new Set(byName.keys()) : undefined);
       setError(undefined);
+      setOffline(false);
+      setLastKnown(m.time);
       if (listDisagrees(known.current, all)) void refreshAgents();
     };
-    const stop = liveQuery(`${hosts} | ${METRICS.map(([, m]) => m).join(' | ')}`, EVERY, onMessage, (state) => {
+    const stop = liveQuery(asked.statement, EVERY, onMessage, (state) => {
       setLive(state);
-      if (state.error) setError(state.error);
+      // The browser retries the stream by itself; asking for the agents says whether the control plane is there.
+      if (!state.live) void refreshAgents();
+      if (state.unreachable) setOffline(true);
+      else if (state.error) setError(state.error);
     });
     return () => {
       stop();
       prefetch.current.reset();
     };
-  }, [applied, refreshAgents]);
+  }, [applied, asked, refreshAgents]);
 
-  const rows: HostRow[] = list
+  const inOrder = (a: Agent, b: Agent) => (asked.ordered ? (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity) : 0) || BY_NAME.compare(a.name, b.name);
+  const unsorted: HostRow[] = list
     .filter((a) => !matched || matched.has(a.name))
-    .sort((a, b) => BY_NAME.compare(a.name, b.name))
+    .sort(inOrder)
     .map((agent) => {
       const r = metrics.get(agent.name);
       const cpu = num(r, 'cpu_usage');
@@ -149,7 +163,8 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       const disk = num(r, 'disk_usage');
       return { agent, ...(cpu !== undefined ? { cpu } : {}), ...(mem !== undefined ? { mem } : {}), ...(disk !== undefined ? { disk } : {}), ...(r && r.status !== 'ok' ? { error: `${r.status}${r.error ? `: ${r.error}` : ''}` } : {}) };
     });
-  shownRows.current = rows;
+  const stale = offline || live?.live === false;
+  const lastKnownAt = lastKnown === undefined ? 'never' : CLOCK.format(lastKnown);
   const connected = list.filter((a) => a.status === 'connected').length;
 
   const metricCell = (r: HostRow, k: (typeof METRICS)[number][0]) => (
@@ -159,21 +174,28 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
     </span>
   );
   const columns: Column<HostRow>[] = [
-    { key: 'name', header: 'host', width: 'minmax(9rem, 1.2fr)', render: (r) => <strong>{r.agent.name}</strong> },
+    { key: 'name', header: 'host', width: 'minmax(9rem, 1.2fr)', sortValue: (r) => r.agent.name, render: (r) => <strong>{r.agent.name}</strong> },
     {
       key: 'status',
       header: 'status',
       width: '8.5rem',
-      render: (r) => (
-        <span className={`status status-${r.agent.status}`} title={r.error ?? (r.agent.status === 'connected' ? 'connected' : `last seen ${ago(r.agent.lastSeenAt)}`)}>
-          ● {r.agent.status === 'connected' ? (r.error ? 'no answer' : 'connected') : 'offline'}
-        </span>
-      ),
+      sortValue: statusText,
+      render: (r) =>
+        stale ? (
+          <span className="status status-stale" title={`the control plane is not answering; this was ${statusText(r)} at ${lastKnownAt}`}>
+            ◌ as of {lastKnownAt}
+          </span>
+        ) : (
+          <span className={`status status-${r.agent.status}`} title={r.error ?? (r.agent.status === 'connected' ? 'connected' : `last seen ${ago(r.agent.lastSeenAt)}`)}>
+            ● {statusText(r)}
+          </span>
+        ),
     },
     {
       key: 'tags',
       header: 'tags',
       width: 'minmax(10rem, 2fr)',
+      sortValue: (r) => Object.entries(r.agent.tags).map(([k, v]) => `${k}=${v}`).join(' '),
       render: (r) => (
         <span className="tags">
           {Object.entries(r.agent.tags).map(([k, v]) => (
@@ -184,22 +206,30 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
         </span>
       ),
     },
-    { key: 'cpu', header: 'CPU', width: '10rem', render: (r) => metricCell(r, 'cpu') },
-    { key: 'mem', header: 'memory', width: '10rem', render: (r) => metricCell(r, 'mem') },
-    { key: 'disk', header: 'fullest disk', width: '10rem', render: (r) => metricCell(r, 'disk') },
+    { key: 'cpu', header: 'CPU', width: '10rem', sortValue: (r) => r.cpu, render: (r) => metricCell(r, 'cpu') },
+    { key: 'mem', header: 'memory', width: '10rem', sortValue: (r) => r.mem, render: (r) => metricCell(r, 'mem') },
+    { key: 'disk', header: 'fullest disk', width: '10rem', sortValue: (r) => r.disk, render: (r) => metricCell(r, 'disk') },
   ];
+  const sortColumn = sortBy && columns.find((c) => c.key === sortBy.key)?.sortValue;
+  const rows = sortBy && sortColumn ? sortRows(unsorted, sortBy, sortColumn) : unsorted;
+  shownRows.current = rows;
 
   return (
     <div className="page fleet">
       <h1>
         Fleet{' '}
         <span className="dim small" data-testid="fleet-count">
-          {COUNT.format(connected)} of {COUNT.format(list.length)} hosts connected
+          {COUNT.format(connected)} of {COUNT.format(list.length)} hosts connected{stale ? ` as of ${lastKnownAt}` : ''}
         </span>{' '}
         <span className={`small ${live?.live ? 'status-connected' : 'status-disconnected'}`} data-testid="live" data-live={live?.live ? 'yes' : 'no'}>
           {live?.live ? '● live' : live ? '○ reconnecting…' : '○ connecting…'}
         </span>
       </h1>
+      {offline && (
+        <div className="warn-box" role="alert" data-testid="fleet-offline">
+          Cannot reach the control plane at {window.location.origin} — retrying. The rows below are the last known state, from {lastKnownAt}.
+        </div>
+      )}
       <form
         className="filter"
         onSubmit={(e) => {
@@ -228,12 +258,17 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
           {error}
         </div>
       )}
-      <div className={selected ? 'fleet-split' : undefined}>
-        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} onRowsShown={onRowsShown} onRowClick={(r) => setSelected(r.agent.name === selected ? undefined : r.agent.name)} selected={selected} maxVisible={24} testId="fleet-table" />
+      <div className={`${selected ? 'fleet-split' : ''}${stale ? ' stale' : ''}`} data-stale={stale ? 'yes' : 'no'} data-testid="fleet-rows">
+        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} sort={sortBy} onSort={(key) => setSortBy((s) => nextSort(s, key))} onRowsShown={onRowsShown} onRowClick={(r) => setSelected(r.agent.name === selected ? undefined : r.agent.name)} selected={selected} maxVisible={24} testId="fleet-table" />
         {selected && <HostDetail host={selected} catalogue={props.catalogue} onClose={() => setSelected(undefined)} />}
       </div>
     </div>
   );
+}
+
+function statusText(r: HostRow): string {
+  if (r.agent.status !== 'connected') return 'offline';
+  return r.error ? 'no answer' : 'connected';
 }
 
 /**
@@ -294,98 +329,3 @@ class HistoryPrefetch {
 
 /** Scrolling has rested this long before the rows in view are fetched. */
 const PREFETCH_REST_MS = 150;
-
-/** An hour at one point a second: what the chart keeps. */
-const CHART_POINTS = 3600;
-
-/**
- * A host's chart and processes: the metric's last hour once, then each second's value appended
- * from a live query; the process table from another live query.
- */
-function HostDetail(props: { host: string; catalogue: Catalogue | undefined; onClose: () => void }) {
-  const hostMetrics = props.catalogue?.resources.host.metrics ?? [];
-  const [metric, setMetric] = useState('cpu_usage');
-  const [series, setSeries] = useState<{ xs: number[]; ys: (number | null)[] } | undefined>();
-  const [procs, setProcs] = useState<ResultRow[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const sel = `host | name = ${JSON.stringify(props.host)}`;
-  const procStatement = `${sel} | process | cpu_usage | mem_rss_bytes | top(100, cpu_usage)`;
-  const procColumns = useMemo(() => (props.catalogue ? [...(analyze(procStatement, props.catalogue).plan?.columns ?? [])] : []), [procStatement, props.catalogue]);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    const points = { xs: [] as number[], ys: [] as (number | null)[] };
-    const show = () => setSeries({ xs: [...points.xs], ys: [...points.ys] });
-    setSeries(undefined);
-    const onState = (state: LiveState) => setError(state.error);
-    query(`${sel} | ${metric}[1h]`, controller.signal)
-      .then((chart) => {
-        const [xs, ys] = seriesPoints(chart.rows[0]?.values[`${metric}[1h]`]);
-        // Live values that arrived while the hour was loading go after it.
-        const after = points.xs.findIndex((x) => x > (xs.at(-1) ?? -Infinity));
-        points.xs = [...xs, ...(after < 0 ? [] : points.xs.slice(after))];
-        points.ys = [...ys, ...(after < 0 ? [] : points.ys.slice(after))];
-        show();
-      })
-      .catch((err: unknown) => {
-        if ((err as Error).name !== 'AbortError') setError((err as Error).message);
-      });
-    const stopChart = liveQuery(
-      `${sel} | ${metric}`,
-      '1s',
-      (m) => {
-        if (m.type === 'error') return setError(m.message);
-        const v = m.rows[0]?.values[metric];
-        const x = Math.floor(m.time / 1000);
-        if (typeof v !== 'number' || x <= (points.xs.at(-1) ?? -Infinity)) return;
-        points.xs.push(x);
-        points.ys.push(v);
-        if (points.xs.length > CHART_POINTS) {
-          points.xs.shift();
-          points.ys.shift();
-        }
-        show();
-      },
-      onState,
-    );
-    const stopProcs = liveQuery(procStatement, '2s', (m) => (m.type === 'error' ? setError(m.message) : setProcs([...m.rows, ...m.failures])), onState);
-    return () => {
-      controller.abort();
-      stopChart();
-      stopProcs();
-    };
-  }, [sel, metric, procStatement]);
-
-  const unit: Dimension | undefined = hostMetrics.find((m) => m.name === metric)?.dim;
-  return (
-    <section className="host-detail" data-testid="host-detail">
-      <header>
-        <h2>{props.host}</h2>
-        <button className="link" onClick={props.onClose} aria-label="close">
-          ✕
-        </button>
-      </header>
-      {error && <div className="error-box">{error}</div>}
-      <label className="metric-pick">
-        metric{' '}
-        <select value={metric} onChange={(e) => setMetric(e.target.value)}>
-          {hostMetrics.map((m) => (
-            <option key={m.name} value={m.name}>
-              {m.name}
-            </option>
-          ))}
-        </select>{' '}
-        <span className="dim">last hour, 1 s resolution, live</span>
-      </label>
-      {series && series.xs.length > 1 ? (
-        <Suspense fallback={<p className="dim">Loading…</p>}>
-          <Chart title={metric} xs={series.xs} ys={series.ys} unit={unit} />
-        </Suspense>
-      ) : (
-        <p className="dim">{series ? 'No samples yet.' : 'Loading…'}</p>
-      )}
-      <h3>Processes</h3>
-      {procs ? <Results rows={procs} columns={procColumns} ordered /> : <p className="dim">Loading…</p>}
-    </section>
-  );
-}

@@ -4,6 +4,8 @@
  */
 import { useEffect, useState } from 'react';
 import type { ReactNode } from 'react';
+import type { SortOrder, SortValue } from './table-sort.js';
+import { ariaSort } from './table-sort.js';
 
 export interface Column<T> {
   readonly key: string;
@@ -12,6 +14,8 @@ export interface Column<T> {
   readonly width: string;
   readonly numeric?: boolean;
   readonly render: (row: T) => ReactNode;
+  /** The cell's value for sorting; a column with one gets a clickable header (with the table's `onSort`). */
+  readonly sortValue?: (row: T) => SortValue;
 }
 
 export function VirtualTable<T>(props: {
@@ -26,6 +30,10 @@ export function VirtualTable<T>(props: {
   readonly testId?: string;
   /** Told which rows are drawn (`first` to `last`, exclusive) whenever that changes. */
   readonly onRowsShown?: (first: number, last: number) => void;
+  /** The order the rows are in (the caller sorts them), shown by an arrow and aria-sort on its header. */
+  readonly sort?: SortOrder | undefined;
+  /** Told the key of a sortable column whose header was clicked. */
+  readonly onSort?: (key: string) => void;
 }) {
   const rowHeight = props.rowHeight ?? 30;
   const maxVisible = props.maxVisible ?? 20;
@@ -40,11 +48,22 @@ export function VirtualTable<T>(props: {
   return (
     <div className="vtable" role="table" data-testid={props.testId} data-rows={props.rows.length}>
       <div className="vtable-head" role="row" style={{ gridTemplateColumns: template }}>
-        {props.columns.map((c) => (
-          <div key={c.key} role="columnheader" className={c.numeric ? 'num' : undefined}>
-            {c.header}
-          </div>
-        ))}
+        {props.columns.map((c) => {
+          const sortable = Boolean(c.sortValue && props.onSort);
+          const arrow = props.sort?.key === c.key ? (props.sort.direction === 'asc' ? ' ▲' : ' ▼') : '';
+          return (
+            <div key={c.key} role="columnheader" className={c.numeric ? 'num' : undefined} aria-sort={sortable ? ariaSort(props.sort, c.key) : undefined}>
+              {sortable ? (
+                <button type="button" className="sort-header" onClick={() => props.onSort?.(c.key)}>
+                  {c.header}
+                  {arrow}
+                </button>
+              ) : (
+                c.header
+              )}
+            </div>
+          );
+        })}
       </div>
       <div className="vtable-body" style={{ height }} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
         <div style={{ height: props.rows.length * rowHeight, position: 'relative' }}>

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Plan } from '../lang/index.js';
 import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
 import type { QueryLine } from './api.js';
-import { ApiError, errorMessage, parseLive, query, streamQuery } from './api.js';
+import { ApiError, errorMessage, parseLive, query, streamQuery, unreachable } from './api.js';
 
 describe('parseLive', () => {
   it('passes an answer of the live query through', () => {
@@ -22,6 +22,21 @@ describe('errorMessage', () => {
     expect(errorMessage(new ApiError('BW_ERR_FORBIDDEN', 'needs the admin role', 403))).toBe('BW_ERR_FORBIDDEN: needs the admin role');
     expect(errorMessage(new SyntaxError('Unexpected token <'))).toBe('Unexpected token <');
     expect(errorMessage('plain')).toBe('plain');
+  });
+});
+
+describe('unreachable', () => {
+  it('is a request that got no answer, or a bare 502/503/504 from a gateway or a stopping server', () => {
+    expect(unreachable(new TypeError('Failed to fetch'))).toBe(true);
+    expect(unreachable(new ApiError('HTTP_503', 'Service Unavailable', 503))).toBe(true);
+    expect(unreachable(new ApiError('HTTP_502', 'Bad Gateway', 502))).toBe(true);
+  });
+
+  it("is not the API's own refusal, another status, or an abort", () => {
+    expect(unreachable(new ApiError('BW_ERR_FORBIDDEN', 'needs the operator role', 403))).toBe(false);
+    expect(unreachable(new ApiError('BW_ERR_UNAVAILABLE', 'the store is read-only', 503))).toBe(false);
+    expect(unreachable(new ApiError('HTTP_500', 'Internal Server Error', 500))).toBe(false);
+    expect(unreachable(new DOMException('aborted', 'AbortError'))).toBe(false);
   });
 });
 

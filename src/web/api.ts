@@ -141,6 +141,21 @@ export type LiveMessage =
 export interface LiveState {
   readonly live: boolean;
   readonly error?: string;
+  /** The control plane did not answer at all (down, or the network in between), rather than refusing. */
+  readonly unreachable?: boolean;
+}
+
+/**
+ * Whether a failed request never reached a working control plane: fetch rejects with a bare
+ * TypeError ("Failed to fetch"), which says nothing to an operator, or a gateway or a stopping
+ * server answers 502/503/504 without the API's error body. An API error or an abort is not that.
+ *
+ * @example
+ * catch (err) { if (unreachable(err)) showRetrying(); else showError(err); }
+ */
+export function unreachable(err: unknown): boolean {
+  if (err instanceof ApiError) return err.code.startsWith('HTTP_') && [502, 503, 504].includes(err.status);
+  return (err as Error | undefined)?.name !== 'AbortError';
 }
 
 /** One server-sent message of a live query; one that is not JSON becomes an error message rather than an exception. */
@@ -166,13 +181,13 @@ export function liveQuery(statement: string, every: string, onMessage: (m: LiveM
   let source: EventSource | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const probe = new AbortController();
-  const refusal = async (): Promise<string> => {
+  const refusal = async (): Promise<LiveState> => {
     try {
       const res = await request(path, { signal: probe.signal });
       await res.body?.cancel();
-      return 'the live query was interrupted';
+      return { live: false, error: 'the live query was interrupted' };
     } catch (err) {
-      return (err as Error).message;
+      return { live: false, error: (err as Error).message, unreachable: unreachable(err) };
     }
   };
   const connect = () => {
@@ -181,9 +196,9 @@ export function liveQuery(statement: string, every: string, onMessage: (m: LiveM
     source.onmessage = (m: MessageEvent<string>) => onMessage(parseLive(m.data));
     source.onerror = () => {
       if (source?.readyState !== EventSource.CLOSED) return onState({ live: false });
-      void refusal().then((error) => {
+      void refusal().then((state) => {
         if (probe.signal.aborted) return;
-        onState({ live: false, error });
+        onState(state);
         retry = setTimeout(connect, LIVE_RETRY_MS);
       });
     };
