@@ -60,17 +60,31 @@ const agentState = (a: Record<string, unknown>) => `${String(a.status)}|${String
 
 /**
  * `breakwater get agents --watch`: the agents, then a line each time one joins, connects,
- * disconnects, is revoked or deleted (polled every 2 s), until Ctrl-C (exit 0).
+ * disconnects, is revoked or deleted (polled every 2 s), until Ctrl-C (exit 0). A poll that fails
+ * is said once on stderr and retried; the first listing must succeed.
  */
 export async function watchAgents(ep: Endpoint, format: OutputFormat, listing: Listing & { readonly path: string }, io: Io): Promise<number> {
   const stop = untilInterrupted();
   try {
     const out = watchPrinter(io, format, listing);
-    let known = new Map((await getJson<Record<string, unknown>[]>(ep, listing.path)).map((a) => [String(a.name), a]));
+    const poll = async () => new Map((await getJson<Record<string, unknown>[]>(ep, listing.path, stop.signal)).map((a) => [String(a.name), a]));
+    let known = await poll();
     await out.start([...known.values()]);
+    let failing = false;
     for (;;) {
       await sleep(AGENT_POLL_MS, undefined, { signal: stop.signal });
-      const now = new Map((await getJson<Record<string, unknown>[]>(ep, listing.path)).map((a) => [String(a.name), a]));
+      let now: Map<string, Record<string, unknown>>;
+      try {
+        now = await poll();
+      } catch (err) {
+        if (stop.signal.aborted) throw err;
+        // One failed poll (a control plane restarting) does not end the watch: say so once, keep polling.
+        if (!failing) io.stderr.write(`watch: cannot list the agents (${err instanceof Error ? err.message : String(err)}); still trying every ${AGENT_POLL_MS / 1000} s\n`);
+        failing = true;
+        continue;
+      }
+      if (failing) io.stderr.write('watch: the agents are listed again\n');
+      failing = false;
       for (const [name, agent] of now) {
         const before = known.get(name);
         if (!before || agentState(before) !== agentState(agent)) await out.item(agent);
