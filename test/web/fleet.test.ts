@@ -98,7 +98,14 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
     // The answer's order, kept: CPU as sorted by the control plane, on the filter's metric stage.
     await applyFilter(page, 'sort(-cpu_usage)');
     await expect.poll(() => page.getByTestId('fleet-table').locator('.metric-value').first().textContent(), { timeout: 30_000 }).toMatch(/%$/);
-    await highestCpuFirst();
+    // The rows keep the answer's order while each host's value moves on with the live updates, so a
+    // render may lag one answer: wait for one whose values are in the answer's order.
+    await expect
+      .poll(async () => {
+        const cpus = await page.getByTestId('fleet-table').locator('.vtable-row').evaluateAll((rows) => rows.map((r) => Number.parseFloat(r.querySelectorAll('.metric-value')[0]?.textContent ?? '')));
+        return cpus.length === 4 && cpus.every((v, i) => i === 0 || v <= (cpus[i - 1] as number));
+      }, { timeout: 15_000 })
+      .toBe(true);
     await applyFilter(page, 'sort(name) | limit(2)');
     await expect.poll(() => hostOrder(page)).toEqual(['cache-4', 'db-3']);
     await page.close();
