@@ -17,7 +17,7 @@ import { appendAudit, listAudit } from './audit-rows.js';
 import { currentDefinitions, getDefinitionVersion, listDefinitionVersions, saveDefinitionVersion } from './definition-rows.js';
 import { deleteAgent, enrollAgent, revokeAgent, useToken } from './enrollment-queries.js';
 import { appendEvents, countEvents, countEventsByHost, listEvents, trimHostEvents, type EventFilter } from './event-rows.js';
-import { addRunResults, createRun, finishRun, getRun, interruptRuns, listRuns, type RunEnd } from './run-rows.js';
+import { addRunResults, createRun, finishRun, getRun, interruptRuns, listRuns, recordFinishedRun, type RunEnd } from './run-rows.js';
 import {
   createRunbook,
   deleteRunbook,
@@ -200,6 +200,10 @@ export class KyselyStore implements Store {
 
   addRunResults(results: readonly RunResultRecord[]): Promise<void> {
     return this.#run('addRunResults', (db) => addRunResults(db, results));
+  }
+
+  recordFinishedRun(run: RunRecord, results: readonly RunResultRecord[], entry: AuditRecord): Promise<boolean> {
+    return this.#run('recordFinishedRun', (db) => recordFinishedRun(db, run, results, entry));
   }
 
   getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined> {

@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { describeStore } from '../../../test/store/back-ends.js';
-import { T0, run, result, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
+import { T0, audit, run, result, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
 import { type RunRecord, type RunResultRecord, type RunStatus } from './index.js';
 
 await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }) => {
@@ -63,6 +63,32 @@ await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }
     // A result for a run that does not exist (foreign key).
     await expectStoreError(store.addRunResults([result(r.id), result('no-such-run')]), 'STORE_INVALID');
     expect((await store.getRun(r.id))?.results).toEqual([]);
+  });
+
+  it('recordFinishedRun writes the run, its results and its audit entry once; a second time writes nothing', async () => {
+    const store = await freshStore();
+    const r = run({ status: 'succeeded', finishedAt: T0 + 10 });
+    const entry = audit({ runId: r.id, action: 'run' });
+    expect(await store.recordFinishedRun(r, [result(r.id)], entry)).toBe(true);
+    expect(await store.recordFinishedRun(r, [result(r.id), result(r.id)], audit({ runId: r.id, action: 'run' }))).toBe(false);
+
+    expect((await store.getRun(r.id))?.results).toHaveLength(1);
+    expect((await store.listAudit({ action: 'run' })).map((a) => a.id)).toEqual([entry.id]);
+  });
+
+  it('recordFinishedRun is all or none: a bad result or audit entry leaves no run behind', async () => {
+    const store = await freshStore();
+    const r = run({ status: 'failed' });
+    await expectStoreError(store.recordFinishedRun(r, [result(r.id, { status: 'exploded' as RunResultRecord['status'] })], audit({ runId: r.id })), 'STORE_INVALID');
+    const stored = audit({ action: 'token.create' });
+    await store.appendAudit(stored);
+    // The audit entry's id is taken: the whole record is refused, the run included.
+    await expect(store.recordFinishedRun(r, [result(r.id)], audit({ id: stored.id, runId: r.id }))).rejects.toThrow();
+    expect(await store.getRun(r.id)).toBeUndefined();
+    expect(await store.listAudit({ action: 'run' })).toEqual([]);
+    // And once whole, it is there whole.
+    expect(await store.recordFinishedRun(r, [result(r.id)], audit({ runId: r.id, action: 'run' }))).toBe(true);
+    expect((await store.getRun(r.id))?.results).toHaveLength(1);
   });
 
   it('rejects a duplicate run id, an unknown status, and finishing an unknown run', async () => {

@@ -6,7 +6,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { RunResultsTable, RunsTable, StoreDatabase } from './schema.js';
-import type { Page, RunRecord, RunResultRecord, Store } from './types.js';
+import { appendAudit } from './audit-rows.js';
+import type { AuditRecord, Page, RunRecord, RunResultRecord, Store } from './types.js';
 import { checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, type JsonReader, recordOf } from './values.js';
 
 /** Rows per INSERT when writing results: well under both databases' bound-parameter limits. */
@@ -17,21 +18,23 @@ export type RunEnd = Parameters<Store['finishRun']>[1];
 
 export async function createRun(db: Kysely<StoreDatabase>, run: RunRecord): Promise<void> {
   checkTexts('createRun', run);
-  await db
-    .insertInto('runs')
-    .values({
-      id: run.id,
-      principal: run.principal,
-      statement: run.statement,
-      plan: encodeJson('createRun', 'plan', run.plan),
-      status: run.status,
-      started_at: run.startedAt,
-      finished_at: run.finishedAt,
-      targets: run.targets,
-      failures: run.failures,
-      replica_id: run.replicaId ?? null,
-    })
-    .execute();
+  await db.insertInto('runs').values(runRow('createRun', run)).execute();
+}
+
+/** A run as its row. */
+function runRow(operation: string, run: RunRecord) {
+  return {
+    id: run.id,
+    principal: run.principal,
+    statement: run.statement,
+    plan: encodeJson(operation, 'plan', run.plan),
+    status: run.status,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    targets: run.targets,
+    failures: run.failures,
+    replica_id: run.replicaId ?? null,
+  };
 }
 
 /** Throws STORE_NOT_FOUND for an unknown run. */
@@ -56,7 +59,35 @@ export async function interruptRuns(db: Kysely<StoreDatabase>, json: JsonReader,
 /** Writes the batch in one transaction: all of it or none of it. A result for a run that does
  *  not exist is STORE_INVALID. */
 export async function addRunResults(db: Kysely<StoreDatabase>, results: readonly RunResultRecord[]): Promise<void> {
-  const operation = 'addRunResults';
+  if (results.length === 0) return;
+  await db.transaction().execute((trx) => insertRunResults(trx, 'addRunResults', results));
+}
+
+/**
+ * A run that is over when it is first recorded (a bot's run, from its `bot_ran` event): the run,
+ * its results and its audit entry in one transaction, so none is ever stored without the others,
+ * whichever moment the process dies at. Returns false and writes nothing when a run with that id
+ * is stored already (a redelivered event).
+ */
+export async function recordFinishedRun(db: Kysely<StoreDatabase>, run: RunRecord, results: readonly RunResultRecord[], entry: AuditRecord): Promise<boolean> {
+  const operation = 'recordFinishedRun';
+  checkTexts(operation, run);
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('runs')
+      .values(runRow(operation, run))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted === undefined) return false;
+    await insertRunResults(trx, operation, results);
+    await appendAudit(trx, entry);
+    return true;
+  });
+}
+
+/** The results' rows, in chunks, on a transaction the caller holds. */
+async function insertRunResults(trx: Kysely<StoreDatabase>, operation: string, results: readonly RunResultRecord[]): Promise<void> {
   const rows = results.map((r) => {
     checkTexts(operation, r);
     return {
@@ -73,12 +104,9 @@ export async function addRunResults(db: Kysely<StoreDatabase>, results: readonly
       duration_ms: r.durationMs,
     };
   });
-  if (rows.length === 0) return;
-  await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      await trx.insertInto('run_results').values(rows.slice(i, i + INSERT_CHUNK)).execute();
-    }
-  });
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('run_results').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
 }
 
 /** The run and its results in the order they were added. */

@@ -239,6 +239,9 @@ export interface Store {
   interruptRuns(at: number): Promise<RunRecord[]>;
   /** Results are written in batches as they stream in. */
   addRunResults(results: readonly RunResultRecord[]): Promise<void>;
+  /** A finished run, its results and its audit entry, all or none; false (nothing written) when
+   *  the run's id is stored already. */
+  recordFinishedRun(run: RunRecord, results: readonly RunResultRecord[], entry: AuditRecord): Promise<boolean>;
   getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined>;
   listRuns(page?: Page): Promise<RunRecord[]>;
 
