@@ -27,15 +27,24 @@ export interface EventsOptions {
   readonly format: OutputFormat;
   readonly limit?: number;
   readonly type?: string;
+  /** Only events whose host, alarm, bot or message contains this text, in any case (the API's `text`). */
+  readonly grep?: string;
   /** Keep printing new events until Ctrl-C. */
   readonly watch?: boolean;
 }
 
-/** `breakwater get events [--type T] [--limit N] [--watch]`: newest first; with --watch, oldest first and then each new one. */
+/** Whether an event's host, alarm, bot or message contains `text` in any case: the API's `text` filter, for the streamed events. */
+export function eventMentions(event: Record<string, unknown>, text: string): boolean {
+  const needle = text.toLowerCase();
+  return [event.host, event.alarm, event.bot, event.message].some((v) => typeof v === 'string' && v.toLowerCase().includes(needle));
+}
+
+/** `breakwater get events [--type T] [--grep TEXT] [--limit N] [--watch]`: newest first; with --watch, oldest first and then each new one. */
 export async function eventsCommand(ep: Endpoint, options: EventsOptions, io: Io): Promise<number> {
   const q = new URLSearchParams();
   if (options.limit) q.set('limit', String(options.limit));
   if (options.type) q.set('type', options.type);
+  if (options.grep) q.set('text', options.grep);
   const list = () => getJson<Record<string, unknown>[]>(ep, `/api/v1/events${q.size ? `?${q}` : ''}`);
   if (!options.watch) {
     await printListing(io, options.format, await list(), EVENTS);
@@ -55,7 +64,7 @@ export async function eventsCommand(ep: Endpoint, options: EventsOptions, io: Io
         const code = String(event.code) in ERROR_CODES ? (event.code as ErrorCode) : 'BW_ERR_UNAVAILABLE';
         throw new BreakwaterError(code, `the control plane ended the event stream: ${String(event.message)}`);
       }
-      if (seen.has(String(event.id)) || (options.type && event.type !== options.type)) continue;
+      if (seen.has(String(event.id)) || (options.type && event.type !== options.type) || (options.grep && !eventMentions(event, options.grep))) continue;
       await out.item(event);
     }
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', 'the control plane ended the event stream (it stopped or restarted); run the command again to go on watching');
