@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../protocol/index.js';
-import { BreakwaterError, ERROR_CODES } from '../protocol/index.js';
+import type { ErrorCode, EventTextFields } from '../protocol/index.js';
+import { BreakwaterError, ERROR_CODES, eventMentions } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, request, responseText } from './api.js';
 import type { Io } from './io.js';
@@ -33,12 +33,6 @@ export interface EventsOptions {
   readonly watch?: boolean;
 }
 
-/** Whether an event's host, alarm, bot or message contains `text` in any case: the API's `text` filter, for the streamed events. */
-export function eventMentions(event: Record<string, unknown>, text: string): boolean {
-  const needle = text.toLowerCase();
-  return [event.host, event.alarm, event.bot, event.message].some((v) => typeof v === 'string' && v.toLowerCase().includes(needle));
-}
-
 /** `breakwater get events [--type T] [--grep TEXT] [--limit N] [--watch]`: newest first; with --watch, oldest first and then each new one. */
 export async function eventsCommand(ep: Endpoint, options: EventsOptions, io: Io): Promise<number> {
   const q = new URLSearchParams();
@@ -64,7 +58,7 @@ export async function eventsCommand(ep: Endpoint, options: EventsOptions, io: Io
         const code = String(event.code) in ERROR_CODES ? (event.code as ErrorCode) : 'BW_ERR_UNAVAILABLE';
         throw new BreakwaterError(code, `the control plane ended the event stream: ${String(event.message)}`);
       }
-      if (seen.has(String(event.id)) || (options.type && event.type !== options.type) || (options.grep && !eventMentions(event, options.grep))) continue;
+      if (seen.has(String(event.id)) || (options.type && event.type !== options.type) || (options.grep && !eventMentions(event as EventTextFields, options.grep))) continue;
       await out.item(event);
     }
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', 'the control plane ended the event stream (it stopped or restarted); run the command again to go on watching');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { eventMentions } from './events-command.js';
+import { eventMentions } from './event-text.js';
 
-describe('eventMentions (get events --grep --watch)', () => {
+describe('eventMentions (the events text filter on streamed events)', () => {
   const event = { host: 'web-1', alarm: 'data-disk-full', bot: null, message: 'Disk at 95%', type: 'alarm_fired' };
 
   it('finds a part of the host, alarm, bot or message in any case, as the API does', () => {
