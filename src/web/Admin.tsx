@@ -4,7 +4,8 @@
  * told which role it needs instead of the tab.
  */
 import { lazy, Suspense, useEffect, useState } from 'react';
-import type { Role, Whoami } from './api.js';
+import type { Whoami } from './api.js';
+import { refusalFor } from './admin-model.js';
 import { AdminAgents } from './AdminAgents.js';
 import { AdminTokens } from './AdminTokens.js';
 
@@ -18,20 +19,8 @@ const TABS = [
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
-const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
-
 function tabOf(hash: string): TabId {
   return TABS.find((t) => `#${t.id}` === hash)?.id ?? 'tokens';
-}
-
-/**
- * Why a role cannot use a tab, in words, as the Audit page says it for the audit log.
- *
- * @example
- * refusalFor('viewer', 'admin', 'manage tokens') // 'Your role (viewer) cannot manage tokens; ask an admin for a token with the admin role.'
- */
-export function refusalFor(held: Role, needed: Role, what: string): string | undefined {
-  return RANK[held] >= RANK[needed] ? undefined : `Your role (${held}) cannot ${what}; ask an admin for a token with the ${needed} role.`;
 }
 
 export function AdminPage(props: { me: Whoami }) {

@@ -9,7 +9,7 @@ import type { AlarmDefinition, Definition } from '../definitions/index.js';
 import { toYaml } from '../definitions/index.js';
 import type { BacktestAnswer } from './api.js';
 import { backtest, errorMessage, getJson } from './api.js';
-import { BACKTEST_HOURS, expressionAlarm } from './admin-model.js';
+import { BACKTEST_HOURS, backtestProblems, expressionAlarm } from './admin-model.js';
 import { BacktestResult } from './BacktestResult.js';
 
 /** The definition file of the alarm named `name`, as `breakwater export` writes it. */
@@ -24,13 +24,13 @@ export function BacktestTool() {
   const [fire, setFire] = useState('');
   const [hours, setHours] = useState(1);
   const [answer, setAnswer] = useState<BacktestAnswer | undefined>();
-  const [error, setError] = useState<string | undefined>();
+  const [error, setError] = useState<string[] | undefined>();
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     getJson<{ definitions: Definition[] }>('/api/v1/definitions')
       .then((d) => setAll(d.definitions))
-      .catch((err: unknown) => setError(errorMessage(err)));
+      .catch((err: unknown) => setError([errorMessage(err)]));
   }, []);
 
   const alarms = all.filter((d): d is AlarmDefinition => d.kind === 'alarm');
@@ -45,7 +45,7 @@ export function BacktestTool() {
       setAnswer(await backtest([file], hours * 3600));
       setError(undefined);
     } catch (err) {
-      setError(errorMessage(err));
+      setError(backtestProblems(err));
     } finally {
       setBusy(false);
     }
@@ -91,9 +91,11 @@ export function BacktestTool() {
         )}
       </form>
       {error && (
-        <p className="error-box" role="alert" data-testid="backtest-error">
-          {error}
-        </p>
+        <div className="error-box" role="alert" data-testid="backtest-error">
+          {error.map((line, i) => (
+            <p key={i}>{line}</p>
+          ))}
+        </div>
       )}
       {answer && <BacktestResult answer={answer} />}
     </section>

@@ -2,8 +2,22 @@
  * What the Admin page shows of tokens, agents and back-tests, as plain functions (the page's
  * components only lay them out).
  */
-import type { AgentInfo, BacktestAnswer, BacktestTransition, DriftRow, TokenInfo } from './api.js';
+import type { AgentInfo, BacktestAnswer, BacktestTransition, DriftRow, Role, TokenInfo } from './api.js';
+import { ApiError, errorMessage } from './api.js';
 import { BY_NAME } from './format.js';
+
+const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+
+/**
+ * Why a role cannot use a part of the Admin page, in words (as the Audit page says it for the
+ * audit log), or undefined when it can.
+ *
+ * @example
+ * refusalFor('viewer', 'admin', 'manage tokens') // 'Your role (viewer) cannot manage tokens; ask an admin for a token with the admin role.'
+ */
+export function refusalFor(held: Role, needed: Role, what: string): string | undefined {
+  return RANK[held] >= RANK[needed] ? undefined : `Your role (${held}) cannot ${what}; ask an admin for a token with the ${needed} role.`;
+}
 
 /** Lifetimes offered for a new token (seconds; null: never expires). */
 export const TOKEN_LIFETIMES: readonly { readonly label: string; readonly seconds: number | null }[] = [
@@ -105,4 +119,20 @@ export const BACKTEST_HOURS: readonly number[] = [1, 3, 6, 12, 24];
  */
 export function expressionAlarm(query: string, fire: string): string {
   return `kind: alarm\nname: backtest\nquery: ${JSON.stringify(query)}\nfire: ${JSON.stringify(fire)}\n`;
+}
+
+/**
+ * A refused back-test in words: the API's message, then each problem it found in the alarm (its
+ * `diagnostics`: code and message), so a typo in an expression is named rather than summed up.
+ *
+ * @example
+ * backtestProblems(err) // ['BW_ERR_INVALID_REQUEST: the alarm definition has problems', 'BWD_BAD_QUERY: unknown metric `disk_usge`']
+ */
+export function backtestProblems(err: unknown): string[] {
+  const diagnostics = err instanceof ApiError && Array.isArray(err.details.diagnostics) ? (err.details.diagnostics as unknown[]) : [];
+  const lines = diagnostics.map((d) => {
+    const { code, message } = (d ?? {}) as { code?: unknown; message?: unknown };
+    return typeof message === 'string' ? `${typeof code === 'string' ? `${code}: ` : ''}${message}` : JSON.stringify(d);
+  });
+  return [errorMessage(err), ...lines];
 }
