@@ -93,7 +93,7 @@ export function AdminAgents() {
               </td>
               <td title={r.agent.lastSeenAt ? new Date(r.agent.lastSeenAt).toISOString() : undefined}>{r.agent.status === 'connected' ? 'now' : ago(r.agent.lastSeenAt)}</td>
               <td>
-                <code>{r.agentVersion}</code>
+                <code data-testid="agent-version">{r.agentVersion}</code>
               </td>
               <td>
                 <DriftCell row={r} />

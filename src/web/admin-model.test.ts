@@ -24,7 +24,7 @@ describe('tokenState and usesText', () => {
 });
 
 describe('agentRows', () => {
-  const agent = (name: string, over: Partial<AgentInfo> = {}): AgentInfo => ({ name, id: name, status: 'connected', lastSeenAt: NOW, tags: {}, attributes: { agentVersion: '1.4.0' }, enrolledWith: 'join', revokedAt: null, ...over });
+  const agent = (name: string, over: Partial<AgentInfo> = {}): AgentInfo => ({ name, id: name, status: 'connected', lastSeenAt: NOW, tags: {}, attributes: { agent_version: '1.4.0' }, enrolledWith: 'join', revokedAt: null, ...over });
 
   it('joins the inventory with drift by name, sorted as hosts are (web-2 before web-10)', () => {
     const rows = agentRows([agent('web-10'), agent('web-2', { attributes: {} }), agent('db-1', { status: 'disconnected' })], [

@@ -68,7 +68,7 @@ export function agentRows(agents: readonly AgentInfo[], drift: readonly DriftRow
     .sort((a, b) => BY_NAME.compare(a.name, b.name))
     .map((agent) => {
       const d = byName.get(agent.name);
-      const reported = agent.attributes.agentVersion;
+      const reported = agent.attributes.agent_version;
       return { agent, version: d?.version ?? null, current: d?.current ?? null, drift: d?.drift ?? null, agentVersion: typeof reported === 'string' ? reported : '' };
     });
 }

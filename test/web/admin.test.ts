@@ -108,6 +108,8 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
     await expect.poll(async () => (await rows.evaluateAll((rs) => rs.map((r) => `${r.getAttribute('data-name')}:${r.getAttribute('data-status')}`))).sort(), { timeout: 15_000 }).toEqual(['db-3:connected', 'web-1:connected', 'web-2:connected']);
     const web1 = page.locator('[data-testid="agent-row"][data-name="web-1"]');
     await expect.poll(() => web1.textContent(), { timeout: 15_000 }).toMatch(/v\d+ current/);
+    // The agent's own version, as it reported it when it connected.
+    expect(await web1.getByTestId('agent-version').textContent()).toMatch(/^\d+\.\d+\.\d+/);
 
     const db3 = page.locator('[data-testid="agent-row"][data-name="db-3"]');
     await db3.getByTestId('agent-revoke').click();
