@@ -49,7 +49,7 @@ export function AdminPage(props: { me: Whoami }) {
           {refusal}
         </p>
       ) : tab === 'tokens' ? (
-        <AdminTokens />
+        <AdminTokens me={props.me} />
       ) : tab === 'agents' ? (
         <AdminAgents />
       ) : (

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import type { CreatedToken, TokenInfo, TokenRequest } from './api.js';
+import type { CreatedToken, TokenInfo, TokenRequest, Whoami } from './api.js';
 import { createToken, errorMessage, revokeToken, tokens as fetchTokens } from './api.js';
 import { TOKEN_LIFETIMES, tokenState, usesText } from './admin-model.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
@@ -48,7 +48,8 @@ function NewSecret(props: { created: CreatedToken; onDone: () => void }) {
   );
 }
 
-export function AdminTokens() {
+/** `me`: who is signed in, to warn before revoking a token of that name (it may be this tab's own). */
+export function AdminTokens(props: { me: Whoami }) {
   const [rows, setRows] = useState<TokenInfo[]>([]);
   const [error, setError] = useState<string | undefined>();
   const [name, setName] = useState('');
@@ -167,6 +168,11 @@ export function AdminTokens() {
           <p>
             Every call with it is refused from now on, and its open streams end at once. {revoking.role === 'agent' ? 'Agents it enrolled keep their own credentials (revoke them under Agents).' : ''} This cannot be undone.
           </p>
+          {revoking.name === props.me.name && (
+            <p className="warn-box" data-testid="revoke-self">
+              You are signed in as {revoking.name}: if this is the token you signed in with, this page is signed out too.
+            </p>
+          )}
         </ConfirmDialog>
       )}
     </section>

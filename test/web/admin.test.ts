@@ -66,6 +66,13 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
     const listed = await lab.api<Record<string, unknown>[]>('/api/v1/tokens');
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect(listed.every((t) => !('hash' in t) && !('token' in t))).toBe(true);
+    // Revoking the token of the name signed in warns; Cancel leaves it working.
+    const mine = page.locator('[data-testid="token-row"][data-name="admin"]');
+    await mine.getByTestId('token-revoke').click();
+    await page.getByTestId('revoke-self').waitFor();
+    await page.getByTestId('confirm-cancel').click();
+    await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    expect(await mine.getAttribute('data-state')).toBe('active');
     await page.getByTestId('secret-done').click();
     await page.getByTestId('new-secret').waitFor({ state: 'detached' });
     expect(await page.getByTestId('tokens-table').textContent()).not.toContain(secret);
