@@ -101,6 +101,24 @@ try {
   await page.getByTestId('definition-yaml').first().waitFor();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions');
+
+  // Admin (issue 13): a viewer token just created (its secret shown once), the agents with their
+  // definitions version, and a back-test of the lab pack's disk alarm (it fired on the first host above).
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByTestId('tab-tokens').click();
+  await page.getByTestId('token-name').fill('alice');
+  await page.getByTestId('token-create').click();
+  await page.getByTestId('new-secret').waitFor();
+  await shot('admin-tokens');
+  await page.getByTestId('tab-agents').click();
+  await page.locator('[data-testid="agent-row"][data-status="connected"]').nth(3).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="agents-table"] .badge.ok').length === 4);
+  await shot('admin-agents');
+  await page.getByTestId('tab-backtest').click();
+  await page.getByTestId('backtest-source').selectOption('data-disk-full');
+  await page.getByTestId('backtest-run').click();
+  await page.getByTestId('backtest-result').waitFor({ timeout: 60_000 });
+  await shot('backtest');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

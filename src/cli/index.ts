@@ -110,19 +110,21 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--json', 'the same as -o json')
     .option('--limit <n>', 'at most n entries (runs, audit, events)')
     .option('--type <type>', 'only events of this type')
+    .option('--grep <text>', 'events: only those whose host, alarm, bot or message contains text; audit: whose principal, action or target does (any case)')
     .option('-w, --watch', 'events, agents: keep printing each new event or agent change until Ctrl-C')
-    .action(async (kind: string, o: { server?: string; token?: string; output?: string; json?: boolean; limit?: string; type?: string; watch?: boolean }) => {
+    .action(async (kind: string, o: { server?: string; token?: string; output?: string; json?: boolean; limit?: string; type?: string; grep?: string; watch?: boolean }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
       if (o.watch && kind !== 'events' && kind !== 'agents') throw new BreakwaterError('BW_ERR_CONFIG', `--watch: only get events and get agents can be watched, not ${JSON.stringify(kind)}`);
+      if (o.grep !== undefined && kind !== 'events' && kind !== 'audit') throw new BreakwaterError('BW_ERR_CONFIG', `--grep: only get events and get audit can be searched, not ${JSON.stringify(kind)}`);
       const [{ LISTINGS, getCommand }, { driftCommand, getDefinitionsCommand }, { eventsCommand }] = await Promise.all([import('./admin-commands.js'), import('./definitions-commands.js'), import('./events-command.js')]);
       const ep = await endpoint(o);
       const flags = { format: outputFormatOf(o), ...(limit ? { limit } : {}) };
       if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
-      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.watch ? { watch: true } : {}) }, io);
+      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.grep ? { grep: o.grep } : {}), ...(o.watch ? { watch: true } : {}) }, io);
       else if (kind === 'drift') code = await driftCommand(ep, flags, io);
       else if (kind === 'agents' && o.watch) code = await (await import('./watch.js')).watchAgents(ep, flags.format, LISTINGS.agents, io);
-      else code = await getCommand(ep, kind, flags, io);
+      else code = await getCommand(ep, kind, { ...flags, ...(o.grep ? { grep: o.grep } : {}) }, io);
     });
 
   connection(program.command('apply'))

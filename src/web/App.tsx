@@ -18,6 +18,7 @@ const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
+const AdminPage = lazyPage(() => import('./Admin.js').then((m) => m.AdminPage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
@@ -26,6 +27,7 @@ const PAGES = [
   { path: '/audit', title: 'Audit' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/admin', title: 'Admin' },
 ] as const;
 
 /** The path shown: `/` is Fleet; any other path is kept as typed, and one that is no page says so. */
@@ -166,7 +168,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/admin' ? <AdminPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

@@ -8,6 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AlarmDefinition, Definition } from '../definitions/index.js';
 import type { EventType } from '../protocol/index.js';
+import { eventMentions } from '../protocol/index.js';
 import type { Approval, FleetEvent, Whoami } from './api.js';
 import { ApiError, decideApproval, eventStream, events as fetchEvents, getJson, pendingApprovals } from './api.js';
 import { BY_NAME, ago } from './format.js';
@@ -23,6 +24,8 @@ interface Filter {
   readonly type: string;
   readonly host: string;
   readonly alarm: string;
+  /** A part of the host, alarm, bot or message, any case (the API's `text`). */
+  readonly text: string;
 }
 
 export interface AlarmState {
@@ -51,7 +54,7 @@ export function foldAlarms(states: ReadonlyMap<string, AlarmState>, evs: readonl
 }
 
 function matches(e: FleetEvent, f: Filter): boolean {
-  return (!f.type || e.type === f.type) && (!f.host || e.host === f.host) && (!f.alarm || e.alarm === f.alarm);
+  return (!f.type || e.type === f.type) && (!f.host || e.host === f.host) && (!f.alarm || e.alarm === f.alarm) && (!f.text || eventMentions(e, f.text));
 }
 
 /** An error as this page shows it: the API's message without its code. */
@@ -82,7 +85,7 @@ function RunbookLink(props: { def: AlarmDefinition | undefined; site: AlarmSite 
 }
 
 export function EventsPage(props: { me: Whoami }) {
-  const [filter, setFilter] = useState<Filter>({ type: '', host: '', alarm: '' });
+  const [filter, setFilter] = useState<Filter>({ type: '', host: '', alarm: '', text: '' });
   const [applied, setApplied] = useState<Filter>(filter);
   const [timeline, setTimeline] = useState<FleetEvent[]>([]);
   const [alarms, setAlarms] = useState<Map<string, AlarmState>>(new Map());
@@ -284,6 +287,7 @@ export function EventsPage(props: { me: Whoami }) {
           </select>
           <input aria-label="host" placeholder="host" value={filter.host} onChange={(e) => setFilter({ ...filter, host: e.target.value.trim() })} data-testid="filter-host" />
           <input aria-label="alarm" placeholder="alarm" value={filter.alarm} onChange={(e) => setFilter({ ...filter, alarm: e.target.value.trim() })} data-testid="filter-alarm" />
+          <input type="search" aria-label="text" placeholder="contains… (host, alarm, bot, message)" maxLength={200} value={filter.text} onChange={(e) => setFilter({ ...filter, text: e.target.value })} data-testid="filter-text" />
           <span className="hint">{timeline.length} events, newest first</span>
         </div>
         <table className="table" data-testid="timeline">

@@ -220,7 +220,7 @@ export class KyselyStore implements Store {
     return this.#run('appendAudit', (db) => appendAudit(db, entry));
   }
 
-  listAudit(page: Page & { principal?: string; action?: string } = {}): Promise<AuditRecord[]> {
+  listAudit(page: Page & { principal?: string; action?: string; text?: string } = {}): Promise<AuditRecord[]> {
     return this.#run('listAudit', (db) => listAudit(db, this.#json, page));
   }
 

@@ -246,7 +246,7 @@ export interface Store {
   listRuns(page?: Page): Promise<RunRecord[]>;
 
   appendAudit(entry: AuditRecord): Promise<void>;
-  listAudit(page?: Page & { principal?: string; action?: string }): Promise<AuditRecord[]>;
+  listAudit(page?: Page & { principal?: string; action?: string; text?: string }): Promise<AuditRecord[]>;
 
   /**
    * Stores a new version atomically and returns its number. `expectedCurrent` is the version the
@@ -260,7 +260,7 @@ export interface Store {
   /** Inserts the events not stored yet (by id) and returns those it inserted: redelivery is harmless. */
   appendEvents(events: readonly EventRecord[]): Promise<EventRecord[]>;
   /** Newest first. */
-  listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number }): Promise<EventRecord[]>;
+  listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number; text?: string }): Promise<EventRecord[]>;
   countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number>;
   /** Deletes the host's events older than its newest `keep` (ties with the oldest kept stay); returns how many. */
   trimHostEvents(host: string, keep: number): Promise<number>;
