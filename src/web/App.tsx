@@ -18,11 +18,13 @@ const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
+const RunsPage = lazyPage(() => import('./Runs.js').then((m) => m.RunsPage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
   { path: '/console', title: 'Console' },
   { path: '/events', title: 'Alarms & events' },
+  { path: '/runs', title: 'Runs' },
   { path: '/audit', title: 'Audit' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
@@ -142,7 +144,7 @@ export function App() {
           <a
             key={p.path}
             href={p.path}
-            className={p.path === path ? 'active' : undefined}
+            className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
             onClick={(e) => {
               e.preventDefault();
               go(p.path);
@@ -166,7 +168,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

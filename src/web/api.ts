@@ -290,3 +290,39 @@ export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: strin
   const res = await request(path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return (await res.json()) as T;
 }
+
+// ---- runs (the Runs page) ----
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
+
+export interface Run {
+  readonly id: string;
+  readonly principal: string;
+  readonly statement: string;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly targets: number;
+  readonly failures: number;
+  /** A bot's reported output was left out: this viewer may not read it. */
+  readonly outputHidden?: true;
+}
+
+/** One resource's result of a run, as GET /api/v1/runs/:id gives it. */
+export interface RunResult {
+  readonly resourceId: string;
+  readonly resourceType: string;
+  readonly host: string;
+  readonly status: 'ok' | 'error' | 'timeout' | 'offline' | 'cancelled';
+  readonly exitCode: number | null;
+  readonly stdout: string | null;
+  readonly stderr: string | null;
+  readonly error: string | null;
+  readonly durationMs: number | null;
+}
+
+/** GET /api/v1/runs with its filters (the query string the Runs page builds, runs-url.ts): newest first. */
+export const runs = (query: Record<string, string | number | undefined>) => getJson<Run[]>(`/api/v1/runs${queryString(query)}`);
+
+/** GET /api/v1/runs/:id: the run and each resource's result with its output. */
+export const run = (id: string) => getJson<{ run: Run; results: RunResult[] }>(`/api/v1/runs/${encodeURIComponent(id)}`);
