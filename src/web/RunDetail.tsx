@@ -154,7 +154,7 @@ export function RunDetail(props: { id: string }) {
         <dd>{runDuration(run.startedAt, run.finishedAt)}</dd>
         <dt>Targets</dt>
         <dd data-testid="run-counts">
-          {run.targets} targets, <span className={run.failures ? 'bad-text' : undefined}>{run.failures} failed</span>
+          {run.targets} {run.targets === 1 ? 'target' : 'targets'}, <span className={run.failures ? 'bad-text' : undefined}>{run.failures} failed</span>
         </dd>
       </dl>
       {results.length === 0 ? (

@@ -93,7 +93,7 @@ describe.skipIf(skip)('web UI: runs', () => {
     expect(new URL(page.url()).pathname).toBe(`/runs/${ids.failing}`);
     expect(await exitCodes(page)).toEqual(['web-2=3']);
     expect(await page.getByTestId('run-stderr').textContent()).toContain('oops');
-    expect(await page.getByTestId('run-counts').textContent()).toBe('1 targets, 1 failed');
+    expect(await page.getByTestId('run-counts').textContent()).toBe('1 target, 1 failed');
     // Back returns to the filtered list.
     await page.goBack();
     await expect.poll(() => rowIds(page)).toEqual([ids.failing]);
