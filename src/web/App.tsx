@@ -4,6 +4,7 @@ import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { navigate } from './navigate.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -129,10 +130,8 @@ export function App() {
     return () => window.removeEventListener('popstate', onPop);
   }, [signIn]);
 
-  const go = (p: string) => {
-    window.history.pushState(null, '', p);
-    setPath(p);
-  };
+  // Through popstate (navigate), so a page already shown hears it too: Runs re-reads its filter from the URL.
+  const go = navigate;
 
   if (checking) return <div className="login dim">Signing in…</div>;
   if (!me) return <Login onToken={signIn} error={loginError} />;

@@ -94,9 +94,13 @@ describe.skipIf(skip)('web UI: runs', () => {
     expect(await exitCodes(page)).toEqual(['web-2=3']);
     expect(await page.getByTestId('run-stderr').textContent()).toContain('oops');
     expect(await page.getByTestId('run-counts').textContent()).toBe('1 target, 1 failed');
-    // Back returns to the filtered list.
+    // Back returns to the filtered list; the Runs tab opens it unfiltered.
     await page.goBack();
     await expect.poll(() => rowIds(page)).toEqual([ids.failing]);
+    await page.getByRole('link', { name: 'Runs', exact: true }).click();
+    await expect.poll(() => page.url()).toBe(`${lab.server}/runs`);
+    await expect.poll(async () => (await rowIds(page)).slice(0, 2)).toEqual([ids.failing, ids.echo]);
+    expect(await page.getByTestId('runs-filter-host').inputValue()).toBe('');
     await page.close();
 
     // The echo run, opened by its URL: every host exited 0 and printed hi.
