@@ -119,6 +119,19 @@ try {
   await page.getByTestId('backtest-run').click();
   await page.getByTestId('backtest-result').waitFor({ timeout: 60_000 });
   await shot('backtest');
+  // Runs: the runs above (commands, runbook cells, the bot's, the approved one) and a failing
+  // command; then what the bot ran on web-1, opened from its bot_ran event.
+  await page.getByRole('link', { name: 'Console' }).click();
+  await page.getByLabel('pipeline').fill(`host | name = "${lab.hosts[1].name}" | \`echo "disk check failed on /data" >&2; exit 3\``);
+  await page.getByLabel('pipeline').press('Control+Enter');
+  await page.getByTestId('run-summary').waitFor();
+  await page.getByRole('link', { name: 'Runs' }).click();
+  await page.locator('[data-testid="run-row"][data-status="failed"]').first().waitFor();
+  await shot('runs');
+  await page.getByRole('link', { name: 'Alarms & events' }).click();
+  await page.locator('[data-testid="event"][data-type="bot_ran"]').first().getByTestId('event-run-link').click();
+  await page.getByTestId('run-stdout').first().waitFor();
+  await shot('runs-detail');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

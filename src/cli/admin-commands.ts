@@ -1,3 +1,5 @@
+import { runKindOf } from '../definitions/index.js';
+import { runDuration } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
 import { GET_KINDS } from './command-names.js';
@@ -51,7 +53,7 @@ export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readon
       text('FAILED', 'failures'),
       text('STATEMENT', 'statement'),
     ],
-    wide: [['FINISHED', (i) => time(i.finishedAt)], ['REPLICA', (i) => String(i.replicaId ?? '-')]],
+    wide: [['FINISHED', (i) => time(i.finishedAt)], ['TOOK', (i) => runDuration(Number(i.startedAt), typeof i.finishedAt === 'number' ? i.finishedAt : null)], ['KIND', (i) => runKindOf(String(i.principal))], ['REPLICA', (i) => String(i.replicaId ?? '-')]],
     name: (i) => `run/${String(i.id)}`,
   },
   audit: {

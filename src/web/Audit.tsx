@@ -7,6 +7,8 @@ import type { FormEvent } from 'react';
 import type { AuditEntry } from './api.js';
 import { ApiError, auditLog } from './api.js';
 import { download, toCsv } from './csv.js';
+import { navigateOnClick } from './navigate.js';
+import { runPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
 
 const LIMIT = 1000;
@@ -123,7 +125,12 @@ export function AuditPage() {
                 <code>{a.action}</code>
               </td>
               <td>
-                <code className="wrap">{a.target}</code>
+                <code className="wrap">{a.target}</code>{' '}
+                {a.runId && (
+                  <a href={runPath(a.runId)} onClick={navigateOnClick} data-testid="audit-run-link" title="the run: each target's exit code and output">
+                    run ›
+                  </a>
+                )}
               </td>
               <td>{whereOf(a)}</td>
               <td>

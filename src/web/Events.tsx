@@ -13,6 +13,7 @@ import type { Approval, FleetEvent, Whoami } from './api.js';
 import { ApiError, decideApproval, eventStream, events as fetchEvents, getJson, pendingApprovals } from './api.js';
 import { BY_NAME, ago } from './format.js';
 import { navigateOnClick } from './navigate.js';
+import { runPath, runsPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
@@ -66,6 +67,28 @@ const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false
 async function alarmsWithRunbooks(): Promise<Map<string, AlarmDefinition>> {
   const { definitions } = await getJson<{ definitions: Definition[] }>('/api/v1/definitions');
   return new Map(definitions.filter((d): d is AlarmDefinition => d.kind === 'alarm' && Boolean(d.runbook)).map((d) => [d.name, d]));
+}
+
+/** A timeline row's link to runs: a bot's run itself, or the bot runs on an alarm's host since it fired. */
+function RunsLink(props: { event: FleetEvent }) {
+  const e = props.event;
+  if (e.runId && (e.type === 'bot_ran' || e.type === 'approved'))
+    return (
+      <a href={runPath(e.runId)} onClick={navigateOnClick} data-testid="event-run-link" title="what the bot ran: exit code and output">
+        Open run
+      </a>
+    );
+  if (e.type === 'alarm_fired' && e.host) return <BotRunsLink host={e.host} since={e.time} />;
+  return null;
+}
+
+/** The bot runs on `host` (since `since`, when given): what the bots an alarm triggered did there. */
+function BotRunsLink(props: { host: string; since?: number }) {
+  return (
+    <a href={runsPath({ kind: 'bot', host: props.host, since: props.since === undefined ? '' : String(props.since) })} onClick={navigateOnClick} data-testid="alarm-runs-link" title={props.since === undefined ? 'the bot runs on this host' : 'the bot runs on this host since the alarm fired'}>
+      Bot runs
+    </a>
+  );
 }
 
 /** "Open runbook" for an alarm that has one: a URL in a new tab, a runbook of the control plane here, its parameters filled from `site`. */
@@ -225,8 +248,9 @@ export function EventsPage(props: { me: Whoami }) {
                   <td>{s.severity ?? ''}</td>
                   <td className="num">{s.value === null ? '' : Math.round(s.value * 10) / 10}</td>
                   <td title={new Date(s.since).toISOString()}>{ago(s.since)}</td>
-                  <td>
+                  <td className="actions">
                     <RunbookLink def={runbooks.get(s.alarm)} site={s} />
+                    <BotRunsLink host={s.host} />
                   </td>
                 </tr>
               ))}
@@ -304,7 +328,7 @@ export function EventsPage(props: { me: Whoami }) {
                   <code>{e.alarm ?? e.bot ?? ''}</code>
                 </td>
                 <td className="message">
-                  {e.message} {e.alarm && (e.type === 'alarm_fired' || e.type === 'escalated') && <RunbookLink def={runbooks.get(e.alarm)} site={{ ...e, alarm: e.alarm }} />}
+                  {e.message} {e.alarm && (e.type === 'alarm_fired' || e.type === 'escalated') && <RunbookLink def={runbooks.get(e.alarm)} site={{ ...e, alarm: e.alarm }} />} <RunsLink event={e} />
                 </td>
               </tr>
             ))}

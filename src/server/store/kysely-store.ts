@@ -45,6 +45,7 @@ import type {
   Page,
   PermitRequest,
   PermitWindow,
+  RunFilter,
   RunRecord,
   RunbookRecord,
   RunbookRunRecord,
@@ -210,8 +211,8 @@ export class KyselyStore implements Store {
     return this.#run('getRun', (db) => getRun(db, this.#json, id));
   }
 
-  listRuns(page: Page = {}): Promise<RunRecord[]> {
-    return this.#run('listRuns', (db) => listRuns(db, this.#json, page));
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.#run('listRuns', (db) => listRuns(db, this.#json, filter));
   }
 
   // ---- audit (audit-rows.ts) ------------------------------------------------------------------
