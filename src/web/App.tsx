@@ -4,6 +4,7 @@ import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { mayLeave } from './navigate.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -128,6 +129,7 @@ export function App() {
   }, [signIn]);
 
   const go = (p: string) => {
+    if (!mayLeave()) return;
     window.history.pushState(null, '', p);
     setPath(p);
   };
@@ -158,6 +160,7 @@ export function App() {
         <button
           className="link"
           onClick={() => {
+            if (!mayLeave()) return;
             saveToken(null);
             setMe(undefined);
           }}
@@ -166,7 +169,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

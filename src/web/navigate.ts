@@ -1,10 +1,38 @@
 /**
  * Client-side navigation from inside a page: the URL changes without a reload, and the shell
- * (App, which listens to popstate for the Back button) shows the page for the new path.
+ * (App, which listens to popstate for the Back button) shows the page for the new path. A page
+ * holding unsaved edits (useUnsavedWarning) is asked about first, in-app and by the browser.
  */
+import { useEffect } from 'react';
 import type { MouseEvent } from 'react';
 
+/** What leaving would lose, while a page holds unsaved edits. */
+let unsaved: string | undefined;
+
+/** True when nothing unsaved would be lost, or the user confirmed losing it. */
+export function mayLeave(): boolean {
+  return unsaved === undefined || window.confirm(unsaved);
+}
+
+/**
+ * While `warning` is set, leaving the page asks first: in-app navigation (navigate, the shell's
+ * links) with a confirm naming what would be lost, and a reload or closed tab with the browser's own.
+ */
+export function useUnsavedWarning(warning: string | undefined): void {
+  useEffect(() => {
+    if (warning === undefined) return undefined;
+    unsaved = warning;
+    const onBeforeUnload = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => {
+      unsaved = undefined;
+      window.removeEventListener('beforeunload', onBeforeUnload);
+    };
+  }, [warning]);
+}
+
 export function navigate(path: string): void {
+  if (!mayLeave()) return;
   window.history.pushState(null, '', path);
   window.dispatchEvent(new PopStateEvent('popstate'));
 }
