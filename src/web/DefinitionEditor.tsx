@@ -11,7 +11,7 @@ import { PLAN_MARKERS, formatDefinitionDiagnostic, planLines, planSummary } from
 import type { Whoami } from './api.js';
 import { errorMessage, postJson } from './api.js';
 import type { BacktestAnswer, Edit, LoadedSet, PlanAnswer } from './definition-edit.js';
-import { applyRefusal, backtestFiles, backtestSummary, checkEdit, filesWithEdit, isDirty, planRefusal, staleMessage } from './definition-edit.js';
+import { applyRefusal, backtestFiles, backtestRefusal, backtestSummary, checkEdit, filesWithEdit, isDirty, planRefusal, rebaseEdit, staleMessage } from './definition-edit.js';
 import { Editor } from './Editor.js';
 import { localTime } from './format.js';
 import { useUnsavedWarning } from './navigate.js';
@@ -91,13 +91,16 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
   const [hours, setHours] = useState<number>(1);
   const [stale, setStale] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [rebased, setRebased] = useState<{ text: string; conflict: boolean } | undefined>();
   const [busy, setBusy] = useState(false);
   const checked = useMemo(() => checkEdit(set, edit), [set, edit]);
   const dirty = isDirty(edit);
   useUnsavedWarning(dirty ? `Leave without applying your edit of ${edit.path}? It is not saved.` : undefined);
 
   const errors = checked.here.filter((d) => d.severity === 'error').length + checked.elsewhere.filter((d) => d.severity === 'error').length;
-  const planBlocked = planRefusal(props.me.role, set) ?? (errors ? `Fix the ${errors} error(s) first.` : undefined);
+  const fixFirst = errors ? `Fix the ${errors} error(s) first.` : undefined;
+  const planBlocked = planRefusal(props.me.role, set) ?? fixFirst;
+  const backtestBlocked = backtestRefusal(props.me.role) ?? fixFirst;
   const current = planned?.text === edit.text ? planned.answer : undefined;
   const changes = current?.diff ? current.diff.create.length + current.diff.update.length + current.diff.delete.length : 0;
   const applyBlocked = applyRefusal(props.me.role) ?? (stale ? 'Reload first: the definitions changed meanwhile.' : !current ? 'Plan first: apply applies the plan shown.' : !current.ok ? 'The plan has errors.' : changes === 0 ? 'Nothing to apply.' : undefined);
@@ -116,20 +119,29 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
     }
   };
 
-  const plan = (on: LoadedSet) =>
+  const plan = (on: LoadedSet, what: Edit) =>
     run(async () => {
-      const answer = await postJson<PlanAnswer>('/api/v1/definitions/plan', { files: filesWithEdit(on, edit) });
+      const answer = await postJson<PlanAnswer>('/api/v1/definitions/plan', { files: filesWithEdit(on, what) });
       const moved = staleMessage(on.version, undefined, answer.baseVersion);
       setStale(moved);
-      setPlanned(moved ? undefined : { text: edit.text, answer });
+      setPlanned(moved ? undefined : { text: what.text, answer });
     });
 
   const reloadAndPlan = () =>
     run(async () => {
       const fresh = await props.reload();
+      const moved = rebaseEdit(edit, fresh);
       setSet(fresh);
+      setEdit(moved.edit);
       setStale(undefined);
-      await plan(fresh);
+      setPlanned(undefined);
+      setRebased({
+        conflict: moved.conflict,
+        text: moved.conflict
+          ? `${edit.path} changed in version ${fresh.version} where you edited it too: your text is kept as you wrote it, so check in the plan what it would undo.`
+          : `Your edit now sits on version ${fresh.version}${moved.edit.original !== edit.original ? `, with that version's other changes to ${edit.path}` : ''}.`,
+      });
+      await plan(fresh, moved.edit);
     });
 
   const apply = () =>
@@ -160,7 +172,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
           Close
         </button>
       </header>
-      <Editor plain value={edit.text} onChange={(text) => setEdit({ ...edit, text })} onRun={() => void plan(set)} diagnostics={checked.here} catalogue={undefined} rows={Math.max(10, edit.text.split('\n').length + 1)} ariaLabel={`${edit.kind} YAML`} />
+      <Editor plain value={edit.text} onChange={(text) => setEdit({ ...edit, text })} onRun={() => void plan(set, edit)} diagnostics={checked.here} catalogue={undefined} rows={Math.max(10, edit.text.split('\n').length + 1)} ariaLabel={`${edit.kind} YAML`} />
       {checked.elsewhere.length > 0 && (
         <ul className="diagnostics" data-testid="diagnostics-elsewhere">
           {checked.elsewhere.map((d, i) => (
@@ -171,7 +183,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
         </ul>
       )}
       <div className="editor-actions">
-        <button data-testid="plan-edit" disabled={busy || planBlocked !== undefined} title={planBlocked} onClick={() => void plan(set)}>
+        <button data-testid="plan-edit" disabled={busy || planBlocked !== undefined} title={planBlocked} onClick={() => void plan(set, edit)}>
           Plan
         </button>
         {edit.kind === 'alarm' && (
@@ -183,7 +195,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
                 </option>
               ))}
             </select>
-            <button data-testid="backtest-edit" disabled={busy || planBlocked !== undefined} title={planBlocked} onClick={() => void runBacktest()}>
+            <button data-testid="backtest-edit" disabled={busy || backtestBlocked !== undefined} title={backtestBlocked} onClick={() => void runBacktest()}>
               Back-test
             </button>
           </>
@@ -192,7 +204,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
           Apply as version {set.version + 1}
         </button>
         <span className="dim small" data-testid="apply-reason">
-          {planBlocked ?? applyBlocked}
+          {[...new Set([planBlocked, applyBlocked])].filter(Boolean).join(' ')}
         </span>
       </div>
       {stale && (
@@ -202,6 +214,11 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
             Reload and re-plan
           </button>
         </div>
+      )}
+      {rebased && (
+        <p className={rebased.conflict ? 'warn-box' : 'notice'} role="status" data-testid="rebased">
+          {rebased.text}
+        </p>
       )}
       {error && (
         <div className="error-box" role="alert" data-testid="edit-error">

@@ -5,7 +5,7 @@ import { diffDefinitions, parseDefinitions } from '../definitions/index.js';
 import { BUILTIN_CATALOGUE } from '../lang/index.js';
 import { ApiError } from './api.js';
 import type { BacktestAnswer, LoadedSet } from './definition-edit.js';
-import { EDITABLE_KINDS, applyRefusal, backtestSummary, checkEdit, editOf, filesWithEdit, isDirty, newEdit, planRefusal, spanAt, staleMessage } from './definition-edit.js';
+import { EDITABLE_KINDS, applyRefusal, backtestRefusal, backtestSummary, checkEdit, editOf, filesWithEdit, isDirty, newEdit, planRefusal, rebaseEdit, spanAt, staleMessage } from './definition-edit.js';
 
 const PACK = [
   'kind: action\nname: clean_logs\ncommand: find "$dir" -delete\nparams: { dir: string }\n',
@@ -95,6 +95,8 @@ describe('who may plan and apply', () => {
     expect(applyRefusal('operator')).toBe('Applying definitions needs the admin role; you are an operator.');
     expect(applyRefusal('viewer')).toBe('Applying definitions needs the admin role; you are a viewer.');
     expect(applyRefusal('admin')).toBeUndefined();
+    expect(backtestRefusal('viewer')).toBe('Back-testing needs the operator role; you are a viewer.');
+    expect(backtestRefusal('operator')).toBeUndefined();
   });
 
   it('does not plan a set whose file content is hidden from this user', () => {
@@ -110,6 +112,39 @@ describe('optimistic concurrency', () => {
     expect(staleMessage(4, undefined, 5)).toContain('Someone applied version 5 since you opened version 4');
     expect(staleMessage(4, undefined, 4)).toBeUndefined();
     expect(staleMessage(4, new ApiError('BW_ERR_FORBIDDEN', 'no', 403))).toBeUndefined();
+  });
+});
+
+describe('rebaseEdit', () => {
+  const withAlarm = (set: LoadedSet, from: string, to: string): LoadedSet => {
+    const files = filesWithEdit(set, { ...editOf(set, { kind: 'alarm', name: 'disk-full' }), text: editOf(set, { kind: 'alarm', name: 'disk-full' }).text.replace(from, to) });
+    return { version: set.version + 1, definitions: parseDefinitions(files, BUILTIN_CATALOGUE).definitions };
+  };
+
+  it('keeps the other change to lines the user did not touch, so the edit does not undo it', () => {
+    const set = loaded();
+    const opened = editOf(set, { kind: 'alarm', name: 'disk-full' });
+    const mine = { ...opened, text: opened.text.replace('< 80', '< 70') };
+    const fresh = withAlarm(set, '> 90', '> 95');
+    const { edit, conflict } = rebaseEdit(mine, fresh);
+    expect(conflict).toBe(false);
+    expect(edit.text).toContain('fire: disk_usage > 95');
+    expect(edit.text).toContain('clear: disk_usage < 70');
+    expect(edit.original).toBe(editOf(fresh, { kind: 'alarm', name: 'disk-full' }).text);
+    const diff = planOf(fresh, filesWithEdit(fresh, edit));
+    expect(diff.update.map((u) => u.changes.map((c) => c.field))).toEqual([['clear']]);
+  });
+
+  it('keeps the user’s text and says so when both changed the same line, and changes nothing when the definition did not move', () => {
+    const set = loaded();
+    const opened = editOf(set, { kind: 'alarm', name: 'disk-full' });
+    const mine = { ...opened, text: opened.text.replace('> 90', '> 80') };
+    const both = rebaseEdit(mine, withAlarm(set, '> 90', '> 95'));
+    expect(both.conflict).toBe(true);
+    expect(both.edit.text).toBe(mine.text);
+    const elsewhere = { version: 4, definitions: set.definitions };
+    expect(rebaseEdit(mine, elsewhere)).toEqual({ edit: mine, conflict: false });
+    expect(rebaseEdit(newEdit('alarm'), elsewhere).conflict).toBe(false);
   });
 });
 

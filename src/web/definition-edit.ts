@@ -61,6 +61,30 @@ export function filesWithEdit(set: LoadedSet, edit: Edit): DefinitionFile[] {
   return [...files, { path: edit.path, text: edit.text }];
 }
 
+/**
+ * The edit moved onto `fresh` (the set after someone else applied): lines the user did not
+ * touch take their new text, so the edit does not undo the other change. Line by line, when the
+ * three texts have as many lines (a changed value, the usual case); otherwise, or where both
+ * changed the same line, the user's text is kept as is and `conflict` says so (the plan then
+ * shows what it would undo).
+ */
+export function rebaseEdit(edit: Edit, fresh: LoadedSet): { edit: Edit; conflict: boolean } {
+  const theirs = edit.isNew ? undefined : toYaml(fresh.definitions).find((f) => f.path === edit.path)?.text;
+  if (theirs === undefined || theirs === edit.original) return { edit, conflict: false };
+  const base = edit.original.split('\n');
+  const mine = edit.text.split('\n');
+  const other = theirs.split('\n');
+  if (base.length !== mine.length || base.length !== other.length) return { edit: { ...edit, original: theirs }, conflict: true };
+  let conflict = false;
+  const merged = base.map((line, i) => {
+    const [m, o] = [mine[i] ?? '', other[i] ?? ''];
+    if (m === line) return o;
+    if (o !== line && o !== m) conflict = true;
+    return m;
+  });
+  return { edit: { ...edit, original: theirs, text: merged.join('\n') }, conflict };
+}
+
 /** What a back-test of an edited alarm sends: its file, with the set's custom metrics it may use (and no other alarm, as the API back-tests the first). */
 export function backtestFiles(set: LoadedSet, edit: Edit): DefinitionFile[] {
   return [...toYaml(set.definitions.filter((d) => d.kind === 'metric')), { path: edit.path, text: edit.text }];
@@ -101,6 +125,11 @@ export function checkEdit(set: LoadedSet, edit: Edit): { here: EditorDiagnostic[
 }
 
 const aRole = (role: Role) => `${role === 'viewer' ? 'a' : 'an'} ${role}`;
+
+/** Why this user may not back-test (the API's rule: operator), or undefined when they may. */
+export function backtestRefusal(role: Role): string | undefined {
+  return roleAtLeast(role, 'operator') ? undefined : `Back-testing needs the operator role; you are ${aRole(role)}.`;
+}
 
 /** Why this user may not plan an edit, or undefined when they may (planning needs operator; hidden file content would read as a change). */
 export function planRefusal(role: Role, set: LoadedSet): string | undefined {
