@@ -5,7 +5,7 @@
  * version the page loaded (optimistic concurrency, as the CLI: a newer version meanwhile is
  * refused, and Reload plans the edit again on top of it). Unsaved edits warn before leaving.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { DefinitionDiff } from '../definitions/index.js';
 import { PLAN_MARKERS, formatDefinitionDiagnostic, planLines, planSummary } from '../definitions/index.js';
 import type { Whoami } from './api.js';
@@ -80,6 +80,12 @@ function BacktestView(props: { answer: BacktestAnswer }) {
 const BACKTEST_HOURS = [1, 3, 6, 24] as const;
 
 /**
+ * The check runs on the whole set (about 0.3–1 ms per definition), so it waits for a pause in the
+ * typing rather than running on every keystroke; until then the last diagnostics stay shown.
+ */
+const CHECK_AFTER_MS = 120;
+
+/**
  * The editor for `initial` within `set`. `reload` fetches the current set again (after a
  * concurrent apply); `onApplied` is told the new version; `onClose` leaves without applying.
  */
@@ -93,12 +99,19 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
   const [error, setError] = useState<string | undefined>();
   const [rebased, setRebased] = useState<{ text: string; conflict: boolean } | undefined>();
   const [busy, setBusy] = useState(false);
-  const checked = useMemo(() => checkEdit(set, edit), [set, edit]);
+  const [settled, setSettled] = useState(edit);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(edit), CHECK_AFTER_MS);
+    return () => clearTimeout(t);
+  }, [edit]);
+  const checked = useMemo(() => checkEdit(set, settled), [set, settled]);
   const dirty = isDirty(edit);
   useUnsavedWarning(dirty ? `Leave without applying your edit of ${edit.path}? It is not saved.` : undefined);
 
+  // Plan and apply wait for the check of the text as it is now, so they never act on an unchecked one.
+  const checking = settled.text !== edit.text;
   const errors = checked.here.filter((d) => d.severity === 'error').length + checked.elsewhere.filter((d) => d.severity === 'error').length;
-  const fixFirst = errors ? `Fix the ${errors} error(s) first.` : undefined;
+  const fixFirst = checking ? 'Checking…' : errors ? `Fix the ${errors} error(s) first.` : undefined;
   const planBlocked = planRefusal(props.me.role, set) ?? fixFirst;
   const backtestBlocked = backtestRefusal(props.me.role) ?? fixFirst;
   const current = planned?.text === edit.text ? planned.answer : undefined;

@@ -72,6 +72,24 @@ describe('the edit model', () => {
     expect(broken.elsewhere.map((e) => [e.file, e.code])).toEqual([['bots/clean.yaml', 'BWD_UNKNOWN_ALARM']]);
   });
 
+  it('checks any text typed into the editor without throwing, every span inside it', () => {
+    const set = loaded();
+    const opened = editOf(set, { kind: 'alarm', name: 'disk-full' });
+    const yamlish = fc.stringMatching(/^[a-z_:{}[\]"'|>< \n\t-9.#&*!%@`$-]{0,200}$/);
+    fc.assert(
+      fc.property(fc.oneof(yamlish, fc.string({ maxLength: 200 }), fc.constant(opened.text).chain((t) => fc.integer({ min: 0, max: t.length }).map((cut) => t.slice(0, cut)))), (text) => {
+        const { here, elsewhere } = checkEdit(set, { ...opened, text });
+        for (const d of here) {
+          expect(d.location.start).toBeGreaterThanOrEqual(0);
+          expect(d.location.end).toBeLessThanOrEqual(text.length + 1);
+          expect(d.code).toMatch(/^BWD_/);
+        }
+        expect(Array.isArray(elsewhere)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('spanAt stays inside the text for any position', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 60 }), fc.integer({ min: -3, max: 30 }), fc.integer({ min: -3, max: 90 }), (text, line, column) => {

@@ -38,10 +38,18 @@ export interface Edit {
   readonly isNew: boolean;
 }
 
+/** The loaded set as files, written once per set: every keystroke's check needs them. */
+const filesOfSet = new WeakMap<readonly Definition[], readonly DefinitionFile[]>();
+function setFiles(set: LoadedSet): readonly DefinitionFile[] {
+  let files = filesOfSet.get(set.definitions);
+  if (!files) filesOfSet.set(set.definitions, (files = toYaml(set.definitions)));
+  return files;
+}
+
 /** Opens an existing definition for editing: its file as toYaml writes it. */
 export function editOf(set: LoadedSet, def: Pick<Definition, 'kind' | 'name'>): Edit {
   const path = `${def.kind}s/${def.name}.yaml`;
-  const text = toYaml(set.definitions).find((f) => f.path === path)?.text ?? '';
+  const text = setFiles(set).find((f) => f.path === path)?.text ?? '';
   return { kind: def.kind, path, original: text, text, isNew: false };
 }
 
@@ -57,7 +65,7 @@ export function isDirty(edit: Edit | undefined): boolean {
 
 /** The whole set as files, the edited one in place of the definition it was (or added, when new). */
 export function filesWithEdit(set: LoadedSet, edit: Edit): DefinitionFile[] {
-  const files = toYaml(set.definitions).filter((f) => f.path !== edit.path);
+  const files = setFiles(set).filter((f) => f.path !== edit.path);
   return [...files, { path: edit.path, text: edit.text }];
 }
 
@@ -69,7 +77,7 @@ export function filesWithEdit(set: LoadedSet, edit: Edit): DefinitionFile[] {
  * shows what it would undo).
  */
 export function rebaseEdit(edit: Edit, fresh: LoadedSet): { edit: Edit; conflict: boolean } {
-  const theirs = edit.isNew ? undefined : toYaml(fresh.definitions).find((f) => f.path === edit.path)?.text;
+  const theirs = edit.isNew ? undefined : setFiles(fresh).find((f) => f.path === edit.path)?.text;
   if (theirs === undefined || theirs === edit.original) return { edit, conflict: false };
   const base = edit.original.split('\n');
   const mine = edit.text.split('\n');
