@@ -81,8 +81,10 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     expect(await line.count()).toBe(1);
     expect(await line.getAttribute('data-op')).toBe('update');
     expect(await line.textContent()).toBe(`~ alarm ${ALARM}: fire "disk_usage{mount=\\"/data\\"} > 90" -> "disk_usage{mount=\\"/data\\"} >= 0"`);
-    expect(await line.locator('.plan-before').evaluate((e) => getComputedStyle(e).color)).toBe(RED);
-    expect(await line.locator('.plan-after').evaluate((e) => getComputedStyle(e).color)).toBe(GREEN);
+    // The page's own computed colours (a string expression: the tests' TypeScript has no DOM types).
+    const colour = (selector: string) => page.evaluate(`getComputedStyle(document.querySelector('[data-testid="plan-line"] ${selector}')).color`);
+    expect(await colour('.plan-before')).toBe(RED);
+    expect(await colour('.plan-after')).toBe(GREEN);
     expect(await page.getByTestId('plan').textContent()).toContain('Plan: 0 to create, 1 to change, 0 to delete.');
 
     // The back-test replays the edited alarm over the agents' stored seconds: it fires on both web hosts.
@@ -173,6 +175,28 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     }
     expect(await alarmFire()).toEqual(before);
   }, 90_000);
+
+  it('creates a new schedule from its template: planned as a create, applied', async () => {
+    const page = await signIn('/definitions');
+    await page.getByTestId('new-schedule').click();
+    const area = page.getByTestId('definition-editor').getByLabel('schedule YAML');
+    const template = await area.inputValue();
+    expect(template).toContain('kind: schedule');
+    await area.fill(template.replace('name: new-schedule', 'name: hourly-count'));
+    await expect.poll(() => page.getByTestId('plan-edit').isEnabled()).toBe(true);
+    await page.getByTestId('plan-edit').click();
+    const line = page.getByTestId('plan-line');
+    await line.first().waitFor();
+    expect(await line.allTextContents()).toEqual(['+ schedule hourly-count']);
+    expect(await line.getAttribute('data-op')).toBe('create');
+    const version = (await current()).version;
+    await page.getByTestId('apply-edit').click();
+    await expect.poll(() => page.getByTestId('edit-notice').textContent()).toContain(`Applied version ${version + 1}`);
+    const created = (await current()).definitions.find((d) => d.kind === 'schedule' && d.name === 'hourly-count');
+    expect(created).toMatchObject({ run: 'host | count' });
+    await page.locator('[data-testid="definition"][data-kind="schedule"][data-name="hourly-count"]').waitFor();
+    await page.close();
+  }, 60_000);
 
   it('warns before leaving unsaved edits: in-app navigation asks (and stays when told to), and so does closing the tab', async () => {
     const page = await signIn('/definitions');
