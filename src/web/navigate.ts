@@ -9,9 +9,22 @@ import type { MouseEvent } from 'react';
 /** What leaving would lose, while a page holds unsaved edits. */
 let unsaved: string | undefined;
 
-/** True when nothing unsaved would be lost, or the user confirmed losing it. */
+/** True when nothing unsaved would be lost, or the user confirmed losing it (then it is not asked again on the way out). */
 export function mayLeave(): boolean {
-  return unsaved === undefined || window.confirm(unsaved);
+  if (unsaved === undefined) return true;
+  if (!window.confirm(unsaved)) return false;
+  unsaved = undefined;
+  return true;
+}
+
+/**
+ * For the shell's popstate (Back and Forward, navigate()): whether to show `next`. The URL has
+ * already changed; when the user stays, it is put back to `shown`.
+ */
+export function mayMoveTo(shown: string, next: string): boolean {
+  if (next === shown || mayLeave()) return true;
+  window.history.pushState(null, '', shown);
+  return false;
 }
 
 /**

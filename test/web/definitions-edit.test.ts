@@ -198,8 +198,9 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     await page.close();
   }, 60_000);
 
-  it('warns before leaving unsaved edits: in-app navigation asks (and stays when told to), and so does closing the tab', async () => {
-    const page = await signIn('/definitions');
+  it('warns before leaving unsaved edits: in-app navigation and the Back button ask (and stay when told to), and so does closing the tab', async () => {
+    const page = await signIn('/fleet');
+    await page.locator('nav.topbar').getByText('Definitions', { exact: true }).click();
     const { area } = await openAlarm(page);
     await area.click();
     await page.keyboard.press('End');
@@ -217,6 +218,34 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     expect(new URL(page.url()).pathname).toBe('/definitions');
     expect(await page.getByTestId('definition-editor').count()).toBe(1);
 
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.goBack();
+    await expect.poll(() => asked.length).toBe(2);
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/definitions');
+    expect(await page.getByTestId('definition-editor').count()).toBe(1);
+    expect(await page.getByTestId('unsaved').count()).toBe(1);
+
+    // Told to leave: asked once (not again by the shell on the way), and gone.
+    const accept = (d: { message(): string; accept(): Promise<void> }) => {
+      asked.push(d.message());
+      void d.accept();
+    };
+    page.on('dialog', accept);
+    await page.locator('nav.topbar').getByText('Fleet', { exact: true }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/fleet');
+    await page.getByTestId('fleet-table').waitFor();
+    expect(asked.length).toBe(3);
+    page.off('dialog', accept);
+
+    // Closing the tab with unsaved edits: the browser's own prompt.
+    await page.locator('nav.topbar').getByText('Definitions', { exact: true }).click();
+    await openAlarm(page);
+    await page.getByTestId('definition-editor').getByLabel('alarm YAML').click();
+    await page.keyboard.type('#');
+    await page.getByTestId('unsaved').waitFor();
     const unload = new Promise<string>((resolve) => page.once('dialog', (d) => (resolve(d.type()), void d.accept())));
     await page.close({ runBeforeUnload: true });
     expect(await unload).toBe('beforeunload');
