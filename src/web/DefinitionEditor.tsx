@@ -160,7 +160,6 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
   const apply = () =>
     run(async () => {
       const applied = await postJson<{ version: number; changed: boolean }>('/api/v1/definitions/apply', { files: filesWithEdit(set, edit), baseVersion: set.version });
-      setEdit({ ...edit, original: edit.text, isNew: false });
       props.onApplied(applied.version);
     });
 
