@@ -93,7 +93,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
   const [set, setSet] = useState(props.set);
   const [edit, setEdit] = useState(props.initial);
   const [planned, setPlanned] = useState<{ text: string; answer: PlanAnswer } | undefined>();
-  const [backtest, setBacktest] = useState<BacktestAnswer | undefined>();
+  const [backtested, setBacktested] = useState<{ text: string; answer: BacktestAnswer } | undefined>();
   const [hours, setHours] = useState<number>(1);
   const [stale, setStale] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -114,7 +114,9 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
   const fixFirst = checking ? 'Checking…' : errors ? `Fix the ${errors} error(s) first.` : undefined;
   const planBlocked = planRefusal(props.me.role, set) ?? fixFirst;
   const backtestBlocked = backtestRefusal(props.me.role) ?? fixFirst;
+  // A plan or back-test is shown for the text it was made of only.
   const current = planned?.text === edit.text ? planned.answer : undefined;
+  const backtest = backtested?.text === edit.text ? backtested.answer : undefined;
   const changes = current?.diff ? current.diff.create.length + current.diff.update.length + current.diff.delete.length : 0;
   const applyBlocked = applyRefusal(props.me.role) ?? (stale ? 'Reload first: the definitions changed meanwhile.' : !current ? 'Plan first: apply applies the plan shown.' : !current.ok ? 'The plan has errors.' : changes === 0 ? 'Nothing to apply.' : undefined);
 
@@ -132,13 +134,14 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
     }
   };
 
-  const plan = (on: LoadedSet, what: Edit) =>
-    run(async () => {
-      const answer = await postJson<PlanAnswer>('/api/v1/definitions/plan', { files: filesWithEdit(on, what) });
-      const moved = staleMessage(on.version, undefined, answer.baseVersion);
-      setStale(moved);
-      setPlanned(moved ? undefined : { text: what.text, answer });
-    });
+  /** Plans `what` on `on`; a plan answered on another version than `on` is the concurrency message instead. */
+  const planOn = async (on: LoadedSet, what: Edit) => {
+    const answer = await postJson<PlanAnswer>('/api/v1/definitions/plan', { files: filesWithEdit(on, what) });
+    const moved = staleMessage(on.version, undefined, answer.baseVersion);
+    setStale(moved);
+    setPlanned(moved ? undefined : { text: what.text, answer });
+  };
+  const plan = (on: LoadedSet, what: Edit) => run(() => planOn(on, what));
 
   const reloadAndPlan = () =>
     run(async () => {
@@ -154,7 +157,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
           ? `${edit.path} changed in version ${fresh.version} where you edited it too: your text is kept as you wrote it, so check in the plan what it would undo.`
           : `Your edit now sits on version ${fresh.version}${moved.edit.original !== edit.original ? `, with that version's other changes to ${edit.path}` : ''}.`,
       });
-      await plan(fresh, moved.edit);
+      await planOn(fresh, moved.edit);
     });
 
   const apply = () =>
@@ -165,7 +168,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
 
   const runBacktest = () =>
     run(async () => {
-      setBacktest(await postJson<BacktestAnswer>('/api/v1/backtest', { files: backtestFiles(set, edit), seconds: hours * 3600 }));
+      setBacktested({ text: edit.text, answer: await postJson<BacktestAnswer>('/api/v1/backtest', { files: backtestFiles(set, edit), seconds: hours * 3600 }) });
     });
 
   return (
@@ -184,7 +187,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
           Close
         </button>
       </header>
-      <Editor plain value={edit.text} onChange={(text) => setEdit({ ...edit, text })} onRun={() => void plan(set, edit)} diagnostics={checked.here} catalogue={undefined} rows={Math.max(10, edit.text.split('\n').length + 1)} ariaLabel={`${edit.kind} YAML`} />
+      <Editor plain value={edit.text} onChange={(text) => setEdit({ ...edit, text })} onRun={() => planBlocked === undefined && !busy && void plan(set, edit)} diagnostics={checked.here} catalogue={undefined} rows={Math.max(10, edit.text.split('\n').length + 1)} ariaLabel={`${edit.kind} YAML`} />
       {checked.elsewhere.length > 0 && (
         <ul className="diagnostics" data-testid="diagnostics-elsewhere">
           {checked.elsewhere.map((d, i) => (

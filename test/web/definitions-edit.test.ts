@@ -130,7 +130,7 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     await expect.poll(() => stale.count()).toBe(0);
     expect(await page.getByTestId('rebased').textContent()).toBe(`Your edit now sits on version ${loaded + 1}, with that version's other changes to alarms/${ALARM}.yaml.`);
     await expect.poll(() => page.getByTestId('apply-edit').textContent()).toBe(`Apply as version ${loaded + 2}`);
-    expect(await page.getByTestId('plan-line').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('plan-line').count()).toBe(1);
     expect(await page.getByTestId('plan-line').textContent()).toContain('clear');
     await page.getByTestId('apply-edit').click();
     await expect.poll(() => page.getByTestId('edit-notice').textContent()).toContain(`Applied version ${loaded + 2}`);
