@@ -132,6 +132,23 @@ try {
   await page.locator('[data-testid="event"][data-type="bot_ran"]').first().getByTestId('event-run-link').click();
   await page.getByTestId('run-stdout').first().waitFor();
   await shot('runs-detail');
+  // ---- Definitions editing (definitions-edit, definitions-plan) ----
+  // The S1 alarm opened as YAML with a typo underlined and listed; then its threshold lowered,
+  // planned (old value red, new green) and back-tested over the hour (web-1 filled above).
+  await page.locator('[data-testid="definition"][data-kind="alarm"][data-name="data-disk-full"]').getByTestId('edit-definition').click();
+  const yaml = page.getByLabel('alarm YAML');
+  const original = await yaml.inputValue();
+  await yaml.fill(original.replace('fire: disk_usage', 'fire: disk_usge'));
+  await page.locator('[data-testid="definition-editor"] .diag-error').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('definitions-edit');
+  await yaml.fill(original.replace('> 90', '> 85'));
+  await page.getByTestId('plan-edit').click();
+  await page.getByTestId('plan-line').first().waitFor();
+  await page.getByTestId('backtest-edit').click();
+  await page.getByTestId('backtest-summary').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('definitions-plan');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

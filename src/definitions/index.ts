@@ -14,8 +14,10 @@
 export * from './types.js';
 export type { DefinitionFile, ParseResult } from './parse.js';
 export { parseDefinitions } from './parse.js';
-export type { DefinitionDiff, DefinitionUpdate, FieldChange, PlanStyle } from './diff.js';
-export { diffDefinitions, formatPlanValue, renderPlan } from './diff.js';
+export type { DefinitionDiff, DefinitionUpdate, FieldChange } from './diff.js';
+export { diffDefinitions } from './diff.js';
+export type { PlanLine, PlanStyle } from './plan-presentation.js';
+export { PLAN_MARKERS, formatPlanValue, planLines, planSummary, renderPlan } from './plan-presentation.js';
 export { formatDuration, formatSize, toDocument, toYaml } from './export.js';
 export type { DefinitionDiagnosticCode } from './diagnostics.js';
 export { DEFINITION_DIAGNOSTIC_CODES, formatDefinitionDiagnostic } from './diagnostics.js';

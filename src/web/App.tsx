@@ -1,10 +1,10 @@
 /** The shell: sign-in with a user token, navigation, and the pages. */
-import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
-import { navigate } from './navigate.js';
+import { mayLeave, mayMoveTo, navigate } from './navigate.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -106,6 +106,8 @@ export function App() {
   const [loginError, setLoginError] = useState<string | undefined>();
   const [checking, setChecking] = useState(Boolean(savedToken()));
   const [path, setPath] = useState(currentPath);
+  const shown = useRef(path);
+  shown.current = path;
 
   const signIn = useCallback(async (token: string) => {
     try {
@@ -127,7 +129,10 @@ export function App() {
   useEffect(() => {
     const t = savedToken();
     if (t) void signIn(t);
-    const onPop = () => setPath(currentPath());
+    const onPop = () => {
+      const next = currentPath();
+      if (mayMoveTo(shown.current, next)) setPath(next);
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, [signIn]);
@@ -161,6 +166,7 @@ export function App() {
         <button
           className="link"
           onClick={() => {
+            if (!mayLeave()) return;
             saveToken(null);
             setMe(undefined);
           }}
@@ -169,7 +175,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/admin' ? <AdminPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage me={me} /> : path === '/admin' ? <AdminPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

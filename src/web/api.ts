@@ -11,6 +11,13 @@ const TOKEN_KEY = 'breakwater.token';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 
+const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 1, operator: 2, admin: 3 };
+
+/** Whether `role` holds at least `needed` (viewer < operator < admin), as the control plane checks. */
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[needed];
+}
+
 export interface Whoami {
   readonly name: string;
   readonly role: Role;
