@@ -14,17 +14,8 @@ export type AuditStore = Pick<Store, 'appendAudit'>;
  * @example
  * await audit(store, 'alice', 'token.create', 'ci', 'ok', { role: 'viewer' }, null, clock);
  */
-export async function audit(
-  store: AuditStore,
-  principal: string,
-  action: string,
-  target: string,
-  outcome: AuditRecord['outcome'],
-  detail: Record<string, unknown>,
-  runId: string | null = null,
-  clock: Clock = systemClock,
-): Promise<void> {
-  await store.appendAudit(auditRecord(principal, action, target, outcome, detail, runId, clock));
+export async function audit(store: AuditStore, ...entry: Parameters<typeof auditRecord>): Promise<void> {
+  await store.appendAudit(auditRecord(...entry));
 }
 
 /**
