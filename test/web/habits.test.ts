@@ -53,6 +53,8 @@ describe.skipIf(skip)('web UI habits', () => {
   const everyCpuShown = async (page: Page) => {
     await expect.poll(async () => (await cpus(page)).filter((v) => Number.isFinite(v)).length, { timeout: 30_000 }).toBe(4);
   };
+  /** The host name in the focused row. */
+  const focusedHost = (page: Page) => page.evaluate("document.activeElement?.querySelector('strong')?.textContent");
   const search = (page: Page) => Object.fromEntries(new URL(page.url()).searchParams);
 
   it('a Fleet link with filter, host and range opens the same view in a new tab; Back restores the previous filter', async () => {
@@ -103,7 +105,7 @@ describe.skipIf(skip)('web UI habits', () => {
     expect(await b.getByTestId('whoami').textContent()).toContain('admin');
     expect(await b.getByTestId('token').count()).toBe(0);
     // Never written where it outlives the session.
-    expect(await b.evaluate(() => Object.keys(localStorage).filter((k) => localStorage.getItem(k)?.startsWith('bwt_')))).toEqual([]);
+    expect(await b.evaluate("Object.keys(localStorage).filter((k) => localStorage.getItem(k)?.startsWith('bwt_'))")).toEqual([]);
 
     const other = await launchBrowser({ trust: lab.server });
     try {
@@ -118,7 +120,7 @@ describe.skipIf(skip)('web UI habits', () => {
     await a.getByRole('button', { name: 'Sign out' }).click();
     await a.getByTestId('token').waitFor();
     await b.getByTestId('token').waitFor({ timeout: 5000 });
-    expect(await b.evaluate(() => sessionStorage.getItem('breakwater.token'))).toBeNull();
+    expect(await b.evaluate("sessionStorage.getItem('breakwater.token')")).toBeNull();
     await closeAll();
   }, 90_000);
 
@@ -127,7 +129,7 @@ describe.skipIf(skip)('web UI habits', () => {
     await expect.poll(() => hostOrder(page)).toEqual(['cache-4', 'db-3', 'web-1', 'web-2']);
     await page.locator('h1').click(); // focus on the page, not in a field
     await page.keyboard.press('/');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('filter');
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('filter');
     expect(await page.getByLabel('filter').inputValue()).toBe(''); // the key did not type itself
 
     await page.locator('h1').click();
@@ -143,11 +145,11 @@ describe.skipIf(skip)('web UI habits', () => {
     await rows.first().focus();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
-    expect(await page.evaluate(() => document.activeElement?.querySelector('strong')?.textContent)).toBe('web-1');
+    expect(await focusedHost(page)).toBe('web-1');
     await page.keyboard.press('ArrowUp');
-    expect(await page.evaluate(() => document.activeElement?.querySelector('strong')?.textContent)).toBe('db-3');
+    expect(await focusedHost(page)).toBe('db-3');
     await page.keyboard.press('End');
-    expect(await page.evaluate(() => document.activeElement?.querySelector('strong')?.textContent)).toBe('web-2');
+    expect(await focusedHost(page)).toBe('web-2');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('host-detail').locator('h2').textContent()).toBe('web-2');
     expect(search(page).host).toBe('web-2');
@@ -166,8 +168,8 @@ describe.skipIf(skip)('web UI habits', () => {
 
   it('honours the light/dark preference', async () => {
     const page = await open('/fleet');
-    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
-    const text = () => page.evaluate(() => getComputedStyle(document.querySelector('main') as Element).color);
+    const background = () => page.evaluate('getComputedStyle(document.documentElement).backgroundColor');
+    const text = () => page.evaluate("getComputedStyle(document.querySelector('main')).color");
     await page.emulateMedia({ colorScheme: 'dark' });
     expect(await background()).toBe('rgb(15, 20, 25)');
     expect(await text()).toBe('rgb(215, 221, 230)');
@@ -182,19 +184,19 @@ describe.skipIf(skip)('web UI habits', () => {
     await page.setViewportSize({ width: 768, height: 1000 });
     /** Elements reaching past the right edge that are not inside a box that scrolls sideways (and itself fits). */
     const overflowing = () =>
-      page.evaluate(() => {
+      page.evaluate<{ out: string[]; scrollWidth: number; width: number }>(`(() => {
         const width = document.documentElement.clientWidth;
-        const scrollsSideways = (el: Element) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX) && el.getBoundingClientRect().right <= width + 0.5;
-        const out: string[] = [];
+        const scrollsSideways = (el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX) && el.getBoundingClientRect().right <= width + 0.5;
+        const out = [];
         for (const el of document.querySelectorAll('body *')) {
           const r = el.getBoundingClientRect();
           if (r.width === 0 || r.right <= width + 0.5) continue;
           let a = el.parentElement;
           while (a && !scrollsSideways(a)) a = a.parentElement;
-          if (!a) out.push(`${el.tagName.toLowerCase()}.${el.className} right ${Math.round(r.right)}`);
+          if (!a) out.push(el.tagName.toLowerCase() + '.' + el.className + ' right ' + Math.round(r.right));
         }
         return { out: out.slice(0, 5), scrollWidth: document.documentElement.scrollWidth, width };
-      });
+      })()`);
     await page.getByTestId('compare').getByTestId('chart').waitFor();
     expect(await page.locator('.nav-links').isVisible()).toBe(false);
     await page.locator('.nav-toggle').click();
