@@ -179,7 +179,9 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       stop();
       prefetch.current.reset();
     };
-  }, [applied, asked, refreshAgents]);
+    // On the statement, not the memo's object: the catalogue arriving after the first render makes
+    // a new object for the same statement, and restarting then cost a second agent list and live query.
+  }, [applied, asked.statement, refreshAgents]);
 
   const inOrder = (a: Agent, b: Agent) => (asked.ordered ? (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity) : 0) || BY_NAME.compare(a.name, b.name);
   const unsorted: HostRow[] = list
