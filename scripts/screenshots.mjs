@@ -149,6 +149,24 @@ try {
   await page.getByTestId('backtest-summary').waitFor();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions-plan');
+  // Habits (issue 13): Fleet sorted in the dark scheme with a host open on a 15-minute range, two
+  // hosts on the compare chart, and Fleet 768 px wide (the nav folded, the table scrolling sideways).
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${lab.server}/fleet?sort=-cpu&host=${lab.hosts[0].name}&range=15m`);
+  await page.getByTestId('host-detail').getByTestId('chart').waitFor();
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(3000);
+  await shot('fleet-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(`${lab.server}/fleet?compare=${lab.hosts[0].name},${lab.hosts[2].name},${lab.hosts[3].name}&range=5m`);
+  await page.getByTestId('compare').getByTestId('chart').waitFor();
+  await page.waitForTimeout(2000);
+  await shot('fleet-compare');
+  await page.setViewportSize({ width: 768, height: 1000 });
+  await page.goto(`${lab.server}/fleet?host=${lab.hosts[1].name}`);
+  await page.getByTestId('host-detail').getByTestId('chart').waitFor();
+  await page.waitForTimeout(2000);
+  await shot('fleet-768');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

@@ -1,10 +1,12 @@
-/** The shell: sign-in with a user token, navigation, and the pages. */
+/** The shell: sign-in with a user token (shared with the session's other tabs), navigation, keyboard shortcuts, and the pages. */
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
 import { mayLeave, mayMoveTo, navigate } from './navigate.js';
+import { announceSignOut, askOpenTabs, shareSession } from './session-share.js';
+import { SHORTCUTS, useEscape, useShortcuts } from './shortcuts.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -100,14 +102,46 @@ function Login(props: { onToken: (token: string) => Promise<void>; error: string
   );
 }
 
+/** The `?` overlay: every shortcut key. */
+function ShortcutsHelp(props: { onClose: () => void }) {
+  return (
+    <div className="dialog-backdrop" onClick={props.onClose}>
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title" data-testid="shortcuts-help" onClick={(e) => e.stopPropagation()}>
+        <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+        <dl className="shortcuts">
+          {SHORTCUTS.map(([keys, what]) => (
+            <div key={keys}>
+              <dt>
+                <kbd>{keys}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+        <div className="toolbar">
+          <button onClick={props.onClose} autoFocus>
+            Close
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
 export function App() {
   const [me, setMe] = useState<Whoami | undefined>();
   const [cat, setCat] = useState<Catalogue | undefined>();
   const [loginError, setLoginError] = useState<string | undefined>();
-  const [checking, setChecking] = useState(Boolean(savedToken()));
+  // Until this tab's token, or an open tab's, is checked (a tab without either waits ASK_TIMEOUT_MS).
+  const [checking, setChecking] = useState(true);
   const [path, setPath] = useState(currentPath);
   const shown = useRef(path);
   shown.current = path;
+  const [help, setHelp] = useState(false);
+  const [menu, setMenu] = useState(false);
+  useShortcuts(() => setHelp(true));
+  useEscape(help, () => setHelp(false));
+  useEscape(menu, () => setMenu(false));
 
   const signIn = useCallback(async (token: string) => {
     try {
@@ -129,16 +163,31 @@ export function App() {
   useEffect(() => {
     const t = savedToken();
     if (t) void signIn(t);
+    else
+      void askOpenTabs().then((shared) => {
+        if (shared) void signIn(shared);
+        else setChecking(false);
+      });
+    const stopSharing = shareSession(savedToken, () => {
+      saveToken(null);
+      setMe(undefined);
+    });
     const onPop = () => {
       const next = currentPath();
       if (mayMoveTo(shown.current, next)) setPath(next);
     };
     window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
+    return () => {
+      stopSharing();
+      window.removeEventListener('popstate', onPop);
+    };
   }, [signIn]);
 
   // Through popstate (navigate), so a page already shown hears it too: Runs re-reads its filter from the URL.
-  const go = navigate;
+  const go = (p: string) => {
+    setMenu(false);
+    navigate(p);
+  };
 
   if (checking) return <div className="login dim">Signing in…</div>;
   if (!me) return <Login onToken={signIn} error={loginError} />;
@@ -146,20 +195,29 @@ export function App() {
     <div className="app">
       <nav className="topbar">
         <span className="brand">Breakwater</span>
-        {PAGES.map((p) => (
-          <a
-            key={p.path}
-            href={p.path}
-            className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
-            onClick={(e) => {
-              e.preventDefault();
-              go(p.path);
-            }}
-          >
-            {p.title}
-          </a>
-        ))}
+        {/* Below 900 px the page links fold into this menu (styles.css). */}
+        <button className="nav-toggle" aria-expanded={menu} aria-controls="nav-links" onClick={() => setMenu(!menu)}>
+          ☰ {PAGES.find((p) => p.path === path || path.startsWith(`${p.path}/`))?.title ?? 'Menu'}
+        </button>
+        <div id="nav-links" className={`nav-links${menu ? ' open' : ''}`}>
+          {PAGES.map((p) => (
+            <a
+              key={p.path}
+              href={p.path}
+              className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go(p.path);
+              }}
+            >
+              {p.title}
+            </a>
+          ))}
+        </div>
         <span className="spacer" />
+        <button className="link help-button" onClick={() => setHelp(true)} title="keyboard shortcuts (?)" aria-label="keyboard shortcuts">
+          ?
+        </button>
         <span className="who" data-testid="whoami">
           {me.name} · {me.role}
         </span>
@@ -169,6 +227,7 @@ export function App() {
             if (!mayLeave()) return;
             saveToken(null);
             setMe(undefined);
+            announceSignOut();
           }}
         >
           Sign out
@@ -177,6 +236,7 @@ export function App() {
       <main>
         <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage me={me} /> : path === '/admin' ? <AdminPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
+      {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * The web UI's client of the public HTTP API (the same endpoints the CLI uses; no private ones).
- * The user's token is kept in sessionStorage: it is gone when the tab closes.
+ * The user's token is kept in sessionStorage: it is gone when the tab closes (new tabs of the
+ * session are handed it by an open one: session-share.ts).
  */
 import type { Catalogue, Plan } from '../lang/index.js';
 import { PlanSchema } from '../lang/index.js';
