@@ -12,7 +12,9 @@ function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): Lazy
 
 // Signing in needs none of the pages, and each page brings its own libraries (the editor and
 // src/lang, uPlot for Fleet's chart, src/definitions), so the first load is the shell alone.
+const ActionFormPage = lazyPage(() => import('./ActionForm.js').then((m) => m.ActionFormPage));
 const AuditPage = lazyPage(() => import('./Audit.js').then((m) => m.AuditPage));
+const AutomationPage = lazyPage(() => import('./Automation.js').then((m) => m.AutomationPage));
 const ConsolePage = lazyPage(() => import('./Console.js').then((m) => m.ConsolePage));
 const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.DefinitionsPage));
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
@@ -26,6 +28,8 @@ const PAGES = [
   { path: '/audit', title: 'Audit' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/automation', title: 'Automation' },
+  { path: '/actions', title: 'Actions' },
 ] as const;
 
 /** The path shown: `/` is Fleet; any other path is kept as typed, and one that is no page says so. */
@@ -166,7 +170,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/automation' ? <AutomationPage me={me} /> : path === '/actions' ? <ActionFormPage me={me} catalogue={cat} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );
