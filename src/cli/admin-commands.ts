@@ -87,7 +87,7 @@ export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readon
     limited: false,
     columns: [
       text('NAME', 'name'),
-      text('TRIGGER', 'trigger'),
+      text('TRIGGER', 'triggerText'),
       text('ACTION', 'action'),
       ['BREAKER', (i) => breaker(i.breaker)],
       ['COOLDOWN', (i) => cooling(i)],

@@ -51,7 +51,7 @@ function BotRow(props: { bot: BotState; now: number }) {
         {b.approval && <span className="badge neutral"> approval</span>}
         {b.description && <div className="dim small">{b.description}</div>}
       </td>
-      <td>{b.trigger}</td>
+      <td>{b.triggerText}</td>
       <td>
         <code className="wrap">
           {b.action}({args})

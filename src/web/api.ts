@@ -298,7 +298,7 @@ export interface BotState {
   readonly name: string;
   readonly description: string;
   readonly enabled: boolean;
-  readonly trigger: string;
+  readonly triggerText: string;
   readonly action: string;
   readonly args: Readonly<Record<string, string | number | boolean>>;
   readonly target: string | null;

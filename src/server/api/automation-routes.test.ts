@@ -66,7 +66,7 @@ describe('automation routes', () => {
   it("lists bots with the breaker's window counted as the breaker counts it: grants and stored runs, each host up to its share", async () => {
     using a = await automationApp();
     const bots = async () => (await a.t.call('GET', '/api/v1/bots', 'viewer')).json as BotState[];
-    expect(await bots()).toMatchObject([{ name: 'clean-data-logs', trigger: 'alarm data-disk-full fired', action: 'clean_logs', target: 'host | role = "web"', cooldownSeconds: 30, breaker: { max: 4, used: 0, left: 4, hostShare: 2, tripped: false }, cooldowns: [], lastRun: null }]);
+    expect(await bots()).toMatchObject([{ name: 'clean-data-logs', trigger: BOT.trigger, triggerText: 'alarm data-disk-full fired', action: 'clean_logs', target: 'host | role = "web"', cooldownSeconds: 30, breaker: { max: 4, used: 0, left: 4, hostShare: 2, tripped: false }, cooldowns: [], lastRun: null }]);
     // Two hosts: one may use 2 of the 4. web-1 asks three times; the third is refused and not counted.
     for (let i = 0; i < 3; i++) await a.breaker.permit('web-1', BOT, 2);
     expect((await bots())[0]?.breaker).toMatchObject({ used: 2, left: 2, tripped: false });

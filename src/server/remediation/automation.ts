@@ -28,8 +28,10 @@ export interface BotState {
   readonly name: string;
   readonly description: string;
   readonly enabled: boolean;
-  /** The trigger in words: `alarm data-disk-full fired`, `event process_restarted of app`, `host_joined`, `external deploy`. */
-  readonly trigger: string;
+  /** As defined (the same field `GET /api/v1/definitions` has). */
+  readonly trigger: BotTrigger;
+  /** The trigger in words: `alarm data-disk-full fired`, `event process_restarted of app`, `event host_joined`, `external deploy`. */
+  readonly triggerText: string;
   readonly action: string;
   readonly args: Readonly<Record<string, string | number | boolean>>;
   /** Which resources it can act on: its alarm's query; absent for event and external triggers. */
@@ -116,7 +118,8 @@ export class Automation {
       name: b.name,
       description: b.description,
       enabled: b.enabled,
-      trigger: describeTrigger(b.trigger),
+      trigger: b.trigger,
+      triggerText: describeTrigger(b.trigger),
       action: b.action,
       args: b.args,
       target,
