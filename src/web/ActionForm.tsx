@@ -10,7 +10,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { ActionParamSpec, ActionSpec, Catalogue, Diagnostic, Plan } from '../lang/index.js';
 import type { ResultRow, SummaryLine } from '../protocol/index.js';
 import type { Whoami } from './api.js';
-import { ApiError, errorMessage, postJson, query, streamQuery } from './api.js';
+import { ApiError, catalogue as fetchCatalogue, errorMessage, postJson, query, streamQuery } from './api.js';
 import type { ActionValues } from './action-statement.js';
 import { actionStatement } from './action-statement.js';
 import { runBlocked } from './Console.js';
@@ -87,8 +87,20 @@ function useChecked(statement: string, target: string): { check: Check | undefin
   return { check, checkError, targets };
 }
 
+/** The catalogue as the control plane has it now: actions applied since signing in are in it. */
+function useFreshCatalogue(signedIn: Catalogue | undefined): Catalogue | undefined {
+  const [fresh, setFresh] = useState<Catalogue | undefined>();
+  useEffect(() => {
+    fetchCatalogue()
+      .then(setFresh)
+      .catch(() => undefined); // the one from sign-in serves
+  }, []);
+  return fresh ?? signedIn;
+}
+
 export function ActionFormPage(props: { me: Whoami; catalogue: Catalogue | undefined }) {
-  const actions = useMemo(() => Object.values(props.catalogue?.actions ?? {}).sort((a, b) => a.name.localeCompare(b.name)), [props.catalogue]);
+  const cat = useFreshCatalogue(props.catalogue);
+  const actions = useMemo(() => Object.values(cat?.actions ?? {}).sort((a, b) => a.name.localeCompare(b.name)), [cat]);
   const initial = useMemo(fromUrl, []);
   const [name, setName] = useState(initial.action);
   const [target, setTarget] = useState(initial.target);
@@ -138,7 +150,7 @@ export function ActionFormPage(props: { me: Whoami; catalogue: Catalogue | undef
     }
   };
 
-  if (!props.catalogue) return <p className="dim">Loading the catalogue…</p>;
+  if (!cat) return <p className="dim">Loading the catalogue…</p>;
   if (!action) return <p className="dim">No action is defined: apply definitions with an `action` first.</p>;
   return (
     <div className="page action-form">

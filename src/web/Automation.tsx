@@ -59,7 +59,7 @@ function BotRow(props: { bot: BotState; now: number }) {
       </td>
       <td>{b.target ? <code className="wrap">{b.target}</code> : <span className="dim">—</span>}</td>
       <td data-testid="cooldown">
-        {seconds(b.cooldownSeconds)}
+        {b.cooldownSeconds ? seconds(b.cooldownSeconds) : <span className="dim">none</span>}
         {b.cooldowns.map((c) => (
           <div key={c.resource} className="small">
             {c.resource} until <When ms={c.until} now={props.now} />
