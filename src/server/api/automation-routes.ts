@@ -39,6 +39,12 @@ export function automationRoutes(ctx: AutomationContext): Route[] {
       role: 'operator',
       audit: 'schedule.run',
       params: z.object({ name: Name }),
+      response: z.object({
+        runId: z.string().nullable().describe('the run (GET /api/v1/runs/:id), recorded as `schedule:<name>`'),
+        targets: z.number().int(),
+        failed: z.number().int().describe('targets whose command or action failed, timed out or never ran'),
+        durationMs: z.number(),
+      }),
       handler: async ({ params, principal }) => {
         const outcome = await ctx.remediation.runSchedule(params.name, principal as Principal);
         return { runId: outcome.runId, targets: outcome.result.targets, failed: outcome.failed, durationMs: outcome.durationMs };
