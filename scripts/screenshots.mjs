@@ -104,6 +104,37 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions');
 
+  // Admin (issue 13): a viewer token just created (its secret shown once), the agents with their
+  // definitions version, and a back-test of the lab pack's disk alarm (it fired on the first host above).
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByTestId('tab-tokens').click();
+  await page.getByTestId('token-name').fill('alice');
+  await page.getByTestId('token-create').click();
+  await page.getByTestId('new-secret').waitFor();
+  await shot('admin-tokens');
+  await page.getByTestId('tab-agents').click();
+  await page.locator('[data-testid="agent-row"][data-status="connected"]').nth(3).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="agents-table"] .badge.ok').length === 4);
+  await shot('admin-agents');
+  await page.getByTestId('tab-backtest').click();
+  await page.getByTestId('backtest-source').selectOption('data-disk-full');
+  await page.getByTestId('backtest-run').click();
+  await page.getByTestId('backtest-result').waitFor({ timeout: 60_000 });
+  await shot('backtest');
+  // Runs: the runs above (commands, runbook cells, the bot's, the approved one) and a failing
+  // command; then what the bot ran on web-1, opened from its bot_ran event.
+  await page.getByRole('link', { name: 'Console' }).click();
+  await page.getByLabel('pipeline').fill(`host | name = "${lab.hosts[1].name}" | \`echo "disk check failed on /data" >&2; exit 3\``);
+  await page.getByLabel('pipeline').press('Control+Enter');
+  await page.getByTestId('run-summary').waitFor();
+  await page.getByRole('link', { name: 'Runs' }).click();
+  await page.locator('[data-testid="run-row"][data-status="failed"]').first().waitFor();
+  await shot('runs');
+  await page.getByRole('link', { name: 'Alarms & events' }).click();
+  await page.locator('[data-testid="event"][data-type="bot_ran"]').first().getByTestId('event-run-link').click();
+  await page.getByTestId('run-stdout').first().waitFor();
+  await shot('runs-detail');
+
   // ---- Automation and Actions (issue 13) ------------------------------------------------------
   // The pack (its S1 bot ran on web-1 above, so its breaker shows a run) plus a schedule and an
   // action with a number parameter (test/fixtures/automation.yaml); the schedule run now, then the

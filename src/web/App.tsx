@@ -4,6 +4,7 @@ import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { navigate } from './navigate.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -20,14 +21,18 @@ const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
+const AdminPage = lazyPage(() => import('./Admin.js').then((m) => m.AdminPage));
+const RunsPage = lazyPage(() => import('./Runs.js').then((m) => m.RunsPage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
   { path: '/console', title: 'Console' },
   { path: '/events', title: 'Alarms & events' },
+  { path: '/runs', title: 'Runs' },
   { path: '/audit', title: 'Audit' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/admin', title: 'Admin' },
   { path: '/automation', title: 'Automation' },
   { path: '/actions', title: 'Actions' },
 ] as const;
@@ -131,10 +136,8 @@ export function App() {
     return () => window.removeEventListener('popstate', onPop);
   }, [signIn]);
 
-  const go = (p: string) => {
-    window.history.pushState(null, '', p);
-    setPath(p);
-  };
+  // Through popstate (navigate), so a page already shown hears it too: Runs re-reads its filter from the URL.
+  const go = navigate;
 
   if (checking) return <div className="login dim">Signing in…</div>;
   if (!me) return <Login onToken={signIn} error={loginError} />;
@@ -146,7 +149,7 @@ export function App() {
           <a
             key={p.path}
             href={p.path}
-            className={p.path === path ? 'active' : undefined}
+            className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
             onClick={(e) => {
               e.preventDefault();
               go(p.path);
@@ -170,7 +173,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/automation' ? <AutomationPage me={me} /> : path === '/actions' ? <ActionFormPage me={me} catalogue={cat} /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/admin' ? <AdminPage me={me} /> : path === '/automation' ? <AutomationPage me={me} /> : path === '/actions' ? <ActionFormPage me={me} catalogue={cat} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

@@ -24,5 +24,24 @@ export async function audit(
   runId: string | null = null,
   clock: Clock = systemClock,
 ): Promise<void> {
-  await store.appendAudit({ id: randomUUID(), time: clock.now(), principal, action, target, runId, outcome, detail });
+  await store.appendAudit(auditRecord(principal, action, target, outcome, detail, runId, clock));
+}
+
+/**
+ * One audit entry, not yet written: for a writer that stores it in the same transaction as what it
+ * records (a bot's run: Store.recordFinishedRun).
+ *
+ * @example
+ * await store.recordFinishedRun(run, results, auditRecord('bot:clean@web-1', 'run', statement, 'ok', {}, run.id));
+ */
+export function auditRecord(
+  principal: string,
+  action: string,
+  target: string,
+  outcome: AuditRecord['outcome'],
+  detail: Record<string, unknown>,
+  runId: string | null = null,
+  clock: Clock = systemClock,
+): AuditRecord {
+  return { id: randomUUID(), time: clock.now(), principal, action, target, runId, outcome, detail };
 }
