@@ -16,6 +16,8 @@ const PACK = fileURLToPath(new URL('../packs/lab/', import.meta.url));
 const RUNBOOKS = fileURLToPath(new URL('../packs/lab-runbooks/', import.meta.url));
 // For the Alarms & events page: a bot that waits for approval, on an alarm triggered by a file (run/ask).
 const APPROVAL = fileURLToPath(new URL('../test/fixtures/approval-bot.yaml', import.meta.url));
+// For the Automation and Actions pages: a schedule and an action with a number parameter.
+const AUTOMATION = fileURLToPath(new URL('../test/fixtures/automation.yaml', import.meta.url));
 
 await mkdir(OUT, { recursive: true });
 const lab = await startLab({ hosts: 4, appPortBase: 28280 });
@@ -167,6 +169,28 @@ try {
   await page.getByTestId('host-detail').getByTestId('chart').waitFor();
   await page.waitForTimeout(2000);
   await shot('fleet-768');
+
+  // ---- Automation and Actions (issue 13) ------------------------------------------------------
+  // The pack (its S1 bot ran on web-1 above, so its breaker shows a run) plus a schedule and an
+  // action with a number parameter (test/fixtures/automation.yaml); the schedule run now, then the
+  // action run from its form on the web hosts.
+  const current = await lab.api('/api/v1/definitions');
+  files.push({ path: 'automation.yaml', text: await readFile(AUTOMATION, 'utf8') });
+  await lab.api('/api/v1/definitions/apply', { files, baseVersion: current.version });
+  await page.getByRole('link', { name: 'Automation' }).click();
+  const uptime = page.locator('[data-testid="schedule-row"][data-name="uptime-check"]');
+  await uptime.getByTestId('run-now').click();
+  await uptime.getByTestId('run-now-result').waitFor();
+  await page.waitForTimeout(3500); // the next refresh shows the run as the schedule's last
+  await shot('automation');
+  await page.getByRole('link', { name: 'Actions' }).click();
+  await page.getByTestId('action-select').selectOption('write_marker');
+  await page.getByTestId('target').fill('host | role = "web"');
+  await page.getByTestId('param-count').fill('3');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="action-run"]')?.hasAttribute('disabled'));
+  await page.getByTestId('action-run').click();
+  await page.getByTestId('output-group').first().waitFor();
+  await shot('action-form');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

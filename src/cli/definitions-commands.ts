@@ -149,6 +149,13 @@ export async function decideCommand(ep: Endpoint, id: string, approve: boolean, 
   return r.failed ? 1 : 0;
 }
 
+/** `breakwater schedule run <name>`: runs it now and says how it went (exit 1 when a target failed). */
+export async function scheduleRunCommand(ep: Endpoint, name: string, io: Io): Promise<number> {
+  const r = await postJson<{ runId: string | null; targets: number; failed: number; durationMs: number }>(ep, `/api/v1/schedules/${encodeURIComponent(name)}/run`, {});
+  io.stdout.write(`schedule ${name} ran as run ${r.runId ?? '-'}: ${r.targets} target(s), ${r.failed} failed, ${r.durationMs} ms\n`);
+  return r.failed ? 1 : 0;
+}
+
 /** `breakwater backtest alarm.yaml [--hours N]`: when the alarm would have fired and cleared, per host. */
 export async function backtestCommand(ep: Endpoint, file: string, options: { hours?: number; json?: boolean }, io: Io): Promise<number> {
   const files = readDefinitionFiles(file);

@@ -14,7 +14,7 @@ import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
 import type { StatementContext } from './query/run-statement.js';
 import type { Remediation } from './remediation/index.js';
-import { ApprovalDecisions, Approvals, BacktestReplies, Backtests, CurrentDefinitions, DefinitionChanges, EventIntake, Schedules, agentHooks, remediationApi } from './remediation/index.js';
+import { ApprovalDecisions, Approvals, Automation, BacktestReplies, Backtests, CurrentDefinitions, DefinitionChanges, EventIntake, Schedules, agentHooks, remediationApi } from './remediation/index.js';
 import { SecretVault } from './secrets/index.js';
 import type { Store } from './store/index.js';
 import { MAX_PAGE_LIMIT } from './store/index.js';
@@ -101,6 +101,7 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock, announce: definitions && ((version) => definitions.announce(version)) });
   const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });
   const backtests = new Backtests(fleet, replies);
+  const automation = new Automation({ store, breaker, schedules, fleet, definitions: () => current.definitions().definitions, clock });
 
   // Listening before loading: an apply elsewhere in between is then reloaded, not missed.
   events?.start();
@@ -110,7 +111,7 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   return {
     fleet,
     gateway,
-    remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests }),
+    remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests, automation, schedules }),
     notifier,
     statements,
     stop() {

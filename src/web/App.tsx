@@ -1,6 +1,6 @@
 /** The shell: sign-in with a user token (shared with the session's other tabs), navigation, keyboard shortcuts, and the pages. */
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
-import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
+import type { ComponentType, FormEvent, LazyExoticComponent, ReactNode } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
@@ -15,7 +15,9 @@ function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): Lazy
 
 // Signing in needs none of the pages, and each page brings its own libraries (the editor and
 // src/lang, uPlot for Fleet's chart, src/definitions), so the first load is the shell alone.
+const ActionFormPage = lazyPage(() => import('./ActionForm.js').then((m) => m.ActionFormPage));
 const AuditPage = lazyPage(() => import('./Audit.js').then((m) => m.AuditPage));
+const AutomationPage = lazyPage(() => import('./Automation.js').then((m) => m.AutomationPage));
 const ConsolePage = lazyPage(() => import('./Console.js').then((m) => m.ConsolePage));
 const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.DefinitionsPage));
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
@@ -27,11 +29,13 @@ const RunsPage = lazyPage(() => import('./Runs.js').then((m) => m.RunsPage));
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
   { path: '/console', title: 'Console' },
+  { path: '/actions', title: 'Actions' },
   { path: '/events', title: 'Alarms & events' },
   { path: '/runs', title: 'Runs' },
-  { path: '/audit', title: 'Audit' },
+  { path: '/automation', title: 'Automation' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/audit', title: 'Audit' },
   { path: '/admin', title: 'Admin' },
 ] as const;
 
@@ -189,6 +193,34 @@ export function App() {
     navigate(p);
   };
 
+  /** The page shown at a path (a run's page under /runs/<id>). */
+  const pageAt = (p: string): ReactNode => {
+    if (!me) return null;
+    if (p === '/runs' || p.startsWith('/runs/')) return <RunsPage path={p} />;
+    switch (p) {
+      case '/fleet':
+        return <FleetPage catalogue={cat} />;
+      case '/console':
+        return <ConsolePage me={me} catalogue={cat} />;
+      case '/events':
+        return <EventsPage me={me} />;
+      case '/audit':
+        return <AuditPage />;
+      case '/runbooks':
+        return <RunbooksPage me={me} catalogue={cat} />;
+      case '/definitions':
+        return <DefinitionsPage me={me} />;
+      case '/automation':
+        return <AutomationPage me={me} />;
+      case '/actions':
+        return <ActionFormPage me={me} catalogue={cat} />;
+      case '/admin':
+        return <AdminPage me={me} />;
+      default:
+        return <NotFound path={p} go={go} />;
+    }
+  };
+
   if (checking) return <div className="login dim">Signing in…</div>;
   if (!me) return <Login onToken={signIn} error={loginError} />;
   return (
@@ -234,7 +266,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage me={me} /> : path === '/admin' ? <AdminPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{pageAt(path)}</Suspense>
       </main>
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
     </div>

@@ -409,3 +409,39 @@ export const runs = (query: Record<string, string | number | undefined>) => getJ
 
 /** GET /api/v1/runs/:id: the run and each resource's result with its output. */
 export const run = (id: string) => getJson<{ run: Run; results: RunResult[] }>(`/api/v1/runs/${encodeURIComponent(id)}`);
+
+// ---- bots and schedules (the Automation page) ----
+
+/** A bot's state (GET /api/v1/bots): its limits and what the fleet did with them. */
+export interface BotState {
+  readonly name: string;
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly triggerText: string;
+  readonly action: string;
+  readonly args: Readonly<Record<string, string | number | boolean>>;
+  readonly target: string | null;
+  readonly cooldownSeconds: number;
+  readonly approval: boolean;
+  readonly breaker: { readonly max: number; readonly windowSeconds: number; readonly used: number; readonly left: number; readonly hostShare: number; readonly tripped: boolean };
+  readonly cooldowns: readonly { readonly resource: string; readonly host: string | null; readonly until: number }[];
+  readonly lastRun: { readonly time: number; readonly host: string | null; readonly resource: string | null; readonly ok: boolean; readonly exitCode: number | null; readonly runId: string | null } | null;
+}
+
+/** A schedule's state (GET /api/v1/schedules). */
+export interface ScheduleState {
+  readonly name: string;
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly cron: string | null;
+  readonly everySeconds: number | null;
+  readonly run: string;
+  readonly nextRun: number | null;
+  readonly running: boolean;
+  readonly lastRun: { readonly time: number; readonly runId: string | null; readonly outcome: 'ok' | 'denied' | 'failed'; readonly targets: number | null; readonly failures: number | null; readonly error: string | null } | null;
+}
+
+export const bots = () => getJson<BotState[]>('/api/v1/bots');
+export const schedules = () => getJson<ScheduleState[]>('/api/v1/schedules');
+/** POST /api/v1/schedules/:name/run (operator): answers when the run has ended. */
+export const runSchedule = (name: string) => postJson<{ runId: string | null; targets: number; failed: number; durationMs: number }>(`/api/v1/schedules/${encodeURIComponent(name)}/run`, {});

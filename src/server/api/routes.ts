@@ -5,6 +5,7 @@ import { agentRoutes } from './agents-routes.js';
 import { alertsRoutes } from './alerts-routes.js';
 import { approvalsRoutes } from './approvals-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { automationRoutes } from './automation-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
@@ -56,5 +57,6 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
+    ...automationRoutes(ctx),
   ];
 }

@@ -14,6 +14,8 @@ export { ApprovalDecisions } from './approval-decisions.js';
 export type { ApprovalsParts } from './approvals.js';
 export { APPROVAL_SWEEP_MS, Approvals } from './approvals.js';
 export { BACKTEST_TIMEOUT_MS, BacktestReplies, Backtests } from './backtests.js';
+export type { AutomationParts, BotRun, BotState, ScheduleState } from './automation.js';
+export { Automation, describeTrigger, schedulePrincipal } from './automation.js';
 export type { DefinitionsVersion } from './current-definitions.js';
 export { CurrentDefinitions } from './current-definitions.js';
 export type { DefinitionChangesParts, DefinitionFile } from './definition-changes.js';

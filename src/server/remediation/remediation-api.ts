@@ -2,14 +2,16 @@ import type { Catalogue } from '../../lang/index.js';
 import type { EventBus } from '../event-bus.js';
 import type { SecretVault } from '../secrets/index.js';
 import type { ApprovalDecisions } from './approval-decisions.js';
+import type { Automation } from './automation.js';
 import type { Backtests } from './backtests.js';
 import type { CurrentDefinitions, DefinitionsVersion } from './current-definitions.js';
 import type { DefinitionChanges } from './definition-changes.js';
 import type { EventIntake } from './event-intake.js';
+import type { Schedules } from './schedules.js';
 
 /**
  * Remediation as the HTTP API uses it: the definitions (read, plan, apply, push, drift), approval
- * decisions, back-tests, the live event bus and the secrets.
+ * decisions, back-tests, the live event bus, the secrets, and the state of bots and schedules.
  *
  * @example
  * const planned = ctx.remediation.plan(files);
@@ -30,6 +32,11 @@ export interface Remediation {
   drift: DefinitionChanges['drift'];
   decide: ApprovalDecisions['decide'];
   backtest: Backtests['run'];
+  /** Each bot's limits and what the fleet did with them (the breaker's window, cooldowns, last run). */
+  bots: Automation['bots'];
+  /** Each schedule's timing, next and last run. */
+  schedules: Automation['schedules'];
+  runSchedule: Schedules['runNow'];
 }
 
 /** The parts behind {@link Remediation}, each built by the server's wiring. */
@@ -40,11 +47,13 @@ export interface RemediationParts {
   readonly changes: DefinitionChanges;
   readonly decisions: ApprovalDecisions;
   readonly backtests: Backtests;
+  readonly automation: Automation;
+  readonly schedules: Schedules;
 }
 
 /** The API's view of the remediation parts. */
 export function remediationApi(parts: RemediationParts): Remediation {
-  const { intake, secrets, current, changes, decisions, backtests } = parts;
+  const { intake, secrets, current, changes, decisions, backtests, automation, schedules } = parts;
   return {
     bus: intake.bus,
     secrets,
@@ -56,5 +65,8 @@ export function remediationApi(parts: RemediationParts): Remediation {
     drift: () => changes.drift(),
     decide: (id, approve, who) => decisions.decide(id, approve, who),
     backtest: (alarm, seconds, timeoutMs) => backtests.run(alarm, seconds, timeoutMs),
+    bots: () => automation.bots(),
+    schedules: () => automation.schedules(),
+    runSchedule: (name, who) => schedules.runNow(name, who),
   };
 }

@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ScheduleDefinition } from '../../definitions/index.js';
+import { BreakwaterError } from '../../protocol/index.js';
+import { audit } from '../audit/index.js';
+import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
-import type { StatementContext } from '../query/run-statement.js';
+import { systemClock } from '../fleet/index.js';
+import type { RunOutcome, RunRequest, StatementContext } from '../query/run-statement.js';
 import { outcomeOf, runStatement } from '../query/run-statement.js';
 import { Scheduler } from '../scheduler.js';
 
@@ -24,11 +28,12 @@ export function replicaName(): string {
  */
 export class Schedules {
   private readonly scheduler: Scheduler;
+  private defined = new Map<string, ScheduleDefinition>();
 
   constructor(
     private readonly statements: StatementContext,
     private readonly logger: Logger,
-    clock?: Clock,
+    private readonly clock: Clock = systemClock,
     /** Who claims the ticks (replicaName() unless a test names its replicas). */
     replica: string = replicaName(),
   ) {
@@ -37,7 +42,38 @@ export class Schedules {
 
   /** Replaces every running schedule with these. */
   set(schedules: readonly ScheduleDefinition[]): void {
+    this.defined = new Map(schedules.map((s) => [s.name, s]));
     this.scheduler.set(schedules);
+  }
+
+  /** When `name`'s timer fires next here (ms); undefined when it does not run (disabled, unknown). */
+  next(name: string): number | undefined {
+    return this.scheduler.next(name);
+  }
+
+  /** Whether a run of `name` is going on this replica. */
+  busy(name: string): boolean {
+    return this.scheduler.busy(name);
+  }
+
+  /**
+   * Runs schedule `name` once now for `who` (an operator), recorded like a tick's run (as
+   * `schedule:<name>`, audited when it starts under both names) and behind a tick's guards: not
+   * while it runs, once across replicas (a claim on this second), and `who` must be allowed to run
+   * its actions as well. A disabled schedule is refused: someone turned it off.
+   */
+  async runNow(name: string, who: Principal): Promise<RunOutcome> {
+    const s = this.defined.get(name);
+    if (!s) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no schedule named ${JSON.stringify(name)}${this.defined.size ? `; the schedules are ${[...this.defined.keys()].join(', ')}` : '; none is defined'}`);
+    if (!s.enabled) throw new BreakwaterError('BW_ERR_CONFLICT', `schedule ${name} is disabled (enabled: false in its definition): enable it and apply before running it`, { schedule: name });
+    const second = Math.floor(this.clock.now() / 1000) * 1000;
+    return this.scheduler.runNow(s, `${s.name} run-now`, second, async () => {
+      const runId = randomUUID();
+      await audit(this.statements.store, who.name, 'schedule.run', s.name, 'ok', { statement: s.run }, runId, this.clock);
+      const outcome = await outcomeOf(runStatement(this.statements, { ...this.request(s), runId, callers: [{ name: who.name, role: who.role === 'agent' ? 'viewer' : who.role }, { name: `schedule:${s.name}` }] }));
+      this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed, by: who.name }, 'schedule run now');
+      return outcome;
+    });
   }
 
   stop(): void {
@@ -46,8 +82,13 @@ export class Schedules {
 
   /** The one place a schedule runs its statement. */
   private async run(s: ScheduleDefinition): Promise<void> {
-    const principal = `schedule:${s.name}`;
-    const outcome = await outcomeOf(runStatement(this.statements, { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true }));
+    const outcome = await outcomeOf(runStatement(this.statements, this.request(s)));
     this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed }, 'schedule ran');
+  }
+
+  /** A tick's request: the statement as `schedule:<name>` with the admin role. */
+  private request(s: ScheduleDefinition): RunRequest {
+    const principal = `schedule:${s.name}`;
+    return { statement: s.run, principal: { id: principal, name: principal, role: 'admin' }, callers: [{ name: principal }], yes: true };
   }
 }

@@ -29,7 +29,7 @@ import {
   updateRunbook,
 } from './runbook-rows.js';
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
-import { grantPermit } from './permit-rows.js';
+import { grantPermit, permitWindow } from './permit-rows.js';
 import { claimTick } from './tick-claim-rows.js';
 import { heartbeatReplica, interruptOrphanedRuns } from './replica-rows.js';
 import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
@@ -351,5 +351,9 @@ export class KyselyStore implements Store {
 
   grantPermit<T extends { readonly grant: boolean }>(request: PermitRequest, decide: (window: PermitWindow) => T): Promise<T> {
     return this.#run('grantPermit', (db) => grantPermit(db, this.dialect, request, decide));
+  }
+
+  permitWindow(bot: string, since: number): Promise<PermitWindow> {
+    return this.#run('permitWindow', (db) => permitWindow(db, bot, since));
   }
 }

@@ -336,6 +336,8 @@ export interface Store {
    * (permit-rows.ts). `decide` must be synchronous and must not throw.
    */
   grantPermit<T extends { readonly grant: boolean }>(request: PermitRequest, decide: (window: PermitWindow) => T): Promise<T>;
+  /** `bot`'s window since `since`, counted as grantPermit counts it, without granting (the breaker's state, read). */
+  permitWindow(bot: string, since: number): Promise<PermitWindow>;
 }
 
 /** Which permit grantPermit is asked for. */
