@@ -28,6 +28,8 @@ const context = await chromium.launchPersistentContext(profile, {
   // The lab serves TLS with a CA of its own: trust its server key alone.
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${await serverKeySpki(lab.server)}`],
   viewport: { width: 1440, height: 900 },
+  // The UI follows the browser's preference; the pages are shown in the dark scheme, one in the light.
+  colorScheme: 'dark',
 });
 try {
   const page = await context.newPage();
