@@ -3,6 +3,7 @@ import type { EventBus } from '../event-bus.js';
 import type { SecretVault } from '../secrets/index.js';
 import type { ApprovalDecisions } from './approval-decisions.js';
 import type { Backtests } from './backtests.js';
+import type { ControlChanges } from './control-changes.js';
 import type { CurrentDefinitions, DefinitionsVersion } from './current-definitions.js';
 import type { DefinitionChanges } from './definition-changes.js';
 import type { EventIntake } from './event-intake.js';
@@ -30,6 +31,8 @@ export interface Remediation {
   drift: DefinitionChanges['drift'];
   decide: ApprovalDecisions['decide'];
   backtest: Backtests['run'];
+  /** Silences, the maintenance switch and bots' kill switches. */
+  readonly controls: ControlChanges;
 }
 
 /** The parts behind {@link Remediation}, each built by the server's wiring. */
@@ -40,11 +43,12 @@ export interface RemediationParts {
   readonly changes: DefinitionChanges;
   readonly decisions: ApprovalDecisions;
   readonly backtests: Backtests;
+  readonly controls: ControlChanges;
 }
 
 /** The API's view of the remediation parts. */
 export function remediationApi(parts: RemediationParts): Remediation {
-  const { intake, secrets, current, changes, decisions, backtests } = parts;
+  const { intake, secrets, current, changes, decisions, backtests, controls } = parts;
   return {
     bus: intake.bus,
     secrets,
@@ -56,5 +60,6 @@ export function remediationApi(parts: RemediationParts): Remediation {
     drift: () => changes.drift(),
     decide: (id, approve, who) => decisions.decide(id, approve, who),
     backtest: (alarm, seconds, timeoutMs) => backtests.run(alarm, seconds, timeoutMs),
+    controls,
   };
 }
