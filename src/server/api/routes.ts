@@ -8,6 +8,7 @@ import { auditRoutes } from './audit-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { operateRoutes } from './operate-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
 import type { ReadinessReport } from '../readiness.js';
@@ -56,5 +57,6 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
+    ...operateRoutes(ctx),
   ];
 }

@@ -28,7 +28,8 @@ export interface Remediation {
   apply: DefinitionChanges['apply'];
   /** Sends every connected agent its definitions where they changed (after an apply or a secret's new value). */
   pushDefinitions(): void;
-  drift: DefinitionChanges['drift'];
+  /** Each agent's definitions version against the current one, and the bots switched off there (drift from the definitions until switched on or re-applied). */
+  drift(): (ReturnType<DefinitionChanges['drift']>[number] & { switchedOff: string[] })[];
   decide: ApprovalDecisions['decide'];
   backtest: Backtests['run'];
   /** Silences, the maintenance switch and bots' kill switches. */
@@ -57,7 +58,10 @@ export function remediationApi(parts: RemediationParts): Remediation {
     plan: (files) => changes.plan(files),
     apply: (files, baseVersion, who) => changes.apply(files, baseVersion, who),
     pushDefinitions: () => changes.push(),
-    drift: () => changes.drift(),
+    drift: () => {
+      const off = controls.state().disabledBots.map((s) => s.name);
+      return changes.drift().map((row) => ({ ...row, switchedOff: row.connected ? off : [] }));
+    },
     decide: (id, approve, who) => decisions.decide(id, approve, who),
     backtest: (alarm, seconds, timeoutMs) => backtests.run(alarm, seconds, timeoutMs),
     controls,
