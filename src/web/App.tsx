@@ -4,6 +4,7 @@ import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { MaintenanceBadge } from './MaintenanceBadge.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -18,6 +19,7 @@ const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
+const OperatePage = lazyPage(() => import('./Operate.js').then((m) => m.OperatePage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
@@ -26,6 +28,7 @@ const PAGES = [
   { path: '/audit', title: 'Audit' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/operate', title: 'Operate' },
 ] as const;
 
 /** The path shown: `/` is Fleet; any other path is kept as typed, and one that is no page says so. */
@@ -152,6 +155,7 @@ export function App() {
           </a>
         ))}
         <span className="spacer" />
+        <MaintenanceBadge onOpen={() => go('/operate')} />
         <span className="who" data-testid="whoami">
           {me.name} · {me.role}
         </span>
@@ -166,7 +170,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/operate' ? <OperatePage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );
