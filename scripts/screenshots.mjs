@@ -101,6 +101,22 @@ try {
   await page.getByTestId('definition-yaml').first().waitFor();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions');
+
+  // ---- Operate (silences, maintenance, bot switches): maintenance on, a silence, a bot switched off. ----
+  await page.getByRole('link', { name: 'Operate' }).click();
+  await page.getByTestId('maintenance-reason').fill('database upgrade, INC-4211');
+  await page.getByTestId('maintenance-toggle').click();
+  await page.getByTestId('maintenance-badge').waitFor();
+  await page.getByTestId('silence-alarm').selectOption('data-disk-full');
+  await page.getByTestId('silence-hosts').fill('host | name = "web-1"');
+  await page.getByTestId('silence-reason').fill('replacing the /data disk');
+  await page.getByTestId('silence-create').click();
+  await page.locator('[data-testid="silence-row"][data-state="active"]').waitFor();
+  await page.getByTestId('bot-reason').fill('INC-4211: deletes the logs we need');
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]').getByTestId('bot-toggle').click();
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="off"]').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('operate');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });
