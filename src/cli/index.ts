@@ -200,9 +200,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   addSecretCommands(program, connection, io, (c) => {
     code = c;
   });
-  addOperateCommands(program, connection, io, (c) => {
-    code = c;
-  });
+  addOperateCommands(
+    program,
+    connection,
+    io,
+    (c) => {
+      code = c;
+    },
+    { outputOption, outputFormatOf },
+  );
 
   program
     .command('server')

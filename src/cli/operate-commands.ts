@@ -1,11 +1,15 @@
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output-format.js';
-import { outputFormatOf, outputOption } from './output-format.js';
 
 type Connection = (cmd: Command) => Command;
+/** The `-o` option and how its value is read, as index.ts loaded them (output-format.ts is not loaded before the command line is built). */
+interface OutputFlags {
+  outputOption(): Option;
+  outputFormatOf(flags: { output?: string; json?: boolean }): OutputFormat;
+}
 interface ConnectionFlags {
   server?: string;
   token?: string;
@@ -35,7 +39,7 @@ const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replac
  * disable|enable`: what operators switch during an incident (docs/cli.md). The API client is loaded
  * when one of them runs, not when the command line is built (see index.ts).
  */
-export function addOperateCommands(program: Command, connection: Connection, io: Io, done: (code: number) => void): void {
+export function addOperateCommands(program: Command, connection: Connection, io: Io, done: (code: number) => void, output: OutputFlags): void {
   const endpoint = async (o: ConnectionFlags): Promise<Endpoint> => (await import('./api.js')).endpointFrom(o, io.env);
 
   const silence = program.command('silence').description('silence an alarm on some hosts for a while: it still evaluates and is recorded, but its bots do not run and nothing notifies');
@@ -57,10 +61,10 @@ export function addOperateCommands(program: Command, connection: Connection, io:
     });
   connection(silence.command('list'))
     .description('silences in force and those ended or expired in the last day')
-    .addOption(outputOption())
+    .addOption(output.outputOption())
     .option('--json', 'the same as -o json')
     .action(async (o: ConnectionFlags & { output?: string; json?: boolean }) => {
-      done(await silenceList(await endpoint(o), outputFormatOf(o), io));
+      done(await silenceList(await endpoint(o), output.outputFormatOf(o), io));
     });
   connection(silence.command('end'))
     .description('end a silence before its time')
