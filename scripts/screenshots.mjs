@@ -117,6 +117,59 @@ try {
   await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="off"]').waitFor();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('operate');
+  // Back as it was, so the pages shot after this one show no maintenance badge and the bot on.
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]').getByTestId('bot-toggle').click();
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="on"]').waitFor();
+  await page.getByTestId('silence-end').click();
+  await page.getByTestId('maintenance-toggle').click();
+  await page.locator('[data-testid="maintenance-badge"]').waitFor({ state: 'detached' });
+  // Admin (issue 13): a viewer token just created (its secret shown once), the agents with their
+  // definitions version, and a back-test of the lab pack's disk alarm (it fired on the first host above).
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByTestId('tab-tokens').click();
+  await page.getByTestId('token-name').fill('alice');
+  await page.getByTestId('token-create').click();
+  await page.getByTestId('new-secret').waitFor();
+  await shot('admin-tokens');
+  await page.getByTestId('tab-agents').click();
+  await page.locator('[data-testid="agent-row"][data-status="connected"]').nth(3).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="agents-table"] .badge.ok').length === 4);
+  await shot('admin-agents');
+  await page.getByTestId('tab-backtest').click();
+  await page.getByTestId('backtest-source').selectOption('data-disk-full');
+  await page.getByTestId('backtest-run').click();
+  await page.getByTestId('backtest-result').waitFor({ timeout: 60_000 });
+  await shot('backtest');
+  // Runs: the runs above (commands, runbook cells, the bot's, the approved one) and a failing
+  // command; then what the bot ran on web-1, opened from its bot_ran event.
+  await page.getByRole('link', { name: 'Console' }).click();
+  await page.getByLabel('pipeline').fill(`host | name = "${lab.hosts[1].name}" | \`echo "disk check failed on /data" >&2; exit 3\``);
+  await page.getByLabel('pipeline').press('Control+Enter');
+  await page.getByTestId('run-summary').waitFor();
+  await page.getByRole('link', { name: 'Runs' }).click();
+  await page.locator('[data-testid="run-row"][data-status="failed"]').first().waitFor();
+  await shot('runs');
+  await page.getByRole('link', { name: 'Alarms & events' }).click();
+  await page.locator('[data-testid="event"][data-type="bot_ran"]').first().getByTestId('event-run-link').click();
+  await page.getByTestId('run-stdout').first().waitFor();
+  await shot('runs-detail');
+  // ---- Definitions editing (definitions-edit, definitions-plan) ----
+  // The S1 alarm opened as YAML with a typo underlined and listed; then its threshold lowered,
+  // planned (old value red, new green) and back-tested over the hour (web-1 filled above).
+  await page.locator('[data-testid="definition"][data-kind="alarm"][data-name="data-disk-full"]').getByTestId('edit-definition').click();
+  const yaml = page.getByLabel('alarm YAML');
+  const original = await yaml.inputValue();
+  await yaml.fill(original.replace('fire: disk_usage', 'fire: disk_usge'));
+  await page.locator('[data-testid="definition-editor"] .diag-error').first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('definitions-edit');
+  await yaml.fill(original.replace('> 90', '> 85'));
+  await page.getByTestId('plan-edit').click();
+  await page.getByTestId('plan-line').first().waitFor();
+  await page.getByTestId('backtest-edit').click();
+  await page.getByTestId('backtest-summary').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('definitions-plan');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

@@ -106,6 +106,25 @@ describe('breakwater get', () => {
     expect(filtered.length).toBeGreaterThan(0);
     expect(new Set(filtered.map((e) => e.type))).toEqual(new Set(['definitions_applied']));
   });
+
+  it('get events --grep and get audit --grep find rows by a part of a word, in any case', async () => {
+    const events = await cli(['get', 'events', '--json', '--grep', 'EB-']);
+    expect(events.code, events.stderr).toBe(0);
+    const found = JSON.parse(events.stdout) as { host: string | null; alarm: string | null; bot: string | null; message: string }[];
+    expect(found.length).toBeGreaterThan(0);
+    for (const e of found) expect([e.host, e.alarm, e.bot, e.message].some((v) => v?.toLowerCase().includes('eb-'))).toBe(true);
+    expect(found.some((e) => e.host === 'db-3')).toBe(false);
+
+    const audit = await cli(['get', 'audit', '--json', '--grep', 'FINITIONS.APP']);
+    expect(audit.code, audit.stderr).toBe(0);
+    const entries = JSON.parse(audit.stdout) as { action: string }[];
+    expect(entries.length).toBeGreaterThan(0);
+    expect(new Set(entries.map((e) => e.action))).toEqual(new Set(['definitions.apply']));
+
+    const refused = await cli(['get', 'runs', '--grep', 'x']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/--grep: only get events and get audit can be searched/);
+  });
 });
 
 describe('breakwater export', () => {

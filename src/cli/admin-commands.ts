@@ -1,3 +1,5 @@
+import { runKindOf } from '../definitions/index.js';
+import { runDuration } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
 import { GET_KINDS } from './command-names.js';
@@ -51,7 +53,7 @@ export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readon
       text('FAILED', 'failures'),
       text('STATEMENT', 'statement'),
     ],
-    wide: [['FINISHED', (i) => time(i.finishedAt)], ['REPLICA', (i) => String(i.replicaId ?? '-')]],
+    wide: [['FINISHED', (i) => time(i.finishedAt)], ['TOOK', (i) => runDuration(Number(i.startedAt), typeof i.finishedAt === 'number' ? i.finishedAt : null)], ['KIND', (i) => runKindOf(String(i.principal))], ['REPLICA', (i) => String(i.replicaId ?? '-')]],
     name: (i) => `run/${String(i.id)}`,
   },
   audit: {
@@ -84,15 +86,17 @@ export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readon
   },
 };
 
-/** `breakwater get agents|runs|audit|tokens`. */
-export async function getCommand(ep: Endpoint, kind: string, options: { format: OutputFormat; limit?: number }, io: Io): Promise<number> {
+/** `breakwater get agents|runs|audit|tokens`; `grep` (audit only): entries whose principal, action or target contains it, in any case. */
+export async function getCommand(ep: Endpoint, kind: string, options: { format: OutputFormat; limit?: number; grep?: string }, io: Io): Promise<number> {
   const listing = (GET_KINDS as readonly string[]).includes(kind) ? LISTINGS[kind as GetKind] : undefined;
   if (!listing) {
     io.stderr.write(`breakwater get: unknown kind ${JSON.stringify(kind)}: expected one of ${GET_KINDS.join(', ')}\n`);
     return 2;
   }
-  const limit = listing.limited && options.limit ? `?limit=${options.limit}` : '';
-  const items = await getJson<Record<string, unknown>[]>(ep, `${listing.path}${limit}`);
+  const q = new URLSearchParams();
+  if (listing.limited && options.limit) q.set('limit', String(options.limit));
+  if (kind === 'audit' && options.grep) q.set('text', options.grep);
+  const items = await getJson<Record<string, unknown>[]>(ep, `${listing.path}${q.size ? `?${q}` : ''}`);
   await printListing(io, options.format, items, listing);
   return 0;
 }

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import type { Definition, DefinitionDiagnostic } from '../definitions/index.js';
-import { formatDefinitionDiagnostic, toYaml } from '../definitions/index.js';
+import type { Definition, DefinitionDiagnostic, DefinitionDiff } from '../definitions/index.js';
+import { formatDefinitionDiagnostic, renderPlan, toYaml } from '../definitions/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
@@ -24,8 +24,7 @@ interface PlanAnswer {
   ok: boolean;
   baseVersion: number;
   diagnostics: DefinitionDiagnostic[];
-  diff?: { create: unknown[]; update: unknown[]; delete: unknown[] };
-  text?: string;
+  diff?: DefinitionDiff;
 }
 
 /**
@@ -43,7 +42,8 @@ export async function applyCommand(ep: Endpoint, dir: string, options: { yes?: b
     return 1;
   }
   if (plan.diagnostics.length) io.stderr.write(`${renderDefinitionDiagnostics(plan.diagnostics, io)}\n`);
-  io.stdout.write(`${plan.text ?? ''}\n`);
+  // Rendered here rather than the answer's plain `text`, so a terminal gets it coloured (the web UI draws the same lines).
+  if (plan.diff) io.stdout.write(`${renderPlan(plan.diff, styleFor(io.stdout, io.env))}\n`);
   const changes = (plan.diff?.create.length ?? 0) + (plan.diff?.update.length ?? 0) + (plan.diff?.delete.length ?? 0);
   if (!changes) {
     io.stdout.write(`No changes: the fleet already runs these definitions (version ${plan.baseVersion}).\n`);

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../protocol/index.js';
-import { BreakwaterError, ERROR_CODES } from '../protocol/index.js';
+import type { ErrorCode, EventTextFields } from '../protocol/index.js';
+import { BreakwaterError, ERROR_CODES, eventMentions } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, request, responseText } from './api.js';
 import type { Io } from './io.js';
@@ -27,15 +27,18 @@ export interface EventsOptions {
   readonly format: OutputFormat;
   readonly limit?: number;
   readonly type?: string;
+  /** Only events whose host, alarm, bot or message contains this text, in any case (the API's `text`). */
+  readonly grep?: string;
   /** Keep printing new events until Ctrl-C. */
   readonly watch?: boolean;
 }
 
-/** `breakwater get events [--type T] [--limit N] [--watch]`: newest first; with --watch, oldest first and then each new one. */
+/** `breakwater get events [--type T] [--grep TEXT] [--limit N] [--watch]`: newest first; with --watch, oldest first and then each new one. */
 export async function eventsCommand(ep: Endpoint, options: EventsOptions, io: Io): Promise<number> {
   const q = new URLSearchParams();
   if (options.limit) q.set('limit', String(options.limit));
   if (options.type) q.set('type', options.type);
+  if (options.grep) q.set('text', options.grep);
   const list = () => getJson<Record<string, unknown>[]>(ep, `/api/v1/events${q.size ? `?${q}` : ''}`);
   if (!options.watch) {
     await printListing(io, options.format, await list(), EVENTS);
@@ -55,7 +58,7 @@ export async function eventsCommand(ep: Endpoint, options: EventsOptions, io: Io
         const code = String(event.code) in ERROR_CODES ? (event.code as ErrorCode) : 'BW_ERR_UNAVAILABLE';
         throw new BreakwaterError(code, `the control plane ended the event stream: ${String(event.message)}`);
       }
-      if (seen.has(String(event.id)) || (options.type && event.type !== options.type)) continue;
+      if (seen.has(String(event.id)) || (options.type && event.type !== options.type) || (options.grep && !eventMentions(event as EventTextFields, options.grep))) continue;
       await out.item(event);
     }
     throw new BreakwaterError('BW_ERR_UNAVAILABLE', 'the control plane ended the event stream (it stopped or restarted); run the command again to go on watching');

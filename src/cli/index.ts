@@ -14,6 +14,7 @@ import { endQuietlyWhenReaderLeaves, processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
 import type { NatsSetupFlags } from './nats-setup-command.js';
 import { addOperateCommands } from './operate-commands.js';
+import type { RunFilterFlags } from './runs-command.js';
 import { addSecretCommands } from './secret-commands.js';
 import type { ServerFlags } from './server-command.js';
 import { styleFor } from './style.js';
@@ -106,24 +107,39 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const kinds = [...GET_KINDS, 'events', 'drift', ...Object.keys(DEFINITION_KIND_PLURALS)];
   connection(program.command('get'))
     .description(`list ${kinds.join(', ')}`)
-    .argument('<kind>', kinds.join('|'))
+    .argument('<kind>', `${kinds.join('|')}, or run <id> for one run with its output`)
+    .argument('[id]', 'get run: the run\'s id')
     .addOption(outputOption())
     .option('--json', 'the same as -o json')
     .option('--limit <n>', 'at most n entries (runs, audit, events)')
     .option('--type <type>', 'only events of this type')
+    .option('--grep <text>', 'events: only those whose host, alarm, bot or message contains text; audit: whose principal, action or target does (any case)')
     .option('-w, --watch', 'events, agents: keep printing each new event or agent change until Ctrl-C')
-    .action(async (kind: string, o: { server?: string; token?: string; output?: string; json?: boolean; limit?: string; type?: string; watch?: boolean }) => {
+    .option('--bot <bot>', 'runs: only those of this bot (its own and approved ones)')
+    .option('--host <host>', 'runs: only those with a result on this host')
+    .option('--status <status>', 'runs: running|succeeded|failed|cancelled|dry_run|interrupted')
+    .option('--principal <name>', 'runs: only those started by this principal')
+    .option('--kind <kind>', 'runs: adhoc|bot|schedule|approval')
+    .option('--since <when>', 'runs: started since a duration ago (2h) or a date (2026-12-06T05:00Z)')
+    .action(async (kind: string, id: string | undefined, o: RunFilterFlags & { server?: string; token?: string; output?: string; json?: boolean; limit?: string; type?: string; grep?: string; watch?: boolean }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BreakwaterError('BW_ERR_CONFIG', `--limit: expected a whole number above 0, found ${JSON.stringify(o.limit)}`);
+      if (id !== undefined && kind !== 'run' && kind !== 'runs') throw new BreakwaterError('BW_ERR_CONFIG', `get ${kind} lists them all; only \`get run <id>\` takes an id, found ${JSON.stringify(id)}`);
       if (o.watch && kind !== 'events' && kind !== 'agents') throw new BreakwaterError('BW_ERR_CONFIG', `--watch: only get events and get agents can be watched, not ${JSON.stringify(kind)}`);
+      if (o.grep !== undefined && kind !== 'events' && kind !== 'audit') throw new BreakwaterError('BW_ERR_CONFIG', `--grep: only get events and get audit can be searched, not ${JSON.stringify(kind)}`);
       const [{ LISTINGS, getCommand }, { driftCommand, getDefinitionsCommand }, { eventsCommand }] = await Promise.all([import('./admin-commands.js'), import('./definitions-commands.js'), import('./events-command.js')]);
       const ep = await endpoint(o);
       const flags = { format: outputFormatOf(o), ...(limit ? { limit } : {}) };
-      if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
-      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.watch ? { watch: true } : {}) }, io);
+      if (kind === 'run' || kind === 'runs') {
+        const runs = await import('./runs-command.js');
+        if (kind === 'runs' && id === undefined) code = await runs.getRunsCommand(ep, o, flags, io);
+        else if (kind === 'run' && id !== undefined) code = await runs.getRunCommand(ep, id, flags.format, io);
+        else throw new BreakwaterError('BW_ERR_CONFIG', kind === 'run' ? 'get run: name the run, as in `breakwater get run <id>` (ids are in `breakwater get runs`)' : `get runs lists runs; for one run, \`breakwater get run ${id ?? '<id>'}\``);
+      } else if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
+      else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.grep ? { grep: o.grep } : {}), ...(o.watch ? { watch: true } : {}) }, io);
       else if (kind === 'drift') code = await driftCommand(ep, flags, io);
       else if (kind === 'agents' && o.watch) code = await (await import('./watch.js')).watchAgents(ep, flags.format, LISTINGS.agents, io);
-      else code = await getCommand(ep, kind, flags, io);
+      else code = await getCommand(ep, kind, { ...flags, ...(o.grep ? { grep: o.grep } : {}) }, io);
     });
 
   connection(program.command('apply'))

@@ -24,7 +24,8 @@ export interface DefinitionDiff {
 
 const keyOf = (d: Definition) => `${d.kind}/${d.name}`;
 const order = (a: Definition, b: Definition) => DEFINITION_KINDS.indexOf(a.kind) - DEFINITION_KINDS.indexOf(b.kind) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A plain mapping (not null, not a list); shared with the plan presentation. */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -91,55 +92,4 @@ export function diffDefinitions(current: readonly Definition[], next: readonly D
     delete: removed.sort(order),
     unchanged,
   };
-}
-
-/** Colours for renderPlan; the CLI's Style fits. Plain text by default. */
-export interface PlanStyle {
-  green(s: string): string;
-  yellow(s: string): string;
-  red(s: string): string;
-  bold(s: string): string;
-}
-
-const PLAIN: PlanStyle = { green: (s) => s, yellow: (s) => s, red: (s) => s, bold: (s) => s };
-
-/** A value as it reads in a plan line: bare when plain, quoted otherwise, long text shortened. */
-export function formatPlanValue(v: unknown): string {
-  if (v === undefined || v === null) return '(none)';
-  if (typeof v === 'string') {
-    if (v.length <= 80 && /^[A-Za-z0-9_./:@%+-]+$/.test(v)) return v;
-    const lines = v.split('\n').length - (v.endsWith('\n') ? 1 : 0);
-    if (lines > 1) {
-      const first = v.split('\n')[0] ?? '';
-      return `${JSON.stringify(first.length > 40 ? `${first.slice(0, 39)}…` : `${first}…`)} (${lines} lines)`;
-    }
-    return JSON.stringify(v.length > 80 ? `${v.slice(0, 79)}…` : v);
-  }
-  if (Array.isArray(v)) return `[${v.map(formatPlanValue).join(', ')}]`;
-  if (isObject(v)) return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${formatPlanValue(x)}`).join(', ')} }`;
-  return String(v);
-}
-
-/**
- * The diff as a terraform-like plan, one line per created or deleted
- * definition and per changed field, then a summary:
- *
- * ```text
- * + alarm disk_full
- * ~ bot clean_disk: cooldown 1m -> 5m
- * - action old
- *
- * Plan: 1 to create, 1 to change, 1 to delete.
- * ```
- */
-export function renderPlan(diff: DefinitionDiff, style: PlanStyle = PLAIN): string {
-  const lines: string[] = [];
-  for (const d of diff.create) lines.push(`${style.green('+')} ${d.kind} ${style.bold(d.name)}`);
-  for (const u of diff.update) {
-    for (const c of u.changes) lines.push(`${style.yellow('~')} ${u.after.kind} ${style.bold(u.after.name)}: ${c.field} ${formatPlanValue(c.before)} -> ${formatPlanValue(c.after)}`);
-  }
-  for (const d of diff.delete) lines.push(`${style.red('-')} ${d.kind} ${style.bold(d.name)}`);
-  const summary = `Plan: ${diff.create.length} to create, ${diff.update.length} to change, ${diff.delete.length} to delete.`;
-  if (lines.length === 0) return `No changes: ${diff.unchanged} definition${diff.unchanged === 1 ? '' : 's'} up to date.\n${summary}\n`;
-  return `${lines.join('\n')}\n\n${summary}\n`;
 }

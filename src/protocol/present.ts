@@ -160,3 +160,11 @@ export function seconds(v: number): string {
   if (v < 172_800) return `${round(v / 3600)}h`;
   return `${round(v / 86_400)}d`;
 }
+
+/**
+ * How long a run took, from its start and end (ms since the epoch): `850ms`, `3.5m`; `running`
+ * while it has no end yet. The CLI's `get runs` and the web UI's Runs page say it alike.
+ */
+export function runDuration(startedAt: number, finishedAt: number | null): string {
+  return finishedAt === null ? 'running' : seconds((finishedAt - startedAt) / 1000);
+}

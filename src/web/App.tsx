@@ -1,10 +1,11 @@
 /** The shell: sign-in with a user token, navigation, and the pages. */
-import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
 import { MaintenanceBadge } from './MaintenanceBadge.js';
+import { mayLeave, mayMoveTo, navigate } from './navigate.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -20,14 +21,18 @@ const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
 const OperatePage = lazyPage(() => import('./Operate.js').then((m) => m.OperatePage));
+const AdminPage = lazyPage(() => import('./Admin.js').then((m) => m.AdminPage));
+const RunsPage = lazyPage(() => import('./Runs.js').then((m) => m.RunsPage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
   { path: '/console', title: 'Console' },
   { path: '/events', title: 'Alarms & events' },
+  { path: '/runs', title: 'Runs' },
   { path: '/audit', title: 'Audit' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/admin', title: 'Admin' },
   { path: '/operate', title: 'Operate' },
 ] as const;
 
@@ -104,6 +109,8 @@ export function App() {
   const [loginError, setLoginError] = useState<string | undefined>();
   const [checking, setChecking] = useState(Boolean(savedToken()));
   const [path, setPath] = useState(currentPath);
+  const shown = useRef(path);
+  shown.current = path;
 
   const signIn = useCallback(async (token: string) => {
     try {
@@ -125,15 +132,16 @@ export function App() {
   useEffect(() => {
     const t = savedToken();
     if (t) void signIn(t);
-    const onPop = () => setPath(currentPath());
+    const onPop = () => {
+      const next = currentPath();
+      if (mayMoveTo(shown.current, next)) setPath(next);
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, [signIn]);
 
-  const go = (p: string) => {
-    window.history.pushState(null, '', p);
-    setPath(p);
-  };
+  // Through popstate (navigate), so a page already shown hears it too: Runs re-reads its filter from the URL.
+  const go = navigate;
 
   if (checking) return <div className="login dim">Signing in…</div>;
   if (!me) return <Login onToken={signIn} error={loginError} />;
@@ -145,7 +153,7 @@ export function App() {
           <a
             key={p.path}
             href={p.path}
-            className={p.path === path ? 'active' : undefined}
+            className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
             onClick={(e) => {
               e.preventDefault();
               go(p.path);
@@ -162,6 +170,7 @@ export function App() {
         <button
           className="link"
           onClick={() => {
+            if (!mayLeave()) return;
             saveToken(null);
             setMe(undefined);
           }}
@@ -170,7 +179,7 @@ export function App() {
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage /> : path === '/operate' ? <OperatePage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage me={me} /> : path === '/admin' ? <AdminPage me={me} /> : path === '/operate' ? <OperatePage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
       </main>
     </div>
   );

@@ -1,12 +1,14 @@
 /**
  * Audit: who ran what, where, when, and the outcome (GET /api/v1/audit, operator role), filtered
- * by principal and action. "Export CSV" writes what is shown as a CSV file, in the browser.
+ * by principal and action (exact) and by text (a part of who, action or target). "Export CSV" writes what is shown as a CSV file, in the browser.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { AuditEntry } from './api.js';
 import { ApiError, auditLog } from './api.js';
 import { download, toCsv } from './csv.js';
+import { navigateOnClick } from './navigate.js';
+import { runPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
 
 const LIMIT = 1000;
@@ -50,15 +52,16 @@ export function refusalText(err: unknown): string {
 export function AuditPage() {
   const [principal, setPrincipal] = useState('');
   const [action, setAction] = useState('');
+  const [text, setText] = useState('');
   const [rows, setRows] = useState<AuditEntry[]>([]);
   const [error, setError] = useState<string | undefined>();
   const [forbidden, setForbidden] = useState(false);
   const [loading, setLoading] = useState(false);
 
-  const load = useCallback(async (f: { principal: string; action: string }) => {
+  const load = useCallback(async (f: { principal: string; action: string; text: string }) => {
     setLoading(true);
     try {
-      setRows(await auditLog({ principal: f.principal.trim(), action: f.action.trim(), limit: LIMIT }));
+      setRows(await auditLog({ principal: f.principal.trim(), action: f.action.trim(), text: f.text, limit: LIMIT }));
       setError(undefined);
     } catch (err) {
       setRows([]);
@@ -70,12 +73,12 @@ export function AuditPage() {
   }, []);
 
   useEffect(() => {
-    void load({ principal: '', action: '' });
+    void load({ principal: '', action: '', text: '' });
   }, [load]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void load({ principal, action });
+    void load({ principal, action, text });
   };
 
   if (forbidden)
@@ -97,6 +100,7 @@ export function AuditPage() {
       <form className="toolbar" onSubmit={submit}>
         <input aria-label="principal" placeholder="principal (token name)" value={principal} onChange={(e) => setPrincipal(e.target.value)} data-testid="filter-principal" />
         <input aria-label="action" placeholder="action (run, token.create, …)" value={action} onChange={(e) => setAction(e.target.value)} data-testid="filter-action" />
+        <input type="search" aria-label="text" placeholder="contains… (who, action, target)" maxLength={200} value={text} onChange={(e) => setText(e.target.value)} data-testid="filter-text" />
         <button type="submit" disabled={loading}>
           Filter
         </button>
@@ -121,7 +125,12 @@ export function AuditPage() {
                 <code>{a.action}</code>
               </td>
               <td>
-                <code className="wrap">{a.target}</code>
+                <code className="wrap">{a.target}</code>{' '}
+                {a.runId && (
+                  <a href={runPath(a.runId)} onClick={navigateOnClick} data-testid="audit-run-link" title="the run: each target's exit code and output">
+                    run ›
+                  </a>
+                )}
               </td>
               <td>{whereOf(a)}</td>
               <td>

@@ -8,13 +8,12 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Catalogue, Plan } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
 import type { ResultRow, SummaryLine } from '../protocol/index.js';
-import type { Role, Whoami } from './api.js';
-import { ApiError, errorMessage, streamQuery } from './api.js';
+import type { Whoami } from './api.js';
+import { ApiError, errorMessage, roleAtLeast, streamQuery } from './api.js';
 import { Editor } from './Editor.js';
 import { useFleetInventory } from './fleet-values.js';
 import { Results } from './Results.js';
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 const HISTORY_KEY = 'breakwater.history';
 const STATEMENT_KEY = 'breakwater.console';
 
@@ -47,7 +46,7 @@ function loadHistory(): HistoryEntry[] {
 export function runBlocked(me: Whoami | undefined, plan: Plan | undefined): string | undefined {
   if (!me) return 'signing in…';
   if (!plan) return undefined;
-  if (RANK[me.role] < RANK[plan.requires]) {
+  if (!roleAtLeast(me.role, plan.requires)) {
     const what = plan.effects.commands.length ? 'runs a shell command' : plan.effects.actions.length ? 'runs an action' : 'needs more rights';
     return `This statement ${what}: it needs the ${plan.requires} role; your token \`${me.name}\` has ${me.role}.`;
   }

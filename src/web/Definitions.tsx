@@ -1,19 +1,21 @@
 /**
- * Definitions, read-only: what the control plane runs now, grouped by kind, with each
- * definition's fields as written in files; the applied versions; the difference between two
- * versions (src/definitions' diffDefinitions and renderPlan, as `breakwater plan` prints it); and
- * any definition as YAML to copy into a GitOps folder (toYaml).
+ * Definitions: what the control plane runs now, grouped by kind, with each definition's fields as
+ * written in files; the applied versions; the difference between two versions (src/definitions'
+ * diffDefinitions and renderPlan, as `breakwater plan` prints it); any definition as YAML to copy
+ * into a GitOps folder (toYaml); and editing an alarm, bot, action or schedule, or a new one
+ * (DefinitionEditor: diagnostics, plan, back-test, apply).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Definition, DefinitionKind } from '../definitions/index.js';
 import { DEFINITION_KINDS, diffDefinitions, formatPlanValue, renderPlan, toDocument, toYaml } from '../definitions/index.js';
+import type { Whoami } from './api.js';
 import { errorMessage as message, getJson } from './api.js';
+import type { Edit, EditableKind, LoadedSet } from './definition-edit.js';
+import { EDITABLE_KINDS, editOf, newEdit } from './definition-edit.js';
+import { DefinitionEditor } from './DefinitionEditor.js';
 import './runbooks.css';
 
-interface Current {
-  readonly version: number;
-  readonly definitions: readonly Definition[];
-}
+type Current = LoadedSet;
 
 interface VersionSummary {
   readonly version: number;
@@ -22,7 +24,7 @@ interface VersionSummary {
   readonly summary: { readonly create: number; readonly update: number; readonly delete: number };
 }
 
-function DefinitionCard(props: { def: Definition; all: readonly Definition[] }) {
+function DefinitionCard(props: { def: Definition; all: readonly Definition[]; onEdit?: () => void }) {
   const [yaml, setYaml] = useState<string | undefined>();
   const [copied, setCopied] = useState<string | undefined>();
   const d = props.def;
@@ -50,6 +52,11 @@ function DefinitionCard(props: { def: Definition; all: readonly Definition[] }) 
       <header>
         <strong>{d.name}</strong> <span className="badge ok">{d.kind}</span>
         <span className="spacer" />
+        {props.onEdit && (
+          <button className="link" data-testid="edit-definition" onClick={props.onEdit}>
+            Edit
+          </button>
+        )}
         <button className="link" data-testid="copy-yaml" onClick={() => void copy()}>
           Copy as YAML
         </button>
@@ -98,20 +105,30 @@ function VersionSelect(props: { testId: string; versions: readonly VersionSummar
   );
 }
 
-export function DefinitionsPage() {
+const editable = (kind: string): kind is EditableKind => (EDITABLE_KINDS as readonly string[]).includes(kind);
+
+export function DefinitionsPage(props: { me: Whoami }) {
   const [current, setCurrent] = useState<Current | undefined>();
+  const [editing, setEditing] = useState<Edit | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
   const [versions, setVersions] = useState<VersionSummary[]>([]);
   const [from, setFrom] = useState<number | undefined>();
   const [to, setTo] = useState<number | undefined>();
   const [diff, setDiff] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
 
+  /** The current set and the versions, fetched again (after an apply, here or elsewhere). */
+  const refresh = useCallback(async (): Promise<{ current: Current; versions: VersionSummary[] }> => {
+    const [c, v] = await Promise.all([getJson<Current>('/api/v1/definitions'), getJson<VersionSummary[]>('/api/v1/definitions/versions')]);
+    setCurrent(c);
+    setVersions(v);
+    return { current: c, versions: v };
+  }, []);
+
   useEffect(() => {
     void (async () => {
       try {
-        const [c, v] = await Promise.all([getJson<Current>('/api/v1/definitions'), getJson<VersionSummary[]>('/api/v1/definitions/versions')]);
-        setCurrent(c);
-        setVersions(v);
+        const { versions: v } = await refresh();
         if (v.length >= 2) {
           setFrom(v[1]?.version);
           setTo(v[0]?.version);
@@ -123,7 +140,7 @@ export function DefinitionsPage() {
         setError(message(err));
       }
     })();
-  }, []);
+  }, [refresh]);
 
   const showDiff = async () => {
     if (to === undefined || from === undefined) return;
@@ -153,6 +170,35 @@ export function DefinitionsPage() {
             {error}
           </div>
         )}
+        {notice && (
+          <p className="notice" role="status" data-testid="edit-notice">
+            {notice}
+          </p>
+        )}
+        {current && editing && (
+          <DefinitionEditor
+            key={editing.path}
+            me={props.me}
+            set={current}
+            initial={editing}
+            reload={async () => (await refresh()).current}
+            onClose={() => setEditing(undefined)}
+            onApplied={(version) => {
+              setEditing(undefined);
+              setNotice(`Applied version ${version}. Agents receive it now.`);
+              void refresh().catch((err: unknown) => setError(message(err)));
+            }}
+          />
+        )}
+        {current && !editing && (
+          <div className="new-definition">
+            {EDITABLE_KINDS.map((k) => (
+              <button key={k} data-testid={`new-${k}`} onClick={() => (setNotice(undefined), setEditing(newEdit(k)))}>
+                New {k}
+              </button>
+            ))}
+          </div>
+        )}
         {current && current.definitions.length === 0 && <p className="dim">No definitions applied yet (`breakwater apply -f folder/`).</p>}
         {DEFINITION_KINDS.filter((k) => byKind.has(k)).map((k) => (
           <section key={k} className="definition-kind" data-testid={`kind-${k}`}>
@@ -161,7 +207,7 @@ export function DefinitionsPage() {
             </h2>
             <div className="definition-grid">
               {(byKind.get(k) ?? []).map((d) => (
-                <DefinitionCard key={d.name} def={d} all={current?.definitions ?? []} />
+                <DefinitionCard key={d.name} def={d} all={current?.definitions ?? []} onEdit={current && !editing && editable(d.kind) ? () => (setNotice(undefined), setEditing(editOf(current, d))) : undefined} />
               ))}
             </div>
           </section>

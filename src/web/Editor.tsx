@@ -5,7 +5,8 @@
  * (complete.ts of src/lang) offers what fits where the cursor is, from the catalogue and the fleet's tags:
  * stages after `|`, a metric's labels in `{}`, an action's parameters, a tag's values in quotes.
  * It opens as you type (Ctrl-Space opens it anywhere); Tab or Enter accepts, Esc closes. In a
- * runbook's cells (`params` given), `$name` is a parameter and is shown as one.
+ * runbook's cells (`params` given), `$name` is a parameter and is shown as one. With `plain` (a
+ * definition's YAML), the text is not a pipeline: only the diagnostics are marked, nothing completes.
  */
 import { useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
@@ -82,6 +83,8 @@ export function Editor(props: {
   readonly placeholder?: string;
   readonly rows?: number;
   readonly ariaLabel?: string;
+  /** Text that is not a pipeline (YAML): no pipeline highlighting or completion, diagnostics still marked. */
+  readonly plain?: boolean;
 }) {
   const area = useRef<HTMLTextAreaElement>(null);
   const overlay = useRef<HTMLPreElement>(null);
@@ -89,12 +92,12 @@ export function Editor(props: {
   const [menu, setMenu] = useState(CLOSED);
   const fleet = useFleetValues();
   const known = useMemo(() => (props.catalogue ? knownNames(props.catalogue) : new Set<string>()), [props.catalogue]);
-  const tokens = useMemo(() => lex(props.value, new DiagnosticBag(props.value)), [props.value]);
+  const tokens = useMemo(() => (props.plain ? [] : lex(props.value, new DiagnosticBag(props.value))), [props.value, props.plain]);
   const refs = useMemo(() => {
     const declared = new Set(props.params);
     return props.params ? paramRefs(props.value).map((r) => ({ ...r, declared: declared.has(r.name) })) : [];
   }, [props.value, props.params]);
-  const completion = useMemo(() => (menu.open && props.catalogue ? complete(props.value, cursor, props.catalogue, fleet, { source: props.source }) : undefined), [menu.open, props.value, cursor, props.catalogue, fleet, props.source]);
+  const completion = useMemo(() => (menu.open && props.catalogue && !props.plain ? complete(props.value, cursor, props.catalogue, fleet, { source: props.source }) : undefined), [menu.open, props.value, cursor, props.catalogue, fleet, props.source, props.plain]);
   const options = completion && (completion.typed || completion.eager || menu.explicit) ? completion.candidates.slice(0, 12) : [];
 
   const accept = (c: Candidate) => {

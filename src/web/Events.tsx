@@ -8,10 +8,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AlarmDefinition, Definition } from '../definitions/index.js';
 import type { EventType } from '../protocol/index.js';
+import { eventMentions } from '../protocol/index.js';
 import type { Approval, FleetEvent, Whoami } from './api.js';
 import { ApiError, decideApproval, eventStream, events as fetchEvents, getJson, pendingApprovals } from './api.js';
 import { BY_NAME, ago } from './format.js';
 import { navigateOnClick } from './navigate.js';
+import { runPath, runsPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
@@ -23,6 +25,8 @@ interface Filter {
   readonly type: string;
   readonly host: string;
   readonly alarm: string;
+  /** A part of the host, alarm, bot or message, any case (the API's `text`). */
+  readonly text: string;
 }
 
 export interface AlarmState {
@@ -51,7 +55,7 @@ export function foldAlarms(states: ReadonlyMap<string, AlarmState>, evs: readonl
 }
 
 function matches(e: FleetEvent, f: Filter): boolean {
-  return (!f.type || e.type === f.type) && (!f.host || e.host === f.host) && (!f.alarm || e.alarm === f.alarm);
+  return (!f.type || e.type === f.type) && (!f.host || e.host === f.host) && (!f.alarm || e.alarm === f.alarm) && (!f.text || eventMentions(e, f.text));
 }
 
 /** An error as this page shows it: the API's message without its code. */
@@ -63,6 +67,28 @@ const time = (ms: number) => new Date(ms).toLocaleTimeString([], { hour12: false
 async function alarmsWithRunbooks(): Promise<Map<string, AlarmDefinition>> {
   const { definitions } = await getJson<{ definitions: Definition[] }>('/api/v1/definitions');
   return new Map(definitions.filter((d): d is AlarmDefinition => d.kind === 'alarm' && Boolean(d.runbook)).map((d) => [d.name, d]));
+}
+
+/** A timeline row's link to runs: a bot's run itself, or the bot runs on an alarm's host since it fired. */
+function RunsLink(props: { event: FleetEvent }) {
+  const e = props.event;
+  if (e.runId && (e.type === 'bot_ran' || e.type === 'approved'))
+    return (
+      <a href={runPath(e.runId)} onClick={navigateOnClick} data-testid="event-run-link" title="what the bot ran: exit code and output">
+        Open run
+      </a>
+    );
+  if (e.type === 'alarm_fired' && e.host) return <BotRunsLink host={e.host} since={e.time} />;
+  return null;
+}
+
+/** The bot runs on `host` (since `since`, when given): what the bots an alarm triggered did there. */
+function BotRunsLink(props: { host: string; since?: number }) {
+  return (
+    <a href={runsPath({ kind: 'bot', host: props.host, since: props.since === undefined ? '' : String(props.since) })} onClick={navigateOnClick} data-testid="alarm-runs-link" title={props.since === undefined ? 'the bot runs on this host' : 'the bot runs on this host since the alarm fired'}>
+      Bot runs
+    </a>
+  );
 }
 
 /** "Open runbook" for an alarm that has one: a URL in a new tab, a runbook of the control plane here, its parameters filled from `site`. */
@@ -82,7 +108,7 @@ function RunbookLink(props: { def: AlarmDefinition | undefined; site: AlarmSite 
 }
 
 export function EventsPage(props: { me: Whoami }) {
-  const [filter, setFilter] = useState<Filter>({ type: '', host: '', alarm: '' });
+  const [filter, setFilter] = useState<Filter>({ type: '', host: '', alarm: '', text: '' });
   const [applied, setApplied] = useState<Filter>(filter);
   const [timeline, setTimeline] = useState<FleetEvent[]>([]);
   const [alarms, setAlarms] = useState<Map<string, AlarmState>>(new Map());
@@ -222,8 +248,9 @@ export function EventsPage(props: { me: Whoami }) {
                   <td>{s.severity ?? ''}</td>
                   <td className="num">{s.value === null ? '' : Math.round(s.value * 10) / 10}</td>
                   <td title={new Date(s.since).toISOString()}>{ago(s.since)}</td>
-                  <td>
+                  <td className="actions">
                     <RunbookLink def={runbooks.get(s.alarm)} site={s} />
+                    <BotRunsLink host={s.host} />
                   </td>
                 </tr>
               ))}
@@ -284,6 +311,7 @@ export function EventsPage(props: { me: Whoami }) {
           </select>
           <input aria-label="host" placeholder="host" value={filter.host} onChange={(e) => setFilter({ ...filter, host: e.target.value.trim() })} data-testid="filter-host" />
           <input aria-label="alarm" placeholder="alarm" value={filter.alarm} onChange={(e) => setFilter({ ...filter, alarm: e.target.value.trim() })} data-testid="filter-alarm" />
+          <input type="search" aria-label="text" placeholder="contains… (host, alarm, bot, message)" maxLength={200} value={filter.text} onChange={(e) => setFilter({ ...filter, text: e.target.value })} data-testid="filter-text" />
           <span className="hint">{timeline.length} events, newest first</span>
         </div>
         <table className="table" data-testid="timeline">
@@ -300,7 +328,7 @@ export function EventsPage(props: { me: Whoami }) {
                   <code>{e.alarm ?? e.bot ?? ''}</code>
                 </td>
                 <td className="message">
-                  {e.message} {e.alarm && (e.type === 'alarm_fired' || e.type === 'escalated') && <RunbookLink def={runbooks.get(e.alarm)} site={{ ...e, alarm: e.alarm }} />}
+                  {e.message} {e.alarm && (e.type === 'alarm_fired' || e.type === 'escalated') && <RunbookLink def={runbooks.get(e.alarm)} site={{ ...e, alarm: e.alarm }} />} <RunsLink event={e} />
                 </td>
               </tr>
             ))}

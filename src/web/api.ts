@@ -11,6 +11,13 @@ const TOKEN_KEY = 'breakwater.token';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 
+const ROLE_RANK: Readonly<Record<Role, number>> = { viewer: 1, operator: 2, admin: 3 };
+
+/** Whether `role` holds at least `needed` (viewer < operator < admin), as the control plane checks. */
+export function roleAtLeast(role: Role, needed: Role): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[needed];
+}
+
 export interface Whoami {
   readonly name: string;
   readonly role: Role;
@@ -219,6 +226,8 @@ export interface EventFilter {
   readonly type?: string;
   readonly host?: string;
   readonly alarm?: string;
+  /** A part of the host, alarm, bot or message, any case. */
+  readonly text?: string;
   readonly limit?: number;
 }
 
@@ -230,7 +239,7 @@ function queryString(params: Record<string, string | number | undefined>): strin
 }
 
 /** GET /api/v1/events: newest first. */
-export const events = (f: EventFilter = {}) => getJson<FleetEvent[]>(`/api/v1/events${queryString({ type: f.type, host: f.host, alarm: f.alarm, limit: f.limit })}`);
+export const events = (f: EventFilter = {}) => getJson<FleetEvent[]>(`/api/v1/events${queryString({ type: f.type, host: f.host, alarm: f.alarm, text: f.text, limit: f.limit })}`);
 
 /**
  * Live events (GET /api/v1/events/stream, server-sent events). EventSource cannot send an
@@ -280,8 +289,8 @@ export interface AuditEntry {
   readonly detail: Record<string, unknown>;
 }
 
-/** GET /api/v1/audit (operator role): newest first. */
-export const auditLog = (f: { principal?: string; action?: string; limit?: number } = {}) => getJson<AuditEntry[]>(`/api/v1/audit${queryString({ principal: f.principal, action: f.action, limit: f.limit })}`);
+/** GET /api/v1/audit (operator role): newest first; `text` is a part of the principal, action or target, any case. */
+export const auditLog = (f: { principal?: string; action?: string; text?: string; limit?: number } = {}) => getJson<AuditEntry[]>(`/api/v1/audit${queryString({ principal: f.principal, action: f.action, text: f.text, limit: f.limit })}`);
 
 // ---- runbooks (the Runbooks page) ----
 
@@ -326,3 +335,111 @@ export const maintenance = () => getJson<Maintenance>('/api/v1/maintenance');
 export const setMaintenance = (on: boolean, reason: string) => sendJson<Maintenance>('PUT', '/api/v1/maintenance', { on, reason });
 export const switches = () => getJson<Switches>('/api/v1/switches');
 export const switchBot = (name: string, enable: boolean, reason: string) => sendJson<Switches>('POST', `/api/v1/bots/${encodeURIComponent(name)}/${enable ? 'enable' : 'disable'}`, { reason });
+// ---- admin: tokens, agents, drift, back-test (the Admin page) ----
+
+/** A token as GET /api/v1/tokens lists it: never its secret nor its hash. */
+export interface TokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role | 'agent';
+  readonly createdAt: number;
+  readonly createdBy: string | null;
+  readonly expiresAt: number | null;
+  readonly revokedAt: number | null;
+  readonly uses: number;
+  readonly maxUses: number | null;
+}
+
+/** What POST /api/v1/tokens answers: the secret (`token`), in this answer only. */
+export interface CreatedToken {
+  readonly id: string;
+  readonly name: string;
+  readonly role: TokenInfo['role'];
+  readonly expiresAt: number | null;
+  readonly maxUses: number | null;
+  readonly token: string;
+}
+
+export interface TokenRequest {
+  readonly role: TokenInfo['role'];
+  readonly name: string;
+  /** null: never expires; omitted: the API's default (a day for a join token, never for others). */
+  readonly expiresInSeconds?: number | null;
+  /** Join tokens only: how many agents it may enroll. */
+  readonly uses?: number;
+}
+
+/** An agent as GET /api/v1/agents lists it, with how it was enrolled and whether its credential was revoked. */
+export interface AgentInfo extends Agent {
+  readonly enrolledWith: string | null;
+  readonly revokedAt: number | null;
+}
+
+/** One agent's definitions version (GET /api/v1/drift); `drift` is null while it is disconnected. */
+export interface DriftRow {
+  readonly name: string;
+  readonly connected: boolean;
+  readonly version: number | null;
+  readonly current: number;
+  readonly drift: boolean | null;
+}
+
+/** When an alarm would have fired or cleared on a resource during a back-test. */
+export interface BacktestTransition {
+  readonly time: number;
+  readonly resource: string;
+  readonly state: 'fired' | 'cleared';
+  readonly value: number | null;
+}
+
+/** POST /api/v1/backtest's answer: each connected host's replay of the alarm. */
+export interface BacktestAnswer {
+  readonly alarm: string;
+  readonly seconds: number;
+  readonly hosts: readonly { readonly host: string; readonly answered: boolean; readonly error: string | null; readonly transitions: readonly BacktestTransition[] }[];
+}
+
+export const tokens = () => getJson<TokenInfo[]>('/api/v1/tokens');
+export const createToken = (body: TokenRequest) => postJson<CreatedToken>('/api/v1/tokens', body);
+export const revokeToken = (id: string) => sendJson<{ revoked: string; agentsKept: number }>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
+export const agentList = () => getJson<AgentInfo[]>('/api/v1/agents');
+export const drift = () => getJson<DriftRow[]>('/api/v1/drift');
+export const revokeAgent = (name: string) => postJson<{ name: string; revokedAt: number; disconnected: boolean }>(`/api/v1/agents/${encodeURIComponent(name)}/revoke`, {});
+export const deleteAgent = (name: string) => sendJson<{ deleted: string; disconnected: boolean }>('DELETE', `/api/v1/agents/${encodeURIComponent(name)}`);
+/** Replays the alarm in `files` (definition files holding one alarm) over the last `seconds` of every connected agent's metrics. */
+export const backtest = (files: readonly { path: string; text: string }[], seconds: number) => postJson<BacktestAnswer>('/api/v1/backtest', { files, seconds });
+// ---- runs (the Runs page) ----
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
+
+export interface Run {
+  readonly id: string;
+  readonly principal: string;
+  readonly statement: string;
+  readonly status: RunStatus;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+  readonly targets: number;
+  readonly failures: number;
+  /** A bot's reported output was left out: this viewer may not read it. */
+  readonly outputHidden?: true;
+}
+
+/** One resource's result of a run, as GET /api/v1/runs/:id gives it. */
+export interface RunResult {
+  readonly resourceId: string;
+  readonly resourceType: string;
+  readonly host: string;
+  readonly status: 'ok' | 'error' | 'timeout' | 'offline' | 'cancelled';
+  readonly exitCode: number | null;
+  readonly stdout: string | null;
+  readonly stderr: string | null;
+  readonly error: string | null;
+  readonly durationMs: number | null;
+}
+
+/** GET /api/v1/runs with its filters (the query string the Runs page builds, runs-url.ts): newest first. */
+export const runs = (query: Record<string, string | number | undefined>) => getJson<Run[]>(`/api/v1/runs${queryString(query)}`);
+
+/** GET /api/v1/runs/:id: the run and each resource's result with its output. */
+export const run = (id: string) => getJson<{ run: Run; results: RunResult[] }>(`/api/v1/runs/${encodeURIComponent(id)}`);

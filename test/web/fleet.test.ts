@@ -44,10 +44,10 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
   };
 
   it('an unknown path says "page not found" under the URL typed, with links to the pages', async () => {
-    const page = await signIn(lab.token, '/runs');
+    const page = await signIn(lab.token, '/no-such-page');
     const notFound = page.getByTestId('not-found');
-    expect(await notFound.textContent()).toContain('There is no page at /runs');
-    expect(new URL(page.url()).pathname).toBe('/runs');
+    expect(await notFound.textContent()).toContain('There is no page at /no-such-page');
+    expect(new URL(page.url()).pathname).toBe('/no-such-page');
     expect(await page.getByTestId('fleet-table').count()).toBe(0);
     await notFound.getByRole('link', { name: 'Fleet' }).click();
     await page.getByTestId('fleet-table').waitFor();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
@@ -37,6 +38,37 @@ function app() {
 }
 
 describe('GET /api/v1/events', () => {
+  it('filters by `text`: a part of the host, alarm, bot or message in any case, beside the exact filters', async () => {
+    const { ready } = app();
+    const t = await ready;
+    await t.store.appendEvents([event('e1', 1000), botRan('e2', 2000), event('e3', 3000, { host: 'db-1', alarm: 'cpu_high', message: 'CPU at 99%' })]);
+    const ids = async (query: string) => (await t.call('GET', `/api/v1/events?${query}`, 'viewer')).json.map((e: EventRecord) => e.id);
+    expect(await ids('text=WEB')).toEqual(['e2', 'e1']);
+    expect(await ids('text=anit')).toEqual(['e2']);
+    expect(await ids('text=u_h')).toEqual(['e3']);
+    expect(await ids('text=uxh')).toEqual([]);
+    expect(await ids('text=99%25')).toEqual(['e3']);
+    expect(await ids('text=web&type=alarm_fired')).toEqual(['e1']);
+    expect(await ids('host=web')).toEqual([]);
+  });
+
+  it('answers any `text` with events or a 400 naming it, never a crash (bounded fuzz)', async () => {
+    const { ready } = app();
+    const t = await ready;
+    await t.store.appendEvents([event('e1', 1000, { message: 'rm -rf /tmp/* 100% _done_ \\' })]);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 260 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('%', '_', '\\', '*', "'; drop table events; --")), async (text) => {
+        const r = await t.call('GET', `/api/v1/events?${new URLSearchParams({ text })}`, 'viewer');
+        if (text.length > 200) expect([r.status, r.json.code, r.json.message]).toEqual([400, 'BW_ERR_INVALID_REQUEST', expect.stringMatching(/^invalid query parameters: text: /)]);
+        else {
+          expect(r.status).toBe(200);
+          for (const e of r.json as EventRecord[]) expect([e.host, e.alarm, e.bot, e.message].some((v) => v?.toLowerCase().includes(text.toLowerCase()))).toBe(true);
+        }
+      }),
+      { numRuns: 60, seed: 13 },
+    );
+  });
+
   it('lists events newest first, filtered by type and host, with a bot\'s output hidden from a viewer', async () => {
     const { ready } = app();
     const t = await ready;

@@ -6,7 +6,7 @@ import type { RunsContext } from './runs-routes.js';
 import { eventFor } from './runs-routes.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
-import { Page, pageOf } from './schemas.js';
+import { Page, TextFilter, pageOf } from './schemas.js';
 import { SSE_MAX_BUFFERED_BYTES } from './sse.js';
 import type { TokenStreams } from './token-streams.js';
 import { STREAMS_PER_TOKEN } from './token-streams.js';
@@ -31,9 +31,9 @@ export function eventsRoutes(ctx: EventsContext): Route[] {
     route({
       method: 'GET',
       url: '/api/v1/events',
-      summary: 'The fleet\'s timeline, newest first: alarms, bot runs, approvals, agents, applies.',
+      summary: 'The fleet\'s timeline, newest first: alarms, bot runs, approvals, agents, applies. `type`, `alarm`, `bot` and `host` match exactly; `text` matches a part of the host, alarm, bot or message, in any case.',
       role: 'viewer',
-      query: Page.extend({ type: z.string().optional(), alarm: z.string().optional(), bot: z.string().optional(), host: z.string().optional(), since: z.coerce.number().int().optional() }),
+      query: Page.extend({ type: z.string().optional(), alarm: z.string().optional(), bot: z.string().optional(), host: z.string().optional(), since: z.coerce.number().int().optional(), text: TextFilter }),
       handler: async ({ query, principal }) => {
         const events = await ctx.store.listEvents({
           ...pageOf(query),
@@ -42,6 +42,7 @@ export function eventsRoutes(ctx: EventsContext): Route[] {
           ...(query.bot ? { bot: query.bot } : {}),
           ...(query.host ? { host: query.host } : {}),
           ...(query.since ? { since: query.since } : {}),
+          ...(query.text ? { text: query.text } : {}),
         });
         return events.map((e) => eventFor(ctx, principal as Principal, e));
       },

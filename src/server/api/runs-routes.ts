@@ -1,12 +1,14 @@
+import { z } from 'zod';
+import { RUN_KINDS } from '../../definitions/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
-import type { RunRecord, Store } from '../store/index.js';
+import type { RunFilter, RunRecord, RunStatus, Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
-import { IdParam, Page, pageOf } from './schemas.js';
+import { IdParam, Name, Page, pageOf } from './schemas.js';
 
 /*
  * Runs and their output. A command's output can hold anything the host had (a config file, a
@@ -43,6 +45,25 @@ export function eventFor<E extends { type: string; principal: string | null; det
   return { ...event, details: { ...dropOutput(event.details), outputHidden: true } };
 }
 
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run', 'interrupted'] as const satisfies readonly RunStatus[];
+
+/** The filters of GET /api/v1/runs, each optional; every given one must match. */
+export const RunsQuery = Page.extend({
+  status: z.enum(RUN_STATUSES, { error: `expected a run status: ${RUN_STATUSES.join(', ')}` }).optional(),
+  kind: z.enum(RUN_KINDS, { error: `expected a kind of run: ${RUN_KINDS.join(', ')}` }).optional(),
+  principal: z.string().min(1, 'the principal is empty').max(300, 'the principal is longer than 300 characters').optional(),
+  bot: Name.optional(),
+  host: Name.optional(),
+  since: z.coerce.number().int().min(0).optional(),
+});
+
+/** The store's filter from a parsed RunsQuery: absent filters stay absent. */
+function runFilterOf(q: z.infer<typeof RunsQuery>): RunFilter {
+  const { limit: _limit, before: _before, ...filters } = q;
+  const given = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
+  return { ...pageOf(q), ...given };
+}
+
 /**
  * GET /api/v1/runs and /api/v1/runs/:id, output shown as RunsContext's visibility says; a refused
  * read is audited, dated by the clock.
@@ -55,10 +76,10 @@ export function runsRoutes(ctx: RunsContext & { readonly clock: Clock }): Route[
     route({
       method: 'GET',
       url: '/api/v1/runs',
-      summary: 'Runs of commands and actions, newest first. Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
+      summary: 'Runs of commands and actions, newest first, filtered by status, kind (adhoc, bot, schedule, approval), principal, bot, host (a result on it) and start time (since, before). Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
       role: 'viewer',
-      query: Page,
-      handler: async ({ query, principal }) => (await ctx.store.listRuns(pageOf(query))).map((r) => (readsOutput(ctx, principal as Principal, r.principal) ? r : withoutOutput(r))),
+      query: RunsQuery,
+      handler: async ({ query, principal }) => (await ctx.store.listRuns(runFilterOf(query))).map((r) => (readsOutput(ctx, principal as Principal, r.principal) ? r : withoutOutput(r))),
     }),
     route({
       method: 'GET',

@@ -12,6 +12,9 @@ export const Page = z.object({
   before: z.coerce.number().int().optional(),
 });
 
+/** A substring filter (`?text=`): a search box's text, bounded (the store scans rows with it). */
+export const TextFilter = z.string().max(200, 'expected at most 200 characters').optional();
+
 /** The store's page from a parsed `Page` query: absent bounds stay absent, not `undefined`. */
 export function pageOf(q: { limit?: number | undefined; before?: number | undefined }): { limit?: number; before?: number } {
   return { ...(q.limit ? { limit: q.limit } : {}), ...(q.before ? { before: q.before } : {}) };

@@ -14,8 +14,18 @@ export type AuditStore = Pick<Store, 'appendAudit'>;
  * @example
  * await audit(store, 'alice', 'token.create', 'ci', 'ok', { role: 'viewer' }, null, clock);
  */
-export async function audit(
-  store: AuditStore,
+export async function audit(store: AuditStore, ...entry: Parameters<typeof auditRecord>): Promise<void> {
+  await store.appendAudit(auditRecord(...entry));
+}
+
+/**
+ * One audit entry, not yet written: for a writer that stores it in the same transaction as what it
+ * records (a bot's run: Store.recordFinishedRun).
+ *
+ * @example
+ * await store.recordFinishedRun(run, results, auditRecord('bot:clean@web-1', 'run', statement, 'ok', {}, run.id));
+ */
+export function auditRecord(
   principal: string,
   action: string,
   target: string,
@@ -23,6 +33,6 @@ export async function audit(
   detail: Record<string, unknown>,
   runId: string | null = null,
   clock: Clock = systemClock,
-): Promise<void> {
-  await store.appendAudit({ id: randomUUID(), time: clock.now(), principal, action, target, runId, outcome, detail });
+): AuditRecord {
+  return { id: randomUUID(), time: clock.now(), principal, action, target, runId, outcome, detail };
 }

@@ -7,5 +7,5 @@
  * await new RefusalAudit(store, clock).unauthenticated('10.0.0.9', 'GET /api/v1/agents', 'no token');
  */
 export type { AuditStore } from './audit.js';
-export { audit } from './audit.js';
+export { audit, auditRecord } from './audit.js';
 export { REFUSAL_AUDIT_BUDGET, RefusalAudit } from './refusals.js';

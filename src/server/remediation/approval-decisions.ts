@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { botPrincipal } from '../../definitions/index.js';
+import { approverPrincipal, botPrincipal } from '../../definitions/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
@@ -53,7 +53,7 @@ export class ApprovalDecisions {
     }
     // Both must be allowed to run the action: the person who approves it and the bot that asked
     // (the rules may have changed since it asked). A refusal leaves the approval pending.
-    const run = { statement: approval.statement, principal: { id: who.id, name: `${who.name} (approving bot:${approval.bot})`, role: who.role === 'admin' ? ('admin' as const) : ('operator' as const) }, callers: [{ name: who.name, role: who.role === 'agent' ? ('viewer' as const) : who.role }, { name: botPrincipal(approval.bot, approval.host) }] };
+    const run = { statement: approval.statement, principal: { id: who.id, name: approverPrincipal(who.name, approval.bot), role: who.role === 'admin' ? ('admin' as const) : ('operator' as const) }, callers: [{ name: who.name, role: who.role === 'agent' ? ('viewer' as const) : who.role }, { name: botPrincipal(approval.bot, approval.host) }] };
     await authorizeStatement(this.parts.statements, run);
     const runId = randomUUID();
     if (!(await store.decideApproval(id, { status: 'approved', by: who.name, at: this.clock.now(), runId }))) throw new BreakwaterError('BW_ERR_CONFLICT', `approval ${id} was decided meanwhile`);

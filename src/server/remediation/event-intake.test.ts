@@ -64,6 +64,34 @@ describe('EventIntake', () => {
     expect(notified).toEqual([]);
   });
 
+  it('never stores a bot_ran event before its run record, so a crash between the two leaves no event without its run', async () => {
+    // What a reader sees at the moment the event lands: its run must be there already.
+    const runAtAppend: (string | undefined)[] = [];
+    let crash = true;
+    const watched = new Proxy(store, {
+      get(target, key) {
+        if (key !== 'appendEvents') return (target[key as keyof Store] as (...a: unknown[]) => unknown).bind(target);
+        return async (events: Parameters<Store['appendEvents']>[0]) => {
+          runAtAppend.push((await target.getRun('ran-1'))?.run.id);
+          if (crash) {
+            crash = false;
+            throw new Error('killed between the run record and the event');
+          }
+          return target.appendEvents(events);
+        };
+      },
+    });
+    const crashing = new EventIntake(watched, { notify: (e) => notified.push(e) }, { now: () => 1_700_000_000_000 });
+
+    await expect(crashing.storeEvents([botRan])).rejects.toThrow('killed');
+    expect(await store.listEvents({})).toEqual([]);
+    // The bus redelivers: the event lands, its run and audit entry stay single.
+    expect((await crashing.storeEvents([botRan])).map((e) => e.id)).toEqual(['ran-1']);
+    expect(runAtAppend).toEqual(['ran-1', 'ran-1']);
+    expect(await store.listAudit({ action: 'run' })).toHaveLength(1);
+    expect((await store.getRun('ran-1'))?.results).toHaveLength(1);
+  });
+
   it('records the control plane\'s own events with the clock\'s time and nulls for the rest', async () => {
     await intake.record({ type: 'agent_joined', host: 'web-1', principal: 'agent:web-1', message: 'agent web-1 connected' });
 

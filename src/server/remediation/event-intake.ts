@@ -31,12 +31,13 @@ export class EventIntake {
 
   /** Stores events and reacts to the ones not seen before. Safe to call twice with the same events. */
   async storeEvents(events: readonly FleetEvent[]): Promise<FleetEvent[]> {
+    // A bot's run record first, on every delivery (an existing one is left as it is): the event
+    // is never visible without its run, whenever this process dies. Stored after the event, a kill
+    // between the two left a `bot_ran` with no run until the bus redelivered it (JetStream: 30 s).
+    for (const e of events) if (e.type === 'bot_ran') await recordBotRun(this.store, e, this.clock);
     const fresh = await this.store.appendEvents(events.map((e) => e as EventRecord));
     for (const e of fresh) this.notifier.notify(e as FleetEvent);
     this.bus.publish(fresh as FleetEvent[]);
-    // Every delivery, not only the first: if a crash came between storing the event and its run
-    // record, the redelivery writes the record (an existing one is left as it is).
-    for (const e of events) if (e.type === 'bot_ran') await recordBotRun(this.store, e);
     return fresh as FleetEvent[];
   }
 

@@ -6,6 +6,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { StoreError } from './errors.js';
 import type { EventsTable, StoreDatabase } from './schema.js';
+import { anyColumnContains, usableTextFilter } from './text-match.js';
 import type { EventRecord, Page } from './types.js';
 import { checkFiniteNumber, checkTexts, encodeJson, isStorableText, pageBefore, pageLimit, sinceBound, type JsonReader, recordOf } from './values.js';
 
@@ -14,8 +15,11 @@ import { checkFiniteNumber, checkTexts, encodeJson, isStorableText, pageBefore, 
  *  32,766 and PostgreSQL's 65,535. */
 const EVENT_CHUNK = 1000;
 
-/** What listEvents filters on. */
-export type EventFilter = Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number };
+/** What listEvents filters on; `text` is a substring of host, alarm, bot or message (any case). */
+export type EventFilter = Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number; text?: string };
+
+/** The columns the events' text filter searches. */
+const EVENT_TEXT_COLUMNS = ['host', 'alarm', 'bot', 'message'] as const;
 
 /** A filter's event type as the column's type: a type no event has simply matches nothing. */
 const asType = (type: string) => type as EventRecord['type'];
@@ -74,8 +78,8 @@ export async function appendEvents(db: Kysely<StoreDatabase>, events: readonly E
   return [...byId.values()].filter((e) => inserted.has(e.id));
 }
 
-/** Newest first (by time, then id). `since` is inclusive, `before` exclusive; the other filters
- *  are exact matches. Limit 100 by default, 1000 at most. */
+/** Newest first (by time, then id). `since` is inclusive, `before` exclusive; `text` matches a
+ *  substring; the other filters are exact matches. Limit 100 by default, 1000 at most. */
 export async function listEvents(db: Kysely<StoreDatabase>, json: JsonReader, filter: EventFilter): Promise<EventRecord[]> {
   const operation = 'listEvents';
   const limit = pageLimit(operation, filter.limit);
@@ -85,7 +89,10 @@ export async function listEvents(db: Kysely<StoreDatabase>, json: JsonReader, fi
   const { type, alarm, bot, host } = filter;
   // A filter no stored event can match (PostgreSQL would reject it rather than find nothing).
   if ([type, alarm, bot, host].some((v) => v !== undefined && !isStorableText(v))) return [];
+  const text = filter.text;
+  if (!usableTextFilter(operation, text)) return [];
   let query = db.selectFrom('events').selectAll();
+  if (text !== undefined) query = query.where((eb) => anyColumnContains(eb, EVENT_TEXT_COLUMNS, text));
   if (type !== undefined) query = query.where('type', '=', asType(type));
   if (alarm !== undefined) query = query.where('alarm', '=', alarm);
   if (bot !== undefined) query = query.where('bot', '=', bot);

@@ -17,7 +17,7 @@ import { appendAudit, listAudit } from './audit-rows.js';
 import { currentDefinitions, getDefinitionVersion, listDefinitionVersions, saveDefinitionVersion } from './definition-rows.js';
 import { deleteAgent, enrollAgent, revokeAgent, useToken } from './enrollment-queries.js';
 import { appendEvents, countEvents, countEventsByHost, listEvents, trimHostEvents, type EventFilter } from './event-rows.js';
-import { addRunResults, createRun, finishRun, getRun, interruptRuns, listRuns, type RunEnd } from './run-rows.js';
+import { addRunResults, createRun, finishRun, getRun, interruptRuns, listRuns, recordFinishedRun, type RunEnd } from './run-rows.js';
 import {
   createRunbook,
   deleteRunbook,
@@ -46,6 +46,7 @@ import type {
   Page,
   PermitRequest,
   PermitWindow,
+  RunFilter,
   RunRecord,
   RunbookRecord,
   RunbookRunRecord,
@@ -205,12 +206,16 @@ export class KyselyStore implements Store {
     return this.#run('addRunResults', (db) => addRunResults(db, results));
   }
 
+  recordFinishedRun(run: RunRecord, results: readonly RunResultRecord[], entry: AuditRecord): Promise<boolean> {
+    return this.#run('recordFinishedRun', (db) => recordFinishedRun(db, run, results, entry));
+  }
+
   getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined> {
     return this.#run('getRun', (db) => getRun(db, this.#json, id));
   }
 
-  listRuns(page: Page = {}): Promise<RunRecord[]> {
-    return this.#run('listRuns', (db) => listRuns(db, this.#json, page));
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.#run('listRuns', (db) => listRuns(db, this.#json, filter));
   }
 
   // ---- audit (audit-rows.ts) ------------------------------------------------------------------
@@ -219,7 +224,7 @@ export class KyselyStore implements Store {
     return this.#run('appendAudit', (db) => appendAudit(db, entry));
   }
 
-  listAudit(page: Page & { principal?: string; action?: string } = {}): Promise<AuditRecord[]> {
+  listAudit(page: Page & { principal?: string; action?: string; text?: string } = {}): Promise<AuditRecord[]> {
     return this.#run('listAudit', (db) => listAudit(db, this.#json, page));
   }
 

@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { describeStore } from '../../../test/store/back-ends.js';
-import { T0, run, result, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
+import { T0, audit, run, result, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
 import { type RunRecord, type RunResultRecord, type RunStatus } from './index.js';
 
 await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }) => {
@@ -63,6 +63,32 @@ await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }
     // A result for a run that does not exist (foreign key).
     await expectStoreError(store.addRunResults([result(r.id), result('no-such-run')]), 'STORE_INVALID');
     expect((await store.getRun(r.id))?.results).toEqual([]);
+  });
+
+  it('recordFinishedRun writes the run, its results and its audit entry once; a second time writes nothing', async () => {
+    const store = await freshStore();
+    const r = run({ status: 'succeeded', finishedAt: T0 + 10 });
+    const entry = audit({ runId: r.id, action: 'run' });
+    expect(await store.recordFinishedRun(r, [result(r.id)], entry)).toBe(true);
+    expect(await store.recordFinishedRun(r, [result(r.id), result(r.id)], audit({ runId: r.id, action: 'run' }))).toBe(false);
+
+    expect((await store.getRun(r.id))?.results).toHaveLength(1);
+    expect((await store.listAudit({ action: 'run' })).map((a) => a.id)).toEqual([entry.id]);
+  });
+
+  it('recordFinishedRun is all or none: a bad result or audit entry leaves no run behind', async () => {
+    const store = await freshStore();
+    const r = run({ status: 'failed' });
+    await expectStoreError(store.recordFinishedRun(r, [result(r.id, { status: 'exploded' as RunResultRecord['status'] })], audit({ runId: r.id })), 'STORE_INVALID');
+    const stored = audit({ action: 'token.create' });
+    await store.appendAudit(stored);
+    // The audit entry's id is taken: the whole record is refused, the run included.
+    await expect(store.recordFinishedRun(r, [result(r.id)], audit({ id: stored.id, runId: r.id }))).rejects.toThrow();
+    expect(await store.getRun(r.id)).toBeUndefined();
+    expect(await store.listAudit({ action: 'run' })).toEqual([]);
+    // And once whole, it is there whole.
+    expect(await store.recordFinishedRun(r, [result(r.id)], audit({ runId: r.id, action: 'run' }))).toBe(true);
+    expect((await store.getRun(r.id))?.results).toHaveLength(1);
   });
 
   it('rejects a duplicate run id, an unknown status, and finishing an unknown run', async () => {
@@ -127,4 +153,60 @@ await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }
     expect(await store.listRuns({ limit: 5000 })).toHaveLength(1000);
     expect(await store.listRuns({ limit: 1000, before: T0 + 10 })).toHaveLength(10);
   }, 60_000);
+
+  it('listRuns filters by status, principal, kind, bot, host and time, combined, newest first', async () => {
+    const store = await freshStore();
+    const at = (i: number) => T0 + i * 1000;
+    // A bot name with `_`, and a decoy it would match if `_` were a LIKE wildcard.
+    const runs = {
+      person: run({ id: 'person', principal: 'alice', status: 'succeeded', startedAt: at(1) }),
+      bot: run({ id: 'bot', principal: 'bot:clean_logs@web-1', status: 'failed', startedAt: at(2) }),
+      approved: run({ id: 'approved', principal: 'bob (approving bot:clean_logs)', status: 'succeeded', startedAt: at(3) }),
+      decoy: run({ id: 'decoy', principal: 'bob (approving bot:cleanXlogs)', status: 'succeeded', startedAt: at(4) }),
+      otherBot: run({ id: 'other-bot', principal: 'bot:clean_logs2@web-1', status: 'succeeded', startedAt: at(5) }),
+      schedule: run({ id: 'schedule', principal: 'schedule:nightly', status: 'succeeded', startedAt: at(6) }),
+      running: run({ id: 'running', principal: 'alice', status: 'running', startedAt: at(7) }),
+    };
+    for (const r of Object.values(runs)) await store.createRun(r);
+    await store.addRunResults([result('person', { host: 'web-1' }), result('person', { host: 'web-2' }), result('bot', { host: 'web-1' }), result('approved', { host: 'web-2' }), result('schedule', { host: 'web-3' })]);
+    const ids = async (filter: Parameters<typeof store.listRuns>[0]) => (await store.listRuns(filter)).map((r) => r.id);
+
+    expect(await ids({ status: 'failed' })).toEqual(['bot']);
+    expect(await ids({ principal: 'alice' })).toEqual(['running', 'person']);
+    expect(await ids({ kind: 'bot' })).toEqual(['other-bot', 'bot']);
+    expect(await ids({ kind: 'schedule' })).toEqual(['schedule']);
+    expect(await ids({ kind: 'approval' })).toEqual(['decoy', 'approved']);
+    expect(await ids({ kind: 'adhoc' })).toEqual(['running', 'person']);
+    expect(await ids({ bot: 'clean_logs' })).toEqual(['approved', 'bot']);
+    expect(await ids({ bot: 'clean' })).toEqual([]);
+    expect(await ids({ host: 'web-1' })).toEqual(['bot', 'person']);
+    expect(await ids({ host: 'web-2' })).toEqual(['approved', 'person']);
+    expect(await ids({ since: at(5) })).toEqual(['running', 'schedule', 'other-bot']);
+    expect(await ids({ since: at(2), before: at(4) })).toEqual(['approved', 'bot']);
+    expect(await ids({ host: 'web-2', kind: 'approval' })).toEqual(['approved']);
+    expect(await ids({ bot: 'clean_logs', host: 'web-1', status: 'failed' })).toEqual(['bot']);
+    expect(await ids({ bot: 'clean_logs', limit: 1 })).toEqual(['approved']);
+    // Text no run can hold matches nothing rather than failing; a kind that is none is refused.
+    expect(await ids({ host: 'a\u0000b', principal: TRICKY, bot: '%' })).toEqual([]);
+    expect(await ids({ principal: '%' })).toEqual([]);
+    await expectStoreError(store.listRuns({ kind: 'robot' as never }), 'STORE_INVALID');
+  });
+
+  it('listRuns by host stays fast on thousands of runs', async () => {
+    const store = await freshStore();
+    const n = 3000;
+    for (let i = 0; i < n; i += 50) {
+      const batch = Array.from({ length: 50 }, (_, j) => run({ id: `r${String(i + j).padStart(5, '0')}`, principal: (i + j) % 3 ? 'alice' : `bot:janitor@web-${(i + j) % 7}`, status: 'succeeded', startedAt: T0 + i + j, plan: null }));
+      await Promise.all(batch.map((r) => store.createRun(r)));
+      await store.addRunResults(batch.flatMap((r, j) => [0, 1, 2, 3].map((h) => result(r.id, { host: `web-${(i + j + h) % 7}` }))));
+    }
+    const started = performance.now();
+    const page = await store.listRuns({ host: 'web-6', kind: 'bot', limit: 100 });
+    const rare = await store.listRuns({ host: 'nowhere' });
+    const ms = performance.now() - started;
+    expect(page).toHaveLength(100);
+    expect(page.every((r) => r.principal.startsWith('bot:'))).toBe(true);
+    expect(rare).toEqual([]);
+    expect(ms).toBeLessThan(1000);
+  }, 120_000);
 });

@@ -3,6 +3,7 @@
  * ends: SQLite (embedded default) and PostgreSQL (several replicas). Both run
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
+import type { RunKind } from '../../definitions/index.js';
 import type { EventType } from '../../protocol/index.js';
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
@@ -187,6 +188,21 @@ export interface Page {
   readonly before?: number;
 }
 
+/** What listRuns filters on, besides the page: every given field must match. */
+export interface RunFilter extends Page {
+  readonly status?: RunStatus;
+  /** Exactly this principal (`alice`, `bot:clean-data-logs@web-1`). */
+  readonly principal?: string;
+  /** How the run started, read from its principal (definitions' runKindOf). */
+  readonly kind?: RunKind;
+  /** The bot's own runs and the runs approved for it. */
+  readonly bot?: string;
+  /** Runs with a result on this host. */
+  readonly host?: string;
+  /** Only runs started at or after this time. */
+  readonly since?: number;
+}
+
 export interface Store {
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
@@ -239,11 +255,15 @@ export interface Store {
   interruptRuns(at: number): Promise<RunRecord[]>;
   /** Results are written in batches as they stream in. */
   addRunResults(results: readonly RunResultRecord[]): Promise<void>;
+  /** A finished run, its results and its audit entry, all or none; false (nothing written) when
+   *  the run's id is stored already. */
+  recordFinishedRun(run: RunRecord, results: readonly RunResultRecord[], entry: AuditRecord): Promise<boolean>;
   getRun(id: string): Promise<{ run: RunRecord; results: RunResultRecord[] } | undefined>;
-  listRuns(page?: Page): Promise<RunRecord[]>;
+  /** Newest first (by startedAt, then id), filtered; `before` pages backwards. */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
 
   appendAudit(entry: AuditRecord): Promise<void>;
-  listAudit(page?: Page & { principal?: string; action?: string }): Promise<AuditRecord[]>;
+  listAudit(page?: Page & { principal?: string; action?: string; text?: string }): Promise<AuditRecord[]>;
 
   /**
    * Stores a new version atomically and returns its number. `expectedCurrent` is the version the
@@ -257,7 +277,7 @@ export interface Store {
   /** Inserts the events not stored yet (by id) and returns those it inserted: redelivery is harmless. */
   appendEvents(events: readonly EventRecord[]): Promise<EventRecord[]>;
   /** Newest first. */
-  listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number }): Promise<EventRecord[]>;
+  listEvents(filter?: Page & { type?: string; alarm?: string; bot?: string; host?: string; since?: number; text?: string }): Promise<EventRecord[]>;
   countEvents(filter: { type: string; bot?: string; alarm?: string; since: number }): Promise<number>;
   /** Deletes the host's events older than its newest `keep` (ties with the oldest kept stay); returns how many. */
   trimHostEvents(host: string, keep: number): Promise<number>;
