@@ -106,6 +106,27 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions');
 
+  // ---- Operate (silences, maintenance, bot switches): maintenance on, a silence, a bot switched off. ----
+  await page.getByRole('link', { name: 'Operate' }).click();
+  await page.getByTestId('maintenance-reason').fill('database upgrade, INC-4211');
+  await page.getByTestId('maintenance-toggle').click();
+  await page.getByTestId('maintenance-badge').waitFor();
+  await page.getByTestId('silence-alarm').selectOption('data-disk-full');
+  await page.getByTestId('silence-hosts').fill('host | name = "web-1"');
+  await page.getByTestId('silence-reason').fill('replacing the /data disk');
+  await page.getByTestId('silence-create').click();
+  await page.locator('[data-testid="silence-row"][data-state="active"]').waitFor();
+  await page.getByTestId('bot-reason').fill('INC-4211: deletes the logs we need');
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]').getByTestId('bot-toggle').click();
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="off"]').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('operate');
+  // Back as it was, so the pages shot after this one show no maintenance badge and the bot on.
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]').getByTestId('bot-toggle').click();
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="on"]').waitFor();
+  await page.getByTestId('silence-end').click();
+  await page.getByTestId('maintenance-toggle').click();
+  await page.locator('[data-testid="maintenance-badge"]').waitFor({ state: 'detached' });
   // Admin (issue 13): a viewer token just created (its secret shown once), the agents with their
   // definitions version, and a back-test of the lab pack's disk alarm (it fired on the first host above).
   await page.getByRole('link', { name: 'Admin' }).click();

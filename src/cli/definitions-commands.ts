@@ -123,9 +123,9 @@ export async function exportCommand(ep: Endpoint, out: string | undefined, io: I
   return 0;
 }
 
-/** `breakwater drift`: hosts not on the current definitions version. Exit 1 when any drifts. */
+/** `breakwater drift`: hosts not on the current definitions version, and bots switched off. Exit 1 when any drifts or is switched off. */
 export async function driftCommand(ep: Endpoint, options: { format: OutputFormat }, io: Io): Promise<number> {
-  const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null }[]>(ep, '/api/v1/drift');
+  const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null; switchedOff?: string[] }[]>(ep, '/api/v1/drift');
   const style = styleFor(io.stdout, io.env);
   await printListing(io, options.format, rows as unknown as Record<string, unknown>[], {
     columns: [
@@ -133,13 +133,16 @@ export async function driftCommand(ep: Endpoint, options: { format: OutputFormat
       ['STATUS', (r) => (r.connected ? 'connected' : 'disconnected')],
       ['VERSION', (r) => (r.version === null ? '-' : String(r.version))],
       ['DRIFT', (r) => (r.drift === null ? 'unknown (offline)' : r.drift ? style.red('yes') : 'no')],
+      // Bots an operator switched off differ from the definitions until switched on or applied anew.
+      ['SWITCHED OFF', (r) => (Array.isArray(r.switchedOff) && r.switchedOff.length ? style.red(r.switchedOff.join(', ')) : '-')],
     ],
     wide: [['CURRENT', (r) => String(r.current)]],
     name: (r) => `host/${String(r.name)}`,
   });
   const drifting = rows.filter((r) => r.drift).length;
-  if (forPeople(options.format)) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting\n`));
-  return drifting ? 1 : 0;
+  const switchedOff = [...new Set(rows.flatMap((r) => r.switchedOff ?? []))];
+  if (forPeople(options.format)) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting${switchedOff.length ? `; bots switched off: ${switchedOff.join(', ')}` : ''}\n`));
+  return drifting || switchedOff.length ? 1 : 0;
 }
 
 /** `breakwater approve ID` / `breakwater deny ID`. */

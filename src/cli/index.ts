@@ -13,6 +13,7 @@ import type { Io } from './io.js';
 import { endQuietlyWhenReaderLeaves, processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
 import type { NatsSetupFlags } from './nats-setup-command.js';
+import { addOperateCommands } from './operate-commands.js';
 import type { RunFilterFlags } from './runs-command.js';
 import { addSecretCommands } from './secret-commands.js';
 import type { ServerFlags } from './server-command.js';
@@ -225,6 +226,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   addSecretCommands(program, connection, io, (c) => {
     code = c;
   });
+  addOperateCommands(
+    program,
+    connection,
+    io,
+    (c) => {
+      code = c;
+    },
+    { outputOption, outputFormatOf },
+  );
 
   program
     .command('server')

@@ -4,6 +4,7 @@ import type { ComponentType, FormEvent, LazyExoticComponent, ReactNode } from 'r
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { MaintenanceBadge } from './MaintenanceBadge.js';
 import { mayLeave, mayMoveTo, navigate } from './navigate.js';
 import { announceSignOut, askOpenTabs, shareSession } from './session-share.js';
 import { SHORTCUTS, useEscape, useShortcuts } from './shortcuts.js';
@@ -23,6 +24,7 @@ const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
+const OperatePage = lazyPage(() => import('./Operate.js').then((m) => m.OperatePage));
 const AdminPage = lazyPage(() => import('./Admin.js').then((m) => m.AdminPage));
 const RunsPage = lazyPage(() => import('./Runs.js').then((m) => m.RunsPage));
 
@@ -32,6 +34,7 @@ const PAGES = [
   { path: '/actions', title: 'Actions' },
   { path: '/events', title: 'Alarms & events' },
   { path: '/runs', title: 'Runs' },
+  { path: '/operate', title: 'Operate' },
   { path: '/automation', title: 'Automation' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
@@ -214,6 +217,8 @@ export function App() {
         return <AutomationPage me={me} />;
       case '/actions':
         return <ActionFormPage me={me} catalogue={cat} />;
+      case '/operate':
+        return <OperatePage me={me} />;
       case '/admin':
         return <AdminPage me={me} />;
       default:
@@ -250,6 +255,7 @@ export function App() {
         <button className="link help-button" onClick={() => setHelp(true)} title="keyboard shortcuts (?)" aria-label="keyboard shortcuts">
           ?
         </button>
+        <MaintenanceBadge onOpen={() => go('/operate')} />
         <span className="who" data-testid="whoami">
           {me.name} · {me.role}
         </span>

@@ -301,6 +301,41 @@ export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: strin
   return (await res.json()) as T;
 }
 
+// ---- silences, maintenance and bot switches (the Operate page) ----
+
+export interface Silence {
+  readonly id: string;
+  /** null: every alarm. */
+  readonly alarm: string | null;
+  readonly hosts: string;
+  readonly reason: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly endsAt: number;
+  readonly endedAt: number | null;
+  readonly endedBy: string | null;
+  readonly state: 'active' | 'ended' | 'expired';
+}
+
+export interface Maintenance {
+  readonly on: boolean;
+  readonly reason: string | null;
+  readonly setBy: string | null;
+  readonly setAt: number | null;
+}
+
+export interface Switches {
+  readonly maintenance: Maintenance;
+  readonly bots: readonly { readonly name: string; readonly action: string; readonly defined: boolean; readonly enabledInDefinitions: boolean; readonly off: { readonly by: string; readonly at: number; readonly reason: string } | null }[];
+}
+
+export const silences = () => getJson<Silence[]>('/api/v1/silences');
+export const createSilence = (body: { alarm: string | null; hosts: string; durationSeconds: number; reason: string }) => sendJson<Silence>('POST', '/api/v1/silences', body);
+export const endSilence = (id: string) => sendJson<Silence>('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`);
+export const maintenance = () => getJson<Maintenance>('/api/v1/maintenance');
+export const setMaintenance = (on: boolean, reason: string) => sendJson<Maintenance>('PUT', '/api/v1/maintenance', { on, reason });
+export const switches = () => getJson<Switches>('/api/v1/switches');
+export const switchBot = (name: string, enable: boolean, reason: string) => sendJson<Switches>('POST', `/api/v1/bots/${encodeURIComponent(name)}/${enable ? 'enable' : 'disable'}`, { reason });
 // ---- admin: tokens, agents, drift, back-test (the Admin page) ----
 
 /** A token as GET /api/v1/tokens lists it: never its secret nor its hash. */

@@ -9,6 +9,7 @@ import { automationRoutes } from './automation-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { operateRoutes } from './operate-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
 import type { ReadinessReport } from '../readiness.js';
@@ -58,5 +59,6 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
     ...automationRoutes(ctx),
+    ...operateRoutes(ctx),
   ];
 }

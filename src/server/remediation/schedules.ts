@@ -8,6 +8,7 @@ import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
 import type { RunOutcome, RunRequest, StatementContext } from '../query/run-statement.js';
+import type { NewEvent } from './event-intake.js';
 import { outcomeOf, runStatement } from '../query/run-statement.js';
 import { Scheduler } from '../scheduler.js';
 
@@ -26,6 +27,13 @@ export function replicaName(): string {
  * const schedules = new Schedules(statements, logger);
  * schedules.set(definitions.filter((d) => d.kind === 'schedule'));
  */
+/** What holds schedules back (the maintenance switch), and where a tick it held is recorded. */
+export interface ScheduleHold {
+  /** Why no schedule may run now, or undefined. */
+  refusal(): string | undefined;
+  record(event: NewEvent): Promise<void>;
+}
+
 export class Schedules {
   private readonly scheduler: Scheduler;
   private defined = new Map<string, ScheduleDefinition>();
@@ -36,6 +44,7 @@ export class Schedules {
     private readonly clock: Clock = systemClock,
     /** Who claims the ticks (replicaName() unless a test names its replicas). */
     replica: string = replicaName(),
+    private readonly hold?: ScheduleHold,
   ) {
     this.scheduler = new Scheduler((s) => this.run(s), logger, clock, (key, tick) => statements.store.claimTick(key, tick, replica));
   }
@@ -82,6 +91,13 @@ export class Schedules {
 
   /** The one place a schedule runs its statement. */
   private async run(s: ScheduleDefinition): Promise<void> {
+    const principal = `schedule:${s.name}`;
+    // Checked on the one replica that claimed the tick, so a held tick is recorded once.
+    const refused = this.hold?.refusal();
+    if (refused) {
+      await this.hold?.record({ type: 'schedule_skipped', principal, message: `schedule ${s.name} did not run: ${refused}`, details: { schedule: s.name, reason: refused } });
+      return;
+    }
     const outcome = await outcomeOf(runStatement(this.statements, this.request(s)));
     this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed }, 'schedule ran');
   }
