@@ -43,6 +43,8 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
           'runbooks',
           'runs',
           'secrets',
+          'silences',
+          'switches',
           'tick_claims',
           'tokens',
         ]);
