@@ -127,20 +127,21 @@ export async function exportCommand(ep: Endpoint, out: string | undefined, io: I
 export async function driftCommand(ep: Endpoint, options: { format: OutputFormat }, io: Io): Promise<number> {
   const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null; switchedOff?: string[] }[]>(ep, '/api/v1/drift');
   const style = styleFor(io.stdout, io.env);
+  const switchedOff = [...new Set(rows.flatMap((r) => r.switchedOff ?? []))];
   await printListing(io, options.format, rows as unknown as Record<string, unknown>[], {
     columns: [
       ['HOST', (r) => String(r.name)],
       ['STATUS', (r) => (r.connected ? 'connected' : 'disconnected')],
       ['VERSION', (r) => (r.version === null ? '-' : String(r.version))],
       ['DRIFT', (r) => (r.drift === null ? 'unknown (offline)' : r.drift ? style.red('yes') : 'no')],
-      // Bots an operator switched off differ from the definitions until switched on or applied anew.
-      ['SWITCHED OFF', (r) => (Array.isArray(r.switchedOff) && r.switchedOff.length ? style.red(r.switchedOff.join(', ')) : '-')],
+      // Bots an operator switched off differ from the definitions until switched on or applied
+      // anew: a column only while any is, so the usual answer stays four columns wide.
+      ...(switchedOff.length ? [['SWITCHED OFF', (r: Record<string, unknown>) => (Array.isArray(r.switchedOff) && r.switchedOff.length ? style.red(r.switchedOff.join(', ')) : '-')] as const] : []),
     ],
     wide: [['CURRENT', (r) => String(r.current)]],
     name: (r) => `host/${String(r.name)}`,
   });
   const drifting = rows.filter((r) => r.drift).length;
-  const switchedOff = [...new Set(rows.flatMap((r) => r.switchedOff ?? []))];
   if (forPeople(options.format)) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting${switchedOff.length ? `; bots switched off: ${switchedOff.join(', ')}` : ''}\n`));
   return drifting || switchedOff.length ? 1 : 0;
 }
