@@ -39,6 +39,19 @@ function useUrlFilter(): [RunsFilter, (f: RunsFilter) => void] {
   return [filter, change];
 }
 
+/** One of the list's choice filters: a select named by its filter key, its options as [value, label]. */
+function FilterSelect(props: { name: 'status' | 'kind' | 'since'; value: string; options: readonly (readonly [string, string])[]; onChange: (key: keyof RunsFilter, value: string) => void }) {
+  return (
+    <select aria-label={props.name} value={props.value} onChange={(e) => props.onChange(props.name, e.target.value)} data-testid={`runs-filter-${props.name}`}>
+      {props.options.map(([value, label]) => (
+        <option key={value} value={value}>
+          {label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function RunList() {
   const [filter, setFilter] = useUrlFilter();
   // Typed filters apply after a short pause; the selects at once.
@@ -90,31 +103,14 @@ function RunList() {
         {text('bot', 'bot', 'bot')}
         {text('host', 'host', 'host')}
         {text('principal', 'principal', 'principal (who)')}
-        <select aria-label="status" value={filter.status} onChange={(e) => select('status', e.target.value)} data-testid="runs-filter-status">
-          <option value="">any status</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-        <select aria-label="kind" value={filter.kind} onChange={(e) => select('kind', e.target.value)} data-testid="runs-filter-kind">
-          <option value="">every kind</option>
-          {Object.entries(KINDS).map(([k, label]) => (
-            <option key={k} value={k}>
-              {label}
-            </option>
-          ))}
-        </select>
-        <select aria-label="since" value={filter.since} onChange={(e) => select('since', e.target.value)} data-testid="runs-filter-since">
-          <option value="">any time</option>
-          {Object.keys(RANGES).map((r) => (
-            <option key={r} value={r}>
-              last {r}
-            </option>
-          ))}
-          {absoluteSince && <option value={filter.since}>since {Number.isFinite(Number(filter.since)) ? localTime(Number(filter.since) / 1000) : filter.since}</option>}
-        </select>
+        <FilterSelect name="status" value={filter.status} onChange={select} options={[['', 'any status'], ...STATUSES.map((s) => [s, s] as const)]} />
+        <FilterSelect name="kind" value={filter.kind} onChange={select} options={[['', 'every kind'], ...Object.entries(KINDS)]} />
+        <FilterSelect
+          name="since"
+          value={filter.since}
+          onChange={select}
+          options={[['', 'any time'], ...Object.keys(RANGES).map((r) => [r, `last ${r}`] as const), ...(absoluteSince ? [[filter.since, `since ${Number.isFinite(Number(filter.since)) ? localTime(Number(filter.since) / 1000) : filter.since}`] as const] : [])]}
+        />
         <button type="button" onClick={() => setFilter(NO_FILTER)} disabled={runsPath(filter) === '/runs'}>
           Clear
         </button>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUN_KINDS } from '../../definitions/index.js';
+import { RUN_KINDS, runPersonOf } from '../../definitions/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
@@ -21,9 +21,9 @@ export interface RunsContext {
   readonly runOutputVisibility: 'operator' | 'all';
 }
 
-/** Whether `who` may read the output of a run by `principal`. */
+/** Whether `who` may read the output of a run by `principal` (their own runbook cells' runs too). */
 export function readsOutput(ctx: RunsContext, who: Principal, principal: string): boolean {
-  return ctx.runOutputVisibility === 'all' || hasRole(who, 'operator') || principal === who.name;
+  return ctx.runOutputVisibility === 'all' || hasRole(who, 'operator') || runPersonOf(principal) === who.name;
 }
 
 /** A record without the `stdout` and `stderr` its agent reported. */
@@ -76,7 +76,7 @@ export function runsRoutes(ctx: RunsContext & { readonly clock: Clock }): Route[
     route({
       method: 'GET',
       url: '/api/v1/runs',
-      summary: 'Runs of commands and actions, newest first, filtered by status, kind (adhoc, bot, schedule, approval), principal, bot, host (a result on it) and start time (since, before). Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
+      summary: 'Runs of commands and actions, newest first, filtered by status, kind (adhoc, bot, schedule, approval, runbook), principal, bot, host (a result on it) and start time (since, before). Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
       role: 'viewer',
       query: RunsQuery,
       handler: async ({ query, principal }) => (await ctx.store.listRuns(runFilterOf(query))).map((r) => (readsOutput(ctx, principal as Principal, r.principal) ? r : withoutOutput(r))),
