@@ -4,20 +4,18 @@
  * the URL (runs-url.ts). `/runs/<id>` shows one run with each resource's result (RunDetail).
  */
 import { useCallback, useEffect, useState } from 'react';
-import { runKindOf } from '../definitions/index.js';
-import { runDuration } from '../protocol/index.js';
-import type { Run } from './api.js';
+import type { Run } from '../protocol/index.js';
+import { RUN_STATUSES, runDuration } from '../protocol/index.js';
 import { ApiError, runs as fetchRuns } from './api.js';
 import { localTime } from './format.js';
 import { navigateOnClick } from './navigate.js';
-import { RunDetail, Started, StatusBadge } from './RunDetail.js';
+import { RunDetail, RunKind, Started, StatusBadge } from './RunDetail.js';
 import type { RunsFilter } from './runs-url.js';
 import { NO_FILTER, RANGES, apiQuery, filterOf, runIdOf, runPath, runsPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
 
 const PAGE = 100;
-const STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run', 'interrupted'];
-const KINDS: Readonly<Record<string, string>> = { adhoc: 'ad hoc (people)', bot: 'bots', schedule: 'schedules', approval: 'approved bot runs' };
+const KINDS: Readonly<Record<string, string>> = { adhoc: 'ad hoc (people)', bot: 'bots', schedule: 'schedules', approval: 'approved bot runs', runbook: 'runbook cells' };
 
 export function RunsPage(props: { path: string }) {
   const id = runIdOf(props.path);
@@ -103,7 +101,7 @@ function RunList() {
         {text('bot', 'bot', 'bot')}
         {text('host', 'host', 'host')}
         {text('principal', 'principal', 'principal (who)')}
-        <FilterSelect name="status" value={filter.status} onChange={select} options={[['', 'any status'], ...STATUSES.map((s) => [s, s] as const)]} />
+        <FilterSelect name="status" value={filter.status} onChange={select} options={[['', 'any status'], ...RUN_STATUSES.map((s) => [s, s] as const)]} />
         <FilterSelect name="kind" value={filter.kind} onChange={select} options={[['', 'every kind'], ...Object.entries(KINDS)]} />
         <FilterSelect
           name="since"
@@ -134,7 +132,9 @@ function RunList() {
               <td className="nowrap">
                 <Started at={r.startedAt} />
               </td>
-              <td className="dim">{runKindOf(r.principal)}</td>
+              <td className="dim">
+                <RunKind principal={r.principal} />
+              </td>
               <td>{r.principal}</td>
               <td>
                 <a href={runPath(r.id)} onClick={navigateOnClick} data-testid="run-link" title="open this run: each target's exit code and output">

@@ -4,7 +4,7 @@
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
 import type { RunKind } from '../../definitions/index.js';
-import type { EventType } from '../../protocol/index.js';
+import type { EventType, RunStatus } from '../../protocol/index.js';
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
@@ -53,7 +53,8 @@ export interface AgentRecord {
 export type EnrollOutcome = 'enrolled' | 'token_refused' | 'host_mismatch';
 
 /** `interrupted`: the control plane stopped (a crash) while the run was `running`; set at its next start. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
+/** How a run stands or ended: the API's own (protocol's RUN_STATUSES). */
+export type { RunStatus };
 
 export interface RunRecord {
   readonly id: string;
