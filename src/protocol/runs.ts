@@ -4,10 +4,6 @@
  * the routes' answers are checked against these at compile time.
  */
 
-/** How a run stands or ended. */
-export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run', 'interrupted'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-
 /** One run as the list and the run's page give it. */
 export interface Run {
   readonly id: string;
@@ -48,3 +44,7 @@ export interface RunWithResults {
   readonly run: Run;
   readonly results: readonly RunResult[];
 }
+
+/** How a run stands or ended; `interrupted`: the control plane stopped (a crash) while the run was `running`, set at its next start. */
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
