@@ -36,7 +36,6 @@ export function StatusBadge(props: { status: string }) {
   return <span className={`badge ${tone}`}>{props.status}</span>;
 }
 
-/** When a run started, in the browser's time zone; the exact time on hover. */
 /** How a run started; a runbook cell's run links to its runbook on the Runbooks page (by name, as an alarm's link does). */
 export function RunKind(props: { principal: string }) {
   const from = runRunbookOf(props.principal);
@@ -48,6 +47,7 @@ export function RunKind(props: { principal: string }) {
   );
 }
 
+/** When a run started, in the browser's time zone; the exact time on hover. */
 export const Started = (props: { at: number }) => <span title={new Date(props.at).toISOString()}>{localTime(props.at / 1000)}</span>;
 
 function OutputBlock(props: { name: 'stdout' | 'stderr' | 'error'; text: string; runId: string }) {
