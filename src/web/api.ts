@@ -4,7 +4,7 @@
  */
 import type { Catalogue, Plan } from '../lang/index.js';
 import { PlanSchema } from '../lang/index.js';
-import type { ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow, Run, RunWithResults } from '../protocol/index.js';
+import type { AuditEntry, ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow, Run, RunWithResults } from '../protocol/index.js';
 import { readQueryStream } from '../protocol/index.js';
 
 const TOKEN_KEY = 'breakwater.token';
@@ -280,16 +280,7 @@ export interface Approval {
 export const pendingApprovals = () => getJson<Approval[]>('/api/v1/approvals?status=pending');
 export const decideApproval = (id: string, approve: boolean) => postJson<{ status: string; runId: string | null }>(`/api/v1/approvals/${encodeURIComponent(id)}/${approve ? 'approve' : 'deny'}`, {});
 
-export interface AuditEntry {
-  readonly id: string;
-  readonly time: number;
-  readonly principal: string;
-  readonly action: string;
-  readonly target: string;
-  readonly runId: string | null;
-  readonly outcome: 'ok' | 'denied' | 'failed';
-  readonly detail: Record<string, unknown>;
-}
+export type { AuditEntry };
 
 /** GET /api/v1/audit (operator role): newest first; `text` is a part of the principal, action or target, any case. */
 export const auditLog = (f: { principal?: string; action?: string; text?: string; limit?: number } = {}) => getJson<AuditEntry[]>(`/api/v1/audit${queryString({ principal: f.principal, action: f.action, text: f.text, limit: f.limit })}`);

@@ -4,7 +4,7 @@
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
 import type { RunKind } from '../../definitions/index.js';
-import type { EventType, Run, RunResult, RunStatus } from '../../protocol/index.js';
+import type { AuditEntry, EventType, Run, RunResult, RunStatus } from '../../protocol/index.js';
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
@@ -61,19 +61,8 @@ export type RunRecord = Omit<Run, 'outputHidden'>;
 /** A resource's result of a run as stored: the API's RunResult (src/protocol). */
 export type RunResultRecord = RunResult;
 
-export interface AuditRecord {
-  readonly id: string;
-  readonly time: number;
-  /** Token name of the person, agent or bot that acted. */
-  readonly principal: string;
-  /** What was done: `run`, `token.create`, `token.revoke`, `agent.enroll`, ... */
-  readonly action: string;
-  /** What it was done to: a statement, a token name, an agent name. */
-  readonly target: string;
-  readonly runId: string | null;
-  readonly outcome: 'ok' | 'denied' | 'failed';
-  readonly detail: Readonly<Record<string, unknown>>;
-}
+/** An audit entry as stored: the API's AuditEntry (src/protocol). */
+export type AuditRecord = AuditEntry;
 
 /** One applied set of definitions. Versions count up from 1; the highest is current. */
 export interface DefinitionVersionRecord {
