@@ -16,6 +16,8 @@ const PACK = fileURLToPath(new URL('../packs/lab/', import.meta.url));
 const RUNBOOKS = fileURLToPath(new URL('../packs/lab-runbooks/', import.meta.url));
 // For the Alarms & events page: a bot that waits for approval, on an alarm triggered by a file (run/ask).
 const APPROVAL = fileURLToPath(new URL('../test/fixtures/approval-bot.yaml', import.meta.url));
+// For the Automation and Actions pages: a schedule and an action with a number parameter.
+const AUTOMATION = fileURLToPath(new URL('../test/fixtures/automation.yaml', import.meta.url));
 
 await mkdir(OUT, { recursive: true });
 const lab = await startLab({ hosts: 4, appPortBase: 28280 });
@@ -26,6 +28,8 @@ const context = await chromium.launchPersistentContext(profile, {
   // The lab serves TLS with a CA of its own: trust its server key alone.
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--ignore-certificate-errors-spki-list=${await serverKeySpki(lab.server)}`],
   viewport: { width: 1440, height: 900 },
+  // The UI follows the browser's preference; the pages are shown in the dark scheme, one in the light.
+  colorScheme: 'dark',
 });
 try {
   const page = await context.newPage();
@@ -102,6 +106,27 @@ try {
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions');
 
+  // ---- Operate (silences, maintenance, bot switches): maintenance on, a silence, a bot switched off. ----
+  await page.getByRole('link', { name: 'Operate' }).click();
+  await page.getByTestId('maintenance-reason').fill('database upgrade, INC-4211');
+  await page.getByTestId('maintenance-toggle').click();
+  await page.getByTestId('maintenance-badge').waitFor();
+  await page.getByTestId('silence-alarm').selectOption('data-disk-full');
+  await page.getByTestId('silence-hosts').fill('host | name = "web-1"');
+  await page.getByTestId('silence-reason').fill('replacing the /data disk');
+  await page.getByTestId('silence-create').click();
+  await page.locator('[data-testid="silence-row"][data-state="active"]').waitFor();
+  await page.getByTestId('bot-reason').fill('INC-4211: deletes the logs we need');
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]').getByTestId('bot-toggle').click();
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="off"]').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot('operate');
+  // Back as it was, so the pages shot after this one show no maintenance badge and the bot on.
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]').getByTestId('bot-toggle').click();
+  await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="on"]').waitFor();
+  await page.getByTestId('silence-end').click();
+  await page.getByTestId('maintenance-toggle').click();
+  await page.locator('[data-testid="maintenance-badge"]').waitFor({ state: 'detached' });
   // Admin (issue 13): a viewer token just created (its secret shown once), the agents with their
   // definitions version, and a back-test of the lab pack's disk alarm (it fired on the first host above).
   await page.getByRole('link', { name: 'Admin' }).click();
@@ -158,6 +183,46 @@ try {
   await page.getByTestId('backtest-summary').waitFor();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('definitions-plan');
+  // Habits (issue 13): Fleet sorted in the dark scheme with a host open on a 15-minute range, two
+  // hosts on the compare chart, and Fleet 768 px wide (the nav folded, the table scrolling sideways).
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${lab.server}/fleet?sort=-cpu&host=${lab.hosts[0].name}&range=15m`);
+  await page.getByTestId('host-detail').getByTestId('chart').waitFor();
+  await page.mouse.move(0, 0);
+  await page.waitForTimeout(3000);
+  await shot('fleet-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(`${lab.server}/fleet?compare=${lab.hosts[0].name},${lab.hosts[2].name},${lab.hosts[3].name}&range=5m`);
+  await page.getByTestId('compare').getByTestId('chart').waitFor();
+  await page.waitForTimeout(2000);
+  await shot('fleet-compare');
+  await page.setViewportSize({ width: 768, height: 1000 });
+  await page.goto(`${lab.server}/fleet?host=${lab.hosts[1].name}`);
+  await page.getByTestId('host-detail').getByTestId('chart').waitFor();
+  await page.waitForTimeout(2000);
+  await shot('fleet-768');
+
+  // ---- Automation and Actions (issue 13) ------------------------------------------------------
+  // The pack (its S1 bot ran on web-1 above, so its breaker shows a run) plus a schedule and an
+  // action with a number parameter (test/fixtures/automation.yaml); the schedule run now, then the
+  // action run from its form on the web hosts.
+  const current = await lab.api('/api/v1/definitions');
+  files.push({ path: 'automation.yaml', text: await readFile(AUTOMATION, 'utf8') });
+  await lab.api('/api/v1/definitions/apply', { files, baseVersion: current.version });
+  await page.getByRole('link', { name: 'Automation' }).click();
+  const uptime = page.locator('[data-testid="schedule-row"][data-name="uptime-check"]');
+  await uptime.getByTestId('run-now').click();
+  await uptime.getByTestId('run-now-result').waitFor();
+  await page.waitForTimeout(3500); // the next refresh shows the run as the schedule's last
+  await shot('automation');
+  await page.getByRole('link', { name: 'Actions' }).click();
+  await page.getByTestId('action-select').selectOption('write_marker');
+  await page.getByTestId('target').fill('host | role = "web"');
+  await page.getByTestId('param-count').fill('3');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="action-run"]')?.hasAttribute('disabled'));
+  await page.getByTestId('action-run').click();
+  await page.getByTestId('output-group').first().waitFor();
+  await shot('action-form');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

@@ -73,7 +73,7 @@ describe('breakwater get', () => {
     }
   }, 60_000);
 
-  it('get alarms and get bots list the applied definitions with what they do', async () => {
+  it('get alarms and get bots list the applied definitions with what they do (bots with their state)', async () => {
     const alarms = await cli(['get', 'alarms']);
     expect(alarms.code, alarms.stderr).toBe(0);
     expect(alarms.stdout).toMatch(/^needs-approval\s+host \| ok\(`test -e "\$HOST_ROOT\/run\/ask"`\)$/m);
@@ -83,7 +83,7 @@ describe('breakwater get', () => {
 
     const bots = await cli(['get', 'bots']);
     expect(bots.code, bots.stderr).toBe(0);
-    expect(bots.stdout).toMatch(/^ask-first\s+alarm needs-approval fired -> mark_approved$/m);
+    expect(bots.stdout).toMatch(/^ask-first\s+alarm needs-approval fired\s+mark_approved\s+0\/\d+ used, \d+ left in \d+s\s+\S+\s+never$/m);
 
     const json = JSON.parse((await cli(['get', 'bots', '--json'])).stdout) as { name: string; action: string; trigger: { alarm?: string } }[];
     expect(json).toEqual([expect.objectContaining({ name: 'ask-first', action: 'mark_approved', trigger: expect.objectContaining({ alarm: 'needs-approval' }) })]);

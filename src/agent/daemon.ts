@@ -272,6 +272,9 @@ export class AgentDaemon extends EventEmitter {
         this.engine.setDefinitions(msg.version, msg.definitions as Definition[]);
         this.heartbeat(conn);
         return;
+      case 'controls':
+        this.engine.setControls(msg);
+        return;
       case 'ack':
         this.engine.onAck(msg);
         return;

@@ -84,9 +84,58 @@ export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readon
     wide: [['CREATED BY', (i) => String(i.createdBy ?? '-')]],
     name: (i) => `token/${String(i.name)}`,
   },
+  bots: {
+    path: '/api/v1/bots',
+    limited: false,
+    columns: [
+      text('NAME', 'name'),
+      text('TRIGGER', 'triggerText'),
+      text('ACTION', 'action'),
+      ['BREAKER', (i) => breaker(i.breaker)],
+      ['COOLDOWN', (i) => cooling(i)],
+      ['LAST RUN', (i) => lastBotRun(i.lastRun)],
+    ],
+    wide: [['TARGET', (i) => String(i.target ?? '-')], ['ENABLED', (i) => String(i.enabled)]],
+    name: (i) => `bot/${String(i.name)}`,
+  },
+  schedules: {
+    path: '/api/v1/schedules',
+    limited: false,
+    columns: [
+      text('NAME', 'name'),
+      ['TIMING', (i) => (i.cron ? `cron ${String(i.cron)}` : `every ${String(i.everySeconds)}s`)],
+      ['NEXT RUN', (i) => (i.enabled ? time(i.nextRun) : 'disabled')],
+      ['LAST RUN', (i) => lastScheduleRun(i.lastRun)],
+      text('STATEMENT', 'run'),
+    ],
+    wide: [['RUNNING', (i) => (i.running ? 'yes' : 'no')]],
+    name: (i) => `schedule/${String(i.name)}`,
+  },
 };
 
-/** `breakwater get agents|runs|audit|tokens`; `grep` (audit only): entries whose principal, action or target contains it, in any case. */
+/** The breaker's window: `3/20 used, 17 left (10m)`. */
+function breaker(v: unknown): string {
+  const b = v as { used: number; max: number; left: number; windowSeconds: number; tripped: boolean };
+  return `${b.used}/${b.max} used, ${b.left} left in ${b.windowSeconds}s${b.tripped ? ' (tripped)' : ''}`;
+}
+
+/** The cooldown, and the resources still cooling down. */
+function cooling(i: Record<string, unknown>): string {
+  const c = i.cooldowns as { resource: string; until: number }[];
+  return `${String(i.cooldownSeconds)}s${c.length ? `; ${c.map((x) => `${x.resource} until ${time(x.until)}`).join(', ')}` : ''}`;
+}
+
+function lastBotRun(v: unknown): string {
+  const r = v as { time: number; resource: string | null; ok: boolean; exitCode: number | null } | null;
+  return r ? `${time(r.time)} ${r.resource ?? '-'} ${r.ok ? 'ok' : 'failed'} (exit ${String(r.exitCode ?? '-')})` : 'never';
+}
+
+function lastScheduleRun(v: unknown): string {
+  const r = v as { time: number; outcome: string; targets: number | null; failures: number | null; runId: string | null } | null;
+  return r ? `${time(r.time)} ${r.outcome}${r.targets !== null ? ` (${r.failures ?? 0}/${r.targets} failed)` : ''} run ${r.runId ?? '-'}` : 'never';
+}
+
+/** `breakwater get agents|runs|audit|tokens|bots|schedules`; `grep` (audit only): entries whose principal, action or target contains it, in any case. */
 export async function getCommand(ep: Endpoint, kind: string, options: { format: OutputFormat; limit?: number; grep?: string }, io: Io): Promise<number> {
   const listing = (GET_KINDS as readonly string[]).includes(kind) ? LISTINGS[kind as GetKind] : undefined;
   if (!listing) {

@@ -123,9 +123,9 @@ export async function exportCommand(ep: Endpoint, out: string | undefined, io: I
   return 0;
 }
 
-/** `breakwater drift`: hosts not on the current definitions version. Exit 1 when any drifts. */
+/** `breakwater drift`: hosts not on the current definitions version, and bots switched off. Exit 1 when any drifts or is switched off. */
 export async function driftCommand(ep: Endpoint, options: { format: OutputFormat }, io: Io): Promise<number> {
-  const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null }[]>(ep, '/api/v1/drift');
+  const rows = await getJson<{ name: string; connected: boolean; version: number | null; current: number; drift: boolean | null; switchedOff?: string[] }[]>(ep, '/api/v1/drift');
   const style = styleFor(io.stdout, io.env);
   await printListing(io, options.format, rows as unknown as Record<string, unknown>[], {
     columns: [
@@ -133,19 +133,29 @@ export async function driftCommand(ep: Endpoint, options: { format: OutputFormat
       ['STATUS', (r) => (r.connected ? 'connected' : 'disconnected')],
       ['VERSION', (r) => (r.version === null ? '-' : String(r.version))],
       ['DRIFT', (r) => (r.drift === null ? 'unknown (offline)' : r.drift ? style.red('yes') : 'no')],
+      // Bots an operator switched off differ from the definitions until switched on or applied anew.
+      ['SWITCHED OFF', (r) => (Array.isArray(r.switchedOff) && r.switchedOff.length ? style.red(r.switchedOff.join(', ')) : '-')],
     ],
     wide: [['CURRENT', (r) => String(r.current)]],
     name: (r) => `host/${String(r.name)}`,
   });
   const drifting = rows.filter((r) => r.drift).length;
-  if (forPeople(options.format)) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting\n`));
-  return drifting ? 1 : 0;
+  const switchedOff = [...new Set(rows.flatMap((r) => r.switchedOff ?? []))];
+  if (forPeople(options.format)) io.stdout.write(style.dim(`current version ${rows[0]?.current ?? 0}: ${drifting} host(s) drifting${switchedOff.length ? `; bots switched off: ${switchedOff.join(', ')}` : ''}\n`));
+  return drifting || switchedOff.length ? 1 : 0;
 }
 
 /** `breakwater approve ID` / `breakwater deny ID`. */
 export async function decideCommand(ep: Endpoint, id: string, approve: boolean, io: Io): Promise<number> {
   const r = await postJson<{ status: string; runId: string | null; failed?: number }>(ep, `/api/v1/approvals/${encodeURIComponent(id)}/${approve ? 'approve' : 'deny'}`, {});
   io.stdout.write(r.status === 'approved' ? `approved; it ran as run ${r.runId ?? '-'}${r.failed ? ` (${r.failed} failed)` : ''}\n` : 'denied\n');
+  return r.failed ? 1 : 0;
+}
+
+/** `breakwater schedule run <name>`: runs it now and says how it went (exit 1 when a target failed). */
+export async function scheduleRunCommand(ep: Endpoint, name: string, io: Io): Promise<number> {
+  const r = await postJson<{ runId: string | null; targets: number; failed: number; durationMs: number }>(ep, `/api/v1/schedules/${encodeURIComponent(name)}/run`, {});
+  io.stdout.write(`schedule ${name} ran as run ${r.runId ?? '-'}: ${r.targets} target(s), ${r.failed} failed, ${r.durationMs} ms\n`);
   return r.failed ? 1 : 0;
 }
 

@@ -13,6 +13,7 @@ import type { Io } from './io.js';
 import { endQuietlyWhenReaderLeaves, processIo } from './io.js';
 import type { LabFlags } from './lab-command.js';
 import type { NatsSetupFlags } from './nats-setup-command.js';
+import { addOperateCommands } from './operate-commands.js';
 import type { RunFilterFlags } from './runs-command.js';
 import { addSecretCommands } from './secret-commands.js';
 import type { ServerFlags } from './server-command.js';
@@ -103,7 +104,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = await replCommand(await endpoint(o), io);
     });
 
-  const kinds = [...GET_KINDS, 'events', 'drift', ...Object.keys(DEFINITION_KIND_PLURALS)];
+  const kinds = [...new Set([...GET_KINDS, 'events', 'drift', ...Object.keys(DEFINITION_KIND_PLURALS)])];
   connection(program.command('get'))
     .description(`list ${kinds.join(', ')}`)
     .argument('<kind>', `${kinds.join('|')}, or run <id> for one run with its output`)
@@ -134,7 +135,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         if (kind === 'runs' && id === undefined) code = await runs.getRunsCommand(ep, o, flags, io);
         else if (kind === 'run' && id !== undefined) code = await runs.getRunCommand(ep, id, flags.format, io);
         else throw new BreakwaterError('BW_ERR_CONFIG', kind === 'run' ? 'get run: name the run, as in `breakwater get run <id>` (ids are in `breakwater get runs`)' : `get runs lists runs; for one run, \`breakwater get run ${id ?? '<id>'}\``);
-      } else if (kind in DEFINITION_KIND_PLURALS) code = await getDefinitionsCommand(ep, kind, flags, io);
+      } else if (kind in DEFINITION_KIND_PLURALS && !(GET_KINDS as readonly string[]).includes(kind)) code = await getDefinitionsCommand(ep, kind, flags, io);
       else if (kind === 'events') code = await eventsCommand(ep, { ...flags, ...(o.type ? { type: o.type } : {}), ...(o.grep ? { grep: o.grep } : {}), ...(o.watch ? { watch: true } : {}) }, io);
       else if (kind === 'drift') code = await driftCommand(ep, flags, io);
       else if (kind === 'agents' && o.watch) code = await (await import('./watch.js')).watchAgents(ep, flags.format, LISTINGS.agents, io);
@@ -180,6 +181,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       });
   }
 
+  connection(program.command('schedule'))
+    .description('run a schedule now, as its tick would (operator role; recorded and audited)')
+    .argument('<verb>', 'run')
+    .argument('<name>', 'the schedule (breakwater get schedules)')
+    .action(async (verb: string, name: string, o: { server?: string; token?: string }) => {
+      if (verb !== 'run') throw new BreakwaterError('BW_ERR_CONFIG', `breakwater schedule: unknown verb ${JSON.stringify(verb)}: expected \`run <name>\``);
+      const { scheduleRunCommand } = await import('./definitions-commands.js');
+      code = await scheduleRunCommand(await endpoint(o), name, io);
+    });
+
   connection(program.command('backtest'))
     .description("replay an alarm over the agents' stored metrics: when it would have fired and cleared")
     .argument('<file>', 'a YAML file holding the alarm (and any custom metrics it uses)')
@@ -215,6 +226,15 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   addSecretCommands(program, connection, io, (c) => {
     code = c;
   });
+  addOperateCommands(
+    program,
+    connection,
+    io,
+    (c) => {
+      code = c;
+    },
+    { outputOption, outputFormatOf },
+  );
 
   program
     .command('server')

@@ -379,6 +379,13 @@ const EVENT_TYPES: readonly string[] = [
   'run_finished',
   'file_failed',
   'permit_refused',
+  'silence_created',
+  'silence_ended',
+  'maintenance_started',
+  'maintenance_ended',
+  'bot_disabled',
+  'bot_enabled',
+  'schedule_skipped',
 ];
 
 const byName = <V extends { name: string }>(items: readonly V[]): Readonly<Record<string, V>> =>

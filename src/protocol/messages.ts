@@ -111,6 +111,13 @@ export const EventType = z.enum([
   'run_finished',
   'file_failed',
   'permit_refused',
+  'silence_created',
+  'silence_ended',
+  'maintenance_started',
+  'maintenance_ended',
+  'bot_disabled',
+  'bot_enabled',
+  'schedule_skipped',
 ]);
 export type EventType = z.infer<typeof EventType>;
 
@@ -243,6 +250,33 @@ export const DefinitionsMessage = z.object({
   secrets: z.optional(z.record(text(64), text(64 * 1024))),
 });
 
+/** One silence as an agent holds it: `alarm` null silences every alarm; it ends on its own at `endsAt`. */
+export const AgentSilence = z.object({
+  id,
+  alarm: z.nullable(text(128)),
+  endsAt: z.number(),
+  reason: text(1024),
+  createdBy: text(256),
+});
+export type AgentSilence = z.infer<typeof AgentSilence>;
+
+/** Who set a switch (maintenance, a bot's kill switch), when and why. */
+export const SwitchState = z.object({ by: text(256), at: z.number(), reason: text(1024) });
+export type SwitchState = z.infer<typeof SwitchState>;
+
+/**
+ * What operators switched for this agent, sent on connect and on every change, like definitions:
+ * the silences whose host query selects it, the fleet's maintenance switch and the bots switched
+ * off. The agent keeps the last one it received, so they hold while the control plane is away.
+ */
+export const ControlsMessage = z.object({
+  type: z.literal('controls'),
+  silences: z.array(AgentSilence).check(z.maxLength(10_000)),
+  maintenance: z.nullable(SwitchState),
+  disabledBots: z.record(botName, SwitchState),
+});
+export type ControlsMessage = z.infer<typeof ControlsMessage>;
+
 /**
  * Events the control plane is done with: the agent drops `ids` from its outbox. `ids` includes the
  * `refused` ones (events an agent may not report: stored never, resent never), each with why.
@@ -276,6 +310,7 @@ export const ServerMessage = z.discriminatedUnion('type', [
   CancelMessage,
   ErrorMessage,
   DefinitionsMessage,
+  ControlsMessage,
   AckMessage,
   PermitAnswerMessage,
   BacktestMessage,

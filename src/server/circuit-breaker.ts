@@ -52,9 +52,9 @@ export class CircuitBreaker {
    * the agent's permit request unanswered, as when the control plane is away.
    */
   async permit(host: string, bot: BotDefinition, hosts: number): Promise<Answer> {
-    const { max, windowSeconds } = bot.circuitBreaker;
+    const { windowSeconds } = bot.circuitBreaker;
     const now = this.clock.now();
-    const share = hosts > 1 ? Math.max(1, Math.ceil(max * HOST_SHARE)) : max;
+    const share = hostShare(bot, hosts);
     let answer: Answer & { grant: boolean; refusedShare: boolean };
     try {
       answer = await this.store.grantPermit({ bot: bot.name, host, at: now, since: now - windowSeconds * 1000 }, (window) => decide(host, bot, share, window));
@@ -64,6 +64,18 @@ export class CircuitBreaker {
     }
     if (answer.refusedShare) this.refused(host, bot.name, answer.reason, now);
     return { allowed: answer.allowed, reason: answer.reason };
+  }
+
+  /**
+   * What the breaker would decide on now, read without granting: the runs counted in `bot`'s window
+   * (by the same rule `permit` decides with), how many are left, and when the oldest counted run
+   * leaves the window. `hosts` is the fleet's size, as for `permit`.
+   */
+  async state(bot: BotDefinition, hosts: number): Promise<BreakerState> {
+    const { max, windowSeconds } = bot.circuitBreaker;
+    const since = this.clock.now() - windowSeconds * 1000;
+    const used = runsInWindow(await this.store.permitWindow(bot.name, since), hostShare(bot, hosts));
+    return { max, windowSeconds, used, left: Math.max(0, max - used), hostShare: hostShare(bot, hosts), tripped: used >= max };
   }
 
   private refused(host: string, bot: string, reason: string, now: number): void {
@@ -76,15 +88,41 @@ export class CircuitBreaker {
   }
 }
 
+/** The breaker's state on one bot, as `CircuitBreaker.state` reads it. */
+export interface BreakerState {
+  readonly max: number;
+  readonly windowSeconds: number;
+  /** Runs counted in the window across the fleet (each host up to its share). */
+  readonly used: number;
+  readonly left: number;
+  /** How many of the window's runs one host may use. */
+  readonly hostShare: number;
+  /** No host may run the bot until runs leave the window. */
+  readonly tripped: boolean;
+}
+
+/** One host's share of `bot`'s budget in a fleet of `hosts`. */
+function hostShare(bot: BotDefinition, hosts: number): number {
+  const { max } = bot.circuitBreaker;
+  return hosts > 1 ? Math.max(1, Math.ceil(max * HOST_SHARE)) : max;
+}
+
+/** One host's runs in the window: the larger of its grants and its stored runs. */
+const runsOf = (window: PermitWindow, host: string) => Math.max(window.granted.get(host) ?? 0, window.ran.get(host) ?? 0);
+
+/** The runs the window counts across the fleet: each host's, up to its share. */
+function runsInWindow(window: PermitWindow, share: number): number {
+  let runs = 0;
+  for (const h of new Set([...window.granted.keys(), ...window.ran.keys()])) runs += Math.min(share, runsOf(window, h));
+  return runs;
+}
+
 /** The breaker's rule on one bot's window: pure, so the store can run it inside its transaction. */
 function decide(host: string, bot: BotDefinition, share: number, window: PermitWindow): Answer & { grant: boolean; refusedShare: boolean } {
   const { max, windowSeconds } = bot.circuitBreaker;
-  const { granted, ran } = window;
-  const runsOf = (h: string) => Math.max(granted.get(h) ?? 0, ran.get(h) ?? 0);
-  let runs = 0;
-  for (const h of new Set([...granted.keys(), ...ran.keys()])) runs += Math.min(share, runsOf(h));
+  const runs = runsInWindow(window, share);
   if (runs >= max) return { allowed: false, grant: false, refusedShare: false, reason: `tripped: ${runs} runs across the fleet in the last ${windowSeconds}s (limit ${max})` };
-  const mine = runsOf(host);
+  const mine = runsOf(window, host);
   if (mine >= share) {
     const reason = `host share used: ${host} ran ${bot.name} ${mine} time(s) in the last ${windowSeconds}s; one host may use ${share} of the fleet's ${max}`;
     return { allowed: false, grant: false, refusedShare: true, reason };

@@ -19,6 +19,7 @@ interface Session {
   definitionsVersion: number | null;
   /** What this agent was last sent (DefinitionDelivery's key): a push sends only when it changes. */
   definitionsKey: string | null;
+  controlsKey: string | null;
   /** Queries waiting for this agent, by query id. */
   readonly waiting: Map<string, QueryWaiter>;
 }
@@ -127,6 +128,7 @@ export class AgentGateway implements FleetTransport {
       waiting: new Map(),
       definitionsVersion: null,
       definitionsKey: null,
+      controlsKey: null,
     };
     this.sessions.set(agent.name, session);
     this.known.set(agent.name, { name: agent.name, agentId: agent.id, connected: true, lastSeenAt: now, tags: session.tags, attrs: session.attrs });
@@ -286,8 +288,9 @@ export class AgentGateway implements FleetTransport {
   private pushTo(session: Session): void {
     const host = this.known.get(session.agent.name);
     const defs = host ? this.options.hooks?.definitions(host) : undefined;
-    if (!defs || defs.key === session.definitionsKey) return;
-    if (session.conn.sendFrame(defs.frame)) session.definitionsKey = defs.key;
+    if (defs && defs.key !== session.definitionsKey && session.conn.sendFrame(defs.frame)) session.definitionsKey = defs.key;
+    const controls = host ? this.options.hooks?.controls?.(host) : undefined;
+    if (controls && controls.key !== session.controlsKey && session.conn.sendFrame(controls.frame)) session.controlsKey = controls.key;
   }
 
   /** Sends one message to one agent; false when it is not connected. */

@@ -11,7 +11,7 @@ const event: FleetEvent = {
 };
 
 describe('Notifier', () => {
-  it('sends the configured Authorization header to the webhook, with the event as JSON', async () => {
+  it('sends the configured Authorization header to the webhook, with the event as JSON; a silenced event is not sent', async () => {
     const received: { headers: IncomingHttpHeaders; body: string }[] = [];
     const hook = createServer((req, res) => {
       let body = '';
@@ -25,6 +25,8 @@ describe('Notifier', () => {
       const port = (hook.address() as { port: number }).port;
       const logger = serverLogger('silent', new Writable({ write: (_c, _e, done) => done() }));
       const notifier = new Notifier([`http://127.0.0.1:${port}/hook`], logger, 'Bearer hook-secret');
+      // A silenced alarm's event is recorded elsewhere, never sent.
+      notifier.notify({ ...event, id: 'e-0', details: { silenced: { id: 's-1', by: 'ops', until: 2, reason: 'disk swap' } } });
       notifier.notify(event);
       await notifier.drain();
       expect(received).toHaveLength(1);

@@ -34,7 +34,8 @@ export class Notifier {
   ) {}
 
   notify(event: FleetEvent): void {
-    if (!NOTIFIED.has(event.type)) return;
+    // A silenced alarm's events are recorded, not notified.
+    if (!NOTIFIED.has(event.type) || event.details.silenced !== undefined) return;
     for (const url of this.urls) {
       const p = this.post(url, event).finally(() => this.inflight.delete(p));
       this.inflight.add(p);

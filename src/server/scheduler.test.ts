@@ -165,3 +165,38 @@ describe('Scheduler claiming its ticks (several replicas)', () => {
     expect(runs()).toBe(2);
   });
 });
+
+describe('Scheduler.next and runNow', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("says when an `every` timer fires next, moving on with each run, and nothing for a schedule it does not run", async () => {
+    vi.useFakeTimers();
+    const scheduler = new Scheduler(async () => undefined, pino({ enabled: false }));
+    const start = Date.now();
+    scheduler.set([schedule(60), cron('off', '* * * * *', false)]);
+    expect(scheduler.next('monthly')).toBe(start + 60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(scheduler.next('monthly')).toBe(start + 120_000);
+    expect(scheduler.next('off')).toBeUndefined();
+    scheduler.stop();
+    expect(scheduler.next('monthly')).toBeUndefined();
+  });
+
+  it('refuses a run-now while a run of the schedule is going, and one whose claim another holder has', async () => {
+    let release!: () => void;
+    const hold = new Promise<void>((r) => (release = r));
+    const claimed = new Set<string>();
+    const scheduler = new Scheduler(async () => undefined, pino({ enabled: false }), undefined, async (key, tick) => !claimed.has(`${key}@${tick}`) && Boolean(claimed.add(`${key}@${tick}`)));
+    const s = schedule(60);
+    const first = scheduler.runNow(s, 'monthly now', 1000, () => hold.then(() => 'ran'));
+    expect(scheduler.busy('monthly')).toBe(true);
+    await expect(scheduler.runNow(s, 'monthly now', 2000, async () => 'again')).rejects.toThrow('schedule monthly is running now: wait for that run to end, then run it again');
+    release();
+    expect(await first).toBe('ran');
+    expect(scheduler.busy('monthly')).toBe(false);
+    await expect(scheduler.runNow(s, 'monthly now', 1000, async () => 'twice')).rejects.toThrow(/^schedule monthly was already run now at 1970-01-01T00:00:01.000Z/);
+    expect(await scheduler.runNow(s, 'monthly now', 2000, async () => 'next second')).toBe('next second');
+  });
+});

@@ -1,4 +1,4 @@
-import { MAX_TIMER_MS } from '../protocol/index.js';
+import { BreakwaterError, MAX_TIMER_MS } from '../protocol/index.js';
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { ScheduleDefinition } from '../definitions/index.js';
@@ -23,8 +23,14 @@ const EVERY_TICK: TickClaim = () => Promise.resolve(true);
  * const scheduler = new Scheduler((s) => runIt(s), logger, systemClock, (key, tick) => store.claimTick(key, tick, replicaId));
  * scheduler.set(schedules);
  */
+/** A running job: stops, and says when its timer fires next (ms). */
+interface Job {
+  stop(): void;
+  next(): number | undefined;
+}
+
 export class Scheduler {
-  private jobs: { stop(): void }[] = [];
+  private jobs = new Map<string, Job>();
   private readonly running = new Set<string>();
 
   constructor(
@@ -44,20 +50,48 @@ export class Scheduler {
         // replicas' timers wake a little apart, and must claim the same tick. croner reads Date,
         // so the reference does too.
         const job = new Cron(s.cron, { protect: true }, () => void this.fire(s, `${s.name} cron ${s.cron}`, job.previousRuns(1, new Date(Date.now() + 1))[0]?.getTime() ?? Date.now()));
-        this.jobs.push({ stop: () => job.stop() });
+        this.jobs.set(s.name, { stop: () => job.stop(), next: () => job.nextRun()?.getTime() });
       } else if (s.everySeconds) {
         // Replicas start at different moments, so their timers differ by a fraction of the
         // period: the tick is the period's slot since the epoch, the same wherever the timer
         // woke inside it.
         const ms = s.everySeconds * 1000;
-        this.jobs.push(every(ms, () => void this.fire(s, `${s.name} every ${s.everySeconds}s`, Math.floor(this.clock.now() / ms) * ms), this.clock));
+        this.jobs.set(s.name, every(ms, () => void this.fire(s, `${s.name} every ${s.everySeconds}s`, Math.floor(this.clock.now() / ms) * ms), this.clock));
       }
     }
   }
 
   stop(): void {
-    for (const j of this.jobs) j.stop();
-    this.jobs = [];
+    for (const j of this.jobs.values()) j.stop();
+    this.jobs.clear();
+  }
+
+  /** When this process's timer fires `name` next (ms); undefined for a schedule it does not run (disabled, unknown). */
+  next(name: string): number | undefined {
+    return this.jobs.get(name)?.next();
+  }
+
+  /** Whether a run of `name` is going in this process (a tick's or a run-now's). */
+  busy(name: string): boolean {
+    return this.running.has(name);
+  }
+
+  /**
+   * Runs `s` once now, outside its timing, behind the guards a tick has: refused (BW_ERR_CONFLICT)
+   * while a run of it is still going here, or when `key` at `tick` was claimed first (by another
+   * replica, or another request), so one request runs once across replicas.
+   */
+  async runNow<T>(s: ScheduleDefinition, key: string, tick: number, run: () => Promise<T>): Promise<T> {
+    if (this.running.has(s.name)) throw new BreakwaterError('BW_ERR_CONFLICT', `schedule ${s.name} is running now: wait for that run to end, then run it again`, { schedule: s.name });
+    this.running.add(s.name);
+    try {
+      if (!(await this.claim(key, tick))) {
+        throw new BreakwaterError('BW_ERR_CONFLICT', `schedule ${s.name} was already run now at ${new Date(tick).toISOString()} (this second's run is claimed): it runs at most once a second on request`, { schedule: s.name, tick });
+      }
+      return await run();
+    } finally {
+      this.running.delete(s.name);
+    }
   }
 
   /** `key` names the schedule with its timing: a schedule redefined with another timing has ticks of its own. */
@@ -82,14 +116,17 @@ export class Scheduler {
 }
 
 /** Calls `fn` every `ms`: past the longest timer (`every: 30d`), in steps of at most that. */
-function every(ms: number, fn: () => void, clock: Clock): { stop(): void } {
+function every(ms: number, fn: () => void, clock: Clock): Job {
+  let due = clock.now() + ms;
   if (ms <= MAX_TIMER_MS) {
-    const timer = setInterval(fn, ms);
+    const timer = setInterval(() => {
+      due += ms;
+      fn();
+    }, ms);
     timer.unref();
-    return { stop: () => clearInterval(timer) };
+    return { stop: () => clearInterval(timer), next: () => due };
   }
   let timer: NodeJS.Timeout;
-  let due = clock.now() + ms;
   const arm = (): void => {
     timer = setTimeout(() => {
       if (clock.now() >= due) {
@@ -101,5 +138,5 @@ function every(ms: number, fn: () => void, clock: Clock): { stop(): void } {
     timer.unref();
   };
   arm();
-  return { stop: () => clearTimeout(timer) };
+  return { stop: () => clearTimeout(timer), next: () => due };
 }

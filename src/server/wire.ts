@@ -14,7 +14,7 @@ import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
 import type { StatementContext } from './query/run-statement.js';
 import type { Remediation } from './remediation/index.js';
-import { ApprovalDecisions, Approvals, BacktestReplies, Backtests, CurrentDefinitions, DefinitionChanges, EventIntake, Schedules, agentHooks, remediationApi } from './remediation/index.js';
+import { ApprovalDecisions, Approvals, Automation, BacktestReplies, Backtests, ControlChanges, Controls, CurrentDefinitions, DefinitionChanges, EventIntake, Schedules, agentHooks, remediationApi } from './remediation/index.js';
 import { SecretVault } from './secrets/index.js';
 import type { Store } from './store/index.js';
 import { MAX_PAGE_LIMIT } from './store/index.js';
@@ -84,7 +84,8 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const breaker = new CircuitBreaker(store, logger, (e) => intake.record(e), clock);
   const approvals = new Approvals({ store, intake, logger, clock });
   const replies = new BacktestReplies();
-  const hooks = agentHooks({ current, intake, secrets, breaker, approvals, backtests: replies });
+  const controls = new Controls(clock, () => current.catalogue());
+  const hooks = agentHooks({ current, intake, secrets, breaker, approvals, backtests: replies, controls, agents: store });
   const events = deps.replicas && new ReplicaFeed({ ...deps.replicas, bus: intake.bus, logger });
   const definitions = deps.replicas && new DefinitionsFeed({ ...deps.replicas, logger });
 
@@ -97,20 +98,27 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const catalogue = deps.catalogue ?? (() => current.catalogue());
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
   const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock, replicaId: deps.replicaId });
-  const schedules = new Schedules(statements(), logger, clock);
-  const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock, announce: definitions && ((version) => definitions.announce(version)) });
+  const schedules = new Schedules(statements(), logger, clock, undefined, { refusal: () => controls.refusalOfSchedules(), record: (e) => intake.record(e) });
+  // Another replica's change of silences or switches is announced like an apply: the others reload both from the store.
+  const controlChanges = new ControlChanges({ store, controls, current, intake, fleet, clock, announce: definitions && (() => definitions.announce(current.definitions().version)) });
+  const changes = new DefinitionChanges({ store, current, schedules, fleet, intake, clock, announce: definitions && ((version) => definitions.announce(version)), reconcile: (diff, who) => controlChanges.reconcile(diff, who) });
   const decisions = new ApprovalDecisions({ store, approvals, intake, statements: statements(), clock });
   const backtests = new Backtests(fleet, replies);
+  const automation = new Automation({ store, breaker, schedules, fleet, definitions: () => current.definitions().definitions, clock });
 
   // Listening before loading: an apply elsewhere in between is then reloaded, not missed.
   events?.start();
-  definitions?.start(() => changes.reload());
+  definitions?.start(async () => {
+    await changes.reload();
+    await controlChanges.reload();
+  });
   await changes.load();
+  await controlChanges.reload();
   await fleet.load();
   return {
     fleet,
     gateway,
-    remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests }),
+    remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests, automation, schedules, controls: controlChanges }),
     notifier,
     statements,
     stop() {

@@ -1,10 +1,13 @@
-/** The shell: sign-in with a user token, navigation, and the pages. */
+/** The shell: sign-in with a user token (shared with the session's other tabs), navigation, keyboard shortcuts, and the pages. */
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
-import type { ComponentType, FormEvent, LazyExoticComponent } from 'react';
+import type { ComponentType, FormEvent, LazyExoticComponent, ReactNode } from 'react';
 import type { Catalogue } from '../lang/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
+import { MaintenanceBadge } from './MaintenanceBadge.js';
 import { mayLeave, mayMoveTo, navigate } from './navigate.js';
+import { announceSignOut, askOpenTabs, shareSession } from './session-share.js';
+import { SHORTCUTS, useEscape, useShortcuts } from './shortcuts.js';
 
 /** React.lazy for a page (a named export): each page is its own chunk, fetched when first shown. */
 function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
@@ -13,23 +16,29 @@ function lazyPage<P extends object>(load: () => Promise<ComponentType<P>>): Lazy
 
 // Signing in needs none of the pages, and each page brings its own libraries (the editor and
 // src/lang, uPlot for Fleet's chart, src/definitions), so the first load is the shell alone.
+const ActionFormPage = lazyPage(() => import('./ActionForm.js').then((m) => m.ActionFormPage));
 const AuditPage = lazyPage(() => import('./Audit.js').then((m) => m.AuditPage));
+const AutomationPage = lazyPage(() => import('./Automation.js').then((m) => m.AutomationPage));
 const ConsolePage = lazyPage(() => import('./Console.js').then((m) => m.ConsolePage));
 const DefinitionsPage = lazyPage(() => import('./Definitions.js').then((m) => m.DefinitionsPage));
 const EventsPage = lazyPage(() => import('./Events.js').then((m) => m.EventsPage));
 const FleetPage = lazyPage(() => import('./Fleet.js').then((m) => m.FleetPage));
 const RunbooksPage = lazyPage(() => import('./Runbooks.js').then((m) => m.RunbooksPage));
+const OperatePage = lazyPage(() => import('./Operate.js').then((m) => m.OperatePage));
 const AdminPage = lazyPage(() => import('./Admin.js').then((m) => m.AdminPage));
 const RunsPage = lazyPage(() => import('./Runs.js').then((m) => m.RunsPage));
 
 const PAGES = [
   { path: '/fleet', title: 'Fleet' },
   { path: '/console', title: 'Console' },
+  { path: '/actions', title: 'Actions' },
   { path: '/events', title: 'Alarms & events' },
   { path: '/runs', title: 'Runs' },
-  { path: '/audit', title: 'Audit' },
+  { path: '/operate', title: 'Operate' },
+  { path: '/automation', title: 'Automation' },
   { path: '/runbooks', title: 'Runbooks' },
   { path: '/definitions', title: 'Definitions' },
+  { path: '/audit', title: 'Audit' },
   { path: '/admin', title: 'Admin' },
 ] as const;
 
@@ -100,14 +109,46 @@ function Login(props: { onToken: (token: string) => Promise<void>; error: string
   );
 }
 
+/** The `?` overlay: every shortcut key. */
+function ShortcutsHelp(props: { onClose: () => void }) {
+  return (
+    <div className="dialog-backdrop" onClick={props.onClose}>
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title" data-testid="shortcuts-help" onClick={(e) => e.stopPropagation()}>
+        <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+        <dl className="shortcuts">
+          {SHORTCUTS.map(([keys, what]) => (
+            <div key={keys}>
+              <dt>
+                <kbd>{keys}</kbd>
+              </dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+        <div className="toolbar">
+          <button onClick={props.onClose} autoFocus>
+            Close
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
+
 export function App() {
   const [me, setMe] = useState<Whoami | undefined>();
   const [cat, setCat] = useState<Catalogue | undefined>();
   const [loginError, setLoginError] = useState<string | undefined>();
-  const [checking, setChecking] = useState(Boolean(savedToken()));
+  // Until this tab's token, or an open tab's, is checked (a tab without either waits ASK_TIMEOUT_MS).
+  const [checking, setChecking] = useState(true);
   const [path, setPath] = useState(currentPath);
   const shown = useRef(path);
   shown.current = path;
+  const [help, setHelp] = useState(false);
+  const [menu, setMenu] = useState(false);
+  useShortcuts(() => setHelp(true));
+  useEscape(help, () => setHelp(false));
+  useEscape(menu, () => setMenu(false));
 
   const signIn = useCallback(async (token: string) => {
     try {
@@ -129,16 +170,61 @@ export function App() {
   useEffect(() => {
     const t = savedToken();
     if (t) void signIn(t);
+    else
+      void askOpenTabs().then((shared) => {
+        if (shared) void signIn(shared);
+        else setChecking(false);
+      });
+    const stopSharing = shareSession(savedToken, () => {
+      saveToken(null);
+      setMe(undefined);
+    });
     const onPop = () => {
       const next = currentPath();
       if (mayMoveTo(shown.current, next)) setPath(next);
     };
     window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
+    return () => {
+      stopSharing();
+      window.removeEventListener('popstate', onPop);
+    };
   }, [signIn]);
 
   // Through popstate (navigate), so a page already shown hears it too: Runs re-reads its filter from the URL.
-  const go = navigate;
+  const go = (p: string) => {
+    setMenu(false);
+    navigate(p);
+  };
+
+  /** The page shown at a path (a run's page under /runs/<id>). */
+  const pageAt = (p: string): ReactNode => {
+    if (!me) return null;
+    if (p === '/runs' || p.startsWith('/runs/')) return <RunsPage path={p} />;
+    switch (p) {
+      case '/fleet':
+        return <FleetPage catalogue={cat} />;
+      case '/console':
+        return <ConsolePage me={me} catalogue={cat} />;
+      case '/events':
+        return <EventsPage me={me} />;
+      case '/audit':
+        return <AuditPage />;
+      case '/runbooks':
+        return <RunbooksPage me={me} catalogue={cat} />;
+      case '/definitions':
+        return <DefinitionsPage me={me} />;
+      case '/automation':
+        return <AutomationPage me={me} />;
+      case '/actions':
+        return <ActionFormPage me={me} catalogue={cat} />;
+      case '/operate':
+        return <OperatePage me={me} />;
+      case '/admin':
+        return <AdminPage me={me} />;
+      default:
+        return <NotFound path={p} go={go} />;
+    }
+  };
 
   if (checking) return <div className="login dim">Signing in…</div>;
   if (!me) return <Login onToken={signIn} error={loginError} />;
@@ -146,20 +232,30 @@ export function App() {
     <div className="app">
       <nav className="topbar">
         <span className="brand">Breakwater</span>
-        {PAGES.map((p) => (
-          <a
-            key={p.path}
-            href={p.path}
-            className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
-            onClick={(e) => {
-              e.preventDefault();
-              go(p.path);
-            }}
-          >
-            {p.title}
-          </a>
-        ))}
+        {/* Below 900 px the page links fold into this menu (styles.css). */}
+        <button className="nav-toggle" aria-expanded={menu} aria-controls="nav-links" onClick={() => setMenu(!menu)}>
+          ☰ {PAGES.find((p) => p.path === path || path.startsWith(`${p.path}/`))?.title ?? 'Menu'}
+        </button>
+        <div id="nav-links" className={`nav-links${menu ? ' open' : ''}`}>
+          {PAGES.map((p) => (
+            <a
+              key={p.path}
+              href={p.path}
+              className={p.path === path || path.startsWith(`${p.path}/`) ? 'active' : undefined}
+              onClick={(e) => {
+                e.preventDefault();
+                go(p.path);
+              }}
+            >
+              {p.title}
+            </a>
+          ))}
+        </div>
         <span className="spacer" />
+        <button className="link help-button" onClick={() => setHelp(true)} title="keyboard shortcuts (?)" aria-label="keyboard shortcuts">
+          ?
+        </button>
+        <MaintenanceBadge onOpen={() => go('/operate')} />
         <span className="who" data-testid="whoami">
           {me.name} · {me.role}
         </span>
@@ -169,14 +265,16 @@ export function App() {
             if (!mayLeave()) return;
             saveToken(null);
             setMe(undefined);
+            announceSignOut();
           }}
         >
           Sign out
         </button>
       </nav>
       <main>
-        <Suspense fallback={<p className="dim">Loading…</p>}>{path === '/fleet' ? <FleetPage catalogue={cat} /> : path === '/console' ? <ConsolePage me={me} catalogue={cat} /> : path === '/events' ? <EventsPage me={me} /> : path === '/runs' || path.startsWith('/runs/') ? <RunsPage path={path} /> : path === '/audit' ? <AuditPage /> : path === '/runbooks' ? <RunbooksPage me={me} catalogue={cat} /> : path === '/definitions' ? <DefinitionsPage me={me} /> : path === '/admin' ? <AdminPage me={me} /> : <NotFound path={path} go={go} />}</Suspense>
+        <Suspense fallback={<p className="dim">Loading…</p>}>{pageAt(path)}</Suspense>
       </main>
+      {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
     </div>
   );
 }

@@ -3,6 +3,7 @@
  * the fleet's tag and attribute values: `no host has role = "wbe"; did you mean "web" (12 hosts)?`), run it with
  * Ctrl-Enter or the Run button, and read the answer grouped across hosts. Runs that exceed the
  * blast radius ask for confirmation and run again with `yes`. Your runs are kept in this browser.
+ * The statement is the URL's (`/console?q=…`), so a link opens the Console with it.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Catalogue, Plan } from '../lang/index.js';
@@ -13,6 +14,7 @@ import { ApiError, errorMessage, roleAtLeast, streamQuery } from './api.js';
 import { Editor } from './Editor.js';
 import { useFleetInventory } from './fleet-values.js';
 import { Results } from './Results.js';
+import { replaceView } from './url-state.js';
 
 const HISTORY_KEY = 'breakwater.history';
 const STATEMENT_KEY = 'breakwater.console';
@@ -54,7 +56,7 @@ export function runBlocked(me: Whoami | undefined, plan: Plan | undefined): stri
 }
 
 export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogue | undefined }) {
-  const [statement, setStatement] = useState(() => sessionStorage.getItem(STATEMENT_KEY) ?? 'host | cpu_usage | mem_usage | disk_usage');
+  const [statement, setStatement] = useState(() => new URLSearchParams(window.location.search).get('q') ?? sessionStorage.getItem(STATEMENT_KEY) ?? 'host | cpu_usage | mem_usage | disk_usage');
   const [rows, setRows] = useState<ResultRow[]>([]);
   const [plan, setPlan] = useState<Plan | undefined>();
   const [summary, setSummary] = useState<SummaryLine | undefined>();
@@ -64,7 +66,11 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
   const [history, setHistory] = useState<HistoryEntry[]>(loadHistory);
   const abort = useRef<AbortController | null>(null);
 
-  useEffect(() => sessionStorage.setItem(STATEMENT_KEY, statement), [statement]);
+  useEffect(() => {
+    sessionStorage.setItem(STATEMENT_KEY, statement);
+    // As it is typed: the link is always the statement shown, without a history step per key.
+    replaceView(statement ? `?${new URLSearchParams({ q: statement }).toString()}` : '');
+  }, [statement]);
   // With the fleet's values, a filter on one no host has (near one some have) is warned about as you type.
   const fleet = useFleetInventory();
   const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue, fleet && (() => fleet)) : undefined), [statement, props.catalogue, fleet]);

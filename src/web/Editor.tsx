@@ -4,9 +4,10 @@
  * every keystroke; diagnostics are underlined where they point and listed below. Completion
  * (complete.ts of src/lang) offers what fits where the cursor is, from the catalogue and the fleet's tags:
  * stages after `|`, a metric's labels in `{}`, an action's parameters, a tag's values in quotes.
- * It opens as you type (Ctrl-Space opens it anywhere); Tab or Enter accepts, Esc closes. In a
- * runbook's cells (`params` given), `$name` is a parameter and is shown as one. With `plain` (a
- * definition's YAML), the text is not a pipeline: only the diagnostics are marked, nothing completes.
+ * It opens as you type (Ctrl-Space opens it anywhere); Tab or Enter accepts, Esc closes; in a
+ * one-line filter (`submitOnEnter`) Enter otherwise applies the filter. In a runbook's cells
+ * (`params` given), `$name` is a parameter and is shown as one. With `plain` (a definition's YAML),
+ * the text is not a pipeline: only the diagnostics are marked, nothing completes.
  */
 import { useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
@@ -85,6 +86,10 @@ export function Editor(props: {
   readonly ariaLabel?: string;
   /** Text that is not a pipeline (YAML): no pipeline highlighting or completion, diagnostics still marked. */
   readonly plain?: boolean;
+  /** A one-line filter: Enter applies it (onRun) unless a completion is being chosen. */
+  readonly submitOnEnter?: boolean;
+  /** The page's filter, which `/` focuses (src/web/shortcuts.ts). */
+  readonly pageFilter?: boolean;
 }) {
   const area = useRef<HTMLTextAreaElement>(null);
   const overlay = useRef<HTMLPreElement>(null);
@@ -113,7 +118,7 @@ export function Editor(props: {
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey || (props.submitOnEnter && !options.length && !e.shiftKey))) {
       e.preventDefault();
       setMenu(CLOSED);
       props.onRun();
@@ -160,6 +165,7 @@ export function Editor(props: {
           autoCapitalize="off"
           autoComplete="off"
           aria-label={props.ariaLabel ?? 'pipeline'}
+          data-page-filter={props.pageFilter ? '' : undefined}
           placeholder={props.placeholder}
           onChange={(e) => {
             props.onChange(e.target.value);

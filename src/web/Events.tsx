@@ -18,7 +18,7 @@ import { TableHead } from './TableHead.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
 
-const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_reconnected', 'agent_left', 'definitions_applied', 'run_started', 'run_finished', 'file_failed', 'permit_refused'];
+const TYPES: readonly EventType[] = ['alarm_fired', 'alarm_cleared', 'bot_ran', 'bot_skipped', 'escalated', 'approval_requested', 'approved', 'denied', 'agent_joined', 'agent_reconnected', 'agent_left', 'definitions_applied', 'run_started', 'run_finished', 'file_failed', 'permit_refused', 'silence_created', 'silence_ended', 'maintenance_started', 'maintenance_ended', 'bot_disabled', 'bot_enabled', 'schedule_skipped'];
 const KEEP = 500;
 
 interface Filter {

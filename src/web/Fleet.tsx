@@ -5,8 +5,12 @@
  * minutes from one range query, so they are drawn at once. The filter box takes a pipeline
  * (`role = "web"` or `host | zone = "a" | cpu_usage > 50`); one that orders (`sort(-cpu_usage)`,
  * `top(5, disk_usage)`) orders the table, until a column header is clicked. Clicking a host shows
- * its processes and a chart of any host metric over the last hour. While the control plane cannot
- * be reached, the rows stay as last known, dimmed and marked with the time of the last answer.
+ * its processes and a chart of any host metric over a range; ticking hosts draws them on one
+ * compare chart. While the control plane cannot be reached, the rows stay as last known, dimmed
+ * and marked with the time of the last answer. The view (filter, open host, range, compared hosts,
+ * header sort) is the URL's (src/web/url-state.ts), so a link opens the same view and Back returns
+ * to the previous filter. A sorted table re-sorts on every answer, except while the pointer is over
+ * its rows: the order holds still there, so a row does not move away from under a click.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Catalogue } from '../lang/index.js';
@@ -19,9 +23,13 @@ import { FLEET_METRICS, filterStatement, fleetStatement } from './fleet-statemen
 import { BY_NAME, ago, cell, seriesPoints } from './format.js';
 import { SparkHistory } from './history.js';
 import { HostDetail } from './HostDetail.js';
+import { MetricChart } from './MetricChart.js';
+import { useEscape } from './shortcuts.js';
 import { Sparkline } from './Sparkline.js';
 import type { SortOrder } from './table-sort.js';
-import { nextSort, sortRows } from './table-sort.js';
+import { keepOrder, nextSort, sortRows } from './table-sort.js';
+import type { FleetView } from './url-state.js';
+import { MAX_COMPARE, fleetSearch, parseFleetView, pushView, replaceView, useUrlSearch } from './url-state.js';
 import type { Column } from './VirtualTable.js';
 import { VirtualTable } from './VirtualTable.js';
 
@@ -54,6 +62,11 @@ function num(r: ResultRow | undefined, k: string): number | undefined {
 }
 
 const seriesKey = (host: string, metric: string) => `${host}\u0000${metric}`;
+const FILTER_KEY = 'breakwater.fleet.filter';
+
+/** A header sort as the URL says it (`-cpu`: CPU, highest first) and back. */
+const sortFromUrl = (s: string | undefined): SortOrder | undefined => (s ? { key: s.replace(/^-/, ''), direction: s.startsWith('-') ? 'desc' : 'asc' } : undefined);
+const sortToUrl = (o: SortOrder | undefined): string | undefined => o && `${o.direction === 'desc' ? '-' : ''}${o.key}`;
 
 /**
  * Whether an answer disagrees with the agent list (a host it does not know, or one that connected
@@ -68,15 +81,26 @@ function listDisagrees(known: ReadonlyMap<string, Agent>, rows: readonly ResultR
 }
 
 export function FleetPage(props: { catalogue: Catalogue | undefined }) {
-  const [filter, setFilter] = useState(() => sessionStorage.getItem('breakwater.fleet.filter') ?? '');
-  const [applied, setApplied] = useState(filter);
+  const view = parseFleetView(useUrlSearch());
+  const show = (patch: Partial<FleetView>, step: 'push' | 'replace') => (step === 'push' ? pushView : replaceView)(fleetSearch({ ...view, ...patch }));
+  const applied = view.filter;
+  const selected = view.host;
+  const sortBy = sortFromUrl(view.sort);
+  const [filter, setFilter] = useState(applied);
+  // Back and Forward bring another filter: the box shows it.
+  useEffect(() => setFilter(applied), [applied]);
+  // Plain /fleet (the nav link) shows the filter last applied in this tab.
+  useEffect(() => {
+    const kept = sessionStorage.getItem(FILTER_KEY);
+    if (!window.location.search && kept) replaceView(fleetSearch({ ...parseFleetView(''), filter: kept }));
+  }, []);
   const [list, setList] = useState<Agent[]>([]);
   const [metrics, setMetrics] = useState<Map<string, ResultRow>>(new Map());
   const [matched, setMatched] = useState<Set<string> | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [live, setLive] = useState<LiveState | undefined>();
-  const [selected, setSelected] = useState<string | undefined>();
-  const [sortBy, setSortBy] = useState<SortOrder | undefined>();
+  /** While the pointer is over the rows, their order as last shown (for the filter and sort it was shown with). */
+  const held = useRef<{ readonly over: boolean; readonly view: string; readonly order: readonly string[] }>({ over: false, view: '', order: [] });
   /** Where each host came in the last answer: the table's order when the filter orders. */
   const [rank, setRank] = useState<ReadonlyMap<string, number>>(new Map());
   const [offline, setOffline] = useState(false);
@@ -94,6 +118,13 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const analysis = useMemo(() => (props.catalogue ? analyze(statement, props.catalogue) : undefined), [statement, props.catalogue]);
   const shift = statement.length - filter.trim().length;
   const asked = useMemo(() => fleetStatement(applied, props.catalogue), [applied, props.catalogue]);
+  /** A filter applied: a step Back returns from; a filter that orders the rows itself takes over from a clicked header. */
+  const apply = (text: string) => {
+    if (analysis && !analysis.ok) return;
+    show({ filter: text, sort: fleetStatement(text, props.catalogue).ordered ? undefined : view.sort }, 'push');
+  };
+  useEscape(Boolean(selected), () => show({ host: undefined }, 'push'));
+  useEscape(view.compare.length > 0, () => show({ compare: [] }, 'replace'));
   const diagnostics = filter.trim() ? (analysis?.diagnostics ?? []).map((d) => ({ ...d, location: { ...d.location, start: Math.max(0, d.location.start - shift), end: Math.max(0, d.location.end - shift), column: Math.max(1, d.location.column - shift) } })) : [];
 
   const refreshAgents = useCallback(async () => {
@@ -113,12 +144,10 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   }, []);
 
   useEffect(() => {
-    sessionStorage.setItem('breakwater.fleet.filter', applied);
+    sessionStorage.setItem(FILTER_KEY, applied);
     const spark = history.current;
     spark.clear();
     setLive(undefined);
-    // A filter that orders the rows itself takes over from a clicked header.
-    if (asked.ordered) setSortBy(undefined);
     void refreshAgents();
     const onMessage = (m: LiveMessage) => {
       if (m.type === 'error') return setError(m.message);
@@ -150,7 +179,9 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       stop();
       prefetch.current.reset();
     };
-  }, [applied, asked, refreshAgents]);
+    // On the statement, not the memo's object: the catalogue arriving after the first render makes
+    // a new object for the same statement, and restarting then cost a second agent list and live query.
+  }, [applied, asked.statement, refreshAgents]);
 
   const inOrder = (a: Agent, b: Agent) => (asked.ordered ? (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity) : 0) || BY_NAME.compare(a.name, b.name);
   const unsorted: HostRow[] = list
@@ -173,7 +204,28 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
       <Sparkline values={history.current.values(seriesKey(r.agent.name, k))} max={100} width={72} height={18} />
     </span>
   );
+  const toggleCompare = (host: string) => show({ compare: view.compare.includes(host) ? view.compare.filter((h) => h !== host) : [...view.compare, host] }, 'replace');
   const columns: Column<HostRow>[] = [
+    {
+      key: 'pick',
+      header: <span className="visually-hidden">compare</span>,
+      width: '1.4rem',
+      render: (r) => {
+        const on = view.compare.includes(r.agent.name);
+        return (
+          <input
+            type="checkbox"
+            className="compare-pick"
+            aria-label={`compare ${r.agent.name}`}
+            title={on ? 'remove from the compare chart' : view.compare.length >= MAX_COMPARE ? `at most ${MAX_COMPARE} hosts on one chart` : 'add to the compare chart'}
+            checked={on}
+            disabled={!on && view.compare.length >= MAX_COMPARE}
+            onClick={(e) => e.stopPropagation()}
+            onChange={() => toggleCompare(r.agent.name)}
+          />
+        );
+      },
+    },
     { key: 'name', header: 'host', width: 'minmax(9rem, 1.2fr)', sortValue: (r) => r.agent.name, render: (r) => <strong>{r.agent.name}</strong> },
     {
       key: 'status',
@@ -211,8 +263,16 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
     { key: 'disk', header: 'fullest disk', width: '10rem', sortValue: (r) => r.disk, render: (r) => metricCell(r, 'disk') },
   ];
   const sortColumn = sortBy && columns.find((c) => c.key === sortBy.key)?.sortValue;
-  const rows = sortBy && sortColumn ? sortRows(unsorted, sortBy, sortColumn) : unsorted;
+  const sorted = sortBy && sortColumn ? sortRows(unsorted, sortBy, sortColumn) : unsorted;
+  const viewKey = `${applied}\u0000${view.sort ?? ''}`;
+  const holding = held.current.over && held.current.view === viewKey && Boolean(sortBy ?? asked.ordered);
+  const rows = holding ? keepOrder(held.current.order, sorted, (r) => r.agent.name) : sorted;
+  held.current = { over: held.current.over, view: viewKey, order: rows.map((r) => r.agent.name) };
   shownRows.current = rows;
+  const pointerOverRows = (over: boolean) => {
+    held.current = { ...held.current, over };
+    if (!over) setTick((t) => t + 1); // the order the values call for, at once
+  };
 
   return (
     <div className="page fleet">
@@ -234,10 +294,10 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
         className="filter"
         onSubmit={(e) => {
           e.preventDefault();
-          if (!analysis || analysis.ok) setApplied(filter);
+          apply(filter);
         }}
       >
-        <Editor value={filter} onChange={setFilter} onRun={() => (!analysis || analysis.ok) && setApplied(filter)} diagnostics={diagnostics} catalogue={props.catalogue} source="host" rows={1} ariaLabel="filter" placeholder='filter with a pipeline: role = "web" | cpu_usage > 50   (Ctrl-Enter applies)' />
+        <Editor value={filter} onChange={setFilter} onRun={() => apply(filter)} diagnostics={diagnostics} catalogue={props.catalogue} source="host" rows={1} ariaLabel="filter" submitOnEnter pageFilter placeholder='filter: role = "web" | cpu_usage > 50   (Enter applies)' />
         <button type="submit" disabled={Boolean(analysis && !analysis.ok)}>
           Filter
         </button>
@@ -246,7 +306,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
             type="button"
             onClick={() => {
               setFilter('');
-              setApplied('');
+              apply('');
             }}
           >
             Clear
@@ -258,9 +318,24 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
           {error}
         </div>
       )}
-      <div className={`${selected ? 'fleet-split' : ''}${stale ? ' stale' : ''}`} data-stale={stale ? 'yes' : 'no'} data-testid="fleet-rows">
-        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} sort={sortBy} onSort={(key) => setSortBy((s) => nextSort(s, key))} onRowsShown={onRowsShown} onRowClick={(r) => setSelected(r.agent.name === selected ? undefined : r.agent.name)} selected={selected} maxVisible={24} testId="fleet-table" />
-        {selected && <HostDetail host={selected} catalogue={props.catalogue} onClose={() => setSelected(undefined)} />}
+      <div className={`${selected || view.compare.length ? 'fleet-split' : ''}${stale ? ' stale' : ''}`} data-stale={stale ? 'yes' : 'no'} data-testid="fleet-rows" data-holding={holding ? 'yes' : 'no'}>
+        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} sort={sortBy} onSort={(key) => show({ sort: sortToUrl(nextSort(sortBy, key)) }, 'replace')} onRowsShown={onRowsShown} onRowClick={(r) => show({ host: r.agent.name === selected ? undefined : r.agent.name }, 'push')} selected={selected} maxVisible={24} minWidth="60rem" onPointerOverRows={pointerOverRows} testId="fleet-table" />
+        {(selected || view.compare.length > 0) && (
+          <div className="fleet-side">
+            {view.compare.length > 0 && (
+              <section className="host-detail" data-testid="compare" aria-label="compare hosts">
+                <header>
+                  <h2>Compare {view.compare.join(', ')}</h2>
+                  <button className="link" onClick={() => show({ compare: [] }, 'replace')} aria-label="close compare" title="close (Esc)">
+                    ✕
+                  </button>
+                </header>
+                <MetricChart hosts={view.compare} catalogue={props.catalogue} range={view.range} onRange={(range) => show({ range }, 'replace')} />
+              </section>
+            )}
+            {selected && <HostDetail host={selected} catalogue={props.catalogue} range={view.range} onRange={(range) => show({ range }, 'replace')} onClose={() => show({ host: undefined }, 'push')} />}
+          </div>
+        )}
       </div>
     </div>
   );

@@ -1,6 +1,7 @@
 /**
  * The web UI's client of the public HTTP API (the same endpoints the CLI uses; no private ones).
- * The user's token is kept in sessionStorage: it is gone when the tab closes.
+ * The user's token is kept in sessionStorage: it is gone when the tab closes (new tabs of the
+ * session are handed it by an open one: session-share.ts).
  */
 import type { Catalogue, Plan } from '../lang/index.js';
 import { PlanSchema } from '../lang/index.js';
@@ -293,6 +294,41 @@ export async function sendJson<T>(method: 'POST' | 'PUT' | 'DELETE', path: strin
   return (await res.json()) as T;
 }
 
+// ---- silences, maintenance and bot switches (the Operate page) ----
+
+export interface Silence {
+  readonly id: string;
+  /** null: every alarm. */
+  readonly alarm: string | null;
+  readonly hosts: string;
+  readonly reason: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly endsAt: number;
+  readonly endedAt: number | null;
+  readonly endedBy: string | null;
+  readonly state: 'active' | 'ended' | 'expired';
+}
+
+export interface Maintenance {
+  readonly on: boolean;
+  readonly reason: string | null;
+  readonly setBy: string | null;
+  readonly setAt: number | null;
+}
+
+export interface Switches {
+  readonly maintenance: Maintenance;
+  readonly bots: readonly { readonly name: string; readonly action: string; readonly defined: boolean; readonly enabledInDefinitions: boolean; readonly off: { readonly by: string; readonly at: number; readonly reason: string } | null }[];
+}
+
+export const silences = () => getJson<Silence[]>('/api/v1/silences');
+export const createSilence = (body: { alarm: string | null; hosts: string; durationSeconds: number; reason: string }) => sendJson<Silence>('POST', '/api/v1/silences', body);
+export const endSilence = (id: string) => sendJson<Silence>('DELETE', `/api/v1/silences/${encodeURIComponent(id)}`);
+export const maintenance = () => getJson<Maintenance>('/api/v1/maintenance');
+export const setMaintenance = (on: boolean, reason: string) => sendJson<Maintenance>('PUT', '/api/v1/maintenance', { on, reason });
+export const switches = () => getJson<Switches>('/api/v1/switches');
+export const switchBot = (name: string, enable: boolean, reason: string) => sendJson<Switches>('POST', `/api/v1/bots/${encodeURIComponent(name)}/${enable ? 'enable' : 'disable'}`, { reason });
 // ---- admin: tokens, agents, drift, back-test (the Admin page) ----
 
 /** A token as GET /api/v1/tokens lists it: never its secret nor its hash. */
@@ -373,3 +409,39 @@ export const runs = (query: Record<string, string | number | undefined>) => getJ
 
 /** GET /api/v1/runs/:id: the run and each resource's result with its output. */
 export const run = (id: string) => getJson<RunWithResults>(`/api/v1/runs/${encodeURIComponent(id)}`);
+
+// ---- bots and schedules (the Automation page) ----
+
+/** A bot's state (GET /api/v1/bots): its limits and what the fleet did with them. */
+export interface BotState {
+  readonly name: string;
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly triggerText: string;
+  readonly action: string;
+  readonly args: Readonly<Record<string, string | number | boolean>>;
+  readonly target: string | null;
+  readonly cooldownSeconds: number;
+  readonly approval: boolean;
+  readonly breaker: { readonly max: number; readonly windowSeconds: number; readonly used: number; readonly left: number; readonly hostShare: number; readonly tripped: boolean };
+  readonly cooldowns: readonly { readonly resource: string; readonly host: string | null; readonly until: number }[];
+  readonly lastRun: { readonly time: number; readonly host: string | null; readonly resource: string | null; readonly ok: boolean; readonly exitCode: number | null; readonly runId: string | null } | null;
+}
+
+/** A schedule's state (GET /api/v1/schedules). */
+export interface ScheduleState {
+  readonly name: string;
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly cron: string | null;
+  readonly everySeconds: number | null;
+  readonly run: string;
+  readonly nextRun: number | null;
+  readonly running: boolean;
+  readonly lastRun: { readonly time: number; readonly runId: string | null; readonly outcome: 'ok' | 'denied' | 'failed'; readonly targets: number | null; readonly failures: number | null; readonly error: string | null } | null;
+}
+
+export const bots = () => getJson<BotState[]>('/api/v1/bots');
+export const schedules = () => getJson<ScheduleState[]>('/api/v1/schedules');
+/** POST /api/v1/schedules/:name/run (operator): answers when the run has ended. */
+export const runSchedule = (name: string) => postJson<{ runId: string | null; targets: number; failed: number; durationMs: number }>(`/api/v1/schedules/${encodeURIComponent(name)}/run`, {});

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ariaSort, nextSort, sortRows } from './table-sort.js';
+import { ariaSort, keepOrder, nextSort, sortRows } from './table-sort.js';
 
 interface Row {
   readonly name: string;
@@ -43,6 +43,28 @@ describe('table sorting', () => {
         }
       }),
       { seed: 13, numRuns: 200 },
+    );
+  });
+});
+
+describe('keepOrder', () => {
+  it('keeps the previous order and puts new rows after it, in their order', () => {
+    expect(names(keepOrder(['web-2', 'web-10'], rows, (r) => r.name))).toEqual(['web-2', 'web-10', 'db-1', 'web-1']);
+    expect(names(keepOrder([], rows, (r) => r.name))).toEqual(names(rows));
+    expect(names(keepOrder(['gone', 'web-1'], rows, (r) => r.name))).toEqual(['web-1', 'web-10', 'web-2', 'db-1']);
+  });
+
+  it('is a permutation of the rows that keeps the previous order among them (fuzz)', () => {
+    const keys = fc.uniqueArray(fc.string({ maxLength: 4 }), { maxLength: 30 });
+    fc.assert(
+      fc.property(keys, keys, (previous, current) => {
+        const out = keepOrder(previous, current, (k) => k);
+        expect([...out].sort()).toEqual([...current].sort());
+        const kept = out.filter((k) => previous.includes(k));
+        expect(kept).toEqual(previous.filter((k) => current.includes(k)));
+        expect(out.slice(kept.length)).toEqual(current.filter((k) => !previous.includes(k)));
+      }),
+      { numRuns: 300 },
     );
   });
 });

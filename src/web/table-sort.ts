@@ -54,3 +54,18 @@ export function ariaSort(order: SortOrder | undefined, key: string): 'ascending'
   if (order?.key !== key) return 'none';
   return order.direction === 'asc' ? 'ascending' : 'descending';
 }
+
+/**
+ * The rows in the order `previous` (their keys) had, rows not in it after them in their own order:
+ * a sorted table whose values move live holds still while the pointer is over its rows.
+ *
+ * @example
+ * keepOrder(['b', 'a'], [{ k: 'a' }, { k: 'c' }, { k: 'b' }], (r) => r.k) // [{ k: 'b' }, { k: 'a' }, { k: 'c' }]
+ */
+export function keepOrder<T>(previous: readonly string[], rows: readonly T[], key: (row: T) => string): T[] {
+  const at = new Map(previous.map((k, i) => [k, i]));
+  return rows
+    .map((row, i) => ({ row, i, was: at.get(key(row)) }))
+    .sort((x, y) => (x.was ?? previous.length + x.i) - (y.was ?? previous.length + y.i))
+    .map((x) => x.row);
+}

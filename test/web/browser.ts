@@ -84,13 +84,24 @@ export async function expectOneOutputGroup(page: Page, texts: readonly string[])
   return group;
 }
 
-/** Opens `path` of the web UI in a new tab and signs in with the token. */
+/**
+ * Opens `path` of the web UI in a new tab and signs in with the token. While another tab of the
+ * browser is signed in, the new tab takes that tab's sign-in (src/web/session-share.ts) and shows
+ * no form: the token is then put in this tab's sessionStorage, as signing in here would, and the
+ * page loaded again, so the tab is signed in with `token` whoever the other tabs are.
+ */
 export async function signIn(browser: Browser, server: string, token: string, path: string, timeoutMs = 15_000): Promise<Page> {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(timeoutMs);
   await page.goto(`${server}${path}`);
-  await page.getByTestId('token').fill(token);
-  await page.getByTestId('login').click();
+  await page.getByTestId('token').or(page.getByTestId('whoami')).first().waitFor();
+  if (await page.getByTestId('whoami').isVisible()) {
+    await page.evaluate(`sessionStorage.setItem('breakwater.token', ${JSON.stringify(token)})`);
+    await page.reload();
+  } else {
+    await page.getByTestId('token').fill(token);
+    await page.getByTestId('login').click();
+  }
   await page.getByTestId('whoami').waitFor();
   return page;
 }

@@ -32,6 +32,8 @@ export interface BotDeps {
   inScope(action: ActionDefinition, resource: AgentResource): Promise<boolean>;
   /** Whether the alarm still fires on the resource (for verification). */
   firing(alarm: string, resourceId: string): boolean;
+  /** Why no new run of this bot may start now (maintenance, the bot switched off), or undefined. */
+  held?(bot: string): string | undefined;
   now(): number;
 }
 
@@ -65,6 +67,8 @@ export class BotEngine {
     const action = defs.actions.get(bot.action);
     const base = { bot: bot.name, action: bot.action, resource: resource.ref.id, alarm: trigger.kind === 'alarm' ? trigger.alarm : null, value: trigger.kind === 'alarm' ? trigger.value : null };
     const skip = (reason: string) => this.event('bot_skipped', base, `bot ${bot.name} did not run on ${label(resource)}: ${reason}`, { reason });
+    const held = this.deps.held?.(bot.name);
+    if (held) return skip(held);
     if (!action) return skip(`action ${bot.action} is not defined`);
     // The action's rule, checked again here: the agent runs bots on its own, and only for itself.
     const refusal = actionRefusal(defs.actionDefs.get(bot.action) ?? { name: bot.action }, { name: botPrincipal(bot.name, this.deps.host) });

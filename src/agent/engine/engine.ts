@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentLogger } from '../log.js';
 import type { Definition, FileDefinition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
-import type { AckMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
+import type { AckMessage, AgentSilence, ControlsMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
 import type { AgentConnection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
@@ -55,6 +55,8 @@ const MAX_PIDS_PER_NAME = 1024;
  */
 export class RemediationEngine {
   private defs: CompiledDefinitions | undefined;
+  /** What operators switched, as last received: kept while the control plane is away. */
+  private controls: ControlsMessage | undefined;
   private connection: AgentConnection | undefined;
   private readonly alarms: AlarmEngine;
   private readonly bots: BotEngine;
@@ -71,6 +73,13 @@ export class RemediationEngine {
       deps.host,
       deps.runPhase,
       (t) => {
+        const silence = this.silencing(t.alarm.def.name);
+        if (silence) {
+          // Still evaluated and recorded, marked silenced (not notified); its bots do not run.
+          const until = new Date(silence.endsAt).toISOString();
+          this.emit({ ...t.event, message: `${t.event.message} (silenced until ${until} by ${silence.createdBy}: ${silence.reason})`, details: { ...t.event.details, silenced: { id: silence.id, by: silence.createdBy, until: silence.endsAt, reason: silence.reason } } });
+          return;
+        }
         this.emit(t.event);
         const resource = this.resolve(t.resource.id);
         if (resource && this.defs) {
@@ -84,6 +93,7 @@ export class RemediationEngine {
       runner: deps.runner,
       emit: (e) => this.emit(e),
       firing: (alarm, resource) => this.alarms.firing(alarm, resource),
+      held: (bot) => this.held(bot),
       inScope: async (action, resource) => !action.scope || selectedBy(await deps.runPhase(action.scope.phase))(resource.ref),
       permit: (bot, resource) => this.askPermit(bot, resource),
       approval: (request) => this.connection?.send({ type: 'approval', id: randomUUID(), ...request }) ?? false,
@@ -115,6 +125,25 @@ export class RemediationEngine {
     this.lastFileCheck = 0;
     void this.checkFiles();
     if (this.deps.once('host_joined')) void this.bots.handle({ kind: 'host_joined', resource: this.deps.resources().host }, compiled);
+  }
+
+  /** What operators switched for this host (silences, maintenance, bots off): in force until the next message. */
+  setControls(controls: ControlsMessage): void {
+    this.controls = controls;
+  }
+
+  /** The silence in force now of `alarm` on this host, if any (the control plane sent only the silences that select it). */
+  silencing(alarm: string): AgentSilence | undefined {
+    const now = this.deps.now();
+    return this.controls?.silences.find((s) => s.endsAt > now && (s.alarm === null || s.alarm === alarm));
+  }
+
+  /** Why a bot may not start a run now: maintenance, or the bot switched off. */
+  private held(bot: string): string | undefined {
+    const maintenance = this.controls?.maintenance;
+    if (maintenance) return `maintenance mode is on (set by ${maintenance.by}: ${maintenance.reason}); no new automated runs`;
+    const off = this.controls?.disabledBots[bot];
+    return off && `bot ${bot} is switched off (by ${off.by}: ${off.reason})`;
   }
 
   /** After each metric collection: restarts, custom metrics, alarms, files. */

@@ -257,7 +257,7 @@ export function openNatsAgentConnection(options: NatsAgentOptions): NatsAgentCon
       return;
     }
     // welcome, ack and permit_answer are replies to this agent's requests, and queries have their own subject.
-    if (type !== 'definitions' && type !== 'cancel' && type !== 'alert' && type !== 'error') return ignore('malformed', { subject: msg.subject, type }, 'message of a type the control subject does not carry ignored');
+    if (type !== 'definitions' && type !== 'controls' && type !== 'cancel' && type !== 'alert' && type !== 'error') return ignore('malformed', { subject: msg.subject, type }, 'message of a type the control subject does not carry ignored');
     deliver(frame);
   };
 

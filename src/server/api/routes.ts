@@ -5,9 +5,11 @@ import { agentRoutes } from './agents-routes.js';
 import { alertsRoutes } from './alerts-routes.js';
 import { approvalsRoutes } from './approvals-routes.js';
 import { auditRoutes } from './audit-routes.js';
+import { automationRoutes } from './automation-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { operateRoutes } from './operate-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
 import type { ReadinessReport } from '../readiness.js';
@@ -56,5 +58,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
+    ...automationRoutes(ctx),
+    ...operateRoutes(ctx),
   ];
 }

@@ -53,7 +53,7 @@ export interface Fleet extends QueryFleet {
   readonly connectedCount: number;
   /** Sends one control message (back-test, alert) to one agent; false when it is not connected. */
   sendTo(host: string, message: ServerMessage): boolean;
-  /** Sends each connected agent its definitions where they changed. */
+  /** Sends each connected agent its definitions, and its controls (silences, switches), where they changed. */
   pushDefinitions(): void;
   /** The definitions version each connected agent reported. */
   versions(): ReadonlyMap<string, number | null>;
@@ -72,6 +72,8 @@ export interface Fleet extends QueryFleet {
 export interface AgentHooks {
   /** The current definitions for one host (what its queries select), encoded; sent on connect and on every change. */
   definitions(host: InventoryHost): { key: string; frame: string } | undefined;
+  /** What operators switched for one host (silences, maintenance, bots off), encoded; sent after its definitions, on connect and on every change. */
+  controls?(host: InventoryHost): { key: string; frame: string } | undefined;
   /**
    * Stores events (idempotently); resolves when they are durable, so they can be acknowledged.
    * Only events the agent may report reach it (agent-intake.ts), with the principal set.

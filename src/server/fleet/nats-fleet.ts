@@ -88,6 +88,8 @@ export class NatsFleet implements FleetTransport {
   private readonly backtests = new Map<string, { readonly host: string; readonly id: string }>();
   /** The definitions key each agent was last sent from this replica: a push sends only where it changed. */
   private readonly sent = new Map<string, string>();
+  /** The controls key each agent was last sent from this replica, likewise. */
+  private readonly sentControls = new Map<string, string>();
   private next = 0;
   /** One line a minute per agent and kind of drop: a flooding agent is counted, not logged per message. */
   private readonly warnings: WarnLimiter | undefined;
@@ -132,6 +134,7 @@ export class NatsFleet implements FleetTransport {
   forget(name: string): void {
     this.presence.forget(name);
     this.sent.delete(name);
+    this.sentControls.delete(name);
   }
 
   /**
@@ -216,9 +219,11 @@ export class NatsFleet implements FleetTransport {
   }
 
   private pushTo(host: InventoryHost, always: boolean): void {
+    const subject = this.options.subjects.agentControl(host.name);
     const defs = this.options.hooks?.definitions(host);
-    if (!defs || (!always && this.sent.get(host.name) === defs.key)) return;
-    if (this.publish(this.options.subjects.agentControl(host.name), defs.frame)) this.sent.set(host.name, defs.key);
+    if (defs && (always || this.sent.get(host.name) !== defs.key) && this.publish(subject, defs.frame)) this.sent.set(host.name, defs.key);
+    const controls = this.options.hooks?.controls?.(host);
+    if (controls && (always || this.sentControls.get(host.name) !== controls.key) && this.publish(subject, controls.frame)) this.sentControls.set(host.name, controls.key);
   }
 
   /** The presence says the agent left (or was disconnected here): its waiting queries are lost now, not at their timeout. */
@@ -230,6 +235,7 @@ export class NatsFleet implements FleetTransport {
   /** Forgets what this replica sent the agent and what waits on it. */
   private end(host: string, reason: string): void {
     this.sent.delete(host);
+    this.sentControls.delete(host);
     for (const [token, entry] of [...this.pending]) if (entry.host === host) this.settle(token)?.waiter.onLost(reason);
   }
 

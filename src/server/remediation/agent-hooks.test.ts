@@ -3,14 +3,18 @@ import type { BotDefinition } from '../../definitions/index.js';
 import type { ApprovalRequestMessage, FleetEvent, PermitRequestMessage } from '../../protocol/index.js';
 import type { AgentHookParts } from './agent-hooks.js';
 import { agentHooks } from './agent-hooks.js';
+import { BUILTIN_CATALOGUE } from '../../lang/index.js';
+import { FakeClock } from '../fleet/fake-clock.test-support.js';
+import { agent } from '../../../test/store/fixtures.js';
 import { BacktestReplies } from './backtests.js';
+import { Controls } from './controls.js';
 import type { NewEvent } from './event-intake.js';
 
-const CLEANER = { kind: 'bot', name: 'cleaner', circuitBreaker: { max: 4, windowSeconds: 600 } } as BotDefinition;
+const CLEANER = { kind: 'bot', name: 'cleaner', trigger: { alarm: 'disk-full', on: 'fired' }, circuitBreaker: { max: 4, windowSeconds: 600 } } as BotDefinition;
 const PERMIT: PermitRequestMessage = { type: 'permit', id: 'p-1', bot: 'cleaner', resource: 'web-1' };
 
 /** The hooks over recording fakes of each part. */
-function hooksWith(bots: readonly BotDefinition[]) {
+function hooksWith(bots: readonly BotDefinition[], controls = new Controls(new FakeClock(0), () => BUILTIN_CATALOGUE)) {
   const stored: FleetEvent[][] = [];
   const recorded: NewEvent[] = [];
   const permits: { host: string; bot: string; hosts: number }[] = [];
@@ -22,6 +26,8 @@ function hooksWith(bots: readonly BotDefinition[]) {
     breaker: { permit: async (host, bot, hosts) => (permits.push({ host, bot: bot.name, hosts }), { allowed: true, reason: 'run 1 of 4 in the window' }) },
     approvals: { request: async (agent, msg) => void requested.push(`${agent} ${msg.id}`) },
     backtests: new BacktestReplies(),
+    controls,
+    agents: { getAgentByName: async (name) => agent({ name, tags: { role: name.startsWith('web') ? 'web' : 'db' } }) },
   };
   return { hooks: agentHooks(parts), stored, recorded, permits, requested };
 }
@@ -39,6 +45,25 @@ describe('agentHooks', () => {
 
     expect(await hooks.onPermit('web-1', PERMIT, 3)).toEqual({ allowed: false, reason: 'bot cleaner is not in the current definitions (version 7)' });
     expect(permits).toEqual([]);
+  });
+
+  it('refuses a permit while maintenance is on, for a bot switched off, and for an alarm silenced on the asking host only', async () => {
+    const clock = new FakeClock(1000);
+    const controls = new Controls(clock, () => BUILTIN_CATALOGUE);
+    const { hooks, permits } = hooksWith([CLEANER], controls);
+    const silence = { id: 's-1', alarm: 'disk-full', hosts: 'host | role = "web"', reason: 'disk swap', createdBy: 'ops', createdAt: 0, endsAt: 60_000, endedAt: null, endedBy: null };
+
+    controls.install([silence], []);
+    expect(await hooks.onPermit('web-1', PERMIT, 3)).toMatchObject({ allowed: false, reason: expect.stringContaining('alarm disk-full is silenced on web-1') });
+    expect(await hooks.onPermit('db-1', PERMIT, 3)).toMatchObject({ allowed: true });
+    await clock.advance(60_000);
+    expect(await hooks.onPermit('web-1', PERMIT, 3)).toMatchObject({ allowed: true });
+
+    controls.install([], [{ kind: 'bot', name: 'cleaner', reason: 'incident 42', setBy: 'ops', setAt: 0 }]);
+    expect(await hooks.onPermit('db-1', PERMIT, 3)).toEqual({ allowed: false, reason: 'bot cleaner is switched off (by ops: incident 42)' });
+    controls.install([], [{ kind: 'maintenance', name: '', reason: 'db upgrade', setBy: 'lead', setAt: 0 }]);
+    expect(await hooks.onPermit('db-1', PERMIT, 3)).toEqual({ allowed: false, reason: 'maintenance mode is on (set by lead: db upgrade); no new automated runs' });
+    expect(permits.map((p) => p.host)).toEqual(['db-1', 'web-1']);
   });
 
   it('stores agents\' events with secret values redacted', async () => {

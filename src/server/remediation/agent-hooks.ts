@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AgentHooks } from '../fleet/index.js';
 import type { CircuitBreaker } from '../circuit-breaker.js';
+import { inventoryHost } from '../fleet/index.js';
+import type { Store } from '../store/index.js';
+import type { Controls } from './controls.js';
 import type { SecretVault } from '../secrets/index.js';
 import type { Approvals } from './approvals.js';
 import type { BacktestReplies } from './backtests.js';
@@ -15,6 +18,10 @@ export interface AgentHookParts {
   readonly breaker: Pick<CircuitBreaker, 'permit'>;
   readonly approvals: Pick<Approvals, 'request'>;
   readonly backtests: Pick<BacktestReplies, 'hear'>;
+  /** Silences and switches: sent to the agents, and enforced on the permit path too. */
+  readonly controls: Pick<Controls, 'forHost' | 'refusal'>;
+  /** The asking agent's tags and attributes, which a silence's hosts are judged on. */
+  readonly agents: Pick<Store, 'getAgentByName'>;
 }
 
 /**
@@ -27,9 +34,10 @@ export interface AgentHookParts {
  * const gateway = new AgentGateway({ store, logger, heartbeatMs, hooks: agentHooks({ current, intake, secrets, breaker, approvals, backtests }) });
  */
 export function agentHooks(parts: AgentHookParts): AgentHooks {
-  const { current, intake, secrets, breaker, approvals, backtests } = parts;
+  const { current, intake, secrets, breaker, approvals, backtests, controls, agents } = parts;
   return {
     definitions: (host) => current.forHost(host),
+    controls: (host) => controls.forHost(host),
     onEvents: async (_agent, events) => {
       await intake.storeEvents(secrets.redactValue(events));
     },
@@ -37,6 +45,10 @@ export function agentHooks(parts: AgentHookParts): AgentHooks {
     onPermit: async (agent, msg, fleetSize) => {
       const bot = current.bot(msg.bot);
       if (!bot) return { allowed: false, reason: `bot ${msg.bot} is not in the current definitions (version ${current.definitions().version})` };
+      // The agent checks these itself (it may not have heard of a change yet): the control plane holds them too.
+      const record = await agents.getAgentByName(agent);
+      const refused = controls.refusal(record && inventoryHost(record, true, null), bot);
+      if (refused) return { allowed: false, reason: refused };
       return breaker.permit(agent, bot, fleetSize);
     },
     onApproval: async (agent, msg) => approvals.request(agent, msg),

@@ -1,4 +1,4 @@
-import type { Definition, ScheduleDefinition } from '../../definitions/index.js';
+import type { Definition, DefinitionDiff, ScheduleDefinition } from '../../definitions/index.js';
 import { diffDefinitions, parseDefinitions, renderPlan } from '../../definitions/index.js';
 import { BUILTIN_CATALOGUE } from '../../lang/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
@@ -28,6 +28,8 @@ export interface DefinitionChangesParts {
   readonly clock?: Clock;
   /** Tells the other control-plane replicas that this one applied `version` (scaled mode: DefinitionsFeed.announce). */
   readonly announce?: ((version: number) => void) | undefined;
+  /** After an apply: bots' switches the new version settles (ControlChanges.reconcile). */
+  readonly reconcile?: ((diff: DefinitionDiff, who: Principal) => Promise<void>) | undefined;
 }
 
 /**
@@ -103,6 +105,7 @@ export class DefinitionChanges {
     this.push();
     this.parts.announce?.(version);
     await audit(store, who.name, 'definitions.apply', `version ${version}`, 'ok', { create: diff.create.length, update: diff.update.length, delete: diff.delete.length });
+    await this.parts.reconcile?.(diff, who);
     await intake.record({ type: 'definitions_applied', principal: who.name, message: `definitions version ${version} applied by ${who.name}: ${diff.create.length} created, ${diff.update.length} changed, ${diff.delete.length} deleted`, details: { version } });
     return { version, changed: true, text: planned.text };
   }

@@ -2,14 +2,17 @@ import type { Catalogue } from '../../lang/index.js';
 import type { EventBus } from '../event-bus.js';
 import type { SecretVault } from '../secrets/index.js';
 import type { ApprovalDecisions } from './approval-decisions.js';
+import type { Automation } from './automation.js';
 import type { Backtests } from './backtests.js';
+import type { ControlChanges } from './control-changes.js';
 import type { CurrentDefinitions, DefinitionsVersion } from './current-definitions.js';
 import type { DefinitionChanges } from './definition-changes.js';
 import type { EventIntake } from './event-intake.js';
+import type { Schedules } from './schedules.js';
 
 /**
  * Remediation as the HTTP API uses it: the definitions (read, plan, apply, push, drift), approval
- * decisions, back-tests, the live event bus and the secrets.
+ * decisions, back-tests, the live event bus, the secrets, and the state of bots and schedules.
  *
  * @example
  * const planned = ctx.remediation.plan(files);
@@ -27,9 +30,17 @@ export interface Remediation {
   apply: DefinitionChanges['apply'];
   /** Sends every connected agent its definitions where they changed (after an apply or a secret's new value). */
   pushDefinitions(): void;
-  drift: DefinitionChanges['drift'];
+  /** Each agent's definitions version against the current one, and the bots switched off there (drift from the definitions until switched on or re-applied). */
+  drift(): (ReturnType<DefinitionChanges['drift']>[number] & { switchedOff: string[] })[];
   decide: ApprovalDecisions['decide'];
   backtest: Backtests['run'];
+  /** Each bot's limits and what the fleet did with them (the breaker's window, cooldowns, last run). */
+  bots: Automation['bots'];
+  /** Each schedule's timing, next and last run. */
+  schedules: Automation['schedules'];
+  runSchedule: Schedules['runNow'];
+  /** Silences, the maintenance switch and bots' kill switches. */
+  readonly controls: ControlChanges;
 }
 
 /** The parts behind {@link Remediation}, each built by the server's wiring. */
@@ -40,11 +51,14 @@ export interface RemediationParts {
   readonly changes: DefinitionChanges;
   readonly decisions: ApprovalDecisions;
   readonly backtests: Backtests;
+  readonly automation: Automation;
+  readonly schedules: Schedules;
+  readonly controls: ControlChanges;
 }
 
 /** The API's view of the remediation parts. */
 export function remediationApi(parts: RemediationParts): Remediation {
-  const { intake, secrets, current, changes, decisions, backtests } = parts;
+  const { intake, secrets, current, changes, decisions, backtests, automation, schedules, controls } = parts;
   return {
     bus: intake.bus,
     secrets,
@@ -53,8 +67,15 @@ export function remediationApi(parts: RemediationParts): Remediation {
     plan: (files) => changes.plan(files),
     apply: (files, baseVersion, who) => changes.apply(files, baseVersion, who),
     pushDefinitions: () => changes.push(),
-    drift: () => changes.drift(),
+    drift: () => {
+      const off = controls.state().disabledBots.map((s) => s.name);
+      return changes.drift().map((row) => ({ ...row, switchedOff: row.connected ? off : [] }));
+    },
     decide: (id, approve, who) => decisions.decide(id, approve, who),
     backtest: (alarm, seconds, timeoutMs) => backtests.run(alarm, seconds, timeoutMs),
+    bots: () => automation.bots(),
+    schedules: () => automation.schedules(),
+    runSchedule: (name, who) => schedules.runNow(name, who),
+    controls,
   };
 }

@@ -34,4 +34,18 @@ describe('Schedules', () => {
     const runs = await store.listRuns();
     expect(runs).toEqual([expect.objectContaining({ id: logged.runId, principal: 'schedule:tick', statement: 'host | `echo tick`', targets: 1, failures: 1 })]);
   });
+
+  it('while held (maintenance), records the tick as schedule_skipped with the reason and runs nothing', async () => {
+    const recorded = new Promise<{ type: string; message: string; details?: Record<string, unknown> }>((resolve) => {
+      const schedules = new Schedules(statementsOn(store, unreachableFleet([inventoryHost('web-1', false)])), pino({ level: 'silent' }), undefined, undefined, {
+        refusal: () => 'maintenance mode is on (set by ops: db upgrade); no new automated runs',
+        record: async (e) => resolve(e),
+      });
+      schedules.set([TICK]);
+      void vi.advanceTimersByTimeAsync(1000).then(() => schedules.stop());
+    });
+
+    expect(await recorded).toMatchObject({ type: 'schedule_skipped', principal: 'schedule:tick', message: 'schedule tick did not run: maintenance mode is on (set by ops: db upgrade); no new automated runs', details: { schedule: 'tick' } });
+    expect(await store.listRuns()).toEqual([]);
+  });
 });

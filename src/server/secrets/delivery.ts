@@ -11,8 +11,8 @@ export interface AgentDefinitions {
   readonly frame: string;
 }
 
-/** Which hosts a definition goes to: all, none, or those an inventory filter selects. */
-type Scope = 'all' | 'none' | { readonly filter: PlanExpr };
+/** Which hosts a definition (or a silence) goes to: all, none, or those an inventory filter selects. */
+export type Scope = 'all' | 'none' | { readonly filter: PlanExpr };
 
 /** At most this many distinct encoded sets are kept; a fleet has few distinct tag combinations. */
 const MAX_CACHED_FRAMES = 256;
@@ -81,7 +81,8 @@ function scopeOf(statement: string, catalogue: Catalogue): Scope {
   return first.filter ? { filter: first.filter } : 'all';
 }
 
-function selects(scope: Scope, host: InventoryHost): boolean {
+/** Whether a scope selects a host, judged on the tags and attributes the control plane knows (an error selects none). */
+export function selects(scope: Scope, host: InventoryHost): boolean {
   if (scope === 'all' || scope === 'none') return scope === 'all';
   try {
     return truthy(evaluateSync(scope.filter, hostContext(host)));

@@ -29,7 +29,8 @@ import {
   updateRunbook,
 } from './runbook-rows.js';
 import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
-import { grantPermit } from './permit-rows.js';
+import { grantPermit, permitWindow } from './permit-rows.js';
+import { clearSwitch, createSilence, endSilence, listSilences, listSwitches, setSwitch } from './operating-rows.js';
 import { claimTick } from './tick-claim-rows.js';
 import { heartbeatReplica, interruptOrphanedRuns } from './replica-rows.js';
 import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
@@ -52,6 +53,8 @@ import type {
   RunResultRecord,
   Store,
   SecretRecord,
+  SilenceRecord,
+  SwitchRecord,
   TokenRecord,
 } from './types.js';
 import { jsonReader, type JsonReader } from './values.js';
@@ -337,6 +340,32 @@ export class KyselyStore implements Store {
     return this.#run('claimTick', (db) => claimTick(db, name, tick, holder));
   }
 
+  // ---- silences and switches (operating-rows.ts) ----------------------------------------------
+
+  createSilence(silence: SilenceRecord): Promise<void> {
+    return this.#run('createSilence', (db) => createSilence(db, silence));
+  }
+
+  endSilence(id: string, by: string, at: number): Promise<SilenceRecord | undefined> {
+    return this.#run('endSilence', (db) => endSilence(db, id, by, at));
+  }
+
+  listSilences(since: number, limit?: number): Promise<SilenceRecord[]> {
+    return this.#run('listSilences', (db) => listSilences(db, since, limit));
+  }
+
+  setSwitch(record: SwitchRecord): Promise<boolean> {
+    return this.#run('setSwitch', (db) => setSwitch(db, record));
+  }
+
+  clearSwitch(kind: SwitchRecord['kind'], name: string): Promise<SwitchRecord | undefined> {
+    return this.#run('clearSwitch', (db) => clearSwitch(db, kind, name));
+  }
+
+  listSwitches(): Promise<SwitchRecord[]> {
+    return this.#run('listSwitches', (db) => listSwitches(db));
+  }
+
   // ---- replica liveness (replica-rows.ts) -----------------------------------------------------
 
   heartbeatReplica(id: string, at: number): Promise<void> {
@@ -351,5 +380,9 @@ export class KyselyStore implements Store {
 
   grantPermit<T extends { readonly grant: boolean }>(request: PermitRequest, decide: (window: PermitWindow) => T): Promise<T> {
     return this.#run('grantPermit', (db) => grantPermit(db, this.dialect, request, decide));
+  }
+
+  permitWindow(bot: string, since: number): Promise<PermitWindow> {
+    return this.#run('permitWindow', (db) => permitWindow(db, bot, since));
   }
 }

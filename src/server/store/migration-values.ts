@@ -16,3 +16,6 @@ export const EVENT_TYPES_0004: readonly string[] = [...EVENT_TYPES_0002, 'file_f
 
 /** events.type, as 0011_event_agent_reconnected allowed it (0007 had added permit_refused). */
 export const EVENT_TYPES_0011: readonly string[] = [...EVENT_TYPES_0004, 'permit_refused', 'agent_reconnected'];
+
+/** events.type, as 0012_silences_switches allowed it. */
+export const EVENT_TYPES_0012: readonly string[] = [...EVENT_TYPES_0011, 'silence_created', 'silence_ended', 'maintenance_started', 'maintenance_ended', 'bot_disabled', 'bot_enabled', 'schedule_skipped'];

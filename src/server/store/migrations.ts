@@ -18,6 +18,7 @@ import { interruptedRuns } from './migration-0007-interrupted-runs.js';
 import { tickClaimsMigration } from './migration-0008-tick-claims.js';
 import { permitGrantsMigration } from './migration-0009-permit-grants.js';
 import { replicasMigration } from './migration-0010-replicas.js';
+import { silencesSwitchesMigration } from './migration-0012-silences-switches.js';
 import { EVENT_TYPES_0002, EVENT_TYPES_0004, EVENT_TYPES_0011, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
@@ -323,6 +324,8 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0010_replicas': replicasMigration(dialect),
     // A host's agent connecting again is `agent_reconnected`; `agent_joined` is its first connection.
     '0011_event_agent_reconnected': eventTypesMigration(dialect, EVENT_TYPES_0011),
+    // Silences, the maintenance switch and bots switched off, and the events they record.
+    '0012_silences_switches': silencesSwitchesMigration(dialect),
   };
 }
 

@@ -33,6 +33,21 @@ await describeStore('permit grants', 'src/server/store/permit-rows.test.ts', ({ 
     expect((await store.grantPermit({ bot: 'clean', host: 'web-1', at: T0 + 4, since: T0 - 100 }, upTo(5))).granted).toEqual(new Map([['web-2', 2], ['web-1', 1]]));
   });
 
+  it('permitWindow reads the window as grantPermit counts it, granting and pruning nothing', async () => {
+    const store = await freshStore();
+    await store.appendEvents([event({ id: 'r1', type: 'bot_ran', bot: 'clean', host: 'web-1', time: T0 - 5 })]);
+    await store.grantPermit({ bot: 'clean', host: 'web-2', at: T0 - 50, since: T0 - 100 }, upTo(5));
+    await store.grantPermit({ bot: 'clean', host: 'web-2', at: T0, since: T0 - 100 }, upTo(5));
+    expect(await store.permitWindow('clean', T0 - 100)).toEqual({ granted: new Map([['web-2', 2]]), ran: new Map([['web-1', 1]]) });
+    // A later window leaves the older grant out without deleting it; reading twice changes nothing.
+    expect(await store.permitWindow('clean', T0 - 10)).toEqual({ granted: new Map([['web-2', 1]]), ran: new Map([['web-1', 1]]) });
+    expect(await store.permitWindow('clean', T0 - 100)).toEqual({ granted: new Map([['web-2', 2]]), ran: new Map([['web-1', 1]]) });
+    expect(await store.permitWindow('other', T0 - 100)).toEqual({ granted: new Map(), ran: new Map() });
+    await expectStoreError(store.permitWindow('bad\u0000bot', T0), 'STORE_INVALID');
+    expect((await store.permitWindow(TRICKY, T0)).granted.size).toBe(0);
+    await expectStoreError(store.permitWindow('clean', Number.NaN), 'STORE_INVALID');
+  });
+
   it('a refusal records nothing, and grants older than the window are pruned', async () => {
     const store = await freshStore();
     for (let i = 0; i < 3; i++) await store.grantPermit({ bot: 'clean', host: 'web-1', at: T0 + i, since: T0 - 100 }, upTo(3));

@@ -36,16 +36,34 @@ export async function grantPermit<T extends { readonly grant: boolean }>(
       await sql`select pg_advisory_xact_lock(${sql.lit(PERMIT_LOCK_CLASS)}, hashtext(current_schema() || '/' || ${request.bot}::text))`.execute(trx);
     }
     await trx.deleteFrom('permit_grants').where('bot', '=', request.bot).where('at', '<', request.since).execute();
-    const rows = await trx
-      .selectFrom('permit_grants')
-      .where('bot', '=', request.bot)
-      .groupBy('host')
-      .select((eb) => ['host', eb.fn.countAll<number | string | bigint>().as('n')])
-      .execute();
-    const granted = new Map(rows.map((r) => [r.host, Number(r.n)]));
-    const ran = await countEventsByHost(trx, { type: 'bot_ran', bot: request.bot, since: request.since });
-    const answer = decide({ granted, ran });
+    const answer = decide(await countWindow(trx, request.bot, request.since));
     if (answer.grant) await trx.insertInto('permit_grants').values({ bot: request.bot, host: request.host, at: request.at }).execute();
     return answer;
   });
+}
+
+/**
+ * `bot`'s window since `since` as grantPermit counts it, read without granting or pruning: what the
+ * breaker would decide on now (the Automation page's "used / left"). Grants older than `since` that
+ * the next grantPermit prunes are not counted here either.
+ */
+export async function permitWindow(db: Kysely<StoreDatabase>, bot: string, since: number): Promise<PermitWindow> {
+  const operation = 'permitWindow';
+  checkTexts(operation, { bot });
+  checkTime(operation, 'since', since);
+  return countWindow(db, bot, since);
+}
+
+/** The grants (since `since`) and stored `bot_ran` events of `bot`, per host. */
+async function countWindow(db: Kysely<StoreDatabase>, bot: string, since: number): Promise<PermitWindow> {
+  const rows = await db
+    .selectFrom('permit_grants')
+    .where('bot', '=', bot)
+    .where('at', '>=', since)
+    .groupBy('host')
+    .select((eb) => ['host', eb.fn.countAll<number | string | bigint>().as('n')])
+    .execute();
+  const granted = new Map(rows.map((r) => [r.host, Number(r.n)]));
+  const ran = await countEventsByHost(db, { type: 'bot_ran', bot, since });
+  return { granted, ran };
 }

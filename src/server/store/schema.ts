@@ -173,6 +173,33 @@ export interface StoreDatabase {
   tick_claims: TickClaimsTable;
   permit_grants: PermitGrantsTable;
   replicas: ReplicasTable;
+  silences: SilencesTable;
+  switches: SwitchesTable;
+}
+
+/** Added by 0012: silences of alarms on a host query (operating-rows.ts). */
+export interface SilencesTable {
+  id: string;
+  /** null: every alarm. */
+  alarm: string | null;
+  /** The host query (a host selection of the language). */
+  hosts: string;
+  reason: string;
+  created_by: string;
+  created_at: number;
+  ends_at: number;
+  ended_at: number | null;
+  ended_by: string | null;
+}
+
+/** Added by 0012: switches that are on (maintenance, a bot switched off); no row is off. */
+export interface SwitchesTable {
+  kind: 'maintenance' | 'bot';
+  /** The bot's name; '' for maintenance. */
+  name: string;
+  reason: string;
+  set_by: string;
+  set_at: number;
 }
 
 /** Added by 0010: each control-plane replica's last heartbeat (replica-rows.ts). */

@@ -302,6 +302,21 @@ export interface Store {
    * (permit-rows.ts). `decide` must be synchronous and must not throw.
    */
   grantPermit<T extends { readonly grant: boolean }>(request: PermitRequest, decide: (window: PermitWindow) => T): Promise<T>;
+  /** `bot`'s window since `since`, counted as grantPermit counts it, without granting (the breaker's state, read). */
+  permitWindow(bot: string, since: number): Promise<PermitWindow>;
+
+  /** Stores a new silence (operating-rows.ts). */
+  createSilence(silence: SilenceRecord): Promise<void>;
+  /** Ends a silence still in force at `at`; the ended record, or undefined when none was in force. */
+  endSilence(id: string, by: string, at: number): Promise<SilenceRecord | undefined>;
+  /** Silences in force at or ending after `since` (ended early or not), newest end first, at most `limit`. */
+  listSilences(since: number, limit?: number): Promise<SilenceRecord[]>;
+  /** Turns a switch on (or replaces who set it and why); false when it was on already. */
+  setSwitch(record: SwitchRecord): Promise<boolean>;
+  /** Turns a switch off; the record it had, or undefined when it was off. */
+  clearSwitch(kind: SwitchRecord['kind'], name: string): Promise<SwitchRecord | undefined>;
+  /** Every switch that is on. */
+  listSwitches(): Promise<SwitchRecord[]>;
 }
 
 /** Which permit grantPermit is asked for. */
@@ -318,6 +333,29 @@ export interface PermitRequest {
 export interface PermitWindow {
   readonly granted: ReadonlyMap<string, number>;
   readonly ran: ReadonlyMap<string, number>;
+}
+
+/** A silence of one alarm (or every alarm: `alarm` null) on the hosts a host query selects (operating-rows.ts). */
+export interface SilenceRecord {
+  readonly id: string;
+  readonly alarm: string | null;
+  readonly hosts: string;
+  readonly reason: string;
+  readonly createdBy: string;
+  readonly createdAt: number;
+  readonly endsAt: number;
+  /** Set when someone ended it before `endsAt`. */
+  readonly endedAt: number | null;
+  readonly endedBy: string | null;
+}
+
+/** A switch that is on: the fleet's maintenance mode (`name` '') or one bot switched off. */
+export interface SwitchRecord {
+  readonly kind: 'maintenance' | 'bot';
+  readonly name: string;
+  readonly reason: string;
+  readonly setBy: string;
+  readonly setAt: number;
 }
 
 /** A secret's value as stored: encrypted (src/server/secrets/crypto.ts), never plain. */
