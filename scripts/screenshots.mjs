@@ -157,6 +157,15 @@ try {
   await page.locator('[data-testid="event"][data-type="bot_ran"]').first().getByTestId('event-run-link').click();
   await page.getByTestId('run-stdout').first().waitFor();
   await shot('runs-detail');
+  // ---- Runbook cells' runs (ui-tidy: runs-runbook) ----
+  // The disk-full runbook's `du` cell run above, listed as a runbook run that links back to it;
+  // then back to Definitions, where the next block starts.
+  await page.getByRole('link', { name: 'Runs', exact: true }).click();
+  await page.getByTestId('runs-filter-kind').selectOption('runbook');
+  await page.getByTestId('run-runbook').first().waitFor();
+  await shot('runs-runbook');
+  await page.getByRole('link', { name: 'Definitions' }).click();
+  await page.getByTestId('version').first().waitFor();
   // ---- Definitions editing (definitions-edit, definitions-plan) ----
   // The S1 alarm opened as YAML with a typo underlined and listed; then its threshold lowered,
   // planned (old value red, new green) and back-tested over the hour (web-1 filled above).

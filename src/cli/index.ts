@@ -119,7 +119,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--host <host>', 'runs: only those with a result on this host')
     .option('--status <status>', 'runs: running|succeeded|failed|cancelled|dry_run|interrupted')
     .option('--principal <name>', 'runs: only those started by this principal')
-    .option('--kind <kind>', 'runs: adhoc|bot|schedule|approval')
+    .option('--kind <kind>', 'runs: adhoc|bot|schedule|approval|runbook')
     .option('--since <when>', 'runs: started since a duration ago (2h) or a date (2026-12-06T05:00Z)')
     .action(async (kind: string, id: string | undefined, o: RunFilterFlags & { server?: string; token?: string; output?: string; json?: boolean; limit?: string; type?: string; grep?: string; watch?: boolean }) => {
       const limit = o.limit === undefined ? undefined : Number(o.limit);

@@ -3,6 +3,7 @@
  * per-resource exit codes, durations and output, as the web UI's Runs page shows them.
  */
 import { parseDuration } from '../lang/index.js';
+import type { RunResult, RunWithResults } from '../protocol/index.js';
 import { BY_NAME, BreakwaterError, runDuration } from '../protocol/index.js';
 import { LISTINGS } from './admin-commands.js';
 import type { Endpoint } from './api.js';
@@ -59,12 +60,6 @@ export async function getRunsCommand(ep: Endpoint, flags: RunFilterFlags, option
   return 0;
 }
 
-interface RunDetail {
-  readonly run: { id: string; principal: string; statement: string; status: string; startedAt: number; finishedAt: number | null; targets: number; failures: number };
-  readonly results: readonly { host: string; resourceId: string; status: string; exitCode: number | null; durationMs: number | null; stdout: string | null; stderr: string | null; error: string | null }[];
-}
-
-type Result = RunDetail['results'][number];
 
 const RESULT_COLUMNS: readonly Column[] = [
   ['HOST', (r) => String(r.host)],
@@ -76,7 +71,7 @@ const RESULT_COLUMNS: readonly Column[] = [
 
 /** `breakwater get run <id>`: the run, a line per resource, then each resource's output. */
 export async function getRunCommand(ep: Endpoint, id: string, format: OutputFormat, io: Io): Promise<number> {
-  const detail = await getJson<RunDetail>(ep, `/api/v1/runs/${encodeURIComponent(id)}`);
+  const detail = await getJson<RunWithResults>(ep, `/api/v1/runs/${encodeURIComponent(id)}`);
   if (format === 'json') io.stdout.write(`${JSON.stringify(detail, null, 2)}\n`);
   else if (format === 'yaml') io.stdout.write(await yamlDocuments([detail]));
   else if (format === 'name') io.stdout.write(`run/${detail.run.id}\n`);
@@ -84,7 +79,7 @@ export async function getRunCommand(ep: Endpoint, id: string, format: OutputForm
   return 0;
 }
 
-function writeRun(io: Io, { run, results }: RunDetail): void {
+function writeRun(io: Io, { run, results }: RunWithResults): void {
   const style = styleFor(io.stdout, io.env);
   const out = (s: string) => io.stdout.write(s);
   out(`${style.bold(`run ${run.id}`)}  ${run.status}  by ${run.principal}  started ${new Date(run.startedAt).toISOString()}  took ${runDuration(run.startedAt, run.finishedAt)}\n`);
@@ -94,7 +89,7 @@ function writeRun(io: Io, { run, results }: RunDetail): void {
   for (const r of sorted) writeOutput(out, style.dim, r);
 }
 
-function writeOutput(out: (s: string) => void, dim: (s: string) => string, r: Result): void {
+function writeOutput(out: (s: string) => void, dim: (s: string) => string, r: RunResult): void {
   const streams: [string, string | null][] = [
     ['stdout', r.stdout],
     ['stderr', r.stderr],

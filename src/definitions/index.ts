@@ -25,7 +25,7 @@ export { DEFAULTS, KIND_FIELDS } from './rules.js';
 export type { ActionCaller } from './permissions.js';
 export { ACTION_ROLES, actionRefusal, botPrincipal, describeRunBy } from './permissions.js';
 export type { RunKind } from './run-kinds.js';
-export { APPROVING_BOT, BOT_PREFIX, RUN_KINDS, SCHEDULE_PREFIX, approverPrincipal, runBotOf, runKindOf } from './run-kinds.js';
+export { APPROVING_BOT, BOT_PREFIX, RUNBOOK_CELL, RUN_KINDS, SCHEDULE_PREFIX, approverPrincipal, runBotOf, runKindOf, runPersonOf, runRunbookOf, runbookPrincipal } from './run-kinds.js';
 export { sha256Hex } from './sha256.js';
 export { secretEnvName } from './secrets.js';
 export { redactSecrets } from './redact.js';

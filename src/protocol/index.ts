@@ -14,6 +14,8 @@ export * from './tags.js';
 export * from './present.js';
 export * from './event-text.js';
 export * from './redact.js';
+export * from './runs.js';
+export * from './audit.js';
 export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RowLine, SummaryLine, TargetsLine } from './query-stream.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
 export * from './nats-subjects.js';

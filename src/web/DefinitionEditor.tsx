@@ -9,11 +9,13 @@ import { useEffect, useMemo, useState } from 'react';
 import type { DefinitionDiff } from '../definitions/index.js';
 import { PLAN_MARKERS, formatDefinitionDiagnostic, planLines, planSummary } from '../definitions/index.js';
 import type { Whoami } from './api.js';
-import { errorMessage, postJson } from './api.js';
-import type { BacktestAnswer, Edit, LoadedSet, PlanAnswer } from './definition-edit.js';
-import { applyRefusal, backtestFiles, backtestRefusal, backtestSummary, checkEdit, filesWithEdit, isDirty, planRefusal, rebaseEdit, staleMessage } from './definition-edit.js';
+import { backtest as postBacktest, errorMessage, postJson } from './api.js';
+import { BACKTEST_HOURS } from './admin-model.js';
+import { BacktestResult } from './BacktestResult.js';
+import type { BacktestAnswer } from './api.js';
+import type { Edit, LoadedSet, PlanAnswer } from './definition-edit.js';
+import { applyRefusal, backtestFiles, backtestRefusal, checkEdit, filesWithEdit, isDirty, planRefusal, rebaseEdit, staleMessage } from './definition-edit.js';
 import { Editor } from './Editor.js';
-import { localTime } from './format.js';
 import { useUnsavedWarning } from './navigate.js';
 
 /** The plan's lines, coloured by what happens: a change's old value red, its new value green. */
@@ -37,47 +39,6 @@ function PlanView(props: { diff: DefinitionDiff }) {
     </pre>
   );
 }
-
-function BacktestView(props: { answer: BacktestAnswer }) {
-  const summary = backtestSummary(props.answer);
-  const firings = props.answer.hosts.flatMap((h) => h.transitions.filter((t) => t.state === 'fired').map((t) => ({ host: h.host, ...t }))).sort((a, b) => a.time - b.time);
-  const window = props.answer.seconds >= 3600 ? `${props.answer.seconds / 3600} h` : `${props.answer.seconds} s`;
-  return (
-    <div className="backtest" data-testid="backtest">
-      <p data-testid="backtest-summary">
-        {summary.fired === 0
-          ? `Alarm ${props.answer.alarm} would not have fired over the last ${window} on ${props.answer.hosts.length} host(s).`
-          : `Alarm ${props.answer.alarm} would have fired ${summary.fired} time(s) over the last ${window}: ${summary.hosts.map((h) => `${h.host} (${h.fired})`).join(', ')}.`}
-        {summary.unanswered.length > 0 && <span className="dim"> No answer from {summary.unanswered.join(', ')}.</span>}
-      </p>
-      {firings.length > 0 && (
-        <table className="small">
-          <thead>
-            <tr>
-              <th>fired at</th>
-              <th>host</th>
-              <th>resource</th>
-              <th>value</th>
-            </tr>
-          </thead>
-          <tbody>
-            {firings.slice(0, 50).map((f, i) => (
-              <tr key={i} data-testid="backtest-firing">
-                <td>{localTime(f.time / 1000)}</td>
-                <td>{f.host}</td>
-                <td>{f.resource}</td>
-                <td>{f.value === null ? '' : Math.round(f.value * 100) / 100}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {firings.length > 50 && <p className="dim small">The first 50 of {firings.length} firings.</p>}
-    </div>
-  );
-}
-
-const BACKTEST_HOURS = [1, 3, 6, 24] as const;
 
 /**
  * The check runs on the whole set (about 0.3–1 ms per definition), so it waits for a pause in the
@@ -168,7 +129,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
 
   const runBacktest = () =>
     run(async () => {
-      setBacktested({ text: edit.text, answer: await postJson<BacktestAnswer>('/api/v1/backtest', { files: backtestFiles(set, edit), seconds: hours * 3600 }) });
+      setBacktested({ text: edit.text, answer: await postBacktest(backtestFiles(set, edit), hours * 3600) });
     });
 
   return (
@@ -250,7 +211,7 @@ export function DefinitionEditor(props: { me: Whoami; set: LoadedSet; initial: E
         </ul>
       )}
       {current?.diff && <PlanView diff={current.diff} />}
-      {backtest && <BacktestView answer={backtest} />}
+      {backtest && <BacktestResult answer={backtest} />}
     </section>
   );
 }

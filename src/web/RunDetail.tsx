@@ -4,11 +4,12 @@
  * renders is bounded (MAX_SHOWN), the rest is said and left to `breakwater get run <id> -o json`.
  */
 import { useEffect, useState } from 'react';
-import { runKindOf } from '../definitions/index.js';
+import { runKindOf, runRunbookOf } from '../definitions/index.js';
+import type { RunResult, RunWithResults } from '../protocol/index.js';
 import { BY_NAME, runDuration } from '../protocol/index.js';
-import type { Run, RunResult } from './api.js';
 import { ApiError, run as fetchRun } from './api.js';
 import { navigateOnClick } from './navigate.js';
+import { runbookTarget } from './runbook-link.js';
 import { localTime } from './format.js';
 import { runsPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
@@ -33,6 +34,17 @@ export function visibleOutput(text: string, expanded: boolean): { shown: string;
 export function StatusBadge(props: { status: string }) {
   const tone = props.status === 'succeeded' ? 'ok' : props.status === 'running' || props.status === 'dry_run' ? 'neutral' : 'bad';
   return <span className={`badge ${tone}`}>{props.status}</span>;
+}
+
+/** How a run started; a runbook cell's run links to its runbook on the Runbooks page (by name, as an alarm's link does). */
+export function RunKind(props: { principal: string }) {
+  const from = runRunbookOf(props.principal);
+  if (!from) return <>{runKindOf(props.principal)}</>;
+  return (
+    <a href={runbookTarget(from.runbook, {}).href} onClick={navigateOnClick} data-testid="run-runbook" title={`open the runbook ${from.runbook}: this run is its cell ${from.cell}`}>
+      runbook {from.runbook}, cell {from.cell}
+    </a>
+  );
 }
 
 /** When a run started, in the browser's time zone; the exact time on hover. */
@@ -92,7 +104,7 @@ function ResultRows(props: { result: RunResult; runId: string }) {
 
 /** A run's page: its summary and its results, failures first, then by host. */
 export function RunDetail(props: { id: string }) {
-  const [detail, setDetail] = useState<{ run: Run; results: RunResult[] } | undefined>();
+  const [detail, setDetail] = useState<RunWithResults | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     let stopped = false;
@@ -144,7 +156,9 @@ export function RunDetail(props: { id: string }) {
           <a href={runsPath({ principal: run.principal })} onClick={navigateOnClick}>
             {run.principal}
           </a>{' '}
-          <span className="dim">({runKindOf(run.principal)})</span>
+          <span className="dim">
+            (<RunKind principal={run.principal} />)
+          </span>
         </dd>
         <dt>Started</dt>
         <dd>

@@ -15,7 +15,7 @@ import { ApiError, errorMessage as message, getJson, savedToken, sendJson } from
 import { Markdown } from './Markdown.js';
 import { OutputView, PipelineCell } from './RunbookCells.js';
 import type { CellOutput, Draft, Runbook, SavedRun } from './runbook-model.js';
-import { EMPTY, IMPORT_LIMIT, paramList, streamCell, toDraft } from './runbook-model.js';
+import { EMPTY, IMPORT_LIMIT, cellOrigin, paramList, streamCell, toDraft } from './runbook-model.js';
 import { RUNBOOK_URL_KEYS } from './runbook-link.js';
 import './runbooks.css';
 
@@ -36,6 +36,8 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   const [notice, setNotice] = useState<string | undefined>();
   const [exported, setExported] = useState<string | undefined>();
   const abort = useRef<AbortController | null>(null);
+  /** The runbook as stored (opened or saved last): a cell's run names it as its origin. */
+  const stored = useRef<Runbook | null>(null);
   const importInput = useRef<HTMLInputElement>(null);
 
   const refresh = useCallback(async (): Promise<Runbook[] | undefined> => {
@@ -52,6 +54,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   const open = useCallback(async (id: string) => {
     try {
       const rb = await getJson<Runbook>(`/api/v1/runbooks/${encodeURIComponent(id)}`);
+      stored.current = rb;
       setDraft(toDraft(rb));
       setOutputs({});
       setViewing(null);
@@ -91,6 +94,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     const body = { name: draft.name.trim(), description: draft.description, params, cells: draft.cells };
     try {
       const rb = draft.id ? await sendJson<Runbook>('PUT', `/api/v1/runbooks/${encodeURIComponent(draft.id)}`, body) : await sendJson<Runbook>('POST', '/api/v1/runbooks', body);
+      stored.current = rb;
       setDraft(toDraft(rb));
       setError(undefined);
       setNotice(`Saved ${rb.name}.`);
@@ -109,6 +113,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     if (!draft?.id || !window.confirm(`Delete the runbook ${draft.name} and its saved runs?`)) return;
     try {
       await sendJson('DELETE', `/api/v1/runbooks/${encodeURIComponent(draft.id)}`);
+      stored.current = null;
       setDraft(null);
       setRuns([]);
       window.history.replaceState(null, '', window.location.pathname);
@@ -134,7 +139,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     setRunning(i);
     put({ cell: i, statement, rows: [], summary: null, error: null });
     try {
-      return put({ cell: i, statement, ...(await streamCell(statement, yes, controller.signal)) });
+      return put({ cell: i, statement, ...(await streamCell(statement, yes, controller.signal, cellOrigin(stored.current, draft.id, i))) });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
         const d = err.details as { targets?: number };
@@ -214,7 +219,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     <div className="page runbooks">
       <aside className="runbook-list" data-testid="runbook-list">
         <h1>Runbooks</h1>
-        <button className="primary" data-testid="new-runbook" disabled={!mayWrite} title={mayWrite ? undefined : 'writing runbooks needs the operator role'} onClick={() => (setDraft(EMPTY), setOutputs({}), setRuns([]), setViewing(null), setNotice(undefined))}>
+        <button className="primary" data-testid="new-runbook" disabled={!mayWrite} title={mayWrite ? undefined : 'writing runbooks needs the operator role'} onClick={() => ((stored.current = null), setDraft(EMPTY), setOutputs({}), setRuns([]), setViewing(null), setNotice(undefined))}>
           New runbook
         </button>{' '}
         <button data-testid="import-runbook" disabled={!mayWrite} title={mayWrite ? 'a .yaml or .yml runbook file, as Export YAML writes it' : 'importing runbooks needs the operator role'} onClick={() => importInput.current?.click()}>

@@ -4,20 +4,18 @@
  * the URL (runs-url.ts). `/runs/<id>` shows one run with each resource's result (RunDetail).
  */
 import { useCallback, useEffect, useState } from 'react';
-import { runKindOf } from '../definitions/index.js';
-import { runDuration } from '../protocol/index.js';
-import type { Run } from './api.js';
+import type { Run } from '../protocol/index.js';
+import { RUN_STATUSES, runDuration } from '../protocol/index.js';
 import { ApiError, runs as fetchRuns } from './api.js';
 import { localTime } from './format.js';
 import { navigateOnClick } from './navigate.js';
-import { RunDetail, Started, StatusBadge } from './RunDetail.js';
+import { RunDetail, RunKind, Started, StatusBadge } from './RunDetail.js';
 import type { RunsFilter } from './runs-url.js';
 import { NO_FILTER, RANGES, apiQuery, filterOf, runIdOf, runPath, runsPath } from './runs-url.js';
 import { TableHead } from './TableHead.js';
 
 const PAGE = 100;
-const STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run', 'interrupted'];
-const KINDS: Readonly<Record<string, string>> = { adhoc: 'ad hoc (people)', bot: 'bots', schedule: 'schedules', approval: 'approved bot runs' };
+const KINDS: Readonly<Record<string, string>> = { adhoc: 'ad hoc (people)', bot: 'bots', schedule: 'schedules', approval: 'approved bot runs', runbook: 'runbook cells' };
 
 export function RunsPage(props: { path: string }) {
   const id = runIdOf(props.path);
@@ -37,6 +35,19 @@ function useUrlFilter(): [RunsFilter, (f: RunsFilter) => void] {
     setFilter(f);
   }, []);
   return [filter, change];
+}
+
+/** One of the list's choice filters: a select named by its filter key, its options as [value, label]. */
+function FilterSelect(props: { name: 'status' | 'kind' | 'since'; value: string; options: readonly (readonly [string, string])[]; onChange: (key: keyof RunsFilter, value: string) => void }) {
+  return (
+    <select aria-label={props.name} value={props.value} onChange={(e) => props.onChange(props.name, e.target.value)} data-testid={`runs-filter-${props.name}`}>
+      {props.options.map(([value, label]) => (
+        <option key={value} value={value}>
+          {label}
+        </option>
+      ))}
+    </select>
+  );
 }
 
 function RunList() {
@@ -90,31 +101,14 @@ function RunList() {
         {text('bot', 'bot', 'bot')}
         {text('host', 'host', 'host')}
         {text('principal', 'principal', 'principal (who)')}
-        <select aria-label="status" value={filter.status} onChange={(e) => select('status', e.target.value)} data-testid="runs-filter-status">
-          <option value="">any status</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-        <select aria-label="kind" value={filter.kind} onChange={(e) => select('kind', e.target.value)} data-testid="runs-filter-kind">
-          <option value="">every kind</option>
-          {Object.entries(KINDS).map(([k, label]) => (
-            <option key={k} value={k}>
-              {label}
-            </option>
-          ))}
-        </select>
-        <select aria-label="since" value={filter.since} onChange={(e) => select('since', e.target.value)} data-testid="runs-filter-since">
-          <option value="">any time</option>
-          {Object.keys(RANGES).map((r) => (
-            <option key={r} value={r}>
-              last {r}
-            </option>
-          ))}
-          {absoluteSince && <option value={filter.since}>since {Number.isFinite(Number(filter.since)) ? localTime(Number(filter.since) / 1000) : filter.since}</option>}
-        </select>
+        <FilterSelect name="status" value={filter.status} onChange={select} options={[['', 'any status'], ...RUN_STATUSES.map((s) => [s, s] as const)]} />
+        <FilterSelect name="kind" value={filter.kind} onChange={select} options={[['', 'every kind'], ...Object.entries(KINDS)]} />
+        <FilterSelect
+          name="since"
+          value={filter.since}
+          onChange={select}
+          options={[['', 'any time'], ...Object.keys(RANGES).map((r) => [r, `last ${r}`] as const), ...(absoluteSince ? [[filter.since, `since ${Number.isFinite(Number(filter.since)) ? localTime(Number(filter.since) / 1000) : filter.since}`] as const] : [])]}
+        />
         <button type="button" onClick={() => setFilter(NO_FILTER)} disabled={runsPath(filter) === '/runs'}>
           Clear
         </button>
@@ -138,7 +132,9 @@ function RunList() {
               <td className="nowrap">
                 <Started at={r.startedAt} />
               </td>
-              <td className="dim">{runKindOf(r.principal)}</td>
+              <td className="dim">
+                <RunKind principal={r.principal} />
+              </td>
               <td>{r.principal}</td>
               <td>
                 <a href={runPath(r.id)} onClick={navigateOnClick} data-testid="run-link" title="open this run: each target's exit code and output">

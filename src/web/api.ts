@@ -5,7 +5,7 @@
  */
 import type { Catalogue, Plan } from '../lang/index.js';
 import { PlanSchema } from '../lang/index.js';
-import type { ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow } from '../protocol/index.js';
+import type { AuditEntry, ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow, Run, RunWithResults } from '../protocol/index.js';
 import { readQueryStream } from '../protocol/index.js';
 
 const TOKEN_KEY = 'breakwater.token';
@@ -99,6 +99,8 @@ export interface QueryRequest {
   readonly statement: string;
   readonly dryRun?: boolean;
   readonly yes?: boolean;
+  /** The stored runbook's cell (index from 0) the statement is run from: the run is recorded as that runbook's. */
+  readonly runbook?: { readonly id: string; readonly cell: number };
 }
 
 /**
@@ -279,16 +281,7 @@ export interface Approval {
 export const pendingApprovals = () => getJson<Approval[]>('/api/v1/approvals?status=pending');
 export const decideApproval = (id: string, approve: boolean) => postJson<{ status: string; runId: string | null }>(`/api/v1/approvals/${encodeURIComponent(id)}/${approve ? 'approve' : 'deny'}`, {});
 
-export interface AuditEntry {
-  readonly id: string;
-  readonly time: number;
-  readonly principal: string;
-  readonly action: string;
-  readonly target: string;
-  readonly runId: string | null;
-  readonly outcome: 'ok' | 'denied' | 'failed';
-  readonly detail: Record<string, unknown>;
-}
+export type { AuditEntry };
 
 /** GET /api/v1/audit (operator role): newest first; `text` is a part of the principal, action or target, any case. */
 export const auditLog = (f: { principal?: string; action?: string; text?: string; limit?: number } = {}) => getJson<AuditEntry[]>(`/api/v1/audit${queryString({ principal: f.principal, action: f.action, text: f.text, limit: f.limit })}`);
@@ -411,39 +404,11 @@ export const deleteAgent = (name: string) => sendJson<{ deleted: string; disconn
 export const backtest = (files: readonly { path: string; text: string }[], seconds: number) => postJson<BacktestAnswer>('/api/v1/backtest', { files, seconds });
 // ---- runs (the Runs page) ----
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
-
-export interface Run {
-  readonly id: string;
-  readonly principal: string;
-  readonly statement: string;
-  readonly status: RunStatus;
-  readonly startedAt: number;
-  readonly finishedAt: number | null;
-  readonly targets: number;
-  readonly failures: number;
-  /** A bot's reported output was left out: this viewer may not read it. */
-  readonly outputHidden?: true;
-}
-
-/** One resource's result of a run, as GET /api/v1/runs/:id gives it. */
-export interface RunResult {
-  readonly resourceId: string;
-  readonly resourceType: string;
-  readonly host: string;
-  readonly status: 'ok' | 'error' | 'timeout' | 'offline' | 'cancelled';
-  readonly exitCode: number | null;
-  readonly stdout: string | null;
-  readonly stderr: string | null;
-  readonly error: string | null;
-  readonly durationMs: number | null;
-}
-
 /** GET /api/v1/runs with its filters (the query string the Runs page builds, runs-url.ts): newest first. */
 export const runs = (query: Record<string, string | number | undefined>) => getJson<Run[]>(`/api/v1/runs${queryString(query)}`);
 
 /** GET /api/v1/runs/:id: the run and each resource's result with its output. */
-export const run = (id: string) => getJson<{ run: Run; results: RunResult[] }>(`/api/v1/runs/${encodeURIComponent(id)}`);
+export const run = (id: string) => getJson<RunWithResults>(`/api/v1/runs/${encodeURIComponent(id)}`);
 
 // ---- bots and schedules (the Automation page) ----
 

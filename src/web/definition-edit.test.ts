@@ -4,8 +4,8 @@ import type { Definition } from '../definitions/index.js';
 import { diffDefinitions, parseDefinitions } from '../definitions/index.js';
 import { BUILTIN_CATALOGUE } from '../lang/index.js';
 import { ApiError } from './api.js';
-import type { BacktestAnswer, LoadedSet } from './definition-edit.js';
-import { EDITABLE_KINDS, applyRefusal, backtestRefusal, backtestSummary, checkEdit, editOf, filesWithEdit, isDirty, newEdit, planRefusal, rebaseEdit, spanAt, staleMessage } from './definition-edit.js';
+import type { LoadedSet } from './definition-edit.js';
+import { EDITABLE_KINDS, applyRefusal, backtestRefusal, checkEdit, editOf, filesWithEdit, isDirty, newEdit, planRefusal, rebaseEdit, spanAt, staleMessage } from './definition-edit.js';
 
 const PACK = [
   'kind: action\nname: clean_logs\ncommand: find "$dir" -delete\nparams: { dir: string }\n',
@@ -166,19 +166,3 @@ describe('rebaseEdit', () => {
   });
 });
 
-describe('backtestSummary', () => {
-  it('counts firings per host, most first, and names hosts that did not answer', () => {
-    const t = (state: string) => ({ time: 1, resource: 'host', state, value: 95 });
-    const answer: BacktestAnswer = {
-      alarm: 'disk-full',
-      seconds: 3600,
-      hosts: [
-        { host: 'web-1', answered: true, error: null, transitions: [t('fired'), t('cleared')] },
-        { host: 'web-2', answered: true, error: null, transitions: [t('fired'), t('cleared'), t('fired')] },
-        { host: 'db-1', answered: true, error: null, transitions: [] },
-        { host: 'db-2', answered: false, error: 'offline', transitions: [] },
-      ],
-    };
-    expect(backtestSummary(answer)).toEqual({ fired: 3, hosts: [{ host: 'web-2', fired: 2 }, { host: 'web-1', fired: 1 }], unanswered: ['db-2'] });
-  });
-});

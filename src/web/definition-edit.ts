@@ -172,18 +172,3 @@ export interface PlanAnswer {
   readonly diff?: DefinitionDiff;
 }
 
-/** The answer of POST /api/v1/backtest: each host's transitions of the alarm over the window. */
-export interface BacktestAnswer {
-  readonly alarm: string;
-  readonly seconds: number;
-  readonly hosts: readonly { host: string; answered: boolean; error: string | null; transitions: readonly { time: number; resource: string; state: string; value: number | null }[] }[];
-}
-
-/** How often the alarm would have fired, and on which hosts (those with at least one firing, most first). */
-export function backtestSummary(answer: BacktestAnswer): { fired: number; hosts: { host: string; fired: number }[]; unanswered: string[] } {
-  const hosts = answer.hosts
-    .map((h) => ({ host: h.host, fired: h.transitions.filter((t) => t.state === 'fired').length }))
-    .filter((h) => h.fired > 0)
-    .sort((a, b) => b.fired - a.fired || a.host.localeCompare(b.host));
-  return { fired: hosts.reduce((n, h) => n + h.fired, 0), hosts, unanswered: answer.hosts.filter((h) => !h.answered || h.error).map((h) => h.host) };
-}

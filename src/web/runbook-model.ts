@@ -2,6 +2,7 @@
 import type { PlanColumn } from '../lang/index.js';
 import type { ResultRow, SummaryLine } from '../protocol/index.js';
 import type { RunbookCell } from '../definitions/index.js';
+import type { QueryRequest } from './api.js';
 import { ApiError, errorMessage, streamQuery } from './api.js';
 
 export interface Runbook {
@@ -48,6 +49,21 @@ export const paramList = (text: string) => text.split(/[\s,]+/).filter(Boolean);
 /** The server's limit on an imported file. */
 export const IMPORT_LIMIT = 1024 * 1024;
 
+/** Where a cell's run comes from, as POST /api/v1/query's `runbook` names it. */
+export type CellOrigin = NonNullable<QueryRequest['runbook']>;
+
+/**
+ * The origin of a run of the open draft's cell `cell`: the stored runbook's id and the cell, when
+ * the draft is that runbook and the stored one has a pipeline cell there (the API checks the same);
+ * none for a new, unsaved runbook or a cell added since the last save, whose run is ad hoc.
+ *
+ * @example
+ * cellOrigin(rb, rb.id, 1) // { id: rb.id, cell: 1 }
+ */
+export function cellOrigin(stored: Runbook | null, draftId: string | null, cell: number): CellOrigin | undefined {
+  return stored && stored.id === draftId && stored.cells[cell]?.kind === 'pipeline' ? { id: stored.id, cell } : undefined;
+}
+
 /**
  * Runs one pipeline's statement through POST /api/v1/query and gathers its answer: the rows, the
  * plan's columns and order, the summary, or the error (an error line, or what failed on the way,
@@ -57,7 +73,7 @@ export const IMPORT_LIMIT = 1024 * 1024;
  * @example
  * const out = await streamCell('host | `uptime`', false, controller.signal);
  */
-export async function streamCell(statement: string, yes: boolean, signal: AbortSignal): Promise<Pick<CellOutput, 'rows' | 'summary' | 'error'>> {
+export async function streamCell(statement: string, yes: boolean, signal: AbortSignal, origin?: CellOrigin): Promise<Pick<CellOutput, 'rows' | 'summary' | 'error'>> {
   const rows: ResultRow[] = [];
   let columns: readonly PlanColumn[] = [];
   let ordered = false;
@@ -65,7 +81,7 @@ export async function streamCell(statement: string, yes: boolean, signal: AbortS
   let error: string | null = null;
   try {
     await streamQuery(
-      { statement, ...(yes ? { yes: true } : {}) },
+      { statement, ...(yes ? { yes: true } : {}), ...(origin ? { runbook: origin } : {}) },
       (line) => {
         if (line.type === 'plan') {
           columns = line.plan.columns;

@@ -19,8 +19,11 @@ import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser
 
 const skip = browserUnavailable('definitions editing browser tests (test/web)');
 const ALARM = 'data-disk-full';
-const GREEN = 'rgb(34, 197, 94)';
-const RED = 'rgb(239, 68, 68)';
+/** The old value's red and the new value's green in each colour scheme (styles.css: --bad, --ok). */
+const PLAN_COLOURS = [
+  { scheme: 'dark', red: 'rgb(239, 68, 68)', green: 'rgb(34, 197, 94)' },
+  { scheme: 'light', red: 'rgb(220, 38, 38)', green: 'rgb(21, 128, 61)' },
+] as const;
 
 describe.skipIf(skip)('web UI: editing definitions', () => {
   let lab: Lab;
@@ -83,17 +86,22 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     expect(await line.textContent()).toBe(`~ alarm ${ALARM}: fire "disk_usage{mount=\\"/data\\"} > 90" -> "disk_usage{mount=\\"/data\\"} >= 0"`);
     // The page's own computed colours (a string expression: the tests' TypeScript has no DOM types).
     const colour = (selector: string) => page.evaluate(`getComputedStyle(document.querySelector('[data-testid="plan-line"] ${selector}')).color`);
-    expect(await colour('.plan-before')).toBe(RED);
-    expect(await colour('.plan-after')).toBe(GREEN);
+    for (const { scheme, red, green } of PLAN_COLOURS) {
+      await page.emulateMedia({ colorScheme: scheme });
+      expect(await colour('.plan-before'), scheme).toBe(red);
+      expect(await colour('.plan-after'), scheme).toBe(green);
+    }
     expect(await page.getByTestId('plan').textContent()).toContain('Plan: 0 to create, 1 to change, 0 to delete.');
 
     // The back-test replays the edited alarm over the agents' stored seconds: it fires on both web hosts.
     await page.getByTestId('backtest-edit').click();
+    // The same result view as the Admin page's back-test tool (BacktestResult).
     const summary = page.getByTestId('backtest-summary');
-    await expect.poll(() => summary.textContent(), { timeout: 20_000 }).toMatch(/would have fired \d+ time\(s\) over the last 1 h: .*web-1 \(\d+\)/);
-    expect(await summary.textContent()).toContain('web-2');
-    expect(await summary.textContent()).not.toContain('db-3');
-    expect(await page.getByTestId('backtest-firing').count()).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => summary.textContent(), { timeout: 20_000 }).toMatch(/Over the last 1 h, .* would have fired \d+ times? on \d+ of \d+ hosts?\./);
+    const fired = await page.locator('[data-testid="backtest-host"]').evaluateAll((rs) => rs.filter((r) => Number(r.getAttribute('data-firings')) > 0).map((r) => r.getAttribute('data-host')));
+    expect(fired).toEqual(expect.arrayContaining(['web-1', 'web-2']));
+    expect(fired).not.toContain('db-3');
+    expect(await page.locator('[data-testid="backtest-transition"][data-state="fired"]').count()).toBeGreaterThanOrEqual(2);
 
     await page.getByTestId('apply-edit').click();
     await expect.poll(() => page.getByTestId('edit-notice').textContent()).toBe(`Applied version ${before + 1}. Agents receive it now.`);

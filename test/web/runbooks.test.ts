@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Lab } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
+import { cli } from '../scenarios/scenario-helpers.js';
 import type { Browser } from './browser.js';
 import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as signInAt } from './browser.js';
 
@@ -75,6 +76,26 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     const linked = await signIn(`/runbooks?id=${id}&host=web-2`);
     await expect.poll(() => linked.getByTestId('param-host').inputValue()).toBe('web-2');
     await linked.close();
+
+    // The cell's run is a runbook run, not an ad hoc one: on the Runs page, in the API and the CLI, linking back.
+    const { name: me } = await lab.api<{ name: string }>('/api/v1/whoami');
+    const runs = await signIn('/runs');
+    await runs.getByTestId('runs-filter-kind').selectOption('runbook');
+    await expect.poll(() => new URL(runs.url()).search).toBe('?kind=runbook');
+    const row = runs.getByTestId('run-row');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.getAttribute('data-principal')).toBe(`${me} (runbook:check-host cell 2)`);
+    expect(await row.textContent()).toContain('echo ok');
+    await runs.getByTestId('runs-filter-kind').selectOption('adhoc');
+    await expect.poll(() => runs.getByTestId('runs-count').textContent()).toBe('0 runs, newest first');
+    await runs.getByTestId('runs-filter-kind').selectOption('runbook');
+    await row.getByTestId('run-runbook').click();
+    await expect.poll(() => runs.getByTestId('runbook-name').inputValue()).toBe('check-host');
+    expect(new URL(runs.url()).pathname).toBe('/runbooks');
+    await runs.close();
+    const listed = await cli(lab, ['get', 'runs', '--kind', 'runbook', '-o', 'json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { principal: string }[]).map((r) => r.principal)).toEqual([`${me} (runbook:check-host cell 2)`]);
   }, 90_000);
 
   it('imports a runbook file with the Import button and opens it; its $host is a parameter in the editor; a bad file shows why', async () => {

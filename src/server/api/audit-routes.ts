@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AuditEntry } from '../../protocol/index.js';
 import type { Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
@@ -23,7 +24,7 @@ export function auditRoutes(ctx: AuditContext): Route[] {
       summary: 'The audit log, newest first; filter by principal or action (exact), or by `text`: entries whose principal, action or target contains it, in any case.',
       role: 'operator',
       query: Page.extend({ principal: z.string().optional(), action: z.string().optional(), text: TextFilter }),
-      handler: async ({ query }) =>
+      handler: async ({ query }): Promise<AuditEntry[]> =>
         ctx.store.listAudit({ ...pageOf(query), ...(query.principal ? { principal: query.principal } : {}), ...(query.action ? { action: query.action } : {}), ...(query.text ? { text: query.text } : {}) }),
     }),
   ];

@@ -2,6 +2,8 @@ import type { FastifyReply } from 'fastify';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
+import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
+import { runKindOf } from '../../definitions/index.js';
 import type { Principal } from '../auth.js';
 import type { FakeHost } from '../fleet/fake-fleet.test-support.js';
 import { hostRow } from '../fleet/fake-fleet.test-support.js';
@@ -15,6 +17,7 @@ import { queryRoutes } from './query-routes.js';
  */
 
 const store = memoryStorePerTest();
+closeAppsAfterEach();
 
 /** A reply that records the status, the chunks written and whether it was taken over and ended. */
 function recordingReply() {
@@ -113,5 +116,71 @@ describe('POST /api/v1/check against the fleet', () => {
       }),
       { seed: 12, numRuns: 200 },
     );
+  });
+});
+
+describe('POST /api/v1/query from a runbook cell', () => {
+  const RUNBOOK = { id: 'rb-1', name: 'disk-full', description: '', params: [], cells: [{ kind: 'markdown' as const, text: '# Disk' }, { kind: 'pipeline' as const, text: 'host | `df -h`' }], updatedAt: 1, updatedBy: 'admin' };
+  const lab = async () => {
+    const t = await injectApp((s) => queryRoutes({ ...fakeStatementContext(s, [{ name: 'web-1', answer: () => ({ rows: [hostRow('web-1', { stdout: 'ok', exit_code: 0 })] }) }]).ctx, live: {} as LiveQueries }));
+    await t.store.createRunbook(RUNBOOK);
+    return t;
+  };
+
+  it('records the run as the runbook\'s, under the caller\'s own name, and audits where it came from', async () => {
+    const t = await lab();
+    // A `principal` beside it is not part of the request: the run stays the caller's.
+    const answer = await t.call('POST', '/api/v1/query', 'admin', { statement: 'host | `df -h`', yes: true, runbook: { id: 'rb-1', cell: 1 }, principal: 'someone-else' });
+    expect(answer.status).toBe(200);
+    const [run] = await t.store.listRuns({ kind: 'runbook' });
+    expect(run?.principal).toBe('admin (runbook:disk-full cell 2)');
+    expect(runKindOf(run?.principal ?? '')).toBe('runbook');
+    expect(await t.store.listRuns({ kind: 'adhoc' })).toEqual([]);
+    const start = (await t.audit()).find((e) => e.action === 'run.start');
+    expect([start?.principal, start?.detail, start?.runId]).toEqual(['admin', { runbook: 'disk-full', cell: 2 }, run?.id]);
+    // Without it, the same statement is an ad hoc run.
+    expect((await t.call('POST', '/api/v1/query', 'admin', { statement: 'host | `df -h`', yes: true })).status).toBe(200);
+    expect((await t.store.listRuns({ kind: 'adhoc' })).map((r) => r.principal)).toEqual(['admin']);
+  });
+
+  it('refuses a runbook or cell that is not there, or more than an id and a cell, naming the field, before anything runs', async () => {
+    const t = await lab();
+    for (const [runbook, words] of [
+      [{ id: 'nope', cell: 1 }, 'runbook.id: there is no runbook with id "nope"'],
+      [{ id: 'rb-1', cell: 0 }, 'runbook.cell: cell 0 is not a pipeline cell of runbook `disk-full`'],
+      [{ id: 'rb-1', cell: 2 }, 'runbook.cell: cell 2 is not a pipeline cell'],
+      [{ id: 'rb-1', cell: -1 }, 'runbook.cell'],
+      [{ id: 'rb-1', cell: 1.5 }, 'runbook.cell'],
+      [{ id: 'rb-1' }, 'runbook.cell'],
+      [{ id: '', cell: 1 }, 'the runbook id is empty'],
+      [{ id: 'x'.repeat(129), cell: 1 }, 'longer than 128'],
+      [{ id: 'rb-1', cell: 1, name: 'other' }, 'runbook'],
+      ['rb-1', 'runbook'],
+    ] as const) {
+      const answer = await t.call('POST', '/api/v1/query', 'admin', { statement: 'host | `df -h`', yes: true, runbook });
+      expect(answer.status, JSON.stringify(runbook)).toBe(400);
+      expect(answer.json.code).toBe('BW_ERR_INVALID_REQUEST');
+      expect(answer.json.message).toContain(words);
+    }
+    expect(await t.store.listRuns({})).toEqual([]);
+  });
+
+  it('answers any runbook field with a run of the caller or a 400, never a crash (bounded fuzz)', async () => {
+    const t = await lab();
+    const id = fc.oneof(fc.constantFrom('rb-1', 'nope', '', '\u0000', '%', 'x'.repeat(200)), fc.string({ maxLength: 40 }), fc.integer());
+    const cell = fc.oneof(fc.constantFrom(0, 1, 2, -1, 1.5, 1e300, Number.MAX_SAFE_INTEGER), fc.integer(), fc.string({ maxLength: 5 }));
+    const runbook = fc.oneof(fc.constant({ id: 'rb-1', cell: 1 }), fc.record({ id, cell }), fc.record({ id, cell, principal: fc.string({ maxLength: 20 }) }), fc.anything({ maxDepth: 2 }));
+    await fc.assert(
+      fc.asyncProperty(runbook, async (rb) => {
+        const answer = await t.call('POST', '/api/v1/query', 'admin', { statement: 'host | `df -h`', dryRun: true, runbook: rb });
+        expect([200, 400]).toContain(answer.status);
+        if (answer.status === 400) expect(answer.json.code).toBe('BW_ERR_INVALID_REQUEST');
+      }),
+      { seed: 13, numRuns: 120 },
+    );
+    // Whatever was sent, every recorded run is the caller's, from that runbook or none.
+    const principals = new Set((await t.store.listRuns({ limit: 1000 })).map((r) => r.principal));
+    expect([...principals].every((p) => ['admin', 'admin (runbook:disk-full cell 2)'].includes(p))).toBe(true);
+    expect(principals.has('admin (runbook:disk-full cell 2)')).toBe(true);
   });
 });

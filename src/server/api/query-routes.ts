@@ -33,11 +33,18 @@ const LiveEvery = z
     else if (seconds < min || seconds > max) c.addIssue({ code: 'custom', message: `expected an interval from ${min}s to ${max}s, found ${text}` });
   });
 
+/** The runbook cell a statement is run from (the Runbooks page): its runbook's id and the cell's index from 0. */
+const RunbookOrigin = z.strictObject({
+  id: z.string().min(1, 'the runbook id is empty').max(128, 'the runbook id is longer than 128 characters'),
+  cell: z.number().int().min(0),
+});
+
 const QueryBody = z.object({
   statement: Statement,
   dryRun: z.boolean().optional(),
   yes: z.boolean().optional(),
   timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
+  runbook: RunbookOrigin.optional(),
 });
 
 /**
@@ -62,7 +69,8 @@ export function queryRoutes(ctx: QueryRoutesContext): Route[] {
     route({
       method: 'POST',
       url: '/api/v1/query',
-      summary: 'Run a statement across the fleet. Streams NDJSON lines: plan, targets (how many hosts the rows come from), row... and rollout progress as hosts answer, then summary (or error).',
+      summary:
+        'Run a statement across the fleet. Streams NDJSON lines: plan, targets (how many hosts the rows come from), row... and rollout progress as hosts answer, then summary (or error). `runbook: {id, cell}` names the stored runbook\'s pipeline cell it is run from: the run is then recorded as `<name> (runbook:<runbook> cell <n>)` (kind `runbook`).',
       role: 'viewer',
       produces: 'application/x-ndjson',
       body: QueryBody,
@@ -99,13 +107,27 @@ function batchedLines(raw: ServerResponse) {
   return { line, flush };
 }
 
+/**
+ * The stored runbook and pipeline cell a query says it comes from, as the run records them (the
+ * runbook's name, the cell counted from 1); a runbook or cell that is not there is a bad request.
+ * The name comes from the store, so a caller names its own run's origin but nothing else of it.
+ */
+async function runbookCell(ctx: StatementContext, origin: z.infer<typeof RunbookOrigin>): Promise<{ name: string; cell: number }> {
+  const rb = await ctx.store.getRunbook(origin.id);
+  if (!rb) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `invalid request body: runbook.id: there is no runbook with id ${JSON.stringify(origin.id.slice(0, 128))}`, { where: 'request body', field: 'runbook.id' });
+  if (rb.cells[origin.cell]?.kind !== 'pipeline') throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `invalid request body: runbook.cell: cell ${origin.cell} is not a pipeline cell of runbook \`${rb.name}\``, { where: 'request body', field: 'runbook.cell' });
+  return { name: rb.name, cell: origin.cell + 1 };
+}
+
 /** POST /api/v1/query: the statement's lines as NDJSON; refusals before the plan answer as JSON errors. */
 async function runQuery(ctx: StatementContext, body: z.infer<typeof QueryBody>, principal: Principal, reply: FastifyReply): Promise<void> {
   let out: ReturnType<typeof batchedLines> | undefined;
+  const runbook = body.runbook && (await runbookCell(ctx, body.runbook));
   try {
     const lines = runStatement(ctx, {
       statement: body.statement,
       principal,
+      ...(runbook ? { runbook } : {}),
       ...(body.dryRun ? { dryRun: true } : {}),
       ...(body.yes ? { yes: true } : {}),
       ...(body.timeoutMs ? { timeoutMs: body.timeoutMs } : {}),

@@ -50,6 +50,7 @@ describe('runs routes', () => {
       await t.store.createRun({ ...run('bot', 'bot:clean-data-logs@web-1', 2000, BOT_PLAN), status: 'failed', failures: 1 });
       await t.store.createRun(run('approved', 'operator (approving bot:clean-data-logs)', 3000));
       await t.store.createRun(run('nightly', 'schedule:nightly', 4000));
+      await t.store.createRun(run('book', 'viewer (runbook:disk-full cell 2)', 500));
       await t.store.addRunResults([result('mine', 'web-2'), result('bot', 'web-1'), result('approved', 'web-1'), result('nightly', 'web-3')]);
       return t;
     };
@@ -66,6 +67,9 @@ describe('runs routes', () => {
       expect(await ids(t, 'host=web-1&status=failed')).toEqual(['bot']);
       expect(await ids(t, 'kind=schedule')).toEqual(['nightly']);
       expect(await ids(t, 'kind=adhoc')).toEqual(['mine']);
+      expect(await ids(t, 'kind=runbook')).toEqual(['book']);
+      // A runbook cell's run is its person's own: a viewer reads the output of theirs.
+      expect((await t.call('GET', '/api/v1/runs/book', 'viewer')).status).toBe(200);
       expect(await ids(t, 'kind=approval&bot=clean-data-logs')).toEqual(['approved']);
       expect(await ids(t, `principal=${encodeURIComponent('operator (approving bot:clean-data-logs)')}`)).toEqual(['approved']);
       expect(await ids(t, 'since=2000&before=4000')).toEqual(['approved', 'bot']);
@@ -81,7 +85,7 @@ describe('runs routes', () => {
       const t = await seeded();
       for (const [q, words] of [
         ['status=done', 'expected a run status: running, succeeded'],
-        ['kind=robot', 'expected a kind of run: adhoc, bot, schedule, approval'],
+        ['kind=robot', 'expected a kind of run: adhoc, bot, schedule, approval, runbook'],
         ['host=web%201', 'expected a name'],
         ['bot=%25', 'expected a name'],
         ['since=yesterday', 'since'],

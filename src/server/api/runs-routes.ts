@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { RUN_KINDS } from '../../definitions/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { RUN_KINDS, runPersonOf } from '../../definitions/index.js';
+import type { Run, RunWithResults } from '../../protocol/index.js';
+import { BreakwaterError, RUN_STATUSES } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
-import type { RunFilter, RunRecord, RunStatus, Store } from '../store/index.js';
+import type { RunFilter, RunRecord, Store } from '../store/index.js';
 import type { Route } from './route.js';
 import { route } from './route.js';
 import { IdParam, Name, Page, pageOf } from './schemas.js';
@@ -21,9 +22,9 @@ export interface RunsContext {
   readonly runOutputVisibility: 'operator' | 'all';
 }
 
-/** Whether `who` may read the output of a run by `principal`. */
+/** Whether `who` may read the output of a run by `principal` (their own runbook cells' runs too). */
 export function readsOutput(ctx: RunsContext, who: Principal, principal: string): boolean {
-  return ctx.runOutputVisibility === 'all' || hasRole(who, 'operator') || principal === who.name;
+  return ctx.runOutputVisibility === 'all' || hasRole(who, 'operator') || runPersonOf(principal) === who.name;
 }
 
 /** A record without the `stdout` and `stderr` its agent reported. */
@@ -33,7 +34,7 @@ function dropOutput(details: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** A bot run keeps the output its agent reported in `plan.trigger`: the list leaves it out for those who may not read it. */
-function withoutOutput(run: RunRecord): RunRecord & { outputHidden: true } {
+function withoutOutput(run: RunRecord): Run {
   const plan = run.plan as { trigger?: Record<string, unknown> } | null;
   if (!plan || typeof plan !== 'object' || !plan.trigger || typeof plan.trigger !== 'object') return { ...run, outputHidden: true };
   return { ...run, plan: { ...plan, trigger: dropOutput(plan.trigger) }, outputHidden: true };
@@ -44,8 +45,6 @@ export function eventFor<E extends { type: string; principal: string | null; det
   if (!('stdout' in event.details || 'stderr' in event.details) || readsOutput(ctx, who, event.principal ?? '')) return event;
   return { ...event, details: { ...dropOutput(event.details), outputHidden: true } };
 }
-
-const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'dry_run', 'interrupted'] as const satisfies readonly RunStatus[];
 
 /** The filters of GET /api/v1/runs, each optional; every given one must match. */
 export const RunsQuery = Page.extend({
@@ -76,10 +75,10 @@ export function runsRoutes(ctx: RunsContext & { readonly clock: Clock }): Route[
     route({
       method: 'GET',
       url: '/api/v1/runs',
-      summary: 'Runs of commands and actions, newest first, filtered by status, kind (adhoc, bot, schedule, approval), principal, bot, host (a result on it) and start time (since, before). Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
+      summary: 'Runs of commands and actions, newest first, filtered by status, kind (adhoc, bot, schedule, approval, runbook), principal, bot, host (a result on it) and start time (since, before). Output a bot reported is left out (`outputHidden`) for a viewer who did not run it, unless the server shows output to all.',
       role: 'viewer',
       query: RunsQuery,
-      handler: async ({ query, principal }) => (await ctx.store.listRuns(runFilterOf(query))).map((r) => (readsOutput(ctx, principal as Principal, r.principal) ? r : withoutOutput(r))),
+      handler: async ({ query, principal }): Promise<Run[]> => (await ctx.store.listRuns(runFilterOf(query))).map((r) => (readsOutput(ctx, principal as Principal, r.principal) ? r : withoutOutput(r))),
     }),
     route({
       method: 'GET',
@@ -87,7 +86,7 @@ export function runsRoutes(ctx: RunsContext & { readonly clock: Clock }): Route[
       summary: 'One run with its per-resource results and output: for operators, admins and the principal who ran it (or everyone, with --run-output-visibility all).',
       role: 'viewer',
       params: IdParam,
-      handler: async ({ params, principal }) => {
+      handler: async ({ params, principal }): Promise<RunWithResults> => {
         const who = principal as Principal;
         const found = await ctx.store.getRun(params.id);
         if (!found) throw new BreakwaterError('BW_ERR_NOT_FOUND', `no run with id ${params.id}`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Catalogue, Diagnostic, Plan } from '../../lang/index.js';
 import { analyze } from '../../lang/index.js';
+import { runbookPrincipal } from '../../definitions/index.js';
 import type { FleetEvent, ResultRow } from '../../protocol/index.js';
 import { BreakwaterError, rowFailed } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
@@ -52,6 +53,9 @@ export interface RunRequest {
   /** The id to record the run under, when the caller named it before the run (an approval stores
    *  it with the decision, so that it leads to this run); default: a new one. */
   readonly runId?: string;
+  /** The runbook cell this run was started from (its stored name, its cell counted from 1): the
+   *  run is recorded under runbookPrincipal, so it lists as a runbook run; audit entries keep the principal's name. */
+  readonly runbook?: { readonly name: string; readonly cell: number };
 }
 
 export interface RunOutcome {
@@ -153,8 +157,9 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
     // Both before anything is sent: a control plane killed mid-run still shows who started what
     // (the run is marked interrupted at the next start, interruptStaleRuns, or with a shared store
     // by another replica once this one stops heartbeating, ReplicaLiveness).
-    await ctx.store.createRun({ id: runId, principal: who.name, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0, ...(ctx.replicaId ? { replicaId: ctx.replicaId } : {}) });
-    await audit(ctx.store, who.name, 'run.start', req.statement, 'ok', req.dryRun ? { dryRun: true } : {}, runId);
+    const recordedAs = req.runbook ? runbookPrincipal(who.name, req.runbook.name, req.runbook.cell) : who.name;
+    await ctx.store.createRun({ id: runId, principal: recordedAs, statement: req.statement, plan, status: 'running', startedAt: started, finishedAt: null, targets: 0, failures: 0, ...(ctx.replicaId ? { replicaId: ctx.replicaId } : {}) });
+    await audit(ctx.store, who.name, 'run.start', req.statement, 'ok', { ...(req.dryRun ? { dryRun: true } : {}), ...(req.runbook ? { runbook: req.runbook.name, cell: req.runbook.cell } : {}) }, runId);
   }
   yield { type: 'plan', plan, runId, warnings };
   // A caller that stops reading (its client went away; `break` out of the lines) ends this

@@ -6,6 +6,8 @@ import { expect, it } from 'vitest';
 import { describeStore } from '../../../test/store/back-ends.js';
 import { T0, audit, run, result, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
 import { type RunRecord, type RunResultRecord, type RunStatus } from './index.js';
+import type { RunKind } from '../../definitions/index.js';
+import { RUNBOOK_CELL, RUN_KINDS, approverPrincipal, runKindOf, runbookPrincipal } from '../../definitions/index.js';
 
 await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }) => {
   it('creates a run, adds results in batches, finishes it; getRun keeps insertion order', async () => {
@@ -190,6 +192,26 @@ await describeStore('runs', 'src/server/store/run-rows.test.ts', ({ freshStore }
     expect(await ids({ host: 'a\u0000b', principal: TRICKY, bot: '%' })).toEqual([]);
     expect(await ids({ principal: '%' })).toEqual([]);
     await expectStoreError(store.listRuns({ kind: 'robot' as never }), 'STORE_INVALID');
+  });
+
+  it('listRuns tells runbook cells\' runs from ad hoc and approved ones', async () => {
+    const store = await freshStore();
+    const principals = {
+      book: runbookPrincipal('alice', 'disk_full', 3),
+      person: 'alice',
+      approved: approverPrincipal('bob', 'clean_logs'),
+      // A token name cannot hold a space, so none of these is a person's: they read as what they start with.
+      botLookalike: `bot:x@web-1${RUNBOOK_CELL}disk_full cell 1)`,
+      scheduleLookalike: `schedule:nightly${RUNBOOK_CELL}disk_full cell 1)`,
+    };
+    for (const [i, [id, principal]] of Object.entries(principals).entries()) await store.createRun(run({ id, principal, status: 'succeeded', startedAt: T0 + i }));
+    const ids = async (kind: RunKind) => (await store.listRuns({ kind })).map((r) => r.id);
+    expect(await ids('runbook')).toEqual(['book']);
+    expect(await ids('adhoc')).toEqual(['person']);
+    expect(await ids('approval')).toEqual(['approved']);
+    expect(await ids('bot')).toEqual(['botLookalike']);
+    // The store's condition and runKindOf agree on every one of them.
+    for (const kind of RUN_KINDS) expect((await store.listRuns({ kind })).every((r) => runKindOf(r.principal) === kind)).toBe(true);
   });
 
   it('listRuns by host stays fast on thousands of runs', async () => {

@@ -6,7 +6,7 @@
 import type { Kysely, RawBuilder, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { RunKind } from '../../definitions/index.js';
-import { APPROVING_BOT, BOT_PREFIX, RUN_KINDS, SCHEDULE_PREFIX } from '../../definitions/index.js';
+import { APPROVING_BOT, BOT_PREFIX, RUNBOOK_CELL, RUN_KINDS, SCHEDULE_PREFIX } from '../../definitions/index.js';
 import { StoreError } from './errors.js';
 import type { RunResultsTable, RunsTable, StoreDatabase } from './schema.js';
 import { appendAudit } from './audit-rows.js';
@@ -134,17 +134,23 @@ const principalStartsWith = (prefix: string) => sql<boolean>`substr(principal, 1
 /** A run approved by a person for `bot` (definitions' approverPrincipal), or any approved run. */
 const approvedFor = (bot?: string) => sql<boolean>`principal like ${`%${likeLiteral(APPROVING_BOT)}${bot === undefined ? '%' : likeLiteral(bot)})`} escape '\\'`;
 
+/** A run of a runbook's cell (definitions' runbookPrincipal: `alice (runbook:disk-full cell 3)`). */
+const fromRunbook = () => sql<boolean>`principal like ${`%${likeLiteral(RUNBOOK_CELL)}% cell %)`} escape '\\'`;
+
 /** How a run started (definitions' runKindOf), as a condition on its principal. */
 function kindCondition(kind: RunKind): RawBuilder<boolean> {
+  const person = sql<boolean>`not ${principalStartsWith(BOT_PREFIX)} and not ${principalStartsWith(SCHEDULE_PREFIX)}`;
   switch (kind) {
     case 'bot':
       return principalStartsWith(BOT_PREFIX);
     case 'schedule':
       return principalStartsWith(SCHEDULE_PREFIX);
     case 'approval':
-      return sql<boolean>`(not ${principalStartsWith(BOT_PREFIX)} and not ${principalStartsWith(SCHEDULE_PREFIX)} and ${approvedFor()})`;
+      return sql<boolean>`(${person} and ${approvedFor()})`;
+    case 'runbook':
+      return sql<boolean>`(${person} and not ${approvedFor()} and ${fromRunbook()})`;
     case 'adhoc':
-      return sql<boolean>`(not ${principalStartsWith(BOT_PREFIX)} and not ${principalStartsWith(SCHEDULE_PREFIX)} and not ${approvedFor()})`;
+      return sql<boolean>`(${person} and not ${approvedFor()} and not ${fromRunbook()})`;
   }
 }
 

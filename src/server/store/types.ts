@@ -4,7 +4,7 @@
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
 import type { RunKind } from '../../definitions/index.js';
-import type { EventType } from '../../protocol/index.js';
+import type { AuditEntry, EventType, Run, RunResult, RunStatus } from '../../protocol/index.js';
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
@@ -52,51 +52,17 @@ export interface AgentRecord {
 /** What Store.enrollAgent did: enrolled, or refused without writing anything. */
 export type EnrollOutcome = 'enrolled' | 'token_refused' | 'host_mismatch';
 
-/** `interrupted`: the control plane stopped (a crash) while the run was `running`; set at its next start. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'dry_run' | 'interrupted';
+/** How a run stands or ended: the API's own (protocol's RUN_STATUSES). */
+export type { RunStatus };
 
-export interface RunRecord {
-  readonly id: string;
-  readonly principal: string;
-  readonly statement: string;
-  readonly plan: unknown;
-  readonly status: RunStatus;
-  readonly startedAt: number;
-  readonly finishedAt: number | null;
-  /** Resources the run addressed, and how many failed (error, timeout, offline). */
-  readonly targets: number;
-  readonly failures: number;
-  /** The control-plane replica executing the run (the scaled mode); absent when none does. */
-  readonly replicaId?: string;
-}
+/** A run as stored: the API's Run (src/protocol), without what a reader's view adds (`outputHidden`). */
+export type RunRecord = Omit<Run, 'outputHidden'>;
 
-export interface RunResultRecord {
-  readonly runId: string;
-  readonly resourceId: string;
-  readonly resourceType: string;
-  readonly host: string;
-  readonly status: 'ok' | 'error' | 'timeout' | 'offline' | 'cancelled';
-  readonly exitCode: number | null;
-  readonly stdout: string | null;
-  readonly stderr: string | null;
-  readonly error: string | null;
-  readonly values: Readonly<Record<string, unknown>>;
-  readonly durationMs: number | null;
-}
+/** A resource's result of a run as stored: the API's RunResult (src/protocol). */
+export type RunResultRecord = RunResult;
 
-export interface AuditRecord {
-  readonly id: string;
-  readonly time: number;
-  /** Token name of the person, agent or bot that acted. */
-  readonly principal: string;
-  /** What was done: `run`, `token.create`, `token.revoke`, `agent.enroll`, ... */
-  readonly action: string;
-  /** What it was done to: a statement, a token name, an agent name. */
-  readonly target: string;
-  readonly runId: string | null;
-  readonly outcome: 'ok' | 'denied' | 'failed';
-  readonly detail: Readonly<Record<string, unknown>>;
-}
+/** An audit entry as stored: the API's AuditEntry (src/protocol). */
+export type AuditRecord = AuditEntry;
 
 /** One applied set of definitions. Versions count up from 1; the highest is current. */
 export interface DefinitionVersionRecord {
