@@ -82,6 +82,10 @@ function BotRow(props: { bot: BotState; now: number }) {
           <a href={`/runs?bot=${encodeURIComponent(b.name)}`} onClick={navigateOnClick} data-testid="bot-runs-link">
             Runs of {b.name}
           </a>
+          {' · '}
+          <a href="/operate" onClick={navigateOnClick} data-testid="bot-switch-link" title="switch the bot off or on at once (Operate)">
+            Switch
+          </a>
         </div>
       </td>
     </tr>

@@ -9,6 +9,7 @@ import type { FormEvent } from 'react';
 import type { Silence, Switches, Whoami } from './api.js';
 import { createSilence, endSilence, errorMessage, getJson, setMaintenance, silences as fetchSilences, switches as fetchSwitches, switchBot } from './api.js';
 import { announceMaintenance } from './MaintenanceBadge.js';
+import { navigateOnClick } from './navigate.js';
 import { TableHead } from './TableHead.js';
 
 /** The durations offered for a silence, as the API counts them (seconds). */
@@ -189,14 +190,24 @@ function BotsSection(props: { state: Switches; canChange: boolean; change: Chang
   return (
     <section className="operate-section" data-testid="bots">
       <h2>Bot switches</h2>
-      <p className="dim">Switch a bot off at once, without editing the definitions. It shows as drift until switched on again, or until an apply changes its definition.</p>
+      <p className="dim">
+        Switch a bot off at once, without editing the definitions. It shows as drift until switched on again, or until an apply changes its definition. Each bot's cooldown and circuit breaker are on{' '}
+        <a href="/automation" onClick={navigateOnClick}>
+          Automation
+        </a>
+        .
+      </p>
       {props.canChange && <input aria-label="Reason for a switch" placeholder="why (for the audit and the event)" value={reason} onChange={(e) => setReason(e.target.value)} data-testid="bot-reason" />}
       <table className="table" data-testid="bot-table">
         <TableHead columns={['Bot', 'Action', 'State', '']} />
         <tbody>
           {props.state.bots.map((b) => (
             <tr key={b.name} data-testid="bot-row" data-bot={b.name} data-state={b.off ? 'off' : 'on'}>
-              <td className="mono">{b.name}</td>
+              <td className="mono">
+                <a href={`/runs?bot=${encodeURIComponent(b.name)}`} onClick={navigateOnClick} title="what this bot ran (Runs)">
+                  {b.name}
+                </a>
+              </td>
               <td className="mono">{b.action || '-'}</td>
               <td>
                 {b.off ? (

@@ -69,6 +69,12 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
     // The CLI reads the same state.
     const listed = await cli(lab, ['get', 'bots']);
     expect(listed.stdout).toMatch(/clean-data-logs\s+alarm data-disk-full fired\s+clean_logs\s+1\/20 used, 19 left in 600s/);
+    // Its kill switch is one click away, on Operate; the bot there links back to what it ran.
+    await bot.getByTestId('bot-switch-link').click();
+    const switchRow = page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]');
+    await switchRow.waitFor();
+    expect(new URL(page.url()).pathname).toBe('/operate');
+    expect(await switchRow.getByRole('link', { name: 'clean-data-logs' }).getAttribute('href')).toBe('/runs?bot=clean-data-logs');
     await page.close();
   }, 60_000);
 
