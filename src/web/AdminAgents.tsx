@@ -96,15 +96,7 @@ export function AdminAgents() {
       )}
       <table className="table" data-testid="agents-table">
         <TableHead
-          columns={[
-            { label: 'Name', sort: 'name' },
-            { label: 'Status', sort: 'status' },
-            { label: 'Last seen', sort: 'seen' },
-            { label: 'Version', sort: 'version' },
-            { label: 'Definitions', sort: 'definitions' },
-            { label: 'Enrolled with', sort: 'enrolled' },
-            '',
-          ]}
+          columns={[{ label: 'Name', sort: 'name' }, { label: 'Status', sort: 'status' }, { label: 'Last seen', sort: 'seen' }, { label: 'Version', sort: 'version' }, { label: 'Definitions', sort: 'definitions' }, { label: 'Enrolled with', sort: 'enrolled' }, '']}
           sorting={sorting}
         />
         <tbody>

@@ -149,16 +149,7 @@ export function AdminTokens(props: { me: Whoami }) {
       )}
       <table className="table" data-testid="tokens-table">
         <TableHead
-          columns={[
-            { label: 'Name', sort: 'name' },
-            { label: 'Role', sort: 'role' },
-            { label: 'Created by', sort: 'creator' },
-            { label: 'Created', sort: 'created' },
-            { label: 'Expires', sort: 'expires' },
-            { label: 'Uses', num: true, sort: 'uses' },
-            { label: 'State', sort: 'state' },
-            '',
-          ]}
+          columns={[{ label: 'Name', sort: 'name' }, { label: 'Role', sort: 'role' }, { label: 'Created by', sort: 'creator' }, { label: 'Created', sort: 'created' }, { label: 'Expires', sort: 'expires' }, { label: 'Uses', num: true, sort: 'uses' }, { label: 'State', sort: 'state' }, '']}
           sorting={sorting}
         />
         <tbody>

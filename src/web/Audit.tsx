@@ -129,14 +129,7 @@ export function AuditPage() {
       )}
       <table className="table" data-testid="audit-table" data-rows={rows.length}>
         <TableHead
-          columns={[
-            { label: 'When', sort: 'when' },
-            { label: 'Who', sort: 'who' },
-            { label: 'Action', sort: 'action' },
-            { label: 'What', sort: 'what' },
-            { label: 'Where', sort: 'where' },
-            { label: 'Outcome', sort: 'outcome' },
-          ]}
+          columns={[{ label: 'When', sort: 'when' }, { label: 'Who', sort: 'who' }, { label: 'Action', sort: 'action' }, { label: 'What', sort: 'what' }, { label: 'Where', sort: 'where' }, { label: 'Outcome', sort: 'outcome' }]}
           sorting={sorting}
           note={PAGED_SORT_NOTE}
         />

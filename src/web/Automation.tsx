@@ -214,15 +214,7 @@ export function AutomationPage(props: { me: Whoami }) {
         {bots && bots.length > 0 && (
           <table className="table" data-testid="bots">
             <TableHead
-              columns={[
-                { label: 'Bot', sort: 'bot' },
-                { label: 'Trigger', sort: 'trigger' },
-                { label: 'Action', sort: 'action' },
-                { label: 'Target', sort: 'target' },
-                { label: 'Cooldown', sort: 'cooldown' },
-                { label: 'Circuit breaker', sort: 'breaker' },
-                { label: 'Last run', sort: 'last' },
-              ]}
+              columns={[{ label: 'Bot', sort: 'bot' }, { label: 'Trigger', sort: 'trigger' }, { label: 'Action', sort: 'action' }, { label: 'Target', sort: 'target' }, { label: 'Cooldown', sort: 'cooldown' }, { label: 'Circuit breaker', sort: 'breaker' }, { label: 'Last run', sort: 'last' }]}
               sorting={botSort}
             />
             <tbody>

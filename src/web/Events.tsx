@@ -319,13 +319,7 @@ export function EventsPage(props: { me: Whoami }) {
         </div>
         <table className="table" data-testid="timeline">
           <TableHead
-            columns={[
-              { label: 'Time', sort: 'time' },
-              { label: 'Type', sort: 'type' },
-              { label: 'Host', sort: 'host' },
-              { label: 'Alarm / bot', sort: 'subject' },
-              { label: 'Message', sort: 'message' },
-            ]}
+            columns={[{ label: 'Time', sort: 'time' }, { label: 'Type', sort: 'type' }, { label: 'Host', sort: 'host' }, { label: 'Alarm / bot', sort: 'subject' }, { label: 'Message', sort: 'message' }]}
             sorting={timelineSort}
             note={PAGED_SORT_NOTE}
           />

@@ -149,16 +149,7 @@ function RunList() {
       )}
       <table className="table" data-testid="runs-table">
         <TableHead
-          columns={[
-            { label: 'Started', sort: 'started' },
-            { label: 'Kind', sort: 'kind' },
-            { label: 'Who', sort: 'who' },
-            { label: 'What', sort: 'what' },
-            { label: 'Status', sort: 'status' },
-            { label: 'Targets', num: true, sort: 'targets' },
-            { label: 'Failed', num: true, sort: 'failed' },
-            { label: 'Took', num: true, sort: 'took' },
-          ]}
+          columns={[{ label: 'Started', sort: 'started' }, { label: 'Kind', sort: 'kind' }, { label: 'Who', sort: 'who' }, { label: 'What', sort: 'what' }, { label: 'Status', sort: 'status' }, { label: 'Targets', num: true, sort: 'targets' }, { label: 'Failed', num: true, sort: 'failed' }, { label: 'Took', num: true, sort: 'took' }]}
           sorting={sorting}
           note={PAGED_SORT_NOTE}
         />

@@ -82,11 +82,17 @@ describe.skipIf(skip)('web UI: sortable tables', () => {
   }
   const byName = { asc: ascending, desc: descending };
 
+  /** Opens `path` signed in, and waits for `tableId`'s table to list at least `min` rows of `rowId`. */
+  async function openTable(path: string, tableId: string, rowId: string, min: number) {
+    const page = await signIn(path);
+    const table = page.getByTestId(tableId);
+    const rows = table.getByTestId(rowId);
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(min);
+    return { page, table, rows };
+  }
+
   it('Runs: sorts by targets and by status, keeps the sort in the URL, and says it sorts the page shown', async () => {
-    const page = await signIn('/runs');
-    const table = page.getByTestId('runs-table');
-    const rows = table.getByTestId('run-row');
-    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(3);
+    const { page, table, rows } = await openTable('/runs', 'runs-table', 'run-row', 3);
     const targets = async () => (await rows.locator('td:nth-child(6)').allTextContents()).map(Number);
     const numbers = { asc: (v: string[]) => numbersAscending(v.map(Number)).map(String), desc: (v: string[]) => numbersAscending(v.map(Number)).reverse().map(String) };
     await sortsBy(table, 'Targets', async () => (await targets()).map(String), numbers);
@@ -109,20 +115,14 @@ describe.skipIf(skip)('web UI: sortable tables', () => {
   }, 90_000);
 
   it('Audit: sorts by action', async () => {
-    const page = await signIn('/audit');
-    const table = page.getByTestId('audit-table');
-    const rows = table.getByTestId('audit-row');
-    await expect.poll(() => rows.count()).toBeGreaterThan(3);
+    const { page, table, rows } = await openTable('/audit', 'audit-table', 'audit-row', 4);
     await sortsBy(table, 'Action', () => attrs(rows, 'data-action'), byName);
     expect(await header(table, 'When').getByRole('button').getAttribute('title')).toMatch(/rows shown/);
     await page.close();
   }, 60_000);
 
   it('Events: sorts the timeline by type, and by host with events of no host last either way', async () => {
-    const page = await signIn('/events');
-    const table = page.getByTestId('timeline');
-    const rows = table.getByTestId('event');
-    await expect.poll(() => rows.count()).toBeGreaterThan(3);
+    const { page, table, rows } = await openTable('/events', 'timeline', 'event', 4);
     await sortsBy(table, 'Type', () => attrs(rows, 'data-type'), byName);
     const noneLast = (sort: (v: string[]) => string[]) => (v: string[]) => [...sort(v.filter(Boolean)), ...v.filter((x) => !x)];
     const hosts = await attrs(rows, 'data-host');
@@ -142,10 +142,7 @@ describe.skipIf(skip)('web UI: sortable tables', () => {
   }, 60_000);
 
   it('Admin: sorts tokens and agents by name', async () => {
-    const page = await signIn('/admin#tokens');
-    const tokens = page.getByTestId('tokens-table');
-    const tokenRows = tokens.getByTestId('token-row');
-    await expect.poll(() => tokenRows.count()).toBeGreaterThanOrEqual(4);
+    const { page, table: tokens, rows: tokenRows } = await openTable('/admin#tokens', 'tokens-table', 'token-row', 4);
     await sortsBy(tokens, 'Name', () => attrs(tokenRows, 'data-name'), byName);
     expect(await header(tokens, 'Name').getByRole('button').getAttribute('title')).not.toMatch(/rows shown/);
 
