@@ -223,6 +223,15 @@ try {
   await page.getByTestId('action-run').click();
   await page.getByTestId('output-group').first().waitFor();
   await shot('action-form');
+
+  // ---- Sortable tables and the top bar at 1,024 px (issue 13) ----------------------------------
+  // Runs sorted by failures, most first (a link: /runs?sort=-failed), 1,024 px wide: the ten page
+  // links on one row of the top bar.
+  await page.setViewportSize({ width: 1024, height: 700 });
+  await page.goto(`${lab.server}/runs?sort=-failed`);
+  await page.locator('[data-testid="run-row"][data-status="failed"]').first().waitFor();
+  await page.mouse.move(0, 0);
+  await shot('runs-sorted-1024');
 } finally {
   await context.close();
   await rm(profile, { recursive: true, force: true });

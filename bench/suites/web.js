@@ -10,8 +10,8 @@
  *    visit, every script fetched). Medians over the iterations.
  *  - Against the lab (4 real agent processes, `startLab`) and against 1,000 simulated agents
  *    (`breakwater swarm` in a child process, the control plane in another, as the fleet suite does).
- *  - Each page's load (navigation to its heading) and the JavaScript bytes a cold load of it
- *    transfers (Resource Timing's transferSize of the scripts), on the lab.
+ *  - Each page's load (navigation to its heading) and the JavaScript and CSS bytes a cold load of it
+ *    transfers (Resource Timing's transferSize of the scripts and style sheets), on the lab.
  *
  * The machine may be shared: the 1-minute load average is recorded in each note. Every process
  * the suite starts is stopped at the end, also when a case fails.
@@ -27,12 +27,12 @@ import { percentile, round2 } from '../support/latency.js';
 import { Children, startServerProcess, startSwarmProcess } from '../support/processes.js';
 
 export const name = 'web';
-export const description = "the web UI in Chromium: navigation to Fleet's first rows and values (warm and cold cache) with the lab's 4 hosts and 1,000 simulated ones, each page's load and JS bytes";
+export const description = "the web UI in Chromium: navigation to Fleet's first rows and values (warm and cold cache) with the lab's 4 hosts and 1,000 simulated ones, each page's load and JS and CSS bytes";
 
 const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
 /** Fleet's first rows today, from issue 13 ("Fleet's first rows arrive in ~0.7 s"): the budget to hold. */
 const FIRST_ROWS_MS = 700;
-const PAGES = ['/fleet', '/console', '/events', '/audit', '/runbooks', '/definitions'];
+const PAGES = ['/fleet', '/console', '/events', '/runs', '/automation', '/runbooks', '/definitions', '/audit', '/admin'];
 
 /** @typedef {import('../run.js').Measurement} Measurement */
 /** @typedef {import('playwright-core').Page} Page */
@@ -74,8 +74,16 @@ async function fleetLoad(page, server) {
   return { rows: /** @type {number} */ (await rows.jsonValue()), values: /** @type {number} */ (await values.jsonValue()) };
 }
 
-/** Bytes of JavaScript the current page transferred (Resource Timing; 0 for what came from the cache). @param {Page} page */
-const jsBytes = (page) => page.evaluate(() => performance.getEntriesByType('resource').reduce((sum, e) => sum + (/\.m?js(\?|$)/.test(e.name) ? /** @type {PerformanceResourceTiming} */ (e).transferSize : 0), 0));
+/**
+ * Bytes the current page transferred for its scripts and its style sheets (Resource Timing's
+ * transferSize: on the wire, after any Content-Encoding; 0 for what came from the cache).
+ * @param {Page} page @returns {Promise<{ js: number, css: number }>}
+ */
+const assetBytes = (page) =>
+  page.evaluate(() => {
+    const sum = (/** @type {RegExp} */ type) => performance.getEntriesByType('resource').reduce((n, e) => n + (type.test(e.name) ? /** @type {PerformanceResourceTiming} */ (e).transferSize : 0), 0);
+    return { js: sum(/\.m?js(\?|$)/), css: sum(/\.css(\?|$)/) };
+  });
 
 /**
  * Fleet's first rows and values, warm and cold, `iterations` times each (alternating).
@@ -130,19 +138,20 @@ async function pagesCase(ctx, server, token, iterations) {
     for (const p of PAGES) {
       /** @type {number[]} */
       const times = [];
-      let bytes = 0;
+      let bytes = { js: 0, css: 0 };
       for (let i = 0; i < iterations; i++) {
         await page.goto(`${server}${p}`, { waitUntil: 'commit' });
         const shown = await page.waitForFunction(() => (document.querySelector('main h1') ? performance.now() : 0), undefined, { polling: 'raf' });
         times.push(/** @type {number} */ (await shown.jsonValue()));
         // Lazy chunks (the page's, then uPlot's or the editor's) come after the heading shows.
         await page.waitForTimeout(1500);
-        bytes = await jsBytes(page);
+        bytes = await assetBytes(page);
       }
-      ctx.log(`page ${p}: ${round2(median(times))} ms, ${round2(bytes / 1024)} KiB of JS`);
+      ctx.log(`page ${p}: ${round2(median(times))} ms, ${round2(bytes.js / 1024)} KiB of JS, ${round2(bytes.css / 1024)} KiB of CSS`);
       out.push(
         { name: `page ${p} · load`, unit: 'ms', value: round2(median(times)), note: `median of ${iterations}, navigation to the page's heading, cache disabled, signed in; lab; load ${load()}` },
-        { name: `page ${p} · JS transferred`, unit: 'KiB', value: round2(bytes / 1024), note: 'scripts fetched by a cold load of this page (shell + its lazy chunk and libraries), transferSize' },
+        { name: `page ${p} · JS transferred`, unit: 'KiB', value: round2(bytes.js / 1024), note: 'scripts fetched by a cold load of this page (shell + its lazy chunk and libraries), transferSize (compressed when the server sends brotli or gzip)' },
+        { name: `page ${p} · CSS transferred`, unit: 'KiB', value: round2(bytes.css / 1024), note: 'style sheets fetched by a cold load of this page, transferSize' },
       );
     }
     return out;

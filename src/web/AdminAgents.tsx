@@ -9,7 +9,9 @@ import { agentRows } from './admin-model.js';
 import { agentList, deleteAgent, drift as fetchDrift, errorMessage, revokeAgent } from './api.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { ago } from './format.js';
-import { TableHead } from './TableHead.js';
+import { TableHead, useHeaderSort } from './TableHead.js';
+import type { SortValue } from './table-sort.js';
+import { sortedBy } from './table-sort.js';
 
 /** How often the list is read again: connections come and go while the page is open. */
 const REFRESH_MS = 5000;
@@ -28,8 +30,19 @@ function DriftCell(props: { row: AgentRow }) {
   );
 }
 
+/** Each sortable column's value; Definitions sorts by the version an agent runs. */
+const AGENT_SORT: Readonly<Record<string, (r: AgentRow) => SortValue>> = {
+  name: (r) => r.agent.name,
+  status: (r) => r.agent.status,
+  seen: (r) => (r.agent.status === 'connected' ? Number.MAX_SAFE_INTEGER : (r.agent.lastSeenAt ?? undefined)),
+  version: (r) => r.agentVersion || undefined,
+  definitions: (r) => r.version ?? undefined,
+  enrolled: (r) => r.agent.enrolledWith ?? undefined,
+};
+
 export function AdminAgents() {
   const [rows, setRows] = useState<AgentRow[]>([]);
+  const sorting = useHeaderSort();
   const [error, setError] = useState<string | undefined>();
   const [ending, setEnding] = useState<Ending | undefined>();
   const [done, setDone] = useState<string | undefined>();
@@ -82,9 +95,12 @@ export function AdminAgents() {
         </p>
       )}
       <table className="table" data-testid="agents-table">
-        <TableHead columns={['Name', 'Status', 'Last seen', 'Version', 'Definitions', 'Enrolled with', '']} />
+        <TableHead
+          columns={[{ label: 'Name', sort: 'name' }, { label: 'Status', sort: 'status' }, { label: 'Last seen', sort: 'seen' }, { label: 'Version', sort: 'version' }, { label: 'Definitions', sort: 'definitions' }, { label: 'Enrolled with', sort: 'enrolled' }, '']}
+          sorting={sorting}
+        />
         <tbody>
-          {rows.map((r) => (
+          {sortedBy(rows, sorting.sort, AGENT_SORT).map((r) => (
             <tr key={r.agent.name} data-testid="agent-row" data-name={r.agent.name} data-status={r.agent.status} data-revoked={r.agent.revokedAt === null ? 'no' : 'yes'}>
               <td>{r.agent.name}</td>
               <td>

@@ -9,11 +9,24 @@ import { createToken, errorMessage, revokeToken, tokens as fetchTokens } from '.
 import { TOKEN_LIFETIMES, tokenState, usesText } from './admin-model.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { localTime } from './format.js';
-import { TableHead } from './TableHead.js';
+import { TableHead, useHeaderSort } from './TableHead.js';
+import type { SortValue } from './table-sort.js';
+import { sortedBy } from './table-sort.js';
 
 const ROLES: readonly TokenRequest['role'][] = ['viewer', 'operator', 'admin', 'agent'];
 
 const when = (ms: number | null, none: string) => (ms === null ? none : localTime(ms / 1000));
+
+/** Each sortable column's value at `now` (a token's state changes as it expires). */
+const tokenSortValues = (now: number): Readonly<Record<string, (t: TokenInfo) => SortValue>> => ({
+  name: (t) => t.name,
+  role: (t) => t.role,
+  creator: (t) => t.createdBy ?? undefined,
+  created: (t) => t.createdAt,
+  expires: (t) => t.expiresAt ?? undefined,
+  uses: (t) => t.uses,
+  state: (t) => tokenState(t, now),
+});
 
 /** The new token's secret, once: copy it now, it is never shown again. */
 function NewSecret(props: { created: CreatedToken; onDone: () => void }) {
@@ -51,6 +64,7 @@ function NewSecret(props: { created: CreatedToken; onDone: () => void }) {
 /** `me`: who is signed in, to warn before revoking a token of that name (it may be this tab's own). */
 export function AdminTokens(props: { me: Whoami }) {
   const [rows, setRows] = useState<TokenInfo[]>([]);
+  const sorting = useHeaderSort();
   const [error, setError] = useState<string | undefined>();
   const [name, setName] = useState('');
   const [role, setRole] = useState<TokenRequest['role']>('viewer');
@@ -134,9 +148,12 @@ export function AdminTokens(props: { me: Whoami }) {
         </p>
       )}
       <table className="table" data-testid="tokens-table">
-        <TableHead columns={['Name', 'Role', 'Created by', 'Created', 'Expires', { label: 'Uses', num: true }, 'State', '']} />
+        <TableHead
+          columns={[{ label: 'Name', sort: 'name' }, { label: 'Role', sort: 'role' }, { label: 'Created by', sort: 'creator' }, { label: 'Created', sort: 'created' }, { label: 'Expires', sort: 'expires' }, { label: 'Uses', num: true, sort: 'uses' }, { label: 'State', sort: 'state' }, '']}
+          sorting={sorting}
+        />
         <tbody>
-          {rows.map((t) => {
+          {sortedBy(rows, sorting.sort, tokenSortValues(now)).map((t) => {
             const state = tokenState(t, now);
             return (
               <tr key={t.id} data-testid="token-row" data-name={t.name} data-state={state}>

@@ -9,7 +9,9 @@ import { ApiError, auditLog } from './api.js';
 import { download, toCsv } from './csv.js';
 import { navigateOnClick } from './navigate.js';
 import { runPath } from './runs-url.js';
-import { TableHead } from './TableHead.js';
+import { PAGED_SORT_NOTE, TableHead, useHeaderSort } from './TableHead.js';
+import type { SortValue } from './table-sort.js';
+import { sortedBy } from './table-sort.js';
 
 const LIMIT = 1000;
 
@@ -24,6 +26,16 @@ export function whereOf(a: AuditEntry): string {
   if (typeof d.targets === 'number') return `${d.targets} ${d.targets === 1 ? 'resource' : 'resources'}`;
   return '';
 }
+
+/** Each sortable column's value. */
+const SORT_VALUES: Readonly<Record<string, (a: AuditEntry) => SortValue>> = {
+  when: (a) => a.time,
+  who: (a) => a.principal,
+  action: (a) => a.action,
+  what: (a) => a.target,
+  where: (a) => whereOf(a) || undefined,
+  outcome: (a) => a.outcome,
+};
 
 export function auditCsv(rows: readonly AuditEntry[]): string {
   return toCsv(
@@ -54,6 +66,7 @@ export function AuditPage() {
   const [action, setAction] = useState('');
   const [text, setText] = useState('');
   const [rows, setRows] = useState<AuditEntry[]>([]);
+  const sorting = useHeaderSort();
   const [error, setError] = useState<string | undefined>();
   const [forbidden, setForbidden] = useState(false);
   const [loading, setLoading] = useState(false);
@@ -115,9 +128,13 @@ export function AuditPage() {
         </p>
       )}
       <table className="table" data-testid="audit-table" data-rows={rows.length}>
-        <TableHead columns={['When', 'Who', 'Action', 'What', 'Where', 'Outcome']} />
+        <TableHead
+          columns={[{ label: 'When', sort: 'when' }, { label: 'Who', sort: 'who' }, { label: 'Action', sort: 'action' }, { label: 'What', sort: 'what' }, { label: 'Where', sort: 'where' }, { label: 'Outcome', sort: 'outcome' }]}
+          sorting={sorting}
+          note={PAGED_SORT_NOTE}
+        />
         <tbody>
-          {rows.map((a) => (
+          {sortedBy(rows, sorting.sort, SORT_VALUES).map((a) => (
             <tr key={a.id} data-testid="audit-row" data-action={a.action} data-outcome={a.outcome}>
               <td className="nowrap" title={new Date(a.time).toISOString()}>{new Date(a.time).toLocaleString([], { hour12: false })}</td>
               <td>{a.principal}</td>

@@ -9,7 +9,9 @@ import type { BotState, ScheduleState, Whoami } from './api.js';
 import { bots as fetchBots, errorMessage, runSchedule, schedules as fetchSchedules } from './api.js';
 import { localTime } from './format.js';
 import { navigateOnClick } from './navigate.js';
-import { TableHead } from './TableHead.js';
+import { TableHead, useHeaderSort } from './TableHead.js';
+import type { SortValue } from './table-sort.js';
+import { sortedBy } from './table-sort.js';
 
 const REFRESH_MS = 3000;
 
@@ -151,7 +153,28 @@ function ScheduleRow(props: { schedule: ScheduleState; now: number; me: Whoami; 
   );
 }
 
+/** Each sortable column of the bots' table and its value. */
+const BOT_SORT: Readonly<Record<string, (b: BotState) => SortValue>> = {
+  bot: (b) => b.name,
+  trigger: (b) => b.triggerText,
+  action: (b) => b.action,
+  target: (b) => b.target ?? undefined,
+  cooldown: (b) => b.cooldownSeconds,
+  breaker: (b) => b.breaker.used,
+  last: (b) => b.lastRun?.time,
+};
+
+/** Each sortable column of the schedules' table and its value. */
+const SCHEDULE_SORT: Readonly<Record<string, (s: ScheduleState) => SortValue>> = {
+  schedule: (s) => s.name,
+  timing: (s) => s.cron ?? s.everySeconds ?? undefined,
+  next: (s) => s.nextRun ?? undefined,
+  last: (s) => s.lastRun?.time,
+};
+
 export function AutomationPage(props: { me: Whoami }) {
+  const botSort = useHeaderSort();
+  const scheduleSort = useHeaderSort();
   const [bots, setBots] = useState<BotState[] | undefined>();
   const [schedules, setSchedules] = useState<ScheduleState[] | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -194,9 +217,12 @@ export function AutomationPage(props: { me: Whoami }) {
         {bots && bots.length === 0 && <p className="dim">No bot is defined.</p>}
         {bots && bots.length > 0 && (
           <table className="table" data-testid="bots">
-            <TableHead columns={['Bot', 'Trigger', 'Action', 'Target', 'Cooldown', 'Circuit breaker', 'Last run']} />
+            <TableHead
+              columns={[{ label: 'Bot', sort: 'bot' }, { label: 'Trigger', sort: 'trigger' }, { label: 'Action', sort: 'action' }, { label: 'Target', sort: 'target' }, { label: 'Cooldown', sort: 'cooldown' }, { label: 'Circuit breaker', sort: 'breaker' }, { label: 'Last run', sort: 'last' }]}
+              sorting={botSort}
+            />
             <tbody>
-              {bots.map((b) => (
+              {sortedBy(bots, botSort.sort, BOT_SORT).map((b) => (
                 <BotRow key={b.name} bot={b} now={now} />
               ))}
             </tbody>
@@ -208,9 +234,9 @@ export function AutomationPage(props: { me: Whoami }) {
         {schedules && schedules.length === 0 && <p className="dim">No schedule is defined.</p>}
         {schedules && schedules.length > 0 && (
           <table className="table" data-testid="schedules">
-            <TableHead columns={['Schedule', 'Timing', 'Next run', 'Last run', '']} />
+            <TableHead columns={[{ label: 'Schedule', sort: 'schedule' }, { label: 'Timing', sort: 'timing' }, { label: 'Next run', sort: 'next' }, { label: 'Last run', sort: 'last' }, '']} sorting={scheduleSort} />
             <tbody>
-              {schedules.map((s) => (
+              {sortedBy(schedules, scheduleSort.sort, SCHEDULE_SORT).map((s) => (
                 <ScheduleRow key={s.name} schedule={s} now={now} me={props.me} onRan={() => void load()} />
               ))}
             </tbody>

@@ -14,7 +14,9 @@ import { ApiError, decideApproval, eventStream, events as fetchEvents, getJson, 
 import { BY_NAME, ago } from './format.js';
 import { navigateOnClick } from './navigate.js';
 import { runPath, runsPath } from './runs-url.js';
-import { TableHead } from './TableHead.js';
+import { PAGED_SORT_NOTE, TableHead, useHeaderSort } from './TableHead.js';
+import type { SortValue } from './table-sort.js';
+import { sortedBy } from './table-sort.js';
 import type { AlarmSite } from './runbook-link.js';
 import { alarmContext, runbookTarget } from './runbook-link.js';
 
@@ -108,6 +110,7 @@ function RunbookLink(props: { def: AlarmDefinition | undefined; site: AlarmSite 
 }
 
 export function EventsPage(props: { me: Whoami }) {
+  const timelineSort = useHeaderSort();
   const [filter, setFilter] = useState<Filter>({ type: '', host: '', alarm: '', text: '' });
   const [applied, setApplied] = useState<Filter>(filter);
   const [timeline, setTimeline] = useState<FleetEvent[]>([]);
@@ -315,9 +318,13 @@ export function EventsPage(props: { me: Whoami }) {
           <span className="hint">{timeline.length} events, newest first</span>
         </div>
         <table className="table" data-testid="timeline">
-          <TableHead columns={['Time', 'Type', 'Host', 'Alarm / bot', 'Message']} />
+          <TableHead
+            columns={[{ label: 'Time', sort: 'time' }, { label: 'Type', sort: 'type' }, { label: 'Host', sort: 'host' }, { label: 'Alarm / bot', sort: 'subject' }, { label: 'Message', sort: 'message' }]}
+            sorting={timelineSort}
+            note={PAGED_SORT_NOTE}
+          />
           <tbody>
-            {timeline.map((e) => (
+            {sortedBy(timeline, timelineSort.sort, TIMELINE_SORT).map((e) => (
               <tr key={e.id} data-testid="event" data-type={e.type} data-host={e.host ?? ''} data-alarm={e.alarm ?? ''} data-bot={e.bot ?? ''}>
                 <td title={new Date(e.time).toISOString()}>{time(e.time)}</td>
                 <td>
@@ -344,6 +351,15 @@ function badgeOf(type: string): string {
   if (type === 'alarm_cleared' || type === 'approved' || type === 'bot_ran' || type === 'agent_joined' || type === 'agent_reconnected') return 'ok';
   return 'neutral';
 }
+
+/** Each sortable column of the timeline and its value. */
+const TIMELINE_SORT: Readonly<Record<string, (e: FleetEvent) => SortValue>> = {
+  time: (e) => e.time,
+  type: (e) => e.type,
+  host: (e) => e.host ?? undefined,
+  subject: (e) => e.alarm ?? e.bot ?? undefined,
+  message: (e) => e.message,
+};
 
 /** Newest first, each event once, at most KEEP. */
 function merge(a: readonly FleetEvent[], b: readonly FleetEvent[]): FleetEvent[] {

@@ -26,8 +26,7 @@ import { HostDetail } from './HostDetail.js';
 import { MetricChart } from './MetricChart.js';
 import { useEscape } from './shortcuts.js';
 import { Sparkline } from './Sparkline.js';
-import type { SortOrder } from './table-sort.js';
-import { keepOrder, nextSort, sortRows } from './table-sort.js';
+import { keepOrder, nextSort, sortFromParam, sortRows, sortToParam } from './table-sort.js';
 import type { FleetView } from './url-state.js';
 import { MAX_COMPARE, fleetSearch, parseFleetView, pushView, replaceView, useUrlSearch } from './url-state.js';
 import type { Column } from './VirtualTable.js';
@@ -64,9 +63,6 @@ function num(r: ResultRow | undefined, k: string): number | undefined {
 const seriesKey = (host: string, metric: string) => `${host}\u0000${metric}`;
 const FILTER_KEY = 'breakwater.fleet.filter';
 
-/** A header sort as the URL says it (`-cpu`: CPU, highest first) and back. */
-const sortFromUrl = (s: string | undefined): SortOrder | undefined => (s ? { key: s.replace(/^-/, ''), direction: s.startsWith('-') ? 'desc' : 'asc' } : undefined);
-const sortToUrl = (o: SortOrder | undefined): string | undefined => o && `${o.direction === 'desc' ? '-' : ''}${o.key}`;
 
 /**
  * Whether an answer disagrees with the agent list (a host it does not know, or one that connected
@@ -85,7 +81,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
   const show = (patch: Partial<FleetView>, step: 'push' | 'replace') => (step === 'push' ? pushView : replaceView)(fleetSearch({ ...view, ...patch }));
   const applied = view.filter;
   const selected = view.host;
-  const sortBy = sortFromUrl(view.sort);
+  const sortBy = sortFromParam(view.sort);
   const [filter, setFilter] = useState(applied);
   // Back and Forward bring another filter: the box shows it.
   useEffect(() => setFilter(applied), [applied]);
@@ -319,7 +315,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
         </div>
       )}
       <div className={`${selected || view.compare.length ? 'fleet-split' : ''}${stale ? ' stale' : ''}`} data-stale={stale ? 'yes' : 'no'} data-testid="fleet-rows" data-holding={holding ? 'yes' : 'no'}>
-        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} sort={sortBy} onSort={(key) => show({ sort: sortToUrl(nextSort(sortBy, key)) }, 'replace')} onRowsShown={onRowsShown} onRowClick={(r) => show({ host: r.agent.name === selected ? undefined : r.agent.name }, 'push')} selected={selected} maxVisible={24} minWidth="60rem" onPointerOverRows={pointerOverRows} testId="fleet-table" />
+        <VirtualTable rows={rows} columns={columns} rowKey={(r) => r.agent.name} sort={sortBy} onSort={(key) => show({ sort: sortToParam(nextSort(sortBy, key)) }, 'replace')} onRowsShown={onRowsShown} onRowClick={(r) => show({ host: r.agent.name === selected ? undefined : r.agent.name }, 'push')} selected={selected} maxVisible={24} minWidth="60rem" onPointerOverRows={pointerOverRows} testId="fleet-table" />
         {(selected || view.compare.length > 0) && (
           <div className="fleet-side">
             {view.compare.length > 0 && (

@@ -4,6 +4,7 @@
  * the URL (runs-url.ts). `/runs/<id>` shows one run with each resource's result (RunDetail).
  */
 import { useCallback, useEffect, useState } from 'react';
+import { runKindOf } from '../definitions/index.js';
 import type { Run } from '../protocol/index.js';
 import { RUN_STATUSES, runDuration } from '../protocol/index.js';
 import { ApiError, runs as fetchRuns } from './api.js';
@@ -12,7 +13,10 @@ import { navigateOnClick } from './navigate.js';
 import { RunDetail, RunKind, Started, StatusBadge } from './RunDetail.js';
 import type { RunsFilter } from './runs-url.js';
 import { NO_FILTER, RANGES, apiQuery, filterOf, runIdOf, runPath, runsPath } from './runs-url.js';
-import { TableHead } from './TableHead.js';
+import { PAGED_SORT_NOTE, TableHead } from './TableHead.js';
+import type { SortValue } from './table-sort.js';
+import { sortedBy } from './table-sort.js';
+import { useUrlSort } from './url-state.js';
 
 const PAGE = 100;
 const KINDS: Readonly<Record<string, string>> = { adhoc: 'ad hoc (people)', bot: 'bots', schedule: 'schedules', approval: 'approved bot runs', runbook: 'runbook cells' };
@@ -31,7 +35,8 @@ function useUrlFilter(): [RunsFilter, (f: RunsFilter) => void] {
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const change = useCallback((f: RunsFilter) => {
-    window.history.replaceState(null, '', runsPath(f));
+    // The header sort stays: it orders whichever runs the filter lists.
+    window.history.replaceState(null, '', runsPath(f, new URLSearchParams(window.location.search).get('sort') ?? undefined));
     setFilter(f);
   }, []);
   return [filter, change];
@@ -50,8 +55,21 @@ function FilterSelect(props: { name: 'status' | 'kind' | 'since'; value: string;
   );
 }
 
+/** Each sortable column's value (the keys are the URL's `sort=`). */
+const SORT_VALUES: Readonly<Record<string, (r: Run) => SortValue>> = {
+  started: (r) => r.startedAt,
+  kind: (r) => runKindOf(r.principal),
+  who: (r) => r.principal,
+  what: (r) => r.statement,
+  status: (r) => r.status,
+  targets: (r) => r.targets,
+  failed: (r) => r.failures,
+  took: (r) => (r.finishedAt === null ? undefined : r.finishedAt - r.startedAt),
+};
+
 function RunList() {
   const [filter, setFilter] = useUrlFilter();
+  const sorting = useUrlSort();
   // Typed filters apply after a short pause; the selects at once.
   const [typed, setTyped] = useState(filter);
   const [rows, setRows] = useState<Run[]>([]);
@@ -125,9 +143,13 @@ function RunList() {
         </p>
       )}
       <table className="table" data-testid="runs-table">
-        <TableHead columns={['Started', 'Kind', 'Who', 'What', 'Status', { label: 'Targets', num: true }, { label: 'Failed', num: true }, { label: 'Took', num: true }]} />
+        <TableHead
+          columns={[{ label: 'Started', sort: 'started' }, { label: 'Kind', sort: 'kind' }, { label: 'Who', sort: 'who' }, { label: 'What', sort: 'what' }, { label: 'Status', sort: 'status' }, { label: 'Targets', num: true, sort: 'targets' }, { label: 'Failed', num: true, sort: 'failed' }, { label: 'Took', num: true, sort: 'took' }]}
+          sorting={sorting}
+          note={PAGED_SORT_NOTE}
+        />
         <tbody>
-          {rows.map((r) => (
+          {sortedBy(rows, sorting.sort, SORT_VALUES).map((r) => (
             <tr key={r.id} data-testid="run-row" data-id={r.id} data-status={r.status} data-principal={r.principal}>
               <td className="nowrap">
                 <Started at={r.startedAt} />

@@ -12,4 +12,19 @@ describe('TableHead', () => {
   it('renders an empty header row for no columns', () => {
     expect(renderToStaticMarkup(createElement(TableHead, { columns: [] }))).toBe('<thead><tr></tr></thead>');
   });
+
+  it('makes a column with a sort key a button, with aria-sort, the arrow and the note in its title', () => {
+    const sorting = { sort: { key: 'who', direction: 'desc' } as const, onSort: () => undefined };
+    const html = renderToStaticMarkup(createElement(TableHead, { columns: [{ label: 'Who', sort: 'who' }, { label: 'Took', num: true, sort: 'took' }, 'Plain'], sorting, note: 'a page' }));
+    expect(html).toBe(
+      '<thead><tr>' +
+        '<th aria-sort="descending"><button type="button" class="sort-header" title="Sort by who, again to reverse (a page)">Who ▼</button></th>' +
+        '<th class="num" aria-sort="none"><button type="button" class="sort-header" title="Sort by took, again to reverse (a page)">Took</button></th>' +
+        '<th>Plain</th></tr></thead>',
+    );
+  });
+
+  it('without sorting, a column with a sort key is a plain header', () => {
+    expect(renderToStaticMarkup(createElement(TableHead, { columns: [{ label: 'Who', sort: 'who' }] }))).toBe('<thead><tr><th>Who</th></tr></thead>');
+  });
 });

@@ -7,7 +7,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, ReactNode } from 'react';
 import type { SortOrder, SortValue } from './table-sort.js';
-import { ariaSort } from './table-sort.js';
+import { ariaSort, sortArrow } from './table-sort.js';
 
 export interface Column<T> {
   readonly key: string;
@@ -93,13 +93,12 @@ export function VirtualTable<T>(props: {
         <div className="vtable-head" role="row" style={{ gridTemplateColumns: template }}>
           {props.columns.map((c) => {
             const sortable = Boolean(c.sortValue && props.onSort);
-            const arrow = props.sort?.key === c.key ? (props.sort.direction === 'asc' ? ' ▲' : ' ▼') : '';
             return (
               <div key={c.key} role="columnheader" className={c.numeric ? 'num' : undefined} aria-sort={sortable ? ariaSort(props.sort, c.key) : undefined}>
                 {sortable ? (
                   <button type="button" className="sort-header" onClick={() => props.onSort?.(c.key)}>
                     {c.header}
-                    {arrow}
+                    {sortArrow(props.sort, c.key)}
                   </button>
                 ) : (
                   c.header

@@ -8,6 +8,8 @@ describe('the Runs page URL', () => {
     expect(runsPath(f)).toBe('/runs?bot=clean-data-logs&host=web-1&status=failed&since=1h');
     expect(filterOf(runsPath(f).slice('/runs'.length))).toEqual(f);
     expect(runsPath(NO_FILTER)).toBe('/runs');
+    expect(runsPath({ host: 'web-1' }, '-targets')).toBe('/runs?host=web-1&sort=-targets');
+    expect(runsPath(NO_FILTER, 'who')).toBe('/runs?sort=who');
     expect(filterOf(runsPath({ principal: 'alice (approving bot:x)' }).slice(5)).principal).toBe('alice (approving bot:x)');
   });
 

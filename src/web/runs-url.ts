@@ -19,10 +19,11 @@ export function filterOf(search: string): RunsFilter {
   return Object.fromEntries(FILTER_KEYS.map((k) => [k, q.get(k)?.trim() ?? ''])) as RunsFilter;
 }
 
-/** The page's URL for a filter: `/runs`, or `/runs?host=web-1&status=failed`. */
-export function runsPath(filter: Partial<RunsFilter>): string {
+/** The page's URL for a filter (and a header sort, `-started`): `/runs`, or `/runs?host=web-1&status=failed`. */
+export function runsPath(filter: Partial<RunsFilter>, sort?: string): string {
   const q = new URLSearchParams();
   for (const k of FILTER_KEYS) if (filter[k]) q.set(k, filter[k]);
+  if (sort) q.set('sort', sort);
   const s = q.toString();
   return s ? `/runs?${s}` : '/runs';
 }

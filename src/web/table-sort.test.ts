@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ariaSort, keepOrder, nextSort, sortRows } from './table-sort.js';
+import { ariaSort, keepOrder, nextSort, sortArrow, sortFromParam, sortRows, sortToParam, sortedBy } from './table-sort.js';
 
 interface Row {
   readonly name: string;
@@ -66,5 +66,34 @@ describe('keepOrder', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('sortedBy', () => {
+  const rows = [{ name: 'web-10', n: 1 }, { name: 'web-2', n: 3 }, { name: 'db-1', n: 2 }];
+  const values = { name: (r: (typeof rows)[number]) => r.name, n: (r: (typeof rows)[number]) => r.n };
+
+  it('sorts by the named column, and leaves the rows as they are with no order or an unknown column', () => {
+    expect(sortedBy(rows, { key: 'name', direction: 'asc' }, values).map((r) => r.name)).toEqual(['db-1', 'web-2', 'web-10']);
+    expect(sortedBy(rows, { key: 'n', direction: 'desc' }, values).map((r) => r.n)).toEqual([3, 2, 1]);
+    expect(sortedBy(rows, undefined, values)).toBe(rows);
+    expect(sortedBy(rows, { key: 'nope', direction: 'asc' }, values)).toBe(rows);
+    expect(sortedBy(rows, { key: 'constructor', direction: 'asc' }, values)).toBe(rows);
+  });
+});
+
+describe('sort in a URL parameter', () => {
+  it('reads `key` and `-key` back as written, and nothing from other forms', () => {
+    expect(sortFromParam('-targets')).toEqual({ key: 'targets', direction: 'desc' });
+    expect(sortToParam(sortFromParam('-targets'))).toBe('-targets');
+    expect(sortToParam(sortFromParam('who'))).toBe('who');
+    for (const bad of [null, undefined, '', '-', '--x', 'a b', 'Who', 'x;y', '-'.repeat(500)]) expect(sortFromParam(bad)).toBeUndefined();
+  });
+
+  it('shows an arrow on the sorted column only', () => {
+    expect(sortArrow({ key: 'a', direction: 'asc' }, 'a')).toBe(' ▲');
+    expect(sortArrow({ key: 'a', direction: 'desc' }, 'a')).toBe(' ▼');
+    expect(sortArrow({ key: 'a', direction: 'desc' }, 'b')).toBe('');
+    expect(sortArrow(undefined, 'a')).toBe('');
   });
 });

@@ -49,6 +49,35 @@ export function sortRows<T>(rows: readonly T[], order: SortOrder, value: (row: T
     .map((x) => x.row);
 }
 
+/**
+ * The rows sorted by the column `order` names, with that column's value from `values`; as they
+ * are when there is no order or it names a column not in `values` (a hand-edited link).
+ *
+ * @example
+ * sortedBy(runs, { key: 'took', direction: 'desc' }, { took: (r) => r.durationMs })
+ */
+export function sortedBy<T>(rows: readonly T[], order: SortOrder | undefined, values: Readonly<Record<string, (row: T) => SortValue>>): readonly T[] {
+  const value = order && Object.hasOwn(values, order.key) ? values[order.key] : undefined;
+  return order && value ? sortRows(rows, order, value) : rows;
+}
+
+/** The arrow after a sorted column's label (▲ ascending, ▼ descending), '' for the others. */
+export function sortArrow(order: SortOrder | undefined, key: string): string {
+  if (order?.key !== key) return '';
+  return order.direction === 'asc' ? ' ▲' : ' ▼';
+}
+
+/** A sort as a URL parameter says it (`-cpu`: CPU, highest first); undefined when absent or not a column key's form. */
+export function sortFromParam(param: string | null | undefined): SortOrder | undefined {
+  if (!param || !/^-?[a-z]+$/.test(param)) return undefined;
+  return { key: param.replace(/^-/, ''), direction: param.startsWith('-') ? 'desc' : 'asc' };
+}
+
+/** A sort as a URL parameter (`cpu`, `-cpu`). */
+export function sortToParam(order: SortOrder | undefined): string | undefined {
+  return order && `${order.direction === 'desc' ? '-' : ''}${order.key}`;
+}
+
 /** The aria-sort of a column's header. */
 export function ariaSort(order: SortOrder | undefined, key: string): 'ascending' | 'descending' | 'none' {
   if (order?.key !== key) return 'none';

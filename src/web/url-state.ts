@@ -5,7 +5,9 @@
  * to: a new filter, a host opened) or replaceView (a refinement that should not fill the history:
  * text as it is typed, a chart's range).
  */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import type { HeaderSort } from './TableHead.js';
+import { nextSort, sortFromParam, sortToParam } from './table-sort.js';
 
 /** The chart ranges offered as buttons; any other `range=` of CUSTOM_RANGE's form is "custom". */
 export const PRESET_RANGES = ['5m', '15m', '1h', '6h'] as const;
@@ -93,4 +95,24 @@ export function useUrlSearch(): string {
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   return search;
+}
+
+/**
+ * A table's header sort kept in the URL's `sort` parameter (`-started`: newest first) beside the
+ * page's other parameters, so a shared link opens the same order. A click rewrites the current
+ * history entry in place and tells no popstate listener: the page's other state (its filter) is
+ * unchanged, and re-sorting the rows shown must not load them again.
+ */
+export function useUrlSort(): HeaderSort {
+  const search = useUrlSearch();
+  const [sort, setSort] = useState(() => sortFromParam(new URLSearchParams(search).get('sort')));
+  useEffect(() => setSort(sortFromParam(new URLSearchParams(search).get('sort'))), [search]);
+  const onSort = useCallback((key: string) => {
+    const order = nextSort(sortFromParam(new URLSearchParams(window.location.search).get('sort')), key);
+    const q = new URLSearchParams(window.location.search);
+    q.set('sort', sortToParam(order) ?? '');
+    window.history.replaceState(null, '', `${window.location.pathname}?${q.toString()}`);
+    setSort(order);
+  }, []);
+  return { sort, onSort };
 }

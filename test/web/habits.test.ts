@@ -9,7 +9,7 @@ import { browserUnavailable, launchBrowser } from './browser.js';
  * Habits of an operational UI, in a real browser against a real lab (four real agents, a real
  * control plane): the view in the URL (a link opens the same view; Back restores the filter),
  * sign-in shared by the tabs of one browser session and not beyond it, keyboard shortcuts and
- * keyboard-reachable rows, the light/dark preference, 768 px wide screens, a sorted Fleet that
+ * keyboard-reachable rows, the light/dark preference, 768 px wide screens (and the top bar at 1,024 px), a sorted Fleet that
  * stays sorted as values move live, and a compare chart of several hosts.
  */
 
@@ -218,6 +218,29 @@ describe.skipIf(skip)('web UI habits', () => {
     }
     await closeAll();
   }, 90_000);
+
+  it('at 1,024 and 1,280 px the ten page links stay on one row of the top bar, apart, and the bar overlaps neither itself nor the page', async () => {
+    const page = await open('/fleet');
+    await page.getByTestId('fleet-table').waitFor();
+    for (const width of [1024, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      const bar = await page.evaluate<{ links: number[][]; items: number[][]; bar: number[]; mainTop: number; scrollWidth: number }>(`(() => {
+        const box = (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+        const bar = document.querySelector('.topbar');
+        const items = [...bar.children].filter((e) => getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0);
+        return { links: [...document.querySelectorAll('.nav-links a')].map(box), items: items.map(box), bar: box(bar), mainTop: document.querySelector('main').getBoundingClientRect().top, scrollWidth: document.documentElement.scrollWidth };
+      })()`);
+      expect(bar.links.length).toBe(10);
+      expect(new Set(bar.links.map((l) => l[1])).size, `${width}: links on one row`).toBe(1);
+      // Each link, and each item of the bar (brand, links, help, who, sign out), ends before the next begins.
+      for (const list of [bar.links, bar.items]) list.slice(1).forEach((b, i) => expect(b[0], `${width}: item ${i + 1} after item ${i}`).toBeGreaterThan((list[i] as number[])[2] as number));
+      expect(Math.max(...bar.items.map((b) => b[2] as number)), `${width}: inside the bar`).toBeLessThanOrEqual(width);
+      expect(bar.bar[3] as number, `${width}: one row`).toBeLessThan(60);
+      expect(bar.mainTop).toBeGreaterThanOrEqual(bar.bar[3] as number);
+      expect(bar.scrollWidth).toBe(width);
+    }
+    await closeAll();
+  }, 60_000);
 
   it('a sorted Fleet stays sorted across live updates, and holds still while the pointer is over its rows', async () => {
     const page = await open('/fleet?sort=-cpu');
