@@ -21,9 +21,20 @@ export interface PodInfo {
 
 /** The pod a container belongs to, by its kubelet labels: `namespace/name`, or undefined. */
 export function podKey(c: Pick<ContainerInfo, 'labels'>): string | undefined {
-  const name = c.labels[KUBE_LABELS.podName];
-  return name ? `${c.labels[KUBE_LABELS.podNamespace] ?? 'default'}/${name}` : undefined;
+  const name = podName(c.labels);
+  return name ? `${podNamespace(c.labels)}/${name}` : undefined;
 }
+
+/*
+ * Labels are set by whoever starts a container: names are cut to Kubernetes' own limits (a pod's
+ * name 253, a namespace and a container's name 63), so a resource's id stays within the protocol's.
+ */
+/** A container's pod's name (the kubelet's label, bounded), or undefined. */
+export const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
+const podNamespace = (labels: Readonly<Record<string, string>>) => (labels[KUBE_LABELS.podNamespace] ?? 'default').slice(0, 63) || 'default';
+
+/** A container's name in its pod (the kubelet's label), or undefined. */
+export const kubeContainerName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.containerName]?.slice(0, 63);
 
 /** The pods of these containers (those with kubelet labels), each with the tags all its containers share. */
 export function podsOf(containers: readonly ContainerInfo[]): PodInfo[] {
@@ -44,8 +55,8 @@ export function podsOf(containers: readonly ContainerInfo[]): PodInfo[] {
     // The container name differs between a pod's containers, so it is no tag of the pod.
     delete tags[labelTagName(KUBE_LABELS.containerName)];
     return {
-      name: first.labels[KUBE_LABELS.podName] as string,
-      namespace: first.labels[KUBE_LABELS.podNamespace] ?? 'default',
+      name: podName(first.labels) as string,
+      namespace: podNamespace(first.labels),
       uid: first.labels[KUBE_LABELS.podUid] ?? first.podUid ?? '',
       containers: ids,
       tags,

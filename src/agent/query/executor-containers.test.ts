@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ResourceRef } from '../../protocol/index.js';
 import type { AgentPhase } from '../../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze } from '../../lang/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
@@ -103,5 +105,20 @@ describe('container and pod rows', () => {
     const checked = await run('pod | ok(`true`)', runner);
     expect(checked[0]?.error).toMatch(/commands cannot run inside a pod yet/);
     expect(runner.specs).toEqual([]);
+  });
+});
+
+describe('container and pod resources from hostile labels', () => {
+  it('keep their refs within the protocol’s bounds (bounded fuzz)', () => {
+    const label = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 1000, maxLength: 1024 }));
+    const labels = fc.record({ 'io.kubernetes.pod.name': label, 'io.kubernetes.pod.namespace': label, 'io.kubernetes.container.name': label }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(labels, fc.string({ minLength: 1, maxLength: 253 }), (l, host) => {
+        const c = container('d', 'x'.repeat(253), l, 1);
+        expect(ResourceRef.safeParse(containerResource(host, c).ref).success).toBe(true);
+        for (const p of podsOf([c])) expect(ResourceRef.safeParse(podResource(host, p).ref).success).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,7 +1,7 @@
 import type { ResourceRef } from '../../protocol/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import type { PodInfo } from '../containers/pods.js';
-import { KUBE_LABELS, labelTags, podKey } from '../containers/pods.js';
+import { kubeContainerName, labelTags, podKey, podName } from '../containers/pods.js';
 import type { HostFacts, ProcessInfo } from '../metrics/types.js';
 
 /** A resource on this agent, with what filters and commands need to know about it. */
@@ -48,20 +48,23 @@ export const processSeriesKey = (pid: number) => `process/${pid}`;
  */
 export function containerResource(host: string, info: ContainerInfo, env?: Readonly<Record<string, string>>): AgentResource {
   const key = podKey(info);
-  const name = info.labels[KUBE_LABELS.containerName] || info.name || info.id.slice(0, 12);
+  const name = kubeContainerName(info.labels) || info.name || info.id.slice(0, 12);
   return {
     ...(env ? { env } : {}),
     ref: { type: 'container', id: `${host}/${info.id}`, name, host },
-    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: info.labels[KUBE_LABELS.podName] ?? '', runtime: info.runtime, init_pid: info.initPid },
+    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podName(info.labels) ?? '', runtime: info.runtime, init_pid: info.initPid },
     tags: labelTags(info.labels),
     seriesKey: `container/${info.id}`,
-    ...(key ? { podId: `${host}/${key}` } : {}),
+    ...(key ? { podId: podRefId(host, key) } : {}),
   };
 }
 
+/** Within the protocol's 512 characters: a host name and a pod's namespace and name can make more. */
+const podRefId = (host: string, key: string): string => `${host}/${key}`.slice(0, 512);
+
 /** A pod, from its containers' kubelet labels: tags are those all its containers share. */
 export function podResource(host: string, pod: PodInfo, env?: Readonly<Record<string, string>>): AgentResource {
-  const id = `${host}/${pod.namespace}/${pod.name}`;
+  const id = podRefId(host, `${pod.namespace}/${pod.name}`);
   return {
     ...(env ? { env } : {}),
     ref: { type: 'pod', id, name: pod.name, host },
