@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAgentFlags } from './agent-command.js';
+import { agentCommand, parseAgentFlags } from './agent-command.js';
+import { processIo } from './io.js';
 import { agentUsage } from './agent-flags.js';
 
 describe('parseAgentFlags', () => {
@@ -10,6 +11,14 @@ describe('parseAgentFlags', () => {
       collectInterval: '250ms',
       logLevel: 'warn',
     });
+  });
+
+  it('reads --containers on|off and --container-socket', () => {
+    expect(parseAgentFlags(['--containers', 'on', '--container-socket', '/run/podman/podman.sock'])).toEqual({ containers: 'on', containerSocket: '/run/podman/podman.sock' });
+  });
+
+  it('refuses --containers other than on or off before starting anything', async () => {
+    await expect(agentCommand({ server: 'http://127.0.0.1:1', containers: 'yes' }, processIo)).rejects.toThrow('--containers: expected on or off, found "yes"');
   });
 
   it('asks for help with -h or --help', () => {
