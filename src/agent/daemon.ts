@@ -189,8 +189,9 @@ export class AgentDaemon extends EventEmitter {
       this.snapshot = snap;
       this.refreshTags();
       this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
-      await this.listContainers();
       await this.engine.afterCollect(snap);
+      // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
+      await this.listContainers();
     } catch (err) {
       this.deps.logger.warn({ err }, 'metric collection failed');
     } finally {
