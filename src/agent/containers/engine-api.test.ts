@@ -75,7 +75,7 @@ describe('listEngineContainers over a Unix socket (a real HTTP server)', () => {
     expect(paths).toEqual(['GET /containers/json']);
   });
 
-  it('rejects, naming the socket, on an error status, a slow answer, an oversized answer, no socket', async () => {
+  it('rejects, naming the socket, on an error status, a slow or dripping answer, an oversized answer, no socket', async () => {
     let mode = 'status';
     const socket = await serve((_req, res) => {
       if (mode === 'status') res.writeHead(500).end('{}');
@@ -84,11 +84,18 @@ describe('listEngineContainers over a Unix socket (a real HTTP server)', () => {
         for (let i = 0; i <= ENGINE_LIMITS.maxBodyBytes / chunk.length; i++) res.write(chunk);
         res.end();
       }
+      else if (mode === 'drip') {
+        res.write('[');
+        const drip = setInterval(() => res.write(' '), 50);
+        res.on('close', () => clearInterval(drip));
+      }
       // 'slow': never answers
     });
     await expect(listEngineContainers(socket)).rejects.toThrow(`container runtime at ${socket}: HTTP 500 for GET /containers/json`);
     mode = 'slow';
     await expect(listEngineContainers(socket, 200)).rejects.toThrow('no answer within 200 ms');
+    mode = 'drip';
+    await expect(listEngineContainers(socket, 300)).rejects.toThrow('no answer within 300 ms');
     mode = 'big';
     await expect(listEngineContainers(socket)).rejects.toThrow(`answer larger than ${ENGINE_LIMITS.maxBodyBytes} bytes`);
     await expect(listEngineContainers(`${socket}.missing`)).rejects.toThrow(/ENOENT/);

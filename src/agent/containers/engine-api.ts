@@ -32,7 +32,15 @@ export const ENGINE_LIMITS = {
  */
 export function listEngineContainers(socketPath: string, timeoutMs: number = ENGINE_LIMITS.timeoutMs): Promise<Map<string, ContainerMetadata>> {
   return new Promise((resolve, reject) => {
-    const fail = (why: string) => reject(new Error(`container runtime at ${socketPath}: ${why}`));
+    // The whole exchange, not only an idle socket: a runtime dripping bytes must not hold a collection.
+    const timer = setTimeout(() => {
+      req.destroy();
+      fail(`no answer within ${timeoutMs} ms`);
+    }, timeoutMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new Error(`container runtime at ${socketPath}: ${why}`));
+    };
     const req = request({ socketPath, path: '/containers/json', method: 'GET', headers: { host: 'localhost' } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -45,6 +53,7 @@ export function listEngineContainers(socketPath: string, timeoutMs: number = ENG
       });
       res.on('error', (err) => fail(err.message));
       res.on('end', () => {
+        clearTimeout(timer);
         if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode} for GET /containers/json`);
         try {
           resolve(parseEngineList(Buffer.concat(chunks).toString('utf8')));
@@ -52,10 +61,6 @@ export function listEngineContainers(socketPath: string, timeoutMs: number = ENG
           fail((err as Error).message);
         }
       });
-    });
-    req.setTimeout(timeoutMs, () => {
-      req.destroy();
-      fail(`no answer within ${timeoutMs} ms`);
     });
     req.on('error', (err) => fail(err.message));
     req.end();
