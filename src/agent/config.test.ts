@@ -41,6 +41,14 @@ describe('resolveAgentConfig', () => {
     expect(configError({ bus: 'nats://a:4222', natsPrefix: 'b w' }).message).toMatch(/natsPrefix: expected tokens of letters/);
   });
 
+  it('discovers containers unless told not to, or unless it is a lab host (--process-root); a socket path is absolute', () => {
+    expect(resolveAgentConfig({ server: SERVER }, ENV)).toMatchObject({ containers: true, containerSocket: undefined });
+    expect(resolveAgentConfig({ server: SERVER, processRoot: '/srv/lab/web-1' }, ENV).containers).toBe(false);
+    expect(resolveAgentConfig({ server: SERVER, processRoot: '/srv/lab/web-1', containers: true, containerSocket: '/run/podman/podman.sock' }, ENV)).toMatchObject({ containers: true, containerSocket: '/run/podman/podman.sock' });
+    expect(resolveAgentConfig({ server: SERVER, containers: false }, ENV).containers).toBe(false);
+    expect(configError({ containerSocket: 'podman.sock' }).message).toMatch(/containerSocket.*expected an absolute path/);
+  });
+
   it('refuses plain http:// to a host that is not loopback unless --insecure, naming the flag', () => {
     for (const server of ['http://10.0.0.5:7070', 'http://bw.example.com', 'http://[fe80::1]:7070']) {
       const err = configError({ server });

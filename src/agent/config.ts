@@ -29,6 +29,10 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Report only processes whose working directory is under this folder (lab hosts sharing a machine). */
   processRoot?: string;
+  /** Discover the host's containers and pods (default: yes, unless `processRoot` makes this a lab host sharing a machine). */
+  containers?: boolean;
+  /** The container runtime's API socket (Docker Engine API: Docker, or podman's `podman system service`); default: the first of /run/docker.sock, /var/run/docker.sock, /run/podman/podman.sock. */
+  containerSocket?: string;
   /** PEM file of the CA that signed the control plane's certificate (its generated `tls/ca.pem`). */
   ca?: string;
   /** Or: the SHA-256 fingerprint of that CA, as the control plane printed it. */
@@ -74,6 +78,8 @@ export interface AgentConfig {
   readonly fileRoot: string | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly processRoot: string | undefined;
+  readonly containers: boolean;
+  readonly containerSocket: string | undefined;
   readonly ca: string | undefined;
   /** Normalised: 64 upper-case hex digits. */
   readonly caFingerprint: string | undefined;
@@ -123,6 +129,8 @@ const Schema = z.object({
   logLevel: z._default(z.enum(['debug', 'info', 'warn', 'error']), AGENT_DEFAULTS.logLevel),
   fileRoot: z.optional(absolutePath),
   processRoot: z.optional(absolutePath),
+  containers: z.optional(z.boolean()),
+  containerSocket: z.optional(absolutePath),
   ca: z.optional(z.string().check(z.minLength(1))),
   caFingerprint: z.optional(z.string()),
   insecure: z._default(z.boolean(), false),
@@ -200,6 +208,8 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     logLevel: o.logLevel,
     fileRoot: o.fileRoot,
     processRoot: o.processRoot,
+    containers: o.containers ?? o.processRoot === undefined,
+    containerSocket: o.containerSocket,
     env: Object.freeze({ ...o.env }),
     ca: o.ca,
     caFingerprint,

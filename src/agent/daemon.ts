@@ -13,10 +13,12 @@ import { SecretRunner } from './engine/secret-runner.js';
 import type { Outbox } from './engine/outbox.js';
 import type { CommandRunner } from './exec/types.js';
 import type { HostFacts, MetricSource, Sample, Snapshot, TimeSeriesStore } from './metrics/types.js';
-import type { ExecutorDeps } from './query/executor.js';
+import type { ContainerCatalog } from './containers/catalog.js';
+import { podsOf } from './containers/pods.js';
+import type { AgentResources, ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
 import type { AgentResource } from './query/resources.js';
-import { hostResource, processResource, processSeriesKey } from './query/resources.js';
+import { containerResource, hostResource, podResource, processResource, processSeriesKey } from './query/resources.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -49,6 +51,8 @@ export interface AgentDeps {
   runtimeTags?(): Readonly<Record<string, string>>;
   /** Environment every command gets from the agent, e.g. BW_TAG_DIR. */
   readonly commandEnv?: Readonly<Record<string, string>>;
+  /** The containers on this host, listed after every collection (none when absent). */
+  readonly containers?: Pick<ContainerCatalog, 'list'>;
   /** Where the host's filesystem is mounted, for file definitions (default `/`). */
   readonly fileRoot?: string;
   now?(): number;
@@ -72,6 +76,8 @@ export class AgentDaemon extends EventEmitter {
   private facts: HostFacts | undefined;
   private snapshot: Snapshot | undefined;
   private processes: AgentResource[] = [];
+  private containers: AgentResource[] = [];
+  private pods: AgentResource[] = [];
   private connection: AgentConnection | undefined;
   private readonly queries = new Map<string, AbortController>();
   private readonly running = new Set<Promise<void>>();
@@ -184,6 +190,8 @@ export class AgentDaemon extends EventEmitter {
       this.refreshTags();
       this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
       await this.engine.afterCollect(snap);
+      // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
+      await this.listContainers();
     } catch (err) {
       this.deps.logger.warn({ err }, 'metric collection failed');
     } finally {
@@ -191,9 +199,17 @@ export class AgentDaemon extends EventEmitter {
     }
   }
 
-  private resources(): { host: AgentResource; processes: readonly AgentResource[] } {
+  private async listContainers(): Promise<void> {
+    if (!this.deps.containers) return;
+    const found = await this.deps.containers.list();
+    const env = this.deps.commandEnv;
+    this.containers = found.map((c) => containerResource(this.deps.name, c, env));
+    this.pods = podsOf(found).map((p) => podResource(this.deps.name, p, env));
+  }
+
+  private resources(): AgentResources {
     if (!this.facts) throw new BreakwaterError('BW_ERR_INTERNAL', 'agent not started');
-    return { host: hostResource(this.deps.name, this.facts, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes };
+    return { host: hostResource(this.deps.name, this.facts, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes, containers: this.containers, pods: this.pods };
   }
 
   // ---- connection ----

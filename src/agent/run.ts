@@ -14,6 +14,7 @@ import { FileOutbox } from './engine/outbox.js';
 import { jsonLogger } from './log.js';
 import { MountMapSource } from './mount-map.js';
 import { ProcessScope, ProcessScopeSource } from './process-scope.js';
+import { ContainerCatalog } from './containers/catalog.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
 
@@ -137,6 +138,9 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     runtimeTags: () => readTagDir(tagDir),
     commandEnv: { ...config.env, BW_TAG_DIR: tagDir },
     ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
+    ...(config.containers
+      ? { containers: new ContainerCatalog({ ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }) }
+      : {}),
     once: (key) => {
       // A marker file per key in the data directory: "once" survives restarts of the agent.
       const marker = join(config.dataDir, `${key}.done`);

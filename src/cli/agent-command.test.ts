@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAgentFlags } from './agent-command.js';
+import { agentCommand, parseAgentFlags } from './agent-command.js';
+import { processIo } from './io.js';
 import { agentUsage } from './agent-flags.js';
 
 describe('parseAgentFlags', () => {
@@ -10,6 +11,14 @@ describe('parseAgentFlags', () => {
       collectInterval: '250ms',
       logLevel: 'warn',
     });
+  });
+
+  it('reads --containers on|off and --container-socket', () => {
+    expect(parseAgentFlags(['--containers', 'on', '--container-socket', '/run/podman/podman.sock'])).toEqual({ containers: 'on', containerSocket: '/run/podman/podman.sock' });
+  });
+
+  it('refuses --containers other than on or off before starting anything', async () => {
+    await expect(agentCommand({ server: 'http://127.0.0.1:1', containers: 'yes' }, processIo)).rejects.toThrow('--containers: expected on or off, found "yes"');
   });
 
   it('asks for help with -h or --help', () => {
@@ -50,7 +59,7 @@ describe('parseAgentFlags', () => {
 
   it('lists every flag in the help, aligned', () => {
     const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
-    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--containers', '--container-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
     expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
   });
 });

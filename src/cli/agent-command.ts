@@ -34,13 +34,14 @@ export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
 }
 
 /** The flags by their camel-cased names: the agent's options where a flag sets one as it is, text and lists of text for the others. */
-export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
+export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'containerSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
   tag?: string[];
   data?: string;
   mount?: string[];
   logLevel?: string;
   collectInterval?: string;
   env?: string[];
+  containers?: string;
 };
 
 /** `breakwater agent`: runs the agent daemon until SIGINT/SIGTERM, then drains. */
@@ -64,6 +65,8 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.env?.length ? { env: keyValues('--env', flags.env) } : {}),
       ...(flags.fileRoot ? { fileRoot: flags.fileRoot } : {}),
       ...(flags.processRoot ? { processRoot: flags.processRoot } : {}),
+      ...(flags.containers === undefined ? {} : { containers: onOff('--containers', flags.containers) }),
+      ...(flags.containerSocket ? { containerSocket: flags.containerSocket } : {}),
       ...(ca ? { ca } : {}),
       ...(caFingerprint ? { caFingerprint } : {}),
       ...(flags.insecure ? { insecure: true } : {}),
@@ -82,4 +85,10 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
   io.stderr.write(`${signal}: draining\n`);
   await agent.stop();
   return 0;
+}
+
+/** `on` or `off`, for a switch that is on or off by default depending on other flags. */
+function onOff(flag: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new BreakwaterError('BW_ERR_CONFIG', `${flag}: expected on or off, found ${JSON.stringify(value)}`);
 }

@@ -207,6 +207,8 @@ const CONTAINER: ResourceSpec = {
     attr('state', 'string', 'Runtime state, e.g. `running`, `exited`.'),
     attr('host', 'string', 'Name of the host it runs on.'),
     attr('pod', 'string', 'Name of its pod, if any.'),
+    attr('runtime', 'string', 'What runs it, from its cgroup: `docker`, `containerd`, `cri-o`, `podman`, or `cri` (a Kubernetes layout that does not say).'),
+    { ...attr('init_pid', 'number', 'Host pid of its first process (the one its runtime started).'), shownAs: 'identifier' },
   ],
   metrics: [
     m('cpu_usage', 'percent', 'CPU time used over the last second, as a share of one core.', 'container | cpu_usage > 90'),

@@ -35,9 +35,17 @@ export function selectedBy(scopeRows: readonly ResultRow[]): (ref: { readonly id
   return (ref) => ids.has(ref.id) || ids.has(ref.host);
 }
 
+/** This agent's resources right now. */
+export interface AgentResources {
+  readonly host: AgentResource;
+  readonly processes: readonly AgentResource[];
+  /** Containers and pods, when the agent discovers them. */
+  readonly containers?: readonly AgentResource[];
+  readonly pods?: readonly AgentResource[];
+}
+
 export interface ExecutorDeps {
-  /** This agent's resources right now: its host first, then its processes. */
-  resources(): { host: AgentResource; processes: readonly AgentResource[] };
+  resources(): AgentResources;
   readonly tsdb: TimeSeriesStore;
   readonly source: MetricSource;
   readonly runner: CommandRunner;
@@ -82,15 +90,15 @@ export function latestMaxAgeMs(collectIntervalMs = 1000): number {
  * out) become rows with that status; nothing is dropped silently.
  */
 export async function executePhase(phase: AgentPhase, targets: readonly string[] | undefined, deps: ExecutorDeps, signal: AbortSignal): Promise<ResultRow[]> {
-  const { host, processes } = deps.resources();
-  const start: AgentResource[] = phase.resource === 'host' ? [host] : phase.resource === 'process' ? [...processes] : [];
+  const all = deps.resources();
+  const start: readonly AgentResource[] = phase.resource === 'host' ? [all.host] : phase.resource === 'process' ? all.processes : phase.resource === 'container' ? (all.containers ?? []) : (all.pods ?? []);
   const wanted = targets ? new Set(targets) : undefined;
   let rows: WorkRow[] = start.filter((r) => !wanted || wanted.has(r.ref.id)).map((res) => ({ res, values: {}, status: 'ok' }));
   const failed: WorkRow[] = [];
 
   for (const step of phase.steps) {
     if (signal.aborted) break;
-    rows = await runStep(step, rows, deps, signal, failed, processes);
+    rows = await runStep(step, rows, deps, signal, failed, all);
   }
   const out = [...rows, ...failed];
   if (signal.aborted) {
@@ -109,10 +117,10 @@ function markCancelled(r: WorkRow, reason: unknown): void {
   }
 }
 
-async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, signal: AbortSignal, failed: WorkRow[], processes: readonly AgentResource[]): Promise<WorkRow[]> {
+async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, signal: AbortSignal, failed: WorkRow[], all: AgentResources): Promise<WorkRow[]> {
   switch (step.op) {
     case 'traverse':
-      return traverse(step.to, rows, processes, deps);
+      return traverse(step.to, rows, all);
     case 'filter':
       return (await evaluateRows(step.expr, rows, deps, signal, failed)).filter((e) => truthy(e.value)).map((e) => e.row);
     case 'column':
@@ -163,11 +171,16 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
   }
 }
 
-function traverse(to: string, rows: WorkRow[], processes: readonly AgentResource[], deps: ExecutorDeps): WorkRow[] {
+function traverse(to: string, rows: WorkRow[], all: AgentResources): WorkRow[] {
   const from = new Set(rows.map((r) => r.res.ref.type));
-  if (to === 'process' && from.has('host')) return processes.map((res) => ({ res, values: {}, status: 'ok' }));
-  if (to === 'host' && rows.length) return [{ res: deps.resources().host, values: {}, status: 'ok' }];
-  // Containers and pods are not discovered yet: an empty set, not an error.
+  const fresh = (list: readonly AgentResource[]): WorkRow[] => list.map((res) => ({ res, values: {}, status: 'ok' }));
+  if (to === 'host') return rows.length ? fresh([all.host]) : [];
+  if (from.has('host')) return fresh(to === 'process' ? all.processes : to === 'container' ? (all.containers ?? []) : to === 'pod' ? (all.pods ?? []) : []);
+  // A pod's containers, a container's pod.
+  const ids = new Set(rows.map((r) => (to === 'container' ? r.res.ref.id : r.res.podId)));
+  if (to === 'container' && from.has('pod')) return fresh((all.containers ?? []).filter((c) => c.podId !== undefined && ids.has(c.podId)));
+  if (to === 'pod' && from.has('container')) return fresh((all.pods ?? []).filter((p) => ids.has(p.ref.id)));
+  // A container's processes are not tracked yet (docs/design-decisions.md): an empty set, not an error.
   return [];
 }
 
@@ -178,6 +191,11 @@ async function runCommands(
   failed: WorkRow[],
   spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string; secrets?: readonly string[] },
 ): Promise<WorkRow[]> {
+  const onHost = rows.filter((r) => {
+    if (!runsOnHost(r.res)) failed.push(fail(r, notInsideYet(r.res)));
+    return runsOnHost(r.res);
+  });
+  rows = onHost;
   const results = await Promise.all(
     rows.map((r) => {
       const s = spec(r);
@@ -198,6 +216,13 @@ async function runCommands(
     else kept.push(r);
   });
   return kept;
+}
+
+/** Commands run on the host; inside a container's namespaces is the next increment of containers (docs/design-decisions.md). */
+const runsOnHost = (r: AgentResource): boolean => r.ref.type === 'host' || r.ref.type === 'process';
+
+function notInsideYet(r: AgentResource): string {
+  return `commands cannot run inside a ${r.ref.type} yet, and running it on the host instead would mislead: it did not run on ${r.ref.id}`;
 }
 
 type Verdict = { ok: true; value: Value } | { ok: false; error: string };
@@ -263,8 +288,11 @@ function context(r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): EvalConte
     tag: (name) => r.res.tags[name],
     col: (name) => r.values[name] as Value | undefined,
     field: () => undefined,
-    check: (name, args) =>
-      deps.asOf !== undefined ? Promise.reject(new EvalError(`${name}(...) cannot be replayed from history`)) : runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal),
+    check: (name, args) => {
+      if (deps.asOf !== undefined) return Promise.reject(new EvalError(`${name}(...) cannot be replayed from history`));
+      if ((name === 'ok' || name === 'number') && !runsOnHost(r.res)) return Promise.reject(new EvalError(notInsideYet(r.res)));
+      return runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal);
+    },
   };
 }
 

@@ -1,4 +1,7 @@
 import type { ResourceRef } from '../../protocol/index.js';
+import type { ContainerInfo } from '../containers/catalog.js';
+import type { PodInfo } from '../containers/pods.js';
+import { kubeContainerName, labelTags, podKey, podName } from '../containers/pods.js';
 import type { HostFacts, ProcessInfo } from '../metrics/types.js';
 
 /** A resource on this agent, with what filters and commands need to know about it. */
@@ -9,6 +12,8 @@ export interface AgentResource {
   /** Key of its series in the local time-series store. */
   readonly seriesKey: string;
   readonly pid?: number;
+  /** A container's pod (the pod's ref id), for `pod | container` and `container | pod`. */
+  readonly podId?: string;
   /** Environment every command on this resource gets from the agent (BW_TAG_DIR). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -38,15 +43,54 @@ export function processResource(host: string, info: ProcessInfo, tags: Readonly<
 export const processSeriesKey = (pid: number) => `process/${pid}`;
 
 /**
+ * A container: its labels are its tags (not its host's), under the names {@link labelTags} gives
+ * them. Its name is the kubelet's container name when it has one (the runtime's is `k8s_…`).
+ */
+export function containerResource(host: string, info: ContainerInfo, env?: Readonly<Record<string, string>>): AgentResource {
+  const key = podKey(info);
+  const name = kubeContainerName(info.labels) || info.name || info.id.slice(0, 12);
+  return {
+    ...(env ? { env } : {}),
+    ref: { type: 'container', id: `${host}/${info.id}`, name, host },
+    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podName(info.labels) ?? '', runtime: info.runtime, init_pid: info.initPid },
+    tags: labelTags(info.labels),
+    seriesKey: `container/${info.id}`,
+    ...(key ? { podId: podRefId(host, key) } : {}),
+  };
+}
+
+/** Within the protocol's 512 characters: a host name and a pod's namespace and name can make more. */
+const podRefId = (host: string, key: string): string => `${host}/${key}`.slice(0, 512);
+
+/** A pod, from its containers' kubelet labels: tags are those all its containers share. */
+export function podResource(host: string, pod: PodInfo, env?: Readonly<Record<string, string>>): AgentResource {
+  const id = podRefId(host, `${pod.namespace}/${pod.name}`);
+  return {
+    ...(env ? { env } : {}),
+    ref: { type: 'pod', id, name: pod.name, host },
+    // Only running containers are seen, so a pod listed is running.
+    attrs: { name: pod.name, namespace: pod.namespace, node: host, phase: 'Running' },
+    tags: pod.tags,
+    seriesKey: `pod/${pod.uid || id}`,
+  };
+}
+
+/**
  * What a command on the resource receives in its environment. Tags come as
  * BW_TAG_<NAME> (upper-cased, non-alphanumerics as `_`).
  */
 export function resourceEnv(r: AgentResource): Record<string, string> {
   const env: Record<string, string> = { ...r.env, BW_HOST: r.ref.host, BW_RESOURCE_TYPE: r.ref.type, BW_RESOURCE_ID: r.ref.id };
   if (r.ref.type === 'host') env.BW_HOST_ID = String(r.attrs.id ?? '');
-  if (r.pid !== undefined) {
+  if (r.ref.type === 'process') {
     env.BW_PID = String(r.pid);
     env.BW_PROCESS_NAME = String(r.attrs.name ?? '');
+  } else if (r.ref.type === 'container') {
+    env.BW_CONTAINER_ID = String(r.attrs.id);
+    env.BW_CONTAINER_NAME = String(r.attrs.name);
+  } else if (r.ref.type === 'pod') {
+    env.BW_POD = String(r.attrs.name);
+    env.BW_NAMESPACE = String(r.attrs.namespace);
   }
   for (const [k, v] of Object.entries(r.tags)) env[`BW_TAG_${k.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = v;
   return env;

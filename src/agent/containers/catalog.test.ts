@@ -1,0 +1,77 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ContainerCatalog } from './catalog.js';
+
+/* A /proc of our own, runc state in a temp dir, and a real HTTP server on a Unix socket as the runtime. */
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+let root: string;
+let server: Server | undefined;
+
+function proc(pid: number, id: string): void {
+  mkdirSync(join(root, 'proc', String(pid)), { recursive: true });
+  writeFileSync(join(root, 'proc', String(pid), 'cgroup'), `0::/system.slice/docker-${id}.scope\n`);
+  writeFileSync(join(root, 'proc', String(pid), 'stat'), `${pid} (sh) S 1 0 0\n`);
+}
+
+afterEach(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('ContainerCatalog', () => {
+  it('asks the runtime when a container it has not described appears, or when its answer is stale; not every pass', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const asked: number[] = [];
+    let now = 0;
+    const answer = [{ Id: A, Names: ['/web'], Image: 'nginx:1', State: 'running', Created: 1_700_000_000, Labels: { app: 'web' } }];
+    server = createServer((_req, res) => {
+      asked.push(now);
+      res.end(JSON.stringify(answer));
+    });
+    const socket = join(root, 'engine.sock');
+    await new Promise<void>((resolve) => server?.listen(socket, resolve));
+    const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [join(root, 'runc')], now: () => now, refreshMs: 30_000 });
+
+    proc(10, A);
+    expect(await catalog.list()).toEqual([{ id: A, runtime: 'docker', cgroupPath: `/system.slice/docker-${A}.scope`, initPid: 10, pids: [10], name: 'web', image: 'nginx:1', state: 'running', created: 1_700_000_000, labels: { app: 'web' }, metadataFrom: 'engine' }]);
+    now = 1000;
+    await catalog.list();
+    expect(asked).toEqual([0]);
+
+    // A container the runtime does not describe (another runtime's): asked once, then its runc state serves.
+    proc(20, B);
+    mkdirSync(join(root, 'runc', B), { recursive: true });
+    writeFileSync(join(root, 'runc', B, 'state.json'), JSON.stringify({ created: '2023-11-14T22:13:20Z', config: { labels: ['io.kubernetes.pod.name=p'] } }));
+    now = 2000;
+    const listed = await catalog.list();
+    expect(listed.map((c) => [c.id, c.metadataFrom, c.labels])).toEqual([
+      [A, 'engine', { app: 'web' }],
+      [B, 'oci', { 'io.kubernetes.pod.name': 'p' }],
+    ]);
+    now = 3000;
+    await catalog.list();
+    expect(asked).toEqual([0, 2000]);
+    now = 40_000;
+    await catalog.list();
+    expect(asked).toEqual([0, 2000, 40_000]);
+  });
+
+  it('a runtime that fails is reported once and leaves what the kernel shows', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    proc(10, A);
+    const problems: string[] = [];
+    const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket: join(root, 'none.sock'), ociStateDirs: [], onProblem: (p) => problems.push(p) });
+    const [c] = await catalog.list();
+    expect(c).toMatchObject({ id: A, runtime: 'docker', name: '', labels: {}, metadataFrom: 'kernel' });
+    await catalog.list();
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`container runtime at ${join(root, 'none.sock')}`);
+  });
+});

@@ -1,0 +1,118 @@
+import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import type { CgroupMembership, ContainerRuntime } from './cgroup.js';
+import { MAX_CGROUP_FILE, parseCgroup } from './cgroup.js';
+
+/** A container as the kernel shows it: its cgroup and its processes. */
+export interface KernelContainer {
+  readonly id: string;
+  readonly runtime: ContainerRuntime;
+  readonly cgroupPath: string;
+  readonly podUid?: string;
+  /** The lowest pid of the container whose parent is outside it: the process the runtime started. */
+  readonly initPid: number;
+  readonly pids: readonly number[];
+}
+
+interface Known {
+  /** Undefined: a process of the host. */
+  readonly membership: CgroupMembership | undefined;
+  /** Read only for processes inside a container (to find its init process). */
+  ppid: number | undefined;
+  pass: number;
+}
+
+/** /proc/PID/stat is one line; its fixed fields fit well within this. */
+const MAX_STAT = 4096;
+
+/**
+ * Finds the containers on this host from the kernel: which cgroup each process is in
+ * (/proc/PID/cgroup). Each pid is read once, when first seen, so a pass over thousands of
+ * processes costs a directory listing plus the new pids (a process does not change containers).
+ * A pid reused between two passes keeps its first verdict until it disappears for a pass.
+ *
+ * @example
+ * const discovery = new ContainerDiscovery();
+ * for (const c of discovery.scan()) console.log(c.id, c.runtime, c.initPid);
+ */
+export class ContainerDiscovery {
+  readonly #known = new Map<number, Known>();
+  #pass = 0;
+
+  constructor(private readonly procRoot = '/proc') {}
+
+  /** The containers with at least one process now, in the order of their lowest pid. */
+  scan(): KernelContainer[] {
+    this.#pass++;
+    let names: string[];
+    try {
+      names = readdirSync(this.procRoot);
+    } catch {
+      return [];
+    }
+    const members = new Map<string, { membership: CgroupMembership; pids: number[] }>();
+    for (const name of names) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || pid <= 0) continue;
+      let known = this.#known.get(pid);
+      if (!known) {
+        const text = readBounded(`${this.procRoot}/${pid}/cgroup`, MAX_CGROUP_FILE);
+        // A process that exited between the listing and the read is simply not there.
+        if (text === undefined) continue;
+        known = { membership: parseCgroup(text), ppid: undefined, pass: this.#pass };
+        this.#known.set(pid, known);
+      }
+      known.pass = this.#pass;
+      const m = known.membership;
+      if (!m) continue;
+      const entry = members.get(m.id) ?? members.set(m.id, { membership: m, pids: [] }).get(m.id);
+      entry?.pids.push(pid);
+    }
+    for (const [pid, known] of this.#known) if (known.pass !== this.#pass) this.#known.delete(pid);
+    const found: KernelContainer[] = [];
+    for (const { membership, pids } of members.values()) {
+      pids.sort((a, b) => a - b);
+      const initPid = pids.find((pid) => this.#parentOutside(pid, membership.id)) ?? (pids[0] as number);
+      found.push({ ...membership, initPid, pids });
+    }
+    return found.sort((a, b) => a.initPid - b.initPid);
+  }
+
+  #parentOutside(pid: number, id: string): boolean {
+    const known = this.#known.get(pid) as Known;
+    known.ppid ??= readPpid(`${this.procRoot}/${pid}/stat`);
+    const parent = known.ppid === undefined ? undefined : this.#known.get(known.ppid);
+    return parent?.membership?.id !== id;
+  }
+}
+
+/** The parent pid from /proc/PID/stat: the fourth field, counted after the `)` that ends the command name (which may hold spaces and parentheses). */
+export function parsePpid(stat: string): number | undefined {
+  const close = stat.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const ppid = Number(stat.slice(close + 2).split(' ', 3)[1]);
+  return Number.isInteger(ppid) && ppid >= 0 ? ppid : undefined;
+}
+
+function readPpid(path: string): number | undefined {
+  const text = readBounded(path, MAX_STAT);
+  return text === undefined ? undefined : parsePpid(text);
+}
+
+/** One buffer for the small reads of every pass (they are synchronous, and each is decoded before the next). */
+const scratch = Buffer.allocUnsafe(MAX_CGROUP_FILE);
+
+/** At most `max` bytes of a file as UTF-8, or undefined when it cannot be read. */
+export function readBounded(path: string, max: number): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = max <= scratch.length ? scratch : Buffer.allocUnsafe(max);
+    let length = 0;
+    for (let n = 1; n > 0 && length < max; length += n) n = readSync(fd, buf, length, max - length, null);
+    return buf.toString('utf8', 0, length);
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

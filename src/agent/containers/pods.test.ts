@@ -1,0 +1,44 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TAG_KEY } from '../../protocol/index.js';
+import type { ContainerInfo } from './catalog.js';
+import { labelTagName, labelTags, podsOf } from './pods.js';
+
+const container = (id: string, labels: Record<string, string>): ContainerInfo => ({ id: id.repeat(64), runtime: 'cri', cgroupPath: '/', initPid: 1, pids: [1], name: '', image: '', state: 'running', created: undefined, labels, metadataFrom: 'oci' });
+
+describe('label tags', () => {
+  it('names a label as the language can write it', () => {
+    expect(labelTagName('app')).toBe('app');
+    expect(labelTagName('io.kubernetes.pod.name')).toBe('io_kubernetes_pod_name');
+    expect(labelTagName('app.kubernetes.io/part-of')).toBe('app_kubernetes_io_part_of');
+    expect(labelTagName('9lives')).toBe('_9lives');
+  });
+
+  it('keeps the first of two labels that make one name, and own properties only', () => {
+    expect(labelTags({ 'a-b': '2', 'a.b': '1', constructor: 'c', toString: 't' })).toEqual({ a_b: '2', constructor: 'c', toString: 't' });
+  });
+
+  it('makes only names the language and the protocol accept (bounded fuzz)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 100 }), fc.string({ maxLength: 20 }), { maxKeys: 10 }), (labels) => {
+        for (const name of Object.keys(labelTags(labels))) {
+          expect(name).toMatch(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/);
+          expect(name).toMatch(TAG_KEY);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('podsOf', () => {
+  it('groups containers by the kubelet’s pod labels, with the tags they all share', () => {
+    const pod = { 'io.kubernetes.pod.name': 'web-1', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': 'u-1', app: 'web' };
+    const pods = podsOf([
+      container('a', { ...pod, 'io.kubernetes.container.name': 'nginx', tier: 'front' }),
+      container('b', { app: 'other' }),
+      container('c', { ...pod, 'io.kubernetes.container.name': 'envoy', tier: 'mesh' }),
+    ]);
+    expect(pods).toEqual([{ name: 'web-1', namespace: 'shop', uid: 'u-1', containers: ['a'.repeat(64), 'c'.repeat(64)], tags: { app: 'web', io_kubernetes_pod_name: 'web-1', io_kubernetes_pod_namespace: 'shop', io_kubernetes_pod_uid: 'u-1' } }]);
+  });
+});

@@ -1,0 +1,124 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ResourceRef } from '../../protocol/index.js';
+import type { AgentPhase } from '../../lang/index.js';
+import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze } from '../../lang/index.js';
+import type { ContainerInfo } from '../containers/catalog.js';
+import { podsOf } from '../containers/pods.js';
+import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
+import { MemoryTsdb } from '../metrics/tsdb.js';
+import type { HostFacts } from '../metrics/types.js';
+import { executePhase } from './executor.js';
+import { containerResource, hostResource, podResource } from './resources.js';
+
+/*
+ * Container and pod rows through the real planner and executor: sources, traversals, label tags,
+ * and commands refused on them (they would run on the host, not inside).
+ */
+
+const HOST = 'node-1';
+const FACTS: HostFacts = { hostname: HOST, machineId: 'm-1', os: 'linux', distro: 'debian 12', arch: 'x64', kernel: '6.1.0', ip: '10.0.0.1' };
+const id = (c: string) => c.repeat(64);
+
+function container(c: string, name: string, labels: Record<string, string>, initPid: number): ContainerInfo {
+  return { id: id(c), runtime: 'podman', cgroupPath: `/libpod_parent/libpod-${id(c)}`, initPid, pids: [initPid], name, image: 'busybox', state: 'running', created: 1_700_000_000, labels, metadataFrom: 'engine' };
+}
+
+const POD = { 'io.kubernetes.pod.name': 'checkout-7d9f8', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b', app: 'checkout' };
+const CONTAINERS = [
+  container('a', 'k8s_web_checkout', { ...POD, 'io.kubernetes.container.name': 'web', tier: 'front' }, 100),
+  container('b', 'k8s_sidecar_checkout', { ...POD, 'io.kubernetes.container.name': 'sidecar', tier: 'mesh' }, 200),
+  container('c', 'lonely', { app: 'batch' }, 300),
+];
+
+class RecordingRunner implements CommandRunner {
+  readonly specs: CommandSpec[] = [];
+  readonly active = 0;
+  async run(spec: CommandSpec): Promise<CommandResult> {
+    this.specs.push(spec);
+    return { exitCode: 0, signal: null, stdout: 'ran', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1, timedOut: false, cancelled: false };
+  }
+}
+
+function phaseOf(statement: string): AgentPhase {
+  const a = analyze(statement, BUILTIN_CATALOGUE);
+  if (!a.ok || !a.plan) throw new Error(`statement has errors: ${a.diagnostics.map((d) => d.message).join('; ')}`);
+  const phase = a.plan.phases.find((p) => p.where === 'agent');
+  if (!phase) throw new Error(`no agent phase in ${statement}`);
+  return AgentPhaseSchema.parse(phase);
+}
+
+async function run(statement: string, runner = new RecordingRunner()) {
+  const host = hostResource(HOST, FACTS, { env: 'prod' }, '0.1.0');
+  const containers = CONTAINERS.map((c) => containerResource(HOST, c));
+  const pods = podsOf(CONTAINERS).map((p) => podResource(HOST, p));
+  const rows = await executePhase(
+    phaseOf(statement),
+    undefined,
+    {
+      resources: () => ({ host, processes: [], containers, pods }),
+      tsdb: new MemoryTsdb(),
+      source: { facts: async () => FACTS, collect: async () => ({ time: 0, host: [], processes: [] }), onDemand: async () => undefined },
+      runner,
+      action: () => undefined,
+      limits: { commandTimeoutMs: 1000, maxOutputBytes: 1024 },
+      now: () => 0,
+    },
+    new AbortController().signal,
+  );
+  return rows;
+}
+
+const names = (rows: Awaited<ReturnType<typeof run>>) => rows.map((r) => r.resource?.name);
+
+describe('container and pod rows', () => {
+  it('lists containers with their labels as tags, the kubelet’s container name as name', async () => {
+    expect(names(await run('container'))).toEqual(['web', 'sidecar', 'lonely']);
+    expect(names(await run('container | app = "checkout"'))).toEqual(['web', 'sidecar']);
+    expect(names(await run('container | io_kubernetes_pod_namespace = "shop" and tier = "mesh"'))).toEqual(['sidecar']);
+    expect(names(await run('container | runtime = "podman" and init_pid = 300'))).toEqual(['lonely']);
+    const [row] = await run('container | name = "web" | image');
+    expect(row?.resource).toEqual({ type: 'container', id: `${HOST}/${id('a')}`, name: 'web', host: HOST });
+    expect(row?.values).toEqual({ image: 'busybox' });
+  });
+
+  it('lists pods with the tags all their containers share', async () => {
+    const rows = await run('pod | app = "checkout" | namespace');
+    expect(rows.map((r) => [r.resource?.id, r.values.namespace])).toEqual([[`${HOST}/shop/checkout-7d9f8`, 'shop']]);
+    expect(await run('pod | tier = "front"')).toEqual([]);
+  });
+
+  it('traverses host → container, pod → container and container → pod', async () => {
+    expect(names(await run('host | container | name'))).toEqual(['web', 'sidecar', 'lonely']);
+    expect(names(await run('host | pod'))).toEqual(['checkout-7d9f8']);
+    expect(names(await run('pod | name = "checkout-7d9f8" | container'))).toEqual(['web', 'sidecar']);
+    expect(names(await run('container | name = "sidecar" | pod'))).toEqual(['checkout-7d9f8']);
+    expect(await run('container | name = "lonely" | pod')).toEqual([]);
+  });
+
+  it('refuses commands and command checks on containers and pods rather than run them on the host', async () => {
+    const runner = new RecordingRunner();
+    const rows = await run('container | app = "batch" | `hostname`', runner);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.status).toBe('error');
+    expect(rows[0]?.error).toMatch(/commands cannot run inside a container yet/);
+    const checked = await run('pod | ok(`true`)', runner);
+    expect(checked[0]?.error).toMatch(/commands cannot run inside a pod yet/);
+    expect(runner.specs).toEqual([]);
+  });
+});
+
+describe('container and pod resources from hostile labels', () => {
+  it('keep their refs within the protocol’s bounds (bounded fuzz)', () => {
+    const label = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 1000, maxLength: 1024 }));
+    const labels = fc.record({ 'io.kubernetes.pod.name': label, 'io.kubernetes.pod.namespace': label, 'io.kubernetes.container.name': label }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(labels, fc.string({ minLength: 1, maxLength: 253 }), (l, host) => {
+        const c = container('d', 'x'.repeat(253), l, 1);
+        expect(ResourceRef.safeParse(containerResource(host, c).ref).success).toBe(true);
+        for (const p of podsOf([c])) expect(ResourceRef.safeParse(podResource(host, p).ref).success).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

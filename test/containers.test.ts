@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab } from '../src/lab/index.js';
+import { startLab } from '../src/lab/index.js';
+import type { ResultRow } from '../src/protocol/index.js';
+import { runCli, waitUntil } from './helpers.js';
+import { PodmanContainers, kubeletLabels, podmanUnavailable } from './podman.js';
+
+/*
+ * Real containers (podman + runc, a busybox root filesystem) on this machine, and a real lab whose
+ * agent discovers them from the kernel and asks podman's Docker Engine API for their names and
+ * labels; statements go through the control plane (the CLI's `run --json`).
+ */
+
+const SUITE = 'containers (test/containers.test.ts)';
+const skip = podmanUnavailable(SUITE) !== undefined;
+
+describe.skipIf(skip)(SUITE, () => {
+  let podman: PodmanContainers | undefined;
+  let lab: Lab | undefined;
+  /** Unique per run: other runs' containers may exist on the machine (the agent sees them all). */
+  const run = `r${Date.now().toString(36)}`;
+  const pod = { name: `checkout-${run}`, namespace: 'shop', uid: '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b' };
+  const started: Record<string, { id: string; pid: number }> = {};
+
+  beforeAll(async () => {
+    podman = await PodmanContainers.start();
+    started.web = await podman.run(`web-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'web') });
+    started.sidecar = await podman.run(`sidecar-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'sidecar') });
+    started.plain = await podman.run(`plain-${run}`, { app: 'batch', run, 'team.name': 'ops' });
+    lab = await startLab({ hosts: 1, appPortBase: 28780, containers: { socket: podman.socket } });
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      await lab?.stop();
+    } finally {
+      await podman?.stop();
+    }
+  }, 30_000);
+
+  async function query(statement: string): Promise<ResultRow[]> {
+    const l = lab as Lab;
+    const r = await runCli(['run', '--json', statement], { env: { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token } });
+    const lines = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { type: string; row?: ResultRow });
+    if (!lines.length) throw new Error(`no output from breakwater run: ${r.stderr}`);
+    return lines.filter((line) => line.type === 'row').map((line) => line.row as ResultRow);
+  }
+  const names = (rows: readonly ResultRow[]) => rows.map((r) => r.resource?.name).sort();
+
+  it('lists a labelled container with its tags, its runtime, its init pid', async () => {
+    const rows = await query(`container | run = "${run}" and team_name = "ops" | name | image | runtime | init_pid | state`);
+    expect(rows).toHaveLength(1);
+    const host = lab?.hosts[0]?.name as string;
+    expect(rows[0]?.resource).toEqual({ type: 'container', id: `${host}/${started.plain?.id}`, name: `plain-${run}`, host });
+    expect(rows[0]?.values).toEqual({ name: `plain-${run}`, image: '', runtime: 'podman', init_pid: started.plain?.pid, state: 'running' });
+    expect(names(await query(`container | run = "${run}" and app = "checkout"`))).toEqual(['sidecar', 'web']);
+  });
+
+  it('lists a pod’s containers under it, and the host’s containers and pods', async () => {
+    expect(names(await query(`pod | name = "${pod.name}" | container`))).toEqual(['sidecar', 'web']);
+    expect(names(await query(`pod | io_kubernetes_pod_namespace = "shop" and run = "${run}" | namespace`))).toEqual([pod.name]);
+    expect(names(await query(`host | container | run = "${run}"`))).toEqual(['sidecar', 'web', `plain-${run}`].sort());
+    expect(names(await query(`container | name = "web" and run = "${run}" | pod`))).toEqual([pod.name]);
+  });
+
+  it('sees a container started after the agent, within a few collections', async () => {
+    const late = await (podman as PodmanContainers).run(`late-${run}`, { run, app: 'late' });
+    let rows: ResultRow[] = [];
+    await waitUntil('the late container listed', async () => (rows = await query(`container | run = "${run}" and app = "late" | init_pid`)).length === 1, 15_000);
+    expect(rows[0]?.values.init_pid).toBe(late.pid);
+  });
+
+  it('refuses a command on a container rather than run it on the host', async () => {
+    const rows = await query(`container | name = "plain-${run}" | \`hostname\``);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.status).toBe('error');
+    expect(rows[0]?.error).toMatch(/commands cannot run inside a container yet/);
+  });
+});
