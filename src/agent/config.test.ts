@@ -49,6 +49,14 @@ describe('resolveAgentConfig', () => {
     expect(configError({ containerSocket: 'podman.sock' }).message).toMatch(/containerSocket.*expected an absolute path/);
   });
 
+  it('reads the host\'s /proc where it is mounted (--host-proc, default /proc); the path is absolute', () => {
+    expect(resolveAgentConfig({ server: SERVER }, ENV).hostProc).toBe('/proc');
+    expect(resolveAgentConfig({ server: SERVER, hostProc: '/host/proc' }, ENV).hostProc).toBe('/host/proc');
+    expect(configError({ hostProc: 'host/proc' }).message).toMatch(/hostProc.*expected an absolute path/);
+    expect(resolveAgentConfig({ server: SERVER, healthFile: '/tmp/h' }, ENV).healthFile).toBe('/tmp/h');
+    expect(configError({ healthFile: 'h' }).message).toMatch(/healthFile.*expected an absolute path/);
+  });
+
   it('refuses plain http:// to a host that is not loopback unless --insecure, naming the flag', () => {
     for (const server of ['http://10.0.0.5:7070', 'http://bw.example.com', 'http://[fe80::1]:7070']) {
       const err = configError({ server });
