@@ -9,7 +9,7 @@ let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('reportHealth', () => {
-  it('writes the state on each change and touches the file after each collection pass', () => {
+  it('writes the state on each change and touches the file after each collection pass', async () => {
     dir = mkdtempSync(join(tmpdir(), 'bw-health-'));
     const path = join(dir, 'health');
     const daemon = new EventEmitter();
@@ -22,8 +22,12 @@ describe('reportHealth', () => {
     utimesSync(path, old, old);
     daemon.emit('collected');
     expect(Date.now() - statSync(path).mtimeMs).toBeLessThan(60_000);
+    const passed = statSync(path).mtimeMs;
+    await new Promise((r) => setTimeout(r, 30));
+    // A state change keeps the time of the last pass: a flapping connection hides no stuck collection.
     daemon.emit('state', 'backoff');
     expect(readFileSync(path, 'utf8')).toBe('backoff\n');
+    expect(statSync(path).mtimeMs).toBe(passed);
   });
 
   it('a file it cannot write is reported once, and the agent goes on', () => {

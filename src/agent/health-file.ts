@@ -4,9 +4,11 @@ import { renameSync, utimesSync, writeFileSync } from 'node:fs';
 /**
  * Keeps a file that says how the agent is, for probes that cannot ask it (a Kubernetes exec
  * probe; the agent serves no port): its text is the agent's state (`connected`, `backoff`, …)
- * and a newline, its modification time the end of the last metric collection pass. Written on
- * each state change (through a temporary file and a rename, so a probe never reads half a word),
- * touched after each pass. A file that cannot be written is reported once and never stops the agent.
+ * and a newline, its modification time the end of the last metric collection pass (before the
+ * first, the time it was started). Written on each state change (through a temporary file and a
+ * rename, so a probe never reads half a word) with that time kept, so a connection that comes and
+ * goes does not hide a stuck collection; touched after each pass. A file that cannot be written is
+ * reported once and never stops the agent.
  *
  * @example
  * reportHealth(daemon, '/tmp/breakwater-agent.health', 'starting', (m) => logger.warn(m));
@@ -22,17 +24,19 @@ export function reportHealth(daemon: EventEmitter, path: string, initial: string
       reported = true;
     }
   };
+  let passAt = new Date();
   const write = (state: string) =>
     attempt(() => {
       writeFileSync(`${path}.tmp`, `${state}\n`);
+      utimesSync(`${path}.tmp`, passAt, passAt);
       renameSync(`${path}.tmp`, path);
     });
   write(initial);
   daemon.on('state', (state: string) => write(state));
   daemon.on('collected', () =>
     attempt(() => {
-      const now = new Date();
-      utimesSync(path, now, now);
+      passAt = new Date();
+      utimesSync(path, passAt, passAt);
     }),
   );
 }
