@@ -16,6 +16,8 @@ import { containers, modelFor, podLabels, podSpec, readManifests, referencedObje
 // machines have no API server), plus what an operator would notice on the first day.
 const DIR = join(import.meta.dirname, '..', 'deploy', 'k8s');
 const NAMESPACE = 'breakwater';
+/** Kinds that belong to no namespace. */
+const CLUSTER_SCOPED = new Set(['Namespace', 'PriorityClass']);
 const manifests = readManifests(DIR);
 const readme = readFileSync(join(DIR, 'README.md'), 'utf8');
 
@@ -61,7 +63,7 @@ describe('deploy/k8s', () => {
   });
 
   it('puts every namespaced object in the breakwater namespace', () => {
-    for (const m of manifests.filter((x) => x.kind !== 'Namespace')) expect(m.namespace, `${m.file}: ${m.kind} ${m.name}`).toBe(NAMESPACE);
+    for (const m of manifests.filter((x) => !CLUSTER_SCOPED.has(x.kind))) expect(m.namespace, `${m.file}: ${m.kind} ${m.name}`).toBe(NAMESPACE);
   });
 
   it('gives every container CPU and memory requests and a memory limit', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { BreakwaterError } from '../protocol/index.js';
@@ -47,6 +48,33 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({ server: SERVER, processRoot: '/srv/lab/web-1', containers: true, containerSocket: '/run/podman/podman.sock' }, ENV)).toMatchObject({ containers: true, containerSocket: '/run/podman/podman.sock' });
     expect(resolveAgentConfig({ server: SERVER, containers: false }, ENV).containers).toBe(false);
     expect(configError({ containerSocket: 'podman.sock' }).message).toMatch(/containerSocket.*expected an absolute path/);
+  });
+
+  it('reads the host\'s /proc where it is mounted (--host-proc, default /proc); the path is absolute', () => {
+    expect(resolveAgentConfig({ server: SERVER }, ENV).hostProc).toBe('/proc');
+    expect(resolveAgentConfig({ server: SERVER, hostProc: '/host/proc' }, ENV).hostProc).toBe('/host/proc');
+    expect(configError({ hostProc: 'host/proc' }).message).toMatch(/hostProc.*expected an absolute path/);
+    expect(resolveAgentConfig({ server: SERVER, healthFile: '/tmp/h' }, ENV).healthFile).toBe('/tmp/h');
+    expect(configError({ healthFile: 'h' }).message).toMatch(/healthFile.*expected an absolute path/);
+  });
+
+  it('takes any absolute path for --host-proc and --health-file and refuses anything else by name (bounded fuzz)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('hostProc', 'healthFile'), fc.oneof(fc.string({ maxLength: 64 }), fc.anything()), (option, value) => {
+        let config: ReturnType<typeof resolveAgentConfig> | undefined;
+        try {
+          config = resolveAgentConfig({ server: SERVER, [option]: value } as AgentOptions, ENV);
+        } catch (err) {
+          expect((err as BreakwaterError).code).toBe('BW_ERR_CONFIG');
+          expect((err as Error).message).toContain(option);
+        }
+        // Absent (undefined) is the default; present, it must be an absolute path.
+        const acceptable = value === undefined || (typeof value === 'string' && value.startsWith('/'));
+        expect(config === undefined).toBe(!acceptable);
+        if (config && value !== undefined) expect(config[option]).toBe(value);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses plain http:// to a host that is not loopback unless --insecure, naming the flag', () => {

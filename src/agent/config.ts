@@ -29,6 +29,10 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Report only processes whose working directory is under this folder (lab hosts sharing a machine). */
   processRoot?: string;
+  /** Where the host's /proc is mounted (default /proc): `/host/proc` in a Kubernetes pod with `hostPID`, mounted read-only. */
+  hostProc?: string;
+  /** A file kept with the agent's state and touched after each collection pass, for exec probes (see health-file.ts). */
+  healthFile?: string;
   /** Discover the host's containers and pods (default: yes, unless `processRoot` makes this a lab host sharing a machine). */
   containers?: boolean;
   /** The container runtime's API socket (Docker Engine API: Docker, or podman's `podman system service`); default: the first of /run/docker.sock, /var/run/docker.sock, /run/podman/podman.sock. */
@@ -78,6 +82,9 @@ export interface AgentConfig {
   readonly fileRoot: string | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly processRoot: string | undefined;
+  /** The host's /proc: processes, host metrics and container discovery are read there. */
+  readonly hostProc: string;
+  readonly healthFile: string | undefined;
   readonly containers: boolean;
   readonly containerSocket: string | undefined;
   readonly ca: string | undefined;
@@ -129,6 +136,8 @@ const Schema = z.object({
   logLevel: z._default(z.enum(['debug', 'info', 'warn', 'error']), AGENT_DEFAULTS.logLevel),
   fileRoot: z.optional(absolutePath),
   processRoot: z.optional(absolutePath),
+  hostProc: z.optional(absolutePath),
+  healthFile: z.optional(absolutePath),
   containers: z.optional(z.boolean()),
   containerSocket: z.optional(absolutePath),
   ca: z.optional(z.string().check(z.minLength(1))),
@@ -208,6 +217,8 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     logLevel: o.logLevel,
     fileRoot: o.fileRoot,
     processRoot: o.processRoot,
+    hostProc: o.hostProc ?? '/proc',
+    healthFile: o.healthFile,
     containers: o.containers ?? o.processRoot === undefined,
     containerSocket: o.containerSocket,
     env: Object.freeze({ ...o.env }),

@@ -192,6 +192,8 @@ export class AgentDaemon extends EventEmitter {
       await this.engine.afterCollect(snap);
       // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
       await this.listContainers();
+      // A pass that ends: what a liveness probe watches (see health-file.ts).
+      this.emit('collected');
     } catch (err) {
       this.deps.logger.warn({ err }, 'metric collection failed');
     } finally {

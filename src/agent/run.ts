@@ -15,6 +15,7 @@ import { jsonLogger } from './log.js';
 import { MountMapSource } from './mount-map.js';
 import { ProcessScope, ProcessScopeSource } from './process-scope.js';
 import { ContainerCatalog } from './containers/catalog.js';
+import { reportHealth } from './health-file.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
 
@@ -47,8 +48,9 @@ export function agentHistory(): MemoryTsdb {
 export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const logger = jsonLogger({ level: config.logLevel, component: 'agent' });
   const mapped = config.mounts;
-  const scope = config.processRoot ? new ProcessScope(config.processRoot) : undefined;
+  const scope = config.processRoot ? new ProcessScope(config.processRoot, config.hostProc) : undefined;
   const proc = new ProcSource({
+    procRoot: config.hostProc,
     mountFilter: mapped ? (m) => m.mount in mapped : isRealMount,
     ...(scope ? { processFilter: (pid: number) => scope.includes(pid) } : {}),
   });
@@ -139,7 +141,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     commandEnv: { ...config.env, BW_TAG_DIR: tagDir },
     ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
     ...(config.containers
-      ? { containers: new ContainerCatalog({ ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }) }
+      ? { containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }) }
       : {}),
     once: (key) => {
       // A marker file per key in the data directory: "once" survives restarts of the agent.
@@ -164,6 +166,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const renewal = setInterval(() => void renewNats(), NATS_RENEW_CHECK_MS);
   renewal.unref();
   void renewNats();
+  if (config.healthFile) reportHealth(daemon, config.healthFile, daemon.state, (problem) => logger.warn({ problem }, 'health file'));
   daemon.on('state', (s) => {
     if (s !== 'stopped') return;
     runner.shutdown();

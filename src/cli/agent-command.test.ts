@@ -17,6 +17,10 @@ describe('parseAgentFlags', () => {
     expect(parseAgentFlags(['--containers', 'on', '--container-socket', '/run/podman/podman.sock'])).toEqual({ containers: 'on', containerSocket: '/run/podman/podman.sock' });
   });
 
+  it('reads --host-proc, where a pod mounts the host\'s /proc, and --health-file', () => {
+    expect(parseAgentFlags(['--host-proc=/host/proc', '--health-file=/tmp/h'])).toEqual({ hostProc: '/host/proc', healthFile: '/tmp/h' });
+  });
+
   it('refuses --containers other than on or off before starting anything', async () => {
     await expect(agentCommand({ server: 'http://127.0.0.1:1', containers: 'yes' }, processIo)).rejects.toThrow('--containers: expected on or off, found "yes"');
   });
@@ -59,7 +63,7 @@ describe('parseAgentFlags', () => {
 
   it('lists every flag in the help, aligned', () => {
     const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
-    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--containers', '--container-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--host-proc', '--health-file', '--containers', '--container-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
     expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
   });
 });

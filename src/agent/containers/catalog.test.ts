@@ -74,4 +74,39 @@ describe('ContainerCatalog', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(`container runtime at ${join(root, 'none.sock')}`);
   });
+
+  it('in a Kubernetes pod: the host\'s /proc relocated, cgroup paths seen from a private cgroup namespace, kubelet labels from containerd\'s runc state', async () => {
+    // As the DaemonSet lays it out: the host's /proc at /host/proc (--host-proc), containerd's runc
+    // state at its own path, no Docker Engine API. The agent's cgroup namespace is the pod's, so
+    // the kernel writes other processes' paths relative to it (`/../..`).
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const hostProc = join(root, 'host', 'proc');
+    const uid = '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b';
+    const write = (pid: number, ppid: number, cgroup: string) => {
+      mkdirSync(join(hostProc, String(pid)), { recursive: true });
+      writeFileSync(join(hostProc, String(pid), 'cgroup'), cgroup);
+      writeFileSync(join(hostProc, String(pid), 'stat'), `${pid} (sh) S ${ppid} 0 0\n`);
+    };
+    write(1, 0, '0::/../../..\n');
+    write(900, 1, '0::/../../../system.slice/containerd.service\n');
+    write(1200, 900, `0::/../../kubepods-burstable-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${A}.scope\n`);
+    write(1201, 1200, `0::/../../kubepods-burstable-pod${uid.replaceAll('-', '_')}.slice/cri-containerd-${A}.scope\n`);
+    const stateDir = join(root, 'run', 'containerd', 'runc', 'k8s.io');
+    mkdirSync(join(stateDir, A), { recursive: true });
+    const labels = ['io.kubernetes.pod.name=checkout-7d9f', 'io.kubernetes.pod.namespace=shop', `io.kubernetes.pod.uid=${uid}`, 'io.kubernetes.container.name=app'];
+    writeFileSync(join(stateDir, A, 'state.json'), JSON.stringify({ created: '2026-12-06T06:19:44Z', config: { labels: [...labels, 'bundle=/run/containerd/io.containerd.runtime.v2.task/k8s.io/x'] } }));
+
+    const catalog = new ContainerCatalog({ procRoot: hostProc, socket: join(root, 'no-engine.sock'), ociStateDirs: [stateDir] });
+    expect(await catalog.list()).toEqual([
+      expect.objectContaining({
+        id: A,
+        runtime: 'containerd',
+        podUid: uid,
+        initPid: 1200,
+        pids: [1200, 1201],
+        metadataFrom: 'oci',
+        labels: Object.fromEntries(labels.map((l) => l.split('=') as [string, string])),
+      }),
+    ]);
+  });
 });
