@@ -22,6 +22,7 @@
  *   the timeout starts when the command starts, not when it is queued (abort the signal to bound
  *   the queue wait). Results that never started have `durationMs: 0`.
  */
+import { NSENTER } from './container-entry.js';
 import { execute, type Settings } from './execution.js';
 import { cancelledResult, describe, errorResult } from './result.js';
 import { checkSpec } from './shell-env.js';
@@ -49,6 +50,8 @@ export interface ShellRunnerOptions {
   readonly getuid?: () => number;
   /** Test seam: the passwd database. Default `/etc/passwd`. */
   readonly passwdFile?: string;
+  /** nsenter, for commands inside containers. Default {@link NSENTER}. */
+  readonly nsenter?: string;
 }
 
 interface Job {
@@ -95,6 +98,8 @@ export class ShellRunner implements CommandRunner {
       baseEnv: options.baseEnv ?? process.env,
       getuid: options.getuid ?? (() => process.getuid?.() ?? -1),
       passwdFile: options.passwdFile ?? '/etc/passwd',
+      nsenter: options.nsenter ?? NSENTER,
+      procRoot: '/proc',
     };
   }
 

@@ -9,11 +9,13 @@ import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js
 import { MemoryTsdb } from '../metrics/tsdb.js';
 import type { HostFacts } from '../metrics/types.js';
 import { executePhase } from './executor.js';
-import { containerResource, hostResource, podResource } from './resources.js';
+import { isSandbox, mainContainer, placement } from './placement.js';
+import type { AgentResource } from './resources.js';
+import { containerResource, hostResource, podResource, processResource } from './resources.js';
 
 /*
  * Container and pod rows through the real planner and executor: sources, traversals, label tags,
- * and commands refused on them (they would run on the host, not inside).
+ * and where commands on them run (inside, never on the host).
  */
 
 const HOST = 'node-1';
@@ -26,7 +28,7 @@ function container(c: string, name: string, labels: Record<string, string>, init
 
 const POD = { 'io.kubernetes.pod.name': 'checkout-7d9f8', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b', app: 'checkout' };
 const CONTAINERS = [
-  container('a', 'k8s_web_checkout', { ...POD, 'io.kubernetes.container.name': 'web', tier: 'front' }, 100),
+  { ...container('a', 'k8s_web_checkout', { ...POD, 'io.kubernetes.container.name': 'web', tier: 'front' }, 100), pids: [100, 101] },
   container('b', 'k8s_sidecar_checkout', { ...POD, 'io.kubernetes.container.name': 'sidecar', tier: 'mesh' }, 200),
   container('c', 'lonely', { app: 'batch' }, 300),
 ];
@@ -48,7 +50,7 @@ function phaseOf(statement: string): AgentPhase {
   return AgentPhaseSchema.parse(phase);
 }
 
-async function run(statement: string, runner = new RecordingRunner()) {
+async function run(statement: string, runner = new RecordingRunner(), processes: AgentResource[] = []) {
   const host = hostResource(HOST, FACTS, { env: 'prod' }, '0.1.0');
   const containers = CONTAINERS.map((c) => containerResource(HOST, c));
   const pods = podsOf(CONTAINERS).map((p) => podResource(HOST, p));
@@ -56,7 +58,7 @@ async function run(statement: string, runner = new RecordingRunner()) {
     phaseOf(statement),
     undefined,
     {
-      resources: () => ({ host, processes: [], containers, pods }),
+      resources: () => ({ host, processes, containers, pods }),
       tsdb: new MemoryTsdb(),
       source: { facts: async () => FACTS, collect: async () => ({ time: 0, host: [], processes: [] }), onDemand: async () => undefined },
       runner,
@@ -96,15 +98,39 @@ describe('container and pod rows', () => {
     expect(await run('container | name = "lonely" | pod')).toEqual([]);
   });
 
-  it('refuses commands and command checks on containers and pods rather than run them on the host', async () => {
+  it('runs commands and command checks inside the container; a pod’s in its main container', async () => {
     const runner = new RecordingRunner();
     const rows = await run('container | app = "batch" | `hostname`', runner);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.status).toBe('error');
-    expect(rows[0]?.error).toMatch(/commands cannot run inside a container yet/);
+    expect(rows.map((r) => [r.status, r.values.stdout])).toEqual([['ok', 'ran']]);
+    expect(runner.specs[0]?.container).toEqual({ id: id('c'), initPid: 300 });
+    expect(runner.specs[0]?.env).toMatchObject({ BW_CONTAINER_ID: id('c'), BW_RESOURCE_TYPE: 'container' });
     const checked = await run('pod | ok(`true`)', runner);
-    expect(checked[0]?.error).toMatch(/commands cannot run inside a pod yet/);
-    expect(runner.specs).toEqual([]);
+    expect(checked[0]?.status).toBe('ok');
+    // `sidecar` sorts before `web`: the main container is the first by name that is not the sandbox.
+    expect(runner.specs[1]?.container).toEqual({ id: id('b'), initPid: 200 });
+    await run('pod | container | name = "web" | `id`', runner);
+    expect(runner.specs[2]?.container).toEqual({ id: id('a'), initPid: 100 });
+    await run('host | `uptime`', runner);
+    expect(runner.specs[3]?.container).toBeUndefined();
+  });
+
+  it('traverses container → process: the processes in its cgroup', async () => {
+    const procs = [1, 100, 101, 300].map((pid) => processResource(HOST, { pid, ppid: 1, name: `p${pid}`, cmdline: '', user: 'root', state: 'S', startTime: 0 }, {}));
+    expect(names(await run('container | name = "lonely" | process', new RecordingRunner(), procs))).toEqual(['p300']);
+    expect(names(await run('container | app = "checkout" | process | pid', new RecordingRunner(), procs))).toEqual(['p100', 'p101']);
+  });
+});
+
+describe('the container a command on a pod runs in', () => {
+  const pod = podResource(HOST, podsOf(CONTAINERS)[0] as NonNullable<ReturnType<typeof podsOf>[0]>);
+  const inPod = (c: string, name: string, image: string) => containerResource(HOST, { ...container(c, name, { ...POD, 'io.kubernetes.container.name': name }, 7), image });
+
+  it('skips the sandbox (pause) container, and says so when only it is left', () => {
+    expect(isSandbox(inPod('e', 'POD', 'registry.k8s.io/pause:3.9'))).toBe(true);
+    expect(isSandbox(inPod('e', 'app', 'localhost/podman-pause:4.3.1'))).toBe(true);
+    expect(isSandbox(inPod('e', 'app', 'nginx:1.25'))).toBe(false);
+    expect(mainContainer(pod, [inPod('e', 'POD', 'registry.k8s.io/pause:3.9'), inPod('f', 'zeta', 'nginx')])?.attrs.name).toBe('zeta');
+    expect(placement(pod, [inPod('e', 'POD', 'registry.k8s.io/pause:3.9')])).toEqual({ error: expect.stringMatching(/has no running container but its sandbox/) });
   });
 });
 
