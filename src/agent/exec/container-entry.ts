@@ -70,14 +70,13 @@ async function readBounded(path: string, max: number): Promise<Buffer> {
 
 /**
  * The variables of a container's environ (NUL-separated `NAME=value`), bounded and filtered: bad
- * names, unsafe names (see {@link UNSAFE_CONTAINER_ENV}) and a truncated last entry are dropped.
- * @example parseEnviron(Buffer.from('PATH=/bin\0LD_PRELOAD=/x.so\0'), false); // { PATH: '/bin' }
+ * names, unsafe names (see {@link UNSAFE_CONTAINER_ENV}) and an unterminated (cut) last entry are dropped.
+ * @example parseEnviron(Buffer.from('PATH=/bin\0LD_PRELOAD=/x.so\0')); // { PATH: '/bin' }
  */
-export function parseEnviron(raw: Buffer, truncated: boolean): Record<string, string> {
+export function parseEnviron(raw: Buffer): Record<string, string> {
   const entries = raw.toString('utf8').split('\0');
-  // The last piece is either empty (a trailing NUL) or cut off by the bound.
+  // Every entry ends with a NUL: what follows the last one is empty, or an entry cut by the bound.
   entries.pop();
-  if (truncated && raw.at(-1) !== 0) entries.pop();
   const env: Record<string, string> = {};
   let count = 0;
   for (const entry of entries) {
@@ -136,8 +135,7 @@ export async function enterContainer(target: ContainerTarget, user: string | und
     if (!ids) return `cannot read the user of container ${short} (pid ${initPid})`;
     const who = containerUser(user, ids);
     if (typeof who === 'string') return who;
-    const raw = await readBounded(`${proc}/environ`, MAX_ENVIRON_BYTES + 1);
-    const env = parseEnviron(raw.subarray(0, MAX_ENVIRON_BYTES), raw.length > MAX_ENVIRON_BYTES);
+    const env = parseEnviron(await readBounded(`${proc}/environ`, MAX_ENVIRON_BYTES));
     env.PATH ??= DEFAULT_PATH;
     const nsenterArgs = ['--target', String(initPid), '--mount', '--uts', '--ipc', '--net', '--pid', '--setuid', String(who.uid), '--setgid', String(who.gid), '--'];
     return { nsenterArgs, env };
