@@ -2,12 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ResourceRef } from '../../protocol/index.js';
 import type { AgentPhase } from '../../lang/index.js';
-import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze } from '../../lang/index.js';
+import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze, extendCatalogue } from '../../lang/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import { podsOf } from '../containers/pods.js';
 import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
 import { MemoryTsdb } from '../metrics/tsdb.js';
 import type { HostFacts } from '../metrics/types.js';
+import type { ActionDefinition } from './executor.js';
 import { executePhase } from './executor.js';
 import { isSandbox, mainContainer, placement } from './placement.js';
 import type { AgentResource } from './resources.js';
@@ -42,27 +43,30 @@ class RecordingRunner implements CommandRunner {
   }
 }
 
-function phaseOf(statement: string): AgentPhase {
-  const a = analyze(statement, BUILTIN_CATALOGUE);
+function phaseOf(statement: string, catalogue = BUILTIN_CATALOGUE): AgentPhase {
+  const a = analyze(statement, catalogue);
   if (!a.ok || !a.plan) throw new Error(`statement has errors: ${a.diagnostics.map((d) => d.message).join('; ')}`);
   const phase = a.plan.phases.find((p) => p.where === 'agent');
   if (!phase) throw new Error(`no agent phase in ${statement}`);
   return AgentPhaseSchema.parse(phase);
 }
 
-async function run(statement: string, runner = new RecordingRunner(), processes: AgentResource[] = []) {
+/** An action for containers (`resources: [container]`), run as root inside whatever the container's user. */
+const INSPECT: ActionDefinition = { name: 'inspect', command: 'cat /etc/resolv.conf', params: [], timeoutMs: 5000, maxOutputBytes: 4096, user: 'root' };
+
+async function run(statement: string, runner = new RecordingRunner(), processes: AgentResource[] = [], catalogue = BUILTIN_CATALOGUE) {
   const host = hostResource(HOST, FACTS, { env: 'prod' }, '0.1.0');
   const containers = CONTAINERS.map((c) => containerResource(HOST, c));
   const pods = podsOf(CONTAINERS).map((p) => podResource(HOST, p));
   const rows = await executePhase(
-    phaseOf(statement),
+    phaseOf(statement, catalogue),
     undefined,
     {
       resources: () => ({ host, processes, containers, pods }),
       tsdb: new MemoryTsdb(),
       source: { facts: async () => FACTS, collect: async () => ({ time: 0, host: [], processes: [] }), onDemand: async () => undefined },
       runner,
-      action: () => undefined,
+      action: (name) => (name === INSPECT.name ? INSPECT : undefined),
       limits: { commandTimeoutMs: 1000, maxOutputBytes: 1024 },
       now: () => 0,
     },
@@ -112,6 +116,14 @@ describe('container and pod rows', () => {
     expect(runner.specs[2]?.container).toEqual({ id: id('a'), initPid: 100 });
     await run('host | `uptime`', runner);
     expect(runner.specs[3]?.container).toBeUndefined();
+  });
+
+  it('runs an action inside the container, as the action’s user', async () => {
+    const runner = new RecordingRunner();
+    const catalogue = extendCatalogue(BUILTIN_CATALOGUE, { actions: [{ name: 'inspect', description: 'resolver', resources: ['container'], params: [] }] });
+    const rows = await run('container | name = "web" | inspect()', runner, [], catalogue);
+    expect(rows.map((r) => [r.status, r.values.action])).toEqual([['ok', 'inspect']]);
+    expect(runner.specs[0]).toMatchObject({ command: INSPECT.command, user: 'root', container: { id: id('a'), initPid: 100 } });
   });
 
   it('traverses container → process: the processes in its cgroup', async () => {
