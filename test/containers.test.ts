@@ -86,6 +86,17 @@ describe.skipIf(skip)(SUITE, () => {
     expect(named.map((r) => r.values.stdout)).toEqual([`web-${run}\n`]);
   });
 
+  it('records the run with the container as its resource', async () => {
+    const l = lab as Lab;
+    const env = { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token };
+    const ran = await runCli(['run', '--json', `container | name = "plain-${run}" | \`true\``], { env });
+    const summary = ran.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; runId?: string }).find((line) => line.type === 'summary');
+    expect(summary?.runId).toBeTruthy();
+    const record = await runCli(['get', 'run', summary?.runId as string, '--json'], { env });
+    const host = l.hosts[0]?.name as string;
+    expect(JSON.parse(record.stdout)).toMatchObject({ results: [{ resourceType: 'container', resourceId: `${host}/${started.plain?.id}`, host, status: 'ok', exitCode: 0 }] });
+  });
+
   it('kills a timed-out command’s processes inside the container too', async () => {
     const l = lab as Lab;
     const r = await runCli(['run', '--json', '--timeout', '2s', `container | name = "plain-${run}" | \`sleep 300 & sleep 301\``], { env: { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token } });
