@@ -75,10 +75,10 @@ describe.skipIf(skip)(SUITE, () => {
     expect(rows[0]?.values.init_pid).toBe(late.pid);
   });
 
-  it('runs a command inside a container: its hostname, its PID 1, its files, its user and environment', async () => {
-    const rows = await query(`container | name = "plain-${run}" | \`hostname; cat /proc/1/comm ${ROOTFS_MARKER.path}; id -u; id -g; echo "$BW_CONTAINER_NAME $HOSTNAME"\``);
+  it('runs a command inside a container: its hostname, its PID 1, its files (from its root, also as cwd), its user and environment', async () => {
+    const rows = await query(`container | name = "plain-${run}" | \`hostname; cat /proc/1/comm ${ROOTFS_MARKER.path}; cat .${ROOTFS_MARKER.path}; id -u; id -g; echo "$BW_CONTAINER_NAME $HOSTNAME"\``);
     expect(rows.map((r) => [r.status, r.error])).toEqual([['ok', undefined]]);
-    expect(String(rows[0]?.values.stdout).split('\n')).toEqual([`plain-${run}`, 'sleep', ROOTFS_MARKER.text.trim(), '1234', '2345', `plain-${run} plain-${run}`, '']);
+    expect(String(rows[0]?.values.stdout).split('\n')).toEqual([`plain-${run}`, 'sleep', ROOTFS_MARKER.text.trim(), ROOTFS_MARKER.text.trim(), '1234', '2345', `plain-${run} plain-${run}`, '']);
     // A pod's command runs in its main container (the first by name: sidecar), a named one with `| container`.
     const inPod = await query(`pod | name = "${pod.name}" | \`hostname\``);
     expect(inPod.map((r) => r.values.stdout)).toEqual([`sidecar-${run}\n`]);

@@ -18,6 +18,9 @@
  * - When the group is killed (timeout, cancellation, held pipes) the promise resolves only once
  *   no live member of the group remains (or, for an unkillable process, once we give up a second
  *   after SIGKILL), so callers see no orphans of a killed run.
+ * - A spec with `container` runs inside that container: `nsenter` into its init process's
+ *   namespaces in front of the shell, with the container's environment and user instead of the
+ *   agent's (container-entry.ts); the same process group, timeout and output guarantees hold.
  * - `durationMs` is the time from spawning to the end of the run; queue waiting is not in it, and
  *   the timeout starts when the command starts, not when it is queued (abort the signal to bound
  *   the queue wait). Results that never started have `durationMs: 0`.
