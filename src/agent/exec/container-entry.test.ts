@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ShellRunner } from './shell-runner.js';
 import { MAX_ENVIRON_BYTES, MAX_ENVIRON_VARS, containerUser, enterContainer, parseEnviron, parseStatusIds } from './container-entry.js';
 
 const ID = 'a'.repeat(64);
@@ -113,5 +114,17 @@ describe('the container’s user', () => {
     expect(containerUser('0', init)).toEqual({ uid: 0, gid: 0 });
     expect(containerUser('1000', init)).toEqual({ uid: 1000, gid: 1000 });
     expect(containerUser('99999999999', init)).toMatch(/numeric uid or root/);
+  });
+});
+
+describe('ShellRunner with a container target', () => {
+  const spec = { command: 'touch /tmp/should-not-exist', env: {}, timeoutMs: 5000, maxOutputBytes: 1024 };
+
+  it('runs nothing, on the host or elsewhere, when the container cannot be entered', async () => {
+    // nsenter replaced by a program that would fail the test if it ran at all.
+    const runner = new ShellRunner({ maxConcurrent: 1, maxQueued: 0, nsenter: '/bin/false' });
+    expect((await runner.run({ ...spec, container: { id: 'not-an-id', initPid: 5 } })).error).toMatch(/invalid container id/);
+    expect((await runner.run({ ...spec, container: { id: ID, initPid: process.pid } })).error).toMatch(/no longer its process|cannot be entered/);
+    expect((await runner.run({ ...spec, cwd: '/', container: { id: ID, initPid: PID } })).error).toMatch(/cwd cannot be set for a command inside a container/);
   });
 });
