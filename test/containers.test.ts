@@ -1,9 +1,10 @@
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { ResultRow } from '../src/protocol/index.js';
 import { runCli, waitUntil } from './helpers.js';
-import { PodmanContainers, kubeletLabels, podmanUnavailable } from './podman.js';
+import { PodmanContainers, ROOTFS_MARKER, kubeletLabels, podmanUnavailable } from './podman.js';
 
 /*
  * Real containers (podman + runc, a busybox root filesystem) on this machine, and a real lab whose
@@ -26,8 +27,9 @@ describe.skipIf(skip)(SUITE, () => {
     podman = await PodmanContainers.start();
     started.web = await podman.run(`web-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'web') });
     started.sidecar = await podman.run(`sidecar-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'sidecar') });
-    started.plain = await podman.run(`plain-${run}`, { app: 'batch', run, 'team.name': 'ops' });
-    lab = await startLab({ hosts: 1, appPortBase: 28780, containers: { socket: podman.socket } });
+    started.plain = await podman.run(`plain-${run}`, { app: 'batch', run, 'team.name': 'ops' }, `plain-${run}`, '1234:2345');
+    // Every process, as on a real host: a container's processes do not work under the lab's folder.
+    lab = await startLab({ hosts: 1, appPortBase: 28780, containers: { socket: podman.socket }, isolateProcesses: false });
   }, 60_000);
 
   afterAll(async () => {
@@ -73,10 +75,56 @@ describe.skipIf(skip)(SUITE, () => {
     expect(rows[0]?.values.init_pid).toBe(late.pid);
   });
 
-  it('refuses a command on a container rather than run it on the host', async () => {
-    const rows = await query(`container | name = "plain-${run}" | \`hostname\``);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.status).toBe('error');
-    expect(rows[0]?.error).toMatch(/commands cannot run inside a container yet/);
+  it('runs a command inside a container: its hostname, its PID 1, its files (from its root, also as cwd), its user and environment', async () => {
+    const rows = await query(`container | name = "plain-${run}" | \`hostname; cat /proc/1/comm ${ROOTFS_MARKER.path}; cat .${ROOTFS_MARKER.path}; id -u; id -g; echo "$BW_CONTAINER_NAME $HOSTNAME"\``);
+    expect(rows.map((r) => [r.status, r.error])).toEqual([['ok', undefined]]);
+    expect(String(rows[0]?.values.stdout).split('\n')).toEqual([`plain-${run}`, 'sleep', ROOTFS_MARKER.text.trim(), ROOTFS_MARKER.text.trim(), '1234', '2345', `plain-${run} plain-${run}`, '']);
+    // A pod's command runs in its main container (the first by name: sidecar), a named one with `| container`.
+    const inPod = await query(`pod | name = "${pod.name}" | \`hostname\``);
+    expect(inPod.map((r) => r.values.stdout)).toEqual([`sidecar-${run}\n`]);
+    const named = await query(`pod | name = "${pod.name}" | container | name = "web" | \`hostname\``);
+    expect(named.map((r) => r.values.stdout)).toEqual([`web-${run}\n`]);
+  });
+
+  it('records the run with the container as its resource', async () => {
+    const l = lab as Lab;
+    const env = { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token };
+    const ran = await runCli(['run', '--json', `container | name = "plain-${run}" | \`true\``], { env });
+    const summary = ran.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; runId?: string }).find((line) => line.type === 'summary');
+    expect(summary?.runId).toBeTruthy();
+    const record = await runCli(['get', 'run', summary?.runId as string, '--json'], { env });
+    const host = l.hosts[0]?.name as string;
+    expect(JSON.parse(record.stdout)).toMatchObject({ results: [{ resourceType: 'container', resourceId: `${host}/${started.plain?.id}`, host, status: 'ok', exitCode: 0 }] });
+  });
+
+  it('kills a timed-out command’s processes inside the container too', async () => {
+    const l = lab as Lab;
+    const r = await runCli(['run', '--json', '--timeout', '2s', `container | name = "plain-${run}" | \`sleep 300 & sleep 301\``], { env: { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token } });
+    expect(r.stdout).toMatch(/"status":"timeout"/);
+    // Only its init process (sleep 600) is left alive in the container's PID namespace. (Killed
+    // children of the shell were handed to that init, which never reaps: they stay zombies.)
+    await waitUntil('the container back to its init process', () => pidsInNamespaceOf(started.plain?.pid as number).length === 1, 5000);
+    expect(pidsInNamespaceOf(started.plain?.pid as number)).toEqual([started.plain?.pid]);
+  });
+
+  it('lists a container’s processes', async () => {
+    const rows = await query(`container | name = "plain-${run}" | process | pid | name`);
+    expect(rows.map((r) => r.values)).toEqual([{ pid: started.plain?.pid, name: 'sleep' }]);
   });
 });
+
+/** The host pids of the live (not zombie) processes in the PID namespace of `pid`. */
+function pidsInNamespaceOf(pid: number): number[] {
+  const ns = readlinkSync(`/proc/${pid}/ns/pid`);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+        return readlinkSync(`/proc/${name}/ns/pid`) === ns && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

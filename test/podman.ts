@@ -7,7 +7,7 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, copyFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,7 +19,9 @@ export const PODMAN = process.env.BREAKWATER_PODMAN ?? '/usr/bin/podman';
 const BUSYBOX = '/usr/bin/busybox';
 const RUNC = '/usr/sbin/runc';
 /** The commands the root filesystem offers, as links to busybox. */
-const APPLETS = ['sh', 'sleep', 'cat', 'hostname'];
+const APPLETS = ['sh', 'sleep', 'cat', 'hostname', 'id'];
+/** A file only the containers' root filesystem has (commands inside find it; the host does not). */
+export const ROOTFS_MARKER = { path: '/etc/breakwater-rootfs', text: 'only in the container\n' };
 
 /** Why containers cannot run here, or undefined when they can. Throws on CI (BREAKWATER_REQUIRE_SERVICES=1). */
 export function podmanUnavailable(suite: string): string | undefined {
@@ -69,6 +71,8 @@ export class PodmanContainers {
       await mkdir(join(podman.rootfs, 'bin'), { recursive: true });
       await copyFile(BUSYBOX, join(podman.rootfs, 'bin', 'busybox'));
       for (const applet of APPLETS) await symlink('busybox', join(podman.rootfs, 'bin', applet));
+      await mkdir(join(podman.rootfs, 'etc'));
+      await writeFile(join(podman.rootfs, ROOTFS_MARKER.path), ROOTFS_MARKER.text);
       podman.service = spawn(PODMAN, ['system', 'service', '--time=0', `unix://${podman.socket}`], { stdio: 'ignore' });
       await waitUntil('podman system service listening', () => existsSync(podman.socket), 15_000);
       return podman;
@@ -79,13 +83,15 @@ export class PodmanContainers {
   }
 
   /**
-   * Starts a container that sleeps, with these labels and hostname; returns its id and host pid.
+   * Starts a container that sleeps, with these labels and hostname (and user `uid:gid`, default
+   * root); returns its id and host pid.
    * Flags as these machines need them: runc (crun refuses cgroup hybrid mode here), limits not raised.
    */
-  async run(name: string, labels: Record<string, string>, hostname = name): Promise<{ id: string; pid: number }> {
+  async run(name: string, labels: Record<string, string>, hostname = name, user?: string): Promise<{ id: string; pid: number }> {
     const labelArgs = Object.entries({ ...labels }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
     const args = ['run', '-d', '--rm', '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--name', name, '--label', this.mark, ...labelArgs];
     // --hostname must come before --rootfs.
+    if (user) args.push('--user', user);
     args.push('--hostname', hostname, '--rootfs', this.rootfs, 'sleep', '600');
     const { stdout } = await run(PODMAN, args);
     const id = stdout.trim();

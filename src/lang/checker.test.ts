@@ -4,7 +4,10 @@ import { analyze } from './index.js';
 
 const catalogue = extendCatalogue(BUILTIN_CATALOGUE, {
   metrics: [{ name: 'busy_workers', resource: 'host', dim: 'count', labels: ['service'], description: 'Workers busy' }],
-  actions: [{ name: 'restart_service', description: 'Restart a service', resources: ['host'], params: [{ name: 'name', type: 'string', required: true }] }],
+  actions: [
+    { name: 'restart_service', description: 'Restart a service', resources: ['host'], params: [{ name: 'name', type: 'string', required: true }] },
+    { name: 'show_resolv', description: 'Show the resolver configuration inside', resources: ['container', 'pod'], params: [] },
+  ],
 });
 
 const codes = (src: string) => analyze(src, catalogue).diagnostics.map((d) => d.code);
@@ -48,6 +51,14 @@ describe('check', () => {
     expect(codes('host | restart_service(nme = "api", name = "api")')).toEqual(['BW_UNKNOWN_ARGUMENT']);
     expect(codes('host | restart_service(name = 5)')).toEqual(['BW_TYPE_MISMATCH']);
     expect(codes('host | process | restart_service(name = "x")')).toEqual(['BW_ACTION_RESOURCE']);
+  });
+
+  it('runs an action declared for containers and pods only on those', () => {
+    expect(codes('container | app = "web" | show_resolv()')).toEqual([]);
+    expect(codes('pod | namespace = "shop" | show_resolv()')).toEqual([]);
+    expect(codes('host | container | show_resolv()')).toEqual([]);
+    expect(messages('host | show_resolv()')).toEqual(['action `show_resolv` runs on container or pod, not on host']);
+    expect(codes('container | restart_service(name = "x")')).toEqual(['BW_ACTION_RESOURCE']);
   });
 
   it('knows what rows look like after a reduction', () => {

@@ -45,6 +45,8 @@ export class BuiltinRunner implements CommandRunner {
   async run(spec: CommandSpec, options: { signal?: AbortSignal; onOutput?: OutputListener } = {}): Promise<CommandResult> {
     const { signal, onOutput } = options;
     if (signal?.aborted) return commandResult({ cancelled: true });
+    // Running it on the (synthetic) host instead would mislead.
+    if (spec.container !== undefined) return commandResult({ error: 'the built-in runner of synthetic agents cannot run commands inside containers' });
     this.#active++;
     const started = performance.now();
     try {

@@ -11,6 +11,7 @@ import { MAX_TIMER_MS } from '../../protocol/index.js';
 import { OutputCollector } from './output-collector.js';
 import { groupAlive, signalGroup } from './process-group.js';
 import { cancelledResult, describe, errorResult } from './result.js';
+import { enterContainer } from './container-entry.js';
 import { buildEnv, resolveUser, type RunAs } from './shell-env.js';
 import type { CommandResult, CommandSpec, OutputListener } from './types.js';
 
@@ -27,6 +28,10 @@ export interface Settings {
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   readonly getuid: () => number;
   readonly passwdFile: string;
+  /** Where nsenter is, for commands inside containers. */
+  readonly nsenter: string;
+  /** Where /proc is (a test seam for container entry). */
+  readonly procRoot: string;
 }
 
 /**
@@ -39,6 +44,7 @@ export async function execute(
   signal: AbortSignal,
   onOutput: OutputListener | undefined,
 ): Promise<CommandResult> {
+  if (spec.container !== undefined) return executeInside(spec, spec.container, settings, signal, onOutput);
   let who: RunAs | undefined;
   if (spec.user !== undefined) {
     const resolved = await resolveUser(spec.user, settings.passwdFile, settings.getuid);
@@ -60,6 +66,24 @@ export async function execute(
   });
 }
 
+/** Runs `spec` inside its container: nsenter, then the shell, with the container's environment under the command's. */
+async function executeInside(
+  spec: CommandSpec,
+  target: NonNullable<CommandSpec['container']>,
+  settings: Settings,
+  signal: AbortSignal,
+  onOutput: OutputListener | undefined,
+): Promise<CommandResult> {
+  if (spec.cwd !== undefined) return errorResult('cwd cannot be set for a command inside a container (it starts in the container\'s root)');
+  const entry = await enterContainer(target, spec.user, settings.procRoot);
+  if (typeof entry === 'string') return errorResult(entry);
+  if (signal.aborted) return cancelledResult();
+  const launch = { file: settings.nsenter, args: [...entry.nsenterArgs, settings.shell, '-c', spec.command] };
+  return new Promise<CommandResult>((resolve) => {
+    new Execution(spec, settings, { ...entry.env, ...spec.env }, undefined, signal, onOutput, resolve, launch).start();
+  });
+}
+
 /** One spawned command, from spawn to its result; resolves exactly once. */
 class Execution {
   readonly #spec: CommandSpec;
@@ -71,6 +95,8 @@ class Execution {
   readonly #stdout: OutputCollector;
   readonly #stderr: OutputCollector;
   #listener: OutputListener | undefined;
+  /** The program spawned: the shell, or nsenter in front of it for a container. */
+  readonly #launch: { readonly file: string; readonly args: readonly string[] };
 
   #child: ChildProcess | undefined;
   #pgid = 0;
@@ -99,7 +125,9 @@ class Execution {
     signal: AbortSignal,
     onOutput: OutputListener | undefined,
     resolve: (result: CommandResult) => void,
+    launch?: { readonly file: string; readonly args: readonly string[] },
   ) {
+    this.#launch = launch ?? { file: settings.shell, args: ['-c', spec.command] };
     this.#spec = spec;
     this.#settings = settings;
     this.#env = env;
@@ -112,11 +140,11 @@ class Execution {
   }
 
   start(): void {
-    const { shell } = this.#settings;
+    const shell = this.#launch.file;
     this.#startedAt = performance.now();
     let child: ChildProcess;
     try {
-      child = spawn(shell, ['-c', this.#spec.command], {
+      child = spawn(shell, this.#launch.args, {
         detached: true, // its own process group, so the whole tree can be signalled at once
         stdio: ['ignore', 'pipe', 'pipe'],
         env: this.#env,

@@ -18,10 +18,14 @@
  * - When the group is killed (timeout, cancellation, held pipes) the promise resolves only once
  *   no live member of the group remains (or, for an unkillable process, once we give up a second
  *   after SIGKILL), so callers see no orphans of a killed run.
+ * - A spec with `container` runs inside that container: `nsenter` into its init process's
+ *   namespaces in front of the shell, with the container's environment and user instead of the
+ *   agent's (container-entry.ts); the same process group, timeout and output guarantees hold.
  * - `durationMs` is the time from spawning to the end of the run; queue waiting is not in it, and
  *   the timeout starts when the command starts, not when it is queued (abort the signal to bound
  *   the queue wait). Results that never started have `durationMs: 0`.
  */
+import { NSENTER } from './container-entry.js';
 import { execute, type Settings } from './execution.js';
 import { cancelledResult, describe, errorResult } from './result.js';
 import { checkSpec } from './shell-env.js';
@@ -49,6 +53,8 @@ export interface ShellRunnerOptions {
   readonly getuid?: () => number;
   /** Test seam: the passwd database. Default `/etc/passwd`. */
   readonly passwdFile?: string;
+  /** nsenter, for commands inside containers. Default {@link NSENTER}. */
+  readonly nsenter?: string;
 }
 
 interface Job {
@@ -95,6 +101,8 @@ export class ShellRunner implements CommandRunner {
       baseEnv: options.baseEnv ?? process.env,
       getuid: options.getuid ?? (() => process.getuid?.() ?? -1),
       passwdFile: options.passwdFile ?? '/etc/passwd',
+      nsenter: options.nsenter ?? NSENTER,
+      procRoot: '/proc',
     };
   }
 

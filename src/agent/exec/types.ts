@@ -11,8 +11,19 @@ export interface CommandSpec {
   readonly cwd?: string;
   /** Run as this user (name or uid); only possible when the agent runs as root. */
   readonly user?: string;
+  /**
+   * Run inside this container's namespaces (src/agent/exec/container-entry.ts) instead of on the
+   * host, with its environment under `env`, as its user unless `user` is given (a uid or root).
+   */
+  readonly container?: ContainerTarget;
   /** Secrets the command receives as `BW_SECRET_<NAME>` (an action's `secrets`; src/agent/engine/secret-runner.ts). */
   readonly secrets?: readonly string[];
+}
+
+/** A running container a command enters: its id (64 hex digits) and the host pid of its init process. */
+export interface ContainerTarget {
+  readonly id: string;
+  readonly initPid: number;
 }
 
 export interface CommandResult {

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import type { CheckName, Value } from '../../lang/index.js';
 import { EvalError } from '../../lang/index.js';
-import type { CommandRunner } from '../exec/types.js';
+import type { CommandRunner, ContainerTarget } from '../exec/types.js';
 import { InvalidUrlError, request } from '../http-request.js';
 
 export interface CheckLimits {
@@ -21,12 +21,14 @@ export async function runCheck(
   runner: CommandRunner,
   limits: CheckLimits,
   signal?: AbortSignal,
+  /** Where `ok` and `number` run their command: inside this container, else on the host. */
+  container?: ContainerTarget,
 ): Promise<boolean | number> {
   switch (name) {
     case 'ok':
     case 'number': {
       const command = String(args[0] ?? '');
-      const r = await runner.run({ command, env, timeoutMs: limits.commandTimeoutMs, maxOutputBytes: limits.maxOutputBytes }, signal ? { signal } : {});
+      const r = await runner.run({ command, env, timeoutMs: limits.commandTimeoutMs, maxOutputBytes: limits.maxOutputBytes, ...(container ? { container } : {}) }, signal ? { signal } : {});
       if (r.error) throw new EvalError(`${name}(\`${command}\`) could not run: ${r.error}`);
       if (r.timedOut) throw new EvalError(`${name}(\`${command}\`) timed out after ${limits.commandTimeoutMs} ms`);
       // Killed because the query was cancelled or ran out of time: no verdict (exit code null is not "false").

@@ -2,18 +2,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ResourceRef } from '../../protocol/index.js';
 import type { AgentPhase } from '../../lang/index.js';
-import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze } from '../../lang/index.js';
+import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze, extendCatalogue } from '../../lang/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import { podsOf } from '../containers/pods.js';
 import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
 import { MemoryTsdb } from '../metrics/tsdb.js';
 import type { HostFacts } from '../metrics/types.js';
+import type { ActionDefinition } from './executor.js';
 import { executePhase } from './executor.js';
-import { containerResource, hostResource, podResource } from './resources.js';
+import { isSandbox, mainContainer, placement } from './placement.js';
+import type { AgentResource } from './resources.js';
+import { containerResource, hostResource, podResource, processResource } from './resources.js';
 
 /*
  * Container and pod rows through the real planner and executor: sources, traversals, label tags,
- * and commands refused on them (they would run on the host, not inside).
+ * and where commands on them run (inside, never on the host).
  */
 
 const HOST = 'node-1';
@@ -26,7 +29,7 @@ function container(c: string, name: string, labels: Record<string, string>, init
 
 const POD = { 'io.kubernetes.pod.name': 'checkout-7d9f8', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.pod.uid': '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b', app: 'checkout' };
 const CONTAINERS = [
-  container('a', 'k8s_web_checkout', { ...POD, 'io.kubernetes.container.name': 'web', tier: 'front' }, 100),
+  { ...container('a', 'k8s_web_checkout', { ...POD, 'io.kubernetes.container.name': 'web', tier: 'front' }, 100), pids: [100, 101] },
   container('b', 'k8s_sidecar_checkout', { ...POD, 'io.kubernetes.container.name': 'sidecar', tier: 'mesh' }, 200),
   container('c', 'lonely', { app: 'batch' }, 300),
 ];
@@ -40,27 +43,30 @@ class RecordingRunner implements CommandRunner {
   }
 }
 
-function phaseOf(statement: string): AgentPhase {
-  const a = analyze(statement, BUILTIN_CATALOGUE);
+function phaseOf(statement: string, catalogue = BUILTIN_CATALOGUE): AgentPhase {
+  const a = analyze(statement, catalogue);
   if (!a.ok || !a.plan) throw new Error(`statement has errors: ${a.diagnostics.map((d) => d.message).join('; ')}`);
   const phase = a.plan.phases.find((p) => p.where === 'agent');
   if (!phase) throw new Error(`no agent phase in ${statement}`);
   return AgentPhaseSchema.parse(phase);
 }
 
-async function run(statement: string, runner = new RecordingRunner()) {
+/** An action for containers (`resources: [container]`), run as root inside whatever the container's user. */
+const INSPECT: ActionDefinition = { name: 'inspect', command: 'cat /etc/resolv.conf', params: [], timeoutMs: 5000, maxOutputBytes: 4096, user: 'root' };
+
+async function run(statement: string, runner = new RecordingRunner(), processes: AgentResource[] = [], catalogue = BUILTIN_CATALOGUE) {
   const host = hostResource(HOST, FACTS, { env: 'prod' }, '0.1.0');
   const containers = CONTAINERS.map((c) => containerResource(HOST, c));
   const pods = podsOf(CONTAINERS).map((p) => podResource(HOST, p));
   const rows = await executePhase(
-    phaseOf(statement),
+    phaseOf(statement, catalogue),
     undefined,
     {
-      resources: () => ({ host, processes: [], containers, pods }),
+      resources: () => ({ host, processes, containers, pods }),
       tsdb: new MemoryTsdb(),
       source: { facts: async () => FACTS, collect: async () => ({ time: 0, host: [], processes: [] }), onDemand: async () => undefined },
       runner,
-      action: () => undefined,
+      action: (name) => (name === INSPECT.name ? INSPECT : undefined),
       limits: { commandTimeoutMs: 1000, maxOutputBytes: 1024 },
       now: () => 0,
     },
@@ -96,15 +102,47 @@ describe('container and pod rows', () => {
     expect(await run('container | name = "lonely" | pod')).toEqual([]);
   });
 
-  it('refuses commands and command checks on containers and pods rather than run them on the host', async () => {
+  it('runs commands and command checks inside the container; a pod’s in its main container', async () => {
     const runner = new RecordingRunner();
     const rows = await run('container | app = "batch" | `hostname`', runner);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]?.status).toBe('error');
-    expect(rows[0]?.error).toMatch(/commands cannot run inside a container yet/);
+    expect(rows.map((r) => [r.status, r.values.stdout])).toEqual([['ok', 'ran']]);
+    expect(runner.specs[0]?.container).toEqual({ id: id('c'), initPid: 300 });
+    expect(runner.specs[0]?.env).toMatchObject({ BW_CONTAINER_ID: id('c'), BW_RESOURCE_TYPE: 'container' });
     const checked = await run('pod | ok(`true`)', runner);
-    expect(checked[0]?.error).toMatch(/commands cannot run inside a pod yet/);
-    expect(runner.specs).toEqual([]);
+    expect(checked[0]?.status).toBe('ok');
+    // `sidecar` sorts before `web`: the main container is the first by name that is not the sandbox.
+    expect(runner.specs[1]?.container).toEqual({ id: id('b'), initPid: 200 });
+    await run('pod | container | name = "web" | `id`', runner);
+    expect(runner.specs[2]?.container).toEqual({ id: id('a'), initPid: 100 });
+    await run('host | `uptime`', runner);
+    expect(runner.specs[3]?.container).toBeUndefined();
+  });
+
+  it('runs an action inside the container, as the action’s user', async () => {
+    const runner = new RecordingRunner();
+    const catalogue = extendCatalogue(BUILTIN_CATALOGUE, { actions: [{ name: 'inspect', description: 'resolver', resources: ['container'], params: [] }] });
+    const rows = await run('container | name = "web" | inspect()', runner, [], catalogue);
+    expect(rows.map((r) => [r.status, r.values.action])).toEqual([['ok', 'inspect']]);
+    expect(runner.specs[0]).toMatchObject({ command: INSPECT.command, user: 'root', container: { id: id('a'), initPid: 100 } });
+  });
+
+  it('traverses container → process: the processes in its cgroup', async () => {
+    const procs = [1, 100, 101, 300].map((pid) => processResource(HOST, { pid, ppid: 1, name: `p${pid}`, cmdline: '', user: 'root', state: 'S', startTime: 0 }, {}));
+    expect(names(await run('container | name = "lonely" | process', new RecordingRunner(), procs))).toEqual(['p300']);
+    expect(names(await run('container | app = "checkout" | process | pid', new RecordingRunner(), procs))).toEqual(['p100', 'p101']);
+  });
+});
+
+describe('the container a command on a pod runs in', () => {
+  const pod = podResource(HOST, podsOf(CONTAINERS)[0] as NonNullable<ReturnType<typeof podsOf>[0]>);
+  const inPod = (c: string, name: string, image: string) => containerResource(HOST, { ...container(c, name, { ...POD, 'io.kubernetes.container.name': name }, 7), image });
+
+  it('skips the sandbox (pause) container, and says so when only it is left', () => {
+    expect(isSandbox(inPod('e', 'POD', 'registry.k8s.io/pause:3.9'))).toBe(true);
+    expect(isSandbox(inPod('e', 'app', 'localhost/podman-pause:4.3.1'))).toBe(true);
+    expect(isSandbox(inPod('e', 'app', 'nginx:1.25'))).toBe(false);
+    expect(mainContainer(pod, [inPod('e', 'POD', 'registry.k8s.io/pause:3.9'), inPod('f', 'zeta', 'nginx')])?.attrs.name).toBe('zeta');
+    expect(placement(pod, [inPod('e', 'POD', 'registry.k8s.io/pause:3.9')])).toEqual({ error: expect.stringMatching(/has no running container but its sandbox/) });
   });
 });
 

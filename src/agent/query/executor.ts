@@ -1,9 +1,10 @@
 import type { AgentPhase, AgentStep, EvalContext, PlanExpr, PlanMetric, Point, Value } from '../../lang/index.js';
 import { EvalError, evaluate, truthy } from '../../lang/index.js';
 import type { JsonValue, ResultRow, RowStatus } from '../../protocol/index.js';
-import type { CommandResult, CommandRunner } from '../exec/types.js';
+import type { CommandResult, CommandRunner, ContainerTarget } from '../exec/types.js';
 import type { MetricSource, TimeSeriesStore } from '../metrics/types.js';
 import { runCheck } from './checks.js';
+import { placement } from './placement.js';
 import type { AgentResource } from './resources.js';
 import { resourceEnv } from './resources.js';
 
@@ -129,7 +130,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         return row;
       });
     case 'command':
-      return runCommands(rows, deps, signal, failed, () => ({ command: step.text, env: {}, timeoutMs: deps.limits.commandTimeoutMs, maxOutputBytes: deps.limits.maxOutputBytes }));
+      return runCommands(rows, deps, signal, failed, all, () => ({ command: step.text, env: {}, timeoutMs: deps.limits.commandTimeoutMs, maxOutputBytes: deps.limits.maxOutputBytes }));
     case 'action': {
       const def = deps.action(step.name);
       if (!def) {
@@ -157,7 +158,7 @@ async function runStep(step: AgentStep, rows: WorkRow[], deps: ExecutorDeps, sig
         if (r.status === 'ok') params.set(r, env);
       }
       const runnable = allowed.filter((r) => params.has(r));
-      const done = await runCommands(runnable, deps, signal, failed, (r) => ({
+      const done = await runCommands(runnable, deps, signal, failed, all, (r) => ({
         command: def.command,
         env: params.get(r) ?? {},
         timeoutMs: def.timeoutMs,
@@ -180,7 +181,11 @@ function traverse(to: string, rows: WorkRow[], all: AgentResources): WorkRow[] {
   const ids = new Set(rows.map((r) => (to === 'container' ? r.res.ref.id : r.res.podId)));
   if (to === 'container' && from.has('pod')) return fresh((all.containers ?? []).filter((c) => c.podId !== undefined && ids.has(c.podId)));
   if (to === 'pod' && from.has('container')) return fresh((all.pods ?? []).filter((p) => ids.has(p.ref.id)));
-  // A container's processes are not tracked yet (docs/design-decisions.md): an empty set, not an error.
+  // A container's processes: those the kernel listed in its cgroup when it was discovered.
+  if (to === 'process' && from.has('container')) {
+    const pids = new Set(rows.flatMap((r) => r.res.pids ?? []));
+    return fresh(all.processes.filter((p) => p.pid !== undefined && pids.has(p.pid)));
+  }
   return [];
 }
 
@@ -189,17 +194,20 @@ async function runCommands(
   deps: ExecutorDeps,
   signal: AbortSignal,
   failed: WorkRow[],
+  all: AgentResources,
   spec: (r: WorkRow) => { command: string; env: Record<string, string>; timeoutMs: number; maxOutputBytes: number; user?: string; secrets?: readonly string[] },
 ): Promise<WorkRow[]> {
-  const onHost = rows.filter((r) => {
-    if (!runsOnHost(r.res)) failed.push(fail(r, notInsideYet(r.res)));
-    return runsOnHost(r.res);
-  });
-  rows = onHost;
+  const places = new Map<WorkRow, { container?: ContainerTarget }>();
+  for (const r of rows) {
+    const place = placement(r.res, all.containers ?? []);
+    if ('error' in place) failed.push(fail(r, place.error));
+    else places.set(r, place);
+  }
+  rows = rows.filter((r) => places.has(r));
   const results = await Promise.all(
     rows.map((r) => {
       const s = spec(r);
-      return deps.runner.run({ ...s, env: { ...resourceEnv(r.res), ...s.env } }, { signal });
+      return deps.runner.run({ ...s, ...places.get(r), env: { ...resourceEnv(r.res), ...s.env } }, { signal });
     }),
   );
   const kept: WorkRow[] = [];
@@ -216,13 +224,6 @@ async function runCommands(
     else kept.push(r);
   });
   return kept;
-}
-
-/** Commands run on the host; inside a container's namespaces is the next increment of containers (docs/design-decisions.md). */
-const runsOnHost = (r: AgentResource): boolean => r.ref.type === 'host' || r.ref.type === 'process';
-
-function notInsideYet(r: AgentResource): string {
-  return `commands cannot run inside a ${r.ref.type} yet, and running it on the host instead would mislead: it did not run on ${r.ref.id}`;
 }
 
 type Verdict = { ok: true; value: Value } | { ok: false; error: string };
@@ -290,8 +291,9 @@ function context(r: WorkRow, deps: ExecutorDeps, signal: AbortSignal): EvalConte
     field: () => undefined,
     check: (name, args) => {
       if (deps.asOf !== undefined) return Promise.reject(new EvalError(`${name}(...) cannot be replayed from history`));
-      if ((name === 'ok' || name === 'number') && !runsOnHost(r.res)) return Promise.reject(new EvalError(notInsideYet(r.res)));
-      return runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal);
+      const place = placement(r.res, deps.resources().containers ?? []);
+      if ((name === 'ok' || name === 'number') && 'error' in place) return Promise.reject(new EvalError(place.error));
+      return runCheck(name, args, resourceEnv(r.res), deps.runner, deps.limits, signal, 'container' in place ? place.container : undefined);
     },
   };
 }

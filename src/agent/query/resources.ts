@@ -12,6 +12,8 @@ export interface AgentResource {
   /** Key of its series in the local time-series store. */
   readonly seriesKey: string;
   readonly pid?: number;
+  /** A container's processes (host pids) when it was listed, for `container | process`. */
+  readonly pids?: readonly number[];
   /** A container's pod (the pod's ref id), for `pod | container` and `container | pod`. */
   readonly podId?: string;
   /** Environment every command on this resource gets from the agent (BW_TAG_DIR). */
@@ -55,6 +57,7 @@ export function containerResource(host: string, info: ContainerInfo, env?: Reado
     attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podName(info.labels) ?? '', runtime: info.runtime, init_pid: info.initPid },
     tags: labelTags(info.labels),
     seriesKey: `container/${info.id}`,
+    pids: info.pids,
     ...(key ? { podId: podRefId(host, key) } : {}),
   };
 }
