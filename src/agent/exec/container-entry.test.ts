@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShellRunner } from './shell-runner.js';
-import { MAX_ENVIRON_BYTES, MAX_ENVIRON_VARS, containerUser, enterContainer, parseEnviron, parseStatusIds } from './container-entry.js';
+import { MAX_ENVIRON_BYTES, MAX_ENVIRON_VARS, containerUser, enterContainer, hasCapability, parseEnviron, parseStatusIds } from './container-entry.js';
 
 const ID = 'a'.repeat(64);
 const PID = 4242;
@@ -126,5 +126,20 @@ describe('ShellRunner with a container target', () => {
     expect((await runner.run({ ...spec, container: { id: 'not-an-id', initPid: 5 } })).error).toMatch(/invalid container id/);
     expect((await runner.run({ ...spec, container: { id: ID, initPid: process.pid } })).error).toMatch(/no longer its process|cannot be entered/);
     expect((await runner.run({ ...spec, cwd: '/', container: { id: ID, initPid: PID } })).error).toMatch(/cwd cannot be set for a command inside a container/);
+  });
+});
+
+describe('hasCapability', () => {
+  it('reads the effective set: CAP_SYS_ADMIN (bit 21) in a root agent\'s set, not in the DaemonSet\'s short list', () => {
+    expect(hasCapability('Name:\tagent\nCapInh:\t0000000000000000\nCapEff:\t000001ffffffffff\n', 21n)).toBe(true);
+    // CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, KILL, SETGID, SETUID, SYS_PTRACE: bits 0-3, 5-7, 19.
+    expect(hasCapability('CapEff:\t00000000000800ef\n', 21n)).toBe(false);
+    expect(hasCapability('CapEff:\t00000000000800ef\n', 19n)).toBe(true);
+  });
+
+  it('says no for a missing or malformed CapEff line, whatever the text', () => {
+    expect(hasCapability('', 21n)).toBe(false);
+    expect(hasCapability('CapEff:\tzz\n', 21n)).toBe(false);
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (text) => typeof hasCapability(text, 21n) === 'boolean'), { numRuns: 200, seed: 13 });
   });
 });

@@ -103,6 +103,18 @@ export function parseStatusIds(text: string): { uid: number; gid: number } | und
   return uid === undefined || gid === undefined ? undefined : { uid, gid };
 }
 
+/** CAP_SYS_ADMIN's bit in a capability set: setns(2) into another mount namespace needs it. */
+const CAP_SYS_ADMIN = 21n;
+
+/**
+ * Whether a /proc/PID/status text's effective capabilities (CapEff, hex) include `bit`.
+ * @example hasCapability('CapEff:\t000001ffffffffff\n', 21n) // true
+ */
+export function hasCapability(status: string, bit: bigint): boolean {
+  const m = /^CapEff:\s+([0-9a-fA-F]{1,16})$/m.exec(status);
+  return m !== null && ((BigInt(`0x${m[1]}`) >> bit) & 1n) === 1n;
+}
+
 /**
  * The user a command runs as inside a container: the init process's when `user` is absent, else a
  * numeric uid (its gid too) or `root`. Names are not looked up: the container's /etc/passwd is
@@ -127,6 +139,11 @@ export async function enterContainer(target: ContainerTarget, user: string | und
   const short = id.slice(0, 12);
   const proc = `${procRoot}/${initPid}`;
   try {
+    // Without it nsenter fails half-way with "Operation not permitted"; say why before starting
+    // (the Kubernetes DaemonSet leaves it out unless asked: deploy/k8s/README.md).
+    if (!hasCapability((await readBounded('/proc/self/status', MAX_STATUS_BYTES)).toString('utf8'), CAP_SYS_ADMIN)) {
+      return `entering container ${short} needs the CAP_SYS_ADMIN capability, which this agent does not have (on Kubernetes: deploy/k8s/README.md, "Commands inside containers"); the command did not run`;
+    }
     const membership = parseCgroup((await readBounded(`${proc}/cgroup`, 16 * 1024)).toString('utf8'));
     if (membership?.id !== id) return `container ${short} stopped or restarted: pid ${initPid} is no longer its process; the command did not run`;
     const [theirs, ours] = await Promise.all([readlink(`${proc}/ns/mnt`), readlink(`${procRoot}/self/ns/mnt`)]);
