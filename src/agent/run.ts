@@ -15,6 +15,7 @@ import { jsonLogger } from './log.js';
 import { MountMapSource } from './mount-map.js';
 import { ProcessScope, ProcessScopeSource } from './process-scope.js';
 import { ContainerCatalog } from './containers/catalog.js';
+import { ContainerMeter } from './containers/meter.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
 
@@ -139,7 +140,10 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     commandEnv: { ...config.env, BW_TAG_DIR: tagDir },
     ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
     ...(config.containers
-      ? { containers: new ContainerCatalog({ ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }) }
+      ? {
+          containers: new ContainerCatalog({ ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
+          containerMeter: new ContainerMeter(),
+        }
       : {}),
     once: (key) => {
       // A marker file per key in the data directory: "once" survives restarts of the agent.
