@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
@@ -21,12 +22,16 @@ describe.skipIf(skip)(SUITE, () => {
   const run = `r${Date.now().toString(36)}`;
   const pod = { name: `checkout-${run}`, namespace: 'shop', uid: '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b' };
   const started: Record<string, { id: string; pid: number }> = {};
+  /** cgroup v1 on this machine (podman on cgroupfs): one hierarchy per controller. */
+  const cgroupFile = (controller: string, id: string, file: string) => Number(readFileSync(`/sys/fs/cgroup/${controller}/libpod_parent/libpod-${id}/${file}`, 'utf8'));
 
   beforeAll(async () => {
     podman = await PodmanContainers.start();
     started.web = await podman.run(`web-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'web') });
     started.sidecar = await podman.run(`sidecar-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'sidecar') });
     started.plain = await podman.run(`plain-${run}`, { app: 'batch', run, 'team.name': 'ops' });
+    // Busy, but held to a fifth of a core by its CPU limit, so the test costs the machine little.
+    started.busy = await podman.run(`busy-${run}`, { run }, 'busy', { flags: ['--cpus', '0.2', '--memory', '64m'], command: ['sh', '-c', 'while :; do :; done'] });
     lab = await startLab({ hosts: 1, appPortBase: 28780, containers: { socket: podman.socket } });
   }, 60_000);
 
@@ -62,8 +67,29 @@ describe.skipIf(skip)(SUITE, () => {
   it('lists a pod’s containers under it, and the host’s containers and pods', async () => {
     expect(names(await query(`pod | name = "${pod.name}" | container`))).toEqual(['sidecar', 'web']);
     expect(names(await query(`pod | io_kubernetes_pod_namespace = "shop" and run = "${run}" | namespace`))).toEqual([pod.name]);
-    expect(names(await query(`host | container | run = "${run}"`))).toEqual(['sidecar', 'web', `plain-${run}`].sort());
+    expect(names(await query(`host | container | run = "${run}"`))).toEqual([`busy-${run}`, `plain-${run}`, 'sidecar', 'web'].sort());
     expect(names(await query(`container | name = "web" and run = "${run}" | pod`))).toEqual([pod.name]);
+  });
+
+  it('meters a container every second: its CPU and memory as its cgroup files say', async () => {
+    const id = started.busy?.id as string;
+    const metric = async (name: string) => (await query(`container | name = "busy-${run}" | ${name}`))[0]?.values[name];
+    expect(await metric('mem_limit_bytes')).toBe(cgroupFile('memory', id, 'memory.limit_in_bytes'));
+    expect(await metric('pid_count')).toBe(cgroupFile('pids', id, 'pids.current'));
+    // The agent read the file up to a second ago: equal once the busy loop's memory has settled.
+    await waitUntil('mem_usage_bytes equal to memory.usage_in_bytes', async () => (await metric('mem_usage_bytes')) === cgroupFile('memory', id, 'memory.usage_in_bytes'), 10_000);
+    const before = { ns: cgroupFile('cpuacct', id, 'cpuacct.usage'), at: performance.now() };
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const expected = (cgroupFile('cpuacct', id, 'cpuacct.usage') - before.ns) / ((performance.now() - before.at) * 1e4);
+    const [cpu, ofLimit] = [Number(await metric('cpu_usage')), Number(await metric('cpu_limit_usage'))];
+    expect(expected).toBeGreaterThan(10);
+    expect(Math.abs(cpu - expected)).toBeLessThan(5);
+    expect(ofLimit).toBeCloseTo(cpu / 0.2, 5);
+  });
+
+  it('sums a pod’s containers', async () => {
+    const rows = await query(`pod | name = "${pod.name}" | pid_count`);
+    expect(rows[0]?.values.pid_count).toBe(cgroupFile('pids', started.web?.id as string, 'pids.current') + cgroupFile('pids', started.sidecar?.id as string, 'pids.current'));
   });
 
   it('sees a container started after the agent, within a few collections', async () => {
