@@ -5,6 +5,7 @@ import { startLab } from '../src/lab/index.js';
 import type { ResultRow } from '../src/protocol/index.js';
 import { runCli, waitUntil } from './helpers.js';
 import { PodmanContainers, kubeletLabels, podmanUnavailable } from './podman.js';
+import { applyDefinitions, events, tempDefinitions, waitFor, waitNoDrift } from './scenarios/scenario-helpers.js';
 
 /*
  * Real containers (podman + runc, a busybox root filesystem) on this machine, and a real lab whose
@@ -90,6 +91,26 @@ describe.skipIf(skip)(SUITE, () => {
   it('sums a pod’s containers', async () => {
     const rows = await query(`pod | name = "${pod.name}" | pid_count`);
     expect(rows[0]?.values.pid_count).toBe(cgroupFile('pids', started.web?.id as string, 'pids.current') + cgroupFile('pids', started.sidecar?.id as string, 'pids.current'));
+  });
+
+  it('sets off a container_restarted bot when a container restarts (recorded as skipped: commands inside containers come next)', async () => {
+    const l = lab as Lab;
+    const name = `rs-${run}`;
+    const rs = await (podman as PodmanContainers).run(name, { run }, 'rs', { keep: true });
+    const defs = await tempDefinitions({
+      'containers.yaml': `kind: action\nname: note\ncommand: "true"\nresources: [container]\n---\nkind: bot\nname: on-restart\ntrigger: { event: container_restarted, container: ${name} }\naction: note\ncooldown: 0s\n`,
+    });
+    try {
+      await applyDefinitions(l, defs.dir);
+      await waitNoDrift(l);
+      await waitUntil('the container seen before its restart', async () => (await query(`container | name = "${name}" | init_pid`))[0]?.values.init_pid === rs.pid, 10_000);
+      const since = Date.now();
+      await (podman as PodmanContainers).restart(rs.id);
+      const fired = await waitFor('bot on-restart set off', async () => (await events(l, { bot: 'on-restart', since }))[0], 15_000);
+      expect(fired).toMatchObject({ type: 'bot_skipped', resource: `${l.hosts[0]?.name}/${rs.id}`, details: { reason: expect.stringMatching(/commands cannot run inside a container yet/) } });
+    } finally {
+      await defs.cleanup();
+    }
   });
 
   it('sees a container started after the agent, within a few collections', async () => {

@@ -218,6 +218,7 @@ export class AgentDaemon extends EventEmitter {
     }
     const live = new Set([...this.containers, ...this.pods].map((r) => r.seriesKey));
     for (const r of before) if (!live.has(r.seriesKey)) this.deps.tsdb.drop(r.seriesKey);
+    this.engine.afterContainers(this.containers);
   }
 
   private resources(): AgentResources {

@@ -12,6 +12,7 @@ import { resourceEnv } from '../query/resources.js';
 import type { PhaseRunner } from './alarms.js';
 import { AlarmEngine } from './alarms.js';
 import { BotEngine } from './bots.js';
+import { ContainerEventWatch } from './container-events.js';
 import type { CompiledDefinitions } from './compile.js';
 import { compileDefinitions, localPhase } from './compile.js';
 import { CustomMetrics } from './custom-metrics.js';
@@ -47,6 +48,9 @@ const EVENT_BATCH = 500;
 /** Pids remembered per watched process name for restart detection (the newest seen). */
 const MAX_PIDS_PER_NAME = 1024;
 
+/** An OOM-kill count older than this is not compared (the container went unmetered for a while). */
+const OOM_COUNT_MAX_AGE_MS = 5000;
+
 /**
  * The agent's remediation side: the definitions it was sent, compiled; alarms
  * evaluated after every collection; bots; custom metrics; files kept in place;
@@ -64,6 +68,7 @@ export class RemediationEngine {
   private readonly files: FileReports;
   private readonly permits = new Map<string, (answer: { allowed: boolean; reason: string }) => void>();
   private seenNames = new Map<string, Set<number>>();
+  private readonly containerWatch = new ContainerEventWatch();
   private lastFileCheck = 0;
   private inFlight = new Set<string>();
   private fastTimer: NodeJS.Timeout | undefined;
@@ -155,6 +160,14 @@ export class RemediationEngine {
     this.metrics.tick(defs.metrics, now);
     if (now - this.lastFileCheck >= FILE_CHECK_MS) void this.checkFiles();
     await this.alarms.tick(defs.alarms, now);
+  }
+
+  /** After each listing of the host's containers (and their metering): restarts and OOM kills, for bots. */
+  afterContainers(containers: readonly AgentResource[]): void {
+    const oomKills = (r: AgentResource) => this.deps.tsdb.latest(r.seriesKey, 'oom_kill_count', [], OOM_COUNT_MAX_AGE_MS)[0]?.value;
+    const events = this.containerWatch.observe(containers, oomKills);
+    const defs = this.defs;
+    if (defs) for (const e of events) void this.bots.handle({ kind: 'container', ...e }, defs);
   }
 
   attach(conn: AgentConnection): void {

@@ -219,9 +219,10 @@ async function runCommands(
 }
 
 /** Commands run on the host; inside a container's namespaces is the next increment of containers (docs/design-decisions.md). */
-const runsOnHost = (r: AgentResource): boolean => r.ref.type === 'host' || r.ref.type === 'process';
+export const runsOnHost = (r: AgentResource): boolean => r.ref.type === 'host' || r.ref.type === 'process';
 
-function notInsideYet(r: AgentResource): string {
+/** Why a command was not run on a container or pod. */
+export function notInsideYet(r: AgentResource): string {
   return `commands cannot run inside a ${r.ref.type} yet, and running it on the host instead would mislead: it did not run on ${r.ref.id}`;
 }
 
