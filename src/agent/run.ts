@@ -22,8 +22,12 @@ import { MemoryTsdb } from './metrics/tsdb.js';
 /** How often the agent checks whether its NATS credentials are due for renewal. */
 const NATS_RENEW_CHECK_MS = 3600_000;
 
-/** Processes keep ten minutes of per-second history; hosts the full hour. */
+/**
+ * Processes, containers and pods keep ten minutes of per-second history; hosts the full hour (an
+ * hour of 50 containers' twelve metrics would hold 18 MB, ten minutes 3 MB).
+ */
 const PROCESS_RETENTION_SECONDS = 600;
+const SHORT_HISTORY = ['process/', 'container/', 'pod/'];
 
 /**
  * The store a real agent keeps its metric history in (also what `npm run bench` fills to measure
@@ -33,7 +37,7 @@ const PROCESS_RETENTION_SECONDS = 600;
  * const tsdb = agentHistory();
  */
 export function agentHistory(): MemoryTsdb {
-  return new MemoryTsdb({ retentionFor: (key) => (key.startsWith('process/') ? PROCESS_RETENTION_SECONDS : undefined) });
+  return new MemoryTsdb({ retentionFor: (key) => (SHORT_HISTORY.some((prefix) => key.startsWith(prefix)) ? PROCESS_RETENTION_SECONDS : undefined) });
 }
 
 /**

@@ -29,6 +29,9 @@ export const MAX_CGROUP_STAT = 16 * 1024;
 /** v1 writes "no limit" as the largest page-aligned 64-bit count; anything this large is no limit. */
 const UNLIMITED = 2 ** 62;
 
+/** Reads a file's text (bounded), or undefined when it cannot be read. */
+export type FileReader = (path: string) => string | undefined;
+
 /** One cgroup file's text, bounded; undefined when it cannot be read (the container just exited, no such controller). */
 export const readCgroupFile = (path: string): string | undefined => readBounded(path, MAX_CGROUP_STAT);
 

@@ -1,4 +1,4 @@
-import type { CgroupCounters } from './cgroup-stats.js';
+import type { CgroupCounters, FileReader } from './cgroup-stats.js';
 import { cpuLimitCores, parseCount, parseKeyed, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
 
 /**
@@ -6,8 +6,8 @@ import { cpuLimitCores, parseCount, parseKeyed, parseMemLimit, readCgroupFile } 
  * (`/sys/fs/cgroup/cpuacct/<path>/cpuacct.usage`, `memory/<path>/memory.stat`, …). `cpu` and
  * `cpuacct` may be one mount (`cpu,cpuacct`, with both names as links) or two: both are asked by name.
  */
-export function readCgroupV1(root: string, path: string): CgroupCounters {
-  const file = (controller: string, name: string) => readCgroupFile(`${root}/${controller}${path}/${name}`);
+export function readCgroupV1(root: string, path: string, read: FileReader = readCgroupFile): CgroupCounters {
+  const file = (controller: string, name: string) => read(`${root}/${controller}${path}/${name}`);
   const stat = parseKeyed(file('memory', 'memory.stat'));
   const quota = file('cpu', 'cpu.cfs_quota_us')?.trim();
   const io = parseBlkio(file('blkio', 'blkio.throttle.io_service_bytes'));

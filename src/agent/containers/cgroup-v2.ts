@@ -1,9 +1,9 @@
-import type { CgroupCounters } from './cgroup-stats.js';
+import type { CgroupCounters, FileReader } from './cgroup-stats.js';
 import { cpuLimitCores, parseCount, parseKeyed, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
 
 /** A cgroup v2 container's counters: every controller's files in its one directory of the unified tree at `root`. */
-export function readCgroupV2(root: string, path: string): CgroupCounters {
-  const file = (name: string) => readCgroupFile(`${root}${path}/${name}`);
+export function readCgroupV2(root: string, path: string, read: FileReader = readCgroupFile): CgroupCounters {
+  const file = (name: string) => read(`${root}${path}/${name}`);
   const cpu = parseKeyed(file('cpu.stat'));
   const usec = cpu.get('usage_usec');
   const stat = parseKeyed(file('memory.stat'));

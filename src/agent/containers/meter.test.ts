@@ -26,7 +26,10 @@ beforeEach(() => {
   clock = 0;
   meter = new ContainerMeter({ cgroupRoot: join(dir, 'cgroup-v2'), procRoot: join(dir, 'proc'), monotonic: () => clock });
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  meter.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Adds to the first number after `key` in a file. */
 function bump(path: string, key: string, by: number): void {
@@ -61,6 +64,15 @@ describe('ContainerMeter', () => {
     clock += 1000;
     writeFileSync(cgroupFile('cpu.stat'), 'usage_usec 5\n');
     expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
+  });
+
+  it('reads its limits again every tenth pass only (they change rarely), its usage every pass', () => {
+    meter.measure([container]);
+    writeFileSync(cgroupFile('memory.max'), 'max\n');
+    writeFileSync(cgroupFile('memory.current'), '1000\n');
+    const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)?.samples));
+    expect(passes.map((p) => p.mem_usage_bytes)).toEqual(Array(10).fill(1000));
+    expect(passes.map((p) => p.mem_limit_bytes)).toEqual([...Array(9).fill(536870912), undefined]);
   });
 
   it('measures nothing of a container whose cgroup and process are gone, and forgets it', () => {

@@ -1,10 +1,10 @@
 import { readlinkSync } from 'node:fs';
+import { HeldFile, Reader } from '../metrics/proc-read.js';
 import type { Sample } from '../metrics/types.js';
-import type { CgroupCounters } from './cgroup-stats.js';
-import { cgroupVersion } from './cgroup-stats.js';
+import type { CgroupCounters, FileReader } from './cgroup-stats.js';
+import { MAX_CGROUP_STAT, cgroupVersion, readCgroupFile } from './cgroup-stats.js';
 import { readCgroupV1 } from './cgroup-v1.js';
 import { readCgroupV2 } from './cgroup-v2.js';
-import { readBounded } from './discovery.js';
 import { parseNetDev } from './net-dev.js';
 
 /** What the meter needs of a container: where its cgroup is and which process holds its namespaces. */
@@ -32,6 +32,8 @@ export interface ContainerMeterOptions {
 interface Previous {
   readonly initPid: number;
   readonly netns: string | undefined;
+  /** Its files, held open between passes; undefined past {@link HOLD_MAX} containers. */
+  readonly files: HeldFiles | undefined;
   time: number;
   cpuNs?: number | undefined;
   ioRead?: number | undefined;
@@ -40,8 +42,46 @@ interface Previous {
   tx?: number | undefined;
 }
 
-/** /proc/PID/net/dev: a line per interface; a container rarely has more than a few. */
-const MAX_NET_DEV = 16 * 1024;
+/**
+ * The containers whose files stay open between passes (eleven each): a pass then costs a pread per
+ * file instead of open, read and close. Past this many, files are opened each pass, so a host with
+ * thousands of containers does not run the agent out of descriptors.
+ */
+const HOLD_MAX = 256;
+
+/** Limits change rarely (`docker update`): read on a container's first pass and every {@link LIMIT_EVERY}th, else as last read. */
+const LIMIT_FILE = /\/(?:cpu\.cfs_quota_us|cpu\.cfs_period_us|memory\.limit_in_bytes|cpu\.max|memory\.max)$/;
+const LIMIT_EVERY = 10;
+
+/** One container's files, held open; the text of each is bounded like any cgroup file's. */
+class HeldFiles {
+  readonly #files = new Map<string, HeldFile>();
+  readonly #limits = new Map<string, string | undefined>();
+  #pass = 0;
+  constructor(private readonly reader: Reader) {}
+
+  /** Starts a pass: the limits are read again every {@link LIMIT_EVERY} passes. */
+  next(): void {
+    if (this.#pass++ % LIMIT_EVERY === 0) this.#limits.clear();
+  }
+
+  readonly read: FileReader = (path) => {
+    if (!LIMIT_FILE.test(path)) return this.#read(path);
+    if (!this.#limits.has(path)) this.#limits.set(path, this.#read(path));
+    return this.#limits.get(path);
+  };
+
+  #read(path: string): string | undefined {
+    let file = this.#files.get(path);
+    if (!file) this.#files.set(path, (file = new HeldFile(path)));
+    const n = file.read(this.reader);
+    return n < 0 ? undefined : this.reader.buf.toString('latin1', 0, Math.min(n, MAX_CGROUP_STAT));
+  }
+
+  close(): void {
+    for (const file of this.#files.values()) file.close();
+  }
+}
 
 /**
  * Per-container metrics from the cgroup files (v1 or v2, found once from the mount) and the
@@ -57,8 +97,10 @@ export class ContainerMeter {
   readonly #root: string;
   readonly #proc: string;
   readonly #monotonic: () => number;
-  readonly #read: (root: string, path: string) => CgroupCounters;
+  readonly #read: (root: string, path: string, read: FileReader) => CgroupCounters;
   readonly #prev = new Map<string, Previous>();
+  readonly #reader = new Reader();
+  #held = 0;
 
   constructor(options: ContainerMeterOptions = {}) {
     this.#root = options.cgroupRoot ?? '/sys/fs/cgroup';
@@ -71,16 +113,36 @@ export class ContainerMeter {
   measure(containers: readonly MeteredContainer[]): Map<string, ContainerMeasure> {
     const out = new Map<string, ContainerMeasure>();
     for (const c of containers) out.set(c.id, this.#measureOne(c));
-    for (const id of this.#prev.keys()) if (!out.has(id)) this.#prev.delete(id);
+    for (const [id, prev] of this.#prev) if (!out.has(id)) this.#forget(id, prev);
     return out;
   }
 
+  /** Closes every file held open (the meter may measure again afterwards). */
+  close(): void {
+    for (const [id, prev] of this.#prev) this.#forget(id, prev);
+  }
+
+  #forget(id: string, prev: Previous): void {
+    if (prev.files) {
+      prev.files.close();
+      this.#held--;
+    }
+    this.#prev.delete(id);
+  }
+
   #measureOne(c: MeteredContainer): ContainerMeasure {
-    const now = this.#monotonic();
-    const k = this.#read(this.#root, c.cgroupPath);
-    const net = parseNetDev(readBounded(`${this.#proc}/${c.initPid}/net/dev`, MAX_NET_DEV));
     let prev = this.#prev.get(c.id);
-    if (prev?.initPid !== c.initPid) prev = undefined;
+    if (prev && prev.initPid !== c.initPid) {
+      // Restarted: its init process (and so its /proc files) is new.
+      this.#forget(c.id, prev);
+      prev = undefined;
+    }
+    const files = prev ? prev.files : this.#held < HOLD_MAX ? (this.#held++, new HeldFiles(this.#reader)) : undefined;
+    files?.next();
+    const read = files?.read ?? readCgroupFile;
+    const now = this.#monotonic();
+    const k = this.#read(this.#root, c.cgroupPath, read);
+    const net = parseNetDev(read(`${this.#proc}/${c.initPid}/net/dev`));
     const netns = prev ? prev.netns : readNetns(`${this.#proc}/${c.initPid}/ns/net`);
     const samples: Sample[] = [];
     const push = (name: string, value: number | undefined) => {
@@ -104,7 +166,7 @@ export class ContainerMeter {
     push('io_write_bytes_rate', rate(k.ioWriteBytes, prev?.ioWrite));
     push('net_rx_bytes_rate', rate(net?.rx, prev?.rx));
     push('net_tx_bytes_rate', rate(net?.tx, prev?.tx));
-    this.#prev.set(c.id, { initPid: c.initPid, netns, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
+    this.#prev.set(c.id, { initPid: c.initPid, netns, files, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
     return { samples, netns };
   }
 }
