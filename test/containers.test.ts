@@ -5,6 +5,7 @@ import { startLab } from '../src/lab/index.js';
 import type { ResultRow } from '../src/protocol/index.js';
 import { runCli, waitUntil } from './helpers.js';
 import { PodmanContainers, ROOTFS_MARKER, kubeletLabels, podmanUnavailable } from './podman.js';
+import { applyDefinitions, events, tempDefinitions, waitFor, waitNoDrift } from './scenarios/scenario-helpers.js';
 
 /*
  * Real containers (podman + runc, a busybox root filesystem) on this machine, and a real lab whose
@@ -22,12 +23,16 @@ describe.skipIf(skip)(SUITE, () => {
   const run = `r${Date.now().toString(36)}`;
   const pod = { name: `checkout-${run}`, namespace: 'shop', uid: '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b' };
   const started: Record<string, { id: string; pid: number }> = {};
+  /** cgroup v1 on this machine (podman on cgroupfs): one hierarchy per controller. */
+  const cgroupFile = (controller: string, id: string, file: string) => Number(readFileSync(`/sys/fs/cgroup/${controller}/libpod_parent/libpod-${id}/${file}`, 'utf8'));
 
   beforeAll(async () => {
     podman = await PodmanContainers.start();
     started.web = await podman.run(`web-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'web') });
     started.sidecar = await podman.run(`sidecar-${run}`, { app: 'checkout', run, ...kubeletLabels(pod, 'sidecar') });
-    started.plain = await podman.run(`plain-${run}`, { app: 'batch', run, 'team.name': 'ops' }, `plain-${run}`, '1234:2345');
+    started.plain = await podman.run(`plain-${run}`, { app: 'batch', run, 'team.name': 'ops' }, `plain-${run}`, { user: '1234:2345' });
+    // Busy, but held to a fifth of a core by its CPU limit, so the test costs the machine little.
+    started.busy = await podman.run(`busy-${run}`, { run }, 'busy', { flags: ['--cpus', '0.2', '--memory', '64m'], command: ['sh', '-c', 'while :; do :; done'] });
     // Every process, as on a real host: a container's processes do not work under the lab's folder.
     lab = await startLab({ hosts: 1, appPortBase: 28780, containers: { socket: podman.socket }, isolateProcesses: false });
   }, 60_000);
@@ -64,8 +69,50 @@ describe.skipIf(skip)(SUITE, () => {
   it('lists a pod’s containers under it, and the host’s containers and pods', async () => {
     expect(names(await query(`pod | name = "${pod.name}" | container`))).toEqual(['sidecar', 'web']);
     expect(names(await query(`pod | io_kubernetes_pod_namespace = "shop" and run = "${run}" | namespace`))).toEqual([pod.name]);
-    expect(names(await query(`host | container | run = "${run}"`))).toEqual(['sidecar', 'web', `plain-${run}`].sort());
+    expect(names(await query(`host | container | run = "${run}"`))).toEqual([`busy-${run}`, `plain-${run}`, 'sidecar', 'web'].sort());
     expect(names(await query(`container | name = "web" and run = "${run}" | pod`))).toEqual([pod.name]);
+  });
+
+  it('meters a container every second: its CPU and memory as its cgroup files say', async () => {
+    const id = started.busy?.id as string;
+    const metric = async (name: string) => (await query(`container | name = "busy-${run}" | ${name}`))[0]?.values[name];
+    expect(await metric('mem_limit_bytes')).toBe(cgroupFile('memory', id, 'memory.limit_in_bytes'));
+    expect(await metric('pid_count')).toBe(cgroupFile('pids', id, 'pids.current'));
+    // The agent read the file up to a second ago: equal once the busy loop's memory has settled.
+    await waitUntil('mem_usage_bytes equal to memory.usage_in_bytes', async () => (await metric('mem_usage_bytes')) === cgroupFile('memory', id, 'memory.usage_in_bytes'), 10_000);
+    const before = { ns: cgroupFile('cpuacct', id, 'cpuacct.usage'), at: performance.now() };
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const expected = (cgroupFile('cpuacct', id, 'cpuacct.usage') - before.ns) / ((performance.now() - before.at) * 1e4);
+    const [cpu, ofLimit] = [Number(await metric('cpu_usage')), Number(await metric('cpu_limit_usage'))];
+    expect(expected).toBeGreaterThan(10);
+    expect(Math.abs(cpu - expected)).toBeLessThan(5);
+    expect(ofLimit).toBeCloseTo(cpu / 0.2, 5);
+  });
+
+  it('sums a pod’s containers', async () => {
+    const rows = await query(`pod | name = "${pod.name}" | pid_count`);
+    expect(rows[0]?.values.pid_count).toBe(cgroupFile('pids', started.web?.id as string, 'pids.current') + cgroupFile('pids', started.sidecar?.id as string, 'pids.current'));
+  });
+
+  it('sets off a container_restarted bot when a container restarts, and runs its action inside the new incarnation', async () => {
+    const l = lab as Lab;
+    const name = `rs-${run}`;
+    const rs = await (podman as PodmanContainers).run(name, { run }, 'rs', { keep: true });
+    const defs = await tempDefinitions({
+      'containers.yaml': `kind: action\nname: note\ncommand: hostname\nresources: [container]\n---\nkind: bot\nname: on-restart\ntrigger: { event: container_restarted, container: ${name} }\naction: note\ncooldown: 0s\n`,
+    });
+    try {
+      await applyDefinitions(l, defs.dir);
+      await waitNoDrift(l);
+      await waitUntil('the container seen before its restart', async () => (await query(`container | name = "${name}" | init_pid`))[0]?.values.init_pid === rs.pid, 10_000);
+      const since = Date.now();
+      await (podman as PodmanContainers).restart(rs.id);
+      const fired = await waitFor('bot on-restart set off', async () => (await events(l, { bot: 'on-restart', since }))[0], 15_000);
+      // The action ran inside the container (its hostname), not on the host in its place.
+      expect(fired).toMatchObject({ type: 'bot_ran', resource: `${l.hosts[0]?.name}/${rs.id}`, details: { ok: true, stdout: 'rs\n' } });
+    } finally {
+      await defs.cleanup();
+    }
   });
 
   it('sees a container started after the agent, within a few collections', async () => {

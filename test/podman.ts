@@ -86,17 +86,24 @@ export class PodmanContainers {
    * Starts a container that sleeps, with these labels and hostname (and user `uid:gid`, default
    * root); returns its id and host pid.
    * Flags as these machines need them: runc (crun refuses cgroup hybrid mode here), limits not raised.
+   * `extra.flags` adds podman flags (`--cpus`, `--memory`), `extra.command` replaces `sleep 600`;
+   * `extra.keep` leaves out `--rm`, so that the container can be restarted ({@link restart}).
    */
-  async run(name: string, labels: Record<string, string>, hostname = name, user?: string): Promise<{ id: string; pid: number }> {
+  async run(name: string, labels: Record<string, string>, hostname = name, extra: { readonly flags?: readonly string[]; readonly command?: readonly string[]; readonly keep?: boolean; readonly user?: string } = {}): Promise<{ id: string; pid: number }> {
     const labelArgs = Object.entries({ ...labels }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    const args = ['run', '-d', '--rm', '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--name', name, '--label', this.mark, ...labelArgs];
+    const args = ['run', '-d', ...(extra.keep ? [] : ['--rm']), '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--name', name, '--label', this.mark, ...labelArgs, ...(extra.flags ?? [])];
     // --hostname must come before --rootfs.
-    if (user) args.push('--user', user);
-    args.push('--hostname', hostname, '--rootfs', this.rootfs, 'sleep', '600');
+    if (extra.user) args.push('--user', extra.user);
+    args.push('--hostname', hostname, '--rootfs', this.rootfs, ...(extra.command ?? ['sleep', '600']));
     const { stdout } = await run(PODMAN, args);
     const id = stdout.trim();
     const inspected = await run(PODMAN, ['inspect', id, '--format', '{{.State.Pid}}']);
     return { id, pid: Number(inspected.stdout.trim()) };
+  }
+
+  /** Restarts a container started with `keep`: the same id, a new init process. */
+  async restart(id: string): Promise<void> {
+    await run(PODMAN, ['restart', '-t', '0', id]);
   }
 
   /** Removes every container of this run, stops the service, removes the directory. */

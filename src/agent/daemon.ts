@@ -15,6 +15,8 @@ import type { CommandRunner } from './exec/types.js';
 import type { HostFacts, MetricSource, Sample, Snapshot, TimeSeriesStore } from './metrics/types.js';
 import type { ContainerCatalog } from './containers/catalog.js';
 import { podsOf } from './containers/pods.js';
+import type { ContainerMeter } from './containers/meter.js';
+import { podSamples } from './containers/meter.js';
 import type { AgentResources, ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
 import type { AgentResource } from './query/resources.js';
@@ -53,6 +55,8 @@ export interface AgentDeps {
   readonly commandEnv?: Readonly<Record<string, string>>;
   /** The containers on this host, listed after every collection (none when absent). */
   readonly containers?: Pick<ContainerCatalog, 'list'>;
+  /** Meters the listed containers each collection (cgroup files, network namespace); their pods sum them. */
+  readonly containerMeter?: Pick<ContainerMeter, 'measure'>;
   /** Where the host's filesystem is mounted, for file definitions (default `/`). */
   readonly fileRoot?: string;
   now?(): number;
@@ -191,7 +195,7 @@ export class AgentDaemon extends EventEmitter {
       this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
       await this.engine.afterCollect(snap);
       // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
-      await this.listContainers();
+      await this.listContainers(snap.time);
       // A pass that ends: what a liveness probe watches (see health-file.ts).
       this.emit('collected');
     } catch (err) {
@@ -201,12 +205,22 @@ export class AgentDaemon extends EventEmitter {
     }
   }
 
-  private async listContainers(): Promise<void> {
+  private async listContainers(time: number): Promise<void> {
     if (!this.deps.containers) return;
     const found = await this.deps.containers.list();
     const env = this.deps.commandEnv;
+    const pods = podsOf(found);
+    const before = [...this.containers, ...this.pods];
     this.containers = found.map((c) => containerResource(this.deps.name, c, env));
-    this.pods = podsOf(found).map((p) => podResource(this.deps.name, p, env));
+    this.pods = pods.map((p) => podResource(this.deps.name, p, env));
+    const measured = this.deps.containerMeter?.measure(found);
+    if (measured) {
+      for (const [i, c] of found.entries()) this.deps.tsdb.append((this.containers[i] as AgentResource).seriesKey, time, measured.get(c.id)?.samples ?? []);
+      for (const [i, p] of pods.entries()) this.deps.tsdb.append((this.pods[i] as AgentResource).seriesKey, time, podSamples(p.containers.map((id) => measured.get(id))));
+    }
+    const live = new Set([...this.containers, ...this.pods].map((r) => r.seriesKey));
+    for (const r of before) if (!live.has(r.seriesKey)) this.deps.tsdb.drop(r.seriesKey);
+    this.engine.afterContainers(this.containers);
   }
 
   private resources(): AgentResources {

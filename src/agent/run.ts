@@ -16,14 +16,19 @@ import { MountMapSource } from './mount-map.js';
 import { ProcessScope, ProcessScopeSource } from './process-scope.js';
 import { ContainerCatalog } from './containers/catalog.js';
 import { reportHealth } from './health-file.js';
+import { ContainerMeter } from './containers/meter.js';
 import { ProcSource, isRealMount } from './metrics/proc-source.js';
 import { MemoryTsdb } from './metrics/tsdb.js';
 
 /** How often the agent checks whether its NATS credentials are due for renewal. */
 const NATS_RENEW_CHECK_MS = 3600_000;
 
-/** Processes keep ten minutes of per-second history; hosts the full hour. */
+/**
+ * Processes, containers and pods keep ten minutes of per-second history; hosts the full hour (an
+ * hour of 50 containers' twelve metrics would hold 18 MB, ten minutes 3 MB).
+ */
 const PROCESS_RETENTION_SECONDS = 600;
+const SHORT_HISTORY = ['process/', 'container/', 'pod/'];
 
 /**
  * The store a real agent keeps its metric history in (also what `npm run bench` fills to measure
@@ -33,7 +38,7 @@ const PROCESS_RETENTION_SECONDS = 600;
  * const tsdb = agentHistory();
  */
 export function agentHistory(): MemoryTsdb {
-  return new MemoryTsdb({ retentionFor: (key) => (key.startsWith('process/') ? PROCESS_RETENTION_SECONDS : undefined) });
+  return new MemoryTsdb({ retentionFor: (key) => (SHORT_HISTORY.some((prefix) => key.startsWith(prefix)) ? PROCESS_RETENTION_SECONDS : undefined) });
 }
 
 /**
@@ -141,7 +146,10 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     commandEnv: { ...config.env, BW_TAG_DIR: tagDir },
     ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
     ...(config.containers
-      ? { containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }) }
+      ? {
+          containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
+          containerMeter: new ContainerMeter(),
+        }
       : {}),
     once: (key) => {
       // A marker file per key in the data directory: "once" survives restarts of the agent.

@@ -20,7 +20,7 @@ export interface TriggerInfo {
  * const info = readTrigger(ctx, fields); // { trigger: { alarm: 'disk-full', on: 'fired' }, resource: 'host', describe: 'alarm `disk-full` on host' }
  */
 export function readTrigger(ctx: Pick<SetContext, 'alarms'>, f: Fields): TriggerInfo | undefined {
-  const shapes = '`{ alarm: <name>, on: fired }`, `{ event: process_restarted, process: <name> }`, `{ event: host_joined }` or `{ external: <name> }`';
+  const shapes = '`{ alarm: <name>, on: fired }`, `{ event: process_restarted, process: <name> }`, `{ event: container_restarted }` or `container_oom_killed` (optionally with `container: <name>`), `{ event: host_joined }` or `{ external: <name> }`';
   const t = f.map('trigger', `what starts the bot: ${shapes}`, true);
   if (!t) return undefined;
   t.allow(TRIGGER_FIELDS, '`trigger`');
@@ -36,8 +36,10 @@ export function readTrigger(ctx: Pick<SetContext, 'alarms'>, f: Fields): Trigger
   const only = (field: string, owner: string) => {
     if (t.has(field)) t.badKey(field, 'BWD_CONFLICT', `\`${field}\` belongs to ${owner} triggers`);
   };
+  const notContainer = () => only('container', '`event: container_restarted` and `event: container_oom_killed`');
   if (given[0] === 'alarm') {
     only('process', '`event: process_restarted`');
+    notContainer();
     const name = t.string('alarm', 'the name of an alarm of this set', true);
     const on = t.oneOf('on', ['fired', 'cleared'] as const, 'fired') ?? 'fired';
     if (name === undefined) return undefined;
@@ -52,15 +54,24 @@ export function readTrigger(ctx: Pick<SetContext, 'alarms'>, f: Fields): Trigger
   only('on', '`alarm`');
   if (given[0] === 'external') {
     only('process', '`event: process_restarted`');
+    notContainer();
     const name = t.string('external', 'the name of the external alert', true, { nonEmpty: true });
     return name === undefined ? undefined : { trigger: { external: name }, resource: undefined, describe: `external alert \`${name}\`` };
   }
   const event = t.oneOf('event', TRIGGER_EVENTS, undefined);
   if (event === 'host_joined') {
     only('process', '`event: process_restarted`');
+    notContainer();
     return { trigger: { event }, resource: 'host', describe: 'event `host_joined`' };
   }
+  if (event === 'container_restarted' || event === 'container_oom_killed') {
+    only('process', '`event: process_restarted`');
+    const container = t.has('container') ? t.string('container', 'the container name to watch, e.g. `web`', true, { nonEmpty: true }) : undefined;
+    if (t.has('container') && container === undefined) return undefined;
+    return { trigger: container === undefined ? { event } : { event, container }, resource: 'container', describe: `event \`${event}\`` + (container === undefined ? '' : ` of \`${container}\``) };
+  }
   if (event === 'process_restarted') {
+    notContainer();
     const process = t.string('process', 'the process name (comm) to watch, e.g. `api`', true, { nonEmpty: true });
     return process === undefined ? undefined : { trigger: { event, process }, resource: 'process', describe: `event \`process_restarted\` of \`${process}\`` };
   }

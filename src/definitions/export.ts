@@ -74,7 +74,7 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       break;
     case 'bot': {
       const t = def.trigger;
-      doc.trigger = 'alarm' in t ? { alarm: t.alarm, on: t.on } : 'external' in t ? { external: t.external } : t.event === 'process_restarted' ? { event: t.event, process: t.process } : { event: t.event };
+      doc.trigger = 'alarm' in t ? { alarm: t.alarm, on: t.on } : 'external' in t ? { external: t.external } : t.event === 'process_restarted' ? { event: t.event, process: t.process } : 'container' in t && t.container !== undefined ? { event: t.event, container: t.container } : { event: t.event };
       doc.action = def.action;
       const params = actionOf(def.action)?.params ?? [];
       const args = Object.entries(def.args).map(([k, v]) => {

@@ -263,6 +263,24 @@ describe('parseDefinitions: valid definitions of every kind', () => {
     ]);
   });
 
+  it('reads container triggers: restarted or OOM-killed, of any container or of one name; the action must run on containers', () => {
+    const action = yaml`
+      kind: action
+      name: dump
+      command: echo "$BW_CONTAINER_NAME"
+      resources: [container]
+    `;
+    const bot = (name: string, trigger: string) => `---\nkind: bot\nname: ${name}\ntrigger: ${trigger}\naction: dump\n`;
+    const r = parse(['c.yaml', action + bot('any', '{ event: container_restarted }') + bot('web-oom', '{ event: container_oom_killed, container: web }')]);
+    expect(r.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+    expect(r.definitions.flatMap((d) => (d.kind === 'bot' ? [d.trigger] : []))).toEqual([{ event: 'container_restarted' }, { event: 'container_oom_killed', container: 'web' }]);
+    const wrong = parse(['c.yaml', action + bot('x', '{ event: process_restarted, process: api, container: web }') + bot('y', '{ event: container_restarted, container: "" }')]);
+    // The process trigger gives a process, which the container action does not run on.
+    expect(wrong.diagnostics.map((d) => d.code)).toEqual(['BWD_CONFLICT', 'BWD_ACTION_RESOURCE', 'BWD_BAD_VALUE']);
+    const onHost = parse(['base.yaml', BASE], ['c.yaml', `kind: bot\nname: z\ntrigger: { event: container_oom_killed }\naction: clean_logs\nargs: { dir: /d }\n`]);
+    expect(onHost.diagnostics.map((d) => d.code)).toEqual(['BWD_ACTION_RESOURCE']);
+  });
+
   it('reads schedules and files, with unquoted and quoted modes', () => {
     const r = parse(
       ['base.yaml', BASE],
@@ -477,7 +495,7 @@ const ONE_MISTAKE: readonly (readonly [string, string, Expected])[] = [
   ['a template variable the trigger does not give', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/proc/${process.pid}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${process.pid}` needs a trigger that gives a process') }],
   ['a template with no closing brace', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${host" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('a `${` with no closing `}`') }],
   ['a trigger with both an alarm and an event', 'kind: bot\nname: x\ntrigger: { alarm: disk_full, event: host_joined }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 30, field: 'trigger.event', code: 'BWD_CONFLICT', message: 'a trigger is one of `alarm`, `event` or `external`, found both `alarm` and `event`' }],
-  ['a misspelt trigger event', 'kind: bot\nname: x\ntrigger: { event: host_join }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 19, field: 'trigger.event', code: 'BWD_BAD_VALUE', suggestion: 'host_joined', message: 'expected one of `process_restarted`, `host_joined`, found the string "host_join"; did you mean `host_joined`?' }],
+  ['a misspelt trigger event', 'kind: bot\nname: x\ntrigger: { event: host_join }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 19, field: 'trigger.event', code: 'BWD_BAD_VALUE', suggestion: 'host_joined', message: 'expected one of `process_restarted`, `host_joined`, `container_restarted`, `container_oom_killed`, found the string "host_join"; did you mean `host_joined`?' }],
   ['verify on a trigger that is not an alarm firing', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: /d }\nverify: { within: 1m }\n', { line: 6, column: 1, field: 'verify', code: 'BWD_CONFLICT', message: expect.stringContaining('needs a trigger `{ alarm: ..., on: fired }`') }],
   ['an action that cannot run on the resource the trigger gives', 'kind: bot\nname: x\ntrigger: { alarm: api_cpu }\naction: clean_logs\nargs: { dir: /d }\n', { line: 4, column: 9, field: 'action', code: 'BWD_ACTION_RESOURCE', message: expect.stringContaining("action `clean_logs` runs on host, but the bot's trigger (alarm `api_cpu` on process) gives a process") }],
   ['a circuit breaker of zero runs', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncircuit_breaker:\n  max: 0\n  window: 10m\n', { line: 7, column: 8, field: 'circuit_breaker.max', code: 'BWD_BAD_VALUE', message: 'expected a whole number of at least 1, found the number 0' }],
@@ -493,7 +511,7 @@ const ONE_MISTAKE: readonly (readonly [string, string, Expected])[] = [
   ['a file mode that is not octal', 'kind: file\nname: x\npath: /etc/motd\nmode: "0999"\ncontent: hi\nquery: host\n', { line: 4, column: 7, field: 'mode', code: 'BWD_BAD_MODE', message: 'expected an octal mode such as "0644" or "0755", found the string "0999"' }],
   ['a file query on processes', 'kind: file\nname: x\npath: /etc/motd\ncontent: hi\nquery: process | name = "api"\n', { line: 5, column: 8, field: 'query', code: 'BWD_QUERY_SHAPE', message: "a file's query starts with `host`, found `process`" }],
   ['a file with no content', 'kind: file\nname: x\npath: /etc/motd\ncontent:\nquery: host\n', { line: 4, column: 1, field: 'content', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('`content` has no value') }],
-  ['a nested field that is not a mapping', 'kind: bot\nname: x\ntrigger: disk_full\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 10, field: 'trigger', code: 'BWD_NOT_A_MAPPING', message: expect.stringContaining('expected what starts the bot: `{ alarm: <name>, on: fired }`, `{ event: process_restarted, process: <name> }`, `{ event: host_joined }` or `{ external: <name> }`, found the string "disk_full"') }],
+  ['a nested field that is not a mapping', 'kind: bot\nname: x\ntrigger: disk_full\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 10, field: 'trigger', code: 'BWD_NOT_A_MAPPING', message: expect.stringContaining('expected what starts the bot: `{ alarm: <name>, on: fired }`, `{ event: process_restarted, process: <name> }`, `{ event: container_restarted }` or `container_oom_killed` (optionally with `container: <name>`), `{ event: host_joined }` or `{ external: <name> }`, found the string "disk_full"') }],
   ['a string field given a number, with a hint to quote it', 'kind: bot\nname: x\ntrigger: { external: 404 }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, field: 'trigger.external', code: 'BWD_BAD_TYPE', message: 'expected the name of the external alert, found the number 404; put it in quotes to make it a string' }],
 ];
 

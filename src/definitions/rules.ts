@@ -23,8 +23,8 @@ export const KIND_FIELDS: Readonly<Record<DefinitionKind, readonly string[]>> = 
 
 export const PARAM_FIELDS = ['type', 'required', 'default', 'description'] as const;
 export const PARAM_TYPES = ['string', 'number', 'duration', 'bool'] as const;
-export const TRIGGER_FIELDS = ['alarm', 'on', 'event', 'process', 'external'] as const;
-export const TRIGGER_EVENTS = ['process_restarted', 'host_joined'] as const;
+export const TRIGGER_FIELDS = ['alarm', 'on', 'event', 'process', 'container', 'external'] as const;
+export const TRIGGER_EVENTS = ['process_restarted', 'host_joined', 'container_restarted', 'container_oom_killed'] as const;
 export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const DIMENSIONS = Object.keys(DIMENSION_NAMES) as Dimension[];
 

@@ -80,10 +80,15 @@ export interface AlarmDefinition extends Base {
   readonly runbook?: string;
 }
 
+/** Container events a bot may trigger on: seen again with a new init process, or a process of it killed for want of memory. */
+export type ContainerTriggerEvent = 'container_restarted' | 'container_oom_killed';
+
 export type BotTrigger =
   | { readonly alarm: string; readonly on: 'fired' | 'cleared' }
   | { readonly event: 'process_restarted'; readonly process: string }
   | { readonly event: 'host_joined' }
+  /** `container`: only containers of that name (the kubelet's container name, else the runtime's); absent, any container. */
+  | { readonly event: ContainerTriggerEvent; readonly container?: string }
   | { readonly external: string };
 
 /** A trigger -> action, with the limits that keep it safe. */

@@ -1,3 +1,5 @@
+import { attr, m } from './catalogue-build.js';
+import { CONTAINER, POD } from './catalogue-containers.js';
 import type { Dimension } from './units.js';
 
 /*
@@ -114,12 +116,6 @@ export interface Catalogue {
   readonly eventTypes: readonly string[];
 }
 
-const m = (name: string, dim: Dimension, description: string, example: string, labels: string[] = [], collapse?: MetricSpec['collapse']): MetricSpec =>
-  collapse ? { name, dim, labels, description, example, collapse } : { name, dim, labels, description, example };
-
-const attr = (name: string, type: AttributeSpec['type'], description: string, dim?: Dimension): AttributeSpec =>
-  dim ? { name, type, description, dim } : { name, type, description };
-
 const p = (name: string, type: ParamType, description: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
   name,
   type,
@@ -190,50 +186,6 @@ const PROCESS: ResourceSpec = {
     m('fd_count', 'count', 'Open file descriptors.', 'host | process | fd_count > 10000'),
     m('thread_count', 'count', 'Threads.', 'host | process | thread_count > 500'),
     m('uptime_seconds', 'seconds', 'Time since the process started.', 'host | process | name = "nginx" | uptime_seconds < 1m'),
-  ],
-};
-
-const CONTAINER: ResourceSpec = {
-  name: 'container',
-  description: 'A container on a host or in a pod. Carries its labels as tags.',
-  inventory: false,
-  related: ['host', 'pod', 'process'],
-  env: ['BW_HOST', 'BW_CONTAINER_ID', 'BW_CONTAINER_NAME', 'BW_RESOURCE_TYPE'],
-  example: 'container | image =~ "nginx:.*" | cpu_usage',
-  attributes: [
-    attr('id', 'string', 'Container id.'),
-    attr('name', 'string', 'Container name.'),
-    attr('image', 'string', 'Image reference.'),
-    attr('state', 'string', 'Runtime state, e.g. `running`, `exited`.'),
-    attr('host', 'string', 'Name of the host it runs on.'),
-    attr('pod', 'string', 'Name of its pod, if any.'),
-    attr('runtime', 'string', 'What runs it, from its cgroup: `docker`, `containerd`, `cri-o`, `podman`, or `cri` (a Kubernetes layout that does not say).'),
-    { ...attr('init_pid', 'number', 'Host pid of its first process (the one its runtime started).'), shownAs: 'identifier' },
-  ],
-  metrics: [
-    m('cpu_usage', 'percent', 'CPU time used over the last second, as a share of one core.', 'container | cpu_usage > 90'),
-    m('mem_rss_bytes', 'bytes', 'Resident memory of its processes.', 'container | mem_rss_bytes > 1GiB'),
-    m('restart_count', 'count', 'Restarts since it was created.', 'container | restart_count > 3'),
-  ],
-};
-
-const POD: ResourceSpec = {
-  name: 'pod',
-  description: 'A Kubernetes pod. Carries its labels as tags.',
-  inventory: false,
-  related: ['host', 'container'],
-  env: ['BW_HOST', 'BW_POD', 'BW_NAMESPACE', 'BW_RESOURCE_TYPE'],
-  example: 'pod | namespace = "prod" | app = "checkout" | container | `cat /proc/loadavg`',
-  attributes: [
-    attr('name', 'string', 'Pod name.'),
-    attr('namespace', 'string', 'Kubernetes namespace.'),
-    attr('node', 'string', 'Name of the node (host) it is scheduled on.'),
-    attr('phase', 'string', 'Pod phase: `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`.'),
-  ],
-  metrics: [
-    m('cpu_usage', 'percent', 'CPU time used by its containers over the last second, as a share of one core.', 'pod | cpu_usage > 90'),
-    m('mem_rss_bytes', 'bytes', 'Resident memory of its containers.', 'pod | mem_rss_bytes > 2GB'),
-    m('restart_count', 'count', 'Container restarts, summed.', 'pod | restart_count > 5'),
   ],
 };
 

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { BotDefinition } from '../../definitions/index.js';
+import type { BotDefinition, ContainerTriggerEvent } from '../../definitions/index.js';
 import { actionRefusal, botPrincipal, expandTemplate } from '../../definitions/index.js';
 import type { FleetEvent } from '../../protocol/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { ActionDefinition } from '../query/executor.js';
 import { outOfScope } from '../query/executor.js';
+import type { Placement } from '../query/placement.js';
+import { placement } from '../query/placement.js';
 import type { AgentResource } from '../query/resources.js';
 import { resourceEnv } from '../query/resources.js';
 import type { CompiledDefinitions } from './compile.js';
@@ -14,6 +16,7 @@ export type Trigger =
   | { readonly kind: 'alarm'; readonly alarm: string; readonly on: 'fired' | 'cleared'; readonly resource: AgentResource; readonly value: number | null; readonly severity: string }
   | { readonly kind: 'process_restarted'; readonly resource: AgentResource; readonly process: string; readonly pid: number }
   | { readonly kind: 'host_joined'; readonly resource: AgentResource }
+  | { readonly kind: 'container'; readonly event: ContainerTriggerEvent; readonly resource: AgentResource }
   | { readonly kind: 'external'; readonly name: string; readonly resource: AgentResource; readonly context: Readonly<Record<string, string | number | boolean>> };
 
 /** The control plane's answer to "may this bot run now?" (circuit breaker); undefined when it cannot be asked. */
@@ -34,6 +37,8 @@ export interface BotDeps {
   firing(alarm: string, resourceId: string): boolean;
   /** Why no new run of this bot may start now (maintenance, the bot switched off), or undefined. */
   held?(bot: string): string | undefined;
+  /** Where an action on the resource runs (a pod's: inside its main container); by default hosts and processes on the host, a container inside itself. */
+  place?(resource: AgentResource): Placement;
   now(): number;
 }
 
@@ -70,6 +75,9 @@ export class BotEngine {
     const held = this.deps.held?.(bot.name);
     if (held) return skip(held);
     if (!action) return skip(`action ${bot.action} is not defined`);
+    // Inside the container (a pod's main one) for a container or pod: never on the host instead.
+    const place = this.deps.place?.(resource) ?? placement(resource, []);
+    if ('error' in place) return skip(place.error);
     // The action's rule, checked again here: the agent runs bots on its own, and only for itself.
     const refusal = actionRefusal(defs.actionDefs.get(bot.action) ?? { name: bot.action }, { name: botPrincipal(bot.name, this.deps.host) });
     if (refusal) return skip(refusal);
@@ -113,7 +121,7 @@ export class BotEngine {
       if (v !== undefined) env[p.name] = String(v);
     }
     const runId = randomUUID();
-    const result = await this.deps.runner.run({ command: action.command, env, timeoutMs: action.timeoutMs, maxOutputBytes: action.maxOutputBytes, ...(action.user ? { user: action.user } : {}), ...(action.secrets ? { secrets: action.secrets } : {}) });
+    const result = await this.deps.runner.run({ command: action.command, env, timeoutMs: action.timeoutMs, maxOutputBytes: action.maxOutputBytes, ...(action.user ? { user: action.user } : {}), ...(action.secrets ? { secrets: action.secrets } : {}), ...place });
     const ok = !result.error && !result.timedOut && result.exitCode === 0;
     const outcome = result.error ? `could not run: ${result.error}` : result.timedOut ? `timed out after ${action.timeoutMs / 1000}s` : `exit ${result.exitCode}`;
     this.event(
@@ -129,7 +137,7 @@ export class BotEngine {
         durationMs: Math.round(result.durationMs),
         timedOut: result.timedOut,
         offline: !permit,
-        trigger: trigger.kind === 'alarm' ? `alarm ${trigger.alarm} ${trigger.on}` : trigger.kind,
+        trigger: trigger.kind === 'alarm' ? `alarm ${trigger.alarm} ${trigger.on}` : trigger.kind === 'container' ? trigger.event : trigger.kind,
       },
     );
     if (bot.verify && trigger.kind === 'alarm' && trigger.on === 'fired') this.verify(bot, trigger, bot.verify.withinSeconds);
@@ -175,7 +183,8 @@ function matches(bot: BotDefinition, t: Trigger): boolean {
   if ('alarm' in trigger) return t.kind === 'alarm' && t.alarm === trigger.alarm && t.on === trigger.on;
   if ('event' in trigger) {
     if (trigger.event === 'host_joined') return t.kind === 'host_joined';
-    return t.kind === 'process_restarted' && t.process === trigger.process;
+    if (trigger.event === 'process_restarted') return t.kind === 'process_restarted' && t.process === trigger.process;
+    return t.kind === 'container' && t.event === trigger.event && (trigger.container === undefined || t.resource.attrs.name === trigger.container);
   }
   return t.kind === 'external' && t.name === trigger.external;
 }

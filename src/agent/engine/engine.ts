@@ -7,11 +7,13 @@ import type { AgentConnection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
 import { selectedBy } from '../query/executor.js';
+import { placement } from '../query/placement.js';
 import type { AgentResource } from '../query/resources.js';
 import { resourceEnv } from '../query/resources.js';
 import type { PhaseRunner } from './alarms.js';
 import { AlarmEngine } from './alarms.js';
 import { BotEngine } from './bots.js';
+import { ContainerEventWatch } from './container-events.js';
 import type { CompiledDefinitions } from './compile.js';
 import { compileDefinitions, localPhase } from './compile.js';
 import { CustomMetrics } from './custom-metrics.js';
@@ -47,6 +49,9 @@ const EVENT_BATCH = 500;
 /** Pids remembered per watched process name for restart detection (the newest seen). */
 const MAX_PIDS_PER_NAME = 1024;
 
+/** An OOM-kill count older than this is not compared (the container went unmetered for a while). */
+const OOM_COUNT_MAX_AGE_MS = 5000;
+
 /**
  * The agent's remediation side: the definitions it was sent, compiled; alarms
  * evaluated after every collection; bots; custom metrics; files kept in place;
@@ -58,12 +63,15 @@ export class RemediationEngine {
   /** What operators switched, as last received: kept while the control plane is away. */
   private controls: ControlsMessage | undefined;
   private connection: AgentConnection | undefined;
+  /** The host's containers as last listed: where a bot's action on a pod runs (its main container). */
+  private containers: readonly AgentResource[] = [];
   private readonly alarms: AlarmEngine;
   private readonly bots: BotEngine;
   private readonly metrics: CustomMetrics;
   private readonly files: FileReports;
   private readonly permits = new Map<string, (answer: { allowed: boolean; reason: string }) => void>();
   private seenNames = new Map<string, Set<number>>();
+  private readonly containerWatch = new ContainerEventWatch();
   private lastFileCheck = 0;
   private inFlight = new Set<string>();
   private fastTimer: NodeJS.Timeout | undefined;
@@ -94,6 +102,7 @@ export class RemediationEngine {
       emit: (e) => this.emit(e),
       firing: (alarm, resource) => this.alarms.firing(alarm, resource),
       held: (bot) => this.held(bot),
+      place: (resource) => placement(resource, this.containers),
       inScope: async (action, resource) => !action.scope || selectedBy(await deps.runPhase(action.scope.phase))(resource.ref),
       permit: (bot, resource) => this.askPermit(bot, resource),
       approval: (request) => this.connection?.send({ type: 'approval', id: randomUUID(), ...request }) ?? false,
@@ -155,6 +164,15 @@ export class RemediationEngine {
     this.metrics.tick(defs.metrics, now);
     if (now - this.lastFileCheck >= FILE_CHECK_MS) void this.checkFiles();
     await this.alarms.tick(defs.alarms, now);
+  }
+
+  /** After each listing of the host's containers (and their metering): restarts and OOM kills, for bots. */
+  afterContainers(containers: readonly AgentResource[]): void {
+    this.containers = containers;
+    const oomKills = (r: AgentResource) => this.deps.tsdb.latest(r.seriesKey, 'oom_kill_count', [], OOM_COUNT_MAX_AGE_MS)[0]?.value;
+    const events = this.containerWatch.observe(containers, oomKills);
+    const defs = this.defs;
+    if (defs) for (const e of events) void this.bots.handle({ kind: 'container', ...e }, defs);
   }
 
   attach(conn: AgentConnection): void {

@@ -73,7 +73,8 @@ export interface AutomationParts {
 export function describeTrigger(t: BotTrigger): string {
   if ('alarm' in t) return `alarm ${t.alarm} ${t.on}`;
   if ('external' in t) return `external ${t.external}`;
-  return t.event === 'process_restarted' ? `event process_restarted of ${t.process}` : `event ${t.event}`;
+  if (t.event === 'process_restarted') return `event process_restarted of ${t.process}`;
+  return 'container' in t && t.container !== undefined ? `event ${t.event} of ${t.container}` : `event ${t.event}`;
 }
 
 /** The principal a schedule's runs are recorded under (Schedules.run). */

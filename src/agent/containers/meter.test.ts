@@ -1,0 +1,93 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Sample } from '../metrics/types.js';
+import { ContainerMeter, podSamples } from './meter.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const ID = '1'.repeat(64);
+const CGROUP = `/system.slice/docker-${ID}.scope`;
+const container = { id: ID, cgroupPath: CGROUP, initPid: 4242 };
+const byName = (samples: readonly Sample[] | undefined) => Object.fromEntries((samples ?? []).map((s) => [s.name, s.value]));
+
+/* A private copy of the v2 and proc fixtures per test, rewritten between passes to move the counters. */
+let dir: string;
+let clock = 0;
+let meter: ContainerMeter;
+const cgroupFile = (name: string) => join(dir, 'cgroup-v2', CGROUP, name);
+const netDev = () => join(dir, 'proc/4242/net/dev');
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bw-meter-'));
+  cpSync(join(FIXTURES, 'cgroup-v2'), join(dir, 'cgroup-v2'), { recursive: true });
+  cpSync(join(FIXTURES, 'proc'), join(dir, 'proc'), { recursive: true, verbatimSymlinks: true });
+  clock = 0;
+  meter = new ContainerMeter({ cgroupRoot: join(dir, 'cgroup-v2'), procRoot: join(dir, 'proc'), monotonic: () => clock });
+});
+afterEach(() => {
+  meter.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Adds to the first number after `key` in a file. */
+function bump(path: string, key: string, by: number): void {
+  writeFileSync(path, readFileSync(path, 'utf8').replace(new RegExp(`(${key}\\s+)(\\d+)`), (_, k: string, n: string) => `${k}${Number(n) + by}`));
+}
+
+describe('ContainerMeter', () => {
+  it('gives gauges on the first pass, rates from the second', () => {
+    expect(byName(meter.measure([container]).get(ID)?.samples)).toEqual({
+      mem_usage_bytes: 104857600,
+      mem_working_set_bytes: 104857600 - 20971520,
+      mem_rss_bytes: 52428800,
+      mem_limit_bytes: 536870912,
+      oom_kill_count: 1,
+      pid_count: 4,
+    });
+    clock += 2000;
+    bump(cgroupFile('cpu.stat'), 'usage_usec', 1_000_000); // one CPU-second in two seconds
+    writeFileSync(cgroupFile('io.stat'), '8:0 rbytes=1052672 wbytes=2101248\n253:0 rbytes=4096 wbytes=0\n');
+    bump(netDev(), 'eth0:', 4000);
+    const second = byName(meter.measure([container]).get(ID)?.samples);
+    expect(second).toMatchObject({ cpu_usage: 50, cpu_limit_usage: 25, io_read_bytes_rate: 2048, io_write_bytes_rate: 2048, net_rx_bytes_rate: 2000, net_tx_bytes_rate: 0 });
+    expect(meter.measure([container]).get(ID)?.netns).toBe('net:[4026532999]');
+  });
+
+  it('starts over when the container restarts (a new init pid) or its counter goes back', () => {
+    meter.measure([container]);
+    clock += 1000;
+    bump(cgroupFile('cpu.stat'), 'usage_usec', 100_000);
+    cpSync(join(dir, 'proc/4242'), join(dir, 'proc/5151'), { recursive: true, verbatimSymlinks: true });
+    expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
+    clock += 1000;
+    writeFileSync(cgroupFile('cpu.stat'), 'usage_usec 5\n');
+    expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
+  });
+
+  it('reads its limits again every tenth pass only (they change rarely), its usage every pass', () => {
+    meter.measure([container]);
+    writeFileSync(cgroupFile('memory.max'), 'max\n');
+    writeFileSync(cgroupFile('memory.current'), '1000\n');
+    const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)?.samples));
+    expect(passes.map((p) => p.mem_usage_bytes)).toEqual(Array(10).fill(1000));
+    expect(passes.map((p) => p.mem_limit_bytes)).toEqual([...Array(9).fill(536870912), undefined]);
+  });
+
+  it('measures nothing of a container whose cgroup and process are gone, and forgets it', () => {
+    expect(meter.measure([{ id: '2'.repeat(64), cgroupPath: '/gone', initPid: 99999 }]).get('2'.repeat(64))).toEqual({ samples: [], netns: undefined });
+  });
+});
+
+describe('podSamples', () => {
+  const measure = (netns: string | undefined, values: Record<string, number>) => ({ netns, samples: Object.entries(values).map(([name, value]) => ({ name, value })) });
+
+  it('sums its containers, counting a shared network namespace once, and leaves limits out', () => {
+    const a = measure('net:[1]', { cpu_usage: 30, mem_working_set_bytes: 100, net_rx_bytes_rate: 500, mem_limit_bytes: 1000, cpu_limit_usage: 60 });
+    const b = measure('net:[1]', { cpu_usage: 12.5, mem_working_set_bytes: 50, net_rx_bytes_rate: 500 });
+    const c = measure(undefined, { net_rx_bytes_rate: 7 });
+    expect(byName(podSamples([a, b, undefined, c]))).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507 });
+  });
+});
+

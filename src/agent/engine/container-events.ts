@@ -1,0 +1,46 @@
+import type { ContainerTriggerEvent } from '../../definitions/index.js';
+import type { AgentResource } from '../query/resources.js';
+
+interface Seen {
+  /** The container id and its init pid: a new pair under the same key is a restart. */
+  readonly incarnation: string;
+  readonly oomKills: number | undefined;
+}
+
+/** Containers not seen for this many distinct keys are forgotten (a host that churns through containers must not grow this without bound). */
+const MAX_GONE = 1000;
+
+/**
+ * Finds, collection after collection, the containers that restarted and those in which the OOM
+ * killer struck. A container is followed by its pod and name when it has a pod (the kubelet
+ * restarts a container as a new one, with a new id) and by its id otherwise (docker and podman
+ * restart keep the id); it restarted when it shows a new id or init pid. An OOM kill is its
+ * `oom_kill_count` gone up within one incarnation (a restart starts a new count).
+ *
+ * @example
+ * const watch = new ContainerEventWatch();
+ * for (const e of watch.observe(containers, oomKillsOf)) console.log(e.event, e.resource.ref.id);
+ */
+export class ContainerEventWatch {
+  readonly #seen = new Map<string, Seen>();
+
+  /** The events since the previous call; the first call only learns what runs. */
+  observe(containers: readonly AgentResource[], oomKills: (r: AgentResource) => number | undefined): { event: ContainerTriggerEvent; resource: AgentResource }[] {
+    const events: { event: ContainerTriggerEvent; resource: AgentResource }[] = [];
+    for (const r of containers) {
+      const key = r.podId === undefined ? `id/${r.attrs.id}` : `pod/${r.podId}/${r.attrs.name}`;
+      const now: Seen = { incarnation: `${r.attrs.id}/${r.attrs.init_pid}`, oomKills: oomKills(r) };
+      const before = this.#seen.get(key);
+      if (before && before.incarnation !== now.incarnation) events.push({ event: 'container_restarted', resource: r });
+      else if (before?.oomKills !== undefined && now.oomKills !== undefined && now.oomKills > before.oomKills) events.push({ event: 'container_oom_killed', resource: r });
+      // Re-inserted, so the Map's order puts the longest gone first.
+      this.#seen.delete(key);
+      this.#seen.set(key, now);
+    }
+    for (const key of this.#seen.keys()) {
+      if (this.#seen.size <= containers.length + MAX_GONE) break;
+      this.#seen.delete(key);
+    }
+    return events;
+  }
+}
