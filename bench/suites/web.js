@@ -116,7 +116,7 @@ async function fleetCase(ctx, label, targets, hosts, iterations) {
     /** @type {Record<'warm' | 'cold', { rows: number[], values: number[] }>[]} */
     const samples = targets.map(() => ({ warm: { rows: [], values: [] }, cold: { rows: [], values: [] } }));
     for (let i = 0; i < iterations; i++) {
-      ctx.log(`${label}: round ${i + 1} of ${iterations} (${targets.map((t) => t.build).join(', ')}; warm, cold)`);
+      ctx.log(`${label}: round ${i + 1} of ${iterations} (${targets.map((t) => t.build).join(', ')}; warm, cold; load average ${load()})`);
       for (const mode of /** @type {const} */ (['warm', 'cold'])) {
         for (const [k, t] of targets.entries()) {
           const { page, cdp } = tabs[k];
