@@ -20,9 +20,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startLab, stopChild } from '../../dist/lab/index.js';
 import { serverKeySpki } from '../../dist/transport/index.js';
+import { baselineBuild } from '../support/baseline.js';
 import { percentile, round2 } from '../support/latency.js';
 import { Children, startServerProcess, startSwarmProcess } from '../support/processes.js';
 
@@ -32,6 +33,13 @@ export const description = "the web UI in Chromium: navigation to Fleet's first 
 const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
 /** Fleet's first rows today, from issue 13 ("Fleet's first rows arrive in ~0.7 s"): the budget to hold. */
 const FIRST_ROWS_MS = 700;
+/**
+ * "Within the same time as today" (issue 13), as a same-run ratio to the baseline build: 10 %
+ * over the baseline's median is the noise of medians of 10 on a shared machine, not a change.
+ */
+const SAME_TIME_RATIO = 1.1;
+/** "Today" in issue 13: the commit before its UI work. `BENCH_WEB_BASELINE=none` measures the current build alone. */
+const BASELINE = process.env.BENCH_WEB_BASELINE ?? 'cbc6f70';
 const PAGES = ['/fleet', '/console', '/events', '/runs', '/automation', '/runbooks', '/definitions', '/audit', '/admin'];
 
 /** @typedef {import('../run.js').Measurement} Measurement */
@@ -85,42 +93,65 @@ const assetBytes = (page) =>
     return { js: sum(/\.m?js(\?|$)/), css: sum(/\.css(\?|$)/) };
   });
 
+/** The measured builds of a case: this checkout's and, unless opted out, the baseline's. */
+/** @typedef {{ build: string, server: string, token: string }} Target */
+
 /**
- * Fleet's first rows and values, warm and cold, `iterations` times each (alternating).
- * @param {import('../run.js').Context} ctx @param {string} label @param {string} server @param {string} token @param {number} hosts @param {number} iterations
+ * Fleet's first rows and values, warm and cold, `iterations` times each, on each target in turn
+ * (current, baseline, current, baseline …: a change in the machine's load hits both). The current
+ * build's medians keep their names; the baseline's get ` · baseline` and the ratio
+ * ` · current/baseline`.
+ * @param {import('../run.js').Context} ctx @param {string} label @param {Target[]} targets the current build first @param {number} hosts @param {number} iterations
  * @returns {Promise<Measurement[]>}
  */
-async function fleetCase(ctx, label, server, token, hosts, iterations) {
-  const { browser, page, cdp } = await signedInBrowser(server, token);
+async function fleetCase(ctx, label, targets, hosts, iterations) {
+  const tabs = [];
   try {
-    await page.locator('[data-testid="fleet-count"]').filter({ hasText: `${hosts.toLocaleString('en')} of ${hosts.toLocaleString('en')} hosts connected` }).waitFor();
-    /** @type {Record<'warm' | 'cold', { rows: number[], values: number[] }>} */
-    const samples = { warm: { rows: [], values: [] }, cold: { rows: [], values: [] } };
-    await fleetLoad(page, server); // the first: fills the cache, compiles
+    for (const t of targets) {
+      const tab = await signedInBrowser(t.server, t.token);
+      tabs.push(tab);
+      await tab.page.locator('[data-testid="fleet-count"]').filter({ hasText: `${hosts.toLocaleString('en')} of ${hosts.toLocaleString('en')} hosts connected` }).waitFor();
+      await fleetLoad(tab.page, t.server); // the first: fills the cache, compiles
+    }
+    /** @type {Record<'warm' | 'cold', { rows: number[], values: number[] }>[]} */
+    const samples = targets.map(() => ({ warm: { rows: [], values: [] }, cold: { rows: [], values: [] } }));
     for (let i = 0; i < iterations; i++) {
+      ctx.log(`${label}: round ${i + 1} of ${iterations} (${targets.map((t) => t.build).join(', ')}; warm, cold; load average ${load()})`);
       for (const mode of /** @type {const} */ (['warm', 'cold'])) {
-        await cdp.send('Network.setCacheDisabled', { cacheDisabled: mode === 'cold' });
-        const t = await fleetLoad(page, server);
-        samples[mode].rows.push(t.rows);
-        samples[mode].values.push(t.values);
+        for (const [k, t] of targets.entries()) {
+          const { page, cdp } = tabs[k];
+          await cdp.send('Network.setCacheDisabled', { cacheDisabled: mode === 'cold' });
+          const time = await fleetLoad(page, t.server);
+          samples[k][mode].rows.push(time.rows);
+          samples[k][mode].values.push(time.values);
+        }
       }
     }
-    await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
-    const note = (/** @type {string} */ what) => `median of ${iterations}, navigation to ${what}, measured in the page; ${hosts.toLocaleString('en')} hosts; load ${load()} on ${ctx.quick ? 'a quick run' : 'this run'}`;
+    const note = (/** @type {string} */ what, /** @type {string} */ build) => `median of ${iterations}, navigation to ${what}, measured in the page; ${hosts.toLocaleString('en')} hosts; ${build}, interleaved with ${targets.length > 1 ? 'the other build' : 'nothing (no baseline)'}; load ${load()} on ${ctx.quick ? 'a quick run' : 'this run'}`;
     /** @type {Measurement[]} */
     const out = [];
     for (const mode of /** @type {const} */ (['warm', 'cold'])) {
-      const rows = median(samples[mode].rows);
-      const values = median(samples[mode].values);
-      ctx.log(`${label} ${mode}: first row ${round2(rows)} ms, first value ${round2(values)} ms`);
-      out.push(
-        { name: `${label} · ${mode} · first rows`, unit: 'ms', value: round2(rows), ...(mode === 'warm' ? { target: /** @type {const} */ ({ op: '<=', value: FIRST_ROWS_MS }) } : {}), note: note(`the first host row${mode === 'cold' ? ', cache disabled (every script fetched)' : ', cache warm'}`) },
-        { name: `${label} · ${mode} · first values`, unit: 'ms', value: round2(values), note: note('the first live metric value (the first answer of the live query)') },
-      );
+      const whats = { rows: `the first host row${mode === 'cold' ? ', cache disabled (every script fetched)' : ', cache warm'}`, values: 'the first live metric value (the first answer of the live query)' };
+      for (const kind of /** @type {const} */ (['rows', 'values'])) {
+        const [current, baseline] = samples.map((s) => median(s[mode][kind]));
+        const name = `${label} · ${mode} · first ${kind}`;
+        const budget = mode === 'warm' && kind === 'rows';
+        out.push({ name, unit: 'ms', value: round2(current), ...(budget ? { target: /** @type {const} */ ({ op: '<=', value: FIRST_ROWS_MS }) } : {}), note: note(whats[kind], targets[0].build) });
+        if (baseline === undefined) {
+          ctx.log(`${name}: ${round2(current)} ms`);
+          continue;
+        }
+        const ratio = round2(current / baseline);
+        ctx.log(`${name}: ${round2(current)} ms, baseline ${round2(baseline)} ms, ratio ${ratio}`);
+        out.push(
+          { name: `${name} · baseline`, unit: 'ms', value: round2(baseline), note: note(whats[kind], targets[1].build) },
+          { name: `${name} · current/baseline`, unit: '×', value: ratio, ...(budget ? { target: /** @type {const} */ ({ op: '<=', value: SAME_TIME_RATIO }) } : {}), note: `the two medians above, same run; ${targets[1].build}` },
+        );
+      }
     }
     return out;
   } finally {
-    await browser.close();
+    await Promise.allSettled(tabs.map((t) => t.browser.close()));
   }
 }
 
@@ -160,38 +191,80 @@ async function pagesCase(ctx, server, token, iterations) {
   }
 }
 
+/** @typedef {{ name: string, root: string }} Build */
+
+/**
+ * A lab of 4 real agents from each build (its own `startLab`), all running side by side.
+ * @param {Build[]} builds @param {string} dir @param {Children} children
+ * @returns {Promise<Target[]>}
+ */
+async function startLabs(builds, dir, children) {
+  /** @type {Target[]} */
+  const targets = [];
+  for (const [k, b] of builds.entries()) {
+    /** @type {typeof import('../../dist/lab/index.js')} */
+    const { startLab } = await import(pathToFileURL(path.join(b.root, 'dist', 'lab', 'index.js')).href);
+    const lab = await startLab({ hosts: 4, dir: path.join(dir, `lab-${k}`) });
+    children.labs.add(lab);
+    targets.push({ build: b.name, server: lab.server, token: lab.token });
+  }
+  return targets;
+}
+
+/**
+ * A control plane and a swarm of 1,000 simulated agents from each build (child processes, as the
+ * fleet suite starts them), all running side by side.
+ * @param {import('../run.js').Context} ctx @param {Build[]} builds @param {string} dir @param {Children} children
+ * @returns {Promise<Target[]>}
+ */
+async function startSwarms(ctx, builds, dir, children) {
+  /** @type {Target[]} */
+  const targets = [];
+  for (const [k, b] of builds.entries()) {
+    const caseDir = path.join(dir, `swarm-1000-${k}`);
+    await mkdir(caseDir, { recursive: true });
+    ctx.log(`swarm 1000 (${b.name}): starting a control plane and 1,000 simulated agents`);
+    const server = await startServerProcess(b.root, caseDir, children);
+    await startSwarmProcess(b.root, caseDir, children, { server: server.server, caFile: server.caFile, joinToken: server.joinToken, agents: 1000, log: ctx.log });
+    targets.push({ build: b.name, server: server.server, token: server.token });
+  }
+  return targets;
+}
+
 /** @param {import('../run.js').Context} ctx @returns {Promise<Measurement[]>} */
 export async function run(ctx) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (apt-get install -y chromium, or set BREAKWATER_CHROMIUM)`);
   if (!existsSync(path.join(ctx.dist, 'web', 'index.html'))) throw new Error('dist/web is not built: run `npm run bench -- web` (it builds) or `npm run build`');
   const iterations = ctx.quick ? 3 : 10;
+  /** @type {Build[]} */
+  const builds = [{ name: 'current build', root: ctx.root }];
+  if (BASELINE === 'none') ctx.log('no baseline (BENCH_WEB_BASELINE=none): the current build alone');
+  else {
+    const b = await baselineBuild(ctx.root, BASELINE, ctx.log);
+    builds.push({ name: `baseline ${b.commit}`, root: b.root });
+  }
   const dir = await mkdtemp(path.join(tmpdir(), 'bw-bench-web-'));
-  const children = new Children();
   /** @type {Measurement[]} */
   const out = [];
   try {
-    ctx.log('lab: starting a control plane and 4 real agents');
-    const lab = await startLab({ hosts: 4, dir: path.join(dir, 'lab') });
+    // One case's processes at a time; each case's are stopped at its end, also when it fails.
+    const labChildren = new Children();
     try {
-      out.push(...(await fleetCase(ctx, 'fleet · lab 4 hosts', lab.server, lab.token, 4, iterations)));
-      out.push(...(await pagesCase(ctx, lab.server, lab.token, ctx.quick ? 1 : 3)));
+      ctx.log(`lab: starting a control plane and 4 real agents for each of ${builds.map((b) => b.name).join(', ')}`);
+      const labs = await startLabs(builds, dir, labChildren);
+      out.push(...(await fleetCase(ctx, 'fleet · lab 4 hosts', labs, 4, iterations)));
+      out.push(...(await pagesCase(ctx, labs[0].server, labs[0].token, ctx.quick ? 1 : 3)));
     } finally {
-      await lab.stop();
+      await labChildren.stopAll();
     }
-
-    const caseDir = path.join(dir, 'swarm-1000');
-    await mkdir(caseDir, { recursive: true });
-    ctx.log('swarm 1000: starting a control plane and 1,000 simulated agents');
-    const server = await startServerProcess(ctx.root, caseDir, children);
-    const swarm = await startSwarmProcess(ctx.root, caseDir, children, { server: server.server, caFile: server.caFile, joinToken: server.joinToken, agents: 1000, log: ctx.log });
+    const swarmChildren = new Children();
     try {
-      out.push(...(await fleetCase(ctx, 'fleet · 1,000 hosts', server.server, server.token, 1000, iterations)));
+      const swarms = await startSwarms(ctx, builds, dir, swarmChildren);
+      out.push(...(await fleetCase(ctx, 'fleet · 1,000 hosts', swarms, 1000, iterations)));
     } finally {
-      await stopChild(swarm, 10_000);
-      await stopChild(server.child, 10_000);
+      await swarmChildren.stopAll();
     }
   } finally {
-    await children.stopAll();
     await rm(dir, { recursive: true, force: true });
   }
   return out;

@@ -17,9 +17,10 @@ import type { Catalogue } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import type { Agent, LiveMessage, LiveState } from './api.js';
-import { agents as fetchAgents, liveQuery, query, unreachable } from './api.js';
+import { liveQuery, query, unreachable } from './api.js';
 import { Editor } from './Editor.js';
 import { FLEET_METRICS, filterStatement, fleetStatement } from './fleet-statement.js';
+import { sharedAgents } from './fleet-values.js';
 import { BY_NAME, ago, cell, seriesPoints } from './format.js';
 import { SparkHistory } from './history.js';
 import { HostDetail } from './HostDetail.js';
@@ -127,7 +128,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
     if (fetchingAgents.current) return; // the next answer asks again if it still disagrees
     fetchingAgents.current = true;
     try {
-      const all = await fetchAgents();
+      const all = await sharedAgents();
       known.current = new Map(all.map((a) => [a.name, a]));
       setList(all);
       setOffline(false);

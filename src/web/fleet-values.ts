@@ -4,11 +4,13 @@
  * the Console warns about filter values no host has as you type (src/lang's fleet check). Every
  * editor of the session shares one copy, asked for once and again when it is older than
  * REFRESH_MS: tags change rarely, and with 1,000 hosts the list is a few hundred kB, too much to
- * ask for on every keystroke or page.
+ * ask for on every keystroke or page. Fleet's rows come from the same request when both ask at once
+ * (sharedAgents).
  */
 import { useEffect, useState } from 'react';
 import type { FleetInventory, FleetValues } from '../lang/index.js';
 import { NO_FLEET, fleetValues, summarizeFleet } from '../lang/index.js';
+import type { Agent } from './api.js';
 import { agents } from './api.js';
 import { BY_NAME } from './format.js';
 
@@ -23,14 +25,21 @@ interface Fleet {
 const NOTHING_YET: Fleet = { values: NO_FLEET, inventory: undefined };
 
 let cached: (Fleet & { readonly at: number }) | undefined;
-let pending: Promise<Fleet> | undefined;
+let pending: Promise<Agent[]> | undefined;
 
-/** One request at a time, however many editors ask. */
-function load(): Promise<Fleet> {
+/**
+ * The agents list, one request at a time however many ask: the editors' completion and Fleet's
+ * rows share it (Fleet's filter editor asks as Fleet opens; with 1,000 hosts a second request of
+ * ~0.5 MB delayed the first rows by a quarter of a second). Each answer refreshes the shared copy.
+ *
+ * @example
+ * const list = await sharedAgents(); // joins a request in flight, else asks anew
+ */
+export function sharedAgents(): Promise<Agent[]> {
   pending ??= agents()
     .then((list) => {
       cached = { at: Date.now(), values: fleetValues(list, BY_NAME.compare), inventory: summarizeFleet(list) };
-      return cached;
+      return list;
     })
     .finally(() => {
       pending = undefined;
@@ -45,8 +54,8 @@ function useFleet(): Fleet {
     const refresh = () => {
       if (cached && Date.now() - cached.at < REFRESH_MS) return setFleet(cached);
       // Without the list, completion still has the catalogue; the next refresh asks again.
-      load().then(
-        (f) => mounted && setFleet(f),
+      sharedAgents().then(
+        () => mounted && cached && setFleet(cached),
         () => undefined,
       );
     };
