@@ -83,9 +83,15 @@ describe.skipIf(skip)(SUITE, () => {
     const before = { ns: cgroupFile('cpuacct', id, 'cpuacct.usage'), at: performance.now() };
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const expected = (cgroupFile('cpuacct', id, 'cpuacct.usage') - before.ns) / ((performance.now() - before.at) * 1e4);
-    const [cpu, ofLimit] = [Number(await metric('cpu_usage')), Number(await metric('cpu_limit_usage'))];
-    expect(expected).toBeGreaterThan(10);
-    expect(Math.abs(cpu - expected)).toBeLessThan(5);
+    // Both from one answer: the same second's sample.
+    const both = (await query(`container | name = "busy-${run}" | cpu_usage | cpu_limit_usage`))[0]?.values;
+    const [cpu, ofLimit] = [Number(both?.cpu_usage), Number(both?.cpu_limit_usage)];
+    expect(expected).toBeGreaterThan(5);
+    // The agent's rate is of its last one-second window, the test's of two: the same loop held to
+    // a fifth of a core, so close, but each window catches its own share of throttled periods
+    // (and on a loaded machine the loop gets less than its quota).
+    expect(Math.abs(cpu - expected), `agent ${cpu} %, cgroup files ${expected} %`).toBeLessThan(10);
+    expect(cpu).toBeLessThan(25);
     expect(ofLimit).toBeCloseTo(cpu / 0.2, 5);
   });
 

@@ -57,7 +57,7 @@ describe('breakwater explain', () => {
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
     expect(r.err).toBe('error: nothing in the catalogue is called "disk_usge"; did you mean disk_usage? [BW_ERR_CONFIG]\n');
-    expect((await explain('cpu')).err).toContain('did you mean cpu_iowait, cpu_usage?');
+    expect((await explain('cpu')).err).toContain('did you mean cpu_iowait, cpu_limit_usage, cpu_usage?');
     expect((await explain('zzzzzzzz')).err).toContain('`breakwater explain` lists every name');
   });
 
