@@ -201,6 +201,9 @@ try {
   await page.getByTestId('host-detail').getByTestId('chart').waitFor();
   await page.waitForTimeout(2000);
   await shot('fleet-768');
+  // Back to the size and scheme of the other shots.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.emulateMedia({ colorScheme: 'dark' });
 
   // ---- Automation and Actions (issue 13) ------------------------------------------------------
   // The pack (its S1 bot ran on web-1 above, so its breaker shows a run) plus a schedule and an
