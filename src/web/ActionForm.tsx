@@ -60,7 +60,8 @@ function ParamInput(props: { param: ActionParamSpec; value: string; onChange: (v
 function useChecked(statement: string, target: string): { check: Check | undefined; checkError: string | undefined; targets: number | string | undefined } {
   const [check, setCheck] = useState<Check | undefined>();
   const [checkError, setCheckError] = useState<string | undefined>();
-  const [targets, setTargets] = useState<number | string | undefined>();
+  // The count with the query it counted: a count of the query before the last edit is not shown as this one's.
+  const [counted, setCounted] = useState<{ readonly target: string; readonly targets: number | string } | undefined>();
   useEffect(() => {
     const controller = new AbortController();
     const timer = setTimeout(() => {
@@ -76,15 +77,15 @@ function useChecked(statement: string, target: string): { check: Check | undefin
           setCheckError(errorMessage(err));
         });
       query(target.trim() || 'host', controller.signal)
-        .then((r) => !controller.signal.aborted && setTargets(r.rows.length + r.failures.length))
-        .catch((err: unknown) => !controller.signal.aborted && setTargets(errorMessage(err)));
+        .then((r) => !controller.signal.aborted && setCounted({ target, targets: r.rows.length + r.failures.length }))
+        .catch((err: unknown) => !controller.signal.aborted && setCounted({ target, targets: errorMessage(err) }));
     }, SETTLE_MS);
     return () => {
       clearTimeout(timer);
       controller.abort();
     };
   }, [statement, target]);
-  return { check, checkError, targets };
+  return { check, checkError, targets: counted?.target === target ? counted.targets : undefined };
 }
 
 /** The catalogue as the control plane has it now: actions applied since signing in are in it. */
