@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { AgentRow } from './admin-model.js';
 import { agentRows } from './admin-model.js';
-import { agentList, deleteAgent, drift as fetchDrift, errorMessage, revokeAgent } from './api.js';
+import { errorMessage } from './api.js';
+import { agentList, deleteAgent, drift as fetchDrift, revokeAgent } from './operate-api.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { ago } from './format.js';
 import { TableHead, useHeaderSort } from './TableHead.js';

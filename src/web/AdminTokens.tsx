@@ -4,8 +4,10 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import type { CreatedToken, TokenInfo, TokenRequest, Whoami } from './api.js';
-import { createToken, errorMessage, revokeToken, tokens as fetchTokens } from './api.js';
+import type { Whoami } from './api.js';
+import type { CreatedToken, TokenInfo, TokenRequest } from './operate-api.js';
+import { errorMessage } from './api.js';
+import { createToken, revokeToken, tokens as fetchTokens } from './operate-api.js';
 import { TOKEN_LIFETIMES, tokenState, usesText } from './admin-model.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { localTime } from './format.js';

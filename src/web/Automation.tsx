@@ -5,8 +5,10 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import { seconds } from '../protocol/index.js';
-import type { BotState, ScheduleState, Whoami } from './api.js';
-import { bots as fetchBots, errorMessage, runSchedule, schedules as fetchSchedules } from './api.js';
+import type { Whoami } from './api.js';
+import type { BotState, ScheduleState } from './operate-api.js';
+import { errorMessage } from './api.js';
+import { bots as fetchBots, runSchedule, schedules as fetchSchedules } from './operate-api.js';
 import { localTime } from './format.js';
 import { navigateOnClick } from './navigate.js';
 import { TableHead, useHeaderSort } from './TableHead.js';

@@ -3,7 +3,7 @@
  * window, per host and as a timeline. Shared by the Admin page's back-test tool and the
  * definitions editor's back-test button.
  */
-import type { BacktestAnswer } from './api.js';
+import type { BacktestAnswer } from './operate-api.js';
 import { summarizeBacktest } from './admin-model.js';
 import { localTime, noun } from './format.js';
 import { TableHead } from './TableHead.js';

@@ -7,8 +7,9 @@ import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { AlarmDefinition, Definition } from '../definitions/index.js';
 import { toYaml } from '../definitions/index.js';
-import type { BacktestAnswer } from './api.js';
-import { backtest, errorMessage, getJson } from './api.js';
+import type { BacktestAnswer } from './operate-api.js';
+import { errorMessage, getJson } from './api.js';
+import { backtest } from './operate-api.js';
 import { BACKTEST_HOURS, backtestProblems, expressionAlarm } from './admin-model.js';
 import { BacktestResult } from './BacktestResult.js';
 

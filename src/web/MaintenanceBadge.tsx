@@ -3,8 +3,8 @@
  * 15 s, and at once when the Operate page changes or reads it.
  */
 import { useEffect, useState } from 'react';
-import type { Maintenance } from './api.js';
-import { maintenance as fetchMaintenance } from './api.js';
+import type { Maintenance } from './operate-api.js';
+import { maintenance as fetchMaintenance } from './operate-api.js';
 
 const EVENT = 'breakwater:maintenance';
 const POLL_MS = 15_000;

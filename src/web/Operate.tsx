@@ -6,8 +6,10 @@
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
-import type { Silence, Switches, Whoami } from './api.js';
-import { createSilence, endSilence, errorMessage, getJson, setMaintenance, silences as fetchSilences, switches as fetchSwitches, switchBot } from './api.js';
+import type { Whoami } from './api.js';
+import type { Silence, Switches } from './operate-api.js';
+import { errorMessage, getJson } from './api.js';
+import { createSilence, endSilence, setMaintenance, silences as fetchSilences, switches as fetchSwitches, switchBot } from './operate-api.js';
 import { announceMaintenance } from './MaintenanceBadge.js';
 import { navigateOnClick } from './navigate.js';
 import { TableHead } from './TableHead.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentInfo, BacktestAnswer, TokenInfo } from './api.js';
+import type { AgentInfo, BacktestAnswer, TokenInfo } from './operate-api.js';
 import { ApiError } from './api.js';
 import { agentRows, backtestProblems, expressionAlarm, refusalFor, summarizeBacktest, tokenState, usesText } from './admin-model.js';
 

@@ -2,7 +2,8 @@
  * What the Admin page shows of tokens, agents and back-tests, as plain functions (the page's
  * components only lay them out).
  */
-import type { AgentInfo, BacktestAnswer, BacktestTransition, DriftRow, Role, TokenInfo } from './api.js';
+import type { Role } from './api.js';
+import type { AgentInfo, BacktestAnswer, BacktestTransition, DriftRow, TokenInfo } from './operate-api.js';
 import { ApiError, errorMessage } from './api.js';
 import { BY_NAME } from './format.js';
 
