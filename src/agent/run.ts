@@ -148,7 +148,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     ...(config.containers
       ? {
           containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
-          containerMeter: new ContainerMeter(),
+          containerMeter: new ContainerMeter({ cgroupRoot: config.hostCgroup, procRoot: config.hostProc }),
         }
       : {}),
     once: (key) => {
