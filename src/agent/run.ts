@@ -56,6 +56,8 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const scope = config.processRoot ? new ProcessScope(config.processRoot, config.hostProc) : undefined;
   const proc = new ProcSource({
     procRoot: config.hostProc,
+    // The host's /proc elsewhere: the agent is in a pod, and the disks to report are the node's.
+    ...(config.hostProc !== '/proc' ? { mountNamespacePid: 1 } : {}),
     mountFilter: mapped ? (m) => m.mount in mapped : isRealMount,
     ...(scope ? { processFilter: (pid: number) => scope.includes(pid) } : {}),
   });
