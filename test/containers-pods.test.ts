@@ -6,7 +6,7 @@ import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { ResultRow } from '../src/protocol/index.js';
 import { waitUntil } from './helpers.js';
-import { queryRows } from './lab-query.js';
+import { queryRows, stopLabAndContainers } from './lab-query.js';
 import { PODMAN, PodmanContainers, podmanUnavailable } from './podman.js';
 
 /*
@@ -59,13 +59,7 @@ spec:
     lab = await startLab({ hosts: 1, tmpfs: false, containers: { socket: podman.socket }, isolateProcesses: false });
   }, 90_000);
 
-  afterAll(async () => {
-    try {
-      await lab?.stop();
-    } finally {
-      await podman?.stop();
-    }
-  }, 30_000);
+  afterAll(() => stopLabAndContainers(lab, podman), 30_000);
 
   const query = (statement: string) => queryRows(lab as Lab, statement);
   const names = (rows: readonly ResultRow[]) => rows.map((r) => r.resource?.name).sort();

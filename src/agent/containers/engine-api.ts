@@ -84,15 +84,8 @@ const text = (v: unknown, max: number = ENGINE_LIMITS.maxText): string => (typeo
  * not a JSON array.
  */
 export function parseEngineList(body: string): Map<string, ContainerMetadata> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new Error('answer is not JSON');
-  }
-  if (!Array.isArray(parsed)) throw new Error('answer is not a list of containers');
   const out = new Map<string, ContainerMetadata>();
-  for (const item of parsed.slice(0, ENGINE_LIMITS.maxContainers) as unknown[]) {
+  for (const item of jsonList(body, 'containers')) {
     if (typeof item !== 'object' || item === null) continue;
     const c = item as Record<string, unknown>;
     if (typeof c.Id !== 'string' || !HEX64.test(c.Id)) continue;
@@ -106,6 +99,18 @@ export function parseEngineList(body: string): Map<string, ContainerMetadata> {
     });
   }
   return out;
+}
+
+/** A runtime's answer that must be a JSON list, its first {@link ENGINE_LIMITS.maxContainers} items; throws a message saying what it is not. */
+export function jsonList(body: string, of: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error('answer is not JSON');
+  }
+  if (!Array.isArray(parsed)) throw new Error(`answer is not a list of ${of}`);
+  return parsed.slice(0, ENGINE_LIMITS.maxContainers) as unknown[];
 }
 
 /** A label set cut to {@link ENGINE_LIMITS}: string values only, keys and values bounded. */

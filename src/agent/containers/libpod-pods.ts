@@ -1,4 +1,4 @@
-import { ENGINE_LIMITS, boundedLabels, engineGet } from './engine-api.js';
+import { ENGINE_LIMITS, boundedLabels, engineGet, jsonList } from './engine-api.js';
 
 /**
  * A podman pod (`podman pod create`, `podman kube play`) as podman describes it. Its containers
@@ -15,8 +15,6 @@ export interface LibpodPod {
   readonly infraId: string;
 }
 
-/** At most this many pods are believed from one answer (as many containers as the container list). */
-const MAX_PODS = ENGINE_LIMITS.maxContainers;
 const HEX64 = /^[0-9a-f]{64}$/;
 const text = (v: unknown, max: number): string => (typeof v === 'string' ? v.slice(0, max) : '');
 
@@ -37,15 +35,9 @@ export function listLibpodPods(socketPath: string, timeoutMs: number = ENGINE_LI
  * names and labels are bounded like a container's. Throws only when the body is not a JSON array.
  */
 export function parseLibpodPods(body: string): Map<string, LibpodPod> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new Error('answer is not JSON');
-  }
-  if (!Array.isArray(parsed)) throw new Error('answer is not a list of pods');
   const out = new Map<string, LibpodPod>();
-  for (const item of parsed.slice(0, MAX_PODS) as unknown[]) {
+  // As many pods as containers at the most.
+  for (const item of jsonList(body, 'pods')) {
     if (typeof item !== 'object' || item === null) continue;
     const p = item as Record<string, unknown>;
     if (typeof p.Id !== 'string' || !HEX64.test(p.Id)) continue;
