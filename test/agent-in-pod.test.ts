@@ -94,7 +94,7 @@ describe.skipIf(skip)(SUITE, () => {
     const file = (controller: string, f: string) => Number(readFileSync(`/sys/fs/cgroup/${controller}/libpod_parent/libpod-${id}/${f}`, 'utf8'));
     const metric = async (statement: string) => (await queryRows(l, `host | name = "${name}" | container | name = "podbusy-${run}" | ${statement}`))[0]?.values;
     let values: Record<string, unknown> | undefined;
-    await waitUntil('the container metered', async () => (values = await metric('mem_limit_bytes | pid_count'))?.mem_limit_bytes !== undefined, 15_000);
+    await waitUntil('the container metered', async () => typeof (values = await metric('mem_limit_bytes | pid_count'))?.mem_limit_bytes === 'number', 15_000);
     expect(values).toEqual({ mem_limit_bytes: file('memory', 'memory.limit_in_bytes'), pid_count: file('pids', 'pids.current') });
     expect(values?.mem_limit_bytes).toBe(48 * 1024 * 1024);
     await waitUntil('mem_usage_bytes equal to memory.usage_in_bytes', async () => (await metric('mem_usage_bytes'))?.mem_usage_bytes === file('memory', 'memory.usage_in_bytes'), 10_000);
@@ -130,7 +130,7 @@ describe.skipIf(skip)(SUITE, () => {
     const usage = (mount: string) => `disk_usage{mount="${mount}"}`;
     const disk = async (mount: string) => (await queryRows(l, `host | name = "${name}" | ${free(mount)} | ${usage(mount)}`))[0]?.values ?? {};
     let values: Record<string, unknown> = {};
-    await waitUntil('the node\'s filesystem reported', async () => (values = await disk(nodeOnly))[free(nodeOnly)] !== undefined, 15_000);
+    await waitUntil('the node\'s filesystem reported', async () => typeof (values = await disk(nodeOnly))[free(nodeOnly)] === 'number', 15_000);
     expect(values).toEqual({ [free(nodeOnly)]: bavail * bsize, [usage(nodeOnly)]: 25 });
     expect(bavail * bsize).toBe(12 * 1024 * 1024);
     // The pod's own filesystem is no disk of the node.
