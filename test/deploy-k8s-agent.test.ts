@@ -30,7 +30,7 @@ const volumes = spec.volumes as Volume[];
 /** Kubernetes expands $(VAR) from the container's environment; any value stands for it here. */
 const args = (agent.args as string[]).map((a) => a.replaceAll(/\$\([A-Z_]+\)/g, 'node-1'));
 const flags = parseAgentFlags(args) as AgentFlags;
-const config = resolveAgentConfig({ server: flags.server!, ...(flags.hostProc ? { hostProc: flags.hostProc } : {}), ...(flags.healthFile ? { healthFile: flags.healthFile } : {}) });
+const config = resolveAgentConfig({ server: flags.server!, ...(flags.hostProc ? { hostProc: flags.hostProc } : {}), ...(flags.hostCgroup ? { hostCgroup: flags.hostCgroup } : {}), ...(flags.healthFile ? { healthFile: flags.healthFile } : {}) });
 
 /** The mount of the hostPath volume for `hostPath`, undefined when there is none. */
 function hostMount(hostPath: string): Mount | undefined {
@@ -43,7 +43,15 @@ describe('the agent DaemonSet', () => {
     expect(spec.hostPID, 'hostPID: /host/proc/self must be the agent').toBe(true);
     expect(config.hostProc).toBe('/host/proc');
     expect(hostMount('/proc')).toMatchObject({ mountPath: config.hostProc, readOnly: true });
-    expect(hostMount('/sys/fs/cgroup')).toMatchObject({ mountPath: '/host/sys/fs/cgroup', readOnly: true });
+    expect(hostMount('/sys/fs/cgroup')).toMatchObject({ mountPath: config.hostCgroup, readOnly: true });
+    expect(config.hostCgroup).toBe('/host/sys/fs/cgroup');
+  });
+
+  it('reports the node\'s disks, not the pod\'s: through PID 1 of the host\'s /proc, which needs hostPID and SYS_PTRACE', () => {
+    // The agent lists /host/proc/1/mounts and statfs's through /host/proc/1/root (test/agent-in-pod.test.ts).
+    expect(config.hostProc).not.toBe('/proc');
+    expect(spec.hostPID).toBe(true);
+    expect((agent.securityContext as { capabilities: { add: string[] } }).capabilities.add).toContain('SYS_PTRACE');
   });
 
   it('mounts, read-only and at the same path, the runc state directories of containerd (Kubernetes namespace) and CRI-O', () => {

@@ -101,6 +101,36 @@ export class PodmanContainers {
     return { id, pid: Number(inspected.stdout.trim()) };
   }
 
+  /** The image {@link image} imports, per run (a tag of this run's own). */
+  get imageName(): string {
+    return `localhost/bw-test-busybox:${this.dir.split('/').pop() as string}`.toLowerCase();
+  }
+
+  /**
+   * The root filesystem as a local image (`podman import` of a tarball: no registry is reachable),
+   * for `podman kube play`, which needs one; {@link stop} removes it.
+   */
+  async image(): Promise<string> {
+    const tarball = join(this.dir, 'rootfs.tar');
+    await run('tar', ['-C', this.rootfs, '-cf', tarball, '.']);
+    await run(PODMAN, ['import', '--change', 'ENV=PATH=/bin', tarball, this.imageName]);
+    return this.imageName;
+  }
+
+  /**
+   * `podman kube play` of a Kubernetes manifest (give its pods the label {@link mark}, `key: value`,
+   * so that {@link stop} removes them). runc and limits not raised, as for {@link run}, through a
+   * containers.conf of the run's own: kube play has no flags for them. Podman makes the pod's
+   * infra container from a pause image it builds locally (catatonit): no registry either.
+   */
+  async playKube(manifest: string): Promise<void> {
+    const conf = join(this.dir, 'containers.conf');
+    await writeFile(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
+    const file = join(this.dir, 'kube.yaml');
+    await writeFile(file, manifest);
+    await run(PODMAN, ['kube', 'play', file], { env: { ...process.env, CONTAINERS_CONF: conf } });
+  }
+
   /** Restarts a container started with `keep`: the same id, a new init process. */
   async restart(id: string): Promise<void> {
     await run(PODMAN, ['restart', '-t', '0', id]);
@@ -112,6 +142,9 @@ export class PodmanContainers {
       const { stdout } = await run(PODMAN, ['ps', '-aq', '--filter', `label=${this.mark}`]);
       const ids = stdout.split('\n').filter(Boolean);
       if (ids.length) await run(PODMAN, ['rm', '-f', '-t', '0', ...ids]);
+      const pods = (await run(PODMAN, ['pod', 'ps', '-q', '--filter', `label=${this.mark}`])).stdout.split('\n').filter(Boolean);
+      if (pods.length) await run(PODMAN, ['pod', 'rm', '-f', '-t', '0', ...pods]);
+      await run(PODMAN, ['rmi', '-i', this.imageName]);
     } finally {
       this.service?.kill();
       await rm(this.dir, { recursive: true, force: true });

@@ -54,13 +54,15 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({ server: SERVER }, ENV).hostProc).toBe('/proc');
     expect(resolveAgentConfig({ server: SERVER, hostProc: '/host/proc' }, ENV).hostProc).toBe('/host/proc');
     expect(configError({ hostProc: 'host/proc' }).message).toMatch(/hostProc.*expected an absolute path/);
+    expect(resolveAgentConfig({ server: SERVER }, ENV).hostCgroup).toBe('/sys/fs/cgroup');
+    expect(resolveAgentConfig({ server: SERVER, hostCgroup: '/host/sys/fs/cgroup' }, ENV).hostCgroup).toBe('/host/sys/fs/cgroup');
     expect(resolveAgentConfig({ server: SERVER, healthFile: '/tmp/h' }, ENV).healthFile).toBe('/tmp/h');
     expect(configError({ healthFile: 'h' }).message).toMatch(/healthFile.*expected an absolute path/);
   });
 
-  it('takes any absolute path for --host-proc and --health-file and refuses anything else by name (bounded fuzz)', () => {
+  it('takes any absolute path for --host-proc, --host-cgroup and --health-file and refuses anything else by name (bounded fuzz)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('hostProc', 'healthFile'), fc.oneof(fc.string({ maxLength: 64 }), fc.anything()), (option, value) => {
+      fc.property(fc.constantFrom('hostProc', 'hostCgroup', 'healthFile'), fc.oneof(fc.string({ maxLength: 64 }), fc.anything()), (option, value) => {
         let config: ReturnType<typeof resolveAgentConfig> | undefined;
         try {
           config = resolveAgentConfig({ server: SERVER, [option]: value } as AgentOptions, ENV);

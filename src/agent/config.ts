@@ -31,6 +31,8 @@ export interface AgentOptions {
   processRoot?: string;
   /** Where the host's /proc is mounted (default /proc): `/host/proc` in a Kubernetes pod with `hostPID`, mounted read-only. */
   hostProc?: string;
+  /** Where the host's cgroup tree is mounted (default /sys/fs/cgroup): `/host/sys/fs/cgroup` in a Kubernetes pod, read-only. */
+  hostCgroup?: string;
   /** A file kept with the agent's state and touched after each collection pass, for exec probes (see health-file.ts). */
   healthFile?: string;
   /** Discover the host's containers and pods (default: yes, unless `processRoot` makes this a lab host sharing a machine). */
@@ -84,6 +86,8 @@ export interface AgentConfig {
   readonly processRoot: string | undefined;
   /** The host's /proc: processes, host metrics and container discovery are read there. */
   readonly hostProc: string;
+  /** The host's cgroup tree: per-container metrics are read there. */
+  readonly hostCgroup: string;
   readonly healthFile: string | undefined;
   readonly containers: boolean;
   readonly containerSocket: string | undefined;
@@ -137,6 +141,7 @@ const Schema = z.object({
   fileRoot: z.optional(absolutePath),
   processRoot: z.optional(absolutePath),
   hostProc: z.optional(absolutePath),
+  hostCgroup: z.optional(absolutePath),
   healthFile: z.optional(absolutePath),
   containers: z.optional(z.boolean()),
   containerSocket: z.optional(absolutePath),
@@ -218,6 +223,7 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     fileRoot: o.fileRoot,
     processRoot: o.processRoot,
     hostProc: o.hostProc ?? '/proc',
+    hostCgroup: o.hostCgroup ?? '/sys/fs/cgroup',
     healthFile: o.healthFile,
     containers: o.containers ?? o.processRoot === undefined,
     containerSocket: o.containerSocket,

@@ -56,6 +56,8 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const scope = config.processRoot ? new ProcessScope(config.processRoot, config.hostProc) : undefined;
   const proc = new ProcSource({
     procRoot: config.hostProc,
+    // The host's /proc elsewhere: the agent is in a pod, and the disks to report are the node's.
+    ...(config.hostProc !== '/proc' ? { mountNamespacePid: 1 } : {}),
     mountFilter: mapped ? (m) => m.mount in mapped : isRealMount,
     ...(scope ? { processFilter: (pid: number) => scope.includes(pid) } : {}),
   });
@@ -148,7 +150,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     ...(config.containers
       ? {
           containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
-          containerMeter: new ContainerMeter(),
+          containerMeter: new ContainerMeter({ cgroupRoot: config.hostCgroup, procRoot: config.hostProc }),
         }
       : {}),
     once: (key) => {

@@ -34,7 +34,7 @@ export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
 }
 
 /** The flags by their camel-cased names: the agent's options where a flag sets one as it is, text and lists of text for the others. */
-export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'hostProc' | 'healthFile' | 'containerSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
+export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'hostProc' | 'hostCgroup' | 'healthFile' | 'containerSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
   tag?: string[];
   data?: string;
   mount?: string[];
@@ -66,6 +66,7 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.fileRoot ? { fileRoot: flags.fileRoot } : {}),
       ...(flags.processRoot ? { processRoot: flags.processRoot } : {}),
       ...(flags.hostProc ? { hostProc: flags.hostProc } : {}),
+      ...(flags.hostCgroup ? { hostCgroup: flags.hostCgroup } : {}),
       ...(flags.healthFile ? { healthFile: flags.healthFile } : {}),
       ...(flags.containers === undefined ? {} : { containers: onOff('--containers', flags.containers) }),
       ...(flags.containerSocket ? { containerSocket: flags.containerSocket } : {}),

@@ -28,6 +28,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'file-root', value: '<dir>', help: "where the host's filesystem is mounted, for file definitions (e.g. /host)" },
   { flag: 'process-root', value: '<dir>', help: 'report only processes working under this folder (lab hosts sharing one machine)' },
   { flag: 'host-proc', value: '<dir>', help: "where the host's /proc is mounted (default /proc; /host/proc in a Kubernetes pod with hostPID)" },
+  { flag: 'host-cgroup', value: '<dir>', help: "where the host's cgroup tree is mounted (default /sys/fs/cgroup; /host/sys/fs/cgroup in a Kubernetes pod)" },
   { flag: 'health-file', value: '<file>', help: "keep the agent's state in this file, touched after each collection pass (for Kubernetes exec probes)" },
   { flag: 'containers', value: '<on|off>', help: 'discover containers and pods (default on, off with --process-root)' },
   { flag: 'container-socket', value: '<path>', help: "the runtime's Docker Engine API socket (default: /run/docker.sock or /run/podman/podman.sock, if there)" },

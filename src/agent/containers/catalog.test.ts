@@ -109,4 +109,31 @@ describe('ContainerCatalog', () => {
       }),
     ]);
   });
+
+  it('names a podman pod by podman\'s libpod API, asked only when the kernel shows a container in one; by its short id when that fails', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const pod = 'f'.repeat(64);
+    mkdirSync(join(root, 'proc', '30'), { recursive: true });
+    writeFileSync(join(root, 'proc', '30', 'cgroup'), `0::/libpod_parent/${pod}/libpod-${A}\n`);
+    writeFileSync(join(root, 'proc', '30', 'stat'), '30 (sleep) S 1 0 0\n');
+    const paths: string[] = [];
+    let pods: unknown = [{ Id: pod, Name: 'checkout', Namespace: '', Labels: { app: 'checkout' }, InfraId: B }];
+    server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.end(JSON.stringify(req.url?.includes('/libpod/pods/') ? pods : [{ Id: A, Names: ['/checkout-web'], Labels: { app: 'checkout' } }]));
+    });
+    const socket = join(root, 'podman.sock');
+    await new Promise<void>((resolve) => server?.listen(socket, resolve));
+    let now = 0;
+    const problems: string[] = [];
+    const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [], now: () => now, onProblem: (p) => problems.push(p) });
+    expect((await catalog.list()).map((c) => [c.name, c.libpodPod, c.podmanPod])).toEqual([['checkout-web', pod, { id: pod, name: 'checkout', namespace: '', labels: { app: 'checkout' }, infraId: B }]]);
+    expect(paths).toEqual(['/containers/json', '/v4.0.0/libpod/pods/json']);
+    pods = { message: 'no such call' };
+    now = 60_000;
+    const fresh = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [], now: () => now, onProblem: (p) => problems.push(p) });
+    expect((await fresh.list())[0]?.podmanPod).toEqual({ id: pod, name: 'f'.repeat(12), namespace: '', labels: {}, infraId: '' });
+    expect(problems).toEqual([`container runtime at ${socket}: answer is not a list of pods`]);
+  });
 });
+

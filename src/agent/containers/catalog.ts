@@ -4,11 +4,15 @@ import { listEngineContainers } from './engine-api.js';
 import type { KernelContainer } from './discovery.js';
 import { ContainerDiscovery } from './discovery.js';
 import { OCI_STATE_DIRS, readOciState } from './oci-state.js';
+import type { LibpodPod } from './libpod-pods.js';
+import { listLibpodPods } from './libpod-pods.js';
 
 /** A running container: what the kernel shows, and what its runtime (or OCI state file) adds. */
 export interface ContainerInfo extends KernelContainer, ContainerMetadata {
   /** Where its name, image and labels came from: the runtime's API, runc's state file, or nothing but the kernel. */
   readonly metadataFrom: 'engine' | 'oci' | 'kernel';
+  /** The podman pod it is in (its cgroup says which): named by podman's API, or by its short id when that did not answer. */
+  readonly podmanPod?: LibpodPod & { readonly id: string };
 }
 
 /** Where Docker and podman (as root) listen by default; the first that exists is asked. */
@@ -42,6 +46,7 @@ const RETRY_MS = 5000;
 export class ContainerCatalog {
   readonly #discovery: ContainerDiscovery;
   #engine = new Map<string, ContainerMetadata>();
+  #libpodPods = new Map<string, LibpodPod>();
   #askedAt = -Infinity;
   /** The containers running when the runtime was last asked: one it did not describe is not asked about again until the refresh. */
   #askedFor = new Set<string>();
@@ -60,14 +65,22 @@ export class ContainerCatalog {
     await this.#refreshEngine(kernel);
     const live = new Set(kernel.map((c) => c.id));
     for (const id of this.#oci.keys()) if (!live.has(id)) this.#oci.delete(id);
-    return kernel.map((k) => {
-      const engine = this.#engine.get(k.id);
-      if (engine) return { ...k, ...engine, metadataFrom: 'engine' };
-      if (!this.#oci.has(k.id)) this.#oci.set(k.id, readOciState(k.id, this.options.ociStateDirs ?? OCI_STATE_DIRS));
-      const oci = this.#oci.get(k.id);
-      if (oci) return { ...k, ...oci, metadataFrom: 'oci' };
-      return { ...k, name: '', image: '', state: 'running', created: undefined, labels: {}, metadataFrom: 'kernel' };
-    });
+    return kernel.map((k) => ({ ...this.#describe(k), ...(k.libpodPod ? { podmanPod: this.#podmanPod(k.libpodPod) } : {}) }));
+  }
+
+  /** A podman pod as its API last described it, or by its short id. */
+  #podmanPod(id: string): LibpodPod & { readonly id: string } {
+    return { id, ...(this.#libpodPods.get(id) ?? { name: id.slice(0, 12), namespace: '', labels: {}, infraId: '' }) };
+  }
+
+  /** What the runtime's API, else runc's state file, else nothing but the kernel says of a container. */
+  #describe(k: KernelContainer): ContainerInfo {
+    const engine = this.#engine.get(k.id);
+    if (engine) return { ...k, ...engine, metadataFrom: 'engine' };
+    if (!this.#oci.has(k.id)) this.#oci.set(k.id, readOciState(k.id, this.options.ociStateDirs ?? OCI_STATE_DIRS));
+    const oci = this.#oci.get(k.id);
+    if (oci) return { ...k, ...oci, metadataFrom: 'oci' };
+    return { ...k, name: '', image: '', state: 'running', created: undefined, labels: {}, metadataFrom: 'kernel' };
   }
 
   async #refreshEngine(kernel: readonly KernelContainer[]): Promise<void> {
@@ -79,6 +92,8 @@ export class ContainerCatalog {
     if ((!stale && !unknown) || now - this.#failedAt < RETRY_MS) return;
     try {
       this.#engine = await listEngineContainers(socket);
+      // Podman's pods by its own API: only when the kernel shows a container in one (Docker has no such call).
+      if (kernel.some((c) => c.libpodPod)) this.#libpodPods = await listLibpodPods(socket);
       this.#askedAt = now;
       this.#askedFor = new Set(kernel.map((c) => c.id));
       this.#problem = undefined;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,19 @@ describe('ContainerMeter', () => {
     const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)?.samples));
     expect(passes.map((p) => p.mem_usage_bytes)).toEqual(Array(10).fill(1000));
     expect(passes.map((p) => p.mem_limit_bytes)).toEqual([...Array(9).fill(536870912), undefined]);
+  });
+
+  it('from inside a cgroup namespace of its own (a pod\'s), reads a container\'s cgroup where the namespace-relative path leads', () => {
+    // The agent (pid 777 in this process table) is in /kubepods.slice/agent.scope: its namespace's root.
+    mkdirSync(join(dir, 'cgroup-v2/kubepods.slice/agent.scope'), { recursive: true });
+    writeFileSync(join(dir, 'cgroup-v2/kubepods.slice/agent.scope/cgroup.procs'), '777\n');
+    symlinkSync('777', join(dir, 'proc/self'));
+    const relative = { ...container, cgroupPath: `/../..${CGROUP}` };
+    expect(byName(meter.measure([relative]).get(ID)?.samples)).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
+  });
+
+  it('reads no cgroup for a namespace-relative path while its own cgroup is not found', () => {
+    expect(byName(meter.measure([{ ...container, cgroupPath: `/../..${CGROUP}` }]).get(ID)?.samples)).toEqual({});
   });
 
   it('measures nothing of a container whose cgroup and process are gone, and forgets it', () => {

@@ -8,30 +8,37 @@ export const KUBE_LABELS = {
   containerName: 'io.kubernetes.container.name',
 } as const;
 
-/** A Kubernetes pod as its containers' labels describe it. */
+/** A Kubernetes pod as its containers' labels describe it, or a podman pod as podman does. */
 export interface PodInfo {
   readonly name: string;
   readonly namespace: string;
   readonly uid: string;
   /** Its containers' ids, in the order of the list they came from. */
   readonly containers: readonly string[];
-  /** The tags all its containers share. */
+  /** The tags all its containers share (a podman pod's: its own labels). */
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** The pod a container belongs to, by its kubelet labels: `namespace/name`, or undefined. */
-export function podKey(c: Pick<ContainerInfo, 'labels'>): string | undefined {
-  const name = podName(c.labels);
-  return name ? `${podNamespace(c.labels)}/${name}` : undefined;
+/** What says which pod a container is in: the kubelet's labels, else podman's pod (from its cgroup). */
+type PodMember = Pick<ContainerInfo, 'labels' | 'podmanPod'>;
+
+/** The pod a container belongs to, by its kubelet labels or its podman pod: `namespace/name`, or undefined. */
+export function podKey(c: PodMember): string | undefined {
+  const name = podNameOf(c);
+  return name ? `${podNamespace(c)}/${name}` : undefined;
 }
+
+/** The name of a container's pod (the kubelet's label, else its podman pod's), or undefined. */
+export const podNameOf = (c: PodMember): string | undefined => podName(c.labels) ?? c.podmanPod?.name.slice(0, 253);
 
 /*
  * Labels are set by whoever starts a container: names are cut to Kubernetes' own limits (a pod's
  * name 253, a namespace and a container's name 63), so a resource's id stays within the protocol's.
  */
 /** A container's pod's name (the kubelet's label, bounded), or undefined. */
-export const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
-const podNamespace = (labels: Readonly<Record<string, string>>) => (labels[KUBE_LABELS.podNamespace] ?? 'default').slice(0, 63) || 'default';
+const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
+// A podman pod is in no Kubernetes namespace: `default`, as `podman kube play` reads a manifest without one.
+const podNamespace = (c: PodMember) => ((podName(c.labels) === undefined ? c.podmanPod?.namespace : c.labels[KUBE_LABELS.podNamespace]) ?? 'default').slice(0, 63) || 'default';
 
 /** A container's name in its pod (the kubelet's label), or undefined. */
 export const kubeContainerName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.containerName]?.slice(0, 63);
@@ -54,12 +61,14 @@ export function podsOf(containers: readonly ContainerInfo[]): PodInfo[] {
   return [...pods.values()].map(({ first, ids, tags }) => {
     // The container name differs between a pod's containers, so it is no tag of the pod.
     delete tags[labelTagName(KUBE_LABELS.containerName)];
+    const kubelet = podName(first.labels) !== undefined;
     return {
-      name: podName(first.labels) as string,
-      namespace: podNamespace(first.labels),
-      uid: first.labels[KUBE_LABELS.podUid] ?? first.podUid ?? '',
+      name: podNameOf(first) as string,
+      namespace: podNamespace(first),
+      uid: kubelet ? (first.labels[KUBE_LABELS.podUid] ?? first.podUid ?? '') : (first.podmanPod?.id ?? ''),
       containers: ids,
-      tags,
+      // A podman pod has labels of its own (a manifest's); its infra container shares none of the others'.
+      tags: kubelet || !first.podmanPod ? tags : labelTags(first.podmanPod.labels),
     };
   });
 }

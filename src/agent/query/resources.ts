@@ -1,7 +1,7 @@
 import type { ResourceRef } from '../../protocol/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import type { PodInfo } from '../containers/pods.js';
-import { kubeContainerName, labelTags, podKey, podName } from '../containers/pods.js';
+import { kubeContainerName, labelTags, podKey, podNameOf } from '../containers/pods.js';
 import type { HostFacts, ProcessInfo } from '../metrics/types.js';
 
 /** A resource on this agent, with what filters and commands need to know about it. */
@@ -54,7 +54,7 @@ export function containerResource(host: string, info: ContainerInfo, env?: Reado
   return {
     ...(env ? { env } : {}),
     ref: { type: 'container', id: `${host}/${info.id}`, name, host },
-    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podName(info.labels) ?? '', runtime: info.runtime, init_pid: info.initPid },
+    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podNameOf(info) ?? '', runtime: info.runtime, init_pid: info.initPid },
     tags: labelTags(info.labels),
     seriesKey: `container/${info.id}`,
     pids: info.pids,
@@ -65,7 +65,7 @@ export function containerResource(host: string, info: ContainerInfo, env?: Reado
 /** Within the protocol's 512 characters: a host name and a pod's namespace and name can make more. */
 const podRefId = (host: string, key: string): string => `${host}/${key}`.slice(0, 512);
 
-/** A pod, from its containers' kubelet labels: tags are those all its containers share. */
+/** A pod, from its containers' kubelet labels (tags: those all its containers share) or podman's pod (tags: its labels). */
 export function podResource(host: string, pod: PodInfo, env?: Readonly<Record<string, string>>): AgentResource {
   const id = podRefId(host, `${pod.namespace}/${pod.name}`);
   return {
