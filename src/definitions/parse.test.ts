@@ -281,6 +281,21 @@ describe('parseDefinitions: valid definitions of every kind', () => {
     expect(onHost.diagnostics.map((d) => d.code)).toEqual(['BWD_ACTION_RESOURCE']);
   });
 
+  it('gives container triggers the ${container.*} and ${pod.*} templates', () => {
+    const action = yaml`
+      kind: action
+      name: note
+      command: echo "$who"
+      resources: [container]
+      params:
+        who: string
+    `;
+    const all = '${container.id} ${container.name} ${container.image} ${pod.name} ${pod.namespace} ${host} ${resource}';
+    const r = parse(['c.yaml', `${action}---\nkind: bot\nname: note-restart\ntrigger: { event: container_restarted }\naction: note\nargs: { who: "${all}" }\n`]);
+    expect(r.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+    expect(r.definitions.find((d) => d.kind === 'bot')).toMatchObject({ args: { who: all } });
+  });
+
   it('reads schedules and files, with unquoted and quoted modes', () => {
     const r = parse(
       ['base.yaml', BASE],
@@ -493,6 +508,9 @@ const ONE_MISTAKE: readonly (readonly [string, string, Expected])[] = [
   ['a bot argument of the wrong type', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d, window: 300 }\n', { line: 5, column: 26, field: 'args.window', code: 'BWD_BAD_ARG', message: expect.stringContaining('`window` is a duration parameter: expected a duration') }],
   ['a misspelt template variable, at its column', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${alarm.nme}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', suggestion: '${alarm.name}', message: 'unknown template variable `${alarm.nme}`; did you mean `${alarm.name}`?' }],
   ['a template variable the trigger does not give', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/proc/${process.pid}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${process.pid}` needs a trigger that gives a process') }],
+  ['a container template on a trigger that gives no container', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${container.name}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${container.name}` needs a trigger that gives a container (`event: container_restarted` or `container_oom_killed`') }],
+  ['a pod template on a host trigger', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${pod.namespace}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${pod.namespace}` needs a trigger that gives a container or a pod') }],
+  ['a misspelt container template, with a suggestion', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${container.nme}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', suggestion: '${container.name}', message: 'unknown template variable `${container.nme}`; did you mean `${container.name}`?' }],
   ['a template with no closing brace', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${host" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('a `${` with no closing `}`') }],
   ['a trigger with both an alarm and an event', 'kind: bot\nname: x\ntrigger: { alarm: disk_full, event: host_joined }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 30, field: 'trigger.event', code: 'BWD_CONFLICT', message: 'a trigger is one of `alarm`, `event` or `external`, found both `alarm` and `event`' }],
   ['a misspelt trigger event', 'kind: bot\nname: x\ntrigger: { event: host_join }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 19, field: 'trigger.event', code: 'BWD_BAD_VALUE', suggestion: 'host_joined', message: 'expected one of `process_restarted`, `host_joined`, `container_restarted`, `container_oom_killed`, found the string "host_join"; did you mean `host_joined`?' }],

@@ -31,7 +31,8 @@ export function podKey(c: Pick<ContainerInfo, 'labels'>): string | undefined {
  */
 /** A container's pod's name (the kubelet's label, bounded), or undefined. */
 export const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
-const podNamespace = (labels: Readonly<Record<string, string>>) => (labels[KUBE_LABELS.podNamespace] ?? 'default').slice(0, 63) || 'default';
+/** A container's pod's namespace (the kubelet's label, bounded; `default` without one). */
+export const podNamespace = (labels: Readonly<Record<string, string>>): string => (labels[KUBE_LABELS.podNamespace] ?? 'default').slice(0, 63) || 'default';
 
 /** A container's name in its pod (the kubelet's label), or undefined. */
 export const kubeContainerName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.containerName]?.slice(0, 63);
