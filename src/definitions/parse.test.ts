@@ -263,12 +263,14 @@ describe('parseDefinitions: valid definitions of every kind', () => {
     ]);
   });
 
-  it('reads container triggers: restarted or OOM-killed, of any container or of one name; the action must run on containers', () => {
+  it('reads container triggers: restarted or OOM-killed, of any container or of one name; the action must run on containers; they give ${container.*} and ${pod.*}', () => {
     const action = yaml`
       kind: action
       name: dump
-      command: echo "$BW_CONTAINER_NAME"
+      command: echo "$BW_CONTAINER_NAME $who"
       resources: [container]
+      params:
+        who: { type: string, default: "" }
     `;
     const bot = (name: string, trigger: string) => `---\nkind: bot\nname: ${name}\ntrigger: ${trigger}\naction: dump\n`;
     const r = parse(['c.yaml', action + bot('any', '{ event: container_restarted }') + bot('web-oom', '{ event: container_oom_killed, container: web }')]);
@@ -279,21 +281,10 @@ describe('parseDefinitions: valid definitions of every kind', () => {
     expect(wrong.diagnostics.map((d) => d.code)).toEqual(['BWD_CONFLICT', 'BWD_ACTION_RESOURCE', 'BWD_BAD_VALUE']);
     const onHost = parse(['base.yaml', BASE], ['c.yaml', `kind: bot\nname: z\ntrigger: { event: container_oom_killed }\naction: clean_logs\nargs: { dir: /d }\n`]);
     expect(onHost.diagnostics.map((d) => d.code)).toEqual(['BWD_ACTION_RESOURCE']);
-  });
-
-  it('gives container triggers the ${container.*} and ${pod.*} templates', () => {
-    const action = yaml`
-      kind: action
-      name: note
-      command: echo "$who"
-      resources: [container]
-      params:
-        who: string
-    `;
     const all = '${container.id} ${container.name} ${container.image} ${pod.name} ${pod.namespace} ${host} ${resource}';
-    const r = parse(['c.yaml', `${action}---\nkind: bot\nname: note-restart\ntrigger: { event: container_restarted }\naction: note\nargs: { who: "${all}" }\n`]);
-    expect(r.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
-    expect(r.definitions.find((d) => d.kind === 'bot')).toMatchObject({ args: { who: all } });
+    const templated = parse(['c.yaml', action + bot('t', `{ event: container_restarted }\nargs: { who: "${all}" }`)]);
+    expect(templated.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+    expect(templated.definitions.find((d) => d.kind === 'bot')).toMatchObject({ args: { who: all } });
   });
 
   it('reads schedules and files, with unquoted and quoted modes', () => {

@@ -12,8 +12,13 @@ export interface RuntimeSourceOptions {
   readonly onProblem?: ((message: string) => void) | undefined;
 }
 
-/** After a failed request, the runtime is asked again no sooner than this. */
+/**
+ * After a failed request, the runtime is asked again no sooner than this, doubled after each
+ * further failure up to {@link MAX_RETRY_MS}: a socket that will not answer (Docker's containerd,
+ * whose CRI plugin is off) is not asked every few seconds for ever.
+ */
 const RETRY_MS = 5000;
+const MAX_RETRY_MS = 5 * 60_000;
 
 /** A container's incarnation: a restarted container keeps its id (Docker, podman) but has a new init process. */
 const incarnation = (k: KernelContainer) => `${k.id}/${k.initPid}`;
@@ -21,8 +26,9 @@ const incarnation = (k: KernelContainer) => `${k.id}/${k.initPid}`;
 /**
  * One runtime's answers about containers (its Docker Engine API or its CRI), kept between passes:
  * asked again only when a container appears or restarts that it has not been asked about, or its
- * answer is older than {@link RuntimeSourceOptions.refreshMs}; after a failure, not before
- * {@link RETRY_MS}. A failure leaves the previous answer and is reported once per distinct message.
+ * answer is older than {@link RuntimeSourceOptions.refreshMs}; after failures, not before a delay
+ * that grows from {@link RETRY_MS}. A failure leaves the previous answer and is reported once per
+ * distinct message.
  *
  * @example
  * const source = new RuntimeSource(listCri, { refreshMs: 30_000 });
@@ -34,7 +40,8 @@ export class RuntimeSource {
   #askedAt = -Infinity;
   /** The incarnations running when it was last asked: one it did not describe is not asked about again until the refresh. */
   #askedFor = new Set<string>();
-  #failedAt = -Infinity;
+  #retryAt = -Infinity;
+  #failures = 0;
   #problem: string | undefined;
 
   constructor(
@@ -50,14 +57,15 @@ export class RuntimeSource {
   async refresh(socket: string, kernel: readonly KernelContainer[], now: number): Promise<void> {
     const stale = now - this.#askedAt >= this.options.refreshMs;
     const unknown = kernel.some((c) => !this.#askedFor.has(incarnation(c)));
-    if ((!stale && !unknown) || now - this.#failedAt < RETRY_MS) return;
+    if ((!stale && !unknown) || now < this.#retryAt) return;
     try {
       this.#answer = await this.ask(socket, kernel);
       this.#askedAt = now;
       this.#askedFor = new Set(kernel.map(incarnation));
       this.#problem = undefined;
+      this.#failures = 0;
     } catch (err) {
-      this.#failedAt = now;
+      this.#retryAt = now + Math.min(MAX_RETRY_MS, RETRY_MS * 2 ** this.#failures++);
       const message = (err as Error).message;
       if (message !== this.#problem) this.options.onProblem?.(message);
       this.#problem = message;
