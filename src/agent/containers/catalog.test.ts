@@ -80,6 +80,27 @@ describe('ContainerCatalog', () => {
     expect(inspected).toEqual([`0 /containers/${A}/json`, `41000 /containers/${A}/json`]);
   });
 
+  it('inspects for restart counts within one request’s time: a runtime that hangs on them holds a pass no longer', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const C = 'c'.repeat(64);
+    const inspected: string[] = [];
+    server = createServer((req, res) => {
+      if (req.url === '/containers/json') res.end(JSON.stringify([A, B, C].map((Id) => ({ Id, Names: [`/${Id[0]}`], State: 'running' }))));
+      else inspected.push(req.url as string); // and never answers
+    });
+    const socket = join(root, 'engine.sock');
+    await new Promise<void>((resolve) => server?.listen(socket, resolve));
+    [A, B, C].forEach((id, i) => proc(10 + i, id));
+    const listed = await new ContainerCatalog({ procRoot: join(root, 'proc'), socket, criSocket: join(root, 'no-cri.sock'), ociStateDirs: [] }).list();
+    expect(listed.map((c) => [c.name, c.restartCount, c.metadataFrom])).toEqual([
+      ['a', undefined, 'engine'],
+      ['b', undefined, 'engine'],
+      ['c', undefined, 'engine'],
+    ]);
+    expect(inspected).toEqual([`/containers/${A}/json`]);
+    server.closeAllConnections();
+  });
+
   it('a runtime that fails is reported once and leaves what the kernel shows', async () => {
     root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
     proc(10, A);

@@ -1,6 +1,6 @@
 import type { KernelContainer } from './discovery.js';
 import type { ContainerMetadata } from './engine-api.js';
-import { engineRestartCount, listEngineContainers } from './engine-api.js';
+import { ENGINE_LIMITS, engineRestartCount, listEngineContainers } from './engine-api.js';
 
 /** Asks a runtime at `socket` about the containers the kernel shows. */
 export type AskRuntime = (socket: string, kernel: readonly KernelContainer[]) => Promise<Map<string, ContainerMetadata>>;
@@ -73,7 +73,11 @@ export class RuntimeSource {
   }
 }
 
-/** Container inspections per refresh at most (one request each): the rest wait for the next refresh. */
+/**
+ * Container inspections per refresh at most (one request each), all within one request's time
+ * ({@link ENGINE_LIMITS}.timeoutMs): a runtime slow to inspect holds a collection no longer than a
+ * slow list would. The rest wait for the next refresh.
+ */
 const MAX_INSPECTS = 64;
 
 /**
@@ -85,15 +89,17 @@ export function engineAsker(): AskRuntime {
   const restarts = new Map<string, number | undefined>();
   return async (socket, kernel) => {
     const listed = await listEngineContainers(socket);
+    const deadline = performance.now() + ENGINE_LIMITS.timeoutMs;
     const live = new Set(kernel.map(incarnation));
     for (const key of restarts.keys()) if (!live.has(key)) restarts.delete(key);
     let inspected = 0;
     for (const k of kernel) {
       const key = incarnation(k);
-      if (!listed.has(k.id) || restarts.has(key) || inspected >= MAX_INSPECTS) continue;
+      const left = deadline - performance.now();
+      if (!listed.has(k.id) || restarts.has(key) || inspected >= MAX_INSPECTS || left < 1) continue;
       inspected++;
       try {
-        restarts.set(key, await engineRestartCount(socket, k.id));
+        restarts.set(key, await engineRestartCount(socket, k.id, left));
       } catch {
         // Gone meanwhile, or the runtime is struggling: the list's metadata still serves.
       }
