@@ -48,6 +48,8 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({ server: SERVER, processRoot: '/srv/lab/web-1', containers: true, containerSocket: '/run/podman/podman.sock' }, ENV)).toMatchObject({ containers: true, containerSocket: '/run/podman/podman.sock' });
     expect(resolveAgentConfig({ server: SERVER, containers: false }, ENV).containers).toBe(false);
     expect(configError({ containerSocket: 'podman.sock' }).message).toMatch(/containerSocket.*expected an absolute path/);
+    expect(resolveAgentConfig({ server: SERVER, criSocket: '/run/crio/crio.sock' }, ENV).criSocket).toBe('/run/crio/crio.sock');
+    expect(configError({ criSocket: 'crio.sock' }).message).toMatch(/criSocket.*expected an absolute path/);
   });
 
   it('reads the host\'s /proc where it is mounted (--host-proc, default /proc); the path is absolute', () => {

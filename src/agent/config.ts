@@ -39,6 +39,8 @@ export interface AgentOptions {
   containers?: boolean;
   /** The container runtime's API socket (Docker Engine API: Docker, or podman's `podman system service`); default: the first of /run/docker.sock, /var/run/docker.sock, /run/podman/podman.sock. */
   containerSocket?: string;
+  /** The container runtime's CRI socket (containerd, CRI-O); default: the first of /run/containerd/containerd.sock, /run/crio/crio.sock, /var/run/crio/crio.sock. */
+  criSocket?: string;
   /** PEM file of the CA that signed the control plane's certificate (its generated `tls/ca.pem`). */
   ca?: string;
   /** Or: the SHA-256 fingerprint of that CA, as the control plane printed it. */
@@ -91,6 +93,7 @@ export interface AgentConfig {
   readonly healthFile: string | undefined;
   readonly containers: boolean;
   readonly containerSocket: string | undefined;
+  readonly criSocket: string | undefined;
   readonly ca: string | undefined;
   /** Normalised: 64 upper-case hex digits. */
   readonly caFingerprint: string | undefined;
@@ -145,6 +148,7 @@ const Schema = z.object({
   healthFile: z.optional(absolutePath),
   containers: z.optional(z.boolean()),
   containerSocket: z.optional(absolutePath),
+  criSocket: z.optional(absolutePath),
   ca: z.optional(z.string().check(z.minLength(1))),
   caFingerprint: z.optional(z.string()),
   insecure: z._default(z.boolean(), false),
@@ -227,6 +231,7 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     healthFile: o.healthFile,
     containers: o.containers ?? o.processRoot === undefined,
     containerSocket: o.containerSocket,
+    criSocket: o.criSocket,
     env: Object.freeze({ ...o.env }),
     ca: o.ca,
     caFingerprint,

@@ -149,7 +149,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
     ...(config.containers
       ? {
-          containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
+          containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), ...(config.criSocket ? { criSocket: config.criSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
           containerMeter: new ContainerMeter({ cgroupRoot: config.hostCgroup, procRoot: config.hostProc }),
         }
       : {}),

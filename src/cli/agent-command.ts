@@ -34,7 +34,7 @@ export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
 }
 
 /** The flags by their camel-cased names: the agent's options where a flag sets one as it is, text and lists of text for the others. */
-export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'hostProc' | 'hostCgroup' | 'healthFile' | 'containerSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
+export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'hostProc' | 'hostCgroup' | 'healthFile' | 'containerSocket' | 'criSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
   tag?: string[];
   data?: string;
   mount?: string[];
@@ -70,6 +70,7 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.healthFile ? { healthFile: flags.healthFile } : {}),
       ...(flags.containers === undefined ? {} : { containers: onOff('--containers', flags.containers) }),
       ...(flags.containerSocket ? { containerSocket: flags.containerSocket } : {}),
+      ...(flags.criSocket ? { criSocket: flags.criSocket } : {}),
       ...(ca ? { ca } : {}),
       ...(caFingerprint ? { caFingerprint } : {}),
       ...(flags.insecure ? { insecure: true } : {}),

@@ -32,6 +32,7 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'health-file', value: '<file>', help: "keep the agent's state in this file, touched after each collection pass (for Kubernetes exec probes)" },
   { flag: 'containers', value: '<on|off>', help: 'discover containers and pods (default on, off with --process-root)' },
   { flag: 'container-socket', value: '<path>', help: "the runtime's Docker Engine API socket (default: /run/docker.sock or /run/podman/podman.sock, if there)" },
+  { flag: 'cri-socket', value: '<path>', help: "the runtime's CRI socket (default: /run/containerd/containerd.sock or CRI-O's /run/crio/crio.sock, if there)" },
   { flag: 'ca', value: '<file>', help: "trust the control plane's CA from this PEM file (its <data>/tls/ca.pem; default: $BREAKWATER_CA)" },
   { flag: 'ca-fingerprint', value: '<sha256>', help: "or trust the CA whose SHA-256 fingerprint the control plane printed (default: $BREAKWATER_CA_FINGERPRINT)" },
   { flag: 'client-cert', value: '<file>', help: 'mutual TLS: a client certificate of your own (PEM; default: the one issued at enrollment, if any)' },

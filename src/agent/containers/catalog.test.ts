@@ -29,18 +29,24 @@ describe('ContainerCatalog', () => {
   it('asks the runtime when a container it has not described appears, or when its answer is stale; not every pass', async () => {
     root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
     const asked: number[] = [];
+    const inspected: string[] = [];
     let now = 0;
     const answer = [{ Id: A, Names: ['/web'], Image: 'nginx:1', State: 'running', Created: 1_700_000_000, Labels: { app: 'web' } }];
-    server = createServer((_req, res) => {
-      asked.push(now);
-      res.end(JSON.stringify(answer));
+    server = createServer((req, res) => {
+      if (req.url === '/containers/json') {
+        asked.push(now);
+        res.end(JSON.stringify(answer));
+      } else {
+        inspected.push(`${now} ${req.url}`);
+        res.end(JSON.stringify({ Id: A, RestartCount: inspected.length + 1 }));
+      }
     });
     const socket = join(root, 'engine.sock');
     await new Promise<void>((resolve) => server?.listen(socket, resolve));
     const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [join(root, 'runc')], now: () => now, refreshMs: 30_000 });
 
     proc(10, A);
-    expect(await catalog.list()).toEqual([{ id: A, runtime: 'docker', cgroupPath: `/system.slice/docker-${A}.scope`, initPid: 10, pids: [10], name: 'web', image: 'nginx:1', state: 'running', created: 1_700_000_000, labels: { app: 'web' }, metadataFrom: 'engine' }]);
+    expect(await catalog.list()).toEqual([{ id: A, runtime: 'docker', cgroupPath: `/system.slice/docker-${A}.scope`, initPid: 10, pids: [10], name: 'web', image: 'nginx:1', state: 'running', created: 1_700_000_000, labels: { app: 'web' }, restartCount: 2, metadataFrom: 'engine' }]);
     now = 1000;
     await catalog.list();
     expect(asked).toEqual([0]);
@@ -61,6 +67,38 @@ describe('ContainerCatalog', () => {
     now = 40_000;
     await catalog.list();
     expect(asked).toEqual([0, 2000, 40_000]);
+    // Each incarnation inspected once, for its restart count: again only when it restarts (same id, a new init process).
+    expect(inspected).toEqual([`0 /containers/${A}/json`]);
+    rmSync(join(root, 'proc', '10'), { recursive: true });
+    proc(11, A);
+    now = 41_000;
+    expect((await catalog.list()).map((c) => [c.initPid, c.restartCount])).toEqual([
+      [11, 3],
+      [20, undefined],
+    ]);
+    expect(asked).toEqual([0, 2000, 40_000, 41_000]);
+    expect(inspected).toEqual([`0 /containers/${A}/json`, `41000 /containers/${A}/json`]);
+  });
+
+  it('inspects for restart counts within one request’s time: a runtime that hangs on them holds a pass no longer', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const C = 'c'.repeat(64);
+    const inspected: string[] = [];
+    server = createServer((req, res) => {
+      if (req.url === '/containers/json') res.end(JSON.stringify([A, B, C].map((Id) => ({ Id, Names: [`/${Id[0]}`], State: 'running' }))));
+      else inspected.push(req.url as string); // and never answers
+    });
+    const socket = join(root, 'engine.sock');
+    await new Promise<void>((resolve) => server?.listen(socket, resolve));
+    [A, B, C].forEach((id, i) => proc(10 + i, id));
+    const listed = await new ContainerCatalog({ procRoot: join(root, 'proc'), socket, criSocket: join(root, 'no-cri.sock'), ociStateDirs: [] }).list();
+    expect(listed.map((c) => [c.name, c.restartCount, c.metadataFrom])).toEqual([
+      ['a', undefined, 'engine'],
+      ['b', undefined, 'engine'],
+      ['c', undefined, 'engine'],
+    ]);
+    expect(inspected).toEqual([`/containers/${A}/json`]);
+    server.closeAllConnections();
   });
 
   it('a runtime that fails is reported once and leaves what the kernel shows', async () => {
@@ -128,7 +166,8 @@ describe('ContainerCatalog', () => {
     const problems: string[] = [];
     const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [], now: () => now, onProblem: (p) => problems.push(p) });
     expect((await catalog.list()).map((c) => [c.name, c.libpodPod, c.podmanPod])).toEqual([['checkout-web', pod, { id: pod, name: 'checkout', namespace: '', labels: { app: 'checkout' }, infraId: B }]]);
-    expect(paths).toEqual(['/containers/json', '/v4.0.0/libpod/pods/json']);
+    // The list, the container's inspection (its restart count) and the pods, each once.
+    expect([...paths].sort()).toEqual([`/containers/${A}/json`, '/containers/json', '/v4.0.0/libpod/pods/json']);
     pods = { message: 'no such call' };
     now = 60_000;
     const fresh = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [], now: () => now, onProblem: (p) => problems.push(p) });

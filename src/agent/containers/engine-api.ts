@@ -9,6 +9,8 @@ export interface ContainerMetadata {
   readonly created: number | undefined;
   /** Labels as the runtime has them (a container sets its own: untrusted, bounded below). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Its restarts as the runtime counts them (CRI's attempt, Docker's `RestartCount`); undefined when not known. */
+  readonly restartCount?: number | undefined;
 }
 
 /** Bounds on what a runtime's answer may make the agent hold (its labels are set by whoever starts a container). */
@@ -32,6 +34,18 @@ export const ENGINE_LIMITS = {
  */
 export function listEngineContainers(socketPath: string, timeoutMs: number = ENGINE_LIMITS.timeoutMs): Promise<Map<string, ContainerMetadata>> {
   return engineGet(socketPath, '/containers/json', parseEngineList, timeoutMs);
+}
+
+/**
+ * A container's restarts as its runtime counts them (`RestartCount` of `GET /containers/{id}/json`:
+ * the restarts its restart policy made), or undefined when the answer has none.
+ *
+ * @example
+ * const restarts = await engineRestartCount('/run/docker.sock', id);
+ */
+export async function engineRestartCount(socketPath: string, id: string, timeoutMs: number = ENGINE_LIMITS.timeoutMs): Promise<number | undefined> {
+  if (!isContainerId(id)) throw new Error(`not a container id: ${JSON.stringify(id.slice(0, 80))}`);
+  return engineGet(socketPath, `/containers/${id}/json`, parseRestartCount, timeoutMs);
 }
 
 /**
@@ -75,7 +89,25 @@ export function engineGet<T>(socketPath: string, path: string, parse: (body: str
   });
 }
 
+/** The `RestartCount` of a container's inspection (`GET /containers/{id}/json`); throws only when the body is not a JSON object. */
+export function parseRestartCount(body: string): number | undefined {
+  const inspected = parseJson(body);
+  if (typeof inspected !== 'object' || inspected === null || Array.isArray(inspected)) throw new Error('answer is not a container');
+  const count = (inspected as { RestartCount?: unknown }).RestartCount;
+  return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : undefined;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new Error('answer is not JSON');
+  }
+}
+
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Docker's, podman's, containerd's and CRI-O's container ids alike: 64 hex digits. */
+export const isContainerId = (id: string): boolean => HEX64.test(id);
 const text = (v: unknown, max: number = ENGINE_LIMITS.maxText): string => (typeof v === 'string' ? v.slice(0, max) : '');
 
 /**

@@ -66,6 +66,11 @@ describe('ContainerMeter', () => {
     expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
   });
 
+  it('passes on the runtime’s restart count; none when the runtime did not say', () => {
+    expect(byName(meter.measure([{ ...container, restartCount: 3 }]).get(ID)?.samples).restart_count).toBe(3);
+    expect(byName(meter.measure([container]).get(ID)?.samples).restart_count).toBeUndefined();
+  });
+
   it('reads its limits again every tenth pass only (they change rarely), its usage every pass', () => {
     meter.measure([container]);
     writeFileSync(cgroupFile('memory.max'), 'max\n');
@@ -97,10 +102,10 @@ describe('podSamples', () => {
   const measure = (netns: string | undefined, values: Record<string, number>) => ({ netns, samples: Object.entries(values).map(([name, value]) => ({ name, value })) });
 
   it('sums its containers, counting a shared network namespace once, and leaves limits out', () => {
-    const a = measure('net:[1]', { cpu_usage: 30, mem_working_set_bytes: 100, net_rx_bytes_rate: 500, mem_limit_bytes: 1000, cpu_limit_usage: 60 });
-    const b = measure('net:[1]', { cpu_usage: 12.5, mem_working_set_bytes: 50, net_rx_bytes_rate: 500 });
+    const a = measure('net:[1]', { cpu_usage: 30, mem_working_set_bytes: 100, net_rx_bytes_rate: 500, mem_limit_bytes: 1000, cpu_limit_usage: 60, restart_count: 2 });
+    const b = measure('net:[1]', { cpu_usage: 12.5, mem_working_set_bytes: 50, net_rx_bytes_rate: 500, restart_count: 1 });
     const c = measure(undefined, { net_rx_bytes_rate: 7 });
-    expect(byName(podSamples([a, b, undefined, c]))).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507 });
+    expect(byName(podSamples([a, b, undefined, c]))).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507, restart_count: 3 });
   });
 });
 

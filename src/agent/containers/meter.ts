@@ -13,6 +13,8 @@ export interface MeteredContainer {
   readonly id: string;
   readonly cgroupPath: string;
   readonly initPid: number;
+  /** Its restarts as its runtime counts them (not in its cgroup files), when the runtime said. */
+  readonly restartCount?: number | undefined;
 }
 
 /** One container's samples of one pass, and its network namespace (shared by a pod's containers). */
@@ -90,7 +92,7 @@ class HeldFiles {
  * Per-container metrics from the cgroup files (v1 or v2, found once from the mount) and the
  * network namespace of the container's init process, every pass. Counters become rates since the
  * previous pass: a container's first pass (and its first after a restart, when its init pid
- * changes) gives its gauges only.
+ * changes) gives its gauges only. `restart_count` is the runtime's count, passed in.
  *
  * @example
  * const meter = new ContainerMeter();
@@ -190,13 +192,14 @@ export class ContainerMeter {
     push('io_write_bytes_rate', rate(k.ioWriteBytes, prev?.ioWrite));
     push('net_rx_bytes_rate', rate(net?.rx, prev?.rx));
     push('net_tx_bytes_rate', rate(net?.tx, prev?.tx));
+    push('restart_count', c.restartCount);
     this.#prev.set(c.id, { initPid: c.initPid, netns, files, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
     return { samples, netns };
   }
 }
 
 /** The pod metrics that sum their containers' (limits and shares of a limit do not add up). */
-const POD_SUMS: ReadonlySet<string> = new Set(['cpu_usage', 'mem_usage_bytes', 'mem_working_set_bytes', 'mem_rss_bytes', 'oom_kill_count', 'pid_count', 'io_read_bytes_rate', 'io_write_bytes_rate', 'net_rx_bytes_rate', 'net_tx_bytes_rate']);
+const POD_SUMS: ReadonlySet<string> = new Set(['cpu_usage', 'mem_usage_bytes', 'mem_working_set_bytes', 'mem_rss_bytes', 'oom_kill_count', 'pid_count', 'io_read_bytes_rate', 'io_write_bytes_rate', 'net_rx_bytes_rate', 'net_tx_bytes_rate', 'restart_count']);
 
 /**
  * A pod's samples: its containers' summed. A pod's containers share one network namespace, so

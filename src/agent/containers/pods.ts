@@ -36,9 +36,9 @@ export const podNameOf = (c: PodMember): string | undefined => podName(c.labels)
  * name 253, a namespace and a container's name 63), so a resource's id stays within the protocol's.
  */
 /** A container's pod's name (the kubelet's label, bounded), or undefined. */
-const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
-// A podman pod is in no Kubernetes namespace: `default`, as `podman kube play` reads a manifest without one.
-const podNamespace = (c: PodMember) => ((podName(c.labels) === undefined ? c.podmanPod?.namespace : c.labels[KUBE_LABELS.podNamespace]) ?? 'default').slice(0, 63) || 'default';
+export const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
+/** A container's pod's namespace (the kubelet's label, bounded; a podman pod's is `default`, as `podman kube play` reads a manifest without one). */
+export const podNamespace = (c: PodMember): string => ((podName(c.labels) === undefined ? c.podmanPod?.namespace : c.labels[KUBE_LABELS.podNamespace]) ?? 'default').slice(0, 63) || 'default';
 
 /** A container's name in its pod (the kubelet's label), or undefined. */
 export const kubeContainerName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.containerName]?.slice(0, 63);

@@ -6,7 +6,7 @@ import type { FleetEvent } from '../../protocol/index.js';
 import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
 import type { HostFacts } from '../metrics/types.js';
 import type { AgentResource } from '../query/resources.js';
-import { hostResource, processResource } from '../query/resources.js';
+import { containerResource, hostResource, podResource, processResource } from '../query/resources.js';
 import type { ApprovalAsker, PermitAsker, Trigger } from './bots.js';
 import { BotEngine, context, fillArgs } from './bots.js';
 import type { CompiledDefinitions } from './compile.js';
@@ -444,6 +444,18 @@ describe('context and fillArgs', () => {
     const ctx = context(fired(worker(42), 99.5, 'worker-cpu'), HOST);
     expect(ctx).toMatchObject({ host: HOST, resource: 'web-1/42', 'alarm.name': 'worker-cpu', 'alarm.value': 99.5, 'alarm.severity': 'critical', 'process.pid': 42, 'process.name': 'worker' });
     expect(context(fired(host, null), HOST)['alarm.value']).toBe('');
+  });
+
+  it('gives container triggers the container and its pod; pod resources their pod', () => {
+    const labels = { 'io.kubernetes.pod.name': 'checkout-7d9f', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.container.name': 'web' };
+    const info = { id: 'c'.repeat(64), runtime: 'containerd' as const, cgroupPath: '/', initPid: 9, pids: [9], name: 'web', image: 'nginx:1', state: 'running', created: undefined, labels, metadataFrom: 'cri' as const };
+    const ctx = context({ kind: 'container', event: 'container_restarted', resource: containerResource(HOST, info) }, HOST);
+    expect(ctx).toMatchObject({ 'container.id': 'c'.repeat(64), 'container.name': 'web', 'container.image': 'nginx:1', 'pod.name': 'checkout-7d9f', 'pod.namespace': 'shop' });
+    // Not in a pod: its pod's templates are empty.
+    const alone = context({ kind: 'container', event: 'container_oom_killed', resource: containerResource(HOST, { ...info, labels: {} }) }, HOST);
+    expect([alone['container.name'], alone['pod.name'], alone['pod.namespace']]).toEqual(['web', '', '']);
+    const pod = podResource(HOST, { name: 'checkout-7d9f', namespace: 'shop', uid: 'u', containers: [info.id], tags: {} });
+    expect(context(fired(pod, 3), HOST)).toMatchObject({ 'pod.name': 'checkout-7d9f', 'pod.namespace': 'shop' });
   });
 
   it('fills string templates and leaves numbers, booleans and $VARIABLES alone', () => {

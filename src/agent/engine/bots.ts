@@ -200,6 +200,9 @@ export function context(t: Trigger, host: string): Record<string, string | numbe
   if (t.kind === 'process_restarted') Object.assign(base, { 'process.pid': t.pid, 'process.name': t.process });
   if (t.kind === 'external') for (const [k, v] of Object.entries(t.context)) base[`event.${k}`] = v;
   if (t.resource.pid !== undefined) Object.assign(base, { 'process.pid': t.resource.pid, 'process.name': t.resource.attrs.name });
+  const { ref, attrs } = t.resource;
+  if (ref.type === 'container') Object.assign(base, { 'container.id': attrs.id, 'container.name': attrs.name, 'container.image': attrs.image, 'pod.name': attrs.pod, 'pod.namespace': t.resource.podNamespace ?? '' });
+  if (ref.type === 'pod') Object.assign(base, { 'pod.name': attrs.name, 'pod.namespace': attrs.namespace });
   return base;
 }
 

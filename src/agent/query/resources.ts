@@ -1,7 +1,7 @@
 import type { ResourceRef } from '../../protocol/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import type { PodInfo } from '../containers/pods.js';
-import { kubeContainerName, labelTags, podKey, podNameOf } from '../containers/pods.js';
+import { kubeContainerName, labelTags, podKey, podNameOf, podNamespace } from '../containers/pods.js';
 import type { HostFacts, ProcessInfo } from '../metrics/types.js';
 
 /** A resource on this agent, with what filters and commands need to know about it. */
@@ -16,6 +16,8 @@ export interface AgentResource {
   readonly pids?: readonly number[];
   /** A container's pod (the pod's ref id), for `pod | container` and `container | pod`. */
   readonly podId?: string;
+  /** A container's pod's namespace, for bots' `${pod.namespace}`. */
+  readonly podNamespace?: string;
   /** Environment every command on this resource gets from the agent (BW_TAG_DIR). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -58,7 +60,7 @@ export function containerResource(host: string, info: ContainerInfo, env?: Reado
     tags: labelTags(info.labels),
     seriesKey: `container/${info.id}`,
     pids: info.pids,
-    ...(key ? { podId: podRefId(host, key) } : {}),
+    ...(key ? { podId: podRefId(host, key), podNamespace: podNamespace(info) } : {}),
   };
 }
 
