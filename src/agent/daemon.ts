@@ -394,6 +394,30 @@ export class AgentDaemon extends EventEmitter {
   get lastSnapshot(): Snapshot | undefined {
     return this.snapshot;
   }
+
+  /** What the agent reports of itself (its heartbeat, its own /metrics): outbox, commands, history. */
+  status(): AgentStatus {
+    const oldest = this.deps.outbox.pending(1)[0];
+    return {
+      state: this.state,
+      outboxPending: this.deps.outbox.size,
+      outboxOldestAgeMs: oldest ? Math.max(0, this.now() - oldest.time) : 0,
+      commandsActive: this.deps.runner.active,
+      historyBytes: this.deps.tsdb.bytes,
+    };
+  }
+}
+
+/** The agent's own state, as AgentDaemon.status() reads it. */
+export interface AgentStatus {
+  readonly state: AgentState;
+  /** Events waiting in the outbox for the control plane to confirm. */
+  readonly outboxPending: number;
+  /** How long the oldest of them has waited (0: none waiting). */
+  readonly outboxOldestAgeMs: number;
+  readonly commandsActive: number;
+  /** Approximate bytes of metric history held. */
+  readonly historyBytes: number;
 }
 
 function sendRows(conn: AgentConnection, query: string, rows: readonly ResultRow[]): void {

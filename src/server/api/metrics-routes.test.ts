@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
 import { ControlPlaneMetrics } from '../metrics/index.js';
-import { sampleValue } from '../metrics/exposition.test-support.js';
+import { sampleValue } from '../../../test/exposition.js';
 import { metricsRoutes } from './metrics-routes.js';
 
 closeAppsAfterEach();

@@ -9,7 +9,7 @@ import { CircuitBreaker } from '../circuit-breaker.js';
 import type { Store } from '../store/index.js';
 import { openSqliteStore } from '../store/index.js';
 import { ControlPlaneMetrics } from './control-plane-metrics.js';
-import { sampleValue } from './exposition.test-support.js';
+import { sampleValue } from '../../../test/exposition.js';
 import { timedStore } from './store-timing.js';
 
 const silent = pino({ level: 'silent' });
