@@ -347,7 +347,10 @@ export class AgentDaemon extends EventEmitter {
   }
 
   private heartbeat(conn: AgentConnection): void {
-    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: residentBytes(), definitionsVersion: this.engine.version });
+    const { outboxPending, outboxOldestAgeMs } = this.status();
+    // An agent whose clock runs behind its events' times would report a negative age: 0; a far-off one is capped.
+    const outbox = { pending: outboxPending, oldestAgeMs: Math.min(outboxOldestAgeMs, 10 * 365 * 86_400_000) };
+    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: residentBytes(), definitionsVersion: this.engine.version, outbox });
   }
 
   private async backtest(conn: AgentConnection, msg: BacktestMessage): Promise<void> {

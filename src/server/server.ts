@@ -121,7 +121,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
   const live = new LiveQueries(statements(), streams);
-  metrics.watch({ fleet, store, streams });
+  metrics.watch({ fleet, store, streams, outboxes: fleet.outboxes && (() => fleet.outboxes?.() ?? []) });
   // Under the probe's 2 s timeout (deploy/k8s): a hung PostgreSQL or NATS reads as not ready, not as no answer.
   const ready = readiness({ store: () => store.ping(), ...(bus ? { nats: () => (bus as Bus).nc.flush() } : {}) }, { timeoutMs: 1500, clock });
   const routes = apiRoutes({ ...statements(), readiness: ready, version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock, metrics, metricsAuth: config.metricsAuth });

@@ -60,7 +60,7 @@ describe('ControlPlaneMetrics', () => {
     expect(sampleValue(before, 'breakwater_approvals_pending')).toBe(0);
     expect(sampleValue(before, 'breakwater_agents{state="connected"}')).toBeUndefined();
     let failing = false;
-    let outboxes = [{ pending: 3, oldestAgeSeconds: 12 }, { pending: 5, oldestAgeSeconds: 40 }];
+    let outboxes = [{ pending: 3, oldestAgeMs: 12_000 }, { pending: 5, oldestAgeMs: 40_500 }];
     m.watch({
       fleet: { connectedCount: 2, inventory: () => [{}, {}, {}, {}, {}] as never },
       store: { listApprovals: async () => (failing ? Promise.reject(new Error('database gone')) : [{}, {}, {}] as never) },
@@ -74,7 +74,7 @@ describe('ControlPlaneMetrics', () => {
     expect(sampleValue(text, 'breakwater_live_streams{kind="live"}')).toBe(4);
     expect(sampleValue(text, 'breakwater_live_streams{kind="events"}')).toBe(1);
     expect(sampleValue(text, 'breakwater_agent_outbox_events')).toBe(8);
-    expect(sampleValue(text, 'breakwater_agent_outbox_oldest_seconds')).toBe(40);
+    expect(sampleValue(text, 'breakwater_agent_outbox_oldest_seconds')).toBe(40.5);
     failing = true;
     outboxes = [];
     const after = await m.exposition();

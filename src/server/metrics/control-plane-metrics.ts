@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { FleetEvent } from '../../protocol/index.js';
+import type { FleetEvent, OutboxReport } from '../../protocol/index.js';
 import type { StreamKind } from '../api/token-streams.js';
 import type { Fleet } from '../fleet/index.js';
 import type { Store } from '../store/index.js';
@@ -18,7 +18,7 @@ export interface MetricSources {
   readonly store: Pick<Store, 'listApprovals'>;
   readonly streams: { openCount(kind: StreamKind): number };
   /** What connected agents last reported of their event outboxes (none: the gauges read 0). */
-  readonly outboxes?: () => Iterable<{ readonly pending: number; readonly oldestAgeSeconds: number }>;
+  readonly outboxes?: (() => readonly OutboxReport[]) | undefined;
 }
 
 const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -88,17 +88,17 @@ export class ControlPlaneMetrics {
         for (const kind of ['live', 'events'] as const) this.set({ kind }, s.streams.openCount(kind));
       },
     });
-    const outbox = (name: string, help: string, read: (o: { pending: number; oldestAgeSeconds: number }[]) => number) =>
+    const outbox = (name: string, help: string, read: (o: readonly OutboxReport[]) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          this.set(read([...(sources()?.outboxes?.() ?? [])]));
+          this.set(read(sources()?.outboxes?.() ?? []));
         },
       });
     outbox('breakwater_agent_outbox_events', "Events waiting in connected agents' outboxes, summed, as the agents last reported them.", (o) => o.reduce((n, x) => n + x.pending, 0));
-    outbox('breakwater_agent_outbox_oldest_seconds', "The age of the oldest event waiting in any connected agent's outbox, as last reported (0: none waiting).", (o) => o.reduce((n, x) => Math.max(n, x.oldestAgeSeconds), 0));
+    outbox('breakwater_agent_outbox_oldest_seconds', "The age of the oldest event waiting in any connected agent's outbox, as last reported (0: none waiting).", (o) => o.reduce((n, x) => Math.max(n, x.oldestAgeMs / 1000), 0));
     collectDefaultMetrics({ register: this.registry });
   }
 
