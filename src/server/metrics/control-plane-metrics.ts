@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FleetEvent, OutboxReport } from '../../protocol/index.js';
-import type { StreamKind } from '../api/token-streams.js';
 import type { Fleet } from '../fleet/index.js';
 import type { Store } from '../store/index.js';
 import { MAX_PAGE_LIMIT } from '../store/index.js';
@@ -16,7 +15,8 @@ export type BreakerRefusal = 'tripped' | 'host_share';
 export interface MetricSources {
   readonly fleet: Pick<Fleet, 'connectedCount' | 'inventory'>;
   readonly store: Pick<Store, 'listApprovals'>;
-  readonly streams: { openCount(kind: StreamKind): number };
+  /** The API's open streams (api/token-streams.ts TokenStreams), by kind. */
+  readonly streams: { openCount(kind: 'live' | 'events'): number };
   /** What connected agents last reported of their event outboxes (none: the gauges read 0). */
   readonly outboxes?: (() => readonly OutboxReport[]) | undefined;
 }
