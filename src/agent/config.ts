@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, NATS_PREFIX, TagMap, describeIssue } from '../protocol/index.js';
@@ -58,6 +59,13 @@ export interface AgentOptions {
   natsPrefix?: string;
   /** PEM file of the CA that signed the NATS server's certificate. Only with `bus`. */
   natsCa?: string;
+  /**
+   * Serve the agent's own metrics for Prometheus at `http://HOST:PORT/metrics` (e.g.
+   * `127.0.0.1:9464`). Loopback only, unless `metricsAllowRemote`: the endpoint has no token.
+   */
+  metricsListen?: string;
+  /** Let `metricsListen` be an address other hosts reach (a Prometheus elsewhere; firewall it). */
+  metricsAllowRemote?: boolean;
 }
 
 /** How the agent reaches NATS in the scaled mode. */
@@ -102,6 +110,8 @@ export interface AgentConfig {
   readonly clientKey: string | undefined;
   /** Set: the agent talks to the control plane over NATS (it still enrolls over HTTPS with `server`). */
   readonly bus: AgentBusConfig | undefined;
+  /** Where the agent's exporter listens (`--metrics-listen`); undefined: it does not. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | undefined;
 }
 
 export const AGENT_DEFAULTS = {
@@ -158,6 +168,8 @@ const Schema = z.object({
   natsCreds: z.optional(z.string().check(z.minLength(1))),
   natsPrefix: z.optional(z.string().check(z.regex(NATS_PREFIX, 'expected tokens of letters, digits, `_` and `-`, separated by dots'))),
   natsCa: z.optional(z.string().check(z.minLength(1))),
+  metricsListen: z.optional(z.string()),
+  metricsAllowRemote: z._default(z.boolean(), false),
   env: z._default(
     z.record(
       z.string().check(
@@ -205,6 +217,8 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
   const natsFlags = { natsCreds: '--nats-creds', natsPrefix: '--nats-prefix', natsCa: '--nats-ca' } as const;
   for (const [option, flag] of Object.entries(natsFlags)) if (options[option as keyof typeof natsFlags] !== undefined && !options.bus) problems.push(`${flag}: only with --bus`);
   if (parsed.success) check(() => requireEncrypted(new URL(parsed.data.server), parsed.data.insecure));
+  const metricsListen = options.metricsListen === undefined ? undefined : check(() => listenAddress(options.metricsListen as string, options.metricsAllowRemote === true));
+  if (options.metricsAllowRemote && options.metricsListen === undefined) problems.push('--metrics-allow-remote: only with --metrics-listen');
   if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
   }
@@ -238,6 +252,30 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     insecure: o.insecure,
     clientCert: o.clientCert,
     clientKey: o.clientKey,
+    metricsListen,
     bus: o.bus ? Object.freeze({ servers: Object.freeze(o.bus.split(',').map((u) => u.trim())), creds: o.natsCreds, prefix: o.natsPrefix ?? 'bw', ca: o.natsCa }) : undefined,
   });
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
+
+/**
+ * `HOST:PORT` (`[v6]:PORT` for IPv6) of the exporter: an IP address or `localhost`, never a name
+ * to resolve; a non-loopback address only when `allowRemote` (the endpoint has no token: a host's
+ * process names and load are for the Prometheus the site chose, not for anyone on the network).
+ *
+ * @example
+ * listenAddress('127.0.0.1:9464', false) // { host: '127.0.0.1', port: 9464 }
+ */
+export function listenAddress(text: string, allowRemote: boolean): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([^:[\]\s]{1,253})):(\d{1,5})$/.exec(text.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || !host || !(host === 'localhost' || isIP(host)) || !(port >= 0 && port <= 65535)) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--metrics-listen: expected HOST:PORT with an IP address or localhost, e.g. 127.0.0.1:9464 or [::1]:9464, found ${JSON.stringify(text.slice(0, 100))}`, { option: 'metricsListen' });
+  }
+  if (!LOOPBACK.test(host) && !allowRemote) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--metrics-listen ${host}: not a loopback address, and the exporter has no token; add --metrics-allow-remote to serve it to other hosts (and let only your Prometheus reach that port)`, { option: 'metricsListen' });
+  }
+  return { host, port };
 }

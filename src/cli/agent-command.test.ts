@@ -65,7 +65,7 @@ describe('parseAgentFlags', () => {
 
   it('lists every flag in the help, aligned', () => {
     const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
-    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--host-proc', '--host-cgroup', '--health-file', '--containers', '--container-socket', '--cri-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--host-proc', '--host-cgroup', '--health-file', '--containers', '--container-socket', '--cri-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--metrics-listen', '--metrics-allow-remote', '--log-level']);
     expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
   });
 });

@@ -42,6 +42,8 @@ export const AGENT_FLAGS: readonly FlagSpec[] = [
   { flag: 'nats-creds', value: '<file>', help: 'NATS credentials file (default: <data>/nats.creds when enrollment left one, else none)' },
   { flag: 'nats-prefix', value: '<prefix>', help: 'NATS subject prefix of the fleet (default bw)' },
   { flag: 'nats-ca', value: '<file>', help: "trust the NATS server's CA from this PEM file" },
+  { flag: 'metrics-listen', value: '<host:port>', help: "serve the host's and the agent's metrics for Prometheus at http://<host:port>/metrics (e.g. 127.0.0.1:9464; loopback only without --metrics-allow-remote)" },
+  { flag: 'metrics-allow-remote', value: '', help: 'let --metrics-listen be an address other hosts reach (it has no token: let only your Prometheus reach it)', boolean: true },
   { flag: 'log-level', value: '<level>', help: 'debug, info, warn or error' },
 ];
 

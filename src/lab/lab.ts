@@ -52,6 +52,8 @@ export interface LabOptions {
    * `criSocket`: its CRI socket (`--cri-socket`).
    */
   readonly containers?: { readonly socket?: string; readonly criSocket?: string };
+  /** More flags for host i's agent (e.g. `--metrics-listen 127.0.0.1:PORT`). */
+  readonly agentArgs?: (index: number) => readonly string[];
   /** Blast radius of the control plane (its --max-targets). */
   readonly maxTargets?: number;
   readonly webhooks?: readonly string[];
@@ -276,6 +278,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
     if (options.containers) args.push('--containers', 'on', ...(options.containers.socket ? ['--container-socket', options.containers.socket] : []), ...(options.containers.criSocket ? ['--cri-socket', options.containers.criSocket] : []));
+    args.push(...(options.agentArgs?.(hosts.indexOf(host)) ?? []));
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.
     // The join token through the environment: every local user can read a command line (ps),

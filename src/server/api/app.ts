@@ -66,7 +66,7 @@ export function buildApp(options: AppOptions): BuiltApp {
   return { app, connections };
 }
 
-/** Every error as the catalogue's JSON (`{ code, message, details }`) with its status; unknown paths as BW_ERR_NOT_FOUND. */
+/** Every error as the catalogue's JSON (`{ code, message, details }`) with its status; unknown API paths as BW_ERR_NOT_FOUND, others as a plain 404. */
 function registerErrorHandlers(app: FastifyInstance, refusals: RefusalLog): void {
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof BreakwaterError) {
@@ -90,5 +90,10 @@ function registerErrorHandlers(app: FastifyInstance, refusals: RefusalLog): void
     }
     return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: {} }));
+  // The API's callers read the catalogue's JSON; anywhere else (a scraper, a stray POST) a plain 404.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    if (path === '/api' || path.startsWith('/api/')) return reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route ${req.method} ${path}`, details: {} });
+    return reply.status(404).type('text/plain; charset=utf-8').send(`no route ${req.method} ${path}\n`);
+  });
 }
