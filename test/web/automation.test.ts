@@ -27,11 +27,7 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
     viewer: 'automation-viewer',
     signInTimeoutMs: 20_000,
   });
-  const host = (name: string): LabHost => {
-    const h = web.lab.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no lab host ${name}`);
-    return h;
-  };
+  const host = (name: string): LabHost => web.host(name);
 
   const signIn = (token: string, path: string): Promise<Page> => web.signIn(path, token);
 

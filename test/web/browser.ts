@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { Lab, LabOptions } from '../../src/lab/index.js';
+import type { Lab, LabHost, LabOptions } from '../../src/lab/index.js';
 import { startLab } from '../../src/lab/index.js';
 import { serverKeySpki } from '../../src/transport/index.js';
 import { waitNoDrift } from '../scenarios/scenario-helpers.js';
@@ -148,6 +148,8 @@ export interface WebLab {
   readonly browser: Browser;
   /** The token `viewer` named. */
   readonly viewerToken: string;
+  /** The lab host of this name (web-1, db-3, …); throws when there is none. */
+  host(name: string): LabHost;
   /** Opens `path` signed in with `token` (default the lab's admin token) in `browser` (default the suite's). */
   signIn(path: string, token?: string, browser?: Browser): Promise<Page>;
 }
@@ -200,6 +202,11 @@ export function useWebLab(options: WebLabOptions): WebLab {
     },
     get viewerToken() {
       return started('viewer token', viewerToken);
+    },
+    host(name) {
+      const h = started('lab', lab).hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`no lab host ${name}`);
+      return h;
     },
     signIn(path, token, b) {
       const l = started('lab', lab);

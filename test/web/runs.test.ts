@@ -18,11 +18,7 @@ describe.skipIf(skip)('web UI: runs', () => {
   const web = useWebLab({ lab: { hosts: 4, maxTargets: 100, appPortBase: 28980 }, definitions: () => packFiles(PACK), viewer: 'runs-viewer', signInTimeoutMs: 20_000 }); // web-1, web-2, db-3, cache-4
   /** Runs started by the first test, by what they are. */
   const ids: { echo?: string; failing?: string; long?: string } = {};
-  const host = (name: string): LabHost => {
-    const h = web.lab.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no lab host ${name}`);
-    return h;
-  };
+  const host = (name: string): LabHost => web.host(name);
 
   const signIn = (path: string, token?: string): Promise<Page> => web.signIn(path, token);
 
