@@ -66,6 +66,11 @@ export interface LabOptions {
   /** Told after each look at the control plane while the agents start (twice a second). */
   readonly onProgress?: (progress: LabProgress) => void;
   /**
+   * Told the control plane's URL as soon as it answers, before the agents start: work that needs
+   * only the control plane (a browser that trusts its certificate) can start alongside the agents.
+   */
+  readonly onServer?: (server: string) => void;
+  /**
    * The scaled mode: `replicas` control planes (1 to 9) on a PostgreSQL database and a NATS subject
    * prefix of the lab's own (made at start, dropped on stop), agents on NATS. `postgres` is a URL
    * of a user who may create databases (default the machine's, 127.0.0.1:5432), `nats` the NATS
@@ -223,6 +228,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     replicas.push({ server: (await readServerBanner(child, { firstStart: false, tls }).catch(abandon)).server, process: child });
   }
   const server = banner.server;
+  options.onServer?.(server);
   const token = banner.token as string;
   const ca = banner.ca;
   const caPem = ca === undefined ? undefined : await readFile(ca, 'utf8');
