@@ -274,7 +274,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
-    if (options.containers) args.push('--containers', 'on', ...(options.containers.socket ? ['--container-socket', options.containers.socket] : []));
+    // Off said explicitly: an agent that sees every process (isolateProcesses false) would discover containers by default.
+    args.push('--containers', options.containers ? 'on' : 'off', ...(options.containers?.socket ? ['--container-socket', options.containers.socket] : []));
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.
     // The join token through the environment: every local user can read a command line (ps),
