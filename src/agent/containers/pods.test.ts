@@ -41,4 +41,17 @@ describe('podsOf', () => {
     ]);
     expect(pods).toEqual([{ name: 'web-1', namespace: 'shop', uid: 'u-1', containers: ['a'.repeat(64), 'c'.repeat(64)], tags: { app: 'web', io_kubernetes_pod_name: 'web-1', io_kubernetes_pod_namespace: 'shop', io_kubernetes_pod_uid: 'u-1' } }]);
   });
+
+  it('leaves each container’s tags whole (they are cached per labels object, and a pod keeps fewer)', () => {
+    const labels = { 'io.kubernetes.pod.name': 'p', 'io.kubernetes.container.name': 'a', tier: 'front' };
+    const first = labelTags(labels);
+    expect(labelTags(labels)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const [pod] = podsOf([container('a', labels), container('b', { 'io.kubernetes.pod.name': 'p', tier: 'mesh' })]);
+    expect(pod?.tags).toEqual({ io_kubernetes_pod_name: 'p' });
+    expect(labelTags(labels)).toEqual({ io_kubernetes_container_name: 'a', io_kubernetes_pod_name: 'p', tier: 'front' });
+    // Equal labels in another object are renamed afresh, to the same tags.
+    expect(labelTags({ ...labels })).not.toBe(first);
+    expect(labelTags({ ...labels })).toEqual(first);
+  });
 });
