@@ -44,14 +44,18 @@ function runningContainers() {
 
 /**
  * Removes the containers if the process ends without reaching the suite's `finally`: an uncaught
- * error (`exit`) or an interrupt. Returns the function that takes the handlers back.
- * @param {PodmanContainers} podman
+ * error (`exit`: the containers only, synchronously; the labs' processes are killed by
+ * {@link Children}) or an interrupt (SIGINT, SIGTERM: the labs are stopped first, which also
+ * unmounts their tmpfs). Returns the function that takes the handlers back.
+ * @param {PodmanContainers} podman @param {Children} children
  */
-function removeOnExit(podman) {
+function removeOnExit(podman, children) {
   const atExit = () => podman.removeSync();
   const onSignal = (/** @type {NodeJS.Signals} */ signal) => {
-    podman.removeSync();
-    process.exit(signal === 'SIGINT' ? 130 : 143); // 'exit' also ends the labs (bench/support/processes.js Children)
+    void children.stopAll().finally(() => {
+      podman.removeSync();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
   };
   process.once('exit', atExit);
   process.once('SIGINT', onSignal);
@@ -81,7 +85,7 @@ export async function run(ctx) {
   let finished = false;
   ctx.log(`logs in ${dir}`);
   const podman = await PodmanContainers.start('bw-bench');
-  const restoreHandlers = removeOnExit(podman);
+  const restoreHandlers = removeOnExit(podman, children);
   /** @type {Client | undefined} */
   let client;
   try {
