@@ -283,7 +283,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
-    if (options.containers) args.push('--containers', 'on', ...(options.containers.socket ? ['--container-socket', options.containers.socket] : []), ...(options.containers.criSocket ? ['--cri-socket', options.containers.criSocket] : []));
+    // Off said explicitly: an agent that sees every process (isolateProcesses false) would discover containers by default.
+    args.push('--containers', options.containers ? 'on' : 'off', ...(options.containers?.socket ? ['--container-socket', options.containers.socket] : []), ...(options.containers?.criSocket ? ['--cri-socket', options.containers.criSocket] : []));
     args.push(...(options.agentArgs?.(hosts.indexOf(host)) ?? []));
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.

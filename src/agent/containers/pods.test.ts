@@ -53,4 +53,17 @@ describe('podsOf', () => {
     // The kubelet's labels win over podman's pod (a kubelet on podman is not a thing, but labels are anyone's).
     expect(podsOf([{ ...container('k', { 'io.kubernetes.pod.name': 'kube' }), podmanPod }]).map((p) => [p.name, p.namespace])).toEqual([['kube', 'default']]);
   });
+
+  it('leaves each container’s tags whole (they are cached per labels object, and a pod keeps fewer)', () => {
+    const labels = { 'io.kubernetes.pod.name': 'p', 'io.kubernetes.container.name': 'a', tier: 'front' };
+    const first = labelTags(labels);
+    expect(labelTags(labels)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const [pod] = podsOf([container('a', labels), container('b', { 'io.kubernetes.pod.name': 'p', tier: 'mesh' })]);
+    expect(pod?.tags).toEqual({ io_kubernetes_pod_name: 'p' });
+    expect(labelTags(labels)).toEqual({ io_kubernetes_container_name: 'a', io_kubernetes_pod_name: 'p', tier: 'front' });
+    // Equal labels in another object are renamed afresh, to the same tags.
+    expect(labelTags({ ...labels })).not.toBe(first);
+    expect(labelTags({ ...labels })).toEqual(first);
+  });
 });

@@ -52,7 +52,8 @@ export function podsOf(containers: readonly ContainerInfo[]): PodInfo[] {
     const tags = labelTags(c.labels);
     const pod = pods.get(key);
     if (!pod) {
-      pods.set(key, { first: c, ids: [c.id], tags });
+      // A copy: the pod keeps only the tags its containers share, and the container's are cached.
+      pods.set(key, { first: c, ids: [c.id], tags: { ...tags } });
       continue;
     }
     pod.ids.push(c.id);
@@ -83,12 +84,22 @@ export function labelTagName(label: string): string {
   return /^[0-9]/.test(name) ? `_${name.slice(0, 63)}` : name;
 }
 
-/** A container's labels as tags ({@link labelTagName}); when two labels make one name, the first in sorted order wins. */
-export function labelTags(labels: Readonly<Record<string, string>>): Record<string, string> {
+/**
+ * Tags by labels object. The catalog hands out one labels object per container until it asks the
+ * runtime again (every 30 s), and each pass would otherwise rename every label of every container:
+ * a cost that counts in an agent without an optimising compiler.
+ */
+const tagsOfLabels = new WeakMap<Readonly<Record<string, string>>, Readonly<Record<string, string>>>();
+
+/** A container's labels as tags ({@link labelTagName}); when two labels make one name, the first in sorted order wins. Frozen: the same object for the same labels object. */
+export function labelTags(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const cached = tagsOfLabels.get(labels);
+  if (cached) return cached;
   const tags: Record<string, string> = {};
   for (const key of Object.keys(labels).sort()) {
     const name = labelTagName(key);
     if (name && !Object.hasOwn(tags, name) && name !== '__proto__') tags[name] = labels[key] as string;
   }
+  tagsOfLabels.set(labels, Object.freeze(tags));
   return tags;
 }
