@@ -9,6 +9,7 @@ import { automationRoutes } from './automation-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
+import { integrationsRoutes } from './integrations-routes.js';
 import { operateRoutes } from './operate-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
@@ -55,6 +56,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...eventsRoutes(ctx),
     ...approvalsRoutes(ctx),
     ...alertsRoutes(ctx),
+    ...integrationsRoutes(ctx),
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
