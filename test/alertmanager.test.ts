@@ -78,7 +78,7 @@ describe.skipIf(skip !== undefined)('the real Alertmanager notifies a lab', () =
       await lab.api('/api/v1/definitions/apply', { files: [{ path: 'am.yaml', text: DEFINITIONS }], baseVersion: plan.baseVersion });
 
       const port = await freePort();
-      const tls = lab.ca ? `\n        tls_config: { ca_file: ${JSON.stringify(lab.ca)} }` : '';
+      const tls = lab.ca ? `\n          tls_config: { ca_file: ${JSON.stringify(lab.ca)} }` : '';
       writeFileSync(
         join(dir, 'alertmanager.yml'),
         `route:
@@ -100,12 +100,15 @@ receivers:
       let log = '';
       am.stderr?.on('data', (d: Buffer) => void (log = (log + d.toString()).slice(-20_000)));
       const base = `http://127.0.0.1:${port}`;
-      await waitUntil('Alertmanager ready', async () => (await fetch(`${base}/-/ready`).catch(() => undefined))?.ok === true, 30_000);
+      await waitUntil('Alertmanager ready', async () => (await fetch(`${base}/-/ready`).catch(() => undefined))?.ok === true || am?.exitCode !== null, 30_000);
+      expect(am.exitCode, `Alertmanager exited: ${log}`).toBeNull();
 
       const labels = { alertname: 'DiskFull', instance: `${host}:9100`, severity: 'critical' };
       await postAlert(base, { labels, annotations: { summary: 'data disk full' }, startsAt: new Date().toISOString() });
       const ran = async (bot: string) => (await lab.api<FleetEvent[]>('/api/v1/events?limit=200')).filter((e) => e.type === 'bot_ran' && e.bot === bot);
-      await waitUntil(`bot am-fired ran (Alertmanager's log: ${log.slice(-2000)})`, async () => (await ran('am-fired')).length === 1, 60_000);
+      await waitUntil('bot am-fired ran', async () => (await ran('am-fired')).length === 1, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; Alertmanager's log: ${log.slice(-3000)}`);
+      });
       const [fired] = await ran('am-fired');
       expect(fired).toMatchObject({ host, bot: 'am-fired', action: 'note_alert' });
       expect(fired?.details).toMatchObject({ ok: true, args: { SEV: 'critical', WHAT: 'data disk full' }, trigger: 'external DiskFull fired' });
@@ -113,7 +116,9 @@ receivers:
       expect(runs.length).toBeGreaterThanOrEqual(1);
 
       await postAlert(base, { labels, annotations: { summary: 'data disk full' }, startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() - 1000).toISOString() });
-      await waitUntil(`bot am-resolved ran (Alertmanager's log: ${log.slice(-2000)})`, async () => (await ran('am-resolved')).length === 1, 60_000);
+      await waitUntil('bot am-resolved ran', async () => (await ran('am-resolved')).length === 1, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; Alertmanager's log: ${log.slice(-3000)}`);
+      });
       expect((await ran('am-resolved'))[0]?.details).toMatchObject({ ok: true, args: { SEV: 'resolved', WHAT: `${host}:9100` }, trigger: 'external DiskFull resolved' });
       const audit = await lab.api<{ action: string; target: string; detail: { status?: string } }[]>('/api/v1/audit?limit=200');
       expect(audit.filter((e) => e.action === 'alert' && e.target === 'DiskFull').map((e) => e.detail.status).sort()).toEqual(['firing', 'resolved']);
