@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { FleetEvent } from '../src/protocol/index.js';
 import { waitUntil } from './helpers.js';
+import { freePort } from './scaled-failures-services.js';
 
 /*
  * Debian's real Alertmanager notifies a lab (control plane + one real agent) through the
@@ -51,14 +51,6 @@ trigger: { external: DiskFull, on: resolved }
 action: note_alert
 args: { SEV: resolved, WHAT: "\${event.labels.instance}" }
 `;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function postAlert(base: string, alert: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${base}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([alert]) });
