@@ -317,7 +317,7 @@ export class AgentDaemon extends EventEmitter {
         this.track(this.backtest(conn, msg));
         return;
       case 'alert':
-        this.engine.onExternalAlert(msg.name, msg.context);
+        this.engine.onExternalAlert(msg.name, msg.context, msg.on ?? 'fired');
         return;
       case 'query':
         this.track(this.query(conn, msg));

@@ -73,6 +73,19 @@ const NEEDS: Readonly<Record<string, string>> = {
   pod: 'a trigger that gives a container or a pod (`event: container_restarted` or `container_oom_killed`, or an alarm whose query is on `container` or `pod`)',
 };
 
+/** An outside alert's labels and annotations (`${event.labels.severity}`): only an `external` trigger carries them. */
+const ALERT_PATH = /^event\.(labels|annotations)\.[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkEventPath(af: Fields, key: string, at: number, name: string, info: TriggerInfo | undefined): boolean {
+  const external = info !== undefined && 'external' in info.trigger;
+  if (ALERT_PATH.test(name) && (external || info === undefined)) return true;
+  const message = ALERT_PATH.test(name)
+    ? `\`\${${name}}\` is an outside alert's label or annotation: it needs an \`external\` trigger; this bot's trigger is ${info?.describe ?? 'unknown'}`
+    : `\`\${${name}}\`: an event's fields are \`\${event.<field>}\`, and an outside alert's \`\${event.labels.<name>}\` and \`\${event.annotations.<name>}\``;
+  af.doc.report(at, af.field(key), 'BWD_BAD_TEMPLATE', message);
+  return false;
+}
+
 /** Checks the `${...}` templates of a string against what the trigger provides. */
 function checkTemplates(af: Fields, key: string, n: Scalar.Parsed, info: TriggerInfo | undefined): boolean {
   const text = n.value as string;
@@ -86,6 +99,10 @@ function checkTemplates(af: Fields, key: string, n: Scalar.Parsed, info: Trigger
   for (const p of parts) {
     if (p.kind !== 'var' || available.has(p.name) || /^event\.[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) continue;
     const at = af.doc.offsetIn(n, p.start);
+    if (p.name.startsWith('event.')) {
+      ok = checkEventPath(af, key, at, p.name, info) && ok;
+      continue;
+    }
     const known = (TEMPLATE_VARIABLES as readonly string[]).includes(p.name);
     if (known && info === undefined) continue; // the trigger is broken and reported; do not guess
     ok = false;

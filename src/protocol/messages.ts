@@ -313,6 +313,8 @@ export const ExternalAlertMessage = z.object({
   type: z.literal('alert'),
   name: text(128),
   context: z.record(text(128), z.union([z.string().check(z.maxLength(4096)), z.number(), z.boolean()])),
+  /** `resolved` for the alert's resolution (bots with `on: resolved`); absent, it fires. */
+  on: z.optional(z.literal('resolved')),
 });
 
 /** Replay an alarm over the agent's stored metrics of the last `seconds`. */

@@ -496,3 +496,39 @@ describe('BotEngine: an action\'s `allowed` rule, checked on the agent', () => {
     expect(t.of('bot_skipped')[0]?.message).toBe('bot clean-on-full did not run on web-1: action `clean_logs` may run only on `host | role = "db"` (its `allowed` rule), which does not select web-1; it did not run there');
   });
 });
+
+describe('BotEngine: outside alerts (Alertmanager), fired and resolved', () => {
+  const defs = compile(`
+kind: bot
+name: am-fired
+trigger: { external: HostDown }
+action: clean_logs
+args: { dir: "/data/\${event.labels.job}", note: "\${event.annotations.summary}" }
+cooldown: 0s
+---
+kind: bot
+name: am-resolved
+trigger: { external: HostDown, on: resolved }
+action: clean_logs
+args: { dir: /tmp/resolved, note: "resolved \${event.fingerprint}" }
+cooldown: 0s
+`);
+  const alert = (on: 'fired' | 'resolved'): Trigger => ({ kind: 'external', name: 'HostDown', on, resource: host, context: { 'labels.job': 'node', 'annotations.summary': 'web-1 is down', fingerprint: 'abc123' } });
+
+  it('runs only the bots of the alert\'s status, with its labels and annotations in their arguments', async () => {
+    const s = setup();
+    await s.engine.handle(alert('fired'), defs);
+    expect(s.of('bot_ran').map((e) => [e.bot, e.details.args, e.details.trigger])).toEqual([['am-fired', { dir: '/data/node', note: 'web-1 is down' }, 'external HostDown fired']]);
+    await s.engine.handle(alert('resolved'), defs);
+    expect(s.of('bot_ran').map((e) => [e.bot, e.details.args, e.details.trigger])).toEqual([
+      ['am-fired', { dir: '/data/node', note: 'web-1 is down' }, 'external HostDown fired'],
+      ['am-resolved', { dir: '/tmp/resolved', note: 'resolved abc123' }, 'external HostDown resolved'],
+    ]);
+  });
+
+  it('runs nothing for an alert of another name', async () => {
+    const s = setup();
+    await s.engine.handle({ ...alert('fired'), name: 'Other' } as Trigger, defs);
+    expect(s.events).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
 import type { MetricsContext } from './metrics-routes.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { integrationsRoutes } from './integrations-routes.js';
 import { operateRoutes } from './operate-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
@@ -57,6 +58,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...eventsRoutes(ctx),
     ...approvalsRoutes(ctx),
     ...alertsRoutes(ctx),
+    ...integrationsRoutes(ctx),
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
