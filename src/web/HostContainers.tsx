@@ -1,0 +1,137 @@
+/**
+ * The host panel's containers and pods: two live tables (every 2 s, like the rest of the panel),
+ * sortable by any column; each name opens the Console on that container or pod, each heading on
+ * all of them. A host without containers says whether its agent looks for them at all.
+ */
+import { useState } from 'react';
+import type { ReactNode } from 'react';
+import { formatNumber, seconds } from '../protocol/index.js';
+import type { ContainerRow, PodRow } from './host-containers.js';
+import { consoleHref, containerRows, containerStatement, failureText, noContainersText, podRows, podStatement } from './host-containers.js';
+import { navigateOnClick } from './navigate.js';
+import type { SortOrder } from './table-sort.js';
+import { nextSort, sortRows } from './table-sort.js';
+import { useLiveAnswer } from './use-live.js';
+import type { Column } from './VirtualTable.js';
+import { VirtualTable } from './VirtualTable.js';
+
+const dash = (v: number | undefined, unit: string) => (v === undefined ? '-' : formatNumber(v, unit));
+const ageOf = (created: number | undefined) => (created === undefined ? undefined : Math.max(0, Date.now() / 1000 - created));
+
+function ConsoleLink(props: { href: string; children: ReactNode; title: string }) {
+  return (
+    <a href={props.href} onClick={navigateOnClick} title={props.title}>
+      {props.children}
+    </a>
+  );
+}
+
+/** A table sorted by a clicked header, in the component's own state (the URL keeps the Fleet table's). */
+function SortedTable<T>(props: { rows: readonly T[]; columns: readonly Column<T>[]; rowKey: (r: T) => string; testId: string; minWidth: string }) {
+  const [sort, setSort] = useState<SortOrder | undefined>();
+  const by = sort && props.columns.find((c) => c.key === sort.key)?.sortValue;
+  const rows = sort && by ? sortRows(props.rows, sort, by) : props.rows;
+  return <VirtualTable rows={rows} columns={props.columns} rowKey={props.rowKey} sort={sort} onSort={(key) => setSort(nextSort(sort, key))} maxVisible={10} minWidth={props.minWidth} testId={props.testId} />;
+}
+
+/** The host's containers and pods, live. `discovery` is the host's `container_discovery` attribute. */
+export function HostContainers(props: { host: string; discovery: unknown }) {
+  const host = props.host;
+  const containers = useLiveAnswer(containerStatement(host));
+  const pods = useLiveAnswer(podStatement(host));
+  const cRows = containers.rows && containerRows(containers.rows);
+  const pRows = pods.rows && podRows(pods.rows);
+
+  const containerColumns: Column<ContainerRow>[] = [
+    {
+      key: 'name',
+      header: 'name',
+      width: 'minmax(7rem, 1.3fr)',
+      sortValue: (r) => r.name,
+      render: (r) => (
+        <ConsoleLink href={consoleHref(host, 'container', { name: r.name })} title={`open host | name = "${host}" | container | name = "${r.name}" in the Console`}>
+          {r.name}
+        </ConsoleLink>
+      ),
+    },
+    { key: 'image', header: 'image', width: 'minmax(5rem, 1fr)', sortValue: (r) => r.image, render: (r) => <span title={r.image}>{r.image || '-'}</span> },
+    { key: 'state', header: 'state', width: '4.8rem', sortValue: (r) => r.state, render: (r) => r.state || '-' },
+    {
+      key: 'pod',
+      header: 'pod',
+      width: 'minmax(6rem, 1fr)',
+      sortValue: (r) => r.pod || undefined,
+      render: (r) =>
+        r.pod ? (
+          <ConsoleLink href={consoleHref(host, 'pod', { namespace: r.podNamespace, name: r.podName })} title={`open the pod ${r.pod} in the Console`}>
+            {r.pod}
+          </ConsoleLink>
+        ) : (
+          '-'
+        ),
+    },
+    { key: 'cpu', header: 'CPU', width: '4.6rem', numeric: true, sortValue: (r) => r.cpu, render: (r) => dash(r.cpu, 'percent') },
+    { key: 'mem', header: 'memory', width: '5.4rem', numeric: true, sortValue: (r) => r.mem, render: (r) => dash(r.mem, 'bytes') },
+    { key: 'restarts', header: 'restarts', width: '4.4rem', numeric: true, sortValue: (r) => r.restarts, render: (r) => dash(r.restarts, 'count') },
+    { key: 'age', header: 'age', width: '4.4rem', numeric: true, sortValue: (r) => ageOf(r.created), render: (r) => (r.created === undefined ? '-' : seconds(ageOf(r.created) as number)) },
+  ];
+  const podColumns: Column<PodRow>[] = [
+    {
+      key: 'name',
+      header: 'namespace/name',
+      width: 'minmax(9rem, 2fr)',
+      sortValue: (r) => `${r.namespace}/${r.name}`,
+      render: (r) => (
+        <ConsoleLink href={consoleHref(host, 'pod', { namespace: r.namespace, name: r.name })} title={`open the pod ${r.namespace}/${r.name} in the Console`}>
+          {r.namespace}/{r.name}
+        </ConsoleLink>
+      ),
+    },
+    { key: 'containers', header: 'containers', width: '5.6rem', numeric: true, sortValue: (r) => r.containers, render: (r) => dash(r.containers, 'count') },
+    { key: 'cpu', header: 'CPU', width: '4.6rem', numeric: true, sortValue: (r) => r.cpu, render: (r) => dash(r.cpu, 'percent') },
+    { key: 'mem', header: 'memory', width: '5.4rem', numeric: true, sortValue: (r) => r.mem, render: (r) => dash(r.mem, 'bytes') },
+  ];
+
+  const failed = failureText(containers.failures);
+  return (
+    <>
+      <h3>
+        Containers{' '}
+        <ConsoleLink href={consoleHref(host, 'container')} title="open this host's containers in the Console">
+          <span className="small">Console ↗</span>
+        </ConsoleLink>
+      </h3>
+      {(containers.error ?? failed) && <div className="error-box">{containers.error ?? failed}</div>}
+      {cRows === undefined ? (
+        <p className="dim">Loading…</p>
+      ) : cRows.length === 0 ? (
+        failed ? null : (
+          <p className="dim" data-testid="no-containers">
+            {noContainersText(host, props.discovery)}
+          </p>
+        )
+      ) : (
+        <SortedTable rows={cRows} columns={containerColumns} rowKey={(r) => r.id} testId="host-containers" minWidth="42rem" />
+      )}
+      <h3>
+        Pods{' '}
+        <ConsoleLink href={consoleHref(host, 'pod')} title="open this host's pods in the Console">
+          <span className="small">Console ↗</span>
+        </ConsoleLink>
+      </h3>
+      {pods.error && <div className="error-box">{pods.error}</div>}
+      {pRows === undefined ? (
+        <p className="dim">Loading…</p>
+      ) : pRows.length === 0 ? (
+        failureText(pods.failures) ? null : (
+          <p className="dim" data-testid="no-pods">
+            No pods on {host}
+            {props.discovery === 'off' ? ' (container discovery is off)' : ''}: pods come from the labels the kubelet puts on containers.
+          </p>
+        )
+      ) : (
+        <SortedTable rows={pRows} columns={podColumns} rowKey={(r) => r.id} testId="host-pods" minWidth="26rem" />
+      )}
+    </>
+  );
+}
