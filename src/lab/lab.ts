@@ -48,9 +48,10 @@ export interface LabOptions {
   readonly isolateProcesses?: boolean;
   /**
    * Discover the machine's containers (off by default: lab hosts share one machine, so each would
-   * list all of them). `socket`: the runtime's Docker Engine API socket (`--container-socket`).
+   * list all of them). `socket`: the runtime's Docker Engine API socket (`--container-socket`);
+   * `hosts`: only the first this many hosts discover them (the others run with discovery off).
    */
-  readonly containers?: { readonly socket?: string };
+  readonly containers?: { readonly socket?: string; readonly hosts?: number };
   /** Blast radius of the control plane (its --max-targets). */
   readonly maxTargets?: number;
   readonly webhooks?: readonly string[];
@@ -274,7 +275,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
-    if (options.containers) args.push('--containers', 'on', ...(options.containers.socket ? ['--container-socket', options.containers.socket] : []));
+    if (options.containers) {
+      const on = hosts.indexOf(host) < (options.containers.hosts ?? Infinity);
+      args.push('--containers', on ? 'on' : 'off', ...(on && options.containers.socket ? ['--container-socket', options.containers.socket] : []));
+    }
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.
     // The join token through the environment: every local user can read a command line (ps),
