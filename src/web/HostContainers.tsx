@@ -7,10 +7,11 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { formatNumber, seconds } from '../protocol/index.js';
 import type { ContainerRow, PodRow } from './host-containers.js';
-import { consoleHref, containerRows, containerStatement, failureText, noContainersText, podRows, podStatement } from './host-containers.js';
+import { consoleHref, containerRows, containerStatement, failureText, noContainersText, noPodsText, podRows, podStatement } from './host-containers.js';
 import { navigateOnClick } from './navigate.js';
 import type { SortOrder } from './table-sort.js';
 import { nextSort, sortRows } from './table-sort.js';
+import type { LiveAnswer } from './use-live.js';
 import { useLiveAnswer } from './use-live.js';
 import type { Column } from './VirtualTable.js';
 import { VirtualTable } from './VirtualTable.js';
@@ -92,45 +93,37 @@ export function HostContainers(props: { host: string; discovery: unknown }) {
     { key: 'mem', header: 'memory', width: '5.4rem', numeric: true, sortValue: (r) => r.mem, render: (r) => dash(r.mem, 'bytes') },
   ];
 
-  const failed = failureText(containers.failures);
+  return (
+    <>
+      <Section title="Containers" type="container" host={host} answer={containers} rows={cRows} empty={noContainersText(host, props.discovery)} columns={containerColumns} minWidth="42rem" />
+      <Section title="Pods" type="pod" host={host} answer={pods} rows={pRows} empty={noPodsText(host, props.discovery)} columns={podColumns} minWidth="26rem" />
+    </>
+  );
+}
+
+/** One of the two: a heading with a link into the Console, why the answer failed, the table or why it is empty. */
+function Section<T extends { readonly id: string }>(props: { title: string; type: 'container' | 'pod'; host: string; answer: LiveAnswer; rows: readonly T[] | undefined; empty: string; columns: readonly Column<T>[]; minWidth: string }) {
+  const failed = props.answer.error ?? failureText(props.answer.failures);
+  const what = props.title.toLowerCase();
   return (
     <>
       <h3>
-        Containers{' '}
-        <ConsoleLink href={consoleHref(host, 'container')} title="open this host's containers in the Console">
+        {props.title}{' '}
+        <ConsoleLink href={consoleHref(props.host, props.type)} title={`open this host's ${what} in the Console`}>
           <span className="small">Console ↗</span>
         </ConsoleLink>
       </h3>
-      {(containers.error ?? failed) && <div className="error-box">{containers.error ?? failed}</div>}
-      {cRows === undefined ? (
+      {failed && <div className="error-box">{failed}</div>}
+      {props.rows === undefined ? (
         <p className="dim">Loading…</p>
-      ) : cRows.length === 0 ? (
+      ) : props.rows.length === 0 ? (
         failed ? null : (
-          <p className="dim" data-testid="no-containers">
-            {noContainersText(host, props.discovery)}
+          <p className="dim" data-testid={`no-${what}`}>
+            {props.empty}
           </p>
         )
       ) : (
-        <SortedTable rows={cRows} columns={containerColumns} rowKey={(r) => r.id} testId="host-containers" minWidth="42rem" />
-      )}
-      <h3>
-        Pods{' '}
-        <ConsoleLink href={consoleHref(host, 'pod')} title="open this host's pods in the Console">
-          <span className="small">Console ↗</span>
-        </ConsoleLink>
-      </h3>
-      {pods.error && <div className="error-box">{pods.error}</div>}
-      {pRows === undefined ? (
-        <p className="dim">Loading…</p>
-      ) : pRows.length === 0 ? (
-        failureText(pods.failures) ? null : (
-          <p className="dim" data-testid="no-pods">
-            No pods on {host}
-            {props.discovery === 'off' ? ' (container discovery is off)' : ''}: pods come from the labels the kubelet puts on containers.
-          </p>
-        )
-      ) : (
-        <SortedTable rows={pRows} columns={podColumns} rowKey={(r) => r.id} testId="host-pods" minWidth="26rem" />
+        <SortedTable rows={props.rows} columns={props.columns} rowKey={(r) => r.id} testId={`host-${what}`} minWidth={props.minWidth} />
       )}
     </>
   );

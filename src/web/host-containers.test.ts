@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_CATALOGUE, analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import { tagsText } from '../protocol/index.js';
-import { consoleHref, containerRows, containerStatement, failureText, noContainersText, podRows, podStatement } from './host-containers.js';
+import { consoleHref, containerRows, containerStatement, failureText, noContainersText, noPodsText, podRows, podStatement } from './host-containers.js';
 
 const HOST = 'web-"1"';
 const statementOf = (href: string) => decodeURIComponent(href.replace(/^\/console\?q=/, ''));
@@ -47,5 +47,7 @@ describe('the host panel’s containers and pods', () => {
     expect(noContainersText('web-1', 'on')).toBe('No containers on web-1 (container discovery is on).');
     expect(noContainersText('web-1', 'off')).toMatch(/^Container discovery is off on web-1's agent \(--containers off\)/);
     expect(noContainersText('web-1', '')).toMatch(/does not say whether it discovers containers/);
+    expect(noPodsText('web-1', 'off')).toBe('No pods on web-1 (container discovery is off): pods come from the labels the kubelet puts on containers.');
+    expect(noPodsText('web-1', 'on')).toBe('No pods on web-1: pods come from the labels the kubelet puts on containers.');
   });
 });

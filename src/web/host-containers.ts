@@ -97,3 +97,8 @@ export function noContainersText(host: string, discovery: unknown): string {
   if (discovery === 'on') return `No containers on ${host} (container discovery is on).`;
   return `No containers on ${host}. Its agent does not say whether it discovers containers (an agent older than this control plane).`;
 }
+
+/** What the panel says when the host has no pods. */
+export function noPodsText(host: string, discovery: unknown): string {
+  return `No pods on ${host}${discovery === 'off' ? ' (container discovery is off)' : ''}: pods come from the labels the kubelet puts on containers.`;
+}
