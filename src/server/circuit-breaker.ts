@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { BotDefinition } from '../definitions/index.js';
-import type { FleetEvent } from '../protocol/index.js';
+import type { BreakerState, FleetEvent } from '../protocol/index.js';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Clock } from './fleet/index.js';
 import { systemClock } from './fleet/index.js';
@@ -86,19 +86,6 @@ export class CircuitBreaker {
       this.logger.warn({ err: (err as Error).message, host, bot }, 'could not record a refused permit'),
     );
   }
-}
-
-/** The breaker's state on one bot, as `CircuitBreaker.state` reads it. */
-export interface BreakerState {
-  readonly max: number;
-  readonly windowSeconds: number;
-  /** Runs counted in the window across the fleet (each host up to its share). */
-  readonly used: number;
-  readonly left: number;
-  /** How many of the window's runs one host may use. */
-  readonly hostShare: number;
-  /** No host may run the bot until runs leave the window. */
-  readonly tripped: boolean;
 }
 
 /** One host's share of `bot`'s budget in a fleet of `hosts`. */

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { seconds } from '../protocol/index.js';
 import type { Whoami } from './api.js';
-import type { BotState, ScheduleState } from './operate-api.js';
+import type { BotState, ScheduleState } from '../protocol/index.js';
 import { errorMessage } from './api.js';
 import { bots as fetchBots, runSchedule, schedules as fetchSchedules } from './operate-api.js';
 import { localTime } from './format.js';

@@ -3,7 +3,7 @@
  * 15 s, and at once when the Operate page changes or reads it.
  */
 import { useEffect, useState } from 'react';
-import type { Maintenance } from './operate-api.js';
+import type { Maintenance } from '../protocol/index.js';
 import { maintenance as fetchMaintenance } from './operate-api.js';
 
 const EVENT = 'breakwater:maintenance';

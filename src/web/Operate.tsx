@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 import type { Whoami } from './api.js';
-import type { Silence, Switches } from './operate-api.js';
+import type { Silence, Switches } from '../protocol/index.js';
 import { errorMessage, getJson } from './api.js';
 import { createSilence, endSilence, setMaintenance, silences as fetchSilences, switches as fetchSwitches, switchBot } from './operate-api.js';
 import { announceMaintenance } from './MaintenanceBadge.js';

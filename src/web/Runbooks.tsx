@@ -14,6 +14,7 @@ import type { Whoami } from './api.js';
 import { ApiError, errorMessage as message, getJson, savedToken, sendJson } from './api.js';
 import { Markdown } from './Markdown.js';
 import { OutputView, PipelineCell } from './RunbookCells.js';
+import { RunbookList, SavedRuns } from './RunbookSidebars.js';
 import type { CellOutput, Draft, Runbook, SavedRun } from './runbook-model.js';
 import { EMPTY, IMPORT_LIMIT, cellOrigin, paramList, streamCell, toDraft } from './runbook-model.js';
 import { RUNBOOK_URL_KEYS } from './runbook-link.js';
@@ -38,7 +39,6 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   const abort = useRef<AbortController | null>(null);
   /** The runbook as stored (opened or saved last): a cell's run names it as its origin. */
   const stored = useRef<Runbook | null>(null);
-  const importInput = useRef<HTMLInputElement>(null);
 
   const refresh = useCallback(async (): Promise<Runbook[] | undefined> => {
     try {
@@ -217,41 +217,14 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
 
   return (
     <div className="page runbooks">
-      <aside className="runbook-list" data-testid="runbook-list">
-        <h1>Runbooks</h1>
-        <button className="primary" data-testid="new-runbook" disabled={!mayWrite} title={mayWrite ? undefined : 'writing runbooks needs the operator role'} onClick={() => ((stored.current = null), setDraft(EMPTY), setOutputs({}), setRuns([]), setViewing(null), setNotice(undefined))}>
-          New runbook
-        </button>{' '}
-        <button data-testid="import-runbook" disabled={!mayWrite} title={mayWrite ? 'a .yaml or .yml runbook file, as Export YAML writes it' : 'importing runbooks needs the operator role'} onClick={() => importInput.current?.click()}>
-          Import YAML…
-        </button>
-        <input
-          ref={importInput}
-          type="file"
-          accept=".yaml,.yml"
-          hidden
-          disabled={!mayWrite}
-          data-testid="import-file"
-          aria-label="runbook file to import"
-          onChange={(e) => {
-            const file = e.target.files?.[0];
-            // Cleared, so choosing the same file again (after fixing it) imports again.
-            e.target.value = '';
-            if (file) void importYaml(file);
-          }}
-        />
-        <ul>
-          {list.map((rb) => (
-            <li key={rb.id} className={draft?.id === rb.id ? 'active' : undefined}>
-              <button className="link" onClick={() => void open(rb.id)}>
-                {rb.name}
-              </button>
-              {rb.description && <span className="dim small">{rb.description}</span>}
-            </li>
-          ))}
-        </ul>
-        {list.length === 0 && <p className="dim">No runbooks yet.</p>}
-      </aside>
+      <RunbookList
+        runbooks={list}
+        openId={draft?.id ?? undefined}
+        mayWrite={mayWrite}
+        onOpen={(id) => void open(id)}
+        onNew={() => ((stored.current = null), setDraft(EMPTY), setOutputs({}), setRuns([]), setViewing(null), setNotice(undefined))}
+        onImport={(file) => void importYaml(file)}
+      />
       <section className="runbook-main">
         {error && (
           <div className="error-box" role="alert" data-testid="runbook-error">
@@ -385,25 +358,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
           </>
         )}
       </section>
-      {draft?.id && (
-        <aside className="history" data-testid="saved-runs">
-          <h2>Saved runs</h2>
-          {runs.length === 0 && <p className="dim">Runs you save appear here.</p>}
-          <ul>
-            {runs.map((r) => (
-              <li key={r.id}>
-                <button className="link" data-testid="saved-run" onClick={() => void openRun(r.id)}>
-                  {new Date(r.createdAt).toLocaleString()}
-                </button>
-                <span className="dim">
-                  {r.createdBy}
-                  {Object.keys(r.params).length > 0 && ` · ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ')}`}
-                </span>
-              </li>
-            ))}
-          </ul>
-        </aside>
-      )}
+      {draft?.id && <SavedRuns runs={runs} onOpen={(id) => void openRun(id)} />}
     </div>
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { Catalogue, Plan } from '../lang/index.js';
 import { PlanSchema } from '../lang/index.js';
-import type { AuditEntry, ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow, Run, RunWithResults } from '../protocol/index.js';
+import type { Approval, AuditEntry, ErrorLine, FleetEvent, QueryLine as ProtocolQueryLine, ResultRow, Run, RunWithResults } from '../protocol/index.js';
 import { readQueryStream } from '../protocol/index.js';
 
 const TOKEN_KEY = 'breakwater.token';
@@ -263,25 +263,10 @@ export function eventStream(onEvent: (e: FleetEvent) => void, onState: (live: bo
   return () => source.close();
 }
 
-export interface Approval {
-  readonly id: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly bot: string;
-  readonly action: string;
-  readonly host: string;
-  readonly resource: string;
-  readonly statement: string;
-  readonly status: 'pending' | 'approved' | 'denied' | 'expired';
-  readonly decidedBy: string | null;
-  readonly decidedAt: number | null;
-  readonly runId: string | null;
-}
-
 export const pendingApprovals = () => getJson<Approval[]>('/api/v1/approvals?status=pending');
 export const decideApproval = (id: string, approve: boolean) => postJson<{ status: string; runId: string | null }>(`/api/v1/approvals/${encodeURIComponent(id)}/${approve ? 'approve' : 'deny'}`, {});
 
-export type { AuditEntry };
+export type { Approval, AuditEntry };
 
 /** GET /api/v1/audit (operator role): newest first; `text` is a part of the principal, action or target, any case. */
 export const auditLog = (f: { principal?: string; action?: string; text?: string; limit?: number } = {}) => getJson<AuditEntry[]>(`/api/v1/audit${queryString({ principal: f.principal, action: f.action, text: f.text, limit: f.limit })}`);

@@ -2,36 +2,11 @@
  * The calls of the operating pages (Operate, Admin, Automation) and the shapes they answer: the
  * rest of the API client, request plumbing and sign-in included, is in api.ts.
  */
+import type { BotState, Maintenance, ScheduleState, Silence, Switches } from '../protocol/index.js';
 import type { Agent, Role } from './api.js';
 import { getJson, postJson, sendJson } from './api.js';
 
 // ---- silences, maintenance and bot switches (the Operate page) ----
-
-export interface Silence {
-  readonly id: string;
-  /** null: every alarm. */
-  readonly alarm: string | null;
-  readonly hosts: string;
-  readonly reason: string;
-  readonly createdBy: string;
-  readonly createdAt: number;
-  readonly endsAt: number;
-  readonly endedAt: number | null;
-  readonly endedBy: string | null;
-  readonly state: 'active' | 'ended' | 'expired';
-}
-
-export interface Maintenance {
-  readonly on: boolean;
-  readonly reason: string | null;
-  readonly setBy: string | null;
-  readonly setAt: number | null;
-}
-
-export interface Switches {
-  readonly maintenance: Maintenance;
-  readonly bots: readonly { readonly name: string; readonly action: string; readonly defined: boolean; readonly enabledInDefinitions: boolean; readonly off: { readonly by: string; readonly at: number; readonly reason: string } | null }[];
-}
 
 export const silences = () => getJson<Silence[]>('/api/v1/silences');
 export const createSilence = (body: { alarm: string | null; hosts: string; durationSeconds: number; reason: string }) => sendJson<Silence>('POST', '/api/v1/silences', body);
@@ -114,37 +89,10 @@ export const revokeAgent = (name: string) => postJson<{ name: string; revokedAt:
 export const deleteAgent = (name: string) => sendJson<{ deleted: string; disconnected: boolean }>('DELETE', `/api/v1/agents/${encodeURIComponent(name)}`);
 /** Replays the alarm in `files` (definition files holding one alarm) over the last `seconds` of every connected agent's metrics. */
 export const backtest = (files: readonly { path: string; text: string }[], seconds: number) => postJson<BacktestAnswer>('/api/v1/backtest', { files, seconds });
+
 // ---- bots and schedules (the Automation page) ----
 
-/** A bot's state (GET /api/v1/bots): its limits and what the fleet did with them. */
-export interface BotState {
-  readonly name: string;
-  readonly description: string;
-  readonly enabled: boolean;
-  readonly triggerText: string;
-  readonly action: string;
-  readonly args: Readonly<Record<string, string | number | boolean>>;
-  readonly target: string | null;
-  readonly cooldownSeconds: number;
-  readonly approval: boolean;
-  readonly breaker: { readonly max: number; readonly windowSeconds: number; readonly used: number; readonly left: number; readonly hostShare: number; readonly tripped: boolean };
-  readonly cooldowns: readonly { readonly resource: string; readonly host: string | null; readonly until: number }[];
-  readonly lastRun: { readonly time: number; readonly host: string | null; readonly resource: string | null; readonly ok: boolean; readonly exitCode: number | null; readonly runId: string | null } | null;
-}
-
-/** A schedule's state (GET /api/v1/schedules). */
-export interface ScheduleState {
-  readonly name: string;
-  readonly description: string;
-  readonly enabled: boolean;
-  readonly cron: string | null;
-  readonly everySeconds: number | null;
-  readonly run: string;
-  readonly nextRun: number | null;
-  readonly running: boolean;
-  readonly lastRun: { readonly time: number; readonly runId: string | null; readonly outcome: 'ok' | 'denied' | 'failed'; readonly targets: number | null; readonly failures: number | null; readonly error: string | null } | null;
-}
-
+/** Every bot's state: its limits and what the fleet did with them. */
 export const bots = () => getJson<BotState[]>('/api/v1/bots');
 export const schedules = () => getJson<ScheduleState[]>('/api/v1/schedules');
 /** POST /api/v1/schedules/:name/run (operator): answers when the run has ended. */

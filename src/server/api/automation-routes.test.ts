@@ -6,7 +6,8 @@ import type { BotDefinition, Definition, ScheduleDefinition } from '../../defini
 import { CircuitBreaker } from '../circuit-breaker.js';
 import { hostRow } from '../fleet/fake-fleet.test-support.js';
 import { fakeStatementContext } from '../query/statements.test-support.js';
-import type { BotState, ScheduleState } from '../remediation/index.js';
+import type { ScheduleState } from '../../protocol/index.js';
+import type { BotState } from '../remediation/index.js';
 import { Automation, Schedules } from '../remediation/index.js';
 import type { Store } from '../store/index.js';
 import { automationRoutes } from './automation-routes.js';

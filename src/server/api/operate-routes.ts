@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Definition } from '../../definitions/index.js';
+import type { BotSwitch, Maintenance, Silence, Switches } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
 import type { Remediation } from '../remediation/index.js';
@@ -34,7 +35,7 @@ const Maintenance = z.object({ on: z.boolean(), reason: OptionalReason }).strict
 const SwitchBody = z.object({ reason: OptionalReason }).strict().default({ reason: '' });
 
 /** A silence with its state now: active, ended (early) or expired. */
-function silenceView(s: SilenceRecord, now: number) {
+function silenceView(s: SilenceRecord, now: number): Silence {
   return { ...s, state: s.endedAt !== null ? 'ended' : s.endsAt > now ? 'active' : 'expired' };
 }
 
@@ -125,13 +126,13 @@ export function operateRoutes(ctx: OperateContext): Route[] {
 
 type State = ReturnType<Remediation['controls']['state']>;
 
-function maintenanceView(m: State['maintenance']) {
+function maintenanceView(m: State['maintenance']): Maintenance {
   return m ? { on: true, reason: m.reason, setBy: m.setBy, setAt: m.setAt } : { on: false, reason: null, setBy: null, setAt: null };
 }
 
-function switchesView(definitions: readonly Definition[], state: State) {
+function switchesView(definitions: readonly Definition[], state: State): Switches {
   const off = new Map(state.disabledBots.map((s) => [s.name, { by: s.setBy, at: s.setAt, reason: s.reason }]));
-  const bots = definitions.flatMap((d) => (d.kind === 'bot' ? [{ name: d.name, action: d.action, defined: true, enabledInDefinitions: d.enabled !== false, off: off.get(d.name) ?? null }] : []));
+  const bots: BotSwitch[] = definitions.flatMap((d): BotSwitch[] => (d.kind === 'bot' ? [{ name: d.name, action: d.action, defined: true, enabledInDefinitions: d.enabled !== false, off: off.get(d.name) ?? null }] : []));
   for (const [name, o] of off) if (!bots.some((b) => b.name === name)) bots.push({ name, action: '', defined: false, enabledInDefinitions: false, off: o });
   return { maintenance: maintenanceView(state.maintenance), bots };
 }

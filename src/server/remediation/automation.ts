@@ -1,7 +1,8 @@
 import type { BotDefinition, BotTrigger, Definition, ScheduleDefinition } from '../../definitions/index.js';
-import type { BreakerState, CircuitBreaker } from '../circuit-breaker.js';
+import type { BotRun, BotState as BotStateAnswer, ScheduleState } from '../../protocol/index.js';
+import type { CircuitBreaker } from '../circuit-breaker.js';
 import type { Clock, QueryFleet } from '../fleet/index.js';
-import type { AuditRecord, EventRecord, Store } from '../store/index.js';
+import type { EventRecord, Store } from '../store/index.js';
 import type { Schedules } from './schedules.js';
 
 /*
@@ -13,50 +14,9 @@ import type { Schedules } from './schedules.js';
 /** The newest `bot_ran` events read for one bot's cooldowns: a bot on more resources than this shows the newest. */
 const COOLDOWN_EVENTS = 200;
 
-/** A run of a bot, from its `bot_ran` event. */
-export interface BotRun {
-  readonly time: number;
-  readonly host: string | null;
-  readonly resource: string | null;
-  readonly ok: boolean;
-  readonly exitCode: number | null;
-  readonly runId: string | null;
-}
-
-/** One bot: its definition's trigger, action and limits, and what the fleet did with them. */
-export interface BotState {
-  readonly name: string;
-  readonly description: string;
-  readonly enabled: boolean;
-  /** As defined (the same field `GET /api/v1/definitions` has). */
+/** One bot as GET /api/v1/bots gives it, with its trigger as defined (the same field `GET /api/v1/definitions` has). */
+export interface BotState extends BotStateAnswer {
   readonly trigger: BotTrigger;
-  /** The trigger in words: `alarm data-disk-full fired`, `event process_restarted of app`, `event host_joined`, `external deploy`. */
-  readonly triggerText: string;
-  readonly action: string;
-  readonly args: Readonly<Record<string, string | number | boolean>>;
-  /** Which resources it can act on: its alarm's query; absent for event and external triggers. */
-  readonly target: string | null;
-  readonly cooldownSeconds: number;
-  readonly approval: boolean;
-  readonly breaker: BreakerState;
-  /** Resources whose cooldown has not ended, with when it ends (ms), soonest first. */
-  readonly cooldowns: readonly { readonly resource: string; readonly host: string | null; readonly until: number }[];
-  readonly lastRun: BotRun | null;
-}
-
-/** One schedule: its timing, when it runs next and how it last ran. */
-export interface ScheduleState {
-  readonly name: string;
-  readonly description: string;
-  readonly enabled: boolean;
-  readonly cron: string | null;
-  readonly everySeconds: number | null;
-  readonly run: string;
-  /** When its timer fires next on this replica (ms); null when disabled. */
-  readonly nextRun: number | null;
-  /** A run of it going on this replica now. */
-  readonly running: boolean;
-  readonly lastRun: { readonly time: number; readonly runId: string | null; readonly outcome: AuditRecord['outcome']; readonly targets: number | null; readonly failures: number | null; readonly error: string | null } | null;
 }
 
 export interface AutomationParts {

@@ -14,7 +14,7 @@ export { ApprovalDecisions } from './approval-decisions.js';
 export type { ApprovalsParts } from './approvals.js';
 export { APPROVAL_SWEEP_MS, Approvals } from './approvals.js';
 export { BACKTEST_TIMEOUT_MS, BacktestReplies, Backtests } from './backtests.js';
-export type { AutomationParts, BotRun, BotState, ScheduleState } from './automation.js';
+export type { AutomationParts, BotState } from './automation.js';
 export { Automation, describeTrigger, schedulePrincipal } from './automation.js';
 export type { ControlChangesParts, NewSilence } from './control-changes.js';
 export { ControlChanges, RECENT_SILENCES_MS } from './control-changes.js';

@@ -4,7 +4,7 @@
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
 import type { RunKind } from '../../definitions/index.js';
-import type { AuditEntry, EventType, Run, RunResult, RunStatus } from '../../protocol/index.js';
+import type { Approval, ApprovalStatus, AuditEntry, EventType, Run, RunResult, RunStatus, Silence } from '../../protocol/index.js';
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
@@ -97,25 +97,9 @@ export interface EventRecord {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
-
-/** A bot run waiting for a person. */
-export interface ApprovalRecord {
-  readonly id: string;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly bot: string;
-  readonly action: string;
-  readonly host: string;
-  readonly resource: string;
-  /** The statement that will run when approved. */
-  readonly statement: string;
-  readonly details: Readonly<Record<string, unknown>>;
-  readonly status: ApprovalStatus;
-  readonly decidedBy: string | null;
-  readonly decidedAt: number | null;
-  readonly runId: string | null;
-}
+/** A bot run waiting for a person, as stored and as GET /api/v1/approvals gives it. */
+export type ApprovalRecord = Approval;
+export type { ApprovalStatus };
 
 /** A runbook: markdown and pipeline cells with parameters (`$host`), edited in the web UI. */
 export interface RunbookRecord {
@@ -335,19 +319,8 @@ export interface PermitWindow {
   readonly ran: ReadonlyMap<string, number>;
 }
 
-/** A silence of one alarm (or every alarm: `alarm` null) on the hosts a host query selects (operating-rows.ts). */
-export interface SilenceRecord {
-  readonly id: string;
-  readonly alarm: string | null;
-  readonly hosts: string;
-  readonly reason: string;
-  readonly createdBy: string;
-  readonly createdAt: number;
-  readonly endsAt: number;
-  /** Set when someone ended it before `endsAt`. */
-  readonly endedAt: number | null;
-  readonly endedBy: string | null;
-}
+/** A silence as stored (operating-rows.ts): the API's answer without its state now. */
+export type SilenceRecord = Omit<Silence, 'state'>;
 
 /** A switch that is on: the fleet's maintenance mode (`name` '') or one bot switched off. */
 export interface SwitchRecord {
