@@ -1,7 +1,7 @@
 /**
- * The host panel's containers and pods: two live tables (every 2 s, like the rest of the panel),
- * sortable by any column; each name opens the Console on that container or pod, each heading on
- * all of them. A host without containers says whether its agent looks for them at all.
+ * The host panel's containers and pods: two tables asked again every 2 s (polled, not pushed: see
+ * usePolledAnswer), so they update like the rest of the panel; sortable by any column; each name
+ * opens the Console on that container or pod, each heading on all of them. A host without containers says whether its agent looks for them at all.
  */
 import { useState } from 'react';
 import type { ReactNode } from 'react';
@@ -12,9 +12,12 @@ import { navigateOnClick } from './navigate.js';
 import type { SortOrder } from './table-sort.js';
 import { nextSort, sortRows } from './table-sort.js';
 import type { LiveAnswer } from './use-live.js';
-import { useLiveAnswer } from './use-live.js';
+import { usePolledAnswer } from './use-live.js';
 import type { Column } from './VirtualTable.js';
 import { VirtualTable } from './VirtualTable.js';
+
+/** As often as the panel's live answers come. */
+const EVERY_MS = 2000;
 
 const dash = (v: number | undefined, unit: string) => (v === undefined ? '-' : formatNumber(v, unit));
 const ageOf = (created: number | undefined) => (created === undefined ? undefined : Math.max(0, Date.now() / 1000 - created));
@@ -38,8 +41,8 @@ function SortedTable<T>(props: { rows: readonly T[]; columns: readonly Column<T>
 /** The host's containers and pods, live. `discovery` is the host's `container_discovery` attribute. */
 export function HostContainers(props: { host: string; discovery: unknown }) {
   const host = props.host;
-  const containers = useLiveAnswer(containerStatement(host));
-  const pods = useLiveAnswer(podStatement(host));
+  const containers = usePolledAnswer(containerStatement(host), EVERY_MS);
+  const pods = usePolledAnswer(podStatement(host), EVERY_MS);
   const cRows = containers.rows && containerRows(containers.rows);
   const pRows = pods.rows && podRows(pods.rows);
 
