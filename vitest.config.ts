@@ -4,6 +4,6 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts'],
     testTimeout: 30000,
-    reporters: ['default', './tools/vitest/summary-reporter.ts'],
+    reporters: ['default', './tools/vitest/slowest-files-reporter.ts', './tools/vitest/summary-reporter.ts'],
   },
 });

@@ -4,6 +4,7 @@ import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { ResultRow } from '../src/protocol/index.js';
 import { runCli, waitUntil } from './helpers.js';
+import { queryRows, stopLabAndContainers } from './lab-query.js';
 import { PodmanContainers, ROOTFS_MARKER, kubeletLabels, podmanUnavailable } from './podman.js';
 import { applyDefinitions, events, tempDefinitions, waitFor, waitNoDrift } from './scenarios/scenario-helpers.js';
 
@@ -37,24 +38,9 @@ describe.skipIf(skip)(SUITE, () => {
     lab = await startLab({ hosts: 1, appPortBase: 28780, containers: { socket: podman.socket }, isolateProcesses: false });
   }, 60_000);
 
-  afterAll(async () => {
-    try {
-      await lab?.stop();
-    } finally {
-      await podman?.stop();
-    }
-  }, 30_000);
+  afterAll(() => stopLabAndContainers(lab, podman), 30_000);
 
-  async function query(statement: string): Promise<ResultRow[]> {
-    const l = lab as Lab;
-    const r = await runCli(['run', '--json', statement], { env: { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token } });
-    const lines = r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { type: string; row?: ResultRow });
-    if (!lines.length) throw new Error(`no output from breakwater run: ${r.stderr}`);
-    return lines.filter((line) => line.type === 'row').map((line) => line.row as ResultRow);
-  }
+  const query = (statement: string) => queryRows(lab as Lab, statement);
   const names = (rows: readonly ResultRow[]) => rows.map((r) => r.resource?.name).sort();
 
   it('lists a labelled container with its tags, its runtime, its init pid', async () => {

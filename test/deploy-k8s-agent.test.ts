@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveAgentConfig } from '../src/agent/index.js';
 import { OCI_STATE_DIRS } from '../src/agent/containers/oci-state.js';
+import { DEFAULT_CRI_SOCKETS } from '../src/agent/containers/cri-api.js';
 import { reportHealth } from '../src/agent/health-file.js';
 import { parseAgentFlags } from '../src/cli/agent-command.js';
 import type { AgentFlags } from '../src/cli/agent-command.js';
@@ -30,7 +31,7 @@ const volumes = spec.volumes as Volume[];
 /** Kubernetes expands $(VAR) from the container's environment; any value stands for it here. */
 const args = (agent.args as string[]).map((a) => a.replaceAll(/\$\([A-Z_]+\)/g, 'node-1'));
 const flags = parseAgentFlags(args) as AgentFlags;
-const config = resolveAgentConfig({ server: flags.server!, ...(flags.hostProc ? { hostProc: flags.hostProc } : {}), ...(flags.healthFile ? { healthFile: flags.healthFile } : {}) });
+const config = resolveAgentConfig({ server: flags.server!, ...(flags.hostProc ? { hostProc: flags.hostProc } : {}), ...(flags.hostCgroup ? { hostCgroup: flags.hostCgroup } : {}), ...(flags.healthFile ? { healthFile: flags.healthFile } : {}) });
 
 /** The mount of the hostPath volume for `hostPath`, undefined when there is none. */
 function hostMount(hostPath: string): Mount | undefined {
@@ -38,20 +39,44 @@ function hostMount(hostPath: string): Mount | undefined {
   return volume && mounts.find((m) => m.name === volume.name);
 }
 
+/** The mounts of hostPath volumes that hold `path` (the path itself or a folder above it) at the same path in the pod. */
+function samePathMounts(path: string): Mount[] {
+  return volumes.flatMap((v) => (v.hostPath && (path === v.hostPath.path || path.startsWith(`${v.hostPath.path}/`)) ? mounts.filter((m) => m.name === v.name && m.mountPath === v.hostPath!.path) : []));
+}
+
 describe('the agent DaemonSet', () => {
   it('reads the host\'s /proc through its read-only mount, where --host-proc says', () => {
     expect(spec.hostPID, 'hostPID: /host/proc/self must be the agent').toBe(true);
     expect(config.hostProc).toBe('/host/proc');
     expect(hostMount('/proc')).toMatchObject({ mountPath: config.hostProc, readOnly: true });
-    expect(hostMount('/sys/fs/cgroup')).toMatchObject({ mountPath: '/host/sys/fs/cgroup', readOnly: true });
+    expect(hostMount('/sys/fs/cgroup')).toMatchObject({ mountPath: config.hostCgroup, readOnly: true });
+    expect(config.hostCgroup).toBe('/host/sys/fs/cgroup');
+  });
+
+  it('reports the node\'s disks, not the pod\'s: through PID 1 of the host\'s /proc, which needs hostPID and SYS_PTRACE', () => {
+    // The agent lists /host/proc/1/mounts and statfs's through /host/proc/1/root (test/agent-in-pod.test.ts).
+    expect(config.hostProc).not.toBe('/proc');
+    expect(spec.hostPID).toBe(true);
+    expect((agent.securityContext as { capabilities: { add: string[] } }).capabilities.add).toContain('SYS_PTRACE');
   });
 
   it('mounts, read-only and at the same path, the runc state directories of containerd (Kubernetes namespace) and CRI-O', () => {
     for (const dir of ['/run/containerd/runc/k8s.io', '/run/runc']) {
       expect(OCI_STATE_DIRS, `the agent looks in ${dir}`).toContain(dir);
-      const mount = volumes.flatMap((v) => (v.hostPath && (dir === v.hostPath.path || dir.startsWith(`${v.hostPath.path}/`)) ? mounts.filter((m) => m.name === v.name && m.mountPath === v.hostPath!.path) : []));
-      expect(mount, `a hostPath mount covering ${dir} at the same path`).toHaveLength(1);
-      expect(mount[0]?.readOnly, `${dir} read-only`).toBe(true);
+      // containerd's: under both its runc folder's mount and the mount of /run/containerd (its CRI socket's).
+      const mount = samePathMounts(dir);
+      expect(mount.length, `a hostPath mount covering ${dir} at the same path`).toBeGreaterThan(0);
+      expect(mount.every((m) => m.readOnly), `${dir} read-only`).toBe(true);
+    }
+  });
+
+  it('mounts, read-only and at the same path, the folders of the CRI sockets the agent looks for (containerd, CRI-O)', () => {
+    // /var/run is /run on the node; the pod's image need not have that link, so /run is what counts.
+    const sockets = DEFAULT_CRI_SOCKETS.filter((s) => s.startsWith('/run/'));
+    expect(sockets).toEqual(['/run/containerd/containerd.sock', '/run/crio/crio.sock']);
+    for (const socket of sockets) {
+      const folder = socket.slice(0, socket.lastIndexOf('/'));
+      expect(samePathMounts(socket).map((m) => [m.mountPath, m.readOnly]), socket).toEqual([[folder, true]]);
     }
   });
 

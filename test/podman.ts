@@ -1,32 +1,15 @@
 /**
- * Real containers for the tests: Debian's podman with runc, a root filesystem made of Debian's
- * busybox-static (no image registry is reachable from these machines), and podman's Docker
- * Engine API on a socket of the test's own. Installed by .ci/run; without them the suites skip
- * loudly, unless BREAKWATER_REQUIRE_SERVICES=1 (CI), where they fail.
+ * Real containers for the tests: podman with runc and a busybox root filesystem (src/lab/podman.ts,
+ * shared with the benchmarks). Installed by .ci/run; without them the suites skip loudly, unless
+ * BREAKWATER_REQUIRE_SERVICES=1 (CI), where they fail.
  */
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, copyFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { waitUntil } from './helpers.js';
+import { podmanMissing } from '../src/lab/index.js';
 
-const run = promisify(execFile);
-
-export const PODMAN = process.env.BREAKWATER_PODMAN ?? '/usr/bin/podman';
-const BUSYBOX = '/usr/bin/busybox';
-const RUNC = '/usr/sbin/runc';
-/** The commands the root filesystem offers, as links to busybox. */
-const APPLETS = ['sh', 'sleep', 'cat', 'hostname', 'id'];
-/** A file only the containers' root filesystem has (commands inside find it; the host does not). */
-export const ROOTFS_MARKER = { path: '/etc/breakwater-rootfs', text: 'only in the container\n' };
+export { PODMAN, PodmanContainers, ROOTFS_MARKER } from '../src/lab/index.js';
 
 /** Why containers cannot run here, or undefined when they can. Throws on CI (BREAKWATER_REQUIRE_SERVICES=1). */
 export function podmanUnavailable(suite: string): string | undefined {
-  const missing = [PODMAN, RUNC, BUSYBOX].filter((p) => !existsSync(p));
-  const reason = missing.length ? `${missing.join(', ')} missing (install them: apt-get install -y podman runc busybox-static)` : process.getuid?.() !== 0 ? 'not root (the tests run podman as root)' : undefined;
+  const reason = podmanMissing();
   if (!reason) return undefined;
   if (process.env.BREAKWATER_REQUIRE_SERVICES === '1') throw new Error(`${suite}: ${reason}; BREAKWATER_REQUIRE_SERVICES=1 makes this a failure`);
   console.warn(`\n⚠  SKIPPING ${suite}: ${reason}.\n`);
@@ -36,85 +19,4 @@ export function podmanUnavailable(suite: string): string | undefined {
 /** The labels the kubelet puts on a container of a pod (the agent reads pods from them). */
 export function kubeletLabels(pod: { name: string; namespace: string; uid: string }, container: string): Record<string, string> {
   return { 'io.kubernetes.pod.name': pod.name, 'io.kubernetes.pod.namespace': pod.namespace, 'io.kubernetes.pod.uid': pod.uid, 'io.kubernetes.container.name': container };
-}
-
-/**
- * Containers a test starts, all labelled with the run's own mark, and the API socket podman serves.
- * {@link stop} removes every container of the run and the service, whatever happened before: call
- * it from `afterAll` (it is safe after a failed {@link start}).
- *
- * @example
- * const podman = await PodmanContainers.start();
- * try { await podman.run('web', { app: 'checkout' }); } finally { await podman.stop(); }
- */
-export class PodmanContainers {
-  /** The label every container of this run carries: what {@link stop} removes by. */
-  readonly mark: string;
-  private service: ChildProcess | undefined;
-
-  private constructor(readonly dir: string) {
-    this.mark = `bw-test=${dir.split('/').pop() as string}`;
-  }
-
-  /** The Docker Engine API socket (podman system service). */
-  get socket(): string {
-    return join(this.dir, 'podman.sock');
-  }
-
-  private get rootfs(): string {
-    return join(this.dir, 'rootfs');
-  }
-
-  static async start(): Promise<PodmanContainers> {
-    const podman = new PodmanContainers(await mkdtemp(join(tmpdir(), 'bw-podman-')));
-    try {
-      await mkdir(join(podman.rootfs, 'bin'), { recursive: true });
-      await copyFile(BUSYBOX, join(podman.rootfs, 'bin', 'busybox'));
-      for (const applet of APPLETS) await symlink('busybox', join(podman.rootfs, 'bin', applet));
-      await mkdir(join(podman.rootfs, 'etc'));
-      await writeFile(join(podman.rootfs, ROOTFS_MARKER.path), ROOTFS_MARKER.text);
-      podman.service = spawn(PODMAN, ['system', 'service', '--time=0', `unix://${podman.socket}`], { stdio: 'ignore' });
-      await waitUntil('podman system service listening', () => existsSync(podman.socket), 15_000);
-      return podman;
-    } catch (err) {
-      await podman.stop();
-      throw err;
-    }
-  }
-
-  /**
-   * Starts a container that sleeps, with these labels and hostname (and user `uid:gid`, default
-   * root); returns its id and host pid.
-   * Flags as these machines need them: runc (crun refuses cgroup hybrid mode here), limits not raised.
-   * `extra.flags` adds podman flags (`--cpus`, `--memory`), `extra.command` replaces `sleep 600`;
-   * `extra.keep` leaves out `--rm`, so that the container can be restarted ({@link restart}).
-   */
-  async run(name: string, labels: Record<string, string>, hostname = name, extra: { readonly flags?: readonly string[]; readonly command?: readonly string[]; readonly keep?: boolean; readonly user?: string } = {}): Promise<{ id: string; pid: number }> {
-    const labelArgs = Object.entries({ ...labels }).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    const args = ['run', '-d', ...(extra.keep ? [] : ['--rm']), '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--name', name, '--label', this.mark, ...labelArgs, ...(extra.flags ?? [])];
-    // --hostname must come before --rootfs.
-    if (extra.user) args.push('--user', extra.user);
-    args.push('--hostname', hostname, '--rootfs', this.rootfs, ...(extra.command ?? ['sleep', '600']));
-    const { stdout } = await run(PODMAN, args);
-    const id = stdout.trim();
-    const inspected = await run(PODMAN, ['inspect', id, '--format', '{{.State.Pid}}']);
-    return { id, pid: Number(inspected.stdout.trim()) };
-  }
-
-  /** Restarts a container started with `keep`: the same id, a new init process. */
-  async restart(id: string): Promise<void> {
-    await run(PODMAN, ['restart', '-t', '0', id]);
-  }
-
-  /** Removes every container of this run, stops the service, removes the directory. */
-  async stop(): Promise<void> {
-    try {
-      const { stdout } = await run(PODMAN, ['ps', '-aq', '--filter', `label=${this.mark}`]);
-      const ids = stdout.split('\n').filter(Boolean);
-      if (ids.length) await run(PODMAN, ['rm', '-f', '-t', '0', ...ids]);
-    } finally {
-      this.service?.kill();
-      await rm(this.dir, { recursive: true, force: true });
-    }
-  }
 }

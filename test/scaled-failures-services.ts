@@ -25,7 +25,7 @@ export interface RestartableService {
 }
 
 /** A free loopback port (the listener is closed before it is used: a tiny race, fine in tests). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const port = (server.address() as { port: number }).port;

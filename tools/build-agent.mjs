@@ -14,15 +14,23 @@ const bundle = await rolldown({
   // What codeSplitting.includeDependenciesRecursively = false (below) needs; the entry keeps its exports.
   preserveEntrySignatures: 'allow-extension',
 });
-// The NATS transport (`--bus`, the scaled mode) is imported dynamically by the agent: it becomes a
-// chunk of its own beside the bundle, loaded only by agents that speak NATS.
+// The NATS transport (`--bus`, the scaled mode) and the exporter (`--metrics-listen`) are imported
+// dynamically by the agent: each becomes a chunk of its own beside the bundle, loaded only by the
+// agents that use it.
 const { output } = await bundle.write({
   dir: 'dist',
   entryFileNames: 'breakwater-agent.js',
   chunkFileNames: 'breakwater-agent-[name].js',
   // Left alone, the bundler may merge code the agent always runs (zod, the protocol) into the NATS
   // chunk, which the bundle then imports statically: the NATS client and what only it uses get a group.
-  codeSplitting: { includeDependenciesRecursively: false, groups: [{ name: 'nats', test: /node_modules[\\/](@nats-io|tweetnacl)[\\/]|[\\/]agent[\\/]nats[\\/]/ }] },
+  // Likewise the exporter (`--metrics-listen`): prom-client and what only it uses, loaded only by agents that serve metrics.
+  codeSplitting: {
+    includeDependenciesRecursively: false,
+    groups: [
+      { name: 'nats', test: /node_modules[\\/](@nats-io|tweetnacl)[\\/]|[\\/]agent[\\/]nats[\\/]/ },
+      { name: 'exporter', test: /node_modules[\\/](prom-client|tdigest|bintrees|@opentelemetry)[\\/]|[\\/]agent[\\/]exporter[\\/]/ },
+    ],
+  },
   format: 'esm',
   minify: true,
   sourcemap: true,

@@ -23,7 +23,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLab, stopChild } from '../../dist/lab/index.js';
-import { Children, clockTicks, cpuTimes, rssBytes, startServerProcess, startSwarmProcess, statusBytes } from '../support/processes.js';
+import { Children, clockTicks, rssBytes, startServerProcess, startSwarmProcess, statusBytes, usageOver } from '../support/processes.js';
 import { latencyCase, round2, sleep } from '../support/latency.js';
 import { Client } from '../support/query-client.js';
 
@@ -99,7 +99,6 @@ export async function run(ctx) {
   const swarmSizes = ctx.quick ? [10, 100] : [10, 100, 1000];
   const idle = ctx.quick ? { warmupMs: 3000, windowMs: 5000 } : { warmupMs: 10_000, windowMs: 60_000 };
   const memoryIdleMs = ctx.quick ? 3000 : 10_000;
-  const ticks = clockTicks();
   const dir = await mkdtemp(path.join(tmpdir(), 'breakwater-bench-fleet-'));
   const children = new Children();
   /** @type {Measurement[]} */
@@ -116,23 +115,9 @@ export async function run(ctx) {
       const pid = /** @type {number} */ (host.process.pid);
       ctx.log(`idle agent: warm-up ${idle.warmupMs / 1000} s, then ${idle.windowMs / 1000} s measured`);
       await sleep(idle.warmupMs);
-      const cpu0 = await cpuTimes(pid);
-      const t0 = process.hrtime.bigint();
-      let rssMax = 0;
-      const rssSamples = [];
-      while (Number(process.hrtime.bigint() - t0) / 1e6 < idle.windowMs) {
-        await sleep(Math.min(5000, idle.windowMs));
-        const rss = await rssBytes(pid);
-        rssSamples.push(rss);
-        rssMax = Math.max(rssMax, rss);
-      }
-      const cpu1 = await cpuTimes(pid);
-      const anonEnd = await statusBytes(pid, 'RssAnon');
-      const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
-      const used = cpu1.user + cpu1.system - cpu0.user - cpu0.system;
-      const cpuPercent = (used / ticks / wallS) * 100;
+      const [usage] = await usageOver([pid], idle.windowMs);
+      const { cpuPercent, userTicks, systemTicks, wallS, rssEnd, rssMax, anonEnd } = /** @type {import('../support/processes.js').Usage} */ (usage);
       const processes = (await readFile('/proc/loadavg', 'utf8')).split(' ')[3] ?? '?';
-      const rssEnd = /** @type {number} */ (rssSamples[rssSamples.length - 1]);
       await lab.stop();
       children.labs.delete(lab);
       const baseline = await nodeBaseline(children);
@@ -142,7 +127,7 @@ export async function run(ctx) {
           unit: '% of a core',
           value: round2(cpuPercent),
           target: { op: '<', value: 0.5 },
-          note: `utime+stime of all its threads over ${Math.round(wallS)} s at 1 s collection: ${cpu1.user - cpu0.user} user + ${cpu1.system - cpu0.system} system ticks at ${ticks}/s; the host had ${processes} tasks (running/total) for it to read in /proc each second. Compare: ${AGENTS_COMPARED}`,
+          note: `utime+stime of all its threads over ${Math.round(wallS)} s at 1 s collection: ${userTicks} user + ${systemTicks} system ticks at ${clockTicks()}/s; the host had ${processes} tasks (running/total) for it to read in /proc each second. Compare: ${AGENTS_COMPARED}`,
         },
         { name: 'real agent idle · rss', unit: 'MB', value: round2(rssEnd / 1e6), target: { op: '<', value: 50 }, note: `VmRSS at the end of the window (max ${round2(rssMax / 1e6)} MB), \`bin/breakwater-agent.js\` (bundled, lite mode; see its first line). Compare: ${AGENTS_COMPARED}` },
         { name: 'real agent idle · private memory', unit: 'MB', value: round2(anonEnd / 1e6), note: 'RssAnon: the resident pages that are its own (heap, stacks); the rest of VmRSS is mapped files, mostly the node binary, shared with every Node.js process' },

@@ -48,6 +48,65 @@ export async function cpuTimes(pid) {
 }
 
 /**
+ * What a process used over a window: CPU (utime + stime of all its threads, start to end) and
+ * memory (VmRSS sampled through the window, RssAnon at its end).
+ * @typedef {object} Usage
+ * @property {number} cpuPercent CPU time over wall time, % of one core.
+ * @property {number} userTicks
+ * @property {number} systemTicks
+ * @property {number} wallS The window, seconds.
+ * @property {number} rssEnd VmRSS at the end, bytes.
+ * @property {number} rssMax The largest VmRSS sample, bytes.
+ * @property {number} rssMedian The median VmRSS sample, bytes: steadier than one reading across garbage collections.
+ * @property {number} anonEnd RssAnon at the end, bytes.
+ */
+
+/**
+ * Measures processes side by side over the same window of `windowMs`, reading VmRSS every
+ * `sampleMs`: several processes read at the same moments share whatever else the machine did.
+ * @param {number[]} pids @param {number} windowMs @param {number} [sampleMs]
+ * @returns {Promise<Usage[]>} In the order of `pids`.
+ */
+export async function usageOver(pids, windowMs, sampleMs = 5000) {
+  const ticks = clockTicks();
+  const cpu0 = await Promise.all(pids.map(cpuTimes));
+  const t0 = process.hrtime.bigint();
+  /** @type {number[][]} */
+  const samples = pids.map(() => []);
+  while (Number(process.hrtime.bigint() - t0) / 1e6 < windowMs) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(sampleMs, windowMs)));
+    const rss = await Promise.all(pids.map(rssBytes));
+    rss.forEach((r, i) => samples[i]?.push(r));
+  }
+  const cpu1 = await Promise.all(pids.map(cpuTimes));
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const anon = await Promise.all(pids.map((pid) => statusBytes(pid, 'RssAnon')));
+  return pids.map((_, i) => {
+    const [before, after, rss] = [/** @type {{ user: number, system: number }} */ (cpu0[i]), /** @type {{ user: number, system: number }} */ (cpu1[i]), /** @type {number[]} */ (samples[i])];
+    const userTicks = after.user - before.user;
+    const systemTicks = after.system - before.system;
+    const sorted = [...rss].sort((a, b) => a - b);
+    return {
+      cpuPercent: ((userTicks + systemTicks) / ticks / wallS) * 100,
+      userTicks,
+      systemTicks,
+      wallS,
+      rssEnd: /** @type {number} */ (rss[rss.length - 1]),
+      rssMax: /** @type {number} */ (sorted[sorted.length - 1]),
+      rssMedian: /** @type {number} */ (sorted[Math.floor((sorted.length - 1) / 2)]),
+      anonEnd: /** @type {number} */ (anon[i]),
+    };
+  });
+}
+
+/** The machine's load: the 1-minute load average and the tasks (running and total) of /proc/loadavg. */
+export async function machineLoad() {
+  const [load1, , , tasks] = (await readFile('/proc/loadavg', 'utf8')).split(' ');
+  const [running, total] = (tasks ?? '0/0').split('/').map(Number);
+  return { load1: Number(load1), running: running ?? 0, total: total ?? 0 };
+}
+
+/**
  * The processes the suite started; `stopAll` ends the ones still running.
  */
 export class Children {

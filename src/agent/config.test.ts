@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BreakwaterError } from '../protocol/index.js';
 import type { AgentOptions } from './config.js';
 import { MAX_TIMER_MS } from '../protocol/index.js';
-import { AGENT_DEFAULTS, durationMs, resolveAgentConfig } from './config.js';
+import { AGENT_DEFAULTS, durationMs, listenAddress, resolveAgentConfig } from './config.js';
 
 const SERVER = 'http://127.0.0.1:7070';
 const ENV = { HOME: '/home/ops' };
@@ -48,19 +48,23 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({ server: SERVER, processRoot: '/srv/lab/web-1', containers: true, containerSocket: '/run/podman/podman.sock' }, ENV)).toMatchObject({ containers: true, containerSocket: '/run/podman/podman.sock' });
     expect(resolveAgentConfig({ server: SERVER, containers: false }, ENV).containers).toBe(false);
     expect(configError({ containerSocket: 'podman.sock' }).message).toMatch(/containerSocket.*expected an absolute path/);
+    expect(resolveAgentConfig({ server: SERVER, criSocket: '/run/crio/crio.sock' }, ENV).criSocket).toBe('/run/crio/crio.sock');
+    expect(configError({ criSocket: 'crio.sock' }).message).toMatch(/criSocket.*expected an absolute path/);
   });
 
   it('reads the host\'s /proc where it is mounted (--host-proc, default /proc); the path is absolute', () => {
     expect(resolveAgentConfig({ server: SERVER }, ENV).hostProc).toBe('/proc');
     expect(resolveAgentConfig({ server: SERVER, hostProc: '/host/proc' }, ENV).hostProc).toBe('/host/proc');
     expect(configError({ hostProc: 'host/proc' }).message).toMatch(/hostProc.*expected an absolute path/);
+    expect(resolveAgentConfig({ server: SERVER }, ENV).hostCgroup).toBe('/sys/fs/cgroup');
+    expect(resolveAgentConfig({ server: SERVER, hostCgroup: '/host/sys/fs/cgroup' }, ENV).hostCgroup).toBe('/host/sys/fs/cgroup');
     expect(resolveAgentConfig({ server: SERVER, healthFile: '/tmp/h' }, ENV).healthFile).toBe('/tmp/h');
     expect(configError({ healthFile: 'h' }).message).toMatch(/healthFile.*expected an absolute path/);
   });
 
-  it('takes any absolute path for --host-proc and --health-file and refuses anything else by name (bounded fuzz)', () => {
+  it('takes any absolute path for --host-proc, --host-cgroup and --health-file and refuses anything else by name (bounded fuzz)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('hostProc', 'healthFile'), fc.oneof(fc.string({ maxLength: 64 }), fc.anything()), (option, value) => {
+      fc.property(fc.constantFrom('hostProc', 'hostCgroup', 'healthFile'), fc.oneof(fc.string({ maxLength: 64 }), fc.anything()), (option, value) => {
         let config: ReturnType<typeof resolveAgentConfig> | undefined;
         try {
           config = resolveAgentConfig({ server: SERVER, [option]: value } as AgentOptions, ENV);
@@ -228,5 +232,47 @@ describe('durationMs', () => {
       expect(err).toMatchObject({ code: 'BW_ERR_CONFIG', details: { option: 'drainTimeout' } });
       expect((err as Error).message).toBe('drainTimeout: expected a duration such as 500ms, 30s or 5m, found "later"');
     }
+  });
+});
+
+describe('--metrics-listen', () => {
+  const config = (o: Partial<AgentOptions>) => resolveAgentConfig({ server: SERVER, ...o }, ENV);
+
+  it('takes a loopback HOST:PORT (IPv4, [IPv6], localhost); off when not given', () => {
+    expect(config({}).metricsListen).toBeUndefined();
+    expect(config({ metricsListen: '127.0.0.1:9464' }).metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(config({ metricsListen: '[::1]:0' }).metricsListen).toEqual({ host: '::1', port: 0 });
+    expect(config({ metricsListen: 'localhost:9100' }).metricsListen).toEqual({ host: 'localhost', port: 9100 });
+  });
+
+  it('refuses another address unless --metrics-allow-remote, saying why; the allowance alone is refused too', () => {
+    expect(() => config({ metricsListen: '0.0.0.0:9464' })).toThrow(/--metrics-listen 0\.0\.0\.0: not a loopback address, and the exporter has no token; add --metrics-allow-remote/);
+    expect(() => config({ metricsListen: '10.1.2.3:9464' })).toThrow(/not a loopback address/);
+    expect(config({ metricsListen: '0.0.0.0:9464', metricsAllowRemote: true }).metricsListen).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(() => config({ metricsAllowRemote: true })).toThrow('--metrics-allow-remote: only with --metrics-listen');
+  });
+
+  it('refuses what is not HOST:PORT with an IP address: a name to resolve, no port, a port out of range', () => {
+    for (const bad of ['9464', '127.0.0.1', 'prometheus.example.com:9464', '127.0.0.1:65536', '127.0.0.1:-1', '::1:9464', '[::1]', '127.0.0.1:94 64', '']) {
+      expect(() => listenAddress(bad, true), bad).toThrow(/--metrics-listen: expected HOST:PORT with an IP address or localhost/);
+    }
+  });
+
+  it('fuzz: any text is an address it can listen on or a BW_ERR_CONFIG naming the option, with a bounded message', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.tuple(fc.ipV4(), fc.integer({ min: -10, max: 70_000 })).map(([h, p]) => `${h}:${p}`), fc.tuple(fc.ipV6(), fc.nat(70_000)).map(([h, p]) => `[${h}]:${p}`)), fc.boolean(), (text, remote) => {
+        try {
+          const at = listenAddress(text, remote);
+          expect(at.port).toBeGreaterThanOrEqual(0);
+          expect(at.port).toBeLessThanOrEqual(65535);
+          if (!remote) expect(['127.', '::1', 'localhost'].some((p) => at.host.startsWith(p))).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(BreakwaterError);
+          expect((err as BreakwaterError).details).toEqual({ option: 'metricsListen' });
+          expect((err as Error).message.length).toBeLessThan(400);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod/mini';
 import { parseDuration } from '../lang/index.js';
 import { BreakwaterError, MAX_TIMER_MS, NATS_PREFIX, TagMap, describeIssue } from '../protocol/index.js';
@@ -31,12 +32,16 @@ export interface AgentOptions {
   processRoot?: string;
   /** Where the host's /proc is mounted (default /proc): `/host/proc` in a Kubernetes pod with `hostPID`, mounted read-only. */
   hostProc?: string;
+  /** Where the host's cgroup tree is mounted (default /sys/fs/cgroup): `/host/sys/fs/cgroup` in a Kubernetes pod, read-only. */
+  hostCgroup?: string;
   /** A file kept with the agent's state and touched after each collection pass, for exec probes (see health-file.ts). */
   healthFile?: string;
   /** Discover the host's containers and pods (default: yes, unless `processRoot` makes this a lab host sharing a machine). */
   containers?: boolean;
   /** The container runtime's API socket (Docker Engine API: Docker, or podman's `podman system service`); default: the first of /run/docker.sock, /var/run/docker.sock, /run/podman/podman.sock. */
   containerSocket?: string;
+  /** The container runtime's CRI socket (containerd, CRI-O); default: the first of /run/containerd/containerd.sock, /run/crio/crio.sock, /var/run/crio/crio.sock. */
+  criSocket?: string;
   /** PEM file of the CA that signed the control plane's certificate (its generated `tls/ca.pem`). */
   ca?: string;
   /** Or: the SHA-256 fingerprint of that CA, as the control plane printed it. */
@@ -54,6 +59,13 @@ export interface AgentOptions {
   natsPrefix?: string;
   /** PEM file of the CA that signed the NATS server's certificate. Only with `bus`. */
   natsCa?: string;
+  /**
+   * Serve the agent's own metrics for Prometheus at `http://HOST:PORT/metrics` (e.g.
+   * `127.0.0.1:9464`). Loopback only, unless `metricsAllowRemote`: the endpoint has no token.
+   */
+  metricsListen?: string;
+  /** Let `metricsListen` be an address other hosts reach (a Prometheus elsewhere; firewall it). */
+  metricsAllowRemote?: boolean;
 }
 
 /** How the agent reaches NATS in the scaled mode. */
@@ -84,9 +96,12 @@ export interface AgentConfig {
   readonly processRoot: string | undefined;
   /** The host's /proc: processes, host metrics and container discovery are read there. */
   readonly hostProc: string;
+  /** The host's cgroup tree: per-container metrics are read there. */
+  readonly hostCgroup: string;
   readonly healthFile: string | undefined;
   readonly containers: boolean;
   readonly containerSocket: string | undefined;
+  readonly criSocket: string | undefined;
   readonly ca: string | undefined;
   /** Normalised: 64 upper-case hex digits. */
   readonly caFingerprint: string | undefined;
@@ -95,6 +110,8 @@ export interface AgentConfig {
   readonly clientKey: string | undefined;
   /** Set: the agent talks to the control plane over NATS (it still enrolls over HTTPS with `server`). */
   readonly bus: AgentBusConfig | undefined;
+  /** Where the agent's exporter listens (`--metrics-listen`); undefined: it does not. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | undefined;
 }
 
 export const AGENT_DEFAULTS = {
@@ -137,9 +154,11 @@ const Schema = z.object({
   fileRoot: z.optional(absolutePath),
   processRoot: z.optional(absolutePath),
   hostProc: z.optional(absolutePath),
+  hostCgroup: z.optional(absolutePath),
   healthFile: z.optional(absolutePath),
   containers: z.optional(z.boolean()),
   containerSocket: z.optional(absolutePath),
+  criSocket: z.optional(absolutePath),
   ca: z.optional(z.string().check(z.minLength(1))),
   caFingerprint: z.optional(z.string()),
   insecure: z._default(z.boolean(), false),
@@ -149,6 +168,8 @@ const Schema = z.object({
   natsCreds: z.optional(z.string().check(z.minLength(1))),
   natsPrefix: z.optional(z.string().check(z.regex(NATS_PREFIX, 'expected tokens of letters, digits, `_` and `-`, separated by dots'))),
   natsCa: z.optional(z.string().check(z.minLength(1))),
+  metricsListen: z.optional(z.string()),
+  metricsAllowRemote: z._default(z.boolean(), false),
   env: z._default(
     z.record(
       z.string().check(
@@ -196,6 +217,8 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
   const natsFlags = { natsCreds: '--nats-creds', natsPrefix: '--nats-prefix', natsCa: '--nats-ca' } as const;
   for (const [option, flag] of Object.entries(natsFlags)) if (options[option as keyof typeof natsFlags] !== undefined && !options.bus) problems.push(`${flag}: only with --bus`);
   if (parsed.success) check(() => requireEncrypted(new URL(parsed.data.server), parsed.data.insecure));
+  const metricsListen = options.metricsListen === undefined ? undefined : check(() => listenAddress(options.metricsListen as string, options.metricsAllowRemote === true));
+  if (options.metricsAllowRemote && options.metricsListen === undefined) problems.push('--metrics-allow-remote: only with --metrics-listen');
   if (!parsed.success || problems.length) {
     throw new BreakwaterError('BW_ERR_CONFIG', `invalid agent configuration: ${problems.join('; ')}`, { problems });
   }
@@ -218,15 +241,41 @@ export function resolveAgentConfig(options: AgentOptions, env: NodeJS.ProcessEnv
     fileRoot: o.fileRoot,
     processRoot: o.processRoot,
     hostProc: o.hostProc ?? '/proc',
+    hostCgroup: o.hostCgroup ?? '/sys/fs/cgroup',
     healthFile: o.healthFile,
     containers: o.containers ?? o.processRoot === undefined,
     containerSocket: o.containerSocket,
+    criSocket: o.criSocket,
     env: Object.freeze({ ...o.env }),
     ca: o.ca,
     caFingerprint,
     insecure: o.insecure,
     clientCert: o.clientCert,
     clientKey: o.clientKey,
+    metricsListen,
     bus: o.bus ? Object.freeze({ servers: Object.freeze(o.bus.split(',').map((u) => u.trim())), creds: o.natsCreds, prefix: o.natsPrefix ?? 'bw', ca: o.natsCa }) : undefined,
   });
+}
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/i;
+
+/**
+ * `HOST:PORT` (`[v6]:PORT` for IPv6) of the exporter: an IP address or `localhost`, never a name
+ * to resolve; a non-loopback address only when `allowRemote` (the endpoint has no token: a host's
+ * process names and load are for the Prometheus the site chose, not for anyone on the network).
+ *
+ * @example
+ * listenAddress('127.0.0.1:9464', false) // { host: '127.0.0.1', port: 9464 }
+ */
+export function listenAddress(text: string, allowRemote: boolean): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([^:[\]\s]{1,253})):(\d{1,5})$/.exec(text.trim());
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || !host || !(host === 'localhost' || isIP(host)) || !(port >= 0 && port <= 65535)) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--metrics-listen: expected HOST:PORT with an IP address or localhost, e.g. 127.0.0.1:9464 or [::1]:9464, found ${JSON.stringify(text.slice(0, 100))}`, { option: 'metricsListen' });
+  }
+  if (!LOOPBACK.test(host) && !allowRemote) {
+    throw new BreakwaterError('BW_ERR_CONFIG', `--metrics-listen ${host}: not a loopback address, and the exporter has no token; add --metrics-allow-remote to serve it to other hosts (and let only your Prometheus reach that port)`, { option: 'metricsListen' });
+  }
+  return { host, port };
 }

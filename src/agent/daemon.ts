@@ -317,7 +317,7 @@ export class AgentDaemon extends EventEmitter {
         this.track(this.backtest(conn, msg));
         return;
       case 'alert':
-        this.engine.onExternalAlert(msg.name, msg.context);
+        this.engine.onExternalAlert(msg.name, msg.context, msg.on ?? 'fired');
         return;
       case 'query':
         this.track(this.query(conn, msg));
@@ -352,7 +352,10 @@ export class AgentDaemon extends EventEmitter {
   }
 
   private heartbeat(conn: AgentConnection): void {
-    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: residentBytes(), definitionsVersion: this.engine.version });
+    const { outboxPending, outboxOldestAgeMs } = this.status();
+    // An agent whose clock runs behind its events' times would report a negative age: 0; a far-off one is capped.
+    const outbox = { pending: outboxPending, oldestAgeMs: Math.min(outboxOldestAgeMs, 10 * 365 * 86_400_000) };
+    conn.send({ type: 'heartbeat', time: this.now(), active: this.deps.runner.active, rssBytes: residentBytes(), definitionsVersion: this.engine.version, outbox });
   }
 
   private async backtest(conn: AgentConnection, msg: BacktestMessage): Promise<void> {
@@ -399,6 +402,30 @@ export class AgentDaemon extends EventEmitter {
   get lastSnapshot(): Snapshot | undefined {
     return this.snapshot;
   }
+
+  /** What the agent reports of itself (its heartbeat, its own /metrics): outbox, commands, history. */
+  status(): AgentStatus {
+    const oldest = this.deps.outbox.pending(1)[0];
+    return {
+      state: this.state,
+      outboxPending: this.deps.outbox.size,
+      outboxOldestAgeMs: oldest ? Math.max(0, this.now() - oldest.time) : 0,
+      commandsActive: this.deps.runner.active,
+      historyBytes: this.deps.tsdb.bytes,
+    };
+  }
+}
+
+/** The agent's own state, as AgentDaemon.status() reads it. */
+export interface AgentStatus {
+  readonly state: AgentState;
+  /** Events waiting in the outbox for the control plane to confirm. */
+  readonly outboxPending: number;
+  /** How long the oldest of them has waited (0: none waiting). */
+  readonly outboxOldestAgeMs: number;
+  readonly commandsActive: number;
+  /** Approximate bytes of metric history held. */
+  readonly historyBytes: number;
 }
 
 function sendRows(conn: AgentConnection, query: string, rows: readonly ResultRow[]): void {

@@ -7,7 +7,7 @@ import type { AgentConfig } from './config.js';
 import type { StoredCredential } from './credentials.js';
 import { loadClientCertificate, newClientKeyPair, readProvidedCertificate, saveClientCertificate } from './client-cert.js';
 import { AGENT_TRUST_HINT, enroll, hostIdentity, loadCredential, saveCredential } from './credentials.js';
-import { AgentDaemon } from './daemon.js';
+import { AGENT_VERSION, AgentDaemon } from './daemon.js';
 import { natsCredsRenewAt, newNatsUserKey, renewNatsCreds, saveNatsCreds } from './nats-creds.js';
 import { ShellRunner } from './exec/shell-runner.js';
 import { FileOutbox } from './engine/outbox.js';
@@ -56,6 +56,8 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const scope = config.processRoot ? new ProcessScope(config.processRoot, config.hostProc) : undefined;
   const proc = new ProcSource({
     procRoot: config.hostProc,
+    // The host's /proc elsewhere: the agent is in a pod, and the disks to report are the node's.
+    ...(config.hostProc !== '/proc' ? { mountNamespacePid: 1 } : {}),
     mountFilter: mapped ? (m) => m.mount in mapped : isRealMount,
     ...(scope ? { processFilter: (pid: number) => scope.includes(pid) } : {}),
   });
@@ -147,8 +149,8 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     ...(config.fileRoot ? { fileRoot: config.fileRoot } : {}),
     ...(config.containers
       ? {
-          containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
-          containerMeter: new ContainerMeter(),
+          containers: new ContainerCatalog({ procRoot: config.hostProc, ...(config.containerSocket ? { socket: config.containerSocket } : {}), ...(config.criSocket ? { criSocket: config.criSocket } : {}), onProblem: (problem) => logger.warn({ problem }, 'container metadata unavailable; listing what the kernel shows') }),
+          containerMeter: new ContainerMeter({ cgroupRoot: config.hostCgroup, procRoot: config.hostProc }),
         }
       : {}),
     once: (key) => {
@@ -174,6 +176,18 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   const renewal = setInterval(() => void renewNats(), NATS_RENEW_CHECK_MS);
   renewal.unref();
   void renewNats();
+  if (config.metricsListen) {
+    // Loaded only when asked for: prom-client stays out of the memory of every other agent.
+    const { startExporter } = await import('./exporter/index.js');
+    const at = config.metricsListen;
+    const exporter = await startExporter({ name, version: AGENT_VERSION, lastSnapshot: () => daemon.lastSnapshot, status: () => daemon.status() }, at, (err) => logger.warn({ err: err.message }, 'metrics exporter')).catch((err: NodeJS.ErrnoException) => {
+      throw new BreakwaterError('BW_ERR_CONFIG', `--metrics-listen ${at.host}:${at.port}: cannot listen there (${err.code ?? err.message})`, { option: 'metricsListen' }, { cause: err });
+    });
+    logger.info({ url: `${exporter.url}/metrics` }, 'serving the agent\'s metrics for Prometheus');
+    daemon.on('state', (s) => {
+      if (s === 'stopped') void exporter.close();
+    });
+  }
   if (config.healthFile) reportHealth(daemon, config.healthFile, daemon.state, (problem) => logger.warn({ problem }, 'health file'));
   daemon.on('state', (s) => {
     if (s !== 'stopped') return;

@@ -13,12 +13,14 @@ describe('parseAgentFlags', () => {
     });
   });
 
-  it('reads --containers on|off and --container-socket', () => {
+  it('reads --containers on|off, --container-socket and --cri-socket', () => {
     expect(parseAgentFlags(['--containers', 'on', '--container-socket', '/run/podman/podman.sock'])).toEqual({ containers: 'on', containerSocket: '/run/podman/podman.sock' });
+    expect(parseAgentFlags(['--cri-socket', '/run/crio/crio.sock'])).toEqual({ criSocket: '/run/crio/crio.sock' });
   });
 
   it('reads --host-proc, where a pod mounts the host\'s /proc, and --health-file', () => {
     expect(parseAgentFlags(['--host-proc=/host/proc', '--health-file=/tmp/h'])).toEqual({ hostProc: '/host/proc', healthFile: '/tmp/h' });
+    expect(parseAgentFlags(['--host-cgroup=/host/sys/fs/cgroup'])).toEqual({ hostCgroup: '/host/sys/fs/cgroup' });
   });
 
   it('refuses --containers other than on or off before starting anything', async () => {
@@ -63,7 +65,7 @@ describe('parseAgentFlags', () => {
 
   it('lists every flag in the help, aligned', () => {
     const lines = agentUsage().split('\n').filter((l) => l.startsWith('  --'));
-    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--host-proc', '--health-file', '--containers', '--container-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--log-level']);
+    expect(lines.map((l) => l.trim().split(' ')[0])).toEqual(['--server', '--token', '--name', '--tag', '--data', '--mount', '--collect-interval', '--env', '--file-root', '--process-root', '--host-proc', '--host-cgroup', '--health-file', '--containers', '--container-socket', '--cri-socket', '--ca', '--ca-fingerprint', '--client-cert', '--client-key', '--insecure', '--bus', '--nats-creds', '--nats-prefix', '--nats-ca', '--metrics-listen', '--metrics-allow-remote', '--log-level']);
     expect(new Set(lines.map((l) => l.search(/ {2}\S/g))).size).toBe(1);
   });
 });

@@ -34,7 +34,7 @@ export function parseAgentFlags(argv: readonly string[]): AgentFlags | 'help' {
 }
 
 /** The flags by their camel-cased names: the agent's options where a flag sets one as it is, text and lists of text for the others. */
-export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'hostProc' | 'healthFile' | 'containerSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa'>> & {
+export type AgentFlags = Partial<Pick<AgentOptions, 'server' | 'token' | 'name' | 'fileRoot' | 'processRoot' | 'hostProc' | 'hostCgroup' | 'healthFile' | 'containerSocket' | 'criSocket' | 'ca' | 'caFingerprint' | 'insecure' | 'clientCert' | 'clientKey' | 'bus' | 'natsCreds' | 'natsPrefix' | 'natsCa' | 'metricsListen' | 'metricsAllowRemote'>> & {
   tag?: string[];
   data?: string;
   mount?: string[];
@@ -66,9 +66,11 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.fileRoot ? { fileRoot: flags.fileRoot } : {}),
       ...(flags.processRoot ? { processRoot: flags.processRoot } : {}),
       ...(flags.hostProc ? { hostProc: flags.hostProc } : {}),
+      ...(flags.hostCgroup ? { hostCgroup: flags.hostCgroup } : {}),
       ...(flags.healthFile ? { healthFile: flags.healthFile } : {}),
       ...(flags.containers === undefined ? {} : { containers: onOff('--containers', flags.containers) }),
       ...(flags.containerSocket ? { containerSocket: flags.containerSocket } : {}),
+      ...(flags.criSocket ? { criSocket: flags.criSocket } : {}),
       ...(ca ? { ca } : {}),
       ...(caFingerprint ? { caFingerprint } : {}),
       ...(flags.insecure ? { insecure: true } : {}),
@@ -78,6 +80,8 @@ export async function agentCommand(flags: AgentFlags, io: Io): Promise<number> {
       ...(flags.natsCreds ? { natsCreds: flags.natsCreds } : {}),
       ...(flags.natsPrefix ? { natsPrefix: flags.natsPrefix } : {}),
       ...(flags.natsCa ? { natsCa: flags.natsCa } : {}),
+      ...(flags.metricsListen ? { metricsListen: flags.metricsListen } : {}),
+      ...(flags.metricsAllowRemote ? { metricsAllowRemote: true } : {}),
     },
     io.env,
   );

@@ -86,7 +86,9 @@ export async function getDefinitionsCommand(ep: Endpoint, plural: string, option
       case 'file':
         return `${String(d.path)} on ${String(d.query)}`;
       case 'secret':
-        return `${String(d.value)} on ${String(d.hosts)}`;
+        return `${String(d.value)} on ${d.hosts ? String(d.hosts) : '(the control plane only)'}`;
+      case 'integration':
+        return String(d.type);
       default:
         return String(d.description ?? '');
     }

@@ -247,6 +247,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more (no user:password in the URL: set $BREAKWATER_WEBHOOK_AUTHORIZATION)', collect)
     .option('--probe-allow <cidr|host:port>', 'targets a viewer\'s http_ok/tcp_ok may probe (operators probe any); repeat for more', collect)
     .option('--run-output-visibility <who>', 'who reads run output: operator (operators, admins and whoever ran it; default) or all')
+    .option('--metrics-auth <how>', 'who may scrape GET /metrics: token (any viewer token, as Authorization: Bearer; default) or none')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
     .option('--agent-quota <kind=n>', 'what one agent may send per minute: events=600, rows=600000, permits=60 (the defaults); repeat for more', collect)
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, with its chain); default: a generated one in <data>/tls')

@@ -12,6 +12,7 @@ export interface ServerFlags {
   logLevel?: string;
   probeAllow?: string[];
   runOutputVisibility?: string;
+  metricsAuth?: string;
   agentQuota?: string[];
   tlsCert?: string;
   tlsKey?: string;
@@ -48,6 +49,7 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(io.env.BREAKWATER_WEBHOOK_AUTHORIZATION ? { webhookAuthorization: io.env.BREAKWATER_WEBHOOK_AUTHORIZATION } : {}),
     ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
     ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
+    ...(flags.metricsAuth ? { metricsAuth: flags.metricsAuth as 'token' } : {}),
     ...(flags.agentQuota?.length ? { agentQuotas: agentQuotas(flags.agentQuota) } : {}),
     ...natsAccountSeed(flags, io),
     ...(flags.bus ? { bus: flags.bus } : {}),

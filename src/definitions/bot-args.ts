@@ -5,7 +5,7 @@ import { typedValue } from './action-kind.js';
 import type { TriggerInfo } from './bot-trigger.js';
 import type { Fields, YNode } from './fields.js';
 import { describe } from './fields.js';
-import { TEMPLATE_VARIABLES, parseTemplate } from './templates.js';
+import { RESOURCE_TEMPLATE_VARIABLES, TEMPLATE_VARIABLES, parseTemplate } from './templates.js';
 import type { ActionDefinition, ActionParam } from './types.js';
 
 /**
@@ -66,6 +66,26 @@ function readArg(af: Fields, key: string, n: YNode, type: ActionParam['type'] | 
   return typedValue(n, type, fail);
 }
 
+/** What a resource's template variables need, by their prefix. */
+const NEEDS: Readonly<Record<string, string>> = {
+  process: 'a trigger that gives a process (`event: process_restarted`, or an alarm whose query is on `process`)',
+  container: 'a trigger that gives a container (`event: container_restarted` or `container_oom_killed`, or an alarm whose query is on `container`)',
+  pod: 'a trigger that gives a container or a pod (`event: container_restarted` or `container_oom_killed`, or an alarm whose query is on `container` or `pod`)',
+};
+
+/** An outside alert's labels and annotations (`${event.labels.severity}`): only an `external` trigger carries them. */
+const ALERT_PATH = /^event\.(labels|annotations)\.[A-Za-z_][A-Za-z0-9_]*$/;
+
+function checkEventPath(af: Fields, key: string, at: number, name: string, info: TriggerInfo | undefined): boolean {
+  const external = info !== undefined && 'external' in info.trigger;
+  if (ALERT_PATH.test(name) && (external || info === undefined)) return true;
+  const message = ALERT_PATH.test(name)
+    ? `\`\${${name}}\` is an outside alert's label or annotation: it needs an \`external\` trigger; this bot's trigger is ${info?.describe ?? 'unknown'}`
+    : `\`\${${name}}\`: an event's fields are \`\${event.<field>}\`, and an outside alert's \`\${event.labels.<name>}\` and \`\${event.annotations.<name>}\``;
+  af.doc.report(at, af.field(key), 'BWD_BAD_TEMPLATE', message);
+  return false;
+}
+
 /** Checks the `${...}` templates of a string against what the trigger provides. */
 function checkTemplates(af: Fields, key: string, n: Scalar.Parsed, info: TriggerInfo | undefined): boolean {
   const text = n.value as string;
@@ -75,16 +95,20 @@ function checkTemplates(af: Fields, key: string, n: Scalar.Parsed, info: Trigger
   const trigger = info?.trigger;
   const available = new Set<string>(['host', 'resource']);
   if (trigger && 'alarm' in trigger) for (const v of ['alarm.name', 'alarm.value', 'alarm.severity']) available.add(v);
-  if (info?.resource === 'process') for (const v of ['process.pid', 'process.name']) available.add(v);
+  for (const v of (info?.resource && RESOURCE_TEMPLATE_VARIABLES[info.resource]) || []) available.add(v);
   for (const p of parts) {
     if (p.kind !== 'var' || available.has(p.name) || /^event\.[A-Za-z_][A-Za-z0-9_]*$/.test(p.name)) continue;
     const at = af.doc.offsetIn(n, p.start);
+    if (p.name.startsWith('event.')) {
+      ok = checkEventPath(af, key, at, p.name, info) && ok;
+      continue;
+    }
     const known = (TEMPLATE_VARIABLES as readonly string[]).includes(p.name);
     if (known && info === undefined) continue; // the trigger is broken and reported; do not guess
     ok = false;
     const list = `${[...available].map((v) => `\`\${${v}}\``).join(', ')}, \`\${event.<field>}\``;
     if (known) {
-      const needs = p.name.startsWith('alarm.') ? 'an alarm trigger' : 'a trigger that gives a process (`event: process_restarted`, or an alarm whose query is on `process`)';
+      const needs = p.name.startsWith('alarm.') ? 'an alarm trigger' : NEEDS[p.name.split('.')[0] as string];
       af.doc.report(at, af.field(key), 'BWD_BAD_TEMPLATE', `\`\${${p.name}}\` needs ${needs}; this bot's trigger is ${info?.describe ?? 'unknown'}, which gives ${list}`);
     } else {
       const suggestion = closest(p.name, [...TEMPLATE_VARIABLES]);

@@ -51,13 +51,16 @@ export function readTrigger(ctx: Pick<SetContext, 'alarms'>, f: Fields): Trigger
     }
     return { trigger: { alarm: name, on }, resource: alarm?.resource, describe: `alarm \`${name}\`${alarm?.resource ? ` on ${alarm.resource}` : ''}` };
   }
-  only('on', '`alarm`');
   if (given[0] === 'external') {
     only('process', '`event: process_restarted`');
     notContainer();
     const name = t.string('external', 'the name of the external alert', true, { nonEmpty: true });
-    return name === undefined ? undefined : { trigger: { external: name }, resource: undefined, describe: `external alert \`${name}\`` };
+    // An outside alert fires and, from Alertmanager, resolves: `cleared` is the word of Breakwater's own alarms.
+    const on = t.oneOf('on', ['fired', 'resolved'] as const, 'fired') ?? 'fired';
+    if (name === undefined) return undefined;
+    return { trigger: on === 'resolved' ? { external: name, on } : { external: name }, resource: undefined, describe: `external alert \`${name}\`${on === 'resolved' ? ' resolved' : ''}` };
   }
+  only('on', '`alarm` and `external`');
   const event = t.oneOf('event', TRIGGER_EVENTS, undefined);
   if (event === 'host_joined') {
     only('process', '`event: process_restarted`');

@@ -35,7 +35,8 @@ export const DEFINITION_DIAGNOSTIC_CODES = {
   BWD_BAD_PATH: 'a file path that is not absolute and normalised',
   BWD_BAD_MODE: 'a file mode that is not an octal string such as "0644"',
   BWD_NOT_PERMITTED: 'a bot or schedule that calls an action whose `allowed` rule does not name it',
-  BWD_UNKNOWN_SECRET: 'an action that names a secret the set does not define',
+  BWD_UNKNOWN_SECRET: 'an action or integration that names a secret the set does not define',
+  BWD_INLINE_SECRET: 'a credential written as a value where a reference `{ secret: <name> }` to a secret definition belongs',
 } as const;
 
 export type DefinitionDiagnosticCode = keyof typeof DEFINITION_DIAGNOSTIC_CODES;

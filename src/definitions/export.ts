@@ -1,7 +1,7 @@
 import { Document, isSeq, visit } from 'yaml';
 import { UNITS, formatSeconds, parseDuration, parseSize } from '../lang/index.js';
 import { formatMode } from './rules.js';
-import type { ActionDefinition, ActionParam, Definition } from './types.js';
+import type { ActionDefinition, ActionParam, Definition, IntegrationDefinition } from './types.js';
 
 /*
  * Definitions back to the YAML they are written in. toDocument gives the YAML
@@ -32,6 +32,35 @@ function paramDocument(p: ActionParam): unknown {
   else if (!p.required) out.required = false;
   if (p.description !== undefined) out.description = p.description;
   return out;
+}
+
+/** An integration's own fields: secrets as references, never values (a definition has none). */
+function integrationDocument(def: IntegrationDefinition): Record<string, unknown> {
+  const ref = (name: string | undefined) => (name === undefined ? {} : { secret: name });
+  const doc: Record<string, unknown> = { type: def.type };
+  switch (def.type) {
+    case 'alertmanager':
+      if (def.credentials !== undefined) doc.credentials = ref(def.credentials);
+      if (def.signingSecret !== undefined) doc.signing_secret = ref(def.signingSecret);
+      doc.trigger_label = def.triggerLabel;
+      doc.targets = [...def.targets];
+      break;
+    case 'webhook':
+      Object.assign(doc, { url: def.url, events: [...def.events], signing_secret: ref(def.signingSecret) });
+      break;
+    case 'pagerduty':
+      Object.assign(doc, { routing_key: ref(def.routingKey), severity: { ...def.severity } });
+      break;
+    case 'slack':
+      if (def.webhookUrl !== undefined) doc.webhook_url = ref(def.webhookUrl);
+      if (def.botToken !== undefined) doc.bot_token = ref(def.botToken);
+      if (def.channel !== undefined) doc.channel = def.channel;
+      if (def.signingSecret !== undefined) doc.signing_secret = ref(def.signingSecret);
+      if (Object.keys(def.users).length) doc.users = Object.fromEntries(Object.entries(def.users).map(([id, u]) => [id, { ...u }]));
+      doc.unmapped = def.unmapped;
+      break;
+  }
+  return doc;
 }
 
 /**
@@ -74,7 +103,7 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       break;
     case 'bot': {
       const t = def.trigger;
-      doc.trigger = 'alarm' in t ? { alarm: t.alarm, on: t.on } : 'external' in t ? { external: t.external } : t.event === 'process_restarted' ? { event: t.event, process: t.process } : 'container' in t && t.container !== undefined ? { event: t.event, container: t.container } : { event: t.event };
+      doc.trigger = 'alarm' in t ? { alarm: t.alarm, on: t.on } : 'external' in t ? { external: t.external, ...(t.on ? { on: t.on } : {}) } : t.event === 'process_restarted' ? { event: t.event, process: t.process } : 'container' in t && t.container !== undefined ? { event: t.event, container: t.container } : { event: t.event };
       doc.action = def.action;
       const params = actionOf(def.action)?.params ?? [];
       const args = Object.entries(def.args).map(([k, v]) => {
@@ -104,8 +133,11 @@ export function toDocument(def: Definition, actionOf: (name: string) => ActionDe
       break;
     case 'secret':
       // Never a value: a definition has none (it lives encrypted in the control plane's store).
-      doc.hosts = def.hosts;
+      if (def.hosts !== '') doc.hosts = def.hosts;
       if (def.from) doc.from = { ...def.from };
+      break;
+    case 'integration':
+      Object.assign(doc, integrationDocument(def));
       break;
   }
   return doc;

@@ -263,12 +263,14 @@ describe('parseDefinitions: valid definitions of every kind', () => {
     ]);
   });
 
-  it('reads container triggers: restarted or OOM-killed, of any container or of one name; the action must run on containers', () => {
+  it('reads container triggers: restarted or OOM-killed, of any container or of one name; the action must run on containers; they give ${container.*} and ${pod.*}', () => {
     const action = yaml`
       kind: action
       name: dump
-      command: echo "$BW_CONTAINER_NAME"
+      command: echo "$BW_CONTAINER_NAME $who"
       resources: [container]
+      params:
+        who: { type: string, default: "" }
     `;
     const bot = (name: string, trigger: string) => `---\nkind: bot\nname: ${name}\ntrigger: ${trigger}\naction: dump\n`;
     const r = parse(['c.yaml', action + bot('any', '{ event: container_restarted }') + bot('web-oom', '{ event: container_oom_killed, container: web }')]);
@@ -279,6 +281,10 @@ describe('parseDefinitions: valid definitions of every kind', () => {
     expect(wrong.diagnostics.map((d) => d.code)).toEqual(['BWD_CONFLICT', 'BWD_ACTION_RESOURCE', 'BWD_BAD_VALUE']);
     const onHost = parse(['base.yaml', BASE], ['c.yaml', `kind: bot\nname: z\ntrigger: { event: container_oom_killed }\naction: clean_logs\nargs: { dir: /d }\n`]);
     expect(onHost.diagnostics.map((d) => d.code)).toEqual(['BWD_ACTION_RESOURCE']);
+    const all = '${container.id} ${container.name} ${container.image} ${pod.name} ${pod.namespace} ${host} ${resource}';
+    const templated = parse(['c.yaml', action + bot('t', `{ event: container_restarted }\nargs: { who: "${all}" }`)]);
+    expect(templated.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+    expect(templated.definitions.find((d) => d.kind === 'bot')).toMatchObject({ args: { who: all } });
   });
 
   it('reads schedules and files, with unquoted and quoted modes', () => {
@@ -448,12 +454,12 @@ const ONE_MISTAKE: readonly (readonly [string, string, Expected])[] = [
   ['a value starting with a backtick, which YAML needs quoted', 'kind: alarm\nname: x\nquery: host\nfire: not ok(`true`)\nfire_for: 1s\nseverity: info\nclear: `true`\n', { line: 7, column: 8, field: '', code: 'BWD_YAML', message: 'invalid YAML: Plain value cannot start with reserved character ` (BAD_SCALAR_START); put the value in quotes' }],
   ['a field given twice in one document', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire: cpu_usage > 80\n', { line: 5, column: 1, field: '', code: 'BWD_YAML', message: 'invalid YAML: Map keys must be unique (DUPLICATE_KEY); each field may appear once per definition' }],
   ['a document that is not a mapping', '- kind: alarm\n- name: x\n', { line: 1, column: 1, field: '', code: 'BWD_NOT_A_MAPPING', message: 'expected a definition (a mapping with `kind`, `name` and its fields), found a list' }],
-  ['a misspelt kind, with a suggestion', 'kind: alram\nname: x\n', { line: 1, column: 7, field: 'kind', code: 'BWD_UNKNOWN_KIND', suggestion: 'alarm', message: expect.stringContaining('unknown kind "alram": expected one of `action`, `metric`, `alarm`, `bot`, `schedule`, `file`, `secret`; did you mean `alarm`?') }],
+  ['a misspelt kind, with a suggestion', 'kind: alram\nname: x\n', { line: 1, column: 7, field: 'kind', code: 'BWD_UNKNOWN_KIND', suggestion: 'alarm', message: expect.stringContaining('unknown kind "alram": expected one of `action`, `metric`, `alarm`, `bot`, `schedule`, `file`, `secret`, `integration`; did you mean `alarm`?') }],
   ['a missing kind', 'name: x\nquery: host\n', { line: 1, column: 1, field: 'kind', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('missing field `kind`') }],
   ['a missing name', 'kind: file\npath: /etc/motd\ncontent: hi\nquery: host\n', { line: 1, field: 'name', code: 'BWD_MISSING_FIELD', message: expect.stringContaining('missing field `name`: expected a name') }],
   ['a misspelt field, with a suggestion', 'kind: alarm\nname: x\nquery: host\nfire: cpu_usage > 90\nfire_fr: 30s\n', { line: 5, column: 1, field: 'fire_fr', code: 'BWD_UNKNOWN_FIELD', suggestion: 'fire_for', message: 'unknown field `fire_fr` in an alarm; did you mean `fire_for`?' }],
   ['a camelCase field name, with its snake_case form suggested', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\ncircuitBreaker: { max: 1, window: 1m }\n', { line: 6, column: 1, field: 'circuitBreaker', code: 'BWD_UNKNOWN_FIELD', suggestion: 'circuit_breaker', message: 'unknown field `circuitBreaker` in a bot; did you mean `circuit_breaker`?' }],
-  ['a field of another kind', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\nseverity: critical\n', { line: 6, field: 'severity', code: 'BWD_UNKNOWN_FIELD', message: 'unknown field `severity` in a bot: `severity` is a field of alarm' }],
+  ['a field of another kind', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d }\nseverity: critical\n', { line: 6, field: 'severity', code: 'BWD_UNKNOWN_FIELD', message: 'unknown field `severity` in a bot: `severity` is a field of alarm and integration' }],
   ['an action name that breaks the naming rule, with a fixed name suggested', 'kind: action\nname: Clean-Up\ncommand: "true"\n', { line: 2, column: 7, field: 'name', code: 'BWD_BAD_NAME', suggestion: 'clean_up', message: expect.stringContaining('found "Clean-Up"; did you mean `clean_up`?') }],
   ['an alarm name that starts with a digit', 'kind: alarm\nname: 9-disk\nquery: host\nfire: disk_usage > 90\n', { line: 2, field: 'name', code: 'BWD_BAD_NAME', message: expect.stringContaining('expected an alarm name: a lowercase letter, then up to 62 lowercase letters, digits, `_` or `-`; found "9-disk"') }],
   ['an action named like a built-in reduction', 'kind: action\nname: top\ncommand: top -bn1\n', { line: 2, field: 'name', code: 'BWD_RESERVED_NAME', message: 'an action cannot be named `top`: that is a built-in reduction, so statements could not tell them apart' }],
@@ -493,6 +499,9 @@ const ONE_MISTAKE: readonly (readonly [string, string, Expected])[] = [
   ['a bot argument of the wrong type', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: /d, window: 300 }\n', { line: 5, column: 26, field: 'args.window', code: 'BWD_BAD_ARG', message: expect.stringContaining('`window` is a duration parameter: expected a duration') }],
   ['a misspelt template variable, at its column', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${alarm.nme}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', suggestion: '${alarm.name}', message: 'unknown template variable `${alarm.nme}`; did you mean `${alarm.name}`?' }],
   ['a template variable the trigger does not give', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/proc/${process.pid}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${process.pid}` needs a trigger that gives a process') }],
+  ['a container template on a trigger that gives no container', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${container.name}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${container.name}` needs a trigger that gives a container (`event: container_restarted` or `container_oom_killed`') }],
+  ['a pod template on a host trigger', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${pod.namespace}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('`${pod.namespace}` needs a trigger that gives a container or a pod') }],
+  ['a misspelt container template, with a suggestion', 'kind: bot\nname: x\ntrigger: { alarm: disk_full }\naction: clean_logs\nargs: { dir: "/data/${container.nme}" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', suggestion: '${container.name}', message: 'unknown template variable `${container.nme}`; did you mean `${container.name}`?' }],
   ['a template with no closing brace', 'kind: bot\nname: x\ntrigger: { event: host_joined }\naction: clean_logs\nargs: { dir: "/data/${host" }\n', { line: 5, column: 21, field: 'args.dir', code: 'BWD_BAD_TEMPLATE', message: expect.stringContaining('a `${` with no closing `}`') }],
   ['a trigger with both an alarm and an event', 'kind: bot\nname: x\ntrigger: { alarm: disk_full, event: host_joined }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 30, field: 'trigger.event', code: 'BWD_CONFLICT', message: 'a trigger is one of `alarm`, `event` or `external`, found both `alarm` and `event`' }],
   ['a misspelt trigger event', 'kind: bot\nname: x\ntrigger: { event: host_join }\naction: clean_logs\nargs: { dir: /d }\n', { line: 3, column: 19, field: 'trigger.event', code: 'BWD_BAD_VALUE', suggestion: 'host_joined', message: 'expected one of `process_restarted`, `host_joined`, `container_restarted`, `container_oom_killed`, found the string "host_join"; did you mean `host_joined`?' }],

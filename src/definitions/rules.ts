@@ -19,6 +19,7 @@ export const KIND_FIELDS: Readonly<Record<DefinitionKind, readonly string[]>> = 
   schedule: ['cron', 'every', 'run', 'enabled'],
   file: ['path', 'mode', 'content', 'query'],
   secret: ['hosts', 'from'],
+  integration: ['type', 'credentials', 'signing_secret', 'trigger_label', 'targets', 'url', 'events', 'routing_key', 'severity', 'webhook_url', 'bot_token', 'channel', 'users', 'unmapped'],
 };
 
 export const PARAM_FIELDS = ['type', 'required', 'default', 'description'] as const;

@@ -28,7 +28,8 @@ export function readSecret(
   basics: Pick<SecretDefinition, 'name' | 'description' | 'origin'>,
   checkHosts: (s: { value: string; node: Scalar.Parsed }) => Analysis | undefined,
 ): SecretDefinition {
-  const q = f.scalar('hosts', 'a statement selecting the hosts that receive it, e.g. `host | role = "db"`', true, { nonEmpty: true });
+  // Absent: no agent receives it, only the control plane uses it (an integration's credentials).
+  const q = f.scalar('hosts', 'a statement selecting the hosts that receive it, e.g. `host | role = "db"`', false, { nonEmpty: true });
   const analysis = q ? checkHosts(q) : undefined;
   // Only what the control plane knows of a host (tags, attributes) may select it: it decides alone which agents get the value.
   if (q && analysis?.plan && !analysis.plan.phases.every((p) => p.where === 'inventory')) {
@@ -80,12 +81,12 @@ export function readActionSecrets(f: Fields): { value: string; node: Scalar.Pars
   });
 }
 
-/** Reports each name of `refs` that is not a secret of the set. */
-export function checkSecretRefs(f: Fields, refs: readonly { value: string; node: Scalar.Parsed }[], defined: readonly string[]): void {
-  for (const { value, node } of refs) {
+/** Reports each name of `refs` that is not a secret of the set; `field` names where they were written (an action's `secrets`, or the ref's own). */
+export function checkSecretRefs(f: Fields, refs: readonly { value: string; node: Scalar.Parsed; field?: string }[], defined: readonly string[]): void {
+  for (const { value, node, field } of refs) {
     if (defined.includes(value)) continue;
     const suggestion = closest(value, defined);
     const known = defined.length ? `the set defines ${defined.map((d) => `\`${d}\``).join(', ')}` : 'the set defines no secrets';
-    f.doc.report(node.range[0], 'secrets', 'BWD_UNKNOWN_SECRET', `unknown secret \`${value}\`: ` + (suggestion ? `did you mean \`${suggestion}\`?` : known), { suggestion });
+    f.doc.report(node.range[0], field ?? 'secrets', 'BWD_UNKNOWN_SECRET', `unknown secret \`${value}\`: ` + (suggestion ? `did you mean \`${suggestion}\`?` : known), { suggestion });
   }
 }

@@ -4,6 +4,8 @@ import { actionAllowed, readAction } from './action-kind.js';
 import { readAlarm } from './alarm-kind.js';
 import { readBot } from './bot-kind.js';
 import { readFile } from './file-kind.js';
+import type { SecretRef } from './integration-kind.js';
+import { readIntegration } from './integration-kind.js';
 import { readMetric } from './metric-kind.js';
 import { COMMON_FIELDS, KIND_FIELDS, kindsWithField, withArticle } from './rules.js';
 import { readSchedule } from './schedule-kind.js';
@@ -29,7 +31,7 @@ export function checkSet(base: Catalogue, raws: readonly Raw[]): { definitions: 
     filePaths: new Map(),
   };
   const results = new Map<Raw, Definition>();
-  const secretRefs = new Map<Raw, Written[]>();
+  const secretRefs = new Map<Raw, (Written & { field?: string })[]>();
   const allowed = new Map<Raw, Written>();
   const metrics: MetricDefinition[] = [];
   for (const r of raws) {
@@ -59,6 +61,13 @@ export function checkSet(base: Catalogue, raws: readonly Raw[]): { definitions: 
   for (const r of raws) if (r.kind === 'schedule') results.set(r, readSchedule(ctx, r));
   for (const r of raws) if (r.kind === 'bot') results.set(r, readBot(ctx, r));
   for (const r of raws) if (r.kind === 'secret') results.set(r, readSecret(r.fields, basics(r), (q) => hostSelection(ctx.catalogue, r.doc, 'hosts', q, 'a secret\'s `hosts`')));
+  for (const r of raws) {
+    if (r.kind !== 'integration') continue;
+    const refs: SecretRef[] = [];
+    const def = readIntegration(r, refs);
+    if (def) results.set(r, def);
+    secretRefs.set(r, refs);
+  }
   const secrets = raws.filter((r) => r.kind === 'secret' && r.name !== undefined).map((r) => r.name as string);
   for (const [r, refs] of secretRefs) checkSecretRefs(r.fields, refs, secrets);
   const definitions = raws.map((r) => results.get(r)).filter((d): d is Definition => d !== undefined);

@@ -8,7 +8,15 @@
  */
 
 /** Variables a bot argument may use, besides `event.<field>`. */
-export const TEMPLATE_VARIABLES = ['host', 'resource', 'alarm.name', 'alarm.value', 'alarm.severity', 'process.pid', 'process.name'] as const;
+export const TEMPLATE_VARIABLES = ['host', 'resource', 'alarm.name', 'alarm.value', 'alarm.severity', 'process.pid', 'process.name', 'container.id', 'container.name', 'container.image', 'pod.name', 'pod.namespace'] as const;
+
+/** The variables a trigger gives by the type of the resource its action runs on. */
+export const RESOURCE_TEMPLATE_VARIABLES: Readonly<Partial<Record<string, readonly string[]>>> = {
+  process: ['process.pid', 'process.name'],
+  // A container's pod: empty when it has none.
+  container: ['container.id', 'container.name', 'container.image', 'pod.name', 'pod.namespace'],
+  pod: ['pod.name', 'pod.namespace'],
+};
 
 export type TemplatePart =
   | { readonly kind: 'text'; readonly text: string }

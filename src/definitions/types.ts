@@ -7,9 +7,9 @@ import type { ActionParamSpec, Dimension, ResourceTypeName } from '../lang/index
  * sizes in bytes, queries as statement text that has passed the checker).
  */
 
-export type DefinitionKind = 'action' | 'metric' | 'alarm' | 'bot' | 'schedule' | 'file' | 'secret';
+export type DefinitionKind = 'action' | 'metric' | 'alarm' | 'bot' | 'schedule' | 'file' | 'secret' | 'integration';
 
-export const DEFINITION_KINDS: readonly DefinitionKind[] = ['action', 'metric', 'alarm', 'bot', 'schedule', 'file', 'secret'];
+export const DEFINITION_KINDS: readonly DefinitionKind[] = ['action', 'metric', 'alarm', 'bot', 'schedule', 'file', 'secret', 'integration'];
 
 interface Base {
   readonly name: string;
@@ -89,7 +89,8 @@ export type BotTrigger =
   | { readonly event: 'host_joined' }
   /** `container`: only containers of that name (the kubelet's container name, else the runtime's); absent, any container. */
   | { readonly event: ContainerTriggerEvent; readonly container?: string }
-  | { readonly external: string };
+  /** `on`: `resolved` for an outside alert's resolution (Alertmanager's `status: resolved`); absent, when it fires. */
+  | { readonly external: string; readonly on?: 'resolved' };
 
 /** A trigger -> action, with the limits that keep it safe. */
 export interface BotDefinition extends Base {
@@ -140,13 +141,65 @@ export interface FileDefinition extends Base {
  */
 export interface SecretDefinition extends Base {
   readonly kind: 'secret';
-  /** Which hosts receive the value, as a statement on tags and attributes: `host | role = "db"`. */
+  /** Which hosts receive the value, as a statement on tags and attributes: `host | role = "db"`; empty, none (the control plane's own, for integrations). */
   readonly hosts: string;
   /** Read on the control plane at apply and start; absent: set with `breakwater secret set`. */
   readonly from?: { readonly env: string } | { readonly file: string };
 }
 
-export type Definition = ActionDefinition | MetricDefinition | AlarmDefinition | BotDefinition | ScheduleDefinition | FileDefinition | SecretDefinition;
+export type Definition = ActionDefinition | MetricDefinition | AlarmDefinition | BotDefinition | ScheduleDefinition | FileDefinition | SecretDefinition | IntegrationDefinition;
+
+/** The systems an integration connects: Alertmanager in; Slack, PagerDuty and webhooks out (docs/integrations.md). */
+export type IntegrationType = 'alertmanager' | 'slack' | 'pagerduty' | 'webhook';
+
+/** Labels of an Alertmanager alert that may name its target: `instance` (port stripped), `host`, `node`, `pod` (with `namespace`). */
+export type AlertTargetLabel = 'instance' | 'host' | 'node' | 'pod';
+
+/** The roles a Slack user may be mapped to. */
+export type IntegrationRole = 'viewer' | 'operator' | 'admin';
+
+/**
+ * A connection to an outside system. Its credentials are names of `secret` definitions, never
+ * values: a value written in a definition would be in git, in every stored version and export.
+ */
+export type IntegrationDefinition = Base & { readonly kind: 'integration' } & (
+    | {
+        readonly type: 'alertmanager';
+        /** A secret whose value Alertmanager sends as its bearer credentials; Breakwater operator tokens are taken too. */
+        readonly credentials?: string;
+        /** A secret keying an HMAC-SHA256 signature of each request (`X-Breakwater-Signature`). */
+        readonly signingSecret?: string;
+        /** The label whose value names the bots' `external` trigger. */
+        readonly triggerLabel: string;
+        /** Labels naming the alert's target host, tried in this order. */
+        readonly targets: readonly AlertTargetLabel[];
+      }
+    | {
+        readonly type: 'webhook';
+        readonly url: string;
+        /** Event types delivered, e.g. `fired`, `cleared`, `escalated`, `bot_ran`. */
+        readonly events: readonly string[];
+        readonly signingSecret: string;
+      }
+    | {
+        readonly type: 'pagerduty';
+        readonly routingKey: string;
+        /** Breakwater's severity -> PagerDuty's (`critical`, `error`, `warning`, `info`). */
+        readonly severity: Readonly<Record<'info' | 'warning' | 'critical', 'critical' | 'error' | 'warning' | 'info'>>;
+      }
+    | {
+        readonly type: 'slack';
+        /** One of an incoming webhook's URL (a secret) or a bot token (a secret) with `channel`. */
+        readonly webhookUrl?: string;
+        readonly botToken?: string;
+        readonly channel?: string;
+        readonly signingSecret?: string;
+        /** Slack user id -> Breakwater principal and role. */
+        readonly users: Readonly<Record<string, { readonly principal: string; readonly role: IntegrationRole }>>;
+        /** What a Slack user not in `users` may do: read as a viewer, or nothing. */
+        readonly unmapped: 'viewer' | 'refuse';
+      }
+  );
 
 /** One problem in a definition file: which file, where, which field, and what was expected. */
 export interface DefinitionDiagnostic {

@@ -15,3 +15,4 @@ export type { Swarm, SwarmAgent, SwarmBus, SwarmOptions, SwarmProgress } from '.
 export { startSwarm } from './swarm.js';
 export type { Demo, DemoOutput } from './demo.js';
 export { LAB_PACK, runDemo } from './demo.js';
+export { PODMAN, PodmanContainers, ROOTFS_MARKER, podmanMissing } from './podman.js';

@@ -49,9 +49,12 @@ export interface LabOptions {
   /**
    * Discover the machine's containers (off by default: lab hosts share one machine, so each would
    * list all of them). `socket`: the runtime's Docker Engine API socket (`--container-socket`);
-   * `hosts`: only the first this many hosts discover them (the others run with discovery off).
+   * `criSocket`: its CRI socket (`--cri-socket`); `hosts`: only the first this many hosts discover
+   * them (the others run with discovery off).
    */
-  readonly containers?: { readonly socket?: string; readonly hosts?: number };
+  readonly containers?: { readonly socket?: string; readonly criSocket?: string; readonly hosts?: number };
+  /** More flags for host i's agent (e.g. `--metrics-listen 127.0.0.1:PORT`). */
+  readonly agentArgs?: (index: number) => readonly string[];
   /** Blast radius of the control plane (its --max-targets). */
   readonly maxTargets?: number;
   readonly webhooks?: readonly string[];
@@ -63,6 +66,11 @@ export interface LabOptions {
   readonly noTls?: boolean;
   /** Told after each look at the control plane while the agents start (twice a second). */
   readonly onProgress?: (progress: LabProgress) => void;
+  /**
+   * Told the control plane's URL as soon as it answers, before the agents start: work that needs
+   * only the control plane (a browser that trusts its certificate) can start alongside the agents.
+   */
+  readonly onServer?: (server: string) => void;
   /**
    * The scaled mode: `replicas` control planes (1 to 9) on a PostgreSQL database and a NATS subject
    * prefix of the lab's own (made at start, dropped on stop), agents on NATS. `postgres` is a URL
@@ -221,6 +229,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     replicas.push({ server: (await readServerBanner(child, { firstStart: false, tls }).catch(abandon)).server, process: child });
   }
   const server = banner.server;
+  options.onServer?.(server);
   const token = banner.token as string;
   const ca = banner.ca;
   const caPem = ca === undefined ? undefined : await readFile(ca, 'utf8');
@@ -275,10 +284,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     args.push('--file-root', host.dir, '--env', `HOST_ROOT=${host.dir}`);
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
-    if (options.containers) {
-      const on = hosts.indexOf(host) < (options.containers.hosts ?? Infinity);
-      args.push('--containers', on ? 'on' : 'off', ...(on && options.containers.socket ? ['--container-socket', options.containers.socket] : []));
-    }
+    // Off said explicitly: an agent that sees every process (isolateProcesses false) would discover containers by default.
+    const discovers = options.containers !== undefined && hosts.indexOf(host) < (options.containers.hosts ?? Infinity);
+    args.push('--containers', discovers ? 'on' : 'off', ...(discovers && options.containers?.socket ? ['--container-socket', options.containers.socket] : []), ...(discovers && options.containers?.criSocket ? ['--cri-socket', options.containers.criSocket] : []));
+    args.push(...(options.agentArgs?.(hosts.indexOf(host)) ?? []));
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.
     // The join token through the environment: every local user can read a command line (ps),

@@ -35,7 +35,7 @@ export const CONTAINER: ResourceSpec = {
     m('io_write_bytes_rate', 'bytes_per_second', 'Bytes written to block devices per second, over the last second.', 'container | io_write_bytes_rate > 50MB'),
     m('net_rx_bytes_rate', 'bytes_per_second', 'Bytes received per second over the last second, on every interface of its network namespace but loopback.', 'container | net_rx_bytes_rate > 10MB'),
     m('net_tx_bytes_rate', 'bytes_per_second', 'Bytes sent per second over the last second, on every interface of its network namespace but loopback.', 'container | net_tx_bytes_rate > 10MB'),
-    m('restart_count', 'count', 'Restarts since it was created.', 'container | restart_count > 3'),
+    m('restart_count', 'count', 'Restarts as its runtime counts them: the kubelet\'s (the CRI\'s attempt number) or its restart policy\'s (the Docker Engine API\'s `RestartCount`); no value when no runtime API answers.', 'container | restart_count > 3'),
   ],
 };
 

@@ -60,6 +60,20 @@ export const HelloMessage = z.object({
   tags: TagMap,
 });
 
+/** The oldest an outbox report may say an event has waited: ten years (a clock far off says more). */
+const MAX_OUTBOX_AGE_MS = 10 * 366 * 86_400_000;
+
+/**
+ * What waits in an agent's event outbox (the control plane's `breakwater_agent_outbox_*` metrics):
+ * how many events, and how long the oldest has waited. Optional in the messages: older agents do
+ * not send it.
+ */
+export const OutboxReport = z.object({
+  pending: z.int().check(z.nonnegative(), z.maximum(1_000_000_000)),
+  oldestAgeMs: z.number().check(z.nonnegative(), z.maximum(MAX_OUTBOX_AGE_MS)),
+});
+export type OutboxReport = z.infer<typeof OutboxReport>;
+
 export const HeartbeatMessage = z.object({
   type: z.literal('heartbeat'),
   time: z.number(),
@@ -68,6 +82,7 @@ export const HeartbeatMessage = z.object({
   rssBytes: z.number().check(z.nonnegative()),
   /** The definitions version the agent runs (null before it received any). */
   definitionsVersion: z.optional(z.nullable(z.int())),
+  outbox: z.optional(OutboxReport),
 });
 
 /**
@@ -90,6 +105,7 @@ export const PresenceMessage = z.object({
   active: z.int().check(z.nonnegative()),
   rssBytes: z.number().check(z.nonnegative()),
   definitionsVersion: z.nullable(z.int()),
+  outbox: z.optional(OutboxReport),
 });
 export type PresenceMessage = z.infer<typeof PresenceMessage>;
 
@@ -299,6 +315,8 @@ export const ExternalAlertMessage = z.object({
   type: z.literal('alert'),
   name: text(128),
   context: z.record(text(128), z.union([z.string().check(z.maxLength(4096)), z.number(), z.boolean()])),
+  /** `resolved` for the alert's resolution (bots with `on: resolved`); absent, it fires. */
+  on: z.optional(z.literal('resolved')),
 });
 
 /** Replay an alarm over the agent's stored metrics of the last `seconds`. */

@@ -42,6 +42,8 @@ export class CircuitBreaker {
     private readonly logger: Logger,
     private readonly record: (event: Partial<FleetEvent> & Pick<FleetEvent, 'type' | 'message'>) => Promise<void>,
     private readonly clock: Clock = systemClock,
+    /** Hears each refusal: the fleet's budget used up (`tripped`) or one host's share (`host_share`); the metrics count them. */
+    private readonly onRefused: (reason: 'tripped' | 'host_share') => void = () => undefined,
   ) {}
 
   /**
@@ -62,6 +64,7 @@ export class CircuitBreaker {
       this.logger.warn({ bot: bot.name, host, err: (err as Error).message }, 'circuit breaker: could not count the window in the store; the agent\'s offline policy decides');
       throw new BreakwaterError('BW_ERR_UNAVAILABLE', `the circuit breaker cannot count ${bot.name}'s runs in the window: the store is unreachable`, {}, { cause: err });
     }
+    if (!answer.allowed) this.onRefused(answer.refusedShare ? 'host_share' : 'tripped');
     if (answer.refusedShare) this.refused(host, bot.name, answer.reason, now);
     return { allowed: answer.allowed, reason: answer.reason };
   }

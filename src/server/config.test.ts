@@ -36,6 +36,7 @@ describe('resolveServerConfig', () => {
       webhooks: [],
       probeAllow: [],
       runOutputVisibility: 'operator',
+      metricsAuth: 'token',
       agentQuotas: { eventsPerMinute: 600, rowsPerMinute: 600_000, permitsPerMinute: 60 },
       maxEventsPerHost: 100_000,
       httpLimits: HTTP_LIMITS,
@@ -44,7 +45,7 @@ describe('resolveServerConfig', () => {
   });
 
   it('keeps what was given; durations as text or milliseconds', () => {
-    const given = { probeAllow: ['10.0.0.0/8', 'localhost:8080', '[::1]:9000'], runOutputVisibility: 'all' as const };
+    const given = { probeAllow: ['10.0.0.0/8', 'localhost:8080', '[::1]:9000'], runOutputVisibility: 'all' as const, metricsAuth: 'none' as const };
     const c = resolveServerConfig({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeat: '200ms', queryTimeout: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5 }, maxEventsPerHost: 5000, ...given });
     expect(c).toEqual({ port: 0, host: '::1', dataDir: '/var/lib/bw', store: 'postgresql://bw@db/bw', heartbeatMs: 200, queryTimeoutMs: 90_000, logLevel: 'silent', maxTargets: 3, webhooks: ['http://127.0.0.1:9/hook'], agentQuotas: { eventsPerMinute: 5, rowsPerMinute: 600_000, permitsPerMinute: 60 }, maxEventsPerHost: 5000, httpLimits: HTTP_LIMITS, natsPrefix: 'bw', ...given });
     expect(resolveServerConfig({ heartbeat: '1m' }).heartbeatMs).toBe(60_000);
@@ -62,6 +63,7 @@ describe('resolveServerConfig', () => {
       ['probeAllow.0', { probeAllow: ['10.0.0.0/33'] }],
       ['probeAllow.0', { probeAllow: ['300.1.1.1/8'] }],
       ['runOutputVisibility', { runOutputVisibility: 'viewer' }],
+      ['metricsAuth', { metricsAuth: 'basic' }],
       ['httpLimits.maxUnauthenticatedPerAddress', { httpLimits: { maxUnauthenticatedPerAddress: 0 } }],
       ['httpLimits.headersTimeoutMs', { httpLimits: { headersTimeoutMs: 60_000 } }],
       ['webhooks.0', { webhooks: ['ftp://x'] }],

@@ -30,6 +30,11 @@ export interface ServerOptions {
   probeAllow?: readonly string[];
   /** Who reads the output of runs: `operator` (operators, admins and the principal who ran it; the default) or `all` (viewers too). */
   runOutputVisibility?: 'operator' | 'all';
+  /**
+   * Who may scrape `GET /metrics`: `token` (the default: any valid token, viewer or above, as
+   * Prometheus's `authorization` sends it: `Authorization: Bearer <token>`) or `none` (no token).
+   */
+  metricsAuth?: 'token' | 'none';
   /** What one agent may send per minute; each left out keeps its default (AGENT_QUOTA_DEFAULTS). */
   agentQuotas?: Partial<AgentQuotaLimits>;
   /** Events kept per host; older ones are deleted as new ones arrive. Default 100,000. */
@@ -69,6 +74,7 @@ export interface ServerConfig {
   readonly webhookAuthorization: string | undefined;
   readonly probeAllow: readonly string[];
   readonly runOutputVisibility: 'operator' | 'all';
+  readonly metricsAuth: 'token' | 'none';
   readonly agentQuotas: AgentQuotaLimits;
   readonly maxEventsPerHost: number;
   readonly httpLimits: HttpLimits;
@@ -118,6 +124,7 @@ const Schema = z.object({
     )
     .default([]),
   runOutputVisibility: z.enum(['operator', 'all']).default('operator'),
+  metricsAuth: z.enum(['token', 'none']).default('token'),
   agentQuotas: z
     .object({ eventsPerMinute: perMinute, rowsPerMinute: perMinute, permitsPerMinute: perMinute })
     .strict()

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import { FakeClock } from './fleet/fake-clock.test-support.js';
 import { AgentGateway } from './gateway.js';
@@ -63,6 +64,30 @@ describe('AgentGateway.disconnect', () => {
     const later = fakeConnection();
     gateway.accept(later, agent(clock.now() + 1));
     expect(later.closedWith).toBeUndefined();
+    gateway.closeAll();
+  });
+});
+
+describe('AgentGateway.outboxes', () => {
+  it("reports each connected agent's outbox as its newest heartbeat said it; a heartbeat without one (an older agent) keeps none; a gone agent's is gone", async () => {
+    const noop = async () => undefined;
+    const store = { updateAgentState: noop, upsertAgent: noop, touchAgents: noop } as unknown as Store;
+    const gateway = new AgentGateway({ store, logger: pino({ level: 'silent' }), heartbeatMs: 60_000 });
+    let deliver: (frame: string) => void = () => undefined;
+    let closed: (code: number, reason: string) => void = () => undefined;
+    const conn = { ...fakeConnection(), onMessage: (h: (frame: string) => void) => void (deliver = h), onClose: (h: (code: number, reason: string) => void) => void (closed = h) };
+    gateway.accept(conn, agent(Date.now() - 1));
+    const facts = { hostname: 'web-1', machineId: 'm', os: 'linux', distro: 'debian', arch: 'x64', kernel: '6', ip: '127.0.0.1', agentVersion: '0.1.0' };
+    deliver(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, name: 'web-1', facts, tags: {} }));
+    deliver(JSON.stringify({ type: 'heartbeat', time: Date.now(), active: 0, rssBytes: 1 }));
+    expect(gateway.outboxes()).toEqual([]);
+    deliver(JSON.stringify({ type: 'heartbeat', time: Date.now(), active: 0, rssBytes: 1, outbox: { pending: 7, oldestAgeMs: 2500 } }));
+    expect(gateway.outboxes()).toEqual([{ pending: 7, oldestAgeMs: 2500 }]);
+    // A report out of bounds is refused with the whole message: the last good one stands.
+    deliver(JSON.stringify({ type: 'heartbeat', time: Date.now(), active: 0, rssBytes: 1, outbox: { pending: -1, oldestAgeMs: 1e300 } }));
+    expect(gateway.outboxes()).toEqual([{ pending: 7, oldestAgeMs: 2500 }]);
+    closed(1000, 'bye');
+    expect(gateway.outboxes()).toEqual([]);
     gateway.closeAll();
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentMessage, HelloMessage, ServerMessage } from '../protocol/index.js';
+import type { AgentMessage, HelloMessage, OutboxReport, ServerMessage } from '../protocol/index.js';
 import { AgentMessage as AgentMessageSchema, PROTOCOL_VERSION, decode } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentRecord, Store } from './store/index.js';
@@ -17,6 +17,8 @@ interface Session {
   tags: Record<string, string>;
   attrs: Record<string, string | number>;
   definitionsVersion: number | null;
+  /** Its outbox, as its newest heartbeat reported it. */
+  outbox?: OutboxReport;
   /** What this agent was last sent (DefinitionDelivery's key): a push sends only when it changes. */
   definitionsKey: string | null;
   controlsKey: string | null;
@@ -158,6 +160,7 @@ export class AgentGateway implements FleetTransport {
         return;
       }
       case 'heartbeat':
+        if (msg.outbox) session.outbox = msg.outbox;
         if (msg.definitionsVersion !== undefined && msg.definitionsVersion !== null && msg.definitionsVersion !== session.definitionsVersion) {
           session.definitionsVersion = msg.definitionsVersion;
           void this.options.store.updateAgentState(session.agent.id, { definitionsVersion: msg.definitionsVersion }).catch(() => undefined);
@@ -305,6 +308,10 @@ export class AgentGateway implements FleetTransport {
 
   get connectedCount(): number {
     return this.sessions.size;
+  }
+
+  outboxes(): OutboxReport[] {
+    return [...this.sessions.values()].flatMap((s) => (s.outbox ? [s.outbox] : []));
   }
 
   /** Registers a freshly enrolled agent so queries see it before it connects. */

@@ -12,6 +12,7 @@ import { createFirstAdminToken, hashSecret } from './auth.js';
 import type { ServerConfig, ServerOptions } from './config.js';
 import { resolveServerConfig } from './config.js';
 import { serverLogger } from './log.js';
+import { ControlPlaneMetrics, timedStore } from './metrics/index.js';
 import type { ServerTls } from './tls/index.js';
 import { serverTls } from './tls/index.js';
 import { AgentNatsIssuer, responseAllowance } from './nats-auth/index.js';
@@ -76,6 +77,9 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       store = openSqliteStore(join(resolve(config.dataDir), 'breakwater.db'));
     }
   }
+  // A registry per server: several servers in one process (tests, the lab) each count their own.
+  const metrics = new ControlPlaneMetrics(logger);
+  store = timedStore(store, (operation, seconds, failed) => metrics.storeCall(operation, seconds, failed));
   await store.migrate();
   // PostgreSQL may be shared by several replicas: each interrupts only the runs of replicas that
   // stopped heartbeating. The embedded mode's one process interrupts whatever was left running.
@@ -98,7 +102,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       throw err;
     });
   }
-  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, replicaId: liveness?.id, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
+  const plane = await wireControlPlane({ config, store, logger, clock, catalogue: deps.catalogue, replicaId: liveness?.id, metrics, fleet: bus && ((hooks) => (bus as Bus).fleet(hooks)), replicas: bus && { nc: bus.nc, subjects: bus.subjects } }).catch(async (err: unknown) => {
     // An open NATS connection (or the heartbeat timer) would keep a process that failed to start alive.
     await bus?.close();
     await liveness?.stop();
@@ -117,9 +121,10 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
   // One server for HTTPS and WSS: the agents' WebSocket gateway rides this server's upgrades.
   const streams = new TokenStreams(logger, clock);
   const live = new LiveQueries(statements(), streams);
+  metrics.watch({ fleet, store, streams, outboxes: fleet.outboxes && (() => fleet.outboxes?.() ?? []) });
   // Under the probe's 2 s timeout (deploy/k8s): a hung PostgreSQL or NATS reads as not ready, not as no answer.
   const ready = readiness({ store: () => store.ping(), ...(bus ? { nats: () => (bus as Bus).nc.flush() } : {}) }, { timeoutMs: 1500, clock });
-  const routes = apiRoutes({ ...statements(), readiness: ready, version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock });
+  const routes = apiRoutes({ ...statements(), readiness: ready, version: SERVER_VERSION, remediation, live, streams, runOutputVisibility: config.runOutputVisibility, issueClientCertificate: tls?.clientAuth?.issue, issueNatsCredential: natsIssuer && ((name, key) => natsIssuer.issue(name, key)), clock, metrics, metricsAuth: config.metricsAuth });
   const { app, connections } = buildApp({ routes, store, logger, limits: config.httpLimits, version: SERVER_VERSION, https: tls?.https, clock });
 
   await app.listen({ port: config.port, host: config.host });

@@ -5,6 +5,7 @@ import { brotliDecompressSync, brotliCompressSync, gunzipSync, gzipSync } from '
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WEB_PAGES, isWebPage } from '../protocol/index.js';
 import { acceptedCodings, pickEncoding } from './accept-encoding.js';
 import { registerWebAssets } from './web-assets.js';
 
@@ -21,6 +22,66 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const app = Fastify();
 registerWebAssets(app, dir);
 const get = (url: string, acceptEncoding?: string) => app.inject({ method: 'GET', url, headers: acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding } });
+const browse = (url: string, accept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8') => app.inject({ method: 'GET', url, headers: { accept } });
+const INDEX = '<!doctype html><div id="root"></div>';
+
+describe("web assets: the UI's pages and unknown paths", () => {
+  it("serves index.html (200) at / and at each of the UI's pages, a run's page included, with a query string too", async () => {
+    for (const url of ['/', ...WEB_PAGES.map((p) => p.path), '/runs/3f2a-77', '/console?q=host', '/index.html']) {
+      const r = await get(url);
+      expect(r.statusCode, url).toBe(200);
+      expect(r.body, url).toBe(INDEX);
+    }
+  });
+
+  it('answers any other path 404 in plain text, not the UI: a scraper reads no 200 for a URL that is no page', async () => {
+    for (const url of ['/metrics', '/metricz', '/fleet/', '/runs/', '/runs', '/favicon.png', '/assets/gone-1234.js', '/no-such-page?x=1']) {
+      const r = await get(url);
+      if (url === '/runs') {
+        expect(r.statusCode).toBe(200);
+        continue;
+      }
+      expect(r.statusCode, url).toBe(404);
+      expect(r.headers['content-type'], url).toBe('text/plain; charset=utf-8');
+      expect(r.body, url).toBe(`no page or file ${url.split('?')[0]}\n`);
+    }
+    for (const accept of ['text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'application/openmetrics-text;version=1.0.0', '*/*', 'application/json', 'text/htmlx']) {
+      expect((await browse('/metrics', accept)).headers['content-type'], accept).toBe('text/plain; charset=utf-8');
+    }
+  });
+
+  it("a browser navigating to an unknown path gets the UI with the 404 (it says \"page not found\"), never a missing asset", async () => {
+    const r = await browse('/no-such-page');
+    expect(r.statusCode).toBe(404);
+    expect(r.body).toBe(INDEX);
+    expect(r.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(r.headers.vary).toBe('Accept');
+    expect((await browse('/assets/gone-1234.js')).headers['content-type']).toBe('text/plain; charset=utf-8');
+  });
+
+  it('fuzz: any path answers 200 with the UI only at a page or a file, else 404; never an error', async () => {
+    const paths = fc.oneof(
+      fc.webPath(),
+      fc.string({ maxLength: 300 }).map((s) => `/${encodeURIComponent(s)}`),
+      fc.constantFrom(...WEB_PAGES.map((p) => p.path)).chain((p) => fc.string({ maxLength: 40 }).map((s) => `${p}/${encodeURIComponent(s)}`)),
+    );
+    await fc.assert(
+      fc.asyncProperty(paths, fc.boolean(), async (path, html) => {
+        const url = path.startsWith('/') ? path : `/${path}`;
+        const r = html ? await browse(url) : await get(url);
+        const bare = url.split('?')[0] ?? '/';
+        const served = isWebPage(bare) || bare === '/index.html' || bare.startsWith('/assets/app-1a2b.js') || bare === '/assets/plain-3c4d.css';
+        if (bare.startsWith('/api/') || bare === '/api') expect(r.statusCode).toBe(404);
+        else if (r.statusCode === 200) expect(served).toBe(true);
+        else {
+          expect(r.statusCode).toBe(404);
+          expect(r.body.length).toBeLessThan(8 * 1024);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
 
 describe('web assets: precompressed variants', () => {
   it('sends brotli when the browser accepts it, with its length, Vary and the immutable caching', async () => {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import { isWebPage } from '../protocol/index.js';
 import type { Precompressed } from './accept-encoding.js';
 import { PRECOMPRESSED, pickEncoding } from './accept-encoding.js';
 
@@ -18,8 +19,12 @@ const SUFFIX: Record<Precompressed, string> = { br: '.br', gzip: '.gz' };
 
 /**
  * Serves the built web UI (dist/web, from `npm run build`) at `/`. Only files present at start-up
- * are served (no path from a request touches the file system); any other GET outside `/api/`
- * gets index.html, so client routes (`/fleet`, `/console`) load the app. Hashed assets are
+ * are served (no path from a request touches the file system); the UI's own pages (`/fleet`,
+ * `/runs/<id>`: protocol's isWebPage) get index.html, so they load the app. Any other path is a
+ * 404: the catalogue's JSON error under `/api/`, a plain one elsewhere (a scraper or a script
+ * asking for a URL that does not exist must not read the UI's 200), except that a browser
+ * navigating there (Accept: text/html) gets index.html with the 404, so the UI says "page not
+ * found" with links to its pages. Hashed assets are
  * cached for a year, index.html is revalidated every time. No token is needed: the app asks for
  * one and calls the API with it. Security headers (CSP, nosniff, ...) come from security-headers.ts.
  * A file with brotli or gzip variants beside it (made at build time) is sent in the best encoding
@@ -46,17 +51,25 @@ export function registerWebAssets(app: FastifyInstance, dir = defaultWebDir()): 
     if (path.startsWith('/api/') || path === '/api') {
       return reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route GET ${path}`, details: {} });
     }
-    const file = files.get(path) ?? (path.startsWith('/assets/') ? undefined : index);
+    const page = isWebPage(path);
+    let file = files.get(path) ?? (page ? index : undefined);
     if (!file) {
-      if (!index) return reply.status(404).type('text/plain; charset=utf-8').send('The web UI is not built: run `npm run build`.\n');
-      return reply.status(404).type('text/plain; charset=utf-8').send(`no file ${path}\n`);
+      if (page) return reply.status(404).type('text/plain; charset=utf-8').send('The web UI is not built: run `npm run build`.\n');
+      if (!index || path.startsWith('/assets/') || !acceptsHtml(request.headers.accept)) return reply.status(404).type('text/plain; charset=utf-8').send(`no page or file ${path}\n`);
+      reply.status(404).header('vary', 'Accept');
+      file = index;
     }
     reply.header('cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache').type(file.type);
     if (file.encoded.size === 0) return reply.send(file.body);
     const encoding = pickEncoding(request.headers['accept-encoding'], [...file.encoded.keys()]);
-    reply.header('vary', 'Accept-Encoding');
+    reply.header('vary', reply.statusCode === 404 ? 'Accept, Accept-Encoding' : 'Accept-Encoding');
     return encoding ? reply.header('content-encoding', encoding).send(file.encoded.get(encoding)) : reply.send(file.body);
   });
+}
+
+/** A browser's navigation asks for text/html by name; scrapers, curl and scripts do not. */
+function acceptsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept.slice(0, 1024));
 }
 
 /** dist/web beside the compiled server (dist/server); from sources (tests), the built one. */

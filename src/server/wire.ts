@@ -10,6 +10,7 @@ import type { AgentHooks, FleetTransport, TimerClock } from './fleet/index.js';
 import { AgentGateway } from './gateway.js';
 import { DefinitionsFeed, ReplicaFeed } from './nats/index.js';
 import { Notifier } from './notify.js';
+import type { ControlPlaneMetrics } from './metrics/index.js';
 import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
 import type { StatementContext } from './query/run-statement.js';
@@ -39,6 +40,8 @@ export interface WiringDeps {
   readonly replicas?: { readonly nc: NatsConnection; readonly subjects: NatsSubjects } | undefined;
   /** This replica's id (ReplicaLiveness) with a shared store: recorded with each run it executes. */
   readonly replicaId?: string | undefined;
+  /** Counts executions, stored events and the circuit breaker's refusals (GET /metrics). */
+  readonly metrics?: ControlPlaneMetrics | undefined;
 }
 
 /** The wired control plane, before it listens. */
@@ -81,7 +84,10 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   const secrets = await SecretVault.open(store, config.dataDir, process.env, logger, clock);
   const intake = new EventIntake(store, notifier, clock);
   const current = new CurrentDefinitions(secrets);
-  const breaker = new CircuitBreaker(store, logger, (e) => intake.record(e), clock);
+  const { metrics } = deps;
+  // Only what this replica stored (publish's relays), never the other replicas' events it delivers.
+  if (metrics) intake.bus.relay((stored) => metrics.eventsStored(stored));
+  const breaker = new CircuitBreaker(store, logger, (e) => intake.record(e), clock, metrics && ((reason) => metrics.breakerRefused(reason)));
   const approvals = new Approvals({ store, intake, logger, clock });
   const replies = new BacktestReplies();
   const controls = new Controls(clock, () => current.catalogue());
@@ -97,7 +103,7 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   // What sends to the fleet or runs statements on it.
   const catalogue = deps.catalogue ?? (() => current.catalogue());
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
-  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock, replicaId: deps.replicaId });
+  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock, replicaId: deps.replicaId, onExecuted: metrics && ((outcome, seconds, asked) => metrics.statementFinished(outcome, seconds, asked)) });
   const schedules = new Schedules(statements(), logger, clock, undefined, { refusal: () => controls.refusalOfSchedules(), record: (e) => intake.record(e) });
   // Another replica's change of silences or switches is announced like an apply: the others reload both from the store.
   const controlChanges = new ControlChanges({ store, controls, current, intake, fleet, clock, announce: definitions && (() => definitions.announce(current.definitions().version)) });

@@ -2,6 +2,7 @@
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import type { ComponentType, FormEvent, LazyExoticComponent, ReactNode } from 'react';
 import type { Catalogue } from '../lang/index.js';
+import { WEB_PAGES } from '../protocol/index.js';
 import type { Whoami } from './api.js';
 import { ApiError, catalogue as fetchCatalogue, saveToken, savedToken, whoami } from './api.js';
 import { MaintenanceBadge } from './MaintenanceBadge.js';
@@ -53,19 +54,8 @@ function preloadPageAt(p: string): void {
   page?.preload().catch(() => undefined);
 }
 
-const PAGES = [
-  { path: '/fleet', title: 'Fleet' },
-  { path: '/console', title: 'Console' },
-  { path: '/actions', title: 'Actions' },
-  { path: '/events', title: 'Alarms & events' },
-  { path: '/runs', title: 'Runs' },
-  { path: '/operate', title: 'Operate' },
-  { path: '/automation', title: 'Automation' },
-  { path: '/runbooks', title: 'Runbooks' },
-  { path: '/definitions', title: 'Definitions' },
-  { path: '/audit', title: 'Audit' },
-  { path: '/admin', title: 'Admin' },
-] as const;
+/** The pages in the navigation, in order: the same list the control plane serves index.html at. */
+const PAGES = WEB_PAGES;
 
 /** The path shown: `/` is Fleet; any other path is kept as typed, and one that is no page says so. */
 function currentPath(): string {

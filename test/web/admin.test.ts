@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import { waitFor } from '../scenarios/scenario-helpers.js';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, launchBrowser, useWebLab } from './browser.js';
 
 /*
  * The Admin page and the substring filters in a real browser against a real lab (three real agent
@@ -31,25 +29,12 @@ interface TokenRow {
 }
 
 describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring filters', () => {
-  let lab: Lab;
-  let browser: Browser;
+  const web = useWebLab({ lab: { hosts: 3 }, definitions: () => [{ path: 'cpu-seen.yaml', text: ALWAYS }], waitForAgents: false, signInTimeoutMs: 20_000 }); // web-1, web-2, db-3
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 3 }); // web-1, web-2, db-3
-    browser = await launchBrowser({ trust: lab.server });
-    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
-    await lab.api('/api/v1/definitions/apply', { files: [{ path: 'cpu-seen.yaml', text: ALWAYS }], baseVersion: version });
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (token: string, path: string, b: Browser = browser): Promise<Page> => signInAt(b, lab.server, token, path, 20_000);
+  const signIn = (token: string, path: string, b?: Browser): Promise<Page> => web.signIn(path, token, b);
 
   it('creates a viewer token shown once, which signs in elsewhere and loses access when revoked here', async () => {
-    const page = await signIn(lab.token, '/admin#tokens');
+    const page = await signIn(web.lab.token, '/admin#tokens');
     const name = `ui-viewer-${Date.now().toString(36)}`;
     await page.getByTestId('token-name').fill(name);
     await page.getByTestId('token-role').selectOption('viewer');
@@ -63,7 +48,7 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
     expect(await row.textContent()).toContain('viewer');
     expect(await row.getAttribute('data-state')).toBe('active');
     // The list never carries a secret or a hash: neither the API answer nor the table.
-    const listed = await lab.api<Record<string, unknown>[]>('/api/v1/tokens');
+    const listed = await web.lab.api<Record<string, unknown>[]>('/api/v1/tokens');
     expect(JSON.stringify(listed)).not.toContain(secret);
     expect(listed.every((t) => !('hash' in t) && !('token' in t))).toBe(true);
     // Revoking the token of the name signed in warns; Cancel leaves it working.
@@ -78,7 +63,7 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
     expect(await page.getByTestId('tokens-table').textContent()).not.toContain(secret);
 
     // A second browser (its own profile and session) signs in with the new token, as a viewer.
-    const other = await launchBrowser({ trust: lab.server });
+    const other = await launchBrowser({ trust: web.lab.server });
     try {
       const viewer = await signIn(secret, '/admin', other);
       expect(await viewer.getByTestId('whoami').textContent()).toContain(`${name} · viewer`);
@@ -88,7 +73,7 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
       expect(await page.getByTestId('confirm-dialog').textContent()).toContain(`Revoke token ${name}?`);
       await page.getByTestId('confirm-ok').click();
       await expect.poll(() => row.getAttribute('data-state'), { timeout: 10_000 }).toBe('revoked');
-      expect((await lab.api<TokenRow[]>('/api/v1/tokens')).find((t) => t.name === name)?.revokedAt).toEqual(expect.any(Number));
+      expect((await web.lab.api<TokenRow[]>('/api/v1/tokens')).find((t) => t.name === name)?.revokedAt).toEqual(expect.any(Number));
 
       // The second browser's next request is refused: it is back at the sign-in form, told why.
       await viewer.reload();
@@ -103,7 +88,7 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
 
   it('lists the lab\'s agents connected with their definitions version; revokes one, then deletes it', async () => {
     // The lab's join token would let a revoked agent enroll again by itself: revoke it first (a join token's row).
-    const page = await signIn(lab.token, '/admin#tokens');
+    const page = await signIn(web.lab.token, '/admin#tokens');
     const join = page.locator('[data-testid="token-row"][data-name="lab-join"]');
     expect(await join.textContent()).toMatch(/agent.*\d+\/(any|\d+)/);
     await join.getByTestId('token-revoke').click();
@@ -131,16 +116,16 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
     // Already disconnected by the revoke: nothing to disconnect now.
     await expect.poll(() => page.getByTestId('agent-done').textContent(), { timeout: 10_000 }).toBe('Deleted db-3.');
     await db3.waitFor({ state: 'detached' });
-    expect((await lab.api<{ name: string }[]>('/api/v1/agents')).map((a) => a.name).sort()).toEqual(['web-1', 'web-2']);
-    const audit = await lab.api<{ action: string; target: string }[]>('/api/v1/audit?text=db-3');
+    expect((await web.lab.api<{ name: string }[]>('/api/v1/agents')).map((a) => a.name).sort()).toEqual(['web-1', 'web-2']);
+    const audit = await web.lab.api<{ action: string; target: string }[]>('/api/v1/audit?text=db-3');
     expect(audit.filter((a) => a.target === 'db-3').map((a) => a.action)).toEqual(expect.arrayContaining(['agent.revoke', 'agent.delete']));
     await page.close();
   }, 60_000);
 
   it('back-tests a defined alarm and an expression, showing where they would have fired, and names a typo', async () => {
     // A few seconds of history on every host, so the replay has samples to fire on.
-    await waitFor('cpu samples stored on the hosts', async () => (await lab.api<{ host: string }[]>('/api/v1/events?type=alarm_fired&alarm=cpu-seen')).length >= 2, 30_000);
-    const page = await signIn(lab.token, '/admin#backtest');
+    await waitFor('cpu samples stored on the hosts', async () => (await web.lab.api<{ host: string }[]>('/api/v1/events?type=alarm_fired&alarm=cpu-seen')).length >= 2, 30_000);
+    const page = await signIn(web.lab.token, '/admin#backtest');
     await page.getByTestId('backtest-source').selectOption('cpu-seen');
     expect(await page.getByTestId('backtest-yaml').textContent()).toContain('fire: cpu_usage >= 0');
     await page.getByTestId('backtest-run').click();
@@ -166,7 +151,7 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
   }, 120_000);
 
   it('Audit and Events find rows by a part of a word, in any case', async () => {
-    const audit = await signIn(lab.token, '/audit');
+    const audit = await signIn(web.lab.token, '/audit');
     const table = audit.getByTestId('audit-table');
     await table.locator('[data-testid="audit-row"]').first().waitFor();
     await audit.getByTestId('filter-text').fill('INITIONS.APP');
@@ -174,7 +159,7 @@ describe.skipIf(skip)('web UI: admin (tokens, agents, back-test) and substring f
     await expect.poll(async () => new Set(await table.locator('[data-testid="audit-row"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-action')))), { timeout: 10_000 }).toEqual(new Set(['definitions.apply']));
     await audit.close();
 
-    const events = await signIn(lab.token, '/events');
+    const events = await signIn(web.lab.token, '/events');
     const timeline = events.getByTestId('timeline');
     await timeline.locator('[data-testid="event"]').first().waitFor();
     expect(new Set(await timeline.locator('[data-testid="event"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-host'))))).not.toEqual(new Set(['web-2']));

@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { PACK, cli, events, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
+import type { LabHost } from '../../src/lab/index.js';
+import { PACK, cli, events, waitFor } from '../scenarios/scenario-helpers.js';
 import type { RunRow } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, expectOneOutputGroup, useWebLab } from './browser.js';
 
 /*
  * The Automation and Actions pages in a real browser against a real lab with the S1 bot
@@ -19,38 +17,22 @@ import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as sign
 const skip = browserUnavailable('web UI automation browser tests (test/web)');
 
 describe.skipIf(skip)('web UI: automation and action forms', () => {
-  let lab: Lab;
-  let browser: Browser;
-  let viewerToken: string;
-  const host = (name: string): LabHost => {
-    const h = lab.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no lab host ${name}`);
-    return h;
-  };
-
-  beforeAll(async () => {
-    // maxTargets 3: an action on all 4 hosts asks for confirmation first (the blast radius).
-    lab = await startLab({ hosts: 4, maxTargets: 3, appPortBase: 28980 }); // web-1, web-2, db-3, cache-4
-    browser = await launchBrowser({ trust: lab.server });
-    const files = [
+  // maxTargets 3: an action on all 4 hosts asks for confirmation first (the blast radius).
+  const web = useWebLab({
+    lab: { hosts: 4, maxTargets: 3, appPortBase: 28980 }, // web-1, web-2, db-3, cache-4
+    definitions: async () => [
       { path: 's1-disk.yaml', text: await readFile(join(PACK, 's1-disk.yaml'), 'utf8') },
       { path: 'automation.yaml', text: await readFile(new URL('../fixtures/automation.yaml', import.meta.url), 'utf8') },
-    ];
-    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
-    await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
-    await waitNoDrift(lab, version + 1);
-    viewerToken = (await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'automation-viewer' })).token;
-  }, 90_000);
+    ],
+    viewer: 'automation-viewer',
+    signInTimeoutMs: 20_000,
+  });
+  const host = (name: string): LabHost => web.host(name);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (token: string, path: string): Promise<Page> => signInAt(browser, lab.server, token, path, 20_000);
+  const signIn = (token: string, path: string): Promise<Page> => web.signIn(path, token);
 
   it("shows the bot's breaker window going from 0/20 used to 1/20 after it runs, with its cooldown and last run linked to its runs", async () => {
-    const page = await signIn(viewerToken, '/automation');
+    const page = await signIn(web.viewerToken, '/automation');
     const bot = page.locator('[data-testid="bot-row"][data-name="clean-data-logs"]');
     await bot.waitFor();
     expect(await bot.textContent()).toContain('alarm data-disk-full fired');
@@ -59,15 +41,15 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
     expect(await bot.getByTestId('bot-last-run').textContent()).toContain('never');
 
     const started = Date.now();
-    await lab.fillDisk(host('web-1'), 95);
-    await waitFor('the bot to run on web-1', async () => (await events(lab, { host: 'web-1', since: started })).some((e) => e.type === 'bot_ran'), 20_000);
+    await web.lab.fillDisk(host('web-1'), 95);
+    await waitFor('the bot to run on web-1', async () => (await events(web.lab, { host: 'web-1', since: started })).some((e) => e.type === 'bot_ran'), 20_000);
     // The page refreshes by itself: the run is counted, the cooldown shown, the last run linked.
     await waitFor('the breaker to count the run', async () => /^1\/20 used · 19 left/.test((await bot.getByTestId('breaker').textContent()) ?? ''), 10_000);
     expect(await bot.getByTestId('bot-last-run').textContent()).toMatch(/on web-1 ok · exit 0/);
     expect(await bot.getByTestId('cooldown').textContent()).toMatch(/^5s/);
     expect(await bot.getByTestId('bot-runs-link').getAttribute('href')).toBe('/runs?bot=clean-data-logs');
     // The CLI reads the same state.
-    const listed = await cli(lab, ['get', 'bots']);
+    const listed = await cli(web.lab, ['get', 'bots']);
     expect(listed.stdout).toMatch(/clean-data-logs\s+alarm data-disk-full fired\s+clean_logs\s+1\/20 used, 19 left in 600s/);
     // Its kill switch is one click away, on Operate; the bot there links back to what it ran.
     await bot.getByTestId('bot-switch-link').click();
@@ -79,14 +61,14 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
   }, 60_000);
 
   it('shows the next run of a schedule; Run now records a run as the schedule, shown as its last run', async () => {
-    const viewer = await signIn(viewerToken, '/automation');
+    const viewer = await signIn(web.viewerToken, '/automation');
     const asViewer = viewer.locator('[data-testid="schedule-row"][data-name="uptime-check"]');
     await asViewer.waitFor();
     expect(await asViewer.getByTestId('run-now').isDisabled()).toBe(true);
     expect(await asViewer.getByTestId('run-now').getAttribute('title')).toContain('needs the operator role');
     await viewer.close();
 
-    const page = await signIn(lab.token, '/automation');
+    const page = await signIn(web.lab.token, '/automation');
     const row = page.locator('[data-testid="schedule-row"][data-name="uptime-check"]');
     await row.waitFor();
     // every 1h: the timer fires within the hour, said as a time and how far ahead.
@@ -102,20 +84,20 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
     const runId = /run ([0-9a-f-]{36})/.exec((await said.textContent()) ?? '')?.[1];
     await waitFor('the last run to show', async () => ((await row.getByTestId('schedule-last-run').textContent()) ?? '').includes(`run ${runId}`), 10_000);
     expect(await row.getByTestId('schedule-last-run').textContent()).toContain('ok · 0/4 failed');
-    const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=20');
+    const runs = await web.lab.api<RunRow[]>('/api/v1/runs?limit=20');
     expect(runs).toContainEqual(expect.objectContaining({ id: runId, principal: 'schedule:uptime-check', status: 'succeeded' }));
-    const human = await cli(lab, ['get', 'schedules']);
+    const human = await cli(web.lab, ['get', 'schedules']);
     expect(human.stdout).toMatch(/uptime-check\s+every 3600s\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+\S+ \S+ ok \(0\/4 failed\)/);
     // At most one run-now of a schedule a second (the tick claim): the CLI's comes in a later second.
     await new Promise((r) => setTimeout(r, 1100));
-    const ran = await cli(lab, ['schedule', 'run', 'uptime-check']);
+    const ran = await cli(web.lab, ['schedule', 'run', 'uptime-check']);
     expect(ran.code, ran.stderr + ran.stdout).toBe(0);
     expect(ran.stdout).toMatch(/^schedule uptime-check ran as run [0-9a-f-]{36}: 4 target\(s\), 0 failed/);
     await page.close();
   }, 60_000);
 
   it('runs an action from its form with a parameter on the hosts the target query counts, and shows per-host results', async () => {
-    const page = await signIn(lab.token, '/actions?action=write_marker');
+    const page = await signIn(web.lab.token, '/actions?action=write_marker');
     await page.getByTestId('param-count').waitFor();
     expect(await page.getByTestId('param-label').getAttribute('placeholder')).toBe('default: lab');
     await page.getByTestId('target').fill('host | role = "web"');
@@ -134,13 +116,13 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
     await group.getByRole('button').click();
     expect(await group.getByTestId('group-hosts').locator('li').allTextContents()).toEqual(['web-1', 'web-2']);
     const runId = /run ([0-9a-f-]{36})/.exec((await page.getByTestId('action-summary').textContent()) ?? '')?.[1];
-    const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=20');
+    const runs = await web.lab.api<RunRow[]>('/api/v1/runs?limit=20');
     expect(runs).toContainEqual(expect.objectContaining({ id: runId, principal: 'admin', statement: 'host | role = "web" | write_marker(count = 3)' }));
     await page.close();
   }, 60_000);
 
   it('asks before running on more hosts than the blast radius allows, and runs on all once confirmed', async () => {
-    const page = await signIn(lab.token, '/actions?action=write_marker&target=host');
+    const page = await signIn(web.lab.token, '/actions?action=write_marker&target=host');
     await page.getByTestId('param-count').fill('1');
     await page.getByTestId('param-label').fill('all');
     await waitFor('the check to pass', async () => !(await page.getByTestId('action-run').isDisabled()), 10_000);
@@ -156,7 +138,7 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
   }, 60_000);
 
   it("refuses an invalid parameter with the checker's message, and the run button stays off", async () => {
-    const page = await signIn(lab.token, '/actions?action=write_marker&target=host');
+    const page = await signIn(web.lab.token, '/actions?action=write_marker&target=host');
     await page.getByTestId('param-count').waitFor();
     await page.getByTestId('param-count').fill('three');
     const invalid = page.getByTestId('action-invalid');
@@ -165,22 +147,22 @@ describe.skipIf(skip)('web UI: automation and action forms', () => {
     expect(await invalid.textContent()).toMatch(/number/);
     expect(await page.getByTestId('action-run').isDisabled()).toBe(true);
     // The server refuses it too, with the same message, whoever posts it.
-    const r = await lab.fetch('/api/v1/query', { method: 'POST', headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ statement: 'host | write_marker(count = "three")' }) });
+    const r = await web.lab.fetch('/api/v1/query', { method: 'POST', headers: { authorization: `Bearer ${web.lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ statement: 'host | write_marker(count = "three")' }) });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { message: string }).message).toContain(((await invalid.textContent()) ?? '').trim());
     await page.close();
   }, 60_000);
 
   it('lists an action applied after signing in (the form reads the catalogue afresh)', async () => {
-    const page = await signIn(lab.token, '/automation');
+    const page = await signIn(web.lab.token, '/automation');
     await page.locator('[data-testid="bot-row"]').first().waitFor();
-    const current = await lab.api<{ version: number; definitions: { kind: string }[] }>('/api/v1/definitions');
+    const current = await web.lab.api<{ version: number; definitions: { kind: string }[] }>('/api/v1/definitions');
     const files = [
       { path: 's1-disk.yaml', text: await readFile(join(PACK, 's1-disk.yaml'), 'utf8') },
       { path: 'automation.yaml', text: await readFile(new URL('../fixtures/automation.yaml', import.meta.url), 'utf8') },
       { path: 'late.yaml', text: 'kind: action\nname: late_action\ncommand: echo late\nresources: [host]\n' },
     ];
-    await lab.api('/api/v1/definitions/apply', { files, baseVersion: current.version });
+    await web.lab.api('/api/v1/definitions/apply', { files, baseVersion: current.version });
     // In-page navigation: the shell keeps the catalogue it loaded at sign-in.
     await page.getByRole('link', { name: 'Actions', exact: true }).click();
     await waitFor('the new action in the list', async () => (await page.getByTestId('action-select').locator('option').allTextContents()).includes('late_action'), 10_000);

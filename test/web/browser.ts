@@ -4,13 +4,16 @@
  * BREAKWATER_REQUIRE_SERVICES=1 (CI), where they fail.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import type { Lab, LabHost, LabOptions } from '../../src/lab/index.js';
+import { startLab } from '../../src/lab/index.js';
 import { serverKeySpki } from '../../src/transport/index.js';
+import { waitNoDrift } from '../scenarios/scenario-helpers.js';
 
 export const CHROMIUM = process.env.BREAKWATER_CHROMIUM ?? '/usr/bin/chromium';
 export const WEB_BUILT = fileExists(new URL('../../dist/web/index.html', import.meta.url));
@@ -104,4 +107,110 @@ export async function signIn(browser: Browser, server: string, token: string, pa
   }
   await page.getByTestId('whoami').waitFor();
   return page;
+}
+
+/** A definitions file as the apply API takes it. */
+export interface DefinitionFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/**
+ * The YAML files of a pack folder (e.g. packs/lab), by name, each with its path as `prefix` + its
+ * file name.
+ *
+ * @example
+ * const files = await packFiles(PACK); // [{ path: 'app-logrotate.yaml', text: '…' }, …]
+ */
+export async function packFiles(dir: string, prefix = ''): Promise<DefinitionFile[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort();
+  return Promise.all(names.map(async (f) => ({ path: `${prefix}${f}`, text: await readFile(join(dir, f), 'utf8') })));
+}
+
+export interface WebLabOptions {
+  /** The lab to start (control plane and agents). */
+  readonly lab: LabOptions;
+  /** Definitions applied once every agent is connected, on the lab's current version. */
+  readonly definitions?: () => Promise<readonly DefinitionFile[]> | readonly DefinitionFile[];
+  /** Wait until every agent runs the applied definitions (default true; false leaves them to arrive). */
+  readonly waitForAgents?: boolean;
+  /** Make a viewer token of this name (`web.viewerToken`). */
+  readonly viewer?: string;
+  /** How long `signIn` waits for each step (default 15 s). */
+  readonly signInTimeoutMs?: number;
+  /** The set-up's timeout (default 90 s). */
+  readonly timeoutMs?: number;
+}
+
+/** A browser suite's lab and Chromium, started before its tests and stopped after them. */
+export interface WebLab {
+  readonly lab: Lab;
+  readonly browser: Browser;
+  /** The token `viewer` named. */
+  readonly viewerToken: string;
+  /** The lab host of this name (web-1, db-3, …); throws when there is none. */
+  host(name: string): LabHost;
+  /** Opens `path` signed in with `token` (default the lab's admin token) in `browser` (default the suite's). */
+  signIn(path: string, token?: string, browser?: Browser): Promise<Page>;
+}
+
+/**
+ * Registers the set-up of a browser suite: a lab, and a headless Chromium that trusts the lab's
+ * control plane, launched as soon as the control plane answers, while the agents connect. Then the
+ * definitions are applied and the viewer token made. Everything started is stopped after the
+ * suite, even when the set-up failed half-way. Call it in the describe block; the suite's own
+ * beforeAll hooks run after this set-up.
+ *
+ * @example
+ * const web = useWebLab({ lab: { hosts: 3 }, definitions: () => packFiles(PACK), viewer: 'x-viewer' });
+ * it('…', async () => { const page = await web.signIn('/fleet'); … });
+ */
+export function useWebLab(options: WebLabOptions): WebLab {
+  let lab: Lab | undefined;
+  let browser: Browser | undefined;
+  let launching: Promise<Browser> | undefined;
+  let viewerToken: string | undefined;
+  const started = <T>(what: string, value: T | undefined): T => {
+    if (value === undefined) throw new Error(`the browser suite's ${what} did not start (see the set-up's error)`);
+    return value;
+  };
+
+  beforeAll(async () => {
+    lab = await startLab({ ...options.lab, onServer: (server) => (launching = launchBrowser({ trust: server })) });
+    browser = await started('browser', launching);
+    if (options.definitions) {
+      const files = await options.definitions();
+      const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
+      await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
+      if (options.waitForAgents ?? true) await waitNoDrift(lab, version + 1);
+    }
+    if (options.viewer) viewerToken = (await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: options.viewer })).token;
+  }, options.timeoutMs ?? 90_000);
+
+  afterAll(async () => {
+    // A browser launched while the lab failed to start is closed too.
+    await (browser ?? (await launching?.catch(() => undefined)))?.close();
+    await lab?.stop();
+  }, 30_000);
+
+  return {
+    get lab() {
+      return started('lab', lab);
+    },
+    get browser() {
+      return started('browser', browser);
+    },
+    get viewerToken() {
+      return started('viewer token', viewerToken);
+    },
+    host(name) {
+      const h = started('lab', lab).hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`no lab host ${name}`);
+      return h;
+    },
+    signIn(path, token, b) {
+      const l = started('lab', lab);
+      return signIn(b ?? started('browser', browser), l.server, token ?? l.token, path, options.signInTimeoutMs);
+    },
+  };
 }

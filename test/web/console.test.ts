@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, expectOneOutputGroup, useWebLab } from './browser.js';
 
 /*
  * The web UI in a real browser against a real lab (control plane + 3 agent processes), through
@@ -17,47 +14,29 @@ import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as sign
 const skip = browserUnavailable('web UI browser tests (test/web)');
 
 describe.skipIf(skip)('web UI', () => {
-  let lab: Lab;
-  let browser: Browser;
-  let viewerToken: string;
+  // maxTargets 2: a command on all 3 hosts needs confirmation (the blast-radius dialog).
+  const web = useWebLab({ lab: { hosts: 3, maxTargets: 2, appPortBase: 28180 }, viewer: 'web-viewer' });
 
-  beforeAll(async () => {
-    // maxTargets 2: a command on all 3 hosts needs confirmation (the blast-radius dialog).
-    lab = await startLab({ hosts: 3, maxTargets: 2, appPortBase: 28180 });
-    browser = await launchBrowser({ trust: lab.server });
-    const res = await lab.fetch(`/api/v1/tokens`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ role: 'viewer', name: 'web-viewer' }),
-    });
-    viewerToken = ((await res.json()) as { token: string }).token;
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (token: string, path = '/console'): Promise<Page> => signInAt(browser, lab.server, token, path);
+  const signIn = (token: string, path = '/console'): Promise<Page> => web.signIn(path, token);
 
   it('serves the app at / without a token, hashed assets with long cache headers, index.html for client routes', async () => {
-    const root = await lab.fetch('/');
+    const root = await web.lab.fetch('/');
     expect(root.status).toBe(200);
     expect(root.headers.get('content-type')).toContain('text/html');
     const html = await root.text();
     const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     expect(asset).toBeTruthy();
-    const js = await lab.fetch(`${asset}`);
+    const js = await web.lab.fetch(`${asset}`);
     expect(js.headers.get('content-type')).toContain('text/javascript');
     expect(js.headers.get('cache-control')).toContain('immutable');
-    expect((await lab.fetch('/console')).headers.get('content-type')).toContain('text/html');
-    const api = await lab.fetch('/api/v1/nothing');
+    expect((await web.lab.fetch('/console')).headers.get('content-type')).toContain('text/html');
+    const api = await web.lab.fetch('/api/v1/nothing');
     expect(api.status).toBe(404);
     expect(((await api.json()) as { code: string }).code).toBe('BW_ERR_NOT_FOUND');
   });
 
   it('signs in, runs a command from the console with Ctrl-Enter, confirms the blast radius and shows grouped output', async () => {
-    const page = await signIn(lab.token);
+    const page = await signIn(web.lab.token);
     expect(await page.getByTestId('whoami').textContent()).toContain('admin');
     const editor = page.getByLabel('pipeline');
     await editor.fill('host | `echo hi`');
@@ -71,14 +50,14 @@ describe.skipIf(skip)('web UI', () => {
     await page.getByTestId('run-summary').waitFor();
     const group = await expectOneOutputGroup(page, ['3 hosts', 'exit 0', 'hi']);
     await group.getByRole('button').click();
-    expect(await group.getByTestId('group-hosts').locator('li').allTextContents()).toEqual(lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare));
+    expect(await group.getByTestId('group-hosts').locator('li').allTextContents()).toEqual(web.lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare));
     // The run is in the history.
     expect(await page.getByTestId('history').textContent()).toContain('echo hi');
     await page.close();
   }, 60_000);
 
   it('shows metric rows as a table with numeric summaries', async () => {
-    const page = await signIn(lab.token);
+    const page = await signIn(web.lab.token);
     await page.getByLabel('pipeline').fill('host | cpu_usage | mem_usage');
     await page.getByTestId('run').click();
     await page.getByTestId('run-summary').waitFor();
@@ -90,8 +69,8 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it('keeps rows in the order a sort decided (plan.ordered), and shows other rows by name', async () => {
-    const page = await signIn(lab.token);
-    const byName = lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare);
+    const page = await signIn(web.lab.token);
+    const byName = web.lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare);
     const shown = () => page.getByTestId('result-table').locator('.vtable-row [role="cell"]:first-child').allTextContents();
     const run = async (statement: string) => {
       await page.getByLabel('pipeline').fill(statement);
@@ -105,7 +84,7 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it('underlines a typo with its diagnostic while typing and does not run it', async () => {
-    const page = await signIn(lab.token);
+    const page = await signIn(web.lab.token);
     await page.getByLabel('pipeline').fill('host | cpu_usge > 1');
     const underline = page.locator('.editor-overlay .diag-error');
     await underline.first().waitFor();
@@ -118,9 +97,9 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it('warns as you type about a filter value no host has, naming the near one, and runs nothing on it', async () => {
-    const page = await signIn(lab.token);
-    const marker = join(lab.hosts[0]?.dir ?? tmpdir(), 'console-typo-ran');
-    const webHosts = lab.hosts.filter((h) => h.tags.role === 'web').length;
+    const page = await signIn(web.lab.token);
+    const marker = join(web.lab.hosts[0]?.dir ?? tmpdir(), 'console-typo-ran');
+    const webHosts = web.lab.hosts.filter((h) => h.tags.role === 'web').length;
     // Typed, not filled: the warning is there while the statement is written.
     await page.getByLabel('pipeline').fill('');
     await page.getByLabel('pipeline').pressSequentially(`host | role = "wbe" | \`touch ${marker}\``);
@@ -133,7 +112,7 @@ describe.skipIf(skip)('web UI', () => {
     await page.getByTestId('query-error').waitFor();
     expect(await page.getByTestId('query-error').textContent()).toContain('Nothing ran');
     expect(existsSync(marker)).toBe(false);
-    const runs = (await (await lab.fetch('/api/v1/runs', { headers: { authorization: `Bearer ${lab.token}` } })).json()) as { statement: string }[];
+    const runs = (await (await web.lab.fetch('/api/v1/runs', { headers: { authorization: `Bearer ${web.lab.token}` } })).json()) as { statement: string }[];
     expect(runs.filter((r) => r.statement.includes('"wbe"'))).toEqual([]);
     // Fixed, the warning goes away.
     await page.getByLabel('pipeline').fill('host | role = "web" | count');
@@ -142,11 +121,11 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it("completes a tag's values seen in the fleet inside quotes, and a metric's labels inside a selector", async () => {
-    const page = await signIn(lab.token);
+    const page = await signIn(web.lab.token);
     const editor = page.getByLabel('pipeline');
     const offered = () => page.locator('.completions .c-name').allTextContents();
     // The values come from the agents list, asked for once the page is open.
-    const roles = [...new Set(lab.hosts.map((h) => h.tags.role ?? ''))].sort();
+    const roles = [...new Set(web.lab.hosts.map((h) => h.tags.role ?? ''))].sort();
     await editor.fill('host | role = "');
     await expect.poll(offered, { timeout: 15_000 }).toEqual(roles);
     await editor.press('Tab');
@@ -161,7 +140,7 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it('a viewer sees the run button disabled for a command, with the reason', async () => {
-    const page = await signIn(viewerToken);
+    const page = await signIn(web.viewerToken);
     expect(await page.getByTestId('whoami').textContent()).toContain('viewer');
     await page.getByLabel('pipeline').fill('host | `echo hi`');
     await page.getByTestId('run-blocked').waitFor();
@@ -171,11 +150,11 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it('lists the fleet with connection state and live metrics, filtered by a pipeline', async () => {
-    const page = await signIn(lab.token, '/fleet');
+    const page = await signIn(web.lab.token, '/fleet');
     const table = page.getByTestId('fleet-table');
     await expect.poll(() => table.locator('.status-connected').count(), { timeout: 15_000 }).toBe(3);
     await expect.poll(async () => (await table.locator('.metric-value').allTextContents()).filter((t) => t.endsWith('%')).length, { timeout: 15_000 }).toBe(9);
-    const first = lab.hosts[0]?.name ?? '';
+    const first = web.lab.hosts[0]?.name ?? '';
     await page.getByLabel('filter').fill(`name = "${first}"`);
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => table.getAttribute('data-rows'), { timeout: 15_000 }).toBe('1');
@@ -196,7 +175,7 @@ describe.skipIf(skip)('web UI', () => {
   }, 60_000);
 
   it('Fleet says reconnecting while the control plane restarts, then is live again without a reload', async () => {
-    const page = await signIn(lab.token, '/fleet');
+    const page = await signIn(web.lab.token, '/fleet');
     const indicator = page.getByTestId('live');
     await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
     // Record every state the indicator shows, however briefly.
@@ -205,7 +184,7 @@ describe.skipIf(skip)('web UI', () => {
       const el = document.querySelector('[data-testid="live"]');
       new MutationObserver(() => window.bwLive.push(el.getAttribute('data-live'))).observe(el, { attributes: true });
     }`);
-    await lab.restartServer();
+    await web.lab.restartServer();
     await expect.poll(() => page.evaluate('window.bwLive'), { timeout: 30_000 }).toEqual(['no', 'yes']);
     expect(await indicator.textContent()).toBe('● live');
     // Answers flow again: the hosts come back as connected with values.
@@ -216,18 +195,18 @@ describe.skipIf(skip)('web UI', () => {
 
   // Last: the pages above (Console, Fleet with its chart, live queries) ran under the same CSP.
   it('runs under its Content-Security-Policy: nothing the app loads or does is blocked', async () => {
-    const csp = (await lab.fetch('/')).headers.get('content-security-policy');
+    const csp = (await web.lab.fetch('/')).headers.get('content-security-policy');
     expect(csp).toContain("frame-ancestors 'none'");
-    const page = await signIn(lab.token, '/events');
+    const page = await signIn(web.lab.token, '/events');
     await page.getByTestId('live').waitFor();
     for (const [path, ready] of [['/audit', 'audit-table'], ['/definitions', 'whoami'], ['/runbooks', 'whoami']] as const) {
-      await page.goto(`${lab.server}${path}`);
+      await page.goto(`${web.lab.server}${path}`);
       await page.getByTestId(ready).waitFor();
     }
-    expect(browser.cspViolations).toEqual([]);
+    expect(web.browser.cspViolations).toEqual([]);
     // The watch works: an inline script (what an injection would add) is blocked and seen.
     await page.evaluate(`{ const s = document.createElement('script'); s.textContent = 'window.bwInline = 1'; document.body.append(s); }`);
-    await expect.poll(() => browser.cspViolations.length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => web.browser.cspViolations.length, { timeout: 5000 }).toBe(1);
     expect(await page.evaluate('window.bwInline')).toBeUndefined();
     await page.close();
   }, 60_000);

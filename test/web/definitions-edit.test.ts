@@ -1,14 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Definition } from '../../src/definitions/index.js';
 import { toYaml } from '../../src/definitions/index.js';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import { PACK, cli } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, packFiles, useWebLab } from './browser.js';
 
 /*
  * Editing definitions on the Definitions page, in a real browser against a real lab (control
@@ -26,31 +21,15 @@ const PLAN_COLOURS = [
 ] as const;
 
 describe.skipIf(skip)('web UI: editing definitions', () => {
-  let lab: Lab;
-  let browser: Browser;
+  const web = useWebLab({ lab: { hosts: 3, appPortBase: 28680 }, definitions: () => packFiles(PACK, 'packs/lab/'), waitForAgents: false });
 
-  const post = (path: string, body: unknown, token = lab.token) =>
-    lab.fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const current = () => lab.api<{ version: number; definitions: Definition[] }>('/api/v1/definitions');
+  const post = (path: string, body: unknown, token = web.lab.token) =>
+    web.lab.fetch(path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const current = () => web.lab.api<{ version: number; definitions: Definition[] }>('/api/v1/definitions');
   const alarmFire = async () => (await current()).definitions.find((d) => d.kind === 'alarm' && d.name === ALARM) as { fire: string; clear?: string } | undefined;
-  const token = async (role: string, name: string) => (await lab.api<{ token: string }>('/api/v1/tokens', { role, name })).token;
+  const token = async (role: string, name: string) => (await web.lab.api<{ token: string }>('/api/v1/tokens', { role, name })).token;
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 3, appPortBase: 28680 });
-    browser = await launchBrowser({ trust: lab.server });
-    const files = readdirSync(PACK)
-      .filter((f) => f.endsWith('.yaml'))
-      .sort()
-      .map((f) => ({ path: join('packs/lab', f), text: readFileSync(join(PACK, f), 'utf8') }));
-    expect((await post('/api/v1/definitions/apply', { files, baseVersion: 0 })).status).toBe(200);
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (path: string, as = lab.token): Promise<Page> => signInAt(browser, lab.server, as, path);
+  const signIn = (path: string, as?: string): Promise<Page> => web.signIn(path, as);
 
   /** Opens the lab's disk alarm in the editor; its YAML text area and the text as loaded. */
   const openAlarm = async (page: Page) => {
@@ -108,7 +87,7 @@ describe.skipIf(skip)('web UI: editing definitions', () => {
     await expect.poll(() => page.getByTestId('current-version').textContent()).toBe(`version ${before + 1}`);
     expect(await page.getByTestId('definition-editor').count()).toBe(0);
     // The CLI sees the change.
-    const listed = await cli(lab, ['get', 'alarms', '--json']);
+    const listed = await cli(web.lab, ['get', 'alarms', '--json']);
     expect(listed.code).toBe(0);
     const alarms = JSON.parse(listed.stdout) as { name: string; fire: string }[];
     expect(alarms.find((a) => a.name === ALARM)?.fire).toBe('disk_usage{mount="/data"} >= 0');

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { events, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import type { LabHost } from '../../src/lab/index.js';
+import { events, waitFor } from '../scenarios/scenario-helpers.js';
+import { browserUnavailable, useWebLab } from './browser.js';
 
 /*
  * Times in answers about events, in a real browser against a real lab (control plane + 2 agents)
@@ -42,33 +40,23 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const DURATION = /^\d+(\.\d)?(ms|s|m|h|d)$/;
 
 describe.skipIf(skip)('web UI: times in event answers', () => {
-  let lab: Lab;
-  let browser: Browser;
+  const web = useWebLab({ lab: { hosts: 2, appPortBase: 28880 }, definitions: () => [{ path: 'tidy.yaml', text: TIDY_BOT }], timeoutMs: 120_000 });
   let web1: LabHost;
 
   beforeAll(async () => {
-    lab = await startLab({ hosts: 2, appPortBase: 28880 });
-    browser = await launchBrowser({ trust: lab.server });
-    web1 = lab.hosts[0] as LabHost;
-    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
-    await lab.api('/api/v1/definitions/apply', { files: [{ path: 'tidy.yaml', text: TIDY_BOT }], baseVersion: version });
-    await waitNoDrift(lab, version + 1);
-    await lab.api('/api/v1/runbooks/import', { text: DISK_FULL_RUNBOOK });
+    web1 = web.lab.hosts[0] as LabHost;
+    await web.lab.api('/api/v1/runbooks/import', { text: DISK_FULL_RUNBOOK });
     const flag = join(web1.dir, 'run', 'tidy');
     await writeFile(flag, 'please\n');
     try {
-      await waitFor('the tidier bot to run', async () => (await events(lab, { type: 'bot_ran', host: web1.name })).length > 0, 30_000);
+      await waitFor('the tidier bot to run', async () => (await events(web.lab, { type: 'bot_ran', host: web1.name })).length > 0, 30_000);
     } finally {
       await rm(flag, { force: true });
     }
-  }, 120_000);
+  }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
+  const signIn = (path: string): Promise<Page> => web.signIn(path);
 
-  const signIn = (path: string): Promise<Page> => signInAt(browser, lab.server, lab.token, path);
   /** The text of column `i` in each row of a result table, and the `title` of its <time> when it has one. */
   const column = (page: Page, i: number) => page.getByTestId('result-table').locator(`.vtable-row [role="cell"]:nth-child(${i + 1})`);
 

@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { PACK, events, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
+import type { LabHost } from '../../src/lab/index.js';
+import { PACK, events, waitFor } from '../scenarios/scenario-helpers.js';
 import type { RunRow } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, packFiles, useWebLab } from './browser.js';
 
 /*
  * The Alarms & events and Audit pages in a real browser against a real lab (apps on, the S1 pack
@@ -37,36 +35,19 @@ runbook: https://wiki.example.com/needs-a-look
 `;
 
 describe.skipIf(skip)('web UI: alarms & events, audit', () => {
-  let lab: Lab;
-  let browser: Browser;
-  let viewerToken: string;
-  const host = (name: string): LabHost => {
-    const h = lab.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no lab host ${name}`);
-    return h;
-  };
+  const web = useWebLab({
+    lab: { hosts: 4, apps: true, appPortBase: 28380 }, // web-1, web-2, db-3, cache-4
+    definitions: async () => [...(await packFiles(PACK)), { path: 'approval.yaml', text: APPROVAL_DEFINITIONS }, { path: 'runbook.yaml', text: RUNBOOK_DEFINITIONS }],
+    viewer: 'events-viewer',
+    signInTimeoutMs: 20_000,
+  });
+  const host = (name: string): LabHost => web.host(name);
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 4, apps: true, appPortBase: 28380 }); // web-1, web-2, db-3, cache-4
-    browser = await launchBrowser({ trust: lab.server });
-    const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
-    files.push({ path: 'approval.yaml', text: APPROVAL_DEFINITIONS }, { path: 'runbook.yaml', text: RUNBOOK_DEFINITIONS });
-    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
-    await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
-    await waitNoDrift(lab, version + 1);
-    viewerToken = (await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'events-viewer' })).token;
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (token: string, path: string): Promise<Page> => signInAt(browser, lab.server, token, path, 20_000);
+  const signIn = (token: string, path: string): Promise<Page> => web.signIn(path, token);
 
   /** The Alarms & events page signed in as admin, once its event stream is live. */
   const liveEvents = async (): Promise<Page> => {
-    const page = await signIn(lab.token, '/events');
+    const page = await signIn(web.lab.token, '/events');
     await page.locator('[data-testid="live"][data-live="yes"]').waitFor();
     return page;
   };
@@ -89,19 +70,19 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
   // Each test sets up its own state: these make what an earlier test would have left, when it did not.
   /** data-disk-full has fired and cleared on web-1 at least once (the first test does so live). */
   const ensureDiskAlarmCycle = async () => {
-    const cleared = () => events(lab, { type: 'alarm_cleared', alarm: 'data-disk-full', host: 'web-1' });
+    const cleared = () => events(web.lab, { type: 'alarm_cleared', alarm: 'data-disk-full', host: 'web-1' });
     if ((await cleared()).length) return;
-    await lab.fillDisk(host('web-1'), 95);
+    await web.lab.fillDisk(host('web-1'), 95);
     await waitFor('data-disk-full to fire and clear on web-1', async () => (await cleared()).length > 0, 30_000);
   };
   /** A run of ask-first on web-2 approved by admin (the approval test approves one in the UI). */
   const ensureApprovedRun = async () => {
-    const approvedRun = async () => (await lab.api<RunRow[]>('/api/v1/runs?limit=50')).find((r) => r.principal === 'admin (approving bot:ask-first)');
+    const approvedRun = async () => (await web.lab.api<RunRow[]>('/api/v1/runs?limit=50')).find((r) => r.principal === 'admin (approving bot:ask-first)');
     if (await approvedRun()) return;
     const ask = join(host('web-2').dir, 'run', 'ask');
     await withFault(ask, async () => {
-      const pending = await waitFor('ask-first to ask for approval', async () => (await lab.api<{ id: string; bot: string }[]>('/api/v1/approvals?status=pending')).find((a) => a.bot === 'ask-first'), 30_000);
-      await lab.api(`/api/v1/approvals/${pending.id}/approve`, {});
+      const pending = await waitFor('ask-first to ask for approval', async () => (await web.lab.api<{ id: string; bot: string }[]>('/api/v1/approvals?status=pending')).find((a) => a.bot === 'ask-first'), 30_000);
+      await web.lab.api(`/api/v1/approvals/${pending.id}/approve`, {});
       await waitFor('the approved run', approvedRun, 20_000);
     });
   };
@@ -118,7 +99,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       }, 25);
     }`);
 
-    await lab.fillDisk(host('web-1'), 95);
+    await web.lab.fillDisk(host('web-1'), 95);
     const timeline = page.getByTestId('timeline');
     await timeline.locator('[data-testid="event"][data-type="alarm_fired"][data-alarm="data-disk-full"][data-host="web-1"]').waitFor();
     await timeline.locator('[data-testid="event"][data-type="bot_ran"][data-bot="clean-data-logs"][data-host="web-1"]').waitFor({ timeout: 30_000 });
@@ -139,7 +120,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
 
   it('"Open runbook" on a firing alarm opens its runbook for the firing host without a reload; a URL runbook opens in a new tab', async () => {
     await ensureDiskAlarmCycle();
-    await lab.api('/api/v1/runbooks', { name: 'inspect-host', params: ['host', 'alarm'], cells: [{ kind: 'pipeline', text: 'host | name = $host | `echo looked`' }] });
+    await web.lab.api('/api/v1/runbooks', { name: 'inspect-host', params: ['host', 'alarm'], cells: [{ kind: 'pipeline', text: 'host | name = $host | `echo looked`' }] });
     const look = join(host('db-3').dir, 'run', 'look');
     const page = await liveEvents();
     await markNoReload(page);
@@ -185,7 +166,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       expect(await page.getByTestId('timeline').locator('[data-testid="event"][data-type="approval_requested"][data-bot="ask-first"]').count()).toBeGreaterThan(0);
 
       // A viewer sees the pending run but cannot decide it.
-      const viewer = await signIn(viewerToken, '/events');
+      const viewer = await signIn(web.viewerToken, '/events');
       await viewer.locator('[data-testid="approval"][data-bot="ask-first"]').waitFor();
       expect(await viewer.getByTestId('approve').count()).toBe(0);
       expect(await viewer.getByTestId('deny').count()).toBe(0);
@@ -198,7 +179,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       // The bot's action ran: its effect on disk and a run record under the approver's name.
       await waitFor('the approved action to write its marker', () => existsSync(ran), 20_000);
       expect((await readFile(ran, 'utf8')).trim()).toBe('web-2');
-      const runs = await lab.api<RunRow[]>('/api/v1/runs?limit=50');
+      const runs = await web.lab.api<RunRow[]>('/api/v1/runs?limit=50');
       expect(runs.find((r) => r.statement.includes('mark_approved'))).toMatchObject({ principal: 'admin (approving bot:ask-first)', status: 'succeeded', targets: 1 });
       await stillNoReload(page);
     }, page);
@@ -209,7 +190,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
     const ask = join(cache4.dir, 'run', 'ask');
     const page = await liveEvents();
     await withFault(ask, async () => {
-      const approval = await waitFor('an approval request from cache-4', async () => (await lab.api<{ id: string; host: string; status: string }[]>('/api/v1/approvals')).find((a) => a.host === 'cache-4' && a.status === 'pending'), 30_000);
+      const approval = await waitFor('an approval request from cache-4', async () => (await web.lab.api<{ id: string; host: string; status: string }[]>('/api/v1/approvals')).find((a) => a.host === 'cache-4' && a.status === 'pending'), 30_000);
       const pending = page.locator(`[data-testid="approval"][data-id="${approval.id}"]`);
       await pending.waitFor();
       await pending.getByTestId('deny').click();
@@ -217,12 +198,12 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
       await denied.waitFor();
       expect(await denied.textContent()).toContain('admin denied bot ask-first');
       await pending.waitFor({ state: 'detached' });
-      expect((await lab.api<{ id: string; status: string; decidedBy: string | null }[]>('/api/v1/approvals')).find((a) => a.id === approval.id)).toMatchObject({ status: 'denied', decidedBy: 'admin' });
+      expect((await web.lab.api<{ id: string; status: string; decidedBy: string | null }[]>('/api/v1/approvals')).find((a) => a.id === approval.id)).toMatchObject({ status: 'denied', decidedBy: 'admin' });
       // Nothing ran on cache-4: no run record and no marker.
-      expect((await lab.api<RunRow[]>('/api/v1/runs?limit=100')).filter((r) => r.statement.includes('"cache-4"'))).toEqual([]);
+      expect((await web.lab.api<RunRow[]>('/api/v1/runs?limit=100')).filter((r) => r.statement.includes('"cache-4"'))).toEqual([]);
       expect(existsSync(join(cache4.dir, 'run', 'approved-ran'))).toBe(false);
 
-      const audit = await signIn(lab.token, '/audit');
+      const audit = await signIn(web.lab.token, '/audit');
       await audit.getByTestId('filter-action').fill('approval.deny');
       await audit.getByRole('button', { name: 'Filter' }).click();
       const row = audit.getByTestId('audit-table').locator('[data-testid="audit-row"][data-action="approval.deny"]');
@@ -234,7 +215,7 @@ describe.skipIf(skip)('web UI: alarms & events, audit', () => {
 
   it('the Audit page lists runs, filters by action, and exports a CSV with a header row', async () => {
     await ensureApprovedRun();
-    const page = await signIn(lab.token, '/audit');
+    const page = await signIn(web.lab.token, '/audit');
     const table = page.getByTestId('audit-table');
     await table.locator('[data-testid="audit-row"][data-action="run"]').first().waitFor();
     expect(await table.textContent()).toContain('admin (approving bot:ask-first)');

@@ -1,9 +1,7 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab, stopChild } from '../../src/lab/index.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import { stopChild } from '../../src/lab/index.js';
+import { browserUnavailable, useWebLab } from './browser.js';
 
 /*
  * Fleet and routing in a real browser against a real lab (four real agents, a real control plane
@@ -15,25 +13,14 @@ import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser
 const skip = browserUnavailable('web UI Fleet and routing browser tests (test/web/fleet)');
 
 describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, routing', () => {
-  let lab: Lab;
-  let browser: Browser;
+  const web = useWebLab({ lab: { hosts: 4 }, signInTimeoutMs: 30_000 }); // web-1, web-2, db-3, cache-4
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 4 }); // web-1, web-2, db-3, cache-4
-    browser = await launchBrowser({ trust: lab.server });
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (token: string, path: string): Promise<Page> => signInAt(browser, lab.server, token, path, 30_000);
+  const signIn = (token: string, path: string): Promise<Page> => web.signIn(path, token);
   /** The host names in the table, top to bottom. */
   const hostOrder = (page: Page) => page.getByTestId('fleet-table').locator('.vtable-row strong').allTextContents();
   /** Fleet with every host's CPU shown. */
   const liveFleet = async (): Promise<Page> => {
-    const page = await signIn(lab.token, '/fleet');
+    const page = await signIn(web.lab.token, '/fleet');
     await expect.poll(() => page.getByTestId('fleet-count').textContent(), { timeout: 30_000 }).toBe('4 of 4 hosts connected');
     await expect.poll(async () => (await page.getByTestId('fleet-table').locator('.metric-value').allTextContents()).filter((t) => t.endsWith('%')).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(12);
     return page;
@@ -44,7 +31,7 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
   };
 
   it('an unknown path says "page not found" under the URL typed, with links to the pages', async () => {
-    const page = await signIn(lab.token, '/no-such-page');
+    const page = await signIn(web.lab.token, '/no-such-page');
     const notFound = page.getByTestId('not-found');
     expect(await notFound.textContent()).toContain('There is no page at /no-such-page');
     expect(new URL(page.url()).pathname).toBe('/no-such-page');
@@ -56,7 +43,7 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
   }, 60_000);
 
   it("a viewer opening Audit reads which role it needs, not the API's error", async () => {
-    const { token } = await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'fleet-viewer' });
+    const { token } = await web.lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'fleet-viewer' });
     const page = await signIn(token, '/audit');
     const refusal = page.getByTestId('audit-forbidden');
     expect(await refusal.textContent()).toBe('Your role (viewer) cannot see the audit log; ask an admin for a token with the operator role.');
@@ -116,10 +103,10 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
     const rows = page.getByTestId('fleet-rows');
     expect(await rows.getAttribute('data-stale')).toBe('no');
 
-    await stopChild(lab.serverProcess);
+    await stopChild(web.lab.serverProcess);
     await applyFilter(page, 'role = "web"');
     const offline = page.getByTestId('fleet-offline');
-    await expect.poll(() => offline.textContent(), { timeout: 20_000 }).toMatch(new RegExp(`^Cannot reach the control plane at ${lab.server} — retrying\\. The rows below are the last known state, from \\d\\d:\\d\\d:\\d\\d\\.$`));
+    await expect.poll(() => offline.textContent(), { timeout: 20_000 }).toMatch(new RegExp(`^Cannot reach the control plane at ${web.lab.server} — retrying\\. The rows below are the last known state, from \\d\\d:\\d\\d:\\d\\d\\.$`));
     expect(await page.getByText('Failed to fetch').count()).toBe(0);
     expect(await page.locator('.error-box').count()).toBe(0);
     expect(await page.getByTestId('fleet-count').textContent()).toMatch(/^4 of 4 hosts connected as of \d\d:\d\d:\d\d$/);
@@ -128,8 +115,8 @@ describe.skipIf(skip)('web UI: Fleet sorting, an unreachable control plane, rout
     expect(statuses).toHaveLength(4);
     for (const s of statuses) expect(s).toMatch(/^◌ as of \d\d:\d\d:\d\d$/);
 
-    await lab.restartServer();
-    await lab.waitConnected();
+    await web.lab.restartServer();
+    await web.lab.waitConnected();
     await expect.poll(() => offline.count(), { timeout: 60_000 }).toBe(0);
     await expect.poll(() => rows.getAttribute('data-stale'), { timeout: 30_000 }).toBe('no');
     await expect.poll(() => page.getByTestId('fleet-count').textContent(), { timeout: 30_000 }).toBe('4 of 4 hosts connected');

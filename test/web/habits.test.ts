@@ -1,9 +1,7 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
+import { describe, expect, it } from 'vitest';
 import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser } from './browser.js';
+import { browserUnavailable, launchBrowser, useWebLab } from './browser.js';
 
 /*
  * Habits of an operational UI, in a real browser against a real lab (four real agents, a real
@@ -16,37 +14,26 @@ import { browserUnavailable, launchBrowser } from './browser.js';
 const skip = browserUnavailable('web UI habits browser tests (test/web/habits)');
 
 describe.skipIf(skip)('web UI habits', () => {
-  let lab: Lab;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 4 }); // web-1, web-2, db-3, cache-4
-    browser = await launchBrowser({ trust: lab.server });
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
+  const web = useWebLab({ lab: { hosts: 4 } }); // web-1, web-2, db-3, cache-4
 
   /**
    * Opens `path` in a new tab of the browser, signing in with the lab's token unless another open
    * tab of the session already handed its token over.
    */
-  const open = async (path: string, b: Browser = browser): Promise<Page> => {
+  const open = async (path: string, b: Browser = web.browser): Promise<Page> => {
     const page = await b.context.newPage();
     page.setDefaultTimeout(30_000);
-    await page.goto(`${lab.server}${path}`);
+    await page.goto(`${web.lab.server}${path}`);
     await page.getByTestId('whoami').or(page.getByTestId('token')).first().waitFor();
     if (await page.getByTestId('token').isVisible()) {
-      await page.getByTestId('token').fill(lab.token);
+      await page.getByTestId('token').fill(web.lab.token);
       await page.getByTestId('login').click();
       await page.getByTestId('whoami').waitFor();
     }
     return page;
   };
   const closeAll = async () => {
-    for (const p of browser.context.pages()) await p.close();
+    for (const p of web.browser.context.pages()) await p.close();
   };
   const hostOrder = (page: Page) => page.getByTestId('fleet-table').locator('.vtable-row strong').allTextContents();
   const cpus = (page: Page) => page.getByTestId('fleet-table').locator('.vtable-row').evaluateAll((rows) => rows.map((r) => Number.parseFloat(r.querySelectorAll('.metric-value')[0]?.textContent ?? '')));
@@ -95,7 +82,7 @@ describe.skipIf(skip)('web UI habits', () => {
     expect(await consolePage.getByLabel('pipeline').inputValue()).toBe('host | role = "db" | count');
     await consolePage.getByLabel('pipeline').fill('host | count');
     await expect.poll(() => search(consolePage).q).toBe('host | count');
-    expect(browser.cspViolations).toEqual([]);
+    expect(web.browser.cspViolations).toEqual([]);
     await closeAll();
   }, 120_000);
 
@@ -107,10 +94,10 @@ describe.skipIf(skip)('web UI habits', () => {
     // Never written where it outlives the session.
     expect(await b.evaluate("Object.keys(localStorage).filter((k) => localStorage.getItem(k)?.startsWith('bwt_'))")).toEqual([]);
 
-    const other = await launchBrowser({ trust: lab.server });
+    const other = await launchBrowser({ trust: web.lab.server });
     try {
       const stranger = await other.context.newPage();
-      await stranger.goto(`${lab.server}/fleet`);
+      await stranger.goto(`${web.lab.server}/fleet`);
       await stranger.getByTestId('token').waitFor();
       expect(await stranger.getByTestId('whoami').count()).toBe(0);
     } finally {

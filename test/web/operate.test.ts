@@ -1,11 +1,8 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import { PACK, applyDefinitions, events, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, useWebLab } from './browser.js';
 
 /*
  * The Operate page in a real browser against a real lab with S1's disk alarm and bot: maintenance
@@ -17,37 +14,27 @@ import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser
 const skip = browserUnavailable('web UI operate browser tests (test/web)');
 
 describe.skipIf(skip)('web UI: operate', () => {
-  let lab: Lab;
-  let browser: Browser;
-  let viewerToken: string;
+  const web = useWebLab({ lab: { hosts: 2 }, viewer: 'operate-viewer', signInTimeoutMs: 20_000 });
 
   beforeAll(async () => {
-    lab = await startLab({ hosts: 2 });
-    browser = await launchBrowser({ trust: lab.server });
-    await applyDefinitions(lab, join(PACK, 's1-disk.yaml'));
-    await waitNoDrift(lab, 1);
-    viewerToken = (await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'operate-viewer' })).token;
-  }, 90_000);
+    await applyDefinitions(web.lab, join(PACK, 's1-disk.yaml'));
+    await waitNoDrift(web.lab, 1);
+  }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (token: string, path: string): Promise<Page> => signInAt(browser, lab.server, token, path, 20_000);
+  const signIn = (token: string, path: string): Promise<Page> => web.signIn(path, token);
 
   it('turns maintenance on with a reason, shows it in the header on other pages, and off again', async () => {
-    const page = await signIn(lab.token, '/operate');
+    const page = await signIn(web.lab.token, '/operate');
     await expect.poll(() => page.getByTestId('maintenance-state').textContent()).toContain('Off');
     await expect.poll(() => page.getByTestId('maintenance-toggle').isDisabled()).toBe(true);
     await page.getByTestId('maintenance-reason').fill('database upgrade');
     await page.getByTestId('maintenance-toggle').click();
     await expect.poll(() => page.getByTestId('maintenance-state').textContent()).toContain('set by admin: database upgrade');
     await page.getByTestId('maintenance-badge').waitFor();
-    expect((await lab.api<{ on: boolean; reason: string }>('/api/v1/maintenance'))).toMatchObject({ on: true, reason: 'database upgrade' });
+    expect((await web.lab.api<{ on: boolean; reason: string }>('/api/v1/maintenance'))).toMatchObject({ on: true, reason: 'database upgrade' });
 
     // Another page, a fresh load: the header still says so, and leads back here.
-    const other = await signIn(lab.token, '/events');
+    const other = await signIn(web.lab.token, '/events');
     await other.getByTestId('maintenance-badge').click();
     await other.getByTestId('operate').waitFor();
     expect(new URL(other.url()).pathname).toBe('/operate');
@@ -56,12 +43,12 @@ describe.skipIf(skip)('web UI: operate', () => {
     await page.getByTestId('maintenance-toggle').click();
     await expect.poll(() => page.getByTestId('maintenance-state').textContent()).toContain('Off');
     await expect.poll(() => page.getByTestId('maintenance-badge').count()).toBe(0);
-    expect((await lab.api<{ on: boolean }>('/api/v1/maintenance')).on).toBe(false);
+    expect((await web.lab.api<{ on: boolean }>('/api/v1/maintenance')).on).toBe(false);
     await page.close();
   });
 
   it('creates a silence from the form, lists it active, ends it with a click; a bad host selection is explained', async () => {
-    const page = await signIn(lab.token, '/operate');
+    const page = await signIn(web.lab.token, '/operate');
     await page.getByTestId('silence-alarm').selectOption('data-disk-full');
     await page.getByTestId('silence-hosts').fill('host | cpu_usage > 0.5');
     await page.getByTestId('silence-reason').fill('disk swap');
@@ -76,27 +63,27 @@ describe.skipIf(skip)('web UI: operate', () => {
     await row.waitFor();
     expect(await row.textContent()).toContain('data-disk-full');
     expect(await row.textContent()).toContain('host | name = "web-1"');
-    const [listed] = await lab.api<{ id: string; state: string; endsAt: number; createdAt: number; createdBy: string }[]>('/api/v1/silences');
+    const [listed] = await web.lab.api<{ id: string; state: string; endsAt: number; createdAt: number; createdBy: string }[]>('/api/v1/silences');
     expect(listed).toMatchObject({ state: 'active', createdBy: 'admin' });
     expect((listed?.endsAt ?? 0) - (listed?.createdAt ?? 0)).toBe(900_000);
 
     await row.getByTestId('silence-end').click();
     await page.locator('[data-testid="silence-row"][data-state="ended"]').waitFor();
-    expect((await lab.api<{ state: string }[]>('/api/v1/silences'))[0]?.state).toBe('ended');
+    expect((await web.lab.api<{ state: string }[]>('/api/v1/silences'))[0]?.state).toBe('ended');
     await page.close();
   });
 
   it('switches a bot off and on; a viewer sees the switch but no buttons', async () => {
     const since = Date.now();
-    const page = await signIn(lab.token, '/operate');
+    const page = await signIn(web.lab.token, '/operate');
     const bot = page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"]');
     await page.getByTestId('bot-reason').fill('incident 42');
     await bot.getByTestId('bot-toggle').click();
     await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="off"]').waitFor();
     expect(await bot.textContent()).toContain('switched off by admin');
-    expect((await lab.api<{ switchedOff: string[] }[]>('/api/v1/drift')).every((r) => r.switchedOff.includes('clean-data-logs'))).toBe(true);
+    expect((await web.lab.api<{ switchedOff: string[] }[]>('/api/v1/drift')).every((r) => r.switchedOff.includes('clean-data-logs'))).toBe(true);
 
-    const viewer = await signIn(viewerToken, '/operate');
+    const viewer = await signIn(web.viewerToken, '/operate');
     const seen = viewer.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="off"]');
     await seen.waitFor();
     expect(await seen.getByTestId('bot-toggle').count()).toBe(0);
@@ -106,7 +93,7 @@ describe.skipIf(skip)('web UI: operate', () => {
     await bot.getByTestId('bot-toggle').click();
     await page.locator('[data-testid="bot-row"][data-bot="clean-data-logs"][data-state="on"]').waitFor();
     const types = await waitFor('the switch events', async () => {
-      const t = (await events(lab, { since })).map((e) => e.type);
+      const t = (await events(web.lab, { since })).map((e) => e.type);
       return t.includes('bot_enabled') ? t : undefined;
     });
     expect(types).toEqual(expect.arrayContaining(['bot_disabled', 'bot_enabled']));

@@ -2,11 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab, stopChild } from '../../src/lab/index.js';
+import { stopChild } from '../../src/lab/index.js';
 import { runCli, waitUntil } from '../helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, useWebLab } from './browser.js';
 
 /*
  * The numbers a run shows, in a real browser against a real lab of 4 hosts: the Console's summary,
@@ -17,27 +15,22 @@ import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser
 const skip = browserUnavailable('web UI run counts (test/web)');
 
 describe.skipIf(skip)('the numbers of a run', () => {
-  let lab: Lab;
-  let browser: Browser;
+  // No confirmation dialog for 8 targets: the counts are what this suite is about.
+  const web = useWebLab({ lab: { hosts: 4, maxTargets: 100, appPortBase: 28680 } });
   /** Two `sleep` processes in each lab host's folder: what that host's agent lists as its processes. */
   const sleepers: ChildProcess[] = [];
 
-  beforeAll(async () => {
-    // No confirmation dialog for 8 targets: the counts are what this suite is about.
-    lab = await startLab({ hosts: 4, maxTargets: 100, appPortBase: 28680 });
-    for (const host of lab.hosts) for (let i = 0; i < 2; i++) sleepers.push(spawn('sleep', ['600'], { cwd: host.dir, stdio: 'ignore' }));
-    browser = await launchBrowser({ trust: lab.server });
-  }, 90_000);
+  beforeAll(() => {
+    for (const host of web.lab.hosts) for (let i = 0; i < 2; i++) sleepers.push(spawn('sleep', ['600'], { cwd: host.dir, stdio: 'ignore' }));
+  });
 
   afterAll(async () => {
-    await browser?.close();
     await Promise.all(sleepers.map((p) => stopChild(p)));
-    await lab?.stop();
   }, 30_000);
 
-  const signIn = (path: string): Promise<Page> => signInAt(browser, lab.server, lab.token, path);
+  const signIn = (path: string): Promise<Page> => web.signIn(path);
   const api = (path: string, body?: unknown) =>
-    lab.fetch(path, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    web.lab.fetch(path, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${web.lab.token}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
   const auditOfRuns = async () => (await (await api('/api/v1/audit?action=run')).json()) as { target: string; outcome: string; detail: Record<string, unknown> }[];
 
   /** Runs a statement in the Console and returns its summary line once it came. */
@@ -56,7 +49,7 @@ describe.skipIf(skip)('the numbers of a run', () => {
     expect(summary).toContain('4 rows · 4 failed');
     expect(await page.getByTestId('history').textContent()).toContain('4 rows · 4 failed');
 
-    const env = { BREAKWATER_SERVER: lab.server, BREAKWATER_TOKEN: lab.token, ...(lab.ca ? { BREAKWATER_CA: lab.ca } : {}) };
+    const env = { BREAKWATER_SERVER: web.lab.server, BREAKWATER_TOKEN: web.lab.token, ...(web.lab.ca ? { BREAKWATER_CA: web.lab.ca } : {}) };
     const cli = await runCli(['run', 'host | `exit 3`', '--yes'], { env, timeoutMs: 60_000 });
     expect(cli.stderr).toBe('');
     expect(cli.code).toBe(1);

@@ -1,13 +1,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
 import { cli } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, expectOneOutputGroup, launchBrowser, signIn as signInAt } from './browser.js';
+import { browserUnavailable, expectOneOutputGroup, useWebLab } from './browser.js';
 
 /*
  * The Runbooks and Definitions pages in a real browser against a real lab (control plane + 3
@@ -20,20 +17,9 @@ const skip = browserUnavailable('runbooks and definitions browser tests (test/we
 const LAB_PACK = fileURLToPath(new URL('../../packs/lab', import.meta.url));
 
 describe.skipIf(skip)('web UI: runbooks and definitions', () => {
-  let lab: Lab;
-  let browser: Browser;
+  const web = useWebLab({ lab: { hosts: 3, appPortBase: 28480 } });
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 3, appPortBase: 28480 });
-    browser = await launchBrowser({ trust: lab.server });
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (path: string, token = lab.token): Promise<Page> => signInAt(browser, lab.server, token, path);
+  const signIn = (path: string, token?: string): Promise<Page> => web.signIn(path, token);
 
   it('creates a two-cell runbook, runs it for host=web-1, saves the run and reopens it after a reload', async () => {
     const page = await signIn('/runbooks');
@@ -78,7 +64,7 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     await linked.close();
 
     // The cell's run is a runbook run, not an ad hoc one: on the Runs page, in the API and the CLI, linking back.
-    const { name: me } = await lab.api<{ name: string }>('/api/v1/whoami');
+    const { name: me } = await web.lab.api<{ name: string }>('/api/v1/whoami');
     const runs = await signIn('/runs');
     await runs.getByTestId('runs-filter-kind').selectOption('runbook');
     await expect.poll(() => new URL(runs.url()).search).toBe('?kind=runbook');
@@ -93,7 +79,7 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     await expect.poll(() => runs.getByTestId('runbook-name').inputValue()).toBe('check-host');
     expect(new URL(runs.url()).pathname).toBe('/runbooks');
     await runs.close();
-    const listed = await cli(lab, ['get', 'runs', '--kind', 'runbook', '-o', 'json']);
+    const listed = await cli(web.lab, ['get', 'runs', '--kind', 'runbook', '-o', 'json']);
     expect(listed.code, listed.stderr).toBe(0);
     expect((JSON.parse(listed.stdout) as { principal: string }[]).map((r) => r.principal)).toEqual([`${me} (runbook:check-host cell 2)`]);
   }, 90_000);
@@ -129,7 +115,7 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
     await page.close();
 
     // A viewer cannot import.
-    const { token } = await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'runbooks-viewer' });
+    const { token } = await web.lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'runbooks-viewer' });
     const viewer = await signIn('/runbooks', token);
     await viewer.getByTestId('runbook-list').getByText('imported-check').waitFor();
     expect(await viewer.getByTestId('import-runbook').isDisabled()).toBe(true);
@@ -141,9 +127,9 @@ describe.skipIf(skip)('web UI: runbooks and definitions', () => {
       .filter((f) => f.endsWith('.yaml'))
       .sort()
       .map((f) => ({ path: join('packs/lab', f), text: readFileSync(join(LAB_PACK, f), 'utf8') }));
-    const applied = await lab.fetch('/api/v1/definitions/apply', {
+    const applied = await web.lab.fetch('/api/v1/definitions/apply', {
       method: 'POST',
-      headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${web.lab.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ files, baseVersion: 0 }),
     });
     expect(applied.status).toBe(200);

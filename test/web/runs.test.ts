@@ -1,12 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import type { Lab, LabHost } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { PACK, cli, events, jsonLines, waitFor, waitNoDrift } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import type { LabHost } from '../../src/lab/index.js';
+import { PACK, cli, events, jsonLines, waitFor } from '../scenarios/scenario-helpers.js';
+import { browserUnavailable, packFiles, useWebLab } from './browser.js';
 
 /*
  * The Runs page in a real browser against a real lab of 4 hosts with the lab pack applied:
@@ -19,37 +15,16 @@ import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser
 const skip = browserUnavailable('web UI runs browser tests (test/web)');
 
 describe.skipIf(skip)('web UI: runs', () => {
-  let lab: Lab;
-  let browser: Browser;
-  let viewerToken: string;
+  const web = useWebLab({ lab: { hosts: 4, maxTargets: 100, appPortBase: 28980 }, definitions: () => packFiles(PACK), viewer: 'runs-viewer', signInTimeoutMs: 20_000 }); // web-1, web-2, db-3, cache-4
   /** Runs started by the first test, by what they are. */
   const ids: { echo?: string; failing?: string; long?: string } = {};
-  const host = (name: string): LabHost => {
-    const h = lab.hosts.find((x) => x.name === name);
-    if (!h) throw new Error(`no lab host ${name}`);
-    return h;
-  };
+  const host = (name: string): LabHost => web.host(name);
 
-  beforeAll(async () => {
-    lab = await startLab({ hosts: 4, maxTargets: 100, appPortBase: 28980 }); // web-1, web-2, db-3, cache-4
-    browser = await launchBrowser({ trust: lab.server });
-    const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
-    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
-    await lab.api('/api/v1/definitions/apply', { files, baseVersion: version });
-    await waitNoDrift(lab, version + 1);
-    viewerToken = (await lab.api<{ token: string }>('/api/v1/tokens', { role: 'viewer', name: 'runs-viewer' })).token;
-  }, 90_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (path: string, token = lab.token): Promise<Page> => signInAt(browser, lab.server, token, path, 20_000);
+  const signIn = (path: string, token?: string): Promise<Page> => web.signIn(path, token);
 
   /** Runs a statement through POST /api/v1/query as admin; returns the id it was recorded under. */
   async function runStatement(statement: string): Promise<string> {
-    const res = await lab.fetch('/api/v1/query', { method: 'POST', headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ statement, yes: true }) });
+    const res = await web.lab.fetch('/api/v1/query', { method: 'POST', headers: { authorization: `Bearer ${web.lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ statement, yes: true }) });
     const lines = jsonLines(await res.text());
     const runId = lines.find((l) => l.type === 'plan')?.runId;
     if (typeof runId !== 'string') throw new Error(`no run recorded for ${statement}: ${JSON.stringify(lines.slice(0, 3))}`);
@@ -99,7 +74,7 @@ describe.skipIf(skip)('web UI: runs', () => {
     await page.goBack();
     await expect.poll(() => rowIds(page)).toEqual([ids.failing]);
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
-    await expect.poll(() => page.url()).toBe(`${lab.server}/runs`);
+    await expect.poll(() => page.url()).toBe(`${web.lab.server}/runs`);
     await expect.poll(async () => (await rowIds(page)).filter((id) => id === ids.failing || id === ids.echo)).toEqual([ids.failing, ids.echo]);
     expect(await page.getByTestId('runs-filter-host').inputValue()).toBe('');
     await page.close();
@@ -126,8 +101,8 @@ describe.skipIf(skip)('web UI: runs', () => {
 
   it('leads from a bot_ran event, its alarm and its audit row to what the bot deleted on web-1', async () => {
     const started = Date.now();
-    await lab.fillDisk(host('web-1'), 95);
-    const ran = await waitFor('clean-data-logs to run on web-1', async () => (await events(lab, { type: 'bot_ran', host: 'web-1', since: started }))[0], 30_000);
+    await web.lab.fillDisk(host('web-1'), 95);
+    const ran = await waitFor('clean-data-logs to run on web-1', async () => (await events(web.lab, { type: 'bot_ran', host: 'web-1', since: started }))[0], 30_000);
     expect(ran.runId).toBeTruthy();
 
     // One click from the event.
@@ -155,7 +130,7 @@ describe.skipIf(skip)('web UI: runs', () => {
     expect(await page.getByTestId('run-stdout').textContent()).toContain('runaway.log');
 
     // From the audit: the bot's run entry links to the same run.
-    await page.goto(`${lab.server}/audit`);
+    await page.goto(`${web.lab.server}/audit`);
     await page.getByTestId('audit-table').waitFor();
     const auditLink = page.locator(`[data-testid="audit-run-link"][href="/runs/${String(ran.runId)}"]`).first();
     await auditLink.click();
@@ -166,7 +141,7 @@ describe.skipIf(skip)('web UI: runs', () => {
 
   it('lets a viewer list runs but not read another\'s output, and says a bad filter plainly', async () => {
     const echo = ids.echo ?? (await runStatement('host | `echo hi`'));
-    const page = await signIn('/runs?kind=adhoc', viewerToken);
+    const page = await signIn('/runs?kind=adhoc', web.viewerToken);
     await page.locator(`[data-testid="run-row"][data-id="${echo}"]`).waitFor();
     await page.locator(`[data-testid="run-row"][data-id="${echo}"]`).getByTestId('run-link').click();
     expect(await page.getByTestId('run-error').textContent()).toContain('You cannot read this run\'s output');
@@ -179,19 +154,19 @@ describe.skipIf(skip)('web UI: runs', () => {
 
   it('gives the same runs to the CLI: get runs with filters, get run with exit codes and output', async () => {
     const failing = ids.failing ?? (await runStatement('host | name = "web-2" | `echo oops >&2; exit 3`'));
-    const listed = await cli(lab, ['get', 'runs', '--host', 'web-2', '--status', 'failed', '--since', '1h', '-o', 'json']);
+    const listed = await cli(web.lab, ['get', 'runs', '--host', 'web-2', '--status', 'failed', '--since', '1h', '-o', 'json']);
     expect(listed.code, listed.stderr).toBe(0);
     const runs = JSON.parse(listed.stdout) as { id: string; status: string }[];
     expect(runs.map((r) => r.id)).toContain(failing);
     expect(runs.every((r) => r.status === 'failed')).toBe(true);
 
-    const one = await cli(lab, ['get', 'run', failing]);
+    const one = await cli(web.lab, ['get', 'run', failing]);
     expect(one.code, one.stderr).toBe(0);
     expect(one.stdout).toMatch(/^HOST\s+RESOURCE\s+STATUS\s+EXIT\s+DURATION$/m);
     expect(one.stdout).toMatch(/^web-2\s+web-2\s+\S+\s+3\s/m);
     expect(one.stdout).toContain('── web-2 stderr\noops\n');
 
-    const wrong = await cli(lab, ['get', 'runs', '--status', 'finished']);
+    const wrong = await cli(web.lab, ['get', 'runs', '--status', 'finished']);
     expect(wrong.code).not.toBe(0);
     expect(wrong.stderr).toContain('expected a run status');
   }, 60_000);

@@ -1,12 +1,7 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lab } from '../../src/lab/index.js';
-import { startLab } from '../../src/lab/index.js';
-import { PACK, waitNoDrift } from '../scenarios/scenario-helpers.js';
-import type { Browser } from './browser.js';
-import { browserUnavailable, launchBrowser, signIn as signInAt } from './browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PACK } from '../scenarios/scenario-helpers.js';
+import { browserUnavailable, packFiles, useWebLab } from './browser.js';
 
 /*
  * Header sorting on every list page, in a real browser against a real lab of 4 hosts with the lab
@@ -33,32 +28,24 @@ run: host | disk_report()
 `;
 
 describe.skipIf(skip)('web UI: sortable tables', () => {
-  let lab: Lab;
-  let browser: Browser;
+  const web = useWebLab({
+    lab: { hosts: 4, maxTargets: 100, appPortBase: 29080 }, // web-1, web-2, db-3, cache-4
+    definitions: async () => [...(await packFiles(PACK)), { path: 'extra-schedule.yaml', text: EXTRA_SCHEDULE }],
+    signInTimeoutMs: 20_000,
+  });
 
   beforeAll(async () => {
-    lab = await startLab({ hosts: 4, maxTargets: 100, appPortBase: 29080 }); // web-1, web-2, db-3, cache-4
-    browser = await launchBrowser({ trust: lab.server });
-    const files = await Promise.all((await readdir(PACK)).filter((f) => f.endsWith('.yaml')).map(async (f) => ({ path: f, text: await readFile(join(PACK, f), 'utf8') })));
-    const { version } = await lab.api<{ version: number }>('/api/v1/definitions');
-    await lab.api('/api/v1/definitions/apply', { files: [...files, { path: 'extra-schedule.yaml', text: EXTRA_SCHEDULE }], baseVersion: version });
-    await waitNoDrift(lab, version + 1);
     for (const [role, name] of [['viewer', 'zed-viewer'], ['operator', 'ann-operator'], ['viewer', 'bob-10'], ['viewer', 'bob-9']] as const) {
-      await lab.api('/api/v1/tokens', { role, name });
+      await web.lab.api('/api/v1/tokens', { role, name });
     }
     // Runs on 4, 1 and 2 hosts (and the audit entries and events they leave).
     for (const statement of ['host | `true`', 'host | name = "db-3" | `true`', 'host | role = "web" | `exit 2`']) {
-      const res = await lab.fetch('/api/v1/query', { method: 'POST', headers: { authorization: `Bearer ${lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ statement, yes: true }) });
+      const res = await web.lab.fetch('/api/v1/query', { method: 'POST', headers: { authorization: `Bearer ${web.lab.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ statement, yes: true }) });
       await res.text();
     }
-  }, 120_000);
+  }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await lab?.stop();
-  }, 30_000);
-
-  const signIn = (path: string): Promise<Page> => signInAt(browser, lab.server, lab.token, path, 20_000);
+  const signIn = (path: string): Promise<Page> => web.signIn(path);
   const attrs = (rows: Locator, name: string) => rows.evaluateAll((els, n) => els.map((e) => e.getAttribute(n) ?? ''), name);
   const header = (table: Locator, label: string) => table.locator('th').filter({ has: table.page().getByRole('button', { name: label, exact: false }) }).first();
 
@@ -108,10 +95,10 @@ describe.skipIf(skip)('web UI: sortable tables', () => {
     await again.getByTestId('runs-filter-status').selectOption('failed');
     await expect.poll(() => new URL(again.url()).search).toBe('?status=failed&sort=targets');
 
-    await page.goto(`${lab.server}/runs`);
+    await page.goto(`${web.lab.server}/runs`);
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(3);
     await sortsBy(table, 'Status', () => attrs(rows, 'data-status'), byName);
-    for (const p of browser.context.pages()) await p.close();
+    for (const p of web.browser.context.pages()) await p.close();
   }, 90_000);
 
   it('Audit: sorts by action', async () => {
@@ -146,7 +133,7 @@ describe.skipIf(skip)('web UI: sortable tables', () => {
     await sortsBy(tokens, 'Name', () => attrs(tokenRows, 'data-name'), byName);
     expect(await header(tokens, 'Name').getByRole('button').getAttribute('title')).not.toMatch(/rows shown/);
 
-    await page.goto(`${lab.server}/admin#agents`);
+    await page.goto(`${web.lab.server}/admin#agents`);
     const agents = page.getByTestId('agents-table');
     const agentRows = agents.getByTestId('agent-row');
     await expect.poll(() => agentRows.count()).toBe(4);

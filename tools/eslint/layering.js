@@ -92,6 +92,8 @@ export const SUB_FOLDERS = Object.freeze({
   'server/query': { entry: false, never: ['api'], instead: 'routes call query execution, not the other way: move what both need into query' },
   'agent/metrics': { entry: false, never: ['engine', 'query'], instead: 'collectors sit below the engine and the executor: move what both need into metrics/types.ts' },
   'agent/exec': { entry: false, never: ['engine', 'query', 'metrics'], instead: 'runners sit below the engine and the executor: move what both need into exec/types.ts' },
+  'server/metrics': { entry: true, never: ['api', 'query', 'remediation'], instead: 'the parts tell the metrics what they count (callbacks wired in wire.ts and server.ts): pass in what the gauges read' },
+  'agent/exporter': { entry: true, never: ['engine', 'query', 'exec'], instead: 'the exporter reads the daemon\'s snapshot and status (ExporterSource): pass in what it needs' },
   'agent/containers': { entry: false, never: ['engine', 'query'], instead: 'container discovery sits below the engine and the executor: pass in what it needs' },
 });
 

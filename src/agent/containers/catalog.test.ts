@@ -29,18 +29,24 @@ describe('ContainerCatalog', () => {
   it('asks the runtime when a container it has not described appears, or when its answer is stale; not every pass', async () => {
     root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
     const asked: number[] = [];
+    const inspected: string[] = [];
     let now = 0;
     const answer = [{ Id: A, Names: ['/web'], Image: 'nginx:1', State: 'running', Created: 1_700_000_000, Labels: { app: 'web' } }];
-    server = createServer((_req, res) => {
-      asked.push(now);
-      res.end(JSON.stringify(answer));
+    server = createServer((req, res) => {
+      if (req.url === '/containers/json') {
+        asked.push(now);
+        res.end(JSON.stringify(answer));
+      } else {
+        inspected.push(`${now} ${req.url}`);
+        res.end(JSON.stringify({ Id: A, RestartCount: inspected.length + 1 }));
+      }
     });
     const socket = join(root, 'engine.sock');
     await new Promise<void>((resolve) => server?.listen(socket, resolve));
     const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [join(root, 'runc')], now: () => now, refreshMs: 30_000 });
 
     proc(10, A);
-    expect(await catalog.list()).toEqual([{ id: A, runtime: 'docker', cgroupPath: `/system.slice/docker-${A}.scope`, initPid: 10, pids: [10], name: 'web', image: 'nginx:1', state: 'running', created: 1_700_000_000, labels: { app: 'web' }, metadataFrom: 'engine' }]);
+    expect(await catalog.list()).toEqual([{ id: A, runtime: 'docker', cgroupPath: `/system.slice/docker-${A}.scope`, initPid: 10, pids: [10], name: 'web', image: 'nginx:1', state: 'running', created: 1_700_000_000, labels: { app: 'web' }, restartCount: 2, metadataFrom: 'engine' }]);
     now = 1000;
     await catalog.list();
     expect(asked).toEqual([0]);
@@ -61,6 +67,38 @@ describe('ContainerCatalog', () => {
     now = 40_000;
     await catalog.list();
     expect(asked).toEqual([0, 2000, 40_000]);
+    // Each incarnation inspected once, for its restart count: again only when it restarts (same id, a new init process).
+    expect(inspected).toEqual([`0 /containers/${A}/json`]);
+    rmSync(join(root, 'proc', '10'), { recursive: true });
+    proc(11, A);
+    now = 41_000;
+    expect((await catalog.list()).map((c) => [c.initPid, c.restartCount])).toEqual([
+      [11, 3],
+      [20, undefined],
+    ]);
+    expect(asked).toEqual([0, 2000, 40_000, 41_000]);
+    expect(inspected).toEqual([`0 /containers/${A}/json`, `41000 /containers/${A}/json`]);
+  });
+
+  it('inspects for restart counts within one request’s time: a runtime that hangs on them holds a pass no longer', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const C = 'c'.repeat(64);
+    const inspected: string[] = [];
+    server = createServer((req, res) => {
+      if (req.url === '/containers/json') res.end(JSON.stringify([A, B, C].map((Id) => ({ Id, Names: [`/${Id[0]}`], State: 'running' }))));
+      else inspected.push(req.url as string); // and never answers
+    });
+    const socket = join(root, 'engine.sock');
+    await new Promise<void>((resolve) => server?.listen(socket, resolve));
+    [A, B, C].forEach((id, i) => proc(10 + i, id));
+    const listed = await new ContainerCatalog({ procRoot: join(root, 'proc'), socket, criSocket: join(root, 'no-cri.sock'), ociStateDirs: [] }).list();
+    expect(listed.map((c) => [c.name, c.restartCount, c.metadataFrom])).toEqual([
+      ['a', undefined, 'engine'],
+      ['b', undefined, 'engine'],
+      ['c', undefined, 'engine'],
+    ]);
+    expect(inspected).toEqual([`/containers/${A}/json`]);
+    server.closeAllConnections();
   });
 
   it('a runtime that fails is reported once and leaves what the kernel shows', async () => {
@@ -109,4 +147,32 @@ describe('ContainerCatalog', () => {
       }),
     ]);
   });
+
+  it('names a podman pod by podman\'s libpod API, asked only when the kernel shows a container in one; by its short id when that fails', async () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-catalog-'));
+    const pod = 'f'.repeat(64);
+    mkdirSync(join(root, 'proc', '30'), { recursive: true });
+    writeFileSync(join(root, 'proc', '30', 'cgroup'), `0::/libpod_parent/${pod}/libpod-${A}\n`);
+    writeFileSync(join(root, 'proc', '30', 'stat'), '30 (sleep) S 1 0 0\n');
+    const paths: string[] = [];
+    let pods: unknown = [{ Id: pod, Name: 'checkout', Namespace: '', Labels: { app: 'checkout' }, InfraId: B }];
+    server = createServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.end(JSON.stringify(req.url?.includes('/libpod/pods/') ? pods : [{ Id: A, Names: ['/checkout-web'], Labels: { app: 'checkout' } }]));
+    });
+    const socket = join(root, 'podman.sock');
+    await new Promise<void>((resolve) => server?.listen(socket, resolve));
+    let now = 0;
+    const problems: string[] = [];
+    const catalog = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [], now: () => now, onProblem: (p) => problems.push(p) });
+    expect((await catalog.list()).map((c) => [c.name, c.libpodPod, c.podmanPod])).toEqual([['checkout-web', pod, { id: pod, name: 'checkout', namespace: '', labels: { app: 'checkout' }, infraId: B }]]);
+    // The list, the container's inspection (its restart count) and the pods, each once.
+    expect([...paths].sort()).toEqual([`/containers/${A}/json`, '/containers/json', '/v4.0.0/libpod/pods/json']);
+    pods = { message: 'no such call' };
+    now = 60_000;
+    const fresh = new ContainerCatalog({ procRoot: join(root, 'proc'), socket, ociStateDirs: [], now: () => now, onProblem: (p) => problems.push(p) });
+    expect((await fresh.list())[0]?.podmanPod).toEqual({ id: pod, name: 'f'.repeat(12), namespace: '', labels: {}, infraId: '' });
+    expect(problems).toEqual([`container runtime at ${socket}: answer is not a list of pods`]);
+  });
 });
+

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cgroupVersion, cpuLimitCores, parseCount, parseKeyed, parseMemLimit } from './cgroup-stats.js';
+import { cgroupVersion, cpuLimitCores, keyedValues, parseCount, parseMemLimit } from './cgroup-stats.js';
 import { parseBlkio, readCgroupV1 } from './cgroup-v1.js';
 import { parseIoStat, readCgroupV2 } from './cgroup-v2.js';
 import { parseNetDev } from './net-dev.js';
@@ -64,7 +64,12 @@ describe('cgroup file parsers', () => {
     expect(parseIoStat('8:0 rbytes=5 wbytes=6 dbytes=100\n')).toEqual({ ioReadBytes: 5, ioWriteBytes: 6 });
     expect(parseNetDev('h\nh\n  lo: 1 0 0 0 0 0 0 0 1 0\n')).toBeUndefined();
     expect(parseNetDev('h\nh\n eth0: 7 0 0 0 0 0 0 0 9 0\n')).toEqual({ rx: 7, tx: 9 });
-    expect(parseKeyed('anon 1\nbroken\n x\nfile -2\n')).toEqual(new Map([['anon', 1]]));
+    expect(keyedValues('anon 1\nbroken\n x\nfile -2\n', ['anon', 'broken', 'x', 'file', 'missing'])).toEqual([1, undefined, undefined, undefined, undefined]);
+    // A key is a whole name at the start of a line: not the end of a longer one, not a value.
+    expect(keyedValues('total_rss 5\nrss 7\nx rss 9\n', ['rss', 'total_rss'])).toEqual([7, 5]);
+    expect(keyedValues('total_rss 5\n', ['rss'])).toEqual([undefined]);
+    expect(keyedValues('rss 7', ['rss'])).toEqual([7]);
+    expect(keyedValues(undefined, ['rss'])).toEqual([undefined]);
   });
 
   it('never throw on hostile text, and give only non-negative finite numbers (bounded fuzz)', () => {
@@ -76,7 +81,7 @@ describe('cgroup file parsers', () => {
         expect(numbers(parseBlkio(t))).toBe(true);
         expect(numbers(parseIoStat(t))).toBe(true);
         expect(numbers(parseNetDev(t) ?? {})).toBe(true);
-        expect([...parseKeyed(t).values()].every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+        expect(keyedValues(t, ['total_rss', 'max', 'eth0:', '']).every((v) => v === undefined || (Number.isFinite(v) && v >= 0))).toBe(true);
         const limit = parseMemLimit(t);
         expect(limit === undefined || limit >= 0).toBe(true);
       }),

@@ -48,17 +48,29 @@ export function parseMemLimit(text: string | undefined): number | undefined {
   return n === undefined || n >= UNLIMITED ? undefined : n;
 }
 
-/** `key value` lines (memory.stat, cpu.stat, memory.events, memory.oom_control) as numbers; other lines skipped. */
-export function parseKeyed(text: string | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  if (text === undefined) return out;
-  for (const line of text.slice(0, MAX_CGROUP_STAT).split('\n', 256)) {
-    const space = line.indexOf(' ');
-    if (space <= 0) continue;
-    const value = parseCount(line.slice(space + 1));
-    if (value !== undefined) out.set(line.slice(0, space), value);
-  }
-  return out;
+/**
+ * The values of the `key value` lines (memory.stat, cpu.stat, memory.events, memory.oom_control)
+ * of these keys, in the order asked; undefined for a key that is absent or not a count. Only the
+ * lines asked for are parsed: memory.stat has some forty and the meter reads it every second for
+ * every container (an agent runs without an optimising compiler, so each line parsed counts).
+ *
+ * @example
+ * const [rss, inactive] = keyedValues('rss 10\ninactive_file 3\n', ['rss', 'inactive_file']); // 10, 3
+ */
+export function keyedValues(text: string | undefined, keys: readonly string[]): (number | undefined)[] {
+  if (text === undefined) return keys.map(() => undefined);
+  const bounded = text.length > MAX_CGROUP_STAT ? text.slice(0, MAX_CGROUP_STAT) : text;
+  return keys.map((key) => {
+    const head = `${key} `;
+    let from = head.length;
+    if (!bounded.startsWith(head)) {
+      const at = bounded.indexOf(`\n${head}`);
+      if (at < 0) return undefined;
+      from += at + 1;
+    }
+    const end = bounded.indexOf('\n', from);
+    return parseCount(bounded.slice(from, end < 0 ? undefined : end));
+  });
 }
 
 /** CPU cores a quota allows: `quota / period`, undefined when either is missing, not positive, or unlimited (`max`, `-1`). */

@@ -1,5 +1,5 @@
 import type { CgroupCounters, FileReader } from './cgroup-stats.js';
-import { cpuLimitCores, parseCount, parseKeyed, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
+import { cpuLimitCores, keyedValues, parseCount, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
 
 /**
  * A cgroup v1 container's counters: one hierarchy per controller under `root`
@@ -8,7 +8,7 @@ import { cpuLimitCores, parseCount, parseKeyed, parseMemLimit, readCgroupFile } 
  */
 export function readCgroupV1(root: string, path: string, read: FileReader = readCgroupFile): CgroupCounters {
   const file = (controller: string, name: string) => read(`${root}/${controller}${path}/${name}`);
-  const stat = parseKeyed(file('memory', 'memory.stat'));
+  const [totalRss, rss, totalInactive, inactive] = keyedValues(file('memory', 'memory.stat'), ['total_rss', 'rss', 'total_inactive_file', 'inactive_file']);
   const quota = file('cpu', 'cpu.cfs_quota_us')?.trim();
   const io = parseBlkio(file('blkio', 'blkio.throttle.io_service_bytes'));
   return {
@@ -17,11 +17,11 @@ export function readCgroupV1(root: string, path: string, read: FileReader = read
     cpuLimitCores: cpuLimitCores(parseCount(quota), parseCount(file('cpu', 'cpu.cfs_period_us'))),
     memUsage: parseCount(file('memory', 'memory.usage_in_bytes')),
     // The container's cgroup is the top of its own hierarchy: the total_ counts include any child cgroups.
-    memRss: stat.get('total_rss') ?? stat.get('rss'),
-    inactiveFile: stat.get('total_inactive_file') ?? stat.get('inactive_file'),
+    memRss: totalRss ?? rss,
+    inactiveFile: totalInactive ?? inactive,
     memLimit: parseMemLimit(file('memory', 'memory.limit_in_bytes')),
     // oom_kill is in memory.oom_control since Linux 4.13.
-    oomKills: parseKeyed(file('memory', 'memory.oom_control')).get('oom_kill'),
+    oomKills: keyedValues(file('memory', 'memory.oom_control'), ['oom_kill'])[0],
     pids: parseCount(file('pids', 'pids.current')),
     ...io,
   };

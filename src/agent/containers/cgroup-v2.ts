@@ -1,22 +1,21 @@
 import type { CgroupCounters, FileReader } from './cgroup-stats.js';
-import { cpuLimitCores, parseCount, parseKeyed, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
+import { cpuLimitCores, keyedValues, parseCount, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
 
 /** A cgroup v2 container's counters: every controller's files in its one directory of the unified tree at `root`. */
 export function readCgroupV2(root: string, path: string, read: FileReader = readCgroupFile): CgroupCounters {
   const file = (name: string) => read(`${root}${path}/${name}`);
-  const cpu = parseKeyed(file('cpu.stat'));
-  const usec = cpu.get('usage_usec');
-  const stat = parseKeyed(file('memory.stat'));
+  const [usec] = keyedValues(file('cpu.stat'), ['usage_usec']);
+  const [anon, inactiveFile] = keyedValues(file('memory.stat'), ['anon', 'inactive_file']);
   const [quota, period] = (file('cpu.max') ?? '').trim().split(' ', 2);
   return {
     cpuNs: usec === undefined ? undefined : usec * 1000,
     // `max 100000` is no limit: parseCount refuses `max`.
     cpuLimitCores: cpuLimitCores(parseCount(quota), parseCount(period)),
     memUsage: parseCount(file('memory.current')),
-    memRss: stat.get('anon'),
-    inactiveFile: stat.get('inactive_file'),
+    memRss: anon,
+    inactiveFile,
     memLimit: parseMemLimit(file('memory.max')),
-    oomKills: parseKeyed(file('memory.events')).get('oom_kill'),
+    oomKills: keyedValues(file('memory.events'), ['oom_kill'])[0],
     pids: parseCount(file('pids.current')),
     ...parseIoStat(file('io.stat')),
   };

@@ -5,6 +5,7 @@ import { MAX_CGROUP_FILE, parseCgroup } from './cgroup.js';
 
 const ID = '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';
 const POD = '8f3a2b1c-4d5e-4f60-9a7b-0c1d2e3f4a5b';
+const LIBPOD_POD = 'fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}.txt`, import.meta.url), 'utf8');
 
 describe('parseCgroup: one fixture per runtime layout', () => {
@@ -26,6 +27,22 @@ describe('parseCgroup: one fixture per runtime layout', () => {
     expect(found?.runtime).toBe('podman');
     expect(found?.cgroupPath).toBe(`/libpod_parent/libpod-${found?.id}`);
     expect(found?.id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each([
+    ['podman-pod-cgroupfs-v1', `/libpod_parent/${LIBPOD_POD}/libpod-${ID}`],
+    ['podman-pod-systemd-v2', `/machine.slice/machine-libpod_pod_${LIBPOD_POD}.slice/libpod-${ID}.scope`],
+  ])('%s: a container of a podman pod (podman kube play), with the pod’s id', (name, cgroupPath) => {
+    expect(parseCgroup(fixture(name))).toEqual({ id: ID, runtime: 'podman', cgroupPath, libpodPod: LIBPOD_POD });
+  });
+
+  it('read from inside a cgroup namespace of its own (the agent in a pod): the path climbs out of it, and is kept as read', () => {
+    expect(parseCgroup(fixture('containerd-cri-systemd-v2-from-pod'))).toEqual({
+      id: ID,
+      runtime: 'containerd',
+      cgroupPath: `/../../../kubepods-burstable.slice/kubepods-burstable-pod${POD.replaceAll('-', '_')}.slice/cri-containerd-${ID}.scope`,
+      podUid: POD,
+    });
   });
 
   it.each(['host-process-v1', 'host-process-v2', 'crio-conmon-systemd-v2'])('%s is no container (a conmon scope is the runtime’s monitor)', (name) => {

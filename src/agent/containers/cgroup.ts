@@ -10,6 +10,8 @@ export interface CgroupMembership {
   readonly cgroupPath: string;
   /** The Kubernetes pod uid, when the path has one (`pod<uid>` in cgroupfs, `-pod<uid_with_underscores>.slice` in systemd). */
   readonly podUid?: string;
+  /** The podman pod id (64 hex digits), when the path has one (`libpod_parent/<id>/` in cgroupfs, `libpod_pod_<id>.slice` in systemd). */
+  readonly libpodPod?: string;
 }
 
 /** /proc/PID/cgroup is a few hundred bytes; anything longer is not believed past this (untrusted text). */
@@ -25,6 +27,8 @@ const SEGMENTS: readonly { readonly re: RegExp; readonly runtime: ContainerRunti
   { re: new RegExp(`^libpod-${HEX64}(?:\\.scope)?$`), runtime: 'podman' },
 ];
 const BARE = new RegExp(`^${HEX64}$`);
+/** A podman pod's cgroup: its id under libpod_parent (cgroupfs), or its slice (systemd, root or rootless). */
+const LIBPOD_POD_SLICE = new RegExp(`(?:^|-)libpod_pod_${HEX64}\\.slice$`);
 const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?$/;
 
 /**
@@ -60,7 +64,8 @@ function parsePath(path: string): CgroupMembership | undefined {
     if (!kind) continue;
     const id = (runtime ? runtime.re.exec(segment)?.[1] : bare?.[1]) as string;
     const podUid = POD_UID.exec(parent)?.[1]?.replaceAll('_', '-');
-    return { id, runtime: kind, cgroupPath: segments.slice(0, i + 1).join('/'), ...(podUid ? { podUid } : {}) };
+    const libpodPod = kind === 'podman' ? (LIBPOD_POD_SLICE.exec(parent)?.[1] ?? (segments[i - 2] === 'libpod_parent' ? BARE.exec(parent)?.[1] : undefined)) : undefined;
+    return { id, runtime: kind, cgroupPath: segments.slice(0, i + 1).join('/'), ...(podUid ? { podUid } : {}), ...(libpodPod ? { libpodPod } : {}) };
   }
   return undefined;
 }

@@ -8,6 +8,7 @@ export interface KernelContainer {
   readonly runtime: ContainerRuntime;
   readonly cgroupPath: string;
   readonly podUid?: string;
+  readonly libpodPod?: string;
   /** The lowest pid of the container whose parent is outside it: the process the runtime started. */
   readonly initPid: number;
   readonly pids: readonly number[];

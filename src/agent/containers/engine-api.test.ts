@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENGINE_LIMITS, listEngineContainers, parseEngineList } from './engine-api.js';
+import { ENGINE_LIMITS, engineRestartCount, listEngineContainers, parseEngineList, parseRestartCount } from './engine-api.js';
 
 const ID = '611bd1a08e060e318d06339ca1b540a3d20bca0f2b9d7db791790d4813031411';
 const PODMAN_ANSWER = readFileSync(new URL('./fixtures/podman-containers-json.json', import.meta.url), 'utf8');
@@ -48,6 +48,29 @@ describe('parseEngineList', () => {
   });
 });
 
+describe('parseRestartCount', () => {
+  it('reads RestartCount of an inspection; none when absent or not a count; says when the body is no container', () => {
+    expect(parseRestartCount('{"Id":"x","RestartCount":3,"State":{"Pid":7}}')).toBe(3);
+    for (const body of ['{}', '{"RestartCount":-1}', '{"RestartCount":"3"}', '{"RestartCount":1.5}', '{"RestartCount":1e300}']) expect(parseRestartCount(body), body).toBeUndefined();
+    expect(() => parseRestartCount('[]')).toThrow('answer is not a container');
+    expect(() => parseRestartCount('nope')).toThrow('answer is not JSON');
+  });
+
+  it('never throws but its two errors on hostile JSON (bounded fuzz)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3 }), (value) => {
+        try {
+          const n = parseRestartCount(JSON.stringify(value));
+          expect(n === undefined || Number.isSafeInteger(n)).toBe(true);
+        } catch (err) {
+          expect((err as Error).message).toBe('answer is not a container');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('listEngineContainers over a Unix socket (a real HTTP server)', () => {
   let server: Server | undefined;
   let dir: string | undefined;
@@ -73,6 +96,10 @@ describe('listEngineContainers over a Unix socket (a real HTTP server)', () => {
     });
     expect([...(await listEngineContainers(socket)).keys()]).toEqual([ID]);
     expect(paths).toEqual(['GET /containers/json']);
+    await expect(engineRestartCount(socket, ID)).rejects.toThrow('answer is not a container');
+    expect(paths).toEqual(['GET /containers/json', `GET /containers/${ID}/json`]);
+    // An id goes into the request's path only when it is one.
+    await expect(engineRestartCount(socket, '../../version')).rejects.toThrow('not a container id: "../../version"');
   });
 
   it('rejects, naming the socket, on an error status, a slow or dripping answer, an oversized answer, no socket', async () => {

@@ -9,6 +9,8 @@ export interface ContainerMetadata {
   readonly created: number | undefined;
   /** Labels as the runtime has them (a container sets its own: untrusted, bounded below). */
   readonly labels: Readonly<Record<string, string>>;
+  /** Its restarts as the runtime counts them (CRI's attempt, Docker's `RestartCount`); undefined when not known. */
+  readonly restartCount?: number | undefined;
 }
 
 /** Bounds on what a runtime's answer may make the agent hold (its labels are set by whoever starts a container). */
@@ -31,6 +33,26 @@ export const ENGINE_LIMITS = {
  * const byId = await listEngineContainers('/run/docker.sock');
  */
 export function listEngineContainers(socketPath: string, timeoutMs: number = ENGINE_LIMITS.timeoutMs): Promise<Map<string, ContainerMetadata>> {
+  return engineGet(socketPath, '/containers/json', parseEngineList, timeoutMs);
+}
+
+/**
+ * A container's restarts as its runtime counts them (`RestartCount` of `GET /containers/{id}/json`:
+ * the restarts its restart policy made), or undefined when the answer has none.
+ *
+ * @example
+ * const restarts = await engineRestartCount('/run/docker.sock', id);
+ */
+export async function engineRestartCount(socketPath: string, id: string, timeoutMs: number = ENGINE_LIMITS.timeoutMs): Promise<number | undefined> {
+  if (!isContainerId(id)) throw new Error(`not a container id: ${JSON.stringify(id.slice(0, 80))}`);
+  return engineGet(socketPath, `/containers/${id}/json`, parseRestartCount, timeoutMs);
+}
+
+/**
+ * `GET path` over the runtime's Unix socket, its body given to `parse`: bounded in time and size
+ * ({@link ENGINE_LIMITS}); rejects with a message that names the socket (and what `parse` threw).
+ */
+export function engineGet<T>(socketPath: string, path: string, parse: (body: string) => T, timeoutMs: number = ENGINE_LIMITS.timeoutMs): Promise<T> {
   return new Promise((resolve, reject) => {
     // The whole exchange, not only an idle socket: a runtime dripping bytes must not hold a collection.
     const timer = setTimeout(() => {
@@ -41,7 +63,7 @@ export function listEngineContainers(socketPath: string, timeoutMs: number = ENG
       clearTimeout(timer);
       reject(new Error(`container runtime at ${socketPath}: ${why}`));
     };
-    const req = request({ socketPath, path: '/containers/json', method: 'GET', headers: { host: 'localhost' } }, (res) => {
+    const req = request({ socketPath, path, method: 'GET', headers: { host: 'localhost' } }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -54,9 +76,9 @@ export function listEngineContainers(socketPath: string, timeoutMs: number = ENG
       res.on('error', (err) => fail(err.message));
       res.on('end', () => {
         clearTimeout(timer);
-        if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode} for GET /containers/json`);
+        if (res.statusCode !== 200) return fail(`HTTP ${res.statusCode} for GET ${path}`);
         try {
-          resolve(parseEngineList(Buffer.concat(chunks).toString('utf8')));
+          resolve(parse(Buffer.concat(chunks).toString('utf8')));
         } catch (err) {
           fail((err as Error).message);
         }
@@ -67,7 +89,25 @@ export function listEngineContainers(socketPath: string, timeoutMs: number = ENG
   });
 }
 
+/** The `RestartCount` of a container's inspection (`GET /containers/{id}/json`); throws only when the body is not a JSON object. */
+export function parseRestartCount(body: string): number | undefined {
+  const inspected = parseJson(body);
+  if (typeof inspected !== 'object' || inspected === null || Array.isArray(inspected)) throw new Error('answer is not a container');
+  const count = (inspected as { RestartCount?: unknown }).RestartCount;
+  return typeof count === 'number' && Number.isSafeInteger(count) && count >= 0 ? count : undefined;
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new Error('answer is not JSON');
+  }
+}
+
 const HEX64 = /^[0-9a-f]{64}$/;
+/** Docker's, podman's, containerd's and CRI-O's container ids alike: 64 hex digits. */
+export const isContainerId = (id: string): boolean => HEX64.test(id);
 const text = (v: unknown, max: number = ENGINE_LIMITS.maxText): string => (typeof v === 'string' ? v.slice(0, max) : '');
 
 /**
@@ -76,15 +116,8 @@ const text = (v: unknown, max: number = ENGINE_LIMITS.maxText): string => (typeo
  * not a JSON array.
  */
 export function parseEngineList(body: string): Map<string, ContainerMetadata> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new Error('answer is not JSON');
-  }
-  if (!Array.isArray(parsed)) throw new Error('answer is not a list of containers');
   const out = new Map<string, ContainerMetadata>();
-  for (const item of parsed.slice(0, ENGINE_LIMITS.maxContainers) as unknown[]) {
+  for (const item of jsonList(body, 'containers')) {
     if (typeof item !== 'object' || item === null) continue;
     const c = item as Record<string, unknown>;
     if (typeof c.Id !== 'string' || !HEX64.test(c.Id)) continue;
@@ -98,6 +131,18 @@ export function parseEngineList(body: string): Map<string, ContainerMetadata> {
     });
   }
   return out;
+}
+
+/** A runtime's answer that must be a JSON list, its first {@link ENGINE_LIMITS.maxContainers} items; throws a message saying what it is not. */
+export function jsonList(body: string, of: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new Error('answer is not JSON');
+  }
+  if (!Array.isArray(parsed)) throw new Error(`answer is not a list of ${of}`);
+  return parsed.slice(0, ENGINE_LIMITS.maxContainers) as unknown[];
 }
 
 /** A label set cut to {@link ENGINE_LIMITS}: string values only, keys and values bounded. */

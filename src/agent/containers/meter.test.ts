@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +66,11 @@ describe('ContainerMeter', () => {
     expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
   });
 
+  it('passes on the runtime’s restart count; none when the runtime did not say', () => {
+    expect(byName(meter.measure([{ ...container, restartCount: 3 }]).get(ID)?.samples).restart_count).toBe(3);
+    expect(byName(meter.measure([container]).get(ID)?.samples).restart_count).toBeUndefined();
+  });
+
   it('reads its limits again every tenth pass only (they change rarely), its usage every pass', () => {
     meter.measure([container]);
     writeFileSync(cgroupFile('memory.max'), 'max\n');
@@ -73,6 +78,19 @@ describe('ContainerMeter', () => {
     const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)?.samples));
     expect(passes.map((p) => p.mem_usage_bytes)).toEqual(Array(10).fill(1000));
     expect(passes.map((p) => p.mem_limit_bytes)).toEqual([...Array(9).fill(536870912), undefined]);
+  });
+
+  it('from inside a cgroup namespace of its own (a pod\'s), reads a container\'s cgroup where the namespace-relative path leads', () => {
+    // The agent (pid 777 in this process table) is in /kubepods.slice/agent.scope: its namespace's root.
+    mkdirSync(join(dir, 'cgroup-v2/kubepods.slice/agent.scope'), { recursive: true });
+    writeFileSync(join(dir, 'cgroup-v2/kubepods.slice/agent.scope/cgroup.procs'), '777\n');
+    symlinkSync('777', join(dir, 'proc/self'));
+    const relative = { ...container, cgroupPath: `/../..${CGROUP}` };
+    expect(byName(meter.measure([relative]).get(ID)?.samples)).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
+  });
+
+  it('reads no cgroup for a namespace-relative path while its own cgroup is not found', () => {
+    expect(byName(meter.measure([{ ...container, cgroupPath: `/../..${CGROUP}` }]).get(ID)?.samples)).toEqual({});
   });
 
   it('measures nothing of a container whose cgroup and process are gone, and forgets it', () => {
@@ -84,10 +102,10 @@ describe('podSamples', () => {
   const measure = (netns: string | undefined, values: Record<string, number>) => ({ netns, samples: Object.entries(values).map(([name, value]) => ({ name, value })) });
 
   it('sums its containers, counting a shared network namespace once, and leaves limits out', () => {
-    const a = measure('net:[1]', { cpu_usage: 30, mem_working_set_bytes: 100, net_rx_bytes_rate: 500, mem_limit_bytes: 1000, cpu_limit_usage: 60 });
-    const b = measure('net:[1]', { cpu_usage: 12.5, mem_working_set_bytes: 50, net_rx_bytes_rate: 500 });
+    const a = measure('net:[1]', { cpu_usage: 30, mem_working_set_bytes: 100, net_rx_bytes_rate: 500, mem_limit_bytes: 1000, cpu_limit_usage: 60, restart_count: 2 });
+    const b = measure('net:[1]', { cpu_usage: 12.5, mem_working_set_bytes: 50, net_rx_bytes_rate: 500, restart_count: 1 });
     const c = measure(undefined, { net_rx_bytes_rate: 7 });
-    expect(byName(podSamples([a, b, undefined, c]))).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507 });
+    expect(byName(podSamples([a, b, undefined, c]))).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507, restart_count: 3 });
   });
 });
 

@@ -6,12 +6,15 @@ import { MAX_CGROUP_STAT, cgroupVersion, readCgroupFile } from './cgroup-stats.j
 import { readCgroupV1 } from './cgroup-v1.js';
 import { readCgroupV2 } from './cgroup-v2.js';
 import { parseNetDev } from './net-dev.js';
+import { findOwnCgroup, isNamespaceRelative, ownPid, resolveCgroupPath } from './cgroup-ns.js';
 
 /** What the meter needs of a container: where its cgroup is and which process holds its namespaces. */
 export interface MeteredContainer {
   readonly id: string;
   readonly cgroupPath: string;
   readonly initPid: number;
+  /** Its restarts as its runtime counts them (not in its cgroup files), when the runtime said. */
+  readonly restartCount?: number | undefined;
 }
 
 /** One container's samples of one pass, and its network namespace (shared by a pod's containers). */
@@ -52,6 +55,8 @@ const HOLD_MAX = 256;
 /** Limits change rarely (`docker update`): read on a container's first pass and every {@link LIMIT_EVERY}th, else as last read. */
 const LIMIT_FILE = /\/(?:cpu\.cfs_quota_us|cpu\.cfs_period_us|memory\.limit_in_bytes|cpu\.max|memory\.max)$/;
 const LIMIT_EVERY = 10;
+/** Containers measured between two searches for the agent's own cgroup while it is not found (see cgroup-ns.ts). */
+const NS_RETRY_AFTER = 60;
 
 /** One container's files, held open; the text of each is bounded like any cgroup file's. */
 class HeldFiles {
@@ -87,7 +92,7 @@ class HeldFiles {
  * Per-container metrics from the cgroup files (v1 or v2, found once from the mount) and the
  * network namespace of the container's init process, every pass. Counters become rates since the
  * previous pass: a container's first pass (and its first after a restart, when its init pid
- * changes) gives its gauges only.
+ * changes) gives its gauges only. `restart_count` is the runtime's count, passed in.
  *
  * @example
  * const meter = new ContainerMeter();
@@ -101,6 +106,9 @@ export class ContainerMeter {
   readonly #prev = new Map<string, Previous>();
   readonly #reader = new Reader();
   #held = 0;
+  /** Where the agent's cgroup namespace is rooted in the tree at `#root`; searched when first needed. */
+  #nsRoot: string | undefined;
+  #nsSearchIn = 0;
 
   constructor(options: ContainerMeterOptions = {}) {
     this.#root = options.cgroupRoot ?? '/sys/fs/cgroup';
@@ -130,6 +138,23 @@ export class ContainerMeter {
     this.#prev.delete(id);
   }
 
+  /**
+   * A container's cgroup in the tree at the cgroup root: as read, unless the agent reads from inside
+   * a cgroup namespace of its own (a pod's), where it is resolved against that namespace's root.
+   * Undefined while that root is not found (searched again {@link NS_RETRY_AFTER} measurements later).
+   */
+  #treePath(path: string): string | undefined {
+    if (!isNamespaceRelative(path)) return path;
+    if (this.#nsRoot === undefined && this.#nsSearchIn-- <= 0) {
+      this.#nsSearchIn = NS_RETRY_AFTER;
+      const pid = ownPid(this.#proc);
+      // cgroup v1: each controller has its tree; the runtimes put a container at the same path in each.
+      const hierarchy = this.#read === readCgroupV2 ? this.#root : `${this.#root}/memory`;
+      this.#nsRoot = pid === undefined ? undefined : findOwnCgroup(hierarchy, pid);
+    }
+    return this.#nsRoot === undefined ? undefined : resolveCgroupPath(path, this.#nsRoot);
+  }
+
   #measureOne(c: MeteredContainer): ContainerMeasure {
     let prev = this.#prev.get(c.id);
     if (prev && prev.initPid !== c.initPid) {
@@ -141,7 +166,8 @@ export class ContainerMeter {
     files?.next();
     const read = files?.read ?? readCgroupFile;
     const now = this.#monotonic();
-    const k = this.#read(this.#root, c.cgroupPath, read);
+    const path = this.#treePath(c.cgroupPath);
+    const k: CgroupCounters = path === undefined ? {} : this.#read(this.#root, path, read);
     const net = parseNetDev(read(`${this.#proc}/${c.initPid}/net/dev`));
     const netns = prev ? prev.netns : readNetns(`${this.#proc}/${c.initPid}/ns/net`);
     const samples: Sample[] = [];
@@ -166,13 +192,14 @@ export class ContainerMeter {
     push('io_write_bytes_rate', rate(k.ioWriteBytes, prev?.ioWrite));
     push('net_rx_bytes_rate', rate(net?.rx, prev?.rx));
     push('net_tx_bytes_rate', rate(net?.tx, prev?.tx));
+    push('restart_count', c.restartCount);
     this.#prev.set(c.id, { initPid: c.initPid, netns, files, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
     return { samples, netns };
   }
 }
 
 /** The pod metrics that sum their containers' (limits and shares of a limit do not add up). */
-const POD_SUMS: ReadonlySet<string> = new Set(['cpu_usage', 'mem_usage_bytes', 'mem_working_set_bytes', 'mem_rss_bytes', 'oom_kill_count', 'pid_count', 'io_read_bytes_rate', 'io_write_bytes_rate', 'net_rx_bytes_rate', 'net_tx_bytes_rate']);
+const POD_SUMS: ReadonlySet<string> = new Set(['cpu_usage', 'mem_usage_bytes', 'mem_working_set_bytes', 'mem_rss_bytes', 'oom_kill_count', 'pid_count', 'io_read_bytes_rate', 'io_write_bytes_rate', 'net_rx_bytes_rate', 'net_tx_bytes_rate', 'restart_count']);
 
 /**
  * A pod's samples: its containers' summed. A pod's containers share one network namespace, so

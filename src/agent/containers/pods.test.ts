@@ -41,4 +41,29 @@ describe('podsOf', () => {
     ]);
     expect(pods).toEqual([{ name: 'web-1', namespace: 'shop', uid: 'u-1', containers: ['a'.repeat(64), 'c'.repeat(64)], tags: { app: 'web', io_kubernetes_pod_name: 'web-1', io_kubernetes_pod_namespace: 'shop', io_kubernetes_pod_uid: 'u-1' } }]);
   });
+
+  it('groups a podman pod’s containers (no kubelet labels) by the pod their cgroup names, with the pod’s own labels as tags', () => {
+    const podmanPod = { id: 'f'.repeat(64), name: 'checkout', namespace: '', labels: { app: 'checkout', 'app.kubernetes.io/part-of': 'shop' }, infraId: 'i'.repeat(64) };
+    const pods = podsOf([
+      { ...container('i', { 'io.buildah.version': '1.28.2' }), podmanPod },
+      container('b', { app: 'checkout' }),
+      { ...container('w', { app: 'checkout', extra: '1' }), podmanPod },
+    ]);
+    expect(pods).toEqual([{ name: 'checkout', namespace: 'default', uid: 'f'.repeat(64), containers: ['i'.repeat(64), 'w'.repeat(64)], tags: { app: 'checkout', app_kubernetes_io_part_of: 'shop' } }]);
+    // The kubelet's labels win over podman's pod (a kubelet on podman is not a thing, but labels are anyone's).
+    expect(podsOf([{ ...container('k', { 'io.kubernetes.pod.name': 'kube' }), podmanPod }]).map((p) => [p.name, p.namespace])).toEqual([['kube', 'default']]);
+  });
+
+  it('leaves each container’s tags whole (they are cached per labels object, and a pod keeps fewer)', () => {
+    const labels = { 'io.kubernetes.pod.name': 'p', 'io.kubernetes.container.name': 'a', tier: 'front' };
+    const first = labelTags(labels);
+    expect(labelTags(labels)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const [pod] = podsOf([container('a', labels), container('b', { 'io.kubernetes.pod.name': 'p', tier: 'mesh' })]);
+    expect(pod?.tags).toEqual({ io_kubernetes_pod_name: 'p' });
+    expect(labelTags(labels)).toEqual({ io_kubernetes_container_name: 'a', io_kubernetes_pod_name: 'p', tier: 'front' });
+    // Equal labels in another object are renamed afresh, to the same tags.
+    expect(labelTags({ ...labels })).not.toBe(first);
+    expect(labelTags({ ...labels })).toEqual(first);
+  });
 });

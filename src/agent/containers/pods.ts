@@ -8,22 +8,28 @@ export const KUBE_LABELS = {
   containerName: 'io.kubernetes.container.name',
 } as const;
 
-/** A Kubernetes pod as its containers' labels describe it. */
+/** A Kubernetes pod as its containers' labels describe it, or a podman pod as podman does. */
 export interface PodInfo {
   readonly name: string;
   readonly namespace: string;
   readonly uid: string;
   /** Its containers' ids, in the order of the list they came from. */
   readonly containers: readonly string[];
-  /** The tags all its containers share. */
+  /** The tags all its containers share (a podman pod's: its own labels). */
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** The pod a container belongs to, by its kubelet labels: `namespace/name`, or undefined. */
-export function podKey(c: Pick<ContainerInfo, 'labels'>): string | undefined {
-  const name = podName(c.labels);
-  return name ? `${podNamespace(c.labels)}/${name}` : undefined;
+/** What says which pod a container is in: the kubelet's labels, else podman's pod (from its cgroup). */
+type PodMember = Pick<ContainerInfo, 'labels' | 'podmanPod'>;
+
+/** The pod a container belongs to, by its kubelet labels or its podman pod: `namespace/name`, or undefined. */
+export function podKey(c: PodMember): string | undefined {
+  const name = podNameOf(c);
+  return name ? `${podNamespace(c)}/${name}` : undefined;
 }
+
+/** The name of a container's pod (the kubelet's label, else its podman pod's), or undefined. */
+export const podNameOf = (c: PodMember): string | undefined => podName(c.labels) ?? c.podmanPod?.name.slice(0, 253);
 
 /*
  * Labels are set by whoever starts a container: names are cut to Kubernetes' own limits (a pod's
@@ -31,7 +37,8 @@ export function podKey(c: Pick<ContainerInfo, 'labels'>): string | undefined {
  */
 /** A container's pod's name (the kubelet's label, bounded), or undefined. */
 export const podName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.podName]?.slice(0, 253);
-const podNamespace = (labels: Readonly<Record<string, string>>) => (labels[KUBE_LABELS.podNamespace] ?? 'default').slice(0, 63) || 'default';
+/** A container's pod's namespace (the kubelet's label, bounded; a podman pod's is `default`, as `podman kube play` reads a manifest without one). */
+export const podNamespace = (c: PodMember): string => ((podName(c.labels) === undefined ? c.podmanPod?.namespace : c.labels[KUBE_LABELS.podNamespace]) ?? 'default').slice(0, 63) || 'default';
 
 /** A container's name in its pod (the kubelet's label), or undefined. */
 export const kubeContainerName = (labels: Readonly<Record<string, string>>): string | undefined => labels[KUBE_LABELS.containerName]?.slice(0, 63);
@@ -45,7 +52,8 @@ export function podsOf(containers: readonly ContainerInfo[]): PodInfo[] {
     const tags = labelTags(c.labels);
     const pod = pods.get(key);
     if (!pod) {
-      pods.set(key, { first: c, ids: [c.id], tags });
+      // A copy: the pod keeps only the tags its containers share, and the container's are cached.
+      pods.set(key, { first: c, ids: [c.id], tags: { ...tags } });
       continue;
     }
     pod.ids.push(c.id);
@@ -54,12 +62,14 @@ export function podsOf(containers: readonly ContainerInfo[]): PodInfo[] {
   return [...pods.values()].map(({ first, ids, tags }) => {
     // The container name differs between a pod's containers, so it is no tag of the pod.
     delete tags[labelTagName(KUBE_LABELS.containerName)];
+    const kubelet = podName(first.labels) !== undefined;
     return {
-      name: podName(first.labels) as string,
-      namespace: podNamespace(first.labels),
-      uid: first.labels[KUBE_LABELS.podUid] ?? first.podUid ?? '',
+      name: podNameOf(first) as string,
+      namespace: podNamespace(first),
+      uid: kubelet ? (first.labels[KUBE_LABELS.podUid] ?? first.podUid ?? '') : (first.podmanPod?.id ?? ''),
       containers: ids,
-      tags,
+      // A podman pod has labels of its own (a manifest's); its infra container shares none of the others'.
+      tags: kubelet || !first.podmanPod ? tags : labelTags(first.podmanPod.labels),
     };
   });
 }
@@ -74,12 +84,22 @@ export function labelTagName(label: string): string {
   return /^[0-9]/.test(name) ? `_${name.slice(0, 63)}` : name;
 }
 
-/** A container's labels as tags ({@link labelTagName}); when two labels make one name, the first in sorted order wins. */
-export function labelTags(labels: Readonly<Record<string, string>>): Record<string, string> {
+/**
+ * Tags by labels object. The catalog hands out one labels object per container until it asks the
+ * runtime again (every 30 s), and each pass would otherwise rename every label of every container:
+ * a cost that counts in an agent without an optimising compiler.
+ */
+const tagsOfLabels = new WeakMap<Readonly<Record<string, string>>, Readonly<Record<string, string>>>();
+
+/** A container's labels as tags ({@link labelTagName}); when two labels make one name, the first in sorted order wins. Frozen: the same object for the same labels object. */
+export function labelTags(labels: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  const cached = tagsOfLabels.get(labels);
+  if (cached) return cached;
   const tags: Record<string, string> = {};
   for (const key of Object.keys(labels).sort()) {
     const name = labelTagName(key);
     if (name && !Object.hasOwn(tags, name) && name !== '__proto__') tags[name] = labels[key] as string;
   }
+  tagsOfLabels.set(labels, Object.freeze(tags));
   return tags;
 }

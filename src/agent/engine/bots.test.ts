@@ -6,7 +6,7 @@ import type { FleetEvent } from '../../protocol/index.js';
 import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
 import type { HostFacts } from '../metrics/types.js';
 import type { AgentResource } from '../query/resources.js';
-import { hostResource, processResource } from '../query/resources.js';
+import { containerResource, hostResource, podResource, processResource } from '../query/resources.js';
 import type { ApprovalAsker, PermitAsker, Trigger } from './bots.js';
 import { BotEngine, context, fillArgs } from './bots.js';
 import type { CompiledDefinitions } from './compile.js';
@@ -446,6 +446,18 @@ describe('context and fillArgs', () => {
     expect(context(fired(host, null), HOST)['alarm.value']).toBe('');
   });
 
+  it('gives container triggers the container and its pod; pod resources their pod', () => {
+    const labels = { 'io.kubernetes.pod.name': 'checkout-7d9f', 'io.kubernetes.pod.namespace': 'shop', 'io.kubernetes.container.name': 'web' };
+    const info = { id: 'c'.repeat(64), runtime: 'containerd' as const, cgroupPath: '/', initPid: 9, pids: [9], name: 'web', image: 'nginx:1', state: 'running', created: undefined, labels, metadataFrom: 'cri' as const };
+    const ctx = context({ kind: 'container', event: 'container_restarted', resource: containerResource(HOST, info) }, HOST);
+    expect(ctx).toMatchObject({ 'container.id': 'c'.repeat(64), 'container.name': 'web', 'container.image': 'nginx:1', 'pod.name': 'checkout-7d9f', 'pod.namespace': 'shop' });
+    // Not in a pod: its pod's templates are empty.
+    const alone = context({ kind: 'container', event: 'container_oom_killed', resource: containerResource(HOST, { ...info, labels: {} }) }, HOST);
+    expect([alone['container.name'], alone['pod.name'], alone['pod.namespace']]).toEqual(['web', '', '']);
+    const pod = podResource(HOST, { name: 'checkout-7d9f', namespace: 'shop', uid: 'u', containers: [info.id], tags: {} });
+    expect(context(fired(pod, 3), HOST)).toMatchObject({ 'pod.name': 'checkout-7d9f', 'pod.namespace': 'shop' });
+  });
+
   it('fills string templates and leaves numbers, booleans and $VARIABLES alone', () => {
     const ctx = context({ kind: 'process_restarted', resource: app(7), process: 'bw-app', pid: 7 }, HOST);
     expect(fillArgs({ where: '/proc/${process.pid}/${host}', keep: '$HOME and $${literal}', n: 3, yes: true }, ctx)).toEqual({ where: '/proc/7/web-1', keep: '$HOME and ${literal}', n: 3, yes: true });
@@ -482,5 +494,41 @@ describe('BotEngine: an action\'s `allowed` rule, checked on the agent', () => {
     expect(asked).toEqual(['clean_logs web-1']);
     expect(t.runner.specs).toEqual([]);
     expect(t.of('bot_skipped')[0]?.message).toBe('bot clean-on-full did not run on web-1: action `clean_logs` may run only on `host | role = "db"` (its `allowed` rule), which does not select web-1; it did not run there');
+  });
+});
+
+describe('BotEngine: outside alerts (Alertmanager), fired and resolved', () => {
+  const defs = compile(`
+kind: bot
+name: am-fired
+trigger: { external: HostDown }
+action: clean_logs
+args: { dir: "/data/\${event.labels.job}", note: "\${event.annotations.summary}" }
+cooldown: 0s
+---
+kind: bot
+name: am-resolved
+trigger: { external: HostDown, on: resolved }
+action: clean_logs
+args: { dir: /tmp/resolved, note: "resolved \${event.fingerprint}" }
+cooldown: 0s
+`);
+  const alert = (on: 'fired' | 'resolved'): Trigger => ({ kind: 'external', name: 'HostDown', on, resource: host, context: { 'labels.job': 'node', 'annotations.summary': 'web-1 is down', fingerprint: 'abc123' } });
+
+  it('runs only the bots of the alert\'s status, with its labels and annotations in their arguments', async () => {
+    const s = setup();
+    await s.engine.handle(alert('fired'), defs);
+    expect(s.of('bot_ran').map((e) => [e.bot, e.details.args, e.details.trigger])).toEqual([['am-fired', { dir: '/data/node', note: 'web-1 is down' }, 'external HostDown fired']]);
+    await s.engine.handle(alert('resolved'), defs);
+    expect(s.of('bot_ran').map((e) => [e.bot, e.details.args, e.details.trigger])).toEqual([
+      ['am-fired', { dir: '/data/node', note: 'web-1 is down' }, 'external HostDown fired'],
+      ['am-resolved', { dir: '/tmp/resolved', note: 'resolved abc123' }, 'external HostDown resolved'],
+    ]);
+  });
+
+  it('runs nothing for an alert of another name', async () => {
+    const s = setup();
+    await s.engine.handle({ ...alert('fired'), name: 'Other' } as Trigger, defs);
+    expect(s.events).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ export type Trigger =
   | { readonly kind: 'process_restarted'; readonly resource: AgentResource; readonly process: string; readonly pid: number }
   | { readonly kind: 'host_joined'; readonly resource: AgentResource }
   | { readonly kind: 'container'; readonly event: ContainerTriggerEvent; readonly resource: AgentResource }
-  | { readonly kind: 'external'; readonly name: string; readonly resource: AgentResource; readonly context: Readonly<Record<string, string | number | boolean>> };
+  | { readonly kind: 'external'; readonly name: string; readonly on: 'fired' | 'resolved'; readonly resource: AgentResource; readonly context: Readonly<Record<string, string | number | boolean>> };
 
 /** The control plane's answer to "may this bot run now?" (circuit breaker); undefined when it cannot be asked. */
 export type PermitAsker = (bot: string, resource: string) => Promise<{ allowed: boolean; reason: string } | undefined>;
@@ -137,7 +137,7 @@ export class BotEngine {
         durationMs: Math.round(result.durationMs),
         timedOut: result.timedOut,
         offline: !permit,
-        trigger: trigger.kind === 'alarm' ? `alarm ${trigger.alarm} ${trigger.on}` : trigger.kind === 'container' ? trigger.event : trigger.kind,
+        trigger: trigger.kind === 'alarm' ? `alarm ${trigger.alarm} ${trigger.on}` : trigger.kind === 'container' ? trigger.event : trigger.kind === 'external' ? `external ${trigger.name} ${trigger.on}` : trigger.kind,
       },
     );
     if (bot.verify && trigger.kind === 'alarm' && trigger.on === 'fired') this.verify(bot, trigger, bot.verify.withinSeconds);
@@ -186,7 +186,7 @@ function matches(bot: BotDefinition, t: Trigger): boolean {
     if (trigger.event === 'process_restarted') return t.kind === 'process_restarted' && t.process === trigger.process;
     return t.kind === 'container' && t.event === trigger.event && (trigger.container === undefined || t.resource.attrs.name === trigger.container);
   }
-  return t.kind === 'external' && t.name === trigger.external;
+  return t.kind === 'external' && t.name === trigger.external && (trigger.on ?? 'fired') === t.on;
 }
 
 function label(r: AgentResource): string {
@@ -200,6 +200,9 @@ export function context(t: Trigger, host: string): Record<string, string | numbe
   if (t.kind === 'process_restarted') Object.assign(base, { 'process.pid': t.pid, 'process.name': t.process });
   if (t.kind === 'external') for (const [k, v] of Object.entries(t.context)) base[`event.${k}`] = v;
   if (t.resource.pid !== undefined) Object.assign(base, { 'process.pid': t.resource.pid, 'process.name': t.resource.attrs.name });
+  const { ref, attrs } = t.resource;
+  if (ref.type === 'container') Object.assign(base, { 'container.id': attrs.id, 'container.name': attrs.name, 'container.image': attrs.image, 'pod.name': attrs.pod, 'pod.namespace': t.resource.podNamespace ?? '' });
+  if (ref.type === 'pod') Object.assign(base, { 'pod.name': attrs.name, 'pod.namespace': attrs.namespace });
   return base;
 }
 

@@ -212,9 +212,9 @@ export class RemediationEngine {
   }
 
   /** An external alert for this host: bots with a matching `external` trigger run. */
-  onExternalAlert(name: string, context: Readonly<Record<string, string | number | boolean>>): void {
+  onExternalAlert(name: string, context: Readonly<Record<string, string | number | boolean>>, on: 'fired' | 'resolved' = 'fired'): void {
     if (!this.defs) return;
-    void this.bots.handle({ kind: 'external', name, resource: this.deps.resources().host, context }, this.defs);
+    void this.bots.handle({ kind: 'external', name, on, resource: this.deps.resources().host, context }, this.defs);
   }
 
   /** Whether an alarm fires on a resource now (for tests and status). */

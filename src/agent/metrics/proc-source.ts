@@ -54,6 +54,12 @@ export interface ProcSourceOptions {
   readonly refreshSeconds?: number;
   /** Only processes this accepts are read (a lab host's own: ProcessScope); default every one. */
   readonly processFilter?: (pid: number) => boolean;
+  /**
+   * The process whose mount namespace's filesystems get disk metrics, listed from
+   * `procRoot/<pid>/mounts` and statfs'd through `procRoot/<pid>/root` (reading that needs
+   * CAP_SYS_PTRACE): 1 for the node's from a pod, whose own `/` is an overlay. Default: the agent's own.
+   */
+  readonly mountNamespacePid?: number;
 }
 
 /**
@@ -88,8 +94,9 @@ export class ProcSource implements MetricSource {
     this.monotonic = options.monotonic ?? (() => performance.now());
     const ctx = { procRoot, reader: this.r, monotonic: this.monotonic };
     this.fUptime = new HeldFile(`${procRoot}/uptime`);
-    this.mountTable = new MountTable(procRoot, this.r, options.mountFilter ?? isRealMount, options.statfs === undefined);
-    this.disks = new DiskCollector(options.statfs ?? ((p) => fs.promises.statfs(p)), options.statfsTimeoutMs ?? 500);
+    const nsPid = options.mountNamespacePid;
+    this.mountTable = new MountTable(procRoot, this.r, options.mountFilter ?? isRealMount, options.statfs === undefined, nsPid === undefined ? 'self' : String(nsPid));
+    this.disks = new DiskCollector(options.statfs ?? ((p) => fs.promises.statfs(p)), options.statfsTimeoutMs ?? 500, nsPid === undefined ? '' : `${procRoot}/${nsPid}/root`);
     this.cpu = new CpuCollector(ctx);
     const load = new LoadCollector(ctx);
     const memory = new MemoryCollector(ctx);

@@ -117,6 +117,7 @@ export function openNatsAgentConnection(options: NatsAgentOptions): NatsAgentCon
       active: beat?.active ?? 0,
       rssBytes: beat?.rssBytes ?? 0,
       definitionsVersion: beat?.definitionsVersion ?? null,
+      ...(beat?.outbox ? { outbox: beat.outbox } : {}),
     };
     publish(subjects.presenceSubject(name), JSON.stringify(presence));
   };

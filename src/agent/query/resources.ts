@@ -2,7 +2,7 @@ import type { ResourceRef } from '../../protocol/index.js';
 import { tagsText } from '../../protocol/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import type { PodInfo } from '../containers/pods.js';
-import { kubeContainerName, labelTags, podKey, podName } from '../containers/pods.js';
+import { kubeContainerName, labelTags, podKey, podNameOf, podNamespace } from '../containers/pods.js';
 import type { HostFacts, ProcessInfo } from '../metrics/types.js';
 
 /** A resource on this agent, with what filters and commands need to know about it. */
@@ -17,6 +17,8 @@ export interface AgentResource {
   readonly pids?: readonly number[];
   /** A container's pod (the pod's ref id), for `pod | container` and `container | pod`. */
   readonly podId?: string;
+  /** A container's pod's namespace, for bots' `${pod.namespace}`. */
+  readonly podNamespace?: string;
   /** Environment every command on this resource gets from the agent (BW_TAG_DIR). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -56,18 +58,18 @@ export function containerResource(host: string, info: ContainerInfo, env?: Reado
   return {
     ...(env ? { env } : {}),
     ref: { type: 'container', id: `${host}/${info.id}`, name, host },
-    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podName(info.labels) ?? '', runtime: info.runtime, init_pid: info.initPid, ...(info.created !== undefined ? { created: info.created } : {}), tags: tagsText(tags) },
+    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podNameOf(info) ?? '', runtime: info.runtime, init_pid: info.initPid, ...(info.created !== undefined ? { created: info.created } : {}), tags: tagsText(tags) },
     tags,
     seriesKey: `container/${info.id}`,
     pids: info.pids,
-    ...(key ? { podId: podRefId(host, key) } : {}),
+    ...(key ? { podId: podRefId(host, key), podNamespace: podNamespace(info) } : {}),
   };
 }
 
 /** Within the protocol's 512 characters: a host name and a pod's namespace and name can make more. */
 const podRefId = (host: string, key: string): string => `${host}/${key}`.slice(0, 512);
 
-/** A pod, from its containers' kubelet labels: tags are those all its containers share. */
+/** A pod, from its containers' kubelet labels (tags: those all its containers share) or podman's pod (tags: its labels). */
 export function podResource(host: string, pod: PodInfo, env?: Readonly<Record<string, string>>): AgentResource {
   const id = podRefId(host, `${pod.namespace}/${pod.name}`);
   return {

@@ -15,6 +15,7 @@ import { isStoreError } from '../store/index.js';
 import { registerWebAssets } from '../web-assets.js';
 import { openApiDocument } from './openapi.js';
 import type { Route } from './route.js';
+import { keepRawJson } from './raw-body.js';
 import { RefusalLog, registerGuardedRoutes } from './route-guard.js';
 
 export interface AppOptions {
@@ -60,13 +61,15 @@ export function buildApp(options: AppOptions): BuiltApp {
   const connections = new ConnectionLimits(app.server, options.limits, logger);
   const refusals = new RefusalLog(new RefusalAudit(store, options.clock), logger);
   registerErrorHandlers(app, refusals);
+  // Integrations verify signatures over the body as sent (src/server/api/integrations-routes.ts).
+  keepRawJson(app, '/api/v1/integrations/');
   registerGuardedRoutes(app, routes, { store, refusals, connections, clock: options.clock ?? systemClock });
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, options.version));
   registerWebAssets(app, options.webDir);
   return { app, connections };
 }
 
-/** Every error as the catalogue's JSON (`{ code, message, details }`) with its status; unknown paths as BW_ERR_NOT_FOUND. */
+/** Every error as the catalogue's JSON (`{ code, message, details }`) with its status; unknown API paths as BW_ERR_NOT_FOUND, others as a plain 404. */
 function registerErrorHandlers(app: FastifyInstance, refusals: RefusalLog): void {
   app.setErrorHandler(async (err: Error & { statusCode?: number }, req, reply) => {
     if (err instanceof BreakwaterError) {
@@ -90,5 +93,10 @@ function registerErrorHandlers(app: FastifyInstance, refusals: RefusalLog): void
     }
     return reply.status(500).send({ code: 'BW_ERR_INTERNAL', message: err.message, details: {} });
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, details: {} }));
+  // The API's callers read the catalogue's JSON; anywhere else (a scraper, a stray POST) a plain 404.
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    if (path === '/api' || path.startsWith('/api/')) return reply.status(404).send({ code: 'BW_ERR_NOT_FOUND', message: `no route ${req.method} ${path}`, details: {} });
+    return reply.status(404).type('text/plain; charset=utf-8').send(`no route ${req.method} ${path}\n`);
+  });
 }

@@ -20,7 +20,7 @@ export interface Route<B = unknown, Q = unknown, P = unknown> {
   /** Describes a successful answer, for the OpenAPI document. */
   readonly response?: z.ZodType;
   /** `application/x-ndjson` routes stream lines; the handler writes them itself. */
-  readonly produces?: 'application/json' | 'application/x-ndjson' | 'text/csv' | 'text/event-stream' | 'application/yaml';
+  readonly produces?: 'application/json' | 'application/x-ndjson' | 'text/csv' | 'text/event-stream' | 'application/yaml' | 'text/plain';
   /**
    * Also accept the token as `?token=` (besides `Authorization: Bearer`). Only for the server-sent
    * event streams (events, live queries): browsers' EventSource cannot send headers. A token in a URL

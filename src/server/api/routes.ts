@@ -9,6 +9,9 @@ import { automationRoutes } from './automation-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
+import type { MetricsContext } from './metrics-routes.js';
+import { metricsRoutes } from './metrics-routes.js';
+import { integrationsRoutes } from './integrations-routes.js';
 import { operateRoutes } from './operate-routes.js';
 import { queryRoutes } from './query-routes.js';
 import type { LiveQueries } from './live-query.js';
@@ -22,7 +25,7 @@ import type { TokenStreams } from './token-streams.js';
 import { tokenRoutes } from './tokens-routes.js';
 
 /** Everything the API's routes read, together: each group takes only its part (see its `*-routes.ts`). */
-export interface ApiContext extends StatementContext, RunsContext {
+export interface ApiContext extends StatementContext, RunsContext, MetricsContext {
   readonly version: string;
   readonly remediation: Remediation;
   readonly live: LiveQueries;
@@ -55,10 +58,12 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...eventsRoutes(ctx),
     ...approvalsRoutes(ctx),
     ...alertsRoutes(ctx),
+    ...integrationsRoutes(ctx),
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
     ...automationRoutes(ctx),
     ...operateRoutes(ctx),
+    ...metricsRoutes(ctx),
   ];
 }

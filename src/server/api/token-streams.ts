@@ -62,6 +62,13 @@ export class TokenStreams {
     return n;
   }
 
+  /** Streams of this kind open now, every token's (the metrics' gauge). */
+  openCount(kind: StreamKind): number {
+    let n = 0;
+    for (const streams of this.byToken.values()) for (const k of streams.values()) if (k === kind) n++;
+    return n;
+  }
+
   /** Ends every stream of a revoked token. */
   revoke(tokenId: string): void {
     for (const sse of [...(this.byToken.get(tokenId)?.keys() ?? [])]) sse.end({ code: 'BW_ERR_UNAUTHENTICATED', message: 'the token was revoked' });

@@ -1,4 +1,4 @@
-import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent, PermitRequestMessage, ResultRow, ServerMessage } from '../../protocol/index.js';
+import type { ApprovalRequestMessage, BacktestResultMessage, FleetEvent, OutboxReport, PermitRequestMessage, ResultRow, ServerMessage } from '../../protocol/index.js';
 import type { AgentRecord } from '../store/index.js';
 
 /** A host as the control plane's inventory knows it. */
@@ -107,4 +107,6 @@ export interface FleetTransport extends Fleet {
   load(): Promise<void>;
   /** Ends every session; queries still waiting hear `onLost`. */
   closeAll(): void | Promise<void>;
+  /** What each connected agent last reported of its event outbox (agents too old to report it are left out). */
+  outboxes?(): readonly OutboxReport[];
 }

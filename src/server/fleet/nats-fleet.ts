@@ -1,7 +1,7 @@
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { createInbox } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { CancelMessage, HelloMessage, NatsSubjects, ServerMessage } from '../../protocol/index.js';
+import type { CancelMessage, HelloMessage, NatsSubjects, OutboxReport, ServerMessage } from '../../protocol/index.js';
 import type { AgentQuotas } from '../agent-quota.js';
 import { AgentMessage, decode, payloadText } from '../../protocol/index.js';
 import type { AgentRecord } from '../store/index.js';
@@ -125,6 +125,10 @@ export class NatsFleet implements FleetTransport {
 
   versions(): ReadonlyMap<string, number | null> {
     return this.presence.versions();
+  }
+
+  outboxes(): readonly OutboxReport[] {
+    return this.presence.outboxes?.() ?? [];
   }
 
   enrolled(agent: AgentRecord): void {

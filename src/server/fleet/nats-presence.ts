@@ -3,7 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { StorageType } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { NatsSubjects } from '../../protocol/index.js';
+import type { NatsSubjects, OutboxReport } from '../../protocol/index.js';
 import { agentFromToken, decode, payloadText, PresenceMessage } from '../../protocol/index.js';
 import type { AgentRecord, Store } from '../store/index.js';
 import { WarnLimiter } from '../warn-limiter.js';
@@ -134,6 +134,10 @@ export class NatsPresence implements Presence {
     let n = 0;
     for (const t of this.known.values()) if (t.session !== undefined) n++;
     return n;
+  }
+
+  outboxes(): OutboxReport[] {
+    return [...this.known.values()].flatMap((t) => (t.session !== undefined && t.latest?.message.outbox ? [t.latest.message.outbox] : []));
   }
 
   versions(): Map<string, number | null> {

@@ -1,4 +1,4 @@
-import type { HostFactsMessage } from '../../protocol/index.js';
+import type { HostFactsMessage, OutboxReport } from '../../protocol/index.js';
 import { MAX_TAG_VALUE, TAG_KEY } from '../../protocol/index.js';
 import type { AgentRecord } from '../store/index.js';
 import type { InventoryHost, QueryFleet } from './fleet.js';
@@ -25,6 +25,8 @@ export interface Presence extends Inventory {
   readonly connectedCount: number;
   /** The definitions version each connected agent reported. */
   versions(): ReadonlyMap<string, number | null>;
+  /** What each connected agent's newest presence said of its outbox (FleetTransport.outboxes). */
+  outboxes?(): readonly OutboxReport[];
   /** Loads the enrolled agents from the store and starts following their presence. */
   load(): Promise<void>;
   /** A freshly enrolled agent: known (disconnected) until its presence says otherwise. */

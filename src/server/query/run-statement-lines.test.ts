@@ -134,3 +134,32 @@ describe('runStatement', () => {
     expect(some.at(-1)).toMatchObject({ type: 'outcome', outcome: { result: { targets: 2 } } });
   });
 });
+
+describe('runStatement: onExecuted (the control plane metrics)', () => {
+  type Executed = [outcome: string, seconds: number, asked: number];
+  const heard = (hosts: readonly FakeHost[]) => {
+    const { ctx } = context(hosts);
+    const executed: Executed[] = [];
+    return { ctx: { ...ctx, onExecuted: (o: 'succeeded' | 'failed' | 'error' | 'interrupted', s: number, a: number) => void executed.push([o, s, a]) }, executed };
+  };
+
+  it('hears each execution once, when it ends: succeeded or failed with the agents asked, interrupted when the caller stops reading', async () => {
+    const ok = heard([echo('web-1'), echo('web-2')]);
+    await outcomeOf(runStatement(ok.ctx, { statement: 'host | `echo hi`', principal: ADMIN, yes: true }));
+    expect(ok.executed).toEqual([['succeeded', expect.any(Number), 2]]);
+
+    const failed = heard([echo('web-1'), { name: 'web-2', offline: true }]);
+    await outcomeOf(runStatement(failed.ctx, { statement: 'host | `echo hi`', principal: ADMIN, yes: true }));
+    expect(failed.executed).toEqual([['failed', expect.any(Number), 1]]);
+
+    const left = heard([echo('web-1')]);
+    for await (const line of runStatement(left.ctx, { statement: 'host | `echo hi`', principal: ADMIN, yes: true })) if (line.type === 'rows') break;
+    expect(left.executed).toEqual([['interrupted', expect.any(Number), 0]]);
+  });
+
+  it('does not hear a statement refused before it runs (a viewer running a command)', async () => {
+    const refused = heard([echo('web-1')]);
+    await expect(outcomeOf(runStatement(refused.ctx, { statement: 'host | `echo hi`', principal: VIEWER, yes: true }))).rejects.toThrow();
+    expect(refused.executed).toEqual([]);
+  });
+});

@@ -32,6 +32,8 @@ export interface StatementContext {
   /** The replica executing the runs (with a shared store, replica-liveness.ts): recorded with each run,
    *  so that another replica interrupts it only once this one stops heartbeating. */
   readonly replicaId?: string | undefined;
+  /** Hears each execution's end (the control plane's metrics): how it ended, how long it took, how many agents it asked. */
+  readonly onExecuted?: ((outcome: 'succeeded' | 'failed' | 'error' | 'interrupted', seconds: number, agentsAsked: number) => void) | undefined;
 }
 
 export interface RunRequest {
@@ -166,6 +168,7 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
   // generator at a yield, where no catch runs: the run is then closed as interrupted, not left
   // `running` until the next start.
   let settled = !runId;
+  let ended = false;
   try {
     let result: ExecuteResult | undefined;
     const lines = executePlan(plan, ctx.gateway, {
@@ -188,16 +191,19 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
       await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: clock.now(), targets: result.targets, failures: failed });
       await audit(ctx.store, who.name, req.dryRun ? 'run.dry' : 'run', req.statement, failed ? 'failed' : 'ok', { targets: result.targets, failures: failed }, runId);
     }
-    settled = true;
+    settled = ended = true;
+    ctx.onExecuted?.(failed ? 'failed' : 'succeeded', (clock.now() - started) / 1000, result.agentsAsked);
     yield { type: 'outcome', outcome: { plan, runId, result, failed, durationMs: clock.now() - started } };
   } catch (err) {
-    settled = true;
+    settled = ended = true;
+    ctx.onExecuted?.('error', (clock.now() - started) / 1000, 0);
     if (runId) {
       await ctx.store.finishRun(runId, { status: 'failed', finishedAt: clock.now(), targets: 0, failures: 0 }).catch(() => undefined);
       await audit(ctx.store, who.name, 'run', req.statement, 'failed', { error: (err as Error).message }, runId).catch(() => undefined);
     }
     throw err;
   } finally {
+    if (!ended) ctx.onExecuted?.('interrupted', (clock.now() - started) / 1000, 0);
     if (!settled && runId) {
       await ctx.store.finishRun(runId, { status: 'interrupted', finishedAt: clock.now(), targets: 0, failures: 0 }).catch(() => undefined);
       await audit(ctx.store, who.name, 'run', req.statement, 'failed', { error: 'the caller stopped reading before the run ended' }, runId).catch(() => undefined);

@@ -38,7 +38,9 @@ export class DefinitionDelivery {
   ) {
     for (const d of definitions) {
       if (d.kind === 'file') this.scopes.set(d, scopeOf(d.query, catalogue));
-      else if (d.kind === 'secret') this.scopes.set(d, scopeOf(d.hosts, catalogue));
+      else if (d.kind === 'secret') this.scopes.set(d, d.hosts === '' ? 'none' : scopeOf(d.hosts, catalogue));
+      // The control plane's own: an agent has no use for an integration (and its secrets' names).
+      else if (d.kind === 'integration') this.scopes.set(d, 'none');
     }
   }
 

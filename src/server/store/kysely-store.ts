@@ -32,11 +32,13 @@ import { deleteSecret, listSecrets, putSecret } from './secret-rows.js';
 import { grantPermit, permitWindow } from './permit-rows.js';
 import { clearSwitch, createSilence, endSilence, listSilences, listSwitches, setSwitch } from './operating-rows.js';
 import { claimTick } from './tick-claim-rows.js';
+import { claimAlertNotification } from './alert-notification-rows.js';
 import { heartbeatReplica, interruptOrphanedRuns } from './replica-rows.js';
 import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
 import type {
   AgentRecord,
+  AlertNotificationClaim,
   ApprovalRecord,
   ApprovalStatus,
   AuditRecord,
@@ -338,6 +340,10 @@ export class KyselyStore implements Store {
 
   claimTick(name: string, tick: number, holder: string): Promise<boolean> {
     return this.#run('claimTick', (db) => claimTick(db, name, tick, holder));
+  }
+
+  claimAlertNotification(claim: AlertNotificationClaim): Promise<boolean> {
+    return this.#run('claimAlertNotification', (db) => claimAlertNotification(db, claim));
   }
 
   // ---- silences and switches (operating-rows.ts) ----------------------------------------------

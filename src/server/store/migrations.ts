@@ -19,6 +19,7 @@ import { tickClaimsMigration } from './migration-0008-tick-claims.js';
 import { permitGrantsMigration } from './migration-0009-permit-grants.js';
 import { replicasMigration } from './migration-0010-replicas.js';
 import { silencesSwitchesMigration } from './migration-0012-silences-switches.js';
+import { alertNotificationsMigration } from './migration-0013-alert-notifications.js';
 import { EVENT_TYPES_0002, EVENT_TYPES_0004, EVENT_TYPES_0011, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
@@ -326,6 +327,8 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0011_event_agent_reconnected': eventTypesMigration(dialect, EVENT_TYPES_0011),
     // Silences, the maintenance switch and bots switched off, and the events they record.
     '0012_silences_switches': silencesSwitchesMigration(dialect),
+    // Alertmanager's notifications, once per fingerprint and status within the bots' cooldown.
+    '0013_alert_notifications': alertNotificationsMigration(dialect),
   };
 }
 

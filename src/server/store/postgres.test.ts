@@ -30,6 +30,7 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
         );
         expect(rows.map((row) => row.table_name)).toEqual([
           'agents',
+          'alert_notifications',
           'approvals',
           'audit',
           'definition_versions',

@@ -175,6 +175,16 @@ export interface StoreDatabase {
   replicas: ReplicasTable;
   silences: SilencesTable;
   switches: SwitchesTable;
+  alert_notifications: AlertNotificationsTable;
+}
+
+/** Added by 0013: outside alerts' notifications passed on to agents (alert-notification-rows.ts). */
+export interface AlertNotificationsTable {
+  integration: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  alert: string;
+  sent_at: number;
 }
 
 /** Added by 0012: silences of alarms on a host query (operating-rows.ts). */

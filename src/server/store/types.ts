@@ -6,6 +6,19 @@
 import type { RunKind } from '../../definitions/index.js';
 import type { Approval, ApprovalStatus, AuditEntry, EventType, Run, RunResult, RunStatus, Silence } from '../../protocol/index.js';
 
+/** One notification of one alert: which integration, the alert's fingerprint, its status, and when. */
+export interface AlertNotificationClaim {
+  readonly integration: string;
+  readonly fingerprint: string;
+  readonly status: 'firing' | 'resolved';
+  /** The alert's trigger name, for an operator reading the table. */
+  readonly alert: string;
+  readonly at: number;
+  /** No second claim of the same (integration, fingerprint, status) within this long. */
+  readonly windowMs: number;
+}
+
+
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
 export interface TokenRecord {
@@ -268,6 +281,13 @@ export interface Store {
    * tick). Claims are pruned an hour after their tick (tick-claim-rows.ts).
    */
   claimTick(name: string, tick: number, holder: string): Promise<boolean>;
+
+  /**
+   * Claims an outside alert's notification (integration, fingerprint, status) for `windowMs`: true
+   * for exactly one caller per window across every process on this store, false for a repeat
+   * within it. A resolution forgets the firing (alert-notification-rows.ts).
+   */
+  claimAlertNotification(claim: AlertNotificationClaim): Promise<boolean>;
 
   /** Records that replica `id` is alive at `at` (replica liveness, replica-rows.ts). */
   heartbeatReplica(id: string, at: number): Promise<void>;

@@ -25,6 +25,15 @@ describe('DiskCollector', () => {
     expect(disks.skippedMounts).toEqual([]);
   });
 
+  it('reaches each mount through the path prefix it is given (the node\'s root from a pod), labelled with the mount\'s own path', async () => {
+    const asked: string[] = [];
+    const disks = new DiskCollector((p) => (asked.push(p), Promise.resolve(ROOT)), 20, '/host/proc/1/root');
+    const host: Sample[] = [];
+    disks.report(await disks.start([mount('/'), mount('/var/lib')]), host);
+    expect(asked).toEqual(['/host/proc/1/root/', '/host/proc/1/root/var/lib']);
+    expect(host.filter((s) => s.name === 'disk_usage').map((s) => s.labels!.mount)).toEqual(['/', '/var/lib']);
+  });
+
   it('reports no inode usage without inode counts, and nothing for an empty filesystem', async () => {
     const stats: Record<string, StatFsLike> = {
       '/vfat': { ...ROOT, files: 0, ffree: 0 },

@@ -37,9 +37,14 @@ export class DiskCollector {
   /** Mounts skipped in the last pass because statfs did not answer in time or failed. */
   skippedMounts: readonly string[] = [];
 
+  /**
+   * @param pathPrefix where the listed mounts' paths are reached: '' for the agent's own mount
+   * namespace, `/host/proc/1/root` for the node's from a pod (a magic link into PID 1's root)
+   */
   constructor(
     private readonly statfs: (path: string) => Promise<StatFsLike>,
     private readonly timeoutMs: number,
+    private readonly pathPrefix = '',
   ) {}
 
   /** statfs of every mount, in parallel; resolves when all answered or after the timeout. */
@@ -58,7 +63,7 @@ export class DiskCollector {
       };
       for (let i = 0; i < mounts.length; i++) {
         const m = mounts[i]!;
-        const path = m.entry.mount;
+        const path = this.pathPrefix + m.entry.mount;
         if (m.sync) {
           try {
             stats[i] = fs.statfsSync(path);

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { fixtureTree } from '../../../../test/proc-fixture.js';
@@ -39,5 +41,13 @@ describe('MountTable', () => {
     table.close(); // a held descriptor would still read the deleted file
     tree.remove();
     expect(table.refresh()).toEqual([]);
+  });
+
+  it('lists another process\'s mount namespace when told (the node\'s, PID 1, from a pod): not its own', () => {
+    const tree = fixtureTree();
+    mkdirSync(join(tree.procRoot, '1'), { recursive: true });
+    tree.write('1/mounts', '/dev/nvme0n1p1 / ext4 rw 0 0\n/dev/nvme1n1 /var/lib/containerd xfs rw 0 0\nproc /proc proc rw 0 0\n');
+    const table = new MountTable(tree.procRoot, tree.ctx.reader, isRealMount, true, '1');
+    expect(table.refresh().map((m) => `${m.entry.device} ${m.entry.mount}`)).toEqual(['/dev/nvme0n1p1 /', '/dev/nvme1n1 /var/lib/containerd']);
   });
 });

@@ -69,8 +69,9 @@ export function unescapeMount(s: string): string {
 }
 
 /**
- * The mounts that get disk metrics, from /proc/self/mounts: parsed again only when the file's
- * bytes change (compared byte for byte), which on most hosts is never.
+ * The mounts that get disk metrics, from /proc/self/mounts (or another process's, the node's in a
+ * pod: `mountsOf`): parsed again only when the file's bytes change (compared byte for byte), which
+ * on most hosts is never.
  */
 export class MountTable {
   readonly #file: HeldFile;
@@ -80,14 +81,16 @@ export class MountTable {
   /**
    * @param filter which mounts get disk metrics
    * @param allowSync whether statfs may be called inline on local filesystems (not with an injected statfs)
+   * @param mountsOf the process (its /proc entry's name) whose mount namespace is listed: `self`, or `1` for the node's from a pod
    */
   constructor(
     procRoot: string,
     private readonly reader: Reader,
     private readonly filter: (m: MountEntry) => boolean,
     private readonly allowSync: boolean,
+    mountsOf = 'self',
   ) {
-    this.#file = new HeldFile(`${procRoot}/self/mounts`);
+    this.#file = new HeldFile(`${procRoot}/${mountsOf}/mounts`);
   }
 
   /** The mounts as the file lists them now (none when it cannot be read). */

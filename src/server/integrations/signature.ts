@@ -1,0 +1,39 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/*
+ * Request signatures of integrations, as GitHub and Stripe sign theirs: HMAC-SHA256 over
+ * `<timestamp>.<body>` with the integration's signing secret, in `X-Breakwater-Signature: v1=<hex>`
+ * beside `X-Breakwater-Timestamp: <unix seconds>`. The timestamp in the signed text makes a captured
+ * request useless after SIGNATURE_MAX_AGE_SECONDS.
+ */
+
+export const SIGNATURE_HEADER = 'x-breakwater-signature';
+export const TIMESTAMP_HEADER = 'x-breakwater-timestamp';
+/** A signed request older (or newer) than this is refused: a replay, or a clock far off. */
+export const SIGNATURE_MAX_AGE_SECONDS = 300;
+
+/**
+ * The signature header's value for a body sent at `timestamp` (unix seconds).
+ *
+ * @example
+ * sign('key', 1700000000, '{"version":"4"}') // 'v1=5c1f...'
+ */
+export function sign(secret: string, timestamp: number, body: string): string {
+  return `v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** Why a signed request is refused, or undefined when its signature is good and fresh. */
+export function signatureProblem(secret: string, timestamp: string | undefined, signature: string | undefined, body: string, nowMs: number): string | undefined {
+  if (signature === undefined) return `no ${SIGNATURE_HEADER} header`;
+  if (timestamp === undefined || !/^\d{1,12}$/.test(timestamp)) return `expected ${TIMESTAMP_HEADER}: the unix time in seconds the request was signed at`;
+  const age = Math.abs(nowMs / 1000 - Number(timestamp));
+  if (age > SIGNATURE_MAX_AGE_SECONDS) return `the signature's timestamp is ${Math.round(age)}s from this server's clock, more than ${SIGNATURE_MAX_AGE_SECONDS}s: a replayed request, or a clock to fix`;
+  return sameText(sign(secret, Number(timestamp), body), signature) ? undefined : 'the signature does not match the body (a wrong signing secret, or a body changed on the way)';
+}
+
+/** Compares two secrets in time that does not depend on where they differ. */
+export function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
