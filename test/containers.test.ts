@@ -59,6 +59,23 @@ describe.skipIf(skip)(SUITE, () => {
     expect(names(await query(`container | name = "web" and run = "${run}" | pod`))).toEqual([pod.name]);
   });
 
+  it('completes the tags and values containers and pods carry on the command line (breakwater __complete)', async () => {
+    const l = lab as Lab;
+    const env = { BREAKWATER_SERVER: l.server, BREAKWATER_CA: l.ca, BREAKWATER_TOKEN: l.token };
+    /** The candidates a Tab offers at the end of the statement (each the whole word again). */
+    const complete = async (statement: string) =>
+      (await runCli(['__complete', 'run', statement], { env })).stdout
+        .split('\n')
+        .filter((line) => line && !line.startsWith(':'))
+        .map((line) => line.split('\t')[0]);
+    expect(await complete(`container | run = "${run}" and team_n`)).toEqual([`container | run = "${run}" and team_name`]);
+    // Other runs' containers may carry other apps: ours are among them.
+    expect(await complete('host | container | app = "')).toEqual(expect.arrayContaining(['host | container | app = "checkout"', 'host | container | app = "batch"']));
+    expect(await complete(`container | name = "plain-${run}`)).toEqual([`container | name = "plain-${run}"`]);
+    expect(await complete(`pod | namespace = "shop" and name = "checkout-${run}`)).toEqual([`pod | namespace = "shop" and name = "checkout-${run}"`]);
+    expect(await complete(`pod | run = "${run}`)).toEqual([`pod | run = "${run}"`]);
+  });
+
   it('meters a container every second: its CPU and memory as its cgroup files say', async () => {
     const id = started.busy?.id as string;
     const metric = async (name: string) => (await query(`container | name = "busy-${run}" | ${name}`))[0]?.values[name];

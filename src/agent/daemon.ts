@@ -225,7 +225,7 @@ export class AgentDaemon extends EventEmitter {
 
   private resources(): AgentResources {
     if (!this.facts) throw new BreakwaterError('BW_ERR_INTERNAL', 'agent not started');
-    return { host: hostResource(this.deps.name, this.facts, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes, containers: this.containers, pods: this.pods };
+    return { host: hostResource(this.deps.name, { ...this.facts, containerDiscovery: this.containerDiscovery }, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes, containers: this.containers, pods: this.pods };
   }
 
   // ---- connection ----
@@ -333,7 +333,12 @@ export class AgentDaemon extends EventEmitter {
 
   private hello(conn: AgentConnection): void {
     const facts = this.facts as HostFacts;
-    conn.send({ type: 'hello', v: PROTOCOL_VERSION, name: this.deps.name, facts: { ...facts, hostname: facts.hostname.slice(0, 256), agentVersion: AGENT_VERSION }, tags: this.tags });
+    conn.send({ type: 'hello', v: PROTOCOL_VERSION, name: this.deps.name, facts: { ...facts, hostname: facts.hostname.slice(0, 256), agentVersion: AGENT_VERSION, containerDiscovery: this.containerDiscovery }, tags: this.tags });
+  }
+
+  /** What the host's `container_discovery` attribute says: whether this agent lists containers. */
+  private get containerDiscovery(): 'on' | 'off' {
+    return this.deps.containers ? 'on' : 'off';
   }
 
   /** Picks up run-time tags; a change is announced to the control plane with a fresh hello. */

@@ -18,10 +18,12 @@
  * // :1
  */
 import type { Command, Option } from 'commander';
-import type { Catalogue, FleetValues } from '../lang/index.js';
-import { BUILTIN_CATALOGUE, NO_FLEET, complete, fleetValues } from '../lang/index.js';
-import { BY_NAME } from '../protocol/index.js';
-import { endpointFrom, getJson } from './api.js';
+import type { Catalogue, FleetValues, ResourceValues } from '../lang/index.js';
+import { BUILTIN_CATALOGUE, NO_FLEET, complete, fleetValues, resourceValues, resourcesNamed } from '../lang/index.js';
+import type { ResultRow } from '../protocol/index.js';
+import { BY_NAME, RESOURCE_VALUES_STATEMENTS, completionValues } from '../protocol/index.js';
+import type { Endpoint } from './api.js';
+import { endpointFrom, getJson, queryLines, request } from './api.js';
 import { explainEntries } from './explain-entries.js';
 import type { Io } from './io.js';
 import { shellWord, splitLine } from './shell-words.js';
@@ -144,7 +146,7 @@ function uniqueNames(entries: readonly { name: string; kind: string }[]): Candid
 /** The statement so far is the current word without its shell quoting; each candidate is the whole word again. */
 async function pipelineCandidates(current: string, connection: ParsedLine['connection'], env: NodeJS.ProcessEnv, quoting: Quoting): Promise<Answer> {
   const word = shellWord(current);
-  const { catalogue, fleet } = await fromControlPlane(connection, env);
+  const { catalogue, fleet } = await fromControlPlane(connection, env, word.text);
   let found;
   try {
     found = complete(word.text, word.text.length, catalogue, fleet);
@@ -161,8 +163,11 @@ async function pipelineCandidates(current: string, connection: ParsedLine['conne
   return { candidates, directive: NO_SPACE };
 }
 
-/** The fleet's catalogue and tags, or the built-in catalogue alone when no control plane answers in time. */
-async function fromControlPlane(connection: ParsedLine['connection'], env: NodeJS.ProcessEnv): Promise<{ catalogue: Catalogue; fleet: FleetValues }> {
+/**
+ * The fleet's catalogue and tags (and its containers' and pods' when the statement names them), or
+ * the built-in catalogue alone when no control plane answers in time.
+ */
+async function fromControlPlane(connection: ParsedLine['connection'], env: NodeJS.ProcessEnv, statement: string): Promise<{ catalogue: Catalogue; fleet: FleetValues }> {
   let ep;
   try {
     ep = endpointFrom(connection, env);
@@ -170,11 +175,18 @@ async function fromControlPlane(connection: ParsedLine['connection'], env: NodeJ
     return { catalogue: BUILTIN_CATALOGUE, fleet: NO_FLEET };
   }
   const signal = AbortSignal.timeout(FLEET_TIMEOUT_MS);
-  const [catalogue, agents] = await Promise.allSettled([getJson<Catalogue>(ep, '/api/v1/catalogue', signal), getJson<unknown>(ep, '/api/v1/agents', signal)]);
-  return {
-    catalogue: catalogue.status === 'fulfilled' ? catalogue.value : BUILTIN_CATALOGUE,
-    fleet: agents.status === 'fulfilled' && Array.isArray(agents.value) ? fleetValues(agents.value.filter(isAgentValues).map((a) => ({ tags: a.tags, attributes: a.attributes ?? {} })), BY_NAME.compare) : NO_FLEET,
-  };
+  const types = resourcesNamed(statement);
+  const [catalogue, agents, ...typed] = await Promise.allSettled([getJson<Catalogue>(ep, '/api/v1/catalogue', signal), getJson<unknown>(ep, '/api/v1/agents', signal), ...types.map((t) => valuesOf(ep, t, signal))]);
+  const hosts = agents.status === 'fulfilled' && Array.isArray(agents.value) ? fleetValues(agents.value.filter(isAgentValues).map((a) => ({ tags: a.tags, attributes: a.attributes ?? {} })), BY_NAME.compare) : NO_FLEET;
+  const resources = Object.fromEntries(types.flatMap((t, i) => (typed[i]?.status === 'fulfilled' ? [[t, typed[i].value]] : [])));
+  return { catalogue: catalogue.status === 'fulfilled' ? catalogue.value : BUILTIN_CATALOGUE, fleet: { ...hosts, resources } };
+}
+
+/** What the fleet's containers or pods have, from the statement the web Console asks too. */
+async function valuesOf(ep: Endpoint, type: 'container' | 'pod', signal: AbortSignal): Promise<ResourceValues> {
+  const rows: ResultRow[] = [];
+  for await (const line of queryLines(await request(ep, 'POST', '/api/v1/query', { statement: RESOURCE_VALUES_STATEMENTS[type] }, signal))) if (line.type === 'row' && line.row.status === 'ok') rows.push(line.row);
+  return resourceValues(rows.map(completionValues), BY_NAME.compare);
 }
 
 /** An agents list entry with the two records completion reads (a hostile or older server may send less). */

@@ -49,9 +49,10 @@ export interface LabOptions {
   /**
    * Discover the machine's containers (off by default: lab hosts share one machine, so each would
    * list all of them). `socket`: the runtime's Docker Engine API socket (`--container-socket`);
-   * `criSocket`: its CRI socket (`--cri-socket`).
+   * `criSocket`: its CRI socket (`--cri-socket`); `hosts`: only the first this many hosts discover
+   * them (the others run with discovery off).
    */
-  readonly containers?: { readonly socket?: string; readonly criSocket?: string };
+  readonly containers?: { readonly socket?: string; readonly criSocket?: string; readonly hosts?: number };
   /** More flags for host i's agent (e.g. `--metrics-listen 127.0.0.1:PORT`). */
   readonly agentArgs?: (index: number) => readonly string[];
   /** Blast radius of the control plane (its --max-targets). */
@@ -284,7 +285,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     if (options.isolateProcesses !== false) args.push('--process-root', host.dir);
     if (options.collectInterval) args.push('--collect-interval', options.collectInterval);
     // Off said explicitly: an agent that sees every process (isolateProcesses false) would discover containers by default.
-    args.push('--containers', options.containers ? 'on' : 'off', ...(options.containers?.socket ? ['--container-socket', options.containers.socket] : []), ...(options.containers?.criSocket ? ['--cri-socket', options.containers.criSocket] : []));
+    const discovers = options.containers !== undefined && hosts.indexOf(host) < (options.containers.hosts ?? Infinity);
+    args.push('--containers', discovers ? 'on' : 'off', ...(discovers && options.containers?.socket ? ['--container-socket', options.containers.socket] : []), ...(discovers && options.containers?.criSocket ? ['--cri-socket', options.containers.criSocket] : []));
     args.push(...(options.agentArgs?.(hosts.indexOf(host)) ?? []));
     // As on a real host: the breakwater-agent executable, whose first line carries the node flags
     // and environment that keep an agent small.

@@ -19,6 +19,8 @@ export const CONTAINER: ResourceSpec = {
     attr('pod', 'string', 'Name of its pod, if any.'),
     attr('runtime', 'string', 'What runs it, from its cgroup: `docker`, `containerd`, `cri-o`, `podman`, or `cri` (a Kubernetes layout that does not say).'),
     { ...attr('init_pid', 'number', 'Host pid of its first process (the one its runtime started).'), shownAs: 'identifier' },
+    { ...attr('created', 'number', 'When it was created, seconds since the Unix epoch (no value when neither its runtime nor its OCI state says).', 'seconds'), shownAs: 'timestamp' },
+    attr('tags', 'string', 'Its tags (its labels, under the names of tags) as one JSON object, keys sorted, at most 4096 characters: `container | distinct(tags)` lists the tags in use.'),
   ],
   metrics: [
     m('cpu_usage', 'percent', 'CPU time used over the last second, as a share of one core (200 % is two cores busy).', 'container | cpu_usage > 90'),
@@ -49,6 +51,8 @@ export const POD: ResourceSpec = {
     attr('namespace', 'string', 'Kubernetes namespace.'),
     attr('node', 'string', 'Name of the node (host) it is scheduled on.'),
     attr('phase', 'string', 'Pod phase: `Pending`, `Running`, `Succeeded`, `Failed`, `Unknown`.'),
+    attr('containers', 'number', 'How many of its containers run on the node.', 'count'),
+    attr('tags', 'string', 'The tags all its containers share, as one JSON object, keys sorted, at most 4096 characters.'),
   ],
   metrics: [
     m('cpu_usage', 'percent', 'CPU time used by its containers over the last second, as a share of one core.', 'pod | cpu_usage > 90'),

@@ -136,6 +136,7 @@ const HOST: ResourceSpec = {
     attr('ip', 'string', 'Primary IP address.'),
     attr('agent_version', 'string', 'Version of the Breakwater agent.'),
     attr('status', 'string', 'Agent connection state: `connected` or `disconnected`.'),
+    attr('container_discovery', 'string', 'Whether its agent discovers containers and pods: `on` or `off` (`--containers`); empty for an agent that does not say.'),
   ],
   metrics: [
     m('cpu_usage', 'percent', 'CPU busy time over the last second, all cores, 0–100.', 'host | cpu_usage > 80'),

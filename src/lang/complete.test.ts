@@ -51,8 +51,8 @@ describe('completion', () => {
 
   it('offers names that make a value inside an expression, and operators after a value', () => {
     expect(labels('host | cpu_usage > 80 and me‸')).toEqual(['mem_available_bytes', 'mem_usage']);
-    expect(labels('host | cpu_usage > 80 and co‸')).toEqual(['count', 'count_true']);
-    expect(at('host | cpu_usage > 80 and co‸')?.candidates.map((c) => c.kind)).toEqual(['function', 'function']);
+    expect(labels('host | cpu_usage > 80 and co‸')).toEqual(['container_discovery', 'count', 'count_true']);
+    expect(at('host | cpu_usage > 80 and co‸')?.candidates.map((c) => c.kind)).toEqual(['attribute', 'function', 'function']);
     expect(labels('host | cpu_usage > 80 a‸')).toEqual(['and']);
     expect(labels('host | role no‸')).toEqual(['not in']);
     expect(accept('host | cpu_u‸ > 1', 'cpu_usage')).toBe('host | cpu_usage‸ > 1');

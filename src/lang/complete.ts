@@ -12,7 +12,8 @@
  * - `restart_service(|`: `param = ` for each parameter not given yet (also `rolling(`; for
  *   functions and reductions, whose arguments may be named, after the names);
  * - `role = "|`, `role != "|`, `role in ["|`: the values the fleet's hosts have for the tag (or a
- *   host attribute such as `name`; an event's `type`), inserted inside the quotes;
+ *   host attribute such as `name`; an event's `type`), inserted inside the quotes; after
+ *   `container |` and `pod |` their own tags and attributes (FleetValues.resources) instead;
  * - nowhere inside a command in backticks, a comment or a number.
  */
 import type { ActionParamSpec, Catalogue, ParamSpec, ResourceTypeName } from './catalogue.js';
@@ -45,25 +46,35 @@ export interface Completion {
 export interface FleetValues {
   readonly tags: Readonly<Record<string, readonly string[]>>;
   readonly hostAttributes: Readonly<Record<string, readonly string[]>>;
+  /** What the fleet's containers and pods have (from `container | distinct(tags, …)`), once asked. */
+  readonly resources?: Readonly<Partial<Record<'container' | 'pod', ResourceValues>>>;
+}
+
+/** The tag and attribute values seen on resources of one type, each key's values sorted. */
+export interface ResourceValues {
+  readonly tags: Readonly<Record<string, readonly string[]>>;
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
 }
 
 export const NO_FLEET: FleetValues = { tags: {}, hostAttributes: {} };
 
-/** What one entry of the agents list (GET /api/v1/agents) says about its host. */
+/** What one entry of the agents list (GET /api/v1/agents) says about its host; or one container or pod. */
 export interface AgentValues {
   readonly tags: Readonly<Record<string, unknown>>;
   readonly attributes: Readonly<Record<string, unknown>>;
 }
 
 /**
- * The fleet's values from the agents list, each key's values sorted by `compare` (the callers pass
- * protocol's BY_NAME.compare, web-2 before web-10, which this pure module may not import).
+ * The values of these resources' tags and attributes, each key's values sorted by `compare` (the
+ * callers pass protocol's BY_NAME.compare, web-2 before web-10, which this pure module may not
+ * import). Empty strings and values that are not strings are left out.
  *
  * @example
- * const fleet = fleetValues(await getJson(ep, '/api/v1/agents'), BY_NAME.compare);
+ * resourceValues([{ tags: { app: 'shop' }, attributes: { image: 'nginx' } }], BY_NAME.compare);
+ * // { tags: { app: ['shop'] }, attributes: { image: ['nginx'] } }
  */
-export function fleetValues(agents: readonly AgentValues[], compare: (a: string, b: string) => number): FleetValues {
-  const collect = (records: readonly Record<string, unknown>[]) => {
+export function resourceValues(items: readonly AgentValues[], compare: (a: string, b: string) => number): ResourceValues {
+  const collect = (records: readonly Readonly<Record<string, unknown>>[]) => {
     const seen = new Map<string, Set<string>>();
     for (const r of records) {
       for (const [k, v] of Object.entries(r)) {
@@ -74,7 +85,29 @@ export function fleetValues(agents: readonly AgentValues[], compare: (a: string,
     }
     return Object.fromEntries([...seen].map(([k, vs]) => [k, [...vs].sort(compare)]));
   };
-  return { tags: collect(agents.map((a) => a.tags)), hostAttributes: collect(agents.map((a) => a.attributes)) };
+  return { tags: collect(items.map((a) => a.tags)), attributes: collect(items.map((a) => a.attributes)) };
+}
+
+/**
+ * The fleet's values from the agents list (see {@link resourceValues}).
+ *
+ * @example
+ * const fleet = fleetValues(await getJson(ep, '/api/v1/agents'), BY_NAME.compare);
+ */
+export function fleetValues(agents: readonly AgentValues[], compare: (a: string, b: string) => number): FleetValues {
+  const hosts = resourceValues(agents, compare);
+  return { tags: hosts.tags, hostAttributes: hosts.attributes };
+}
+
+/**
+ * The container and pod types a statement being typed names: completion needs their values there,
+ * and only there (listing them is a query of the whole fleet, so callers ask for them then).
+ *
+ * @example
+ * resourcesNamed('host | container | app = "'); // ['container']
+ */
+export function resourcesNamed(source: string): ('container' | 'pod')[] {
+  return (['container', 'pod'] as const).filter((type) => new RegExp(`(^|\\|)\\s*${type}\\s*(\\||$)`).test(source));
 }
 
 /** Every name the catalogue knows (the editor marks them as known). */
@@ -243,15 +276,25 @@ function expressionNames(rows: Rows, cat: Catalogue, fleet: FleetValues): Candid
   if (rows === 'events') return sorted(cat.eventFields).map((f) => named(f.name, 'event field', f.description));
   const resources = resourcesOf(rows, cat);
   const taken = new Set(resources.flatMap((r) => [...r.metrics, ...r.attributes]).map((x) => x.name));
-  const tagged = rows === undefined || rows === 'host' || rows === 'process'; // the fleet's tags are its hosts', and their processes carry them
+  const tags = tagsOf(rows, fleet);
   return [
     ...resources.flatMap((r) => sorted(r.metrics).map((m) => named(m.name, 'metric', `${r.name}: ${m.description}`))),
     ...resources.flatMap((r) => sorted(r.attributes).map((a) => named(a.name, 'attribute', `${r.name}: ${a.description}`))),
-    ...(tagged ? Object.keys(fleet.tags).sort() : [])
+    ...Object.keys(tags)
+      .sort()
       .filter((k) => !taken.has(k))
-      .map((k) => named(k, 'tag', sample(fleet.tags[k] ?? []))),
+      .map((k) => named(k, 'tag', sample(tags[k] ?? []))),
     ...sorted(Object.values(cat.functions)).map((f) => named(f.name, 'function', f.description)),
   ];
+}
+
+/**
+ * The tags rows of this type carry: the hosts' on hosts and processes (which carry their host's);
+ * containers and pods have labels of their own.
+ */
+function tagsOf(rows: Rows, fleet: FleetValues): Readonly<Record<string, readonly string[]>> {
+  if (rows === 'container' || rows === 'pod') return fleet.resources?.[rows]?.tags ?? {};
+  return rows === 'events' ? {} : fleet.tags;
 }
 
 /** A few of a tag's values, for the list: `web, db, cache +4`. */
@@ -296,12 +339,12 @@ function valueCompletion(source: string, cursor: number, tokens: readonly Token[
 
 function valuesOf(key: string, rows: Rows, cat: Catalogue, fleet: FleetValues): { list: readonly string[]; what: string } | undefined {
   if (rows === 'events') return key === 'type' ? { list: cat.eventTypes, what: 'event type' } : undefined;
-  const attribute = rows === 'host' ? own(fleet.hostAttributes, key) : undefined;
-  if (attribute) return { list: attribute, what: `host ${key}` };
-  // A metric or an attribute of these rows is not a tag; containers and pods have labels of their own.
+  const attributes = rows === 'host' ? fleet.hostAttributes : rows === 'container' || rows === 'pod' ? (fleet.resources?.[rows]?.attributes ?? {}) : {};
+  const attribute = own(attributes, key);
+  if (attribute) return { list: attribute, what: `${rows} ${key}` };
+  // A metric or an attribute of these rows is not a tag.
   if (resourcesOf(rows, cat).some((r) => [...r.metrics, ...r.attributes].some((x) => x.name === key))) return undefined;
-  if (rows === 'container' || rows === 'pod') return undefined;
-  const list = own(fleet.tags, key);
+  const list = own(tagsOf(rows, fleet), key);
   return list ? { list, what: `${key} tag` } : undefined;
 }
 

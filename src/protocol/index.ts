@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './messages.js';
 export * from './rows.js';
 export * from './tags.js';
+export { MAX_TAGS_TEXT, RESOURCE_VALUES_STATEMENTS, completionValues, parseTagsText, tagsText } from './resource-tags.js';
 export * from './present.js';
 export * from './event-text.js';
 export * from './redact.js';

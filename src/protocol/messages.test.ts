@@ -28,6 +28,13 @@ describe('decode', () => {
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/^nests arrays or objects too deeply to check/) });
   });
 
+  it("reads a hello's container discovery fact when there is one, and refuses another value", () => {
+    const hello = (extra: string) => `{"type":"hello","v":1,"name":"web-1","facts":{"hostname":"web-1","machineId":"m","os":"linux","distro":"debian 12","arch":"x64","kernel":"6.1","ip":"10.0.0.1","agentVersion":"0.1.0"${extra}},"tags":{}}`;
+    expect(decode(AgentMessage, hello(',"containerDiscovery":"off"'))).toMatchObject({ ok: true, message: { facts: { containerDiscovery: 'off' } } });
+    expect(decode(AgentMessage, hello(''))).toMatchObject({ ok: true, message: { facts: { hostname: 'web-1' } } });
+    expect(decode(AgentMessage, hello(',"containerDiscovery":"maybe"'))).toEqual({ ok: false, error: expect.stringMatching(/^facts\.containerDiscovery: /) });
+  });
+
   it('still reads row values nested a few levels', () => {
     const frame = `{"type":"rows","query":"q","rows":[{"status":"ok","values":{"a":${nested(100)}}}]}`;
     expect(decode(AgentMessage, frame).ok).toBe(true);

@@ -44,6 +44,8 @@ export const HostFactsMessage = z.object({
   kernel: text(256),
   ip: text(64),
   agentVersion: text(64),
+  /** Whether the agent discovers containers and pods (`--containers`); agents before it say nothing. */
+  containerDiscovery: z.optional(z.enum(['on', 'off'])),
 });
 export type HostFactsMessage = z.infer<typeof HostFactsMessage>;
 

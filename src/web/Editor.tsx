@@ -95,7 +95,7 @@ export function Editor(props: {
   const overlay = useRef<HTMLPreElement>(null);
   const [cursor, setCursor] = useState(0);
   const [menu, setMenu] = useState(CLOSED);
-  const fleet = useFleetValues();
+  const fleet = useFleetValues(props.plain ? '' : props.value);
   const known = useMemo(() => (props.catalogue ? knownNames(props.catalogue) : new Set<string>()), [props.catalogue]);
   const tokens = useMemo(() => (props.plain ? [] : lex(props.value, new DiagnosticBag(props.value))), [props.value, props.plain]);
   const refs = useMemo(() => {

@@ -5,9 +5,9 @@
  * minutes from one range query, so they are drawn at once. The filter box takes a pipeline
  * (`role = "web"` or `host | zone = "a" | cpu_usage > 50`); one that orders (`sort(-cpu_usage)`,
  * `top(5, disk_usage)`) orders the table, until a column header is clicked. Clicking a host shows
- * its processes and a chart of any host metric over a range; ticking hosts draws them on one
- * compare chart. While the control plane cannot be reached, the rows stay as last known, dimmed
- * and marked with the time of the last answer. The view (filter, open host, range, compared hosts,
+ * its containers, pods and processes and a chart of any host metric over a range; ticking hosts
+ * draws them on one compare chart. While the control plane cannot be reached, the rows stay as
+ * last known, dimmed and marked with the time of the last answer. The view (filter, open host, range, compared hosts,
  * header sort) is the URL's (src/web/url-state.ts), so a link opens the same view and Back returns
  * to the previous filter. A sorted table re-sorts on every answer, except while the pointer is over
  * its rows: the order holds still there, so a row does not move away from under a click.
@@ -17,11 +17,12 @@ import type { Catalogue } from '../lang/index.js';
 import { analyze } from '../lang/index.js';
 import type { ResultRow } from '../protocol/index.js';
 import type { Agent, LiveMessage, LiveState } from './api.js';
-import { liveQuery, query, unreachable } from './api.js';
+import { liveQuery, unreachable } from './api.js';
 import { Editor } from './Editor.js';
-import { FLEET_METRICS, filterStatement, fleetStatement } from './fleet-statement.js';
+import { HistoryPrefetch, METRICS, seriesKey } from './fleet-history.js';
+import { filterStatement, fleetStatement } from './fleet-statement.js';
 import { sharedAgents } from './fleet-values.js';
-import { BY_NAME, ago, cell, seriesPoints } from './format.js';
+import { BY_NAME, ago, cell } from './format.js';
 import { SparkHistory } from './history.js';
 import { HostDetail } from './HostDetail.js';
 import { MetricChart } from './MetricChart.js';
@@ -37,13 +38,6 @@ const EVERY = '2s';
 const STEP_MS = 2000;
 /** Sparkline points: two minutes of 2-second steps. */
 const KEEP = 60;
-const WINDOW = '2m';
-const [CPU, MEM, DISK] = FLEET_METRICS;
-const METRICS = [
-  ['cpu', CPU],
-  ['mem', MEM],
-  ['disk', DISK],
-] as const;
 const PERCENT = { name: '', type: 'number', unit: 'percent' } as const;
 const COUNT = new Intl.NumberFormat('en');
 const CLOCK = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
@@ -61,7 +55,6 @@ function num(r: ResultRow | undefined, k: string): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-const seriesKey = (host: string, metric: string) => `${host}\u0000${metric}`;
 const FILTER_KEY = 'breakwater.fleet.filter';
 
 
@@ -330,7 +323,7 @@ export function FleetPage(props: { catalogue: Catalogue | undefined }) {
                 <MetricChart hosts={view.compare} catalogue={props.catalogue} range={view.range} onRange={(range) => show({ range }, 'replace')} />
               </section>
             )}
-            {selected && <HostDetail host={selected} catalogue={props.catalogue} range={view.range} onRange={(range) => show({ range }, 'replace')} onClose={() => show({ host: undefined }, 'push')} />}
+            {selected && <HostDetail host={selected} containerDiscovery={list.find((a) => a.name === selected)?.attributes.container_discovery} catalogue={props.catalogue} range={view.range} onRange={(range) => show({ range }, 'replace')} onClose={() => show({ host: undefined }, 'push')} />}
           </div>
         )}
       </div>
@@ -342,62 +335,3 @@ function statusText(r: HostRow): string {
   if (r.agent.status !== 'connected') return 'offline';
   return r.error ? 'no answer' : 'connected';
 }
-
-/**
- * Sparkline history for the hosts in view only: with 1,000 hosts, two minutes of three metrics for
- * all of them is ~12 MB of JSON on every page load; the ~30 rows in view are ~0.4 MB. Rows scrolled
- * into view are fetched together once scrolling rests; each host once per filter.
- */
-class HistoryPrefetch {
-  private readonly done = new Set<string>();
-  private pending = new Set<string>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private controller = new AbortController();
-
-  constructor(
-    private readonly spark: SparkHistory,
-    private readonly drawn: () => void,
-  ) {}
-
-  want(hosts: readonly string[]): void {
-    for (const h of hosts) if (!this.done.has(h)) this.pending.add(h);
-    if (!this.pending.size) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.fetch(), PREFETCH_REST_MS);
-  }
-
-  /** A new filter: the sparklines start again, so does their history. */
-  reset(): void {
-    clearTimeout(this.timer);
-    this.controller.abort();
-    this.controller = new AbortController();
-    this.done.clear();
-    this.pending.clear();
-  }
-
-  private async fetch(): Promise<void> {
-    const hosts = [...this.pending];
-    this.pending = new Set();
-    for (const h of hosts) this.done.add(h);
-    const ranges = METRICS.map(([, m]) => `${m}[${WINDOW}]`);
-    try {
-      const answer = await query(`host | name in ${JSON.stringify(hosts)} | ${ranges.join(' | ')}`, this.controller.signal);
-      for (const r of answer.rows) {
-        for (const [i, [k]] of METRICS.entries()) {
-          const [xs, ys] = seriesPoints(r.values[ranges[i] as string]);
-          const samples = xs.flatMap((x, j) => {
-            const y = ys[j];
-            return typeof y === 'number' ? [[x * 1000, y] as const] : [];
-          });
-          if (r.resource) this.spark.prefill(seriesKey(r.resource.name, k), samples);
-        }
-      }
-      this.drawn();
-    } catch {
-      // Without the history, sparklines fill from live values as they arrive.
-    }
-  }
-}
-
-/** Scrolling has rested this long before the rows in view are fetched. */
-const PREFETCH_REST_MS = 150;

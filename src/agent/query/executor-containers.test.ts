@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ResourceRef } from '../../protocol/index.js';
+import { ResourceRef, parseTagsText } from '../../protocol/index.js';
 import type { AgentPhase } from '../../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE, analyze, extendCatalogue } from '../../lang/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
@@ -92,6 +92,21 @@ describe('container and pod rows', () => {
     const rows = await run('pod | app = "checkout" | namespace');
     expect(rows.map((r) => [r.resource?.id, r.values.namespace])).toEqual([[`${HOST}/shop/checkout-7d9f8`, 'shop']]);
     expect(await run('pod | tier = "front"')).toEqual([]);
+  });
+
+  it('answers a container’s created time and tags, a pod’s containers and shared tags (what the Fleet page and completion read)', async () => {
+    const [lonely] = await run('container | name = "lonely" | created | tags');
+    expect(lonely?.values).toEqual({ created: 1_700_000_000, tags: '{"app":"batch"}' });
+    const [pod] = await run('pod | containers | tags');
+    expect(pod?.values.containers).toBe(2);
+    expect(parseTagsText(pod?.values.tags)).toEqual({ app: 'checkout', io_kubernetes_pod_name: 'checkout-7d9f8', io_kubernetes_pod_namespace: 'shop', io_kubernetes_pod_uid: POD['io.kubernetes.pod.uid'] });
+    // Unknown creation time: no value rather than a made-up one.
+    expect(containerResource(HOST, { ...container('d', 'new', {}, 400), created: undefined }).attrs).not.toHaveProperty('created');
+  });
+
+  it('says on the host whether this agent discovers containers', () => {
+    expect(hostResource(HOST, { ...FACTS, containerDiscovery: 'off' }, {}, '0.1.0').attrs.container_discovery).toBe('off');
+    expect(hostResource(HOST, FACTS, {}, '0.1.0').attrs.container_discovery).toBe('');
   });
 
   it('traverses host → container, pod → container and container → pod', async () => {

@@ -1,4 +1,5 @@
 import type { ResourceRef } from '../../protocol/index.js';
+import { tagsText } from '../../protocol/index.js';
 import type { ContainerInfo } from '../containers/catalog.js';
 import type { PodInfo } from '../containers/pods.js';
 import { kubeContainerName, labelTags, podKey, podNameOf, podNamespace } from '../containers/pods.js';
@@ -22,11 +23,11 @@ export interface AgentResource {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-export function hostResource(name: string, facts: HostFacts, tags: Readonly<Record<string, string>>, agentVersion: string, env?: Readonly<Record<string, string>>): AgentResource {
+export function hostResource(name: string, facts: HostFacts & { readonly containerDiscovery?: 'on' | 'off' }, tags: Readonly<Record<string, string>>, agentVersion: string, env?: Readonly<Record<string, string>>): AgentResource {
   return {
     ...(env ? { env } : {}),
     ref: { type: 'host', id: name, name, host: name },
-    attrs: { name, id: facts.machineId, os: facts.os, distro: facts.distro, arch: facts.arch, kernel: facts.kernel, ip: facts.ip, agent_version: agentVersion, status: 'connected' },
+    attrs: { name, id: facts.machineId, os: facts.os, distro: facts.distro, arch: facts.arch, kernel: facts.kernel, ip: facts.ip, agent_version: agentVersion, status: 'connected', container_discovery: facts.containerDiscovery ?? '' },
     tags,
     seriesKey: 'host',
   };
@@ -53,11 +54,12 @@ export const processSeriesKey = (pid: number) => `process/${pid}`;
 export function containerResource(host: string, info: ContainerInfo, env?: Readonly<Record<string, string>>): AgentResource {
   const key = podKey(info);
   const name = kubeContainerName(info.labels) || info.name || info.id.slice(0, 12);
+  const tags = labelTags(info.labels);
   return {
     ...(env ? { env } : {}),
     ref: { type: 'container', id: `${host}/${info.id}`, name, host },
-    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podNameOf(info) ?? '', runtime: info.runtime, init_pid: info.initPid },
-    tags: labelTags(info.labels),
+    attrs: { id: info.id, name, image: info.image, state: info.state, host, pod: podNameOf(info) ?? '', runtime: info.runtime, init_pid: info.initPid, ...(info.created !== undefined ? { created: info.created } : {}), tags: tagsText(tags) },
+    tags,
     seriesKey: `container/${info.id}`,
     pids: info.pids,
     ...(key ? { podId: podRefId(host, key), podNamespace: podNamespace(info) } : {}),
@@ -74,7 +76,7 @@ export function podResource(host: string, pod: PodInfo, env?: Readonly<Record<st
     ...(env ? { env } : {}),
     ref: { type: 'pod', id, name: pod.name, host },
     // Only running containers are seen, so a pod listed is running.
-    attrs: { name: pod.name, namespace: pod.namespace, node: host, phase: 'Running' },
+    attrs: { name: pod.name, namespace: pod.namespace, node: host, phase: 'Running', containers: pod.containers.length, tags: tagsText(pod.tags) },
     tags: pod.tags,
     seriesKey: `pod/${pod.uid || id}`,
   };

@@ -92,5 +92,6 @@ export function hostAttrs(name: string, facts: Readonly<Record<string, string>> 
     ip: f.ip ?? '',
     agent_version: f.agentVersion ?? '',
     status,
+    container_discovery: f.containerDiscovery ?? '',
   };
 }
