@@ -1,21 +1,17 @@
 import { EventEmitter } from 'node:events';
-import type { AgentLogger } from './log.js';
 import type { Definition } from '../definitions/index.js';
 import type { AgentPhase } from '../lang/index.js';
 import { AgentPhaseSchema, BUILTIN_CATALOGUE } from '../lang/index.js';
 import type { BacktestMessage, QueryMessage, ResultRow, ServerMessage } from '../protocol/index.js';
 import { BreakwaterError, PROTOCOL_VERSION, ServerMessage as ServerMessageSchema, check, decode } from '../protocol/index.js';
 import type { AgentConnection } from '../transport/index.js';
+import type { AgentDeps, AgentState, AgentStatus } from './daemon-deps.js';
 import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
 import { SecretRunner } from './engine/secret-runner.js';
-import type { Outbox } from './engine/outbox.js';
-import type { CommandRunner } from './exec/types.js';
-import type { HostFacts, MetricSource, Sample, Snapshot, TimeSeriesStore } from './metrics/types.js';
-import type { ContainerCatalog } from './containers/catalog.js';
+import type { HostFacts, Sample, Snapshot } from './metrics/types.js';
 import { podsOf } from './containers/pods.js';
-import type { ContainerMeter } from './containers/meter.js';
 import { podSamples } from './containers/meter.js';
 import type { AgentResources, ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
@@ -23,44 +19,6 @@ import type { AgentResource } from './query/resources.js';
 import { containerResource, hostResource, podResource, processResource, processSeriesKey } from './query/resources.js';
 
 export const AGENT_VERSION = '0.1.0';
-
-/**
- * The daemon's states. `backoff` waits before reconnecting; `draining` finishes
- * running queries on SIGTERM and refuses new ones.
- */
-export type AgentState = 'starting' | 'connecting' | 'connected' | 'backoff' | 'draining' | 'stopped';
-
-export interface AgentDeps {
-  readonly name: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly source: MetricSource;
-  readonly tsdb: TimeSeriesStore;
-  readonly runner: CommandRunner;
-  readonly logger: AgentLogger;
-  /** Opens a connection to the control plane (WebSocket, or in-process for the swarm). */
-  connect(): Promise<AgentConnection>;
-  readonly collectIntervalMs: number;
-  readonly drainTimeoutMs: number;
-  readonly limits: { readonly commandTimeoutMs: number; readonly maxOutputBytes: number };
-  /** Where events wait until the control plane has them (a file for real agents). */
-  readonly outbox: Outbox;
-  /** True the first time this agent identity asks for `key` (a marker file for real agents). */
-  once(key: string): boolean;
-  /**
-   * Tags set at run time, e.g. by a quarantine action writing `$BW_TAG_DIR/quarantine`: each file
-   * is a tag, its content the value. Read after every collection; merged over the configured tags.
-   */
-  runtimeTags?(): Readonly<Record<string, string>>;
-  /** Environment every command gets from the agent, e.g. BW_TAG_DIR. */
-  readonly commandEnv?: Readonly<Record<string, string>>;
-  /** The containers on this host, listed after every collection (none when absent). */
-  readonly containers?: Pick<ContainerCatalog, 'list'>;
-  /** Meters the listed containers each collection (cgroup files, network namespace); their pods sum them. */
-  readonly containerMeter?: Pick<ContainerMeter, 'measure'>;
-  /** Where the host's filesystem is mounted, for file definitions (default `/`). */
-  readonly fileRoot?: string;
-  now?(): number;
-}
 
 /** Rows go back in batches of this many, so a host with thousands of processes streams. */
 const ROW_BATCH = 500;
@@ -414,18 +372,6 @@ export class AgentDaemon extends EventEmitter {
       historyBytes: this.deps.tsdb.bytes,
     };
   }
-}
-
-/** The agent's own state, as AgentDaemon.status() reads it. */
-export interface AgentStatus {
-  readonly state: AgentState;
-  /** Events waiting in the outbox for the control plane to confirm. */
-  readonly outboxPending: number;
-  /** How long the oldest of them has waited (0: none waiting). */
-  readonly outboxOldestAgeMs: number;
-  readonly commandsActive: number;
-  /** Approximate bytes of metric history held. */
-  readonly historyBytes: number;
 }
 
 function sendRows(conn: AgentConnection, query: string, rows: readonly ResultRow[]): void {

@@ -9,7 +9,7 @@
  */
 export type { AgentConfig, AgentOptions } from './config.js';
 export { AGENT_DEFAULTS, durationMs, resolveAgentConfig } from './config.js';
-export type { AgentDeps, AgentState, AgentStatus } from './daemon.js';
+export type { AgentDeps, AgentState, AgentStatus } from './daemon-deps.js';
 export type { AgentLogger, LogLevel } from './log.js';
 export { jsonLogger } from './log.js';
 export { AGENT_VERSION, AgentDaemon } from './daemon.js';

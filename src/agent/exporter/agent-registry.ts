@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import type { AgentStatus } from '../daemon.js';
+import type { AgentStatus } from '../daemon-deps.js';
 import type { Sample, Snapshot } from '../metrics/types.js';
 
 /** What the agent's exporter reads at each scrape: the newest collection and the agent's own state. */

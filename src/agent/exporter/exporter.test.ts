@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sampleValue } from '../../../test/exposition.js';
-import type { AgentStatus } from '../daemon.js';
+import type { AgentStatus } from '../daemon-deps.js';
 import type { Snapshot } from '../metrics/types.js';
 import { MAX_EXPORTED_PROCESSES, agentRegistry, serveExporter } from './index.js';
 
