@@ -111,8 +111,6 @@ class PathFiles implements ContainerFiles {
     const path = this.paths[slot];
     return path === undefined ? -1 : this.reader.readPath(path, MAX_CGROUP_STAT, true);
   }
-
-  close(): void {}
 }
 
 /**
