@@ -1,43 +1,61 @@
-import type { CgroupCounters, FileReader } from './cgroup-stats.js';
-import { cpuLimitCores, keyedValues, parseCount, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
+import { countOf, cpuLimitCores, key, keyedCount, memLimitOf, sumAfter } from './cgroup-parse.js';
+import type { CgroupCounters, CgroupLayout, ContainerFiles } from './cgroup-stats.js';
+
+/** [controller, file] */
+const FILES = [
+  ['memory', 'memory.stat'],
+  ['cpuacct', 'cpuacct.usage'],
+  ['memory', 'memory.usage_in_bytes'],
+  ['memory', 'memory.oom_control'],
+  ['pids', 'pids.current'],
+  ['blkio', 'blkio.throttle.io_service_bytes'],
+  ['cpu', 'cpu.cfs_quota_us'],
+  ['cpu', 'cpu.cfs_period_us'],
+  ['memory', 'memory.limit_in_bytes'],
+] as const;
+const [MEMORY_STAT, CPUACCT_USAGE, MEMORY_USAGE, OOM_CONTROL, PIDS_CURRENT, BLKIO, CFS_QUOTA, CFS_PERIOD, MEMORY_LIMIT] = FILES.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number];
+const TOTAL_RSS = key('total_rss');
+const RSS = key('rss');
+const TOTAL_INACTIVE_FILE = key('total_inactive_file');
+const INACTIVE_FILE = key('inactive_file');
+const OOM_KILL = key('oom_kill');
+// `8:0 Read 4096` a device and operation a line; the `Total` lines are not summed.
+const READ = Buffer.from(' Read ');
+const WRITE = Buffer.from(' Write ');
 
 /**
- * A cgroup v1 container's counters: one hierarchy per controller under `root`
+ * A cgroup v1 container: one hierarchy per controller under `root`
  * (`/sys/fs/cgroup/cpuacct/<path>/cpuacct.usage`, `memory/<path>/memory.stat`, …). `cpu` and
  * `cpuacct` may be one mount (`cpu,cpuacct`, with both names as links) or two: both are asked by name.
  */
-export function readCgroupV1(root: string, path: string, read: FileReader = readCgroupFile): CgroupCounters {
-  const file = (controller: string, name: string) => read(`${root}/${controller}${path}/${name}`);
-  const [totalRss, rss, totalInactive, inactive] = keyedValues(file('memory', 'memory.stat'), ['total_rss', 'rss', 'total_inactive_file', 'inactive_file']);
-  const quota = file('cpu', 'cpu.cfs_quota_us')?.trim();
-  const io = parseBlkio(file('blkio', 'blkio.throttle.io_service_bytes'));
-  return {
-    cpuNs: parseCount(file('cpuacct', 'cpuacct.usage')),
-    // -1 is no quota; parseCount refuses the sign, so it reads as undefined.
-    cpuLimitCores: cpuLimitCores(parseCount(quota), parseCount(file('cpu', 'cpu.cfs_period_us'))),
-    memUsage: parseCount(file('memory', 'memory.usage_in_bytes')),
-    // The container's cgroup is the top of its own hierarchy: the total_ counts include any child cgroups.
-    memRss: totalRss ?? rss,
-    inactiveFile: totalInactive ?? inactive,
-    memLimit: parseMemLimit(file('memory', 'memory.limit_in_bytes')),
-    // oom_kill is in memory.oom_control since Linux 4.13.
-    oomKills: keyedValues(file('memory', 'memory.oom_control'), ['oom_kill'])[0],
-    pids: parseCount(file('pids', 'pids.current')),
-    ...io,
-  };
-}
+export const cgroupV1: CgroupLayout = {
+  paths: (root, path) => FILES.map(([controller, name]) => `${root}/${controller}${path}/${name}`),
 
-/** Bytes read and written over every device, from blkio.throttle.io_service_bytes (`8:0 Read 4096` lines; the `Total` lines are skipped). */
-export function parseBlkio(text: string | undefined): Pick<CgroupCounters, 'ioReadBytes' | 'ioWriteBytes'> {
-  if (text === undefined) return {};
-  let read = 0;
-  let write = 0;
-  for (const line of text.split('\n', 1024)) {
-    const [device, op, value] = line.split(' ', 3);
-    const n = parseCount(value);
-    if (!device?.includes(':') || n === undefined) continue;
-    if (op === 'Read') read += n;
-    else if (op === 'Write') write += n;
-  }
-  return { ioReadBytes: read, ioWriteBytes: write };
-}
+  counters(f: ContainerFiles, limits: boolean): CgroupCounters {
+    const k: CgroupCounters = {};
+    let n = f.read(MEMORY_STAT);
+    if (n >= 0) {
+      // The container's cgroup is the top of its own hierarchy: the total_ counts include any child cgroups.
+      k.memRss = keyedCount(f.buf, n, TOTAL_RSS) ?? keyedCount(f.buf, n, RSS);
+      k.inactiveFile = keyedCount(f.buf, n, TOTAL_INACTIVE_FILE) ?? keyedCount(f.buf, n, INACTIVE_FILE);
+    }
+    if ((n = f.read(CPUACCT_USAGE)) >= 0) k.cpuNs = countOf(f.buf, n);
+    if ((n = f.read(MEMORY_USAGE)) >= 0) k.memUsage = countOf(f.buf, n);
+    // oom_kill is in memory.oom_control since Linux 4.13.
+    if ((n = f.read(OOM_CONTROL)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);
+    if ((n = f.read(PIDS_CURRENT)) >= 0) k.pids = countOf(f.buf, n);
+    if ((n = f.read(BLKIO)) >= 0) {
+      k.ioReadBytes = sumAfter(f.buf, n, READ);
+      k.ioWriteBytes = sumAfter(f.buf, n, WRITE);
+    }
+    if (limits) {
+      // A quota of -1 is none: countOf refuses the sign.
+      n = f.read(CFS_QUOTA);
+      const quota = n < 0 ? undefined : countOf(f.buf, n);
+      n = f.read(CFS_PERIOD);
+      k.cpuLimitCores = cpuLimitCores(quota, n < 0 ? undefined : countOf(f.buf, n));
+      if ((n = f.read(MEMORY_LIMIT)) >= 0) k.memLimit = memLimitOf(f.buf, n);
+    }
+    return k;
+  },
+};

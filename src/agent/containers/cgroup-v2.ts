@@ -1,40 +1,40 @@
-import type { CgroupCounters, FileReader } from './cgroup-stats.js';
-import { cpuLimitCores, keyedValues, parseCount, parseMemLimit, readCgroupFile } from './cgroup-stats.js';
+import { countOf, cpuMaxOf, key, keyedCount, memLimitOf, sumAfter } from './cgroup-parse.js';
+import type { CgroupCounters, CgroupLayout, ContainerFiles } from './cgroup-stats.js';
 
-/** A cgroup v2 container's counters: every controller's files in its one directory of the unified tree at `root`. */
-export function readCgroupV2(root: string, path: string, read: FileReader = readCgroupFile): CgroupCounters {
-  const file = (name: string) => read(`${root}${path}/${name}`);
-  const [usec] = keyedValues(file('cpu.stat'), ['usage_usec']);
-  const [anon, inactiveFile] = keyedValues(file('memory.stat'), ['anon', 'inactive_file']);
-  const [quota, period] = (file('cpu.max') ?? '').trim().split(' ', 2);
-  return {
-    cpuNs: usec === undefined ? undefined : usec * 1000,
-    // `max 100000` is no limit: parseCount refuses `max`.
-    cpuLimitCores: cpuLimitCores(parseCount(quota), parseCount(period)),
-    memUsage: parseCount(file('memory.current')),
-    memRss: anon,
-    inactiveFile,
-    memLimit: parseMemLimit(file('memory.max')),
-    oomKills: keyedValues(file('memory.events'), ['oom_kill'])[0],
-    pids: parseCount(file('pids.current')),
-    ...parseIoStat(file('io.stat')),
-  };
-}
+const FILES = ['cpu.stat', 'memory.stat', 'memory.current', 'memory.events', 'pids.current', 'io.stat', 'cpu.max', 'memory.max'] as const;
+const [CPU_STAT, MEMORY_STAT, MEMORY_CURRENT, MEMORY_EVENTS, PIDS_CURRENT, IO_STAT, CPU_MAX, MEMORY_MAX] = FILES.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number];
+const USAGE_USEC = key('usage_usec');
+const ANON = key('anon');
+const INACTIVE_FILE = key('inactive_file');
+const OOM_KILL = key('oom_kill');
+const RBYTES = Buffer.from(' rbytes=');
+const WBYTES = Buffer.from(' wbytes=');
 
-/** Bytes read and written over every device, from io.stat (`8:0 rbytes=1 wbytes=2 rios=…` lines). */
-export function parseIoStat(text: string | undefined): Pick<CgroupCounters, 'ioReadBytes' | 'ioWriteBytes'> {
-  if (text === undefined) return {};
-  let read = 0;
-  let write = 0;
-  for (const line of text.split('\n', 1024)) {
-    for (const field of line.split(' ', 16)) {
-      const eq = field.indexOf('=');
-      const n = parseCount(field.slice(eq + 1));
-      if (eq < 0 || n === undefined) continue;
-      const key = field.slice(0, eq);
-      if (key === 'rbytes') read += n;
-      else if (key === 'wbytes') write += n;
+/** A cgroup v2 container: every controller's files in its one directory of the unified tree at `root`. */
+export const cgroupV2: CgroupLayout = {
+  paths: (root, path) => FILES.map((name) => `${root}${path}/${name}`),
+
+  counters(f: ContainerFiles, limits: boolean): CgroupCounters {
+    let n = f.read(CPU_STAT);
+    const usec = n < 0 ? undefined : keyedCount(f.buf, n, USAGE_USEC);
+    const k: CgroupCounters = { cpuNs: usec === undefined ? undefined : usec * 1000 };
+    if ((n = f.read(MEMORY_STAT)) >= 0) {
+      k.memRss = keyedCount(f.buf, n, ANON);
+      k.inactiveFile = keyedCount(f.buf, n, INACTIVE_FILE);
     }
-  }
-  return { ioReadBytes: read, ioWriteBytes: write };
-}
+    if ((n = f.read(MEMORY_CURRENT)) >= 0) k.memUsage = countOf(f.buf, n);
+    if ((n = f.read(MEMORY_EVENTS)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);
+    if ((n = f.read(PIDS_CURRENT)) >= 0) k.pids = countOf(f.buf, n);
+    // io.stat: `8:0 rbytes=1 wbytes=2 rios=…` a device a line.
+    if ((n = f.read(IO_STAT)) >= 0) {
+      k.ioReadBytes = sumAfter(f.buf, n, RBYTES);
+      k.ioWriteBytes = sumAfter(f.buf, n, WBYTES);
+    }
+    if (limits) {
+      // `max 100000` is no limit.
+      if ((n = f.read(CPU_MAX)) >= 0) k.cpuLimitCores = cpuMaxOf(f.buf, n);
+      if ((n = f.read(MEMORY_MAX)) >= 0) k.memLimit = memLimitOf(f.buf, n);
+    }
+    return k;
+  },
+};

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +95,52 @@ describe('ContainerMeter', () => {
 
   it('measures nothing of a container whose cgroup and process are gone, and forgets it', () => {
     expect(meter.measure([{ id: '2'.repeat(64), cgroupPath: '/gone', initPid: 99999 }]).get('2'.repeat(64))).toEqual({ samples: [], netns: undefined });
+  });
+});
+
+describe('ContainerMeter: files held open', () => {
+  /** This process's descriptors open on files of the test's tree. */
+  const openInTree = () => readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    } catch {
+      return false; // closed meanwhile (the listing's own descriptor)
+    }
+  }).length;
+  const other = (n: number) => ({ id: String(n).repeat(64).slice(0, 64), cgroupPath: CGROUP, initPid: 4242 });
+
+  it('holds a container’s files between passes and closes them when it goes, restarts or the meter closes', () => {
+    meter.measure([container]);
+    const one = openInTree();
+    expect(one).toBe(9); // eight cgroup files and net/dev
+    meter.measure([container, other(2)]);
+    expect([meter.held, openInTree()]).toEqual([2, 17]); // net/dev read once for the namespace they share
+    meter.measure([container, other(2)]);
+    expect(openInTree()).toBe(17);
+    meter.measure([container]);
+    expect([meter.held, openInTree()]).toEqual([1, one]);
+    cpSync(join(dir, 'proc/4242'), join(dir, 'proc/5151'), { recursive: true, verbatimSymlinks: true });
+    meter.measure([{ ...container, initPid: 5151 }]);
+    expect([meter.held, openInTree()]).toEqual([1, one]);
+    meter.close();
+    expect([meter.held, openInTree()]).toEqual([0, 0]);
+  });
+
+  it('past its limit of held containers, opens their files at each read and keeps none open', () => {
+    const limited = new ContainerMeter({ cgroupRoot: join(dir, 'cgroup-v2'), procRoot: join(dir, 'proc'), monotonic: () => clock, holdMax: 1 });
+    try {
+      const first = limited.measure([container, other(2), other(3)]);
+      const held = openInTree();
+      expect(limited.held).toBe(1);
+      for (const id of [ID, other(2).id, other(3).id]) expect(byName(first.get(id)?.samples)).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
+      clock += 1000;
+      bump(cgroupFile('cpu.stat'), 'usage_usec', 500_000);
+      const second = limited.measure([container, other(2), other(3)]);
+      expect([ID, other(2).id, other(3).id].map((id) => byName(second.get(id)?.samples).cpu_usage)).toEqual([50, 50, 50]);
+      expect(openInTree()).toBe(held);
+    } finally {
+      limited.close();
+    }
   });
 });
 

@@ -1,11 +1,11 @@
 import { readlinkSync } from 'node:fs';
 import { HeldFile, Reader } from '../metrics/proc-read.js';
 import type { Sample } from '../metrics/types.js';
-import type { CgroupCounters, FileReader } from './cgroup-stats.js';
-import { MAX_CGROUP_STAT, cgroupVersion, readCgroupFile } from './cgroup-stats.js';
-import { readCgroupV1 } from './cgroup-v1.js';
-import { readCgroupV2 } from './cgroup-v2.js';
-import { parseNetDev } from './net-dev.js';
+import { netDev, netDevOf } from './cgroup-parse.js';
+import type { CgroupCounters, CgroupLayout, ContainerFiles } from './cgroup-stats.js';
+import { MAX_CGROUP_STAT, cgroupVersion } from './cgroup-stats.js';
+import { cgroupV1 } from './cgroup-v1.js';
+import { cgroupV2 } from './cgroup-v2.js';
 import { findOwnCgroup, isNamespaceRelative, ownPid, resolveCgroupPath } from './cgroup-ns.js';
 
 /** What the meter needs of a container: where its cgroup is and which process holds its namespaces. */
@@ -30,13 +30,19 @@ export interface ContainerMeterOptions {
   readonly procRoot?: string;
   /** Monotonic clock in ms, for rates. */
   readonly monotonic?: () => number;
+  /** Containers whose files stay open between passes (default {@link HOLD_MAX}). */
+  readonly holdMax?: number;
 }
 
 interface Previous {
   readonly initPid: number;
   readonly netns: string | undefined;
-  /** Its files, held open between passes; undefined past {@link HOLD_MAX} containers. */
-  readonly files: HeldFiles | undefined;
+  /** Its cgroup files, then its net/dev: held open unless past the meter's limit. */
+  readonly files: HeldFiles | PathFiles;
+  /** Passes since its limits were read: they are read every {@link LIMIT_EVERY}th. */
+  pass: number;
+  cpuLimitCores: number | undefined;
+  memLimit: number | undefined;
   time: number;
   cpuNs?: number | undefined;
   ioRead?: number | undefined;
@@ -46,45 +52,64 @@ interface Previous {
 }
 
 /**
- * The containers whose files stay open between passes (eleven each): a pass then costs a pread per
- * file instead of open, read and close. Past this many, files are opened each pass, so a host with
- * thousands of containers does not run the agent out of descriptors.
+ * The containers whose files stay open between passes: a pass then costs a pread per file instead
+ * of open, read and close. Ten files a container at most (cgroup v1 with net/dev), so 2,560
+ * descriptors, well within the limit Node raises its soft limit to at start (the hard one, 65,536 on
+ * most hosts). Past this many, a container's files are opened at each read; a file that cannot be
+ * opened (EMFILE) reads as missing that pass, its metric absent, nothing worse.
  */
 const HOLD_MAX = 256;
 
 /** Limits change rarely (`docker update`): read on a container's first pass and every {@link LIMIT_EVERY}th, else as last read. */
-const LIMIT_FILE = /\/(?:cpu\.cfs_quota_us|cpu\.cfs_period_us|memory\.limit_in_bytes|cpu\.max|memory\.max)$/;
 const LIMIT_EVERY = 10;
 /** Containers measured between two searches for the agent's own cgroup while it is not found (see cgroup-ns.ts). */
 const NS_RETRY_AFTER = 60;
 
-/** One container's files, held open; the text of each is bounded like any cgroup file's. */
-class HeldFiles {
-  readonly #files = new Map<string, HeldFile>();
-  readonly #limits = new Map<string, string | undefined>();
-  #pass = 0;
-  constructor(private readonly reader: Reader) {}
-
-  /** Starts a pass: the limits are read again every {@link LIMIT_EVERY} passes. */
-  next(): void {
-    if (this.#pass++ % LIMIT_EVERY === 0) this.#limits.clear();
+/** A container's files held open and re-read from offset 0 each pass; {@link close} when the container goes. */
+class HeldFiles implements ContainerFiles {
+  readonly #files: readonly HeldFile[];
+  constructor(
+    paths: readonly string[],
+    private readonly reader: Reader,
+  ) {
+    this.#files = paths.map((path) => new HeldFile(path));
   }
 
-  readonly read: FileReader = (path) => {
-    if (!LIMIT_FILE.test(path)) return this.#read(path);
-    if (!this.#limits.has(path)) this.#limits.set(path, this.#read(path));
-    return this.#limits.get(path);
-  };
+  get buf(): Buffer {
+    return this.reader.buf;
+  }
 
-  #read(path: string): string | undefined {
-    let file = this.#files.get(path);
-    if (!file) this.#files.set(path, (file = new HeldFile(path)));
-    const n = file.read(this.reader);
-    return n < 0 ? undefined : this.reader.buf.toString('latin1', 0, Math.min(n, MAX_CGROUP_STAT));
+  get slots(): number {
+    return this.#files.length;
+  }
+
+  read(slot: number): number {
+    return this.#files[slot]?.read(this.reader, MAX_CGROUP_STAT, true) ?? -1;
   }
 
   close(): void {
-    for (const file of this.#files.values()) file.close();
+    for (const file of this.#files) file.close();
+  }
+}
+
+/** A container's files opened, read and closed at each read: for the containers past the held ones. */
+class PathFiles implements ContainerFiles {
+  constructor(
+    private readonly paths: readonly string[],
+    private readonly reader: Reader,
+  ) {}
+
+  get buf(): Buffer {
+    return this.reader.buf;
+  }
+
+  get slots(): number {
+    return this.paths.length;
+  }
+
+  read(slot: number): number {
+    const path = this.paths[slot];
+    return path === undefined ? -1 : this.reader.readPath(path, MAX_CGROUP_STAT, true);
   }
 }
 
@@ -102,9 +127,10 @@ export class ContainerMeter {
   readonly #root: string;
   readonly #proc: string;
   readonly #monotonic: () => number;
-  readonly #read: (root: string, path: string, read: FileReader) => CgroupCounters;
+  readonly #layout: CgroupLayout;
   readonly #prev = new Map<string, Previous>();
   readonly #reader = new Reader();
+  readonly #holdMax: number;
   #held = 0;
   /** Where the agent's cgroup namespace is rooted in the tree at `#root`; searched when first needed. */
   #nsRoot: string | undefined;
@@ -114,13 +140,21 @@ export class ContainerMeter {
     this.#root = options.cgroupRoot ?? '/sys/fs/cgroup';
     this.#proc = options.procRoot ?? '/proc';
     this.#monotonic = options.monotonic ?? (() => performance.now());
-    this.#read = cgroupVersion(this.#root) === 2 ? readCgroupV2 : readCgroupV1;
+    this.#layout = cgroupVersion(this.#root) === 2 ? cgroupV2 : cgroupV1;
+    this.#holdMax = options.holdMax ?? HOLD_MAX;
   }
 
-  /** This pass's samples of each container, by id; containers not listed are forgotten. */
+  /** Containers whose files are held open now. */
+  get held(): number {
+    return this.#held;
+  }
+
+  /** This pass's samples of each container, by id; containers not listed are forgotten (their files closed). */
   measure(containers: readonly MeteredContainer[]): Map<string, ContainerMeasure> {
     const out = new Map<string, ContainerMeasure>();
-    for (const c of containers) out.set(c.id, this.#measureOne(c));
+    // A pod's containers share a network namespace: its net/dev is read once a pass.
+    const nets = new Map<string, { rx: number; tx: number } | undefined>();
+    for (const c of containers) out.set(c.id, this.#measureOne(c, nets));
     for (const [id, prev] of this.#prev) if (!out.has(id)) this.#forget(id, prev);
     return out;
   }
@@ -131,7 +165,7 @@ export class ContainerMeter {
   }
 
   #forget(id: string, prev: Previous): void {
-    if (prev.files) {
+    if (prev.files instanceof HeldFiles) {
       prev.files.close();
       this.#held--;
     }
@@ -149,27 +183,42 @@ export class ContainerMeter {
       this.#nsSearchIn = NS_RETRY_AFTER;
       const pid = ownPid(this.#proc);
       // cgroup v1: each controller has its tree; the runtimes put a container at the same path in each.
-      const hierarchy = this.#read === readCgroupV2 ? this.#root : `${this.#root}/memory`;
+      const hierarchy = this.#layout === cgroupV2 ? this.#root : `${this.#root}/memory`;
       this.#nsRoot = pid === undefined ? undefined : findOwnCgroup(hierarchy, pid);
     }
     return this.#nsRoot === undefined ? undefined : resolveCgroupPath(path, this.#nsRoot);
   }
 
-  #measureOne(c: MeteredContainer): ContainerMeasure {
+  /** A new container's files: its cgroup's (none while its cgroup cannot be placed), then its net/dev, held open while there is room. */
+  #files(c: MeteredContainer): HeldFiles | PathFiles {
+    const path = this.#treePath(c.cgroupPath);
+    const paths = [...(path === undefined ? [] : this.#layout.paths(this.#root, path)), `${this.#proc}/${c.initPid}/net/dev`];
+    if (this.#held >= this.#holdMax) return new PathFiles(paths, this.#reader);
+    this.#held++;
+    return new HeldFiles(paths, this.#reader);
+  }
+
+  #measureOne(c: MeteredContainer, nets: Map<string, { rx: number; tx: number } | undefined>): ContainerMeasure {
     let prev = this.#prev.get(c.id);
     if (prev && prev.initPid !== c.initPid) {
       // Restarted: its init process (and so its /proc files) is new.
       this.#forget(c.id, prev);
       prev = undefined;
     }
-    const files = prev ? prev.files : this.#held < HOLD_MAX ? (this.#held++, new HeldFiles(this.#reader)) : undefined;
-    files?.next();
-    const read = files?.read ?? readCgroupFile;
+    const files = prev ? prev.files : this.#files(c);
+    const cgroupFiles = files.slots - 1;
+    const limits = !prev || prev.pass % LIMIT_EVERY === 0;
     const now = this.#monotonic();
-    const path = this.#treePath(c.cgroupPath);
-    const k: CgroupCounters = path === undefined ? {} : this.#read(this.#root, path, read);
-    const net = parseNetDev(read(`${this.#proc}/${c.initPid}/net/dev`));
+    const k: CgroupCounters = cgroupFiles > 0 ? this.#layout.counters(files, limits) : {};
     const netns = prev ? prev.netns : readNetns(`${this.#proc}/${c.initPid}/ns/net`);
+    let net = netns === undefined ? undefined : nets.get(netns);
+    if (net === undefined && !(netns !== undefined && nets.has(netns))) {
+      const n = files.read(cgroupFiles);
+      net = n >= 0 && netDevOf(files.buf, n) ? { rx: netDev.rx, tx: netDev.tx } : undefined;
+      if (netns !== undefined) nets.set(netns, net);
+    }
+    const cpuLimitCores = limits ? k.cpuLimitCores : prev?.cpuLimitCores;
+    const memLimit = limits ? k.memLimit : prev?.memLimit;
     const samples: Sample[] = [];
     const push = (name: string, value: number | undefined) => {
       if (value !== undefined && Number.isFinite(value)) samples.push({ name, value });
@@ -181,11 +230,11 @@ export class ContainerMeter {
     const cpu = rate(k.cpuNs, prev?.cpuNs);
     const cpuPercent = cpu === undefined ? undefined : cpu / 1e7;
     push('cpu_usage', cpuPercent);
-    push('cpu_limit_usage', cpuPercent === undefined || k.cpuLimitCores === undefined ? undefined : cpuPercent / k.cpuLimitCores);
+    push('cpu_limit_usage', cpuPercent === undefined || cpuLimitCores === undefined ? undefined : cpuPercent / cpuLimitCores);
     push('mem_usage_bytes', k.memUsage);
     push('mem_working_set_bytes', k.memUsage === undefined ? undefined : Math.max(0, k.memUsage - (k.inactiveFile ?? 0)));
     push('mem_rss_bytes', k.memRss);
-    push('mem_limit_bytes', k.memLimit);
+    push('mem_limit_bytes', memLimit);
     push('oom_kill_count', k.oomKills);
     push('pid_count', k.pids);
     push('io_read_bytes_rate', rate(k.ioReadBytes, prev?.ioRead));
@@ -193,7 +242,8 @@ export class ContainerMeter {
     push('net_rx_bytes_rate', rate(net?.rx, prev?.rx));
     push('net_tx_bytes_rate', rate(net?.tx, prev?.tx));
     push('restart_count', c.restartCount);
-    this.#prev.set(c.id, { initPid: c.initPid, netns, files, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
+    const pass = prev ? prev.pass + 1 : 1;
+    this.#prev.set(c.id, { initPid: c.initPid, netns, files, pass, cpuLimitCores, memLimit, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
     return { samples, netns };
   }
 }

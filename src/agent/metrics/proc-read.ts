@@ -95,12 +95,25 @@ export function clampPct(v: number): number {
   return v < 0 ? 0 : v > 100 ? 100 : v;
 }
 
+/** See {@link Reader.readFd}: half the kernel's page, the buffer of a seq_file. */
+const WHOLE_BELOW = 2048;
+
 /** One growable scratch buffer shared by all reads of a source. */
 export class Reader {
   buf = Buffer.allocUnsafe(16 * 1024);
 
-  /** pread from offset 0 until EOF (or `max` bytes); throws on I/O errors. */
-  readFd(fd: number, max = 4 * 1024 * 1024): number {
+  /**
+   * pread from offset 0 until EOF (or `max` bytes); throws on I/O errors. With `shortIsWhole`, a
+   * first read shorter than {@link WHOLE_BELOW} bytes is the whole file, without the read that
+   * finds EOF: a seq_file read fills the caller's buffer with every record that fits in the
+   * kernel's page, so a short one means none was left (for records under half a page: cgroup files,
+   * which are one record, and net/dev's lines).
+   */
+  readFd(fd: number, max = 4 * 1024 * 1024, shortIsWhole = false): number {
+    if (shortIsWhole) {
+      const n = fs.readSync(fd, this.buf, 0, Math.min(this.buf.length, max), 0);
+      if (n < WHOLE_BELOW || n >= max) return n;
+    }
     let total = 0;
     for (;;) {
       const limit = Math.min(this.buf.length, max);
@@ -123,11 +136,11 @@ export class Reader {
   }
 
   /** Opens, reads and closes `path`; the byte count, or -1 when it cannot be read. */
-  readPath(path: string, max?: number): number {
+  readPath(path: string, max?: number, shortIsWhole?: boolean): number {
     let fd = -1;
     try {
       fd = fs.openSync(path, fs.constants.O_RDONLY);
-      return this.readFd(fd, max);
+      return this.readFd(fd, max, shortIsWhole);
     } catch {
       return -1;
     } finally {
@@ -150,8 +163,8 @@ export class HeldFile {
   private fd = -1;
   constructor(readonly path: string) {}
 
-  /** Reads the whole file into `r.buf`; the byte count, or -1 when it cannot be read. */
-  read(r: Reader): number {
+  /** Reads the whole file (at most `max` bytes; see {@link Reader.readFd}) into `r.buf`; the byte count, or -1 when it cannot be read. */
+  read(r: Reader, max?: number, shortIsWhole?: boolean): number {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (this.fd < 0) {
         try {
@@ -161,7 +174,7 @@ export class HeldFile {
         }
       }
       try {
-        return r.readFd(this.fd);
+        return r.readFd(this.fd, max, shortIsWhole);
       } catch {
         this.close();
       }
