@@ -14,6 +14,6 @@ export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SL
 export type { SlackIntegration, SlackRequest } from './slack.js';
 export { slackHelp, slackPrincipal, slackRequest } from './slack.js';
 export type { AlarmEventType, RunAnswer, SlackBlock, SlackMessage } from './slack-blocks.js';
-export { SLACK_MAX_BLOCKS, SLACK_MAX_BUTTON_VALUE, SLACK_MAX_SECTION_CHARS, alarmMessage, approvalMessage, capBlocks, confirmMessage, decisionMessage, mrkdwnEscape, noticeMessage, runMessage, section } from './slack-blocks.js';
+export { SLACK_MAX_BLOCKS, SLACK_MAX_BUTTON_VALUE, SLACK_MAX_SECTION_CHARS, alarmMessage, approvalMessage, confirmMessage, decisionMessage, mrkdwnEscape, noticeMessage, runMessage, section } from './slack-blocks.js';
 export type { Post, SlackDelivery, SlackSenderOptions, SlackTarget } from './slack-sender.js';
 export { SlackSender, retryAfter } from './slack-sender.js';

@@ -47,13 +47,6 @@ const context = (text: string): SlackBlock => ({ type: 'context', elements: [{ t
 const link = (url: string, title: string) => `<${url}|${mrkdwnEscape(title)}>`;
 const button = (text: string, action: string, value: string, style?: 'primary' | 'danger'): SlackBlock => ({ type: 'button', text: { type: 'plain_text', text }, action_id: action, value, ...(style ? { style } : {}) });
 
-/** At most SLACK_MAX_BLOCKS blocks: the last kept one says how many more there were and links to them. */
-export function capBlocks(blocks: readonly SlackBlock[], more: string): SlackBlock[] {
-  if (blocks.length <= SLACK_MAX_BLOCKS) return [...blocks];
-  const kept = blocks.slice(0, SLACK_MAX_BLOCKS - 1);
-  return [...kept, context(`_${blocks.length - kept.length} more sections not shown:_ ${more}`)];
-}
-
 const ALARM_WORDS = { alarm_fired: ['🔴', 'fired'], alarm_cleared: ['🟢', 'cleared'], escalated: ['🟠', 'escalated'] } as const;
 export type AlarmEventType = keyof typeof ALARM_WORDS;
 
@@ -172,7 +165,12 @@ export function runMessage(r: RunAnswer): SlackMessage {
   }
   for (const g of groupFailures(failed)) body.push(section(`✗ *${g.rows.length} ${noun(g.rows[0]?.resource?.type, g.rows.length)} ${g.status}* (${mrkdwnEscape(names(g.rows))}): ${mrkdwnEscape(g.error)}`));
   const more = r.runUrl ? link(r.runUrl, 'the full run in Breakwater') : 'run it with `breakwater run` for every row';
-  const blocks = capBlocks([section(head), ...body, ...(r.runUrl ? [context(link(r.runUrl, 'Open the run in Breakwater'))] : [])], more);
+  const all = [section(head), ...body];
+  // The last block links the whole run; when there are more than fit, it also says how many were left out.
+  const kept = all.slice(0, SLACK_MAX_BLOCKS - 1);
+  const left = all.length - kept.length;
+  const last = left ? [context(`_${left} more sections not shown:_ ${more}`)] : r.runUrl ? [context(link(r.runUrl, 'Open the run in Breakwater'))] : [];
+  const blocks = [...kept, ...last];
   return { text: head, response_type: 'in_channel', blocks };
 }
 
