@@ -1,7 +1,6 @@
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ScriptedAnswer, SlackReceiver } from '../../../test/slack-receiver.js';
+import { slackReceiver } from '../../../test/slack-receiver.js';
 import { SlackSender, noticeMessage, retryAfter } from './index.js';
 
 /*
@@ -10,34 +9,15 @@ import { SlackSender, noticeMessage, retryAfter } from './index.js';
  * Waits between tries go through `sleep`, recorded instead of slept.
  */
 
-interface Seen {
-  readonly path: string;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: unknown;
-}
-
-type Answer = { status: number; headers?: Record<string, string>; body: string };
-
-const servers: Server[] = [];
+const servers: SlackReceiver[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
+  for (const s of servers.splice(0)) await s.close();
 });
 
-/** A receiver answering each request with the next scripted answer (the last one repeats). */
-async function receiver(answers: readonly Answer[]): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString('utf8')));
-    req.on('end', () => {
-      seen.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(text) });
-      const a = answers[Math.min(seen.length - 1, answers.length - 1)] as Answer;
-      res.writeHead(a.status, a.headers ?? {}).end(a.body);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+async function receiver(answers: readonly ScriptedAnswer[]): Promise<SlackReceiver> {
+  const r = await slackReceiver(answers);
+  servers.push(r);
+  return r;
 }
 
 const waits: number[] = [];
@@ -98,7 +78,7 @@ describe('SlackSender', () => {
   it('says Slack could not be reached without naming the URL or the token', async () => {
     const r = await receiver([{ status: 200, body: 'ok' }]);
     const url = `${r.url}/services/SECRETPATH`;
-    await new Promise((done) => servers.pop()?.close(done));
+    await servers.pop()?.close();
     const d = await new SlackSender({ webhookUrl: url }, { sleep }).send(noticeMessage('x'));
     expect(d).toMatchObject({ ok: false, status: null });
     expect(JSON.stringify(d)).not.toContain('SECRETPATH');
