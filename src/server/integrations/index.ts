@@ -9,6 +9,7 @@
  * if (mapped.ok) fleet.sendTo(mapped.host, { type: 'alert', name: mapped.alert, context: mapped.context });
  */
 export type { AlertmanagerIntegration, MappedAlert } from './alertmanager.js';
+export type { Channel, DeliveryOutcome, SecretLookup } from './channel.js';
 export { mapAlert, stripPort } from './alertmanager.js';
 export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, TIMESTAMP_HEADER, sameText, sign, signatureProblem, slackSignatureProblem } from './signature.js';
 export type { SlackIntegration, SlackRequest } from './slack.js';
@@ -17,3 +18,5 @@ export type { AlarmEventType, RunAnswer, SlackBlock, SlackMessage } from './slac
 export { SLACK_MAX_BLOCKS, SLACK_MAX_BUTTON_VALUE, SLACK_MAX_SECTION_CHARS, alarmMessage, approvalMessage, confirmMessage, decisionMessage, mrkdwnEscape, noticeMessage, runMessage, section } from './slack-blocks.js';
 export type { Post, SlackDelivery, SlackSenderOptions, SlackTarget } from './slack-sender.js';
 export { SlackSender, retryAfter } from './slack-sender.js';
+export type { SlackChannelOptions } from './slack-channel.js';
+export { slackChannel, slackMessageFor } from './slack-channel.js';

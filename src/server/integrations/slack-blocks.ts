@@ -80,12 +80,12 @@ export function alarmMessage(event: FleetEvent & { type: AlarmEventType }, links
  * @example
  * approvalMessage(approval, { webUrl }) // blocks: the request, the statement, the buttons
  */
-export function approvalMessage(a: Approval, links: { webUrl: string }): SlackMessage {
+export function approvalMessage(a: Pick<Approval, 'id' | 'bot' | 'action' | 'resource' | 'statement'> & { readonly expiresAt?: number }, links: { webUrl: string }): SlackMessage {
   const title = `Bot ${a.bot} asks to run ${a.action} on ${a.resource}`;
   return {
     text: title,
     blocks: [
-      section(`*${mrkdwnEscape(title)}*\nExpires ${new Date(a.expiresAt).toISOString()}`),
+      section(`*${mrkdwnEscape(title)}*${a.expiresAt === undefined ? '' : `\nExpires ${new Date(a.expiresAt).toISOString()}`}`),
       section(fence(a.statement)),
       { type: 'actions', block_id: `approval:${a.id}`, elements: [button('Approve', SLACK_ACTIONS.approve, a.id, 'primary'), button('Deny', SLACK_ACTIONS.deny, a.id, 'danger')] },
       context(link(`${links.webUrl}/operate`, 'Approvals in Breakwater')),

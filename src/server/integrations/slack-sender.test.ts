@@ -58,7 +58,7 @@ describe('SlackSender', () => {
 
   it('gives up after its tries, or at once when Retry-After is longer than it waits', async () => {
     const busy = await receiver([{ status: 429, headers: { 'retry-after': '2' }, body: 'rate_limited' }]);
-    expect(await new SlackSender({ webhookUrl: busy.url }, { sleep, attempts: 2 }).send(noticeMessage('x'))).toEqual({ ok: false, attempts: 2, status: 429, error: 'Slack answered 429: rate_limited' });
+    expect(await new SlackSender({ webhookUrl: busy.url }, { sleep, attempts: 2 }).send(noticeMessage('x'))).toEqual({ ok: false, attempts: 2, status: 429, retryAfterMs: 2000, error: 'Slack answered 429: rate_limited' });
     expect(busy.seen).toHaveLength(2);
     const slow = await receiver([{ status: 429, headers: { 'retry-after': '3600' }, body: 'rate_limited' }]);
     const d = await new SlackSender({ webhookUrl: slow.url }, { sleep, maxRetryAfterMs: 60_000 }).send(noticeMessage('x'));

@@ -25,7 +25,7 @@ export interface SlackSenderOptions {
 }
 
 /** How a message went: `ok`, or why not, with the tries made. */
-export type SlackDelivery = { readonly ok: true; readonly attempts: number } | { readonly ok: false; readonly attempts: number; readonly status: number | null; readonly error: string };
+export type SlackDelivery = { readonly ok: true; readonly attempts: number } | { readonly ok: false; readonly attempts: number; readonly status: number | null; readonly error: string; readonly retryAfterMs?: number };
 
 const SLACK_API = 'https://slack.com/api';
 /** Of Slack's error answer, at most this much is kept: it is shown and recorded. */
@@ -52,18 +52,18 @@ export class SlackSender {
   }
 
   /** Posts to the integration's webhook or channel. */
-  send(message: SlackMessage): Promise<SlackDelivery> {
+  send(message: SlackMessage, signal?: AbortSignal): Promise<SlackDelivery> {
     const t = this.target;
-    if ('webhookUrl' in t) return this.tries(t.webhookUrl, message, {});
-    return this.tries(`${t.apiUrl ?? SLACK_API}/chat.postMessage`, { channel: t.channel, ...message }, { authorization: `Bearer ${t.botToken}` });
+    if ('webhookUrl' in t) return this.tries(t.webhookUrl, message, {}, signal);
+    return this.tries(`${t.apiUrl ?? SLACK_API}/chat.postMessage`, { channel: t.channel, ...message }, { authorization: `Bearer ${t.botToken}` }, signal);
   }
 
   /** One message, tried again after each 429 as long as its Retry-After is within bounds. */
-  private async tries(url: string, message: object, headers: Record<string, string>): Promise<SlackDelivery> {
+  private async tries(url: string, message: object, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<SlackDelivery> {
     const body = JSON.stringify(message);
     const attempts = this.options.attempts ?? 3;
     for (let n = 1; ; n++) {
-      const r = await this.once(url, body, headers, n);
+      const r = await this.once(url, body, headers, n, signal);
       if (r.ok || r.status !== 429 || n >= attempts) return r.ok ? r : r.failure;
       const wait = r.retryAfterMs;
       if (wait > (this.options.maxRetryAfterMs ?? 60_000)) return { ...r.failure, attempts: n, error: `${r.failure.error}; Retry-After ${wait / 1000}s is longer than waited for` };
@@ -71,8 +71,9 @@ export class SlackSender {
     }
   }
 
-  private async once(url: string, body: string, headers: Record<string, string>, attempt: number) {
-    const signal = AbortSignal.timeout(this.options.timeoutMs ?? 10_000);
+  private async once(url: string, body: string, headers: Record<string, string>, attempt: number, caller: AbortSignal | undefined) {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 10_000);
+    const signal = caller ? AbortSignal.any([caller, timeout]) : timeout;
     try {
       const res = await this.post(url, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body, signal });
       const text = (await res.text()).slice(0, 64 * 1024);
@@ -80,7 +81,8 @@ export class SlackSender {
       const apiError = res.status === 200 && text.startsWith('{') ? okField(text) : undefined;
       if (res.status >= 200 && res.status < 300 && apiError === undefined) return { ok: true as const, attempts: attempt };
       const error = apiError ?? `Slack answered ${res.status}: ${text.slice(0, MAX_ERROR_CHARS)}`;
-      return { ok: false as const, status: res.status, retryAfterMs: retryAfter(res.headers.get('retry-after')), failure: { ok: false as const, attempts: attempt, status: res.status, error } };
+      const retryAfterMs = retryAfter(res.headers.get('retry-after'));
+      return { ok: false as const, status: res.status, retryAfterMs, failure: { ok: false as const, attempts: attempt, status: res.status, error, ...(res.status === 429 ? { retryAfterMs } : {}) } };
     } catch (err) {
       // The error of fetch names neither the URL nor the headers; its cause may (undici's), so only the message.
       return { ok: false as const, status: null, retryAfterMs: 0, failure: { ok: false as const, attempts: attempt, status: null, error: `could not reach Slack: ${(err as Error).message.slice(0, MAX_ERROR_CHARS)}` } };
