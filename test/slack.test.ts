@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
+import { slackSign } from '../src/server/integrations/index.js';
 import type { Approval } from '../src/protocol/index.js';
 import { ROOT, waitUntil } from './helpers.js';
 import type { SlackReceiver } from './slack-receiver.js';
@@ -59,9 +59,9 @@ afterAll(async () => {
 /** Posts a form body to one of lab-chat's routes, signed now as Slack signs. */
 async function slack(kind: 'commands' | 'interactions', fields: Record<string, string>) {
   const body = new URLSearchParams(fields).toString();
-  const ts = String(Math.floor(Date.now() / 1000));
-  const signature = `v0=${createHmac('sha256', SIGNING).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const res = await lab.fetch(`/api/v1/integrations/lab-chat/slack/${kind}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, body });
+  const ts = Math.floor(Date.now() / 1000);
+  const signature = slackSign(SIGNING, ts, body);
+  const res = await lab.fetch(`/api/v1/integrations/lab-chat/slack/${kind}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature }, body });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
@@ -11,6 +10,7 @@ import type { Principal } from '../auth.js';
 import type { FakeHost } from '../fleet/fake-fleet.test-support.js';
 import { hostRow } from '../fleet/fake-fleet.test-support.js';
 import { fakeStatementContext } from '../query/statements.test-support.js';
+import { slackSign } from '../integrations/index.js';
 import type { SecretVault } from '../secrets/index.js';
 import { slackRoutes } from './slack-routes.js';
 
@@ -85,7 +85,7 @@ async function setup(hosts: readonly FakeHost[], options: { maxTargets?: number;
   /** Posts a form body as Slack would, signed at the clock's time (or as `sign` says). */
   const post = async (integration: string, kind: 'commands' | 'interactions', body: string, sign: { secret?: string; at?: number; signature?: string } = {}) => {
     const ts = String(Math.floor((sign.at ?? clock.now()) / 1000));
-    const signature = sign.signature ?? `v0=${createHmac('sha256', sign.secret ?? SIGNING).update(`v0:${ts}:${body}`).digest('hex')}`;
+    const signature = sign.signature ?? slackSign(sign.secret ?? SIGNING, Number(ts), body);
     const res = await t.app.inject({ method: 'POST', url: `/api/v1/integrations/${integration}/slack/${kind}`, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': signature }, payload: body });
     return { status: res.statusCode, text: res.body, json: res.body ? JSON.parse(res.body) : undefined };
   };

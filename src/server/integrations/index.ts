@@ -11,7 +11,7 @@
 export type { AlertmanagerIntegration, MappedAlert } from './alertmanager.js';
 export type { Channel, DeliveryOutcome, SecretLookup } from './channel.js';
 export { mapAlert, stripPort } from './alertmanager.js';
-export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, TIMESTAMP_HEADER, sameText, sign, signatureProblem, slackSignatureProblem } from './signature.js';
+export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, TIMESTAMP_HEADER, sameText, sign, signatureProblem, slackSign, slackSignatureProblem } from './signature.js';
 export type { SlackIntegration, SlackRequest } from './slack.js';
 export { slackHelp, slackPrincipal, slackRequest } from './slack.js';
 export type { AlarmEventType, RunAnswer, SlackBlock, SlackMessage } from './slack-blocks.js';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SlackIntegration } from './index.js';
-import { slackPrincipal, slackRequest, slackSignatureProblem } from './index.js';
+import { slackPrincipal, slackRequest, slackSign, slackSignatureProblem } from './index.js';
 
 /*
  * Slack's own example from "Verifying requests from Slack" (api.slack.com/authentication/verifying-requests-from-slack):
@@ -17,6 +17,10 @@ const AT = Number(SLACK_EXAMPLE.timestamp) * 1000;
 
 describe('slackSignatureProblem', () => {
   const { secret, timestamp, body, signature } = SLACK_EXAMPLE;
+
+  it("signs Slack's documented example as Slack documents it", () => {
+    expect(slackSign(secret, Number(timestamp), body)).toBe(signature);
+  });
 
   it("accepts Slack's documented example at its own time, up to 5 minutes either side", () => {
     expect(slackSignatureProblem(secret, timestamp, signature, body, AT)).toBeUndefined();
