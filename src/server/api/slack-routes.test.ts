@@ -240,6 +240,7 @@ describe('POST /api/v1/integrations/<name>/slack/interactions', () => {
     await s.click('U0ALICE', 'bw_deny', 'ap-1');
     expect((await s.receiver.nth(2)).body.text).toBe("⛔ alice denied bot ask-first's run of mark_approved on web-1");
     expect(s.decided).toEqual([{ id: 'ap-1', approve: true, who: 'olga' }, { id: 'ap-1', approve: false, who: 'alice' }]);
+    expect(await s.t.audit()).toContainEqual(expect.objectContaining({ principal: 'olga', action: 'slack.interaction', target: 'bw_approve ap-1', outcome: 'ok', detail: { integration: 'ops-chat', user: 'U0OLGA' } }));
   });
 
   it('a viewer may not decide (audited), and an unmapped user is refused', async () => {
@@ -251,7 +252,7 @@ describe('POST /api/v1/integrations/<name>/slack/interactions', () => {
     expect(s.decided).toEqual([]);
     const audit = await s.t.audit();
     expect(audit).toContainEqual(expect.objectContaining({ principal: 'vera', action: 'approval.approve', outcome: 'denied' }));
-    expect(audit).toContainEqual(expect.objectContaining({ principal: 'slack:U0BOB', outcome: 'denied' }));
+    expect(audit).toContainEqual(expect.objectContaining({ principal: 'slack:U0BOB', action: 'slack.interaction', outcome: 'denied' }));
   });
 
   it('refuses unsigned clicks (401) and malformed payloads (400)', async () => {

@@ -49,7 +49,7 @@ export function slackRoutes(ctx: SlackRoutesContext): Route[] {
       handler: async ({ params, request }) => {
         const integration = verified(ctx, params.name, request);
         const cmd = parse(SlackCommand, request.body, 'slash command');
-        const who = await principalOf(ctx, integration, cmd.user_id, `${cmd.command} ${cmd.text}`);
+        const who = await principalOf(ctx, integration, cmd.user_id, 'slack.command', `${cmd.command} ${cmd.text}`);
         if (!who) return refusal(integration);
         const asked = slackRequest(cmd.text);
         await audit(ctx.store, who.name, 'slack.command', `${cmd.command} ${cmd.text}`.slice(0, 1024), 'ok', { integration: integration.name, user: cmd.user_id, ...(cmd.channel_id ? { channel: cmd.channel_id } : {}) });
@@ -67,7 +67,8 @@ export function slackRoutes(ctx: SlackRoutesContext): Route[] {
         const integration = verified(ctx, params.name, request);
         const p = parse(SlackInteraction, payloadOf(request.body), 'interaction payload');
         const action = p.actions[0] as SlackInteraction['actions'][number];
-        const who = await principalOf(ctx, integration, p.user.id, `${action.action_id} ${action.value ?? ''}`);
+        const who = await principalOf(ctx, integration, p.user.id, 'slack.interaction', `${action.action_id} ${action.value ?? ''}`);
+        if (who) await audit(ctx.store, who.name, 'slack.interaction', `${action.action_id} ${action.value ?? ''}`.slice(0, 1024), 'ok', { integration: integration.name, user: p.user.id });
         const work = who ? act(ctx, integration, who, action, webUrl(ctx, request)) : Promise.resolve(refusal(integration));
         void deliver(ctx, integration, who?.name ?? `slack:${p.user.id}`, work, p.response_url);
         return reply.status(200).send('');
@@ -107,9 +108,9 @@ function payloadOf(body: unknown): unknown {
 }
 
 /** The user's principal; a refused (unmapped) user is audited as denied and gets undefined. */
-async function principalOf(ctx: SlackRoutesContext, integration: SlackIntegration, userId: string, asked: string): Promise<Principal | undefined> {
+async function principalOf(ctx: SlackRoutesContext, integration: SlackIntegration, userId: string, action: 'slack.command' | 'slack.interaction', asked: string): Promise<Principal | undefined> {
   const who = slackPrincipal(integration, userId);
-  if (!who) await audit(ctx.store, `slack:${userId}`, 'slack.command', asked.slice(0, 1024), 'denied', { integration: integration.name, user: userId, reason: 'unmapped user' });
+  if (!who) await audit(ctx.store, `slack:${userId}`, action, asked.slice(0, 1024), 'denied', { integration: integration.name, user: userId, reason: 'unmapped user' });
   return who;
 }
 
