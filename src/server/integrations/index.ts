@@ -19,4 +19,4 @@ export { SLACK_MAX_BLOCKS, SLACK_MAX_BUTTON_VALUE, SLACK_MAX_SECTION_CHARS, alar
 export type { Post, SlackDelivery, SlackSenderOptions, SlackTarget } from './slack-sender.js';
 export { SlackSender, retryAfter } from './slack-sender.js';
 export type { SlackChannelOptions } from './slack-channel.js';
-export { slackChannel, slackMessageFor } from './slack-channel.js';
+export { runbookLink, slackChannel, slackMessageFor } from './slack-channel.js';

@@ -30,7 +30,7 @@ describe('alarmMessage', () => {
     expect(fired.text).toBe('🔴 Alarm disk-full fired on web-1');
     expect(fired.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*🔴 Alarm disk-full fired on web-1*\ndisk_usage{mount="/data"} &gt; 90 on web-1' } });
     expect(fired.blocks[1]).toEqual({ type: 'section', fields: [{ type: 'mrkdwn', text: '*Host*\nweb-1' }, { type: 'mrkdwn', text: '*Value*\n93.5' }, { type: 'mrkdwn', text: '*Severity*\ncritical' }] });
-    expect(fired.blocks[2]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: '<https://bw.example.com/events?alarm=disk-full|Open in Breakwater>  ·  <https://wiki.example.com/disk|Runbook>' }] });
+    expect(fired.blocks[2]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: '<https://bw.example.com/events|Open in Breakwater>  ·  <https://wiki.example.com/disk|Runbook>' }] });
     expect(alarmMessage(event({ type: 'alarm_cleared', value: null }) as FleetEvent & { type: 'alarm_cleared' }, { webUrl: WEB }).text).toBe('🟢 Alarm disk-full cleared on web-1');
     const escalated = alarmMessage(event({ type: 'escalated' }) as FleetEvent & { type: 'escalated' }, { webUrl: WEB });
     expect(escalated.text).toBe('🟠 Alarm disk-full escalated on web-1');

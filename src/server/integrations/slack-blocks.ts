@@ -67,7 +67,7 @@ export function alarmMessage(event: FleetEvent & { type: AlarmEventType }, links
     ['Value', event.value === null ? '-' : formatNumber(event.value, undefined)],
     ...(event.severity ? [['Severity', event.severity]] : []),
   ].map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${mrkdwnEscape(String(v))}` }));
-  const refs = [link(`${links.webUrl}/events?alarm=${encodeURIComponent(alarm)}`, 'Open in Breakwater'), ...(links.runbookUrl ? [link(links.runbookUrl, 'Runbook')] : [])];
+  const refs = [link(`${links.webUrl}/events`, 'Open in Breakwater'), ...(links.runbookUrl ? [link(links.runbookUrl, 'Runbook')] : [])];
   return {
     text: title,
     blocks: [section(`*${mrkdwnEscape(title)}*\n${mrkdwnEscape(event.message)}`), { type: 'section', fields }, context(refs.join('  ·  '))],

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackReceiver } from '../../../test/slack-receiver.js';
 import { slackReceiver } from '../../../test/slack-receiver.js';
 import type { FleetEvent } from '../../protocol/index.js';
-import { slackChannel } from './index.js';
+import { parseDefinitions } from '../../definitions/index.js';
+import { BUILTIN_CATALOGUE } from '../../lang/index.js';
+import { runbookLink, slackChannel } from './index.js';
 
 /* The Slack channel of the delivery engine, one attempt each, against a loopback receiver playing Slack. */
 
@@ -18,7 +20,7 @@ const event = (over: Partial<FleetEvent>): FleetEvent => ({
 describe('slackChannel', () => {
   it('wants alarms and approval requests, and posts them as Block Kit messages', async () => {
     receiver = await slackReceiver();
-    const c = slackChannel({ name: 'ops-chat', target: { webhookUrl: `${receiver.url}/hook` }, secretName: 'slack-hook', webUrl: WEB, runbookUrl: (a) => `https://wiki/${a}` });
+    const c = slackChannel({ name: 'ops-chat', target: { webhookUrl: `${receiver.url}/hook` }, secretName: 'slack-hook', webUrl: WEB, runbookUrl: (e) => `https://wiki/${e.alarm}` });
     expect(c).toMatchObject({ type: 'slack', name: 'ops-chat', target: 'slack incoming webhook' });
     expect(['alarm_fired', 'alarm_cleared', 'escalated', 'approval_requested', 'bot_ran'].map((type) => c.wants(event({ type: type as FleetEvent['type'] })))).toEqual([true, true, true, true, false]);
     expect(await c.deliver(event({}), AbortSignal.timeout(5000))).toEqual({ ok: true });
@@ -41,5 +43,15 @@ describe('slackChannel', () => {
     const c = slackChannel({ name: 'ops-chat', target: undefined, secretName: 'slack-bot-token', webUrl: WEB });
     expect(c.target).toBe('slack (no value for its secret)');
     expect(await c.deliver(event({}), AbortSignal.timeout(5000))).toEqual({ ok: false, retry: false, error: 'secret `slack-bot-token` has no value: set it with `breakwater secret set slack-bot-token`' });
+  });
+
+  it('links an alarm\'s runbook: a URL as it is, a stored runbook to the Runbooks page with the host', () => {
+    const { definitions, diagnostics } = parseDefinitions([{ path: 'a.yaml', text: 'kind: alarm\nname: disk-full\nquery: host\nfire: disk_usage > 90\nrunbook: disk-cleanup\n---\nkind: alarm\nname: cpu\nquery: host\nfire: cpu_usage > 90\nrunbook: https://wiki.example.com/cpu\n---\nkind: alarm\nname: load\nquery: host\nfire: load1 > 90\n' }], BUILTIN_CATALOGUE);
+    expect(diagnostics).toEqual([]);
+    const link = runbookLink(definitions, WEB);
+    expect(link(event({}))).toBe('https://bw.example.com/runbooks?runbook=disk-cleanup&alarm=disk-full&host=web-1');
+    expect(link(event({ alarm: 'cpu' }))).toBe('https://wiki.example.com/cpu');
+    expect(link(event({ alarm: 'load' }))).toBeUndefined();
+    expect(link(event({ alarm: 'gone' }))).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import type { AlarmDefinition, Definition } from '../../definitions/index.js';
 import type { FleetEvent } from '../../protocol/index.js';
 import type { Channel, DeliveryOutcome } from './channel.js';
 import type { AlarmEventType, SlackMessage } from './slack-blocks.js';
@@ -21,8 +22,8 @@ export interface SlackChannelOptions {
   readonly secretName: string;
   /** The web UI's address, for links. */
   readonly webUrl: string;
-  /** An alarm's runbook link, from its definition. */
-  readonly runbookUrl?: (alarm: string) => string | undefined;
+  /** The link to the runbook of the alarm an event is about (runbookLink). */
+  readonly runbookUrl?: (event: FleetEvent) => string | undefined;
   readonly sender?: Omit<SlackSenderOptions, 'attempts'>;
 }
 
@@ -56,5 +57,22 @@ export function slackMessageFor(e: FleetEvent, o: Pick<SlackChannelOptions, 'web
     const id = String(e.details.approval ?? '');
     return approvalMessage({ id, bot: e.bot ?? '?', action: e.action ?? '?', resource: e.resource ?? e.host ?? '?', statement: String(e.details.statement ?? '') }, o);
   }
-  return alarmMessage(e as FleetEvent & { type: AlarmEventType }, { webUrl: o.webUrl, runbookUrl: e.alarm ? o.runbookUrl?.(e.alarm) : undefined });
+  return alarmMessage(e as FleetEvent & { type: AlarmEventType }, { webUrl: o.webUrl, runbookUrl: o.runbookUrl?.(e) });
+}
+
+/**
+ * An alarm's `runbook` as a link: a URL as it is, a stored runbook's name to the web UI's Runbooks
+ * page with the event's host and alarm (as the web UI's own alarm rows link it).
+ *
+ * @example
+ * slackChannel({ ..., runbookUrl: runbookLink(definitions, 'https://bw.example.com') })
+ */
+export function runbookLink(definitions: readonly Definition[], webUrl: string): (event: FleetEvent) => string | undefined {
+  return (e) => {
+    const alarm = definitions.find((d): d is AlarmDefinition => d.kind === 'alarm' && d.name === e.alarm);
+    if (!alarm?.runbook) return undefined;
+    if (/^https?:\/\//i.test(alarm.runbook)) return alarm.runbook;
+    const q = new URLSearchParams({ runbook: alarm.runbook, alarm: alarm.name, ...(e.host ? { host: e.host } : {}) });
+    return `${webUrl}/runbooks?${q.toString()}`;
+  };
 }
