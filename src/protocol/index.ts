@@ -25,3 +25,4 @@ export { payloadText } from './payload.js';
 export { EnrollRequest, EnrollResponse, MAX_NATS_JWT_CHARS, NATS_USER_PUBLIC_KEY, NatsCredentialRequest, NatsCredentialResponse, natsCredsFile } from './enroll.js';
 export { WEB_PAGES, isWebPage } from './web-pages.js';
 export { AlertmanagerAlert, AlertmanagerNotification, MAX_ALERTMANAGER_ALERTS, MAX_ALERT_LABELS } from './alertmanager.js';
+export { SLACK_ACTIONS, SlackCommand, SlackInteraction } from './slack.js';

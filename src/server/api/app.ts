@@ -15,7 +15,7 @@ import { isStoreError } from '../store/index.js';
 import { registerWebAssets } from '../web-assets.js';
 import { openApiDocument } from './openapi.js';
 import type { Route } from './route.js';
-import { keepRawJson } from './raw-body.js';
+import { keepRawForm, keepRawJson } from './raw-body.js';
 import { RefusalLog, registerGuardedRoutes } from './route-guard.js';
 
 export interface AppOptions {
@@ -63,6 +63,7 @@ export function buildApp(options: AppOptions): BuiltApp {
   registerErrorHandlers(app, refusals);
   // Integrations verify signatures over the body as sent (src/server/api/integrations-routes.ts).
   keepRawJson(app, '/api/v1/integrations/');
+  keepRawForm(app, '/api/v1/integrations/');
   registerGuardedRoutes(app, routes, { store, refusals, connections, clock: options.clock ?? systemClock });
   app.get('/api/v1/openapi.json', async () => openApiDocument(routes, options.version));
   registerWebAssets(app, options.webDir);

@@ -47,7 +47,7 @@ export function integrationsRoutes(ctx: IntegrationsContext): Route[] {
       role: 'public',
       params: z.object({ name: Name }),
       handler: async ({ params, request, body }) => {
-        const integration = find(ctx, params.name);
+        const integration = findIntegration(ctx, params.name, 'alertmanager');
         const principal = await authenticate(ctx, integration, request.headers, rawBody(request) ?? '');
         const parsed = AlertmanagerNotification.safeParse(body);
         if (!parsed.success) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `invalid Alertmanager notification: ${describeIssues(parsed.error)}`, { where: 'request body' });
@@ -64,12 +64,13 @@ export function integrationsRoutes(ctx: IntegrationsContext): Route[] {
   ];
 }
 
-function find(ctx: IntegrationsContext, name: string): AlertmanagerIntegration {
+/** The integration of this name and type in the definitions in force; BW_ERR_NOT_FOUND naming those there are. */
+export function findIntegration<T extends IntegrationDefinition['type']>(ctx: Pick<IntegrationsContext, 'remediation'>, name: string, type: T): Extract<IntegrationDefinition, { type: T }> {
   const all = ctx.remediation.definitions().definitions.filter((d): d is IntegrationDefinition => d.kind === 'integration');
   const found = all.find((d) => d.name === name);
-  if (found?.type === 'alertmanager') return found;
-  const known = all.filter((d) => d.type === 'alertmanager').map((d) => `\`${d.name}\``);
-  throw new BreakwaterError('BW_ERR_NOT_FOUND', found ? `integration \`${name}\` is of type ${found.type}, not alertmanager` : `no integration \`${name}\`: ` + (known.length ? `the alertmanager integrations are ${known.join(', ')}` : 'the definitions in force have no alertmanager integration (`kind: integration`, `type: alertmanager`)'), { integration: name });
+  if (found?.type === type) return found as Extract<IntegrationDefinition, { type: T }>;
+  const known = all.filter((d) => d.type === type).map((d) => `\`${d.name}\``);
+  throw new BreakwaterError('BW_ERR_NOT_FOUND', found ? `integration \`${name}\` is of type ${found.type}, not ${type}` : `no integration \`${name}\`: ` + (known.length ? `the ${type} integrations are ${known.join(', ')}` : `the definitions in force have no ${type} integration (\`kind: integration\`, \`type: ${type}\`)`), { integration: name });
 }
 
 /** Who sends: the integration itself (its credentials or signature) or a token's holder. */

@@ -20,7 +20,24 @@ export function keepRawJson(app: FastifyInstance, prefix: string): void {
 }
 
 /**
- * The request's JSON body as received, when its URL is under keepRawJson's prefix.
+ * Takes form-encoded bodies (Slack's slash commands and interactions) under `prefix` only, keeping
+ * their text like keepRawJson's; elsewhere such a body is refused as an unsupported media type.
+ * The fields become an object of strings (a repeated field: its last value), created without a
+ * prototype so that `__proto__` is a field like any other.
+ */
+export function keepRawForm(app: FastifyInstance, prefix: string): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    if (!request.url.startsWith(prefix)) return done(Object.assign(new Error(`form-encoded bodies are taken only under ${prefix}; send JSON`), { statusCode: 415 }), undefined);
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    raw.set(request, text);
+    const fields: Record<string, string> = Object.create(null);
+    for (const [k, v] of new URLSearchParams(text)) fields[k] = v;
+    done(null, fields);
+  });
+}
+
+/**
+ * The request's body as received, when its URL is under keepRawJson's (or keepRawForm's) prefix.
  *
  * @example
  * const text = rawBody(request) ?? '';

@@ -21,6 +21,7 @@ import { runbooksRoutes } from './runbooks-routes.js';
 import type { RunsContext } from './runs-routes.js';
 import { runsRoutes } from './runs-routes.js';
 import { secretRoutes } from './secret-routes.js';
+import { slackRoutes } from './slack-routes.js';
 import type { TokenStreams } from './token-streams.js';
 import { tokenRoutes } from './tokens-routes.js';
 
@@ -59,6 +60,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...approvalsRoutes(ctx),
     ...alertsRoutes(ctx),
     ...integrationsRoutes(ctx),
+    ...slackRoutes(ctx),
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),
