@@ -19,6 +19,32 @@ export interface AlertNotificationClaim {
 }
 
 
+/** An outbound delivery's final outcome (only failures are recorded): no secret in any field. */
+export interface DeliveryRecord {
+  readonly id: string;
+  /** The integration's name and type (`webhook`, `pagerduty`, `slack`). */
+  readonly integration: string;
+  readonly type: string;
+  /** Where it went, for people: no credentials, no query string. */
+  readonly target: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly status: 'failed';
+  readonly attempts: number;
+  /** The last response's status; null when none came (unreachable, timed out, queue full). */
+  readonly httpStatus: number | null;
+  readonly error: string;
+  /** When it was first tried (or refused by a full queue), and when it was given up. */
+  readonly firstAt: number;
+  readonly time: number;
+}
+
+/** What listDeliveries filters on, besides the page. */
+export interface DeliveryFilter extends Page {
+  readonly integration?: string;
+  readonly type?: string;
+}
+
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
 export interface TokenRecord {
@@ -288,6 +314,11 @@ export interface Store {
    * within it. A resolution forgets the firing (alert-notification-rows.ts).
    */
   claimAlertNotification(claim: AlertNotificationClaim): Promise<boolean>;
+
+  /** Records an outbound delivery that finally failed; prunes old ones (delivery-rows.ts). */
+  recordDelivery(delivery: DeliveryRecord): Promise<void>;
+  /** Newest first, paged by `before`, optionally one integration's or type's. */
+  listDeliveries(filter?: DeliveryFilter): Promise<DeliveryRecord[]>;
 
   /** Records that replica `id` is alive at `at` (replica liveness, replica-rows.ts). */
   heartbeatReplica(id: string, at: number): Promise<void>;
