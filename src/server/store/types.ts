@@ -4,7 +4,7 @@
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
 import type { RunKind } from '../../definitions/index.js';
-import type { Approval, ApprovalStatus, AuditEntry, EventType, Run, RunResult, RunStatus, Silence } from '../../protocol/index.js';
+import type { Approval, ApprovalStatus, AuditEntry, Delivery, EventType, Run, RunResult, RunStatus, Silence } from '../../protocol/index.js';
 
 /** One notification of one alert: which integration, the alert's fingerprint, its status, and when. */
 export interface AlertNotificationClaim {
@@ -19,25 +19,8 @@ export interface AlertNotificationClaim {
 }
 
 
-/** An outbound delivery's final outcome (only failures are recorded): no secret in any field. */
-export interface DeliveryRecord {
-  readonly id: string;
-  /** The integration's name and type (`webhook`, `pagerduty`, `slack`). */
-  readonly integration: string;
-  readonly type: string;
-  /** Where it went, for people: no credentials, no query string. */
-  readonly target: string;
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly status: 'failed';
-  readonly attempts: number;
-  /** The last response's status; null when none came (unreachable, timed out, queue full). */
-  readonly httpStatus: number | null;
-  readonly error: string;
-  /** When it was first tried (or refused by a full queue), and when it was given up. */
-  readonly firstAt: number;
-  readonly time: number;
-}
+/** An outbound delivery that finally failed, as GET /api/v1/deliveries answers it (src/protocol/deliveries.ts). */
+export type DeliveryRecord = Delivery;
 
 /** What listDeliveries filters on, besides the page. */
 export interface DeliveryFilter extends Page {
