@@ -96,7 +96,7 @@ beforeAll(async () => {
   const base = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
   ({ lab, stop } = await labWithDefinitions({ hosts: 1, pagerdutyUrl: `${base}/pd/v2/enqueue` }, { 'outbound.yaml': DEFINITIONS.replaceAll('RECEIVER', base) }));
   for (const [name, value] of [['hook-key', HOOK_KEY], ['pd-key', PD_KEY], ['pd-bad', PD_BAD]]) {
-    const res = await lab.fetch(`/api/v1/secrets/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value }) });
+    const res = await lab.fetch(`/api/v1/secrets/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: `Bearer ${lab.token}` }, body: JSON.stringify({ value }) });
     expect(res.status, await res.text()).toBeLessThan(300);
   }
 }, 120_000);
