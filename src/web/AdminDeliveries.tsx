@@ -2,12 +2,12 @@
  * Deliveries (viewer): outbound deliveries (webhook, PagerDuty, Slack) that finally failed, newest
  * first (GET /api/v1/deliveries), read again every few seconds while the tab is open.
  */
-import { useCallback, useEffect, useState } from 'react';
 import type { Delivery } from '../protocol/index.js';
-import { errorMessage, getJson } from './api.js';
+import { getJson } from './api.js';
 import { TableHead, useHeaderSort } from './TableHead.js';
 import type { SortValue } from './table-sort.js';
 import { sortedBy } from './table-sort.js';
+import { usePolled } from './use-polled.js';
 
 const REFRESH_MS = 10_000;
 const LIMIT = 200;
@@ -21,23 +21,12 @@ const SORT: Readonly<Record<string, (d: Delivery) => SortValue>> = {
   status: (d) => d.httpStatus ?? undefined,
 };
 
+const listDeliveries = () => getJson<Delivery[]>(`/api/v1/deliveries?limit=${LIMIT}`);
+
 export function AdminDeliveries() {
-  const [rows, setRows] = useState<Delivery[]>([]);
-  const [error, setError] = useState<string | undefined>();
+  const { value, error } = usePolled(listDeliveries, REFRESH_MS);
+  const rows = value ?? [];
   const sorting = useHeaderSort();
-  const load = useCallback(async () => {
-    try {
-      setRows(await getJson<Delivery[]>(`/api/v1/deliveries?limit=${LIMIT}`));
-      setError(undefined);
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-    const timer = setInterval(() => void load(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [load]);
   return (
     <section data-testid="deliveries">
       <p className="hint">Outbound deliveries that finally failed (kept 30 days): the newest {LIMIT}. Retried ones that got through are not listed.</p>
