@@ -3,13 +3,14 @@
  * signature vector, PagerDuty's shapes), how answers are read, and that no secret leaks into a
  * record's text.
  */
+import fc from 'fast-check';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../protocol/index.js';
 import { outboundChannels } from './channels.js';
 import { retryAfterMs } from './http-post.js';
-import { dedupKey, pagerDutyChannel, pagerDutyEvent } from './pagerduty.js';
+import { dedupKey, pagerDutyChannel, pagerDutyEvent, refusalText } from './pagerduty.js';
 import { sign, signatureProblem } from './signature.js';
 import { displayUrl, webhookChannel } from './webhook.js';
 
@@ -139,5 +140,26 @@ describe('outboundChannels', () => {
       ['webhook', 'hook', 'https://h.example.com/x'],
       ['pagerduty', 'pd', `${base}/v2/enqueue`],
     ]);
+  });
+});
+
+describe('receivers\' answers are hostile input', () => {
+  it('any answer body or Retry-After reads as bounded text or nothing, never a throw (bounded fuzz)', () => {
+    const json = fc.json({ maxDepth: 3 });
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), fc.oneof(json, fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 100 }), fc.constant(JSON.stringify({ message: 'x'.repeat(10_000), errors: Array(50).fill('e') }))), (status, answer) => {
+        const text = refusalText(status, answer);
+        expect(text.startsWith(`PagerDuty answered HTTP ${status}`)).toBe(true);
+        expect(text.length).toBeLessThanOrEqual(40 + answer.length);
+      }),
+      { numRuns: 300, seed: 15 },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('0', '999999', '1000000', ' 5 ', '1e3', '-0')), (header) => {
+        const ms = retryAfterMs(header);
+        if (ms !== undefined) expect(Number.isInteger(ms) && ms >= 0 && ms <= 999_999_000).toBe(true);
+      }),
+      { numRuns: 300, seed: 15 },
+    );
   });
 });
