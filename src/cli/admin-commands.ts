@@ -111,6 +111,21 @@ export const LISTINGS: Record<GetKind, Listing & { readonly path: string; readon
     wide: [['RUNNING', (i) => (i.running ? 'yes' : 'no')]],
     name: (i) => `schedule/${String(i.name)}`,
   },
+  deliveries: {
+    path: '/api/v1/deliveries',
+    limited: true,
+    columns: [
+      ['TIME', (i) => time(i.time)],
+      text('INTEGRATION', 'integration'),
+      text('TYPE', 'type'),
+      text('EVENT', 'eventType'),
+      text('ATTEMPTS', 'attempts'),
+      ['STATUS', (i) => String(i.httpStatus ?? '-')],
+      text('ERROR', 'error'),
+    ],
+    wide: [text('TARGET', 'target'), text('EVENT ID', 'eventId'), ['FIRST TRIED', (i) => time(i.firstAt)]],
+    name: (i) => `delivery/${String(i.id)}`,
+  },
 };
 
 /** The breaker's window: `3/20 used, 17 left (10m)`. */
@@ -135,7 +150,7 @@ function lastScheduleRun(v: unknown): string {
   return r ? `${time(r.time)} ${r.outcome}${r.targets !== null ? ` (${r.failures ?? 0}/${r.targets} failed)` : ''} run ${r.runId ?? '-'}` : 'never';
 }
 
-/** `breakwater get agents|runs|audit|tokens|bots|schedules`; `grep` (audit only): entries whose principal, action or target contains it, in any case. */
+/** `breakwater get agents|runs|audit|tokens|bots|schedules|deliveries`; `grep` (audit only): entries whose principal, action or target contains it, in any case. */
 export async function getCommand(ep: Endpoint, kind: string, options: { format: OutputFormat; limit?: number; grep?: string }, io: Io): Promise<number> {
   const listing = (GET_KINDS as readonly string[]).includes(kind) ? LISTINGS[kind as GetKind] : undefined;
   if (!listing) {

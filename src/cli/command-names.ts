@@ -9,7 +9,7 @@ import type { Definition } from '../definitions/index.js';
  * The kinds `breakwater get` lists from their own API route (admin-commands.ts). `bots` and
  * `schedules` are also definition kinds: their route adds their state (breaker, next run) and wins.
  */
-export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens', 'bots', 'schedules'] as const;
+export const GET_KINDS = ['agents', 'runs', 'audit', 'tokens', 'bots', 'schedules', 'deliveries'] as const;
 
 /** `breakwater get <plural>` of the definitions: the plural as typed, the kind as defined. */
 export const DEFINITION_KIND_PLURALS: Readonly<Record<string, Definition['kind']>> = {

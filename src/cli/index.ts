@@ -245,6 +245,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .option('--store <url>', 'postgres://... to use PostgreSQL')
     .option('--max-targets <n>', 'blast radius: commands and actions reaching more resources need --yes (default 10)')
     .option('--webhook <url>', 'POST alarm, escalation and approval events here as JSON; repeat for more (no user:password in the URL: set $BREAKWATER_WEBHOOK_AUTHORIZATION)', collect)
+    .option('--public-url <url>', 'the web UI\'s address as people reach it, for links in Slack messages (default this server\'s own address)')
+    .option('--pagerduty-url <url>', 'PagerDuty Events API v2 endpoint of pagerduty integrations (default https://events.pagerduty.com/v2/enqueue)')
     .option('--probe-allow <cidr|host:port>', 'targets a viewer\'s http_ok/tcp_ok may probe (operators probe any); repeat for more', collect)
     .option('--run-output-visibility <who>', 'who reads run output: operator (operators, admins and whoever ran it; default) or all')
     .option('--metrics-auth <how>', 'who may scrape GET /metrics: token (any viewer token, as Authorization: Bearer; default) or none')

@@ -5,6 +5,8 @@ import type { Io } from './io.js';
 export interface ServerFlags {
   maxTargets?: string;
   webhook?: string[];
+  pagerdutyUrl?: string;
+  publicUrl?: string;
   port?: string;
   host?: string;
   data?: string;
@@ -47,6 +49,8 @@ export async function serverCommand(flags: ServerFlags, io: Io): Promise<number>
     ...(flags.maxTargets ? { maxTargets: Number(flags.maxTargets) } : {}),
     ...(flags.webhook?.length ? { webhooks: flags.webhook } : {}),
     ...(io.env.BREAKWATER_WEBHOOK_AUTHORIZATION ? { webhookAuthorization: io.env.BREAKWATER_WEBHOOK_AUTHORIZATION } : {}),
+    ...(flags.pagerdutyUrl ? { pagerdutyUrl: flags.pagerdutyUrl } : {}),
+    ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
     ...(flags.probeAllow?.length ? { probeAllow: flags.probeAllow } : {}),
     ...(flags.runOutputVisibility ? { runOutputVisibility: flags.runOutputVisibility as 'operator' } : {}),
     ...(flags.metricsAuth ? { metricsAuth: flags.metricsAuth as 'token' } : {}),

@@ -84,3 +84,13 @@ describe('integration definitions', () => {
     expect(toYaml(r.definitions)[0]?.text).toBe('kind: secret\nname: am-token\n');
   });
 });
+
+describe('webhook events', () => {
+  it('default to what a person acts on when `events` is left out', () => {
+    const text = 'kind: secret\nname: k\n---\nkind: integration\nname: hook\ntype: webhook\nurl: https://hooks.example.com/x\nsigning_secret: { secret: k }\n';
+    const r = parseDefinitions([{ path: 'hook.yaml', text }], BUILTIN_CATALOGUE);
+    expect(r.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+    const hook = r.definitions.find((d) => d.kind === 'integration') as Extract<IntegrationDefinition, { type: 'webhook' }>;
+    expect(hook.events).toEqual(['fired', 'cleared', 'escalated', 'approval_requested']);
+  });
+});

@@ -30,6 +30,9 @@ export const INTEGRATION_FIELDS: Readonly<Record<IntegrationType, readonly strin
 /** Event types a webhook may subscribe to: what the fleet records that an outside system acts on. */
 export const WEBHOOK_EVENTS = ['fired', 'cleared', 'escalated', 'bot_ran', 'bot_skipped', 'approval_requested', 'approval_decided', 'delivery_failed'] as const;
 
+/** What a webhook without `events` is sent: what a person acts on. */
+export const DEFAULT_WEBHOOK_EVENTS: readonly string[] = ['fired', 'cleared', 'escalated', 'approval_requested'];
+
 /** A Prometheus label name, as Alertmanager sends them. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;
 const SECRET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -71,11 +74,10 @@ export function readIntegration(r: Raw, refs: SecretRef[]): IntegrationDefinitio
     case 'webhook': {
       const url = readUrl(f, 'url', true) ?? '';
       const events = f.strings('events', `an event type: one of ${WEBHOOK_EVENTS.map((e) => `\`${e}\``).join(', ')}`);
-      if (events === undefined) f.missing('events', 'a list of event types, e.g. `[fired, cleared, escalated]`');
       for (const e of events ?? []) {
         if (!(WEBHOOK_EVENTS as readonly string[]).includes(e.value)) f.doc.report(e.node.range[0], f.field('events'), 'BWD_BAD_VALUE', `unknown event type \`${e.value}\`: expected one of ${WEBHOOK_EVENTS.map((w) => `\`${w}\``).join(', ')}`);
       }
-      return { ...base, type, url, events: (events ?? []).map((e) => e.value), signingSecret: ref('signing_secret', true) ?? '' };
+      return { ...base, type, url, events: events ? events.map((e) => e.value) : [...DEFAULT_WEBHOOK_EVENTS], signingSecret: ref('signing_secret', true) ?? '' };
     }
     case 'pagerduty':
       return { ...base, type, routingKey: ref('routing_key', true) ?? '', severity: readSeverityMap(f) };

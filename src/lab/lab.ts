@@ -58,6 +58,8 @@ export interface LabOptions {
   /** Blast radius of the control plane (its --max-targets). */
   readonly maxTargets?: number;
   readonly webhooks?: readonly string[];
+  /** The control plane's --pagerduty-url (a receiver on loopback in tests). */
+  readonly pagerdutyUrl?: string;
   /** The control plane's --store (`postgres://...`); default: SQLite in its data directory. */
   readonly store?: string;
   /** Pass extra environment to every process (tests). */
@@ -210,6 +212,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     ...(options.maxTargets ? ['--max-targets', String(options.maxTargets)] : []),
     ...(options.noTls ? ['--no-tls'] : []),
     ...(options.webhooks ?? []).flatMap((w) => ['--webhook', w]),
+    ...(options.pagerdutyUrl ? ['--pagerduty-url', options.pagerdutyUrl] : []),
     ...(options.store ? ['--store', options.store] : []),
     ...(backing ? ['--store', backing.store, '--bus', backing.bus, '--nats-prefix', backing.prefix] : []),
   ];

@@ -52,6 +52,10 @@ describe('resolveServerConfig', () => {
     expect(resolveServerConfig({ httpLimits: { headersTimeoutMs: 2000 } }).httpLimits).toEqual({ ...HTTP_LIMITS, headersTimeoutMs: 2000 });
   });
 
+  it('keeps the public URL for links without its trailing slashes', () => {
+    expect(resolveServerConfig({ publicUrl: 'https://bw.example.com/ops//' }).publicUrl).toBe('https://bw.example.com/ops');
+  });
+
   it('is frozen', () => {
     expect(Object.isFrozen(resolveServerConfig({}))).toBe(true);
   });
@@ -67,6 +71,9 @@ describe('resolveServerConfig', () => {
       ['httpLimits.maxUnauthenticatedPerAddress', { httpLimits: { maxUnauthenticatedPerAddress: 0 } }],
       ['httpLimits.headersTimeoutMs', { httpLimits: { headersTimeoutMs: 60_000 } }],
       ['webhooks.0', { webhooks: ['ftp://x'] }],
+      ['publicUrl', { publicUrl: 'bw.example.com' }],
+      ['publicUrl', { publicUrl: 'https://bw.example.com/?token=x' }],
+      ['publicUrl', { publicUrl: 'https://admin:pw@bw.example.com' }],
       ['port', { port: -1 }],
       ['port', { port: 70_000 }],
       ['port', { port: 80.5 }],

@@ -26,6 +26,10 @@ export interface ServerOptions {
   webhooks?: readonly string[];
   /** The Authorization header sent to the webhooks (`breakwater server` takes it from $BREAKWATER_WEBHOOK_AUTHORIZATION). */
   webhookAuthorization?: string;
+  /** PagerDuty's Events API v2 endpoint for `type: pagerduty` integrations (default https://events.pagerduty.com/v2/enqueue). */
+  pagerdutyUrl?: string;
+  /** The web UI's address as people reach it (behind a proxy or load balancer), for links in Slack messages; default this server's own address. */
+  publicUrl?: string;
   /** Targets a viewer's `http_ok`/`tcp_ok` may probe: CIDR ranges (`10.0.0.0/8`) or `host:port`. Default none. */
   probeAllow?: readonly string[];
   /** Who reads the output of runs: `operator` (operators, admins and the principal who ran it; the default) or `all` (viewers too). */
@@ -72,6 +76,8 @@ export interface ServerConfig {
   readonly maxTargets: number;
   readonly webhooks: readonly string[];
   readonly webhookAuthorization: string | undefined;
+  readonly pagerdutyUrl: string | undefined;
+  readonly publicUrl: string | undefined;
   readonly probeAllow: readonly string[];
   readonly runOutputVisibility: 'operator' | 'all';
   readonly metricsAuth: 'token' | 'none';
@@ -115,6 +121,8 @@ const Schema = z.object({
   maxTargets: z.number().int().min(1).max(1_000_000).default(SERVER_DEFAULTS.maxTargets),
   webhooks: z.array(z.string().regex(/^https?:\/\//, 'expected an http:// or https:// URL').refine(withoutUserinfo, WEBHOOK_USERINFO)).default([]),
   webhookAuthorization: z.string().min(1).regex(/^[^\r\n]*$/, 'expected one line (an Authorization header value)').optional(),
+  pagerdutyUrl: z.string().regex(/^https?:\/\/[^?#]*$/, 'expected an http:// or https:// URL without a query string').refine(withoutUserinfo, 'the PagerDuty URL must not carry a user name or password: the routing key authenticates').optional(),
+  publicUrl: z.string().regex(/^https?:\/\/[^?#]*$/, 'expected an http:// or https:// URL without a query string').refine(withoutUserinfo, 'the public URL must not carry a user name or password').optional(),
   probeAllow: z
     .array(
       z.string().superRefine((entry, c) => {
@@ -184,6 +192,8 @@ export function resolveServerConfig(options: ServerOptions): ServerConfig {
     natsCa: parsed.data.natsCa,
     store: parsed.data.store,
     webhookAuthorization: parsed.data.webhookAuthorization,
+    pagerdutyUrl: parsed.data.pagerdutyUrl,
+    publicUrl: parsed.data.publicUrl?.replace(/\/+$/, ''),
     tls: parsed.data.tls,
     natsAccountSeed: parsed.data.natsAccountSeed,
     heartbeatMs: ms('heartbeat', options.heartbeat ?? SERVER_DEFAULTS.heartbeat),

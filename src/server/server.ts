@@ -108,7 +108,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
     await liveness?.stop();
     throw err;
   });
-  const { fleet, gateway, remediation, notifier, statements, stop } = plane;
+  const { fleet, gateway, remediation, notifier, outbound, statements, stop } = plane;
   await bus?.start().catch(async (err: unknown) => {
     stop();
     await fleet.closeAll();
@@ -169,6 +169,7 @@ export async function startServer(options: ServerOptions, deps: { logger?: Logge
       ws.close();
       await bus?.close();
       await notifier.drain();
+      await outbound.stop();
       await app.close();
       await liveness?.stop();
       await store.close();

@@ -10,6 +10,7 @@ import type { AgentHooks, FleetTransport, TimerClock } from './fleet/index.js';
 import { AgentGateway } from './gateway.js';
 import { DefinitionsFeed, ReplicaFeed } from './nats/index.js';
 import { Notifier } from './notify.js';
+import { OutboundDelivery, outboundChannels } from './integrations/index.js';
 import type { ControlPlaneMetrics } from './metrics/index.js';
 import type { Policy } from './query/authorize.js';
 import { probeAllowList } from './query/probes.js';
@@ -51,6 +52,8 @@ export interface ControlPlane {
   readonly gateway: AgentGateway | undefined;
   readonly remediation: Remediation;
   readonly notifier: Notifier;
+  /** Deliveries to `webhook` and `pagerduty` integrations (and Slack's, plugged in beside them). */
+  readonly outbound: OutboundDelivery;
   /** A context for running statements against the fleet (a fresh object each call). */
   statements(): StatementContext;
   /** Stops the timers (schedules, approval sweep), ends the live event streams and leaves the other replicas' feeds. */
@@ -82,8 +85,20 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   // What agents' traffic reaches.
   const notifier = new Notifier(config.webhooks, logger, config.webhookAuthorization);
   const secrets = await SecretVault.open(store, config.dataDir, process.env, logger, clock);
-  const intake = new EventIntake(store, notifier, clock);
   const current = new CurrentDefinitions(secrets);
+  // Channels are built per event from the definitions and secrets in force: a change applies to the next event.
+  const outbound = new OutboundDelivery({
+    channels: () => outboundChannels(current.definitions().definitions, (name) => secrets.valuesOf([name])[name], { pagerdutyUrl: config.pagerdutyUrl, webUrl: config.publicUrl ?? ownUrl(config) }),
+    record: (d) => store.recordDelivery(d),
+    logger,
+    now: () => clock.now(),
+  });
+  const intake = new EventIntake(store, {
+    notify(e) {
+      notifier.notify(e);
+      outbound.notify(e);
+    },
+  }, clock);
   const { metrics } = deps;
   // Only what this replica stored (publish's relays), never the other replicas' events it delivers.
   if (metrics) intake.bus.relay((stored) => metrics.eventsStored(stored));
@@ -126,6 +141,7 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
     gateway,
     remediation: remediationApi({ intake, secrets, current, changes, decisions, backtests, automation, schedules, controls: controlChanges }),
     notifier,
+    outbound,
     statements,
     stop() {
       schedules.stop();
@@ -138,6 +154,11 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
 }
 
 /** The newest events, for `events | ...` statements: one page, the most the store returns at once (MAX_PAGE_LIMIT). */
+/** This server's own address as configured: the web UI's links when no --public-url is set (a port of 0 is only known after listening: set --public-url). */
+function ownUrl(config: ServerConfig): string {
+  return `${config.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+}
+
 function eventsFor(store: Store) {
   return async () => (await store.listEvents({ limit: MAX_PAGE_LIMIT })) as FleetEvent[];
 }

@@ -7,6 +7,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import type { Whoami } from './api.js';
 import { refusalFor } from './admin-model.js';
 import { AdminAgents } from './AdminAgents.js';
+import { AdminDeliveries } from './AdminDeliveries.js';
 import { AdminTokens } from './AdminTokens.js';
 
 // The back-test tool brings src/definitions (YAML export) with it: fetched when its tab opens.
@@ -16,6 +17,7 @@ const TABS = [
   { id: 'tokens', title: 'Tokens', role: 'admin', what: 'manage tokens' },
   { id: 'agents', title: 'Agents', role: 'admin', what: 'manage agents' },
   { id: 'backtest', title: 'Back-test', role: 'operator', what: 'back-test alarms' },
+  { id: 'deliveries', title: 'Deliveries', role: 'viewer', what: 'see failed deliveries' },
 ] as const;
 type TabId = (typeof TABS)[number]['id'];
 
@@ -52,6 +54,8 @@ export function AdminPage(props: { me: Whoami }) {
         <AdminTokens me={props.me} />
       ) : tab === 'agents' ? (
         <AdminAgents />
+      ) : tab === 'deliveries' ? (
+        <AdminDeliveries />
       ) : (
         <Suspense fallback={<p className="dim">Loading…</p>}>
           <BacktestTool />

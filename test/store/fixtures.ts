@@ -161,7 +161,7 @@ export function approval(overrides: Partial<ApprovalRecord> = {}): ApprovalRecor
 }
 
 /** Every migration, in order: what a migrated database has recorded. */
-export const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed', '0005_enrollment', '0006_secrets', '0007_interrupted_runs', '0008_tick_claims', '0009_permit_grants', '0010_replicas', '0011_event_agent_reconnected', '0012_silences_switches', '0013_alert_notifications'];
+export const MIGRATIONS = ['0001_initial', '0002_definitions_events_approvals', '0003_runbooks', '0004_event_file_failed', '0005_enrollment', '0006_secrets', '0007_interrupted_runs', '0008_tick_claims', '0009_permit_grants', '0010_replicas', '0011_event_agent_reconnected', '0012_silences_switches', '0013_alert_notifications', '0014_deliveries'];
 
 /** The tables as migration 0001 left them (agents had no definitions_version yet). */
 export interface Database0001 {

@@ -7,6 +7,7 @@ import { approvalsRoutes } from './approvals-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { automationRoutes } from './automation-routes.js';
 import { definitionsRoutes } from './definitions-routes.js';
+import { deliveriesRoutes } from './deliveries-routes.js';
 import { eventsRoutes } from './events-routes.js';
 import { healthRoutes } from './health-routes.js';
 import type { MetricsContext } from './metrics-routes.js';
@@ -61,6 +62,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...alertsRoutes(ctx),
     ...integrationsRoutes(ctx),
     ...slackRoutes(ctx),
+    ...deliveriesRoutes(ctx),
     ...tokenRoutes(ctx),
     ...runbooksRoutes(ctx),
     ...secretRoutes(ctx),

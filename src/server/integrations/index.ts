@@ -10,6 +10,13 @@
  */
 export type { AlertmanagerIntegration, MappedAlert } from './alertmanager.js';
 export type { Channel, DeliveryOutcome, SecretLookup } from './channel.js';
+export type { ChannelSettings } from './channels.js';
+export { outboundChannels } from './channels.js';
+export { postJson, retryAfterMs } from './http-post.js';
+export type { OutboundDeps, OutboundLimits } from './outbound.js';
+export { DEFAULT_OUTBOUND_LIMITS, OutboundDelivery, backoffMs } from './outbound.js';
+export { PAGERDUTY_EVENTS_URL, dedupKey, pagerDutyChannel, pagerDutyEvent } from './pagerduty.js';
+export { DELIVERY_HEADER, WEBHOOK_EVENT_TYPES, displayUrl, webhookChannel } from './webhook.js';
 export { mapAlert, stripPort } from './alertmanager.js';
 export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, TIMESTAMP_HEADER, sameText, sign, signatureProblem, slackSign, slackSignatureProblem } from './signature.js';
 export type { SlackIntegration, SlackRequest } from './slack.js';

@@ -33,12 +33,15 @@ import { grantPermit, permitWindow } from './permit-rows.js';
 import { clearSwitch, createSilence, endSilence, listSilences, listSwitches, setSwitch } from './operating-rows.js';
 import { claimTick } from './tick-claim-rows.js';
 import { claimAlertNotification } from './alert-notification-rows.js';
+import { listDeliveries, recordDelivery } from './delivery-rows.js';
 import { heartbeatReplica, interruptOrphanedRuns } from './replica-rows.js';
 import { createFirstAdmin, createToken, findTokenByHash, hasAdmin, listTokens, revokeToken } from './token-rows.js';
 import type { StoreDatabase, StoreDialect } from './schema.js';
 import type {
   AgentRecord,
   AlertNotificationClaim,
+  DeliveryFilter,
+  DeliveryRecord,
   ApprovalRecord,
   ApprovalStatus,
   AuditRecord,
@@ -344,6 +347,14 @@ export class KyselyStore implements Store {
 
   claimAlertNotification(claim: AlertNotificationClaim): Promise<boolean> {
     return this.#run('claimAlertNotification', (db) => claimAlertNotification(db, claim));
+  }
+
+  recordDelivery(delivery: DeliveryRecord): Promise<void> {
+    return this.#run('recordDelivery', (db) => recordDelivery(db, delivery));
+  }
+
+  listDeliveries(filter: DeliveryFilter = {}): Promise<DeliveryRecord[]> {
+    return this.#run('listDeliveries', (db) => listDeliveries(db, filter));
   }
 
   // ---- silences and switches (operating-rows.ts) ----------------------------------------------

@@ -20,6 +20,7 @@ import { permitGrantsMigration } from './migration-0009-permit-grants.js';
 import { replicasMigration } from './migration-0010-replicas.js';
 import { silencesSwitchesMigration } from './migration-0012-silences-switches.js';
 import { alertNotificationsMigration } from './migration-0013-alert-notifications.js';
+import { deliveriesMigration } from './migration-0014-deliveries.js';
 import { EVENT_TYPES_0002, EVENT_TYPES_0004, EVENT_TYPES_0011, RUN_STATUSES_0001 } from './migration-values.js';
 import type { StoreDialect } from './schema.js';
 
@@ -329,6 +330,8 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
     '0012_silences_switches': silencesSwitchesMigration(dialect),
     // Alertmanager's notifications, once per fingerprint and status within the bots' cooldown.
     '0013_alert_notifications': alertNotificationsMigration(dialect),
+    // Outbound deliveries (webhook, PagerDuty, Slack) that finally failed, listed for people.
+    '0014_deliveries': deliveriesMigration(dialect),
   };
 }
 

@@ -34,6 +34,7 @@ await describeWithPostgres('Store on PostgreSQL', 'src/server/store/postgres.tes
           'approvals',
           'audit',
           'definition_versions',
+          'deliveries',
           'events',
           'kysely_migration',
           'kysely_migration_lock',

@@ -176,6 +176,23 @@ export interface StoreDatabase {
   silences: SilencesTable;
   switches: SwitchesTable;
   alert_notifications: AlertNotificationsTable;
+  deliveries: DeliveriesTable;
+}
+
+/** Added by 0014: outbound deliveries that finally failed (delivery-rows.ts). */
+export interface DeliveriesTable {
+  id: string;
+  integration: string;
+  type: string;
+  target: string;
+  event_id: string;
+  event_type: string;
+  status: 'failed';
+  attempts: number;
+  http_status: number | null;
+  error: string;
+  first_at: number;
+  time: number;
 }
 
 /** Added by 0013: outside alerts' notifications passed on to agents (alert-notification-rows.ts). */

@@ -4,7 +4,7 @@
  * the same test suite. Times are milliseconds since the Unix epoch.
  */
 import type { RunKind } from '../../definitions/index.js';
-import type { Approval, ApprovalStatus, AuditEntry, EventType, Run, RunResult, RunStatus, Silence } from '../../protocol/index.js';
+import type { Approval, ApprovalStatus, AuditEntry, Delivery, EventType, Run, RunResult, RunStatus, Silence } from '../../protocol/index.js';
 
 /** One notification of one alert: which integration, the alert's fingerprint, its status, and when. */
 export interface AlertNotificationClaim {
@@ -18,6 +18,15 @@ export interface AlertNotificationClaim {
   readonly windowMs: number;
 }
 
+
+/** An outbound delivery that finally failed, as GET /api/v1/deliveries answers it (src/protocol/deliveries.ts). */
+export type DeliveryRecord = Delivery;
+
+/** What listDeliveries filters on, besides the page. */
+export interface DeliveryFilter extends Page {
+  readonly integration?: string;
+  readonly type?: string;
+}
 
 export type Role = 'agent' | 'viewer' | 'operator' | 'admin';
 
@@ -288,6 +297,11 @@ export interface Store {
    * within it. A resolution forgets the firing (alert-notification-rows.ts).
    */
   claimAlertNotification(claim: AlertNotificationClaim): Promise<boolean>;
+
+  /** Records an outbound delivery that finally failed; prunes old ones (delivery-rows.ts). */
+  recordDelivery(delivery: DeliveryRecord): Promise<void>;
+  /** Newest first, paged by `before`, optionally one integration's or type's. */
+  listDeliveries(filter?: DeliveryFilter): Promise<DeliveryRecord[]>;
 
   /** Records that replica `id` is alive at `at` (replica liveness, replica-rows.ts). */
   heartbeatReplica(id: string, at: number): Promise<void>;
