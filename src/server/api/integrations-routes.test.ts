@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { closeAppsAfterEach, fakeFleet, injectApp, manualClock } from '../../../test/inject-app.js';
 import { parseDefinitions } from '../../definitions/index.js';
 import { BUILTIN_CATALOGUE } from '../../lang/index.js';
-import { sign } from '../integrations/index.js';
+import type { FindPod, PodRef } from '../integrations/index.js';
+import { MAX_POD_LOOKUPS, sign } from '../integrations/index.js';
 import type { SecretVault } from '../secrets/index.js';
 import { integrationsRoutes } from './integrations-routes.js';
 
@@ -10,6 +11,7 @@ import { integrationsRoutes } from './integrations-routes.js';
  * POST /api/v1/integrations/<name>/alertmanager through the real app (inject), a real SQLite
  * store (the fingerprint claims), a fleet held in memory, and definitions from YAML through the
  * real parser. The secrets' values come from a map behind the vault's one method read here.
+ * Which host runs a pod comes from a fake FindPod over a table (pod-hosts.test.ts asks a fleet).
  */
 
 closeAppsAfterEach();
@@ -61,7 +63,15 @@ function definitions() {
   return r.definitions;
 }
 
+/** The fleet's pods, as the fake FindPod knows them: `namespace/name` -> the hosts running one. */
+const PODS: Record<string, string[]> = { 'prod/api-0': ['web-1'], 'default/web-0': ['web-1'], 'prod/twin': ['web-1', 'web-2'] };
+
 async function setup() {
+  const asked: { pod: PodRef; asker: string }[] = [];
+  const findPod: FindPod = async (pod, asker) => {
+    asked.push({ pod, asker });
+    return { hosts: PODS[`${pod.namespace}/${pod.name}`] ?? [], asked: 2, answered: 1 };
+  };
   const fleet = fakeFleet([
     { name: 'web-1', connected: true },
     { name: 'web-2', connected: false },
@@ -70,8 +80,8 @@ async function setup() {
   const values: Record<string, string> = { 'am-token': TOKEN, 'am-signing': SIGNING };
   const secrets = { valuesOf: (names: readonly string[]) => Object.fromEntries(names.filter((n) => n in values).map((n) => [n, values[n] as string])) } as unknown as SecretVault;
   const defs = definitions();
-  const t = await injectApp((store) => integrationsRoutes({ store, gateway: fleet, clock, remediation: { definitions: () => ({ version: 1, definitions: defs }), secrets } }));
-  return { t, fleet, clock };
+  const t = await injectApp((store) => integrationsRoutes({ store, gateway: fleet, clock, remediation: { definitions: () => ({ version: 1, definitions: defs }), secrets } }, findPod));
+  return { t, fleet, clock, asked };
 }
 
 const alert = (over: Record<string, unknown> = {}) => ({
@@ -112,7 +122,7 @@ describe('POST /api/v1/integrations/<name>/alertmanager', () => {
     const r = await t.call('POST', URL, { secret: TOKEN }, notification([
       alert({ fingerprint: 'f1', labels: { instance: 'web-1:9100' } }),
       alert({ fingerprint: 'f2', labels: { alertname: 'HostDown', instance: 'db-9:9100', node: 'db-9' } }),
-      alert({ fingerprint: 'f3', labels: { alertname: 'HostDown', pod: 'api-0', namespace: 'prod' } }),
+      alert({ fingerprint: 'f3', labels: { alertname: 'HostDown', pod: 'api-9', namespace: 'prod' } }),
       alert({ fingerprint: 'f4', labels: { alertname: 'Other', host: 'web-1' } }),
       alert({ fingerprint: 'f5', labels: { alertname: 'HostDown', host: 'web-2' } }),
       alert({ fingerprint: 'f6', labels: { alertname: 'HostDown', job: 'node' } }),
@@ -123,7 +133,7 @@ describe('POST /api/v1/integrations/<name>/alertmanager', () => {
     expect(r.json.alerts.map((a: { reason?: string }) => a.reason)).toEqual([
       "the alert has no label `alertname` (the integration's trigger_label) to name its bots' trigger",
       'instance `db-9:9100` (as `db-9`) names no host of the fleet; node `db-9` names no host of the fleet',
-      'pod `prod/api-0` (the control plane cannot tell which host runs a pod: add a `node` label, e.g. from kube_pod_info, and list `node` in `targets`)',
+      'pod `prod/api-9` runs on no connected host (2 agents asked, 1 of them did not answer in time; a `node` label names its host without asking)',
       'no enabled bot has the trigger `{ external: Other }`',
       'host `web-2` is not connected; Alertmanager sends it again at its repeat_interval',
       'the alert has none of the target labels `instance`, `host`, `node`, `pod`',
@@ -131,6 +141,43 @@ describe('POST /api/v1/integrations/<name>/alertmanager', () => {
     ]);
     expect(r.json.alerts[6]).toMatchObject({ outcome: 'sent', host: 'web-1', fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(fleet.log.sent.map((s) => s.host)).toEqual(['web-1']);
+  });
+
+  it('finds the host of a pod by asking the fleet once per distinct pod, and says why when it cannot', async () => {
+    const { t, fleet, asked } = await setup();
+    const pod = (fingerprint: string, labels: Record<string, string>) => alert({ fingerprint, labels: { alertname: 'HostDown', ...labels } });
+    const r = await t.call('POST', URL, { secret: TOKEN }, notification([
+      pod('p1', { pod: 'api-0', namespace: 'prod' }),
+      pod('p2', { pod: 'api-0', namespace: 'prod', severity: 'page' }),
+      pod('p3', { pod: 'web-0' }),
+      pod('p4', { pod: 'twin', namespace: 'prod' }),
+      pod('p5', { pod: 'api-0', namespace: 'staging' }),
+      pod('p6', { pod: 'twin', namespace: 'prod', node: 'web-2' }),
+      pod('p7', { pod: 'bad\nname' }),
+      pod('p8', { instance: 'web-1:9100', pod: 'never-asked' }),
+    ]));
+    expect(r.json.alerts.map((a: { outcome: string; host?: string; reason?: string }) => [a.outcome, a.reason ?? a.host])).toEqual([
+      ['sent', 'web-1'],
+      ['sent', 'web-1'],
+      ['sent', 'web-1'],
+      ['no_target', 'pod `prod/twin` is ambiguous: hosts `web-1`, `web-2` each run a pod of that name and namespace'],
+      ['no_target', 'pod `staging/api-0` runs on no connected host (2 agents asked, 1 of them did not answer in time; a `node` label names its host without asking)'],
+      ['offline', 'host `web-2` is not connected; Alertmanager sends it again at its repeat_interval'],
+      ['no_target', 'pod `default/bad\nname` names no pod: its pod label cannot be a Kubernetes name (it may not contain a line break)'],
+      ['sent', 'web-1'],
+    ]);
+    // Distinct pods only, each once, as the integration; none for a pod behind a target that names a host.
+    expect(asked.map((a) => `${a.asker} ${a.pod.namespace}/${a.pod.name}`)).toEqual(['integration:am prod/api-0', 'integration:am default/web-0', 'integration:am prod/twin', 'integration:am staging/api-0']);
+    expect(fleet.log.sent.map((s) => s.host)).toEqual(['web-1', 'web-1', 'web-1', 'web-1']);
+  });
+
+  it(`looks up at most ${MAX_POD_LOOKUPS} pods of one notification, and says so for the rest`, async () => {
+    const { t, asked } = await setup();
+    const alerts = Array.from({ length: MAX_POD_LOOKUPS + 2 }, (_, i) => alert({ fingerprint: `m${i}`, labels: { alertname: 'HostDown', pod: `p-${i}` } }));
+    const r = await t.call('POST', URL, { secret: TOKEN }, notification(alerts));
+    expect(asked).toHaveLength(MAX_POD_LOOKUPS);
+    expect(r.json.counts).toEqual({ no_target: MAX_POD_LOOKUPS + 2 });
+    expect(r.json.alerts.at(-1).reason).toBe(`pod \`default/p-${MAX_POD_LOOKUPS + 1}\` was not found: the notification names more than ${MAX_POD_LOOKUPS} pods, and only the first ${MAX_POD_LOOKUPS} are looked up (group_by in alertmanager.yml, e.g. by pod, makes smaller notifications)`);
   });
 
   it('takes an operator token, refuses a viewer\'s (403), wrong or missing credentials (401, audited)', async () => {

@@ -4,8 +4,8 @@ import { AlertmanagerNotification, BreakwaterError, describeIssues } from '../..
 import { audit } from '../audit/index.js';
 import { hasRole, verifyToken } from '../auth.js';
 import type { Clock, Fleet } from '../fleet/index.js';
-import type { AlertmanagerIntegration, MappedAlert } from '../integrations/index.js';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, mapAlert, sameText, signatureProblem } from '../integrations/index.js';
+import type { AlertmanagerIntegration, FindPod, MappedAlert } from '../integrations/index.js';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, mapNotification, sameText, signatureProblem } from '../integrations/index.js';
 import type { Remediation } from '../remediation/index.js';
 import type { Store } from '../store/index.js';
 import { rawBody } from './raw-body.js';
@@ -34,11 +34,12 @@ interface AlertOutcome {
  * POST /api/v1/integrations/<name>/alertmanager: Alertmanager's webhook notification, unchanged.
  * Public at the guard: it authenticates itself, with the integration's own credentials, a
  * Breakwater token of an operator or more, or a signature (docs/integrations.md "## Alertmanager").
+ * `findPod` asks the fleet which host runs a pod an alert names (podFinder, in the API).
  *
  * @example
- * const routes = integrationsRoutes({ store, gateway: fleet, remediation, clock: systemClock });
+ * const routes = integrationsRoutes({ store, gateway: fleet, remediation, clock: systemClock }, podFinder(statementContext));
  */
-export function integrationsRoutes(ctx: IntegrationsContext): Route[] {
+export function integrationsRoutes(ctx: IntegrationsContext, findPod: FindPod): Route[] {
   return [
     route({
       method: 'POST',
@@ -55,7 +56,7 @@ export function integrationsRoutes(ctx: IntegrationsContext): Route[] {
         const bots = ctx.remediation.definitions().definitions.filter((d): d is BotDefinition => d.kind === 'bot');
         const hosts = ctx.gateway.inventory();
         const alerts: AlertOutcome[] = [];
-        for (const a of n.alerts) alerts.push(await pass(ctx, integration, principal, mapAlert(integration, a, n, hosts, bots)));
+        for (const m of await mapNotification(integration, n, hosts, bots, findPod, `integration:${integration.name}`)) alerts.push(await pass(ctx, integration, principal, m));
         const counts: Record<string, number> = {};
         for (const a of alerts) counts[a.outcome] = (counts[a.outcome] ?? 0) + 1;
         return { integration: integration.name, status: n.status, counts, ...(n.truncatedAlerts ? { truncatedAlerts: n.truncatedAlerts } : {}), alerts };

@@ -1,6 +1,7 @@
 import type { TimerClock } from '../fleet/index.js';
 import type { StatementContext } from '../query/run-statement.js';
 import type { Remediation } from '../remediation/index.js';
+import { podFinder } from '../integrations/index.js';
 import { agentRoutes } from './agents-routes.js';
 import { alertsRoutes } from './alerts-routes.js';
 import { approvalsRoutes } from './approvals-routes.js';
@@ -60,7 +61,7 @@ export function apiRoutes(ctx: ApiContext): Route[] {
     ...eventsRoutes(ctx),
     ...approvalsRoutes(ctx),
     ...alertsRoutes(ctx),
-    ...integrationsRoutes(ctx),
+    ...integrationsRoutes(ctx, podFinder(ctx)),
     ...slackRoutes(ctx),
     ...deliveriesRoutes(ctx),
     ...tokenRoutes(ctx),

@@ -36,6 +36,17 @@ describe('mapAlert', () => {
     expect(mapAlert(am, alert({ alertname: 'Down', host: 'web-1' }), {}, HOSTS, BOTS)).toMatchObject({ ok: false, outcome: 'no_trigger' });
   });
 
+  it('asks for a pod (namespace `default` when unlabelled) when no earlier target names a host, then targets the one host the fleet found it on', () => {
+    const pod = alert({ alertname: 'Down', pod: 'api-0', host: 'nowhere' });
+    expect(mapAlert(AM, pod, {}, HOSTS, BOTS)).toMatchObject({ ok: false, outcome: 'no_target', pod: { name: 'api-0', namespace: 'default' } });
+    const found = (hosts: string[]) => new Map([['default/api-0', { hosts, asked: 2, answered: 2 }]]);
+    expect(mapAlert(AM, pod, {}, HOSTS, BOTS, found(['db-1']))).toMatchObject({ ok: true, host: 'db-1' });
+    const twice = mapAlert(AM, pod, {}, HOSTS, BOTS, found(['db-1', 'web-1']));
+    expect(twice).toMatchObject({ ok: false, outcome: 'no_target', reason: 'host `nowhere` names no host of the fleet; pod `default/api-0` is ambiguous: hosts `db-1`, `web-1` each run a pod of that name and namespace' });
+    expect('pod' in twice).toBe(false);
+    expect(mapAlert(AM, pod, {}, HOSTS, BOTS, new Map([['default/api-0', { problem: 'the fleet could not be asked: x' }]]))).toMatchObject({ reason: expect.stringContaining('pod `default/api-0` was not found: the fleet could not be asked: x') });
+  });
+
   it('cuts long values to what an agent takes', () => {
     const m = mapAlert(AM, { ...alert({ alertname: 'Down', host: 'web-1' }), annotations: { description: 'x'.repeat(10_000) } }, {}, HOSTS, BOTS);
     expect(m.ok && m.context['annotations.description']?.length).toBe(4096);
