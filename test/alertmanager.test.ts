@@ -8,12 +8,17 @@ import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
 import type { FleetEvent } from '../src/protocol/index.js';
 import { waitUntil } from './helpers.js';
+import { stopLabAndContainers } from './lab-query.js';
+import type { PodmanContainers } from './podman.js';
+import { PodmanContainers as Podman, kubeletLabels, podmanUnavailable } from './podman.js';
 import { freePort } from './scaled-failures-services.js';
 
 /*
  * Debian's real Alertmanager notifies a lab (control plane + one real agent) through the
  * alertmanager integration: an alert posted to Alertmanager's own API runs a bot on the host its
- * `instance` label names, and its resolution runs the `on: resolved` bot and is audited.
+ * `instance` label names, and its resolution runs the `on: resolved` bot and is audited. With
+ * podman, a real container with the kubelet's labels makes a pod, and an alert naming only that pod
+ * (and its namespace) runs a bot on the host whose agent found it; without podman that part skips loudly.
  * Needs `npm run build` (the lab starts dist/ processes). Skips loudly without the binary, unless
  * BREAKWATER_REQUIRE_SERVICES=1.
  */
@@ -32,7 +37,7 @@ const DEFINITIONS = `
 kind: integration
 name: lab-am
 type: alertmanager
-targets: [instance, host]
+targets: [instance, host, pod]
 ---
 kind: action
 name: note_alert
@@ -50,6 +55,12 @@ name: am-resolved
 trigger: { external: DiskFull, on: resolved }
 action: note_alert
 args: { SEV: resolved, WHAT: "\${event.labels.instance}" }
+---
+kind: bot
+name: am-pod
+trigger: { external: PodCrash }
+action: note_alert
+args: { SEV: "\${event.labels.severity}", WHAT: "\${event.labels.namespace}/\${event.labels.pod}" }
 `;
 
 async function postAlert(base: string, alert: Record<string, unknown>): Promise<void> {
@@ -58,10 +69,22 @@ async function postAlert(base: string, alert: Record<string, unknown>): Promise<
 }
 
 const skip = alertmanagerUnavailable('test/alertmanager.test.ts');
+const noPods = skip === undefined ? podmanUnavailable('test/alertmanager.test.ts, its pod alert') : undefined;
 
 describe.skipIf(skip !== undefined)('the real Alertmanager notifies a lab', () => {
-  it('an alert runs a bot on the host it names, and its resolution runs the on: resolved bot', async () => {
-    const lab: Lab = await startLab({ hosts: 1 });
+  it('an alert runs a bot on the host it names (by instance, or by pod), and its resolution runs the on: resolved bot', async () => {
+    const run = `r${Date.now().toString(36)}`;
+    const pod = { name: `api-${run}`, namespace: 'shop', uid: '5d0c7a3e-1b2f-4c6d-8e9f-0a1b2c3d4e5f' };
+    let podman: PodmanContainers | undefined;
+    if (!noPods) {
+      podman = await Podman.start();
+      await podman.run(`api-${run}`, kubeletLabels(pod, 'api'));
+    }
+    // Every process, as on a real host: a container's processes do not work under the lab's folder.
+    const lab: Lab = await startLab({ hosts: 1, ...(podman ? { containers: { socket: podman.socket }, isolateProcesses: false } : {}) }).catch(async (e: unknown) => {
+      await podman?.stop();
+      throw e;
+    });
     const dir = mkdtempSync(join(tmpdir(), 'bw-alertmanager-'));
     let am: ChildProcess | undefined;
     try {
@@ -116,9 +139,20 @@ receivers:
       expect(audit.filter((e) => e.action === 'alert' && e.target === 'DiskFull').map((e) => e.detail.status).sort()).toEqual(['firing', 'resolved']);
       // Repeats of the firing notification (Alertmanager re-sends at group_interval on changes) ran the bot once.
       expect(await ran('am-fired')).toHaveLength(1);
+
+      if (podman) {
+        // Only the pod names the target: the control plane asks the fleet which host runs it.
+        await postAlert(base, { labels: { alertname: 'PodCrash', pod: pod.name, namespace: pod.namespace, severity: 'page' }, startsAt: new Date().toISOString() });
+        await waitUntil('bot am-pod ran', async () => (await ran('am-pod')).length === 1, 60_000).catch((e: Error) => {
+          throw new Error(`${e.message}; Alertmanager's log: ${log.slice(-3000)}`);
+        });
+        const [onPod] = await ran('am-pod');
+        expect(onPod).toMatchObject({ host, bot: 'am-pod', action: 'note_alert' });
+        expect(onPod?.details).toMatchObject({ ok: true, args: { SEV: 'page', WHAT: `shop/${pod.name}` } });
+      }
     } finally {
       am?.kill('SIGTERM');
-      await lab.stop();
+      await stopLabAndContainers(lab, podman);
       rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
