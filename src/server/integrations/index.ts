@@ -8,7 +8,7 @@
  * const mapped = mapAlert(integration, alert, notification, fleet.inventory(), bots);
  * if (mapped.ok) fleet.sendTo(mapped.host, { type: 'alert', name: mapped.alert, context: mapped.context });
  */
-export type { AlertmanagerIntegration, MappedAlert, PodLookups } from './alertmanager.js';
+export type { AlertmanagerIntegration, MappedAlert } from './alertmanager.js';
 export type { Channel, DeliveryOutcome, SecretLookup } from './channel.js';
 export type { ChannelSettings } from './channels.js';
 export { outboundChannels } from './channels.js';
@@ -18,8 +18,8 @@ export { DEFAULT_OUTBOUND_LIMITS, OutboundDelivery, backoffMs } from './outbound
 export { PAGERDUTY_EVENTS_URL, dedupKey, pagerDutyChannel, pagerDutyEvent } from './pagerduty.js';
 export { DELIVERY_HEADER, WEBHOOK_EVENT_TYPES, displayUrl, webhookChannel } from './webhook.js';
 export { MAX_POD_LOOKUPS, mapAlert, mapNotification, stripPort } from './alertmanager.js';
-export type { FindPod, PodLookup, PodRef } from './pod-hosts.js';
-export { POD_LOOKUP_TIMEOUT_MS, podFinder, podStatement } from './pod-hosts.js';
+export type { FindPod, PodRef } from './pod-hosts.js';
+export { podFinder } from './pod-hosts.js';
 export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, TIMESTAMP_HEADER, sameText, sign, signatureProblem, slackSign, slackSignatureProblem } from './signature.js';
 export type { SlackIntegration, SlackRequest } from './slack.js';
 export { slackHelp, slackPrincipal, slackRequest } from './slack.js';
