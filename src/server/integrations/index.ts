@@ -1,7 +1,8 @@
 /**
  * Integrations with the ecosystem's systems, as `kind: integration` definitions configure them:
- * Alertmanager's notifications mapped to bot triggers on hosts (alertmanager.ts) and request
- * signatures (signature.ts), the pods they name found on the fleet (pod-hosts.ts); Slack's users, commands, Block Kit messages and sender (slack*.ts).
+ * Alertmanager's notifications mapped to bot triggers on hosts (alertmanager.ts; the pods they
+ * name found on the fleet, pod-hosts.ts) and request signatures (signature.ts); Slack's users,
+ * commands, Block Kit messages and sender (slack*.ts).
  * docs/integrations.md.
  *
  * @example
