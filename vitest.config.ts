@@ -1,9 +1,41 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/*
+ * Two groups, one after the other (sequence.groupOrder), so CI fits its 25 minutes on 2 cores:
+ * - `parallel` (first): unit tests and the integration suites, two files at a time. Each suite
+ *   starts its own processes on its own ports, data directories, databases and NATS prefixes, and
+ *   most of their time is spent waiting on real agents (a second each collection), so a second
+ *   worker nearly halves the group.
+ * - `browser` (then): the Chromium suites, one at a time. Beside another suite they missed their
+ *   waits (Chromium and the lab's agents compete for the two cores), so they run alone.
+ */
+const COMMON = {
+  testTimeout: 30000,
+};
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts'],
-    testTimeout: 30000,
     reporters: ['default', './tools/vitest/slowest-files-reporter.ts', './tools/vitest/summary-reporter.ts'],
+    projects: [
+      {
+        test: {
+          ...COMMON,
+          name: 'parallel',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/web/**'],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...COMMON,
+          name: 'browser',
+          include: ['test/web/**/*.test.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
