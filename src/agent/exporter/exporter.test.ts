@@ -80,7 +80,9 @@ describe('the exporter server', async () => {
 
   const send = (method: string, path: string): Promise<{ status: number; type: string | undefined; body: string }> =>
     new Promise((resolve, reject) => {
-      const req = request(`${exporter.url}${path}`, { method }, (res) => {
+      // A connection each (no keep-alive): a socket left idle between tests may be closed by the
+      // server's keep-alive timeout as it is reused, which a scraper retries and this test would not.
+      const req = request(`${exporter.url}${path}`, { method, agent: false }, (res) => {
         let body = '';
         res.setEncoding('utf8').on('data', (c: string) => (body += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body }));
