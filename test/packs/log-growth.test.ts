@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/index.js';
 import type { RunDetail } from './pack-lab.js';
+import { PACK, applyDefinitions } from '../scenarios/scenario-helpers.js';
 import { botTimeline, cli, events, installPack, labHost, packLab, waitFor } from './pack-lab.js';
 
 /*
@@ -44,9 +45,15 @@ describe('pack log-growth', () => {
     // Values as an operator keeps them in a file; --set wins over the file.
     const values = join(valuesDir, 'values.yaml');
     writeFileSync(values, 'directory: data/applog\nlog_file: app.log\nmax_size: 64MiB\nclear_below: 2MiB\nkeep: 2\nsample_every: 1s\ncooldown: 1m\n');
+    // Installed beside definitions applied by hand (the lab pack): the plan adds the pack's only.
+    await applyDefinitions(lab, PACK);
     const installed = await installPack(lab, 'log-growth', { hosts: 'host | role = "web"', max_size: '3MiB' }, ['--values', values]);
     expect(installed.values).toMatchObject({ directory: 'data/applog', max_size: '3MiB', keep: 2, journal_vacuum_size: '' });
     expect(installed.plan.map((l) => `${l.op} ${l.kind} ${l.name}`)).toEqual(['create action rotate_log', 'create metric log_growth_dir_bytes', 'create alarm log-growth', 'create bot log-growth']);
+    const alarms = JSON.parse((await cli(lab, ['get', 'alarms', '--json'])).stdout) as { name: string; pack?: string }[];
+    expect(alarms).toContainEqual(expect.objectContaining({ name: 'log-growth', pack: 'log-growth@1.0.0' }));
+    expect(alarms).toContainEqual(expect.objectContaining({ name: 'data-disk-full' }));
+    expect(alarms.find((a) => a.name === 'data-disk-full')?.pack).toBeUndefined();
 
     const started = Date.now();
     writer = startWriter(log);
