@@ -48,6 +48,32 @@ describe('screenAgentEvents', () => {
   });
 });
 
+describe('screenAgentEvents: a predictive alarm\'s forecast (details.predicted)', () => {
+  const forecast = { threshold: 100, seconds: 13_200, at: 1_000_000 + 13_200_000 };
+
+  it('stores an alarm_fired event with a well-formed forecast, as sent', () => {
+    const { accepted, refused } = screenAgentEvents('web-1', [e({ id: '1', details: { condition: 'predict_linear(disk_usage[10m], 4h) > 100', predicted: forecast } })]);
+    expect(refused).toEqual([]);
+    expect(accepted[0]?.details.predicted).toEqual(forecast);
+  });
+
+  it('refuses a malformed forecast with the field named, and a forecast on another event type', () => {
+    const { accepted, refused } = screenAgentEvents('web-1', [
+      e({ id: '1', details: { predicted: { ...forecast, seconds: -1 } } }),
+      e({ id: '2', details: { predicted: { threshold: 'full', seconds: 1, at: 1 } } }),
+      e({ id: '3', details: { predicted: 'soon' } }),
+      e({ id: '4', type: 'alarm_cleared', details: { predicted: forecast } }),
+    ]);
+    expect(accepted).toEqual([]);
+    expect(refused.map((r) => r.reason)).toEqual([
+      expect.stringMatching(/^details\.predicted\.seconds: /),
+      expect.stringMatching(/^details\.predicted\.threshold: /),
+      expect.stringMatching(/^details\.predicted: /),
+      'alarm_cleared events carry no details.predicted (only alarm_fired does)',
+    ]);
+  });
+});
+
 describe('ownsResource', () => {
   it('is the host or under it, not a host whose name starts the same', () => {
     expect(ownsResource('web-1', 'web-1')).toBe(true);
