@@ -15,6 +15,8 @@ export interface AlarmTransition {
   readonly resource: ResourceRef;
   readonly state: 'fired' | 'cleared';
   readonly value: number | null;
+  /** A predictive alarm's forecast, when it fired and the line heads for the threshold. */
+  readonly predicted?: AlarmPrediction;
   readonly event: FleetEvent;
 }
 
@@ -150,7 +152,7 @@ export class AlarmEngine {
       value,
       details: { condition: state === 'fired' ? a.def.fire : (a.def.clear ?? `not (${a.def.fire})`), ...(predicted ? { predicted } : {}) },
     };
-    this.onTransition({ alarm: a, resource, state, value, event });
+    this.onTransition({ alarm: a, resource, state, value, ...(predicted ? { predicted } : {}), event });
   }
 }
 
