@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../protocol/index.js';
+import { AlarmPrediction, MAX_PREDICTED_SECONDS } from '../protocol/index.js';
 import { AGENT_EVENT_TYPES, ownsResource, screenAgentEvents } from './agent-intake.js';
 
 const e = (patch: Partial<FleetEvent>): FleetEvent => ({ id: 'e', time: 1, type: 'alarm_fired', host: 'web-1', resource: 'web-1', alarm: 'a', bot: null, action: null, severity: null, runId: null, principal: null, message: 'm', value: null, details: {}, ...patch });
@@ -71,6 +73,28 @@ describe('screenAgentEvents: a predictive alarm\'s forecast (details.predicted)'
       expect.stringMatching(/^details\.predicted: /),
       'alarm_cleared events carry no details.predicted (only alarm_fired does)',
     ]);
+  });
+});
+
+describe('screenAgentEvents: any details.predicted an agent sends (fuzz)', () => {
+  it('never throws; stores an alarm_fired event exactly when its forecast is absent or well formed', () => {
+    const anyNumber = fc.oneof(fc.double(), fc.integer(), fc.constantFrom(0, -1, MAX_PREDICTED_SECONDS, MAX_PREDICTED_SECONDS + 1));
+    const predicted = fc.oneof(
+      fc.record({ threshold: anyNumber, seconds: anyNumber, at: anyNumber }),
+      fc.record({ threshold: fc.jsonValue(), seconds: fc.jsonValue(), at: fc.jsonValue() }, { requiredKeys: [] }),
+      fc.jsonValue(),
+      fc.constant(undefined),
+    );
+    fc.assert(
+      fc.property(predicted, (p) => {
+        const { accepted, refused } = screenAgentEvents('web-1', [e({ id: '1', details: p === undefined ? {} : { predicted: p } })]);
+        const wellFormed = p === undefined || AlarmPrediction.safeParse(p).success;
+        expect(accepted.length).toBe(wellFormed ? 1 : 0);
+        expect(refused.length).toBe(wellFormed ? 0 : 1);
+        if (!wellFormed) expect(refused[0]?.reason).toMatch(/^details\.predicted/);
+      }),
+      { seed: 16, numRuns: 500 },
+    );
   });
 });
 
