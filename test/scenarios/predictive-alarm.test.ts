@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../src/lab/index.js';
 import type { AlarmPrediction } from '../../src/protocol/index.js';
-import { cli, events, labWithDefinitions, waitFor } from './scenario-helpers.js';
+import { cli, events, labWithDefinitions, query, waitFor } from './scenario-helpers.js';
 
 /*
  * A predictive alarm with a real lab agent: a file grows steadily on the host's /data (a tmpfs the
@@ -52,8 +52,12 @@ describe('a predictive alarm on a real agent', () => {
       }
     })();
     const fired = await waitFor('the predictive alarm to fire', async () => (await events(lab, { type: 'alarm_fired', alarm: 'data-filling', since }))[0], 30_000, 100);
+    // A live query sees the same trend: rising, and the newest sample above the window's mean.
+    const [row] = await query(lab, 'host | deriv(disk_usage{mount="/data"}[15s]) | zscore(disk_usage{mount="/data"}[15s])');
     growing = false;
     await grower;
+    expect(row?.values['deriv(disk_usage{mount="/data"}[15s])']).toBeGreaterThan(0);
+    expect(row?.values['zscore(disk_usage{mount="/data"}[15s])']).toBeGreaterThan(0);
 
     // Fired while the disk was still well below the threshold.
     const before = written.filter((w) => w.time <= fired.time).at(-1);
