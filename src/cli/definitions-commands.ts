@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Definition, DefinitionDiagnostic, DefinitionDiff } from '../definitions/index.js';
 import { formatDefinitionDiagnostic, renderPlan, toYaml } from '../definitions/index.js';
-import { BreakwaterError } from '../protocol/index.js';
+import type { AlarmPrediction } from '../protocol/index.js';
+import { BreakwaterError, approximately, round } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
 import { getJson, postJson } from './api.js';
 import { DEFINITION_KIND_PLURALS } from './command-names.js';
@@ -182,7 +183,7 @@ export async function scheduleRunCommand(ep: Endpoint, name: string, io: Io): Pr
 export async function backtestCommand(ep: Endpoint, file: string, options: { hours?: number; json?: boolean }, io: Io): Promise<number> {
   const files = readDefinitionFiles(file);
   const seconds = Math.round((options.hours ?? 1) * 3600);
-  const r = await postJson<{ alarm: string; hosts: { host: string; answered: boolean; error: string | null; transitions: { time: number; resource: string; state: string; value: number | null }[] }[] }>(ep, '/api/v1/backtest', { files, seconds });
+  const r = await postJson<{ alarm: string; hosts: { host: string; answered: boolean; error: string | null; transitions: { time: number; resource: string; state: string; value: number | null; predicted?: AlarmPrediction }[] }[] }>(ep, '/api/v1/backtest', { files, seconds });
   if (options.json) {
     io.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return 0;
@@ -194,7 +195,7 @@ export async function backtestCommand(ep: Endpoint, file: string, options: { hou
     io.stdout.write(`${head}\n`);
     for (const t of h.transitions) {
       if (t.state === 'fired') fired++;
-      io.stdout.write(`  ${new Date(t.time).toISOString()}  ${t.state === 'fired' ? style.red('fired  ') : style.green('cleared')}  ${t.resource}${t.value === null ? '' : `  value ${Math.round(t.value * 100) / 100}`}\n`);
+      io.stdout.write(`  ${new Date(t.time).toISOString()}  ${t.state === 'fired' ? style.red('fired  ') : style.green('cleared')}  ${t.resource}${t.value === null ? '' : `  value ${Math.round(t.value * 100) / 100}`}${t.predicted ? `  reaches ${round(t.predicted.threshold)} in ${approximately(t.predicted.seconds)}` : ''}\n`);
     }
   }
   io.stdout.write(style.dim(`alarm ${r.alarm} over the last ${seconds}s: fired ${fired} time(s) on ${r.hosts.length} host(s)\n`));

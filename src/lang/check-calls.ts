@@ -156,10 +156,12 @@ export class CallChecker {
         if (type.t === 'number' && !type.range) {
           const text = clip(formatExpr(e));
           const callee = label.replace(/`/g, '');
+          // A number is no metric: `4h[5m]` would be no help (arguments in the wrong order, say).
+          const example = e.kind === 'Number' ? 'cpu_usage[5m]' : `${text}[5m]`;
           this.cx.diagnostics.error(
             'BW_RANGE_ON_INSTANT',
             e.span,
-            `${label} needs a range such as \`${text}[5m]\`, found the instant value \`${text}\`` +
+            `${label} needs a range such as \`${example}\`, found the instant value \`${text}\`` +
               (this.cx.catalogue.reductions[callee] ? `; to ${callee} across resources, make it a stage: \`| ${callee}(${text})\`` : ''),
           );
         } else if (type.t !== 'any' && !isRange(type)) mismatch('a metric over a window, e.g. `cpu_usage[5m]`');

@@ -1,3 +1,4 @@
+import { deriv, holtWinters, predictLinear, zscore } from './evaluate-trends.js';
 import type { PlanExpr, PlanMetric } from './plan.js';
 import { planExprTree } from './visit.js';
 
@@ -158,6 +159,8 @@ function call(fn: string, args: readonly PlanExpr[], ctx: EvalContext, ev: (e: P
   if (fn === 'quantile') return quantile(numberOf(values[0] ?? null), points(1));
   const xs = points(0);
   const series = values[0] !== null && typeof values[0] === 'object' && 'series' in (values[0] as object) ? (values[0] as { series: readonly Point[] }).series : [];
+  if (fn === 'predict_linear') return predictLinear(series, numberOf(values[1] ?? null));
+  if (fn === 'holt_winters') return holtWinters(xs, numberOf(values[1] ?? null), numberOf(values[2] ?? null));
   return rangeFunction(fn, xs, series);
 }
 
@@ -184,6 +187,10 @@ export function rangeFunction(fn: string, xs: readonly number[], series: readonl
       if (!first || !last || last.time === first.time) return null;
       return (last.value - first.value) / ((last.time - first.time) / 1000);
     }
+    case 'deriv':
+      return deriv(series);
+    case 'zscore':
+      return zscore(xs);
     case 'stddev': {
       const mean = sum(xs) / xs.length;
       return Math.sqrt(sum(xs.map((x) => (x - mean) ** 2)) / xs.length);

@@ -27,3 +27,4 @@ export { EnrollRequest, EnrollResponse, MAX_NATS_JWT_CHARS, NATS_USER_PUBLIC_KEY
 export { WEB_PAGES, isWebPage } from './web-pages.js';
 export { AlertmanagerAlert, AlertmanagerNotification, MAX_ALERTMANAGER_ALERTS, MAX_ALERT_LABELS } from './alertmanager.js';
 export { SLACK_ACTIONS, SlackCommand, SlackInteraction } from './slack.js';
+export { AlarmPrediction, MAX_PREDICTED_SECONDS, approximately, describePrediction, predictionProblem } from './prediction.js';

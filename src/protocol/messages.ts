@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { AlarmPrediction } from './prediction.js';
 import { ResultRow } from './rows.js';
 import { TagMap } from './tags.js';
 
@@ -199,7 +200,18 @@ export const ApprovalRequestMessage = z.object({
 export const BacktestResultMessage = z.object({
   type: z.literal('backtest_result'),
   id,
-  transitions: z.array(z.object({ time: z.number(), resource: text(512), state: z.enum(['fired', 'cleared']), value: z.nullable(z.number()) })).check(z.maxLength(100_000)),
+  transitions: z
+    .array(
+      z.object({
+        time: z.number(),
+        resource: text(512),
+        state: z.enum(['fired', 'cleared']),
+        value: z.nullable(z.number()),
+        /** A predictive alarm's forecast as it would have been at the time (absent from older agents). */
+        predicted: z.optional(AlarmPrediction),
+      }),
+    )
+    .check(z.maxLength(100_000)),
   error: z.optional(text(4096)),
 });
 

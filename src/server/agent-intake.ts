@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { botPrincipal } from '../definitions/index.js';
 import type { ApprovalRequestMessage, EventType, FleetEvent, PermitRequestMessage } from '../protocol/index.js';
+import { predictionProblem } from '../protocol/index.js';
 import type { ControlPlaneConnection } from '../transport/index.js';
 import type { AgentQuotas, QuotaKind } from './agent-quota.js';
 import type { Clock } from './fleet/index.js';
@@ -67,7 +68,9 @@ function refusal(agent: string, e: FleetEvent): string | undefined {
   if (!byAgent && !e.bot) return `a ${e.type} event names its bot`;
   const own = byAgent ? [`agent:${agent}`] : [`bot:${e.bot}`, botPrincipal(e.bot as string, agent)];
   if (e.principal !== null && !own.includes(e.principal)) return `principal ${JSON.stringify(e.principal)} is not this agent's (${own.join(' or ')})`;
-  return undefined;
+  // A predictive alarm's forecast (src/protocol/prediction.ts) is read by people and tools: only a well-formed one is stored.
+  if (e.details.predicted !== undefined && e.type !== 'alarm_fired') return `${e.type} events carry no details.predicted (only alarm_fired does)`;
+  return predictionProblem(e.details);
 }
 
 /**

@@ -3,6 +3,7 @@
  * window, per host and as a timeline. Shared by the Admin page's back-test tool and the
  * definitions editor's back-test button.
  */
+import { approximately, round } from '../protocol/index.js';
 import type { BacktestAnswer } from './operate-api.js';
 import { summarizeBacktest } from './admin-model.js';
 import { localTime, noun } from './format.js';
@@ -50,7 +51,10 @@ export function BacktestResult(props: { readonly answer: BacktestAnswer }) {
                   <td>{t.host}</td>
                   <td className="dim">{t.resource}</td>
                   <td>{t.state === 'fired' ? <span className="badge bad">fired</span> : <span className="badge ok">cleared</span>}</td>
-                  <td className="num">{t.value === null ? '' : Math.round(t.value * 10) / 10}</td>
+                  <td className="num">
+                    {t.value === null ? '' : Math.round(t.value * 10) / 10}
+                    {t.predicted && <span className="dim" data-testid="backtest-forecast">{` reaches ${round(t.predicted.threshold)} in ${approximately(t.predicted.seconds)}`}</span>}
+                  </td>
                 </tr>
               ))}
             </tbody>

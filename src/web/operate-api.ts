@@ -2,7 +2,7 @@
  * The calls of the operating pages (Operate, Admin, Automation) and the shapes they answer: the
  * rest of the API client, request plumbing and sign-in included, is in api.ts.
  */
-import type { BotState, Maintenance, ScheduleState, Silence, Switches } from '../protocol/index.js';
+import type { AlarmPrediction, BotState, Maintenance, ScheduleState, Silence, Switches } from '../protocol/index.js';
 import type { Agent, Role } from './api.js';
 import { getJson, postJson, sendJson } from './api.js';
 
@@ -71,6 +71,8 @@ export interface BacktestTransition {
   readonly resource: string;
   readonly state: 'fired' | 'cleared';
   readonly value: number | null;
+  /** A predictive alarm's forecast when it fired: when its fitted line reaches the threshold. */
+  readonly predicted?: AlarmPrediction;
 }
 
 /** POST /api/v1/backtest's answer: each connected host's replay of the alarm. */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentPhase } from '../../lang/index.js';
-import type { FleetEvent, ResourceRef, ResultRow } from '../../protocol/index.js';
+import type { AlarmPrediction, FleetEvent, ResourceRef, ResultRow } from '../../protocol/index.js';
+import { describePrediction } from '../../protocol/index.js';
 import type { CompiledAlarm } from './compile.js';
+import { predictedCrossing } from './prediction.js';
 
 /** Runs an agent phase on this agent's resources (the query executor, injected). */
 export type PhaseRunner = (phase: AgentPhase, targets?: readonly string[]) => Promise<ResultRow[]>;
@@ -13,6 +15,8 @@ export interface AlarmTransition {
   readonly resource: ResourceRef;
   readonly state: 'fired' | 'cleared';
   readonly value: number | null;
+  /** A predictive alarm's forecast, when it fired and the line heads for the threshold. */
+  readonly predicted?: AlarmPrediction;
   readonly event: FleetEvent;
 }
 
@@ -109,20 +113,29 @@ export class AlarmEngine {
       }
     }
     if (!fired.length && !cleared.length) return;
-    const values = a.value ? await this.values(a, [...fired, ...cleared]) : new Map<string, number | null>();
-    for (const resource of fired) this.emit(a, resource, 'fired', values.get(resource.id) ?? null, now);
-    for (const resource of cleared) this.emit(a, resource, 'cleared', values.get(resource.id) ?? null, now);
+    const measured = a.value ? await this.measure(a, [...fired, ...cleared], now) : new Map<string, Measured>();
+    for (const resource of fired) this.emit(a, resource, 'fired', measured.get(resource.id), now);
+    for (const resource of cleared) this.emit(a, resource, 'cleared', { value: measured.get(resource.id)?.value ?? null }, now);
   }
 
-  private async values(a: CompiledAlarm, resources: readonly ResourceRef[]): Promise<Map<string, number | null>> {
+  /** The measured value per resource and, for a predictive alarm, when its fitted line reaches the threshold. */
+  private async measure(a: CompiledAlarm, resources: readonly ResourceRef[], now: number): Promise<Map<string, Measured>> {
     const rows = await this.run(a.value as AgentPhase, resources.map((r) => r.id));
-    const out = new Map<string, number | null>();
-    for (const r of rows) if (r.resource) out.set(r.resource.id, typeof r.values.value === 'number' ? r.values.value : null);
+    const out = new Map<string, Measured>();
+    for (const r of rows) {
+      if (!r.resource) continue;
+      const { value, fitted, slope } = r.values;
+      const predicted = a.prediction && typeof fitted === 'number' && typeof slope === 'number' ? predictedCrossing(fitted, slope, a.prediction, now) : undefined;
+      out.set(r.resource.id, { value: typeof value === 'number' ? value : null, ...(predicted ? { predicted } : {}) });
+    }
     return out;
   }
 
-  private emit(a: CompiledAlarm, resource: ResourceRef, state: 'fired' | 'cleared', value: number | null, now: number): void {
-    const shown = value === null ? '' : ` (value ${Math.round(value * 100) / 100})`;
+  private emit(a: CompiledAlarm, resource: ResourceRef, state: 'fired' | 'cleared', measured: Measured | undefined, now: number): void {
+    const value = measured?.value ?? null;
+    const predicted = measured?.predicted;
+    const forecast = predicted && a.prediction ? `: ${describePrediction(a.prediction.subject, a.prediction.thresholdText, predicted.seconds)}` : '';
+    const shown = (value === null ? '' : ` (value ${Math.round(value * 100) / 100})`) + forecast;
     const event: FleetEvent = {
       id: randomUUID(),
       time: now,
@@ -137,10 +150,16 @@ export class AlarmEngine {
       principal: `agent:${this.host}`,
       message: `alarm ${a.def.name} ${state} on ${resource.type === 'host' ? resource.name : resource.id}${shown}`,
       value,
-      details: { condition: state === 'fired' ? a.def.fire : (a.def.clear ?? `not (${a.def.fire})`) },
+      details: { condition: state === 'fired' ? a.def.fire : (a.def.clear ?? `not (${a.def.fire})`), ...(predicted ? { predicted } : {}) },
     };
-    this.onTransition({ alarm: a, resource, state, value, event });
+    this.onTransition({ alarm: a, resource, state, value, ...(predicted ? { predicted } : {}), event });
   }
+}
+
+/** What an event reports of the resource: the measured value, and a predictive alarm's forecast. */
+interface Measured {
+  readonly value: number | null;
+  readonly predicted?: AlarmPrediction;
 }
 
 function ids(rows: readonly ResultRow[]): Set<string> {

@@ -2,6 +2,8 @@ import type { AlarmDefinition, BotDefinition, Definition, FileDefinition, Metric
 import type { AgentPhase, AgentStep, Catalogue, Plan } from '../../lang/index.js';
 import { analyze, extendCatalogue, formatExpr } from '../../lang/index.js';
 import type { ActionDefinition } from '../query/executor.js';
+import type { PredictiveCondition } from './prediction.js';
+import { predictionColumns, predictiveCondition } from './prediction.js';
 
 /** An alarm made ready to evaluate locally: phases that select, fire, clear and measure. */
 export interface CompiledAlarm {
@@ -12,8 +14,10 @@ export interface CompiledAlarm {
   readonly fire: AgentPhase;
   /** Resources for which the clear condition holds; undefined: when fire no longer holds. */
   readonly clear: AgentPhase | undefined;
-  /** Adds a `value` column: the measured side of the fire condition, reported in events. */
+  /** Adds a `value` column: the measured side of the fire condition, reported in events (and `fitted`, `slope` for a predictive one). */
   readonly value: AgentPhase | undefined;
+  /** Set when the fire condition compares predict_linear(...) with a number: its event says when the threshold is reached. */
+  readonly prediction?: PredictiveCondition;
 }
 
 export interface CompiledDefinitions {
@@ -86,15 +90,18 @@ function compileAlarm(def: AlarmDefinition, catalogue: Catalogue): CompiledAlarm
   // The measured value: the side of the fire comparison that reads metrics (`disk_usage{...}` of `disk_usage{...} > 90`).
   const last = fireAnalysis.ast.stages.at(-1);
   let value: AgentPhase | undefined;
+  const prediction = last?.kind === 'FilterStage' ? predictiveCondition(last.condition) : undefined;
   if (last?.kind === 'FilterStage' && last.condition.kind === 'Binary') {
     const side = last.condition.left.kind === 'Number' ? last.condition.right : last.condition.left;
     const valuePlan = analyze(`${def.query} | ${formatExpr(side)}`, catalogue).plan;
     if (valuePlan) {
       const phase = localPhase(valuePlan);
-      value = { ...phase, steps: phase.steps.map((s) => (s.op === 'column' ? { ...s, name: 'value' } : s)) };
+      const steps = phase.steps.map((s) => (s.op === 'column' ? { ...s, name: 'value' } : s));
+      const measured = steps.find((s) => s.op === 'column');
+      value = { ...phase, steps: prediction && measured?.op === 'column' ? [...steps, ...predictionColumns(measured.expr)] : steps };
     }
   }
-  return { def, scope, fire, clear, value };
+  return { def, scope, fire, clear, value, ...(prediction && value ? { prediction } : {}) };
 }
 
 function planOf(statement: string, catalogue: Catalogue): Plan {

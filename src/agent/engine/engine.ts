@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentLogger } from '../log.js';
 import type { Definition, FileDefinition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
-import type { AckMessage, AgentSilence, ControlsMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
+import type { AckMessage, AgentSilence, BacktestResultMessage, ControlsMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
 import type { AgentConnection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
@@ -22,6 +22,9 @@ import type { FileOutcome } from './files.js';
 import { ensureFile } from './files.js';
 import type { Outbox } from './outbox.js';
 import { analyze } from '../../lang/index.js';
+
+/** One transition a back-test found: when, on which resource, the value and a predictive alarm's forecast. */
+type BacktestTransition = BacktestResultMessage['transitions'][number];
 
 export interface EngineDeps {
   readonly host: string;
@@ -251,16 +254,16 @@ export class RemediationEngine {
   }
 
   /** Replays an alarm over the stored history: when it would have fired and cleared. */
-  async backtest(definition: unknown, seconds: number, runAt: (time: number) => PhaseRunner): Promise<{ time: number; resource: string; state: 'fired' | 'cleared'; value: number | null }[]> {
+  async backtest(definition: unknown, seconds: number, runAt: (time: number) => PhaseRunner): Promise<BacktestTransition[]> {
     const defs = compileDefinitions(0, [definition as Definition, ...(this.defs ? [...this.defs.actionDefs.values()] : [])], this.deps.catalogue);
     const alarm = defs.alarms[0];
     if (!alarm) throw new Error(defs.problems[0] ?? 'not an alarm definition');
-    const transitions: { time: number; resource: string; state: 'fired' | 'cleared'; value: number | null }[] = [];
+    const transitions: BacktestTransition[] = [];
     const end = Math.floor(this.deps.now() / 1000) * 1000;
     const stepMs = Math.max(1000, alarm.def.intervalSeconds * 1000);
     let clock = end - seconds * 1000;
     const runner: PhaseRunner = (phase, targets) => runAt(clock)(phase, targets);
-    const engine = new AlarmEngine(this.deps.host, runner, (t) => transitions.push({ time: clock, resource: t.resource.id, state: t.state, value: t.value }), () => undefined);
+    const engine = new AlarmEngine(this.deps.host, runner, (t) => transitions.push({ time: clock, resource: t.resource.id, state: t.state, value: t.value, ...(t.predicted ? { predicted: t.predicted } : {}) }), () => undefined);
     for (; clock <= end; clock += stepMs) await engine.tick([alarm], clock);
     return transitions;
   }

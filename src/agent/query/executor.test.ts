@@ -237,6 +237,11 @@ describe('executePhase: range functions over the local store', () => {
     ['delta(cpu_usage[1m])', 59],
     ['rate(cpu_usage[1m])', 1],
     ['quantile(0.5, cpu_usage[1m])', 30.5],
+    ['deriv(cpu_usage[1m])', 1],
+    ['predict_linear(cpu_usage[1m], 10s)', 70],
+    ['predict_linear(cpu_usage[30s], 0s)', 60],
+    ['zscore(cpu_usage[1m])', 29.5 / Math.sqrt((60 * 60 - 1) / 12)],
+    ['holt_winters(cpu_usage[1m], 0.5, 0.5)', 60],
   ])('%s = %d', async (expr, expected) => {
     expect(await single(`host | ${expr}`)).toBeCloseTo(expected, 9);
   });
