@@ -148,6 +148,8 @@ describe('read-only-filesystem-quarantine: a host\'s /var/tmp goes read-only', (
     // Rollouts that select quarantine != "true" leave it out; the others are still there.
     expect(await selected('host | quarantine != "true"')).toEqual(everyone.filter((n) => n !== h.name));
     expect(await selected('host | quarantine = "true"')).toEqual([h.name]);
+    const rolled = await runByHand('host | quarantine != "true" | rolling(batch = 2) | `echo "restarted on $BW_HOST"`');
+    expect(rolled.map((r) => r.resource?.name).sort()).toEqual(everyone.filter((n) => n !== h.name));
     // The on-call heard of it: the critical alarm_fired reached the webhook.
     const notified = await waitFor('the webhook to hear of fs-read-only', () => received.find((e) => e.type === 'alarm_fired' && e.alarm === 'fs-read-only'), 15_000);
     expect(notified).toMatchObject({ host: h.name, severity: 'critical' });
@@ -292,5 +294,24 @@ describe('tls-certificate-expiry: a certificate that expires tomorrow', () => {
     expect(String(rows[0]?.values.stdout)).toContain(`etc/other-tls/other.pem on ${h.name} expires in 0.99 days; renew is notify`);
     expect(readFileSync(join(dir, 'other.pem'), 'utf8')).toBe(before);
     expect(existsSync(join(dir, 'other.pem.bak'))).toBe(false);
+  }, 30_000);
+});
+
+describe('hostile values', () => {
+  it('are refused against the parameter\'s pattern, naming it, and nothing is installed', async () => {
+    const before = (await lab.api<{ version: number }>('/api/v1/definitions')).version;
+    for (const [pack, set, param] of [
+      ['inode-exhaustion', 'dir=/data/../etc', 'dir'],
+      ['inode-exhaustion', 'pattern=*.tmp;rm', 'pattern'],
+      ['tls-certificate-expiry', 'renew=rm -rf', 'renew'],
+      ['stale-pid-lock', 'start_command=/bin/sh -c reboot', 'start_command'],
+    ] as const) {
+      const r = await cli(lab, ['pack', 'install', pack, '--set', set, '--yes']);
+      expect(r.code, set).toBe(1);
+      expect(r.stderr).toContain(`parameter \`${param}\``);
+      expect(r.stderr).toContain('[BWD_PACK_BAD_VALUE]');
+      expect(r.stderr).toContain(`pack ${pack}: nothing was installed.`);
+    }
+    expect((await lab.api<{ version: number }>('/api/v1/definitions')).version).toBe(before);
   }, 30_000);
 });
