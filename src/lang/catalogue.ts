@@ -150,6 +150,8 @@ const HOST: ResourceSpec = {
     m('disk_usage', 'percent', 'Space used on a mounted filesystem, 0–100, as `df` counts it.', 'host | disk_usage{mount="/"} > 90', ['mount', 'device', 'fstype'], 'max'),
     m('disk_free_bytes', 'bytes', 'Space available to unprivileged users on a mounted filesystem.', 'host | disk_free_bytes{mount="/var"} < 1GB', ['mount', 'device', 'fstype'], 'min'),
     m('inode_usage', 'percent', 'Inodes used on a mounted filesystem, 0–100.', 'host | inode_usage{mount="/"} > 90', ['mount', 'device', 'fstype'], 'max'),
+    m('inode_used', 'count', 'Inodes (files, directories, links) in use on a mounted filesystem, as `df -i` counts them.', 'host | inode_used{mount="/var/spool"} > 1000000', ['mount', 'device', 'fstype'], 'max'),
+    m('inode_free', 'count', 'Inodes still free on a mounted filesystem: how many more files can be created.', 'host | inode_free{mount="/"} < 10000', ['mount', 'device', 'fstype'], 'min'),
     m('net_rx_bytes_rate', 'bytes_per_second', 'Bytes received per second on a network interface.', 'host | net_rx_bytes_rate{iface="eth0"} > 100MB', ['iface'], 'sum'),
     m('net_tx_bytes_rate', 'bytes_per_second', 'Bytes sent per second on a network interface.', 'host | net_tx_bytes_rate{iface=~"eth.*"} > 100MB', ['iface'], 'sum'),
     m('process_count', 'count', 'Number of processes.', 'host | process_count > 1000'),

@@ -46,7 +46,7 @@ describe('completion', () => {
     expect(labels('host | process | mem‸')).toEqual(['mem_rss_bytes']);
     expect(labels('events | ty‸')).toEqual(['type']);
     // `in` is a keyword on the way to a metric's name.
-    expect(labels('host | in‸')).toEqual(['inode_usage']);
+    expect(labels('host | in‸')).toEqual(['inode_free', 'inode_usage', 'inode_used']);
   });
 
   it('offers names that make a value inside an expression, and operators after a value', () => {

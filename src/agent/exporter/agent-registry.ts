@@ -41,6 +41,8 @@ export const HOST_EXPORTS: readonly HostExport[] = [
   { from: 'disk_usage', name: 'breakwater_host_filesystem_usage_percent', help: 'Filesystem space in use, percent of what non-root users may use.', labels: FS },
   { from: 'disk_free_bytes', name: 'breakwater_host_filesystem_avail_bytes', help: 'Filesystem space available to non-root users, bytes.', labels: FS },
   { from: 'inode_usage', name: 'breakwater_host_filesystem_inode_usage_percent', help: 'Filesystem inodes in use, percent.', labels: FS },
+  { from: 'inode_used', name: 'breakwater_host_filesystem_inodes_used', help: 'Filesystem inodes in use.', labels: FS },
+  { from: 'inode_free', name: 'breakwater_host_filesystem_inodes_free', help: 'Filesystem inodes free.', labels: FS },
   { from: 'fd_usage', name: 'breakwater_host_file_descriptor_usage_percent', help: 'Open file handles, percent of the kernel maximum (fs.file-max).' },
   { from: 'net_rx_bytes_rate', name: 'breakwater_host_network_receive_bytes_per_second', help: 'Bytes received per second over the last collection interval, by interface.', labels: NET },
   { from: 'net_tx_bytes_rate', name: 'breakwater_host_network_transmit_bytes_per_second', help: 'Bytes sent per second over the last collection interval, by interface.', labels: NET },

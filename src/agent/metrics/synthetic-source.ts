@@ -50,6 +50,8 @@ interface Disk {
   readonly size: number;
   usage: number;
   inodes: number;
+  /** ext4's default: one inode per 16 KiB. */
+  readonly inodeTotal: number;
   readonly growth: number;
 }
 
@@ -118,6 +120,7 @@ export class SyntheticSource implements MetricSource {
       size,
       usage: 10 + r() * 70,
       inodes: 1 + r() * 20,
+      inodeTotal: Math.floor(size / 16384),
       growth: r() * 0.002, // percent per pass
     });
     this.disks = [disk('/', '/dev/sda1', pick([20, 40, 80]) * GiB), disk('/var', '/dev/sdb1', pick([50, 100, 500]) * GiB)];
@@ -211,6 +214,8 @@ export class SyntheticSource implements MetricSource {
         { name: 'disk_usage', labels: d.labels, value: d.usage },
         { name: 'disk_free_bytes', labels: d.labels, value: Math.round(d.size * (1 - d.usage / 100)) },
         { name: 'inode_usage', labels: d.labels, value: d.inodes },
+        { name: 'inode_used', labels: d.labels, value: Math.round((d.inodeTotal * d.inodes) / 100) },
+        { name: 'inode_free', labels: d.labels, value: d.inodeTotal - Math.round((d.inodeTotal * d.inodes) / 100) },
       );
     }
     host.push(

@@ -12,7 +12,7 @@ const mount = (path: string): MountState => {
 const ROOT: StatFsLike = { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 100, ffree: 25 };
 
 describe('DiskCollector', () => {
-  it('reports usage as df does (used / (used + available)), free bytes and inode usage', async () => {
+  it('reports usage as df does (used / (used + available)), free bytes, and inodes as df -i does (IUse%, IUsed, IFree)', async () => {
     const disks = new DiskCollector(() => Promise.resolve(ROOT), 20);
     const host: Sample[] = [];
     disks.report(await disks.start([mount('/')]), host);
@@ -21,6 +21,8 @@ describe('DiskCollector', () => {
       { name: 'disk_usage', labels, value: expect.closeTo((600 / 900) * 100, 10) },
       { name: 'disk_free_bytes', labels, value: 300 * 4096 },
       { name: 'inode_usage', labels, value: 75 },
+      { name: 'inode_used', labels, value: 75 },
+      { name: 'inode_free', labels, value: 25 },
     ]);
     expect(disks.skippedMounts).toEqual([]);
   });

@@ -20,7 +20,8 @@ export interface DiskReading {
 }
 
 /**
- * disk_usage, disk_free_bytes and inode_usage{mount,device,fstype} from statfs(2) of each mount.
+ * disk_usage, disk_free_bytes, inode_usage, inode_used and inode_free{mount,device,fstype} from
+ * statfs(2) of each mount (the inode counts as `df -i` shows them).
  *
  * Mounts marked `sync` (local filesystems answering from memory) are asked inline; the others run
  * on libuv's thread pool, overlapped with the rest of the pass, bounded by `timeoutMs`. A mount
@@ -112,7 +113,12 @@ export class DiskCollector {
       if (st.blocks <= 0 || denom <= 0) continue;
       host.push({ name: 'disk_usage', labels: m.labels, value: (used / denom) * 100 });
       host.push({ name: 'disk_free_bytes', labels: m.labels, value: st.bavail * st.bsize });
-      if (st.files > 0) host.push({ name: 'inode_usage', labels: m.labels, value: ((st.files - st.ffree) / st.files) * 100 });
+      // Filesystems without a fixed inode table (btrfs, vfat) report 0 inodes: no inode metrics.
+      if (st.files > 0) {
+        host.push({ name: 'inode_usage', labels: m.labels, value: ((st.files - st.ffree) / st.files) * 100 });
+        host.push({ name: 'inode_used', labels: m.labels, value: st.files - st.ffree });
+        host.push({ name: 'inode_free', labels: m.labels, value: st.ffree });
+      }
     }
     this.skippedMounts = skipped;
   }
