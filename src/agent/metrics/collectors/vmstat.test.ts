@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { collectPass, fixtureTree } from '../../../../test/proc-fixture.js';
@@ -16,6 +17,24 @@ describe('VmstatCollector', () => {
     const tree = fixtureTree();
     tree.write('vmstat', 'nr_free_pages 10\noom_kill_disable 1\npgfault 7\n');
     expect(collectPass(new VmstatCollector(tree.ctx), 1)).toEqual([]);
+  });
+
+  it('never throws on whatever the file holds, and reports at most one whole, non-negative count', () => {
+    const tree = fixtureTree();
+    const collector = new VmstatCollector(tree.ctx);
+    const line = fc.oneof(fc.constantFrom('oom_kill 7', 'oom_kill', 'oom_kill -1', 'oom_kill 99999999999999999999', 'oom_kill\t3', 'oom_kills 2'), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), (lines) => {
+        tree.write('vmstat', lines.join('\n'));
+        const out = collectPass(collector, 1);
+        expect(out.length).toBeLessThanOrEqual(1);
+        for (const s of out) {
+          expect(s.name).toBe('oom_kills');
+          expect(Number.isInteger(s.value) && s.value >= 0).toBe(true);
+        }
+      }),
+      { seed: 1616, numRuns: 60 },
+    );
   });
 
   it('reads a counter on the last line without a newline after it', () => {
