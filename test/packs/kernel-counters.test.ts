@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -104,6 +104,17 @@ for (;;) {
     expect(alive(second)).toBe(true);
     expect(execFileSync('cat', [cgroup.procs], { encoding: 'utf8' }).split('\n')).toContain(String(second));
     expect(await readLog(db, 'oomsvc')).toContain('a huge request: allocating');
+
+    // Later the OOM killer takes another process of the cgroup: the bot starts nothing and says so.
+    await perlAs(db, 'oomhog');
+    await script(db, 'oomhog.pl', 'my @held; push @held, "x" x (1 << 20) for 1 .. 100000;\n');
+    const again = Date.now();
+    const hog = spawnSync('sh', ['-c', `echo $$ > ${cgroup.procs}; exec ./bin/oomhog ./bin/oomhog.pl`], { cwd: db.dir, timeout: 15_000 });
+    expect(hog.signal).toBe('SIGKILL');
+    const other = await assertFixed(db, 'oom-killed', 'restart-after-oom', again);
+    expect(other.stdout).toContain(`oomsvc is running (pid ${second}): the OOM killer took another process; nothing started`);
+    expect(pidFile(db, 'oomsvc')).toBe(second);
+    expect(alive(second)).toBe(true);
   }, 60_000);
 
   it('file-descriptor-leak: a service leaks descriptors towards ulimit -n 256; the bot restarts it', async () => {
