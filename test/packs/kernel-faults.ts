@@ -30,13 +30,18 @@ export async function memoryCgroup(name: string, bytes: number): Promise<MemoryC
   const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('memory'));
   const v2 = lines.find((l) => l.startsWith('0::'));
   let dir: string;
-  let limits: [string, string][];
+  /** File, value, and whether the cgroup may lack the file (swap accounting off). */
+  let limits: [string, string, boolean][];
   if (v1 && existsSync('/sys/fs/cgroup/memory')) {
     dir = join('/sys/fs/cgroup/memory', v1.split(':')[2] ?? '/', name);
-    limits = [['memory.limit_in_bytes', String(bytes)]];
+    // memsw (memory + swap) after memory: it may not be below it; absent without swap accounting.
+    limits = [['memory.limit_in_bytes', String(bytes), false], ['memory.memsw.limit_in_bytes', String(bytes), true]];
   } else if (v2 && existsSync('/sys/fs/cgroup/cgroup.controllers')) {
-    dir = join('/sys/fs/cgroup', v2.slice(3), name);
-    limits = [['memory.max', String(bytes)], ['memory.swap.max', '0']];
+    const parent = join('/sys/fs/cgroup', v2.slice(3));
+    // The memory controller for the children of our cgroup; refused when our cgroup has processes of its own (not the root).
+    await writeFile(join(parent, 'cgroup.subtree_control'), '+memory').catch(() => undefined);
+    dir = join(parent, name);
+    limits = [['memory.max', String(bytes), false], ['memory.swap.max', '0', true]];
   } else {
     throw new Error('no writable memory cgroup (v1 memory controller or cgroup v2) for the OOM fault');
   }
@@ -54,7 +59,14 @@ export async function memoryCgroup(name: string, bytes: number): Promise<MemoryC
     }
   };
   try {
-    for (const [file, value] of limits) if (existsSync(join(dir, file))) await writeFile(join(dir, file), value);
+    for (const [file, value, optional] of limits) {
+      // Without its limit the fault would fill the machine's memory: refuse rather than run it.
+      if (!existsSync(join(dir, file))) {
+        if (optional) continue;
+        throw new Error(`cgroup ${dir} has no ${file}: the memory controller is not enabled for it, so the OOM fault cannot be confined`);
+      }
+      await writeFile(join(dir, file), value);
+    }
   } catch (err) {
     await remove();
     throw err;
