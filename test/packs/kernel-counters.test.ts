@@ -1,14 +1,14 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab, LabHost } from '../../src/lab/index.js';
 import type { AuditRow } from '../scenarios/scenario-helpers.js';
 import type { MemoryCgroup } from './kernel-faults.js';
 import { alive, closeWaitCount, fdCount, installService, memoryCgroup, perlAs, pidFile, readLog, script, stopService } from './kernel-faults.js';
-import type { FleetEventRow, RunDetail } from './pack-lab.js';
+import type { FleetEventRow, PackInstallAnswer, RunDetail } from './pack-lab.js';
 import { botTimeline, events, installPack, labHost, packLab, query, waitFor } from './pack-lab.js';
 
 /*
@@ -17,7 +17,8 @@ import { botTimeline, events, installPack, labHost, packLab, query, waitFor } fr
  * memory cgroup (db-3), a service leaking descriptors up to `ulimit -n 256` (web-1), a node TCP
  * server leaving the sockets its clients closed in CLOSE_WAIT (cache-4). Each pack is installed
  * with the real CLI and short settings; each test asserts the fix (a new process, few
- * descriptors, no CLOSE_WAIT), the events in order and the bot's run record and audit.
+ * descriptors, no CLOSE_WAIT), the events in order and the bot's run record and audit. The
+ * three faults run side by side (describe.concurrent): they touch different hosts, alarms and bots.
  */
 
 let lab: Lab;
@@ -66,30 +67,82 @@ async function assertFixed(host: LabHost, alarm: string, bot: string, since: num
   return { ran, stdout: run.results[0]?.stdout ?? '' };
 }
 
-describe('kernel-counter packs: the real fault, fixed by the installed pack', () => {
-  it('oom-killed: the OOM killer kills a service in its memory cgroup; the bot starts it again', async () => {
-    const db = labHost(lab, 'db-3');
-    cgroup = await memoryCgroup(`bw-pack-oom-${process.pid}`, 32 * 1024 * 1024);
-    await perlAs(db, 'oomsvc');
-    // Idle until a "huge request" (the fault file) arrives, then allocates until the kernel kills it.
-    await script(
-      db,
-      'oomsvc.pl',
-      `$| = 1;
+/** What the tests need of the setup: each pack's answer to its install and its service's commands. */
+interface Installed {
+  readonly answer: PackInstallAnswer;
+  readonly svc: { start: string; restart: string };
+}
+const installed: Record<string, Installed> = {};
+let port = 0;
+
+/*
+ * The three services (idle and healthy) and the three packs, installed one after the other
+ * (each install is a plan and apply of its own); the faults then run side by side.
+ */
+beforeAll(async () => {
+  const db = labHost(lab, 'db-3');
+  cgroup = await memoryCgroup(`bw-pack-oom-${process.pid}`, 32 * 1024 * 1024);
+  await perlAs(db, 'oomsvc');
+  // Idle until a "huge request" (the fault file) arrives, then allocates until the kernel kills it.
+  await script(
+    db,
+    'oomsvc.pl',
+    `$| = 1;
 print "oomsvc $$ started\\n";
 for (;;) {
   if (-e "run/oom-fault") { unlink "run/oom-fault"; print "a huge request: allocating\\n"; my @held; push @held, "x" x (1 << 20) for 1 .. 100000; }
   select(undef, undef, undef, 0.1);
 }
 `,
-    );
-    const svc = await installService(db, 'oomsvc', './bin/oomsvc ./bin/oomsvc.pl', `echo $$ > ${cgroup.procs}; `);
-    services.push([db, 'oomsvc']);
-    execFileSync(svc.start);
+  );
+  const oom = await installService(db, 'oomsvc', './bin/oomsvc ./bin/oomsvc.pl', `echo $$ > ${cgroup.procs}; `);
+  services.push([db, 'oomsvc']);
+  execFileSync(oom.start);
+  installed['oom-killed'] = { svc: oom, answer: await installPack(lab, 'oom-killed', { role: 'db', service: 'oomsvc', start_command: oom.start, window: '4s', start_wait: 10, cooldown: '1s', max_starts: 10 }) };
+
+  const web = labHost(lab, 'web-1');
+  await perlAs(web, 'fdleaker');
+  // Leaks LEAK_PER_SECOND descriptors a second: the buggy build does, the restarted one (no LEAK_PER_SECOND) does not.
+  await script(
+    web,
+    'fdleaker.pl',
+    `$| = 1;
+my @held;
+my $rate = $ENV{LEAK_PER_SECOND} || 0;
+print "fdleaker $$ started, leaking $rate descriptors a second\\n";
+for (;;) {
+  for (1 .. $rate / 10) { open(my $fh, '<', '/dev/null') or last; push @held, $fh; }
+  select(undef, undef, undef, 0.1);
+}
+`,
+  );
+  const fd = await installService(web, 'fdleaker', 'prlimit --nofile=256:256 ./bin/fdleaker ./bin/fdleaker.pl');
+  services.push([web, 'fdleaker']);
+  installed['file-descriptor-leak'] = { svc: fd, answer: await installPack(lab, 'file-descriptor-leak', { process: 'fdleaker', threshold: '50%', fire_for: '1s', interval: '1s', restart_command: fd.restart, cooldown: '1s', max_restarts: 10 }) };
+
+  const cache = labHost(lab, 'cache-4');
+  port = await freePort();
+  // allowHalfOpen: a client's FIN does not end the socket, and the handler never ends it (the bug).
+  await script(
+    cache,
+    'cwserver.mjs',
+    `import net from 'node:net';
+const server = net.createServer({ allowHalfOpen: true }, (socket) => socket.on('data', () => undefined));
+server.listen(Number(process.argv[2]), '127.0.0.1', () => console.log('cwserver', process.pid, 'listening on', process.argv[2]));
+`,
+  );
+  const cw = await installService(cache, 'cwserver', `${process.execPath} ./bin/cwserver.mjs ${port}`);
+  services.push([cache, 'cwserver']);
+  execFileSync(cw.start);
+  installed['close-wait-sockets'] = { svc: cw, answer: await installPack(lab, 'close-wait-sockets', { role: 'cache', port, threshold: 10, fire_for: '1s', interval: '1s', restart_command: cw.restart, cooldown: '1s', max_restarts: 10 }) };
+}, 90_000);
+
+describe.concurrent('kernel-counter packs: the real fault, fixed by the installed pack', () => {
+  it('oom-killed: the OOM killer kills a service in its memory cgroup; the bot starts it again', async () => {
+    const db = labHost(lab, 'db-3');
+    expect(installed['oom-killed']!.answer.runbooks).toEqual([{ name: 'oom-killed', op: 'create' }]);
     const first = pidFile(db, 'oomsvc')!;
     expect(alive(first)).toBe(true);
-    const installed = await installPack(lab, 'oom-killed', { role: 'db', service: 'oomsvc', start_command: svc.start, window: '4s', start_wait: 10, cooldown: '1s', max_starts: 10 });
-    expect(installed.runbooks).toEqual([{ name: 'oom-killed', op: 'create' }]);
     await waitFor('oom_kills sampled on db-3', async () => typeof (await query(lab, 'host | name = "db-3" | oom_kills'))[0]?.values.oom_kills === 'number', 15_000);
 
     const since = Date.now();
@@ -102,15 +155,16 @@ for (;;) {
     const second = pidFile(db, 'oomsvc')!;
     expect(second).not.toBe(first);
     expect(alive(second)).toBe(true);
-    expect(execFileSync('cat', [cgroup.procs], { encoding: 'utf8' }).split('\n')).toContain(String(second));
+    expect(execFileSync('cat', [cgroup!.procs], { encoding: 'utf8' }).split('\n')).toContain(String(second));
     expect(await readLog(db, 'oomsvc')).toContain('a huge request: allocating');
 
     // Later the OOM killer takes another process of the cgroup: the bot starts nothing and says so.
     await perlAs(db, 'oomhog');
     await script(db, 'oomhog.pl', 'my @held; push @held, "x" x (1 << 20) for 1 .. 100000;\n');
     const again = Date.now();
-    const hog = spawnSync('sh', ['-c', `echo $$ > ${cgroup.procs}; exec ./bin/oomhog ./bin/oomhog.pl`], { cwd: db.dir, timeout: 15_000 });
-    expect(hog.signal).toBe('SIGKILL');
+    const hog = spawn('sh', ['-c', `echo $$ > ${cgroup!.procs}; exec ./bin/oomhog ./bin/oomhog.pl`], { cwd: db.dir, stdio: 'ignore' });
+    const killedBy = await new Promise<NodeJS.Signals | null>((resolve) => hog.once('exit', (_code, signal) => resolve(signal)));
+    expect(killedBy).toBe('SIGKILL');
     const other = await assertFixed(db, 'oom-killed', 'restart-after-oom', again);
     expect(other.stdout).toContain(`oomsvc is running (pid ${second}): the OOM killer took another process; nothing started`);
     expect(pidFile(db, 'oomsvc')).toBe(second);
@@ -119,25 +173,8 @@ for (;;) {
 
   it('file-descriptor-leak: a service leaks descriptors towards ulimit -n 256; the bot restarts it', async () => {
     const web = labHost(lab, 'web-1');
-    await perlAs(web, 'fdleaker');
-    // Leaks LEAK_PER_SECOND descriptors a second: the buggy build does, the restarted one (no LEAK_PER_SECOND) does not.
-    await script(
-      web,
-      'fdleaker.pl',
-      `$| = 1;
-my @held;
-my $rate = $ENV{LEAK_PER_SECOND} || 0;
-print "fdleaker $$ started, leaking $rate descriptors a second\\n";
-for (;;) {
-  for (1 .. $rate / 10) { open(my $fh, '<', '/dev/null') or last; push @held, $fh; }
-  select(undef, undef, undef, 0.1);
-}
-`,
-    );
-    const svc = await installService(web, 'fdleaker', 'prlimit --nofile=256:256 ./bin/fdleaker ./bin/fdleaker.pl');
-    services.push([web, 'fdleaker']);
-    const installed = await installPack(lab, 'file-descriptor-leak', { process: 'fdleaker', threshold: '50%', fire_for: '1s', interval: '1s', restart_command: svc.restart, cooldown: '1s', max_restarts: 10 });
-    expect(installed.runbooks).toEqual([{ name: 'file-descriptor-leak', op: 'create' }]);
+    const { svc, answer } = installed['file-descriptor-leak']!;
+    expect(answer.runbooks).toEqual([{ name: 'file-descriptor-leak', op: 'create' }]);
 
     const since = Date.now();
     execFileSync(svc.start, { env: { ...process.env, LEAK_PER_SECOND: '60' } });
@@ -159,23 +196,9 @@ for (;;) {
 
   it('close-wait-sockets: a node server never closes sockets its clients closed; the bot restarts it', async () => {
     const cache = labHost(lab, 'cache-4');
-    const port = await freePort();
-    // allowHalfOpen: a client's FIN does not end the socket, and the handler never ends it (the bug).
-    await script(
-      cache,
-      'cwserver.mjs',
-      `import net from 'node:net';
-const server = net.createServer({ allowHalfOpen: true }, (socket) => socket.on('data', () => undefined));
-server.listen(Number(process.argv[2]), '127.0.0.1', () => console.log('cwserver', process.pid, 'listening on', process.argv[2]));
-`,
-    );
-    const svc = await installService(cache, 'cwserver', `${process.execPath} ./bin/cwserver.mjs ${port}`);
-    services.push([cache, 'cwserver']);
-    execFileSync(svc.start);
+    expect(installed['close-wait-sockets']!.answer.runbooks).toEqual([{ name: 'close-wait-sockets', op: 'create' }]);
     const first = pidFile(cache, 'cwserver')!;
     await waitFor(`cwserver listening on ${port}`, async () => (await readLog(cache, 'cwserver')).includes(`listening on ${port}`), 10_000, 50);
-    const installed = await installPack(lab, 'close-wait-sockets', { role: 'cache', port, threshold: 10, fire_for: '1s', interval: '1s', restart_command: svc.restart, cooldown: '1s', max_restarts: 10 });
-    expect(installed.runbooks).toEqual([{ name: 'close-wait-sockets', op: 'create' }]);
     await waitFor('close_wait_sockets sampled on cache-4', async () => (await query(lab, 'host | name = "cache-4" | close_wait_sockets'))[0]?.values.close_wait_sockets === 0, 15_000);
 
     // 30 clients connect and hang up; the server's ends of their sockets stay in CLOSE_WAIT.
