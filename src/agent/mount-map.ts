@@ -1,4 +1,4 @@
-import type { MetricSource, Sample, Snapshot } from './metrics/types.js';
+import type { MetricSource, OnDemandMetric, Sample, Snapshot } from './metrics/types.js';
 
 /**
  * Reports only the mapped mounts, under their mapped names: the lab gives each
@@ -15,7 +15,7 @@ export class MountMapSource implements MetricSource {
     return this.inner.facts();
   }
 
-  onDemand(pid: number, metric: 'fd_count') {
+  onDemand(pid: number, metric: OnDemandMetric) {
     return this.inner.onDemand(pid, metric);
   }
 

@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import type { MetricSource, ProcessInfo, Snapshot } from './metrics/types.js';
+import type { MetricSource, OnDemandMetric, ProcessInfo, Snapshot } from './metrics/types.js';
 
 interface Judged {
   inside: boolean;
@@ -90,7 +90,7 @@ export class ProcessScopeSource implements MetricSource {
     return this.inner.facts();
   }
 
-  onDemand(pid: number, metric: 'fd_count') {
+  onDemand(pid: number, metric: OnDemandMetric) {
     return this.inner.onDemand(pid, metric);
   }
 

@@ -48,7 +48,7 @@ describe('breakwater explain', () => {
   it('a resource type: its attributes, metrics and where it traverses to', async () => {
     const r = await explain('process');
     expect(r.out).toMatch(/^process {2}resource\n {2}A process on a host/);
-    expect(r.out).toMatch(/^ {2}Metrics +cpu_usage, mem_rss_bytes, fd_count, thread_count, uptime_seconds$/m);
+    expect(r.out).toMatch(/^ {2}Metrics +cpu_usage, mem_rss_bytes, fd_count, fd_limit, fd_usage, thread_count, uptime_seconds$/m);
     expect(r.out).toMatch(/^ {2}Related +host, container$/m);
   });
 

@@ -157,6 +157,7 @@ const HOST: ResourceSpec = {
     m('process_count', 'count', 'Number of processes.', 'host | process_count > 1000'),
     m('zombie_count', 'count', 'Number of zombie (defunct) processes.', 'host | zombie_count > 0 | count'),
     m('fd_usage', 'percent', 'Open file handles as a share of the system limit (fs.file-max), 0–100.', 'host | fd_usage > 80'),
+    m('oom_kills', 'count', 'Processes the kernel\'s OOM killer killed since boot (host or cgroup out of memory; Linux 4.13+). A counter: watch its change.', 'host | delta(oom_kills[10m]) > 0'),
     m('uptime_seconds', 'seconds', 'Time since boot.', 'host | uptime_seconds < 10m'),
   ],
 };
@@ -181,7 +182,9 @@ const PROCESS: ResourceSpec = {
   metrics: [
     m('cpu_usage', 'percent', 'CPU time used over the last second, as a share of one core (can exceed 100 on several cores).', 'host | process | cpu_usage > 90'),
     m('mem_rss_bytes', 'bytes', 'Resident memory.', 'host | process | mem_rss_bytes > 2GB'),
-    m('fd_count', 'count', 'Open file descriptors.', 'host | process | fd_count > 10000'),
+    m('fd_count', 'count', 'Open file descriptors (read when a statement asks, for the processes selected by then).', 'host | process | fd_count > 10000'),
+    m('fd_limit', 'count', 'The soft limit on its open file descriptors (RLIMIT_NOFILE, `ulimit -n`), read like fd_count.', 'host | process | fd_limit < 4096'),
+    m('fd_usage', 'percent', 'Open file descriptors as a share of its own limit (fd_count / fd_limit), 0–100, read like fd_count: near 100 it gets EMFILE.', 'host | process | name = "api" | fd_usage > 80'),
     m('thread_count', 'count', 'Threads.', 'host | process | thread_count > 500'),
     m('uptime_seconds', 'seconds', 'Time since the process started.', 'host | process | name = "nginx" | uptime_seconds < 1m'),
   ],

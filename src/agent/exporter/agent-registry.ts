@@ -48,6 +48,7 @@ export const HOST_EXPORTS: readonly HostExport[] = [
   { from: 'net_tx_bytes_rate', name: 'breakwater_host_network_transmit_bytes_per_second', help: 'Bytes sent per second over the last collection interval, by interface.', labels: NET },
   { from: 'process_count', name: 'breakwater_host_processes', help: 'Processes on the host (in the agent\'s scope).' },
   { from: 'zombie_count', name: 'breakwater_host_zombie_processes', help: 'Processes in state Z (exited, not reaped).' },
+  { from: 'oom_kills', name: 'breakwater_host_vmstat_oom_kill', help: 'Processes the kernel\'s OOM killer killed since boot (oom_kill of /proc/vmstat; only goes up, as node_exporter\'s node_vmstat_oom_kill).' },
   { from: 'uptime_seconds', name: 'breakwater_host_uptime_seconds', help: 'Seconds since the host booted.' },
 ];
 

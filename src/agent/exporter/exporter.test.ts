@@ -23,6 +23,7 @@ const snapshot = (processes: Snapshot['processes'], time = 1_760_000_000_000): S
   host: [
     { name: 'cpu_usage', value: 37.5 },
     { name: 'load1', value: 0.5 },
+    { name: 'oom_kills', value: 2 },
     { name: 'disk_usage', labels: { mount: '/data', device: '/dev/sdb1', fstype: 'ext4' }, value: 91 },
     { name: 'disk_free_bytes', labels: { mount: '/data', device: '/dev/sdb1', fstype: 'ext4' }, value: 1024 },
     { name: 'net_rx_bytes_rate', labels: { iface: 'eth0' }, value: 2048 },
@@ -37,6 +38,7 @@ describe('the agent exporter registry', () => {
     const text = await agentRegistry({ name: 'web-1', version: '0.1.0', lastSnapshot: () => snapshot([proc(10, 5, 100)]), status: () => status }).metrics();
     expect(sampleValue(text, 'breakwater_host_cpu_usage_percent')).toBe(37.5);
     expect(sampleValue(text, 'breakwater_host_load1')).toBe(0.5);
+    expect(sampleValue(text, 'breakwater_host_vmstat_oom_kill')).toBe(2);
     expect(sampleValue(text, 'breakwater_host_filesystem_usage_percent{mountpoint="/data",device="/dev/sdb1",fstype="ext4"}')).toBe(91);
     expect(sampleValue(text, 'breakwater_host_filesystem_avail_bytes{mountpoint="/data",device="/dev/sdb1",fstype="ext4"}')).toBe(1024);
     expect(sampleValue(text, 'breakwater_host_network_receive_bytes_per_second{device="eth0"}')).toBe(2048);

@@ -199,6 +199,11 @@ describe('ProcSource on the real /proc', () => {
     const fds = await src.onDemand(process.pid, 'fd_count');
     expect(fds).toBeGreaterThanOrEqual(3);
     expect(await src.onDemand(4_194_305, 'fd_count')).toBeUndefined(); // above the largest pid_max
+    const limit = await src.onDemand(process.pid, 'fd_limit');
+    expect(limit).toBeGreaterThan(0);
+    const usage = await src.onDemand(process.pid, 'fd_usage');
+    expect(usage).toBeGreaterThan(0);
+    expect(usage).toBeLessThanOrEqual(100);
   });
 
   it('reads the host facts', async () => {
@@ -281,6 +286,7 @@ describe('ProcSource on a fixture /proc', () => {
     expect(hostValue(snap, 'cpu_iowait')).toBeUndefined();
     expect(hostValue(snap, 'load1')).toBeCloseTo(0.52, 10);
     expect(hostValue(snap, 'load5')).toBeCloseTo(1.25, 10);
+    expect(hostValue(snap, 'oom_kills')).toBe(3); // the fixture's /proc/vmstat
     expect(hostValue(snap, 'load15')).toBeCloseTo(2, 10);
     expect(hostValue(snap, 'mem_usage')).toBeCloseTo(75, 10);
     expect(hostValue(snap, 'mem_available_bytes')).toBe(2_000_000 * 1024);
@@ -428,6 +434,13 @@ describe('ProcSource on a fixture /proc', () => {
     expect(facts).toMatchObject({ machineId: '0123456789abcdef0123456789abcdef', distro: 'ubuntu 22.04', os: 'linux' });
     expect(await src.onDemand(42, 'fd_count')).toBe(3);
     expect(await src.onDemand(4242, 'fd_count')).toBeUndefined();
+    // The soft limit, not the hard one; usage is the count over it.
+    expect(await src.onDemand(42, 'fd_limit')).toBe(12);
+    expect(await src.onDemand(42, 'fd_usage')).toBe(25);
+    expect(await src.onDemand(4242, 'fd_usage')).toBeUndefined();
+    // A process whose limits cannot be read has neither a limit nor a usage.
+    expect(await src.onDemand(77, 'fd_limit')).toBeUndefined();
+    expect(await src.onDemand(77, 'fd_usage')).toBeUndefined();
     src.close();
   });
 

@@ -10,9 +10,10 @@ import { isRealMount, MountTable, type MountEntry } from './collectors/mounts.js
 import { NetCollector } from './collectors/net.js';
 import { ProcessCollector } from './collectors/processes.js';
 import { UserNames } from './collectors/users.js';
+import { VmstatCollector } from './collectors/vmstat.js';
 import { readHostFacts } from './host-facts.js';
 import { HeldFile, Reader, readDecimal, seek } from './proc-read.js';
-import type { HostFacts, MetricSource, Sample, Snapshot } from './types.js';
+import type { HostFacts, MetricSource, OnDemandMetric, Sample, Snapshot } from './types.js';
 
 export { isRealMount } from './collectors/mounts.js';
 export type { MountEntry } from './collectors/mounts.js';
@@ -102,8 +103,9 @@ export class ProcSource implements MetricSource {
     const memory = new MemoryCollector(ctx);
     const fileNr = new FileNrCollector(ctx);
     this.beforeScan = [this.cpu, load, memory, new NetCollector(ctx)];
-    this.afterScan = [fileNr];
-    this.fast = [load, memory, fileNr];
+    const vmstat = new VmstatCollector(ctx);
+    this.afterScan = [fileNr, vmstat];
+    this.fast = [load, memory, fileNr, vmstat];
     this.processes = new ProcessCollector({
       procRoot,
       reader: this.r,
@@ -132,9 +134,13 @@ export class ProcSource implements MetricSource {
     return readHostFacts(this.etcRoot);
   }
 
-  async onDemand(pid: number, metric: 'fd_count'): Promise<number | undefined> {
-    if (metric !== 'fd_count' || !Number.isInteger(pid) || pid <= 0) return undefined;
-    return this.processes.fdCount(pid);
+  async onDemand(pid: number, metric: OnDemandMetric): Promise<number | undefined> {
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    if (metric === 'fd_count') return this.processes.fdCount(pid);
+    if (metric === 'fd_limit') return this.processes.fdLimit(pid);
+    if (metric !== 'fd_usage') return undefined;
+    const [count, limit] = await Promise.all([this.processes.fdCount(pid), this.processes.fdLimit(pid)]);
+    return count === undefined || limit === undefined ? undefined : (count / limit) * 100;
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { HostFacts, MetricSource, ProcessInfo, Sample, Snapshot } from './types.js';
+import type { HostFacts, MetricSource, OnDemandMetric, ProcessInfo, Sample, Snapshot } from './types.js';
 
 /*
  * SyntheticSource: a host that does not exist, for load tests that run thousands of simulated
@@ -10,6 +10,9 @@ import type { HostFacts, MetricSource, ProcessInfo, Sample, Snapshot } from './t
  *
  * `override()` pins a host metric to a value, for fault injection (`disk_usage{mount="/"}` = 97).
  */
+
+/** Every synthetic process's soft RLIMIT_NOFILE: systemd's default for services. */
+const SYNTHETIC_FD_LIMIT = 1024;
 
 export interface SyntheticSourceOptions {
   readonly hostname: string;
@@ -160,9 +163,10 @@ export class SyntheticSource implements MetricSource {
     return this.hostFacts;
   }
 
-  async onDemand(pid: number, metric: 'fd_count'): Promise<number | undefined> {
-    if (metric !== 'fd_count') return undefined;
-    return this.procs.find((p) => p.info.pid === pid)?.fds;
+  async onDemand(pid: number, metric: OnDemandMetric): Promise<number | undefined> {
+    const fds = this.procs.find((p) => p.info.pid === pid)?.fds;
+    if (fds === undefined) return undefined;
+    return metric === 'fd_count' ? fds : metric === 'fd_limit' ? SYNTHETIC_FD_LIMIT : (fds / SYNTHETIC_FD_LIMIT) * 100;
   }
 
   /**
@@ -228,6 +232,8 @@ export class SyntheticSource implements MetricSource {
       { name: 'process_count', value: this.baseProcesses + this.procs.length },
       { name: 'zombie_count', value: zombies },
       { name: 'fd_usage', value: 0.5 + (cpu / 100) * 2 },
+      // A healthy host's OOM killer never ran; `override` makes one that did.
+      { name: 'oom_kills', value: 0 },
       { name: 'uptime_seconds', value: uptime },
     );
     if (this.overrides.size > 0) applyOverrides(host, this.overrides);

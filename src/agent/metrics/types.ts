@@ -41,6 +41,13 @@ export interface HostFacts {
 }
 
 /**
+ * Process metrics read only when a statement asks for them, for the processes it selected by then:
+ * counting /proc/<pid>/fd of every process every second would cost more than the whole scan.
+ */
+export const ON_DEMAND_METRICS = ['fd_count', 'fd_limit', 'fd_usage'] as const;
+export type OnDemandMetric = (typeof ON_DEMAND_METRICS)[number];
+
+/**
  * Where metrics come from. The real source reads /proc and statfs; the swarm's
  * synthetic agents generate values; tests use fakes.
  */
@@ -48,8 +55,8 @@ export interface MetricSource {
   facts(): Promise<HostFacts>;
   /** One collection pass. Called once a second; must not spawn processes. */
   collect(): Promise<Snapshot>;
-  /** Metrics too costly to collect every second, read on demand (`fd_count` of one process). */
-  onDemand(pid: number, metric: 'fd_count'): Promise<number | undefined>;
+  /** Metrics too costly to collect every second, read on demand for the processes a statement selects (`fd_count` of one process). */
+  onDemand(pid: number, metric: OnDemandMetric): Promise<number | undefined>;
   /** Cheap host metrics only (disk, memory, load), for alarms faster than the collection. */
   collectFast?(): Promise<Sample[]>;
 }

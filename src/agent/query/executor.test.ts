@@ -6,7 +6,7 @@ import type { ResultRow } from '../../protocol/index.js';
 import type { CommandResult, CommandRunner, CommandSpec } from '../exec/types.js';
 import { localPhase } from '../engine/compile.js';
 import { MemoryTsdb } from '../metrics/tsdb.js';
-import type { HostFacts, MetricSource, Sample, Snapshot } from '../metrics/types.js';
+import type { HostFacts, MetricSource, OnDemandMetric, Sample, Snapshot } from '../metrics/types.js';
 import type { ActionDefinition, ExecutorDeps } from './executor.js';
 import { QueryDeadline, executePhase } from './executor.js';
 import type { AgentResource } from './resources.js';
@@ -76,9 +76,11 @@ class FakeSource implements MetricSource {
   async collect(): Promise<Snapshot> {
     return { time: NOW, host: [], processes: [] };
   }
-  async onDemand(pid: number, metric: 'fd_count'): Promise<number | undefined> {
+  async onDemand(pid: number, metric: OnDemandMetric): Promise<number | undefined> {
     this.asked.push([pid, metric]);
-    return this.fds[pid];
+    const fds = this.fds[pid];
+    // Every fake process may hold 1000 descriptors.
+    return fds === undefined || metric === 'fd_count' ? fds : metric === 'fd_limit' ? 1000 : fds / 10;
   }
 }
 
@@ -198,6 +200,13 @@ describe('executePhase: filters and columns', () => {
     expect(ids(await run('process | fd_count > 100', { source }))).toEqual(['web-1/42', 'web-1/77']);
     expect(source.asked.map(([pid]) => pid).sort((a, b) => a - b)).toEqual([1, 42, 43, 77]);
     expect(source.asked.every(([, m]) => m === 'fd_count')).toBe(true);
+  });
+
+  it('reads fd_usage only for the processes the earlier stages kept (a name filter spares the others)', async () => {
+    const source = new FakeSource({ 42: 900, 43: 10, 77: 950 });
+    expect(ids(await run('process | name = "nginx" | fd_usage > 80', { source }))).toEqual(['web-1/42']);
+    expect(source.asked).toEqual(expect.arrayContaining([[42, 'fd_usage'], [43, 'fd_usage']]));
+    expect(source.asked).toHaveLength(2);
   });
 });
 

@@ -2,7 +2,8 @@ import type { AgentPhase, AgentStep, EvalContext, PlanExpr, PlanMetric, Point, V
 import { EvalError, evaluate, truthy } from '../../lang/index.js';
 import type { JsonValue, ResultRow, RowStatus } from '../../protocol/index.js';
 import type { CommandResult, CommandRunner, ContainerTarget } from '../exec/types.js';
-import type { MetricSource, TimeSeriesStore } from '../metrics/types.js';
+import type { MetricSource, OnDemandMetric, TimeSeriesStore } from '../metrics/types.js';
+import { ON_DEMAND_METRICS } from '../metrics/types.js';
 import { runCheck } from './checks.js';
 import { placement } from './placement.js';
 import type { AgentResource } from './resources.js';
@@ -75,7 +76,7 @@ interface WorkRow {
 }
 
 /** Metrics not collected every second; read when a query asks for them. */
-const ON_DEMAND: ReadonlySet<string> = new Set(['fd_count']);
+const ON_DEMAND: ReadonlySet<string> = new Set(ON_DEMAND_METRICS);
 /**
  * A newest sample older than this is no longer "the current value": 5 s, or two and a half
  * collection intervals for an agent collecting less often (at 10 s, a value is current for 25 s,
@@ -270,7 +271,7 @@ async function prefetch(expr: PlanExpr, rows: readonly WorkRow[], deps: Executor
     rows.map(async (r) => {
       if (r.res.pid === undefined) return;
       const cache = onDemandValues.get(r) ?? new Map<string, number | undefined>();
-      for (const name of names) cache.set(name, await deps.source.onDemand(r.res.pid, name as 'fd_count'));
+      for (const name of names) cache.set(name, await deps.source.onDemand(r.res.pid, name as OnDemandMetric));
       onDemandValues.set(r, cache);
     }),
   );

@@ -135,6 +135,22 @@ export class ProcessCollector {
     }
   }
 
+  /**
+   * The soft RLIMIT_NOFILE of `pid` (the `Max open files` line of /proc/<pid>/limits), or undefined
+   * when it does not exist or has no limit ("unlimited" cannot be set for descriptors, but a
+   * fixture or an odd kernel could say so).
+   */
+  async fdLimit(pid: number): Promise<number | undefined> {
+    let text: Buffer;
+    try {
+      text = await fs.promises.readFile(`${this.#o.procRoot}/${pid}/limits`);
+    } catch {
+      return undefined;
+    }
+    const v = intAfter(text, text.length, KEY_MAX_OPEN);
+    return v > 0 ? v : undefined;
+  }
+
   /** Closes every descriptor held between passes. */
   close(): void {
     for (const e of this.#procs.values()) this.#release(e);
