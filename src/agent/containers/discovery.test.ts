@@ -55,6 +55,19 @@ describe('ContainerDiscovery', () => {
     expect(discovery.scan().map((c) => c.id)).toEqual([B]);
   });
 
+  it('hands out the same container object while its processes are the same, a new one when they change', () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
+    proc(10, 1, podman(A));
+    const discovery = new ContainerDiscovery(root);
+    const [first] = discovery.scan();
+    expect(discovery.scan()[0]).toBe(first);
+    proc(12, 10, podman(A));
+    const [joined] = discovery.scan();
+    expect(joined).not.toBe(first);
+    expect([joined?.initPid, joined?.pids]).toEqual([10, [10, 12]]);
+    expect(discovery.scan()[0]).toBe(joined);
+  });
+
   it('a missing /proc or an unreadable process is no container, not an error', () => {
     root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
     expect(new ContainerDiscovery(join(root, 'nope')).scan()).toEqual([]);

@@ -37,11 +37,17 @@ const MAX_STAT = 4096;
  */
 export class ContainerDiscovery {
   readonly #known = new Map<number, Known>();
+  /** Last pass's containers, by id: one unchanged since is handed out again, the same object. */
+  #last = new Map<string, KernelContainer>();
   #pass = 0;
 
   constructor(private readonly procRoot = '/proc') {}
 
-  /** The containers with at least one process now, in the order of their lowest pid. */
+  /**
+   * The containers with at least one process now, in the order of their lowest pid. A container
+   * whose processes and init process are those of the previous pass is the previous pass's object,
+   * so that what is made of it (its resource, its runtime's answer) can be kept by identity.
+   */
   scan(): KernelContainer[] {
     this.#pass++;
     let names: string[];
@@ -70,10 +76,15 @@ export class ContainerDiscovery {
     }
     for (const [pid, known] of this.#known) if (known.pass !== this.#pass) this.#known.delete(pid);
     const found: KernelContainer[] = [];
+    const last = this.#last;
+    this.#last = new Map();
     for (const { membership, pids } of members.values()) {
       pids.sort((a, b) => a - b);
       const initPid = pids.find((pid) => this.#parentOutside(pid, membership.id)) ?? (pids[0] as number);
-      found.push({ ...membership, initPid, pids });
+      const before = last.get(membership.id);
+      const c = before && before.initPid === initPid && before.cgroupPath === membership.cgroupPath && samePids(before.pids, pids) ? before : { ...membership, initPid, pids };
+      this.#last.set(c.id, c);
+      found.push(c);
     }
     return found.sort((a, b) => a.initPid - b.initPid);
   }
@@ -84,6 +95,12 @@ export class ContainerDiscovery {
     const parent = known.ppid === undefined ? undefined : this.#known.get(known.ppid);
     return parent?.membership?.id !== id;
   }
+}
+
+function samePids(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The parent pid from /proc/PID/stat: the fourth field, counted after the `)` that ends the command name (which may hold spaces and parentheses). */

@@ -62,6 +62,21 @@ export interface LabelMatcher {
 }
 
 /**
+ * Unlabelled series of one resource that a source writes together every pass (a container's
+ * metrics), by position in `metrics`: the series are found once, not by name at each append.
+ * A NaN value is a metric absent that pass. The writer survives a drop of its resource or a sweep
+ * of a series (the next append makes them again).
+ * @example
+ * const w = tsdb.writer('container/abc', ['cpu_usage', 'pid_count']);
+ * w.append(Date.now(), [12.5, NaN]); // pid_count absent this pass
+ */
+export interface SeriesWriter {
+  readonly resource: string;
+  readonly metrics: readonly string[];
+  append(time: number, values: ArrayLike<number>): void;
+}
+
+/**
  * The agent's local time-series store: per-second samples for at least an
  * hour, coarser roll-ups for a day, in bounded memory.
  */
@@ -72,6 +87,8 @@ export interface TimeSeriesStore {
   latest(resource: string, metric: string, matchers: readonly LabelMatcher[], maxAgeMs?: number): { labels: Readonly<Record<string, string>>; value: number }[];
   /** Samples of each matching series within the last `seconds` before `now`, oldest first. */
   range(resource: string, metric: string, matchers: readonly LabelMatcher[], seconds: number, now: number): { labels: Readonly<Record<string, string>>; points: { time: number; value: number }[] }[];
+  /** A writer of `metrics` of one resource, appended together each pass by position: see {@link SeriesWriter}. */
+  writer(resource: string, metrics: readonly string[]): SeriesWriter;
   /** Forgets a resource (a process that exited) after its history is no longer wanted. */
   drop(resource: string): void;
   /** Approximate bytes held, for the memory budget. */
