@@ -162,7 +162,7 @@ export class AgentDaemon extends EventEmitter {
       this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
       await this.engine.afterCollect(snap);
       // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
-      await this.listContainers(snap.time);
+      await this.listContainers(snap);
       // A pass that ends: what a liveness probe watches (see health-file.ts).
       this.emit('collected');
     } catch (err) {
@@ -172,9 +172,10 @@ export class AgentDaemon extends EventEmitter {
     }
   }
 
-  private async listContainers(time: number): Promise<void> {
+  private async listContainers(snap: Snapshot): Promise<void> {
     if (!this.deps.containers) return;
-    const found = await this.deps.containers.list();
+    const time = snap.time;
+    const found = await this.deps.containers.list(snap.procListing);
     // The catalog hands out the same objects while nothing changed: then so much is kept.
     if (found.length !== this.found.length || found.some((c, i) => c !== this.found[i])) this.placeContainers(found);
     const measured = this.deps.containerMeter?.measure(found);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_CRI_SOCKETS, listCriContainers } from './cri-api.js';
 import type { ContainerMetadata } from './engine-api.js';
+import type { ProcListing } from '../metrics/types.js';
 import type { KernelContainer } from './discovery.js';
 import { ContainerDiscovery } from './discovery.js';
 import { OCI_STATE_DIRS, readOciState } from './oci-state.js';
@@ -69,9 +70,10 @@ export class ContainerCatalog {
    * The running containers now. Never rejects: a runtime that does not answer leaves the kernel's
    * view. A container that has not changed since the previous pass (its processes, its runtime's
    * answer) is the previous pass's object: the agent keeps what it made of it by identity.
+   * `listing`: this pass's listing of procfs, when the caller has one (see {@link ContainerDiscovery.scan}).
    */
-  async list(): Promise<ContainerInfo[]> {
-    const kernel = this.#discovery.scan();
+  async list(listing?: ProcListing): Promise<ContainerInfo[]> {
+    const kernel = this.#discovery.scan(listing);
     const now = this.options.now?.() ?? Date.now();
     const engineSocket = this.#sources[0]?.socket();
     await Promise.all([

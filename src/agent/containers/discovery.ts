@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import type { ProcListing } from '../metrics/types.js';
 import type { CgroupMembership, ContainerRuntime } from './cgroup.js';
 import { MAX_CGROUP_FILE, parseCgroup } from './cgroup.js';
 
@@ -47,12 +48,14 @@ export class ContainerDiscovery {
    * The containers with at least one process now, in the order of their lowest pid. A container
    * whose processes and init process are those of the previous pass is the previous pass's object,
    * so that what is made of it (its resource, its runtime's answer) can be kept by identity.
+   * `listing`: procfs as the process collector listed it this pass, used rather than listing it
+   * again when it is of the same root (a pid started since is seen at the next pass).
    */
-  scan(): KernelContainer[] {
+  scan(listing?: ProcListing): KernelContainer[] {
     this.#pass++;
-    let names: string[];
+    let names: readonly string[];
     try {
-      names = readdirSync(this.procRoot);
+      names = listing?.root === this.procRoot ? listing.names : readdirSync(this.procRoot);
     } catch {
       return [];
     }

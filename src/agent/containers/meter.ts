@@ -265,10 +265,21 @@ export class ContainerMeter {
     values[NET_RX] = rate(net?.rx, prev?.rx, seconds);
     values[NET_TX] = rate(net?.tx, prev?.tx, seconds);
     values[RESTARTS] = gauge(c.restartCount);
-    const pass = prev ? prev.pass + 1 : 1;
-    const next: Previous = { initPid: c.initPid, netns, values, files, pass, cpuLimitCores, memLimit, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx };
-    this.#prev.set(c.id, next);
-    return next;
+    if (!prev) {
+      prev = { initPid: c.initPid, netns, values, files, pass: 0, cpuLimitCores, memLimit, time: now };
+      this.#prev.set(c.id, prev);
+    }
+    // Kept in place (one object a container, not one a pass).
+    prev.pass++;
+    prev.cpuLimitCores = cpuLimitCores;
+    prev.memLimit = memLimit;
+    prev.time = now;
+    prev.cpuNs = k.cpuNs;
+    prev.ioRead = k.ioReadBytes;
+    prev.ioWrite = k.ioWriteBytes;
+    prev.rx = net?.rx;
+    prev.tx = net?.tx;
+    return prev;
   }
 }
 

@@ -27,6 +27,14 @@ export interface Snapshot {
   readonly host: readonly Sample[];
   /** Per process: its attributes and cpu_usage, mem_rss_bytes, thread_count, uptime_seconds. */
   readonly processes: readonly { readonly info: ProcessInfo; readonly samples: readonly Sample[] }[];
+  /** The names the pass listed in procfs (`root`: where it is mounted), every one, for the container discovery to use rather than list it again. */
+  readonly procListing?: ProcListing;
+}
+
+/** A listing of a procfs directory: its entries' names, as `readdir` gave them. */
+export interface ProcListing {
+  readonly root: string;
+  readonly names: readonly string[];
 }
 
 /** Static facts about the host, read once at start (and on demand). */
