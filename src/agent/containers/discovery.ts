@@ -60,6 +60,7 @@ export class ContainerDiscovery {
       return [];
     }
     const members = new Map<string, { membership: CgroupMembership; pids: number[] }>();
+    let seen = 0;
     for (const name of names) {
       const pid = Number(name);
       if (!Number.isInteger(pid) || pid <= 0) continue;
@@ -72,12 +73,14 @@ export class ContainerDiscovery {
         this.#known.set(pid, known);
       }
       known.pass = this.#pass;
+      seen++;
       const m = known.membership;
       if (!m) continue;
       const entry = members.get(m.id) ?? members.set(m.id, { membership: m, pids: [] }).get(m.id);
       entry?.pids.push(pid);
     }
-    for (const [pid, known] of this.#known) if (known.pass !== this.#pass) this.#known.delete(pid);
+    // Every pid known was seen (a listing has each name once): none is gone, nothing to sweep.
+    if (seen < this.#known.size) for (const [pid, known] of this.#known) if (known.pass !== this.#pass) this.#known.delete(pid);
     const found: KernelContainer[] = [];
     const last = this.#last;
     this.#last = new Map();
