@@ -10,9 +10,11 @@ import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
 import { SecretRunner } from './engine/secret-runner.js';
-import type { HostFacts, Sample, Snapshot } from './metrics/types.js';
+import type { HostFacts, Sample, SeriesWriter, Snapshot } from './metrics/types.js';
+import type { ContainerInfo } from './containers/catalog.js';
+import type { PodInfo } from './containers/pods.js';
 import { podsOf } from './containers/pods.js';
-import { podSamples } from './containers/meter.js';
+import { CONTAINER_METRICS, podValues } from './containers/meter.js';
 import type { AgentResources, ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
 import type { AgentResource } from './query/resources.js';
@@ -40,6 +42,13 @@ export class AgentDaemon extends EventEmitter {
   private processes: AgentResource[] = [];
   private containers: AgentResource[] = [];
   private pods: AgentResource[] = [];
+  /** The catalog's answer {@link containers} and {@link pods} were made from, and their series' writers (in the same order). */
+  private found: readonly ContainerInfo[] = [];
+  private podInfos: readonly PodInfo[] = [];
+  private containerWriters: SeriesWriter[] = [];
+  private podWriters: SeriesWriter[] = [];
+  /** A pod's metrics of the pass, summed into this one array. */
+  private readonly podBuf = new Float64Array(CONTAINER_METRICS.length);
   private connection: AgentConnection | undefined;
   private readonly queries = new Map<string, AbortController>();
   private readonly running = new Set<Promise<void>>();
@@ -153,7 +162,7 @@ export class AgentDaemon extends EventEmitter {
       this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
       await this.engine.afterCollect(snap);
       // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
-      await this.listContainers(snap.time);
+      await this.listContainers(snap);
       // A pass that ends: what a liveness probe watches (see health-file.ts).
       this.emit('collected');
     } catch (err) {
@@ -163,22 +172,38 @@ export class AgentDaemon extends EventEmitter {
     }
   }
 
-  private async listContainers(time: number): Promise<void> {
+  private async listContainers(snap: Snapshot): Promise<void> {
     if (!this.deps.containers) return;
-    const found = await this.deps.containers.list();
-    const env = this.deps.commandEnv;
-    const pods = podsOf(found);
-    const before = [...this.containers, ...this.pods];
-    this.containers = found.map((c) => containerResource(this.deps.name, c, env));
-    this.pods = pods.map((p) => podResource(this.deps.name, p, env));
+    const time = snap.time;
+    const found = await this.deps.containers.list(snap.procListing);
+    // The catalog hands out the same objects while nothing changed: then so much is kept.
+    if (found.length !== this.found.length || found.some((c, i) => c !== this.found[i])) this.placeContainers(found);
     const measured = this.deps.containerMeter?.measure(found);
     if (measured) {
-      for (const [i, c] of found.entries()) this.deps.tsdb.append((this.containers[i] as AgentResource).seriesKey, time, measured.get(c.id)?.samples ?? []);
-      for (const [i, p] of pods.entries()) this.deps.tsdb.append((this.pods[i] as AgentResource).seriesKey, time, podSamples(p.containers.map((id) => measured.get(id))));
+      for (let i = 0; i < found.length; i++) {
+        const m = measured.get((found[i] as ContainerInfo).id);
+        if (m) this.containerWriters[i]?.append(time, m.values);
+      }
+      for (let i = 0; i < this.podInfos.length; i++) this.podWriters[i]?.append(time, podValues((this.podInfos[i] as PodInfo).containers.map((id) => measured.get(id)), this.podBuf));
     }
+    this.engine.afterContainers(this.containers);
+  }
+
+  /** The resources of a changed list of containers and of their pods (an unchanged container keeps its own), their writers; the series of those gone are dropped. */
+  private placeContainers(found: readonly ContainerInfo[]): void {
+    const env = this.deps.commandEnv;
+    const kept = new Map(this.found.map((c, i) => [c, this.containers[i]]));
+    const writers = new Map([...this.containerWriters, ...this.podWriters].map((w) => [w.resource, w]));
+    const writer = (r: AgentResource) => writers.get(r.seriesKey) ?? this.deps.tsdb.writer(r.seriesKey, CONTAINER_METRICS);
+    const before = [...this.containers, ...this.pods];
+    this.containers = found.map((c) => kept.get(c) ?? containerResource(this.deps.name, c, env));
+    this.podInfos = podsOf(found);
+    this.pods = this.podInfos.map((p) => podResource(this.deps.name, p, env));
+    this.containerWriters = this.containers.map(writer);
+    this.podWriters = this.pods.map(writer);
+    this.found = found;
     const live = new Set([...this.containers, ...this.pods].map((r) => r.seriesKey));
     for (const r of before) if (!live.has(r.seriesKey)) this.deps.tsdb.drop(r.seriesKey);
-    this.engine.afterContainers(this.containers);
   }
 
   private resources(): AgentResources {

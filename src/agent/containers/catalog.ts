@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DEFAULT_CRI_SOCKETS, listCriContainers } from './cri-api.js';
 import type { ContainerMetadata } from './engine-api.js';
+import type { ProcListing } from '../metrics/types.js';
 import type { KernelContainer } from './discovery.js';
 import { ContainerDiscovery } from './discovery.js';
 import { OCI_STATE_DIRS, readOciState } from './oci-state.js';
@@ -51,6 +52,8 @@ export class ContainerCatalog {
   readonly #libpodPods: RuntimeSource<LibpodPod>;
   /** OCI state read once per container id (it does not change while the container runs). */
   readonly #oci = new Map<string, ContainerMetadata | undefined>();
+  /** Last pass's answer by id, with what it was made of: made again only when one of those changed. */
+  readonly #last = new Map<string, { kernel: KernelContainer; meta: ContainerMetadata | undefined; pod: LibpodPod | undefined; info: ContainerInfo }>();
 
   constructor(private readonly options: ContainerCatalogOptions = {}) {
     this.#discovery = new ContainerDiscovery(options.procRoot);
@@ -63,9 +66,14 @@ export class ContainerCatalog {
     this.#libpodPods = new RuntimeSource<LibpodPod>((socket, kernel) => (kernel.some((c) => c.libpodPod) ? listLibpodPods(socket) : Promise.resolve(new Map())), sourceOptions);
   }
 
-  /** The running containers now. Never rejects: a runtime that does not answer leaves the kernel's view. */
-  async list(): Promise<ContainerInfo[]> {
-    const kernel = this.#discovery.scan();
+  /**
+   * The running containers now. Never rejects: a runtime that does not answer leaves the kernel's
+   * view. A container that has not changed since the previous pass (its processes, its runtime's
+   * answer) is the previous pass's object: the agent keeps what it made of it by identity.
+   * `listing`: this pass's listing of procfs, when the caller has one (see {@link ContainerDiscovery.scan}).
+   */
+  async list(listing?: ProcListing): Promise<ContainerInfo[]> {
+    const kernel = this.#discovery.scan(listing);
     const now = this.options.now?.() ?? Date.now();
     const engineSocket = this.#sources[0]?.socket();
     await Promise.all([
@@ -77,23 +85,37 @@ export class ContainerCatalog {
     ]);
     const live = new Set(kernel.map((c) => c.id));
     for (const id of this.#oci.keys()) if (!live.has(id)) this.#oci.delete(id);
-    return kernel.map((k): ContainerInfo => ({ ...this.#describe(k), ...(k.libpodPod ? { podmanPod: this.#podmanPod(k.libpodPod) } : {}) }));
+    for (const id of this.#last.keys()) if (!live.has(id)) this.#last.delete(id);
+    return kernel.map((k) => this.#info(k));
   }
 
-  /** A podman pod as its API last described it, or by its short id. */
-  #podmanPod(id: string): LibpodPod & { readonly id: string } {
-    return { id, ...(this.#libpodPods.get(id) ?? { name: id.slice(0, 12), namespace: '', labels: {}, infraId: '' }) };
-  }
-
-  /** What a runtime's API, else runc's state file, else nothing but the kernel says of a container. */
-  #describe(k: KernelContainer): ContainerInfo {
-    for (const { from, source } of this.#sources) {
-      const meta = source.get(k.id);
-      if (meta) return { ...k, ...meta, metadataFrom: from };
+  /** A container's answer: last pass's when its kernel view, its metadata and its podman pod's are the same objects. */
+  #info(k: KernelContainer): ContainerInfo {
+    let from: ContainerInfo['metadataFrom'] = 'kernel';
+    let meta: ContainerMetadata | undefined;
+    for (const source of this.#sources) {
+      meta = source.source.get(k.id);
+      if (meta) {
+        from = source.from;
+        break;
+      }
     }
-    if (!this.#oci.has(k.id)) this.#oci.set(k.id, readOciState(k.id, this.options.ociStateDirs ?? OCI_STATE_DIRS));
-    const oci = this.#oci.get(k.id);
-    if (oci) return { ...k, ...oci, metadataFrom: 'oci' };
-    return { ...k, name: '', image: '', state: 'running', created: undefined, labels: {}, metadataFrom: 'kernel' };
+    if (!meta) {
+      if (!this.#oci.has(k.id)) this.#oci.set(k.id, readOciState(k.id, this.options.ociStateDirs ?? OCI_STATE_DIRS));
+      meta = this.#oci.get(k.id);
+      if (meta) from = 'oci';
+    }
+    const pod = k.libpodPod === undefined ? undefined : this.#libpodPods.get(k.libpodPod);
+    const last = this.#last.get(k.id);
+    if (last && last.kernel === k && last.meta === meta && last.pod === pod) return last.info;
+    const info: ContainerInfo = {
+      ...k,
+      ...(meta ?? { name: '', image: '', state: 'running', created: undefined, labels: {} }),
+      metadataFrom: from,
+      // A podman pod as its API last described it, or by its short id.
+      ...(k.libpodPod ? { podmanPod: { id: k.libpodPod, ...(pod ?? { name: k.libpodPod.slice(0, 12), namespace: '', labels: {}, infraId: '' }) } } : {}),
+    };
+    this.#last.set(k.id, { kernel: k, meta, pod, info });
+    return info;
   }
 }

@@ -55,6 +55,29 @@ describe('ContainerDiscovery', () => {
     expect(discovery.scan().map((c) => c.id)).toEqual([B]);
   });
 
+  it('hands out the same container object while its processes are the same, a new one when they change', () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
+    proc(10, 1, podman(A));
+    const discovery = new ContainerDiscovery(root);
+    const [first] = discovery.scan();
+    expect(discovery.scan()[0]).toBe(first);
+    proc(12, 10, podman(A));
+    const [joined] = discovery.scan();
+    expect(joined).not.toBe(first);
+    expect([joined?.initPid, joined?.pids]).toEqual([10, [10, 12]]);
+    expect(discovery.scan()[0]).toBe(joined);
+  });
+
+  it('uses the pass’s listing of the same procfs instead of listing it again; lists its own otherwise', () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
+    proc(10, 1, podman(A));
+    proc(11, 1, podman(B));
+    const discovery = new ContainerDiscovery(root);
+    // A listing taken before pid 11 started: 11 waits for the next one; a pid listed but gone is skipped.
+    expect(discovery.scan({ root, names: ['10', '99', 'self'] }).map((c) => c.id)).toEqual([A]);
+    expect(discovery.scan({ root: join(root, 'other'), names: ['10'] }).map((c) => c.id)).toEqual([A, B]);
+  });
+
   it('a missing /proc or an unreadable process is no container, not an error', () => {
     root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
     expect(new ContainerDiscovery(join(root, 'nope')).scan()).toEqual([]);

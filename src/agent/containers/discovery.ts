@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
+import type { ProcListing } from '../metrics/types.js';
 import type { CgroupMembership, ContainerRuntime } from './cgroup.js';
 import { MAX_CGROUP_FILE, parseCgroup } from './cgroup.js';
 
@@ -37,20 +38,29 @@ const MAX_STAT = 4096;
  */
 export class ContainerDiscovery {
   readonly #known = new Map<number, Known>();
+  /** Last pass's containers, by id: one unchanged since is handed out again, the same object. */
+  #last = new Map<string, KernelContainer>();
   #pass = 0;
 
   constructor(private readonly procRoot = '/proc') {}
 
-  /** The containers with at least one process now, in the order of their lowest pid. */
-  scan(): KernelContainer[] {
+  /**
+   * The containers with at least one process now, in the order of their lowest pid. A container
+   * whose processes and init process are those of the previous pass is the previous pass's object,
+   * so that what is made of it (its resource, its runtime's answer) can be kept by identity.
+   * `listing`: procfs as the process collector listed it this pass, used rather than listing it
+   * again when it is of the same root (a pid started since is seen at the next pass).
+   */
+  scan(listing?: ProcListing): KernelContainer[] {
     this.#pass++;
-    let names: string[];
+    let names: readonly string[];
     try {
-      names = readdirSync(this.procRoot);
+      names = listing?.root === this.procRoot ? listing.names : readdirSync(this.procRoot);
     } catch {
       return [];
     }
     const members = new Map<string, { membership: CgroupMembership; pids: number[] }>();
+    let seen = 0;
     for (const name of names) {
       const pid = Number(name);
       if (!Number.isInteger(pid) || pid <= 0) continue;
@@ -63,17 +73,24 @@ export class ContainerDiscovery {
         this.#known.set(pid, known);
       }
       known.pass = this.#pass;
+      seen++;
       const m = known.membership;
       if (!m) continue;
       const entry = members.get(m.id) ?? members.set(m.id, { membership: m, pids: [] }).get(m.id);
       entry?.pids.push(pid);
     }
-    for (const [pid, known] of this.#known) if (known.pass !== this.#pass) this.#known.delete(pid);
+    // Every pid known was seen (a listing has each name once): none is gone, nothing to sweep.
+    if (seen < this.#known.size) for (const [pid, known] of this.#known) if (known.pass !== this.#pass) this.#known.delete(pid);
     const found: KernelContainer[] = [];
+    const last = this.#last;
+    this.#last = new Map();
     for (const { membership, pids } of members.values()) {
       pids.sort((a, b) => a - b);
       const initPid = pids.find((pid) => this.#parentOutside(pid, membership.id)) ?? (pids[0] as number);
-      found.push({ ...membership, initPid, pids });
+      const before = last.get(membership.id);
+      const c = before && before.initPid === initPid && before.cgroupPath === membership.cgroupPath && samePids(before.pids, pids) ? before : { ...membership, initPid, pids };
+      this.#last.set(c.id, c);
+      found.push(c);
     }
     return found.sort((a, b) => a.initPid - b.initPid);
   }
@@ -84,6 +101,12 @@ export class ContainerDiscovery {
     const parent = known.ppid === undefined ? undefined : this.#known.get(known.ppid);
     return parent?.membership?.id !== id;
   }
+}
+
+function samePids(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The parent pid from /proc/PID/stat: the fourth field, counted after the `)` that ends the command name (which may hold spaces and parentheses). */

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Sample } from '../metrics/types.js';
-import { ContainerMeter, podSamples } from './meter.js';
+import type { ContainerMeasure } from './meter.js';
+import { CONTAINER_METRICS, ContainerMeter, podValues } from './meter.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const ID = '1'.repeat(64);
 const CGROUP = `/system.slice/docker-${ID}.scope`;
 const container = { id: ID, cgroupPath: CGROUP, initPid: 4242 };
-const byName = (samples: readonly Sample[] | undefined) => Object.fromEntries((samples ?? []).map((s) => [s.name, s.value]));
+/** The metrics that have a value, by name. */
+const byName = (m: Pick<ContainerMeasure, 'values'> | undefined) => Object.fromEntries(CONTAINER_METRICS.flatMap((name, i) => (m && !Number.isNaN(m.values[i]) ? [[name, m.values[i]]] : [])));
 
 /* A private copy of the v2 and proc fixtures per test, rewritten between passes to move the counters. */
 let dir: string;
@@ -38,7 +39,7 @@ function bump(path: string, key: string, by: number): void {
 
 describe('ContainerMeter', () => {
   it('gives gauges on the first pass, rates from the second', () => {
-    expect(byName(meter.measure([container]).get(ID)?.samples)).toEqual({
+    expect(byName(meter.measure([container]).get(ID))).toEqual({
       mem_usage_bytes: 104857600,
       mem_working_set_bytes: 104857600 - 20971520,
       mem_rss_bytes: 52428800,
@@ -50,7 +51,7 @@ describe('ContainerMeter', () => {
     bump(cgroupFile('cpu.stat'), 'usage_usec', 1_000_000); // one CPU-second in two seconds
     writeFileSync(cgroupFile('io.stat'), '8:0 rbytes=1052672 wbytes=2101248\n253:0 rbytes=4096 wbytes=0\n');
     bump(netDev(), 'eth0:', 4000);
-    const second = byName(meter.measure([container]).get(ID)?.samples);
+    const second = byName(meter.measure([container]).get(ID));
     expect(second).toMatchObject({ cpu_usage: 50, cpu_limit_usage: 25, io_read_bytes_rate: 2048, io_write_bytes_rate: 2048, net_rx_bytes_rate: 2000, net_tx_bytes_rate: 0 });
     expect(meter.measure([container]).get(ID)?.netns).toBe('net:[4026532999]');
   });
@@ -60,22 +61,22 @@ describe('ContainerMeter', () => {
     clock += 1000;
     bump(cgroupFile('cpu.stat'), 'usage_usec', 100_000);
     cpSync(join(dir, 'proc/4242'), join(dir, 'proc/5151'), { recursive: true, verbatimSymlinks: true });
-    expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
+    expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)).cpu_usage).toBeUndefined();
     clock += 1000;
     writeFileSync(cgroupFile('cpu.stat'), 'usage_usec 5\n');
-    expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)?.samples).cpu_usage).toBeUndefined();
+    expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)).cpu_usage).toBeUndefined();
   });
 
   it('passes on the runtime’s restart count; none when the runtime did not say', () => {
-    expect(byName(meter.measure([{ ...container, restartCount: 3 }]).get(ID)?.samples).restart_count).toBe(3);
-    expect(byName(meter.measure([container]).get(ID)?.samples).restart_count).toBeUndefined();
+    expect(byName(meter.measure([{ ...container, restartCount: 3 }]).get(ID)).restart_count).toBe(3);
+    expect(byName(meter.measure([container]).get(ID)).restart_count).toBeUndefined();
   });
 
   it('reads its limits again every tenth pass only (they change rarely), its usage every pass', () => {
     meter.measure([container]);
     writeFileSync(cgroupFile('memory.max'), 'max\n');
     writeFileSync(cgroupFile('memory.current'), '1000\n');
-    const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)?.samples));
+    const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)));
     expect(passes.map((p) => p.mem_usage_bytes)).toEqual(Array(10).fill(1000));
     expect(passes.map((p) => p.mem_limit_bytes)).toEqual([...Array(9).fill(536870912), undefined]);
   });
@@ -86,15 +87,16 @@ describe('ContainerMeter', () => {
     writeFileSync(join(dir, 'cgroup-v2/kubepods.slice/agent.scope/cgroup.procs'), '777\n');
     symlinkSync('777', join(dir, 'proc/self'));
     const relative = { ...container, cgroupPath: `/../..${CGROUP}` };
-    expect(byName(meter.measure([relative]).get(ID)?.samples)).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
+    expect(byName(meter.measure([relative]).get(ID))).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
   });
 
   it('reads no cgroup for a namespace-relative path while its own cgroup is not found', () => {
-    expect(byName(meter.measure([{ ...container, cgroupPath: `/../..${CGROUP}` }]).get(ID)?.samples)).toEqual({});
+    expect(byName(meter.measure([{ ...container, cgroupPath: `/../..${CGROUP}` }]).get(ID))).toEqual({});
   });
 
   it('measures nothing of a container whose cgroup and process are gone, and forgets it', () => {
-    expect(meter.measure([{ id: '2'.repeat(64), cgroupPath: '/gone', initPid: 99999 }]).get('2'.repeat(64))).toEqual({ samples: [], netns: undefined });
+    const gone = meter.measure([{ id: '2'.repeat(64), cgroupPath: '/gone', initPid: 99999 }]).get('2'.repeat(64));
+    expect([byName(gone), gone?.netns]).toEqual([{}, undefined]);
   });
 });
 
@@ -132,11 +134,11 @@ describe('ContainerMeter: files held open', () => {
       const first = limited.measure([container, other(2), other(3)]);
       const held = openInTree();
       expect(limited.held).toBe(1);
-      for (const id of [ID, other(2).id, other(3).id]) expect(byName(first.get(id)?.samples)).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
+      for (const id of [ID, other(2).id, other(3).id]) expect(byName(first.get(id))).toMatchObject({ mem_usage_bytes: 104857600, pid_count: 4 });
       clock += 1000;
       bump(cgroupFile('cpu.stat'), 'usage_usec', 500_000);
       const second = limited.measure([container, other(2), other(3)]);
-      expect([ID, other(2).id, other(3).id].map((id) => byName(second.get(id)?.samples).cpu_usage)).toEqual([50, 50, 50]);
+      expect([ID, other(2).id, other(3).id].map((id) => byName(second.get(id)).cpu_usage)).toEqual([50, 50, 50]);
       expect(openInTree()).toBe(held);
     } finally {
       limited.close();
@@ -144,14 +146,16 @@ describe('ContainerMeter: files held open', () => {
   });
 });
 
-describe('podSamples', () => {
-  const measure = (netns: string | undefined, values: Record<string, number>) => ({ netns, samples: Object.entries(values).map(([name, value]) => ({ name, value })) });
+describe('podValues', () => {
+  const measure = (netns: string | undefined, values: Record<string, number>) => ({ netns, values: Float64Array.from(CONTAINER_METRICS, (name) => values[name] ?? NaN) });
 
   it('sums its containers, counting a shared network namespace once, and leaves limits out', () => {
     const a = measure('net:[1]', { cpu_usage: 30, mem_working_set_bytes: 100, net_rx_bytes_rate: 500, mem_limit_bytes: 1000, cpu_limit_usage: 60, restart_count: 2 });
     const b = measure('net:[1]', { cpu_usage: 12.5, mem_working_set_bytes: 50, net_rx_bytes_rate: 500, restart_count: 1 });
     const c = measure(undefined, { net_rx_bytes_rate: 7 });
-    expect(byName(podSamples([a, b, undefined, c]))).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507, restart_count: 3 });
+    const out = new Float64Array(CONTAINER_METRICS.length);
+    expect(byName({ values: podValues([a, b, undefined, c], out) })).toEqual({ cpu_usage: 42.5, mem_working_set_bytes: 150, net_rx_bytes_rate: 507, restart_count: 3 });
+    // The array is written over: a pod whose containers have no value has none.
+    expect(byName({ values: podValues([measure('net:[2]', {})], out) })).toEqual({});
   });
 });
-

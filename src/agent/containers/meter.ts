@@ -1,6 +1,5 @@
 import { readlinkSync } from 'node:fs';
 import { HeldFile, Reader } from '../metrics/proc-read.js';
-import type { Sample } from '../metrics/types.js';
 import { netDev, netDevOf } from './cgroup-parse.js';
 import type { CgroupCounters, CgroupLayout, ContainerFiles } from './cgroup-stats.js';
 import { MAX_CGROUP_STAT, cgroupVersion } from './cgroup-stats.js';
@@ -17,9 +16,32 @@ export interface MeteredContainer {
   readonly restartCount?: number | undefined;
 }
 
-/** One container's samples of one pass, and its network namespace (shared by a pod's containers). */
+/** A container's metrics, in the order of {@link ContainerMeasure.values}. */
+export const CONTAINER_METRICS = [
+  'cpu_usage',
+  'cpu_limit_usage',
+  'mem_usage_bytes',
+  'mem_working_set_bytes',
+  'mem_rss_bytes',
+  'mem_limit_bytes',
+  'oom_kill_count',
+  'pid_count',
+  'io_read_bytes_rate',
+  'io_write_bytes_rate',
+  'net_rx_bytes_rate',
+  'net_tx_bytes_rate',
+  'restart_count',
+] as const;
+const [CPU, CPU_LIMIT, MEM_USAGE, MEM_WORKING_SET, MEM_RSS, MEM_LIMIT, OOM_KILLS, PIDS, IO_READ, IO_WRITE, NET_RX, NET_TX, RESTARTS] = CONTAINER_METRICS.map((_, i) => i) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** One container's metrics of one pass, and its network namespace (shared by a pod's containers). */
 export interface ContainerMeasure {
-  readonly samples: readonly Sample[];
+  /**
+   * One value a metric of {@link CONTAINER_METRICS}, NaN for one absent this pass (a rate on a first
+   * pass, a file the kernel does not have). The meter's own array, rewritten by its next pass: it
+   * goes to the store as it is (a {@link SeriesWriter}), with no sample object made.
+   */
+  readonly values: Float64Array;
   /** `net:[inode]`, or undefined when it could not be read. */
   readonly netns: string | undefined;
 }
@@ -34,9 +56,8 @@ export interface ContainerMeterOptions {
   readonly holdMax?: number;
 }
 
-interface Previous {
+interface Previous extends ContainerMeasure {
   readonly initPid: number;
-  readonly netns: string | undefined;
   /** Its cgroup files, then its net/dev: held open unless past the meter's limit. */
   readonly files: HeldFiles | PathFiles;
   /** Passes since its limits were read: they are read every {@link LIMIT_EVERY}th. */
@@ -132,6 +153,9 @@ export class ContainerMeter {
   readonly #reader = new Reader();
   readonly #holdMax: number;
   #held = 0;
+  /** A pass's answer and its network namespaces' counters: kept, cleared at each pass. */
+  readonly #out = new Map<string, ContainerMeasure>();
+  readonly #nets = new Map<string, { rx: number; tx: number } | undefined>();
   /** Where the agent's cgroup namespace is rooted in the tree at `#root`; searched when first needed. */
   #nsRoot: string | undefined;
   #nsSearchIn = 0;
@@ -149,11 +173,16 @@ export class ContainerMeter {
     return this.#held;
   }
 
-  /** This pass's samples of each container, by id; containers not listed are forgotten (their files closed). */
-  measure(containers: readonly MeteredContainer[]): Map<string, ContainerMeasure> {
-    const out = new Map<string, ContainerMeasure>();
+  /**
+   * This pass's metrics of each container, by id; containers not listed are forgotten (their files
+   * closed). The map and its measures are the meter's own: valid until its next pass.
+   */
+  measure(containers: readonly MeteredContainer[]): ReadonlyMap<string, ContainerMeasure> {
+    const out = this.#out;
+    out.clear();
     // A pod's containers share a network namespace: its net/dev is read once a pass.
-    const nets = new Map<string, { rx: number; tx: number } | undefined>();
+    const nets = this.#nets;
+    nets.clear();
     for (const c of containers) out.set(c.id, this.#measureOne(c, nets));
     for (const [id, prev] of this.#prev) if (!out.has(id)) this.#forget(id, prev);
     return out;
@@ -219,55 +248,74 @@ export class ContainerMeter {
     }
     const cpuLimitCores = limits ? k.cpuLimitCores : prev?.cpuLimitCores;
     const memLimit = limits ? k.memLimit : prev?.memLimit;
-    const samples: Sample[] = [];
-    const push = (name: string, value: number | undefined) => {
-      if (value !== undefined && Number.isFinite(value)) samples.push({ name, value });
-    };
+    const values = prev ? prev.values : new Float64Array(CONTAINER_METRICS.length);
     const seconds = prev ? (now - prev.time) / 1000 : 0;
-    /** Per second since the previous pass; nothing when a counter is missing or went backwards. */
-    const rate = (value: number | undefined, before: number | undefined) =>
-      value !== undefined && before !== undefined && value >= before && seconds > 0 ? (value - before) / seconds : undefined;
-    const cpu = rate(k.cpuNs, prev?.cpuNs);
-    const cpuPercent = cpu === undefined ? undefined : cpu / 1e7;
-    push('cpu_usage', cpuPercent);
-    push('cpu_limit_usage', cpuPercent === undefined || cpuLimitCores === undefined ? undefined : cpuPercent / cpuLimitCores);
-    push('mem_usage_bytes', k.memUsage);
-    push('mem_working_set_bytes', k.memUsage === undefined ? undefined : Math.max(0, k.memUsage - (k.inactiveFile ?? 0)));
-    push('mem_rss_bytes', k.memRss);
-    push('mem_limit_bytes', memLimit);
-    push('oom_kill_count', k.oomKills);
-    push('pid_count', k.pids);
-    push('io_read_bytes_rate', rate(k.ioReadBytes, prev?.ioRead));
-    push('io_write_bytes_rate', rate(k.ioWriteBytes, prev?.ioWrite));
-    push('net_rx_bytes_rate', rate(net?.rx, prev?.rx));
-    push('net_tx_bytes_rate', rate(net?.tx, prev?.tx));
-    push('restart_count', c.restartCount);
-    const pass = prev ? prev.pass + 1 : 1;
-    this.#prev.set(c.id, { initPid: c.initPid, netns, files, pass, cpuLimitCores, memLimit, time: now, cpuNs: k.cpuNs, ioRead: k.ioReadBytes, ioWrite: k.ioWriteBytes, rx: net?.rx, tx: net?.tx });
-    return { samples, netns };
+    const cpu = rate(k.cpuNs, prev?.cpuNs, seconds);
+    const cpuPercent = cpu / 1e7;
+    values[CPU] = cpuPercent;
+    values[CPU_LIMIT] = cpuLimitCores === undefined ? NaN : gauge(cpuPercent / cpuLimitCores);
+    values[MEM_USAGE] = gauge(k.memUsage);
+    values[MEM_WORKING_SET] = k.memUsage === undefined ? NaN : gauge(Math.max(0, k.memUsage - (k.inactiveFile ?? 0)));
+    values[MEM_RSS] = gauge(k.memRss);
+    values[MEM_LIMIT] = gauge(memLimit);
+    values[OOM_KILLS] = gauge(k.oomKills);
+    values[PIDS] = gauge(k.pids);
+    values[IO_READ] = rate(k.ioReadBytes, prev?.ioRead, seconds);
+    values[IO_WRITE] = rate(k.ioWriteBytes, prev?.ioWrite, seconds);
+    values[NET_RX] = rate(net?.rx, prev?.rx, seconds);
+    values[NET_TX] = rate(net?.tx, prev?.tx, seconds);
+    values[RESTARTS] = gauge(c.restartCount);
+    if (!prev) {
+      prev = { initPid: c.initPid, netns, values, files, pass: 0, cpuLimitCores, memLimit, time: now };
+      this.#prev.set(c.id, prev);
+    }
+    // Kept in place (one object a container, not one a pass).
+    prev.pass++;
+    prev.cpuLimitCores = cpuLimitCores;
+    prev.memLimit = memLimit;
+    prev.time = now;
+    prev.cpuNs = k.cpuNs;
+    prev.ioRead = k.ioReadBytes;
+    prev.ioWrite = k.ioWriteBytes;
+    prev.rx = net?.rx;
+    prev.tx = net?.tx;
+    return prev;
   }
 }
 
+/** A gauge as read, NaN when missing or not finite. */
+const gauge = (value: number | undefined): number => (value !== undefined && Number.isFinite(value) ? value : NaN);
+
+/** Per second since the previous pass; NaN when a counter is missing or went backwards. */
+const rate = (value: number | undefined, before: number | undefined, seconds: number): number =>
+  value !== undefined && before !== undefined && value >= before && seconds > 0 ? gauge((value - before) / seconds) : NaN;
+
 /** The pod metrics that sum their containers' (limits and shares of a limit do not add up). */
-const POD_SUMS: ReadonlySet<string> = new Set(['cpu_usage', 'mem_usage_bytes', 'mem_working_set_bytes', 'mem_rss_bytes', 'oom_kill_count', 'pid_count', 'io_read_bytes_rate', 'io_write_bytes_rate', 'net_rx_bytes_rate', 'net_tx_bytes_rate', 'restart_count']);
+const POD_SUMS: readonly number[] = [CPU, MEM_USAGE, MEM_WORKING_SET, MEM_RSS, OOM_KILLS, PIDS, IO_READ, IO_WRITE, NET_RX, NET_TX, RESTARTS];
 
 /**
- * A pod's samples: its containers' summed. A pod's containers share one network namespace, so
+ * A pod's metrics (in the order of {@link CONTAINER_METRICS}, into `out`): its containers' summed,
+ * NaN where none has a value, limits left out. A pod's containers share one network namespace, so
  * network rates are counted once per namespace, not once per container.
+ * @example
+ * const pod = podValues([measures.get(a), measures.get(b)], new Float64Array(CONTAINER_METRICS.length));
  */
-export function podSamples(containers: readonly (ContainerMeasure | undefined)[]): Sample[] {
-  const sums = new Map<string, number>();
-  const namespaces = new Set<string>();
-  for (const c of containers) {
+export function podValues(containers: readonly (ContainerMeasure | undefined)[], out: Float64Array): Float64Array {
+  out.fill(NaN);
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i];
     if (!c) continue;
-    const counted = c.netns !== undefined && namespaces.has(c.netns);
-    if (c.netns !== undefined) namespaces.add(c.netns);
-    for (const s of c.samples) {
-      if (!POD_SUMS.has(s.name) || (counted && s.name.startsWith('net_'))) continue;
-      sums.set(s.name, (sums.get(s.name) ?? 0) + s.value);
+    let counted = false;
+    // A pod has a few containers: the namespaces before this one are looked at, no set is made.
+    for (let j = 0; j < i && c.netns !== undefined; j++) if (containers[j]?.netns === c.netns) counted = true;
+    for (const m of POD_SUMS) {
+      const v = c.values[m] as number;
+      if (v !== v || (counted && (m === NET_RX || m === NET_TX))) continue;
+      const sum = out[m] as number;
+      out[m] = sum === sum ? sum + v : v;
     }
   }
-  return [...sums].map(([name, value]) => ({ name, value }));
+  return out;
 }
 
 function readNetns(path: string): string | undefined {

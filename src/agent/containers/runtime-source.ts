@@ -40,6 +40,8 @@ export class RuntimeSource<T = ContainerMetadata> {
   #askedAt = -Infinity;
   /** The incarnations running when it was last asked: one it did not describe is not asked about again until the refresh. */
   #askedFor = new Set<string>();
+  /** Kernel views found in {@link #askedFor}: the discovery hands out one object while a container is unchanged, so most are not looked up again. */
+  #askedForKernel = new WeakSet<KernelContainer>();
   #retryAt = -Infinity;
   #failures = 0;
   #problem: string | undefined;
@@ -54,14 +56,23 @@ export class RuntimeSource<T = ContainerMetadata> {
     return this.#answer.get(id);
   }
 
+  /** Whether the runtime was asked while this incarnation ran. */
+  #asked(c: KernelContainer): boolean {
+    if (this.#askedForKernel.has(c)) return true;
+    if (!this.#askedFor.has(incarnation(c))) return false;
+    this.#askedForKernel.add(c);
+    return true;
+  }
+
   async refresh(socket: string, kernel: readonly KernelContainer[], now: number): Promise<void> {
     const stale = now - this.#askedAt >= this.options.refreshMs;
-    const unknown = kernel.some((c) => !this.#askedFor.has(incarnation(c)));
+    const unknown = kernel.some((c) => !this.#asked(c));
     if ((!stale && !unknown) || now < this.#retryAt) return;
     try {
       this.#answer = await this.ask(socket, kernel);
       this.#askedAt = now;
       this.#askedFor = new Set(kernel.map(incarnation));
+      this.#askedForKernel = new WeakSet();
       this.#problem = undefined;
       this.#failures = 0;
     } catch (err) {

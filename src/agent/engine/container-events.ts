@@ -23,13 +23,20 @@ const MAX_GONE = 1000;
  */
 export class ContainerEventWatch {
   readonly #seen = new Map<string, Seen>();
+  /** Each resource's key and incarnation: the agent hands out one resource object while its container is unchanged. */
+  readonly #names = new WeakMap<AgentResource, { readonly key: string; readonly incarnation: string }>();
 
   /** The events since the previous call; the first call only learns what runs. */
   observe(containers: readonly AgentResource[], oomKills: (r: AgentResource) => number | undefined): { event: ContainerTriggerEvent; resource: AgentResource }[] {
     const events: { event: ContainerTriggerEvent; resource: AgentResource }[] = [];
     for (const r of containers) {
-      const key = r.podId === undefined ? `id/${r.attrs.id}` : `pod/${r.podId}/${r.attrs.name}`;
-      const now: Seen = { incarnation: `${r.attrs.id}/${r.attrs.init_pid}`, oomKills: oomKills(r) };
+      let names = this.#names.get(r);
+      if (!names) {
+        names = { key: r.podId === undefined ? `id/${r.attrs.id}` : `pod/${r.podId}/${r.attrs.name}`, incarnation: `${r.attrs.id}/${r.attrs.init_pid}` };
+        this.#names.set(r, names);
+      }
+      const key = names.key;
+      const now: Seen = { incarnation: names.incarnation, oomKills: oomKills(r) };
       const before = this.#seen.get(key);
       if (before && before.incarnation !== now.incarnation) events.push({ event: 'container_restarted', resource: r });
       else if (before?.oomKills !== undefined && now.oomKills !== undefined && now.oomKills > before.oomKills) events.push({ event: 'container_oom_killed', resource: r });

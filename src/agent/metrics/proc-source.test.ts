@@ -295,6 +295,9 @@ describe('ProcSource on a fixture /proc', () => {
     expect(hostValue(snap, 'uptime_seconds')).toBeCloseTo(5000.5, 10);
     expect(hostValue(snap, 'process_count')).toBe(4);
     expect(hostValue(snap, 'zombie_count')).toBe(1);
+    // The listing is handed on whole (the container discovery's), the fixture's non-pid entries too.
+    expect(snap.procListing?.root).toBe(procRoot);
+    expect(snap.procListing?.names).toEqual(expect.arrayContaining(['1', '42', 'stat']));
 
     // Pseudo filesystems, mounts under /proc, /sys, /dev (but /dev/shm) and /run/credentials, and
     // squashfs images are left out; the hung NFS mount is skipped for the pass.
@@ -448,6 +451,7 @@ describe('ProcSource on a fixture /proc', () => {
     const src = new ProcSource({ procRoot: join(root, 'nowhere'), statfs: () => Promise.reject(new Error('no')) });
     const snap = await src.collect();
     expect(snap.processes).toEqual([]);
+    expect(snap.procListing).toBeUndefined();
     expect(snap.host.map((s) => s.name)).toEqual(['process_count', 'zombie_count']);
     src.close();
   });

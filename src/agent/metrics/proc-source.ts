@@ -175,7 +175,8 @@ export class ProcSource implements MetricSource {
     host.push({ name: 'zombie_count', value: zombies });
     for (const c of this.afterScan) c.collect(host, pass);
     if (uptime >= 0) host.push({ name: 'uptime_seconds', value: uptime });
-    return { time, host, processes };
+    const listing = this.processes.listing;
+    return { time, host, processes, ...(listing ? { procListing: listing } : {}) };
   }
 
   /** Host uptime in seconds from /proc/uptime, -1 when unreadable. */

@@ -115,6 +115,8 @@ export class Series {
   lastMs = -Infinity;
   lastValue = NaN;
   lastMinute = 0;
+  /** Set when the store sweeps it away: a writer holding it makes a new one. */
+  gone = false;
 
   constructor(
     readonly labels: Readonly<Record<string, string>>,

@@ -203,4 +203,49 @@ describe('MemoryTsdb', () => {
     db.drop('process/9'); // twice is fine
     expect(db.seriesCount).toBe(1);
   });
+
+  describe('writer', () => {
+    it('appends by position what append does by name, a NaN being a metric absent that pass', () => {
+      const byWriter = new MemoryTsdb();
+      const byName = new MemoryTsdb();
+      const w = byWriter.writer('container/c1', ['cpu_usage', 'pid_count']);
+      for (let s = 1; s <= 5; s++) {
+        const cpu = s === 3 ? NaN : s * 10;
+        w.append(at(s), [cpu, 4]);
+        byName.append('container/c1', at(s), [...(s === 3 ? [] : [{ name: 'cpu_usage', value: cpu }]), { name: 'pid_count', value: 4 }]);
+      }
+      for (const metric of ['cpu_usage', 'pid_count']) expect(byWriter.range('container/c1', metric, ALL, 10, at(5))).toEqual(byName.range('container/c1', metric, ALL, 10, at(5)));
+      expect(times(byWriter.range('container/c1', 'cpu_usage', ALL, 10, at(5)))).toEqual([1, 2, 4, 5]);
+      expect(byWriter.seriesCount).toBe(2);
+      expect(byWriter.bytes).toBe(byName.bytes);
+    });
+
+    it('writes again after its resource was dropped or its series swept away', () => {
+      const db = new MemoryTsdb({ retentionFor: (r) => (r.startsWith('container/') ? 600 : undefined) });
+      const w = db.writer('container/c1', ['cpu_usage', 'oom_kill_count']);
+      w.append(at(0), [1, 0]);
+      db.drop('container/c1');
+      expect(db.seriesCount).toBe(0);
+      w.append(at(1), [2, NaN]);
+      expect(db.latest('container/c1', 'cpu_usage', ALL)).toEqual([{ labels: {}, value: 2 }]);
+      expect(db.seriesCount).toBe(1);
+      // cpu_usage silent past its retention is swept; the writer makes it again when it has a value.
+      for (let s = 2; s <= 700; s++) w.append(at(s), [NaN, 0]);
+      expect(db.latest('container/c1', 'cpu_usage', ALL)).toEqual([]);
+      w.append(at(701), [3, 0]);
+      expect(db.latest('container/c1', 'cpu_usage', ALL)).toEqual([{ labels: {}, value: 3 }]);
+      expect(db.seriesCount).toBe(2);
+    });
+
+    it('is refused series beyond maxSeries like append, and takes them once there is room', () => {
+      const db = new MemoryTsdb({ maxSeries: 1 });
+      const w = db.writer('container/c1', ['a', 'b']);
+      w.append(at(1), [1, 1]);
+      expect(db.refused).toBe(1);
+      expect(db.latest('container/c1', 'b', ALL)).toEqual([]);
+      db.drop('container/c1');
+      db.writer('container/c2', ['b']).append(at(2), [5]);
+      expect(db.latest('container/c2', 'b', ALL)).toEqual([{ labels: {}, value: 5 }]);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { rollupPoints, Series, type RollupPoint } from './tsdb-series.js';
-import type { LabelMatcher, Sample, TimeSeriesStore } from './types.js';
+import type { LabelMatcher, Sample, SeriesWriter, TimeSeriesStore } from './types.js';
 
 export type { RollupPoint } from './tsdb-series.js';
 
@@ -50,6 +50,8 @@ interface ResourceData {
   readonly keepSeconds: number;
   /** metric -> label key -> series. */
   readonly metrics: Map<string, Map<string, Series>>;
+  /** Set when dropped or swept away: a {@link SeriesWriter} holding it finds the resource again. */
+  gone: boolean;
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -99,31 +101,72 @@ export class MemoryTsdb implements TimeSeriesStore {
   }
 
   append(resource: string, time: number, samples: readonly Sample[]): void {
+    const r = this.resource(resource);
+    for (const sample of samples) this.seriesOf(r, sample.name, sample.labels ?? NO_LABELS)?.append(time, sample.value);
+    this.sweepEvery(time);
+  }
+
+  /**
+   * A writer of these unlabelled metrics of `resource`, for a source that appends them together
+   * every pass: its series are looked up when first written (and again after a drop or sweep),
+   * not at each append. Appending through it is appending each finite value under its metric's name.
+   */
+  writer(resource: string, metrics: readonly string[]): SeriesWriter {
+    let r: ResourceData | undefined;
+    const series: (Series | undefined)[] = metrics.map(() => undefined);
+    return {
+      resource,
+      metrics,
+      append: (time, values) => {
+        if (!r || r.gone) {
+          r = this.resource(resource);
+          series.fill(undefined);
+        }
+        for (let i = 0; i < metrics.length; i++) {
+          const value = values[i] as number;
+          if (value !== value) continue; // NaN: absent this pass
+          let s = series[i];
+          if (!s || s.gone) s = series[i] = this.seriesOf(r, metrics[i] as string, NO_LABELS);
+          s?.append(time, value);
+        }
+        this.sweepEvery(time);
+      },
+    };
+  }
+
+  /** The resource's data, made when first written. */
+  private resource(resource: string): ResourceData {
     let r = this.resources.get(resource);
     if (!r) {
       r = this.newResource(resource);
       this.resources.set(resource, r);
     }
-    for (const sample of samples) {
-      let bySeries = r.metrics.get(sample.name);
-      if (!bySeries) {
-        bySeries = new Map();
-        r.metrics.set(sample.name, bySeries);
-      }
-      const labels = sample.labels ?? NO_LABELS;
-      const key = this.labelKey(labels);
-      let s = bySeries.get(key);
-      if (!s) {
-        if (this.series >= this.maxSeries) {
-          this.refused++;
-          continue;
-        }
-        s = new Series(key === '' ? NO_LABELS : Object.freeze({ ...labels }), r.secondsCap, r.minutesCap);
-        bySeries.set(key, s);
-        this.series++;
-      }
-      s.append(time, sample.value);
+    return r;
+  }
+
+  /** The series of `metric` with `labels` in `r`, made when first written; undefined when refused (maxSeries). */
+  private seriesOf(r: ResourceData, metric: string, labels: Labels): Series | undefined {
+    let bySeries = r.metrics.get(metric);
+    if (!bySeries) {
+      bySeries = new Map();
+      r.metrics.set(metric, bySeries);
     }
+    const key = this.labelKey(labels);
+    let s = bySeries.get(key);
+    if (!s) {
+      if (this.series >= this.maxSeries) {
+        this.refused++;
+        return undefined;
+      }
+      s = new Series(key === '' ? NO_LABELS : Object.freeze({ ...labels }), r.secondsCap, r.minutesCap);
+      bySeries.set(key, s);
+      this.series++;
+    }
+    return s;
+  }
+
+  /** Sweeps once every {@link SWEEP_EVERY_SECONDS} of appended time. */
+  private sweepEvery(time: number): void {
     const sec = Math.floor(time / 1000);
     if (sec - this.lastSweep >= SWEEP_EVERY_SECONDS) {
       if (this.lastSweep !== 0) this.sweep(sec);
@@ -192,6 +235,7 @@ export class MemoryTsdb implements TimeSeriesStore {
     const r = this.resources.get(resource);
     if (!r) return;
     for (const bySeries of r.metrics.values()) this.series -= bySeries.size;
+    r.gone = true;
     this.resources.delete(resource);
   }
 
@@ -204,7 +248,7 @@ export class MemoryTsdb implements TimeSeriesStore {
     const keep = Math.max(1, Math.floor(this.retentionFor?.(resource) ?? Math.max(this.retentionSeconds, this.rollupSeconds)));
     const secondsCap = Math.min(keep, this.retentionSeconds);
     const minutesCap = keep > secondsCap ? Math.ceil(Math.min(keep, this.rollupSeconds) / 60) : 0;
-    return { secondsCap, minutesCap, keepSeconds: keep, metrics: new Map() };
+    return { secondsCap, minutesCap, keepSeconds: keep, metrics: new Map(), gone: false };
   }
 
   /** Removes series with nothing newer than their retention, and empty resources. */
@@ -214,13 +258,17 @@ export class MemoryTsdb implements TimeSeriesStore {
       for (const [metric, bySeries] of r.metrics) {
         for (const [key, s] of bySeries) {
           if (s.lastSec <= oldest) {
+            s.gone = true;
             bySeries.delete(key);
             this.series--;
           }
         }
         if (bySeries.size === 0) r.metrics.delete(metric);
       }
-      if (r.metrics.size === 0) this.resources.delete(name);
+      if (r.metrics.size === 0) {
+        r.gone = true;
+        this.resources.delete(name);
+      }
     }
   }
 

@@ -27,6 +27,14 @@ export interface Snapshot {
   readonly host: readonly Sample[];
   /** Per process: its attributes and cpu_usage, mem_rss_bytes, thread_count, uptime_seconds. */
   readonly processes: readonly { readonly info: ProcessInfo; readonly samples: readonly Sample[] }[];
+  /** The names the pass listed in procfs (`root`: where it is mounted), every one, for the container discovery to use rather than list it again. */
+  readonly procListing?: ProcListing;
+}
+
+/** A listing of a procfs directory: its entries' names, as `readdir` gave them. */
+export interface ProcListing {
+  readonly root: string;
+  readonly names: readonly string[];
 }
 
 /** Static facts about the host, read once at start (and on demand). */
@@ -69,6 +77,21 @@ export interface LabelMatcher {
 }
 
 /**
+ * Unlabelled series of one resource that a source writes together every pass (a container's
+ * metrics), by position in `metrics`: the series are found once, not by name at each append.
+ * A NaN value is a metric absent that pass. The writer survives a drop of its resource or a sweep
+ * of a series (the next append makes them again).
+ * @example
+ * const w = tsdb.writer('container/abc', ['cpu_usage', 'pid_count']);
+ * w.append(Date.now(), [12.5, NaN]); // pid_count absent this pass
+ */
+export interface SeriesWriter {
+  readonly resource: string;
+  readonly metrics: readonly string[];
+  append(time: number, values: ArrayLike<number>): void;
+}
+
+/**
  * The agent's local time-series store: per-second samples for at least an
  * hour, coarser roll-ups for a day, in bounded memory.
  */
@@ -79,6 +102,8 @@ export interface TimeSeriesStore {
   latest(resource: string, metric: string, matchers: readonly LabelMatcher[], maxAgeMs?: number): { labels: Readonly<Record<string, string>>; value: number }[];
   /** Samples of each matching series within the last `seconds` before `now`, oldest first. */
   range(resource: string, metric: string, matchers: readonly LabelMatcher[], seconds: number, now: number): { labels: Readonly<Record<string, string>>; points: { time: number; value: number }[] }[];
+  /** A writer of `metrics` of one resource, appended together each pass by position: see {@link SeriesWriter}. */
+  writer(resource: string, metrics: readonly string[]): SeriesWriter;
   /** Forgets a resource (a process that exited) after its history is no longer wanted. */
   drop(resource: string): void;
   /** Approximate bytes held, for the memory budget. */

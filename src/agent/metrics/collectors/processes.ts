@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 import { cursor, intAfter, readInt, seek, type Reader } from '../proc-read.js';
-import type { ProcessInfo, Sample } from '../types.js';
+import type { ProcListing, ProcessInfo, Sample } from '../types.js';
 import type { UserNames } from './users.js';
 
 /*
@@ -108,6 +108,8 @@ export class ProcessCollector {
   /** Previous pass: monotonic ms and host uptime (s); NaN before the first. */
   #prevMono = NaN;
   #prevUptime = NaN;
+  /** The last pass's listing of procRoot, unfiltered (a snapshot's `procListing`). */
+  listing: ProcListing | undefined;
 
   constructor(options: ProcessCollectorOptions) {
     this.#o = options;
@@ -162,8 +164,10 @@ export class ProcessCollector {
     try {
       names = fs.readdirSync(this.#o.procRoot);
     } catch {
+      this.listing = undefined;
       return [];
     }
+    this.listing = { root: this.#o.procRoot, names };
     const out: ProcessReading[] = [];
     const filter = this.#o.filter;
     for (const name of names) {
