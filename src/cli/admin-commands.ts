@@ -5,7 +5,7 @@ import { getJson, postJson } from './api.js';
 import { GET_KINDS } from './command-names.js';
 import type { Io } from './io.js';
 import type { Column, Listing } from './listing.js';
-import { printListing } from './listing.js';
+import { packColumn, printListing } from './listing.js';
 import type { OutputFormat } from './output-format.js';
 
 const time = (v: unknown) => (typeof v === 'number' ? new Date(v).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
@@ -161,7 +161,8 @@ export async function getCommand(ep: Endpoint, kind: string, options: { format: 
   if (listing.limited && options.limit) q.set('limit', String(options.limit));
   if (kind === 'audit' && options.grep) q.set('text', options.grep);
   const items = await getJson<Record<string, unknown>[]>(ep, `${listing.path}${q.size ? `?${q}` : ''}`);
-  await printListing(io, options.format, items, listing);
+  // Bots and schedules a pack installed name it (`disk-full-logs@1.0.0`), as `get alarms` does.
+  await printListing(io, options.format, items, { ...listing, columns: [...listing.columns, ...packColumn(items)] });
   return 0;
 }
 

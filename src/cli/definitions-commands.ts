@@ -9,7 +9,7 @@ import { getJson, postJson } from './api.js';
 import { DEFINITION_KIND_PLURALS } from './command-names.js';
 import { readDefinitionFiles } from './definition-files.js';
 import type { Io } from './io.js';
-import { printListing } from './listing.js';
+import { packColumn, printListing } from './listing.js';
 import type { OutputFormat } from './output-format.js';
 import { forPeople } from './output-format.js';
 import { styleFor } from './style.js';
@@ -50,20 +50,37 @@ export async function applyCommand(ep: Endpoint, dir: string, options: { yes?: b
     return 0;
   }
   if (options.planOnly) return 0;
-  if (!options.yes) {
-    const tty = (io.stdin as NodeJS.ReadStream).isTTY === true;
-    if (!tty) throw new BreakwaterError('BW_ERR_CONFIRMATION_REQUIRED', 'refusing to apply without confirmation on a non-interactive input: pass --yes');
-    const rl = createInterface({ input: io.stdin, output: io.stdout });
-    const answer = await rl.question(`Apply this as version ${plan.baseVersion + 1}? Only "yes" applies: `);
-    rl.close();
-    if (answer.trim() !== 'yes') {
-      io.stdout.write('Not applied.\n');
-      return 1;
-    }
+  if (!options.yes && !(await confirmed(io, `Apply this as version ${plan.baseVersion + 1}?`))) {
+    io.stdout.write('Not applied.\n');
+    return 1;
   }
   const applied = await postJson<{ version: number; changed: boolean }>(ep, '/api/v1/definitions/apply', { files, baseVersion: plan.baseVersion });
   io.stdout.write(`${styleFor(io.stdout, io.env).green(`Applied version ${applied.version}.`)} Agents receive it now; \`breakwater drift\` shows any host not on it.\n`);
   return 0;
+}
+
+/**
+ * Asks `question` on a terminal; only "yes" confirms. On a non-interactive input it refuses at once
+ * (scripts pass --yes), so nothing waits for an answer that cannot come.
+ */
+export async function confirmed(io: Io, question: string): Promise<boolean> {
+  const tty = (io.stdin as NodeJS.ReadStream).isTTY === true;
+  if (!tty) throw new BreakwaterError('BW_ERR_CONFIRMATION_REQUIRED', 'refusing to apply without confirmation on a non-interactive input: pass --yes');
+  const rl = createInterface({ input: io.stdin, output: io.stdout });
+  const answer = await rl.question(`${question} Only "yes" applies: `);
+  rl.close();
+  return answer.trim() === 'yes';
+}
+
+/**
+ * The current definitions and their version, refusing when file content is hidden (a non-admin
+ * token): written back to files without it, they would not apply back.
+ */
+export async function currentDefinitions(ep: Endpoint, what: string): Promise<{ version: number; definitions: Definition[] }> {
+  const current = await getJson<{ version: number; definitions: Definition[] }>(ep, '/api/v1/definitions');
+  const hidden = current.definitions.filter((d) => (d as { contentHidden?: boolean }).contentHidden === true).map((d) => d.name);
+  if (hidden.length) throw new BreakwaterError('BW_ERR_FORBIDDEN', `the content of file ${hidden.join(', ')} is shown to admins only: ${what} with an admin token`, { files: hidden });
+  return current;
 }
 
 /** `breakwater get alarms` (and the other kinds): the current definitions of one kind. */
@@ -97,6 +114,7 @@ export async function getDefinitionsCommand(ep: Endpoint, plural: string, option
     columns: [
       ['NAME', (d) => String(d.name)],
       ['WHAT', summary],
+      ...packColumn(items),
     ],
     wide: [['DESCRIPTION', (d) => String(d.description ?? '-')]],
     name: (d) => `${String(kind)}/${String(d.name)}`,
@@ -107,10 +125,8 @@ export async function getDefinitionsCommand(ep: Endpoint, plural: string, option
 
 /** `breakwater export [-o DIR]`: the current definitions back to files. */
 export async function exportCommand(ep: Endpoint, out: string | undefined, io: Io): Promise<number> {
-  const current = await getJson<{ version: number; definitions: Definition[] }>(ep, '/api/v1/definitions');
   // The API shows file content to admins only: an export without it would not apply back.
-  const hidden = current.definitions.filter((d) => (d as { contentHidden?: boolean }).contentHidden === true).map((d) => d.name);
-  if (hidden.length) throw new BreakwaterError('BW_ERR_FORBIDDEN', `the content of file ${hidden.join(', ')} is shown to admins only: export with an admin token`, { files: hidden });
+  const current = await currentDefinitions(ep, 'export');
   const files = toYaml(current.definitions);
   if (!out) {
     for (const f of files) io.stdout.write(`# ${f.path}\n${f.text}---\n`);

@@ -15,6 +15,11 @@ export interface Listing {
   readonly name: (i: Record<string, unknown>) => string;
 }
 
+/** A `PACK` column while any item came from a pack (`disk-full-logs@1.0.0`), so listings without packs stay as they were. */
+export function packColumn(items: readonly Record<string, unknown>[]): Column[] {
+  return items.some((i) => typeof i.pack === 'string') ? [['PACK', (i) => (typeof i.pack === 'string' ? i.pack : '-')]] : [];
+}
+
 /**
  * Prints items as the format asks: an aligned table (people; `wide` with the extra columns), a
  * JSON array, a YAML sequence (the same data: parse either and compare), or one `kind/name` a line.

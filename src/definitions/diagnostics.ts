@@ -37,6 +37,12 @@ export const DEFINITION_DIAGNOSTIC_CODES = {
   BWD_NOT_PERMITTED: 'a bot or schedule that calls an action whose `allowed` rule does not name it',
   BWD_UNKNOWN_SECRET: 'an action or integration that names a secret the set does not define',
   BWD_INLINE_SECRET: 'a credential written as a value where a reference `{ secret: <name> }` to a secret definition belongs',
+  BWD_PACK_MANIFEST: 'a pack without a valid `pack.yaml` (kind, name, version, parameters), or a pack file that is not a definition or runbook',
+  BWD_PACK_UNKNOWN_PARAM: 'a value (`--set`, `--values`) or `{{ params.NAME }}` placeholder naming a parameter the pack does not declare',
+  BWD_PACK_BAD_VALUE: 'a pack parameter value of the wrong type, or not matching its pattern',
+  BWD_PACK_MISSING_VALUE: 'a pack parameter without a default that was given no value',
+  BWD_PACK_PLACEHOLDER: 'a malformed placeholder, or one where placeholders cannot go (a key, an unquoted value)',
+  BWD_PACK_TOO_LARGE: 'a pack with more or larger files, parameters or values than allowed',
 } as const;
 
 export type DefinitionDiagnosticCode = keyof typeof DEFINITION_DIAGNOSTIC_CODES;

@@ -70,6 +70,8 @@ function integrationDocument(def: IntegrationDefinition): Record<string, unknown
 export function toDocument(def: Definition, actionOf: (name: string) => ActionDefinition | undefined = () => undefined): Record<string, unknown> {
   const doc: Record<string, unknown> = { kind: def.kind, name: def.name };
   if (def.description !== '') doc.description = def.description;
+  // Provenance survives an export and re-apply, so `breakwater get` still names the pack.
+  if (def.pack !== undefined) doc.pack = def.pack;
   switch (def.kind) {
     case 'action':
       doc.command = def.command;

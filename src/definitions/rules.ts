@@ -8,7 +8,10 @@ import type { DefinitionKind } from './types.js';
  * docs/definitions.md describes them.
  */
 
-export const COMMON_FIELDS = ['kind', 'name', 'description'] as const;
+export const COMMON_FIELDS = ['kind', 'name', 'description', 'pack'] as const;
+
+/** A definition's provenance as `pack install` writes it: `disk-full-logs@1.0.0` (pack name, semver). */
+export const PACK_REF = /^[a-z][a-z0-9-]{0,62}@(?:0|[1-9]\d{0,8})\.(?:0|[1-9]\d{0,8})\.(?:0|[1-9]\d{0,8})(?:-[0-9A-Za-z.-]{1,64})?$/;
 
 /** The fields of each kind, besides kind, name and description, in the order export writes them. */
 export const KIND_FIELDS: Readonly<Record<DefinitionKind, readonly string[]>> = {

@@ -1,6 +1,7 @@
 import type { Scalar } from 'yaml';
 import type { Catalogue, ResourceTypeName } from '../lang/index.js';
 import type { Doc, Fields } from './fields.js';
+import { PACK_REF } from './rules.js';
 import type { ActionDefinition, AlarmDefinition, DefinitionKind } from './types.js';
 
 /*
@@ -41,8 +42,10 @@ export interface SetContext {
   readonly filePaths: Map<string, Raw>;
 }
 
-/** The fields every definition has: name, description and where it was written. */
+/** The fields every definition has: name, description, the pack it came from (if any) and where it was written. */
 export function basics(r: Raw) {
   const description = r.fields.string('description', 'a description (text)', false) ?? '';
-  return { name: r.name ?? '', description, origin: { file: r.doc.file, line: r.line } };
+  const pack = r.fields.string('pack', 'the pack it was installed from, `name@version` (written by `breakwater pack install`)', false);
+  if (pack !== undefined && !PACK_REF.test(pack)) r.fields.bad('pack', 'BWD_BAD_VALUE', `expected the pack it was installed from as \`name@version\` (e.g. \`disk-full-logs@1.0.0\`), found ${JSON.stringify(pack.slice(0, 80))}`);
+  return { name: r.name ?? '', description, ...(pack !== undefined && PACK_REF.test(pack) ? { pack } : {}), origin: { file: r.doc.file, line: r.line } };
 }

@@ -14,6 +14,8 @@ export const DEFINITION_KINDS: readonly DefinitionKind[] = ['action', 'metric', 
 interface Base {
   readonly name: string;
   readonly description: string;
+  /** The pack it was installed from, `name@version` (`breakwater pack install`); absent for definitions written by hand. */
+  readonly pack?: string;
   /** Where it was defined: `dir/file.yaml` and the line of its `kind:`. */
   readonly origin?: { readonly file: string; readonly line: number };
 }

@@ -91,6 +91,8 @@ export interface BotRun {
 export interface BotState {
   readonly name: string;
   readonly description: string;
+  /** The pack that installed it, `name@version`; absent when written by hand. */
+  readonly pack?: string;
   readonly enabled: boolean;
   /** The trigger in words: `alarm data-disk-full fired`, `event process_restarted of app`, `event host_joined`, `external deploy`. */
   readonly triggerText: string;
@@ -110,6 +112,8 @@ export interface BotState {
 export interface ScheduleState {
   readonly name: string;
   readonly description: string;
+  /** The pack that installed it, `name@version`; absent when written by hand. */
+  readonly pack?: string;
   readonly enabled: boolean;
   readonly cron: string | null;
   readonly everySeconds: number | null;

@@ -78,6 +78,7 @@ export class Automation {
     return {
       name: b.name,
       description: b.description,
+      ...(b.pack !== undefined ? { pack: b.pack } : {}),
       enabled: b.enabled,
       trigger: b.trigger,
       triggerText: describeTrigger(b.trigger),
@@ -99,6 +100,7 @@ export class Automation {
     return {
       name: s.name,
       description: s.description,
+      ...(s.pack !== undefined ? { pack: s.pack } : {}),
       enabled: s.enabled,
       cron: s.cron,
       everySeconds: s.everySeconds,

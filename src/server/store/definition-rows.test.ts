@@ -5,6 +5,8 @@
 import { expect, it } from 'vitest';
 import { describeStore } from '../../../test/store/back-ends.js';
 import { T0, type NewDefinitionVersion, definitionVersion, expectStoreError, TRICKY } from '../../../test/store/fixtures.js';
+import { parseDefinitions } from '../../definitions/index.js';
+import { BUILTIN_CATALOGUE } from '../../lang/index.js';
 import { StoreError, type DefinitionVersionRecord } from './index.js';
 
 await describeStore('definitions', 'src/server/store/definition-rows.test.ts', ({ freshStore, harness, openOn }) => {
@@ -39,6 +41,14 @@ await describeStore('definitions', 'src/server/store/definition-rows.test.ts', (
       summary({ version: 1, ...first }),
     ]);
     expect(listed.every((v) => !('definitions' in v))).toBe(true);
+  });
+
+  it('keeps the pack a definition was installed from (its provenance) as written', async () => {
+    const { definitions } = parseDefinitions([{ path: 'disk-full-logs/a.yaml', text: 'kind: action\nname: delete_runaway_logs\ncommand: find "$dir" -xdev -delete\nparams: { dir: string }\npack: disk-full-logs@1.0.0\n' }], BUILTIN_CATALOGUE);
+    expect(definitions).toEqual([expect.objectContaining({ name: 'delete_runaway_logs', pack: 'disk-full-logs@1.0.0' })]);
+    const store = await freshStore();
+    await store.saveDefinitionVersion(definitionVersion({ createdAt: T0, definitions }), null);
+    expect((await store.currentDefinitions())?.definitions).toEqual(definitions);
   });
 
   it('listDefinitionVersions pages backwards with `before`', async () => {
