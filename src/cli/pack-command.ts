@@ -160,7 +160,8 @@ export async function packInstallCommand(ep: Endpoint, dir: string, name: string
   const kept = current.definitions.filter((d) => packOf(d) !== manifest.name);
   const previous = new Set(current.definitions.filter((d) => packOf(d) === manifest.name).map(keyOf));
   const files = [...toYaml(kept).map((f) => ({ path: `(installed)/${f.path}`, text: f.text })), ...rendered.files];
-  const plan = await postJson<PlanAnswer>(ep, `/api/v1/definitions/plan${options.dryRun ? '' : '?intent=apply'}`, { files });
+  // A pack of runbooks only, on a control plane with no definitions yet: nothing to plan.
+  const plan = files.length ? await postJson<PlanAnswer>(ep, `/api/v1/definitions/plan${options.dryRun ? '' : '?intent=apply'}`, { files }) : { ok: true, baseVersion: current.version, diagnostics: [] };
   if (!plan.ok) {
     io.stderr.write(`${renderDefinitionDiagnostics(plan.diagnostics, io)}\npack ${ref}: ${plan.diagnostics.length} problem(s); nothing was installed.\n`);
     return 1;
