@@ -33,7 +33,12 @@ describe('process-fault packs', () => {
   const host = (name: string): LabHost => labHost(lab, name);
 
   packLab({ hosts: 7, apps: true, appPortBase: APP_PORT_BASE }, (l) => (lab = l));
-  const install = (pack: string, values: Record<string, string | number>) => installPack(lab, pack, values);
+  /** Installs the pack with the real CLI: its definitions applied and its runbook (named like the pack) kept. */
+  async function install(pack: string, values: Record<string, string | number>): Promise<void> {
+    const answer = await installPack(lab, pack, values);
+    expect(answer.runbooks).toEqual([{ name: pack, op: 'create' }]);
+    expect(answer.plan.every((p) => p.op === 'create')).toBe(true);
+  }
 
   beforeAll(async () => {
     const rows = await waitFor(
