@@ -76,6 +76,30 @@ describe('a lab host\'s process scope', () => {
     }
   });
 
+  it('counts a zombie as its parent\'s host\'s: it has no working directory left, its unreaping parent has', async () => {
+    const f = scopedFixture();
+    try {
+      // 43 is a zombie child of 42 (the fixture's stat says Z): the kernel shows no cwd for it.
+      rmSync(join(f.tree.procRoot, '43', 'cwd'));
+      const snap = await f.source.collect();
+      expect(pids(snap)).toEqual([42, 43]);
+      expect(snap.host.find((s) => s.name === 'zombie_count')?.value).toBe(1);
+    } finally {
+      f.close();
+    }
+    const g = scopedFixture();
+    try {
+      // The same zombie whose parent works on another host is that host's, not this one's.
+      rmSync(join(g.tree.procRoot, '43', 'cwd'));
+      g.cwd(42, g.other);
+      const snap = await g.source.collect();
+      expect(pids(snap)).toEqual([]);
+      expect(snap.host.find((s) => s.name === 'zombie_count')?.value).toBe(0);
+    } finally {
+      g.close();
+    }
+  });
+
   it('filters a source it cannot push the scope into (every process read, the host\'s kept)', async () => {
     const f = scopedFixture();
     const unscoped = new ProcSource({ procRoot: f.tree.procRoot, etcRoot: join(FIXTURES, 'etc'), statfs: () => Promise.reject(new Error('no disks here')) });

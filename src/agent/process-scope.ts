@@ -1,5 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import type { MetricSource, OnDemandMetric, ProcessInfo, Snapshot } from './metrics/types.js';
+import { readFileSync, readlinkSync } from 'node:fs';
+import type { MetricSource, ProcessInfo, Snapshot } from './metrics/types.js';
 
 interface Judged {
   inside: boolean;
@@ -12,7 +14,8 @@ interface Judged {
 /**
  * Which processes a lab host sees: those whose working directory is under `root` (several lab hosts
  * share one machine, and each should see its own processes: its agent, its service, their
- * commands). Each pid is judged once, by its working directory when first seen.
+ * commands). Each pid is judged once, by its working directory when first seen; a zombie, which
+ * has no working directory left, by its parent's (the process that has not reaped it).
  *
  * The process scan asks {@link includes} before it reads a process, so an agent skips the rest of
  * the machine's processes for one lookup each: with every agent reading every process, a lab of
@@ -67,13 +70,38 @@ export class ProcessScope {
   }
 
   #under(pid: number): boolean {
+    const cwd = this.#cwd(pid);
+    if (cwd !== undefined) return this.#inside(cwd);
+    // A zombie's working directory is gone with its memory: it is the host's whose parent has not reaped it.
+    const parent = zombieParent(this.procRoot, pid);
+    const parentCwd = parent === undefined ? undefined : this.#cwd(parent);
+    return parentCwd !== undefined && this.#inside(parentCwd);
+  }
+
+  #cwd(pid: number): string | undefined {
     try {
-      const cwd = readlinkSync(`${this.procRoot}/${pid}/cwd`);
-      return cwd === this.root || cwd.startsWith(`${this.root}/`);
+      return readlinkSync(`${this.procRoot}/${pid}/cwd`);
     } catch {
-      return false;
+      return undefined;
     }
   }
+
+  #inside(cwd: string): boolean {
+    return cwd === this.root || cwd.startsWith(`${this.root}/`);
+  }
+}
+
+/** The parent pid of `pid` when it is a zombie (state Z in its stat), else undefined. */
+function zombieParent(procRoot: string, pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // comm may hold spaces and parentheses: the fields start after the last ')'.
+  const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return state === 'Z' && Number(ppid) > 0 ? Number(ppid) : undefined;
 }
 
 /**

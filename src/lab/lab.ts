@@ -132,6 +132,8 @@ export interface Lab {
   fillDisk(host: LabHost, percent: number, file?: string): Promise<number>;
   /** Turns the hung-workers fault of the host's service on or off. */
   hangWorkers(host: LabHost, on: boolean): Promise<void>;
+  /** Turns the memory-leak fault of the host's service on or off (8 MiB more resident a second, up to 256 MiB; a restart frees it). */
+  leakMemory(host: LabHost, on: boolean): Promise<void>;
   /** Restarts the host's service (the supervisor starts it again). */
   restartApp(host: LabHost): Promise<void>;
   /** Restarts the control plane process on the same port and data (after a kill, say). */
@@ -364,6 +366,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     async hangWorkers(host, on) {
       if (on) await writeFile(join(host.dir, 'run', 'fault-hang'), 'the buggy shared library is installed\n');
       else await rm(join(host.dir, 'run', 'fault-hang'), { force: true });
+    },
+    async leakMemory(host, on) {
+      if (on) await writeFile(join(host.dir, 'run', 'fault-leak'), 'the leaking release is installed\n');
+      else await rm(join(host.dir, 'run', 'fault-leak'), { force: true });
     },
     async restartApp(host) {
       host.app?.kill('SIGTERM');

@@ -7,7 +7,8 @@
  *   memory metric, only in `<host-dir>/run/app.busy`;
  * - SIGUSR2 applies the config patch, in memory only: hung workers recover
  *   and no more hang, until the next restart forgets it;
- * - leaks a little memory every second, like the services operators restart.
+ * - leaks a little memory every second, like the services operators restart; while
+ *   `<host-dir>/run/fault-leak` exists (a leaking release), 8 MiB more a second, up to 256 MiB.
  */
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -27,6 +28,8 @@ writeFileSync(join(run, 'app.pid'), String(process.pid));
 let busy = 0;
 let patched = false;
 const leak: Buffer[] = [];
+/** The leaking release's chunks: 8 a second, 1 MiB each, written so they stay resident. */
+const fastLeak: Buffer[] = [];
 
 const publish = () => writeFileSync(join(run, 'app.busy'), `${busy}\n`);
 publish();
@@ -34,6 +37,7 @@ publish();
 setInterval(() => {
   if (!patched && existsSync(join(run, 'fault-hang')) && busy < WORKERS) busy++;
   if (leak.length < 200) leak.push(Buffer.alloc(256 * 1024, 1));
+  if (existsSync(join(run, 'fault-leak'))) for (let i = 0; i < 8 && fastLeak.length < 256; i++) fastLeak.push(Buffer.alloc(1024 * 1024, 1));
 }, 1000).unref();
 setInterval(publish, 250).unref();
 
