@@ -8,7 +8,7 @@ import type { OutputFormat } from './output-format.js';
 import { forPeople, yamlDocuments } from './output-format.js';
 import { renderDiagnostics } from './render-diagnostics.js';
 import { renderRows } from './render-rows.js';
-import { RunProgress, hostLine } from './run-progress.js';
+import { RunProgress, hostLine, rolloutSummary } from './run-progress.js';
 import { styleFor } from './style.js';
 
 export interface RunOptions {
@@ -111,6 +111,7 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   if (text) io.stdout.write(`${text}\n`);
   const seconds = (summary?.durationMs ?? 0) / 1000;
   const okCount = rows.length - failed;
+  if (summary?.rollout) io.stdout.write(rolloutSummary(summary.rollout, style));
   io.stdout.write(style.dim(`${rows.length} row${rows.length === 1 ? '' : 's'}, ${okCount} ok, ${failed} failed in ${seconds.toFixed(2)}s${summary?.runId ? ` (run ${summary.runId})` : ''}\n`));
   return failed ? 1 : 0;
 }
