@@ -48,6 +48,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 export async function rollout(ctx: FanOutContext, req: RolloutRequest): Promise<RolloutResult> {
   const { phase } = req;
   const { batches, maxErrors } = planBatches(req.rows, phase);
+  // Rows come back as agents answer: names are listed in the plan's order, the same every time.
+  const order = new Map(req.rows.map((r, i) => [r.resource?.id, i]));
+  const inOrder = (rows: readonly ResultRow[]) => [...rows].sort((a, b) => (order.get(a.resource?.id) ?? 0) - (order.get(b.resource?.id) ?? 0));
   const out: ResultRow[] = [];
   let asked = 0;
   let answered = 0;
@@ -64,7 +67,7 @@ export async function rollout(ctx: FanOutContext, req: RolloutRequest): Promise<
     asked += result.asked;
     answered += result.answered;
     out.push(...result.rows);
-    const bad = result.rows.filter(failedRow);
+    const bad = inOrder(result.rows.filter(failedRow));
     errors += bad.length;
     const why: string[] = [];
     if (bad.length) why.push(`batch ${b + 1} failed on ${bad.map(nameOf).join(', ')}`);
@@ -98,8 +101,8 @@ export async function rollout(ctx: FanOutContext, req: RolloutRequest): Promise<
     batches: batches.length,
     started,
     maxErrors,
-    ok: out.filter((r) => r.status !== 'cancelled' && !failedRow(r)).map(nameOf),
-    failed: out.filter((r) => r.status !== 'cancelled' && failedRow(r)).map(nameOf),
+    ok: inOrder(out.filter((r) => r.status !== 'cancelled' && !failedRow(r))).map(nameOf),
+    failed: inOrder(out.filter((r) => r.status !== 'cancelled' && failedRow(r))).map(nameOf),
     notStarted: unrun.map(nameOf),
     aborted: halt && started < batches.length ? halt : null,
   };
