@@ -20,6 +20,7 @@ export * from './audit.js';
 export type { Delivery } from './deliveries.js';
 export type { Approval, ApprovalStatus, BotRun, BotState, BotSwitch, BreakerState, Maintenance, ScheduleState, Silence, Switches } from './operating.js';
 export type { ErrorLine, PlanLine, ProgressLine, QueryDiagnostic, QueryLine, RolloutOutcome, RowLine, SummaryLine, TargetsLine } from './query-stream.js';
+export { EXPLAINED_BATCHES, EXPLAINED_NAMES, RunExplanation } from './run-explanation.js';
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
 export * from './nats-subjects.js';
 export { payloadText } from './payload.js';

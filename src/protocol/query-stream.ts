@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
 import { ResultRow } from './rows.js';
+import { RunExplanation } from './run-explanation.js';
 
 /*
  * The answer of POST /api/v1/query: NDJSON, one JSON object a line, in this order: one `plan`
@@ -97,6 +98,8 @@ export const SummaryLine = z.object({
   durationMs: z.number(),
   /** Present when the statement rolled out (`rolling(...)`). */
   rollout: z.optional(RolloutOutcome),
+  /** Present on a dry run: what the run would do, and what stands in its way (run-explanation.ts). */
+  explanation: z.optional(RunExplanation),
 });
 export type SummaryLine = z.infer<typeof SummaryLine>;
 

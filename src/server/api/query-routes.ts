@@ -146,8 +146,8 @@ async function runQuery(ctx: StatementContext, body: z.infer<typeof QueryBody>, 
       } else if (l.type === 'progress') {
         out?.line({ type: 'progress', ...l.progress });
       } else {
-        const { result: r, runId, failed, durationMs } = l.outcome;
-        out?.line({ type: 'summary', runId, rows: r.rows.length, failures: r.failures.length, failed, targets: r.targets, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs, ...(r.rollout ? { rollout: r.rollout } : {}) });
+        const { result: r, runId, failed, durationMs, explanation } = l.outcome;
+        out?.line({ type: 'summary', runId, rows: r.rows.length, failures: r.failures.length, failed, targets: r.targets, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs, ...(r.rollout ? { rollout: r.rollout } : {}), ...(explanation ? { explanation } : {}) });
       }
     }
   } catch (err) {
