@@ -49,8 +49,11 @@ export async function rollout(ctx: FanOutContext, req: RolloutRequest): Promise<
   const { phase } = req;
   const { batches, maxErrors } = planBatches(req.rows, phase);
   // Rows come back as agents answer: names are listed in the plan's order, the same every time.
+  // A command on a host's processes answers with process rows: those rank by their host.
   const order = new Map(req.rows.map((r, i) => [r.resource?.id, i]));
-  const inOrder = (rows: readonly ResultRow[]) => [...rows].sort((a, b) => (order.get(a.resource?.id) ?? 0) - (order.get(b.resource?.id) ?? 0));
+  const hostOrder = new Map(req.rows.map((r, i) => [r.resource?.host, i] as const).reverse());
+  const rank = (r: ResultRow) => order.get(r.resource?.id) ?? hostOrder.get(r.resource?.host) ?? 0;
+  const inOrder = (rows: readonly ResultRow[]) => [...rows].sort((a, b) => rank(a) - rank(b));
   const out: ResultRow[] = [];
   let asked = 0;
   let answered = 0;
