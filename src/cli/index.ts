@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     .argument('<pipeline>', "e.g. 'host | env = \"prod\" | `uptime`'")
     .addOption(outputOption())
     .option('--json', 'the same as -o json: NDJSON lines (plan, targets, rows, summary) as they come, for scripts')
-    .option('--dry-run', 'list the targets without running anything')
+    .option('--dry-run', 'run nothing: list the targets, the batches, the breakers, the approval and the blast-radius verdict')
     .option('--yes', 'confirm a command or action that reaches more resources than the blast-radius limit')
     .option('--timeout <duration>', 'time budget for the whole query, e.g. 30s')
     .action(async (statement: string, o: { server?: string; token?: string; output?: string; json?: boolean; dryRun?: boolean; yes?: boolean; timeout?: string }) => {

@@ -6,9 +6,10 @@ import { queryLines, request } from './api.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output-format.js';
 import { forPeople, yamlDocuments } from './output-format.js';
+import { explanationText } from './dry-run-output.js';
 import { renderDiagnostics } from './render-diagnostics.js';
 import { renderRows } from './render-rows.js';
-import { RunProgress, hostLine } from './run-progress.js';
+import { RunProgress, hostLine, rolloutSummary } from './run-progress.js';
 import { styleFor } from './style.js';
 
 export interface RunOptions {
@@ -102,6 +103,8 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   if (options.dryRun) {
     io.stdout.write(`${style.bold('dry run')}: nothing was run. ${rows.length} target${rows.length === 1 ? '' : 's'}:\n`);
     for (const r of rows) io.stdout.write(`  ${r.resource?.name ?? '-'}${r.status === 'ok' ? '' : style.red(` (${r.status}: ${r.error ?? ''})`)}\n`);
+    // A server before explanations sends none; with no target there is nothing to explain.
+    if (summary?.explanation && rows.length) io.stdout.write(`\n${explanationText(summary.explanation, style)}`);
     if (wouldRefuse) io.stderr.write(`${errStyle.red('stopped')}: a filter names a value no host has, so this would run on no resource; the run would be refused\n`);
     return wouldRefuse ? 1 : 0;
   }
@@ -111,6 +114,7 @@ export async function runCommand(ep: Endpoint, statement: string, options: RunOp
   if (text) io.stdout.write(`${text}\n`);
   const seconds = (summary?.durationMs ?? 0) / 1000;
   const okCount = rows.length - failed;
+  if (summary?.rollout) io.stdout.write(rolloutSummary(summary.rollout, style));
   io.stdout.write(style.dim(`${rows.length} row${rows.length === 1 ? '' : 's'}, ${okCount} ok, ${failed} failed in ${seconds.toFixed(2)}s${summary?.runId ? ` (run ${summary.runId})` : ''}\n`));
   return failed ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResultRow } from '../protocol/index.js';
-import { RunProgress, hostLine } from './run-progress.js';
+import { RunProgress, hostLine, rolloutSummary } from './run-progress.js';
 import { styleFor } from './style.js';
 
 const plain = styleFor({ isTTY: false }, {});
@@ -33,7 +33,17 @@ describe('RunProgress', () => {
     expect(p.line()).toBe('2 done · 1 ok · 1 failed · 0.0 s');
     p.batch({ type: 'progress', stage: 'batch_started', batch: 2, batches: 5, resources: ['web-3'], message: 'batch 2/5: web-3' });
     expect(p.line()).toBe('batch 2/5 · 2 done · 1 ok · 1 failed · 0.0 s');
+    p.batch({ type: 'progress', stage: 'batch_done', batch: 2, batches: 5, resources: ['web-3'], message: 'batch 2/5 done', errors: 1, maxErrors: 2 });
+    expect(p.line()).toBe('batch 2/5 · errors 1/2 · 2 done · 1 ok · 1 failed · 0.0 s');
     p.end();
+  });
+
+  it('sums up a rollout: why it aborted, then what ran, failed and never started, aligned', () => {
+    const aborted = { batches: 3, started: 2, maxErrors: 2, ok: ['h1'], failed: ['h2', 'h3', 'h4'], notStarted: ['h5', 'h6'], aborted: '3 failures > max_errors 2: batch 2 failed on h3, h4' };
+    expect(rolloutSummary(aborted, plain)).toBe(
+      ['rollout aborted after batch 2/3, errors 3/2: 3 failures > max_errors 2: batch 2 failed on h3, h4', '  ok           1  h1', '  failed       3  h2, h3, h4', '  not started  2  h5, h6', ''].join('\n'),
+    );
+    expect(rolloutSummary({ batches: 2, started: 2, maxErrors: 0, ok: ['h1', 'h2'], failed: [], notStarted: [], aborted: null }, plain)).toBe('rollout: 2/2 batches\n  ok           2  h1, h2\n');
   });
 
   it('on a terminal: draws in place, prints lines above the status line, erases it at the end', () => {

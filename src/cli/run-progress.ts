@@ -1,4 +1,4 @@
-import type { ProgressLine, ResultRow } from '../protocol/index.js';
+import type { ProgressLine, ResultRow, RolloutOutcome } from '../protocol/index.js';
 import { label, rowFailed } from '../protocol/index.js';
 import type { Io } from './io.js';
 import type { Style } from './style.js';
@@ -26,7 +26,7 @@ const ERASE_LINE = '\r\u001b[2K';
 export class RunProgress {
   readonly #hosts = new Map<string, boolean>();
   #total: number | undefined;
-  #batch: { readonly batch: number; readonly batches: number } | undefined;
+  #batch: { readonly batch: number; readonly batches: number; readonly errors?: number | undefined; readonly maxErrors?: number | undefined } | undefined;
   #drawn = false;
   #timer: NodeJS.Timeout | undefined;
   readonly #started: number;
@@ -58,7 +58,7 @@ export class RunProgress {
 
   /** A rollout's step: the status line shows its batch. */
   batch(progress: ProgressLine): void {
-    this.#batch = { batch: progress.batch, batches: progress.batches };
+    this.#batch = { batch: progress.batch, batches: progress.batches, errors: progress.errors, maxErrors: progress.maxErrors };
     this.#draw();
   }
 
@@ -69,12 +69,13 @@ export class RunProgress {
     this.#draw();
   }
 
-  /** `12/50 done · 11 ok · 1 failed · 38 pending · 4.2 s`, with `batch 2/5 · ` first in a rollout. */
+  /** `12/50 done · 11 ok · 1 failed · 38 pending · 4.2 s`, with `batch 2/5 · ` first in a rollout (and `errors 1/2 · ` with an error budget). */
   line(): string {
     const done = this.#hosts.size;
     const failed = [...this.#hosts.values()].filter((ok) => !ok).length;
     const parts = [
       ...(this.#batch ? [`batch ${this.#batch.batch}/${this.#batch.batches}`] : []),
+      ...(this.#batch?.maxErrors ? [`errors ${this.#batch.errors ?? 0}/${this.#batch.maxErrors}`] : []),
       this.#total === undefined ? `${done} done` : `${done}/${this.#total} done`,
       this.style.green(`${done - failed} ok`),
       failed ? this.style.red(`${failed} failed`) : `${failed} failed`,
@@ -127,3 +128,27 @@ export function hostLine(row: ResultRow, style: Style, width?: number): string {
 }
 
 const firstLine = (text: string) => text.trim().split('\n')[0]?.trim() ?? '';
+
+/**
+ * How a rollout ended, for people: its batches and error budget, why it aborted, and what ran,
+ * failed and never started, aligned.
+ *
+ * @example
+ * rolloutSummary({ batches: 3, started: 2, maxErrors: 2, ok: ['h1'], failed: ['h2', 'h3', 'h4'], notStarted: ['h5'], aborted: '3 failures > max_errors 2: …' }, style);
+ * // rollout aborted after batch 2/3: 3 failures > max_errors 2: …
+ * //   ok           1  h1
+ * //   failed       3  h2, h3, h4
+ * //   not started  1  h5
+ */
+export function rolloutSummary(o: RolloutOutcome, style: Style): string {
+  const budget = o.maxErrors ? `, errors ${o.failed.length}/${o.maxErrors}` : '';
+  const head = o.aborted ? style.red(`rollout aborted after batch ${o.started}/${o.batches}${budget}: ${o.aborted}`) : `rollout: ${o.started}/${o.batches} batches${budget}`;
+  const groups: [string, readonly string[], (s: string) => string][] = [
+    ['ok', o.ok, style.green],
+    ['failed', o.failed, style.red],
+    ['not started', o.notStarted, style.dim],
+  ];
+  const count = Math.max(...groups.map(([, names]) => String(names.length).length));
+  const lines = groups.filter(([, names]) => names.length).map(([label, names, tone]) => `  ${tone(label.padEnd(11))}  ${String(names.length).padStart(count)}  ${names.join(', ')}`);
+  return `${[head, ...lines].join('\n')}\n`;
+}

@@ -136,4 +136,6 @@ export const ROLLING: readonly ParamSpec[] = [
   p('pause', 'duration', 'Wait after each batch before checking health.', { required: false, default: '0s', allowZero: true }),
   p('until', 'condition', 'Health check that must hold on every resource of a batch before the next batch starts.', { required: false }),
   p('timeout', 'duration', 'How long a batch may take to become healthy.', { required: false, default: '5m' }),
+  p('max_errors', 'errors', 'Failures (a count, `2`, or a share of the targets, `10%`) the rollout tolerates; one more aborts it before the next batch.', { required: false, default: 0 }),
+  p('ramp', 'word', 'Batch sizes: `none` (every batch `batch` big) or `exponential` (1, 2, 4, … up to `batch`).', { required: false, default: 'none', words: ['none', 'exponential'] }),
 ];

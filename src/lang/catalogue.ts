@@ -50,7 +50,7 @@ export interface ResourceSpec {
   readonly example: string;
 }
 
-export type ParamType = 'number' | 'integer' | 'fraction' | 'duration' | 'string' | 'bool' | 'command' | 'range' | 'condition' | 'column' | 'numeric' | 'sortkey' | 'batch';
+export type ParamType = 'number' | 'integer' | 'fraction' | 'duration' | 'string' | 'bool' | 'command' | 'range' | 'condition' | 'column' | 'numeric' | 'sortkey' | 'batch' | 'errors' | 'word';
 
 export interface ParamSpec {
   readonly name: string;
@@ -62,6 +62,8 @@ export interface ParamSpec {
   readonly default?: string | number | boolean;
   /** For durations: whether 0s is allowed (a pause may be zero, a timeout may not). */
   readonly allowZero?: boolean;
+  /** For `word` parameters: the bare words it takes (`ramp = exponential`). */
+  readonly words?: readonly string[];
 }
 
 export interface FunctionSpec {

@@ -137,6 +137,7 @@ export class CallChecker {
       if (isRange(t)) this.cx.rangeAsInstant(inner);
       return t;
     }
+    if (param.type === 'word') return checkWord(this.cx, at, param.words ?? [], e);
     const type = this.expr(e);
     const literal = literalNumber(e);
     const mismatch = (expected: string) => this.cx.diagnostics.error('BW_TYPE_MISMATCH', e.span, `${at} expects ${expected}, found ${describeType(type)} \`${clip(formatExpr(e))}\``);
@@ -184,6 +185,13 @@ export class CallChecker {
           bad('a whole number of at least 1, or a share such as `25%`');
         }
         return type;
+      case 'errors':
+        if (e.kind === 'Number' && e.unit === '%') {
+          if (e.value < 0 || e.value > 100) bad('a share from 0% to 100%');
+        } else if (literal === undefined || !Number.isInteger(literal) || literal < 0 || (e.kind === 'Number' && e.unit !== undefined)) {
+          bad('a whole number of 0 or more, or a share such as `10%`');
+        }
+        return type;
       case 'number':
         if (!isNumber(type)) mismatch('a number');
         else if (type.t === 'number' && type.dim !== 'none' && type.dim !== 'count') mismatch('a plain number');
@@ -197,6 +205,23 @@ export class CallChecker {
  * value rather than a range of samples, which types it takes, and how the
  * message names what was expected.
  */
+/**
+ * A `word` argument: one of the parameter's bare words (`ramp = exponential`), never a column.
+ * Anything else is a BW_BAD_VALUE naming the words, with the nearest as the suggestion.
+ */
+function checkWord(cx: CheckContext, at: string, words: readonly string[], e: Expr): ValueType {
+  const found = e.kind === 'Ident' ? e.name : e.kind === 'String' ? e.value : undefined;
+  if (found !== undefined && words.includes(found)) return T.string;
+  const suggestion = found === undefined ? undefined : closest(found, words);
+  cx.diagnostics.error(
+    'BW_BAD_VALUE',
+    e.span,
+    `${at} must be one of ${words.map((w) => `\`${w}\``).join(', ')}, found \`${clip(formatExpr(e))}\`` + (suggestion ? `; did you mean \`${suggestion}\`?` : ''),
+    suggestion,
+  );
+  return T.any;
+}
+
 const TYPE_RULES: Readonly<Record<'condition' | 'bool' | 'string' | 'numeric' | 'column', { oneValue: boolean; accepts: (t: ValueType) => boolean; expected: string }>> = {
   condition: { oneValue: true, accepts: isBool, expected: 'a condition (true/false), e.g. `cpu_usage > 40`' },
   bool: { oneValue: false, accepts: isBool, expected: 'true/false' },
@@ -225,6 +250,8 @@ const PARAM_TYPE_NAMES: Readonly<Record<ParamSpec['type'], string>> = {
   numeric: 'a numeric column',
   sortkey: 'a column',
   batch: 'a count or a share such as `25%`',
+  errors: 'a count or a share such as `10%`',
+  word: 'a word',
 };
 
 function arity(required: number, max: number): string {

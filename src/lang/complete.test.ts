@@ -111,7 +111,9 @@ describe('completion', () => {
     ]);
     expect(accept('host | clean_logs(‸', 'dir')).toBe('host | clean_logs(dir = ‸');
     expect(labels('host | clean_logs(dir = "/var/log", ‸)')).toEqual(['days']);
-    expect(labels('host | rolling(batch = 2, ‸')).toEqual(['pause', 'until', 'timeout']);
+    expect(labels('host | rolling(batch = 2, ‸')).toEqual(['pause', 'until', 'timeout', 'max_errors', 'ramp']);
+    expect(labels('host | rolling(batch = 2, ramp = ‸')).toEqual(['none', 'exponential']);
+    expect(labels('host | rolling(batch = 2, ramp = exp‸')).toEqual(['exponential']);
     // An argument's value is not a tag's.
     expect(at('host | restart_service(name = "‸')).toBeUndefined();
     expect(labels('host | restart_service(name = ro‸')).toEqual(['role']);

@@ -201,6 +201,9 @@ function namesAt(before: readonly Token[], cat: Catalogue, fleet: FleetValues, o
     return { candidates: labels(ahead.text, usedNames(before, at.open), at.rows, cat), eager: true };
   }
   if (opener?.kind === '[' && (ahead?.kind === 'ident' || ahead?.kind === '}')) return undefined; // a range window: a duration
+  // `rolling(ramp = ‸`: the parameter's words, not columns.
+  const words = opener?.kind === '(' && ahead?.text === 'rolling' && prev?.kind === '=' ? ROLLING_PARAMS.find((p) => p.name === before.at(-2)?.text)?.words : undefined;
+  if (words) return { candidates: words.map((w) => named(w, 'value', `\`${before.at(-2)?.text ?? ''} = ${w}\``)), eager: true };
   if (opener?.kind === '(' && ahead?.kind === 'ident' && afterOpenerOrComma) {
     const used = usedNames(before, at.open);
     const params = (list: readonly (ParamSpec | ActionParamSpec)[]) => list.filter((p) => !used.has(p.name) && !('variadic' in p && p.variadic)).map(argument);

@@ -80,6 +80,8 @@ const PhaseSchema: z.ZodMiniType<Phase> = z.discriminatedUnion('where', [
     pauseSeconds: z.number(),
     timeoutSeconds: z.number(),
     until: z.nullable(PlanExprSchema),
+    maxErrors: z.optional(z.union([z.object({ count: z.number() }), z.object({ percent: z.number() })])),
+    ramp: z.optional(z.enum(['none', 'exponential'])),
   }),
 ]);
 

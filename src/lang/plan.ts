@@ -78,6 +78,10 @@ export type Phase =
       readonly pauseSeconds: number;
       readonly timeoutSeconds: number;
       readonly until: PlanExpr | null;
+      /** Failures tolerated across batches (absent: none); one more aborts the rollout. */
+      readonly maxErrors?: { readonly count: number } | { readonly percent: number };
+      /** `exponential`: batches of 1, 2, 4, … up to the batch size (absent: `none`, every batch full). */
+      readonly ramp?: 'none' | 'exponential';
     };
 
 export interface PlanColumn {

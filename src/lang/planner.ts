@@ -196,6 +196,8 @@ class Planner {
       return typeof d === 'string' ? (parseDuration(d) ?? 0) : 0;
     };
     const until = value('until');
+    const maxErrors = value('max_errors');
+    const ramp = value('ramp');
     this.flush();
     this.phases.push({
       where: 'rollout',
@@ -203,6 +205,8 @@ class Planner {
       pauseSeconds: seconds('pause'),
       timeoutSeconds: seconds('timeout'),
       until: until ? this.lower(until) : null,
+      maxErrors: maxErrors?.kind === 'Number' && maxErrors.unit === '%' ? { percent: maxErrors.value } : { count: maxErrors ? numberArg({ value: maxErrors } as Argument) : 0 },
+      ramp: (ramp?.kind === 'Ident' ? ramp.name : ramp?.kind === 'String' ? ramp.value : 'none') === 'exponential' ? 'exponential' : 'none',
     });
     this.hoistable = false;
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod/mini';
 import { ResultRow } from './rows.js';
+import { RunExplanation } from './run-explanation.js';
 
 /*
  * The answer of POST /api/v1/query: NDJSON, one JSON object a line, in this order: one `plan`
@@ -56,8 +57,28 @@ export const ProgressLine = z.object({
   /** Names of the batch's resources. */
   resources: z.array(z.string()),
   message: z.string(),
+  /** Failures so far, across batches, and how many the rollout tolerates (`max_errors`, resolved against its targets). */
+  errors: z.optional(z.int()),
+  maxErrors: z.optional(z.int()),
 });
 export type ProgressLine = z.infer<typeof ProgressLine>;
+
+/**
+ * How a rollout ended, in the summary: what ran and succeeded, what failed (a non-zero exit, no
+ * answer, or not healthy in time), what never started, by name; and why it stopped early, if it did.
+ */
+export const RolloutOutcome = z.object({
+  batches: z.int(),
+  /** Batches that started. */
+  started: z.int(),
+  maxErrors: z.int(),
+  ok: z.array(z.string()),
+  failed: z.array(z.string()),
+  notStarted: z.array(z.string()),
+  /** Why the rollout stopped before its last batch (`3 failures > max_errors 2: …`), or null. */
+  aborted: z.nullable(z.string()),
+});
+export type RolloutOutcome = z.infer<typeof RolloutOutcome>;
 
 /**
  * The last line of a query that ran to its end. `failed` is the count to show as failures: rows
@@ -75,6 +96,10 @@ export const SummaryLine = z.object({
   agentsAsked: z.int(),
   agentsAnswered: z.int(),
   durationMs: z.number(),
+  /** Present when the statement rolled out (`rolling(...)`). */
+  rollout: z.optional(RolloutOutcome),
+  /** Present on a dry run: what the run would do, and what stands in its way (run-explanation.ts). */
+  explanation: z.optional(RunExplanation),
 });
 export type SummaryLine = z.infer<typeof SummaryLine>;
 

@@ -118,7 +118,7 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
   // What sends to the fleet or runs statements on it.
   const catalogue = deps.catalogue ?? (() => current.catalogue());
   const policy: Policy = { probeAllow: probeAllowList(config.probeAllow), action: (name) => current.action(name) };
-  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock, replicaId: deps.replicaId, onExecuted: metrics && ((outcome, seconds, asked) => metrics.statementFinished(outcome, seconds, asked)) });
+  const statements = (): StatementContext => ({ store, gateway: fleet, catalogue, queryTimeoutMs: config.queryTimeoutMs, maxTargets: config.maxTargets, events: eventsFor(store), policy, clock, replicaId: deps.replicaId, bots: () => automation.bots(), onExecuted: metrics && ((outcome, seconds, asked) => metrics.statementFinished(outcome, seconds, asked)) });
   const schedules = new Schedules(statements(), logger, clock, undefined, { refusal: () => controls.refusalOfSchedules(), record: (e) => intake.record(e) });
   // Another replica's change of silences or switches is announced like an apply: the others reload both from the store.
   const controlChanges = new ControlChanges({ store, controls, current, intake, fleet, clock, announce: definitions && (() => definitions.announce(current.definitions().version)) });

@@ -2,7 +2,9 @@
  * The Console: write a pipeline (highlighted, completed, checked as you type, filters also against
  * the fleet's tag and attribute values: `no host has role = "wbe"; did you mean "web" (12 hosts)?`), run it with
  * Ctrl-Enter or the Run button, and read the answer grouped across hosts. Runs that exceed the
- * blast radius ask for confirmation and run again with `yes`. Your runs are kept in this browser.
+ * blast radius ask for confirmation and run again with `yes`. Dry run (for a command or action)
+ * runs nothing and explains what the run would do: targets, batches, breakers, approval, blast
+ * radius. Your runs are kept in this browser.
  * The statement is the URL's (`/console?q=…`), so a link opens the Console with it.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -13,6 +15,7 @@ import type { Whoami } from './api.js';
 import { ApiError, errorMessage, roleAtLeast, streamQuery } from './api.js';
 import { Editor } from './Editor.js';
 import { useFleetInventory } from './fleet-values.js';
+import { DryRunExplanation } from './DryRunExplanation.js';
 import { Results } from './Results.js';
 import { replaceView } from './url-state.js';
 
@@ -78,7 +81,8 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
   const blocked = runBlocked(props.me, analysis?.plan);
   const invalid = analysis && !analysis.ok;
 
-  const run = async (text: string, yes = false) => {
+  const effectful = Boolean(analysis?.plan && analysis.plan.effects.commands.length + analysis.plan.effects.actions.length > 0);
+  const run = async (text: string, yes = false, dryRun = false) => {
     if (running || !text.trim()) return;
     if (blocked || invalid) return;
     abort.current?.abort();
@@ -98,7 +102,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
     let last: SummaryLine | undefined;
     try {
       await streamQuery(
-        { statement: text, ...(yes ? { yes: true } : {}) },
+        { statement: text, ...(yes ? { yes: true } : {}), ...(dryRun ? { dryRun: true } : {}) },
         (line) => {
           if (line.type === 'plan') setPlan(line.plan);
           else if (line.type === 'row') {
@@ -115,7 +119,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
         controller.signal,
       );
       flush();
-      if (last) {
+      if (last && !dryRun) {
         const entry: HistoryEntry = { statement: text, at: Date.now(), rows: last.rows, failed: last.failed, runId: last.runId };
         setHistory((h) => {
           const next = [entry, ...h.filter((x) => x.statement !== text)].slice(0, 50);
@@ -144,6 +148,11 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
           <button className="primary" data-testid="run" disabled={Boolean(blocked) || Boolean(invalid) || running || !statement.trim()} title={blocked ?? (invalid ? 'fix the statement first' : 'Ctrl-Enter')} onClick={() => void run(statement)}>
             {running ? 'Running…' : 'Run'}
           </button>
+          {effectful && (
+            <button data-testid="dry-run" disabled={Boolean(blocked) || Boolean(invalid) || running} title="run nothing: see the targets, batches, breakers, approval and blast radius" onClick={() => void run(statement, false, true)}>
+              Dry run
+            </button>
+          )}
           {running && (
             <button onClick={() => abort.current?.abort()} data-testid="cancel">
               Cancel
@@ -166,6 +175,7 @@ export function ConsolePage(props: { me: Whoami | undefined; catalogue: Catalogu
             {summary.rows} rows · {summary.failed} failed · {summary.agentsAnswered}/{summary.agentsAsked} agents answered · {summary.durationMs} ms
           </div>
         )}
+        {summary?.explanation && <DryRunExplanation explanation={summary.explanation} />}
         {(rows.length > 0 || summary) && <Results rows={rows} columns={plan?.columns ?? []} ordered={plan?.ordered ?? false} />}
       </div>
       <aside className="history" data-testid="history">

@@ -124,7 +124,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
   };
 
   /** Runs one pipeline cell; resolves to its output (also shown at once). */
-  const runCell = async (i: number, yes = false): Promise<CellOutput | undefined> => {
+  const runCell = async (i: number, yes = false, dryRun = false): Promise<CellOutput | undefined> => {
     const cell = draft?.cells[i];
     if (!draft || !cell || cell.kind !== 'pipeline') return undefined;
     const sub = substituteParams(cell.text, params, Object.fromEntries(params.map((p) => [p, (values[p] ?? '').trim()])));
@@ -139,7 +139,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
     setRunning(i);
     put({ cell: i, statement, rows: [], summary: null, error: null });
     try {
-      return put({ cell: i, statement, ...(await streamCell(statement, yes, controller.signal, cellOrigin(stored.current, draft.id, i))) });
+      return put({ cell: i, statement, ...(await streamCell(statement, yes, controller.signal, cellOrigin(stored.current, draft.id, i), dryRun)) });
     } catch (err) {
       if (err instanceof ApiError && err.code === 'BW_ERR_CONFIRMATION_REQUIRED') {
         const d = err.details as { targets?: number };
@@ -328,6 +328,7 @@ export function RunbooksPage(props: { me: Whoami | undefined; catalogue: Catalog
                       catalogue={props.catalogue}
                       onChange={(text) => editCell(i, { text })}
                       onRun={() => void runCell(i)}
+                      onDryRun={() => void runCell(i, false, true)}
                       disabled={running !== null || missing.length > 0}
                     />
                   )}

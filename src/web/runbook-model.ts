@@ -68,12 +68,13 @@ export function cellOrigin(stored: Runbook | null, draftId: string | null, cell:
  * Runs one pipeline's statement through POST /api/v1/query and gathers its answer: the rows, the
  * plan's columns and order, the summary, or the error (an error line, or what failed on the way,
  * with the rows that came before it). Only a refusal that asks for confirmation (too many
- * targets) is thrown, so the page can ask and run again with `yes`.
+ * targets) is thrown, so the page can ask and run again with `yes`. A dry run (`dryRun`) runs
+ * nothing: its summary carries the run's explanation.
  *
  * @example
  * const out = await streamCell('host | `uptime`', false, controller.signal);
  */
-export async function streamCell(statement: string, yes: boolean, signal: AbortSignal, origin?: CellOrigin): Promise<Pick<CellOutput, 'rows' | 'summary' | 'error'>> {
+export async function streamCell(statement: string, yes: boolean, signal: AbortSignal, origin?: CellOrigin, dryRun = false): Promise<Pick<CellOutput, 'rows' | 'summary' | 'error'>> {
   const rows: ResultRow[] = [];
   let columns: readonly PlanColumn[] = [];
   let ordered = false;
@@ -81,7 +82,7 @@ export async function streamCell(statement: string, yes: boolean, signal: AbortS
   let error: string | null = null;
   try {
     await streamQuery(
-      { statement, ...(yes ? { yes: true } : {}), ...(origin ? { runbook: origin } : {}) },
+      { statement, ...(yes ? { yes: true } : {}), ...(dryRun ? { dryRun: true } : {}), ...(origin ? { runbook: origin } : {}) },
       (line) => {
         if (line.type === 'plan') {
           columns = line.plan.columns;

@@ -35,10 +35,16 @@ describe.skipIf(skip)('web UI', () => {
     expect(((await api.json()) as { code: string }).code).toBe('BW_ERR_NOT_FOUND');
   });
 
-  it('signs in, runs a command from the console with Ctrl-Enter, confirms the blast radius and shows grouped output', async () => {
+  it('signs in, dry-runs and then runs a command from the console with Ctrl-Enter, confirms the blast radius and shows grouped output', async () => {
     const page = await signIn(web.lab.token);
     expect(await page.getByTestId('whoami').textContent()).toContain('admin');
     const editor = page.getByLabel('pipeline');
+    // A dry run first: it runs nothing and explains the batches and the blast radius.
+    await editor.fill('host | rolling(batch = 2, ramp = exponential) | `echo hi`');
+    await page.getByTestId('dry-run').click();
+    await page.getByTestId('dry-run-explanation').waitFor();
+    expect(await page.getByTestId('dry-run-batches').locator('li').count()).toBe(2);
+    expect(await page.getByTestId('dry-run-blast-radius').textContent()).toBe('over the limit: 3 targets > 2; runs only once confirmed');
     await editor.fill('host | `echo hi`');
     await editor.press('Control+Enter');
     // 3 hosts > --max-targets 2: nothing runs until confirmed.
@@ -51,8 +57,9 @@ describe.skipIf(skip)('web UI', () => {
     const group = await expectOneOutputGroup(page, ['3 hosts', 'exit 0', 'hi']);
     await group.getByRole('button').click();
     expect(await group.getByTestId('group-hosts').locator('li').allTextContents()).toEqual(web.lab.hosts.map((h) => h.name).sort(new Intl.Collator('en', { numeric: true }).compare));
-    // The run is in the history.
+    // The run is in the history; the dry run is not.
     expect(await page.getByTestId('history').textContent()).toContain('echo hi');
+    expect(await page.getByTestId('history').textContent()).not.toContain('rolling');
     await page.close();
   }, 60_000);
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { closeAppsAfterEach, injectApp } from '../../../test/inject-app.js';
 import { runKindOf } from '../../definitions/index.js';
+import { RunExplanation } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { FakeHost } from '../fleet/fake-fleet.test-support.js';
 import { hostRow } from '../fleet/fake-fleet.test-support.js';
@@ -116,6 +117,30 @@ describe('POST /api/v1/check against the fleet', () => {
       }),
       { seed: 12, numRuns: 200 },
     );
+  });
+});
+
+describe('POST /api/v1/query with dryRun', () => {
+  it('ends with a summary that explains the run: targets, batches, blast radius; a real run carries none', async () => {
+    const hosts = ['web-1', 'web-2', 'web-3'].map((name) => ({ name, answer: () => ({ rows: [hostRow(name, { exit_code: 0 })] }) }));
+    const t = await injectApp((s) => queryRoutes({ ...fakeStatementContext(s, hosts, 2).ctx, live: {} as LiveQueries }));
+    const statement = 'host | rolling(batch = 50%, max_errors = 1) | `systemctl restart api`';
+    const answer = await t.call('POST', '/api/v1/query', 'admin', { statement, dryRun: true });
+    expect(answer.status).toBe(200);
+    const lines = answer.text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const summary = lines.at(-1) as { type: string; explanation: unknown };
+    expect(summary.type).toBe('summary');
+    const explanation = RunExplanation.parse(summary.explanation);
+    expect(explanation).toMatchObject({
+      targets: { count: 3, names: ['web-1', 'web-2', 'web-3'] },
+      rollout: { batchCount: 2, size: 2, maxErrors: 1, batches: [{ names: ['web-1', 'web-2'] }, { names: ['web-3'] }] },
+      blastRadius: { verdict: 'over', targets: 3, limit: 2 },
+    });
+    expect((await t.store.listRuns({})).map((r) => r.status)).toEqual(['dry_run']);
+    const run = await t.call('POST', '/api/v1/query', 'admin', { statement, yes: true });
+    const last = JSON.parse(run.text.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(last).toMatchObject({ type: 'summary', rollout: { batches: 2, ok: ['web-1', 'web-2', 'web-3'], notStarted: [], aborted: null } });
+    expect(last.explanation).toBeUndefined();
   });
 });
 

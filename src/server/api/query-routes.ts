@@ -70,7 +70,7 @@ export function queryRoutes(ctx: QueryRoutesContext): Route[] {
       method: 'POST',
       url: '/api/v1/query',
       summary:
-        'Run a statement across the fleet. Streams NDJSON lines: plan, targets (how many hosts the rows come from), row... and rollout progress as hosts answer, then summary (or error). `runbook: {id, cell}` names the stored runbook\'s pipeline cell it is run from: the run is then recorded as `<name> (runbook:<runbook> cell <n>)` (kind `runbook`).',
+        'Run a statement across the fleet. Streams NDJSON lines: plan, targets (how many hosts the rows come from), row... and rollout progress as hosts answer, then summary (or error): with a rollout, the `rollout` of the summary says what ran, failed and never started; with `dryRun: true` nothing runs and its `explanation` gives the targets, the batches in order, the breakers of bots running the same actions, the approval and the blast-radius verdict. `runbook: {id, cell}` names the stored runbook\'s pipeline cell it is run from: the run is then recorded as `<name> (runbook:<runbook> cell <n>)` (kind `runbook`).',
       role: 'viewer',
       produces: 'application/x-ndjson',
       body: QueryBody,
@@ -146,8 +146,8 @@ async function runQuery(ctx: StatementContext, body: z.infer<typeof QueryBody>, 
       } else if (l.type === 'progress') {
         out?.line({ type: 'progress', ...l.progress });
       } else {
-        const { result: r, runId, failed, durationMs } = l.outcome;
-        out?.line({ type: 'summary', runId, rows: r.rows.length, failures: r.failures.length, failed, targets: r.targets, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs });
+        const { result: r, runId, failed, durationMs, explanation } = l.outcome;
+        out?.line({ type: 'summary', runId, rows: r.rows.length, failures: r.failures.length, failed, targets: r.targets, agentsAsked: r.agentsAsked, agentsAnswered: r.agentsAnswered, durationMs, ...(r.rollout ? { rollout: r.rollout } : {}), ...(explanation ? { explanation } : {}) });
       }
     }
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { Phase, Plan } from '../../lang/index.js';
-import type { FleetEvent, ResultRow } from '../../protocol/index.js';
+import type { FleetEvent, ResultRow, RolloutOutcome } from '../../protocol/index.js';
 import { BreakwaterError } from '../../protocol/index.js';
 import type { QueryFleet, TimerClock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
@@ -40,6 +40,8 @@ export interface ExecuteResult {
   /** Agents asked in all, and how many answered in time. */
   readonly agentsAsked: number;
   readonly agentsAnswered: number;
+  /** How a rollout (`rolling(...)`) ended: what ran, failed and never started. */
+  readonly rollout?: RolloutOutcome;
 }
 
 /**
@@ -96,6 +98,7 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
   let agentsAnswered = 0;
   let targets = 0;
   let streamed = false;
+  let rolledOut: RolloutOutcome | undefined;
   const lastAgentPhase = lastIndexOf(phases, (p) => p.where === 'agent');
   const effectful = phases.findIndex((p) => p.where === 'agent' && p.steps.some(isEffect));
   /** Agent phases a rollout already ran. */
@@ -133,6 +136,7 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
         agentsAsked += rolled.asked;
         agentsAnswered += rolled.answered;
         targets = reached(rolled.rows);
+        rolledOut = rolled.outcome;
         rows = rolled.rows.filter((r) => r.status === 'ok');
         failures.push(...rolled.rows.filter((r) => r.status !== 'ok'));
         skip.add(index + 1);
@@ -157,7 +161,7 @@ async function run(plan: Plan, fleet: QueryFleet, options: ExecuteOptions, say: 
   }
   if (effectful < 0) targets = rows.length;
   if (!streamed && rows.length + failures.length > 0) say({ type: 'rows', rows: [...rows, ...failures] });
-  say({ type: 'result', result: { rows, failures, targets, agentsAsked, agentsAnswered } });
+  say({ type: 'result', result: { rows, failures, targets, agentsAsked, agentsAnswered, ...(rolledOut ? { rollout: rolledOut } : {}) } });
 }
 
 /**

@@ -145,4 +145,46 @@ describe('rollouts', () => {
     // Shown as the batch ended: h2 already as failed (not first ok, then failed), h3 once halted.
     expect(q.rows().map((row) => `${row.resource?.name ?? '?'}:${row.status}`)).toEqual(['h1:ok', 'h2:error', 'h3:cancelled']);
   });
+
+  it('tolerates failures up to max_errors across batches, then aborts: what ran, failed and never started', async () => {
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+    const { run, commands } = fleetOf({ hosts, exit: (h) => (['h2', 'h3', 'h4'].includes(h) ? 1 : 0) });
+    const q = run('host | rolling(batch = 2, max_errors = 2) | `restart`');
+    await q.done;
+    // Batch 1 (h1, h2) has one failure, within the budget; batch 2 (h3, h4) makes it three.
+    expect(commands()).toEqual(['h1', 'h2', 'h3', 'h4']);
+    const why = '3 failures > max_errors 2: batch 2 failed on h3, h4';
+    expect(q.progress().map((p) => `${p.stage} ${p.batch} ${p.errors}/${p.maxErrors}`)).toEqual(['batch_started 1 0/2', 'batch_done 1 1/2', 'batch_started 2 1/2', 'halted 2 3/2']);
+    expect(q.progress()[1]?.message).toBe('batch 1/3 done: batch 1 failed on h2 (errors 1/2)');
+    expect(q.progress().at(-1)?.message).toBe(why);
+    const r = q.result();
+    expect(r?.failures.filter((f) => f.status === 'cancelled').map((f) => [f.resource?.name, f.error])).toEqual(['h5', 'h6'].map((h) => [h, `not run: the rollout halted (${why})`]));
+    expect(r?.rollout).toEqual({ batches: 3, started: 2, maxErrors: 2, ok: ['h1'], failed: ['h2', 'h3', 'h4'], notStarted: ['h5', 'h6'], aborted: why });
+  });
+
+  it('runs to the end when the failures stay within a share of the targets', async () => {
+    const { run, commands } = fleetOf({ exit: (h) => (h === 'h3' ? 1 : 0) });
+    const q = run('host | rolling(batch = 1, max_errors = 20%) | `restart`');
+    await q.done;
+    expect(commands()).toEqual(HOSTS);
+    expect(q.result()?.rollout).toMatchObject({ started: 5, maxErrors: 1, failed: ['h3'], notStarted: [], aborted: null });
+  });
+
+  it('ramps up exponentially: batches of 1, 2, then the batch size', async () => {
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10'];
+    const { run } = fleetOf({ hosts });
+    const q = run('host | rolling(batch = 3, ramp = exponential) | `restart`');
+    await q.done;
+    expect(q.progress().filter((p) => p.stage === 'batch_started').map((p) => p.resources.join(','))).toEqual(['h1', 'h2,h3', 'h4,h5,h6', 'h7,h8,h9', 'h10']);
+  });
+
+  it('counts hosts that do not become healthy as failures against the budget, and checks only the hosts that ran', async () => {
+    const { clock, run, commands, checks } = fleetOf({ hosts: ['h1', 'h2', 'h3', 'h4'], exit: (h) => (h === 'h1' ? 1 : 0), healthy: (h) => h !== 'h2' });
+    const q = run('host | rolling(batch = 2, max_errors = 1, until = ok(`true`), timeout = 2s) | `restart`');
+    await clock.advance(5000);
+    await q.done;
+    expect(commands()).toEqual(['h1', 'h2']);
+    expect(checks().some((c) => c.startsWith('h1@'))).toBe(false);
+    expect(q.result()?.rollout).toMatchObject({ failed: ['h1', 'h2'], notStarted: ['h3', 'h4'], aborted: '2 failures > max_errors 1: batch 1 failed on h1; batch 1 did not become healthy within 2s: h2' });
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalogue, Diagnostic, Plan } from '../../lang/index.js';
 import { analyze } from '../../lang/index.js';
 import { runbookPrincipal } from '../../definitions/index.js';
-import type { FleetEvent, ResultRow } from '../../protocol/index.js';
+import type { FleetEvent, ResultRow, RunExplanation } from '../../protocol/index.js';
 import { BreakwaterError, rowFailed } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
@@ -14,6 +14,8 @@ import type { Policy, PolicyRequest } from './authorize.js';
 import { authorizePolicy } from './authorize.js';
 import type { ExecuteLine, ExecuteResult } from './execute.js';
 import { executePlan, resultOf } from './execute.js';
+import type { ExplainContext } from './explain-run.js';
+import { explainRun } from './explain-run.js';
 import { fleetValues } from './host-rows.js';
 
 export interface StatementContext {
@@ -34,6 +36,8 @@ export interface StatementContext {
   readonly replicaId?: string | undefined;
   /** Hears each execution's end (the control plane's metrics): how it ended, how long it took, how many agents it asked. */
   readonly onExecuted?: ((outcome: 'succeeded' | 'failed' | 'error' | 'interrupted', seconds: number, agentsAsked: number) => void) | undefined;
+  /** The bots with their breakers' windows, for a dry run's explanation (explain-run.ts). */
+  readonly bots?: ExplainContext['bots'];
 }
 
 export interface RunRequest {
@@ -67,6 +71,8 @@ export interface RunOutcome {
   /** Targets whose command or action failed: error, timeout, offline, or a non-zero exit. */
   readonly failed: number;
   readonly durationMs: number;
+  /** A dry run's explanation: targets, batches, breakers, approval, blast radius (explain-run.ts). */
+  readonly explanation?: RunExplanation;
 }
 
 /**
@@ -186,6 +192,8 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
     }
     if (!result) throw new BreakwaterError('BW_ERR_INTERNAL', 'the execution ended without a result');
     const failed = [...result.rows, ...result.failures].filter(rowFailed).length;
+    // Read after the targets resolved, before the run is closed: nothing here grants or runs anything.
+    const explanation = req.dryRun ? await explainRun(ctx, plan, [...result.rows, ...result.failures]) : undefined;
     if (runId) {
       await ctx.store.addRunResults([...result.rows, ...result.failures].map((r) => resultRecord(runId, r)));
       await ctx.store.finishRun(runId, { status: req.dryRun ? 'dry_run' : failed ? 'failed' : 'succeeded', finishedAt: clock.now(), targets: result.targets, failures: failed });
@@ -193,7 +201,7 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
     }
     settled = ended = true;
     ctx.onExecuted?.(failed ? 'failed' : 'succeeded', (clock.now() - started) / 1000, result.agentsAsked);
-    yield { type: 'outcome', outcome: { plan, runId, result, failed, durationMs: clock.now() - started } };
+    yield { type: 'outcome', outcome: { plan, runId, result, failed, durationMs: clock.now() - started, ...(explanation ? { explanation } : {}) } };
   } catch (err) {
     settled = ended = true;
     ctx.onExecuted?.('error', (clock.now() - started) / 1000, 0);
