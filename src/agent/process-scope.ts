@@ -1,7 +1,5 @@
-import { readlinkSync } from 'node:fs';
-import type { MetricSource, OnDemandMetric, ProcessInfo, Snapshot } from './metrics/types.js';
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { MetricSource, ProcessInfo, Snapshot } from './metrics/types.js';
+import type { MetricSource, OnDemandMetric, ProcessInfo, Snapshot } from './metrics/types.js';
 
 interface Judged {
   inside: boolean;
