@@ -6,9 +6,11 @@ import { configDefaults, defineConfig } from 'vitest/config';
  *   starts its own processes on its own ports, data directories, databases and NATS prefixes, and
  *   most of their time is spent waiting on real agents (a second each collection), so a second
  *   worker nearly halves the group.
- * - `browser` (then): the Chromium suites, one at a time. Beside another suite they missed their
- *   waits (Chromium and the lab's agents compete for the two cores), so they run alone.
+ * - `alone` (then), one file at a time: the Chromium suites (beside another suite they missed their
+ *   waits: Chromium and the lab's agents compete for the two cores) and the suites that watch
+ *   something the whole machine shares (the kernel's OOM-kill counter counts every suite's kills).
  */
+const ALONE = ['test/web/**/*.test.ts', 'test/packs/kernel-counters.test.ts'];
 const COMMON = {
   testTimeout: 30000,
 };
@@ -22,7 +24,7 @@ export default defineConfig({
           ...COMMON,
           name: 'parallel',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/web/**'],
+          exclude: [...configDefaults.exclude, ...ALONE],
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
@@ -30,8 +32,8 @@ export default defineConfig({
       {
         test: {
           ...COMMON,
-          name: 'browser',
-          include: ['test/web/**/*.test.ts'],
+          name: 'alone',
+          include: ALONE,
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },

