@@ -36,6 +36,20 @@ describe('the packs in packs/', () => {
     expect(r.rendered?.runbooks.length, 'a runbook').toBeGreaterThan(0);
     for (const rb of r.rendered?.runbooks ?? []) expect(() => runbookFromYaml(rb.text)).not.toThrow();
   });
+
+  it.each(names.filter((n) => readPackManifest(readPackFolder(DEFAULT_PACKS_DIR, n).manifest, n).manifest?.parameters.some((p) => p.name === 'hosts')))(
+    '%s takes a hosts selection that leaves quarantined hosts out, and refuses one that is no tag test',
+    (name) => {
+      const manifest = readPackManifest(readPackFolder(DEFAULT_PACKS_DIR, name).manifest, name).manifest as PackManifest;
+      const good = resolvePackValues(manifest, { sets: ['hosts=host | role = "web" | quarantine != "true"'] });
+      expect(good.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+      const rendered = renderPack(manifest, readPackFolder(DEFAULT_PACKS_DIR, name).files, good.values ?? {});
+      const parsed = parseDefinitions(rendered.rendered?.files ?? [], BUILTIN_CATALOGUE);
+      expect(parsed.diagnostics.map(formatDefinitionDiagnostic)).toEqual([]);
+      const bad = resolvePackValues(manifest, { sets: ['hosts=host | role = "web" | `id`'] });
+      expect(bad.diagnostics.map((d) => d.code)).toEqual(['BWD_PACK_BAD_VALUE']);
+    },
+  );
 });
 
 describe('reading a pack folder', () => {
