@@ -1,19 +1,9 @@
-import type { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
+import type { Connection, ConnectionFlags, OutputFlags } from './command-wiring.js';
 import type { Io } from './io.js';
 import type { OutputFormat } from './output-format.js';
-
-type Connection = (cmd: Command) => Command;
-/** The `-o` option and how its value is read, as index.ts loaded them (output-format.ts is not loaded before the command line is built). */
-interface OutputFlags {
-  outputOption(): Option;
-  outputFormatOf(flags: { output?: string; json?: boolean }): OutputFormat;
-}
-interface ConnectionFlags {
-  server?: string;
-  token?: string;
-}
 
 interface SilenceItem {
   id: string;

@@ -2,14 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BreakwaterError } from '../protocol/index.js';
 import type { Endpoint } from './api.js';
+import type { Connection, ConnectionFlags } from './command-wiring.js';
 import type { Io } from './io.js';
 import { readAll } from './io.js';
 
-type Connection = (cmd: Command) => Command;
-interface ConnectionFlags {
-  server?: string;
-  token?: string;
-}
 
 /**
  * `breakwater secret set NAME` (the value from standard input or --from-file,
