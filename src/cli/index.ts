@@ -57,6 +57,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   /** The control plane from a command's connection flags; the API client loads with the first command that needs one. */
   const endpoint = async (o: { server?: string; token?: string; ca?: string }) => (await import('./api.js')).endpointFrom(o, io.env);
   let code = 0;
+  /** How the command groups added from their own modules hand back their exit code. */
+  const done = (c: number): void => {
+    code = c;
+  };
   const program = new Command('breakwater')
     .description('Debug and repair fleets of Linux hosts.')
     .version(VERSION)
@@ -153,15 +157,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = await applyCommand(await endpoint(o), o.file, { ...(o.yes ? { yes: true } : {}), ...(o.plan ? { planOnly: true } : {}) }, io);
     });
 
-  addPackCommands(
-    program,
-    connection,
-    io,
-    (c) => {
-      code = c;
-    },
-    { outputOption, outputFormatOf },
-  );
+  addPackCommands(program, connection, io, done, { outputOption, outputFormatOf });
 
   connection(program.command('export'))
     .description('write the current definitions back to YAML files')
@@ -234,18 +230,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       code = await tokenRevokeCommand(await endpoint(o), which, io);
     });
 
-  addSecretCommands(program, connection, io, (c) => {
-    code = c;
-  });
-  addOperateCommands(
-    program,
-    connection,
-    io,
-    (c) => {
-      code = c;
-    },
-    { outputOption, outputFormatOf },
-  );
+  addSecretCommands(program, connection, io, done);
+  addOperateCommands(program, connection, io, done, { outputOption, outputFormatOf });
 
   program
     .command('server')
