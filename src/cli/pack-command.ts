@@ -43,7 +43,14 @@ interface RunbookRecord {
 /** `breakwater pack list`: the packs in the folder; with a control plane, which version of each is installed. */
 export async function packListCommand(dir: string, ep: Endpoint | undefined, format: OutputFormat, io: Io): Promise<number> {
   const rows: Record<string, unknown>[] = listPackNames(dir).map((name) => {
-    const { manifest, diagnostics } = readPackManifest(readPackFolder(dir, name).manifest, name);
+    // One pack that cannot be read (too many files, one too large) is listed as such, not the end of the list.
+    let folder: PackFolder;
+    try {
+      folder = readPackFolder(dir, name);
+    } catch (err) {
+      return { name, version: '-', description: `(unreadable pack: ${(err as Error).message})` };
+    }
+    const { manifest, diagnostics } = readPackManifest(folder.manifest, name);
     return manifest ? { name, version: manifest.version, description: manifest.description, replaces: manifest.replaces } : { name, version: '-', description: `(invalid pack.yaml: ${diagnostics[0]?.message ?? '?'})` };
   });
   let installed: Map<string, string> | undefined;
@@ -62,6 +69,12 @@ export async function packListCommand(dir: string, ep: Endpoint | undefined, for
   });
   if (forPeople(format)) io.stdout.write(styleFor(io.stdout, io.env).dim(`packs in ${dir}${installed ? '' : ' (pass --server or set BREAKWATER_SERVER to see which are installed)'}\n`));
   return 0;
+}
+
+/** A parameter's default as `pack show` prints it: an empty string must not look like a missing cell. */
+function defaultText(value: PackValue | undefined): string {
+  if (value === undefined) return '(required)';
+  return value.text === '' ? '(empty)' : value.text;
 }
 
 /** Installed version of each pack, from its definitions' provenance. */
@@ -91,7 +104,7 @@ export async function packShowCommand(dir: string, name: string, format: OutputF
     columns: [
       ['PARAMETER', (p) => String(p.name)],
       ['TYPE', (p) => String(p.type)],
-      ['DEFAULT', (p) => ((p.default as PackValue | undefined)?.text ?? '(required)')],
+      ['DEFAULT', (p) => defaultText(p.default as PackValue | undefined)],
       ['MEANING', (p) => String(p.description)],
     ],
     name: (p) => String(p.name),
@@ -171,7 +184,7 @@ export async function packInstallCommand(ep: Endpoint, dir: string, name: string
   // survive being written back to files, and installing would change what nobody asked to change.
   const outside = [...diff.create, ...diff.update.map((u) => u.after), ...diff.delete].filter((d) => !own.has(keyOf(d)) && !previous.has(keyOf(d)));
   if (outside.length) throw new BreakwaterError('BW_ERR_INTERNAL', `installing pack ${ref} would also change ${outside.map(keyOf).join(', ')}, which are not the pack's; nothing was installed`);
-  const runbooks = await runbookChanges(ep, rendered);
+  const runbooks = await runbookChanges(ep, rendered, manifest.name, previous.size > 0);
   const changes = diff.create.length + diff.update.length + diff.delete.length + runbooks.filter((b) => b.op !== 'unchanged').length;
   const summary = { pack: manifest.name, version: manifest.version, values: Object.fromEntries(Object.entries(r.values).map(([k, v]) => [k, v.typed])), baseVersion: plan.baseVersion, plan: planLines(diff), runbooks: runbooks.map((b) => ({ name: b.name, op: b.op })) };
   const style = styleFor(io.stdout, io.env);
@@ -203,8 +216,12 @@ export async function packInstallCommand(ep: Endpoint, dir: string, name: string
   return finish(version);
 }
 
-/** Whether each runbook of the pack would be created, replaced (same name, other content) or is unchanged. */
-async function runbookChanges(ep: Endpoint, rendered: RenderedPack): Promise<{ name: string; op: 'create' | 'replace' | 'unchanged'; text: string; id?: string; content: Record<string, unknown> }[]> {
+/**
+ * Whether each runbook of the pack would be created, replaced (same name, other content) or is
+ * unchanged. Runbooks carry no provenance: one of the same name is replaced only when the pack is
+ * installed already (an update); on a first install it is someone else's, and is refused.
+ */
+async function runbookChanges(ep: Endpoint, rendered: RenderedPack, pack: string, installed: boolean): Promise<{ name: string; op: 'create' | 'replace' | 'unchanged'; text: string; id?: string; content: Record<string, unknown> }[]> {
   if (!rendered.runbooks.length) return [];
   const existing = await getJson<RunbookRecord[]>(ep, '/api/v1/runbooks');
   return rendered.runbooks.map((f) => {
@@ -218,6 +235,8 @@ async function runbookChanges(ep: Endpoint, rendered: RenderedPack): Promise<{ n
     const same = existing.find((b) => b.name === name);
     if (!same) return { name, op: 'create', text: f.text, content };
     const now = JSON.stringify({ name: same.name, description: same.description, params: same.params, cells: same.cells });
-    return { name, op: now === JSON.stringify(content) ? 'unchanged' : 'replace', text: f.text, id: same.id, content };
+    if (now === JSON.stringify(content)) return { name, op: 'unchanged', text: f.text, content };
+    if (!installed) throw new BreakwaterError('BW_ERR_CONFLICT', `pack ${pack} has runbook ${name}, and a different runbook of that name exists already (not from this pack): rename or delete it first; nothing was installed`, { runbook: name });
+    return { name, op: 'replace', text: f.text, id: same.id, content };
   });
 }

@@ -44,6 +44,9 @@ describe('RunProgress', () => {
       ['rollout aborted after batch 2/3, errors 3/2: 3 failures > max_errors 2: batch 2 failed on h3, h4', '  ok           1  h1', '  failed       3  h2, h3, h4', '  not started  2  h5, h6', ''].join('\n'),
     );
     expect(rolloutSummary({ batches: 2, started: 2, maxErrors: 0, ok: ['h1', 'h2'], failed: [], notStarted: [], aborted: null }, plain)).toBe('rollout: 2/2 batches\n  ok           2  h1, h2\n');
+    // Over the budget in the last batch: nothing left to stop, still not a success.
+    expect(rolloutSummary({ batches: 2, started: 2, maxErrors: 1, ok: ['h1'], failed: ['h2', 'h3'], notStarted: [], aborted: null }, plain).split('\n')[0]).toBe('rollout over its error budget: 2/2 batches, errors 2/1');
+    expect(rolloutSummary({ batches: 2, started: 2, maxErrors: 0, ok: ['h1'], failed: ['h2'], notStarted: [], aborted: null }, plain).split('\n')[0]).toBe('rollout failed: 2/2 batches');
   });
 
   it('on a terminal: draws in place, prints lines above the status line, erases it at the end', () => {

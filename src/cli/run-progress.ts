@@ -142,7 +142,9 @@ const firstLine = (text: string) => text.trim().split('\n')[0]?.trim() ?? '';
  */
 export function rolloutSummary(o: RolloutOutcome, style: Style): string {
   const budget = o.maxErrors ? `, errors ${o.failed.length}/${o.maxErrors}` : '';
-  const head = o.aborted ? style.red(`rollout aborted after batch ${o.started}/${o.batches}${budget}: ${o.aborted}`) : `rollout: ${o.started}/${o.batches} batches${budget}`;
+  // Over the budget in the last batch: nothing was left to stop, but the rollout did not stay within it.
+  const over = !o.aborted && o.failed.length > o.maxErrors ? style.red(`rollout ${o.maxErrors ? 'over its error budget' : 'failed'}: ${o.started}/${o.batches} batches${budget}`) : undefined;
+  const head = o.aborted ? style.red(`rollout aborted after batch ${o.started}/${o.batches}${budget}: ${o.aborted}`) : (over ?? `rollout: ${o.started}/${o.batches} batches${budget}`);
   const groups: [string, readonly string[], (s: string) => string][] = [
     ['ok', o.ok, style.green],
     ['failed', o.failed, style.red],

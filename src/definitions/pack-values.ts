@@ -10,8 +10,8 @@ import { parseDuration, parseSize } from '../lang/index.js';
 export const PACK_PARAM_TYPES = ['string', 'number', 'integer', 'percent', 'duration', 'size', 'boolean'] as const;
 export type PackParamType = (typeof PACK_PARAM_TYPES)[number];
 
-/** A string parameter's pattern when the manifest gives none: no shell metacharacters, quotes, spaces or line breaks. */
-export const DEFAULT_PACK_PATTERN = '^[A-Za-z0-9_./:@%+=,-]*$';
+/** A string parameter's pattern when the manifest gives none: no shell metacharacters, quotes, spaces or line breaks, and no leading `-` (a value must not read as a command's option). */
+export const DEFAULT_PACK_PATTERN = '^(?:[A-Za-z0-9_./:@%+=,][A-Za-z0-9_./:@%+=,-]*)?$';
 
 /** The bounds of a pack: files read, parameters declared, values given. Hostile packs stay small. */
 export const PACK_LIMITS = {
@@ -82,7 +82,8 @@ export function checkPackValue(param: Pick<PackParameter, 'type' | 'pattern'>, r
   switch (param.type) {
     case 'string': {
       const pattern = param.pattern ?? DEFAULT_PACK_PATTERN;
-      if (!new RegExp(pattern, 'u').test(text)) return { problem: `expected a string matching ${pattern}${param.pattern === undefined ? ' (the default pattern: no spaces, quotes or shell metacharacters)' : ''}, ${found}` };
+      // The whole value must match, whatever the pattern's alternatives (`^a|b$` anchors only one side of each).
+      if (!new RegExp(`^(?:${pattern})$`, 'u').test(text)) return { problem: `expected a string matching ${pattern}${param.pattern === undefined ? ' (the default pattern: no spaces, quotes or shell metacharacters)' : ''}, ${found}` };
       return { value: { text, typed: text } };
     }
     case 'number':

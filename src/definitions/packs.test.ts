@@ -162,6 +162,14 @@ describe('pack values', () => {
     expect(checkPackValue({ type: 'string', pattern: '^[\\s\\S]*$' }, 'a\nb').problem).toContain('control character');
   });
 
+  it('matches the whole value even when a pattern is anchored on one side of an alternative only, and refuses a leading dash by default', () => {
+    // `^[a-z]+|[0-9]+$` starts with ^ and ends with $, yet each alternative is anchored on one side only.
+    expect(checkPackValue({ type: 'string', pattern: '^[a-z]+|[0-9]+$' }, 'abc; rm -rf /').problem).toContain('expected a string matching');
+    // A value that would read as an option of the command it reaches (systemctl restart -Hroot@box).
+    expect(checkPackValue({ type: 'string' }, '-Hroot@box').problem).toContain('expected a string matching');
+    expect(checkPackValue({ type: 'string' }, '').value?.text).toBe('');
+  });
+
   it('needs a value for a parameter without a default', () => {
     const m = manifest(`${MANIFEST}  - name: host_role\n    type: string\n    description: Which hosts.\n`);
     const r = resolvePackValues(m, {});

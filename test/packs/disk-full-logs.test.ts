@@ -79,4 +79,16 @@ describe('pack disk-full-logs', () => {
     // The other web host was never full: nothing happened there.
     expect((await events(lab, { host: 'web-2', since: started })).filter((e) => e.bot === 'disk-full-logs' || e.alarm === 'disk-full-logs')).toEqual([]);
   }, 60_000);
+
+  it("refuses to replace a runbook of the same name that it did not install, installing nothing", async () => {
+    const mine = 'kind: runbook\nname: log-growth\ndescription: our own notes on log growth\ncells:\n  - markdown: Call the storage team first.\n';
+    await lab.api('/api/v1/runbooks/import', { text: mine });
+    const before = (await lab.api<{ version: number }>('/api/v1/definitions')).version;
+    const r = await cli(lab, ['pack', 'install', 'log-growth', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('pack log-growth has runbook log-growth, and a different runbook of that name exists already (not from this pack)');
+    expect((await lab.api<{ version: number }>('/api/v1/definitions')).version).toBe(before);
+    const runbooks = await lab.api<{ name: string; description: string }[]>('/api/v1/runbooks');
+    expect(runbooks.filter((b) => b.name === 'log-growth')).toEqual([expect.objectContaining({ description: 'our own notes on log growth' })]);
+  }, 30_000);
 });

@@ -68,7 +68,7 @@ describe('a predictive alarm on a real agent', () => {
     expect(predicted.seconds).toBeGreaterThan(0);
     expect(predicted.seconds).toBeLessThanOrEqual(60);
     expect(predicted.at).toBe(fired.time + predicted.seconds * 1000);
-    expect(fired.message).toMatch(new RegExp(`^alarm data-filling fired on ${host.name} \\(value [\\d.]+\\): disk_usage\\{mount=/data\\} reaches ${THRESHOLD} in ~\\d+ (s|min)$`));
+    expect(fired.message).toMatch(new RegExp(`^alarm data-filling fired on ${host.name} \\(predicted value [\\d.]+\\): disk_usage\\{mount=/data\\} reaches ${THRESHOLD} in ~\\d+ (s|min)$`));
     expect(fired.value).toBeGreaterThan(THRESHOLD);
 
     // The CLI's events listing says it as the message does.

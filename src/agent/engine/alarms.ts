@@ -135,7 +135,8 @@ export class AlarmEngine {
     const value = measured?.value ?? null;
     const predicted = measured?.predicted;
     const forecast = predicted && a.prediction ? `: ${describePrediction(a.prediction.subject, a.prediction.thresholdText, predicted.seconds)}` : '';
-    const shown = (value === null ? '' : ` (value ${Math.round(value * 100) / 100})`) + forecast;
+    // A predictive alarm's value is its line's value at the horizon, not a reading: said so.
+    const shown = (value === null ? '' : ` (${a.prediction ? 'predicted value' : 'value'} ${Math.round(value * 100) / 100})`) + forecast;
     const event: FleetEvent = {
       id: randomUUID(),
       time: now,

@@ -112,6 +112,6 @@ interval: 1s
     // The fire value is the line 4 h on: 60 + 14,400 × slope (the store keeps float32 samples).
     expect(fired?.value).toBeCloseTo(60 + 14_400 * slope, 3);
     expect(AlarmPrediction.parse(fired?.details.predicted)).toEqual({ threshold: 100, seconds: 13_200, at: now + 13_200_000 });
-    expect(fired?.message).toBe('alarm data-filling fired on db-1 (value 103.64): disk_usage{mount=/data} reaches 100 in ~3 h 40 min');
+    expect(fired?.message).toBe('alarm data-filling fired on db-1 (predicted value 103.64): disk_usage{mount=/data} reaches 100 in ~3 h 40 min');
   });
 });

@@ -25,6 +25,13 @@ describe('planBatches', () => {
     expect(planBatches(names(6), { batch: { count: 2 } }).maxErrors).toBe(0);
   });
 
+  it('rounds a fractional share to what it asks for, and never plans a batch larger than the targets', () => {
+    // 375 × 18.4 % = 69 exactly, 375 × 8.8 % = 33 exactly: floating point lands a hair off both.
+    expect(planBatches(names(375), { batch: { count: 10 }, maxErrors: { percent: 18.4 } }).maxErrors).toBe(69);
+    expect(planBatches(names(375), { batch: { percent: 8.8 } }).size).toBe(33);
+    expect(planBatches(names(1), { batch: { count: 3 } })).toEqual({ batches: [['h1']], size: 1, maxErrors: 0 });
+  });
+
   it('plans no batch for no targets', () => {
     expect(planBatches([], { batch: { count: 3 }, ramp: 'exponential' })).toEqual({ batches: [], size: 3, maxErrors: 0 });
   });

@@ -25,9 +25,14 @@ export interface BatchPlan<T> {
  */
 export function planBatches<T>(targets: readonly T[], shape: RolloutShape): BatchPlan<T> {
   const n = targets.length;
-  const size = 'count' in shape.batch ? Math.max(1, shape.batch.count) : Math.max(1, Math.ceil((n * shape.batch.percent) / 100));
+  // A share is a float (`8.8%`): n × p / 100 may land a hair off a whole number, which the
+  // rounding must not turn into one target more or less than the share asked for.
+  const EPSILON = 1e-9;
+  const asked = 'count' in shape.batch ? shape.batch.count : Math.ceil((n * shape.batch.percent) / 100 - EPSILON);
+  // Never larger than the targets: a batch of 3 over 1 target is a batch of 1.
+  const size = Math.max(1, n > 0 ? Math.min(asked, n) : asked);
   const budget = shape.maxErrors ?? { count: 0 };
-  const maxErrors = 'count' in budget ? budget.count : Math.floor((n * budget.percent) / 100);
+  const maxErrors = 'count' in budget ? budget.count : Math.floor((n * budget.percent) / 100 + EPSILON);
   const batches: T[][] = [];
   let next = shape.ramp === 'exponential' ? 1 : size;
   for (let i = 0; i < n; ) {
