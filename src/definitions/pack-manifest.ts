@@ -30,7 +30,7 @@ export const PACK_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const SEMVER = /^(?:0|[1-9]\d{0,8})\.(?:0|[1-9]\d{0,8})\.(?:0|[1-9]\d{0,8})(?:-[0-9A-Za-z.-]{1,64})?$/;
 const PARAM_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const MANIFEST_FIELDS = ['kind', 'name', 'version', 'description', 'replaces', 'parameters'];
-const PARAMETER_FIELDS = ['name', 'type', 'default', 'description', 'pattern'];
+const PARAMETER_FIELDS = ['name', 'type', 'default', 'description', 'pattern', 'min', 'max'];
 
 /** `disk-full-logs@1.0.0`: how definitions name the pack they came from. */
 export const packRef = (m: Pick<PackManifest, 'name' | 'version'>): string => `${m.name}@${m.version}`;
@@ -126,8 +126,9 @@ function readParameter(p: Fields): PackParameter | undefined {
   if (pattern !== undefined && type !== 'string') p.badKey('pattern', 'BWD_CONFLICT', `\`pattern\` applies to string parameters only; this one is ${type ?? 'not a string'}`);
   const problem = pattern === undefined ? undefined : patternProblem(pattern);
   if (problem) p.bad('pattern', 'BWD_BAD_VALUE', problem);
-  if (name === undefined || !PARAM_NAME.test(name) || type === undefined || description === undefined || problem) return undefined;
-  const declared = { name, type, description, ...(pattern !== undefined && type === 'string' ? { pattern } : {}) };
+  const bounds = readBounds(p, type);
+  if (name === undefined || !PARAM_NAME.test(name) || type === undefined || description === undefined || problem || !bounds) return undefined;
+  const declared = { name, type, description, ...(pattern !== undefined && type === 'string' ? { pattern } : {}), ...bounds };
   const d = p.node('default');
   if (d === undefined) return declared;
   const checked = checkPackValue(declared, isScalar(d) ? d.value : isSeq(d) ? [] : {});
@@ -136,4 +137,26 @@ function readParameter(p: Fields): PackParameter | undefined {
     return undefined;
   }
   return { ...declared, default: checked.value };
+}
+
+/** `min` and `max` of a number or integer parameter (each optional, min ≤ max); undefined when they are wrong. */
+function readBounds(p: Fields, type: PackParamType | undefined): { min?: number; max?: number } | undefined {
+  const bounds: { min?: number; max?: number } = {};
+  let ok = true;
+  for (const key of ['min', 'max'] as const) {
+    const n = p.node(key);
+    if (n === undefined) continue;
+    if (type !== 'number' && type !== 'integer') {
+      p.badKey(key, 'BWD_CONFLICT', `\`${key}\` applies to number and integer parameters only; this one is ${type ?? 'of no type'}`);
+      ok = false;
+    } else if (!isScalar(n) || typeof n.value !== 'number' || !Number.isFinite(n.value)) {
+      p.bad(key, 'BWD_BAD_TYPE', `expected a number, found ${describe(n)}`);
+      ok = false;
+    } else bounds[key] = n.value;
+  }
+  if (bounds.min !== undefined && bounds.max !== undefined && bounds.min > bounds.max) {
+    p.bad('max', 'BWD_BAD_VALUE', `expected \`max\` of at least \`min\` (${bounds.min}), found ${bounds.max}`);
+    ok = false;
+  }
+  return ok ? bounds : undefined;
 }

@@ -37,6 +37,9 @@ export interface PackParameter {
   readonly default?: PackValue;
   /** Strings only: an anchored regular expression (`^...$`) every value must match; default DEFAULT_PACK_PATTERN. */
   readonly pattern?: string;
+  /** Numbers and integers only: the smallest and largest value accepted (a port is 1–65535, a count at least 1). */
+  readonly min?: number;
+  readonly max?: number;
 }
 
 /**
@@ -73,7 +76,7 @@ export const PACK_TYPE_EXPECTED: Readonly<Record<PackParamType, string>> = {
  * checkPackValue({ name: 'mount', type: 'string', description: '' }, '/data') // { value: { text: '/data', typed: '/data' } }
  * checkPackValue({ name: 'mount', type: 'string', description: '' }, '$(rm -rf /)').problem // 'expected a string matching ...'
  */
-export function checkPackValue(param: Pick<PackParameter, 'type' | 'pattern'>, raw: unknown): { value: PackValue; problem?: undefined } | { value?: undefined; problem: string } {
+export function checkPackValue(param: Pick<PackParameter, 'type' | 'pattern' | 'min' | 'max'>, raw: unknown): { value: PackValue; problem?: undefined } | { value?: undefined; problem: string } {
   if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') return { problem: `expected ${PACK_TYPE_EXPECTED[param.type]}, found ${raw === null || raw === undefined ? 'nothing' : Array.isArray(raw) ? 'a list' : 'a mapping'}` };
   const text = String(raw);
   const found = `found ${JSON.stringify(text.length > 60 ? `${text.slice(0, 59)}…` : text)}`;
@@ -89,6 +92,7 @@ export function checkPackValue(param: Pick<PackParameter, 'type' | 'pattern'>, r
     case 'number':
     case 'integer':
       if (!(param.type === 'number' ? NUMBER : INTEGER).test(text)) return { problem: `expected ${PACK_TYPE_EXPECTED[param.type]}, ${found}` };
+      if ((param.min !== undefined && Number(text) < param.min) || (param.max !== undefined && Number(text) > param.max)) return { problem: `expected ${boundsText(param.min, param.max)}, ${found}` };
       return { value: { text, typed: Number(text) } };
     case 'percent':
       if (!PERCENT.test(text) || Number(text.replace('%', '')) > 100) return { problem: `expected ${PACK_TYPE_EXPECTED.percent}, ${found}` };
@@ -117,4 +121,10 @@ export function patternProblem(pattern: string): string | undefined {
     return `expected a regular expression: ${(err as Error).message}`;
   }
   return undefined;
+}
+
+/** "a number from 1 to 65535", "a number of at least 1", "a number of at most 100". */
+function boundsText(min: number | undefined, max: number | undefined): string {
+  if (min !== undefined && max !== undefined) return `a number from ${min} to ${max}`;
+  return min !== undefined ? `a number of at least ${min}` : `a number of at most ${String(max)}`;
 }

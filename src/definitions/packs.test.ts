@@ -87,6 +87,17 @@ describe('pack manifests', () => {
     ]);
   });
 
+  it('bounds a number or integer parameter with min and max: its default, --set and values files are held to them', () => {
+    const text = `${MANIFEST}  - name: port\n    type: integer\n    min: 1\n    max: 65535\n    default: 8080\n    description: The port.\n`;
+    const m = manifest(text);
+    expect(m.parameters.find((p) => p.name === 'port')).toMatchObject({ min: 1, max: 65535 });
+    const r = resolvePackValues(m, { sets: ['port=-1'] });
+    expect(r.diagnostics.map(formatDefinitionDiagnostic)).toEqual(['--set:1:1 port: parameter `port` (integer): expected a number from 1 to 65535, found "-1" [BWD_PACK_BAD_VALUE]']);
+    expect(values(m, ['port=65535']).port?.typed).toBe(65535);
+    const wrong = readPackManifest({ path: 'demo/pack.yaml', text: `${MANIFEST}  - name: name\n    type: string\n    min: 1\n    description: d\n  - name: n\n    type: integer\n    min: 5\n    max: 2\n    description: d\n  - name: m\n    type: number\n    min: 10\n    default: 3\n    description: d\n` }, 'demo');
+    expect(wrong.diagnostics.map((d) => `${d.field} ${d.code}`)).toEqual(['parameters.5.min BWD_CONFLICT', 'parameters.6.max BWD_BAD_VALUE', 'parameters.7.default BWD_BAD_DEFAULT']);
+  });
+
   it('reports each problem with file, line, field, code, expected and found', () => {
     const text = `kind: pak
 name: Demo
