@@ -38,9 +38,12 @@ await describeInModes('S5 read-only', 'test/scenarios/s5-read-only.test.ts', (mo
     // report: wait for it, so that the checks counted below are the new host's alone.
     const initial = lab.hosts.map((h) => h.name).sort();
     await waitFor('the join-time check of the first hosts', async () => {
-      const ran = (await events(lab, { type: 'bot_ran', bot: 'check-joining-host', since: applied })).map((e) => e.host as string).sort();
+      // Hosts, not runs: a host checked twice (harmless) must not hold the wait forever. The cause of
+      // the one CI failure (scaled mode, beside another suite) was not pinned down: slowness or a repeat.
+      const ran = [...new Set((await events(lab, { type: 'bot_ran', bot: 'check-joining-host', since: applied })).map((e) => e.host as string))].sort();
       return ran.join() === initial.join() ? ran : undefined;
-    }, 15_000, 100);
+      // Two replicas, their agents and another suite beside them share two cores: room to be slow.
+    }, 30_000, 100);
   }, 120_000);
 
   afterAll(async () => {
