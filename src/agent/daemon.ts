@@ -10,15 +10,12 @@ import { ConnectRefused } from '../transport/index.js';
 import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
 import { SecretRunner } from './engine/secret-runner.js';
-import type { HostFacts, Sample, SeriesWriter, Snapshot } from './metrics/types.js';
-import type { ContainerInfo } from './containers/catalog.js';
-import type { PodInfo } from './containers/pods.js';
-import { podsOf } from './containers/pods.js';
-import { CONTAINER_METRICS, podValues } from './containers/meter.js';
+import { ContainerResources } from './container-resources.js';
+import type { HostFacts, Sample, Snapshot } from './metrics/types.js';
 import type { AgentResources, ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
 import type { AgentResource } from './query/resources.js';
-import { containerResource, hostResource, podResource, processResource, processSeriesKey } from './query/resources.js';
+import { hostResource, processResource, processSeriesKey } from './query/resources.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -40,15 +37,7 @@ export class AgentDaemon extends EventEmitter {
   private facts: HostFacts | undefined;
   private snapshot: Snapshot | undefined;
   private processes: AgentResource[] = [];
-  private containers: AgentResource[] = [];
-  private pods: AgentResource[] = [];
-  /** The catalog's answer {@link containers} and {@link pods} were made from, and their series' writers (in the same order). */
-  private found: readonly ContainerInfo[] = [];
-  private podInfos: readonly PodInfo[] = [];
-  private containerWriters: SeriesWriter[] = [];
-  private podWriters: SeriesWriter[] = [];
-  /** A pod's metrics of the pass, summed into this one array. */
-  private readonly podBuf = new Float64Array(CONTAINER_METRICS.length);
+  private readonly containerResources: ContainerResources;
   private connection: AgentConnection | undefined;
   private readonly queries = new Map<string, AbortController>();
   private readonly running = new Set<Promise<void>>();
@@ -69,6 +58,7 @@ export class AgentDaemon extends EventEmitter {
     super();
     this.now = deps.now ?? Date.now;
     this.tags = { ...deps.tags };
+    this.containerResources = new ContainerResources(deps.name, deps.tsdb, deps.commandEnv);
     this.runner = new SecretRunner(deps.runner);
     this.engine = new RemediationEngine({
       host: deps.name,
@@ -174,41 +164,14 @@ export class AgentDaemon extends EventEmitter {
 
   private async listContainers(snap: Snapshot): Promise<void> {
     if (!this.deps.containers) return;
-    const time = snap.time;
     const found = await this.deps.containers.list(snap.procListing);
-    // The catalog hands out the same objects while nothing changed: then so much is kept.
-    if (found.length !== this.found.length || found.some((c, i) => c !== this.found[i])) this.placeContainers(found);
-    const measured = this.deps.containerMeter?.measure(found);
-    if (measured) {
-      for (let i = 0; i < found.length; i++) {
-        const m = measured.get((found[i] as ContainerInfo).id);
-        if (m) this.containerWriters[i]?.append(time, m.values);
-      }
-      for (let i = 0; i < this.podInfos.length; i++) this.podWriters[i]?.append(time, podValues((this.podInfos[i] as PodInfo).containers.map((id) => measured.get(id)), this.podBuf));
-    }
-    this.engine.afterContainers(this.containers);
-  }
-
-  /** The resources of a changed list of containers and of their pods (an unchanged container keeps its own), their writers; the series of those gone are dropped. */
-  private placeContainers(found: readonly ContainerInfo[]): void {
-    const env = this.deps.commandEnv;
-    const kept = new Map(this.found.map((c, i) => [c, this.containers[i]]));
-    const writers = new Map([...this.containerWriters, ...this.podWriters].map((w) => [w.resource, w]));
-    const writer = (r: AgentResource) => writers.get(r.seriesKey) ?? this.deps.tsdb.writer(r.seriesKey, CONTAINER_METRICS);
-    const before = [...this.containers, ...this.pods];
-    this.containers = found.map((c) => kept.get(c) ?? containerResource(this.deps.name, c, env));
-    this.podInfos = podsOf(found);
-    this.pods = this.podInfos.map((p) => podResource(this.deps.name, p, env));
-    this.containerWriters = this.containers.map(writer);
-    this.podWriters = this.pods.map(writer);
-    this.found = found;
-    const live = new Set([...this.containers, ...this.pods].map((r) => r.seriesKey));
-    for (const r of before) if (!live.has(r.seriesKey)) this.deps.tsdb.drop(r.seriesKey);
+    this.containerResources.record(found, this.deps.containerMeter?.measure(found), snap.time);
+    this.engine.afterContainers(this.containerResources.containers);
   }
 
   private resources(): AgentResources {
     if (!this.facts) throw new BreakwaterError('BW_ERR_INTERNAL', 'agent not started');
-    return { host: hostResource(this.deps.name, { ...this.facts, containerDiscovery: this.containerDiscovery }, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes, containers: this.containers, pods: this.pods };
+    return { host: hostResource(this.deps.name, { ...this.facts, containerDiscovery: this.containerDiscovery }, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes, containers: this.containerResources.containers, pods: this.containerResources.pods };
   }
 
   // ---- connection ----
