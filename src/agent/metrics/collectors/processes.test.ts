@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { FIXTURES, fixtureTree, type FixtureTree } from '../../../../test/proc-fixture.js';
-import { cmdlineOf, ProcessCollector } from './processes.js';
+import { cmdlineOf } from '../proc-read.js';
+import { ProcessCollector } from './processes.js';
 import { UserNames } from './users.js';
 
 describe('processes', () => {

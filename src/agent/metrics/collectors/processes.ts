@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 
-import { cursor, intAfter, readInt, seek, type Reader } from '../proc-read.js';
+import { cmdlineOf, copyBytes, cursor, intAfter, pidOf, readInt, sameBytes, seek, type Reader } from '../proc-read.js';
 import type { ProcListing, ProcessInfo, Sample } from '../types.js';
 import type { UserNames } from './users.js';
 
@@ -357,43 +357,6 @@ export class ProcessCollector {
       this.#held--;
     }
   }
-}
-
-/** The pid a /proc entry's name is, or -1 (not all digits: `self`, `net`, ...). */
-function pidOf(name: string): number {
-  let pid = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-    pid = pid * 10 + (c - 48);
-  }
-  return name.length > 0 ? pid : -1;
-}
-
-/** A copy (Buffer#slice would be a view into the shared scratch buffer, overwritten by the next read). */
-function copyBytes(buf: Uint8Array, start: number, end: number): Uint8Array {
-  const out = new Uint8Array(end - start);
-  out.set(buf.subarray(start, end));
-  return out;
-}
-
-function sameBytes(a: Uint8Array, buf: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== buf[start + i]) return false;
-  return true;
-}
-
-/**
- * NUL-separated arguments joined by spaces; trailing NULs dropped.
- * @example cmdlineOf(new TextEncoder().encode('sleep\0' + '30\0'), 9); // 'sleep 30'
- */
-export function cmdlineOf(buf: Uint8Array, n: number): string {
-  let end = n;
-  while (end > 0 && buf[end - 1] === 0) end--;
-  if (end === 0) return '';
-  const copy = Buffer.from(buf.subarray(0, end));
-  for (let i = 0; i < end; i++) if (copy[i] === 0) copy[i] = 32;
-  return copy.toString('utf8');
 }
 
 /** AT_PAGESZ from /proc/self/auxv (4096 when unreadable). */
