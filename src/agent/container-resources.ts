@@ -28,6 +28,8 @@ export class ContainerResources {
   #podWriters: SeriesWriter[] = [];
   /** A pod's metrics of the pass, summed into this one array. */
   readonly #podBuf = new Float64Array(CONTAINER_METRICS.length);
+  /** A pod's containers' measures of the pass, in this one array. */
+  readonly #podMembers: (ContainerMeasure | undefined)[] = [];
 
   constructor(
     private readonly host: string,
@@ -43,7 +45,13 @@ export class ContainerResources {
       const m = measured.get((found[i] as ContainerInfo).id);
       if (m) this.#containerWriters[i]?.append(time, m.values);
     }
-    for (let i = 0; i < this.#podInfos.length; i++) this.#podWriters[i]?.append(time, podValues((this.#podInfos[i] as PodInfo).containers.map((id) => measured.get(id)), this.#podBuf));
+    const members = this.#podMembers;
+    for (let i = 0; i < this.#podInfos.length; i++) {
+      const ids = (this.#podInfos[i] as PodInfo).containers;
+      members.length = 0;
+      for (let j = 0; j < ids.length; j++) members.push(measured.get(ids[j]!));
+      this.#podWriters[i]?.append(time, podValues(members, this.#podBuf));
+    }
   }
 
   /** The resources of a changed list of containers and of their pods (an unchanged container keeps its own), their writers; the series of those gone are dropped. */

@@ -11,11 +11,11 @@ import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
 import { SecretRunner } from './engine/secret-runner.js';
 import { ContainerResources } from './container-resources.js';
+import { ProcessResources } from './process-resources.js';
 import type { HostFacts, Sample, Snapshot } from './metrics/types.js';
 import type { AgentResources, ExecutorDeps } from './query/executor.js';
 import { QueryDeadline, executePhase } from './query/executor.js';
-import type { AgentResource } from './query/resources.js';
-import { hostResource, processResource, processSeriesKey } from './query/resources.js';
+import { hostResource } from './query/resources.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -36,7 +36,7 @@ export class AgentDaemon extends EventEmitter {
   state: AgentState = 'starting';
   private facts: HostFacts | undefined;
   private snapshot: Snapshot | undefined;
-  private processes: AgentResource[] = [];
+  private readonly processResources: ProcessResources;
   private readonly containerResources: ContainerResources;
   private connection: AgentConnection | undefined;
   private readonly queries = new Map<string, AbortController>();
@@ -59,6 +59,7 @@ export class AgentDaemon extends EventEmitter {
     this.now = deps.now ?? Date.now;
     this.tags = { ...deps.tags };
     this.containerResources = new ContainerResources(deps.name, deps.tsdb, deps.commandEnv);
+    this.processResources = new ProcessResources(deps.name, deps.tsdb, deps.commandEnv);
     this.runner = new SecretRunner(deps.runner);
     this.engine = new RemediationEngine({
       host: deps.name,
@@ -141,15 +142,9 @@ export class AgentDaemon extends EventEmitter {
     try {
       const snap = await this.deps.source.collect();
       this.deps.tsdb.append('host', snap.time, snap.host);
-      const seen = new Set<number>();
-      for (const p of snap.processes) {
-        seen.add(p.info.pid);
-        this.deps.tsdb.append(processSeriesKey(p.info.pid), snap.time, p.samples);
-      }
-      for (const p of this.processes) if (p.pid !== undefined && !seen.has(p.pid)) this.deps.tsdb.drop(processSeriesKey(p.pid));
       this.snapshot = snap;
       this.refreshTags();
-      this.processes = snap.processes.map((p) => processResource(this.deps.name, p.info, this.tags, this.deps.commandEnv));
+      this.processResources.record(snap.processes, snap.time, this.tags);
       await this.engine.afterCollect(snap);
       // After the alarms: a runtime slow to answer about a new container (up to 2 s) delays no alarm.
       await this.listContainers(snap);
@@ -171,7 +166,7 @@ export class AgentDaemon extends EventEmitter {
 
   private resources(): AgentResources {
     if (!this.facts) throw new BreakwaterError('BW_ERR_INTERNAL', 'agent not started');
-    return { host: hostResource(this.deps.name, { ...this.facts, containerDiscovery: this.containerDiscovery }, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processes, containers: this.containerResources.containers, pods: this.containerResources.pods };
+    return { host: hostResource(this.deps.name, { ...this.facts, containerDiscovery: this.containerDiscovery }, this.tags, AGENT_VERSION, this.deps.commandEnv), processes: this.processResources.resources, containers: this.containerResources.containers, pods: this.containerResources.pods };
   }
 
   // ---- connection ----

@@ -12,12 +12,12 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 const V1_PATH = '/libpod_parent/libpod-6877ea216077cd27dea74c7fd38c8cb7031d98c0c9d65b75be074ae1a50029be';
 const V2_PATH = `/system.slice/docker-${'1'.repeat(64)}.scope`;
 
-/** A layout's counters read from a tree, each file opened at its read. */
+/** A layout's CPU time and other counters read from a tree, each file opened at its read. */
 function counters(layout: CgroupLayout, root: string, path: string, limits = true) {
   const reader = new Reader();
   const paths = layout.paths(root, path);
   const files: ContainerFiles = { get buf() { return reader.buf; }, read: (slot) => reader.readPath(paths[slot] as string, MAX_CGROUP_STAT) };
-  return layout.counters(files, limits);
+  return { cpuNs: layout.cpuNs(files), ...layout.counters(files, limits) };
 }
 
 /** The text as the parsers see it: in a scratch buffer whose bytes past the text are another file's. */

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 
 /**
- * What a container's cgroup counts, read once a pass: counters (cpu, I/O, OOM kills) become
- * rates and deltas in {@link ContainerMeter}; gauges are reported as read. A field the kernel
- * does not offer (a controller not mounted, an old kernel) is undefined, and its metric absent.
+ * What a container's cgroup counts besides its CPU time ({@link CgroupLayout.cpuNs}): counters
+ * (I/O, OOM kills) become rates and deltas in {@link ContainerMeter}; gauges are reported as read. A
+ * field the kernel does not offer (a controller not mounted, an old kernel) is undefined, and its
+ * metric absent.
  */
 export interface CgroupCounters {
-  /** CPU time used since the cgroup was created, in nanoseconds. */
-  cpuNs?: number | undefined;
   /** The CPU limit in cores (quota / period), undefined when unlimited. */
   cpuLimitCores?: number | undefined;
   memUsage?: number | undefined;
@@ -41,12 +40,15 @@ export interface ContainerFiles {
  * Where a cgroup version keeps a container's counters, and how to read them.
  * @example
  * const files = openFiles(layout.paths('/sys/fs/cgroup', path));
+ * const cpuNs = layout.cpuNs(files);
  * const counters = layout.counters(files, true);
  */
 export interface CgroupLayout {
-  /** The container's files under the hierarchy at `root`, for its cgroup `path`: the slots {@link counters} reads. */
+  /** The container's files under the hierarchy at `root`, for its cgroup `path`: the slots {@link cpuNs} and {@link counters} read. */
   paths(root: string, path: string): string[];
-  /** The counters from the files; the limits only when `limits` (they change rarely), else undefined. */
+  /** CPU time used since the cgroup was created, in nanoseconds: one small file, read every pass. */
+  cpuNs(files: ContainerFiles): number | undefined;
+  /** The other counters from the files; the limits only when `limits` (they change rarely), else undefined. */
   counters(files: ContainerFiles, limits: boolean): CgroupCounters;
 }
 

@@ -31,6 +31,11 @@ const WRITE = Buffer.from(' Write ');
 export const cgroupV1: CgroupLayout = {
   paths: (root, path) => FILES.map(([controller, name]) => `${root}/${controller}${path}/${name}`),
 
+  cpuNs(f: ContainerFiles): number | undefined {
+    const n = f.read(CPUACCT_USAGE);
+    return n < 0 ? undefined : countOf(f.buf, n);
+  },
+
   counters(f: ContainerFiles, limits: boolean): CgroupCounters {
     const k: CgroupCounters = {};
     let n = f.read(MEMORY_STAT);
@@ -39,7 +44,6 @@ export const cgroupV1: CgroupLayout = {
       k.memRss = keyedCount(f.buf, n, TOTAL_RSS) ?? keyedCount(f.buf, n, RSS);
       k.inactiveFile = keyedCount(f.buf, n, TOTAL_INACTIVE_FILE) ?? keyedCount(f.buf, n, INACTIVE_FILE);
     }
-    if ((n = f.read(CPUACCT_USAGE)) >= 0) k.cpuNs = countOf(f.buf, n);
     if ((n = f.read(MEMORY_USAGE)) >= 0) k.memUsage = countOf(f.buf, n);
     // oom_kill is in memory.oom_control since Linux 4.13.
     if ((n = f.read(OOM_CONTROL)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);

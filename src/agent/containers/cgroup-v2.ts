@@ -14,10 +14,15 @@ const WBYTES = Buffer.from(' wbytes=');
 export const cgroupV2: CgroupLayout = {
   paths: (root, path) => FILES.map((name) => `${root}${path}/${name}`),
 
-  counters(f: ContainerFiles, limits: boolean): CgroupCounters {
-    let n = f.read(CPU_STAT);
+  cpuNs(f: ContainerFiles): number | undefined {
+    const n = f.read(CPU_STAT);
     const usec = n < 0 ? undefined : keyedCount(f.buf, n, USAGE_USEC);
-    const k: CgroupCounters = { cpuNs: usec === undefined ? undefined : usec * 1000 };
+    return usec === undefined ? undefined : usec * 1000;
+  },
+
+  counters(f: ContainerFiles, limits: boolean): CgroupCounters {
+    const k: CgroupCounters = {};
+    let n: number;
     if ((n = f.read(MEMORY_STAT)) >= 0) {
       k.memRss = keyedCount(f.buf, n, ANON);
       k.inactiveFile = keyedCount(f.buf, n, INACTIVE_FILE);

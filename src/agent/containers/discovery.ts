@@ -61,8 +61,9 @@ export class ContainerDiscovery {
     }
     const members = new Map<string, { membership: CgroupMembership; pids: number[] }>();
     let seen = 0;
-    for (const name of names) {
-      const pid = Number(name);
+    // Indexed: a for-of would make an iterator result for each name of each pass (the agent runs interpreted).
+    for (let i = 0; i < names.length; i++) {
+      const pid = Number(names[i]);
       if (!Number.isInteger(pid) || pid <= 0) continue;
       let known = this.#known.get(pid);
       if (!known) {

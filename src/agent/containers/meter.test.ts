@@ -72,13 +72,60 @@ describe('ContainerMeter', () => {
     expect(byName(meter.measure([container]).get(ID)).restart_count).toBeUndefined();
   });
 
-  it('reads its limits again every tenth pass only (they change rarely), its usage every pass', () => {
+  it('reads an idle container\'s other files every fifth pass only, and all of them on a pass after it used CPU', () => {
+    meter.measure([container]);
+    writeFileSync(cgroupFile('memory.current'), '1000\n');
+    const pass = () => {
+      clock += 1000;
+      return byName(meter.measure([container]).get(ID));
+    };
+    const idle = Array.from({ length: 5 }, pass);
+    expect(idle.map((p) => p.mem_usage_bytes)).toEqual([...Array(4).fill(104857600), 1000]);
+    expect(idle.map((p) => p.cpu_usage)).toEqual(Array(5).fill(0));
+    writeFileSync(cgroupFile('memory.current'), '2000\n');
+    bump(cgroupFile('cpu.stat'), 'usage_usec', 10_000);
+    expect(pass()).toMatchObject({ mem_usage_bytes: 2000, cpu_usage: 1 });
+  });
+
+  it('gives the I/O and network of an idle container\'s skipped passes at its next whole pass, as a rate over the time since they were read', () => {
+    meter.measure([container]);
+    const seen = Array.from({ length: 5 }, (_, i) => {
+      clock += 1000;
+      if (i === 1) {
+        // Written back or received while the container slept: no CPU of its own.
+        writeFileSync(cgroupFile('io.stat'), '8:0 rbytes=1048576 wbytes=2102152\n253:0 rbytes=4096 wbytes=0\n');
+        bump(netDev(), 'eth0:', 10_000);
+      }
+      const m = byName(meter.measure([container]).get(ID));
+      return [m.io_write_bytes_rate, m.net_rx_bytes_rate];
+    });
+    expect(seen).toEqual([[0, 0], [0, 0], [0, 0], [0, 0], [1000, 2000]]);
+  });
+
+  it('reads its limits again every tenth pass only (they change rarely), its usage every pass it ran', () => {
     meter.measure([container]);
     writeFileSync(cgroupFile('memory.max'), 'max\n');
     writeFileSync(cgroupFile('memory.current'), '1000\n');
-    const passes = Array.from({ length: 10 }, () => byName(meter.measure([container]).get(ID)));
+    const passes = Array.from({ length: 10 }, () => {
+      clock += 1000;
+      bump(cgroupFile('cpu.stat'), 'usage_usec', 1000);
+      return byName(meter.measure([container]).get(ID));
+    });
     expect(passes.map((p) => p.mem_usage_bytes)).toEqual(Array(10).fill(1000));
     expect(passes.map((p) => p.mem_limit_bytes)).toEqual([...Array(9).fill(536870912), undefined]);
+  });
+
+  it('gives an idle container of a pod the network its namespace had this pass when a container listed after it ran', () => {
+    const OTHER = '2'.repeat(64);
+    const otherCgroup = `/system.slice/docker-${OTHER}.scope`;
+    cpSync(join(dir, 'cgroup-v2', CGROUP), join(dir, 'cgroup-v2', otherCgroup), { recursive: true });
+    const pod = [container, { id: OTHER, cgroupPath: otherCgroup, initPid: 4242 }];
+    meter.measure(pod);
+    clock += 1000;
+    bump(join(dir, 'cgroup-v2', otherCgroup, 'cpu.stat'), 'usage_usec', 10_000);
+    bump(netDev(), 'eth0:', 3000);
+    const second = meter.measure(pod);
+    expect([ID, OTHER].map((id) => byName(second.get(id)))).toEqual([expect.objectContaining({ cpu_usage: 0, net_rx_bytes_rate: 3000 }), expect.objectContaining({ cpu_usage: 1, net_rx_bytes_rate: 3000 })]);
   });
 
   it('from inside a cgroup namespace of its own (a pod\'s), reads a container\'s cgroup where the namespace-relative path leads', () => {
@@ -116,9 +163,10 @@ describe('ContainerMeter: files held open', () => {
     const one = openInTree();
     expect(one).toBe(9); // eight cgroup files and net/dev
     meter.measure([container, other(2)]);
-    expect([meter.held, openInTree()]).toEqual([2, 17]); // net/dev read once for the namespace they share
+    // The first, idle, read only its CPU time; the new one read all its files, net/dev too.
+    expect([meter.held, openInTree()]).toEqual([2, 18]);
     meter.measure([container, other(2)]);
-    expect(openInTree()).toBe(17);
+    expect(openInTree()).toBe(18);
     meter.measure([container]);
     expect([meter.held, openInTree()]).toEqual([1, one]);
     cpSync(join(dir, 'proc/4242'), join(dir, 'proc/5151'), { recursive: true, verbatimSymlinks: true });

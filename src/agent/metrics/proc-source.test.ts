@@ -237,7 +237,7 @@ describe('ProcSource on a fixture /proc', () => {
     '/run': { bsize: 4096, blocks: 400, bfree: 400, bavail: 400, files: 1000, ffree: 990 },
     '/dev/shm': { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 9 },
     '/mnt/my disk': { bsize: 1024, blocks: 2000, bfree: 1000, bavail: 1000, files: 0, ffree: 0 },
-    '/var/lib/docker/overlay2/abc/merged': { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 100, ffree: 25 },
+    '/srv/merged': { bsize: 4096, blocks: 1000, bfree: 400, bavail: 300, files: 100, ffree: 25 },
   };
 
   /** statfs from the table; `/mnt/nfs` hangs (until released), anything else is ENOENT. */
@@ -299,12 +299,12 @@ describe('ProcSource on a fixture /proc', () => {
     expect(snap.procListing?.root).toBe(procRoot);
     expect(snap.procListing?.names).toEqual(expect.arrayContaining(['1', '42', 'stat']));
 
-    // Pseudo filesystems, mounts under /proc, /sys, /dev (but /dev/shm) and /run/credentials, and
-    // squashfs images are left out; the hung NFS mount is skipped for the pass.
+    // Pseudo filesystems, mounts under /proc, /sys, /dev (but /dev/shm) and /run/credentials,
+    // squashfs images and a container's root in docker's tree are left out; the hung NFS mount is skipped for the pass.
     const mounts = snap.host.filter((s) => s.name === 'disk_usage').map((s) => s.labels!.mount);
-    expect(mounts.sort()).toEqual(['/', '/dev/shm', '/mnt/my disk', '/run', '/var/lib/docker/overlay2/abc/merged']);
+    expect(mounts.sort()).toEqual(['/', '/dev/shm', '/mnt/my disk', '/run', '/srv/merged']);
     expect(src.skippedMounts).toEqual(['/mnt/nfs']);
-    expect(fake.calls.sort()).toEqual(['/', '/dev/shm', '/mnt/my disk', '/mnt/nfs', '/run', '/var/lib/docker/overlay2/abc/merged']);
+    expect(fake.calls.sort()).toEqual(['/', '/dev/shm', '/mnt/my disk', '/mnt/nfs', '/run', '/srv/merged']);
     const root = { mount: '/', device: '/dev/sda1', fstype: 'ext4' };
     expect(snap.host.find((s) => s.name === 'disk_usage' && s.labels?.mount === '/')!.labels).toEqual(root);
     expect(hostValue(snap, 'disk_usage', root)).toBeCloseTo((600 / 900) * 100, 10); // df: used / (used + avail)

@@ -130,6 +130,22 @@ export class Series {
     const sec = Math.floor(ms / 1000);
     if (sec <= 0 || !Number.isFinite(value)) return; // NaN would poison the roll-up sums
     const ring = this.seconds;
+    if (sec > this.lastSec) {
+      // The common case, a new second into a free or stale slot, without calls: every series of
+      // every pass comes here (the agent runs interpreted: see bin/breakwater-agent.js).
+      const keys = ring.keys;
+      const at = sec % keys.length;
+      const held = keys[at]!;
+      if (held === EMPTY || held <= sec - ring.max) {
+        keys[at] = sec;
+        ring.data[at] = value;
+        this.lastSec = sec;
+        this.lastMs = ms;
+        this.lastValue = value;
+        if (this.minutesCap > 0) this.rollup(sec, value, NaN);
+        return;
+      }
+    }
     const slot = ring.claim(sec, this.lastSec);
     if (slot < 0) return;
     const old = ring.fresh ? NaN : ring.data[slot]!;
@@ -145,12 +161,18 @@ export class Series {
   private rollup(sec: number, value: number, replaced: number): void {
     const minute = Math.floor(sec / 60);
     const ring = (this.minutes ??= new Ring(4, FIRST_MINUTES, this.minutesCap));
-    const slot = ring.claim(minute, this.lastMinute);
-    if (slot < 0) return;
-    if (minute > this.lastMinute) this.lastMinute = minute;
+    // One more second of the current minute (the common case) finds its slot held: no claim.
+    let slot = minute === this.lastMinute ? ring.find(minute) : -1;
+    let fresh = false;
+    if (slot < 0) {
+      slot = ring.claim(minute, this.lastMinute);
+      if (slot < 0) return;
+      fresh = ring.fresh;
+      if (minute > this.lastMinute) this.lastMinute = minute;
+    }
     const d = ring.data;
     const o = slot * 4;
-    if (ring.fresh) {
+    if (fresh) {
       d[o] = value;
       d[o + 1] = 1;
       d[o + 2] = value;

@@ -7,11 +7,13 @@ import { isRealMount, MountTable, unescapeMount } from './mounts.js';
 
 describe('mounts', () => {
   // "mount fstype": kept, and left out.
-  const real = ['/ ext4', '/var/lib/docker/overlay2/x/merged overlay', '/tmp tmpfs', '/dev/shm tmpfs', '/mnt/data nfs4', '/devices ext4' /* a sibling of /dev, not under it */];
+  const real = ['/ ext4', '/var/lib/docker ext4' /* the runtime's own disk */, '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv1/mount ext4', '/tmp tmpfs', '/dev/shm tmpfs', '/mnt/data nfs4', '/devices ext4' /* a sibling of /dev, not under it */];
   const pseudo = ['/proc proc', '/sys/fs/cgroup/cpu cgroup', '/sys/fs/cgroup cgroup2', '/dev/pts devpts', '/dev/mqueue mqueue'];
   const kernelTrees = ['/run/credentials/x.service tmpfs', '/sys/fs/cgroup tmpfs', '/snap/core/1 squashfs'];
-  it.each([...real.map((m) => [m, true] as const), ...[...pseudo, ...kernelTrees].map((m) => [m, false] as const)])(
-    'keeps real filesystems and tmpfs, drops pseudo ones and kernel trees: %s kept is %s',
+  // One or two a container: the host's disk series would grow with its containers.
+  const containers = ['/var/lib/docker/overlay2/x/merged overlay', '/var/lib/docker/containers/x/mounts/shm tmpfs', '/var/lib/containers/storage/overlay-containers/x/userdata/shm tmpfs', '/run/containerd/io.containerd.runtime.v2.task/k8s.io/x/rootfs overlay', '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/kube-api-access-x tmpfs'];
+  it.each([...real.map((m) => [m, true] as const), ...[...pseudo, ...kernelTrees, ...containers].map((m) => [m, false] as const)])(
+    'keeps real filesystems and tmpfs, drops pseudo ones, kernel trees and containers\' own mounts: %s kept is %s',
     (line, kept) => {
       const [mount = '', fstype = ''] = line.split(' ');
       expect(isRealMount({ mount, fstype, device: 'x' })).toBe(kept);
@@ -27,7 +29,7 @@ describe('MountTable', () => {
   it('lists the real mounts of /proc/self/mounts with their labels; local ones are asked inline', () => {
     const tree = fixtureTree();
     const mounts = new MountTable(tree.procRoot, tree.ctx.reader, isRealMount, true).refresh();
-    expect(mounts.map((m) => m.entry.mount)).toEqual(['/', '/run', '/dev/shm', '/mnt/my disk', '/var/lib/docker/overlay2/abc/merged', '/mnt/nfs']);
+    expect(mounts.map((m) => m.entry.mount)).toEqual(['/', '/run', '/dev/shm', '/mnt/my disk', '/srv/merged', '/mnt/nfs']);
     expect(mounts[0]).toEqual({ entry: { device: '/dev/sda1', mount: '/', fstype: 'ext4' }, sync: true, labels: { mount: '/', device: '/dev/sda1', fstype: 'ext4' } });
     expect(mounts.filter((m) => m.sync).map((m) => m.entry.mount)).toEqual(['/', '/run', '/dev/shm', '/mnt/my disk']);
   });

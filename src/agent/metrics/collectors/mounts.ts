@@ -46,11 +46,23 @@ function crossesOnlyLocal(mount: string, byMount: ReadonlyMap<string, MountEntry
 
 /** Trees of kernel interfaces: mounts at or under them are not storage operators fill. */
 const PSEUDO_TREES = ['/proc', '/sys', '/dev', '/run/credentials', '/run/netns', '/run/docker/netns', '/run/snapd/ns'];
+/**
+ * The container runtimes' own trees: what is mounted under them is a container's (its root
+ * overlay, whose statfs is the disk beneath it again; its /dev/shm), one or more a container, so
+ * the host's series would grow with its containers (issue 14's benchmark: 50 containers, 100 such
+ * mounts). A disk mounted at one of them (`/var/lib/docker` on its own volume) is kept. As
+ * node_exporter's default `mount-points-exclude` does for docker's and podman's.
+ */
+const RUNTIME_TREES = ['/var/lib/docker/', '/var/lib/containers/storage/', '/run/containers/storage/', '/var/lib/containerd/', '/run/containerd/'];
+/** The kubelet's secret and service-account token volumes: a small tmpfs a pod, never filled. */
+const KUBELET_PODS = '/var/lib/kubelet/pods/';
+const KUBELET_TOKEN_VOLUMES = ['/volumes/kubernetes.io~projected/', '/volumes/kubernetes.io~secret/'];
 
 /**
  * The default mount filter: real filesystems, tmpfs and overlay included; pseudo filesystems
  * (proc, sysfs, cgroup*, devpts, mqueue, ...), squashfs images and anything mounted under /proc,
- * /sys, /dev or /run/credentials excluded — except /dev/shm, a tmpfs that does fill up.
+ * /sys, /dev or /run/credentials excluded — except /dev/shm, a tmpfs that does fill up — and so
+ * are the mounts of each container in its runtime's tree and the kubelet's token volumes.
  * @example isRealMount({ device: '/dev/sda1', mount: '/', fstype: 'ext4' }); // true
  */
 export function isRealMount(m: MountEntry): boolean {
@@ -59,7 +71,8 @@ export function isRealMount(m: MountEntry): boolean {
   for (const tree of PSEUDO_TREES) {
     if (m.mount === tree || (m.mount.startsWith(tree) && m.mount.charCodeAt(tree.length) === 47)) return false;
   }
-  return true;
+  if (RUNTIME_TREES.some((tree) => m.mount.startsWith(tree))) return false;
+  return !(m.mount.startsWith(KUBELET_PODS) && KUBELET_TOKEN_VOLUMES.some((v) => m.mount.includes(v)));
 }
 
 /** Decodes the octal escapes of /proc/self/mounts (`\040` space, `\011` tab, `\012`, `\134`). */

@@ -49,6 +49,9 @@ const MIN_RATE_MS = 50;
 /** Longest command line kept; longer ones are cut (a JVM's class path can run to megabytes). */
 const MAX_CMDLINE = 64 * 1024;
 
+/** A new entry's reading's info until its first pass sets it. */
+const PLACEHOLDER_INFO: ProcessInfo = { pid: 0, ppid: 0, name: '', cmdline: '', user: '', state: '', startTime: 0 };
+
 const STATE_STR: Record<number, string> = {};
 for (const s of 'RSDZTtXxKWPI') STATE_STR[s.charCodeAt(0)] = s;
 
@@ -73,9 +76,20 @@ interface ProcEntry {
   /** Monotonic ms after which cmdline and uid are read again. */
   refreshAt: number;
   info: ProcessInfo | undefined;
+  /** What each pass hands out for it, rewritten in place (see {@link ProcessReading}). */
+  readonly reading: ProcessReading;
+  readonly cpu: MutableSample;
+  readonly rss: MutableSample;
+  readonly threads: MutableSample;
+  readonly uptime: MutableSample;
 }
 
-/** One process as a pass saw it. */
+type MutableSample = { readonly name: string; value: number };
+
+/**
+ * One process as a pass saw it: the collector's own object, rewritten by its next pass (an idle
+ * host's hundreds of processes, a few objects each every second, were most of the agent's garbage).
+ */
 export interface ProcessReading {
   info: ProcessInfo;
   samples: Sample[];
@@ -170,7 +184,9 @@ export class ProcessCollector {
     this.listing = { root: this.#o.procRoot, names };
     const out: ProcessReading[] = [];
     const filter = this.#o.filter;
-    for (const name of names) {
+    // Indexed: a for-of would make an iterator result for each name of each pass (the agent runs interpreted).
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       const pid = pidOf(name);
       if (pid < 0 || (filter !== undefined && !filter(pid))) continue;
       const n = this.#readStat(pid, name);
@@ -265,6 +281,11 @@ export class ProcessCollector {
         seen: 0,
         refreshAt: -Infinity,
         info: undefined,
+        reading: { info: PLACEHOLDER_INFO, samples: [] },
+        cpu: { name: 'cpu_usage', value: 0 },
+        rss: { name: 'mem_rss_bytes', value: 0 },
+        threads: { name: 'thread_count', value: 0 },
+        uptime: { name: 'uptime_seconds', value: 0 },
       };
       this.#procs.set(pid, entry);
     } else if (!sameBytes(entry.comm, buf, open + 1, close)) {
@@ -299,12 +320,17 @@ export class ProcessCollector {
       info = { pid, ppid, name: entry.name, cmdline: entry.cmdline, user: entry.user, state: stateStr, startTime: entry.startTime };
       entry.info = info;
     }
-    return { info, samples: this.#samples(entry, starttime, mono, uptime) };
+    const reading = entry.reading;
+    reading.info = info;
+    this.#samples(entry, starttime, mono, uptime);
+    return reading;
   }
 
-  #samples(entry: ProcEntry, starttime: number, mono: number, uptime: number): Sample[] {
+  /** Fills the entry's reading's samples with this pass's values. */
+  #samples(entry: ProcEntry, starttime: number, mono: number, uptime: number): void {
     const ticks = statFields[F_UTIME]! + statFields[F_STIME]!;
-    const samples: Sample[] = [];
+    const samples = entry.reading.samples;
+    samples.length = 0;
     let base = NaN;
     let baseTime = NaN;
     if (!Number.isNaN(entry.tickTime)) {
@@ -316,15 +342,21 @@ export class ProcessCollector {
     }
     const dt = (mono - baseTime) / 1000;
     if (dt * 1000 >= MIN_RATE_MS || Number.isNaN(dt)) {
-      if (dt > 0 && ticks >= base) samples.push({ name: 'cpu_usage', value: ((ticks - base) / CLK_TCK / dt) * 100 });
+      if (dt > 0 && ticks >= base) {
+        entry.cpu.value = ((ticks - base) / CLK_TCK / dt) * 100;
+        samples.push(entry.cpu);
+      }
       entry.ticks = ticks;
       entry.tickTime = mono;
     }
     // else: passes too close together for 10 ms ticks to mean anything; keep the older baseline.
-    samples.push({ name: 'mem_rss_bytes', value: statFields[F_RSS]! * this.#pageSize });
-    samples.push({ name: 'thread_count', value: statFields[F_THREADS]! });
-    if (uptime >= 0) samples.push({ name: 'uptime_seconds', value: Math.max(0, uptime - starttime / CLK_TCK) });
-    return samples;
+    entry.rss.value = statFields[F_RSS]! * this.#pageSize;
+    entry.threads.value = statFields[F_THREADS]!;
+    samples.push(entry.rss, entry.threads);
+    if (uptime >= 0) {
+      entry.uptime.value = Math.max(0, uptime - starttime / CLK_TCK);
+      samples.push(entry.uptime);
+    }
   }
 
   /** Re-reads cmdline and the real uid; false when the process is gone. */
