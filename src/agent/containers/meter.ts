@@ -361,7 +361,8 @@ export function podValues(containers: readonly (ContainerMeasure | undefined)[],
     let counted = false;
     // A pod has a few containers: the namespaces before this one are looked at, no set is made.
     for (let j = 0; j < i && c.netns !== undefined; j++) if (containers[j]?.netns === c.netns) counted = true;
-    for (const m of POD_SUMS) {
+    for (let k = 0; k < POD_SUMS.length; k++) {
+      const m = POD_SUMS[k]!;
       const v = c.values[m] as number;
       if (v !== v || (counted && (m === NET_RX || m === NET_TX))) continue;
       const sum = out[m] as number;

@@ -8,6 +8,7 @@ import { LoadCollector } from './collectors/load.js';
 import { MemoryCollector } from './collectors/memory.js';
 import { isRealMount, MountTable, type MountEntry } from './collectors/mounts.js';
 import { NetCollector } from './collectors/net.js';
+import { fdCount, fdLimit } from './collectors/process-fds.js';
 import { ProcessCollector } from './collectors/processes.js';
 import { UserNames } from './collectors/users.js';
 import { VmstatCollector } from './collectors/vmstat.js';
@@ -71,6 +72,7 @@ export interface ProcSourceOptions {
  * source.close();
  */
 export class ProcSource implements MetricSource {
+  private readonly procRoot: string;
   private readonly etcRoot: string;
   private readonly clock: () => number;
   private readonly monotonic: () => number;
@@ -89,7 +91,7 @@ export class ProcSource implements MetricSource {
   private pass = 0;
 
   constructor(options: ProcSourceOptions = {}) {
-    const procRoot = options.procRoot ?? '/proc';
+    const procRoot = (this.procRoot = options.procRoot ?? '/proc');
     this.etcRoot = options.etcRoot ?? '/etc';
     this.clock = options.clock ?? Date.now;
     this.monotonic = options.monotonic ?? (() => performance.now());
@@ -136,10 +138,10 @@ export class ProcSource implements MetricSource {
 
   async onDemand(pid: number, metric: OnDemandMetric): Promise<number | undefined> {
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    if (metric === 'fd_count') return this.processes.fdCount(pid);
-    if (metric === 'fd_limit') return this.processes.fdLimit(pid);
+    if (metric === 'fd_count') return fdCount(this.procRoot, pid);
+    if (metric === 'fd_limit') return fdLimit(this.procRoot, pid);
     if (metric !== 'fd_usage') return undefined;
-    const [count, limit] = await Promise.all([this.processes.fdCount(pid), this.processes.fdLimit(pid)]);
+    const [count, limit] = await Promise.all([fdCount(this.procRoot, pid), fdLimit(this.procRoot, pid)]);
     return count === undefined || limit === undefined ? undefined : (count / limit) * 100;
   }
 

@@ -53,11 +53,4 @@ describe('ProcessCollector', () => {
     }
     held.close();
   });
-
-  it('counts the open descriptors of a process, undefined for one that does not exist', async () => {
-    const tree = fixtureTree();
-    const processes = collector(tree);
-    expect(await processes.fdCount(42)).toBe(3);
-    expect(await processes.fdCount(4242)).toBeUndefined();
-  });
 });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 
+import { ownFdLimit } from './process-fds.js';
 import { cmdlineOf, copyBytes, cursor, intAfter, pidOf, readInt, sameBytes, seek, type Reader } from '../proc-read.js';
 import type { ProcListing, ProcessInfo, Sample } from '../types.js';
 import type { UserNames } from './users.js';
@@ -30,7 +31,6 @@ import type { UserNames } from './users.js';
 const CLK_TCK = 100;
 
 const KEY_UID = Buffer.from('\nUid:');
-const KEY_MAX_OPEN = Buffer.from('\nMax open files');
 const PF_KTHREAD = 0x00200000;
 
 /** Stat fields we use, by their 1-based number in proc(5). */
@@ -42,6 +42,8 @@ const F_THREADS = 20;
 const F_STARTTIME = 22;
 const F_RSS = 24;
 const statFields = new Float64Array(F_RSS + 1);
+const READ_FIELD = new Uint8Array(F_RSS + 1);
+for (const f of [F_PPID, F_FLAGS, F_UTIME, F_STIME, F_THREADS, F_STARTTIME, F_RSS]) READ_FIELD[f] = 1;
 
 /** Shortest interval a process cpu_usage is computed over (ticks are 10 ms). */
 const MIN_RATE_MS = 50;
@@ -82,6 +84,8 @@ interface ProcEntry {
   readonly rss: MutableSample;
   readonly threads: MutableSample;
   readonly uptime: MutableSample;
+  /** The readings' sample arrays: with or without cpu_usage (bit 1) and uptime_seconds (bit 2). */
+  readonly sampleSets: (Sample[] | undefined)[];
 }
 
 type MutableSample = { readonly name: string; value: number };
@@ -128,7 +132,7 @@ export class ProcessCollector {
   constructor(options: ProcessCollectorOptions) {
     this.#o = options;
     this.#pageSize = readPageSize(options.reader, options.procRoot);
-    this.#maxHeld = Math.min(options.maxOpenFiles, Math.floor(readFdLimit(options.reader, options.procRoot) / 4));
+    this.#maxHeld = Math.min(options.maxOpenFiles, Math.floor(ownFdLimit(options.reader, options.procRoot) / 4));
   }
 
   /**
@@ -140,31 +144,6 @@ export class ProcessCollector {
     this.#prevMono = mono;
     this.#prevUptime = uptime;
     return out;
-  }
-
-  /** Open descriptors of `pid`, or undefined when it does not exist. */
-  async fdCount(pid: number): Promise<number | undefined> {
-    try {
-      return (await fs.promises.readdir(`${this.#o.procRoot}/${pid}/fd`)).length;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * The soft RLIMIT_NOFILE of `pid` (the `Max open files` line of /proc/<pid>/limits), or undefined
-   * when it does not exist or has no limit ("unlimited" cannot be set for descriptors, but a
-   * fixture or an odd kernel could say so).
-   */
-  async fdLimit(pid: number): Promise<number | undefined> {
-    let text: Buffer;
-    try {
-      text = await fs.promises.readFile(`${this.#o.procRoot}/${pid}/limits`);
-    } catch {
-      return undefined;
-    }
-    const v = intAfter(text, text.length, KEY_MAX_OPEN);
-    return v > 0 ? v : undefined;
   }
 
   /** Closes every descriptor held between passes. */
@@ -251,10 +230,17 @@ export class ProcessCollector {
       return undefined;
     }
     const state = buf[close + 2]!;
-    seek(close + 4);
+    // The fields read; the others are stepped over to the next space, with no call.
+    let p = close + 4;
     for (let f = F_PPID; f <= F_RSS; f++) {
-      statFields[f] = readInt(buf, n);
-      seek(cursor() + 1);
+      if (READ_FIELD[f] === 1) {
+        seek(p);
+        statFields[f] = readInt(buf, n);
+        p = cursor() + 1;
+      } else {
+        while (p < n && buf[p] !== 32) p++;
+        p++;
+      }
     }
     const starttime = statFields[F_STARTTIME]!;
 
@@ -286,6 +272,7 @@ export class ProcessCollector {
         rss: { name: 'mem_rss_bytes', value: 0 },
         threads: { name: 'thread_count', value: 0 },
         uptime: { name: 'uptime_seconds', value: 0 },
+        sampleSets: [undefined, undefined, undefined, undefined],
       };
       this.#procs.set(pid, entry);
     } else if (!sameBytes(entry.comm, buf, open + 1, close)) {
@@ -329,8 +316,7 @@ export class ProcessCollector {
   /** Fills the entry's reading's samples with this pass's values. */
   #samples(entry: ProcEntry, starttime: number, mono: number, uptime: number): void {
     const ticks = statFields[F_UTIME]! + statFields[F_STIME]!;
-    const samples = entry.reading.samples;
-    samples.length = 0;
+    let cpu = false;
     let base = NaN;
     let baseTime = NaN;
     if (!Number.isNaN(entry.tickTime)) {
@@ -344,7 +330,7 @@ export class ProcessCollector {
     if (dt * 1000 >= MIN_RATE_MS || Number.isNaN(dt)) {
       if (dt > 0 && ticks >= base) {
         entry.cpu.value = ((ticks - base) / CLK_TCK / dt) * 100;
-        samples.push(entry.cpu);
+        cpu = true;
       }
       entry.ticks = ticks;
       entry.tickTime = mono;
@@ -352,11 +338,11 @@ export class ProcessCollector {
     // else: passes too close together for 10 ms ticks to mean anything; keep the older baseline.
     entry.rss.value = statFields[F_RSS]! * this.#pageSize;
     entry.threads.value = statFields[F_THREADS]!;
-    samples.push(entry.rss, entry.threads);
-    if (uptime >= 0) {
-      entry.uptime.value = Math.max(0, uptime - starttime / CLK_TCK);
-      samples.push(entry.uptime);
-    }
+    if (uptime >= 0) entry.uptime.value = Math.max(0, uptime - starttime / CLK_TCK);
+    // One array for each combination of the samples that may be absent, made once: an array
+    // emptied and refilled each pass would have its storage made again.
+    const which = (cpu ? 1 : 0) | (uptime >= 0 ? 2 : 0);
+    entry.reading.samples = entry.sampleSets[which] ??= [...(cpu ? [entry.cpu] : []), entry.rss, entry.threads, ...(uptime >= 0 ? [entry.uptime] : [])];
   }
 
   /** Re-reads cmdline and the real uid; false when the process is gone. */
@@ -405,12 +391,4 @@ function readPageSize(r: Reader, procRoot: string): number {
     }
   }
   return 4096;
-}
-
-/** Soft RLIMIT_NOFILE from /proc/self/limits (1024 when unreadable). */
-function readFdLimit(r: Reader, procRoot: string): number {
-  const n = r.readPath(`${procRoot}/self/limits`);
-  if (n <= 0) return 1024;
-  const v = intAfter(r.buf, n, KEY_MAX_OPEN);
-  return v > 0 ? v : 1024; // "unlimited" cannot be: the kernel caps it at nr_open
 }
