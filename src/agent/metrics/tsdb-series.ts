@@ -12,7 +12,6 @@ export interface RollupPoint {
   readonly count: number;
 }
 
-const EMPTY = 0;
 const FIRST_SECONDS = 64;
 const FIRST_MINUTES = 16;
 /** Rough per-series overhead beyond the typed arrays: objects, map entries, keys. */
@@ -20,85 +19,101 @@ const SERIES_OVERHEAD = 320;
 
 /**
  * A ring of `stride` numbers per key (a second or a minute), growing from `first` to `max` slots.
- * The key 0 marks an empty slot (1970-01-01T00:00:00 is never a real sample).
+ * It holds the keys of its window, the last `cap` up to the newest: a slot's key follows from its
+ * position (`key % cap`), so no key is stored, half the bytes of a per-second point. A NaN first
+ * number marks an empty slot (a gap): the store never keeps a NaN.
  */
 export class Ring {
-  keys: Uint32Array;
   data: Float32Array;
+  /** Slots now. */
+  cap: number;
+  /** The newest key claimed; 0 before the first (1970-01-01T00:00:00 is never a real sample). */
+  newest = 0;
+  /** Set by {@link claim}: whether the slot was newly taken. */
+  fresh = false;
+
   constructor(
     readonly stride: number,
     first: number,
     readonly max: number,
   ) {
-    const cap = Math.min(first, max);
-    this.keys = new Uint32Array(cap);
-    this.data = new Float32Array(cap * stride);
-  }
-
-  get cap(): number {
-    return this.keys.length;
+    this.cap = Math.min(first, max);
+    this.data = new Float32Array(this.cap * stride).fill(NaN);
   }
 
   /** The slot holding `key`, or -1. */
   find(key: number): number {
-    const slot = key % this.keys.length;
-    return this.keys[slot] === key ? slot : -1;
+    if (key > this.newest || key <= this.newest - this.cap) return -1;
+    const slot = key % this.cap;
+    const first = this.data[slot * this.stride]!;
+    return first === first ? slot : -1;
   }
 
   /**
-   * The slot for writing `key`, whose newest key so far is `newest`: the slot already holding it
-   * (`fresh` false), or a slot claimed for it (`fresh` true), growing the ring when the slot holds
-   * a point still within `max` keys of the newest. -1 when `key` is older than the ring keeps.
+   * The slot for writing `key`: the slot already holding it (`fresh` false), or a slot claimed for
+   * it (`fresh` true). A newer key moves the window on, emptying the slots of the keys it passes,
+   * and grows the ring first when one of those still holds a point within `max` keys of it. -1
+   * when `key` is older than the ring keeps.
    */
-  claim(key: number, newest: number): number {
-    const top = key > newest ? key : newest;
-    if (key <= top - this.max) return -1;
+  claim(key: number): number {
     for (;;) {
-      const cap = this.keys.length;
-      const slot = key % cap;
-      const held = this.keys[slot]!;
-      if (held === key) {
-        this.fresh = false;
-        return slot;
-      }
-      if (held === EMPTY || held <= top - this.max) {
-        this.keys[slot] = key;
+      const cap = this.cap;
+      const newest = this.newest;
+      if (key > newest) {
+        if (cap < this.max && this.#passesLive(key)) {
+          this.#grow();
+          continue;
+        }
+        // The keys from newest + 1 to key take their slots (at most a whole lap of them).
+        const stride = this.stride;
+        for (let k = Math.max(newest, key - cap) + 1; k <= key; k++) this.data[(k % cap) * stride] = NaN;
+        this.newest = key;
         this.fresh = true;
-        return slot;
+        return key % cap;
       }
-      if (cap < this.max) {
-        this.grow(top);
+      if (key <= newest - this.max) return -1;
+      if (key <= newest - cap) {
+        // Within retention but behind the window (only possible for out-of-order writes while growing).
+        this.#grow();
         continue;
       }
-      // A newer point within retention owns the slot (only possible for out-of-order writes).
-      return -1;
+      const slot = key % cap;
+      const first = this.data[slot * this.stride]!;
+      this.fresh = first !== first;
+      return slot;
     }
   }
 
-  /** Set by `claim`: whether the slot was newly taken. */
-  fresh = false;
-
-  private grow(top: number): void {
-    const oldKeys = this.keys;
-    const oldData = this.data;
-    const stride = this.stride;
-    const cap = Math.min(this.max, oldKeys.length * 2);
-    const keys = new Uint32Array(cap);
-    const data = new Float32Array(cap * stride);
-    for (let i = 0; i < oldKeys.length; i++) {
-      const k = oldKeys[i]!;
-      if (k === EMPTY || k <= top - this.max) continue;
-      const s = k % cap;
-      if (keys[s]! >= k) continue;
-      keys[s] = k;
-      for (let j = 0; j < stride; j++) data[s * stride + j] = oldData[i * stride + j]!;
+  /** Whether moving the window on to `key` would empty a slot holding a point within `max` keys of it. */
+  #passesLive(key: number): boolean {
+    const cap = this.cap;
+    // Key k's slot holds k - cap, which is still within retention when k - cap > key - max.
+    for (let k = Math.max(this.newest + 1, key - this.max + cap + 1); k <= key && k <= this.newest + cap; k++) {
+      const first = this.data[(k % cap) * this.stride]!;
+      if (first === first) return true;
     }
-    this.keys = keys;
+    return false;
+  }
+
+  /** Doubles the slots (up to `max`), each point moved to its key's new slot. */
+  #grow(): void {
+    const { cap, stride, newest } = this;
+    const old = this.data;
+    const next = Math.min(this.max, cap * 2);
+    const data = new Float32Array(next * stride).fill(NaN);
+    for (let k = Math.max(1, newest - cap + 1); k <= newest; k++) {
+      const from = (k % cap) * stride;
+      const first = old[from]!;
+      if (first !== first) continue;
+      const to = (k % next) * stride;
+      for (let j = 0; j < stride; j++) data[to + j] = old[from + j]!;
+    }
     this.data = data;
+    this.cap = next;
   }
 
   get bytes(): number {
-    return this.keys.byteLength + this.data.byteLength;
+    return this.data.byteLength;
   }
 }
 
@@ -130,15 +145,15 @@ export class Series {
     const sec = Math.floor(ms / 1000);
     if (sec <= 0 || !Number.isFinite(value)) return; // NaN would poison the roll-up sums
     const ring = this.seconds;
-    if (sec > this.lastSec) {
-      // The common case, a new second into a free or stale slot, without calls: every series of
-      // every pass comes here (the agent runs interpreted: see bin/breakwater-agent.js).
-      const keys = ring.keys;
-      const at = sec % keys.length;
-      const held = keys[at]!;
-      if (held === EMPTY || held <= sec - ring.max) {
-        keys[at] = sec;
+    if (sec === ring.newest + 1) {
+      // The common case, the next second into a slot that is empty or whose point is past the
+      // retention, without calls: every series of every pass comes here (the agent runs
+      // interpreted: see bin/breakwater-agent.js).
+      const at = sec % ring.cap;
+      const held = ring.data[at]!;
+      if (ring.cap === ring.max || held !== held) {
         ring.data[at] = value;
+        ring.newest = sec;
         this.lastSec = sec;
         this.lastMs = ms;
         this.lastValue = value;
@@ -146,7 +161,7 @@ export class Series {
         return;
       }
     }
-    const slot = ring.claim(sec, this.lastSec);
+    const slot = ring.claim(sec);
     if (slot < 0) return;
     const old = ring.fresh ? NaN : ring.data[slot]!;
     ring.data[slot] = value;
@@ -165,7 +180,7 @@ export class Series {
     let slot = minute === this.lastMinute ? ring.find(minute) : -1;
     let fresh = false;
     if (slot < 0) {
-      slot = ring.claim(minute, this.lastMinute);
+      slot = ring.claim(minute);
       if (slot < 0) return;
       fresh = ring.fresh;
       if (minute > this.lastMinute) this.lastMinute = minute;

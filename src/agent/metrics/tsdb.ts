@@ -7,14 +7,15 @@ export type { RollupPoint } from './tsdb-series.js';
  * MemoryTsdb: the agent's local time-series store.
  *
  * Each series (resource + metric + labels) has two rings:
- *  - per second: `Uint32Array` of epoch seconds + `Float32Array` of values, slot = second % capacity.
- *    The stored second tells a live slot from a stale one (a gap, or a lap of the ring ago), so a
- *    missing second is simply absent from `range()`, never a wrong old value.
- * Values keep 7 significant digits (32-bit floats, as netdata stores them): a third less memory
- * per point than doubles, on every host of the fleet; the latest value of a series stays exact.
- *  - per minute (roll-ups): `Uint32Array` of epoch minutes + `Float32Array` of (sum, count, min,
- *    max), 24 h by default (a sum of 60 values loses ~1e-7 of itself to rounding). The current minute is updated on every append, so roll-ups always
- *    include the newest data.
+ *  - per second: a `Float32Array` of values, slot = second % capacity. A ring holds the window of
+ *    its last `capacity` seconds up to its newest: a slot's second follows from its place, so no
+ *    second is stored, and the slots a newer point passes over are emptied (NaN), so a missing
+ *    second is simply absent from `range()`, never a wrong old value.
+ * Values keep 7 significant digits (32-bit floats, as netdata stores them): half the memory per
+ * point of doubles, on every host of the fleet; the latest value of a series stays exact.
+ *  - per minute (roll-ups): a `Float32Array` of (sum, count, min, max) a minute, 24 h by default
+ *    (a sum of 60 values loses ~1e-7 of itself to rounding). The current minute is updated on
+ *    every append, so roll-ups always include the newest data.
  * Rings start small and double (re-slotting their live points) up to their full capacity when a
  * write would evict a point still within retention: a process that lives ten seconds costs a few
  * hundred bytes, not an hour's worth.
