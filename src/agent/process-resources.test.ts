@@ -28,6 +28,14 @@ describe('ProcessResources', () => {
     expect(tsdb.range('process/10', 'mem_rss_bytes', [], 60, T + 3000)[0]?.points.map((p) => p.value)).toEqual([1, 2, 3, 4]);
   });
 
+  it('starts the series of a pid over when another process has it now (a new start time)', () => {
+    const tsdb = new MemoryTsdb();
+    const processes = new ProcessResources('web-1', tsdb);
+    processes.record([reading(info(7), 1)], T, {});
+    processes.record([reading({ ...info(7), startTime: 1_700_000_500 }, 2)], T + 1000, {});
+    expect(tsdb.range('process/7', 'mem_rss_bytes', [], 60, T + 1000)[0]?.points.map((p) => p.value)).toEqual([2]);
+  });
+
   it('lists the processes of the pass in its order, and drops the series of those gone', () => {
     const tsdb = new MemoryTsdb();
     const processes = new ProcessResources('web-1', tsdb);

@@ -32,7 +32,7 @@ export class ProcessResources {
     private readonly env?: Readonly<Record<string, string>>,
   ) {}
 
-  /** One pass: each process's samples appended at `time`, its resource made again only when its info or the host's tags changed. */
+  /** One pass: each process's samples appended at `time`, its resource made again only when its info or the host's tags changed, its series started over when its pid is another process's now. */
   record(readings: Snapshot['processes'], time: number, tags: Readonly<Record<string, string>>): void {
     const pass = ++this.#pass;
     const resources: AgentResource[] = new Array(readings.length);
@@ -43,6 +43,8 @@ export class ProcessResources {
         kept = { info, tags, resource: processResource(this.host, info, tags, this.env), pass };
         this.#byPid.set(info.pid, kept);
       } else if (kept.info !== info || kept.tags !== tags) {
+        // A new process under a reused pid: not the history of the one before.
+        if (kept.info.startTime !== info.startTime) this.tsdb.drop(kept.resource.seriesKey);
         kept.info = info;
         kept.tags = tags;
         kept.resource = processResource(this.host, info, tags, this.env);

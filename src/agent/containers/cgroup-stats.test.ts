@@ -12,12 +12,17 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 const V1_PATH = '/libpod_parent/libpod-6877ea216077cd27dea74c7fd38c8cb7031d98c0c9d65b75be074ae1a50029be';
 const V2_PATH = `/system.slice/docker-${'1'.repeat(64)}.scope`;
 
-/** A layout's CPU time and other counters read from a tree, each file opened at its read. */
-function counters(layout: CgroupLayout, root: string, path: string, limits = true) {
+/** A layout's files in a tree, each opened at its read. */
+function filesOf(layout: CgroupLayout, root: string, path: string): ContainerFiles {
   const reader = new Reader();
   const paths = layout.paths(root, path);
-  const files: ContainerFiles = { get buf() { return reader.buf; }, read: (slot) => reader.readPath(paths[slot] as string, MAX_CGROUP_STAT) };
-  return { cpuNs: layout.cpuNs(files), ...layout.counters(files, limits) };
+  return { get buf() { return reader.buf; }, read: (slot) => reader.readPath(paths[slot] as string, MAX_CGROUP_STAT) };
+}
+
+/** A layout's CPU time and other counters read from a tree. */
+function counters(layout: CgroupLayout, root: string, path: string, limits = true) {
+  const files = filesOf(layout, root, path);
+  return { cpuNs: layout.cpuNs(files), ...layout.counters(files, true, limits) };
 }
 
 /** The text as the parsers see it: in a scratch buffer whose bytes past the text are another file's. */
@@ -59,10 +64,12 @@ describe('cgroup counters from the fixture trees', () => {
     });
   });
 
-  it('reads the limits only when asked', () => {
+  it('reads the limits only when asked, and the gauges only when asked (the I/O counters always)', () => {
     for (const [layout, root, path] of [[cgroupV1, 'cgroup-v1', V1_PATH], [cgroupV2, 'cgroup-v2', V2_PATH]] as const) {
       const k = counters(layout, fixture(root), path, false);
       expect([k.cpuLimitCores, k.memLimit, typeof k.memUsage]).toEqual([undefined, undefined, 'number']);
+      const io = layout.counters(filesOf(layout, fixture(root), path), false, false);
+      expect(Object.keys(io).sort()).toEqual(['ioReadBytes', 'ioWriteBytes']);
     }
   });
 

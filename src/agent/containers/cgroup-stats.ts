@@ -41,15 +41,18 @@ export interface ContainerFiles {
  * @example
  * const files = openFiles(layout.paths('/sys/fs/cgroup', path));
  * const cpuNs = layout.cpuNs(files);
- * const counters = layout.counters(files, true);
+ * const counters = layout.counters(files, true, true);
  */
 export interface CgroupLayout {
   /** The container's files under the hierarchy at `root`, for its cgroup `path`: the slots {@link cpuNs} and {@link counters} read. */
   paths(root: string, path: string): string[];
   /** CPU time used since the cgroup was created, in nanoseconds: one small file, read every pass. */
   cpuNs(files: ContainerFiles): number | undefined;
-  /** The other counters from the files; the limits only when `limits` (they change rarely), else undefined. */
-  counters(files: ContainerFiles, limits: boolean): CgroupCounters;
+  /**
+   * The other counters from the files: the I/O counters always, the gauges (memory, pids, OOM
+   * kills) when `gauges`, the limits when `limits` (they change rarely); what is not read is undefined.
+   */
+  counters(files: ContainerFiles, gauges: boolean, limits: boolean): CgroupCounters;
 }
 
 /** The cgroup version of the hierarchy mounted at `root`: v2 when it is the unified tree (it has cgroup.controllers at its top). */

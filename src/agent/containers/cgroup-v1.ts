@@ -36,21 +36,23 @@ export const cgroupV1: CgroupLayout = {
     return n < 0 ? undefined : countOf(f.buf, n);
   },
 
-  counters(f: ContainerFiles, limits: boolean): CgroupCounters {
+  counters(f: ContainerFiles, gauges: boolean, limits: boolean): CgroupCounters {
     const k: CgroupCounters = {};
-    let n = f.read(MEMORY_STAT);
+    let n = f.read(BLKIO);
     if (n >= 0) {
-      // The container's cgroup is the top of its own hierarchy: the total_ counts include any child cgroups.
-      k.memRss = keyedCount(f.buf, n, TOTAL_RSS) ?? keyedCount(f.buf, n, RSS);
-      k.inactiveFile = keyedCount(f.buf, n, TOTAL_INACTIVE_FILE) ?? keyedCount(f.buf, n, INACTIVE_FILE);
-    }
-    if ((n = f.read(MEMORY_USAGE)) >= 0) k.memUsage = countOf(f.buf, n);
-    // oom_kill is in memory.oom_control since Linux 4.13.
-    if ((n = f.read(OOM_CONTROL)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);
-    if ((n = f.read(PIDS_CURRENT)) >= 0) k.pids = countOf(f.buf, n);
-    if ((n = f.read(BLKIO)) >= 0) {
       k.ioReadBytes = sumAfter(f.buf, n, READ);
       k.ioWriteBytes = sumAfter(f.buf, n, WRITE);
+    }
+    if (gauges) {
+      if ((n = f.read(MEMORY_STAT)) >= 0) {
+        // The container's cgroup is the top of its own hierarchy: the total_ counts include any child cgroups.
+        k.memRss = keyedCount(f.buf, n, TOTAL_RSS) ?? keyedCount(f.buf, n, RSS);
+        k.inactiveFile = keyedCount(f.buf, n, TOTAL_INACTIVE_FILE) ?? keyedCount(f.buf, n, INACTIVE_FILE);
+      }
+      if ((n = f.read(MEMORY_USAGE)) >= 0) k.memUsage = countOf(f.buf, n);
+      // oom_kill is in memory.oom_control since Linux 4.13.
+      if ((n = f.read(OOM_CONTROL)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);
+      if ((n = f.read(PIDS_CURRENT)) >= 0) k.pids = countOf(f.buf, n);
     }
     if (limits) {
       // A quota of -1 is none: countOf refuses the sign.

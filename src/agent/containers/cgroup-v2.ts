@@ -20,20 +20,22 @@ export const cgroupV2: CgroupLayout = {
     return usec === undefined ? undefined : usec * 1000;
   },
 
-  counters(f: ContainerFiles, limits: boolean): CgroupCounters {
+  counters(f: ContainerFiles, gauges: boolean, limits: boolean): CgroupCounters {
     const k: CgroupCounters = {};
-    let n: number;
-    if ((n = f.read(MEMORY_STAT)) >= 0) {
-      k.memRss = keyedCount(f.buf, n, ANON);
-      k.inactiveFile = keyedCount(f.buf, n, INACTIVE_FILE);
-    }
-    if ((n = f.read(MEMORY_CURRENT)) >= 0) k.memUsage = countOf(f.buf, n);
-    if ((n = f.read(MEMORY_EVENTS)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);
-    if ((n = f.read(PIDS_CURRENT)) >= 0) k.pids = countOf(f.buf, n);
     // io.stat: `8:0 rbytes=1 wbytes=2 rios=…` a device a line.
-    if ((n = f.read(IO_STAT)) >= 0) {
+    let n = f.read(IO_STAT);
+    if (n >= 0) {
       k.ioReadBytes = sumAfter(f.buf, n, RBYTES);
       k.ioWriteBytes = sumAfter(f.buf, n, WBYTES);
+    }
+    if (gauges) {
+      if ((n = f.read(MEMORY_STAT)) >= 0) {
+        k.memRss = keyedCount(f.buf, n, ANON);
+        k.inactiveFile = keyedCount(f.buf, n, INACTIVE_FILE);
+      }
+      if ((n = f.read(MEMORY_CURRENT)) >= 0) k.memUsage = countOf(f.buf, n);
+      if ((n = f.read(MEMORY_EVENTS)) >= 0) k.oomKills = keyedCount(f.buf, n, OOM_KILL);
+      if ((n = f.read(PIDS_CURRENT)) >= 0) k.pids = countOf(f.buf, n);
     }
     if (limits) {
       // `max 100000` is no limit.

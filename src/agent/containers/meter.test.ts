@@ -72,24 +72,26 @@ describe('ContainerMeter', () => {
     expect(byName(meter.measure([container]).get(ID)).restart_count).toBeUndefined();
   });
 
-  it('reads an idle container\'s other files every fifth pass only, and all of them on a pass after it used CPU', () => {
-    meter.measure([container]);
+  it('reads an idle container\'s gauges every fifth pass only, and on a pass after it used CPU', () => {
+    // An id whose place in the five-pass cycle is 0 (idle containers are spread over the passes by their id).
+    const idle = { ...container, id: `${ID.slice(0, 63)}2` };
+    meter.measure([idle]);
     writeFileSync(cgroupFile('memory.current'), '1000\n');
     const pass = () => {
       clock += 1000;
-      return byName(meter.measure([container]).get(ID));
+      return byName(meter.measure([idle]).get(idle.id));
     };
-    const idle = Array.from({ length: 5 }, pass);
-    expect(idle.map((p) => p.mem_usage_bytes)).toEqual([...Array(4).fill(104857600), 1000]);
-    expect(idle.map((p) => p.cpu_usage)).toEqual(Array(5).fill(0));
+    const passes = Array.from({ length: 5 }, pass);
+    expect(passes.map((p) => p.mem_usage_bytes)).toEqual([...Array(4).fill(104857600), 1000]);
+    expect(passes.map((p) => p.cpu_usage)).toEqual(Array(5).fill(0));
     writeFileSync(cgroupFile('memory.current'), '2000\n');
     bump(cgroupFile('cpu.stat'), 'usage_usec', 10_000);
     expect(pass()).toMatchObject({ mem_usage_bytes: 2000, cpu_usage: 1 });
   });
 
-  it('gives the I/O and network of an idle container\'s skipped passes at its next whole pass, as a rate over the time since they were read', () => {
+  it('reads an idle container\'s I/O and network every pass: the kernel moves them for a sleeping container too', () => {
     meter.measure([container]);
-    const seen = Array.from({ length: 5 }, (_, i) => {
+    const seen = Array.from({ length: 4 }, (_, i) => {
       clock += 1000;
       if (i === 1) {
         // Written back or received while the container slept: no CPU of its own.
@@ -97,9 +99,18 @@ describe('ContainerMeter', () => {
         bump(netDev(), 'eth0:', 10_000);
       }
       const m = byName(meter.measure([container]).get(ID));
-      return [m.io_write_bytes_rate, m.net_rx_bytes_rate];
+      return [m.cpu_usage, m.io_write_bytes_rate, m.net_rx_bytes_rate];
     });
-    expect(seen).toEqual([[0, 0], [0, 0], [0, 0], [0, 0], [1000, 2000]]);
+    expect(seen).toEqual([[0, 0, 0], [0, 5000, 10_000], [0, 0, 0], [0, 0, 0]]);
+  });
+
+  it('starts over an idle container that restarted: its new init process\'s files are read whole', () => {
+    const idle = { ...container, id: `${ID.slice(0, 63)}2` };
+    meter.measure([idle]);
+    writeFileSync(cgroupFile('memory.current'), '3000\n');
+    cpSync(join(dir, 'proc/4242'), join(dir, 'proc/5151'), { recursive: true, verbatimSymlinks: true });
+    clock += 1000;
+    expect(byName(meter.measure([{ ...idle, initPid: 5151 }]).get(idle.id))).toMatchObject({ mem_usage_bytes: 3000 });
   });
 
   it('reads its limits again every tenth pass only (they change rarely), its usage every pass it ran', () => {
@@ -163,10 +174,9 @@ describe('ContainerMeter: files held open', () => {
     const one = openInTree();
     expect(one).toBe(9); // eight cgroup files and net/dev
     meter.measure([container, other(2)]);
-    // The first, idle, read only its CPU time; the new one read all its files, net/dev too.
-    expect([meter.held, openInTree()]).toEqual([2, 18]);
+    expect([meter.held, openInTree()]).toEqual([2, 17]); // net/dev read once for the namespace they share
     meter.measure([container, other(2)]);
-    expect(openInTree()).toBe(18);
+    expect(openInTree()).toBe(17);
     meter.measure([container]);
     expect([meter.held, openInTree()]).toEqual([1, one]);
     cpSync(join(dir, 'proc/4242'), join(dir, 'proc/5151'), { recursive: true, verbatimSymlinks: true });

@@ -62,19 +62,16 @@ interface Previous extends ContainerMeasure {
   readonly files: HeldFiles | PathFiles;
   /** Passes since its limits were read: they are read again on the first whole pass {@link LIMIT_EVERY} passes on. */
   sinceLimits: number;
-  /** Passes since its files were all read (see {@link IDLE_WHOLE_EVERY}). */
+  /** Passes since its gauges were read (see {@link IDLE_WHOLE_EVERY}). */
   sinceWhole: number;
   cpuLimitCores: number | undefined;
   memLimit: number | undefined;
-  /** Each counter with the monotonic time it was read at: a rate spans the time since its own last reading. */
-  cpuNs: number | undefined;
   time: number;
-  ioRead: number | undefined;
-  ioWrite: number | undefined;
-  ioTime: number;
-  rx: number | undefined;
-  tx: number | undefined;
-  netTime: number;
+  cpuNs?: number | undefined;
+  ioRead?: number | undefined;
+  ioWrite?: number | undefined;
+  rx?: number | undefined;
+  tx?: number | undefined;
 }
 
 /**
@@ -89,14 +86,15 @@ const HOLD_MAX = 256;
 /** Limits change rarely (`docker update`): read on a container's first pass and then at most every {@link LIMIT_EVERY}th, else as last read. */
 const LIMIT_EVERY = 10;
 /**
- * A container that used no CPU since the previous pass has only its CPU time read, and its other
- * files (memory, pids, OOM kills, I/O, limits, net/dev) every this many passes; one that ran has
- * them all read that pass. Its processes cannot fork, allocate, be OOM-killed (the kill runs in
- * the victim) or issue I/O without running, so those gauges hold; what the kernel changes on its
- * behalf (page cache reclaimed, packets arriving) shows within this many seconds, and a counter's
- * rate then spans the time since it was last read, so no byte is lost. cAdvisor's dynamic
- * housekeeping does the same for containers whose stats do not change, up to 15 s; the idle half
- * of a fleet's containers then costs a fifth of the reads (issue 14's benchmark: 50 idle containers).
+ * A container that used no CPU since the previous pass has its gauges (memory, pids, OOM kills)
+ * read every this many passes only; one that ran has them read that pass. Its counters (CPU time,
+ * I/O, network) are read every pass: the kernel moves them for a sleeping container too
+ * (writeback of its dirty pages, packets arriving), and a rate must say when. Its processes cannot
+ * allocate, fork or be OOM-killed without running (the kill runs in the victim), so those gauges
+ * hold; what the kernel changes on its behalf (page cache reclaimed) shows within this many
+ * seconds. cAdvisor's dynamic housekeeping does the like for containers whose stats do not change,
+ * up to 15 s, for every metric. Containers are spread over the passes by their id, so no pass reads
+ * them all (issue 14's benchmark: 50 idle containers).
  */
 const IDLE_WHOLE_EVERY = 5;
 /** Containers measured between two searches for the agent's own cgroup while it is not found (see cgroup-ns.ts). */
@@ -172,8 +170,6 @@ export class ContainerMeter {
   /** A pass's answer and its network namespaces' counters: kept, cleared at each pass. */
   readonly #out = new Map<string, ContainerMeasure>();
   readonly #nets = new Map<string, { rx: number; tx: number } | undefined>();
-  /** This pass's containers with a network namespace: their rates come from it once every container has been read. */
-  readonly #waiting: Previous[] = [];
   /** Where the agent's cgroup namespace is rooted in the tree at `#root`; searched when first needed. */
   #nsRoot: string | undefined;
   #nsSearchIn = 0;
@@ -201,27 +197,12 @@ export class ContainerMeter {
     // A pod's containers share a network namespace: its net/dev is read once a pass.
     const nets = this.#nets;
     nets.clear();
-    this.#waiting.length = 0;
     for (let i = 0; i < containers.length; i++) {
       const c = containers[i]!;
       out.set(c.id, this.#measureOne(c, nets));
     }
-    // After them all: an idle container's namespace may have been read by a pod's container that ran, listed after it.
-    const now = this.#monotonic();
-    for (const prev of this.#waiting) if (nets.has(prev.netns as string)) this.#netRates(prev, nets.get(prev.netns as string), now);
     for (const [id, prev] of this.#prev) if (!out.has(id)) this.#forget(id, prev);
     return out;
-  }
-
-  /** A container's network rates from its namespace's counters read this pass (undefined: unreadable). */
-  #netRates(prev: Previous, net: { rx: number; tx: number } | undefined, now: number): void {
-    const seconds = (now - prev.netTime) / 1000;
-    const values = prev.values;
-    values[NET_RX] = rate(net?.rx, prev.rx, seconds);
-    values[NET_TX] = rate(net?.tx, prev.tx, seconds);
-    prev.rx = net?.rx;
-    prev.tx = net?.tx;
-    prev.netTime = now;
   }
 
   /** Closes every file held open (the meter may measure again afterwards). */
@@ -274,67 +255,60 @@ export class ContainerMeter {
     const cgroupFiles = files.slots - 1;
     const now = this.#monotonic();
     const cpuNs = cgroupFiles > 0 ? this.#layout.cpuNs(files) : undefined;
-    let unnamed: { rx: number; tx: number } | undefined;
-    // Whole: a first pass, a container that ran (or whose CPU time cannot be read), or one idle for long enough.
+    // Its gauges too: a first pass, a container that ran (or whose CPU time cannot be read), or one idle for long enough.
     const whole = !prev || cpuNs === undefined || cpuNs !== prev.cpuNs || prev.sinceWhole + 1 >= IDLE_WHOLE_EVERY;
     const limits = !prev || (whole && prev.sinceLimits + 1 >= LIMIT_EVERY);
-    const k: CgroupCounters | undefined = !whole ? undefined : cgroupFiles > 0 ? this.#layout.counters(files, limits) : {};
+    const k: CgroupCounters = cgroupFiles > 0 ? this.#layout.counters(files, whole, limits) : {};
     const netns = prev ? prev.netns : readNetns(`${this.#proc}/${c.initPid}/ns/net`);
-    // Read once a pass per namespace, by the first of its containers that reads its files whole.
-    if (whole && !(netns !== undefined && nets.has(netns))) {
+    let net = netns === undefined ? undefined : nets.get(netns);
+    if (net === undefined && !(netns !== undefined && nets.has(netns))) {
       const n = files.read(cgroupFiles);
-      const net = n >= 0 && netDevOf(files.buf, n) ? { rx: netDev.rx, tx: netDev.tx } : undefined;
-      if (netns === undefined) unnamed = net;
-      else nets.set(netns, net);
+      net = n >= 0 && netDevOf(files.buf, n) ? { rx: netDev.rx, tx: netDev.tx } : undefined;
+      if (netns !== undefined) nets.set(netns, net);
     }
-    const cpuLimitCores = limits ? k?.cpuLimitCores : prev?.cpuLimitCores;
-    const memLimit = limits ? k?.memLimit : prev?.memLimit;
+    const cpuLimitCores = limits ? k.cpuLimitCores : prev?.cpuLimitCores;
+    const memLimit = limits ? k.memLimit : prev?.memLimit;
     const values = prev ? prev.values : new Float64Array(CONTAINER_METRICS.length);
-    const cpuPercent = rate(cpuNs, prev?.cpuNs, prev ? (now - prev.time) / 1000 : 0) / 1e7;
+    const seconds = prev ? (now - prev.time) / 1000 : 0;
+    const cpuPercent = rate(cpuNs, prev?.cpuNs, seconds) / 1e7;
     values[CPU] = cpuPercent;
     values[CPU_LIMIT] = cpuLimitCores === undefined ? NaN : gauge(cpuPercent / cpuLimitCores);
-    values[MEM_LIMIT] = gauge(memLimit);
-    values[RESTARTS] = gauge(c.restartCount);
-    if (k) {
+    if (whole) {
       values[MEM_USAGE] = gauge(k.memUsage);
       values[MEM_WORKING_SET] = k.memUsage === undefined ? NaN : gauge(Math.max(0, k.memUsage - (k.inactiveFile ?? 0)));
       values[MEM_RSS] = gauge(k.memRss);
       values[OOM_KILLS] = gauge(k.oomKills);
       values[PIDS] = gauge(k.pids);
-      const seconds = prev ? (now - prev.ioTime) / 1000 : 0;
-      values[IO_READ] = rate(k.ioReadBytes, prev?.ioRead, seconds);
-      values[IO_WRITE] = rate(k.ioWriteBytes, prev?.ioWrite, seconds);
-    } else {
-      // Idle: its gauges hold as last read; it did no I/O of its own.
-      values[IO_READ] = idle(prev?.ioRead);
-      values[IO_WRITE] = idle(prev?.ioWrite);
     }
-    values[NET_RX] = idle(prev?.rx);
-    values[NET_TX] = idle(prev?.tx);
+    // Else idle: its gauges hold as last read.
+    values[MEM_LIMIT] = gauge(memLimit);
+    values[IO_READ] = rate(k.ioReadBytes, prev?.ioRead, seconds);
+    values[IO_WRITE] = rate(k.ioWriteBytes, prev?.ioWrite, seconds);
+    values[NET_RX] = rate(net?.rx, prev?.rx, seconds);
+    values[NET_TX] = rate(net?.tx, prev?.tx, seconds);
+    values[RESTARTS] = gauge(c.restartCount);
     if (!prev) {
-      prev = { initPid: c.initPid, netns, values, files, sinceLimits: 0, sinceWhole: 0, cpuLimitCores, memLimit, cpuNs, time: now, ioRead: undefined, ioWrite: undefined, ioTime: now, rx: undefined, tx: undefined, netTime: now };
+      prev = { initPid: c.initPid, netns, values, files, sinceLimits: 0, sinceWhole: staggered(c.id), cpuLimitCores, memLimit, time: now };
       this.#prev.set(c.id, prev);
+    } else {
+      prev.sinceWhole = whole ? 0 : prev.sinceWhole + 1;
+      prev.sinceLimits = limits ? 0 : prev.sinceLimits + 1;
     }
     // Kept in place (one object a container, not one a pass).
-    prev.sinceLimits = limits ? 0 : prev.sinceLimits + 1;
-    prev.sinceWhole = whole ? 0 : prev.sinceWhole + 1;
     prev.cpuLimitCores = cpuLimitCores;
     prev.memLimit = memLimit;
-    prev.cpuNs = cpuNs;
     prev.time = now;
-    if (k) {
-      prev.ioRead = k.ioReadBytes;
-      prev.ioWrite = k.ioWriteBytes;
-      prev.ioTime = now;
-    }
-    if (whole && netns === undefined) this.#netRates(prev, unnamed, now);
-    else if (netns !== undefined) this.#waiting.push(prev);
+    prev.cpuNs = cpuNs;
+    prev.ioRead = k.ioReadBytes;
+    prev.ioWrite = k.ioWriteBytes;
+    prev.rx = net?.rx;
+    prev.tx = net?.tx;
     return prev;
   }
 }
 
-/** A counter's rate on a pass that did not read it (an idle container's): 0 when it has been read, else absent. */
-const idle = (before: number | undefined): number => (before === undefined ? NaN : 0);
+/** Where a new container starts in the {@link IDLE_WHOLE_EVERY} cycle, from its (hex) id: idle containers' gauge reads spread over the passes. */
+const staggered = (id: string): number => (id.charCodeAt(id.length - 1) || 0) % IDLE_WHOLE_EVERY;
 
 /** A gauge as read, NaN when missing or not finite. */
 const gauge = (value: number | undefined): number => (value !== undefined && Number.isFinite(value) ? value : NaN);

@@ -25,7 +25,11 @@ export interface Snapshot {
   readonly time: number;
   /** Host metrics: cpu_usage, load1, disk_usage{mount,device,fstype}, ... */
   readonly host: readonly Sample[];
-  /** Per process: its attributes and cpu_usage, mem_rss_bytes, thread_count, uptime_seconds. */
+  /**
+   * Per process: its attributes and cpu_usage, mem_rss_bytes, thread_count, uptime_seconds. A real
+   * source's readings are its own objects, rewritten by its next collect() as soon as that starts
+   * (see ProcessReading): copy what must outlive the pass.
+   */
   readonly processes: readonly { readonly info: ProcessInfo; readonly samples: readonly Sample[] }[];
   /** The names the pass listed in procfs (`root`: where it is mounted), every one, for the container discovery to use rather than list it again. */
   readonly procListing?: ProcListing;

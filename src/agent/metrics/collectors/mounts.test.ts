@@ -7,11 +7,11 @@ import { isRealMount, MountTable, unescapeMount } from './mounts.js';
 
 describe('mounts', () => {
   // "mount fstype": kept, and left out.
-  const real = ['/ ext4', '/var/lib/docker ext4' /* the runtime's own disk */, '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv1/mount ext4', '/tmp tmpfs', '/dev/shm tmpfs', '/mnt/data nfs4', '/devices ext4' /* a sibling of /dev, not under it */];
+  const real = ['/ ext4', '/var/lib/docker ext4' /* the runtime's own disk */, '/var/lib/docker/volumes/pgdata/_data nfs4', '/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs xfs', '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/pv1/mount ext4', '/tmp tmpfs', '/dev/shm tmpfs', '/mnt/data nfs4', '/devices ext4' /* a sibling of /dev, not under it */];
   const pseudo = ['/proc proc', '/sys/fs/cgroup/cpu cgroup', '/sys/fs/cgroup cgroup2', '/dev/pts devpts', '/dev/mqueue mqueue'];
   const kernelTrees = ['/run/credentials/x.service tmpfs', '/sys/fs/cgroup tmpfs', '/snap/core/1 squashfs'];
   // One or two a container: the host's disk series would grow with its containers.
-  const containers = ['/var/lib/docker/overlay2/x/merged overlay', '/var/lib/docker/containers/x/mounts/shm tmpfs', '/var/lib/containers/storage/overlay-containers/x/userdata/shm tmpfs', '/run/containerd/io.containerd.runtime.v2.task/k8s.io/x/rootfs overlay', '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/kube-api-access-x tmpfs'];
+  const containers = ['/var/lib/docker/overlay2/x/merged overlay', '/var/lib/docker/containers/x/mounts/shm tmpfs', '/var/lib/containers/storage/overlay-containers/x/userdata/shm tmpfs', '/run/containerd/io.containerd.runtime.v2.task/k8s.io/x/rootfs overlay', '/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/x/rootfs overlay', '/var/lib/rancher/k3s/agent/containerd/io.containerd.grpc.v1.cri/sandboxes/x/shm tmpfs', '/var/lib/kubelet/pods/u1/volumes/kubernetes.io~projected/kube-api-access-x tmpfs'];
   it.each([...real.map((m) => [m, true] as const), ...[...pseudo, ...kernelTrees, ...containers].map((m) => [m, false] as const)])(
     'keeps real filesystems and tmpfs, drops pseudo ones, kernel trees and containers\' own mounts: %s kept is %s',
     (line, kept) => {

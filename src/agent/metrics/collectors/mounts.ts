@@ -47,13 +47,18 @@ function crossesOnlyLocal(mount: string, byMount: ReadonlyMap<string, MountEntry
 /** Trees of kernel interfaces: mounts at or under them are not storage operators fill. */
 const PSEUDO_TREES = ['/proc', '/sys', '/dev', '/run/credentials', '/run/netns', '/run/docker/netns', '/run/snapd/ns'];
 /**
- * The container runtimes' own trees: what is mounted under them is a container's (its root
- * overlay, whose statfs is the disk beneath it again; its /dev/shm), one or more a container, so
- * the host's series would grow with its containers (issue 14's benchmark: 50 containers, 100 such
- * mounts). A disk mounted at one of them (`/var/lib/docker` on its own volume) is kept. As
- * node_exporter's default `mount-points-exclude` does for docker's and podman's.
+ * The container runtimes' own trees: an overlay or tmpfs mounted under them is a container's (its
+ * root overlay, whose statfs is the disk beneath it again; its /dev/shm; its secrets), one or more
+ * a container, so the host's series would grow with its containers (issue 14's benchmark: 50
+ * containers, 50 such mounts). A disk or a network filesystem mounted there (a dedicated disk for
+ * the images, a volume on NFS) is kept, as is a disk mounted at one of them (`/var/lib/docker`).
+ * node_exporter's default `mount-points-exclude` leaves out docker's and podman's trees whole.
  */
-const RUNTIME_TREES = ['/var/lib/docker/', '/var/lib/containers/storage/', '/run/containers/storage/', '/var/lib/containerd/', '/run/containerd/'];
+const RUNTIME_TREES = [
+  '/var/lib/docker/', '/var/lib/containers/storage/', '/run/containers/storage/', '/var/lib/containerd/', '/run/containerd/',
+  '/run/k3s/containerd/', '/var/lib/rancher/k3s/agent/containerd/', '/var/lib/rancher/rke2/agent/containerd/', '/var/snap/microk8s/common/',
+];
+const CONTAINER_FS = new Set(['overlay', 'tmpfs']);
 /** The kubelet's secret and service-account token volumes: a small tmpfs a pod, never filled. */
 const KUBELET_PODS = '/var/lib/kubelet/pods/';
 const KUBELET_TOKEN_VOLUMES = ['/volumes/kubernetes.io~projected/', '/volumes/kubernetes.io~secret/'];
@@ -71,7 +76,7 @@ export function isRealMount(m: MountEntry): boolean {
   for (const tree of PSEUDO_TREES) {
     if (m.mount === tree || (m.mount.startsWith(tree) && m.mount.charCodeAt(tree.length) === 47)) return false;
   }
-  if (RUNTIME_TREES.some((tree) => m.mount.startsWith(tree))) return false;
+  if (CONTAINER_FS.has(m.fstype) && RUNTIME_TREES.some((tree) => m.mount.startsWith(tree))) return false;
   return !(m.mount.startsWith(KUBELET_PODS) && KUBELET_TOKEN_VOLUMES.some((v) => m.mount.includes(v)));
 }
 
