@@ -159,6 +159,14 @@ describe('compileDefinitions: definitions the agent cannot use', () => {
   const diskAlarm = definitions.find((d): d is AlarmDefinition => d.kind === 'alarm' && d.name === 'data-disk-full');
   if (!diskAlarm) throw new Error('lab pack has no data-disk-full');
 
+  it('measures the metric side of a fire condition whose threshold comes first, a negative one too', async () => {
+    const flipped: AlarmDefinition = { ...diskAlarm, name: 'flipped', fire: '-1 < disk_usage{mount="/data"}' };
+    const value = compileDefinitions(2, [flipped], BUILTIN_CATALOGUE).alarms[0]?.value;
+    if (!value) throw new Error('expected a value phase');
+    const full = [{ name: 'disk_usage', labels: { mount: '/data', device: 'sdb1', fstype: 'ext4' }, value: 95 }];
+    expect((await runOn(value, { role: 'web' }, full)).map((r) => r.values)).toEqual([{ value: 95 }]);
+  });
+
   it('reports an alarm whose fire condition does not check, and compiles the others', () => {
     const broken: AlarmDefinition = { ...diskAlarm, name: 'broken-alarm', fire: 'no_such_metric > 1' };
     const c = compileDefinitions(2, [...definitions, broken], BUILTIN_CATALOGUE);

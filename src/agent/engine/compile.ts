@@ -1,5 +1,5 @@
 import type { AlarmDefinition, BotDefinition, Definition, FileDefinition, MetricDefinition, ActionDefinition as ActionDef } from '../../definitions/index.js';
-import type { AgentPhase, AgentStep, Catalogue, Plan } from '../../lang/index.js';
+import type { AgentPhase, AgentStep, Catalogue, Expr, Plan } from '../../lang/index.js';
 import { analyze, extendCatalogue, formatExpr } from '../../lang/index.js';
 import type { ActionDefinition } from '../query/executor.js';
 import type { PredictiveCondition } from './prediction.js';
@@ -82,6 +82,9 @@ export function compileDefinitions(version: number, definitions: readonly Defini
   };
 }
 
+/** A number, negated or not (`90`, `-1`): the threshold side of a comparison, not the measured one. */
+const isConstant = (e: Expr): boolean => e.kind === 'Number' || (e.kind === 'Unary' && e.op === '-' && isConstant(e.operand));
+
 function compileAlarm(def: AlarmDefinition, catalogue: Catalogue): CompiledAlarm {
   const scope = localPhase(planOf(def.query, catalogue));
   const fireAnalysis = analyze(`${def.query} | ${def.fire}`, catalogue);
@@ -92,7 +95,7 @@ function compileAlarm(def: AlarmDefinition, catalogue: Catalogue): CompiledAlarm
   let value: AgentPhase | undefined;
   const prediction = last?.kind === 'FilterStage' ? predictiveCondition(last.condition) : undefined;
   if (last?.kind === 'FilterStage' && last.condition.kind === 'Binary') {
-    const side = last.condition.left.kind === 'Number' ? last.condition.right : last.condition.left;
+    const side = isConstant(last.condition.left) ? last.condition.right : last.condition.left;
     const valuePlan = analyze(`${def.query} | ${formatExpr(side)}`, catalogue).plan;
     if (valuePlan) {
       const phase = localPhase(valuePlan);
