@@ -108,7 +108,7 @@ describe.skipIf(skip)(SUITE, () => {
     // The node: PID 1 of a new PID namespace, with a 16 MiB tmpfs 4 MiB full and its own /proc.
     // The pod: a mount namespace of the node's where that tmpfs is gone and another is there.
     const script = `
-      exec unshare --pid --fork --mount --propagation private sh -ec '
+      exec unshare --pid --fork --kill-child --mount --propagation private sh -ec '
         mount -t tmpfs -o size=16m tmpfs "$NODE_ONLY"
         head -c 4194304 /dev/zero > "$NODE_ONLY/fill"
         stat -f -c "%a %S" "$NODE_ONLY" > "$NODE/statfs"
