@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import type { ProcListing } from '../metrics/types.js';
+import { pidOf } from '../metrics/proc-read.js';
 import type { CgroupMembership, ContainerRuntime } from './cgroup.js';
 import { MAX_CGROUP_FILE, parseCgroup } from './cgroup.js';
 
@@ -63,8 +64,8 @@ export class ContainerDiscovery {
     let seen = 0;
     // Indexed: a for-of would make an iterator result for each name of each pass (the agent runs interpreted).
     for (let i = 0; i < names.length; i++) {
-      const pid = Number(names[i]);
-      if (!Number.isInteger(pid) || pid <= 0) continue;
+      const pid = pidOf(names[i]!);
+      if (pid <= 0) continue;
       let known = this.#known.get(pid);
       if (!known) {
         const text = readBounded(`${this.procRoot}/${pid}/cgroup`, MAX_CGROUP_FILE);

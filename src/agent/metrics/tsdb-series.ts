@@ -145,25 +145,18 @@ export class Series {
     const sec = Math.floor(ms / 1000);
     if (sec <= 0 || !Number.isFinite(value)) return; // NaN would poison the roll-up sums
     const ring = this.seconds;
-    if (sec === ring.newest + 1) {
+    let slot = sec % ring.cap;
+    let old = NaN;
+    if (sec === ring.newest + 1 && (ring.cap === ring.max || ring.data[slot] !== ring.data[slot])) {
       // The common case, the next second into a slot that is empty or whose point is past the
-      // retention, without calls: every series of every pass comes here (the agent runs
+      // retention, without a call: every series of every pass comes here (the agent runs
       // interpreted: see bin/breakwater-agent.js).
-      const at = sec % ring.cap;
-      const held = ring.data[at]!;
-      if (ring.cap === ring.max || held !== held) {
-        ring.data[at] = value;
-        ring.newest = sec;
-        this.lastSec = sec;
-        this.lastMs = ms;
-        this.lastValue = value;
-        if (this.minutesCap > 0) this.rollup(sec, value, NaN);
-        return;
-      }
+      ring.newest = sec;
+    } else {
+      slot = ring.claim(sec);
+      if (slot < 0) return;
+      if (!ring.fresh) old = ring.data[slot]!;
     }
-    const slot = ring.claim(sec);
-    if (slot < 0) return;
-    const old = ring.fresh ? NaN : ring.data[slot]!;
     ring.data[slot] = value;
     if (sec >= this.lastSec) {
       this.lastSec = sec;

@@ -33,14 +33,18 @@ export async function fdLimit(procRoot: string, pid: number): Promise<number | u
   } catch {
     return undefined;
   }
-  const v = intAfter(text, text.length, KEY_MAX_OPEN);
-  return v > 0 ? v : undefined;
+  return maxOpenFiles(text, text.length);
 }
 
 /** The agent's own soft RLIMIT_NOFILE, from `procRoot`/self/limits (1024 when unreadable): how many /proc files it may hold open. */
 export function ownFdLimit(r: Reader, procRoot: string): number {
   const n = r.readPath(`${procRoot}/self/limits`);
-  if (n <= 0) return 1024;
-  const v = intAfter(r.buf, n, KEY_MAX_OPEN);
-  return v > 0 ? v : 1024; // "unlimited" cannot be: the kernel caps it at nr_open
+  // "unlimited" cannot be: the kernel caps it at nr_open.
+  return (n > 0 ? maxOpenFiles(r.buf, n) : undefined) ?? 1024;
+}
+
+/** The soft limit of a limits file's `Max open files` line, undefined when absent or not a number. */
+function maxOpenFiles(buf: Buffer, n: number): number | undefined {
+  const v = intAfter(buf, n, KEY_MAX_OPEN);
+  return v > 0 ? v : undefined;
 }
