@@ -5,12 +5,16 @@
 // agents, instead of adding its minute and a half to CI's 25 (tools/node24 keeps it in .cache).
 // Both runs always run; the exit code is non-zero when either failed.
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const node24Script = join(root, 'tools', 'node24', 'test-node24.js');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+// The Node 20 run's failures, one a line (tools/vitest/summary-reporter.ts writes them), repeated
+// at the very end: the Node 24 run's report would otherwise push them out of a CI log's tail.
+const failuresFile = join(root, '.cache', 'node20-failures.txt');
 
 /** Runs a program to its end; resolves with its exit status (a signal counts as a failure). */
 function run(program, args, options) {
@@ -26,10 +30,18 @@ function run(program, args, options) {
 
 // Kept quiet until the Node 20 run has printed its report, so the two never interleave.
 const preparing = run('nice', ['-n', '10', process.execPath, node24Script, '--prepare'], { stdio: ['ignore', 'pipe', 'pipe'] });
-const node20 = await run(process.execPath, [vitest, 'run'], { stdio: 'inherit' });
+mkdirSync(dirname(failuresFile), { recursive: true });
+rmSync(failuresFile, { force: true });
+const node20 = await run(process.execPath, [vitest, 'run'], {
+  stdio: 'inherit',
+  env: { ...process.env, BREAKWATER_FAILURES_FILE: failuresFile },
+});
 const prepared = await preparing;
 process.stdout.write(`\n${prepared.output}`);
 const node24 = prepared.status === 0 ? await run(process.execPath, [node24Script], { stdio: 'inherit' }) : prepared;
-if (node20.status !== 0) process.stderr.write(`npm test: the Node 20 suites failed (vitest exited ${node20.status})\n`);
+if (node20.status !== 0) {
+  const listed = existsSync(failuresFile) ? readFileSync(failuresFile, 'utf8') : '';
+  process.stderr.write(`npm test: the Node 20 suites failed (vitest exited ${node20.status})\n${listed}`);
+}
 if (node24.status !== 0) process.stderr.write(`npm test: the Node 24 step failed (exit ${node24.status})\n`);
 process.exitCode = node20.status === 0 && node24.status === 0 ? 0 : 1;

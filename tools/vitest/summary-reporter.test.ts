@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { summarise, summaryLine, type ModuleResult } from './summary-reporter.js';
+import { failureLines, summarise, summaryLine, type ModuleResult } from './summary-reporter.js';
 
 type State = 'passed' | 'failed' | 'skipped';
 
-/** A fake test module: its own state and the states of the tests it collected. */
-function mod(state: 'passed' | 'failed' | 'skipped', tests: State[]): ModuleResult {
+/** A fake test module: its own state and errors, and the states of the tests it collected. */
+function mod(state: 'passed' | 'failed' | 'skipped', tests: State[], errors: { message?: string }[] = []): ModuleResult {
   return {
     state: () => state,
-    children: { allTests: () => tests.map((s) => ({ result: () => ({ state: s }) })) },
+    relativeModuleId: 'test/x.test.ts',
+    errors: () => errors,
+    children: {
+      allTests: () =>
+        tests.map((s, i) => ({
+          fullName: `suite > case ${i}`,
+          result: () => ({ state: s, errors: s === 'failed' ? [{ message: `expected ${i}\n  at line` }] : [] }),
+        })),
+    },
   } as ModuleResult;
 }
 
@@ -35,5 +43,24 @@ describe('summary reporter', () => {
   it('counts unhandled errors as failures', () => {
     const s = summarise([mod('passed', ['passed'])], [new Error('boom')]);
     expect(summaryLine(s)).toBe('1 passed, 1 failed, 0 skipped');
+  });
+
+  it('lists each failed test with its file and the first line of its error', () => {
+    expect(failureLines([mod('failed', ['passed', 'failed', 'failed']), mod('passed', ['passed'])])).toEqual([
+      'test/x.test.ts > suite > case 1: expected 1',
+      'test/x.test.ts > suite > case 2: expected 2',
+    ]);
+  });
+
+  it('lists a file that failed outside its tests, and unhandled errors', () => {
+    expect(failureLines([mod('failed', ['skipped'], [{ message: 'beforeAll timed out\nstack' }])], [new Error('boom')])).toEqual([
+      'test/x.test.ts: beforeAll timed out',
+      'unhandled error: boom',
+    ]);
+    expect(failureLines([mod('failed', [])])).toEqual(['test/x.test.ts: failed outside its tests']);
+  });
+
+  it('lists nothing for a run that passed', () => {
+    expect(failureLines([mod('passed', ['passed', 'skipped'])])).toEqual([]);
   });
 });

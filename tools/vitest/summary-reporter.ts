@@ -1,9 +1,24 @@
+import { writeFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
+/** An error as vitest reports it: only its message is read. */
+interface ReportedError {
+  message?: string;
+}
+
 /** The parts of a vitest `TestModule` the summary reads (so a test can feed fakes). */
-export type ModuleResult = Pick<TestModule, 'state'> & {
-  children: { allTests(): Iterable<{ result(): { state: string } }> };
+export type ModuleResult = Pick<TestModule, 'state' | 'relativeModuleId'> & {
+  errors(): readonly ReportedError[];
+  children: {
+    allTests(): Iterable<{ fullName: string; result(): { state: string; errors?: readonly ReportedError[] } }>;
+  };
 };
+
+/**
+ * The environment variable naming a file that receives the failure list (one line each), so a
+ * wrapper that runs more after vitest (tools/test-all.js) can repeat it where a CI log's tail shows.
+ */
+export const FAILURES_FILE_ENV = 'BREAKWATER_FAILURES_FILE';
 
 /** Counts for the summary line. */
 export interface Summary {
@@ -35,6 +50,38 @@ export function summarise(modules: readonly ModuleResult[], unhandledErrors: rea
   return counts;
 }
 
+/** The first line of an error's message, or what to say when it has none. */
+function firstLine(errors: readonly ReportedError[] | undefined, none: string): string {
+  const message = errors?.find((e) => e.message)?.message ?? '';
+  return message.split('\n', 1)[0]!.trim() || none;
+}
+
+/**
+ * One line per failure: `file > test name: first line of the error`, a file that failed outside
+ * its tests as `file: error`, and each unhandled error.
+ *
+ * @example failureLines(modules) // ['test/a.test.ts > runs > exits 0: expected 1 to be 0']
+ */
+export function failureLines(modules: readonly ModuleResult[], unhandledErrors: readonly unknown[] = []): string[] {
+  const lines: string[] = [];
+  for (const mod of modules) {
+    let failedHere = 0;
+    for (const test of mod.children.allTests()) {
+      const result = test.result();
+      if (result.state !== 'failed') continue;
+      failedHere++;
+      lines.push(`${mod.relativeModuleId} > ${test.fullName}: ${firstLine(result.errors, 'failed')}`);
+    }
+    if (failedHere === 0 && mod.state() === 'failed') {
+      lines.push(`${mod.relativeModuleId}: ${firstLine(mod.errors(), 'failed outside its tests')}`);
+    }
+  }
+  for (const error of unhandledErrors) {
+    lines.push(`unhandled error: ${firstLine([error as ReportedError], String(error))}`);
+  }
+  return lines;
+}
+
 /** Formats the summary as the one plain line CI log readers look for. */
 export function summaryLine(s: Summary): string {
   return `${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
@@ -42,11 +89,15 @@ export function summaryLine(s: Summary): string {
 
 /**
  * Ends the run with one plain line, `N passed, N failed, N skipped`, that CI
- * log readers recognise whatever the test runner; the default reporter's
- * coloured table stays above it for people.
+ * log readers recognise whatever the test runner, then one line per failure;
+ * the default reporter's coloured table and full errors stay above it for people.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly unknown[]): void {
-    process.stdout.write(`\n${summaryLine(summarise(testModules, unhandledErrors))}\n`);
+    const failures = failureLines(testModules, unhandledErrors);
+    const listed = failures.map((line) => `  FAILED ${line}\n`).join('');
+    process.stdout.write(`\n${summaryLine(summarise(testModules, unhandledErrors))}\n${listed}`);
+    const file = process.env[FAILURES_FILE_ENV];
+    if (file) writeFileSync(file, listed);
   }
 }
