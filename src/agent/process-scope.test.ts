@@ -60,6 +60,24 @@ describe('a lab host\'s process scope', () => {
     }
   });
 
+  it('looks once more at a process first seen working elsewhere: a service caught between its fork and its chdir is the host\'s', async () => {
+    const f = scopedFixture();
+    try {
+      // The supervisor forked it; the child has the supervisor's working directory until it chdirs and execs.
+      f.cwd(43, f.other);
+      expect(pids(await f.source.collect())).toEqual([42]);
+      f.cwd(43, f.host);
+      expect(pids(await f.source.collect())).toEqual([42, 43]);
+      // One more look only: a process that stays elsewhere costs no readlink a pass for its life.
+      f.cwd(42, f.other);
+      rmSync(join(f.tree.procRoot, '77', 'cwd'));
+      symlinkSync(f.host, join(f.tree.procRoot, '77', 'cwd'));
+      expect(pids(await f.source.collect())).toEqual([42, 43]);
+    } finally {
+      f.close();
+    }
+  });
+
   it('forgets a pid that is gone, so a process that comes back on it under the folder is the host\'s', async () => {
     const f = scopedFixture();
     try {

@@ -3,6 +3,10 @@ import type { MetricSource, OnDemandMetric, ProcessInfo, Snapshot } from './metr
 
 interface Judged {
   inside: boolean;
+  /** The pass that judged it; an outside verdict gets one more look at a later pass (see {@link ProcessScope}). */
+  judgedAt: number;
+  /** Whether that later look was taken. */
+  lookedAgain: boolean;
   /** The collect pass that last listed the pid: a pid no pass lists any more is forgotten. */
   pass: number;
   /** Of the process judged (undefined until a snapshot showed it): another one means a reused pid. */
@@ -12,8 +16,12 @@ interface Judged {
 /**
  * Which processes a lab host sees: those whose working directory is under `root` (several lab hosts
  * share one machine, and each should see its own processes: its agent, its service, their
- * commands). Each pid is judged once, by its working directory when first seen; a zombie, which
- * has no working directory left, by its parent's (the process that has not reaped it).
+ * commands). Each pid is judged by its working directory when first seen; a zombie, which has no
+ * working directory left, by its parent's (the process that has not reaped it). A process judged
+ * outside is looked at once more at the next pass: a service started for the host is seen between
+ * its fork and its chdir now and then (on a busy machine, a scan in that window is a few ms wide
+ * every restart), with the working directory of the process that started it, and would otherwise
+ * stay invisible to its host for its whole life (a lab scenario's restart went undetected so).
  *
  * The process scan asks {@link includes} before it reads a process, so an agent skips the rest of
  * the machine's processes for one lookup each: with every agent reading every process, a lab of
@@ -37,8 +45,11 @@ export class ProcessScope {
   includes(pid: number): boolean {
     let judged = this.#judged.get(pid);
     if (!judged) {
-      judged = { inside: this.#under(pid), pass: this.#pass, startTime: undefined };
+      judged = { inside: this.#under(pid), judgedAt: this.#pass, lookedAgain: false, pass: this.#pass, startTime: undefined };
       this.#judged.set(pid, judged);
+    } else if (!judged.inside && !judged.lookedAgain && judged.judgedAt !== this.#pass) {
+      judged.inside = this.#under(pid);
+      judged.lookedAgain = true;
     }
     judged.pass = this.#pass;
     return judged.inside;
