@@ -55,6 +55,19 @@ describe('ContainerDiscovery', () => {
     expect(discovery.scan().map((c) => c.id)).toEqual([B]);
   });
 
+  it('reads a process first seen on the host once more: a runtime moves a container\'s first process into its cgroup after cloning it', () => {
+    root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
+    proc(50, 1, host, 'conmon');
+    proc(60, 50, host, 'runc:[2:INIT]');
+    const discovery = new ContainerDiscovery(root);
+    expect(discovery.scan()).toEqual([]);
+    writeFileSync(join(root, '60', 'cgroup'), podman(A));
+    expect(discovery.scan()).toEqual([{ id: A, runtime: 'podman', cgroupPath: `/libpod_parent/libpod-${A}`, initPid: 60, pids: [60] }]);
+    // Once more only: a host process is not read again every pass for its life.
+    writeFileSync(join(root, '50', 'cgroup'), podman(B));
+    expect(discovery.scan().map((c) => c.id)).toEqual([A]);
+  });
+
   it('hands out the same container object while its processes are the same, a new one when they change', () => {
     root = mkdtempSync(join(tmpdir(), 'bw-proc-'));
     proc(10, 1, podman(A));

@@ -18,7 +18,10 @@ export interface KernelContainer {
 
 interface Known {
   /** Undefined: a process of the host. */
-  readonly membership: CgroupMembership | undefined;
+  membership: CgroupMembership | undefined;
+  /** The pass that first read it; a host verdict is read again once, at a later pass. */
+  readonly firstPass: number;
+  lookedAgain: boolean;
   /** Read only for processes inside a container (to find its init process). */
   ppid: number | undefined;
   pass: number;
@@ -29,9 +32,12 @@ const MAX_STAT = 4096;
 
 /**
  * Finds the containers on this host from the kernel: which cgroup each process is in
- * (/proc/PID/cgroup). Each pid is read once, when first seen, so a pass over thousands of
- * processes costs a directory listing plus the new pids (a process does not change containers).
- * A pid reused between two passes keeps its first verdict until it disappears for a pass.
+ * (/proc/PID/cgroup). Each pid is read when first seen, so a pass over thousands of processes
+ * costs a directory listing plus the new pids (a process does not change containers once it runs
+ * in one). A process first seen on the host is read once more at the next pass: a runtime clones
+ * a container's first process (runc init, a `podman exec`) and moves it into the container's
+ * cgroup after, and a pass in between would take it for the host's for its whole life.
+ * A pid reused between two passes keeps its verdict until it disappears for a pass.
  *
  * @example
  * const discovery = new ContainerDiscovery();
@@ -71,8 +77,12 @@ export class ContainerDiscovery {
         const text = readBounded(`${this.procRoot}/${pid}/cgroup`, MAX_CGROUP_FILE);
         // A process that exited between the listing and the read is simply not there.
         if (text === undefined) continue;
-        known = { membership: parseCgroup(text), ppid: undefined, pass: this.#pass };
+        known = { membership: parseCgroup(text), firstPass: this.#pass, lookedAgain: false, ppid: undefined, pass: this.#pass };
         this.#known.set(pid, known);
+      } else if (!known.membership && !known.lookedAgain && known.firstPass !== this.#pass) {
+        known.lookedAgain = true;
+        const text = readBounded(`${this.procRoot}/${pid}/cgroup`, MAX_CGROUP_FILE);
+        if (text !== undefined) known.membership = parseCgroup(text);
       }
       known.pass = this.#pass;
       seen++;
