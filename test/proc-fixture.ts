@@ -7,7 +7,7 @@ import { onTestFinished } from 'vitest';
 
 import type { CollectorContext, HostCollector } from '../src/agent/metrics/collectors/collector.js';
 import { Reader } from '../src/agent/metrics/proc-read.js';
-import type { Sample } from '../src/agent/metrics/types.js';
+import type { Sample, Snapshot } from '../src/agent/metrics/types.js';
 
 /*
  * Test support for the agent's metric collectors and ProcSource (src/agent/metrics/**.test.ts):
@@ -64,3 +64,13 @@ export function collectPass(collector: HostCollector, pass: number): Sample[] {
   collector.collect(host, pass);
   return host;
 }
+
+/** A host sample's value in a snapshot (with these labels, when given). */
+export const hostValue = (snap: Snapshot, name: string, labels?: Record<string, string>): number | undefined =>
+  snap.host.find((s) => s.name === name && (!labels || Object.entries(labels).every(([k, v]) => s.labels?.[k] === v)))?.value;
+
+/** A process of a snapshot, by pid. */
+export const procOf = (snap: Snapshot, pid: number) => snap.processes.find((p) => p.info.pid === pid);
+
+/** A sample's value by name. */
+export const sampleOf = (samples: readonly Sample[], name: string): number | undefined => samples.find((s) => s.name === name)?.value;
