@@ -2,12 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, statfsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BreakwaterError } from '../protocol/index.js';
 import { refuseRealDiskFill } from './disk-guard.js';
+import { makeLabHost, type HostExtra, type HostFolders } from './lab-hosts.js';
 import { readServerBanner, stopChild } from './processes.js';
 import type { ScaledBacking } from './scaled.js';
 import { createScaledBacking } from './scaled.js';
@@ -145,9 +146,6 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-const ROLES = ['web', 'web', 'db', 'cache'];
-const ZONES = ['a', 'b', 'c'];
-const APP_PORT_BASE = 18080;
 
 /**
  * Starts a control plane and N real agent processes on this machine, each
@@ -252,30 +250,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   const join_ = await api<{ token: string }>('/api/v1/tokens', { role: 'agent', name: 'lab-join' });
 
   const hosts: LabHost[] = [];
-  const makeHost = async (i: number, extra: { readOnly?: boolean; tags?: Record<string, string> } = {}): Promise<LabHost> => {
-    const role = ROLES[i % ROLES.length] as string;
-    const name = `${role}-${i + 1}`;
-    const hostDir = join(dir, 'hosts', name);
-    const dataDir = join(hostDir, 'data');
-    await mkdir(join(dataDir), { recursive: true });
-    await mkdir(join(hostDir, 'var', 'tmp'), { recursive: true });
-    await mkdir(join(hostDir, 'run'), { recursive: true });
-    if (useTmpfs) {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.tmpfsSize ?? '64m'}`, 'tmpfs', dataDir]);
-      mounted.push(dataDir);
-    }
-    await mkdir(join(dataDir, 'logs'), { recursive: true });
-    if (extra.readOnly) {
-      const varTmp = join(hostDir, 'var', 'tmp');
-      if (root) {
-        execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', varTmp]);
-        mounted.push(varTmp);
-      } else await chmod(varTmp, 0o555);
-    }
-    const port = (options.appPortBase ?? APP_PORT_BASE) + i;
-    const tags = { role, zone: ZONES[i % ZONES.length] as string, env: 'lab', port: String(port), ...options.tags?.(i), ...extra.tags };
-    return { name, dir: hostDir, dataDir, tags, port, process: undefined as unknown as ChildProcess, app: undefined };
-  };
+  const folders: HostFolders = { dir, options, useTmpfs, root, mounted };
+  const makeHost = (i: number, extra: HostExtra = {}) => makeLabHost(i, folders, extra);
   for (let i = 0; i < options.hosts; i++) hosts.push(await makeHost(i));
 
   const startAgent = (host: LabHost): ChildProcess => {

@@ -9,6 +9,7 @@
  */
 export * from './errors.js';
 export * from './messages.js';
+export { check, decode, describeIssue, describeIssues, type Decoded } from './decode.js';
 export * from './rows.js';
 export * from './tags.js';
 export { MAX_TAGS_TEXT, RESOURCE_VALUES_STATEMENTS, completionValues, parseTagsText, tagsText } from './resource-tags.js';

@@ -1,6 +1,7 @@
 import type { z } from 'zod/mini';
 import { BreakwaterError } from './errors.js';
-import { MAX_FRAME_BYTES, check } from './messages.js';
+import { check } from './decode.js';
+import { MAX_FRAME_BYTES } from './messages.js';
 import type { QueryLine } from './query-stream.js';
 import { QUERY_LINE_TYPES, QueryLineShape } from './query-stream.js';
 
