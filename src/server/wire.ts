@@ -129,9 +129,12 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
 
   // Listening before loading: an apply elsewhere in between is then reloaded, not missed.
   events?.start();
+  // An announcement may also be another replica's `secret set`: its value is read from the store
+  // (that replica sent it to the agents; this one must hand it to an agent that reconnects here).
   definitions?.start(async () => {
     await changes.reload();
     await controlChanges.reload();
+    await secrets.refresh();
   });
   await changes.load();
   await controlChanges.reload();

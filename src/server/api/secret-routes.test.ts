@@ -22,7 +22,7 @@ const DEFS: SecretDefinition[] = [
 
 /** The routes over a real vault (its key in a temporary directory); remediation's push is counted. */
 async function app() {
-  const remediation = { secrets: undefined as unknown as SecretVault, pushes: 0, pushDefinitions: () => void remediation.pushes++ };
+  const remediation = { secrets: undefined as unknown as SecretVault, pushes: 0, secretChanged: () => void remediation.pushes++ };
   const t = await injectApp((store) => secretRoutes({ store, remediation, clock: manualClock(T) }));
   const keyDir = mkdtempSync(join(tmpdir(), 'bw-secret-routes-'));
   dirs.push(keyDir);

@@ -32,7 +32,7 @@ export function definitionsView(definitions: readonly Definition[], principal: P
 const SecretName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'expected a secret name: a lowercase letter, then up to 62 lowercase letters, digits, `_` or `-`');
 
 /** `breakwater secret set|list|rotate-key` over HTTP: admin only, audited, never a value in an answer or the audit. */
-export function secretRoutes(ctx: { readonly store: Store; readonly remediation: Pick<Remediation, 'secrets' | 'pushDefinitions'>; readonly clock: Clock }): Route[] {
+export function secretRoutes(ctx: { readonly store: Store; readonly remediation: Pick<Remediation, 'secrets' | 'secretChanged'>; readonly clock: Clock }): Route[] {
   const vault = () => ctx.remediation.secrets;
   return [
     route({
@@ -58,7 +58,7 @@ export function secretRoutes(ctx: { readonly store: Store; readonly remediation:
           throw err;
         }
         await audit(ctx.store, who, 'secret.set', params.name, 'ok', {}, null, ctx.clock);
-        ctx.remediation.pushDefinitions();
+        ctx.remediation.secretChanged();
         return vault()
           .list()
           .find((s) => s.name === params.name);

@@ -115,6 +115,15 @@ export class DefinitionChanges {
     this.parts.fleet.pushDefinitions();
   }
 
+  /**
+   * A secret's value was set here: every connected agent in its scope is sent it, and the other
+   * replicas are told, as after an apply (they refresh their secrets from the store).
+   */
+  secretChanged(): void {
+    this.push();
+    this.parts.announce?.(this.parts.current.definitions().version);
+  }
+
   /** Agents and the definitions version each runs: `drift` is true where it is not the current one. */
   drift() {
     const { fleet, current } = this.parts;

@@ -28,8 +28,8 @@ export interface Remediation {
   catalogue(): Catalogue;
   plan: DefinitionChanges['plan'];
   apply: DefinitionChanges['apply'];
-  /** Sends every connected agent its definitions where they changed (after an apply or a secret's new value). */
-  pushDefinitions(): void;
+  /** A secret's value was set here: sends it to the agents in its scope and tells the other replicas. */
+  secretChanged(): void;
   /** Each agent's definitions version against the current one, and the bots switched off there (drift from the definitions until switched on or re-applied). */
   drift(): (ReturnType<DefinitionChanges['drift']>[number] & { switchedOff: string[] })[];
   decide: ApprovalDecisions['decide'];
@@ -66,7 +66,7 @@ export function remediationApi(parts: RemediationParts): Remediation {
     catalogue: () => current.catalogue(),
     plan: (files) => changes.plan(files),
     apply: (files, baseVersion, who) => changes.apply(files, baseVersion, who),
-    pushDefinitions: () => changes.push(),
+    secretChanged: () => changes.secretChanged(),
     drift: () => {
       const off = controls.state().disabledBots.map((s) => s.name);
       return changes.drift().map((row) => ({ ...row, switchedOff: row.connected ? off : [] }));

@@ -76,6 +76,32 @@ describe('SecretVault', () => {
     expect(again.redactValue({ stdout: `pw=${VALUE}\n`, n: 1 })).toEqual({ stdout: 'pw=[secret:db-password]\n', n: 1 });
   });
 
+  it('refreshes: a value another replica set (same store, same key) is taken, delivered anew and redacted', async () => {
+    const { dir, store } = await fresh();
+    const key = { BREAKWATER_SECRET_KEY: newSecretKey().key.toString('base64') };
+    const [a, b] = [await SecretVault.open(store, dir, key, silent), await SecretVault.open(store, dir, key, silent)];
+    for (const v of [a, b]) await v.load([def('db-password'), def('api-token', { env: 'API_TOKEN' })]);
+    expect(await b.refresh()).toBe(false);
+    await a.set('db-password', VALUE, 'alice');
+    const before = b.revision('db-password');
+    expect(await b.refresh()).toBe(true);
+    expect(b.valuesOf(['db-password'])).toEqual({ 'db-password': VALUE });
+    expect(b.revision('db-password')).toBeGreaterThan(before);
+    expect(b.list()[0]).toMatchObject({ value: '(set)', updatedBy: 'alice' });
+    expect(b.redact(`pw=${VALUE}`)).toBe('pw=[secret:db-password]');
+    // Nothing new: no change, no new revision (agents are not sent the same value again).
+    expect(await b.refresh()).toBe(false);
+    await a.set('db-password', 'a-new-value-2', 'bob');
+    expect(await b.refresh()).toBe(true);
+    expect(b.valuesOf(['db-password'])).toEqual({ 'db-password': 'a-new-value-2' });
+    // The same value set again (a new ciphertext: a fresh nonce) is no change for the agents.
+    const revision = b.revision('db-password');
+    await a.set('db-password', 'a-new-value-2', 'carol');
+    expect(await b.refresh()).toBe(false);
+    expect(b.revision('db-password')).toBe(revision);
+    expect(b.valuesOf(['db-password'])).toEqual({ 'db-password': 'a-new-value-2' });
+  });
+
   it('rotates the key: values stay readable, the old key no longer reads them, the previous-key file is gone', async () => {
     const { dir, store } = await fresh();
     const vault = await SecretVault.open(store, dir, {}, silent);

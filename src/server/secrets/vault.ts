@@ -77,6 +77,39 @@ export class SecretVault {
     for (const def of defs) this.changedAt.set(def.name, this.generation);
   }
 
+  /**
+   * Takes the stored values set since they were read here: with several replicas, one's
+   * `secret set` is announced to the others, which refresh (else they would hand an agent that
+   * reconnects through them the old value, and not redact the new one). True when a value changed.
+   * @example if (await vault.refresh()) fleet.pushDefinitions();
+   */
+  async refresh(): Promise<boolean> {
+    const rows = new Map((await this.store.listSecrets()).map((r) => [r.name, r]));
+    let changed = false;
+    for (const def of this.defs) {
+      const row = rows.get(def.name);
+      const known = this.rows.get(def.name);
+      // An older row than the one here is a read that crossed this replica's own `set`.
+      if (def.from || !row || (known && (known.ciphertext === row.ciphertext || row.updatedAt < known.updatedAt))) continue;
+      this.rows.set(def.name, row);
+      try {
+        const value = decryptSecret(this.keyring.keys(), def.name, row);
+        // The same value again (set again, or re-encrypted by a rotation) is no change for the agents.
+        if (this.values.get(def.name) === value) continue;
+        this.values.set(def.name, value);
+        this.problems.delete(def.name);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.values.delete(def.name);
+        this.problems.set(def.name, message);
+        this.logger.error({ secret: def.name }, `secret ${def.name} is unusable: ${message}`);
+      }
+      this.changedAt.set(def.name, ++this.generation);
+      changed = true;
+    }
+    return changed;
+  }
+
   /** Decrypts a stored value; one still under the previous key (an interrupted rotation) is re-encrypted with the current one. */
   private async decryptRow(name: string): Promise<string | undefined> {
     const row = this.rows.get(name);
