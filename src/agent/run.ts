@@ -87,6 +87,8 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
   if (config.ca) await trust();
   const provided = config.clientCert && config.clientKey ? await readProvidedCertificate(config.clientCert, config.clientKey) : undefined;
   const clientCertificate = async () => provided ?? (await loadClientCertificate(config.dataDir));
+  /** Enrolled at this start, and not yet connected over NATS since: the next session is the credential's first. */
+  let firstSession = false;
   const enrollNow = async (): Promise<StoredCredential> => {
     if (!config.token) {
       throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `no credential for ${config.server.origin} in ${config.dataDir}: start the agent once with --token <join token> (breakwater token create --role agent)`);
@@ -105,6 +107,7 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
     await saveNatsCreds(config.dataDir, natsJwt, natsKey.seed);
     await saveCredential(config.dataDir, fresh);
     logger.info({ agentId: fresh.agentId, name, clientCertificate: issued ? 'issued' : provided ? 'provided' : 'none', natsCredentials: natsJwt ? 'issued' : 'none' }, 'enrolled');
+    firstSession = true;
     return fresh;
   };
 
@@ -115,7 +118,9 @@ export async function createAgent(config: AgentConfig): Promise<AgentDaemon> {
       // Scaled mode: enrolled over HTTPS (above), the agent speaks over NATS from here on. Loaded only
       // then: the NATS client nearly doubles the agent's bundle, which every WebSocket agent would carry.
       const { connectAgentBus } = await import('./nats/agent-bus.js');
-      return connectAgentBus(bus, { dataDir: config.dataDir, name, logger });
+      const conn = await connectAgentBus(bus, { dataDir: config.dataDir, name, logger, firstSession });
+      firstSession = false;
+      return conn;
     }
     const options = { credential: credential.credential, timeoutMs: 10_000, ca: await trust(), ...(await clientCertificate()) };
     try {

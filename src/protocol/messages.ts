@@ -107,6 +107,13 @@ export const PresenceMessage = z.object({
   rssBytes: z.number().check(z.nonnegative()),
   definitionsVersion: z.nullable(z.int()),
   outbox: z.optional(OutboxReport),
+  /**
+   * The agent's first session with its credential (it enrolled when it started): the replicas
+   * record `agent_joined` for it, `agent_reconnected` for any other, all alike. From the agent, not
+   * the store: a replica that reads the agent's record after another one stored this session's
+   * connection cannot tell from it whether there was one before. Absent (an older agent): the store says.
+   */
+  firstSession: z.optional(z.boolean()),
 });
 export type PresenceMessage = z.infer<typeof PresenceMessage>;
 

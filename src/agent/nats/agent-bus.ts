@@ -17,11 +17,11 @@ export const NATS_CREDS_FILE = 'nats.creds';
  * with the configured subject prefix, credentials and CA.
  *
  * @example
- * const conn = await connectAgentBus(config.bus, { dataDir: config.dataDir, name, logger });
+ * const conn = await connectAgentBus(config.bus, { dataDir: config.dataDir, name, logger, firstSession: false });
  */
-export async function connectAgentBus(bus: AgentBusConfig, agent: { readonly dataDir: string; readonly name: string; readonly logger: AgentLogger }): Promise<NatsAgentConnection> {
+export async function connectAgentBus(bus: AgentBusConfig, agent: { readonly dataDir: string; readonly name: string; readonly logger: AgentLogger; readonly firstSession: boolean }): Promise<NatsAgentConnection> {
   const connection = await natsConnectionOptions(bus, agent.dataDir);
-  return connectNatsAgent({ servers: bus.servers, subjects: natsSubjects(bus.prefix), name: agent.name, logger: agent.logger, connection });
+  return connectNatsAgent({ servers: bus.servers, subjects: natsSubjects(bus.prefix), name: agent.name, logger: agent.logger, connection, firstSession: agent.firstSession });
 }
 
 /**

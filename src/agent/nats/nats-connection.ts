@@ -30,6 +30,8 @@ export interface NatsAgentOptions {
   readonly requestTimeoutMs?: number;
   /** Waits between hello attempts no replica answered (default 0.5 s doubling to 30 s, with jitter). */
   readonly helloBackoff?: Backoff;
+  /** This is the agent's first session with its credential (it enrolled at this start): said in its presence until NATS reconnects. */
+  readonly firstSession?: boolean;
 }
 
 /** What the connection ignored, by why (also logged, at most once a minute per kind). */
@@ -81,6 +83,7 @@ export function openNatsAgentConnection(options: NatsAgentOptions): NatsAgentCon
   const closeHandlers: ((code: number, reason: string) => void)[] = [];
   let closed: { code: number; reason: string } | undefined;
   let session = randomUUID();
+  let firstSession = options.firstSession;
   let hello: HelloMessage | undefined;
   let beat: HeartbeatMessage | undefined;
   let heartbeatMs = DEFAULT_HEARTBEAT_MS;
@@ -118,6 +121,7 @@ export function openNatsAgentConnection(options: NatsAgentOptions): NatsAgentCon
       rssBytes: beat?.rssBytes ?? 0,
       definitionsVersion: beat?.definitionsVersion ?? null,
       ...(beat?.outbox ? { outbox: beat.outbox } : {}),
+      ...(firstSession === undefined ? {} : { firstSession }),
     };
     publish(subjects.presenceSubject(name), JSON.stringify(presence));
   };
@@ -296,6 +300,7 @@ export function openNatsAgentConnection(options: NatsAgentOptions): NatsAgentCon
       if (s.type === 'reconnect') {
         logger.info({ server: s.server }, 'NATS reconnected: saying hello again');
         session = randomUUID();
+        if (firstSession) firstSession = false;
         sayHello();
       }
     }

@@ -151,6 +151,16 @@ await describeWithNatsConnections('NatsPresence: the inventory from the presence
     expect(heard).toEqual(['joined new-1 s-new-1 first']);
   });
 
+  it('takes the agent\'s word for a first session: replicas that read the record before and after another one stored the connection agree', async () => {
+    // Another replica already stored this session's connection (lastSeenAt): the record alone would say "reconnected".
+    await store.upsertAgent(agent('new-2', { lastSeenAt: clock.now(), status: 'connected' }));
+    const { presence, heard } = await replica();
+    await put('new-2', presenceOf('new-2', { firstSession: true }));
+    await put('web-2', presenceOf('web-2', { firstSession: false }));
+    await waitUntil('both connected', () => presence.host('new-2')?.connected === true && presence.host('web-2')?.connected === true);
+    expect(heard.sort()).toEqual(['joined new-2 s-new-2 first', 'joined web-2 s-web-2']);
+  });
+
   it('refuse() ends the session and ignores the agent until it enrolls again', async () => {
     const { presence, heard } = await replica();
     await put('web-1', presenceOf('web-1'));

@@ -288,7 +288,8 @@ export class NatsPresence implements Presence {
     const { message } = latest;
     t.session = message.session;
     t.storedConnected = true;
-    const first = t.record.lastSeenAt === null;
+    // The agent says (see PresenceMessage.firstSession): every replica then records the same type.
+    const first = message.firstSession ?? t.record.lastSeenAt === null;
     t.record = { ...t.record, lastSeenAt: latest.at };
     this.seen.delete(t.record.id);
     t.written = { lastSeenAt: latest.at, tags: JSON.stringify(t.tags), facts: JSON.stringify(message.facts), definitionsVersion: message.definitionsVersion ?? t.written.definitionsVersion };
