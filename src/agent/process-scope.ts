@@ -70,7 +70,12 @@ export class ProcessScope {
       const judged = this.#judged.get(info.pid);
       if (!judged) return this.includes(info.pid);
       judged.pass = this.#pass;
-      if (judged.startTime !== undefined && judged.startTime !== info.startTime) judged.inside = this.#under(info.pid);
+      if (judged.startTime !== undefined && judged.startTime !== info.startTime) {
+        // A new process on the pid: judged afresh, with its own second look.
+        judged.inside = this.#under(info.pid);
+        judged.judgedAt = this.#pass;
+        judged.lookedAgain = false;
+      }
       judged.startTime = info.startTime;
       return judged.inside;
     });

@@ -129,12 +129,13 @@ export async function wireControlPlane(deps: WiringDeps): Promise<ControlPlane> 
 
   // Listening before loading: an apply elsewhere in between is then reloaded, not missed.
   events?.start();
-  // An announcement may also be another replica's `secret set`: its value is read from the store
-  // (that replica sent it to the agents; this one must hand it to an agent that reconnects here).
+  // An announcement may also be another replica's `secret set`: its value is read from the store.
+  // That replica sent it to the agents; this one sends it too, to any agent it welcomed meanwhile
+  // with the old one (the others get the same value twice).
   definitions?.start(async () => {
     await changes.reload();
     await controlChanges.reload();
-    await secrets.refresh();
+    if (await secrets.refresh()) fleet.pushDefinitions();
   });
   await changes.load();
   await controlChanges.reload();

@@ -4,12 +4,13 @@ import { failureLines, summarise, summaryLine, type ModuleResult } from './summa
 type State = 'passed' | 'failed' | 'skipped';
 
 /** A fake test module: its own state and errors, and the states of the tests it collected. */
-function mod(state: 'passed' | 'failed' | 'skipped', tests: State[], errors: { message?: string }[] = []): ModuleResult {
+function mod(state: 'passed' | 'failed' | 'skipped', tests: State[], errors: { message?: string }[] = [], suiteErrors: { message?: string }[] = []): ModuleResult {
   return {
     state: () => state,
     relativeModuleId: 'test/x.test.ts',
     errors: () => errors,
     children: {
+      allSuites: () => [{ fullName: 'suite', errors: () => suiteErrors }],
       allTests: () =>
         tests.map((s, i) => ({
           fullName: `suite > case ${i}`,
@@ -58,6 +59,10 @@ describe('summary reporter', () => {
       'unhandled error: boom',
     ]);
     expect(failureLines([mod('failed', [])])).toEqual(['test/x.test.ts: failed outside its tests']);
+  });
+
+  it('lists a describe whose hook failed (its tests skipped) with the hook\'s error, its first non-blank line', () => {
+    expect(failureLines([mod('failed', ['skipped', 'skipped'], [], [{ message: '\n  PostgreSQL is not reachable\nat x' }])])).toEqual(['test/x.test.ts > suite: PostgreSQL is not reachable']);
   });
 
   it('lists nothing for a run that passed', () => {

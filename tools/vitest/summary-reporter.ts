@@ -11,6 +11,8 @@ export type ModuleResult = Pick<TestModule, 'state' | 'relativeModuleId'> & {
   errors(): readonly ReportedError[];
   children: {
     allTests(): Iterable<{ fullName: string; result(): { state: string; errors?: readonly ReportedError[] } }>;
+    /** A describe's errors are its hooks' (a beforeAll that failed skips its tests). */
+    allSuites(): Iterable<{ fullName: string; errors(): readonly ReportedError[] }>;
   };
 };
 
@@ -50,15 +52,16 @@ export function summarise(modules: readonly ModuleResult[], unhandledErrors: rea
   return counts;
 }
 
-/** The first line of an error's message, or what to say when it has none. */
+/** The first non-blank line of an error's message, or what to say when it has none. */
 function firstLine(errors: readonly ReportedError[] | undefined, none: string): string {
-  const message = errors?.find((e) => e.message)?.message ?? '';
-  return message.split('\n', 1)[0]!.trim() || none;
+  const message = errors?.find((e) => e.message?.trim())?.message ?? '';
+  return message.split('\n').find((line) => line.trim())?.trim() ?? none;
 }
 
 /**
- * One line per failure: `file > test name: first line of the error`, a file that failed outside
- * its tests as `file: error`, and each unhandled error.
+ * One line per failure: `file > test name: first line of the error`; a describe's or a file's
+ * hook that failed (its tests skipped) as `file > describe: error` or `file: error`; a file that
+ * failed with neither; and each unhandled error.
  *
  * @example failureLines(modules) // ['test/a.test.ts > runs > exits 0: expected 1 to be 0']
  */
@@ -72,12 +75,19 @@ export function failureLines(modules: readonly ModuleResult[], unhandledErrors: 
       failedHere++;
       lines.push(`${mod.relativeModuleId} > ${test.fullName}: ${firstLine(result.errors, 'failed')}`);
     }
-    if (failedHere === 0 && mod.state() === 'failed') {
+    for (const suite of mod.children.allSuites()) {
+      const errors = suite.errors();
+      if (errors.length) {
+        failedHere++;
+        lines.push(`${mod.relativeModuleId} > ${suite.fullName}: ${firstLine(errors, 'failed')}`);
+      }
+    }
+    if (mod.errors().length || (failedHere === 0 && mod.state() === 'failed')) {
       lines.push(`${mod.relativeModuleId}: ${firstLine(mod.errors(), 'failed outside its tests')}`);
     }
   }
   for (const error of unhandledErrors) {
-    lines.push(`unhandled error: ${firstLine([error as ReportedError], String(error))}`);
+    lines.push(`unhandled error: ${firstLine([error as ReportedError], JSON.stringify(error) ?? String(error))}`);
   }
   return lines;
 }

@@ -19,8 +19,7 @@ export interface KernelContainer {
 interface Known {
   /** Undefined: a process of the host. */
   membership: CgroupMembership | undefined;
-  /** The pass that first read it; a host verdict is read again once, at a later pass. */
-  readonly firstPass: number;
+  /** A host verdict is read again once, at the next pass that lists the pid (a listing names it once a pass). */
   lookedAgain: boolean;
   /** Read only for processes inside a container (to find its init process). */
   ppid: number | undefined;
@@ -77,9 +76,9 @@ export class ContainerDiscovery {
         const text = readBounded(`${this.procRoot}/${pid}/cgroup`, MAX_CGROUP_FILE);
         // A process that exited between the listing and the read is simply not there.
         if (text === undefined) continue;
-        known = { membership: parseCgroup(text), firstPass: this.#pass, lookedAgain: false, ppid: undefined, pass: this.#pass };
+        known = { membership: parseCgroup(text), lookedAgain: false, ppid: undefined, pass: this.#pass };
         this.#known.set(pid, known);
-      } else if (!known.membership && !known.lookedAgain && known.firstPass !== this.#pass) {
+      } else if (!known.membership && !known.lookedAgain) {
         known.lookedAgain = true;
         const text = readBounded(`${this.procRoot}/${pid}/cgroup`, MAX_CGROUP_FILE);
         if (text !== undefined) known.membership = parseCgroup(text);

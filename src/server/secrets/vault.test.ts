@@ -102,6 +102,23 @@ describe('SecretVault', () => {
     expect(b.valuesOf(['db-password'])).toEqual({ 'db-password': 'a-new-value-2' });
   });
 
+  it('refreshes past a value under a key it does not have yet (replicas restarted one by one): the value it held stays, redacted', async () => {
+    const { dir, store } = await fresh();
+    const b = await SecretVault.open(store, dir, { BREAKWATER_SECRET_KEY: newSecretKey().key.toString('base64') }, silent);
+    await b.load([def('db-password')]);
+    await b.set('db-password', VALUE, 'alice');
+    // A replica already restarted with the new key sets it anew.
+    const rotated = await SecretVault.open(store, dir, { BREAKWATER_SECRET_KEY: newSecretKey().key.toString('base64') }, silent);
+    await rotated.load([def('db-password')]).catch(() => undefined);
+    await rotated.set('db-password', 'the-next-value-1', 'bob');
+    const revision = b.revision('db-password');
+    expect(await b.refresh()).toBe(false);
+    expect(b.valuesOf(['db-password'])).toEqual({ 'db-password': VALUE });
+    expect(b.revision('db-password')).toBe(revision);
+    expect(b.redact(`pw=${VALUE}`)).toBe('pw=[secret:db-password]');
+    expect(b.list()[0]).toMatchObject({ value: '(set)', problem: expect.stringMatching(/encrypted with key/) });
+  });
+
   it('rotates the key: values stay readable, the old key no longer reads them, the previous-key file is gone', async () => {
     const { dir, store } = await fresh();
     const vault = await SecretVault.open(store, dir, {}, silent);

@@ -41,6 +41,9 @@ export class SecretVault {
   /** Bumped whenever a value changes, and recorded per secret: an agent's set is re-sent only when one of its values changed. */
   private generation = 0;
   private readonly changedAt = new Map<string, number>();
+  /** Writes to the store from this replica, counted; and the count at each secret's last (see {@link refresh}). */
+  private writes = 0;
+  private readonly writtenAt = new Map<string, number>();
 
   private constructor(
     private readonly store: Store,
@@ -84,26 +87,31 @@ export class SecretVault {
    * @example if (await vault.refresh()) fleet.pushDefinitions();
    */
   async refresh(): Promise<boolean> {
+    const writesBefore = this.writes;
     const rows = new Map((await this.store.listSecrets()).map((r) => [r.name, r]));
     let changed = false;
     for (const def of this.defs) {
       const row = rows.get(def.name);
       const known = this.rows.get(def.name);
-      // An older row than the one here is a read that crossed this replica's own `set`.
-      if (def.from || !row || (known && (known.ciphertext === row.ciphertext || row.updatedAt < known.updatedAt))) continue;
+      // Written here since the list was asked for: the list may hold the row this write replaced.
+      const crossed = (this.writtenAt.get(def.name) ?? 0) > writesBefore;
+      if (def.from || !row || crossed || known?.ciphertext === row.ciphertext) continue;
       this.rows.set(def.name, row);
+      let value: string;
       try {
-        const value = decryptSecret(this.keyring.keys(), def.name, row);
-        // The same value again (set again, or re-encrypted by a rotation) is no change for the agents.
-        if (this.values.get(def.name) === value) continue;
-        this.values.set(def.name, value);
-        this.problems.delete(def.name);
+        value = decryptSecret(this.keyring.keys(), def.name, row);
       } catch (err) {
+        // Under a key this replica does not have yet (a rotation: the replicas restart one by one):
+        // the value it holds stays in use, and redacted, until it restarts with the new key.
         const message = err instanceof Error ? err.message : String(err);
-        this.values.delete(def.name);
         this.problems.set(def.name, message);
-        this.logger.error({ secret: def.name }, `secret ${def.name} is unusable: ${message}`);
+        this.logger.error({ secret: def.name }, `secret ${def.name}: the stored value does not decrypt here (${message}); the value read before stays in use`);
+        continue;
       }
+      this.problems.delete(def.name);
+      // The same value again (set again, or re-encrypted by a rotation) is no change for the agents.
+      if (this.values.get(def.name) === value) continue;
+      this.values.set(def.name, value);
       this.changedAt.set(def.name, ++this.generation);
       changed = true;
     }
@@ -123,6 +131,7 @@ export class SecretVault {
     const record: SecretRecord = { name, ...encryptSecret(await this.keyring.encryptionKey(), name, value), updatedAt: at, updatedBy: by };
     await this.store.putSecret(record);
     this.rows.set(name, record);
+    this.writtenAt.set(name, ++this.writes);
   }
 
   /** Sets a value from `breakwater secret set`: the secret must be defined and not read from `from`. */
