@@ -101,6 +101,18 @@ const WHOLE_BELOW = 2048;
 /** One growable scratch buffer shared by all reads of a source. */
 export class Reader {
   buf = Buffer.allocUnsafe(16 * 1024);
+  /** Views of `buf[0, n)` by `n`, made once each (see {@link head}); dropped when `buf` is replaced. */
+  #heads: (Buffer | undefined)[] = [];
+
+  /**
+   * `buf[0, n)` as a view kept for the next calls with the same `n`: `r.head(n).equals(copy)`
+   * compares a read with an earlier one's copy and makes nothing, where `buf.compare(copy, 0, n, 0, n)`
+   * validates its four offsets, making garbage for each (the agent compares a few hundred a second).
+   * @example if (r.head(n).equals(last)) return; // the same bytes as last time
+   */
+  head(n: number): Buffer {
+    return (this.#heads[n] ??= this.buf.subarray(0, n));
+  }
 
   /**
    * pread from offset 0 until EOF (or `max` bytes); throws on I/O errors. With `shortIsWhole`, a
@@ -122,6 +134,7 @@ export class Reader {
         const bigger = Buffer.allocUnsafe(Math.min(max, this.buf.length * 2));
         this.buf.copy(bigger, 0, 0, total);
         this.buf = bigger;
+        this.#heads = [];
         continue;
       }
       const n = fs.readSync(fd, this.buf, total, limit - total, total);

@@ -204,6 +204,62 @@ describe('MemoryTsdb', () => {
     expect(db.seriesCount).toBe(1);
   });
 
+  describe('append of a frozen samples array (a source\'s own, reused every pass)', () => {
+    /** A process's samples as its collector hands them out: objects rewritten in place, in one frozen array. */
+    const reused = () => {
+      const cpu = { name: 'cpu_usage', value: 0 };
+      const threads = { name: 'thread_count', value: 0 };
+      return { cpu, threads, samples: Object.freeze([cpu, threads]) };
+    };
+
+    it('writes what an array made afresh each pass writes', () => {
+      const frozen = new MemoryTsdb();
+      const fresh = new MemoryTsdb();
+      const p = reused();
+      for (let s = 1; s <= 5; s++) {
+        p.cpu.value = s * 10;
+        p.threads.value = s;
+        frozen.append('process/1', at(s), p.samples);
+        fresh.append('process/1', at(s), [{ name: 'cpu_usage', value: s * 10 }, { name: 'thread_count', value: s }]);
+      }
+      for (const metric of ['cpu_usage', 'thread_count']) expect(frozen.range('process/1', metric, ALL, 10, at(5))).toEqual(fresh.range('process/1', metric, ALL, 10, at(5)));
+      expect(values(frozen.range('process/1', 'cpu_usage', ALL, 10, at(5)))).toEqual([10, 20, 30, 40, 50]);
+      expect(frozen.seriesCount).toBe(2);
+    });
+
+    it('writes to new series after its resource was dropped or a series swept away, never to the old ones', () => {
+      const db = new MemoryTsdb({ retentionFor: () => 600 });
+      const p = reused();
+      db.append('process/1', at(1), p.samples);
+      db.drop('process/1'); // the pid is another process now
+      p.cpu.value = 7;
+      db.append('process/1', at(2), p.samples);
+      expect(times(db.range('process/1', 'cpu_usage', ALL, 10, at(2)))).toEqual([2]);
+      expect(db.seriesCount).toBe(2);
+      // The other resource's appends move time on past process/1's retention: its series are swept.
+      for (let s = 3; s <= 700; s++) db.append('host', at(s), [{ name: 'load1', value: 1 }]);
+      expect(db.resourceNames()).toEqual(['host']);
+      p.cpu.value = 9;
+      db.append('process/1', at(701), p.samples);
+      expect(db.latest('process/1', 'cpu_usage', ALL)).toEqual([{ labels: {}, value: 9 }]);
+      expect(db.seriesCount).toBe(3);
+    });
+
+    it('is refused series beyond maxSeries like any append, and takes them once there is room', () => {
+      const db = new MemoryTsdb({ maxSeries: 1 });
+      const p = reused();
+      db.append('process/1', at(1), p.samples);
+      db.append('process/1', at(2), p.samples);
+      expect(db.refused).toBe(2);
+      expect(db.latest('process/1', 'thread_count', ALL)).toEqual([]);
+      db.drop('host');
+      db.drop('process/1');
+      db.append('process/1', at(3), p.samples);
+      expect(db.seriesCount).toBe(1);
+      expect(db.latest('process/1', 'cpu_usage', ALL)).toHaveLength(1);
+    });
+  });
+
   describe('writer', () => {
     it('appends by position what append does by name, a NaN being a metric absent that pass', () => {
       const byWriter = new MemoryTsdb();

@@ -53,6 +53,9 @@ interface ResourceData {
   readonly metrics: Map<string, Map<string, Series>>;
   /** Set when dropped or swept away: a {@link SeriesWriter} holding it finds the resource again. */
   gone: boolean;
+  /** The frozen samples array last appended and the series of its samples, in its order (see {@link MemoryTsdb.append}). */
+  frozen: readonly Sample[] | undefined;
+  frozenSeries: (Series | undefined)[];
 }
 
 type Labels = Readonly<Record<string, string>>;
@@ -104,11 +107,27 @@ export class MemoryTsdb implements TimeSeriesStore {
     return total;
   }
 
+  /**
+   * Appends each sample to its series. A frozen `samples` array appended again (a source's own,
+   * reused every pass with its values rewritten: a process's) finds its series as it left them,
+   * with no lookup by name and labels.
+   */
   append(resource: string, time: number, samples: readonly Sample[]): void {
     const r = this.resource(resource);
+    const reused = r.frozen === samples;
+    if (!reused && Object.isFrozen(samples)) {
+      r.frozen = samples;
+      r.frozenSeries = new Array<Series | undefined>(samples.length);
+    }
+    const known = r.frozen === samples ? r.frozenSeries : undefined;
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
-      this.seriesOf(r, sample.name, sample.labels ?? NO_LABELS)?.append(time, sample.value);
+      let s = reused ? known![i] : undefined;
+      if (s === undefined || s.gone) {
+        s = this.seriesOf(r, sample.name, sample.labels ?? NO_LABELS);
+        if (known) known[i] = s;
+      }
+      s?.append(time, sample.value);
     }
     this.sweepEvery(time);
   }
@@ -255,7 +274,7 @@ export class MemoryTsdb implements TimeSeriesStore {
     const keep = Math.max(1, Math.floor(this.retentionFor?.(resource) ?? Math.max(this.retentionSeconds, this.rollupSeconds)));
     const secondsCap = Math.min(keep, this.retentionSeconds);
     const minutesCap = keep > secondsCap ? Math.ceil(Math.min(keep, this.rollupSeconds) / 60) : 0;
-    return { secondsCap, minutesCap, keepSeconds: keep, metrics: new Map(), gone: false };
+    return { secondsCap, minutesCap, keepSeconds: keep, metrics: new Map(), gone: false, frozen: undefined, frozenSeries: [] };
   }
 
   /** Removes series with nothing newer than their retention, and empty resources. */

@@ -54,3 +54,53 @@ describe('ProcessCollector', () => {
     held.close();
   });
 });
+
+describe('ProcessCollector, a process whose stat reads the same bytes as last pass', () => {
+  const collector = (t: FixtureTree): ProcessCollector =>
+    new ProcessCollector({ procRoot: t.procRoot, reader: t.ctx.reader, users: new UserNames(`${FIXTURES}etc`, t.ctx.reader, t.ctx.monotonic), clock: () => 1_700_005_000_000, maxOpenFiles: 4096, refreshSeconds: 30 });
+  const pass = (c: ProcessCollector, n: number, mono: number) => c.collect(n, mono, 5000 + mono / 1000, 1_700_000_000).find((p) => p.info.pid === 42)!;
+  const value = (p: ReturnType<typeof pass>, name: string) => p.samples.find((s) => s.name === name)?.value;
+  const addTicks = (tree: FixtureTree, ticks: number) => tree.write('42/stat', tree.read('42/stat').replace(/ (\d+) 50 /, (_, u: string) => ` ${Number(u) + ticks} 50 `));
+
+  it('keeps its figures and its info, with a CPU rate of 0 and its uptime moving on', () => {
+    const tree = fixtureTree();
+    const c = collector(tree);
+    pass(c, 1, 10_000);
+    const second = pass(c, 2, 11_000);
+    const info = second.info;
+    const uptime = value(second, 'uptime_seconds')!; // the reading is rewritten in place by the next pass
+    const third = pass(c, 3, 12_000);
+    expect(third.info).toBe(info);
+    expect(value(third, 'cpu_usage')).toBe(0);
+    expect(value(third, 'mem_rss_bytes')).toBe(2560 * 4096);
+    expect(value(third, 'thread_count')).toBe(3);
+    expect(value(third, 'uptime_seconds')! - uptime).toBeCloseTo(1, 6);
+    addTicks(tree, 25);
+    expect(value(pass(c, 4, 13_000), 'cpu_usage')).toBeCloseTo(25, 6);
+    c.close();
+  });
+
+  it('counts its rate from the older baseline a too-close pass kept, also when the next read is the same bytes', () => {
+    const tree = fixtureTree();
+    const c = collector(tree);
+    pass(c, 1, 10_000);
+    addTicks(tree, 5);
+    // 20 ms later: 10 ms ticks mean nothing over 20 ms, so no rate, and the baseline stays at pass 1.
+    expect(value(pass(c, 2, 10_020), 'cpu_usage')).toBeUndefined();
+    // The same bytes as pass 2: the 5 ticks since pass 1 are the rate, over its 1 s.
+    expect(value(pass(c, 3, 11_000), 'cpu_usage')).toBeCloseTo(5, 6);
+    expect(value(pass(c, 4, 12_000), 'cpu_usage')).toBe(0);
+    c.close();
+  });
+
+  it('still has its command line read again when the refresh is due', () => {
+    const tree = fixtureTree();
+    const c = collector(tree);
+    pass(c, 1, 10_000);
+    pass(c, 2, 11_000); // the second look at a new process
+    tree.write('42/cmdline', 'renamed\0--by-setproctitle\0');
+    expect(pass(c, 3, 12_000).info.cmdline).toBe('my-prog --flag a b');
+    expect(pass(c, 4, 11_000 + 30_001).info.cmdline).toBe('renamed --by-setproctitle');
+    c.close();
+  });
+});

@@ -51,6 +51,9 @@ const MIN_RATE_MS = 50;
 /** Longest command line kept; longer ones are cut (a JVM's class path can run to megabytes). */
 const MAX_CMDLINE = 64 * 1024;
 
+/** A new entry's stat copy until its first pass sets it. */
+const NO_BYTES = new Uint8Array(0);
+
 /** A new entry's reading's info until its first pass sets it. */
 const PLACEHOLDER_INFO: ProcessInfo = { pid: 0, ppid: 0, name: '', cmdline: '', user: '', state: '', startTime: 0 };
 
@@ -71,6 +74,10 @@ interface ProcEntry {
   user: string;
   kthread: boolean;
   ticks: number;
+  /** utime + stime in the last stat read (`ticks` is the rate's baseline, which a too-close pass keeps older). */
+  statTicks: number;
+  /** The last stat read's bytes: a pass that reads the same bytes parses nothing. */
+  stat: Uint8Array;
   /** Monotonic ms of `ticks`; NaN before the first reading. */
   tickTime: number;
   /** Pass that last saw it. */
@@ -85,7 +92,7 @@ interface ProcEntry {
   readonly threads: MutableSample;
   readonly uptime: MutableSample;
   /** The readings' sample arrays: with or without cpu_usage (bit 1) and uptime_seconds (bit 2). */
-  readonly sampleSets: (Sample[] | undefined)[];
+  readonly sampleSets: (readonly Sample[] | undefined)[];
 }
 
 type MutableSample = { readonly name: string; value: number };
@@ -96,7 +103,7 @@ type MutableSample = { readonly name: string; value: number };
  */
 export interface ProcessReading {
   info: ProcessInfo;
-  samples: Sample[];
+  samples: readonly Sample[];
 }
 
 export interface ProcessCollectorOptions {
@@ -223,6 +230,16 @@ export class ProcessCollector {
     const buf = this.#o.reader.buf;
     const fd = this.#opened;
     this.#opened = -1;
+    const known = this.#procs.get(pid);
+    if (known !== undefined && known.stat.length === n && (known.kthread || mono < known.refreshAt) && this.#o.reader.head(n).equals(known.stat)) {
+      // The same bytes as last pass (most processes of an idle host, most seconds): the same
+      // process, in the same state, with the same counters; only its CPU rate and uptime move.
+      this.#hold(known, fd);
+      known.seen = pass;
+      known.reading.info = known.info as ProcessInfo;
+      this.#samples(known, known.statTicks, known.rss.value, known.threads.value, known.starttime, mono, uptime);
+      return known.reading;
+    }
     const open = buf.indexOf(40); // '('
     const close = buf.lastIndexOf(41, n - 1); // ')': comm may itself contain ')' and spaces
     if (open < 0 || close < open || close + 2 >= n) {
@@ -244,7 +261,7 @@ export class ProcessCollector {
     }
     const starttime = statFields[F_STARTTIME]!;
 
-    let entry = this.#procs.get(pid);
+    let entry = known;
     if (entry && entry.starttime !== starttime) {
       this.#forget(entry);
       entry = undefined;
@@ -263,6 +280,8 @@ export class ProcessCollector {
         user: kthread ? this.#o.users.name(0) : '',
         kthread,
         ticks: 0,
+        statTicks: 0,
+        stat: NO_BYTES,
         tickTime: NaN,
         seen: 0,
         refreshAt: -Infinity,
@@ -280,15 +299,14 @@ export class ProcessCollector {
       entry.name = buf.toString('utf8', open + 1, close);
       commChanged = true; // exec: new program, new command line
     }
-    if (fd >= 0) {
-      if (this.#held < this.#maxHeld) {
-        entry.fd = fd;
-        this.#held++;
-      } else {
-        fs.closeSync(fd);
-      }
-    }
+    this.#hold(entry, fd);
     entry.seen = pass;
+    // Kept before #readSlow, which reads into the same scratch buffer.
+    if (entry.stat.length !== n) entry.stat = new Uint8Array(n);
+    entry.stat.set(this.#o.reader.head(n));
+    entry.statTicks = statFields[F_UTIME]! + statFields[F_STIME]!;
+    const rssBytes = statFields[F_RSS]! * this.#pageSize;
+    const threads = statFields[F_THREADS]!;
 
     if (!entry.kthread && (commChanged || mono >= entry.refreshAt)) {
       // Fills the scratch buffer: everything needed from stat was copied out above.
@@ -309,13 +327,23 @@ export class ProcessCollector {
     }
     const reading = entry.reading;
     reading.info = info;
-    this.#samples(entry, starttime, mono, uptime);
+    this.#samples(entry, entry.statTicks, rssBytes, threads, starttime, mono, uptime);
     return reading;
   }
 
+  /** A descriptor #readStat opened for the entry's process: held while under the cap, else closed. */
+  #hold(entry: ProcEntry, fd: number): void {
+    if (fd < 0) return;
+    if (this.#held < this.#maxHeld) {
+      entry.fd = fd;
+      this.#held++;
+    } else {
+      fs.closeSync(fd);
+    }
+  }
+
   /** Fills the entry's reading's samples with this pass's values. */
-  #samples(entry: ProcEntry, starttime: number, mono: number, uptime: number): void {
-    const ticks = statFields[F_UTIME]! + statFields[F_STIME]!;
+  #samples(entry: ProcEntry, ticks: number, rssBytes: number, threads: number, starttime: number, mono: number, uptime: number): void {
     let cpu = false;
     let base = NaN;
     let baseTime = NaN;
@@ -336,13 +364,14 @@ export class ProcessCollector {
       entry.tickTime = mono;
     }
     // else: passes too close together for 10 ms ticks to mean anything; keep the older baseline.
-    entry.rss.value = statFields[F_RSS]! * this.#pageSize;
-    entry.threads.value = statFields[F_THREADS]!;
+    entry.rss.value = rssBytes;
+    entry.threads.value = threads;
     if (uptime >= 0) entry.uptime.value = Math.max(0, uptime - starttime / CLK_TCK);
     // One array for each combination of the samples that may be absent, made once: an array
     // emptied and refilled each pass would have its storage made again.
     const which = (cpu ? 1 : 0) | (uptime >= 0 ? 2 : 0);
-    entry.reading.samples = entry.sampleSets[which] ??= [...(cpu ? [entry.cpu] : []), entry.rss, entry.threads, ...(uptime >= 0 ? [entry.uptime] : [])];
+    // Frozen: the store finds a frozen array's series again without looking them up (tsdb.ts).
+    entry.reading.samples = entry.sampleSets[which] ??= Object.freeze([...(cpu ? [entry.cpu] : []), entry.rss, entry.threads, ...(uptime >= 0 ? [entry.uptime] : [])]);
   }
 
   /** Re-reads cmdline and the real uid; false when the process is gone. */
