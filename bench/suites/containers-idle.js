@@ -11,7 +11,8 @@
  * are measured over the same windows — first with none of the suite's containers on the machine,
  * then with 50 (25 pods of 2, with the kubelet's labels) — so that the machine's load and its
  * process count hit both alike. Only same-run differences are compared; the load average and the
- * tasks are recorded with each window, and a busy machine is warned about.
+ * tasks are recorded with each window, and a busy machine is warned about. procps `top -b -d 1` runs
+ * over the same windows as the baseline: native code reading every process each second.
  *
  * The containers carry the label `bw-bench=<folder of the run>` and are removed at the end, also
  * when the suite fails, is interrupted (SIGINT, SIGTERM) or the process exits early.
@@ -19,7 +20,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { PODMAN, PodmanContainers, podmanMissing, startLab } from '../../dist/lab/index.js';
 import { round2, sleep } from '../support/latency.js';
 import { Children, clockTicks, machineLoad, usageOver } from '../support/processes.js';
@@ -35,7 +36,23 @@ const START_CONCURRENCY = 5;
 
 /** @typedef {import('../run.js').Measurement} Measurement */
 /** @typedef {import('../support/processes.js').Usage} Usage */
-/** @typedef {{ on: Usage, off: Usage, load: { start: number, end: number }, tasks: string, otherContainers: number }} Window */
+/** @typedef {{ on: Usage, off: Usage, top: Usage | undefined, load: { start: number, end: number }, tasks: string, otherContainers: number }} Window */
+
+/**
+ * The baseline: procps `top` in batch mode at the agent's cadence (`top -b -d 1`), output thrown
+ * away. A native program that reads every process's /proc files each second, as the agent does
+ * (and nothing of cgroups, and stores nothing): what per-second process metrics cost on this
+ * machine without Node. Undefined when top is not installed.
+ * @param {Children} children
+ */
+function startTop(children) {
+  try {
+    execFileSync('top', ['-v'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return children.add(spawn('top', ['-b', '-d', '1'], { stdio: 'ignore' }));
+}
 
 /** Every running container on the machine (other runs' and other users' included): what each agent sees. */
 function runningContainers() {
@@ -94,7 +111,9 @@ export async function run(ctx) {
     children.labs.add(on);
     const off = await startLab({ hosts: 1, dir: path.join(dir, 'off'), isolateProcesses: false, collectInterval: '1s', appPortBase: 28890 });
     children.labs.add(off);
-    const pids = [on, off].map((lab) => /** @type {number} */ (lab.hosts[0]?.process.pid));
+    const top = startTop(children);
+    if (!top) ctx.log('⚠  no `top` on this machine (procps): the baseline is not measured');
+    const pids = [...[on, off].map((lab) => /** @type {number} */ (lab.hosts[0]?.process.pid)), ...(top?.pid ? [top.pid] : [])];
     client = new Client(on.server, on.token, await readFile(/** @type {string} */ (on.ca), 'utf8'));
     const query = client.query.bind(client);
     const run = `b${Date.now().toString(36)}`;
@@ -104,10 +123,10 @@ export async function run(ctx) {
       ctx.log(`${label}: warm-up ${t.warmupMs / 1000} s, then ${t.windowMs / 1000} s measured, both agents at once`);
       await sleep(t.warmupMs);
       const start = await machineLoad();
-      const [u1, u2] = await usageOver(pids, t.windowMs, 2000);
+      const [u1, u2, u3] = await usageOver(pids, t.windowMs, 2000);
       const end = await machineLoad();
-      const w = { on: /** @type {Usage} */ (u1), off: /** @type {Usage} */ (u2), load: { start: start.load1, end: end.load1 }, tasks: `${start.total}–${end.total}`, otherContainers: 0 };
-      ctx.log(`${label}: on ${round2(w.on.cpuPercent)} % and ${round2(w.on.rssMedian / 1e6)} MB, off ${round2(w.off.cpuPercent)} % and ${round2(w.off.rssMedian / 1e6)} MB; load ${w.load.start} → ${w.load.end}, ${w.tasks} tasks`);
+      const w = { on: /** @type {Usage} */ (u1), off: /** @type {Usage} */ (u2), top: u3, load: { start: start.load1, end: end.load1 }, tasks: `${start.total}–${end.total}`, otherContainers: 0 };
+      ctx.log(`${label}: on ${round2(w.on.cpuPercent)} % and ${round2(w.on.rssMedian / 1e6)} MB, off ${round2(w.off.cpuPercent)} % and ${round2(w.off.rssMedian / 1e6)} MB${w.top ? `, top -b -d 1 ${round2(w.top.cpuPercent)} %` : ''}; load ${w.load.start} → ${w.load.end}, ${w.tasks} tasks`);
       if (Math.max(w.load.start, w.load.end) > availableParallelism() / 2) ctx.log(`⚠  ${label}: the machine is busy (load average ${Math.max(w.load.start, w.load.end)} on ${availableParallelism()} cores): the CPU figures are noisy; compare on with off, not with other runs`);
       return w;
     };
@@ -171,6 +190,12 @@ function measurements(n, none, full) {
     { name: `discovery on · ${n} containers · cpu`, unit: '% of a core', value: round2(full.on.cpuPercent), target: { op: '<=', value: CPU_TARGET }, note: `utime+stime of all its threads, ${ticks(full.on)}; ${context(full)}` },
     { name: `discovery off · ${n} containers · cpu`, unit: '% of a core', value: round2(full.off.cpuPercent), note: `the same window, ${ticks(full.off)}: what the ${n} containers' processes cost an agent that does not look for containers` },
     { name: `${n} containers · cpu on − off`, unit: '% of a core', value: round2(full.on.cpuPercent - full.off.cpuPercent), note: 'discovery (a listing of /proc each second, the new pids’ cgroup files), metering (a container’s CPU time, I/O and net/dev each second, its gauges when it ran or every 5th second), the runtime API, the container and pod series: the containers’ own cost, same window' },
+    ...(full.top && none.top
+      ? [
+          { name: `baseline top -b -d 1 · ${n} containers · cpu`, unit: '% of a core', value: round2(full.top.cpuPercent), note: `the same window, ${ticks(full.top)}: procps top reading every process's /proc files each second, native code, no cgroups, nothing stored (with 0 containers: ${round2(none.top.cpuPercent)} %)` },
+          { name: `discovery on · ${n} containers · cpu / top`, unit: '×', value: round2(full.on.cpuPercent / full.top.cpuPercent), note: `the agent with discovery and metering on over the baseline, same window (with 0 containers: ${round2(none.on.cpuPercent / none.top.cpuPercent)} ×)` },
+        ]
+      : []),
     { name: 'discovery on · 0 containers · cpu', unit: '% of a core', value: round2(none.on.cpuPercent), note: `${ticks(none.on)}; ${context(none)}` },
     { name: 'discovery off · 0 containers · cpu', unit: '% of a core', value: round2(none.off.cpuPercent), note: ticks(none.off) },
     { name: `discovery on · rss increase with ${n} containers`, unit: 'MB', value: mb(rssGrowth), target: { op: '<=', value: RSS_INCREASE_TARGET_MB }, note: `median VmRSS over the window with ${n} containers (${mb(full.on.rssMedian)} MB, max ${mb(full.on.rssMax)}) − with 0 (${mb(none.on.rssMedian)} MB, max ${mb(none.on.rssMax)}), the same process; includes what any agent grows by meanwhile (the off line) and only ${Math.round(full.on.wallS / 60)} min of the containers' 10 min of per-second history` },
