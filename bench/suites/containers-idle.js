@@ -18,6 +18,7 @@
  * when the suite fails, is interrupted (SIGINT, SIGTERM) or the process exits early.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
@@ -36,7 +37,25 @@ const START_CONCURRENCY = 5;
 
 /** @typedef {import('../run.js').Measurement} Measurement */
 /** @typedef {import('../support/processes.js').Usage} Usage */
-/** @typedef {{ on: Usage, off: Usage, top: Usage | undefined, load: { start: number, end: number }, tasks: string, otherContainers: number }} Window */
+/** @typedef {{ on: Usage, off: Usage, top: Usage | undefined, floor: Usage | undefined, load: { start: number, end: number }, tasks: string, otherContainers: number }} Window */
+
+const READ_FLOOR_C = fileURLToPath(new URL('../support/read-floor.c', import.meta.url));
+
+/**
+ * The read floor (bench/support/read-floor.c), built with the machine's C compiler into `dir`: the
+ * files an idle agent reads each second, read by native code that does nothing else. Undefined
+ * when there is no `cc`.
+ * @param {string} dir
+ */
+function buildReadFloor(dir) {
+  const binary = path.join(dir, 'read-floor');
+  try {
+    execFileSync('cc', ['-O2', '-o', binary, READ_FLOOR_C], { stdio: 'ignore' });
+    return binary;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The baseline: procps `top` in batch mode at the agent's cadence (`top -b -d 1`), output thrown
@@ -113,20 +132,28 @@ export async function run(ctx) {
     children.labs.add(off);
     const top = startTop(children);
     if (!top) ctx.log('⚠  no `top` on this machine (procps): the baseline is not measured');
-    const pids = [...[on, off].map((lab) => /** @type {number} */ (lab.hosts[0]?.process.pid)), ...(top?.pid ? [top.pid] : [])];
+    const floorBinary = buildReadFloor(dir);
+    if (!floorBinary) ctx.log('⚠  no C compiler (cc) on this machine: the read floor is not measured');
+    /** The read floor over these containers' init pids, stopped after its window. @param {number[]} initPids */
+    const startFloor = (initPids) => (floorBinary ? children.add(spawn(floorBinary, initPids.map(String), { stdio: 'ignore' })) : undefined);
+    const agentsAndTop = [...[on, off].map((lab) => /** @type {number} */ (lab.hosts[0]?.process.pid)), ...(top?.pid ? [top.pid] : [])];
     client = new Client(on.server, on.token, await readFile(/** @type {string} */ (on.ca), 'utf8'));
     const query = client.query.bind(client);
     const run = `b${Date.now().toString(36)}`;
 
-    /** @param {string} label @returns {Promise<Window>} */
-    const measure = async (label) => {
+    /** @param {string} label @param {number[]} initPids the window's containers' @returns {Promise<Window>} */
+    const measure = async (label, initPids) => {
       ctx.log(`${label}: warm-up ${t.warmupMs / 1000} s, then ${t.windowMs / 1000} s measured, both agents at once`);
+      const floor = startFloor(initPids);
       await sleep(t.warmupMs);
       const start = await machineLoad();
-      const [u1, u2, u3] = await usageOver(pids, t.windowMs, 2000);
+      const usage = await usageOver([...agentsAndTop, ...(floor?.pid ? [floor.pid] : [])], t.windowMs, 2000);
+      floor?.kill('SIGTERM');
       const end = await machineLoad();
-      const w = { on: /** @type {Usage} */ (u1), off: /** @type {Usage} */ (u2), top: u3, load: { start: start.load1, end: end.load1 }, tasks: `${start.total}–${end.total}`, otherContainers: 0 };
-      ctx.log(`${label}: on ${round2(w.on.cpuPercent)} % and ${round2(w.on.rssMedian / 1e6)} MB, off ${round2(w.off.cpuPercent)} % and ${round2(w.off.rssMedian / 1e6)} MB${w.top ? `, top -b -d 1 ${round2(w.top.cpuPercent)} %` : ''}; load ${w.load.start} → ${w.load.end}, ${w.tasks} tasks`);
+      const [u1, u2] = usage;
+      const w = { on: /** @type {Usage} */ (u1), off: /** @type {Usage} */ (u2), top: top ? usage[2] : undefined, floor: floor ? usage[usage.length - 1] : undefined, load: { start: start.load1, end: end.load1 }, tasks: `${start.total}–${end.total}`, otherContainers: 0 };
+      const baselines = `${w.top ? `, top -b -d 1 ${round2(w.top.cpuPercent)} %` : ''}${w.floor ? `, read floor ${round2(w.floor.cpuPercent)} %` : ''}`;
+      ctx.log(`${label}: on ${round2(w.on.cpuPercent)} % and ${round2(w.on.rssMedian / 1e6)} MB, off ${round2(w.off.cpuPercent)} % and ${round2(w.off.rssMedian / 1e6)} MB${baselines}; load ${w.load.start} → ${w.load.end}, ${w.tasks} tasks`);
       if (Math.max(w.load.start, w.load.end) > availableParallelism() / 2) ctx.log(`⚠  ${label}: the machine is busy (load average ${Math.max(w.load.start, w.load.end)} on ${availableParallelism()} cores): the CPU figures are noisy; compare on with off, not with other runs`);
       return w;
     };
@@ -138,7 +165,9 @@ export async function run(ctx) {
     };
 
     const others = runningContainers();
-    const none = { ...(await measure('0 containers')), otherContainers: others };
+    const none = { ...(await measure('0 containers', [])), otherContainers: others };
+    /** @type {number[]} */
+    const initPids = [];
 
     ctx.log(`starting ${t.containers} containers (${t.containers / 2} pods of 2), ${START_CONCURRENCY} at a time`);
     for (let i = 0; i < t.containers; i += START_CONCURRENCY) {
@@ -148,7 +177,7 @@ export async function run(ctx) {
           const pod = `bench-${run}-${Math.floor(n / 2)}`;
           const container = n % 2 ? 'sidecar' : 'app';
           const labels = { bench: run, 'io.kubernetes.pod.name': pod, 'io.kubernetes.pod.namespace': 'bench', 'io.kubernetes.pod.uid': `${run}-${Math.floor(n / 2)}`, 'io.kubernetes.container.name': container };
-          return podman.run(`${pod}-${container}`, labels, pod, { command: ['sleep', '86400'] });
+          return podman.run(`${pod}-${container}`, labels, pod, { command: ['sleep', '86400'] }).then((c) => initPids.push(c.pid));
         }),
       );
     }
@@ -157,7 +186,7 @@ export async function run(ctx) {
       if (Date.now() > deadline) throw new Error(`the agent with discovery on does not list the ${t.containers} containers with a cpu_usage after 30 s (logs in ${dir})`);
       await sleep(500);
     }
-    const fifty = { ...(await measure(`${t.containers} containers`)), otherContainers: runningContainers() - t.containers };
+    const fifty = { ...(await measure(`${t.containers} containers`, initPids)), otherContainers: runningContainers() - t.containers };
     finished = true;
     return measurements(t.containers, none, fifty);
   } finally {
@@ -190,6 +219,11 @@ function measurements(n, none, full) {
     { name: `discovery on · ${n} containers · cpu`, unit: '% of a core', value: round2(full.on.cpuPercent), target: { op: '<=', value: CPU_TARGET }, note: `utime+stime of all its threads, ${ticks(full.on)}; ${context(full)}` },
     { name: `discovery off · ${n} containers · cpu`, unit: '% of a core', value: round2(full.off.cpuPercent), note: `the same window, ${ticks(full.off)}: what the ${n} containers' processes cost an agent that does not look for containers` },
     { name: `${n} containers · cpu on − off`, unit: '% of a core', value: round2(full.on.cpuPercent - full.off.cpuPercent), note: 'discovery (a listing of /proc each second, the new pids’ cgroup files), metering (a container’s CPU time, I/O and net/dev each second, its gauges when it ran or every 5th second), the runtime API, the container and pod series: the containers’ own cost, same window' },
+    ...(full.floor && none.floor
+      ? [
+          { name: `baseline read floor · ${n} containers · cpu`, unit: '% of a core', value: round2(full.floor.cpuPercent), note: `the same window, ${ticks(full.floor)}: native code reading each second the files an idle agent reads (every process's stat, each container's CPU and I/O files and net/dev, the host's /proc files) and doing nothing else (bench/support/read-floor.c; with 0 containers: ${round2(none.floor.cpuPercent)} %)` },
+        ]
+      : []),
     ...(full.top && none.top
       ? [
           { name: `baseline top -b -d 1 · ${n} containers · cpu`, unit: '% of a core', value: round2(full.top.cpuPercent), note: `the same window, ${ticks(full.top)}: procps top reading every process's /proc files each second, native code, no cgroups, nothing stored (with 0 containers: ${round2(none.top.cpuPercent)} %)` },
