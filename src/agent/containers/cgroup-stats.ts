@@ -41,7 +41,7 @@ export interface ContainerFiles {
  * @example
  * const files = openFiles(layout.paths('/sys/fs/cgroup', path));
  * const cpuNs = layout.cpuNs(files);
- * const counters = layout.counters(files, true, true, true);
+ * const counters = layout.counters(files, true, true);
  */
 export interface CgroupLayout {
   /** The container's files under the hierarchy at `root`, for its cgroup `path`: the slots {@link cpuNs} and {@link counters} read. */
@@ -49,17 +49,10 @@ export interface CgroupLayout {
   /** CPU time used since the cgroup was created, in nanoseconds: one small file, read every pass. */
   cpuNs(files: ContainerFiles): number | undefined;
   /**
-   * Whether the cgroup's I/O counters move only while its processes run. In v1 they count the I/O
-   * its tasks issue; the kernel's writeback of their dirty pages is charged to the root cgroup
-   * (cgroup writeback needs the unified hierarchy). In v2 writeback is charged to the cgroup that
-   * dirtied the pages, whenever the flusher runs.
-   */
-  readonly ioOnlyWhileRunning: boolean;
-  /**
-   * The other counters from the files: the I/O counters when `io`, the gauges (memory, pids, OOM
+   * The other counters from the files: the I/O counters always, the gauges (memory, pids, OOM
    * kills) when `gauges`, the limits when `limits` (they change rarely); what is not read is undefined.
    */
-  counters(files: ContainerFiles, io: boolean, gauges: boolean, limits: boolean): CgroupCounters;
+  counters(files: ContainerFiles, gauges: boolean, limits: boolean): CgroupCounters;
 }
 
 /** The cgroup version of the hierarchy mounted at `root`: v2 when it is the unified tree (it has cgroup.controllers at its top). */

@@ -30,16 +30,15 @@ const WRITE = Buffer.from(' Write ');
  */
 export const cgroupV1: CgroupLayout = {
   paths: (root, path) => FILES.map(([controller, name]) => `${root}/${controller}${path}/${name}`),
-  ioOnlyWhileRunning: true,
 
   cpuNs(f: ContainerFiles): number | undefined {
     const n = f.read(CPUACCT_USAGE);
     return n < 0 ? undefined : countOf(f.buf, n);
   },
 
-  counters(f: ContainerFiles, io: boolean, gauges: boolean, limits: boolean): CgroupCounters {
+  counters(f: ContainerFiles, gauges: boolean, limits: boolean): CgroupCounters {
     const k: CgroupCounters = {};
-    let n = io ? f.read(BLKIO) : -1;
+    let n = f.read(BLKIO);
     if (n >= 0) {
       k.ioReadBytes = sumAfter(f.buf, n, READ);
       k.ioWriteBytes = sumAfter(f.buf, n, WRITE);

@@ -13,7 +13,6 @@ const WBYTES = Buffer.from(' wbytes=');
 /** A cgroup v2 container: every controller's files in its one directory of the unified tree at `root`. */
 export const cgroupV2: CgroupLayout = {
   paths: (root, path) => FILES.map((name) => `${root}${path}/${name}`),
-  ioOnlyWhileRunning: false,
 
   cpuNs(f: ContainerFiles): number | undefined {
     const n = f.read(CPU_STAT);
@@ -21,10 +20,10 @@ export const cgroupV2: CgroupLayout = {
     return usec === undefined ? undefined : usec * 1000;
   },
 
-  counters(f: ContainerFiles, io: boolean, gauges: boolean, limits: boolean): CgroupCounters {
+  counters(f: ContainerFiles, gauges: boolean, limits: boolean): CgroupCounters {
     const k: CgroupCounters = {};
     // io.stat: `8:0 rbytes=1 wbytes=2 rios=…` a device a line.
-    let n = io ? f.read(IO_STAT) : -1;
+    let n = f.read(IO_STAT);
     if (n >= 0) {
       k.ioReadBytes = sumAfter(f.buf, n, RBYTES);
       k.ioWriteBytes = sumAfter(f.buf, n, WBYTES);

@@ -104,27 +104,6 @@ describe('ContainerMeter', () => {
     expect(seen).toEqual([[0, 0, 0], [0, 5000, 10_000], [0, 0, 0], [0, 0, 0]]);
   });
 
-  it('under cgroup v1, reads an idle container\'s I/O only when it ran or its gauges are due: v1 charges writeback to the root cgroup', () => {
-    const V1 = '/libpod_parent/libpod-6877ea216077cd27dea74c7fd38c8cb7031d98c0c9d65b75be074ae1a50029be';
-    cpSync(join(FIXTURES, 'cgroup-v1'), join(dir, 'cgroup-v1'), { recursive: true });
-    const v1 = new ContainerMeter({ cgroupRoot: join(dir, 'cgroup-v1'), procRoot: join(dir, 'proc'), monotonic: () => clock });
-    const c = { id: `${ID.slice(0, 63)}e`, cgroupPath: V1, initPid: 4242 };
-    const file = (controller: string, name: string) => join(dir, 'cgroup-v1', controller, V1, name);
-    v1.measure([c]);
-    const writes = () => {
-      clock += 1000;
-      return byName(v1.measure([c]).get(c.id)).io_write_bytes_rate;
-    };
-    writeFileSync(file('blkio', 'blkio.throttle.io_service_bytes'), '8:0 Read 4096\n8:0 Write 12288\nTotal 16384\n');
-    expect(writes()).toBe(0); // idle: not read (a real v1 cgroup's count cannot have moved)
-    writeFileSync(file('cpuacct', 'cpuacct.usage'), '31301332\n');
-    expect(writes()).toBe(4096); // it ran: read, the bytes since the last read
-    writeFileSync(file('blkio', 'blkio.throttle.io_service_bytes'), '8:0 Read 4096\n8:0 Write 16384\nTotal 20480\n');
-    // Idle again: read with its gauges, every fifth pass.
-    expect(Array.from({ length: 5 }, writes)).toEqual([0, 0, 0, 0, 4096]);
-    v1.close();
-  });
-
   it('starts over an idle container that restarted: its new init process\'s files are read whole', () => {
     const idle = { ...container, id: `${ID.slice(0, 63)}2` };
     meter.measure([idle]);

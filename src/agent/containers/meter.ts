@@ -89,8 +89,7 @@ const LIMIT_EVERY = 10;
  * A container that used no CPU since the previous pass has its gauges (memory, pids, OOM kills)
  * read every this many passes only; one that ran has them read that pass. Its counters (CPU time,
  * I/O, network) are read every pass: the kernel moves them for a sleeping container too
- * (writeback of its dirty pages, packets arriving), and a rate must say when. The exception is I/O
- * under cgroup v1, which charges writeback to the root cgroup ({@link CgroupLayout.ioOnlyWhileRunning}). Its processes cannot
+ * (writeback of its dirty pages, packets arriving), and a rate must say when. Its processes cannot
  * allocate, fork or be OOM-killed without running (the kill runs in the victim), so those gauges
  * hold; what the kernel changes on its behalf (page cache reclaimed) shows within this many
  * seconds. cAdvisor's dynamic housekeeping does the like for containers whose stats do not change,
@@ -259,9 +258,7 @@ export class ContainerMeter {
     // Its gauges too: a first pass, a container that ran (or whose CPU time cannot be read), or one idle for long enough.
     const whole = !prev || cpuNs === undefined || cpuNs !== prev.cpuNs || prev.sinceWhole + 1 >= IDLE_WHOLE_EVERY;
     const limits = !prev || (whole && prev.sinceLimits + 1 >= LIMIT_EVERY);
-    // Its I/O counters too, unless they cannot have moved: cgroup v1 and a container that did not run.
-    const io = whole || !this.#layout.ioOnlyWhileRunning;
-    const k: CgroupCounters = cgroupFiles > 0 ? this.#layout.counters(files, io, whole, limits) : {};
+    const k: CgroupCounters = cgroupFiles > 0 ? this.#layout.counters(files, whole, limits) : {};
     const netns = prev ? prev.netns : readNetns(`${this.#proc}/${c.initPid}/ns/net`);
     let net = netns === undefined ? undefined : nets.get(netns);
     if (net === undefined && !(netns !== undefined && nets.has(netns))) {
@@ -285,10 +282,8 @@ export class ContainerMeter {
     }
     // Else idle: its gauges hold as last read.
     values[MEM_LIMIT] = gauge(memLimit);
-    const ioRead = io ? k.ioReadBytes : prev?.ioRead;
-    const ioWrite = io ? k.ioWriteBytes : prev?.ioWrite;
-    values[IO_READ] = rate(ioRead, prev?.ioRead, seconds);
-    values[IO_WRITE] = rate(ioWrite, prev?.ioWrite, seconds);
+    values[IO_READ] = rate(k.ioReadBytes, prev?.ioRead, seconds);
+    values[IO_WRITE] = rate(k.ioWriteBytes, prev?.ioWrite, seconds);
     values[NET_RX] = rate(net?.rx, prev?.rx, seconds);
     values[NET_TX] = rate(net?.tx, prev?.tx, seconds);
     values[RESTARTS] = gauge(c.restartCount);
@@ -304,8 +299,8 @@ export class ContainerMeter {
     prev.memLimit = memLimit;
     prev.time = now;
     prev.cpuNs = cpuNs;
-    prev.ioRead = ioRead;
-    prev.ioWrite = ioWrite;
+    prev.ioRead = k.ioReadBytes;
+    prev.ioWrite = k.ioWriteBytes;
     prev.rx = net?.rx;
     prev.tx = net?.tx;
     return prev;
