@@ -245,6 +245,19 @@ describe('MemoryTsdb', () => {
       expect(db.seriesCount).toBe(3);
     });
 
+    it('makes its series again when they were swept away while another metric of the resource kept it', () => {
+      const db = new MemoryTsdb({ retentionFor: () => 600 });
+      const p = reused();
+      db.append('process/1', at(1), p.samples);
+      // Only another metric of the same resource for longer than the retention: the array's series go, the resource stays.
+      for (let s = 2; s <= 700; s++) db.append('process/1', at(s), [{ name: 'fd_count', value: 3 }]);
+      expect(db.latest('process/1', 'cpu_usage', ALL)).toEqual([]);
+      p.cpu.value = 4;
+      db.append('process/1', at(701), p.samples);
+      expect(db.latest('process/1', 'cpu_usage', ALL)).toEqual([{ labels: {}, value: 4 }]);
+      expect(db.seriesCount).toBe(3);
+    });
+
     it('is refused series beyond maxSeries like any append, and takes them once there is room', () => {
       const db = new MemoryTsdb({ maxSeries: 1 });
       const p = reused();
@@ -252,7 +265,6 @@ describe('MemoryTsdb', () => {
       db.append('process/1', at(2), p.samples);
       expect(db.refused).toBe(2);
       expect(db.latest('process/1', 'thread_count', ALL)).toEqual([]);
-      db.drop('host');
       db.drop('process/1');
       db.append('process/1', at(3), p.samples);
       expect(db.seriesCount).toBe(1);

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import { FIXTURES, fixtureTree, type FixtureTree } from '../../../../test/proc-fixture.js';
@@ -90,6 +92,29 @@ describe('ProcessCollector, a process whose stat reads the same bytes as last pa
     // The same bytes as pass 2: the 5 ticks since pass 1 are the rate, over its 1 s.
     expect(value(pass(c, 3, 11_000), 'cpu_usage')).toBeCloseTo(5, 6);
     expect(value(pass(c, 4, 12_000), 'cpu_usage')).toBe(0);
+    c.close();
+  });
+
+  it('keeps its rate\'s baseline when another process goes', () => {
+    const tree = fixtureTree();
+    const c = collector(tree);
+    pass(c, 1, 10_000);
+    pass(c, 2, 11_000);
+    rmSync(`${tree.procRoot}/43`, { recursive: true });
+    expect(pass(c, 3, 12_000).samples.map((s) => s.name)).toContain('cpu_usage');
+    addTicks(tree, 10);
+    expect(value(pass(c, 4, 13_000), 'cpu_usage')).toBeCloseTo(10, 6);
+    c.close();
+  });
+
+  it('is parsed again when a field read grows by a digit, its old bytes a prefix of the new', () => {
+    const tree = fixtureTree();
+    const c = collector(tree);
+    pass(c, 1, 10_000);
+    pass(c, 2, 11_000);
+    // rss 2560 pages becomes 25600: the bytes kept ("… 2560") still start the new text.
+    tree.write('42/stat', tree.read('42/stat').replace(' 2560 ', ' 25600 '));
+    expect(value(pass(c, 3, 12_000), 'mem_rss_bytes')).toBe(25600 * 4096);
     c.close();
   });
 

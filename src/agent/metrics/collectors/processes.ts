@@ -2,8 +2,11 @@ import fs from 'node:fs';
 
 import { ownFdLimit } from './process-fds.js';
 import { cmdlineOf, copyBytes, cursor, intAfter, pidOf, readInt, sameBytes, seek, type Reader } from '../proc-read.js';
-import type { ProcListing, ProcessInfo, Sample } from '../types.js';
+import type { ProcListing, ProcessInfo } from '../types.js';
+import { newProcEntry, type ProcEntry, type ProcessReading } from './process-entry.js';
 import type { UserNames } from './users.js';
+
+export type { ProcessReading } from './process-entry.js';
 
 /*
  * The process scan: every /proc/<pid>/stat once a pass, with each process's attributes and its
@@ -17,6 +20,9 @@ import type { UserNames } from './users.js';
  * Cached per pid + start time + comm: the command line and the real uid (read from
  * /proc/<pid>/status at first sight, once more at the next pass to catch a fork-then-setuid, then
  * every `refreshSeconds` to catch setproctitle and privilege drops).
+ *
+ * A stat that reads the same as at the previous pass up to the last field used (179 of 188
+ * processes of an idle host each second) is not parsed again: only the CPU rate (0) and uptime move.
  *
  * cpu_usage needs two readings. A process first seen in a later pass that started after the
  * previous pass gets a cpu_usage right away (its tick count at the previous pass was 0). Passes
@@ -51,60 +57,8 @@ const MIN_RATE_MS = 50;
 /** Longest command line kept; longer ones are cut (a JVM's class path can run to megabytes). */
 const MAX_CMDLINE = 64 * 1024;
 
-/** A new entry's stat copy until its first pass sets it. */
-const NO_BYTES = new Uint8Array(0);
-
-/** A new entry's reading's info until its first pass sets it. */
-const PLACEHOLDER_INFO: ProcessInfo = { pid: 0, ppid: 0, name: '', cmdline: '', user: '', state: '', startTime: 0 };
-
 const STATE_STR: Record<number, string> = {};
 for (const s of 'RSDZTtXxKWPI') STATE_STR[s.charCodeAt(0)] = s;
-
-/** What a pass remembers about one process. */
-interface ProcEntry {
-  readonly pid: number;
-  readonly starttime: number;
-  /** Epoch seconds (boot time + starttime). */
-  readonly startTime: number;
-  /** Held /proc/<pid>/stat descriptor, or -1. */
-  fd: number;
-  comm: Uint8Array;
-  name: string;
-  cmdline: string;
-  user: string;
-  kthread: boolean;
-  ticks: number;
-  /** utime + stime in the last stat read (`ticks` is the rate's baseline, which a too-close pass keeps older). */
-  statTicks: number;
-  /** The last stat read's bytes: a pass that reads the same bytes parses nothing. */
-  stat: Uint8Array;
-  /** Monotonic ms of `ticks`; NaN before the first reading. */
-  tickTime: number;
-  /** Pass that last saw it. */
-  seen: number;
-  /** Monotonic ms after which cmdline and uid are read again. */
-  refreshAt: number;
-  info: ProcessInfo | undefined;
-  /** What each pass hands out for it, rewritten in place (see {@link ProcessReading}). */
-  readonly reading: ProcessReading;
-  readonly cpu: MutableSample;
-  readonly rss: MutableSample;
-  readonly threads: MutableSample;
-  readonly uptime: MutableSample;
-  /** The readings' sample arrays: with or without cpu_usage (bit 1) and uptime_seconds (bit 2). */
-  readonly sampleSets: (readonly Sample[] | undefined)[];
-}
-
-type MutableSample = { readonly name: string; value: number };
-
-/**
- * One process as a pass saw it: the collector's own object, rewritten by its next pass (an idle
- * host's hundreds of processes, a few objects each every second, were most of the agent's garbage).
- */
-export interface ProcessReading {
-  info: ProcessInfo;
-  samples: readonly Sample[];
-}
 
 export interface ProcessCollectorOptions {
   readonly procRoot: string;
@@ -226,13 +180,16 @@ export class ProcessCollector {
    */
   #opened = -1;
 
+  /** The bytes of the stat being parsed up to its last field read, until its entry keeps them. */
+  #fields = new Uint8Array(512);
+
   #parse(pid: number, n: number, pass: number, mono: number, uptime: number, bootTime: number): ProcessReading | undefined {
     const buf = this.#o.reader.buf;
     const fd = this.#opened;
     this.#opened = -1;
     const known = this.#procs.get(pid);
-    if (known !== undefined && known.stat.length === n && (known.kthread || mono < known.refreshAt) && this.#o.reader.head(n).equals(known.stat)) {
-      // The same bytes as last pass (most processes of an idle host, most seconds): the same
+    if (known !== undefined && this.#sameAsLastPass(known, n, mono)) {
+      // The same fields as last pass (most processes of an idle host, most seconds): the same
       // process, in the same state, with the same counters; only its CPU rate and uptime move.
       this.#hold(known, fd);
       known.seen = pass;
@@ -260,6 +217,10 @@ export class ProcessCollector {
       }
     }
     const starttime = statFields[F_STARTTIME]!;
+    // The bytes up to the last field read, copied now: making a new entry may read /etc/passwd into the buffer.
+    const fieldsEnd = Math.min(p - 1, n);
+    if (this.#fields.length < fieldsEnd) this.#fields = new Uint8Array(fieldsEnd * 2);
+    this.#fields.set(this.#o.reader.head(fieldsEnd));
 
     let entry = known;
     if (entry && entry.starttime !== starttime) {
@@ -269,30 +230,7 @@ export class ProcessCollector {
     let commChanged = false;
     if (!entry) {
       const kthread = (statFields[F_FLAGS]! & PF_KTHREAD) !== 0;
-      entry = {
-        pid,
-        starttime,
-        startTime: Math.round(bootTime + starttime / CLK_TCK),
-        fd: -1,
-        comm: copyBytes(buf, open + 1, close),
-        name: buf.toString('utf8', open + 1, close),
-        cmdline: '',
-        user: kthread ? this.#o.users.name(0) : '',
-        kthread,
-        ticks: 0,
-        statTicks: 0,
-        stat: NO_BYTES,
-        tickTime: NaN,
-        seen: 0,
-        refreshAt: -Infinity,
-        info: undefined,
-        reading: { info: PLACEHOLDER_INFO, samples: [] },
-        cpu: { name: 'cpu_usage', value: 0 },
-        rss: { name: 'mem_rss_bytes', value: 0 },
-        threads: { name: 'thread_count', value: 0 },
-        uptime: { name: 'uptime_seconds', value: 0 },
-        sampleSets: [undefined, undefined, undefined, undefined],
-      };
+      entry = newProcEntry(pid, starttime, Math.round(bootTime + starttime / CLK_TCK), copyBytes(buf, open + 1, close), buf.toString('utf8', open + 1, close), kthread, kthread ? this.#o.users.name(0) : '');
       this.#procs.set(pid, entry);
     } else if (!sameBytes(entry.comm, buf, open + 1, close)) {
       entry.comm = copyBytes(buf, open + 1, close);
@@ -301,9 +239,6 @@ export class ProcessCollector {
     }
     this.#hold(entry, fd);
     entry.seen = pass;
-    // Kept before #readSlow, which reads into the same scratch buffer.
-    if (entry.stat.length !== n) entry.stat = new Uint8Array(n);
-    entry.stat.set(this.#o.reader.head(n));
     entry.statTicks = statFields[F_UTIME]! + statFields[F_STIME]!;
     const rssBytes = statFields[F_RSS]! * this.#pageSize;
     const threads = statFields[F_THREADS]!;
@@ -327,8 +262,22 @@ export class ProcessCollector {
     }
     const reading = entry.reading;
     reading.info = info;
+    // Last, once its info is the one these bytes describe: the next pass may take them as they are.
+    if (entry.stat.length !== fieldsEnd) entry.stat = new Uint8Array(fieldsEnd);
+    entry.stat.set(this.#fields.subarray(0, fieldsEnd));
     this.#samples(entry, entry.statTicks, rssBytes, threads, starttime, mono, uptime);
     return reading;
+  }
+
+  /**
+   * Whether the stat just read (`n` bytes in the scratch buffer) has the bytes of the one last
+   * parsed for `entry` up to its last field read (the fields after it, such as the CPU it last ran
+   * on, are not used), and its command line and user are not due to be read again.
+   */
+  #sameAsLastPass(entry: ProcEntry, n: number, mono: number): boolean {
+    const kept = entry.stat.length;
+    const r = this.#o.reader;
+    return kept > 0 && kept < n && r.buf[kept] === 32 && (entry.kthread || mono < entry.refreshAt) && r.head(kept).equals(entry.stat);
   }
 
   /** A descriptor #readStat opened for the entry's process: held while under the cap, else closed. */
