@@ -43,34 +43,47 @@ const READ_FLOOR_C = fileURLToPath(new URL('../support/read-floor.c', import.met
 
 /**
  * The read floor (bench/support/read-floor.c), built with the machine's C compiler into `dir`: the
- * files an idle agent reads each second, read by native code that does nothing else. Undefined
- * when there is no `cc`.
- * @param {string} dir
+ * files an idle agent reads each second, read by native code that does nothing else. The binary,
+ * or why there is none.
+ * @param {string} dir @returns {{ binary: string } | { missing: string }}
  */
 function buildReadFloor(dir) {
   const binary = path.join(dir, 'read-floor');
   try {
-    execFileSync('cc', ['-O2', '-o', binary, READ_FLOOR_C], { stdio: 'ignore' });
-    return binary;
-  } catch {
-    return undefined;
+    execFileSync('cc', ['-O2', '-o', binary, READ_FLOOR_C], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    return { binary };
+  } catch (err) {
+    const e = /** @type {{ code?: string, stderr?: string, message: string }} */ (err);
+    return { missing: e.code === 'ENOENT' ? 'no C compiler (cc) on this machine' : `cc could not build ${READ_FLOOR_C}: ${(e.stderr || e.message).trim().split('\n')[0]}` };
   }
+}
+
+/**
+ * A baseline's process, added to the set stopped at the end; a process that cannot be started is
+ * logged, not thrown (its measurements are then left out).
+ * @param {Children} children @param {(line: string) => void} log @param {string} command @param {string[]} args @param {NodeJS.ProcessEnv} [env]
+ */
+function startBaseline(children, log, command, args, env) {
+  const child = spawn(command, args, { stdio: 'ignore', ...(env ? { env } : {}) });
+  child.on('error', (err) => log(`⚠  ${path.basename(command)} did not start: ${err.message}`));
+  return children.add(child);
 }
 
 /**
  * The baseline: procps `top` in batch mode at the agent's cadence (`top -b -d 1`), output thrown
  * away. A native program that reads every process's /proc files each second, as the agent does
  * (and nothing of cgroups, and stores nothing): what per-second process metrics cost on this
- * machine without Node. Undefined when top is not installed.
- * @param {Children} children
+ * machine without Node. With HOME in the run's folder, so that no ~/.toprc changes what it shows.
+ * Undefined when top is not installed.
+ * @param {Children} children @param {(line: string) => void} log @param {string} dir
  */
-function startTop(children) {
+function startTop(children, log, dir) {
   try {
     execFileSync('top', ['-v'], { stdio: 'ignore' });
   } catch {
     return undefined;
   }
-  return children.add(spawn('top', ['-b', '-d', '1'], { stdio: 'ignore' }));
+  return startBaseline(children, log, 'top', ['-b', '-d', '1'], { ...process.env, HOME: dir });
 }
 
 /** Every running container on the machine (other runs' and other users' included): what each agent sees. */
@@ -130,13 +143,13 @@ export async function run(ctx) {
     children.labs.add(on);
     const off = await startLab({ hosts: 1, dir: path.join(dir, 'off'), isolateProcesses: false, collectInterval: '1s', appPortBase: 28890 });
     children.labs.add(off);
-    const top = startTop(children);
+    const top = startTop(children, ctx.log, dir);
     if (!top) ctx.log('⚠  no `top` on this machine (procps): the baseline is not measured');
-    const floorBinary = buildReadFloor(dir);
-    if (!floorBinary) ctx.log('⚠  no C compiler (cc) on this machine: the read floor is not measured');
+    const floorBuild = buildReadFloor(dir);
+    if ('missing' in floorBuild) ctx.log(`⚠  ${floorBuild.missing}: the read floor is not measured`);
     /** The read floor over these containers' init pids, stopped after its window. @param {number[]} initPids */
-    const startFloor = (initPids) => (floorBinary ? children.add(spawn(floorBinary, initPids.map(String), { stdio: 'ignore' })) : undefined);
-    const agentsAndTop = [...[on, off].map((lab) => /** @type {number} */ (lab.hosts[0]?.process.pid)), ...(top?.pid ? [top.pid] : [])];
+    const startFloor = (initPids) => ('binary' in floorBuild ? startBaseline(children, ctx.log, floorBuild.binary, initPids.map(String)) : undefined);
+    const agents = [on, off].map((lab) => /** @type {number} */ (lab.hosts[0]?.process.pid));
     client = new Client(on.server, on.token, await readFile(/** @type {string} */ (on.ca), 'utf8'));
     const query = client.query.bind(client);
     const run = `b${Date.now().toString(36)}`;
@@ -147,11 +160,13 @@ export async function run(ctx) {
       const floor = startFloor(initPids);
       await sleep(t.warmupMs);
       const start = await machineLoad();
-      const usage = await usageOver([...agentsAndTop, ...(floor?.pid ? [floor.pid] : [])], t.windowMs, 2000);
+      // The baselines apart: one that ends early loses its own measurement, not the agents'.
+      /** @param {import('node:child_process').ChildProcess | undefined} child */
+      const baseline = (child) => (child?.pid ? usageOver([child.pid], t.windowMs, 2000).then(([u]) => u, (err) => void ctx.log(`⚠  a baseline ended during the window: ${err.message}`)) : Promise.resolve(undefined));
+      const [[u1, u2], topUsage, floorUsage] = await Promise.all([usageOver(agents, t.windowMs, 2000), baseline(top), baseline(floor)]);
       floor?.kill('SIGTERM');
       const end = await machineLoad();
-      const [u1, u2] = usage;
-      const w = { on: /** @type {Usage} */ (u1), off: /** @type {Usage} */ (u2), top: top ? usage[2] : undefined, floor: floor ? usage[usage.length - 1] : undefined, load: { start: start.load1, end: end.load1 }, tasks: `${start.total}–${end.total}`, otherContainers: 0 };
+      const w = { on: /** @type {Usage} */ (u1), off: /** @type {Usage} */ (u2), top: topUsage, floor: floorUsage, load: { start: start.load1, end: end.load1 }, tasks: `${start.total}–${end.total}`, otherContainers: 0 };
       const baselines = `${w.top ? `, top -b -d 1 ${round2(w.top.cpuPercent)} %` : ''}${w.floor ? `, read floor ${round2(w.floor.cpuPercent)} %` : ''}`;
       ctx.log(`${label}: on ${round2(w.on.cpuPercent)} % and ${round2(w.on.rssMedian / 1e6)} MB, off ${round2(w.off.cpuPercent)} % and ${round2(w.off.rssMedian / 1e6)} MB${baselines}; load ${w.load.start} → ${w.load.end}, ${w.tasks} tasks`);
       if (Math.max(w.load.start, w.load.end) > availableParallelism() / 2) ctx.log(`⚠  ${label}: the machine is busy (load average ${Math.max(w.load.start, w.load.end)} on ${availableParallelism()} cores): the CPU figures are noisy; compare on with off, not with other runs`);

@@ -17,14 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_PID 4194304
 #define MAX_CONTAINERS 1024
+#define MAX_HELD 65536
 
 static char buf[1 << 16];
-static int *held;
+static int *held;    /* a pid's held stat descriptor + 1, 0 for none */
+static int *seen_in; /* the pass that last listed a pid */
+static int list[MAX_HELD]; /* the pids with a held descriptor */
+static int listed;
 static volatile long sink;
 
 static void read_fd(int fd) {
@@ -68,6 +73,12 @@ static void cgroup_files(int pid, int *cpu, int *io) {
 
 int main(int argc, char **argv) {
   static const char *host_files[] = {"/proc/stat", "/proc/loadavg", "/proc/meminfo", "/proc/net/dev", "/proc/self/mounts", "/proc/vmstat", "/proc/sys/fs/file-nr", "/proc/uptime"};
+  /* Node raises its soft descriptor limit to the hard one at start; so does this. */
+  struct rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   int host[8];
   for (int i = 0; i < 8; i++) host[i] = open_or(host_files[i]);
   int n = argc - 1 > MAX_CONTAINERS ? MAX_CONTAINERS : argc - 1;
@@ -90,26 +101,46 @@ int main(int argc, char **argv) {
     net[i] = open_or(path);
   }
   held = calloc(MAX_PID, sizeof *held);
-  if (!held) return 1;
-  for (;;) {
+  seen_in = calloc(MAX_PID, sizeof *seen_in);
+  if (!held || !seen_in) return 1;
+  for (int pass = 1;; pass++) {
     for (int i = 0; i < 8; i++) if (host[i] >= 0) read_fd(host[i]);
     DIR *d = opendir("/proc");
     struct dirent *e;
     while (d && (e = readdir(d))) {
       int pid = atoi(e->d_name);
       if (pid <= 0 || pid >= MAX_PID) continue;
-      if (held[pid] <= 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        held[pid] = open_or(path) + 1;
-        if (held[pid] <= 0) continue;
+      seen_in[pid] = pass;
+      /* A held descriptor of a process that is gone answers ESRCH: the pid may be a new process's. */
+      if (held[pid] > 0 && pread(held[pid] - 1, buf, sizeof buf, 0) > 0) continue;
+      int listed_before = held[pid] > 0; /* in the list already: reopened in place */
+      if (listed_before) close(held[pid] - 1);
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%d/stat", pid);
+      held[pid] = open_or(path) + 1;
+      if (held[pid] > 0 && pread(held[pid] - 1, buf, sizeof buf, 0) <= 0) {
+        close(held[pid] - 1);
+        held[pid] = 0;
       }
-      if (pread(held[pid] - 1, buf, sizeof buf, 0) <= 0) {
+      if (held[pid] > 0 && (listed_before || listed < MAX_HELD)) {
+        if (!listed_before) list[listed++] = pid;
+      } else if (held[pid] > 0) { /* past the list's room: read through open and close, not held */
         close(held[pid] - 1);
         held[pid] = 0;
       }
     }
     if (d) closedir(d);
+    /* Descriptors of processes not listed this pass are closed, as the agent forgets them. */
+    int kept = 0;
+    for (int i = 0; i < listed; i++) {
+      int pid = list[i];
+      if (held[pid] > 0 && seen_in[pid] != pass) {
+        close(held[pid] - 1);
+        held[pid] = 0;
+      }
+      if (held[pid] > 0) list[kept++] = pid;
+    }
+    listed = kept;
     for (int i = 0; i < n; i++) {
       if (cpu[i] >= 0) read_fd(cpu[i]);
       if (io[i] >= 0) read_fd(io[i]);

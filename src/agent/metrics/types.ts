@@ -100,7 +100,11 @@ export interface SeriesWriter {
  * hour, coarser roll-ups for a day, in bounded memory.
  */
 export interface TimeSeriesStore {
-  /** Adds one snapshot's samples, keyed by resource (`host`, `process/4242`). */
+  /**
+   * Adds one snapshot's samples, keyed by resource (`host`, `process/4242`). A frozen `samples`
+   * array may be appended again with its samples' values rewritten, never their names or labels:
+   * the store may find its series by the array's identity.
+   */
   append(resource: string, time: number, samples: readonly Sample[]): void;
   /** The newest sample of each matching series, at most `maxAgeMs` old. */
   latest(resource: string, metric: string, matchers: readonly LabelMatcher[], maxAgeMs?: number): { labels: Readonly<Record<string, string>>; value: number }[];
