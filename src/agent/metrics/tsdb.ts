@@ -114,15 +114,14 @@ export class MemoryTsdb implements TimeSeriesStore {
    */
   append(resource: string, time: number, samples: readonly Sample[]): void {
     const r = this.resource(resource);
-    const reused = r.frozen === samples;
-    if (!reused && Object.isFrozen(samples)) {
+    if (r.frozen !== samples && Object.isFrozen(samples)) {
       r.frozen = samples;
       r.frozenSeries = new Array<Series | undefined>(samples.length);
     }
     const known = r.frozen === samples ? r.frozenSeries : undefined;
     for (let i = 0; i < samples.length; i++) {
       const sample = samples[i]!;
-      let s = reused ? known![i] : undefined;
+      let s = known?.[i];
       if (s === undefined || s.gone) {
         s = this.seriesOf(r, sample.name, sample.labels ?? NO_LABELS);
         if (known) known[i] = s;
