@@ -124,6 +124,29 @@ describe.skipIf(skip)(SUITE, () => {
     }
   });
 
+  it('sets off a container_oom_killed bot when the OOM killer strikes inside a container that keeps running', async () => {
+    const l = lab as Lab;
+    const name = `oomy-${run}`;
+    // Under a 32 MB limit, a child shell doubles a string until the kernel kills it; its PID 1 lives on and starts another.
+    const hog = 'while :; do sh -c "a=xxxxxxxxxxxxxxxx; while :; do a=\\$a\\$a; done"; sleep 3; done';
+    const defs = await tempDefinitions({
+      'oom.yaml': `kind: action\nname: oom_note\ncommand: hostname\nresources: [container]\n---\nkind: bot\nname: on-oom\ntrigger: { event: container_oom_killed, container: ${name} }\naction: oom_note\ncooldown: 1h\n`,
+    });
+    try {
+      await applyDefinitions(l, defs.dir);
+      await waitNoDrift(l);
+      const since = Date.now();
+      const oomy = await (podman as PodmanContainers).run(name, { run }, 'oomy', { flags: ['--memory', '32m', '--memory-swap', '32m'], command: ['sh', '-c', hog] });
+      const fired = await waitFor('bot on-oom set off', async () => (await events(l, { bot: 'on-oom', since }))[0], 30_000);
+      expect(fired).toMatchObject({ type: 'bot_ran', resource: `${l.hosts[0]?.name}/${oomy.id}`, details: { ok: true, stdout: 'oomy\n' } });
+      // The kernel's own count: the kill the agent saw (after the one it learnt the count from).
+      const kills = Number(/oom_kill (\d+)/.exec(readFileSync(`/sys/fs/cgroup/memory/libpod_parent/libpod-${oomy.id}/memory.oom_control`, 'utf8'))?.[1]);
+      expect(kills).toBeGreaterThanOrEqual(2);
+    } finally {
+      await defs.cleanup();
+    }
+  }, 60_000);
+
   it('sees a container started after the agent, within a few collections', async () => {
     const late = await (podman as PodmanContainers).run(`late-${run}`, { run, app: 'late' });
     let rows: ResultRow[] = [];

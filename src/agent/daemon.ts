@@ -11,6 +11,7 @@ import { Backoff } from './backoff.js';
 import { RemediationEngine } from './engine/engine.js';
 import { SecretRunner } from './engine/secret-runner.js';
 import { ContainerResources } from './container-resources.js';
+import { oomKillsOf } from './containers/meter.js';
 import { ProcessResources } from './process-resources.js';
 import type { HostFacts, Sample, Snapshot } from './metrics/types.js';
 import type { AgentResources, ExecutorDeps } from './query/executor.js';
@@ -160,8 +161,9 @@ export class AgentDaemon extends EventEmitter {
   private async listContainers(snap: Snapshot): Promise<void> {
     if (!this.deps.containers) return;
     const found = await this.deps.containers.list(snap.procListing);
-    this.containerResources.record(found, this.deps.containerMeter?.measure(found), snap.time);
-    this.engine.afterContainers(this.containerResources.containers);
+    const measured = this.deps.containerMeter?.measure(found);
+    this.containerResources.record(found, measured, snap.time);
+    this.engine.afterContainers(this.containerResources.containers, (r) => oomKillsOf(measured, String(r.attrs.id)));
   }
 
   private resources(): AgentResources {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ContainerMeasure } from './meter.js';
-import { CONTAINER_METRICS, ContainerMeter, podValues } from './meter.js';
+import { CONTAINER_METRICS, ContainerMeter, oomKillsOf, podValues } from './meter.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const ID = '1'.repeat(64);
@@ -65,6 +65,13 @@ describe('ContainerMeter', () => {
     clock += 1000;
     writeFileSync(cgroupFile('cpu.stat'), 'usage_usec 5\n');
     expect(byName(meter.measure([{ ...container, initPid: 5151 }]).get(ID)).cpu_usage).toBeUndefined();
+  });
+
+  it('gives a measured container’s OOM-kill count, none for one not measured', () => {
+    const measured = meter.measure([container]);
+    expect(oomKillsOf(measured, ID)).toBe(1);
+    expect(oomKillsOf(measured, '2'.repeat(64))).toBeUndefined();
+    expect(oomKillsOf(undefined, ID)).toBeUndefined();
   });
 
   it('passes on the runtime’s restart count; none when the runtime did not say', () => {

@@ -317,6 +317,16 @@ const gauge = (value: number | undefined): number => (value !== undefined && Num
 const rate = (value: number | undefined, before: number | undefined, seconds: number): number =>
   value !== undefined && before !== undefined && value >= before && seconds > 0 ? gauge((value - before) / seconds) : NaN;
 
+/**
+ * A container's OOM-kill count in a pass's measures (as last read: an idle container's gauges are
+ * read every fifth pass), undefined when it was not measured or the count could not be read.
+ * @example const kills = oomKillsOf(meter.measure(found), containerId);
+ */
+export function oomKillsOf(measured: ReadonlyMap<string, ContainerMeasure> | undefined, id: string): number | undefined {
+  const v = measured?.get(id)?.values[OOM_KILLS];
+  return v === undefined || v !== v ? undefined : v;
+}
+
 /** The pod metrics that sum their containers' (limits and shares of a limit do not add up). */
 const POD_SUMS: readonly number[] = [CPU, MEM_USAGE, MEM_WORKING_SET, MEM_RSS, OOM_KILLS, PIDS, IO_READ, IO_WRITE, NET_RX, NET_TX, RESTARTS];
 

@@ -50,6 +50,22 @@ describe('ContainerEventWatch', () => {
     expect(watch.observe([container(1, 150)], oom).map((e) => e.event)).toEqual(['container_restarted']);
   });
 
+  it('compares a count with the last one read when a pass could not read one, within one incarnation', () => {
+    const watch = new ContainerEventWatch();
+    const counts = new Map<string, number | undefined>([[id(1), 2]]);
+    const oom = (r: AgentResource) => counts.get(String(r.attrs.id));
+    watch.observe([container(1, 100)], oom);
+    counts.set(id(1), undefined); // memory.oom_control unreadable this pass, and the kill happens meanwhile
+    expect(watch.observe([container(1, 100)], oom)).toEqual([]);
+    counts.set(id(1), 3);
+    expect(watch.observe([container(1, 100)], oom).map((e) => e.event)).toEqual(['container_oom_killed']);
+    // A restart's first pass without a count does not carry the old incarnation's over.
+    counts.set(id(1), undefined);
+    expect(watch.observe([container(1, 200)], oom).map((e) => e.event)).toEqual(['container_restarted']);
+    counts.set(id(1), 1);
+    expect(watch.observe([container(1, 200)], oom)).toEqual([]);
+  });
+
   it('stays bounded on a host that churns through containers: the longest gone are forgotten', () => {
     const watch = new ContainerEventWatch();
     const withId = (r: AgentResource, newId: string): AgentResource => ({ ...r, attrs: { ...r.attrs, id: newId } });

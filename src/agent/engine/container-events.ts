@@ -15,7 +15,8 @@ const MAX_GONE = 1000;
  * killer struck. A container is followed by its pod and name when it has a pod (the kubelet
  * restarts a container as a new one, with a new id) and by its id otherwise (docker and podman
  * restart keep the id); it restarted when it shows a new id or init pid. An OOM kill is its
- * `oom_kill_count` gone up within one incarnation (a restart starts a new count).
+ * `oom_kill_count` gone up within one incarnation (a restart starts a new count), compared with
+ * the last count read of it: a pass that could not read one misses no kill.
  *
  * @example
  * const watch = new ContainerEventWatch();
@@ -36,8 +37,10 @@ export class ContainerEventWatch {
         this.#names.set(r, names);
       }
       const key = names.key;
-      const now: Seen = { incarnation: names.incarnation, oomKills: oomKills(r) };
       const before = this.#seen.get(key);
+      // A count that could not be read this pass leaves the last one read of this incarnation to compare with.
+      const kills = oomKills(r) ?? (before?.incarnation === names.incarnation ? before.oomKills : undefined);
+      const now: Seen = { incarnation: names.incarnation, oomKills: kills };
       if (before && before.incarnation !== now.incarnation) events.push({ event: 'container_restarted', resource: r });
       else if (before?.oomKills !== undefined && now.oomKills !== undefined && now.oomKills > before.oomKills) events.push({ event: 'container_oom_killed', resource: r });
       // Re-inserted, so the Map's order puts the longest gone first.

@@ -52,9 +52,6 @@ const EVENT_BATCH = 500;
 /** Pids remembered per watched process name for restart detection (the newest seen). */
 const MAX_PIDS_PER_NAME = 1024;
 
-/** An OOM-kill count older than this is not compared (the container went unmetered for a while). */
-const OOM_COUNT_MAX_AGE_MS = 5000;
-
 /**
  * The agent's remediation side: the definitions it was sent, compiled; alarms
  * evaluated after every collection; bots; custom metrics; files kept in place;
@@ -170,9 +167,8 @@ export class RemediationEngine {
   }
 
   /** After each listing of the host's containers (and their metering): restarts and OOM kills, for bots. */
-  afterContainers(containers: readonly AgentResource[]): void {
+  afterContainers(containers: readonly AgentResource[], oomKills: (container: AgentResource) => number | undefined): void {
     this.containers = containers;
-    const oomKills = (r: AgentResource) => this.deps.tsdb.latest(r.seriesKey, 'oom_kill_count', [], OOM_COUNT_MAX_AGE_MS)[0]?.value;
     const events = this.containerWatch.observe(containers, oomKills);
     const defs = this.defs;
     if (defs) for (const e of events) void this.bots.handle({ kind: 'container', ...e }, defs);
