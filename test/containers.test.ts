@@ -1,4 +1,5 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../src/lab/index.js';
 import { startLab } from '../src/lab/index.js';
@@ -142,6 +143,8 @@ describe.skipIf(skip)(SUITE, () => {
       // The kernel's own count: the kill the agent saw (after the one it learnt the count from).
       const kills = Number(/oom_kill (\d+)/.exec(readFileSync(`/sys/fs/cgroup/memory/libpod_parent/libpod-${oomy.id}/memory.oom_control`, 'utf8'))?.[1]);
       expect(kills).toBeGreaterThanOrEqual(2);
+      // conmon records the kill in a file named `oom` in its working directory: the lab's folder, not the checkout.
+      expect(existsSync(join(process.cwd(), 'oom'))).toBe(false);
     } finally {
       await defs.cleanup();
     }

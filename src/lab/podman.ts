@@ -72,7 +72,7 @@ export class PodmanContainers {
       for (const applet of APPLETS) await symlink('busybox', join(podman.rootfs, 'bin', applet));
       await mkdir(join(podman.rootfs, 'etc'));
       await writeFile(join(podman.rootfs, ROOTFS_MARKER.path), ROOTFS_MARKER.text);
-      podman.service = spawn(PODMAN, ['system', 'service', '--time=0', `unix://${podman.socket}`], { stdio: 'ignore' });
+      podman.service = spawn(PODMAN, ['system', 'service', '--time=0', `unix://${podman.socket}`], { stdio: 'ignore', cwd: podman.dir });
       const deadline = Date.now() + 15_000;
       while (!existsSync(podman.socket)) {
         if (Date.now() > deadline) throw new BreakwaterError('BW_ERR_UNAVAILABLE', `lab: podman system service did not listen on ${podman.socket} within 15s`);
@@ -98,7 +98,9 @@ export class PodmanContainers {
     // --hostname must come before --rootfs.
     if (extra.user) args.push('--user', extra.user);
     args.push('--hostname', hostname, '--rootfs', this.rootfs, ...(extra.command ?? ['sleep', '600']));
-    const { stdout } = await run(PODMAN, args);
+    // In the run's folder: conmon, which stays beside the container, writes a file named `oom` into
+    // its working directory when the kernel OOM-kills in the container.
+    const { stdout } = await run(PODMAN, args, { cwd: this.dir });
     const id = stdout.trim();
     const inspected = await run(PODMAN, ['inspect', id, '--format', '{{.State.Pid}}']);
     return { id, pid: Number(inspected.stdout.trim()) };
@@ -131,12 +133,12 @@ export class PodmanContainers {
     await writeFile(conf, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
     const file = join(this.dir, 'kube.yaml');
     await writeFile(file, manifest);
-    await run(PODMAN, ['kube', 'play', file], { env: { ...process.env, CONTAINERS_CONF: conf } });
+    await run(PODMAN, ['kube', 'play', file], { cwd: this.dir, env: { ...process.env, CONTAINERS_CONF: conf } });
   }
 
   /** Restarts a container started with `keep`: the same id, a new init process. */
   async restart(id: string): Promise<void> {
-    await run(PODMAN, ['restart', '-t', '0', id]);
+    await run(PODMAN, ['restart', '-t', '0', id], { cwd: this.dir });
   }
 
   /** Removes every container of this run, stops the service, removes the directory. */
