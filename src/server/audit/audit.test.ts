@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AuditRecord } from '../store/index.js';
+import { openSqliteStore, type AuditRecord } from '../store/index.js';
 import { audit } from './index.js';
 
 function auditStore() {
@@ -25,5 +28,20 @@ describe('audit', () => {
     await audit(store, 'breakwater', 'run.interrupted', 'host | count', 'failed', {});
     expect(entries[0]?.time).toBeGreaterThanOrEqual(before);
     expect(entries[0]?.time).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('lists entries of one millisecond newest first in the order they were written (a run after its start)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bw-audit-'));
+    const store = openSqliteStore(join(dir, 'breakwater.db'));
+    try {
+      await store.migrate();
+      const sameMs = { now: () => 1_700_000_000_000 };
+      const actions = Array.from({ length: 40 }, (_, i) => `step.${i}`);
+      for (const action of actions) await audit(store, 'schedule:often', action, 'host | `uptime`', 'ok', {}, 'run-1', sameMs);
+      expect((await store.listAudit()).map((e) => e.action)).toEqual([...actions].reverse());
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
 import type { AuditRecord, Store } from '../store/index.js';
+import { orderedId } from './ordered-id.js';
 
 /** The one store method audit writing needs: a fake in a test, the real store in the server. */
 export type AuditStore = Pick<Store, 'appendAudit'>;
@@ -34,5 +34,5 @@ export function auditRecord(
   runId: string | null = null,
   clock: Clock = systemClock,
 ): AuditRecord {
-  return { id: randomUUID(), time: clock.now(), principal, action, target, runId, outcome, detail };
+  return { id: orderedId(), time: clock.now(), principal, action, target, runId, outcome, detail };
 }

@@ -29,7 +29,8 @@ export async function appendAudit(db: Kysely<StoreDatabase>, entry: AuditRecord)
 const AUDIT_TEXT_COLUMNS = ['principal', 'action', 'target'] as const;
 
 /**
- * Newest first (by time, then id), optionally one principal's and/or one action's entries (exact),
+ * Newest first (by time, then id: audit ids sort in the order one process made them, so entries of one
+ * millisecond keep their order), optionally one principal's and/or one action's entries (exact),
  * and/or those whose principal, action or target contains `text` (any case).
  */
 export async function listAudit(
