@@ -25,6 +25,7 @@ export { EXPLAINED_BATCHES, EXPLAINED_NAMES, RunExplanation } from './run-explan
 export { MAX_QUERY_LINE_CHARS, QueryStreamReader, readQueryStream } from './query-stream-reader.js';
 export * from './nats-subjects.js';
 export { payloadText } from './payload.js';
+export { orderedId } from './ordered-id.js';
 export { EnrollRequest, EnrollResponse, MAX_NATS_JWT_CHARS, NATS_USER_PUBLIC_KEY, NatsCredentialRequest, NatsCredentialResponse, natsCredsFile } from './enroll.js';
 export { WEB_PAGES, isWebPage } from './web-pages.js';
 export { AlertmanagerAlert, AlertmanagerNotification, MAX_ALERTMANAGER_ALERTS, MAX_ALERT_LABELS } from './alertmanager.js';

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { AgentPhase } from '../../lang/index.js';
 import type { AlarmPrediction, FleetEvent, ResourceRef, ResultRow } from '../../protocol/index.js';
-import { describePrediction } from '../../protocol/index.js';
+import { describePrediction, orderedId } from '../../protocol/index.js';
 import type { CompiledAlarm } from './compile.js';
 import { predictedCrossing } from './prediction.js';
 
@@ -138,7 +137,7 @@ export class AlarmEngine {
     // A predictive alarm's value is its line's value at the horizon, not a reading: said so.
     const shown = (value === null ? '' : ` (${a.prediction ? 'predicted value' : 'value'} ${Math.round(value * 100) / 100})`) + forecast;
     const event: FleetEvent = {
-      id: randomUUID(),
+      id: orderedId(),
       time: now,
       type: state === 'fired' ? 'alarm_fired' : 'alarm_cleared',
       host: this.host,

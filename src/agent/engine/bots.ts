@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { BotDefinition, ContainerTriggerEvent } from '../../definitions/index.js';
 import { actionRefusal, botPrincipal, expandTemplate } from '../../definitions/index.js';
 import type { FleetEvent } from '../../protocol/index.js';
+import { orderedId } from '../../protocol/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { ActionDefinition } from '../query/executor.js';
 import { outOfScope } from '../query/executor.js';
@@ -120,7 +120,7 @@ export class BotEngine {
       const v = args[p.name] ?? p.default;
       if (v !== undefined) env[p.name] = String(v);
     }
-    const runId = randomUUID();
+    const runId = orderedId();
     const result = await this.deps.runner.run({ command: action.command, env, timeoutMs: action.timeoutMs, maxOutputBytes: action.maxOutputBytes, ...(action.user ? { user: action.user } : {}), ...(action.secrets ? { secrets: action.secrets } : {}), ...place });
     const ok = !result.error && !result.timedOut && result.exitCode === 0;
     const outcome = result.error ? `could not run: ${result.error}` : result.timedOut ? `timed out after ${action.timeoutMs / 1000}s` : `exit ${result.exitCode}`;
@@ -160,7 +160,7 @@ export class BotEngine {
 
   private event(type: FleetEvent['type'], f: { bot: string; action: string; resource: string; alarm: string | null; value: number | null; runId?: string }, message: string, details: Record<string, unknown>): void {
     this.deps.emit({
-      id: randomUUID(),
+      id: orderedId(),
       time: this.deps.now(),
       type,
       host: this.deps.host,

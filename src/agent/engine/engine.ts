@@ -3,6 +3,7 @@ import type { AgentLogger } from '../log.js';
 import type { Definition, FileDefinition } from '../../definitions/index.js';
 import type { Catalogue } from '../../lang/index.js';
 import type { AckMessage, AgentSilence, BacktestResultMessage, ControlsMessage, FleetEvent, PermitAnswerMessage } from '../../protocol/index.js';
+import { orderedId } from '../../protocol/index.js';
 import type { AgentConnection } from '../../transport/index.js';
 import type { CommandRunner } from '../exec/types.js';
 import type { Sample, Snapshot, TimeSeriesStore } from '../metrics/types.js';
@@ -105,7 +106,7 @@ export class RemediationEngine {
       place: (resource) => placement(resource, this.containers),
       inScope: async (action, resource) => !action.scope || selectedBy(await deps.runPhase(action.scope.phase))(resource.ref),
       permit: (bot, resource) => this.askPermit(bot, resource),
-      approval: (request) => this.connection?.send({ type: 'approval', id: randomUUID(), ...request }) ?? false,
+      approval: (request) => this.connection?.send({ type: 'approval', id: orderedId(), ...request }) ?? false,
       now: deps.now,
     });
     this.metrics = new CustomMetrics(

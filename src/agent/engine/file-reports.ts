@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { FileDefinition } from '../../definitions/index.js';
 import type { FleetEvent } from '../../protocol/index.js';
+import { orderedId } from '../../protocol/index.js';
 import type { AgentLogger } from '../log.js';
 import type { FileOutcome } from './files.js';
 
@@ -42,7 +42,7 @@ export class FileReports {
 
   private emit(def: FileDefinition, outcome: FileOutcome, error: string): void {
     this.deps.emit({
-      id: randomUUID(),
+      id: orderedId(),
       time: this.deps.now(),
       type: 'file_failed',
       host: this.deps.host,

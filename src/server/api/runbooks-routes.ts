@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { RUNBOOK_PARAM, paramValueProblem, runbookFromYaml, runbookToYaml } from '../../definitions/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { BreakwaterError, orderedId } from '../../protocol/index.js';
 import { audit } from '../audit/index.js';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
@@ -190,7 +190,7 @@ export function runbooksRoutes(ctx: RunbooksContext): Route[] {
         const bad = body.outputs.find((o) => o.cell >= rb.cells.length || rb.cells[o.cell]?.kind !== 'pipeline');
         if (bad) throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `invalid request body: outputs: cell ${bad.cell} is not a pipeline cell of runbook \`${rb.name}\``, { where: 'request body' });
         const run = {
-          id: randomUUID(),
+          id: orderedId(),
           runbookId: rb.id,
           createdAt: ctx.clock.now(),
           createdBy: (principal as Principal).name,

@@ -1,7 +1,7 @@
+import { orderedId } from '../../protocol/index.js';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
 import type { AuditRecord, Store } from '../store/index.js';
-import { orderedId } from './ordered-id.js';
 
 /** The one store method audit writing needs: a fake in a test, the real store in the server. */
 export type AuditStore = Pick<Store, 'appendAudit'>;

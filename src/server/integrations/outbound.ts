@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FleetEvent } from '../../protocol/index.js';
+import { orderedId } from '../../protocol/index.js';
 import type { DeliveryRecord } from '../store/index.js';
 import type { Channel, DeliveryOutcome } from './channel.js';
 
@@ -183,7 +183,7 @@ export class OutboundDelivery {
 
   private fail(channel: Channel, event: FleetEvent, firstAt: number, attempts: number, outcome: Extract<DeliveryOutcome, { ok: false }>): void {
     const record: DeliveryRecord = {
-      id: randomUUID(),
+      id: orderedId(),
       integration: channel.name,
       type: channel.type,
       target: channel.target,

@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Catalogue, Diagnostic, Plan } from '../../lang/index.js';
 import { analyze } from '../../lang/index.js';
 import { runbookPrincipal } from '../../definitions/index.js';
 import type { FleetEvent, ResultRow, RunExplanation } from '../../protocol/index.js';
-import { BreakwaterError, rowFailed } from '../../protocol/index.js';
+import { BreakwaterError, orderedId, rowFailed } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
@@ -159,7 +158,7 @@ export async function* runStatement(ctx: StatementContext, req: RunRequest): Asy
     }
   }
 
-  const runId = records ? (req.runId ?? randomUUID()) : null;
+  const runId = records ? (req.runId ?? orderedId()) : null;
   const started = clock.now();
   if (runId) {
     // Both before anything is sent: a control plane killed mid-run still shows who started what

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { approverPrincipal, botPrincipal } from '../../definitions/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { BreakwaterError, orderedId } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
@@ -55,7 +54,7 @@ export class ApprovalDecisions {
     // (the rules may have changed since it asked). A refusal leaves the approval pending.
     const run = { statement: approval.statement, principal: { id: who.id, name: approverPrincipal(who.name, approval.bot), role: who.role === 'admin' ? ('admin' as const) : ('operator' as const) }, callers: [{ name: who.name, role: who.role === 'agent' ? ('viewer' as const) : who.role }, { name: botPrincipal(approval.bot, approval.host) }] };
     await authorizeStatement(this.parts.statements, run);
-    const runId = randomUUID();
+    const runId = orderedId();
     if (!(await store.decideApproval(id, { status: 'approved', by: who.name, at: this.clock.now(), runId }))) throw new BreakwaterError('BW_ERR_CONFLICT', `approval ${id} was decided meanwhile`);
     await intake.record({ type: 'approved', host: approval.host, resource: approval.resource, bot: approval.bot, action: approval.action, principal: who.name, runId, message: `${who.name} approved bot ${approval.bot}'s run of ${approval.action} on ${approval.resource}`, details: { approval: id } });
     const outcome = await this.run({ ...run, yes: true, runId });

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { DefinitionDiff } from '../../definitions/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { BreakwaterError, orderedId } from '../../protocol/index.js';
 import type { Principal } from '../auth.js';
 import { audit } from '../audit/index.js';
 import type { Clock, Fleet } from '../fleet/index.js';
@@ -80,7 +79,7 @@ export class ControlChanges {
       throw new BreakwaterError('BW_ERR_NOT_FOUND', `no alarm ${input.alarm} in the current definitions (version ${current.definitions().version}); the alarms are: ${alarms.join(', ') || 'none'}`, { where: 'alarm' });
     }
     const now = clock.now();
-    const silence: SilenceRecord = { id: randomUUID(), alarm: input.alarm, hosts: input.hosts, reason: input.reason, createdBy: who.name, createdAt: now, endsAt: now + input.durationSeconds * 1000, endedAt: null, endedBy: null };
+    const silence: SilenceRecord = { id: orderedId(), alarm: input.alarm, hosts: input.hosts, reason: input.reason, createdBy: who.name, createdAt: now, endsAt: now + input.durationSeconds * 1000, endedAt: null, endedBy: null };
     const what = `${input.alarm === null ? 'every alarm' : `alarm ${input.alarm}`} on ${input.hosts}`;
     await audit(store, who.name, 'silence.create', silence.id, 'ok', { alarm: input.alarm, hosts: input.hosts, endsAt: silence.endsAt, reason: input.reason }, null, clock);
     await store.createSilence(silence);

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { FleetEvent } from '../../protocol/index.js';
+import { orderedId } from '../../protocol/index.js';
 import { EventBus } from '../event-bus.js';
 import type { Clock } from '../fleet/index.js';
 import { systemClock } from '../fleet/index.js';
@@ -44,7 +44,7 @@ export class EventIntake {
   /** Records an event of the control plane's own, with a fresh id and the time now. */
   async record(partial: NewEvent): Promise<void> {
     const event: FleetEvent = {
-      id: randomUUID(),
+      id: orderedId(),
       time: this.clock.now(),
       host: null,
       resource: null,

@@ -1,8 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { ScheduleDefinition } from '../../definitions/index.js';
-import { BreakwaterError } from '../../protocol/index.js';
+import { BreakwaterError, orderedId } from '../../protocol/index.js';
 import { audit } from '../audit/index.js';
 import type { Principal } from '../auth.js';
 import type { Clock } from '../fleet/index.js';
@@ -77,7 +77,7 @@ export class Schedules {
     if (!s.enabled) throw new BreakwaterError('BW_ERR_CONFLICT', `schedule ${name} is disabled (enabled: false in its definition): enable it and apply before running it`, { schedule: name });
     const second = Math.floor(this.clock.now() / 1000) * 1000;
     return this.scheduler.runNow(s, `${s.name} run-now`, second, async () => {
-      const runId = randomUUID();
+      const runId = orderedId();
       await audit(this.statements.store, who.name, 'schedule.run', s.name, 'ok', { statement: s.run }, runId, this.clock);
       const outcome = await outcomeOf(runStatement(this.statements, { ...this.request(s), runId, callers: [{ name: who.name, role: who.role === 'agent' ? 'viewer' : who.role }, { name: `schedule:${s.name}` }] }));
       this.logger.info({ schedule: s.name, runId: outcome.runId, failed: outcome.failed, by: who.name }, 'schedule run now');
