@@ -19,7 +19,8 @@ import { slackReceiver } from './slack-receiver.js';
  */
 
 const SIGNING = 'lab-slack-signing-secret-0123';
-const DEFS = `
+/** lab-chat's definitions; its answers may go to the test's receiver (`origin`) only. */
+const DEFS = (origin: string) => `
 kind: secret
 name: slack-signing
 ---
@@ -33,6 +34,7 @@ webhook_url: { secret: slack-hook }
 signing_secret: { secret: slack-signing }
 users:
   U0ALICE: { principal: alice, role: admin }
+response_origins: ["${origin}"]
 `;
 
 let lab: Lab;
@@ -42,7 +44,7 @@ beforeAll(async () => {
   lab = await startLab({ hosts: 2 });
   receiver = await slackReceiver();
   const files = [
-    { path: 'slack.yaml', text: DEFS },
+    { path: 'slack.yaml', text: DEFS(new URL(receiver.url).origin) },
     { path: 'approval-bot.yaml', text: readFileSync(join(ROOT, 'test', 'fixtures', 'approval-bot.yaml'), 'utf8') },
   ];
   const plan = await lab.api<{ baseVersion: number }>('/api/v1/definitions/plan', { files });

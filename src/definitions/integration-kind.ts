@@ -24,7 +24,7 @@ export const INTEGRATION_FIELDS: Readonly<Record<IntegrationType, readonly strin
   alertmanager: ['credentials', 'signing_secret', 'trigger_label', 'targets'],
   webhook: ['url', 'events', 'signing_secret'],
   pagerduty: ['routing_key', 'severity'],
-  slack: ['webhook_url', 'bot_token', 'channel', 'signing_secret', 'users', 'unmapped'],
+  slack: ['webhook_url', 'bot_token', 'channel', 'signing_secret', 'users', 'unmapped', 'response_origins'],
 };
 
 /** Event types a webhook may subscribe to: what the fleet records that an outside system acts on. */
@@ -32,6 +32,13 @@ export const WEBHOOK_EVENTS = ['fired', 'cleared', 'escalated', 'bot_ran', 'bot_
 
 /** What a webhook without `events` is sent: what a person acts on. */
 export const DEFAULT_WEBHOOK_EVENTS: readonly string[] = ['fired', 'cleared', 'escalated', 'approval_requested'];
+
+/**
+ * Where Slack's `response_url`s point (its commercial and GovSlack hooks): the control plane posts a
+ * command's late answer or a button's outcome to them, so a signed request naming any other origin is
+ * refused rather than followed (docs/integrations.md "## Slack").
+ */
+export const SLACK_RESPONSE_ORIGINS: readonly string[] = ['https://hooks.slack.com', 'https://hooks.slack-gov.com'];
 
 /** A Prometheus label name, as Alertmanager sends them. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,127}$/;
@@ -90,7 +97,8 @@ export function readIntegration(r: Raw, refs: SecretRef[]): IntegrationDefinitio
       if (webhookUrl && f.has('channel')) f.badKey('channel', 'BWD_CONFLICT', '`channel` goes with `bot_token`: an incoming webhook posts to the channel it was made for');
       const signingSecret = ref('signing_secret', false);
       const unmapped = f.oneOf('unmapped', ['viewer', 'refuse'] as const, 'refuse') ?? 'refuse';
-      return { ...base, type, ...(webhookUrl ? { webhookUrl } : {}), ...(botToken ? { botToken } : {}), ...(channel !== undefined ? { channel } : {}), ...(signingSecret ? { signingSecret } : {}), users: readUsers(f), unmapped };
+      const responseOrigins = readOrigins(f, 'response_origins') ?? SLACK_RESPONSE_ORIGINS;
+      return { ...base, type, ...(webhookUrl ? { webhookUrl } : {}), ...(botToken ? { botToken } : {}), ...(channel !== undefined ? { channel } : {}), ...(signingSecret ? { signingSecret } : {}), users: readUsers(f), unmapped, responseOrigins };
     }
   }
 }
@@ -156,6 +164,33 @@ function readUrl(f: Fields, key: string, required: boolean): string | undefined 
     return undefined;
   }
   return text;
+}
+
+/** A list of origins (`https://host[:port]`, nothing after): each written as `new URL(x).origin` writes it. */
+function readOrigins(f: Fields, key: string): string[] | undefined {
+  const list = f.strings(key, 'an origin, e.g. `https://hooks.slack.com`');
+  if (list === undefined) return undefined;
+  const out: string[] = [];
+  for (const { value, node } of list) {
+    const problem = originProblem(value);
+    if (problem) f.doc.report(node.range[0], f.field(key), 'BWD_BAD_VALUE', `expected an origin such as \`https://hooks.slack.com\` (a scheme, a host and an optional port, nothing after), found ${JSON.stringify(value.slice(0, 60))}: ${problem}`);
+    else if (out.includes(value)) f.doc.report(node.range[0], f.field(key), 'BWD_BAD_VALUE', `origin \`${value}\` is listed twice`);
+    else out.push(value);
+  }
+  if (!list.length) f.bad(key, 'BWD_BAD_VALUE', 'expected at least one origin: with none, no command could be answered late and no button answered at all');
+  return out;
+}
+
+function originProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'not an absolute URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `the scheme is \`${url.protocol}\``;
+  if (url.origin !== text) return `written as an origin it is \`${url.origin}\``;
+  return undefined;
 }
 
 function readSeverityMap(f: Fields): Extract<IntegrationDefinition, { type: 'pagerduty' }>['severity'] {

@@ -22,7 +22,7 @@ export const KIND_FIELDS: Readonly<Record<DefinitionKind, readonly string[]>> = 
   schedule: ['cron', 'every', 'run', 'enabled'],
   file: ['path', 'mode', 'content', 'query'],
   secret: ['hosts', 'from'],
-  integration: ['type', 'credentials', 'signing_secret', 'trigger_label', 'targets', 'url', 'events', 'routing_key', 'severity', 'webhook_url', 'bot_token', 'channel', 'users', 'unmapped'],
+  integration: ['type', 'credentials', 'signing_secret', 'trigger_label', 'targets', 'url', 'events', 'routing_key', 'severity', 'webhook_url', 'bot_token', 'channel', 'users', 'unmapped', 'response_origins'],
 };
 
 export const PARAM_FIELDS = ['type', 'required', 'default', 'description'] as const;
@@ -56,7 +56,7 @@ export const LANGUAGE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 export const OTHER_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 
 /** `an action`, `an alarm`, `a bot`, ... */
-export const withArticle = (kind: DefinitionKind) => `${kind === 'action' || kind === 'alarm' ? 'an' : 'a'} ${kind}`;
+export const withArticle = (kind: DefinitionKind) => `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind}`;
 
 export const nameRule = (kind: DefinitionKind) => (kind === 'action' || kind === 'metric' ? LANGUAGE_NAME : OTHER_NAME);
 

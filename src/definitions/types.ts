@@ -200,6 +200,8 @@ export type IntegrationDefinition = Base & { readonly kind: 'integration' } & (
         readonly users: Readonly<Record<string, { readonly principal: string; readonly role: IntegrationRole }>>;
         /** What a Slack user not in `users` may do: read as a viewer, or nothing. */
         readonly unmapped: 'viewer' | 'refuse';
+        /** The origins a request's `response_url` may point to (default: Slack's hooks); others are refused. */
+        readonly responseOrigins: readonly string[];
       }
   );
 

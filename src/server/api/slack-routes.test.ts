@@ -28,7 +28,8 @@ afterEach(async () => {
 });
 
 const SIGNING = 'slack-signing-secret-0123456789';
-const DEFS = `
+/** The definitions, with answers let through to the test's receiver (`origin`) as well as, for open-chat, Slack's. */
+const DEFS = (origin: string) => `
 kind: secret
 name: slack-signing
 ---
@@ -44,6 +45,7 @@ users:
   U0ALICE: { principal: alice, role: admin }
   U0OLGA: { principal: olga, role: operator }
   U0VERA: { principal: vera, role: viewer }
+response_origins: ["${origin}"]
 ---
 kind: integration
 name: open-chat
@@ -51,6 +53,7 @@ type: slack
 webhook_url: { secret: slack-hook }
 signing_secret: { secret: slack-signing }
 unmapped: viewer
+response_origins: [https://hooks.slack.com, "${origin}"]
 ---
 kind: integration
 name: unsigned-chat
@@ -60,7 +63,9 @@ webhook_url: { secret: slack-hook }
 const T0 = 1_770_000_000_000;
 
 async function setup(hosts: readonly FakeHost[], options: { maxTargets?: number; signing?: string } = {}) {
-  const r = parseDefinitions([{ path: 'slack.yaml', text: DEFS }], BUILTIN_CATALOGUE);
+  const receiver = await slackReceiver();
+  receivers.push(receiver);
+  const r = parseDefinitions([{ path: 'slack.yaml', text: DEFS(new URL(receiver.url).origin) }], BUILTIN_CATALOGUE);
   expect(r.diagnostics).toEqual([]);
   const values: Record<string, string> = { 'slack-signing': options.signing ?? SIGNING, 'slack-hook': 'https://hooks.invalid/x' };
   const secrets = { valuesOf: (names: readonly string[]) => Object.fromEntries(names.filter((n) => n in values).map((n) => [n, values[n] as string])) } as unknown as SecretVault;
@@ -80,8 +85,6 @@ async function setup(hosts: readonly FakeHost[], options: { maxTargets?: number;
   });
   const { clock: fake, fleet } = parts as ReturnType<typeof fakeStatementContext>;
   const clock = { now: () => fake.now() + skew, set: (ms: number) => void (skew = ms - fake.now()), advance: (ms: number) => fake.advance(ms) };
-  const receiver = await slackReceiver();
-  receivers.push(receiver);
   /** Posts a form body as Slack would, signed at the clock's time (or as `sign` says). */
   const post = async (integration: string, kind: 'commands' | 'interactions', body: string, sign: { secret?: string; at?: number; signature?: string } = {}) => {
     const ts = String(Math.floor((sign.at ?? clock.now()) / 1000));
@@ -253,6 +256,32 @@ describe('POST /api/v1/integrations/<name>/slack/interactions', () => {
     const audit = await s.t.audit();
     expect(audit).toContainEqual(expect.objectContaining({ principal: 'vera', action: 'approval.approve', outcome: 'denied' }));
     expect(audit).toContainEqual(expect.objectContaining({ principal: 'slack:U0BOB', action: 'slack.interaction', outcome: 'denied' }));
+  });
+
+  it('refuses a signed command or click whose response_url is not one of the integration\'s origins: nothing runs or is decided, audited as denied', async () => {
+    let asked = 0;
+    const s = await setup([{ name: 'web-1', answer: () => ((asked += 1), { rows: [hostRow('web-1', { stdout: 'up\n', stderr: '', exit_code: 0 })] }) }]);
+    const cmd = await s.command('U0ALICE', 'run host | `uptime`', 'ops-chat', { response_url: 'http://169.254.169.254/latest/meta-data' });
+    expect([cmd.status, cmd.json.code]).toEqual([400, 'BW_ERR_INVALID_REQUEST']);
+    expect(cmd.json.message).toBe(`refused: response_url points to http://169.254.169.254, not one of integration \`ops-chat\`'s response_origins (${new URL(s.receiver.url).origin}); nothing was run`);
+    // Slack's own hooks are not in ops-chat's list: it names only the receiver.
+    expect((await s.command('U0ALICE', 'help', 'ops-chat', { response_url: 'https://hooks.slack.com/commands/T1/2/3' })).status).toBe(400);
+    const click = await s.post('ops-chat', 'interactions', new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0ALICE' }, response_url: 'https://hooks.slack.com.evil.example/actions/1', actions: [{ action_id: 'bw_approve', value: 'approval-1' }] }) }).toString());
+    expect(click.status).toBe(400);
+    expect(asked).toBe(0);
+    expect(s.decided).toEqual([]);
+    expect(await s.t.store.listRuns()).toEqual([]);
+    expect(s.receiver.seen).toEqual([]);
+    const denied = (await s.t.audit()).filter((e) => e.outcome === 'denied').map((e) => [e.principal, e.action, e.detail.reason]);
+    const origins = `response_origins (${new URL(s.receiver.url).origin})`;
+    expect(denied).toEqual([
+      ['alice', 'slack.command', `response_url points to http://169.254.169.254, not one of integration \`ops-chat\`'s ${origins}`],
+      ['alice', 'slack.command', `response_url points to https://hooks.slack.com, not one of integration \`ops-chat\`'s ${origins}`],
+      ['alice', 'slack.interaction', `response_url points to https://hooks.slack.com.evil.example, not one of integration \`ops-chat\`'s ${origins}`],
+    ]);
+    // The same command to the receiver runs.
+    expect((await s.command('U0ALICE', 'run host | `uptime`')).status).toBe(200);
+    expect(asked).toBe(1);
   });
 
   it('refuses unsigned clicks (401) and malformed payloads (400)', async () => {

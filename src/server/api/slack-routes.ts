@@ -6,7 +6,7 @@ import { audit } from '../audit/index.js';
 import { hasRole } from '../auth.js';
 import { systemClock } from '../fleet/index.js';
 import type { SlackIntegration, SlackMessage, SlackSenderOptions } from '../integrations/index.js';
-import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, SlackSender, confirmMessage, decisionMessage, noticeMessage, runMessage, slackHelp, slackPrincipal, slackRequest, slackSignatureProblem } from '../integrations/index.js';
+import { SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, SlackSender, confirmMessage, decisionMessage, noticeMessage, runMessage, slackHelp, slackPrincipal, slackRequest, slackResponseProblem, slackSignatureProblem } from '../integrations/index.js';
 import type { Remediation } from '../remediation/index.js';
 import type { StatementContext } from '../query/run-statement.js';
 import { outcomeOf, runStatement } from '../query/run-statement.js';
@@ -49,6 +49,7 @@ export function slackRoutes(ctx: SlackRoutesContext): Route[] {
       handler: async ({ params, request }) => {
         const integration = verified(ctx, params.name, request);
         const cmd = parse(SlackCommand, request.body, 'slash command');
+        await answerable(ctx, integration, cmd.user_id, 'slack.command', `${cmd.command} ${cmd.text}`, cmd.response_url);
         const who = await principalOf(ctx, integration, cmd.user_id, 'slack.command', `${cmd.command} ${cmd.text}`);
         if (!who) return refusal(integration);
         const asked = slackRequest(cmd.text);
@@ -67,6 +68,7 @@ export function slackRoutes(ctx: SlackRoutesContext): Route[] {
         const integration = verified(ctx, params.name, request);
         const p = parse(SlackInteraction, payloadOf(request.body), 'interaction payload');
         const action = p.actions[0] as SlackInteraction['actions'][number];
+        await answerable(ctx, integration, p.user.id, 'slack.interaction', `${action.action_id} ${action.value ?? ''}`, p.response_url);
         const who = await principalOf(ctx, integration, p.user.id, 'slack.interaction', `${action.action_id} ${action.value ?? ''}`);
         if (who) await audit(ctx.store, who.name, 'slack.interaction', `${action.action_id} ${action.value ?? ''}`.slice(0, 1024), 'ok', { integration: integration.name, user: p.user.id });
         const work = who ? act(ctx, integration, who, action, webUrl(ctx, request)) : Promise.resolve(refusal(integration));
@@ -86,6 +88,14 @@ function verified(ctx: SlackRoutesContext, name: string, request: FastifyRequest
   const problem = slackSignatureProblem(key, header(SLACK_TIMESTAMP_HEADER), header(SLACK_SIGNATURE_HEADER), rawBody(request) ?? '', ctx.clock?.now() ?? Date.now());
   if (problem) throw new BreakwaterError('BW_ERR_UNAUTHENTICATED', `not a request signed by Slack for integration \`${integration.name}\`: ${problem}`);
   return integration;
+}
+
+/** Refuses (400, audited as denied) a request whose response_url is not where the integration lets answers go. */
+async function answerable(ctx: SlackRoutesContext, integration: SlackIntegration, userId: string, action: 'slack.command' | 'slack.interaction', asked: string, responseUrl: string | undefined): Promise<void> {
+  const problem = responseUrl === undefined ? undefined : slackResponseProblem(integration, responseUrl);
+  if (!problem) return;
+  await audit(ctx.store, slackPrincipal(integration, userId)?.name ?? `slack:${userId}`, action, asked.slice(0, 1024), 'denied', { integration: integration.name, user: userId, reason: problem });
+  throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `refused: ${problem}; nothing was run`, { where: 'request body' });
 }
 
 type Schema<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } };

@@ -23,7 +23,7 @@ export type { FindPod, PodRef } from './pod-hosts.js';
 export { podFinder } from './pod-hosts.js';
 export { SIGNATURE_HEADER, SIGNATURE_MAX_AGE_SECONDS, SLACK_SIGNATURE_HEADER, SLACK_TIMESTAMP_HEADER, TIMESTAMP_HEADER, sameText, sign, signatureProblem, slackSign, slackSignatureProblem } from './signature.js';
 export type { SlackIntegration, SlackRequest } from './slack.js';
-export { slackHelp, slackPrincipal, slackRequest } from './slack.js';
+export { slackHelp, slackPrincipal, slackRequest, slackResponseProblem } from './slack.js';
 export type { AlarmEventType, RunAnswer, SlackBlock, SlackMessage } from './slack-blocks.js';
 export { SLACK_MAX_BLOCKS, SLACK_MAX_BUTTON_VALUE, SLACK_MAX_SECTION_CHARS, alarmMessage, approvalMessage, confirmMessage, decisionMessage, mrkdwnEscape, noticeMessage, runMessage, section } from './slack-blocks.js';
 export type { Post, SlackDelivery, SlackSenderOptions, SlackTarget } from './slack-sender.js';

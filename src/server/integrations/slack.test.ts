@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { SlackIntegration } from './index.js';
-import { slackPrincipal, slackRequest, slackSign, slackSignatureProblem } from './index.js';
+import { slackPrincipal, slackResponseProblem, slackRequest, slackSign, slackSignatureProblem } from './index.js';
 
 /*
  * Slack's own example from "Verifying requests from Slack" (api.slack.com/authentication/verifying-requests-from-slack):
@@ -62,7 +62,22 @@ const integration = (unmapped: 'viewer' | 'refuse'): SlackIntegration => ({
   signingSecret: 'sig',
   users: { U0ALICE: { principal: 'alice', role: 'operator' }, U0ROOT: { principal: 'root', role: 'admin' } },
   unmapped,
+  responseOrigins: ['https://hooks.slack.com', 'https://hooks.slack-gov.com'],
 } as SlackIntegration);
+
+describe('slackResponseProblem', () => {
+  it('lets answers go to Slack\'s hooks and nowhere else, naming where a refused one points', () => {
+    const i = integration('refuse');
+    expect(slackResponseProblem(i, 'https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN')).toBeUndefined();
+    expect(slackResponseProblem(i, 'https://hooks.slack-gov.com/actions/T1/2/3')).toBeUndefined();
+    expect(slackResponseProblem(i, 'http://169.254.169.254/latest/meta-data')).toBe("response_url points to http://169.254.169.254, not one of integration `ops-chat`'s response_origins (https://hooks.slack.com, https://hooks.slack-gov.com)");
+    // Look-alikes: another scheme, port, or a host that only starts or ends like Slack's.
+    for (const url of ['http://hooks.slack.com/x', 'https://hooks.slack.com:8443/x', 'https://hooks.slack.com.evil.example/x', 'https://evilhooks.slack.com/x', 'https://hooks.slack.com@evil.example/x']) {
+      expect(slackResponseProblem(i, url), url).toMatch(/^response_url points to /);
+    }
+    expect(slackResponseProblem(i, 'hooks.slack.com/x')).toBe('response_url is not an absolute URL');
+  });
+});
 
 describe('slackPrincipal', () => {
   it('maps a listed user to its principal and role', () => {

@@ -24,6 +24,25 @@ export function slackPrincipal(integration: SlackIntegration, userId: string): P
   return integration.unmapped === 'viewer' ? { id, name: `slack:${userId}`, role: 'viewer' } : undefined;
 }
 
+/**
+ * Why the control plane will not post to a request's `response_url`, or undefined when its origin is
+ * one of the integration's `response_origins` (Slack's hooks by default). A signed request is Slack's,
+ * but a leaked signing secret must not turn the control plane into a poster to any address.
+ *
+ * @example
+ * slackResponseProblem(integration, 'http://10.0.0.5/admin') // 'response_url points to http://10.0.0.5, not one of …'
+ */
+export function slackResponseProblem(integration: SlackIntegration, responseUrl: string): string | undefined {
+  let origin: string;
+  try {
+    origin = new URL(responseUrl).origin;
+  } catch {
+    return 'response_url is not an absolute URL';
+  }
+  if (integration.responseOrigins.includes(origin)) return undefined;
+  return `response_url points to ${origin}, not one of integration \`${integration.name}\`'s response_origins (${integration.responseOrigins.join(', ')})`;
+}
+
 /** What a slash command's text asks for. */
 export type SlackRequest = { readonly verb: 'help' } | { readonly verb: 'run'; readonly statement: string } | { readonly verb: 'unknown'; readonly word: string };
 
