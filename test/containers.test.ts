@@ -140,9 +140,10 @@ describe.skipIf(skip)(SUITE, () => {
       const oomy = await (podman as PodmanContainers).run(name, { run }, 'oomy', { flags: ['--memory', '32m', '--memory-swap', '32m'], command: ['sh', '-c', hog] });
       const fired = await waitFor('bot on-oom set off', async () => (await events(l, { bot: 'on-oom', since }))[0], 30_000);
       expect(fired).toMatchObject({ type: 'bot_ran', resource: `${l.hosts[0]?.name}/${oomy.id}`, details: { ok: true, stdout: 'oomy\n' } });
-      // The kernel's own count: the kill the agent saw (after the one it learnt the count from).
+      // The kernel's own count: at least the kill the agent saw. (The first kill may be that one, when the
+      // agent read the container at 0 before it; or only the count it learnt from, the next kill 3 s later.)
       const kills = Number(/oom_kill (\d+)/.exec(readFileSync(`/sys/fs/cgroup/memory/libpod_parent/libpod-${oomy.id}/memory.oom_control`, 'utf8'))?.[1]);
-      expect(kills).toBeGreaterThanOrEqual(2);
+      expect(kills).toBeGreaterThanOrEqual(1);
       // conmon records the kill in a file named `oom` in its working directory: the lab's folder, not the checkout.
       expect(existsSync(join(process.cwd(), 'oom'))).toBe(false);
     } finally {
