@@ -3,12 +3,16 @@
 // only the code the agent runs. Why: docs/design-decisions.md, "The agent's memory".
 import { rolldown } from 'rolldown';
 
-const PURE_PACKAGES = /\/node_modules\/yaml\//; // no side effects on import; reached only through the definitions barrel
+// No side effects on import: yaml, reached only through the definitions barrel; and the agent's own
+// NATS modules, reached statically only through the agent barrel's re-exports (the agent loads them
+// with import() under --bus). Otherwise the bundle would import the NATS chunk for its side effects,
+// and every WebSocket agent would load the NATS client and, through it, Node's root certificates.
+const SIDE_EFFECT_FREE = /\/node_modules\/yaml\/|[\\/]dist[\\/]agent[\\/]nats[\\/]/;
 
 const bundle = await rolldown({
   input: 'dist/cli/agent-main.js',
   platform: 'node',
-  treeshake: { moduleSideEffects: (id) => !PURE_PACKAGES.test(id) },
+  treeshake: { moduleSideEffects: (id) => !SIDE_EFFECT_FREE.test(id) },
   // ws's optional native speed-ups: absent, ws uses its JavaScript fallbacks.
   external: ['bufferutil', 'utf-8-validate'],
   // What codeSplitting.includeDependenciesRecursively = false (below) needs; the entry keeps its exports.
@@ -32,6 +36,9 @@ const { output } = await bundle.write({
     ],
   },
   format: 'esm',
+  // Escaped non-ASCII characters (a few dashes and superscripts in the metric catalogue): V8 holds a
+  // script's source for as long as it runs, as one byte a character only when every one fits.
+  charset: 'ascii',
   minify: true,
   sourcemap: true,
   banner: '// Breakwater agent, bundled from dist/cli/agent-main.js by tools/build-agent.mjs (source map beside it).',

@@ -49,6 +49,9 @@ const { output } = await bundle.write({
   entryFileNames: 'breakwater.js',
   chunkFileNames: 'breakwater-[name].js',
   format: 'esm',
+  // Non-ASCII characters (the marks a terminal is shown: ✓ ✗ ● …) escaped, so that V8 can hold each
+  // chunk's source as one byte a character, as tools/build-agent.mjs does for the agent.
+  charset: 'ascii',
   minify: true,
   sourcemap: true,
   banner: '// Breakwater CLI, bundled from dist/cli/index.js by tools/build-cli.mjs (source map beside it).',

@@ -3,11 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromPublic, fromSeed } from '@nats-io/nkeys';
+import { fromSeed } from '@nats-io/nkeys';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BreakwaterError } from '../protocol/index.js';
 import { enroll } from './credentials.js';
-import { NATS_CREDS_FILE, natsCredsRenewAt, newNatsUserKey, renewNatsCreds, saveNatsCreds } from './nats-creds.js';
+import { NATS_CREDS_FILE, natsCredsRenewAt, renewNatsCreds, saveNatsCreds } from './nats-creds.js';
+import { newNatsUserKey } from './nats-user-key.js';
 
 const root = await mkdtemp(join(tmpdir(), 'bw-nats-creds-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -33,13 +34,6 @@ async function fakeControlPlane(answer: unknown, status = 200): Promise<{ url: U
 }
 
 describe('the agent\'s NATS credentials', () => {
-  it('a fresh user key: its public half is a valid user key, its seed signs as it', () => {
-    const key = newNatsUserKey();
-    expect(fromPublic(key.publicKey).getPublicKey()).toMatch(/^U/);
-    expect(fromSeed(new TextEncoder().encode(key.seed)).getPublicKey()).toBe(key.publicKey);
-    expect(newNatsUserKey().publicKey).not.toBe(key.publicKey);
-  });
-
   it('keeps the JWT with the seed as a standard creds file, 0600, with no temporary file left', async () => {
     const d = dir();
     const key = newNatsUserKey();

@@ -6,29 +6,11 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createUser } from '@nats-io/nkeys';
 import { BreakwaterError, NatsCredentialResponse, describeIssues, natsCredsFile } from '../protocol/index.js';
 import { request } from './http-request.js';
+import { newNatsUserKey } from './nats-user-key.js';
 
 export const NATS_CREDS_FILE = 'nats.creds';
-
-export interface NatsUserKey {
-  /** `U…`, sent at enrollment. */
-  readonly publicKey: string;
-  /** `SU…`: secret, written only into the creds file. */
-  readonly seed: string;
-}
-
-/**
- * A fresh user key pair for one enrollment.
- *
- * @example
- * const key = newNatsUserKey(); // key.publicKey goes to enroll(), key.seed to saveNatsCreds()
- */
-export function newNatsUserKey(): NatsUserKey {
-  const pair = createUser();
-  return { publicKey: pair.getPublicKey(), seed: new TextDecoder().decode(pair.getSeed()) };
-}
 
 /**
  * Keeps the issued JWT with its seed as `<dataDir>/nats.creds` (atomically, mode 0600); with no JWT
