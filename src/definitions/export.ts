@@ -1,7 +1,6 @@
 import { Document, isSeq, visit } from 'yaml';
 import { UNITS, formatSeconds, parseDuration, parseSize } from '../lang/index.js';
 import { formatMode } from './rules.js';
-import { SLACK_RESPONSE_ORIGINS } from './integration-kind.js';
 import type { ActionDefinition, ActionParam, Definition, IntegrationDefinition } from './types.js';
 
 /*
@@ -59,7 +58,7 @@ function integrationDocument(def: IntegrationDefinition): Record<string, unknown
       if (def.signingSecret !== undefined) doc.signing_secret = ref(def.signingSecret);
       if (Object.keys(def.users).length) doc.users = Object.fromEntries(Object.entries(def.users).map(([id, u]) => [id, { ...u }]));
       doc.unmapped = def.unmapped;
-      if (def.responseOrigins.join(' ') !== SLACK_RESPONSE_ORIGINS.join(' ')) doc.response_origins = [...def.responseOrigins];
+      if (def.responseOrigins !== undefined) doc.response_origins = [...def.responseOrigins];
       break;
   }
   return doc;

@@ -22,6 +22,7 @@ export { formatDuration, formatSize, toDocument, toYaml } from './export.js';
 export type { DefinitionDiagnosticCode } from './diagnostics.js';
 export { DEFINITION_DIAGNOSTIC_CODES, formatDefinitionDiagnostic } from './diagnostics.js';
 export { DEFAULTS, KIND_FIELDS } from './rules.js';
+export { SLACK_RESPONSE_ORIGINS } from './integration-kind.js';
 export type { ActionCaller } from './permissions.js';
 export { ACTION_ROLES, actionRefusal, botPrincipal, describeRunBy } from './permissions.js';
 export type { RunKind } from './run-kinds.js';

@@ -97,8 +97,8 @@ export function readIntegration(r: Raw, refs: SecretRef[]): IntegrationDefinitio
       if (webhookUrl && f.has('channel')) f.badKey('channel', 'BWD_CONFLICT', '`channel` goes with `bot_token`: an incoming webhook posts to the channel it was made for');
       const signingSecret = ref('signing_secret', false);
       const unmapped = f.oneOf('unmapped', ['viewer', 'refuse'] as const, 'refuse') ?? 'refuse';
-      const responseOrigins = readOrigins(f, 'response_origins') ?? SLACK_RESPONSE_ORIGINS;
-      return { ...base, type, ...(webhookUrl ? { webhookUrl } : {}), ...(botToken ? { botToken } : {}), ...(channel !== undefined ? { channel } : {}), ...(signingSecret ? { signingSecret } : {}), users: readUsers(f), unmapped, responseOrigins };
+      const responseOrigins = readOrigins(f, 'response_origins');
+      return { ...base, type, ...(webhookUrl ? { webhookUrl } : {}), ...(botToken ? { botToken } : {}), ...(channel !== undefined ? { channel } : {}), ...(signingSecret ? { signingSecret } : {}), users: readUsers(f), unmapped, ...(responseOrigins ? { responseOrigins } : {}) };
     }
   }
 }

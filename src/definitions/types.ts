@@ -200,8 +200,11 @@ export type IntegrationDefinition = Base & { readonly kind: 'integration' } & (
         readonly users: Readonly<Record<string, { readonly principal: string; readonly role: IntegrationRole }>>;
         /** What a Slack user not in `users` may do: read as a viewer, or nothing. */
         readonly unmapped: 'viewer' | 'refuse';
-        /** The origins a request's `response_url` may point to (default: Slack's hooks); others are refused. */
-        readonly responseOrigins: readonly string[];
+        /**
+         * The origins a request's `response_url` may point to; others are refused. Absent: Slack's
+         * hooks (SLACK_RESPONSE_ORIGINS), also for definitions stored before the field existed.
+         */
+        readonly responseOrigins?: readonly string[];
       }
   );
 

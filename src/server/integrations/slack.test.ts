@@ -62,20 +62,27 @@ const integration = (unmapped: 'viewer' | 'refuse'): SlackIntegration => ({
   signingSecret: 'sig',
   users: { U0ALICE: { principal: 'alice', role: 'operator' }, U0ROOT: { principal: 'root', role: 'admin' } },
   unmapped,
-  responseOrigins: ['https://hooks.slack.com', 'https://hooks.slack-gov.com'],
+  responseOrigins: ['https://hooks.slack.com', 'https://hooks.slack-gov.com', 'https://proxy.example.com'],
 } as SlackIntegration);
 
 describe('slackResponseProblem', () => {
-  it('lets answers go to Slack\'s hooks and nowhere else, naming where a refused one points', () => {
+  it('lets answers go to the listed origins and nowhere else, naming where a refused one points', () => {
     const i = integration('refuse');
     expect(slackResponseProblem(i, 'https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN')).toBeUndefined();
     expect(slackResponseProblem(i, 'https://hooks.slack-gov.com/actions/T1/2/3')).toBeUndefined();
-    expect(slackResponseProblem(i, 'http://169.254.169.254/latest/meta-data')).toBe("response_url points to http://169.254.169.254, not one of integration `ops-chat`'s response_origins (https://hooks.slack.com, https://hooks.slack-gov.com)");
+    expect(slackResponseProblem(i, 'http://169.254.169.254/latest/meta-data')).toBe("response_url points to http://169.254.169.254, not one of integration `ops-chat`'s response_origins (https://hooks.slack.com, https://hooks.slack-gov.com, https://proxy.example.com)");
+    expect(slackResponseProblem(i, 'https://proxy.example.com/commands/1')).toBeUndefined();
     // Look-alikes: another scheme, port, or a host that only starts or ends like Slack's.
     for (const url of ['http://hooks.slack.com/x', 'https://hooks.slack.com:8443/x', 'https://hooks.slack.com.evil.example/x', 'https://evilhooks.slack.com/x', 'https://hooks.slack.com@evil.example/x']) {
       expect(slackResponseProblem(i, url), url).toMatch(/^response_url points to /);
     }
     expect(slackResponseProblem(i, 'hooks.slack.com/x')).toBe('response_url is not an absolute URL');
+  });
+
+  it('takes Slack\'s hooks for an integration stored without response_origins (applied before the field existed, or not set)', () => {
+    const { responseOrigins: _, ...stored } = integration('refuse');
+    expect(slackResponseProblem(stored as SlackIntegration, 'https://hooks.slack.com/commands/T1/2/3')).toBeUndefined();
+    expect(slackResponseProblem(stored as SlackIntegration, 'http://127.0.0.1:8080/x')).toMatch(/^response_url points to http:\/\/127\.0\.0\.1:8080, not one of integration `ops-chat`'s response_origins \(https:\/\/hooks\.slack\.com, https:\/\/hooks\.slack-gov\.com\)$/);
   });
 });
 

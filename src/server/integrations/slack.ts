@@ -1,4 +1,5 @@
 import type { IntegrationDefinition } from '../../definitions/index.js';
+import { SLACK_RESPONSE_ORIGINS } from '../../definitions/index.js';
 import type { Principal } from '../auth.js';
 import type { SlackMessage } from './slack-blocks.js';
 import { noticeMessage } from './slack-blocks.js';
@@ -39,8 +40,9 @@ export function slackResponseProblem(integration: SlackIntegration, responseUrl:
   } catch {
     return 'response_url is not an absolute URL';
   }
-  if (integration.responseOrigins.includes(origin)) return undefined;
-  return `response_url points to ${origin}, not one of integration \`${integration.name}\`'s response_origins (${integration.responseOrigins.join(', ')})`;
+  const allowed = integration.responseOrigins ?? SLACK_RESPONSE_ORIGINS;
+  if (allowed.includes(origin)) return undefined;
+  return `response_url points to ${origin}, not one of integration \`${integration.name}\`'s response_origins (${allowed.join(', ')})`;
 }
 
 /** What a slash command's text asks for. */
