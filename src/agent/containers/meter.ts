@@ -324,7 +324,7 @@ const rate = (value: number | undefined, before: number | undefined, seconds: nu
  */
 export function oomKillsOf(measured: ReadonlyMap<string, ContainerMeasure> | undefined, id: string): number | undefined {
   const v = measured?.get(id)?.values[OOM_KILLS];
-  return v === undefined || v !== v ? undefined : v;
+  return v === undefined || Number.isNaN(v) ? undefined : v;
 }
 
 /** The pod metrics that sum their containers' (limits and shares of a limit do not add up). */

@@ -263,11 +263,12 @@ describe('POST /api/v1/integrations/<name>/slack/interactions', () => {
     const s = await setup([{ name: 'web-1', answer: () => ((asked += 1), { rows: [hostRow('web-1', { stdout: 'up\n', stderr: '', exit_code: 0 })] }) }]);
     const cmd = await s.command('U0ALICE', 'run host | `uptime`', 'ops-chat', { response_url: 'http://169.254.169.254/latest/meta-data' });
     expect([cmd.status, cmd.json.code]).toEqual([400, 'BW_ERR_INVALID_REQUEST']);
-    expect(cmd.json.message).toBe(`refused: response_url points to http://169.254.169.254, not one of integration \`ops-chat\`'s response_origins (${new URL(s.receiver.url).origin}); nothing was run`);
+    expect(cmd.json.message).toBe(`refused: response_url points to http://169.254.169.254, not one of integration \`ops-chat\`'s response_origins (${new URL(s.receiver.url).origin}); nothing was run or decided`);
     // Slack's own hooks are not in ops-chat's list: it names only the receiver.
     expect((await s.command('U0ALICE', 'help', 'ops-chat', { response_url: 'https://hooks.slack.com/commands/T1/2/3' })).status).toBe(400);
     const click = await s.post('ops-chat', 'interactions', new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U0ALICE' }, response_url: 'https://hooks.slack.com.evil.example/actions/1', actions: [{ action_id: 'bw_approve', value: 'approval-1' }] }) }).toString());
     expect(click.status).toBe(400);
+    expect(click.json.message).toMatch(/^refused: response_url points to https:\/\/hooks\.slack\.com\.evil\.example, .*; nothing was run or decided$/);
     expect(asked).toBe(0);
     expect(s.decided).toEqual([]);
     expect(await s.t.store.listRuns()).toEqual([]);

@@ -95,7 +95,7 @@ async function answerable(ctx: SlackRoutesContext, integration: SlackIntegration
   const problem = responseUrl === undefined ? undefined : slackResponseProblem(integration, responseUrl);
   if (!problem) return;
   await audit(ctx.store, slackPrincipal(integration, userId)?.name ?? `slack:${userId}`, action, asked.slice(0, 1024), 'denied', { integration: integration.name, user: userId, reason: problem });
-  throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `refused: ${problem}; nothing was run`, { where: 'request body' });
+  throw new BreakwaterError('BW_ERR_INVALID_REQUEST', `refused: ${problem}; nothing was run or decided`, { where: 'request body' });
 }
 
 type Schema<T> = { safeParse(v: unknown): { success: true; data: T } | { success: false; error: z.ZodError } };
